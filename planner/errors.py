@@ -1,0 +1,132 @@
+"""The planner's own exception types and the problem records they carry.
+
+Every validation step collects *all* problems it finds and raises once, so a
+planner fixes a file in one pass instead of one error at a time. Each problem
+names the file, the feature id, the field, what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "repair"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in the planner's input.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in plain words.
+    fix
+        What the user should do about it.
+    file
+        The file (or layer) the problem is in, if any.
+    feature_id
+        The id of the offending feature, if any.
+    field
+        The column involved, if any.
+    severity
+        ``"error"`` stops the load; ``"warning"`` is reported and the load goes on;
+        ``"repair"`` records a safe repair the planner made (e.g. ``make_valid``).
+    """
+
+    message: str
+    fix: str = ""
+    file: str | None = None
+    feature_id: str | None = None
+    field: str | None = None
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(f"file {self.file}")
+        if self.feature_id is not None:
+            where.append(f"feature {self.feature_id}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        head = f"[{', '.join(where)}] " if where else ""
+        tail = f" Fix: {self.fix}" if self.fix else ""
+        return f"{head}{self.message}.{tail}".replace("..", ".")
+
+    def to_dict(self) -> dict[str, str | None]:
+        return asdict(self)
+
+
+class PlannerError(Exception):
+    """Base class of every error the planner raises on purpose."""
+
+
+class InputError(PlannerError):
+    """Bad input: one or more problems, all reported together."""
+
+    def __init__(self, problems: list[Problem] | Problem | str, *, fix: str = "") -> None:
+        if isinstance(problems, str):
+            problems = [Problem(problems, fix=fix)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = [p for p in problems if p.severity == "error"] or list(
+            problems
+        )
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        if len(self.problems) == 1:
+            return str(self.problems[0])
+        lines = [f"{len(self.problems)} problems in the input:"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class SettingsError(PlannerError):
+    """A setting has an unknown name or a value out of range."""
+
+
+class RuleViolation(PlannerError):
+    """A planner edit or a grid set breaks a grid rule; the message says which."""
+
+
+@dataclass
+class ProblemLog:
+    """Collects problems during a load and raises them together.
+
+    Examples
+    --------
+    >>> log = ProblemLog()
+    >>> log.add("households is not a number", file="buildings.geojson", feature_id="b7",
+    ...         field="households", fix="write a whole number or leave it empty")
+    >>> log.has_errors
+    True
+    """
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(
+        self,
+        message: str,
+        *,
+        fix: str = "",
+        file: str | None = None,
+        feature_id: object | None = None,
+        field: str | None = None,
+        severity: Severity = "error",
+    ) -> None:
+        fid = None if feature_id is None else str(feature_id)
+        self.problems.append(Problem(message, fix, file, fid, field, severity))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    def raise_if_errors(self) -> None:
+        """Raise one :class:`InputError` naming every error collected so far."""
+        if self.has_errors:
+            raise InputError([p for p in self.problems if p.severity == "error"])
+
+    def notes(self) -> list[Problem]:
+        """Warnings and repairs (what the load report lists)."""
+        return [p for p in self.problems if p.severity != "error"]

@@ -1,0 +1,224 @@
+"""One validated settings object: every tunable number of the planner lives here.
+
+Defaults follow the norms the planner checks against (see the README, "Methods
+and settings"). Build one with keyword arguments or :meth:`Settings.from_dict`;
+unknown names and out-of-range values raise :class:`~planner.errors.SettingsError`.
+
+Examples
+--------
+>>> s = Settings(walk_speed_kmh=4.5)
+>>> round(s.walk_m_per_min, 1)
+75.0
+>>> Settings.from_dict({"walk_speed": 4})
+Traceback (most recent call last):
+...
+planner.errors.SettingsError: unknown setting 'walk_speed'; known settings: ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Literal
+
+from planner.errors import SettingsError
+
+#: Station kinds counted as party-mass service stations by default.
+DEFAULT_SERVICE_KINDS: tuple[str, ...] = ("street_centre", "community_station", "grid_station")
+
+#: Road classes (OSM ``highway`` values) that cut the street into atoms by default.
+DEFAULT_CUT_ROAD_CLASSES: tuple[str, ...] = (
+    "motorway",
+    "trunk",
+    "primary",
+    "secondary",
+    "tertiary",
+    "unclassified",
+    "residential",
+    "living_street",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the planner, with its unit and the norm behind the default.
+
+    Walking and coverage
+    --------------------
+    walk_speed_kmh
+        Walking speed, km/h. 4 km/h walks 1,000 m in 15 minutes, GB 50180-2018's
+        15-minute life circle (800-1,000 m).
+    thresholds_min
+        Service-circle thresholds, minutes (GB 50180-2018: 5, 10, 15).
+    margin_m
+        Walking network and stations are loaded this far beyond the street boundary,
+        metres (default 1,000 m: a 15-minute walk).
+    count_margin_stations
+        Whether stations outside the street (in the margin) serve its residents.
+    service_kinds
+        Station kinds counted as service stations.
+    circle_buffer_m
+        Half-width of the corridor drawn around reached network links, metres.
+    snap_max_m
+        Buildings or stations farther than this from any walkable link are reported, metres.
+
+    Households
+    ----------
+    dwelling_size_m2
+        Gross floor area per household used to estimate households, m².
+    floor_height_m
+        Storey height used to estimate floors from building height, metres.
+    residents_per_household
+        Residents per household where the register gives none (China 2020 census: 2.62).
+
+    Grids
+    -----
+    grid_min_households, grid_max_households, grid_target_households
+        Hard floor, hard ceiling and target of households per grid (practice: 150-500).
+    community_min_households, community_max_households
+        Range used when communities must be derived (1,500-3,000 for a new community).
+    sliver_area_m2
+        Atoms smaller than this merge into the neighbour sharing the longest edge, m².
+    cut_road_classes
+        OSM ``highway`` classes whose roads cut atoms.
+    code_county, code_street, code_service_object, code_width
+        Grid code parts (CJ/T 349-2010): county-level division code (GB/T 2260, 6
+        digits), street code (3 digits), service-object code, code width (20 or 15).
+
+    Facilities and siting
+    ---------------------
+    floor_area_per_100_households_m2, community_min_floor_area_m2
+        Community service facility norm: 30 m² per 100 households, at least 500 m².
+    station_capacity_households
+        Households one station may serve when capacity is used (0: unlimited).
+    candidate_spacing_m, min_station_spacing_m
+        Spacing of generated candidate sites; minimum distance between stations, metres.
+    mip_time_limit_s
+        Time limit for the exact siting solver, seconds.
+
+    Output
+    ------
+    coordinate_precision
+        Decimals of longitude/latitude in GeoJSON (7 decimals is about 1 cm).
+    upload_limit_mb
+        Largest upload the app accepts, MB.
+    """
+
+    walk_speed_kmh: float = 4.0
+    thresholds_min: tuple[float, ...] = (5.0, 10.0, 15.0)
+    margin_m: float = 1000.0
+    count_margin_stations: bool = True
+    service_kinds: tuple[str, ...] = DEFAULT_SERVICE_KINDS
+    circle_buffer_m: float = 25.0
+    snap_max_m: float = 300.0
+
+    dwelling_size_m2: float = 90.0
+    floor_height_m: float = 3.0
+    residents_per_household: float = 2.62
+
+    grid_min_households: int = 200
+    grid_max_households: int = 500
+    grid_target_households: int = 300
+    community_min_households: int = 1500
+    community_max_households: int = 3000
+    sliver_area_m2: float = 500.0
+    cut_road_classes: tuple[str, ...] = DEFAULT_CUT_ROAD_CLASSES
+    code_county: str = "110108"
+    code_street: str = "001"
+    code_service_object: str = "100000"
+    code_width: Literal[20, 15] = 20
+
+    floor_area_per_100_households_m2: float = 30.0
+    community_min_floor_area_m2: float = 500.0
+    station_capacity_households: int = 0
+    candidate_spacing_m: float = 150.0
+    min_station_spacing_m: float = 0.0
+    mip_time_limit_s: float = 30.0
+
+    coordinate_precision: int = 7
+    upload_limit_mb: int = 200
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+
+        def need(ok: bool, name: str, rule: str) -> None:
+            if not ok:
+                problems.append(f"{name}={getattr(self, name)!r}: {rule}")
+
+        need(0.5 <= self.walk_speed_kmh <= 10, "walk_speed_kmh", "must be 0.5-10 km/h")
+        need(
+            len(self.thresholds_min) > 0 and all(0 < t <= 120 for t in self.thresholds_min),
+            "thresholds_min",
+            "must be one or more minutes in (0, 120]",
+        )
+        need(0 <= self.margin_m <= 10_000, "margin_m", "must be 0-10,000 m")
+        need(0 < self.circle_buffer_m <= 200, "circle_buffer_m", "must be in (0, 200] m")
+        need(self.snap_max_m > 0, "snap_max_m", "must be positive")
+        need(20 <= self.dwelling_size_m2 <= 500, "dwelling_size_m2", "must be 20-500 m²")
+        need(1.5 <= self.floor_height_m <= 10, "floor_height_m", "must be 1.5-10 m")
+        need(0.5 <= self.residents_per_household <= 10, "residents_per_household", "0.5-10")
+        need(self.grid_min_households >= 1, "grid_min_households", "must be at least 1")
+        need(
+            self.grid_min_households <= self.grid_target_households <= self.grid_max_households,
+            "grid_target_households",
+            "must lie between grid_min_households and grid_max_households",
+        )
+        need(
+            self.community_min_households < self.community_max_households,
+            "community_min_households",
+            "must be below community_max_households",
+        )
+        need(self.sliver_area_m2 >= 0, "sliver_area_m2", "must be 0 or more")
+        need(
+            self.code_county.isdigit() and len(self.code_county) == 6,
+            "code_county",
+            "must be 6 digits (GB/T 2260)",
+        )
+        need(
+            self.code_street.isdigit() and len(self.code_street) == 3,
+            "code_street",
+            "must be 3 digits",
+        )
+        need(self.code_service_object.isdigit(), "code_service_object", "must be digits")
+        need(self.code_width in (20, 15), "code_width", "must be 20 or 15")
+        need(self.floor_area_per_100_households_m2 > 0, "floor_area_per_100_households_m2", ">0")
+        need(self.station_capacity_households >= 0, "station_capacity_households", ">= 0")
+        need(self.candidate_spacing_m > 0, "candidate_spacing_m", "must be positive")
+        need(self.min_station_spacing_m >= 0, "min_station_spacing_m", "must be 0 or more")
+        need(self.mip_time_limit_s > 0, "mip_time_limit_s", "must be positive")
+        need(0 <= self.coordinate_precision <= 15, "coordinate_precision", "must be 0-15")
+        need(self.upload_limit_mb > 0, "upload_limit_mb", "must be positive")
+        if problems:
+            raise SettingsError("invalid settings: " + "; ".join(problems))
+
+    @property
+    def walk_m_per_min(self) -> float:
+        """Walking speed in metres per minute."""
+        return self.walk_speed_kmh * 1000.0 / 60.0
+
+    @property
+    def max_threshold_min(self) -> float:
+        return max(self.thresholds_min)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Settings:
+        """Build settings from a mapping, refusing unknown keys."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise SettingsError(
+                f"unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(known))}"
+            )
+        clean = dict(values)
+        for key in ("thresholds_min", "service_kinds", "cut_road_classes"):
+            if key in clean and not isinstance(clean[key], tuple):
+                clean[key] = tuple(clean[key])
+        if "thresholds_min" in clean:
+            clean["thresholds_min"] = tuple(sorted(float(t) for t in clean["thresholds_min"]))
+        return cls(**clean)
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some settings changed (validated)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

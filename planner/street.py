@@ -1,0 +1,230 @@
+"""The ``Street`` bundle: everything the planner knows about one sub-district.
+
+Every layer is a GeoDataFrame in the street's projected CRS (the local UTM zone,
+chosen from the boundary), with the columns fixed in :mod:`planner.schema`.
+WGS84 is used only at the edges: :meth:`Street.to_wgs84` for maps and GeoJSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import geopandas as gpd
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+
+from planner import schema
+from planner.crs import WGS84
+from planner.errors import Problem
+
+#: Layers of a street, in the order reports and exports list them.
+LAYER_NAMES: tuple[str, ...] = (
+    "boundary",
+    "communities",
+    "compounds",
+    "buildings",
+    "gates",
+    "roads",
+    "barriers",
+    "landuse",
+    "nodes",
+    "edges",
+    "stations",
+    "pois",
+)
+
+
+@dataclass
+class LoadReport:
+    """What a load found: counts, totals, estimates, repairs and warnings.
+
+    ``network_components`` lists each connected piece of the walking network with
+    its node count and the buildings/households whose nearest link lies on it
+    (filled in by the loader). ``register`` holds the household-register join
+    (matched rows, unmatched rows, unmatched buildings) when a register was given.
+    """
+
+    source: str
+    street_name: str = ""
+    crs: str = ""
+    synthetic: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+    households_total: int = 0
+    households_estimated: int = 0
+    population_total: float = 0.0
+    stations_in_street: int = 0
+    stations_in_margin: int = 0
+    area_km2: float = 0.0
+    network_length_km: float = 0.0
+    network_components: list[dict[str, Any]] = field(default_factory=list)
+    register: dict[str, Any] | None = None
+    notes: list[Problem] = field(default_factory=list)
+    derived: list[str] = field(default_factory=list)
+    attribution: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Machine-readable report (what ``info --json`` prints)."""
+        return {
+            "source": self.source,
+            "street_name": self.street_name,
+            "crs": self.crs,
+            "synthetic": self.synthetic,
+            "area_km2": round(self.area_km2, 4),
+            "counts": dict(self.counts),
+            "households_total": int(self.households_total),
+            "households_estimated": int(self.households_estimated),
+            "population_total": round(float(self.population_total), 1),
+            "stations": int(self.stations_in_street + self.stations_in_margin),
+            "stations_in_street": int(self.stations_in_street),
+            "stations_in_margin": int(self.stations_in_margin),
+            "network_length_km": round(self.network_length_km, 3),
+            "network_components": self.network_components,
+            "register": self.register,
+            "derived": list(self.derived),
+            "notes": [p.to_dict() for p in self.notes],
+            "attribution": self.attribution,
+        }
+
+    def to_text(self) -> str:
+        """Human-readable report (what ``info`` prints)."""
+        lines = [f"Street: {self.street_name or '(unnamed)'}  source: {self.source}"]
+        if self.synthetic:
+            lines.append("SYNTHETIC DATA: a made-up street for demonstration, not a real place.")
+        lines.append(f"CRS for computation: {self.crs}   area: {self.area_km2:.2f} km²")
+        lines.append("Layers:")
+        for name, n in self.counts.items():
+            lines.append(f"  {name:<12} {n:>7}")
+        est = self.households_estimated
+        lines.append(
+            f"Households: {self.households_total:,} ({est:,} estimated from floor area)"
+            f"   residents: {self.population_total:,.0f}"
+        )
+        lines.append(
+            f"Stations: {self.stations_in_street} in the street, "
+            f"{self.stations_in_margin} in the margin"
+        )
+        lines.append(f"Walking network: {self.network_length_km:.1f} km")
+        if len(self.network_components) > 1:
+            lines.append(f"  {len(self.network_components)} disconnected pieces:")
+            for c in self.network_components[:10]:
+                lines.append(
+                    f"    piece {c['component']}: {c['nodes']} nodes, "
+                    f"{c.get('buildings', 0)} buildings, {c.get('households', 0)} households"
+                )
+        if self.register is not None:
+            r = self.register
+            lines.append(
+                f"Household register: {r.get('rows_matched', 0)} rows matched, "
+                f"{len(r.get('unmatched_rows', []))} unmatched rows, "
+                f"{len(r.get('unmatched_buildings', []))} residential buildings not in it"
+            )
+        if self.derived:
+            lines.append("Derived: " + "; ".join(self.derived))
+        if self.notes:
+            lines.append("Notes:")
+            lines += [f"  - {p.severity}: {p}" for p in self.notes]
+        if self.attribution:
+            lines.append(self.attribution)
+        return "\n".join(lines)
+
+
+@dataclass
+class Street:
+    """One sub-district with all its layers, in one projected metric CRS.
+
+    Attributes
+    ----------
+    name
+        Street name (Chinese where known).
+    crs
+        The projected CRS every layer is in (local UTM zone).
+    boundary, communities, compounds, buildings, gates, roads, barriers, landuse,
+    nodes, edges, stations, pois
+        Layers with the columns of :mod:`planner.schema`. ``nodes``/``edges`` are the
+        walking network, loaded ``margin_m`` beyond the boundary; ``node_id`` equals
+        the row position, and ``u``/``v`` refer to it.
+    report
+        The :class:`LoadReport` of the load.
+    synthetic
+        True for the embedded demo street (made up, not a real place).
+    attribution
+        Data credit to print on maps ("© OpenStreetMap contributors" for OSM data).
+    """
+
+    name: str
+    crs: CRS
+    boundary: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    compounds: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    gates: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+    barriers: gpd.GeoDataFrame
+    landuse: gpd.GeoDataFrame
+    nodes: gpd.GeoDataFrame
+    edges: gpd.GeoDataFrame
+    stations: gpd.GeoDataFrame
+    pois: gpd.GeoDataFrame
+    report: LoadReport
+    synthetic: bool = False
+    attribution: str = ""
+
+    @property
+    def boundary_geom(self) -> BaseGeometry:
+        """The street boundary as one shapely geometry (projected CRS, metres)."""
+        return self.boundary.geometry.union_all()
+
+    @property
+    def households_total(self) -> int:
+        return int(self.buildings["households"].sum())
+
+    def layer(self, name: str) -> gpd.GeoDataFrame:
+        if name not in LAYER_NAMES:
+            raise KeyError(f"unknown layer {name!r}; layers: {', '.join(LAYER_NAMES)}")
+        gdf: gpd.GeoDataFrame = getattr(self, name)
+        return gdf
+
+    def to_wgs84(self, name: str) -> gpd.GeoDataFrame:
+        """Layer ``name`` reprojected to WGS84 longitude/latitude (EPSG:4326)."""
+        return self.layer(name).to_crs(WGS84)
+
+    def with_layers(self, **layers: gpd.GeoDataFrame) -> Street:
+        """A copy with some layers replaced (conformed to the schema)."""
+        conformed = {k: schema.conform(k, v) for k, v in layers.items()}
+        return replace(self, **conformed)
+
+
+def from_layers(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    crs: Any,
+    name: str = "",
+    source: str = "layers",
+    synthetic: bool = False,
+    attribution: str = "",
+) -> Street:
+    """Build a :class:`Street` from layers already in the projected ``crs``.
+
+    Missing layers become empty layers; every layer is conformed to the schema.
+    No validation beyond that: loaders (:mod:`planner.load`) validate first. Tests
+    and the grid/coverage code use this to make small hand-built streets.
+    """
+    crs_obj = CRS.from_user_input(crs)
+    unknown = sorted(set(layers) - set(LAYER_NAMES))
+    if unknown:
+        raise KeyError(f"unknown layer(s) {unknown}; layers: {', '.join(LAYER_NAMES)}")
+    full: dict[str, gpd.GeoDataFrame] = {}
+    for lname in LAYER_NAMES:
+        gdf = layers.get(lname)
+        if gdf is None:
+            full[lname] = schema.empty(lname, crs_obj)
+        else:
+            if gdf.crs is None or not CRS.from_user_input(gdf.crs).equals(crs_obj):
+                raise ValueError(f"layer {lname} is in {gdf.crs}, expected {crs_obj.to_string()}")
+            full[lname] = schema.conform(lname, gdf.reset_index(drop=True))
+    report = LoadReport(source=source, street_name=name, crs=crs_obj.to_string(),
+                        synthetic=synthetic, attribution=attribution)
+    report.counts = {k: len(v) for k, v in full.items()}
+    return Street(name=name, crs=crs_obj, report=report, synthetic=synthetic,
+                  attribution=attribution, **full)

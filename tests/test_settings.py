@@ -1,0 +1,28 @@
+import pytest
+
+from planner.errors import SettingsError
+from planner.settings import Settings
+
+
+def test_defaults_follow_the_norms() -> None:
+    s = Settings()
+    assert s.walk_speed_kmh == 4.0
+    # 15 minutes at 4 km/h is GB 50180's 1,000 m
+    assert s.walk_m_per_min * 15 == pytest.approx(1000.0)
+    assert s.thresholds_min == (5.0, 10.0, 15.0)
+    assert (s.grid_min_households, s.grid_target_households, s.grid_max_households) == (200, 300, 500)
+    assert s.floor_area_per_100_households_m2 == 30.0
+
+
+def test_unknown_key_is_refused() -> None:
+    with pytest.raises(SettingsError, match="unknown setting 'walk_speed'"):
+        Settings.from_dict({"walk_speed": 5})
+
+
+def test_out_of_range_values_are_all_reported() -> None:
+    with pytest.raises(SettingsError, match="walk_speed_kmh=0.1.*grid_target_households"):
+        Settings(walk_speed_kmh=0.1, grid_target_households=1000)
+
+
+def test_from_dict_sorts_thresholds() -> None:
+    assert Settings.from_dict({"thresholds_min": [15, 5]}).thresholds_min == (5.0, 15.0)
