@@ -234,6 +234,8 @@ def read_layer_file(
         problems.add("the layer has no coordinate reference system (CRS)",
                      file=str(path), fix=fix)
         return None
+    if suffix == ".shp":
+        gdf = restore_shapefile_names(gdf)
     gdf = gdf.loc[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
     if gdf.empty:
         return gdf.to_crs(WGS84) if gdf.crs is not None else gdf.set_crs(WGS84)
@@ -267,6 +269,26 @@ def read_layer_file(
             fix="save the layer in WGS84 or a standard projected CRS",
         )
         return None
+
+
+def _known_columns() -> list[str]:
+    from planner import schema
+
+    names = {c.name for _g, cols in schema.LAYERS.values() for c in cols}
+    names |= {"height_m", "gated", "bridge", "foot"}
+    return sorted(names)
+
+
+def restore_shapefile_names(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Undo the shapefile's 10-character cut of column names (``community_`` -> ``community_id``)."""
+    rename: dict[str, str] = {}
+    for col in gdf.columns:
+        if len(str(col)) != 10 or col in _known_columns():
+            continue
+        full = [k for k in _known_columns() if len(k) > 10 and k[:10] == col]
+        if len(full) == 1 and full[0] not in gdf.columns:
+            rename[str(col)] = full[0]
+    return gdf.rename(columns=rename) if rename else gdf
 
 
 def find_layer_files(folder: Path, *, problems: ProblemLog) -> dict[str, Path]:

@@ -7,6 +7,7 @@ reaching 200 m beyond the boundary, and three stations (one in the margin).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -104,7 +105,9 @@ def write_folder(
         elif fmt == "gpkg":
             gdf.to_file(folder / f"{name}.gpkg", driver="GPKG")
         elif fmt == "shp":
-            gdf.to_file(folder / f"{name}.shp", driver="ESRI Shapefile", encoding="utf-8")
+            with warnings.catch_warnings():  # 10-character field names: the loader undoes it
+                warnings.simplefilter("ignore")
+                gdf.to_file(folder / f"{name}.shp", driver="ESRI Shapefile", encoding="utf-8")
         else:
             raise ValueError(fmt)
     return folder
