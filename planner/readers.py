@@ -21,7 +21,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 from pyproj import CRS
 
 from planner import validate
@@ -231,8 +230,7 @@ def read_layer_file(
             if suffix == ".shp"
             else "save the layer with its coordinate system (GeoPackage) or as WGS84 GeoJSON"
         )
-        problems.add("the layer has no coordinate reference system (CRS)",
-                     file=str(path), fix=fix)
+        problems.add("the layer has no coordinate reference system (CRS)", file=str(path), fix=fix)
         return None
     if suffix == ".shp":
         gdf = restore_shapefile_names(gdf)
@@ -318,12 +316,18 @@ def read_metadata(folder: Path, *, problems: ProblemLog) -> dict[str, Any]:
     try:
         meta = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problems.add(f"cannot read street.json: {exc}", file=str(path),
-                     fix="make it a JSON object in UTF-8, e.g. {\"name\": \"...\"}")
+        problems.add(
+            f"cannot read street.json: {exc}",
+            file=str(path),
+            fix='make it a JSON object in UTF-8, e.g. {"name": "..."}',
+        )
         return {}
     if not isinstance(meta, dict):
-        problems.add("street.json must hold a JSON object", file=str(path),
-                     fix='write e.g. {"name": "...", "synthetic": false}')
+        problems.add(
+            "street.json must hold a JSON object",
+            file=str(path),
+            fix='write e.g. {"name": "...", "synthetic": false}',
+        )
         return {}
     return meta
 
@@ -339,8 +343,12 @@ def read_folder(
     meta = read_metadata(folder, problems=problems)
     pcrs: Any = points_crs or meta.get("points_crs", "wgs84")
     if pcrs not in ("wgs84", "gcj02", "bd09"):
-        problems.add(f"points_crs {pcrs!r} is not known", file=str(folder / "street.json"),
-                     field="points_crs", fix="use wgs84, gcj02 or bd09")
+        problems.add(
+            f"points_crs {pcrs!r} is not known",
+            file=str(folder / "street.json"),
+            field="points_crs",
+            fix="use wgs84, gcj02 or bd09",
+        )
         pcrs = "wgs84"
     files = find_layer_files(folder, problems=problems)
     layers: dict[str, gpd.GeoDataFrame] = {}

@@ -28,6 +28,7 @@ def test_t_junction_splits_the_through_road() -> None:
     nodes, edges = build_network(
         roads(LineString([(0, 0), (100, 0)]), LineString([(30, 0), (30, 40)]))
     )
+    assert len(nodes) == 4
     assert len(edges) == 3
     assert sorted(edges["length_m"].round(6)) == [30.0, 40.0, 70.0]
 
@@ -52,8 +53,11 @@ def test_bridge_connects_only_at_its_end_points() -> None:
 
 
 def test_endpoints_mode_does_not_node_crossings() -> None:
-    lines = roads(LineString([(0, 0), (100, 0)]), LineString([(50, -50), (50, 50)]),
-                  LineString([(100, 0), (100, 50)]))
+    lines = roads(
+        LineString([(0, 0), (100, 0)]),
+        LineString([(50, -50), (50, 50)]),
+        LineString([(100, 0), (100, 50)]),
+    )
     nodes, edges = build_network(lines, node_at="endpoints")
     assert len(edges) == 3
     assert len(nodes) == 5  # (0,0), (100,0) shared, (50,-50), (50,50), (100,50)
@@ -63,15 +67,22 @@ def test_endpoints_mode_does_not_node_crossings() -> None:
 @pytest.mark.parametrize("hw", ["motorway", "motorway_link", "construction"])
 def test_non_walkable_classes_are_dropped(hw: str) -> None:
     assert hw in NON_WALKABLE
-    lines = roads(LineString([(0, 0), (100, 0)]), LineString([(0, 10), (100, 10)]),
-                  highway=["residential", hw])
-    _nodes, edges = build_network(lines)
+    lines = roads(
+        LineString([(0, 0), (100, 0)]),
+        LineString([(0, 10), (100, 10)]),
+        highway=["residential", hw],
+    )
+    edges = build_network(lines)[1]
     assert list(edges["highway"]) == ["residential"]
 
 
 def test_foot_no_is_not_walkable_and_trunk_is() -> None:
-    lines = roads(LineString([(0, 0), (1, 0)]), LineString([(0, 1), (1, 1)]),
-                  highway=["trunk", "secondary"], foot=["", "no"])
+    lines = roads(
+        LineString([(0, 0), (1, 0)]),
+        LineString([(0, 1), (1, 1)]),
+        highway=["trunk", "secondary"],
+        foot=["", "no"],
+    )
     assert list(walkable_mask(lines)) == [True, False]
 
 
@@ -88,13 +99,15 @@ def test_edges_are_simple_u_below_v_with_geometry_from_u() -> None:
     start = np.array([g.coords[0] for g in edges.geometry])
     assert np.allclose(start, np.array([(p.x, p.y) for p in nodes.geometry[edges["u"]]]))
     assert edges["length_m"].sum() == pytest.approx(
-        100 + 2 * np.hypot(50, 40) + 50 + 50 + np.hypot(50, 50))
+        100 + 2 * np.hypot(50, 40) + 50 + 50 + np.hypot(50, 50)
+    )
     assert (nodes["node_id"] == np.arange(len(nodes))).all()
 
 
 def test_gate_compound_and_in_street_flags() -> None:
-    lines = roads(LineString([(0, 0), (100, 0)]), LineString([(50, 0), (50, 80)]),
-                  compound_id=["", "X1"])
+    lines = roads(
+        LineString([(0, 0), (100, 0)]), LineString([(50, 0), (50, 80)]), compound_id=["", "X1"]
+    )
     gates = gpd.GeoDataFrame({"gate_id": ["G1"]}, geometry=[Point(50.4, 0.3)], crs=CRS)
     comps = gpd.GeoDataFrame({"compound_id": ["X1"]}, geometry=[box(20, 40, 80, 100)], crs=CRS)
     nodes, edges = build_network(lines, gates=gates, compounds=comps, boundary=box(-1, -1, 60, 60))
@@ -106,8 +119,11 @@ def test_gate_compound_and_in_street_flags() -> None:
 
 
 def test_component_labels_rank_by_size() -> None:
-    lines = roads(LineString([(0, 0), (10, 0)]), LineString([(100, 0), (110, 0)]),
-                  LineString([(110, 0), (120, 0)]))
+    lines = roads(
+        LineString([(0, 0), (10, 0)]),
+        LineString([(100, 0), (110, 0)]),
+        LineString([(110, 0), (120, 0)]),
+    )
     nodes, edges = build_network(lines)
     labels = component_labels(len(nodes), edges)
     assert np.bincount(labels).tolist() == [3, 2]
