@@ -304,7 +304,7 @@ def fetch_place(
     """
     import osmnx as ox
 
-    source = name_or_polygon if isinstance(name_or_polygon, str) else "polygon"
+    source = f"place:{name_or_polygon}" if isinstance(name_or_polygon, str) else "polygon"
     with _osmnx_settings(requests_timeout=timeout_s, use_cache=False, overpass_rate_limit=False):
         try:
             if isinstance(name_or_polygon, str):
@@ -533,8 +533,13 @@ def roads_from_ways(ways: pd.DataFrame, *, clip: BaseGeometry | None = None) -> 
     lines_out = shapely.normalize(out.geometry.to_numpy())
     start = shapely.get_coordinates(shapely.get_point(lines_out, 0))
     end = shapely.get_coordinates(shapely.get_point(lines_out, -1))
-    keys = {"_x0": start[:, 0], "_y0": start[:, 1], "_x1": end[:, 0], "_y1": end[:, 1],
-            "_n": shapely.get_num_points(lines_out)}
+    keys = {
+        "_x0": start[:, 0],
+        "_y0": start[:, 1],
+        "_x1": end[:, 0],
+        "_y1": end[:, 1],
+        "_n": shapely.get_num_points(lines_out),
+    }
     out = (
         out.set_geometry(lines_out, crs=WGS84)
         .assign(**keys)
@@ -569,8 +574,10 @@ def layers_from_features(
         The boundary buffered by the margin (WGS84): roads, barriers and POIs meeting it
         are kept.
     """
-    f = features.reset_index(drop=True)
-    tag = {k: _str_col(f[k]) if k in f.columns else pd.Series("", index=f.index) for k in FEATURE_TAGS}
+    f = features.sort_values(["element", "osmid"], kind="stable").reset_index(drop=True)
+    tag = {
+        k: _str_col(f[k]) if k in f.columns else pd.Series("", index=f.index) for k in FEATURE_TAGS
+    }
     fid = f["element"].astype(str) + "-" + f["osmid"].astype(str)
     ids = ("osm-" + fid).to_numpy()
     geom = f.geometry.to_numpy()
@@ -585,8 +592,10 @@ def layers_from_features(
     name = tag["name"].to_numpy()
 
     def frame(mask: NDArray[np.bool_], data: dict[str, Any], g: Any) -> gpd.GeoDataFrame:
-        cols = {k: (np.asarray(v)[mask] if isinstance(v, np.ndarray | pd.Series) else v)
-                for k, v in data.items()}
+        cols = {
+            k: (np.asarray(v)[mask] if isinstance(v, np.ndarray | pd.Series) else v)
+            for k, v in data.items()
+        }
         return gpd.GeoDataFrame(cols, geometry=np.asarray(g)[mask], crs=WGS84).reset_index(
             drop=True
         )
@@ -618,7 +627,8 @@ def layers_from_features(
     lu_kind = landuse.map(LANDUSE_KINDS).fillna(landuse)
     lu_kind = lu_kind.where(landuse != "", "")
     lu_kind = lu_kind.where(lu_kind != "", amen.map(LANDUSE_AMENITIES).fillna(""))
-    lu_kind = lu_kind.where(lu_kind != "", np.where(tag["leisure"] == "park", "park", ""))
+    park = pd.Series(np.where(tag["leisure"] == "park", "park", ""), index=f.index)
+    lu_kind = lu_kind.where(lu_kind != "", park)
     l_mask = is_poly & (lu_kind != "") & (landuse != "residential") & meets_boundary
     landuse_l = frame(l_mask, {"landuse_id": ids, "kind": lu_kind.to_numpy(), "name": name}, geom)
 
@@ -646,7 +656,7 @@ def layers_from_features(
         "",
     )
     p_kind = np.where((p_kind == "yes") & (p_key != ""), p_key, p_kind)
-    p_mask = (p_key != "") & (is_point | is_poly) & meets_area
+    p_mask = (p_key != "") & (is_point | is_poly) & np.asarray(shapely.intersects(area, rep))
     pois = frame(
         p_mask,
         {
@@ -660,9 +670,11 @@ def layers_from_features(
     )
 
     # gates: barrier=gate/entrance or entrance=* nodes on a compound outline
-    g_mask = is_point & (
-        tag["barrier"].isin(["gate", "entrance"]) | (tag["entrance"] != "")
-    ).to_numpy() & meets_area
+    g_mask = (
+        is_point
+        & (tag["barrier"].isin(["gate", "entrance"]) | (tag["entrance"] != "")).to_numpy()
+        & meets_area
+    )
     gates = _gates_on_compounds(frame(g_mask, {"gate_id": ids}, geom), compounds, boundary)
 
     return {
@@ -787,8 +799,12 @@ def _drop_incomplete_relations(raw: pd.DataFrame, osm: Any, path: Path) -> pd.Da
         complete[pos] = all(w in present for w in wanted)
     if not complete.all():
         dropped = raw.loc[~complete, "id"].tolist()
-        log.info("skipped %d relations with member ways missing from %s: %s",
-                 len(dropped), path.name, dropped)
+        log.info(
+            "skipped %d relations with member ways missing from %s: %s",
+            len(dropped),
+            path.name,
+            dropped,
+        )
     return raw.loc[complete]
 
 
@@ -847,15 +863,23 @@ def _xml_bounds(path: Path) -> BaseGeometry | None:
         return None
     vals = dict(_BOUND_ATTR.findall(m.group(0)))
     try:
-        return box(float(vals["minlon"]), float(vals["minlat"]),
-                   float(vals["maxlon"]), float(vals["maxlat"]))
+        return box(
+            float(vals["minlon"]),
+            float(vals["minlat"]),
+            float(vals["maxlon"]),
+            float(vals["maxlat"]),
+        )
     except (KeyError, ValueError):
         return None
 
 
 def _convex_extent(ways: pd.DataFrame, features: gpd.GeoDataFrame) -> BaseGeometry | None:
-    geoms = np.concatenate([np.asarray(ways.geometry) if len(ways) else np.empty(0, object),
-                            np.asarray(features.geometry) if len(features) else np.empty(0, object)])
+    geoms = np.concatenate(
+        [
+            np.asarray(ways.geometry) if len(ways) else np.empty(0, object),
+            np.asarray(features.geometry) if len(features) else np.empty(0, object),
+        ]
+    )
     if len(geoms) == 0:
         return None
     hull = shapely.convex_hull(shapely.union_all(shapely.envelope(geoms)))
@@ -872,28 +896,49 @@ def _boundary_polygon(
     if clip is None:
         if extent is None:
             raise InputError(
-                Problem("the OSM extract holds no data to take a boundary from",
-                        fix="give a non-empty extract or a boundary file", file=source)
+                Problem(
+                    "the OSM extract holds no data to take a boundary from",
+                    fix="give a non-empty extract or a boundary file",
+                    file=source,
+                )
             )
         return extent
     if isinstance(clip, gpd.GeoDataFrame | gpd.GeoSeries):
         if clip.crs is None:
-            raise InputError(Problem("the boundary has no CRS",
-                                     fix="save the boundary with its CRS (GeoJSON is WGS84)",
-                                     file=source, field="geometry"))
+            raise InputError(
+                Problem(
+                    "the boundary has no CRS",
+                    fix="save the boundary with its CRS (GeoJSON is WGS84)",
+                    file=source,
+                    field="geometry",
+                )
+            )
         geom = clip.to_crs(WGS84).geometry.union_all()
     else:
         geom = clip
     geom = shapely.make_valid(geom)
     if geom.geom_type == "GeometryCollection":
-        geom = shapely.union_all([g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")])
+        geom = shapely.union_all(
+            [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+        )
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise InputError(Problem(f"the boundary is a {geom.geom_type}, not a polygon",
-                                 fix="give a polygon boundary", file=source, field="geometry"))
+        raise InputError(
+            Problem(
+                f"the boundary is a {geom.geom_type}, not a polygon",
+                fix="give a polygon boundary",
+                file=source,
+                field="geometry",
+            )
+        )
     x0, y0, x1, y1 = geom.bounds
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise InputError(Problem("the boundary is not in longitude/latitude degrees",
-                                 fix="give the boundary in WGS84 or with its CRS", file=source))
+        raise InputError(
+            Problem(
+                "the boundary is not in longitude/latitude degrees",
+                fix="give the boundary in WGS84 or with its CRS",
+                file=source,
+            )
+        )
     return geom
 
 
@@ -963,11 +1008,17 @@ def _empty_features() -> gpd.GeoDataFrame:
 
 def _check_file(p: Path) -> None:
     if not p.exists():
-        raise InputError(Problem("file not found", fix="check the path of the OSM extract",
-                                 file=str(p)))
+        raise InputError(
+            Problem("file not found", fix="check the path of the OSM extract", file=str(p))
+        )
     if not p.is_file() or p.stat().st_size == 0:
-        raise InputError(Problem("not a readable, non-empty file",
-                                 fix="give an OpenStreetMap .osm or .osm.pbf file", file=str(p)))
+        raise InputError(
+            Problem(
+                "not a readable, non-empty file",
+                fix="give an OpenStreetMap .osm or .osm.pbf file",
+                file=str(p),
+            )
+        )
 
 
 @contextlib.contextmanager
@@ -992,8 +1043,15 @@ def _osmnx_settings(**overrides: Any) -> Iterator[None]:
 
 def _offline_error(exc: BaseException, source: str) -> InputError:
     """The message for a failed online download."""
-    text = f"{type(exc).__name__}: {exc}"
-    text = text if len(text) < 300 else text[:297] + "..."
+    detail = str(exc)
+    host = re.search(r"host='([^']+)'", detail)
+    if "resolve" in detail or "NameResolution" in detail:
+        reason = "the server name could not be resolved (no network or DNS)"
+    elif "timed out" in detail.lower() or "Timeout" in type(exc).__name__:
+        reason = "the request timed out"
+    else:
+        reason = detail.splitlines()[0][:160] if detail else "no answer"
+    text = f"{type(exc).__name__} for {host.group(1) if host else 'the OSM servers'}: {reason}"
     return InputError(
         Problem(
             f"could not reach OpenStreetMap: {text}; load an extract file instead",
@@ -1002,4 +1060,3 @@ def _offline_error(exc: BaseException, source: str) -> InputError:
             file=source,
         )
     )
-
