@@ -627,8 +627,8 @@ def layers_from_features(
     lu_kind = landuse.map(LANDUSE_KINDS).fillna(landuse)
     lu_kind = lu_kind.where(landuse != "", "")
     lu_kind = lu_kind.where(lu_kind != "", amen.map(LANDUSE_AMENITIES).fillna(""))
-    park = pd.Series(np.where(tag["leisure"] == "park", "park", ""), index=f.index)
-    lu_kind = lu_kind.where(lu_kind != "", park)
+    park = np.where(tag["leisure"] == "park", "park", "")
+    lu_kind = pd.Series(np.where(lu_kind != "", lu_kind, park), index=f.index)
     l_mask = is_poly & (lu_kind != "") & (landuse != "residential") & meets_boundary
     landuse_l = frame(l_mask, {"landuse_id": ids, "kind": lu_kind.to_numpy(), "name": name}, geom)
 
