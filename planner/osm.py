@@ -624,13 +624,21 @@ def layers_from_features(
 
     # landuse: other landuse, parks, schools and campuses
     amen = tag["amenity"]
-    lu_kind = landuse.map(LANDUSE_KINDS).fillna(landuse)
-    lu_kind = lu_kind.where(landuse != "", "")
-    lu_kind = lu_kind.where(lu_kind != "", amen.map(LANDUSE_AMENITIES).fillna(""))
-    park = np.where(tag["leisure"] == "park", "park", "")
-    lu_kind = pd.Series(np.where(lu_kind != "", lu_kind, park), index=f.index)
+    lu_kind: NDArray[np.str_] = np.select(
+        [
+            (landuse != "").to_numpy(),
+            amen.isin(list(LANDUSE_AMENITIES)).to_numpy(),
+            (tag["leisure"] == "park").to_numpy(),
+        ],
+        [
+            landuse.map(LANDUSE_KINDS).fillna(landuse).to_numpy(dtype=str),
+            amen.map(LANDUSE_AMENITIES).fillna("").to_numpy(dtype=str),
+            np.full(len(f), "park"),
+        ],
+        "",
+    )
     l_mask = is_poly & (lu_kind != "") & (landuse != "residential") & meets_boundary
-    landuse_l = frame(l_mask, {"landuse_id": ids, "kind": lu_kind.to_numpy(), "name": name}, geom)
+    landuse_l = frame(l_mask, {"landuse_id": ids, "kind": lu_kind, "name": name}, geom)
 
     # barriers: water areas (river) and railways
     river = is_poly & ((tag["waterway"] == "riverbank") | (tag["natural"] == "water")).to_numpy()
