@@ -188,7 +188,7 @@ def load_street(
             )
         osm = _osm_module()
         raw = osm.fetch_place(name, margin_m=settings.margin_m)
-        node_at, attribution = "endpoints", OSM_ATTRIBUTION
+        node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
         files = {k: f"OpenStreetMap ({name}) {k}" for k in raw}
         meta = {"name": name}
     elif path.is_dir():
@@ -208,7 +208,7 @@ def load_street(
             problems.raise_if_errors()
         osm = _osm_module()
         raw = osm.read_osm(path, clip=clip, margin_m=settings.margin_m)
-        node_at, attribution = "endpoints", OSM_ATTRIBUTION
+        node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
         files.update({k: f"{path} ({k})" for k in raw if k not in files})
         meta = {"name": path.name.split(".")[0]}
     elif not path.exists():

@@ -192,3 +192,29 @@ def test_layers_are_in_utm_with_schema_columns(street_folder: Path) -> None:
         "X1": "C1",
         "X2": "C2",
     }
+
+
+REAL = Path(__file__).parent / "data" / "beijing-haidian-xueyuanlu"
+
+
+@pytest.mark.slow
+def test_real_osm_extract_loads_the_same_from_xml_and_pbf(tmp_path: Path) -> None:
+    from shapely.geometry import box
+
+    boundary = tmp_path / "boundary.geojson"
+    gpd.GeoDataFrame(
+        {"name": ["学院路（测试边界）"]},
+        geometry=[box(116.347, 39.999, 116.357, 40.007)],
+        crs="EPSG:4326",
+    ).to_file(boundary)
+    xml = load_street(REAL / "map.osm", boundary=boundary)
+    pbf = load_street(REAL / "map.osm.pbf", boundary=boundary)
+    assert xml.report.counts == pbf.report.counts
+    assert xml.report.households_total == pbf.report.households_total > 0
+    assert xml.report.counts["buildings"] > 20 and xml.report.counts["edges"] > 100
+    assert xml.report.area_km2 == pytest.approx(0.76, abs=0.02)
+    assert xml.crs.to_epsg() == 32650
+    assert "OpenStreetMap" in xml.attribution and "OpenStreetMap" in xml.report.to_text()
+    # every building lies in the drawn street; the network reaches beyond it
+    assert xml.buildings.geometry.representative_point().within(xml.boundary_geom).all()
+    assert not xml.nodes["in_street"].all()
