@@ -859,7 +859,7 @@ def _components(street: Street, ctx: _Ctx) -> list[dict[str, Any]]:
         {
             "component": int(k),
             "nodes": int(node_count[k]),
-            "length_km": round(length[k] / 1000, 3),
+            "length_km": round(float(length[k]) / 1000, 3),
             "buildings": int(nb[k]),
             "households": int(hh[k]),
         }
