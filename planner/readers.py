@@ -47,6 +47,26 @@ LAYER_EXTENSIONS: tuple[str, ...] = (".geojson", ".json", ".gpkg", ".shp", ".csv
 #: Layers that may be given as a CSV of longitude/latitude points.
 POINT_LAYERS: frozenset[str] = frozenset({"stations", "pois", "gates"})
 
+#: Chinese (and other common) column names of point CSVs -> folder-format column.
+POINT_COLUMN_ALIASES: dict[str, str] = {
+    "编号": "{id}",
+    "id": "{id}",
+    "站点编号": "{id}",
+    "名称": "name",
+    "站点名称": "name",
+    "类型": "kind",
+    "站点类型": "kind",
+    "type": "kind",
+    "面积": "floor_area_m2",
+    "建筑面积": "floor_area_m2",
+    "面积(m²)": "floor_area_m2",
+    "面积(平方米)": "floor_area_m2",
+    "floor_area": "floor_area_m2",
+    "开放时间": "opening_hours",
+    "地址": "address",
+    "小区编号": "compound_id",
+}
+
 LON_NAMES: frozenset[str] = frozenset({"lon", "lng", "long", "longitude", "经度", "x_lon"})
 LAT_NAMES: frozenset[str] = frozenset({"lat", "latitude", "纬度", "y_lat"})
 
@@ -148,6 +168,12 @@ def read_points_csv(
         )
         return None
     id_col = f"{layer[:-1]}_id" if layer.endswith("s") else f"{layer}_id"
+    rename: dict[str, str] = {}
+    for col in table.columns:
+        target = POINT_COLUMN_ALIASES.get(normalise_text(col), "").replace("{id}", id_col)
+        if target and target not in table.columns and target not in rename.values():
+            rename[str(col)] = target
+    table = table.rename(columns=rename)
     ids = (
         table[id_col].fillna("").astype(str)
         if id_col in table.columns

@@ -218,3 +218,18 @@ def test_real_osm_extract_loads_the_same_from_xml_and_pbf(tmp_path: Path) -> Non
     # every building lies in the drawn street; the network reaches beyond it
     assert xml.buildings.geometry.representative_point().within(xml.boundary_geom).all()
     assert not xml.nodes["in_street"].all()
+
+
+def test_stations_csv_with_chinese_headers(street_folder: Path, tmp_path: Path) -> None:
+    path = tmp_path / "站点.csv"
+    path.write_bytes(
+        "编号,名称,类型,面积,开放时间,经度,纬度\n"
+        "A1,阳光站,红色物业,85,9:00-17:00,116.3005,40.0020\n"
+        "A2,便民点,便民服务点,,,116.3030,40.0045\n".encode("gbk")
+    )
+    st = load_street(street_folder, stations=path).stations.set_index("station_id")
+    assert st.loc["A1", "name"] == "阳光站"
+    assert st.loc["A1", "kind"] == "red_property"
+    assert st.loc["A2", "kind"] == "convenience_point"
+    assert st.loc["A1", "floor_area_m2"] == 85.0
+    assert st.loc["A1", "opening_hours"] == "9:00-17:00"

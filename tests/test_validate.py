@@ -195,3 +195,25 @@ def test_wrong_geometry_type_in_a_layer(layers: dict, make_folder: Make) -> None
     b.loc[0, "geometry"] = b.geometry.iloc[0].centroid
     with pytest.raises(InputError, match=r"1 feature\(s\) are Point, expected polygons: B1"):
         load_street(make_folder(layers))
+
+
+def test_geopackage_without_crs(layers: dict, make_folder: Make) -> None:
+    import warnings
+
+    folder = make_folder()
+    (folder / "buildings.geojson").unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # geopandas warns that no CRS is written
+        layers["buildings"].set_crs(None, allow_override=True).to_file(folder / "buildings.gpkg")
+    with pytest.raises(InputError, match=r"buildings\.gpkg.*no coordinate reference system"):
+        load_street(folder)
+
+
+def test_legacy_geojson_crs_member_is_honoured(layers: dict, make_folder: Make) -> None:
+    folder = make_folder()
+    # GDAL writes a UTM layer with the old "crs" member: not RFC 7946, but unambiguous
+    layers["compounds"].to_file(folder / "compounds.geojson", driver="GeoJSON")
+    assert '"crs"' in (folder / "compounds.geojson").read_text(encoding="utf-8")
+    s = load_street(folder)
+    assert set(s.compounds["compound_id"]) == {"X1", "X2"}
+    assert s.compounds.area.sum() == pytest.approx(2 * 150 * 150)
