@@ -629,7 +629,16 @@ def _compounds(
     out = gdf.loc[keep].copy()
     out["geometry"] = shapely.intersection(out.geometry.to_numpy(), ctx.street)
     if (~keep).sum():
-        ctx.derived.append(f"compounds: {int((~keep).sum())} mostly outside the street left out")
+        bad = gdf["compound_id"][~keep].tolist()
+        ctx.problems.add(
+            f"{len(bad)} compound(s) lie mostly outside the street and were left out: "
+            f"{validate.id_list(bad)}",
+            file=ctx.file("compounds"),
+            feature_id=bad[0],
+            field="geometry",
+            fix="check the street boundary, or remove compounds that belong to a neighbour",
+            severity="warning",
+        )
     out["community_id"] = _largest_overlap(
         out.geometry.to_numpy(),
         communities.geometry.to_numpy(),
@@ -679,9 +688,18 @@ def _buildings(
     inside = shapely.intersects(ctx.street, rep)
     near = shapely.intersects(ctx.reach, geoms)
     _report_outside("buildings", gdf["building_id"], ~near, ctx, what="buildings")
-    n_margin = int((near & ~inside).sum())
-    if n_margin:
-        ctx.derived.append(f"buildings: {n_margin} outside the boundary left out")
+    margin = near & ~inside
+    if margin.any():
+        bad = gdf["building_id"][margin].tolist()
+        ctx.problems.add(
+            f"{len(bad)} building(s) lie outside the street boundary and were left out: "
+            f"{validate.id_list(bad)}",
+            file=ctx.file("buildings"),
+            feature_id=bad[0],
+            field="geometry",
+            fix="check the street boundary if they belong to the street",
+            severity="warning",
+        )
     out = gdf.loc[inside].copy().reset_index(drop=True)
     file = ctx.file("buildings")
     ids = out["building_id"]

@@ -217,3 +217,18 @@ def test_legacy_geojson_crs_member_is_honoured(layers: dict, make_folder: Make) 
     s = load_street(folder)
     assert set(s.compounds["compound_id"]) == {"X1", "X2"}
     assert s.compounds.area.sum() == pytest.approx(2 * 150 * 150)
+
+
+def test_buildings_and_compounds_just_outside_the_street_are_named(
+    layers: dict, make_folder: Make
+) -> None:
+    b = layers["buildings"]
+    b.loc[3, "geometry"] = translate(b.geometry.iloc[3], 800, 0)  # B4 300 m east of the edge
+    c = layers["compounds"]
+    c.loc[1, "geometry"] = translate(c.geometry.iloc[1], 400, 0)  # X2 mostly outside
+    s = load_street(make_folder(layers))
+    assert "B4" not in set(s.buildings["building_id"])
+    assert set(s.compounds["compound_id"]) == {"X1"}
+    text = s.report.to_text()
+    assert "1 building(s) lie outside the street boundary and were left out: B4" in text
+    assert "1 compound(s) lie mostly outside the street and were left out: X2" in text
