@@ -1,6 +1,9 @@
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
 from planner.network_build import NON_WALKABLE, build_network, component_labels, walkable_mask
@@ -136,3 +139,29 @@ def test_many_lines_node_into_a_grid() -> None:
     assert len(nodes) == 121
     assert len(edges) == 2 * 11 * 10
     assert component_labels(len(nodes), edges).max() == 0
+
+
+coord = st.integers(min_value=0, max_value=40).map(float)
+segment = st.tuples(coord, coord, coord, coord).filter(lambda t: (t[0], t[1]) != (t[2], t[3]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(segment, min_size=1, max_size=25))
+def test_network_invariants_on_random_lines(segs: list[tuple[float, float, float, float]]) -> None:
+    lines = [LineString([(a, b), (c, d)]) for a, b, c, d in segs]
+    nodes, edges = build_network(roads(*lines))
+    assert (nodes["node_id"] == np.arange(len(nodes))).all()
+    assert (edges["u"] < edges["v"]).all()
+    assert not edges.duplicated(["u", "v"]).any()
+    # noding neither loses nor doubles any walkable length
+    total = shapely.union_all(np.array(lines, dtype=object)).length
+    assert edges["length_m"].sum() == pytest.approx(total, rel=1e-9, abs=1e-6)
+    # every line end is a node; every edge ends on its nodes
+    ends = shapely.points(np.array([p for g in lines for p in (g.coords[0], g.coords[-1])]))
+    assert (
+        shapely.distance(ends[:, None], nodes.geometry.to_numpy()[None, :]).min(axis=1) < 1e-6
+    ).all()
+    xy = shapely.get_coordinates(nodes.geometry.to_numpy())
+    first = shapely.get_coordinates(shapely.get_point(edges.geometry.to_numpy(), 0))
+    last = shapely.get_coordinates(shapely.get_point(edges.geometry.to_numpy(), -1))
+    assert np.allclose(first, xy[edges["u"]]) and np.allclose(last, xy[edges["v"]])
