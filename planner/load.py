@@ -36,7 +36,7 @@ from shapely.geometry.base import BaseGeometry
 from planner import register as register_mod
 from planner import schema, validate
 from planner.crs import WGS84, PointCRS, utm_crs_for
-from planner.errors import InputError, ProblemLog
+from planner.errors import InputError, Problem, ProblemLog
 from planner.network_build import NodeAt, build_network, component_labels, nearest_nodes
 from planner.readers import normalise_text, read_folder, read_layer_file
 from planner.settings import Settings
@@ -119,10 +119,6 @@ BUILDING_KIND_MAP: dict[str, str] = {
 UNKNOWN_KINDS: frozenset[str] = frozenset({"", "yes", "building", "unknown", "nan", "none"})
 
 
-def _source_label(source: object) -> str:
-    return str(source)
-
-
 def load_street(
     source: str | Path,
     *,
@@ -200,7 +196,9 @@ def load_street(
             meta.setdefault("synthetic", True)
     elif suffixes.endswith((".osm", ".osm.pbf", ".pbf")):
         if not path.exists():
-            raise InputError("file not found", fix="check the path of the OSM extract")
+            raise InputError(
+                Problem("file not found", fix="check the path of the OSM extract", file=src)
+            )
         clip = None
         if boundary_raw is not None and len(boundary_raw):
             clip = shapely.union_all(boundary_raw.geometry.to_numpy())
@@ -210,7 +208,7 @@ def load_street(
         raw = osm.read_osm(path, clip=clip, margin_m=settings.margin_m)
         node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
         files.update({k: f"{path} ({k})" for k in raw if k not in files})
-        meta = {"name": path.name.split(".")[0]}
+        meta = {"name": _first_name(boundary_raw) or path.name.split(".")[0]}
     elif not path.exists():
         raise InputError(
             f"no such file or folder: {src}",
@@ -252,6 +250,15 @@ def load_street(
     )
     log.info("loaded %s in %.2f s", src, time.perf_counter() - t0)
     return street
+
+
+def _first_name(gdf: gpd.GeoDataFrame | None) -> str:
+    """The first non-empty ``name`` of a layer ('' if none)."""
+    if gdf is None or "name" not in gdf.columns:
+        return ""
+    names = gdf["name"].dropna().astype(str).str.strip()
+    names = names[names != ""]
+    return str(names.iloc[0]) if len(names) else ""
 
 
 def _osm_module() -> Any:
@@ -523,11 +530,7 @@ def assemble(
         layers[lname] = _clean_layer(lname, proj, ctx)
 
     out: dict[str, gpd.GeoDataFrame] = {}
-    bname = name or (
-        str(b_wgs["name"].iloc[0])
-        if "name" in b_wgs.columns and len(b_wgs) and pd.notna(b_wgs["name"].iloc[0])
-        else ""
-    )
+    bname = name or _first_name(b_wgs)
     out["boundary"] = gpd.GeoDataFrame(
         {"street_id": ["street"], "name": [bname], "area_m2": [b_proj.area]},
         geometry=[b_proj],

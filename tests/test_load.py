@@ -214,6 +214,7 @@ def test_real_osm_extract_loads_the_same_from_xml_and_pbf(tmp_path: Path) -> Non
     assert xml.report.counts["buildings"] > 20 and xml.report.counts["edges"] > 100
     assert xml.report.area_km2 == pytest.approx(0.76, abs=0.02)
     assert xml.crs.to_epsg() == 32650
+    assert xml.name == "学院路（测试边界）"  # the drawn boundary names the street
     assert "OpenStreetMap" in xml.attribution and "OpenStreetMap" in xml.report.to_text()
     # every building lies in the drawn street; the network reaches beyond it
     assert xml.buildings.geometry.representative_point().within(xml.boundary_geom).all()
