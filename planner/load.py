@@ -311,6 +311,24 @@ def _clean_layer(name: str, gdf: gpd.GeoDataFrame, ctx: _Ctx) -> gpd.GeoDataFram
     return gdf.reset_index(drop=True)
 
 
+def _polygonal(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Polygonal part of each geometry (clipping can leave lines or points beside polygons)."""
+    out = np.asarray(geoms, dtype=object).copy()
+    mixed = shapely.get_type_id(out) == shapely.GeometryType.GEOMETRYCOLLECTION
+    if mixed.any():
+        parts, idx = shapely.get_parts(out[mixed], return_index=True)
+        poly = np.isin(
+            shapely.get_type_id(parts),
+            [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON],
+        )
+        rows = np.flatnonzero(mixed)
+        fixed = np.array([shapely.Polygon() for _ in rows], dtype=object)
+        for k in np.unique(idx[poly]):  # a handful of clipped features at most
+            fixed[k] = shapely.union_all(parts[poly & (idx == k)])
+        out[rows] = fixed
+    return out
+
+
 def _largest_overlap(
     geoms: NDArray[np.object_], zones: NDArray[np.object_], zone_ids: NDArray[np.object_]
 ) -> NDArray[np.object_]:
@@ -541,6 +559,13 @@ def assemble(
     out["gates"] = _gates(layers.get("gates"), out["compounds"], ctx)
     buildings = _buildings(layers.get("buildings"), out["compounds"], out["communities"], ctx)
     reg_report = None
+    if register is not None and buildings is None:
+        problems.add(
+            "a household register was given but the street has no buildings to join it to",
+            file=ctx.file("register"),
+            fix="add a buildings layer (or load an OpenStreetMap extract with buildings)",
+            severity="warning",
+        )
     if register is not None and buildings is not None:
         joined = register_mod.join_register(
             buildings, out["compounds"], register, file=ctx.file("register"), problems=problems
@@ -608,7 +633,7 @@ def _communities(gdf: gpd.GeoDataFrame | None, ctx: _Ctx) -> gpd.GeoDataFrame:
             crs=ctx.crs,
         )
     clipped = gdf.copy()
-    clipped["geometry"] = shapely.intersection(gdf.geometry.to_numpy(), ctx.street)
+    clipped["geometry"] = _polygonal(shapely.intersection(gdf.geometry.to_numpy(), ctx.street))
     keep = shapely.area(clipped.geometry.to_numpy()) > 1.0
     _report_outside("communities", clipped["community_id"], ~keep, ctx, what="communities")
     clipped = clipped.loc[keep].reset_index(drop=True)
@@ -618,6 +643,28 @@ def _communities(gdf: gpd.GeoDataFrame | None, ctx: _Ctx) -> gpd.GeoDataFrame:
     code = code.str.replace(r"\.0$", "", regex=True).str.zfill(3).where(code != "", "")
     seq = pd.Series([f"{i + 1:03d}" for i in range(len(clipped))], index=clipped.index)
     clipped["code"] = code.where(code != "", seq)
+    geoms = clipped.geometry.to_numpy()
+    street_area = ctx.street.area
+    union_area = shapely.union_all(geoms).area if len(geoms) else 0.0
+    gap = 1.0 - union_area / street_area
+    overlap = (shapely.area(geoms).sum() - union_area) / street_area
+    if gap > 0.01:
+        ctx.problems.add(
+            f"the communities leave {gap:.1%} of the street uncovered",
+            file=ctx.file("communities"),
+            field="geometry",
+            fix="communities should tile the street: extend them to the boundary",
+            severity="warning",
+        )
+    if overlap > 0.01:
+        ctx.problems.add(
+            f"the communities overlap on {overlap:.1%} of the street's area; buildings go to "
+            "the community covering most of them",
+            file=ctx.file("communities"),
+            field="geometry",
+            fix="communities should not overlap: fix the shared borders",
+            severity="warning",
+        )
     return clipped
 
 
@@ -630,7 +677,7 @@ def _compounds(
     inside = shapely.area(shapely.intersection(geoms, ctx.street))
     keep = inside >= 0.5 * shapely.area(geoms)
     out = gdf.loc[keep].copy()
-    out["geometry"] = shapely.intersection(out.geometry.to_numpy(), ctx.street)
+    out["geometry"] = _polygonal(shapely.intersection(out.geometry.to_numpy(), ctx.street))
     if (~keep).sum():
         bad = gdf["compound_id"][~keep].tolist()
         ctx.problems.add(
