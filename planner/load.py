@@ -509,8 +509,26 @@ def assemble(
             fix="check the boundary on the map",
             severity="repair",
         )
+    if b_union_wgs.is_empty:
+        problems.add(
+            "the boundary has no area",
+            file=files.get("boundary", "boundary"),
+            field="geometry",
+            fix="draw the street boundary as a polygon",
+        )
+        problems.raise_if_errors()
     c = b_union_wgs.centroid
-    crs = utm_crs_for(c.x, c.y)
+    try:
+        crs = utm_crs_for(c.x, c.y)
+    except InputError as exc:
+        problems.add(
+            str(exc.problems[0].message),
+            file=files.get("boundary", "boundary"),
+            field="geometry",
+            fix=exc.problems[0].fix,
+        )
+        problems.raise_if_errors()
+        raise
     b_proj = gpd.GeoSeries([b_union_wgs], crs=WGS84).to_crs(crs).iloc[0]
     b_proj = shapely.make_valid(b_proj)
     if b_proj.area <= 0:
