@@ -543,7 +543,7 @@ class _Builder:
         comms = []
         for k in range(n):
             geom = shapely.union_all([order[i]["geom"] for i in np.flatnonzero(group == k)])
-            stem = stems[k % len(stems)] + ("" if k < len(stems) else _NUMERALS[(k // len(stems)) % 10])
+            stem = stems[k % len(stems)] + ("" if k < len(stems) else _cn_number(k // len(stems) + 1))
             comms.append({
                 "community_id": f"SQ{k + 1:02d}",
                 "name": self.names.take([f"{stem}社区"]),
@@ -562,14 +562,19 @@ class _Builder:
         stems = self.names.shuffled(_LOCAL_STEMS)
         self._stem_i = 0
 
+        counters = {"ns": 0, "ew": 0}
+
         def local_name(kind: str) -> str:
-            stem = stems[self._stem_i % len(stems)]
-            self._stem_i += 1
-            suffix = {"ns": "路", "ew": "街", "lane": "巷"}[kind]
-            return self.names.take([f"{stem}{suffix}", f"{stem}{suffix}".replace(suffix, "东" + suffix)])
+            # "文苑路", then "文苑一路", "文苑二路"... (the Xi'an habit of numbered roads)
+            k = counters[kind]
+            counters[kind] += 1
+            stem = stems[(k + (0 if kind == "ns" else len(stems) // 2)) % len(stems)]
+            suffix = "路" if kind == "ns" else "街"
+            rnd = k // len(stems)
+            return self.names.take([f"{stem}{_cn_number(rnd) if rnd else ''}{suffix}"])
 
         def name_from(pool: list[str], i: int, fallback: str) -> str:
-            return self.names.take([pool[i]] if i < len(pool) else [f"{fallback}{_NUMERALS[i % 10]}路"])
+            return self.names.take([pool[i]] if i < len(pool) else [f"{fallback}{_cn_number(i - len(pool) + 1)}路"])
 
         bridge_cols = s.bridge_cols
         if bridge_cols is None:
@@ -702,16 +707,16 @@ class _Builder:
         dist_c = np.hypot(cx - self.W / 2, cy - self.H * 0.55)
         big = (areas > 30000).astype(float)
         # the street office and shops near the centre, on the main roads
-        pick(max(1, round(n * 0.05)), np.exp(-dist_c / 500.0) * big + 1e-9, "commercial")
+        pick(max(2, round(n * 0.08)), np.exp(-dist_c / 600.0) * big + 1e-9, "commercial")
         pick(1, np.exp(-dist_c / 300.0) * big + 1e-9, "public")
         # park by the river (north bank) or anywhere
         if s.river:
             near_river = np.abs(cy - self.river_f(cx)) < 250
-            pick(max(1, round(n * 0.02)), (near_river & (cy > self.river_f(cx))) * areas + 1e-9, "park")
+            pick(max(1, round(n * 0.03)), (near_river & (cy > self.river_f(cx))) * areas + 1e-9, "park")
         else:
-            pick(max(1, round(n * 0.02)), areas, "park")
-        pick(max(1, round(n * 0.015)), areas**2 * (areas > 40000), "campus")
-        pick(max(2, round(n * 0.05)), ((areas > 20000) & (areas < 90000)).astype(float), "school")
+            pick(max(1, round(n * 0.03)), areas, "park")
+        pick(max(2, round(n * 0.03)), areas**2 * (areas > 40000), "campus")
+        pick(max(3, round(n * 0.06)), ((areas > 20000) & (areas < 90000)).astype(float), "school")
         pick(max(1, round(n * 0.015)), (areas > 15000).astype(float), "hospital")
         pick(round(n * s.village_share), (areas > 20000).astype(float), "village")
         small = (areas < 14000).astype(float)
@@ -786,7 +791,7 @@ class _Builder:
                 return nm
         k = self._cname_i
         self._cname_i += 1
-        return self.names.take([f"{pool[k % len(pool)]}{_NUMERALS[(k // len(pool)) % 10]}期"])
+        return self.names.take([f"{pool[k % len(pool)]}{_cn_number(k // len(pool) + 1)}期"])
 
     def _gates_and_paths(self) -> None:
         """Internal paths (a spine and a cross path) and gates where they meet a road side."""
@@ -862,6 +867,7 @@ class _Builder:
                     "geometry": gp,
                 })
             comp["has_gate"] = True
+            comp["centre"] = (cx, cy, any(a == "ns" for a, _, _ in lines), any(a == "ew" for a, _, _ in lines))
         self.compounds = [c for c in self.compounds if c.get("has_gate")]
         self.gates = gates
         self.footways = footways
@@ -873,10 +879,10 @@ class _Builder:
         s, rng = self.spec, self.rng
         # style: length, depth, gap along x, gap along y, floors lo, hi, m² per household
         styles: dict[str, tuple[float, float, float, float, int, int, float]] = {
-            "walkup": (58.0, 11.5, 14.0, 22.0, 5, 7, 78.0),
-            "midrise": (56.0, 13.0, 16.0, 32.0, 9, 12, 88.0),
-            "highslab": (46.0, 15.0, 20.0, 48.0, 18, 26, 96.0),
-            "tower": (26.0, 26.0, 34.0, 46.0, 18, 32, 100.0),
+            "walkup": (58.0, 11.5, 16.0, 26.0, 5, 7, 88.0),
+            "midrise": (56.0, 13.0, 18.0, 36.0, 9, 12, 100.0),
+            "highslab": (46.0, 15.0, 24.0, 56.0, 18, 26, 110.0),
+            "tower": (26.0, 26.0, 40.0, 56.0, 18, 30, 115.0),
             "village": (12.0, 14.0, 3.0, 4.0, 4, 6, 60.0),
             "school": (60.0, 16.0, 20.0, 40.0, 4, 5, 0.0),
             "campus": (64.0, 18.0, 26.0, 40.0, 5, 9, 0.0),
@@ -887,7 +893,8 @@ class _Builder:
         }
         holders: list[dict[str, Any]] = []
         for ci, comp in enumerate(self.compounds):
-            holders.append({"geom": comp["geometry"], "style": comp["style"], "compound": ci, "kind": "residential"})
+            holders.append({"geom": comp["geometry"], "style": comp["style"], "compound": ci,
+                            "kind": "residential", "centre": comp["centre"]})
         for bi, (blk, use) in enumerate(zip(self.blocks, self.block_use, strict=True)):
             if use in ("residential", "village", "green", "park"):
                 continue
@@ -906,24 +913,46 @@ class _Builder:
         boxes_x0, boxes_y0, boxes_x1, boxes_y1, owner = [], [], [], [], []
         dims = {}
         for hi, hd in enumerate(holders):
-            L, D, gx, gy, *_ = styles[hd["style"]]
-            L = L * rng.uniform(0.85, 1.15) if hd["style"] not in ("village", "tower") else L
+            blen, bdep, gx, gy, *_ = styles[hd["style"]]
+            blen = blen * rng.uniform(0.85, 1.15) if hd["style"] not in ("village", "tower") else blen
             gx = gx / math.sqrt(s.density)
             gy = gy / math.sqrt(s.density) if hd["style"] not in ("village",) else gy
-            dims[hi] = (L, D)
+            dims[hi] = (blen, bdep)
             minx, miny, maxx, maxy = hd["geom"].bounds
-            px, py = L + gx, D + gy
-            ox = minx + 6 + rng.uniform(0, px * 0.5)
-            oy = miny + 6 + rng.uniform(0, py * 0.4)
-            xs = np.arange(ox, maxx - 6 - L + 1e-9, px)
-            ys = np.arange(oy, maxy - 6 - D + 1e-9, py)
+            px, py = blen + gx, bdep + gy
+            if "centre" in hd:
+                # columns and rows leave a lane free along the compound's paths
+                cx, cy, has_ns, has_ew = hd["centre"]
+                if has_ns and hd["style"] != "village":
+                    # shorter slabs (two stair units) where half the compound is narrow
+                    room = min(cx - minx, maxx - cx) - 13.0
+                    if blen > room and hd["style"] != "tower":
+                        blen = max(room, 26.0)
+                        px = blen + gx
+                hx = max(gx / 2, 7.0) if has_ns else -blen / 2
+                hy = max(gy / 2, 7.0) if has_ew else -bdep / 2
+                right = np.arange(cx + hx, maxx - 6 - blen + 1e-9, px)
+                left = np.arange(cx - hx - blen, minx + 6 - 1e-9, -px)[::-1]
+                xs = np.concatenate([left, right]) if has_ns else right
+                up = np.arange(cy + hy, maxy - 6 - bdep + 1e-9, py)
+                down = np.arange(cy - hy - bdep, miny + 6 - 1e-9, -py)[::-1]
+                ys = np.concatenate([down, up]) if has_ew else up
+                if not has_ns:
+                    xs = np.concatenate([np.arange(cx - blen / 2 - px, minx + 6 - 1e-9, -px)[::-1], xs])
+                if not has_ew:
+                    ys = np.concatenate([np.arange(cy - bdep / 2 - py, miny + 6 - 1e-9, -py)[::-1], ys])
+            else:
+                ox = minx + 6 + rng.uniform(0, px * 0.5)
+                oy = miny + 6 + rng.uniform(0, py * 0.4)
+                xs = np.arange(ox, maxx - 6 - blen + 1e-9, px)
+                ys = np.arange(oy, maxy - 6 - bdep + 1e-9, py)
             if not len(xs) or not len(ys):
                 continue
             gx_, gy_ = np.meshgrid(xs, ys)
             boxes_x0.append(gx_.ravel())
             boxes_y0.append(gy_.ravel())
-            boxes_x1.append(gx_.ravel() + L)
-            boxes_y1.append(gy_.ravel() + D)
+            boxes_x1.append(gx_.ravel() + blen)
+            boxes_y1.append(gy_.ravel() + bdep)
             owner.append(np.full(gx_.size, hi))
         x0 = np.concatenate(boxes_x0)
         y0 = np.concatenate(boxes_y0)
@@ -1054,7 +1083,7 @@ class _Builder:
             # anchors in fractions of the street's bounding box, chosen so that the
             # south-east bank of the river and the north-east corner are left uncovered
             add("street_centre", f"{street_short}街道党群服务中心", (0.48 * W, 0.56 * H), 1200, "08:30-20:00")
-            plan = [(0.12, 0.08), (0.22, 0.42), (0.62, 0.50), (0.42, 0.82), (0.70, 0.78)]
+            plan = [(0.12, 0.08), (0.22, 0.42), (0.76, 0.44), (0.42, 0.82), (0.70, 0.78)]
             for k, comm in enumerate(self.communities):
                 if k == len(self.communities) - 1:
                     continue  # one community without its own station (served by the centre)
@@ -1073,7 +1102,7 @@ class _Builder:
                     float(rng.choice([280, 350, 420, 600, 800, 1000])), hours_office)
             for k in range(max(1, len(self.communities) // 5)):
                 p = comm_pts[(k * 3 + 1) % len(comm_pts)]
-                add("grid_station", f"{self.communities[(k * 3 + 1) % len(comm_pts)]['name']}第{_NUMERALS[k % 10]}网格党群服务站",
+                add("grid_station", f"{self.communities[(k * 3 + 1) % len(comm_pts)]['name']}第{_cn_number(k + 3)}网格党群服务站",
                     (p.x + 150, p.y + 150), 60, hours_office)
         # allied positions: red property at big compounds, neighbourhood centre, convenience points
         comp_sizes = np.array([c["geometry"].area for c in self.compounds])
@@ -1182,7 +1211,7 @@ class _Builder:
             if use in lu_names:
                 if use == "school":
                     school_no += 1
-                    nm = f"{street_short_name(s.name)}第{_NUMERALS[(school_no - 1) % 10]}{'小学' if school_no % 2 else '中学'}"
+                    nm = f"{street_short_name(s.name)}第{_cn_number(school_no)}{'小学' if school_no % 2 else '中学'}"
                 else:
                     nm = f"{street_short_name(s.name)}{lu_names[use]}"
                 kind = "residential" if use == "village" else use
@@ -1218,6 +1247,15 @@ def _snap_ends(lines: list[_Road], network: list[_Road]) -> list[_Road]:
             b = (float(ends[j, 0]), float(ends[j, 1]))
         out.append(replace(r, geom=LineString([a, b])))
     return out
+
+
+def _cn_number(k: int) -> str:
+    """Chinese numeral for 1-99 (一, 二, ..., 十, 十一, ..., 九十九); larger as digits."""
+    if not 1 <= k <= 99:
+        return str(k)
+    tens, ones = divmod(k, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _NUMERALS[tens - 1] + "十")
+    return head + (_NUMERALS[ones - 1] if ones else "")
 
 
 def street_short_name(name: str) -> str:
