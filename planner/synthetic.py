@@ -177,7 +177,7 @@ class StreetSpec:
     bridge_cols: tuple[int, ...] | None = None
     margin_bridges: int = 1
     railway: bool = True
-    village_share: float = 0.04
+    village_share: float = 0.02
     standalone_share: float = 0.04
     open_share: float = 0.1
     density: float = 1.0
@@ -436,7 +436,8 @@ class _Builder:
     def __init__(self, spec: StreetSpec) -> None:
         self.spec = spec
         self.rng = np.random.default_rng(spec.seed)
-        self.names = _Names(self.rng)
+        # names come from their own stream, so renaming never moves geometry
+        self.names = _Names(np.random.default_rng([spec.seed, 1]))
 
     # -- layout ------------------------------------------------------------
     def build(self) -> SyntheticStreet:
@@ -727,9 +728,12 @@ class _Builder:
 
     def _compounds(self) -> None:
         s, rng = self.spec, self.rng
-        names = [f"{a}{b}" for a in self.names.shuffled(_COMPOUND_STEMS) for b in _COMPOUND_SUFFIXES]
-        order = rng.permutation(len(names))
-        self._compound_names = [names[i] for i in order]
+        # every stem once with a random suffix first, then the other combinations
+        nrng = self.names.rng
+        stems = self.names.shuffled(_COMPOUND_STEMS)
+        first = [f"{a}{_COMPOUND_SUFFIXES[int(nrng.integers(len(_COMPOUND_SUFFIXES)))]}" for a in stems]
+        rest = [f"{a}{b}" for a in stems for b in _COMPOUND_SUFFIXES if f"{a}{b}" not in first]
+        self._compound_names = first + [rest[i] for i in nrng.permutation(len(rest))]
         self._cname_i = 0
         villages = self.names.shuffled(_VILLAGE_STEMS)
         comps: list[dict[str, Any]] = []
@@ -768,7 +772,7 @@ class _Builder:
                 else:
                     name = self._next_compound_name()
                     gated = bool(rng.random() >= s.open_share)
-                    style = str(rng.choice(["walkup", "midrise", "highslab", "tower"], p=[0.42, 0.22, 0.16, 0.2]))
+                    style = str(rng.choice(["walkup", "midrise", "highslab", "tower"], p=[0.6, 0.22, 0.08, 0.1]))
                 ci = comm_tree.query(p.representative_point(), predicate="intersects")
                 comps.append({
                     "compound_id": f"XQ{k:03d}" if len(self.blocks) < 600 else f"XQ{k:05d}",
@@ -807,7 +811,10 @@ class _Builder:
         internal: list[_Road] = []
         path_geoms: list[BaseGeometry] = []
         path_owner: list[int] = []
-        for ci, comp in enumerate(self.compounds):
+        parks = [{"geometry": self.blocks[i], "style": "park", "compound_id": "", "public": True}
+                 for i in np.flatnonzero(self.block_use == "park")]
+        for ci, comp in enumerate([*self.compounds, *parks]):
+            public = bool(comp.get("public"))
             q: Polygon = comp["geometry"]
             minx, miny, maxx, maxy = q.bounds
             w, h = maxx - minx, maxy - miny
@@ -833,9 +840,12 @@ class _Builder:
             facing = [(li, e) for li, e in ends if corr.distance(Point(e)) < 1.0]
             if not facing:
                 continue
-            k = min(len(facing), int(rng.integers(1, 4)))
-            chosen_idx = sorted(rng.choice(len(facing), size=k, replace=False).tolist())
-            chosen = [facing[i] for i in chosen_idx]
+            if public:  # a park is open on every side its paths reach
+                chosen = facing
+            else:
+                k = min(len(facing), int(rng.integers(1, 4)))
+                chosen_idx = sorted(rng.choice(len(facing), size=k, replace=False).tolist())
+                chosen = [facing[i] for i in chosen_idx]
             gate_pts = {e for _, e in chosen}
             comp_paths: list[LineString] = []
             centre = (cx, cy)
@@ -849,6 +859,9 @@ class _Builder:
                     comp_paths.append(LineString([a2, b2]))
             comp_paths = [p for p in comp_paths if p.length > 1.0]
             for p in comp_paths:
+                if public:
+                    footways.append(_Road(p, "公园步道", "footway", node=False))
+                    continue
                 internal.append(_Road(p, "", "footway" if comp["style"] == "village" else "service",
                                       compound_id=comp["compound_id"], node=False))
                 path_geoms.append(p)
@@ -861,6 +874,8 @@ class _Builder:
                 a_xy = (float(att.x), float(att.y))
                 self.extra_cuts.setdefault(j, []).append(a_xy)
                 footways.append(_Road(LineString([g, a_xy]), "", "footway", node=False))
+                if public:
+                    continue
                 gates.append({
                     "gate_id": f"{comp['compound_id']}-M{gi + 1}",
                     "compound_id": comp["compound_id"],
@@ -879,10 +894,10 @@ class _Builder:
         s, rng = self.spec, self.rng
         # style: length, depth, gap along x, gap along y, floors lo, hi, m² per household
         styles: dict[str, tuple[float, float, float, float, int, int, float]] = {
-            "walkup": (58.0, 11.5, 16.0, 26.0, 5, 7, 88.0),
-            "midrise": (56.0, 13.0, 18.0, 36.0, 9, 12, 100.0),
-            "highslab": (46.0, 15.0, 24.0, 56.0, 18, 26, 110.0),
-            "tower": (26.0, 26.0, 40.0, 56.0, 18, 30, 115.0),
+            "walkup": (58.0, 11.5, 12.0, 20.0, 4, 6, 96.0),
+            "midrise": (56.0, 13.0, 16.0, 32.0, 9, 12, 105.0),
+            "highslab": (46.0, 15.0, 24.0, 56.0, 18, 26, 115.0),
+            "tower": (26.0, 26.0, 40.0, 56.0, 16, 28, 120.0),
             "village": (12.0, 14.0, 3.0, 4.0, 4, 6, 60.0),
             "school": (60.0, 16.0, 20.0, 40.0, 4, 5, 0.0),
             "campus": (64.0, 18.0, 26.0, 40.0, 5, 9, 0.0),
@@ -923,13 +938,13 @@ class _Builder:
             if "centre" in hd:
                 # columns and rows leave a lane free along the compound's paths
                 cx, cy, has_ns, has_ew = hd["centre"]
-                if has_ns and hd["style"] != "village":
-                    # shorter slabs (two stair units) where half the compound is narrow
-                    room = min(cx - minx, maxx - cx) - 13.0
-                    if blen > room and hd["style"] != "tower":
-                        blen = max(room, 26.0)
-                        px = blen + gx
                 hx = max(gx / 2, 7.0) if has_ns else -blen / 2
+                if has_ns and hd["style"] not in ("village", "tower"):
+                    # shorter slabs (two stair units) where half the compound is narrow
+                    room = min(cx - minx, maxx - cx) - 6.0 - hx - 0.5
+                    if blen > room:
+                        blen = max(room, 24.0)
+                        px = blen + gx
                 hy = max(gy / 2, 7.0) if has_ew else -bdep / 2
                 right = np.arange(cx + hx, maxx - 6 - blen + 1e-9, px)
                 left = np.arange(cx - hx - blen, minx + 6 - 1e-9, -px)[::-1]
@@ -1105,7 +1120,7 @@ class _Builder:
                 add("grid_station", f"{self.communities[(k * 3 + 1) % len(comm_pts)]['name']}第{_cn_number(k + 3)}网格党群服务站",
                     (p.x + 150, p.y + 150), 60, hours_office)
         # allied positions: red property at big compounds, neighbourhood centre, convenience points
-        comp_sizes = np.array([c["geometry"].area for c in self.compounds])
+        comp_sizes = np.array([c["geometry"].area * (c["style"] != "village") for c in self.compounds])
         n_red = 3 if s.station_plan == "demo" else max(3, len(self.communities) // 2)
         big = np.argsort(-comp_sizes, kind="stable")[: n_red * 3]
         red = sorted(rng.choice(big, size=min(n_red, len(big)), replace=False).tolist())
@@ -1241,11 +1256,11 @@ def _snap_ends(lines: list[_Road], network: list[_Road]) -> list[_Road]:
     tree = cKDTree(ends)
     out = []
     for r in lines:
-        a, b = r.geom.coords[0], r.geom.coords[-1]
-        d, j = tree.query(b)
+        coords = list(r.geom.coords)
+        d, j = tree.query(coords[-1])
         if d < 0.01:
-            b = (float(ends[j, 0]), float(ends[j, 1]))
-        out.append(replace(r, geom=LineString([a, b])))
+            coords[-1] = (float(ends[j, 0]), float(ends[j, 1]))
+        out.append(replace(r, geom=LineString(coords)))
     return out
 
 
