@@ -1013,7 +1013,7 @@ class _Builder:
         floors = np.clip(floors, lo, hi_)
         area = shapely.area(geoms)
         is_res = kinds == "residential"
-        hh = np.where(is_res, np.round(area * floors * 0.8 / np.maximum(per_hh, 1) * rng.uniform(0.9, 1.1, n)), 0)
+        hh = np.where(is_res, np.round(area * floors * 0.72 / np.maximum(per_hh, 1) * rng.uniform(0.9, 1.1, n)), 0)
         pop = np.round(hh * rng.uniform(2.35, 2.9, n), 0)
         height = np.round(floors * rng.uniform(2.9, 3.1, n), 1)
         floors_f = floors.astype(float)
@@ -1385,9 +1385,10 @@ def write_folder(street: SyntheticStreet, out_dir: str | Path, *, decimals: int 
     return paths
 
 
-def provenance_text(street: SyntheticStreet) -> str:
+def provenance_text(street: SyntheticStreet, *, command: str = "python scripts/make_demo.py") -> str:
     """The ``PROVENANCE.md`` of a generated street folder (Markdown)."""
     s = street.spec
+    made_by = "`make_demo()`, spec `DEMO_SPEC`" if s == DEMO_SPEC else f"`make_street()`, {s!r}"
     st = street.stats
     kinds = ", ".join(f"{k} {v}" for k, v in st["station_kinds"].items())
     return f"""# Provenance of this street folder
@@ -1397,9 +1398,9 @@ household count and station here was made up by a program; any likeness to a rea
 street is by design only ("what a street in Xi'an's Yanta district could look like").
 
 - Name: {s.name} (`street.json` says `"synthetic": true`)
-- Made by: `planner/synthetic.py` (`make_demo()`, spec `DEMO_SPEC`), a deterministic
+- Made by: `planner/synthetic.py` ({made_by}), a deterministic
   generator driven by `numpy.random.default_rng({s.seed})`.
-- Command: `python scripts/make_demo.py` (rewrites every file here; running it twice
+- Command: `{command}` (rewrites every file here; running it twice
   gives byte-identical files, checked by `tests/test_synthetic.py`).
 - Placed at: {s.origin_lon:.3f}E, {s.origin_lat:.3f}N (WGS84), county code {s.code_county}
   (Yanta district, Xi'an), fictional street code {s.code_street}.

@@ -338,3 +338,29 @@ def test_parameters_change_the_street() -> None:
     assert small.stats["area_km2"] < 2.0
     lon, lat = small.layers["boundary"].geometry.iloc[0].centroid.coords[0]
     assert abs(lon - DEMO_SPEC.origin_lon) < 0.02 and abs(lat - DEMO_SPEC.origin_lat) < 0.02
+
+
+def test_district_scales_up_and_stays_consistent() -> None:
+    one = synthetic.make_district(1, seed=2)
+    layers = {k: v.to_crs(one.utm_crs) for k, v in one.layers.items()}
+    assert len(layers["communities"]) == 5
+    assert len(layers["buildings"]) > 3000
+    assert one.stats["stations"] >= 12
+    g = layers["buildings"].geometry.to_numpy()
+    a, b = shapely.STRtree(g).query(g, predicate="intersects")
+    assert (a == b).all()
+    boundary = layers["boundary"].union_all()
+    assert abs(layers["communities"].area.sum() - boundary.area) < 1.0
+
+
+def test_make_demo_script_writes_a_district(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "make_demo.py"
+    out = tmp_path / "d"
+    subprocess.run([sys.executable, str(script), "--district", "1", "--seed", "3", "--out", str(out)],
+                   check=True, capture_output=True)
+    assert (out / "buildings.geojson").stat().st_size > 100_000
+    assert "--district 1" in (out / "PROVENANCE.md").read_text(encoding="utf-8")
+    assert json.loads((out / "street.json").read_text(encoding="utf-8"))["synthetic"] is True
