@@ -251,6 +251,8 @@ def read_osm(
     p = Path(path)
     _check_file(p)
     fmt = osm_format(p)
+    # a bad clip fails before the (slower) read
+    boundary = None if clip is None else _boundary_polygon(clip, None, source=str(p))
     log.info("reading OSM %s extract %s", fmt, p.name)
     try:
         if fmt == "pbf":
@@ -268,7 +270,8 @@ def read_osm(
                 file=str(p),
             )
         ) from exc
-    boundary = _boundary_polygon(clip, extent, source=str(p))
+    if boundary is None:
+        boundary = _boundary_polygon(None, extent, source=str(p))
     return layers_from_tables(ways, features, boundary, margin_m=margin_m)
 
 
