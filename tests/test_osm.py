@@ -400,6 +400,7 @@ def test_load_street_same_counts_from_xml_and_pbf(loaded) -> None:  # type: igno
 
 def test_load_street_credits_openstreetmap(loaded) -> None:  # type: ignore[no-untyped-def]
     for street in loaded:
+        assert street.attribution == osm.ATTRIBUTION
         assert "© OpenStreetMap contributors" in street.attribution
         assert "© OpenStreetMap contributors" in street.report.to_text()
         assert not street.synthetic
