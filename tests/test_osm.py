@@ -438,3 +438,29 @@ def test_cli_info_bad_osm_file_exits_with_message(
     assert code != 0
     assert "could not read the OSM extract" in err
     assert "Traceback" not in err
+
+
+def test_fetch_place_goes_through_the_shared_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the downloads replaced by the extract, online = file reading, layer by layer."""
+    import osmnx as ox
+
+    asked: list[object] = []
+
+    def graph(polygon: object, **kwargs: object) -> object:
+        asked.append(polygon)
+        assert kwargs["simplify"] is False and kwargs["retain_all"] is True
+        return ox.graph_from_xml(XML, simplify=False, retain_all=True)
+
+    def features(polygon: object, tags: dict[str, object]) -> object:
+        return ox.features_from_xml(XML, tags=tags)
+
+    monkeypatch.setattr(ox, "graph_from_polygon", graph)
+    monkeypatch.setattr(ox, "features_from_polygon", features)
+    online = osm.fetch_place(DRAWN)
+    offline = osm.read_osm(XML, clip=DRAWN)
+    # downloads cover the boundary plus the 1,000 m margin
+    assert asked[0].contains(DRAWN) and asked[0].area > 2 * DRAWN.area  # type: ignore[attr-defined]
+    for name in osm.OSM_LAYERS:
+        a, b = online[name], offline[name]
+        assert a.drop(columns="geometry").equals(b.drop(columns="geometry")), name
+        assert a.geometry.geom_equals_exact(b.geometry, 1e-9).all(), name
