@@ -108,3 +108,27 @@ def test_export_out_is_a_file(
     f.write_text("x")
     assert main(["export", str(street_folder), "--out", str(f)]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_info_demo_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", "demo", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["synthetic"] is True and report["source"] == "demo"
+    assert report["counts"]["buildings"] >= 600
+    assert report["households_total"] >= 15_000
+    assert report["stations"] == report["stations_in_street"] + report["stations_in_margin"]
+
+
+def test_export_demo_round_trips_through_the_folder_loader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from planner.load import load_street
+
+    out = tmp_path / "demo_out"
+    assert main(["export", "demo", "--out", str(out)]) == 0
+    again = load_street(out)
+    demo = load_street("demo")
+    for layer in ("communities", "compounds", "buildings", "stations"):
+        assert again.report.counts[layer] == demo.report.counts[layer], layer
+    assert again.report.households_total == demo.report.households_total
+    assert again.report.network_length_km == pytest.approx(demo.report.network_length_km, rel=1e-3)

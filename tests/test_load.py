@@ -234,3 +234,30 @@ def test_stations_csv_with_chinese_headers(street_folder: Path, tmp_path: Path) 
     assert st.loc["A2", "kind"] == "convenience_point"
     assert st.loc["A1", "floor_area_m2"] == 85.0
     assert st.loc["A1", "opening_hours"] == "9:00-17:00"
+
+
+@pytest.fixture(scope="module")
+def demo() -> Street:
+    return load_street("demo")
+
+
+def test_demo_street_loads_at_the_scale_the_issue_asks(demo: Street) -> None:
+    from planner import schema
+
+    r = demo.report
+    assert demo.synthetic and r.synthetic and "SYNTHETIC" in r.to_text()
+    assert r.source == "demo" and demo.crs.to_epsg() // 100 == 326
+    assert 3.0 <= r.area_km2 <= 6.0
+    assert 4 <= r.counts["communities"] <= 6
+    assert r.counts["compounds"] >= 40 and r.counts["buildings"] >= 600
+    assert 15_000 <= r.households_total <= 25_000
+    assert 12 <= r.counts["stations"] <= 20 and r.stations_in_margin >= 1
+    assert set(demo.stations["kind"]) <= set(schema.STATION_KINDS)
+    # one walking network reaching every building, gates on it
+    assert len(r.network_components) == 1
+    assert r.network_components[0]["buildings"] == r.counts["buildings"]
+    assert (demo.gates["node_id"] >= 0).all() and demo.nodes["is_gate"].sum() >= len(demo.gates)
+    assert (demo.buildings["community_id"] != "").all()
+    comp = set(demo.compounds["compound_id"])
+    assert set(demo.buildings["compound_id"]) - {""} <= comp
+    assert not [p for p in r.notes if p.severity == "repair"]
