@@ -2,6 +2,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import numpy as np
 import pytest
 from pyproj import Geod
@@ -261,3 +262,17 @@ def test_demo_street_loads_at_the_scale_the_issue_asks(demo: Street) -> None:
     comp = set(demo.compounds["compound_id"])
     assert set(demo.buildings["compound_id"]) - {""} <= comp
     assert not [p for p in r.notes if p.severity == "repair"]
+
+
+def test_demo_compound_paths_meet_the_public_network_only_at_gates(demo: Street) -> None:
+    e = demo.edges
+    ends = pd.concat(
+        [
+            e[["u", "compound_id"]].set_axis(["n", "c"], axis=1),
+            e[["v", "compound_id"]].set_axis(["n", "c"], axis=1),
+        ]
+    )
+    kinds = ends.groupby("n")["c"].nunique()
+    mixed = kinds.index[kinds > 1]
+    assert len(mixed) > 0
+    assert demo.nodes.loc[mixed, "is_gate"].all()
