@@ -2,8 +2,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import numpy as np
+import pandas as pd
 import pytest
 from pyproj import Geod
 
