@@ -339,7 +339,13 @@ def _largest_overlap(
     gi, zi = shapely.STRtree(zones).query(geoms, predicate="intersects")
     if len(gi) == 0:
         return out
-    area = shapely.area(shapely.intersection(geoms[gi], zones[zi]))
+    # most features lie wholly in one zone: only the straddling pairs need an intersection
+    shapely.prepare(zones)
+    whole = shapely.contains(zones[zi], geoms[gi])
+    area = shapely.area(geoms[gi])
+    part = ~whole
+    if part.any():
+        area[part] = shapely.area(shapely.intersection(geoms[gi[part]], zones[zi[part]]))
     order = np.lexsort((-area, gi))
     gi, zi, area = gi[order], zi[order], area[order]
     first = np.unique(gi, return_index=True)[1]
@@ -427,7 +433,7 @@ def _building_kinds(b: gpd.GeoDataFrame) -> pd.Series:
         if "kind" in b.columns
         else pd.Series("", index=b.index)
     )
-    norm = raw.map(normalise_text)
+    norm = raw.map({v: normalise_text(v) for v in raw.unique()})
     kinds = norm.map(lambda v: BUILDING_KIND_MAP.get(v, v if v in schema.BUILDING_KINDS else ""))
     unknown = norm.isin(UNKNOWN_KINDS)
     in_compound = b["compound_id"].astype(str) != ""
