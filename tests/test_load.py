@@ -276,3 +276,16 @@ def test_demo_compound_paths_meet_the_public_network_only_at_gates(demo: Street)
     mixed = kinds.index[kinds > 1]
     assert len(mixed) > 0
     assert demo.nodes.loc[mixed, "is_gate"].all()
+
+
+def test_largest_overlap_picks_the_zone_covering_most() -> None:
+    from shapely.geometry import box
+
+    from planner.load import _largest_overlap
+
+    zones = np.array([box(0, 0, 10, 10), box(10, 0, 20, 10)], dtype=object)
+    ids = np.array(["A", "B"], dtype=object)
+    geoms = np.array(
+        [box(1, 1, 2, 2), box(8, 1, 14, 2), box(9, 1, 10.5, 2), box(30, 30, 31, 31)], dtype=object
+    )
+    assert _largest_overlap(geoms, zones, ids).tolist() == ["A", "B", "A", ""]
