@@ -5,7 +5,8 @@ Sources (:func:`load_street`):
 - ``"demo"``: the embedded synthetic street in ``data/demo`` (folder format);
 - a folder of layer files (see docs/readme/load.md and FOLDER_FORMAT);
 - an OpenStreetMap extract, ``.osm`` or ``.osm.pbf`` (read by :mod:`planner.osm`);
-- ``"place:NAME"``: OpenStreetMap online through osmnx (needs internet).
+- ``"place:NAME"``: OpenStreetMap online through osmnx (needs internet);
+- ``"osm"`` with ``boundary=``: OpenStreetMap online inside the boundary polygon.
 
 Every source ends in :func:`assemble`, which takes WGS84 layers, chooses the UTM
 zone from the boundary, projects, validates and repairs, clips to the street
@@ -134,7 +135,8 @@ def load_street(
     ----------
     source
         ``"demo"``, a folder of layer files, an OSM extract (``.osm``/``.osm.pbf``),
-        or ``"place:NAME"`` (OpenStreetMap online).
+        ``"place:NAME"`` (OpenStreetMap online), or ``"osm"`` with ``boundary``
+        (OpenStreetMap online inside that polygon).
     boundary
         A boundary file (polygon layer); clips an OSM extract and replaces a
         folder's boundary.
@@ -168,14 +170,34 @@ def load_street(
         boundary_raw = read_layer_file(Path(boundary), layer="boundary", problems=problems)
         files["boundary"] = str(boundary)
 
-    path = DEMO_DIR if src == "demo" or src.startswith("place:") else Path(src).expanduser()
+    online_polygon = src == "osm" and not Path(src).exists()  # a folder named osm wins
+    online = online_polygon or src.startswith("place:")
+    path = DEMO_DIR if src == "demo" or online else Path(src).expanduser()
     suffixes = "".join(path.suffixes[-2:]).lower()
     if src == "demo" and not DEMO_DIR.is_dir():
         raise InputError(
             f"the demo street is missing ({DEMO_DIR})",
             fix="regenerate it with: python scripts/make_demo.py",
         )
-    if src.startswith("place:"):
+    if online_polygon:
+        if boundary_raw is None or boundary_raw.empty:
+            problems.add(
+                "source 'osm' downloads OpenStreetMap data inside a polygon, but no boundary "
+                "was given"
+                if boundary is None
+                else "the boundary file gives no polygon",
+                file=str(boundary) if boundary is not None else None,
+                fix="pass --boundary FILE (the street polygon), or use place:NAME",
+            )
+            problems.raise_if_errors()
+        assert boundary_raw is not None
+        osm = _osm_module()
+        polygon = shapely.union_all(boundary_raw.geometry.to_numpy())
+        raw = osm.fetch_place(polygon, margin_m=settings.margin_m)
+        node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
+        files.update({k: f"OpenStreetMap online ({k})" for k in raw if k not in files})
+        meta = {"name": _first_name(boundary_raw)}
+    elif src.startswith("place:"):
         name = src.split(":", 1)[1].strip()
         if not name:
             raise InputError(
