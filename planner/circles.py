@@ -30,6 +30,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +38,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from planner.network import Snap
 from planner.routing import NodeTimes, Reach, RoutingGraph
 
 log = logging.getLogger(__name__)
@@ -86,9 +88,22 @@ class CircleBuilder:
         The routing graph (network with stations as nodes).
     buffer_m
         Half-width of the corridor drawn around reached links, metres.
+    points, access
+        Optional buildings: their snap onto the network and their own points
+        (centroids). A reached building's connector (the straight line from its
+        point to its access point on the network) is drawn with the reached
+        links, so the map shows a covered building inside its circle even when it
+        stands farther than ``buffer_m`` from the path.
     """
 
-    def __init__(self, rg: RoutingGraph, *, buffer_m: float) -> None:
+    def __init__(
+        self,
+        rg: RoutingGraph,
+        *,
+        buffer_m: float,
+        points: Snap | None = None,
+        point_geoms: Any = None,
+    ) -> None:
         self.rg = rg
         self.buffer_m = float(buffer_m)
         net = rg.net
@@ -111,6 +126,21 @@ class CircleBuilder:
             scale = self._geom_len / net.length_m
         self._scale = np.where(np.isfinite(scale), scale, 1.0)
         self._inc = rg.incidence()
+        self._conn = pd.DataFrame({"p": [], "bi": [], "x": []})
+        self._conn_geom = np.zeros(0, dtype=object)
+        if points is not None and point_geoms is not None and points.ok.any():
+            ok = np.flatnonzero(points.ok)
+            piece = rg.locate(points.edge[ok], points.offset_m[ok])
+            x = np.clip(points.offset_m[ok], rg.start_m[piece], rg.end_m[piece])
+            self._conn = pd.DataFrame({"p": piece, "bi": np.arange(len(ok)), "x": x})
+            pg = np.asarray(point_geoms, dtype=object)[ok]
+            self._conn_geom = np.asarray(
+                shapely.linestrings(
+                    np.stack([shapely.get_coordinates(pg)[:, :2],
+                              shapely.get_coordinates(points.access[ok])[:, :2]], axis=1)
+                ),
+                dtype=object,
+            )
 
     # ----------------------------------------------------------------- geometry
     def lines(self, pieces: Pieces) -> ObjArray:
@@ -151,17 +181,40 @@ class CircleBuilder:
         result: FloatArray = self._xy[j] + f * (self._xy[j1] - self._xy[j])
         return result
 
-    def polygons(self, pieces: Pieces, groups: int) -> ObjArray:
-        """One buffered polygon per group ``0..groups-1`` (empty where nothing is reached)."""
+    def polygons(
+        self, pieces: Pieces, groups: int, connectors: pd.DataFrame | None = None
+    ) -> ObjArray:
+        """One buffered polygon per group ``0..groups-1`` (empty where nothing is reached).
+
+        ``connectors`` (columns ``g``, ``bi``) adds reached buildings' connectors.
+        """
         out = np.full(groups, shapely.Polygon(), dtype=object)
-        if len(pieces.group) == 0:
+        lines = self.lines(pieces) if len(pieces.group) else np.zeros(0, dtype=object)
+        group = pieces.group
+        if connectors is not None and len(connectors):
+            lines = np.concatenate([lines, self._conn_geom[connectors["bi"].to_numpy()]])
+            group = np.concatenate([group, connectors["g"].to_numpy(dtype="int64")])
+        if len(group) == 0:
             return out
-        lines = self.lines(pieces)
-        present, dense = np.unique(pieces.group, return_inverse=True)
+        present, dense = np.unique(group, return_inverse=True)
         order = np.argsort(dense, kind="stable")
         multi = np.asarray(shapely.multilinestrings(lines[order], indices=dense[order]), dtype=object)
         out[present] = _parallel(shapely.buffer, multi, self.buffer_m, quad_segs=QUAD_SEGS)
         return out
+
+    def _connector_times(self, ends: pd.DataFrame) -> pd.DataFrame:
+        """Per (group, building): walking time to the building's access point."""
+        if len(self._conn) == 0:
+            return pd.DataFrame({"g": [], "bi": [], "t": []})
+        m = ends.merge(self._conn, on="p")
+        p = m["p"].to_numpy(dtype="int64")
+        rg = self.rg
+        speed = rg.speed_m_per_min
+        x = m["x"].to_numpy()
+        t = np.minimum(m["ta"].to_numpy() + (x - rg.start_m[p]) / speed,
+                       m["tb"].to_numpy() + (rg.end_m[p] - x) / speed)
+        out = pd.DataFrame({"g": m["g"].to_numpy(), "bi": m["bi"].to_numpy(), "t": t})
+        return out.groupby(["g", "bi"], as_index=False, sort=False)["t"].min()
 
     # ------------------------------------------------------------ reached pieces
     def _end_times(
@@ -189,8 +242,9 @@ class CircleBuilder:
         p = ends["p"].to_numpy()
         plen = rg.end_m[p] - rg.start_m[p]
         speed = rg.speed_m_per_min
-        ra = np.clip((threshold_min - ends["ta"].to_numpy()) * speed, -1.0, None)
-        rb = np.clip((threshold_min - ends["tb"].to_numpy()) * speed, -1.0, None)
+        tol = threshold_min + 1e-9
+        ra = np.clip((tol - ends["ta"].to_numpy()) * speed, -1.0, None)
+        rb = np.clip((tol - ends["tb"].to_numpy()) * speed, -1.0, None)
         full = ra + rb >= plen
         ra_cut = np.minimum(np.where(full, plen, ra), plen)
         has_a = ra_cut >= 0
@@ -213,13 +267,17 @@ class CircleBuilder:
         """
         thresholds = sorted(float(t) for t in thresholds_min)
         ends = self._end_times(reach.station, reach.node, reach.time_min)
+        conn = self._connector_times(ends)
         stations = np.unique(reach.station)
         rows: list[pd.DataFrame] = []
         for t in thresholds:
             pcs = self._pieces(ends, t, ends["g"].to_numpy())
             pos = np.searchsorted(stations, pcs.group)
+            c = conn[conn["t"] <= t + 1e-9]
+            c = pd.DataFrame({"g": np.searchsorted(stations, c["g"].to_numpy()),
+                              "bi": c["bi"].to_numpy()})
             polys = self.polygons(
-                Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations)
+                Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c
             )
             rows.append(
                 pd.DataFrame(
@@ -259,10 +317,11 @@ class CircleBuilder:
         ends = self._end_times(
             np.zeros(len(reached), dtype="int64"), reached, times.time_min[reached]
         )
+        conn = self._connector_times(ends)
         polys = []
         for t in thresholds:
             pcs = self._pieces(ends, t, np.zeros(len(ends), dtype="int64"))
-            polys.append(self.polygons(pcs, 1)[0])
+            polys.append(self.polygons(pcs, 1, conn[conn["t"] <= t + 1e-9])[0])
         gdf = gpd.GeoDataFrame(
             {"minutes": thresholds},
             geometry=gpd.GeoSeries(polys, crs=self.rg.net.crs),

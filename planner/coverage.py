@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from planner.circles import CircleBuilder
 from planner.errors import Problem
 from planner.network import (
     Snap,
@@ -99,6 +100,16 @@ class Coverage:
     @property
     def thresholds(self) -> tuple[float, ...]:
         return tuple(sorted(self.settings.thresholds_min))
+
+    def circle_builder(self) -> CircleBuilder:
+        """A :class:`~planner.circles.CircleBuilder` that also draws covered buildings'
+        connectors (centroid to access point)."""
+        return CircleBuilder(
+            self.rg,
+            buffer_m=self.settings.circle_buffer_m,
+            points=self.building_snap,
+            point_geoms=self.buildings.geometry.centroid.to_numpy(),
+        )
 
     @property
     def speed_note(self) -> str:

@@ -154,7 +154,7 @@ def from_layers(
     if bad.any():
         ids = ", ".join(str(i) for i in edges.index[bad][:20])
         raise InputError(
-            f"{int(bad.sum())} edges refer to node ids outside 0..{n - 1} (edges {ids})",
+            f"{int(bad.sum())} edges refer to node ids outside 0 to {n - 1} (edges {ids})",
             fix="node_id must be the row position of the nodes layer",
         )
     node_xy = shapely.get_coordinates(nodes.geometry.to_numpy())[:, :2]
