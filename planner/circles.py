@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -62,18 +62,17 @@ class Pieces:
     end_m: FloatArray
 
 
-def _parallel(func: object, geoms: ObjArray, *args: object, **kwargs: object) -> ObjArray:
+def _parallel(func: Callable[..., Any], geoms: ObjArray, *args: Any, **kwargs: Any) -> ObjArray:
     """Apply a vectorised shapely function on all cores (shapely releases the GIL)."""
     n = len(geoms)
     workers = min(os.cpu_count() or 1, 8)
-    fn = func  # type: ignore[assignment]
     if n < 2 * workers or workers == 1:
-        return np.asarray(fn(geoms, *args, **kwargs), dtype=object)  # type: ignore[operator]
+        return np.asarray(func(geoms, *args, **kwargs), dtype=np.object_)
     # Interleave so heavy and light geometries spread over the threads.
     parts = [np.arange(i, n, workers) for i in range(workers)]
-    out = np.empty(n, dtype=object)
+    out = np.empty(n, dtype=np.object_)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda idx: fn(geoms[idx], *args, **kwargs), parts))  # type: ignore[operator]
+        results = list(pool.map(lambda idx: func(geoms[idx], *args, **kwargs), parts))
     for idx, res in zip(parts, results, strict=True):
         out[idx] = res
     return out
@@ -136,8 +135,13 @@ class CircleBuilder:
             pg = np.asarray(point_geoms, dtype=object)[ok]
             self._conn_geom = np.asarray(
                 shapely.linestrings(
-                    np.stack([shapely.get_coordinates(pg)[:, :2],
-                              shapely.get_coordinates(points.access[ok])[:, :2]], axis=1)
+                    np.stack(
+                        [
+                            shapely.get_coordinates(pg)[:, :2],
+                            shapely.get_coordinates(points.access[ok])[:, :2],
+                        ],
+                        axis=1,
+                    )
                 ),
                 dtype=object,
             )
@@ -198,7 +202,9 @@ class CircleBuilder:
             return out
         present, dense = np.unique(group, return_inverse=True)
         order = np.argsort(dense, kind="stable")
-        multi = np.asarray(shapely.multilinestrings(lines[order], indices=dense[order]), dtype=object)
+        multi = np.asarray(
+            shapely.multilinestrings(lines[order], indices=dense[order]), dtype=object
+        )
         out[present] = _parallel(shapely.buffer, multi, self.buffer_m, quad_segs=QUAD_SEGS)
         return out
 
@@ -211,15 +217,16 @@ class CircleBuilder:
         rg = self.rg
         speed = rg.speed_m_per_min
         x = m["x"].to_numpy()
-        t = np.minimum(m["ta"].to_numpy() + (x - rg.start_m[p]) / speed,
-                       m["tb"].to_numpy() + (rg.end_m[p] - x) / speed)
+        t = np.minimum(
+            m["ta"].to_numpy() + (x - rg.start_m[p]) / speed,
+            m["tb"].to_numpy() + (rg.end_m[p] - x) / speed,
+        )
         out = pd.DataFrame({"g": m["g"].to_numpy(), "bi": m["bi"].to_numpy(), "t": t})
-        return out.groupby(["g", "bi"], as_index=False, sort=False)["t"].min()
+        result = out.groupby(["g", "bi"], as_index=False, sort=False).agg(t=("t", "min"))
+        return result
 
     # ------------------------------------------------------------ reached pieces
-    def _end_times(
-        self, group: IntArray, node: IntArray, time_min: FloatArray
-    ) -> pd.DataFrame:
+    def _end_times(self, group: IntArray, node: IntArray, time_min: FloatArray) -> pd.DataFrame:
         """Per (group, piece): the time at its ``a`` end and at its ``b`` end."""
         ptr, piece, at_a = self._inc
         deg = ptr[node + 1] - ptr[node]
@@ -274,11 +281,10 @@ class CircleBuilder:
             pcs = self._pieces(ends, t, ends["g"].to_numpy())
             pos = np.searchsorted(stations, pcs.group)
             c = conn[conn["t"] <= t + 1e-9]
-            c = pd.DataFrame({"g": np.searchsorted(stations, c["g"].to_numpy()),
-                              "bi": c["bi"].to_numpy()})
-            polys = self.polygons(
-                Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c
+            c = pd.DataFrame(
+                {"g": np.searchsorted(stations, c["g"].to_numpy()), "bi": c["bi"].to_numpy()}
             )
+            polys = self.polygons(Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c)
             rows.append(
                 pd.DataFrame(
                     {
@@ -288,8 +294,10 @@ class CircleBuilder:
                     }
                 )
             )
-        df = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-            {"station": [], "minutes": [], "geometry": []}
+        df = (
+            pd.concat(rows, ignore_index=True)
+            if rows
+            else pd.DataFrame({"station": [], "minutes": [], "geometry": []})
         )
         ids = np.asarray(station_ids, dtype=object)
         gdf = gpd.GeoDataFrame(
@@ -304,9 +312,7 @@ class CircleBuilder:
         gdf["area_m2"] = gdf.geometry.area
         return gdf
 
-    def union_circles(
-        self, times: NodeTimes, thresholds_min: Sequence[float]
-    ) -> gpd.GeoDataFrame:
+    def union_circles(self, times: NodeTimes, thresholds_min: Sequence[float]) -> gpd.GeoDataFrame:
         """The union of all stations' circles per threshold (one row per threshold).
 
         Built from the multi-source times: the same reached network as the union of
@@ -393,9 +399,7 @@ class CircleBuilder:
         territory: dict[int, shapely.Geometry] = {}
         if len(xy) >= 3 and len(np.unique(label)) > 1:
             env = shapely.box(*unions.total_bounds).buffer(self.buffer_m * 4)
-            cells = shapely.voronoi_polygons(
-                shapely.multipoints(xy), extend_to=env, ordered=True
-            )
+            cells = shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=env, ordered=True)
             cell_arr = np.asarray(shapely.get_parts(cells), dtype=object)
             for st in np.unique(label):
                 territory[int(st)] = shapely.coverage_union_all(cell_arr[label == st])
@@ -408,8 +412,9 @@ class CircleBuilder:
         for _, row in unions.sort_values("minutes").iterrows():
             clipped = _parallel(shapely.intersection, ter, row.geometry)
             frames.append(
-                pd.DataFrame({"station": st_arr, "minutes": float(row["minutes"]),
-                              "geometry": clipped})
+                pd.DataFrame(
+                    {"station": st_arr, "minutes": float(row["minutes"]), "geometry": clipped}
+                )
             )
         df = pd.concat(frames, ignore_index=True)
         gdf = gpd.GeoDataFrame(
@@ -426,14 +431,10 @@ class CircleBuilder:
         return gdf
 
 
-def residential_area(
-    compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame
-) -> shapely.Geometry:
+def residential_area(compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> shapely.Geometry:
     """Compounds plus residential buildings (kind residential or with households), merged."""
     res = buildings[(buildings["kind"] == "residential") | (buildings["households"] > 0)]
-    parts = np.concatenate(
-        [compounds.geometry.to_numpy(), res.geometry.to_numpy()]
-    ).astype(object)
+    parts = np.concatenate([compounds.geometry.to_numpy(), res.geometry.to_numpy()]).astype(object)
     if len(parts) == 0:
         return shapely.Polygon()
     return shapely.union_all(shapely.make_valid(parts))

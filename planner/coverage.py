@@ -144,8 +144,10 @@ def _in_street(buildings: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame) -> NDArr
 
 
 def _ids(values: Any, prefix: str) -> list[str]:
-    return [str(v) if str(v) not in ("", "nan", "None") else f"{prefix}{i + 1}"
-            for i, v in enumerate(values)]
+    return [
+        str(v) if str(v) not in ("", "nan", "None") else f"{prefix}{i + 1}"
+        for i, v in enumerate(values)
+    ]
 
 
 def compute_coverage(street: Any, *, settings: Settings | None = None) -> Coverage:
@@ -177,22 +179,28 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
     stations["community_id"] = _community_of(stations, street.communities)
     off = stations.loc[~st_snap.ok, "station_id"].tolist()
     if off:
-        problems.append(Problem(
-            f"{len(off)} station(s) lie more than {settings.snap_max_m:g} m from any public "
-            f"walkable link and serve nobody: {', '.join(off[:20])}",
-            fix="check the station coordinates (GCJ-02/BD-09 points need --points-crs) "
-            "or add the footpath that reaches them",
-            file="stations", severity="warning",
-        ))
+        problems.append(
+            Problem(
+                f"{len(off)} station(s) lie more than {settings.snap_max_m:g} m from any public "
+                f"walkable link and serve nobody: {', '.join(off[:20])}",
+                fix="check the station coordinates (GCJ-02/BD-09 points need --points-crs) "
+                "or add the footpath that reaches them",
+                file="stations",
+                severity="warning",
+            )
+        )
     if len(stations) == 0 or not st_snap.ok.any():
         kinds = ", ".join(settings.service_kinds)
-        problems.append(Problem(
-            f"no service station on the walking network (kinds counted: {kinds}); "
-            "every household is uncovered",
-            fix="give a stations layer (--stations FILE) or count more kinds "
-            "(service_kinds setting)",
-            file="stations", severity="warning",
-        ))
+        problems.append(
+            Problem(
+                f"no service station on the walking network (kinds counted: {kinds}); "
+                "every household is uncovered",
+                fix="give a stations layer (--stations FILE) or count more kinds "
+                "(service_kinds setting)",
+                file="stations",
+                severity="warning",
+            )
+        )
     rg = with_stations(net, st_snap)
     times = nearest_times(rg)
 
@@ -200,7 +208,10 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
     b = street.buildings[inside].reset_index(drop=True)
     b["building_id"] = _ids(b["building_id"], "building")
     b_snap = snap_points(
-        net, b.geometry.centroid, compound_id=b["compound_id"], gated_compounds=gated,
+        net,
+        b.geometry.centroid,
+        compound_id=b["compound_id"],
+        gated_compounds=gated,
         max_m=settings.snap_max_m,
     )
     t, st = point_times(rg, times, b_snap)
@@ -224,8 +235,10 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
     b["component"] = point_components(net, b_snap)
     st_comp = point_components(net, st_snap)
     comps = components_table(
-        net, building_component=b["component"].to_numpy(),
-        households=b["households"].to_numpy(), station_component=st_comp,
+        net,
+        building_component=b["component"].to_numpy(),
+        households=b["households"].to_numpy(),
+        station_component=st_comp,
     )
     served = set(st_comp[st_comp >= 0].tolist())
     b["stranded"] = b_snap.ok & ~np.isin(b["component"].to_numpy(), list(served))
@@ -235,28 +248,43 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
 
     off_b = b.loc[~b_snap.ok]
     if len(off_b):
-        problems.append(Problem(
-            f"{len(off_b)} building(s) with {int(off_b['households'].sum())} households lie "
-            f"more than {settings.snap_max_m:g} m from any walkable link they may use and "
-            f"count as uncovered: {', '.join(off_b['building_id'].astype(str).head(20))}",
-            fix="add the paths that reach them (or the compound's gates and internal paths)",
-            file="buildings", severity="warning",
-        ))
+        problems.append(
+            Problem(
+                f"{len(off_b)} building(s) with {int(off_b['households'].sum())} households lie "
+                f"more than {settings.snap_max_m:g} m from any walkable link they may use and "
+                f"count as uncovered: {', '.join(off_b['building_id'].astype(str).head(20))}",
+                fix="add the paths that reach them (or the compound's gates and internal paths)",
+                file="buildings",
+                severity="warning",
+            )
+        )
     stranded = b[b["stranded"]]
     if len(stranded) and len(stations):
-        problems.append(Problem(
-            f"{len(stranded)} building(s) with {int(stranded['households'].sum())} households "
-            "are on pieces of the walking network that no station can reach",
-            fix="check for missing links (gates, crossings, bridges) in the roads layer",
-            file="roads", severity="warning",
-        ))
+        problems.append(
+            Problem(
+                f"{len(stranded)} building(s) with {int(stranded['households'].sum())} households "
+                "are on pieces of the walking network that no station can reach",
+                fix="check for missing links (gates, crossings, bridges) in the roads layer",
+                file="roads",
+                severity="warning",
+            )
+        )
     for p in problems:
         log.warning("%s", p)
     log.info("coverage: %d stations, %d buildings, %d pieces", len(stations), len(b), len(comps))
     return Coverage(
-        settings=settings, net=net, rg=rg, stations=stations, times=times, buildings=b,
-        components=comps, building_snap=b_snap, station_snap=st_snap,
-        communities=street.communities, compounds=street.compounds, problems=problems,
+        settings=settings,
+        net=net,
+        rg=rg,
+        stations=stations,
+        times=times,
+        buildings=b,
+        components=comps,
+        building_snap=b_snap,
+        station_snap=st_snap,
+        communities=street.communities,
+        compounds=street.compounds,
+        problems=problems,
     )
 
 
@@ -266,7 +294,8 @@ def _community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> ND
         return out
     hit = gpd.sjoin(
         gpd.GeoDataFrame(geometry=points.geometry.to_numpy(), crs=points.crs),
-        communities[["community_id", "geometry"]], predicate="within",
+        communities[["community_id", "geometry"]],
+        predicate="intersects",
     )
     hit = hit[~hit.index.duplicated()]
     out[hit.index.to_numpy()] = hit["community_id"].astype(str).to_numpy()
@@ -283,8 +312,9 @@ def assign_grids(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> NDArra
     if len(buildings) == 0 or len(grids) == 0:
         return out
     g = grids[["code", "geometry"]].to_crs(buildings.crs).reset_index(drop=True)
-    rep = gpd.GeoDataFrame(geometry=buildings.geometry.representative_point().to_numpy(),
-                           crs=buildings.crs)
+    rep = gpd.GeoDataFrame(
+        geometry=buildings.geometry.representative_point().to_numpy(), crs=buildings.crs
+    )
     hit = gpd.sjoin(rep, g, predicate="within")
     hit = hit[~hit.index.duplicated()]
     out[hit.index.to_numpy()] = hit["code"].astype(str).to_numpy()
@@ -296,24 +326,25 @@ def assign_grids(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> NDArra
     return out
 
 
-def _figures_by(
-    cov: Coverage, key: NDArray[Any], ids: Sequence[str]
-) -> pd.DataFrame:
+def _figures_by(cov: Coverage, key: NDArray[Any], ids: Sequence[str]) -> pd.DataFrame:
     """Households/residents/buildings totals and within each threshold, per key."""
     b = cov.buildings
-    df = pd.DataFrame({
-        "key": key,
-        "households": b["households"].to_numpy(dtype="float64"),
-        "population": b["population"].to_numpy(dtype="float64"),
-        "buildings": 1.0,
-        "stranded": np.where(b["stranded"], b["households"], 0).astype("float64"),
-        "margin_only": 0.0,
-    })
+    df = pd.DataFrame(
+        {
+            "key": key,
+            "households": b["households"].to_numpy(dtype="float64"),
+            "population": b["population"].to_numpy(dtype="float64"),
+            "buildings": 1.0,
+            "stranded": np.where(b["stranded"], b["households"], 0).astype("float64"),
+            "margin_only": 0.0,
+        }
+    )
     tmax = max(cov.thresholds)
     street_t = b["time_street_min"].to_numpy()
     df["margin_only"] = np.where(
         (b["time_min"].to_numpy() <= tmax + TIME_EPS_MIN) & (street_t > tmax + TIME_EPS_MIN),
-        df["households"], 0.0,
+        df["households"],
+        0.0,
     )
     for thr in cov.thresholds:
         cov_t = b[covered_column(thr)].to_numpy()
@@ -332,11 +363,10 @@ def _figures_by(
             share = np.where(out["households"] > 0, 100.0 * h / out["households"], np.nan)
         out[f"households_share_{thr:g}_pct"] = np.round(share, 1)
         out[f"population_covered_{thr:g}"] = agg[f"population_covered_{thr:g}"].to_numpy().round(1)
-        out[f"buildings_covered_{thr:g}"] = agg[f"buildings_covered_{thr:g}"].to_numpy().astype(
-            "int64")
-    out[f"households_uncovered_{tmax:g}"] = (
-        out["households"] - out[f"households_covered_{tmax:g}"]
-    )
+        out[f"buildings_covered_{thr:g}"] = (
+            agg[f"buildings_covered_{thr:g}"].to_numpy().astype("int64")
+        )
+    out[f"households_uncovered_{tmax:g}"] = out["households"] - out[f"households_covered_{tmax:g}"]
     out[f"households_via_margin_{tmax:g}"] = agg["margin_only"].to_numpy().round().astype("int64")
     out["households_stranded"] = agg["stranded"].to_numpy().round().astype("int64")
     return out
@@ -395,24 +425,25 @@ def area_figures(cov: Coverage, *, grids: gpd.GeoDataFrame | None = None) -> pd.
             c["households"].to_numpy() * s.floor_area_per_100_households_m2 / 100.0,
         ).round(1)
         fa = c["station_floor_area_m2"].to_numpy()
-        c["floor_area_ok"] = np.where(
-            np.isnan(fa), None, fa >= c["floor_area_norm_m2"].to_numpy()
-        )
+        c["floor_area_ok"] = pd.Series(
+            fa >= c["floor_area_norm_m2"].to_numpy(), dtype="boolean"
+        ).mask(np.isnan(fa))
         frames.append(c)
     if grids is not None and len(grids):
         codes = [str(x) for x in grids["code"]]
         g = _figures_by(cov, assign_grids(b, grids), codes)
         g.insert(0, "level", "grid")
         g.insert(2, "name", grids["name"].astype(str).tolist() if "name" in grids else "")
-        g.insert(3, "community_id", grids["community_id"].astype(str).tolist()
-                 if "community_id" in grids else "")
+        g.insert(
+            3,
+            "community_id",
+            grids["community_id"].astype(str).tolist() if "community_id" in grids else "",
+        )
         frames.append(g)
     return pd.concat(frames, ignore_index=True)
 
 
-def station_figures(
-    cov: Coverage, *, circles: gpd.GeoDataFrame | None = None
-) -> pd.DataFrame:
+def station_figures(cov: Coverage, *, circles: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
     """Per service station: households served, circle area, floor area against the norm.
 
     ``households_served`` counts the households for which the station is the
@@ -433,31 +464,32 @@ def station_figures(
     served = np.bincount(sidx[ok], weights=hh[ok], minlength=n)
     served_t = np.bincount(sidx[within], weights=hh[within], minlength=n)
     nb = np.bincount(sidx[within], minlength=n)
-    out = pd.DataFrame({
-        "station_id": st["station_id"].astype(str),
-        "name": st["name"].astype(str),
-        "kind": st["kind"].astype(str),
-        "kind_zh": [STATION_KINDS.get(k, (k, k))[0] for k in st["kind"]],
-        "in_street": st["in_street"].astype(bool),
-        "community_id": st["community_id"],
-        "on_network": st["on_network"].astype(bool),
-        "snap_m": st["snap_m"],
-        "households_served": served.round().astype("int64"),
-        f"households_served_{tmax:g}": served_t.round().astype("int64"),
-        f"buildings_served_{tmax:g}": nb.astype("int64"),
-        "floor_area_m2": st["floor_area_m2"].astype("float64"),
-    })
+    out = pd.DataFrame(
+        {
+            "station_id": st["station_id"].astype(str),
+            "name": st["name"].astype(str),
+            "kind": st["kind"].astype(str),
+            "kind_zh": [STATION_KINDS.get(k, (k, k))[0] for k in st["kind"]],
+            "in_street": st["in_street"].astype(bool),
+            "community_id": st["community_id"],
+            "on_network": st["on_network"].astype(bool),
+            "snap_m": st["snap_m"],
+            "households_served": served.round().astype("int64"),
+            f"households_served_{tmax:g}": served_t.round().astype("int64"),
+            f"buildings_served_{tmax:g}": nb.astype("int64"),
+            "floor_area_m2": st["floor_area_m2"].astype("float64"),
+        }
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         per100 = np.where(served > 0, out["floor_area_m2"] / served * 100.0, np.nan)
     out["floor_area_per_100_households_m2"] = np.round(per100, 1)
     norm = cov.settings.floor_area_per_100_households_m2
-    out["floor_area_ok"] = np.where(np.isnan(per100), None, per100 >= norm)
+    out["floor_area_ok"] = pd.Series(per100 >= norm, dtype="boolean").mask(np.isnan(per100))
     if circles is not None and len(circles):
         for thr in cov.thresholds:
             sel = circles[circles["minutes"] == thr]
             area = dict(zip(sel["station"].astype(int), sel["area_m2"], strict=True))
-            out[f"circle_area_m2_{thr:g}"] = [round(float(area.get(i, 0.0)), 1)
-                                              for i in range(n)]
+            out[f"circle_area_m2_{thr:g}"] = [round(float(area.get(i, 0.0)), 1) for i in range(n)]
     return out
 
 
@@ -473,19 +505,31 @@ def uncovered_compounds(cov: Coverage) -> pd.DataFrame:
     b = cov.buildings
     tmax = max(cov.thresholds)
     unc = b[(~b[covered_column(tmax)]) & (b["compound_id"] != "") & (b["households"] > 0)]
-    cols = ["compound_id", "name", "community_id", "households", "households_uncovered",
-            "nearest_station_id", "nearest_station_name", "time_min", "time_max_min", "walk_m"]
+    cols = [
+        "compound_id",
+        "name",
+        "community_id",
+        "households",
+        "households_uncovered",
+        "nearest_station_id",
+        "nearest_station_name",
+        "time_min",
+        "time_max_min",
+        "walk_m",
+    ]
     if len(unc) == 0:
         return pd.DataFrame(columns=cols)
     best = unc.sort_values("time_min").groupby("compound_id").head(1).set_index("compound_id")
-    agg = unc.groupby("compound_id").agg(households_uncovered=("households", "sum"),
-                                         time_max_min=("time_min", "max"))
+    agg = unc.groupby("compound_id").agg(
+        households_uncovered=("households", "sum"), time_max_min=("time_min", "max")
+    )
     total = b[b["compound_id"] != ""].groupby("compound_id")["households"].sum()
     comp = cov.compounds.set_index(cov.compounds["compound_id"].astype(str))
     out = pd.DataFrame({"compound_id": agg.index.astype(str)})
     out["name"] = [str(comp["name"].get(c, "")) if len(comp) else "" for c in out["compound_id"]]
-    out["community_id"] = [str(comp["community_id"].get(c, "")) if len(comp) else ""
-                           for c in out["compound_id"]]
+    out["community_id"] = [
+        str(comp["community_id"].get(c, "")) if len(comp) else "" for c in out["compound_id"]
+    ]
     out["households"] = total.reindex(out["compound_id"]).to_numpy().astype("int64")
     out["households_uncovered"] = agg["households_uncovered"].to_numpy().astype("int64")
     out["nearest_station_id"] = best.loc[out["compound_id"], "station_id"].to_numpy()
@@ -493,8 +537,9 @@ def uncovered_compounds(cov: Coverage) -> pd.DataFrame:
     out["time_min"] = best.loc[out["compound_id"], "time_min"].to_numpy().round(2)
     out["time_max_min"] = agg["time_max_min"].to_numpy().round(2)
     out["walk_m"] = (out["time_min"] * cov.settings.walk_m_per_min).round(0)
-    return out.sort_values(["households_uncovered", "time_min"],
-                           ascending=[False, True]).reset_index(drop=True)[cols]
+    return out.sort_values(
+        ["households_uncovered", "time_min"], ascending=[False, True]
+    ).reset_index(drop=True)[cols]
 
 
 def summary(cov: Coverage) -> dict[str, Any]:
@@ -504,7 +549,8 @@ def summary(cov: Coverage) -> dict[str, Any]:
     tmax = max(cov.thresholds)
     hh = b["households"].to_numpy(dtype="float64")
     margin_only = (b["time_min"] <= tmax + TIME_EPS_MIN) & (
-        b["time_street_min"] > tmax + TIME_EPS_MIN)
+        b["time_street_min"] > tmax + TIME_EPS_MIN
+    )
 
     def key(t: float) -> str:
         return f"{t:g}"
@@ -514,7 +560,7 @@ def summary(cov: Coverage) -> dict[str, Any]:
         "walk_m_per_min": round(s.walk_m_per_min, 3),
         "walking_speed_note": cov.speed_note,
         "thresholds_min": [float(t) for t in cov.thresholds],
-        "households_total": int(round(hh.sum())),
+        "households_total": round(hh.sum()),
         "population_total": round(float(b["population"].sum()), 1),
         "buildings_total": len(b),
         "stations": len(cov.stations),
@@ -524,23 +570,24 @@ def summary(cov: Coverage) -> dict[str, Any]:
         "service_kinds": list(s.service_kinds),
         "count_margin_stations": s.count_margin_stations,
         "households_covered": {
-            key(t): int(round(hh[b[covered_column(t)].to_numpy()].sum())) for t in cov.thresholds
+            key(t): round(hh[b[covered_column(t)].to_numpy()].sum()) for t in cov.thresholds
         },
         "households_covered_pct": {
-            key(t): (round(float(100.0 * hh[b[covered_column(t)].to_numpy()].sum() / hh.sum()), 2)
-                     if hh.sum() > 0 else None)
+            key(t): (
+                round(float(100.0 * hh[b[covered_column(t)].to_numpy()].sum() / hh.sum()), 2)
+                if hh.sum() > 0
+                else None
+            )
             for t in cov.thresholds
         },
         "population_covered": {
             key(t): round(float(b.loc[b[covered_column(t)], "population"].sum()), 1)
             for t in cov.thresholds
         },
-        "buildings_covered": {
-            key(t): int(b[covered_column(t)].sum()) for t in cov.thresholds
-        },
-        f"households_via_margin_{tmax:g}": int(round(hh[margin_only.to_numpy()].sum())),
-        "households_stranded": int(round(hh[b["stranded"].to_numpy()].sum())),
-        "households_off_network": int(round(hh[~b["on_network"].to_numpy()].sum())),
+        "buildings_covered": {key(t): int(b[covered_column(t)].sum()) for t in cov.thresholds},
+        f"households_via_margin_{tmax:g}": round(hh[margin_only.to_numpy()].sum()),
+        "households_stranded": round(hh[b["stranded"].to_numpy()].sum()),
+        "households_off_network": round(hh[~b["on_network"].to_numpy()].sum()),
         "network_pieces": len(cov.components),
         "problems": [p.to_dict() for p in cov.problems],
     }

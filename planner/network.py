@@ -88,9 +88,7 @@ class WalkNetwork:
         return len(self.u)
 
 
-def symmetric_csr(
-    n: int, a: IntArray, b: IntArray, weight: FloatArray
-) -> sparse.csr_matrix:
+def symmetric_csr(n: int, a: IntArray, b: IntArray, weight: FloatArray) -> sparse.csr_matrix:
     """Symmetric CSR matrix from undirected edges, keeping the lightest parallel edge.
 
     Weights are floored at :data:`MIN_EDGE_TIME_MIN` so zero-length links stay links.

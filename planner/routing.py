@@ -213,9 +213,7 @@ def nearest_times(
     return NodeTimes(time_min=np.asarray(dist, dtype="float64"), station=station)
 
 
-def point_times(
-    rg: RoutingGraph, times: NodeTimes, snap: Snap
-) -> tuple[FloatArray, IntArray]:
+def point_times(rg: RoutingGraph, times: NodeTimes, snap: Snap) -> tuple[FloatArray, IntArray]:
     """Time to the nearest station and its index for snapped points (buildings).
 
     Points not on the network get ``inf`` and ``-1``.

@@ -81,7 +81,9 @@ def street(
     return from_layers(layers, crs=CRS, name="test")
 
 
-def lattice_layers(nx: int, ny: int, spacing: float = 100.0) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def lattice_layers(
+    nx: int, ny: int, spacing: float = 100.0
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """A square lattice of ``nx`` x ``ny`` nodes."""
     ii, jj = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
     xy = np.stack([ii.ravel() * spacing, jj.ravel() * spacing], axis=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -46,8 +48,12 @@ def test_river_with_one_bridge_is_not_claimed_across() -> None:
     # north bank y=100, south bank y=0, one bridge at x=1000 (river between y=20 and 80)
     xy = [(0, 100), (1000, 100), (2000, 100), (0, 0), (1000, 0), (2000, 0)]
     nodes, edges = network_layers(xy, [(0, 1), (1, 2), (3, 4), (4, 5), (1, 4)])
-    b = squares([(0, -10), (1500, 110)], households=[30, 20], kind="residential",
-                building_id=["south", "north"])
+    b = squares(
+        [(0, -10), (1500, 110)],
+        households=[30, 20],
+        kind="residential",
+        building_id=["south", "north"],
+    )
     st = street(nodes, edges, buildings=b, stations=points([(0, 100)], station_id=["s"]))
     cov, _cb, own, _union = _circles(st, thresholds=(5.0, 15.0, 35.0))
     t = dict(zip(cov.buildings["building_id"], cov.buildings["time_min"], strict=True))
@@ -68,10 +74,10 @@ def test_gated_compound_is_entered_only_through_its_gate() -> None:
     nodes, edges = network_layers(
         xy, [(0, 1), (1, 2), (1, 3), (3, 4)], edge_compound=["", "", "c1", "c1"]
     )
-    compound = squares([(500, 160)], size=400, compound_id=["c1"], gated=[True],
-                       households=[0])
-    b = squares([(320, 40)], households=[100], kind="residential", compound_id=["c1"],
-                building_id=["in"])
+    compound = squares([(500, 160)], size=400, compound_id=["c1"], gated=[True], households=[0])
+    b = squares(
+        [(320, 40)], households=[100], kind="residential", compound_id=["c1"], building_id=["in"]
+    )
     st_pts = points([(300, 0)], station_id=["s"])
     st = street(nodes, edges, buildings=b, stations=st_pts, compounds=compound)
     cov, _cb, own, _union = _circles(st)
@@ -83,8 +89,9 @@ def test_gated_compound_is_entered_only_through_its_gate() -> None:
     assert not c5.intersects(access)
     assert c15.intersects(access)
     assert not c15.contains(shapely.Point(500, 100))  # a convex hull would claim this
-    ungated = street(nodes, edges, buildings=b, stations=st_pts,
-                     compounds=compound.assign(gated=[False]))
+    ungated = street(
+        nodes, edges, buildings=b, stations=st_pts, compounds=compound.assign(gated=[False])
+    )
     open_cov = compute_coverage(ungated)
     assert open_cov.buildings["time_min"].iloc[0] == pytest.approx(20 / SPEED)
 
@@ -93,8 +100,12 @@ def _lattice_street(seed: int = 0):
     nodes, edges = random_network(seed)
     rng = np.random.default_rng(seed)
     bxy = rng.uniform([0, 0], [640, 480], (120, 2))
-    b = squares([tuple(p) for p in bxy], size=6, households=rng.integers(5, 60, len(bxy)),
-                kind="residential")
+    b = squares(
+        [tuple(p) for p in bxy],
+        size=6,
+        households=rng.integers(5, 60, len(bxy)),
+        kind="residential",
+    )
     s = points([(40, 60), (500, 400), (600, 40)], station_id=["a", "b", "c"])
     return street(nodes, edges, buildings=b, stations=s)
 
@@ -104,8 +115,9 @@ def test_circles_nest_and_contain_every_covered_access_point() -> None:
     cov, _cb, own, union = _circles(_lattice_street(), thresholds=thresholds)
     b = cov.buildings
     for sid in range(len(cov.stations)):
-        polys = [own[(own.station == sid) & (own.minutes == t)].geometry.iloc[0]
-                 for t in thresholds]
+        polys = [
+            own[(own.station == sid) & (own.minutes == t)].geometry.iloc[0] for t in thresholds
+        ]
         assert shapely.difference(polys[0], polys[1]).area < 1e-3
         assert shapely.difference(polys[1], polys[2]).area < 1e-3
     checked = 0
@@ -144,9 +156,12 @@ def test_points_inside_circles_are_reachable_within_the_threshold() -> None:
             reached = []
             for e in range(net.n_edges):
                 line, ln = net.geometry[e], net.length_m[e]
-                pts = [(0.0, int(net.u[e])), *sorted(on_edge.get(e, []), key=lambda x: x[0]),
-                       (ln, int(net.v[e]))]
-                for (o1, n1), (o2, n2) in zip(pts[:-1], pts[1:], strict=True):
+                pts = [
+                    (0.0, int(net.u[e])),
+                    *sorted(on_edge.get(e, []), key=lambda x: x[0]),
+                    (ln, int(net.v[e])),
+                ]
+                for (o1, n1), (o2, n2) in itertools.pairwise(pts):
                     ra = (t - dist.get(n1, np.inf)) * SPEED
                     rb = (t - dist.get(n2, np.inf)) * SPEED
                     scale = line.length / ln if ln > 0 else 1.0
@@ -184,22 +199,31 @@ def test_nearest_split_tiles_the_union() -> None:
     # each covered building's access point lies in its nearest station's territory
     parts = split[split.minutes == 6.0].set_index("station")
     b = cov.buildings[cov.buildings[covered_column(6.0)]]
-    inside = [parts.geometry[s].buffer(BUF * 0.5).contains(a)
-              for s, a in zip(b["station"], b["access"], strict=True)]
+    inside = [
+        parts.geometry[s].buffer(BUF * 0.5).contains(a)
+        for s, a in zip(b["station"], b["access"], strict=True)
+    ]
     assert np.mean(inside) > 0.95
 
 
 def test_gaps_are_residential_land_outside_every_circle() -> None:
     nodes, edges = lattice_layers(8, 3, 200.0)
     compound = squares([(1300, 200)], size=150, compound_id=["far"], gated=[True])
-    b = squares([(100, 100), (1300, 200), (1350, 330)], size=10, households=[10, 50, 8],
-                kind="residential", compound_id=["", "far", ""])
-    st = street(nodes, edges, buildings=b, compounds=compound,
-                stations=points([(0, 0)], station_id=["s"]))
+    b = squares(
+        [(100, 100), (1300, 200), (1350, 330)],
+        size=10,
+        households=[10, 50, 8],
+        kind="residential",
+        compound_id=["", "far", ""],
+    )
+    st = street(
+        nodes, edges, buildings=b, compounds=compound, stations=points([(0, 0)], station_id=["s"])
+    )
     cov, _cb, _own, union = _circles(st)
     unc = cov.buildings[~cov.buildings[covered_column(15)]]
-    gaps = gap_polygons(cov.compounds, cov.buildings, union.geometry.iloc[-1],
-                        uncovered_buildings=unc)
+    gaps = gap_polygons(
+        cov.compounds, cov.buildings, union.geometry.iloc[-1], uncovered_buildings=unc
+    )
     assert set(unc["households"]) == {50, 8}
     assert gaps["households_uncovered"].sum() == 58
     assert "far" in set(gaps["compound_id"])

@@ -20,9 +20,7 @@ def test_edge_times_follow_walking_speed() -> None:
 
 
 def test_parallel_edges_keep_the_shortest() -> None:
-    nodes, edges = network_layers(
-        [(0, 0), (100, 0)], [(0, 1), (1, 0)], bends={0: [(50, 80)]}
-    )
+    nodes, edges = network_layers([(0, 0), (100, 0)], [(0, 1), (1, 0)], bends={0: [(50, 80)]})
     net = from_layers(nodes, edges)
     assert net.csr[0, 1] == pytest.approx(100 / Settings().walk_m_per_min)
 
@@ -36,7 +34,9 @@ def test_snap_projects_onto_bent_edge() -> None:
     assert snap.offset_m.tolist() == pytest.approx([400.0, 150.0])
     assert snap.to_v_m.tolist() == pytest.approx([300.0, 550.0])
     assert snap.snap_m.tolist() == pytest.approx([20.0, 12.0])
-    assert shapely.get_coordinates(snap.access).ravel().tolist() == pytest.approx([300, 100, 150, 0])
+    assert shapely.get_coordinates(snap.access).ravel().tolist() == pytest.approx(
+        [300, 100, 150, 0]
+    )
 
 
 def test_points_too_far_are_not_snapped() -> None:
@@ -50,9 +50,7 @@ def test_points_too_far_are_not_snapped() -> None:
 def test_gated_compound_buildings_snap_only_onto_internal_paths() -> None:
     # public road along y=0; compound path along y=60 from a gate at (0,0)
     xy = [(0, 0), (500, 0), (0, 60), (500, 60)]
-    nodes, edges = network_layers(
-        xy, [(0, 1), (0, 2), (2, 3)], edge_compound=["", "c1", "c1"]
-    )
+    nodes, edges = network_layers(xy, [(0, 1), (0, 2), (2, 3)], edge_compound=["", "c1", "c1"])
     net = from_layers(nodes, edges)
     pts = shapely.points([(400, 20), (400, 20), (400, 20)])
     snap = snap_points(net, pts, compound_id=["c1", "", "c2"], gated_compounds=["c1", "c2"])
@@ -72,7 +70,9 @@ def test_components_and_stranded_households() -> None:
     b = snap_points(net, shapely.points([(50, 5), (1150, 5)]))
     s = snap_points(net, shapely.points([(1010, 0)]))
     table = components_table(
-        net, building_component=point_components(net, b), households=[40, 7],
+        net,
+        building_component=point_components(net, b),
+        households=[40, 7],
         station_component=point_components(net, s),
     )
     assert table["households_stranded"].tolist() == [0, 40]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -30,7 +32,7 @@ def reference_graph(
     g = nx.Graph()
     for e, (u, v, ln) in enumerate(zip(edges_u, edges_v, length, strict=True)):
         chain = [(0.0, int(u)), *sorted(on_edge.get(e, []), key=lambda t: t[0]), (ln, int(v))]
-        for (o1, n1), (o2, n2) in zip(chain[:-1], chain[1:], strict=True):
+        for (o1, n1), (o2, n2) in itertools.pairwise(chain):
             w = (o2 - o1) / SPEED
             if n1 == n2:
                 continue

@@ -104,11 +104,14 @@ def _read_grids(path: Path, crs: Any) -> gpd.GeoDataFrame:
     try:
         g = gpd.read_file(path)
     except Exception as exc:
-        raise InputError(f"cannot read grids file {path}: {exc}",
-                         fix="give a GeoJSON/GPKG/Shapefile of grid polygons") from None
+        raise InputError(
+            f"cannot read grids file {path}: {exc}",
+            fix="give a GeoJSON/GPKG/Shapefile of grid polygons",
+        ) from None
     if "code" not in g.columns:
-        raise InputError(f"grids file {path} has no 'code' column",
-                         fix="name the grid code column 'code'")
+        raise InputError(
+            f"grids file {path} has no 'code' column", fix="name the grid code column 'code'"
+        )
     if g.crs is None:
         g = g.set_crs("EPSG:4326")
     return g.to_crs(crs)
@@ -125,13 +128,19 @@ def format_summary(s: dict[str, Any]) -> str:
     for t, h in s["households_covered"].items():
         pct = s["households_covered_pct"][t]
         pct_txt = f"{pct:.1f}%" if pct is not None else "-"
-        lines.append(f"  within {t} min: {h:,} households ({pct_txt}), "
-                     f"{s['buildings_covered'][t]:,} buildings")
+        lines.append(
+            f"  within {t} min: {h:,} households ({pct_txt}), "
+            f"{s['buildings_covered'][t]:,} buildings"
+        )
     for key, value in s.items():
         if key.startswith("households_via_margin_") and value:
-            lines.append(f"  covered only thanks to stations outside the street: {value:,} households")
+            lines.append(
+                f"  covered only thanks to stations outside the street: {value:,} households"
+            )
     if s.get("households_stranded"):
-        lines.append(f"  on network pieces no station reaches: {s['households_stranded']:,} households")
+        lines.append(
+            f"  on network pieces no station reaches: {s['households_stranded']:,} households"
+        )
     lines.append(f"Written to {s.get('out', '')}")
     return "\n".join(lines)
 
@@ -169,8 +178,9 @@ def write_outputs(
 
     write_geojson(circles, out / "circles.geojson", precision=settings.coordinate_precision)
     write_geojson(gaps, out / "gaps.geojson", precision=settings.coordinate_precision)
-    write_geojson(_buildings_layer(cov), out / "buildings.geojson",
-                  precision=settings.coordinate_precision)
+    write_geojson(
+        _buildings_layer(cov), out / "buildings.geojson", precision=settings.coordinate_precision
+    )
     _write_csv(area_figures(cov, grids=grids), out / "coverage.csv")
     _write_csv(station_figures(cov, circles=own), out / "stations.csv")
     _write_csv(uncovered_compounds(cov), out / "uncovered_compounds.csv")
@@ -192,8 +202,9 @@ def _json(value: Any) -> Any:
 def _circles_layer(
     cov: Coverage, own: gpd.GeoDataFrame, nearest: gpd.GeoDataFrame, union: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:
-    names = dict(zip(cov.stations["station_id"].astype(str), cov.stations["name"].astype(str),
-                     strict=True))
+    names = dict(
+        zip(cov.stations["station_id"].astype(str), cov.stations["name"].astype(str), strict=True)
+    )
     frames = []
     for view, gdf in (("station", own), ("nearest", nearest)):
         g = gdf[["station_id", "minutes", "area_m2", "geometry"]].copy()
@@ -217,9 +228,25 @@ def _circles_layer(
 
 def _buildings_layer(cov: Coverage) -> gpd.GeoDataFrame:
     b = cov.buildings
-    keep = ["building_id", "name", "kind", "compound_id", "community_id", "households",
-            "population", "households_estimated", "time_min", "walk_m", "station_id",
-            "station_name", "via_margin", "on_network", "snap_m", "component", "stranded"]
+    keep = [
+        "building_id",
+        "name",
+        "kind",
+        "compound_id",
+        "community_id",
+        "households",
+        "population",
+        "households_estimated",
+        "time_min",
+        "walk_m",
+        "station_id",
+        "station_name",
+        "via_margin",
+        "on_network",
+        "snap_m",
+        "component",
+        "stranded",
+    ]
     keep += [covered_column(t) for t in cov.thresholds]
     out = gpd.GeoDataFrame(b[keep].copy(), geometry=b.geometry, crs=b.crs)
     finite = np.isfinite(out["time_min"].to_numpy())
@@ -248,7 +275,10 @@ def _atomic(path: Path, writer: Callable[[Path], None]) -> None:
 
 
 def _write_text(path: Path, text: str) -> None:
-    _atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+    def _write(p: Path) -> None:
+        p.write_text(text, encoding="utf-8")
+
+    _atomic(path, _write)
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -268,7 +298,10 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: Path, *, precision: int = 7) -> N
     def _write(p: Path) -> None:
         p.unlink(missing_ok=True)
         gdf.to_crs("EPSG:4326").to_file(
-            p, driver="GeoJSON", engine="pyogrio", layer=path.stem,
+            p,
+            driver="GeoJSON",
+            engine="pyogrio",
+            layer=path.stem,
             COORDINATE_PRECISION=precision,
             RFC7946="YES",
         )
