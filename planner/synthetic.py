@@ -1104,7 +1104,7 @@ class _Builder:
                     continue  # one community without its own station (served by the centre)
                 fx, fy = plan[k % len(plan)]
                 add("community_station", f"{comm['name']}党群服务站", (fx * W, fy * H),
-                    [320, 650, 420, 280, 800][k % 5], hours_office)
+                    [320, 1350, 420, 280, 800][k % 5], hours_office)
             add("grid_station", f"{self.communities[1]['name']}第三网格党群服务站", (0.05 * W, 0.30 * H),
                 60, hours_office)
         else:
@@ -1321,8 +1321,9 @@ def street_stats(street: SyntheticStreet) -> dict[str, Any]:
 # writing a street folder
 
 
-def _round_coords(geom: BaseGeometry, decimals: int) -> BaseGeometry:
-    return shapely.transform(geom, lambda c: np.round(c, decimals))
+def _round_coords(geoms: NDArray[np.object_], decimals: int) -> NDArray[np.object_]:
+    out: NDArray[np.object_] = shapely.transform(geoms, lambda c: np.round(c, decimals))
+    return out
 
 
 def _json_value(v: Any) -> Any:
@@ -1344,11 +1345,12 @@ def to_geojson(gdf: gpd.GeoDataFrame, *, decimals: int = 7) -> str:
     if gdf.crs is None or not CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(WGS84)):
         raise ValueError("to_geojson needs a WGS84 (EPSG:4326) layer; call .to_crs('EPSG:4326') first")
     geoms = shapely.orient_polygons(np.asarray(gdf.geometry.values, dtype=object), exterior_cw=False)
+    geoms = _round_coords(geoms, decimals)
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     records = gdf[cols].to_dict("records")
     feats = []
     for rec, g in zip(records, geoms, strict=True):
-        geom = shapely.geometry.mapping(_round_coords(g, decimals))
+        geom = shapely.geometry.mapping(g)
         props = {k: _json_value(v) for k, v in rec.items()}
         feats.append(json.dumps({"type": "Feature", "properties": props, "geometry": geom},
                                 ensure_ascii=False, separators=(",", ":")))
