@@ -36,8 +36,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -53,6 +51,7 @@ from shapely.geometry import LineString, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from planner.crs import WGS84, utm_crs_for
+from planner.geojson import write_geojson, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -1321,68 +1320,18 @@ def street_stats(street: SyntheticStreet) -> dict[str, Any]:
 # writing a street folder
 
 
-def _round_coords(geoms: NDArray[np.object_], decimals: int) -> NDArray[np.object_]:
-    out: NDArray[np.object_] = shapely.transform(geoms, lambda c: np.round(c, decimals))
-    return out
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        if math.isnan(f):
-            return None
-        return int(f) if f.is_integer() else f
-    return v
-
-
-def to_geojson(gdf: gpd.GeoDataFrame, *, decimals: int = 7) -> str:
-    """RFC 7946 GeoJSON text of a WGS84 layer: counter-clockwise outer rings,
-    coordinates rounded to ``decimals``, UTF-8 (no ASCII escapes), one feature a line."""
-    if gdf.crs is None or not CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(WGS84)):
-        raise ValueError("to_geojson needs a WGS84 (EPSG:4326) layer; call .to_crs('EPSG:4326') first")
-    geoms = shapely.orient_polygons(np.asarray(gdf.geometry.values, dtype=object), exterior_cw=False)
-    geoms = _round_coords(geoms, decimals)
-    cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    records = gdf[cols].to_dict("records")
-    feats = []
-    for rec, g in zip(records, geoms, strict=True):
-        geom = shapely.geometry.mapping(g)
-        props = {k: _json_value(v) for k, v in rec.items()}
-        feats.append(json.dumps({"type": "Feature", "properties": props, "geometry": geom},
-                                ensure_ascii=False, separators=(",", ":")))
-    return '{"type":"FeatureCollection","features":[\n' + ",\n".join(feats) + "\n]}\n"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_folder(street: SyntheticStreet, out_dir: str | Path, *, decimals: int = 7) -> list[Path]:
     """Write ``street`` as a street folder: ``<layer>.geojson`` per layer and ``street.json``.
 
-    Files are written atomically and byte for byte reproducibly. Returns the paths.
+    Files are RFC 7946 GeoJSON (:func:`planner.geojson.write_geojson`: WGS84,
+    counter-clockwise outer rings, ``decimals`` decimals, UTF-8), written atomically
+    and byte for byte reproducibly. Returns the paths.
     """
     out = Path(out_dir)
-    paths = []
-    for name in LAYERS:
-        p = out / f"{name}.geojson"
-        _atomic_write(p, to_geojson(street.layers[name], decimals=decimals))
-        paths.append(p)
+    paths = [write_geojson(street.layers[name], out / f"{name}.geojson", precision=decimals)
+             for name in LAYERS]
     p = out / "street.json"
-    _atomic_write(p, json.dumps(street.metadata, ensure_ascii=False, indent=2) + "\n")
+    write_text_atomic(json.dumps(street.metadata, ensure_ascii=False, indent=2) + "\n", p)
     paths.append(p)
     return paths
 
