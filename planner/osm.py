@@ -26,6 +26,7 @@ with every map or figure made from them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -247,6 +248,12 @@ def read_osm(
     ------
     InputError
         The file is missing, unreadable, not OSM data, or the clip is not a polygon.
+
+    Notes
+    -----
+    The parsed tables of the last two files are cached (keyed by path, size and
+    modification time), so reading the same extract with another boundary is fast;
+    :func:`clear_cache` empties the cache.
     """
     p = Path(path)
     _check_file(p)
@@ -255,10 +262,8 @@ def read_osm(
     boundary = None if clip is None else _boundary_polygon(clip, None, source=str(p))
     log.info("reading OSM %s extract %s", fmt, p.name)
     try:
-        if fmt == "pbf":
-            ways, features, extent = _read_pbf(p)
-        else:
-            ways, features, extent = _read_xml(p)
+        st = p.stat()
+        ways, features, extent = _read_tables(str(p.resolve()), fmt, st.st_size, st.st_mtime_ns)
     except InputError:
         raise
     except Exception as exc:  # the readers raise many kinds on a broken file
@@ -348,6 +353,11 @@ def osm_format(path: str | Path) -> str:
             file=str(path),
         )
     )
+
+
+def clear_cache() -> None:
+    """Forget the cached reader tables (:func:`read_osm` keeps the last two files)."""
+    _read_tables.cache_clear()
 
 
 # ------------------------------------------------------------------ shared processing
@@ -694,6 +704,19 @@ def layers_from_features(
 
 
 # ------------------------------------------------------------------------- readers
+
+
+@functools.lru_cache(maxsize=2)
+def _read_tables(
+    path: str, fmt: str, size: int, mtime_ns: int
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:
+    """The reader tables of a file, cached by path, size and modification time.
+
+    Loading the same extract again with another boundary (the app reruns, tests) skips the
+    parsing. The tables are never modified by the shared code.
+    """
+    del size, mtime_ns  # cache key only
+    return _read_pbf(Path(path)) if fmt == "pbf" else _read_xml(Path(path))
 
 
 def _read_xml(path: Path) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:

@@ -464,3 +464,13 @@ def test_fetch_place_goes_through_the_shared_code(monkeypatch: pytest.MonkeyPatc
         a, b = online[name], offline[name]
         assert a.drop(columns="geometry").equals(b.drop(columns="geometry")), name
         assert a.geometry.geom_equals_exact(b.geometry, 1e-9).all(), name
+
+
+def test_cached_tables_follow_file_changes(tmp_path: Path) -> None:
+    path = _write_osm(tmp_path / "t.osm")
+    assert len(osm.read_osm(path)["buildings"]) == 2
+    text = path.read_text(encoding="utf-8").replace('k="building" v="retail"', 'k="shop" v="yes"')
+    path.write_text(text, encoding="utf-8")
+    again = osm.read_osm(path)
+    assert again["buildings"]["building_id"].tolist() == ["osm-way-200"]
+    assert "osm-way-201" in set(again["pois"]["poi_id"])
