@@ -328,6 +328,16 @@ def fetch_place(
             features = _features_from_osmnx(ox.features_from_polygon(area, tags=_osmnx_tags()))
         except InputError:
             raise
+        except (ox._errors.InsufficientResponseError, TypeError) as exc:
+            # the server answered, but with no polygon (or no data) for the request
+            raise InputError(
+                Problem(
+                    f"OpenStreetMap has no street polygon or data for this request: {exc}",
+                    fix="check the place name (e.g. '学院路街道, 海淀区, 北京市'), give a "
+                    "polygon, or load an extract file with --boundary",
+                    file=source,
+                )
+            ) from exc
         except Exception as exc:
             raise _offline_error(exc, str(source)) from exc
     return layers_from_tables(ways, features, boundary, margin_m=margin_m)

@@ -474,3 +474,15 @@ def test_cached_tables_follow_file_changes(tmp_path: Path) -> None:
     again = osm.read_osm(path)
     assert again["buildings"]["building_id"].tolist() == ["osm-way-200"]
     assert "osm-way-201" in set(again["pois"]["poi_id"])
+
+
+def test_fetch_place_unknown_name_is_not_a_network_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import osmnx as ox
+
+    def nothing(query: object, **kwargs: object) -> object:
+        raise ox._errors.InsufficientResponseError("Nominatim did not geocode query 'nowhere'")
+
+    monkeypatch.setattr(ox, "geocode_to_gdf", nothing)
+    with pytest.raises(InputError, match="no street polygon") as err:
+        osm.fetch_place("nowhere")
+    assert "could not reach" not in str(err.value)
