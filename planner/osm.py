@@ -275,6 +275,15 @@ def read_osm(
                 file=str(p),
             )
         ) from exc
+    if len(ways) == 0 and len(features) == 0:
+        raise InputError(
+            Problem(
+                "the OSM extract holds no streets, buildings or other features",
+                fix="export the street's area again (openstreetmap.org 'Export', or a "
+                "Geofabrik/BBBike extract)",
+                file=str(p),
+            )
+        )
     if boundary is None:
         boundary = _boundary_polygon(None, extent, source=str(p))
     return layers_from_tables(ways, features, boundary, margin_m=margin_m)
@@ -734,11 +743,16 @@ def _read_xml(path: Path) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry 
     import osmnx as ox
 
     extent = _xml_bounds(path)
+    empty_answer = ox._errors.InsufficientResponseError  # osmnx: "no data elements"
     with _osmnx_settings():
-        graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
-        ways = _ways_from_osmnx_graph(graph)
-        raw = ox.features_from_xml(path, tags=_osmnx_tags())
-    features = _features_from_osmnx(raw)
+        try:
+            ways = _ways_from_osmnx_graph(ox.graph_from_xml(path, simplify=False, retain_all=True))
+        except empty_answer:
+            ways = _empty_ways()
+        try:
+            features = _features_from_osmnx(ox.features_from_xml(path, tags=_osmnx_tags()))
+        except empty_answer:
+            features = _empty_features()
     if extent is None:
         extent = _convex_extent(ways, features)
     return ways, features, extent

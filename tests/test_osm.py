@@ -326,6 +326,17 @@ def test_broken_files_are_input_errors(tmp_path: Path) -> None:
         osm.read_osm(badpbf)
 
 
+def test_extract_without_features_is_an_input_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.osm"
+    empty.write_text(
+        '<?xml version="1.0"?>\n<osm version="0.6">\n'
+        '<bounds minlat="40" minlon="116" maxlat="40.01" maxlon="116.01"/>\n</osm>\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="holds no streets, buildings or other features"):
+        osm.read_osm(empty)
+
+
 def test_clip_must_be_a_polygon() -> None:
     with pytest.raises(InputError, match="not a polygon"):
         osm.read_osm(XML, clip=LineString([(116.35, 40.0), (116.351, 40.001)]))
