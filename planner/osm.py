@@ -263,7 +263,14 @@ def read_osm(
     log.info("reading OSM %s extract %s", fmt, p.name)
     try:
         st = p.stat()
-        ways, features, extent = _read_tables(str(p.resolve()), fmt, st.st_size, st.st_mtime_ns)
+        # PBF: read only the boundary's margin box (a city-wide extract stays fast);
+        # pyrosm keeps every way reaching into the box whole, and completes relations
+        window = None
+        if fmt == "pbf" and boundary is not None:
+            window = tuple(float(c) for c in _buffer_m(boundary, margin_m + 100.0).bounds)
+        ways, features, extent = _read_tables(
+            str(p.resolve()), fmt, st.st_size, st.st_mtime_ns, window
+        )
     except InputError:
         raise
     except Exception as exc:  # the readers raise many kinds on a broken file
@@ -607,7 +614,8 @@ def layers_from_features(
     }
     fid = f["element"].astype(str) + "-" + f["osmid"].astype(str)
     ids = ("osm-" + fid).to_numpy()
-    geom = f.geometry.to_numpy()
+    # canonical ring orientation and start: the readers assemble relations differently
+    geom = shapely.normalize(f.geometry.to_numpy())
     gtype = shapely.get_type_id(geom)
     is_poly = np.isin(gtype, (3, 6))
     is_line = np.isin(gtype, (1, 2, 5))
@@ -727,15 +735,16 @@ def layers_from_features(
 
 @functools.lru_cache(maxsize=2)
 def _read_tables(
-    path: str, fmt: str, size: int, mtime_ns: int
+    path: str, fmt: str, size: int, mtime_ns: int, window: tuple[float, ...] | None
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:
-    """The reader tables of a file, cached by path, size and modification time.
+    """The reader tables of a file, cached by path, size, modification time and window.
 
-    Loading the same extract again with another boundary (the app reruns, tests) skips the
-    parsing. The tables are never modified by the shared code.
+    Loading the same extract again with the same boundary (app reruns, tests) skips the
+    parsing. The tables are never modified by the shared code. ``window`` (PBF only) is a
+    WGS84 box (min lon, min lat, max lon, max lat) the reading is limited to.
     """
     del size, mtime_ns  # cache key only
-    return _read_pbf(Path(path)) if fmt == "pbf" else _read_xml(Path(path))
+    return _read_pbf(Path(path), window) if fmt == "pbf" else _read_xml(Path(path))
 
 
 def _read_xml(path: Path) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:
@@ -793,11 +802,18 @@ def _osmnx_tags() -> dict[str, bool | str | list[str]]:
     return dict(FEATURE_SELECTION)
 
 
-def _read_pbf(path: Path) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:
+def _read_pbf(
+    path: Path, window: tuple[float, ...] | None = None
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:
     """PBF extract -> (ways, features, header box or None), via pyrosm."""
     import pyrosm
 
-    osm = pyrosm.OSM(str(path), engine="in_memory")
+    osm = pyrosm.OSM(
+        str(path),
+        engine="in_memory",
+        bounding_box=None if window is None else list(window),
+        complete_relations=window is not None,
+    )
     net = osm.get_network("all", extra_attributes=[t for t in WAY_TAGS if t != "highway"])
     if net is None or len(net) == 0:
         ways: pd.DataFrame = _empty_ways()
