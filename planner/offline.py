@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import folium
-import folium.plugins  # noqa: F401  (registers the plugin classes patched below)
+import folium.plugins
 from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 
@@ -64,6 +64,7 @@ _ORIGINAL: dict[type, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}
 
 
 def _subclasses(cls: type) -> Iterator[type]:
+    sub: type
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
@@ -100,8 +101,10 @@ def use_local_assets(base_url: str = APP_BASE_URL) -> None:
         if "default_js" not in vars(cls) and "default_css" not in vars(cls):
             continue
         if cls not in _ORIGINAL:
-            _ORIGINAL[cls] = (list(getattr(cls, "default_js", [])),
-                              list(getattr(cls, "default_css", [])))
+            _ORIGINAL[cls] = (
+                list(getattr(cls, "default_js", [])),
+                list(getattr(cls, "default_css", [])),
+            )
         js, css = _ORIGINAL[cls]
         if "default_js" in vars(cls):
             cls.default_js = _rewrite(js, base_url)  # type: ignore[attr-defined]
@@ -158,7 +161,7 @@ def _inline_css(path: Path) -> str:
 
 
 def _vendor_path(url: str) -> Path:
-    rel = url[len(_INLINE_PREFIX):].lstrip("/")
+    rel = url[len(_INLINE_PREFIX) :].lstrip("/")
     path = (VENDOR_DIR / rel).resolve()
     if VENDOR_DIR not in path.parents or not path.is_file():
         raise FileNotFoundError(f"vendored asset {rel!r} is missing from {VENDOR_DIR}")

@@ -86,10 +86,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         for spec, files in PACKAGES.items():
-            out = subprocess.run(
-                ["npm", "pack", spec, "--silent"], cwd=tmpdir, check=True,
-                capture_output=True, text=True,
-            ).stdout.strip().splitlines()[-1]
+            out = (
+                subprocess.run(
+                    ["npm", "pack", spec, "--silent"],
+                    cwd=tmpdir,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
             pkg_dir = tmpdir / spec.replace("/", "_")
             with tarfile.open(tmpdir / out) as tar:
                 tar.extractall(pkg_dir, filter="data")
