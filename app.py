@@ -1,0 +1,419 @@
+"""The red map app: ``streamlit run app.py`` (Chinese by default, English switch).
+
+Only UI lives here: widgets call functions of the ``planner`` package, results are
+cached at this edge (``st.cache_data`` for data, ``st.cache_resource`` for the
+folium map, keyed by hashable JSON strings), session state is set up in one place
+(:mod:`planner.app_state`) and the view is mirrored in the URL. Every script, style
+and font the map needs is served by the app itself (``./static`` -> planner/static,
+see planner/offline.py); nothing is fetched from outside unless a basemap is chosen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from planner import app_services as svc
+from planner import offline
+from planner.app_state import PAGES, SOURCES, init_state, settings_from_state, view_query
+from planner.errors import InputError, PlannerError
+from planner.i18n import LANG_NAMES, t
+from planner.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
+from planner.settings import Settings
+from planner.street import Street
+from planner.uploads import stage_upload
+
+offline.use_local_assets()
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "planner-uploads"
+
+st.set_page_config(page_title="红色地图 Red map", page_icon="🗺️", layout="wide")
+init_state(st.session_state, st.query_params)
+S = st.session_state
+
+
+def _count_run() -> None:
+    """Benchmarks count script runs: one line per run in $PLANNER_RUN_LOG when set."""
+    path = os.environ.get("PLANNER_RUN_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"{S.get('page', '')}\n")
+
+
+_count_run()
+
+
+def L(key: str, **fmt: Any) -> str:
+    return t(key, S["lang"], **fmt)
+
+
+# ----------------------------------------------------------------------------- caches
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_street(source_json: str) -> Street:
+    return svc.load(json.loads(source_json), Settings())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_coverage(source_json: str, settings_json: str) -> Any:
+    street = cached_street(source_json)
+    settings = Settings.from_dict(json.loads(settings_json))
+    return svc.coverage_for(street, settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_grids(source_json: str, settings_json: str) -> Any:
+    street = cached_street(source_json)
+    return svc.grids_for(street, Settings.from_dict(json.loads(settings_json)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def cached_map(
+    source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
+) -> Any:
+    street = cached_street(source_json)
+    settings = Settings.from_dict(json.loads(settings_json))
+    coverage = cached_coverage(source_json, settings_json)
+    grids = cached_grids(source_json, settings_json)
+    return red_map(
+        street,
+        coverage=coverage,
+        grids=grids,
+        basemap=basemap,  # type: ignore[arg-type]
+        tianditu_key=key,
+        lang=lang,
+        layers=layers,
+        walk_speed_kmh=settings.walk_speed_kmh,
+        thresholds_min=settings.thresholds_min,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_map_html(
+    source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
+) -> str:
+    m = cached_map(source_json, settings_json, basemap, key, lang, layers)
+    return offline.standalone_html(m)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_exports(source_json: str, settings_json: str, lang: str) -> dict[str, bytes]:
+    street = cached_street(source_json)
+    coverage = cached_coverage(source_json, settings_json)
+    grids = cached_grids(source_json, settings_json)
+    return svc.export_files(street, coverage=coverage, grids=grids, lang=lang)
+
+
+def source_json() -> str:
+    return json.dumps(S["source"], sort_keys=True)
+
+
+def settings_json(settings: Settings) -> str:
+    return json.dumps(settings.to_dict(), sort_keys=True, default=list)
+
+
+# ----------------------------------------------------------------------------- sidebar
+def _try_load(source: dict[str, Any]) -> None:
+    """Load ``source``; on success make it current, on failure keep the current street."""
+    try:
+        with st.spinner("…"):
+            cached_street(json.dumps(source, sort_keys=True))
+    except (InputError, PlannerError, OSError, ValueError) as exc:
+        S["load_error"] = str(exc)
+        return
+    except ImportError:
+        S["load_error"] = L("not_available", what="planner.load")
+        return
+    S["source"] = source
+    S["load_error"] = ""
+    S["selected_grid"] = ""
+    S["selected_atoms"] = []
+
+
+def _choice(widget: Any, label: str, options: tuple[str, ...], state_key: str, prefix: str) -> str:
+    """A radio/selectbox whose labels follow the language; the value lives in S[state_key].
+
+    The widget key carries the language, so switching language makes a fresh widget
+    that starts from the stored value instead of a stale translated label.
+    """
+    lang = S["lang"]
+    wkey = f"w_{state_key}_{lang}"
+    widget(
+        label,
+        list(options),
+        index=list(options).index(S[state_key]),
+        key=wkey,
+        format_func=lambda x: t(prefix + x, lang),
+        on_change=_copy_widget,
+        args=(wkey, state_key),
+    )
+    return str(S[state_key])
+
+
+def sidebar() -> Settings:
+    with st.sidebar:
+        st.radio(
+            "语言 / Language",
+            ["zh", "en"],
+            key="lang",
+            horizontal=True,
+            format_func=lambda x: LANG_NAMES[x],
+        )
+        _choice(st.radio, L("page"), PAGES, "page", "page_")
+        st.divider()
+        st.subheader(L("street"))
+        choice = _choice(st.radio, L("source"), SOURCES, "source_choice", "source_")
+        limit = Settings().upload_limit_mb
+        if choice == "demo":
+            if S["source"].get("kind") != "demo" and st.button(L("load"), key="load_demo"):
+                _try_load({"kind": "demo"})
+        elif choice in ("upload", "osm"):
+            types = (
+                ["zip", "geojson", "json", "gpkg", "shp", "shx", "dbf", "prj", "cpg", "csv", "xlsx"]
+                if choice == "upload"
+                else ["osm", "pbf", "geojson", "gpkg"]
+            )
+            files = st.file_uploader(
+                L("source_upload") if choice == "upload" else L("source_osm"),
+                type=types,
+                accept_multiple_files=True,
+                key=f"files_{choice}",
+                help=L("upload_help", limit=limit),
+            )
+            crs = st.selectbox(L("points_crs"), ["wgs84", "gcj02", "bd09"], key="points_crs")
+            if st.button(L("load"), key=f"load_{choice}", disabled=not files):
+                try:
+                    path = stage_upload(
+                        [(f.name, f.getvalue()) for f in files or []],
+                        dest=UPLOAD_DIR,
+                        limit_mb=limit,
+                    )
+                except InputError as exc:
+                    S["load_error"] = str(exc)
+                else:
+                    _try_load({"kind": choice, "path": str(path), "points_crs": crs})
+        else:
+            name = st.text_input(L("place_name"), key="place_name")
+            if st.button(L("load"), key="load_place", disabled=not name):
+                _try_load({"kind": "place", "name": name})
+        if S["load_error"]:
+            st.error(L("load_failed") + "\n\n" + S["load_error"])
+        st.divider()
+        _choice(st.selectbox, L("basemap"), BASEMAPS, "basemap", "basemap_")
+        if S["basemap"] == "tianditu":
+            st.text_input(L("tianditu_key"), key="tianditu_key", type="password")
+        notice = basemap_notice(S["basemap"], tianditu_key=S["tianditu_key"], lang=S["lang"])
+        if notice:
+            (st.warning if S["basemap"] == "tianditu" and not S["tianditu_key"] else st.caption)(
+                notice
+            )
+        st.divider()
+        with st.form("settings_form"):
+            st.markdown(f"**{L('settings')}**")
+            speed = st.number_input(L("walk_speed"), 2.0, 7.0, float(S["walk_speed_kmh"]), 0.1)
+            thresholds = st.multiselect(
+                L("thresholds"),
+                [5.0, 10.0, 15.0, 20.0, 30.0],
+                default=[float(x) for x in S["thresholds_min"]],
+            )
+            lo, hi = st.slider(
+                L("household_range"),
+                50,
+                1500,
+                (int(S["grid_min_households"]), int(S["grid_max_households"])),
+                10,
+            )
+            if st.form_submit_button(L("apply")):
+                S["walk_speed_kmh"] = speed
+                S["thresholds_min"] = thresholds or [15.0]
+                S["grid_min_households"], S["grid_max_households"] = lo, hi
+    try:
+        return settings_from_state(S)
+    except PlannerError as exc:
+        st.sidebar.error(str(exc))
+        return Settings()
+
+
+# ----------------------------------------------------------------------------- pages
+def load_report(street: Street) -> None:
+    rep = street.report
+    if street.synthetic:
+        st.warning(L("synthetic_note"))
+    st.markdown(f"**{L('load_report')}**")
+    st.code(rep.to_text(), language=None)
+
+
+def page_redmap(street: Street, settings: Settings) -> None:
+    from streamlit_folium import st_folium
+
+    wkey = f"w_layers_{S['lang']}"
+    st.multiselect(
+        L("street_layers"),
+        list(ALL_LAYERS),
+        default=S["layers"],
+        key=wkey,
+        format_func=lambda k, lang=S["lang"]: _layer_label(k, lang),
+        on_change=_copy_widget,
+        args=(wkey, "layers"),
+    )
+    left, right = st.columns([3, 1])
+    with left:
+        m = cached_map(
+            source_json(),
+            settings_json(settings),
+            S["basemap"],
+            S["tianditu_key"],
+            S["lang"],
+            tuple(S["layers"]),
+        )
+        st_folium(m, key="redmap", height=640, use_container_width=True, returned_objects=[])
+    with right:
+        load_report(street)
+
+
+def _layer_label(key: str, lang: str) -> str:
+    if key == "circles":
+        return t("layer_circle", lang, minutes=15).replace("15", "5/10/15")
+    return t(f"layer_{key}", lang)
+
+
+def _copy_widget(src: str, dst: str) -> None:
+    S[dst] = list(S[src]) if isinstance(S[src], list) else S[src]
+
+
+def page_overview(street: Street, settings: Settings) -> None:
+    figs = svc.street_figures(street)
+    cols = st.columns(5)
+    cols[0].metric(L("households"), f"{figs['households']:,}")
+    cols[1].metric(L("layer_communities"), figs["communities"])
+    cols[2].metric(L("layer_compounds"), figs["compounds"])
+    cols[3].metric(L("stations"), figs["stations"])
+    cols[4].metric("km²", f"{figs['area_km2']:.2f}")
+    coverage = cached_coverage(source_json(), settings_json(settings))
+    if coverage is None:
+        st.info(L("not_available", what="planner.coverage"))
+    else:
+        summary = svc.coverage_summary(coverage, settings, lang=S["lang"])
+        cc = st.columns(len(summary["metrics"]))
+        for col, (label, value) in zip(cc, summary["metrics"], strict=False):
+            col.metric(label, value)
+    st.subheader(L("per_community"))
+    table = svc.community_table(street, lang=S["lang"])
+    if coverage is not None:
+        table = svc.add_coverage_columns(table, coverage, lang=S["lang"])
+    if len(table):
+        st.dataframe(table, hide_index=True, use_container_width=True)
+        st.bar_chart(table.set_index(table.columns[0])[[L("households")]])
+    grids = cached_grids(source_json(), settings_json(settings))
+    st.subheader(L("per_grid"))
+    if grids is None:
+        st.info(L("not_available", what="planner.grids"))
+    else:
+        st.dataframe(
+            svc.grid_table(grids, coverage, lang=S["lang"]),
+            hide_index=True,
+            use_container_width=True,
+        )
+    st.subheader(L("worst_compounds"))
+    if coverage is None:
+        st.info(L("not_available", what="planner.coverage"))
+    else:
+        st.dataframe(
+            svc.worst_compounds(street, coverage, lang=S["lang"]),
+            hide_index=True,
+            use_container_width=True,
+        )
+
+
+def page_editor(street: Street, settings: Settings) -> None:
+    if not (svc.available("grids") and svc.available("edits")):
+        st.info(L("not_available", what="planner.grids / planner.edits"))
+        return
+    st.caption(L("editor_help"))
+    st.info(L("not_available", what="planner.edits"))
+
+
+def page_siting(street: Street, settings: Settings) -> None:
+    if not svc.available("siting"):
+        st.info(L("not_available", what="planner.siting"))
+        return
+    st.info(L("not_available", what="planner.siting"))
+
+
+def page_export(street: Street, settings: Settings) -> None:
+    files = cached_exports(source_json(), settings_json(settings), S["lang"])
+    st.markdown(f"**{L('export_geojson')}**")
+    cols = st.columns(4)
+    i = 0
+    for name, data in files.items():
+        if name.endswith(".geojson"):
+            cols[i % 4].download_button(
+                name, data, file_name=name, mime="application/geo+json", key=f"dl_{name}"
+            )
+            i += 1
+    st.markdown(f"**{L('export_gpkg')} · {L('export_csv')} · {L('export_html')}**")
+    c1, c2, c3, c4 = st.columns(4)
+    if "street.gpkg" in files:
+        c1.download_button(
+            "street.gpkg",
+            files["street.gpkg"],
+            file_name="street.gpkg",
+            mime="application/geopackage+sqlite3",
+            key="dl_gpkg",
+        )
+    for name, data in files.items():
+        if name.endswith(".csv"):
+            c2.download_button(name, data, file_name=name, mime="text/csv", key=f"dl_{name}")
+    html = cached_map_html(
+        source_json(),
+        settings_json(settings),
+        S["basemap"],
+        S["tianditu_key"],
+        S["lang"],
+        tuple(S["layers"]),
+    )
+    c3.download_button(
+        "redmap.html",
+        html.encode("utf-8"),
+        file_name="redmap.html",
+        mime="text/html",
+        key="dl_html",
+    )
+    png = svc.map_png(street, lang=S["lang"])
+    if png is None:
+        c4.info(L("not_available", what="planner.exports (PNG)"))
+    else:
+        c4.download_button(
+            "redmap.png", png, file_name="redmap.png", mime="image/png", key="dl_png"
+        )
+
+
+PAGE_FUNCS = {
+    "redmap": page_redmap,
+    "overview": page_overview,
+    "editor": page_editor,
+    "siting": page_siting,
+    "export": page_export,
+}
+
+
+def main() -> None:
+    settings = sidebar()
+    st.title(L("app_title"))
+    try:
+        street = cached_street(source_json())
+    except ImportError:
+        st.info(L("not_available", what="planner.load"))
+        return
+    except (InputError, PlannerError, OSError, ValueError) as exc:
+        st.error(L("load_failed") + "\n\n" + str(exc))
+        return
+    st.caption(f"{street.name} · {L('page_' + S['page'])}")
+    PAGE_FUNCS[S["page"]](street, settings)
+    st.query_params.from_dict(view_query(S))
+
+
+main()

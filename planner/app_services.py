@@ -1,0 +1,229 @@
+"""What the app asks of the planner, in one place: load, coverage, grids, figures.
+
+The app (``app.py``) only wires widgets to these functions and caches their results.
+Each capability lives in its own module (:mod:`planner.load`, ``planner.coverage``,
+``planner.grids``, ``planner.siting``, ...), built in parallel; :func:`available`
+tells whether one is part of this build, so a page whose capability is missing says
+so instead of failing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.i18n import t
+from planner.settings import Settings
+from planner.street import Street
+
+logger = logging.getLogger(__name__)
+
+
+def available(module: str) -> bool:
+    """True when ``planner.<module>`` exists in this build (e.g. ``"coverage"``)."""
+    try:
+        return importlib.util.find_spec(f"planner.{module}") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def load(source: dict[str, Any], settings: Settings) -> Street:
+    """Load the street described by ``source`` (``{"kind": "demo"}``, a staged folder, ...).
+
+    Raises :class:`~planner.errors.InputError` with every problem on bad input.
+    """
+    from planner.load import load_street  # type: ignore[import-not-found,unused-ignore]
+
+    kind = source.get("kind", "demo")
+    if kind == "demo":
+        arg: Any = "demo"
+    elif kind in ("upload", "osm"):
+        arg = Path(source["path"])
+    elif kind == "place":
+        arg = f"place:{source['name']}"
+    else:
+        raise ValueError(f"unknown source kind {kind!r}")
+    street: Street = load_street(
+        arg, points_crs=source.get("points_crs", "wgs84"), settings=settings
+    )
+    return street
+
+
+def street_figures(street: Street) -> dict[str, Any]:
+    """Key figures of a street that need no coverage (households, layers, stations)."""
+    st = street.stations
+    in_street = st[st["in_street"]] if "in_street" in st.columns else st
+    return {
+        "households": int(street.buildings["households"].sum()),
+        "population": float(street.buildings["population"].sum()),
+        "communities": len(street.communities),
+        "compounds": len(street.compounds),
+        "buildings": len(street.buildings),
+        "stations": len(in_street),
+        "area_km2": float(street.boundary.geometry.area.sum() / 1e6)
+        if len(street.boundary)
+        else 0.0,
+    }
+
+
+def community_table(street: Street, *, lang: str = "zh") -> pd.DataFrame:
+    """Per community: households, residents, compounds, buildings, stations."""
+    c = street.communities
+    if len(c) == 0:
+        return pd.DataFrame()
+    b = street.buildings
+    comm_of_building = b["community_id"].where(b["community_id"] != "")
+    if comm_of_building.isna().any() and len(b):
+        joined = gpd.sjoin(
+            gpd.GeoDataFrame(geometry=b.geometry.representative_point(), crs=b.crs),
+            c[["community_id", "geometry"]],
+            how="left",
+            predicate="within",
+        )
+        joined = joined[~joined.index.duplicated()]
+        comm_of_building = comm_of_building.fillna(joined["community_id"])
+    hh = b["households"].groupby(comm_of_building).sum()
+    pop = b["population"].groupby(comm_of_building).sum()
+    nb = b["households"].groupby(comm_of_building).size()
+    stations = gpd.sjoin(
+        street.stations[["station_id", "geometry"]],
+        c[["community_id", "geometry"]],
+        how="inner",
+        predicate="within",
+    )
+    ns = stations.groupby("community_id").size()
+    ids = c["community_id"]
+    table = pd.DataFrame(
+        {
+            t("community", lang): c["name"].where(c["name"] != "", ids).to_numpy(),
+            "community_id": ids.to_numpy(),
+            t("households", lang): ids.map(hh).fillna(0).astype(int).to_numpy(),
+            ("residents" if lang == "en" else "人口"): ids.map(pop)
+            .fillna(0)
+            .round()
+            .astype(int)
+            .to_numpy(),
+            ("buildings" if lang == "en" else "楼栋"): ids.map(nb).fillna(0).astype(int).to_numpy(),
+            t("stations", lang): ids.map(ns).fillna(0).astype(int).to_numpy(),
+        }
+    )
+    return table
+
+
+def try_call(module: str, names: tuple[str, ...], *args: Any, **kwargs: Any) -> Any:
+    """Call the first of ``names`` found in ``planner.<module>``; ``None`` if none exists."""
+    if not available(module):
+        return None
+    mod = importlib.import_module(f"planner.{module}")
+    for name in names:
+        fn = getattr(mod, name, None)
+        if callable(fn):
+            return fn(*args, **kwargs)
+    logger.warning("planner.%s has none of %s", module, names)
+    return None
+
+
+def coverage_for(street: Street, settings: Settings) -> Any:
+    """Coverage of the street's stations, or ``None`` while planner.coverage is missing."""
+    return try_call(
+        "coverage", ("compute_coverage", "coverage", "compute"), street, settings=settings
+    )
+
+
+def grids_for(street: Street, settings: Settings) -> Any:
+    """Grid division of the street, or ``None`` while planner.grids is missing."""
+    return try_call("grids", ("divide_grids", "divide", "make_grids"), street, settings=settings)
+
+
+def coverage_summary(coverage: Any, settings: Settings, *, lang: str = "zh") -> dict[str, Any]:
+    """Key coverage figures: share of households covered per threshold, households in gaps."""
+    metrics: list[tuple[str, str]] = []
+    shares = getattr(coverage, "share_by_threshold", None)
+    if isinstance(shares, dict):
+        for minutes, share in sorted(shares.items()):
+            metrics.append(
+                (t("covered_at", lang, minutes=float(minutes)), f"{100 * float(share):.1f}%")
+            )
+    gap_hh = getattr(coverage, "households_in_gaps", None)
+    if gap_hh is not None:
+        metrics.append((t("households_in_gaps", lang), f"{int(gap_hh):,}"))
+    return {"metrics": metrics or [(t("no_data", lang), "—")]}
+
+
+def add_coverage_columns(table: pd.DataFrame, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """Per-community table with coverage shares joined on ``community_id``."""
+    per = getattr(coverage, "communities", None)
+    if per is None or "community_id" not in getattr(per, "columns", []):
+        return table
+    cols = [c for c in per.columns if c.startswith(("share_", "covered_"))]
+    return table.merge(pd.DataFrame(per[["community_id", *cols]]), on="community_id", how="left")
+
+
+def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """Per grid: code, community, households (and coverage when given)."""
+    g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
+    if g is None:
+        return pd.DataFrame()
+    cols = [
+        c for c in ("code", "grid_id", "community_id", "households", "area_m2") if c in g.columns
+    ]
+    return pd.DataFrame(g[cols])
+
+
+def worst_compounds(
+    street: Street, coverage: Any, *, lang: str = "zh", n: int = 10
+) -> pd.DataFrame:
+    """The ``n`` compounds with the longest walk to a station (households, minutes)."""
+    per = getattr(coverage, "compounds", None)
+    if per is None or "time_min" not in getattr(per, "columns", []):
+        return pd.DataFrame()
+    df = pd.DataFrame(per).merge(
+        street.compounds[["compound_id", "name"]], on="compound_id", how="left", suffixes=("", "_c")
+    )
+    return df.sort_values("time_min", ascending=False).head(n)
+
+
+def export_files(
+    street: Street, *, coverage: Any = None, grids: Any = None, lang: str = "zh"
+) -> dict[str, bytes]:
+    """Files offered for download: GeoJSON per layer (WGS84), a GeoPackage, CSV tables."""
+    import tempfile
+
+    out: dict[str, bytes] = {}
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for name in ("boundary", "communities", "compounds", "buildings", "roads", "stations"):
+        layers[name] = street.layer(name)
+    g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
+    if isinstance(g, gpd.GeoDataFrame):
+        layers["grids"] = g
+    for part in ("circles", "gaps"):
+        gdf = getattr(coverage, part, None)
+        if isinstance(gdf, gpd.GeoDataFrame):
+            layers[part] = gdf
+    for name, gdf in layers.items():
+        out[f"{name}.geojson"] = (
+            gdf.to_crs("EPSG:4326").to_json(na="null", drop_id=True).encode("utf-8")
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "street.gpkg"
+        for name, gdf in layers.items():
+            if len(gdf):
+                gdf.to_file(path, layer=name, driver="GPKG")
+        if path.exists():
+            out["street.gpkg"] = path.read_bytes()
+    table = community_table(street, lang=lang)
+    if len(table):
+        out["communities.csv"] = table.to_csv(index=False).encode("utf-8-sig")
+    return out
+
+
+def map_png(street: Street, *, lang: str = "zh") -> bytes | None:
+    """A PNG of the red map for reports, or ``None`` while planner.exports has no PNG."""
+    result = try_call("exports", ("map_png", "red_map_png", "png_bytes"), street, lang=lang)
+    return result if isinstance(result, bytes) else None
