@@ -10,6 +10,7 @@ see planner/offline.py); nothing is fetched from outside unless a basemap is cho
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
@@ -239,11 +240,23 @@ def sidebar() -> Settings:
 
 # ----------------------------------------------------------------------------- pages
 def load_report(street: Street) -> None:
+    """The load report beside the map: key counts, notes, and the full text."""
     rep = street.report
+    st.markdown(f"**{L('load_report')}** · {street.name}")
     if street.synthetic:
         st.warning(L("synthetic_note"))
-    st.markdown(f"**{L('load_report')}**")
-    st.code(rep.to_text(), language=None)
+    figs = svc.street_figures(street)
+    c1, c2 = st.columns(2)
+    c1.metric(L("households"), f"{figs['households']:,}")
+    c2.metric(L("stations"), figs["stations"])
+    counts = {k: v for k, v in rep.counts.items() if v}
+    if counts:
+        st.dataframe({L("street_layers"): list(counts), "n": list(counts.values())},
+                     hide_index=True, use_container_width=True)
+    for note in rep.notes[:8]:
+        st.caption(f"{note.severity}: {note}")
+    with st.expander(L("load_report")):
+        st.text(rep.to_text())
 
 
 def page_redmap(street: Street, settings: Settings) -> None:
@@ -269,7 +282,10 @@ def page_redmap(street: Street, settings: Settings) -> None:
             S["lang"],
             tuple(S["layers"]),
         )
-        st_folium(m, key="redmap", height=640, use_container_width=True, returned_objects=[])
+        # st_folium renders the map it is given, which changes the map object: hand it a
+        # copy so the cached map stays pristine and reruns send identical JS (no redraw).
+        st_folium(copy.deepcopy(m), key="redmap", height=640, use_container_width=True,
+                  returned_objects=[])
     with right:
         load_report(street)
 
