@@ -500,10 +500,10 @@ def red_map(
         fg.add_to(m)
         return fg
 
-    circles = _get(coverage, "circles")
+    circles = _union_circles(_get(coverage, "circles"))
     gaps = _get(coverage, "gaps", "gap_areas")
     cov_buildings = _get(coverage, "buildings", "building_times")
-    cov_compounds = _get(coverage, "compounds", "compound_coverage")
+    cov_compounds = _compound_coverage(coverage)
     cov_stations = _get(coverage, "stations", "station_load")
     grid_gdf = grids if isinstance(grids, gpd.GeoDataFrame) else _get(grids, "grids")
     thresholds = _thresholds(circles, thresholds_min)
@@ -525,9 +525,7 @@ def red_map(
                 fields={"name": t("community", lang), "code": t("code", lang)},
             )
         elif key == "circles" and circles is not None and len(circles):
-            col = next(
-                c for c in ("threshold_min", "minutes", "time_min") if c in circles.columns
-            )
+            col = next(c for c in ("threshold_min", "minutes", "time_min") if c in circles.columns)
             for i, minutes in enumerate(sorted(thresholds, reverse=True)):
                 colour = CIRCLE_COLOURS[min(len(thresholds) - 1 - i, len(CIRCLE_COLOURS) - 1)]
                 part = circles[circles[col].astype(float) == minutes]
@@ -812,6 +810,38 @@ def _grid_labels(fg: folium.FeatureGroup, grids: gpd.GeoDataFrame, ctx: _Ctx) ->
         ).add_to(fg)
 
 
+def _union_circles(circles: Any) -> gpd.GeoDataFrame | None:
+    """One circle polygon per threshold: the union view when per-station circles are given."""
+    if circles is None or len(circles) == 0:
+        return None
+    if "view" in circles.columns:
+        circles = circles[circles["view"] == "union"]
+    return circles  # type: ignore[no-any-return]
+
+
+def _compound_coverage(coverage: Any) -> pd.DataFrame | None:
+    """Per compound: ``covered`` (bool) and, where known, ``time_min`` and the nearest station.
+
+    Reads a per-compound table with a ``covered`` column, or the table of uncovered
+    compounds (``uncovered_compounds``, as :mod:`planner.pipeline` gives it: every
+    compound listed is not covered, every other compound is).
+    """
+    comp = _get(coverage, "compound_coverage")
+    if comp is None:
+        comp = _get(coverage, "compounds")
+        if comp is not None and not ("covered" in getattr(comp, "columns", [])):
+            comp = None
+    if comp is not None:
+        return pd.DataFrame(comp)
+    unc = _get(coverage, "uncovered_compounds")
+    if unc is None or "compound_id" not in getattr(unc, "columns", []):
+        return None
+    out = pd.DataFrame(unc).copy()
+    out["covered"] = False
+    out.attrs["uncovered_only"] = True
+    return out
+
+
 def _station_households(cov_stations: Any) -> dict[str, Any]:
     if cov_stations is None or not hasattr(cov_stations, "columns"):
         return {}
@@ -887,6 +917,8 @@ def _building_table(
         ]
         extra = pd.DataFrame(cov_buildings[["building_id", *cols]]).drop_duplicates("building_id")
         b = b.merge(extra, on="building_id", how="left")
+        if "time_min" in b.columns:
+            b["time_min"] = pd.to_numeric(b["time_min"], errors="coerce").round(1)
         sid = "station_id" if "station_id" in b.columns else "nearest_station_id"
         if sid in b.columns:
             b["nearest_station"] = b[sid].map(
@@ -898,40 +930,46 @@ def _building_table(
 def _compound_table(
     street: Street, cov_compounds: Any, cov_buildings: Any, names: Mapping[str, str]
 ) -> gpd.GeoDataFrame:
-    """Compounds with households and, when coverage is given, walking time and coverage."""
+    """Compounds with households and, when coverage is given, walking time and coverage.
+
+    ``time_min`` is the walk from the compound's farthest building to its nearest
+    station (minutes) and ``nearest_station`` that station's name.
+    """
     c = street.compounds[["compound_id", "name", "geometry"]].copy()
     hh = street.buildings.groupby("compound_id")["households"].sum()
     c["households"] = c["compound_id"].map(hh).fillna(0).astype(int)
     if (
-        cov_compounds is not None
-        and hasattr(cov_compounds, "columns")
-        and "compound_id" in cov_compounds.columns
-    ):
-        cols = [
-            x
-            for x in ("covered", "time_min", "station_id", "nearest_station_id", "share_covered")
-            if x in cov_compounds.columns
-        ]
-        c = c.merge(
-            pd.DataFrame(cov_compounds[["compound_id", *cols]]).drop_duplicates("compound_id"),
-            on="compound_id",
-            how="left",
-        )
-    elif (
         cov_buildings is not None
         and hasattr(cov_buildings, "columns")
         and {"building_id", "time_min"} <= set(cov_buildings.columns)
     ):
         b = _building_table(street, cov_buildings, names)
-        b = b[b["compound_id"] != ""]
+        b = b[(b["compound_id"] != "") & (b["households"] > 0)]
         if len(b):
             worst = (
-                b.sort_values("time_min")
+                b.sort_values("time_min", na_position="first")
                 .groupby("compound_id")
-                .agg(time_min=("time_min", "max"), nearest_station=("nearest_station", "first"))
+                .agg(time_min=("time_min", "last"), nearest_station=("nearest_station", "last"))
             )
             c = c.merge(worst, left_on="compound_id", right_index=True, how="left")
-    sid = "station_id" if "station_id" in c.columns else "nearest_station_id"
-    if sid in c.columns and "nearest_station" not in c.columns:
-        c["nearest_station"] = c[sid].map(lambda s: names.get(str(s), "") if pd.notna(s) else "")
+    if cov_compounds is not None and "compound_id" in cov_compounds.columns:
+        table = pd.DataFrame(cov_compounds).drop_duplicates("compound_id")
+        table["compound_id"] = table["compound_id"].astype(str)
+        if table.attrs.get("uncovered_only"):
+            c["covered"] = ~c["compound_id"].isin(set(table["compound_id"]))
+        else:
+            covered = dict(zip(table["compound_id"], table["covered"].astype(bool), strict=False))
+            c["covered"] = c["compound_id"].map(covered).fillna(True).astype(bool)
+        for col in ("time_min", "nearest_station"):
+            if col in table.columns and col not in c.columns:
+                c = c.merge(table[["compound_id", col]], on="compound_id", how="left")
+        if "nearest_station" not in c.columns:
+            sid = next(
+                (x for x in ("nearest_station_id", "station_id") if x in table.columns), None
+            )
+            if sid:
+                ids = dict(zip(table["compound_id"], table[sid].astype(str), strict=False))
+                c["nearest_station"] = c["compound_id"].map(ids).map(lambda x: names.get(x, ""))
+    if "time_min" in c.columns:
+        c["time_min"] = pd.to_numeric(c["time_min"], errors="coerce").round(1)
     return gpd.GeoDataFrame(c, geometry="geometry", crs=street.crs)

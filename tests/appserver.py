@@ -40,17 +40,38 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(*, script: str = os.environ.get("PLANNER_APP_SCRIPT", "app.py"), env: dict[str, str] | None = None,
-               timeout_s: float = 60) -> Iterator[str]:
+def app_server(
+    *,
+    script: str = os.environ.get("PLANNER_APP_SCRIPT", "app.py"),
+    env: dict[str, str] | None = None,
+    timeout_s: float = 60,
+) -> Iterator[str]:
     """Start ``streamlit run`` on a free port; yield its URL; stop it afterwards."""
     port = free_port()
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     log = open(ROOT / "test-artifacts" / f"streamlit-{port}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            script,
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -83,8 +104,7 @@ def offline_page(*, width: int = 1400, height: int = 900) -> Iterator[tuple[Any,
     blocked: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": width, "height": height},
-                                      locale="zh-CN")
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
 
         def route(r: Any) -> None:
             url = r.request.url

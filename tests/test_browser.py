@@ -22,13 +22,20 @@ from tests.appserver import ROOT, app_server, error_boxes, map_frame, offline_pa
 pytestmark = pytest.mark.browser
 
 ART = ROOT / "test-artifacts"
-PAGES_ZH = {"overview": "概览", "editor": "网格编辑", "siting": "站点选址", "export": "导出",
-            "redmap": "红色地图"}
+PAGES_ZH = {
+    "overview": "概览",
+    "editor": "网格编辑",
+    "siting": "站点选址",
+    "export": "导出",
+    "redmap": "红色地图",
+}
 
 
 def _skip_without_chromium() -> None:
     if not Path(os.environ.get("PLANNER_CHROMIUM", "/usr/bin/chromium")).exists():
-        pytest.fail("Debian chromium is not installed: run scripts/setup.sh (apt-get install chromium)")
+        pytest.fail(
+            "Debian chromium is not installed: run scripts/setup.sh (apt-get install chromium)"
+        )
 
 
 def _goto_page(page: object, label: str) -> None:
@@ -36,7 +43,8 @@ def _goto_page(page: object, label: str) -> None:
     sidebar.get_by_text(label, exact=True).first.click()
     # the caption under the title names the page once the rerun has drawn it
     page.locator('[data-testid="stCaptionContainer"]', has_text=f"· {label}").first.wait_for(  # type: ignore[attr-defined]
-        timeout=30000)
+        timeout=30000
+    )
     wait_idle(page)
 
 
@@ -60,8 +68,12 @@ def test_app_end_to_end_offline() -> None:
 
         for key in ("overview", "editor", "siting", "export"):
             _goto_page(page, PAGES_ZH[key])
-            ready = {"overview": '[data-testid="stMetric"]', "export": '[data-testid="stDownloadButton"] button',
-                     "editor": '[data-testid="stAlert"], iframe', "siting": '[data-testid="stAlert"], iframe'}[key]
+            ready = {
+                "overview": '[data-testid="stMetric"]',
+                "export": '[data-testid="stDownloadButton"] button',
+                "editor": '[data-testid="stAlert"], iframe',
+                "siting": '[data-testid="stAlert"], iframe',
+            }[key]
             page.locator(ready).first.wait_for(state="visible", timeout=30000)
             page.wait_for_timeout(800)
             if key == "editor":
@@ -84,15 +96,20 @@ def test_app_end_to_end_offline() -> None:
         assert error_boxes(page) == []
 
         # a corrupt upload: a message on the page, the current street untouched
-        page.locator('[data-testid="stSidebar"]').get_by_text("Upload layer files", exact=True).click()
+        page.locator('[data-testid="stSidebar"]').get_by_text(
+            "Upload layer files", exact=True
+        ).click()
         wait_idle(page)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("buildings.geojson", b"0" * (300 * 1024 * 1024))
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-            [{"name": "bomb.zip", "mimeType": "application/zip", "buffer": buf.getvalue()}])
+            [{"name": "bomb.zip", "mimeType": "application/zip", "buffer": buf.getvalue()}]
+        )
         page.wait_for_timeout(800)
-        page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Load", exact=True).click()
+        page.locator('[data-testid="stSidebar"]').get_by_role(
+            "button", name="Load", exact=True
+        ).click()
         wait_idle(page)
         page.get_by_text("over the", exact=False).first.wait_for(timeout=15000)
         msg = " ".join(error_boxes(page))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -11,8 +13,13 @@ from planner.redmap import basemap_notice, red_map, station_icon_svg
 from tests.app_street import CRS, X0, Y0, tiny_street
 
 
+def _unescape(text: str) -> str:
+    """Rendered maps carry GeoJSON properties as JSON \\uXXXX escapes; decode them."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+
+
 def _html(**kw: object) -> str:
-    return red_map(tiny_street(), **kw).get_root().render()  # type: ignore[arg-type]
+    return _unescape(red_map(tiny_street(), **kw).get_root().render())  # type: ignore[arg-type]
 
 
 def test_stations_legend_and_notes_in_chinese_by_default() -> None:
@@ -123,3 +130,46 @@ def test_station_icon_svg_kinds() -> None:
     assert "中" in station_icon_svg("street_centre")
     assert ">C<" in station_icon_svg("street_centre", lang="en")
     assert "<rect" in station_icon_svg("red_office")
+
+
+def test_pipeline_coverage_layers_union_view_and_uncovered_table() -> None:
+    """planner.pipeline's CoverageLayers: per-station + union circles, uncovered compounds."""
+    s = tiny_street()
+    big = box(X0, Y0, X0 + 900, Y0 + 700)
+    circles = gpd.GeoDataFrame(
+        {
+            "view": ["station", "station", "union"],
+            "minutes": [15.0, 15.0, 15.0],
+            "threshold_min": [15.0, 15.0, 15.0],
+            "station_id": ["st1", "st2", ""],
+        },
+        geometry=[box(X0, Y0, X0 + 10, Y0 + 10), box(X0, Y0, X0 + 20, Y0 + 20), big],
+        crs=CRS,
+    )
+    buildings = pd.DataFrame(
+        {
+            "building_id": [f"k4-b{i}" for i in range(5)],
+            "time_min": [16.0, 17.0, 18.25, 19.0, 20.0],
+            "station_id": ["st3"] * 5,
+        }
+    )
+    unc = pd.DataFrame(
+        {
+            "compound_id": ["k4"],
+            "households_uncovered": [300],
+            "time_min": [16.0],
+            "nearest_station_name": ["红色物业点"],
+        }
+    )
+
+    class Layers:
+        pass
+
+    cov = Layers()
+    cov.circles, cov.buildings, cov.uncovered_compounds = circles, buildings, unc  # type: ignore[attr-defined]
+    m = red_map(s, coverage=cov)
+    html = _unescape(m.get_root().render())
+    assert "未覆盖小区" in html and "和平小区" in html
+    assert "20.0" in html  # the compound's farthest building: 20 minutes
+    # only the union circle is drawn (one polygon for 15 minutes, not the station views)
+    assert html.count('"view"') == 0
