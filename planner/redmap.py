@@ -816,7 +816,7 @@ def _union_circles(circles: Any) -> gpd.GeoDataFrame | None:
         return None
     if "view" in circles.columns:
         circles = circles[circles["view"] == "union"]
-    return circles  # type: ignore[no-any-return]
+    return circles
 
 
 def _compound_coverage(coverage: Any) -> pd.DataFrame | None:
@@ -829,7 +829,7 @@ def _compound_coverage(coverage: Any) -> pd.DataFrame | None:
     comp = _get(coverage, "compound_coverage")
     if comp is None:
         comp = _get(coverage, "compounds")
-        if comp is not None and not ("covered" in getattr(comp, "columns", [])):
+        if comp is not None and "covered" not in getattr(comp, "columns", []):
             comp = None
     if comp is not None:
         return pd.DataFrame(comp)
