@@ -1,8 +1,8 @@
 """The red map app: ``streamlit run app.py`` (Chinese by default, English switch).
 
 Only UI lives here: widgets call functions of the ``planner`` package, results are
-cached at this edge (``st.cache_data`` for data, ``st.cache_resource`` for the
-folium map, keyed by hashable JSON strings), session state is set up in one place
+cached at this edge (``st.cache_data``, keyed by hashable JSON strings; the folium map too,
+so every run gets its own copy), session state is set up in one place
 (:mod:`planner.app_state`) and the view is mirrored in the URL. Every script, style
 and font the map needs is served by the app itself (``./static`` -> planner/static,
 see planner/offline.py); nothing is fetched from outside unless a basemap is chosen.
@@ -10,7 +10,6 @@ see planner/offline.py); nothing is fetched from outside unless a basemap is cho
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import tempfile
@@ -71,7 +70,7 @@ def cached_grids(source_json: str, settings_json: str) -> Any:
     return svc.grids_for(street, Settings.from_dict(json.loads(settings_json)))
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
+@st.cache_data(show_spinner=False, max_entries=6)
 def cached_map(
     source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
 ) -> Any:
@@ -282,9 +281,9 @@ def page_redmap(street: Street, settings: Settings) -> None:
             S["lang"],
             tuple(S["layers"]),
         )
-        # st_folium renders the map it is given, which changes the map object: hand it a
-        # copy so the cached map stays pristine and reruns send identical JS (no redraw).
-        st_folium(copy.deepcopy(m), key="redmap", height=640, use_container_width=True,
+        # st.cache_data hands out a fresh (unpickled) copy each run: st_folium renders
+        # the map it is given, which changes it, so the cached map must not be shared.
+        st_folium(m, key="redmap", height=640, use_container_width=True,
                   returned_objects=[])
     with right:
         load_report(street)

@@ -90,6 +90,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "layer_buildings": ("楼栋", "Buildings"),
     "layer_roads": ("道路", "Roads"),
     "layer_grids": ("网格", "Grids"),
+    "layer_landuse": ("用地", "Land use"),
+    "layer_barriers": ("河流与铁路", "Rivers and railways"),
     "layer_atoms": ("网格单元", "Grid atoms"),
     "layer_circle": ("{minutes:g} 分钟服务圈", "{minutes:g}-minute circle"),
     "layer_gaps": ("服务盲区", "Coverage gaps"),

@@ -55,6 +55,7 @@ BASEMAPS: tuple[Basemap, ...] = ("none", "osm", "tianditu", "amap")
 
 #: Layers the map can draw, in drawing order (bottom to top).
 ALL_LAYERS: tuple[str, ...] = (
+    "landuse",
     "communities",
     "circles",
     "gaps",
@@ -62,6 +63,7 @@ ALL_LAYERS: tuple[str, ...] = (
     "uncovered",
     "buildings",
     "roads",
+    "barriers",
     "grids",
     "atoms",
     "boundary",
@@ -70,6 +72,7 @@ ALL_LAYERS: tuple[str, ...] = (
 )
 #: Layers shown when the map opens (others are in the layer control, switched off).
 DEFAULT_LAYERS: tuple[str, ...] = (
+    "landuse",
     "communities",
     "circles",
     "gaps",
@@ -77,6 +80,7 @@ DEFAULT_LAYERS: tuple[str, ...] = (
     "uncovered",
     "buildings",
     "roads",
+    "barriers",
     "grids",
     "boundary",
     "stations",
@@ -90,6 +94,15 @@ CIRCLE_COLOURS: tuple[str, ...] = ("#b2182b", "#ef6548", "#fdbb84", "#fee8c8")
 GAP_COLOUR = "#4d4d4d"
 UNCOVERED_COLOUR = "#ff8c00"
 GRID_COLOUR = "#1f4e9c"
+#: Land-use fill colours by ``kind``.
+LANDUSE_COLOURS: dict[str, str] = {
+    "park": "#c7e9c0",
+    "school": "#fdebd0",
+    "campus": "#fdebd0",
+    "hospital": "#fadbd8",
+    "commercial": "#f5e6f0",
+    "industrial": "#e5e5e5",
+}
 
 #: Station kind -> (SVG shape, glyph zh, glyph en). Glyphs are drawn in white on red.
 STATION_STYLE: dict[str, tuple[str, str, str]] = {
@@ -229,8 +242,18 @@ def _add_geojson(
             fields=list(fields), aliases=list(fields.values()), localize=True, labels=True
         )
     folium.GeoJson(
-        data, name=name, style_function=lambda _f, s=style: s, smooth_factor=1.0, **kwargs
+        data, name=name, style_function=_Style(style), smooth_factor=1.0, **kwargs
     ).add_to(group)
+
+
+class _Style:
+    """A constant folium style function that can be pickled (cached maps are pickled)."""
+
+    def __init__(self, style: Mapping[str, Any]) -> None:
+        self.style = dict(style)
+
+    def __call__(self, _feature: Any) -> dict[str, Any]:
+        return self.style
 
 
 def station_icon_svg(kind: str, *, lang: str = "zh", size: int = 30, colour: str = RED) -> str:
@@ -510,7 +533,38 @@ def red_map(
     station_names = dict(zip(street.stations["station_id"], street.stations["name"], strict=False))
 
     for key in ALL_LAYERS:
-        if key == "communities" and len(street.communities):
+        if key == "landuse" and len(street.landuse):
+            lu = street.landuse.copy()
+            colours = lu["kind"].map(LANDUSE_COLOURS).fillna("#eeeeee")
+            fg = group(key, t("layer_landuse", lang))
+            for colour in sorted(set(colours)):
+                _add_geojson(
+                    fg,
+                    lu[colours == colour],
+                    ctx,
+                    style={"color": colour, "weight": 0.5, "fillColor": colour, "fillOpacity": 0.6},
+                    fields={"name": t("name", lang), "kind": t("kind", lang)},
+                )
+        elif key == "barriers" and len(street.barriers):
+            fg = group(key, t("layer_barriers", lang))
+            bar = street.barriers
+            polys = bar[bar.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+            lines = bar.drop(polys.index)
+            _add_geojson(
+                fg,
+                polys,
+                ctx,
+                style={"color": "#6baed6", "weight": 1, "fillColor": "#9ecae1", "fillOpacity": 0.8},
+                fields={"name": t("name", lang)},
+            )
+            _add_geojson(
+                fg,
+                lines,
+                ctx,
+                style={"color": "#333", "weight": 3, "dashArray": "10 5"},
+                fields={"name": t("name", lang)},
+            )
+        elif key == "communities" and len(street.communities):
             _add_geojson(
                 group(key, t("layer_communities", lang)),
                 street.communities,
@@ -718,7 +772,8 @@ def red_map(
     if basemap == "tianditu" and notice:
         notes.append(f'<div class="rm-note">{html.escape(notice)}</div>')
     _Control(
-        _legend_html(kinds, thresholds, lang=lang, extras=extras) + "".join(notes),
+        _legend_html(kinds, thresholds if circles is not None else [], lang=lang, extras=extras)
+        + "".join(notes),
         position="bottomright",
         css_class="rm-legend",
     ).add_to(m)
