@@ -18,8 +18,8 @@ from typing import Any
 
 import streamlit as st
 
+from planner import app_editor, offline
 from planner import app_services as svc
-from planner import offline
 from planner.app_state import PAGES, SOURCES, init_state, settings_from_state, view_query
 from planner.errors import InputError, PlannerError
 from planner.i18n import LANG_NAMES, t
@@ -250,8 +250,11 @@ def load_report(street: Street) -> None:
     c2.metric(L("stations"), figs["stations"])
     counts = {k: v for k, v in rep.counts.items() if v}
     if counts:
-        st.dataframe({L("street_layers"): list(counts), "n": list(counts.values())},
-                     hide_index=True, use_container_width=True)
+        st.dataframe(
+            {L("street_layers"): list(counts), "n": list(counts.values())},
+            hide_index=True,
+            use_container_width=True,
+        )
     for note in rep.notes[:8]:
         st.caption(f"{note.severity}: {note}")
     with st.expander(L("load_report")):
@@ -283,8 +286,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
         )
         # st.cache_data hands out a fresh (unpickled) copy each run: st_folium renders
         # the map it is given, which changes it, so the cached map must not be shared.
-        st_folium(m, key="redmap", height=640, use_container_width=True,
-                  returned_objects=[])
+        st_folium(m, key="redmap", height=640, use_container_width=True, returned_objects=[])
     with right:
         load_report(street)
 
@@ -343,12 +345,171 @@ def page_overview(street: Street, settings: Settings) -> None:
         )
 
 
-def page_editor(street: Street, settings: Settings) -> None:
-    if not (svc.available("grids") and svc.available("edits")):
-        st.info(L("not_available", what="planner.grids / planner.edits"))
+def _editor(street: Street, settings: Settings) -> Any:
+    """The session's grid editor (reopened from the autosave after a reload)."""
+    key = source_json() + settings_json(settings)
+    if S.get("editor_key") != key or S.get("editor") is None:
+        result = cached_grids(source_json(), settings_json(settings))
+        S["editor"] = app_editor.open_or_create(street, result, settings=settings, source_key=key)
+        S["editor_key"] = key
+        S["selected_atoms"] = []
+    return S["editor"]
+
+
+def _edit(editor: Any, what: str, fn: Any, *args: Any, **kwargs: Any) -> None:
+    """Apply one edit; a refused edit leaves the state as it was and shows the reason."""
+    from planner.errors import RuleViolation
+
+    try:
+        fn(*args, **kwargs)
+    except RuleViolation as exc:
+        S["edit_error"], S["edit_message"] = str(exc), ""
         return
+    S["edit_error"], S["edit_message"] = "", what
+    S["selected_atoms"] = []
+    try:
+        path = app_editor.autosave(
+            editor, app_editor.autosave_path(S["editor_key"]), source=source_json()
+        )
+        S["autosaved"] = str(path)
+    except (OSError, PlannerError) as exc:  # the edit stands; say the save failed
+        S["edit_error"] = f"autosave failed: {exc}"
+
+
+def page_editor(street: Street, settings: Settings) -> None:
+    if not (svc.available("grids") and svc.available("edits") and svc.available("project")):
+        st.info(L("not_available", what="planner.grids / planner.edits / planner.project"))
+        return
+    from streamlit_folium import st_folium
+
+    editor = _editor(street, settings)
     st.caption(L("editor_help"))
-    st.info(L("not_available", what="planner.edits"))
+    grids = editor.grids
+    codes = [str(c) for c in grids["code"]]
+    atoms = editor.atoms.copy()
+    atoms["grid_id"] = editor.labels.reindex(atoms.index).to_numpy()
+    sel_atoms = [int(a) for a in S["selected_atoms"]]
+    left, right = st.columns([3, 1.2])
+    with left:
+        m = red_map(
+            street,
+            grids=grids.assign(grid_id=grids["code"]),
+            atoms=atoms,
+            basemap=S["basemap"],
+            tianditu_key=S["tianditu_key"],  # type: ignore[arg-type]
+            lang=S["lang"],
+            layers=("boundary", "grids", "atoms", "stations"),
+            highlight_grids=[S["selected_grid"]] if S["selected_grid"] else [],
+            highlight_atoms=sel_atoms,
+            draw_tool=True,
+            walk_speed_kmh=settings.walk_speed_kmh,
+        )
+        out = st_folium(
+            m,
+            key="editor_map",
+            height=600,
+            use_container_width=True,
+            returned_objects=["last_clicked", "last_active_drawing"],
+        )
+    click = (out or {}).get("last_clicked")
+    if click and click != S.get("_last_click"):
+        S["_last_click"] = click
+        atom = app_editor.atom_at(
+            atoms, click["lng"], click["lat"], crs=street.crs, basemap=S["basemap"]
+        )
+        if atom is not None:
+            S["selected_grid"] = editor.grid_of_atom(atom)
+            S["selected_atoms"] = (
+                [a for a in sel_atoms if a != atom] if atom in sel_atoms else [*sel_atoms, atom]
+            )
+            st.rerun()
+    drawing = (out or {}).get("last_active_drawing")
+    with right:
+        st.markdown(
+            f"**{L('selected')}**: {L('grid')} `{S['selected_grid'] or '—'}` · "
+            f"atoms {', '.join(map(str, S['selected_atoms'])) or '—'}"
+        )
+        grid = st.selectbox(
+            L("grid"),
+            ["", *codes],
+            key=f"w_grid_{S['selected_grid']}",
+            index=(["", *codes]).index(S["selected_grid"]) if S["selected_grid"] in codes else 0,
+        )
+        if grid != S["selected_grid"]:
+            S["selected_grid"] = grid
+        other = st.selectbox(L("move_to") + " / " + L("merge"), ["", *codes], key="w_other")
+        c1, c2 = st.columns(2)
+        if c1.button(L("move"), key="ed_move", disabled=not (other and S["selected_atoms"])):
+            _edit(editor, L("move"), editor.move_atoms, list(S["selected_atoms"]), other)
+            st.rerun()
+        if c2.button(L("merge"), key="ed_merge", disabled=not (grid and other)):
+            _edit(editor, L("merge"), editor.merge, grid, other)
+            st.rerun()
+        c3, c4 = st.columns(2)
+        if c3.button(L("split"), key="ed_split", disabled=not grid):
+            line = app_editor.line_from_drawing(drawing, crs=street.crs, basemap=S["basemap"])
+            _edit(editor, L("split"), editor.split, grid, line)
+            st.rerun()
+        locked = grid in editor.locked
+        if c4.button(L("unlock") if locked else L("lock"), key="ed_lock", disabled=not grid):
+            _edit(
+                editor,
+                L("unlock") if locked else L("lock"),
+                editor.unlock if locked else editor.lock,
+                grid,
+            )
+            st.rerun()
+        c5, c6, c7 = st.columns(3)
+        if c5.button(L("undo"), key="ed_undo", disabled=not editor.undo_stack):
+            _edit(editor, L("undo"), editor.undo)
+            st.rerun()
+        if c6.button(L("redo"), key="ed_redo", disabled=not editor.redo_stack):
+            _edit(editor, L("redo"), editor.redo)
+            st.rerun()
+        if c7.button(L("redivide"), key="ed_redivide"):
+            _edit(editor, L("redivide"), editor.redivide)
+            st.rerun()
+        if S["edit_error"]:
+            st.error(L("edit_refused", reason=S["edit_error"]))
+        elif S["edit_message"]:
+            st.success(L("edit_done", what=S["edit_message"]))
+        report = editor.report
+        (st.success if report.ok else st.warning)(
+            f"{L('rule_report')}: " + (L("rules_ok") if report.ok else "✗")
+        )
+        with st.expander(L("rule_report"), expanded=not report.ok):
+            st.text(report.to_text())
+        path = app_editor.autosave_path(S["editor_key"])
+        if path.exists():
+            st.caption(L("autosaved", path=path))
+            st.download_button(
+                L("save_project"),
+                path.read_bytes(),
+                file_name="project.gpkg",
+                mime="application/geopackage+sqlite3",
+                key="dl_project",
+            )
+        upload = st.file_uploader(L("open_project"), type=["gpkg"], key="open_project")
+        if upload is not None and st.button(L("open_project"), key="ed_open"):
+            _open_project(upload.getvalue())
+
+
+def _open_project(data: bytes) -> None:
+    from planner.project import open_project  # type: ignore[import-not-found,unused-ignore]
+
+    tmp = UPLOAD_DIR / "project-upload.gpkg"
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_bytes(data)
+    try:
+        S["editor"] = open_project(tmp).editor
+    except (InputError, PlannerError) as exc:
+        S["edit_error"] = str(exc)
+        return
+    S["edit_error"], S["edit_message"] = "", L("open_project")
+    app_editor.autosave(
+        S["editor"], app_editor.autosave_path(S["editor_key"]), source=source_json()
+    )
+    st.rerun()
 
 
 def page_siting(street: Street, settings: Settings) -> None:
