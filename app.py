@@ -107,6 +107,19 @@ def cached_exports(source_json: str, settings_json: str, lang: str) -> dict[str,
     return svc.export_files(street, coverage=coverage, grids=grids, lang=lang)
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def cached_png(source_json: str, settings_json: str, lang: str) -> bytes | None:
+    street = cached_street(source_json)
+    settings = Settings.from_dict(json.loads(settings_json))
+    return svc.map_png(
+        street,
+        coverage=cached_coverage(source_json, settings_json),
+        grids=cached_grids(source_json, settings_json),
+        settings=settings,
+        lang=lang,
+    )
+
+
 def source_json() -> str:
     return json.dumps(S["source"], sort_keys=True)
 
@@ -558,13 +571,15 @@ def page_export(street: Street, settings: Settings) -> None:
         mime="text/html",
         key="dl_html",
     )
-    png = svc.map_png(street, lang=S["lang"])
-    if png is None:
-        c4.info(L("not_available", what="planner.exports (PNG)"))
-    else:
-        c4.download_button(
-            "redmap.png", png, file_name="redmap.png", mime="image/png", key="dl_png"
-        )
+    if not svc.available("mapimage"):
+        c4.info(L("not_available", what="planner.mapimage (PNG)"))
+    elif c4.button(L("export_png"), key="make_png") or S.get("_png_ready"):
+        S["_png_ready"] = True
+        png = cached_png(source_json(), settings_json(settings), S["lang"])
+        if png is not None:
+            c4.download_button(
+                "redmap.png", png, file_name="redmap.png", mime="image/png", key="dl_png"
+            )
 
 
 PAGE_FUNCS = {

@@ -130,63 +130,103 @@ def try_call(module: str, names: tuple[str, ...], *args: Any, **kwargs: Any) -> 
 
 
 def coverage_for(street: Street, settings: Settings) -> Any:
-    """Coverage of the street's stations, or ``None`` while planner.coverage is missing."""
-    return try_call(
-        "coverage", ("compute_coverage", "coverage", "compute"), street, settings=settings
-    )
+    """Coverage layers and figures (:func:`planner.pipeline.compute_coverage_layers`).
+
+    The same computation the command line runs, so the app shows the CLI's figures.
+    ``None`` while planner.pipeline / planner.coverage are not in this build.
+    """
+    if not (available("pipeline") and available("coverage") and available("circles")):
+        return None
+    from planner.pipeline import compute_coverage_layers  # type: ignore[import-not-found,unused-ignore]
+
+    return compute_coverage_layers(street, settings=settings)
 
 
 def grids_for(street: Street, settings: Settings) -> Any:
-    """Grid division of the street, or ``None`` while planner.grids is missing."""
-    return try_call("grids", ("divide_grids", "divide", "make_grids"), street, settings=settings)
+    """Grid division (:func:`planner.grids.divide`, a ``GridResult``), or ``None`` if missing."""
+    if not available("grids"):
+        return None
+    from planner.grids import divide  # type: ignore[import-not-found,unused-ignore]
+
+    return divide(street, settings=settings)
+
+
+def _summary(coverage: Any) -> dict[str, Any]:
+    s = getattr(coverage, "summary", None)
+    return s if isinstance(s, dict) else {}
 
 
 def coverage_summary(coverage: Any, settings: Settings, *, lang: str = "zh") -> dict[str, Any]:
     """Key coverage figures: share of households covered per threshold, households in gaps."""
+    s = _summary(coverage)
     metrics: list[tuple[str, str]] = []
-    shares = getattr(coverage, "share_by_threshold", None)
-    if isinstance(shares, dict):
-        for minutes, share in sorted(shares.items()):
-            metrics.append(
-                (t("covered_at", lang, minutes=float(minutes)), f"{100 * float(share):.1f}%")
+    pct = s.get("households_covered_pct", {})
+    for key in sorted(pct, key=float):
+        value = pct[key]
+        metrics.append(
+            (
+                t("covered_at", lang, minutes=float(key)),
+                "—" if value is None else f"{float(value):.1f}%",
             )
-    gap_hh = getattr(coverage, "households_in_gaps", None)
-    if gap_hh is not None:
-        metrics.append((t("households_in_gaps", lang), f"{int(gap_hh):,}"))
-    return {"metrics": metrics or [(t("no_data", lang), "—")]}
+        )
+    covered = s.get("households_covered", {})
+    if covered and "households_total" in s:
+        tmax = max(covered, key=float)
+        metrics.append(
+            (t("households_in_gaps", lang), f"{int(s['households_total']) - int(covered[tmax]):,}")
+        )
+    return {"metrics": metrics or [(t("no_data", lang), "—")], "summary": s}
+
+
+def community_coverage(coverage: Any) -> pd.DataFrame:
+    """Per-community coverage figures (the CLI's ``coverage_by_community`` table)."""
+    table = getattr(coverage, "table", None)
+    if callable(table):
+        out: pd.DataFrame = table("community")
+        return out
+    return pd.DataFrame()
 
 
 def add_coverage_columns(table: pd.DataFrame, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
     """Per-community table with coverage shares joined on ``community_id``."""
-    per = getattr(coverage, "communities", None)
-    if per is None or "community_id" not in getattr(per, "columns", []):
+    per = community_coverage(coverage)
+    if per.empty or "id" not in per.columns:
         return table
-    cols = [c for c in per.columns if c.startswith(("share_", "covered_"))]
-    return table.merge(pd.DataFrame(per[["community_id", *cols]]), on="community_id", how="left")
+    keep = [c for c in per.columns if c.startswith(("households_covered", "households_share"))]
+    per = per[["id", *keep]].rename(columns={"id": "community_id"})
+    return table.merge(per, on="community_id", how="left")
 
 
 def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
-    """Per grid: code, community, households (and coverage when given)."""
+    """Per grid: code, community, households, and its coverage figures when known."""
     g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
     if g is None:
         return pd.DataFrame()
     cols = [
-        c for c in ("code", "grid_id", "community_id", "households", "area_m2") if c in g.columns
+        c
+        for c in ("code", "community_id", "households", "population", "area_m2", "reason")
+        if c in g.columns
     ]
-    return pd.DataFrame(g[cols])
+    base = pd.DataFrame(g[cols])
+    cov = getattr(coverage, "coverage", None)
+    if cov is None or not available("coverage"):
+        return base
+    from planner.coverage import area_figures  # type: ignore[import-not-found,unused-ignore]
+
+    fig = area_figures(cov, grids=g)
+    fig = fig[fig["level"] == "grid"].rename(columns={"id": "code"})
+    keep = [c for c in fig.columns if c.startswith(("households_covered", "households_share"))]
+    return base.merge(fig[["code", *keep]], on="code", how="left")
 
 
 def worst_compounds(
     street: Street, coverage: Any, *, lang: str = "zh", n: int = 10
 ) -> pd.DataFrame:
-    """The ``n`` compounds with the longest walk to a station (households, minutes)."""
-    per = getattr(coverage, "compounds", None)
-    if per is None or "time_min" not in getattr(per, "columns", []):
+    """The ``n`` compounds with most households beyond the largest threshold (CLI's table)."""
+    per = getattr(coverage, "uncovered_compounds", None)
+    if per is None:
         return pd.DataFrame()
-    df = pd.DataFrame(per).merge(
-        street.compounds[["compound_id", "name"]], on="compound_id", how="left", suffixes=("", "_c")
-    )
-    return df.sort_values("time_min", ascending=False).head(n)
+    return pd.DataFrame(per).head(n)
 
 
 def export_files(
@@ -223,7 +263,38 @@ def export_files(
     return out
 
 
-def map_png(street: Street, *, lang: str = "zh") -> bytes | None:
-    """A PNG of the red map for reports, or ``None`` while planner.exports has no PNG."""
-    result = try_call("exports", ("map_png", "red_map_png", "png_bytes"), street, lang=lang)
-    return result if isinstance(result, bytes) else None
+def map_png(
+    street: Street,
+    *,
+    coverage: Any = None,
+    grids: Any = None,
+    settings: Settings | None = None,
+    lang: str = "zh",
+    dpi: int = 150,
+) -> bytes | None:
+    """A PNG of the red map for reports (:func:`planner.mapimage.render_map`): title,
+    legend, scale bar, north arrow, attribution. ``None`` while that module is missing."""
+    if not available("mapimage"):
+        return None
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from planner.mapimage import render_map  # type: ignore[import-not-found,unused-ignore]
+
+    g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
+    circles = getattr(coverage, "union_circles", None)
+    fig = render_map(
+        street,
+        grids=g,
+        circles=circles,
+        gaps=getattr(coverage, "gaps", None),
+        settings=settings,
+        lang=lang,
+    )
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
