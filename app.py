@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from planner import app_editor, offline
@@ -525,11 +526,80 @@ def _open_project(data: bytes) -> None:
     st.rerun()
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_siting(source_json: str, settings_json: str, mode: str, value: float) -> dict[str, Any]:
+    street = cached_street(source_json)
+    settings = Settings.from_dict(json.loads(settings_json))
+    coverage = cached_coverage(source_json, settings_json)
+    if mode == "k":
+        result = svc.propose_sites(street, coverage, settings, k=int(value))
+    else:
+        result = svc.propose_sites(street, coverage, settings, target_share=value)
+    sites = result.sites if hasattr(result, "sites") else result[0]
+    after = svc.coverage_for(svc.with_new_stations(street, sites), settings)
+    return {"sites": sites, "after": after}
+
+
 def page_siting(street: Street, settings: Settings) -> None:
-    if not svc.available("siting"):
+    coverage = cached_coverage(source_json(), settings_json(settings))
+    if coverage is None or not svc.siting_available():
         st.info(L("not_available", what="planner.siting"))
         return
-    st.info(L("not_available", what="planner.siting"))
+    from streamlit_folium import st_folium
+
+    c1, c2, c3 = st.columns([1, 1, 1])
+    mode = c1.radio(
+        L("siting_mode"),
+        ["k", "target"],
+        key="siting_mode",
+        horizontal=True,
+        format_func=lambda m, lang=S["lang"]: t("siting_k" if m == "k" else "siting_target", lang),
+    )
+    if mode == "k":
+        value = float(c2.number_input(L("siting_k"), 1, 20, 3, key="siting_k"))
+    else:
+        value = float(c2.slider(L("siting_target"), 0.5, 1.0, 0.95, 0.01, key="siting_share"))
+    if c3.button(L("run_siting"), key="run_siting", type="primary"):
+        S["siting_request"] = [mode, value]
+    if not S.get("siting_request"):
+        return
+    mode_r, value_r = S["siting_request"]
+    try:
+        with st.spinner("…"):
+            res = cached_siting(source_json(), settings_json(settings), mode_r, float(value_r))
+    except (PlannerError, TypeError, ValueError) as exc:
+        st.error(str(exc))
+        return
+    before = svc.coverage_summary(coverage, settings, lang=S["lang"])["metrics"]
+    after = svc.coverage_summary(res["after"], settings, lang=S["lang"])["metrics"]
+    st.markdown(f"**{L('before')} → {L('after')}**")
+    cols = st.columns(len(after))
+    for col, (label, value_after), (_l, value_before) in zip(cols, after, before, strict=False):
+        col.metric(label, value_after, f"{L('before')}: {value_before}", delta_color="off")
+    left, right = st.columns([3, 1])
+    with left:
+        m = red_map(
+            street,
+            coverage=res["after"],
+            sites=res["sites"],
+            basemap=S["basemap"],  # type: ignore[arg-type]
+            tianditu_key=S["tianditu_key"],
+            lang=S["lang"],
+            walk_speed_kmh=settings.walk_speed_kmh,
+            thresholds_min=settings.thresholds_min,
+        )
+        st_folium(m, key="siting_map", height=560, use_container_width=True, returned_objects=[])
+    with right:
+        st.dataframe(pd.DataFrame(res["sites"].drop(columns="geometry")), hide_index=True)
+        name = st.text_input(L("save_scenario"), f"{mode_r}={value_r:g}", key="scenario_name")
+        if st.button(L("save_scenario"), key="save_scenario"):
+            S["scenarios"][name] = svc.scenario_row(
+                name, res["after"].summary, sites=len(res["sites"])
+            )
+    if S["scenarios"]:
+        st.subheader(L("scenarios"))
+        base = svc.scenario_row(L("before"), coverage.summary, sites=0)
+        st.dataframe([base, *S["scenarios"].values()], hide_index=True)
 
 
 def page_export(street: Street, settings: Settings) -> None:

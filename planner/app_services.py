@@ -298,3 +298,59 @@ def map_png(
     finally:
         plt.close(fig)
     return buf.getvalue()
+
+
+def siting_available() -> bool:
+    """True when this build can propose new stations for a whole street."""
+    if not (available("siting") and available("pipeline")):
+        return False
+    import importlib
+
+    return hasattr(importlib.import_module("planner.siting"), "site_street")
+
+
+def propose_sites(
+    street: Street,
+    coverage: Any,
+    settings: Settings,
+    *,
+    k: int | None = None,
+    target_share: float | None = None,
+) -> Any:
+    """Proposed new stations: ``k`` sites (maximal coverage) or the fewest reaching
+    ``target_share`` (0-1) of households. Returns the siting result (``sites`` layer
+    in the street CRS)."""
+    import importlib
+
+    siting = importlib.import_module("planner.siting")
+    if target_share is not None:
+        return siting.site_street(
+            street, coverage.coverage, target_share=target_share, settings=settings
+        )
+    return siting.site_street(street, coverage.coverage, k=int(k or 1), settings=settings)
+
+
+def with_new_stations(street: Street, sites: gpd.GeoDataFrame) -> Street:
+    """The street with proposed sites added as community stations (for after-figures)."""
+    new = gpd.GeoDataFrame(
+        {
+            "station_id": [f"new-{i + 1}" for i in range(len(sites))],
+            "name": [str(n) for n in sites.get("name", pd.Series([""] * len(sites)))],
+            "kind": "community_station",
+            "in_street": True,
+        },
+        geometry=sites.geometry.to_numpy(),
+        crs=street.crs,
+    )
+    stations = pd.concat([street.stations, new], ignore_index=True)
+    return street.with_layers(
+        stations=gpd.GeoDataFrame(stations, geometry="geometry", crs=street.crs)
+    )
+
+
+def scenario_row(name: str, summary: dict[str, Any], *, sites: int) -> dict[str, Any]:
+    """One line of the scenario comparison: new sites and the share covered per threshold."""
+    row: dict[str, Any] = {"scenario": name, "new_sites": sites}
+    for key, value in summary.get("households_covered_pct", {}).items():
+        row[f"covered_{key}min_%"] = value
+    return row
