@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from planner import app_editor, offline
+from planner import app_editor, app_map, offline
 from planner import app_services as svc
 from planner.app_state import PAGES, SOURCES, init_state, settings_from_state, view_query
 from planner.errors import InputError, PlannerError
@@ -37,15 +38,18 @@ init_state(st.session_state, st.query_params)
 S = st.session_state
 
 
-def _count_run() -> None:
-    """Benchmarks count script runs: one line per run in $PLANNER_RUN_LOG when set."""
+_RUN_STARTED = time.perf_counter()
+
+
+def _log_run(event: str) -> None:
+    """Benchmarks count script runs: one line per event in $PLANNER_RUN_LOG when set."""
     path = os.environ.get("PLANNER_RUN_LOG")
     if path:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"{S.get('page', '')}\n")
+            fh.write(f"{event}\t{S.get('page', '')}\t{time.perf_counter() - _RUN_STARTED:.3f}\n")
 
 
-_count_run()
+_log_run("start")
 
 
 def L(key: str, **fmt: Any) -> str:
@@ -71,8 +75,7 @@ def cached_grids(source_json: str, settings_json: str) -> Any:
     return svc.grids_for(street, Settings.from_dict(json.loads(settings_json)))
 
 
-@st.cache_data(show_spinner=False, max_entries=6)
-def cached_map(
+def build_map(
     source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
 ) -> Any:
     street = cached_street(source_json)
@@ -92,11 +95,19 @@ def cached_map(
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_map(
+    source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
+) -> dict[str, Any]:
+    """The red map rendered once into the strings the map component draws (fast reruns)."""
+    return app_map.map_payload(build_map(source_json, settings_json, basemap, key, lang, layers))
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def cached_map_html(
     source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
 ) -> str:
-    m = cached_map(source_json, settings_json, basemap, key, lang, layers)
+    m = build_map(source_json, settings_json, basemap, key, lang, layers)
     return offline.standalone_html(m)
 
 
@@ -276,8 +287,6 @@ def load_report(street: Street) -> None:
 
 
 def page_redmap(street: Street, settings: Settings) -> None:
-    from streamlit_folium import st_folium
-
     wkey = f"w_layers_{S['lang']}"
     st.multiselect(
         L("street_layers"),
@@ -290,7 +299,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
     )
     left, right = st.columns([3, 1])
     with left:
-        m = cached_map(
+        payload = cached_map(
             source_json(),
             settings_json(settings),
             S["basemap"],
@@ -298,9 +307,8 @@ def page_redmap(street: Street, settings: Settings) -> None:
             S["lang"],
             tuple(S["layers"]),
         )
-        # st.cache_data hands out a fresh (unpickled) copy each run: st_folium renders
-        # the map it is given, which changes it, so the cached map must not be shared.
-        st_folium(m, key="redmap", height=640, use_container_width=True, returned_objects=[])
+        # no returned objects: panning and zooming never rerun the script
+        app_map.show_map(payload, key="redmap", height=640, returned_objects=[])
     with right:
         load_report(street)
 
@@ -678,3 +686,4 @@ def main() -> None:
 
 
 main()
+_log_run("end")
