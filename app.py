@@ -288,7 +288,7 @@ def load_report(street: Street) -> None:
 
 def page_redmap(street: Street, settings: Settings) -> None:
     wkey = f"w_layers_{S['lang']}"
-    st.multiselect(
+    st.sidebar.multiselect(
         L("street_layers"),
         list(ALL_LAYERS),
         default=S["layers"],

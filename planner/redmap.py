@@ -145,6 +145,17 @@ _TILES: dict[str, tuple[str, str, str]] = {
 }
 
 
+def fit_zoom(bounds: tuple[float, float, float, float], *, width_px: int, height_px: int) -> int:
+    """The largest web-map zoom level at which ``bounds`` (lon/lat degrees) fit the frame."""
+    x0, y0, x1, y1 = bounds
+    lat = np.radians((y0 + y1) / 2)
+    metres_per_px_z0 = 156_543.03 * np.cos(lat)
+    dx = max((x1 - x0) * 111_320 * np.cos(lat), 1.0)
+    dy = max((y1 - y0) * 110_574, 1.0)
+    z = min(np.log2(width_px * metres_per_px_z0 / dx), np.log2(height_px * metres_per_px_z0 / dy))
+    return int(np.clip(np.floor(z), 1, 19))
+
+
 def basemap_notice(basemap: str, *, tianditu_key: str = "", lang: str = "zh") -> str | None:
     """What the user must know about a basemap choice (``None`` when nothing).
 
@@ -512,8 +523,10 @@ def red_map(
         if basemap == "amap":
             (x0, x1), (y0, y1) = from_wgs84([x0, x1], [y0, y1], "gcj02")
             x0, x1, y0, y1 = float(x0), float(x1), float(y0), float(y1)
-        m.fit_bounds([[y0, x0], [y1, x1]], padding=(10, 10))
         m.location = [(y0 + y1) / 2, (x0 + x1) / 2]
+        # a zoom that fits the street in a ~650 x 550 px frame (Leaflet's fitBounds runs
+        # before the app's map frame has its final size, and zooms in too far)
+        m.options["zoom"] = fit_zoom((x0, y0, x1, y1), width_px=650, height_px=550)
     _add_basemap(m, basemap, tianditu_key)
     _Css().add_to(m)
 

@@ -97,7 +97,7 @@ def app_server(
 
 
 @contextmanager
-def offline_page(*, width: int = 1400, height: int = 900) -> Iterator[tuple[Any, list[str]]]:
+def offline_page(*, width: int = 1400, height: int = 1000) -> Iterator[tuple[Any, list[str]]]:
     """A Chromium page with every non-local request aborted; yields (page, blocked URLs)."""
     from playwright.sync_api import sync_playwright
 
