@@ -16,9 +16,10 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture
-def fake_loader(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def fake_loader(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
     """Replace the loader by the tiny street (the demo street is exercised in the browser test)."""
     calls: list[dict[str, Any]] = []
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
 
     def load(source: dict[str, Any], settings: Any) -> Any:
         calls.append(source)
