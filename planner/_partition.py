@@ -35,6 +35,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 TRIES = 48
+MIN_TRIES = 12
 KEEP_PER_TREE = 3
 
 
@@ -144,7 +145,9 @@ def bisect(
     perim = g.perimeter[nodes]
     best: tuple[float, NDArray[np.bool_], int] | None = None
     fallback: tuple[float, NDArray[np.bool_], int] | None = None
-    for _ in range(tries):
+    for t in range(tries):
+        if best is not None and t >= MIN_TRIES:
+            break
         rnd = dist * rng.uniform(0.3, 1.7, size=len(dist))
         tree = csgraph.minimum_spanning_tree(
             sparse.coo_matrix((rnd, (ea, eb)), shape=(n, n)).tocsr()
@@ -192,18 +195,29 @@ def _subtree_sums(
     pred: NDArray[np.int32],
     w: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Subtree weight and size of every node, accumulated level by level (numpy)."""
+    """Subtree weight and size of every node of a rooted tree, vectorised.
+
+    Depths come from pointer jumping (log2 n rounds); sizes are summed level by
+    level with ``bincount``; weights then follow from prefix sums over the
+    depth-first order, where every subtree is one contiguous run.
+    """
     n = len(w)
-    depth = csgraph.shortest_path(tree, directed=False, unweighted=True, indices=root)
-    depth = np.where(np.isfinite(depth), depth, 0).astype(np.int64)
-    sw = w.astype(float).copy()
+    parent = np.where(pred < 0, np.arange(n), pred).astype(np.int64)
+    depth = (pred >= 0).astype(np.int64)
+    jump = parent.copy()
+    while not (jump == jump[jump]).all():  # about log2(depth) rounds
+        depth = depth + depth[jump]
+        jump = jump[jump]
     size = np.ones(n, dtype=np.int64)
     by_depth = np.argsort(depth, kind="stable")
     bounds = np.searchsorted(depth[by_depth], np.arange(depth.max() + 2))
     for d in range(int(depth.max()), 0, -1):
         idx = by_depth[bounds[d] : bounds[d + 1]]
-        np.add.at(sw, pred[idx], sw[idx])
-        np.add.at(size, pred[idx], size[idx])
+        size += np.bincount(parent[idx], weights=size[idx], minlength=n).astype(np.int64)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    cs = np.concatenate([[0.0], np.cumsum(w[order])])
+    sw = cs[pos + size] - cs[pos]
     return sw, size
 
 

@@ -45,6 +45,9 @@ BUILDING_SAMPLE_M = 2.0
 #: Lines are clipped this far beyond the area they cut so they cross its edge, m.
 _OVERSHOOT_M = 0.5
 
+#: A building crossing a cut line by more than this much area joins the faces, m².
+_STRADDLE_M2 = 0.05
+
 #: Columns of the atoms layer (besides geometry).
 ATOM_COLUMNS: tuple[str, ...] = (
     "atom_id",
@@ -87,23 +90,34 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
     base_lines = _linework(street, boundary, settings)
     noded = shapely.union_all(base_lines)
     faces = _faces(noded, boundary)
-    owner = assign_to(street.buildings.geometry.values, faces)
-    households = _sum_by(owner, street.buildings["households"].to_numpy(), len(faces))
+    bgeo = np.asarray(street.buildings.geometry.values, dtype=object)
+    # faces a building straddles go together before sizes are judged
+    community = _label_at(faces, street.communities, "community_id")
+    pre = _components(_straddle_links(bgeo, faces, community), len(faces))
+    owner = assign_to(bgeo, faces)
+    owner_group = np.where(owner >= 0, pre[np.maximum(owner, 0)], -1)
+    households = _sum_by(owner_group, street.buildings["households"].to_numpy(), len(faces))
     over = np.flatnonzero(households > settings.grid_max_households)
     split_face = np.zeros(len(faces), dtype=bool)
     if len(over):
-        cut_lines = _between_building_lines(street.buildings.geometry.values, owner, faces, over)
+        areas = np.array([shapely.union_all(faces[pre == g]) for g in over], dtype=object)
+        cut_lines = _between_building_lines(bgeo, owner_group, areas, over)
         if len(cut_lines):
             noded = shapely.union_all(np.concatenate([shapely.get_parts(noded), cut_lines]))
             old_faces = faces
+            old_group = pre
             faces = _faces(noded, boundary)
             parent = assign_to(faces, old_faces)
-            split_face = np.isin(parent, over)
+            split_face = np.isin(old_group[np.maximum(parent, 0)], over) & (parent >= 0)
             logger.info("split %d atoms above %d households between buildings into %d cells",
                         len(over), settings.grid_max_households, int(split_face.sum()))
     community = _label_at(faces, street.communities, "community_id")
     compound = _label_at(faces, street.compounds, "compound_id")
-    group = _merge_slivers(faces, community, compound, settings.sliver_area_m2)
+    links = [
+        _sliver_links(faces, community, compound, settings.sliver_area_m2),
+        _straddle_links(street.buildings.geometry.values, faces, community),
+    ]
+    group = _components(np.concatenate(links, axis=1), len(faces))
     atoms = _dissolve(faces, group, community, compound, split_face)
     atoms = atoms.set_crs(street.crs, allow_override=True)
     owner = assign_to(street.buildings.geometry.values, atoms.geometry.values)
@@ -217,7 +231,7 @@ def _linework(street: Street, boundary: BaseGeometry, settings: Settings) -> NDA
     pieces: list[NDArray[np.object_]] = [np.array([shapely.boundary(boundary)], dtype=object)]
     roads = street.roads
     if len(roads):
-        cut = roads["highway"].astype(str).isin(settings.cut_road_classes).to_numpy()
+        cut = np.array(roads["highway"].astype(str).isin(settings.cut_road_classes), dtype=bool)
         if "compound_id" in roads.columns:
             cid = roads["compound_id"].fillna("").astype(str).str.strip()
             cut &= cid.isin(["", "nan", "None"]).to_numpy()
@@ -277,13 +291,16 @@ def _label_at(geoms: NDArray[np.object_], layer: gpd.GeoDataFrame, column: str) 
 def _between_building_lines(
     buildings: NDArray[np.object_],
     owner: NDArray[np.int64],
-    faces: NDArray[np.object_],
+    areas: NDArray[np.object_],
     over: NDArray[np.int64],
 ) -> NDArray[np.object_]:
-    """Lines running between buildings inside each face of ``over``, clipped to it."""
+    """Lines running between the buildings of each area, clipped to it.
+
+    ``areas[k]`` holds the buildings whose ``owner`` is ``over[k]``.
+    """
     out: list[NDArray[np.object_]] = []
     buildings = np.asarray(buildings, dtype=object)
-    for f in over:  # one Voronoi diagram per oversize face (few faces)
+    for k, f in enumerate(over):  # one Voronoi diagram per oversize area (few)
         members = np.flatnonzero(owner == f)
         if len(members) < 2:
             continue
@@ -295,7 +312,7 @@ def _between_building_lines(
         xy, idx = xy[first], idx[first]
         cells = shapely.get_parts(
             shapely.voronoi_polygons(
-                shapely.multipoints(xy), extend_to=faces[f], ordered=True
+                shapely.multipoints(xy), extend_to=areas[k], ordered=True
             )
         )
         if len(cells) != len(xy):  # ordering lost (degenerate input): skip this face
@@ -308,7 +325,7 @@ def _between_building_lines(
         )
         lines = shapely.intersection(
             shapely.boundary(np.asarray(regions, dtype=object)),
-            shapely.buffer(faces[f], _OVERSHOOT_M),
+            shapely.buffer(areas[k], _OVERSHOOT_M),
         )
         parts = shapely.get_parts(shapely.get_parts(lines))
         parts = parts[np.isin(shapely.get_type_id(parts), [1, 2])]
@@ -318,24 +335,29 @@ def _between_building_lines(
     return np.concatenate(out)
 
 
-def _merge_slivers(
+def _sliver_links(
     faces: NDArray[np.object_],
     community: NDArray[np.object_],
     compound: NDArray[np.object_],
     sliver_area_m2: float,
 ) -> NDArray[np.int64]:
-    """Group label per face: each sliver joins its best neighbour (union-find by csgraph)."""
+    """Links (2 x m) from each sliver to the neighbour it merges into.
+
+    The neighbour is of the same community (a sliver inside a compound: of the same
+    compound), preferring the same compound, then a face that is not a sliver, then
+    the longest shared edge.
+    """
     n = len(faces)
     area = shapely.area(faces)
     sliver = area < sliver_area_m2
     if not sliver.any() or n < 2:
-        return np.arange(n)
+        return np.zeros((2, 0), dtype=np.int64)
     adj = adjacency(faces)
     a, b, ln = adj["a"].to_numpy(), adj["b"].to_numpy(), adj["length_m"].to_numpy()
-    src = np.concatenate([a, b])
-    dst = np.concatenate([b, a])
-    length = np.concatenate([ln, ln])
-    cand = pd.DataFrame({"src": src, "dst": dst, "length": length})
+    cand = pd.DataFrame(
+        {"src": np.concatenate([a, b]), "dst": np.concatenate([b, a]),
+         "length": np.concatenate([ln, ln])}
+    )
     cand = cand[sliver[cand["src"].to_numpy()]]
     s, d = cand["src"].to_numpy(), cand["dst"].to_numpy()
     same_comm = community[s] == community[d]
@@ -345,11 +367,41 @@ def _merge_slivers(
     cand = cand.sort_values(
         ["src", "same_comp", "big", "length"], ascending=[True, False, False, False], kind="stable"
     ).drop_duplicates("src")
-    g = sparse.coo_matrix(
-        (np.ones(len(cand)), (cand["src"].to_numpy(), cand["dst"].to_numpy())), shape=(n, n)
-    )
+    logger.info("merging %d sliver faces below %.0f m²", len(cand), sliver_area_m2)
+    return np.vstack([cand["src"].to_numpy(), cand["dst"].to_numpy()]).astype(np.int64)
+
+
+def _straddle_links(
+    buildings: NDArray[np.object_], faces: NDArray[np.object_], community: NDArray[np.object_]
+) -> NDArray[np.int64]:
+    """Links joining the faces a building straddles (a road line drawn through it), so no
+    building is cut; faces of different communities are not joined."""
+    buildings = np.asarray(buildings, dtype=object)
+    if len(buildings) == 0 or len(faces) < 2:
+        return np.zeros((2, 0), dtype=np.int64)
+    tree = shapely.STRtree(faces)
+    i, j = tree.query(buildings, predicate="intersects")
+    multi = np.bincount(i, minlength=len(buildings))[i] > 1
+    i, j = i[multi], j[multi]
+    if len(i) == 0:
+        return np.zeros((2, 0), dtype=np.int64)
+    area = shapely.area(shapely.intersection(buildings[i], faces[j]))
+    df = pd.DataFrame({"i": i, "j": j, "a": area})
+    df = df[df["a"] > _STRADDLE_M2].sort_values(["i", "a"], ascending=[True, False])
+    df["main"] = df.groupby("i")["j"].transform("first")
+    df = df[(df["j"] != df["main"])]
+    df = df[community[df["j"].to_numpy()] == community[df["main"].to_numpy()]]
+    if len(df):
+        logger.info("joined %d faces cut through a building", len(df))
+    return np.vstack([df["main"].to_numpy(), df["j"].to_numpy()]).astype(np.int64)
+
+
+def _components(links: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    """Group label per face from merge links (union-find by connected components)."""
+    if links.shape[1] == 0:
+        return np.arange(n, dtype=np.int64)
+    g = sparse.coo_matrix((np.ones(links.shape[1]), (links[0], links[1])), shape=(n, n))
     _, labels = csgraph.connected_components(g, directed=False)
-    logger.info("merged %d sliver faces below %.0f m²", len(cand), sliver_area_m2)
     return np.asarray(labels, dtype=np.int64)
 
 
@@ -368,7 +420,10 @@ def _dissolve(
     if len(np.unique(group)) == len(group):
         geoms = gdf.set_index("g").sort_index().geometry.values
     else:
-        geoms = gdf.dissolve(by="g", method="coverage").sort_index().geometry.values
+        try:
+            geoms = gdf.dissolve(by="g", method="coverage").sort_index().geometry.values
+        except shapely.errors.GEOSException:  # not an exact coverage: robust union
+            geoms = gdf.dissolve(by="g").sort_index().geometry.values
     pos = head.sort_values("g")["pos"].to_numpy()
     split_any = pd.Series(split_face).groupby(group).any().sort_index().to_numpy()
     geoms = np.asarray(geoms, dtype=object)

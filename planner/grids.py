@@ -47,6 +47,11 @@ from planner.street import Street
 
 logger = logging.getLogger(__name__)
 
+#: An atom overlapping a compound by more than this area (m²) and share of the compound
+#: is kept with the compound (half the tolerance of the compounds_whole rule).
+_COMPOUND_OVERLAP_M2 = 0.5
+_COMPOUND_OVERLAP_SHARE = 0.002
+
 CommunityMode = Literal["given", "derive", "single"]
 
 #: Columns of the grids layer (besides geometry).
@@ -148,7 +153,8 @@ def divide(
     target = settings.grid_target_households
     locked_codes = pd.Series(dtype=object) if locked is None else locked.astype(str)
     is_locked = atoms["atom_id"].isin(locked_codes.index).to_numpy()
-    unit, unit_reason = _units(atoms, g, lo=lo, hi=hi, target=target, rng=rng, notes=notes)
+    unit, unit_reason = _units(atoms, g, street.compounds, lo=lo, hi=hi, target=target, rng=rng,
+                               notes=notes)
 
     # unit graph
     n_units = int(unit.max()) + 1 if len(unit) else 0
@@ -192,7 +198,8 @@ def divide(
     atoms["grid_id"] = grid_of_atom
     grids = grids_from_atoms(atoms, street, settings=settings, comm_table=comm_table)
     grids["locked"] = grids["grid_id"].isin(list(locked_code_of))
-    grids["reason"] = grids["grid_id"].map(reason_of_grid).fillna("")
+    grids["reason"] = grids["grid_id"].map(pd.Series(reason_of_grid, dtype=object)).astype(
+        object).where(grids["grid_id"].isin(list(reason_of_grid)), "")
     previous = pd.Series(locked_code_of, dtype=object)
     grids = assign_codes(grids, settings=settings, communities=comm_table, keep=previous)
     code_of = grids.set_index("grid_id")["code"]
@@ -380,6 +387,7 @@ def _fill_unassigned(comm: NDArray[np.object_], g: part.Graph) -> NDArray[np.obj
 def _units(
     atoms: gpd.GeoDataFrame,
     g: part.Graph,
+    compounds: gpd.GeoDataFrame,
     *,
     lo: float,
     hi: float,
@@ -409,9 +417,28 @@ def _units(
         cid = k.split("|", 1)[1]
         notes.append(f"compound {cid} holds {int(comp_hh[k])} households (> {int(hi)}): "
                      "split into groups of whole buildings")
-    # units = connected pieces of equal key
+    # units = connected pieces of equal key, plus adjacent atoms of one community that
+    # both overlap a compound at most the maximum (a building drawn across a compound
+    # outline joins an outside face to the compound's land)
     coo = g.adj.tocoo()
     same = key[coo.row] == key[coo.col]
+    if len(compounds):
+        small_hh = pd.Series(hh).groupby(comp).sum()
+        cgeo = np.asarray(compounds.geometry.values, dtype=object)
+        cids = compounds["compound_id"].astype(str).to_numpy()
+        small = np.array([small_hh.get(c, 0.0) <= hi for c in cids])
+        tree = shapely.STRtree(cgeo)
+        ai, ci = tree.query(np.asarray(atoms.geometry.values, dtype=object),
+                            predicate="intersects")
+        keep = small[ci]
+        ai, ci = ai[keep], ci[keep]
+        area = shapely.area(shapely.intersection(atoms.geometry.values[ai], cgeo[ci]))
+        ok = area > np.maximum(_COMPOUND_OVERLAP_M2,
+                               _COMPOUND_OVERLAP_SHARE * shapely.area(cgeo[ci]))
+        mat = sparse.csr_matrix((np.ones(int(ok.sum())), (ai[ok], ci[ok])),
+                                shape=(n, len(cgeo)))
+        shared = np.asarray(mat[coo.row].multiply(mat[coo.col]).sum(axis=1)).ravel() > 0
+        same |= shared & (comm[coo.row] == comm[coo.col]) & ~big[coo.row] & ~big[coo.col]
     m = sparse.coo_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])),
                           shape=(n, n))
     _, unit = csgraph.connected_components(m, directed=False)
@@ -451,8 +478,13 @@ def _why(
         return (f"community {comm} holds {int(total)} households: no number of grids puts "
                 f"each in {int(lo)}-{int(hi)}")
     top = float(np.max(weight[units])) if len(units) else 0.0
-    return (f"{int(households)} households: the units here are too coarse (largest "
-            f"{int(top)}) to split within {int(lo)}-{int(hi)}")
+    if households > hi:
+        return (f"{int(households)} households in pieces that must stay together (largest "
+                f"{int(top)}): no cut between whole compounds and atoms reaches "
+                f"{int(lo)}-{int(hi)}")
+    return (f"{int(households)} households: joining a neighbouring grid of the community "
+            f"would exceed {int(hi)}, and no re-split of the pair keeps both within "
+            f"{int(lo)}-{int(hi)}")
 
 
 def _unresolved(atoms: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.DataFrame:

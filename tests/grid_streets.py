@@ -118,3 +118,98 @@ def block_street(
             {"barrier_id": ["r0"], "kind": ["river"], "name": ["小河"]}, geometry=[strip], crs=CRS
         )
     return from_layers(layers, crs=CRS, name="测试街道")
+
+
+def random_street(
+    *,
+    seed: int,
+    n_roads: int = 5,
+    n_buildings: int = 40,
+    max_households: int = 120,
+    communities: bool = True,
+    compounds: int = 2,
+    radius: float = 500.0,
+    straddle_free: bool = True,
+) -> Street:
+    """A random street: a star-shaped boundary, random straight roads of random classes
+    (some that do not cut), random buildings with random households, compounds and
+    two communities split by a random line."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(5, 11))
+    ang = np.sort(rng.uniform(0, 2 * np.pi, k))
+    rad = radius * rng.uniform(0.6, 1.0, k)
+    boundary = Polygon(np.c_[X0 + rad * np.cos(ang), Y0 + rad * np.sin(ang)]).buffer(0)
+    if boundary.geom_type != "Polygon":
+        boundary = max(boundary.geoms, key=lambda p: p.area)
+    classes = ["primary", "secondary", "residential", "tertiary", "footway", "service"]
+    roads = []
+    for i in range(n_roads):
+        a = rng.uniform(0, np.pi)
+        off = rng.uniform(-0.7, 0.7) * radius
+        d = np.array([np.cos(a), np.sin(a)])
+        nrm = np.array([-d[1], d[0]])
+        c = np.array([X0, Y0]) + nrm * off
+        p0, p1 = c - d * 2 * radius, c + d * 2 * radius
+        roads.append({"road_id": f"r{i}", "highway": classes[int(rng.integers(len(classes)))],
+                      "geometry": LineString([p0, p1])})
+    # buildings: random small rectangles inside the boundary, not overlapping each other
+    inner = boundary.buffer(-15)
+    minx, miny, maxx, maxy = inner.bounds
+    geoms: list[Polygon] = []
+    tries = 0
+    while len(geoms) < n_buildings and tries < n_buildings * 20:
+        tries += 1
+        cx, cy = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        w, h = rng.uniform(10, 40), rng.uniform(8, 16)
+        g = box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        if inner.contains(g) and not any(g.distance(o) < 3 for o in geoms):
+            geoms.append(g)
+    hh = rng.integers(0, max_households + 1, len(geoms))
+    hh[rng.random(len(geoms)) < 0.15] = 0
+    buildings = gpd.GeoDataFrame(
+        {"building_id": [f"b{i}" for i in range(len(geoms))], "households": hh,
+         "population": hh * 2.62, "kind": np.where(hh > 0, "residential", "other")},
+        geometry=geoms, crs=CRS,
+    )
+    layers: dict[str, gpd.GeoDataFrame] = {
+        "boundary": gpd.GeoDataFrame({"name": ["随机街道"]}, geometry=[boundary], crs=CRS),
+        "roads": gpd.GeoDataFrame(roads, crs=CRS),
+        "buildings": buildings,
+    }
+    comp = []
+    for i in range(compounds if len(geoms) else 0):
+        b = geoms[int(rng.integers(len(geoms)))]
+        cgeom = b.buffer(float(rng.uniform(20, 70)), join_style="mitre").intersection(inner)
+        if straddle_free:  # outlines go around buildings, as walls do
+            ins = [o.buffer(1.0) for o in geoms if cgeom.contains(o.centroid)]
+            outs = [o.buffer(1.0) for o in geoms if not cgeom.contains(o.centroid)]
+            cgeom = shapely.union_all([cgeom, *ins]).difference(shapely.union_all(outs))
+            cgeom = cgeom.intersection(inner)
+        if not cgeom.is_empty and cgeom.geom_type == "Polygon" and not any(
+            cgeom.intersects(o) for o in comp
+        ):
+            comp.append(cgeom)
+    if comp:
+        layers["compounds"] = gpd.GeoDataFrame(
+            {"compound_id": [f"c{i}" for i in range(len(comp))]}, geometry=comp, crs=CRS
+        )
+    if communities:
+        a = rng.uniform(0, np.pi)
+        d = np.array([np.cos(a), np.sin(a)])
+        c = np.array([X0, Y0]) + rng.uniform(-0.3, 0.3, 2) * radius
+        half = Polygon([c - d * 3 * radius, c + d * 3 * radius,
+                        c + d * 3 * radius + [-d[1] * 3 * radius, d[0] * 3 * radius],
+                        c - d * 3 * radius + [-d[1] * 3 * radius, d[0] * 3 * radius]])
+        # community lines go around buildings, as real ones do
+        inside = [g for g in geoms if half.contains(g.centroid)]
+        outside = [g for g in geoms if not half.contains(g.centroid)]
+        half = shapely.union_all([half, *[g.buffer(1.5) for g in inside]])
+        half = half.difference(shapely.union_all([g.buffer(1.5) for g in outside]))
+        one, two = boundary.intersection(half), boundary.difference(half)
+        parts = [p for p in (one, two) if not p.is_empty and p.area > 1]
+        layers["communities"] = gpd.GeoDataFrame(
+            {"community_id": [f"k{i}" for i in range(len(parts))],
+             "name": [f"社区{i}" for i in range(len(parts))]},
+            geometry=parts, crs=CRS,
+        )
+    return from_layers(layers, crs=CRS, name="随机街道")
