@@ -173,9 +173,10 @@ def random_street(
     )
     layers: dict[str, gpd.GeoDataFrame] = {
         "boundary": gpd.GeoDataFrame({"name": ["随机街道"]}, geometry=[boundary], crs=CRS),
-        "roads": gpd.GeoDataFrame(roads, crs=CRS),
         "buildings": buildings,
     }
+    if roads:
+        layers["roads"] = gpd.GeoDataFrame(roads, crs=CRS)
     comp = []
     for i in range(compounds if len(geoms) else 0):
         b = geoms[int(rng.integers(len(geoms)))]

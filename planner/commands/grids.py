@@ -18,6 +18,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from planner.geojson import write_geojson
 from planner.cli import EXIT_OK, EXIT_RULES, add_source_args, load_from_args, settings_from_args
 
 logger = logging.getLogger(__name__)
@@ -97,23 +98,8 @@ def _bounds(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_geojson(gdf: gpd.GeoDataFrame, path: Path, precision: int) -> None:
-    """GeoJSON in WGS84, written atomically (planner.geojson when available)."""
-    try:
-        from planner.geojson import write_geojson  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        write_geojson = None
-    if write_geojson is not None:
-        write_geojson(gdf, path)
-        return
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        gdf.to_crs("EPSG:4326").to_file(tmp, driver="GeoJSON", COORDINATE_PRECISION=precision,
-                                        RFC7946="YES", engine="pyogrio")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """GeoJSON (RFC 7946, WGS84), written atomically."""
+    write_geojson(gdf, path, precision=precision)
 
 
 def _atomic_text(path: Path, text: str) -> None:
