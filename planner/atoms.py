@@ -233,7 +233,8 @@ def _linework(street: Street, boundary: BaseGeometry, settings: Settings) -> NDA
     if len(roads):
         cut = np.array(roads["highway"].astype(str).isin(settings.cut_road_classes), dtype=bool)
         if "compound_id" in roads.columns:
-            cid = roads["compound_id"].fillna("").astype(str).str.strip()
+            cid = roads["compound_id"].astype(object).where(roads["compound_id"].notna(), "")
+            cid = cid.astype(str).str.strip()
             cut &= cid.isin(["", "nan", "None"]).to_numpy()
         lines = roads.geometry.values[cut]
         if len(street.compounds) and len(lines):

@@ -67,8 +67,8 @@ def parse_code(code: str, *, settings: Settings) -> dict[str, str]:
 def community_codes(communities: pd.DataFrame) -> pd.Series:
     """3-digit code of each community: its ``code`` if valid, else the next free number
     in the order of ``community_id``."""
-    given = communities.get("code", pd.Series("", index=communities.index)).fillna("")
-    given = given.astype(str).str.strip()
+    given = communities.get("code", pd.Series("", index=communities.index)).astype(object)
+    given = given.where(given.notna(), "").astype(str).str.strip()
     valid = given.str.fullmatch(r"\d{3}") & ~given.duplicated()
     out = given.where(valid, "")
     used = set(out[valid])

@@ -157,7 +157,7 @@ class GridEditor:
         src = sources.pop()
         what = f"atom {ids[0]}" if len(ids) == 1 else f"atoms {', '.join(map(str, ids))}"
         if src == to:
-            raise RuleViolation(f"{what} already lie(s) in grid {to}")
+            raise RuleViolation(f"{what} already in grid {to}")
         self._need_unlocked(src, to)
         comm = set(self.atoms.loc[ids, "community_id"])
         to_comm = self._community(to)
@@ -166,7 +166,8 @@ class GridEditor:
                                 f"{sorted(comm)[0]} land into a grid of community {to_comm}")
         self._need_compounds_whole(ids, what)
         if not self._touches(ids, to):
-            raise RuleViolation(f"{what} do(es) not share an edge with grid {to}")
+            verb = "does" if len(ids) == 1 else "do"
+            raise RuleViolation(f"{what} {verb} not share an edge with grid {to}")
         new = self.labels.copy()
         new.loc[ids] = to
         if (new == src).sum() == 0:
@@ -366,14 +367,14 @@ class GridEditor:
         geoms = [self._geom[c] for c in agg["code"]]
         g = gpd.GeoDataFrame(agg, geometry=geoms, crs=self.atoms.crs)
         names = self.communities.set_index("community_id")["name"]
-        g["community"] = g["community_id"].map(names).fillna("")
+        g["community"] = [str(names.get(c, "")) for c in g["community_id"]]
         g["grid_id"] = np.arange(len(g))
         g["area_m2"] = g.geometry.area
         g["compactness"] = 4 * np.pi * g["area_m2"] / np.maximum(g.geometry.length, 1e-9) ** 2
         g["locked"] = g["code"].isin(self.locked)
         lo, hi = self.settings.grid_min_households, self.settings.grid_max_households
         inr = g["households"].between(lo, hi)
-        g["reason"] = np.where(inr, "", g["code"].map(self.reasons).fillna(""))
+        g["reason"] = np.where(inr, "", [self.reasons.get(c, "") for c in g["code"]])
         self._grids = g[[*GRID_COLUMNS, "geometry"]]
 
     def _need_grid(self, code: str) -> None:

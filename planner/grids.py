@@ -244,7 +244,7 @@ def grids_from_atoms(
     geoms = _union_by(gdf.geometry.values, gdf["grid_id"].to_numpy(), agg.index.to_numpy())
     out = gpd.GeoDataFrame(agg.reset_index(), geometry=geoms, crs=atoms.crs)
     names = comm_table.set_index("community_id")["name"] if len(comm_table) else pd.Series()
-    out["community"] = out["community_id"].map(names).fillna("")
+    out["community"] = [str(names.get(c, "")) for c in out["community_id"]]
     out["code"] = ""
     out["area_m2"] = out.geometry.area
     perim = out.geometry.length
@@ -360,7 +360,7 @@ def _communities(
     hh = pd.Series(atoms["households"].to_numpy()).groupby(comm).sum()
     table = table.drop_duplicates("community_id")
     table = dissolved.merge(pd.DataFrame(table), on="community_id", how="left")
-    table["name"] = table["name"].fillna("")
+    table["name"] = table["name"].astype(object).where(table["name"].notna(), "").astype(str)
     table["code"] = community_codes(table)
     table["households"] = table["community_id"].map(hh).fillna(0).astype("int64")
     return table[["community_id", "name", "code", "households", "geometry"]], comm

@@ -185,7 +185,7 @@ def open_project(path: str | Path) -> Project:
     for col in ("community_id", "code"):
         communities[col] = communities[col].astype(str)
     for col in ("community_id", "compound_id"):
-        atoms[col] = atoms[col].fillna("").astype(str)
+        atoms[col] = atoms[col].astype(object).where(atoms[col].notna(), "").astype(str)
     history: list[EditRecord] = []
     if "history" in names:
         h = pyogrio.read_dataframe(path, layer="history")

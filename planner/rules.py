@@ -549,7 +549,8 @@ def _households(
     out = np.flatnonzero((hh < lo) | (hh > hi))
     c = Check("households_in_range", RULE_TITLES["households_in_range"] + f" {lo}-{hi}",
               f"{len(g) - len(out)} of {len(g)} grids in range")
-    reason = g["reason"].fillna("").astype(str).to_numpy() if "reason" in g.columns else None
+    reason = (g["reason"].astype(object).where(g["reason"].notna(), "").astype(str).to_numpy()
+              if "reason" in g.columns else None)
     b_hh = street.buildings["households"].to_numpy(dtype=float)
     b_id = street.buildings["building_id"].astype(str).to_numpy()
     comm_total: dict[str, float] = {}
@@ -575,7 +576,7 @@ def _households(
 
 def _codes(g: gpd.GeoDataFrame, labels: NDArray[np.object_], settings: Settings,
            geoms: NDArray[np.object_], at: Any) -> Check:
-    codes = g["code"].fillna("").astype(str)
+    codes = g["code"].astype(object).where(g["code"].notna(), "").astype(str)
     bad = ~(codes.str.fullmatch(r"\d+") & (codes.str.len() == settings.code_width))
     dup = codes.duplicated(keep=False) & ~bad
     c = Check("codes", RULE_TITLES["codes"],
