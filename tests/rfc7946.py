@@ -75,7 +75,7 @@ def check_rfc7946(path: Path, *, precision: int = 7) -> list[str]:
         g = f.get("geometry")
         if g is None:
             continue
-        coord_text = json.dumps(g["coordinates"] if "coordinates" in g else [])
+        coord_text = json.dumps(g.get("coordinates", []))
         for m in _NUMBER.finditer(coord_text):
             if m.group(1) and len(m.group(1)) > precision:
                 problems.append(f"coordinate {m.group(0)} has more than {precision} decimals")

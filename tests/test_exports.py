@@ -174,7 +174,7 @@ def test_geopackage_holds_every_layer_and_table(
         tables={"per_community": table},
         metadata={"street": "示范街道"},
     )
-    listed = {name: gtype for name, gtype in pyogrio.list_layers(path)}
+    listed = dict(pyogrio.list_layers(path))
     assert listed == {
         "grids": "MultiPolygon",
         "stations": "Point",
