@@ -106,11 +106,21 @@ def to_lonlat(
 def rfc7946_geometries(geoms: Sequence[Any] | NDArray[Any], *, precision: int) -> NDArray[Any]:
     """Round coordinates to ``precision`` decimals, then orient rings per RFC 7946.
 
-    Outer rings become counter-clockwise and holes clockwise (RFC 7946 §3.1.6).
-    Orientation is enforced after rounding so rounding cannot undo it.
+    Rounding is snap rounding (:func:`shapely.set_precision` on a grid of
+    ``10**-precision`` degrees), so a polygon with a narrow neck stays one valid
+    polygon instead of crossing itself after naive rounding. Outer rings become
+    counter-clockwise and holes clockwise (RFC 7946 §3.1.6); orientation is set
+    last so rounding cannot undo it.
     """
     arr = np.asarray(geoms, dtype=object)
-    rounded = shapely.transform(arr, lambda c: np.round(c, precision))
+    present = ~shapely.is_missing(arr)
+    bad = present & ~shapely.is_valid(arr)
+    if bad.any():
+        arr = arr.copy()
+        arr[bad] = shapely.make_valid(arr[bad])
+    snapped = shapely.set_precision(arr, 10.0**-precision)
+    # exact decimal text: the snapped values are on the grid up to float error
+    rounded = shapely.transform(snapped, lambda c: np.round(c, precision))
     return np.asarray(shapely.orient_polygons(rounded, exterior_cw=False), dtype=object)
 
 

@@ -423,7 +423,7 @@ def render_map(
                 Patch(facecolor="#e31a1c", alpha=alpha, label=_t("circle", lang, m=minutes))
             )
         gpd.GeoSeries([unions[0][1]], crs=crs).boundary.plot(
-            ax=ax, color="#b10026", linewidth=0.8, zorder=6
+            ax=ax, color="#b10026", linewidth=0.4, alpha=0.5, zorder=6
         )
     if gaps is not None and len(gaps):
         gaps.plot(
@@ -628,7 +628,7 @@ def attribution_text(street: Street, *, lang: Language = "zh") -> str:
             parts.append(rest)
     elif attr:
         parts.append(attr)
-    if street.synthetic:
+    if street.synthetic and not any(w in attr.lower() for w in ("synthetic", "合成")):
         parts.append(_t("synthetic", lang))
     return "   ".join(parts)
 

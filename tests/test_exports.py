@@ -344,3 +344,33 @@ def test_export_all_writes_each_format(
     ]
     assert ticks[0] == "grids.geojson"
     assert not [p for p in tmp_path.rglob("*") if ".tmp" in p.name]
+
+
+def test_rounding_keeps_a_narrow_neck_valid(tmp_path: Path) -> None:
+    # two 1 m squares joined by a neck 4 mm wide: naive rounding to 7 decimals collapses
+    # the neck into a line, and the polygon would cross itself
+    x, y, d, n = 108.9, 34.2, 1e-5, 2e-8
+    ring = [
+        (x, y),
+        (x + d, y),
+        (x + d, y + d / 2 - n),
+        (x + 2 * d, y + d / 2 - n),
+        (x + 2 * d, y - d / 2),
+        (x + 3 * d, y - d / 2),
+        (x + 3 * d, y + d),
+        (x + 2 * d, y + d),
+        (x + 2 * d, y + d / 2 + n),
+        (x + d, y + d / 2 + n),
+        (x + d, y + d),
+        (x, y + d),
+    ]
+    poly = shapely.Polygon(ring)
+    assert poly.is_valid
+    naive = shapely.transform(poly, lambda c: np.round(c, 7))
+    assert not naive.is_valid  # the trap is real
+    gdf = gpd.GeoDataFrame({"name": ["瓶颈"]}, geometry=[poly], crs=4326)
+    path = ex.write_geojson(gdf, tmp_path / "neck.geojson")
+    assert check_rfc7946(path) == []
+    back = pyogrio.read_dataframe(path)
+    assert back.geometry.is_valid.all()
+    assert abs(back.geometry.iloc[0].area - poly.area) / poly.area < 0.01
