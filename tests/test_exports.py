@@ -152,13 +152,13 @@ def test_geojson_gcj02_states_it_and_converts_back_within_1_m(
 
 
 def test_geojson_without_crs_is_refused(grids: gpd.GeoDataFrame) -> None:
-    with pytest.raises(InputError, match="no coordinate reference system"):
-        ex.geojson_text(grids.set_crs(None, allow_override=True))
+    with pytest.raises(InputError, match="not longitude/latitude"):
+        ex.to_geojson_text(grids.set_crs(None, allow_override=True))
 
 
 def test_geojson_unknown_coordinate_system_is_refused(grids: gpd.GeoDataFrame) -> None:
     with pytest.raises(InputError, match="bd09"):
-        ex.geojson_text(grids, coordinate_system="bd09")  # type: ignore[arg-type]
+        ex.to_geojson_text(grids, coordinate_system="bd09")  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------- GeoPackage
