@@ -16,8 +16,10 @@ Shapefile keep full double precision).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,6 +60,17 @@ FileCoordinates = Literal["auto", "wgs84", "gcj02"]
 #: comes back up to ~0.7 cm off; without this, those slivers would show up as gaps.
 SNAP_M = 0.02
 SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
+
+
+@contextlib.contextmanager
+def _no_sidecars() -> Iterator[None]:
+    """Read without GDAL writing a ``.aux.xml`` sidecar next to the user's file."""
+    old = pyogrio.get_gdal_config_option("GDAL_PAM_ENABLED")
+    pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": "NO"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": old})
 
 
 def _declared_coordinates(path: Path, layer: str | None) -> str:
@@ -234,6 +247,7 @@ def read_grids(
     coordinates: FileCoordinates = "auto",
     code_width: int | None = None,
     require_codes: bool = True,
+    snap_m: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a grids file and bring it into the street's projected CRS.
 
@@ -255,6 +269,11 @@ def read_grids(
         with leading zeros. None: no padding.
     require_codes
         Refuse grids without a ``code`` (False when the grids will be re-coded).
+    snap_m
+        Vertices this close to the street boundary or a neighbouring grid are moved
+        onto it (:func:`snap_vertices`), metres. Default: :data:`SNAP_M` (2 cm) for
+        GeoJSON, whose coordinates are rounded to ~1 cm, and 0 (off) for GeoPackage
+        and Shapefile, which keep full precision.
 
     Returns
     -------
@@ -278,11 +297,15 @@ def read_grids(
             f"grids file {name} has an unknown format {p.suffix!r}",
             fix="give a .geojson, .gpkg or .shp file",
         )
-    lay = _pick_layer(p, layer)
-    try:
-        gdf = pyogrio.read_dataframe(p, layer=lay) if lay else pyogrio.read_dataframe(p)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(f"grids file {name} cannot be read: {exc}", fix="re-export it") from exc
+    with _no_sidecars():
+        lay = _pick_layer(p, layer)
+        try:
+            gdf = pyogrio.read_dataframe(p, layer=lay) if lay else pyogrio.read_dataframe(p)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            raise InputError(
+                f"grids file {name} cannot be read: {exc}", fix="re-export it"
+            ) from exc
+        declared = _declared_coordinates(p, lay) if coordinates == "auto" else coordinates
     problems = ProblemLog()
     if p.suffix.lower() == ".shp":
         cols = [c for c in gdf.columns if c != gdf.geometry.name]
@@ -298,15 +321,24 @@ def read_grids(
                 "coordinates are not longitude/latitude",
                 fix="save it with its CRS (a .prj next to a Shapefile)",
             )
-    which = _declared_coordinates(p, lay) if coordinates == "auto" else coordinates
+    which = declared
     if which == "gcj02":
         ll = gdf.to_crs(WGS84)
         moved = shapely.transform(np.asarray(ll.geometry.values), _gcj02_back)
         gdf = ll.set_geometry(gpd.GeoSeries(moved, index=ll.index, crs=WGS84))
         log.info("%s: converted GCJ-02 coordinates back to WGS84", name)
     gdf = gdf.to_crs(street.crs).reset_index(drop=True)
-    if len(street.boundary) and len(gdf):
-        snapped = snap_vertices(np.asarray(gdf.geometry.values, dtype=object), street.boundary_geom)
+    tol = (
+        (SNAP_M if p.suffix.lower() in (".geojson", ".json") else 0.0) if snap_m is None else snap_m
+    )
+    if tol > 0 and len(street.boundary) and len(gdf):
+        before = np.asarray(gdf.geometry.values, dtype=object)
+        snapped = snap_vertices(before, street.boundary_geom, tolerance_m=tol)
+        # never make a grid worse: keep the file's own shape where snapping would break it
+        worse = (shapely.is_valid(before) & ~shapely.is_valid(snapped)) | (
+            shapely.get_type_id(before) != shapely.get_type_id(snapped)
+        )
+        snapped[worse] = before[worse]
         gdf = gdf.set_geometry(gpd.GeoSeries(snapped, index=gdf.index, crs=gdf.crs))
 
     geoms = np.asarray(gdf.geometry.values, dtype=object)

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
     from planner.street import Street
 
-matplotlib.use("Agg")  # files only; never a window
 
 log = logging.getLogger(__name__)
 

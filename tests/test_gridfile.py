@@ -88,6 +88,8 @@ def test_geopackage_round_trip(
     back = read_grids(path, street)
     _same(back, grids, tol_m=0.001 if cs == "wgs84" else 0.01)
     assert back["reason"].tolist()[1] == "少于 200 户"
+    # reading leaves no GDAL .aux.xml sidecar in the user's folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.gpkg"]
 
 
 def test_shapefile_round_trip_maps_fields_back(
