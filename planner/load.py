@@ -23,7 +23,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -36,7 +36,7 @@ from shapely.geometry.base import BaseGeometry
 from planner import register as register_mod
 from planner import schema, validate
 from planner.crs import WGS84, PointCRS, utm_crs_for
-from planner.errors import InputError, ProblemLog
+from planner.errors import InputError, Problem, ProblemLog
 from planner.network_build import NodeAt, build_network, component_labels, nearest_nodes
 from planner.readers import normalise_text, read_folder, read_layer_file
 from planner.settings import Settings
@@ -75,23 +75,48 @@ GEOMETRY_KIND: dict[str, str] = {
 
 #: Building ``kind`` values (OSM ``building=*`` tags, Chinese words) -> schema kind.
 BUILDING_KIND_MAP: dict[str, str] = {
-    **{k: "residential" for k in ("residential", "apartments", "apartment", "house",
-                                 "dormitory", "detached", "terrace", "semidetached_house",
-                                 "住宅", "居民楼", "住宅楼", "宿舍")},
-    **{k: "school" for k in ("school", "university", "college", "kindergarten",
-                            "学校", "幼儿园", "小学", "中学")},
-    **{k: "shop" for k in ("shop", "retail", "commercial", "supermarket", "mall", "商业",
-                          "商铺", "商场")},
-    **{k: "office" for k in ("office", "办公", "写字楼")},
-    **{k: "public" for k in ("public", "civic", "government", "hospital", "clinic",
-                            "community_centre", "公共", "医院", "政府")},
+    **dict.fromkeys(
+        (
+            "residential",
+            "apartments",
+            "apartment",
+            "house",
+            "dormitory",
+            "detached",
+            "terrace",
+            "semidetached_house",
+            "住宅",
+            "居民楼",
+            "住宅楼",
+            "宿舍",
+        ),
+        "residential",
+    ),
+    **dict.fromkeys(
+        ("school", "university", "college", "kindergarten", "学校", "幼儿园", "小学", "中学"),
+        "school",
+    ),
+    **dict.fromkeys(
+        ("shop", "retail", "commercial", "supermarket", "mall", "商业", "商铺", "商场"), "shop"
+    ),
+    **dict.fromkeys(("office", "办公", "写字楼"), "office"),
+    **dict.fromkeys(
+        (
+            "public",
+            "civic",
+            "government",
+            "hospital",
+            "clinic",
+            "community_centre",
+            "公共",
+            "医院",
+            "政府",
+        ),
+        "public",
+    ),
 }
 #: Building kinds that say nothing (OSM ``building=yes``): residential inside a compound.
 UNKNOWN_KINDS: frozenset[str] = frozenset({"", "yes", "building", "unknown", "nan", "none"})
-
-
-def _source_label(source: object) -> str:
-    return str(source)
 
 
 def load_street(
@@ -143,10 +168,7 @@ def load_street(
         boundary_raw = read_layer_file(Path(boundary), layer="boundary", problems=problems)
         files["boundary"] = str(boundary)
 
-    if src == "demo" or src.startswith("place:"):
-        path = DEMO_DIR
-    else:
-        path = Path(src).expanduser()
+    path = DEMO_DIR if src == "demo" or src.startswith("place:") else Path(src).expanduser()
     suffixes = "".join(path.suffixes[-2:]).lower()
     if src == "demo" and not DEMO_DIR.is_dir():
         raise InputError(
@@ -156,22 +178,27 @@ def load_street(
     if src.startswith("place:"):
         name = src.split(":", 1)[1].strip()
         if not name:
-            raise InputError("place: needs a name, e.g. place:学院路街道, 北京",
-                             fix="write the place name after 'place:'")
+            raise InputError(
+                "place: needs a name, e.g. place:学院路街道, 北京",
+                fix="write the place name after 'place:'",
+            )
         osm = _osm_module()
         raw = osm.fetch_place(name, margin_m=settings.margin_m)
-        node_at, attribution = "endpoints", OSM_ATTRIBUTION
+        node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
         files = {k: f"OpenStreetMap ({name}) {k}" for k in raw}
         meta = {"name": name}
     elif path.is_dir():
-        raw, meta, paths = read_folder(path, problems=problems,
-                                       points_crs=points_crs if points_crs != "wgs84" else None)
+        raw, meta, paths = read_folder(
+            path, problems=problems, points_crs=points_crs if points_crs != "wgs84" else None
+        )
         files.update({k: str(p) for k, p in paths.items() if k not in files})
         if src == "demo":
             meta.setdefault("synthetic", True)
-    elif suffixes.endswith(".osm") or suffixes.endswith(".osm.pbf") or path.suffix == ".pbf":
+    elif suffixes.endswith((".osm", ".osm.pbf", ".pbf")):
         if not path.exists():
-            raise InputError("file not found", fix="check the path of the OSM extract")
+            raise InputError(
+                Problem("file not found", fix="check the path of the OSM extract", file=src)
+            )
         clip = None
         if boundary_raw is not None and len(boundary_raw):
             clip = shapely.union_all(boundary_raw.geometry.to_numpy())
@@ -179,9 +206,9 @@ def load_street(
             problems.raise_if_errors()
         osm = _osm_module()
         raw = osm.read_osm(path, clip=clip, margin_m=settings.margin_m)
-        node_at, attribution = "endpoints", OSM_ATTRIBUTION
+        node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
         files.update({k: f"{path} ({k})" for k in raw if k not in files})
-        meta = {"name": path.name.split(".")[0]}
+        meta = {"name": _first_name(boundary_raw) or path.name.split(".")[0]}
     elif not path.exists():
         raise InputError(
             f"no such file or folder: {src}",
@@ -198,8 +225,9 @@ def load_street(
     if boundary_raw is not None:
         raw["boundary"] = boundary_raw
     if stations is not None:
-        st = read_layer_file(Path(stations), layer="stations", problems=problems,
-                             points_crs=points_crs)
+        st = read_layer_file(
+            Path(stations), layer="stations", problems=problems, points_crs=points_crs
+        )
         files["stations"] = str(stations)
         if st is not None:
             raw["stations"] = st
@@ -222,6 +250,15 @@ def load_street(
     )
     log.info("loaded %s in %.2f s", src, time.perf_counter() - t0)
     return street
+
+
+def _first_name(gdf: gpd.GeoDataFrame | None) -> str:
+    """The first non-empty ``name`` of a layer ('' if none)."""
+    if gdf is None or "name" not in gdf.columns:
+        return ""
+    names = gdf["name"].dropna().astype(str).str.strip()
+    names = names[names != ""]
+    return str(names.iloc[0]) if len(names) else ""
 
 
 def _osm_module() -> Any:
@@ -258,8 +295,9 @@ def _clean_layer(name: str, gdf: gpd.GeoDataFrame, ctx: _Ctx) -> gpd.GeoDataFram
     ids = validate.feature_ids(gdf, id_col) if id_col else validate.feature_ids(gdf, "id")
     kind = GEOMETRY_KIND.get(name)
     if kind is not None:
-        gdf = validate.check_geometry_kind(gdf, kind=kind, ids=ids, file=file,
-                                           problems=ctx.problems)
+        gdf = validate.check_geometry_kind(
+            gdf, kind=kind, ids=ids, file=file, problems=ctx.problems
+        )
         ids = ids.loc[gdf.index]
     if kind == "polygon":
         gdf = validate.repair_polygons(gdf, ids=ids, file=file, problems=ctx.problems)
@@ -308,14 +346,16 @@ def _check_placement(
         ctx.problems.add(
             f"latitude/longitude are swapped: the layer lies {dist_km:,.1f} km from the "
             "street, and lands on it with the two coordinates exchanged",
-            file=file, field="geometry",
+            file=file,
+            field="geometry",
             fix="write coordinates as longitude, latitude (x = longitude), or swap the "
             "longitude/latitude columns",
         )
     else:
         ctx.problems.add(
             f"the whole layer lies {dist_km:,.1f} km from the street boundary",
-            file=file, field="geometry",
+            file=file,
+            field="geometry",
             fix="check the layer's coordinate system (a wrong .prj or GeoJSON 'crs', or "
             "GCJ-02/BD-09 points declared as WGS84) and that it belongs to this street",
         )
@@ -330,7 +370,9 @@ def _report_outside(
         ctx.problems.add(
             f"{len(bad)} {what} lie more than {ctx.settings.margin_m:,.0f} m outside the "
             f"street and were left out: {validate.id_list(bad)}",
-            file=ctx.file(name), feature_id=bad[0], field="geometry",
+            file=ctx.file(name),
+            feature_id=bad[0],
+            field="geometry",
             fix="check their coordinates (and --points-crs for points from Chinese web maps), "
             "or remove them",
             severity="warning",
@@ -340,8 +382,10 @@ def _report_outside(
 def _resolve_station_kinds(st: gpd.GeoDataFrame, ctx: _Ctx) -> pd.Series:
     if "kind" not in st.columns:
         return pd.Series("community_station", index=st.index)
-    lookup = {**{k: k for k in schema.STATION_KINDS},
-              **{normalise_text(a): k for a, k in schema.STATION_KIND_ALIASES.items()}}
+    lookup = {
+        **{k: k for k in schema.STATION_KINDS},
+        **{normalise_text(a): k for a, k in schema.STATION_KIND_ALIASES.items()},
+    }
     raw = st["kind"].astype(object).where(st["kind"].notna(), "").astype(str)
     norm = raw.map(normalise_text)
     resolved = norm.map(lambda v: lookup.get(v, "community_station" if v == "" else None))
@@ -351,7 +395,9 @@ def _resolve_station_kinds(st: gpd.GeoDataFrame, ctx: _Ctx) -> pd.Series:
         for i in np.flatnonzero(bad.to_numpy())[: validate.MAX_IDS]:
             ctx.problems.add(
                 f"unknown station kind {raw.iloc[i]!r}",
-                file=ctx.file("stations"), feature_id=st["station_id"].iloc[i], field="kind",
+                file=ctx.file("stations"),
+                feature_id=st["station_id"].iloc[i],
+                field="kind",
                 fix=f"use one of: {valid}; or leave it empty for community_station",
             )
     return resolved.fillna("community_station")
@@ -360,7 +406,8 @@ def _resolve_station_kinds(st: gpd.GeoDataFrame, ctx: _Ctx) -> pd.Series:
 def _building_kinds(b: gpd.GeoDataFrame) -> pd.Series:
     raw = (
         b["kind"].astype(object).where(b["kind"].notna(), "").astype(str)
-        if "kind" in b.columns else pd.Series("", index=b.index)
+        if "kind" in b.columns
+        else pd.Series("", index=b.index)
     )
     norm = raw.map(normalise_text)
     kinds = norm.map(lambda v: BUILDING_KIND_MAP.get(v, v if v in schema.BUILDING_KINDS else ""))
@@ -429,23 +476,32 @@ def assemble(
     if not b_kind_ok.any():
         problems.add(
             f"the boundary holds {', '.join(sorted(set(b_wgs.geom_type)))}, not polygons",
-            file=files.get("boundary", "boundary"), field="geometry",
+            file=files.get("boundary", "boundary"),
+            field="geometry",
             fix="draw the street boundary as a polygon",
         )
         problems.raise_if_errors()
     b_wgs = b_wgs.loc[b_kind_ok]
     b_union_wgs = shapely.union_all(shapely.make_valid(b_wgs.geometry.to_numpy()))
     if not shapely.is_valid(b_wgs.geometry.to_numpy()).all():
-        problems.add("the boundary polygon was invalid and was repaired with make_valid",
-                     file=files.get("boundary", "boundary"), field="geometry",
-                     fix="check the boundary on the map", severity="repair")
+        problems.add(
+            "the boundary polygon was invalid and was repaired with make_valid",
+            file=files.get("boundary", "boundary"),
+            field="geometry",
+            fix="check the boundary on the map",
+            severity="repair",
+        )
     c = b_union_wgs.centroid
     crs = utm_crs_for(c.x, c.y)
     b_proj = gpd.GeoSeries([b_union_wgs], crs=WGS84).to_crs(crs).iloc[0]
     b_proj = shapely.make_valid(b_proj)
     if b_proj.area <= 0:
-        problems.add("the boundary has no area", file=files.get("boundary", "boundary"),
-                     field="geometry", fix="draw the street boundary as a polygon")
+        problems.add(
+            "the boundary has no area",
+            file=files.get("boundary", "boundary"),
+            field="geometry",
+            fix="draw the street boundary as a polygon",
+        )
         problems.raise_if_errors()
     reach = b_proj.buffer(settings.margin_m) if settings.margin_m > 0 else b_proj
     shapely.prepare(b_proj)
@@ -458,9 +514,13 @@ def assemble(
         if lname == "boundary" or gdf is None:
             continue
         if lname not in ID_COLUMNS:
-            problems.add(f"unknown layer {lname!r} ignored", file=ctx.file(lname),
-                         fix="name layer files boundary, communities, compounds, buildings, "
-                         "roads, stations, gates, barriers, landuse or pois", severity="warning")
+            problems.add(
+                f"unknown layer {lname!r} ignored",
+                file=ctx.file(lname),
+                fix="name layer files boundary, communities, compounds, buildings, "
+                "roads, stations, gates, barriers, landuse or pois",
+                severity="warning",
+            )
             continue
         wgs = gdf if gdf.crs is not None else gdf.set_crs(WGS84)
         wgs = wgs.loc[wgs.geometry.notna() & ~wgs.geometry.is_empty].reset_index(drop=True)
@@ -470,11 +530,11 @@ def assemble(
         layers[lname] = _clean_layer(lname, proj, ctx)
 
     out: dict[str, gpd.GeoDataFrame] = {}
-    bname = name or (str(b_wgs["name"].iloc[0]) if "name" in b_wgs.columns and len(b_wgs)
-                     and pd.notna(b_wgs["name"].iloc[0]) else "")
+    bname = name or _first_name(b_wgs)
     out["boundary"] = gpd.GeoDataFrame(
         {"street_id": ["street"], "name": [bname], "area_m2": [b_proj.area]},
-        geometry=[b_proj], crs=crs,
+        geometry=[b_proj],
+        crs=crs,
     )
     out["communities"] = _communities(layers.get("communities"), ctx)
     out["compounds"] = _compounds(layers.get("compounds"), out["communities"], ctx)
@@ -496,24 +556,29 @@ def assemble(
         out["stations"]["kind"] = _resolve_station_kinds(out["stations"], ctx)
         ids = out["stations"]["station_id"]
         out["stations"]["floor_area_m2"] = validate.numeric_column(
-            out["stations"], "floor_area_m2", ids=ids, file=ctx.file("stations"),
-            problems=problems)
+            out["stations"], "floor_area_m2", ids=ids, file=ctx.file("stations"), problems=problems
+        )
     out["pois"] = _points_in_reach("pois", layers.get("pois"), ctx)
 
     nodes, edges = build_network(
         out["roads"] if not out["roads"].empty else schema.empty("roads", crs),
-        node_at=node_at, boundary=b_proj, compounds=out["compounds"], gates=out["gates"],
+        node_at=node_at,
+        boundary=b_proj,
+        compounds=out["compounds"],
+        gates=out["gates"],
     )
     if not out["gates"].empty:
         out["gates"]["node_id"] = nearest_nodes(
-            nodes.geometry.to_numpy(), out["gates"].geometry.to_numpy(), max_m=1.0)
+            nodes.geometry.to_numpy(), out["gates"].geometry.to_numpy(), max_m=1.0
+        )
     out["nodes"], out["edges"] = nodes, edges
     if edges.empty:
         if "roads" in raw and raw["roads"] is not None and len(raw["roads"]):
             problems.add(
                 "the walking network is empty: no walkable road lies within "
                 f"{settings.margin_m:,.0f} m of the street",
-                file=ctx.file("roads"), field="highway",
+                file=ctx.file("roads"),
+                field="highway",
                 fix="check the roads layer's coordinates, and that it holds walkable ways "
                 "(not only motorways)",
             )
@@ -527,8 +592,9 @@ def assemble(
             )
     problems.raise_if_errors()
 
-    street = from_layers(out, crs=crs, name=bname, source=source, synthetic=synthetic,
-                         attribution=attribution)
+    street = from_layers(
+        out, crs=crs, name=bname, source=source, synthetic=synthetic, attribution=attribution
+    )
     _fill_report(street, ctx, reg_report)
     return street
 
@@ -538,7 +604,8 @@ def _communities(gdf: gpd.GeoDataFrame | None, ctx: _Ctx) -> gpd.GeoDataFrame:
         ctx.derived.append("communities: none given, one community covers the whole street")
         return gpd.GeoDataFrame(
             {"community_id": ["C0001"], "name": [""], "code": ["001"]},
-            geometry=[ctx.street], crs=ctx.crs,
+            geometry=[ctx.street],
+            crs=ctx.crs,
         )
     clipped = gdf.copy()
     clipped["geometry"] = shapely.intersection(gdf.geometry.to_numpy(), ctx.street)
@@ -565,10 +632,21 @@ def _compounds(
     out = gdf.loc[keep].copy()
     out["geometry"] = shapely.intersection(out.geometry.to_numpy(), ctx.street)
     if (~keep).sum():
-        ctx.derived.append(f"compounds: {int((~keep).sum())} mostly outside the street left out")
+        bad = gdf["compound_id"][~keep].tolist()
+        ctx.problems.add(
+            f"{len(bad)} compound(s) lie mostly outside the street and were left out: "
+            f"{validate.id_list(bad)}",
+            file=ctx.file("compounds"),
+            feature_id=bad[0],
+            field="geometry",
+            fix="check the street boundary, or remove compounds that belong to a neighbour",
+            severity="warning",
+        )
     out["community_id"] = _largest_overlap(
-        out.geometry.to_numpy(), communities.geometry.to_numpy(),
-        communities["community_id"].to_numpy(dtype=object))
+        out.geometry.to_numpy(),
+        communities.geometry.to_numpy(),
+        communities["community_id"].to_numpy(dtype=object),
+    )
     if "gated" in out.columns:
         g = out["gated"]
         txt = g.astype(object).where(g.notna(), "").astype(str).str.strip().str.lower()
@@ -584,12 +662,14 @@ def _gates(
     out = gdf.loc[shapely.intersects(ctx.reach, gdf.geometry.to_numpy())].copy()
     given = (
         out["compound_id"].astype(object).where(out["compound_id"].notna(), "").astype(str)
-        if "compound_id" in out.columns else pd.Series("", index=out.index)
+        if "compound_id" in out.columns
+        else pd.Series("", index=out.index)
     )
     if (given == "").any() and not compounds.empty:
         bounds = shapely.boundary(compounds.geometry.to_numpy())
         qi, ci = shapely.STRtree(bounds).query_nearest(
-            out.geometry.to_numpy(), max_distance=5.0, all_matches=False)
+            out.geometry.to_numpy(), max_distance=5.0, all_matches=False
+        )
         near = np.full(len(out), "", dtype=object)
         near[qi] = compounds["compound_id"].to_numpy(dtype=object)[ci]
         given = given.where(given != "", pd.Series(near, index=out.index))
@@ -611,9 +691,18 @@ def _buildings(
     inside = shapely.intersects(ctx.street, rep)
     near = shapely.intersects(ctx.reach, geoms)
     _report_outside("buildings", gdf["building_id"], ~near, ctx, what="buildings")
-    n_margin = int((near & ~inside).sum())
-    if n_margin:
-        ctx.derived.append(f"buildings: {n_margin} outside the boundary left out")
+    margin = near & ~inside
+    if margin.any():
+        bad = gdf["building_id"][margin].tolist()
+        ctx.problems.add(
+            f"{len(bad)} building(s) lie outside the street boundary and were left out: "
+            f"{validate.id_list(bad)}",
+            file=ctx.file("buildings"),
+            feature_id=bad[0],
+            field="geometry",
+            fix="check the street boundary if they belong to the street",
+            severity="warning",
+        )
     out = gdf.loc[inside].copy().reset_index(drop=True)
     file = ctx.file("buildings")
     ids = out["building_id"]
@@ -630,7 +719,9 @@ def _buildings(
                 f"{len(bad)} building(s) name a compound_id not in the compounds layer "
                 f"(e.g. {given[unknown].iloc[0]!r}); placed by location instead: "
                 f"{validate.id_list(bad)}",
-                file=file, feature_id=bad[0], field="compound_id",
+                file=file,
+                feature_id=bad[0],
+                field="compound_id",
                 fix="use ids from the compounds layer, or leave compound_id empty",
                 severity="warning",
             )
@@ -638,12 +729,15 @@ def _buildings(
     else:
         out["compound_id"] = spatial
     out["community_id"] = _largest_overlap(
-        out.geometry.to_numpy(), communities.geometry.to_numpy(),
-        communities["community_id"].to_numpy(dtype=object))
+        out.geometry.to_numpy(),
+        communities.geometry.to_numpy(),
+        communities["community_id"].to_numpy(dtype=object),
+    )
     out["kind"] = _building_kinds(out)
     for col in ("households", "population", "floors", "height_m"):
         out[col] = validate.numeric_column(
-            out, col, ids=ids, file=file, problems=ctx.problems, whole=col != "height_m")
+            out, col, ids=ids, file=file, problems=ctx.problems, whole=col != "height_m"
+        )
     return out
 
 
@@ -673,11 +767,13 @@ def _households(b: gpd.GeoDataFrame | None, ctx: _Ctx, crs: CRS) -> gpd.GeoDataF
     floors = floors.where(~default, s.default_floors)
     if use_height.any():
         ctx.derived.append(
-            f"floors: {int(use_height.sum())} buildings from height_m ÷ {s.floor_height_m:g} m")
+            f"floors: {int(use_height.sum())} buildings from height_m ÷ {s.floor_height_m:g} m"
+        )
     if default.any():
         ctx.derived.append(
             f"floors: {int(default.sum())} residential buildings without floors or height "
-            f"assumed {s.default_floors} storeys")
+            f"assumed {s.default_floors} storeys"
+        )
     est = np.maximum(np.round(out["footprint_m2"] * floors / s.dwelling_size_m2), 1)
     out["households"] = out["households"].where(~need_hh, est)
     out["households"] = out["households"].fillna(0)
@@ -685,10 +781,12 @@ def _households(b: gpd.GeoDataFrame | None, ctx: _Ctx, crs: CRS) -> gpd.GeoDataF
     if need_hh.any():
         ctx.derived.append(
             f"households: {int(need_hh.sum())} residential buildings estimated as footprint × "
-            f"floors ÷ {s.dwelling_size_m2:g} m²")
+            f"floors ÷ {s.dwelling_size_m2:g} m²"
+        )
     need_pop = out["population"].isna()
     out["population"] = out["population"].where(
-        ~need_pop, out["households"] * s.residents_per_household)
+        ~need_pop, out["households"] * s.residents_per_household
+    )
     out["floors"] = floors.fillna(0)
     return out
 
@@ -758,8 +856,8 @@ def _components(street: Street, ctx: _Ctx) -> list[dict[str, Any]]:
     edge_comp = labels[edges["u"].to_numpy()]
     length = np.bincount(edge_comp, weights=edges["length_m"].to_numpy(), minlength=n_comp)
     b = street.buildings
-    nb = np.zeros(n_comp, dtype=np.int64)
-    hh = np.zeros(n_comp)
+    nb: NDArray[Any] = np.zeros(n_comp, dtype=np.int64)
+    hh: NDArray[Any] = np.zeros(n_comp)
     if not b.empty:
         pts = shapely.point_on_surface(b.geometry.to_numpy())
         qi, ei, dist = _nearest_with_distance(edges.geometry.to_numpy(), pts)
@@ -772,21 +870,28 @@ def _components(street: Street, ctx: _Ctx) -> list[dict[str, Any]]:
             ctx.problems.add(
                 f"{len(bad)} building(s) lie more than {ctx.settings.snap_max_m:,.0f} m from "
                 f"any walkable link: {validate.id_list(bad)}",
-                file=ctx.file("roads"), feature_id=bad[0],
+                file=ctx.file("roads"),
+                feature_id=bad[0],
                 fix="add the paths that reach these buildings to the roads layer",
                 severity="warning",
             )
     show = np.flatnonzero((nb > 0) | (np.arange(n_comp) == 0))
     pieces = [
-        {"component": int(k), "nodes": int(node_count[k]), "length_km": round(length[k] / 1000, 3),
-         "buildings": int(nb[k]), "households": int(hh[k])}
+        {
+            "component": int(k),
+            "nodes": int(node_count[k]),
+            "length_km": round(float(length[k]) / 1000, 3),
+            "buildings": int(nb[k]),
+            "households": int(hh[k]),
+        }
         for k in show
     ]
     with_buildings = [p for p in pieces if p["buildings"] > 0]
     if len(with_buildings) > 1:
         detail = "; ".join(
             f"piece {p['component']}: {p['nodes']} nodes, {p['buildings']} buildings, "
-            f"{p['households']} households" for p in with_buildings[: validate.MAX_IDS]
+            f"{p['households']} households"
+            for p in with_buildings[: validate.MAX_IDS]
         )
         ctx.problems.add(
             f"the walking network has {n_comp} disconnected pieces, {len(with_buildings)} of "
@@ -799,7 +904,8 @@ def _components(street: Street, ctx: _Ctx) -> list[dict[str, Any]]:
     elif n_comp > 1:
         ctx.derived.append(
             f"network: {n_comp - 1} small piece(s) away from every building "
-            f"({int(node_count[1:].sum())} nodes)")
+            f"({int(node_count[1:].sum())} nodes)"
+        )
     return pieces
 
 
@@ -807,5 +913,6 @@ def _nearest_with_distance(
     lines: NDArray[np.object_], pts: NDArray[np.object_]
 ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
     (qi, ei), dist = shapely.STRtree(lines).query_nearest(
-        pts, all_matches=False, return_distance=True)
+        pts, all_matches=False, return_distance=True
+    )
     return qi, ei, dist

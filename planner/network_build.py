@@ -27,6 +27,7 @@ coincide (to the millimetre) are merged.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import Literal
 
@@ -117,7 +118,7 @@ def _split_pieces_at_points(
         at = shapely.line_locate_point(line, points[pt_idx[piece_idx == i]])
         cuts = np.unique(at[(at > NODE_PRECISION_M) & (at < length - NODE_PRECISION_M)])
         bounds = np.concatenate([[0.0], cuts, [length]])
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        for a, b in itertools.pairwise(bounds):
             out_lines.append(substring(line, a, b))
             out_src.append(int(src[i]))
     keep = np.ones(len(pieces), dtype=bool)
@@ -160,9 +161,7 @@ def _node_lines(
         src = np.empty(0, dtype=np.intp)
     bridges = lines[bridge]
     if len(bridges):
-        ends = np.concatenate(
-            [shapely.get_point(bridges, 0), shapely.get_point(bridges, -1)]
-        )
+        ends = np.concatenate([shapely.get_point(bridges, 0), shapely.get_point(bridges, -1)])
         pieces, src = _split_pieces_at_points(pieces, src, ends)
         pieces = np.concatenate([pieces, bridges])
         src = np.concatenate([src, idx_all[bridge]])
@@ -183,7 +182,9 @@ def _end_node_ids(
     return inverse[:n], inverse[n:], both[first]
 
 
-def _split_at_midpoints(links: NDArray[np.object_]) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
+def _split_at_midpoints(
+    links: NDArray[np.object_],
+) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
     first = [substring(g, 0.0, 0.5, normalized=True) for g in links]
     second = [substring(g, 0.5, 1.0, normalized=True) for g in links]
     return np.array(first, dtype=object), np.array(second, dtype=object)

@@ -49,7 +49,7 @@ from planner.errors import InputError, Problem
 log = logging.getLogger(__name__)
 
 #: Data credit for every street loaded from OpenStreetMap.
-ATTRIBUTION = "© OpenStreetMap contributors (ODbL 1.0)"
+ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 
 #: Layers :func:`read_osm` returns, in this order.
 OSM_LAYERS: tuple[str, ...] = (
@@ -251,6 +251,8 @@ def read_osm(
     p = Path(path)
     _check_file(p)
     fmt = osm_format(p)
+    # a bad clip fails before the (slower) read
+    boundary = None if clip is None else _boundary_polygon(clip, None, source=str(p))
     log.info("reading OSM %s extract %s", fmt, p.name)
     try:
         if fmt == "pbf":
@@ -268,7 +270,8 @@ def read_osm(
                 file=str(p),
             )
         ) from exc
-    boundary = _boundary_polygon(clip, extent, source=str(p))
+    if boundary is None:
+        boundary = _boundary_polygon(None, extent, source=str(p))
     return layers_from_tables(ways, features, boundary, margin_m=margin_m)
 
 
@@ -345,11 +348,6 @@ def osm_format(path: str | Path) -> str:
             file=str(path),
         )
     )
-
-
-def is_osm_source(source: str | Path) -> bool:
-    """Whether ``source`` names an OSM extract file (``.osm``, ``.xml``, ``.pbf``)."""
-    return Path(str(source)).name.lower().endswith((".osm", ".pbf", ".osm.xml"))
 
 
 # ------------------------------------------------------------------ shared processing
@@ -817,19 +815,21 @@ def _drop_incomplete_relations(raw: pd.DataFrame, osm: Any, path: Path) -> pd.Da
 
 
 def _expand_tags(df: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
-    """Add tag columns pyrosm left in its JSON ``tags`` column (missing -> NaN)."""
+    """Add tag columns pyrosm left in its JSON ``tags`` column (missing -> NaN).
+
+    Only the rows whose JSON text names a missing key are parsed.
+    """
     missing = [k for k in keys if k not in df.columns]
     if not missing:
         return df
     out = df.copy()
-    if "tags" in df.columns:
-        parsed = pd.DataFrame.from_records(
-            [_json(t) for t in df["tags"].to_numpy()], index=df.index
-        )
-    else:
-        parsed = pd.DataFrame(index=df.index)
+    text = _str_col(df["tags"]) if "tags" in df.columns else pd.Series("", index=df.index)
     for k in missing:
-        out[k] = parsed[k] if k in parsed.columns else np.nan
+        has = text.str.contains(json.dumps(k) + ":", regex=False).to_numpy()
+        values = np.full(len(df), np.nan, dtype=object)
+        if has.any():
+            values[has] = [_json(t).get(k, np.nan) for t in text.to_numpy()[has]]
+        out[k] = values
     return out
 
 

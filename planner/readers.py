@@ -21,7 +21,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 from pyproj import CRS
 
 from planner import validate
@@ -47,6 +46,26 @@ FOLDER_LAYERS: tuple[str, ...] = (
 LAYER_EXTENSIONS: tuple[str, ...] = (".geojson", ".json", ".gpkg", ".shp", ".csv")
 #: Layers that may be given as a CSV of longitude/latitude points.
 POINT_LAYERS: frozenset[str] = frozenset({"stations", "pois", "gates"})
+
+#: Chinese (and other common) column names of point CSVs -> folder-format column.
+POINT_COLUMN_ALIASES: dict[str, str] = {
+    "编号": "{id}",
+    "id": "{id}",
+    "站点编号": "{id}",
+    "名称": "name",
+    "站点名称": "name",
+    "类型": "kind",
+    "站点类型": "kind",
+    "type": "kind",
+    "面积": "floor_area_m2",
+    "建筑面积": "floor_area_m2",
+    "面积(m²)": "floor_area_m2",
+    "面积(平方米)": "floor_area_m2",
+    "floor_area": "floor_area_m2",
+    "开放时间": "opening_hours",
+    "地址": "address",
+    "小区编号": "compound_id",
+}
 
 LON_NAMES: frozenset[str] = frozenset({"lon", "lng", "long", "longitude", "经度", "x_lon"})
 LAT_NAMES: frozenset[str] = frozenset({"lat", "latitude", "纬度", "y_lat"})
@@ -149,6 +168,12 @@ def read_points_csv(
         )
         return None
     id_col = f"{layer[:-1]}_id" if layer.endswith("s") else f"{layer}_id"
+    rename: dict[str, str] = {}
+    for col in table.columns:
+        target = POINT_COLUMN_ALIASES.get(normalise_text(col), "").replace("{id}", id_col)
+        if target and target not in table.columns and target not in rename.values():
+            rename[str(col)] = target
+    table = table.rename(columns=rename)
     ids = (
         table[id_col].fillna("").astype(str)
         if id_col in table.columns
@@ -231,8 +256,7 @@ def read_layer_file(
             if suffix == ".shp"
             else "save the layer with its coordinate system (GeoPackage) or as WGS84 GeoJSON"
         )
-        problems.add("the layer has no coordinate reference system (CRS)",
-                     file=str(path), fix=fix)
+        problems.add("the layer has no coordinate reference system (CRS)", file=str(path), fix=fix)
         return None
     if suffix == ".shp":
         gdf = restore_shapefile_names(gdf)
@@ -318,12 +342,18 @@ def read_metadata(folder: Path, *, problems: ProblemLog) -> dict[str, Any]:
     try:
         meta = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problems.add(f"cannot read street.json: {exc}", file=str(path),
-                     fix="make it a JSON object in UTF-8, e.g. {\"name\": \"...\"}")
+        problems.add(
+            f"cannot read street.json: {exc}",
+            file=str(path),
+            fix='make it a JSON object in UTF-8, e.g. {"name": "..."}',
+        )
         return {}
     if not isinstance(meta, dict):
-        problems.add("street.json must hold a JSON object", file=str(path),
-                     fix='write e.g. {"name": "...", "synthetic": false}')
+        problems.add(
+            "street.json must hold a JSON object",
+            file=str(path),
+            fix='write e.g. {"name": "...", "synthetic": false}',
+        )
         return {}
     return meta
 
@@ -339,8 +369,12 @@ def read_folder(
     meta = read_metadata(folder, problems=problems)
     pcrs: Any = points_crs or meta.get("points_crs", "wgs84")
     if pcrs not in ("wgs84", "gcj02", "bd09"):
-        problems.add(f"points_crs {pcrs!r} is not known", file=str(folder / "street.json"),
-                     field="points_crs", fix="use wgs84, gcj02 or bd09")
+        problems.add(
+            f"points_crs {pcrs!r} is not known",
+            file=str(folder / "street.json"),
+            field="points_crs",
+            fix="use wgs84, gcj02 or bd09",
+        )
         pcrs = "wgs84"
     files = find_layer_files(folder, problems=problems)
     layers: dict[str, gpd.GeoDataFrame] = {}

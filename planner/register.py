@@ -40,16 +40,53 @@ log = logging.getLogger(__name__)
 
 #: Accepted column names (normalised: NFKC, no spaces, lower case), by meaning.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "building_id": ("building_id", "buildingid", "楼栋编号", "楼栋id", "楼栋编码", "楼栋代码",
-                    "建筑编号", "建筑id"),
-    "building_name": ("building_name", "building", "楼栋名称", "楼栋", "楼栋名", "楼号",
-                      "楼栋地址", "地址", "address", "building_address"),
+    "building_id": (
+        "building_id",
+        "buildingid",
+        "楼栋编号",
+        "楼栋id",
+        "楼栋编码",
+        "楼栋代码",
+        "建筑编号",
+        "建筑id",
+    ),
+    "building_name": (
+        "building_name",
+        "building",
+        "楼栋名称",
+        "楼栋",
+        "楼栋名",
+        "楼号",
+        "楼栋地址",
+        "地址",
+        "address",
+        "building_address",
+    ),
     "compound_id": ("compound_id", "compoundid", "小区编号", "小区id", "小区编码", "小区代码"),
     "compound_name": ("compound_name", "compound", "小区名称", "小区", "小区名"),
-    "households": ("households", "household", "户数", "总户数", "住户数", "户数(户)",
-                   "居民户数", "实有户数", "常住户数"),
-    "population": ("population", "residents", "常住人口", "人口", "人口数", "人数", "居民人数",
-                   "实有人口", "人口(人)", "户籍人口"),
+    "households": (
+        "households",
+        "household",
+        "户数",
+        "总户数",
+        "住户数",
+        "户数(户)",
+        "居民户数",
+        "实有户数",
+        "常住户数",
+    ),
+    "population": (
+        "population",
+        "residents",
+        "常住人口",
+        "人口",
+        "人口数",
+        "人数",
+        "居民人数",
+        "实有人口",
+        "人口(人)",
+        "户籍人口",
+    ),
 }
 
 
@@ -101,11 +138,13 @@ def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
     if "households" not in cols and "population" not in cols:
         problems.add(
             f"no households column (found: {', '.join(map(str, table.columns))})",
-            file=file, field="households",
+            file=file,
+            field="households",
             fix="name the column 户数 or households (and 人口/常住人口 or population)",
         )
-    keys = [k for k in ("building_id", "building_name", "compound_id", "compound_name")
-            if k in cols]
+    keys = [
+        k for k in ("building_id", "building_name", "compound_id", "compound_name") if k in cols
+    ]
     if not keys:
         problems.add(
             f"no building or compound column (found: {', '.join(map(str, table.columns))})",
@@ -136,7 +175,7 @@ def _spread(total: float, weights: NDArray[np.float64]) -> NDArray[np.float64]:
         w = np.ones_like(w)
     raw = total * w / w.sum()
     base = np.floor(raw)
-    rest = int(round(total - base.sum()))
+    rest = int(np.rint(total - base.sum()))
     if rest > 0:
         base[np.argsort(-(raw - base), kind="stable")[:rest]] += 1
     return base
@@ -168,8 +207,9 @@ def join_register(
     b_name = buildings["name"].map(normalise_text).to_numpy(dtype=object)
     b_comp = buildings["compound_id"].astype(str).to_numpy(dtype=object)
     comp_name_of = dict(
-        zip(compounds["compound_id"].astype(str), compounds["name"].map(normalise_text),
-            strict=True)
+        zip(
+            compounds["compound_id"].astype(str), compounds["name"].map(normalise_text), strict=True
+        )
     )
     b_comp_name = np.array([comp_name_of.get(c, "") for c in b_comp], dtype=object)
     b_address = b_comp_name + b_name
@@ -210,8 +250,9 @@ def join_register(
             cand = np.flatnonzero((b_name == key) | (b_address == key))
             comp = compound_of(row)
             if comp is None:
-                unmatched.append({"row": int(row["row"]), "key": key,
-                                  "reason": "compound not found"})
+                unmatched.append(
+                    {"row": int(row["row"]), "key": key, "reason": "compound not found"}
+                )
                 continue
             if comp:
                 cand = cand[b_comp[cand] == comp]
@@ -219,10 +260,13 @@ def join_register(
             unmatched.append({"row": int(row["row"]), "key": key, "reason": "no such building"})
             continue
         if len(cand) > 1:
-            unmatched.append({
-                "row": int(row["row"]), "key": key,
-                "reason": f"{len(cand)} buildings have this name; add 小区名称 or 楼栋编号",
-            })
+            unmatched.append(
+                {
+                    "row": int(row["row"]),
+                    "key": key,
+                    "reason": f"{len(cand)} buildings have this name; add 小区名称 or 楼栋编号",
+                }
+            )
             continue
         i = cand[0]
         matched_rows += 1
@@ -240,10 +284,13 @@ def join_register(
             continue
         members = np.flatnonzero((b_comp == comp) & residential & ~has_own)
         if len(members) == 0:
-            unmatched.append({
-                "row": int(row["row"]), "key": key,
-                "reason": "the compound has no residential building without its own row",
-            })
+            unmatched.append(
+                {
+                    "row": int(row["row"]),
+                    "key": key,
+                    "reason": "the compound has no residential building without its own row",
+                }
+            )
             continue
         matched_rows += 1
         weights = floor_area[members]
@@ -261,7 +308,8 @@ def join_register(
     for u in unmatched[: validate.MAX_IDS]:
         problems.add(
             f"register row matches no building: {u['reason']} ({u['key']!r})",
-            file=file, feature_id=f"row {u['row']}",
+            file=file,
+            feature_id=f"row {u['row']}",
             fix="correct the id/name so it matches the buildings or compounds layer",
             severity="warning",
         )
@@ -269,7 +317,8 @@ def join_register(
         problems.add(
             f"{len(missing_res)} residential building(s) are not in the register; their "
             f"households are estimated: {validate.id_list(list(missing_res))}",
-            file=file, field="households",
+            file=file,
+            field="households",
             fix="add rows for these buildings or their compounds to the register",
             severity="warning",
         )

@@ -40,8 +40,10 @@ def lonlat_swapped(lon: ArrayLike, lat: ArrayLike) -> bool:
     y = np.asarray(lat, dtype="float64")
     if x.size == 0:
         return False
-    invalid = bool(np.any(np.abs(y) > 90)) and bool(np.all(np.abs(x) <= 90)) and bool(
-        np.all(np.abs(y) <= 180)
+    invalid = (
+        bool(np.any(np.abs(y) > 90))
+        and bool(np.all(np.abs(x) <= 90))
+        and bool(np.all(np.abs(y) <= 180))
     )
     if invalid:
         return True
@@ -185,7 +187,9 @@ def numeric_column(
         if bad.sum() > MAX_IDS:
             problems.add(
                 f"... and {int(bad.sum()) - MAX_IDS} more non-numeric {column} values",
-                file=file, field=column, fix="write numbers only",
+                file=file,
+                field=column,
+                fix="write numbers only",
             )
     neg = values < minimum
     for i in np.flatnonzero(neg.to_numpy())[:MAX_IDS]:

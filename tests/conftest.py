@@ -36,34 +36,87 @@ def street_layers() -> dict[str, gpd.GeoDataFrame]:
     roads = []
     for k in range(5):
         c = k * 250.0
-        roads.append({"road_id": f"v{k}", "name": f"{k}路", "highway": "residential",
-                      "bridge": False, "compound_id": "", "geometry": _l((c, -200), (c, 1200))})
-        roads.append({"road_id": f"h{k}", "name": f"{k}街", "highway": "primary",
-                      "bridge": False, "compound_id": "", "geometry": _l((-200, c), (1200, c))})
+        roads.append(
+            {
+                "road_id": f"v{k}",
+                "name": f"{k}路",
+                "highway": "residential",
+                "bridge": False,
+                "compound_id": "",
+                "geometry": _l((c, -200), (c, 1200)),
+            }
+        )
+        roads.append(
+            {
+                "road_id": f"h{k}",
+                "name": f"{k}街",
+                "highway": "primary",
+                "bridge": False,
+                "compound_id": "",
+                "geometry": _l((-200, c), (1200, c)),
+            }
+        )
     roads += [
-        {"road_id": "m1", "name": "高速", "highway": "motorway", "bridge": False,
-         "compound_id": "", "geometry": _l((-200, 900), (1200, 900))},
-        {"road_id": "g1", "name": "", "highway": "footway", "bridge": False,
-         "compound_id": "", "geometry": _l((125, 0), (125, 50))},
-        {"road_id": "i1", "name": "", "highway": "footway", "bridge": False,
-         "compound_id": "X1", "geometry": _l((125, 50), (125, 150))},
-        {"road_id": "g2", "name": "", "highway": "footway", "bridge": False,
-         "compound_id": "", "geometry": _l((625, 500), (625, 550))},
-        {"road_id": "i2", "name": "", "highway": "footway", "bridge": False,
-         "compound_id": "X2", "geometry": _l((625, 550), (625, 650))},
+        {
+            "road_id": "m1",
+            "name": "高速",
+            "highway": "motorway",
+            "bridge": False,
+            "compound_id": "",
+            "geometry": _l((-200, 900), (1200, 900)),
+        },
+        {
+            "road_id": "g1",
+            "name": "",
+            "highway": "footway",
+            "bridge": False,
+            "compound_id": "",
+            "geometry": _l((125, 0), (125, 50)),
+        },
+        {
+            "road_id": "i1",
+            "name": "",
+            "highway": "footway",
+            "bridge": False,
+            "compound_id": "X1",
+            "geometry": _l((125, 50), (125, 150)),
+        },
+        {
+            "road_id": "g2",
+            "name": "",
+            "highway": "footway",
+            "bridge": False,
+            "compound_id": "",
+            "geometry": _l((625, 500), (625, 550)),
+        },
+        {
+            "road_id": "i2",
+            "name": "",
+            "highway": "footway",
+            "bridge": False,
+            "compound_id": "X2",
+            "geometry": _l((625, 550), (625, 650)),
+        },
     ]
     return {
-        "boundary": gpd.GeoDataFrame({"name": ["测试街道"]}, geometry=[_b(0, 0, 1000, 1000)],
-                                     crs=UTM),
+        "boundary": gpd.GeoDataFrame(
+            {"name": ["测试街道"]}, geometry=[_b(0, 0, 1000, 1000)], crs=UTM
+        ),
         "communities": gpd.GeoDataFrame(
             {"community_id": ["C1", "C2"], "name": ["西社区", "东社区"], "code": ["001", "002"]},
-            geometry=[_b(0, 0, 500, 1000), _b(500, 0, 1000, 1000)], crs=UTM),
+            geometry=[_b(0, 0, 500, 1000), _b(500, 0, 1000, 1000)],
+            crs=UTM,
+        ),
         "compounds": gpd.GeoDataFrame(
             {"compound_id": ["X1", "X2"], "name": ["阳光小区", "和平小区"], "gated": [True, True]},
-            geometry=[_b(50, 50, 200, 200), _b(550, 550, 700, 700)], crs=UTM),
+            geometry=[_b(50, 50, 200, 200), _b(550, 550, 700, 700)],
+            crs=UTM,
+        ),
         "gates": gpd.GeoDataFrame(
             {"gate_id": ["G1", "G2"], "compound_id": ["X1", "X2"]},
-            geometry=[_p(125, 50), _p(625, 550)], crs=UTM),
+            geometry=[_p(125, 50), _p(625, 550)],
+            crs=UTM,
+        ),
         "buildings": gpd.GeoDataFrame(
             {
                 "building_id": ["B1", "B2", "B3", "B4"],
@@ -73,15 +126,25 @@ def street_layers() -> dict[str, gpd.GeoDataFrame]:
                 "height_m": [None, None, 30.0, None],
                 "households": [40, None, None, None],
             },
-            geometry=[_b(70, 100, 110, 130), _b(140, 100, 180, 130), _b(600, 600, 640, 630),
-                      _b(300, 300, 340, 330)],
-            crs=UTM),
+            geometry=[
+                _b(70, 100, 110, 130),
+                _b(140, 100, 180, 130),
+                _b(600, 600, 640, 630),
+                _b(300, 300, 340, 330),
+            ],
+            crs=UTM,
+        ),
         "roads": gpd.GeoDataFrame(roads, crs=UTM),
         "stations": gpd.GeoDataFrame(
-            {"station_id": ["S1", "S2", "S3"], "name": ["一站", "中心", "三站"],
-             "kind": ["社区党群服务站", "street_centre", None],
-             "floor_area_m2": [300.0, 1200.0, None]},
-            geometry=[_p(260, 260), _p(1300, 500), _p(760, 760)], crs=UTM),
+            {
+                "station_id": ["S1", "S2", "S3"],
+                "name": ["一站", "中心", "三站"],
+                "kind": ["社区党群服务站", "street_centre", None],
+                "floor_area_m2": [300.0, 1200.0, None],
+            },
+            geometry=[_p(260, 260), _p(1300, 500), _p(760, 760)],
+            crs=UTM,
+        ),
     }
 
 

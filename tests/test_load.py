@@ -74,7 +74,9 @@ def test_household_estimation_from_floor_area_and_height(street_folder: Path) ->
     assert b2.loc["B3", "floors"] == 12 and b2.loc["B3", "households"] == 120
 
 
-def test_default_floors_for_buildings_without_floors_or_height(layers: dict, make_folder: Make) -> None:
+def test_default_floors_for_buildings_without_floors_or_height(
+    layers: dict, make_folder: Make
+) -> None:
     layers["buildings"] = layers["buildings"].assign(floors=None, height_m=None)
     s = load_street(make_folder(layers), settings=Settings(default_floors=3))
     b = s.buildings.set_index("building_id")
@@ -82,17 +84,23 @@ def test_default_floors_for_buildings_without_floors_or_height(layers: dict, mak
     assert any("assumed 3 storeys" in d for d in s.report.derived)
 
 
-def test_building_kind_unknown_inside_compound_counts_as_residential(layers: dict,
-                                                                       make_folder: Make) -> None:
+def test_building_kind_unknown_inside_compound_counts_as_residential(
+    layers: dict, make_folder: Make
+) -> None:
     layers["buildings"] = layers["buildings"].assign(kind=["yes", "apartments", "", "retail"])
     b = load_street(make_folder(layers)).buildings.set_index("building_id")
-    assert b["kind"].to_dict() == {"B1": "residential", "B2": "residential",
-                                   "B3": "residential", "B4": "shop"}
+    assert b["kind"].to_dict() == {
+        "B1": "residential",
+        "B2": "residential",
+        "B3": "residential",
+        "B4": "shop",
+    }
 
 
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
-def test_points_crs_converts_csv_stations_to_wgs84(layers: dict, tmp_path: Path,
-                                                   street_folder: Path, system: str) -> None:
+def test_points_crs_converts_csv_stations_to_wgs84(
+    layers: dict, tmp_path: Path, street_folder: Path, system: str
+) -> None:
     w = layers["stations"].to_crs("EPSG:4326")
     lon, lat = pcrs.from_wgs84(w.geometry.x.to_numpy(), w.geometry.y.to_numpy(), system)  # type: ignore[arg-type]
     table = w.drop(columns="geometry").assign(经度=lon, 纬度=lat)
@@ -107,8 +115,9 @@ def test_points_crs_converts_csv_stations_to_wgs84(layers: dict, tmp_path: Path,
     bad = s_wrong.stations.to_crs("EPSG:4326").set_index("station_id")
     ref = w.set_index("station_id").loc[bad.index]
     assert len(bad) >= 1
-    d_wrong = Geod(ellps="WGS84").inv(ref.geometry.x, ref.geometry.y, bad.geometry.x,
-                                      bad.geometry.y)[2]
+    d_wrong = Geod(ellps="WGS84").inv(
+        ref.geometry.x, ref.geometry.y, bad.geometry.x, bad.geometry.y
+    )[2]
     assert np.min(d_wrong) > 100
 
 
@@ -131,8 +140,9 @@ def test_boundary_only_folder_loads_with_warnings(layers: dict, make_folder: Mak
     assert "no roads given" in s.report.to_text()
 
 
-def test_boundary_file_replaces_the_folder_boundary(layers: dict, make_folder: Make,
-                                                    tmp_path: Path) -> None:
+def test_boundary_file_replaces_the_folder_boundary(
+    layers: dict, make_folder: Make, tmp_path: Path
+) -> None:
     from shapely.affinity import scale
 
     half = layers["boundary"].copy()
@@ -148,7 +158,7 @@ def test_margin_setting_limits_network_and_stations(street_folder: Path) -> None
     s = load_street(street_folder, settings=Settings(margin_m=100))
     assert set(s.stations["station_id"]) == {"S1", "S3"}  # S2 is 300 m out
     assert any("S2" in str(p) for p in s.report.notes)
-    xmin, ymin, xmax, ymax = s.edges.total_bounds
+    xmin, _ymin, xmax, _ymax = s.edges.total_bounds
     b = s.boundary.total_bounds
     assert xmin >= b[0] - 100.01 and xmax <= b[2] + 100.01
 
@@ -165,10 +175,62 @@ def test_layers_are_in_utm_with_schema_columns(street_folder: Path) -> None:
     s = load_street(street_folder)
     from planner import schema
 
-    for name in ("boundary", "communities", "compounds", "buildings", "nodes", "edges",
-                 "stations", "gates"):
+    for name in (
+        "boundary",
+        "communities",
+        "compounds",
+        "buildings",
+        "nodes",
+        "edges",
+        "stations",
+        "gates",
+    ):
         gdf: gpd.GeoDataFrame = s.layer(name)
         assert gdf.crs == s.crs
         assert list(gdf.columns[: len(schema.column_names(name))]) == schema.column_names(name)
-    assert s.compounds.set_index("compound_id")["community_id"].to_dict() == {"X1": "C1",
-                                                                               "X2": "C2"}
+    assert s.compounds.set_index("compound_id")["community_id"].to_dict() == {
+        "X1": "C1",
+        "X2": "C2",
+    }
+
+
+REAL = Path(__file__).parent / "data" / "beijing-haidian-xueyuanlu"
+
+
+@pytest.mark.slow
+def test_real_osm_extract_loads_the_same_from_xml_and_pbf(tmp_path: Path) -> None:
+    from shapely.geometry import box
+
+    boundary = tmp_path / "boundary.geojson"
+    gpd.GeoDataFrame(
+        {"name": ["学院路（测试边界）"]},
+        geometry=[box(116.347, 39.999, 116.357, 40.007)],
+        crs="EPSG:4326",
+    ).to_file(boundary)
+    xml = load_street(REAL / "map.osm", boundary=boundary)
+    pbf = load_street(REAL / "map.osm.pbf", boundary=boundary)
+    assert xml.report.counts == pbf.report.counts
+    assert xml.report.households_total == pbf.report.households_total > 0
+    assert xml.report.counts["buildings"] > 20 and xml.report.counts["edges"] > 100
+    assert xml.report.area_km2 == pytest.approx(0.76, abs=0.02)
+    assert xml.crs.to_epsg() == 32650
+    assert xml.name == "学院路（测试边界）"  # the drawn boundary names the street
+    assert "OpenStreetMap" in xml.attribution and "OpenStreetMap" in xml.report.to_text()
+    # every building lies in the drawn street; the network reaches beyond it
+    assert xml.buildings.geometry.representative_point().within(xml.boundary_geom).all()
+    assert not xml.nodes["in_street"].all()
+
+
+def test_stations_csv_with_chinese_headers(street_folder: Path, tmp_path: Path) -> None:
+    path = tmp_path / "站点.csv"
+    path.write_bytes(
+        "编号,名称,类型,面积,开放时间,经度,纬度\n"
+        "A1,阳光站,红色物业,85,9:00-17:00,116.3005,40.0020\n"
+        "A2,便民点,便民服务点,,,116.3030,40.0045\n".encode("gbk")
+    )
+    st = load_street(street_folder, stations=path).stations.set_index("station_id")
+    assert st.loc["A1", "name"] == "阳光站"
+    assert st.loc["A1", "kind"] == "red_property"
+    assert st.loc["A2", "kind"] == "convenience_point"
+    assert st.loc["A1", "floor_area_m2"] == 85.0
+    assert st.loc["A1", "opening_hours"] == "9:00-17:00"

@@ -361,3 +361,106 @@ def test_fetch_place_fails_fast_and_clearly_offline(monkeypatch: pytest.MonkeyPa
     import osmnx as ox
 
     assert ox.settings.use_cache is True
+
+
+# ------------------------------------------------------------------ through the loader and CLI
+
+
+@pytest.fixture(scope="module")
+def drawn_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("boundary") / "drawn.geojson"
+    gpd.GeoDataFrame({"name": ["学院路 test street"]}, geometry=[DRAWN], crs=4326).to_file(
+        path, driver="GeoJSON"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def loaded(drawn_file: Path):  # type: ignore[no-untyped-def]
+    from planner.load import load_street
+
+    return (
+        load_street(str(XML), boundary=str(drawn_file)),
+        load_street(str(PBF), boundary=str(drawn_file)),
+    )
+
+
+def test_load_street_same_counts_from_xml_and_pbf(loaded) -> None:  # type: ignore[no-untyped-def]
+    xml, pbf = loaded
+    assert xml.report.counts == pbf.report.counts
+    assert xml.crs.to_epsg() == 32650
+    assert xml.report.counts["buildings"] > 100
+    assert xml.report.counts["edges"] > 300
+    assert xml.households_total == pbf.households_total > 0
+    assert xml.report.network_length_km == pytest.approx(pbf.report.network_length_km)
+    # every building lies in the drawn street; roads reach into the margin
+    assert xml.buildings.geometry.representative_point().within(xml.boundary_geom.buffer(1.0)).all()
+    assert not xml.edges.geometry.within(xml.boundary_geom).all()
+
+
+def test_load_street_credits_openstreetmap(loaded) -> None:  # type: ignore[no-untyped-def]
+    for street in loaded:
+        assert street.attribution == osm.ATTRIBUTION
+        assert "© OpenStreetMap contributors" in street.attribution
+        assert "© OpenStreetMap contributors" in street.report.to_text()
+        assert not street.synthetic
+
+
+def test_cli_info_json_on_the_real_extract(
+    drawn_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from planner.cli import main
+
+    code = main(["info", str(XML), "--boundary", str(drawn_file), "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    report = json.loads(out)
+    assert report["counts"]["buildings"] > 100
+    assert report["counts"]["edges"] > 300
+    assert 1.0 < report["area_km2"] < 1.4  # drawn box: about 1.2 km²
+    assert report["crs"] == "EPSG:32650"
+    assert report["households_total"] > 0
+    assert "OpenStreetMap contributors" in report["attribution"]
+    assert report["synthetic"] is False
+
+
+def test_cli_info_bad_osm_file_exits_with_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from planner.cli import main
+
+    bad = tmp_path / "broken.osm"
+    bad.write_text("<osm><way", encoding="utf-8")
+    code = main(["info", str(bad)])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "could not read the OSM extract" in err
+    assert "Traceback" not in err
+
+
+def test_fetch_place_goes_through_the_shared_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the downloads replaced by the extract, online = file reading, layer by layer."""
+    import osmnx as ox
+
+    asked: list[object] = []
+
+    def graph(polygon: object, **kwargs: object) -> object:
+        asked.append(polygon)
+        assert kwargs["simplify"] is False and kwargs["retain_all"] is True
+        return ox.graph_from_xml(XML, simplify=False, retain_all=True)
+
+    def features(polygon: object, tags: dict[str, object]) -> object:
+        return ox.features_from_xml(XML, tags=tags)
+
+    monkeypatch.setattr(ox, "graph_from_polygon", graph)
+    monkeypatch.setattr(ox, "features_from_polygon", features)
+    online = osm.fetch_place(DRAWN)
+    offline = osm.read_osm(XML, clip=DRAWN)
+    # downloads cover the boundary plus the 1,000 m margin
+    assert asked[0].contains(DRAWN) and asked[0].area > 2 * DRAWN.area  # type: ignore[attr-defined]
+    for name in osm.OSM_LAYERS:
+        a, b = online[name], offline[name]
+        assert a.drop(columns="geometry").equals(b.drop(columns="geometry")), name
+        assert a.geometry.geom_equals_exact(b.geometry, 1e-9).all(), name

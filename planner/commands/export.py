@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     street = load_from_args(args, settings)
     out.mkdir(parents=True, exist_ok=True)
     for name in EXPORT_LAYERS:
-        path = write_geojson(street.layer(name), out / f"{name}.geojson",
-                             precision=settings.coordinate_precision)
+        path = write_geojson(
+            street.layer(name), out / f"{name}.geojson", precision=settings.coordinate_precision
+        )
         sys.stdout.write(f"{path}  ({len(street.layer(name))} features)\n")
     return EXIT_OK
