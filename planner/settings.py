@@ -69,6 +69,9 @@ class Settings:
         Storey height used to estimate floors from building height, metres.
     residents_per_household
         Residents per household where the register gives none (China 2020 census: 2.62).
+    default_floors
+        Storeys assumed for a residential building with neither floors nor height
+        (6: the common walk-up block, 多层住宅 of GB 50096 up to 6 storeys).
 
     Grids
     -----
@@ -114,6 +117,7 @@ class Settings:
     dwelling_size_m2: float = 90.0
     floor_height_m: float = 3.0
     residents_per_household: float = 2.62
+    default_floors: int = 6
 
     grid_min_households: int = 200
     grid_max_households: int = 500
@@ -156,6 +160,7 @@ class Settings:
         need(20 <= self.dwelling_size_m2 <= 500, "dwelling_size_m2", "must be 20-500 m²")
         need(1.5 <= self.floor_height_m <= 10, "floor_height_m", "must be 1.5-10 m")
         need(0.5 <= self.residents_per_household <= 10, "residents_per_household", "0.5-10")
+        need(1 <= self.default_floors <= 100, "default_floors", "must be 1-100 storeys")
         need(self.grid_min_households >= 1, "grid_min_households", "must be at least 1")
         need(
             self.grid_min_households <= self.grid_target_households <= self.grid_max_households,

@@ -1,0 +1,1 @@
+"""Command modules of ``python -m planner`` (one module per command)."""

@@ -1,0 +1,328 @@
+"""Benchmark: reading and loading OpenStreetMap extracts (.osm XML and .osm.pbf).
+
+Run from the repository root::
+
+    .venv/bin/python bench/bench_osm.py [--runs 5]
+
+Cases
+-----
+* the real Haidian extract in ``tests/data/beijing-haidian-xueyuanlu`` (1.7 km², 257
+  buildings), clipped to a drawn boundary inside its bounds;
+* a synthetic street written by this script: about 5.4 km² (2.55 km × 2.1 km), a road
+  grid every 150 m with arterials, one gated compound per block with a gate and a
+  footway, 2,016 apartment buildings, shops, a river and a railway; as XML, and as
+  PBF when pyosmium (``osmium``) is installed to convert it.
+
+Figures: median wall time of ``--runs`` runs of :func:`planner.osm.read_osm`, of
+``load_street`` (read + validate + walking network + households) when
+``planner.load`` is there, and as the baseline, measured in the same run, the bare
+third-party readers (osmnx ``graph_from_xml`` + ``features_from_xml``; pyrosm
+``get_network`` + ``get_data_by_custom_criteria``) on the same file, with the ratio.
+The issue's target: a whole street (about 5 km², 2,000 buildings) loads in under 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from shapely.geometry import box, mapping  # noqa: E402
+
+from planner import osm  # noqa: E402
+
+REAL = ROOT / "tests" / "data" / "beijing-haidian-xueyuanlu"
+REAL_BOUNDARY = box(116.34403, 39.99767, 116.35974, 40.00888).buffer(-0.001, join_style="mitre")
+
+# synthetic street: origin, size and grid, metres / degrees
+LON0, LAT0 = 116.300, 39.950
+M_LAT = 1 / 111_320.0
+M_LON = 1 / (111_320.0 * np.cos(np.radians(LAT0)))
+WIDTH_M, HEIGHT_M, STEP_M, MARGIN_M = 2550.0, 2100.0, 150.0, 450.0
+
+
+def median_time(fn: Callable[[], object], runs: int) -> float:
+    """Median wall time, seconds; the OSM reader cache is emptied before each run."""
+    times = []
+    for _ in range(runs):
+        osm.clear_cache()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+# ------------------------------------------------------------------ synthetic street
+
+
+class _Writer:
+    """Accumulates OSM XML elements with fresh ids."""
+
+    def __init__(self) -> None:
+        self.nodes: list[str] = []
+        self.ways: list[str] = []
+        self.next_node = 1
+        self.next_way = 1
+
+    def node(self, x_m: float, y_m: float, tags: dict[str, str] | None = None) -> int:
+        nid = self.next_node
+        self.next_node += 1
+        lat, lon = LAT0 + y_m * M_LAT, LON0 + x_m * M_LON
+        if tags:
+            inner = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
+            self.nodes.append(
+                f'<node id="{nid}" version="1" lat="{lat:.7f}" lon="{lon:.7f}">{inner}</node>'
+            )
+        else:
+            self.nodes.append(f'<node id="{nid}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>')
+        return nid
+
+    def way(self, refs: list[int], tags: dict[str, str]) -> int:
+        wid = self.next_way
+        self.next_way += 1
+        nds = "".join(f'<nd ref="{r}"/>' for r in refs)
+        tg = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
+        self.ways.append(f'<way id="{wid}" version="1">{nds}{tg}</way>')
+        return wid
+
+    def ring(self, x0: float, y0: float, x1: float, y1: float, tags: dict[str, str]) -> list[int]:
+        ids = [self.node(x0, y0), self.node(x1, y0), self.node(x1, y1), self.node(x0, y1)]
+        self.way([*ids, ids[0]], tags)
+        return ids
+
+
+def write_synthetic(path: Path, *, tiles: int = 1) -> dict[str, int]:
+    """Write the synthetic street (``tiles`` x ``tiles`` of them: a city) as OSM XML.
+
+    Returns its element counts.
+    """
+    w = _Writer()
+    width_m, height_m = WIDTH_M * tiles, HEIGHT_M * tiles
+    xs = np.arange(-MARGIN_M, width_m + MARGIN_M + 1, STEP_M)
+    ys = np.arange(-MARGIN_M, height_m + MARGIN_M + 1, STEP_M)
+    grid = {(i, j): w.node(x, y) for i, x in enumerate(xs) for j, y in enumerate(ys)}
+    # one way per road per block side, with a midpoint vertex
+    for i, _x in enumerate(xs):
+        hw = "primary" if i % 4 == 0 else "residential"
+        for j in range(len(ys) - 1):
+            mid = w.node(xs[i], (ys[j] + ys[j + 1]) / 2)
+            w.way([grid[i, j], mid, grid[i, j + 1]], {"highway": hw, "name": f"南北{i}路"})
+    for j, _y in enumerate(ys):
+        hw = "secondary" if j % 4 == 0 else "residential"
+        bridge_col = len(xs) // 2
+        for i in range(len(xs) - 1):
+            tags = {"highway": hw, "name": f"东西{j}街"}
+            if i == bridge_col:
+                tags["bridge"] = "yes"
+            mid = w.node((xs[i] + xs[i + 1]) / 2, ys[j])
+            w.way([grid[i, j], mid, grid[i + 1, j]], tags)
+    buildings = 0
+    for i in range(len(xs) - 1):
+        for j in range(len(ys) - 1):
+            x0, y0 = xs[i] + 12, ys[j] + 12
+            x1, y1 = xs[i + 1] - 12, ys[j + 1] - 12
+            inside = x0 >= 0 and x1 <= width_m and y0 >= 0 and y1 <= height_m
+            if i == len(xs) // 2:  # the river's column: water, no compound
+                w.ring(x0, y0, x1, y1, {"natural": "water", "name": "小月河"})
+                continue
+            if not inside:
+                continue
+            # compound with a gate on its south side and a footway to the road
+            gx = (x0 + x1) / 2
+            c = [
+                w.node(x0, y0),
+                w.node(gx, y0, {"barrier": "gate"}),
+                w.node(x1, y0),
+                w.node(x1, y1),
+                w.node(x0, y1),
+            ]
+            w.way([*c, c[0]], {"landuse": "residential", "name": f"小区{i}-{j}"})
+            road = w.node(gx, ys[j])
+            w.way([c[1], road], {"highway": "footway"})
+            inner = w.node(gx, (y0 + y1) / 2)
+            w.way([c[1], inner], {"highway": "service", "name": "小区路"})
+            # 3 x 3 apartment buildings
+            for a in range(3):
+                for b in range(3):
+                    bx = x0 + 8 + a * 40
+                    by = y0 + 10 + b * 38
+                    w.ring(
+                        bx,
+                        by,
+                        bx + 28,
+                        by + 13,
+                        {
+                            "building": "apartments" if (a + b) % 2 else "residential",
+                            "building:levels": str(6 + (a * 3 + b) % 12),
+                        },
+                    )
+                    buildings += 1
+            w.node(x1 - 5, y0 - 6, {"shop": "convenience", "name": f"便利店{i}-{j}"})
+            if (i + j) % 7 == 0:
+                w.node(x0 + 5, y0 - 6, {"amenity": "community_centre", "name": f"活动室{i}-{j}"})
+    w.way(
+        [w.node(-MARGIN_M, height_m + 60), w.node(width_m + MARGIN_M, height_m + 60)],
+        {"railway": "rail", "name": "京包铁路"},
+    )
+    head = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="bench_osm">\n'
+        f'<bounds minlat="{LAT0:.7f}" minlon="{LON0:.7f}" '
+        f'maxlat="{LAT0 + height_m * M_LAT:.7f}" maxlon="{LON0 + width_m * M_LON:.7f}"/>\n'
+    )
+    path.write_text(
+        head + "\n".join(w.nodes) + "\n" + "\n".join(w.ways) + "\n</osm>\n", encoding="utf-8"
+    )
+    return {"nodes": len(w.nodes), "ways": len(w.ways), "buildings": buildings}
+
+
+def synthetic_boundary(tile: int = 0) -> object:
+    """The street: tile (``tile``, ``tile``) of the synthetic grid, WGS84."""
+    x0, y0 = tile * WIDTH_M, tile * HEIGHT_M
+    return box(
+        LON0 + x0 * M_LON,
+        LAT0 + y0 * M_LAT,
+        LON0 + (x0 + WIDTH_M) * M_LON,
+        LAT0 + (y0 + HEIGHT_M) * M_LAT,
+    )
+
+
+def to_pbf(xml: Path, pbf: Path) -> bool:
+    """Convert with pyosmium if installed (bench only; not a planner dependency)."""
+    try:
+        import osmium
+    except ImportError:
+        return False
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(xml)):
+            writer.add(obj)
+    return True
+
+
+# ------------------------------------------------------------------ baselines
+
+
+def bare_xml(path: Path) -> None:
+    import osmnx as ox
+
+    ox.graph_from_xml(path, simplify=False, retain_all=True)
+    ox.features_from_xml(path, tags=dict(osm.FEATURE_SELECTION))
+
+
+def bare_pbf(path: Path) -> None:
+    import pyrosm
+
+    o = pyrosm.OSM(str(path), engine="in_memory")
+    o.get_network("all")
+    o.get_data_by_custom_criteria(custom_filter=dict(osm.FEATURE_SELECTION), filter_type="keep")
+
+
+def loader() -> Callable[..., object] | None:
+    try:
+        from planner.load import load_street
+    except ImportError:
+        return None
+    return load_street
+
+
+def boundary_file(geom: object, folder: Path, name: str) -> Path:
+    import json
+
+    p = folder / f"{name}.geojson"
+    p.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": {"name": name}, "geometry": mapping(geom)}
+                ],
+            }
+        )
+    )
+    return p
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5, help="runs per figure (median)")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+    load_street = loader()
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    print(f"median of {args.runs} runs; ratio = planner time / bare reader time\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        syn_xml = t / "synthetic.osm"
+        t0 = time.perf_counter()
+        counts = write_synthetic(syn_xml)
+        print(
+            f"synthetic street written in {time.perf_counter() - t0:.1f} s: "
+            f"{counts['nodes']:,} nodes, {counts['ways']:,} ways, "
+            f"{counts['buildings']:,} buildings, {syn_xml.stat().st_size / 1e6:.1f} MB XML"
+        )
+        syn_pbf = t / "synthetic.osm.pbf"
+        have_pbf = to_pbf(syn_xml, syn_pbf)
+        cases = [
+            ("real Haidian .osm", REAL / "map.osm", REAL_BOUNDARY, bare_xml),
+            ("real Haidian .osm.pbf", REAL / "map.osm.pbf", REAL_BOUNDARY, bare_pbf),
+            ("synthetic 5 km² .osm", syn_xml, synthetic_boundary(), bare_xml),
+        ]
+        if have_pbf:
+            cases.append(("synthetic 5 km² .osm.pbf", syn_pbf, synthetic_boundary(), bare_pbf))
+            city_xml, city_pbf = t / "city.osm", t / "city.osm.pbf"
+            c = write_synthetic(city_xml, tiles=3)
+            to_pbf(city_xml, city_pbf)
+            print(
+                f"synthetic city (3 x 3 streets, 48 km²): {c['buildings']:,} buildings, "
+                f"{city_pbf.stat().st_size / 1e6:.1f} MB PBF; its middle street is loaded"
+            )
+            cases.append(("city .osm.pbf, 1 street", city_pbf, synthetic_boundary(1), bare_pbf))
+        else:
+            print("(pyosmium not installed: synthetic .pbf case skipped)")
+        header = (
+            f"{'case':<26} {'layers (read_osm)':<44} {'bare s':>7} {'read_osm s':>10} "
+            f"{'ratio':>6} {'load_street s':>13}"
+        )
+        print(header)
+        print("-" * len(header))
+        for label, path, bnd, bare in cases:
+            layers = osm.read_osm(path, clip=bnd)
+            summary = (
+                f"b{len(layers['buildings'])} r{len(layers['roads'])} "
+                f"c{len(layers['compounds'])} g{len(layers['gates'])} "
+                f"p{len(layers['pois'])}"
+            )
+            t_bare = median_time(lambda p=path, f=bare: f(p), args.runs)
+            t_read = median_time(lambda p=path, b=bnd: osm.read_osm(p, clip=b), args.runs)
+            if load_street is not None:
+                bfile = boundary_file(bnd, t, label.split()[0])
+                t_load = median_time(
+                    lambda p=path, b=bfile: load_street(str(p), boundary=str(b)), args.runs
+                )
+                load_txt = f"{t_load:13.2f}"
+            else:
+                load_txt = f"{'(no loader)':>13}"
+            print(
+                f"{label:<26} {summary:<44} {t_bare:7.2f} {t_read:10.2f} "
+                f"{t_read / t_bare:6.2f} {load_txt}"
+            )
+    print("\ntarget (issue 3): a whole street of about 5 km² and 2,000 buildings loads in < 30 s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,344 @@
+"""Build the walking network (nodes and edges) from road lines.
+
+The network is a simple undirected graph held as two GeoDataFrames with the
+columns of :mod:`planner.schema` (``nodes`` and ``edges``), in the street's
+projected CRS (metres). ``node_id`` equals the row position; every edge has
+``u < v``; there are no self-loops and no parallel edges (a loop or a second
+link between the same two nodes is split at its midpoint by an extra node), so
+later steps can build a CSR matrix from ``u``/``v``/``length_m`` directly.
+
+Which roads are walkable
+------------------------
+Every line is walkable except the OSM ``highway`` classes in
+:data:`NON_WALKABLE` (motorways and their ramps, cycle-only ways, roads under
+construction or only planned, raceways, bus guideways, platforms), and lines
+tagged ``foot=no``. This follows OSMnx's ``walk`` network filter. Trunk roads
+are kept: in Chinese cities they usually carry sidewalks; where one does not,
+remove it from the roads layer or tag it ``foot=no``.
+
+Noding
+------
+``node_at="intersections"`` (user road layers): lines are cut wherever they
+meet or cross (shapely/GEOS noding), except lines with ``bridge=True`` (bridges
+and tunnels), which join the network only at their own end points.
+``node_at="endpoints"`` (OSM graph edges, already noded): only end points that
+coincide (to the millimetre) are merged.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import substring
+
+from planner import schema
+
+log = logging.getLogger(__name__)
+
+NodeAt = Literal["intersections", "endpoints"]
+
+#: OSM ``highway`` classes people cannot walk on (OSMnx ``walk`` filter).
+NON_WALKABLE: frozenset[str] = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "cycleway",
+        "construction",
+        "proposed",
+        "planned",
+        "abandoned",
+        "razed",
+        "raceway",
+        "bus_guideway",
+        "busway",
+        "platform",
+        "no",
+    }
+)
+
+#: End points closer than this are the same node, metres.
+NODE_PRECISION_M = 0.001
+
+
+def walkable_mask(roads: gpd.GeoDataFrame) -> NDArray[np.bool_]:
+    """Rows of ``roads`` that belong in the walking network (see module docstring)."""
+    keep = np.ones(len(roads), dtype=bool)
+    if "highway" in roads.columns:
+        hw = roads["highway"].astype(object).where(roads["highway"].notna(), "").astype(str)
+        keep &= ~hw.str.strip().str.lower().isin(NON_WALKABLE).to_numpy()
+    if "foot" in roads.columns:
+        foot = roads["foot"].astype(object).where(roads["foot"].notna(), "").astype(str)
+        keep &= (foot.str.strip().str.lower() != "no").to_numpy()
+    return keep
+
+
+def _str_col(df: pd.DataFrame, name: str, default: str) -> NDArray[np.object_]:
+    if name not in df.columns:
+        return np.full(len(df), default, dtype=object)
+    s = df[name].astype(object).where(df[name].notna(), default).astype(str)
+    return s.to_numpy(dtype=object)
+
+
+def _bool_col(df: pd.DataFrame, name: str) -> NDArray[np.bool_]:
+    if name not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    s = df[name]
+    if s.dtype == bool:
+        return s.to_numpy()
+    txt = s.astype(object).where(s.notna(), "").astype(str).str.strip().str.lower()
+    return txt.isin(["true", "1", "yes", "y", "t", "viaduct", "tunnel", "bridge"]).to_numpy()
+
+
+def _split_pieces_at_points(
+    pieces: NDArray[np.object_], src: NDArray[np.intp], points: NDArray[np.object_]
+) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
+    """Cut ``pieces`` where one of ``points`` lies on their interior (tolerance 1 mm)."""
+    if len(points) == 0 or len(pieces) == 0:
+        return pieces, src
+    tree = shapely.STRtree(pieces)
+    pt_idx, piece_idx = tree.query(points, predicate="dwithin", distance=NODE_PRECISION_M)
+    if len(pt_idx) == 0:
+        return pieces, src
+    out_lines: list[BaseGeometry] = []
+    out_src: list[int] = []
+    touched = np.unique(piece_idx)
+    for i in touched:  # only the few pieces a bridge end lands on
+        line = pieces[i]
+        length = line.length
+        at = shapely.line_locate_point(line, points[pt_idx[piece_idx == i]])
+        cuts = np.unique(at[(at > NODE_PRECISION_M) & (at < length - NODE_PRECISION_M)])
+        bounds = np.concatenate([[0.0], cuts, [length]])
+        for a, b in itertools.pairwise(bounds):
+            out_lines.append(substring(line, a, b))
+            out_src.append(int(src[i]))
+    keep = np.ones(len(pieces), dtype=bool)
+    keep[touched] = False
+    new_pieces = np.concatenate([pieces[keep], np.array(out_lines, dtype=object)])
+    new_src = np.concatenate([src[keep], np.array(out_src, dtype=np.intp)])
+    return new_pieces, new_src
+
+
+def _source_of(mids: NDArray[np.object_], lines: NDArray[np.object_]) -> NDArray[np.intp]:
+    """Index of the line each noded piece came from (its midpoint lies on that line)."""
+    tree = shapely.STRtree(lines)
+    qi, li = tree.query(mids, predicate="dwithin", distance=NODE_PRECISION_M)
+    out = np.full(len(mids), -1, dtype=np.intp)
+    first = np.unique(qi, return_index=True)[1]
+    out[qi[first]] = li[first]
+    missing = np.flatnonzero(out < 0)
+    if len(missing):
+        _q, near = tree.query_nearest(mids[missing], all_matches=False)
+        out[missing] = near
+    return out
+
+
+def _node_lines(
+    lines: NDArray[np.object_], bridge: NDArray[np.bool_], node_at: NodeAt
+) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
+    """Cut lines into links; returns the links and the index of the line each came from."""
+    idx_all = np.arange(len(lines))
+    if node_at == "endpoints" or len(lines) == 0:
+        return lines, idx_all
+    plain = lines[~bridge]
+    plain_idx = idx_all[~bridge]
+    if len(plain):
+        noded = shapely.node(shapely.multilinestrings(plain))
+        pieces = shapely.get_parts(noded)
+        mids = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
+        src = plain_idx[_source_of(mids, plain)]
+    else:
+        pieces = np.empty(0, dtype=object)
+        src = np.empty(0, dtype=np.intp)
+    bridges = lines[bridge]
+    if len(bridges):
+        ends = np.concatenate([shapely.get_point(bridges, 0), shapely.get_point(bridges, -1)])
+        pieces, src = _split_pieces_at_points(pieces, src, ends)
+        pieces = np.concatenate([pieces, bridges])
+        src = np.concatenate([src, idx_all[bridge]])
+    return pieces, src.astype(np.intp)
+
+
+def _end_node_ids(
+    links: NDArray[np.object_],
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+    """Node ids of each link's two ends, and the node coordinates (x, y)."""
+    start = shapely.get_coordinates(shapely.get_point(links, 0))
+    end = shapely.get_coordinates(shapely.get_point(links, -1))
+    both = np.concatenate([start, end])
+    key = np.round(both / NODE_PRECISION_M).astype(np.int64)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    n = len(links)
+    return inverse[:n], inverse[n:], both[first]
+
+
+def _split_at_midpoints(
+    links: NDArray[np.object_],
+) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
+    first = [substring(g, 0.0, 0.5, normalized=True) for g in links]
+    second = [substring(g, 0.5, 1.0, normalized=True) for g in links]
+    return np.array(first, dtype=object), np.array(second, dtype=object)
+
+
+def _simplify_graph(
+    links: NDArray[np.object_], src: NDArray[np.intp]
+) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
+    """Split self-loops and second parallel links at their midpoint (a few at most)."""
+    for _ in range(3):
+        u, v, _xy = _end_node_ids(links)
+        lo, hi = np.minimum(u, v), np.maximum(u, v)
+        order = np.lexsort((shapely.length(links), hi, lo))
+        pair = np.stack([lo[order], hi[order]], axis=1)
+        dup_sorted = np.zeros(len(order), dtype=bool)
+        if len(order) > 1:
+            dup_sorted[1:] = np.all(pair[1:] == pair[:-1], axis=1)
+        bad = np.zeros(len(links), dtype=bool)
+        bad[order[dup_sorted]] = True
+        bad |= u == v
+        if not bad.any():
+            break
+        a, b = _split_at_midpoints(links[bad])
+        links = np.concatenate([links[~bad], a, b])
+        src = np.concatenate([src[~bad], src[bad], src[bad]])
+    return links, src
+
+
+def build_network(
+    roads: gpd.GeoDataFrame,
+    *,
+    node_at: NodeAt = "intersections",
+    boundary: BaseGeometry | None = None,
+    compounds: gpd.GeoDataFrame | None = None,
+    gates: gpd.GeoDataFrame | None = None,
+    gate_tolerance_m: float = 1.0,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Walking network from road lines.
+
+    Parameters
+    ----------
+    roads
+        Lines in a projected CRS (metres). Optional columns: ``highway``, ``name``,
+        ``bridge`` (bool), ``compound_id``, ``foot``.
+    node_at
+        ``"intersections"``: cut lines where they meet or cross (bridges only at
+        their end points); ``"endpoints"``: only merge shared end points.
+    boundary
+        The street polygon; sets ``in_street`` of nodes (all True when None).
+    compounds
+        Compound polygons with ``compound_id``; sets the nodes' ``compound_id``.
+    gates
+        Gate points; nodes within ``gate_tolerance_m`` metres of one get ``is_gate``.
+
+    Returns
+    -------
+    nodes, edges
+        GeoDataFrames with the schema columns of ``nodes`` and ``edges``, in the
+        CRS of ``roads``. ``length_m`` is in metres.
+    """
+    crs = roads.crs
+    walk = roads.loc[walkable_mask(roads)]
+    parts, part_src = shapely.get_parts(walk.geometry.to_numpy(), return_index=True)
+    is_line = shapely.get_type_id(parts) == shapely.GeometryType.LINESTRING
+    parts, part_src = parts[is_line], part_src[is_line]
+    ok = ~shapely.is_empty(parts) & (shapely.length(parts) > 0)
+    parts, part_src = parts[ok], part_src[ok]
+    bridge = _bool_col(walk, "bridge")[part_src]
+
+    links, link_src = _node_lines(parts, bridge, node_at)
+    if len(links):
+        keep = shapely.length(links) > NODE_PRECISION_M
+        links, link_src = links[keep], link_src[keep]
+        links, link_src = _simplify_graph(links, link_src)
+    row = part_src[link_src] if len(links) else np.empty(0, dtype=np.intp)
+
+    if len(links):
+        u, v, xy = _end_node_ids(links)
+    else:
+        u = v = np.empty(0, dtype=np.intp)
+        xy = np.empty((0, 2))
+    flip = u > v
+    links = links.copy()
+    if flip.any():
+        links[flip] = shapely.reverse(links[flip])
+    lo, hi = np.where(flip, v, u), np.where(flip, u, v)
+
+    edges = gpd.GeoDataFrame(
+        {
+            "u": lo.astype(np.int64),
+            "v": hi.astype(np.int64),
+            "length_m": shapely.length(links).astype(np.float64),
+            "highway": _str_col(walk, "highway", "footway")[row],
+            "name": _str_col(walk, "name", "")[row],
+            "compound_id": _str_col(walk, "compound_id", "")[row],
+        },
+        geometry=gpd.GeoSeries(links, crs=crs),
+        crs=crs,
+    )
+    edges["highway"] = edges["highway"].where(edges["highway"] != "", "footway")
+
+    pts = shapely.points(xy) if len(xy) else np.empty(0, dtype=object)
+    n = len(pts)
+    in_street = (
+        shapely.intersects(boundary, pts) if boundary is not None and n else np.ones(n, bool)
+    )
+    node_compound = np.full(n, "", dtype=object)
+    if compounds is not None and len(compounds) and n:
+        tree = shapely.STRtree(compounds.geometry.to_numpy())
+        pi, ci = tree.query(pts, predicate="intersects")
+        first = np.unique(pi, return_index=True)[1]
+        node_compound[pi[first]] = (
+            compounds["compound_id"].astype(str).to_numpy(dtype=object)[ci[first]]
+        )
+    is_gate = np.zeros(n, dtype=bool)
+    if gates is not None and len(gates) and n:
+        gate_node = nearest_nodes(pts, gates.geometry.to_numpy(), max_m=gate_tolerance_m)
+        is_gate[gate_node[gate_node >= 0]] = True
+    nodes = gpd.GeoDataFrame(
+        {
+            "node_id": np.arange(n, dtype=np.int64),
+            "compound_id": node_compound,
+            "is_gate": is_gate,
+            "in_street": np.asarray(in_street, dtype=bool),
+        },
+        geometry=gpd.GeoSeries(pts, crs=crs),
+        crs=crs,
+    )
+    log.info("walking network: %d nodes, %d edges from %d road lines", n, len(edges), len(roads))
+    return schema.conform("nodes", nodes), schema.conform("edges", edges)
+
+
+def nearest_nodes(
+    node_points: NDArray[np.object_], points: NDArray[np.object_], *, max_m: float
+) -> NDArray[np.intp]:
+    """Index of the node within ``max_m`` metres of each point, -1 where none is."""
+    out = np.full(len(points), -1, dtype=np.intp)
+    if len(node_points) == 0 or len(points) == 0:
+        return out
+    tree = shapely.STRtree(node_points)
+    qi, ni = tree.query_nearest(points, max_distance=max_m, all_matches=False)
+    out[qi] = ni
+    return out
+
+
+def component_labels(n_nodes: int, edges: pd.DataFrame) -> NDArray[np.int32]:
+    """Connected-component label of each node (0 = the component with most nodes)."""
+    if n_nodes == 0:
+        return np.empty(0, dtype=np.int32)
+    u = edges["u"].to_numpy()
+    v = edges["v"].to_numpy()
+    graph = coo_matrix((np.ones(len(u)), (u, v)), shape=(n_nodes, n_nodes))
+    _n, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels)
+    rank = np.empty_like(sizes)
+    rank[np.argsort(-sizes, kind="stable")] = np.arange(len(sizes))
+    return rank[labels].astype(np.int32)

@@ -1,0 +1,121 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from planner.errors import InputError, ProblemLog
+from planner.load import load_street
+from planner.register import _spread, read_register, register_columns
+
+
+def test_spread_keeps_the_total_and_follows_weights() -> None:
+    share = _spread(101, pd.Series([1.0, 1.0, 2.0]).to_numpy())
+    assert share.sum() == 101
+    assert share.tolist() == [25.0, 25.0, 51.0] or share.tolist() == [26.0, 25.0, 50.0]
+    assert _spread(7, pd.Series([0.0, 0.0]).to_numpy()).sum() == 7
+
+
+def test_chinese_and_english_column_names_are_recognised() -> None:
+    cols = register_columns(pd.DataFrame(columns=["小区名称", " 楼栋名称 ", "户数", "常住人口"]))
+    assert cols == {
+        "building_name": " 楼栋名称 ",
+        "compound_name": "小区名称",
+        "households": "户数",
+        "population": "常住人口",
+    }
+    cols = register_columns(pd.DataFrame(columns=["Building_ID", "Households"]))
+    assert cols == {"building_id": "Building_ID", "households": "Households"}
+
+
+def test_gbk_csv_per_building_by_compound_and_name(street_folder: Path, tmp_path: Path) -> None:
+    path = tmp_path / "register.csv"
+    # full-width digits and spaces must still match '2号楼' of 阳光小区
+    path.write_bytes(
+        "小区名称,楼栋名称,户数,人口\n"
+        "阳光小区,１号楼,48,120\n"
+        "阳光小区, ２号楼 ,60,\n"
+        "和平小区,9号楼,10,20\n".encode("gbk")
+    )
+    s = load_street(street_folder, register=path)
+    b = s.buildings.set_index("building_id")
+    assert b.loc["B1", "households"] == 48 and b.loc["B1", "population"] == 120
+    assert b.loc["B2", "households"] == 60
+    assert b.loc["B2", "population"] == pytest.approx(60 * 2.62)
+    assert not b.loc["B1", "households_estimated"] and not b.loc["B2", "households_estimated"]
+    # B3 is not in the register: estimated, and listed
+    assert b.loc["B3", "households_estimated"]
+    reg = s.report.register
+    assert reg is not None
+    assert reg["rows_matched"] == 2
+    assert reg["unmatched_rows"] == [{"row": 4, "key": "9号楼", "reason": "no such building"}]
+    assert reg["unmatched_buildings"] == ["B3"]
+    assert "1 unmatched rows" in s.report.to_text()
+
+
+def test_ambiguous_building_name_is_an_unmatched_row(street_folder: Path, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("楼栋名称,户数\n1号楼,50\n", encoding="utf-8-sig")
+    s = load_street(street_folder, register=path)
+    reg = s.report.register
+    assert reg is not None and reg["rows_matched"] == 0
+    assert "2 buildings have this name" in reg["unmatched_rows"][0]["reason"]
+
+
+def test_xlsx_per_compound_is_spread_by_floor_area(
+    layers: dict, make_folder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    # B2 twice the floor area of B1 (same footprint, 12 floors instead of 6)
+    layers["buildings"] = layers["buildings"].assign(floors=[6, 12, None, 2], households=None)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["小区编号", "小区名称", "总户数", "常住人口"])
+    ws.append(["X1", "阳光小区", 300, 780])
+    ws.append(["X9", "不存在小区", 50, None])
+    path = tmp_path / "register.xlsx"
+    wb.save(path)
+    s = load_street(make_folder(layers), register=path)
+    b = s.buildings.set_index("building_id")
+    assert b.loc["B1", "households"] == 100 and b.loc["B2", "households"] == 200
+    assert b.loc["B1", "population"] + b.loc["B2", "population"] == pytest.approx(780)
+    reg = s.report.register
+    assert reg is not None
+    assert reg["rows_matched"] == 1
+    assert reg["unmatched_rows"][0]["row"] == 3
+    assert reg["households_registered"] == 300
+
+
+def test_building_id_rows_and_compound_rows_together(street_folder: Path, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("building_id,compound_id,households\nB1,,30\nB1,,5\n,X1,70\n", encoding="utf-8")
+    b = load_street(street_folder, register=path).buildings.set_index("building_id")
+    assert b.loc["B1", "households"] == 35  # two unit rows added up
+    assert b.loc["B2", "households"] == 70  # the compound row goes to the rest
+
+
+def test_non_numeric_households_in_register_is_an_error(
+    street_folder: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("楼栋编号,户数\nB1,四十\nB2,abc\n", encoding="utf-8")
+    with pytest.raises(InputError, match="户数 '四十' is not a number") as err:
+        load_street(street_folder, register=path)
+    text = str(err.value)
+    assert "row 2" in text and "row 3" in text and "'abc'" in text
+
+
+def test_register_without_key_or_count_columns(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    log = ProblemLog()
+    assert read_register(path, problems=log) is None
+    text = " ".join(str(p) for p in log.problems)
+    assert "no households column" in text and "no building or compound column" in text
+
+
+def test_register_in_a_legacy_encoding_nobody_reads(street_folder: Path, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"\xff\xfe\x00\xd8\x00\xd8 broken")
+    with pytest.raises(InputError, match="neither UTF-8 nor GBK"):
+        load_street(street_folder, register=path)
