@@ -39,7 +39,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -78,9 +78,6 @@ ROAD_HALF_WIDTH_M: dict[str, float] = {
     "service": 3.0,
     "footway": 1.5,
 }
-
-#: Station kinds counted as party-mass service stations (as in planner.settings).
-PARTY_MASS_KINDS: tuple[str, ...] = ("street_centre", "community_station", "grid_station")
 
 _NS_NAMES = (
     "朱雀大街", "长安路", "含光路", "翠华路", "雁塔路", "太白路", "吉祥路", "曲江路",
@@ -183,7 +180,7 @@ class StreetSpec:
     missing_households_share: float = 0.05
     height_only_share: float = 0.012
     n_pois: int = 30
-    station_plan: str = "auto"
+    station_plan: Literal["demo", "auto"] = "auto"
     code_county: str = "610113"
     code_street: str = "099"
 
@@ -372,9 +369,42 @@ def make_street(spec: StreetSpec | None = None, **overrides: Any) -> SyntheticSt
         WGS84 layers in the folder format, ``street.json`` metadata and statistics.
     """
     spec = replace(spec or StreetSpec(), **overrides)
-    if spec.n_cols < 1 or spec.n_rows < 1:
-        raise ValueError(f"n_cols and n_rows must be at least 1, got {spec.n_cols}x{spec.n_rows}")
+    _check_spec(spec)
     return _Builder(spec).build()
+
+
+def _check_spec(spec: StreetSpec) -> None:
+    """Refuse specs the generator cannot honour, naming every bad field at once."""
+    bad = []
+    if spec.n_cols < 1 or spec.n_rows < 1:
+        bad.append(f"n_cols/n_rows={spec.n_cols}/{spec.n_rows}: need at least 1 superblock each way")
+    if not 300 <= spec.block_m <= 1500:
+        bad.append(f"block_m={spec.block_m}: use 300-1,500 m (arterial spacing)")
+    if not 0 <= spec.margin_m <= 5000:
+        bad.append(f"margin_m={spec.margin_m}: use 0-5,000 m")
+    if spec.n_communities < 1:
+        bad.append(f"n_communities={spec.n_communities}: need at least 1")
+    if not 20 <= spec.river_width_m <= 150:
+        bad.append(f"river_width_m={spec.river_width_m}: use 20-150 m")
+    for name in ("village_share", "standalone_share", "open_share", "missing_households_share",
+                 "height_only_share"):
+        v = getattr(spec, name)
+        if not 0 <= v <= 1:
+            bad.append(f"{name}={v}: a share must be 0-1")
+    if spec.missing_households_share + spec.height_only_share > 1:
+        bad.append("missing_households_share + height_only_share must not exceed 1")
+    if not 0.5 <= spec.density <= 2:
+        bad.append(f"density={spec.density}: use 0.5-2")
+    if spec.n_pois < 0:
+        bad.append(f"n_pois={spec.n_pois}: must be 0 or more")
+    if spec.station_plan not in ("demo", "auto"):
+        bad.append(f"station_plan={spec.station_plan!r}: use 'demo' or 'auto'")
+    if not (spec.code_county.isdigit() and len(spec.code_county) == 6):
+        bad.append(f"code_county={spec.code_county!r}: 6 digits (GB/T 2260)")
+    if not (spec.code_street.isdigit() and len(spec.code_street) == 3):
+        bad.append(f"code_street={spec.code_street!r}: 3 digits")
+    if bad:
+        raise ValueError("invalid synthetic street spec: " + "; ".join(bad))
 
 
 def make_demo() -> SyntheticStreet:

@@ -12,10 +12,11 @@ import pytest
 import shapely
 
 from planner import synthetic
+from planner.settings import DEFAULT_SERVICE_KINDS
 from planner.synthetic import DEMO_SPEC, StreetSpec, make_demo, make_street, write_folder
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
-PARTY_MASS = ("street_centre", "community_station", "grid_station")
+PARTY_MASS = DEFAULT_SERVICE_KINDS  # street centre, community and grid stations
 WALK_M = 1000.0  # 15 minutes at 4 km/h
 
 
@@ -412,3 +413,8 @@ def test_make_demo_script_writes_a_district(tmp_path: Path) -> None:
     assert (out / "buildings.geojson").stat().st_size > 100_000
     assert "--district 1" in (out / "PROVENANCE.md").read_text(encoding="utf-8")
     assert json.loads((out / "street.json").read_text(encoding="utf-8"))["synthetic"] is True
+
+
+def test_bad_spec_names_every_problem() -> None:
+    with pytest.raises(ValueError, match=r"n_cols/n_rows=0/2.*density=5.*code_street='9'"):
+        make_street(StreetSpec(n_cols=0, n_rows=2, density=5, code_street="9"))
