@@ -52,6 +52,8 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.crs import WGS84, utm_crs_for
 from planner.geojson import write_geojson, write_text_atomic
+from planner.settings import Settings
+from planner.street import Street
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +212,20 @@ class SyntheticStreet:
     utm_crs: CRS
     spec: StreetSpec
     stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_street(self, settings: Settings | None = None) -> Street:
+        """Load these layers as a validated :class:`~planner.street.Street` (UTM CRS),
+        exactly as loading the written folder would, without writing files."""
+        from planner.load import assemble
+
+        return assemble(
+            dict(self.layers),
+            source=f"synthetic:{self.metadata['name']}",
+            settings=settings or Settings(),
+            name=self.metadata["name"],
+            synthetic=True,
+            attribution=self.metadata["attribution"],
+        )
 
 
 # ---------------------------------------------------------------------------

@@ -418,3 +418,17 @@ def test_make_demo_script_writes_a_district(tmp_path: Path) -> None:
 def test_bad_spec_names_every_problem() -> None:
     with pytest.raises(ValueError, match=r"n_cols/n_rows=0/2.*density=5.*code_street='9'"):
         make_street(StreetSpec(n_cols=0, n_rows=2, density=5, code_street="9"))
+
+
+def test_to_street_loads_like_the_folder(tmp_path: Path) -> None:
+    from planner.load import load_street
+
+    gen = make_street(StreetSpec(n_cols=2, n_rows=2, n_communities=2, seed=11, n_pois=6))
+    direct = gen.to_street()
+    write_folder(gen, tmp_path)
+    loaded = load_street(str(tmp_path))
+    assert direct.synthetic and direct.crs.equals(gen.utm_crs)
+    assert direct.report.counts == loaded.report.counts
+    # equal up to estimates from footprints whose coordinates the files round to 1 cm
+    assert loaded.households_total > 0
+    assert abs(direct.households_total - loaded.households_total) <= 5
