@@ -645,10 +645,15 @@ class _Builder:
             in_river_row = river_row is not None and abs(ya - river_row[0]) < 1e-9
             for i in range(len(xe) - 1):
                 xa, xb = float(xe[i]), float(xe[i + 1])
+                # diagonal corner cells of the margin get no north-south local road: a
+                # network clipped with a round buffer would cut it off at the railway
+                corner = (xb <= 0 or xa >= self.W) and (yb <= 0 or ya >= self.H)
                 if xb - xa > 280:
                     x = xa + (xb - xa) * rng.uniform(0.42, 0.58)
                     hw = "tertiary" if rng.random() < 0.4 else "residential"
-                    roads.append(_Road(LineString([(x, ya), (x, yb)]), local_name("ns"), hw))
+                    nm = local_name("ns")
+                    if not corner:
+                        roads.append(_Road(LineString([(x, ya), (x, yb)]), nm, hw))
                 if yb - ya > 280 and not in_river_row and rng.random() < 0.9:
                     y = ya + (yb - ya) * rng.uniform(0.42, 0.58)
                     roads.append(_Road(LineString([(xa, y), (xb, y)]), local_name("ew"), "residential"))
