@@ -432,3 +432,16 @@ def test_to_street_loads_like_the_folder(tmp_path: Path) -> None:
     # equal up to estimates from footprints whose coordinates the files round to 1 cm
     assert loaded.households_total > 0
     assert abs(direct.households_total - loaded.households_total) <= 5
+
+
+def test_demo_loads_cleanly() -> None:
+    """The committed demo loads with no problems into one walking network."""
+    from planner.load import load_street
+
+    street = load_street("demo")
+    rep = street.report
+    assert street.synthetic and rep.synthetic
+    assert not [p for p in rep.notes if p.severity != "repair"]
+    assert len(rep.network_components) == 1
+    assert rep.stations_in_margin == 3 and rep.stations_in_street == 13
+    assert 15_000 <= street.households_total <= 25_000  # registered plus estimated
