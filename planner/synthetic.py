@@ -607,7 +607,6 @@ class _Builder:
     # -- layout ------------------------------------------------------------
     def build(self) -> SyntheticStreet:
         s = self.spec
-        rng = self.rng
         self._grid()
         self._cells()
         self._public_roads()
@@ -628,7 +627,6 @@ class _Builder:
             len(self.bldg),
             len(roads),
         )
-        del rng
         return self._finish()
 
     def _grid(self) -> None:
@@ -1030,12 +1028,11 @@ class _Builder:
         footways: list[_Road] = []
         internal: list[_Road] = []
         path_geoms: list[BaseGeometry] = []
-        path_owner: list[int] = []
         parks = [
             {"geometry": self.blocks[i], "style": "park", "compound_id": "", "public": True}
             for i in np.flatnonzero(self.block_use == "park")
         ]
-        for ci, comp in enumerate([*self.compounds, *parks]):
+        for comp in [*self.compounds, *parks]:
             public = bool(comp.get("public"))
             q: Polygon = comp["geometry"]
             minx, miny, maxx, maxy = q.bounds
@@ -1098,7 +1095,6 @@ class _Builder:
                     )
                 )
                 path_geoms.append(p)
-                path_owner.append(ci)
             for gi, g in enumerate(sorted(gate_pts)):
                 gp = Point(g)
                 j = int(att_idx[tree.query_nearest(gp)[0]])
@@ -1238,7 +1234,6 @@ class _Builder:
                 )
         # lattice candidates, all holders at once
         boxes_x0, boxes_y0, boxes_x1, boxes_y1, owner = [], [], [], [], []
-        dims = {}
         lane_rows: dict[int, tuple[NDArray[np.float64], float, float]] = {}
         for hi, hd in enumerate(holders):
             blen, bdep, gx, gy, *_ = styles[hd["style"]]
@@ -1247,7 +1242,6 @@ class _Builder:
             )
             gx = gx / math.sqrt(s.density)
             gy = gy / math.sqrt(s.density) if hd["style"] not in ("village",) else gy
-            dims[hi] = (blen, bdep)
             minx, miny, maxx, maxy = hd["geom"].bounds
             px, py = blen + gx, bdep + gy
             if "centre" in hd:
@@ -1401,7 +1395,6 @@ class _Builder:
             }
         )
         self.bldg_geoms = geoms
-        self.holders = holders
         self._village_lanes(holders, lane_rows)
 
     def _village_lanes(
@@ -1435,9 +1428,7 @@ class _Builder:
             self.internal = [r for r in self.internal if r.compound_id != cid] + noded
 
     # -- stations and candidates -------------------------------------------
-    def _snap(
-        self, xy: tuple[float, float], *, public_only: bool = True
-    ) -> tuple[tuple[float, float], str]:
+    def _snap(self, xy: tuple[float, float]) -> tuple[tuple[float, float], str]:
         """A point at the side of the public road nearest ``xy`` (inside its corridor)."""
         roads = [
             r
