@@ -500,3 +500,19 @@ def test_fetch_place_unknown_name_is_not_a_network_error(monkeypatch: pytest.Mon
     with pytest.raises(InputError, match="no street polygon") as err:
         osm.fetch_place("nowhere")
     assert "could not reach" not in str(err.value)
+
+
+def test_cli_info_place_offline_exits_with_the_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from planner.cli import main
+
+    def unreachable(*args: object, **kwargs: object) -> object:
+        raise requests.ConnectionError("Failed to resolve 'nominatim.openstreetmap.org'")
+
+    monkeypatch.setattr(requests.Session, "request", unreachable)
+    code = main(["info", "place:学院路街道, 海淀区, 北京市"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "could not reach OpenStreetMap" in err and "load an extract file instead" in err
+    assert "Traceback" not in err
