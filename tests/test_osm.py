@@ -295,6 +295,8 @@ def test_real_extract_drawn_boundary_clips(real_drawn) -> None:  # type: ignore[
     far = xml["roads"].to_crs(utm).distance(drawn_utm)
     assert far.max() > 300
     assert far.max() <= 1000.01
+    named = gpd.GeoDataFrame({"name": ["学院路街道"]}, geometry=[DRAWN], crs=4326).to_crs(32650)
+    assert osm.read_osm(XML, clip=named)["boundary"]["name"].tolist() == ["学院路街道"]
     whole = osm.read_osm(XML)  # default: the <bounds> box
     assert whole["boundary"].geometry.iloc[0].equals(BOUNDS)
     assert len(whole["buildings"]) > len(xml["buildings"])
