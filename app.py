@@ -342,7 +342,8 @@ def page_redmap(street: Street, settings: Settings) -> None:
     )
     sj, tj = source_json(), settings_json(settings)
     # progressive: the street first, then coverage, then grids, each added when computed
-    done: set[str] = S.setdefault("_map_steps", {}).setdefault(sj + tj, set())
+    # step -> computed (True) or failed (False, the reason is shown beside the map)
+    done: dict[str, bool] = S.setdefault("_map_steps", {}).setdefault(sj + tj, {})
     left, right = st.columns([3, 1])
     with left:
         payload = cached_map(
@@ -352,8 +353,8 @@ def page_redmap(street: Street, settings: Settings) -> None:
             S["tianditu_key"],
             S["lang"],
             tuple(S["layers"]),
-            "coverage" in done,
-            "grids" in done,
+            done.get("coverage") is True,
+            done.get("grids") is True,
         )
         # no returned objects: panning and zooming never rerun the script
         app_map.show_map(payload, key="redmap", height=640, returned_objects=[])
@@ -369,7 +370,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
             continue
         with left, st.spinner(f"{L(label, minutes=max(settings.thresholds_min))} …"):
             result = func(sj, tj)
-        done.add(step)
+        done[step] = result is not None
         if result is not None:
             st.rerun()
 
