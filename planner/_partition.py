@@ -138,8 +138,9 @@ def bisect(
     k2 = k - k1
     ranges = []
     for ka, kb in ((k1, k2), (k2, k1)):
-        ranges.append((ka, max(ka * lo, total - kb * hi), min(ka * hi, total - kb * lo),
-                       total * ka / k))
+        ranges.append(
+            (ka, max(ka * lo, total - kb * hi), min(ka * hi, total - kb * lo), total * ka / k)
+        )
     dist = np.hypot(*(g.xy[nodes[ea]] - g.xy[nodes[eb]]).T) + 1e-3
     area = g.area[nodes]
     perim = g.perimeter[nodes]
@@ -262,8 +263,14 @@ def _repair_split(
     idx = np.flatnonzero(labels == p)
     if len(idx) < 2:
         return False
-    side = bisect(g, nodes[idx], max(2, choose_k(float(sums[p]), lo, hi, (lo + hi) / 2)),
-                  lo=lo, hi=hi, rng=rng)
+    side = bisect(
+        g,
+        nodes[idx],
+        max(2, choose_k(float(sums[p]), lo, hi, (lo + hi) / 2)),
+        lo=lo,
+        hi=hi,
+        rng=rng,
+    )
     if side is None:
         return False
     mask, _ = side
@@ -300,7 +307,8 @@ def _repair_move(
             seen.add((u, dst))
             before = _out_of_range(sums[src], lo, hi) + _out_of_range(sums[dst], lo, hi)
             after = _out_of_range(sums[src] - w[u], lo, hi) + _out_of_range(
-                sums[dst] + w[u], lo, hi)
+                sums[dst] + w[u], lo, hi
+            )
             if after >= before - 1e-9:
                 continue
             rest = np.flatnonzero((labels == src) & (np.arange(len(labels)) != u))
@@ -375,15 +383,14 @@ def repair(
     sub = g.adj[nodes][:, nodes].tocoo()
     w = g.weight[nodes]
     for _ in range(rounds):
-        sums = np.bincount(labels, weights=w)
+        sums = np.bincount(labels, weights=w).astype(np.float64)
         bad = [p for p in np.unique(labels) if _out_of_range(sums[p], lo, hi) > 0]
         if not bad:
             break
         improved = False
         la, lb = labels[sub.row], labels[sub.col]
         for p in bad:
-            if sums[p] > hi and _repair_split(g, nodes, labels, w, p, sums, lo=lo, hi=hi,
-                                              rng=rng):
+            if sums[p] > hi and _repair_split(g, nodes, labels, w, p, sums, lo=lo, hi=hi, rng=rng):
                 improved = True
                 break
             neighbours = np.unique(lb[(la == p) & (lb != p)])
@@ -414,8 +421,9 @@ def repair(
             if _repair_move(sub, labels, w, p, sums, lo=lo, hi=hi):
                 improved = True
                 break
-            if _repair_triple(g, nodes, labels, w, la, lb, p, neighbours, sums,
-                              lo=lo, hi=hi, rng=rng):
+            if _repair_triple(
+                g, nodes, labels, w, la, lb, p, neighbours, sums, lo=lo, hi=hi, rng=rng
+            ):
                 improved = True
                 break
         if not improved:
