@@ -43,7 +43,7 @@ def block_street(
     corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=float)
     corners += rng.uniform(-wobble, wobble, size=corners.shape) if wobble else 0.0
     # keep the corners outside the outermost roads
-    boundary = Polygon([*corners, X0, Y0])
+    boundary = Polygon(corners + np.array([X0, Y0]))
     roads = []
     for i, x in enumerate(xs):
         roads.append(
