@@ -196,6 +196,7 @@ def gather_candidates(
 
 def site_street(
     street: Any,
+    coverage: Coverage | None = None,
     *,
     k: int | None = None,
     target_share: float | None = None,
@@ -214,6 +215,9 @@ def site_street(
     ----------
     street
         A :class:`~planner.street.Street` (projected CRS).
+    coverage
+        The street's coverage already computed with the same settings (saves
+        recomputing it); default: computed here.
     k
         Maximal coverage: number of new stations. Give ``k`` or ``target_share``.
     target_share
@@ -258,7 +262,7 @@ def site_street(
             f"target share {target_share} is not in (0, 1]", fix="e.g. --target-share 0.95"
         )
     tmax = settings.max_threshold_min
-    cov = compute_coverage(street, settings=settings)
+    cov = coverage if coverage is not None else compute_coverage(street, settings=settings)
     use: tuple[CandidateSource, ...] = sources or (
         ("user",) if candidates is not None else ("building", "poi", "network")
     )
