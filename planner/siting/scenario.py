@@ -194,6 +194,73 @@ def gather_candidates(
     return cand_mod.combine(*parts, crs=street.crs)
 
 
+def build_problem(
+    street: Any,
+    coverage: Coverage,
+    *,
+    settings: Settings,
+    candidates: gpd.GeoDataFrame | None = None,
+    sources: tuple[CandidateSource, ...] | None = None,
+    exclusion: Any = None,
+) -> tuple[CoverageProblem, gpd.GeoDataFrame, pd.DataFrame]:
+    """The siting problem of a street: candidates, spacing conflicts and the matrix.
+
+    Parameters are those of :func:`site_street`.
+
+    Returns
+    -------
+    problem, candidates, dropped
+        The :class:`CoverageProblem` (rows: ``coverage.stations`` then the kept
+        candidates; columns: ``coverage.buildings``), the kept candidates (with
+        ``on_network`` and ``snap_m``) and the dropped ones with the reason.
+
+    Raises
+    ------
+    InputError
+        No candidate is left.
+    """
+    cov = coverage
+    tmax = settings.max_threshold_min
+    use: tuple[CandidateSource, ...] = sources or (
+        ("user",) if candidates is not None else ("building", "poi", "network")
+    )
+    cands = gather_candidates(street, cov, settings=settings, user=candidates, sources=use)
+    excl = _exclusion_union(exclusion, street.crs)
+    cands, dropped = cand_mod.filter_candidates(
+        cands,
+        stations=cov.stations,
+        min_spacing_m=settings.min_station_spacing_m,
+        exclusion=excl,
+    )
+    if len(cands) == 0:
+        raise InputError(
+            "no candidate site is left to choose from"
+            + (f" ({len(dropped)} dropped by exclusion areas or spacing)" if len(dropped) else ""),
+            fix="give candidates (--candidates FILE), or let the planner generate them "
+            "(network source), or relax the exclusion areas / min_station_spacing_m",
+        )
+    minutes, cand_snap = site_building_minutes(cov, cands.geometry.to_numpy(), threshold_min=tmax)
+    n_st = len(cov.stations)
+    cands = cands.copy()
+    cands["on_network"] = cand_snap.ok
+    cands["snap_m"] = np.round(cand_snap.snap_m, 2)
+    conflicts = cand_mod.spacing_conflicts(cands, min_spacing_m=settings.min_station_spacing_m)
+    b = cov.buildings
+    weights = b["households"].to_numpy(dtype=np.float64)
+    problem = CoverageProblem.build(
+        weights=weights,
+        minutes=minutes,
+        threshold_min=tmax,
+        fixed=np.r_[np.ones(n_st, bool), np.zeros(len(cands), bool)],
+        conflicts=conflicts + n_st,
+        site_ids=np.r_[
+            cov.stations["station_id"].astype(str).to_numpy(), cands["candidate_id"].to_numpy()
+        ],
+        demand_ids=b["building_id"].astype(str).to_numpy(),
+    )
+    return problem, cands, dropped
+
+
 def site_street(
     street: Any,
     coverage: Coverage | None = None,
@@ -261,44 +328,14 @@ def site_street(
         raise InputError(
             f"target share {target_share} is not in (0, 1]", fix="e.g. --target-share 0.95"
         )
-    tmax = settings.max_threshold_min
     cov = coverage if coverage is not None else compute_coverage(street, settings=settings)
-    use: tuple[CandidateSource, ...] = sources or (
-        ("user",) if candidates is not None else ("building", "poi", "network")
-    )
-    cands = gather_candidates(street, cov, settings=settings, user=candidates, sources=use)
-    excl = _exclusion_union(exclusion, street.crs)
-    cands, dropped = cand_mod.filter_candidates(
-        cands,
-        stations=cov.stations,
-        min_spacing_m=settings.min_station_spacing_m,
-        exclusion=excl,
-    )
-    if len(cands) == 0:
-        raise InputError(
-            "no candidate site is left to choose from"
-            + (f" ({len(dropped)} dropped by exclusion areas or spacing)" if len(dropped) else ""),
-            fix="give candidates (--candidates FILE), or let the planner generate them "
-            "(network source), or relax the exclusion areas / min_station_spacing_m",
-        )
-    minutes, cand_snap = site_building_minutes(cov, cands.geometry.to_numpy(), threshold_min=tmax)
-    n_st = len(cov.stations)
-    cands = cands.copy()
-    cands["on_network"] = cand_snap.ok
-    cands["snap_m"] = np.round(cand_snap.snap_m, 2)
-    conflicts = cand_mod.spacing_conflicts(cands, min_spacing_m=settings.min_station_spacing_m)
-    b = cov.buildings
-    weights = b["households"].to_numpy(dtype=np.float64)
-    problem = CoverageProblem.build(
-        weights=weights,
-        minutes=minutes,
-        threshold_min=tmax,
-        fixed=np.r_[np.ones(n_st, bool), np.zeros(len(cands), bool)],
-        conflicts=conflicts + n_st,
-        site_ids=np.r_[
-            cov.stations["station_id"].astype(str).to_numpy(), cands["candidate_id"].to_numpy()
-        ],
-        demand_ids=b["building_id"].astype(str).to_numpy(),
+    problem, cands, dropped = build_problem(
+        street,
+        cov,
+        settings=settings,
+        candidates=candidates,
+        sources=sources,
+        exclusion=exclusion,
     )
     limit = settings.mip_time_limit_s
     if k is not None:
