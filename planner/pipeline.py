@@ -273,6 +273,9 @@ def site_new_stations(
 def grid_table(grids: gpd.GeoDataFrame, coverage: CoverageLayers | None) -> pd.DataFrame:
     """Per grid: code, community, households... joined with the grid's coverage figures."""
     base = pd.DataFrame(grids.drop(columns=grids.geometry.name))
+    for col, nd in (("area_m2", 1), ("compactness", 3), ("population", 1)):
+        if col in base.columns:
+            base[col] = pd.to_numeric(base[col], errors="coerce").round(nd)
     table = ex.points_lonlat(grids)[["lon", "lat"]]
     base["lon"], base["lat"] = table["lon"].to_numpy(), table["lat"].to_numpy()
     if coverage is None:
@@ -319,8 +322,21 @@ def output_tables(result: RunResult) -> dict[str, pd.DataFrame]:
         tables["coverage_by_grid"] = grid_table(result.grids.grids, cov)
     if cov is not None:
         tables["coverage_by_station"] = cov.stations
-        tables["uncovered_compounds"] = cov.uncovered_compounds
+        tables["uncovered_compounds"] = _with_lonlat(
+            cov.uncovered_compounds, result.street.compounds, "compound_id"
+        )
     return tables
+
+
+def _with_lonlat(table: pd.DataFrame, layer: gpd.GeoDataFrame, key: str) -> pd.DataFrame:
+    """``table`` with ``lon``/``lat`` (WGS84) of the matching feature's inside point."""
+    if len(table) == 0 or len(layer) == 0 or key not in table.columns:
+        return table
+    pts = ex.points_lonlat(layer[[key, layer.geometry.name]])
+    pts[key] = pts[key].astype(str)
+    out = table.copy()
+    out[key] = out[key].astype(str)
+    return out.merge(pts, on=key, how="left")
 
 
 def export_results(
