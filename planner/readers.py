@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -241,14 +242,21 @@ def read_layer_file(
         problems.add("file not found", file=str(path), fix="check the path")
         return None
     try:
-        gdf = gpd.read_file(path, engine="pyogrio")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Non closed ring", category=RuntimeWarning)
+            gdf = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # pyogrio raises several types for broken files
-        problems.add(
-            f"cannot read the file: {exc}",
-            file=str(path),
-            fix="check it is a valid GeoJSON, GeoPackage or Shapefile (open it in QGIS)",
-        )
-        return None
+        fixed = None
+        if "closed linestring" in str(exc) and suffix in (".geojson", ".json"):
+            fixed = _read_geojson_closing_rings(path, problems=problems)
+        if fixed is None:
+            problems.add(
+                f"cannot read the file: {exc}",
+                file=str(path),
+                fix="check it is a valid GeoJSON, GeoPackage or Shapefile (open it in QGIS)",
+            )
+            return None
+        gdf = fixed
     if gdf.crs is None:
         fix = (
             "put the .prj file next to the .shp (export it again from your GIS with its "
@@ -260,7 +268,19 @@ def read_layer_file(
         return None
     if suffix == ".shp":
         gdf = restore_shapefile_names(gdf)
-    gdf = gdf.loc[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
+    blank = gdf.geometry.isna() | gdf.geometry.is_empty
+    if blank.any():
+        id_col = f"{layer[:-1]}_id" if layer.endswith("s") else f"{layer}_id"
+        ids = validate.feature_ids(gdf, id_col)[blank].tolist()
+        problems.add(
+            f"{len(ids)} feature(s) have no geometry and were left out: {validate.id_list(ids)}",
+            file=str(path),
+            feature_id=ids[0],
+            field="geometry",
+            fix="draw these features, or delete them",
+            severity="warning",
+        )
+    gdf = gdf.loc[~blank].reset_index(drop=True)
     if gdf.empty:
         return gdf.to_crs(WGS84) if gdf.crs is not None else gdf.set_crs(WGS84)
     crs = CRS.from_user_input(gdf.crs)
@@ -293,6 +313,46 @@ def read_layer_file(
             fix="save the layer in WGS84 or a standard projected CRS",
         )
         return None
+
+
+def _close_rings(geometry: Any) -> int:
+    """Close the open rings of a GeoJSON (Multi)Polygon in place; returns how many."""
+    if not isinstance(geometry, dict):
+        return 0
+    kind = geometry.get("type")
+    polys = (
+        [geometry.get("coordinates") or []]
+        if kind == "Polygon"
+        else (geometry.get("coordinates") or [])
+        if kind == "MultiPolygon"
+        else []
+    )
+    closed = 0
+    for poly in polys:
+        for ring in poly:
+            if len(ring) >= 3 and list(ring[0]) != list(ring[-1]):
+                ring.append(list(ring[0]))
+                closed += 1
+    return closed
+
+
+def _read_geojson_closing_rings(path: Path, *, problems: ProblemLog) -> gpd.GeoDataFrame | None:
+    """Read a GeoJSON whose polygon rings are not closed, closing them (a safe repair)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        features = data["features"] if data.get("type") == "FeatureCollection" else [data]
+        closed = sum(_close_rings(f.get("geometry")) for f in features)
+        gdf = gpd.GeoDataFrame.from_features(features, crs=WGS84)
+    except Exception:  # not fixable this way: the caller reports the original error
+        return None
+    problems.add(
+        f"{closed} polygon ring(s) were not closed and were closed by repeating their first point",
+        file=str(path),
+        field="geometry",
+        fix="check these shapes on the map",
+        severity="repair",
+    )
+    return gdf
 
 
 def _known_columns() -> list[str]:

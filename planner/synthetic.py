@@ -36,8 +36,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -53,6 +51,7 @@ from shapely.geometry import LineString, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from planner.crs import WGS84, utm_crs_for
+from planner.geojson import write_geojson, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -705,23 +704,29 @@ class _Builder:
             use[chosen] = label
             free[chosen] = False
 
+        def count(share: float, least: int) -> int:
+            # minimum counts only where the street is big enough to hold them all
+            return max(least, round(n * share)) if n >= 30 else round(n * share)
+
         dist_c = np.hypot(cx - self.W / 2, cy - self.H * 0.55)
         big = (areas > 30000).astype(float)
         # the street office and shops near the centre, on the main roads
-        pick(max(2, round(n * 0.08)), np.exp(-dist_c / 600.0) * big + 1e-9, "commercial")
+        pick(count(0.09, 2), np.exp(-dist_c / 600.0) * big + 1e-9, "commercial")
+        pick(count(0.02, 1), np.exp(-dist_c / 900.0) * big + 1e-9, "office")
         pick(1, np.exp(-dist_c / 300.0) * big + 1e-9, "public")
         # park by the river (north bank) or anywhere
         if s.river:
             near_river = np.abs(cy - self.river_f(cx)) < 250
-            pick(max(1, round(n * 0.03)), (near_river & (cy > self.river_f(cx))) * areas + 1e-9, "park")
+            pick(count(0.02, 1), (near_river & (cy > self.river_f(cx))) * areas + 1e-9, "park")
+            pick(count(0.02, 1), areas, "park")
         else:
-            pick(max(1, round(n * 0.03)), areas, "park")
-        pick(max(2, round(n * 0.03)), areas**2 * (areas > 40000), "campus")
-        pick(max(3, round(n * 0.06)), ((areas > 20000) & (areas < 90000)).astype(float), "school")
-        pick(max(1, round(n * 0.015)), (areas > 15000).astype(float), "hospital")
-        pick(round(n * s.village_share), (areas > 20000).astype(float), "village")
+            pick(count(0.03, 1), areas, "park")
+        pick(count(0.03, 2), areas**2 * (areas > 40000), "campus")
+        pick(count(0.06, 3), ((areas > 20000) & (areas < 90000)).astype(float), "school")
+        pick(count(0.015, 1), (areas > 15000).astype(float), "hospital")
+        pick(count(s.village_share, 0), (areas > 20000).astype(float), "village")
         small = (areas < 14000).astype(float)
-        pick(max(1, round(n * s.standalone_share)), small + 1e-6, "standalone")
+        pick(count(s.standalone_share, 1), small + 1e-6, "standalone")
         # leftover tiny blocks are green space
         use[(areas < 6000) & (use == "residential")] = "green"
         self.block_use = use
@@ -772,7 +777,7 @@ class _Builder:
                 else:
                     name = self._next_compound_name()
                     gated = bool(rng.random() >= s.open_share)
-                    style = str(rng.choice(["walkup", "midrise", "highslab", "tower"], p=[0.6, 0.22, 0.08, 0.1]))
+                    style = str(rng.choice(["walkup", "midrise", "highslab", "tower"], p=[0.7, 0.15, 0.05, 0.1]))
                 ci = comm_tree.query(p.representative_point(), predicate="intersects")
                 comps.append({
                     "compound_id": f"XQ{k:03d}" if len(self.blocks) < 600 else f"XQ{k:05d}",
@@ -894,17 +899,17 @@ class _Builder:
         s, rng = self.spec, self.rng
         # style: length, depth, gap along x, gap along y, floors lo, hi, m² per household
         styles: dict[str, tuple[float, float, float, float, int, int, float]] = {
-            "walkup": (58.0, 11.5, 12.0, 20.0, 4, 6, 96.0),
-            "midrise": (56.0, 13.0, 16.0, 32.0, 9, 12, 105.0),
-            "highslab": (46.0, 15.0, 24.0, 56.0, 18, 26, 115.0),
-            "tower": (26.0, 26.0, 40.0, 56.0, 16, 28, 120.0),
-            "village": (12.0, 14.0, 3.0, 4.0, 4, 6, 60.0),
+            "walkup": (50.0, 11.5, 10.0, 20.0, 4, 6, 100.0),
+            "midrise": (56.0, 13.0, 16.0, 34.0, 7, 11, 115.0),
+            "highslab": (46.0, 15.0, 24.0, 56.0, 12, 18, 125.0),
+            "tower": (26.0, 26.0, 40.0, 56.0, 11, 18, 130.0),
+            "village": (12.0, 14.0, 3.0, 4.0, 4, 6, 80.0),
             "school": (60.0, 16.0, 20.0, 40.0, 4, 5, 0.0),
             "campus": (64.0, 18.0, 26.0, 40.0, 5, 9, 0.0),
             "shop": (48.0, 24.0, 14.0, 20.0, 2, 4, 0.0),
             "office": (34.0, 30.0, 30.0, 30.0, 12, 24, 0.0),
             "public": (50.0, 22.0, 24.0, 30.0, 3, 6, 0.0),
-            "standalone": (40.0, 12.0, 16.0, 24.0, 4, 7, 75.0),
+            "standalone": (40.0, 12.0, 16.0, 24.0, 4, 7, 95.0),
         }
         holders: list[dict[str, Any]] = []
         for ci, comp in enumerate(self.compounds):
@@ -913,7 +918,9 @@ class _Builder:
         for bi, (blk, use) in enumerate(zip(self.blocks, self.block_use, strict=True)):
             if use in ("residential", "village", "green", "park"):
                 continue
-            if use == "commercial":
+            if use == "office":
+                holders.append({"geom": blk, "style": "office", "compound": -1, "kind": "office", "block": bi, "max": 5})
+            elif use == "commercial":
                 holders.append({"geom": blk, "style": "office", "compound": -1, "kind": "office", "block": bi, "max": 2})
                 holders.append({"geom": blk, "style": "shop", "compound": -1, "kind": "shop", "block": bi, "max": 4})
             elif use == "school":
@@ -927,6 +934,7 @@ class _Builder:
         # lattice candidates, all holders at once
         boxes_x0, boxes_y0, boxes_x1, boxes_y1, owner = [], [], [], [], []
         dims = {}
+        lane_rows: dict[int, tuple[NDArray[np.float64], float, float]] = {}
         for hi, hd in enumerate(holders):
             blen, bdep, gx, gy, *_ = styles[hd["style"]]
             blen = blen * rng.uniform(0.85, 1.15) if hd["style"] not in ("village", "tower") else blen
@@ -938,14 +946,14 @@ class _Builder:
             if "centre" in hd:
                 # columns and rows leave a lane free along the compound's paths
                 cx, cy, has_ns, has_ew = hd["centre"]
-                hx = max(gx / 2, 7.0) if has_ns else -blen / 2
+                hx = min(max(gx / 2, 7.0), 10.0) if has_ns else -blen / 2
                 if has_ns and hd["style"] not in ("village", "tower"):
                     # shorter slabs (two stair units) where half the compound is narrow
                     room = min(cx - minx, maxx - cx) - 6.0 - hx - 0.5
                     if blen > room:
                         blen = max(room, 24.0)
                         px = blen + gx
-                hy = max(gy / 2, 7.0) if has_ew else -bdep / 2
+                hy = min(max(gy / 2, 7.0), 12.0) if has_ew else -bdep / 2
                 right = np.arange(cx + hx, maxx - 6 - blen + 1e-9, px)
                 left = np.arange(cx - hx - blen, minx + 6 - 1e-9, -px)[::-1]
                 xs = np.concatenate([left, right]) if has_ns else right
@@ -963,6 +971,8 @@ class _Builder:
                 ys = np.arange(oy, maxy - 6 - bdep + 1e-9, py)
             if not len(xs) or not len(ys):
                 continue
+            if hd["style"] == "village":
+                lane_rows[hi] = (ys, bdep, gy)
             gx_, gy_ = np.meshgrid(xs, ys)
             boxes_x0.append(gx_.ravel())
             boxes_y0.append(gy_.ravel())
@@ -1013,7 +1023,7 @@ class _Builder:
         floors = np.clip(floors, lo, hi_)
         area = shapely.area(geoms)
         is_res = kinds == "residential"
-        hh = np.where(is_res, np.round(area * floors * 0.72 / np.maximum(per_hh, 1) * rng.uniform(0.9, 1.1, n)), 0)
+        hh = np.where(is_res, np.round(area * floors / np.maximum(per_hh, 1) * rng.uniform(0.9, 1.1, n)), 0)
         pop = np.round(hh * rng.uniform(2.35, 2.9, n), 0)
         height = np.round(floors * rng.uniform(2.9, 3.1, n), 1)
         floors_f = floors.astype(float)
@@ -1055,6 +1065,32 @@ class _Builder:
         })
         self.bldg_geoms = geoms
         self.holders = holders
+        self._village_lanes(holders, lane_rows)
+
+    def _village_lanes(
+        self, holders: list[dict[str, Any]], lane_rows: dict[int, tuple[NDArray[np.float64], float, float]]
+    ) -> None:
+        """East-west lanes between every other row of urban-village houses, noded with the spine."""
+        for hi, (ys, bdep, gap) in lane_rows.items():
+            comp = self.compounds[holders[hi]["compound"]]
+            cid = comp["compound_id"]
+            inner = comp["geometry"].buffer(-3.0, join_style="mitre")
+            minx, _, maxx, _ = comp["geometry"].bounds
+            lanes: list[_Road] = []
+            for k in range(0, len(ys) - 1, 2):
+                if abs(ys[k + 1] - ys[k] - bdep - gap) > 1e-6:
+                    continue  # the wider gap of the cross path
+                y = float(ys[k] + bdep + gap / 2)
+                cut = LineString([(minx, y), (maxx, y)]).intersection(inner)
+                lanes += [_Road(p, "", "footway", compound_id=cid) for p in shapely.get_parts(cut)
+                          if p.geom_type == "LineString" and p.length > 20]
+            mine = [replace(r, node=True) for r in self.internal if r.compound_id == cid]
+            paths = shapely.union_all([r.geom for r in mine])
+            lanes = [r for r in lanes if r.geom.intersects(paths)]  # reachable lanes only
+            if not lanes:
+                continue
+            noded = [replace(r, node=False) for r in _node_roads(mine + lanes, {})]
+            self.internal = [r for r in self.internal if r.compound_id != cid] + noded
 
     # -- stations and candidates -------------------------------------------
     def _snap(self, xy: tuple[float, float], *, public_only: bool = True) -> tuple[tuple[float, float], str]:
@@ -1104,7 +1140,7 @@ class _Builder:
                     continue  # one community without its own station (served by the centre)
                 fx, fy = plan[k % len(plan)]
                 add("community_station", f"{comm['name']}党群服务站", (fx * W, fy * H),
-                    [320, 650, 420, 280, 800][k % 5], hours_office)
+                    [320, 1350, 420, 280, 800][k % 5], hours_office)
             add("grid_station", f"{self.communities[1]['name']}第三网格党群服务站", (0.05 * W, 0.30 * H),
                 60, hours_office)
         else:
@@ -1189,10 +1225,22 @@ class _Builder:
         e0, n0 = fwd.transform(s.origin_lon, s.origin_lat)
         dx, dy = e0 - self.W / 2, n0 - self.H / 2
 
-        def frame(records: list[dict[str, Any]] | pd.DataFrame, geoms: Any = None) -> gpd.GeoDataFrame:
+        columns = {
+            "compounds": ["compound_id", "name", "gated", "community_id"],
+            "gates": ["gate_id", "compound_id"],
+            "barriers": ["barrier_id", "kind", "name"],
+            "landuse": ["landuse_id", "kind", "name"],
+            "stations": ["station_id", "name", "kind", "floor_area_m2", "opening_hours", "address"],
+            "pois": ["poi_id", "name", "kind"],
+        }
+
+        def frame(
+            records: list[dict[str, Any]] | pd.DataFrame, geoms: Any = None, layer: str = ""
+        ) -> gpd.GeoDataFrame:
             df = pd.DataFrame(records).copy() if not isinstance(records, pd.DataFrame) else records.copy()
-            if geoms is None and "geometry" not in df:
-                return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+            if geoms is None and "geometry" not in df:  # an empty layer keeps its columns
+                empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns.get(layer, [])})
+                return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
             if geoms is None:
                 geoms = df.pop("geometry").to_numpy()
             g = shapely.transform(np.asarray(geoms, dtype=object), lambda c: c + np.array([dx, dy]))
@@ -1203,24 +1251,34 @@ class _Builder:
         layers["boundary"] = frame([{"name": s.name, "geometry": self.street_poly}])
         layers["communities"] = frame(self.communities)
         comps = [{k: c[k] for k in ("compound_id", "name", "gated", "community_id", "geometry")} for c in self.compounds]
-        layers["compounds"] = frame(comps)
+        layers["compounds"] = frame(comps, layer="compounds")
         layers["buildings"] = frame(self.bldg, self.bldg_geoms)
         rows = []
         for i, r in enumerate(self.final_roads):
             rows.append({"road_id": f"R{i + 1:05d}", "name": r.name, "highway": r.highway,
                          "bridge": r.bridge, "compound_id": r.compound_id, "geometry": r.geom})
         layers["roads"] = frame(rows)
-        layers["gates"] = frame(self.gates)
+        layers["gates"] = frame(self.gates, layer="gates")
         barriers = []
         if s.river:
             barriers.append({"barrier_id": "BR1", "kind": "river", "name": "清水河", "geometry": self.river_poly})
         if s.railway:
             barriers.append({"barrier_id": "BR2", "kind": "railway", "name": "西康铁路（示意）",
                              "geometry": self.rail_line})
-        layers["barriers"] = frame(barriers)
+        layers["barriers"] = frame(barriers, layer="barriers")
         lu: list[dict[str, Any]] = []
-        lu_names = {"park": "滨河公园", "school": "学校", "campus": "职业技术学院", "commercial": "商业中心",
-                    "hospital": "社区卫生服务中心", "public": "街道办事处", "village": "城中村"}
+        lu_names = {
+            "park": ("滨河公园", "街心公园", "体育公园", "游园"),
+            "school": ("学校",),
+            "campus": ("职业技术学院", "职业技术学院东校区", "培训学院"),
+            "commercial": ("商业中心", "购物广场", "综合市场", "美食街", "商业街"),
+            "office": ("商务园", "科技园", "创业大厦"),
+            "hospital": ("社区卫生服务中心", "中医医院", "口腔医院"),
+            "public": ("街道办事处",),
+            "village": ("城中村",),
+        }
+        lu_kind = {"village": "residential", "office": "commercial"}
+        seen: dict[str, int] = {}
         school_no = 0
         for bi, use in enumerate(self.block_use):
             if use in lu_names:
@@ -1228,13 +1286,18 @@ class _Builder:
                     school_no += 1
                     nm = f"{street_short_name(s.name)}第{_cn_number(school_no)}{'小学' if school_no % 2 else '中学'}"
                 else:
-                    nm = f"{street_short_name(s.name)}{lu_names[use]}"
-                kind = "residential" if use == "village" else use
+                    k = seen.get(use, 0)
+                    seen[use] = k + 1
+                    pool = lu_names[use]
+                    nm = f"{street_short_name(s.name)}{pool[k % len(pool)]}"
+                    if k >= len(pool):
+                        nm += _cn_number(k // len(pool) + 1)
+                kind = lu_kind.get(use, use)
                 lu.append({"landuse_id": f"LU{len(lu) + 1:03d}", "kind": kind, "name": nm,
                            "geometry": self.blocks[bi]})
-        layers["landuse"] = frame(lu)
-        layers["stations"] = frame(self.stations)
-        layers["pois"] = frame(self.pois)
+        layers["landuse"] = frame(lu, layer="landuse")
+        layers["stations"] = frame(self.stations, layer="stations")
+        layers["pois"] = frame(self.pois, layer="pois")
         meta = {
             "name": s.name,
             "synthetic": True,
@@ -1298,7 +1361,7 @@ def street_stats(street: SyntheticStreet) -> dict[str, Any]:
         "counts": {k: len(v) for k, v in L.items()},
         "communities": len(L["communities"]),
         "compounds": len(L["compounds"]),
-        "gated_compounds": int(L["compounds"]["gated"].sum()),
+        "gated_compounds": int(L["compounds"]["gated"].astype(bool).sum()),
         "residential_buildings": len(res),
         "residential_in_compounds": int((res["compound_id"] != "").sum()),
         "households": int(np.nansum(res["households"].to_numpy(dtype=float))),
@@ -1321,66 +1384,18 @@ def street_stats(street: SyntheticStreet) -> dict[str, Any]:
 # writing a street folder
 
 
-def _round_coords(geom: BaseGeometry, decimals: int) -> BaseGeometry:
-    return shapely.transform(geom, lambda c: np.round(c, decimals))
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        if math.isnan(f):
-            return None
-        return int(f) if f.is_integer() else f
-    return v
-
-
-def to_geojson(gdf: gpd.GeoDataFrame, *, decimals: int = 7) -> str:
-    """RFC 7946 GeoJSON text of a WGS84 layer: counter-clockwise outer rings,
-    coordinates rounded to ``decimals``, UTF-8 (no ASCII escapes), one feature a line."""
-    if gdf.crs is None or not CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(WGS84)):
-        raise ValueError("to_geojson needs a WGS84 (EPSG:4326) layer; call .to_crs('EPSG:4326') first")
-    geoms = shapely.orient_polygons(np.asarray(gdf.geometry.values, dtype=object), exterior_cw=False)
-    cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    records = gdf[cols].to_dict("records")
-    feats = []
-    for rec, g in zip(records, geoms, strict=True):
-        geom = shapely.geometry.mapping(_round_coords(g, decimals))
-        props = {k: _json_value(v) for k, v in rec.items()}
-        feats.append(json.dumps({"type": "Feature", "properties": props, "geometry": geom},
-                                ensure_ascii=False, separators=(",", ":")))
-    return '{"type":"FeatureCollection","features":[\n' + ",\n".join(feats) + "\n]}\n"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_folder(street: SyntheticStreet, out_dir: str | Path, *, decimals: int = 7) -> list[Path]:
     """Write ``street`` as a street folder: ``<layer>.geojson`` per layer and ``street.json``.
 
-    Files are written atomically and byte for byte reproducibly. Returns the paths.
+    Files are RFC 7946 GeoJSON (:func:`planner.geojson.write_geojson`: WGS84,
+    counter-clockwise outer rings, ``decimals`` decimals, UTF-8), written atomically
+    and byte for byte reproducibly. Returns the paths.
     """
     out = Path(out_dir)
-    paths = []
-    for name in LAYERS:
-        p = out / f"{name}.geojson"
-        _atomic_write(p, to_geojson(street.layers[name], decimals=decimals))
-        paths.append(p)
+    paths = [write_geojson(street.layers[name], out / f"{name}.geojson", precision=decimals)
+             for name in LAYERS]
     p = out / "street.json"
-    _atomic_write(p, json.dumps(street.metadata, ensure_ascii=False, indent=2) + "\n")
+    write_text_atomic(json.dumps(street.metadata, ensure_ascii=False, indent=2) + "\n", p)
     paths.append(p)
     return paths
 

@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from planner.geojson import write_text_atomic  # noqa: E402
 from planner.synthetic import (  # noqa: E402
     SyntheticStreet,
-    _atomic_write,
     make_demo,
     make_district,
     provenance_text,
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def write_provenance(street: SyntheticStreet, out: Path, command: str) -> Path:
     path = out / "PROVENANCE.md"
-    _atomic_write(path, provenance_text(street, command=command))
+    write_text_atomic(provenance_text(street, command=command), path)
     return path
 
 
