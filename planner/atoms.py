@@ -1,0 +1,462 @@
+"""Atoms: the smallest pieces grids are built from, cut from the street's own features.
+
+The street boundary is cut by the roads of the classes in
+``Settings.cut_road_classes`` (a compound's internal paths never cut), river
+polygons, railway lines, community boundaries and compound outlines. The cut is
+one vectorised step: every line is clipped to the boundary, the lines are noded by
+one union, and :func:`shapely.polygonize` builds the faces. Roads are lines, so the
+faces tile the street exactly: road area belongs to the atoms on either side.
+
+An atom holding more than ``Settings.grid_max_households`` households (a large
+compound, or a large block of loose buildings) is cut further along lines *between*
+its buildings: the Voronoi regions of points sampled every 2 m along each building's
+outline, merged per building, give one cell per building whose edges run midway
+through the gaps, never through a building.
+
+Faces smaller than ``Settings.sliver_area_m2`` merge into the neighbour of the same
+community they share the longest edge with (a sliver inside a compound only into the
+same compound). Each building belongs to the atom holding most of its footprint, so
+no building is ever cut.
+
+All geometry is in the street's projected CRS (metres).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from scipy import sparse
+from scipy.sparse import csgraph
+from shapely.geometry.base import BaseGeometry
+
+from planner.settings import Settings
+from planner.street import Street
+
+logger = logging.getLogger(__name__)
+
+#: Spacing of points sampled along building outlines for the between-building cuts, m.
+BUILDING_SAMPLE_M = 2.0
+
+#: Lines are clipped this far beyond the area they cut so they cross its edge, m.
+_OVERSHOOT_M = 0.5
+
+#: A building crossing a cut line by more than this much area joins the faces, m².
+_STRADDLE_M2 = 0.05
+
+#: Columns of the atoms layer (besides geometry).
+ATOM_COLUMNS: tuple[str, ...] = (
+    "atom_id",
+    "community_id",
+    "compound_id",
+    "households",
+    "population",
+    "buildings",
+    "area_m2",
+    "perimeter_m",
+    "residential",
+    "split",
+    "landuse",
+)
+
+
+def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDataFrame:
+    """Cut the street into atoms along roads, barriers, community and compound lines.
+
+    Parameters
+    ----------
+    street
+        The street (every layer in its projected CRS, metres).
+    settings
+        ``cut_road_classes``, ``sliver_area_m2`` and ``grid_max_households`` are used.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per atom, in ``street.crs``, index = ``atom_id`` (0..n-1), columns
+        ``atom_id``, ``community_id`` ('' if no community holds it), ``compound_id``
+        ('' outside compounds), ``households``, ``population`` (residents),
+        ``buildings`` (count), ``area_m2``, ``perimeter_m``, ``residential`` (holds
+        households), ``split`` (cut between buildings because it held more than the
+        maximum), ``landuse`` (land-use kind at the atom, '' if none). The atoms tile
+        the boundary exactly.
+    """
+    settings = settings or Settings()
+    boundary = shapely.make_valid(street.boundary_geom)
+    base_lines = _linework(street, boundary, settings)
+    noded = shapely.union_all(base_lines)
+    faces = _faces(noded, boundary)
+    bgeo = np.asarray(street.buildings.geometry.values, dtype=object)
+    # faces a building straddles go together before sizes are judged
+    community = _label_at(faces, street.communities, "community_id")
+    pre = _components(_straddle_links(bgeo, faces, community), len(faces))
+    owner = assign_to(bgeo, faces)
+    owner_group = np.where(owner >= 0, pre[np.maximum(owner, 0)], -1)
+    households = _sum_by(owner_group, street.buildings["households"].to_numpy(), len(faces))
+    over = np.flatnonzero(households > settings.grid_max_households)
+    split_face = np.zeros(len(faces), dtype=bool)
+    if len(over):
+        areas = np.array([shapely.union_all(faces[pre == g]) for g in over], dtype=object)
+        cut_lines = _between_building_lines(bgeo, owner_group, areas, over)
+        if len(cut_lines):
+            noded = shapely.union_all(np.concatenate([shapely.get_parts(noded), cut_lines]))
+            old_faces = faces
+            old_group = pre
+            faces = _faces(noded, boundary)
+            parent = assign_to(faces, old_faces)
+            split_face = np.isin(old_group[np.maximum(parent, 0)], over) & (parent >= 0)
+            logger.info(
+                "split %d atoms above %d households between buildings into %d cells",
+                len(over),
+                settings.grid_max_households,
+                int(split_face.sum()),
+            )
+    community = _label_at(faces, street.communities, "community_id")
+    compound = _label_at(faces, street.compounds, "compound_id")
+    links = [
+        _sliver_links(faces, community, compound, settings.sliver_area_m2),
+        _straddle_links(street.buildings.geometry.values, faces, community),
+    ]
+    group = _components(np.concatenate(links, axis=1), len(faces))
+    atoms = _dissolve(faces, group, community, compound, split_face)
+    atoms = atoms.set_crs(street.crs, allow_override=True)
+    owner = assign_to(street.buildings.geometry.values, atoms.geometry.values)
+    n = len(atoms)
+    b = street.buildings
+    atoms["households"] = _sum_by(owner, b["households"].to_numpy(), n).astype("int64")
+    atoms["population"] = _sum_by(owner, b["population"].to_numpy(dtype=float), n)
+    atoms["buildings"] = _sum_by(owner, np.ones(len(b)), n).astype("int64")
+    atoms["area_m2"] = atoms.geometry.area
+    atoms["perimeter_m"] = atoms.geometry.length
+    atoms["residential"] = atoms["households"] > 0
+    atoms["landuse"] = _label_at(atoms.geometry.values, street.landuse, "kind")
+    if (owner < 0).any():
+        logger.warning(
+            "%d buildings lie outside the street boundary and belong to no atom",
+            int((owner < 0).sum()),
+        )
+    logger.info("%d atoms from %d faces", n, len(faces))
+    return atoms[[*ATOM_COLUMNS, "geometry"]]
+
+
+def assign_to(parts: NDArray[np.object_], containers: NDArray[np.object_]) -> NDArray[np.int64]:
+    """Index of the container holding most of each part's area (-1: none), vectorised.
+
+    Parameters
+    ----------
+    parts, containers
+        Arrays of polygons in one projected CRS (e.g. building footprints and atoms).
+
+    Returns
+    -------
+    ndarray of int
+        For each part, the position of the container with the largest intersection
+        area; parts wholly inside one container skip the intersection.
+    """
+    parts = np.asarray(parts, dtype=object)
+    containers = np.asarray(containers, dtype=object)
+    out = np.full(len(parts), -1, dtype=np.int64)
+    if len(parts) == 0 or len(containers) == 0:
+        return out
+    tree = shapely.STRtree(containers)
+    i, j = tree.query(parts, predicate="intersects")
+    if len(i) == 0:
+        return out
+    count = np.bincount(i, minlength=len(parts))
+    single = count[i] == 1
+    out[i[single]] = j[single]
+    mi, mj = i[~single], j[~single]
+    if len(mi):
+        area = shapely.area(shapely.intersection(parts[mi], containers[mj]))
+        df = pd.DataFrame({"i": mi, "j": mj, "a": area}).sort_values(
+            ["i", "a"], ascending=[True, False], kind="stable"
+        )
+        best = df.drop_duplicates("i")
+        out[best["i"].to_numpy()] = best["j"].to_numpy()
+    return out
+
+
+def adjacency(geoms: NDArray[np.object_] | gpd.GeoSeries) -> pd.DataFrame:
+    """Pairs of polygons sharing an edge, with the shared length in metres.
+
+    Parameters
+    ----------
+    geoms
+        Polygons of a coverage (no overlaps), projected CRS.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``a`` < ``b`` (positions) and ``length_m`` > 0; pairs touching only at
+        a point are left out (adjacency by shared edge, "rook" contiguity).
+    """
+    arr = np.asarray(geoms.values if isinstance(geoms, gpd.GeoSeries) else geoms, dtype=object)
+    if len(arr) < 2:
+        return pd.DataFrame({"a": np.zeros(0, int), "b": np.zeros(0, int), "length_m": []})
+    tree = shapely.STRtree(arr)
+    i, j = tree.query(arr, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    bnd = shapely.boundary(arr)
+    length = shapely.length(shapely.intersection(bnd[i], bnd[j]))
+    ok = length > 1e-6
+    return pd.DataFrame({"a": i[ok], "b": j[ok], "length_m": length[ok]}).reset_index(drop=True)
+
+
+def adjacency_matrix(adj: pd.DataFrame, n: int) -> sparse.csr_matrix:
+    """Symmetric sparse matrix of shared lengths from :func:`adjacency` pairs."""
+    a = adj["a"].to_numpy()
+    b = adj["b"].to_numpy()
+    w = adj["length_m"].to_numpy(dtype=float)
+    m = sparse.coo_matrix(
+        (np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n)
+    )
+    return m.tocsr()
+
+
+def building_atoms(street: Street, atoms: gpd.GeoDataFrame) -> pd.Series:
+    """The atom holding most of each building's footprint (``atom_id``; -1 outside).
+
+    Returns a Series indexed like ``street.buildings``.
+    """
+    pos = assign_to(street.buildings.geometry.values, atoms.geometry.values)
+    ids = atoms["atom_id"].to_numpy()
+    out = np.where(pos >= 0, ids[np.maximum(pos, 0)], -1)
+    return pd.Series(out, index=street.buildings.index, name="atom_id", dtype="int64")
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _linework(street: Street, boundary: BaseGeometry, settings: Settings) -> NDArray[np.object_]:
+    """Every cutting line, clipped to the boundary, as an array of linear geometries."""
+    pieces: list[NDArray[np.object_]] = [np.array([shapely.boundary(boundary)], dtype=object)]
+    roads = street.roads
+    if len(roads):
+        cut = np.array(roads["highway"].astype(str).isin(settings.cut_road_classes), dtype=bool)
+        if "compound_id" in roads.columns:
+            cid = roads["compound_id"].astype(object).where(roads["compound_id"].notna(), "")
+            cid = cid.astype(str).str.strip()
+            cut &= cid.isin(["", "nan", "None"]).to_numpy()
+        lines = roads.geometry.values[cut]
+        if len(street.compounds) and len(lines):
+            inside = shapely.union_all(street.compounds.geometry.values)
+            lines = shapely.difference(np.asarray(lines, dtype=object), inside)
+        pieces.append(np.asarray(lines, dtype=object))
+    bar = street.barriers
+    if len(bar):
+        g = np.asarray(bar.geometry.values, dtype=object)
+        is_area = np.isin(shapely.get_type_id(g), [3, 6])
+        pieces.append(np.where(is_area, shapely.boundary(g), g))
+    for layer in (street.communities, street.compounds):
+        if len(layer):
+            pieces.append(shapely.boundary(np.asarray(layer.geometry.values, dtype=object)))
+    allg = np.concatenate(pieces)
+    allg = allg[~shapely.is_missing(allg)]
+    # clip a little beyond the boundary: a line ending exactly on it may miss the noding
+    # by a rounding error; the overshoot is a dangle that polygonize drops
+    clipped = shapely.intersection(allg, shapely.buffer(boundary, _OVERSHOOT_M))
+    parts = shapely.get_parts(shapely.get_parts(clipped))
+    linear = np.isin(shapely.get_type_id(parts), [1, 2])
+    return np.asarray(parts[linear & ~shapely.is_empty(parts)], dtype=object)
+
+
+def _faces(noded: BaseGeometry, boundary: BaseGeometry) -> NDArray[np.object_]:
+    """Faces of the noded linework that lie inside the boundary."""
+    lines = shapely.get_parts(noded)
+    faces = shapely.get_parts(shapely.polygonize(lines))
+    if len(faces) == 0:
+        return np.asarray(shapely.get_parts(boundary), dtype=object)
+    pts = shapely.point_on_surface(faces)
+    inside = shapely.contains(boundary, pts)
+    return np.asarray(faces[inside], dtype=object)
+
+
+def _sum_by(owner: NDArray[np.int64], values: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    ok = owner >= 0
+    out = np.bincount(owner[ok], weights=np.asarray(values, dtype=float)[ok], minlength=n)
+    return out.astype(np.float64)
+
+
+def _label_at(
+    geoms: NDArray[np.object_], layer: gpd.GeoDataFrame, column: str
+) -> NDArray[np.object_]:
+    """The ``column`` value of the layer feature holding each geometry's inner point."""
+    out = np.full(len(geoms), "", dtype=object)
+    if len(layer) == 0 or len(geoms) == 0:
+        return out
+    pts = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    tree = shapely.STRtree(np.asarray(layer.geometry.values, dtype=object))
+    i, j = tree.query(pts, predicate="within")
+    if len(i):
+        first = np.unique(i, return_index=True)[1]
+        out[i[first]] = layer[column].astype(str).to_numpy()[j[first]]
+    return out
+
+
+def _between_building_lines(
+    buildings: NDArray[np.object_],
+    owner: NDArray[np.int64],
+    areas: NDArray[np.object_],
+    over: NDArray[np.int64],
+) -> NDArray[np.object_]:
+    """Lines running between the buildings of each area, clipped to it.
+
+    ``areas[k]`` holds the buildings whose ``owner`` is ``over[k]``.
+    """
+    out: list[NDArray[np.object_]] = []
+    buildings = np.asarray(buildings, dtype=object)
+    for k, f in enumerate(over):  # one Voronoi diagram per oversize area (few)
+        members = np.flatnonzero(owner == f)
+        if len(members) < 2:
+            continue
+        outlines = shapely.segmentize(shapely.boundary(buildings[members]), BUILDING_SAMPLE_M)
+        xy, idx = shapely.get_coordinates(outlines, return_index=True)
+        key = np.round(xy, 3)
+        _, first = np.unique(key, axis=0, return_index=True)
+        first = np.sort(first)
+        xy, idx = xy[first], idx[first]
+        cells = shapely.get_parts(
+            shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=areas[k], ordered=True)
+        )
+        if len(cells) != len(xy):  # ordering lost (degenerate input): skip this face
+            logger.warning("could not cut atom between buildings (degenerate outlines)")
+            continue
+        regions = (
+            gpd.GeoDataFrame({"b": idx}, geometry=cells)
+            .dissolve(by="b", method="coverage")
+            .geometry.values
+        )
+        lines = shapely.intersection(
+            shapely.boundary(np.asarray(regions, dtype=object)),
+            shapely.buffer(areas[k], _OVERSHOOT_M),
+        )
+        parts = shapely.get_parts(shapely.get_parts(lines))
+        parts = parts[np.isin(shapely.get_type_id(parts), [1, 2])]
+        out.append(np.asarray(parts, dtype=object))
+    if not out:
+        return np.zeros(0, dtype=object)
+    return np.concatenate(out)
+
+
+def _sliver_links(
+    faces: NDArray[np.object_],
+    community: NDArray[np.object_],
+    compound: NDArray[np.object_],
+    sliver_area_m2: float,
+) -> NDArray[np.int64]:
+    """Links (2 x m) from each sliver to the neighbour it merges into.
+
+    The neighbour is of the same community (a sliver inside a compound: of the same
+    compound), preferring the same compound, then a face that is not a sliver, then
+    the longest shared edge.
+    """
+    n = len(faces)
+    area = shapely.area(faces)
+    sliver = area < sliver_area_m2
+    if not sliver.any() or n < 2:
+        return np.zeros((2, 0), dtype=np.int64)
+    adj = adjacency(faces)
+    a, b, ln = adj["a"].to_numpy(), adj["b"].to_numpy(), adj["length_m"].to_numpy()
+    cand = pd.DataFrame(
+        {
+            "src": np.concatenate([a, b]),
+            "dst": np.concatenate([b, a]),
+            "length": np.concatenate([ln, ln]),
+        }
+    )
+    cand = cand[sliver[cand["src"].to_numpy()]]
+    s, d = cand["src"].to_numpy(), cand["dst"].to_numpy()
+    same_comm = community[s] == community[d]
+    same_comp = compound[s] == compound[d]
+    allowed = same_comm & (same_comp | (compound[s] == ""))
+    cand = cand[allowed].assign(same_comp=same_comp[allowed], big=~sliver[d[allowed]])
+    cand = cand.sort_values(
+        ["src", "same_comp", "big", "length"], ascending=[True, False, False, False], kind="stable"
+    ).drop_duplicates("src")
+    logger.info("merging %d sliver faces below %.0f m²", len(cand), sliver_area_m2)
+    return np.vstack([cand["src"].to_numpy(), cand["dst"].to_numpy()]).astype(np.int64)
+
+
+def _straddle_links(
+    buildings: NDArray[np.object_], faces: NDArray[np.object_], community: NDArray[np.object_]
+) -> NDArray[np.int64]:
+    """Links joining the faces a building straddles (a road line drawn through it), so no
+    building is cut; faces of different communities are not joined."""
+    buildings = np.asarray(buildings, dtype=object)
+    if len(buildings) == 0 or len(faces) < 2:
+        return np.zeros((2, 0), dtype=np.int64)
+    tree = shapely.STRtree(faces)
+    i, j = tree.query(buildings, predicate="intersects")
+    multi = np.bincount(i, minlength=len(buildings))[i] > 1
+    i, j = i[multi], j[multi]
+    if len(i) == 0:
+        return np.zeros((2, 0), dtype=np.int64)
+    area = shapely.area(shapely.intersection(buildings[i], faces[j]))
+    df = pd.DataFrame({"i": i, "j": j, "a": area})
+    df = df[df["a"] > _STRADDLE_M2].sort_values(["i", "a"], ascending=[True, False])
+    df["main"] = df.groupby("i")["j"].transform("first")
+    df = df[(df["j"] != df["main"])]
+    df = df[community[df["j"].to_numpy()] == community[df["main"].to_numpy()]]
+    if len(df):
+        logger.info("joined %d faces cut through a building", len(df))
+    return np.vstack([df["main"].to_numpy(), df["j"].to_numpy()]).astype(np.int64)
+
+
+def _components(links: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    """Group label per face from merge links (union-find by connected components)."""
+    if links.shape[1] == 0:
+        return np.arange(n, dtype=np.int64)
+    g = sparse.coo_matrix((np.ones(links.shape[1]), (links[0], links[1])), shape=(n, n))
+    _, labels = csgraph.connected_components(g, directed=False)
+    return np.asarray(labels, dtype=np.int64)
+
+
+def _dissolve(
+    faces: NDArray[np.object_],
+    group: NDArray[np.int64],
+    community: NDArray[np.object_],
+    compound: NDArray[np.object_],
+    split_face: NDArray[np.bool_],
+) -> gpd.GeoDataFrame:
+    """Union the faces of each group; attributes come from the group's largest face."""
+    area = shapely.area(faces)
+    df = pd.DataFrame({"g": group, "area": area, "pos": np.arange(len(faces))})
+    head = df.sort_values(["g", "area"], ascending=[True, False], kind="stable").drop_duplicates(
+        "g"
+    )
+    gdf = gpd.GeoDataFrame({"g": group}, geometry=faces)
+    if len(np.unique(group)) == len(group):
+        geoms = gdf.set_index("g").sort_index().geometry.values
+    else:
+        try:
+            geoms = gdf.dissolve(by="g", method="coverage").sort_index().geometry.values
+        except shapely.errors.GEOSException:  # not an exact coverage: robust union
+            geoms = gdf.dissolve(by="g").sort_index().geometry.values
+    pos = head.sort_values("g")["pos"].to_numpy()
+    split_any = pd.Series(split_face).groupby(group).any().sort_index().to_numpy()
+    geoms = np.asarray(geoms, dtype=object)
+    polys = shapely.get_type_id(geoms) == 6
+    if polys.any():  # a coverage union of adjacent faces is one polygon; keep it so
+        geoms[polys] = shapely.make_valid(geoms[polys])
+    n = len(geoms)
+    return gpd.GeoDataFrame(
+        {
+            "atom_id": np.arange(n, dtype=np.int64),
+            "community_id": community[pos].astype(str),
+            "compound_id": compound[pos].astype(str),
+            "households": np.zeros(n, dtype=np.int64),
+            "population": np.zeros(n),
+            "buildings": np.zeros(n, dtype=np.int64),
+            "area_m2": np.zeros(n),
+            "perimeter_m": np.zeros(n),
+            "residential": np.zeros(n, dtype=bool),
+            "split": split_any,
+            "landuse": np.full(n, "", dtype=object),
+        },
+        geometry=geoms,
+    )

@@ -1,0 +1,560 @@
+"""Planner edits of a grid division, each re-proved, with undo and redo.
+
+A :class:`GridEditor` holds the working state: the atoms, the grid code of each
+atom (the grid an atom belongs to *is* its code, so codes of untouched grids never
+change), the locked grids and the edit history. Every edit
+
+1. checks the edit's own preconditions (same community, adjacency, the source grid
+   stays in one piece, compounds stay whole, households stay in range) and refuses
+   with :class:`~planner.errors.RuleViolation` naming the reason, e.g.
+   ``moving atom 137 would leave grid 10000011010800100203 in two pieces``;
+2. builds the new grids (only the touched grids are dissolved again);
+3. re-proves every rule with :func:`planner.rules.check_grids`; an edit that adds
+   a violation is refused and the state is left as it was.
+
+Codes: a move keeps both grids' codes; a merge keeps the lower code; a split keeps
+the code for the part with more households and gives the other part the lowest
+free sequence number of the community; a re-divide keeps locked grids' codes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from scipy.sparse import csgraph
+from shapely.geometry import LineString
+from shapely.ops import split as split_geometry
+
+from planner import _partition as part
+from planner.atoms import adjacency, adjacency_matrix, building_atoms
+from planner.codes import code_prefix, sequence_digits
+from planner.errors import RuleViolation
+from planner.grids import GRID_COLUMNS, GridResult, _unit_graph, divide
+from planner.rules import RuleReport, check_grids
+from planner.settings import Settings
+from planner.street import Street
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class EditRecord:
+    """One applied edit: operation, its arguments, a message and the time (UTC ISO)."""
+
+    op: str
+    args: dict[str, Any]
+    message: str
+    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Snapshot:
+    labels: pd.Series
+    locked: frozenset[str]
+    record: EditRecord | None
+
+
+class GridEditor:
+    """The working state of a grid division and the edits a planner makes to it.
+
+    Parameters
+    ----------
+    street
+        The street (projected CRS).
+    atoms
+        Atoms with ``atom_id`` (index), ``community_id``, ``compound_id``,
+        ``households``, ``population``, ``buildings``, ``area_m2``, ``perimeter_m``.
+    labels
+        Grid code of each atom (Series indexed by ``atom_id``).
+    communities
+        Community table (``community_id``, ``name``, ``code``, geometry).
+    settings
+        Bounds and code parts.
+    locked
+        Codes of locked grids.
+    history
+        Edits applied so far (oldest first).
+    """
+
+    def __init__(
+        self,
+        street: Street,
+        atoms: gpd.GeoDataFrame,
+        labels: pd.Series,
+        communities: gpd.GeoDataFrame,
+        *,
+        settings: Settings | None = None,
+        locked: set[str] | frozenset[str] = frozenset(),
+        history: list[EditRecord] | None = None,
+        reasons: dict[str, str] | None = None,
+    ) -> None:
+        self.street = street
+        self.settings = settings or Settings()
+        self.atoms = atoms.set_index("atom_id", drop=False).rename_axis(None)
+        self.communities = communities
+        self.labels = labels.reindex(self.atoms.index).astype(str)
+        self.locked: frozenset[str] = frozenset(locked)
+        self.history: list[EditRecord] = list(history or [])
+        self.reasons: dict[str, str] = dict(reasons or {})
+        self.undo_stack: list[_Snapshot] = []
+        self.redo_stack: list[_Snapshot] = []
+        adj = adjacency(self.atoms.geometry.values)
+        self._adj = adjacency_matrix(adj, len(self.atoms))
+        self._pos = pd.Series(np.arange(len(self.atoms)), index=self.atoms.index)
+        self._building_atom = building_atoms(street, self.atoms.reset_index(drop=True))
+        self._geom: dict[str, Any] = {}
+        self._grids: gpd.GeoDataFrame = gpd.GeoDataFrame()
+        self._rebuild(set(self.labels.unique()))
+        self.report = self._prove(self.labels)
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_result(
+        cls, street: Street, result: GridResult, *, settings: Settings | None = None
+    ) -> GridEditor:
+        """An editor on the grids :func:`planner.grids.divide` made."""
+        labels = result.atoms.set_index("atom_id")["code"]
+        reasons = dict(zip(result.grids["code"], result.grids["reason"], strict=True))
+        return cls(
+            street,
+            result.atoms,
+            labels,
+            result.communities,
+            settings=settings,
+            reasons={k: v for k, v in reasons.items() if v},
+        )
+
+    # ------------------------------------------------------------------ views
+
+    @property
+    def grids(self) -> gpd.GeoDataFrame:
+        """The current grids (columns of :data:`planner.grids.GRID_COLUMNS`)."""
+        return self._grids.copy()
+
+    def grid_of_atom(self, atom_id: int) -> str:
+        return str(self.labels.loc[atom_id])
+
+    def atoms_of(self, code: str) -> NDArray[np.int64]:
+        return self.labels.index[self.labels == code].to_numpy()
+
+    # ------------------------------------------------------------------ edits
+
+    def move_atoms(self, atom_ids: list[int] | int, to: str) -> RuleReport:
+        """Move atoms (all from one grid) to the adjacent grid ``to``."""
+        ids = [atom_ids] if isinstance(atom_ids, int | np.integer) else list(atom_ids)
+        self._need_grid(to)
+        for a in ids:
+            if a not in self.labels.index:
+                raise RuleViolation(f"there is no atom {a}")
+        sources = set(self.labels.loc[ids])
+        if len(sources) != 1:
+            raise RuleViolation(
+                f"atoms {ids} lie in grids {sorted(sources)}; move atoms of one grid at a time"
+            )
+        src = sources.pop()
+        what = f"atom {ids[0]}" if len(ids) == 1 else f"atoms {', '.join(map(str, ids))}"
+        if src == to:
+            raise RuleViolation(f"{what} already in grid {to}")
+        self._need_unlocked(src, to)
+        comm = set(self.atoms.loc[ids, "community_id"])
+        to_comm = self._community(to)
+        if comm != {to_comm}:
+            raise RuleViolation(
+                f"moving {what} to grid {to} would put community "
+                f"{sorted(comm)[0]} land into a grid of community {to_comm}"
+            )
+        self._need_compounds_whole(ids, what)
+        if not self._touches(ids, to):
+            verb = "does" if len(ids) == 1 else "do"
+            raise RuleViolation(f"{what} {verb} not share an edge with grid {to}")
+        new = self.labels.copy()
+        new.loc[ids] = to
+        if (new == src).sum() == 0:
+            raise RuleViolation(
+                f"moving {what} would leave grid {src} empty; merge the grids instead"
+            )
+        if not self._connected(new, src):
+            raise RuleViolation(f"moving {what} would leave grid {src} in two pieces")
+        self._need_range(new, [src, to], f"moving {what}")
+        return self._apply(
+            new,
+            EditRecord(
+                "move_atoms",
+                {"atoms": [int(a) for a in ids], "from": src, "to": to},
+                f"moved {what} from grid {src} to grid {to}",
+            ),
+            {src, to},
+        )
+
+    def move_buildings(self, building_ids: list[str], to: str) -> RuleReport:
+        """Move a group of buildings (with the atoms holding them) to grid ``to``.
+
+        A building group is the set of all buildings of some atoms (atoms are cut
+        between buildings where a compound is larger than the maximum), so each
+        atom holding a listed building must hold only listed buildings.
+        """
+        bid = self.street.buildings["building_id"].astype(str)
+        want = set(map(str, building_ids))
+        unknown = want - set(bid)
+        if unknown:
+            raise RuleViolation(f"there is no building {sorted(unknown)[0]}")
+        ba = self._building_atom
+        atoms = sorted(set(ba[bid.isin(want).to_numpy()].to_numpy()) - {-1})
+        for a in atoms:
+            others = set(bid[(ba == a).to_numpy()]) - want
+            if others:
+                raise RuleViolation(
+                    f"atom {a} also holds building(s) {', '.join(sorted(others)[:5])}: a "
+                    "building group must take every building of its atoms"
+                )
+        return self.move_atoms([int(a) for a in atoms], to)
+
+    def merge(self, a: str, b: str) -> RuleReport:
+        """Merge two adjacent grids of one community; the lower code stays."""
+        self._need_grid(a)
+        self._need_grid(b)
+        if a == b:
+            raise RuleViolation(f"cannot merge grid {a} with itself")
+        self._need_unlocked(a, b)
+        ca, cb = self._community(a), self._community(b)
+        if ca != cb:
+            raise RuleViolation(f"grids {a} and {b} lie in different communities ({ca}, {cb})")
+        if not self._touches(list(self.atoms_of(a)), b):
+            raise RuleViolation(f"grids {a} and {b} do not share an edge")
+        keep, gone = sorted([a, b])
+        new = self.labels.copy()
+        new[new == gone] = keep
+        self._need_range(new, [keep], f"merging grids {a} and {b}")
+        return self._apply(
+            new,
+            EditRecord("merge", {"grids": [a, b]}, f"merged grid {gone} into grid {keep}"),
+            {keep, gone},
+        )
+
+    def split(self, code: str, line: LineString | None = None, *, seed: int = 0) -> RuleReport:
+        """Split a grid in two: balanced automatically, or along a drawn line.
+
+        With ``line`` (projected CRS) each atom goes to the side of the line holding
+        most of its area; the boundary follows atom edges, so no atom is cut.
+        """
+        self._need_grid(code)
+        self._need_unlocked(code)
+        ids = self.atoms_of(code)
+        if len(ids) < 2:
+            raise RuleViolation(f"grid {code} is a single atom and cannot be split")
+        pos = self._pos.loc[list(ids)].to_numpy()
+        if line is None:
+            mask = self._auto_split(pos, seed)
+            how = "balanced"
+        else:
+            mask = self._line_split(code, ids, line)
+            how = "along the drawn line"
+        side_a, side_b = ids[mask], ids[~mask]
+        self._need_compounds_whole(list(side_a), f"splitting grid {code}", within=list(ids))
+        new = self.labels.copy()
+        hh = self.atoms["households"]
+        if hh.loc[side_a].sum() < hh.loc[side_b].sum():
+            side_a, side_b = side_b, side_a
+        new_code = self._free_code(self._community(code))
+        new.loc[list(side_b)] = new_code
+        for c in (code, new_code):
+            if not self._connected(new, c):
+                raise RuleViolation(
+                    f"splitting grid {code} {how} would leave a part in several pieces"
+                )
+        self._need_range(new, [code, new_code], f"splitting grid {code}")
+        return self._apply(
+            new,
+            EditRecord(
+                "split",
+                {"grid": code, "new": new_code, "line": None if line is None else line.wkt},
+                f"split grid {code} {how}; new grid {new_code}",
+            ),
+            {code, new_code},
+        )
+
+    def lock(self, *codes: str) -> None:
+        """Lock grids: edits and re-divisions leave them as they are."""
+        for c in codes:
+            self._need_grid(c)
+        self._push(EditRecord("lock", {"grids": list(codes)}, f"locked {', '.join(codes)}"))
+        self.locked = self.locked | set(codes)
+
+    def unlock(self, *codes: str) -> None:
+        self._push(EditRecord("unlock", {"grids": list(codes)}, f"unlocked {', '.join(codes)}"))
+        self.locked = self.locked - set(codes)
+
+    def redivide(self, *, seed: int = 0) -> RuleReport:
+        """Divide everything but the locked grids again (locked grids keep codes)."""
+        locked_atoms = self.labels[self.labels.isin(self.locked)]
+        res = divide(
+            self.street,
+            settings=self.settings,
+            locked=locked_atoms,
+            atoms=self.atoms.reset_index(drop=True),
+            communities="given",
+            seed=seed,
+        )
+        new = res.atoms.set_index("atom_id")["code"].reindex(self.labels.index).astype(str)
+        self.reasons.update(
+            {c: r for c, r in zip(res.grids["code"], res.grids["reason"], strict=True) if r}
+        )
+        touched = set(self.labels[~self.labels.isin(self.locked)]) | set(new)
+        return self._apply(
+            new,
+            EditRecord(
+                "redivide",
+                {"locked": sorted(self.locked)},
+                f"re-divided all but {len(self.locked)} locked grid(s)",
+            ),
+            touched,
+        )
+
+    def undo(self) -> RuleReport:
+        if not self.undo_stack:
+            raise RuleViolation("nothing to undo")
+        snap = self.undo_stack.pop()
+        self.redo_stack.append(_Snapshot(self.labels.copy(), self.locked, snap.record))
+        self._restore(snap)
+        if snap.record is not None and self.history:
+            self.history.pop()
+        return self.report
+
+    def redo(self) -> RuleReport:
+        if not self.redo_stack:
+            raise RuleViolation("nothing to redo")
+        snap = self.redo_stack.pop()
+        self.undo_stack.append(_Snapshot(self.labels.copy(), self.locked, snap.record))
+        self._restore(snap)
+        if snap.record is not None:
+            self.history.append(snap.record)
+        return self.report
+
+    # ------------------------------------------------------------------ internals
+
+    def _restore(self, snap: _Snapshot) -> None:
+        touched = set(self.labels.unique()) | set(snap.labels.unique())
+        self.labels = snap.labels.copy()
+        self.locked = snap.locked
+        self._rebuild(touched)
+        self.report = self._prove(self.labels)
+
+    def _push(self, record: EditRecord) -> None:
+        self.undo_stack.append(_Snapshot(self.labels.copy(), self.locked, record))
+        self.redo_stack.clear()
+        self.history.append(record)
+
+    def _apply(self, new: pd.Series, record: EditRecord, touched: set[str]) -> RuleReport:
+        old_labels, old_geom, old_grids = self.labels, dict(self._geom), self._grids
+        self.labels = new
+        self._rebuild(touched)
+        report = self._prove(new)
+        before = {(v.rule, v.message) for v in self.report.violations if v.severity == "error"}
+        added = [
+            v
+            for v in report.violations
+            if v.severity == "error" and (v.rule, v.message) not in before
+        ]
+        if added:
+            self.labels, self._geom, self._grids = old_labels, old_geom, old_grids
+            raise RuleViolation(
+                f"{record.message} refused: " + "; ".join(v.message for v in added[:5])
+            )
+        self.labels = old_labels
+        self._push(record)
+        self.labels = new
+        self.report = report
+        logger.info("%s", record.message)
+        return report
+
+    def _prove(self, labels: pd.Series) -> RuleReport:
+        return check_grids(
+            self._grids, self.street, settings=self.settings, communities=self.communities
+        )
+
+    def _rebuild(self, touched: set[str]) -> None:
+        """Dissolve the touched grids again and recompute every grid's figures."""
+        for c in touched:
+            self._geom.pop(c, None)
+        present = set(self.labels.unique())
+        for c in list(self._geom):
+            if c not in present:
+                del self._geom[c]
+        todo = [c for c in present if c not in self._geom]
+        if todo:
+            sel = self.atoms[self.labels.isin(todo).to_numpy()]
+            lab = self.labels[self.labels.isin(todo)]
+            for c, geoms in sel.geometry.groupby(lab.to_numpy()):
+                u = shapely.union_all(np.asarray(geoms.values, dtype=object))
+                if not u.is_valid:
+                    u = shapely.make_valid(u)
+                self._geom[str(c)] = u
+        a = self.atoms.assign(code=self.labels.to_numpy())
+        agg = (
+            a.drop(columns="geometry")
+            .groupby("code")
+            .agg(
+                community_id=("community_id", "first"),
+                households=("households", "sum"),
+                population=("population", "sum"),
+                buildings=("buildings", "sum"),
+                atoms=("atom_id", "size"),
+            )
+            .reset_index()
+        )
+        geoms = [self._geom[c] for c in agg["code"]]
+        g = gpd.GeoDataFrame(agg, geometry=geoms, crs=self.atoms.crs)
+        names = self.communities.set_index("community_id")["name"]
+        g["community"] = [str(names.get(c, "")) for c in g["community_id"]]
+        g["grid_id"] = np.arange(len(g))
+        g["area_m2"] = g.geometry.area
+        g["compactness"] = 4 * np.pi * g["area_m2"] / np.maximum(g.geometry.length, 1e-9) ** 2
+        g["locked"] = g["code"].isin(self.locked)
+        lo, hi = self.settings.grid_min_households, self.settings.grid_max_households
+        inr = g["households"].between(lo, hi)
+        g["reason"] = np.where(inr, "", [self.reasons.get(c, "") for c in g["code"]])
+        self._grids = g[[*GRID_COLUMNS, "geometry"]]
+
+    def _need_grid(self, code: str) -> None:
+        if code not in set(self.labels):
+            raise RuleViolation(f"there is no grid {code}")
+
+    def _need_unlocked(self, *codes: str) -> None:
+        for c in codes:
+            if c in self.locked:
+                raise RuleViolation(f"grid {c} is locked; unlock it first")
+
+    def _community(self, code: str) -> str:
+        return str(self.atoms.loc[self.labels == code, "community_id"].iloc[0])
+
+    def _touches(self, ids: list[int], code: str) -> bool:
+        pos = self._pos.loc[list(ids)].to_numpy()
+        other = self._pos.loc[list(self.atoms_of(code))].to_numpy()
+        return bool(self._adj[pos][:, other].nnz > 0)
+
+    def _connected(self, labels: pd.Series, code: str) -> bool:
+        pos = self._pos.loc[labels.index[labels == code]].to_numpy()
+        if len(pos) <= 1:
+            return True
+        n, _ = csgraph.connected_components(self._adj[pos][:, pos], directed=False)
+        return bool(n == 1)
+
+    def _need_compounds_whole(
+        self, ids: list[int], what: str, within: list[int] | None = None
+    ) -> None:
+        """Refuse when the atoms take only part of a compound at most the maximum."""
+        comp = self.atoms["compound_id"].astype(str)
+        comm = self.atoms["community_id"].astype(str)
+        hi = self.settings.grid_max_households
+        scope = self.atoms.index if within is None else pd.Index(within)
+        for c in set(comp.loc[ids]) - {""}:
+            members = comp.index[(comp == c) & comm.eq(comm.loc[ids[0]])].intersection(scope)
+            total = int(self.atoms.loc[comp.index[comp == c], "households"].sum())
+            if total > hi:
+                continue
+            rest = sorted(set(members) - set(ids))
+            if rest:
+                raise RuleViolation(
+                    f"{what} would cut compound {c} ({total} households, at most the "
+                    f"maximum {hi}); its atoms {', '.join(map(str, sorted(members)))} "
+                    "must stay together"
+                )
+
+    def _need_range(self, labels: pd.Series, codes: list[str], what: str) -> None:
+        lo, hi = self.settings.grid_min_households, self.settings.grid_max_households
+        hh = self.atoms["households"]
+        for c in codes:
+            new = int(hh[labels == c].sum())
+            old = int(hh[self.labels == c].sum()) if (self.labels == c).any() else None
+            if lo <= new <= hi:
+                continue
+            worse = old is None or (
+                not (lo <= old <= hi)
+                and abs(new - np.clip(new, lo, hi)) >= abs(old - np.clip(old, lo, hi))
+            )
+            if old is None or lo <= old <= hi or worse:
+                side = f"below the minimum {lo}" if new < lo else f"above the maximum {hi}"
+                raise RuleViolation(f"{what} would leave grid {c} with {new} households, {side}")
+
+    def _free_code(self, community_id: str) -> str:
+        row = self.communities[self.communities["community_id"] == community_id]
+        comm_code = str(row["code"].iloc[0]) if len(row) else "000"
+        prefix = code_prefix(self.settings, comm_code)
+        digits = sequence_digits(self.settings)
+        used = {int(c[-digits:]) for c in set(self.labels) if c.startswith(prefix)}
+        for i in range(1, 10**digits):
+            if i not in used:
+                return f"{prefix}{i:0{digits}d}"
+        raise RuleViolation(f"community {community_id} has no free grid code left")
+
+    def _auto_split(self, pos: NDArray[np.int64], seed: int) -> NDArray[np.bool_]:
+        a = self.atoms.iloc[pos]
+        c = shapely.get_coordinates(shapely.centroid(np.asarray(a.geometry.values, dtype=object)))
+        g = part.Graph(
+            adj=self._adj,
+            weight=self.atoms["households"].to_numpy(dtype=float),
+            xy=np.zeros((len(self.atoms), 2)),
+            area=self.atoms["area_m2"].to_numpy(dtype=float),
+            perimeter=self.atoms["perimeter_m"].to_numpy(dtype=float),
+        )
+        g.xy[pos] = c
+        # units: compound atoms (at most the maximum) stay together
+        rng = np.random.default_rng(seed)
+        lo, hi = self.settings.grid_min_households, self.settings.grid_max_households
+        key = a["compound_id"].astype(str).to_numpy()
+        total_by = a.groupby(key)["households"].sum()
+        grouped = (key != "") & (pd.Series(key).map(total_by).to_numpy() <= hi)
+        unit = np.arange(len(pos))
+        if grouped.any():
+            first = pd.Series(np.arange(len(pos))).groupby(key).transform("first").to_numpy()
+            unit = np.where(grouped, first, unit)
+        _, unit = np.unique(unit, return_inverse=True)
+        sub = part.Graph(
+            adj=self._adj[pos][:, pos],
+            weight=g.weight[pos],
+            xy=c,
+            area=g.area[pos],
+            perimeter=g.perimeter[pos],
+        )
+        ug = _unit_graph(sub, unit, int(unit.max()) + 1)
+        side = part.bisect(ug, np.arange(ug.n), 2, lo=lo, hi=hi, rng=rng)
+        if side is None:
+            raise RuleViolation("the grid cannot be split: its atoms cannot be cut in two")
+        mask, _ = side
+        return np.asarray(mask[unit], dtype=bool)
+
+    def _line_split(self, code: str, ids: NDArray[np.int64], line: LineString) -> NDArray[np.bool_]:
+        grid = self._geom[code]
+        pieces = shapely.get_parts(split_geometry(grid, line)) if line.intersects(grid) else []
+        if len(pieces) < 2:
+            raise RuleViolation(f"the drawn line does not cross grid {code} from edge to edge")
+        pieces = np.asarray(pieces, dtype=object)
+        # two sides: the largest piece and everything else on the far side of the line
+        reach = 4 * float(np.sqrt(shapely.area(grid))) + line.length
+        left = shapely.buffer(line, reach, single_sided=True)
+        right = shapely.buffer(line, -reach, single_sided=True)
+        side_of_piece = shapely.area(shapely.intersection(pieces, left)) > shapely.area(
+            shapely.intersection(pieces, right)
+        )
+        geoms = np.asarray(self.atoms.loc[ids].geometry.values, dtype=object)
+        in_left = (
+            shapely.area(shapely.intersection(geoms, shapely.union_all(pieces[side_of_piece])))
+            if side_of_piece.any()
+            else np.zeros(len(ids))
+        )
+        mask = in_left > 0.5 * shapely.area(geoms)
+        if mask.all() or not mask.any():
+            raise RuleViolation(f"the drawn line leaves every atom of grid {code} on one side")
+        return np.asarray(mask, dtype=bool)

@@ -1,0 +1,91 @@
+"""Grid codes: CJ/T 349-2010 layout, reading order, stability."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from planner.codes import assign_codes, community_codes, parse_code, reading_order
+from planner.errors import PlannerError, SettingsError
+from planner.settings import Settings
+
+
+def _grid_row(n_cols: int = 3, n_rows: int = 2) -> gpd.GeoDataFrame:
+    cells = [
+        box(x * 100, -y * 100, x * 100 + 100, -y * 100 + 100)
+        for y in range(n_rows)
+        for x in range(n_cols)
+    ]
+    # shuffle the order so codes do not follow the row order by accident
+    order = [4, 0, 5, 2, 1, 3][: len(cells)]
+    return gpd.GeoDataFrame(
+        {"grid_id": order, "community_id": "k"},
+        geometry=[cells[i] for i in order],
+        crs="EPSG:32650",
+    )
+
+
+def test_twenty_digit_layout_and_reading_order() -> None:
+    s = Settings(code_service_object="100000", code_county="610113", code_street="003")
+    comm = pd.DataFrame({"community_id": ["k"], "code": ["002"]})
+    out = assign_codes(_grid_row(), settings=s, communities=comm)
+    by_id = out.set_index("grid_id")["code"]
+    # cells 0,1,2 are the northern row west to east, 3,4,5 the southern row
+    assert [by_id[i][-2:] for i in range(6)] == ["01", "02", "03", "04", "05", "06"]
+    assert by_id[0] == "100000" + "610113" + "003" + "002" + "01"
+    p = parse_code(by_id[5], settings=s)
+    assert p == {
+        "service_object": "100000",
+        "county": "610113",
+        "street": "003",
+        "community": "002",
+        "sequence": "06",
+    }
+
+
+def test_fifteen_digit_variant() -> None:
+    s = Settings(code_width=15, code_county="610113", code_street="003")
+    comm = pd.DataFrame({"community_id": ["k"], "code": ["002"]})
+    out = assign_codes(_grid_row(), settings=s, communities=comm)
+    assert out["code"].str.len().eq(15).all()
+    assert sorted(out["code"])[0] == "610113003002001"
+
+
+def test_kept_codes_stay_and_new_grids_take_free_numbers() -> None:
+    s = Settings()
+    comm = pd.DataFrame({"community_id": ["k"], "code": ["001"]})
+    first = assign_codes(_grid_row(), settings=s, communities=comm)
+    keep = first.set_index("grid_id")["code"].drop(index=[0, 1])
+    again = assign_codes(_grid_row(), settings=s, communities=comm, keep=keep)
+    by_id = again.set_index("grid_id")["code"]
+    assert all(by_id[i] == keep[i] for i in keep.index)
+    assert {by_id[0][-2:], by_id[1][-2:]} == {"01", "02"}
+
+
+def test_service_object_must_be_six_digits_for_twenty() -> None:
+    s = Settings(code_service_object="12")
+    comm = pd.DataFrame({"community_id": ["k"], "code": ["001"]})
+    with pytest.raises(SettingsError, match="6-digit"):
+        assign_codes(_grid_row(), settings=s, communities=comm)
+
+
+def test_too_many_grids_for_two_digits() -> None:
+    cells = [box(i, 0, i + 1, 1) for i in range(100)]
+    g = gpd.GeoDataFrame({"grid_id": range(100), "community_id": "k"}, geometry=cells)
+    comm = pd.DataFrame({"community_id": ["k"], "code": ["001"]})
+    with pytest.raises(PlannerError, match="code_width=15"):
+        assign_codes(g, settings=Settings(), communities=comm)
+
+
+def test_community_codes_fill_gaps_without_clashes() -> None:
+    t = pd.DataFrame({"community_id": ["a", "b", "c", "d"], "code": ["001", "", "x1", "001"]})
+    codes = community_codes(t)
+    assert codes.tolist()[0] == "001"
+    assert codes.is_unique and codes.str.fullmatch(r"\d{3}").all()
+
+
+def test_reading_order_single_grid() -> None:
+    g = gpd.GeoDataFrame({"grid_id": [7], "community_id": ["k"]}, geometry=[box(0, 0, 1, 1)])
+    assert reading_order(g).tolist() == [0]

@@ -1,0 +1,112 @@
+"""Project file: round trip exactly as left; a crash mid-save keeps the previous file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from planner import project
+from planner.edits import GridEditor
+from planner.errors import InputError
+from planner.grids import divide
+from planner.project import open_project, save_project
+from planner.settings import Settings
+from tests.grid_streets import X0, Y0, block_street
+
+
+@pytest.fixture(scope="module")
+def base() -> GridEditor:
+    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750), ys=(200, 400))
+    s = Settings(code_county="610113")
+    wide = s.with_(grid_max_households=1200, grid_target_households=400)
+    return GridEditor.from_result(street, divide(street, settings=s), settings=wide)
+
+
+def _edited(base: GridEditor) -> GridEditor:
+    ed = GridEditor(
+        base.street,
+        base.atoms.reset_index(drop=True),
+        base.labels.copy(),
+        base.communities,
+        settings=base.settings,
+    )
+    code = ed.grids["code"].iloc[0]
+    nb = next(
+        c
+        for c in ed.grids["code"]
+        if c != code
+        and ed._community(c) == ed._community(code)
+        and ed._touches(list(ed.atoms_of(code)), c)
+    )
+    ed.merge(code, nb)
+    ed.lock(ed.grids["code"].iloc[-1])
+    ed.undo()  # the lock goes to the redo stack
+    return ed
+
+
+def test_round_trip_exactly_as_left(base: GridEditor, tmp_path: Path) -> None:
+    ed = _edited(base)
+    sites = gpd.GeoDataFrame({"site": ["a"]}, geometry=[Point(X0 + 10, Y0 + 10)], crs=ed.street.crs)
+    table = pd.DataFrame({"scenario": ["k=3"], "covered": [0.93]})
+    path = save_project(
+        tmp_path / "work.gpkg", ed, extra={"sites": sites, "runs": table}, source="demo"
+    )
+    back = open_project(path)
+    ed2 = back.editor
+    assert back.source == "demo"
+    assert ed2.labels.equals(ed.labels)
+    assert ed2.locked == ed.locked
+    assert [r.to_dict() for r in ed2.history] == [r.to_dict() for r in ed.history]
+    assert len(ed2.undo_stack) == len(ed.undo_stack)
+    assert len(ed2.redo_stack) == len(ed.redo_stack) == 1
+    assert ed2.settings == ed.settings
+    g1 = ed.grids.set_index("code")
+    g2 = ed2.grids.set_index("code")
+    assert (g1["households"] == g2.loc[g1.index, "households"]).all()
+    assert g1.geometry.geom_equals_exact(g2.loc[g1.index].geometry, tolerance=1e-6).all()
+    assert ed2.report.ok
+    # carry on where we left: redo the lock, then undo the merge
+    ed2.redo()
+    assert ed2.locked == ed.locked | {ed.redo_stack[0].record.args["grids"][0]}  # type: ignore[union-attr]
+    ed2.undo()
+    ed2.undo()
+    assert ed2.labels.equals(base.labels)
+    assert back.extra["runs"]["covered"].iloc[0] == pytest.approx(0.93)
+    assert back.extra["sites"].geometry.iloc[0].equals(sites.geometry.iloc[0])
+
+
+def test_crash_mid_save_leaves_previous_file_intact(
+    base: GridEditor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = save_project(tmp_path / "work.gpkg", base)
+    before = path.read_bytes()
+    ed = _edited(base)
+    real = project._write_layer
+    calls = {"n": 0}
+
+    def failing(p: Path, name: str, df: pd.DataFrame) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full (simulated)")
+        real(p, name, df)
+
+    monkeypatch.setattr(project, "_write_layer", failing)
+    with pytest.raises(OSError, match="simulated"):
+        save_project(path, ed)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["work.gpkg"]  # no temp file left
+    monkeypatch.setattr(project, "_write_layer", real)
+    assert open_project(path).editor.labels.equals(base.labels)
+
+
+def test_open_refuses_what_is_not_a_project(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        open_project(tmp_path / "none.gpkg")
+    bad = tmp_path / "x.gpkg"
+    bad.write_text("not a geopackage")
+    with pytest.raises(InputError, match=r"GeoPackage|project"):
+        open_project(bad)

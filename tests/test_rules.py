@@ -1,0 +1,158 @@
+"""The rule checker finds each kind of broken grid layer, with grids and a location."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.affinity import translate
+from shapely.geometry import box
+
+from planner.errors import InputError
+from planner.grids import GridResult, divide
+from planner.rules import check_grids
+from planner.settings import Settings
+from planner.street import Street
+from tests.grid_streets import block_street
+
+
+@pytest.fixture(scope="module")
+def done() -> tuple[Street, GridResult]:
+    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750), ys=(200, 400))
+    return street, divide(street, settings=Settings())
+
+
+def _failing(report, rule):  # type: ignore[no-untyped-def]
+    check = report.check(rule)
+    assert not check.passed, report.to_text()
+    return check.violations
+
+
+def test_divided_grids_pass_every_rule(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    report = check_grids(res.grids, street, settings=Settings())
+    assert report.ok, report.to_text()
+    assert report.quality["grids"] == len(res.grids)
+    assert report.quality["households_total"] == street.households_total
+    assert "RESULT: all rules hold" in report.to_text()
+    d = report.to_dict()
+    assert d["ok"] is True and {c["name"] for c in d["checks"]} >= {
+        "coverage",
+        "no_overlap",
+        "one_polygon",
+        "one_community",
+        "buildings_whole",
+        "compounds_whole",
+        "households_in_range",
+        "codes",
+    }
+
+
+def test_wgs84_grids_are_checked_in_the_street_crs(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    assert check_grids(res.grids.to_crs(4326), street).ok
+
+
+def test_gap_is_found_with_its_location(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    g = res.grids.copy()
+    g = g.drop(index=g.index[0])
+    v = _failing(check_grids(g, street), "coverage")
+    assert "uncovered" in v[0].message
+    assert 116 < v[0].lon < 117 and 39 < v[0].lat < 41
+
+
+def test_overlap_names_both_grids(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    g = res.grids.copy()
+    a, b = g.index[0], g.index[1]
+    g.loc[a, "geometry"] = g.geometry[a].union(g.geometry[b].buffer(-5))
+    v = _failing(check_grids(g, street), "no_overlap")
+    assert set(v[0].grids) == {g.loc[a, "code"], g.loc[b, "code"]}
+    assert "overlap by" in v[0].message
+
+
+def test_two_piece_grid_is_found(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    g = res.grids.copy()
+    k = g.index[0]
+    g.loc[k, "geometry"] = shapely.MultiPolygon(
+        [g.geometry[k], translate(box(0, 0, 10, 10), *street.boundary_geom.bounds[:2])]
+    )
+    v = _failing(check_grids(g, street), "one_polygon")
+    assert "2 pieces" in v[0].message
+
+
+def test_grid_across_communities_is_found(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    g = res.grids.copy()
+    west = g[g["community_id"] == "w"].index[0]
+    east = g[g["community_id"] == "e"]
+    # give a west grid a strip of the east community: also an overlap, but the
+    # community rule must name it
+    g.loc[west, "geometry"] = g.geometry[west].union(east.geometry.iloc[0])
+    v = _failing(check_grids(g, street), "one_community")
+    assert "communities" in v[0].message
+
+
+def test_cut_building_and_compound_are_found(done) -> None:  # type: ignore[no-untyped-def]
+    street, _res = done
+    comp = street.compounds.geometry.iloc[0]
+    cx = comp.centroid.x
+    # split the street into two grids by a vertical line through the first compound
+    xmin, ymin, _xmax, ymax = street.boundary_geom.bounds
+    west = street.boundary_geom.intersection(box(xmin - 1, ymin - 1, cx, ymax + 1))
+    east = street.boundary_geom.difference(west)
+    g = gpd.GeoDataFrame({"grid_id": ["1", "2"]}, geometry=[west, east], crs=street.crs)
+    report = check_grids(g, street)
+    v = _failing(report, "compounds_whole")
+    assert set(v[0].grids) == {"1", "2"} and "is cut by grids" in v[0].message
+    buildings_cut = street.buildings.geometry.intersects(
+        shapely.LineString([(cx, ymin), (cx, ymax)])
+    ).sum()
+    if buildings_cut:
+        assert len(_failing(report, "buildings_whole")) == buildings_cut
+
+
+def test_households_out_of_range_needs_a_reason(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    g = res.grids.copy()
+    g["reason"] = ""
+    report = check_grids(
+        g, street, settings=Settings(grid_min_households=400, grid_target_households=450)
+    )
+    v = _failing(report, "households_in_range")
+    assert all(x.severity == "error" for x in v)
+    g["reason"] = "a reason the planner gave"
+    report2 = check_grids(
+        g, street, settings=Settings(grid_min_households=400, grid_target_households=450)
+    )
+    assert report2.check("households_in_range").passed
+    assert all(x.severity == "explained" for x in report2.check("households_in_range").violations)
+
+
+def test_bad_and_duplicate_codes(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    g = res.grids.copy()
+    g.loc[g.index[0], "code"] = "12AB"
+    g.loc[g.index[2], "code"] = g.loc[g.index[1], "code"]
+    v = _failing(check_grids(g, street), "codes")
+    msgs = " ".join(x.message for x in v)
+    assert "not 20 digits" in msgs and "more than one grid" in msgs
+
+
+def test_grids_without_crs_are_refused(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    g = gpd.GeoDataFrame(geometry=list(res.grids.geometry))
+    with pytest.raises(InputError, match="coordinate reference system"):
+        check_grids(g, street)
+
+
+def test_quality_figures(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    q = check_grids(res.grids, street).quality
+    hh = res.grids["households"].to_numpy()
+    assert q["households_min"] == hh.min() and q["households_max"] == hh.max()
+    assert np.isclose(q["households_cv"], hh.std() / hh.mean())
+    assert 0 < q["compactness_min"] <= q["compactness_median"] <= 1
