@@ -448,6 +448,22 @@ def test_make_demo_script_writes_a_district(tmp_path: Path) -> None:
     assert json.loads((out / "street.json").read_text(encoding="utf-8"))["synthetic"] is True
 
 
+def test_make_demo_script_regenerates_the_committed_folder(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "make_demo.py"
+    subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path)], check=True, capture_output=True
+    )
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(p.name for p in DEMO_DIR.iterdir())
+    assert (tmp_path / "PROVENANCE.md").read_bytes() == (DEMO_DIR / "PROVENANCE.md").read_bytes()
+    for name in written:
+        if (tmp_path / name).read_bytes() != (DEMO_DIR / name).read_bytes():
+            assert name.endswith(".geojson") and _same_layer(DEMO_DIR / name, tmp_path / name), name
+
+
 def test_bad_spec_names_every_problem() -> None:
     with pytest.raises(ValueError, match=r"n_cols/n_rows=0/2.*density=5.*code_street='9'"):
         make_street(StreetSpec(n_cols=0, n_rows=2, density=5, code_street="9"))
