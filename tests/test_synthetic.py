@@ -14,6 +14,7 @@ import shapely
 from planner import synthetic
 from planner.settings import DEFAULT_SERVICE_KINDS
 from planner.synthetic import DEMO_SPEC, StreetSpec, make_demo, make_street, write_folder
+from tests.rfc7946 import check_rfc7946
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 PARTY_MASS = DEFAULT_SERVICE_KINDS  # street centre, community and grid stations
@@ -190,6 +191,8 @@ def test_coordinates_are_wgs84_rounded() -> None:
     )
     assert np.allclose(coords, np.round(coords, 7), atol=1e-12, rtol=0)
     assert "号楼" in text  # UTF-8, not escaped
+    for path in sorted(DEMO_DIR.glob("*.geojson")):
+        assert check_rfc7946(path) == [], path.name
 
 
 # -- scale and texture ------------------------------------------------------------------
