@@ -834,6 +834,7 @@ def _read_pbf(
         engine="in_memory",
         bounding_box=None if window is None else list(window),
         complete_relations=window is not None,
+        progress=False,  # a library prints nothing; the CLI shows its own progress
     )
     net = osm.get_network("all", extra_attributes=[t for t in WAY_TAGS if t != "highway"])
     if net is None or len(net) == 0:
