@@ -224,6 +224,32 @@ def test_walk_filter_multivalue_and_foot_no() -> None:
     assert osm.walkable_ways(ways)["osmid"].tolist() == [5]
 
 
+def test_walk_filter_covers_osmnx_walk_network_type() -> None:
+    """Every rule of OSMnx's own ``walk`` Overpass filter is applied to files too."""
+    import re
+
+    from osmnx._overpass import _get_network_filter
+
+    walk = _get_network_filter("walk")
+    highway = re.search(r'\["highway"!~"([^"]+)"\]', walk)
+    assert highway is not None
+    assert set(highway.group(1).split("|")) <= set(osm.EXCLUDED_HIGHWAY)
+    keys = set(re.findall(r'\["([^"]+)"!~', walk))
+    handled = {
+        "area",
+        "access",
+        "highway",
+        "foot",
+        "service",
+        "sidewalk",
+        "sidewalk:both",
+        "sidewalk:left",
+        "sidewalk:right",
+    }
+    assert keys <= handled
+    assert handled - {"highway"} <= set(osm.WAY_TAGS)
+
+
 # ------------------------------------------------------------------ the real extract
 
 
