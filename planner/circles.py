@@ -135,7 +135,7 @@ class CircleBuilder:
             scale = self._geom_len / net.length_m
         self._scale = np.where(np.isfinite(scale), scale, 1.0)
         self._inc = rg.incidence()
-        self._conn = pd.DataFrame({"p": [], "bi": [], "x": []})
+        self._conn = pd.DataFrame({"p": [], "bi": [], "x": [], "snap": []})
         self._conn_geom = np.zeros(0, dtype=object)
         self._conn_walled = np.zeros(0, dtype=bool)
         self._walls: Any = None
@@ -155,7 +155,9 @@ class CircleBuilder:
             ok = np.flatnonzero(far)
             piece = rg.locate(points.edge[ok], points.offset_m[ok])
             x = np.clip(points.offset_m[ok], rg.start_m[piece], rg.end_m[piece])
-            self._conn = pd.DataFrame({"p": piece, "bi": np.arange(len(ok)), "x": x})
+            self._conn = pd.DataFrame(
+                {"p": piece, "bi": np.arange(len(ok)), "x": x, "snap": points.snap_m[ok]}
+            )
             self._conn_walled = self._edge_walled[points.edge[ok]]
             pg = np.asarray(point_geoms, dtype=object)[ok]
             self._conn_geom = np.asarray(
@@ -318,6 +320,42 @@ class CircleBuilder:
             end_m=np.concatenate([(rg.start_m[p] + a_end)[has_a], rg.end_m[p][has_b]]),
         )
 
+    def _needed_connectors(
+        self, conn: pd.DataFrame, ends: pd.DataFrame, threshold_min: float
+    ) -> pd.DataFrame:
+        """Connectors of buildings reached within the threshold whose point the drawn
+        corridor would miss: standing farther than the corridor half-width from the
+        access point, or with the access point on the undrawn tip of a frontier piece."""
+        c = conn[conn["t"] <= threshold_min + 1e-9]
+        if len(c) == 0:
+            return pd.DataFrame({"g": [], "bi": []})
+        info = self._conn.iloc[c["bi"].to_numpy(dtype="int64")]
+        m = pd.DataFrame(
+            {
+                "g": c["g"].to_numpy(),
+                "bi": c["bi"].to_numpy(),
+                "p": info["p"].to_numpy(),
+                "x": info["x"].to_numpy(),
+                "snap": info["snap"].to_numpy(),
+            }
+        ).merge(ends, on=["g", "p"], how="left")
+        rg = self.rg
+        p = m["p"].to_numpy(dtype="int64")
+        speed = rg.speed_m_per_min
+        tol = threshold_min + 1e-9
+        ra = (tol - m["ta"].to_numpy()) * speed
+        rb = (tol - m["tb"].to_numpy()) * speed
+        plen = rg.end_m[p] - rg.start_m[p]
+        cut = self.buffer_m / self._scale[rg.edge[p]]
+        x = m["x"].to_numpy()
+        covered = (
+            (ra + rb >= plen)
+            | (x - rg.start_m[p] <= ra - cut)
+            | (rg.end_m[p] - x <= rb - cut)
+        )
+        need = ~covered | (m["snap"].to_numpy() > self.buffer_m * 0.98)
+        return m.loc[need, ["g", "bi"]]
+
     # -------------------------------------------------------------------- views
     def station_circles(
         self, reach: Reach, thresholds_min: Sequence[float], *, station_ids: Sequence[str]
@@ -331,12 +369,17 @@ class CircleBuilder:
         conn = self._connector_times(ends)
         stations = np.unique(reach.station)
         rows: list[pd.DataFrame] = []
+        need = pd.DataFrame({"g": [], "bi": []})
         for t in thresholds:
             pcs = self._pieces(ends, t, ends["g"].to_numpy())
             pos = np.searchsorted(stations, pcs.group)
-            c = conn[conn["t"] <= t + 1e-9]
+            # a connector drawn at a smaller threshold stays drawn, so circles nest
+            need = pd.concat([need, self._needed_connectors(conn, ends, t)]).drop_duplicates()
             c = pd.DataFrame(
-                {"g": np.searchsorted(stations, c["g"].to_numpy()), "bi": c["bi"].to_numpy()}
+                {
+                    "g": np.searchsorted(stations, need["g"].to_numpy()),
+                    "bi": need["bi"].to_numpy(),
+                }
             )
             polys = self.polygons(Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c)
             rows.append(
@@ -378,10 +421,12 @@ class CircleBuilder:
             np.zeros(len(reached), dtype="int64"), reached, times.time_min[reached]
         )
         conn = self._connector_times(ends)
+        need = pd.DataFrame({"g": [], "bi": []})
         polys = []
         for t in thresholds:
             pcs = self._pieces(ends, t, np.zeros(len(ends), dtype="int64"))
-            polys.append(self.polygons(pcs, 1, conn[conn["t"] <= t + 1e-9])[0])
+            need = pd.concat([need, self._needed_connectors(conn, ends, t)]).drop_duplicates()
+            polys.append(self.polygons(pcs, 1, need)[0])
         gdf = gpd.GeoDataFrame(
             {"minutes": thresholds},
             geometry=gpd.GeoSeries(polys, crs=self.rg.net.crs),

@@ -153,7 +153,7 @@ def test_points_inside_circles_are_reachable_within_the_threshold() -> None:
     centroids = cov.buildings.geometry.centroid.to_numpy()
     rng = np.random.default_rng(7)
 
-    def reached_lines(dist: dict, t: float) -> shapely.Geometry:
+    def reached_lines(dist: dict, t: float, connectors: bool = True) -> shapely.Geometry:
         reached = []
         for e in range(net.n_edges):
             line, ln = net.geometry[e], net.length_m[e]
@@ -171,7 +171,7 @@ def test_points_inside_circles_are_reachable_within_the_threshold() -> None:
                 if rb >= 0:
                     reached.append(substring(line, max(o2 - rb, o1) * scale, o2 * scale))
         for i in range(len(bsnap)):
-            if dist.get(f"b{i}", np.inf) <= t and bsnap.snap_m[i] > 1.0:
+            if connectors and dist.get(f"b{i}", np.inf) <= t and bsnap.snap_m[i] > 1.0:
                 reached.append(shapely.LineString([centroids[i], bsnap.access[i]]))
         return shapely.union_all(reached)
 
@@ -188,10 +188,13 @@ def test_points_inside_circles_are_reachable_within_the_threshold() -> None:
             # and the circle holds the corridor around everything reached one
             # corridor half-width of walking before the threshold (4 segments per
             # quarter circle: chords fall about 0.5 m inside a true arc)
-            early = reached_lines(dist, t - BUF / SPEED)
+            early = reached_lines(dist, t - BUF / SPEED, connectors=False)
             inner = [g for g in shapely.get_parts(early) if g.length > 0]
             corridor = shapely.union_all(shapely.buffer(inner, BUF * 0.95))
             assert shapely.difference(corridor, poly).area < 1e-3
+            # and every building the walk reaches stands inside the circle
+            reached_b = [i for i in range(len(bsnap)) if dist.get(f"b{i}", np.inf) <= t]
+            assert shapely.contains(poly.buffer(1e-6), centroids[reached_b]).all()
 
 
 def test_nearest_split_tiles_the_union() -> None:
