@@ -431,6 +431,7 @@ _CSS = """
 .rm-grid-label{font:11px 'Noto Sans CJK SC',sans-serif;color:#1f4e9c;font-weight:bold;
  text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;white-space:nowrap}
 .rm-icon{background:none;border:none}
+.leaflet-control-attribution{font-size:10px;max-width:60%}
 </style>
 """
 
