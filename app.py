@@ -660,7 +660,19 @@ def page_siting(street: Street, settings: Settings) -> None:
         )
         st_folium(m, key="siting_map", height=560, use_container_width=True, returned_objects=[])
     with right:
-        st.dataframe(pd.DataFrame(res["sites"].drop(columns="geometry")), hide_index=True)
+        sites = pd.DataFrame(res["sites"].drop(columns="geometry"))
+        keep = [
+            c
+            for c in (
+                "rank",
+                "name",
+                "households_newly_covered",
+                "community_id",
+                "recommended_floor_area_m2",
+            )
+            if c in sites.columns
+        ]
+        st.dataframe(sites[keep or list(sites.columns)], hide_index=True)
         name = st.text_input(L("save_scenario"), f"{mode_r}={value_r:g}", key="scenario_name")
         if st.button(L("save_scenario"), key="save_scenario"):
             S["scenarios"][name] = svc.scenario_row(
