@@ -7,15 +7,22 @@ from shapely.geometry import LineString
 
 from planner.edits import GridEditor
 from planner.errors import RuleViolation
-from planner.grids import divide
+from planner.grids import GridResult, divide
 from planner.settings import Settings
+from planner.street import Street
 from tests.grid_streets import X0, Y0, block_street
 
 
-@pytest.fixture()
-def editor() -> GridEditor:
+@pytest.fixture(scope="module")
+def divided() -> tuple[Street, GridResult]:
     street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750), ys=(200, 400))
-    return GridEditor.from_result(street, divide(street, settings=Settings()))
+    return street, divide(street, settings=Settings())
+
+
+@pytest.fixture()
+def editor(divided: tuple[Street, GridResult]) -> GridEditor:
+    street, res = divided
+    return GridEditor.from_result(street, res)
 
 
 def _neighbours(ed: GridEditor, code: str) -> list[str]:
