@@ -150,13 +150,16 @@ def bisect(
     perim = g.perimeter[nodes]
     best: tuple[float, NDArray[np.bool_], int] | None = None
     fallback: tuple[float, NDArray[np.bool_], int] | None = None
+    # one CSR pattern; each tree only redraws the weights
+    pattern = sparse.csr_matrix((np.arange(1, len(ea) + 1, dtype=float), (ea, eb)), shape=(n, n))
+    slot = pattern.data.astype(np.int64) - 1
     for t in range(tries):
         if best is not None and t >= MIN_TRIES:
             break
         rnd = dist * rng.uniform(0.3, 1.7, size=len(dist))
-        tree = csgraph.minimum_spanning_tree(
-            sparse.coo_matrix((rnd, (ea, eb)), shape=(n, n)).tocsr()
-        )
+        weighted = pattern.copy()
+        weighted.data = rnd[slot]
+        tree = csgraph.minimum_spanning_tree(weighted)
         root = int(rng.integers(n))
         order, pred = csgraph.depth_first_order(tree, root, directed=False)
         if len(order) < n:  # not connected: caller passes connected sets only
