@@ -23,7 +23,15 @@ EXIT_RULES = 1
 EXIT_BAD_INPUT = 2
 
 #: Command modules under planner.commands, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("info", "export", "grids")
+COMMAND_MODULES: tuple[str, ...] = (
+    "info",
+    "export",
+    "grids",
+    "coverage",
+    "site",
+    "check_grids",
+    "run",
+)
 
 
 def add_source_args(p: argparse.ArgumentParser) -> None:
@@ -31,7 +39,8 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "source",
         help="'demo', a folder of layer files, an OSM extract (.osm/.osm.pbf), "
-        "or 'place:NAME' to download from OpenStreetMap (needs internet)",
+        "'place:NAME' to download from OpenStreetMap (needs internet), or 'osm' with "
+        "--boundary to download OpenStreetMap data inside that polygon",
     )
     p.add_argument("--boundary", type=Path, help="boundary file (clips an OSM extract)")
     p.add_argument("--stations", type=Path, help="stations file (replaces the source's stations)")

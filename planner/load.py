@@ -5,7 +5,8 @@ Sources (:func:`load_street`):
 - ``"demo"``: the embedded synthetic street in ``data/demo`` (folder format);
 - a folder of layer files (see docs/readme/load.md and FOLDER_FORMAT);
 - an OpenStreetMap extract, ``.osm`` or ``.osm.pbf`` (read by :mod:`planner.osm`);
-- ``"place:NAME"``: OpenStreetMap online through osmnx (needs internet).
+- ``"place:NAME"``: OpenStreetMap online through osmnx (needs internet);
+- ``"osm"`` with ``boundary=``: OpenStreetMap online inside the boundary polygon.
 
 Every source ends in :func:`assemble`, which takes WGS84 layers, chooses the UTM
 zone from the boundary, projects, validates and repairs, clips to the street
@@ -134,7 +135,8 @@ def load_street(
     ----------
     source
         ``"demo"``, a folder of layer files, an OSM extract (``.osm``/``.osm.pbf``),
-        or ``"place:NAME"`` (OpenStreetMap online).
+        ``"place:NAME"`` (OpenStreetMap online), or ``"osm"`` with ``boundary``
+        (OpenStreetMap online inside that polygon).
     boundary
         A boundary file (polygon layer); clips an OSM extract and replaces a
         folder's boundary.
@@ -168,14 +170,34 @@ def load_street(
         boundary_raw = read_layer_file(Path(boundary), layer="boundary", problems=problems)
         files["boundary"] = str(boundary)
 
-    path = DEMO_DIR if src == "demo" or src.startswith("place:") else Path(src).expanduser()
+    online_polygon = src == "osm" and not Path(src).exists()  # a folder named osm wins
+    online = online_polygon or src.startswith("place:")
+    path = DEMO_DIR if src == "demo" or online else Path(src).expanduser()
     suffixes = "".join(path.suffixes[-2:]).lower()
     if src == "demo" and not DEMO_DIR.is_dir():
         raise InputError(
             f"the demo street is missing ({DEMO_DIR})",
             fix="regenerate it with: python scripts/make_demo.py",
         )
-    if src.startswith("place:"):
+    if online_polygon:
+        if boundary_raw is None or boundary_raw.empty:
+            problems.add(
+                "source 'osm' downloads OpenStreetMap data inside a polygon, but no boundary "
+                "was given"
+                if boundary is None
+                else "the boundary file gives no polygon",
+                file=str(boundary) if boundary is not None else None,
+                fix="pass --boundary FILE (the street polygon), or use place:NAME",
+            )
+            problems.raise_if_errors()
+        assert boundary_raw is not None
+        osm = _osm_module()
+        polygon = shapely.union_all(boundary_raw.geometry.to_numpy())
+        raw = osm.fetch_place(polygon, margin_m=settings.margin_m)
+        node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
+        files.update({k: f"OpenStreetMap online ({k})" for k in raw if k not in files})
+        meta = {"name": _first_name(boundary_raw)}
+    elif src.startswith("place:"):
         name = src.split(":", 1)[1].strip()
         if not name:
             raise InputError(
@@ -311,6 +333,24 @@ def _clean_layer(name: str, gdf: gpd.GeoDataFrame, ctx: _Ctx) -> gpd.GeoDataFram
     return gdf.reset_index(drop=True)
 
 
+def _polygonal(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Polygonal part of each geometry (clipping can leave lines or points beside polygons)."""
+    out = np.asarray(geoms, dtype=object).copy()
+    mixed = shapely.get_type_id(out) == shapely.GeometryType.GEOMETRYCOLLECTION
+    if mixed.any():
+        parts, idx = shapely.get_parts(out[mixed], return_index=True)
+        poly = np.isin(
+            shapely.get_type_id(parts),
+            [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON],
+        )
+        rows = np.flatnonzero(mixed)
+        fixed = np.array([shapely.Polygon() for _ in rows], dtype=object)
+        for k in np.unique(idx[poly]):  # a handful of clipped features at most
+            fixed[k] = shapely.union_all(parts[poly & (idx == k)])
+        out[rows] = fixed
+    return out
+
+
 def _largest_overlap(
     geoms: NDArray[np.object_], zones: NDArray[np.object_], zone_ids: NDArray[np.object_]
 ) -> NDArray[np.object_]:
@@ -321,7 +361,13 @@ def _largest_overlap(
     gi, zi = shapely.STRtree(zones).query(geoms, predicate="intersects")
     if len(gi) == 0:
         return out
-    area = shapely.area(shapely.intersection(geoms[gi], zones[zi]))
+    # most features lie wholly in one zone: only the straddling pairs need an intersection
+    shapely.prepare(zones)
+    whole = shapely.contains(zones[zi], geoms[gi])
+    area = shapely.area(geoms[gi])
+    part = ~whole
+    if part.any():
+        area[part] = shapely.area(shapely.intersection(geoms[gi[part]], zones[zi[part]]))
     order = np.lexsort((-area, gi))
     gi, zi, area = gi[order], zi[order], area[order]
     first = np.unique(gi, return_index=True)[1]
@@ -409,7 +455,7 @@ def _building_kinds(b: gpd.GeoDataFrame) -> pd.Series:
         if "kind" in b.columns
         else pd.Series("", index=b.index)
     )
-    norm = raw.map(normalise_text)
+    norm = raw.map({v: normalise_text(v) for v in raw.unique()})
     kinds = norm.map(lambda v: BUILDING_KIND_MAP.get(v, v if v in schema.BUILDING_KINDS else ""))
     unknown = norm.isin(UNKNOWN_KINDS)
     in_compound = b["compound_id"].astype(str) != ""
@@ -491,8 +537,26 @@ def assemble(
             fix="check the boundary on the map",
             severity="repair",
         )
+    if b_union_wgs.is_empty:
+        problems.add(
+            "the boundary has no area",
+            file=files.get("boundary", "boundary"),
+            field="geometry",
+            fix="draw the street boundary as a polygon",
+        )
+        problems.raise_if_errors()
     c = b_union_wgs.centroid
-    crs = utm_crs_for(c.x, c.y)
+    try:
+        crs = utm_crs_for(c.x, c.y)
+    except InputError as exc:
+        problems.add(
+            str(exc.problems[0].message),
+            file=files.get("boundary", "boundary"),
+            field="geometry",
+            fix=exc.problems[0].fix,
+        )
+        problems.raise_if_errors()
+        raise
     b_proj = gpd.GeoSeries([b_union_wgs], crs=WGS84).to_crs(crs).iloc[0]
     b_proj = shapely.make_valid(b_proj)
     if b_proj.area <= 0:
@@ -541,6 +605,13 @@ def assemble(
     out["gates"] = _gates(layers.get("gates"), out["compounds"], ctx)
     buildings = _buildings(layers.get("buildings"), out["compounds"], out["communities"], ctx)
     reg_report = None
+    if register is not None and buildings is None:
+        problems.add(
+            "a household register was given but the street has no buildings to join it to",
+            file=ctx.file("register"),
+            fix="add a buildings layer (or load an OpenStreetMap extract with buildings)",
+            severity="warning",
+        )
     if register is not None and buildings is not None:
         joined = register_mod.join_register(
             buildings, out["compounds"], register, file=ctx.file("register"), problems=problems
@@ -572,6 +643,11 @@ def assemble(
             nodes.geometry.to_numpy(), out["gates"].geometry.to_numpy(), max_m=1.0
         )
     out["nodes"], out["edges"] = nodes, edges
+    if edges.attrs.get("snapped_ends", 0):
+        ctx.derived.append(
+            f"network: {edges.attrs['snapped_ends']} road end(s) touching nothing were joined "
+            "to a line less than 0.5 m away"
+        )
     if edges.empty:
         if "roads" in raw and raw["roads"] is not None and len(raw["roads"]):
             problems.add(
@@ -608,7 +684,7 @@ def _communities(gdf: gpd.GeoDataFrame | None, ctx: _Ctx) -> gpd.GeoDataFrame:
             crs=ctx.crs,
         )
     clipped = gdf.copy()
-    clipped["geometry"] = shapely.intersection(gdf.geometry.to_numpy(), ctx.street)
+    clipped["geometry"] = _polygonal(shapely.intersection(gdf.geometry.to_numpy(), ctx.street))
     keep = shapely.area(clipped.geometry.to_numpy()) > 1.0
     _report_outside("communities", clipped["community_id"], ~keep, ctx, what="communities")
     clipped = clipped.loc[keep].reset_index(drop=True)
@@ -618,6 +694,28 @@ def _communities(gdf: gpd.GeoDataFrame | None, ctx: _Ctx) -> gpd.GeoDataFrame:
     code = code.str.replace(r"\.0$", "", regex=True).str.zfill(3).where(code != "", "")
     seq = pd.Series([f"{i + 1:03d}" for i in range(len(clipped))], index=clipped.index)
     clipped["code"] = code.where(code != "", seq)
+    geoms = clipped.geometry.to_numpy()
+    street_area = ctx.street.area
+    union_area = shapely.union_all(geoms).area if len(geoms) else 0.0
+    gap = 1.0 - union_area / street_area
+    overlap = (shapely.area(geoms).sum() - union_area) / street_area
+    if gap > 0.01:
+        ctx.problems.add(
+            f"the communities leave {gap:.1%} of the street uncovered",
+            file=ctx.file("communities"),
+            field="geometry",
+            fix="communities should tile the street: extend them to the boundary",
+            severity="warning",
+        )
+    if overlap > 0.01:
+        ctx.problems.add(
+            f"the communities overlap on {overlap:.1%} of the street's area; buildings go to "
+            "the community covering most of them",
+            file=ctx.file("communities"),
+            field="geometry",
+            fix="communities should not overlap: fix the shared borders",
+            severity="warning",
+        )
     return clipped
 
 
@@ -630,7 +728,7 @@ def _compounds(
     inside = shapely.area(shapely.intersection(geoms, ctx.street))
     keep = inside >= 0.5 * shapely.area(geoms)
     out = gdf.loc[keep].copy()
-    out["geometry"] = shapely.intersection(out.geometry.to_numpy(), ctx.street)
+    out["geometry"] = _polygonal(shapely.intersection(out.geometry.to_numpy(), ctx.street))
     if (~keep).sum():
         bad = gdf["compound_id"][~keep].tolist()
         ctx.problems.add(

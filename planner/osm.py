@@ -26,6 +26,7 @@ with every map or figure made from them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -247,6 +248,12 @@ def read_osm(
     ------
     InputError
         The file is missing, unreadable, not OSM data, or the clip is not a polygon.
+
+    Notes
+    -----
+    The parsed tables of the last two files are cached (keyed by path, size and
+    modification time), so reading the same extract with another boundary is fast;
+    :func:`clear_cache` empties the cache.
     """
     p = Path(path)
     _check_file(p)
@@ -255,10 +262,15 @@ def read_osm(
     boundary = None if clip is None else _boundary_polygon(clip, None, source=str(p))
     log.info("reading OSM %s extract %s", fmt, p.name)
     try:
-        if fmt == "pbf":
-            ways, features, extent = _read_pbf(p)
-        else:
-            ways, features, extent = _read_xml(p)
+        st = p.stat()
+        # PBF: read only the boundary's margin box (a city-wide extract stays fast);
+        # pyrosm keeps every way reaching into the box whole, and completes relations
+        window = None
+        if fmt == "pbf" and boundary is not None:
+            window = tuple(float(c) for c in _buffer_m(boundary, margin_m + 100.0).bounds)
+        ways, features, extent = _read_tables(
+            str(p.resolve()), fmt, st.st_size, st.st_mtime_ns, window
+        )
     except InputError:
         raise
     except Exception as exc:  # the readers raise many kinds on a broken file
@@ -270,9 +282,18 @@ def read_osm(
                 file=str(p),
             )
         ) from exc
+    if len(ways) == 0 and len(features) == 0:
+        raise InputError(
+            Problem(
+                "the OSM extract holds no streets, buildings or other features",
+                fix="export the street's area again (openstreetmap.org 'Export', or a "
+                "Geofabrik/BBBike extract)",
+                file=str(p),
+            )
+        )
     if boundary is None:
         boundary = _boundary_polygon(None, extent, source=str(p))
-    return layers_from_tables(ways, features, boundary, margin_m=margin_m)
+    return layers_from_tables(ways, features, boundary, margin_m=margin_m, name=_clip_name(clip))
 
 
 def fetch_place(
@@ -323,9 +344,20 @@ def fetch_place(
             features = _features_from_osmnx(ox.features_from_polygon(area, tags=_osmnx_tags()))
         except InputError:
             raise
+        except (ox._errors.InsufficientResponseError, TypeError) as exc:
+            # the server answered, but with no polygon (or no data) for the request
+            raise InputError(
+                Problem(
+                    f"OpenStreetMap has no street polygon or data for this request: {exc}",
+                    fix="check the place name (e.g. '学院路街道, 海淀区, 北京市'), give a "
+                    "polygon, or load an extract file with --boundary",
+                    file=source,
+                )
+            ) from exc
         except Exception as exc:
             raise _offline_error(exc, str(source)) from exc
-    return layers_from_tables(ways, features, boundary, margin_m=margin_m)
+    name = name_or_polygon if isinstance(name_or_polygon, str) else ""
+    return layers_from_tables(ways, features, boundary, margin_m=margin_m, name=name)
 
 
 def osm_format(path: str | Path) -> str:
@@ -350,6 +382,11 @@ def osm_format(path: str | Path) -> str:
     )
 
 
+def clear_cache() -> None:
+    """Forget the cached reader tables (:func:`read_osm` keeps the last two files)."""
+    _read_tables.cache_clear()
+
+
 # ------------------------------------------------------------------ shared processing
 
 
@@ -359,6 +396,7 @@ def layers_from_tables(
     boundary: BaseGeometry,
     *,
     margin_m: float = 1000.0,
+    name: str = "",
 ) -> dict[str, gpd.GeoDataFrame]:
     """Turn the reader tables into the folder-format layers (shared by every reader).
 
@@ -374,13 +412,15 @@ def layers_from_tables(
         The street boundary polygon, WGS84 degrees.
     margin_m
         Network and POI margin beyond the boundary, metres.
+    name
+        Street name for the boundary layer.
     """
     if margin_m < 0:
         raise InputError(f"margin_m must be >= 0 m, got {margin_m}", fix="give a margin in metres")
     area = _buffer_m(boundary, margin_m)
     roads = roads_from_ways(walkable_ways(ways), clip=area)
     layers = layers_from_features(features, boundary=boundary, area=area)
-    bnd = gpd.GeoDataFrame({"name": [""]}, geometry=[boundary], crs=WGS84)
+    bnd = gpd.GeoDataFrame({"name": [name]}, geometry=[boundary], crs=WGS84)
     out = {"boundary": bnd, "roads": roads, **layers}
     log.info(
         "OSM layers: %s",
@@ -545,7 +585,7 @@ def roads_from_ways(ways: pd.DataFrame, *, clip: BaseGeometry | None = None) -> 
         .drop(columns=list(keys))
         .reset_index(drop=True)
     )
-    out.insert(0, "road_id", [f"osm-road-{i}" for i in range(len(out))])
+    out.insert(0, "road_id", "osm-road-" + pd.Series(np.arange(len(out))).astype(str))
     return out[[*cols, "geometry"]]
 
 
@@ -578,7 +618,8 @@ def layers_from_features(
     }
     fid = f["element"].astype(str) + "-" + f["osmid"].astype(str)
     ids = ("osm-" + fid).to_numpy()
-    geom = f.geometry.to_numpy()
+    # canonical ring orientation and start: the readers assemble relations differently
+    geom = shapely.normalize(f.geometry.to_numpy())
     gtype = shapely.get_type_id(geom)
     is_poly = np.isin(gtype, (3, 6))
     is_line = np.isin(gtype, (1, 2, 5))
@@ -696,16 +737,35 @@ def layers_from_features(
 # ------------------------------------------------------------------------- readers
 
 
+@functools.lru_cache(maxsize=2)
+def _read_tables(
+    path: str, fmt: str, size: int, mtime_ns: int, window: tuple[float, ...] | None
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:
+    """The reader tables of a file, cached by path, size, modification time and window.
+
+    Loading the same extract again with the same boundary (app reruns, tests) skips the
+    parsing. The tables are never modified by the shared code. ``window`` (PBF only) is a
+    WGS84 box (min lon, min lat, max lon, max lat) the reading is limited to.
+    """
+    del size, mtime_ns  # cache key only
+    return _read_pbf(Path(path), window) if fmt == "pbf" else _read_xml(Path(path))
+
+
 def _read_xml(path: Path) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:
     """XML extract -> (ways, features, <bounds> box or None), via osmnx."""
     import osmnx as ox
 
     extent = _xml_bounds(path)
+    empty_answer = ox._errors.InsufficientResponseError  # osmnx: "no data elements"
     with _osmnx_settings():
-        graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
-        ways = _ways_from_osmnx_graph(graph)
-        raw = ox.features_from_xml(path, tags=_osmnx_tags())
-    features = _features_from_osmnx(raw)
+        try:
+            ways = _ways_from_osmnx_graph(ox.graph_from_xml(path, simplify=False, retain_all=True))
+        except empty_answer:
+            ways = _empty_ways()
+        try:
+            features = _features_from_osmnx(ox.features_from_xml(path, tags=_osmnx_tags()))
+        except empty_answer:
+            features = _empty_features()
     if extent is None:
         extent = _convex_extent(ways, features)
     return ways, features, extent
@@ -746,11 +806,18 @@ def _osmnx_tags() -> dict[str, bool | str | list[str]]:
     return dict(FEATURE_SELECTION)
 
 
-def _read_pbf(path: Path) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:
+def _read_pbf(
+    path: Path, window: tuple[float, ...] | None = None
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:
     """PBF extract -> (ways, features, header box or None), via pyrosm."""
     import pyrosm
 
-    osm = pyrosm.OSM(str(path), engine="in_memory")
+    osm = pyrosm.OSM(
+        str(path),
+        engine="in_memory",
+        bounding_box=None if window is None else list(window),
+        complete_relations=window is not None,
+    )
     net = osm.get_network("all", extra_attributes=[t for t in WAY_TAGS if t != "highway"])
     if net is None or len(net) == 0:
         ways: pd.DataFrame = _empty_ways()
@@ -948,6 +1015,15 @@ def _boundary_polygon(
             )
         )
     return geom
+
+
+def _clip_name(clip: object) -> str:
+    """The first non-empty ``name`` of a boundary GeoDataFrame, else ''."""
+    if isinstance(clip, gpd.GeoDataFrame) and "name" in clip.columns:
+        names = _str_col(clip["name"])
+        names = names[names != ""]
+        return str(names.iloc[0]) if len(names) else ""
+    return ""
 
 
 def _buffer_m(geom: BaseGeometry, margin_m: float) -> BaseGeometry:

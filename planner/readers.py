@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -95,15 +96,22 @@ def detect_encoding(data: bytes) -> str:
     return "utf-8-sig"
 
 
-def read_table(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
+def read_table(
+    path: Path, *, problems: ProblemLog, header_names: frozenset[str] | set[str] | None = None
+) -> pd.DataFrame | None:
     """A CSV (UTF-8, UTF-8 with BOM, or GBK) or Excel (.xlsx) table, all cells as text.
+
+    The index holds spreadsheet row numbers (the header is row 1 unless a title sits
+    above it), so messages can name the row a planner sees. With ``header_names``,
+    the header is the first of the top 10 rows holding two of those (normalised)
+    names: Chinese registers often carry a title row above the header.
 
     Returns ``None`` (with a problem logged) when the file cannot be read.
     """
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
-            table = pd.read_excel(path, dtype=str, engine="openpyxl")
+            raw = pd.read_excel(path, dtype=str, engine="openpyxl", header=None)
         elif suffix in (".csv", ".txt"):
             data = path.read_bytes()
             try:
@@ -115,7 +123,14 @@ def read_table(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
                     fix="save the spreadsheet as CSV UTF-8 (or GBK) or as .xlsx",
                 )
                 return None
-            table = pd.read_csv(path, dtype=str, encoding=enc, skipinitialspace=True)
+            raw = pd.read_csv(
+                path,
+                dtype=str,
+                encoding=enc,
+                skipinitialspace=True,
+                header=None,
+                skip_blank_lines=False,
+            )
         else:
             problems.add(
                 f"unsupported table format '{suffix or '(none)'}'",
@@ -133,8 +148,25 @@ def read_table(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
             fix="open it in a spreadsheet program and save it again as .csv or .xlsx",
         )
         return None
-    table.columns = [unicodedata.normalize("NFKC", str(c)).strip() for c in table.columns]
-    return table.dropna(how="all").reset_index(drop=True)
+    raw.index = raw.index + 1  # spreadsheet row numbers
+    raw = raw.dropna(how="all")
+    if raw.empty:
+        return pd.DataFrame()
+    header_at = 0
+    if header_names:
+        for k in range(min(10, len(raw))):
+            cells = {normalise_text(v) for v in raw.iloc[k].dropna()}
+            if len(cells & set(header_names)) >= 2:
+                header_at = k
+                break
+    header = raw.iloc[header_at]
+    columns = [
+        unicodedata.normalize("NFKC", str(c)).strip() if pd.notna(c) else f"column{j + 1}"
+        for j, c in enumerate(header)
+    ]
+    table = raw.iloc[header_at + 1 :].copy()
+    table.columns = columns
+    return table
 
 
 def find_column(columns: Any, names: frozenset[str] | set[str]) -> str | None:
@@ -154,7 +186,7 @@ def read_points_csv(
     ``points_crs`` says what the numbers are: WGS84 (GPS, OSM), GCJ-02 (Amap,
     Tencent) or BD-09 (Baidu).
     """
-    table = read_table(path, problems=problems)
+    table = read_table(path, problems=problems, header_names=LON_NAMES | LAT_NAMES)
     if table is None:
         return None
     lon_col = find_column(table.columns, LON_NAMES)
@@ -174,10 +206,11 @@ def read_points_csv(
         if target and target not in table.columns and target not in rename.values():
             rename[str(col)] = target
     table = table.rename(columns=rename)
+    rows = pd.Series([f"row {i}" for i in table.index], index=table.index)
     ids = (
-        table[id_col].fillna("").astype(str)
+        table[id_col].fillna("").astype(str).where(table[id_col].notna(), rows)
         if id_col in table.columns
-        else pd.Series([f"row {i + 2}" for i in range(len(table))])
+        else rows
     )
     lon = pd.to_numeric(table[lon_col].str.strip(), errors="coerce")
     lat = pd.to_numeric(table[lat_col].str.strip(), errors="coerce")
@@ -187,7 +220,7 @@ def read_points_csv(
         problems.add(
             f"coordinate {table[col].iloc[i]!r} is not a number",
             file=str(path),
-            feature_id=ids.iloc[i] or f"row {i + 2}",
+            feature_id=ids.iloc[i],
             field=col,
             fix="write decimal degrees, e.g. 116.3975 and 39.9087",
         )
@@ -241,14 +274,21 @@ def read_layer_file(
         problems.add("file not found", file=str(path), fix="check the path")
         return None
     try:
-        gdf = gpd.read_file(path, engine="pyogrio")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Non closed ring", category=RuntimeWarning)
+            gdf = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # pyogrio raises several types for broken files
-        problems.add(
-            f"cannot read the file: {exc}",
-            file=str(path),
-            fix="check it is a valid GeoJSON, GeoPackage or Shapefile (open it in QGIS)",
-        )
-        return None
+        fixed = None
+        if "closed linestring" in str(exc) and suffix in (".geojson", ".json"):
+            fixed = _read_geojson_closing_rings(path, problems=problems)
+        if fixed is None:
+            problems.add(
+                f"cannot read the file: {exc}",
+                file=str(path),
+                fix="check it is a valid GeoJSON, GeoPackage or Shapefile (open it in QGIS)",
+            )
+            return None
+        gdf = fixed
     if gdf.crs is None:
         fix = (
             "put the .prj file next to the .shp (export it again from your GIS with its "
@@ -260,7 +300,19 @@ def read_layer_file(
         return None
     if suffix == ".shp":
         gdf = restore_shapefile_names(gdf)
-    gdf = gdf.loc[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
+    blank = gdf.geometry.isna() | gdf.geometry.is_empty
+    if blank.any():
+        id_col = f"{layer[:-1]}_id" if layer.endswith("s") else f"{layer}_id"
+        ids = validate.feature_ids(gdf, id_col)[blank].tolist()
+        problems.add(
+            f"{len(ids)} feature(s) have no geometry and were left out: {validate.id_list(ids)}",
+            file=str(path),
+            feature_id=ids[0],
+            field="geometry",
+            fix="draw these features, or delete them",
+            severity="warning",
+        )
+    gdf = gdf.loc[~blank].reset_index(drop=True)
     if gdf.empty:
         return gdf.to_crs(WGS84) if gdf.crs is not None else gdf.set_crs(WGS84)
     crs = CRS.from_user_input(gdf.crs)
@@ -293,6 +345,46 @@ def read_layer_file(
             fix="save the layer in WGS84 or a standard projected CRS",
         )
         return None
+
+
+def _close_rings(geometry: Any) -> int:
+    """Close the open rings of a GeoJSON (Multi)Polygon in place; returns how many."""
+    if not isinstance(geometry, dict):
+        return 0
+    kind = geometry.get("type")
+    polys = (
+        [geometry.get("coordinates") or []]
+        if kind == "Polygon"
+        else (geometry.get("coordinates") or [])
+        if kind == "MultiPolygon"
+        else []
+    )
+    closed = 0
+    for poly in polys:
+        for ring in poly:
+            if len(ring) >= 3 and list(ring[0]) != list(ring[-1]):
+                ring.append(list(ring[0]))
+                closed += 1
+    return closed
+
+
+def _read_geojson_closing_rings(path: Path, *, problems: ProblemLog) -> gpd.GeoDataFrame | None:
+    """Read a GeoJSON whose polygon rings are not closed, closing them (a safe repair)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        features = data["features"] if data.get("type") == "FeatureCollection" else [data]
+        closed = sum(_close_rings(f.get("geometry")) for f in features)
+        gdf = gpd.GeoDataFrame.from_features(features, crs=WGS84)
+    except Exception:  # not fixable this way: the caller reports the original error
+        return None
+    problems.add(
+        f"{closed} polygon ring(s) were not closed and were closed by repeating their first point",
+        file=str(path),
+        field="geometry",
+        fix="check these shapes on the map",
+        severity="repair",
+    )
+    return gdf
 
 
 def _known_columns() -> list[str]:

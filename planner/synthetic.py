@@ -36,12 +36,10 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -53,6 +51,9 @@ from shapely.geometry import LineString, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from planner.crs import WGS84, utm_crs_for
+from planner.geojson import write_geojson, write_text_atomic
+from planner.settings import Settings
+from planner.street import Street
 
 log = logging.getLogger(__name__)
 
@@ -80,33 +81,141 @@ ROAD_HALF_WIDTH_M: dict[str, float] = {
     "footway": 1.5,
 }
 
-#: Station kinds counted as party-mass service stations (as in planner.settings).
-PARTY_MASS_KINDS: tuple[str, ...] = ("street_centre", "community_station", "grid_station")
-
 _NS_NAMES = (
-    "朱雀大街", "长安路", "含光路", "翠华路", "雁塔路", "太白路", "吉祥路", "曲江路",
-    "芙蓉路", "青龙路", "昭德路", "延兴路", "慈恩路", "安仁路", "永宁路", "明德路",
+    "朱雀大街",
+    "长安路",
+    "含光路",
+    "翠华路",
+    "雁塔路",
+    "太白路",
+    "吉祥路",
+    "曲江路",
+    "芙蓉路",
+    "青龙路",
+    "昭德路",
+    "延兴路",
+    "慈恩路",
+    "安仁路",
+    "永宁路",
+    "明德路",
 )
 _EW_NAMES = (
-    "雁南路", "小寨路", "崇业路", "电子正街", "雁展路", "兴善路", "育才路", "乐游路",
-    "玉泉路", "紫薇路", "金华路", "丰庆路", "文景路", "广德路", "晋昌路", "长乐路",
+    "雁南路",
+    "小寨路",
+    "崇业路",
+    "电子正街",
+    "雁展路",
+    "兴善路",
+    "育才路",
+    "乐游路",
+    "玉泉路",
+    "紫薇路",
+    "金华路",
+    "丰庆路",
+    "文景路",
+    "广德路",
+    "晋昌路",
+    "长乐路",
 )
 _LOCAL_STEMS = (
-    "文苑", "翠竹", "书院", "槐荫", "杏园", "石榴", "枫林", "梧桐", "兰亭", "青松",
-    "海棠", "柳巷", "银杏", "丁香", "桂香", "芳草", "明光", "清风", "和乐", "安居",
+    "文苑",
+    "翠竹",
+    "书院",
+    "槐荫",
+    "杏园",
+    "石榴",
+    "枫林",
+    "梧桐",
+    "兰亭",
+    "青松",
+    "海棠",
+    "柳巷",
+    "银杏",
+    "丁香",
+    "桂香",
+    "芳草",
+    "明光",
+    "清风",
+    "和乐",
+    "安居",
 )
 _COMMUNITY_STEMS = (
-    "雁鸣", "翠华", "长乐", "芙蓉", "永宁", "安仁", "乐游", "兴善", "崇仁", "明德",
-    "昭德", "慈恩", "青龙", "晋昌", "延兴", "通善", "光德", "嘉会", "怀远", "宣义",
+    "雁鸣",
+    "翠华",
+    "长乐",
+    "芙蓉",
+    "永宁",
+    "安仁",
+    "乐游",
+    "兴善",
+    "崇仁",
+    "明德",
+    "昭德",
+    "慈恩",
+    "青龙",
+    "晋昌",
+    "延兴",
+    "通善",
+    "光德",
+    "嘉会",
+    "怀远",
+    "宣义",
 )
 _COMPOUND_STEMS = (
-    "锦绣", "翠华", "阳光", "紫薇", "书香", "桃园", "枫林", "碧水", "天朗", "金色",
-    "雁塔", "曲江", "华府", "春晓", "丽景", "御景", "和谐", "幸福", "康乐", "育才",
-    "明珠", "秀水", "西苑", "东方", "南湖", "绿苑", "兰庭", "瑞祥", "嘉禾", "泰和",
-    "祥和", "怡心", "欣园", "富丽", "长安", "丰景", "悦城", "玉兰", "青年", "电子",
+    "锦绣",
+    "翠华",
+    "阳光",
+    "紫薇",
+    "书香",
+    "桃园",
+    "枫林",
+    "碧水",
+    "天朗",
+    "金色",
+    "雁塔",
+    "曲江",
+    "华府",
+    "春晓",
+    "丽景",
+    "御景",
+    "和谐",
+    "幸福",
+    "康乐",
+    "育才",
+    "明珠",
+    "秀水",
+    "西苑",
+    "东方",
+    "南湖",
+    "绿苑",
+    "兰庭",
+    "瑞祥",
+    "嘉禾",
+    "泰和",
+    "祥和",
+    "怡心",
+    "欣园",
+    "富丽",
+    "长安",
+    "丰景",
+    "悦城",
+    "玉兰",
+    "青年",
+    "电子",
 )
 _COMPOUND_SUFFIXES = (
-    "家园", "小区", "花园", "苑", "公寓", "华庭", "雅居", "嘉园", "新村", "名邸", "佳苑", "里",
+    "家园",
+    "小区",
+    "花园",
+    "苑",
+    "公寓",
+    "华庭",
+    "雅居",
+    "嘉园",
+    "新村",
+    "名邸",
+    "佳苑",
+    "里",
 )
 _VILLAGE_STEMS = ("杨家", "西八里", "北沈家", "吴家坟", "甘家", "丈八", "瓦胡同", "庙坡头")
 _NUMERALS = "一二三四五六七八九十"
@@ -184,7 +293,7 @@ class StreetSpec:
     missing_households_share: float = 0.05
     height_only_share: float = 0.012
     n_pois: int = 30
-    station_plan: str = "auto"
+    station_plan: Literal["demo", "auto"] = "auto"
     code_county: str = "610113"
     code_street: str = "099"
 
@@ -215,12 +324,28 @@ class SyntheticStreet:
     spec: StreetSpec
     stats: dict[str, Any] = field(default_factory=dict)
 
+    def to_street(self, settings: Settings | None = None) -> Street:
+        """Load these layers as a validated :class:`~planner.street.Street` (UTM CRS),
+        exactly as loading the written folder would, without writing files."""
+        from planner.load import assemble
+
+        return assemble(
+            dict(self.layers),
+            source=f"synthetic:{self.metadata['name']}",
+            settings=settings or Settings(),
+            name=self.metadata["name"],
+            synthetic=True,
+            attribution=self.metadata["attribution"],
+        )
+
 
 # ---------------------------------------------------------------------------
 # small geometry helpers (local frame)
 
 
-def _split_line(line: LineString, cuts: list[tuple[float, tuple[float, float]]]) -> list[LineString]:
+def _split_line(
+    line: LineString, cuts: list[tuple[float, tuple[float, float]]]
+) -> list[LineString]:
     """Split ``line`` at (distance along, exact point) cuts; pieces end exactly at the points."""
     coords = np.asarray(line.coords)
     seg = np.hypot(*np.diff(coords, axis=0).T)
@@ -373,9 +498,49 @@ def make_street(spec: StreetSpec | None = None, **overrides: Any) -> SyntheticSt
         WGS84 layers in the folder format, ``street.json`` metadata and statistics.
     """
     spec = replace(spec or StreetSpec(), **overrides)
-    if spec.n_cols < 1 or spec.n_rows < 1:
-        raise ValueError(f"n_cols and n_rows must be at least 1, got {spec.n_cols}x{spec.n_rows}")
+    _check_spec(spec)
     return _Builder(spec).build()
+
+
+def _check_spec(spec: StreetSpec) -> None:
+    """Refuse specs the generator cannot honour, naming every bad field at once."""
+    bad = []
+    if spec.n_cols < 1 or spec.n_rows < 1:
+        bad.append(
+            f"n_cols/n_rows={spec.n_cols}/{spec.n_rows}: need at least 1 superblock each way"
+        )
+    if not 300 <= spec.block_m <= 1500:
+        bad.append(f"block_m={spec.block_m}: use 300-1,500 m (arterial spacing)")
+    if not 0 <= spec.margin_m <= 5000:
+        bad.append(f"margin_m={spec.margin_m}: use 0-5,000 m")
+    if spec.n_communities < 1:
+        bad.append(f"n_communities={spec.n_communities}: need at least 1")
+    if not 20 <= spec.river_width_m <= 150:
+        bad.append(f"river_width_m={spec.river_width_m}: use 20-150 m")
+    for name in (
+        "village_share",
+        "standalone_share",
+        "open_share",
+        "missing_households_share",
+        "height_only_share",
+    ):
+        v = getattr(spec, name)
+        if not 0 <= v <= 1:
+            bad.append(f"{name}={v}: a share must be 0-1")
+    if spec.missing_households_share + spec.height_only_share > 1:
+        bad.append("missing_households_share + height_only_share must not exceed 1")
+    if not 0.5 <= spec.density <= 2:
+        bad.append(f"density={spec.density}: use 0.5-2")
+    if spec.n_pois < 0:
+        bad.append(f"n_pois={spec.n_pois}: must be 0 or more")
+    if spec.station_plan not in ("demo", "auto"):
+        bad.append(f"station_plan={spec.station_plan!r}: use 'demo' or 'auto'")
+    if not (spec.code_county.isdigit() and len(spec.code_county) == 6):
+        bad.append(f"code_county={spec.code_county!r}: 6 digits (GB/T 2260)")
+    if not (spec.code_street.isdigit() and len(spec.code_street) == 3):
+        bad.append(f"code_street={spec.code_street!r}: 3 digits")
+    if bad:
+        raise ValueError("invalid synthetic street spec: " + "; ".join(bad))
 
 
 def make_demo() -> SyntheticStreet:
@@ -442,7 +607,6 @@ class _Builder:
     # -- layout ------------------------------------------------------------
     def build(self) -> SyntheticStreet:
         s = self.spec
-        rng = self.rng
         self._grid()
         self._cells()
         self._public_roads()
@@ -458,9 +622,11 @@ class _Builder:
         self._pois()
         log.info(
             "synthetic street %s: %d compounds, %d buildings, %d roads",
-            s.name, len(self.compounds), len(self.bldg), len(roads),
+            s.name,
+            len(self.compounds),
+            len(self.bldg),
+            len(roads),
         )
-        del rng
         return self._finish()
 
     def _grid(self) -> None:
@@ -544,13 +710,17 @@ class _Builder:
         comms = []
         for k in range(n):
             geom = shapely.union_all([order[i]["geom"] for i in np.flatnonzero(group == k)])
-            stem = stems[k % len(stems)] + ("" if k < len(stems) else _cn_number(k // len(stems) + 1))
-            comms.append({
-                "community_id": f"SQ{k + 1:02d}",
-                "name": self.names.take([f"{stem}社区"]),
-                "code": f"{k + 1:03d}",
-                "geometry": geom,
-            })
+            stem = stems[k % len(stems)] + (
+                "" if k < len(stems) else _cn_number(k // len(stems) + 1)
+            )
+            comms.append(
+                {
+                    "community_id": f"SQ{k + 1:02d}",
+                    "name": self.names.take([f"{stem}社区"]),
+                    "code": f"{k + 1:03d}",
+                    "geometry": geom,
+                }
+            )
         self.communities = comms
 
     def _public_roads(self) -> None:
@@ -575,7 +745,9 @@ class _Builder:
             return self.names.take([f"{stem}{_cn_number(rnd) if rnd else ''}{suffix}"])
 
         def name_from(pool: list[str], i: int, fallback: str) -> str:
-            return self.names.take([pool[i]] if i < len(pool) else [f"{fallback}{_cn_number(i - len(pool) + 1)}路"])
+            return self.names.take(
+                [pool[i]] if i < len(pool) else [f"{fallback}{_cn_number(i - len(pool) + 1)}路"]
+            )
 
         bridge_cols = s.bridge_cols
         if bridge_cols is None:
@@ -600,13 +772,20 @@ class _Builder:
             in_river_row = river_row is not None and abs(ya - river_row[0]) < 1e-9
             for i in range(len(xe) - 1):
                 xa, xb = float(xe[i]), float(xe[i + 1])
+                # diagonal corner cells of the margin get no north-south local road: a
+                # network clipped with a round buffer would cut it off at the railway
+                corner = (xb <= 0 or xa >= self.W) and (yb <= 0 or ya >= self.H)
                 if xb - xa > 280:
                     x = xa + (xb - xa) * rng.uniform(0.42, 0.58)
                     hw = "tertiary" if rng.random() < 0.4 else "residential"
-                    roads.append(_Road(LineString([(x, ya), (x, yb)]), local_name("ns"), hw))
+                    nm = local_name("ns")
+                    if not corner:
+                        roads.append(_Road(LineString([(x, ya), (x, yb)]), nm, hw))
                 if yb - ya > 280 and not in_river_row and rng.random() < 0.9:
                     y = ya + (yb - ya) * rng.uniform(0.42, 0.58)
-                    roads.append(_Road(LineString([(xa, y), (xb, y)]), local_name("ew"), "residential"))
+                    roads.append(
+                        _Road(LineString([(xa, y), (xb, y)]), local_name("ew"), "residential")
+                    )
         # river: riverside roads; non-bridge roads end at the river bank
         if s.river:
             off = self.river_hw + 14.0
@@ -616,9 +795,13 @@ class _Builder:
                     roads.append(_Road(part, self.names.take([nm]), "residential"))
             cut_zone = self.river_poly.buffer(8.0)
             span_zone = self.river_poly.buffer(5.0)
-            designated = [r.highway in ("primary", "secondary") and len(r.geom.coords) == 2
-                          and r.geom.coords[0][0] == r.geom.coords[1][0]
-                          and float(r.geom.coords[0][0]) in bridge_x for r in roads]
+            designated = [
+                r.highway in ("primary", "secondary")
+                and len(r.geom.coords) == 2
+                and r.geom.coords[0][0] == r.geom.coords[1][0]
+                and float(r.geom.coords[0][0]) in bridge_x
+                for r in roads
+            ]
             roads = self._cross_barrier(roads, cut_zone, span_zone, designated, bridge_suffix="桥")
         if s.railway:
             rail = LineString([(x_lo, self.rail_y), (x_hi, self.rail_y)])
@@ -628,10 +811,17 @@ class _Builder:
             # two underpasses: the arterial nearest the street's middle, and one more east
             xs_sorted = sorted(self.xs_all, key=lambda x: abs(x - self.W * 0.35))
             under = {float(xs_sorted[0]), float(xs_sorted[2 if len(xs_sorted) > 2 else 0])}
-            marked = [r.highway in ("primary", "secondary") and not r.bridge
-                      and len(r.geom.coords) == 2 and r.geom.coords[0][0] == r.geom.coords[1][0]
-                      and float(r.geom.coords[0][0]) in under for r in roads]
-            roads = self._cross_barrier(roads, cut_zone, span_zone, marked, bridge_suffix="下穿通道")
+            marked = [
+                r.highway in ("primary", "secondary")
+                and not r.bridge
+                and len(r.geom.coords) == 2
+                and r.geom.coords[0][0] == r.geom.coords[1][0]
+                and float(r.geom.coords[0][0]) in under
+                for r in roads
+            ]
+            roads = self._cross_barrier(
+                roads, cut_zone, span_zone, marked, bridge_suffix="下穿通道"
+            )
         self.roads = roads
         self.extra_cuts: dict[int, list[tuple[float, float]]] = {}
 
@@ -664,8 +854,15 @@ class _Builder:
                     a, b = b, a
                 start, end = r.geom.coords[0], r.geom.coords[-1]
                 out.append(replace(r, geom=LineString([start, a])))
-                out.append(replace(r, geom=LineString([a, b]), bridge=True,
-                                   name=r.name + bridge_suffix, node=False))
+                out.append(
+                    replace(
+                        r,
+                        geom=LineString([a, b]),
+                        bridge=True,
+                        name=r.name + bridge_suffix,
+                        node=False,
+                    )
+                )
                 out.append(replace(r, geom=LineString([b, end])))
             else:
                 for p in shapely.get_parts(r.geom.difference(cut_zone)):
@@ -674,8 +871,10 @@ class _Builder:
         return out
 
     def _blocks(self) -> None:
-        corridors = [r.geom.buffer(ROAD_HALF_WIDTH_M[r.highway], cap_style="flat", join_style="mitre")
-                     for r in self.roads]
+        corridors = [
+            r.geom.buffer(ROAD_HALF_WIDTH_M[r.highway], cap_style="flat", join_style="mitre")
+            for r in self.roads
+        ]
         self.corridor_union = shapely.union_all(corridors)
         obstacles = self.corridor_union
         if self.spec.river:
@@ -705,23 +904,29 @@ class _Builder:
             use[chosen] = label
             free[chosen] = False
 
+        def count(share: float, least: int) -> int:
+            # minimum counts only where the street is big enough to hold them all
+            return max(least, round(n * share)) if n >= 30 else round(n * share)
+
         dist_c = np.hypot(cx - self.W / 2, cy - self.H * 0.55)
         big = (areas > 30000).astype(float)
         # the street office and shops near the centre, on the main roads
-        pick(max(2, round(n * 0.08)), np.exp(-dist_c / 600.0) * big + 1e-9, "commercial")
+        pick(count(0.09, 2), np.exp(-dist_c / 600.0) * big + 1e-9, "commercial")
+        pick(count(0.02, 1), np.exp(-dist_c / 900.0) * big + 1e-9, "office")
         pick(1, np.exp(-dist_c / 300.0) * big + 1e-9, "public")
         # park by the river (north bank) or anywhere
         if s.river:
             near_river = np.abs(cy - self.river_f(cx)) < 250
-            pick(max(1, round(n * 0.03)), (near_river & (cy > self.river_f(cx))) * areas + 1e-9, "park")
+            pick(count(0.02, 1), (near_river & (cy > self.river_f(cx))) * areas + 1e-9, "park")
+            pick(count(0.02, 1), areas, "park")
         else:
-            pick(max(1, round(n * 0.03)), areas, "park")
-        pick(max(2, round(n * 0.03)), areas**2 * (areas > 40000), "campus")
-        pick(max(3, round(n * 0.06)), ((areas > 20000) & (areas < 90000)).astype(float), "school")
-        pick(max(1, round(n * 0.015)), (areas > 15000).astype(float), "hospital")
-        pick(round(n * s.village_share), (areas > 20000).astype(float), "village")
+            pick(count(0.03, 1), areas, "park")
+        pick(count(0.03, 2), areas**2 * (areas > 40000), "campus")
+        pick(count(0.06, 3), ((areas > 20000) & (areas < 90000)).astype(float), "school")
+        pick(count(0.015, 1), (areas > 15000).astype(float), "hospital")
+        pick(count(s.village_share, 0), (areas > 20000).astype(float), "village")
         small = (areas < 14000).astype(float)
-        pick(max(1, round(n * s.standalone_share)), small + 1e-6, "standalone")
+        pick(count(s.standalone_share, 1), small + 1e-6, "standalone")
         # leftover tiny blocks are green space
         use[(areas < 6000) & (use == "residential")] = "green"
         self.block_use = use
@@ -731,7 +936,9 @@ class _Builder:
         # every stem once with a random suffix first, then the other combinations
         nrng = self.names.rng
         stems = self.names.shuffled(_COMPOUND_STEMS)
-        first = [f"{a}{_COMPOUND_SUFFIXES[int(nrng.integers(len(_COMPOUND_SUFFIXES)))]}" for a in stems]
+        first = [
+            f"{a}{_COMPOUND_SUFFIXES[int(nrng.integers(len(_COMPOUND_SUFFIXES)))]}" for a in stems
+        ]
         rest = [f"{a}{b}" for a in stems for b in _COMPOUND_SUFFIXES if f"{a}{b}" not in first]
         self._compound_names = first + [rest[i] for i in nrng.permutation(len(rest))]
         self._cname_i = 0
@@ -757,9 +964,12 @@ class _Builder:
                     for i in range(nx):
                         for j in range(ny):
                             g = 4.0
-                            cell = box(xcuts[i] + (g if i else 0), ycuts[j] + (g if j else 0),
-                                       xcuts[i + 1] - (g if i < nx - 1 else 0),
-                                       ycuts[j + 1] - (g if j < ny - 1 else 0))
+                            cell = box(
+                                xcuts[i] + (g if i else 0),
+                                ycuts[j] + (g if j else 0),
+                                xcuts[i + 1] - (g if i < nx - 1 else 0),
+                                ycuts[j + 1] - (g if j < ny - 1 else 0),
+                            )
                             pieces += list(shapely.get_parts(blk.intersection(cell)))
             for p in pieces:
                 if p.geom_type != "Polygon" or p.area < 3500:
@@ -772,17 +982,25 @@ class _Builder:
                 else:
                     name = self._next_compound_name()
                     gated = bool(rng.random() >= s.open_share)
-                    style = str(rng.choice(["walkup", "midrise", "highslab", "tower"], p=[0.6, 0.22, 0.08, 0.1]))
+                    style = str(
+                        rng.choice(
+                            ["walkup", "midrise", "highslab", "tower"], p=[0.7, 0.15, 0.05, 0.1]
+                        )
+                    )
                 ci = comm_tree.query(p.representative_point(), predicate="intersects")
-                comps.append({
-                    "compound_id": f"XQ{k:03d}" if len(self.blocks) < 600 else f"XQ{k:05d}",
-                    "name": name,
-                    "gated": gated,
-                    "community_id": self.communities[int(ci[0])]["community_id"] if len(ci) else "",
-                    "geometry": p,
-                    "style": style,
-                    "block": bi,
-                })
+                comps.append(
+                    {
+                        "compound_id": f"XQ{k:03d}" if len(self.blocks) < 600 else f"XQ{k:05d}",
+                        "name": name,
+                        "gated": gated,
+                        "community_id": self.communities[int(ci[0])]["community_id"]
+                        if len(ci)
+                        else "",
+                        "geometry": p,
+                        "style": style,
+                        "block": bi,
+                    }
+                )
         self.compounds = comps
 
     def _next_compound_name(self) -> str:
@@ -810,10 +1028,11 @@ class _Builder:
         footways: list[_Road] = []
         internal: list[_Road] = []
         path_geoms: list[BaseGeometry] = []
-        path_owner: list[int] = []
-        parks = [{"geometry": self.blocks[i], "style": "park", "compound_id": "", "public": True}
-                 for i in np.flatnonzero(self.block_use == "park")]
-        for ci, comp in enumerate([*self.compounds, *parks]):
+        parks = [
+            {"geometry": self.blocks[i], "style": "park", "compound_id": "", "public": True}
+            for i in np.flatnonzero(self.block_use == "park")
+        ]
+        for comp in [*self.compounds, *parks]:
             public = bool(comp.get("public"))
             q: Polygon = comp["geometry"]
             minx, miny, maxx, maxy = q.bounds
@@ -828,7 +1047,11 @@ class _Builder:
                     if w < 110 and len(lines):
                         continue
                     probe = LineString([(minx - 1, cy), (maxx + 1, cy)])
-                parts = [p for p in shapely.get_parts(q.intersection(probe)) if p.geom_type == "LineString"]
+                parts = [
+                    p
+                    for p in shapely.get_parts(q.intersection(probe))
+                    if p.geom_type == "LineString"
+                ]
                 if not parts:
                     continue
                 seg = max(parts, key=lambda p: p.length)
@@ -862,10 +1085,16 @@ class _Builder:
                 if public:
                     footways.append(_Road(p, "公园步道", "footway", node=False))
                     continue
-                internal.append(_Road(p, "", "footway" if comp["style"] == "village" else "service",
-                                      compound_id=comp["compound_id"], node=False))
+                internal.append(
+                    _Road(
+                        p,
+                        "",
+                        "footway" if comp["style"] == "village" else "service",
+                        compound_id=comp["compound_id"],
+                        node=False,
+                    )
+                )
                 path_geoms.append(p)
-                path_owner.append(ci)
             for gi, g in enumerate(sorted(gate_pts)):
                 gp = Point(g)
                 j = int(att_idx[tree.query_nearest(gp)[0]])
@@ -876,13 +1105,20 @@ class _Builder:
                 footways.append(_Road(LineString([g, a_xy]), "", "footway", node=False))
                 if public:
                     continue
-                gates.append({
-                    "gate_id": f"{comp['compound_id']}-M{gi + 1}",
-                    "compound_id": comp["compound_id"],
-                    "geometry": gp,
-                })
+                gates.append(
+                    {
+                        "gate_id": f"{comp['compound_id']}-M{gi + 1}",
+                        "compound_id": comp["compound_id"],
+                        "geometry": gp,
+                    }
+                )
             comp["has_gate"] = True
-            comp["centre"] = (cx, cy, any(a == "ns" for a, _, _ in lines), any(a == "ew" for a, _, _ in lines))
+            comp["centre"] = (
+                cx,
+                cy,
+                any(a == "ns" for a, _, _ in lines),
+                any(a == "ew" for a, _, _ in lines),
+            )
         self.compounds = [c for c in self.compounds if c.get("has_gate")]
         self.gates = gates
         self.footways = footways
@@ -894,58 +1130,131 @@ class _Builder:
         s, rng = self.spec, self.rng
         # style: length, depth, gap along x, gap along y, floors lo, hi, m² per household
         styles: dict[str, tuple[float, float, float, float, int, int, float]] = {
-            "walkup": (58.0, 11.5, 12.0, 20.0, 4, 6, 96.0),
-            "midrise": (56.0, 13.0, 16.0, 32.0, 9, 12, 105.0),
-            "highslab": (46.0, 15.0, 24.0, 56.0, 18, 26, 115.0),
-            "tower": (26.0, 26.0, 40.0, 56.0, 16, 28, 120.0),
-            "village": (12.0, 14.0, 3.0, 4.0, 4, 6, 60.0),
+            "walkup": (50.0, 11.5, 10.0, 20.0, 4, 6, 100.0),
+            "midrise": (56.0, 13.0, 16.0, 34.0, 7, 11, 115.0),
+            "highslab": (46.0, 15.0, 24.0, 56.0, 12, 18, 125.0),
+            "tower": (26.0, 26.0, 40.0, 56.0, 11, 18, 130.0),
+            "village": (12.0, 14.0, 3.0, 4.0, 4, 6, 80.0),
             "school": (60.0, 16.0, 20.0, 40.0, 4, 5, 0.0),
             "campus": (64.0, 18.0, 26.0, 40.0, 5, 9, 0.0),
             "shop": (48.0, 24.0, 14.0, 20.0, 2, 4, 0.0),
             "office": (34.0, 30.0, 30.0, 30.0, 12, 24, 0.0),
             "public": (50.0, 22.0, 24.0, 30.0, 3, 6, 0.0),
-            "standalone": (40.0, 12.0, 16.0, 24.0, 4, 7, 75.0),
+            "standalone": (40.0, 12.0, 16.0, 24.0, 4, 7, 95.0),
         }
         holders: list[dict[str, Any]] = []
         for ci, comp in enumerate(self.compounds):
-            holders.append({"geom": comp["geometry"], "style": comp["style"], "compound": ci,
-                            "kind": "residential", "centre": comp["centre"]})
+            holders.append(
+                {
+                    "geom": comp["geometry"],
+                    "style": comp["style"],
+                    "compound": ci,
+                    "kind": "residential",
+                    "centre": comp["centre"],
+                }
+            )
         for bi, (blk, use) in enumerate(zip(self.blocks, self.block_use, strict=True)):
             if use in ("residential", "village", "green", "park"):
                 continue
-            if use == "commercial":
-                holders.append({"geom": blk, "style": "office", "compound": -1, "kind": "office", "block": bi, "max": 2})
-                holders.append({"geom": blk, "style": "shop", "compound": -1, "kind": "shop", "block": bi, "max": 4})
+            if use == "office":
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "office",
+                        "compound": -1,
+                        "kind": "office",
+                        "block": bi,
+                        "max": 5,
+                    }
+                )
+            elif use == "commercial":
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "office",
+                        "compound": -1,
+                        "kind": "office",
+                        "block": bi,
+                        "max": 2,
+                    }
+                )
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "shop",
+                        "compound": -1,
+                        "kind": "shop",
+                        "block": bi,
+                        "max": 4,
+                    }
+                )
             elif use == "school":
-                holders.append({"geom": blk, "style": "school", "compound": -1, "kind": "school", "block": bi, "max": 3})
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "school",
+                        "compound": -1,
+                        "kind": "school",
+                        "block": bi,
+                        "max": 3,
+                    }
+                )
             elif use == "campus":
-                holders.append({"geom": blk, "style": "campus", "compound": -1, "kind": "school", "block": bi, "max": 14})
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "campus",
+                        "compound": -1,
+                        "kind": "school",
+                        "block": bi,
+                        "max": 14,
+                    }
+                )
             elif use in ("public", "hospital"):
-                holders.append({"geom": blk, "style": "public", "compound": -1, "kind": "public", "block": bi, "max": 3})
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "public",
+                        "compound": -1,
+                        "kind": "public",
+                        "block": bi,
+                        "max": 3,
+                    }
+                )
             elif use == "standalone":
-                holders.append({"geom": blk, "style": "standalone", "compound": -1, "kind": "residential", "block": bi, "max": 3})
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "standalone",
+                        "compound": -1,
+                        "kind": "residential",
+                        "block": bi,
+                        "max": 3,
+                    }
+                )
         # lattice candidates, all holders at once
         boxes_x0, boxes_y0, boxes_x1, boxes_y1, owner = [], [], [], [], []
-        dims = {}
+        lane_rows: dict[int, tuple[NDArray[np.float64], float, float]] = {}
         for hi, hd in enumerate(holders):
             blen, bdep, gx, gy, *_ = styles[hd["style"]]
-            blen = blen * rng.uniform(0.85, 1.15) if hd["style"] not in ("village", "tower") else blen
+            blen = (
+                blen * rng.uniform(0.85, 1.15) if hd["style"] not in ("village", "tower") else blen
+            )
             gx = gx / math.sqrt(s.density)
             gy = gy / math.sqrt(s.density) if hd["style"] not in ("village",) else gy
-            dims[hi] = (blen, bdep)
             minx, miny, maxx, maxy = hd["geom"].bounds
             px, py = blen + gx, bdep + gy
             if "centre" in hd:
                 # columns and rows leave a lane free along the compound's paths
                 cx, cy, has_ns, has_ew = hd["centre"]
-                hx = max(gx / 2, 7.0) if has_ns else -blen / 2
+                hx = min(max(gx / 2, 7.0), 10.0) if has_ns else -blen / 2
                 if has_ns and hd["style"] not in ("village", "tower"):
                     # shorter slabs (two stair units) where half the compound is narrow
                     room = min(cx - minx, maxx - cx) - 6.0 - hx - 0.5
                     if blen > room:
                         blen = max(room, 24.0)
                         px = blen + gx
-                hy = max(gy / 2, 7.0) if has_ew else -bdep / 2
+                hy = min(max(gy / 2, 7.0), 12.0) if has_ew else -bdep / 2
                 right = np.arange(cx + hx, maxx - 6 - blen + 1e-9, px)
                 left = np.arange(cx - hx - blen, minx + 6 - 1e-9, -px)[::-1]
                 xs = np.concatenate([left, right]) if has_ns else right
@@ -953,9 +1262,13 @@ class _Builder:
                 down = np.arange(cy - hy - bdep, miny + 6 - 1e-9, -py)[::-1]
                 ys = np.concatenate([down, up]) if has_ew else up
                 if not has_ns:
-                    xs = np.concatenate([np.arange(cx - blen / 2 - px, minx + 6 - 1e-9, -px)[::-1], xs])
+                    xs = np.concatenate(
+                        [np.arange(cx - blen / 2 - px, minx + 6 - 1e-9, -px)[::-1], xs]
+                    )
                 if not has_ew:
-                    ys = np.concatenate([np.arange(cy - bdep / 2 - py, miny + 6 - 1e-9, -py)[::-1], ys])
+                    ys = np.concatenate(
+                        [np.arange(cy - bdep / 2 - py, miny + 6 - 1e-9, -py)[::-1], ys]
+                    )
             else:
                 ox = minx + 6 + rng.uniform(0, px * 0.5)
                 oy = miny + 6 + rng.uniform(0, py * 0.4)
@@ -963,6 +1276,8 @@ class _Builder:
                 ys = np.arange(oy, maxy - 6 - bdep + 1e-9, py)
             if not len(xs) or not len(ys):
                 continue
+            if hd["style"] == "village":
+                lane_rows[hi] = (ys, bdep, gy)
             gx_, gy_ = np.meshgrid(xs, ys)
             boxes_x0.append(gx_.ravel())
             boxes_y0.append(gy_.ravel())
@@ -975,10 +1290,14 @@ class _Builder:
         y1 = np.concatenate(boxes_y1)
         own = np.concatenate(owner)
         cand = shapely.box(x0, y0, x1, y1)
-        inner = np.array([hd["geom"].buffer(-6.0, join_style="mitre") for hd in holders], dtype=object)
+        inner = np.array(
+            [hd["geom"].buffer(-6.0, join_style="mitre") for hd in holders], dtype=object
+        )
         ok = shapely.within(cand, inner[own])
         if self.path_geoms:
-            ptree = shapely.STRtree(np.array([p.buffer(5.0) for p in self.path_geoms], dtype=object))
+            ptree = shapely.STRtree(
+                np.array([p.buffer(5.0) for p in self.path_geoms], dtype=object)
+            )
             hit_c, _ = ptree.query(cand, predicate="intersects")
             ok[np.unique(hit_c)] = False
         # residential lattices never clash; non-residential holders share blocks (shops
@@ -1007,13 +1326,19 @@ class _Builder:
         hi_ = np.array([styles[st][5] for st in style_k])
         per_hh = np.array([styles[st][6] for st in style_k])
         # one floor count per compound +/- 1 storey per building
-        base = {int(o): int(rng.integers(styles[holders[o]["style"]][4], styles[holders[o]["style"]][5] + 1))
-                for o in np.unique(own_k)}
+        base = {
+            int(o): int(
+                rng.integers(styles[holders[o]["style"]][4], styles[holders[o]["style"]][5] + 1)
+            )
+            for o in np.unique(own_k)
+        }
         floors = np.array([base[int(o)] for o in own_k]) + rng.integers(-1, 2, n)
         floors = np.clip(floors, lo, hi_)
         area = shapely.area(geoms)
         is_res = kinds == "residential"
-        hh = np.where(is_res, np.round(area * floors * 0.72 / np.maximum(per_hh, 1) * rng.uniform(0.9, 1.1, n)), 0)
+        hh = np.where(
+            is_res, np.round(area * floors / np.maximum(per_hh, 1) * rng.uniform(0.9, 1.1, n)), 0
+        )
         pop = np.round(hh * rng.uniform(2.35, 2.9, n), 0)
         height = np.round(floors * rng.uniform(2.9, 3.1, n), 1)
         floors_f = floors.astype(float)
@@ -1022,7 +1347,10 @@ class _Builder:
         res_idx = np.flatnonzero(is_res)
         u = rng.random(len(res_idx))
         miss = res_idx[u < s.missing_households_share]
-        only_h = res_idx[(u >= s.missing_households_share) & (u < s.missing_households_share + s.height_only_share)]
+        only_h = res_idx[
+            (u >= s.missing_households_share)
+            & (u < s.missing_households_share + s.height_only_share)
+        ]
         hh_f[miss] = np.nan
         pop_f[miss] = np.nan
         hh_f[only_h] = np.nan
@@ -1030,8 +1358,15 @@ class _Builder:
         floors_f[only_h] = np.nan
         height_f = np.where(rng.random(n) < 0.3, height, np.nan)
         height_f[only_h] = height[only_h]
-        comp_ids = np.array([self.compounds[holders[o]["compound"]]["compound_id"] if holders[o]["compound"] >= 0 else ""
-                             for o in own_k], dtype=object)
+        comp_ids = np.array(
+            [
+                self.compounds[holders[o]["compound"]]["compound_id"]
+                if holders[o]["compound"] >= 0
+                else ""
+                for o in own_k
+            ],
+            dtype=object,
+        )
         # names: n号楼 within a compound, descriptive for others
         names = []
         seq: dict[str, int] = {}
@@ -1041,25 +1376,65 @@ class _Builder:
             if kinds[i] == "residential":
                 names.append(f"{seq[key]}号楼")
             else:
-                names.append({"school": "教学楼", "shop": "商业楼", "office": "写字楼", "public": "综合楼"}[kinds[i]]
-                             + f"{seq[key]}")
-        self.bldg = pd.DataFrame({
-            "building_id": [f"B{i + 1:05d}" for i in range(n)],
-            "name": names,
-            "kind": kinds,
-            "floors": floors_f,
-            "height_m": height_f,
-            "households": hh_f,
-            "population": pop_f,
-            "compound_id": comp_ids,
-        })
+                names.append(
+                    {"school": "教学楼", "shop": "商业楼", "office": "写字楼", "public": "综合楼"}[
+                        kinds[i]
+                    ]
+                    + f"{seq[key]}"
+                )
+        self.bldg = pd.DataFrame(
+            {
+                "building_id": [f"B{i + 1:05d}" for i in range(n)],
+                "name": names,
+                "kind": kinds,
+                "floors": floors_f,
+                "height_m": height_f,
+                "households": hh_f,
+                "population": pop_f,
+                "compound_id": comp_ids,
+            }
+        )
         self.bldg_geoms = geoms
-        self.holders = holders
+        self._village_lanes(holders, lane_rows)
+
+    def _village_lanes(
+        self,
+        holders: list[dict[str, Any]],
+        lane_rows: dict[int, tuple[NDArray[np.float64], float, float]],
+    ) -> None:
+        """East-west lanes between every other row of urban-village houses, noded with the spine."""
+        for hi, (ys, bdep, gap) in lane_rows.items():
+            comp = self.compounds[holders[hi]["compound"]]
+            cid = comp["compound_id"]
+            inner = comp["geometry"].buffer(-3.0, join_style="mitre")
+            minx, _, maxx, _ = comp["geometry"].bounds
+            lanes: list[_Road] = []
+            for k in range(0, len(ys) - 1, 2):
+                if abs(ys[k + 1] - ys[k] - bdep - gap) > 1e-6:
+                    continue  # the wider gap of the cross path
+                y = float(ys[k] + bdep + gap / 2)
+                cut = LineString([(minx, y), (maxx, y)]).intersection(inner)
+                lanes += [
+                    _Road(p, "", "footway", compound_id=cid)
+                    for p in shapely.get_parts(cut)
+                    if p.geom_type == "LineString" and p.length > 20
+                ]
+            mine = [replace(r, node=True) for r in self.internal if r.compound_id == cid]
+            paths = shapely.union_all([r.geom for r in mine])
+            lanes = [r for r in lanes if r.geom.intersects(paths)]  # reachable lanes only
+            if not lanes:
+                continue
+            noded = [replace(r, node=False) for r in _node_roads(mine + lanes, {})]
+            self.internal = [r for r in self.internal if r.compound_id != cid] + noded
 
     # -- stations and candidates -------------------------------------------
-    def _snap(self, xy: tuple[float, float], *, public_only: bool = True) -> tuple[tuple[float, float], str]:
+    def _snap(self, xy: tuple[float, float]) -> tuple[tuple[float, float], str]:
         """A point at the side of the public road nearest ``xy`` (inside its corridor)."""
-        roads = [r for r in self.final_roads if not r.compound_id and not r.bridge and r.highway != "footway"]
+        roads = [
+            r
+            for r in self.final_roads
+            if not r.compound_id and not r.bridge and r.highway != "footway"
+        ]
         geoms = np.array([r.geom for r in roads], dtype=object)
         tree = shapely.STRtree(geoms)
         p = Point(xy)
@@ -1083,44 +1458,82 @@ class _Builder:
         def add(kind: str, name: str, xy: tuple[float, float], area: float, hours: str) -> None:
             pt, road = self._snap(xy)
             no = int(rng.integers(1, 300))
-            st.append({
-                "station_id": f"ZD{len(st) + 1:02d}" if len(st) < 99 else f"ZD{len(st) + 1:04d}",
-                "name": name,
-                "kind": kind,
-                "floor_area_m2": float(area),
-                "opening_hours": hours,
-                "address": f"{road}{no}号",
-                "geometry": Point(pt),
-            })
+            st.append(
+                {
+                    "station_id": f"ZD{len(st) + 1:02d}"
+                    if len(st) < 99
+                    else f"ZD{len(st) + 1:04d}",
+                    "name": name,
+                    "kind": kind,
+                    "floor_area_m2": float(area),
+                    "opening_hours": hours,
+                    "address": f"{road}{no}号",
+                    "geometry": Point(pt),
+                }
+            )
 
         hours_office = "09:00-17:30"
         if s.station_plan == "demo":
             # anchors in fractions of the street's bounding box, chosen so that the
             # south-east bank of the river and the north-east corner are left uncovered
-            add("street_centre", f"{street_short}街道党群服务中心", (0.48 * W, 0.56 * H), 1200, "08:30-20:00")
+            add(
+                "street_centre",
+                f"{street_short}街道党群服务中心",
+                (0.48 * W, 0.56 * H),
+                1200,
+                "08:30-20:00",
+            )
             plan = [(0.12, 0.08), (0.22, 0.42), (0.76, 0.44), (0.42, 0.82), (0.70, 0.78)]
             for k, comm in enumerate(self.communities):
                 if k == len(self.communities) - 1:
                     continue  # one community without its own station (served by the centre)
                 fx, fy = plan[k % len(plan)]
-                add("community_station", f"{comm['name']}党群服务站", (fx * W, fy * H),
-                    [320, 650, 420, 280, 800][k % 5], hours_office)
-            add("grid_station", f"{self.communities[1]['name']}第三网格党群服务站", (0.05 * W, 0.30 * H),
-                60, hours_office)
+                add(
+                    "community_station",
+                    f"{comm['name']}党群服务站",
+                    (fx * W, fy * H),
+                    [320, 1350, 420, 280, 800][k % 5],
+                    hours_office,
+                )
+            add(
+                "grid_station",
+                f"{self.communities[1]['name']}第三网格党群服务站",
+                (0.05 * W, 0.30 * H),
+                60,
+                hours_office,
+            )
         else:
-            add("street_centre", f"{street_short}街道党群服务中心", (0.5 * W, 0.5 * H), 1200, "08:30-20:00")
+            add(
+                "street_centre",
+                f"{street_short}街道党群服务中心",
+                (0.5 * W, 0.5 * H),
+                1200,
+                "08:30-20:00",
+            )
             for k, comm in enumerate(self.communities):
                 if k % 6 == 5:
                     continue
                 p = comm_pts[k]
-                add("community_station", f"{comm['name']}党群服务站", (p.x, p.y),
-                    float(rng.choice([280, 350, 420, 600, 800, 1000])), hours_office)
+                add(
+                    "community_station",
+                    f"{comm['name']}党群服务站",
+                    (p.x, p.y),
+                    float(rng.choice([280, 350, 420, 600, 800, 1000])),
+                    hours_office,
+                )
             for k in range(max(1, len(self.communities) // 5)):
                 p = comm_pts[(k * 3 + 1) % len(comm_pts)]
-                add("grid_station", f"{self.communities[(k * 3 + 1) % len(comm_pts)]['name']}第{_cn_number(k + 3)}网格党群服务站",
-                    (p.x + 150, p.y + 150), 60, hours_office)
+                add(
+                    "grid_station",
+                    f"{self.communities[(k * 3 + 1) % len(comm_pts)]['name']}第{_cn_number(k + 3)}网格党群服务站",
+                    (p.x + 150, p.y + 150),
+                    60,
+                    hours_office,
+                )
         # allied positions: red property at big compounds, neighbourhood centre, convenience points
-        comp_sizes = np.array([c["geometry"].area * (c["style"] != "village") for c in self.compounds])
+        comp_sizes = np.array(
+            [c["geometry"].area * (c["style"] != "village") for c in self.compounds]
+        )
         n_red = 3 if s.station_plan == "demo" else max(3, len(self.communities) // 2)
         big = np.argsort(-comp_sizes, kind="stable")[: n_red * 3]
         red = sorted(rng.choice(big, size=min(n_red, len(big)), replace=False).tolist())
@@ -1128,26 +1541,48 @@ class _Builder:
             comp = self.compounds[ci]
             gate = next((g for g in self.gates if g["compound_id"] == comp["compound_id"]), None)
             p = gate["geometry"] if gate is not None else comp["geometry"].representative_point()
-            add("red_property", f"{comp['name']}红色物业服务站", (p.x, p.y), float(rng.integers(40, 120)), "08:00-20:00")
+            add(
+                "red_property",
+                f"{comp['name']}红色物业服务站",
+                (p.x, p.y),
+                float(rng.integers(40, 120)),
+                "08:00-20:00",
+            )
         com_blocks = [self.blocks[i] for i in np.flatnonzero(self.block_use == "commercial")]
         n_nc = 1 if s.station_plan == "demo" else max(1, len(self.communities) // 5)
         for k in range(n_nc):
             b = com_blocks[k % len(com_blocks)] if com_blocks else self.street_poly
             p = b.representative_point()
-            add("neighbourhood_centre", f"{self.names.take([f'{_LOCAL_STEMS[k % 20]}邻里中心'])}", (p.x, p.y),
-                1500, "08:00-21:00")
+            add(
+                "neighbourhood_centre",
+                f"{self.names.take([f'{_LOCAL_STEMS[k % 20]}邻里中心'])}",
+                (p.x, p.y),
+                1500,
+                "08:00-21:00",
+            )
         n_conv = 3 if s.station_plan == "demo" else max(3, len(self.communities) // 2)
         conv_pts = rng.uniform([0.1 * W, 0.1 * H], [0.9 * W, 0.9 * H], size=(n_conv * 4, 2))
         inside = [tuple(p) for p in conv_pts if self.street_poly.contains(Point(p))][:n_conv]
         for k, p in enumerate(inside):
-            add("convenience_point", f"{_LOCAL_STEMS[(k + 7) % 20]}便民服务点", p, float(rng.integers(30, 90)),
-                "07:00-22:00")
+            add(
+                "convenience_point",
+                f"{_LOCAL_STEMS[(k + 7) % 20]}便民服务点",
+                p,
+                float(rng.integers(30, 90)),
+                "07:00-22:00",
+            )
         # stations of neighbouring streets in the margin (west, north-west, south-west)
         margin_anchors = [(-450.0, 0.55 * H), (0.30 * W, H + 420.0), (-380.0, -420.0)]
         neigh = ["西邻街道", "北邻街道", "南邻街道"]
         for k, xy in enumerate(margin_anchors):
             stem = _COMMUNITY_STEMS[(k + 11) % 20]
-            add("community_station", f"{neigh[k]}{stem}社区党群服务站（街道外）", xy, 300, hours_office)
+            add(
+                "community_station",
+                f"{neigh[k]}{stem}社区党群服务站（街道外）",
+                xy,
+                300,
+                hours_office,
+            )
         self.stations = st
 
     def _pois(self) -> None:
@@ -1156,9 +1591,16 @@ class _Builder:
         n_rooms = s.n_pois // 2
         n_shops = s.n_pois - n_rooms
         # vacant shops on public roads inside the street
-        roads = [r for r in self.final_roads if not r.compound_id and not r.bridge
-                 and r.highway in ("primary", "secondary", "tertiary", "residential")]
-        lines = shapely.MultiLineString([r.geom for r in roads]).intersection(self.street_poly.buffer(-25))
+        roads = [
+            r
+            for r in self.final_roads
+            if not r.compound_id
+            and not r.bridge
+            and r.highway in ("primary", "secondary", "tertiary", "residential")
+        ]
+        lines = shapely.MultiLineString([r.geom for r in roads]).intersection(
+            self.street_poly.buffer(-25)
+        )
         total = lines.length
         ds = np.sort(rng.uniform(0, total, n_shops))
         merged = shapely.line_merge(lines) if lines.geom_type == "MultiLineString" else lines
@@ -1169,16 +1611,28 @@ class _Builder:
             j = min(j, len(parts) - 1)
             p = parts[j].interpolate(d - (lens[j - 1] if j else 0.0))
             xy, road = self._snap((p.x + rng.uniform(-20, 20), p.y + rng.uniform(-20, 20)))
-            out.append({"poi_id": f"P{len(out) + 1:03d}", "name": f"{road}临街空置商铺{k + 1}",
-                        "kind": "vacant_shop", "geometry": Point(xy)})
+            out.append(
+                {
+                    "poi_id": f"P{len(out) + 1:03d}",
+                    "name": f"{road}临街空置商铺{k + 1}",
+                    "kind": "vacant_shop",
+                    "geometry": Point(xy),
+                }
+            )
         # community rooms at compound gates
         gates = self.gates
         pick = sorted(rng.choice(len(gates), size=min(n_rooms, len(gates)), replace=False).tolist())
         comp_name = {c["compound_id"]: c["name"] for c in self.compounds}
         for gi in pick:
             g = gates[gi]
-            out.append({"poi_id": f"P{len(out) + 1:03d}", "name": f"{comp_name[g['compound_id']]}社区用房",
-                        "kind": "community_room", "geometry": g["geometry"]})
+            out.append(
+                {
+                    "poi_id": f"P{len(out) + 1:03d}",
+                    "name": f"{comp_name[g['compound_id']]}社区用房",
+                    "kind": "community_room",
+                    "geometry": g["geometry"],
+                }
+            )
         self.pois = out
 
     # -- output ---------------------------------------------------------------
@@ -1189,10 +1643,26 @@ class _Builder:
         e0, n0 = fwd.transform(s.origin_lon, s.origin_lat)
         dx, dy = e0 - self.W / 2, n0 - self.H / 2
 
-        def frame(records: list[dict[str, Any]] | pd.DataFrame, geoms: Any = None) -> gpd.GeoDataFrame:
-            df = pd.DataFrame(records).copy() if not isinstance(records, pd.DataFrame) else records.copy()
-            if geoms is None and "geometry" not in df:
-                return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+        columns = {
+            "compounds": ["compound_id", "name", "gated", "community_id"],
+            "gates": ["gate_id", "compound_id"],
+            "barriers": ["barrier_id", "kind", "name"],
+            "landuse": ["landuse_id", "kind", "name"],
+            "stations": ["station_id", "name", "kind", "floor_area_m2", "opening_hours", "address"],
+            "pois": ["poi_id", "name", "kind"],
+        }
+
+        def frame(
+            records: list[dict[str, Any]] | pd.DataFrame, geoms: Any = None, layer: str = ""
+        ) -> gpd.GeoDataFrame:
+            df = (
+                pd.DataFrame(records).copy()
+                if not isinstance(records, pd.DataFrame)
+                else records.copy()
+            )
+            if geoms is None and "geometry" not in df:  # an empty layer keeps its columns
+                empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns.get(layer, [])})
+                return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
             if geoms is None:
                 geoms = df.pop("geometry").to_numpy()
             g = shapely.transform(np.asarray(geoms, dtype=object), lambda c: c + np.array([dx, dy]))
@@ -1202,25 +1672,59 @@ class _Builder:
         layers: dict[str, gpd.GeoDataFrame] = {}
         layers["boundary"] = frame([{"name": s.name, "geometry": self.street_poly}])
         layers["communities"] = frame(self.communities)
-        comps = [{k: c[k] for k in ("compound_id", "name", "gated", "community_id", "geometry")} for c in self.compounds]
-        layers["compounds"] = frame(comps)
+        comps = [
+            {k: c[k] for k in ("compound_id", "name", "gated", "community_id", "geometry")}
+            for c in self.compounds
+        ]
+        layers["compounds"] = frame(comps, layer="compounds")
         layers["buildings"] = frame(self.bldg, self.bldg_geoms)
         rows = []
         for i, r in enumerate(self.final_roads):
-            rows.append({"road_id": f"R{i + 1:05d}", "name": r.name, "highway": r.highway,
-                         "bridge": r.bridge, "compound_id": r.compound_id, "geometry": r.geom})
+            rows.append(
+                {
+                    "road_id": f"R{i + 1:05d}",
+                    "name": r.name,
+                    "highway": r.highway,
+                    "bridge": r.bridge,
+                    "compound_id": r.compound_id,
+                    "geometry": r.geom,
+                }
+            )
         layers["roads"] = frame(rows)
-        layers["gates"] = frame(self.gates)
+        layers["gates"] = frame(self.gates, layer="gates")
         barriers = []
         if s.river:
-            barriers.append({"barrier_id": "BR1", "kind": "river", "name": "清水河", "geometry": self.river_poly})
+            barriers.append(
+                {
+                    "barrier_id": "BR1",
+                    "kind": "river",
+                    "name": "清水河",
+                    "geometry": self.river_poly,
+                }
+            )
         if s.railway:
-            barriers.append({"barrier_id": "BR2", "kind": "railway", "name": "西康铁路（示意）",
-                             "geometry": self.rail_line})
-        layers["barriers"] = frame(barriers)
+            barriers.append(
+                {
+                    "barrier_id": "BR2",
+                    "kind": "railway",
+                    "name": "西康铁路（示意）",
+                    "geometry": self.rail_line,
+                }
+            )
+        layers["barriers"] = frame(barriers, layer="barriers")
         lu: list[dict[str, Any]] = []
-        lu_names = {"park": "滨河公园", "school": "学校", "campus": "职业技术学院", "commercial": "商业中心",
-                    "hospital": "社区卫生服务中心", "public": "街道办事处", "village": "城中村"}
+        lu_names = {
+            "park": ("滨河公园", "街心公园", "体育公园", "游园"),
+            "school": ("学校",),
+            "campus": ("职业技术学院", "职业技术学院东校区", "培训学院"),
+            "commercial": ("商业中心", "购物广场", "综合市场", "美食街", "商业街"),
+            "office": ("商务园", "科技园", "创业大厦"),
+            "hospital": ("社区卫生服务中心", "中医医院", "口腔医院"),
+            "public": ("街道办事处",),
+            "village": ("城中村",),
+        }
+        lu_kind = {"village": "residential", "office": "commercial"}
+        seen: dict[str, int] = {}
         school_no = 0
         for bi, use in enumerate(self.block_use):
             if use in lu_names:
@@ -1228,13 +1732,24 @@ class _Builder:
                     school_no += 1
                     nm = f"{street_short_name(s.name)}第{_cn_number(school_no)}{'小学' if school_no % 2 else '中学'}"
                 else:
-                    nm = f"{street_short_name(s.name)}{lu_names[use]}"
-                kind = "residential" if use == "village" else use
-                lu.append({"landuse_id": f"LU{len(lu) + 1:03d}", "kind": kind, "name": nm,
-                           "geometry": self.blocks[bi]})
-        layers["landuse"] = frame(lu)
-        layers["stations"] = frame(self.stations)
-        layers["pois"] = frame(self.pois)
+                    k = seen.get(use, 0)
+                    seen[use] = k + 1
+                    pool = lu_names[use]
+                    nm = f"{street_short_name(s.name)}{pool[k % len(pool)]}"
+                    if k >= len(pool):
+                        nm += _cn_number(k // len(pool) + 1)
+                kind = lu_kind.get(use, use)
+                lu.append(
+                    {
+                        "landuse_id": f"LU{len(lu) + 1:03d}",
+                        "kind": kind,
+                        "name": nm,
+                        "geometry": self.blocks[bi],
+                    }
+                )
+        layers["landuse"] = frame(lu, layer="landuse")
+        layers["stations"] = frame(self.stations, layer="stations")
+        layers["pois"] = frame(self.pois, layer="pois")
         meta = {
             "name": s.name,
             "synthetic": True,
@@ -1298,7 +1813,7 @@ def street_stats(street: SyntheticStreet) -> dict[str, Any]:
         "counts": {k: len(v) for k, v in L.items()},
         "communities": len(L["communities"]),
         "compounds": len(L["compounds"]),
-        "gated_compounds": int(L["compounds"]["gated"].sum()),
+        "gated_compounds": int(L["compounds"]["gated"].astype(bool).sum()),
         "residential_buildings": len(res),
         "residential_in_compounds": int((res["compound_id"] != "").sum()),
         "households": int(np.nansum(res["households"].to_numpy(dtype=float))),
@@ -1321,71 +1836,27 @@ def street_stats(street: SyntheticStreet) -> dict[str, Any]:
 # writing a street folder
 
 
-def _round_coords(geom: BaseGeometry, decimals: int) -> BaseGeometry:
-    return shapely.transform(geom, lambda c: np.round(c, decimals))
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        if math.isnan(f):
-            return None
-        return int(f) if f.is_integer() else f
-    return v
-
-
-def to_geojson(gdf: gpd.GeoDataFrame, *, decimals: int = 7) -> str:
-    """RFC 7946 GeoJSON text of a WGS84 layer: counter-clockwise outer rings,
-    coordinates rounded to ``decimals``, UTF-8 (no ASCII escapes), one feature a line."""
-    if gdf.crs is None or not CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(WGS84)):
-        raise ValueError("to_geojson needs a WGS84 (EPSG:4326) layer; call .to_crs('EPSG:4326') first")
-    geoms = shapely.orient_polygons(np.asarray(gdf.geometry.values, dtype=object), exterior_cw=False)
-    cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    records = gdf[cols].to_dict("records")
-    feats = []
-    for rec, g in zip(records, geoms, strict=True):
-        geom = shapely.geometry.mapping(_round_coords(g, decimals))
-        props = {k: _json_value(v) for k, v in rec.items()}
-        feats.append(json.dumps({"type": "Feature", "properties": props, "geometry": geom},
-                                ensure_ascii=False, separators=(",", ":")))
-    return '{"type":"FeatureCollection","features":[\n' + ",\n".join(feats) + "\n]}\n"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_folder(street: SyntheticStreet, out_dir: str | Path, *, decimals: int = 7) -> list[Path]:
     """Write ``street`` as a street folder: ``<layer>.geojson`` per layer and ``street.json``.
 
-    Files are written atomically and byte for byte reproducibly. Returns the paths.
+    Files are RFC 7946 GeoJSON (:func:`planner.geojson.write_geojson`: WGS84,
+    counter-clockwise outer rings, ``decimals`` decimals, UTF-8), written atomically
+    and byte for byte reproducibly. Returns the paths.
     """
     out = Path(out_dir)
-    paths = []
-    for name in LAYERS:
-        p = out / f"{name}.geojson"
-        _atomic_write(p, to_geojson(street.layers[name], decimals=decimals))
-        paths.append(p)
+    paths = [
+        write_geojson(street.layers[name], out / f"{name}.geojson", precision=decimals)
+        for name in LAYERS
+    ]
     p = out / "street.json"
-    _atomic_write(p, json.dumps(street.metadata, ensure_ascii=False, indent=2) + "\n")
+    write_text_atomic(json.dumps(street.metadata, ensure_ascii=False, indent=2) + "\n", p)
     paths.append(p)
     return paths
 
 
-def provenance_text(street: SyntheticStreet, *, command: str = "python scripts/make_demo.py") -> str:
+def provenance_text(
+    street: SyntheticStreet, *, command: str = "python scripts/make_demo.py"
+) -> str:
     """The ``PROVENANCE.md`` of a generated street folder (Markdown)."""
     s = street.spec
     made_by = "`make_demo()`, spec `DEMO_SPEC`" if s == DEMO_SPEC else f"`make_street()`, {s!r}"

@@ -108,3 +108,104 @@ def test_export_out_is_a_file(
     f.write_text("x")
     assert main(["export", str(street_folder), "--out", str(f)]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_info_demo_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", "demo", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["synthetic"] is True and report["source"] == "demo"
+    assert report["counts"]["buildings"] >= 600
+    assert report["households_total"] >= 15_000
+    assert report["stations"] == report["stations_in_street"] + report["stations_in_margin"]
+
+
+def test_export_demo_round_trips_through_the_folder_loader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from planner.load import load_street
+
+    out = tmp_path / "demo_out"
+    assert main(["export", "demo", "--out", str(out)]) == 0
+    again = load_street(out)
+    demo = load_street("demo")
+    for layer in ("communities", "compounds", "buildings", "stations"):
+        assert again.report.counts[layer] == demo.report.counts[layer], layer
+    assert again.report.households_total == demo.report.households_total
+    assert again.report.network_length_km == pytest.approx(demo.report.network_length_km, rel=1e-3)
+
+
+def _unreadable(folder: Path) -> None:
+    (folder / "buildings.geojson").write_text("{ not json", encoding="utf-8")
+
+
+def _projected(folder: Path) -> None:
+    from tests.conftest import street_layers
+
+    fc = json.loads(street_layers()["compounds"].to_json(to_wgs84=False))
+    fc.pop("crs", None)
+    (folder / "compounds.geojson").write_text(json.dumps(fc), encoding="utf-8")
+
+
+def _edit(layer: str, fn: object) -> object:
+    def go(folder: Path) -> None:
+        path = folder / f"{layer}.geojson"
+        fc = json.loads(path.read_text(encoding="utf-8"))
+        fn(fc["features"])  # type: ignore[operator]
+        path.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+
+    return go
+
+
+def _swap(features: list[dict]) -> None:
+    for f in features:
+        f["geometry"]["coordinates"] = f["geometry"]["coordinates"][::-1]
+
+
+def _far(features: list[dict]) -> None:
+    for f in features:
+        f["geometry"]["coordinates"][0] += 1.0  # 85 km east
+
+
+def _set(key: str, value: object, index: int = 0) -> object:
+    def go(features: list[dict]) -> None:
+        features[index]["properties"][key] = value
+
+    return go
+
+
+def _motorways(features: list[dict]) -> None:
+    for f in features:
+        f["properties"]["highway"] = "motorway"
+
+
+BAD_FOLDERS = {
+    "unreadable": (_unreadable, "cannot read the file"),
+    "projected GeoJSON": (_projected, "not longitude/latitude"),
+    "swapped": (_edit("stations", _swap), "latitude/longitude are swapped"),
+    "far away": (_edit("stations", _far), "km from the street boundary"),
+    "empty network": (_edit("roads", _motorways), "walking network is empty"),
+    "duplicate id": (_edit("buildings", _set("building_id", "B1", 1)), "used by 2 features"),
+    "households text": (_edit("buildings", _set("households", "x")), "households 'x' is not"),
+    "unknown kind": (_edit("stations", _set("kind", "食堂")), "unknown station kind '食堂'"),
+    "no boundary": (lambda f: (f / "boundary.geojson").unlink(), "boundary is missing"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FOLDERS))
+def test_each_bad_folder_exits_2_with_its_message(
+    street_folder: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    mutate, message = BAD_FOLDERS[case]
+    mutate(street_folder)  # type: ignore[operator]
+    assert main(["info", str(street_folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_shapefile_without_prj_exits_2(make_folder, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    folder = make_folder(fmt="shp")
+    (folder / "roads.prj").unlink()
+    assert main(["info", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "roads.shp" in err and "no coordinate reference system" in err and ".prj" in err

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from pyproj import Geod
 
@@ -197,8 +198,8 @@ def test_layers_are_in_utm_with_schema_columns(street_folder: Path) -> None:
 REAL = Path(__file__).parent / "data" / "beijing-haidian-xueyuanlu"
 
 
-@pytest.mark.slow
-def test_real_osm_extract_loads_the_same_from_xml_and_pbf(tmp_path: Path) -> None:
+def test_real_osm_extract_named_by_the_drawn_boundary(tmp_path: Path) -> None:
+    """The OSM path through the loader (XML = PBF equality is tested in test_osm.py)."""
     from shapely.geometry import box
 
     boundary = tmp_path / "boundary.geojson"
@@ -207,18 +208,15 @@ def test_real_osm_extract_loads_the_same_from_xml_and_pbf(tmp_path: Path) -> Non
         geometry=[box(116.347, 39.999, 116.357, 40.007)],
         crs="EPSG:4326",
     ).to_file(boundary)
-    xml = load_street(REAL / "map.osm", boundary=boundary)
     pbf = load_street(REAL / "map.osm.pbf", boundary=boundary)
-    assert xml.report.counts == pbf.report.counts
-    assert xml.report.households_total == pbf.report.households_total > 0
-    assert xml.report.counts["buildings"] > 20 and xml.report.counts["edges"] > 100
-    assert xml.report.area_km2 == pytest.approx(0.76, abs=0.02)
-    assert xml.crs.to_epsg() == 32650
-    assert xml.name == "学院路（测试边界）"  # the drawn boundary names the street
-    assert "OpenStreetMap" in xml.attribution and "OpenStreetMap" in xml.report.to_text()
-    # every building lies in the drawn street; the network reaches beyond it
-    assert xml.buildings.geometry.representative_point().within(xml.boundary_geom).all()
-    assert not xml.nodes["in_street"].all()
+    assert pbf.name == "学院路（测试边界）"  # the drawn boundary names the street
+    assert pbf.crs.to_epsg() == 32650
+    assert pbf.report.area_km2 == pytest.approx(0.76, abs=0.02)
+    assert pbf.report.counts["buildings"] > 20 and pbf.report.counts["edges"] > 100
+    assert pbf.report.households_total > 0 and pbf.report.households_estimated > 0
+    assert "OpenStreetMap" in pbf.attribution and "OpenStreetMap" in pbf.report.to_text()
+    assert pbf.buildings.geometry.representative_point().within(pbf.boundary_geom).all()
+    assert not pbf.nodes["in_street"].all()  # the network reaches into the margin
 
 
 def test_stations_csv_with_chinese_headers(street_folder: Path, tmp_path: Path) -> None:
@@ -234,3 +232,80 @@ def test_stations_csv_with_chinese_headers(street_folder: Path, tmp_path: Path) 
     assert st.loc["A2", "kind"] == "convenience_point"
     assert st.loc["A1", "floor_area_m2"] == 85.0
     assert st.loc["A1", "opening_hours"] == "9:00-17:00"
+
+
+@pytest.fixture(scope="module")
+def demo() -> Street:
+    return load_street("demo")
+
+
+def test_demo_street_loads_at_the_scale_the_issue_asks(demo: Street) -> None:
+    from planner import schema
+
+    r = demo.report
+    assert demo.synthetic and r.synthetic and "SYNTHETIC" in r.to_text()
+    assert r.source == "demo" and demo.crs.to_epsg() // 100 == 326
+    assert 3.0 <= r.area_km2 <= 6.0
+    assert 4 <= r.counts["communities"] <= 6
+    assert r.counts["compounds"] >= 40 and r.counts["buildings"] >= 600
+    assert 15_000 <= r.households_total <= 25_000
+    assert 12 <= r.counts["stations"] <= 20 and r.stations_in_margin >= 1
+    assert set(demo.stations["kind"]) <= set(schema.STATION_KINDS)
+    # one walking network reaching every building, gates on it
+    assert len(r.network_components) == 1
+    assert r.network_components[0]["buildings"] == r.counts["buildings"]
+    assert (demo.gates["node_id"] >= 0).all() and demo.nodes["is_gate"].sum() >= len(demo.gates)
+    assert (demo.buildings["community_id"] != "").all()
+    comp = set(demo.compounds["compound_id"])
+    assert set(demo.buildings["compound_id"]) - {""} <= comp
+    assert not [p for p in r.notes if p.severity == "repair"]
+
+
+def test_demo_compound_paths_meet_the_public_network_only_at_gates(demo: Street) -> None:
+    e = demo.edges
+    ends = pd.concat(
+        [
+            e[["u", "compound_id"]].set_axis(["n", "c"], axis=1),
+            e[["v", "compound_id"]].set_axis(["n", "c"], axis=1),
+        ]
+    )
+    kinds = ends.groupby("n")["c"].nunique()
+    mixed = kinds.index[kinds > 1]
+    assert len(mixed) > 0
+    assert demo.nodes.loc[mixed, "is_gate"].all()
+
+
+def test_largest_overlap_picks_the_zone_covering_most() -> None:
+    from shapely.geometry import box
+
+    from planner.load import _largest_overlap
+
+    zones = np.array([box(0, 0, 10, 10), box(10, 0, 20, 10)], dtype=object)
+    ids = np.array(["A", "B"], dtype=object)
+    geoms = np.array(
+        [box(1, 1, 2, 2), box(8, 1, 14, 2), box(9, 1, 10.5, 2), box(30, 30, 31, 31)], dtype=object
+    )
+    assert _largest_overlap(geoms, zones, ids).tolist() == ["A", "B", "A", ""]
+
+
+def test_osm_online_by_polygon_dispatches_to_fetch_place(
+    monkeypatch: pytest.MonkeyPatch, street_folder: Path, layers: dict
+) -> None:
+    from planner import osm
+
+    asked: list[object] = []
+
+    def fake_fetch(polygon: object, *, margin_m: float) -> dict[str, gpd.GeoDataFrame]:
+        asked.append((polygon, margin_m))
+        return {k: v.to_crs("EPSG:4326") for k, v in layers.items() if k != "stations"}
+
+    monkeypatch.setattr(osm, "fetch_place", fake_fetch)
+    s = load_street(
+        "osm", boundary=street_folder / "boundary.geojson", settings=Settings(margin_m=500)
+    )
+    ((polygon, margin),) = asked
+    assert polygon.geom_type == "Polygon" and margin == 500  # type: ignore[attr-defined]
+    assert s.name == "测试街道" and "OpenStreetMap" in s.attribution
+    assert s.report.counts["buildings"] == 4
+    with pytest.raises(InputError, match=r"no boundary was given.*--boundary"):
+        load_street("osm")

@@ -228,27 +228,30 @@ def real_drawn() -> tuple[dict[str, gpd.GeoDataFrame], dict[str, gpd.GeoDataFram
     return osm.read_osm(XML, clip=DRAWN), osm.read_osm(PBF, clip=DRAWN)
 
 
+def _assert_same_layers(xml: dict[str, gpd.GeoDataFrame], pbf: dict[str, gpd.GeoDataFrame]) -> None:
+    """Same rows, ids, attributes and geometries (roads to 1e-9 degree)."""
+    for name in osm.OSM_LAYERS:
+        a, b = xml[name], pbf[name]
+        assert a.drop(columns="geometry").equals(b.drop(columns="geometry")), name
+        assert a.geometry.geom_equals_exact(b.geometry, 1e-9).all(), name
+
+
 def test_real_extract_xml_and_pbf_give_the_same_layers(real_drawn) -> None:  # type: ignore[no-untyped-def]
     xml, pbf = real_drawn
-    counts_x = {k: len(v) for k, v in xml.items()}
-    counts_p = {k: len(v) for k, v in pbf.items()}
+    counts = {k: len(v) for k, v in xml.items()}
     # exactly equal, roads included: both readers feed the same noding/simplification
-    # code with the same node coordinates, so there is no tolerance to allow for.
-    assert counts_x == counts_p
-    assert counts_x["buildings"] > 100 and counts_x["roads"] > 300 and counts_x["pois"] > 50
-    for name in ("buildings", "compounds", "landuse", "barriers", "pois", "gates", "roads"):
-        id_col = next(c for c in xml[name].columns if c.endswith("_id"))
-        assert xml[name][id_col].tolist() == pbf[name][id_col].tolist(), name
-    assert (
-        (xml["roads"].drop(columns="geometry") == pbf["roads"].drop(columns="geometry")).all().all()
-    )
-    assert shapely.equals_exact(
-        xml["roads"].geometry.values, pbf["roads"].geometry.values, tolerance=1e-9
-    ).all()
-    bx = xml["buildings"].set_index("building_id")
-    bp = pbf["buildings"].set_index("building_id")
-    assert (bx["kind"] == bp["kind"]).all()
-    assert bx["floors"].fillna(-1).equals(bp["floors"].fillna(-1))
+    # code with the same node coordinates, so there is no tolerance to allow for
+    assert counts == {k: len(v) for k, v in pbf.items()}
+    assert counts["buildings"] > 100 and counts["roads"] > 300 and counts["pois"] > 50
+    _assert_same_layers(xml, pbf)
+
+
+def test_real_extract_same_layers_with_a_narrow_margin() -> None:
+    # the PBF reader reads only the margin's box; ways reaching into it stay whole
+    xml = osm.read_osm(XML, clip=DRAWN, margin_m=100)
+    pbf = osm.read_osm(PBF, clip=DRAWN, margin_m=100)
+    _assert_same_layers(xml, pbf)
+    assert len(xml["roads"]) < len(osm.read_osm(XML, clip=DRAWN)["roads"])
 
 
 def test_real_extract_known_figures_from_provenance() -> None:
@@ -292,6 +295,8 @@ def test_real_extract_drawn_boundary_clips(real_drawn) -> None:  # type: ignore[
     far = xml["roads"].to_crs(utm).distance(drawn_utm)
     assert far.max() > 300
     assert far.max() <= 1000.01
+    named = gpd.GeoDataFrame({"name": ["学院路街道"]}, geometry=[DRAWN], crs=4326).to_crs(32650)
+    assert osm.read_osm(XML, clip=named)["boundary"]["name"].tolist() == ["学院路街道"]
     whole = osm.read_osm(XML)  # default: the <bounds> box
     assert whole["boundary"].geometry.iloc[0].equals(BOUNDS)
     assert len(whole["buildings"]) > len(xml["buildings"])
@@ -324,6 +329,17 @@ def test_broken_files_are_input_errors(tmp_path: Path) -> None:
     badpbf.write_bytes(b"\x00\x00\x00\x0dnot a pbf at all")
     with pytest.raises(InputError, match="could not read the OSM extract"):
         osm.read_osm(badpbf)
+
+
+def test_extract_without_features_is_an_input_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.osm"
+    empty.write_text(
+        '<?xml version="1.0"?>\n<osm version="0.6">\n'
+        '<bounds minlat="40" minlon="116" maxlat="40.01" maxlon="116.01"/>\n</osm>\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="holds no streets, buildings or other features"):
+        osm.read_osm(empty)
 
 
 def test_clip_must_be_a_polygon() -> None:
@@ -464,3 +480,41 @@ def test_fetch_place_goes_through_the_shared_code(monkeypatch: pytest.MonkeyPatc
         a, b = online[name], offline[name]
         assert a.drop(columns="geometry").equals(b.drop(columns="geometry")), name
         assert a.geometry.geom_equals_exact(b.geometry, 1e-9).all(), name
+
+
+def test_cached_tables_follow_file_changes(tmp_path: Path) -> None:
+    path = _write_osm(tmp_path / "t.osm")
+    assert len(osm.read_osm(path)["buildings"]) == 2
+    text = path.read_text(encoding="utf-8").replace('k="building" v="retail"', 'k="shop" v="yes"')
+    path.write_text(text, encoding="utf-8")
+    again = osm.read_osm(path)
+    assert again["buildings"]["building_id"].tolist() == ["osm-way-200"]
+    assert "osm-way-201" in set(again["pois"]["poi_id"])
+
+
+def test_fetch_place_unknown_name_is_not_a_network_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import osmnx as ox
+
+    def nothing(query: object, **kwargs: object) -> object:
+        raise ox._errors.InsufficientResponseError("Nominatim did not geocode query 'nowhere'")
+
+    monkeypatch.setattr(ox, "geocode_to_gdf", nothing)
+    with pytest.raises(InputError, match="no street polygon") as err:
+        osm.fetch_place("nowhere")
+    assert "could not reach" not in str(err.value)
+
+
+def test_cli_info_place_offline_exits_with_the_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from planner.cli import main
+
+    def unreachable(*args: object, **kwargs: object) -> object:
+        raise requests.ConnectionError("Failed to resolve 'nominatim.openstreetmap.org'")
+
+    monkeypatch.setattr(requests.Session, "request", unreachable)
+    code = main(["info", "place:学院路街道, 海淀区, 北京市"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "could not reach OpenStreetMap" in err and "load an extract file instead" in err
+    assert "Traceback" not in err

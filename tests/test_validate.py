@@ -232,3 +232,42 @@ def test_buildings_and_compounds_just_outside_the_street_are_named(
     text = s.report.to_text()
     assert "1 building(s) lie outside the street boundary and were left out: B4" in text
     assert "1 compound(s) lie mostly outside the street and were left out: X2" in text
+
+
+def test_communities_that_do_not_tile_the_street_are_reported(
+    layers: dict, make_folder: Make
+) -> None:
+    from shapely.geometry import box
+
+    c = layers["communities"]
+    x0, y0 = 440_000, 4_428_000
+    c.loc[0, "geometry"] = box(x0, y0, x0 + 400, y0 + 1000)  # 10 % gap
+    c.loc[1, "geometry"] = box(x0 + 300, y0, x0 + 1000, y0 + 1000)  # 10 % overlap
+    s = load_street(make_folder(layers))
+    text = s.report.to_text()
+    assert "the communities overlap on 10.0% of the street" in text
+    c.loc[1, "geometry"] = box(x0 + 500, y0, x0 + 1000, y0 + 1000)
+    text = load_street(make_folder(layers)).report.to_text()
+    assert "the communities leave 10.0% of the street uncovered" in text
+
+
+def test_unclosed_ring_is_closed_and_reported(layers: dict, make_folder: Make) -> None:
+    folder = make_folder()
+    fc = json.loads((folder / "compounds.geojson").read_text(encoding="utf-8"))
+    for f in fc["features"]:
+        f["geometry"]["coordinates"][0].pop()  # drop the closing point
+    (folder / "compounds.geojson").write_text(json.dumps(fc), encoding="utf-8")
+    s = load_street(folder)
+    assert s.compounds.area.round().tolist() == [22500.0, 22500.0]
+    notes = [str(p) for p in s.report.notes if p.severity == "repair"]
+    assert any("2 polygon ring(s) were not closed" in n and "compounds.geojson" in n for n in notes)
+
+
+def test_features_without_geometry_are_named(make_folder: Make) -> None:
+    folder = make_folder()
+    fc = json.loads((folder / "buildings.geojson").read_text(encoding="utf-8"))
+    fc["features"][1]["geometry"] = None
+    (folder / "buildings.geojson").write_text(json.dumps(fc), encoding="utf-8")
+    s = load_street(folder)
+    assert "B2" not in set(s.buildings["building_id"])
+    assert "1 feature(s) have no geometry and were left out: B2" in s.report.to_text()

@@ -1,0 +1,751 @@
+"""The red map app: ``streamlit run app.py`` (Chinese by default, English switch).
+
+Only UI lives here: widgets call functions of the ``planner`` package, results are
+cached at this edge (``st.cache_data``, keyed by hashable JSON strings; the folium map too,
+so every run gets its own copy), session state is set up in one place
+(:mod:`planner.app_state`) and the view is mirrored in the URL. Every script, style
+and font the map needs is served by the app itself (``./static`` -> planner/static,
+see planner/offline.py); nothing is fetched from outside unless a basemap is chosen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from planner import app_editor, app_map, offline
+from planner import app_services as svc
+from planner.app_state import PAGES, SOURCES, init_state, settings_from_state, view_query
+from planner.errors import InputError, PlannerError
+from planner.i18n import LANG_NAMES, t
+from planner.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
+from planner.settings import Settings
+from planner.street import Street
+from planner.uploads import stage_upload
+
+offline.use_local_assets()
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "planner-uploads"
+
+st.set_page_config(page_title="红色地图 Red map", page_icon="🗺️", layout="wide")
+init_state(st.session_state, st.query_params)
+S = st.session_state
+
+
+_RUN_STARTED = time.perf_counter()
+
+
+def _log_run(event: str) -> None:
+    """Benchmarks count script runs: one line per event in $PLANNER_RUN_LOG when set."""
+    path = os.environ.get("PLANNER_RUN_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"{event}\t{S.get('page', '')}\t{time.perf_counter() - _RUN_STARTED:.3f}\n")
+
+
+_log_run("start")
+
+
+def L(key: str, **fmt: Any) -> str:
+    return t(key, S["lang"], **fmt)
+
+
+# ----------------------------------------------------------------------------- caches
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_street(source_json: str) -> Street:
+    return svc.load(json.loads(source_json), Settings())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_coverage(source_json: str, settings_json: str) -> Any:
+    street = cached_street(source_json)
+    settings = Settings.from_dict(json.loads(settings_json))
+    return svc.coverage_for(street, settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_grids(source_json: str, settings_json: str) -> Any:
+    street = cached_street(source_json)
+    return svc.grids_for(street, Settings.from_dict(json.loads(settings_json)))
+
+
+def build_map(
+    source_json: str,
+    settings_json: str,
+    basemap: str,
+    key: str,
+    lang: str,
+    layers: tuple[str, ...],
+    with_coverage: bool = True,
+    with_grids: bool = True,
+) -> Any:
+    street = cached_street(source_json)
+    settings = Settings.from_dict(json.loads(settings_json))
+    coverage = cached_coverage(source_json, settings_json) if with_coverage else None
+    grids = cached_grids(source_json, settings_json) if with_grids else None
+    return red_map(
+        street,
+        coverage=coverage,
+        grids=grids,
+        basemap=basemap,  # type: ignore[arg-type]
+        tianditu_key=key,
+        lang=lang,
+        layers=layers,
+        walk_speed_kmh=settings.walk_speed_kmh,
+        thresholds_min=settings.thresholds_min,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=12)
+def cached_map(
+    source_json: str,
+    settings_json: str,
+    basemap: str,
+    key: str,
+    lang: str,
+    layers: tuple[str, ...],
+    with_coverage: bool = True,
+    with_grids: bool = True,
+) -> dict[str, Any]:
+    """The red map rendered once into the strings the map component draws (fast reruns)."""
+    m = build_map(source_json, settings_json, basemap, key, lang, layers, with_coverage, with_grids)
+    return app_map.map_payload(m)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_map_html(
+    source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
+) -> str:
+    ok_cov = coverage_or_none(source_json, settings_json) is not None
+    ok_grids = grids_or_none(source_json, settings_json) is not None
+    m = build_map(source_json, settings_json, basemap, key, lang, layers, ok_cov, ok_grids)
+    return offline.standalone_html(m)
+
+
+def coverage_or_none(source_json: str, settings_json: str) -> Any:
+    """Coverage, or ``None`` (with the reason shown once) when it cannot be computed."""
+    try:
+        return cached_coverage(source_json, settings_json)
+    except (PlannerError, ValueError) as exc:
+        S.setdefault("capability_errors", {})["coverage"] = str(exc)
+        return None
+
+
+def grids_or_none(source_json: str, settings_json: str) -> Any:
+    """The grid division, or ``None`` (with the reason shown once) when it fails."""
+    try:
+        return cached_grids(source_json, settings_json)
+    except (PlannerError, ValueError) as exc:
+        S.setdefault("capability_errors", {})["grids"] = str(exc)
+        return None
+
+
+def _safe(func: Any, *args: Any) -> Any:
+    """``func(*args)``, or ``None`` when the planner cannot compute it (shown elsewhere)."""
+    try:
+        return func(*args)
+    except (PlannerError, ValueError):
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_exports(source_json: str, settings_json: str, lang: str) -> dict[str, bytes]:
+    street = cached_street(source_json)
+    coverage = _safe(cached_coverage, source_json, settings_json)
+    grids = _safe(cached_grids, source_json, settings_json)
+    return svc.export_files(street, coverage=coverage, grids=grids, lang=lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def cached_png(source_json: str, settings_json: str, lang: str) -> bytes | None:
+    street = cached_street(source_json)
+    settings = Settings.from_dict(json.loads(settings_json))
+    return svc.map_png(
+        street,
+        coverage=_safe(cached_coverage, source_json, settings_json),
+        grids=_safe(cached_grids, source_json, settings_json),
+        settings=settings,
+        lang=lang,
+    )
+
+
+def source_json() -> str:
+    return json.dumps(S["source"], sort_keys=True)
+
+
+def settings_json(settings: Settings) -> str:
+    return json.dumps(settings.to_dict(), sort_keys=True, default=list)
+
+
+# ----------------------------------------------------------------------------- sidebar
+def _try_load(source: dict[str, Any]) -> None:
+    """Load ``source``; on success make it current, on failure keep the current street."""
+    try:
+        with st.spinner("…"):
+            cached_street(json.dumps(source, sort_keys=True))
+    except (InputError, PlannerError, OSError, ValueError) as exc:
+        S["load_error"] = str(exc)
+        return
+    except ImportError:
+        S["load_error"] = L("not_available", what="planner.load")
+        return
+    S["source"] = source
+    S["load_error"] = ""
+    S["selected_grid"] = ""
+    S["selected_atoms"] = []
+
+
+def _choice(widget: Any, label: str, options: tuple[str, ...], state_key: str, prefix: str) -> str:
+    """A radio/selectbox whose labels follow the language; the value lives in S[state_key].
+
+    The widget key carries the language, so switching language makes a fresh widget
+    that starts from the stored value instead of a stale translated label.
+    """
+    lang = S["lang"]
+    wkey = f"w_{state_key}_{lang}"
+    widget(
+        label,
+        list(options),
+        index=list(options).index(S[state_key]),
+        key=wkey,
+        format_func=lambda x: t(prefix + x, lang),
+        on_change=_copy_widget,
+        args=(wkey, state_key),
+    )
+    return str(S[state_key])
+
+
+def sidebar() -> Settings:
+    with st.sidebar:
+        st.radio(
+            "语言 / Language",
+            ["zh", "en"],
+            key="lang",
+            horizontal=True,
+            format_func=lambda x: LANG_NAMES[x],
+        )
+        _choice(st.radio, L("page"), PAGES, "page", "page_")
+        st.divider()
+        st.subheader(L("street"))
+        choice = _choice(st.radio, L("source"), SOURCES, "source_choice", "source_")
+        limit = Settings().upload_limit_mb
+        if choice == "demo":
+            if S["source"].get("kind") != "demo" and st.button(L("load"), key="load_demo"):
+                _try_load({"kind": "demo"})
+        elif choice in ("upload", "osm"):
+            types = (
+                ["zip", "geojson", "json", "gpkg", "shp", "shx", "dbf", "prj", "cpg", "csv", "xlsx"]
+                if choice == "upload"
+                else ["osm", "pbf", "geojson", "gpkg"]
+            )
+            files = st.file_uploader(
+                L("source_upload") if choice == "upload" else L("source_osm"),
+                type=types,
+                accept_multiple_files=True,
+                key=f"files_{choice}",
+                help=L("upload_help", limit=limit),
+            )
+            crs = st.selectbox(L("points_crs"), ["wgs84", "gcj02", "bd09"], key="points_crs")
+            if st.button(L("load"), key=f"load_{choice}", disabled=not files):
+                try:
+                    path = stage_upload(
+                        [(f.name, f.getvalue()) for f in files or []],
+                        dest=UPLOAD_DIR,
+                        limit_mb=limit,
+                    )
+                except InputError as exc:
+                    S["load_error"] = str(exc)
+                else:
+                    _try_load({"kind": choice, "path": str(path), "points_crs": crs})
+        else:
+            name = st.text_input(L("place_name"), key="place_name")
+            if st.button(L("load"), key="load_place", disabled=not name):
+                _try_load({"kind": "place", "name": name})
+        if S["load_error"]:
+            st.error(L("load_failed") + "\n\n" + S["load_error"])
+        st.divider()
+        _choice(st.selectbox, L("basemap"), BASEMAPS, "basemap", "basemap_")
+        if S["basemap"] == "tianditu":
+            st.text_input(L("tianditu_key"), key="tianditu_key", type="password")
+        notice = basemap_notice(S["basemap"], tianditu_key=S["tianditu_key"], lang=S["lang"])
+        if notice:
+            (st.warning if S["basemap"] == "tianditu" and not S["tianditu_key"] else st.caption)(
+                notice
+            )
+        st.divider()
+        with st.form("settings_form"):
+            st.markdown(f"**{L('settings')}**")
+            speed = st.number_input(L("walk_speed"), 2.0, 7.0, float(S["walk_speed_kmh"]), 0.1)
+            thresholds = st.multiselect(
+                L("thresholds"),
+                [5.0, 10.0, 15.0, 20.0, 30.0],
+                default=[float(x) for x in S["thresholds_min"]],
+            )
+            lo, hi = st.slider(
+                L("household_range"),
+                50,
+                1500,
+                (int(S["grid_min_households"]), int(S["grid_max_households"])),
+                10,
+            )
+            if st.form_submit_button(L("apply")):
+                S["walk_speed_kmh"] = speed
+                S["thresholds_min"] = thresholds or [15.0]
+                S["grid_min_households"], S["grid_max_households"] = lo, hi
+    try:
+        return settings_from_state(S)
+    except PlannerError as exc:
+        st.sidebar.error(str(exc))
+        return Settings()
+
+
+# ----------------------------------------------------------------------------- pages
+def load_report(street: Street) -> None:
+    """The load report beside the map: key counts, notes, and the full text."""
+    rep = street.report
+    st.markdown(f"**{L('load_report')}** · {street.name}")
+    if street.synthetic:
+        st.warning(L("synthetic_note"))
+    figs = svc.street_figures(street)
+    c1, c2 = st.columns(2)
+    c1.metric(L("households"), f"{figs['households']:,}")
+    c2.metric(L("stations"), figs["stations"])
+    counts = {k: v for k, v in rep.counts.items() if v}
+    if counts:
+        st.dataframe(
+            {L("street_layers"): list(counts), "n": list(counts.values())},
+            hide_index=True,
+            use_container_width=True,
+        )
+    for note in rep.notes[:8]:
+        st.caption(f"{note.severity}: {note}")
+    with st.expander(L("load_report")):
+        st.text(rep.to_text())
+
+
+def page_redmap(street: Street, settings: Settings) -> None:
+    wkey = f"w_layers_{S['lang']}"
+    st.sidebar.multiselect(
+        L("street_layers"),
+        list(ALL_LAYERS),
+        default=S["layers"],
+        key=wkey,
+        format_func=lambda k, lang=S["lang"]: _layer_label(k, lang),
+        on_change=_copy_widget,
+        args=(wkey, "layers"),
+    )
+    sj, tj = source_json(), settings_json(settings)
+    # progressive: the street first, then coverage, then grids, each added when computed
+    # step -> computed (True) or failed (False, the reason is shown beside the map)
+    done: dict[str, bool] = S.setdefault("_map_steps", {}).setdefault(sj + tj, {})
+    left, right = st.columns([3, 1])
+    with left:
+        payload = cached_map(
+            sj,
+            tj,
+            S["basemap"],
+            S["tianditu_key"],
+            S["lang"],
+            tuple(S["layers"]),
+            done.get("coverage") is True,
+            done.get("grids") is True,
+        )
+        # no returned objects: panning and zooming never rerun the script
+        app_map.show_map(payload, key="redmap", height=640, returned_objects=[])
+    with right:
+        load_report(street)
+        for name, message in S.get("capability_errors", {}).items():
+            st.warning(f"{name}: {message}")
+    for step, func, label in (
+        ("coverage", coverage_or_none, "layer_circle"),
+        ("grids", grids_or_none, "layer_grids"),
+    ):
+        if step in done or not svc.available(step):
+            continue
+        with left, st.spinner(f"{L(label, minutes=max(settings.thresholds_min))} …"):
+            result = func(sj, tj)
+        done[step] = result is not None
+        if result is not None:
+            st.rerun()
+
+
+def _layer_label(key: str, lang: str) -> str:
+    if key == "circles":
+        return t("layer_circle", lang, minutes=15).replace("15", "5/10/15")
+    return t(f"layer_{key}", lang)
+
+
+def _copy_widget(src: str, dst: str) -> None:
+    S[dst] = list(S[src]) if isinstance(S[src], list) else S[src]
+
+
+def page_overview(street: Street, settings: Settings) -> None:
+    figs = svc.street_figures(street)
+    cols = st.columns(5)
+    cols[0].metric(L("households"), f"{figs['households']:,}")
+    cols[1].metric(L("layer_communities"), figs["communities"])
+    cols[2].metric(L("layer_compounds"), figs["compounds"])
+    cols[3].metric(L("stations"), figs["stations"])
+    cols[4].metric("km²", f"{figs['area_km2']:.2f}")
+    coverage = coverage_or_none(source_json(), settings_json(settings))
+    if coverage is None:
+        st.info(L("not_available", what="planner.coverage"))
+    else:
+        summary = svc.coverage_summary(coverage, settings, lang=S["lang"])
+        cc = st.columns(len(summary["metrics"]))
+        for col, (label, value) in zip(cc, summary["metrics"], strict=False):
+            col.metric(label, value)
+    st.subheader(L("per_community"))
+    table = svc.community_table(street, lang=S["lang"])
+    if coverage is not None:
+        table = svc.add_coverage_columns(table, coverage, lang=S["lang"])
+    if len(table):
+        st.dataframe(table, hide_index=True, use_container_width=True)
+        st.bar_chart(table.set_index(table.columns[0])[[L("households")]])
+    grids = grids_or_none(source_json(), settings_json(settings))
+    st.subheader(L("per_grid"))
+    if grids is None:
+        st.info(L("not_available", what="planner.grids"))
+    else:
+        st.dataframe(
+            svc.grid_table(grids, coverage, lang=S["lang"]),
+            hide_index=True,
+            use_container_width=True,
+        )
+    st.subheader(L("worst_compounds"))
+    if coverage is None:
+        st.info(L("not_available", what="planner.coverage"))
+    else:
+        st.dataframe(
+            svc.worst_compounds(street, coverage, lang=S["lang"]),
+            hide_index=True,
+            use_container_width=True,
+        )
+
+
+def _editor(street: Street, settings: Settings) -> Any:
+    """The session's grid editor (reopened from the autosave after a reload)."""
+    key = source_json() + settings_json(settings)
+    if S.get("editor_key") != key or S.get("editor") is None:
+        result = grids_or_none(source_json(), settings_json(settings))
+        S["editor"] = app_editor.open_or_create(street, result, settings=settings, source_key=key)
+        S["editor_key"] = key
+        S["selected_atoms"] = []
+    return S["editor"]
+
+
+def _edit(editor: Any, what: str, fn: Any, *args: Any, **kwargs: Any) -> None:
+    """Apply one edit; a refused edit leaves the state as it was and shows the reason."""
+    from planner.errors import RuleViolation
+
+    try:
+        fn(*args, **kwargs)
+    except RuleViolation as exc:
+        S["edit_error"], S["edit_message"] = str(exc), ""
+        return
+    S["edit_error"], S["edit_message"] = "", what
+    S["selected_atoms"] = []
+    try:
+        path = app_editor.autosave(
+            editor, app_editor.autosave_path(S["editor_key"]), source=source_json()
+        )
+        S["autosaved"] = str(path)
+    except (OSError, PlannerError) as exc:  # the edit stands; say the save failed
+        S["edit_error"] = f"autosave failed: {exc}"
+
+
+def page_editor(street: Street, settings: Settings) -> None:
+    if not (svc.available("grids") and svc.available("edits") and svc.available("project")):
+        st.info(L("not_available", what="planner.grids / planner.edits / planner.project"))
+        return
+    from streamlit_folium import st_folium
+
+    editor = _editor(street, settings)
+    st.caption(L("editor_help"))
+    grids = editor.grids
+    codes = [str(c) for c in grids["code"]]
+    atoms = editor.atoms.copy()
+    atoms["grid_id"] = editor.labels.reindex(atoms.index).to_numpy()
+    sel_atoms = [int(a) for a in S["selected_atoms"]]
+    left, right = st.columns([3, 1.2])
+    with left:
+        m = red_map(
+            street,
+            grids=grids.assign(grid_id=grids["code"]),
+            atoms=atoms,
+            basemap=S["basemap"],
+            tianditu_key=S["tianditu_key"],  # type: ignore[arg-type]
+            lang=S["lang"],
+            layers=("boundary", "grids", "atoms", "stations"),
+            highlight_grids=[S["selected_grid"]] if S["selected_grid"] else [],
+            highlight_atoms=sel_atoms,
+            draw_tool=True,
+            walk_speed_kmh=settings.walk_speed_kmh,
+        )
+        out = st_folium(
+            m,
+            key="editor_map",
+            height=600,
+            use_container_width=True,
+            returned_objects=["last_clicked", "last_active_drawing"],
+        )
+    click = (out or {}).get("last_clicked")
+    if click and click != S.get("_last_click"):
+        S["_last_click"] = click
+        atom = app_editor.atom_at(
+            atoms, click["lng"], click["lat"], crs=street.crs, basemap=S["basemap"]
+        )
+        if atom is not None:
+            S["selected_grid"] = editor.grid_of_atom(atom)
+            S["selected_atoms"] = (
+                [a for a in sel_atoms if a != atom] if atom in sel_atoms else [*sel_atoms, atom]
+            )
+            st.rerun()
+    drawing = (out or {}).get("last_active_drawing")
+    with right:
+        st.markdown(
+            f"**{L('selected')}**: {L('grid')} `{S['selected_grid'] or '—'}` · "
+            f"atoms {', '.join(map(str, S['selected_atoms'])) or '—'}"
+        )
+        grid = st.selectbox(
+            L("grid"),
+            ["", *codes],
+            key=f"w_grid_{S['selected_grid']}",
+            index=(["", *codes]).index(S["selected_grid"]) if S["selected_grid"] in codes else 0,
+        )
+        if grid != S["selected_grid"]:
+            S["selected_grid"] = grid
+        other = st.selectbox(L("move_to") + " / " + L("merge"), ["", *codes], key="w_other")
+        c1, c2 = st.columns(2)
+        if c1.button(L("move"), key="ed_move", disabled=not (other and S["selected_atoms"])):
+            _edit(editor, L("move"), editor.move_atoms, list(S["selected_atoms"]), other)
+            st.rerun()
+        if c2.button(L("merge"), key="ed_merge", disabled=not (grid and other)):
+            _edit(editor, L("merge"), editor.merge, grid, other)
+            st.rerun()
+        c3, c4 = st.columns(2)
+        if c3.button(L("split"), key="ed_split", disabled=not grid):
+            line = app_editor.line_from_drawing(drawing, crs=street.crs, basemap=S["basemap"])
+            _edit(editor, L("split"), editor.split, grid, line)
+            st.rerun()
+        locked = grid in editor.locked
+        if c4.button(L("unlock") if locked else L("lock"), key="ed_lock", disabled=not grid):
+            _edit(
+                editor,
+                L("unlock") if locked else L("lock"),
+                editor.unlock if locked else editor.lock,
+                grid,
+            )
+            st.rerun()
+        c5, c6, c7 = st.columns(3)
+        if c5.button(L("undo"), key="ed_undo", disabled=not editor.undo_stack):
+            _edit(editor, L("undo"), editor.undo)
+            st.rerun()
+        if c6.button(L("redo"), key="ed_redo", disabled=not editor.redo_stack):
+            _edit(editor, L("redo"), editor.redo)
+            st.rerun()
+        if c7.button(L("redivide"), key="ed_redivide"):
+            _edit(editor, L("redivide"), editor.redivide)
+            st.rerun()
+        if S["edit_error"]:
+            st.error(L("edit_refused", reason=S["edit_error"]))
+        elif S["edit_message"]:
+            st.success(L("edit_done", what=S["edit_message"]))
+        report = editor.report
+        (st.success if report.ok else st.warning)(
+            f"{L('rule_report')}: " + (L("rules_ok") if report.ok else "✗")
+        )
+        with st.expander(L("rule_report"), expanded=not report.ok):
+            st.text(report.to_text())
+        path = app_editor.autosave_path(S["editor_key"])
+        if path.exists():
+            st.caption(L("autosaved", path=path))
+            st.download_button(
+                L("save_project"),
+                path.read_bytes(),
+                file_name="project.gpkg",
+                mime="application/geopackage+sqlite3",
+                key="dl_project",
+            )
+        upload = st.file_uploader(L("open_project"), type=["gpkg"], key="open_project")
+        if upload is not None and st.button(L("open_project"), key="ed_open"):
+            _open_project(upload.getvalue())
+
+
+def _open_project(data: bytes) -> None:
+    from planner.project import open_project  # type: ignore[import-not-found,unused-ignore]
+
+    tmp = UPLOAD_DIR / "project-upload.gpkg"
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_bytes(data)
+    try:
+        S["editor"] = open_project(tmp).editor
+    except (InputError, PlannerError) as exc:
+        S["edit_error"] = str(exc)
+        return
+    S["edit_error"], S["edit_message"] = "", L("open_project")
+    app_editor.autosave(
+        S["editor"], app_editor.autosave_path(S["editor_key"]), source=source_json()
+    )
+    st.rerun()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_siting(source_json: str, settings_json: str, mode: str, value: float) -> dict[str, Any]:
+    street = cached_street(source_json)
+    settings = Settings.from_dict(json.loads(settings_json))
+    coverage = cached_coverage(source_json, settings_json)
+    if mode == "k":
+        result = svc.propose_sites(street, coverage, settings, k=int(value))
+    else:
+        result = svc.propose_sites(street, coverage, settings, target_share=value)
+    sites = result.sites if hasattr(result, "sites") else result[0]
+    after = svc.coverage_for(svc.with_new_stations(street, sites), settings)
+    return {"sites": sites, "after": after}
+
+
+def page_siting(street: Street, settings: Settings) -> None:
+    coverage = coverage_or_none(source_json(), settings_json(settings))
+    if coverage is None or not svc.siting_available():
+        st.info(L("not_available", what="planner.siting"))
+        return
+    from streamlit_folium import st_folium
+
+    c1, c2, c3 = st.columns([1, 1, 1])
+    mode = c1.radio(
+        L("siting_mode"),
+        ["k", "target"],
+        key="siting_mode",
+        horizontal=True,
+        format_func=lambda m, lang=S["lang"]: t("siting_k" if m == "k" else "siting_target", lang),
+    )
+    if mode == "k":
+        value = float(c2.number_input(L("siting_k"), 1, 20, 3, key="siting_k"))
+    else:
+        value = float(c2.slider(L("siting_target"), 0.5, 1.0, 0.95, 0.01, key="siting_share"))
+    if c3.button(L("run_siting"), key="run_siting", type="primary"):
+        S["siting_request"] = [mode, value]
+    if not S.get("siting_request"):
+        return
+    mode_r, value_r = S["siting_request"]
+    try:
+        with st.spinner("…"):
+            res = cached_siting(source_json(), settings_json(settings), mode_r, float(value_r))
+    except (PlannerError, TypeError, ValueError) as exc:
+        st.error(str(exc))
+        return
+    before = svc.coverage_summary(coverage, settings, lang=S["lang"])["metrics"]
+    after = svc.coverage_summary(res["after"], settings, lang=S["lang"])["metrics"]
+    st.markdown(f"**{L('before')} → {L('after')}**")
+    cols = st.columns(len(after))
+    for col, (label, value_after), (_l, value_before) in zip(cols, after, before, strict=False):
+        col.metric(label, value_after, f"{L('before')}: {value_before}", delta_color="off")
+    left, right = st.columns([3, 1])
+    with left:
+        m = red_map(
+            street,
+            coverage=res["after"],
+            sites=res["sites"],
+            basemap=S["basemap"],  # type: ignore[arg-type]
+            tianditu_key=S["tianditu_key"],
+            lang=S["lang"],
+            walk_speed_kmh=settings.walk_speed_kmh,
+            thresholds_min=settings.thresholds_min,
+        )
+        st_folium(m, key="siting_map", height=560, use_container_width=True, returned_objects=[])
+    with right:
+        st.dataframe(pd.DataFrame(res["sites"].drop(columns="geometry")), hide_index=True)
+        name = st.text_input(L("save_scenario"), f"{mode_r}={value_r:g}", key="scenario_name")
+        if st.button(L("save_scenario"), key="save_scenario"):
+            S["scenarios"][name] = svc.scenario_row(
+                name, res["after"].summary, sites=len(res["sites"])
+            )
+    if S["scenarios"]:
+        st.subheader(L("scenarios"))
+        base = svc.scenario_row(L("before"), coverage.summary, sites=0)
+        st.dataframe([base, *S["scenarios"].values()], hide_index=True)
+
+
+def page_export(street: Street, settings: Settings) -> None:
+    files = cached_exports(source_json(), settings_json(settings), S["lang"])
+    st.markdown(f"**{L('export_geojson')}**")
+    cols = st.columns(4)
+    i = 0
+    for name, data in files.items():
+        if name.endswith(".geojson"):
+            cols[i % 4].download_button(
+                name, data, file_name=name, mime="application/geo+json", key=f"dl_{name}"
+            )
+            i += 1
+    st.markdown(f"**{L('export_gpkg')} · {L('export_csv')} · {L('export_html')}**")
+    c1, c2, c3, c4 = st.columns(4)
+    if "street.gpkg" in files:
+        c1.download_button(
+            "street.gpkg",
+            files["street.gpkg"],
+            file_name="street.gpkg",
+            mime="application/geopackage+sqlite3",
+            key="dl_gpkg",
+        )
+    for name, data in files.items():
+        if name.endswith(".csv"):
+            c2.download_button(name, data, file_name=name, mime="text/csv", key=f"dl_{name}")
+    html = cached_map_html(
+        source_json(),
+        settings_json(settings),
+        S["basemap"],
+        S["tianditu_key"],
+        S["lang"],
+        tuple(S["layers"]),
+    )
+    c3.download_button(
+        "redmap.html",
+        html.encode("utf-8"),
+        file_name="redmap.html",
+        mime="text/html",
+        key="dl_html",
+    )
+    if not svc.available("mapimage"):
+        c4.info(L("not_available", what="planner.mapimage (PNG)"))
+    elif c4.button(L("export_png"), key="make_png") or S.get("_png_ready"):
+        S["_png_ready"] = True
+        png = cached_png(source_json(), settings_json(settings), S["lang"])
+        if png is not None:
+            c4.download_button(
+                "redmap.png", png, file_name="redmap.png", mime="image/png", key="dl_png"
+            )
+
+
+PAGE_FUNCS = {
+    "redmap": page_redmap,
+    "overview": page_overview,
+    "editor": page_editor,
+    "siting": page_siting,
+    "export": page_export,
+}
+
+
+def main() -> None:
+    settings = sidebar()
+    st.title(L("app_title"))
+    try:
+        street = cached_street(source_json())
+    except ImportError:
+        st.info(L("not_available", what="planner.load"))
+        return
+    except (InputError, PlannerError, OSError, ValueError) as exc:
+        st.error(L("load_failed") + "\n\n" + str(exc))
+        return
+    st.caption(f"{street.name} · {L('page_' + S['page'])}")
+    PAGE_FUNCS[S["page"]](street, settings)
+    st.query_params.from_dict(view_query(S))
+
+
+main()
+_log_run("end")

@@ -1,0 +1,122 @@
+"""Show a folium map in Streamlit from strings computed once (fast reruns).
+
+``streamlit_folium.st_folium`` renders the folium map on every script run (about
+0.4 s for the demo street's red map) before sending the same strings to its
+frontend. :func:`map_payload` does that rendering once, returning plain strings the
+app caches with ``st.cache_data``; :func:`show_map` sends them to the same
+streamlit-folium component on each run. Identical strings mean the frontend keeps
+the drawn map: reruns redraw nothing, and with ``returned_objects=[]`` panning or
+zooming does not rerun the script at all.
+
+This relies on streamlit-folium internals (0.22-0.27); if they are missing,
+:func:`show_map` falls back to ``st_folium`` with the map rebuilt by the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import folium
+from branca.element import Element
+from folium.elements import JSCSSMixin
+
+
+def _walk(element: Element) -> Iterable[Element]:
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
+
+
+def map_payload(m: folium.Map) -> dict[str, Any]:
+    """The strings streamlit-folium's frontend needs to draw ``m`` (picklable, cacheable).
+
+    Renders ``m`` (which changes it: pass a map built for this purpose).
+    """
+    import streamlit_folium as sf
+
+    m.get_root().render()
+    m.render()
+    html = sf._get_html(m)
+    header = sf._get_header(m)
+    script = sf._get_map_string(m)
+    css: list[str] = []
+    js: list[str] = []
+    for el in _walk(m):
+        if isinstance(el, JSCSSMixin):
+            css += [u for _n, u in getattr(el, "default_css", [])]
+            js += [u for _n, u in getattr(el, "default_js", [])]
+    try:
+        bounds = m.get_bounds()
+    except AttributeError:  # pragma: no cover - empty map
+        bounds = [[None, None], [None, None]]
+    return {
+        "script": script,
+        "header": header,
+        "html": html,
+        "id": sf.get_full_id(m),
+        "css_links": list(dict.fromkeys(css)),
+        "js_links": list(dict.fromkeys(js)),
+        "bounds": bounds,
+        "zoom": m.options.get("zoom"),
+    }
+
+
+def show_map(
+    payload: dict[str, Any],
+    *,
+    key: str,
+    height: int = 640,
+    returned_objects: Iterable[str] = (),
+) -> dict[str, Any] | None:
+    """Draw a map payload with the streamlit-folium component; return what it reports.
+
+    Parameters
+    ----------
+    payload
+        From :func:`map_payload`.
+    key
+        Widget key (one per map on a page).
+    height
+        Frame height, pixels; the width follows the container.
+    returned_objects
+        What the frontend sends back (e.g. ``["last_clicked"]``); empty means panning
+        and zooming never rerun the script.
+    """
+    import streamlit_folium as sf
+
+    returned = list(returned_objects)
+    (s, w), (n, e) = payload["bounds"]
+    defaults_all: dict[str, Any] = {
+        "last_clicked": None,
+        "last_object_clicked": None,
+        "last_object_clicked_tooltip": None,
+        "last_object_clicked_popup": None,
+        "all_drawings": None,
+        "last_active_drawing": None,
+        "bounds": {"_southWest": {"lat": s, "lng": w}, "_northEast": {"lat": n, "lng": e}},
+        "zoom": payload["zoom"],
+    }
+    defaults = {k: v for k, v in defaults_all.items() if k in returned}
+    result: dict[str, Any] | None = sf._component_func(
+        script=payload["script"],
+        header=payload["header"],
+        html=payload["html"],
+        id=payload["id"],
+        key=sf.generate_js_hash(payload["script"], key, False),
+        height=height,
+        width=None,
+        returned_objects=returned,
+        default=defaults,
+        zoom=None,
+        center=None,
+        feature_group=None,
+        return_on_hover=False,
+        layer_control=None,
+        pixelated=False,
+        css_links=payload["css_links"],
+        js_links=payload["js_links"],
+        on_change=None,
+        wrap_longitude=False,
+    )
+    return result

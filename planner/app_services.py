@@ -1,0 +1,356 @@
+"""What the app asks of the planner, in one place: load, coverage, grids, figures.
+
+The app (``app.py``) only wires widgets to these functions and caches their results.
+Each capability lives in its own module (:mod:`planner.load`, ``planner.coverage``,
+``planner.grids``, ``planner.siting``, ...), built in parallel; :func:`available`
+tells whether one is part of this build, so a page whose capability is missing says
+so instead of failing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.i18n import t
+from planner.settings import Settings
+from planner.street import Street
+
+logger = logging.getLogger(__name__)
+
+
+def available(module: str) -> bool:
+    """True when ``planner.<module>`` exists in this build (e.g. ``"coverage"``)."""
+    try:
+        return importlib.util.find_spec(f"planner.{module}") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def load(source: dict[str, Any], settings: Settings) -> Street:
+    """Load the street described by ``source`` (``{"kind": "demo"}``, a staged folder, ...).
+
+    Raises :class:`~planner.errors.InputError` with every problem on bad input.
+    """
+    from planner.load import load_street  # type: ignore[import-not-found,unused-ignore]
+
+    kind = source.get("kind", "demo")
+    if kind == "demo":
+        arg: Any = "demo"
+    elif kind in ("upload", "osm"):
+        arg = Path(source["path"])
+    elif kind == "place":
+        arg = f"place:{source['name']}"
+    else:
+        raise ValueError(f"unknown source kind {kind!r}")
+    street: Street = load_street(
+        arg, points_crs=source.get("points_crs", "wgs84"), settings=settings
+    )
+    return street
+
+
+def street_figures(street: Street) -> dict[str, Any]:
+    """Key figures of a street that need no coverage (households, layers, stations)."""
+    st = street.stations
+    in_street = st[st["in_street"]] if "in_street" in st.columns else st
+    return {
+        "households": int(street.buildings["households"].sum()),
+        "population": float(street.buildings["population"].sum()),
+        "communities": len(street.communities),
+        "compounds": len(street.compounds),
+        "buildings": len(street.buildings),
+        "stations": len(in_street),
+        "area_km2": float(street.boundary.geometry.area.sum() / 1e6)
+        if len(street.boundary)
+        else 0.0,
+    }
+
+
+def community_table(street: Street, *, lang: str = "zh") -> pd.DataFrame:
+    """Per community: households, residents, compounds, buildings, stations."""
+    c = street.communities
+    if len(c) == 0:
+        return pd.DataFrame()
+    b = street.buildings
+    comm_of_building = b["community_id"].where(b["community_id"] != "")
+    if comm_of_building.isna().any() and len(b):
+        joined = gpd.sjoin(
+            gpd.GeoDataFrame(geometry=b.geometry.representative_point(), crs=b.crs),
+            c[["community_id", "geometry"]],
+            how="left",
+            predicate="within",
+        )
+        joined = joined[~joined.index.duplicated()]
+        comm_of_building = comm_of_building.fillna(joined["community_id"])
+    hh = b["households"].groupby(comm_of_building).sum()
+    pop = b["population"].groupby(comm_of_building).sum()
+    nb = b["households"].groupby(comm_of_building).size()
+    stations = gpd.sjoin(
+        street.stations[["station_id", "geometry"]],
+        c[["community_id", "geometry"]],
+        how="inner",
+        predicate="within",
+    )
+    ns = stations.groupby("community_id").size()
+    ids = c["community_id"]
+    table = pd.DataFrame(
+        {
+            t("community", lang): c["name"].where(c["name"] != "", ids).to_numpy(),
+            "community_id": ids.to_numpy(),
+            t("households", lang): ids.map(hh).fillna(0).astype(int).to_numpy(),
+            ("residents" if lang == "en" else "人口"): ids.map(pop)
+            .fillna(0)
+            .round()
+            .astype(int)
+            .to_numpy(),
+            ("buildings" if lang == "en" else "楼栋"): ids.map(nb).fillna(0).astype(int).to_numpy(),
+            t("stations", lang): ids.map(ns).fillna(0).astype(int).to_numpy(),
+        }
+    )
+    return table
+
+
+def try_call(module: str, names: tuple[str, ...], *args: Any, **kwargs: Any) -> Any:
+    """Call the first of ``names`` found in ``planner.<module>``; ``None`` if none exists."""
+    if not available(module):
+        return None
+    mod = importlib.import_module(f"planner.{module}")
+    for name in names:
+        fn = getattr(mod, name, None)
+        if callable(fn):
+            return fn(*args, **kwargs)
+    logger.warning("planner.%s has none of %s", module, names)
+    return None
+
+
+def coverage_for(street: Street, settings: Settings) -> Any:
+    """Coverage layers and figures (:func:`planner.pipeline.compute_coverage_layers`).
+
+    The same computation the command line runs, so the app shows the CLI's figures.
+    ``None`` while planner.pipeline / planner.coverage are not in this build.
+    """
+    if not (available("pipeline") and available("coverage") and available("circles")):
+        return None
+    from planner.pipeline import compute_coverage_layers  # type: ignore[import-not-found,unused-ignore]
+
+    return compute_coverage_layers(street, settings=settings)
+
+
+def grids_for(street: Street, settings: Settings) -> Any:
+    """Grid division (:func:`planner.grids.divide`, a ``GridResult``), or ``None`` if missing."""
+    if not available("grids"):
+        return None
+    from planner.grids import divide  # type: ignore[import-not-found,unused-ignore]
+
+    return divide(street, settings=settings)
+
+
+def _summary(coverage: Any) -> dict[str, Any]:
+    s = getattr(coverage, "summary", None)
+    return s if isinstance(s, dict) else {}
+
+
+def coverage_summary(coverage: Any, settings: Settings, *, lang: str = "zh") -> dict[str, Any]:
+    """Key coverage figures: share of households covered per threshold, households in gaps."""
+    s = _summary(coverage)
+    metrics: list[tuple[str, str]] = []
+    pct = s.get("households_covered_pct", {})
+    for key in sorted(pct, key=float):
+        value = pct[key]
+        metrics.append(
+            (
+                t("covered_at", lang, minutes=float(key)),
+                "—" if value is None else f"{float(value):.1f}%",
+            )
+        )
+    covered = s.get("households_covered", {})
+    if covered and "households_total" in s:
+        tmax = max(covered, key=float)
+        metrics.append(
+            (t("households_in_gaps", lang), f"{int(s['households_total']) - int(covered[tmax]):,}")
+        )
+    return {"metrics": metrics or [(t("no_data", lang), "—")], "summary": s}
+
+
+def community_coverage(coverage: Any) -> pd.DataFrame:
+    """Per-community coverage figures (the CLI's ``coverage_by_community`` table)."""
+    table = getattr(coverage, "table", None)
+    if callable(table):
+        out: pd.DataFrame = table("community")
+        return out
+    return pd.DataFrame()
+
+
+def add_coverage_columns(table: pd.DataFrame, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """Per-community table with coverage shares joined on ``community_id``."""
+    per = community_coverage(coverage)
+    if per.empty or "id" not in per.columns:
+        return table
+    keep = [c for c in per.columns if c.startswith(("households_covered", "households_share"))]
+    per = per[["id", *keep]].rename(columns={"id": "community_id"})
+    return table.merge(per, on="community_id", how="left")
+
+
+def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """Per grid: code, community, households, and its coverage figures when known."""
+    g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
+    if g is None:
+        return pd.DataFrame()
+    cols = [
+        c
+        for c in ("code", "community_id", "households", "population", "area_m2", "reason")
+        if c in g.columns
+    ]
+    base = pd.DataFrame(g[cols])
+    cov = getattr(coverage, "coverage", None)
+    if cov is None or not available("coverage"):
+        return base
+    from planner.coverage import area_figures  # type: ignore[import-not-found,unused-ignore]
+
+    fig = area_figures(cov, grids=g)
+    fig = fig[fig["level"] == "grid"].rename(columns={"id": "code"})
+    keep = [c for c in fig.columns if c.startswith(("households_covered", "households_share"))]
+    return base.merge(fig[["code", *keep]], on="code", how="left")
+
+
+def worst_compounds(
+    street: Street, coverage: Any, *, lang: str = "zh", n: int = 10
+) -> pd.DataFrame:
+    """The ``n`` compounds with most households beyond the largest threshold (CLI's table)."""
+    per = getattr(coverage, "uncovered_compounds", None)
+    if per is None:
+        return pd.DataFrame()
+    return pd.DataFrame(per).head(n)
+
+
+def export_files(
+    street: Street, *, coverage: Any = None, grids: Any = None, lang: str = "zh"
+) -> dict[str, bytes]:
+    """Files offered for download: GeoJSON per layer (WGS84), a GeoPackage, CSV tables."""
+    import tempfile
+
+    out: dict[str, bytes] = {}
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for name in ("boundary", "communities", "compounds", "buildings", "roads", "stations"):
+        layers[name] = street.layer(name)
+    g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
+    if isinstance(g, gpd.GeoDataFrame):
+        layers["grids"] = g
+    for part in ("circles", "gaps"):
+        gdf = getattr(coverage, part, None)
+        if isinstance(gdf, gpd.GeoDataFrame):
+            layers[part] = gdf
+    for name, gdf in layers.items():
+        out[f"{name}.geojson"] = (
+            gdf.to_crs("EPSG:4326").to_json(na="null", drop_id=True).encode("utf-8")
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "street.gpkg"
+        for name, gdf in layers.items():
+            if len(gdf):
+                gdf.to_file(path, layer=name, driver="GPKG")
+        if path.exists():
+            out["street.gpkg"] = path.read_bytes()
+    table = community_table(street, lang=lang)
+    if len(table):
+        out["communities.csv"] = table.to_csv(index=False).encode("utf-8-sig")
+    return out
+
+
+def map_png(
+    street: Street,
+    *,
+    coverage: Any = None,
+    grids: Any = None,
+    settings: Settings | None = None,
+    lang: str = "zh",
+    dpi: int = 150,
+) -> bytes | None:
+    """A PNG of the red map for reports (:func:`planner.mapimage.render_map`): title,
+    legend, scale bar, north arrow, attribution. ``None`` while that module is missing."""
+    if not available("mapimage"):
+        return None
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from planner.mapimage import render_map  # type: ignore[import-not-found,unused-ignore]
+
+    g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
+    circles = getattr(coverage, "union_circles", None)
+    fig = render_map(
+        street,
+        grids=g,
+        circles=circles,
+        gaps=getattr(coverage, "gaps", None),
+        settings=settings,
+        lang=lang,
+    )
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def siting_available() -> bool:
+    """True when this build can propose new stations for a whole street."""
+    if not (available("siting") and available("pipeline")):
+        return False
+    import importlib
+
+    return hasattr(importlib.import_module("planner.siting"), "site_street")
+
+
+def propose_sites(
+    street: Street,
+    coverage: Any,
+    settings: Settings,
+    *,
+    k: int | None = None,
+    target_share: float | None = None,
+) -> Any:
+    """Proposed new stations: ``k`` sites (maximal coverage) or the fewest reaching
+    ``target_share`` (0-1) of households. Returns the siting result (``sites`` layer
+    in the street CRS)."""
+    import importlib
+
+    siting = importlib.import_module("planner.siting")
+    if target_share is not None:
+        return siting.site_street(
+            street, coverage.coverage, target_share=target_share, settings=settings
+        )
+    return siting.site_street(street, coverage.coverage, k=int(k or 1), settings=settings)
+
+
+def with_new_stations(street: Street, sites: gpd.GeoDataFrame) -> Street:
+    """The street with proposed sites added as community stations (for after-figures)."""
+    new = gpd.GeoDataFrame(
+        {
+            "station_id": [f"new-{i + 1}" for i in range(len(sites))],
+            "name": [str(n) for n in sites.get("name", pd.Series([""] * len(sites)))],
+            "kind": "community_station",
+            "in_street": True,
+        },
+        geometry=sites.geometry.to_numpy(),
+        crs=street.crs,
+    )
+    stations = pd.concat([street.stations, new], ignore_index=True)
+    return street.with_layers(
+        stations=gpd.GeoDataFrame(stations, geometry="geometry", crs=street.crs)
+    )
+
+
+def scenario_row(name: str, summary: dict[str, Any], *, sites: int) -> dict[str, Any]:
+    """One line of the scenario comparison: new sites and the share covered per threshold."""
+    row: dict[str, Any] = {"scenario": name, "new_sites": sites}
+    for key, value in summary.get("households_covered_pct", {}).items():
+        row[f"covered_{key}min_%"] = value
+    return row

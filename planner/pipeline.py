@@ -1,0 +1,567 @@
+"""The whole job in one call: load, divide into grids, coverage, siting, exports.
+
+Each step is a function of its own (the walkthrough notebook calls them one by
+one); :func:`run_pipeline` chains them and writes every output into one folder:
+
+- per-layer GeoJSON (RFC 7946): boundary, communities, compounds, buildings (with
+  walking times), roads, stations, grids, circles, gaps, sites;
+- ``planner.gpkg`` with every layer and every table; ``shapefile/`` with
+  ``fields.csv``;
+- CSV tables (UTF-8 with BOM): ``coverage_by_community.csv``,
+  ``coverage_by_grid.csv`` (each grid's attributes and coverage),
+  ``coverage_by_station.csv``, ``uncovered_compounds.csv``;
+- ``redmap.html`` (standalone, offline), ``redmap.png`` and ``redmap.pdf``;
+- ``grid_rules.txt`` (the proof of the grid rules) and ``summary.json``.
+
+Every step reports to a progress bar made by the caller (tqdm in the CLI).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner import exports as ex
+from planner.atomic import write_text
+from planner.settings import Settings
+from planner.street import Street
+
+log = logging.getLogger(__name__)
+
+#: Steps of the pipeline, in order.
+STEPS: tuple[str, ...] = ("load", "grids", "coverage", "siting", "export")
+
+#: Default number of new stations the run proposes (``--sites K``; 0 skips siting).
+DEFAULT_NEW_SITES = 3
+
+
+class StepBar(Protocol):
+    """What the pipeline needs from a progress bar (a tqdm bar has all of it)."""
+
+    def update(self, n: int = 1) -> Any: ...
+
+    def set_postfix_str(self, s: str, refresh: bool = True) -> Any: ...
+
+    def close(self) -> Any: ...
+
+
+BarFactory = Callable[[str, int], StepBar]
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        return None
+
+    def set_postfix_str(self, s: str, refresh: bool = True) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _no_bar(_desc: str, _total: int) -> StepBar:
+    return _NoBar()
+
+
+@contextlib.contextmanager
+def _step(bars: BarFactory, name: str, total: int, timings: dict[str, float]) -> Iterator[StepBar]:
+    bar = bars(name, total)
+    t0 = time.perf_counter()
+    try:
+        yield bar
+    finally:
+        timings[name] = round(time.perf_counter() - t0, 3)
+        bar.close()
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class CoverageLayers:
+    """Coverage outputs as layers and tables (street CRS).
+
+    ``circles`` has one row per station and threshold (``view="station"``), the
+    street split by nearest station (``view="nearest"``) and the union per
+    threshold (``view="union"``); ``minutes`` and ``threshold_min`` give the
+    threshold. ``gaps`` are residential areas beyond the largest threshold.
+    """
+
+    coverage: Any
+    circles: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    by_area: pd.DataFrame
+    stations: pd.DataFrame
+    uncovered_compounds: pd.DataFrame
+    summary: dict[str, Any]
+
+    @property
+    def union_circles(self) -> gpd.GeoDataFrame:
+        c = self.circles
+        return c[c["view"] == "union"] if "view" in c.columns else c
+
+    @property
+    def compounds(self) -> pd.DataFrame:
+        """Uncovered compounds (what the red map's compound table reads)."""
+        return self.uncovered_compounds
+
+    def table(self, level: str) -> pd.DataFrame:
+        """Coverage figures of one level: ``street``, ``community`` or ``grid``."""
+        t = self.by_area
+        return t[t["level"] == level].drop(columns=["level"]).reset_index(drop=True)
+
+
+@dataclass
+class SitingLayers:
+    """Proposed new stations (``sites``, street CRS) and the plan's figures."""
+
+    sites: gpd.GeoDataFrame
+    summary: dict[str, Any]
+    plan: Any = None
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced."""
+
+    street: Street
+    settings: Settings
+    grids: Any = None  # planner.grids.GridResult
+    coverage: CoverageLayers | None = None
+    siting: SitingLayers | None = None
+    files: list[Path] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rules_ok(self) -> bool:
+        """True when the grids keep every rule (or there are no grids)."""
+        return self.grids is None or bool(self.grids.report.ok)
+
+    @property
+    def grid_layer(self) -> gpd.GeoDataFrame | None:
+        return None if self.grids is None else self.grids.grids
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready figures of the run (what ``summary.json`` holds)."""
+        st = self.street
+        out: dict[str, Any] = {
+            "street": st.name,
+            "synthetic": bool(st.synthetic),
+            "attribution": st.attribution,
+            "crs": st.crs.to_string(),
+            "made": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "settings": {
+                k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in self.settings.to_dict().items()
+            },
+            "load": st.report.to_dict() if st.report is not None else {},
+        }
+        if self.grids is not None:
+            g = self.grids.grids
+            out["grids"] = {
+                "count": len(g),
+                "rules_ok": bool(self.grids.report.ok),
+                "quality": {k: round(float(v), 4) for k, v in self.grids.report.quality.items()},
+                "violations": [v.to_dict() for v in self.grids.report.violations],
+            }
+        if self.coverage is not None:
+            out["coverage"] = self.coverage.summary
+        if self.siting is not None:
+            out["siting"] = self.siting.summary
+        out["timings_s"] = dict(self.timings_s)
+        out["notes"] = list(self.notes)
+        out["files"] = [str(p) for p in self.files]
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# Steps
+
+
+def divide_grids(street: Street, *, settings: Settings) -> Any:
+    """Step 2: divide the street into grids and prove the rules (:func:`planner.grids.divide`)."""
+    from planner.grids import divide
+
+    return divide(street, settings=settings)
+
+
+def compute_coverage_layers(
+    street: Street, *, settings: Settings, grids: gpd.GeoDataFrame | None = None
+) -> CoverageLayers:
+    """Step 3: walking coverage, service circles, gaps and the figure tables."""
+    import shapely
+
+    from planner.circles import CircleBuilder, gap_polygons
+    from planner.commands.coverage import _buildings_layer, _circles_layer
+    from planner.coverage import (
+        area_figures,
+        compute_coverage,
+        covered_column,
+        station_figures,
+        summary,
+        uncovered_compounds,
+    )
+    from planner.routing import station_reach
+
+    cov = compute_coverage(street, settings=settings)
+    thresholds = list(cov.thresholds)
+    builder = CircleBuilder(cov.rg, buffer_m=settings.circle_buffer_m)
+    reach = station_reach(cov.rg, limit_min=max(thresholds))
+    ids = cov.stations["station_id"].astype(str).tolist()
+    own = builder.station_circles(reach, thresholds, station_ids=ids)
+    union = builder.union_circles(cov.times, thresholds)
+    nearest = builder.nearest_split(cov.times, union, station_ids=ids)
+    circles = _circles_layer(cov, own, nearest, union)
+    circles["threshold_min"] = circles["minutes"].astype(float)
+    tmax = max(thresholds)
+    b = cov.buildings
+    uncovered = b[~b[covered_column(tmax)] & (b["households"] > 0)]
+    covered_geom = union.geometry.iloc[-1] if len(union) else shapely.Polygon()
+    gaps = gap_polygons(street.compounds, b, covered_geom, uncovered_buildings=uncovered)
+    gaps["minutes"] = tmax
+    s = summary(cov)
+    s["gaps"] = len(gaps)
+    s["gap_area_m2"] = round(float(gaps["area_m2"].sum()), 1) if len(gaps) else 0.0
+    return CoverageLayers(
+        coverage=cov,
+        circles=circles,
+        gaps=gaps,
+        buildings=_buildings_layer(cov),
+        by_area=area_figures(cov, grids=grids),
+        stations=station_figures(cov, circles=own),
+        uncovered_compounds=uncovered_compounds(cov),
+        summary=s,
+    )
+
+
+def site_new_stations(
+    street: Street,
+    layers: CoverageLayers,
+    *,
+    settings: Settings,
+    k: int,
+    grids: gpd.GeoDataFrame | None = None,
+) -> SitingLayers | None:
+    """Step 4: propose ``k`` new stations (:func:`planner.siting.site_street`).
+
+    Uses the coverage already computed; the before/after figures come from the
+    solver (no second coverage run). Returns None (and the run notes it) when this
+    build has no street-level siting.
+    """
+    import importlib
+
+    try:
+        siting = importlib.import_module("planner.siting")
+        site_street = siting.site_street
+    except (ImportError, AttributeError):
+        return None
+    result = site_street(
+        street, layers.coverage, k=k, grids=grids, settings=settings, after_coverage=False
+    )
+    return SitingLayers(sites=result.sites, summary=result.summary(), plan=result)
+
+
+def grid_table(grids: gpd.GeoDataFrame, coverage: CoverageLayers | None) -> pd.DataFrame:
+    """Per grid: code, community, households... joined with the grid's coverage figures."""
+    base = pd.DataFrame(grids.drop(columns=grids.geometry.name))
+    for col, nd in (("area_m2", 1), ("compactness", 3), ("population", 1)):
+        if col in base.columns:
+            base[col] = pd.to_numeric(base[col], errors="coerce").round(nd)
+    table = ex.points_lonlat(grids)[["lon", "lat"]]
+    base["lon"], base["lat"] = table["lon"].to_numpy(), table["lat"].to_numpy()
+    if coverage is None:
+        return base
+    cov = coverage.table("grid").rename(columns={"id": "code"})
+    keep = [
+        c
+        for c in cov.columns
+        if c.startswith(
+            ("households_covered", "households_share", "households_uncovered", "population_covered")
+        )
+    ]
+    return base.merge(cov[["code", *keep]], on="code", how="left")
+
+
+def output_layers(result: RunResult) -> dict[str, gpd.GeoDataFrame]:
+    """The layers a run exports, by file name (street CRS)."""
+    st = result.street
+    layers: dict[str, gpd.GeoDataFrame] = {
+        "boundary": st.boundary,
+        "communities": st.communities,
+        "compounds": st.compounds,
+        "buildings": result.coverage.buildings if result.coverage else st.buildings,
+        "roads": st.roads,
+        "stations": st.stations,
+    }
+    if result.grids is not None:
+        layers["grids"] = result.grids.grids
+    if result.coverage is not None:
+        layers["circles"] = result.coverage.circles
+        layers["gaps"] = result.coverage.gaps
+    if result.siting is not None:
+        layers["sites"] = result.siting.sites
+    return layers
+
+
+def output_tables(result: RunResult) -> dict[str, pd.DataFrame]:
+    """The CSV tables a run writes, by file name."""
+    tables: dict[str, pd.DataFrame] = {}
+    cov = result.coverage
+    if cov is not None:
+        tables["coverage_by_community"] = cov.table("community")
+    if result.grids is not None:
+        tables["coverage_by_grid"] = grid_table(result.grids.grids, cov)
+    if cov is not None:
+        tables["coverage_by_station"] = cov.stations
+        tables["uncovered_compounds"] = _with_lonlat(
+            cov.uncovered_compounds, result.street.compounds, "compound_id"
+        )
+    if result.siting is not None and result.siting.plan is not None:
+        figures = getattr(result.siting.plan, "figures", None)
+        if isinstance(figures, pd.DataFrame):
+            tables["siting_by_area"] = figures
+    return tables
+
+
+def _with_lonlat(table: pd.DataFrame, layer: gpd.GeoDataFrame, key: str) -> pd.DataFrame:
+    """``table`` with ``lon``/``lat`` (WGS84) of the matching feature's inside point."""
+    if len(table) == 0 or len(layer) == 0 or key not in table.columns:
+        return table
+    pts = ex.points_lonlat(layer[[key, layer.geometry.name]])
+    pts[key] = pts[key].astype(str)
+    out = table.copy()
+    out[key] = out[key].astype(str)
+    return out.merge(pts, on=key, how="left")
+
+
+def export_results(
+    result: RunResult,
+    out_dir: str | Path,
+    *,
+    formats: Sequence[ex.ExportFormat] = ex.ALL_FORMATS,
+    coordinate_system: ex.CoordinateSystem = "wgs84",
+    html: bool = True,
+    images: bool = True,
+    bar: StepBar | None = None,
+) -> list[Path]:
+    """Step 5: write every output of ``result`` into ``out_dir``; return the files."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    bar = bar or _NoBar()
+    s = result.settings
+    meta = {
+        "generator": "planner",
+        "street": result.street.name,
+        "synthetic": bool(result.street.synthetic),
+        "walk_speed_kmh": s.walk_speed_kmh,
+    }
+    if result.street.attribution:
+        meta["attribution"] = result.street.attribution
+    layers = output_layers(result)
+    tables = output_tables(result)
+    # GeoPackage and Shapefile take the tables too; CSV needs no geometry
+    csv_tables = {
+        k: (v.drop(columns=["geometry"]) if "geometry" in v.columns else v)
+        for k, v in tables.items()
+    }
+
+    def tick(name: str) -> None:
+        bar.set_postfix_str(name)
+        bar.update(1)
+
+    files = ex.export_all(
+        out,
+        layers=layers,
+        tables=csv_tables,
+        formats=formats,
+        coordinate_system=coordinate_system,
+        precision=s.coordinate_precision,
+        metadata=meta,
+        progress=tick,
+    )
+    if result.grids is not None:
+        files.append(write_text(out / "grid_rules.txt", result.grids.report.to_text() + "\n"))
+    if html:
+        bar.set_postfix_str("redmap.html")
+        files.append(write_red_map_html(result, out / "redmap.html"))
+        bar.update(1)
+    if images:
+        from planner.mapimage import write_map_images
+
+        bar.set_postfix_str("redmap.png, redmap.pdf")
+        cov = result.coverage
+        share = None
+        if cov is not None:
+            pct = cov.summary.get("households_covered_pct", {})
+            share = {float(k): v / 100.0 for k, v in pct.items() if v is not None}
+        files += write_map_images(
+            result.street,
+            out,
+            grids=result.grid_layer,
+            circles=cov.union_circles if cov else None,
+            gaps=cov.gaps if cov else None,
+            sites=result.siting.sites if result.siting else None,
+            settings=s,
+            coverage_share={k: v for k, v in (share or {}).items() if k == max(s.thresholds_min)}
+            or None,
+        )
+        bar.update(2)
+    return files
+
+
+def write_red_map_html(result: RunResult, path: Path) -> Path:
+    """The red map as one standalone HTML file (every script inlined; opens offline)."""
+    from planner.offline import standalone_html
+    from planner.redmap import red_map
+
+    s = result.settings
+    m = red_map(
+        result.street,
+        coverage=result.coverage,
+        grids=result.grid_layer,
+        sites=result.siting.sites if result.siting else None,
+        walk_speed_kmh=s.walk_speed_kmh,
+        thresholds_min=s.thresholds_min,
+    )
+    return write_text(path, standalone_html(m))
+
+
+def export_file_count(
+    result: RunResult, formats: Sequence[str], *, html: bool, images: bool
+) -> int:
+    """How many ticks the export step's progress bar makes."""
+    n_layers = len(output_layers(result))
+    n_tables = len(output_tables(result))
+    n = 0
+    n += n_layers if "geojson" in formats else 0
+    n += n_tables if "csv" in formats else 0
+    n += 1 if "gpkg" in formats else 0
+    n += 1 if "shp" in formats else 0
+    return n + (1 if html else 0) + (2 if images else 0)
+
+
+# ---------------------------------------------------------------------------------------
+# Everything
+
+
+def run_pipeline(
+    source: str | Path,
+    out_dir: str | Path,
+    *,
+    settings: Settings | None = None,
+    load_options: dict[str, Any] | None = None,
+    street: Street | None = None,
+    new_sites: int = DEFAULT_NEW_SITES,
+    formats: Sequence[ex.ExportFormat] = ex.ALL_FORMATS,
+    coordinate_system: ex.CoordinateSystem = "wgs84",
+    html: bool = True,
+    images: bool = True,
+    bars: BarFactory | None = None,
+) -> RunResult:
+    """Load ``source``, divide, compute coverage, site ``new_sites`` stations, export.
+
+    Parameters
+    ----------
+    source
+        ``"demo"``, a folder of layer files, an OSM extract, or ``place:NAME``
+        (see :func:`planner.load.load_street`).
+    out_dir
+        Folder for every output (created if needed; files in it are replaced
+        atomically, other files are left alone).
+    settings
+        The settings of the run (default :class:`~planner.settings.Settings`).
+    load_options
+        Extra keyword arguments of :func:`planner.load.load_street` (``boundary``,
+        ``stations``, ``points_crs``, ``register``).
+    street
+        An already loaded street (skips loading ``source``).
+    new_sites
+        New stations to propose (0 skips siting).
+    formats, coordinate_system
+        Export formats and coordinate system (``"wgs84"`` or ``"gcj02"``).
+    html, images
+        Write the HTML red map, and its PNG/PDF.
+    bars
+        Progress bar factory ``(step name, total) -> bar`` (default: none).
+
+    Returns
+    -------
+    RunResult
+        With ``rules_ok`` False when the grids break a rule (the files are still
+        written so the planner can see where).
+    """
+    s = settings or Settings()
+    bars = bars or _no_bar
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    with _step(bars, "load", 1, timings) as bar:
+        if street is None:
+            from planner.load import load_street
+
+            street = load_street(str(source), settings=s, **(load_options or {}))
+        bar.set_postfix_str(f"{len(street.buildings):,} buildings")
+        bar.update(1)
+    result = RunResult(street=street, settings=s, timings_s=timings, notes=notes)
+    with _step(bars, "grids", 1, timings) as bar:
+        result.grids = divide_grids(street, settings=s)
+        bar.set_postfix_str(
+            f"{len(result.grids.grids)} grids, rules "
+            + ("hold" if result.grids.report.ok else "VIOLATED")
+        )
+        bar.update(1)
+    with _step(bars, "coverage", 1, timings) as bar:
+        result.coverage = compute_coverage_layers(street, settings=s, grids=result.grids.grids)
+        pct = result.coverage.summary.get("households_covered_pct", {})
+        top = pct.get(f"{max(s.thresholds_min):g}")
+        bar.set_postfix_str(f"{top}% of households within {max(s.thresholds_min):g} min")
+        bar.update(1)
+    if new_sites > 0:
+        with _step(bars, "siting", 1, timings) as bar:
+            result.siting = site_new_stations(
+                street, result.coverage, settings=s, k=new_sites, grids=result.grids.grids
+            )
+            if result.siting is None:
+                notes.append("siting skipped: this build has no street-level siting")
+            else:
+                bar.set_postfix_str(f"{len(result.siting.sites)} new sites")
+            bar.update(1)
+    total = export_file_count(result, formats, html=html, images=images)
+    with _step(bars, "export", total, timings) as bar:
+        result.files = export_results(
+            result,
+            out_dir,
+            formats=formats,
+            coordinate_system=coordinate_system,
+            html=html,
+            images=images,
+            bar=bar,
+        )
+    summary_path = Path(out_dir) / "summary.json"
+    result.files.append(summary_path)
+    write_text(
+        summary_path,
+        json.dumps(result.summary(), ensure_ascii=False, indent=2, default=_json_default) + "\n",
+    )
+    return result
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, Path):
+        return str(v)
+    return str(v)

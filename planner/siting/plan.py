@@ -1,0 +1,457 @@
+"""The two questions of the facilities team, answered on a CoverageProblem.
+
+* :func:`maximal_coverage`: "with k new stations, where do they go to bring the
+  most uncovered households within the threshold?"
+* :func:`fewest_stations`: "how few new stations reach a target share of all
+  households (counting those existing stations already cover)?"
+
+Both run the lazy greedy first (instant, and the starting incumbent of the
+exact solve), then the exact MILP with HiGHS under a time limit, and report the
+optimality gap from the solver's bound. If the exact solve finds nothing in
+time, the greedy plan is returned and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from planner.siting.greedy import greedy
+from planner.siting.mip import solve_fewest, solve_max_coverage
+from planner.siting.model import ReducedModel, reduce_problem
+from planner.siting.problem import BoolArray, CoverageProblem, IntArray
+
+log = logging.getLogger(__name__)
+
+Method = Literal["mip", "greedy"]
+Question = Literal["max_coverage", "fewest_stations"]
+
+
+@dataclass(frozen=True)
+class SitingPlan:
+    """A siting answer with the figures needed to trust it.
+
+    Attributes
+    ----------
+    question
+        ``"max_coverage"`` or ``"fewest_stations"``.
+    sites
+        Positions (rows of the problem's matrix) of the proposed new stations, in
+        rank order (largest marginal gain first).
+    feasible
+        False when a target share cannot be reached (see ``message``).
+    method
+        ``"mip"`` (HiGHS) or ``"greedy"`` (requested, or the fallback).
+    status
+        ``"optimal"``, ``"time_limit"`` (gap > 0), ``"greedy"``, ``"greedy_fallback"``,
+        ``"target_already_met"``, ``"unreachable"`` or ``"infeasible_spacing"``.
+    households_total, households_covered_before, households_covered_after
+        Households in all demand points; covered by existing stations; covered
+        after the proposed stations open.
+    optimality_gap
+        Relative gap of the primary objective (households newly covered, or the
+        number of stations) proven by the solver's bound; 0 = optimal; None for a
+        greedy-only answer.
+    bound
+        The solver's bound on the primary objective: at most this many households
+        newly covered (max coverage), at least this many stations (fewest).
+    greedy_sites, greedy_households_covered_after
+        The greedy plan and what it covers (for comparison and as fallback).
+    greedy_time_s, mip_time_s
+        Wall times, seconds.
+    total_minutes
+        Household-weighted walking minutes to the nearest station over covered
+        households (existing plus proposed), household-minutes.
+    k, target_share
+        The question's parameter.
+    unreachable
+        Boolean mask of demand points not covered and reached by no candidate.
+    message
+        Plain-language summary (English), e.g. why a target cannot be reached.
+    """
+
+    question: Question
+    sites: IntArray
+    feasible: bool
+    method: Method
+    status: str
+    households_total: float
+    households_covered_before: float
+    households_covered_after: float
+    optimality_gap: float | None
+    bound: float | None
+    greedy_sites: IntArray
+    greedy_households_covered_after: float
+    greedy_time_s: float
+    mip_time_s: float
+    total_minutes: float
+    k: int | None = None
+    target_share: float | None = None
+    unreachable: BoolArray = field(default_factory=lambda: np.zeros(0, bool), repr=False)
+    message: str = ""
+
+    @property
+    def households_newly_covered(self) -> float:
+        return self.households_covered_after - self.households_covered_before
+
+    @property
+    def share_before(self) -> float:
+        return (
+            self.households_covered_before / self.households_total if self.households_total else 1.0
+        )
+
+    @property
+    def share_after(self) -> float:
+        return (
+            self.households_covered_after / self.households_total if self.households_total else 1.0
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready figures (what ``siting.json`` holds)."""
+
+        def r(x: float | None, nd: int = 6) -> float | None:
+            return None if x is None or not math.isfinite(x) else round(float(x), nd)
+
+        return {
+            "question": self.question,
+            "feasible": self.feasible,
+            "method": self.method,
+            "status": self.status,
+            "k": self.k,
+            "target_share": self.target_share,
+            "stations_proposed": int(self.sites.size),
+            "households_total": r(self.households_total, 3),
+            "households_covered_before": r(self.households_covered_before, 3),
+            "households_covered_after": r(self.households_covered_after, 3),
+            "households_newly_covered": r(self.households_newly_covered, 3),
+            "share_covered_before": r(self.share_before),
+            "share_covered_after": r(self.share_after),
+            "optimality_gap": r(self.optimality_gap),
+            "bound": r(self.bound, 3),
+            "greedy_stations": int(self.greedy_sites.size),
+            "greedy_households_covered_after": r(self.greedy_households_covered_after, 3),
+            "greedy_time_s": r(self.greedy_time_s, 4),
+            "mip_time_s": r(self.mip_time_s, 4),
+            "total_walking_household_minutes": r(self.total_minutes, 1),
+            "households_unreachable": r(float(self.unreachable.sum()), 0)
+            if self.unreachable.size
+            else 0,
+            "message": self.message,
+        }
+
+
+def _rank(model: ReducedModel, picks: IntArray) -> IntArray:
+    """Order picks by greedy marginal gain within the chosen set; drop picks that add
+    no household (the solver may open them at zero cost)."""
+    if picks.size == 0:
+        return picks
+    cols = np.sort(picks)
+    sub = replace(
+        model,
+        cand=model.cand[cols],
+        own_w=model.own_w[cols],
+        groups=model.groups[:, cols].tocsr(),
+        tie_cost=model.tie_cost[cols],
+        conflicts=np.zeros((0, 2), np.int64),
+    )
+    return cols[greedy(sub, k=cols.size)]
+
+
+def _finish(
+    problem: CoverageProblem,
+    model: ReducedModel,
+    picks: IntArray,
+    **kw: Any,
+) -> SitingPlan:
+    ranked = _rank(model, picks)
+    sites = model.cand[ranked]
+    g_sites = kw.pop("greedy_sites_local")
+    return SitingPlan(
+        sites=sites,
+        households_total=problem.households_total,
+        households_covered_before=problem.households_covered_before,
+        households_covered_after=problem.households_covered(sites),
+        greedy_sites=model.cand[g_sites],
+        greedy_households_covered_after=problem.households_covered(model.cand[g_sites]),
+        total_minutes=problem.total_minutes(sites),
+        unreachable=problem.unreachable(),
+        **kw,
+    )
+
+
+def maximal_coverage(
+    problem: CoverageProblem,
+    k: int,
+    *,
+    method: Method = "mip",
+    time_limit_s: float = 30.0,
+    threads: int | None = None,
+) -> SitingPlan:
+    """Open up to ``k`` new stations covering the most uncovered households.
+
+    Parameters
+    ----------
+    problem
+        The coverage problem (households, sites, walking minutes within threshold).
+    k
+        Number of new stations (>= 0). Fewer are proposed when further stations
+        would cover nobody new.
+    method
+        ``"mip"`` (exact, HiGHS) or ``"greedy"`` (instant).
+    time_limit_s
+        Time limit of the exact solve, seconds (``Settings.mip_time_limit_s``).
+    threads
+        HiGHS threads (default: HiGHS's choice).
+
+    Returns
+    -------
+    SitingPlan
+    """
+    if k < 0:
+        raise ValueError(f"k must be 0 or more, got {k}")
+    model = reduce_problem(problem)
+    t0 = time.perf_counter()
+    g = greedy(model, k=k)
+    t_greedy = time.perf_counter() - t0
+    g_val = model.value(g)
+    base: dict[str, Any] = {
+        "question": "max_coverage",
+        "feasible": True,
+        "k": int(k),
+        "greedy_sites_local": g,
+        "greedy_time_s": t_greedy,
+    }
+    if method == "greedy" or k == 0 or model.n_c == 0:
+        return _finish(
+            problem,
+            model,
+            g,
+            method="greedy",
+            status="greedy" if method == "greedy" else "optimal",
+            optimality_gap=None if method == "greedy" else 0.0,
+            bound=None if method == "greedy" else g_val,
+            mip_time_s=0.0,
+            message=f"greedy plan: {g.size} stations newly cover {g_val:,.0f} households",
+            **base,
+        )
+    out = solve_max_coverage(model, k, time_limit_s=time_limit_s, start=g, threads=threads)
+    if out.picks.size == 0 and g.size:
+        return _finish(
+            problem,
+            model,
+            g,
+            method="greedy",
+            status="greedy_fallback",
+            optimality_gap=None,
+            bound=None,
+            mip_time_s=out.time_s,
+            message=f"exact solve gave no plan ({out.status}); greedy plan returned",
+            **base,
+        )
+    picks = out.picks
+    value = model.value(picks)
+    if value < g_val:  # cannot happen with the greedy as incumbent; guard anyway
+        picks, value = g, g_val
+    eps_total = 0.49 * model.unit
+    if out.status == "optimal":
+        bound = value
+    else:
+        bound = min(model.coverable, out.dual_bound + eps_total)
+        if model.unit == 1.0:
+            bound = math.floor(bound + 1e-9)
+        bound = max(bound, value)
+    gap = 0.0 if bound <= 0 else (bound - value) / bound
+    return _finish(
+        problem,
+        model,
+        picks,
+        method="mip",
+        status="optimal" if gap == 0 else out.status,
+        optimality_gap=gap,
+        bound=bound,
+        mip_time_s=out.time_s,
+        message=(
+            f"{picks.size} new stations newly cover {value:,.0f} households "
+            f"({'optimal' if gap == 0 else f'within {gap:.2%} of the optimum'})"
+        ),
+        **base,
+    )
+
+
+def fewest_stations(
+    problem: CoverageProblem,
+    target_share: float,
+    *,
+    method: Method = "mip",
+    time_limit_s: float = 30.0,
+    threads: int | None = None,
+) -> SitingPlan:
+    """The fewest new stations reaching ``target_share`` of all households.
+
+    The share counts every household of the problem, including those existing
+    stations already cover. Among plans with the fewest stations, the exact
+    method then picks the one covering the most households (ties: fewer walking
+    minutes) by a second, maximal-coverage solve with that many stations.
+
+    Parameters
+    ----------
+    problem
+        The coverage problem.
+    target_share
+        Target share of households covered, in (0, 1].
+    method, time_limit_s, threads
+        As for :func:`maximal_coverage`; the time limit is shared by both solves.
+
+    Returns
+    -------
+    SitingPlan
+        ``feasible=False`` with a message naming the shortfall and the households no
+        candidate can reach when the target cannot be reached.
+    """
+    if not 0 < target_share <= 1:
+        raise ValueError(f"target_share must be in (0, 1], got {target_share}")
+    model = reduce_problem(problem)
+    total = problem.households_total
+    before = problem.households_covered_before
+    need = target_share * total - before
+    # Whole households: the target is reached by covering ceil(need) households.
+    if model.unit == 1.0:
+        need = math.ceil(need - 1e-9)
+    common: dict[str, Any] = {"question": "fewest_stations", "target_share": float(target_share)}
+    empty = np.zeros(0, np.int64)
+    if need <= 0:
+        return _finish(
+            problem,
+            model,
+            empty,
+            feasible=True,
+            method=method,
+            status="target_already_met",
+            optimality_gap=0.0,
+            bound=0.0,
+            greedy_sites_local=empty,
+            greedy_time_s=0.0,
+            mip_time_s=0.0,
+            message=(
+                f"existing stations already cover {before / total:.1%} of households, "
+                f"at or above the target {target_share:.1%}; no new station needed"
+            ),
+            **common,
+        )
+    unreachable = problem.unreachable()
+    if need > model.coverable + 1e-9:
+        best = (before + model.coverable) / total if total else 1.0
+        n_un = int(unreachable.sum())
+        hh_un = float(problem.weights[unreachable].sum())
+        return _finish(
+            problem,
+            model,
+            empty,
+            feasible=False,
+            method=method,
+            status="unreachable",
+            optimality_gap=None,
+            bound=None,
+            greedy_sites_local=empty,
+            greedy_time_s=0.0,
+            mip_time_s=0.0,
+            message=(
+                f"target {target_share:.1%} cannot be reached from these candidates: "
+                f"even opening every candidate covers at most {best:.1%} of households; "
+                f"{hh_un:,.0f} households in {n_un} buildings are beyond "
+                f"{problem.threshold_min:g} minutes of every candidate and every station. "
+                "Add candidate sites near them (or lower the target)."
+            ),
+            **common,
+        )
+    t0 = time.perf_counter()
+    g = greedy(model, need=need)
+    t_greedy = time.perf_counter() - t0
+    g_ok = model.value(g) >= need - 1e-9
+    base = {**common, "greedy_sites_local": g, "greedy_time_s": t_greedy}
+    if method == "greedy":
+        return _finish(
+            problem,
+            model,
+            g,
+            feasible=g_ok,
+            method="greedy",
+            status="greedy" if g_ok else "infeasible_spacing",
+            optimality_gap=None,
+            bound=None,
+            mip_time_s=0.0,
+            message=(
+                f"greedy plan: {g.size} new stations reach the target"
+                if g_ok
+                else "greedy could not reach the target under the minimum spacing; "
+                "try the exact method"
+            ),
+            **base,
+        )
+    t_start = time.perf_counter()
+    out = solve_fewest(
+        model, need, time_limit_s=time_limit_s, start=g if g_ok else None, threads=threads
+    )
+    if out.status == "infeasible":
+        return _finish(
+            problem,
+            model,
+            empty,
+            feasible=False,
+            method="mip",
+            status="infeasible_spacing",
+            optimality_gap=None,
+            bound=None,
+            mip_time_s=out.time_s,
+            message=(
+                f"target {target_share:.1%} cannot be reached: candidates could cover it, "
+                "but not while keeping the minimum spacing between stations; lower "
+                "min_station_spacing_m or add candidates"
+            ),
+            **base,
+        )
+    if out.picks.size == 0:
+        return _finish(
+            problem,
+            model,
+            g,
+            feasible=g_ok,
+            method="greedy",
+            status="greedy_fallback",
+            optimality_gap=None,
+            bound=None,
+            mip_time_s=out.time_s,
+            message=f"exact solve gave no plan ({out.status}); greedy plan returned",
+            **base,
+        )
+    p = int(out.picks.size)
+    lower = p if out.status == "optimal" else max(1, math.ceil(out.dual_bound - 1e-6))
+    picks = out.picks
+    # Second stage: with p stations, cover the most households (ties: fewer minutes).
+    left = time_limit_s - (time.perf_counter() - t_start)
+    if left > 0.5:
+        stage2 = solve_max_coverage(model, p, time_limit_s=left, start=picks, threads=threads)
+        if stage2.picks.size and model.value(stage2.picks) >= model.value(picks):
+            picks = stage2.picks
+    gap = 0.0 if lower >= picks.size else (picks.size - lower) / picks.size
+    return _finish(
+        problem,
+        model,
+        picks,
+        feasible=True,
+        method="mip",
+        status="optimal" if gap == 0 else "time_limit",
+        optimality_gap=gap,
+        bound=float(lower),
+        mip_time_s=time.perf_counter() - t_start,
+        message=(
+            f"{picks.size} new stations reach {target_share:.1%} of households"
+            + ("" if gap == 0 else f" (at least {lower} needed; gap {gap:.1%})")
+        ),
+        **base,
+    )

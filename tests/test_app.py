@@ -1,0 +1,138 @@
+"""Streamlit AppTest tests of app.py: pages, language switch, uploads, edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from planner import app_services
+from planner.errors import InputError
+from tests.app_street import tiny_street
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture
+def fake_loader(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
+    """Replace the loader by the tiny street (the demo street is exercised in the browser test)."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+
+    def load(source: dict[str, Any], settings: Any) -> Any:
+        calls.append(source)
+        if "bad" in source.get("path", "") + source.get("name", ""):
+            raise InputError("[file stations.csv] no longitude/latitude columns")
+        return tiny_street()
+
+    monkeypatch.setattr(app_services, "load", load)
+    return calls
+
+
+def _run(at: AppTest) -> AppTest:
+    at.run(timeout=60)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.clear()
+    return at
+
+
+def test_opens_on_red_map_in_chinese(fake_loader: list[dict[str, Any]]) -> None:
+    at = _run(_app())
+    assert at.session_state["page"] == "redmap"
+    assert at.title[0].value.startswith("红色地图")
+    assert any("加载报告" in m.value for m in at.markdown)
+    assert fake_loader[0] == {"kind": "demo"}
+
+
+def test_language_switch(fake_loader: list[dict[str, Any]]) -> None:
+    at = _run(_app())
+    at.sidebar.radio(key="lang").set_value("en")
+    _run(at)
+    assert at.title[0].value.startswith("Red map")
+    assert at.query_params["lang"] in ("en", ["en"])
+
+
+def test_every_page_runs(fake_loader: list[dict[str, Any]]) -> None:
+    at = _run(_app())
+    for page in ("overview", "editor", "siting", "export", "redmap"):
+        at.sidebar.radio(key=f"w_page_{at.session_state['lang']}").set_value(page)
+        _run(at)
+        assert not at.error, (page, [e.value for e in at.error])
+    at.sidebar.radio(key="w_page_zh").set_value("overview")
+    _run(at)
+    assert any(m.label == "户数" for m in at.metric)
+
+
+def test_view_from_url(fake_loader: list[dict[str, Any]]) -> None:
+    at = _app()
+    at.query_params["page"] = "export"
+    at.query_params["lang"] = "en"
+    _run(at)
+    assert at.session_state["page"] == "export" and at.session_state["lang"] == "en"
+
+
+def test_failed_load_shows_message_and_keeps_current_street(
+    fake_loader: list[dict[str, Any]],
+) -> None:
+    at = _run(_app())
+    at.sidebar.radio(key="w_source_choice_zh").set_value("place")
+    _run(at)
+    at.sidebar.text_input(key="place_name").input("bad place")
+    _run(at)
+    at.sidebar.button(key="load_place").click()
+    _run(at)
+    assert at.session_state["source"] == {"kind": "demo"}  # current street untouched
+    errors = [e.value for e in at.sidebar.error]
+    assert any("加载失败" in e and "longitude/latitude" in e for e in errors), errors
+    assert at.title[0].value.startswith("红色地图")  # the page still shows the street
+
+
+def test_settings_change_applies(fake_loader: list[dict[str, Any]]) -> None:
+    at = _run(_app())
+    at.sidebar.number_input[0].set_value(5.0)
+    form_submit = [b for b in at.sidebar.button if b.label == "应用"]
+    assert form_submit, [b.label for b in at.sidebar.button]
+    form_submit[0].click()
+    _run(at)
+    assert at.session_state["walk_speed_kmh"] == 5.0
+
+
+def _grid_codes(at: AppTest) -> list[str]:
+    box = at.selectbox(key="w_grid_")
+    return [o for o in box.options if o]
+
+
+def test_grid_edit_and_refused_edit(fake_loader: list[dict[str, Any]]) -> None:
+    pytest.importorskip("planner.edits")
+    pytest.importorskip("planner.project")
+    at = _app()
+    at.query_params["page"] = "editor"
+    _run(at)
+    codes = _grid_codes(at)
+    assert len(codes) >= 2, codes
+    # lock a grid: an edit that always holds; the project is autosaved
+    at.selectbox(key="w_grid_").set_value(codes[0])
+    _run(at)
+    assert at.session_state["selected_grid"] == codes[0]
+    at.button(key="ed_lock").click()
+    _run(at)
+    assert not at.exception
+    assert at.session_state["edit_error"] == "", at.session_state["edit_error"]
+    assert any("已完成" in s.value for s in at.success)
+    assert Path(at.session_state["autosaved"]).exists()
+    # merging a locked grid is refused with the reason, and nothing changes
+    before = list(at.session_state["editor"].labels)
+    at.selectbox(key="w_other").set_value(codes[1])
+    _run(at)
+    at.button(key="ed_merge").click()
+    _run(at)
+    assert at.session_state["edit_error"], "the merge of a locked grid must be refused"
+    assert any("编辑被拒绝" in e.value for e in at.error)
+    assert list(at.session_state["editor"].labels) == before

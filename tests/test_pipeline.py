@@ -1,0 +1,204 @@
+"""``python -m planner demo --out DIR`` end to end, each output re-read by an independent reader.
+
+The pipeline runs once (module fixture) through the real command line; a spy keeps the
+in-memory result so every file can be compared with the figures it was written from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from planner import pipeline
+from planner.cli import main
+from planner.crs import gcj02_to_wgs84
+from planner.gridfile import read_grids
+from tests.rfc7946 import check_rfc7946
+
+LAYERS = [
+    "boundary",
+    "communities",
+    "compounds",
+    "buildings",
+    "roads",
+    "stations",
+    "grids",
+    "circles",
+    "gaps",
+]
+TABLES = ["coverage_by_community", "coverage_by_grid", "coverage_by_station", "uncovered_compounds"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pipeline.RunResult, int]:
+    out = tmp_path_factory.mktemp("demo_out")
+    kept: dict[str, Any] = {}
+    real = pipeline.run_pipeline
+
+    def spy(*args: Any, **kwargs: Any) -> pipeline.RunResult:
+        kept["result"] = real(*args, **kwargs)
+        return kept["result"]
+
+    mp = pytest.MonkeyPatch()
+    import planner.commands.run as cmd
+
+    mp.setattr(cmd, "run_pipeline", spy)
+    try:
+        code = main(["demo", "--out", str(out), "--quiet"])
+    finally:
+        mp.undo()
+    return out, kept["result"], code
+
+
+def test_exit_code_and_every_file(run: tuple[Path, pipeline.RunResult, int]) -> None:
+    out, result, code = run
+    assert code == 0 and result.rules_ok
+    names = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    expected = (
+        {f"{n}.geojson" for n in LAYERS}
+        | {f"{t}.csv" for t in TABLES}
+        | {
+            "planner.gpkg",
+            "redmap.html",
+            "redmap.png",
+            "redmap.pdf",
+            "grid_rules.txt",
+            "summary.json",
+            "shapefile/fields.csv",
+        }
+    )
+    expected |= {
+        f"shapefile/{n}.{ext}" for n in LAYERS for ext in ("shp", "shx", "dbf", "prj", "cpg")
+    }
+    assert expected <= names, sorted(expected - names)
+    assert not [n for n in names if ".tmp" in n or n.endswith(".aux.xml")]
+    assert {str(p.relative_to(out)) for p in result.files} <= names
+
+
+def test_geojson_layers_are_rfc7946_and_equal_in_memory(
+    run: tuple[Path, pipeline.RunResult, int],
+) -> None:
+    out, result, _ = run
+    for name in LAYERS:
+        assert check_rfc7946(out / f"{name}.geojson") == [], name
+    g = pyogrio.read_dataframe(out / "grids.geojson")
+    mem = result.grids.grids
+    assert g["code"].tolist() == mem["code"].tolist()
+    assert g["households"].tolist() == mem["households"].tolist()
+    assert g["community"].tolist() == mem["community"].tolist()  # Chinese names intact
+    assert len(pyogrio.read_dataframe(out / "circles.geojson")) == len(result.coverage.circles)
+    gaps = pyogrio.read_dataframe(out / "gaps.geojson").to_crs(mem.crs)
+    assert gaps.area.sum() == pytest.approx(result.coverage.gaps.area.sum(), rel=1e-4)
+
+
+def test_grids_round_trip_identical(run: tuple[Path, pipeline.RunResult, int]) -> None:
+    out, result, _ = run
+    mem = result.grids.grids
+    geoms = np.asarray(mem.geometry.values, dtype=object)
+    for path in (out / "grids.geojson", out / "planner.gpkg", out / "shapefile" / "grids.shp"):
+        back = read_grids(path, result.street)
+        assert back["code"].tolist() == mem["code"].tolist()
+        assert back["households"].tolist() == mem["households"].tolist()
+        got = np.asarray(back.geometry.values, dtype=object)
+        if path.suffix == ".geojson":
+            # 7 decimals: every difference lies within 1 cm of the grid's outline (snap
+            # rounding also drops zero-width spikes, which have no area to lose)
+            diff = shapely.symmetric_difference(got, geoms)
+            xy, owner = shapely.get_coordinates(diff, return_index=True)
+            far = shapely.distance(shapely.boundary(geoms)[owner], shapely.points(xy))
+            assert float(far.max(initial=0.0)) < 0.01
+            assert np.allclose(shapely.area(got), shapely.area(geoms), rtol=1e-4)
+        else:  # full double precision
+            assert float(np.max(shapely.hausdorff_distance(got, geoms))) < 1e-6, path.name
+
+
+def test_geopackage_tables_equal_csv_and_memory(run: tuple[Path, pipeline.RunResult, int]) -> None:
+    out, result, _ = run
+    listed = dict(pyogrio.list_layers(out / "planner.gpkg"))
+    assert set(LAYERS) <= set(listed) and all(listed[t] is None for t in TABLES)
+    mem = result.coverage.table("community")
+    gpkg = pyogrio.read_dataframe(out / "planner.gpkg", layer="coverage_by_community")
+    csv = pd.read_csv(out / "coverage_by_community.csv", encoding="utf-8-sig")
+    assert (out / "coverage_by_community.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    for col in ("households", "households_covered_15", "households_uncovered_15"):
+        assert gpkg[col].tolist() == mem[col].tolist() == csv[col].tolist()
+    assert csv["name"].tolist() == mem["name"].tolist()
+    assert all(re.search(r"[\u4e00-\u9fff]", n) for n in csv["name"])
+    shp = pyogrio.read_dataframe(out / "shapefile" / "communities.shp")
+    assert shp["name"].tolist() == result.street.communities["name"].tolist()
+
+
+def test_summary_and_maps(run: tuple[Path, pipeline.RunResult, int]) -> None:
+    out, result, _ = run
+    s = json.loads((out / "summary.json").read_text("utf-8"))
+    assert s["synthetic"] is True
+    assert s["grids"]["count"] == len(result.grids.grids) and s["grids"]["rules_ok"] is True
+    assert s["coverage"]["households_covered"] == result.coverage.summary["households_covered"]
+    html = (out / "redmap.html").read_text("utf-8")
+    assert not re.findall(r'<script[^>]+src="https?://', html)  # standalone, offline
+    assert (out / "redmap.pdf").read_bytes().startswith(b"%PDF")
+    assert (out / "redmap.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_gcj02_export_converts_back_within_1_m(
+    run: tuple[Path, pipeline.RunResult, int], tmp_path: Path
+) -> None:
+    _, result, _ = run
+    pipeline.export_results(
+        result,
+        tmp_path,
+        formats=["geojson", "gpkg"],
+        coordinate_system="gcj02",
+        html=False,
+        images=False,
+    )
+    doc = json.loads((tmp_path / "stations.geojson").read_text("utf-8"))
+    assert doc["coordinate_system"] == "GCJ-02"
+    info = pyogrio.read_info(tmp_path / "planner.gpkg", layer="stations")
+    assert info["layer_metadata"]["coordinate_system"] == "GCJ-02"
+    st = pyogrio.read_dataframe(tmp_path / "stations.geojson")
+    lon, lat = gcj02_to_wgs84(st.geometry.x.to_numpy(), st.geometry.y.to_numpy())
+    back = gpd.GeoSeries(shapely.points(lon, lat), crs=4326).to_crs(result.street.crs)
+    mem = result.street.stations.geometry
+    assert float(np.max(back.distance(mem.reset_index(drop=True), align=False))) < 1.0
+    assert float(np.min(st.to_crs(result.street.crs).distance(mem, align=False))) > 50
+
+
+def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["run", str(tmp_path / "no-such-folder"), "--out", str(tmp_path / "o"), "--quiet"])
+        == 2
+    )
+    assert "error" in capsys.readouterr().err
+    assert main(["demo", "--out", str(tmp_path / "o"), "--formats", "geojson,kml"]) == 2
+    assert "kml" in capsys.readouterr().err
+
+
+def test_rule_violation_exits_1(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run: tuple[Path, pipeline.RunResult, int]
+) -> None:
+    import planner.commands.run as cmd
+
+    _, result, _ = run
+    broken = pipeline.RunResult(
+        street=result.street, settings=result.settings, grids=_FailingGrids(result.grids)
+    )
+    monkeypatch.setattr(cmd, "run_pipeline", lambda *a, **k: broken)
+    assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 1
+
+
+class _FailingGrids:
+    """A grid result whose proof failed (what the pipeline returns for broken grids)."""
+
+    def __init__(self, real: Any) -> None:
+        self.grids = real.grids
+        self.report = type("R", (), {"ok": False, "checks": [], "quality": {}, "violations": []})()
