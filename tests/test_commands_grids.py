@@ -11,7 +11,7 @@ import pytest
 from planner.cli import main
 from planner.project import open_project
 from planner.street import Street
-from tests.grid_streets import CRS, block_street
+from tests.grid_streets import block_street
 
 
 def _folder(street: Street, path: Path) -> Path:
