@@ -336,7 +336,11 @@ def _communities(
     """Community of every atom, and the community table used."""
     comm = atoms["community_id"].astype(str).to_numpy().copy()
     given = len(street.communities) > 0 and mode == "given"
-    if given:
+    kept = mode == "given" and not given and len(comm) > 0 and bool((comm != "").all())
+    if kept:  # atoms carry communities derived earlier (e.g. re-dividing in the editor)
+        table = pd.DataFrame({"community_id": sorted(set(comm)), "code": ""})
+        table["name"] = [f"社区{c[1:]}" if c.startswith("C") else c for c in table["community_id"]]
+    elif given:
         comm = _fill_unassigned(comm, g)
         if (comm == "").any():
             notes.append(f"{int((comm == '').sum())} atoms lie in no community and touch none")
