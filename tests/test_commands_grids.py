@@ -46,6 +46,8 @@ def test_grids_command_writes_geojson_report_and_project(
     for col in ("code", "community", "households", "population", "buildings"):
         assert col in grids.columns
     assert grids["code"].str.fullmatch(r"\d{20}").all()
+    # code parts from street.json: service object, county 610113, street 003
+    assert grids["code"].str.startswith("100000" + "610113" + "003").all()
     assert (out / "grid_report.txt").read_text(encoding="utf-8").startswith("Proof")
     assert json.loads((out / "grid_report.json").read_text(encoding="utf-8"))["ok"] is True
     assert len(open_project(tmp_path / "p.gpkg").editor.grids) == len(grids)
