@@ -146,3 +146,27 @@ def test_greedy_respects_spacing_conflicts() -> None:
     assert sorted(exact.sites.tolist()) == [0, 2]
     assert exact.households_covered_after == 30
     assert not p.violates_spacing(exact.sites)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lagrangian_bounds_are_upper_bounds(seed: int) -> None:
+    from planner.siting.lagrange import lagrangian_bound, restrict
+
+    p = random_problem(seed, n_demand=40, n_sites=10)
+    m = reduce_problem(p, dominance=False)
+    k = 2
+    combos = [np.asarray(c) for c in itertools.combinations(range(m.n_c), k)]
+    best = max((m.value(c) for c in combos), default=0.0)
+    g = greedy(m, k=k)
+    lag = lagrangian_bound(m, k, lower=m.value(g), iterations=50)
+    assert lag.bound >= best - 1e-6
+    for j in range(m.n_c):
+        with_j = max((m.value(c) for c in combos if j in c), default=0.0)
+        assert lag.with_candidate[j] >= with_j - 1e-6
+    # restricting to a subset keeps every plan's value
+    keep = np.zeros(m.n_c, bool)
+    keep[: max(1, m.n_c // 2)] = True
+    sub = restrict(m, keep)
+    cols = np.flatnonzero(keep)
+    for c in itertools.combinations(range(cols.size), min(2, cols.size)):
+        assert sub.value(np.asarray(c)) == m.value(cols[list(c)])
