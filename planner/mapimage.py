@@ -388,7 +388,8 @@ def render_map(
     )
     if len(street.compounds):
         handles.append(Patch(facecolor="#f4efe6", edgecolor="#d8cbb3", label=_t("compound", lang_)))
-    _plot_polys(ax, street.buildings, color="#c9c4bd", linewidth=0, zorder=3)
+    # dense layers are rasterised in the PDF (at the save dpi): small, fast files
+    _plot_polys(ax, street.buildings, color="#c9c4bd", linewidth=0, zorder=3, rasterized=True)
     if len(street.barriers):
         rivers = street.barriers[street.barriers.geometry.geom_type.str.contains("Polygon")]
         rails = street.barriers[street.barriers.geometry.geom_type.str.contains("Line")]
@@ -419,7 +420,7 @@ def render_map(
         for i, (minutes, geom) in enumerate(unions):
             alpha = 0.16 + 0.14 * i / max(n - 1, 1)
             gpd.GeoSeries([geom], crs=crs).plot(
-                ax=ax, color="#e31a1c", alpha=alpha, linewidth=0, zorder=5
+                ax=ax, color="#e31a1c", alpha=alpha, linewidth=0, zorder=5, rasterized=True
             )
             handles.append(
                 Patch(facecolor="#e31a1c", alpha=alpha, label=_t("circle", lang_, m=minutes))
@@ -429,7 +430,13 @@ def render_map(
         )
     if gaps is not None and len(gaps):
         gaps.plot(
-            ax=ax, facecolor="none", edgecolor="#636363", hatch="////", linewidth=0.4, zorder=6
+            ax=ax,
+            facecolor="none",
+            edgecolor="#636363",
+            hatch="////",
+            linewidth=0.4,
+            zorder=6,
+            rasterized=True,
         )
         handles.append(
             Patch(facecolor="white", edgecolor="#636363", hatch="////", label=_t("gap", lang_))
