@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -425,3 +425,81 @@ def _as_bool(v: Any) -> bool:
     except (TypeError, ValueError):
         pass
     return bool(v)
+
+
+#: File kinds an uploaded grids file may come as (a Shapefile as its parts or a zip).
+UPLOAD_SUFFIXES = (
+    ".geojson",
+    ".json",
+    ".gpkg",
+    ".shp",
+    ".shx",
+    ".dbf",
+    ".prj",
+    ".cpg",
+    ".csv",
+    ".txt",
+    ".zip",
+)
+
+
+def read_grids_upload(
+    files: Sequence[tuple[str, bytes]],
+    street: Street,
+    *,
+    dest: str | Path,
+    limit_mb: float = 200.0,
+    **options: Any,
+) -> gpd.GeoDataFrame:
+    """Read grids uploaded in the app: one GeoJSON/GeoPackage, Shapefile parts, or a zip.
+
+    The files are written into a new folder under ``dest`` (a zip is checked for
+    zip bombs and unsafe paths first, :func:`planner.uploads.check_zip`), then read
+    with :func:`read_grids` (``options`` are passed on). A Shapefile's ``fields.csv``
+    and ``COORDINATES.txt`` are used when uploaded with it.
+
+    Raises
+    ------
+    InputError
+        Nothing uploaded, too big, an unknown file type, no grids file among the
+        files, or any problem :func:`read_grids` finds.
+    """
+    import hashlib
+    import io
+    import zipfile
+
+    from planner.uploads import check_zip
+
+    if not files:
+        raise InputError("no grids file uploaded", fix="choose a .geojson, .gpkg or .shp file")
+    total = sum(len(b) for _n, b in files)
+    if total > limit_mb * 1024 * 1024:
+        raise InputError(
+            f"the upload is {total / 1024 / 1024:.1f} MB, over the {limit_mb:g} MB limit",
+            fix="upload the grids layer alone",
+        )
+    bad = [n for n, _b in files if Path(n).suffix.lower() not in UPLOAD_SUFFIXES]
+    if bad:
+        raise InputError(
+            f"unknown file type(s): {', '.join(bad)}",
+            fix="upload a .geojson, .gpkg, a Shapefile's .shp/.shx/.dbf/.prj/.cpg, or a zip",
+        )
+    digest = hashlib.sha256(b"".join(n.encode() + b for n, b in files)).hexdigest()[:12]
+    folder = Path(dest) / f"grids-{digest}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files:
+        if Path(name).suffix.lower() == ".zip":
+            members = check_zip(data, name=name, limit_mb=limit_mb)
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                for info in members:
+                    (folder / Path(info.filename).name).write_bytes(zf.read(info))
+        else:
+            (folder / Path(name).name).write_bytes(data)
+    for suffix in (".gpkg", ".geojson", ".json", ".shp"):
+        found = sorted(folder.glob(f"*{suffix}"))
+        if found:
+            return read_grids(found[0], street, **options)
+    raise InputError(
+        "no grids file among the uploaded files",
+        fix="upload a .geojson, .gpkg or .shp (with its .shx, .dbf, .prj) file",
+    )
