@@ -76,12 +76,19 @@ def cached_grids(source_json: str, settings_json: str) -> Any:
 
 
 def build_map(
-    source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
+    source_json: str,
+    settings_json: str,
+    basemap: str,
+    key: str,
+    lang: str,
+    layers: tuple[str, ...],
+    with_coverage: bool = True,
+    with_grids: bool = True,
 ) -> Any:
     street = cached_street(source_json)
     settings = Settings.from_dict(json.loads(settings_json))
-    coverage = cached_coverage(source_json, settings_json)
-    grids = cached_grids(source_json, settings_json)
+    coverage = cached_coverage(source_json, settings_json) if with_coverage else None
+    grids = cached_grids(source_json, settings_json) if with_grids else None
     return red_map(
         street,
         coverage=coverage,
@@ -95,27 +102,63 @@ def build_map(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=12)
 def cached_map(
-    source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
+    source_json: str,
+    settings_json: str,
+    basemap: str,
+    key: str,
+    lang: str,
+    layers: tuple[str, ...],
+    with_coverage: bool = True,
+    with_grids: bool = True,
 ) -> dict[str, Any]:
     """The red map rendered once into the strings the map component draws (fast reruns)."""
-    return app_map.map_payload(build_map(source_json, settings_json, basemap, key, lang, layers))
+    m = build_map(source_json, settings_json, basemap, key, lang, layers, with_coverage, with_grids)
+    return app_map.map_payload(m)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def cached_map_html(
     source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
 ) -> str:
-    m = build_map(source_json, settings_json, basemap, key, lang, layers)
+    ok_cov = coverage_or_none(source_json, settings_json) is not None
+    ok_grids = grids_or_none(source_json, settings_json) is not None
+    m = build_map(source_json, settings_json, basemap, key, lang, layers, ok_cov, ok_grids)
     return offline.standalone_html(m)
+
+
+def coverage_or_none(source_json: str, settings_json: str) -> Any:
+    """Coverage, or ``None`` (with the reason shown once) when it cannot be computed."""
+    try:
+        return cached_coverage(source_json, settings_json)
+    except (PlannerError, ValueError) as exc:
+        S.setdefault("capability_errors", {})["coverage"] = str(exc)
+        return None
+
+
+def grids_or_none(source_json: str, settings_json: str) -> Any:
+    """The grid division, or ``None`` (with the reason shown once) when it fails."""
+    try:
+        return cached_grids(source_json, settings_json)
+    except (PlannerError, ValueError) as exc:
+        S.setdefault("capability_errors", {})["grids"] = str(exc)
+        return None
+
+
+def _safe(func: Any, *args: Any) -> Any:
+    """``func(*args)``, or ``None`` when the planner cannot compute it (shown elsewhere)."""
+    try:
+        return func(*args)
+    except (PlannerError, ValueError):
+        return None
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def cached_exports(source_json: str, settings_json: str, lang: str) -> dict[str, bytes]:
     street = cached_street(source_json)
-    coverage = cached_coverage(source_json, settings_json)
-    grids = cached_grids(source_json, settings_json)
+    coverage = _safe(cached_coverage, source_json, settings_json)
+    grids = _safe(cached_grids, source_json, settings_json)
     return svc.export_files(street, coverage=coverage, grids=grids, lang=lang)
 
 
@@ -125,8 +168,8 @@ def cached_png(source_json: str, settings_json: str, lang: str) -> bytes | None:
     settings = Settings.from_dict(json.loads(settings_json))
     return svc.map_png(
         street,
-        coverage=cached_coverage(source_json, settings_json),
-        grids=cached_grids(source_json, settings_json),
+        coverage=_safe(cached_coverage, source_json, settings_json),
+        grids=_safe(cached_grids, source_json, settings_json),
         settings=settings,
         lang=lang,
     )
@@ -297,20 +340,39 @@ def page_redmap(street: Street, settings: Settings) -> None:
         on_change=_copy_widget,
         args=(wkey, "layers"),
     )
+    sj, tj = source_json(), settings_json(settings)
+    # progressive: the street first, then coverage, then grids, each added when computed
+    # step -> computed (True) or failed (False, the reason is shown beside the map)
+    done: dict[str, bool] = S.setdefault("_map_steps", {}).setdefault(sj + tj, {})
     left, right = st.columns([3, 1])
     with left:
         payload = cached_map(
-            source_json(),
-            settings_json(settings),
+            sj,
+            tj,
             S["basemap"],
             S["tianditu_key"],
             S["lang"],
             tuple(S["layers"]),
+            done.get("coverage") is True,
+            done.get("grids") is True,
         )
         # no returned objects: panning and zooming never rerun the script
         app_map.show_map(payload, key="redmap", height=640, returned_objects=[])
     with right:
         load_report(street)
+        for name, message in S.get("capability_errors", {}).items():
+            st.warning(f"{name}: {message}")
+    for step, func, label in (
+        ("coverage", coverage_or_none, "layer_circle"),
+        ("grids", grids_or_none, "layer_grids"),
+    ):
+        if step in done or not svc.available(step):
+            continue
+        with left, st.spinner(f"{L(label, minutes=max(settings.thresholds_min))} …"):
+            result = func(sj, tj)
+        done[step] = result is not None
+        if result is not None:
+            st.rerun()
 
 
 def _layer_label(key: str, lang: str) -> str:
@@ -331,7 +393,7 @@ def page_overview(street: Street, settings: Settings) -> None:
     cols[2].metric(L("layer_compounds"), figs["compounds"])
     cols[3].metric(L("stations"), figs["stations"])
     cols[4].metric("km²", f"{figs['area_km2']:.2f}")
-    coverage = cached_coverage(source_json(), settings_json(settings))
+    coverage = coverage_or_none(source_json(), settings_json(settings))
     if coverage is None:
         st.info(L("not_available", what="planner.coverage"))
     else:
@@ -346,7 +408,7 @@ def page_overview(street: Street, settings: Settings) -> None:
     if len(table):
         st.dataframe(table, hide_index=True, use_container_width=True)
         st.bar_chart(table.set_index(table.columns[0])[[L("households")]])
-    grids = cached_grids(source_json(), settings_json(settings))
+    grids = grids_or_none(source_json(), settings_json(settings))
     st.subheader(L("per_grid"))
     if grids is None:
         st.info(L("not_available", what="planner.grids"))
@@ -371,7 +433,7 @@ def _editor(street: Street, settings: Settings) -> Any:
     """The session's grid editor (reopened from the autosave after a reload)."""
     key = source_json() + settings_json(settings)
     if S.get("editor_key") != key or S.get("editor") is None:
-        result = cached_grids(source_json(), settings_json(settings))
+        result = grids_or_none(source_json(), settings_json(settings))
         S["editor"] = app_editor.open_or_create(street, result, settings=settings, source_key=key)
         S["editor_key"] = key
         S["selected_atoms"] = []
@@ -549,7 +611,7 @@ def cached_siting(source_json: str, settings_json: str, mode: str, value: float)
 
 
 def page_siting(street: Street, settings: Settings) -> None:
-    coverage = cached_coverage(source_json(), settings_json(settings))
+    coverage = coverage_or_none(source_json(), settings_json(settings))
     if coverage is None or not svc.siting_available():
         st.info(L("not_available", what="planner.siting"))
         return

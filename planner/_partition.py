@@ -138,8 +138,9 @@ def bisect(
     k2 = k - k1
     ranges = []
     for ka, kb in ((k1, k2), (k2, k1)):
-        ranges.append((ka, max(ka * lo, total - kb * hi), min(ka * hi, total - kb * lo),
-                       total * ka / k))
+        ranges.append(
+            (ka, max(ka * lo, total - kb * hi), min(ka * hi, total - kb * lo), total * ka / k)
+        )
     dist = np.hypot(*(g.xy[nodes[ea]] - g.xy[nodes[eb]]).T) + 1e-3
     area = g.area[nodes]
     perim = g.perimeter[nodes]
@@ -246,6 +247,125 @@ def _out_of_range(x: float, lo: float, hi: float) -> float:
     return max(0.0, lo - x, x - hi)
 
 
+def _repair_split(
+    g: Graph,
+    nodes: NDArray[np.int64],
+    labels: NDArray[np.int64],
+    w: NDArray[np.float64],
+    p: int,
+    sums: NDArray[np.float64],
+    *,
+    lo: float,
+    hi: float,
+    rng: np.random.Generator,
+) -> bool:
+    """Split an over-full part in two (in place; the new part takes a new label)."""
+    idx = np.flatnonzero(labels == p)
+    if len(idx) < 2:
+        return False
+    side = bisect(
+        g,
+        nodes[idx],
+        max(2, choose_k(float(sums[p]), lo, hi, (lo + hi) / 2)),
+        lo=lo,
+        hi=hi,
+        rng=rng,
+    )
+    if side is None:
+        return False
+    mask, _ = side
+    wa = float(w[idx][mask].sum())
+    after = _out_of_range(wa, lo, hi) + _out_of_range(float(sums[p]) - wa, lo, hi)
+    if after < _out_of_range(float(sums[p]), lo, hi) - 1e-9:
+        labels[idx[mask]] = int(labels.max()) + 1
+        return True
+    return False
+
+
+def _repair_move(
+    sub: sparse.coo_matrix,
+    labels: NDArray[np.int64],
+    w: NDArray[np.float64],
+    p: int,
+    sums: NDArray[np.float64],
+    *,
+    lo: float,
+    hi: float,
+) -> bool:
+    """Move one unit across the border of part ``p`` (in place) when that lowers the
+    violation and the giving part stays connected."""
+    la, lb = labels[sub.row], labels[sub.col]
+    border = np.flatnonzero((la == p) & (lb != p))
+    seen: set[tuple[int, int]] = set()
+    csr = sub.tocsr()
+    for e in border:
+        i, j = int(sub.row[e]), int(sub.col[e])
+        q = int(labels[j])
+        for u, src, dst in ((j, q, p), (i, p, q)):
+            if (u, dst) in seen:
+                continue
+            seen.add((u, dst))
+            before = _out_of_range(sums[src], lo, hi) + _out_of_range(sums[dst], lo, hi)
+            after = _out_of_range(sums[src] - w[u], lo, hi) + _out_of_range(
+                sums[dst] + w[u], lo, hi
+            )
+            if after >= before - 1e-9:
+                continue
+            rest = np.flatnonzero((labels == src) & (np.arange(len(labels)) != u))
+            if len(rest) == 0:
+                continue
+            ncomp, _ = csgraph.connected_components(csr[rest][:, rest], directed=False)
+            if ncomp == 1:
+                labels[u] = dst
+                return True
+    return False
+
+
+def _repair_triple(
+    g: Graph,
+    nodes: NDArray[np.int64],
+    labels: NDArray[np.int64],
+    w: NDArray[np.float64],
+    la: NDArray[np.int64],
+    lb: NDArray[np.int64],
+    p: int,
+    neighbours: NDArray[np.int64],
+    sums: NDArray[np.float64],
+    *,
+    lo: float,
+    hi: float,
+    rng: np.random.Generator,
+) -> bool:
+    """Re-split part ``p`` with two neighbouring parts into three (in place)."""
+    for q in neighbours:
+        around = np.unique(lb[((la == p) | (la == q)) & (lb != p) & (lb != q)])
+        for r in around:
+            trio = [p, q, r]
+            idx = np.flatnonzero(np.isin(labels, trio))
+            tot = float(sums[trio].sum())
+            k_lo, k_hi = k_range(tot, lo, hi)
+            if k_lo > 3 or k_hi < 3:
+                continue
+            before = sum(_out_of_range(sums[x], lo, hi) for x in trio)
+            first = bisect(g, nodes[idx], 3, lo=lo, hi=hi, rng=rng)
+            if first is None:
+                continue
+            mask, k_a = first
+            two = idx[mask] if k_a == 2 else idx[~mask]
+            one = idx[~mask] if k_a == 2 else idx[mask]
+            second = bisect(g, nodes[two], 2, lo=lo, hi=hi, rng=rng)
+            if second is None:
+                continue
+            m2, _ = second
+            parts = [one, two[m2], two[~m2]]
+            after = sum(_out_of_range(float(w[x].sum()), lo, hi) for x in parts)
+            if after < before - 1e-9:
+                for lab, x in zip(trio, parts, strict=True):
+                    labels[x] = lab
+                return True
+    return False
+
+
 def repair(
     g: Graph,
     nodes: NDArray[np.int64],
@@ -263,13 +383,16 @@ def repair(
     sub = g.adj[nodes][:, nodes].tocoo()
     w = g.weight[nodes]
     for _ in range(rounds):
-        sums = np.bincount(labels, weights=w)
+        sums = np.bincount(labels, weights=w).astype(np.float64)
         bad = [p for p in np.unique(labels) if _out_of_range(sums[p], lo, hi) > 0]
         if not bad:
             break
         improved = False
         la, lb = labels[sub.row], labels[sub.col]
         for p in bad:
+            if sums[p] > hi and _repair_split(g, nodes, labels, w, p, sums, lo=lo, hi=hi, rng=rng):
+                improved = True
+                break
             neighbours = np.unique(lb[(la == p) & (lb != p)])
             # neighbours with the best combined fit first
             order = sorted(neighbours, key=lambda q: abs(sums[p] + sums[q] - 2 * (lo + hi) / 2))
@@ -294,6 +417,14 @@ def repair(
                     improved = True
                     break
             if improved:
+                break
+            if _repair_move(sub, labels, w, p, sums, lo=lo, hi=hi):
+                improved = True
+                break
+            if _repair_triple(
+                g, nodes, labels, w, la, lb, p, neighbours, sums, lo=lo, hi=hi, rng=rng
+            ):
+                improved = True
                 break
         if not improved:
             break

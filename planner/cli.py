@@ -23,7 +23,15 @@ EXIT_RULES = 1
 EXIT_BAD_INPUT = 2
 
 #: Command modules under planner.commands, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("info", "export", "grids", "check_grids", "run")
+COMMAND_MODULES: tuple[str, ...] = (
+    "info",
+    "export",
+    "grids",
+    "coverage",
+    "site",
+    "check_grids",
+    "run",
+)
 
 
 def add_source_args(p: argparse.ArgumentParser) -> None:

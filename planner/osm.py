@@ -293,7 +293,7 @@ def read_osm(
         )
     if boundary is None:
         boundary = _boundary_polygon(None, extent, source=str(p))
-    return layers_from_tables(ways, features, boundary, margin_m=margin_m)
+    return layers_from_tables(ways, features, boundary, margin_m=margin_m, name=_clip_name(clip))
 
 
 def fetch_place(
@@ -356,7 +356,8 @@ def fetch_place(
             ) from exc
         except Exception as exc:
             raise _offline_error(exc, str(source)) from exc
-    return layers_from_tables(ways, features, boundary, margin_m=margin_m)
+    name = name_or_polygon if isinstance(name_or_polygon, str) else ""
+    return layers_from_tables(ways, features, boundary, margin_m=margin_m, name=name)
 
 
 def osm_format(path: str | Path) -> str:
@@ -395,6 +396,7 @@ def layers_from_tables(
     boundary: BaseGeometry,
     *,
     margin_m: float = 1000.0,
+    name: str = "",
 ) -> dict[str, gpd.GeoDataFrame]:
     """Turn the reader tables into the folder-format layers (shared by every reader).
 
@@ -410,13 +412,15 @@ def layers_from_tables(
         The street boundary polygon, WGS84 degrees.
     margin_m
         Network and POI margin beyond the boundary, metres.
+    name
+        Street name for the boundary layer.
     """
     if margin_m < 0:
         raise InputError(f"margin_m must be >= 0 m, got {margin_m}", fix="give a margin in metres")
     area = _buffer_m(boundary, margin_m)
     roads = roads_from_ways(walkable_ways(ways), clip=area)
     layers = layers_from_features(features, boundary=boundary, area=area)
-    bnd = gpd.GeoDataFrame({"name": [""]}, geometry=[boundary], crs=WGS84)
+    bnd = gpd.GeoDataFrame({"name": [name]}, geometry=[boundary], crs=WGS84)
     out = {"boundary": bnd, "roads": roads, **layers}
     log.info(
         "OSM layers: %s",
@@ -581,7 +585,7 @@ def roads_from_ways(ways: pd.DataFrame, *, clip: BaseGeometry | None = None) -> 
         .drop(columns=list(keys))
         .reset_index(drop=True)
     )
-    out.insert(0, "road_id", [f"osm-road-{i}" for i in range(len(out))])
+    out.insert(0, "road_id", "osm-road-" + pd.Series(np.arange(len(out))).astype(str))
     return out[[*cols, "geometry"]]
 
 
@@ -1011,6 +1015,15 @@ def _boundary_polygon(
             )
         )
     return geom
+
+
+def _clip_name(clip: object) -> str:
+    """The first non-empty ``name`` of a boundary GeoDataFrame, else ''."""
+    if isinstance(clip, gpd.GeoDataFrame) and "name" in clip.columns:
+        names = _str_col(clip["name"])
+        names = names[names != ""]
+        return str(names.iloc[0]) if len(names) else ""
+    return ""
 
 
 def _buffer_m(geom: BaseGeometry, margin_m: float) -> BaseGeometry:

@@ -39,7 +39,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -52,6 +52,8 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.crs import WGS84, utm_crs_for
 from planner.geojson import write_geojson, write_text_atomic
+from planner.settings import Settings
+from planner.street import Street
 
 log = logging.getLogger(__name__)
 
@@ -79,33 +81,141 @@ ROAD_HALF_WIDTH_M: dict[str, float] = {
     "footway": 1.5,
 }
 
-#: Station kinds counted as party-mass service stations (as in planner.settings).
-PARTY_MASS_KINDS: tuple[str, ...] = ("street_centre", "community_station", "grid_station")
-
 _NS_NAMES = (
-    "朱雀大街", "长安路", "含光路", "翠华路", "雁塔路", "太白路", "吉祥路", "曲江路",
-    "芙蓉路", "青龙路", "昭德路", "延兴路", "慈恩路", "安仁路", "永宁路", "明德路",
+    "朱雀大街",
+    "长安路",
+    "含光路",
+    "翠华路",
+    "雁塔路",
+    "太白路",
+    "吉祥路",
+    "曲江路",
+    "芙蓉路",
+    "青龙路",
+    "昭德路",
+    "延兴路",
+    "慈恩路",
+    "安仁路",
+    "永宁路",
+    "明德路",
 )
 _EW_NAMES = (
-    "雁南路", "小寨路", "崇业路", "电子正街", "雁展路", "兴善路", "育才路", "乐游路",
-    "玉泉路", "紫薇路", "金华路", "丰庆路", "文景路", "广德路", "晋昌路", "长乐路",
+    "雁南路",
+    "小寨路",
+    "崇业路",
+    "电子正街",
+    "雁展路",
+    "兴善路",
+    "育才路",
+    "乐游路",
+    "玉泉路",
+    "紫薇路",
+    "金华路",
+    "丰庆路",
+    "文景路",
+    "广德路",
+    "晋昌路",
+    "长乐路",
 )
 _LOCAL_STEMS = (
-    "文苑", "翠竹", "书院", "槐荫", "杏园", "石榴", "枫林", "梧桐", "兰亭", "青松",
-    "海棠", "柳巷", "银杏", "丁香", "桂香", "芳草", "明光", "清风", "和乐", "安居",
+    "文苑",
+    "翠竹",
+    "书院",
+    "槐荫",
+    "杏园",
+    "石榴",
+    "枫林",
+    "梧桐",
+    "兰亭",
+    "青松",
+    "海棠",
+    "柳巷",
+    "银杏",
+    "丁香",
+    "桂香",
+    "芳草",
+    "明光",
+    "清风",
+    "和乐",
+    "安居",
 )
 _COMMUNITY_STEMS = (
-    "雁鸣", "翠华", "长乐", "芙蓉", "永宁", "安仁", "乐游", "兴善", "崇仁", "明德",
-    "昭德", "慈恩", "青龙", "晋昌", "延兴", "通善", "光德", "嘉会", "怀远", "宣义",
+    "雁鸣",
+    "翠华",
+    "长乐",
+    "芙蓉",
+    "永宁",
+    "安仁",
+    "乐游",
+    "兴善",
+    "崇仁",
+    "明德",
+    "昭德",
+    "慈恩",
+    "青龙",
+    "晋昌",
+    "延兴",
+    "通善",
+    "光德",
+    "嘉会",
+    "怀远",
+    "宣义",
 )
 _COMPOUND_STEMS = (
-    "锦绣", "翠华", "阳光", "紫薇", "书香", "桃园", "枫林", "碧水", "天朗", "金色",
-    "雁塔", "曲江", "华府", "春晓", "丽景", "御景", "和谐", "幸福", "康乐", "育才",
-    "明珠", "秀水", "西苑", "东方", "南湖", "绿苑", "兰庭", "瑞祥", "嘉禾", "泰和",
-    "祥和", "怡心", "欣园", "富丽", "长安", "丰景", "悦城", "玉兰", "青年", "电子",
+    "锦绣",
+    "翠华",
+    "阳光",
+    "紫薇",
+    "书香",
+    "桃园",
+    "枫林",
+    "碧水",
+    "天朗",
+    "金色",
+    "雁塔",
+    "曲江",
+    "华府",
+    "春晓",
+    "丽景",
+    "御景",
+    "和谐",
+    "幸福",
+    "康乐",
+    "育才",
+    "明珠",
+    "秀水",
+    "西苑",
+    "东方",
+    "南湖",
+    "绿苑",
+    "兰庭",
+    "瑞祥",
+    "嘉禾",
+    "泰和",
+    "祥和",
+    "怡心",
+    "欣园",
+    "富丽",
+    "长安",
+    "丰景",
+    "悦城",
+    "玉兰",
+    "青年",
+    "电子",
 )
 _COMPOUND_SUFFIXES = (
-    "家园", "小区", "花园", "苑", "公寓", "华庭", "雅居", "嘉园", "新村", "名邸", "佳苑", "里",
+    "家园",
+    "小区",
+    "花园",
+    "苑",
+    "公寓",
+    "华庭",
+    "雅居",
+    "嘉园",
+    "新村",
+    "名邸",
+    "佳苑",
+    "里",
 )
 _VILLAGE_STEMS = ("杨家", "西八里", "北沈家", "吴家坟", "甘家", "丈八", "瓦胡同", "庙坡头")
 _NUMERALS = "一二三四五六七八九十"
@@ -183,7 +293,7 @@ class StreetSpec:
     missing_households_share: float = 0.05
     height_only_share: float = 0.012
     n_pois: int = 30
-    station_plan: str = "auto"
+    station_plan: Literal["demo", "auto"] = "auto"
     code_county: str = "610113"
     code_street: str = "099"
 
@@ -214,12 +324,28 @@ class SyntheticStreet:
     spec: StreetSpec
     stats: dict[str, Any] = field(default_factory=dict)
 
+    def to_street(self, settings: Settings | None = None) -> Street:
+        """Load these layers as a validated :class:`~planner.street.Street` (UTM CRS),
+        exactly as loading the written folder would, without writing files."""
+        from planner.load import assemble
+
+        return assemble(
+            dict(self.layers),
+            source=f"synthetic:{self.metadata['name']}",
+            settings=settings or Settings(),
+            name=self.metadata["name"],
+            synthetic=True,
+            attribution=self.metadata["attribution"],
+        )
+
 
 # ---------------------------------------------------------------------------
 # small geometry helpers (local frame)
 
 
-def _split_line(line: LineString, cuts: list[tuple[float, tuple[float, float]]]) -> list[LineString]:
+def _split_line(
+    line: LineString, cuts: list[tuple[float, tuple[float, float]]]
+) -> list[LineString]:
     """Split ``line`` at (distance along, exact point) cuts; pieces end exactly at the points."""
     coords = np.asarray(line.coords)
     seg = np.hypot(*np.diff(coords, axis=0).T)
@@ -372,9 +498,49 @@ def make_street(spec: StreetSpec | None = None, **overrides: Any) -> SyntheticSt
         WGS84 layers in the folder format, ``street.json`` metadata and statistics.
     """
     spec = replace(spec or StreetSpec(), **overrides)
-    if spec.n_cols < 1 or spec.n_rows < 1:
-        raise ValueError(f"n_cols and n_rows must be at least 1, got {spec.n_cols}x{spec.n_rows}")
+    _check_spec(spec)
     return _Builder(spec).build()
+
+
+def _check_spec(spec: StreetSpec) -> None:
+    """Refuse specs the generator cannot honour, naming every bad field at once."""
+    bad = []
+    if spec.n_cols < 1 or spec.n_rows < 1:
+        bad.append(
+            f"n_cols/n_rows={spec.n_cols}/{spec.n_rows}: need at least 1 superblock each way"
+        )
+    if not 300 <= spec.block_m <= 1500:
+        bad.append(f"block_m={spec.block_m}: use 300-1,500 m (arterial spacing)")
+    if not 0 <= spec.margin_m <= 5000:
+        bad.append(f"margin_m={spec.margin_m}: use 0-5,000 m")
+    if spec.n_communities < 1:
+        bad.append(f"n_communities={spec.n_communities}: need at least 1")
+    if not 20 <= spec.river_width_m <= 150:
+        bad.append(f"river_width_m={spec.river_width_m}: use 20-150 m")
+    for name in (
+        "village_share",
+        "standalone_share",
+        "open_share",
+        "missing_households_share",
+        "height_only_share",
+    ):
+        v = getattr(spec, name)
+        if not 0 <= v <= 1:
+            bad.append(f"{name}={v}: a share must be 0-1")
+    if spec.missing_households_share + spec.height_only_share > 1:
+        bad.append("missing_households_share + height_only_share must not exceed 1")
+    if not 0.5 <= spec.density <= 2:
+        bad.append(f"density={spec.density}: use 0.5-2")
+    if spec.n_pois < 0:
+        bad.append(f"n_pois={spec.n_pois}: must be 0 or more")
+    if spec.station_plan not in ("demo", "auto"):
+        bad.append(f"station_plan={spec.station_plan!r}: use 'demo' or 'auto'")
+    if not (spec.code_county.isdigit() and len(spec.code_county) == 6):
+        bad.append(f"code_county={spec.code_county!r}: 6 digits (GB/T 2260)")
+    if not (spec.code_street.isdigit() and len(spec.code_street) == 3):
+        bad.append(f"code_street={spec.code_street!r}: 3 digits")
+    if bad:
+        raise ValueError("invalid synthetic street spec: " + "; ".join(bad))
 
 
 def make_demo() -> SyntheticStreet:
@@ -441,7 +607,6 @@ class _Builder:
     # -- layout ------------------------------------------------------------
     def build(self) -> SyntheticStreet:
         s = self.spec
-        rng = self.rng
         self._grid()
         self._cells()
         self._public_roads()
@@ -457,9 +622,11 @@ class _Builder:
         self._pois()
         log.info(
             "synthetic street %s: %d compounds, %d buildings, %d roads",
-            s.name, len(self.compounds), len(self.bldg), len(roads),
+            s.name,
+            len(self.compounds),
+            len(self.bldg),
+            len(roads),
         )
-        del rng
         return self._finish()
 
     def _grid(self) -> None:
@@ -543,13 +710,17 @@ class _Builder:
         comms = []
         for k in range(n):
             geom = shapely.union_all([order[i]["geom"] for i in np.flatnonzero(group == k)])
-            stem = stems[k % len(stems)] + ("" if k < len(stems) else _cn_number(k // len(stems) + 1))
-            comms.append({
-                "community_id": f"SQ{k + 1:02d}",
-                "name": self.names.take([f"{stem}社区"]),
-                "code": f"{k + 1:03d}",
-                "geometry": geom,
-            })
+            stem = stems[k % len(stems)] + (
+                "" if k < len(stems) else _cn_number(k // len(stems) + 1)
+            )
+            comms.append(
+                {
+                    "community_id": f"SQ{k + 1:02d}",
+                    "name": self.names.take([f"{stem}社区"]),
+                    "code": f"{k + 1:03d}",
+                    "geometry": geom,
+                }
+            )
         self.communities = comms
 
     def _public_roads(self) -> None:
@@ -574,7 +745,9 @@ class _Builder:
             return self.names.take([f"{stem}{_cn_number(rnd) if rnd else ''}{suffix}"])
 
         def name_from(pool: list[str], i: int, fallback: str) -> str:
-            return self.names.take([pool[i]] if i < len(pool) else [f"{fallback}{_cn_number(i - len(pool) + 1)}路"])
+            return self.names.take(
+                [pool[i]] if i < len(pool) else [f"{fallback}{_cn_number(i - len(pool) + 1)}路"]
+            )
 
         bridge_cols = s.bridge_cols
         if bridge_cols is None:
@@ -599,13 +772,20 @@ class _Builder:
             in_river_row = river_row is not None and abs(ya - river_row[0]) < 1e-9
             for i in range(len(xe) - 1):
                 xa, xb = float(xe[i]), float(xe[i + 1])
+                # diagonal corner cells of the margin get no north-south local road: a
+                # network clipped with a round buffer would cut it off at the railway
+                corner = (xb <= 0 or xa >= self.W) and (yb <= 0 or ya >= self.H)
                 if xb - xa > 280:
                     x = xa + (xb - xa) * rng.uniform(0.42, 0.58)
                     hw = "tertiary" if rng.random() < 0.4 else "residential"
-                    roads.append(_Road(LineString([(x, ya), (x, yb)]), local_name("ns"), hw))
+                    nm = local_name("ns")
+                    if not corner:
+                        roads.append(_Road(LineString([(x, ya), (x, yb)]), nm, hw))
                 if yb - ya > 280 and not in_river_row and rng.random() < 0.9:
                     y = ya + (yb - ya) * rng.uniform(0.42, 0.58)
-                    roads.append(_Road(LineString([(xa, y), (xb, y)]), local_name("ew"), "residential"))
+                    roads.append(
+                        _Road(LineString([(xa, y), (xb, y)]), local_name("ew"), "residential")
+                    )
         # river: riverside roads; non-bridge roads end at the river bank
         if s.river:
             off = self.river_hw + 14.0
@@ -615,9 +795,13 @@ class _Builder:
                     roads.append(_Road(part, self.names.take([nm]), "residential"))
             cut_zone = self.river_poly.buffer(8.0)
             span_zone = self.river_poly.buffer(5.0)
-            designated = [r.highway in ("primary", "secondary") and len(r.geom.coords) == 2
-                          and r.geom.coords[0][0] == r.geom.coords[1][0]
-                          and float(r.geom.coords[0][0]) in bridge_x for r in roads]
+            designated = [
+                r.highway in ("primary", "secondary")
+                and len(r.geom.coords) == 2
+                and r.geom.coords[0][0] == r.geom.coords[1][0]
+                and float(r.geom.coords[0][0]) in bridge_x
+                for r in roads
+            ]
             roads = self._cross_barrier(roads, cut_zone, span_zone, designated, bridge_suffix="桥")
         if s.railway:
             rail = LineString([(x_lo, self.rail_y), (x_hi, self.rail_y)])
@@ -627,10 +811,17 @@ class _Builder:
             # two underpasses: the arterial nearest the street's middle, and one more east
             xs_sorted = sorted(self.xs_all, key=lambda x: abs(x - self.W * 0.35))
             under = {float(xs_sorted[0]), float(xs_sorted[2 if len(xs_sorted) > 2 else 0])}
-            marked = [r.highway in ("primary", "secondary") and not r.bridge
-                      and len(r.geom.coords) == 2 and r.geom.coords[0][0] == r.geom.coords[1][0]
-                      and float(r.geom.coords[0][0]) in under for r in roads]
-            roads = self._cross_barrier(roads, cut_zone, span_zone, marked, bridge_suffix="下穿通道")
+            marked = [
+                r.highway in ("primary", "secondary")
+                and not r.bridge
+                and len(r.geom.coords) == 2
+                and r.geom.coords[0][0] == r.geom.coords[1][0]
+                and float(r.geom.coords[0][0]) in under
+                for r in roads
+            ]
+            roads = self._cross_barrier(
+                roads, cut_zone, span_zone, marked, bridge_suffix="下穿通道"
+            )
         self.roads = roads
         self.extra_cuts: dict[int, list[tuple[float, float]]] = {}
 
@@ -663,8 +854,15 @@ class _Builder:
                     a, b = b, a
                 start, end = r.geom.coords[0], r.geom.coords[-1]
                 out.append(replace(r, geom=LineString([start, a])))
-                out.append(replace(r, geom=LineString([a, b]), bridge=True,
-                                   name=r.name + bridge_suffix, node=False))
+                out.append(
+                    replace(
+                        r,
+                        geom=LineString([a, b]),
+                        bridge=True,
+                        name=r.name + bridge_suffix,
+                        node=False,
+                    )
+                )
                 out.append(replace(r, geom=LineString([b, end])))
             else:
                 for p in shapely.get_parts(r.geom.difference(cut_zone)):
@@ -673,8 +871,10 @@ class _Builder:
         return out
 
     def _blocks(self) -> None:
-        corridors = [r.geom.buffer(ROAD_HALF_WIDTH_M[r.highway], cap_style="flat", join_style="mitre")
-                     for r in self.roads]
+        corridors = [
+            r.geom.buffer(ROAD_HALF_WIDTH_M[r.highway], cap_style="flat", join_style="mitre")
+            for r in self.roads
+        ]
         self.corridor_union = shapely.union_all(corridors)
         obstacles = self.corridor_union
         if self.spec.river:
@@ -736,7 +936,9 @@ class _Builder:
         # every stem once with a random suffix first, then the other combinations
         nrng = self.names.rng
         stems = self.names.shuffled(_COMPOUND_STEMS)
-        first = [f"{a}{_COMPOUND_SUFFIXES[int(nrng.integers(len(_COMPOUND_SUFFIXES)))]}" for a in stems]
+        first = [
+            f"{a}{_COMPOUND_SUFFIXES[int(nrng.integers(len(_COMPOUND_SUFFIXES)))]}" for a in stems
+        ]
         rest = [f"{a}{b}" for a in stems for b in _COMPOUND_SUFFIXES if f"{a}{b}" not in first]
         self._compound_names = first + [rest[i] for i in nrng.permutation(len(rest))]
         self._cname_i = 0
@@ -762,9 +964,12 @@ class _Builder:
                     for i in range(nx):
                         for j in range(ny):
                             g = 4.0
-                            cell = box(xcuts[i] + (g if i else 0), ycuts[j] + (g if j else 0),
-                                       xcuts[i + 1] - (g if i < nx - 1 else 0),
-                                       ycuts[j + 1] - (g if j < ny - 1 else 0))
+                            cell = box(
+                                xcuts[i] + (g if i else 0),
+                                ycuts[j] + (g if j else 0),
+                                xcuts[i + 1] - (g if i < nx - 1 else 0),
+                                ycuts[j + 1] - (g if j < ny - 1 else 0),
+                            )
                             pieces += list(shapely.get_parts(blk.intersection(cell)))
             for p in pieces:
                 if p.geom_type != "Polygon" or p.area < 3500:
@@ -777,17 +982,25 @@ class _Builder:
                 else:
                     name = self._next_compound_name()
                     gated = bool(rng.random() >= s.open_share)
-                    style = str(rng.choice(["walkup", "midrise", "highslab", "tower"], p=[0.7, 0.15, 0.05, 0.1]))
+                    style = str(
+                        rng.choice(
+                            ["walkup", "midrise", "highslab", "tower"], p=[0.7, 0.15, 0.05, 0.1]
+                        )
+                    )
                 ci = comm_tree.query(p.representative_point(), predicate="intersects")
-                comps.append({
-                    "compound_id": f"XQ{k:03d}" if len(self.blocks) < 600 else f"XQ{k:05d}",
-                    "name": name,
-                    "gated": gated,
-                    "community_id": self.communities[int(ci[0])]["community_id"] if len(ci) else "",
-                    "geometry": p,
-                    "style": style,
-                    "block": bi,
-                })
+                comps.append(
+                    {
+                        "compound_id": f"XQ{k:03d}" if len(self.blocks) < 600 else f"XQ{k:05d}",
+                        "name": name,
+                        "gated": gated,
+                        "community_id": self.communities[int(ci[0])]["community_id"]
+                        if len(ci)
+                        else "",
+                        "geometry": p,
+                        "style": style,
+                        "block": bi,
+                    }
+                )
         self.compounds = comps
 
     def _next_compound_name(self) -> str:
@@ -815,10 +1028,11 @@ class _Builder:
         footways: list[_Road] = []
         internal: list[_Road] = []
         path_geoms: list[BaseGeometry] = []
-        path_owner: list[int] = []
-        parks = [{"geometry": self.blocks[i], "style": "park", "compound_id": "", "public": True}
-                 for i in np.flatnonzero(self.block_use == "park")]
-        for ci, comp in enumerate([*self.compounds, *parks]):
+        parks = [
+            {"geometry": self.blocks[i], "style": "park", "compound_id": "", "public": True}
+            for i in np.flatnonzero(self.block_use == "park")
+        ]
+        for comp in [*self.compounds, *parks]:
             public = bool(comp.get("public"))
             q: Polygon = comp["geometry"]
             minx, miny, maxx, maxy = q.bounds
@@ -833,7 +1047,11 @@ class _Builder:
                     if w < 110 and len(lines):
                         continue
                     probe = LineString([(minx - 1, cy), (maxx + 1, cy)])
-                parts = [p for p in shapely.get_parts(q.intersection(probe)) if p.geom_type == "LineString"]
+                parts = [
+                    p
+                    for p in shapely.get_parts(q.intersection(probe))
+                    if p.geom_type == "LineString"
+                ]
                 if not parts:
                     continue
                 seg = max(parts, key=lambda p: p.length)
@@ -867,10 +1085,16 @@ class _Builder:
                 if public:
                     footways.append(_Road(p, "公园步道", "footway", node=False))
                     continue
-                internal.append(_Road(p, "", "footway" if comp["style"] == "village" else "service",
-                                      compound_id=comp["compound_id"], node=False))
+                internal.append(
+                    _Road(
+                        p,
+                        "",
+                        "footway" if comp["style"] == "village" else "service",
+                        compound_id=comp["compound_id"],
+                        node=False,
+                    )
+                )
                 path_geoms.append(p)
-                path_owner.append(ci)
             for gi, g in enumerate(sorted(gate_pts)):
                 gp = Point(g)
                 j = int(att_idx[tree.query_nearest(gp)[0]])
@@ -881,13 +1105,20 @@ class _Builder:
                 footways.append(_Road(LineString([g, a_xy]), "", "footway", node=False))
                 if public:
                     continue
-                gates.append({
-                    "gate_id": f"{comp['compound_id']}-M{gi + 1}",
-                    "compound_id": comp["compound_id"],
-                    "geometry": gp,
-                })
+                gates.append(
+                    {
+                        "gate_id": f"{comp['compound_id']}-M{gi + 1}",
+                        "compound_id": comp["compound_id"],
+                        "geometry": gp,
+                    }
+                )
             comp["has_gate"] = True
-            comp["centre"] = (cx, cy, any(a == "ns" for a, _, _ in lines), any(a == "ew" for a, _, _ in lines))
+            comp["centre"] = (
+                cx,
+                cy,
+                any(a == "ns" for a, _, _ in lines),
+                any(a == "ew" for a, _, _ in lines),
+            )
         self.compounds = [c for c in self.compounds if c.get("has_gate")]
         self.gates = gates
         self.footways = footways
@@ -913,34 +1144,104 @@ class _Builder:
         }
         holders: list[dict[str, Any]] = []
         for ci, comp in enumerate(self.compounds):
-            holders.append({"geom": comp["geometry"], "style": comp["style"], "compound": ci,
-                            "kind": "residential", "centre": comp["centre"]})
+            holders.append(
+                {
+                    "geom": comp["geometry"],
+                    "style": comp["style"],
+                    "compound": ci,
+                    "kind": "residential",
+                    "centre": comp["centre"],
+                }
+            )
         for bi, (blk, use) in enumerate(zip(self.blocks, self.block_use, strict=True)):
             if use in ("residential", "village", "green", "park"):
                 continue
             if use == "office":
-                holders.append({"geom": blk, "style": "office", "compound": -1, "kind": "office", "block": bi, "max": 5})
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "office",
+                        "compound": -1,
+                        "kind": "office",
+                        "block": bi,
+                        "max": 5,
+                    }
+                )
             elif use == "commercial":
-                holders.append({"geom": blk, "style": "office", "compound": -1, "kind": "office", "block": bi, "max": 2})
-                holders.append({"geom": blk, "style": "shop", "compound": -1, "kind": "shop", "block": bi, "max": 4})
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "office",
+                        "compound": -1,
+                        "kind": "office",
+                        "block": bi,
+                        "max": 2,
+                    }
+                )
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "shop",
+                        "compound": -1,
+                        "kind": "shop",
+                        "block": bi,
+                        "max": 4,
+                    }
+                )
             elif use == "school":
-                holders.append({"geom": blk, "style": "school", "compound": -1, "kind": "school", "block": bi, "max": 3})
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "school",
+                        "compound": -1,
+                        "kind": "school",
+                        "block": bi,
+                        "max": 3,
+                    }
+                )
             elif use == "campus":
-                holders.append({"geom": blk, "style": "campus", "compound": -1, "kind": "school", "block": bi, "max": 14})
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "campus",
+                        "compound": -1,
+                        "kind": "school",
+                        "block": bi,
+                        "max": 14,
+                    }
+                )
             elif use in ("public", "hospital"):
-                holders.append({"geom": blk, "style": "public", "compound": -1, "kind": "public", "block": bi, "max": 3})
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "public",
+                        "compound": -1,
+                        "kind": "public",
+                        "block": bi,
+                        "max": 3,
+                    }
+                )
             elif use == "standalone":
-                holders.append({"geom": blk, "style": "standalone", "compound": -1, "kind": "residential", "block": bi, "max": 3})
+                holders.append(
+                    {
+                        "geom": blk,
+                        "style": "standalone",
+                        "compound": -1,
+                        "kind": "residential",
+                        "block": bi,
+                        "max": 3,
+                    }
+                )
         # lattice candidates, all holders at once
         boxes_x0, boxes_y0, boxes_x1, boxes_y1, owner = [], [], [], [], []
-        dims = {}
         lane_rows: dict[int, tuple[NDArray[np.float64], float, float]] = {}
         for hi, hd in enumerate(holders):
             blen, bdep, gx, gy, *_ = styles[hd["style"]]
-            blen = blen * rng.uniform(0.85, 1.15) if hd["style"] not in ("village", "tower") else blen
+            blen = (
+                blen * rng.uniform(0.85, 1.15) if hd["style"] not in ("village", "tower") else blen
+            )
             gx = gx / math.sqrt(s.density)
             gy = gy / math.sqrt(s.density) if hd["style"] not in ("village",) else gy
-            dims[hi] = (blen, bdep)
             minx, miny, maxx, maxy = hd["geom"].bounds
             px, py = blen + gx, bdep + gy
             if "centre" in hd:
@@ -961,9 +1262,13 @@ class _Builder:
                 down = np.arange(cy - hy - bdep, miny + 6 - 1e-9, -py)[::-1]
                 ys = np.concatenate([down, up]) if has_ew else up
                 if not has_ns:
-                    xs = np.concatenate([np.arange(cx - blen / 2 - px, minx + 6 - 1e-9, -px)[::-1], xs])
+                    xs = np.concatenate(
+                        [np.arange(cx - blen / 2 - px, minx + 6 - 1e-9, -px)[::-1], xs]
+                    )
                 if not has_ew:
-                    ys = np.concatenate([np.arange(cy - bdep / 2 - py, miny + 6 - 1e-9, -py)[::-1], ys])
+                    ys = np.concatenate(
+                        [np.arange(cy - bdep / 2 - py, miny + 6 - 1e-9, -py)[::-1], ys]
+                    )
             else:
                 ox = minx + 6 + rng.uniform(0, px * 0.5)
                 oy = miny + 6 + rng.uniform(0, py * 0.4)
@@ -985,10 +1290,14 @@ class _Builder:
         y1 = np.concatenate(boxes_y1)
         own = np.concatenate(owner)
         cand = shapely.box(x0, y0, x1, y1)
-        inner = np.array([hd["geom"].buffer(-6.0, join_style="mitre") for hd in holders], dtype=object)
+        inner = np.array(
+            [hd["geom"].buffer(-6.0, join_style="mitre") for hd in holders], dtype=object
+        )
         ok = shapely.within(cand, inner[own])
         if self.path_geoms:
-            ptree = shapely.STRtree(np.array([p.buffer(5.0) for p in self.path_geoms], dtype=object))
+            ptree = shapely.STRtree(
+                np.array([p.buffer(5.0) for p in self.path_geoms], dtype=object)
+            )
             hit_c, _ = ptree.query(cand, predicate="intersects")
             ok[np.unique(hit_c)] = False
         # residential lattices never clash; non-residential holders share blocks (shops
@@ -1017,13 +1326,19 @@ class _Builder:
         hi_ = np.array([styles[st][5] for st in style_k])
         per_hh = np.array([styles[st][6] for st in style_k])
         # one floor count per compound +/- 1 storey per building
-        base = {int(o): int(rng.integers(styles[holders[o]["style"]][4], styles[holders[o]["style"]][5] + 1))
-                for o in np.unique(own_k)}
+        base = {
+            int(o): int(
+                rng.integers(styles[holders[o]["style"]][4], styles[holders[o]["style"]][5] + 1)
+            )
+            for o in np.unique(own_k)
+        }
         floors = np.array([base[int(o)] for o in own_k]) + rng.integers(-1, 2, n)
         floors = np.clip(floors, lo, hi_)
         area = shapely.area(geoms)
         is_res = kinds == "residential"
-        hh = np.where(is_res, np.round(area * floors / np.maximum(per_hh, 1) * rng.uniform(0.9, 1.1, n)), 0)
+        hh = np.where(
+            is_res, np.round(area * floors / np.maximum(per_hh, 1) * rng.uniform(0.9, 1.1, n)), 0
+        )
         pop = np.round(hh * rng.uniform(2.35, 2.9, n), 0)
         height = np.round(floors * rng.uniform(2.9, 3.1, n), 1)
         floors_f = floors.astype(float)
@@ -1032,7 +1347,10 @@ class _Builder:
         res_idx = np.flatnonzero(is_res)
         u = rng.random(len(res_idx))
         miss = res_idx[u < s.missing_households_share]
-        only_h = res_idx[(u >= s.missing_households_share) & (u < s.missing_households_share + s.height_only_share)]
+        only_h = res_idx[
+            (u >= s.missing_households_share)
+            & (u < s.missing_households_share + s.height_only_share)
+        ]
         hh_f[miss] = np.nan
         pop_f[miss] = np.nan
         hh_f[only_h] = np.nan
@@ -1040,8 +1358,15 @@ class _Builder:
         floors_f[only_h] = np.nan
         height_f = np.where(rng.random(n) < 0.3, height, np.nan)
         height_f[only_h] = height[only_h]
-        comp_ids = np.array([self.compounds[holders[o]["compound"]]["compound_id"] if holders[o]["compound"] >= 0 else ""
-                             for o in own_k], dtype=object)
+        comp_ids = np.array(
+            [
+                self.compounds[holders[o]["compound"]]["compound_id"]
+                if holders[o]["compound"] >= 0
+                else ""
+                for o in own_k
+            ],
+            dtype=object,
+        )
         # names: n号楼 within a compound, descriptive for others
         names = []
         seq: dict[str, int] = {}
@@ -1051,24 +1376,31 @@ class _Builder:
             if kinds[i] == "residential":
                 names.append(f"{seq[key]}号楼")
             else:
-                names.append({"school": "教学楼", "shop": "商业楼", "office": "写字楼", "public": "综合楼"}[kinds[i]]
-                             + f"{seq[key]}")
-        self.bldg = pd.DataFrame({
-            "building_id": [f"B{i + 1:05d}" for i in range(n)],
-            "name": names,
-            "kind": kinds,
-            "floors": floors_f,
-            "height_m": height_f,
-            "households": hh_f,
-            "population": pop_f,
-            "compound_id": comp_ids,
-        })
+                names.append(
+                    {"school": "教学楼", "shop": "商业楼", "office": "写字楼", "public": "综合楼"}[
+                        kinds[i]
+                    ]
+                    + f"{seq[key]}"
+                )
+        self.bldg = pd.DataFrame(
+            {
+                "building_id": [f"B{i + 1:05d}" for i in range(n)],
+                "name": names,
+                "kind": kinds,
+                "floors": floors_f,
+                "height_m": height_f,
+                "households": hh_f,
+                "population": pop_f,
+                "compound_id": comp_ids,
+            }
+        )
         self.bldg_geoms = geoms
-        self.holders = holders
         self._village_lanes(holders, lane_rows)
 
     def _village_lanes(
-        self, holders: list[dict[str, Any]], lane_rows: dict[int, tuple[NDArray[np.float64], float, float]]
+        self,
+        holders: list[dict[str, Any]],
+        lane_rows: dict[int, tuple[NDArray[np.float64], float, float]],
     ) -> None:
         """East-west lanes between every other row of urban-village houses, noded with the spine."""
         for hi, (ys, bdep, gap) in lane_rows.items():
@@ -1082,8 +1414,11 @@ class _Builder:
                     continue  # the wider gap of the cross path
                 y = float(ys[k] + bdep + gap / 2)
                 cut = LineString([(minx, y), (maxx, y)]).intersection(inner)
-                lanes += [_Road(p, "", "footway", compound_id=cid) for p in shapely.get_parts(cut)
-                          if p.geom_type == "LineString" and p.length > 20]
+                lanes += [
+                    _Road(p, "", "footway", compound_id=cid)
+                    for p in shapely.get_parts(cut)
+                    if p.geom_type == "LineString" and p.length > 20
+                ]
             mine = [replace(r, node=True) for r in self.internal if r.compound_id == cid]
             paths = shapely.union_all([r.geom for r in mine])
             lanes = [r for r in lanes if r.geom.intersects(paths)]  # reachable lanes only
@@ -1093,9 +1428,13 @@ class _Builder:
             self.internal = [r for r in self.internal if r.compound_id != cid] + noded
 
     # -- stations and candidates -------------------------------------------
-    def _snap(self, xy: tuple[float, float], *, public_only: bool = True) -> tuple[tuple[float, float], str]:
+    def _snap(self, xy: tuple[float, float]) -> tuple[tuple[float, float], str]:
         """A point at the side of the public road nearest ``xy`` (inside its corridor)."""
-        roads = [r for r in self.final_roads if not r.compound_id and not r.bridge and r.highway != "footway"]
+        roads = [
+            r
+            for r in self.final_roads
+            if not r.compound_id and not r.bridge and r.highway != "footway"
+        ]
         geoms = np.array([r.geom for r in roads], dtype=object)
         tree = shapely.STRtree(geoms)
         p = Point(xy)
@@ -1119,44 +1458,82 @@ class _Builder:
         def add(kind: str, name: str, xy: tuple[float, float], area: float, hours: str) -> None:
             pt, road = self._snap(xy)
             no = int(rng.integers(1, 300))
-            st.append({
-                "station_id": f"ZD{len(st) + 1:02d}" if len(st) < 99 else f"ZD{len(st) + 1:04d}",
-                "name": name,
-                "kind": kind,
-                "floor_area_m2": float(area),
-                "opening_hours": hours,
-                "address": f"{road}{no}号",
-                "geometry": Point(pt),
-            })
+            st.append(
+                {
+                    "station_id": f"ZD{len(st) + 1:02d}"
+                    if len(st) < 99
+                    else f"ZD{len(st) + 1:04d}",
+                    "name": name,
+                    "kind": kind,
+                    "floor_area_m2": float(area),
+                    "opening_hours": hours,
+                    "address": f"{road}{no}号",
+                    "geometry": Point(pt),
+                }
+            )
 
         hours_office = "09:00-17:30"
         if s.station_plan == "demo":
             # anchors in fractions of the street's bounding box, chosen so that the
             # south-east bank of the river and the north-east corner are left uncovered
-            add("street_centre", f"{street_short}街道党群服务中心", (0.48 * W, 0.56 * H), 1200, "08:30-20:00")
+            add(
+                "street_centre",
+                f"{street_short}街道党群服务中心",
+                (0.48 * W, 0.56 * H),
+                1200,
+                "08:30-20:00",
+            )
             plan = [(0.12, 0.08), (0.22, 0.42), (0.76, 0.44), (0.42, 0.82), (0.70, 0.78)]
             for k, comm in enumerate(self.communities):
                 if k == len(self.communities) - 1:
                     continue  # one community without its own station (served by the centre)
                 fx, fy = plan[k % len(plan)]
-                add("community_station", f"{comm['name']}党群服务站", (fx * W, fy * H),
-                    [320, 1350, 420, 280, 800][k % 5], hours_office)
-            add("grid_station", f"{self.communities[1]['name']}第三网格党群服务站", (0.05 * W, 0.30 * H),
-                60, hours_office)
+                add(
+                    "community_station",
+                    f"{comm['name']}党群服务站",
+                    (fx * W, fy * H),
+                    [320, 1350, 420, 280, 800][k % 5],
+                    hours_office,
+                )
+            add(
+                "grid_station",
+                f"{self.communities[1]['name']}第三网格党群服务站",
+                (0.05 * W, 0.30 * H),
+                60,
+                hours_office,
+            )
         else:
-            add("street_centre", f"{street_short}街道党群服务中心", (0.5 * W, 0.5 * H), 1200, "08:30-20:00")
+            add(
+                "street_centre",
+                f"{street_short}街道党群服务中心",
+                (0.5 * W, 0.5 * H),
+                1200,
+                "08:30-20:00",
+            )
             for k, comm in enumerate(self.communities):
                 if k % 6 == 5:
                     continue
                 p = comm_pts[k]
-                add("community_station", f"{comm['name']}党群服务站", (p.x, p.y),
-                    float(rng.choice([280, 350, 420, 600, 800, 1000])), hours_office)
+                add(
+                    "community_station",
+                    f"{comm['name']}党群服务站",
+                    (p.x, p.y),
+                    float(rng.choice([280, 350, 420, 600, 800, 1000])),
+                    hours_office,
+                )
             for k in range(max(1, len(self.communities) // 5)):
                 p = comm_pts[(k * 3 + 1) % len(comm_pts)]
-                add("grid_station", f"{self.communities[(k * 3 + 1) % len(comm_pts)]['name']}第{_cn_number(k + 3)}网格党群服务站",
-                    (p.x + 150, p.y + 150), 60, hours_office)
+                add(
+                    "grid_station",
+                    f"{self.communities[(k * 3 + 1) % len(comm_pts)]['name']}第{_cn_number(k + 3)}网格党群服务站",
+                    (p.x + 150, p.y + 150),
+                    60,
+                    hours_office,
+                )
         # allied positions: red property at big compounds, neighbourhood centre, convenience points
-        comp_sizes = np.array([c["geometry"].area * (c["style"] != "village") for c in self.compounds])
+        comp_sizes = np.array(
+            [c["geometry"].area * (c["style"] != "village") for c in self.compounds]
+        )
         n_red = 3 if s.station_plan == "demo" else max(3, len(self.communities) // 2)
         big = np.argsort(-comp_sizes, kind="stable")[: n_red * 3]
         red = sorted(rng.choice(big, size=min(n_red, len(big)), replace=False).tolist())
@@ -1164,26 +1541,48 @@ class _Builder:
             comp = self.compounds[ci]
             gate = next((g for g in self.gates if g["compound_id"] == comp["compound_id"]), None)
             p = gate["geometry"] if gate is not None else comp["geometry"].representative_point()
-            add("red_property", f"{comp['name']}红色物业服务站", (p.x, p.y), float(rng.integers(40, 120)), "08:00-20:00")
+            add(
+                "red_property",
+                f"{comp['name']}红色物业服务站",
+                (p.x, p.y),
+                float(rng.integers(40, 120)),
+                "08:00-20:00",
+            )
         com_blocks = [self.blocks[i] for i in np.flatnonzero(self.block_use == "commercial")]
         n_nc = 1 if s.station_plan == "demo" else max(1, len(self.communities) // 5)
         for k in range(n_nc):
             b = com_blocks[k % len(com_blocks)] if com_blocks else self.street_poly
             p = b.representative_point()
-            add("neighbourhood_centre", f"{self.names.take([f'{_LOCAL_STEMS[k % 20]}邻里中心'])}", (p.x, p.y),
-                1500, "08:00-21:00")
+            add(
+                "neighbourhood_centre",
+                f"{self.names.take([f'{_LOCAL_STEMS[k % 20]}邻里中心'])}",
+                (p.x, p.y),
+                1500,
+                "08:00-21:00",
+            )
         n_conv = 3 if s.station_plan == "demo" else max(3, len(self.communities) // 2)
         conv_pts = rng.uniform([0.1 * W, 0.1 * H], [0.9 * W, 0.9 * H], size=(n_conv * 4, 2))
         inside = [tuple(p) for p in conv_pts if self.street_poly.contains(Point(p))][:n_conv]
         for k, p in enumerate(inside):
-            add("convenience_point", f"{_LOCAL_STEMS[(k + 7) % 20]}便民服务点", p, float(rng.integers(30, 90)),
-                "07:00-22:00")
+            add(
+                "convenience_point",
+                f"{_LOCAL_STEMS[(k + 7) % 20]}便民服务点",
+                p,
+                float(rng.integers(30, 90)),
+                "07:00-22:00",
+            )
         # stations of neighbouring streets in the margin (west, north-west, south-west)
         margin_anchors = [(-450.0, 0.55 * H), (0.30 * W, H + 420.0), (-380.0, -420.0)]
         neigh = ["西邻街道", "北邻街道", "南邻街道"]
         for k, xy in enumerate(margin_anchors):
             stem = _COMMUNITY_STEMS[(k + 11) % 20]
-            add("community_station", f"{neigh[k]}{stem}社区党群服务站（街道外）", xy, 300, hours_office)
+            add(
+                "community_station",
+                f"{neigh[k]}{stem}社区党群服务站（街道外）",
+                xy,
+                300,
+                hours_office,
+            )
         self.stations = st
 
     def _pois(self) -> None:
@@ -1192,9 +1591,16 @@ class _Builder:
         n_rooms = s.n_pois // 2
         n_shops = s.n_pois - n_rooms
         # vacant shops on public roads inside the street
-        roads = [r for r in self.final_roads if not r.compound_id and not r.bridge
-                 and r.highway in ("primary", "secondary", "tertiary", "residential")]
-        lines = shapely.MultiLineString([r.geom for r in roads]).intersection(self.street_poly.buffer(-25))
+        roads = [
+            r
+            for r in self.final_roads
+            if not r.compound_id
+            and not r.bridge
+            and r.highway in ("primary", "secondary", "tertiary", "residential")
+        ]
+        lines = shapely.MultiLineString([r.geom for r in roads]).intersection(
+            self.street_poly.buffer(-25)
+        )
         total = lines.length
         ds = np.sort(rng.uniform(0, total, n_shops))
         merged = shapely.line_merge(lines) if lines.geom_type == "MultiLineString" else lines
@@ -1205,16 +1611,28 @@ class _Builder:
             j = min(j, len(parts) - 1)
             p = parts[j].interpolate(d - (lens[j - 1] if j else 0.0))
             xy, road = self._snap((p.x + rng.uniform(-20, 20), p.y + rng.uniform(-20, 20)))
-            out.append({"poi_id": f"P{len(out) + 1:03d}", "name": f"{road}临街空置商铺{k + 1}",
-                        "kind": "vacant_shop", "geometry": Point(xy)})
+            out.append(
+                {
+                    "poi_id": f"P{len(out) + 1:03d}",
+                    "name": f"{road}临街空置商铺{k + 1}",
+                    "kind": "vacant_shop",
+                    "geometry": Point(xy),
+                }
+            )
         # community rooms at compound gates
         gates = self.gates
         pick = sorted(rng.choice(len(gates), size=min(n_rooms, len(gates)), replace=False).tolist())
         comp_name = {c["compound_id"]: c["name"] for c in self.compounds}
         for gi in pick:
             g = gates[gi]
-            out.append({"poi_id": f"P{len(out) + 1:03d}", "name": f"{comp_name[g['compound_id']]}社区用房",
-                        "kind": "community_room", "geometry": g["geometry"]})
+            out.append(
+                {
+                    "poi_id": f"P{len(out) + 1:03d}",
+                    "name": f"{comp_name[g['compound_id']]}社区用房",
+                    "kind": "community_room",
+                    "geometry": g["geometry"],
+                }
+            )
         self.pois = out
 
     # -- output ---------------------------------------------------------------
@@ -1237,7 +1655,11 @@ class _Builder:
         def frame(
             records: list[dict[str, Any]] | pd.DataFrame, geoms: Any = None, layer: str = ""
         ) -> gpd.GeoDataFrame:
-            df = pd.DataFrame(records).copy() if not isinstance(records, pd.DataFrame) else records.copy()
+            df = (
+                pd.DataFrame(records).copy()
+                if not isinstance(records, pd.DataFrame)
+                else records.copy()
+            )
             if geoms is None and "geometry" not in df:  # an empty layer keeps its columns
                 empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns.get(layer, [])})
                 return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
@@ -1250,21 +1672,45 @@ class _Builder:
         layers: dict[str, gpd.GeoDataFrame] = {}
         layers["boundary"] = frame([{"name": s.name, "geometry": self.street_poly}])
         layers["communities"] = frame(self.communities)
-        comps = [{k: c[k] for k in ("compound_id", "name", "gated", "community_id", "geometry")} for c in self.compounds]
+        comps = [
+            {k: c[k] for k in ("compound_id", "name", "gated", "community_id", "geometry")}
+            for c in self.compounds
+        ]
         layers["compounds"] = frame(comps, layer="compounds")
         layers["buildings"] = frame(self.bldg, self.bldg_geoms)
         rows = []
         for i, r in enumerate(self.final_roads):
-            rows.append({"road_id": f"R{i + 1:05d}", "name": r.name, "highway": r.highway,
-                         "bridge": r.bridge, "compound_id": r.compound_id, "geometry": r.geom})
+            rows.append(
+                {
+                    "road_id": f"R{i + 1:05d}",
+                    "name": r.name,
+                    "highway": r.highway,
+                    "bridge": r.bridge,
+                    "compound_id": r.compound_id,
+                    "geometry": r.geom,
+                }
+            )
         layers["roads"] = frame(rows)
         layers["gates"] = frame(self.gates, layer="gates")
         barriers = []
         if s.river:
-            barriers.append({"barrier_id": "BR1", "kind": "river", "name": "清水河", "geometry": self.river_poly})
+            barriers.append(
+                {
+                    "barrier_id": "BR1",
+                    "kind": "river",
+                    "name": "清水河",
+                    "geometry": self.river_poly,
+                }
+            )
         if s.railway:
-            barriers.append({"barrier_id": "BR2", "kind": "railway", "name": "西康铁路（示意）",
-                             "geometry": self.rail_line})
+            barriers.append(
+                {
+                    "barrier_id": "BR2",
+                    "kind": "railway",
+                    "name": "西康铁路（示意）",
+                    "geometry": self.rail_line,
+                }
+            )
         layers["barriers"] = frame(barriers, layer="barriers")
         lu: list[dict[str, Any]] = []
         lu_names = {
@@ -1293,8 +1739,14 @@ class _Builder:
                     if k >= len(pool):
                         nm += _cn_number(k // len(pool) + 1)
                 kind = lu_kind.get(use, use)
-                lu.append({"landuse_id": f"LU{len(lu) + 1:03d}", "kind": kind, "name": nm,
-                           "geometry": self.blocks[bi]})
+                lu.append(
+                    {
+                        "landuse_id": f"LU{len(lu) + 1:03d}",
+                        "kind": kind,
+                        "name": nm,
+                        "geometry": self.blocks[bi],
+                    }
+                )
         layers["landuse"] = frame(lu, layer="landuse")
         layers["stations"] = frame(self.stations, layer="stations")
         layers["pois"] = frame(self.pois, layer="pois")
@@ -1392,15 +1844,19 @@ def write_folder(street: SyntheticStreet, out_dir: str | Path, *, decimals: int 
     and byte for byte reproducibly. Returns the paths.
     """
     out = Path(out_dir)
-    paths = [write_geojson(street.layers[name], out / f"{name}.geojson", precision=decimals)
-             for name in LAYERS]
+    paths = [
+        write_geojson(street.layers[name], out / f"{name}.geojson", precision=decimals)
+        for name in LAYERS
+    ]
     p = out / "street.json"
     write_text_atomic(json.dumps(street.metadata, ensure_ascii=False, indent=2) + "\n", p)
     paths.append(p)
     return paths
 
 
-def provenance_text(street: SyntheticStreet, *, command: str = "python scripts/make_demo.py") -> str:
+def provenance_text(
+    street: SyntheticStreet, *, command: str = "python scripts/make_demo.py"
+) -> str:
     """The ``PROVENANCE.md`` of a generated street folder (Markdown)."""
     s = street.spec
     made_by = "`make_demo()`, spec `DEMO_SPEC`" if s == DEMO_SPEC else f"`make_street()`, {s!r}"

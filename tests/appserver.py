@@ -153,6 +153,7 @@ def wait_idle(page: Any, *, timeout_s: float = 30) -> None:
     time.sleep(0.3)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if page.locator('[data-testid="stStatusWidget"]').count() == 0:
+        busy = page.locator('[data-testid="stStatusWidget"], [data-testid="stSpinner"]').count()
+        if busy == 0:
             return
         time.sleep(0.1)

@@ -57,8 +57,9 @@ def test_app_end_to_end_offline() -> None:
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url, wait_until="domcontentloaded")
         frame, n_paths, n_markers = map_frame(page, timeout_s=45, min_paths=10)
-        time.sleep(1.0)
-        frame, n_paths, n_markers = map_frame(page, timeout_s=10, min_paths=10)
+        wait_idle(page, timeout_s=60)  # coverage and grids are added as they are computed
+        page.wait_for_timeout(1000)
+        frame, n_paths, n_markers = map_frame(page, timeout_s=20, min_paths=10)
         assert n_paths >= 10, "boundary, communities, compounds, buildings, roads drawn"
         assert n_markers >= 3, "stations drawn as markers"
         assert frame.locator(".rm-legend").count() == 1

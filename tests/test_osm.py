@@ -295,6 +295,8 @@ def test_real_extract_drawn_boundary_clips(real_drawn) -> None:  # type: ignore[
     far = xml["roads"].to_crs(utm).distance(drawn_utm)
     assert far.max() > 300
     assert far.max() <= 1000.01
+    named = gpd.GeoDataFrame({"name": ["学院路街道"]}, geometry=[DRAWN], crs=4326).to_crs(32650)
+    assert osm.read_osm(XML, clip=named)["boundary"]["name"].tolist() == ["学院路街道"]
     whole = osm.read_osm(XML)  # default: the <bounds> box
     assert whole["boundary"].geometry.iloc[0].equals(BOUNDS)
     assert len(whole["buildings"]) > len(xml["buildings"])
@@ -500,3 +502,19 @@ def test_fetch_place_unknown_name_is_not_a_network_error(monkeypatch: pytest.Mon
     with pytest.raises(InputError, match="no street polygon") as err:
         osm.fetch_place("nowhere")
     assert "could not reach" not in str(err.value)
+
+
+def test_cli_info_place_offline_exits_with_the_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from planner.cli import main
+
+    def unreachable(*args: object, **kwargs: object) -> object:
+        raise requests.ConnectionError("Failed to resolve 'nominatim.openstreetmap.org'")
+
+    monkeypatch.setattr(requests.Session, "request", unreachable)
+    code = main(["info", "place:学院路街道, 海淀区, 北京市"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "could not reach OpenStreetMap" in err and "load an extract file instead" in err
+    assert "Traceback" not in err

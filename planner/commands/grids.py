@@ -18,8 +18,8 @@ from typing import Any
 
 import geopandas as gpd
 
-from planner.geojson import write_geojson
 from planner.cli import EXIT_OK, EXIT_RULES, add_source_args, load_from_args, settings_from_args
+from planner.geojson import write_geojson
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +65,20 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     grids = result.grids.drop(columns=["grid_id", "locked"])
     _write_geojson(grids, out / "grids.geojson", settings.coordinate_precision)
-    atoms = result.atoms[["atom_id", "code", "community_id", "compound_id", "households",
-                          "population", "buildings", "area_m2", "landuse", "geometry"]]
+    atoms = result.atoms[
+        [
+            "atom_id",
+            "code",
+            "community_id",
+            "compound_id",
+            "households",
+            "population",
+            "buildings",
+            "area_m2",
+            "landuse",
+            "geometry",
+        ]
+    ]
     _write_geojson(atoms, out / "atoms.geojson", settings.coordinate_precision)
     text = result.report.to_text()
     if result.notes:
@@ -77,10 +89,12 @@ def run(args: argparse.Namespace) -> int:
         from planner.edits import GridEditor
         from planner.project import save_project
 
-        save_project(args.project, GridEditor.from_result(street, result, settings=settings),
-                     source=str(args.source))
-    print(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=2) if args.json
-          else text)
+        save_project(
+            args.project,
+            GridEditor.from_result(street, result, settings=settings),
+            source=str(args.source),
+        )
+    print(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=2) if args.json else text)
     print(f"Wrote {out / 'grids.geojson'} ({len(grids)} grids)")
     return EXIT_OK if result.report.ok else EXIT_RULES
 

@@ -1,0 +1,502 @@
+"""Service-circle polygons drawn from the reached walking network.
+
+A circle is the network a station reaches within a threshold, *including the
+partial edge at the frontier* (each edge is cut at the reached length), buffered
+by ``Settings.circle_buffer_m``. It is never a convex hull or a radius: a walled
+compound the walk does not enter stays a hole. One shortest-path tree serves all
+thresholds, so the 5-, 10- and 15-minute circles of a station always nest.
+
+Three views of several stations:
+
+* :meth:`CircleBuilder.station_circles`: each station's own circle (they overlap);
+* :meth:`CircleBuilder.nearest_split`: the reached area split by nearest station
+  (each place goes to the station whose walk reaches it first; the split runs
+  midway along each edge between the two stations' times, and across open ground
+  by a Voronoi partition of the reached network);
+* :meth:`CircleBuilder.union_circles`: the union per threshold.
+
+:func:`gap_polygons` gives the residential parts of the street (compounds and
+residential buildings) outside every circle of the largest threshold.
+
+Geometry is vectorised with shapely 2 (substrings of many edges at once, buffers
+of one MultiLineString per circle, run on all cores); the loops left are over
+circles (station x threshold), never over edges or nodes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from planner.network import Snap
+from planner.routing import NodeTimes, Reach, RoutingGraph
+
+log = logging.getLogger(__name__)
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+ObjArray = NDArray[np.object_]
+
+#: Segments per quarter circle of the corridor buffer (4 keeps bends within ~2% of round).
+QUAD_SEGS = 4
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """Reached stretches of network edges: ``group`` reaches ``edge`` from
+    ``start_m`` to ``end_m`` (metres from the edge's ``u`` end, in ``length_m`` units)."""
+
+    group: IntArray
+    edge: IntArray
+    start_m: FloatArray
+    end_m: FloatArray
+
+
+def _parallel(func: Callable[..., Any], geoms: ObjArray, *args: Any, **kwargs: Any) -> ObjArray:
+    """Apply a vectorised shapely function on all cores (shapely releases the GIL)."""
+    n = len(geoms)
+    workers = min(os.cpu_count() or 1, 8)
+    if n < 2 * workers or workers == 1:
+        return np.asarray(func(geoms, *args, **kwargs), dtype=np.object_)
+    # Interleave so heavy and light geometries spread over the threads.
+    parts = [np.arange(i, n, workers) for i in range(workers)]
+    out = np.empty(n, dtype=np.object_)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda idx: func(geoms[idx], *args, **kwargs), parts))
+    for idx, res in zip(parts, results, strict=True):
+        out[idx] = res
+    return out
+
+
+class CircleBuilder:
+    """Builds circle polygons on one routing graph.
+
+    Parameters
+    ----------
+    rg
+        The routing graph (network with stations as nodes).
+    buffer_m
+        Half-width of the corridor drawn around reached links, metres.
+    points, access
+        Optional buildings: their snap onto the network and their own points
+        (centroids). A reached building's connector (the straight line from its
+        point to its access point on the network) is drawn with the reached
+        links, so the map shows a covered building inside its circle even when it
+        stands farther than ``buffer_m`` from the path.
+    """
+
+    def __init__(
+        self,
+        rg: RoutingGraph,
+        *,
+        buffer_m: float,
+        points: Snap | None = None,
+        point_geoms: Any = None,
+    ) -> None:
+        self.rg = rg
+        self.buffer_m = float(buffer_m)
+        net = rg.net
+        coords, idx = shapely.get_coordinates(net.geometry, return_index=True)
+        self._xy = coords[:, :2]
+        seg = np.hypot(*np.diff(self._xy, axis=0).T)
+        same = idx[1:] == idx[:-1]
+        step = np.where(same, seg, 0.0)
+        cum = np.concatenate([[0.0], np.cumsum(step)])
+        start_of_line = np.concatenate([[True], ~same])
+        line_start_cum = np.maximum.accumulate(np.where(start_of_line, cum, 0.0))
+        self._cum = cum - line_start_cum
+        self._vline = idx.astype("int64")
+        self._ptr = np.zeros(net.n_edges + 1, dtype="int64")
+        np.cumsum(np.bincount(idx, minlength=net.n_edges), out=self._ptr[1:])
+        self._geom_len = shapely.length(net.geometry)
+        self._width = float(self._geom_len.max(initial=0.0)) * 2.0 + 2.0
+        self._vkey = self._vline.astype("float64") * self._width + self._cum
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = self._geom_len / net.length_m
+        self._scale = np.where(np.isfinite(scale), scale, 1.0)
+        self._inc = rg.incidence()
+        self._conn = pd.DataFrame({"p": [], "bi": [], "x": []})
+        self._conn_geom = np.zeros(0, dtype=object)
+        if points is not None and point_geoms is not None and points.ok.any():
+            ok = np.flatnonzero(points.ok)
+            piece = rg.locate(points.edge[ok], points.offset_m[ok])
+            x = np.clip(points.offset_m[ok], rg.start_m[piece], rg.end_m[piece])
+            self._conn = pd.DataFrame({"p": piece, "bi": np.arange(len(ok)), "x": x})
+            pg = np.asarray(point_geoms, dtype=object)[ok]
+            self._conn_geom = np.asarray(
+                shapely.linestrings(
+                    np.stack(
+                        [
+                            shapely.get_coordinates(pg)[:, :2],
+                            shapely.get_coordinates(points.access[ok])[:, :2],
+                        ],
+                        axis=1,
+                    )
+                ),
+                dtype=object,
+            )
+
+    # ----------------------------------------------------------------- geometry
+    def lines(self, pieces: Pieces) -> ObjArray:
+        """LineStrings of reached stretches (vectorised substrings of the edges)."""
+        e = pieces.edge
+        s = np.clip(pieces.start_m * self._scale[e], 0.0, self._geom_len[e])
+        t = np.clip(pieces.end_m * self._scale[e], s, self._geom_len[e])
+        base = e.astype("float64") * self._width
+        lo = np.searchsorted(self._vkey, base + s, side="right")
+        hi = np.searchsorted(self._vkey, base + t, side="left")
+        n_int = np.maximum(hi - lo, 0)
+        sxy = self._point_at(e, s)
+        txy = self._point_at(e, t)
+        counts = n_int + 2
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        out = np.empty((int(ends[-1]) if len(ends) else 0, 2))
+        out[starts] = sxy
+        out[ends - 1] = txy
+        total_int = int(n_int.sum())
+        if total_int:
+            first_int = np.cumsum(n_int) - n_int
+            k = np.arange(total_int) - np.repeat(first_int, n_int)
+            out[np.repeat(starts + 1, n_int) + k] = self._xy[np.repeat(lo, n_int) + k]
+        return np.asarray(
+            shapely.linestrings(out, indices=np.repeat(np.arange(len(e)), counts)), dtype=object
+        )
+
+    def _point_at(self, e: IntArray, s: FloatArray) -> FloatArray:
+        """Coordinates at distance ``s`` (geometry metres) along edges ``e``."""
+        j = np.searchsorted(self._vkey, e * self._width + s, side="right") - 1
+        j = np.clip(j, self._ptr[e], np.maximum(self._ptr[e + 1] - 2, self._ptr[e]))
+        j1 = np.minimum(j + 1, self._ptr[e + 1] - 1)
+        seg = self._cum[j1] - self._cum[j]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.where(seg > 0, (s - self._cum[j]) / seg, 0.0)
+        f = np.clip(f, 0.0, 1.0)[:, None]
+        result: FloatArray = self._xy[j] + f * (self._xy[j1] - self._xy[j])
+        return result
+
+    def polygons(
+        self, pieces: Pieces, groups: int, connectors: pd.DataFrame | None = None
+    ) -> ObjArray:
+        """One buffered polygon per group ``0..groups-1`` (empty where nothing is reached).
+
+        ``connectors`` (columns ``g``, ``bi``) adds reached buildings' connectors.
+        """
+        out = np.full(groups, shapely.Polygon(), dtype=object)
+        lines = self.lines(pieces) if len(pieces.group) else np.zeros(0, dtype=object)
+        group = pieces.group
+        if connectors is not None and len(connectors):
+            lines = np.concatenate([lines, self._conn_geom[connectors["bi"].to_numpy()]])
+            group = np.concatenate([group, connectors["g"].to_numpy(dtype="int64")])
+        if len(group) == 0:
+            return out
+        present, dense = np.unique(group, return_inverse=True)
+        order = np.argsort(dense, kind="stable")
+        multi = np.asarray(
+            shapely.multilinestrings(lines[order], indices=dense[order]), dtype=object
+        )
+        out[present] = _parallel(shapely.buffer, multi, self.buffer_m, quad_segs=QUAD_SEGS)
+        return out
+
+    def _connector_times(self, ends: pd.DataFrame) -> pd.DataFrame:
+        """Per (group, building): walking time to the building's access point."""
+        if len(self._conn) == 0:
+            return pd.DataFrame({"g": [], "bi": [], "t": []})
+        m = ends.merge(self._conn, on="p")
+        p = m["p"].to_numpy(dtype="int64")
+        rg = self.rg
+        speed = rg.speed_m_per_min
+        x = m["x"].to_numpy()
+        t = np.minimum(
+            m["ta"].to_numpy() + (x - rg.start_m[p]) / speed,
+            m["tb"].to_numpy() + (rg.end_m[p] - x) / speed,
+        )
+        out = pd.DataFrame({"g": m["g"].to_numpy(), "bi": m["bi"].to_numpy(), "t": t})
+        result = out.groupby(["g", "bi"], as_index=False, sort=False).agg(t=("t", "min"))
+        return result
+
+    # ------------------------------------------------------------ reached pieces
+    def _end_times(self, group: IntArray, node: IntArray, time_min: FloatArray) -> pd.DataFrame:
+        """Per (group, piece): the time at its ``a`` end and at its ``b`` end."""
+        ptr, piece, at_a = self._inc
+        deg = ptr[node + 1] - ptr[node]
+        rows = np.repeat(np.arange(len(node)), deg)
+        k = np.arange(len(rows)) - np.repeat(np.cumsum(deg) - deg, deg)
+        inc = ptr[node][rows] + k
+        df = pd.DataFrame(
+            {
+                "g": group[rows],
+                "p": piece[inc],
+                "ta": np.where(at_a[inc], time_min[rows], np.inf),
+                "tb": np.where(at_a[inc], np.inf, time_min[rows]),
+            }
+        )
+        return df.groupby(["g", "p"], sort=False, as_index=False).min()
+
+    def _pieces(self, ends: pd.DataFrame, threshold_min: float, group: IntArray) -> Pieces:
+        """Stretches reached within ``threshold_min`` given the end times."""
+        rg = self.rg
+        p = ends["p"].to_numpy()
+        plen = rg.end_m[p] - rg.start_m[p]
+        speed = rg.speed_m_per_min
+        tol = threshold_min + 1e-9
+        ra = np.clip((tol - ends["ta"].to_numpy()) * speed, -1.0, None)
+        rb = np.clip((tol - ends["tb"].to_numpy()) * speed, -1.0, None)
+        full = ra + rb >= plen
+        ra_cut = np.minimum(np.where(full, plen, ra), plen)
+        has_a = ra_cut >= 0
+        has_b = ~full & (rb >= 0)
+        e = rg.edge[p]
+        return Pieces(
+            group=np.concatenate([group[has_a], group[has_b]]),
+            edge=np.concatenate([e[has_a], e[has_b]]),
+            start_m=np.concatenate([rg.start_m[p][has_a], (rg.end_m[p] - rb)[has_b]]),
+            end_m=np.concatenate([(rg.start_m[p] + ra_cut)[has_a], rg.end_m[p][has_b]]),
+        )
+
+    # -------------------------------------------------------------------- views
+    def station_circles(
+        self, reach: Reach, thresholds_min: Sequence[float], *, station_ids: Sequence[str]
+    ) -> gpd.GeoDataFrame:
+        """Each station's own circle for each threshold (one row per station x threshold).
+
+        Columns: ``station_id``, ``minutes``, ``area_m2``, geometry (projected CRS).
+        """
+        thresholds = sorted(float(t) for t in thresholds_min)
+        ends = self._end_times(reach.station, reach.node, reach.time_min)
+        conn = self._connector_times(ends)
+        stations = np.unique(reach.station)
+        rows: list[pd.DataFrame] = []
+        for t in thresholds:
+            pcs = self._pieces(ends, t, ends["g"].to_numpy())
+            pos = np.searchsorted(stations, pcs.group)
+            c = conn[conn["t"] <= t + 1e-9]
+            c = pd.DataFrame(
+                {"g": np.searchsorted(stations, c["g"].to_numpy()), "bi": c["bi"].to_numpy()}
+            )
+            polys = self.polygons(Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "station": stations,
+                        "minutes": t,
+                        "geometry": polys,
+                    }
+                )
+            )
+        df = (
+            pd.concat(rows, ignore_index=True)
+            if rows
+            else pd.DataFrame({"station": [], "minutes": [], "geometry": []})
+        )
+        ids = np.asarray(station_ids, dtype=object)
+        gdf = gpd.GeoDataFrame(
+            {
+                "station_id": ids[df["station"].to_numpy(dtype="int64")] if len(df) else [],
+                "station": df["station"].to_numpy(dtype="int64"),
+                "minutes": df["minutes"].to_numpy(dtype="float64"),
+            },
+            geometry=gpd.GeoSeries(df["geometry"].to_numpy(), crs=self.rg.net.crs),
+            crs=self.rg.net.crs,
+        )
+        gdf["area_m2"] = gdf.geometry.area
+        return gdf
+
+    def union_circles(self, times: NodeTimes, thresholds_min: Sequence[float]) -> gpd.GeoDataFrame:
+        """The union of all stations' circles per threshold (one row per threshold).
+
+        Built from the multi-source times: the same reached network as the union of
+        the stations' own circles. Columns: ``minutes``, ``area_m2``, geometry.
+        """
+        thresholds = sorted(float(t) for t in thresholds_min)
+        reached = np.flatnonzero(times.time_min <= thresholds[-1])
+        ends = self._end_times(
+            np.zeros(len(reached), dtype="int64"), reached, times.time_min[reached]
+        )
+        conn = self._connector_times(ends)
+        polys = []
+        for t in thresholds:
+            pcs = self._pieces(ends, t, np.zeros(len(ends), dtype="int64"))
+            polys.append(self.polygons(pcs, 1, conn[conn["t"] <= t + 1e-9])[0])
+        gdf = gpd.GeoDataFrame(
+            {"minutes": thresholds},
+            geometry=gpd.GeoSeries(polys, crs=self.rg.net.crs),
+            crs=self.rg.net.crs,
+        )
+        gdf["area_m2"] = gdf.geometry.area
+        return gdf
+
+    def nearest_split(
+        self,
+        times: NodeTimes,
+        unions: gpd.GeoDataFrame,
+        *,
+        station_ids: Sequence[str],
+        sample_m: float | None = None,
+    ) -> gpd.GeoDataFrame:
+        """The reached area split by nearest station, per threshold.
+
+        Each piece of an edge goes to the station reaching it first (the split point
+        lies where the two ends' times meet); the area between links goes to the
+        nearest reached link (Voronoi partition of points every ``sample_m`` along
+        the reached links). Each station's territory is clipped to the union circle
+        of each threshold in ``unions``, so the territories of one threshold tile it.
+
+        Columns: ``station_id``, ``station``, ``minutes``, ``area_m2``, geometry.
+        """
+        rg = self.rg
+        tmax = float(unions["minutes"].max())
+        speed = rg.speed_m_per_min
+        ta = times.time_min[rg.a]
+        tb = times.time_min[rg.b]
+        sa = times.station[rg.a]
+        sb = times.station[rg.b]
+        plen = rg.end_m - rg.start_m
+        with np.errstate(invalid="ignore"):
+            x = np.clip(((tb - ta) * speed + plen) / 2.0, 0.0, plen)
+        x = np.where(np.isfinite(tb), np.where(np.isfinite(ta), x, 0.0), plen)
+        ra = np.clip((tmax - ta) * speed, -1.0, None)
+        rb = np.clip((tmax - tb) * speed, -1.0, None)
+        la = np.minimum(x, ra)
+        lb = np.minimum(plen - x, rb)
+        has_a = (la >= 0) & (sa >= 0)
+        has_b = (lb > 0) & (sb >= 0)
+        pcs = Pieces(
+            group=np.concatenate([sa[has_a], sb[has_b]]),
+            edge=np.concatenate([rg.edge[has_a], rg.edge[has_b]]),
+            start_m=np.concatenate([rg.start_m[has_a], (rg.end_m - lb)[has_b]]),
+            end_m=np.concatenate([(rg.start_m + la)[has_a], rg.end_m[has_b]]),
+        )
+        ids = np.asarray(station_ids, dtype=object)
+        crs = rg.net.crs
+        if len(pcs.group) == 0:
+            return gpd.GeoDataFrame(
+                {"station_id": [], "station": [], "minutes": [], "area_m2": []},
+                geometry=gpd.GeoSeries([], crs=crs),
+                crs=crs,
+            )
+        step = float(sample_m or self.buffer_m)
+        lines = self.lines(pcs)
+        glen = shapely.length(lines)
+        count = np.ceil(glen / step).astype("int64") + 1
+        line_idx = np.repeat(np.arange(len(lines)), count)
+        k = np.arange(len(line_idx)) - np.repeat(np.cumsum(count) - count, count)
+        frac = k / np.maximum(count - 1, 1)[line_idx]
+        pts = shapely.line_interpolate_point(lines[line_idx], frac, normalized=True)
+        xy = np.round(shapely.get_coordinates(pts), 3)
+        xy, first = np.unique(xy, axis=0, return_index=True)
+        label = pcs.group[line_idx][first]
+        territory: dict[int, shapely.Geometry] = {}
+        if len(xy) >= 3 and len(np.unique(label)) > 1:
+            env = shapely.box(*unions.total_bounds).buffer(self.buffer_m * 4)
+            cells = shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=env, ordered=True)
+            cell_arr = np.asarray(shapely.get_parts(cells), dtype=object)
+            for st in np.unique(label):
+                territory[int(st)] = shapely.coverage_union_all(cell_arr[label == st])
+        else:
+            for st in np.unique(label):
+                territory[int(st)] = shapely.box(*unions.total_bounds).buffer(self.buffer_m * 4)
+        st_arr = np.array(sorted(territory), dtype="int64")
+        ter = np.array([territory[int(s)] for s in st_arr], dtype=object)
+        frames = []
+        for _, row in unions.sort_values("minutes").iterrows():
+            clipped = _parallel(shapely.intersection, ter, row.geometry)
+            frames.append(
+                pd.DataFrame(
+                    {"station": st_arr, "minutes": float(row["minutes"]), "geometry": clipped}
+                )
+            )
+        df = pd.concat(frames, ignore_index=True)
+        gdf = gpd.GeoDataFrame(
+            {
+                "station_id": ids[df["station"].to_numpy()],
+                "station": df["station"].to_numpy(dtype="int64"),
+                "minutes": df["minutes"].to_numpy(dtype="float64"),
+            },
+            geometry=gpd.GeoSeries(df["geometry"].to_numpy(), crs=crs),
+            crs=crs,
+        )
+        gdf = gdf[~gdf.geometry.is_empty].reset_index(drop=True)
+        gdf["area_m2"] = gdf.geometry.area
+        return gdf
+
+
+def residential_area(compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> shapely.Geometry:
+    """Compounds plus residential buildings (kind residential or with households), merged."""
+    res = buildings[(buildings["kind"] == "residential") | (buildings["households"] > 0)]
+    parts = np.concatenate([compounds.geometry.to_numpy(), res.geometry.to_numpy()]).astype(object)
+    if len(parts) == 0:
+        return shapely.Polygon()
+    return shapely.union_all(shapely.make_valid(parts))
+
+
+def gap_polygons(
+    compounds: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    covered: shapely.Geometry,
+    *,
+    uncovered_buildings: gpd.GeoDataFrame | None = None,
+    min_area_m2: float = 1.0,
+) -> gpd.GeoDataFrame:
+    """Residential parts of the street outside ``covered`` (the largest-threshold union).
+
+    Parameters
+    ----------
+    compounds, buildings
+        Street layers (projected CRS).
+    covered
+        Union circle of the largest threshold.
+    uncovered_buildings
+        Buildings the network figures count as uncovered; their households are
+        summed per gap polygon (by representative point).
+    min_area_m2
+        Smaller slivers are dropped, m².
+
+    Returns
+    -------
+    GeoDataFrame
+        ``gap_id``, ``compound_id`` (compound holding most of the gap, '' if none),
+        ``area_m2``, ``households_uncovered``, ``buildings_uncovered``, geometry.
+    """
+    crs = buildings.crs
+    res = residential_area(compounds, buildings)
+    gap = shapely.difference(res, covered) if not shapely.is_empty(covered) else res
+    parts = np.asarray(shapely.get_parts(shapely.get_parts(gap)), dtype=object)
+    parts = parts[shapely.get_type_id(parts) == 3] if len(parts) else parts
+    parts = parts[shapely.area(parts) >= min_area_m2] if len(parts) else parts
+    gdf = gpd.GeoDataFrame(
+        {"gap_id": [f"gap{i + 1}" for i in range(len(parts))]},
+        geometry=gpd.GeoSeries(parts, crs=crs),
+        crs=crs,
+    )
+    gdf["compound_id"] = ""
+    if len(gdf) and len(compounds):
+        rep = gpd.GeoDataFrame(geometry=gdf.geometry.representative_point(), crs=crs)
+        hit = gpd.sjoin(rep, compounds[["compound_id", "geometry"]], predicate="within")
+        hit = hit[~hit.index.duplicated()]
+        gdf.loc[hit.index, "compound_id"] = hit["compound_id"].astype(str)
+    gdf["area_m2"] = gdf.geometry.area
+    gdf["households_uncovered"] = 0
+    gdf["buildings_uncovered"] = 0
+    if uncovered_buildings is not None and len(uncovered_buildings) and len(gdf):
+        rep = gpd.GeoDataFrame(
+            {"households": uncovered_buildings["households"].to_numpy()},
+            geometry=uncovered_buildings.geometry.representative_point().to_numpy(),
+            crs=crs,
+        )
+        hit = gpd.sjoin(rep, gdf[["geometry"]], predicate="within")
+        hit = hit[~hit.index.duplicated()]
+        agg = hit.groupby("index_right")["households"].agg(["sum", "count"])
+        gdf.loc[agg.index, "households_uncovered"] = agg["sum"].to_numpy().astype("int64")
+        gdf.loc[agg.index, "buildings_uncovered"] = agg["count"].to_numpy().astype("int64")
+    return gdf
