@@ -270,8 +270,7 @@ def _draw_north_arrow(ax: Axes, crs: CRS, *, lang: Language, family: str) -> flo
         _t("north", lang),
         ha="center",
         va="center",
-        fontsize=11,
-        fontweight="bold",
+        fontsize=12,
         family=family,
         zorder=21,
     )
@@ -573,8 +572,7 @@ def render_map(
         0.02,
         0.955,
         title or _t("title", lang_, name=name),
-        fontsize=18,
-        fontweight="bold",
+        fontsize=19,
         family=family,
         color="#8b0000",
         va="center",
@@ -593,7 +591,7 @@ def render_map(
         prop={"family": family, "size": 8.5},
         handlelength=2.2,
         title="图例" if lang_ == "zh" else "Legend",
-        title_fontproperties={"family": family, "size": 10, "weight": "bold"},
+        title_fontproperties={"family": family, "size": 10.5},
         alignment="left",
         labelspacing=0.8,
         borderaxespad=0,
@@ -648,7 +646,9 @@ ImageFormat = Literal["png", "pdf"]
 def save_map(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
     """Save a map figure to ``path`` (PNG or PDF by suffix), atomically.
 
-    PDF embeds the CJK font as TrueType (Type 42), so Chinese text stays text.
+    PDF embeds the CJK font as TrueType (Type 42), so Chinese text stays text. The map
+    uses the regular weight only: subsetting each CJK font file for the PDF takes
+    seconds, and one file is enough.
     """
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
