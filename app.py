@@ -46,7 +46,10 @@ def _log_run(event: str) -> None:
     path = os.environ.get("PLANNER_RUN_LOG")
     if path:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"{event}\t{S.get('page', '')}\t{time.perf_counter() - _RUN_STARTED:.3f}\n")
+            fh.write(
+                f"{event}\t{S.get('page', '')}\t{time.perf_counter() - _RUN_STARTED:.3f}"
+                f"\t{time.time():.3f}\n"
+            )
 
 
 _log_run("start")
