@@ -437,7 +437,19 @@ def page_overview(street: Street, settings: Settings) -> None:
         table = svc.add_coverage_columns(table, coverage, lang=S["lang"])
     if len(table):
         st.dataframe(table, hide_index=True, use_container_width=True)
-        st.bar_chart(table.set_index(table.columns[0])[[L("households")]])
+        chart = table.set_index(table.columns[0])
+        tmax = max(settings.thresholds_min)
+        covered = t("covered_households", S["lang"], minutes=tmax)
+        if covered in chart.columns:
+            chart = pd.DataFrame(
+                {
+                    covered: chart[covered],
+                    L("not_covered"): chart[L("households")] - chart[covered],
+                }
+            )
+            st.bar_chart(chart, horizontal=True, stack=True, color=["#c8161d", "#bbbbbb"])
+        else:
+            st.bar_chart(chart[[L("households")]], horizontal=True, color="#c8161d")
     grids = grids_or_none(source_json(), settings_json(settings))
     st.subheader(L("per_grid"))
     if grids is None:

@@ -194,7 +194,23 @@ def add_coverage_columns(table: pd.DataFrame, coverage: Any, *, lang: str = "zh"
         return table
     keep = [c for c in per.columns if c.startswith(("households_covered", "households_share"))]
     per = per[["id", *keep]].rename(columns={"id": "community_id"})
-    return table.merge(per, on="community_id", how="left")
+    return table.merge(per, on="community_id", how="left").rename(
+        columns=lambda c: coverage_column_label(c, lang)
+    )
+
+
+def coverage_column_label(column: str, lang: str = "zh") -> str:
+    """Readable label of a coverage figure column (``households_covered_15`` and
+    ``households_share_15_pct``); other names are returned unchanged."""
+    import re
+
+    m = re.fullmatch(r"households_covered_(\d+(?:\.\d+)?)", column)
+    if m:
+        return t("covered_households", lang, minutes=float(m.group(1)))
+    m = re.fullmatch(r"households_share_(\d+(?:\.\d+)?)_pct", column)
+    if m:
+        return t("covered_at", lang, minutes=float(m.group(1))) + " %"
+    return column
 
 
 def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
@@ -216,7 +232,8 @@ def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
     fig = area_figures(cov, grids=g)
     fig = fig[fig["level"] == "grid"].rename(columns={"id": "code"})
     keep = [c for c in fig.columns if c.startswith(("households_covered", "households_share"))]
-    return base.merge(fig[["code", *keep]], on="code", how="left")
+    out = base.merge(fig[["code", *keep]], on="code", how="left")
+    return out.rename(columns=lambda c: coverage_column_label(c, lang))
 
 
 def worst_compounds(

@@ -116,6 +116,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "grids": ("网格数", "Grids"),
     "stations": ("站点数", "Stations"),
     "covered_at": ("{minutes:g} 分钟覆盖", "Covered in {minutes:g} min"),
+    "covered_households": ("{minutes:g} 分钟覆盖户数", "Households within {minutes:g} min"),
+    "not_covered": ("未覆盖户数", "Households not covered"),
     "households_in_gaps": ("盲区户数", "Households in gaps"),
     "per_community": ("各社区", "Per community"),
     "per_grid": ("各网格", "Per grid"),

@@ -389,7 +389,7 @@ class _Attribution(MacroElement):
 def _legend_html(
     kinds: Iterable[str], thresholds: Iterable[float], *, lang: str, extras: list[str]
 ) -> str:
-    rows = [f"<b>{t('legend', lang)}</b>"]
+    rows: list[str] = []
     for kind in kinds:
         label = STATION_KINDS.get(kind, (kind, kind))[1 if lang == "en" else 0]
         rows.append(
@@ -403,7 +403,12 @@ def _legend_html(
             f"<span>{html.escape(t('layer_circle', lang, minutes=minutes))}</span></div>"
         )
     rows += extras
-    return "".join(rows)
+    # a <details> box: open by default, folds away with one click to free the map
+    return (
+        f"<details open><summary><b>{t('legend', lang)}</b></summary>"
+        + "".join(rows)
+        + "</details>"
+    )
 
 
 def _swatch(colour: str, label: str, *, dashed: bool = False, fill: bool = True) -> str:
@@ -423,6 +428,7 @@ _CSS = """
 .rm-legend .rm-row{display:flex;align-items:center;gap:6px;margin:2px 0}
 .rm-legend .rm-sw{display:inline-block;width:16px;height:12px;flex:none;box-sizing:border-box}
 .rm-legend .rm-note{color:#555;margin-top:4px;font-size:11px}
+.rm-legend summary{cursor:pointer}
 .rm-title{background:rgba(255,255,255,.93);padding:4px 10px;border-radius:6px;
  font:bold 15px 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;color:#c8161d;
  box-shadow:0 1px 4px rgba(0,0,0,.3)}
@@ -823,7 +829,7 @@ def red_map(
         notes.append(f'<div class="rm-note">{html.escape(notice)}</div>')
     _Control(
         _legend_html(kinds, thresholds if circles is not None else [], lang=lang, extras=extras)
-        + "".join(notes),
+        + "".join(notes),  # always visible, also with the legend folded
         position="bottomright",
         css_class="rm-legend",
     ).add_to(m)

@@ -75,6 +75,7 @@ def test_app_end_to_end_offline() -> None:
         assert frame.locator(".rm-legend").count() == 1
         assert "街道党群服务中心" in frame.locator(".rm-legend").inner_text()
         page.screenshot(path=str(ART / "redmap.png"), full_page=False)
+        frame.frame_element().screenshot(path=str(ART / "redmap-map.png"))
         assert error_boxes(page) == []
 
         for key in ("overview", "editor", "siting", "export"):
