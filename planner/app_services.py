@@ -226,14 +226,27 @@ def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
     base = pd.DataFrame(g[cols])
     cov = getattr(coverage, "coverage", None)
     if cov is None or not available("coverage"):
-        return base
+        return base.rename(columns=_grid_labels(lang))
     from planner.coverage import area_figures  # type: ignore[import-not-found,unused-ignore]
 
     fig = area_figures(cov, grids=g)
     fig = fig[fig["level"] == "grid"].rename(columns={"id": "code"})
     keep = [c for c in fig.columns if c.startswith(("households_covered", "households_share"))]
     out = base.merge(fig[["code", *keep]], on="code", how="left")
-    return out.rename(columns=lambda c: coverage_column_label(c, lang))
+    return out.rename(columns=lambda c: coverage_column_label(c, lang)).rename(
+        columns=_grid_labels(lang)
+    )
+
+
+def _grid_labels(lang: str) -> dict[str, str]:
+    return {
+        "code": t("code", lang),
+        "community_id": t("community", lang),
+        "households": t("households", lang),
+        "population": "residents" if lang == "en" else "人口",
+        "area_m2": "area (m²)" if lang == "en" else "面积 (m²)",
+        "reason": "note" if lang == "en" else "说明",
+    }
 
 
 def worst_compounds(
