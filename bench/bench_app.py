@@ -144,6 +144,7 @@ def main() -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
+    print(f"load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     base = [baseline_static(args.source) for _ in range(args.repeat)]
     runs = [measure_app() for _ in range(args.repeat)]
     b = statistics.median(base)
