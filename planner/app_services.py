@@ -41,16 +41,24 @@ def load(source: dict[str, Any], settings: Settings) -> Street:
     from planner.load import load_street  # type: ignore[import-not-found,unused-ignore]
 
     kind = source.get("kind", "demo")
+    extra: dict[str, Any] = {}
     if kind == "demo":
         arg: Any = "demo"
     elif kind in ("upload", "osm"):
         arg = Path(source["path"])
+        if kind == "osm" and arg.is_dir():  # an extract uploaded with its boundary file
+            osm = sorted(p for p in arg.iterdir() if p.name.lower().endswith((".osm", ".pbf")))
+            bnd = sorted(p for p in arg.iterdir() if p.stem.lower() == "boundary")
+            if osm:
+                arg = osm[0]
+                if bnd:
+                    extra["boundary"] = bnd[0]
     elif kind == "place":
         arg = f"place:{source['name']}"
     else:
         raise ValueError(f"unknown source kind {kind!r}")
     street: Street = load_street(
-        arg, points_crs=source.get("points_crs", "wgs84"), settings=settings
+        arg, points_crs=source.get("points_crs", "wgs84"), settings=settings, **extra
     )
     return street
 
