@@ -275,18 +275,34 @@ def sidebar() -> Settings:
                 key=f"files_{choice}",
                 help=L("upload_help", limit=limit),
             )
+            extras = {
+                "stations": st.file_uploader(
+                    L("stations_file"), type=["csv", "geojson", "gpkg", "xlsx"], key=f"st_{choice}"
+                ),
+                "register": st.file_uploader(
+                    L("register_file"), type=["csv", "xlsx"], key=f"reg_{choice}"
+                ),
+            }
             crs = st.selectbox(L("points_crs"), ["wgs84", "gcj02", "bd09"], key="points_crs")
             if st.button(L("load"), key=f"load_{choice}", disabled=not files):
+                source: dict[str, Any] = {"kind": choice, "points_crs": crs}
                 try:
                     path = stage_upload(
                         [(f.name, f.getvalue()) for f in files or []],
                         dest=UPLOAD_DIR,
                         limit_mb=limit,
                     )
+                    source["path"] = str(path)
+                    for name, extra in extras.items():
+                        if extra is not None:
+                            folder = stage_upload(
+                                [(extra.name, extra.getvalue())], dest=UPLOAD_DIR, limit_mb=limit
+                            )
+                            source[name] = str(folder / extra.name)
                 except InputError as exc:
                     S["load_error"] = str(exc)
                 else:
-                    _try_load({"kind": choice, "path": str(path), "points_crs": crs})
+                    _try_load(source)
         else:
             name = st.text_input(L("place_name"), key="place_name")
             if st.button(L("load"), key="load_place", disabled=not name):

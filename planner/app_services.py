@@ -53,6 +53,9 @@ def load(source: dict[str, Any], settings: Settings) -> Street:
                 arg = osm[0]
                 if bnd:
                     extra["boundary"] = bnd[0]
+        for name in ("stations", "register"):  # optional separate files
+            if source.get(name):
+                extra[name] = Path(source[name])
     elif kind == "place":
         arg = f"place:{source['name']}"
     else:

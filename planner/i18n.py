@@ -43,6 +43,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "roads, stations; GeoJSON, GPKG, Shapefile or CSV). Limit {limit} MB.",
     ),
     "points_crs": ("CSV 点坐标系", "CSV point coordinates"),
+    "stations_file": (
+        "站点文件（可选，替换数据中的站点）",
+        "Stations file (optional, replaces the source's)",
+    ),
+    "register_file": ("住户登记表（可选，CSV/XLSX）", "Household register (optional, CSV/XLSX)"),
     "place_name": ("地名或区域名", "Place name"),
     "load": ("加载", "Load"),
     "loaded": ("已加载：{name}", "Loaded: {name}"),
