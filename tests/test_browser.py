@@ -117,7 +117,7 @@ def test_app_end_to_end_offline() -> None:
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("buildings.geojson", b"0" * (300 * 1024 * 1024))
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
             [{"name": "bomb.zip", "mimeType": "application/zip", "buffer": buf.getvalue()}]
         )
         page.wait_for_timeout(800)
