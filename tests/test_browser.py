@@ -54,7 +54,6 @@ def _goto_page(page: Any, label: str) -> None:
 def test_app_end_to_end_offline() -> None:
     _skip_without_chromium()
     ART.mkdir(exist_ok=True)
-    started = time.monotonic()
     autosave = tempfile.mkdtemp(prefix="planner-autosave-")
     with (
         app_server(env={"PLANNER_AUTOSAVE_DIR": autosave}) as url,
@@ -132,7 +131,6 @@ def test_app_end_to_end_offline() -> None:
         map_frame(page, timeout_s=15, min_paths=10)  # the demo street is still shown
         assert errors == [], errors
         assert blocked == [], f"requests to other hosts: {blocked[:5]}"
-    assert time.monotonic() - started < 120
 
 
 def _maybe_edit(page: Any) -> None:
