@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from planner import app_services as svc
+from planner.errors import InputError
+from planner.settings import Settings
+from planner.uploads import stage_upload
 from tests.app_street import tiny_street
 
 
@@ -47,3 +53,14 @@ def test_coverage_labels_and_summary_without_coverage() -> None:
     cov.summary = summary  # type: ignore[attr-defined]
     metrics = dict(svc.coverage_summary(cov, None, lang="en")["metrics"])  # type: ignore[arg-type]
     assert metrics["Covered in 15 min"] == "80.0%" and metrics["Households in gaps"] == "200"
+
+
+def test_uploaded_csv_without_coordinates_is_refused_by_name(tmp_path: Path) -> None:
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo" / "boundary.geojson"
+    files = [
+        ("boundary.geojson", demo.read_bytes()),
+        ("stations.csv", "name,address\n站1,某路1号\n".encode()),
+    ]
+    folder = stage_upload(files, dest=tmp_path, limit_mb=10)
+    with pytest.raises(InputError, match=r"stations\.csv.*longitude"):
+        svc.load({"kind": "upload", "path": str(folder)}, Settings())
