@@ -10,6 +10,7 @@ that nothing was fetched from outside. Screenshots go to ``test-artifacts/``.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import tempfile
@@ -91,6 +92,8 @@ def test_app_end_to_end_offline() -> None:
                 _maybe_edit(page)
             if key == "siting":
                 _maybe_site(page)
+            if key == "export":
+                _check_downloads(page)
             page.screenshot(path=str(ART / f"page-{key}.png"), full_page=True)
             assert error_boxes(page) == [], key
 
@@ -164,3 +167,17 @@ def _maybe_site(page: Any) -> None:
     page.get_by_text("新增后", exact=False).first.wait_for(timeout=60000)
     wait_idle(page, timeout_s=60)
     map_frame(page, timeout_s=30, min_paths=10)
+
+
+def _check_downloads(page: Any) -> None:
+    """A GeoJSON layer downloads as WGS84 GeoJSON; the PNG is made and offered."""
+    with page.expect_download() as info:
+        page.get_by_role("button", name="stations.geojson").click()
+    data = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert data["type"] == "FeatureCollection" and data["features"]
+    lon, lat = data["features"][0]["geometry"]["coordinates"][:2]
+    assert -180 <= lon <= 180 and -90 <= lat <= 90
+    png = page.get_by_role("button", name="地图 PNG")
+    if png.count():
+        png.click()
+        page.get_by_role("button", name="redmap.png").wait_for(timeout=60000)
