@@ -489,7 +489,8 @@ def page_overview(street: Street, settings: Settings) -> None:
 
 def _editor(street: Street, settings: Settings) -> Any:
     """The session's grid editor (reopened from the autosave after a reload)."""
-    key = source_json() + settings_json(settings)
+    # one editor (and autosave) per street and grid settings: walking speed does not matter
+    key = source_json() + _without(settings_json(settings), _COVERAGE_ONLY)
     if S.get("editor_key") != key or S.get("editor") is None:
         result = grids_or_none(source_json(), settings_json(settings))
         S["editor"] = app_editor.open_or_create(street, result, settings=settings, source_key=key)
