@@ -493,6 +493,8 @@ def _editor(street: Street, settings: Settings) -> Any:
     key = source_json() + _without(settings_json(settings), _COVERAGE_ONLY)
     if S.get("editor_key") != key or S.get("editor") is None:
         result = grids_or_none(source_json(), settings_json(settings))
+        if result is None and not app_editor.autosave_path(key).exists():
+            return None  # the grid division failed; the reason is shown on the page
         S["editor"] = app_editor.open_or_create(street, result, settings=settings, source_key=key)
         S["editor_key"] = key
         S["selected_atoms"] = []
@@ -526,6 +528,9 @@ def page_editor(street: Street, settings: Settings) -> None:
     from streamlit_folium import st_folium
 
     editor = _editor(street, settings)
+    if editor is None:
+        st.warning(S.get("capability_errors", {}).get("grids", L("no_data")))
+        return
     st.caption(L("editor_help"))
     grids = editor.grids
     codes = [str(c) for c in grids["code"]]
