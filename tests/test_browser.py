@@ -55,8 +55,8 @@ def _goto_page(page: Any, label: str) -> None:
 def test_app_end_to_end_offline() -> None:
     _skip_without_chromium()
     ART.mkdir(exist_ok=True)
-    autosave = tempfile.mkdtemp(prefix="planner-autosave-")
     with (
+        tempfile.TemporaryDirectory(prefix="planner-autosave-") as autosave,
         app_server(env={"PLANNER_AUTOSAVE_DIR": autosave}) as url,
         offline_page() as (
             page,
