@@ -810,6 +810,10 @@ PAGE_FUNCS = {
 def main() -> None:
     settings = sidebar()
     st.title(L("app_title"))
+    if not st.get_option("server.enableStaticServing"):
+        # .streamlit/config.toml is read from the current folder: started elsewhere, the
+        # vendored map scripts are not served and the map would stay blank
+        st.warning(L("static_off"))
     try:
         street = cached_street(source_json())
     except ImportError:

@@ -74,6 +74,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "thresholds": ("服务圈阈值（分钟）", "Service-circle thresholds (minutes)"),
     "household_range": ("每个网格户数范围", "Households per grid"),
     "apply": ("应用", "Apply"),
+    "static_off": (
+        "地图脚本未被提供：请在项目文件夹中启动应用（scripts/run.sh，或在该文件夹中运行 "
+        "streamlit run app.py），以读取 .streamlit/config.toml。",
+        "The map's scripts are not being served: start the app from the project folder "
+        "(scripts/run.sh, or streamlit run app.py in that folder) so .streamlit/config.toml "
+        "is read.",
+    ),
     "not_available": (
         "此功能尚未就绪：{what} 模块还未合并到本版本。",
         "Not available yet: the {what} module is not part of this build yet.",
