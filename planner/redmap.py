@@ -145,6 +145,18 @@ _TILES: dict[str, tuple[str, str, str]] = {
 }
 
 
+class RedMap(folium.Map):
+    """A folium map that shows itself in Jupyter with every asset inlined.
+
+    The app and the command line use it like any :class:`folium.Map`; in a notebook its
+    display (``_repr_html_``) is :func:`planner.offline.notebook_html`, because the app's
+    asset URLs (``/app/static/...``) do not exist outside the app.
+    """
+
+    def _repr_html_(self, **kwargs: Any) -> str:
+        return offline.notebook_html(self)
+
+
 def fit_zoom(bounds: tuple[float, float, float, float], *, width_px: int, height_px: int) -> int:
     """The largest web-map zoom level at which ``bounds`` (lon/lat degrees) fit the frame."""
     x0, y0, x1, y1 = bounds
@@ -547,7 +559,7 @@ def red_map(
     ctx = _Ctx(lang=lang, basemap=basemap, crs=street.crs, simplify_m=simplify_m)
     bounds_geom = street.boundary.to_crs(WGS84).total_bounds if len(street.boundary) else None
 
-    m = folium.Map(
+    m = RedMap(
         tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True, height=height
     )
     if bounds_geom is not None:
