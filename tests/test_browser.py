@@ -142,7 +142,12 @@ def _maybe_edit(page: Any) -> None:
     if lock.count() == 0:
         assert page.get_by_text("尚未就绪", exact=False).count() > 0
         return
-    map_frame(page, timeout_s=30, min_paths=5)
+    frame, _, _ = map_frame(page, timeout_s=30, min_paths=5)
+    # a click on the map selects the atom under it (and its grid)
+    bb = frame.frame_element().bounding_box()
+    page.mouse.click(bb["x"] + bb["width"] * 0.45, bb["y"] + bb["height"] * 0.5)
+    wait_idle(page, timeout_s=30)
+    page.get_by_text(re.compile(r"atoms \d")).first.wait_for(timeout=30000)
     box = (
         page.locator('[data-testid="stSelectbox"]')
         .filter(has=page.get_by_text("网格", exact=True))
