@@ -46,7 +46,10 @@ def _log_run(event: str) -> None:
     path = os.environ.get("PLANNER_RUN_LOG")
     if path:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"{event}\t{S.get('page', '')}\t{time.perf_counter() - _RUN_STARTED:.3f}\n")
+            fh.write(
+                f"{event}\t{S.get('page', '')}\t{time.perf_counter() - _RUN_STARTED:.3f}"
+                f"\t{time.time():.3f}\n"
+            )
 
 
 _log_run("start")
@@ -272,18 +275,34 @@ def sidebar() -> Settings:
                 key=f"files_{choice}",
                 help=L("upload_help", limit=limit),
             )
+            extras = {
+                "stations": st.file_uploader(
+                    L("stations_file"), type=["csv", "geojson", "gpkg", "xlsx"], key=f"st_{choice}"
+                ),
+                "register": st.file_uploader(
+                    L("register_file"), type=["csv", "xlsx"], key=f"reg_{choice}"
+                ),
+            }
             crs = st.selectbox(L("points_crs"), ["wgs84", "gcj02", "bd09"], key="points_crs")
             if st.button(L("load"), key=f"load_{choice}", disabled=not files):
+                source: dict[str, Any] = {"kind": choice, "points_crs": crs}
                 try:
                     path = stage_upload(
                         [(f.name, f.getvalue()) for f in files or []],
                         dest=UPLOAD_DIR,
                         limit_mb=limit,
                     )
+                    source["path"] = str(path)
+                    for name, extra in extras.items():
+                        if extra is not None:
+                            folder = stage_upload(
+                                [(extra.name, extra.getvalue())], dest=UPLOAD_DIR, limit_mb=limit
+                            )
+                            source[name] = str(folder / extra.name)
                 except InputError as exc:
                     S["load_error"] = str(exc)
                 else:
-                    _try_load({"kind": choice, "path": str(path), "points_crs": crs})
+                    _try_load(source)
         else:
             name = st.text_input(L("place_name"), key="place_name")
             if st.button(L("load"), key="load_place", disabled=not name):
@@ -434,7 +453,19 @@ def page_overview(street: Street, settings: Settings) -> None:
         table = svc.add_coverage_columns(table, coverage, lang=S["lang"])
     if len(table):
         st.dataframe(table, hide_index=True, use_container_width=True)
-        st.bar_chart(table.set_index(table.columns[0])[[L("households")]])
+        chart = table.set_index(table.columns[0])
+        tmax = max(settings.thresholds_min)
+        covered = t("covered_households", S["lang"], minutes=tmax)
+        if covered in chart.columns:
+            chart = pd.DataFrame(
+                {
+                    covered: chart[covered],
+                    L("not_covered"): chart[L("households")] - chart[covered],
+                }
+            )
+            st.bar_chart(chart, horizontal=True, stack=True, color=["#c8161d", "#bbbbbb"])
+        else:
+            st.bar_chart(chart[[L("households")]], horizontal=True, color="#c8161d")
     grids = grids_or_none(source_json(), settings_json(settings))
     st.subheader(L("per_grid"))
     if grids is None:
@@ -458,9 +489,12 @@ def page_overview(street: Street, settings: Settings) -> None:
 
 def _editor(street: Street, settings: Settings) -> Any:
     """The session's grid editor (reopened from the autosave after a reload)."""
-    key = source_json() + settings_json(settings)
+    # one editor (and autosave) per street and grid settings: walking speed does not matter
+    key = source_json() + _without(settings_json(settings), _COVERAGE_ONLY)
     if S.get("editor_key") != key or S.get("editor") is None:
         result = grids_or_none(source_json(), settings_json(settings))
+        if result is None and not app_editor.autosave_path(key).exists():
+            return None  # the grid division failed; the reason is shown on the page
         S["editor"] = app_editor.open_or_create(street, result, settings=settings, source_key=key)
         S["editor_key"] = key
         S["selected_atoms"] = []
@@ -494,6 +528,9 @@ def page_editor(street: Street, settings: Settings) -> None:
     from streamlit_folium import st_folium
 
     editor = _editor(street, settings)
+    if editor is None:
+        st.warning(S.get("capability_errors", {}).get("grids", L("no_data")))
+        return
     st.caption(L("editor_help"))
     grids = editor.grids
     codes = [str(c) for c in grids["code"]]
@@ -773,6 +810,10 @@ PAGE_FUNCS = {
 def main() -> None:
     settings = sidebar()
     st.title(L("app_title"))
+    if not st.get_option("server.enableStaticServing"):
+        # .streamlit/config.toml is read from the current folder: started elsewhere, the
+        # vendored map scripts are not served and the map would stay blank
+        st.warning(L("static_off"))
     try:
         street = cached_street(source_json())
     except ImportError:

@@ -41,16 +41,27 @@ def load(source: dict[str, Any], settings: Settings) -> Street:
     from planner.load import load_street  # type: ignore[import-not-found,unused-ignore]
 
     kind = source.get("kind", "demo")
+    extra: dict[str, Any] = {}
     if kind == "demo":
         arg: Any = "demo"
     elif kind in ("upload", "osm"):
         arg = Path(source["path"])
+        if kind == "osm" and arg.is_dir():  # an extract uploaded with its boundary file
+            osm = sorted(p for p in arg.iterdir() if p.name.lower().endswith((".osm", ".pbf")))
+            bnd = sorted(p for p in arg.iterdir() if p.stem.lower() == "boundary")
+            if osm:
+                arg = osm[0]
+                if bnd:
+                    extra["boundary"] = bnd[0]
+        for name in ("stations", "register"):  # optional separate files
+            if source.get(name):
+                extra[name] = Path(source[name])
     elif kind == "place":
         arg = f"place:{source['name']}"
     else:
         raise ValueError(f"unknown source kind {kind!r}")
     street: Street = load_street(
-        arg, points_crs=source.get("points_crs", "wgs84"), settings=settings
+        arg, points_crs=source.get("points_crs", "wgs84"), settings=settings, **extra
     )
     return street
 
@@ -91,12 +102,13 @@ def community_table(street: Street, *, lang: str = "zh") -> pd.DataFrame:
     hh = b["households"].groupby(comm_of_building).sum()
     pop = b["population"].groupby(comm_of_building).sum()
     nb = b["households"].groupby(comm_of_building).size()
+    # a station on a community boundary counts once, in the first community it touches
     stations = gpd.sjoin(
         street.stations[["station_id", "geometry"]],
         c[["community_id", "geometry"]],
         how="inner",
-        predicate="within",
-    )
+        predicate="intersects",
+    ).drop_duplicates("station_id")
     ns = stations.groupby("community_id").size()
     ids = c["community_id"]
     table = pd.DataFrame(
@@ -194,7 +206,23 @@ def add_coverage_columns(table: pd.DataFrame, coverage: Any, *, lang: str = "zh"
         return table
     keep = [c for c in per.columns if c.startswith(("households_covered", "households_share"))]
     per = per[["id", *keep]].rename(columns={"id": "community_id"})
-    return table.merge(per, on="community_id", how="left")
+    return table.merge(per, on="community_id", how="left").rename(
+        columns=lambda c: coverage_column_label(c, lang)
+    )
+
+
+def coverage_column_label(column: str, lang: str = "zh") -> str:
+    """Readable label of a coverage figure column (``households_covered_15`` and
+    ``households_share_15_pct``); other names are returned unchanged."""
+    import re
+
+    m = re.fullmatch(r"households_covered_(\d+(?:\.\d+)?)", column)
+    if m:
+        return t("covered_households", lang, minutes=float(m.group(1)))
+    m = re.fullmatch(r"households_share_(\d+(?:\.\d+)?)_pct", column)
+    if m:
+        return t("covered_at", lang, minutes=float(m.group(1))) + " %"
+    return column
 
 
 def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
@@ -210,13 +238,27 @@ def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
     base = pd.DataFrame(g[cols])
     cov = getattr(coverage, "coverage", None)
     if cov is None or not available("coverage"):
-        return base
+        return base.rename(columns=_grid_labels(lang))
     from planner.coverage import area_figures  # type: ignore[import-not-found,unused-ignore]
 
     fig = area_figures(cov, grids=g)
     fig = fig[fig["level"] == "grid"].rename(columns={"id": "code"})
     keep = [c for c in fig.columns if c.startswith(("households_covered", "households_share"))]
-    return base.merge(fig[["code", *keep]], on="code", how="left")
+    out = base.merge(fig[["code", *keep]], on="code", how="left")
+    return out.rename(columns=lambda c: coverage_column_label(c, lang)).rename(
+        columns=_grid_labels(lang)
+    )
+
+
+def _grid_labels(lang: str) -> dict[str, str]:
+    return {
+        "code": t("code", lang),
+        "community_id": t("community", lang),
+        "households": t("households", lang),
+        "population": "residents" if lang == "en" else "人口",
+        "area_m2": "area (m²)" if lang == "en" else "面积 (m²)",
+        "reason": "note" if lang == "en" else "说明",
+    }
 
 
 def worst_compounds(
@@ -230,15 +272,25 @@ def worst_compounds(
 
 
 def export_files(
-    street: Street, *, coverage: Any = None, grids: Any = None, lang: str = "zh"
+    street: Street,
+    *,
+    coverage: Any = None,
+    grids: Any = None,
+    lang: str = "zh",
+    precision: int = 7,
 ) -> dict[str, bytes]:
-    """Files offered for download: GeoJSON per layer (WGS84), a GeoPackage, CSV tables."""
+    """Files offered for download, as the command line writes them: GeoJSON per layer
+    (RFC 7946, WGS84, :func:`planner.geojson.to_geojson_text`), one GeoPackage with every
+    layer and table (:func:`planner.exports.write_geopackage`), CSV tables (UTF-8 with BOM,
+    so Excel reads Chinese)."""
     import tempfile
 
-    out: dict[str, bytes] = {}
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    for name in ("boundary", "communities", "compounds", "buildings", "roads", "stations"):
-        layers[name] = street.layer(name)
+    layers: dict[str, gpd.GeoDataFrame] = {
+        name: street.layer(name)
+        for name in ("boundary", "communities", "compounds", "buildings", "roads", "stations")
+    }
+    if coverage is not None and isinstance(getattr(coverage, "buildings", None), gpd.GeoDataFrame):
+        layers["buildings"] = coverage.buildings  # with walking time and nearest station
     g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
     if isinstance(g, gpd.GeoDataFrame):
         layers["grids"] = g
@@ -246,20 +298,42 @@ def export_files(
         gdf = getattr(coverage, part, None)
         if isinstance(gdf, gpd.GeoDataFrame):
             layers[part] = gdf
-    for name, gdf in layers.items():
-        out[f"{name}.geojson"] = (
-            gdf.to_crs("EPSG:4326").to_json(na="null", drop_id=True).encode("utf-8")
-        )
+    tables: dict[str, pd.DataFrame] = {}
+    if coverage is not None and callable(getattr(coverage, "table", None)):
+        tables["coverage_by_community"] = coverage.table("community")
+        if isinstance(getattr(coverage, "uncovered_compounds", None), pd.DataFrame):
+            tables["uncovered_compounds"] = coverage.uncovered_compounds
+        if isinstance(getattr(coverage, "stations", None), pd.DataFrame):
+            tables["coverage_by_station"] = pd.DataFrame(coverage.stations)
+    if isinstance(g, gpd.GeoDataFrame):
+        tables["coverage_by_grid"] = grid_table(grids, coverage, lang="en")
+    if not tables:
+        tables["community_figures"] = community_table(street, lang=lang)
+
+    out: dict[str, bytes] = {}
+    if available("geojson"):
+        from planner.geojson import to_geojson_text  # type: ignore[import-not-found,unused-ignore]
+
+        for name, gdf in layers.items():
+            out[f"{name}.geojson"] = to_geojson_text(gdf, precision=precision, name=name).encode()
+    else:  # pragma: no cover - the loader issue ships planner.geojson
+        for name, gdf in layers.items():
+            out[f"{name}.geojson"] = gdf.to_crs("EPSG:4326").to_json(drop_id=True).encode()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "street.gpkg"
-        for name, gdf in layers.items():
-            if len(gdf):
+        nonempty = {k: v for k, v in layers.items() if len(v)}
+        if available("exports"):
+            from planner.exports import write_geopackage  # type: ignore[import-not-found,unused-ignore]
+
+            write_geopackage(path, layers=nonempty, tables=tables)
+        else:  # pragma: no cover
+            for name, gdf in nonempty.items():
                 gdf.to_file(path, layer=name, driver="GPKG")
         if path.exists():
             out["street.gpkg"] = path.read_bytes()
-    table = community_table(street, lang=lang)
-    if len(table):
-        out["communities.csv"] = table.to_csv(index=False).encode("utf-8-sig")
+    for name, table in tables.items():
+        plain = pd.DataFrame(table).drop(columns=["geometry"], errors="ignore")
+        out[f"{name}.csv"] = plain.to_csv(index=False).encode("utf-8-sig")
     return out
 
 

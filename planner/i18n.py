@@ -43,6 +43,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "roads, stations; GeoJSON, GPKG, Shapefile or CSV). Limit {limit} MB.",
     ),
     "points_crs": ("CSV 点坐标系", "CSV point coordinates"),
+    "stations_file": (
+        "站点文件（可选，替换数据中的站点）",
+        "Stations file (optional, replaces the source's)",
+    ),
+    "register_file": ("住户登记表（可选，CSV/XLSX）", "Household register (optional, CSV/XLSX)"),
     "place_name": ("地名或区域名", "Place name"),
     "load": ("加载", "Load"),
     "loaded": ("已加载：{name}", "Loaded: {name}"),
@@ -69,6 +74,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "thresholds": ("服务圈阈值（分钟）", "Service-circle thresholds (minutes)"),
     "household_range": ("每个网格户数范围", "Households per grid"),
     "apply": ("应用", "Apply"),
+    "static_off": (
+        "地图脚本未被提供：请在项目文件夹中启动应用（scripts/run.sh，或在该文件夹中运行 "
+        "streamlit run app.py），以读取 .streamlit/config.toml。",
+        "The map's scripts are not being served: start the app from the project folder "
+        "(scripts/run.sh, or streamlit run app.py in that folder) so .streamlit/config.toml "
+        "is read.",
+    ),
     "not_available": (
         "此功能尚未就绪：{what} 模块还未合并到本版本。",
         "Not available yet: the {what} module is not part of this build yet.",
@@ -116,6 +128,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "grids": ("网格数", "Grids"),
     "stations": ("站点数", "Stations"),
     "covered_at": ("{minutes:g} 分钟覆盖", "Covered in {minutes:g} min"),
+    "covered_households": ("{minutes:g} 分钟覆盖户数", "Households within {minutes:g} min"),
+    "not_covered": ("未覆盖户数", "Households not covered"),
     "households_in_gaps": ("盲区户数", "Households in gaps"),
     "per_community": ("各社区", "Per community"),
     "per_grid": ("各网格", "Per grid"),

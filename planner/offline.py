@@ -207,6 +207,21 @@ def standalone_html(m: folium.Map | MacroElement) -> str:
     return html
 
 
+def notebook_html(m: folium.Map, *, height_px: int = 600) -> str:
+    """``m`` as an iframe with every asset inlined, for Jupyter (works offline there too).
+
+    The map is rendered from a copy, so ``m`` can be displayed again or handed to the app.
+    """
+    import copy
+    import html as _html
+
+    page = standalone_html(copy.deepcopy(m))
+    return (
+        f'<iframe srcdoc="{_html.escape(page, quote=True)}" '
+        f'style="width:100%;height:{int(height_px)}px;border:none"></iframe>'
+    )
+
+
 def missing_files() -> list[str]:
     """Vendored files named in :data:`ASSET_FILES` that are not on disk (should be empty)."""
     return [rel for rel in ASSET_FILES.values() if rel and not (VENDOR_DIR / rel).is_file()]

@@ -145,6 +145,18 @@ _TILES: dict[str, tuple[str, str, str]] = {
 }
 
 
+class RedMap(folium.Map):
+    """A folium map that shows itself in Jupyter with every asset inlined.
+
+    The app and the command line use it like any :class:`folium.Map`; in a notebook its
+    display (``_repr_html_``) is :func:`planner.offline.notebook_html`, because the app's
+    asset URLs (``/app/static/...``) do not exist outside the app.
+    """
+
+    def _repr_html_(self, **kwargs: Any) -> str:
+        return offline.notebook_html(self)
+
+
 def fit_zoom(bounds: tuple[float, float, float, float], *, width_px: int, height_px: int) -> int:
     """The largest web-map zoom level at which ``bounds`` (lon/lat degrees) fit the frame."""
     x0, y0, x1, y1 = bounds
@@ -389,7 +401,7 @@ class _Attribution(MacroElement):
 def _legend_html(
     kinds: Iterable[str], thresholds: Iterable[float], *, lang: str, extras: list[str]
 ) -> str:
-    rows = [f"<b>{t('legend', lang)}</b>"]
+    rows: list[str] = []
     for kind in kinds:
         label = STATION_KINDS.get(kind, (kind, kind))[1 if lang == "en" else 0]
         rows.append(
@@ -403,7 +415,12 @@ def _legend_html(
             f"<span>{html.escape(t('layer_circle', lang, minutes=minutes))}</span></div>"
         )
     rows += extras
-    return "".join(rows)
+    # a <details> box: open by default, folds away with one click to free the map
+    return (
+        f"<details open><summary><b>{t('legend', lang)}</b></summary>"
+        + "".join(rows)
+        + "</details>"
+    )
 
 
 def _swatch(colour: str, label: str, *, dashed: bool = False, fill: bool = True) -> str:
@@ -423,6 +440,7 @@ _CSS = """
 .rm-legend .rm-row{display:flex;align-items:center;gap:6px;margin:2px 0}
 .rm-legend .rm-sw{display:inline-block;width:16px;height:12px;flex:none;box-sizing:border-box}
 .rm-legend .rm-note{color:#555;margin-top:4px;font-size:11px}
+.rm-legend summary{cursor:pointer}
 .rm-title{background:rgba(255,255,255,.93);padding:4px 10px;border-radius:6px;
  font:bold 15px 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;color:#c8161d;
  box-shadow:0 1px 4px rgba(0,0,0,.3)}
@@ -541,7 +559,7 @@ def red_map(
     ctx = _Ctx(lang=lang, basemap=basemap, crs=street.crs, simplify_m=simplify_m)
     bounds_geom = street.boundary.to_crs(WGS84).total_bounds if len(street.boundary) else None
 
-    m = folium.Map(
+    m = RedMap(
         tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True, height=height
     )
     if bounds_geom is not None:
@@ -823,7 +841,7 @@ def red_map(
         notes.append(f'<div class="rm-note">{html.escape(notice)}</div>')
     _Control(
         _legend_html(kinds, thresholds if circles is not None else [], lang=lang, extras=extras)
-        + "".join(notes),
+        + "".join(notes),  # always visible, also with the legend folded
         position="bottomright",
         css_class="rm-legend",
     ).add_to(m)

@@ -136,3 +136,21 @@ def test_grid_edit_and_refused_edit(fake_loader: list[dict[str, Any]]) -> None:
     assert at.session_state["edit_error"], "the merge of a locked grid must be refused"
     assert any("编辑被拒绝" in e.value for e in at.error)
     assert list(at.session_state["editor"].labels) == before
+
+
+def test_editor_state_survives_a_reload(fake_loader: list[dict[str, Any]]) -> None:
+    pytest.importorskip("planner.edits")
+    at = _app()
+    at.query_params["page"] = "editor"
+    _run(at)
+    code = _grid_codes(at)[0]
+    at.selectbox(key="w_grid_").set_value(code)
+    _run(at)
+    at.button(key="ed_lock").click()
+    _run(at)
+    assert code in at.session_state["editor"].locked
+    # a page reload is a new session: the autosaved project is reopened
+    again = _app()
+    again.query_params["page"] = "editor"
+    _run(again)
+    assert code in again.session_state["editor"].locked

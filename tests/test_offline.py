@@ -50,3 +50,14 @@ def test_standalone_html_inlines_every_asset() -> None:
     assert "data:font/woff2;base64," in html  # Font Awesome fonts embedded
     # the app's asset lists are restored afterwards
     assert all(u.startswith(offline.APP_BASE_URL) for u in offline.asset_urls(folium.Map()))
+
+
+def test_notebook_display_inlines_assets() -> None:
+    m = red_map(tiny_street())
+    html = m._repr_html_()
+    assert html.startswith("<iframe srcdoc=")
+    assert "/app/static/" not in html and "cdn.jsdelivr.net" not in html
+    assert "data:font/woff2;base64," in html
+    # displaying does not change the map: the app can still render it
+    assert offline.external_assets(m) == []
+    assert m._repr_html_() == html

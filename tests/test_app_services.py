@@ -1,0 +1,66 @@
+"""What the app asks of the planner (planner/app_services.py), on the tiny street."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from planner import app_services as svc
+from planner.errors import InputError
+from planner.settings import Settings
+from planner.uploads import stage_upload
+from tests.app_street import tiny_street
+
+
+def test_street_figures_and_community_table() -> None:
+    s = tiny_street()
+    figs = svc.street_figures(s)
+    assert figs["households"] == 4 * (40 + 50 + 60 + 70 + 80)
+    assert figs["communities"] == 2 and figs["stations"] == 3
+    assert abs(figs["area_km2"] - 0.8) < 1e-9
+    table = svc.community_table(s, lang="en")
+    assert list(table["Households"]) == [600, 600]
+    assert table["Stations"].sum() == 3  # every station counted in the community holding it
+
+
+def test_export_files_geojson_per_layer_gpkg_and_csv() -> None:
+    files = svc.export_files(tiny_street())
+    for name in ("boundary", "communities", "compounds", "buildings", "roads", "stations"):
+        data = json.loads(files[f"{name}.geojson"])
+        assert data["type"] == "FeatureCollection" and data["features"], name
+    lon, lat = json.loads(files["stations.geojson"])["features"][0]["geometry"]["coordinates"]
+    assert 115 < lon < 118 and 39 < lat < 41  # WGS84 longitude/latitude, not UTM metres
+    assert files["street.gpkg"][:16] == b"SQLite format 3\x00"
+    assert files["community_figures.csv"].startswith(b"\xef\xbb\xbf")  # BOM: Excel reads Chinese
+
+
+def test_coverage_labels_and_summary_without_coverage() -> None:
+    assert svc.coverage_column_label("households_covered_15", "zh") == "15 分钟覆盖户数"
+    assert svc.coverage_column_label("households_share_5_pct", "en") == "Covered in 5 min %"
+    assert svc.coverage_column_label("other") == "other"
+    summary = {
+        "households_total": 1000,
+        "households_covered_pct": {"5": 20.0, "15": 80.0},
+        "households_covered": {"5": 200, "15": 800},
+    }
+
+    class Cov:
+        pass
+
+    cov = Cov()
+    cov.summary = summary  # type: ignore[attr-defined]
+    metrics = dict(svc.coverage_summary(cov, None, lang="en")["metrics"])  # type: ignore[arg-type]
+    assert metrics["Covered in 15 min"] == "80.0%" and metrics["Households in gaps"] == "200"
+
+
+def test_uploaded_csv_without_coordinates_is_refused_by_name(tmp_path: Path) -> None:
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo" / "boundary.geojson"
+    files = [
+        ("boundary.geojson", demo.read_bytes()),
+        ("stations.csv", "name,address\n站1,某路1号\n".encode()),
+    ]
+    folder = stage_upload(files, dest=tmp_path, limit_mb=10)
+    with pytest.raises(InputError, match=r"stations\.csv.*longitude"):
+        svc.load({"kind": "upload", "path": str(folder)}, Settings())
