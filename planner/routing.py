@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
+
+#: Networks with at least this many nodes search per-station reach on sub-networks.
+PRUNE_MIN_NODES = 20_000
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class RoutingGraph:
     _key: FloatArray
     _order: IntArray
     _width: float
+    node_xy: FloatArray | None = None
+    detour_factor: float = np.inf
 
     @property
     def speed_m_per_min(self) -> float:
@@ -144,6 +150,15 @@ def with_stations(net: WalkNetwork, snap: Snap) -> RoutingGraph:
     end = np.concatenate([net.length_m[whole], off, net.length_m[e[last]]])
     time = (end - start) / net.speed_m_per_min
     csr = symmetric_csr(n + k, a, b, time)
+    access_xy = shapely.get_coordinates(snap.access[ok])[:, :2] if k else np.zeros((0, 2))
+    node_xy = np.concatenate([net.node_xy, access_xy])
+    # Straight distance between a piece's ends over its walking length: with it, a
+    # walk of d metres never leaves the disc of radius factor x d (exact pruning).
+    chord = np.hypot(*(node_xy[a] - node_xy[b]).T)
+    plen = end - start
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(chord <= 1e-9, 1.0, chord / plen)
+    factor = float(np.nanmax(ratio, initial=1.0)) if len(ratio) else 1.0
     width = float(net.length_m.max(initial=0.0)) * 2.0 + 1.0
     key = edge.astype("float64") * width + start
     korder = np.argsort(key, kind="stable")
@@ -162,6 +177,8 @@ def with_stations(net: WalkNetwork, snap: Snap) -> RoutingGraph:
         _key=key[korder],
         _order=korder.astype("int64"),
         _width=width,
+        node_xy=node_xy,
+        detour_factor=max(1.0, factor) * (1 + 1e-9),
     )
 
 
@@ -241,7 +258,8 @@ class Reach:
     """Per-station walking times as a sparse table (one row per reached node).
 
     ``station[i]`` reaches routing node ``node[i]`` in ``time_min[i]`` minutes
-    (at most ``limit_min``). Rows are grouped by station in increasing order.
+    (at most ``limit_min``). Rows are grouped by station (stations close together
+    come one after another, not in index order).
     """
 
     station: IntArray
@@ -281,13 +299,19 @@ def station_reach(
     st_parts: list[IntArray] = []
     node_parts: list[IntArray] = []
     time_parts: list[FloatArray] = []
-    for lo in range(0, len(idx), chunk):
-        part = idx[lo : lo + chunk]
-        dist = dijkstra(rg.csr, directed=True, indices=rg.station_node[part], limit=limit_min)
-        dist = np.atleast_2d(dist)
-        rows, cols = np.nonzero(dist <= limit_min)
+    for part, sub_nodes in _chunks(rg, idx, limit_min=limit_min, chunk=chunk):
+        if sub_nodes is None:
+            dist = dijkstra(rg.csr, directed=True, indices=rg.station_node[part], limit=limit_min)
+            dist = np.atleast_2d(dist)
+            rows, cols = np.nonzero(dist <= limit_min)
+            node_parts.append(cols.astype("int64"))
+        else:
+            sub = rg.csr[sub_nodes][:, sub_nodes]
+            local = np.searchsorted(sub_nodes, rg.station_node[part])
+            dist = np.atleast_2d(dijkstra(sub, directed=True, indices=local, limit=limit_min))
+            rows, cols = np.nonzero(dist <= limit_min)
+            node_parts.append(sub_nodes[cols])
         st_parts.append(part[rows])
-        node_parts.append(cols.astype("int64"))
         time_parts.append(dist[rows, cols])
     if not st_parts:
         empty_i = np.zeros(0, dtype="int64")
@@ -298,3 +322,42 @@ def station_reach(
         time_min=np.concatenate(time_parts),
         limit_min=limit_min,
     )
+
+
+def _chunks(
+    rg: RoutingGraph, idx: IntArray, *, limit_min: float, chunk: int
+) -> list[tuple[IntArray, IntArray | None]]:
+    """Stations in groups of at most ``chunk``, each with the nodes it can reach.
+
+    A walk of ``limit_min`` minutes stays within ``limit_min x speed x detour_factor``
+    metres (straight line) of its station, so stations close together are searched on
+    the sub-network inside their bounding box grown by that radius: the search then
+    costs in proportion to the area a circle covers, not to the whole network.
+    ``None`` means the whole network (small networks, or no usable bound).
+    """
+    radius = limit_min * rg.speed_m_per_min * rg.detour_factor
+    xy = rg.node_xy
+    if xy is None or not np.isfinite(radius) or rg.n_nodes < PRUNE_MIN_NODES or len(idx) == 0:
+        return [(idx[lo : lo + chunk], None) for lo in range(0, len(idx), chunk)]
+    sxy = xy[rg.station_node[idx]]
+    cell = 4.0 * radius
+    key = np.floor((sxy - sxy.min(axis=0)) / cell).astype("int64")
+    order = np.lexsort((key[:, 0], key[:, 1]))
+    k = key[order]
+    new_group = np.ones(len(order), dtype=bool)
+    new_group[1:] = (k[1:] != k[:-1]).any(axis=1)
+    starts = np.flatnonzero(new_group)
+    ends = np.append(starts[1:], len(order))
+    out: list[tuple[IntArray, IntArray | None]] = []
+    for g0, g1 in zip(starts, ends, strict=True):
+        for lo in range(g0, g1, chunk):
+            sel = order[lo : min(lo + chunk, g1)]
+            lo_xy = sxy[sel].min(axis=0) - radius
+            hi_xy = sxy[sel].max(axis=0) + radius
+            inside = np.all((xy >= lo_xy) & (xy <= hi_xy), axis=1)
+            sub_nodes = np.flatnonzero(inside)
+            if len(sub_nodes) > rg.n_nodes // 2:
+                out.append((idx[sel], None))
+            else:
+                out.append((idx[sel], sub_nodes))
+    return out
