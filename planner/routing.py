@@ -38,6 +38,9 @@ FloatArray = NDArray[np.float64]
 #: Networks with at least this many nodes search per-station reach on sub-networks.
 PRUNE_MIN_NODES = 20_000
 
+#: Stations are grouped by square cells this many search radii wide.
+CELL_RADII = 4.0
+
 
 @dataclass(frozen=True)
 class RoutingGraph:
@@ -306,7 +309,7 @@ def station_reach(
             rows, cols = np.nonzero(dist <= limit_min)
             node_parts.append(cols.astype("int64"))
         else:
-            sub = rg.csr[sub_nodes][:, sub_nodes]
+            sub = _submatrix(rg.csr, sub_nodes)
             local = np.searchsorted(sub_nodes, rg.station_node[part])
             dist = np.atleast_2d(dijkstra(sub, directed=True, indices=local, limit=limit_min))
             rows, cols = np.nonzero(dist <= limit_min)
@@ -340,7 +343,9 @@ def _chunks(
     if xy is None or not np.isfinite(radius) or rg.n_nodes < PRUNE_MIN_NODES or len(idx) == 0:
         return [(idx[lo : lo + chunk], None) for lo in range(0, len(idx), chunk)]
     sxy = xy[rg.station_node[idx]]
-    cell = 4.0 * radius
+    by_x = np.argsort(xy[:, 0], kind="stable")
+    xs = xy[by_x, 0]
+    cell = CELL_RADII * radius
     key = np.floor((sxy - sxy.min(axis=0)) / cell).astype("int64")
     order = np.lexsort((key[:, 0], key[:, 1]))
     k = key[order]
@@ -354,10 +359,30 @@ def _chunks(
             sel = order[lo : min(lo + chunk, g1)]
             lo_xy = sxy[sel].min(axis=0) - radius
             hi_xy = sxy[sel].max(axis=0) + radius
-            inside = np.all((xy >= lo_xy) & (xy <= hi_xy), axis=1)
-            sub_nodes = np.flatnonzero(inside)
+            i0 = np.searchsorted(xs, lo_xy[0], side="left")
+            cand = by_x[i0 : np.searchsorted(xs, hi_xy[0], side="right")]
+            y = xy[cand, 1]
+            sub_nodes = np.sort(cand[(y >= lo_xy[1]) & (y <= hi_xy[1])])
             if len(sub_nodes) > rg.n_nodes // 2:
                 out.append((idx[sel], None))
             else:
                 out.append((idx[sel], sub_nodes))
     return out
+
+
+def _submatrix(csr: sparse.csr_matrix, nodes: IntArray) -> sparse.csr_matrix:
+    """Rows and columns ``nodes`` (sorted) of a CSR matrix, with numpy only."""
+    local = np.full(csr.shape[0], -1, dtype="int64")
+    local[nodes] = np.arange(len(nodes))
+    starts = csr.indptr[nodes]
+    lens = csr.indptr[nodes + 1] - starts
+    total = int(lens.sum())
+    row = np.repeat(np.arange(len(nodes)), lens)
+    pos = np.repeat(starts, lens) + (np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens))
+    col = local[csr.indices[pos]]
+    keep = col >= 0
+    indptr = np.zeros(len(nodes) + 1, dtype="int64")
+    np.cumsum(np.bincount(row[keep], minlength=len(nodes)), out=indptr[1:])
+    return sparse.csr_matrix(
+        (csr.data[pos[keep]], col[keep], indptr), shape=(len(nodes), len(nodes))
+    )
