@@ -62,26 +62,54 @@ def cached_street(source_json: str) -> Street:
     return svc.load(json.loads(source_json), Settings())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+_DEFAULTS = Settings().to_dict()
+#: Settings that only the grid division reads / only coverage reads: a change to one
+#: does not recompute the other.
+_GRID_ONLY = ("grid_min_households", "grid_max_households", "grid_target_households")
+_COVERAGE_ONLY = ("walk_speed_kmh", "thresholds_min", "circle_buffer_m")
+
+
+def _without(settings_json: str, keys: tuple[str, ...]) -> str:
+    values = json.loads(settings_json)
+    values.update({k: _DEFAULTS[k] for k in keys})
+    return json.dumps(values, sort_keys=True, default=list)
+
+
 def cached_coverage(source_json: str, settings_json: str) -> Any:
+    return _cached_coverage(source_json, _without(settings_json, _GRID_ONLY))
+
+
+def cached_grids(source_json: str, settings_json: str) -> Any:
+    return _cached_grids(source_json, _without(settings_json, _COVERAGE_ONLY))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _cached_coverage(source_json: str, settings_json: str) -> Any:
     street = cached_street(source_json)
     settings = Settings.from_dict(json.loads(settings_json))
     return svc.coverage_for(street, settings)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def cached_grids(source_json: str, settings_json: str) -> Any:
+def _cached_grids(source_json: str, settings_json: str) -> Any:
     street = cached_street(source_json)
     return svc.grids_for(street, Settings.from_dict(json.loads(settings_json)))
 
 
 def build_map(
-    source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
+    source_json: str,
+    settings_json: str,
+    basemap: str,
+    key: str,
+    lang: str,
+    layers: tuple[str, ...],
+    with_coverage: bool = True,
+    with_grids: bool = True,
 ) -> Any:
     street = cached_street(source_json)
     settings = Settings.from_dict(json.loads(settings_json))
-    coverage = cached_coverage(source_json, settings_json)
-    grids = cached_grids(source_json, settings_json)
+    coverage = cached_coverage(source_json, settings_json) if with_coverage else None
+    grids = cached_grids(source_json, settings_json) if with_grids else None
     return red_map(
         street,
         coverage=coverage,
@@ -95,27 +123,63 @@ def build_map(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=12)
 def cached_map(
-    source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
+    source_json: str,
+    settings_json: str,
+    basemap: str,
+    key: str,
+    lang: str,
+    layers: tuple[str, ...],
+    with_coverage: bool = True,
+    with_grids: bool = True,
 ) -> dict[str, Any]:
     """The red map rendered once into the strings the map component draws (fast reruns)."""
-    return app_map.map_payload(build_map(source_json, settings_json, basemap, key, lang, layers))
+    m = build_map(source_json, settings_json, basemap, key, lang, layers, with_coverage, with_grids)
+    return app_map.map_payload(m)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def cached_map_html(
     source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
 ) -> str:
-    m = build_map(source_json, settings_json, basemap, key, lang, layers)
+    ok_cov = coverage_or_none(source_json, settings_json) is not None
+    ok_grids = grids_or_none(source_json, settings_json) is not None
+    m = build_map(source_json, settings_json, basemap, key, lang, layers, ok_cov, ok_grids)
     return offline.standalone_html(m)
+
+
+def coverage_or_none(source_json: str, settings_json: str) -> Any:
+    """Coverage, or ``None`` (with the reason shown once) when it cannot be computed."""
+    try:
+        return cached_coverage(source_json, settings_json)
+    except (PlannerError, ValueError) as exc:
+        S.setdefault("capability_errors", {})["coverage"] = str(exc)
+        return None
+
+
+def grids_or_none(source_json: str, settings_json: str) -> Any:
+    """The grid division, or ``None`` (with the reason shown once) when it fails."""
+    try:
+        return cached_grids(source_json, settings_json)
+    except (PlannerError, ValueError) as exc:
+        S.setdefault("capability_errors", {})["grids"] = str(exc)
+        return None
+
+
+def _safe(func: Any, *args: Any) -> Any:
+    """``func(*args)``, or ``None`` when the planner cannot compute it (shown elsewhere)."""
+    try:
+        return func(*args)
+    except (PlannerError, ValueError):
+        return None
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def cached_exports(source_json: str, settings_json: str, lang: str) -> dict[str, bytes]:
     street = cached_street(source_json)
-    coverage = cached_coverage(source_json, settings_json)
-    grids = cached_grids(source_json, settings_json)
+    coverage = _safe(cached_coverage, source_json, settings_json)
+    grids = _safe(cached_grids, source_json, settings_json)
     return svc.export_files(street, coverage=coverage, grids=grids, lang=lang)
 
 
@@ -125,8 +189,8 @@ def cached_png(source_json: str, settings_json: str, lang: str) -> bytes | None:
     settings = Settings.from_dict(json.loads(settings_json))
     return svc.map_png(
         street,
-        coverage=cached_coverage(source_json, settings_json),
-        grids=cached_grids(source_json, settings_json),
+        coverage=_safe(cached_coverage, source_json, settings_json),
+        grids=_safe(cached_grids, source_json, settings_json),
         settings=settings,
         lang=lang,
     )
@@ -297,20 +361,45 @@ def page_redmap(street: Street, settings: Settings) -> None:
         on_change=_copy_widget,
         args=(wkey, "layers"),
     )
+    sj, tj = source_json(), settings_json(settings)
+    # progressive: the street first, then coverage, then grids, each added when computed
+    # step -> computed (True) or failed (False, the reason is shown beside the map)
+    done: dict[str, bool] = S.setdefault("_map_steps", {}).setdefault(sj + tj, {})
+    for step, only in (("coverage", _GRID_ONLY), ("grids", _COVERAGE_ONLY)):
+        # a step already computed for the same inputs (other settings changed) is reused
+        if step not in done and S["_map_steps"].get(f"{step}:{sj}{_without(tj, only)}"):
+            done[step] = True
     left, right = st.columns([3, 1])
     with left:
         payload = cached_map(
-            source_json(),
-            settings_json(settings),
+            sj,
+            tj,
             S["basemap"],
             S["tianditu_key"],
             S["lang"],
             tuple(S["layers"]),
+            done.get("coverage") is True,
+            done.get("grids") is True,
         )
         # no returned objects: panning and zooming never rerun the script
         app_map.show_map(payload, key="redmap", height=640, returned_objects=[])
     with right:
         load_report(street)
+        for name, message in S.get("capability_errors", {}).items():
+            st.warning(f"{name}: {message}")
+    for step, func, label in (
+        ("coverage", coverage_or_none, "layer_circle"),
+        ("grids", grids_or_none, "layer_grids"),
+    ):
+        if step in done or not svc.available(step):
+            continue
+        with left, st.spinner(f"{L(label, minutes=max(settings.thresholds_min))} …"):
+            result = func(sj, tj)
+        done[step] = result is not None
+        normal = _without(tj, _GRID_ONLY if step == "coverage" else _COVERAGE_ONLY)
+        S["_map_steps"][f"{step}:{sj}{normal}"] = result is not None
+        if result is not None:
+            st.rerun()
 
 
 def _layer_label(key: str, lang: str) -> str:
@@ -331,7 +420,7 @@ def page_overview(street: Street, settings: Settings) -> None:
     cols[2].metric(L("layer_compounds"), figs["compounds"])
     cols[3].metric(L("stations"), figs["stations"])
     cols[4].metric("km²", f"{figs['area_km2']:.2f}")
-    coverage = cached_coverage(source_json(), settings_json(settings))
+    coverage = coverage_or_none(source_json(), settings_json(settings))
     if coverage is None:
         st.info(L("not_available", what="planner.coverage"))
     else:
@@ -346,7 +435,7 @@ def page_overview(street: Street, settings: Settings) -> None:
     if len(table):
         st.dataframe(table, hide_index=True, use_container_width=True)
         st.bar_chart(table.set_index(table.columns[0])[[L("households")]])
-    grids = cached_grids(source_json(), settings_json(settings))
+    grids = grids_or_none(source_json(), settings_json(settings))
     st.subheader(L("per_grid"))
     if grids is None:
         st.info(L("not_available", what="planner.grids"))
@@ -371,7 +460,7 @@ def _editor(street: Street, settings: Settings) -> Any:
     """The session's grid editor (reopened from the autosave after a reload)."""
     key = source_json() + settings_json(settings)
     if S.get("editor_key") != key or S.get("editor") is None:
-        result = cached_grids(source_json(), settings_json(settings))
+        result = grids_or_none(source_json(), settings_json(settings))
         S["editor"] = app_editor.open_or_create(street, result, settings=settings, source_key=key)
         S["editor_key"] = key
         S["selected_atoms"] = []
@@ -549,7 +638,7 @@ def cached_siting(source_json: str, settings_json: str, mode: str, value: float)
 
 
 def page_siting(street: Street, settings: Settings) -> None:
-    coverage = cached_coverage(source_json(), settings_json(settings))
+    coverage = coverage_or_none(source_json(), settings_json(settings))
     if coverage is None or not svc.siting_available():
         st.info(L("not_available", what="planner.siting"))
         return
@@ -598,7 +687,19 @@ def page_siting(street: Street, settings: Settings) -> None:
         )
         st_folium(m, key="siting_map", height=560, use_container_width=True, returned_objects=[])
     with right:
-        st.dataframe(pd.DataFrame(res["sites"].drop(columns="geometry")), hide_index=True)
+        sites = pd.DataFrame(res["sites"].drop(columns="geometry"))
+        keep = [
+            c
+            for c in (
+                "rank",
+                "name",
+                "households_newly_covered",
+                "community_id",
+                "recommended_floor_area_m2",
+            )
+            if c in sites.columns
+        ]
+        st.dataframe(sites[keep or list(sites.columns)], hide_index=True)
         name = st.text_input(L("save_scenario"), f"{mode_r}={value_r:g}", key="scenario_name")
         if st.button(L("save_scenario"), key="save_scenario"):
             S["scenarios"][name] = svc.scenario_row(

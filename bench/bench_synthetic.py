@@ -32,10 +32,15 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--streets", type=int, default=10)
     args = parser.parse_args()
-    cases = [("demo street", make_demo, ()), ("district x1", make_district, (1,)),
-             (f"district x{args.streets}", make_district, (args.streets,))]
-    print(f"{'case':<14} {'buildings':>9} {'roads':>6} {'area km2':>8} {'generate s':>10} "
-          f"{'write s':>8} {'pyogrio s':>9} {'write/pyogrio':>13}")
+    cases = [
+        ("demo street", make_demo, ()),
+        ("district x1", make_district, (1,)),
+        (f"district x{args.streets}", make_district, (args.streets,)),
+    ]
+    print(
+        f"{'case':<14} {'buildings':>9} {'roads':>6} {'area km2':>8} {'generate s':>10} "
+        f"{'write s':>8} {'pyogrio s':>9} {'write/pyogrio':>13}"
+    )
     for label, fn, fargs in cases:
         street, t_gen = _timed(fn, *fargs)
         with tempfile.TemporaryDirectory() as tmp:
@@ -48,8 +53,10 @@ def main() -> int:
                     gdf.to_file(base / f"{name}.geojson", driver="GeoJSON", engine="pyogrio")
             t_base = time.perf_counter() - t0
         c = street.stats["counts"]
-        print(f"{label:<14} {c['buildings']:>9} {c['roads']:>6} {street.stats['area_km2']:>8.1f} "
-              f"{t_gen:>10.2f} {t_write:>8.2f} {t_base:>9.2f} {t_write / t_base:>13.2f}")
+        print(
+            f"{label:<14} {c['buildings']:>9} {c['roads']:>6} {street.stats['area_km2']:>8.1f} "
+            f"{t_gen:>10.2f} {t_write:>8.2f} {t_base:>9.2f} {t_write / t_base:>13.2f}"
+        )
     return 0
 
 

@@ -35,6 +35,10 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 TRIES = 48
+#: Trees tried per re-split while repairing (fewer: repairs try many pairs).
+REPAIR_TRIES = 16
+#: At most this many three-part re-splits are tried per out-of-range part.
+MAX_TRIOS = 8
 MIN_TRIES = 12
 KEEP_PER_TREE = 3
 
@@ -138,20 +142,24 @@ def bisect(
     k2 = k - k1
     ranges = []
     for ka, kb in ((k1, k2), (k2, k1)):
-        ranges.append((ka, max(ka * lo, total - kb * hi), min(ka * hi, total - kb * lo),
-                       total * ka / k))
+        ranges.append(
+            (ka, max(ka * lo, total - kb * hi), min(ka * hi, total - kb * lo), total * ka / k)
+        )
     dist = np.hypot(*(g.xy[nodes[ea]] - g.xy[nodes[eb]]).T) + 1e-3
     area = g.area[nodes]
     perim = g.perimeter[nodes]
     best: tuple[float, NDArray[np.bool_], int] | None = None
     fallback: tuple[float, NDArray[np.bool_], int] | None = None
+    # one CSR pattern; each tree only redraws the weights
+    pattern = sparse.csr_matrix((np.arange(1, len(ea) + 1, dtype=float), (ea, eb)), shape=(n, n))
+    slot = pattern.data.astype(np.int64) - 1
     for t in range(tries):
         if best is not None and t >= MIN_TRIES:
             break
         rnd = dist * rng.uniform(0.3, 1.7, size=len(dist))
-        tree = csgraph.minimum_spanning_tree(
-            sparse.coo_matrix((rnd, (ea, eb)), shape=(n, n)).tocsr()
-        )
+        weighted = pattern.copy()
+        weighted.data = rnd[slot]
+        tree = csgraph.minimum_spanning_tree(weighted)
         root = int(rng.integers(n))
         order, pred = csgraph.depth_first_order(tree, root, directed=False)
         if len(order) < n:  # not connected: caller passes connected sets only
@@ -246,6 +254,130 @@ def _out_of_range(x: float, lo: float, hi: float) -> float:
     return max(0.0, lo - x, x - hi)
 
 
+def _repair_split(
+    g: Graph,
+    nodes: NDArray[np.int64],
+    labels: NDArray[np.int64],
+    w: NDArray[np.float64],
+    p: int,
+    sums: NDArray[np.float64],
+    *,
+    lo: float,
+    hi: float,
+    rng: np.random.Generator,
+) -> bool:
+    """Split an over-full part in two (in place; the new part takes a new label)."""
+    idx = np.flatnonzero(labels == p)
+    if len(idx) < 2:
+        return False
+    side = bisect(
+        g,
+        nodes[idx],
+        max(2, choose_k(float(sums[p]), lo, hi, (lo + hi) / 2)),
+        lo=lo,
+        hi=hi,
+        rng=rng,
+        tries=REPAIR_TRIES,
+    )
+    if side is None:
+        return False
+    mask, _ = side
+    wa = float(w[idx][mask].sum())
+    after = _out_of_range(wa, lo, hi) + _out_of_range(float(sums[p]) - wa, lo, hi)
+    if after < _out_of_range(float(sums[p]), lo, hi) - 1e-9:
+        labels[idx[mask]] = int(labels.max()) + 1
+        return True
+    return False
+
+
+def _repair_move(
+    sub: sparse.coo_matrix,
+    labels: NDArray[np.int64],
+    w: NDArray[np.float64],
+    p: int,
+    sums: NDArray[np.float64],
+    *,
+    lo: float,
+    hi: float,
+) -> bool:
+    """Move one unit across the border of part ``p`` (in place) when that lowers the
+    violation and the giving part stays connected."""
+    la, lb = labels[sub.row], labels[sub.col]
+    border = np.flatnonzero((la == p) & (lb != p))
+    seen: set[tuple[int, int]] = set()
+    csr = sub.tocsr()
+    for e in border:
+        i, j = int(sub.row[e]), int(sub.col[e])
+        q = int(labels[j])
+        for u, src, dst in ((j, q, p), (i, p, q)):
+            if (u, dst) in seen:
+                continue
+            seen.add((u, dst))
+            before = _out_of_range(sums[src], lo, hi) + _out_of_range(sums[dst], lo, hi)
+            after = _out_of_range(sums[src] - w[u], lo, hi) + _out_of_range(
+                sums[dst] + w[u], lo, hi
+            )
+            if after >= before - 1e-9:
+                continue
+            rest = np.flatnonzero((labels == src) & (np.arange(len(labels)) != u))
+            if len(rest) == 0:
+                continue
+            ncomp, _ = csgraph.connected_components(csr[rest][:, rest], directed=False)
+            if ncomp == 1:
+                labels[u] = dst
+                return True
+    return False
+
+
+def _repair_triple(
+    g: Graph,
+    nodes: NDArray[np.int64],
+    labels: NDArray[np.int64],
+    w: NDArray[np.float64],
+    la: NDArray[np.int64],
+    lb: NDArray[np.int64],
+    p: int,
+    neighbours: NDArray[np.int64],
+    sums: NDArray[np.float64],
+    *,
+    lo: float,
+    hi: float,
+    rng: np.random.Generator,
+) -> bool:
+    """Re-split part ``p`` with two neighbouring parts into three (in place)."""
+    tried = 0
+    for q in neighbours:
+        around = np.unique(lb[((la == p) | (la == q)) & (lb != p) & (lb != q)])
+        for r in around:
+            if tried >= MAX_TRIOS:
+                return False
+            trio = [p, q, r]
+            idx = np.flatnonzero(np.isin(labels, trio))
+            tot = float(sums[trio].sum())
+            k_lo, k_hi = k_range(tot, lo, hi)
+            if k_lo > 3 or k_hi < 3:
+                continue
+            before = sum(_out_of_range(sums[x], lo, hi) for x in trio)
+            tried += 1
+            first = bisect(g, nodes[idx], 3, lo=lo, hi=hi, rng=rng, tries=REPAIR_TRIES)
+            if first is None:
+                continue
+            mask, k_a = first
+            two = idx[mask] if k_a == 2 else idx[~mask]
+            one = idx[~mask] if k_a == 2 else idx[mask]
+            second = bisect(g, nodes[two], 2, lo=lo, hi=hi, rng=rng, tries=REPAIR_TRIES)
+            if second is None:
+                continue
+            m2, _ = second
+            parts = [one, two[m2], two[~m2]]
+            after = sum(_out_of_range(float(w[x].sum()), lo, hi) for x in parts)
+            if after < before - 1e-9:
+                for lab, x in zip(trio, parts, strict=True):
+                    labels[x] = lab
+                return True
+    return False
+
+
 def repair(
     g: Graph,
     nodes: NDArray[np.int64],
@@ -254,48 +386,87 @@ def repair(
     lo: float,
     hi: float,
     rng: np.random.Generator,
-    rounds: int = 30,
+    passes: int = 4,
 ) -> NDArray[np.int64]:
-    """Bring parts into ``[lo, hi]`` by merging or re-splitting adjacent pairs."""
+    """Bring parts into ``[lo, hi]``: split over-full parts, merge, move one unit, or
+    re-split two or three adjacent parts. Each pass visits every out-of-range part
+    once; passes stop when one changes nothing."""
     labels = labels.copy()
     if len(np.unique(labels)) < 2:
         return labels
     sub = g.adj[nodes][:, nodes].tocoo()
     w = g.weight[nodes]
-    for _ in range(rounds):
-        sums = np.bincount(labels, weights=w)
+    for _ in range(passes):
+        sums = np.bincount(labels, weights=w).astype(np.float64)
         bad = [p for p in np.unique(labels) if _out_of_range(sums[p], lo, hi) > 0]
         if not bad:
             break
-        improved = False
-        la, lb = labels[sub.row], labels[sub.col]
+        changed = False
         for p in bad:
-            neighbours = np.unique(lb[(la == p) & (lb != p)])
-            # neighbours with the best combined fit first
-            order = sorted(neighbours, key=lambda q: abs(sums[p] + sums[q] - 2 * (lo + hi) / 2))
-            for q in order:
-                both = (labels == p) | (labels == q)
-                tot = sums[p] + sums[q]
-                before = _out_of_range(sums[p], lo, hi) + _out_of_range(sums[q], lo, hi)
-                if lo <= tot <= hi:
-                    labels[labels == q] = p
-                    improved = True
-                    break
-                idx = np.flatnonzero(both)
-                side = bisect(g, nodes[idx], 2, lo=lo, hi=hi, rng=rng)
-                if side is None:
-                    continue
-                mask, _ = side
-                wa = float(w[idx][mask].sum())
-                after = _out_of_range(wa, lo, hi) + _out_of_range(tot - wa, lo, hi)
-                if after < before - 1e-9:
-                    labels[idx[mask]] = p
-                    labels[idx[~mask]] = q
-                    improved = True
-                    break
-            if improved:
-                break
-        if not improved:
+            sums = np.bincount(labels, weights=w, minlength=int(labels.max()) + 1).astype(
+                np.float64
+            )
+            if _out_of_range(sums[p], lo, hi) == 0 or not (labels == p).any():
+                continue
+            if _repair_part(g, nodes, sub, labels, w, p, sums, lo=lo, hi=hi, rng=rng):
+                changed = True
+        if not changed:
             break
     _, dense = np.unique(labels, return_inverse=True)
     return dense.astype(np.int64)
+
+
+def _repair_part(
+    g: Graph,
+    nodes: NDArray[np.int64],
+    sub: sparse.coo_matrix,
+    labels: NDArray[np.int64],
+    w: NDArray[np.float64],
+    p: int,
+    sums: NDArray[np.float64],
+    *,
+    lo: float,
+    hi: float,
+    rng: np.random.Generator,
+) -> bool:
+    """Try the repair moves on part ``p`` in turn (in place); True if one helped."""
+    if sums[p] > hi and _repair_split(g, nodes, labels, w, p, sums, lo=lo, hi=hi, rng=rng):
+        return True
+    la, lb = labels[sub.row], labels[sub.col]
+    neighbours = np.unique(lb[(la == p) & (lb != p)])
+    order = sorted(neighbours, key=lambda q: abs(sums[p] + sums[q] - (lo + hi)))
+    for q in order:
+        tot = sums[p] + sums[q]
+        if lo <= tot <= hi:
+            labels[labels == q] = p
+            return True
+    if _repair_move(sub, labels, w, p, sums, lo=lo, hi=hi):
+        return True
+    for q in order:
+        tot = sums[p] + sums[q]
+        before = _out_of_range(sums[p], lo, hi) + _out_of_range(sums[q], lo, hi)
+        idx = np.flatnonzero((labels == p) | (labels == q))
+        side = bisect(g, nodes[idx], 2, lo=lo, hi=hi, rng=rng, tries=REPAIR_TRIES)
+        if side is None:
+            continue
+        mask, _ = side
+        wa = float(w[idx][mask].sum())
+        after = _out_of_range(wa, lo, hi) + _out_of_range(tot - wa, lo, hi)
+        if after < before - 1e-9:
+            labels[idx[mask]] = p
+            labels[idx[~mask]] = q
+            return True
+    return _repair_triple(
+        g,
+        nodes,
+        labels,
+        w,
+        la,
+        lb,
+        p,
+        np.asarray(order, dtype=np.int64),
+        sums,
+        lo=lo,
+        hi=hi,
+        rng=rng,
+    )

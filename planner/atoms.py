@@ -45,6 +45,9 @@ BUILDING_SAMPLE_M = 2.0
 #: Lines are clipped this far beyond the area they cut so they cross its edge, m.
 _OVERSHOOT_M = 0.5
 
+#: Tolerance for simplifying the lines drawn between buildings, m (well inside the gaps).
+_SIMPLIFY_M = 0.2
+
 #: A building crossing a cut line by more than this much area joins the faces, m².
 _STRADDLE_M2 = 0.05
 
@@ -109,8 +112,12 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
             faces = _faces(noded, boundary)
             parent = assign_to(faces, old_faces)
             split_face = np.isin(old_group[np.maximum(parent, 0)], over) & (parent >= 0)
-            logger.info("split %d atoms above %d households between buildings into %d cells",
-                        len(over), settings.grid_max_households, int(split_face.sum()))
+            logger.info(
+                "split %d atoms above %d households between buildings into %d cells",
+                len(over),
+                settings.grid_max_households,
+                int(split_face.sum()),
+            )
     community = _label_at(faces, street.communities, "community_id")
     compound = _label_at(faces, street.compounds, "compound_id")
     links = [
@@ -131,8 +138,10 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
     atoms["residential"] = atoms["households"] > 0
     atoms["landuse"] = _label_at(atoms.geometry.values, street.landuse, "kind")
     if (owner < 0).any():
-        logger.warning("%d buildings lie outside the street boundary and belong to no atom",
-                       int((owner < 0).sum()))
+        logger.warning(
+            "%d buildings lie outside the street boundary and belong to no atom",
+            int((owner < 0).sum()),
+        )
     logger.info("%d atoms from %d faces", n, len(faces))
     return atoms[[*ATOM_COLUMNS, "geometry"]]
 
@@ -272,10 +281,13 @@ def _faces(noded: BaseGeometry, boundary: BaseGeometry) -> NDArray[np.object_]:
 
 def _sum_by(owner: NDArray[np.int64], values: NDArray[np.float64], n: int) -> NDArray[np.float64]:
     ok = owner >= 0
-    return np.bincount(owner[ok], weights=np.asarray(values, dtype=float)[ok], minlength=n)
+    out = np.bincount(owner[ok], weights=np.asarray(values, dtype=float)[ok], minlength=n)
+    return out.astype(np.float64)
 
 
-def _label_at(geoms: NDArray[np.object_], layer: gpd.GeoDataFrame, column: str) -> NDArray[np.object_]:
+def _label_at(
+    geoms: NDArray[np.object_], layer: gpd.GeoDataFrame, column: str
+) -> NDArray[np.object_]:
     """The ``column`` value of the layer feature holding each geometry's inner point."""
     out = np.full(len(geoms), "", dtype=object)
     if len(layer) == 0 or len(geoms) == 0:
@@ -312,9 +324,7 @@ def _between_building_lines(
         first = np.sort(first)
         xy, idx = xy[first], idx[first]
         cells = shapely.get_parts(
-            shapely.voronoi_polygons(
-                shapely.multipoints(xy), extend_to=areas[k], ordered=True
-            )
+            shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=areas[k], ordered=True)
         )
         if len(cells) != len(xy):  # ordering lost (degenerate input): skip this face
             logger.warning("could not cut atom between buildings (degenerate outlines)")
@@ -324,9 +334,13 @@ def _between_building_lines(
             .dissolve(by="b", method="coverage")
             .geometry.values
         )
+        # shared edges once, merged at junctions, then simplified: the Voronoi edges of
+        # sampled outlines have a vertex every metre or so
+        merged = shapely.line_merge(
+            shapely.union_all(shapely.boundary(np.asarray(regions, dtype=object)))
+        )
         lines = shapely.intersection(
-            shapely.boundary(np.asarray(regions, dtype=object)),
-            shapely.buffer(areas[k], _OVERSHOOT_M),
+            shapely.simplify(merged, _SIMPLIFY_M), shapely.buffer(areas[k], _OVERSHOOT_M)
         )
         parts = shapely.get_parts(shapely.get_parts(lines))
         parts = parts[np.isin(shapely.get_type_id(parts), [1, 2])]
@@ -356,8 +370,11 @@ def _sliver_links(
     adj = adjacency(faces)
     a, b, ln = adj["a"].to_numpy(), adj["b"].to_numpy(), adj["length_m"].to_numpy()
     cand = pd.DataFrame(
-        {"src": np.concatenate([a, b]), "dst": np.concatenate([b, a]),
-         "length": np.concatenate([ln, ln])}
+        {
+            "src": np.concatenate([a, b]),
+            "dst": np.concatenate([b, a]),
+            "length": np.concatenate([ln, ln]),
+        }
     )
     cand = cand[sliver[cand["src"].to_numpy()]]
     s, d = cand["src"].to_numpy(), cand["dst"].to_numpy()
@@ -416,7 +433,9 @@ def _dissolve(
     """Union the faces of each group; attributes come from the group's largest face."""
     area = shapely.area(faces)
     df = pd.DataFrame({"g": group, "area": area, "pos": np.arange(len(faces))})
-    head = df.sort_values(["g", "area"], ascending=[True, False], kind="stable").drop_duplicates("g")
+    head = df.sort_values(["g", "area"], ascending=[True, False], kind="stable").drop_duplicates(
+        "g"
+    )
     gdf = gpd.GeoDataFrame({"g": group}, geometry=faces)
     if len(np.unique(group)) == len(group):
         geoms = gdf.set_index("g").sort_index().geometry.values

@@ -24,7 +24,13 @@ EXIT_BAD_INPUT = 2
 
 #: Command modules under planner.commands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
-    "info", "export", "grids", "check_grids", "coverage", "run"
+    "info",
+    "export",
+    "grids",
+    "coverage",
+    "site",
+    "check_grids",
+    "run",
 )
 
 

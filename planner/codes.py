@@ -39,8 +39,11 @@ def code_prefix(settings: Settings, community_code: str) -> str:
                 f"code_service_object={settings.code_service_object!r}: a 20-digit grid code "
                 "needs a 6-digit service-object code (e.g. 100000)"
             )
-        return settings.code_service_object + settings.code_county + settings.code_street + (
-            community_code
+        return (
+            settings.code_service_object
+            + settings.code_county
+            + settings.code_street
+            + (community_code)
         )
     return settings.code_county + settings.code_street + community_code
 

@@ -114,19 +114,27 @@ class GridEditor:
         self._pos = pd.Series(np.arange(len(self.atoms)), index=self.atoms.index)
         self._building_atom = building_atoms(street, self.atoms.reset_index(drop=True))
         self._geom: dict[str, Any] = {}
+        self._grids: gpd.GeoDataFrame = gpd.GeoDataFrame()
         self._rebuild(set(self.labels.unique()))
         self.report = self._prove(self.labels)
 
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def from_result(cls, street: Street, result: GridResult, *,
-                    settings: Settings | None = None) -> GridEditor:
+    def from_result(
+        cls, street: Street, result: GridResult, *, settings: Settings | None = None
+    ) -> GridEditor:
         """An editor on the grids :func:`planner.grids.divide` made."""
         labels = result.atoms.set_index("atom_id")["code"]
         reasons = dict(zip(result.grids["code"], result.grids["reason"], strict=True))
-        return cls(street, result.atoms, labels, result.communities, settings=settings,
-                   reasons={k: v for k, v in reasons.items() if v})
+        return cls(
+            street,
+            result.atoms,
+            labels,
+            result.communities,
+            settings=settings,
+            reasons={k: v for k, v in reasons.items() if v},
+        )
 
     # ------------------------------------------------------------------ views
 
@@ -152,8 +160,9 @@ class GridEditor:
                 raise RuleViolation(f"there is no atom {a}")
         sources = set(self.labels.loc[ids])
         if len(sources) != 1:
-            raise RuleViolation(f"atoms {ids} lie in grids {sorted(sources)}; move atoms of "
-                                "one grid at a time")
+            raise RuleViolation(
+                f"atoms {ids} lie in grids {sorted(sources)}; move atoms of one grid at a time"
+            )
         src = sources.pop()
         what = f"atom {ids[0]}" if len(ids) == 1 else f"atoms {', '.join(map(str, ids))}"
         if src == to:
@@ -162,8 +171,10 @@ class GridEditor:
         comm = set(self.atoms.loc[ids, "community_id"])
         to_comm = self._community(to)
         if comm != {to_comm}:
-            raise RuleViolation(f"moving {what} to grid {to} would put community "
-                                f"{sorted(comm)[0]} land into a grid of community {to_comm}")
+            raise RuleViolation(
+                f"moving {what} to grid {to} would put community "
+                f"{sorted(comm)[0]} land into a grid of community {to_comm}"
+            )
         self._need_compounds_whole(ids, what)
         if not self._touches(ids, to):
             verb = "does" if len(ids) == 1 else "do"
@@ -171,15 +182,21 @@ class GridEditor:
         new = self.labels.copy()
         new.loc[ids] = to
         if (new == src).sum() == 0:
-            raise RuleViolation(f"moving {what} would leave grid {src} empty; merge the grids "
-                                "instead")
+            raise RuleViolation(
+                f"moving {what} would leave grid {src} empty; merge the grids instead"
+            )
         if not self._connected(new, src):
             raise RuleViolation(f"moving {what} would leave grid {src} in two pieces")
         self._need_range(new, [src, to], f"moving {what}")
-        return self._apply(new, EditRecord("move_atoms", {"atoms": [int(a) for a in ids],
-                                                          "from": src, "to": to},
-                                           f"moved {what} from grid {src} to grid {to}"),
-                           {src, to})
+        return self._apply(
+            new,
+            EditRecord(
+                "move_atoms",
+                {"atoms": [int(a) for a in ids], "from": src, "to": to},
+                f"moved {what} from grid {src} to grid {to}",
+            ),
+            {src, to},
+        )
 
     def move_buildings(self, building_ids: list[str], to: str) -> RuleReport:
         """Move a group of buildings (with the atoms holding them) to grid ``to``.
@@ -200,7 +217,8 @@ class GridEditor:
             if others:
                 raise RuleViolation(
                     f"atom {a} also holds building(s) {', '.join(sorted(others)[:5])}: a "
-                    "building group must take every building of its atoms")
+                    "building group must take every building of its atoms"
+                )
         return self.move_atoms([int(a) for a in atoms], to)
 
     def merge(self, a: str, b: str) -> RuleReport:
@@ -219,8 +237,11 @@ class GridEditor:
         new = self.labels.copy()
         new[new == gone] = keep
         self._need_range(new, [keep], f"merging grids {a} and {b}")
-        return self._apply(new, EditRecord("merge", {"grids": [a, b]},
-                                           f"merged grid {gone} into grid {keep}"), {keep, gone})
+        return self._apply(
+            new,
+            EditRecord("merge", {"grids": [a, b]}, f"merged grid {gone} into grid {keep}"),
+            {keep, gone},
+        )
 
     def split(self, code: str, line: LineString | None = None, *, seed: int = 0) -> RuleReport:
         """Split a grid in two: balanced automatically, or along a drawn line.
@@ -233,7 +254,7 @@ class GridEditor:
         ids = self.atoms_of(code)
         if len(ids) < 2:
             raise RuleViolation(f"grid {code} is a single atom and cannot be split")
-        pos = self._pos.loc[ids].to_numpy()
+        pos = self._pos.loc[list(ids)].to_numpy()
         if line is None:
             mask = self._auto_split(pos, seed)
             how = "balanced"
@@ -247,16 +268,22 @@ class GridEditor:
         if hh.loc[side_a].sum() < hh.loc[side_b].sum():
             side_a, side_b = side_b, side_a
         new_code = self._free_code(self._community(code))
-        new.loc[side_b] = new_code
+        new.loc[list(side_b)] = new_code
         for c in (code, new_code):
             if not self._connected(new, c):
-                raise RuleViolation(f"splitting grid {code} {how} would leave a part in "
-                                    "several pieces")
+                raise RuleViolation(
+                    f"splitting grid {code} {how} would leave a part in several pieces"
+                )
         self._need_range(new, [code, new_code], f"splitting grid {code}")
-        return self._apply(new, EditRecord("split", {"grid": code, "new": new_code,
-                                                     "line": None if line is None else line.wkt},
-                                           f"split grid {code} {how}; new grid {new_code}"),
-                           {code, new_code})
+        return self._apply(
+            new,
+            EditRecord(
+                "split",
+                {"grid": code, "new": new_code, "line": None if line is None else line.wkt},
+                f"split grid {code} {how}; new grid {new_code}",
+            ),
+            {code, new_code},
+        )
 
     def lock(self, *codes: str) -> None:
         """Lock grids: edits and re-divisions leave them as they are."""
@@ -272,15 +299,28 @@ class GridEditor:
     def redivide(self, *, seed: int = 0) -> RuleReport:
         """Divide everything but the locked grids again (locked grids keep codes)."""
         locked_atoms = self.labels[self.labels.isin(self.locked)]
-        res = divide(self.street, settings=self.settings, locked=locked_atoms,
-                     atoms=self.atoms.reset_index(drop=True), communities="given", seed=seed)
+        res = divide(
+            self.street,
+            settings=self.settings,
+            locked=locked_atoms,
+            atoms=self.atoms.reset_index(drop=True),
+            communities="given",
+            seed=seed,
+        )
         new = res.atoms.set_index("atom_id")["code"].reindex(self.labels.index).astype(str)
-        self.reasons.update({c: r for c, r in zip(res.grids["code"], res.grids["reason"],
-                                                  strict=True) if r})
+        self.reasons.update(
+            {c: r for c, r in zip(res.grids["code"], res.grids["reason"], strict=True) if r}
+        )
         touched = set(self.labels[~self.labels.isin(self.locked)]) | set(new)
-        return self._apply(new, EditRecord("redivide", {"locked": sorted(self.locked)},
-                                           f"re-divided all but {len(self.locked)} locked "
-                                           "grid(s)"), touched)
+        return self._apply(
+            new,
+            EditRecord(
+                "redivide",
+                {"locked": sorted(self.locked)},
+                f"re-divided all but {len(self.locked)} locked grid(s)",
+            ),
+            touched,
+        )
 
     def undo(self) -> RuleReport:
         if not self.undo_stack:
@@ -322,12 +362,16 @@ class GridEditor:
         self._rebuild(touched)
         report = self._prove(new)
         before = {(v.rule, v.message) for v in self.report.violations if v.severity == "error"}
-        added = [v for v in report.violations if v.severity == "error"
-                 and (v.rule, v.message) not in before]
+        added = [
+            v
+            for v in report.violations
+            if v.severity == "error" and (v.rule, v.message) not in before
+        ]
         if added:
             self.labels, self._geom, self._grids = old_labels, old_geom, old_grids
-            raise RuleViolation(f"{record.message} refused: " + "; ".join(
-                v.message for v in added[:5]))
+            raise RuleViolation(
+                f"{record.message} refused: " + "; ".join(v.message for v in added[:5])
+            )
         self.labels = old_labels
         self._push(record)
         self.labels = new
@@ -336,8 +380,9 @@ class GridEditor:
         return report
 
     def _prove(self, labels: pd.Series) -> RuleReport:
-        return check_grids(self._grids, self.street, settings=self.settings,
-                           communities=self.communities)
+        return check_grids(
+            self._grids, self.street, settings=self.settings, communities=self.communities
+        )
 
     def _rebuild(self, touched: set[str]) -> None:
         """Dissolve the touched grids again and recompute every grid's figures."""
@@ -357,13 +402,18 @@ class GridEditor:
                     u = shapely.make_valid(u)
                 self._geom[str(c)] = u
         a = self.atoms.assign(code=self.labels.to_numpy())
-        agg = a.drop(columns="geometry").groupby("code").agg(
-            community_id=("community_id", "first"),
-            households=("households", "sum"),
-            population=("population", "sum"),
-            buildings=("buildings", "sum"),
-            atoms=("atom_id", "size"),
-        ).reset_index()
+        agg = (
+            a.drop(columns="geometry")
+            .groupby("code")
+            .agg(
+                community_id=("community_id", "first"),
+                households=("households", "sum"),
+                population=("population", "sum"),
+                buildings=("buildings", "sum"),
+                atoms=("atom_id", "size"),
+            )
+            .reset_index()
+        )
         geoms = [self._geom[c] for c in agg["code"]]
         g = gpd.GeoDataFrame(agg, geometry=geoms, crs=self.atoms.crs)
         names = self.communities.set_index("community_id")["name"]
@@ -390,8 +440,8 @@ class GridEditor:
         return str(self.atoms.loc[self.labels == code, "community_id"].iloc[0])
 
     def _touches(self, ids: list[int], code: str) -> bool:
-        pos = self._pos.loc[ids].to_numpy()
-        other = self._pos.loc[self.atoms_of(code)].to_numpy()
+        pos = self._pos.loc[list(ids)].to_numpy()
+        other = self._pos.loc[list(self.atoms_of(code))].to_numpy()
         return bool(self._adj[pos][:, other].nnz > 0)
 
     def _connected(self, labels: pd.Series, code: str) -> bool:
@@ -401,8 +451,9 @@ class GridEditor:
         n, _ = csgraph.connected_components(self._adj[pos][:, pos], directed=False)
         return bool(n == 1)
 
-    def _need_compounds_whole(self, ids: list[int], what: str,
-                              within: list[int] | None = None) -> None:
+    def _need_compounds_whole(
+        self, ids: list[int], what: str, within: list[int] | None = None
+    ) -> None:
         """Refuse when the atoms take only part of a compound at most the maximum."""
         comp = self.atoms["compound_id"].astype(str)
         comm = self.atoms["community_id"].astype(str)
@@ -418,7 +469,8 @@ class GridEditor:
                 raise RuleViolation(
                     f"{what} would cut compound {c} ({total} households, at most the "
                     f"maximum {hi}); its atoms {', '.join(map(str, sorted(members)))} "
-                    "must stay together")
+                    "must stay together"
+                )
 
     def _need_range(self, labels: pd.Series, codes: list[str], what: str) -> None:
         lo, hi = self.settings.grid_min_households, self.settings.grid_max_households
@@ -428,8 +480,10 @@ class GridEditor:
             old = int(hh[self.labels == c].sum()) if (self.labels == c).any() else None
             if lo <= new <= hi:
                 continue
-            worse = old is None or not (lo <= old <= hi) and abs(new - np.clip(new, lo, hi)) >= \
-                abs(old - np.clip(old, lo, hi))
+            worse = old is None or (
+                not (lo <= old <= hi)
+                and abs(new - np.clip(new, lo, hi)) >= abs(old - np.clip(old, lo, hi))
+            )
             if old is None or lo <= old <= hi or worse:
                 side = f"below the minimum {lo}" if new < lo else f"above the maximum {hi}"
                 raise RuleViolation(f"{what} would leave grid {c} with {new} households, {side}")
@@ -448,10 +502,13 @@ class GridEditor:
     def _auto_split(self, pos: NDArray[np.int64], seed: int) -> NDArray[np.bool_]:
         a = self.atoms.iloc[pos]
         c = shapely.get_coordinates(shapely.centroid(np.asarray(a.geometry.values, dtype=object)))
-        g = part.Graph(adj=self._adj, weight=self.atoms["households"].to_numpy(dtype=float),
-                       xy=np.zeros((len(self.atoms), 2)),
-                       area=self.atoms["area_m2"].to_numpy(dtype=float),
-                       perimeter=self.atoms["perimeter_m"].to_numpy(dtype=float))
+        g = part.Graph(
+            adj=self._adj,
+            weight=self.atoms["households"].to_numpy(dtype=float),
+            xy=np.zeros((len(self.atoms), 2)),
+            area=self.atoms["area_m2"].to_numpy(dtype=float),
+            perimeter=self.atoms["perimeter_m"].to_numpy(dtype=float),
+        )
         g.xy[pos] = c
         # units: compound atoms (at most the maximum) stay together
         rng = np.random.default_rng(seed)
@@ -464,8 +521,13 @@ class GridEditor:
             first = pd.Series(np.arange(len(pos))).groupby(key).transform("first").to_numpy()
             unit = np.where(grouped, first, unit)
         _, unit = np.unique(unit, return_inverse=True)
-        sub = part.Graph(adj=self._adj[pos][:, pos], weight=g.weight[pos], xy=c,
-                         area=g.area[pos], perimeter=g.perimeter[pos])
+        sub = part.Graph(
+            adj=self._adj[pos][:, pos],
+            weight=g.weight[pos],
+            xy=c,
+            area=g.area[pos],
+            perimeter=g.perimeter[pos],
+        )
         ug = _unit_graph(sub, unit, int(unit.max()) + 1)
         side = part.bisect(ug, np.arange(ug.n), 2, lo=lo, hi=hi, rng=rng)
         if side is None:
@@ -484,10 +546,14 @@ class GridEditor:
         left = shapely.buffer(line, reach, single_sided=True)
         right = shapely.buffer(line, -reach, single_sided=True)
         side_of_piece = shapely.area(shapely.intersection(pieces, left)) > shapely.area(
-            shapely.intersection(pieces, right))
+            shapely.intersection(pieces, right)
+        )
         geoms = np.asarray(self.atoms.loc[ids].geometry.values, dtype=object)
-        in_left = shapely.area(shapely.intersection(geoms, shapely.union_all(
-            pieces[side_of_piece]))) if side_of_piece.any() else np.zeros(len(ids))
+        in_left = (
+            shapely.area(shapely.intersection(geoms, shapely.union_all(pieces[side_of_piece])))
+            if side_of_piece.any()
+            else np.zeros(len(ids))
+        )
         mask = in_left > 0.5 * shapely.area(geoms)
         if mask.all() or not mask.any():
             raise RuleViolation(f"the drawn line leaves every atom of grid {code} on one side")

@@ -107,21 +107,30 @@ def to_lonlat(
 def rfc7946_geometries(geoms: Sequence[Any] | NDArray[Any], *, precision: int) -> NDArray[Any]:
     """Round coordinates to ``precision`` decimals, then orient rings per RFC 7946.
 
-    Rounding is snap rounding (:func:`shapely.set_precision` on a grid of
-    ``10**-precision`` degrees), so a polygon with a narrow neck stays one valid
-    polygon instead of crossing itself after naive rounding. Outer rings become
-    counter-clockwise and holes clockwise (RFC 7946 §3.1.6); orientation is set
-    last so rounding cannot undo it.
+    Coordinates are rounded; a polygon that rounding would make invalid (a neck
+    narrower than the precision crossing itself) is snap-rounded instead
+    (:func:`shapely.set_precision` on a grid of ``10**-precision`` degrees), which
+    keeps it valid and drops zero-width spikes. Only those few pay for snap
+    rounding. Outer rings become counter-clockwise and holes clockwise (RFC 7946
+    §3.1.6); orientation is set last so rounding cannot undo it.
     """
     arr = np.asarray(geoms, dtype=object)
-    present = ~shapely.is_missing(arr)
-    bad = present & ~shapely.is_valid(arr)
-    if bad.any():
-        arr = arr.copy()
-        arr[bad] = shapely.make_valid(arr[bad])
-    snapped = shapely.set_precision(arr, 10.0**-precision)
-    # exact decimal text: the snapped values are on the grid up to float error
-    rounded = shapely.transform(snapped, lambda c: np.round(c, precision))
+
+    def _round(c: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.round(c, precision)
+
+    rounded = np.asarray(shapely.transform(arr, _round), dtype=object)
+    was_ok = shapely.is_valid(arr)
+    broke = was_ok & ~shapely.is_valid(rounded)
+    bad_in = ~was_ok & ~shapely.is_missing(arr)
+    fix = broke | bad_in
+    if fix.any():
+        src = arr[fix].copy()
+        src_bad = ~shapely.is_valid(src)
+        src[src_bad] = shapely.make_valid(src[src_bad])
+        snapped = shapely.set_precision(src, 10.0**-precision)
+        # exact decimal text: snapped values are on the grid up to float error
+        rounded[fix] = shapely.transform(snapped, _round)
     return np.asarray(shapely.orient_polygons(rounded, exterior_cw=False), dtype=object)
 
 

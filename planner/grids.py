@@ -147,14 +147,16 @@ def divide(
     adj = adjacency(atoms.geometry.values)
     g = _graph(atoms, adj)
     notes: list[str] = []
-    comm_table, atoms["community_id"] = _communities(street, atoms, g, communities, settings, rng,
-                                                     notes)
+    comm_table, atoms["community_id"] = _communities(
+        street, atoms, g, communities, settings, rng, notes
+    )
     lo, hi = settings.grid_min_households, settings.grid_max_households
     target = settings.grid_target_households
     locked_codes = pd.Series(dtype=object) if locked is None else locked.astype(str)
     is_locked = atoms["atom_id"].isin(locked_codes.index).to_numpy()
-    unit, unit_reason = _units(atoms, g, street.compounds, lo=lo, hi=hi, target=target, rng=rng,
-                               notes=notes)
+    unit, unit_reason = _units(
+        atoms, g, street.compounds, lo=lo, hi=hi, target=target, rng=rng, notes=notes
+    )
 
     # unit graph
     n_units = int(unit.max()) + 1 if len(unit) else 0
@@ -181,8 +183,9 @@ def divide(
             for p in range(k):
                 if lo <= sums[p] <= hi:
                     continue
-                why = _why(sums[p], total, ncomp, comm, lo, hi, nodes[labels == p], ug.weight,
-                           unit_reason)
+                why = _why(
+                    sums[p], total, ncomp, comm, lo, hi, nodes[labels == p], ug.weight, unit_reason
+                )
                 reason_of_grid[next_grid + p] = why
             next_grid += k
     grid_of_atom = grid_of_unit[unit]
@@ -198,16 +201,24 @@ def divide(
     atoms["grid_id"] = grid_of_atom
     grids = grids_from_atoms(atoms, street, settings=settings, comm_table=comm_table)
     grids["locked"] = grids["grid_id"].isin(list(locked_code_of))
-    grids["reason"] = grids["grid_id"].map(pd.Series(reason_of_grid, dtype=object)).astype(
-        object).where(grids["grid_id"].isin(list(reason_of_grid)), "")
+    grids["reason"] = (
+        grids["grid_id"]
+        .map(pd.Series(reason_of_grid, dtype=object))
+        .astype(object)
+        .where(grids["grid_id"].isin(list(reason_of_grid)), "")
+    )
     previous = pd.Series(locked_code_of, dtype=object)
     grids = assign_codes(grids, settings=settings, communities=comm_table, keep=previous)
     code_of = grids.set_index("grid_id")["code"]
     atoms["code"] = atoms["grid_id"].map(code_of)
     unresolved = _unresolved(atoms, grids)
     report = check_grids(grids, street, settings=settings, communities=comm_table)
-    logger.info("%d grids in %d communities; rules %s", len(grids), len(comm_table),
-                "hold" if report.ok else "FAIL")
+    logger.info(
+        "%d grids in %d communities; rules %s",
+        len(grids),
+        len(comm_table),
+        "hold" if report.ok else "FAIL",
+    )
     return GridResult(
         grids=grids,
         atoms=atoms,
@@ -234,12 +245,16 @@ def grids_from_atoms(
     cols = ["grid_id", "community_id", "households", "population", "buildings"]
     gdf = atoms[[*cols, "geometry"]].copy()
     gdf["atoms"] = 1
-    agg = gdf.drop(columns="geometry").groupby("grid_id").agg(
-        community_id=("community_id", "first"),
-        households=("households", "sum"),
-        population=("population", "sum"),
-        buildings=("buildings", "sum"),
-        atoms=("atoms", "sum"),
+    agg = (
+        gdf.drop(columns="geometry")
+        .groupby("grid_id")
+        .agg(
+            community_id=("community_id", "first"),
+            households=("households", "sum"),
+            population=("population", "sum"),
+            buildings=("buildings", "sum"),
+            atoms=("atoms", "sum"),
+        )
     )
     geoms = _union_by(gdf.geometry.values, gdf["grid_id"].to_numpy(), agg.index.to_numpy())
     out = gpd.GeoDataFrame(agg.reset_index(), geometry=geoms, crs=atoms.crs)
@@ -321,7 +336,11 @@ def _communities(
     """Community of every atom, and the community table used."""
     comm = atoms["community_id"].astype(str).to_numpy().copy()
     given = len(street.communities) > 0 and mode == "given"
-    if given:
+    kept = mode == "given" and not given and len(comm) > 0 and bool((comm != "").all())
+    if kept:  # atoms carry communities derived earlier (e.g. re-dividing in the editor)
+        table = pd.DataFrame({"community_id": sorted(set(comm)), "code": ""})
+        table["name"] = [f"社区{c[1:]}" if c.startswith("C") else c for c in table["community_id"]]
+    elif given:
         comm = _fill_unassigned(comm, g)
         if (comm == "").any():
             notes.append(f"{int((comm == '').sum())} atoms lie in no community and touch none")
@@ -330,9 +349,11 @@ def _communities(
     else:
         if mode == "given":
             mode = "derive"
-            notes.append("the street has no community layer: communities derived "
-                         f"({settings.community_min_households}-"
-                         f"{settings.community_max_households} households)")
+            notes.append(
+                "the street has no community layer: communities derived "
+                f"({settings.community_min_households}-"
+                f"{settings.community_max_households} households)"
+            )
         if mode == "single":
             comm = np.full(len(atoms), "C001", dtype=object)
         else:
@@ -342,21 +363,22 @@ def _communities(
             for c in range(ncomp):
                 nodes = np.flatnonzero(lab == c)
                 labels = part.partition(
-                    g, nodes, lo=settings.community_min_households,
+                    g,
+                    nodes,
+                    lo=settings.community_min_households,
                     hi=settings.community_max_households,
-                    target=(settings.community_min_households
-                            + settings.community_max_households) / 2,
+                    target=(settings.community_min_households + settings.community_max_households)
+                    / 2,
                     rng=rng,
                 )
                 comm[nodes] = [f"C{next_c + x + 1:03d}" for x in labels]
                 next_c += int(labels.max()) + 1
         ids = sorted(set(comm))
-        table = pd.DataFrame({"community_id": ids, "name": [f"社区{i[1:]}" for i in ids],
-                              "code": ""})
-    geoms = _union_by(atoms.geometry.values, pd.factorize(comm)[0],
-                      np.arange(len(pd.unique(comm))))
-    dissolved = gpd.GeoDataFrame({"community_id": pd.unique(comm)}, geometry=geoms,
-                                 crs=atoms.crs)
+        table = pd.DataFrame(
+            {"community_id": ids, "name": [f"社区{i[1:]}" for i in ids], "code": ""}
+        )
+    geoms = _union_by(atoms.geometry.values, pd.factorize(comm)[0], np.arange(len(pd.unique(comm))))
+    dissolved = gpd.GeoDataFrame({"community_id": pd.unique(comm)}, geometry=geoms, crs=atoms.crs)
     hh = pd.Series(atoms["households"].to_numpy()).groupby(comm).sum()
     table = table.drop_duplicates("community_id")
     table = dissolved.merge(pd.DataFrame(table), on="community_id", how="left")
@@ -378,8 +400,13 @@ def _fill_unassigned(comm: NDArray[np.object_], g: part.Graph) -> NDArray[np.obj
         if not sel.any():
             break
         df = pd.DataFrame({"a": coo.row[sel], "c": comm[coo.col[sel]], "w": coo.data[sel]})
-        best = df.groupby(["a", "c"])["w"].sum().reset_index().sort_values(
-            ["a", "w"], ascending=[True, False]).drop_duplicates("a")
+        best = (
+            df.groupby(["a", "c"])["w"]
+            .sum()
+            .reset_index()
+            .sort_values(["a", "w"], ascending=[True, False])
+            .drop_duplicates("a")
+        )
         comm[best["a"].to_numpy()] = best["c"].to_numpy()
     return comm
 
@@ -415,8 +442,10 @@ def _units(
             labels = part.partition(g, piece, lo=lo, hi=hi, target=target, rng=rng)
             key[piece] = [f"{k}|{c}|{x}" for x in labels]
         cid = k.split("|", 1)[1]
-        notes.append(f"compound {cid} holds {int(comp_hh[k])} households (> {int(hi)}): "
-                     "split into groups of whole buildings")
+        notes.append(
+            f"compound {cid} holds {int(comp_hh[k])} households (> {int(hi)}): "
+            "split into groups of whole buildings"
+        )
     # units = connected pieces of equal key, plus adjacent atoms of one community that
     # both overlap a compound at most the maximum (a building drawn across a compound
     # outline joins an outside face to the compound's land)
@@ -428,19 +457,22 @@ def _units(
         cids = compounds["compound_id"].astype(str).to_numpy()
         small = np.array([small_hh.get(c, 0.0) <= hi for c in cids])
         tree = shapely.STRtree(cgeo)
-        ai, ci = tree.query(np.asarray(atoms.geometry.values, dtype=object),
-                            predicate="intersects")
-        keep = small[ci]
+        ai, ci = tree.query(np.asarray(atoms.geometry.values, dtype=object), predicate="intersects")
+        keep = small[ci] & (comp[ai] != cids[ci])  # own atoms are joined by key already
         ai, ci = ai[keep], ci[keep]
         area = shapely.area(shapely.intersection(atoms.geometry.values[ai], cgeo[ci]))
-        ok = area > np.maximum(_COMPOUND_OVERLAP_M2,
-                               _COMPOUND_OVERLAP_SHARE * shapely.area(cgeo[ci]))
-        mat = sparse.csr_matrix((np.ones(int(ok.sum())), (ai[ok], ci[ok])),
-                                shape=(n, len(cgeo)))
+        ok = area > np.maximum(
+            _COMPOUND_OVERLAP_M2, _COMPOUND_OVERLAP_SHARE * shapely.area(cgeo[ci])
+        )
+        pos_of = {c: i for i, c in enumerate(cids)}
+        own_a = np.flatnonzero(in_comp & pd.Series(comp).isin(list(pos_of)).to_numpy())
+        own_c = np.array([pos_of[c] for c in comp[own_a]], dtype=np.int64)
+        rows = np.concatenate([ai[ok], own_a])
+        cols = np.concatenate([ci[ok], own_c])
+        mat = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(cgeo)))
         shared = np.asarray(mat[coo.row].multiply(mat[coo.col]).sum(axis=1)).ravel() > 0
         same |= shared & (comm[coo.row] == comm[coo.col]) & ~big[coo.row] & ~big[coo.col]
-    m = sparse.coo_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])),
-                          shape=(n, n))
+    m = sparse.coo_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=(n, n))
     _, unit = csgraph.connected_components(m, directed=False)
     pieces = pd.Series(unit).groupby(key).nunique()
     for k, cnt in pieces[pieces > 1].items():
@@ -471,20 +503,28 @@ def _why(
             return unit_reason[int(u)]
     if total < lo:
         where = "" if ncomp == 1 else " (a piece not touching the rest of the community)"
-        return (f"community {comm}{where} holds only {int(total)} households, "
-                f"below the minimum {int(lo)}")
+        return (
+            f"community {comm}{where} holds only {int(total)} households, "
+            f"below the minimum {int(lo)}"
+        )
     k_lo, k_hi = part.k_range(total, lo, hi)
     if k_lo > k_hi:
-        return (f"community {comm} holds {int(total)} households: no number of grids puts "
-                f"each in {int(lo)}-{int(hi)}")
+        return (
+            f"community {comm} holds {int(total)} households: no number of grids puts "
+            f"each in {int(lo)}-{int(hi)}"
+        )
     top = float(np.max(weight[units])) if len(units) else 0.0
     if households > hi:
-        return (f"{int(households)} households in pieces that must stay together (largest "
-                f"{int(top)}): no cut between whole compounds and atoms reaches "
-                f"{int(lo)}-{int(hi)}")
-    return (f"{int(households)} households: joining a neighbouring grid of the community "
-            f"would exceed {int(hi)}, and no re-split of the pair keeps both within "
-            f"{int(lo)}-{int(hi)}")
+        return (
+            f"{int(households)} households in pieces that must stay together (largest "
+            f"{int(top)}): no cut between whole compounds and atoms reaches "
+            f"{int(lo)}-{int(hi)}"
+        )
+    return (
+        f"{int(households)} households: joining a neighbouring grid of the community "
+        f"would exceed {int(hi)}, and no re-split of the pair keeps both within "
+        f"{int(lo)}-{int(hi)}"
+    )
 
 
 def _unresolved(atoms: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.DataFrame:

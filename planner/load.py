@@ -643,6 +643,11 @@ def assemble(
             nodes.geometry.to_numpy(), out["gates"].geometry.to_numpy(), max_m=1.0
         )
     out["nodes"], out["edges"] = nodes, edges
+    if edges.attrs.get("snapped_ends", 0):
+        ctx.derived.append(
+            f"network: {edges.attrs['snapped_ends']} road end(s) touching nothing were joined "
+            "to a line less than 0.5 m away"
+        )
     if edges.empty:
         if "roads" in raw and raw["roads"] is not None and len(raw["roads"]):
             problems.add(

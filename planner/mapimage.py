@@ -270,8 +270,7 @@ def _draw_north_arrow(ax: Axes, crs: CRS, *, lang: Language, family: str) -> flo
         _t("north", lang),
         ha="center",
         va="center",
-        fontsize=11,
-        fontweight="bold",
+        fontsize=12,
         family=family,
         zorder=21,
     )
@@ -325,7 +324,7 @@ def render_map(
     settings: Settings | None = None,
     title: str | None = None,
     coverage_share: Mapping[float, float] | None = None,
-    lang: Language = "zh",
+    lang: str = "zh",
     size_in: tuple[float, float] = (11.69, 8.27),
     label_stations: bool = True,
 ) -> Figure:
@@ -360,6 +359,9 @@ def render_map(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    if lang not in ("zh", "en"):
+        raise PlannerError(f"map language {lang!r} is not supported; use 'zh' or 'en'")
+    lang_: Language = "en" if lang == "en" else "zh"
     family = register_cjk_font()
     s = settings or Settings()
     crs = CRS.from_user_input(street.crs)
@@ -384,19 +386,20 @@ def render_map(
         ax, street.compounds, facecolor="#f4efe6", edgecolor="#d8cbb3", linewidth=0.4, zorder=2
     )
     if len(street.compounds):
-        handles.append(Patch(facecolor="#f4efe6", edgecolor="#d8cbb3", label=_t("compound", lang)))
-    _plot_polys(ax, street.buildings, color="#c9c4bd", linewidth=0, zorder=3)
+        handles.append(Patch(facecolor="#f4efe6", edgecolor="#d8cbb3", label=_t("compound", lang_)))
+    # dense layers are rasterised in the PDF (at the save dpi): small, fast files
+    _plot_polys(ax, street.buildings, color="#c9c4bd", linewidth=0, zorder=3, rasterized=True)
     if len(street.barriers):
         rivers = street.barriers[street.barriers.geometry.geom_type.str.contains("Polygon")]
         rails = street.barriers[street.barriers.geometry.geom_type.str.contains("Line")]
         _plot_polys(ax, rivers, color="#a6cee3", linewidth=0, zorder=2)
         if len(rivers):
-            handles.append(Patch(facecolor="#a6cee3", label=_t("river", lang)))
+            handles.append(Patch(facecolor="#a6cee3", label=_t("river", lang_)))
         if len(rails):
             rails.plot(ax=ax, color="#555555", linewidth=1.6, zorder=4)
             rails.plot(ax=ax, color="white", linewidth=0.8, linestyle=(0, (4, 4)), zorder=4)
             handles.append(
-                Line2D([], [], color="#555555", linewidth=1.6, label=_t("railway", lang))
+                Line2D([], [], color="#555555", linewidth=1.6, label=_t("railway", lang_))
             )
     if len(street.roads):
         major = street.roads["highway"].isin(
@@ -407,7 +410,7 @@ def render_map(
         ]
         _plot_polys(ax, minor_roads, color="#bdbdbd", linewidth=0.6, zorder=4)
         _plot_polys(ax, street.roads[major], color="#8c8c8c", linewidth=1.6, zorder=4)
-        handles.append(Line2D([], [], color="#8c8c8c", linewidth=1.6, label=_t("road", lang)))
+        handles.append(Line2D([], [], color="#8c8c8c", linewidth=1.6, label=_t("road", lang_)))
 
     # coverage
     if circles is not None and len(circles):
@@ -416,20 +419,26 @@ def render_map(
         for i, (minutes, geom) in enumerate(unions):
             alpha = 0.16 + 0.14 * i / max(n - 1, 1)
             gpd.GeoSeries([geom], crs=crs).plot(
-                ax=ax, color="#e31a1c", alpha=alpha, linewidth=0, zorder=5
+                ax=ax, color="#e31a1c", alpha=alpha, linewidth=0, zorder=5, rasterized=True
             )
             handles.append(
-                Patch(facecolor="#e31a1c", alpha=alpha, label=_t("circle", lang, m=minutes))
+                Patch(facecolor="#e31a1c", alpha=alpha, label=_t("circle", lang_, m=minutes))
             )
         gpd.GeoSeries([unions[0][1]], crs=crs).boundary.plot(
             ax=ax, color="#b10026", linewidth=0.4, alpha=0.5, zorder=6
         )
     if gaps is not None and len(gaps):
         gaps.plot(
-            ax=ax, facecolor="none", edgecolor="#636363", hatch="////", linewidth=0.4, zorder=6
+            ax=ax,
+            facecolor="none",
+            edgecolor="#636363",
+            hatch="////",
+            linewidth=0.4,
+            zorder=6,
+            rasterized=True,
         )
         handles.append(
-            Patch(facecolor="white", edgecolor="#636363", hatch="////", label=_t("gap", lang))
+            Patch(facecolor="white", edgecolor="#636363", hatch="////", label=_t("gap", lang_))
         )
 
     # administrative lines
@@ -442,12 +451,12 @@ def render_map(
                 color="#4a4a4a",
                 linewidth=0.8,
                 linestyle=(0, (3, 2)),
-                label=_t("grid", lang),
+                label=_t("grid", lang_),
             )
         )
     if len(street.communities):
         street.communities.boundary.plot(ax=ax, color="#252525", linewidth=1.1, zorder=8)
-        handles.append(Line2D([], [], color="#252525", linewidth=1.1, label=_t("community", lang)))
+        handles.append(Line2D([], [], color="#252525", linewidth=1.1, label=_t("community", lang_)))
         for geom, name in zip(street.communities.geometry, street.communities["name"], strict=True):
             if name:
                 p = geom.representative_point()
@@ -465,7 +474,7 @@ def render_map(
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.55, "pad": 1.2},
                 )
     street.boundary.boundary.plot(ax=ax, color="#8b0000", linewidth=2.4, zorder=9)
-    handles.insert(0, Line2D([], [], color="#8b0000", linewidth=2.4, label=_t("boundary", lang)))
+    handles.insert(0, Line2D([], [], color="#8b0000", linewidth=2.4, label=_t("boundary", lang_)))
 
     # stations
     st = street.stations
@@ -492,7 +501,7 @@ def render_map(
                 markerfacecolor=colour,
                 markeredgecolor="white",
                 markersize=math.sqrt(size) * 0.9,
-                label=_station_label(kind, lang),
+                label=_station_label(kind, lang_),
             )
         )
         if label_stations and kind in ("street_centre", "community_station"):
@@ -528,7 +537,7 @@ def render_map(
                 markerfacecolor="#ffd700",
                 markeredgecolor="#8b0000",
                 markersize=13,
-                label=_t("site", lang),
+                label=_t("site", lang_),
             )
         )
 
@@ -541,7 +550,7 @@ def render_map(
     # keep the aspect: widen the short side to fill the axes box
     ax.apply_aspect()
     ground_m = _draw_scale_bar(ax, crs, family=family)
-    _draw_north_arrow(ax, crs, lang=lang, family=family)
+    _draw_north_arrow(ax, crs, lang=lang_, family=family)
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.add_patch(
@@ -558,21 +567,20 @@ def render_map(
     )
 
     # title, legend, notes
-    name = street.name or ("示范街道" if lang == "zh" else "Street")
+    name = street.name or ("示范街道" if lang_ == "zh" else "Street")
     fig.text(
         0.02,
         0.955,
-        title or _t("title", lang, name=name),
-        fontsize=18,
-        fontweight="bold",
+        title or _t("title", lang_, name=name),
+        fontsize=19,
         family=family,
         color="#8b0000",
         va="center",
     )
-    sub = _t("subtitle", lang, minutes=s.max_threshold_min)
+    sub = _t("subtitle", lang_, minutes=s.max_threshold_min)
     if coverage_share:
         sub += "   " + "  ".join(
-            _t("covered", lang, m=m, share=v) for m, v in sorted(coverage_share.items())
+            _t("covered", lang_, m=m, share=v) for m, v in sorted(coverage_share.items())
         )
     fig.text(0.02, 0.915, sub, fontsize=10.5, family=family, color="#333333", va="center")
     legend = fig.legend(
@@ -582,8 +590,8 @@ def render_map(
         frameon=False,
         prop={"family": family, "size": 8.5},
         handlelength=2.2,
-        title="图例" if lang == "zh" else "Legend",
-        title_fontproperties={"family": family, "size": 10, "weight": "bold"},
+        title="图例" if lang_ == "zh" else "Legend",
+        title_fontproperties={"family": family, "size": 10.5},
         alignment="left",
         labelspacing=0.8,
         borderaxespad=0,
@@ -592,16 +600,16 @@ def render_map(
     notes = [
         _t(
             "speed",
-            lang,
+            lang_,
             speed=s.walk_speed_kmh,
             minutes=s.max_threshold_min,
             metres=s.walk_m_per_min * s.max_threshold_min,
         )
     ]
-    credit = attribution_text(street, lang=lang)
+    credit = attribution_text(street, lang=lang_)
     if credit:
         notes.append(credit)
-    notes.append(_t("made", lang, date=dt.date.today().isoformat()) + f"   {crs.name}")
+    notes.append(_t("made", lang_, date=dt.date.today().isoformat()) + f"   {crs.name}")
     fig.text(
         0.02,
         0.055,
@@ -638,7 +646,9 @@ ImageFormat = Literal["png", "pdf"]
 def save_map(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
     """Save a map figure to ``path`` (PNG or PDF by suffix), atomically.
 
-    PDF embeds the CJK font as TrueType (Type 42), so Chinese text stays text.
+    PDF embeds the CJK font as TrueType (Type 42), so Chinese text stays text. The map
+    uses the regular weight only: subsetting each CJK font file for the PDF takes
+    seconds, and one file is enough.
     """
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")

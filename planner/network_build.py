@@ -20,7 +20,9 @@ Noding
 ------
 ``node_at="intersections"`` (user road layers): lines are cut wherever they
 meet or cross (shapely/GEOS noding), except lines with ``bridge=True`` (bridges
-and tunnels), which join the network only at their own end points.
+and tunnels), which join the network only at their own end points. First, a line
+end that touches no other line but lies within :data:`SNAP_M` (0.5 m) of one is
+moved onto it: hand-drawn layers often miss a junction by a few centimetres.
 ``node_at="endpoints"`` (OSM graph edges, already noded): only end points that
 coincide (to the millimetre) are merged.
 """
@@ -68,6 +70,9 @@ NON_WALKABLE: frozenset[str] = frozenset(
 
 #: End points closer than this are the same node, metres.
 NODE_PRECISION_M = 0.001
+
+#: Road ends touching nothing are joined to another line this close, metres (drawing gaps).
+SNAP_M = 0.5
 
 
 def walkable_mask(roads: gpd.GeoDataFrame) -> NDArray[np.bool_]:
@@ -142,20 +147,109 @@ def _source_of(mids: NDArray[np.object_], lines: NDArray[np.object_]) -> NDArray
     return out
 
 
+def _snap_dangling_ends(
+    lines: NDArray[np.object_], *, snap_m: float
+) -> tuple[NDArray[np.object_], NDArray[np.object_], int]:
+    """Join line ends that touch nothing to what lies within ``snap_m`` metres.
+
+    First, such ends near each other (a gap between two lines) meet at one of them;
+    then the remaining ones move onto the nearest other line. Ends of lines shorter
+    than ``4 * snap_m`` or lying partly along another line (drawn twice), and moves
+    that would fold a line onto one its other end already meets, are left alone. Returns the lines, the points where ends landed
+    on other lines (the caller cuts those lines there) and the number of ends joined.
+    """
+    n = len(lines)
+    empty = np.empty(0, dtype=object)
+    if n < 2 or snap_m <= 0:
+        return lines, empty, 0
+    ends = np.concatenate([shapely.get_point(lines, 0), shapely.get_point(lines, -1)])
+    own = np.concatenate([np.arange(n), np.arange(n)])
+    pi, li = shapely.STRtree(lines).query(ends, predicate="dwithin", distance=snap_m)
+    other = li != own[pi]
+    pi, li = pi[other], li[other]
+    if len(pi) == 0:
+        return lines, empty, 0
+    dist = shapely.distance(ends[pi], lines[li])
+    touching = np.zeros(2 * n, dtype=bool)
+    touching[pi[dist <= NODE_PRECISION_M]] = True
+    movable = ~touching & (shapely.length(lines)[own] > 4 * snap_m)
+    # a line lying partly along another (drawn twice) keeps its ends
+    loose = np.unique(own[pi[movable[pi]]])
+    qa, qb = shapely.STRtree(lines).query(lines[loose], predicate="intersects")
+    diff = loose[qa] != qb
+    along = shapely.relate_pattern(lines[loose[qa[diff]]], lines[qb[diff]], "1********")
+    overlapping = np.zeros(n, dtype=bool)
+    overlapping[loose[qa[diff]][along]] = True
+    movable &= ~overlapping[own]
+    folds = shapely.distance(ends[(pi + n) % (2 * n)], lines[li]) <= NODE_PRECISION_M
+    keep = movable[pi] & ~folds
+    pi, li, dist = pi[keep], li[keep], dist[keep]
+    if len(pi) == 0:
+        return lines, empty, 0
+
+    xy, idx = shapely.get_coordinates(lines, return_index=True)
+    first_row = np.searchsorted(idx, np.arange(n))
+    last_row = np.searchsorted(idx, np.arange(n), side="right") - 1
+    row_of_end = np.where(np.arange(2 * n) < n, first_row[own], last_row[own])
+    new_xy = xy.copy()
+    joined = 0
+
+    # 1. gaps between two loose ends: the ends meet at the first one's position
+    cand = np.unique(pi)
+    a, b = shapely.STRtree(ends[cand]).query(ends[cand], predicate="dwithin", distance=snap_m)
+    sel = (a < b) & (own[cand[a]] != own[cand[b]])
+    if sel.any():
+        graph = coo_matrix(
+            (np.ones(int(sel.sum())), (a[sel], b[sel])), shape=(len(cand), len(cand))
+        )
+        _k, labels = connected_components(graph, directed=False)
+        sizes = np.bincount(labels)
+        rep = np.full(len(sizes), -1)
+        order = np.arange(len(cand))[::-1]
+        rep[labels[order]] = order  # the smallest member of each cluster
+        grouped = sizes[labels] > 1
+        members = cand[grouped]
+        new_xy[row_of_end[members]] = xy[row_of_end[cand[rep[labels[grouped]]]]]
+        joined += int(grouped.sum() - (sizes > 1).sum())
+        movable[members] = False
+
+    # 2. the other loose ends move onto the nearest other line
+    keep = movable[pi]
+    pi, li, dist = pi[keep], li[keep], dist[keep]
+    targets = empty
+    if len(pi):
+        order = np.lexsort((dist, pi))
+        pi, li = pi[order], li[order]
+        first = np.unique(pi, return_index=True)[1]
+        pi, li = pi[first], li[first]
+        targets = shapely.line_interpolate_point(
+            lines[li], shapely.line_locate_point(lines[li], ends[pi])
+        )
+        new_xy[row_of_end[pi]] = shapely.get_coordinates(targets)
+        joined += len(pi)
+
+    moved = shapely.set_coordinates(shapely.transform(lines, lambda c: c), new_xy)
+    lines = np.where(shapely.length(moved) > NODE_PRECISION_M, moved, lines)
+    log.info("joined %d road end(s) within %.2f m of another line", joined, snap_m)
+    return lines, targets, joined
+
+
 def _node_lines(
-    lines: NDArray[np.object_], bridge: NDArray[np.bool_], node_at: NodeAt
-) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
-    """Cut lines into links; returns the links and the index of the line each came from."""
+    lines: NDArray[np.object_], bridge: NDArray[np.bool_], node_at: NodeAt, *, snap_m: float
+) -> tuple[NDArray[np.object_], NDArray[np.intp], int]:
+    """Cut lines into links; returns the links, the line each came from, ends snapped."""
     idx_all = np.arange(len(lines))
     if node_at == "endpoints" or len(lines) == 0:
-        return lines, idx_all
+        return lines, idx_all, 0
     plain = lines[~bridge]
     plain_idx = idx_all[~bridge]
+    plain, snapped, joined = _snap_dangling_ends(plain, snap_m=snap_m)
     if len(plain):
         noded = shapely.node(shapely.multilinestrings(plain))
         pieces = shapely.get_parts(noded)
         mids = shapely.line_interpolate_point(pieces, 0.5, normalized=True)
         src = plain_idx[_source_of(mids, plain)]
+        pieces, src = _split_pieces_at_points(pieces, src, snapped)
     else:
         pieces = np.empty(0, dtype=object)
         src = np.empty(0, dtype=np.intp)
@@ -165,7 +259,7 @@ def _node_lines(
         pieces, src = _split_pieces_at_points(pieces, src, ends)
         pieces = np.concatenate([pieces, bridges])
         src = np.concatenate([src, idx_all[bridge]])
-    return pieces, src.astype(np.intp)
+    return pieces, src.astype(np.intp), joined
 
 
 def _end_node_ids(
@@ -221,6 +315,7 @@ def build_network(
     compounds: gpd.GeoDataFrame | None = None,
     gates: gpd.GeoDataFrame | None = None,
     gate_tolerance_m: float = 1.0,
+    snap_m: float = SNAP_M,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Walking network from road lines.
 
@@ -238,6 +333,10 @@ def build_network(
         Compound polygons with ``compound_id``; sets the nodes' ``compound_id``.
     gates
         Gate points; nodes within ``gate_tolerance_m`` metres of one get ``is_gate``.
+    snap_m
+        With ``"intersections"``: a line end touching no other line is moved onto
+        the nearest other line within this many metres (bridges excepted), joining
+        near-misses of hand-drawn layers. 0 turns it off.
 
     Returns
     -------
@@ -254,7 +353,7 @@ def build_network(
     parts, part_src = parts[ok], part_src[ok]
     bridge = _bool_col(walk, "bridge")[part_src]
 
-    links, link_src = _node_lines(parts, bridge, node_at)
+    links, link_src, n_snapped = _node_lines(parts, bridge, node_at, snap_m=snap_m)
     if len(links):
         keep = shapely.length(links) > NODE_PRECISION_M
         links, link_src = links[keep], link_src[keep]
@@ -314,7 +413,9 @@ def build_network(
         crs=crs,
     )
     log.info("walking network: %d nodes, %d edges from %d road lines", n, len(edges), len(roads))
-    return schema.conform("nodes", nodes), schema.conform("edges", edges)
+    out_edges = schema.conform("edges", edges)
+    out_edges.attrs["snapped_ends"] = n_snapped
+    return schema.conform("nodes", nodes), out_edges
 
 
 def nearest_nodes(

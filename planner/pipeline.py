@@ -249,30 +249,38 @@ def compute_coverage_layers(
 
 
 def site_new_stations(
-    street: Street, layers: CoverageLayers, *, settings: Settings, k: int
+    street: Street,
+    layers: CoverageLayers,
+    *,
+    settings: Settings,
+    k: int,
+    grids: gpd.GeoDataFrame | None = None,
 ) -> SitingLayers | None:
-    """Step 4: propose ``k`` new stations (needs :mod:`planner.siting`'s street API).
+    """Step 4: propose ``k`` new stations (:func:`planner.siting.site_street`).
 
-    Returns None (and the run notes it) when this build has no street-level siting.
+    Uses the coverage already computed; the before/after figures come from the
+    solver (no second coverage run). Returns None (and the run notes it) when this
+    build has no street-level siting.
     """
     import importlib
 
     try:
         siting = importlib.import_module("planner.siting")
-    except ImportError:
+        site_street = siting.site_street
+    except (ImportError, AttributeError):
         return None
-    site_street = getattr(siting, "site_street", None)
-    if site_street is None:
-        return None
-    result = site_street(street, layers.coverage, k=k, settings=settings)
-    sites = result.sites if hasattr(result, "sites") else result[0]
-    figures = result.summary() if hasattr(result, "summary") else dict(result[1])
-    return SitingLayers(sites=sites, summary=figures, plan=result)
+    result = site_street(
+        street, layers.coverage, k=k, grids=grids, settings=settings, after_coverage=False
+    )
+    return SitingLayers(sites=result.sites, summary=result.summary(), plan=result)
 
 
 def grid_table(grids: gpd.GeoDataFrame, coverage: CoverageLayers | None) -> pd.DataFrame:
     """Per grid: code, community, households... joined with the grid's coverage figures."""
     base = pd.DataFrame(grids.drop(columns=grids.geometry.name))
+    for col, nd in (("area_m2", 1), ("compactness", 3), ("population", 1)):
+        if col in base.columns:
+            base[col] = pd.to_numeric(base[col], errors="coerce").round(nd)
     table = ex.points_lonlat(grids)[["lon", "lat"]]
     base["lon"], base["lat"] = table["lon"].to_numpy(), table["lat"].to_numpy()
     if coverage is None:
@@ -319,8 +327,25 @@ def output_tables(result: RunResult) -> dict[str, pd.DataFrame]:
         tables["coverage_by_grid"] = grid_table(result.grids.grids, cov)
     if cov is not None:
         tables["coverage_by_station"] = cov.stations
-        tables["uncovered_compounds"] = cov.uncovered_compounds
+        tables["uncovered_compounds"] = _with_lonlat(
+            cov.uncovered_compounds, result.street.compounds, "compound_id"
+        )
+    if result.siting is not None and result.siting.plan is not None:
+        figures = getattr(result.siting.plan, "figures", None)
+        if isinstance(figures, pd.DataFrame):
+            tables["siting_by_area"] = figures
     return tables
+
+
+def _with_lonlat(table: pd.DataFrame, layer: gpd.GeoDataFrame, key: str) -> pd.DataFrame:
+    """``table`` with ``lon``/``lat`` (WGS84) of the matching feature's inside point."""
+    if len(table) == 0 or len(layer) == 0 or key not in table.columns:
+        return table
+    pts = ex.points_lonlat(layer[[key, layer.geometry.name]])
+    pts[key] = pts[key].astype(str)
+    out = table.copy()
+    out[key] = out[key].astype(str)
+    return out.merge(pts, on=key, how="left")
 
 
 def export_results(
@@ -506,7 +531,9 @@ def run_pipeline(
         bar.update(1)
     if new_sites > 0:
         with _step(bars, "siting", 1, timings) as bar:
-            result.siting = site_new_stations(street, result.coverage, settings=s, k=new_sites)
+            result.siting = site_new_stations(
+                street, result.coverage, settings=s, k=new_sites, grids=result.grids.grids
+            )
             if result.siting is None:
                 notes.append("siting skipped: this build has no street-level siting")
             else:

@@ -138,14 +138,23 @@ def save_project(
             _write_layer(tmp, "history", history)
         for name, df in extra.items():
             _write_layer(tmp, f"extra_{name}", df)
-        _write_layer(tmp, "meta", pd.DataFrame({"key": list(meta), "value": [
-            json.dumps(v, ensure_ascii=False) for v in meta.values()]}))
+        _write_layer(
+            tmp,
+            "meta",
+            pd.DataFrame(
+                {
+                    "key": list(meta),
+                    "value": [json.dumps(v, ensure_ascii=False) for v in meta.values()],
+                }
+            ),
+        )
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    logger.info("saved project %s (%d grids, %d edits)", path, len(editor.grids),
-                len(editor.history))
+    logger.info(
+        "saved project %s (%d grids, %d edits)", path, len(editor.grids), len(editor.history)
+    )
     return path
 
 
@@ -157,16 +166,21 @@ def open_project(path: str | Path) -> Project:
     try:
         names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
     except Exception as exc:
-        raise InputError(f"{path} is not a GeoPackage ({exc})",
-                         fix="open a project saved by the planner (.gpkg)") from exc
+        raise InputError(
+            f"{path} is not a GeoPackage ({exc})", fix="open a project saved by the planner (.gpkg)"
+        ) from exc
     if "meta" not in names:
-        raise InputError(f"{path} is not a planner project (no 'meta' table)",
-                         fix="open a project saved by the planner")
+        raise InputError(
+            f"{path} is not a planner project (no 'meta' table)",
+            fix="open a project saved by the planner",
+        )
     meta_df = pyogrio.read_dataframe(path, layer="meta")
     meta = {k: json.loads(v) for k, v in zip(meta_df["key"], meta_df["value"], strict=True)}
     if int(meta.get("format_version", 0)) > FORMAT_VERSION:
-        raise InputError(f"{path} was saved by a newer planner (format "
-                         f"{meta['format_version']})", fix="update the planner")
+        raise InputError(
+            f"{path} was saved by a newer planner (format {meta['format_version']})",
+            fix="update the planner",
+        )
     settings = Settings.from_dict(meta["settings"])
     crs = meta["crs"]
     street_layers = {
@@ -174,9 +188,12 @@ def open_project(path: str | Path) -> Project:
         for lname in _STREET_LAYERS
         if f"street_{lname}" in names
     }
-    street = from_layers({k: v.set_crs(crs, allow_override=True) for k, v in
-                          street_layers.items()}, crs=crs, name=meta.get("street_name", ""),
-                         source=str(path))
+    street = from_layers(
+        {k: v.set_crs(crs, allow_override=True) for k, v in street_layers.items()},
+        crs=crs,
+        name=meta.get("street_name", ""),
+        source=str(path),
+    )
     atoms = gpd.read_file(path, layer="atoms").set_crs(crs, allow_override=True)
     order = [int(a) for a in meta["atom_order"]]
     atoms = atoms.set_index("atom_id", drop=False).loc[order].reset_index(drop=True)
@@ -189,18 +206,30 @@ def open_project(path: str | Path) -> Project:
     history: list[EditRecord] = []
     if "history" in names:
         h = pyogrio.read_dataframe(path, layer="history")
-        history = [EditRecord(op, json.loads(a), m, t) for op, a, m, t in
-                   zip(h["op"], h["args"], h["message"], h["time"], strict=True)]
-    editor = GridEditor(street, atoms.drop(columns=["code"]), labels, communities,
-                        settings=settings, locked=set(meta["locked"]), history=history,
-                        reasons=meta.get("reasons", {}))
+        history = [
+            EditRecord(op, json.loads(a), m, t)
+            for op, a, m, t in zip(h["op"], h["args"], h["message"], h["time"], strict=True)
+        ]
+    editor = GridEditor(
+        street,
+        atoms.drop(columns=["code"]),
+        labels,
+        communities,
+        settings=settings,
+        locked=set(meta["locked"]),
+        history=history,
+        reasons=meta.get("reasons", {}),
+    )
     editor.undo_stack = [_snap_from(s, labels.index) for s in meta["undo"]]
     editor.redo_stack = [_snap_from(s, labels.index) for s in meta["redo"]]
     extra: dict[str, pd.DataFrame] = {}
     for name, spatial in meta.get("extra", {}).items():
         layer = f"extra_{name}"
-        extra[name] = gpd.read_file(path, layer=layer) if spatial else pyogrio.read_dataframe(
-            path, layer=layer)
+        extra[name] = (
+            gpd.read_file(path, layer=layer)
+            if spatial
+            else pyogrio.read_dataframe(path, layer=layer)
+        )
     return Project(editor=editor, extra=extra, source=str(meta.get("source", "")))
 
 

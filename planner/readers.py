@@ -96,15 +96,22 @@ def detect_encoding(data: bytes) -> str:
     return "utf-8-sig"
 
 
-def read_table(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
+def read_table(
+    path: Path, *, problems: ProblemLog, header_names: frozenset[str] | set[str] | None = None
+) -> pd.DataFrame | None:
     """A CSV (UTF-8, UTF-8 with BOM, or GBK) or Excel (.xlsx) table, all cells as text.
+
+    The index holds spreadsheet row numbers (the header is row 1 unless a title sits
+    above it), so messages can name the row a planner sees. With ``header_names``,
+    the header is the first of the top 10 rows holding two of those (normalised)
+    names: Chinese registers often carry a title row above the header.
 
     Returns ``None`` (with a problem logged) when the file cannot be read.
     """
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
-            table = pd.read_excel(path, dtype=str, engine="openpyxl")
+            raw = pd.read_excel(path, dtype=str, engine="openpyxl", header=None)
         elif suffix in (".csv", ".txt"):
             data = path.read_bytes()
             try:
@@ -116,7 +123,14 @@ def read_table(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
                     fix="save the spreadsheet as CSV UTF-8 (or GBK) or as .xlsx",
                 )
                 return None
-            table = pd.read_csv(path, dtype=str, encoding=enc, skipinitialspace=True)
+            raw = pd.read_csv(
+                path,
+                dtype=str,
+                encoding=enc,
+                skipinitialspace=True,
+                header=None,
+                skip_blank_lines=False,
+            )
         else:
             problems.add(
                 f"unsupported table format '{suffix or '(none)'}'",
@@ -134,8 +148,25 @@ def read_table(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
             fix="open it in a spreadsheet program and save it again as .csv or .xlsx",
         )
         return None
-    table.columns = [unicodedata.normalize("NFKC", str(c)).strip() for c in table.columns]
-    return table.dropna(how="all").reset_index(drop=True)
+    raw.index = raw.index + 1  # spreadsheet row numbers
+    raw = raw.dropna(how="all")
+    if raw.empty:
+        return pd.DataFrame()
+    header_at = 0
+    if header_names:
+        for k in range(min(10, len(raw))):
+            cells = {normalise_text(v) for v in raw.iloc[k].dropna()}
+            if len(cells & set(header_names)) >= 2:
+                header_at = k
+                break
+    header = raw.iloc[header_at]
+    columns = [
+        unicodedata.normalize("NFKC", str(c)).strip() if pd.notna(c) else f"column{j + 1}"
+        for j, c in enumerate(header)
+    ]
+    table = raw.iloc[header_at + 1 :].copy()
+    table.columns = columns
+    return table
 
 
 def find_column(columns: Any, names: frozenset[str] | set[str]) -> str | None:
@@ -155,7 +186,7 @@ def read_points_csv(
     ``points_crs`` says what the numbers are: WGS84 (GPS, OSM), GCJ-02 (Amap,
     Tencent) or BD-09 (Baidu).
     """
-    table = read_table(path, problems=problems)
+    table = read_table(path, problems=problems, header_names=LON_NAMES | LAT_NAMES)
     if table is None:
         return None
     lon_col = find_column(table.columns, LON_NAMES)
@@ -175,10 +206,11 @@ def read_points_csv(
         if target and target not in table.columns and target not in rename.values():
             rename[str(col)] = target
     table = table.rename(columns=rename)
+    rows = pd.Series([f"row {i}" for i in table.index], index=table.index)
     ids = (
-        table[id_col].fillna("").astype(str)
+        table[id_col].fillna("").astype(str).where(table[id_col].notna(), rows)
         if id_col in table.columns
-        else pd.Series([f"row {i + 2}" for i in range(len(table))])
+        else rows
     )
     lon = pd.to_numeric(table[lon_col].str.strip(), errors="coerce")
     lat = pd.to_numeric(table[lat_col].str.strip(), errors="coerce")
@@ -188,7 +220,7 @@ def read_points_csv(
         problems.add(
             f"coordinate {table[col].iloc[i]!r} is not a number",
             file=str(path),
-            feature_id=ids.iloc[i] or f"row {i + 2}",
+            feature_id=ids.iloc[i],
             field=col,
             fix="write decimal degrees, e.g. 116.3975 and 39.9087",
         )

@@ -217,14 +217,39 @@ def _to_map(
 
 
 def _feature_collection(gdf: gpd.GeoDataFrame, columns: Iterable[str]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of ``gdf`` with ``columns`` as properties (vectorised)."""
     cols = [c for c in columns if c in gdf.columns]
-    sub = gdf[[*cols, gdf.geometry.name]].copy()
+    geoms = shapely.to_geojson(np.asarray(gdf.geometry.values))
+    records: list[dict[str, Any]] = [{} for _ in range(len(gdf))]
     for c in cols:
-        if pd.api.types.is_float_dtype(sub[c]):
-            sub[c] = sub[c].round(1)
-        elif not pd.api.types.is_numeric_dtype(sub[c]) and not pd.api.types.is_bool_dtype(sub[c]):
-            sub[c] = sub[c].astype(str)
-    data: dict[str, Any] = json.loads(sub.to_json(na="null", drop_id=True))
+        col = gdf[c]
+        if pd.api.types.is_bool_dtype(col):
+            values: list[Any] = [bool(v) for v in col]
+        elif pd.api.types.is_numeric_dtype(col):
+            arr = col.to_numpy(dtype="float64")
+            is_int = pd.api.types.is_integer_dtype(col)
+            values = [
+                None if not np.isfinite(v) else (int(v) if is_int else round(float(v), 1))
+                for v in arr
+            ]
+        else:
+            values = [
+                "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in col
+            ]
+        for rec, v in zip(records, values, strict=True):
+            rec[c] = v
+    parts = [
+        '{"type":"Feature","geometry":'
+        + g
+        + ',"properties":'
+        + json.dumps(rec, ensure_ascii=False)
+        + "}"
+        for g, rec in zip(geoms, records, strict=True)
+        if g is not None
+    ]
+    data: dict[str, Any] = json.loads(
+        '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+    )
     return data
 
 
@@ -406,6 +431,7 @@ _CSS = """
 .rm-grid-label{font:11px 'Noto Sans CJK SC',sans-serif;color:#1f4e9c;font-weight:bold;
  text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;white-space:nowrap}
 .rm-icon{background:none;border:none}
+.leaflet-control-attribution{font-size:10px;max-width:60%}
 </style>
 """
 
@@ -543,6 +569,12 @@ def red_map(
     grid_gdf = grids if isinstance(grids, gpd.GeoDataFrame) else _get(grids, "grids")
     thresholds = _thresholds(circles, thresholds_min)
     station_names = dict(zip(street.stations["station_id"], street.stations["name"], strict=False))
+    _comp_cache: list[gpd.GeoDataFrame] = []
+
+    def comp_table() -> gpd.GeoDataFrame:
+        if not _comp_cache:
+            _comp_cache.append(_compound_table(street, cov_compounds, cov_buildings, station_names))
+        return _comp_cache[0]
 
     for key in ALL_LAYERS:
         if key == "landuse" and len(street.landuse):
@@ -618,7 +650,7 @@ def red_map(
                 simplify_m=max(simplify_m, 3.0),
             )
         elif key == "compounds" and len(street.compounds):
-            comp = _compound_table(street, cov_compounds, cov_buildings, station_names)
+            comp = comp_table()
             _add_geojson(
                 group(key, t("layer_compounds", lang)),
                 comp,
@@ -638,7 +670,7 @@ def red_map(
                 popup=True,
             )
         elif key == "uncovered" and len(street.compounds):
-            comp = _compound_table(street, cov_compounds, cov_buildings, station_names)
+            comp = comp_table()
             if "covered" in comp.columns:
                 unc = comp[~comp["covered"].astype(bool)]
                 _add_geojson(
@@ -769,7 +801,7 @@ def red_map(
     extras = []
     if gaps is not None and len(gaps):
         extras.append(_swatch(GAP_COLOUR, t("layer_gaps", lang), dashed=True))
-    if "covered" in _compound_table(street, cov_compounds, cov_buildings, station_names).columns:
+    if "covered" in comp_table().columns:
         extras.append(_swatch(UNCOVERED_COLOUR, t("layer_uncovered", lang)))
     if grid_gdf is not None and len(grid_gdf):
         extras.append(_swatch(GRID_COLOUR, t("layer_grids", lang), fill=False))
@@ -969,7 +1001,7 @@ def _site_markers(fg: folium.FeatureGroup, sites: gpd.GeoDataFrame, ctx: _Ctx) -
     for i, (_, row) in enumerate(mapped.iterrows()):
         geom = row.geometry if row.geometry.geom_type == "Point" else row.geometry.centroid
         name = str(row.get("name", "") or row.get("site_id", "") or f"#{i + 1}")
-        gained = row.get("households_gained", row.get("gain_households"))
+        gained = row.get("households_newly_covered", row.get("households_gained"))
         text = f"<b>{html.escape(t('layer_sites', ctx.lang))}</b><br>{html.escape(name)}"
         if gained is not None and not pd.isna(gained):
             text += f"<br>+{int(gained):,} {t('households', ctx.lang)}"

@@ -90,6 +90,10 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Key cells that mark a total row of a register (normalised), skipped.
+TOTAL_WORDS: frozenset[str] = frozenset({"合计", "总计", "小计", "total", "sum", "总数"})
+
+
 @dataclass
 class RegisterJoin:
     """Result of :func:`join_register`.
@@ -130,7 +134,8 @@ def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
     ``building_name``, ``compound_id``, ``compound_name`` (normalised text, '' if
     absent), ``households`` and ``population`` (floats, NaN if blank).
     """
-    table = read_table(path, problems=problems)
+    all_names = {alias for aliases in COLUMN_ALIASES.values() for alias in aliases}
+    table = read_table(path, problems=problems, header_names=all_names)
     if table is None:
         return None
     cols = register_columns(table)
@@ -154,10 +159,25 @@ def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
         )
     if problems.has_errors:
         return None
-    rows = pd.Series([f"row {i + 2}" for i in range(len(table))], index=table.index)
-    out = pd.DataFrame({"row": np.arange(len(table)) + 2}, index=table.index)
+    rows = pd.Series([f"row {i}" for i in table.index], index=table.index)
+    out = pd.DataFrame({"row": table.index.to_numpy(dtype=np.int64)}, index=table.index)
     for key in ("building_id", "building_name", "compound_id", "compound_name"):
         out[key] = table[cols[key]].map(normalise_text) if key in cols else ""
+    cells = table.map(normalise_text)
+    total = cells.isin(TOTAL_WORDS).any(axis=1) | cells.apply(
+        lambda col: col.str.match(r"^(合计|总计|小计)")
+    ).any(axis=1)
+    if total.any():
+        problems.add(
+            f"{int(total.sum())} total row(s) skipped: "
+            + ", ".join(f"row {r}" for r in out.index[total]),
+            file=file,
+            fix="nothing to do: totals are recomputed from the rows",
+            severity="repair",
+        )
+        out = out.loc[~total]
+        table = table.loc[~total]
+        rows = rows.loc[~total]
     for key in ("households", "population"):
         if key in cols:
             out[key] = validate.numeric_column(
@@ -280,7 +300,8 @@ def join_register(
         comp = compound_of(row)
         key = row["compound_id"] or row["compound_name"]
         if not comp:
-            unmatched.append({"row": int(row["row"]), "key": key, "reason": "no such compound"})
+            reason = "no such compound" if key else "no building or compound named"
+            unmatched.append({"row": int(row["row"]), "key": key, "reason": reason})
             continue
         members = np.flatnonzero((b_comp == comp) & residential & ~has_own)
         if len(members) == 0:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -64,6 +65,9 @@ MAX_LISTED = 20
 _FRAGMENT_M2 = 1.0
 
 Severity = Literal["error", "explained", "warning"]
+
+#: Turns a geometry (street CRS) into the longitude/latitude of a point on it.
+Locator = Callable[[Any], tuple[float | None, float | None]]
 
 RULE_TITLES: dict[str, str] = {
     "coverage": "grids cover the street exactly (覆盖全域、无缝)",
@@ -181,8 +185,11 @@ class RuleReport:
                 f"median {q['compactness_median']:.2f}; {int(q['grids'])} grids"
             )
         lines.append("* explained: listed with the reason, not a failure")
-        lines.append("RESULT: all rules hold" if self.ok else
-                     f"RESULT: {sum(not c.passed for c in self.checks)} rule(s) FAIL")
+        lines.append(
+            "RESULT: all rules hold"
+            if self.ok
+            else f"RESULT: {sum(not c.passed for c in self.checks)} rule(s) FAIL"
+        )
         return "\n".join(lines)
 
 
@@ -225,8 +232,10 @@ def check_grids(
     """
     settings = settings or Settings()
     if grids.crs is None:
-        raise InputError("the grids layer has no coordinate reference system",
-                         fix="save it with its CRS (GeoJSON is WGS84) and check again")
+        raise InputError(
+            "the grids layer has no coordinate reference system",
+            fix="save it with its CRS (GeoJSON is WGS84) and check again",
+        )
     g = grids.to_crs(street.crs).reset_index(drop=True)
     labels = grid_labels(grids)
     geoms = np.asarray(g.geometry.values, dtype=object)
@@ -251,8 +260,11 @@ def check_grids(
     owner = _owner(street.buildings.geometry.values, geoms)
     checks.append(_buildings(street, geoms, labels, at))
     checks.append(_compounds(street, geoms, labels, settings, g, owner, at))
-    hh = np.bincount(owner[owner >= 0], weights=street.buildings["households"].to_numpy(
-        dtype=float)[owner >= 0], minlength=len(g))
+    hh = np.bincount(
+        owner[owner >= 0],
+        weights=street.buildings["households"].to_numpy(dtype=float)[owner >= 0],
+        minlength=len(g),
+    ).astype(np.float64)
     checks.append(_households(g, hh, labels, street, settings, owner, comm, at))
     if "code" in g.columns:
         checks.append(_codes(g, labels, settings, geoms, at))
@@ -322,16 +334,19 @@ def _fixed(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
     return geoms
 
 
-def _coverage(geoms: NDArray[np.object_], street: Street, at: Any) -> Check:
+def _coverage(geoms: NDArray[np.object_], street: Street, at: Locator) -> Check:
     boundary = street.boundary_geom
     union = shapely.union_all(_fixed(geoms))
     gap = shapely.difference(boundary, union)
     excess = shapely.difference(union, boundary)
     total = float(gap.area + excess.area)
     share = total / boundary.area if boundary.area else 0.0
-    c = Check("coverage", RULE_TITLES["coverage"],
-              f"difference {share * 100:.4f}% of {boundary.area / 1e6:.3f} km² "
-              f"(limit {COVERAGE_TOLERANCE * 100:.2f}%)")
+    c = Check(
+        "coverage",
+        RULE_TITLES["coverage"],
+        f"difference {share * 100:.4f}% of {boundary.area / 1e6:.3f} km² "
+        f"(limit {COVERAGE_TOLERANCE * 100:.2f}%)",
+    )
     if share >= COVERAGE_TOLERANCE:
         for kind, geo in (("uncovered by any grid", gap), ("outside the street boundary", excess)):
             pieces = shapely.get_parts(geo)
@@ -340,15 +355,15 @@ def _coverage(geoms: NDArray[np.object_], street: Street, at: Any) -> Check:
                 if p.area < 1.0:
                     break
                 lon, lat = at(p)
-                c.violations.append(Violation("coverage", f"{p.area:,.0f} m² {kind}",
-                                              (), lon, lat))
+                c.violations.append(Violation("coverage", f"{p.area:,.0f} m² {kind}", (), lon, lat))
         if not c.violations:
-            c.violations.append(Violation("coverage", f"{total:,.1f} m² of difference in "
-                                          "pieces under 1 m² each"))
+            c.violations.append(
+                Violation("coverage", f"{total:,.1f} m² of difference in pieces under 1 m² each")
+            )
     return c
 
 
-def _overlap(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Any) -> Check:
+def _overlap(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Locator) -> Check:
     fixed = _fixed(geoms)
     tree = shapely.STRtree(fixed)
     i, j = tree.query(fixed, predicate="intersects")
@@ -357,21 +372,30 @@ def _overlap(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Any) -
     inter = shapely.intersection(fixed[i], fixed[j])
     area = shapely.area(inter)
     total = float(area.sum())
-    c = Check("no_overlap", RULE_TITLES["no_overlap"],
-              f"total overlap {total:,.2f} m² (limit {OVERLAP_TOLERANCE_M2:g} m²)")
+    c = Check(
+        "no_overlap",
+        RULE_TITLES["no_overlap"],
+        f"total overlap {total:,.2f} m² (limit {OVERLAP_TOLERANCE_M2:g} m²)",
+    )
     if total >= OVERLAP_TOLERANCE_M2:
         for k in np.argsort(-area)[:MAX_LISTED]:
             if area[k] < 0.01:
                 break
             lon, lat = at(inter[k])
             a, b = labels[i[k]], labels[j[k]]
-            c.violations.append(Violation("no_overlap",
-                                          f"grids {a} and {b} overlap by {area[k]:,.0f} m²",
-                                          (a, b), lon, lat))
+            c.violations.append(
+                Violation(
+                    "no_overlap",
+                    f"grids {a} and {b} overlap by {area[k]:,.0f} m²",
+                    (a, b),
+                    lon,
+                    lat,
+                )
+            )
     return c
 
 
-def _one_polygon(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Any) -> Check:
+def _one_polygon(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Locator) -> Check:
     """One valid polygon per grid. A self-touch or a fragment under 1 m² left by
     coordinate rounding (e.g. a round trip through WGS84) is a warning, not a failure."""
     c = Check("one_polygon", RULE_TITLES["one_polygon"], "")
@@ -380,8 +404,9 @@ def _one_polygon(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: An
     fixed = _fixed(geoms)
     bad = 0
     for k in np.flatnonzero(missing):
-        c.violations.append(Violation("one_polygon", f"grid {labels[k]} has no geometry",
-                                      (labels[k],)))
+        c.violations.append(
+            Violation("one_polygon", f"grid {labels[k]} has no geometry", (labels[k],))
+        )
         bad += 1
     for k in np.flatnonzero(~missing):
         parts = shapely.get_parts(fixed[k])
@@ -390,21 +415,34 @@ def _one_polygon(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: An
         real = parts[area >= _FRAGMENT_M2]
         if len(real) > 1:
             small = real[np.argmin(shapely.area(real))]
-            c.violations.append(Violation(
-                "one_polygon",
-                f"grid {labels[k]} is in {len(real)} pieces (smallest {small.area:,.0f} m²)",
-                (labels[k],), *at(small)))
+            c.violations.append(
+                Violation(
+                    "one_polygon",
+                    f"grid {labels[k]} is in {len(real)} pieces (smallest {small.area:,.0f} m²)",
+                    (labels[k],),
+                    *at(small),
+                )
+            )
             bad += 1
         elif len(real) == 0:
-            c.violations.append(Violation("one_polygon", f"grid {labels[k]} has no area",
-                                          (labels[k],), *at(fixed[k])))
+            c.violations.append(
+                Violation(
+                    "one_polygon", f"grid {labels[k]} has no area", (labels[k],), *at(fixed[k])
+                )
+            )
             bad += 1
         elif not valid[k] or len(parts) > 1:
             reason = shapely.is_valid_reason(geoms[k])
-            c.violations.append(Violation(
-                "one_polygon",
-                f"grid {labels[k]} needed a repair ({reason}; fragments under "
-                f"{_FRAGMENT_M2:g} m² dropped)", (labels[k],), *at(fixed[k]), "warning"))
+            c.violations.append(
+                Violation(
+                    "one_polygon",
+                    f"grid {labels[k]} needed a repair ({reason}; fragments under "
+                    f"{_FRAGMENT_M2:g} m² dropped)",
+                    (labels[k],),
+                    *at(fixed[k]),
+                    "warning",
+                )
+            )
     c.figure = f"{len(geoms) - bad} of {len(geoms)} grids are single polygons"
     return c
 
@@ -414,7 +452,7 @@ def _one_community(
     geoms: NDArray[np.object_],
     labels: NDArray[np.object_],
     comm: gpd.GeoDataFrame | None,
-    at: Any,
+    at: Locator,
 ) -> Check:
     c = Check("one_community", RULE_TITLES["one_community"], "")
     has_col = "community_id" in g.columns
@@ -424,61 +462,83 @@ def _one_community(
             return c
         blank = g["community_id"].astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
         for k in np.flatnonzero(blank):
-            c.violations.append(Violation("one_community",
-                                          f"grid {labels[k]} names no community",
-                                          (labels[k],), *at(geoms[k])))
+            c.violations.append(
+                Violation(
+                    "one_community",
+                    f"grid {labels[k]} names no community",
+                    (labels[k],),
+                    *at(geoms[k]),
+                )
+            )
         c.figure = f"{len(g) - int(blank.sum())} of {len(g)} grids name one community"
         return c
     cgeo = _fixed(np.asarray(comm.to_crs(g.crs).geometry.values, dtype=object))
     cid = comm["community_id"].astype(str).to_numpy()
     df = _pairs(_fixed(geoms), cgeo)
     garea = shapely.area(_fixed(geoms))
-    df = df[(df["area"] > COMMUNITY_TOLERANCE_M2)
-            & (df["area"] > COMMUNITY_SHARE * garea[df["i"].to_numpy(dtype=int)])]
+    df = df[
+        (df["area"] > COMMUNITY_TOLERANCE_M2)
+        & (df["area"] > COMMUNITY_SHARE * garea[df["i"].to_numpy(dtype=int)])
+    ]
     main = df.sort_values(["i", "area"], ascending=[True, False]).drop_duplicates("i")
     count = df.groupby("i").size()
     bad = 0
     for k, n in count[count > 1].items():
         sub = df[df["i"] == k].sort_values("area", ascending=False)
-        names = ", ".join(f"{cid[j]} ({a:,.0f} m²)" for j, a in zip(sub["j"], sub["area"],
-                                                                    strict=True))
+        names = ", ".join(
+            f"{cid[j]} ({a:,.0f} m²)" for j, a in zip(sub["j"], sub["area"], strict=True)
+        )
         second = shapely.intersection(geoms[k], cgeo[int(sub["j"].iloc[1])])
-        c.violations.append(Violation("one_community",
-                                      f"grid {labels[k]} lies in {n} communities: {names}",
-                                      (labels[k],), *at(second)))
+        c.violations.append(
+            Violation(
+                "one_community",
+                f"grid {labels[k]} lies in {n} communities: {names}",
+                (labels[k],),
+                *at(second),
+            )
+        )
         bad += 1
     if has_col:
         named = g["community_id"].astype(str).to_numpy()
-        for k, j in zip(main["i"].to_numpy(dtype=int), main["j"].to_numpy(dtype=int),
-                        strict=True):
+        for k, j in zip(main["i"].to_numpy(dtype=int), main["j"].to_numpy(dtype=int), strict=True):
             if named[k] and named[k] != cid[j] and count.get(k, 0) == 1:
-                c.violations.append(Violation(
-                    "one_community",
-                    f"grid {labels[k]} is labelled community {named[k]} but lies in {cid[j]}",
-                    (labels[k],), *at(geoms[k])))
+                c.violations.append(
+                    Violation(
+                        "one_community",
+                        f"grid {labels[k]} is labelled community {named[k]} but lies in {cid[j]}",
+                        (labels[k],),
+                        *at(geoms[k]),
+                    )
+                )
                 bad += 1
     c.figure = f"{len(g) - bad} of {len(g)} grids lie in one community"
     return c
 
 
-def _buildings(street: Street, geoms: NDArray[np.object_], labels: NDArray[np.object_],
-               at: Any) -> Check:
+def _buildings(
+    street: Street, geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Locator
+) -> Check:
     b = street.buildings
     df = _pairs(np.asarray(b.geometry.values, dtype=object), _fixed(geoms))
     df = df[df["area"] > BUILDING_CUT_TOLERANCE_M2]
     cnt = df.groupby("i").size()
     cut = cnt[cnt > 1].index.to_numpy(dtype=int)
-    c = Check("buildings_whole", RULE_TITLES["buildings_whole"],
-              f"{len(cut)} of {len(b)} buildings cut")
+    c = Check(
+        "buildings_whole", RULE_TITLES["buildings_whole"], f"{len(cut)} of {len(b)} buildings cut"
+    )
     ids = b["building_id"].astype(str).to_numpy()
-    for k in cut[:MAX_LISTED * 5]:
+    for k in cut[: MAX_LISTED * 5]:
         sub = df[df["i"] == k].sort_values("area", ascending=False)
         gl = tuple(labels[j] for j in sub["j"])
-        c.violations.append(Violation(
-            "buildings_whole",
-            f"building {ids[k]} is cut by grids {', '.join(gl)} "
-            f"({sub['area'].iloc[1]:,.1f} m² in the second)",
-            gl, *at(b.geometry.values[k])))
+        c.violations.append(
+            Violation(
+                "buildings_whole",
+                f"building {ids[k]} is cut by grids {', '.join(gl)} "
+                f"({sub['area'].iloc[1]:,.1f} m² in the second)",
+                gl,
+                *at(b.geometry.values[k]),
+            )
+        )
     return c
 
 
@@ -489,7 +549,7 @@ def _compounds(
     settings: Settings,
     g: gpd.GeoDataFrame,
     owner: NDArray[np.int64],
-    at: Any,
+    at: Locator,
 ) -> Check:
     cp = street.compounds
     c = Check("compounds_whole", RULE_TITLES["compounds_whole"], "no compounds")
@@ -498,8 +558,11 @@ def _compounds(
     cgeo = _fixed(np.asarray(cp.geometry.values, dtype=object))
     # households of each compound: buildings by the compound holding most of them
     bo = _owner(street.buildings.geometry.values, cgeo)
-    hh = np.bincount(bo[bo >= 0], weights=street.buildings["households"].to_numpy(
-        dtype=float)[bo >= 0], minlength=len(cp))
+    hh = np.bincount(
+        bo[bo >= 0],
+        weights=street.buildings["households"].to_numpy(dtype=float)[bo >= 0],
+        minlength=len(cp),
+    )
     df = _pairs(cgeo, _fixed(geoms))
     carea = shapely.area(cgeo)
     tol = np.maximum(COMPOUND_CUT_TOLERANCE_M2, COMPOUND_CUT_SHARE * carea)
@@ -520,18 +583,28 @@ def _compounds(
         extra = ""
         if gcomm is not None and len(set(gcomm[js])) == n:
             severity = "warning"
-            extra = " along the community boundary (communities " + ", ".join(
-                sorted(set(gcomm[js]))) + ")"
+            extra = (
+                " along the community boundary (communities "
+                + ", ".join(sorted(set(gcomm[js])))
+                + ")"
+            )
         else:
             cut += 1
         second = shapely.intersection(cgeo[k], geoms[js[1]])
-        c.violations.append(Violation(
-            "compounds_whole",
-            f"compound {ids[k]} ({int(hh[k])} households) is cut by grids {', '.join(gl)}"
-            f"{extra}",
-            gl, *at(second), severity))
-    c.figure = (f"{cut} of {len(cp)} compounds cut; {big} above {settings.grid_max_households} "
-                "households split between buildings")
+        c.violations.append(
+            Violation(
+                "compounds_whole",
+                f"compound {ids[k]} ({int(hh[k])} households) is cut by grids {', '.join(gl)}"
+                f"{extra}",
+                gl,
+                *at(second),
+                severity,
+            )
+        )
+    c.figure = (
+        f"{cut} of {len(cp)} compounds cut; {big} above {settings.grid_max_households} "
+        "households split between buildings"
+    )
     return c
 
 
@@ -543,19 +616,26 @@ def _households(
     settings: Settings,
     owner: NDArray[np.int64],
     comm: gpd.GeoDataFrame | None,
-    at: Any,
+    at: Locator,
 ) -> Check:
     lo, hi = settings.grid_min_households, settings.grid_max_households
     out = np.flatnonzero((hh < lo) | (hh > hi))
-    c = Check("households_in_range", RULE_TITLES["households_in_range"] + f" {lo}-{hi}",
-              f"{len(g) - len(out)} of {len(g)} grids in range")
-    reason = (g["reason"].astype(object).where(g["reason"].notna(), "").astype(str).to_numpy()
-              if "reason" in g.columns else None)
+    c = Check(
+        "households_in_range",
+        RULE_TITLES["households_in_range"] + f" {lo}-{hi}",
+        f"{len(g) - len(out)} of {len(g)} grids in range",
+    )
+    reason = (
+        g["reason"].astype(object).where(g["reason"].notna(), "").astype(str).to_numpy()
+        if "reason" in g.columns
+        else None
+    )
     b_hh = street.buildings["households"].to_numpy(dtype=float)
     b_id = street.buildings["building_id"].astype(str).to_numpy()
     comm_total: dict[str, float] = {}
     if "community_id" in g.columns:
-        comm_total = pd.Series(hh).groupby(g["community_id"].astype(str).to_numpy()).sum().to_dict()
+        sums = pd.Series(hh).groupby(g["community_id"].astype(str).to_numpy()).sum()
+        comm_total = {str(k): float(v) for k, v in sums.items()}
     for k in out:
         why = reason[k] if reason is not None else ""
         if not why:
@@ -568,25 +648,44 @@ def _households(
                 why = f"community {cid} holds only {int(comm_total[cid])} households"
         side = "below the minimum" if hh[k] < lo else "above the maximum"
         msg = f"grid {labels[k]}: {int(hh[k])} households, {side}"
-        c.violations.append(Violation(
-            "households_in_range", msg + (f" ({why})" if why else ""), (labels[k],),
-            *at(g.geometry.values[k]), "explained" if why else "error"))
+        c.violations.append(
+            Violation(
+                "households_in_range",
+                msg + (f" ({why})" if why else ""),
+                (labels[k],),
+                *at(g.geometry.values[k]),
+                "explained" if why else "error",
+            )
+        )
     return c
 
 
-def _codes(g: gpd.GeoDataFrame, labels: NDArray[np.object_], settings: Settings,
-           geoms: NDArray[np.object_], at: Any) -> Check:
+def _codes(
+    g: gpd.GeoDataFrame,
+    labels: NDArray[np.object_],
+    settings: Settings,
+    geoms: NDArray[np.object_],
+    at: Locator,
+) -> Check:
     codes = g["code"].astype(object).where(g["code"].notna(), "").astype(str)
     bad = ~(codes.str.fullmatch(r"\d+") & (codes.str.len() == settings.code_width))
     dup = codes.duplicated(keep=False) & ~bad
-    c = Check("codes", RULE_TITLES["codes"],
-              f"{int((~bad & ~dup).sum())} of {len(g)} codes unique with "
-              f"{settings.code_width} digits")
+    c = Check(
+        "codes",
+        RULE_TITLES["codes"],
+        f"{int((~bad & ~dup).sum())} of {len(g)} codes unique with {settings.code_width} digits",
+    )
     for k in np.flatnonzero(bad.to_numpy()):
-        c.violations.append(Violation(
-            "codes", f"grid {labels[k]}: code {codes.iloc[k]!r} is not "
-            f"{settings.code_width} digits", (labels[k],), *at(geoms[k])))
+        c.violations.append(
+            Violation(
+                "codes",
+                f"grid {labels[k]}: code {codes.iloc[k]!r} is not {settings.code_width} digits",
+                (labels[k],),
+                *at(geoms[k]),
+            )
+        )
     for code in sorted(set(codes[dup])):
-        c.violations.append(Violation("codes", f"code {code} is used by more than one grid",
-                                      (code,)))
+        c.violations.append(
+            Violation("codes", f"code {code} is used by more than one grid", (code,))
+        )
     return c

@@ -31,9 +31,16 @@ from planner.synthetic import (  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None, help="output folder (default data/demo)")
-    parser.add_argument("--district", type=int, default=0, metavar="N",
-                        help="write a synthetic district of about N streets instead (needs --out)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the district (with --district)")
+    parser.add_argument(
+        "--district",
+        type=int,
+        default=0,
+        metavar="N",
+        help="write a synthetic district of about N streets instead (needs --out)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=1, help="seed of the district (with --district)"
+    )
     args = parser.parse_args(argv)
     if args.district and not args.out:
         parser.error("--district needs --out (data/demo holds only the demo street)")

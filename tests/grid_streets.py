@@ -43,21 +43,32 @@ def block_street(
     corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=float)
     corners += rng.uniform(-wobble, wobble, size=corners.shape) if wobble else 0.0
     # keep the corners outside the outermost roads
-    boundary = Polygon(corners + [X0, Y0])
+    boundary = Polygon(corners + np.array([X0, Y0]))
     roads = []
     for i, x in enumerate(xs):
         roads.append(
-            {"road_id": f"v{i}", "highway": "secondary" if i == 0 else "residential",
-             "geometry": LineString([(X0 + x, Y0 - 50), (X0 + x, Y0 + height + 50)])}
+            {
+                "road_id": f"v{i}",
+                "highway": "secondary" if i == 0 else "residential",
+                "geometry": LineString([(X0 + x, Y0 - 50), (X0 + x, Y0 + height + 50)]),
+            }
         )
     for i, y in enumerate(ys):
         roads.append(
-            {"road_id": f"h{i}", "highway": "residential",
-             "geometry": LineString([(X0 - 50, Y0 + y), (X0 + width + 50, Y0 + y)])}
+            {
+                "road_id": f"h{i}",
+                "highway": "residential",
+                "geometry": LineString([(X0 - 50, Y0 + y), (X0 + width + 50, Y0 + y)]),
+            }
         )
     # a footway that must not cut
-    roads.append({"road_id": "f0", "highway": "footway",
-                  "geometry": LineString([(X0 + 10, Y0 + 10), (X0 + width - 10, Y0 + height - 10)])})
+    roads.append(
+        {
+            "road_id": "f0",
+            "highway": "footway",
+            "geometry": LineString([(X0 + 10, Y0 + 10), (X0 + width - 10, Y0 + height - 10)]),
+        }
+    )
     xb = [0.0, *sorted(xs), width]
     yb = [0.0, *sorted(ys), height]
     compounds, buildings = [], []
@@ -89,9 +100,14 @@ def block_street(
                     h = int(hh[k % len(hh)])
                     k += 1
                     buildings.append(
-                        {"building_id": f"b{len(buildings)}", "kind": "residential" if h else "other",
-                         "households": h, "population": h * 2.62, "compound_id": cid,
-                         "geometry": geom}
+                        {
+                            "building_id": f"b{len(buildings)}",
+                            "kind": "residential" if h else "other",
+                            "households": h,
+                            "population": h * 2.62,
+                            "compound_id": cid,
+                            "geometry": geom,
+                        }
                     )
             block += 1
     layers: dict[str, gpd.GeoDataFrame] = {
@@ -109,11 +125,13 @@ def block_street(
         )
         layers["communities"] = gpd.GeoDataFrame(
             {"community_id": ["w", "e"], "name": ["西社区", "东社区"], "code": ["001", "002"]},
-            geometry=[west, east], crs=CRS,
+            geometry=[west, east],
+            crs=CRS,
         )
     if river:
-        strip = shapely.geometry.box(X0 - 50, Y0 + height * 0.45, X0 + width + 50,
-                                     Y0 + height * 0.45 + 12)
+        strip = shapely.geometry.box(
+            X0 - 50, Y0 + height * 0.45, X0 + width + 50, Y0 + height * 0.45 + 12
+        )
         layers["barriers"] = gpd.GeoDataFrame(
             {"barrier_id": ["r0"], "kind": ["river"], "name": ["小河"]}, geometry=[strip], crs=CRS
         )
@@ -150,8 +168,13 @@ def random_street(
         nrm = np.array([-d[1], d[0]])
         c = np.array([X0, Y0]) + nrm * off
         p0, p1 = c - d * 2 * radius, c + d * 2 * radius
-        roads.append({"road_id": f"r{i}", "highway": classes[int(rng.integers(len(classes)))],
-                      "geometry": LineString([p0, p1])})
+        roads.append(
+            {
+                "road_id": f"r{i}",
+                "highway": classes[int(rng.integers(len(classes)))],
+                "geometry": LineString([p0, p1]),
+            }
+        )
     # buildings: random small rectangles inside the boundary, not overlapping each other
     inner = boundary.buffer(-15)
     minx, miny, maxx, maxy = inner.bounds
@@ -167,9 +190,14 @@ def random_street(
     hh = rng.integers(0, max_households + 1, len(geoms))
     hh[rng.random(len(geoms)) < 0.15] = 0
     buildings = gpd.GeoDataFrame(
-        {"building_id": [f"b{i}" for i in range(len(geoms))], "households": hh,
-         "population": hh * 2.62, "kind": np.where(hh > 0, "residential", "other")},
-        geometry=geoms, crs=CRS,
+        {
+            "building_id": [f"b{i}" for i in range(len(geoms))],
+            "households": hh,
+            "population": hh * 2.62,
+            "kind": np.where(hh > 0, "residential", "other"),
+        },
+        geometry=geoms,
+        crs=CRS,
     )
     layers: dict[str, gpd.GeoDataFrame] = {
         "boundary": gpd.GeoDataFrame({"name": ["随机街道"]}, geometry=[boundary], crs=CRS),
@@ -178,7 +206,7 @@ def random_street(
     if roads:
         layers["roads"] = gpd.GeoDataFrame(roads, crs=CRS)
     comp = []
-    for i in range(compounds if len(geoms) else 0):
+    for _ in range(compounds if len(geoms) else 0):
         b = geoms[int(rng.integers(len(geoms)))]
         cgeom = b.buffer(float(rng.uniform(20, 70)), join_style="mitre").intersection(inner)
         if straddle_free:  # outlines go around buildings, as walls do
@@ -186,8 +214,10 @@ def random_street(
             outs = [o.buffer(1.0) for o in geoms if not cgeom.contains(o.centroid)]
             cgeom = shapely.union_all([cgeom, *ins]).difference(shapely.union_all(outs))
             cgeom = cgeom.intersection(inner)
-        if not cgeom.is_empty and cgeom.geom_type == "Polygon" and not any(
-            cgeom.intersects(o) for o in comp
+        if (
+            not cgeom.is_empty
+            and cgeom.geom_type == "Polygon"
+            and not any(cgeom.intersects(o) for o in comp)
         ):
             comp.append(cgeom)
     if comp:
@@ -198,9 +228,14 @@ def random_street(
         a = rng.uniform(0, np.pi)
         d = np.array([np.cos(a), np.sin(a)])
         c = np.array([X0, Y0]) + rng.uniform(-0.3, 0.3, 2) * radius
-        half = Polygon([c - d * 3 * radius, c + d * 3 * radius,
-                        c + d * 3 * radius + [-d[1] * 3 * radius, d[0] * 3 * radius],
-                        c - d * 3 * radius + [-d[1] * 3 * radius, d[0] * 3 * radius]])
+        half = Polygon(
+            [
+                c - d * 3 * radius,
+                c + d * 3 * radius,
+                c + d * 3 * radius + [-d[1] * 3 * radius, d[0] * 3 * radius],
+                c - d * 3 * radius + [-d[1] * 3 * radius, d[0] * 3 * radius],
+            ]
+        )
         # community lines go around buildings, as real ones do
         inside = [g for g in geoms if half.contains(g.centroid)]
         outside = [g for g in geoms if not half.contains(g.centroid)]
@@ -209,8 +244,11 @@ def random_street(
         one, two = boundary.intersection(half), boundary.difference(half)
         parts = [p for p in (one, two) if not p.is_empty and p.area > 1]
         layers["communities"] = gpd.GeoDataFrame(
-            {"community_id": [f"k{i}" for i in range(len(parts))],
-             "name": [f"社区{i}" for i in range(len(parts))]},
-            geometry=parts, crs=CRS,
+            {
+                "community_id": [f"k{i}" for i in range(len(parts))],
+                "name": [f"社区{i}" for i in range(len(parts))],
+            },
+            geometry=parts,
+            crs=CRS,
         )
     return from_layers(layers, crs=CRS, name="随机街道")

@@ -102,3 +102,37 @@ def test_settings_change_applies(fake_loader: list[dict[str, Any]]) -> None:
     form_submit[0].click()
     _run(at)
     assert at.session_state["walk_speed_kmh"] == 5.0
+
+
+def _grid_codes(at: AppTest) -> list[str]:
+    box = at.selectbox(key="w_grid_")
+    return [o for o in box.options if o]
+
+
+def test_grid_edit_and_refused_edit(fake_loader: list[dict[str, Any]]) -> None:
+    pytest.importorskip("planner.edits")
+    pytest.importorskip("planner.project")
+    at = _app()
+    at.query_params["page"] = "editor"
+    _run(at)
+    codes = _grid_codes(at)
+    assert len(codes) >= 2, codes
+    # lock a grid: an edit that always holds; the project is autosaved
+    at.selectbox(key="w_grid_").set_value(codes[0])
+    _run(at)
+    assert at.session_state["selected_grid"] == codes[0]
+    at.button(key="ed_lock").click()
+    _run(at)
+    assert not at.exception
+    assert at.session_state["edit_error"] == "", at.session_state["edit_error"]
+    assert any("已完成" in s.value for s in at.success)
+    assert Path(at.session_state["autosaved"]).exists()
+    # merging a locked grid is refused with the reason, and nothing changes
+    before = list(at.session_state["editor"].labels)
+    at.selectbox(key="w_other").set_value(codes[1])
+    _run(at)
+    at.button(key="ed_merge").click()
+    _run(at)
+    assert at.session_state["edit_error"], "the merge of a locked grid must be refused"
+    assert any("编辑被拒绝" in e.value for e in at.error)
+    assert list(at.session_state["editor"].labels) == before

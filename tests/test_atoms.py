@@ -34,8 +34,12 @@ def test_atoms_tile_the_street_and_follow_roads_not_footways() -> None:
 def test_compound_internal_paths_do_not_cut_and_compound_outline_does() -> None:
     street = block_street(xs=(), ys=(), community_x=None, compound_every=1, households=[20])
     roads = street.roads.copy()
-    inner = {"road_id": "in", "highway": "residential", "compound_id": "c0",
-             "geometry": LineString([(X0 + 450, Y0 + 20), (X0 + 450, Y0 + 580)])}
+    inner = {
+        "road_id": "in",
+        "highway": "residential",
+        "compound_id": "c0",
+        "geometry": LineString([(X0 + 450, Y0 + 20), (X0 + 450, Y0 + 580)]),
+    }
     roads = gpd.GeoDataFrame([*roads.to_dict("records"), inner], crs=CRS)
     street = street.with_layers(roads=roads)
     atoms = make_atoms(street, settings=Settings())
@@ -46,8 +50,9 @@ def test_compound_internal_paths_do_not_cut_and_compound_outline_does() -> None:
 
 
 def test_big_compound_is_cut_between_buildings_never_through_one() -> None:
-    street = block_street(xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5,
-                          households=[60])
+    street = block_street(
+        xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5, households=[60]
+    )
     atoms = make_atoms(street, settings=Settings())
     _tiles(atoms, street.boundary_geom)
     assert atoms["split"].any()
@@ -62,13 +67,15 @@ def test_big_compound_is_cut_between_buildings_never_through_one() -> None:
 
 
 def test_building_drawn_across_a_road_joins_the_atoms_on_both_sides() -> None:
-    street = block_street(xs=(300.0,), ys=(), community_x=None, compound_every=0,
-                          households=[10])
+    street = block_street(xs=(300.0,), ys=(), community_x=None, compound_every=0, households=[10])
     across = gpd.GeoDataFrame(
         {"building_id": ["x"], "households": [5], "population": [13.0]},
-        geometry=[box(X0 + 290, Y0 + 290, X0 + 310, Y0 + 300)], crs=CRS)
+        geometry=[box(X0 + 290, Y0 + 290, X0 + 310, Y0 + 300)],
+        crs=CRS,
+    )
     b = gpd.GeoDataFrame(
-        [*street.buildings.to_dict("records"), *across.to_dict("records")], crs=CRS)
+        [*street.buildings.to_dict("records"), *across.to_dict("records")], crs=CRS
+    )
     street = street.with_layers(buildings=b)
     atoms = make_atoms(street, settings=Settings())
     owner = building_atoms(street, atoms)
@@ -87,13 +94,16 @@ def test_slivers_merge_into_the_longest_neighbour() -> None:
 
 
 def test_rivers_and_railways_cut() -> None:
-    street = block_street(xs=(), ys=(), community_x=None, compound_every=0, river=True,
-                          rows=2, cols=2)
+    street = block_street(
+        xs=(), ys=(), community_x=None, compound_every=0, river=True, rows=2, cols=2
+    )
     atoms = make_atoms(street, settings=Settings())
     assert len(atoms) == 3  # north bank, river, south bank
-    rail = gpd.GeoDataFrame({"barrier_id": ["t"], "kind": ["railway"]},
-                            geometry=[LineString([(X0 + 450, Y0 - 10), (X0 + 450, Y0 + 700)])],
-                            crs=CRS)
+    rail = gpd.GeoDataFrame(
+        {"barrier_id": ["t"], "kind": ["railway"]},
+        geometry=[LineString([(X0 + 450, Y0 - 10), (X0 + 450, Y0 + 700)])],
+        crs=CRS,
+    )
     street2 = street.with_layers(barriers=rail)
     assert len(make_atoms(street2, settings=Settings())) == 2
 

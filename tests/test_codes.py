@@ -13,12 +13,18 @@ from planner.settings import Settings
 
 
 def _grid_row(n_cols: int = 3, n_rows: int = 2) -> gpd.GeoDataFrame:
-    cells = [box(x * 100, -y * 100, x * 100 + 100, -y * 100 + 100)
-             for y in range(n_rows) for x in range(n_cols)]
+    cells = [
+        box(x * 100, -y * 100, x * 100 + 100, -y * 100 + 100)
+        for y in range(n_rows)
+        for x in range(n_cols)
+    ]
     # shuffle the order so codes do not follow the row order by accident
     order = [4, 0, 5, 2, 1, 3][: len(cells)]
-    return gpd.GeoDataFrame({"grid_id": order, "community_id": "k"},
-                            geometry=[cells[i] for i in order], crs="EPSG:32650")
+    return gpd.GeoDataFrame(
+        {"grid_id": order, "community_id": "k"},
+        geometry=[cells[i] for i in order],
+        crs="EPSG:32650",
+    )
 
 
 def test_twenty_digit_layout_and_reading_order() -> None:
@@ -30,8 +36,13 @@ def test_twenty_digit_layout_and_reading_order() -> None:
     assert [by_id[i][-2:] for i in range(6)] == ["01", "02", "03", "04", "05", "06"]
     assert by_id[0] == "100000" + "610113" + "003" + "002" + "01"
     p = parse_code(by_id[5], settings=s)
-    assert p == {"service_object": "100000", "county": "610113", "street": "003",
-                 "community": "002", "sequence": "06"}
+    assert p == {
+        "service_object": "100000",
+        "county": "610113",
+        "street": "003",
+        "community": "002",
+        "sequence": "06",
+    }
 
 
 def test_fifteen_digit_variant() -> None:

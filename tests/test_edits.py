@@ -7,29 +7,45 @@ from shapely.geometry import LineString
 
 from planner.edits import GridEditor
 from planner.errors import RuleViolation
-from planner.grids import divide
+from planner.grids import GridResult, divide
 from planner.settings import Settings
+from planner.street import Street
 from tests.grid_streets import X0, Y0, block_street
 
 
+@pytest.fixture(scope="module")
+def divided() -> tuple[Street, GridResult]:
+    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750), ys=(200, 400))
+    return street, divide(street, settings=Settings())
+
+
 @pytest.fixture()
-def editor() -> GridEditor:
-    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750),
-                          ys=(200, 400))
-    return GridEditor.from_result(street, divide(street, settings=Settings()))
+def editor(divided: tuple[Street, GridResult]) -> GridEditor:
+    street, res = divided
+    return GridEditor.from_result(street, res)
 
 
 def _neighbours(ed: GridEditor, code: str) -> list[str]:
-    return [c for c in ed.grids["code"] if c != code and ed._community(c) == ed._community(code)
-            and ed._touches(list(ed.atoms_of(code)), c)]
+    return [
+        c
+        for c in ed.grids["code"]
+        if c != code
+        and ed._community(c) == ed._community(code)
+        and ed._touches(list(ed.atoms_of(code)), c)
+    ]
 
 
 def _find_move(ed: GridEditor) -> tuple[int, str]:
     for a in ed.atoms["atom_id"]:
         src = ed.grid_of_atom(int(a))
         for c in _neighbours(ed, src):
-            trial = GridEditor(ed.street, ed.atoms.reset_index(drop=True), ed.labels.copy(),
-                               ed.communities, settings=ed.settings)
+            trial = GridEditor(
+                ed.street,
+                ed.atoms.reset_index(drop=True),
+                ed.labels.copy(),
+                ed.communities,
+                settings=ed.settings,
+            )
             try:
                 trial.move_atoms(int(a), c)
                 return int(a), c
@@ -64,12 +80,16 @@ def test_move_to_another_community_is_refused(editor: GridEditor) -> None:
 
 def test_move_to_a_grid_not_touching_is_refused(editor: GridEditor) -> None:
     for code in editor.grids["code"]:
-        far = [c for c in editor.grids["code"] if c != code
-               and editor._community(c) == editor._community(code)
-               and not editor._touches(list(editor.atoms_of(code)), c)]
+        far = [
+            c
+            for c in editor.grids["code"]
+            if c != code
+            and editor._community(c) == editor._community(code)
+            and not editor._touches(list(editor.atoms_of(code)), c)
+        ]
         if far:
             a = int(editor.atoms_of(code)[0])
-            with pytest.raises(RuleViolation, match="share an edge|compound"):
+            with pytest.raises(RuleViolation, match=r"share an edge|compound"):
                 editor.move_atoms(a, far[0])
             return
     pytest.fail("fixture has no non-adjacent pair")
@@ -78,30 +98,54 @@ def test_move_to_a_grid_not_touching_is_refused(editor: GridEditor) -> None:
 def _strip_editor(max_hh: int = 1000) -> tuple[GridEditor, dict[tuple[int, int], int]]:
     """Ten blocks (5 x 2) of 100 households each; grid A = the southern row's first three
     blocks, grid B = the rest."""
-    street = block_street(xs=(100, 200, 300, 400), ys=(100,), width=500, height=200,
-                          community_x=None, compound_every=0, rows=1, cols=1, households=[100])
-    res = divide(street, settings=Settings(grid_min_households=50, grid_max_households=max_hh,
-                                           grid_target_households=500))
+    street = block_street(
+        xs=(100, 200, 300, 400),
+        ys=(100,),
+        width=500,
+        height=200,
+        community_x=None,
+        compound_every=0,
+        rows=1,
+        cols=1,
+        households=[100],
+    )
+    res = divide(
+        street,
+        settings=Settings(
+            grid_min_households=50, grid_max_households=max_hh, grid_target_households=500
+        ),
+    )
     atoms = res.atoms
     pts = atoms.geometry.representative_point()
-    cell = {(int((p.x - X0) // 100), int((p.y - Y0) // 100)): int(a)
-            for p, a in zip(pts, atoms["atom_id"], strict=True)}
+    cell = {
+        (int((p.x - X0) // 100), int((p.y - Y0) // 100)): int(a)
+        for p, a in zip(pts, atoms["atom_id"], strict=True)
+    }
     a_code, b_code = "10000011010800100101", "10000011010800100102"
     labels = atoms.set_index("atom_id")["code"].copy()
     labels[:] = b_code
     for x in range(3):
         labels[cell[(x, 0)]] = a_code
-    ed = GridEditor(street, atoms, labels, res.communities,
-                    settings=Settings(grid_min_households=50, grid_max_households=max_hh,
-                                      grid_target_households=min(500, max_hh)))
+    ed = GridEditor(
+        street,
+        atoms,
+        labels,
+        res.communities,
+        settings=Settings(
+            grid_min_households=50,
+            grid_max_households=max_hh,
+            grid_target_households=min(500, max_hh),
+        ),
+    )
     return ed, cell
 
 
 def test_move_leaving_two_pieces_is_refused_with_the_grid_named() -> None:
     ed, cell = _strip_editor()
     a = cell[(1, 0)]
-    with pytest.raises(RuleViolation,
-                       match=rf"moving atom {a} would leave grid 10000011010800100101 in two pieces"):
+    with pytest.raises(
+        RuleViolation, match=rf"moving atom {a} would leave grid 10000011010800100101 in two pieces"
+    ):
         ed.move_atoms(a, "10000011010800100102")
     assert ed.grid_of_atom(a) == "10000011010800100101"  # state unchanged
 
@@ -111,24 +155,28 @@ def test_move_breaking_the_household_range_is_refused() -> None:
     with pytest.raises(RuleViolation, match="above the maximum 700"):
         ed.move_atoms(cell[(2, 0)], "10000011010800100102")
     ed2, cell2 = _strip_editor(max_hh=1000)
-    ed2.settings = Settings(grid_min_households=250, grid_max_households=1000,
-                            grid_target_households=500)
+    ed2.settings = Settings(
+        grid_min_households=250, grid_max_households=1000, grid_target_households=500
+    )
     with pytest.raises(RuleViolation, match="below the minimum 250"):
         ed2.move_atoms(cell2[(2, 0)], "10000011010800100102")
 
 
 def test_move_that_would_cut_a_compound_is_refused() -> None:
-    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750),
-                          ys=(200, 400), river=True)
+    street = block_street(
+        households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750), ys=(200, 400), river=True
+    )
     ed = GridEditor.from_result(street, divide(street, settings=Settings()))
     comp = ed.atoms[ed.atoms["compound_id"] != ""].groupby("compound_id")["atom_id"].apply(list)
-    multi = [v for v in comp if len(v) > 1 and
-             ed.atoms.loc[v, "households"].sum() <= ed.settings.grid_max_households]
+    multi = [
+        v
+        for v in comp
+        if len(v) > 1 and ed.atoms.loc[v, "households"].sum() <= ed.settings.grid_max_households
+    ]
     assert multi, "fixture needs a compound in several atoms (the river cuts them)"
     a = multi[0][0]
     comm = ed.atoms.loc[a, "community_id"]
-    to = next(c for c in ed.grids["code"] if c != ed.grid_of_atom(a) and
-              ed._community(c) == comm)
+    to = next(c for c in ed.grids["code"] if c != ed.grid_of_atom(a) and ed._community(c) == comm)
     with pytest.raises(RuleViolation, match="would cut compound"):
         ed.move_atoms(a, to)
 
@@ -139,14 +187,18 @@ def test_merge_rules(editor: GridEditor) -> None:
     east = g[g["community_id"] == "e"]["code"].tolist()
     with pytest.raises(RuleViolation, match="different communities"):
         editor.merge(west[0], east[0])
-    with pytest.raises(RuleViolation, match="above the maximum|share an edge"):
+    with pytest.raises(RuleViolation, match=r"above the maximum|share an edge"):
         editor.merge(west[0], west[1])
 
 
 def test_merge_and_split_back(editor: GridEditor) -> None:
-    ed = GridEditor(editor.street, editor.atoms.reset_index(drop=True), editor.labels.copy(),
-                    editor.communities, settings=Settings(grid_max_households=800,
-                                                          grid_target_households=400))
+    ed = GridEditor(
+        editor.street,
+        editor.atoms.reset_index(drop=True),
+        editor.labels.copy(),
+        editor.communities,
+        settings=Settings(grid_max_households=800, grid_target_households=400),
+    )
     g = ed.grids
     for code in g["code"]:
         nb = _neighbours(ed, code)
@@ -167,9 +219,13 @@ def test_merge_and_split_back(editor: GridEditor) -> None:
 
 
 def test_split_along_a_line(editor: GridEditor) -> None:
-    ed = GridEditor(editor.street, editor.atoms.reset_index(drop=True), editor.labels.copy(),
-                    editor.communities, settings=Settings(grid_min_households=50,
-                                                          grid_target_households=200))
+    ed = GridEditor(
+        editor.street,
+        editor.atoms.reset_index(drop=True),
+        editor.labels.copy(),
+        editor.communities,
+        settings=Settings(grid_min_households=50, grid_target_households=200),
+    )
     big = ed.grids.sort_values("atoms").iloc[-1]
     xmin, ymin, xmax, ymax = big.geometry.bounds
     line = LineString([((xmin + xmax) / 2, ymin - 10), ((xmin + xmax) / 2, ymax + 10)])
@@ -219,3 +275,18 @@ def test_move_building_group_must_take_whole_atoms(editor: GridEditor) -> None:
     bid = editor.street.buildings["building_id"].iloc[0]
     with pytest.raises(RuleViolation, match="also holds building"):
         editor.move_buildings([bid], editor.grids["code"].iloc[1])
+
+
+def test_redivide_keeps_derived_communities() -> None:
+    street = block_street(
+        households=[30] * 400, community_x=None, xs=(150, 300, 450, 600, 750), ys=(200, 400),
+        compound_every=0, rows=4, cols=4,
+    )
+    res = divide(street, settings=Settings(), communities="derive")
+    ed = GridEditor.from_result(street, res)
+    code = ed.grids["code"].iloc[0]
+    ed.lock(code)
+    before = ed.atoms["community_id"].copy()
+    assert ed.redivide(seed=3).ok
+    assert ed.atoms["community_id"].equals(before)
+    assert set(ed.grids["community_id"]) == set(res.grids["community_id"])

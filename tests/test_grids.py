@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from planner.grids import GridResult, divide
@@ -57,10 +58,17 @@ def assert_rules(street: Street, res: GridResult, s: Settings) -> None:
     communities=st.booleans(),
     compounds=st.integers(0, 3),
 )
-def test_rules_hold_on_random_streets(seed: int, n_roads: int, n_buildings: int, max_hh: int,
-                                      communities: bool, compounds: int) -> None:
-    street = random_street(seed=seed, n_roads=n_roads, n_buildings=n_buildings,
-                           max_households=max_hh, communities=communities, compounds=compounds)
+def test_rules_hold_on_random_streets(
+    seed: int, n_roads: int, n_buildings: int, max_hh: int, communities: bool, compounds: int
+) -> None:
+    street = random_street(
+        seed=seed,
+        n_roads=n_roads,
+        n_buildings=n_buildings,
+        max_households=max_hh,
+        communities=communities,
+        compounds=compounds,
+    )
     s = Settings()
     res = divide(street, settings=s, communities="given" if communities else "single")
     assert_rules(street, res, s)
@@ -72,20 +80,28 @@ def test_bounds_are_hard_where_the_street_allows(lo: int, width: int, seed: int)
     """Blocks of at most 120 households and a range wider than that: every grid must
     land in [lo, hi], none out of range."""
     hi = lo + 130 + width
-    s = Settings(grid_min_households=lo, grid_max_households=hi,
-                 grid_target_households=(lo + hi) // 2)
+    s = Settings(
+        grid_min_households=lo, grid_max_households=hi, grid_target_households=(lo + hi) // 2
+    )
     rng = np.random.default_rng(seed)
     hh = [int(x) for x in rng.integers(5, 31, 400)]
-    street = block_street(households=hh, xs=(150, 300, 450, 600, 750), ys=(150, 300, 450),
-                          compound_every=0, rows=2, cols=2)
+    street = block_street(
+        households=hh,
+        xs=(150, 300, 450, 600, 750),
+        ys=(150, 300, 450),
+        compound_every=0,
+        rows=2,
+        cols=2,
+    )
     res = divide(street, settings=s, seed=seed)
     assert_rules(street, res, s)
     assert res.grids["households"].between(lo, hi).all(), res.report.to_text()
 
 
 def test_big_compound_is_split_into_groups_in_range() -> None:
-    street = block_street(xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5,
-                          households=[60])
+    street = block_street(
+        xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5, households=[60]
+    )
     s = Settings()
     res = divide(street, settings=s)
     assert_rules(street, res, s)
@@ -108,8 +124,15 @@ def test_small_community_is_reported_with_the_reason() -> None:
 
 def test_derived_and_single_communities() -> None:
     hh = [30] * 400
-    street = block_street(households=hh, community_x=None, xs=(150, 300, 450, 600, 750),
-                          ys=(200, 400), compound_every=0, rows=4, cols=4)
+    street = block_street(
+        households=hh,
+        community_x=None,
+        xs=(150, 300, 450, 600, 750),
+        ys=(200, 400),
+        compound_every=0,
+        rows=4,
+        cols=4,
+    )
     total = street.households_total
     s = Settings()
     single = divide(street, settings=s, communities="single")
@@ -133,8 +156,7 @@ def test_non_residential_atoms_join_a_grid() -> None:
 
 
 def test_locked_atoms_keep_their_grid() -> None:
-    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750),
-                          ys=(200, 400))
+    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750), ys=(200, 400))
     first = divide(street, settings=Settings())
     code = first.grids["code"].iloc[0]
     locked = first.atoms.set_index("atom_id")["code"]
@@ -157,8 +179,9 @@ def test_deterministic_for_a_seed() -> None:
 def test_real_beijing_extract_with_a_drawn_boundary(tmp_path: Path) -> None:
     from planner.load import load_street
 
-    bnd = gpd.GeoDataFrame({"name": ["学院路测试"]},
-                           geometry=[box(116.3460, 39.9990, 116.3580, 40.0075)], crs=4326)
+    bnd = gpd.GeoDataFrame(
+        {"name": ["学院路测试"]}, geometry=[box(116.3460, 39.9990, 116.3580, 40.0075)], crs=4326
+    )
     bnd.to_file(tmp_path / "boundary.geojson")
     street = load_street(BEIJING, boundary=tmp_path / "boundary.geojson")
     s = Settings()

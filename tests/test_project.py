@@ -20,19 +20,28 @@ from tests.grid_streets import X0, Y0, block_street
 
 @pytest.fixture(scope="module")
 def base() -> GridEditor:
-    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750),
-                          ys=(200, 400))
+    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750), ys=(200, 400))
     s = Settings(code_county="610113")
     wide = s.with_(grid_max_households=1200, grid_target_households=400)
     return GridEditor.from_result(street, divide(street, settings=s), settings=wide)
 
 
 def _edited(base: GridEditor) -> GridEditor:
-    ed = GridEditor(base.street, base.atoms.reset_index(drop=True), base.labels.copy(),
-                    base.communities, settings=base.settings)
+    ed = GridEditor(
+        base.street,
+        base.atoms.reset_index(drop=True),
+        base.labels.copy(),
+        base.communities,
+        settings=base.settings,
+    )
     code = ed.grids["code"].iloc[0]
-    nb = next(c for c in ed.grids["code"] if c != code and ed._community(c) ==
-              ed._community(code) and ed._touches(list(ed.atoms_of(code)), c))
+    nb = next(
+        c
+        for c in ed.grids["code"]
+        if c != code
+        and ed._community(c) == ed._community(code)
+        and ed._touches(list(ed.atoms_of(code)), c)
+    )
     ed.merge(code, nb)
     ed.lock(ed.grids["code"].iloc[-1])
     ed.undo()  # the lock goes to the redo stack
@@ -41,11 +50,11 @@ def _edited(base: GridEditor) -> GridEditor:
 
 def test_round_trip_exactly_as_left(base: GridEditor, tmp_path: Path) -> None:
     ed = _edited(base)
-    sites = gpd.GeoDataFrame({"site": ["a"]}, geometry=[Point(X0 + 10, Y0 + 10)],
-                             crs=ed.street.crs)
+    sites = gpd.GeoDataFrame({"site": ["a"]}, geometry=[Point(X0 + 10, Y0 + 10)], crs=ed.street.crs)
     table = pd.DataFrame({"scenario": ["k=3"], "covered": [0.93]})
-    path = save_project(tmp_path / "work.gpkg", ed, extra={"sites": sites, "runs": table},
-                        source="demo")
+    path = save_project(
+        tmp_path / "work.gpkg", ed, extra={"sites": sites, "runs": table}, source="demo"
+    )
     back = open_project(path)
     ed2 = back.editor
     assert back.source == "demo"
@@ -70,8 +79,9 @@ def test_round_trip_exactly_as_left(base: GridEditor, tmp_path: Path) -> None:
     assert back.extra["sites"].geometry.iloc[0].equals(sites.geometry.iloc[0])
 
 
-def test_crash_mid_save_leaves_previous_file_intact(base: GridEditor, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_mid_save_leaves_previous_file_intact(
+    base: GridEditor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = save_project(tmp_path / "work.gpkg", base)
     before = path.read_bytes()
     ed = _edited(base)
@@ -98,5 +108,5 @@ def test_open_refuses_what_is_not_a_project(tmp_path: Path) -> None:
         open_project(tmp_path / "none.gpkg")
     bad = tmp_path / "x.gpkg"
     bad.write_text("not a geopackage")
-    with pytest.raises(InputError, match="GeoPackage|project"):
+    with pytest.raises(InputError, match=r"GeoPackage|project"):
         open_project(bad)

@@ -119,3 +119,32 @@ def test_register_in_a_legacy_encoding_nobody_reads(street_folder: Path, tmp_pat
     path.write_bytes(b"\xff\xfe\x00\xd8\x00\xd8 broken")
     with pytest.raises(InputError, match="neither UTF-8 nor GBK"):
         load_street(street_folder, register=path)
+
+
+def test_title_row_above_header_and_total_row_are_handled(
+    street_folder: Path, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["测试街道楼栋户数统计表（2024年）"])
+    ws.merge_cells("A1:D1")
+    ws.append([])
+    ws.append(["序号", "楼栋编号", "户数", "人口"])
+    ws.append([1, "B1", 44, 110])
+    ws.append([2, "B2", "x", None])  # spreadsheet row 5
+    ws.append(["合计", None, 44, 110])
+    path = tmp_path / "统计表.xlsx"
+    wb.save(path)
+    with pytest.raises(InputError, match=r"feature row 5, field '户数'\] 户数 'x' is not a number"):
+        load_street(street_folder, register=path)
+    ws["C5"] = 60
+    wb.save(path)
+    s = load_street(street_folder, register=path)
+    b = s.buildings.set_index("building_id")
+    assert b.loc["B1", "households"] == 44 and b.loc["B2", "households"] == 60
+    reg = s.report.register
+    assert reg is not None and reg["rows"] == 2 and reg["rows_matched"] == 2
+    assert reg["unmatched_rows"] == []
+    assert any("total row(s) skipped: row 6" in str(p) for p in s.report.notes)

@@ -19,8 +19,7 @@ from tests.grid_streets import block_street
 
 @pytest.fixture(scope="module")
 def done() -> tuple[Street, GridResult]:
-    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750),
-                          ys=(200, 400))
+    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750), ys=(200, 400))
     return street, divide(street, settings=Settings())
 
 
@@ -39,8 +38,15 @@ def test_divided_grids_pass_every_rule(done) -> None:  # type: ignore[no-untyped
     assert "RESULT: all rules hold" in report.to_text()
     d = report.to_dict()
     assert d["ok"] is True and {c["name"] for c in d["checks"]} >= {
-        "coverage", "no_overlap", "one_polygon", "one_community", "buildings_whole",
-        "compounds_whole", "households_in_range", "codes"}
+        "coverage",
+        "no_overlap",
+        "one_polygon",
+        "one_community",
+        "buildings_whole",
+        "compounds_whole",
+        "households_in_range",
+        "codes",
+    }
 
 
 def test_wgs84_grids_are_checked_in_the_street_crs(done) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +78,8 @@ def test_two_piece_grid_is_found(done) -> None:  # type: ignore[no-untyped-def]
     g = res.grids.copy()
     k = g.index[0]
     g.loc[k, "geometry"] = shapely.MultiPolygon(
-        [g.geometry[k], translate(box(0, 0, 10, 10), *street.boundary_geom.bounds[:2])])
+        [g.geometry[k], translate(box(0, 0, 10, 10), *street.boundary_geom.bounds[:2])]
+    )
     v = _failing(check_grids(g, street), "one_polygon")
     assert "2 pieces" in v[0].message
 
@@ -90,19 +97,20 @@ def test_grid_across_communities_is_found(done) -> None:  # type: ignore[no-unty
 
 
 def test_cut_building_and_compound_are_found(done) -> None:  # type: ignore[no-untyped-def]
-    street, res = done
+    street, _res = done
     comp = street.compounds.geometry.iloc[0]
     cx = comp.centroid.x
     # split the street into two grids by a vertical line through the first compound
-    xmin, ymin, xmax, ymax = street.boundary_geom.bounds
+    xmin, ymin, _xmax, ymax = street.boundary_geom.bounds
     west = street.boundary_geom.intersection(box(xmin - 1, ymin - 1, cx, ymax + 1))
     east = street.boundary_geom.difference(west)
     g = gpd.GeoDataFrame({"grid_id": ["1", "2"]}, geometry=[west, east], crs=street.crs)
     report = check_grids(g, street)
     v = _failing(report, "compounds_whole")
     assert set(v[0].grids) == {"1", "2"} and "is cut by grids" in v[0].message
-    buildings_cut = street.buildings.geometry.intersects(shapely.LineString(
-        [(cx, ymin), (cx, ymax)])).sum()
+    buildings_cut = street.buildings.geometry.intersects(
+        shapely.LineString([(cx, ymin), (cx, ymax)])
+    ).sum()
     if buildings_cut:
         assert len(_failing(report, "buildings_whole")) == buildings_cut
 
@@ -111,13 +119,15 @@ def test_households_out_of_range_needs_a_reason(done) -> None:  # type: ignore[n
     street, res = done
     g = res.grids.copy()
     g["reason"] = ""
-    report = check_grids(g, street, settings=Settings(grid_min_households=400,
-                                                      grid_target_households=450))
+    report = check_grids(
+        g, street, settings=Settings(grid_min_households=400, grid_target_households=450)
+    )
     v = _failing(report, "households_in_range")
     assert all(x.severity == "error" for x in v)
     g["reason"] = "a reason the planner gave"
-    report2 = check_grids(g, street, settings=Settings(grid_min_households=400,
-                                                       grid_target_households=450))
+    report2 = check_grids(
+        g, street, settings=Settings(grid_min_households=400, grid_target_households=450)
+    )
     assert report2.check("households_in_range").passed
     assert all(x.severity == "explained" for x in report2.check("households_in_range").violations)
 

@@ -189,6 +189,9 @@ def test_ties_go_to_fewer_walking_minutes() -> None:
 def test_k_larger_than_useful_proposes_only_useful_sites() -> None:
     p = hand_problem()
     plan = maximal_coverage(p, 3)
-    # c0 + c1 or c0 + c2 cover d0, d1, d2 (the third adds nothing); c2 is closer to d2
-    assert sorted(plan.sites.tolist()) == [0, 2]
+    # c0 + c1 or c0 + c2 cover d0, d1, d2 (the third adds nothing). c2 reaches a
+    # subset of what c1 reaches, and c0 + c1 walk fewer household-minutes:
+    # d0 10 x 2 + d1 20 x 4 + d2 5 x 6 + d4 25 x 1 = 155 (c0 + c2: 160)
+    assert sorted(plan.sites.tolist()) == [0, 1]
     assert plan.households_covered_after == 60
+    assert plan.total_minutes == 155

@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Grids file: {args.grids_file} ({len(grids)} grids)")
         print(report.to_text())
         for v in report.violations:
-            if v.rule == "coverage" and not v.grids and v.lon is not None:
+            if v.rule == "coverage" and not v.grids and v.lon is not None and v.lat is not None:
                 near = grids_near(grids, v.lon, v.lat)
                 print(f"  gap near {v.lon:.5f}, {v.lat:.5f} lies between grids {', '.join(near)}")
     return EXIT_OK if report.ok else EXIT_RULES

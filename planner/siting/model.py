@@ -5,6 +5,9 @@ Reductions (all exact, none changes an optimum):
 * demand points already covered, with no households, or reached by no candidate
   are dropped (they cannot change the objective);
 * candidates reaching no remaining demand point are dropped (they cover nothing);
+* dominated candidates are dropped: those reaching a subset of what another
+  candidate (in no spacing conflict) reaches - swapping one for the other never
+  covers fewer households (:func:`dominated`);
 * a demand point reached by exactly one candidate needs no variable: its
   households are added to that candidate's own weight (``own_w``), since
   covering it is the same as opening that candidate;
@@ -23,12 +26,15 @@ household.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from planner.siting.problem import BoolArray, CoverageProblem, FloatArray, IntArray
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -83,8 +89,12 @@ class ReducedModel:
         return float(self.own_w[on].sum() + self.group_w[hit].sum())
 
 
-def reduce_problem(problem: CoverageProblem) -> ReducedModel:
-    """Build the :class:`ReducedModel` of ``problem`` (see the module docstring)."""
+def reduce_problem(problem: CoverageProblem, *, dominance: bool = True) -> ReducedModel:
+    """Build the :class:`ReducedModel` of ``problem`` (see the module docstring).
+
+    With ``dominance``, candidates whose newly coverable households are a subset
+    of another candidate's are dropped (:func:`dominated`).
+    """
     cand_pos = problem.candidates
     w = problem.weights
     elig = (~problem.covered_before) & (w > 0)
@@ -113,9 +123,18 @@ def reduce_problem(problem: CoverageProblem) -> ReducedModel:
         (np.ones(sub.indices.size), sub.indices, sub.indptr), shape=sub.shape
     ).T.tocsr()
     dem.sort_indices()
+    coverable = float(w_e[np.diff(dem.indptr) > 0].sum())
+    if dominance and n_c > 1:
+        in_conflict = np.zeros(n_c, bool)
+        in_conflict[_local_conflicts(problem, cand).ravel()] = True
+        keep = ~dominated(dem.T.tocsr(), w_e, tie, can_dominate=~in_conflict)
+        if not keep.all():
+            log.debug("dominance: %d of %d candidates dropped", int((~keep).sum()), n_c)
+            cand, tie = cand[keep], tie[keep]
+            n_c = int(cand.size)
+            dem = dem[:, np.flatnonzero(keep)].tocsr()
+            dem.sort_indices()
     cnt = np.diff(dem.indptr)
-    reached = cnt > 0
-    coverable = float(w_e[reached].sum())
 
     single = cnt == 1
     own_w = np.bincount(
@@ -138,6 +157,45 @@ def reduce_problem(problem: CoverageProblem) -> ReducedModel:
         unit=unit,
         coverable=coverable,
     )
+
+
+def dominated(
+    cover: sp.csr_matrix,
+    w: FloatArray,
+    tie: FloatArray,
+    *,
+    can_dominate: BoolArray,
+) -> BoolArray:
+    """Candidates another candidate makes redundant.
+
+    Candidate j is dominated by i when every demand point j reaches, i reaches too
+    (so swapping j for i never covers fewer households), and i covers strictly more
+    households, or the same ones with a smaller tie-break cost (then the lower
+    position). The relation is a strict order, so the best of each chain stays.
+    Only candidates in no spacing conflict may dominate (a swap must stay feasible).
+
+    Parameters
+    ----------
+    cover
+        CSR ``(n_c, n_demand)`` pattern (1.0 where the candidate reaches the demand).
+    w
+        Households of each demand point (all > 0).
+    tie
+        Tie-break cost of each candidate.
+    can_dominate
+        Candidates allowed to dominate others.
+    """
+    n_c = cover.shape[0]
+    gain = np.asarray(cover @ w, dtype=np.float64)
+    shared = (cover @ sp.diags(w) @ cover.T).tocoo()  # households reached by both
+    j, i, v = shared.row, shared.col, shared.data
+    tol = 1e-9 * np.maximum(1.0, gain[j])
+    subset = (i != j) & (np.abs(v - gain[j]) <= tol) & can_dominate[i]
+    strictly = gain[i] > gain[j] + tol
+    better = strictly | (tie[i] < tie[j]) | ((tie[i] == tie[j]) & (i < j))
+    out = np.zeros(n_c, bool)
+    out[j[subset & better]] = True
+    return out
 
 
 def _merge_identical_rows(rows: sp.csr_matrix, w: FloatArray) -> tuple[sp.csr_matrix, FloatArray]:
