@@ -38,6 +38,9 @@ FloatArray = NDArray[np.float64]
 #: Networks with at least this many nodes search per-station reach on sub-networks.
 PRUNE_MIN_NODES = 20_000
 
+#: ... and at least this many (stations x nodes): below it one plain call is cheaper.
+PRUNE_MIN_WORK = 5_000_000
+
 #: Stations are grouped by square cells this many search radii wide.
 CELL_RADII = 4.0
 
@@ -100,6 +103,15 @@ class RoutingGraph:
         key = edge.astype("float64") * self._width + offset_m
         pos = np.searchsorted(self._key, key, side="right") - 1
         return self._order[np.clip(pos, 0, len(self._order) - 1)]
+
+    def nodes_by_x(self) -> IntArray:
+        """Node ids sorted by x coordinate (computed once, cached)."""
+        cache = self.__dict__.get("_by_x_cache")
+        if cache is None:
+            assert self.node_xy is not None
+            cache = np.argsort(self.node_xy[:, 0], kind="stable")
+            object.__setattr__(self, "_by_x_cache", cache)
+        return np.asarray(cache, dtype="int64")
 
     def incidence(self) -> tuple[IntArray, IntArray, NDArray[np.bool_]]:
         """Pieces at each node as CSR arrays ``(ptr, piece, at_a)``."""
@@ -340,10 +352,11 @@ def _chunks(
     """
     radius = limit_min * rg.speed_m_per_min * rg.detour_factor
     xy = rg.node_xy
-    if xy is None or not np.isfinite(radius) or rg.n_nodes < PRUNE_MIN_NODES or len(idx) == 0:
+    small = rg.n_nodes < PRUNE_MIN_NODES or len(idx) * rg.n_nodes < PRUNE_MIN_WORK
+    if xy is None or not np.isfinite(radius) or small or len(idx) == 0:
         return [(idx[lo : lo + chunk], None) for lo in range(0, len(idx), chunk)]
     sxy = xy[rg.station_node[idx]]
-    by_x = np.argsort(xy[:, 0], kind="stable")
+    by_x = rg.nodes_by_x()
     xs = xy[by_x, 0]
     cell = CELL_RADII * radius
     key = np.floor((sxy - sxy.min(axis=0)) / cell).astype("int64")

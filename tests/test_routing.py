@@ -114,6 +114,7 @@ def test_station_reach_equals_single_source_networkx(
 
     if prune:
         monkeypatch.setattr(routing, "PRUNE_MIN_NODES", 0)
+        monkeypatch.setattr(routing, "PRUNE_MIN_WORK", 0)
     nodes, edges = lattice_layers(20, 20, 80.0) if prune else random_network(3)
     net = from_layers(nodes, edges)
     st_xy = np.array([[100, 100], [500, 300], [320, 10], [321, 12]])
