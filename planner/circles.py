@@ -588,6 +588,27 @@ def residential_area(compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -
     return shapely.union_all(shapely.make_valid(parts))
 
 
+def _uncovered_residential(
+    compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame
+) -> shapely.Geometry:
+    """Compounds with no covered household, plus other uncovered residential footprints."""
+    unc = uncovered[(uncovered["kind"] == "residential") | (uncovered["households"] > 0)]
+    total = buildings.groupby(buildings["compound_id"].astype(str))["households"].sum()
+    lost = unc.groupby(unc["compound_id"].astype(str))["households"].sum()
+    comp_ids = compounds["compound_id"].astype(str)
+    tot = comp_ids.map(total).fillna(0).to_numpy()
+    los = comp_ids.map(lost).fillna(0).to_numpy()
+    whole = (tot > 0) & (los >= tot)
+    whole_ids = set(comp_ids[whole])
+    rest = unc[~unc["compound_id"].astype(str).isin(whole_ids)]
+    parts = np.concatenate([compounds.geometry.to_numpy()[whole], rest.geometry.to_numpy()]).astype(
+        object
+    )
+    if len(parts) == 0:
+        return shapely.Polygon()
+    return shapely.union_all(shapely.make_valid(parts))
+
+
 def gap_polygons(
     compounds: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame,
@@ -605,8 +626,13 @@ def gap_polygons(
     covered
         Union circle of the largest threshold.
     uncovered_buildings
-        Buildings the network figures count as uncovered; their households are
-        summed per gap polygon (by representative point).
+        Buildings the network figures count as uncovered. When given (the usual
+        case), the residential parts are where uncovered households live: every
+        compound none of whose households is covered, and the footprints of the
+        other uncovered residential buildings; a covered compound is no gap even
+        though its courtyards lie beyond the corridors drawn along its paths.
+        Without it, all compounds and residential buildings count. Their
+        households are summed per gap polygon (by representative point).
     min_area_m2
         Smaller slivers are dropped, m².
 
@@ -617,7 +643,10 @@ def gap_polygons(
         ``area_m2``, ``households_uncovered``, ``buildings_uncovered``, geometry.
     """
     crs = buildings.crs
-    res = residential_area(compounds, buildings)
+    if uncovered_buildings is None:
+        res = residential_area(compounds, buildings)
+    else:
+        res = _uncovered_residential(compounds, buildings, uncovered_buildings)
     gap = shapely.difference(res, covered) if not shapely.is_empty(covered) else res
     parts = np.asarray(shapely.get_parts(shapely.get_parts(gap)), dtype=object)
     parts = parts[shapely.get_type_id(parts) == 3] if len(parts) else parts
