@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import shapely
@@ -202,11 +203,21 @@ class NodeTimes:
     """Time to the nearest station for every routing node.
 
     ``time_min`` is ``inf`` where no station is reachable (within the limit);
-    ``station`` is the station index (row of the stations layer), ``-1`` there.
+    ``station`` is the station index (row of the stations layer), ``-1`` there. It
+    is derived from ``source_node`` (the routing node of the nearest station, as
+    scipy returns it, negative where none) on first access.
     """
 
     time_min: FloatArray
-    station: IntArray
+    source_node: IntArray
+    node_station: IntArray
+
+    @cached_property
+    def station(self) -> IntArray:
+        src = self.source_node
+        out = self.node_station[np.maximum(src, 0)]
+        out[src < 0] = -1
+        return np.asarray(out, dtype="int64")
 
 
 def nearest_times(
@@ -230,7 +241,9 @@ def nearest_times(
         sources = st[st >= 0]
     if len(sources) == 0:
         return NodeTimes(
-            time_min=np.full(rg.n_nodes, np.inf), station=np.full(rg.n_nodes, -1, "int64")
+            time_min=np.full(rg.n_nodes, np.inf),
+            source_node=np.full(rg.n_nodes, -1, "int64"),
+            node_station=rg.node_station,
         )
     dist, _pred, src = dijkstra(
         rg.csr,
@@ -240,9 +253,11 @@ def nearest_times(
         limit=limit_min,
         return_predecessors=True,
     )
-    station = np.where(src >= 0, rg.node_station[np.maximum(src, 0)], -1).astype("int64")
-    # A station's own node is at time 0 even if another station shares the spot.
-    return NodeTimes(time_min=np.asarray(dist, dtype="float64"), station=station)
+    return NodeTimes(
+        time_min=np.asarray(dist, dtype="float64"),
+        source_node=np.asarray(src),
+        node_station=rg.node_station,
+    )
 
 
 def point_times(rg: RoutingGraph, times: NodeTimes, snap: Snap) -> tuple[FloatArray, IntArray]:
