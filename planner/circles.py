@@ -82,6 +82,14 @@ def _parallel(func: Callable[..., Any], geoms: ObjArray, *args: Any, **kwargs: A
     return out
 
 
+def _new_rows(seen: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``rows`` (columns ``g``, ``bi``) not already in ``seen``."""
+    if len(seen) == 0 or len(rows) == 0:
+        return rows.drop_duplicates()
+    m = rows.merge(seen.drop_duplicates(), on=["g", "bi"], how="left", indicator=True)
+    return m.loc[m["_merge"] == "left_only", ["g", "bi"]].drop_duplicates()
+
+
 class CircleBuilder:
     """Builds circle polygons on one routing graph.
 
@@ -213,12 +221,28 @@ class CircleBuilder:
         return result
 
     def polygons(
-        self, pieces: Pieces, groups: int, connectors: pd.DataFrame | None = None
+        self,
+        pieces: Pieces,
+        groups: int,
+        connectors: pd.DataFrame | None = None,
+        *,
+        base: ObjArray | None = None,
     ) -> ObjArray:
         """One buffered polygon per group ``0..groups-1`` (empty where nothing is reached).
 
-        ``connectors`` (columns ``g``, ``bi``) adds reached buildings' connectors.
+        ``connectors`` (columns ``g``, ``bi``) adds reached buildings' connectors;
+        ``base`` (one polygon per group, e.g. the circle of the next smaller
+        threshold) is unioned in, so only the new band needs drawing.
         """
+        if base is not None:
+            out = self._polygons_new(pieces, groups, connectors)
+            pairs = np.stack([np.asarray(base, dtype=object), out], axis=1)
+            return _parallel(lambda ab: shapely.union(ab[:, 0], ab[:, 1]), pairs)
+        return self._polygons_new(pieces, groups, connectors)
+
+    def _polygons_new(
+        self, pieces: Pieces, groups: int, connectors: pd.DataFrame | None
+    ) -> ObjArray:
         out = np.full(groups, shapely.Polygon(), dtype=object)
         lines = self.lines(pieces) if len(pieces.group) else np.zeros(0, dtype=object)
         group = pieces.group
@@ -293,11 +317,20 @@ class CircleBuilder:
         )
         return df.groupby(["g", "p"], sort=False, as_index=False).min()
 
-    def _pieces(self, ends: pd.DataFrame, threshold_min: float, group: IntArray) -> Pieces:
+    def _pieces(
+        self,
+        ends: pd.DataFrame,
+        threshold_min: float,
+        group: IntArray,
+        *,
+        prev_min: float | None = None,
+    ) -> Pieces:
         """Stretches reached within ``threshold_min`` given the end times.
 
         A partial (frontier) stretch is drawn ``buffer_m`` shorter than reached, so
         its round cap ends where the walk ends instead of ``buffer_m`` beyond it.
+        With ``prev_min``, stretches already fully reached at that smaller threshold
+        are left out (they are in its circle).
         """
         rg = self.rg
         p = ends["p"].to_numpy()
@@ -311,6 +344,12 @@ class CircleBuilder:
         cut = self.buffer_m / self._scale[e]
         has_a = full | (ra >= 0)
         has_b = ~full & (rb >= 0)
+        if prev_min is not None:
+            pa = (prev_min + 1e-9 - ends["ta"].to_numpy()) * speed
+            pb = (prev_min + 1e-9 - ends["tb"].to_numpy()) * speed
+            new = ~(pa + pb >= plen)
+            has_a &= new
+            has_b &= new
         a_end = np.where(full, plen, np.clip(ra - cut, 0.0, plen))
         b_len = np.clip(rb - cut, 0.0, plen)
         return Pieces(
@@ -349,9 +388,7 @@ class CircleBuilder:
         cut = self.buffer_m / self._scale[rg.edge[p]]
         x = m["x"].to_numpy()
         covered = (
-            (ra + rb >= plen)
-            | (x - rg.start_m[p] <= ra - cut)
-            | (rg.end_m[p] - x <= rb - cut)
+            (ra + rb >= plen) | (x - rg.start_m[p] <= ra - cut) | (rg.end_m[p] - x <= rb - cut)
         )
         need = ~covered | (m["snap"].to_numpy() > self.buffer_m * 0.98)
         return m.loc[need, ["g", "bi"]]
@@ -370,18 +407,25 @@ class CircleBuilder:
         stations = np.unique(reach.station)
         rows: list[pd.DataFrame] = []
         need = pd.DataFrame({"g": [], "bi": []})
+        prev: float | None = None
+        polys: ObjArray | None = None
         for t in thresholds:
-            pcs = self._pieces(ends, t, ends["g"].to_numpy())
+            # each circle = the previous (smaller) circle + the band reached since:
+            # one tree, nested by construction, and only the band is drawn
+            pcs = self._pieces(ends, t, ends["g"].to_numpy(), prev_min=prev)
             pos = np.searchsorted(stations, pcs.group)
-            # a connector drawn at a smaller threshold stays drawn, so circles nest
-            need = pd.concat([need, self._needed_connectors(conn, ends, t)]).drop_duplicates()
+            new_need = _new_rows(need, self._needed_connectors(conn, ends, t))
+            need = pd.concat([need, new_need])
             c = pd.DataFrame(
                 {
-                    "g": np.searchsorted(stations, need["g"].to_numpy()),
-                    "bi": need["bi"].to_numpy(),
+                    "g": np.searchsorted(stations, new_need["g"].to_numpy()),
+                    "bi": new_need["bi"].to_numpy(),
                 }
             )
-            polys = self.polygons(Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c)
+            polys = self.polygons(
+                Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c, base=polys
+            )
+            prev = t
             rows.append(
                 pd.DataFrame(
                     {
@@ -423,10 +467,15 @@ class CircleBuilder:
         conn = self._connector_times(ends)
         need = pd.DataFrame({"g": [], "bi": []})
         polys = []
+        prev: float | None = None
+        last: ObjArray | None = None
         for t in thresholds:
-            pcs = self._pieces(ends, t, np.zeros(len(ends), dtype="int64"))
-            need = pd.concat([need, self._needed_connectors(conn, ends, t)]).drop_duplicates()
-            polys.append(self.polygons(pcs, 1, need)[0])
+            pcs = self._pieces(ends, t, np.zeros(len(ends), dtype="int64"), prev_min=prev)
+            new_need = _new_rows(need, self._needed_connectors(conn, ends, t))
+            need = pd.concat([need, new_need])
+            last = self.polygons(pcs, 1, new_need, base=last)
+            polys.append(last[0])
+            prev = t
         gdf = gpd.GeoDataFrame(
             {"minutes": thresholds},
             geometry=gpd.GeoSeries(polys, crs=self.rg.net.crs),
@@ -539,6 +588,27 @@ def residential_area(compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -
     return shapely.union_all(shapely.make_valid(parts))
 
 
+def _uncovered_residential(
+    compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame
+) -> shapely.Geometry:
+    """Compounds with no covered household, plus other uncovered residential footprints."""
+    unc = uncovered[(uncovered["kind"] == "residential") | (uncovered["households"] > 0)]
+    total = buildings.groupby(buildings["compound_id"].astype(str))["households"].sum()
+    lost = unc.groupby(unc["compound_id"].astype(str))["households"].sum()
+    comp_ids = compounds["compound_id"].astype(str)
+    tot = comp_ids.map(total).fillna(0).to_numpy()
+    los = comp_ids.map(lost).fillna(0).to_numpy()
+    whole = (tot > 0) & (los >= tot)
+    whole_ids = set(comp_ids[whole])
+    rest = unc[~unc["compound_id"].astype(str).isin(whole_ids)]
+    parts = np.concatenate([compounds.geometry.to_numpy()[whole], rest.geometry.to_numpy()]).astype(
+        object
+    )
+    if len(parts) == 0:
+        return shapely.Polygon()
+    return shapely.union_all(shapely.make_valid(parts))
+
+
 def gap_polygons(
     compounds: gpd.GeoDataFrame,
     buildings: gpd.GeoDataFrame,
@@ -556,8 +626,13 @@ def gap_polygons(
     covered
         Union circle of the largest threshold.
     uncovered_buildings
-        Buildings the network figures count as uncovered; their households are
-        summed per gap polygon (by representative point).
+        Buildings the network figures count as uncovered. When given (the usual
+        case), the residential parts are where uncovered households live: every
+        compound none of whose households is covered, and the footprints of the
+        other uncovered residential buildings; a covered compound is no gap even
+        though its courtyards lie beyond the corridors drawn along its paths.
+        Without it, all compounds and residential buildings count. Their
+        households are summed per gap polygon (by representative point).
     min_area_m2
         Smaller slivers are dropped, m².
 
@@ -568,7 +643,10 @@ def gap_polygons(
         ``area_m2``, ``households_uncovered``, ``buildings_uncovered``, geometry.
     """
     crs = buildings.crs
-    res = residential_area(compounds, buildings)
+    if uncovered_buildings is None:
+        res = residential_area(compounds, buildings)
+    else:
+        res = _uncovered_residential(compounds, buildings, uncovered_buildings)
     gap = shapely.difference(res, covered) if not shapely.is_empty(covered) else res
     parts = np.asarray(shapely.get_parts(shapely.get_parts(gap)), dtype=object)
     parts = parts[shapely.get_type_id(parts) == 3] if len(parts) else parts

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
@@ -33,6 +35,15 @@ log = logging.getLogger(__name__)
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
+
+#: Networks with at least this many nodes search per-station reach on sub-networks.
+PRUNE_MIN_NODES = 20_000
+
+#: ... and at least this many (stations x nodes): below it one plain call is cheaper.
+PRUNE_MIN_WORK = 5_000_000
+
+#: Stations are grouped by square cells this many search radii wide.
+CELL_RADII = 4.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,8 @@ class RoutingGraph:
     _key: FloatArray
     _order: IntArray
     _width: float
+    node_xy: FloatArray | None = None
+    detour_factor: float = np.inf
 
     @property
     def speed_m_per_min(self) -> float:
@@ -91,6 +104,15 @@ class RoutingGraph:
         key = edge.astype("float64") * self._width + offset_m
         pos = np.searchsorted(self._key, key, side="right") - 1
         return self._order[np.clip(pos, 0, len(self._order) - 1)]
+
+    def nodes_by_x(self) -> IntArray:
+        """Node ids sorted by x coordinate (computed once, cached)."""
+        cache = self.__dict__.get("_by_x_cache")
+        if cache is None:
+            assert self.node_xy is not None
+            cache = np.argsort(self.node_xy[:, 0], kind="stable")
+            object.__setattr__(self, "_by_x_cache", cache)
+        return np.asarray(cache, dtype="int64")
 
     def incidence(self) -> tuple[IntArray, IntArray, NDArray[np.bool_]]:
         """Pieces at each node as CSR arrays ``(ptr, piece, at_a)``."""
@@ -144,6 +166,15 @@ def with_stations(net: WalkNetwork, snap: Snap) -> RoutingGraph:
     end = np.concatenate([net.length_m[whole], off, net.length_m[e[last]]])
     time = (end - start) / net.speed_m_per_min
     csr = symmetric_csr(n + k, a, b, time)
+    access_xy = shapely.get_coordinates(snap.access[ok])[:, :2] if k else np.zeros((0, 2))
+    node_xy = np.concatenate([net.node_xy, access_xy])
+    # Straight distance between a piece's ends over its walking length: with it, a
+    # walk of d metres never leaves the disc of radius factor x d (exact pruning).
+    chord = np.hypot(*(node_xy[a] - node_xy[b]).T)
+    plen = end - start
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(chord <= 1e-9, 1.0, chord / plen)
+    factor = float(np.nanmax(ratio, initial=1.0)) if len(ratio) else 1.0
     width = float(net.length_m.max(initial=0.0)) * 2.0 + 1.0
     key = edge.astype("float64") * width + start
     korder = np.argsort(key, kind="stable")
@@ -162,6 +193,8 @@ def with_stations(net: WalkNetwork, snap: Snap) -> RoutingGraph:
         _key=key[korder],
         _order=korder.astype("int64"),
         _width=width,
+        node_xy=node_xy,
+        detour_factor=max(1.0, factor) * (1 + 1e-9),
     )
 
 
@@ -170,11 +203,21 @@ class NodeTimes:
     """Time to the nearest station for every routing node.
 
     ``time_min`` is ``inf`` where no station is reachable (within the limit);
-    ``station`` is the station index (row of the stations layer), ``-1`` there.
+    ``station`` is the station index (row of the stations layer), ``-1`` there. It
+    is derived from ``source_node`` (the routing node of the nearest station, as
+    scipy returns it, negative where none) on first access.
     """
 
     time_min: FloatArray
-    station: IntArray
+    source_node: IntArray
+    node_station: IntArray
+
+    @cached_property
+    def station(self) -> IntArray:
+        src = self.source_node
+        out = self.node_station[np.maximum(src, 0)]
+        out[src < 0] = -1
+        return np.asarray(out, dtype="int64")
 
 
 def nearest_times(
@@ -198,7 +241,9 @@ def nearest_times(
         sources = st[st >= 0]
     if len(sources) == 0:
         return NodeTimes(
-            time_min=np.full(rg.n_nodes, np.inf), station=np.full(rg.n_nodes, -1, "int64")
+            time_min=np.full(rg.n_nodes, np.inf),
+            source_node=np.full(rg.n_nodes, -1, "int64"),
+            node_station=rg.node_station,
         )
     dist, _pred, src = dijkstra(
         rg.csr,
@@ -208,9 +253,11 @@ def nearest_times(
         limit=limit_min,
         return_predecessors=True,
     )
-    station = np.where(src >= 0, rg.node_station[np.maximum(src, 0)], -1).astype("int64")
-    # A station's own node is at time 0 even if another station shares the spot.
-    return NodeTimes(time_min=np.asarray(dist, dtype="float64"), station=station)
+    return NodeTimes(
+        time_min=np.asarray(dist, dtype="float64"),
+        source_node=np.asarray(src),
+        node_station=rg.node_station,
+    )
 
 
 def point_times(rg: RoutingGraph, times: NodeTimes, snap: Snap) -> tuple[FloatArray, IntArray]:
@@ -241,7 +288,8 @@ class Reach:
     """Per-station walking times as a sparse table (one row per reached node).
 
     ``station[i]`` reaches routing node ``node[i]`` in ``time_min[i]`` minutes
-    (at most ``limit_min``). Rows are grouped by station in increasing order.
+    (at most ``limit_min``). Rows are grouped by station (stations close together
+    come one after another, not in index order).
     """
 
     station: IntArray
@@ -281,13 +329,19 @@ def station_reach(
     st_parts: list[IntArray] = []
     node_parts: list[IntArray] = []
     time_parts: list[FloatArray] = []
-    for lo in range(0, len(idx), chunk):
-        part = idx[lo : lo + chunk]
-        dist = dijkstra(rg.csr, directed=True, indices=rg.station_node[part], limit=limit_min)
-        dist = np.atleast_2d(dist)
-        rows, cols = np.nonzero(dist <= limit_min)
+    for part, sub_nodes in _chunks(rg, idx, limit_min=limit_min, chunk=chunk):
+        if sub_nodes is None:
+            dist = dijkstra(rg.csr, directed=True, indices=rg.station_node[part], limit=limit_min)
+            dist = np.atleast_2d(dist)
+            rows, cols = np.nonzero(dist <= limit_min)
+            node_parts.append(cols.astype("int64"))
+        else:
+            sub = _submatrix(rg.csr, sub_nodes)
+            local = np.searchsorted(sub_nodes, rg.station_node[part])
+            dist = np.atleast_2d(dijkstra(sub, directed=True, indices=local, limit=limit_min))
+            rows, cols = np.nonzero(dist <= limit_min)
+            node_parts.append(sub_nodes[cols])
         st_parts.append(part[rows])
-        node_parts.append(cols.astype("int64"))
         time_parts.append(dist[rows, cols])
     if not st_parts:
         empty_i = np.zeros(0, dtype="int64")
@@ -297,4 +351,66 @@ def station_reach(
         node=np.concatenate(node_parts),
         time_min=np.concatenate(time_parts),
         limit_min=limit_min,
+    )
+
+
+def _chunks(
+    rg: RoutingGraph, idx: IntArray, *, limit_min: float, chunk: int
+) -> list[tuple[IntArray, IntArray | None]]:
+    """Stations in groups of at most ``chunk``, each with the nodes it can reach.
+
+    A walk of ``limit_min`` minutes stays within ``limit_min x speed x detour_factor``
+    metres (straight line) of its station, so stations close together are searched on
+    the sub-network inside their bounding box grown by that radius: the search then
+    costs in proportion to the area a circle covers, not to the whole network.
+    ``None`` means the whole network (small networks, or no usable bound).
+    """
+    radius = limit_min * rg.speed_m_per_min * rg.detour_factor
+    xy = rg.node_xy
+    small = rg.n_nodes < PRUNE_MIN_NODES or len(idx) * rg.n_nodes < PRUNE_MIN_WORK
+    if xy is None or not np.isfinite(radius) or small or len(idx) == 0:
+        return [(idx[lo : lo + chunk], None) for lo in range(0, len(idx), chunk)]
+    sxy = xy[rg.station_node[idx]]
+    by_x = rg.nodes_by_x()
+    xs = xy[by_x, 0]
+    cell = CELL_RADII * radius
+    key = np.floor((sxy - sxy.min(axis=0)) / cell).astype("int64")
+    order = np.lexsort((key[:, 0], key[:, 1]))
+    k = key[order]
+    new_group = np.ones(len(order), dtype=bool)
+    new_group[1:] = (k[1:] != k[:-1]).any(axis=1)
+    starts = np.flatnonzero(new_group)
+    ends = np.append(starts[1:], len(order))
+    out: list[tuple[IntArray, IntArray | None]] = []
+    for g0, g1 in zip(starts, ends, strict=True):
+        for lo in range(g0, g1, chunk):
+            sel = order[lo : min(lo + chunk, g1)]
+            lo_xy = sxy[sel].min(axis=0) - radius
+            hi_xy = sxy[sel].max(axis=0) + radius
+            i0 = np.searchsorted(xs, lo_xy[0], side="left")
+            cand = by_x[i0 : np.searchsorted(xs, hi_xy[0], side="right")]
+            y = xy[cand, 1]
+            sub_nodes = np.sort(cand[(y >= lo_xy[1]) & (y <= hi_xy[1])])
+            if len(sub_nodes) > rg.n_nodes // 2:
+                out.append((idx[sel], None))
+            else:
+                out.append((idx[sel], sub_nodes))
+    return out
+
+
+def _submatrix(csr: sparse.csr_matrix, nodes: IntArray) -> sparse.csr_matrix:
+    """Rows and columns ``nodes`` (sorted) of a CSR matrix, with numpy only."""
+    local = np.full(csr.shape[0], -1, dtype="int64")
+    local[nodes] = np.arange(len(nodes))
+    starts = csr.indptr[nodes]
+    lens = csr.indptr[nodes + 1] - starts
+    total = int(lens.sum())
+    row = np.repeat(np.arange(len(nodes)), lens)
+    pos = np.repeat(starts, lens) + (np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens))
+    col = local[csr.indices[pos]]
+    keep = col >= 0
+    indptr = np.zeros(len(nodes) + 1, dtype="int64")
+    np.cumsum(np.bincount(row[keep], minlength=len(nodes)), out=indptr[1:])
+    return sparse.csr_matrix(
+        (csr.data[pos[keep]], col[keep], indptr), shape=(len(nodes), len(nodes))
     )

@@ -218,13 +218,15 @@ def test_nearest_split_tiles_the_union() -> None:
 
 def test_gaps_are_residential_land_outside_every_circle() -> None:
     nodes, edges = lattice_layers(8, 3, 200.0)
-    compound = squares([(1300, 200)], size=150, compound_id=["far"], gated=[True])
+    compound = squares(
+        [(1300, 200), (100, 100)], size=150, compound_id=["far", "near"], gated=[True, True]
+    )
     b = squares(
         [(100, 100), (1300, 200), (1350, 330)],
         size=10,
         households=[10, 50, 8],
         kind="residential",
-        compound_id=["", "far", ""],
+        compound_id=["near", "far", ""],
     )
     st = street(
         nodes, edges, buildings=b, compounds=compound, stations=points([(0, 0)], station_id=["s"])
@@ -237,6 +239,9 @@ def test_gaps_are_residential_land_outside_every_circle() -> None:
     assert set(unc["households"]) == {50, 8}
     assert gaps["households_uncovered"].sum() == 58
     assert "far" in set(gaps["compound_id"])
-    # the covered building stands 100 m from the road; its connector keeps it out of the gaps
+    # the covered building stands 100 m from the road; its compound is no gap, not even
+    # its courtyard beyond the drawn corridors
     assert not gaps.geometry.union_all().intersects(shapely.Point(100, 100))
+    assert not gaps.geometry.union_all().intersects(shapely.Point(60, 140))
+    assert "near" not in set(gaps["compound_id"])
     assert shapely.intersection(gaps.geometry.union_all(), union.geometry.iloc[-1]).area < 1e-6

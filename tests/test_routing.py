@@ -105,10 +105,21 @@ def test_station_and_building_on_same_edge_walk_directly() -> None:
     assert s[0] == 0
 
 
-def test_station_reach_equals_single_source_networkx() -> None:
-    nodes, edges = random_network(3)
+@pytest.mark.parametrize("prune", [False, True])
+def test_station_reach_equals_single_source_networkx(
+    prune: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also with the sub-network pruning large networks use (forced on here)."""
+    from planner import routing
+
+    if prune:
+        monkeypatch.setattr(routing, "PRUNE_MIN_NODES", 0)
+        monkeypatch.setattr(routing, "PRUNE_MIN_WORK", 0)
+    nodes, edges = lattice_layers(20, 20, 80.0) if prune else random_network(3)
     net = from_layers(nodes, edges)
     st_xy = np.array([[100, 100], [500, 300], [320, 10], [321, 12]])
+    if prune:  # and one far away, in its own group
+        st_xy = np.vstack([st_xy, [1500, 1500]])
     st_snap = snap_points(net, shapely.points(st_xy))
     rg = with_stations(net, st_snap)
     reach = station_reach(rg, limit_min=6.0, chunk=3)
