@@ -362,9 +362,7 @@ def _edges_between_owners(
     lo_pt = np.where(swap[:, None], kb, ka)
     hi_pt = np.where(swap[:, None], ka, kb)
     keys = np.rint(np.hstack([lo_pt, hi_pt]) * 1000).astype(np.int64)  # mm grid
-    inv = (
-        pd.DataFrame(keys).groupby([0, 1, 2, 3], sort=False).ngroup().to_numpy(dtype=np.int64)
-    )
+    inv = pd.DataFrame(keys).groupby([0, 1, 2, 3], sort=False).ngroup().to_numpy(dtype=np.int64)
     counts = np.bincount(inv)
     if not (counts == 2).any():
         return None

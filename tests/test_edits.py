@@ -279,8 +279,13 @@ def test_move_building_group_must_take_whole_atoms(editor: GridEditor) -> None:
 
 def test_redivide_keeps_derived_communities() -> None:
     street = block_street(
-        households=[30] * 400, community_x=None, xs=(150, 300, 450, 600, 750), ys=(200, 400),
-        compound_every=0, rows=4, cols=4,
+        households=[30] * 400,
+        community_x=None,
+        xs=(150, 300, 450, 600, 750),
+        ys=(200, 400),
+        compound_every=0,
+        rows=4,
+        cols=4,
     )
     res = divide(street, settings=Settings(), communities="derive")
     ed = GridEditor.from_result(street, res)
