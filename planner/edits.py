@@ -254,6 +254,13 @@ class GridEditor:
         ids = self.atoms_of(code)
         if len(ids) < 2:
             raise RuleViolation(f"grid {code} is a single atom and cannot be split")
+        total = int(self.atoms.loc[list(ids), "households"].sum())
+        lo = self.settings.grid_min_households
+        if line is None and total < 2 * lo:
+            raise RuleViolation(
+                f"grid {code} holds {total} households: two grids of at least {lo} need "
+                f"{2 * lo}, so it would leave a part below the minimum {lo}"
+            )
         pos = self._pos.loc[list(ids)].to_numpy()
         if line is None:
             mask = self._auto_split(pos, seed)
