@@ -329,16 +329,11 @@ def _between_building_lines(
         if len(cells) != len(xy):  # ordering lost (degenerate input): skip this face
             logger.warning("could not cut atom between buildings (degenerate outlines)")
             continue
-        regions = (
-            gpd.GeoDataFrame({"b": idx}, geometry=cells)
-            .dissolve(by="b", method="coverage")
-            .geometry.values
-        )
-        # shared edges once, merged at junctions, then simplified: the Voronoi edges of
-        # sampled outlines have a vertex every metre or so
-        merged = shapely.line_merge(
-            shapely.union_all(shapely.boundary(np.asarray(regions, dtype=object)))
-        )
+        merged = _edges_between_owners(cells, idx)
+        if merged is None:
+            continue
+        # merged at junctions, then simplified: the Voronoi edges of sampled outlines
+        # have a vertex every metre or so
         lines = shapely.intersection(
             shapely.simplify(merged, _SIMPLIFY_M), shapely.buffer(areas[k], _OVERSHOOT_M)
         )
@@ -348,6 +343,44 @@ def _between_building_lines(
     if not out:
         return np.zeros(0, dtype=object)
     return np.concatenate(out)
+
+
+def _edges_between_owners(
+    cells: NDArray[np.object_], owner: NDArray[np.int64]
+) -> BaseGeometry | None:
+    """The Voronoi edges separating cells of different owners, merged into lines.
+
+    Cells of one diagram share exact vertices, so each inner edge appears in two cells;
+    edges are matched by their rounded end points (numpy, no polygon union).
+    """
+    xy, ring = shapely.get_coordinates(shapely.boundary(cells), return_index=True)
+    same = ring[:-1] == ring[1:]
+    a, b = xy[:-1][same], xy[1:][same]
+    cell = ring[:-1][same]
+    ka, kb = np.round(a, 6), np.round(b, 6)
+    swap = (ka[:, 0] > kb[:, 0]) | ((ka[:, 0] == kb[:, 0]) & (ka[:, 1] > kb[:, 1]))
+    lo_pt = np.where(swap[:, None], kb, ka)
+    hi_pt = np.where(swap[:, None], ka, kb)
+    keys = np.rint(np.hstack([lo_pt, hi_pt]) * 1000).astype(np.int64)  # mm grid
+    inv = pd.DataFrame(keys).groupby([0, 1, 2, 3], sort=False).ngroup().to_numpy(dtype=np.int64)
+    counts = np.bincount(inv)
+    if not (counts == 2).any():
+        return None
+    # owners of the two cells sharing each edge: min and max owner per edge key
+    own = owner[cell]
+    n_keys = len(counts)
+    omin = np.full(n_keys, np.iinfo(np.int64).max)
+    omax = np.full(n_keys, -1)
+    np.minimum.at(omin, inv, own)
+    np.maximum.at(omax, inv, own)
+    keep_key = (counts == 2) & (omin != omax)
+    sel = np.flatnonzero(keep_key[inv])
+    _, first_pos = np.unique(inv[sel], return_index=True)
+    sel = sel[first_pos]  # one copy of each kept edge
+    if len(sel) == 0:
+        return None
+    segs = shapely.linestrings(np.stack([lo_pt[sel], hi_pt[sel]], axis=1))
+    return shapely.line_merge(shapely.multilinestrings(segs))
 
 
 def _sliver_links(

@@ -146,6 +146,22 @@ class GridEditor:
     def grid_of_atom(self, atom_id: int) -> str:
         return str(self.labels.loc[atom_id])
 
+    def atom_at(self, x: float, y: float) -> int | None:
+        """The atom holding the point (x, y) in the street CRS (metres), or None.
+
+        For a map click in longitude/latitude, project first, e.g. with
+        ``pyproj.Transformer.from_crs(4326, editor.street.crs, always_xy=True)``.
+        """
+        hit = shapely.STRtree(np.asarray(self.atoms.geometry.values, dtype=object)).query(
+            shapely.Point(x, y), predicate="intersects"
+        )
+        return int(self.atoms["atom_id"].iloc[int(hit.min())]) if len(hit) else None
+
+    def grid_at(self, x: float, y: float) -> str | None:
+        """The code of the grid holding the point (x, y) in the street CRS, or None."""
+        atom = self.atom_at(x, y)
+        return None if atom is None else self.grid_of_atom(atom)
+
     def atoms_of(self, code: str) -> NDArray[np.int64]:
         return self.labels.index[self.labels == code].to_numpy()
 
@@ -254,6 +270,13 @@ class GridEditor:
         ids = self.atoms_of(code)
         if len(ids) < 2:
             raise RuleViolation(f"grid {code} is a single atom and cannot be split")
+        total = int(self.atoms.loc[list(ids), "households"].sum())
+        lo = self.settings.grid_min_households
+        if line is None and total < 2 * lo:
+            raise RuleViolation(
+                f"grid {code} holds {total} households: two grids of at least {lo} need "
+                f"{2 * lo}, so it would leave a part below the minimum {lo}"
+            )
         pos = self._pos.loc[list(ids)].to_numpy()
         if line is None:
             mask = self._auto_split(pos, seed)

@@ -99,7 +99,9 @@ def save_project(
     try:
         layers: dict[str, pd.DataFrame] = {
             "grids": editor.grids,
-            "atoms": editor.atoms.assign(code=editor.labels.to_numpy()).reset_index(drop=True),
+            "atoms": editor.atoms.drop(columns=["grid_id"], errors="ignore")
+            .assign(code=editor.labels.to_numpy())
+            .reset_index(drop=True),
             "communities": editor.communities,
         }
         empty: list[str] = []

@@ -527,7 +527,7 @@ def _buildings(
         "buildings_whole", RULE_TITLES["buildings_whole"], f"{len(cut)} of {len(b)} buildings cut"
     )
     ids = b["building_id"].astype(str).to_numpy()
-    for k in cut[: MAX_LISTED * 5]:
+    for k in cut:
         sub = df[df["i"] == k].sort_values("area", ascending=False)
         gl = tuple(labels[j] for j in sub["j"])
         c.violations.append(

@@ -279,8 +279,13 @@ def test_move_building_group_must_take_whole_atoms(editor: GridEditor) -> None:
 
 def test_redivide_keeps_derived_communities() -> None:
     street = block_street(
-        households=[30] * 400, community_x=None, xs=(150, 300, 450, 600, 750), ys=(200, 400),
-        compound_every=0, rows=4, cols=4,
+        households=[30] * 400,
+        community_x=None,
+        xs=(150, 300, 450, 600, 750),
+        ys=(200, 400),
+        compound_every=0,
+        rows=4,
+        cols=4,
     )
     res = divide(street, settings=Settings(), communities="derive")
     ed = GridEditor.from_result(street, res)
@@ -290,3 +295,11 @@ def test_redivide_keeps_derived_communities() -> None:
     assert ed.redivide(seed=3).ok
     assert ed.atoms["community_id"].equals(before)
     assert set(ed.grids["community_id"]) == set(res.grids["community_id"])
+
+
+def test_atom_and_grid_at_a_point(editor: GridEditor) -> None:
+    a = int(editor.atoms["atom_id"].iloc[3])
+    p = editor.atoms.geometry.iloc[3].representative_point()
+    assert editor.atom_at(p.x, p.y) == a
+    assert editor.grid_at(p.x, p.y) == editor.grid_of_atom(a)
+    assert editor.atom_at(X0 - 1000, Y0 - 1000) is None

@@ -189,3 +189,15 @@ def test_real_beijing_extract_with_a_drawn_boundary(tmp_path: Path) -> None:
     assert_rules(street, res, s)
     assert check_grids(res.grids.to_crs(4326), street, settings=s).ok
     assert len(res.grids) >= 2
+
+
+def test_demo_street_keeps_every_rule() -> None:
+    from planner.load import load_street
+
+    street = load_street("demo")
+    s = Settings()
+    res = divide(street, settings=s)
+    assert_rules(street, res, s)
+    assert res.grids["households"].between(150, 550).all()
+    # nearly every grid in range; the rest listed with a reason
+    assert (~res.grids["households"].between(200, 500)).sum() <= 3
