@@ -8,8 +8,6 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-pytest.importorskip("planner.coverage", reason="the site command needs the coverage engine")
-
 from planner.cli import main
 
 

@@ -7,10 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
-pytest.importorskip("planner.coverage", reason="siting on a street needs the coverage engine")
-
 from planner.coverage import compute_coverage
-
 from planner.load import load_street
 from planner.settings import Settings
 from planner.siting import maximal_coverage
