@@ -561,6 +561,31 @@ def before_after_figures(
     return out
 
 
+def circles_and_gaps(
+    coverage: Coverage, street: Any, *, label: str
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Union service circles per threshold and the gap polygons of one coverage result.
+
+    Drawn by the coverage engine (:meth:`planner.coverage.Coverage.circle_builder`,
+    :func:`planner.circles.gap_polygons`), exactly as the ``coverage`` command does;
+    both layers get a ``scenario`` column holding ``label`` ("before"/"after").
+    """
+    from planner.circles import gap_polygons
+
+    thresholds = list(coverage.thresholds)
+    union = coverage.circle_builder().union_circles(coverage.times, thresholds)
+    tmax = max(thresholds)
+    b = coverage.buildings
+    uncovered = b[~b[covered_column(tmax)].to_numpy() & (b["households"].to_numpy() > 0)]
+    covered_geom = union.geometry.iloc[-1] if len(union) else shapely.Polygon()
+    gaps = gap_polygons(street.compounds, b, covered_geom, uncovered_buildings=uncovered)
+    union = union.copy()
+    union["scenario"] = label
+    gaps["scenario"] = label
+    gaps["minutes"] = tmax
+    return union, gaps
+
+
 # ---------------------------------------------------------------- saving scenarios
 def scenario_to_tables(result: SitingResult) -> dict[str, pd.DataFrame]:
     """Layers and tables for the project file (``planner.project.save_project(extra=...)``).
