@@ -132,7 +132,8 @@ def test_unreachable_target_names_the_households() -> None:
     assert plan.status == "unreachable"
     assert "40 households in 1 buildings" in plan.message
     assert plan.unreachable.tolist() == [False, False, False, True, False]
-    assert plan.summary()["households_unreachable"] == 1
+    assert plan.summary()["households_unreachable"] == 40
+    assert plan.summary()["buildings_unreachable"] == 1
 
 
 def test_target_already_met_needs_no_station() -> None:
