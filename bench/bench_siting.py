@@ -57,13 +57,15 @@ def synthetic_city(
     side_m: float,
     n_stations: int,
     seed: int = 0,
+    cluster: int = 60,
+    spread_m: float = 120.0,
 ) -> CoverageProblem:
     """Buildings in clusters, existing stations, candidates near the gaps (L1 walking)."""
     rng = np.random.default_rng(seed)
-    n_clusters = max(1, n_buildings // 60)  # compounds of about 60 buildings
+    n_clusters = max(1, n_buildings // cluster)  # compounds of about `cluster` buildings
     centres = rng.uniform(0, side_m, (n_clusters, 2))
     which = rng.integers(0, n_clusters, n_buildings)
-    pts = np.clip(centres[which] + rng.normal(0, 120, (n_buildings, 2)), 0, side_m)
+    pts = np.clip(centres[which] + rng.normal(0, spread_m, (n_buildings, 2)), 0, side_m)
     households = rng.integers(10, 120, n_buildings)
     stations = rng.uniform(0, side_m, (n_stations, 2))
     reach_m = THRESHOLD_MIN * SPEED_M_PER_MIN
@@ -185,7 +187,7 @@ def main() -> None:
     ap.add_argument(
         "--cases",
         default="demo,mid,city,dense",
-        help="comma-separated cases to run: demo, mid, city, dense (default all)",
+        help="comma-separated cases: demo, mid, city, dense (default), stress (extra)",
     )
     args = ap.parse_args()
     cases = set(args.cases.split(","))
@@ -215,6 +217,13 @@ def main() -> None:
         # about 2.6 times as many buildings, and the exact solve is much harder
         dense = synthetic_city(50_000, 5000, side_m=15_000, n_stations=60, seed=2)
         run_case("dense synthetic city", dense, [10], spopt=False, limit_s=300)
+    if "stress" in cases:
+        # not in the default set: compounds of 400 buildings spread over 800 m, few
+        # stations; every candidate reaches hundreds of buildings (limit of the method)
+        stress = synthetic_city(
+            50_000, 5000, side_m=25_000, n_stations=60, seed=3, cluster=400, spread_m=830
+        )
+        run_case("stress city", stress, [10], spopt=False, limit_s=60)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory: {peak:,.0f} MB")
 
