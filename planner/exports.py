@@ -20,10 +20,11 @@ never leaves a half-written file over the user's previous one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -74,6 +75,17 @@ def _gdal_ready(df: pd.DataFrame) -> pd.DataFrame:
         elif isinstance(s.dtype, pd.CategoricalDtype):
             out[c] = s.astype(str)
     return out
+
+
+@contextlib.contextmanager
+def _gdal_options(**options: str) -> Iterator[None]:
+    """Set GDAL config options for the duration of a write, then restore them."""
+    old = {k: pyogrio.get_gdal_config_option(k) for k in options}
+    pyogrio.set_gdal_config_options(options)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(old)
 
 
 def _layer_description(name: str, coordinate_system: str) -> str:
@@ -151,7 +163,8 @@ def write_geopackage(
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise InputError(f"layer and table names repeat: {dupes}", fix="give each a unique name")
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, _gdal_options(OGR_SQLITE_SYNCHRONOUS="OFF"):
+        # no fsync per layer (5x faster); the file is moved into place only when complete
         first = True
         for name, gdf in layers.items():
             ll = _gdal_ready(to_lonlat(gdf, coordinate_system=coordinate_system))

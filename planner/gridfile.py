@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,10 +55,12 @@ GRID_FIELD_TYPES: dict[str, str] = {
 
 FileCoordinates = Literal["auto", "wgs84", "gcj02"]
 
-#: Vertices this close to the street boundary or a neighbouring grid's outline are moved
-#: onto it, metres. GeoJSON keeps 7 decimals of a degree (about 1 cm), so a grid corner
-#: comes back up to ~0.7 cm off; without this, those slivers would show up as gaps.
-SNAP_M = 0.02
+#: Vertices this close to the street boundary or a neighbouring grid are joined to it,
+#: metres: the largest error of 7-decimal rounding (half a step of 1e-7 degree in
+#: latitude and longitude, ~0.56 cm and ~0.46 cm at 34°N, together ~0.72 cm), with a
+#: margin. Larger would merge vertices the exporter kept apart and move them further
+#: than rounding did.
+SNAP_M = 0.008
 SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 
 
@@ -151,66 +153,43 @@ def snap_vertices(
 ) -> NDArray[np.object_]:
     """Close the sub-centimetre slivers a rounded file brings back, and nothing more.
 
-    Two vectorised passes over every vertex of every grid:
+    Three vectorised passes, each only within ``tolerance_m``:
 
-    1. a vertex within ``tolerance_m`` of a vertex of the street boundary moves onto
-       it (grid corners on the boundary's corners);
-    2. any other vertex within ``tolerance_m`` of the street boundary or of *another*
-       grid's outline (T-junctions, where one grid's corner lies on a neighbour's
-       edge) moves onto the nearest such line.
+    1. a vertex near a corner of the street boundary moves onto the corner;
+    2. a vertex near the street boundary's outline moves to the nearest point on it
+       (the boundary is exact, so this only brings a rounded vertex closer to where
+       it was);
+    3. grids are snapped to each other's vertices (:func:`shapely.snap`): a vertex
+       near a neighbour's vertex joins it, and where one grid's corner lies on a
+       neighbour's edge (a T-junction) that corner is inserted into the neighbour's
+       outline, so both share it exactly. No vertex moves further from where the
+       exporter put it than rounding already did.
 
-    Pass 2 repeats on the moved outlines until no vertex moves more than a micrometre
-    (a T-junction vertex and the edge it lies on are both off by rounding, and each
-    move shifts the other; the fixed point is reached in a few dozen passes at most). Vertices
-    farther away are untouched, so a planner's deliberate edit (anything over 2 cm)
-    is kept exactly as drawn.
+    Vertices farther away are untouched, so a planner's deliberate edit (anything
+    over 0.8 cm) is kept exactly as drawn.
     """
     from scipy.spatial import cKDTree
 
-    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    coords = shapely.get_coordinates(geoms)
     if len(coords) == 0:
         return geoms
     out = coords.copy()
-    moved = np.zeros(len(coords), dtype=bool)
     ring = shapely.boundary(boundary) if boundary is not None else None
     if ring is not None and not shapely.is_empty(ring):
         corners = shapely.get_coordinates(ring)
         dist, idx = cKDTree(corners).query(coords, distance_upper_bound=tolerance_m)
-        hit = np.isfinite(dist) & (dist > 0)
-        out[hit] = corners[idx[hit]]
-        moved = np.isfinite(dist)
-    has_ring = ring is not None and not shapely.is_empty(ring)
-    lown = np.asarray([*range(len(geoms)), *([-1] if has_ring else [])])
-    todo = np.flatnonzero(~moved)
-    current = np.asarray(shapely.set_coordinates(geoms.copy(), out), dtype=object)
-    for _ in range(50):
-        if not len(todo):
-            break
-        larr = np.asarray([*shapely.boundary(current), *([ring] if has_ring else [])], dtype=object)
+        at_corner = np.isfinite(dist)
+        out[at_corner] = corners[idx[at_corner]]
         pts = shapely.points(out)
-        tree = shapely.STRtree(larr)
-        pi, li = tree.query(pts[todo], predicate="dwithin", distance=tolerance_m)
-        pi = todo[pi]
-        keep = lown[li] != owner[pi]
-        pi, li = pi[keep], li[keep]
-        d = shapely.distance(larr[li], pts[pi])
-        keep = d > 1e-7  # already on the line (to float error)
-        pi, li, d = pi[keep], li[keep], d[keep]
-        order = np.lexsort((d, pi))
-        pi, li = pi[order], li[order]
-        first = np.concatenate([[True], pi[1:] != pi[:-1]]) if len(pi) else np.zeros(0, bool)
-        pi, li = pi[first], li[first]
-        if not len(pi):
-            break
-        on = shapely.get_coordinates(
-            shapely.line_interpolate_point(larr[li], shapely.line_locate_point(larr[li], pts[pi]))
-        )
-        shift = float(np.max(np.hypot(*(on - out[pi]).T)))
-        out[pi] = on
-        current = np.asarray(shapely.set_coordinates(geoms.copy(), out), dtype=object)
-        if shift < 1e-6:  # converged to a micrometre
-            break
-    return current
+        near = ~at_corner & shapely.dwithin(ring, pts, tolerance_m)
+        if near.any():
+            on = shapely.line_interpolate_point(ring, shapely.line_locate_point(ring, pts[near]))
+            out[near] = shapely.get_coordinates(on)
+    moved = np.asarray(shapely.set_coordinates(geoms.copy(), out), dtype=object)
+    if len(moved) > 1:
+        ref = shapely.multipoints(np.unique(out, axis=0))
+        moved = np.asarray(shapely.snap(moved, ref, tolerance_m), dtype=object)
+    return moved
 
 
 def _code_text(values: pd.Series, width: int | None, log_: ProblemLog, file: str) -> pd.Series:
@@ -271,7 +250,7 @@ def read_grids(
         Refuse grids without a ``code`` (False when the grids will be re-coded).
     snap_m
         Vertices this close to the street boundary or a neighbouring grid are moved
-        onto it (:func:`snap_vertices`), metres. Default: :data:`SNAP_M` (2 cm) for
+        onto it (:func:`snap_vertices`), metres. Default: :data:`SNAP_M` (0.8 cm) for
         GeoJSON, whose coordinates are rounded to ~1 cm, and 0 (off) for GeoPackage
         and Shapefile, which keep full precision.
 
@@ -446,3 +425,81 @@ def _as_bool(v: Any) -> bool:
     except (TypeError, ValueError):
         pass
     return bool(v)
+
+
+#: File kinds an uploaded grids file may come as (a Shapefile as its parts or a zip).
+UPLOAD_SUFFIXES = (
+    ".geojson",
+    ".json",
+    ".gpkg",
+    ".shp",
+    ".shx",
+    ".dbf",
+    ".prj",
+    ".cpg",
+    ".csv",
+    ".txt",
+    ".zip",
+)
+
+
+def read_grids_upload(
+    files: Sequence[tuple[str, bytes]],
+    street: Street,
+    *,
+    dest: str | Path,
+    limit_mb: float = 200.0,
+    **options: Any,
+) -> gpd.GeoDataFrame:
+    """Read grids uploaded in the app: one GeoJSON/GeoPackage, Shapefile parts, or a zip.
+
+    The files are written into a new folder under ``dest`` (a zip is checked for
+    zip bombs and unsafe paths first, :func:`planner.uploads.check_zip`), then read
+    with :func:`read_grids` (``options`` are passed on). A Shapefile's ``fields.csv``
+    and ``COORDINATES.txt`` are used when uploaded with it.
+
+    Raises
+    ------
+    InputError
+        Nothing uploaded, too big, an unknown file type, no grids file among the
+        files, or any problem :func:`read_grids` finds.
+    """
+    import hashlib
+    import io
+    import zipfile
+
+    from planner.uploads import check_zip
+
+    if not files:
+        raise InputError("no grids file uploaded", fix="choose a .geojson, .gpkg or .shp file")
+    total = sum(len(b) for _n, b in files)
+    if total > limit_mb * 1024 * 1024:
+        raise InputError(
+            f"the upload is {total / 1024 / 1024:.1f} MB, over the {limit_mb:g} MB limit",
+            fix="upload the grids layer alone",
+        )
+    bad = [n for n, _b in files if Path(n).suffix.lower() not in UPLOAD_SUFFIXES]
+    if bad:
+        raise InputError(
+            f"unknown file type(s): {', '.join(bad)}",
+            fix="upload a .geojson, .gpkg, a Shapefile's .shp/.shx/.dbf/.prj/.cpg, or a zip",
+        )
+    digest = hashlib.sha256(b"".join(n.encode() + b for n, b in files)).hexdigest()[:12]
+    folder = Path(dest) / f"grids-{digest}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files:
+        if Path(name).suffix.lower() == ".zip":
+            members = check_zip(data, name=name, limit_mb=limit_mb)
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                for info in members:
+                    (folder / Path(info.filename).name).write_bytes(zf.read(info))
+        else:
+            (folder / Path(name).name).write_bytes(data)
+    for suffix in (".gpkg", ".geojson", ".json", ".shp"):
+        found = sorted(folder.glob(f"*{suffix}"))
+        if found:
+            return read_grids(found[0], street, **options)
+    raise InputError(
+        "no grids file among the uploaded files",
+        fix="upload a .geojson, .gpkg or .shp (with its .shx, .dbf, .prj) file",
+    )

@@ -270,8 +270,7 @@ def _draw_north_arrow(ax: Axes, crs: CRS, *, lang: Language, family: str) -> flo
         _t("north", lang),
         ha="center",
         va="center",
-        fontsize=11,
-        fontweight="bold",
+        fontsize=12,
         family=family,
         zorder=21,
     )
@@ -388,7 +387,8 @@ def render_map(
     )
     if len(street.compounds):
         handles.append(Patch(facecolor="#f4efe6", edgecolor="#d8cbb3", label=_t("compound", lang_)))
-    _plot_polys(ax, street.buildings, color="#c9c4bd", linewidth=0, zorder=3)
+    # dense layers are rasterised in the PDF (at the save dpi): small, fast files
+    _plot_polys(ax, street.buildings, color="#c9c4bd", linewidth=0, zorder=3, rasterized=True)
     if len(street.barriers):
         rivers = street.barriers[street.barriers.geometry.geom_type.str.contains("Polygon")]
         rails = street.barriers[street.barriers.geometry.geom_type.str.contains("Line")]
@@ -419,7 +419,7 @@ def render_map(
         for i, (minutes, geom) in enumerate(unions):
             alpha = 0.16 + 0.14 * i / max(n - 1, 1)
             gpd.GeoSeries([geom], crs=crs).plot(
-                ax=ax, color="#e31a1c", alpha=alpha, linewidth=0, zorder=5
+                ax=ax, color="#e31a1c", alpha=alpha, linewidth=0, zorder=5, rasterized=True
             )
             handles.append(
                 Patch(facecolor="#e31a1c", alpha=alpha, label=_t("circle", lang_, m=minutes))
@@ -429,7 +429,13 @@ def render_map(
         )
     if gaps is not None and len(gaps):
         gaps.plot(
-            ax=ax, facecolor="none", edgecolor="#636363", hatch="////", linewidth=0.4, zorder=6
+            ax=ax,
+            facecolor="none",
+            edgecolor="#636363",
+            hatch="////",
+            linewidth=0.4,
+            zorder=6,
+            rasterized=True,
         )
         handles.append(
             Patch(facecolor="white", edgecolor="#636363", hatch="////", label=_t("gap", lang_))
@@ -566,8 +572,7 @@ def render_map(
         0.02,
         0.955,
         title or _t("title", lang_, name=name),
-        fontsize=18,
-        fontweight="bold",
+        fontsize=19,
         family=family,
         color="#8b0000",
         va="center",
@@ -586,7 +591,7 @@ def render_map(
         prop={"family": family, "size": 8.5},
         handlelength=2.2,
         title="图例" if lang_ == "zh" else "Legend",
-        title_fontproperties={"family": family, "size": 10, "weight": "bold"},
+        title_fontproperties={"family": family, "size": 10.5},
         alignment="left",
         labelspacing=0.8,
         borderaxespad=0,
@@ -641,7 +646,9 @@ ImageFormat = Literal["png", "pdf"]
 def save_map(fig: Figure, path: str | Path, *, dpi: int = 200) -> Path:
     """Save a map figure to ``path`` (PNG or PDF by suffix), atomically.
 
-    PDF embeds the CJK font as TrueType (Type 42), so Chinese text stays text.
+    PDF embeds the CJK font as TrueType (Type 42), so Chinese text stays text. The map
+    uses the regular weight only: subsetting each CJK font file for the PDF takes
+    seconds, and one file is enough.
     """
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")

@@ -215,9 +215,27 @@ def build() -> nbformat.NotebookNode:
 
 
 def main() -> None:
+    """Write the notebook; with ``--execute`` run it first so it is stored with its
+    figures and tables (readable on a code host without running it)."""
+    import os
+    import sys
+    import tempfile
+
     path = ROOT / "notebooks" / "walkthrough.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(build(), str(path))
+    nb = build()
+    if "--execute" in sys.argv[1:]:
+        from nbclient import NotebookClient
+
+        with tempfile.TemporaryDirectory() as out:
+            os.environ["PLANNER_WALKTHROUGH_OUT"] = out
+            NotebookClient(
+                nb,
+                timeout=600,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(path.parent)}},
+            ).execute()
+    nbformat.write(nb, str(path))
     print(f"wrote {path}")
 
 

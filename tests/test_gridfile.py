@@ -153,3 +153,43 @@ def test_recode_mode_accepts_missing_codes(
     with pytest.raises(InputError, match="no 'code' column"):
         read_grids(path, street)
     assert len(read_grids(path, street, require_codes=False)) == len(grids)
+
+
+def test_upload_of_shapefile_parts_and_zip(
+    tmp_path: Path, street: Street, grids: gpd.GeoDataFrame
+) -> None:
+    import io
+    import zipfile
+
+    from planner.gridfile import read_grids_upload
+
+    shp = tmp_path / "shp"
+    ex.write_shapefiles(shp, layers={"grids": grids})
+    parts = [(p.name, p.read_bytes()) for p in sorted(shp.iterdir())]
+    back = read_grids_upload(parts, street, dest=tmp_path / "up")
+    assert back["code"].tolist() == grids["code"].tolist()
+    assert "compactness" in back.columns  # fields.csv uploaded with the parts
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("edited/grids.geojson", ex.to_geojson_text(grids))
+    back = read_grids_upload([("grids.zip", buf.getvalue())], street, dest=tmp_path / "up")
+    assert back["households"].tolist() == grids["households"].tolist()
+
+
+def test_bad_uploads_refused(tmp_path: Path, street: Street) -> None:
+    import io
+    import zipfile
+
+    from planner.gridfile import read_grids_upload
+
+    with pytest.raises(InputError, match="no grids file uploaded"):
+        read_grids_upload([], street, dest=tmp_path)
+    with pytest.raises(InputError, match="unknown file type"):
+        read_grids_upload([("grids.exe", b"MZ")], street, dest=tmp_path)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("../evil.geojson", "{}")
+    with pytest.raises(InputError, match="unsafe path"):
+        read_grids_upload([("g.zip", buf.getvalue())], street, dest=tmp_path)
+    with pytest.raises(InputError, match="no grids file among"):
+        read_grids_upload([("fields.csv", b"layer,column,field\n")], street, dest=tmp_path)

@@ -79,6 +79,11 @@ def test_exit_code_and_every_file(run: tuple[Path, pipeline.RunResult, int]) -> 
     expected |= {
         f"shapefile/{n}.{ext}" for n in LAYERS for ext in ("shp", "shx", "dbf", "prj", "cpg")
     }
+    if result.siting is not None:  # siting ran: the proposed sites are exported too
+        expected |= {"sites.geojson", "shapefile/sites.shp"}
+        assert len(result.siting.sites) >= 1
+        sites = pyogrio.read_dataframe(out / "sites.geojson")
+        assert len(sites) == len(result.siting.sites)
     assert expected <= names, sorted(expected - names)
     assert not [n for n in names if ".tmp" in n or n.endswith(".aux.xml")]
     assert {str(p.relative_to(out)) for p in result.files} <= names
