@@ -108,3 +108,33 @@ def test_scenarios_round_trip_and_compare(demo: object, k3: object) -> None:
     assert sorted(s.name for s in saved) == sorted(["scenario", "一个新站"])
     table = compare_scenarios(saved)
     assert set(table["stations_proposed"]) == {len(k3.sites), 1}  # type: ignore[attr-defined]
+
+
+def test_scenarios_saved_side_by_side_in_the_project_file(demo: object, tmp_path: object) -> None:
+    from planner.edits import GridEditor
+    from planner.grids import divide
+    from planner.project import open_project, save_project
+
+    s = Settings()
+    editor = GridEditor.from_result(demo, divide(demo, settings=s), settings=s)
+    grids = editor.grids
+    a = site_street(demo, k=1, grids=grids, name="one station")
+    b = site_street(demo, k=2, grids=grids, name="two stations")
+    # per-grid figures before/after, adding up to the street's gain
+    g = b.figures[b.figures["level"] == "grid"]
+    assert len(g) == len(grids)
+    assert g["households_newly_covered"].sum() == b.plan.households_newly_covered
+    path = save_project(
+        tmp_path / "work.gpkg",  # type: ignore[operator]
+        editor,
+        extra={**scenario_to_tables(a), **scenario_to_tables(b)},
+    )
+    back = scenario_from_tables(open_project(path).extra)
+    by_name = {sc.name: sc for sc in back}
+    assert set(by_name) == {"one station", "two stations"}
+    assert len(by_name["two stations"].sites) == len(b.sites)
+    assert by_name["two stations"].summary["households_covered_after"] == (
+        b.plan.households_covered_after
+    )
+    table = compare_scenarios(back)
+    assert sorted(table["stations_proposed"]) == sorted([len(a.sites), len(b.sites)])
