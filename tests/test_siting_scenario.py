@@ -138,3 +138,17 @@ def test_scenarios_saved_side_by_side_in_the_project_file(demo: object, tmp_path
     )
     table = compare_scenarios(back)
     assert sorted(table["stations_proposed"]) == sorted([len(a.sites), len(b.sites)])
+
+
+def test_capacity_caps_households_served(demo: object) -> None:
+    s = Settings(station_capacity_households=1500)
+    r = site_street(demo, k=2, settings=s, after_coverage=False)
+    assert (r.sites["households_served"] <= 1500).all()
+    # a building's households may be split between stations: check the total
+    n_stations = len(r.coverage_before.stations) + len(r.sites)
+    assert r.buildings["households_served"].sum() <= 1500 * n_stations
+    assert (r.buildings["households_served"] <= r.buildings["households"]).all()
+    assert r.summary()["households_served_within_capacity"] == pytest.approx(
+        r.buildings["households_served"].sum()
+    )
+    assert (r.sites["recommended_floor_area_m2"] == r.sites["households_served"] * 0.3).all()

@@ -230,16 +230,21 @@ def maximal_coverage(
         "greedy_time_s": t_greedy,
     }
     if method == "greedy" or k == 0 or model.n_c == 0:
+        trivial = method != "greedy"  # nothing to choose: the greedy answer is optimal
         return _finish(
             problem,
             model,
             g,
-            method="greedy",
-            status="greedy" if method == "greedy" else "optimal",
-            optimality_gap=None if method == "greedy" else 0.0,
-            bound=None if method == "greedy" else g_val,
+            method=method,
+            status="optimal" if trivial else "greedy",
+            optimality_gap=0.0 if trivial else None,
+            bound=g_val if trivial else None,
             mip_time_s=0.0,
-            message=f"greedy plan: {g.size} stations newly cover {g_val:,.0f} households",
+            message=(
+                ("k=0: no new station" if k == 0 else "no candidate can newly cover a household")
+                if trivial
+                else f"greedy plan: {g.size} stations newly cover {g_val:,.0f} households"
+            ),
             **base,
         )
     # Lagrangian bound: prunes candidates in no plan better than the greedy one.
