@@ -118,6 +118,11 @@ def run(args: argparse.Namespace) -> int:
         excl = _read_file(args.exclude, layer="landuse", points_crs=args.points_crs, crs=street.crs)
     if args.grids:
         grids = _read_file(args.grids, layer="landuse", points_crs=args.points_crs, crs=street.crs)
+        if "code" not in grids.columns:
+            raise InputError(
+                f"the grids file {args.grids} has no 'code' column",
+                fix="name the grid code column 'code' (the grids command writes it)",
+            )
     sources = None
     if cands is not None and args.also_generate:
         sources = ("user", "building", "poi", "network")
