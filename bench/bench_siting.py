@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    /work/main/.venv/bin/python bench/bench_siting.py [--quick]
+    /work/main/.venv/bin/python bench/bench_siting.py [--quick] [--cases demo,mid,city,dense]
 
 Cases (all measured in this one run):
 
@@ -11,7 +11,8 @@ Cases (all measured in this one run):
 * ``mid``: a synthetic city of 5,000 buildings x 1,000 candidates (spopt's dense
   cost matrix still fits), k = 5, 10, 20;
 * ``city``: a synthetic city of 50,000 buildings x 5,000 candidates, kept sparse
-  (a dense matrix would be 250 million cells), k = 10: the exact solve, the greedy.
+  (a dense matrix would be 250 million cells), k = 10: the exact solve, the greedy;
+* ``dense``: the same on a third of the area (a much harder, overlapping instance).
 
 For each case and k: our exact MILP (HiGHS via highspy, after the exact
 reductions), our lazy greedy, and spopt ``MCLP.from_cost_matrix(...).solve(CBC)``
@@ -56,13 +57,15 @@ def synthetic_city(
     side_m: float,
     n_stations: int,
     seed: int = 0,
+    cluster: int = 60,
+    spread_m: float = 120.0,
 ) -> CoverageProblem:
     """Buildings in clusters, existing stations, candidates near the gaps (L1 walking)."""
     rng = np.random.default_rng(seed)
-    n_clusters = max(1, n_buildings // 60)  # compounds of about 60 buildings
+    n_clusters = max(1, n_buildings // cluster)  # compounds of about `cluster` buildings
     centres = rng.uniform(0, side_m, (n_clusters, 2))
     which = rng.integers(0, n_clusters, n_buildings)
-    pts = np.clip(centres[which] + rng.normal(0, 120, (n_buildings, 2)), 0, side_m)
+    pts = np.clip(centres[which] + rng.normal(0, spread_m, (n_buildings, 2)), 0, side_m)
     households = rng.integers(10, 120, n_buildings)
     stations = rng.uniform(0, side_m, (n_stations, 2))
     reach_m = THRESHOLD_MIN * SPEED_M_PER_MIN
@@ -95,7 +98,6 @@ def synthetic_city(
 
 def demo_problem() -> CoverageProblem:
     from planner.coverage import compute_coverage
-
     from planner.load import load_street
     from planner.settings import Settings
     from planner.siting.scenario import build_problem
@@ -182,15 +184,19 @@ def run_case(name: str, p: CoverageProblem, ks: list[int], *, spopt: bool, limit
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small cases only (smoke test)")
+    ap.add_argument(
+        "--cases",
+        default="demo,mid,city,dense",
+        help="comma-separated cases: demo, mid, city, dense (default), stress (extra)",
+    )
     args = ap.parse_args()
+    cases = set(args.cases.split(","))
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
-    try:
+    if "demo" in cases:
         run_case("demo street", demo_problem(), [1, 3, 5], spopt=True, limit_s=60)
-    except ImportError as exc:
-        print(f"demo street skipped: {exc}")
     if args.quick:
         run_case(
             "small synthetic",
@@ -200,10 +206,24 @@ def main() -> None:
             limit_s=60,
         )
         return
-    mid = synthetic_city(5000, 1000, side_m=8000, n_stations=12, seed=1)
-    run_case("mid-size synthetic", mid, [5, 10, 20], spopt=True, limit_s=120)
-    city = synthetic_city(50_000, 5000, side_m=25_000, n_stations=150, seed=2)
-    run_case("synthetic city", city, [10], spopt=False, limit_s=300)
+    if "mid" in cases:
+        mid = synthetic_city(5000, 1000, side_m=8000, n_stations=12, seed=1)
+        run_case("mid-size synthetic", mid, [5, 10, 20], spopt=True, limit_s=120)
+    if "city" in cases:
+        city = synthetic_city(50_000, 5000, side_m=25_000, n_stations=150, seed=2)
+        run_case("synthetic city", city, [10], spopt=False, limit_s=300)
+    if "dense" in cases:
+        # the same number of buildings on a third of the area: each candidate reaches
+        # about 2.6 times as many buildings, and the exact solve is much harder
+        dense = synthetic_city(50_000, 5000, side_m=15_000, n_stations=60, seed=2)
+        run_case("dense synthetic city", dense, [10], spopt=False, limit_s=300)
+    if "stress" in cases:
+        # not in the default set: compounds of 400 buildings spread over 800 m, few
+        # stations; every candidate reaches hundreds of buildings (limit of the method)
+        stress = synthetic_city(
+            50_000, 5000, side_m=25_000, n_stations=60, seed=3, cluster=400, spread_m=830
+        )
+        run_case("stress city", stress, [10], spopt=False, limit_s=60)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak memory: {peak:,.0f} MB")
 

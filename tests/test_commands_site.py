@@ -8,8 +8,6 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-pytest.importorskip("planner.coverage", reason="the site command needs the coverage engine")
-
 from planner.cli import main
 
 
@@ -58,3 +56,25 @@ def test_site_unreachable_target_exits_2_with_the_reason(
 def test_site_needs_one_question(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["site", "demo", "--out", str(tmp_path)])
+
+
+def test_site_bad_target_share_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["site", "demo", "--target-share", "1.5", "--out", str(tmp_path)]) == 2
+    assert "--target-share" in capsys.readouterr().err
+
+
+def test_site_grids_without_code_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    grids = tmp_path / "grids.geojson"
+    grids.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"x":1},'
+        '"geometry":{"type":"Polygon","coordinates":[[[108.9,34.2],[108.91,34.2],'
+        "[108.91,34.21],[108.9,34.2]]]}}]}",
+        encoding="utf-8",
+    )
+    code = main(["site", "demo", "-k", "1", "--grids", str(grids), "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "'code'" in capsys.readouterr().err

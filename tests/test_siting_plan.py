@@ -132,7 +132,8 @@ def test_unreachable_target_names_the_households() -> None:
     assert plan.status == "unreachable"
     assert "40 households in 1 buildings" in plan.message
     assert plan.unreachable.tolist() == [False, False, False, True, False]
-    assert plan.summary()["households_unreachable"] == 1
+    assert plan.summary()["households_unreachable"] == 40
+    assert plan.summary()["buildings_unreachable"] == 1
 
 
 def test_target_already_met_needs_no_station() -> None:
@@ -195,3 +196,13 @@ def test_k_larger_than_useful_proposes_only_useful_sites() -> None:
     assert sorted(plan.sites.tolist()) == [0, 1]
     assert plan.households_covered_after == 60
     assert plan.total_minutes == 155
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_max_coverage_with_pruning_matches_enumeration_on_larger_instances(seed: int) -> None:
+    # more candidates than the tiny cases, so the Lagrangian pruning removes some
+    p = random_problem(seed, n_demand=80, n_cand=14, n_fixed=2, density=0.12, conflicts=4)
+    plan = maximal_coverage(p, 3, time_limit_s=10)
+    assert plan.households_covered_after == brute_best(p, 3)
+    assert plan.optimality_gap == 0.0
+    assert not p.violates_spacing(plan.sites)

@@ -7,10 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
-pytest.importorskip("planner.coverage", reason="siting on a street needs the coverage engine")
-
 from planner.coverage import compute_coverage
-
 from planner.load import load_street
 from planner.settings import Settings
 from planner.siting import maximal_coverage
@@ -111,3 +108,47 @@ def test_scenarios_round_trip_and_compare(demo: object, k3: object) -> None:
     assert sorted(s.name for s in saved) == sorted(["scenario", "一个新站"])
     table = compare_scenarios(saved)
     assert set(table["stations_proposed"]) == {len(k3.sites), 1}  # type: ignore[attr-defined]
+
+
+def test_scenarios_saved_side_by_side_in_the_project_file(demo: object, tmp_path: object) -> None:
+    from planner.edits import GridEditor
+    from planner.grids import divide
+    from planner.project import open_project, save_project
+
+    s = Settings()
+    editor = GridEditor.from_result(demo, divide(demo, settings=s), settings=s)
+    grids = editor.grids
+    a = site_street(demo, k=1, grids=grids, name="one station")
+    b = site_street(demo, k=2, grids=grids, name="two stations")
+    # per-grid figures before/after, adding up to the street's gain
+    g = b.figures[b.figures["level"] == "grid"]
+    assert len(g) == len(grids)
+    assert g["households_newly_covered"].sum() == b.plan.households_newly_covered
+    path = save_project(
+        tmp_path / "work.gpkg",  # type: ignore[operator]
+        editor,
+        extra={**scenario_to_tables(a), **scenario_to_tables(b)},
+    )
+    back = scenario_from_tables(open_project(path).extra)
+    by_name = {sc.name: sc for sc in back}
+    assert set(by_name) == {"one station", "two stations"}
+    assert len(by_name["two stations"].sites) == len(b.sites)
+    assert by_name["two stations"].summary["households_covered_after"] == (
+        b.plan.households_covered_after
+    )
+    table = compare_scenarios(back)
+    assert sorted(table["stations_proposed"]) == sorted([len(a.sites), len(b.sites)])
+
+
+def test_capacity_caps_households_served(demo: object) -> None:
+    s = Settings(station_capacity_households=1500)
+    r = site_street(demo, k=2, settings=s, after_coverage=False)
+    assert (r.sites["households_served"] <= 1500).all()
+    # a building's households may be split between stations: check the total
+    n_stations = len(r.coverage_before.stations) + len(r.sites)
+    assert r.buildings["households_served"].sum() <= 1500 * n_stations
+    assert (r.buildings["households_served"] <= r.buildings["households"]).all()
+    assert r.summary()["households_served_within_capacity"] == pytest.approx(
+        r.buildings["households_served"].sum()
+    )
+    assert (r.sites["recommended_floor_area_m2"] == r.sites["households_served"] * 0.3).all()

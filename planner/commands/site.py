@@ -9,6 +9,9 @@ Writes into DIR:
 * ``candidates.geojson``: every candidate considered (``chosen`` marks the picks);
 * ``buildings.geojson``: each building before/after (time, covered, served by);
 * ``figures.csv``: households covered before/after per street, community and grid;
+* ``circles_before.geojson``, ``circles_after.geojson``: union service circles per
+  threshold without and with the proposed stations; ``gaps_before.geojson``,
+  ``gaps_after.geojson``: the residential gaps beyond the largest threshold;
 * ``unreachable.geojson``: households no candidate can reach (when a target share
   cannot be reached).
 
@@ -76,6 +79,9 @@ def register(sub: Any) -> None:
         "--method", choices=["mip", "greedy"], default="mip", help="exact (default) or greedy"
     )
     p.add_argument("--name", default="scenario", help="scenario name")
+    p.add_argument(
+        "--no-circles", action="store_true", help="skip the before/after circles and gaps files"
+    )
     p.set_defaults(func=run)
 
 
@@ -112,6 +118,11 @@ def run(args: argparse.Namespace) -> int:
         excl = _read_file(args.exclude, layer="landuse", points_crs=args.points_crs, crs=street.crs)
     if args.grids:
         grids = _read_file(args.grids, layer="landuse", points_crs=args.points_crs, crs=street.crs)
+        if "code" not in grids.columns:
+            raise InputError(
+                f"the grids file {args.grids} has no 'code' column",
+                fix="name the grid code column 'code' (the grids command writes it)",
+            )
     sources = None
     if cands is not None and args.also_generate:
         sources = ("user", "building", "poi", "network")
@@ -136,6 +147,16 @@ def run(args: argparse.Namespace) -> int:
     write_geojson(result.buildings, out / "buildings.geojson", precision=prec)
     # UTF-8 with BOM so Excel opens the Chinese names
     write_text_atomic("\ufeff" + result.figures.to_csv(index=False), out / "figures.csv")
+    if not args.no_circles:
+        from planner.siting.scenario import circles_and_gaps
+
+        views = [("before", result.coverage_before)]
+        if result.coverage_after is not None:
+            views.append(("after", result.coverage_after))
+        for label, cov in views:
+            circles, gaps = circles_and_gaps(cov, street, label=label)
+            write_geojson(circles, out / f"circles_{label}.geojson", precision=prec)
+            write_geojson(gaps, out / f"gaps_{label}.geojson", precision=prec)
     unreachable = result.buildings[result.buildings["unreachable"].to_numpy(dtype=bool)]
     if not result.plan.feasible:
         write_geojson(unreachable, out / "unreachable.geojson", precision=prec)

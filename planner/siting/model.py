@@ -36,6 +36,10 @@ from planner.siting.problem import BoolArray, CoverageProblem, FloatArray, IntAr
 
 log = logging.getLogger(__name__)
 
+#: Skip the dominance reduction when its pairwise product would exceed this many
+#: entries (memory: about 16 bytes each).
+MAX_DOMINANCE_PAIRS = 60_000_000
+
 
 @dataclass(frozen=True)
 class ReducedModel:
@@ -124,7 +128,9 @@ def reduce_problem(problem: CoverageProblem, *, dominance: bool = True) -> Reduc
     ).T.tocsr()
     dem.sort_indices()
     coverable = float(w_e[np.diff(dem.indptr) > 0].sum())
-    if dominance and n_c > 1:
+    # the pairwise product below costs about sum(candidates per demand point ** 2)
+    pair_work = float(np.square(np.diff(dem.indptr).astype(np.float64)).sum())
+    if dominance and n_c > 1 and pair_work <= MAX_DOMINANCE_PAIRS:
         in_conflict = np.zeros(n_c, bool)
         in_conflict[_local_conflicts(problem, cand).ravel()] = True
         keep = ~dominated(dem.T.tocsr(), w_e, tie, can_dominate=~in_conflict)

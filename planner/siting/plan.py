@@ -70,8 +70,9 @@ class SitingPlan:
         households (existing plus proposed), household-minutes.
     k, target_share
         The question's parameter.
-    unreachable
-        Boolean mask of demand points not covered and reached by no candidate.
+    unreachable, households_unreachable
+        Boolean mask of demand points not covered and reached by no candidate, and
+        their households.
     message
         Plain-language summary (English), e.g. why a target cannot be reached.
     """
@@ -94,6 +95,7 @@ class SitingPlan:
     k: int | None = None
     target_share: float | None = None
     unreachable: BoolArray = field(default_factory=lambda: np.zeros(0, bool), repr=False)
+    households_unreachable: float = 0.0
     message: str = ""
 
     @property
@@ -139,9 +141,8 @@ class SitingPlan:
             "greedy_time_s": r(self.greedy_time_s, 4),
             "mip_time_s": r(self.mip_time_s, 4),
             "total_walking_household_minutes": r(self.total_minutes, 1),
-            "households_unreachable": r(float(self.unreachable.sum()), 0)
-            if self.unreachable.size
-            else 0,
+            "households_unreachable": r(self.households_unreachable, 3),
+            "buildings_unreachable": int(self.unreachable.sum()),
             "message": self.message,
         }
 
@@ -181,6 +182,7 @@ def _finish(
         greedy_households_covered_after=problem.households_covered(model.cand[g_sites]),
         total_minutes=problem.total_minutes(sites),
         unreachable=problem.unreachable(),
+        households_unreachable=float(problem.weights[problem.unreachable()].sum()),
         **kw,
     )
 
@@ -228,16 +230,21 @@ def maximal_coverage(
         "greedy_time_s": t_greedy,
     }
     if method == "greedy" or k == 0 or model.n_c == 0:
+        trivial = method != "greedy"  # nothing to choose: the greedy answer is optimal
         return _finish(
             problem,
             model,
             g,
-            method="greedy",
-            status="greedy" if method == "greedy" else "optimal",
-            optimality_gap=None if method == "greedy" else 0.0,
-            bound=None if method == "greedy" else g_val,
+            method=method,
+            status="optimal" if trivial else "greedy",
+            optimality_gap=0.0 if trivial else None,
+            bound=g_val if trivial else None,
             mip_time_s=0.0,
-            message=f"greedy plan: {g.size} stations newly cover {g_val:,.0f} households",
+            message=(
+                ("k=0: no new station" if k == 0 else "no candidate can newly cover a household")
+                if trivial
+                else f"greedy plan: {g.size} stations newly cover {g_val:,.0f} households"
+            ),
             **base,
         )
     # Lagrangian bound: prunes candidates in no plan better than the greedy one.

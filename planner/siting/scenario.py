@@ -386,13 +386,8 @@ def _results(
     covered_after = problem.covered_by(plan.sites)
     newly = covered_after & ~covered_before
     # newly covered households go to the nearest proposed site reaching them
-    new_rows = plan.sites
-    new_site, _ = (
-        nearest_assignment(problem.minutes[new_rows], weights).site,
-        None,
-    )
+    new_site = nearest_assignment(problem.minutes[plan.sites], weights).site
     rank = np.arange(1, plan.sites.size + 1)
-    site_pos = {int(r): i for i, r in enumerate(plan.sites)}
     n_new = plan.sites.size
     newly_hh = np.bincount(new_site[newly], weights=weights[newly], minlength=n_new)
     served_hh = assignment.site_households[n_st:]
@@ -438,14 +433,12 @@ def _results(
         geometry=chosen.geometry.to_numpy(),
         crs=street.crs,
     )
-    del site_pos
     cands = cands.copy()
     cands["chosen"] = False
     cands.loc[cand_rows, "chosen"] = True
 
     labels = np.r_[cov.stations["station_id"].astype(str).to_numpy(), sites["site_id"].to_numpy()]
     bb = cov.buildings
-    after_min = assignment.minutes
     buildings = gpd.GeoDataFrame(
         {
             "building_id": bb["building_id"].astype(str).to_numpy(),
@@ -464,7 +457,6 @@ def _results(
         geometry=bb.geometry.to_numpy(),
         crs=street.crs,
     )
-    del after_min
     cov_after: Coverage | None = None
     notes: list[str] = []
     if after_coverage and n_new:
@@ -559,6 +551,31 @@ def before_after_figures(
     )
     out["threshold_min"] = settings.max_threshold_min
     return out
+
+
+def circles_and_gaps(
+    coverage: Coverage, street: Any, *, label: str
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Union service circles per threshold and the gap polygons of one coverage result.
+
+    Drawn by the coverage engine (:meth:`planner.coverage.Coverage.circle_builder`,
+    :func:`planner.circles.gap_polygons`), exactly as the ``coverage`` command does;
+    both layers get a ``scenario`` column holding ``label`` ("before"/"after").
+    """
+    from planner.circles import gap_polygons
+
+    thresholds = list(coverage.thresholds)
+    union = coverage.circle_builder().union_circles(coverage.times, thresholds)
+    tmax = max(thresholds)
+    b = coverage.buildings
+    uncovered = b[~b[covered_column(tmax)].to_numpy() & (b["households"].to_numpy() > 0)]
+    covered_geom = union.geometry.iloc[-1] if len(union) else shapely.Polygon()
+    gaps = gap_polygons(street.compounds, b, covered_geom, uncovered_buildings=uncovered)
+    union = union.copy()
+    union["scenario"] = label
+    gaps["scenario"] = label
+    gaps["minutes"] = tmax
+    return union, gaps
 
 
 # ---------------------------------------------------------------- saving scenarios
