@@ -89,6 +89,29 @@ def test_exit_code_and_every_file(run: tuple[Path, pipeline.RunResult, int]) -> 
     assert {str(p.relative_to(out)) for p in result.files} <= names
 
 
+def test_grid_codes_use_the_street_json_codes(run: tuple[Path, pipeline.RunResult, int]) -> None:
+    _, result, _ = run
+    meta = json.loads(
+        (Path(__file__).resolve().parents[1] / "data" / "demo" / "street.json").read_text("utf-8")
+    )
+    prefix = meta["code_county"] + meta["code_street"]
+    assert result.settings.code_county + result.settings.code_street == prefix
+    assert all(c[6:15] == prefix for c in result.grids.grids["code"])
+
+
+def test_codes_from_source_and_user_values_win(tmp_path: Path) -> None:
+    from planner.settings import Settings
+
+    (tmp_path / "street.json").write_text(
+        json.dumps({"code_county": "610113", "code_street": "7"}), encoding="utf-8"
+    )
+    assert pipeline.codes_from_source(tmp_path) == {"code_county": "610113"}  # bad street code
+    assert pipeline.codes_from_source(tmp_path / "missing") == {}
+    assert pipeline.with_source_codes(Settings(), tmp_path).code_county == "610113"
+    mine = Settings(code_county="110105")
+    assert pipeline.with_source_codes(mine, tmp_path).code_county == "110105"
+
+
 def test_geojson_layers_are_rfc7946_and_equal_in_memory(
     run: tuple[Path, pipeline.RunResult, int],
 ) -> None:

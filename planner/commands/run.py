@@ -48,6 +48,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-households", type=int, help="fewest households per grid")
     p.add_argument("--max-households", type=int, help="most households per grid")
     p.add_argument("--target-households", type=int, help="target households per grid")
+    p.add_argument(
+        "--code-county",
+        help="6-digit county code (GB/T 2260) in grid codes (default: street.json's, else 110108)",
+    )
+    p.add_argument(
+        "--code-street", help="3-digit street code in grid codes (default: street.json's)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
 
 
@@ -97,6 +104,8 @@ def _settings(args: argparse.Namespace) -> Any:
         "grid_min_households": args.min_households,
         "grid_max_households": args.max_households,
         "grid_target_households": args.target_households,
+        "code_county": args.code_county,
+        "code_street": args.code_street,
     }
     if extra["thresholds_min"] is not None:
         extra["thresholds_min"] = tuple(sorted(extra["thresholds_min"]))
