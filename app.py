@@ -62,15 +62,36 @@ def cached_street(source_json: str) -> Street:
     return svc.load(json.loads(source_json), Settings())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+_DEFAULTS = Settings().to_dict()
+#: Settings that only the grid division reads / only coverage reads: a change to one
+#: does not recompute the other.
+_GRID_ONLY = ("grid_min_households", "grid_max_households", "grid_target_households")
+_COVERAGE_ONLY = ("walk_speed_kmh", "thresholds_min", "circle_buffer_m")
+
+
+def _without(settings_json: str, keys: tuple[str, ...]) -> str:
+    values = json.loads(settings_json)
+    values.update({k: _DEFAULTS[k] for k in keys})
+    return json.dumps(values, sort_keys=True, default=list)
+
+
 def cached_coverage(source_json: str, settings_json: str) -> Any:
+    return _cached_coverage(source_json, _without(settings_json, _GRID_ONLY))
+
+
+def cached_grids(source_json: str, settings_json: str) -> Any:
+    return _cached_grids(source_json, _without(settings_json, _COVERAGE_ONLY))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _cached_coverage(source_json: str, settings_json: str) -> Any:
     street = cached_street(source_json)
     settings = Settings.from_dict(json.loads(settings_json))
     return svc.coverage_for(street, settings)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def cached_grids(source_json: str, settings_json: str) -> Any:
+def _cached_grids(source_json: str, settings_json: str) -> Any:
     street = cached_street(source_json)
     return svc.grids_for(street, Settings.from_dict(json.loads(settings_json)))
 
@@ -344,6 +365,10 @@ def page_redmap(street: Street, settings: Settings) -> None:
     # progressive: the street first, then coverage, then grids, each added when computed
     # step -> computed (True) or failed (False, the reason is shown beside the map)
     done: dict[str, bool] = S.setdefault("_map_steps", {}).setdefault(sj + tj, {})
+    for step, only in (("coverage", _GRID_ONLY), ("grids", _COVERAGE_ONLY)):
+        # a step already computed for the same inputs (other settings changed) is reused
+        if step not in done and S["_map_steps"].get(f"{step}:{sj}{_without(tj, only)}"):
+            done[step] = True
     left, right = st.columns([3, 1])
     with left:
         payload = cached_map(
@@ -371,6 +396,8 @@ def page_redmap(street: Street, settings: Settings) -> None:
         with left, st.spinner(f"{L(label, minutes=max(settings.thresholds_min))} …"):
             result = func(sj, tj)
         done[step] = result is not None
+        normal = _without(tj, _GRID_ONLY if step == "coverage" else _COVERAGE_ONLY)
+        S["_map_steps"][f"{step}:{sj}{normal}"] = result is not None
         if result is not None:
             st.rerun()
 
@@ -660,7 +687,19 @@ def page_siting(street: Street, settings: Settings) -> None:
         )
         st_folium(m, key="siting_map", height=560, use_container_width=True, returned_objects=[])
     with right:
-        st.dataframe(pd.DataFrame(res["sites"].drop(columns="geometry")), hide_index=True)
+        sites = pd.DataFrame(res["sites"].drop(columns="geometry"))
+        keep = [
+            c
+            for c in (
+                "rank",
+                "name",
+                "households_newly_covered",
+                "community_id",
+                "recommended_floor_area_m2",
+            )
+            if c in sites.columns
+        ]
+        st.dataframe(sites[keep or list(sites.columns)], hide_index=True)
         name = st.text_input(L("save_scenario"), f"{mode_r}={value_r:g}", key="scenario_name")
         if st.button(L("save_scenario"), key="save_scenario"):
             S["scenarios"][name] = svc.scenario_row(

@@ -35,6 +35,10 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 TRIES = 48
+#: Trees tried per re-split while repairing (fewer: repairs try many pairs).
+REPAIR_TRIES = 16
+#: At most this many three-part re-splits are tried per out-of-range part.
+MAX_TRIOS = 8
 MIN_TRIES = 12
 KEEP_PER_TREE = 3
 
@@ -146,13 +150,16 @@ def bisect(
     perim = g.perimeter[nodes]
     best: tuple[float, NDArray[np.bool_], int] | None = None
     fallback: tuple[float, NDArray[np.bool_], int] | None = None
+    # one CSR pattern; each tree only redraws the weights
+    pattern = sparse.csr_matrix((np.arange(1, len(ea) + 1, dtype=float), (ea, eb)), shape=(n, n))
+    slot = pattern.data.astype(np.int64) - 1
     for t in range(tries):
         if best is not None and t >= MIN_TRIES:
             break
         rnd = dist * rng.uniform(0.3, 1.7, size=len(dist))
-        tree = csgraph.minimum_spanning_tree(
-            sparse.coo_matrix((rnd, (ea, eb)), shape=(n, n)).tocsr()
-        )
+        weighted = pattern.copy()
+        weighted.data = rnd[slot]
+        tree = csgraph.minimum_spanning_tree(weighted)
         root = int(rng.integers(n))
         order, pred = csgraph.depth_first_order(tree, root, directed=False)
         if len(order) < n:  # not connected: caller passes connected sets only
@@ -270,6 +277,7 @@ def _repair_split(
         lo=lo,
         hi=hi,
         rng=rng,
+        tries=REPAIR_TRIES,
     )
     if side is None:
         return False
@@ -337,9 +345,12 @@ def _repair_triple(
     rng: np.random.Generator,
 ) -> bool:
     """Re-split part ``p`` with two neighbouring parts into three (in place)."""
+    tried = 0
     for q in neighbours:
         around = np.unique(lb[((la == p) | (la == q)) & (lb != p) & (lb != q)])
         for r in around:
+            if tried >= MAX_TRIOS:
+                return False
             trio = [p, q, r]
             idx = np.flatnonzero(np.isin(labels, trio))
             tot = float(sums[trio].sum())
@@ -347,13 +358,14 @@ def _repair_triple(
             if k_lo > 3 or k_hi < 3:
                 continue
             before = sum(_out_of_range(sums[x], lo, hi) for x in trio)
-            first = bisect(g, nodes[idx], 3, lo=lo, hi=hi, rng=rng)
+            tried += 1
+            first = bisect(g, nodes[idx], 3, lo=lo, hi=hi, rng=rng, tries=REPAIR_TRIES)
             if first is None:
                 continue
             mask, k_a = first
             two = idx[mask] if k_a == 2 else idx[~mask]
             one = idx[~mask] if k_a == 2 else idx[mask]
-            second = bisect(g, nodes[two], 2, lo=lo, hi=hi, rng=rng)
+            second = bisect(g, nodes[two], 2, lo=lo, hi=hi, rng=rng, tries=REPAIR_TRIES)
             if second is None:
                 continue
             m2, _ = second
@@ -374,59 +386,87 @@ def repair(
     lo: float,
     hi: float,
     rng: np.random.Generator,
-    rounds: int = 30,
+    passes: int = 4,
 ) -> NDArray[np.int64]:
-    """Bring parts into ``[lo, hi]`` by merging or re-splitting adjacent pairs."""
+    """Bring parts into ``[lo, hi]``: split over-full parts, merge, move one unit, or
+    re-split two or three adjacent parts. Each pass visits every out-of-range part
+    once; passes stop when one changes nothing."""
     labels = labels.copy()
     if len(np.unique(labels)) < 2:
         return labels
     sub = g.adj[nodes][:, nodes].tocoo()
     w = g.weight[nodes]
-    for _ in range(rounds):
+    for _ in range(passes):
         sums = np.bincount(labels, weights=w).astype(np.float64)
         bad = [p for p in np.unique(labels) if _out_of_range(sums[p], lo, hi) > 0]
         if not bad:
             break
-        improved = False
-        la, lb = labels[sub.row], labels[sub.col]
+        changed = False
         for p in bad:
-            if sums[p] > hi and _repair_split(g, nodes, labels, w, p, sums, lo=lo, hi=hi, rng=rng):
-                improved = True
-                break
-            neighbours = np.unique(lb[(la == p) & (lb != p)])
-            # neighbours with the best combined fit first
-            order = sorted(neighbours, key=lambda q: abs(sums[p] + sums[q] - 2 * (lo + hi) / 2))
-            for q in order:
-                both = (labels == p) | (labels == q)
-                tot = sums[p] + sums[q]
-                before = _out_of_range(sums[p], lo, hi) + _out_of_range(sums[q], lo, hi)
-                if lo <= tot <= hi:
-                    labels[labels == q] = p
-                    improved = True
-                    break
-                idx = np.flatnonzero(both)
-                side = bisect(g, nodes[idx], 2, lo=lo, hi=hi, rng=rng)
-                if side is None:
-                    continue
-                mask, _ = side
-                wa = float(w[idx][mask].sum())
-                after = _out_of_range(wa, lo, hi) + _out_of_range(tot - wa, lo, hi)
-                if after < before - 1e-9:
-                    labels[idx[mask]] = p
-                    labels[idx[~mask]] = q
-                    improved = True
-                    break
-            if improved:
-                break
-            if _repair_move(sub, labels, w, p, sums, lo=lo, hi=hi):
-                improved = True
-                break
-            if _repair_triple(
-                g, nodes, labels, w, la, lb, p, neighbours, sums, lo=lo, hi=hi, rng=rng
-            ):
-                improved = True
-                break
-        if not improved:
+            sums = np.bincount(labels, weights=w, minlength=int(labels.max()) + 1).astype(
+                np.float64
+            )
+            if _out_of_range(sums[p], lo, hi) == 0 or not (labels == p).any():
+                continue
+            if _repair_part(g, nodes, sub, labels, w, p, sums, lo=lo, hi=hi, rng=rng):
+                changed = True
+        if not changed:
             break
     _, dense = np.unique(labels, return_inverse=True)
     return dense.astype(np.int64)
+
+
+def _repair_part(
+    g: Graph,
+    nodes: NDArray[np.int64],
+    sub: sparse.coo_matrix,
+    labels: NDArray[np.int64],
+    w: NDArray[np.float64],
+    p: int,
+    sums: NDArray[np.float64],
+    *,
+    lo: float,
+    hi: float,
+    rng: np.random.Generator,
+) -> bool:
+    """Try the repair moves on part ``p`` in turn (in place); True if one helped."""
+    if sums[p] > hi and _repair_split(g, nodes, labels, w, p, sums, lo=lo, hi=hi, rng=rng):
+        return True
+    la, lb = labels[sub.row], labels[sub.col]
+    neighbours = np.unique(lb[(la == p) & (lb != p)])
+    order = sorted(neighbours, key=lambda q: abs(sums[p] + sums[q] - (lo + hi)))
+    for q in order:
+        tot = sums[p] + sums[q]
+        if lo <= tot <= hi:
+            labels[labels == q] = p
+            return True
+    if _repair_move(sub, labels, w, p, sums, lo=lo, hi=hi):
+        return True
+    for q in order:
+        tot = sums[p] + sums[q]
+        before = _out_of_range(sums[p], lo, hi) + _out_of_range(sums[q], lo, hi)
+        idx = np.flatnonzero((labels == p) | (labels == q))
+        side = bisect(g, nodes[idx], 2, lo=lo, hi=hi, rng=rng, tries=REPAIR_TRIES)
+        if side is None:
+            continue
+        mask, _ = side
+        wa = float(w[idx][mask].sum())
+        after = _out_of_range(wa, lo, hi) + _out_of_range(tot - wa, lo, hi)
+        if after < before - 1e-9:
+            labels[idx[mask]] = p
+            labels[idx[~mask]] = q
+            return True
+    return _repair_triple(
+        g,
+        nodes,
+        labels,
+        w,
+        la,
+        lb,
+        p,
+        np.asarray(order, dtype=np.int64),
+        sums,
+        lo=lo,
+        hi=hi,
+        rng=rng,
+    )

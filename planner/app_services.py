@@ -290,7 +290,7 @@ def map_png(
         circles=circles,
         gaps=getattr(coverage, "gaps", None),
         settings=settings,
-        lang=lang,
+        lang="en" if lang == "en" else "zh",
     )
     buf = io.BytesIO()
     try:
@@ -323,11 +323,13 @@ def propose_sites(
     import importlib
 
     siting = importlib.import_module("planner.siting")
+    kwargs: dict[str, Any] = {"settings": settings, "after_coverage": False}
     if target_share is not None:
-        return siting.site_street(
-            street, coverage.coverage, target_share=target_share, settings=settings
-        )
-    return siting.site_street(street, coverage.coverage, k=int(k or 1), settings=settings)
+        kwargs["target_share"] = float(target_share)
+    else:
+        kwargs["k"] = int(k or 1)
+    # the app draws the after-coverage itself (with circles), so the solver skips it
+    return siting.site_street(street, coverage.coverage, **kwargs)
 
 
 def with_new_stations(street: Street, sites: gpd.GeoDataFrame) -> Street:

@@ -45,6 +45,9 @@ BUILDING_SAMPLE_M = 2.0
 #: Lines are clipped this far beyond the area they cut so they cross its edge, m.
 _OVERSHOOT_M = 0.5
 
+#: Tolerance for simplifying the lines drawn between buildings, m (well inside the gaps).
+_SIMPLIFY_M = 0.2
+
 #: A building crossing a cut line by more than this much area joins the faces, m².
 _STRADDLE_M2 = 0.05
 
@@ -331,9 +334,13 @@ def _between_building_lines(
             .dissolve(by="b", method="coverage")
             .geometry.values
         )
+        # shared edges once, merged at junctions, then simplified: the Voronoi edges of
+        # sampled outlines have a vertex every metre or so
+        merged = shapely.line_merge(
+            shapely.union_all(shapely.boundary(np.asarray(regions, dtype=object)))
+        )
         lines = shapely.intersection(
-            shapely.boundary(np.asarray(regions, dtype=object)),
-            shapely.buffer(areas[k], _OVERSHOOT_M),
+            shapely.simplify(merged, _SIMPLIFY_M), shapely.buffer(areas[k], _OVERSHOOT_M)
         )
         parts = shapely.get_parts(shapely.get_parts(lines))
         parts = parts[np.isin(shapely.get_type_id(parts), [1, 2])]

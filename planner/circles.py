@@ -47,8 +47,12 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 ObjArray = NDArray[np.object_]
 
-#: Segments per quarter circle of the corridor buffer (4 keeps bends within ~2% of round).
+#: Segments per quarter circle of the corridor buffer: caps and joins are drawn
+#: with chords that fall about 0.5 m (at 25 m) inside the true arc, never outside.
 QUAD_SEGS = 4
+
+#: Buildings closer than this to their access point get no connector line, metres.
+CONNECTOR_MIN_M = 1.0
 
 
 @dataclass(frozen=True)
@@ -87,12 +91,17 @@ class CircleBuilder:
         The routing graph (network with stations as nodes).
     buffer_m
         Half-width of the corridor drawn around reached links, metres.
-    points, access
+    points, point_geoms
         Optional buildings: their snap onto the network and their own points
         (centroids). A reached building's connector (the straight line from its
         point to its access point on the network) is drawn with the reached
         links, so the map shows a covered building inside its circle even when it
         stands farther than ``buffer_m`` from the path.
+    compounds
+        Optional compounds (``compound_id``, ``gated``, geometry). The walls of a
+        gated compound with internal paths are respected: corridors of outside
+        links stop at its wall, and its inside is drawn only from its own reached
+        paths, so a compound the walk does not enter stays a hole.
     """
 
     def __init__(
@@ -102,6 +111,7 @@ class CircleBuilder:
         buffer_m: float,
         points: Snap | None = None,
         point_geoms: Any = None,
+        compounds: gpd.GeoDataFrame | None = None,
     ) -> None:
         self.rg = rg
         self.buffer_m = float(buffer_m)
@@ -125,13 +135,30 @@ class CircleBuilder:
             scale = self._geom_len / net.length_m
         self._scale = np.where(np.isfinite(scale), scale, 1.0)
         self._inc = rg.incidence()
-        self._conn = pd.DataFrame({"p": [], "bi": [], "x": []})
+        self._conn = pd.DataFrame({"p": [], "bi": [], "x": [], "snap": []})
         self._conn_geom = np.zeros(0, dtype=object)
-        if points is not None and point_geoms is not None and points.ok.any():
-            ok = np.flatnonzero(points.ok)
+        self._conn_walled = np.zeros(0, dtype=bool)
+        self._walls: Any = None
+        self._edge_walled = np.zeros(net.n_edges, dtype=bool)
+        if compounds is not None and len(compounds):
+            gated = compounds[compounds["gated"].astype(bool)]
+            with_paths = set(net.compound_id[net.compound_id != ""].tolist())
+            walled = gated[gated["compound_id"].astype(str).isin(with_paths)]
+            if len(walled):
+                self._edge_walled = np.isin(net.compound_id, walled["compound_id"].astype(str))
+                self._walls = shapely.union_all(shapely.make_valid(walled.geometry.to_numpy()))
+                shapely.prepare(self._walls)
+        # Every reached building more than CONNECTOR_MIN_M from its access point gets
+        # a connector (near the frontier even a close one can fall outside the cap).
+        far = points.ok & (points.snap_m > CONNECTOR_MIN_M) if points is not None else None
+        if points is not None and point_geoms is not None and far is not None and far.any():
+            ok = np.flatnonzero(far)
             piece = rg.locate(points.edge[ok], points.offset_m[ok])
             x = np.clip(points.offset_m[ok], rg.start_m[piece], rg.end_m[piece])
-            self._conn = pd.DataFrame({"p": piece, "bi": np.arange(len(ok)), "x": x})
+            self._conn = pd.DataFrame(
+                {"p": piece, "bi": np.arange(len(ok)), "x": x, "snap": points.snap_m[ok]}
+            )
+            self._conn_walled = self._edge_walled[points.edge[ok]]
             pg = np.asarray(point_geoms, dtype=object)[ok]
             self._conn_geom = np.asarray(
                 shapely.linestrings(
@@ -195,17 +222,40 @@ class CircleBuilder:
         out = np.full(groups, shapely.Polygon(), dtype=object)
         lines = self.lines(pieces) if len(pieces.group) else np.zeros(0, dtype=object)
         group = pieces.group
+        walled = self._edge_walled[pieces.edge]
         if connectors is not None and len(connectors):
-            lines = np.concatenate([lines, self._conn_geom[connectors["bi"].to_numpy()]])
+            bi = connectors["bi"].to_numpy(dtype="int64")
+            lines = np.concatenate([lines, self._conn_geom[bi]])
             group = np.concatenate([group, connectors["g"].to_numpy(dtype="int64")])
+            walled = np.concatenate([walled, self._conn_walled[bi]])
         if len(group) == 0:
             return out
+        # Union of buffered pieces per circle: GEOS's cascaded union of many small
+        # polygons is several times faster than buffering one MultiLineString.
+        bufs = _parallel(shapely.buffer, lines, self.buffer_m, quad_segs=QUAD_SEGS)
         present, dense = np.unique(group, return_inverse=True)
         order = np.argsort(dense, kind="stable")
-        multi = np.asarray(
-            shapely.multilinestrings(lines[order], indices=dense[order]), dtype=object
-        )
-        out[present] = _parallel(shapely.buffer, multi, self.buffer_m, quad_segs=QUAD_SEGS)
+        bounds = np.searchsorted(dense[order], np.arange(len(present) + 1))
+        chunks = [order[bounds[i] : bounds[i + 1]] for i in range(len(present))]
+        walls = self._walls
+
+        def one(idx: IntArray) -> Any:
+            if walls is None:
+                return shapely.union_all(bufs[idx])
+            w = walled[idx]
+            outside = shapely.difference(shapely.union_all(bufs[idx[~w]]), walls)
+            if not w.any():
+                return outside
+            inside = shapely.intersection(shapely.union_all(bufs[idx[w]]), walls)
+            return shapely.union(outside, inside)
+
+        workers = min(os.cpu_count() or 1, 8)
+        if workers > 1 and len(chunks) > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                unions = list(pool.map(one, chunks))
+        else:
+            unions = [one(idx) for idx in chunks]
+        out[present] = np.asarray([*unions, None], dtype=object)[:-1]
         return out
 
     def _connector_times(self, ends: pd.DataFrame) -> pd.DataFrame:
@@ -244,7 +294,11 @@ class CircleBuilder:
         return df.groupby(["g", "p"], sort=False, as_index=False).min()
 
     def _pieces(self, ends: pd.DataFrame, threshold_min: float, group: IntArray) -> Pieces:
-        """Stretches reached within ``threshold_min`` given the end times."""
+        """Stretches reached within ``threshold_min`` given the end times.
+
+        A partial (frontier) stretch is drawn ``buffer_m`` shorter than reached, so
+        its round cap ends where the walk ends instead of ``buffer_m`` beyond it.
+        """
         rg = self.rg
         p = ends["p"].to_numpy()
         plen = rg.end_m[p] - rg.start_m[p]
@@ -253,16 +307,54 @@ class CircleBuilder:
         ra = np.clip((tol - ends["ta"].to_numpy()) * speed, -1.0, None)
         rb = np.clip((tol - ends["tb"].to_numpy()) * speed, -1.0, None)
         full = ra + rb >= plen
-        ra_cut = np.minimum(np.where(full, plen, ra), plen)
-        has_a = ra_cut >= 0
-        has_b = ~full & (rb >= 0)
         e = rg.edge[p]
+        cut = self.buffer_m / self._scale[e]
+        has_a = full | (ra >= 0)
+        has_b = ~full & (rb >= 0)
+        a_end = np.where(full, plen, np.clip(ra - cut, 0.0, plen))
+        b_len = np.clip(rb - cut, 0.0, plen)
         return Pieces(
             group=np.concatenate([group[has_a], group[has_b]]),
             edge=np.concatenate([e[has_a], e[has_b]]),
-            start_m=np.concatenate([rg.start_m[p][has_a], (rg.end_m[p] - rb)[has_b]]),
-            end_m=np.concatenate([(rg.start_m[p] + ra_cut)[has_a], rg.end_m[p][has_b]]),
+            start_m=np.concatenate([rg.start_m[p][has_a], (rg.end_m[p] - b_len)[has_b]]),
+            end_m=np.concatenate([(rg.start_m[p] + a_end)[has_a], rg.end_m[p][has_b]]),
         )
+
+    def _needed_connectors(
+        self, conn: pd.DataFrame, ends: pd.DataFrame, threshold_min: float
+    ) -> pd.DataFrame:
+        """Connectors of buildings reached within the threshold whose point the drawn
+        corridor would miss: standing farther than the corridor half-width from the
+        access point, or with the access point on the undrawn tip of a frontier piece."""
+        c = conn[conn["t"] <= threshold_min + 1e-9]
+        if len(c) == 0:
+            return pd.DataFrame({"g": [], "bi": []})
+        info = self._conn.iloc[c["bi"].to_numpy(dtype="int64")]
+        m = pd.DataFrame(
+            {
+                "g": c["g"].to_numpy(),
+                "bi": c["bi"].to_numpy(),
+                "p": info["p"].to_numpy(),
+                "x": info["x"].to_numpy(),
+                "snap": info["snap"].to_numpy(),
+            }
+        ).merge(ends, on=["g", "p"], how="left")
+        rg = self.rg
+        p = m["p"].to_numpy(dtype="int64")
+        speed = rg.speed_m_per_min
+        tol = threshold_min + 1e-9
+        ra = (tol - m["ta"].to_numpy()) * speed
+        rb = (tol - m["tb"].to_numpy()) * speed
+        plen = rg.end_m[p] - rg.start_m[p]
+        cut = self.buffer_m / self._scale[rg.edge[p]]
+        x = m["x"].to_numpy()
+        covered = (
+            (ra + rb >= plen)
+            | (x - rg.start_m[p] <= ra - cut)
+            | (rg.end_m[p] - x <= rb - cut)
+        )
+        need = ~covered | (m["snap"].to_numpy() > self.buffer_m * 0.98)
+        return m.loc[need, ["g", "bi"]]
 
     # -------------------------------------------------------------------- views
     def station_circles(
@@ -277,12 +369,17 @@ class CircleBuilder:
         conn = self._connector_times(ends)
         stations = np.unique(reach.station)
         rows: list[pd.DataFrame] = []
+        need = pd.DataFrame({"g": [], "bi": []})
         for t in thresholds:
             pcs = self._pieces(ends, t, ends["g"].to_numpy())
             pos = np.searchsorted(stations, pcs.group)
-            c = conn[conn["t"] <= t + 1e-9]
+            # a connector drawn at a smaller threshold stays drawn, so circles nest
+            need = pd.concat([need, self._needed_connectors(conn, ends, t)]).drop_duplicates()
             c = pd.DataFrame(
-                {"g": np.searchsorted(stations, c["g"].to_numpy()), "bi": c["bi"].to_numpy()}
+                {
+                    "g": np.searchsorted(stations, need["g"].to_numpy()),
+                    "bi": need["bi"].to_numpy(),
+                }
             )
             polys = self.polygons(Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c)
             rows.append(
@@ -324,10 +421,12 @@ class CircleBuilder:
             np.zeros(len(reached), dtype="int64"), reached, times.time_min[reached]
         )
         conn = self._connector_times(ends)
+        need = pd.DataFrame({"g": [], "bi": []})
         polys = []
         for t in thresholds:
             pcs = self._pieces(ends, t, np.zeros(len(ends), dtype="int64"))
-            polys.append(self.polygons(pcs, 1, conn[conn["t"] <= t + 1e-9])[0])
+            need = pd.concat([need, self._needed_connectors(conn, ends, t)]).drop_duplicates()
+            polys.append(self.polygons(pcs, 1, need)[0])
         gdf = gpd.GeoDataFrame(
             {"minutes": thresholds},
             geometry=gpd.GeoSeries(polys, crs=self.rg.net.crs),

@@ -102,13 +102,14 @@ class Coverage:
         return tuple(sorted(self.settings.thresholds_min))
 
     def circle_builder(self) -> CircleBuilder:
-        """A :class:`~planner.circles.CircleBuilder` that also draws covered buildings'
-        connectors (centroid to access point)."""
+        """A :class:`~planner.circles.CircleBuilder` that draws covered buildings'
+        connectors (centroid to access point) and respects gated compounds' walls."""
         return CircleBuilder(
             self.rg,
             buffer_m=self.settings.circle_buffer_m,
             points=self.building_snap,
             point_geoms=self.buildings.geometry.centroid.to_numpy(),
+            compounds=self.compounds,
         )
 
     @property

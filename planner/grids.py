@@ -336,7 +336,11 @@ def _communities(
     """Community of every atom, and the community table used."""
     comm = atoms["community_id"].astype(str).to_numpy().copy()
     given = len(street.communities) > 0 and mode == "given"
-    if given:
+    kept = mode == "given" and not given and len(comm) > 0 and bool((comm != "").all())
+    if kept:  # atoms carry communities derived earlier (e.g. re-dividing in the editor)
+        table = pd.DataFrame({"community_id": sorted(set(comm)), "code": ""})
+        table["name"] = [f"社区{c[1:]}" if c.startswith("C") else c for c in table["community_id"]]
+    elif given:
         comm = _fill_unassigned(comm, g)
         if (comm == "").any():
             notes.append(f"{int((comm == '').sum())} atoms lie in no community and touch none")
@@ -454,13 +458,18 @@ def _units(
         small = np.array([small_hh.get(c, 0.0) <= hi for c in cids])
         tree = shapely.STRtree(cgeo)
         ai, ci = tree.query(np.asarray(atoms.geometry.values, dtype=object), predicate="intersects")
-        keep = small[ci]
+        keep = small[ci] & (comp[ai] != cids[ci])  # own atoms are joined by key already
         ai, ci = ai[keep], ci[keep]
         area = shapely.area(shapely.intersection(atoms.geometry.values[ai], cgeo[ci]))
         ok = area > np.maximum(
             _COMPOUND_OVERLAP_M2, _COMPOUND_OVERLAP_SHARE * shapely.area(cgeo[ci])
         )
-        mat = sparse.csr_matrix((np.ones(int(ok.sum())), (ai[ok], ci[ok])), shape=(n, len(cgeo)))
+        pos_of = {c: i for i, c in enumerate(cids)}
+        own_a = np.flatnonzero(in_comp & pd.Series(comp).isin(list(pos_of)).to_numpy())
+        own_c = np.array([pos_of[c] for c in comp[own_a]], dtype=np.int64)
+        rows = np.concatenate([ai[ok], own_a])
+        cols = np.concatenate([ci[ok], own_c])
+        mat = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(cgeo)))
         shared = np.asarray(mat[coo.row].multiply(mat[coo.col]).sum(axis=1)).ravel() > 0
         same |= shared & (comm[coo.row] == comm[coo.col]) & ~big[coo.row] & ~big[coo.col]
     m = sparse.coo_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=(n, n))

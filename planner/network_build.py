@@ -154,8 +154,8 @@ def _snap_dangling_ends(
 
     First, such ends near each other (a gap between two lines) meet at one of them;
     then the remaining ones move onto the nearest other line. Ends of lines shorter
-    than ``4 * snap_m``, and moves that would fold a line onto one its other end
-    already meets, are left alone. Returns the lines, the points where ends landed
+    than ``4 * snap_m`` or lying partly along another line (drawn twice), and moves
+    that would fold a line onto one its other end already meets, are left alone. Returns the lines, the points where ends landed
     on other lines (the caller cuts those lines there) and the number of ends joined.
     """
     n = len(lines)
@@ -173,6 +173,14 @@ def _snap_dangling_ends(
     touching = np.zeros(2 * n, dtype=bool)
     touching[pi[dist <= NODE_PRECISION_M]] = True
     movable = ~touching & (shapely.length(lines)[own] > 4 * snap_m)
+    # a line lying partly along another (drawn twice) keeps its ends
+    loose = np.unique(own[pi[movable[pi]]])
+    qa, qb = shapely.STRtree(lines).query(lines[loose], predicate="intersects")
+    diff = loose[qa] != qb
+    along = shapely.relate_pattern(lines[loose[qa[diff]]], lines[qb[diff]], "1********")
+    overlapping = np.zeros(n, dtype=bool)
+    overlapping[loose[qa[diff]][along]] = True
+    movable &= ~overlapping[own]
     folds = shapely.distance(ends[(pi + n) % (2 * n)], lines[li]) <= NODE_PRECISION_M
     keep = movable[pi] & ~folds
     pi, li, dist = pi[keep], li[keep], dist[keep]

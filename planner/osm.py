@@ -418,8 +418,9 @@ def layers_from_tables(
     if margin_m < 0:
         raise InputError(f"margin_m must be >= 0 m, got {margin_m}", fix="give a margin in metres")
     area = _buffer_m(boundary, margin_m)
-    roads = roads_from_ways(walkable_ways(ways), clip=area)
     layers = layers_from_features(features, boundary=boundary, area=area)
+    gate_xy = shapely.get_coordinates(layers["gates"].geometry.to_numpy())
+    roads = roads_from_ways(walkable_ways(ways), clip=area, split_at=gate_xy)
     bnd = gpd.GeoDataFrame({"name": [name]}, geometry=[boundary], crs=WGS84)
     out = {"boundary": bnd, "roads": roads, **layers}
     log.info(
@@ -459,14 +460,20 @@ def walkable_ways(ways: pd.DataFrame) -> pd.DataFrame:
     return ways.loc[keep]
 
 
-def roads_from_ways(ways: pd.DataFrame, *, clip: BaseGeometry | None = None) -> gpd.GeoDataFrame:
+def roads_from_ways(
+    ways: pd.DataFrame,
+    *,
+    clip: BaseGeometry | None = None,
+    split_at: NDArray[np.float64] | None = None,
+) -> gpd.GeoDataFrame:
     """Node, clip and simplify OSM ways into road lines meeting only at their end points.
 
     Each way is cut into node-to-node segments; nodes are matched by their coordinates
     (rounded to 1e-7 degree, OSM's precision). With ``clip`` (WGS84 polygon) only
     segments with both nodes inside it are kept. Segments then merge into one line
     between *end points*: nodes where the network branches or ends (not exactly two
-    segments) or where ``highway``, ``name`` or ``bridge`` change. The result is the
+    segments), where ``highway``, ``name`` or ``bridge`` change, and at the points of
+    ``split_at`` (compound gates, so that each gate is a network node). The result is the
     edge set of the simplified, undirected street graph, the same as OSMnx's
     ``simplify_graph`` up to splits at tag changes.
 
@@ -477,6 +484,8 @@ def roads_from_ways(ways: pd.DataFrame, *, clip: BaseGeometry | None = None) -> 
         ``tunnel``, geometry in WGS84).
     clip
         Keep only the network inside this polygon (WGS84).
+    split_at
+        ``(n, 2)`` longitude/latitude of OSM nodes that must stay line end points.
 
     Returns
     -------
@@ -503,10 +512,9 @@ def roads_from_ways(ways: pd.DataFrame, *, clip: BaseGeometry | None = None) -> 
         return empty
     way_of_vertex = line_idx[vidx]
     same = vidx[:-1] == vidx[1:]
-    key = np.round(xy * _COORD_SCALE).astype(np.int64)
-    uniq, node = np.unique(key, axis=0, return_inverse=True)
+    codes, first_vertex, node = np.unique(_node_code(xy), return_index=True, return_inverse=True)
     node = node.ravel()
-    node_xy = uniq.astype(np.float64) / _COORD_SCALE
+    node_xy = np.round(xy[first_vertex] * _COORD_SCALE) / _COORD_SCALE
     u, v = node[:-1][same], node[1:][same]
     seg_way = way_of_vertex[:-1][same]
     ok = u != v
@@ -545,6 +553,8 @@ def roads_from_ways(ways: pd.DataFrame, *, clip: BaseGeometry | None = None) -> 
     deg2 = np.flatnonzero(degree == 2)
     s1, s2 = inc_seg[starts[deg2]], inc_seg[starts[deg2] + 1]
     interior = attr_code[s1] == attr_code[s2]
+    if split_at is not None and len(split_at):
+        interior &= ~np.isin(codes[deg2], _node_code(np.asarray(split_at, dtype=np.float64)))
     s1, s2 = s1[interior], s2[interior]
     adj = coo_matrix((np.ones(len(s1)), (s1, s2)), shape=(n_seg, n_seg))
     n_lines, label = connected_components(adj, directed=False)
@@ -587,6 +597,13 @@ def roads_from_ways(ways: pd.DataFrame, *, clip: BaseGeometry | None = None) -> 
     )
     out.insert(0, "road_id", "osm-road-" + pd.Series(np.arange(len(out))).astype(str))
     return out[[*cols, "geometry"]]
+
+
+def _node_code(xy: NDArray[np.float64]) -> NDArray[np.int64]:
+    """One int64 per lon/lat pair at OSM's 1e-7 degree precision (the node identity)."""
+    q = np.round(np.asarray(xy, dtype=np.float64) * _COORD_SCALE).astype(np.int64)
+    # lon + 180 deg < 3.6e9 units, lat + 90 deg < 1.8e9 units: the product fits in int64
+    return (q[:, 0] + 1_800_000_001) * 2_000_000_000 + (q[:, 1] + 900_000_001)
 
 
 def layers_from_features(
@@ -817,6 +834,7 @@ def _read_pbf(
         engine="in_memory",
         bounding_box=None if window is None else list(window),
         complete_relations=window is not None,
+        progress=False,  # a library prints nothing; the CLI shows its own progress
     )
     net = osm.get_network("all", extra_attributes=[t for t in WAY_TAGS if t != "highway"])
     if net is None or len(net) == 0:

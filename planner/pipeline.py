@@ -242,7 +242,7 @@ def compute_coverage_layers(
     """Step 3: walking coverage, service circles, gaps and the figure tables."""
     import shapely
 
-    from planner.circles import CircleBuilder, gap_polygons
+    from planner.circles import gap_polygons
     from planner.commands.coverage import _buildings_layer, _circles_layer
     from planner.coverage import (
         area_figures,
@@ -256,7 +256,7 @@ def compute_coverage_layers(
 
     cov = compute_coverage(street, settings=settings)
     thresholds = list(cov.thresholds)
-    builder = CircleBuilder(cov.rg, buffer_m=settings.circle_buffer_m)
+    builder = cov.circle_builder()
     reach = station_reach(cov.rg, limit_min=max(thresholds))
     ids = cov.stations["station_id"].astype(str).tolist()
     own = builder.station_circles(reach, thresholds, station_ids=ids)

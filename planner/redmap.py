@@ -431,6 +431,7 @@ _CSS = """
 .rm-grid-label{font:11px 'Noto Sans CJK SC',sans-serif;color:#1f4e9c;font-weight:bold;
  text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;white-space:nowrap}
 .rm-icon{background:none;border:none}
+.leaflet-control-attribution{font-size:10px;max-width:60%}
 </style>
 """
 
@@ -1000,7 +1001,7 @@ def _site_markers(fg: folium.FeatureGroup, sites: gpd.GeoDataFrame, ctx: _Ctx) -
     for i, (_, row) in enumerate(mapped.iterrows()):
         geom = row.geometry if row.geometry.geom_type == "Point" else row.geometry.centroid
         name = str(row.get("name", "") or row.get("site_id", "") or f"#{i + 1}")
-        gained = row.get("households_gained", row.get("gain_households"))
+        gained = row.get("households_newly_covered", row.get("households_gained"))
         text = f"<b>{html.escape(t('layer_sites', ctx.lang))}</b><br>{html.escape(name)}"
         if gained is not None and not pd.isna(gained):
             text += f"<br>+{int(gained):,} {t('households', ctx.lang)}"

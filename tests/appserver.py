@@ -149,11 +149,14 @@ def error_boxes(page: Any) -> list[str]:
 
 
 def wait_idle(page: Any, *, timeout_s: float = 30) -> None:
-    """Wait until Streamlit has finished running the script (no 'running' status widget)."""
+    """Wait until Streamlit has finished running the script: no running indicator, no
+    spinner and no stale (greyed-out) element, twice in a row 0.25 s apart."""
     time.sleep(0.3)
     deadline = time.monotonic() + timeout_s
+    quiet = 0
+    selector = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-stale="true"]'
     while time.monotonic() < deadline:
-        busy = page.locator('[data-testid="stStatusWidget"], [data-testid="stSpinner"]').count()
-        if busy == 0:
+        quiet = quiet + 1 if page.locator(selector).count() == 0 else 0
+        if quiet >= 2:
             return
-        time.sleep(0.1)
+        time.sleep(0.25)

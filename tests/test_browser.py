@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,7 +41,7 @@ def _skip_without_chromium() -> None:
         )
 
 
-def _goto_page(page: object, label: str) -> None:
+def _goto_page(page: Any, label: str) -> None:
     sidebar = page.locator('[data-testid="stSidebar"]')  # type: ignore[attr-defined]
     sidebar.get_by_text(label, exact=True).first.click()
     # the caption under the title names the page once the rerun has drawn it
@@ -52,7 +55,14 @@ def test_app_end_to_end_offline() -> None:
     _skip_without_chromium()
     ART.mkdir(exist_ok=True)
     started = time.monotonic()
-    with app_server() as url, offline_page() as (page, blocked):
+    autosave = tempfile.mkdtemp(prefix="planner-autosave-")
+    with (
+        app_server(env={"PLANNER_AUTOSAVE_DIR": autosave}) as url,
+        offline_page() as (
+            page,
+            blocked,
+        ),
+    ):
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url, wait_until="domcontentloaded")
@@ -72,13 +82,15 @@ def test_app_end_to_end_offline() -> None:
             ready = {
                 "overview": '[data-testid="stMetric"]',
                 "export": '[data-testid="stDownloadButton"] button',
-                "editor": '[data-testid="stAlert"], iframe',
-                "siting": '[data-testid="stAlert"], iframe',
+                "editor": '[data-testid="stMainBlockContainer"] [data-testid="stButton"], [data-testid="stAlert"]',
+                "siting": '[data-testid="stMainBlockContainer"] [data-testid="stButton"], [data-testid="stAlert"]',
             }[key]
             page.locator(ready).first.wait_for(state="visible", timeout=30000)
             page.wait_for_timeout(800)
             if key == "editor":
                 _maybe_edit(page)
+            if key == "siting":
+                _maybe_site(page)
             page.screenshot(path=str(ART / f"page-{key}.png"), full_page=True)
             assert error_boxes(page) == [], key
 
@@ -122,10 +134,34 @@ def test_app_end_to_end_offline() -> None:
     assert time.monotonic() - started < 120
 
 
-def _maybe_edit(page: object) -> None:
+def _maybe_edit(page: Any) -> None:
     """Make one grid edit if the editor is built (else the page says it is not available)."""
-    buttons = page.get_by_role("button", name="合并")  # type: ignore[attr-defined]
-    if buttons.count() == 0:
-        assert page.get_by_text("尚未就绪", exact=False).count() > 0  # type: ignore[attr-defined]
+    lock = page.get_by_role("button", name="锁定")
+    if lock.count() == 0:
+        assert page.get_by_text("尚未就绪", exact=False).count() > 0
         return
     map_frame(page, timeout_s=30, min_paths=5)
+    box = (
+        page.locator('[data-testid="stSelectbox"]')
+        .filter(has=page.get_by_text("网格", exact=True))
+        .first
+    )
+    box.click()
+    page.get_by_role("option").nth(1).click()
+    wait_idle(page)
+    page.get_by_role("button", name=re.compile("^(锁定|解锁)$")).click()
+    wait_idle(page)
+    page.get_by_text("已完成", exact=False).first.wait_for(timeout=30000)
+    assert page.get_by_text("规则检查", exact=False).count() > 0
+
+
+def _maybe_site(page: Any) -> None:
+    """Propose new stations if siting is built (else the page says it is not available)."""
+    run = page.get_by_role("button", name="计算")
+    if run.count() == 0:
+        assert page.get_by_text("尚未就绪", exact=False).count() > 0
+        return
+    run.click()
+    page.get_by_text("新增后", exact=False).first.wait_for(timeout=60000)
+    wait_idle(page, timeout_s=60)
+    map_frame(page, timeout_s=30, min_paths=10)

@@ -39,8 +39,10 @@ def test_partial_frontier_edge_is_cut_at_the_reached_length() -> None:
         reach_m = minutes * SPEED
         poly = own[own["minutes"] == minutes].geometry.iloc[0]
         minx, _miny, maxx, _maxy = poly.bounds
-        assert maxx == pytest.approx(min(600 + reach_m, 2000) + BUF, abs=1e-6)
-        assert minx == pytest.approx(max(600 - reach_m, 0) - BUF, abs=1e-6)
+        # the frontier's round cap ends where the walk ends; a fully reached end
+        # node gets the whole corridor half-width beyond it
+        assert maxx == pytest.approx(600 + reach_m if 600 + reach_m < 2000 else 2000 + BUF)
+        assert minx == pytest.approx(600 - reach_m if 600 - reach_m > 0 else -BUF)
     assert union.geometry.iloc[0].equals_exact(own.geometry.iloc[0], 1e-6)
 
 
@@ -150,41 +152,49 @@ def test_points_inside_circles_are_reachable_within_the_threshold() -> None:
     g = reference_graph(net.u, net.v, net.length_m, on_edge)
     centroids = cov.buildings.geometry.centroid.to_numpy()
     rng = np.random.default_rng(7)
+
+    def reached_lines(dist: dict, t: float, connectors: bool = True) -> shapely.Geometry:
+        reached = []
+        for e in range(net.n_edges):
+            line, ln = net.geometry[e], net.length_m[e]
+            pts = [
+                (0.0, int(net.u[e])),
+                *sorted(on_edge.get(e, []), key=lambda x: x[0]),
+                (ln, int(net.v[e])),
+            ]
+            for (o1, n1), (o2, n2) in itertools.pairwise(pts):
+                ra = (t - dist.get(n1, np.inf)) * SPEED
+                rb = (t - dist.get(n2, np.inf)) * SPEED
+                scale = line.length / ln if ln > 0 else 1.0
+                if ra >= 0:
+                    reached.append(substring(line, o1 * scale, min(o1 + ra, o2) * scale))
+                if rb >= 0:
+                    reached.append(substring(line, max(o2 - rb, o1) * scale, o2 * scale))
+        for i in range(len(bsnap)):
+            if connectors and dist.get(f"b{i}", np.inf) <= t and bsnap.snap_m[i] > 1.0:
+                reached.append(shapely.LineString([centroids[i], bsnap.access[i]]))
+        return shapely.union_all(reached)
+
     for sid in range(len(snap)):
         dist = nx.single_source_dijkstra_path_length(g, f"s{sid}")
         for t in thresholds:
-            reached = []
-            for e in range(net.n_edges):
-                line, ln = net.geometry[e], net.length_m[e]
-                pts = [
-                    (0.0, int(net.u[e])),
-                    *sorted(on_edge.get(e, []), key=lambda x: x[0]),
-                    (ln, int(net.v[e])),
-                ]
-                for (o1, n1), (o2, n2) in itertools.pairwise(pts):
-                    ra = (t - dist.get(n1, np.inf)) * SPEED
-                    rb = (t - dist.get(n2, np.inf)) * SPEED
-                    scale = line.length / ln if ln > 0 else 1.0
-                    if ra >= 0:
-                        reached.append(substring(line, o1 * scale, min(o1 + ra, o2) * scale))
-                    if rb >= 0:
-                        reached.append(substring(line, max(o2 - rb, o1) * scale, o2 * scale))
-            for i in range(len(bsnap)):
-                if dist.get(f"b{i}", np.inf) <= t:
-                    reached.append(shapely.LineString([centroids[i], bsnap.access[i]]))
-            reached_geom = shapely.union_all(reached)
             poly = own[(own.station == sid) & (own.minutes == t)].geometry.iloc[0]
             xmin, ymin, xmax, ymax = poly.bounds
             cand = shapely.points(rng.uniform([xmin, ymin], [xmax, ymax], (400, 2)))
             inside = cand[shapely.contains(poly, cand)]
             assert len(inside) > 20
-            d = shapely.distance(reached_geom, inside)
+            d = shapely.distance(reached_lines(dist, t), inside)
             assert d.max() <= BUF + 1e-6
-            # and the polygon is no smaller than the corridor around the reached lines
-            # (4 segments per quarter circle: chords fall at most 0.5 m inside a true arc)
-            inner = [g for g in shapely.get_parts(reached_geom) if g.length > 0]
+            # and the circle holds the corridor around everything reached one
+            # corridor half-width of walking before the threshold (4 segments per
+            # quarter circle: chords fall about 0.5 m inside a true arc)
+            early = reached_lines(dist, t - BUF / SPEED, connectors=False)
+            inner = [g for g in shapely.get_parts(early) if g.length > 0]
             corridor = shapely.union_all(shapely.buffer(inner, BUF * 0.95))
             assert shapely.difference(corridor, poly).area < 1e-3
+            # and every building the walk reaches stands inside the circle
+            reached_b = [i for i in range(len(bsnap)) if dist.get(f"b{i}", np.inf) <= t]
+            assert shapely.contains(poly.buffer(1e-6), centroids[reached_b]).all()
 
 
 def test_nearest_split_tiles_the_union() -> None:

@@ -11,7 +11,7 @@ import pytest
 from planner.cli import main
 from planner.project import open_project
 from planner.street import Street
-from tests.grid_streets import CRS, block_street
+from tests.grid_streets import block_street
 
 
 def _folder(street: Street, path: Path) -> Path:
@@ -20,15 +20,16 @@ def _folder(street: Street, path: Path) -> Path:
         layer = street.layer(name)
         if len(layer):
             layer.to_crs(4326).to_file(path / f"{name}.geojson", driver="GeoJSON")
-    (path / "street.json").write_text(json.dumps({"name": "测试街道", "code_county": "610113",
-                                                  "code_street": "003"}), encoding="utf-8")
+    (path / "street.json").write_text(
+        json.dumps({"name": "测试街道", "code_county": "610113", "code_street": "003"}),
+        encoding="utf-8",
+    )
     return path
 
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750),
-                          ys=(200, 400))
+    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750), ys=(200, 400))
     return _folder(street, tmp_path_factory.mktemp("src") / "street")
 
 
@@ -45,15 +46,29 @@ def test_grids_command_writes_geojson_report_and_project(
     for col in ("code", "community", "households", "population", "buildings"):
         assert col in grids.columns
     assert grids["code"].str.fullmatch(r"\d{20}").all()
+    # code parts from street.json: service object, county 610113, street 003
+    assert grids["code"].str.startswith("100000" + "610113" + "003").all()
     assert (out / "grid_report.txt").read_text(encoding="utf-8").startswith("Proof")
     assert json.loads((out / "grid_report.json").read_text(encoding="utf-8"))["ok"] is True
     assert len(open_project(tmp_path / "p.gpkg").editor.grids) == len(grids)
 
 
-def test_bounds_flags_and_json(source: Path, tmp_path: Path,
-                               capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["grids", str(source), "--out", str(tmp_path), "--min-households", "100",
-                 "--max-households", "250", "--json"])
+def test_bounds_flags_and_json(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "grids",
+            str(source),
+            "--out",
+            str(tmp_path),
+            "--min-households",
+            "100",
+            "--max-households",
+            "250",
+            "--json",
+        ]
+    )
     report = json.loads(capsys.readouterr().out.split("\nWrote")[0])
     grids = gpd.read_file(tmp_path / "grids.geojson")
     assert code == (0 if report["ok"] else 1)
@@ -73,11 +88,20 @@ def test_exit_1_when_a_rule_fails(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "FAIL" in printed and "building" in printed
 
 
-def test_bad_settings_exit_2(source: Path, tmp_path: Path,
-                             capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["grids", str(source), "--out", str(tmp_path), "--min-households", "600",
-                 "--max-households", "500"])
+def test_bad_settings_exit_2(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "grids",
+            str(source),
+            "--out",
+            str(tmp_path),
+            "--min-households",
+            "600",
+            "--max-households",
+            "500",
+        ]
+    )
     assert code == 2
     assert "grid_target_households" in capsys.readouterr().err
-
-

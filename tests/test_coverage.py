@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +22,7 @@ from planner.coverage import (
 )
 from planner.settings import Settings
 from tests.coverage_streets import network_layers, points, squares, street
+from tests.test_routing import reference_graph
 
 SPEED = Settings().walk_m_per_min
 
@@ -209,3 +214,68 @@ def test_grid_figures_by_representative_point() -> None:
     assert g.loc["g1", "households_covered_15"] == 60
     assert g.loc["g2", "households"] == 90
     assert g.loc["g2", "community_id"] == "east"
+
+
+# ------------------------------------------------------------ demo street and real extract
+REAL = Path(__file__).parent / "data" / "beijing-haidian-xueyuanlu"
+
+
+def _networkx_check(cov) -> int:
+    """Compare every node's time with networkx on an independently spliced graph."""
+    net, snap = cov.net, cov.station_snap
+    on_edge: dict[int, list[tuple[float, object]]] = {}
+    for i in np.flatnonzero(snap.ok):
+        on_edge.setdefault(int(snap.edge[i]), []).append((snap.offset_m[i], f"s{i}"))
+    g = reference_graph(net.u, net.v, net.length_m, on_edge)
+    g.add_nodes_from(range(net.n_nodes))
+    ref = nx.multi_source_dijkstra_path_length(g, {f"s{i}" for i in np.flatnonzero(snap.ok)})
+    want = np.array([ref.get(i, np.inf) for i in range(net.n_nodes)])
+    got = cov.times.time_min[: net.n_nodes]
+    assert np.array_equal(np.isinf(got), np.isinf(want))
+    fin = np.isfinite(want)
+    assert np.abs(got[fin] - want[fin]).max() < 1e-6
+    return int(fin.sum())
+
+
+@pytest.fixture(scope="module")
+def demo_cov():
+    from planner.load import load_street
+
+    return compute_coverage(load_street("demo"))
+
+
+def test_demo_times_equal_networkx(demo_cov) -> None:
+    assert _networkx_check(demo_cov) > 500
+
+
+def test_demo_households_inside_circles_match_network_figures(demo_cov) -> None:
+    cov = demo_cov
+    union = cov.circle_builder().union_circles(cov.times, cov.thresholds)
+    b = cov.buildings
+    pts = b.geometry.centroid.to_numpy()
+    hh = b["households"].to_numpy(dtype=float)
+    for t in cov.thresholds:
+        poly = union[union.minutes == t].geometry.iloc[0]
+        inside = hh[shapely.contains(poly, pts)].sum()
+        network = hh[b[covered_column(t)].to_numpy()].sum()
+        assert network > 0
+        assert abs(inside - network) / network < 0.02, (t, inside, network)
+
+
+def test_real_extract_times_equal_networkx(tmp_path: Path) -> None:
+    from planner.load import load_street
+
+    boundary = tmp_path / "boundary.geojson"
+    gpd.GeoDataFrame(
+        geometry=[shapely.box(116.347, 39.999, 116.357, 40.007)], crs="EPSG:4326"
+    ).to_file(boundary)
+    st = load_street(REAL / "map.osm.pbf", boundary=boundary)
+    # stations part-way along every 40th public edge of the extract
+    public = st.edges[st.edges["compound_id"] == ""].iloc[::40]
+    pts = shapely.line_interpolate_point(public.geometry.to_numpy(), 0.37, normalized=True)
+    stations = gpd.GeoDataFrame(
+        {"station_id": [f"s{i}" for i in range(len(pts))]}, geometry=pts, crs=st.crs
+    )
+    cov = compute_coverage(st.with_layers(stations=stations))
+    assert len(cov.stations) >= 5
+    assert _networkx_check(cov) > 100

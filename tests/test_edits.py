@@ -7,15 +7,22 @@ from shapely.geometry import LineString
 
 from planner.edits import GridEditor
 from planner.errors import RuleViolation
-from planner.grids import divide
+from planner.grids import GridResult, divide
 from planner.settings import Settings
+from planner.street import Street
 from tests.grid_streets import X0, Y0, block_street
 
 
-@pytest.fixture()
-def editor() -> GridEditor:
+@pytest.fixture(scope="module")
+def divided() -> tuple[Street, GridResult]:
     street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750), ys=(200, 400))
-    return GridEditor.from_result(street, divide(street, settings=Settings()))
+    return street, divide(street, settings=Settings())
+
+
+@pytest.fixture()
+def editor(divided: tuple[Street, GridResult]) -> GridEditor:
+    street, res = divided
+    return GridEditor.from_result(street, res)
 
 
 def _neighbours(ed: GridEditor, code: str) -> list[str]:
@@ -268,3 +275,18 @@ def test_move_building_group_must_take_whole_atoms(editor: GridEditor) -> None:
     bid = editor.street.buildings["building_id"].iloc[0]
     with pytest.raises(RuleViolation, match="also holds building"):
         editor.move_buildings([bid], editor.grids["code"].iloc[1])
+
+
+def test_redivide_keeps_derived_communities() -> None:
+    street = block_street(
+        households=[30] * 400, community_x=None, xs=(150, 300, 450, 600, 750), ys=(200, 400),
+        compound_every=0, rows=4, cols=4,
+    )
+    res = divide(street, settings=Settings(), communities="derive")
+    ed = GridEditor.from_result(street, res)
+    code = ed.grids["code"].iloc[0]
+    ed.lock(code)
+    before = ed.atoms["community_id"].copy()
+    assert ed.redivide(seed=3).ok
+    assert ed.atoms["community_id"].equals(before)
+    assert set(ed.grids["community_id"]) == set(res.grids["community_id"])

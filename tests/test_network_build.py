@@ -145,7 +145,7 @@ coord = st.integers(min_value=0, max_value=40).map(float)
 segment = st.tuples(coord, coord, coord, coord).filter(lambda t: (t[0], t[1]) != (t[2], t[3]))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(st.lists(segment, min_size=1, max_size=25))
 def test_network_invariants_on_random_lines(segs: list[tuple[float, float, float, float]]) -> None:
     lines = [LineString([(a, b), (c, d)]) for a, b, c, d in segs]
@@ -167,7 +167,7 @@ def test_network_invariants_on_random_lines(segs: list[tuple[float, float, float
     assert np.allclose(first, xy[edges["u"]]) and np.allclose(last, xy[edges["v"]])
     # with near-miss joining on (coordinates in metres, 0.5 m), the graph stays simple and
     # loses no more length than the joins moved
-    nodes2, edges2 = build_network(roads(*lines))
+    edges2 = build_network(roads(*lines))[1]
     assert (edges2["u"] < edges2["v"]).all() and not edges2.duplicated(["u", "v"]).any()
     moved = 2 * 0.5 * edges2.attrs["snapped_ends"]
     assert abs(edges2["length_m"].sum() - total) <= moved + 1e-6

@@ -71,6 +71,8 @@ NODES: dict[int, tuple[float, float]] = {
     62: (116.3535, 40.0007),
     63: (116.3535, 40.0012),
     64: (116.3525, 40.0012),
+    # a footway inside the compound, through the gate
+    6: (116.3510, 40.0003),
     # POIs
     71: (116.3515, 39.9992),
     72: (116.3517, 39.9992),
@@ -92,7 +94,7 @@ WAYS: list[tuple[int, list[int], dict[str, str]]] = [
     ),
     (201, [15, 16, 17, 18, 15], {"building": "retail"}),
     (300, [21, 22, 23], {"highway": "residential", "name": "测试路"}),
-    (301, [5, 22], {"highway": "footway"}),
+    (301, [6, 5, 22], {"highway": "footway"}),
     (302, [23, 24], {"highway": "footway", "bridge": "yes"}),
     (303, [24, 25], {"highway": "footway"}),
     (304, [25, 26], {"highway": "motorway", "name": "高速"}),
@@ -192,18 +194,20 @@ def test_tiny_roads_walk_filter_bridge_and_simplification(
     merged = r[r["osmid"] == 306]
     assert len(merged) == 1 and shapely.get_num_points(merged.geometry.iloc[0]) == 3
     assert 307 not in set(r["osmid"])
-    # every edge: 300 x2, 301, 302, 303, 306+307
-    assert len(r) == 6
+    # the footway through the gate is cut there: the gate is a network node
+    assert len(r[r["osmid"] == 301]) == 2
+    # every edge: 300 x2, 301 x2, 302, 303, 306+307
+    assert len(r) == 7
     assert r["road_id"].is_unique
     # lines meet only at end points: r2 joins three lines; r1 (tag change), r3 and r4
-    # (bridge ends) two; the gate, r5 (motorway cut off) and m2 one each
+    # (bridge ends) and the gate two; r5 (motorway cut off), m2 and the inner end one each
     ends = shapely.get_coordinates(
         np.concatenate(
             [shapely.get_point(r.geometry.values, 0), shapely.get_point(r.geometry.values, -1)]
         )
     )
     _, counts = np.unique(np.round(ends * 1e7), axis=0, return_counts=True)
-    assert sorted(counts.tolist()) == [1, 1, 1, 2, 2, 2, 3]
+    assert sorted(counts.tolist()) == [1, 1, 1, 2, 2, 2, 2, 3]
 
 
 def test_walk_filter_multivalue_and_foot_no() -> None:
@@ -218,6 +222,32 @@ def test_walk_filter_multivalue_and_foot_no() -> None:
         crs=4326,
     )
     assert osm.walkable_ways(ways)["osmid"].tolist() == [5]
+
+
+def test_walk_filter_covers_osmnx_walk_network_type() -> None:
+    """Every rule of OSMnx's own ``walk`` Overpass filter is applied to files too."""
+    import re
+
+    from osmnx._overpass import _get_network_filter
+
+    walk = _get_network_filter("walk")
+    highway = re.search(r'\["highway"!~"([^"]+)"\]', walk)
+    assert highway is not None
+    assert set(highway.group(1).split("|")) <= set(osm.EXCLUDED_HIGHWAY)
+    keys = set(re.findall(r'\["([^"]+)"!~', walk))
+    handled = {
+        "area",
+        "access",
+        "highway",
+        "foot",
+        "service",
+        "sidewalk",
+        "sidewalk:both",
+        "sidewalk:left",
+        "sidewalk:right",
+    }
+    assert keys <= handled
+    assert handled - {"highway"} <= set(osm.WAY_TAGS)
 
 
 # ------------------------------------------------------------------ the real extract

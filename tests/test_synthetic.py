@@ -14,6 +14,7 @@ import shapely
 from planner import synthetic
 from planner.settings import DEFAULT_SERVICE_KINDS
 from planner.synthetic import DEMO_SPEC, StreetSpec, make_demo, make_street, write_folder
+from tests.rfc7946 import check_rfc7946
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 PARTY_MASS = DEFAULT_SERVICE_KINDS  # street centre, community and grid stations
@@ -190,6 +191,8 @@ def test_coordinates_are_wgs84_rounded() -> None:
     )
     assert np.allclose(coords, np.round(coords, 7), atol=1e-12, rtol=0)
     assert "号楼" in text  # UTF-8, not escaped
+    for path in sorted(DEMO_DIR.glob("*.geojson")):
+        assert check_rfc7946(path) == [], path.name
 
 
 # -- scale and texture ------------------------------------------------------------------
@@ -446,6 +449,22 @@ def test_make_demo_script_writes_a_district(tmp_path: Path) -> None:
     assert (out / "buildings.geojson").stat().st_size > 100_000
     assert "--district 1" in (out / "PROVENANCE.md").read_text(encoding="utf-8")
     assert json.loads((out / "street.json").read_text(encoding="utf-8"))["synthetic"] is True
+
+
+def test_make_demo_script_regenerates_the_committed_folder(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "make_demo.py"
+    subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path)], check=True, capture_output=True
+    )
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(p.name for p in DEMO_DIR.iterdir())
+    assert (tmp_path / "PROVENANCE.md").read_bytes() == (DEMO_DIR / "PROVENANCE.md").read_bytes()
+    for name in written:
+        if (tmp_path / name).read_bytes() != (DEMO_DIR / name).read_bytes():
+            assert name.endswith(".geojson") and _same_layer(DEMO_DIR / name, tmp_path / name), name
 
 
 def test_bad_spec_names_every_problem() -> None:

@@ -18,10 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planner.atomic import atomic_path, write_text
 from planner.circles import gap_polygons
 from planner.cli import add_source_args, load_from_args, settings_from_args
 from planner.coverage import (
@@ -42,6 +40,7 @@ from planner.coverage import (
     uncovered_compounds,
 )
 from planner.errors import InputError
+from planner.geojson import write_geojson
 from planner.routing import station_reach
 from planner.settings import Settings
 
@@ -259,51 +258,10 @@ def _buildings_layer(cov: Coverage) -> gpd.GeoDataFrame:
     return out
 
 
-def _atomic(path: Path, writer: Callable[[Path], None]) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        writer(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_text(path: Path, text: str) -> None:
-    def _write(p: Path) -> None:
-        p.write_text(text, encoding="utf-8")
-
-    _atomic(path, _write)
+    write_text(path, text)
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    _atomic(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig"))
-
-
-def write_geojson(gdf: gpd.GeoDataFrame, path: Path, *, precision: int = 7) -> None:
-    """Write RFC 7946 GeoJSON (WGS84), atomically; the shared writer when it exists."""
-    try:
-        from planner.geojson import write_geojson as shared
-    except ImportError:
-        shared = None
-    if shared is not None:
-        shared(gdf, path, precision=precision)
-        return
-
-    def _write(p: Path) -> None:
-        p.unlink(missing_ok=True)
-        gdf.to_crs("EPSG:4326").to_file(
-            p,
-            driver="GeoJSON",
-            engine="pyogrio",
-            layer=path.stem,
-            COORDINATE_PRECISION=precision,
-            RFC7946="YES",
-        )
-
-    _atomic(path, _write)
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8-sig")

@@ -44,6 +44,10 @@ def register(subparsers: Any) -> None:
         "of 1,500-3,000 households, or treat the street as one community",
     )
     p.add_argument("--code-width", type=int, choices=[20, 15], help="grid code width (20)")
+    p.add_argument(
+        "--code-county", help="6-digit county code (GB/T 2260); default: street.json, else 110108"
+    )
+    p.add_argument("--code-street", help="3-digit street code; default: street.json, else 001")
     p.add_argument("--project", type=Path, help="also save an editable project file (.gpkg)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
@@ -57,7 +61,12 @@ def run(args: argparse.Namespace) -> int:
         "grid_max_households": args.max_households,
         "grid_target_households": args.target_households,
         "code_width": args.code_width,
+        "code_county": args.code_county,
+        "code_street": args.code_street,
     }
+    for key, value in _codes_from_metadata(args.source).items():
+        if extra[key] is None:
+            extra[key] = value
     settings = settings_from_args(args, **_bounds(extra))
     street = load_from_args(args, settings)
     result = divide(street, settings=settings, communities=args.communities)
@@ -97,6 +106,26 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=2) if args.json else text)
     print(f"Wrote {out / 'grids.geojson'} ({len(grids)} grids)")
     return EXIT_OK if result.report.ok else EXIT_RULES
+
+
+def _codes_from_metadata(source: str) -> dict[str, str]:
+    """``code_county``/``code_street`` from a folder's street.json (valid digits only)."""
+    from planner.load import DEMO_DIR
+
+    folder = Path(DEMO_DIR) if source == "demo" else Path(source)
+    path = folder / "street.json"
+    if not path.is_file():
+        return {}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return {}  # the loader reports a broken street.json
+    out: dict[str, str] = {}
+    for key, width in (("code_county", 6), ("code_street", 3)):
+        value = str(meta.get(key, "")) if isinstance(meta, dict) else ""
+        if value.isdigit() and len(value) == width:
+            out[key] = value
+    return out
 
 
 def _bounds(values: dict[str, Any]) -> dict[str, Any]:

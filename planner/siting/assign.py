@@ -36,12 +36,15 @@ class Assignment:
         capacities run out).
     site_households
         Households served per site (rows of the matrix given).
+    household_minutes
+        Total walking minutes of the served households (household-minutes).
     """
 
     site: IntArray
     minutes: FloatArray
     served: FloatArray
     site_households: FloatArray
+    household_minutes: float = 0.0
 
 
 def nearest_assignment(minutes: sp.csr_matrix, weights: FloatArray) -> Assignment:
@@ -52,7 +55,10 @@ def nearest_assignment(minutes: sp.csr_matrix, weights: FloatArray) -> Assignmen
     per_site = np.bincount(site[ok], weights=weights[ok], minlength=minutes.shape[0]).astype(
         np.float64
     )
-    return Assignment(site=site, minutes=best, served=served, site_households=per_site)
+    hm = float((np.where(ok, best, 0.0) * served).sum())
+    return Assignment(
+        site=site, minutes=best, served=served, site_households=per_site, household_minutes=hm
+    )
 
 
 def capacity_assignment(
@@ -125,10 +131,15 @@ def capacity_assignment(
 
     z1 = solve(np.ones(n_e), True, None)
     most = float(z1.sum())
-    z = solve(coo.data.astype(np.float64), False, (np.ones(n_e), most - 1e-6 * max(1.0, most)))
+    z = solve(coo.data.astype(np.float64), False, (np.ones(n_e), most - 1e-7))
     if z.sum() < most - 1e-3 * max(1.0, most):  # LP 2 failed: keep LP 1
         z = z1
-    z = np.round(z, 6)
+    finite_cap = capacity[np.isfinite(capacity)]
+    if np.all(weights == np.round(weights)) and np.all(finite_cap == np.round(finite_cap)):
+        # a transportation problem with whole numbers has whole-number optima
+        z = np.round(z)
+    else:
+        z = np.round(z, 6)
     served = np.bincount(coo.col, weights=z, minlength=n_d).astype(np.float64)
     per_site = np.bincount(coo.row, weights=z, minlength=n_s).astype(np.float64)
     # main site of each demand point: the one carrying most of its households
@@ -142,4 +153,10 @@ def capacity_assignment(
         first[1:] = cols[1:] != cols[:-1]
         site[cols[first]] = coo.row[has][order][first]
         best[cols[first]] = coo.data[has][order][first]
-    return Assignment(site=site, minutes=best, served=served, site_households=per_site)
+    return Assignment(
+        site=site,
+        minutes=best,
+        served=served,
+        site_households=per_site,
+        household_minutes=float((z * coo.data).sum()),
+    )

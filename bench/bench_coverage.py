@@ -1,0 +1,444 @@
+"""Benchmark: walking coverage against the baselines, all measured in one run.
+
+Run from the repository root::
+
+    /work/main/.venv/bin/python bench/bench_coverage.py            # everything
+    /work/main/.venv/bin/python bench/bench_coverage.py --quick    # small cases only
+
+Prints one table per figure with seconds (best of N) and ratios against the
+baselines measured on the same arrays in the same run. Peak memory: the peak of
+Python/numpy allocations traced by ``tracemalloc`` in a separate untimed pass
+(GEOS memory is not traced), and the process's maximum RSS at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from planner.circles import CircleBuilder  # noqa: E402
+from planner.network import WalkNetwork, from_layers, snap_points  # noqa: E402
+from planner.routing import (  # noqa: E402
+    RoutingGraph,
+    nearest_times,
+    point_times,
+    station_reach,
+    with_stations,
+)
+from planner.settings import Settings  # noqa: E402
+
+CRS = "EPSG:32650"
+LIMIT = 15.0
+THRESHOLDS = (5.0, 10.0, 15.0)
+BUF = Settings().circle_buffer_m
+
+
+def best(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
+    """Best wall time of ``repeat`` runs, seconds, and the last result."""
+    out = None
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), out
+
+
+def peak_mb(fn: Callable[[], Any]) -> float:
+    """Peak traced allocation of one run, MB (untimed pass)."""
+    gc.collect()
+    tracemalloc.start()
+    fn()
+    _cur, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 1e6
+
+
+# ---------------------------------------------------------------------------- inputs
+def lattice(n_side: int, spacing: float = 80.0, drop: float = 0.15, seed: int = 0):
+    """A jittered street lattice with ``drop`` of its links removed (walls, dead ends),
+    cut to its largest connected piece. Returns nodes, edges layers."""
+    rng = np.random.default_rng(seed)
+    ii, jj = np.meshgrid(np.arange(n_side), np.arange(n_side), indexing="ij")
+    xy = np.stack([ii.ravel(), jj.ravel()], 1) * spacing + rng.normal(
+        0, spacing * 0.12, (n_side * n_side, 2)
+    )
+    idx = np.arange(n_side * n_side).reshape(n_side, n_side)
+    pairs = np.concatenate(
+        [
+            np.stack([idx[:-1].ravel(), idx[1:].ravel()], 1),
+            np.stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()], 1),
+        ]
+    )
+    pairs = pairs[rng.random(len(pairs)) >= drop]
+    from scipy import sparse
+
+    m = sparse.coo_matrix(
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(xy), len(xy))
+    )
+    _n, lab = connected_components(m, directed=False)
+    keep = lab == np.bincount(lab).argmax()
+    new = np.full(len(xy), -1)
+    new[keep] = np.arange(keep.sum())
+    pairs = new[pairs]
+    pairs = pairs[(pairs >= 0).all(1)]
+    xy = xy[keep]
+    nodes = gpd.GeoDataFrame({"node_id": np.arange(len(xy))}, geometry=shapely.points(xy), crs=CRS)
+    lines = shapely.linestrings(np.stack([xy[pairs[:, 0]], xy[pairs[:, 1]]], 1))
+    edges = gpd.GeoDataFrame(
+        {"u": pairs[:, 0], "v": pairs[:, 1], "length_m": shapely.length(lines), "compound_id": ""},
+        geometry=lines,
+        crs=CRS,
+    )
+    return nodes, edges
+
+
+def real_extract():
+    """The Beijing Xueyuan Road OSM extract as nodes/edges layers (osmnx, walk filter)."""
+    import osmnx as ox
+
+    for cand in (
+        ROOT / "tests/data/beijing-haidian-xueyuanlu/map.osm",
+        Path("/work/shared/realdata/beijing-haidian-xueyuanlu/map.osm"),
+    ):
+        if cand.exists():
+            path = cand
+            break
+    else:
+        return None
+    g = ox.graph_from_xml(path, simplify=True, retain_all=True)
+    g = ox.project_graph(g, to_crs=CRS)
+    nodes_g, edges_g = ox.graph_to_gdfs(ox.convert.to_undirected(g))
+    ids = {nid: i for i, nid in enumerate(nodes_g.index)}
+    edges_g = edges_g.reset_index()
+    nodes = gpd.GeoDataFrame(
+        {"node_id": np.arange(len(nodes_g))}, geometry=nodes_g.geometry.to_numpy(), crs=CRS
+    )
+    edges = gpd.GeoDataFrame(
+        {
+            "u": edges_g["u"].map(ids).to_numpy(),
+            "v": edges_g["v"].map(ids).to_numpy(),
+            "length_m": edges_g.geometry.length.to_numpy(),
+            "compound_id": "",
+        },
+        geometry=edges_g.geometry.to_numpy(),
+        crs=CRS,
+    )
+    return nodes, edges, path
+
+
+def random_points(net: WalkNetwork, k: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    lo = net.node_xy.min(0)
+    hi = net.node_xy.max(0)
+    return shapely.points(rng.uniform(lo, hi, (k, 2)))
+
+
+def to_networkx(rg: RoutingGraph) -> nx.Graph:
+    coo = rg.csr.tocoo()
+    g = nx.Graph()
+    g.add_weighted_edges_from(
+        zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True), weight="time"
+    )
+    return g
+
+
+# ---------------------------------------------------------------------------- figures
+ROWS: list[dict[str, Any]] = []
+
+
+def report(
+    case: str,
+    what: str,
+    secs: float,
+    base: float | None = None,
+    base_name: str = "",
+    mem: float | None = None,
+    note: str = "",
+) -> None:
+    row = {
+        "case": case,
+        "what": what,
+        "s": secs,
+        "baseline": base_name,
+        "baseline_s": base,
+        "ratio": (secs / base) if base else None,
+        "peak_mb": mem,
+        "note": note,
+    }
+    ROWS.append(row)
+    ratio = f"{secs / base:8.2f}x" if base else " " * 9
+    b = f"{base:9.4f}" if base is not None else " " * 9
+    m = f"{mem:8.1f}" if mem is not None else " " * 8
+    print(f"{case:<26} {what:<34} {secs:9.4f} {base_name:<26} {b} {ratio} {m}  {note}", flush=True)
+
+
+def header(title: str) -> None:
+    print(f"\n## {title}")
+    print(
+        f"{'case':<26} {'what':<34} {'seconds':>9} {'baseline':<26} {'base s':>9} "
+        f"{'ratio':>9} {'peak MB':>8}  note"
+    )
+
+
+def bench_times(
+    name: str, net: WalkNetwork, stations: list[int], ego_sample: int, full_ego: bool
+) -> None:
+    for k in stations:
+        case = f"{name} {k} st"
+        st = snap_points(net, random_points(net, k, seed=k), max_m=1e9)
+        rg = with_stations(net, st)
+        src = rg.source_nodes
+        t_ours, _ = best(lambda rg=rg: nearest_times(rg, limit_min=LIMIT))
+        t_bare, _ = best(
+            lambda rg=rg, src=src: dijkstra(
+                rg.csr, directed=True, indices=src, min_only=True, limit=LIMIT
+            )
+        )
+        mem = peak_mb(lambda rg=rg: nearest_times(rg, limit_min=LIMIT))
+        report(case, "nearest station, every node", t_ours, t_bare, "scipy min_only", mem)
+        g = to_networkx(rg)
+        srcs = set(src.tolist())
+        t_nx, _ = best(
+            lambda g=g, srcs=srcs: nx.multi_source_dijkstra(g, srcs, cutoff=LIMIT, weight="time"),
+            repeat=1,
+        )
+        report(case, "  networkx multi_source_dijkstra", t_nx, t_ours, "ours")
+
+        t_reach, reach = best(lambda rg=rg: station_reach(rg, limit_min=LIMIT), repeat=2)
+        mem = peak_mb(lambda rg=rg: station_reach(rg, limit_min=LIMIT))
+        t_bare_r, _ = best(
+            lambda rg=rg, src=src: dijkstra(rg.csr, directed=True, indices=src, limit=LIMIT),
+            repeat=2,
+        )
+        report(
+            case,
+            "per-station reach (all stations)",
+            t_reach,
+            t_bare_r,
+            "scipy bounded, one call",
+            mem,
+            f"{len(reach.node):,} reached pairs",
+        )
+        n_ego = k if full_ego else min(k, ego_sample)
+        sample = src[:n_ego]
+        t0 = time.perf_counter()
+        for s in sample.tolist():
+            nx.ego_graph(g, s, radius=LIMIT, distance="time")
+        t_ego = (time.perf_counter() - t0) * (k / n_ego)
+        note = "" if n_ego == k else f"measured on {n_ego} stations, x{k / n_ego:g}"
+        report(case, "  networkx ego_graph per station", t_ego, t_reach, "ours", None, note)
+
+
+def osmnx_recipe(
+    g: nx.Graph,
+    rg: RoutingGraph,
+    node_xy: np.ndarray,
+    src: np.ndarray,
+    thresholds: tuple[float, ...],
+) -> list[Any]:
+    """The OSMnx isochrone example: ego_graph per station and threshold, buffer every
+    reached node and edge, union (shapely vectorised)."""
+    polys = []
+    for s in src.tolist():
+        for t in thresholds:
+            sub = nx.ego_graph(g, s, radius=t, distance="time")
+            nodes = np.fromiter(sub.nodes, dtype="int64")
+            pts = shapely.points(node_xy[nodes])
+            e = np.array(list(sub.edges), dtype="int64").reshape(-1, 2)
+            lines = shapely.linestrings(np.stack([node_xy[e[:, 0]], node_xy[e[:, 1]]], 1))
+            geoms = np.concatenate([shapely.buffer(pts, BUF), shapely.buffer(lines, BUF)])
+            polys.append(shapely.union_all(geoms))
+    return polys
+
+
+def convex_hulls(reach, node_xy: np.ndarray, thresholds: tuple[float, ...]) -> list[Any]:
+    polys = []
+    order = np.argsort(reach.station, kind="stable")
+    st = reach.station[order]
+    nodes = reach.node[order]
+    tm = reach.time_min[order]
+    bounds = np.searchsorted(st, np.unique(st))
+    ends = np.append(bounds[1:], len(st))
+    for lo, hi in zip(bounds, ends, strict=True):
+        for t in thresholds:
+            sel = nodes[lo:hi][tm[lo:hi] <= t]
+            polys.append(shapely.convex_hull(shapely.multipoints(node_xy[sel])))
+    return polys
+
+
+def claimed_share(polys: list[Any], pts: np.ndarray) -> tuple[float, float, float]:
+    """Share of buildings claimed, and of those the share the network does not reach."""
+    u = shapely.union_all(np.asarray(polys, dtype=object))
+    return float(shapely.contains_xy(u, *shapely.get_coordinates(pts).T).mean())
+
+
+def bench_circles(name: str, net: WalkNetwork, k: int, buildings: np.ndarray) -> None:
+    case = f"{name} {k} st"
+    st = snap_points(net, random_points(net, k, seed=99), max_m=1e9)
+    rg = with_stations(net, st)
+    bsnap = snap_points(net, buildings, max_m=1e9)
+    builder = CircleBuilder(rg, buffer_m=BUF, points=bsnap, point_geoms=buildings)
+    reach = station_reach(rg, limit_min=max(THRESHOLDS))
+    ids = [f"s{i}" for i in range(k)]
+
+    def ours():
+        return builder.station_circles(reach, THRESHOLDS, station_ids=ids)
+
+    t_ours, circ = best(ours, repeat=2)
+    mem = peak_mb(ours)
+
+    # a whole run: network snap + reach + circles
+    def whole():
+        rg2 = with_stations(net, st)
+        r2 = station_reach(rg2, limit_min=max(THRESHOLDS))
+        return CircleBuilder(
+            rg2, buffer_m=BUF, points=bsnap, point_geoms=buildings
+        ).station_circles(r2, THRESHOLDS, station_ids=ids)
+
+    t_whole, _ = best(whole, repeat=1)
+    g = to_networkx(rg)
+    node_xy = np.concatenate([net.node_xy, shapely.get_coordinates(st.access[st.ok])])
+    t_recipe, recipe = best(
+        lambda: osmnx_recipe(g, rg, node_xy, rg.source_nodes, THRESHOLDS), repeat=1
+    )
+    t_hull, hulls = best(lambda: convex_hulls(reach, node_xy, THRESHOLDS), repeat=2)
+    report(
+        case,
+        f"circles {k}x{len(THRESHOLDS)} (ours)",
+        t_ours,
+        t_recipe,
+        "OSMnx example recipe",
+        mem,
+        f"incl. Dijkstra+snap: {t_whole:.2f} s",
+    )
+    report(case, "  convex hull of reached nodes", t_hull, t_ours, "ours")
+    # share of buildings each polygon set claims at 15 min vs the network answer
+    times = nearest_times(rg)
+    bt, _ = point_times(rg, times, bsnap)
+    net_share = float((bt <= 15 + 1e-9).mean())
+    ours15 = circ[circ.minutes == 15].geometry.to_numpy()
+    rec15 = recipe[len(THRESHOLDS) - 1 :: len(THRESHOLDS)]
+    hull15 = hulls[len(THRESHOLDS) - 1 :: len(THRESHOLDS)]
+    for label, polys in (("ours", ours15), ("OSMnx recipe", rec15), ("convex hull", hull15)):
+        share = claimed_share(list(polys), buildings)
+        print(
+            f"    buildings claimed within 15 min by {label:<13}: {100 * share:6.2f}%  "
+            f"(network answer {100 * net_share:6.2f}%, difference "
+            f"{100 * (share - net_share):+6.2f} points)"
+        )
+        ROWS.append(
+            {
+                "case": case,
+                "what": f"share claimed 15 min: {label}",
+                "s": share,
+                "baseline": "network",
+                "baseline_s": net_share,
+                "ratio": None,
+                "peak_mb": None,
+                "note": "",
+            }
+        )
+
+
+def bench_end_to_end(source: str) -> None:
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "planner", "coverage", source, "--out", out]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        secs = time.perf_counter() - t0
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        note = "ok" if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr[-200:]}"
+        report(
+            f"end-to-end {source}",
+            "python -m planner coverage",
+            secs,
+            None,
+            "",
+            rss,
+            note + " (peak = max RSS of the process)",
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small cases only")
+    ap.add_argument(
+        "--ego-sample",
+        type=int,
+        default=50,
+        help="stations measured for the ego_graph approach before extrapolating",
+    )
+    args = ap.parse_args()
+    print("# bench_coverage")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, numpy {np.__version__}, "
+        f"scipy {__import__('scipy').__version__}, shapely {shapely.__version__} "
+        f"(GEOS {shapely.geos_version_string}), networkx {nx.__version__}"
+    )
+    nets: list[tuple[str, WalkNetwork]] = []
+    t0 = time.perf_counter()
+    n5, e5 = lattice(71)
+    nets.append((f"lattice {len(n5):,} nodes", from_layers(n5, e5)))
+    if not args.quick:
+        n100, e100 = lattice(317)
+        nets.append((f"lattice {len(n100):,} nodes", from_layers(n100, e100)))
+    real = real_extract()
+    if real is not None:
+        rn, re_, _path = real
+        nets.append((f"Beijing OSM {len(rn):,} nodes", from_layers(rn, re_)))
+    print(f"inputs built in {time.perf_counter() - t0:.1f} s")
+
+    header("Shortest walking times (limit 15 min) and per-station reach")
+    for name, net in nets:
+        big = net.n_nodes > 50_000
+        ks = [10, 100, 1000] if not args.quick else [10, 100]
+        bench_times(name, net, ks, args.ego_sample, full_ego=not big)
+
+    header("Service-circle polygons, 5/10/15 min, buffer 25 m")
+    name, net = nets[0]
+    rng = np.random.default_rng(5)
+    lo, hi = net.node_xy.min(0), net.node_xy.max(0)
+    buildings = shapely.points(rng.uniform(lo, hi, (20_000, 2)))
+    bench_circles(name, net, 100, buildings)
+    if real is not None:
+        rname, rnet = nets[-1]
+        rb = shapely.points(
+            np.random.default_rng(6).uniform(rnet.node_xy.min(0), rnet.node_xy.max(0), (3000, 2))
+        )
+        bench_circles(rname, rnet, 10, rb)
+
+    header("End to end")
+    bench_end_to_end("demo")
+    print(
+        f"\nmax RSS of this process: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
+    pd.DataFrame(ROWS).to_csv(Path(tempfile.gettempdir()) / "bench_coverage.csv", index=False)
+
+
+if __name__ == "__main__":
+    main()
