@@ -7,7 +7,10 @@ in-memory result so every file can be compared with the figures it was written f
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +55,20 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pipeline.RunRes
     import planner.commands.run as cmd
 
     mp.setattr(cmd, "run_pipeline", spy)
-    try:
-        code = main(["demo", "--out", str(out), "--quiet"])
-    finally:
-        mp.undo()
+    # what native code (the HiGHS solver) writes on descriptor 1 is caught here
+    with tempfile.TemporaryFile() as native:
+        saved = os.dup(1)
+        os.dup2(native.fileno(), 1)
+        try:
+            code = main(["demo", "--out", str(out), "--quiet"])
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            mp.undo()
+        native.seek(0)
+        kept["stdout"] = native.read()
+    assert kept["stdout"] == b"", kept["stdout"][:200]  # --quiet means quiet
     return out, kept["result"], code
 
 
