@@ -487,6 +487,7 @@ def export_file_count(
     n += n_layers if "geojson" in formats else 0
     n += n_tables if "csv" in formats else 0
     n += 1 if "gpkg" in formats else 0
+    n += 1 if "xlsx" in formats and n_tables else 0
     n += 1 if "shp" in formats else 0
     return n + (1 if html else 0) + (2 if images else 0)
 

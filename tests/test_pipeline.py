@@ -173,6 +173,12 @@ def test_geopackage_tables_equal_csv_and_memory(run: tuple[Path, pipeline.RunRes
     for col in ("households", "households_covered_15", "households_uncovered_15"):
         assert gpkg[col].tolist() == mem[col].tolist() == csv[col].tolist()
     assert csv["name"].tolist() == mem["name"].tolist()
+    from openpyxl import load_workbook
+
+    ws = load_workbook(out / "tables.xlsx", read_only=True)["coverage_by_grid"]
+    rows = list(ws.iter_rows(values_only=True))
+    codes = [r[rows[0].index("code")] for r in rows[1:]]
+    assert codes == result.grids.grids["code"].tolist()  # all 20 digits, as text
     assert all(re.search(r"[\u4e00-\u9fff]", n) for n in csv["name"])
     shp = pyogrio.read_dataframe(out / "shapefile" / "communities.shp")
     assert shp["name"].tolist() == result.street.communities["name"].tolist()

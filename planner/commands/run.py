@@ -42,8 +42,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--formats",
-        default="geojson,gpkg,shp,csv",
-        help="export formats, comma-separated (default geojson,gpkg,shp,csv)",
+        default="geojson,gpkg,shp,csv,xlsx",
+        help="export formats, comma-separated (default geojson,gpkg,shp,csv,xlsx)",
     )
     p.add_argument("--no-images", action="store_true", help="skip the PNG/PDF map")
     p.add_argument("--no-html", action="store_true", help="skip the HTML red map")
