@@ -6,16 +6,16 @@ in GCJ-02 (the obfuscated WGS84 of Amap/Gaode and Tencent maps), saying so in th
 file's metadata. Every write is atomic (:mod:`planner.atomic`): a failed export
 never leaves a half-written file over the user's previous one.
 
-- GeoJSON: RFC 7946 (:func:`planner.geojson.write_geojson`, re-exported here): WGS84 lon/lat, counter-clockwise
-  outer rings and clockwise holes, no ``crs`` member, coordinates rounded to
-  ``precision`` decimals, UTF-8 with Chinese text as is.
+- GeoJSON: RFC 7946 (:func:`planner.geojson.write_geojson`, re-exported here):
+  WGS84 lon/lat, counter-clockwise outer rings and clockwise holes, no ``crs``
+  member, coordinates rounded to ``precision`` decimals, UTF-8 with Chinese as is.
 - GeoPackage (:func:`write_geopackage`): every layer and every summary table
   (non-spatial tables as GeoPackage attribute tables) in one file.
 - Shapefile (:func:`write_shapefiles`): one per layer, a ``.cpg`` declaring UTF-8,
   field names cut to 10 characters by :func:`shapefile_field_names`, with the
   mapping written next to them as ``fields.csv``.
 - CSV (:func:`write_csv`): UTF-8 with a byte-order mark, so Excel opens Chinese
-  text correctly.
+  text correctly; the same tables as an Excel workbook (:func:`write_xlsx`).
 """
 
 from __future__ import annotations
@@ -109,14 +109,16 @@ def _promote_multi(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str | None]
         return gdf, next(iter(types))
     if len(families) == 1:
         fam = next(iter(families))
-        multi = {
-            "Polygon": shapely.MultiPolygon,
-            "LineString": shapely.MultiLineString,
-            "Point": shapely.MultiPoint,
+        make = {
+            "Polygon": shapely.multipolygons,
+            "LineString": shapely.multilinestrings,
+            "Point": shapely.multipoints,
         }[fam]
-        geoms = [
-            g if g is None or g.geom_type.startswith("Multi") else multi([g]) for g in gdf.geometry
-        ]
+        geoms = np.asarray(gdf.geometry.values, dtype=object).copy()
+        # Point, LineString, Polygon (a missing geometry has type id -1)
+        single = np.isin(shapely.get_type_id(geoms), [0, 1, 3])
+        if single.any():  # each single part becomes a one-part multi, in one call
+            geoms[single] = make(geoms[single], indices=np.arange(int(single.sum())))
         out = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
         return out, f"Multi{fam}"
     return gdf, "Unknown"
