@@ -6,16 +6,16 @@ in GCJ-02 (the obfuscated WGS84 of Amap/Gaode and Tencent maps), saying so in th
 file's metadata. Every write is atomic (:mod:`planner.atomic`): a failed export
 never leaves a half-written file over the user's previous one.
 
-- GeoJSON: RFC 7946 (:func:`planner.geojson.write_geojson`, re-exported here): WGS84 lon/lat, counter-clockwise
-  outer rings and clockwise holes, no ``crs`` member, coordinates rounded to
-  ``precision`` decimals, UTF-8 with Chinese text as is.
+- GeoJSON: RFC 7946 (:func:`planner.geojson.write_geojson`, re-exported here):
+  WGS84 lon/lat, counter-clockwise outer rings and clockwise holes, no ``crs``
+  member, coordinates rounded to ``precision`` decimals, UTF-8 with Chinese as is.
 - GeoPackage (:func:`write_geopackage`): every layer and every summary table
   (non-spatial tables as GeoPackage attribute tables) in one file.
 - Shapefile (:func:`write_shapefiles`): one per layer, a ``.cpg`` declaring UTF-8,
   field names cut to 10 characters by :func:`shapefile_field_names`, with the
   mapping written next to them as ``fields.csv``.
 - CSV (:func:`write_csv`): UTF-8 with a byte-order mark, so Excel opens Chinese
-  text correctly.
+  text correctly; the same tables as an Excel workbook (:func:`write_xlsx`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from planner.geojson import (
     GCJ02_NOTE,
     CoordinateSystem,
     _check_coordinate_system,
+    _column_values,
     _json_value,
     rfc7946_geometries,
     to_geojson_text,
@@ -108,14 +109,16 @@ def _promote_multi(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str | None]
         return gdf, next(iter(types))
     if len(families) == 1:
         fam = next(iter(families))
-        multi = {
-            "Polygon": shapely.MultiPolygon,
-            "LineString": shapely.MultiLineString,
-            "Point": shapely.MultiPoint,
+        make = {
+            "Polygon": shapely.multipolygons,
+            "LineString": shapely.multilinestrings,
+            "Point": shapely.multipoints,
         }[fam]
-        geoms = [
-            g if g is None or g.geom_type.startswith("Multi") else multi([g]) for g in gdf.geometry
-        ]
+        geoms = np.asarray(gdf.geometry.values, dtype=object).copy()
+        # Point, LineString, Polygon (a missing geometry has type id -1)
+        single = np.isin(shapely.get_type_id(geoms), [0, 1, 3])
+        if single.any():  # each single part becomes a one-part multi, in one call
+            geoms[single] = make(geoms[single], indices=np.arange(int(single.sum())))
         out = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
         return out, f"Multi{fam}"
     return gdf, "Unknown"
@@ -397,6 +400,55 @@ def write_csv(df: pd.DataFrame, path: str | Path, *, float_decimals: int | None 
     return Path(path)
 
 
+def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write tables as sheets of one Excel workbook, atomically.
+
+    For people who open tables in Excel: a CSV's 20-digit grid code becomes a number
+    there and loses its last digits (Excel keeps 15), while text cells in a workbook
+    keep every digit. Ids and codes are written as text, numbers as numbers, with a
+    bold, frozen header row. Sheet names are cut to Excel's 31 characters.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    for name, df in tables.items():
+        title = name[:31]
+        i = 1
+        while title.lower() in used:
+            i += 1
+            title = f"{name[: 31 - len(str(i)) - 1]}_{i}"
+        used.add(title.lower())
+        ws = wb.create_sheet(title)
+        plain = pd.DataFrame(df)
+        geom_cols = [
+            c for c in plain.columns if isinstance(plain[c].dtype, gpd.array.GeometryDtype)
+        ]
+        plain = plain.drop(columns=geom_cols)
+        ws.append([str(c) for c in plain.columns])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        columns = [_column_values(plain[c]) for c in plain.columns]
+        for row in zip(*columns, strict=True):
+            ws.append(
+                [
+                    v if not isinstance(v, list | dict) else json.dumps(v, ensure_ascii=False)
+                    for v in row
+                ]
+            )
+        for j, c in enumerate(plain.columns, start=1):
+            width = max([len(str(c))] + [len(str(v)) for v in plain[c].head(200)]) + 2
+            ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = min(width, 40)
+    if not wb.sheetnames:
+        wb.create_sheet("empty")
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return Path(path)
+
+
 def points_lonlat(
     gdf: gpd.GeoDataFrame,
     *,
@@ -425,8 +477,8 @@ def points_lonlat(
 # ---------------------------------------------------------------------------------------
 # Everything at once
 
-ExportFormat = Literal["geojson", "gpkg", "shp", "csv"]
-ALL_FORMATS: tuple[ExportFormat, ...] = ("geojson", "gpkg", "shp", "csv")
+ExportFormat = Literal["geojson", "gpkg", "shp", "csv", "xlsx"]
+ALL_FORMATS: tuple[ExportFormat, ...] = ("geojson", "gpkg", "shp", "csv", "xlsx")
 
 
 def export_all(
@@ -443,8 +495,9 @@ def export_all(
 ) -> list[Path]:
     """Write layers and tables in every requested format into ``out_dir``.
 
-    Layout: ``<layer>.geojson`` and ``<table>.csv`` in ``out_dir``, the GeoPackage
-    ``gpkg_name`` there too, and Shapefiles under ``out_dir/shapefile/``.
+    Layout: ``<layer>.geojson`` and ``<table>.csv`` in ``out_dir``, every table again
+    as a sheet of ``tables.xlsx``, the GeoPackage ``gpkg_name`` there too, and
+    Shapefiles under ``out_dir/shapefile/``.
     ``progress`` is called with the name of each file about to be written.
 
     Returns
@@ -476,6 +529,9 @@ def export_all(
         for name, df in (tables or {}).items():
             tick(f"{name}.csv")
             written.append(write_csv(df, out / f"{name}.csv"))
+    if "xlsx" in formats and tables:
+        tick("tables.xlsx")
+        written.append(write_xlsx(tables, out / "tables.xlsx"))
     if "gpkg" in formats:
         tick(gpkg_name)
         written.append(
@@ -511,4 +567,5 @@ __all__ = [
     "write_geojson",
     "write_geopackage",
     "write_shapefiles",
+    "write_xlsx",
 ]

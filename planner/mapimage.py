@@ -442,6 +442,7 @@ def render_map(
         )
 
     # administrative lines
+    community_labels: list[Any] = []
     if grids is not None and len(grids):
         grids.boundary.plot(ax=ax, color="#4a4a4a", linewidth=0.8, linestyle=(0, (3, 2)), zorder=7)
         handles.append(
@@ -460,23 +461,26 @@ def render_map(
         for geom, name in zip(street.communities.geometry, street.communities["name"], strict=True):
             if name:
                 p = geom.representative_point()
-                ax.text(
-                    p.x,
-                    p.y,
-                    name,
-                    ha="center",
-                    va="center",
-                    fontsize=9,
-                    color="#252525",
-                    family=family,
-                    zorder=12,
-                    alpha=0.85,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.55, "pad": 1.2},
+                community_labels.append(
+                    ax.text(
+                        p.x,
+                        p.y,
+                        name,
+                        ha="center",
+                        va="center",
+                        fontsize=9,
+                        color="#252525",
+                        family=family,
+                        zorder=12,
+                        alpha=0.85,
+                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.55, "pad": 1.2},
+                    )
                 )
     street.boundary.boundary.plot(ax=ax, color="#8b0000", linewidth=2.4, zorder=9)
     handles.insert(0, Line2D([], [], color="#8b0000", linewidth=2.4, label=_t("boundary", lang_)))
 
     # stations
+    station_labels: list[tuple[float, float, str]] = []
     st = street.stations
     for kind, (marker, size, colour) in _STATION_STYLE.items():
         part = st[st["kind"] == kind] if len(st) else st
@@ -505,18 +509,10 @@ def render_map(
             )
         )
         if label_stations and kind in ("street_centre", "community_station"):
-            for x, y, name in zip(part.geometry.x, part.geometry.y, part["name"], strict=True):
-                ax.annotate(
-                    str(name),
-                    (x, y),
-                    xytext=(5, 4),
-                    textcoords="offset points",
-                    fontsize=6.5,
-                    color="#8b0000",
-                    family=family,
-                    zorder=15,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.6, "pad": 0.6},
-                )
+            station_labels += [
+                (float(x), float(y), str(name))
+                for x, y, name in zip(part.geometry.x, part.geometry.y, part["name"], strict=True)
+            ]
     if sites is not None and len(sites):
         ax.scatter(
             sites.geometry.x,
@@ -549,6 +545,7 @@ def render_map(
     ax.margins(0)
     # keep the aspect: widen the short side to fill the axes box
     ax.apply_aspect()
+    _place_station_labels(fig, ax, station_labels, community_labels, family=family)
     ground_m = _draw_scale_bar(ax, crs, family=family)
     _draw_north_arrow(ax, crs, lang=lang_, family=family)
     for spine in ax.spines.values():
@@ -622,6 +619,69 @@ def render_map(
     )
     fig._planner_scale_m = ground_m  # type: ignore[attr-defined]  # for tests and logs
     return fig
+
+
+#: Where a station's label may sit, in points from the marker, tried in this order.
+_LABEL_OFFSETS: tuple[tuple[float, float, str], ...] = (
+    (5, 4, "left"),
+    (5, -11, "left"),
+    (-5, 4, "right"),
+    (-5, -11, "right"),
+    (0, 9, "center"),
+    (0, -16, "center"),
+)
+
+
+def _place_station_labels(
+    fig: Figure,
+    ax: Axes,
+    labels: list[tuple[float, float, str]],
+    obstacles: list[Any],
+    *,
+    family: str,
+) -> None:
+    """Label stations where the text overlaps no other label (greedy, 6 positions).
+
+    Community names are placed first and stay; each station label takes the first
+    position free of the labels already placed, or the least crowded one.
+    """
+    if not labels:
+        return
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    placed = [a.get_window_extent(renderer) for a in obstacles]
+    for x, y, name in labels:
+        best: tuple[float, Any] | None = None
+        for dx, dy, ha in _LABEL_OFFSETS:
+            ann = ax.annotate(
+                name,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                fontsize=6.5,
+                color="#8b0000",
+                family=family,
+                zorder=15,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.6, "pad": 0.6},
+            )
+            box = ann.get_window_extent(renderer)
+            overlap = sum(
+                max(0.0, min(box.x1, b.x1) - max(box.x0, b.x0))
+                * max(0.0, min(box.y1, b.y1) - max(box.y0, b.y0))
+                for b in placed
+            )
+            if best is None or overlap < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (overlap, ann)
+            else:
+                ann.remove()
+            if overlap == 0:
+                break
+        assert best is not None
+        placed.append(best[1].get_window_extent(renderer))
 
 
 def attribution_text(street: Street, *, lang: Language = "zh") -> str:

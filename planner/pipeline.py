@@ -192,6 +192,43 @@ class RunResult:
 # Steps
 
 
+def codes_from_source(source: str | Path) -> dict[str, str]:
+    """Grid-code parts a street folder declares in its ``street.json``.
+
+    Returns ``code_county`` (6 digits, GB/T 2260) and ``code_street`` (3 digits) when
+    the folder (or the demo street) states them and they are well formed; ``{}``
+    otherwise (OSM extracts, online places, folders without ``street.json``).
+    """
+    from planner.load import DEMO_DIR
+
+    folder = DEMO_DIR if str(source) == "demo" else Path(str(source)).expanduser()
+    meta_path = folder / "street.json"
+    if not folder.is_dir() or not meta_path.is_file():
+        return {}
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return {}  # the loader reports a broken street.json itself
+    out: dict[str, str] = {}
+    for key, width in (("code_county", 6), ("code_street", 3)):
+        value = str(meta.get(key, "")).strip()
+        if value.isdigit() and len(value) == width:
+            out[key] = value
+    return out
+
+
+def with_source_codes(settings: Settings, source: str | Path) -> Settings:
+    """``settings`` with the grid-code parts of ``source``'s ``street.json``, where the
+    settings still hold the defaults (a value the user gave wins)."""
+    default = Settings()
+    codes = {
+        k: v
+        for k, v in codes_from_source(source).items()
+        if getattr(settings, k) == getattr(default, k)
+    }
+    return settings.with_(**codes) if codes else settings
+
+
 def divide_grids(street: Street, *, settings: Settings) -> Any:
     """Step 2: divide the street into grids and prove the rules (:func:`planner.grids.divide`)."""
     from planner.grids import divide
@@ -450,6 +487,7 @@ def export_file_count(
     n += n_layers if "geojson" in formats else 0
     n += n_tables if "csv" in formats else 0
     n += 1 if "gpkg" in formats else 0
+    n += 1 if "xlsx" in formats and n_tables else 0
     n += 1 if "shp" in formats else 0
     return n + (1 if html else 0) + (2 if images else 0)
 
@@ -504,7 +542,7 @@ def run_pipeline(
         With ``rules_ok`` False when the grids break a rule (the files are still
         written so the planner can see where).
     """
-    s = settings or Settings()
+    s = with_source_codes(settings or Settings(), source)
     bars = bars or _no_bar
     timings: dict[str, float] = {}
     notes: list[str] = []

@@ -158,3 +158,24 @@ def test_recode_numbers_grids_again(
     again = recode(out, street, Settings(code_county="610113", code_street="003"))
     assert again["code"].tolist() == out["code"].tolist()  # deterministic
     assert "re-coded 8 grids" in capsys.readouterr().err
+
+
+def test_json_report_names_grids_near_a_gap(
+    tmp_path: Path,
+    street: Street,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    import planner.commands.check_grids as cmd
+
+    monkeypatch.setattr(cmd, "load_from_args", lambda args, settings: street)
+    path = ex.write_geopackage(tmp_path / "edited.gpkg", layers={"grids": _edited(street)})
+    assert main(["check-grids", str(path), "street-folder", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["ok"] is False and doc["file"] == str(path)
+    failed = {c["name"] for c in doc["checks"] if not c["passed"]}
+    assert failed == {"coverage", "no_overlap", "compounds_whole"}
+    gap = next(c for c in doc["checks"] if c["name"] == "coverage")["violations"][0]
+    assert gap["near_grids"] and gap["near_grids"][0] in set(_edited(street)["code"])

@@ -341,6 +341,7 @@ def test_export_all_writes_each_format(
         "shapefile/grids.shp",
         "shapefile/stations.shp",
         "stations.geojson",
+        "tables.xlsx",
     ]
     assert ticks[0] == "grids.geojson"
     assert not [p for p in tmp_path.rglob("*") if ".tmp" in p.name]
@@ -374,3 +375,20 @@ def test_rounding_keeps_a_narrow_neck_valid(tmp_path: Path) -> None:
     back = pyogrio.read_dataframe(path)
     assert back.geometry.is_valid.all()
     assert abs(back.geometry.iloc[0].area - poly.area) / poly.area < 0.01
+
+
+def test_xlsx_keeps_20_digit_codes_and_chinese(tmp_path: Path, grids: gpd.GeoDataFrame) -> None:
+    from openpyxl import load_workbook
+
+    table = pd.DataFrame(grids.drop(columns="geometry"))
+    path = ex.write_xlsx({"coverage_by_grid": table, "x" * 40: table.head(1)}, tmp_path / "t.xlsx")
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["coverage_by_grid", "x" * 31]
+    ws = wb["coverage_by_grid"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["code", "community", "households"]
+    code_cell, name_cell, hh_cell = ws.cell(2, 1), ws.cell(2, 2), ws.cell(2, 3)
+    assert code_cell.data_type == "s" and code_cell.value == "61011300300100101"  # text
+    assert name_cell.value == "东风社区"
+    assert hh_cell.data_type == "n" and hh_cell.value == 312
+    assert ws.cell(3, 7).value is None  # NaN share left empty

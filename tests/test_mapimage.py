@@ -107,3 +107,33 @@ def test_write_map_images_names_files_by_format(tmp_path: Path) -> None:
     paths = mi.write_map_images(small_street(), tmp_path, formats=("png",), dpi=50, stem="m")
     assert [p.name for p in paths] == ["m.png"]
     assert np.asarray(mpimg.imread(paths[0])).size > 0
+
+
+def test_station_labels_do_not_overlap() -> None:
+    import geopandas as gpd
+    import shapely
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Annotation
+
+    street = small_street()
+    x, y = street.stations.geometry.x.iloc[1], street.stations.geometry.y.iloc[1]
+    crowded = gpd.GeoDataFrame(
+        {
+            "station_id": ["a", "b", "c"],
+            "name": ["甲社区党群服务站", "乙社区党群服务站", "丙社区党群服务站"],
+            "kind": ["community_station"] * 3,
+        },
+        geometry=shapely.points([[x, y], [x + 8, y + 3], [x + 4, y - 6]]),
+        crs=street.crs,
+    )
+    fig = mi.render_map(street.with_layers(stations=crowded))
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    boxes = [
+        a.get_window_extent(renderer)
+        for a in fig.axes[0].texts
+        if isinstance(a, Annotation) and a.get_text()
+    ]
+    assert len(boxes) == 3
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert not boxes[i].overlaps(boxes[j])

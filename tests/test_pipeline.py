@@ -7,7 +7,10 @@ in-memory result so every file can be compared with the figures it was written f
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +55,20 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pipeline.RunRes
     import planner.commands.run as cmd
 
     mp.setattr(cmd, "run_pipeline", spy)
-    try:
-        code = main(["demo", "--out", str(out), "--quiet"])
-    finally:
-        mp.undo()
+    # what native code (the HiGHS solver) writes on descriptor 1 is caught here
+    with tempfile.TemporaryFile() as native:
+        saved = os.dup(1)
+        os.dup2(native.fileno(), 1)
+        try:
+            code = main(["demo", "--out", str(out), "--quiet"])
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            mp.undo()
+        native.seek(0)
+        kept["stdout"] = native.read()
+    assert kept["stdout"] == b"", kept["stdout"][:200]  # --quiet means quiet
     return out, kept["result"], code
 
 
@@ -87,6 +100,29 @@ def test_exit_code_and_every_file(run: tuple[Path, pipeline.RunResult, int]) -> 
     assert expected <= names, sorted(expected - names)
     assert not [n for n in names if ".tmp" in n or n.endswith(".aux.xml")]
     assert {str(p.relative_to(out)) for p in result.files} <= names
+
+
+def test_grid_codes_use_the_street_json_codes(run: tuple[Path, pipeline.RunResult, int]) -> None:
+    _, result, _ = run
+    meta = json.loads(
+        (Path(__file__).resolve().parents[1] / "data" / "demo" / "street.json").read_text("utf-8")
+    )
+    prefix = meta["code_county"] + meta["code_street"]
+    assert result.settings.code_county + result.settings.code_street == prefix
+    assert all(c[6:15] == prefix for c in result.grids.grids["code"])
+
+
+def test_codes_from_source_and_user_values_win(tmp_path: Path) -> None:
+    from planner.settings import Settings
+
+    (tmp_path / "street.json").write_text(
+        json.dumps({"code_county": "610113", "code_street": "7"}), encoding="utf-8"
+    )
+    assert pipeline.codes_from_source(tmp_path) == {"code_county": "610113"}  # bad street code
+    assert pipeline.codes_from_source(tmp_path / "missing") == {}
+    assert pipeline.with_source_codes(Settings(), tmp_path).code_county == "610113"
+    mine = Settings(code_county="110105")
+    assert pipeline.with_source_codes(mine, tmp_path).code_county == "110105"
 
 
 def test_geojson_layers_are_rfc7946_and_equal_in_memory(
@@ -137,6 +173,12 @@ def test_geopackage_tables_equal_csv_and_memory(run: tuple[Path, pipeline.RunRes
     for col in ("households", "households_covered_15", "households_uncovered_15"):
         assert gpkg[col].tolist() == mem[col].tolist() == csv[col].tolist()
     assert csv["name"].tolist() == mem["name"].tolist()
+    from openpyxl import load_workbook
+
+    ws = load_workbook(out / "tables.xlsx", read_only=True)["coverage_by_grid"]
+    rows = list(ws.iter_rows(values_only=True))
+    codes = [r[rows[0].index("code")] for r in rows[1:]]
+    assert codes == result.grids.grids["code"].tolist()  # all 20 digits, as text
     assert all(re.search(r"[\u4e00-\u9fff]", n) for n in csv["name"])
     shp = pyogrio.read_dataframe(out / "shapefile" / "communities.shp")
     assert shp["name"].tolist() == result.street.communities["name"].tolist()

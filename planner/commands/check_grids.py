@@ -130,7 +130,9 @@ def recode(grids: gpd.GeoDataFrame, street: Street, settings: Settings) -> gpd.G
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
+    from planner.pipeline import with_source_codes
+
+    settings = with_source_codes(settings_from_args(args), args.source)
     street = load_from_args(args, settings)
     grids = read_grids(
         args.grids_file,

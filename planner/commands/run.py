@@ -12,7 +12,10 @@ Exit codes: 0 ok; 1 the grids break a rule (every file is still written, and
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +42,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--formats",
-        default="geojson,gpkg,shp,csv",
-        help="export formats, comma-separated (default geojson,gpkg,shp,csv)",
+        default="geojson,gpkg,shp,csv,xlsx",
+        help="export formats, comma-separated (default geojson,gpkg,shp,csv,xlsx)",
     )
     p.add_argument("--no-images", action="store_true", help="skip the PNG/PDF map")
     p.add_argument("--no-html", action="store_true", help="skip the HTML red map")
@@ -48,6 +51,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-households", type=int, help="fewest households per grid")
     p.add_argument("--max-households", type=int, help="most households per grid")
     p.add_argument("--target-households", type=int, help="target households per grid")
+    p.add_argument(
+        "--code-county",
+        help="6-digit county code (GB/T 2260) in grid codes (default: street.json's, else 110108)",
+    )
+    p.add_argument(
+        "--code-street", help="3-digit street code in grid codes (default: street.json's)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
 
 
@@ -97,6 +107,8 @@ def _settings(args: argparse.Namespace) -> Any:
         "grid_min_households": args.min_households,
         "grid_max_households": args.max_households,
         "grid_target_households": args.target_households,
+        "code_county": args.code_county,
+        "code_street": args.code_street,
     }
     if extra["thresholds_min"] is not None:
         extra["thresholds_min"] = tuple(sorted(extra["thresholds_min"]))
@@ -179,6 +191,31 @@ def format_summary(result: RunResult, out: Path) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _native_stdout_to_null() -> Iterator[None]:
+    """Send what native libraries print on file descriptor 1 to /dev/null meanwhile.
+
+    The pipeline itself prints nothing on stdout (bars go to stderr), but compiled
+    solvers announce themselves there (HiGHS prints a banner on first use), which
+    would spoil the summary and ``--quiet`` for scripts.
+    """
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real descriptor (embedded interpreter): nothing to protect
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
 def run(args: argparse.Namespace, *, source: str | None = None) -> int:
     settings = _settings(args)
     k = 0 if args.no_siting else args.sites
@@ -195,18 +232,19 @@ def run(args: argparse.Namespace, *, source: str | None = None) -> int:
             "points_crs": args.points_crs,
             "register": args.register,
         }
-    result = run_pipeline(
-        source,
-        args.out,
-        settings=settings,
-        load_options=load_options,
-        new_sites=k,
-        formats=_formats(args.formats),  # type: ignore[arg-type]
-        coordinate_system=args.coordinates,
-        html=not args.no_html,
-        images=not args.no_images,
-        bars=_bars(args.quiet),
-    )
+    with _native_stdout_to_null():
+        result = run_pipeline(
+            source,
+            args.out,
+            settings=settings,
+            load_options=load_options,
+            new_sites=k,
+            formats=_formats(args.formats),  # type: ignore[arg-type]
+            coordinate_system=args.coordinates,
+            html=not args.no_html,
+            images=not args.no_images,
+            bars=_bars(args.quiet),
+        )
     if not args.quiet:
         print(format_summary(result, args.out))
     return EXIT_OK if result.rules_ok else EXIT_RULES
