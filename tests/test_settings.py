@@ -20,7 +20,7 @@ def test_unknown_key_is_refused() -> None:
 
 
 def test_out_of_range_values_are_all_reported() -> None:
-    with pytest.raises(SettingsError, match="walk_speed_kmh=0.1.*grid_target_households"):
+    with pytest.raises(SettingsError, match=r"walk_speed_kmh=0.1.*grid_target_households"):
         Settings(walk_speed_kmh=0.1, grid_target_households=1000)
 
 
