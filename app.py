@@ -581,11 +581,17 @@ def page_editor(street: Street, settings: Settings) -> None:
             L("grid"),
             ["", *codes],
             key=f"w_grid_{S['selected_grid']}",
+            format_func=lambda c: c or "—",
             index=(["", *codes]).index(S["selected_grid"]) if S["selected_grid"] in codes else 0,
         )
         if grid != S["selected_grid"]:
             S["selected_grid"] = grid
-        other = st.selectbox(L("move_to") + " / " + L("merge"), ["", *codes], key="w_other")
+        other = st.selectbox(
+            L("move_to") + " / " + L("merge"),
+            ["", *codes],
+            key="w_other",
+            format_func=lambda c: c or "—",
+        )
         c1, c2 = st.columns(2)
         if c1.button(L("move"), key="ed_move", disabled=not (other and S["selected_atoms"])):
             _edit(editor, L("move"), editor.move_atoms, list(S["selected_atoms"]), other)

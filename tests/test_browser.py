@@ -160,6 +160,9 @@ def _maybe_edit(page: Any) -> None:
     wait_idle(page)
     page.get_by_text("已完成", exact=False).first.wait_for(timeout=30000)
     assert page.get_by_text("规则检查", exact=False).count() > 0
+    # the editor map is drawn again after the edit (the screenshot shows it)
+    map_frame(page, timeout_s=30, min_paths=5)
+    page.wait_for_timeout(1000)
 
 
 def _maybe_site(page: Any) -> None:
