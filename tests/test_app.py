@@ -106,7 +106,7 @@ def test_settings_change_applies(fake_loader: list[dict[str, Any]]) -> None:
 
 def _grid_codes(at: AppTest) -> list[str]:
     box = at.selectbox(key="w_grid_")
-    return [o for o in box.options if o]
+    return [o for o in box.options if o and o != "—"]
 
 
 def test_grid_edit_and_refused_edit(fake_loader: list[dict[str, Any]]) -> None:
