@@ -23,6 +23,7 @@ and :func:`compare_scenarios` puts saved scenarios side by side.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -309,7 +310,9 @@ def site_street(
         Scenario name.
     after_coverage
         Recompute coverage with the proposed stations for the before/after
-        figures (set False for speed when only the plan is needed).
+        figures and check them against the siting matrix. With False (faster)
+        the after figures come from the siting matrix's ``covered_after`` flags
+        (the same households; no second coverage run).
 
     Raises
     ------
@@ -482,7 +485,8 @@ def _results(
             )
             log.warning(msg)
             notes.append(msg)
-    figures = before_after_figures(cov, cov_after or cov, grids=grids, settings=settings)
+    after_for_figures = cov_after if cov_after is not None else _derived_after(cov, covered_after)
+    figures = before_after_figures(cov, after_for_figures, grids=grids, settings=settings)
     return SitingResult(
         name=name,
         plan=plan,
@@ -496,6 +500,17 @@ def _results(
         settings=settings,
         notes=notes,
     )
+
+
+def _derived_after(cov: Coverage, covered_after: np.ndarray) -> Coverage:
+    """``cov`` with its largest-threshold flags replaced by the plan's ``covered_after``
+    (one flag per building of ``cov.buildings``): the after figures without a second
+    coverage run. Only ``covered_<Tmax>`` changes; the walking times stay those of
+    the existing stations."""
+    col = covered_column(max(cov.thresholds))
+    buildings = cov.buildings.copy()
+    buildings[col] = np.asarray(covered_after, dtype=bool)
+    return dataclasses.replace(cov, buildings=buildings)
 
 
 def _nearest_minutes(problem: CoverageProblem, rows: np.ndarray) -> np.ndarray:
