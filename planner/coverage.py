@@ -562,7 +562,7 @@ def summary(cov: Coverage) -> dict[str, Any]:
         "walking_speed_note": cov.speed_note,
         "thresholds_min": [float(t) for t in cov.thresholds],
         "households_total": round(hh.sum()),
-        "population_total": round(float(b["population"].sum()), 1),
+        "population_total": round(float(b["population"].sum())),
         "buildings_total": len(b),
         "stations": len(cov.stations),
         "stations_in_street": int(cov.stations["in_street"].sum()),
@@ -582,7 +582,7 @@ def summary(cov: Coverage) -> dict[str, Any]:
             for t in cov.thresholds
         },
         "population_covered": {
-            key(t): round(float(b.loc[b[covered_column(t)], "population"].sum()), 1)
+            key(t): round(float(b.loc[b[covered_column(t)], "population"].sum()))
             for t in cov.thresholds
         },
         "buildings_covered": {key(t): int(b[covered_column(t)].sum()) for t in cov.thresholds},

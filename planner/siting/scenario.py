@@ -40,7 +40,13 @@ from planner.settings import Settings
 from planner.siting import candidates as cand_mod
 from planner.siting.assign import Assignment, capacity_assignment, nearest_assignment
 from planner.siting.matrix import site_building_minutes
-from planner.siting.plan import Method, SitingPlan, fewest_stations, maximal_coverage
+from planner.siting.plan import (
+    Method,
+    SitingPlan,
+    fewest_stations,
+    maximal_coverage,
+    whole_households,
+)
 from planner.siting.problem import CoverageProblem
 
 log = logging.getLogger(__name__)
@@ -49,6 +55,11 @@ CandidateSource = Literal["user", "building", "poi", "network"]
 
 #: Station kind given to proposed sites when the "after" coverage is computed.
 PROPOSED_KIND = "community_station"
+
+#: Household columns of the sites layer written as integers in ``siting.json`` when whole.
+_SITE_HOUSEHOLD_COLUMNS = frozenset(
+    {"households_newly_covered", "cumulative_households_covered", "households_served"}
+)
 
 #: Columns of the proposed-sites layer, in order.
 SITE_COLUMNS: tuple[str, ...] = (
@@ -139,13 +150,19 @@ class SitingResult:
                 "floor_area_per_100_households_m2": (
                     self.settings.floor_area_per_100_households_m2
                 ),
-                "sites": self.sites.drop(columns="geometry").to_dict(orient="records"),
+                "sites": [
+                    {
+                        k: whole_households(v) if k in _SITE_HOUSEHOLD_COLUMNS else v
+                        for k, v in rec.items()
+                    }
+                    for rec in self.sites.drop(columns="geometry").to_dict(orient="records")
+                ],
                 "notes": list(self.notes),
             }
         )
         if self.settings.station_capacity_households > 0:
-            s["households_served_within_capacity"] = round(
-                float(self.buildings["households_served"].sum()), 3
+            s["households_served_within_capacity"] = whole_households(
+                round(float(self.buildings["households_served"].sum()), 3)
             )
         return s
 
@@ -287,7 +304,8 @@ def site_street(
         The street's coverage already computed with the same settings (saves
         recomputing it); default: computed here.
     k
-        Maximal coverage: number of new stations. Give ``k`` or ``target_share``.
+        Maximal coverage: number of new stations (1 or more). Give ``k`` or
+        ``target_share``.
     target_share
         Fewest stations: target share of all households within the threshold.
     candidates
@@ -317,7 +335,8 @@ def site_street(
     Raises
     ------
     InputError
-        Neither or both of ``k`` and ``target_share``; no candidates at all.
+        Neither or both of ``k`` and ``target_share``; ``k`` below 1; no candidates
+        at all.
     """
     settings = settings or Settings()
     if (k is None) == (target_share is None):
@@ -325,8 +344,11 @@ def site_street(
             "give exactly one question: k (number of new stations) or target_share",
             fix="use -k N for maximal coverage or --target-share 0.95 for fewest stations",
         )
-    if k is not None and k < 0:
-        raise InputError(f"k={k} is negative", fix="give the number of new stations, e.g. -k 3")
+    if k is not None and k < 1:
+        raise InputError(
+            f"k={k}: the number of new stations must be 1 or more",
+            fix="give the number of new stations, e.g. -k 3",
+        )
     if target_share is not None and not 0 < target_share <= 1:
         raise InputError(
             f"target share {target_share} is not in (0, 1]", fix="e.g. --target-share 0.95"
