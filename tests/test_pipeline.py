@@ -126,6 +126,11 @@ def test_circles_and_gaps_match_the_coverage_command(
     g_cov = gpd.read_file(tmp_path / "gaps.geojson")
     assert list(g_run.columns) == list(g_cov.columns)
     assert g_run["area_m2"].sum() == pytest.approx(g_cov["area_m2"].sum())
+    # every uncovered household is in exactly one gap: the sums agree with the tables
+    uncovered = cov_s["households_total"] - cov_s["households_covered"]["15"]
+    assert g_run["households_uncovered"].sum() == g_cov["households_uncovered"].sum() == uncovered
+    table = pd.read_csv(tmp_path / "coverage.csv", encoding="utf-8-sig")
+    assert table.loc[table["level"] == "street", "households_uncovered_15"].item() == uncovered
 
 
 def test_siting_after_figures_match_coverage_with_the_new_sites(
