@@ -675,9 +675,9 @@ def cached_siting(source_json: str, settings_json: str, mode: str, value: float)
         result = svc.propose_sites(street, coverage, settings, k=int(value))
     else:
         result = svc.propose_sites(street, coverage, settings, target_share=value)
-    sites = result.sites if hasattr(result, "sites") else result[0]
-    after = svc.coverage_for(svc.with_new_stations(street, sites), settings)
-    return {"sites": sites, "after": after}
+    outcome = svc.siting_outcome(result)
+    after = svc.coverage_for(svc.with_new_stations(street, outcome["sites"]), settings)
+    return {**outcome, "after": after}
 
 
 def page_siting(street: Street, settings: Settings) -> None:
@@ -710,6 +710,10 @@ def page_siting(street: Street, settings: Settings) -> None:
     except (PlannerError, TypeError, ValueError) as exc:
         st.error(str(exc))
         return
+    if not res.get("feasible", True):
+        st.warning(f"{L('siting_not_reached')}: {res.get('message', '')}")
+    elif res.get("message"):
+        st.caption(res["message"])
     before = svc.coverage_summary(coverage, settings, lang=S["lang"])["metrics"]
     after = svc.coverage_summary(res["after"], settings, lang=S["lang"])["metrics"]
     st.markdown(f"**{L('before')} → {L('after')}**")

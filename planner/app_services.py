@@ -406,6 +406,19 @@ def propose_sites(
     return siting.site_street(street, coverage.coverage, **kwargs)
 
 
+def siting_outcome(result: Any) -> dict[str, Any]:
+    """What the siting page shows of a siting result: ``sites`` (street CRS),
+    ``feasible`` (False when a target share cannot be reached) and the plan's
+    ``message`` (why not, or what the plan achieves)."""
+    plan = getattr(result, "plan", None)
+    sites = result.sites if hasattr(result, "sites") else result[0]
+    return {
+        "sites": sites,
+        "feasible": bool(getattr(plan, "feasible", True)),
+        "message": str(getattr(plan, "message", "") or ""),
+    }
+
+
 def with_new_stations(street: Street, sites: gpd.GeoDataFrame) -> Street:
     """The street with proposed sites added as community stations (for after-figures)."""
     new = gpd.GeoDataFrame(

@@ -665,15 +665,55 @@ def gap_polygons(
     gdf["area_m2"] = gdf.geometry.area
     gdf["households_uncovered"] = 0
     gdf["buildings_uncovered"] = 0
-    if uncovered_buildings is not None and len(uncovered_buildings) and len(gdf):
-        rep = gpd.GeoDataFrame(
-            {"households": uncovered_buildings["households"].to_numpy()},
-            geometry=uncovered_buildings.geometry.representative_point().to_numpy(),
+    if uncovered_buildings is not None and len(uncovered_buildings):
+        gdf = _attribute_uncovered(gdf, uncovered_buildings, crs=crs)
+    return gdf
+
+
+def _attribute_uncovered(
+    gaps: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame, *, crs: Any
+) -> gpd.GeoDataFrame:
+    """Give every uncovered building (and its households) to exactly one gap.
+
+    A building goes to the gap holding its representative point; failing that
+    (its footprint lies under the drawn circle although the network says it is
+    beyond the threshold, or its gap was a sliver below ``min_area_m2``) to the
+    nearest gap. With no gap polygon at all, the footprints of those buildings
+    become the gaps. So the gaps' ``households_uncovered`` add up to the
+    households the coverage figures count as uncovered.
+    """
+    geoms = uncovered.geometry.to_numpy()
+    households = uncovered["households"].to_numpy(dtype=np.float64)
+    if len(gaps) == 0:
+        parts = np.asarray(shapely.get_parts(shapely.union_all(geoms)), dtype=object)
+        parts = parts[shapely.get_type_id(parts) == 3]
+        gaps = gpd.GeoDataFrame(
+            {
+                "gap_id": [f"gap{i + 1}" for i in range(len(parts))],
+                "compound_id": "",
+                "area_m2": shapely.area(parts),
+                "households_uncovered": 0,
+                "buildings_uncovered": 0,
+            },
+            geometry=gpd.GeoSeries(parts, crs=crs),
             crs=crs,
         )
-        hit = gpd.sjoin(rep, gdf[["geometry"]], predicate="within")
-        hit = hit[~hit.index.duplicated()]
-        agg = hit.groupby("index_right")["households"].agg(["sum", "count"])
-        gdf.loc[agg.index, "households_uncovered"] = agg["sum"].to_numpy().astype("int64")
-        gdf.loc[agg.index, "buildings_uncovered"] = agg["count"].to_numpy().astype("int64")
-    return gdf
+        if len(gaps) == 0:
+            return gaps
+    gap_geoms = gaps.geometry.to_numpy()
+    tree = shapely.STRtree(gap_geoms)
+    reps = shapely.point_on_surface(geoms)
+    which = np.full(len(geoms), -1, dtype=np.int64)
+    b_idx, g_idx = tree.query(reps, predicate="within")
+    first = np.unique(b_idx, return_index=True)[1]
+    which[b_idx[first]] = g_idx[first]
+    rest = np.flatnonzero(which < 0)
+    if rest.size:
+        r_idx, n_idx = tree.query_nearest(geoms[rest], all_matches=False)
+        which[rest[r_idx]] = n_idx
+    gaps = gaps.copy()
+    gaps["households_uncovered"] = (
+        np.bincount(which, weights=households, minlength=len(gaps)).round().astype("int64")
+    )
+    gaps["buildings_uncovered"] = np.bincount(which, minlength=len(gaps)).astype("int64")
+    return gaps

@@ -418,8 +418,12 @@ def area_figures(cov: Coverage, *, grids: gpd.GeoDataFrame | None = None) -> pd.
         in_c = st[st["community_id"] != ""]
         area = in_c.groupby("community_id")["floor_area_m2"].sum(min_count=1)
         count = in_c.groupby("community_id").size()
-        c["stations"] = [int(count.get(i, 0)) for i in ids]
-        c["station_floor_area_m2"] = [float(area.get(i, np.nan)) for i in ids]
+        n_st = np.array([int(count.get(i, 0)) for i in ids], dtype=np.int64)
+        c["stations"] = pd.array(n_st, dtype="Int64")
+        # no station: 0 m² (short of the norm); stations of unknown size: blank
+        c["station_floor_area_m2"] = [
+            float(area.get(i, np.nan)) if n > 0 else 0.0 for i, n in zip(ids, n_st, strict=True)
+        ]
         s = cov.settings
         c["floor_area_norm_m2"] = np.maximum(
             s.community_min_floor_area_m2,
@@ -562,7 +566,7 @@ def summary(cov: Coverage) -> dict[str, Any]:
         "walking_speed_note": cov.speed_note,
         "thresholds_min": [float(t) for t in cov.thresholds],
         "households_total": round(hh.sum()),
-        "population_total": round(float(b["population"].sum()), 1),
+        "population_total": round(float(b["population"].sum())),
         "buildings_total": len(b),
         "stations": len(cov.stations),
         "stations_in_street": int(cov.stations["in_street"].sum()),
@@ -582,7 +586,7 @@ def summary(cov: Coverage) -> dict[str, Any]:
             for t in cov.thresholds
         },
         "population_covered": {
-            key(t): round(float(b.loc[b[covered_column(t)], "population"].sum()), 1)
+            key(t): round(float(b.loc[b[covered_column(t)], "population"].sum()))
             for t in cov.thresholds
         },
         "buildings_covered": {key(t): int(b[covered_column(t)].sum()) for t in cov.thresholds},

@@ -164,6 +164,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "siting_k": ("新增站点数", "Number of new stations"),
     "siting_target": ("目标覆盖率", "Target share covered"),
     "run_siting": ("计算", "Compute"),
+    "siting_not_reached": ("目标覆盖率无法达到", "The target share cannot be reached"),
     "before": ("现状", "Before"),
     "after": ("新增后", "After"),
     "scenarios": ("方案比较", "Scenarios"),

@@ -263,13 +263,13 @@ def compute_coverage_layers(
     union = builder.union_circles(cov.times, thresholds)
     nearest = builder.nearest_split(cov.times, union, station_ids=ids)
     circles = _circles_layer(cov, own, nearest, union)
-    circles["threshold_min"] = circles["minutes"].astype(float)
     tmax = max(thresholds)
     b = cov.buildings
     uncovered = b[~b[covered_column(tmax)] & (b["households"] > 0)]
     covered_geom = union.geometry.iloc[-1] if len(union) else shapely.Polygon()
     gaps = gap_polygons(street.compounds, b, covered_geom, uncovered_buildings=uncovered)
     gaps["minutes"] = tmax
+    gaps["speed_kmh"] = settings.walk_speed_kmh
     s = summary(cov)
     s["gaps"] = len(gaps)
     s["gap_area_m2"] = round(float(gaps["area_m2"].sum()), 1) if len(gaps) else 0.0
@@ -295,9 +295,9 @@ def site_new_stations(
 ) -> SitingLayers | None:
     """Step 4: propose ``k`` new stations (:func:`planner.siting.site_street`).
 
-    Uses the coverage already computed; the before/after figures come from the
-    solver (no second coverage run). Returns None (and the run notes it) when this
-    build has no street-level siting.
+    Uses the coverage already computed; the after figures come from coverage
+    recomputed with the proposed stations added (checked against the solver).
+    Returns None (and the run notes it) when this build has no street-level siting.
     """
     import importlib
 
@@ -307,7 +307,7 @@ def site_new_stations(
     except (ImportError, AttributeError):
         return None
     result = site_street(
-        street, layers.coverage, k=k, grids=grids, settings=settings, after_coverage=False
+        street, layers.coverage, k=k, grids=grids, settings=settings, after_coverage=True
     )
     return SitingLayers(sites=result.sites, summary=result.summary(), plan=result)
 
@@ -575,6 +575,7 @@ def run_pipeline(
             if result.siting is None:
                 notes.append("siting skipped: this build has no street-level siting")
             else:
+                notes.extend(getattr(result.siting.plan, "notes", []))
                 bar.set_postfix_str(f"{len(result.siting.sites)} new sites")
             bar.update(1)
     total = export_file_count(result, formats, html=html, images=images)

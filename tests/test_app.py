@@ -154,3 +154,49 @@ def test_editor_state_survives_a_reload(fake_loader: list[dict[str, Any]]) -> No
     again.query_params["page"] = "editor"
     _run(again)
     assert code in again.session_state["editor"].locked
+
+
+def test_siting_page_shows_why_a_target_cannot_be_reached(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import geopandas as gpd
+
+    from planner.load import load_street
+    from planner.siting import site_street
+
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    demo = load_street("demo")
+    monkeypatch.setattr(app_services, "load", lambda source, settings: demo)
+
+    def propose(street: Any, coverage: Any, settings: Any, **_kw: Any) -> Any:
+        # one candidate that covers nothing new: a full target cannot be reached
+        only = gpd.GeoDataFrame(
+            {"candidate_id": ["only"]}, geometry=[street.stations.geometry.iloc[0]], crs=street.crs
+        )
+        return site_street(
+            street,
+            coverage.coverage,
+            target_share=1.0,
+            candidates=only,
+            settings=settings,
+            after_coverage=False,
+        )
+
+    monkeypatch.setattr(app_services, "propose_sites", propose)
+    import streamlit as st
+
+    st.cache_data.clear()  # other tests cached the tiny street under the same source
+    st.cache_resource.clear()
+    try:
+        at = _app()
+        at.query_params["page"] = "siting"
+        _run(at)
+        at.radio(key="siting_mode").set_value("target")
+        _run(at)
+        at.button(key="run_siting").click()
+        _run(at)
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    warnings = [w.value for w in at.warning]
+    assert any("目标覆盖率无法达到" in w and "cannot be reached" in w for w in warnings), warnings

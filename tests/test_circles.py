@@ -245,3 +245,27 @@ def test_gaps_are_residential_land_outside_every_circle() -> None:
     assert not gaps.geometry.union_all().intersects(shapely.Point(60, 140))
     assert "near" not in set(gaps["compound_id"])
     assert shapely.intersection(gaps.geometry.union_all(), union.geometry.iloc[-1]).area < 1e-6
+
+
+def test_every_uncovered_household_belongs_to_exactly_one_gap() -> None:
+    # three uncovered buildings: one in the open, one under the drawn circle (the network
+    # says it is beyond the threshold), one too small to leave a gap above min_area_m2
+    b = squares(
+        [(0, 0), (100, 0), (300, 0)],
+        size=10,
+        households=[7, 11, 13],
+        kind="residential",
+        compound_id="",
+    )
+    b.loc[2, "geometry"] = shapely.box(299.5, -0.5, 300.5, 0.5)  # 1 m²
+    none = b.iloc[:0].copy()
+    drawn = shapely.box(50, -50, 150, 50)  # covers the second building
+    gaps = gap_polygons(none, b, drawn, uncovered_buildings=b, min_area_m2=2.0)
+    assert len(gaps) == 1  # only the first building's footprint is drawn as a gap
+    assert gaps["households_uncovered"].sum() == 7 + 11 + 13
+    assert gaps["buildings_uncovered"].sum() == 3
+    # no gap polygon left at all: the uncovered footprints become the gaps
+    everything = shapely.box(-100, -100, 400, 100)
+    gaps = gap_polygons(none, b, everything, uncovered_buildings=b)
+    assert gaps["households_uncovered"].sum() == 31 and gaps["buildings_uncovered"].sum() == 3
+    assert set(gaps.columns) >= {"gap_id", "compound_id", "area_m2", "households_uncovered"}

@@ -75,6 +75,7 @@ def test_command_writes_every_output(fake_load, tmp_path: Path, capsys) -> None:
     own = circles[circles.view == "station"]
     assert len(own) == 2 * 2 and set(own["minutes"]) == {5.0, 15.0}
     assert (circles["speed_kmh"] == 4.5).all()
+    assert (circles["threshold_min"] == circles["minutes"]).all()  # as documented
     b = gpd.read_file(out / "buildings.geojson")
     assert {"time_min", "station_id", "covered_5", "covered_15"} <= set(b.columns)
     assert b["covered_15"].sum() == s["buildings_covered"]["15"]

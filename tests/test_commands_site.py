@@ -78,3 +78,45 @@ def test_site_grids_without_code_are_refused(
     code = main(["site", "demo", "-k", "1", "--grids", str(grids), "--out", str(tmp_path / "o")])
     assert code == 2
     assert "'code'" in capsys.readouterr().err
+
+
+def test_site_target_share_reports_the_share_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["site", "demo", "--target-share", "0.95", "--out", str(out), "--no-circles"]) == 0
+    s = json.loads((out / "siting.json").read_text(encoding="utf-8"))
+    reached = s["households_covered_after"] / s["households_total"]
+    assert reached >= 0.95
+    printed = capsys.readouterr().out
+    # the share reached is reported, next to the target (not the target as the outcome)
+    assert f"reach {reached:.1%} of households (target 95.0%)" in printed
+    assert s["message"] in printed
+    # household figures are whole numbers, written as integers
+    for key in ("households_total", "households_covered_before", "households_covered_after"):
+        assert isinstance(s[key], int), key
+    assert all(isinstance(site["households_served"], int) for site in s["sites"])
+
+
+def test_site_more_stations_than_needed_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["site", "demo", "-k", "3", "--out", str(out), "--no-circles"]) == 0
+    s = json.loads((out / "siting.json").read_text(encoding="utf-8"))
+    n = s["stations_proposed"]
+    assert n < 3 and s["households_covered_after"] == s["households_total"]
+    assert f"{n} already cover every household any candidate can reach" in s["message"]
+    assert s["message"] in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("k", ["0", "-1"])
+def test_site_k_below_one_is_refused(
+    k: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["site", "demo", "-k", k, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert "1 or more" in captured.err
+    assert "status optimal" not in captured.out
+    assert not (out / "siting.json").exists()

@@ -85,6 +85,31 @@ def test_figures_per_street_and_community() -> None:
     assert bool(fig.loc["west", "floor_area_ok"]) is True
 
 
+def test_community_without_station_has_zero_floor_area_and_fails_the_norm(
+    tmp_path: Path,
+) -> None:
+    st = _line_street(
+        points([(0, 0), (100, 0)], station_id=["s", "t"], floor_area_m2=[600.0, np.nan])
+    )
+    fig = area_figures(compute_coverage(st))
+    assert pd.api.types.is_integer_dtype(fig["stations"])
+    c = fig[fig["level"] == "community"].set_index("id")
+    assert c.loc["west", "stations"] == 2 and c.loc["east", "stations"] == 0
+    # no station: 0 m² against the 500 m² minimum, not blank
+    assert c.loc["east", "station_floor_area_m2"] == 0.0
+    assert not pd.isna(c.loc["east", "floor_area_ok"])
+    assert bool(c.loc["east", "floor_area_ok"]) is False
+    # a station of unknown size leaves the community's floor area known (600 + unknown = 600)
+    assert c.loc["west", "station_floor_area_m2"] == 600.0
+    path = tmp_path / "c.csv"
+    fig.to_csv(path, index=False)
+    text = path.read_text(encoding="utf-8").splitlines()
+    head = text[0].split(",")
+    east = next(line.split(",") for line in text if line.startswith("community,east"))
+    assert east[head.index("stations")] == "0"  # an integer, not 0.0
+    assert east[head.index("floor_area_ok")] == "False"
+
+
 def test_station_figures_and_uncovered_compounds() -> None:
     st = _line_street(
         points([(0, 0), (2900, 0)], station_id=["w", "e"], floor_area_m2=[20.0, np.nan])

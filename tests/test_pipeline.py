@@ -102,6 +102,67 @@ def test_exit_code_and_every_file(run: tuple[Path, pipeline.RunResult, int]) -> 
     assert {str(p.relative_to(out)) for p in result.files} <= names
 
 
+def test_circles_and_gaps_match_the_coverage_command(
+    run: tuple[Path, pipeline.RunResult, int], tmp_path: Path
+) -> None:
+    out, result, _ = run
+    assert main(["coverage", "demo", "--out", str(tmp_path)]) == 0
+    cov_s = json.loads((tmp_path / "summary.json").read_text("utf-8"))
+    run_s = json.loads((out / "summary.json").read_text("utf-8"))["coverage"]
+    assert run_s["gap_area_m2"] == cov_s["gap_area_m2"] > 0
+    assert run_s["gaps"] == cov_s["gaps"]
+
+    def union_15(path: Path) -> tuple[float, float]:
+        c = gpd.read_file(path)
+        u = c[(c["view"] == "union") & (c["minutes"] == 15)]
+        assert (c["threshold_min"] == c["minutes"]).all()
+        return float(u["area_m2"].iloc[0]), float(u.to_crs(result.street.crs).area.iloc[0])
+
+    a_run, a_run_geom = union_15(out / "circles.geojson")
+    a_cov, a_cov_geom = union_15(tmp_path / "circles.geojson")
+    assert a_run == a_cov > 0
+    assert a_run_geom == pytest.approx(a_cov_geom, rel=1e-6)
+    g_run = gpd.read_file(out / "gaps.geojson")
+    g_cov = gpd.read_file(tmp_path / "gaps.geojson")
+    assert list(g_run.columns) == list(g_cov.columns)
+    assert g_run["area_m2"].sum() == pytest.approx(g_cov["area_m2"].sum())
+    # every uncovered household is in exactly one gap: the sums agree with the tables
+    uncovered = cov_s["households_total"] - cov_s["households_covered"]["15"]
+    assert g_run["households_uncovered"].sum() == g_cov["households_uncovered"].sum() == uncovered
+    table = pd.read_csv(tmp_path / "coverage.csv", encoding="utf-8-sig")
+    assert table.loc[table["level"] == "street", "households_uncovered_15"].item() == uncovered
+
+
+def test_siting_after_figures_match_coverage_with_the_new_sites(
+    run: tuple[Path, pipeline.RunResult, int],
+) -> None:
+    from planner.coverage import area_figures, compute_coverage
+
+    out, result, _ = run
+    assert result.siting is not None and len(result.siting.sites) >= 1
+    street, sites = result.street, result.siting.sites
+    new = gpd.GeoDataFrame(
+        {"station_id": sites["site_id"].to_numpy(), "name": "new", "kind": "community_station"},
+        geometry=sites.geometry.to_numpy(),
+        crs=street.crs,
+    )
+    both = gpd.GeoDataFrame(pd.concat([street.stations, new], ignore_index=True), crs=street.crs)
+    after = area_figures(
+        compute_coverage(street.with_layers(stations=both), settings=result.settings),
+        grids=result.grids.grids,
+    )
+    want = after.set_index(["level", after["id"].astype(str)])["households_covered_15"].to_dict()
+    table = pd.read_csv(out / "siting_by_area.csv", encoding="utf-8-sig", dtype={"id": str})
+    got = table.set_index(["level", "id"])["households_covered_after"].to_dict()
+    assert got == want
+    street_row = table[table["level"] == "street"].iloc[0]
+    assert street_row["households_newly_covered"] > 0
+    summary = json.loads((out / "summary.json").read_text("utf-8"))["siting"]
+    assert street_row["households_covered_after"] == summary["households_covered_after"]
+    gpkg = pyogrio.read_dataframe(out / "planner.gpkg", layer="siting_by_area")
+    assert gpkg["households_covered_after"].sum() == table["households_covered_after"].sum()
+
+
 def test_grid_codes_use_the_street_json_codes(run: tuple[Path, pipeline.RunResult, int]) -> None:
     _, result, _ = run
     meta = json.loads(

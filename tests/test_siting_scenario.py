@@ -55,6 +55,35 @@ def test_figures_agree_with_the_coverage_engine(k3: object) -> None:
     assert k3.notes == []  # type: ignore[attr-defined]
 
 
+def _coverage_with_sites(street: object, sites: gpd.GeoDataFrame, settings: Settings) -> object:
+    """Coverage recomputed from scratch with ``sites`` added as stations."""
+    import pandas as pd
+
+    new = gpd.GeoDataFrame(
+        {"station_id": sites["site_id"].to_numpy(), "name": "new", "kind": "community_station"},
+        geometry=sites.geometry.to_numpy(),
+        crs=sites.crs,
+    )
+    st = street.stations  # type: ignore[attr-defined]
+    both = gpd.GeoDataFrame(pd.concat([st, new], ignore_index=True), crs=st.crs)
+    return compute_coverage(street.with_layers(stations=both), settings=settings)  # type: ignore[attr-defined]
+
+
+def test_after_figures_without_second_run_match_coverage_with_the_sites(demo: object) -> None:
+    from planner.coverage import area_figures
+
+    s = Settings()
+    cov = compute_coverage(demo, settings=s)
+    r = site_street(demo, cov, k=2, settings=s, after_coverage=False)
+    assert len(r.sites) > 0 and r.coverage_after is None
+    after = area_figures(_coverage_with_sites(demo, r.sites, s))  # type: ignore[arg-type]
+    want = after.set_index(["level", "id"])["households_covered_15"]
+    got = r.figures.set_index(["level", "id"])["households_covered_after"]
+    assert got.to_dict() == want.loc[got.index].to_dict()
+    street = r.figures[r.figures["level"] == "street"].iloc[0]
+    assert street["households_newly_covered"] == r.plan.households_newly_covered > 0
+
+
 def test_before_matrix_equals_coverage_times(demo: object) -> None:
     s = Settings()
     cov = compute_coverage(demo, settings=s)

@@ -220,6 +220,7 @@ def _circles_layer(
     gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=crs)
     gdf = gdf[~gdf.geometry.is_empty].reset_index(drop=True)
     gdf["area_m2"] = gdf["area_m2"].round(1)
+    gdf.insert(gdf.columns.get_loc("minutes") + 1, "threshold_min", gdf["minutes"].astype(float))
     gdf["speed_kmh"] = cov.settings.walk_speed_kmh
     gdf["note"] = cov.speed_note
     return gdf

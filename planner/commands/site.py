@@ -82,6 +82,9 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--no-circles", action="store_true", help="skip the before/after circles and gaps files"
     )
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing but errors (for scripts)"
+    )
     p.set_defaults(func=run)
 
 
@@ -163,7 +166,8 @@ def run(args: argparse.Namespace) -> int:
     write_text_atomic(
         json.dumps(summary, ensure_ascii=False, indent=2, default=_json), out / "siting.json"
     )
-    print(format_summary(summary, out))
+    if not args.quiet:
+        print(format_summary(summary, out))
     if not result.plan.feasible:
         print(f"error: {result.plan.message}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -18,6 +18,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from planner.siting.highs import new_highs
 from planner.siting.problem import FloatArray, IntArray, nearest_site
 
 
@@ -122,8 +123,7 @@ def capacity_assignment(
         lp.a_matrix_.start_ = mat.indptr.astype(np.int32)
         lp.a_matrix_.index_ = mat.indices.astype(np.int32)
         lp.a_matrix_.value_ = mat.data.astype(np.float64)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = new_highs()
         h.setOptionValue("time_limit", float(time_limit_s))
         h.passModel(lp)
         h.run()

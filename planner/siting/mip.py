@@ -36,6 +36,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from planner.siting.highs import new_highs
 from planner.siting.model import ReducedModel
 from planner.siting.problem import FloatArray, IntArray
 
@@ -176,8 +177,7 @@ def _run(
 ) -> tuple[Any, bool, FloatArray]:
     """One HiGHS run; returns the solver, whether it has a feasible solution, and x."""
     n_col = int(lp.num_col_)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", float(abs_gap))

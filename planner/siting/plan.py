@@ -120,6 +120,9 @@ class SitingPlan:
         def r(x: float | None, nd: int = 6) -> float | None:
             return None if x is None or not math.isfinite(x) else round(float(x), nd)
 
+        def hh(x: float | None) -> int | float | None:
+            return whole_households(r(x, 3))
+
         return {
             "question": self.question,
             "feasible": self.feasible,
@@ -128,23 +131,32 @@ class SitingPlan:
             "k": self.k,
             "target_share": self.target_share,
             "stations_proposed": int(self.sites.size),
-            "households_total": r(self.households_total, 3),
-            "households_covered_before": r(self.households_covered_before, 3),
-            "households_covered_after": r(self.households_covered_after, 3),
-            "households_newly_covered": r(self.households_newly_covered, 3),
+            "households_total": hh(self.households_total),
+            "households_covered_before": hh(self.households_covered_before),
+            "households_covered_after": hh(self.households_covered_after),
+            "households_newly_covered": hh(self.households_newly_covered),
             "share_covered_before": r(self.share_before),
             "share_covered_after": r(self.share_after),
             "optimality_gap": r(self.optimality_gap),
-            "bound": r(self.bound, 3),
+            "bound": hh(self.bound),
             "greedy_stations": int(self.greedy_sites.size),
-            "greedy_households_covered_after": r(self.greedy_households_covered_after, 3),
+            "greedy_households_covered_after": hh(self.greedy_households_covered_after),
             "greedy_time_s": r(self.greedy_time_s, 4),
             "mip_time_s": r(self.mip_time_s, 4),
             "total_walking_household_minutes": r(self.total_minutes, 1),
-            "households_unreachable": r(self.households_unreachable, 3),
+            "households_unreachable": hh(self.households_unreachable),
             "buildings_unreachable": int(self.unreachable.sum()),
             "message": self.message,
         }
+
+
+def whole_households(x: float | None) -> int | float | None:
+    """``x`` as an ``int`` when it is a whole number of households (the usual case:
+    the register counts whole households), else unchanged (estimated or split
+    households)."""
+    if x is None or not math.isfinite(x):
+        return x
+    return round(float(x)) if abs(x - round(x)) < 1e-9 else x
 
 
 def _rank(model: ReducedModel, picks: IntArray) -> IntArray:
@@ -173,11 +185,14 @@ def _finish(
     ranked = _rank(model, picks)
     sites = model.cand[ranked]
     g_sites = kw.pop("greedy_sites_local")
+    after = problem.households_covered(sites)
+    if callable(kw.get("message")):
+        kw["message"] = kw["message"](int(sites.size), after)
     return SitingPlan(
         sites=sites,
         households_total=problem.households_total,
         households_covered_before=problem.households_covered_before,
-        households_covered_after=problem.households_covered(sites),
+        households_covered_after=after,
         greedy_sites=model.cand[g_sites],
         greedy_households_covered_after=problem.households_covered(model.cand[g_sites]),
         total_minutes=problem.total_minutes(sites),
@@ -243,7 +258,9 @@ def maximal_coverage(
             message=(
                 ("k=0: no new station" if k == 0 else "no candidate can newly cover a household")
                 if trivial
-                else f"greedy plan: {g.size} stations newly cover {g_val:,.0f} households"
+                else lambda n, after: _max_coverage_message(
+                    problem, model, k=k, n=n, after=after, quality="greedy plan"
+                )
             ),
             **base,
         )
@@ -309,12 +326,47 @@ def maximal_coverage(
         optimality_gap=gap,
         bound=bound,
         mip_time_s=out.time_s,
-        message=(
-            f"{picks.size} new stations newly cover {value:,.0f} households "
-            f"({'optimal' if gap == 0 else f'within {gap:.2%} of the optimum'})"
+        message=lambda n, after: _max_coverage_message(
+            problem,
+            model,
+            k=k,
+            n=n,
+            after=after,
+            quality="optimal" if gap == 0 else f"within {gap:.2%} of the optimum",
         ),
         **base,
     )
+
+
+def _share(households: float, total: float) -> str:
+    return f"{households / total:.1%}" if total else "100%"
+
+
+def _max_coverage_message(
+    problem: CoverageProblem,
+    model: ReducedModel,
+    *,
+    k: int,
+    n: int,
+    after: float,
+    quality: str,
+) -> str:
+    """Plain-language answer of a maximal-coverage plan with ``n`` of ``k`` stations."""
+    new = after - problem.households_covered_before
+    total = problem.households_total
+    text = (
+        f"{n} new stations newly cover {new:,.0f} households, "
+        f"{_share(after, total)} of households covered ({quality})"
+    )
+    if n < k:
+        if new >= model.coverable - 1e-6:
+            text += (
+                f"; {n} already cover every household any candidate can reach, "
+                f"so {k - n} more would add nobody"
+            )
+        else:
+            text += "; no further station adds a household under the minimum spacing"
+    return text
 
 
 def fewest_stations(
@@ -420,7 +472,12 @@ def fewest_stations(
             bound=None,
             mip_time_s=0.0,
             message=(
-                f"greedy plan: {g.size} new stations reach the target"
+                (
+                    lambda n, after: (
+                        f"greedy plan: {n} new stations reach {_share(after, total)} of "
+                        f"households (target {target_share:.1%})"
+                    )
+                )
                 if g_ok
                 else "greedy could not reach the target under the minimum spacing; "
                 "try the exact method"
@@ -483,9 +540,10 @@ def fewest_stations(
         optimality_gap=gap,
         bound=float(lower),
         mip_time_s=time.perf_counter() - t_start,
-        message=(
-            f"{picks.size} new stations reach {target_share:.1%} of households"
-            + ("" if gap == 0 else f" (at least {lower} needed; gap {gap:.1%})")
+        message=lambda n, after: (
+            f"{n} new stations reach {_share(after, total)} of households "
+            f"(target {target_share:.1%})"
+            + ("" if gap == 0 else f"; at least {lower} needed, gap {gap:.1%}")
         ),
         **base,
     )

@@ -23,6 +23,7 @@ and :func:`compare_scenarios` puts saved scenarios side by side.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -39,7 +40,13 @@ from planner.settings import Settings
 from planner.siting import candidates as cand_mod
 from planner.siting.assign import Assignment, capacity_assignment, nearest_assignment
 from planner.siting.matrix import site_building_minutes
-from planner.siting.plan import Method, SitingPlan, fewest_stations, maximal_coverage
+from planner.siting.plan import (
+    Method,
+    SitingPlan,
+    fewest_stations,
+    maximal_coverage,
+    whole_households,
+)
 from planner.siting.problem import CoverageProblem
 
 log = logging.getLogger(__name__)
@@ -48,6 +55,11 @@ CandidateSource = Literal["user", "building", "poi", "network"]
 
 #: Station kind given to proposed sites when the "after" coverage is computed.
 PROPOSED_KIND = "community_station"
+
+#: Household columns of the sites layer written as integers in ``siting.json`` when whole.
+_SITE_HOUSEHOLD_COLUMNS = frozenset(
+    {"households_newly_covered", "cumulative_households_covered", "households_served"}
+)
 
 #: Columns of the proposed-sites layer, in order.
 SITE_COLUMNS: tuple[str, ...] = (
@@ -138,13 +150,19 @@ class SitingResult:
                 "floor_area_per_100_households_m2": (
                     self.settings.floor_area_per_100_households_m2
                 ),
-                "sites": self.sites.drop(columns="geometry").to_dict(orient="records"),
+                "sites": [
+                    {
+                        k: whole_households(v) if k in _SITE_HOUSEHOLD_COLUMNS else v
+                        for k, v in rec.items()
+                    }
+                    for rec in self.sites.drop(columns="geometry").to_dict(orient="records")
+                ],
                 "notes": list(self.notes),
             }
         )
         if self.settings.station_capacity_households > 0:
-            s["households_served_within_capacity"] = round(
-                float(self.buildings["households_served"].sum()), 3
+            s["households_served_within_capacity"] = whole_households(
+                round(float(self.buildings["households_served"].sum()), 3)
             )
         return s
 
@@ -286,7 +304,8 @@ def site_street(
         The street's coverage already computed with the same settings (saves
         recomputing it); default: computed here.
     k
-        Maximal coverage: number of new stations. Give ``k`` or ``target_share``.
+        Maximal coverage: number of new stations (1 or more). Give ``k`` or
+        ``target_share``.
     target_share
         Fewest stations: target share of all households within the threshold.
     candidates
@@ -309,12 +328,15 @@ def site_street(
         Scenario name.
     after_coverage
         Recompute coverage with the proposed stations for the before/after
-        figures (set False for speed when only the plan is needed).
+        figures and check them against the siting matrix. With False (faster)
+        the after figures come from the siting matrix's ``covered_after`` flags
+        (the same households; no second coverage run).
 
     Raises
     ------
     InputError
-        Neither or both of ``k`` and ``target_share``; no candidates at all.
+        Neither or both of ``k`` and ``target_share``; ``k`` below 1; no candidates
+        at all.
     """
     settings = settings or Settings()
     if (k is None) == (target_share is None):
@@ -322,8 +344,11 @@ def site_street(
             "give exactly one question: k (number of new stations) or target_share",
             fix="use -k N for maximal coverage or --target-share 0.95 for fewest stations",
         )
-    if k is not None and k < 0:
-        raise InputError(f"k={k} is negative", fix="give the number of new stations, e.g. -k 3")
+    if k is not None and k < 1:
+        raise InputError(
+            f"k={k}: the number of new stations must be 1 or more",
+            fix="give the number of new stations, e.g. -k 3",
+        )
     if target_share is not None and not 0 < target_share <= 1:
         raise InputError(
             f"target share {target_share} is not in (0, 1]", fix="e.g. --target-share 0.95"
@@ -482,7 +507,8 @@ def _results(
             )
             log.warning(msg)
             notes.append(msg)
-    figures = before_after_figures(cov, cov_after or cov, grids=grids, settings=settings)
+    after_for_figures = cov_after if cov_after is not None else _derived_after(cov, covered_after)
+    figures = before_after_figures(cov, after_for_figures, grids=grids, settings=settings)
     return SitingResult(
         name=name,
         plan=plan,
@@ -496,6 +522,17 @@ def _results(
         settings=settings,
         notes=notes,
     )
+
+
+def _derived_after(cov: Coverage, covered_after: np.ndarray) -> Coverage:
+    """``cov`` with its largest-threshold flags replaced by the plan's ``covered_after``
+    (one flag per building of ``cov.buildings``): the after figures without a second
+    coverage run. Only ``covered_<Tmax>`` changes; the walking times stay those of
+    the existing stations."""
+    col = covered_column(max(cov.thresholds))
+    buildings = cov.buildings.copy()
+    buildings[col] = np.asarray(covered_after, dtype=bool)
+    return dataclasses.replace(cov, buildings=buildings)
 
 
 def _nearest_minutes(problem: CoverageProblem, rows: np.ndarray) -> np.ndarray:
