@@ -34,6 +34,7 @@ import pandas as pd
 
 from planner import exports as ex
 from planner.atomic import write_text
+from planner.coverage_layers import CoverageLayers, compute_coverage_layers
 from planner.settings import Settings
 from planner.street import Street
 
@@ -87,41 +88,6 @@ def _step(bars: BarFactory, name: str, total: int, timings: dict[str, float]) ->
 
 # ---------------------------------------------------------------------------------------
 # Results
-
-
-@dataclass
-class CoverageLayers:
-    """Coverage outputs as layers and tables (street CRS).
-
-    ``circles`` has one row per station and threshold (``view="station"``), the
-    street split by nearest station (``view="nearest"``) and the union per
-    threshold (``view="union"``); ``minutes`` and ``threshold_min`` give the
-    threshold. ``gaps`` are residential areas beyond the largest threshold.
-    """
-
-    coverage: Any
-    circles: gpd.GeoDataFrame
-    gaps: gpd.GeoDataFrame
-    buildings: gpd.GeoDataFrame
-    by_area: pd.DataFrame
-    stations: pd.DataFrame
-    uncovered_compounds: pd.DataFrame
-    summary: dict[str, Any]
-
-    @property
-    def union_circles(self) -> gpd.GeoDataFrame:
-        c = self.circles
-        return c[c["view"] == "union"] if "view" in c.columns else c
-
-    @property
-    def compounds(self) -> pd.DataFrame:
-        """Uncovered compounds (what the red map's compound table reads)."""
-        return self.uncovered_compounds
-
-    def table(self, level: str) -> pd.DataFrame:
-        """Coverage figures of one level: ``street``, ``community`` or ``grid``."""
-        t = self.by_area
-        return t[t["level"] == level].drop(columns=["level"]).reset_index(drop=True)
 
 
 @dataclass
@@ -234,55 +200,6 @@ def divide_grids(street: Street, *, settings: Settings) -> Any:
     from planner.grids import divide
 
     return divide(street, settings=settings)
-
-
-def compute_coverage_layers(
-    street: Street, *, settings: Settings, grids: gpd.GeoDataFrame | None = None
-) -> CoverageLayers:
-    """Step 3: walking coverage, service circles, gaps and the figure tables."""
-    import shapely
-
-    from planner.circles import gap_polygons
-    from planner.commands.coverage import _buildings_layer, _circles_layer
-    from planner.coverage import (
-        area_figures,
-        compute_coverage,
-        covered_column,
-        station_figures,
-        summary,
-        uncovered_compounds,
-    )
-    from planner.routing import station_reach
-
-    cov = compute_coverage(street, settings=settings)
-    thresholds = list(cov.thresholds)
-    builder = cov.circle_builder()
-    reach = station_reach(cov.rg, limit_min=max(thresholds))
-    ids = cov.stations["station_id"].astype(str).tolist()
-    own = builder.station_circles(reach, thresholds, station_ids=ids)
-    union = builder.union_circles(cov.times, thresholds)
-    nearest = builder.nearest_split(cov.times, union, station_ids=ids)
-    circles = _circles_layer(cov, own, nearest, union)
-    tmax = max(thresholds)
-    b = cov.buildings
-    uncovered = b[~b[covered_column(tmax)] & (b["households"] > 0)]
-    covered_geom = union.geometry.iloc[-1] if len(union) else shapely.Polygon()
-    gaps = gap_polygons(street.compounds, b, covered_geom, uncovered_buildings=uncovered)
-    gaps["minutes"] = tmax
-    gaps["speed_kmh"] = settings.walk_speed_kmh
-    s = summary(cov)
-    s["gaps"] = len(gaps)
-    s["gap_area_m2"] = round(float(gaps["area_m2"].sum()), 1) if len(gaps) else 0.0
-    return CoverageLayers(
-        coverage=cov,
-        circles=circles,
-        gaps=gaps,
-        buildings=_buildings_layer(cov),
-        by_area=area_figures(cov, grids=grids),
-        stations=station_figures(cov, circles=own),
-        uncovered_compounds=uncovered_compounds(cov),
-        summary=s,
-    )
 
 
 def site_new_stations(

@@ -25,23 +25,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from planner.atomic import atomic_path, write_text
-from planner.circles import gap_polygons
 from planner.cli import add_source_args, load_from_args, settings_from_args
-from planner.coverage import (
-    Coverage,
-    area_figures,
-    compute_coverage,
-    covered_column,
-    station_figures,
-    summary,
-    uncovered_compounds,
-)
+from planner.coverage_layers import compute_coverage_layers
 from planner.errors import InputError
 from planner.geojson import write_geojson
-from planner.routing import station_reach
 from planner.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -158,34 +147,16 @@ def write_outputs(
     settings = settings or Settings()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    cov = compute_coverage(street, settings=settings)
-    thresholds = list(cov.thresholds)
-    builder = cov.circle_builder()
-    reach = station_reach(cov.rg, limit_min=max(thresholds))
-    ids = cov.stations["station_id"].astype(str).tolist()
-    own = builder.station_circles(reach, thresholds, station_ids=ids)
-    union = builder.union_circles(cov.times, thresholds)
-    nearest = builder.nearest_split(cov.times, union, station_ids=ids)
-    circles = _circles_layer(cov, own, nearest, union)
-    tmax = max(thresholds)
-    b = cov.buildings
-    uncovered = b[~b[covered_column(tmax)] & (b["households"] > 0)]
-    covered_geom = union.geometry.iloc[-1] if len(union) else shapely.Polygon()
-    gaps = gap_polygons(street.compounds, b, covered_geom, uncovered_buildings=uncovered)
-    gaps["minutes"] = tmax
-    gaps["speed_kmh"] = settings.walk_speed_kmh
-
-    write_geojson(circles, out / "circles.geojson", precision=settings.coordinate_precision)
-    write_geojson(gaps, out / "gaps.geojson", precision=settings.coordinate_precision)
-    write_geojson(
-        _buildings_layer(cov), out / "buildings.geojson", precision=settings.coordinate_precision
-    )
-    _write_csv(area_figures(cov, grids=grids), out / "coverage.csv")
-    _write_csv(station_figures(cov, circles=own), out / "stations.csv")
-    _write_csv(uncovered_compounds(cov), out / "uncovered_compounds.csv")
-    s = summary(cov)
-    s["gaps"] = len(gaps)
-    s["gap_area_m2"] = round(float(gaps["area_m2"].sum()), 1)
+    layers = compute_coverage_layers(street, settings=settings, grids=grids)
+    p = settings.coordinate_precision
+    write_geojson(layers.circles, out / "circles.geojson", precision=p)
+    write_geojson(layers.gaps, out / "gaps.geojson", precision=p)
+    write_geojson(layers.buildings, out / "buildings.geojson", precision=p)
+    _write_csv(layers.by_area, out / "coverage.csv")
+    _write_csv(layers.stations, out / "stations.csv")
+    _write_csv(layers.uncovered_compounds, out / "uncovered_compounds.csv")
+    cov = layers.coverage
+    s = dict(layers.summary)
     s["network_components"] = cov.components.head(50).to_dict(orient="records")
     s["out"] = str(out)
     _write_text(out / "summary.json", json.dumps(s, ensure_ascii=False, indent=2, default=_json))
@@ -196,67 +167,6 @@ def _json(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"not JSON serialisable: {type(value)}")
-
-
-def _circles_layer(
-    cov: Coverage, own: gpd.GeoDataFrame, nearest: gpd.GeoDataFrame, union: gpd.GeoDataFrame
-) -> gpd.GeoDataFrame:
-    names = dict(
-        zip(cov.stations["station_id"].astype(str), cov.stations["name"].astype(str), strict=True)
-    )
-    frames = []
-    for view, gdf in (("station", own), ("nearest", nearest)):
-        g = gdf[["station_id", "minutes", "area_m2", "geometry"]].copy()
-        g.insert(0, "view", view)
-        g.insert(2, "station_name", g["station_id"].map(names).fillna(""))
-        frames.append(g)
-    u = union[["minutes", "area_m2", "geometry"]].copy()
-    u.insert(0, "view", "union")
-    u.insert(1, "station_id", "")
-    u.insert(2, "station_name", "")
-    frames.append(u)
-    crs = cov.net.crs
-    df = pd.concat(frames, ignore_index=True)
-    gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=crs)
-    gdf = gdf[~gdf.geometry.is_empty].reset_index(drop=True)
-    gdf["area_m2"] = gdf["area_m2"].round(1)
-    gdf.insert(gdf.columns.get_loc("minutes") + 1, "threshold_min", gdf["minutes"].astype(float))
-    gdf["speed_kmh"] = cov.settings.walk_speed_kmh
-    gdf["note"] = cov.speed_note
-    return gdf
-
-
-def _buildings_layer(cov: Coverage) -> gpd.GeoDataFrame:
-    b = cov.buildings
-    keep = [
-        "building_id",
-        "name",
-        "kind",
-        "compound_id",
-        "community_id",
-        "households",
-        "population",
-        "households_estimated",
-        "time_min",
-        "walk_m",
-        "station_id",
-        "station_name",
-        "via_margin",
-        "on_network",
-        "snap_m",
-        "component",
-        "stranded",
-    ]
-    keep += [covered_column(t) for t in cov.thresholds]
-    out = gpd.GeoDataFrame(b[keep].copy(), geometry=b.geometry, crs=b.crs)
-    finite = np.isfinite(out["time_min"].to_numpy())
-    out["time_min"] = np.where(finite, out["time_min"].round(3), np.nan)
-    out["walk_m"] = np.where(finite, out["walk_m"].round(1), np.nan)
-    acc = gpd.GeoSeries(b["access"], crs=b.crs).to_crs("EPSG:4326")
-    out["access_lon"] = np.round(acc.x.to_numpy(), 7)
-    out["access_lat"] = np.round(acc.y.to_numpy(), 7)
-    out["speed_kmh"] = cov.settings.walk_speed_kmh
-    return out
 
 
 def _write_text(path: Path, text: str) -> None:
