@@ -155,12 +155,17 @@ def coverage_for(street: Street, settings: Settings) -> Any:
 
 
 def grids_for(street: Street, settings: Settings) -> Any:
-    """Grid division (:func:`planner.grids.divide`, a ``GridResult``), or ``None`` if missing."""
+    """Grid division (:func:`planner.grids.divide`, a ``GridResult``), or ``None`` if missing.
+
+    Grid codes use the street's own county/street codes (``street.json``) when it
+    declares them, as the command line does.
+    """
     if not available("grids"):
         return None
+    from planner.codes import effective_code_settings
     from planner.grids import divide  # type: ignore[import-not-found,unused-ignore]
 
-    return divide(street, settings=settings)
+    return divide(street, settings=effective_code_settings(settings, street.meta))
 
 
 def _summary(coverage: Any) -> dict[str, Any]:

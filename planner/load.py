@@ -269,6 +269,7 @@ def load_street(
         problems=problems,
         files=files,
         register=table,
+        meta=meta,
     )
     log.info("loaded %s in %.2f s", src, time.perf_counter() - t0)
     return street
@@ -475,6 +476,7 @@ def assemble(
     problems: ProblemLog | None = None,
     files: dict[str, str] | None = None,
     register: pd.DataFrame | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> Street:
     """Build a validated :class:`Street` from WGS84 layers; used for every source.
 
@@ -500,6 +502,8 @@ def assemble(
         Layer name -> file, for messages.
     register
         Household register rows from :func:`planner.register.read_register`.
+    meta
+        The source's metadata (a folder's ``street.json``), kept on ``Street.meta``.
 
     Raises
     ------
@@ -669,7 +673,13 @@ def assemble(
     problems.raise_if_errors()
 
     street = from_layers(
-        out, crs=crs, name=bname, source=source, synthetic=synthetic, attribution=attribution
+        out,
+        crs=crs,
+        name=bname,
+        source=source,
+        synthetic=synthetic,
+        attribution=attribution,
+        meta=meta,
     )
     _fill_report(street, ctx, reg_report)
     return street

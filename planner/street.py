@@ -150,6 +150,9 @@ class Street:
         True for the embedded demo street (made up, not a real place).
     attribution
         Data credit to print on maps ("© OpenStreetMap contributors" for OSM data).
+    meta
+        The source's own metadata: a folder's ``street.json`` (``code_county``,
+        ``code_street``, ``points_crs``, ...), ``{"name": ...}`` for OpenStreetMap.
     """
 
     name: str
@@ -169,6 +172,7 @@ class Street:
     report: LoadReport
     synthetic: bool = False
     attribution: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def boundary_geom(self) -> BaseGeometry:
@@ -203,6 +207,7 @@ def from_layers(
     source: str = "layers",
     synthetic: bool = False,
     attribution: str = "",
+    meta: dict[str, Any] | None = None,
 ) -> Street:
     """Build a :class:`Street` from layers already in the projected ``crs``.
 
@@ -227,4 +232,4 @@ def from_layers(
                         synthetic=synthetic, attribution=attribution)
     report.counts = {k: len(v) for k, v in full.items()}
     return Street(name=name, crs=crs_obj, report=report, synthetic=synthetic,
-                  attribution=attribution, **full)
+                  attribution=attribution, meta=dict(meta or {}), **full)

@@ -244,6 +244,7 @@ def test_demo_street_loads_at_the_scale_the_issue_asks(demo: Street) -> None:
 
     r = demo.report
     assert demo.synthetic and r.synthetic and "SYNTHETIC" in r.to_text()
+    assert demo.meta["code_county"] == "610113" and demo.meta["code_street"] == "099"
     assert r.source == "demo" and demo.crs.to_epsg() // 100 == 326
     assert 3.0 <= r.area_km2 <= 6.0
     assert 4 <= r.counts["communities"] <= 6
