@@ -180,6 +180,8 @@ def load_street(
             fix="regenerate it with: python scripts/make_demo.py",
         )
     if online_polygon:
+        if boundary_raw is None:
+            problems.raise_if_errors()  # the file was named but could not be read: say why
         if boundary_raw is None or boundary_raw.empty:
             problems.add(
                 "source 'osm' downloads OpenStreetMap data inside a polygon, but no boundary "
@@ -193,7 +195,7 @@ def load_street(
         assert boundary_raw is not None
         osm = _osm_module()
         polygon = shapely.union_all(boundary_raw.geometry.to_numpy())
-        raw = osm.fetch_place(polygon, margin_m=settings.margin_m)
+        raw = osm.fetch_place(polygon, margin_m=settings.margin_m, source=str(boundary))
         node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
         files.update({k: f"OpenStreetMap online ({k})" for k in raw if k not in files})
         meta = {"name": _first_name(boundary_raw)}
@@ -214,6 +216,7 @@ def load_street(
             path, problems=problems, points_crs=points_crs if points_crs != "wgs84" else None
         )
         files.update({k: str(p) for k, p in paths.items() if k not in files})
+        files.setdefault("boundary", str(path))  # no boundary file: name the folder
         if src == "demo":
             meta.setdefault("synthetic", True)
     elif suffixes.endswith((".osm", ".osm.pbf", ".pbf")):
@@ -513,6 +516,10 @@ def assemble(
     problems = problems if problems is not None else ProblemLog()
     files = dict(files or {})
     b_raw = raw.get("boundary")
+    b_file = files.get("boundary", "boundary")
+    if b_raw is None and any(p.file == b_file and p.severity == "error" for p in problems.problems):
+        # the boundary file exists but could not be read: its own error says why
+        problems.raise_if_errors()
     if b_raw is None or b_raw.empty:
         problems.add(
             "the street boundary is missing" if b_raw is None else "the boundary layer is empty",
