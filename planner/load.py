@@ -956,15 +956,16 @@ def _fill_report(street: Street, ctx: _Ctx, reg_report: dict[str, Any] | None) -
     r.network_length_km = float(street.edges["length_m"].sum()) / 1000
     r.register = reg_report
     r.derived = list(ctx.derived)
-    r.network_components = _components(street, ctx)
+    r.network_components, r.network_pieces = _components(street, ctx)
     r.notes = ctx.problems.notes()
 
 
-def _components(street: Street, ctx: _Ctx) -> list[dict[str, Any]]:
-    """Pieces of the walking network with the buildings/households nearest to each."""
+def _components(street: Street, ctx: _Ctx) -> tuple[list[dict[str, Any]], int]:
+    """Pieces of the walking network with the buildings/households nearest to each
+    (those near buildings, and the first), and the number of all pieces."""
     nodes, edges = street.nodes, street.edges
     if edges.empty:
-        return []
+        return [], 0
     labels = component_labels(len(nodes), edges)
     n_comp = int(labels.max()) + 1
     node_count = np.bincount(labels, minlength=n_comp)
@@ -1021,7 +1022,7 @@ def _components(street: Street, ctx: _Ctx) -> list[dict[str, Any]]:
             f"network: {n_comp - 1} small piece(s) away from every building "
             f"({int(node_count[1:].sum())} nodes)"
         )
-    return pieces
+    return pieces, n_comp
 
 
 def _nearest_with_distance(
