@@ -319,8 +319,11 @@ def export_files(
     if available("geojson"):
         from planner.geojson import to_geojson_text  # type: ignore[import-not-found,unused-ignore]
 
+        meta = {"attribution": street.attribution} if street.attribution else None
         for name, gdf in layers.items():
-            out[f"{name}.geojson"] = to_geojson_text(gdf, precision=precision, name=name).encode()
+            out[f"{name}.geojson"] = to_geojson_text(
+                gdf, precision=precision, name=name, metadata=meta
+            ).encode()
     else:  # pragma: no cover - the loader issue ships planner.geojson
         for name, gdf in layers.items():
             out[f"{name}.geojson"] = gdf.to_crs("EPSG:4326").to_json(drop_id=True).encode()

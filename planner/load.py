@@ -39,6 +39,7 @@ from planner import schema, validate
 from planner.crs import WGS84, PointCRS, utm_crs_for
 from planner.errors import InputError, Problem, ProblemLog
 from planner.network_build import NodeAt, build_network, component_labels, nearest_nodes
+from planner.osm import ATTRIBUTION as OSM_ATTRIBUTION
 from planner.readers import normalise_text, read_folder, read_layer_file
 from planner.settings import Settings
 from planner.street import Street, from_layers
@@ -47,8 +48,6 @@ log = logging.getLogger(__name__)
 
 #: The embedded demo street (folder format), next to the package.
 DEMO_DIR: Path = Path(__file__).resolve().parents[1] / "data" / "demo"
-
-OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 
 #: Id column of each layer, and the prefix of ids the loader makes up.
 ID_COLUMNS: dict[str, tuple[str, str]] = {
@@ -196,7 +195,7 @@ def load_street(
         osm = _osm_module()
         polygon = shapely.union_all(boundary_raw.geometry.to_numpy())
         raw = osm.fetch_place(polygon, margin_m=settings.margin_m, source=str(boundary))
-        node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
+        node_at, attribution = "endpoints", OSM_ATTRIBUTION
         files.update({k: f"OpenStreetMap online ({k})" for k in raw if k not in files})
         meta = {"name": _first_name(boundary_raw)}
     elif src.startswith("place:"):
@@ -208,7 +207,7 @@ def load_street(
             )
         osm = _osm_module()
         raw = osm.fetch_place(name, margin_m=settings.margin_m)
-        node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
+        node_at, attribution = "endpoints", OSM_ATTRIBUTION
         files = {k: f"OpenStreetMap ({name}) {k}" for k in raw}
         meta = {"name": name}
     elif path.is_dir():
@@ -231,7 +230,7 @@ def load_street(
             problems.raise_if_errors()
         osm = _osm_module()
         raw = osm.read_osm(path, clip=clip, margin_m=settings.margin_m)
-        node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
+        node_at, attribution = "endpoints", OSM_ATTRIBUTION
         files.update({k: f"{path} ({k})" for k in raw if k not in files})
         meta = {"name": _first_name(boundary_raw) or path.name.split(".")[0]}
     elif not path.exists():

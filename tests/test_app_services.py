@@ -75,3 +75,12 @@ def test_grids_for_codes_with_the_streets_own_codes() -> None:
     street = replace(street, meta={"code_county": "610113", "code_street": "099"})
     result = svc.grids_for(street, Settings())
     assert result.grids["code"].str.startswith("100000610113099").all()
+
+
+def test_export_files_carry_the_streets_attribution() -> None:
+    from dataclasses import replace
+
+    street = replace(tiny_street(), attribution="© OpenStreetMap contributors (ODbL)")
+    files = svc.export_files(street)
+    doc = json.loads(files["buildings.geojson"])
+    assert doc["attribution"] == "© OpenStreetMap contributors (ODbL)"

@@ -117,6 +117,8 @@ def test_grids_demo_codes_use_street_json_codes_and_flags_win(
     main(["grids", "demo", "--out", str(tmp_path / "a")])
     codes = gpd.read_file(tmp_path / "a" / "grids.geojson")["code"]
     assert len(codes) and codes.str.startswith("1000006101130990").all()
+    doc = json.loads((tmp_path / "a" / "grids.geojson").read_text(encoding="utf-8"))
+    assert "Synthetic data" in doc["attribution"]  # the source's data credit goes along
     main(["grids", "demo", "--out", str(tmp_path / "b"), "--code-county", "110108"])
     codes = gpd.read_file(tmp_path / "b" / "grids.geojson")["code"]
     assert codes.str.startswith("100000110108099").all()  # a flag wins, even the default

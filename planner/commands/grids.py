@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     grids = result.grids.drop(columns=["grid_id", "locked"])
-    _write_geojson(grids, out / "grids.geojson", settings.coordinate_precision)
+    meta = {"attribution": street.attribution} if street.attribution else None
+    _write_geojson(grids, out / "grids.geojson", settings.coordinate_precision, meta)
     atoms = result.atoms[
         [
             "atom_id",
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             "geometry",
         ]
     ]
-    _write_geojson(atoms, out / "atoms.geojson", settings.coordinate_precision)
+    _write_geojson(atoms, out / "atoms.geojson", settings.coordinate_precision, meta)
     text = result.report.to_text()
     if result.notes:
         text += "\nNotes:\n" + "\n".join(f"  - {n}" for n in result.notes)
@@ -121,9 +122,12 @@ def _bounds(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _write_geojson(gdf: gpd.GeoDataFrame, path: Path, precision: int) -> None:
-    """GeoJSON (RFC 7946, WGS84), written atomically."""
-    write_geojson(gdf, path, precision=precision)
+def _write_geojson(
+    gdf: gpd.GeoDataFrame, path: Path, precision: int, meta: dict[str, str] | None = None
+) -> None:
+    """GeoJSON (RFC 7946, WGS84), written atomically; ``meta``: foreign members such as
+    the data credit ``attribution`` (OpenStreetMap data, ODbL)."""
+    write_geojson(gdf, path, precision=precision, metadata=meta)
 
 
 def _atomic_text(path: Path, text: str) -> None:
