@@ -362,3 +362,16 @@ def test_empty_csv_coordinate_is_called_empty(street_folder: Path, tmp_path: Pat
     text = str(err.value)
     assert "coordinate is empty" in text and "nan" not in text
     assert "coordinate 'abc' is not a number" in text
+
+
+def test_shapefile_boundary_without_prj_gives_one_error(tmp_path: Path) -> None:
+    from shapely.geometry import box
+
+    gpd.GeoDataFrame(geometry=[box(500000, 3790000, 501000, 3791000)], crs="EPSG:32649").to_file(
+        tmp_path / "boundary.shp"
+    )
+    (tmp_path / "boundary.prj").unlink()
+    with pytest.raises(InputError) as err:
+        load_street(tmp_path)
+    assert len(err.value.problems) == 1 and "missing" not in str(err.value)
+    assert "no coordinate reference system" in str(err.value)
