@@ -155,12 +155,17 @@ def coverage_for(street: Street, settings: Settings) -> Any:
 
 
 def grids_for(street: Street, settings: Settings) -> Any:
-    """Grid division (:func:`planner.grids.divide`, a ``GridResult``), or ``None`` if missing."""
+    """Grid division (:func:`planner.grids.divide`, a ``GridResult``), or ``None`` if missing.
+
+    Grid codes use the street's own county/street codes (``street.json``) when it
+    declares them, as the command line does.
+    """
     if not available("grids"):
         return None
+    from planner.codes import effective_code_settings
     from planner.grids import divide  # type: ignore[import-not-found,unused-ignore]
 
-    return divide(street, settings=settings)
+    return divide(street, settings=effective_code_settings(settings, street.meta))
 
 
 def _summary(coverage: Any) -> dict[str, Any]:
@@ -314,8 +319,11 @@ def export_files(
     if available("geojson"):
         from planner.geojson import to_geojson_text  # type: ignore[import-not-found,unused-ignore]
 
+        meta = {"attribution": street.attribution} if street.attribution else None
         for name, gdf in layers.items():
-            out[f"{name}.geojson"] = to_geojson_text(gdf, precision=precision, name=name).encode()
+            out[f"{name}.geojson"] = to_geojson_text(
+                gdf, precision=precision, name=name, metadata=meta
+            ).encode()
     else:  # pragma: no cover - the loader issue ships planner.geojson
         for name, gdf in layers.items():
             out[f"{name}.geojson"] = gdf.to_crs("EPSG:4326").to_json(drop_id=True).encode()

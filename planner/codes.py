@@ -22,6 +22,9 @@ and new grids take the lowest free sequence numbers in that reading order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -29,6 +32,45 @@ import shapely
 
 from planner.errors import PlannerError, SettingsError
 from planner.settings import Settings
+
+#: Grid-code parts a street's metadata (``street.json``) may declare, with their widths.
+META_CODE_FIELDS: tuple[tuple[str, int], ...] = (("code_county", 6), ("code_street", 3))
+
+
+def effective_code_settings(
+    settings: Settings,
+    meta: Mapping[str, Any] | None,
+    *,
+    explicit: Iterable[str] = (),
+) -> Settings:
+    """The settings grid codes are made with: flags > street metadata > settings.
+
+    Parameters
+    ----------
+    settings
+        The run's settings (flags the user gave already applied).
+    meta
+        The street's metadata (``Street.meta``, a folder's ``street.json``); its
+        ``code_county`` (6 digits, GB/T 2260) and ``code_street`` (3 digits) replace
+        the settings' values when well formed.
+    explicit
+        Setting names the user set explicitly (command-line flags, a settings file):
+        these keep the settings' value whatever the metadata says.
+
+    Returns
+    -------
+    Settings
+        ``settings`` itself when nothing changes, else a validated copy.
+    """
+    given = set(explicit)
+    values: dict[str, str] = {}
+    for key, width in META_CODE_FIELDS:
+        if key in given or not meta:
+            continue
+        value = str(meta.get(key, "") or "").strip()
+        if value.isdigit() and len(value) == width and value != getattr(settings, key):
+            values[key] = value
+    return settings.with_(**values) if values else settings
 
 
 def code_prefix(settings: Settings, community_code: str) -> str:

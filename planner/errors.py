@@ -51,7 +51,9 @@ class Problem:
             where.append(f"field '{self.field}'")
         head = f"[{', '.join(where)}] " if where else ""
         tail = f" Fix: {self.fix}" if self.fix else ""
-        return f"{head}{self.message}.{tail}".replace("..", ".")
+        message = self.message.rstrip()
+        stop = "" if message.endswith((".", "!", "?", "。")) else "."
+        return f"{head}{message}{stop}{tail}"
 
     def to_dict(self) -> dict[str, str | None]:
         return asdict(self)

@@ -39,6 +39,7 @@ from planner import schema, validate
 from planner.crs import WGS84, PointCRS, utm_crs_for
 from planner.errors import InputError, Problem, ProblemLog
 from planner.network_build import NodeAt, build_network, component_labels, nearest_nodes
+from planner.osm import ATTRIBUTION as OSM_ATTRIBUTION
 from planner.readers import normalise_text, read_folder, read_layer_file
 from planner.settings import Settings
 from planner.street import Street, from_layers
@@ -47,8 +48,6 @@ log = logging.getLogger(__name__)
 
 #: The embedded demo street (folder format), next to the package.
 DEMO_DIR: Path = Path(__file__).resolve().parents[1] / "data" / "demo"
-
-OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 
 #: Id column of each layer, and the prefix of ids the loader makes up.
 ID_COLUMNS: dict[str, tuple[str, str]] = {
@@ -180,6 +179,8 @@ def load_street(
             fix="regenerate it with: python scripts/make_demo.py",
         )
     if online_polygon:
+        if boundary_raw is None:
+            problems.raise_if_errors()  # the file was named but could not be read: say why
         if boundary_raw is None or boundary_raw.empty:
             problems.add(
                 "source 'osm' downloads OpenStreetMap data inside a polygon, but no boundary "
@@ -193,8 +194,8 @@ def load_street(
         assert boundary_raw is not None
         osm = _osm_module()
         polygon = shapely.union_all(boundary_raw.geometry.to_numpy())
-        raw = osm.fetch_place(polygon, margin_m=settings.margin_m)
-        node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
+        raw = osm.fetch_place(polygon, margin_m=settings.margin_m, source=str(boundary))
+        node_at, attribution = "endpoints", OSM_ATTRIBUTION
         files.update({k: f"OpenStreetMap online ({k})" for k in raw if k not in files})
         meta = {"name": _first_name(boundary_raw)}
     elif src.startswith("place:"):
@@ -206,7 +207,7 @@ def load_street(
             )
         osm = _osm_module()
         raw = osm.fetch_place(name, margin_m=settings.margin_m)
-        node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
+        node_at, attribution = "endpoints", OSM_ATTRIBUTION
         files = {k: f"OpenStreetMap ({name}) {k}" for k in raw}
         meta = {"name": name}
     elif path.is_dir():
@@ -214,6 +215,7 @@ def load_street(
             path, problems=problems, points_crs=points_crs if points_crs != "wgs84" else None
         )
         files.update({k: str(p) for k, p in paths.items() if k not in files})
+        files.setdefault("boundary", str(path))  # no boundary file: name the folder
         if src == "demo":
             meta.setdefault("synthetic", True)
     elif suffixes.endswith((".osm", ".osm.pbf", ".pbf")):
@@ -228,7 +230,7 @@ def load_street(
             problems.raise_if_errors()
         osm = _osm_module()
         raw = osm.read_osm(path, clip=clip, margin_m=settings.margin_m)
-        node_at, attribution = "endpoints", getattr(osm, "ATTRIBUTION", OSM_ATTRIBUTION)
+        node_at, attribution = "endpoints", OSM_ATTRIBUTION
         files.update({k: f"{path} ({k})" for k in raw if k not in files})
         meta = {"name": _first_name(boundary_raw) or path.name.split(".")[0]}
     elif not path.exists():
@@ -269,6 +271,7 @@ def load_street(
         problems=problems,
         files=files,
         register=table,
+        meta=meta,
     )
     log.info("loaded %s in %.2f s", src, time.perf_counter() - t0)
     return street
@@ -475,6 +478,7 @@ def assemble(
     problems: ProblemLog | None = None,
     files: dict[str, str] | None = None,
     register: pd.DataFrame | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> Street:
     """Build a validated :class:`Street` from WGS84 layers; used for every source.
 
@@ -500,6 +504,8 @@ def assemble(
         Layer name -> file, for messages.
     register
         Household register rows from :func:`planner.register.read_register`.
+    meta
+        The source's metadata (a folder's ``street.json``), kept on ``Street.meta``.
 
     Raises
     ------
@@ -509,6 +515,10 @@ def assemble(
     problems = problems if problems is not None else ProblemLog()
     files = dict(files or {})
     b_raw = raw.get("boundary")
+    b_file = files.get("boundary", "boundary")
+    if b_raw is None and any(p.file == b_file and p.severity == "error" for p in problems.problems):
+        # the boundary file exists but could not be read: its own error says why
+        problems.raise_if_errors()
     if b_raw is None or b_raw.empty:
         problems.add(
             "the street boundary is missing" if b_raw is None else "the boundary layer is empty",
@@ -669,7 +679,13 @@ def assemble(
     problems.raise_if_errors()
 
     street = from_layers(
-        out, crs=crs, name=bname, source=source, synthetic=synthetic, attribution=attribution
+        out,
+        crs=crs,
+        name=bname,
+        source=source,
+        synthetic=synthetic,
+        attribution=attribution,
+        meta=meta,
     )
     _fill_report(street, ctx, reg_report)
     return street
@@ -939,15 +955,16 @@ def _fill_report(street: Street, ctx: _Ctx, reg_report: dict[str, Any] | None) -
     r.network_length_km = float(street.edges["length_m"].sum()) / 1000
     r.register = reg_report
     r.derived = list(ctx.derived)
-    r.network_components = _components(street, ctx)
+    r.network_components, r.network_pieces = _components(street, ctx)
     r.notes = ctx.problems.notes()
 
 
-def _components(street: Street, ctx: _Ctx) -> list[dict[str, Any]]:
-    """Pieces of the walking network with the buildings/households nearest to each."""
+def _components(street: Street, ctx: _Ctx) -> tuple[list[dict[str, Any]], int]:
+    """Pieces of the walking network with the buildings/households nearest to each
+    (those near buildings, and the first), and the number of all pieces."""
     nodes, edges = street.nodes, street.edges
     if edges.empty:
-        return []
+        return [], 0
     labels = component_labels(len(nodes), edges)
     n_comp = int(labels.max()) + 1
     node_count = np.bincount(labels, minlength=n_comp)
@@ -1004,7 +1021,7 @@ def _components(street: Street, ctx: _Ctx) -> list[dict[str, Any]]:
             f"network: {n_comp - 1} small piece(s) away from every building "
             f"({int(node_count[1:].sum())} nodes)"
         )
-    return pieces
+    return pieces, n_comp
 
 
 def _nearest_with_distance(

@@ -301,6 +301,7 @@ def fetch_place(
     *,
     margin_m: float = 1000.0,
     timeout_s: int = 15,
+    source: str | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Download a street's OSM data online (osmnx: Nominatim and Overpass).
 
@@ -314,6 +315,9 @@ def fetch_place(
     timeout_s
         Timeout of each HTTP request, seconds. No retries: an unreachable server fails
         within about this time.
+    source
+        What to name in messages for a polygon (e.g. the boundary file's path);
+        default ``"polygon"``.
 
     Returns
     -------
@@ -328,14 +332,15 @@ def fetch_place(
     """
     import osmnx as ox
 
-    source = f"place:{name_or_polygon}" if isinstance(name_or_polygon, str) else "polygon"
+    polygon_name = source or "polygon"
+    source = f"place:{name_or_polygon}" if isinstance(name_or_polygon, str) else polygon_name
     with _osmnx_settings(requests_timeout=timeout_s, use_cache=False, overpass_rate_limit=False):
         try:
             if isinstance(name_or_polygon, str):
                 place = ox.geocode_to_gdf(name_or_polygon)
                 boundary = _boundary_polygon(place, None, source=f"place:{name_or_polygon}")
             else:
-                boundary = _boundary_polygon(name_or_polygon, None, source="polygon")
+                boundary = _boundary_polygon(name_or_polygon, None, source=source)
             area = _buffer_m(boundary, margin_m)
             graph = ox.graph_from_polygon(
                 area, network_type="all", simplify=False, retain_all=True, truncate_by_edge=True

@@ -217,8 +217,10 @@ def read_points_csv(
     bad = lon.isna() | lat.isna()
     for i in np.flatnonzero(bad.to_numpy()):
         col = lon_col if pd.isna(lon.iloc[i]) else lat_col
+        cell = table[col].iloc[i]
+        empty = cell is None or (isinstance(cell, float) and np.isnan(cell)) or not str(cell).strip()
         problems.add(
-            f"coordinate {table[col].iloc[i]!r} is not a number",
+            "coordinate is empty" if empty else f"coordinate {cell!r} is not a number",
             file=str(path),
             feature_id=ids.iloc[i],
             field=col,
@@ -320,8 +322,8 @@ def read_layer_file(
         minx, miny, maxx, maxy = gdf.total_bounds
         if validate.bounds_swapped(minx, miny, maxx, maxy):
             problems.add(
-                f"latitude/longitude are swapped: x runs {minx:.4f}..{maxx:.4f}, "
-                f"y runs {miny:.4f}..{maxy:.4f}",
+                f"latitude/longitude are swapped: x runs {minx:.4f}–{maxx:.4f}, "
+                f"y runs {miny:.4f}–{maxy:.4f}",
                 file=str(path),
                 fix="write coordinates as [longitude, latitude] (GeoJSON order), or swap "
                 "the axes in your GIS before exporting",

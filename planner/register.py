@@ -16,8 +16,9 @@ Rules
   have no row of their own, in proportion to floor area (footprint × floors, m²),
   rounded so the compound total is kept exactly.
 - Rows that match nothing, or match several buildings, are listed with the reason;
-  so are residential buildings the register does not cover (their households are
-  then estimated from floor area).
+  so are residential buildings the register does not cover (they keep the
+  households of the buildings layer where it has them, else their households are
+  estimated from floor area).
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
 
     Columns: ``row`` (spreadsheet row number, header = row 1), ``building_id``,
     ``building_name``, ``compound_id``, ``compound_name`` (normalised text, '' if
-    absent), ``households`` and ``population`` (floats, NaN if blank).
+    absent), ``label`` (the row's key as the user wrote it, for messages),
+    ``households`` and ``population`` (floats, NaN if blank).
     """
     all_names = {alias for aliases in COLUMN_ALIASES.values() for alias in aliases}
     table = read_table(path, problems=problems, header_names=all_names)
@@ -161,8 +163,12 @@ def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
         return None
     rows = pd.Series([f"row {i}" for i in table.index], index=table.index)
     out = pd.DataFrame({"row": table.index.to_numpy(dtype=np.int64)}, index=table.index)
+    out["label"] = ""
     for key in ("building_id", "building_name", "compound_id", "compound_name"):
         out[key] = table[cols[key]].map(normalise_text) if key in cols else ""
+        if key in cols:  # the first key in this order is the one the join uses
+            raw = table[cols[key]].map(lambda v: "" if normalise_text(v) == "" else str(v).strip())
+            out["label"] = out["label"].where(out["label"] != "", raw)
     cells = table.map(normalise_text)
     total = cells.isin(TOTAL_WORDS).any(axis=1) | cells.apply(
         lambda col: col.str.match(r"^(合计|总计|小计)")
@@ -326,6 +332,10 @@ def join_register(
 
     covered = ~np.isnan(hh) | ~np.isnan(pop)
     missing_res = buildings["building_id"].astype(str).to_numpy()[residential & ~covered]
+    labels = table["label"] if "label" in table.columns else None
+    for u in unmatched:  # keys as the user wrote them (NOPE1, not nope1)
+        if labels is not None and u["row"] in labels.index and labels.loc[u["row"]]:
+            u["key"] = str(labels.loc[u["row"]])
     for u in unmatched[: validate.MAX_IDS]:
         problems.add(
             f"register row matches no building: {u['reason']} ({u['key']!r})",
@@ -335,9 +345,28 @@ def join_register(
             severity="warning",
         )
     if len(missing_res):
+        layer_hh = pd.to_numeric(
+            buildings.get("households", pd.Series(np.nan, index=buildings.index)),
+            errors="coerce",
+        ).to_numpy(dtype="float64")
+        uncovered = residential & ~covered
+        kept = int((uncovered & ~np.isnan(layer_hh)).sum())
+        estimated = buildings["building_id"].astype(str).to_numpy()[
+            uncovered & np.isnan(layer_hh)
+        ]
+        if len(estimated) == 0:
+            fate = "they keep the households from the buildings layer"
+        elif kept == 0:
+            fate = "their households are estimated from floor area"
+        else:
+            fate = (
+                f"{kept} keep the households from the buildings layer, "
+                f"{len(estimated)} have their households estimated from floor area"
+            )
+        shown = estimated if len(estimated) else missing_res
         problems.add(
-            f"{len(missing_res)} residential building(s) are not in the register; their "
-            f"households are estimated: {validate.id_list(list(missing_res))}",
+            f"{len(missing_res)} residential building(s) are not in the register; {fate}: "
+            f"{validate.id_list(list(shown))}",
             file=file,
             field="households",
             fix="add rows for these buildings or their compounds to the register",

@@ -378,9 +378,25 @@ def _overlap(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Locato
         f"total overlap {total:,.2f} m² (limit {OVERLAP_TOLERANCE_M2:g} m²)",
     )
     if total >= OVERLAP_TOLERANCE_M2:
-        for k in np.argsort(-area)[:MAX_LISTED]:
-            if area[k] < 0.01:
-                break
+        # pairs overlapping by 1 m² or more are listed; slivers under 1 m² (coordinate
+        # rounding) are not violations of their own, only their sum counts
+        order = np.argsort(-area, kind="stable")
+        big = order[area[order] >= OVERLAP_TOLERANCE_M2]
+        if len(big) == 0:
+            small = order[area[order] > 0]
+            grids = tuple(dict.fromkeys(str(labels[x]) for k in small[:3] for x in (i[k], j[k])))
+            lon, lat = at(inter[small[0]])
+            c.violations.append(
+                Violation(
+                    "no_overlap",
+                    f"{total:,.2f} m² of overlap in {len(small)} slivers under "
+                    f"{OVERLAP_TOLERANCE_M2:g} m² each",
+                    grids,
+                    lon,
+                    lat,
+                )
+            )
+        for k in big[:MAX_LISTED]:
             lon, lat = at(inter[k])
             a, b = labels[i[k]], labels[j[k]]
             c.violations.append(

@@ -162,11 +162,21 @@ class Settings:
         need(0.5 <= self.residents_per_household <= 10, "residents_per_household", "0.5-10")
         need(1 <= self.default_floors <= 100, "default_floors", "must be 1-100 storeys")
         need(self.grid_min_households >= 1, "grid_min_households", "must be at least 1")
-        need(
-            self.grid_min_households <= self.grid_target_households <= self.grid_max_households,
-            "grid_target_households",
-            "must lie between grid_min_households and grid_max_households",
-        )
+        if self.grid_min_households > self.grid_max_households:
+            # blame the bounds the user set, not the target between them
+            need(
+                False,
+                "grid_min_households",
+                f"is above grid_max_households={self.grid_max_households!r}",
+            )
+        else:
+            need(
+                self.grid_min_households
+                <= self.grid_target_households
+                <= self.grid_max_households,
+                "grid_target_households",
+                "must lie between grid_min_households and grid_max_households",
+            )
         need(
             self.community_min_households < self.community_max_households,
             "community_min_households",

@@ -39,9 +39,10 @@ LAYER_NAMES: tuple[str, ...] = (
 class LoadReport:
     """What a load found: counts, totals, estimates, repairs and warnings.
 
-    ``network_components`` lists each connected piece of the walking network with
-    its node count and the buildings/households whose nearest link lies on it
-    (filled in by the loader). ``register`` holds the household-register join
+    ``network_components`` lists the connected pieces of the walking network that
+    buildings are nearest to (and the largest piece), with node count and the
+    buildings/households whose nearest link lies on it; ``network_pieces`` counts all
+    pieces, including small ones away from every building (filled in by the loader). ``register`` holds the household-register join
     (matched rows, unmatched rows, unmatched buildings) when a register was given.
     """
 
@@ -58,6 +59,7 @@ class LoadReport:
     area_km2: float = 0.0
     network_length_km: float = 0.0
     network_components: list[dict[str, Any]] = field(default_factory=list)
+    network_pieces: int = 0
     register: dict[str, Any] | None = None
     notes: list[Problem] = field(default_factory=list)
     derived: list[str] = field(default_factory=list)
@@ -79,6 +81,7 @@ class LoadReport:
             "stations_in_street": int(self.stations_in_street),
             "stations_in_margin": int(self.stations_in_margin),
             "network_length_km": round(self.network_length_km, 3),
+            "network_pieces": int(self.network_pieces),
             "network_components": self.network_components,
             "register": self.register,
             "derived": list(self.derived),
@@ -105,8 +108,12 @@ class LoadReport:
             f"{self.stations_in_margin} in the margin"
         )
         lines.append(f"Walking network: {self.network_length_km:.1f} km")
+        pieces = max(self.network_pieces, len(self.network_components))
         if len(self.network_components) > 1:
-            lines.append(f"  {len(self.network_components)} disconnected pieces:")
+            near = sum(1 for c in self.network_components if c.get("buildings", 0) > 0)
+            lines.append(
+                f"  {pieces} disconnected pieces, {near} of them nearest to buildings:"
+            )
             for c in self.network_components[:10]:
                 lines.append(
                     f"    piece {c['component']}: {c['nodes']} nodes, "
@@ -150,6 +157,9 @@ class Street:
         True for the embedded demo street (made up, not a real place).
     attribution
         Data credit to print on maps ("© OpenStreetMap contributors" for OSM data).
+    meta
+        The source's own metadata: a folder's ``street.json`` (``code_county``,
+        ``code_street``, ``points_crs``, ...), ``{"name": ...}`` for OpenStreetMap.
     """
 
     name: str
@@ -169,6 +179,7 @@ class Street:
     report: LoadReport
     synthetic: bool = False
     attribution: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def boundary_geom(self) -> BaseGeometry:
@@ -203,6 +214,7 @@ def from_layers(
     source: str = "layers",
     synthetic: bool = False,
     attribution: str = "",
+    meta: dict[str, Any] | None = None,
 ) -> Street:
     """Build a :class:`Street` from layers already in the projected ``crs``.
 
@@ -227,4 +239,4 @@ def from_layers(
                         synthetic=synthetic, attribution=attribution)
     report.counts = {k: len(v) for k, v in full.items()}
     return Street(name=name, crs=crs_obj, report=report, synthetic=synthetic,
-                  attribution=attribution, **full)
+                  attribution=attribution, meta=dict(meta or {}), **full)

@@ -64,3 +64,23 @@ def test_uploaded_csv_without_coordinates_is_refused_by_name(tmp_path: Path) -> 
     folder = stage_upload(files, dest=tmp_path, limit_mb=10)
     with pytest.raises(InputError, match=r"stations\.csv.*longitude"):
         svc.load({"kind": "upload", "path": str(folder)}, Settings())
+
+
+def test_grids_for_codes_with_the_streets_own_codes() -> None:
+    from dataclasses import replace
+
+    from tests.grid_streets import block_street
+
+    street = block_street(households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750), ys=(200, 400))
+    street = replace(street, meta={"code_county": "610113", "code_street": "099"})
+    result = svc.grids_for(street, Settings())
+    assert result.grids["code"].str.startswith("100000610113099").all()
+
+
+def test_export_files_carry_the_streets_attribution() -> None:
+    from dataclasses import replace
+
+    street = replace(tiny_street(), attribution="© OpenStreetMap contributors (ODbL)")
+    files = svc.export_files(street)
+    doc = json.loads(files["buildings.geojson"])
+    assert doc["attribution"] == "© OpenStreetMap contributors (ODbL)"

@@ -89,3 +89,17 @@ def test_community_codes_fill_gaps_without_clashes() -> None:
 def test_reading_order_single_grid() -> None:
     g = gpd.GeoDataFrame({"grid_id": [7], "community_id": ["k"]}, geometry=[box(0, 0, 1, 1)])
     assert reading_order(g).tolist() == [0]
+
+
+def test_effective_code_settings_flags_over_metadata_over_settings() -> None:
+    from planner.codes import effective_code_settings
+
+    meta = {"code_county": "610113", "code_street": "099"}
+    s = effective_code_settings(Settings(), meta)
+    assert (s.code_county, s.code_street) == ("610113", "099")
+    mine = Settings(code_county="110105")
+    s = effective_code_settings(mine, meta, explicit=["code_county"])
+    assert (s.code_county, s.code_street) == ("110105", "099")
+    bad = {"code_county": "61011", "code_street": "9a9"}  # malformed: ignored
+    assert effective_code_settings(mine, bad) is mine
+    assert effective_code_settings(mine, {}) is mine

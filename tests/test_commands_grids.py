@@ -104,4 +104,22 @@ def test_bad_settings_exit_2(
         ]
     )
     assert code == 2
-    assert "grid_target_households" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # the user set the min above the max: say so, not blame the target they never set
+    assert "grid_min_households=600: is above grid_max_households=500" in err
+    assert "grid_target_households" not in err
+
+
+def test_grids_demo_codes_use_street_json_codes_and_flags_win(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo's street.json says 610113/099: codes carry it, not the settings default."""
+    main(["grids", "demo", "--out", str(tmp_path / "a")])
+    codes = gpd.read_file(tmp_path / "a" / "grids.geojson")["code"]
+    assert len(codes) and codes.str.startswith("1000006101130990").all()
+    doc = json.loads((tmp_path / "a" / "grids.geojson").read_text(encoding="utf-8"))
+    assert "Synthetic data" in doc["attribution"]  # the source's data credit goes along
+    main(["grids", "demo", "--out", str(tmp_path / "b"), "--code-county", "110108"])
+    codes = gpd.read_file(tmp_path / "b" / "grids.geojson")["code"]
+    assert codes.str.startswith("100000110108099").all()  # a flag wins, even the default
+    capsys.readouterr()

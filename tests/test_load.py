@@ -244,6 +244,7 @@ def test_demo_street_loads_at_the_scale_the_issue_asks(demo: Street) -> None:
 
     r = demo.report
     assert demo.synthetic and r.synthetic and "SYNTHETIC" in r.to_text()
+    assert demo.meta["code_county"] == "610113" and demo.meta["code_street"] == "099"
     assert r.source == "demo" and demo.crs.to_epsg() // 100 == 326
     assert 3.0 <= r.area_km2 <= 6.0
     assert 4 <= r.counts["communities"] <= 6
@@ -295,8 +296,11 @@ def test_osm_online_by_polygon_dispatches_to_fetch_place(
 
     asked: list[object] = []
 
-    def fake_fetch(polygon: object, *, margin_m: float) -> dict[str, gpd.GeoDataFrame]:
+    def fake_fetch(
+        polygon: object, *, margin_m: float, source: str | None = None
+    ) -> dict[str, gpd.GeoDataFrame]:
         asked.append((polygon, margin_m))
+        assert source == str(street_folder / "boundary.geojson")  # messages name the file
         return {k: v.to_crs("EPSG:4326") for k, v in layers.items() if k != "stations"}
 
     monkeypatch.setattr(osm, "fetch_place", fake_fetch)
@@ -309,3 +313,65 @@ def test_osm_online_by_polygon_dispatches_to_fetch_place(
     assert s.report.counts["buildings"] == 4
     with pytest.raises(InputError, match=r"no boundary was given.*--boundary"):
         load_street("osm")
+
+
+SWAPPED = (
+    '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+    '"geometry":{"type":"Polygon","coordinates":[[[34.2059,108.9],[34.2241,108.9],'
+    "[34.2241,108.95],[34.2059,108.95],[34.2059,108.9]]]}}]}"
+)
+PROJECTED = (  # UTM metres without a crs member: not longitude/latitude
+    '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+    '"geometry":{"type":"Polygon","coordinates":[[[500000,3790000],[501000,3790000],'
+    "[501000,3791000],[500000,3790000]]]}}]}"
+)
+
+
+@pytest.mark.parametrize("text", [SWAPPED, PROJECTED], ids=["swapped", "projected"])
+def test_unreadable_boundary_gives_one_error_not_also_missing(tmp_path: Path, text: str) -> None:
+    (tmp_path / "boundary.geojson").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_street(tmp_path)
+    problems = err.value.problems
+    assert len(problems) == 1 and "missing" not in str(err.value)
+    assert problems[0].file == str(tmp_path / "boundary.geojson")
+    with pytest.raises(InputError) as err:  # the same through --boundary for online OSM
+        load_street("osm", boundary=tmp_path / "boundary.geojson")
+    assert len(err.value.problems) == 1 and "gives no polygon" not in str(err.value)
+
+
+def test_swapped_axes_message_prints_ranges_with_a_dash(tmp_path: Path) -> None:
+    (tmp_path / "boundary.geojson").write_text(SWAPPED, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_street(tmp_path)
+    assert "x runs 34.2059–34.2241, y runs 108.9000–108.9500" in str(err.value)
+
+
+def test_empty_folder_names_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        load_street(tmp_path)
+    assert err.value.problems[0].file == str(tmp_path)
+    assert f"[file {tmp_path}] the street boundary is missing" in str(err.value)
+
+
+def test_empty_csv_coordinate_is_called_empty(street_folder: Path, tmp_path: Path) -> None:
+    path = tmp_path / "pts.csv"
+    path.write_text("id,lon,lat\nS1,,40.0020\nS2,abc,40.0\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_street(street_folder, stations=path)
+    text = str(err.value)
+    assert "coordinate is empty" in text and "nan" not in text
+    assert "coordinate 'abc' is not a number" in text
+
+
+def test_shapefile_boundary_without_prj_gives_one_error(tmp_path: Path) -> None:
+    from shapely.geometry import box
+
+    gpd.GeoDataFrame(geometry=[box(500000, 3790000, 501000, 3791000)], crs="EPSG:32649").to_file(
+        tmp_path / "boundary.shp"
+    )
+    (tmp_path / "boundary.prj").unlink()
+    with pytest.raises(InputError) as err:
+        load_street(tmp_path)
+    assert len(err.value.problems) == 1 and "missing" not in str(err.value)
+    assert "no coordinate reference system" in str(err.value)

@@ -403,6 +403,9 @@ def test_fetch_place_fails_fast_and_clearly_offline(monkeypatch: pytest.MonkeyPa
     assert "nominatim.openstreetmap.org" in str(err.value)
     with pytest.raises(InputError, match="could not reach OpenStreetMap"):
         osm.fetch_place(DRAWN)
+    with pytest.raises(InputError) as err:  # a boundary file is named, not "polygon"
+        osm.fetch_place(DRAWN, source="/data/b.geojson")
+    assert err.value.problems[0].file == "/data/b.geojson"
     # osmnx settings are restored afterwards
     import osmnx as ox
 

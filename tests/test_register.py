@@ -148,3 +148,35 @@ def test_title_row_above_header_and_total_row_are_handled(
     assert reg is not None and reg["rows"] == 2 and reg["rows_matched"] == 2
     assert reg["unmatched_rows"] == []
     assert any("total row(s) skipped: row 6" in str(p) for p in s.report.notes)
+
+
+def test_warning_says_which_unregistered_buildings_keep_layer_households(
+    street_folder: Path, tmp_path: Path
+) -> None:
+    """B1 has households in the layer (kept), B3 has none (estimated): the warning says so."""
+    path = tmp_path / "r.csv"
+    path.write_text("building_id,households\nB2,60\nNOPE1,5\n", encoding="utf-8-sig")
+    s = load_street(street_folder, register=path)
+    b = s.buildings.set_index("building_id")
+    assert b.loc["B1", "households"] == 40 and not b.loc["B1", "households_estimated"]
+    assert b.loc["B3", "households_estimated"]
+    text = " ".join(str(p) for p in s.report.notes)
+    assert "1 keep the households from the buildings layer" in text
+    assert "1 have their households estimated from floor area: B3" in text
+    assert "their households are estimated" not in text
+    # unmatched keys are shown as written, not lower-cased
+    reg = s.report.register
+    assert reg is not None and reg["unmatched_rows"][0]["key"] == "NOPE1"
+    assert "'NOPE1'" in text
+
+
+def test_warning_when_every_unregistered_building_has_layer_households(
+    layers: dict, make_folder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    layers["buildings"] = layers["buildings"].assign(households=[40, 30, 20, None])
+    path = tmp_path / "r.csv"
+    path.write_text("building_id,households\nB2,60\n", encoding="utf-8-sig")
+    s = load_street(make_folder(layers), register=path)
+    warning = next(str(p) for p in s.report.notes if "not in the register" in str(p))
+    assert "2 residential building(s) are not in the register; they keep the households " in warning
+    assert "from the buildings layer" in warning and "estimated" not in warning

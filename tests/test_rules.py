@@ -156,3 +156,32 @@ def test_quality_figures(done) -> None:  # type: ignore[no-untyped-def]
     assert q["households_min"] == hh.min() and q["households_max"] == hh.max()
     assert np.isclose(q["households_cv"], hh.std() / hh.mean())
     assert 0 < q["compactness_min"] <= q["compactness_median"] <= 1
+
+
+def _sliver_into(g: gpd.GeoDataFrame, src: object, dst: object, side_m: float) -> None:
+    """Give grid ``src`` a ``side_m`` square inside grid ``dst`` (an overlap of side_m² m²)."""
+    p = g.geometry[dst].representative_point()
+    sq = box(p.x, p.y, p.x + side_m, p.y + side_m)
+    g.loc[src, "geometry"] = g.geometry[src].union(sq)
+
+
+def test_overlaps_under_1_m2_are_not_listed_as_violations(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    g = res.grids.copy()
+    a, b, c, d = g.index[:4]
+    g.loc[a, "geometry"] = g.geometry[a].union(g.geometry[b].buffer(-5))  # a real overlap
+    _sliver_into(g, c, d, 0.3)  # 0.09 m²: rounds to 0 m²
+    v = _failing(check_grids(g, street), "no_overlap")
+    assert [set(x.grids) for x in v] == [{g.loc[a, "code"], g.loc[b, "code"]}]
+    assert not any("by 0 m²" in x.message for x in v)
+    # one sliver alone is under the 1 m² total: the rule holds
+    g = res.grids.copy()
+    _sliver_into(g, c, d, 0.3)
+    assert check_grids(g, street).check("no_overlap").passed
+    # slivers adding up past 1 m²: one violation saying so, no "0 m²" pairs
+    g = res.grids.copy()
+    _sliver_into(g, c, d, 0.8)
+    _sliver_into(g, a, b, 0.8)
+    v = _failing(check_grids(g, street), "no_overlap")
+    assert len(v) == 1 and "slivers under 1 m² each" in v[0].message
+    assert "1.28 m² of overlap in 2 slivers" in v[0].message

@@ -132,6 +132,28 @@ def test_disconnected_network_is_reported_with_buildings_per_piece(
     assert "2 disconnected pieces" in s.report.to_text()
 
 
+def test_piece_counts_agree_between_header_and_warning(layers: dict, make_folder: Make) -> None:
+    """A stray path away from every building is a piece too: both lines count it."""
+    import pandas as pd
+    from shapely.geometry import LineString
+
+    r = layers["roads"]
+    x0, y0 = r.total_bounds[:2]
+    stray = r.iloc[[0]].assign(
+        road_id="stray",
+        highway="footway",
+        geometry=[LineString([(x0 + 1250, y0 + 1300), (x0 + 1350, y0 + 1300)])],
+    )
+    layers["roads"] = pd.concat([r.loc[r["road_id"] != "g1"], stray], ignore_index=True)
+    s = load_street(make_folder(layers))
+    rep = s.report
+    assert rep.network_pieces == 3 and len(rep.network_components) == 2
+    warn = [str(p) for p in rep.notes if "disconnected" in str(p)]
+    assert "has 3 disconnected pieces, 2 of them nearest to buildings" in warn[0]
+    assert "3 disconnected pieces, 2 of them nearest to buildings:" in rep.to_text()
+    assert rep.to_dict()["network_pieces"] == 3
+
+
 def test_duplicate_ids(layers: dict, make_folder: Make) -> None:
     layers["buildings"].loc[1, "building_id"] = "B1"
     with pytest.raises(

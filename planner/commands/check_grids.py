@@ -79,6 +79,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return base
 
 
+def _code_flags(args: argparse.Namespace) -> list[str]:
+    """The grid-code settings the user gave as flags (they win over ``street.json``)."""
+    return [k for k in ("code_county", "code_street") if getattr(args, k, None) is not None]
+
+
 def grids_near(
     grids: gpd.GeoDataFrame, lon: float, lat: float, *, within_m: float = 5.0
 ) -> list[str]:
@@ -130,10 +135,11 @@ def recode(grids: gpd.GeoDataFrame, street: Street, settings: Settings) -> gpd.G
 
 
 def run(args: argparse.Namespace) -> int:
-    from planner.pipeline import with_source_codes
+    from planner.codes import effective_code_settings
 
-    settings = with_source_codes(settings_from_args(args), args.source)
+    settings = settings_from_args(args)
     street = load_from_args(args, settings)
+    settings = effective_code_settings(settings, street.meta, explicit=_code_flags(args))
     grids = read_grids(
         args.grids_file,
         street,

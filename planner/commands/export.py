@@ -1,4 +1,8 @@
-"""``python -m planner export SOURCE --out DIR``: write the street's layers as GeoJSON."""
+"""``python -m planner export SOURCE --out DIR``: write the street's layers as GeoJSON.
+
+Each file carries the street's data credit as the foreign member ``"attribution"``
+(``"© OpenStreetMap contributors (ODbL)"`` for OpenStreetMap data, as the ODbL asks).
+"""
 
 from __future__ import annotations
 
@@ -41,9 +45,14 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--out {out} is a file, not a folder", fix="give a folder path")
     street = load_from_args(args, settings)
     out.mkdir(parents=True, exist_ok=True)
+    # OSM-derived data must carry its credit (ODbL): a foreign member of each file
+    meta = {"attribution": street.attribution} if street.attribution else None
     for name in EXPORT_LAYERS:
         path = write_geojson(
-            street.layer(name), out / f"{name}.geojson", precision=settings.coordinate_precision
+            street.layer(name),
+            out / f"{name}.geojson",
+            precision=settings.coordinate_precision,
+            metadata=meta,
         )
         sys.stdout.write(f"{path}  ({len(street.layer(name))} features)\n")
     return EXIT_OK

@@ -19,6 +19,7 @@ from typing import Any
 import geopandas as gpd
 
 from planner.cli import EXIT_OK, EXIT_RULES, add_source_args, load_from_args, settings_from_args
+from planner.codes import effective_code_settings
 from planner.geojson import write_geojson
 
 logger = logging.getLogger(__name__)
@@ -64,16 +65,17 @@ def run(args: argparse.Namespace) -> int:
         "code_county": args.code_county,
         "code_street": args.code_street,
     }
-    for key, value in _codes_from_metadata(args.source).items():
-        if extra[key] is None:
-            extra[key] = value
+    explicit = [k for k in ("code_county", "code_street") if extra[k] is not None]
     settings = settings_from_args(args, **_bounds(extra))
     street = load_from_args(args, settings)
+    # grid codes: flags > the street's metadata (street.json) > settings
+    settings = effective_code_settings(settings, street.meta, explicit=explicit)
     result = divide(street, settings=settings, communities=args.communities)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     grids = result.grids.drop(columns=["grid_id", "locked"])
-    _write_geojson(grids, out / "grids.geojson", settings.coordinate_precision)
+    meta = {"attribution": street.attribution} if street.attribution else None
+    _write_geojson(grids, out / "grids.geojson", settings.coordinate_precision, meta)
     atoms = result.atoms[
         [
             "atom_id",
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             "geometry",
         ]
     ]
-    _write_geojson(atoms, out / "atoms.geojson", settings.coordinate_precision)
+    _write_geojson(atoms, out / "atoms.geojson", settings.coordinate_precision, meta)
     text = result.report.to_text()
     if result.notes:
         text += "\nNotes:\n" + "\n".join(f"  - {n}" for n in result.notes)
@@ -108,26 +110,6 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if result.report.ok else EXIT_RULES
 
 
-def _codes_from_metadata(source: str) -> dict[str, str]:
-    """``code_county``/``code_street`` from a folder's street.json (valid digits only)."""
-    from planner.load import DEMO_DIR
-
-    folder = Path(DEMO_DIR) if source == "demo" else Path(source)
-    path = folder / "street.json"
-    if not path.is_file():
-        return {}
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
-        return {}  # the loader reports a broken street.json
-    out: dict[str, str] = {}
-    for key, width in (("code_county", 6), ("code_street", 3)):
-        value = str(meta.get(key, "")) if isinstance(meta, dict) else ""
-        if value.isdigit() and len(value) == width:
-            out[key] = value
-    return out
-
-
 def _bounds(values: dict[str, Any]) -> dict[str, Any]:
     """Fill a missing target from the given bounds so one flag alone stays valid."""
     from planner.settings import Settings
@@ -140,9 +122,12 @@ def _bounds(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _write_geojson(gdf: gpd.GeoDataFrame, path: Path, precision: int) -> None:
-    """GeoJSON (RFC 7946, WGS84), written atomically."""
-    write_geojson(gdf, path, precision=precision)
+def _write_geojson(
+    gdf: gpd.GeoDataFrame, path: Path, precision: int, meta: dict[str, str] | None = None
+) -> None:
+    """GeoJSON (RFC 7946, WGS84), written atomically; ``meta``: foreign members such as
+    the data credit ``attribution`` (OpenStreetMap data, ODbL)."""
+    write_geojson(gdf, path, precision=precision, metadata=meta)
 
 
 def _atomic_text(path: Path, text: str) -> None:
