@@ -23,7 +23,7 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,6 +34,7 @@ import pandas as pd
 
 from planner import exports as ex
 from planner.atomic import write_text
+from planner.codes import effective_code_settings
 from planner.coverage_layers import CoverageLayers, compute_coverage_layers
 from planner.settings import Settings
 from planner.street import Street
@@ -156,43 +157,6 @@ class RunResult:
 
 # ---------------------------------------------------------------------------------------
 # Steps
-
-
-def codes_from_source(source: str | Path) -> dict[str, str]:
-    """Grid-code parts a street folder declares in its ``street.json``.
-
-    Returns ``code_county`` (6 digits, GB/T 2260) and ``code_street`` (3 digits) when
-    the folder (or the demo street) states them and they are well formed; ``{}``
-    otherwise (OSM extracts, online places, folders without ``street.json``).
-    """
-    from planner.load import DEMO_DIR
-
-    folder = DEMO_DIR if str(source) == "demo" else Path(str(source)).expanduser()
-    meta_path = folder / "street.json"
-    if not folder.is_dir() or not meta_path.is_file():
-        return {}
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
-        return {}  # the loader reports a broken street.json itself
-    out: dict[str, str] = {}
-    for key, width in (("code_county", 6), ("code_street", 3)):
-        value = str(meta.get(key, "")).strip()
-        if value.isdigit() and len(value) == width:
-            out[key] = value
-    return out
-
-
-def with_source_codes(settings: Settings, source: str | Path) -> Settings:
-    """``settings`` with the grid-code parts of ``source``'s ``street.json``, where the
-    settings still hold the defaults (a value the user gave wins)."""
-    default = Settings()
-    codes = {
-        k: v
-        for k, v in codes_from_source(source).items()
-        if getattr(settings, k) == getattr(default, k)
-    }
-    return settings.with_(**codes) if codes else settings
 
 
 def divide_grids(street: Street, *, settings: Settings) -> Any:
@@ -426,6 +390,7 @@ def run_pipeline(
     html: bool = True,
     images: bool = True,
     bars: BarFactory | None = None,
+    explicit_codes: Iterable[str] = (),
 ) -> RunResult:
     """Load ``source``, divide, compute coverage, site ``new_sites`` stations, export.
 
@@ -452,6 +417,9 @@ def run_pipeline(
         Write the HTML red map, and its PNG/PDF.
     bars
         Progress bar factory ``(step name, total) -> bar`` (default: none).
+    explicit_codes
+        Grid-code settings the user gave (e.g. ``code_county`` from a flag): they win
+        over the street's own ``street.json`` codes (:func:`planner.codes.effective_code_settings`).
 
     Returns
     -------
@@ -459,7 +427,7 @@ def run_pipeline(
         With ``rules_ok`` False when the grids break a rule (the files are still
         written so the planner can see where).
     """
-    s = with_source_codes(settings or Settings(), source)
+    s = settings or Settings()
     bars = bars or _no_bar
     timings: dict[str, float] = {}
     notes: list[str] = []
@@ -470,6 +438,7 @@ def run_pipeline(
             street = load_street(str(source), settings=s, **(load_options or {}))
         bar.set_postfix_str(f"{len(street.buildings):,} buildings")
         bar.update(1)
+    s = effective_code_settings(s, street.meta, explicit=explicit_codes)
     result = RunResult(street=street, settings=s, timings_s=timings, notes=notes)
     with _step(bars, "grids", 1, timings) as bar:
         result.grids = divide_grids(street, settings=s)

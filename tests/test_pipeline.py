@@ -173,17 +173,32 @@ def test_grid_codes_use_the_street_json_codes(run: tuple[Path, pipeline.RunResul
     assert all(c[6:15] == prefix for c in result.grids.grids["code"])
 
 
-def test_codes_from_source_and_user_values_win(tmp_path: Path) -> None:
-    from planner.settings import Settings
+def test_code_flag_equal_to_the_default_still_wins(tmp_path: Path) -> None:
+    """A county code the user gives wins over street.json even when it equals the default."""
+    from planner.cli import main
 
-    (tmp_path / "street.json").write_text(
-        json.dumps({"code_county": "610113", "code_street": "7"}), encoding="utf-8"
+    code = main(
+        [
+            "demo",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+            "--no-html",
+            "--no-images",
+            "--formats",
+            "geojson",
+            "--no-siting",
+            "--code-county",
+            "110108",
+        ]
     )
-    assert pipeline.codes_from_source(tmp_path) == {"code_county": "610113"}  # bad street code
-    assert pipeline.codes_from_source(tmp_path / "missing") == {}
-    assert pipeline.with_source_codes(Settings(), tmp_path).code_county == "610113"
-    mine = Settings(code_county="110105")
-    assert pipeline.with_source_codes(mine, tmp_path).code_county == "110105"
+    assert code in (0, 1)
+    grids = json.loads((tmp_path / "grids.geojson").read_text(encoding="utf-8"))
+    codes = [f["properties"]["code"] for f in grids["features"]]
+    assert codes and all(c[6:12] == "110108" for c in codes)
+    # without the flag the demo's own street.json codes are used
+    street_codes = json.loads((Path("data/demo/street.json")).read_text(encoding="utf-8"))
+    assert street_codes["code_county"] != "110108"
 
 
 def test_geojson_layers_are_rfc7946_and_equal_in_memory(

@@ -244,6 +244,9 @@ def run(args: argparse.Namespace, *, source: str | None = None) -> int:
             html=not args.no_html,
             images=not args.no_images,
             bars=_bars(args.quiet),
+            explicit_codes=[
+                k for k in ("code_county", "code_street") if getattr(args, k, None) is not None
+            ],
         )
     if not args.quiet:
         print(format_summary(result, args.out))
