@@ -177,7 +177,7 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
     st_snap = snap_points(net, stations.geometry, max_m=settings.snap_max_m)
     stations["on_network"] = st_snap.ok
     stations["snap_m"] = np.round(st_snap.snap_m, 2)
-    stations["community_id"] = _community_of(stations, street.communities)
+    stations["community_id"] = community_of(stations, street.communities)
     off = stations.loc[~st_snap.ok, "station_id"].tolist()
     if off:
         problems.append(
@@ -289,7 +289,8 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
     )
 
 
-def _community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> NDArray[Any]:
+def community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> NDArray[Any]:
+    """The ``community_id`` each point lies in ("" outside every community), by position."""
     out = np.full(len(points), "", dtype=object)
     if len(points) == 0 or len(communities) == 0:
         return out

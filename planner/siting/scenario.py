@@ -34,7 +34,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.coverage import Coverage, area_figures, compute_coverage, covered_column
+from planner.coverage import (
+    Coverage,
+    area_figures,
+    community_of,
+    compute_coverage,
+    covered_column,
+)
 from planner.errors import InputError
 from planner.settings import Settings
 from planner.siting import candidates as cand_mod
@@ -442,7 +448,7 @@ def _results(
             "name": chosen["name"].to_numpy(),
             "source": chosen["source"].to_numpy(),
             "kind": chosen["kind"].to_numpy(),
-            "community_id": _community_of(chosen, street.communities),
+            "community_id": community_of(chosen, street.communities),
             "households_newly_covered": np.round(newly_hh, 3),
             "cumulative_households_covered": np.round(
                 plan.households_covered_before + np.cumsum(newly_hh), 3
@@ -539,20 +545,6 @@ def _nearest_minutes(problem: CoverageProblem, rows: np.ndarray) -> np.ndarray:
     from planner.siting.problem import nearest_site
 
     return nearest_site(problem.minutes[rows])[1]
-
-
-def _community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> np.ndarray:
-    out = np.full(len(points), "", dtype=object)
-    if len(points) == 0 or len(communities) == 0:
-        return out
-    hit = gpd.sjoin(
-        gpd.GeoDataFrame(geometry=points.geometry.to_numpy(), crs=points.crs),
-        communities[["community_id", "geometry"]],
-        predicate="intersects",
-    )
-    hit = hit[~hit.index.duplicated()]
-    out[hit.index.to_numpy()] = hit["community_id"].astype(str).to_numpy()
-    return out
 
 
 def before_after_figures(
