@@ -110,8 +110,6 @@ def _grid_codes(at: AppTest) -> list[str]:
 
 
 def test_grid_edit_and_refused_edit(fake_loader: list[dict[str, Any]]) -> None:
-    pytest.importorskip("planner.edits")
-    pytest.importorskip("planner.project")
     at = _app()
     at.query_params["page"] = "editor"
     _run(at)
@@ -139,7 +137,6 @@ def test_grid_edit_and_refused_edit(fake_loader: list[dict[str, Any]]) -> None:
 
 
 def test_editor_state_survives_a_reload(fake_loader: list[dict[str, Any]]) -> None:
-    pytest.importorskip("planner.edits")
     at = _app()
     at.query_params["page"] = "editor"
     _run(at)
