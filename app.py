@@ -490,7 +490,7 @@ def page_overview(street: Street, settings: Settings) -> None:
 def _editor(street: Street, settings: Settings) -> Any:
     """The session's grid editor (reopened from the autosave after a reload)."""
     # one editor (and autosave) per street and grid settings: walking speed does not matter
-    key = source_json() + _without(settings_json(settings), _COVERAGE_ONLY)
+    key = source_json() + _without(settings_json(settings), _COVERAGE_ONLY) + S["project"]
     if S.get("editor_key") != key or S.get("editor") is None:
         result = grids_or_none(source_json(), settings_json(settings))
         if result is None and not app_editor.autosave_path(key).exists():

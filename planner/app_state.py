@@ -10,6 +10,8 @@ are tested without Streamlit.
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -42,8 +44,16 @@ DEFAULTS: dict[str, Any] = {
     "edit_error": "",
     "siting_result": None,
     "scenarios": {},
+    "project": "",  # the planner's project id: names the autosave; kept in the URL
     "_view_loaded": False,
 }
+
+_PROJECT_ID = re.compile(r"^[0-9a-f]{12}$")
+
+
+def new_project_id() -> str:
+    """A fresh project id (12 hex digits): each new browser tab without one starts its own."""
+    return secrets.token_hex(6)
 
 
 def init_state(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> None:
@@ -54,6 +64,8 @@ def init_state(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> Non
     if state["_view_loaded"]:
         return
     state["_view_loaded"] = True
+    project = str(query.get("project", ""))
+    state["project"] = project if _PROJECT_ID.match(project) else new_project_id()
     page = str(query.get("page", ""))
     if page in PAGES:
         state["page"] = page
@@ -73,8 +85,15 @@ def init_state(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> Non
 
 
 def view_query(state: Mapping[str, Any]) -> dict[str, str]:
-    """The query parameters describing the current view (only what differs from default)."""
+    """The query parameters describing the current view (only what differs from default).
+
+    The project id is always there: a reload (or a shared link) reopens the same
+    autosaved project, while a new tab without it starts its own, so two planners on
+    one server never overwrite each other's edits.
+    """
     out: dict[str, str] = {}
+    if state.get("project"):
+        out["project"] = str(state["project"])
     if state.get("page", PAGES[0]) != PAGES[0]:
         out["page"] = str(state["page"])
     if state.get("lang", "zh") != "zh":

@@ -146,11 +146,17 @@ def test_editor_state_survives_a_reload(fake_loader: list[dict[str, Any]]) -> No
     at.button(key="ed_lock").click()
     _run(at)
     assert code in at.session_state["editor"].locked
-    # a page reload is a new session: the autosaved project is reopened
+    # a page reload is a new session with the same URL: the autosaved project is reopened
     again = _app()
     again.query_params["page"] = "editor"
+    again.query_params["project"] = at.session_state["project"]
     _run(again)
     assert code in again.session_state["editor"].locked
+    # another planner's new tab (no project in its URL) does not see these edits
+    other = _app()
+    other.query_params["page"] = "editor"
+    _run(other)
+    assert code not in other.session_state["editor"].locked
 
 
 def test_siting_page_shows_why_a_target_cannot_be_reached(

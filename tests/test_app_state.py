@@ -32,7 +32,7 @@ def test_bad_url_values_are_ignored_and_view_round_trips() -> None:
     state: dict[str, Any] = {}
     init_state(state, {"page": "nope", "lang": "fr", "basemap": "google"})
     assert state["page"] == DEFAULTS["page"] and state["lang"] == "zh"
-    assert view_query(state) == {}  # default view: a clean URL
+    assert set(view_query(state)) == {"project"}  # default view: only the project id
     state.update(page="siting", lang="en", selected_grid="g1")
     q = view_query(state)
     fresh: dict[str, Any] = {}
@@ -52,3 +52,17 @@ def test_settings_from_state_keeps_target_in_range() -> None:
     s = settings_from_state(state)
     assert s.walk_speed_kmh == 4.5 and s.thresholds_min == (5.0, 15.0)
     assert 350 <= s.grid_target_households <= 600
+
+
+def test_project_id_comes_from_the_url_or_is_new() -> None:
+    a: dict[str, Any] = {}
+    b: dict[str, Any] = {}
+    init_state(a, {})
+    init_state(b, {})
+    assert a["project"] != b["project"]  # two new tabs: two projects, two autosaves
+    again: dict[str, Any] = {}
+    init_state(again, view_query(a))  # a reload keeps the URL: the same project
+    assert again["project"] == a["project"]
+    bad: dict[str, Any] = {}
+    init_state(bad, {"project": "../../etc"})
+    assert bad["project"] != "../../etc" and len(bad["project"]) == 12
