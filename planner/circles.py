@@ -90,6 +90,71 @@ def _new_rows(seen: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     return m.loc[m["_merge"] == "left_only", ["g", "bi"]].drop_duplicates()
 
 
+def buffer_union(lines: ObjArray, buffer_m: float, connectors: ObjArray | None = None) -> Any:
+    """The union of ``lines`` and ``connectors`` buffered by ``buffer_m`` (metres).
+
+    Unioning one small buffer per stretch makes GEOS overlay every pair of
+    overlapping corridors. Here the lines are noded and polygonized instead: the
+    area enclosed by the lines (the union of their faces, a coverage) is grown by
+    ``buffer_m``, and each face's inside farther than ``buffer_m`` from its border
+    (the face shrunk by ``buffer_m``) is cut out as a hole. Any point of a face is
+    nearer to the face's own border than to any line outside it, so this is the
+    same set as the union of the buffers (up to the chords drawing the arcs, which
+    fall inside the true arcs). The lines bounding no face (dead ends, frontier
+    stretches, bridges between faces) and the ``connectors`` are buffered one by
+    one: where such a corridor reaches into a hole, it is cut from the hole (a
+    small polygon); only the corridors reaching outside the enclosed area are
+    unioned with the result.
+    """
+    lines = np.asarray(lines, dtype=object)
+    conn = np.zeros(0, dtype=object) if connectors is None else np.asarray(connectors, dtype=object)
+    if len(lines) == 0 and len(conn) == 0:
+        return shapely.Polygon()
+    loose = conn
+    area: Any = None
+    holes = np.zeros(0, dtype=object)
+    if len(lines):
+        noded = shapely.get_parts(shapely.union_all(lines))
+        faces, cuts, dangles, invalid = (
+            np.asarray(shapely.get_parts(g), dtype=object) for g in shapely.polygonize_full(noded)
+        )
+        stray = np.concatenate([cuts, dangles, invalid])
+        loose = np.concatenate([stray[~shapely.is_empty(stray)], conn])
+        if len(faces):
+            area = shapely.coverage_union_all(faces)
+            holes = np.asarray(
+                shapely.get_parts(shapely.buffer(faces, -buffer_m, quad_segs=QUAD_SEGS)),
+                dtype=object,
+            )
+            holes = holes[~shapely.is_empty(holes)]
+    bufs = np.asarray(shapely.buffer(loose, buffer_m, quad_segs=QUAD_SEGS), dtype=object)
+    if area is None:
+        return shapely.disjoint_subset_union_all(bufs)
+    if len(holes) and len(bufs):
+        # cut the stray corridors out of the holes they reach, a round per corridor
+        # rank so every call is vectorised over holes
+        li, hi = shapely.STRtree(holes).query(bufs, predicate="intersects")
+        order = np.lexsort((li, hi))
+        li, hi = li[order], hi[order]
+        first = np.searchsorted(hi, hi, side="left")
+        rank = np.arange(len(hi)) - first
+        for r in range(int(rank.max(initial=-1)) + 1):
+            sel = rank == r
+            holes[hi[sel]] = shapely.difference(holes[hi[sel]], bufs[li[sel]])
+        holes = np.asarray(shapely.get_parts(holes), dtype=object)
+        holes = holes[(shapely.get_type_id(holes) == 3) & ~shapely.is_empty(holes)]
+    body = shapely.buffer(area, buffer_m, quad_segs=QUAD_SEGS)
+    if len(holes):
+        # shrunk faces lie 2 * buffer_m apart: a valid MultiPolygon
+        body = shapely.difference(body, shapely.multipolygons(holes))
+    if len(bufs):
+        shapely.prepare(area)
+        out = bufs[~shapely.covered_by(loose, area)]
+        if len(out):
+            body = shapely.union(body, shapely.disjoint_subset_union_all(out))
+    return body
+
+
 class CircleBuilder:
     """Builds circle polygons on one routing graph.
 
@@ -218,6 +283,9 @@ class CircleBuilder:
             f = np.where(seg > 0, (s - self._cum[j]) / seg, 0.0)
         f = np.clip(f, 0.0, 1.0)[:, None]
         result: FloatArray = self._xy[j] + f * (self._xy[j1] - self._xy[j])
+        # a stretch ending at a vertex ends exactly on it, so stretches meeting at a
+        # node share the node's coordinates bit for bit (needed to polygonize them)
+        result = np.where(f >= 1.0 - 1e-9, self._xy[j1], result)
         return result
 
     def polygons(
@@ -247,30 +315,34 @@ class CircleBuilder:
         lines = self.lines(pieces) if len(pieces.group) else np.zeros(0, dtype=object)
         group = pieces.group
         walled = self._edge_walled[pieces.edge]
+        is_conn = np.zeros(len(lines), dtype=bool)
         if connectors is not None and len(connectors):
             bi = connectors["bi"].to_numpy(dtype="int64")
             lines = np.concatenate([lines, self._conn_geom[bi]])
             group = np.concatenate([group, connectors["g"].to_numpy(dtype="int64")])
             walled = np.concatenate([walled, self._conn_walled[bi]])
+            is_conn = np.concatenate([is_conn, np.ones(len(bi), dtype=bool)])
         if len(group) == 0:
             return out
-        # Union of buffered pieces per circle: GEOS's cascaded union of many small
-        # polygons is several times faster than buffering one MultiLineString.
-        bufs = _parallel(shapely.buffer, lines, self.buffer_m, quad_segs=QUAD_SEGS)
+        buf = self.buffer_m
         present, dense = np.unique(group, return_inverse=True)
         order = np.argsort(dense, kind="stable")
         bounds = np.searchsorted(dense[order], np.arange(len(present) + 1))
         chunks = [order[bounds[i] : bounds[i + 1]] for i in range(len(present))]
         walls = self._walls
 
+        def draw(idx: IntArray) -> Any:
+            c = is_conn[idx]
+            return buffer_union(lines[idx[~c]], buf, lines[idx[c]])
+
         def one(idx: IntArray) -> Any:
             if walls is None:
-                return shapely.union_all(bufs[idx])
+                return draw(idx)
             w = walled[idx]
-            outside = shapely.difference(shapely.union_all(bufs[idx[~w]]), walls)
+            outside = shapely.difference(draw(idx[~w]), walls)
             if not w.any():
                 return outside
-            inside = shapely.intersection(shapely.union_all(bufs[idx[w]]), walls)
+            inside = shapely.intersection(draw(idx[w]), walls)
             return shapely.union(outside, inside)
 
         workers = min(os.cpu_count() or 1, 8)
@@ -407,25 +479,23 @@ class CircleBuilder:
         stations = np.unique(reach.station)
         rows: list[pd.DataFrame] = []
         need = pd.DataFrame({"g": [], "bi": []})
-        prev: float | None = None
         polys: ObjArray | None = None
         for t in thresholds:
-            # each circle = the previous (smaller) circle + the band reached since:
-            # one tree, nested by construction, and only the band is drawn
-            pcs = self._pieces(ends, t, ends["g"].to_numpy(), prev_min=prev)
+            # each circle = everything reached within t, unioned with the previous
+            # (smaller) circle: one tree, nested by construction
+            pcs = self._pieces(ends, t, ends["g"].to_numpy())
             pos = np.searchsorted(stations, pcs.group)
             new_need = _new_rows(need, self._needed_connectors(conn, ends, t))
             need = pd.concat([need, new_need])
             c = pd.DataFrame(
                 {
-                    "g": np.searchsorted(stations, new_need["g"].to_numpy()),
-                    "bi": new_need["bi"].to_numpy(),
+                    "g": np.searchsorted(stations, need["g"].to_numpy(dtype="int64")),
+                    "bi": need["bi"].to_numpy(dtype="int64"),
                 }
             )
             polys = self.polygons(
                 Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c, base=polys
             )
-            prev = t
             rows.append(
                 pd.DataFrame(
                     {
@@ -467,15 +537,13 @@ class CircleBuilder:
         conn = self._connector_times(ends)
         need = pd.DataFrame({"g": [], "bi": []})
         polys = []
-        prev: float | None = None
         last: ObjArray | None = None
         for t in thresholds:
-            pcs = self._pieces(ends, t, np.zeros(len(ends), dtype="int64"), prev_min=prev)
+            pcs = self._pieces(ends, t, np.zeros(len(ends), dtype="int64"))
             new_need = _new_rows(need, self._needed_connectors(conn, ends, t))
             need = pd.concat([need, new_need])
-            last = self.polygons(pcs, 1, new_need, base=last)
+            last = self.polygons(pcs, 1, need, base=last)
             polys.append(last[0])
-            prev = t
         gdf = gpd.GeoDataFrame(
             {"minutes": thresholds},
             geometry=gpd.GeoSeries(polys, crs=self.rg.net.crs),
