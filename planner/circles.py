@@ -144,15 +144,39 @@ def buffer_union(lines: ObjArray, buffer_m: float, connectors: ObjArray | None =
         holes = np.asarray(shapely.get_parts(holes), dtype=object)
         holes = holes[(shapely.get_type_id(holes) == 3) & ~shapely.is_empty(holes)]
     body = shapely.buffer(area, buffer_m, quad_segs=QUAD_SEGS)
-    if len(holes):
-        # shrunk faces lie 2 * buffer_m apart: a valid MultiPolygon
-        body = shapely.difference(body, shapely.multipolygons(holes))
     if len(bufs):
+        # corridors reaching out of the enclosed area (they reach no hole): union
+        # them with its grown outline before the holes are cut (fewer vertices)
         shapely.prepare(area)
         out = bufs[~shapely.covered_by(loose, area)]
         if len(out):
             body = shapely.union(body, shapely.disjoint_subset_union_all(out))
+    if len(holes):
+        body = _with_holes(body, holes)
     return body
+
+
+def _with_holes(body: Any, holes: ObjArray) -> Any:
+    """``body`` minus ``holes`` that lie strictly inside it, apart from each other
+    and from its rings (shrunk faces: more than ``buffer_m`` inside the enclosed
+    area), built directly instead of by an overlay."""
+    parts = np.asarray(shapely.get_parts(body), dtype=object)
+    parts = parts[shapely.get_type_id(parts) == 3]
+    pt = shapely.point_on_surface(holes)
+    tree = shapely.STRtree(parts)
+    hi, pi = tree.query(pt, predicate="within")
+    if len(np.unique(hi)) != len(holes):
+        return shapely.difference(body, shapely.multipolygons(holes))
+    out = []
+    for k, part in enumerate(parts):
+        mine = holes[hi[pi == k]]
+        if len(mine) == 0:
+            out.append(part)
+            continue
+        own = shapely.get_interior_ring(part, np.arange(shapely.get_num_interior_rings(part)))
+        rings = [*own, *shapely.get_exterior_ring(mine)]
+        out.append(shapely.Polygon(shapely.get_exterior_ring(part), rings))
+    return out[0] if len(out) == 1 else shapely.MultiPolygon(out)
 
 
 class CircleBuilder:
