@@ -18,9 +18,9 @@ Three views of several stations:
 :func:`gap_polygons` gives the residential parts of the street (compounds and
 residential buildings) outside every circle of the largest threshold.
 
-Geometry is vectorised with shapely 2 (substrings of many edges at once, buffers
-of one MultiLineString per circle, run on all cores); the loops left are over
-circles (station x threshold), never over edges or nodes.
+Geometry is vectorised with shapely 2 (substrings of many edges at once; each
+circle drawn face by face by :func:`buffer_union`, circles run on all cores); the
+loops left are over circles (station x threshold), never over edges or nodes.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def buffer_union(lines: ObjArray, buffer_m: float, connectors: ObjArray | None =
             holes = holes[~shapely.is_empty(holes)]
     bufs = np.asarray(shapely.buffer(loose, buffer_m, quad_segs=QUAD_SEGS), dtype=object)
     if area is None:
-        return shapely.disjoint_subset_union_all(bufs)
+        return shapely.union_all(bufs)
     if len(holes) and len(bufs):
         # cut the stray corridors out of the holes they reach, a round per corridor
         # rank so every call is vectorised over holes
@@ -324,7 +324,7 @@ class CircleBuilder:
 
         ``connectors`` (columns ``g``, ``bi``) adds reached buildings' connectors;
         ``base`` (one polygon per group, e.g. the circle of the next smaller
-        threshold) is unioned in, so only the new band needs drawing.
+        threshold) is unioned in, so the circles nest exactly.
         """
         if base is not None:
             out = self._polygons_new(pieces, groups, connectors)
