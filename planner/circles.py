@@ -90,7 +90,13 @@ def _new_rows(seen: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     return m.loc[m["_merge"] == "left_only", ["g", "bi"]].drop_duplicates()
 
 
-def buffer_union(lines: ObjArray, buffer_m: float, connectors: ObjArray | None = None) -> Any:
+def buffer_union(
+    lines: ObjArray,
+    buffer_m: float,
+    connectors: ObjArray | None = None,
+    *,
+    base: Any = None,
+) -> Any:
     """The union of ``lines`` and ``connectors`` buffered by ``buffer_m`` (metres).
 
     Unioning one small buffer per stretch makes GEOS overlay every pair of
@@ -105,6 +111,10 @@ def buffer_union(lines: ObjArray, buffer_m: float, connectors: ObjArray | None =
     one: where such a corridor reaches into a hole, it is cut from the hole (a
     small polygon); only the corridors reaching outside the enclosed area are
     unioned with the result.
+    ``base`` (a polygon drawn by this function from a subset of the lines, e.g.
+    the circle of a smaller threshold) is unioned in without a full overlay: its
+    outline is unioned with the new outline and the new holes keep only what lies
+    outside it.
     """
     lines = np.asarray(lines, dtype=object)
     conn = np.zeros(0, dtype=object) if connectors is None else np.asarray(connectors, dtype=object)
@@ -129,7 +139,8 @@ def buffer_union(lines: ObjArray, buffer_m: float, connectors: ObjArray | None =
             holes = holes[~shapely.is_empty(holes)]
     bufs = np.asarray(shapely.buffer(loose, buffer_m, quad_segs=QUAD_SEGS), dtype=object)
     if area is None:
-        return shapely.union_all(bufs)
+        drawn = shapely.union_all(bufs)
+        return drawn if base is None else shapely.union(base, drawn)
     if len(holes) and len(bufs):
         # cut the stray corridors out of the holes they reach, a round per corridor
         # rank so every call is vectorised over holes
@@ -151,9 +162,58 @@ def buffer_union(lines: ObjArray, buffer_m: float, connectors: ObjArray | None =
         out = bufs[~shapely.covered_by(loose, area)]
         if len(out):
             body = shapely.union(body, shapely.disjoint_subset_union_all(out))
+    if base is not None and not shapely.is_empty(base):
+        nested = _nest(body, holes, base)
+        if nested is not None:
+            return nested
+        return shapely.union(base, _with_holes(body, holes) if len(holes) else body)
     if len(holes):
         body = _with_holes(body, holes)
     return body
+
+
+def _nest(body: Any, holes: ObjArray, base: Any) -> Any:
+    """``(body - holes) | base`` built as ``(body | shells of base) - (holes - base)``.
+
+    Exact when every hole of ``base`` lies inside ``body`` (true when ``base`` was
+    drawn from a subset of the lines: its holes are shrunk faces of an enclosed
+    area that stays enclosed); None otherwise, for the caller's plain union.
+    """
+    bparts = np.asarray(shapely.get_parts(base), dtype=object)
+    bparts = bparts[shapely.get_type_id(bparts) == 3]
+    nrings = shapely.get_num_interior_rings(bparts)
+    bholes = np.asarray(
+        shapely.polygons(shapely.get_interior_ring(np.repeat(bparts, nrings), _ranks(nrings))),
+        dtype=object,
+    )
+    shapely.prepare(body)
+    if len(bholes) and not shapely.covers(body, bholes).all():
+        return None
+    shells = shapely.polygons(shapely.get_exterior_ring(bparts))
+    shell = shells[0] if len(shells) == 1 else shapely.union_all(shells)
+    outline = shapely.union(body, shell)
+    if len(holes) == 0:
+        return outline
+    # holes - base = (holes within base's holes) + (holes outside base's shell)
+    pieces: list[Any] = []
+    if len(bholes):
+        hi, bi = shapely.STRtree(bholes).query(holes, predicate="intersects")
+        pieces.extend(shapely.intersection(holes[hi], bholes[bi]))
+    shapely.prepare(shell)
+    out = holes[~shapely.covered_by(holes, shell)]
+    if len(out):
+        pieces.extend(shapely.difference(out, shell))
+    if not pieces:
+        return outline
+    parts = np.asarray(shapely.get_parts(np.asarray(pieces, dtype=object)), dtype=object)
+    parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)]
+    return _with_holes(outline, parts) if len(parts) else outline
+
+
+def _ranks(counts: IntArray) -> IntArray:
+    """0..n-1 for each n in ``counts``, concatenated."""
+    counts = np.asarray(counts, dtype="int64")
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 def _with_holes(body: Any, holes: ObjArray) -> Any:
@@ -326,6 +386,8 @@ class CircleBuilder:
         ``base`` (one polygon per group, e.g. the circle of the next smaller
         threshold) is unioned in, so the circles nest exactly.
         """
+        if base is not None and self._walls is None:
+            return self._polygons_new(pieces, groups, connectors, base=base)
         if base is not None:
             out = self._polygons_new(pieces, groups, connectors)
             pairs = np.stack([np.asarray(base, dtype=object), out], axis=1)
@@ -333,9 +395,16 @@ class CircleBuilder:
         return self._polygons_new(pieces, groups, connectors)
 
     def _polygons_new(
-        self, pieces: Pieces, groups: int, connectors: pd.DataFrame | None
+        self,
+        pieces: Pieces,
+        groups: int,
+        connectors: pd.DataFrame | None,
+        *,
+        base: ObjArray | None = None,
     ) -> ObjArray:
         out = np.full(groups, shapely.Polygon(), dtype=object)
+        if base is not None:
+            out[:] = np.asarray(base, dtype=object)
         lines = self.lines(pieces) if len(pieces.group) else np.zeros(0, dtype=object)
         group = pieces.group
         walled = self._edge_walled[pieces.edge]
@@ -357,7 +426,8 @@ class CircleBuilder:
 
         def draw(idx: IntArray) -> Any:
             c = is_conn[idx]
-            return buffer_union(lines[idx[~c]], buf, lines[idx[c]])
+            b = None if base is None else base[group[idx[0]]]
+            return buffer_union(lines[idx[~c]], buf, lines[idx[c]], base=b)
 
         def one(idx: IntArray) -> Any:
             if walls is None:
