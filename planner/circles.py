@@ -18,9 +18,9 @@ Three views of several stations:
 :func:`gap_polygons` gives the residential parts of the street (compounds and
 residential buildings) outside every circle of the largest threshold.
 
-Geometry is vectorised with shapely 2 (substrings of many edges at once, buffers
-of one MultiLineString per circle, run on all cores); the loops left are over
-circles (station x threshold), never over edges or nodes.
+Geometry is vectorised with shapely 2 (substrings of many edges at once; each
+circle drawn face by face by :func:`buffer_union`, circles run on all cores); the
+loops left are over circles (station x threshold), never over edges or nodes.
 """
 
 from __future__ import annotations
@@ -88,6 +88,155 @@ def _new_rows(seen: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
         return rows.drop_duplicates()
     m = rows.merge(seen.drop_duplicates(), on=["g", "bi"], how="left", indicator=True)
     return m.loc[m["_merge"] == "left_only", ["g", "bi"]].drop_duplicates()
+
+
+def buffer_union(
+    lines: ObjArray,
+    buffer_m: float,
+    connectors: ObjArray | None = None,
+    *,
+    base: Any = None,
+) -> Any:
+    """The union of ``lines`` and ``connectors`` buffered by ``buffer_m`` (metres).
+
+    Unioning one small buffer per stretch makes GEOS overlay every pair of
+    overlapping corridors. Here the lines are noded and polygonized instead: the
+    area enclosed by the lines (the union of their faces, a coverage) is grown by
+    ``buffer_m``, and each face's inside farther than ``buffer_m`` from its border
+    (the face shrunk by ``buffer_m``) is cut out as a hole. Any point of a face is
+    nearer to the face's own border than to any line outside it, so this is the
+    same set as the union of the buffers (up to the chords drawing the arcs, which
+    fall inside the true arcs). The lines bounding no face (dead ends, frontier
+    stretches, bridges between faces) and the ``connectors`` are buffered one by
+    one: where such a corridor reaches into a hole, it is cut from the hole (a
+    small polygon); only the corridors reaching outside the enclosed area are
+    unioned with the result.
+    ``base`` (a polygon drawn by this function from a subset of the lines, e.g.
+    the circle of a smaller threshold) is unioned in without a full overlay: its
+    outline is unioned with the new outline and the new holes keep only what lies
+    outside it.
+    """
+    lines = np.asarray(lines, dtype=object)
+    conn = np.zeros(0, dtype=object) if connectors is None else np.asarray(connectors, dtype=object)
+    if len(lines) == 0 and len(conn) == 0:
+        return shapely.Polygon()
+    loose = conn
+    area: Any = None
+    holes = np.zeros(0, dtype=object)
+    if len(lines):
+        noded = shapely.get_parts(shapely.union_all(lines))
+        faces, cuts, dangles, invalid = (
+            np.asarray(shapely.get_parts(g), dtype=object) for g in shapely.polygonize_full(noded)
+        )
+        stray = np.concatenate([cuts, dangles, invalid])
+        loose = np.concatenate([stray[~shapely.is_empty(stray)], conn])
+        if len(faces):
+            area = shapely.coverage_union_all(faces)
+            holes = np.asarray(
+                shapely.get_parts(shapely.buffer(faces, -buffer_m, quad_segs=QUAD_SEGS)),
+                dtype=object,
+            )
+            holes = holes[~shapely.is_empty(holes)]
+    bufs = np.asarray(shapely.buffer(loose, buffer_m, quad_segs=QUAD_SEGS), dtype=object)
+    if area is None:
+        drawn = shapely.union_all(bufs)
+        return drawn if base is None else shapely.union(base, drawn)
+    if len(holes) and len(bufs):
+        # cut the stray corridors out of the holes they reach, a round per corridor
+        # rank so every call is vectorised over holes
+        li, hi = shapely.STRtree(holes).query(bufs, predicate="intersects")
+        order = np.lexsort((li, hi))
+        li, hi = li[order], hi[order]
+        first = np.searchsorted(hi, hi, side="left")
+        rank = np.arange(len(hi)) - first
+        for r in range(int(rank.max(initial=-1)) + 1):
+            sel = rank == r
+            holes[hi[sel]] = shapely.difference(holes[hi[sel]], bufs[li[sel]])
+        holes = np.asarray(shapely.get_parts(holes), dtype=object)
+        holes = holes[(shapely.get_type_id(holes) == 3) & ~shapely.is_empty(holes)]
+    body = shapely.buffer(area, buffer_m, quad_segs=QUAD_SEGS)
+    if len(bufs):
+        # corridors reaching out of the enclosed area (they reach no hole): union
+        # them with its grown outline before the holes are cut (fewer vertices)
+        shapely.prepare(area)
+        out = bufs[~shapely.covered_by(loose, area)]
+        if len(out):
+            body = shapely.union(body, shapely.disjoint_subset_union_all(out))
+    if base is not None and not shapely.is_empty(base):
+        nested = _nest(body, holes, base)
+        if nested is not None:
+            return nested
+        return shapely.union(base, _with_holes(body, holes) if len(holes) else body)
+    if len(holes):
+        body = _with_holes(body, holes)
+    return body
+
+
+def _nest(body: Any, holes: ObjArray, base: Any) -> Any:
+    """``(body - holes) | base`` built as ``(body | shells of base) - (holes - base)``.
+
+    Exact when every hole of ``base`` lies inside ``body`` (true when ``base`` was
+    drawn from a subset of the lines: its holes are shrunk faces of an enclosed
+    area that stays enclosed); None otherwise, for the caller's plain union.
+    """
+    bparts = np.asarray(shapely.get_parts(base), dtype=object)
+    bparts = bparts[shapely.get_type_id(bparts) == 3]
+    nrings = shapely.get_num_interior_rings(bparts)
+    bholes = np.asarray(
+        shapely.polygons(shapely.get_interior_ring(np.repeat(bparts, nrings), _ranks(nrings))),
+        dtype=object,
+    )
+    shapely.prepare(body)
+    if len(bholes) and not shapely.covers(body, bholes).all():
+        return None
+    shells = shapely.polygons(shapely.get_exterior_ring(bparts))
+    shell = shells[0] if len(shells) == 1 else shapely.union_all(shells)
+    outline = shapely.union(body, shell)
+    if len(holes) == 0:
+        return outline
+    # holes - base = (holes within base's holes) + (holes outside base's shell)
+    pieces: list[Any] = []
+    if len(bholes):
+        hi, bi = shapely.STRtree(bholes).query(holes, predicate="intersects")
+        pieces.extend(shapely.intersection(holes[hi], bholes[bi]))
+    shapely.prepare(shell)
+    out = holes[~shapely.covered_by(holes, shell)]
+    if len(out):
+        pieces.extend(shapely.difference(out, shell))
+    if not pieces:
+        return outline
+    parts = np.asarray(shapely.get_parts(np.asarray(pieces, dtype=object)), dtype=object)
+    parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)]
+    return _with_holes(outline, parts) if len(parts) else outline
+
+
+def _ranks(counts: IntArray) -> IntArray:
+    """0..n-1 for each n in ``counts``, concatenated."""
+    counts = np.asarray(counts, dtype="int64")
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def _with_holes(body: Any, holes: ObjArray) -> Any:
+    """``body`` minus ``holes`` that lie strictly inside it, apart from each other
+    and from its rings (shrunk faces: more than ``buffer_m`` inside the enclosed
+    area), built directly instead of by an overlay."""
+    parts = np.asarray(shapely.get_parts(body), dtype=object)
+    parts = parts[shapely.get_type_id(parts) == 3]
+    pt = shapely.point_on_surface(holes)
+    tree = shapely.STRtree(parts)
+    hi, pi = tree.query(pt, predicate="within")
+    if len(np.unique(hi)) != len(holes):
+        return shapely.difference(body, shapely.multipolygons(holes))
+    out = []
+    for k, part in enumerate(parts):
+        mine = holes[hi[pi == k]]
+        if len(mine) == 0:
+            out.append(part)
+            continue
+        own = shapely.get_interior_ring(part, np.arange(shapely.get_num_interior_rings(part)))
+        rings = [*own, *shapely.get_exterior_ring(mine)]
+        out.append(shapely.Polygon(shapely.get_exterior_ring(part), rings))
+    return out[0] if len(out) == 1 else shapely.MultiPolygon(out)
 
 
 class CircleBuilder:
@@ -218,6 +367,9 @@ class CircleBuilder:
             f = np.where(seg > 0, (s - self._cum[j]) / seg, 0.0)
         f = np.clip(f, 0.0, 1.0)[:, None]
         result: FloatArray = self._xy[j] + f * (self._xy[j1] - self._xy[j])
+        # a stretch ending at a vertex ends exactly on it, so stretches meeting at a
+        # node share the node's coordinates bit for bit (needed to polygonize them)
+        result = np.where(f >= 1.0 - 1e-9, self._xy[j1], result)
         return result
 
     def polygons(
@@ -232,8 +384,10 @@ class CircleBuilder:
 
         ``connectors`` (columns ``g``, ``bi``) adds reached buildings' connectors;
         ``base`` (one polygon per group, e.g. the circle of the next smaller
-        threshold) is unioned in, so only the new band needs drawing.
+        threshold) is unioned in, so the circles nest exactly.
         """
+        if base is not None and self._walls is None:
+            return self._polygons_new(pieces, groups, connectors, base=base)
         if base is not None:
             out = self._polygons_new(pieces, groups, connectors)
             pairs = np.stack([np.asarray(base, dtype=object), out], axis=1)
@@ -241,36 +395,48 @@ class CircleBuilder:
         return self._polygons_new(pieces, groups, connectors)
 
     def _polygons_new(
-        self, pieces: Pieces, groups: int, connectors: pd.DataFrame | None
+        self,
+        pieces: Pieces,
+        groups: int,
+        connectors: pd.DataFrame | None,
+        *,
+        base: ObjArray | None = None,
     ) -> ObjArray:
         out = np.full(groups, shapely.Polygon(), dtype=object)
+        if base is not None:
+            out[:] = np.asarray(base, dtype=object)
         lines = self.lines(pieces) if len(pieces.group) else np.zeros(0, dtype=object)
         group = pieces.group
         walled = self._edge_walled[pieces.edge]
+        is_conn = np.zeros(len(lines), dtype=bool)
         if connectors is not None and len(connectors):
             bi = connectors["bi"].to_numpy(dtype="int64")
             lines = np.concatenate([lines, self._conn_geom[bi]])
             group = np.concatenate([group, connectors["g"].to_numpy(dtype="int64")])
             walled = np.concatenate([walled, self._conn_walled[bi]])
+            is_conn = np.concatenate([is_conn, np.ones(len(bi), dtype=bool)])
         if len(group) == 0:
             return out
-        # Union of buffered pieces per circle: GEOS's cascaded union of many small
-        # polygons is several times faster than buffering one MultiLineString.
-        bufs = _parallel(shapely.buffer, lines, self.buffer_m, quad_segs=QUAD_SEGS)
+        buf = self.buffer_m
         present, dense = np.unique(group, return_inverse=True)
         order = np.argsort(dense, kind="stable")
         bounds = np.searchsorted(dense[order], np.arange(len(present) + 1))
         chunks = [order[bounds[i] : bounds[i + 1]] for i in range(len(present))]
         walls = self._walls
 
+        def draw(idx: IntArray) -> Any:
+            c = is_conn[idx]
+            b = None if base is None else base[group[idx[0]]]
+            return buffer_union(lines[idx[~c]], buf, lines[idx[c]], base=b)
+
         def one(idx: IntArray) -> Any:
             if walls is None:
-                return shapely.union_all(bufs[idx])
+                return draw(idx)
             w = walled[idx]
-            outside = shapely.difference(shapely.union_all(bufs[idx[~w]]), walls)
+            outside = shapely.difference(draw(idx[~w]), walls)
             if not w.any():
                 return outside
-            inside = shapely.intersection(shapely.union_all(bufs[idx[w]]), walls)
+            inside = shapely.intersection(draw(idx[w]), walls)
             return shapely.union(outside, inside)
 
         workers = min(os.cpu_count() or 1, 8)
@@ -407,25 +573,23 @@ class CircleBuilder:
         stations = np.unique(reach.station)
         rows: list[pd.DataFrame] = []
         need = pd.DataFrame({"g": [], "bi": []})
-        prev: float | None = None
         polys: ObjArray | None = None
         for t in thresholds:
-            # each circle = the previous (smaller) circle + the band reached since:
-            # one tree, nested by construction, and only the band is drawn
-            pcs = self._pieces(ends, t, ends["g"].to_numpy(), prev_min=prev)
+            # each circle = everything reached within t, unioned with the previous
+            # (smaller) circle: one tree, nested by construction
+            pcs = self._pieces(ends, t, ends["g"].to_numpy())
             pos = np.searchsorted(stations, pcs.group)
             new_need = _new_rows(need, self._needed_connectors(conn, ends, t))
             need = pd.concat([need, new_need])
             c = pd.DataFrame(
                 {
-                    "g": np.searchsorted(stations, new_need["g"].to_numpy()),
-                    "bi": new_need["bi"].to_numpy(),
+                    "g": np.searchsorted(stations, need["g"].to_numpy(dtype="int64")),
+                    "bi": need["bi"].to_numpy(dtype="int64"),
                 }
             )
             polys = self.polygons(
                 Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c, base=polys
             )
-            prev = t
             rows.append(
                 pd.DataFrame(
                     {
@@ -467,15 +631,13 @@ class CircleBuilder:
         conn = self._connector_times(ends)
         need = pd.DataFrame({"g": [], "bi": []})
         polys = []
-        prev: float | None = None
         last: ObjArray | None = None
         for t in thresholds:
-            pcs = self._pieces(ends, t, np.zeros(len(ends), dtype="int64"), prev_min=prev)
+            pcs = self._pieces(ends, t, np.zeros(len(ends), dtype="int64"))
             new_need = _new_rows(need, self._needed_connectors(conn, ends, t))
             need = pd.concat([need, new_need])
-            last = self.polygons(pcs, 1, new_need, base=last)
+            last = self.polygons(pcs, 1, need, base=last)
             polys.append(last[0])
-            prev = t
         gdf = gpd.GeoDataFrame(
             {"minutes": thresholds},
             geometry=gpd.GeoSeries(polys, crs=self.rg.net.crs),

@@ -10,7 +10,7 @@ import pytest
 import shapely
 from shapely.ops import substring
 
-from planner.circles import gap_polygons
+from planner.circles import buffer_union, gap_polygons
 from planner.coverage import compute_coverage, covered_column
 from planner.routing import station_reach
 from planner.settings import Settings
@@ -269,3 +269,44 @@ def test_every_uncovered_household_belongs_to_exactly_one_gap() -> None:
     gaps = gap_polygons(none, b, everything, uncovered_buildings=b)
     assert gaps["households_uncovered"].sum() == 31 and gaps["buildings_uncovered"].sum() == 3
     assert set(gaps.columns) >= {"gap_id", "compound_id", "area_m2", "households_uncovered"}
+
+
+def _grid_lines() -> np.ndarray:
+    """A 4 x 3 block grid (80 m) with one missing link, two dead ends and a bent street."""
+    segs = []
+    for i in range(5):
+        for j in range(4):
+            if i < 4:
+                segs.append([(i * 80, j * 80), ((i + 1) * 80, j * 80)])
+            if j < 3 and (i, j) != (2, 1):
+                segs.append([(i * 80, j * 80), (i * 80, (j + 1) * 80)])
+    segs.append([(320, 240), (380, 300)])  # dead end out of the grid
+    segs.append([(160, 120), (160, 150)])  # dead end inside a block
+    segs.append([(0, 0), (-40, -30), (-90, -20)])  # bent street
+    return np.asarray([shapely.LineString(s) for s in segs], dtype=object)
+
+
+def test_buffer_union_equals_the_union_of_buffers_with_holes_and_connectors() -> None:
+    lines = _grid_lines()
+    conn = np.asarray(shapely.linestrings([[(40, 40), (40, 0)], [(400, 400), (380, 300)]]))
+    got = buffer_union(lines, 25.0, conn)
+    want = shapely.union_all(shapely.buffer(np.concatenate([lines, conn]), 25.0, quad_segs=16))
+    assert got.is_valid
+    # the same set up to the chords drawing the arcs (which fall inside them)
+    assert shapely.difference(got, want).area < 1.0
+    assert shapely.difference(want, got).area < 0.01 * want.area
+    # blocks the corridors do not fill stay holes; the inner dead end reaches into one
+    assert not got.contains(shapely.Point(200, 200))
+    assert got.contains(shapely.Point(165, 120))  # 40 m from the block edges
+    # both building points are inside through their connectors
+    assert got.contains(shapely.Point(40, 40)) and got.contains(shapely.Point(400, 400))
+
+
+def test_buffer_union_nests_in_a_smaller_drawing() -> None:
+    lines = _grid_lines()
+    small = buffer_union(lines[:20], 25.0)
+    big = buffer_union(lines, 25.0, base=small)
+    assert big.is_valid
+    assert shapely.difference(small, big).area < 1e-6
+    plain = shapely.union(small, buffer_union(lines, 25.0))
+    assert shapely.symmetric_difference(big, plain).area < 1e-6
