@@ -58,7 +58,14 @@ def test_site_table_keeps_main_columns_and_labels_them() -> None:
         crs=32650,
     )
     zh = site_table(sites)
-    assert list(zh.columns) == ["序号", "名称", "新增覆盖户数", "服务户数", "社区编号", "建议面积 m²"]
+    assert list(zh.columns) == [
+        "序号",
+        "名称",
+        "新增覆盖户数",
+        "服务户数",
+        "社区编号",
+        "建议面积 m²",
+    ]
     assert zh.iloc[0].tolist() == [1, "A", 120, 300, "C1", 200.0]
     en = site_table(sites, lang="en")
     assert "Households newly covered" in en.columns and "rank" not in en.columns
