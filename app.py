@@ -750,7 +750,11 @@ def page_siting(street: Street, settings: Settings) -> None:
     if S["scenarios"]:
         st.subheader(L("scenarios"))
         base = svc.scenario_row(L("before"), coverage.summary, sites=0)
-        st.dataframe([base, *S["scenarios"].values()], hide_index=True)
+        st.dataframe(
+            svc.scenario_table([base, *S["scenarios"].values()], lang=S["lang"]),
+            hide_index=True,
+            use_container_width=True,
+        )
 
 
 def page_export(street: Street, settings: Settings) -> None:

@@ -287,7 +287,7 @@ def worst_compounds(
     per = getattr(coverage, "uncovered_compounds", None)
     if per is None:
         return pd.DataFrame()
-    return pd.DataFrame(per).head(n)
+    return pd.DataFrame(per).head(n).rename(columns=lambda c: column_label(c, lang))
 
 
 def export_files(
@@ -465,3 +465,17 @@ def scenario_row(name: str, summary: dict[str, Any], *, sites: int) -> dict[str,
     for key, value in summary.get("households_covered_pct", {}).items():
         row[f"covered_{key}min_%"] = value
     return row
+
+
+def scenario_table(rows: list[dict[str, Any]], *, lang: str = "zh") -> pd.DataFrame:
+    """The scenario comparison as displayed: rows of :func:`scenario_row`, labelled in
+    ``lang`` (``covered_15min_%`` -> "15 分钟覆盖 %")."""
+    import re
+
+    def label(column: str) -> str:
+        m = re.fullmatch(r"covered_(\d+(?:\.\d+)?)min_%", column)
+        if m:
+            return t("covered_at", lang, minutes=float(m.group(1))) + " %"
+        return column_label(column, lang)
+
+    return pd.DataFrame(rows).rename(columns=label)

@@ -160,6 +160,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_households_newly_covered": ("新增覆盖户数", "Households newly covered"),
     "col_households_served": ("服务户数", "Households served"),
     "col_recommended_floor_area_m2": ("建议面积 m²", "Recommended floor area (m²)"),
+    "col_compound_id": ("小区编号", "Compound id"),
+    "col_households_uncovered": ("未覆盖户数", "Households not covered"),
+    "col_nearest_station_id": ("最近站点编号", "Nearest station id"),
+    "col_nearest_station_name": ("最近站点", "Nearest station"),
+    "col_time_min": ("步行时间（分钟）", "Walking time (min)"),
+    "col_time_max_min": ("最长步行时间（分钟）", "Longest walk (min)"),
+    "col_walk_m": ("步行距离 (m)", "Walking distance (m)"),
+    "col_scenario": ("方案", "Scenario"),
+    "col_new_sites": ("新增站点数", "New sites"),
     # editor
     "editor_help": (
         "点击地图选择网格单元或网格；画线可拆分网格。每次编辑后自动检查规则并保存项目。",

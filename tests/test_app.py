@@ -74,7 +74,7 @@ def test_every_page_runs(fake_loader: list[dict[str, Any]]) -> None:
     assert any(m.label == "户数" for m in at.metric)
     assert any(m.label == "面积 (km²)" for m in at.metric), [m.label for m in at.metric]
     columns = {c for d in at.dataframe for c in d.value.columns}
-    assert "社区编号" in columns and "community_id" not in columns, columns
+    assert "社区编号" in columns and not {"community_id", "compound_id"} & columns, columns
     assert not {c for c in columns if c.isascii() and c.isalpha()}, columns
 
 

@@ -70,3 +70,22 @@ def test_site_table_keeps_main_columns_and_labels_them() -> None:
     en = site_table(sites, lang="en")
     assert "Households newly covered" in en.columns and "rank" not in en.columns
     assert "rank" in sites.columns and "序号" not in sites.columns  # input unchanged
+
+
+def test_worst_compounds_and_scenarios_are_labelled() -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from planner.app_services import scenario_row, scenario_table, worst_compounds
+    from tests.app_street import tiny_street
+
+    per = pd.DataFrame(
+        {"compound_id": ["K1"], "name": ["A"], "households_uncovered": [5], "walk_m": [900.0]}
+    )
+    zh = worst_compounds(tiny_street(), SimpleNamespace(uncovered_compounds=per))
+    assert list(zh.columns) == ["小区编号", "名称", "未覆盖户数", "步行距离 (m)"]
+    row = scenario_row("A", {"households_covered_pct": {"15": 80.0}}, sites=2)
+    assert list(scenario_table([row]).columns) == ["方案", "新增站点数", "15 分钟覆盖 %"]
+    en = scenario_table([row], lang="en")
+    assert list(en.columns) == ["Scenario", "New sites", "Covered in 15 min %"]
