@@ -24,7 +24,7 @@ from planner import app_editor, app_map, offline
 from planner import app_services as svc
 from planner.app_state import PAGES, SOURCES, init_state, settings_from_state, view_query
 from planner.errors import InputError, PlannerError
-from planner.i18n import LANG_NAMES, column_label, layer_name, t
+from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, t
 from planner.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
 from planner.settings import Settings
 from planner.street import Street
@@ -367,7 +367,8 @@ def load_report(street: Street) -> None:
             use_container_width=True,
         )
     for note in rep.notes[:8]:
-        st.caption(f"{note.severity}: {note}")
+        key = f"severity_{note.severity}"
+        st.caption(f"{L(key) if key in STRINGS else note.severity}: {note}")
     with st.expander(L("load_report")):
         st.text(rep.to_text())
 

@@ -169,6 +169,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_walk_m": ("步行距离 (m)", "Walking distance (m)"),
     "col_scenario": ("方案", "Scenario"),
     "col_new_sites": ("新增站点数", "New sites"),
+    "severity_error": ("错误", "Error"),
+    "severity_warning": ("警告", "Warning"),
+    "severity_repair": ("已修复", "Repaired"),
     # editor
     "editor_help": (
         "点击地图选择网格单元或网格；画线可拆分网格。每次编辑后自动检查规则并保存项目。",

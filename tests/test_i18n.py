@@ -89,3 +89,13 @@ def test_worst_compounds_and_scenarios_are_labelled() -> None:
     assert list(scenario_table([row]).columns) == ["方案", "新增站点数", "15 分钟覆盖 %"]
     en = scenario_table([row], lang="en")
     assert list(en.columns) == ["Scenario", "New sites", "Covered in 15 min %"]
+
+
+def test_every_note_severity_has_a_label() -> None:
+    from typing import get_args
+
+    from planner.errors import Severity
+
+    for severity in get_args(Severity):
+        assert not t(f"severity_{severity}", "zh").isascii(), severity
+        assert t(f"severity_{severity}", "en") != severity, severity
