@@ -24,7 +24,7 @@ from planner import app_editor, app_map, offline
 from planner import app_services as svc
 from planner.app_state import PAGES, SOURCES, init_state, settings_from_state, view_query
 from planner.errors import InputError, PlannerError
-from planner.i18n import LANG_NAMES, t
+from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, t
 from planner.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
 from planner.settings import Settings
 from planner.street import Street
@@ -359,12 +359,16 @@ def load_report(street: Street) -> None:
     counts = {k: v for k, v in rep.counts.items() if v}
     if counts:
         st.dataframe(
-            {L("street_layers"): list(counts), "n": list(counts.values())},
+            {
+                L("street_layers"): [layer_name(k, S["lang"]) for k in counts],
+                L("count"): list(counts.values()),
+            },
             hide_index=True,
             use_container_width=True,
         )
     for note in rep.notes[:8]:
-        st.caption(f"{note.severity}: {note}")
+        key = f"severity_{note.severity}"
+        st.caption(f"{L(key) if key in STRINGS else note.severity}: {note}")
     with st.expander(L("load_report")):
         st.text(rep.to_text())
 
@@ -438,7 +442,7 @@ def page_overview(street: Street, settings: Settings) -> None:
     cols[1].metric(L("layer_communities"), figs["communities"])
     cols[2].metric(L("layer_compounds"), figs["compounds"])
     cols[3].metric(L("stations"), figs["stations"])
-    cols[4].metric("km²", f"{figs['area_km2']:.2f}")
+    cols[4].metric(L("area_km2"), f"{figs['area_km2']:.2f}")
     coverage = coverage_or_none(source_json(), settings_json(settings))
     if coverage is None:
         st.info(L("not_available", what="planner.coverage"))
@@ -452,6 +456,7 @@ def page_overview(street: Street, settings: Settings) -> None:
     if coverage is not None:
         table = svc.add_coverage_columns(table, coverage, lang=S["lang"])
     if len(table):
+        table = table.rename(columns={"community_id": column_label("community_id", S["lang"])})
         st.dataframe(table, hide_index=True, use_container_width=True)
         chart = table.set_index(table.columns[0])
         tmax = max(settings.thresholds_min)
@@ -508,9 +513,9 @@ def _edit(editor: Any, what: str, fn: Any, *args: Any, **kwargs: Any) -> None:
     try:
         fn(*args, **kwargs)
     except RuleViolation as exc:
-        S["edit_error"], S["edit_message"] = str(exc), ""
+        S["edit_error"], S["edit_message"], S["save_error"] = str(exc), "", ""
         return
-    S["edit_error"], S["edit_message"] = "", what
+    S["edit_error"], S["edit_message"], S["save_error"] = "", what, ""
     S["selected_atoms"] = []
     try:
         path = app_editor.autosave(
@@ -518,7 +523,7 @@ def _edit(editor: Any, what: str, fn: Any, *args: Any, **kwargs: Any) -> None:
         )
         S["autosaved"] = str(path)
     except (OSError, PlannerError) as exc:  # the edit stands; say the save failed
-        S["edit_error"] = f"autosave failed: {exc}"
+        S["save_error"] = L("autosave_failed", reason=exc)
 
 
 def page_editor(street: Street, settings: Settings) -> None:
@@ -551,6 +556,7 @@ def page_editor(street: Street, settings: Settings) -> None:
             highlight_atoms=sel_atoms,
             draw_tool=True,
             walk_speed_kmh=settings.walk_speed_kmh,
+            legend_open=False,
         )
         out = st_folium(
             m,
@@ -575,7 +581,7 @@ def page_editor(street: Street, settings: Settings) -> None:
     with right:
         st.markdown(
             f"**{L('selected')}**: {L('grid')} `{S['selected_grid'] or '—'}` · "
-            f"atoms {', '.join(map(str, S['selected_atoms'])) or '—'}"
+            f"{L('atoms')} {', '.join(map(str, S['selected_atoms'])) or '—'}"
         )
         grid = st.selectbox(
             L("grid"),
@@ -627,6 +633,8 @@ def page_editor(street: Street, settings: Settings) -> None:
             st.error(L("edit_refused", reason=S["edit_error"]))
         elif S["edit_message"]:
             st.success(L("edit_done", what=S["edit_message"]))
+        if S.get("save_error"):
+            st.error(S["save_error"])
         report = editor.report
         (st.success if report.ok else st.warning)(
             f"{L('rule_report')}: " + (L("rules_ok") if report.ok else "✗")
@@ -657,9 +665,9 @@ def _open_project(data: bytes) -> None:
     try:
         S["editor"] = open_project(tmp).editor
     except (InputError, PlannerError) as exc:
-        S["edit_error"] = str(exc)
+        S["save_error"] = L("open_failed", reason=exc)
         return
-    S["edit_error"], S["edit_message"] = "", L("open_project")
+    S["edit_error"], S["edit_message"], S["save_error"] = "", L("open_project"), ""
     app_editor.autosave(
         S["editor"], app_editor.autosave_path(S["editor_key"]), source=source_json()
     )
@@ -720,42 +728,34 @@ def page_siting(street: Street, settings: Settings) -> None:
     cols = st.columns(len(after))
     for col, (label, value_after), (_l, value_before) in zip(cols, after, before, strict=False):
         col.metric(label, value_after, f"{L('before')}: {value_before}", delta_color="off")
-    left, right = st.columns([3, 1])
-    with left:
-        m = red_map(
-            street,
-            coverage=res["after"],
-            sites=res["sites"],
-            basemap=S["basemap"],  # type: ignore[arg-type]
-            tianditu_key=S["tianditu_key"],
-            lang=S["lang"],
-            walk_speed_kmh=settings.walk_speed_kmh,
-            thresholds_min=settings.thresholds_min,
-        )
-        st_folium(m, key="siting_map", height=560, use_container_width=True, returned_objects=[])
-    with right:
-        sites = pd.DataFrame(res["sites"].drop(columns="geometry"))
-        keep = [
-            c
-            for c in (
-                "rank",
-                "name",
-                "households_newly_covered",
-                "community_id",
-                "recommended_floor_area_m2",
-            )
-            if c in sites.columns
-        ]
-        st.dataframe(sites[keep or list(sites.columns)], hide_index=True)
-        name = st.text_input(L("save_scenario"), f"{mode_r}={value_r:g}", key="scenario_name")
-        if st.button(L("save_scenario"), key="save_scenario"):
-            S["scenarios"][name] = svc.scenario_row(
-                name, res["after"].summary, sites=len(res["sites"])
-            )
+    m = red_map(
+        street,
+        coverage=res["after"],
+        sites=res["sites"],
+        basemap=S["basemap"],  # type: ignore[arg-type]
+        tianditu_key=S["tianditu_key"],
+        lang=S["lang"],
+        walk_speed_kmh=settings.walk_speed_kmh,
+        thresholds_min=settings.thresholds_min,
+        legend_open=False,
+    )
+    st_folium(m, key="siting_map", height=560, use_container_width=True, returned_objects=[])
+    # the table gets the full width below the map (a side column cut its columns off)
+    st.dataframe(
+        svc.site_table(res["sites"], lang=S["lang"]), hide_index=True, use_container_width=True
+    )
+    c4, c5 = st.columns([3, 1])
+    name = c4.text_input(L("save_scenario"), f"{mode_r}={value_r:g}", key="scenario_name")
+    if c5.button(L("save_scenario"), key="save_scenario"):
+        S["scenarios"][name] = svc.scenario_row(name, res["after"].summary, sites=len(res["sites"]))
     if S["scenarios"]:
         st.subheader(L("scenarios"))
         base = svc.scenario_row(L("before"), coverage.summary, sites=0)
-        st.dataframe([base, *S["scenarios"].values()], hide_index=True)
+        st.dataframe(
+            svc.scenario_table([base, *S["scenarios"].values()], lang=S["lang"]),
+            hide_index=True,
+            use_container_width=True,
+        )
 
 
 def page_export(street: Street, settings: Settings) -> None:

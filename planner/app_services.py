@@ -18,7 +18,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from planner.i18n import t
+from planner.i18n import column_label, t
 from planner.settings import Settings
 from planner.street import Street
 
@@ -116,12 +116,8 @@ def community_table(street: Street, *, lang: str = "zh") -> pd.DataFrame:
             t("community", lang): c["name"].where(c["name"] != "", ids).to_numpy(),
             "community_id": ids.to_numpy(),
             t("households", lang): ids.map(hh).fillna(0).astype(int).to_numpy(),
-            ("residents" if lang == "en" else "人口"): ids.map(pop)
-            .fillna(0)
-            .round()
-            .astype(int)
-            .to_numpy(),
-            ("buildings" if lang == "en" else "楼栋"): ids.map(nb).fillna(0).astype(int).to_numpy(),
+            t("col_residents", lang): ids.map(pop).fillna(0).round().astype(int).to_numpy(),
+            t("col_buildings", lang): ids.map(nb).fillna(0).astype(int).to_numpy(),
             t("stations", lang): ids.map(ns).fillna(0).astype(int).to_numpy(),
         }
     )
@@ -260,10 +256,28 @@ def _grid_labels(lang: str) -> dict[str, str]:
         "code": t("code", lang),
         "community_id": t("community", lang),
         "households": t("households", lang),
-        "population": "residents" if lang == "en" else "人口",
-        "area_m2": "area (m²)" if lang == "en" else "面积 (m²)",
-        "reason": "note" if lang == "en" else "说明",
+        "population": t("col_residents", lang),
+        "area_m2": t("col_area_m2", lang),
+        "reason": t("col_note", lang),
     }
+
+
+#: Columns of the proposed sites shown on the siting page, in order.
+SITE_TABLE_COLUMNS = (
+    "rank",
+    "name",
+    "households_newly_covered",
+    "households_served",
+    "community_id",
+    "recommended_floor_area_m2",
+)
+
+
+def site_table(sites: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """The proposed sites as displayed: the main columns, labelled in ``lang``."""
+    table = pd.DataFrame(sites.drop(columns="geometry", errors="ignore"))
+    keep = [c for c in SITE_TABLE_COLUMNS if c in table.columns]
+    return table[keep or list(table.columns)].rename(columns=lambda c: column_label(c, lang))
 
 
 def worst_compounds(
@@ -273,7 +287,7 @@ def worst_compounds(
     per = getattr(coverage, "uncovered_compounds", None)
     if per is None:
         return pd.DataFrame()
-    return pd.DataFrame(per).head(n)
+    return pd.DataFrame(per).head(n).rename(columns=lambda c: column_label(c, lang))
 
 
 def export_files(
@@ -451,3 +465,17 @@ def scenario_row(name: str, summary: dict[str, Any], *, sites: int) -> dict[str,
     for key, value in summary.get("households_covered_pct", {}).items():
         row[f"covered_{key}min_%"] = value
     return row
+
+
+def scenario_table(rows: list[dict[str, Any]], *, lang: str = "zh") -> pd.DataFrame:
+    """The scenario comparison as displayed: rows of :func:`scenario_row`, labelled in
+    ``lang`` (``covered_15min_%`` -> "15 分钟覆盖 %")."""
+    import re
+
+    def label(column: str) -> str:
+        m = re.fullmatch(r"covered_(\d+(?:\.\d+)?)min_%", column)
+        if m:
+            return t("covered_at", lang, minutes=float(m.group(1))) + " %"
+        return column_label(column, lang)
+
+    return pd.DataFrame(rows).rename(columns=label)

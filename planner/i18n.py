@@ -135,6 +135,43 @@ STRINGS: dict[str, tuple[str, str]] = {
     "per_grid": ("各网格", "Per grid"),
     "worst_compounds": ("服务最差的小区", "Worst-served compounds"),
     "street_layers": ("街道图层", "Street layers"),
+    "count": ("数量", "Count"),
+    "area_km2": ("面积 (km²)", "Area (km²)"),
+    "atoms": ("网格单元", "atoms"),
+    # raw data names (load-report layers and table columns), see layer_name / column_label
+    "data_boundary": ("边界", "Boundary"),
+    "data_communities": ("社区", "Communities"),
+    "data_compounds": ("小区", "Compounds"),
+    "data_buildings": ("楼栋", "Buildings"),
+    "data_gates": ("出入口", "Gates"),
+    "data_roads": ("道路", "Roads"),
+    "data_barriers": ("河流铁路", "Rivers and railways"),
+    "data_landuse": ("用地", "Land use"),
+    "data_nodes": ("路网节点", "Network nodes"),
+    "data_edges": ("路网路段", "Network links"),
+    "data_stations": ("站点", "Stations"),
+    "data_pois": ("兴趣点", "Points of interest"),
+    "col_community_id": ("社区编号", "Community id"),
+    "col_residents": ("人口", "Residents"),
+    "col_buildings": ("楼栋", "Buildings"),
+    "col_area_m2": ("面积 (m²)", "Area (m²)"),
+    "col_note": ("说明", "Note"),
+    "col_rank": ("序号", "Rank"),
+    "col_households_newly_covered": ("新增覆盖户数", "Households newly covered"),
+    "col_households_served": ("服务户数", "Households served"),
+    "col_recommended_floor_area_m2": ("建议面积 m²", "Recommended floor area (m²)"),
+    "col_compound_id": ("小区编号", "Compound id"),
+    "col_households_uncovered": ("未覆盖户数", "Households not covered"),
+    "col_nearest_station_id": ("最近站点编号", "Nearest station id"),
+    "col_nearest_station_name": ("最近站点", "Nearest station"),
+    "col_time_min": ("步行时间（分钟）", "Walking time (min)"),
+    "col_time_max_min": ("最长步行时间（分钟）", "Longest walk (min)"),
+    "col_walk_m": ("步行距离 (m)", "Walking distance (m)"),
+    "col_scenario": ("方案", "Scenario"),
+    "col_new_sites": ("新增站点数", "New sites"),
+    "severity_error": ("错误", "Error"),
+    "severity_warning": ("警告", "Warning"),
+    "severity_repair": ("已修复", "Repaired"),
     # editor
     "editor_help": (
         "点击地图选择网格单元或网格；画线可拆分网格。每次编辑后自动检查规则并保存项目。",
@@ -154,6 +191,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "redo": ("重做", "Redo"),
     "edit_refused": ("编辑被拒绝：{reason}", "Edit refused: {reason}"),
     "edit_done": ("已完成：{what}", "Done: {what}"),
+    "autosave_failed": (
+        "自动保存失败（编辑仍有效）：{reason}",
+        "Autosave failed (the edit stands): {reason}",
+    ),
+    "open_failed": ("无法打开项目文件：{reason}", "Cannot open the project file: {reason}"),
     "rule_report": ("规则检查", "Rule report"),
     "rules_ok": ("所有规则均满足。", "All rules hold."),
     "save_project": ("保存项目文件", "Save project file"),
@@ -185,6 +227,32 @@ def t(key: str, lang: str = "zh", /, **fmt: Any) -> str:
     zh, en = STRINGS[key]
     text = en if lang == "en" else zh
     return text.format(**fmt) if fmt else text
+
+
+def layer_name(layer: str, lang: str = "zh", /) -> str:
+    """Display name of a street data layer (``boundary``, ``nodes`` …); unknown names as is."""
+    key = f"data_{layer}"
+    return t(key, lang) if key in STRINGS else layer
+
+
+def column_label(column: str, lang: str = "zh", /) -> str:
+    """Display label of a raw table column (``rank``, ``community_id`` …); others as is.
+
+    Examples
+    --------
+    >>> column_label("households_newly_covered")
+    '新增覆盖户数'
+    >>> column_label("rank", "en")
+    'Rank'
+    """
+    for key in (f"col_{column}", column):
+        if key in STRINGS and (key.startswith("col_") or column in _PLAIN_COLUMNS):
+            return t(key, lang)
+    return column
+
+
+#: Raw columns whose label is the plain string of the same key.
+_PLAIN_COLUMNS = frozenset({"name", "households", "code", "community", "kind"})
 
 
 def station_kind_label(kind: str, lang: str = "zh") -> str:

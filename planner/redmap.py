@@ -399,7 +399,12 @@ class _Attribution(MacroElement):
 
 
 def _legend_html(
-    kinds: Iterable[str], thresholds: Iterable[float], *, lang: str, extras: list[str]
+    kinds: Iterable[str],
+    thresholds: Iterable[float],
+    *,
+    lang: str,
+    extras: list[str],
+    open_: bool = True,
 ) -> str:
     rows: list[str] = []
     for kind in kinds:
@@ -417,7 +422,7 @@ def _legend_html(
     rows += extras
     # a <details> box: open by default, folds away with one click to free the map
     return (
-        f"<details open><summary><b>{t('legend', lang)}</b></summary>"
+        f"<details{' open' if open_ else ''}><summary><b>{t('legend', lang)}</b></summary>"
         + "".join(rows)
         + "</details>"
     )
@@ -511,6 +516,7 @@ def red_map(
     simplify_m: float = 1.5,
     max_buildings: int = 3000,
     height: str = "100%",
+    legend_open: bool = True,
 ) -> folium.Map:
     """Build the red map of ``street``.
 
@@ -548,6 +554,9 @@ def red_map(
         Simplification tolerance, metres.
     max_buildings
         At most this many buildings are drawn (the most populous), to keep the map light.
+    legend_open
+        Whether the legend box starts unfolded (``False``: only its title shows, one
+        click opens it; the notes below it stay visible either way).
 
     Returns
     -------
@@ -840,7 +849,13 @@ def red_map(
     if basemap == "tianditu" and notice:
         notes.append(f'<div class="rm-note">{html.escape(notice)}</div>')
     _Control(
-        _legend_html(kinds, thresholds if circles is not None else [], lang=lang, extras=extras)
+        _legend_html(
+            kinds,
+            thresholds if circles is not None else [],
+            lang=lang,
+            extras=extras,
+            open_=legend_open,
+        )
         + "".join(notes),  # always visible, also with the legend folded
         position="bottomright",
         css_class="rm-legend",

@@ -49,6 +49,10 @@ def test_opens_on_red_map_in_chinese(fake_loader: list[dict[str, Any]]) -> None:
     assert at.title[0].value.startswith("红色地图")
     assert any("加载报告" in m.value for m in at.markdown)
     assert fake_loader[0] == {"kind": "demo"}
+    # the load report names layers and its count column in Chinese, not raw names
+    report = at.dataframe[0].value
+    assert list(report.columns) == ["街道图层", "数量"], list(report.columns)
+    assert "边界" in set(report["街道图层"]) and "boundary" not in set(report["街道图层"])
 
 
 def test_language_switch(fake_loader: list[dict[str, Any]]) -> None:
@@ -68,6 +72,22 @@ def test_every_page_runs(fake_loader: list[dict[str, Any]]) -> None:
     at.sidebar.radio(key="w_page_zh").set_value("overview")
     _run(at)
     assert any(m.label == "户数" for m in at.metric)
+    assert any(m.label == "面积 (km²)" for m in at.metric), [m.label for m in at.metric]
+    columns = {c for d in at.dataframe for c in d.value.columns}
+    assert "社区编号" in columns and not {"community_id", "compound_id"} & columns, columns
+    assert not {c for c in columns if c.isascii() and c.isalpha()}, columns
+
+
+def test_english_tables_have_english_labels(fake_loader: list[dict[str, Any]]) -> None:
+    at = _app()
+    at.query_params["page"] = "overview"
+    at.query_params["lang"] = "en"
+    _run(at)
+    assert any(m.label == "Area (km²)" for m in at.metric)
+    columns = {c for d in at.dataframe for c in d.value.columns}
+    raw = {"residents", "buildings", "community_id", "note", "area (m²)", "population"}
+    assert not columns & raw, columns
+    assert {"Residents", "Community id"} <= columns, columns
 
 
 def test_view_from_url(fake_loader: list[dict[str, Any]]) -> None:
@@ -115,6 +135,8 @@ def test_grid_edit_and_refused_edit(fake_loader: list[dict[str, Any]]) -> None:
     _run(at)
     codes = _grid_codes(at)
     assert len(codes) >= 2, codes
+    selection = [m.value for m in at.markdown if "已选择" in m.value]
+    assert selection and "网格单元" in selection[0] and "atoms" not in selection[0], selection
     # lock a grid: an edit that always holds; the project is autosaved
     at.selectbox(key="w_grid_").set_value(codes[0])
     _run(at)
@@ -203,3 +225,8 @@ def test_siting_page_shows_why_a_target_cannot_be_reached(
         st.cache_resource.clear()
     warnings = [w.value for w in at.warning]
     assert any("目标覆盖率无法达到" in w and "cannot be reached" in w for w in warnings), warnings
+    # the proposed sites table is labelled in Chinese
+    headers = [list(d.value.columns) for d in at.dataframe]
+    assert ["序号", "名称", "新增覆盖户数", "服务户数", "社区编号", "建议面积 m²"] in headers, (
+        headers
+    )

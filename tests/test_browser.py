@@ -147,7 +147,7 @@ def _maybe_edit(page: Any) -> None:
     bb = frame.frame_element().bounding_box()
     page.mouse.click(bb["x"] + bb["width"] * 0.45, bb["y"] + bb["height"] * 0.5)
     wait_idle(page, timeout_s=30)
-    page.get_by_text(re.compile(r"atoms \d")).first.wait_for(timeout=30000)
+    page.get_by_text(re.compile(r"(网格单元|atoms) \d")).first.wait_for(timeout=30000)
     box = (
         page.locator('[data-testid="stSelectbox"]')
         .filter(has=page.get_by_text("网格", exact=True))

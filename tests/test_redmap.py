@@ -173,3 +173,10 @@ def test_pipeline_coverage_layers_union_view_and_uncovered_table() -> None:
     assert "20.0" in html  # the compound's farthest building: 20 minutes
     # only the union circle is drawn (one polygon for 15 minutes, not the station views)
     assert html.count('"view"') == 0
+
+
+def test_legend_can_start_folded() -> None:
+    assert "<details open>" in _html()  # the red map page: open
+    folded = _html(legend_open=False)
+    assert "<details open>" not in folded and "<details><summary>" in folded
+    assert "步行速度假设" in folded  # the notes stay visible below the folded legend

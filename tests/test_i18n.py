@@ -1,0 +1,101 @@
+"""Display labels of raw layer and column names (planner/i18n.py) and the site table."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+from shapely.geometry import Point
+
+from planner.app_services import site_table
+from planner.i18n import column_label, layer_name, t
+from planner.street import LAYER_NAMES
+
+RAW = {
+    "rank",
+    "households_newly_covered",
+    "households_served",
+    "community_id",
+    "recommended_floor_area_m2",
+    "residents",
+    "buildings",
+    "note",
+    "area_m2",
+}
+
+
+def test_every_street_layer_has_a_chinese_and_an_english_name() -> None:
+    zh = [layer_name(k, "zh") for k in LAYER_NAMES]
+    en = [layer_name(k, "en") for k in LAYER_NAMES]
+    assert all(not n.isascii() for n in zh), zh
+    assert all(n != k for n, k in zip(en, LAYER_NAMES, strict=True)), en
+    assert layer_name("nodes") == "路网节点" and layer_name("edges") == "路网路段"
+    assert layer_name("gates", "en") == "Gates"
+    assert layer_name("unknown") == "unknown"  # an unknown name is shown as it is
+
+
+def test_raw_columns_get_labels_in_both_languages() -> None:
+    for col in RAW:
+        assert not column_label(col, "zh").isascii(), col
+        assert column_label(col, "en") != col, col
+    assert column_label("households_newly_covered") == "新增覆盖户数"
+    assert column_label("name") == "名称" and column_label("name", "en") == "Name"
+    assert column_label("mystery") == "mystery"
+    assert t("atoms", "zh") == "网格单元" and t("area_km2", "en") == "Area (km²)"
+
+
+def test_site_table_keeps_main_columns_and_labels_them() -> None:
+    sites = gpd.GeoDataFrame(
+        {
+            "rank": [1],
+            "site_id": ["NEW01"],
+            "name": ["A"],
+            "households_newly_covered": [120],
+            "households_served": [300],
+            "community_id": ["C1"],
+            "recommended_floor_area_m2": [200.0],
+            "snap_m": [3.0],
+        },
+        geometry=[Point(0, 0)],
+        crs=32650,
+    )
+    zh = site_table(sites)
+    assert list(zh.columns) == [
+        "序号",
+        "名称",
+        "新增覆盖户数",
+        "服务户数",
+        "社区编号",
+        "建议面积 m²",
+    ]
+    assert zh.iloc[0].tolist() == [1, "A", 120, 300, "C1", 200.0]
+    en = site_table(sites, lang="en")
+    assert "Households newly covered" in en.columns and "rank" not in en.columns
+    assert "rank" in sites.columns and "序号" not in sites.columns  # input unchanged
+
+
+def test_worst_compounds_and_scenarios_are_labelled() -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from planner.app_services import scenario_row, scenario_table, worst_compounds
+    from tests.app_street import tiny_street
+
+    per = pd.DataFrame(
+        {"compound_id": ["K1"], "name": ["A"], "households_uncovered": [5], "walk_m": [900.0]}
+    )
+    zh = worst_compounds(tiny_street(), SimpleNamespace(uncovered_compounds=per))
+    assert list(zh.columns) == ["小区编号", "名称", "未覆盖户数", "步行距离 (m)"]
+    row = scenario_row("A", {"households_covered_pct": {"15": 80.0}}, sites=2)
+    assert list(scenario_table([row]).columns) == ["方案", "新增站点数", "15 分钟覆盖 %"]
+    en = scenario_table([row], lang="en")
+    assert list(en.columns) == ["Scenario", "New sites", "Covered in 15 min %"]
+
+
+def test_every_note_severity_has_a_label() -> None:
+    from typing import get_args
+
+    from planner.errors import Severity
+
+    for severity in get_args(Severity):
+        assert not t(f"severity_{severity}", "zh").isascii(), severity
+        assert t(f"severity_{severity}", "en") != severity, severity
