@@ -66,6 +66,51 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
     return Settings.from_dict(values)
 
 
+#: Grid-code settings a user may give as flags; given flags win over ``street.json``.
+GRID_CODE_FLAGS: tuple[str, ...] = ("code_county", "code_street")
+
+
+def add_grid_args(p: argparse.ArgumentParser, *, target: bool = True) -> None:
+    """The household bounds and code flags of every command that makes or checks grids."""
+    p.add_argument("--min-households", type=int, help="hard minimum households per grid (200)")
+    p.add_argument("--max-households", type=int, help="hard maximum households per grid (500)")
+    if target:
+        p.add_argument("--target-households", type=int, help="target households per grid (300)")
+    p.add_argument(
+        "--code-county",
+        help="6-digit county code (GB/T 2260) in grid codes (default: street.json's, else 110108)",
+    )
+    p.add_argument(
+        "--code-street", help="3-digit street code in grid codes (default: street.json's, else 001)"
+    )
+
+
+def grid_settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
+    """Settings from the shared and grid flags (see :func:`add_grid_args`).
+
+    When only a bound is given and the default target falls outside the new range,
+    the target becomes the middle of the range, so one flag alone stays valid.
+    """
+    values: dict[str, Any] = {
+        "grid_min_households": getattr(args, "min_households", None),
+        "grid_max_households": getattr(args, "max_households", None),
+        "grid_target_households": getattr(args, "target_households", None),
+        **{k: getattr(args, k, None) for k in GRID_CODE_FLAGS},
+        **extra,
+    }
+    d = Settings()
+    lo = values["grid_min_households"] or d.grid_min_households
+    hi = values["grid_max_households"] or d.grid_max_households
+    if values["grid_target_households"] is None and not lo <= d.grid_target_households <= hi:
+        values["grid_target_households"] = (lo + hi) // 2
+    return settings_from_args(args, **values)
+
+
+def code_flags(args: argparse.Namespace) -> list[str]:
+    """The grid-code settings the user gave as flags (they win over ``street.json``)."""
+    return [k for k in GRID_CODE_FLAGS if getattr(args, k, None) is not None]
+
+
 def load_from_args(args: argparse.Namespace, settings: Settings) -> Any:
     """Load the street named by the shared source flags."""
     from planner.load import load_street

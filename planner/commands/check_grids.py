@@ -25,8 +25,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_RULES, add_source_args, load_from_args
-from planner.cli import settings_from_args as _settings_from_args
+from planner.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_RULES,
+    add_grid_args,
+    add_source_args,
+    code_flags,
+    grid_settings_from_args,
+    load_from_args,
+)
 from planner.errors import InputError
 from planner.gridfile import read_grids
 from planner.settings import Settings
@@ -57,31 +65,9 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--out", type=Path, help="where to write re-coded grids (default <file>.recoded.geojson)"
     )
-    p.add_argument("--min-households", type=int, help="fewest households per grid")
-    p.add_argument("--max-households", type=int, help="most households per grid")
-    p.add_argument("--code-county", help="6-digit county code (GB/T 2260) for --recode")
-    p.add_argument("--code-street", help="3-digit street code for --recode")
+    add_grid_args(p, target=False)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
-
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    extra: dict[str, Any] = {
-        "grid_min_households": args.min_households,
-        "grid_max_households": args.max_households,
-        "code_county": args.code_county,
-        "code_street": args.code_street,
-    }
-    base = _settings_from_args(args, **extra)
-    lo, hi = base.grid_min_households, base.grid_max_households
-    if not lo <= base.grid_target_households <= hi:
-        base = base.with_(grid_target_households=(lo + hi) // 2)
-    return base
-
-
-def _code_flags(args: argparse.Namespace) -> list[str]:
-    """The grid-code settings the user gave as flags (they win over ``street.json``)."""
-    return [k for k in ("code_county", "code_street") if getattr(args, k, None) is not None]
 
 
 def grids_near(
@@ -137,9 +123,9 @@ def recode(grids: gpd.GeoDataFrame, street: Street, settings: Settings) -> gpd.G
 def run(args: argparse.Namespace) -> int:
     from planner.codes import effective_code_settings
 
-    settings = settings_from_args(args)
+    settings = grid_settings_from_args(args)
     street = load_from_args(args, settings)
-    settings = effective_code_settings(settings, street.meta, explicit=_code_flags(args))
+    settings = effective_code_settings(settings, street.meta, explicit=code_flags(args))
     grids = read_grids(
         args.grids_file,
         street,

@@ -18,7 +18,15 @@ from typing import Any
 
 import geopandas as gpd
 
-from planner.cli import EXIT_OK, EXIT_RULES, add_source_args, load_from_args, settings_from_args
+from planner.cli import (
+    EXIT_OK,
+    EXIT_RULES,
+    add_grid_args,
+    add_source_args,
+    code_flags,
+    grid_settings_from_args,
+    load_from_args,
+)
 from planner.codes import effective_code_settings
 from planner.geojson import write_geojson
 
@@ -34,9 +42,7 @@ def register(subparsers: Any) -> None:
     )
     add_source_args(p)
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--min-households", type=int, help="hard minimum households per grid (200)")
-    p.add_argument("--max-households", type=int, help="hard maximum households per grid (500)")
-    p.add_argument("--target-households", type=int, help="target households per grid (300)")
+    add_grid_args(p)
     p.add_argument(
         "--communities",
         choices=["given", "derive", "single"],
@@ -45,10 +51,6 @@ def register(subparsers: Any) -> None:
         "of 1,500-3,000 households, or treat the street as one community",
     )
     p.add_argument("--code-width", type=int, choices=[20, 15], help="grid code width (20)")
-    p.add_argument(
-        "--code-county", help="6-digit county code (GB/T 2260); default: street.json, else 110108"
-    )
-    p.add_argument("--code-street", help="3-digit street code; default: street.json, else 001")
     p.add_argument("--project", type=Path, help="also save an editable project file (.gpkg)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
@@ -57,19 +59,10 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from planner.grids import divide
 
-    extra: dict[str, Any] = {
-        "grid_min_households": args.min_households,
-        "grid_max_households": args.max_households,
-        "grid_target_households": args.target_households,
-        "code_width": args.code_width,
-        "code_county": args.code_county,
-        "code_street": args.code_street,
-    }
-    explicit = [k for k in ("code_county", "code_street") if extra[k] is not None]
-    settings = settings_from_args(args, **_bounds(extra))
+    settings = grid_settings_from_args(args, code_width=args.code_width)
     street = load_from_args(args, settings)
     # grid codes: flags > the street's metadata (street.json) > settings
-    settings = effective_code_settings(settings, street.meta, explicit=explicit)
+    settings = effective_code_settings(settings, street.meta, explicit=code_flags(args))
     result = divide(street, settings=settings, communities=args.communities)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -108,18 +101,6 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=2) if args.json else text)
     print(f"Wrote {out / 'grids.geojson'} ({len(grids)} grids)")
     return EXIT_OK if result.report.ok else EXIT_RULES
-
-
-def _bounds(values: dict[str, Any]) -> dict[str, Any]:
-    """Fill a missing target from the given bounds so one flag alone stays valid."""
-    from planner.settings import Settings
-
-    d = Settings()
-    lo = values["grid_min_households"] or d.grid_min_households
-    hi = values["grid_max_households"] or d.grid_max_households
-    if values["grid_target_households"] is None and not lo <= d.grid_target_households <= hi:
-        values["grid_target_households"] = (lo + hi) // 2
-    return values
 
 
 def _write_geojson(

@@ -19,7 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from planner.cli import EXIT_OK, EXIT_RULES, add_source_args, settings_from_args
+from planner.cli import (
+    EXIT_OK,
+    EXIT_RULES,
+    add_grid_args,
+    add_source_args,
+    code_flags,
+    grid_settings_from_args,
+)
 from planner.pipeline import DEFAULT_NEW_SITES, RunResult, StepBar, run_pipeline
 
 
@@ -48,16 +55,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-images", action="store_true", help="skip the PNG/PDF map")
     p.add_argument("--no-html", action="store_true", help="skip the HTML red map")
     p.add_argument("--minutes", help="thresholds in minutes, comma-separated (default 5,10,15)")
-    p.add_argument("--min-households", type=int, help="fewest households per grid")
-    p.add_argument("--max-households", type=int, help="most households per grid")
-    p.add_argument("--target-households", type=int, help="target households per grid")
-    p.add_argument(
-        "--code-county",
-        help="6-digit county code (GB/T 2260) in grid codes (default: street.json's, else 110108)",
-    )
-    p.add_argument(
-        "--code-street", help="3-digit street code in grid codes (default: street.json's)"
-    )
+    add_grid_args(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
 
 
@@ -102,26 +100,10 @@ def _formats(text: str) -> list[str]:
 def _settings(args: argparse.Namespace) -> Any:
     from planner.commands.coverage import parse_minutes
 
-    extra: dict[str, Any] = {
-        "thresholds_min": parse_minutes(args.minutes),
-        "grid_min_households": args.min_households,
-        "grid_max_households": args.max_households,
-        "grid_target_households": args.target_households,
-        "code_county": args.code_county,
-        "code_street": args.code_street,
-    }
-    if extra["thresholds_min"] is not None:
-        extra["thresholds_min"] = tuple(sorted(extra["thresholds_min"]))
-    s = settings_from_args(
-        args, **{k: v for k, v in extra.items() if k != "grid_target_households"}
+    minutes = parse_minutes(args.minutes)
+    return grid_settings_from_args(
+        args, thresholds_min=tuple(sorted(minutes)) if minutes is not None else None
     )
-    lo, hi = s.grid_min_households, s.grid_max_households
-    target = (
-        args.target_households
-        if args.target_households is not None
-        else (s.grid_target_households if lo <= s.grid_target_households <= hi else (lo + hi) // 2)
-    )
-    return s.with_(grid_target_households=target)
 
 
 def _bars(quiet: bool) -> Any:
@@ -244,9 +226,7 @@ def run(args: argparse.Namespace, *, source: str | None = None) -> int:
             html=not args.no_html,
             images=not args.no_images,
             bars=_bars(args.quiet),
-            explicit_codes=[
-                k for k in ("code_county", "code_street") if getattr(args, k, None) is not None
-            ],
+            explicit_codes=code_flags(args),
         )
     if not args.quiet:
         print(format_summary(result, args.out))
