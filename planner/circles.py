@@ -210,6 +210,16 @@ class CircleBuilder:
         result = np.where(f >= 1.0 - 1e-9, self._xy[j1], result)
         return result
 
+    def prepare(self) -> CircleBuilder:
+        """Build the network's face indexes now (otherwise on the first circle drawn).
+
+        They depend on the network, the buildings and the walls only, so one
+        preparation serves every station, threshold and view.
+        """
+        for walled in (False,) if self._walls is None else (False, True):
+            self._face_index(walled)
+        return self
+
     def _face_index(self, walled: bool) -> FaceIndex:
         """The faces of the outside network (``walled=False``) or of the walled
         compounds' own paths, with their connectors (built once, on first use)."""
@@ -253,7 +263,20 @@ class CircleBuilder:
         threshold) is contained in the result exactly, so the circles nest.
         """
         out: list[Drawn | None] = [None] * groups if base is None else list(base)
-        lines = self.lines(pieces) if len(pieces.group) else np.zeros(0, dtype=object)
+        # only stretches short of their whole edge are drawn as lines (a whole edge
+        # is drawn from its prepared corridor)
+        lines = np.full(len(pieces.group), None, dtype=object)
+        edge_len = self.rg.net.length_m[pieces.edge]
+        short = (pieces.end_m - pieces.start_m < edge_len - 1e-6) | (edge_len <= 0)
+        if short.any():
+            lines[short] = self.lines(
+                Pieces(
+                    pieces.group[short],
+                    pieces.edge[short],
+                    pieces.start_m[short],
+                    pieces.end_m[short],
+                )
+            )
         bi = (
             connectors["bi"].to_numpy(dtype="int64")
             if connectors is not None and len(connectors)
