@@ -86,19 +86,18 @@ def _bounded_reach(
     out_v: NDArray[np.int64],
     out_t: NDArray[np.float64],
     m: int,
+    dist: NDArray[np.float64],
+    touched: NDArray[np.int32],
+    heap_t: NDArray[np.float64],
+    heap_v: NDArray[np.int32],
 ) -> tuple[int, int]:  # pragma: no cover - compiled
     """Search from ``sources[first:]``, appending to ``out_*`` from row ``m``.
 
     Stops before the first source whose rows do not fit; returns that source's
     position (``len(sources)`` when all are done) and the number of rows written.
+    ``dist`` (all ``inf``; left so), ``touched`` and the heap are work space.
     """
-    n = len(indptr) - 1
     cap = len(out_s)
-    dist = np.full(n, np.inf)
-    touched = np.empty(n, dtype=np.int32)
-    # lazy deletion: at most one entry per successful relaxation, plus the source
-    heap_t = np.empty(len(indices) + 1, dtype=np.float64)
-    heap_v = np.empty(len(indices) + 1, dtype=np.int32)
     for i in range(first, len(sources)):
         s = sources[i]
         m_start = m
@@ -179,11 +178,19 @@ def bounded_reach(
     out_s = np.empty(cap, dtype=np.int64)
     out_v = np.empty(cap, dtype=np.int64)
     out_t = np.empty(cap, dtype=np.float64)
-    done, m = _bounded_reach(ptr, idx, w, src, lim, 0, out_s, out_v, out_t, 0)
+    # work space (numpy-allocated, so memory tracing sees it): the heap holds at most
+    # one entry per successful relaxation (lazy deletion), plus the source
+    work = (
+        np.full(n, np.inf),
+        np.empty(n, dtype=np.int32),
+        np.empty(len(idx) + 1, dtype=np.float64),
+        np.empty(len(idx) + 1, dtype=np.int32),
+    )
+    done, m = _bounded_reach(ptr, idx, w, src, lim, 0, out_s, out_v, out_t, 0, *work)
     while done < len(src):
         cap = max(2 * cap, m + n)
         out_s = np.concatenate([out_s[:m], np.empty(cap - m, dtype=np.int64)])
         out_v = np.concatenate([out_v[:m], np.empty(cap - m, dtype=np.int64)])
         out_t = np.concatenate([out_t[:m], np.empty(cap - m, dtype=np.float64)])
-        done, m = _bounded_reach(ptr, idx, w, src, lim, done, out_s, out_v, out_t, m)
+        done, m = _bounded_reach(ptr, idx, w, src, lim, done, out_s, out_v, out_t, m, *work)
     return out_s[:m].copy(), out_v[:m].copy(), out_t[:m].copy()
