@@ -288,7 +288,7 @@ def station_reach(
     """Bounded per-station Dijkstra for many stations, as a sparse table.
 
     Each station is searched on its own by the compiled kernel
-    :func:`planner.reach_kernel.bounded_reach` (binary heap, distance array reset
+    :func:`planner.reach_kernel.bounded_reach` (4-ary heap, distance array reset
     through the nodes it touched), so a station costs in proportion to what it
     reaches within ``limit_min``, not to the size of the network, and memory is
     proportional to the reached pairs. With many stations the work is split over
