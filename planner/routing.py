@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
+#: Per-station reach for at most this many (stations x routing nodes) is one scipy
+#: call (a dense matrix of that many floats, about a millisecond): loading the
+#: compiled kernel costs 0.2-0.5 s once per process, which small jobs (a street's own
+#: stations) should not pay.
+REACH_DENSE_MAX = 250_000
+
 #: Per-station reach is split over threads only with at least this many stations
 #: per thread (below it starting the threads costs more than it saves).
 REACH_MIN_STATIONS_PER_THREAD = 100
@@ -269,7 +275,7 @@ class Reach:
 
     ``station[i]`` reaches routing node ``node[i]`` in ``time_min[i]`` minutes
     (at most ``limit_min``). Rows are grouped by station, in the order the stations
-    were asked for (index order by default), each station's rows in increasing time.
+    were asked for (index order by default).
     """
 
     station: IntArray
@@ -292,7 +298,10 @@ def station_reach(
     through the nodes it touched), so a station costs in proportion to what it
     reaches within ``limit_min``, not to the size of the network, and memory is
     proportional to the reached pairs. With many stations the work is split over
-    the machine's cores (the kernel releases the GIL).
+    the machine's cores (the kernel releases the GIL). Small jobs (at most
+    :data:`REACH_DENSE_MAX` stations x nodes) run as one scipy call instead, which
+    saves loading the kernel; both give the same table (up to the order of the
+    rows within a station).
 
     Parameters
     ----------
@@ -308,8 +317,6 @@ def station_reach(
         Kept for callers of the earlier chunked version; not used (the compiled
         search needs no ``chunk x n_nodes`` matrix).
     """
-    from planner.reach_kernel import bounded_reach
-
     del chunk
     if stations is None:
         idx = np.flatnonzero(rg.station_node >= 0)
@@ -321,6 +328,13 @@ def station_reach(
         return Reach(empty_i, empty_i, np.zeros(0), limit_min)
     csr = rg.csr
     src = rg.station_node[idx]
+    if len(idx) * rg.n_nodes <= REACH_DENSE_MAX:
+        dist = dijkstra(csr, directed=True, indices=src, limit=limit_min).ravel()
+        flat = np.flatnonzero(dist <= limit_min)
+        rows, cols = np.divmod(flat, rg.n_nodes)
+        return Reach(station=idx[rows], node=cols, time_min=dist[flat], limit_min=limit_min)
+    from planner.reach_kernel import bounded_reach
+
     workers = min(os.cpu_count() or 1, 8, len(idx) // REACH_MIN_STATIONS_PER_THREAD)
     if workers <= 1:
         pos, node, time = bounded_reach(csr.indptr, csr.indices, csr.data, src, limit_min)
