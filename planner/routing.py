@@ -301,7 +301,7 @@ def station_reach(
     the machine's cores (the kernel releases the GIL). Small jobs (at most
     :data:`REACH_DENSE_MAX` stations x nodes) run as one scipy call instead, which
     saves loading the kernel; both give the same table (up to the order of the
-    rows within a station).
+    rows).
 
     Parameters
     ----------
@@ -330,7 +330,7 @@ def station_reach(
     src = rg.station_node[idx]
     if len(idx) * rg.n_nodes <= REACH_DENSE_MAX:
         dist = dijkstra(csr, directed=True, indices=src, limit=limit_min).ravel()
-        flat = np.flatnonzero(dist <= limit_min)
+        flat = np.flatnonzero(np.isfinite(dist))  # scipy leaves inf beyond the limit
         rows, cols = np.divmod(flat, rg.n_nodes)
         return Reach(station=idx[rows], node=cols, time_min=dist[flat], limit_min=limit_min)
     from planner.reach_kernel import bounded_reach

@@ -193,6 +193,11 @@ def test_station_reach_subset_disconnected_and_off_network(reach_path: str) -> N
     sub = station_reach(rg, limit_min=10.0, stations=np.array([3, 2, 1]))
     assert np.unique(sub.station).tolist() == [1, 3]
     assert_reach_equals(sub, ref, [3, 1])
+    # no limit: each station reaches its whole piece of the network, nothing beyond
+    whole = station_reach(rg, limit_min=np.inf)
+    assert set(whole.node[whole.station == 1].tolist()) == island
+    assert len(whole.node[whole.station == 0]) == 3 + 2  # nodes 0-2, stations 0 and 3
+    assert np.isfinite(whole.time_min).all()
     # limit 0: each station reaches only its own node
     zero = station_reach(rg, limit_min=0.0)
     assert dict(zip(zero.station.tolist(), zero.node.tolist(), strict=True)) == {
