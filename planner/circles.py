@@ -26,8 +26,7 @@ loops left are over circles (station x threshold), never over edges or nodes.
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from planner.circle_faces import Drawn, FaceIndex, parallel, workers
 from planner.network import Snap
 from planner.routing import NodeTimes, Reach, RoutingGraph
 
@@ -46,10 +46,6 @@ log = logging.getLogger(__name__)
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 ObjArray = NDArray[np.object_]
-
-#: Segments per quarter circle of the corridor buffer: caps and joins are drawn
-#: with chords that fall about 0.5 m (at 25 m) inside the true arc, never outside.
-QUAD_SEGS = 4
 
 #: Buildings closer than this to their access point get no connector line, metres.
 CONNECTOR_MIN_M = 1.0
@@ -66,22 +62,6 @@ class Pieces:
     end_m: FloatArray
 
 
-def _parallel(func: Callable[..., Any], geoms: ObjArray, *args: Any, **kwargs: Any) -> ObjArray:
-    """Apply a vectorised shapely function on all cores (shapely releases the GIL)."""
-    n = len(geoms)
-    workers = min(os.cpu_count() or 1, 8)
-    if n < 2 * workers or workers == 1:
-        return np.asarray(func(geoms, *args, **kwargs), dtype=np.object_)
-    # Interleave so heavy and light geometries spread over the threads.
-    parts = [np.arange(i, n, workers) for i in range(workers)]
-    out = np.empty(n, dtype=np.object_)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda idx: func(geoms[idx], *args, **kwargs), parts))
-    for idx, res in zip(parts, results, strict=True):
-        out[idx] = res
-    return out
-
-
 def _new_rows(seen: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """Rows of ``rows`` (columns ``g``, ``bi``) not already in ``seen``."""
     if len(seen) == 0 or len(rows) == 0:
@@ -90,153 +70,11 @@ def _new_rows(seen: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     return m.loc[m["_merge"] == "left_only", ["g", "bi"]].drop_duplicates()
 
 
-def buffer_union(
-    lines: ObjArray,
-    buffer_m: float,
-    connectors: ObjArray | None = None,
-    *,
-    base: Any = None,
-) -> Any:
-    """The union of ``lines`` and ``connectors`` buffered by ``buffer_m`` (metres).
-
-    Unioning one small buffer per stretch makes GEOS overlay every pair of
-    overlapping corridors. Here the lines are noded and polygonized instead: the
-    area enclosed by the lines (the union of their faces, a coverage) is grown by
-    ``buffer_m``, and each face's inside farther than ``buffer_m`` from its border
-    (the face shrunk by ``buffer_m``) is cut out as a hole. Any point of a face is
-    nearer to the face's own border than to any line outside it, so this is the
-    same set as the union of the buffers (up to the chords drawing the arcs, which
-    fall inside the true arcs). The lines bounding no face (dead ends, frontier
-    stretches, bridges between faces) and the ``connectors`` are buffered one by
-    one: where such a corridor reaches into a hole, it is cut from the hole (a
-    small polygon); only the corridors reaching outside the enclosed area are
-    unioned with the result.
-    ``base`` (a polygon drawn by this function from a subset of the lines, e.g.
-    the circle of a smaller threshold) is unioned in without a full overlay: its
-    outline is unioned with the new outline and the new holes keep only what lies
-    outside it.
-    """
-    lines = np.asarray(lines, dtype=object)
-    conn = np.zeros(0, dtype=object) if connectors is None else np.asarray(connectors, dtype=object)
-    if len(lines) == 0 and len(conn) == 0:
-        return shapely.Polygon()
-    loose = conn
-    area: Any = None
-    holes = np.zeros(0, dtype=object)
-    if len(lines):
-        noded = shapely.get_parts(shapely.union_all(lines))
-        faces, cuts, dangles, invalid = (
-            np.asarray(shapely.get_parts(g), dtype=object) for g in shapely.polygonize_full(noded)
-        )
-        stray = np.concatenate([cuts, dangles, invalid])
-        loose = np.concatenate([stray[~shapely.is_empty(stray)], conn])
-        if len(faces):
-            area = shapely.coverage_union_all(faces)
-            holes = np.asarray(
-                shapely.get_parts(shapely.buffer(faces, -buffer_m, quad_segs=QUAD_SEGS)),
-                dtype=object,
-            )
-            holes = holes[~shapely.is_empty(holes)]
-    bufs = np.asarray(shapely.buffer(loose, buffer_m, quad_segs=QUAD_SEGS), dtype=object)
-    if area is None:
-        drawn = shapely.union_all(bufs)
-        return drawn if base is None else shapely.union(base, drawn)
-    if len(holes) and len(bufs):
-        # cut the stray corridors out of the holes they reach, a round per corridor
-        # rank so every call is vectorised over holes
-        li, hi = shapely.STRtree(holes).query(bufs, predicate="intersects")
-        order = np.lexsort((li, hi))
-        li, hi = li[order], hi[order]
-        first = np.searchsorted(hi, hi, side="left")
-        rank = np.arange(len(hi)) - first
-        for r in range(int(rank.max(initial=-1)) + 1):
-            sel = rank == r
-            holes[hi[sel]] = shapely.difference(holes[hi[sel]], bufs[li[sel]])
-        holes = np.asarray(shapely.get_parts(holes), dtype=object)
-        holes = holes[(shapely.get_type_id(holes) == 3) & ~shapely.is_empty(holes)]
-    body = shapely.buffer(area, buffer_m, quad_segs=QUAD_SEGS)
-    if len(bufs):
-        # corridors reaching out of the enclosed area (they reach no hole): union
-        # them with its grown outline before the holes are cut (fewer vertices)
-        shapely.prepare(area)
-        out = bufs[~shapely.covered_by(loose, area)]
-        if len(out):
-            body = shapely.union(body, shapely.disjoint_subset_union_all(out))
-    if base is not None and not shapely.is_empty(base):
-        nested = _nest(body, holes, base)
-        if nested is not None:
-            return nested
-        return shapely.union(base, _with_holes(body, holes) if len(holes) else body)
-    if len(holes):
-        body = _with_holes(body, holes)
-    return body
-
-
-def _nest(body: Any, holes: ObjArray, base: Any) -> Any:
-    """``(body - holes) | base`` built as ``(body | shells of base) - (holes - base)``.
-
-    Exact when every hole of ``base`` lies inside ``body`` (true when ``base`` was
-    drawn from a subset of the lines: its holes are shrunk faces of an enclosed
-    area that stays enclosed); None otherwise, for the caller's plain union.
-    """
-    bparts = np.asarray(shapely.get_parts(base), dtype=object)
-    bparts = bparts[shapely.get_type_id(bparts) == 3]
-    nrings = shapely.get_num_interior_rings(bparts)
-    bholes = np.asarray(
-        shapely.polygons(shapely.get_interior_ring(np.repeat(bparts, nrings), _ranks(nrings))),
-        dtype=object,
-    )
-    shapely.prepare(body)
-    if len(bholes) and not shapely.covers(body, bholes).all():
-        return None
-    shells = shapely.polygons(shapely.get_exterior_ring(bparts))
-    shell = shells[0] if len(shells) == 1 else shapely.union_all(shells)
-    outline = shapely.union(body, shell)
-    if len(holes) == 0:
-        return outline
-    # holes - base = (holes within base's holes) + (holes outside base's shell)
-    pieces: list[Any] = []
-    if len(bholes):
-        hi, bi = shapely.STRtree(bholes).query(holes, predicate="intersects")
-        pieces.extend(shapely.intersection(holes[hi], bholes[bi]))
-    shapely.prepare(shell)
-    out = holes[~shapely.covered_by(holes, shell)]
-    if len(out):
-        pieces.extend(shapely.difference(out, shell))
-    if not pieces:
-        return outline
-    parts = np.asarray(shapely.get_parts(np.asarray(pieces, dtype=object)), dtype=object)
-    parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)]
-    return _with_holes(outline, parts) if len(parts) else outline
-
-
-def _ranks(counts: IntArray) -> IntArray:
-    """0..n-1 for each n in ``counts``, concatenated."""
-    counts = np.asarray(counts, dtype="int64")
-    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-
-
-def _with_holes(body: Any, holes: ObjArray) -> Any:
-    """``body`` minus ``holes`` that lie strictly inside it, apart from each other
-    and from its rings (shrunk faces: more than ``buffer_m`` inside the enclosed
-    area), built directly instead of by an overlay."""
-    parts = np.asarray(shapely.get_parts(body), dtype=object)
-    parts = parts[shapely.get_type_id(parts) == 3]
-    pt = shapely.point_on_surface(holes)
-    tree = shapely.STRtree(parts)
-    hi, pi = tree.query(pt, predicate="within")
-    if len(np.unique(hi)) != len(holes):
-        return shapely.difference(body, shapely.multipolygons(holes))
-    out = []
-    for k, part in enumerate(parts):
-        mine = holes[hi[pi == k]]
-        if len(mine) == 0:
-            out.append(part)
-            continue
-        own = shapely.get_interior_ring(part, np.arange(shapely.get_num_interior_rings(part)))
-        rings = [*own, *shapely.get_exterior_ring(mine)]
-        out.append(shapely.Polygon(shapely.get_exterior_ring(part), rings))
-    return out[0] if len(out) == 1 else shapely.MultiPolygon(out)
+def _polygons_of(drawn: Sequence[Drawn | None]) -> ObjArray:
+    """The polygons of drawn circles (empty where nothing was drawn)."""
+    return np.asarray(
+        [shapely.Polygon() if d is None else d.polygon for d in drawn] + [None], dtype=object
+    )[:-1]
 
 
 class CircleBuilder:
@@ -372,80 +210,134 @@ class CircleBuilder:
         result = np.where(f >= 1.0 - 1e-9, self._xy[j1], result)
         return result
 
+    def prepare(self) -> CircleBuilder:
+        """Build the network's face indexes now (otherwise on the first circle drawn).
+
+        They depend on the network, the buildings and the walls only, so one
+        preparation serves every station, threshold and view.
+        """
+        for walled in (False,) if self._walls is None else (False, True):
+            self._face_index(walled)
+        return self
+
+    def _face_index(self, walled: bool) -> FaceIndex:
+        """The faces of the outside network (``walled=False``) or of the walled
+        compounds' own paths, with their connectors (built once, on first use)."""
+        cache: dict[bool, tuple[FaceIndex, IntArray, IntArray]] = self.__dict__.setdefault(
+            "_faces", {}
+        )
+        if walled not in cache:
+            net = self.rg.net
+            edges = np.flatnonzero(self._edge_walled == walled)
+            conns = np.flatnonzero(self._conn_walled == walled)
+            local_e = np.full(net.n_edges, -1, dtype="int64")
+            local_e[edges] = np.arange(len(edges))
+            local_c = np.full(len(self._conn_geom), -1, dtype="int64")
+            local_c[conns] = np.arange(len(conns))
+            index = FaceIndex(
+                net.geometry[edges],
+                net.length_m[edges],
+                self._conn_geom[conns],
+                buffer_m=self.buffer_m,
+            )
+            cache[walled] = (index, local_e, local_c)
+        return cache[walled][0]
+
+    def _local(self, walled: bool) -> tuple[IntArray, IntArray]:
+        self._face_index(walled)
+        _index, local_e, local_c = self.__dict__["_faces"][walled]
+        return local_e, local_c
+
     def polygons(
         self,
         pieces: Pieces,
         groups: int,
         connectors: pd.DataFrame | None = None,
         *,
-        base: ObjArray | None = None,
-    ) -> ObjArray:
-        """One buffered polygon per group ``0..groups-1`` (empty where nothing is reached).
+        base: Sequence[Drawn | None] | None = None,
+    ) -> list[Drawn | None]:
+        """One drawn circle per group ``0..groups-1`` (None where nothing is reached).
 
         ``connectors`` (columns ``g``, ``bi``) adds reached buildings' connectors;
-        ``base`` (one polygon per group, e.g. the circle of the next smaller
-        threshold) is unioned in, so the circles nest exactly.
+        ``base`` (one drawing per group, e.g. the circle of the next smaller
+        threshold) is contained in the result exactly, so the circles nest.
         """
-        if base is not None and self._walls is None:
-            return self._polygons_new(pieces, groups, connectors, base=base)
-        if base is not None:
-            out = self._polygons_new(pieces, groups, connectors)
-            pairs = np.stack([np.asarray(base, dtype=object), out], axis=1)
-            return _parallel(lambda ab: shapely.union(ab[:, 0], ab[:, 1]), pairs)
-        return self._polygons_new(pieces, groups, connectors)
-
-    def _polygons_new(
-        self,
-        pieces: Pieces,
-        groups: int,
-        connectors: pd.DataFrame | None,
-        *,
-        base: ObjArray | None = None,
-    ) -> ObjArray:
-        out = np.full(groups, shapely.Polygon(), dtype=object)
-        if base is not None:
-            out[:] = np.asarray(base, dtype=object)
-        lines = self.lines(pieces) if len(pieces.group) else np.zeros(0, dtype=object)
-        group = pieces.group
-        walled = self._edge_walled[pieces.edge]
-        is_conn = np.zeros(len(lines), dtype=bool)
-        if connectors is not None and len(connectors):
-            bi = connectors["bi"].to_numpy(dtype="int64")
-            lines = np.concatenate([lines, self._conn_geom[bi]])
-            group = np.concatenate([group, connectors["g"].to_numpy(dtype="int64")])
-            walled = np.concatenate([walled, self._conn_walled[bi]])
-            is_conn = np.concatenate([is_conn, np.ones(len(bi), dtype=bool)])
-        if len(group) == 0:
+        out: list[Drawn | None] = [None] * groups if base is None else list(base)
+        # only stretches short of their whole edge are drawn as lines (a whole edge
+        # is drawn from its prepared corridor)
+        lines = np.full(len(pieces.group), None, dtype=object)
+        edge_len = self.rg.net.length_m[pieces.edge]
+        short = (pieces.end_m - pieces.start_m < edge_len - 1e-6) | (edge_len <= 0)
+        if short.any():
+            lines[short] = self.lines(
+                Pieces(
+                    pieces.group[short],
+                    pieces.edge[short],
+                    pieces.start_m[short],
+                    pieces.end_m[short],
+                )
+            )
+        bi = (
+            connectors["bi"].to_numpy(dtype="int64")
+            if connectors is not None and len(connectors)
+            else np.zeros(0, dtype="int64")
+        )
+        cg = (
+            connectors["g"].to_numpy(dtype="int64")
+            if connectors is not None and len(connectors)
+            else np.zeros(0, dtype="int64")
+        )
+        # every piece is drawn on the edge it lies on; its length in walking metres
+        reached = pieces.end_m - pieces.start_m
+        present = np.union1d(pieces.group, cg).astype("int64")
+        if len(present) == 0:
             return out
-        buf = self.buffer_m
-        present, dense = np.unique(group, return_inverse=True)
-        order = np.argsort(dense, kind="stable")
-        bounds = np.searchsorted(dense[order], np.arange(len(present) + 1))
-        chunks = [order[bounds[i] : bounds[i + 1]] for i in range(len(present))]
+        p_order = np.argsort(pieces.group, kind="stable")
+        p_bounds = np.searchsorted(pieces.group[p_order], np.append(present, groups))
+        c_order = np.argsort(cg, kind="stable")
+        c_bounds = np.searchsorted(cg[c_order], np.append(present, groups))
         walls = self._walls
+        layers = (False,) if walls is None else (False, True)
+        indexes = {w: self._face_index(w) for w in layers}
+        locals_ = {w: self._local(w) for w in layers}
 
-        def draw(idx: IntArray) -> Any:
-            c = is_conn[idx]
-            b = None if base is None else base[group[idx[0]]]
-            return buffer_union(lines[idx[~c]], buf, lines[idx[c]], base=b)
-
-        def one(idx: IntArray) -> Any:
+        def one(k: int) -> Drawn:
+            g = int(present[k])
+            pi = p_order[p_bounds[k] : p_bounds[k + 1]]
+            ci = c_order[c_bounds[k] : c_bounds[k + 1]]
+            prev = out[g]
+            drawn: dict[bool, Drawn] = {}
+            for w in layers:
+                local_e, local_c = locals_[w]
+                le = local_e[pieces.edge[pi]]
+                mine = pi[le >= 0]
+                lc = local_c[bi[ci]]
+                drawn[w] = indexes[w].draw(
+                    local_e[pieces.edge[mine]],
+                    reached[mine],
+                    lines[mine],
+                    lc[lc >= 0],
+                    base=prev if walls is None else None,
+                )
             if walls is None:
-                return draw(idx)
-            w = walled[idx]
-            outside = shapely.difference(draw(idx[~w]), walls)
-            if not w.any():
-                return outside
-            inside = shapely.intersection(draw(idx[w]), walls)
-            return shapely.union(outside, inside)
+                return drawn[False]
+            outside = shapely.difference(drawn[False].polygon, walls)
+            inside = shapely.intersection(drawn[True].polygon, walls)
+            poly = shapely.union(outside, inside)
+            if prev is not None:
+                poly = shapely.union(prev.polygon, poly)
+            return Drawn(
+                poly, poly, np.zeros(0, dtype=object), np.zeros(0, dtype=object), np.zeros(0, bool)
+            )
 
-        workers = min(os.cpu_count() or 1, 8)
-        if workers > 1 and len(chunks) > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                unions = list(pool.map(one, chunks))
+        k = workers()
+        if k > 1 and len(present) > 1:
+            with ThreadPoolExecutor(max_workers=k) as pool:
+                results = list(pool.map(one, range(len(present))))
         else:
-            unions = [one(idx) for idx in chunks]
-        out[present] = np.asarray([*unions, None], dtype=object)[:-1]
+            results = [one(k) for k in range(len(present))]
+        for g, d in zip(present.tolist(), results, strict=True):
+            out[g] = d
         return out
 
     def _connector_times(self, ends: pd.DataFrame) -> pd.DataFrame:
@@ -573,7 +465,7 @@ class CircleBuilder:
         stations = np.unique(reach.station)
         rows: list[pd.DataFrame] = []
         need = pd.DataFrame({"g": [], "bi": []})
-        polys: ObjArray | None = None
+        drawn: list[Drawn | None] | None = None
         for t in thresholds:
             # each circle = everything reached within t, unioned with the previous
             # (smaller) circle: one tree, nested by construction
@@ -587,15 +479,15 @@ class CircleBuilder:
                     "bi": need["bi"].to_numpy(dtype="int64"),
                 }
             )
-            polys = self.polygons(
-                Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c, base=polys
+            drawn = self.polygons(
+                Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c, base=drawn
             )
             rows.append(
                 pd.DataFrame(
                     {
                         "station": stations,
                         "minutes": t,
-                        "geometry": polys,
+                        "geometry": _polygons_of(drawn),
                     }
                 )
             )
@@ -631,13 +523,13 @@ class CircleBuilder:
         conn = self._connector_times(ends)
         need = pd.DataFrame({"g": [], "bi": []})
         polys = []
-        last: ObjArray | None = None
+        last: list[Drawn | None] | None = None
         for t in thresholds:
             pcs = self._pieces(ends, t, np.zeros(len(ends), dtype="int64"))
             new_need = _new_rows(need, self._needed_connectors(conn, ends, t))
             need = pd.concat([need, new_need])
             last = self.polygons(pcs, 1, need, base=last)
-            polys.append(last[0])
+            polys.append(_polygons_of(last)[0])
         gdf = gpd.GeoDataFrame(
             {"minutes": thresholds},
             geometry=gpd.GeoSeries(polys, crs=self.rg.net.crs),
@@ -720,7 +612,7 @@ class CircleBuilder:
         ter = np.array([territory[int(s)] for s in st_arr], dtype=object)
         frames = []
         for _, row in unions.sort_values("minutes").iterrows():
-            clipped = _parallel(shapely.intersection, ter, row.geometry)
+            clipped = parallel(shapely.intersection, ter, row.geometry)
             frames.append(
                 pd.DataFrame(
                     {"station": st_arr, "minutes": float(row["minutes"]), "geometry": clipped}
