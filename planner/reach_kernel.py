@@ -29,10 +29,10 @@ OUT_GUESS_PER_SOURCE = 512
 
 
 @njit(cache=True, nogil=True)
-def _push(
-    heap_t: NDArray[np.float64], heap_v: NDArray[np.int32], size: int, t: float, v: int
-) -> int:  # pragma: no cover - compiled
-    i = size
+def _sift_up(
+    heap_t: NDArray[np.float64], heap_v: NDArray[np.int32], i: int, t: float, v: int
+) -> None:  # pragma: no cover - compiled
+    """Put ``(t, v)`` into the hole at ``i``, moving larger parents down."""
     while i > 0:
         parent = (i - 1) >> 2
         if heap_t[parent] <= t:
@@ -42,6 +42,13 @@ def _push(
         i = parent
     heap_t[i] = t
     heap_v[i] = v
+
+
+@njit(cache=True, nogil=True)
+def _push(
+    heap_t: NDArray[np.float64], heap_v: NDArray[np.int32], size: int, t: float, v: int
+) -> int:  # pragma: no cover - compiled
+    _sift_up(heap_t, heap_v, size, t, v)
     return size + 1
 
 
@@ -68,17 +75,7 @@ def _pop(
         heap_v[i] = heap_v[low]
         i = low
         c = 4 * i + 1
-    t = heap_t[size]
-    v = heap_v[size]
-    while i > 0:
-        parent = (i - 1) >> 2
-        if heap_t[parent] <= t:
-            break
-        heap_t[i] = heap_t[parent]
-        heap_v[i] = heap_v[parent]
-        i = parent
-    heap_t[i] = t
-    heap_v[i] = v
+    _sift_up(heap_t, heap_v, i, heap_t[size], heap_v[size])
     return size
 
 
