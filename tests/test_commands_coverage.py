@@ -100,6 +100,13 @@ def test_command_with_grids_file(fake_load, tmp_path: Path) -> None:
     assert table.loc[table.level == "grid", "id"].tolist() == ["01", "02"]
 
 
+def test_quiet_prints_nothing_and_still_writes(fake_load, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "q"
+    assert cli.main(["coverage", "demo", "--out", str(out), "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["households_total"] > 0
+
+
 def test_bad_minutes_exit_2_with_message(fake_load, tmp_path: Path, capsys) -> None:
     code = cli.main(["coverage", "demo", "--out", str(tmp_path), "--minutes", "5,ten"])
     assert code == 2

@@ -55,6 +55,9 @@ def register(sub: Any) -> None:
         action="store_true",
         help="stations outside the street (in the margin) do not serve its residents",
     )
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing but problems (for scripts)"
+    )
     p.set_defaults(func=run)
 
 
@@ -82,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     street = load_from_args(args, settings)
     grids = _read_grids(args.grids, street.crs) if args.grids else None
     result = write_outputs(street, args.out, settings=settings, grids=grids)
-    print(format_summary(result))
+    if not args.quiet:
+        print(format_summary(result))
     for p in result.get("problems", []):
         print(f"{p['severity']}: {p['message']}. {p.get('fix') or ''}".rstrip(), file=sys.stderr)
     return 0
