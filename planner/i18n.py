@@ -334,8 +334,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{how}拆分网格 {grid}；新网格 {new}",
         "split grid {grid} {how}; new grid {new}",
     ),
-    "edit_locked": ("锁定 {grids}", "locked {grids}"),
-    "edit_unlocked": ("解锁 {grids}", "unlocked {grids}"),
+    "edit_locked": ("锁定网格 {grids}", "locked {grids}"),
+    "edit_unlocked": ("解锁网格 {grids}", "unlocked {grids}"),
     "edit_redivided": (
         "重新划分除 {locked} 个已锁定网格外的全部网格",
         "re-divided all but {locked} locked grid(s)",
@@ -343,26 +343,26 @@ STRINGS: dict[str, tuple[str, str]] = {
     # grid rules (planner.rules): titles, figures, violations and the report's lines;
     # the English is RuleReport.to_text() and the JSON of check-grids
     "rule_title_coverage": (
-        "覆盖全域、无缝：网格恰好覆盖整个街道",
+        "覆盖全域、无缝（网格恰好覆盖整个街道）",
         "grids cover the street exactly (覆盖全域、无缝)",
     ),
-    "rule_title_no_overlap": ("不重叠：任意两个网格互不重叠", "no two grids overlap (不重叠)"),
+    "rule_title_no_overlap": ("不重叠（任意两个网格互不重叠）", "no two grids overlap (不重叠)"),
     "rule_title_one_polygon": (
-        "边界清晰：每个网格是一个多边形",
+        "边界清晰（每个网格是一个多边形）",
         "every grid is one polygon (边界清晰)",
     ),
     "rule_title_one_community": (
-        "不跨社区：每个网格只在一个社区内",
+        "不跨社区（每个网格只在一个社区内）",
         "every grid lies in one community (不跨社区)",
     ),
-    "rule_title_buildings_whole": ("楼栋完整：没有楼栋被切分", "no building is cut (楼栋完整)"),
-    "rule_title_compounds_whole": ("小区完整：没有小区被切分", "no compound is cut (小区完整)"),
+    "rule_title_buildings_whole": ("楼栋完整（没有楼栋被切分）", "no building is cut (楼栋完整)"),
+    "rule_title_compounds_whole": ("小区完整（没有小区被切分）", "no compound is cut (小区完整)"),
     "rule_title_households_in_range": (
-        "规模适度：每个网格的户数在范围内",
+        "规模适度（每个网格的户数在范围内）",
         "households per grid in range (规模适度)",
     ),
     "rule_title_codes": (
-        "编码规范：编码唯一且格式正确",
+        "编码规范（编码唯一且格式正确）",
         "codes are unique and well formed (编码规范)",
     ),
     "rule_title_with_range": ("{title} {lo}-{hi} 户", "{title} {lo}-{hi}"),
