@@ -13,6 +13,9 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import re
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -340,6 +343,39 @@ STRINGS: dict[str, tuple[str, str]] = {
         "重新划分除 {locked} 个已锁定网格外的全部网格",
         "re-divided all but {locked} locked grid(s)",
     ),
+    # why a grid's households are out of range (planner.grids, the grids' ``reason``
+    # column; the column holds the English, read back by from_english for display)
+    "grid_reason_single_building": (
+        "网格单元 {atom} 一个就有 {households} 户（超过 {hi} 户），且无法在楼栋之间再分（只有一栋楼）",
+        "atom {atom} alone holds {households} households (> {hi}) and cannot be cut between "
+        "buildings (a single building)",
+    ),
+    "grid_reason_small_community": (
+        "社区 {community} 只有 {households} 户，低于下限 {lo} 户",
+        "community {community} holds only {households} households, below the minimum {lo}",
+    ),
+    "grid_reason_small_piece": (
+        "社区 {community}（与社区其余部分不相连的一块）只有 {households} 户，低于下限 {lo} 户",
+        "community {community} (a piece not touching the rest of the community) holds only "
+        "{households} households, below the minimum {lo}",
+    ),
+    "grid_reason_no_count": (
+        "社区 {community} 有 {households} 户：无论划成几个网格，都无法使每个网格在 {lo}-{hi} 户之间",
+        "community {community} holds {households} households: no number of grids puts each "
+        "in {lo}-{hi}",
+    ),
+    "grid_reason_whole_pieces": (
+        "{households} 户分布在必须保持完整的若干块中（最大 {largest} 户）：在完整小区和网格单元之间"
+        "无论怎样切分都达不到 {lo}-{hi} 户",
+        "{households} households in pieces that must stay together (largest {largest}): no "
+        "cut between whole compounds and atoms reaches {lo}-{hi}",
+    ),
+    "grid_reason_no_join": (
+        "{households} 户：并入社区内相邻网格会超过 {hi} 户，重新拆分这两个网格也无法使两者都在 "
+        "{lo}-{hi} 户之间",
+        "{households} households: joining a neighbouring grid of the community would exceed "
+        "{hi}, and no re-split of the pair keeps both within {lo}-{hi}",
+    ),
     # grid rules (planner.rules): titles, figures, violations and the report's lines;
     # the English is RuleReport.to_text() and the JSON of check-grids
     "rule_title_coverage": (
@@ -598,6 +634,51 @@ def items(values: Iterable[Any], *, sep: tuple[str, str] = LIST_SEP) -> Items:
 def render(text: Message | str, lang: str = "en") -> str:
     """A message in ``lang``; plain text (e.g. read from a file) as it is."""
     return text.render(lang) if isinstance(text, Message) else str(text)
+
+
+def from_english(text: str, prefix: str) -> Message | None:
+    """Read an English text back as the message of a ``prefix`` key that renders it.
+
+    For texts stored as English in data files (e.g. the grids' ``reason`` column),
+    so they can be shown in Chinese. Only templates with plain ``{name}`` fields take
+    part; ``None`` when no template renders exactly ``text``.
+
+    Examples
+    --------
+    >>> m = from_english("community C1 holds only 150 households, below the minimum 200",
+    ...                  "grid_reason_")
+    >>> m.render("zh")
+    '社区 C1 只有 150 户，低于下限 200 户'
+    """
+    for key, pattern in _english_patterns(prefix):
+        hit = pattern.fullmatch(text)
+        if hit is not None:
+            m = msg(key, **hit.groupdict())
+            if m.render("en") == text:
+                return m
+    return None
+
+
+@functools.cache
+def _english_patterns(prefix: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Regular expressions of the English templates of ``prefix`` keys, the most
+    literal text first (so a longer template wins over a shorter one it contains)."""
+    out = []
+    for key, (_, en) in STRINGS.items():
+        parts = list(string.Formatter().parse(en)) if key.startswith(prefix) else []
+        if not parts or any(spec or conv for _, _, spec, conv in parts):
+            continue
+        seen: set[str] = set()
+        regex = ""
+        for lit, name, _, _ in parts:
+            regex += re.escape(lit)
+            if name:  # a field named twice must read the same both times
+                regex += f"(?P={name})" if name in seen else f"(?P<{name}>.+?)"
+                seen.add(name)
+        literal = sum(len(lit) for lit, _, _, _ in parts)
+        out.append((literal, key, re.compile(regex, re.DOTALL)))
+    out.sort(key=lambda x: -x[0])
+    return tuple((key, pattern) for _, key, pattern in out)
 
 
 def _arg(value: Any, lang: str) -> Any:

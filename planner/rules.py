@@ -48,7 +48,7 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from planner.errors import InputError
-from planner.i18n import Message, msg, render
+from planner.i18n import Message, from_english, msg, render
 from planner.settings import Settings
 from planner.street import Street
 
@@ -715,7 +715,9 @@ def _households(
         sums = pd.Series(hh).groupby(g["community_id"].astype(str).to_numpy()).sum()
         comm_total = {str(k): float(v) for k, v in sums.items()}
     for k in out:
-        why: Message | str = reason[k] if reason is not None else ""
+        given = reason[k] if reason is not None else ""
+        # a reason written by planner.grids reads back as its message (shown in Chinese)
+        why: Message | str = (from_english(given, "grid_reason_") or given) if given else ""
         if not why:
             in_grid = np.flatnonzero(owner == k)
             top = in_grid[np.argmax(b_hh[in_grid])] if len(in_grid) else None

@@ -9,9 +9,9 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from planner.app_services import site_table
+from planner.app_services import reason_text, site_table
 from planner.errors import RuleViolation
-from planner.i18n import STRINGS, column_label, layer_name, msg, render, t
+from planner.i18n import STRINGS, column_label, from_english, layer_name, msg, render, t
 from planner.street import LAYER_NAMES
 
 RAW = {
@@ -151,3 +151,21 @@ def test_rule_violation_carries_key_and_parameters() -> None:
     assert exc.render("zh") == "网格 10000011010800100101 已锁定，请先解锁"
     plain = RuleViolation("free text")
     assert plain.key is None and plain.params == {} and plain.render("zh") == "free text"
+
+
+@pytest.mark.parametrize("key", sorted(k for k in STRINGS if k.startswith("grid_reason_")))
+def test_grid_reasons_read_back_from_their_english(key: str) -> None:
+    fields = sorted(_fields(STRINGS[key][1]))
+    m = msg(key, **{f: "C1" if f == "community" else 100 + i for i, f in enumerate(fields)})
+    back = from_english(str(m), "grid_reason_")
+    assert back is not None and back.key == key, (key, str(m))
+    assert str(back) == str(m) and back.render("zh") == m.render("zh")
+    assert re.search(r"[\u4e00-\u9fff]", back.render("zh"))
+
+
+def test_reasons_of_other_origin_stay_as_they_are() -> None:
+    assert from_english("kept apart for the school (planner's note)", "grid_reason_") is None
+    assert reason_text("kept apart for the school", "zh") == "kept apart for the school"
+    english = "community C1 holds only 150 households, below the minimum 200"
+    assert reason_text(english, "zh") == "社区 C1 只有 150 户，低于下限 200 户"
+    assert reason_text(english, "en") == english

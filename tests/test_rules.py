@@ -13,6 +13,7 @@ from shapely.geometry import box
 
 from planner.errors import InputError
 from planner.grids import GridResult, divide
+from planner.i18n import msg
 from planner.rules import RULE_TITLES, check_grids
 from planner.settings import Settings
 from planner.street import Street
@@ -194,6 +195,11 @@ def test_report_reads_in_chinese_with_the_same_lines(done) -> None:  # type: ign
     g = res.grids.copy()
     g.loc[g.index[0], "geometry"] = translate(g.geometry.iloc[0], 30, 0)  # gap and overlap
     g.loc[g.index[1], "code"] = g["code"].iloc[2]  # a duplicate code
+    # a reason planner.grids wrote (English in the layer) reads back in Chinese
+    g["reason"] = ""
+    g.loc[g.index[4], "reason"] = str(
+        msg("grid_reason_no_join", households=int(g["households"].iloc[4]), lo=3000, hi=6000)
+    )
     settings = Settings(
         grid_min_households=3000, grid_max_households=6000, grid_target_households=4000
     )
@@ -210,7 +216,9 @@ def test_report_reads_in_chinese_with_the_same_lines(done) -> None:  # type: ign
         assert all(code in text for code in v.grids), (v.grids, text)
     # a grid below the minimum in a community holding fewer households is explained
     explained = [v for v in report.violations if v.severity == "explained"]
-    assert explained and all("低于下限（社区" in v.render("zh") for v in explained)
+    assert len(explained) == len(g)
+    assert sum("低于下限（社区" in v.render("zh") for v in explained) == len(g) - 1
+    assert "重新拆分这两个网格也无法使两者都在 3000-6000 户之间" in zh
     assert "（已说明）" in zh and "* 已说明" in zh
 
 
