@@ -267,6 +267,7 @@ class FaceIndex:
         lines: ObjArray,
         connectors: IntArray,
         *,
+        square: BoolArray | None = None,
         base: Drawn | None = None,
     ) -> Drawn:
         """Draw the corridors of reached stretches and connectors.
@@ -282,6 +283,9 @@ class FaceIndex:
             LineString of each stretch.
         connectors
             Connectors (of this index) of reached buildings.
+        square
+            Stretches whose corridor ends square (frontier stretches: the walk stops
+            at their end; their other end is drawn round by the link before it).
         base
             The circle of a smaller threshold drawn from a subset of these
             stretches; the result contains it exactly.
@@ -310,15 +314,24 @@ class FaceIndex:
         partial = stray & ~whole[edge]
         cf = self.conn_face[connectors]
         conn_stray = connectors[(cf < 0) | ~enclosed[np.maximum(cf, 0)]] if nf else connectors
+        flat = partial & (np.zeros(len(edge), dtype=bool) if square is None else square)
+        round_ = partial & ~flat
         bufs = np.concatenate(
             [
                 self.edge_buf[full_edges],
                 np.asarray(
-                    shapely.buffer(lines[partial], self.buffer_m, quad_segs=QUAD_SEGS), dtype=object
+                    shapely.buffer(lines[round_], self.buffer_m, quad_segs=QUAD_SEGS), dtype=object
+                ),
+                np.asarray(
+                    shapely.buffer(
+                        lines[flat], self.buffer_m, quad_segs=QUAD_SEGS, cap_style="flat"
+                    ),
+                    dtype=object,
                 ),
                 self.conn_buf[conn_stray],
             ]
         )
+        bufs = bufs[~shapely.is_empty(bufs)]
         parts: list[Any] = []
         if enclosed.any():
             area = shapely.coverage_union_all(self.faces[enclosed])

@@ -54,12 +54,23 @@ CONNECTOR_MIN_M = 1.0
 @dataclass(frozen=True)
 class Pieces:
     """Reached stretches of network edges: ``group`` reaches ``edge`` from
-    ``start_m`` to ``end_m`` (metres from the edge's ``u`` end, in ``length_m`` units)."""
+    ``start_m`` to ``end_m`` (metres from the edge's ``u`` end, in ``length_m`` units).
+
+    ``frontier`` flags stretches of a straight link where the walk stops part-way:
+    their corridor ends square (the reached node they start from is drawn round by
+    a whole link), so it reaches exactly as far as the walk.
+    """
 
     group: IntArray
     edge: IntArray
     start_m: FloatArray
     end_m: FloatArray
+    frontier: NDArray[np.bool_] | None = None
+
+    def subset(self, keep: NDArray[np.bool_]) -> Pieces:
+        """The stretches flagged in ``keep``."""
+        fr = None if self.frontier is None else self.frontier[keep]
+        return Pieces(self.group[keep], self.edge[keep], self.start_m[keep], self.end_m[keep], fr)
 
 
 def _new_rows(seen: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
@@ -124,6 +135,7 @@ class CircleBuilder:
         self._ptr = np.zeros(net.n_edges + 1, dtype="int64")
         np.cumsum(np.bincount(idx, minlength=net.n_edges), out=self._ptr[1:])
         self._geom_len = shapely.length(net.geometry)
+        self._straight = shapely.get_num_coordinates(net.geometry) == 2
         self._width = float(self._geom_len.max(initial=0.0)) * 2.0 + 2.0
         self._vkey = self._vline.astype("float64") * self._width + self._cum
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -269,14 +281,10 @@ class CircleBuilder:
         edge_len = self.rg.net.length_m[pieces.edge]
         short = (pieces.end_m - pieces.start_m < edge_len - 1e-6) | (edge_len <= 0)
         if short.any():
-            lines[short] = self.lines(
-                Pieces(
-                    pieces.group[short],
-                    pieces.edge[short],
-                    pieces.start_m[short],
-                    pieces.end_m[short],
-                )
-            )
+            lines[short] = self.lines(pieces.subset(short))
+        frontier = (
+            np.zeros(len(pieces.group), dtype=bool) if pieces.frontier is None else pieces.frontier
+        )
         bi = (
             connectors["bi"].to_numpy(dtype="int64")
             if connectors is not None and len(connectors)
@@ -317,6 +325,7 @@ class CircleBuilder:
                     reached[mine],
                     lines[mine],
                     lc[lc >= 0],
+                    square=frontier[mine],
                     base=prev if walls is None else None,
                 )
             if walls is None:
@@ -375,20 +384,13 @@ class CircleBuilder:
         )
         return df.groupby(["g", "p"], sort=False, as_index=False).min()
 
-    def _pieces(
-        self,
-        ends: pd.DataFrame,
-        threshold_min: float,
-        group: IntArray,
-        *,
-        prev_min: float | None = None,
-    ) -> Pieces:
+    def _pieces(self, ends: pd.DataFrame, threshold_min: float, group: IntArray) -> Pieces:
         """Stretches reached within ``threshold_min`` given the end times.
 
-        A partial (frontier) stretch is drawn ``buffer_m`` shorter than reached, so
-        its round cap ends where the walk ends instead of ``buffer_m`` beyond it.
-        With ``prev_min``, stretches already fully reached at that smaller threshold
-        are left out (they are in its circle).
+        A link reached from both ends together with its length is one whole
+        stretch; otherwise each end the walk enters gives a frontier stretch, drawn
+        square as far as the walk goes (``frontier`` set) or, where nothing else
+        draws its start node round, round and one half-width short.
         """
         rg = self.rg
         p = ends["p"].to_numpy()
@@ -399,30 +401,37 @@ class CircleBuilder:
         rb = np.clip((tol - ends["tb"].to_numpy()) * speed, -1.0, None)
         full = ra + rb >= plen
         e = rg.edge[p]
-        cut = self.buffer_m / self._scale[e]
         has_a = full | (ra >= 0)
         has_b = ~full & (rb >= 0)
-        if prev_min is not None:
-            pa = (prev_min + 1e-9 - ends["ta"].to_numpy()) * speed
-            pb = (prev_min + 1e-9 - ends["tb"].to_numpy()) * speed
-            new = ~(pa + pb >= plen)
-            has_a &= new
-            has_b &= new
-        a_end = np.where(full, plen, np.clip(ra - cut, 0.0, plen))
-        b_len = np.clip(rb - cut, 0.0, plen)
+        # a frontier stretch on a straight link ends square where a whole link of
+        # positive length draws the node it starts from round; elsewhere (at the
+        # station, on bent links) it ends round, drawn one corridor half-width
+        # short so its cap ends where the walk ends
+        n = rg.n_nodes
+        g = group.astype("int64")
+        whole = full & (rg.net.length_m[e] > 0)
+        round_nodes = np.concatenate([g[whole] * n + rg.a[p][whole], g[whole] * n + rg.b[p][whole]])
+        straight = self._straight[e]  # a bent link's square end would cut its bend
+        sq_a = ~full & straight & np.isin(g * n + rg.a[p], round_nodes)
+        sq_b = straight & np.isin(g * n + rg.b[p], round_nodes)
+        cut = self.buffer_m / self._scale[e]
+        a_end = np.where(full, plen, np.clip(np.where(sq_a, ra, ra - cut), 0.0, plen))
+        b_len = np.clip(np.where(sq_b, rb, rb - cut), 0.0, plen)
         return Pieces(
             group=np.concatenate([group[has_a], group[has_b]]),
             edge=np.concatenate([e[has_a], e[has_b]]),
             start_m=np.concatenate([rg.start_m[p][has_a], (rg.end_m[p] - b_len)[has_b]]),
             end_m=np.concatenate([(rg.start_m[p] + a_end)[has_a], rg.end_m[p][has_b]]),
+            frontier=np.concatenate([sq_a[has_a], sq_b[has_b]]),
         )
 
     def _needed_connectors(
         self, conn: pd.DataFrame, ends: pd.DataFrame, threshold_min: float
     ) -> pd.DataFrame:
         """Connectors of buildings reached within the threshold whose point the drawn
-        corridor would miss: standing farther than the corridor half-width from the
-        access point, or with the access point on the undrawn tip of a frontier piece."""
+        corridor could miss: standing farther than the corridor half-width from the
+        access point, or with the access point within one half-width of the end of
+        a frontier stretch (where a round cap may stop short of it)."""
         c = conn[conn["t"] <= threshold_min + 1e-9]
         if len(c) == 0:
             return pd.DataFrame({"g": [], "bi": []})
@@ -480,7 +489,10 @@ class CircleBuilder:
                 }
             )
             drawn = self.polygons(
-                Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m), len(stations), c, base=drawn
+                Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m, pcs.frontier),
+                len(stations),
+                c,
+                base=drawn,
             )
             rows.append(
                 pd.DataFrame(

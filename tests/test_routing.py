@@ -105,35 +105,167 @@ def test_station_and_building_on_same_edge_walk_directly() -> None:
     assert s[0] == 0
 
 
-@pytest.mark.parametrize("prune", [False, True])
-def test_station_reach_equals_single_source_networkx(
-    prune: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Also with the sub-network pruning large networks use (forced on here)."""
-    from planner import routing
+def reach_reference(
+    net, st_snap, limit: float
+) -> tuple[nx.Graph, dict[int, dict[int, float]], np.ndarray]:
+    """networkx single-source times from each station, keyed by routing node.
 
-    if prune:
-        monkeypatch.setattr(routing, "PRUNE_MIN_NODES", 0)
-        monkeypatch.setattr(routing, "PRUNE_MIN_WORK", 0)
-    nodes, edges = lattice_layers(20, 20, 80.0) if prune else random_network(3)
-    net = from_layers(nodes, edges)
-    st_xy = np.array([[100, 100], [500, 300], [320, 10], [321, 12]])
-    if prune:  # and one far away, in its own group
-        st_xy = np.vstack([st_xy, [1500, 1500]])
-    st_snap = snap_points(net, shapely.points(st_xy))
-    rg = with_stations(net, st_snap)
-    reach = station_reach(rg, limit_min=6.0, chunk=3)
+    Station ``j``'s routing node is ``rg.station_node[j]``; the reference graph
+    names it ``s{j}``, so every routing node (network nodes and stations) is compared.
+    """
     on_edge: dict[int, list[tuple[float, object]]] = {}
-    for i in range(len(st_snap)):
+    for i in np.flatnonzero(st_snap.ok):
         on_edge.setdefault(int(st_snap.edge[i]), []).append((st_snap.offset_m[i], f"s{i}"))
     g = reference_graph(net.u, net.v, net.length_m, on_edge)
-    for i in range(len(st_xy)):
-        ref = nx.single_source_dijkstra_path_length(g, f"s{i}", cutoff=6.0)
-        ref_nodes = {k: v for k, v in ref.items() if isinstance(k, int | np.integer)}
-        sel = (reach.station == i) & (reach.node < net.n_nodes)
+    rg = with_stations(net, st_snap)
+    name = {f"s{j}": int(rg.station_node[j]) for j in np.flatnonzero(st_snap.ok)}
+    out: dict[int, dict[int, float]] = {}
+    for j in np.flatnonzero(st_snap.ok):
+        ref = nx.single_source_dijkstra_path_length(g, f"s{j}", cutoff=limit)
+        out[int(j)] = {name.get(k, k): v for k, v in ref.items()}  # type: ignore[call-overload]
+    return g, out, rg.station_node
+
+
+def assert_reach_equals(reach, ref: dict[int, dict[int, float]], stations) -> None:
+    assert set(np.unique(reach.station).tolist()) == {int(j) for j in stations if ref.get(j)}
+    for j in stations:
+        sel = reach.station == j
         got = dict(zip(reach.node[sel].tolist(), reach.time_min[sel].tolist(), strict=True))
-        assert set(got) == set(ref_nodes)
-        assert max(abs(got[k] - ref_nodes[k]) for k in got) < 1e-6
+        assert len(got) == sel.sum()  # each node once per station
+        assert set(got) == set(ref[j])
+        assert max(abs(got[k] - ref[j][k]) for k in got) < 1e-6
+        assert (reach.time_min[sel] <= reach.limit_min).all()
+
+
+@pytest.fixture(params=["kernel", "scipy"])
+def reach_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test through both ways station_reach computes: the compiled kernel and
+    (small jobs) one scipy call."""
+    from planner import routing
+
+    monkeypatch.setattr(routing, "REACH_DENSE_MAX", 0 if request.param == "kernel" else 10**12)
+    return str(request.param)
+
+
+@pytest.mark.parametrize(
+    ("layers", "limit"),
+    [
+        (lambda: random_network(3), 6.1),
+        (lambda: lattice_layers(20, 20, 80.0), 6.1),
+        (lambda: random_network(4), np.inf),
+    ],
+)
+def test_station_reach_equals_single_source_networkx(layers, limit: float, reach_path: str) -> None:
+    """Two stations on the same edge, two at the very same point, one far away (on a
+    corner node). Limits off the lattice's 1.2-minute steps: a zero-length piece counts
+    1e-9 min (MIN_EDGE_TIME_MIN), which would decide a node at exactly the limit."""
+    nodes, edges = layers()
+    net = from_layers(nodes, edges)
+    st_xy = np.array([[100, 100], [500, 300], [320, 10], [321, 12], [500, 300], [1500, 1500]])
+    st_snap = snap_points(net, shapely.points(st_xy), max_m=1e9)
+    rg = with_stations(net, st_snap)
+    reach = station_reach(rg, limit_min=limit, chunk=3)
+    _g, ref, _ = reach_reference(net, st_snap, limit)
+    assert_reach_equals(reach, ref, range(len(st_xy)))
+    starts = np.flatnonzero(np.diff(reach.station)) + 1  # rows grouped by station
+    assert len(np.unique(reach.station[np.r_[0, starts]])) == len(starts) + 1
+    if np.isinf(limit):  # the whole network, from every station
+        assert (np.bincount(reach.station) == rg.n_nodes).all()
+
+
+def test_station_reach_subset_disconnected_and_off_network(reach_path: str) -> None:
+    """``stations=`` gives only those stations; a station on a separate piece reaches
+    only that piece; a station not on the network reaches nothing."""
+    nodes, edges = network_layers(
+        [(0, 0), (300, 0), (600, 0), (5000, 0), (5200, 0)], [(0, 1), (1, 2), (3, 4)]
+    )
+    net = from_layers(nodes, edges)
+    st_snap = snap_points(
+        net, shapely.points([(100, 5), (5100, 5), (9000, 9000), (450, -5)]), max_m=100.0
+    )
+    assert st_snap.edge[2] == -1
+    rg = with_stations(net, st_snap)
+    _g, ref, _ = reach_reference(net, st_snap, 10.0)
+    full = station_reach(rg, limit_min=10.0)
+    assert_reach_equals(full, ref, [0, 1, 3])
+    island = set(full.node[full.station == 1].tolist())
+    assert island == {3, 4, int(rg.station_node[1])}
+    sub = station_reach(rg, limit_min=10.0, stations=np.array([3, 2, 1]))
+    assert np.unique(sub.station).tolist() == [1, 3]
+    assert_reach_equals(sub, ref, [3, 1])
+    # no limit: each station reaches its whole piece of the network, nothing beyond
+    whole = station_reach(rg, limit_min=np.inf)
+    assert set(whole.node[whole.station == 1].tolist()) == island
+    assert len(whole.node[whole.station == 0]) == 3 + 2  # nodes 0-2, stations 0 and 3
+    assert np.isfinite(whole.time_min).all()
+    # limit 0: each station reaches only its own node
+    zero = station_reach(rg, limit_min=0.0)
+    assert dict(zip(zero.station.tolist(), zero.node.tolist(), strict=True)) == {
+        j: int(rg.station_node[j]) for j in (0, 1, 3)
+    }
+    assert (zero.time_min == 0).all()
+
+
+def test_station_reach_without_stations_is_empty(reach_path: str) -> None:
+    nodes, edges = lattice_layers(3, 3)
+    net = from_layers(nodes, edges)
+    rg = with_stations(net, snap_points(net, shapely.points(np.zeros((0, 2)))))
+    for reach in (
+        station_reach(rg, limit_min=15.0),
+        station_reach(rg, limit_min=15.0, stations=np.zeros(0, dtype="int64")),
+    ):
+        assert len(reach.station) == len(reach.node) == len(reach.time_min) == 0
+        assert reach.station.dtype == reach.node.dtype == np.int64
+    rg1 = with_stations(net, snap_points(net, shapely.points([(50, 0)])))
+    empty = station_reach(rg1, limit_min=15.0, stations=np.zeros(0, dtype="int64"))
+    assert len(empty.node) == 0
+
+
+def test_station_reach_threads_give_the_same_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner import routing
+
+    monkeypatch.setattr(routing, "REACH_DENSE_MAX", 0)
+    nodes, edges = random_network(5)
+    net = from_layers(nodes, edges)
+    rng = np.random.default_rng(7)
+    st_snap = snap_points(net, shapely.points(rng.uniform([0, 0], [640, 480], (40, 2))))
+    rg = with_stations(net, st_snap)
+    one = station_reach(rg, limit_min=4.0)
+    monkeypatch.setattr(routing, "REACH_MIN_STATIONS_PER_THREAD", 1)
+    monkeypatch.setattr(routing.os, "cpu_count", lambda: 3)
+    three = station_reach(rg, limit_min=4.0)
+    for a, b in ((one.station, three.station), (one.node, three.node)):
+        assert np.array_equal(a, b)
+    assert np.array_equal(one.time_min, three.time_min)
+
+
+def test_reach_kernel_equals_scipy_and_grows_its_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random graph with integer weights (many equal-time ties, exact sums), zero
+    weights, sources repeated; the output buffer starts too small and is regrown."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import dijkstra
+
+    from planner import reach_kernel
+
+    rng = np.random.default_rng(11)
+    n = 300
+    a, b = rng.integers(0, n, 1200), rng.integers(0, n, 1200)
+    w = rng.integers(0, 4, 1200).astype(float)
+    mat = sparse.coo_matrix((w, (a, b)), shape=(n, n)).tocsr()  # directed; sums duplicates
+    mat.sum_duplicates()
+    sources = np.array([0, 5, 5, 299, 17])
+    monkeypatch.setattr(reach_kernel, "OUT_GUESS_PER_SOURCE", 1)
+    for limit in (3.0, 7.5, np.inf):
+        s, v, t = reach_kernel.bounded_reach(mat.indptr, mat.indices, mat.data, sources, limit)
+        ref = dijkstra(mat, directed=True, indices=sources, limit=limit)
+        rows, cols = np.nonzero(np.isfinite(ref))
+        got = sorted(zip(s.tolist(), v.tolist(), t.tolist(), strict=True))
+        want = sorted(zip(rows.tolist(), cols.tolist(), ref[rows, cols].tolist(), strict=True))
+        assert got == want
+    with pytest.raises(ValueError, match="limit"):
+        reach_kernel.bounded_reach(mat.indptr, mat.indices, mat.data, sources, -1.0)
+    with pytest.raises(ValueError, match="sources"):
+        reach_kernel.bounded_reach(mat.indptr, mat.indices, mat.data, np.array([n]), 1.0)
 
 
 def test_no_stations_gives_infinite_times() -> None:

@@ -3,7 +3,7 @@
 Uses the coverage engine (:mod:`planner.network`, :mod:`planner.routing`); no second
 routing engine. All sites are inserted into the network as nodes by
 :func:`planner.routing.with_stations` (edges split at their access points), one
-bounded Dijkstra per site runs in chunks (:func:`planner.routing.station_reach`,
+bounded Dijkstra per site runs in a compiled kernel (:func:`planner.routing.station_reach`,
 ``limit`` = the threshold), and a building's time from a site is the better of its
 two piece ends plus the partial piece length - exactly how the coverage figures
 time a building, so the "before" coverage read from this matrix equals theirs.
@@ -59,7 +59,8 @@ def site_building_minutes(
     threshold_min
         Only pairs within this walking time are stored, minutes.
     chunk
-        Sites per Dijkstra call (memory ``chunk x nodes`` floats).
+        Not used any more (kept for callers): the per-site search no longer
+        runs in ``chunk x nodes`` blocks.
 
     Returns
     -------
