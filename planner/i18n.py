@@ -3,6 +3,12 @@
 Chinese is the default language. :func:`t` looks a key up and formats it; an unknown
 key raises ``KeyError`` (so a typo fails in the tests, not silently on screen).
 
+Messages the library itself produces (an edit's refusal, the lines of the grid-rule
+report) are :class:`Message` objects: a key and its parameters (grid codes, ids,
+counts), rendered in either language where they are shown; ``str()`` of one is its
+English, the text the command line prints. Their strings live here too (keys ``edit_*``,
+``rule_*``, ``grid_reason_*``), so this module is the one place for every string.
+
 Examples
 --------
 >>> t("households", "en")
