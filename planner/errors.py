@@ -8,9 +8,10 @@ names the file, the feature id, the field, what is wrong and what to do.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from planner.i18n import Message
+if TYPE_CHECKING:  # planner.i18n is imported by whoever builds a message
+    from planner.i18n import Message
 
 Severity = Literal["error", "warning", "repair"]
 
@@ -108,7 +109,7 @@ class RuleViolation(PlannerError):
     """
 
     def __init__(self, message: Message | str) -> None:
-        self.message: Message | None = message if isinstance(message, Message) else None
+        self.message: Message | None = None if isinstance(message, str) else message
         super().__init__(str(message))
 
     @property
