@@ -24,7 +24,7 @@ from planner import app_editor, app_map, offline
 from planner import app_services as svc
 from planner.app_state import PAGES, SOURCES, init_state, settings_from_state, view_query
 from planner.errors import InputError, PlannerError
-from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, t
+from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, render, t
 from planner.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
 from planner.settings import Settings
 from planner.street import Street
@@ -513,7 +513,9 @@ def _edit(editor: Any, what: str, fn: Any, *args: Any, **kwargs: Any) -> None:
     try:
         fn(*args, **kwargs)
     except RuleViolation as exc:
-        S["edit_error"], S["edit_message"], S["save_error"] = str(exc), "", ""
+        # the reason as a catalogue message, rendered in the language shown at each rerun
+        S["edit_error"] = exc.message if exc.message is not None else str(exc)
+        S["edit_message"], S["save_error"] = "", ""
         return
     S["edit_error"], S["edit_message"], S["save_error"] = "", what, ""
     S["selected_atoms"] = []
@@ -630,7 +632,7 @@ def page_editor(street: Street, settings: Settings) -> None:
             _edit(editor, L("redivide"), editor.redivide)
             st.rerun()
         if S["edit_error"]:
-            st.error(L("edit_refused", reason=S["edit_error"]))
+            st.error(L("edit_refused", reason=render(S["edit_error"], S["lang"])))
         elif S["edit_message"]:
             st.success(L("edit_done", what=S["edit_message"]))
         if S.get("save_error"):
@@ -640,7 +642,7 @@ def page_editor(street: Street, settings: Settings) -> None:
             f"{L('rule_report')}: " + (L("rules_ok") if report.ok else "✗")
         )
         with st.expander(L("rule_report"), expanded=not report.ok):
-            st.text(report.to_text())
+            st.text(report.to_text(S["lang"]))
         path = app_editor.autosave_path(S["editor_key"])
         if path.exists():
             st.caption(L("autosaved", path=path))

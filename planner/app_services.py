@@ -18,7 +18,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from planner.i18n import column_label, t
+from planner.i18n import column_label, from_english, t
 from planner.settings import Settings
 from planner.street import Street
 
@@ -237,6 +237,8 @@ def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
         if c in g.columns
     ]
     base = pd.DataFrame(g[cols])
+    if "reason" in base.columns:
+        base["reason"] = [reason_text(r, lang) for r in base["reason"].fillna("").astype(str)]
     cov = getattr(coverage, "coverage", None)
     if cov is None or not available("coverage"):
         return base.rename(columns=_grid_labels(lang))
@@ -249,6 +251,13 @@ def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
     return out.rename(columns=lambda c: coverage_column_label(c, lang)).rename(
         columns=_grid_labels(lang)
     )
+
+
+def reason_text(reason: str, lang: str = "zh") -> str:
+    """A grid's ``reason`` (English, as planner.grids writes it) in ``lang``; text of
+    another origin (typed in a desktop GIS) as it is."""
+    m = from_english(reason, "grid_reason_") if reason else None
+    return reason if m is None else m.render(lang)
 
 
 def _grid_labels(lang: str) -> dict[str, str]:

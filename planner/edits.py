@@ -38,6 +38,7 @@ from planner.atoms import adjacency, adjacency_matrix, building_atoms
 from planner.codes import code_prefix, sequence_digits
 from planner.errors import RuleViolation
 from planner.grids import GRID_COLUMNS, GridResult, _unit_graph, divide
+from planner.i18n import CLAUSE_SEP, Message, items, msg
 from planner.rules import RuleReport, check_grids
 from planner.settings import Settings
 from planner.street import Street
@@ -173,44 +174,49 @@ class GridEditor:
         self._need_grid(to)
         for a in ids:
             if a not in self.labels.index:
-                raise RuleViolation(f"there is no atom {a}")
+                raise RuleViolation(msg("edit_no_atom", atom=a))
         sources = set(self.labels.loc[ids])
         if len(sources) != 1:
             raise RuleViolation(
-                f"atoms {ids} lie in grids {sorted(sources)}; move atoms of one grid at a time"
+                msg("edit_atoms_in_several_grids", atoms=ids, grids=sorted(sources))
             )
         src = sources.pop()
-        what = f"atom {ids[0]}" if len(ids) == 1 else f"atoms {', '.join(map(str, ids))}"
+        what = (
+            msg("edit_what_atom", atom=ids[0])
+            if len(ids) == 1
+            else msg("edit_what_atoms", atoms=ids)
+        )
         if src == to:
-            raise RuleViolation(f"{what} already in grid {to}")
+            raise RuleViolation(msg("edit_already_in_grid", what=what, grid=to))
         self._need_unlocked(src, to)
         comm = set(self.atoms.loc[ids, "community_id"])
         to_comm = self._community(to)
         if comm != {to_comm}:
             raise RuleViolation(
-                f"moving {what} to grid {to} would put community "
-                f"{sorted(comm)[0]} land into a grid of community {to_comm}"
+                msg(
+                    "edit_other_community",
+                    what=what,
+                    grid=to,
+                    community=sorted(comm)[0],
+                    to_community=to_comm,
+                )
             )
         self._need_compounds_whole(ids, what)
         if not self._touches(ids, to):
-            verb = "does" if len(ids) == 1 else "do"
-            raise RuleViolation(f"{what} {verb} not share an edge with grid {to}")
+            key = "edit_not_adjacent_one" if len(ids) == 1 else "edit_not_adjacent_many"
+            raise RuleViolation(msg(key, what=what, grid=to))
         new = self.labels.copy()
         new.loc[ids] = to
         if (new == src).sum() == 0:
-            raise RuleViolation(
-                f"moving {what} would leave grid {src} empty; merge the grids instead"
-            )
+            raise RuleViolation(msg("edit_leaves_empty", what=what, grid=src))
         if not self._connected(new, src):
-            raise RuleViolation(f"moving {what} would leave grid {src} in two pieces")
-        self._need_range(new, [src, to], f"moving {what}")
+            raise RuleViolation(msg("edit_leaves_two_pieces", what=what, grid=src))
+        self._need_range(new, [src, to], msg("edit_action_move", what=what))
         return self._apply(
             new,
-            EditRecord(
-                "move_atoms",
-                {"atoms": [int(a) for a in ids], "from": src, "to": to},
-                f"moved {what} from grid {src} to grid {to}",
-            ),
+            "move_atoms",
+            {"atoms": [int(a) for a in ids], "from": src, "to": to},
+            msg("edit_moved", what=what, source=src, grid=to),
             {src, to},
         )
 
@@ -225,15 +231,14 @@ class GridEditor:
         want = set(map(str, building_ids))
         unknown = want - set(bid)
         if unknown:
-            raise RuleViolation(f"there is no building {sorted(unknown)[0]}")
+            raise RuleViolation(msg("edit_no_building", building=sorted(unknown)[0]))
         ba = self._building_atom
         atoms = sorted(set(ba[bid.isin(want).to_numpy()].to_numpy()) - {-1})
         for a in atoms:
             others = set(bid[(ba == a).to_numpy()]) - want
             if others:
                 raise RuleViolation(
-                    f"atom {a} also holds building(s) {', '.join(sorted(others)[:5])}: a "
-                    "building group must take every building of its atoms"
+                    msg("edit_building_group", atom=a, buildings=sorted(others)[:5])
                 )
         return self.move_atoms([int(a) for a in atoms], to)
 
@@ -242,21 +247,21 @@ class GridEditor:
         self._need_grid(a)
         self._need_grid(b)
         if a == b:
-            raise RuleViolation(f"cannot merge grid {a} with itself")
+            raise RuleViolation(msg("edit_merge_itself", grid=a))
         self._need_unlocked(a, b)
         ca, cb = self._community(a), self._community(b)
         if ca != cb:
-            raise RuleViolation(f"grids {a} and {b} lie in different communities ({ca}, {cb})")
+            raise RuleViolation(
+                msg("edit_merge_communities", a=a, b=b, community_a=ca, community_b=cb)
+            )
         if not self._touches(list(self.atoms_of(a)), b):
-            raise RuleViolation(f"grids {a} and {b} do not share an edge")
+            raise RuleViolation(msg("edit_merge_not_adjacent", a=a, b=b))
         keep, gone = sorted([a, b])
         new = self.labels.copy()
         new[new == gone] = keep
-        self._need_range(new, [keep], f"merging grids {a} and {b}")
+        self._need_range(new, [keep], msg("edit_action_merge", a=a, b=b))
         return self._apply(
-            new,
-            EditRecord("merge", {"grids": [a, b]}, f"merged grid {gone} into grid {keep}"),
-            {keep, gone},
+            new, "merge", {"grids": [a, b]}, msg("edit_merged", gone=gone, keep=keep), {keep, gone}
         )
 
     def split(self, code: str, line: LineString | None = None, *, seed: int = 0) -> RuleReport:
@@ -269,23 +274,23 @@ class GridEditor:
         self._need_unlocked(code)
         ids = self.atoms_of(code)
         if len(ids) < 2:
-            raise RuleViolation(f"grid {code} is a single atom and cannot be split")
+            raise RuleViolation(msg("edit_split_single_atom", grid=code))
         total = int(self.atoms.loc[list(ids), "households"].sum())
         lo = self.settings.grid_min_households
         if line is None and total < 2 * lo:
             raise RuleViolation(
-                f"grid {code} holds {total} households: two grids of at least {lo} need "
-                f"{2 * lo}, so it would leave a part below the minimum {lo}"
+                msg("edit_split_too_few", grid=code, households=total, lo=lo, need=2 * lo)
             )
         pos = self._pos.loc[list(ids)].to_numpy()
         if line is None:
-            mask = self._auto_split(pos, seed)
-            how = "balanced"
+            mask = self._auto_split(pos, seed, code)
+            how = msg("edit_how_balanced")
         else:
             mask = self._line_split(code, ids, line)
-            how = "along the drawn line"
+            how = msg("edit_how_line")
         side_a, side_b = ids[mask], ids[~mask]
-        self._need_compounds_whole(list(side_a), f"splitting grid {code}", within=list(ids))
+        action = msg("edit_action_split", grid=code)
+        self._need_compounds_whole(list(side_a), action, within=list(ids))
         new = self.labels.copy()
         hh = self.atoms["households"]
         if hh.loc[side_a].sum() < hh.loc[side_b].sum():
@@ -294,17 +299,13 @@ class GridEditor:
         new.loc[list(side_b)] = new_code
         for c in (code, new_code):
             if not self._connected(new, c):
-                raise RuleViolation(
-                    f"splitting grid {code} {how} would leave a part in several pieces"
-                )
-        self._need_range(new, [code, new_code], f"splitting grid {code}")
+                raise RuleViolation(msg("edit_split_pieces", grid=code, how=how))
+        self._need_range(new, [code, new_code], action)
         return self._apply(
             new,
-            EditRecord(
-                "split",
-                {"grid": code, "new": new_code, "line": None if line is None else line.wkt},
-                f"split grid {code} {how}; new grid {new_code}",
-            ),
+            "split",
+            {"grid": code, "new": new_code, "line": None if line is None else line.wkt},
+            msg("edit_split", grid=code, how=how, new=new_code),
             {code, new_code},
         )
 
@@ -312,11 +313,13 @@ class GridEditor:
         """Lock grids: edits and re-divisions leave them as they are."""
         for c in codes:
             self._need_grid(c)
-        self._push(EditRecord("lock", {"grids": list(codes)}, f"locked {', '.join(codes)}"))
+        self._push(EditRecord("lock", {"grids": list(codes)}, str(msg("edit_locked", grids=codes))))
         self.locked = self.locked | set(codes)
 
     def unlock(self, *codes: str) -> None:
-        self._push(EditRecord("unlock", {"grids": list(codes)}, f"unlocked {', '.join(codes)}"))
+        self._push(
+            EditRecord("unlock", {"grids": list(codes)}, str(msg("edit_unlocked", grids=codes)))
+        )
         self.locked = self.locked - set(codes)
 
     def redivide(self, *, seed: int = 0) -> RuleReport:
@@ -337,17 +340,15 @@ class GridEditor:
         touched = set(self.labels[~self.labels.isin(self.locked)]) | set(new)
         return self._apply(
             new,
-            EditRecord(
-                "redivide",
-                {"locked": sorted(self.locked)},
-                f"re-divided all but {len(self.locked)} locked grid(s)",
-            ),
+            "redivide",
+            {"locked": sorted(self.locked)},
+            msg("edit_redivided", locked=len(self.locked)),
             touched,
         )
 
     def undo(self) -> RuleReport:
         if not self.undo_stack:
-            raise RuleViolation("nothing to undo")
+            raise RuleViolation(msg("edit_nothing_to_undo"))
         snap = self.undo_stack.pop()
         self.redo_stack.append(_Snapshot(self.labels.copy(), self.locked, snap.record))
         self._restore(snap)
@@ -357,7 +358,7 @@ class GridEditor:
 
     def redo(self) -> RuleReport:
         if not self.redo_stack:
-            raise RuleViolation("nothing to redo")
+            raise RuleViolation(msg("edit_nothing_to_redo"))
         snap = self.redo_stack.pop()
         self.undo_stack.append(_Snapshot(self.labels.copy(), self.locked, snap.record))
         self._restore(snap)
@@ -379,7 +380,11 @@ class GridEditor:
         self.redo_stack.clear()
         self.history.append(record)
 
-    def _apply(self, new: pd.Series, record: EditRecord, touched: set[str]) -> RuleReport:
+    def _apply(
+        self, new: pd.Series, op: str, args: dict[str, Any], done: Message, touched: set[str]
+    ) -> RuleReport:
+        """Apply new labels when no rule breaks anew; ``done`` describes the edit."""
+        record = EditRecord(op, args, str(done))
         old_labels, old_geom, old_grids = self.labels, dict(self._geom), self._grids
         self.labels = new
         self._rebuild(touched)
@@ -393,7 +398,11 @@ class GridEditor:
         if added:
             self.labels, self._geom, self._grids = old_labels, old_geom, old_grids
             raise RuleViolation(
-                f"{record.message} refused: " + "; ".join(v.message for v in added[:5])
+                msg(
+                    "edit_refused_by_rules",
+                    done=done,
+                    violations=items((v.text or v.message for v in added[:5]), sep=CLAUSE_SEP),
+                )
             )
         self.labels = old_labels
         self._push(record)
@@ -452,12 +461,12 @@ class GridEditor:
 
     def _need_grid(self, code: str) -> None:
         if code not in set(self.labels):
-            raise RuleViolation(f"there is no grid {code}")
+            raise RuleViolation(msg("edit_no_grid", grid=code))
 
     def _need_unlocked(self, *codes: str) -> None:
         for c in codes:
             if c in self.locked:
-                raise RuleViolation(f"grid {c} is locked; unlock it first")
+                raise RuleViolation(msg("edit_grid_locked", grid=c))
 
     def _community(self, code: str) -> str:
         return str(self.atoms.loc[self.labels == code, "community_id"].iloc[0])
@@ -475,7 +484,7 @@ class GridEditor:
         return bool(n == 1)
 
     def _need_compounds_whole(
-        self, ids: list[int], what: str, within: list[int] | None = None
+        self, ids: list[int], what: Message, within: list[int] | None = None
     ) -> None:
         """Refuse when the atoms take only part of a compound at most the maximum."""
         comp = self.atoms["compound_id"].astype(str)
@@ -490,12 +499,17 @@ class GridEditor:
             rest = sorted(set(members) - set(ids))
             if rest:
                 raise RuleViolation(
-                    f"{what} would cut compound {c} ({total} households, at most the "
-                    f"maximum {hi}); its atoms {', '.join(map(str, sorted(members)))} "
-                    "must stay together"
+                    msg(
+                        "edit_cuts_compound",
+                        what=what,
+                        compound=c,
+                        households=total,
+                        hi=hi,
+                        atoms=sorted(members),
+                    )
                 )
 
-    def _need_range(self, labels: pd.Series, codes: list[str], what: str) -> None:
+    def _need_range(self, labels: pd.Series, codes: list[str], action: Message) -> None:
         lo, hi = self.settings.grid_min_households, self.settings.grid_max_households
         hh = self.atoms["households"]
         for c in codes:
@@ -508,8 +522,8 @@ class GridEditor:
                 and abs(new - np.clip(new, lo, hi)) >= abs(old - np.clip(old, lo, hi))
             )
             if old is None or lo <= old <= hi or worse:
-                side = f"below the minimum {lo}" if new < lo else f"above the maximum {hi}"
-                raise RuleViolation(f"{what} would leave grid {c} with {new} households, {side}")
+                key = "edit_below_minimum" if new < lo else "edit_above_maximum"
+                raise RuleViolation(msg(key, action=action, grid=c, households=new, lo=lo, hi=hi))
 
     def _free_code(self, community_id: str) -> str:
         row = self.communities[self.communities["community_id"] == community_id]
@@ -520,9 +534,9 @@ class GridEditor:
         for i in range(1, 10**digits):
             if i not in used:
                 return f"{prefix}{i:0{digits}d}"
-        raise RuleViolation(f"community {community_id} has no free grid code left")
+        raise RuleViolation(msg("edit_no_free_code", community=community_id))
 
-    def _auto_split(self, pos: NDArray[np.int64], seed: int) -> NDArray[np.bool_]:
+    def _auto_split(self, pos: NDArray[np.int64], seed: int, code: str) -> NDArray[np.bool_]:
         a = self.atoms.iloc[pos]
         c = shapely.get_coordinates(shapely.centroid(np.asarray(a.geometry.values, dtype=object)))
         g = part.Graph(
@@ -554,7 +568,7 @@ class GridEditor:
         ug = _unit_graph(sub, unit, int(unit.max()) + 1)
         side = part.bisect(ug, np.arange(ug.n), 2, lo=lo, hi=hi, rng=rng)
         if side is None:
-            raise RuleViolation("the grid cannot be split: its atoms cannot be cut in two")
+            raise RuleViolation(msg("edit_split_impossible", grid=code))
         mask, _ = side
         return np.asarray(mask[unit], dtype=bool)
 
@@ -562,7 +576,7 @@ class GridEditor:
         grid = self._geom[code]
         pieces = shapely.get_parts(split_geometry(grid, line)) if line.intersects(grid) else []
         if len(pieces) < 2:
-            raise RuleViolation(f"the drawn line does not cross grid {code} from edge to edge")
+            raise RuleViolation(msg("edit_line_not_across", grid=code))
         pieces = np.asarray(pieces, dtype=object)
         # two sides: the largest piece and everything else on the far side of the line
         reach = 4 * float(np.sqrt(shapely.area(grid))) + line.length
@@ -579,5 +593,5 @@ class GridEditor:
         )
         mask = in_left > 0.5 * shapely.area(geoms)
         if mask.all() or not mask.any():
-            raise RuleViolation(f"the drawn line leaves every atom of grid {code} on one side")
+            raise RuleViolation(msg("edit_line_one_side", grid=code))
         return np.asarray(mask, dtype=bool)

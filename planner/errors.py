@@ -8,7 +8,10 @@ names the file, the feature id, the field, what is wrong and what to do.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # planner.i18n is imported by whoever builds a message
+    from planner.i18n import Message
 
 Severity = Literal["error", "warning", "repair"]
 
@@ -89,7 +92,39 @@ class SettingsError(PlannerError):
 
 
 class RuleViolation(PlannerError):
-    """A planner edit or a grid set breaks a grid rule; the message says which."""
+    """A planner edit or a grid set breaks a grid rule; the message says which.
+
+    Raised with a :class:`planner.i18n.Message`, it carries the message's key and
+    parameters (grid codes, atom ids, counts) so a user interface renders it in the
+    reader's language with :meth:`render`; ``str()`` is always the English text.
+
+    Examples
+    --------
+    >>> from planner.i18n import msg
+    >>> exc = RuleViolation(msg("edit_no_grid", grid="10000011010800100199"))
+    >>> str(exc)
+    'there is no grid 10000011010800100199'
+    >>> exc.render("zh")
+    '没有网格 10000011010800100199'
+    """
+
+    def __init__(self, message: Message | str) -> None:
+        self.message: Message | None = None if isinstance(message, str) else message
+        super().__init__(str(message))
+
+    @property
+    def key(self) -> str | None:
+        """The catalogue key of the message (``None`` for plain text)."""
+        return None if self.message is None else self.message.key
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The message's parameters (empty for plain text)."""
+        return {} if self.message is None else self.message.kwargs
+
+    def render(self, lang: str = "en") -> str:
+        """The reason in ``lang`` (``"zh"`` or ``"en"``)."""
+        return str(self) if self.message is None else self.message.render(lang)
 
 
 @dataclass

@@ -41,6 +41,7 @@ from scipy.sparse import csgraph
 from planner import _partition as part
 from planner.atoms import adjacency, adjacency_matrix, building_atoms, make_atoms
 from planner.codes import assign_codes, community_codes
+from planner.i18n import msg
 from planner.rules import RuleReport, check_grids
 from planner.settings import Settings
 from planner.street import Street
@@ -480,9 +481,13 @@ def _units(
             notes.append(f"compound {str(k).split('|')[1]} lies in {cnt} separate pieces")
     big_atom = np.flatnonzero(hh > hi)
     for a in big_atom:
-        reasons[int(unit[a])] = (
-            f"atom {int(atoms['atom_id'].iloc[a])} alone holds {int(hh[a])} households "
-            f"(> {int(hi)}) and cannot be cut between buildings (a single building)"
+        reasons[int(unit[a])] = str(
+            msg(
+                "grid_reason_single_building",
+                atom=int(atoms["atom_id"].iloc[a]),
+                households=int(hh[a]),
+                hi=int(hi),
+            )
         )
     return np.asarray(unit, dtype=np.int64), reasons
 
@@ -501,30 +506,33 @@ def _why(
     for u in units:
         if int(u) in unit_reason:
             return unit_reason[int(u)]
+    # the English of a catalogue message (planner.i18n reads it back for Chinese)
     if total < lo:
-        where = "" if ncomp == 1 else " (a piece not touching the rest of the community)"
-        return (
-            f"community {comm}{where} holds only {int(total)} households, "
-            f"below the minimum {int(lo)}"
-        )
+        key = "grid_reason_small_community" if ncomp == 1 else "grid_reason_small_piece"
+        return str(msg(key, community=comm, households=int(total), lo=int(lo)))
     k_lo, k_hi = part.k_range(total, lo, hi)
     if k_lo > k_hi:
-        return (
-            f"community {comm} holds {int(total)} households: no number of grids puts "
-            f"each in {int(lo)}-{int(hi)}"
+        return str(
+            msg(
+                "grid_reason_no_count",
+                community=comm,
+                households=int(total),
+                lo=int(lo),
+                hi=int(hi),
+            )
         )
     top = float(np.max(weight[units])) if len(units) else 0.0
     if households > hi:
-        return (
-            f"{int(households)} households in pieces that must stay together (largest "
-            f"{int(top)}): no cut between whole compounds and atoms reaches "
-            f"{int(lo)}-{int(hi)}"
+        return str(
+            msg(
+                "grid_reason_whole_pieces",
+                households=int(households),
+                largest=int(top),
+                lo=int(lo),
+                hi=int(hi),
+            )
         )
-    return (
-        f"{int(households)} households: joining a neighbouring grid of the community "
-        f"would exceed {int(hi)}, and no re-split of the pair keeps both within "
-        f"{int(lo)}-{int(hi)}"
-    )
+    return str(msg("grid_reason_no_join", households=int(households), lo=int(lo), hi=int(hi)))
 
 
 def _unresolved(atoms: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.DataFrame:

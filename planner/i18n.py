@@ -3,6 +3,12 @@
 Chinese is the default language. :func:`t` looks a key up and formats it; an unknown
 key raises ``KeyError`` (so a typo fails in the tests, not silently on screen).
 
+Messages the library itself produces (an edit's refusal, the lines of the grid-rule
+report) are :class:`Message` objects: a key and its parameters (grid codes, ids,
+counts), rendered in either language where they are shown; ``str()`` of one is its
+English, the text the command line prints. Their strings live here too (keys ``edit_*``,
+``rule_*``, ``grid_reason_*``), so this module is the one place for every string.
+
 Examples
 --------
 >>> t("households", "en")
@@ -13,9 +19,18 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import re
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Lang = Literal["zh", "en"]
+#: Separators of a listing in each language: (Chinese, English).
+LIST_SEP: tuple[str, str] = ("、", ", ")
+#: Separators of a listing of clauses: (Chinese, English).
+CLAUSE_SEP: tuple[str, str] = ("；", "; ")
 LANGS: tuple[Lang, ...] = ("zh", "en")
 LANG_NAMES: dict[str, str] = {"zh": "中文", "en": "English"}
 
@@ -219,6 +234,318 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export_html": ("红色地图 HTML", "Red map HTML"),
     "export_png": ("地图 PNG", "Map PNG"),
     "no_data": ("暂无数据", "No data"),
+    # grid edits (planner.edits): refusals and edit records; the English is the text
+    # of RuleViolation and EditRecord.message (CLI, logs, project file)
+    "edit_what_atom": ("网格单元 {atom}", "atom {atom}"),
+    "edit_what_atoms": ("网格单元 {atoms}", "atoms {atoms}"),
+    "edit_action_move": ("移动{what}", "moving {what}"),
+    "edit_action_merge": ("合并网格 {a} 和 {b}", "merging grids {a} and {b}"),
+    "edit_action_split": ("拆分网格 {grid}", "splitting grid {grid}"),
+    "edit_how_balanced": ("均衡", "balanced"),
+    "edit_how_line": ("沿所画的线", "along the drawn line"),
+    "edit_no_atom": ("没有网格单元 {atom}", "there is no atom {atom}"),
+    "edit_no_grid": ("没有网格 {grid}", "there is no grid {grid}"),
+    "edit_no_building": ("没有楼栋 {building}", "there is no building {building}"),
+    "edit_atoms_in_several_grids": (
+        "网格单元 {atoms} 分属网格 {grids}；每次只能移动同一网格的网格单元",
+        "atoms {atoms!r} lie in grids {grids!r}; move atoms of one grid at a time",
+    ),
+    "edit_already_in_grid": ("{what} 已在网格 {grid} 中", "{what} already in grid {grid}"),
+    "edit_grid_locked": ("网格 {grid} 已锁定，请先解锁", "grid {grid} is locked; unlock it first"),
+    "edit_other_community": (
+        "将{what} 移到网格 {grid} 会把社区 {community} 的土地并入社区 {to_community} 的网格",
+        "moving {what} to grid {grid} would put community {community} land into a grid of "
+        "community {to_community}",
+    ),
+    "edit_not_adjacent_one": (
+        "{what} 与网格 {grid} 没有公共边",
+        "{what} does not share an edge with grid {grid}",
+    ),
+    "edit_not_adjacent_many": (
+        "{what} 与网格 {grid} 没有公共边",
+        "{what} do not share an edge with grid {grid}",
+    ),
+    "edit_leaves_empty": (
+        "移动{what} 会使网格 {grid} 变空；请改为合并网格",
+        "moving {what} would leave grid {grid} empty; merge the grids instead",
+    ),
+    "edit_leaves_two_pieces": (
+        "移动{what} 会使网格 {grid} 分成两块",
+        "moving {what} would leave grid {grid} in two pieces",
+    ),
+    "edit_building_group": (
+        "网格单元 {atom} 还包含楼栋 {buildings}：楼栋组必须包含其网格单元的全部楼栋",
+        "atom {atom} also holds building(s) {buildings}: a building group must take every "
+        "building of its atoms",
+    ),
+    "edit_merge_itself": ("不能将网格 {grid} 与自身合并", "cannot merge grid {grid} with itself"),
+    "edit_merge_communities": (
+        "网格 {a} 和 {b} 属于不同社区（{community_a}、{community_b}）",
+        "grids {a} and {b} lie in different communities ({community_a}, {community_b})",
+    ),
+    "edit_merge_not_adjacent": (
+        "网格 {a} 和 {b} 没有公共边",
+        "grids {a} and {b} do not share an edge",
+    ),
+    "edit_split_single_atom": (
+        "网格 {grid} 只有一个网格单元，无法拆分",
+        "grid {grid} is a single atom and cannot be split",
+    ),
+    "edit_split_too_few": (
+        "网格 {grid} 有 {households} 户：两个各不少于 {lo} 户的网格共需 {need} 户，"
+        "拆分会使一部分低于下限 {lo} 户",
+        "grid {grid} holds {households} households: two grids of at least {lo} need {need}, "
+        "so it would leave a part below the minimum {lo}",
+    ),
+    "edit_split_pieces": (
+        "{how}拆分网格 {grid} 会使其中一部分分成多块",
+        "splitting grid {grid} {how} would leave a part in several pieces",
+    ),
+    "edit_split_impossible": (
+        "网格 {grid} 无法拆分：其网格单元无法分成两部分",
+        "the grid cannot be split: its atoms cannot be cut in two",
+    ),
+    "edit_line_not_across": (
+        "所画的线没有从一边到另一边穿过网格 {grid}",
+        "the drawn line does not cross grid {grid} from edge to edge",
+    ),
+    "edit_line_one_side": (
+        "所画的线使网格 {grid} 的全部网格单元都在同一侧",
+        "the drawn line leaves every atom of grid {grid} on one side",
+    ),
+    "edit_cuts_compound": (
+        "{what} 会拆开小区 {compound}（{households} 户，不超过上限 {hi} 户）；"
+        "其网格单元 {atoms} 必须留在一起",
+        "{what} would cut compound {compound} ({households} households, at most the maximum "
+        "{hi}); its atoms {atoms} must stay together",
+    ),
+    "edit_below_minimum": (
+        "{action} 会使网格 {grid} 只有 {households} 户，低于下限 {lo} 户",
+        "{action} would leave grid {grid} with {households} households, below the minimum {lo}",
+    ),
+    "edit_above_maximum": (
+        "{action} 会使网格 {grid} 有 {households} 户，超过上限 {hi} 户",
+        "{action} would leave grid {grid} with {households} households, above the maximum {hi}",
+    ),
+    "edit_no_free_code": (
+        "社区 {community} 已没有可用的网格编码",
+        "community {community} has no free grid code left",
+    ),
+    "edit_nothing_to_undo": ("没有可撤销的编辑", "nothing to undo"),
+    "edit_nothing_to_redo": ("没有可重做的编辑", "nothing to redo"),
+    "edit_refused_by_rules": ("{done} 被拒绝：{violations}", "{done} refused: {violations}"),
+    "edit_moved": (
+        "将{what} 从网格 {source} 移到网格 {grid}",
+        "moved {what} from grid {source} to grid {grid}",
+    ),
+    "edit_merged": ("将网格 {gone} 并入网格 {keep}", "merged grid {gone} into grid {keep}"),
+    "edit_split": (
+        "{how}拆分网格 {grid}；新网格 {new}",
+        "split grid {grid} {how}; new grid {new}",
+    ),
+    "edit_locked": ("锁定网格 {grids}", "locked {grids}"),
+    "edit_unlocked": ("解锁网格 {grids}", "unlocked {grids}"),
+    "edit_redivided": (
+        "重新划分除 {locked} 个已锁定网格外的全部网格",
+        "re-divided all but {locked} locked grid(s)",
+    ),
+    # why a grid's households are out of range (planner.grids, the grids' ``reason``
+    # column; the column holds the English, read back by from_english for display)
+    "grid_reason_single_building": (
+        "网格单元 {atom} 一个就有 {households} 户（超过 {hi} 户），且无法在楼栋之间再分（只有一栋楼）",
+        "atom {atom} alone holds {households} households (> {hi}) and cannot be cut between "
+        "buildings (a single building)",
+    ),
+    "grid_reason_small_community": (
+        "社区 {community} 只有 {households} 户，低于下限 {lo} 户",
+        "community {community} holds only {households} households, below the minimum {lo}",
+    ),
+    "grid_reason_small_piece": (
+        "社区 {community}（与社区其余部分不相连的一块）只有 {households} 户，低于下限 {lo} 户",
+        "community {community} (a piece not touching the rest of the community) holds only "
+        "{households} households, below the minimum {lo}",
+    ),
+    "grid_reason_no_count": (
+        "社区 {community} 有 {households} 户：无论划成几个网格，都无法使每个网格在 {lo}-{hi} 户之间",
+        "community {community} holds {households} households: no number of grids puts each "
+        "in {lo}-{hi}",
+    ),
+    "grid_reason_whole_pieces": (
+        "{households} 户分布在必须保持完整的若干块中（最大 {largest} 户）：在完整小区和网格单元之间"
+        "无论怎样切分都达不到 {lo}-{hi} 户",
+        "{households} households in pieces that must stay together (largest {largest}): no "
+        "cut between whole compounds and atoms reaches {lo}-{hi}",
+    ),
+    "grid_reason_no_join": (
+        "{households} 户：并入社区内相邻网格会超过 {hi} 户，重新拆分这两个网格也无法使两者都在 "
+        "{lo}-{hi} 户之间",
+        "{households} households: joining a neighbouring grid of the community would exceed "
+        "{hi}, and no re-split of the pair keeps both within {lo}-{hi}",
+    ),
+    # grid rules (planner.rules): titles, figures, violations and the report's lines;
+    # the English is RuleReport.to_text() and the JSON of check-grids
+    "rule_title_coverage": (
+        "覆盖全域、无缝（网格恰好覆盖整个街道）",
+        "grids cover the street exactly (覆盖全域、无缝)",
+    ),
+    "rule_title_no_overlap": ("不重叠（任意两个网格互不重叠）", "no two grids overlap (不重叠)"),
+    "rule_title_one_polygon": (
+        "边界清晰（每个网格是一个多边形）",
+        "every grid is one polygon (边界清晰)",
+    ),
+    "rule_title_one_community": (
+        "不跨社区（每个网格只在一个社区内）",
+        "every grid lies in one community (不跨社区)",
+    ),
+    "rule_title_buildings_whole": ("楼栋完整（没有楼栋被切分）", "no building is cut (楼栋完整)"),
+    "rule_title_compounds_whole": ("小区完整（没有小区被切分）", "no compound is cut (小区完整)"),
+    "rule_title_households_in_range": (
+        "规模适度（每个网格的户数在范围内）",
+        "households per grid in range (规模适度)",
+    ),
+    "rule_title_codes": (
+        "编码规范（编码唯一且格式正确）",
+        "codes are unique and well formed (编码规范)",
+    ),
+    "rule_title_with_range": ("{title} {lo}-{hi} 户", "{title} {lo}-{hi}"),
+    "rule_fig_coverage": (
+        "差异 {share:.4f}%（街道面积 {area_km2:.3f} km²，上限 {limit:.2f}%）",
+        "difference {share:.4f}% of {area_km2:.3f} km² (limit {limit:.2f}%)",
+    ),
+    "rule_fig_overlap": (
+        "重叠总面积 {total:,.2f} m²（上限 {limit:g} m²）",
+        "total overlap {total:,.2f} m² (limit {limit:g} m²)",
+    ),
+    "rule_fig_one_polygon": (
+        "{ok}/{n} 个网格为单一多边形",
+        "{ok} of {n} grids are single polygons",
+    ),
+    "rule_fig_no_communities": (
+        "未提供社区：整个街道视为一个社区",
+        "no communities given: the street is one community",
+    ),
+    "rule_fig_community_named": (
+        "{ok}/{n} 个网格注明了一个社区",
+        "{ok} of {n} grids name one community",
+    ),
+    "rule_fig_one_community": (
+        "{ok}/{n} 个网格只在一个社区内",
+        "{ok} of {n} grids lie in one community",
+    ),
+    "rule_fig_buildings": ("{cut}/{n} 栋楼被切分", "{cut} of {n} buildings cut"),
+    "rule_fig_no_compounds": ("没有小区", "no compounds"),
+    "rule_fig_compounds": (
+        "{cut}/{n} 个小区被切分；{big} 个超过 {hi} 户的小区按楼栋拆分",
+        "{cut} of {n} compounds cut; {big} above {hi} households split between buildings",
+    ),
+    "rule_fig_households": ("{ok}/{n} 个网格在范围内", "{ok} of {n} grids in range"),
+    "rule_fig_codes": (
+        "{ok}/{n} 个编码唯一且为 {width} 位",
+        "{ok} of {n} codes unique with {width} digits",
+    ),
+    "rule_v_uncovered": ("{area:,.0f} m² 未被任何网格覆盖", "{area:,.0f} m² uncovered by any grid"),
+    "rule_v_outside": (
+        "{area:,.0f} m² 在街道边界之外",
+        "{area:,.0f} m² outside the street boundary",
+    ),
+    "rule_v_coverage_slivers": (
+        "{area:,.1f} m² 的差异，由每块不足 1 m² 的碎片组成",
+        "{area:,.1f} m² of difference in pieces under 1 m² each",
+    ),
+    "rule_v_overlap_slivers": (
+        "{total:,.2f} m² 的重叠，分布在 {n} 块各不足 {limit:g} m² 的碎片中",
+        "{total:,.2f} m² of overlap in {n} slivers under {limit:g} m² each",
+    ),
+    "rule_v_overlap": (
+        "网格 {a} 和 {b} 重叠 {area:,.0f} m²",
+        "grids {a} and {b} overlap by {area:,.0f} m²",
+    ),
+    "rule_v_no_geometry": ("网格 {grid} 没有几何图形", "grid {grid} has no geometry"),
+    "rule_v_pieces": (
+        "网格 {grid} 分成 {n} 块（最小 {area:,.0f} m²）",
+        "grid {grid} is in {n} pieces (smallest {area:,.0f} m²)",
+    ),
+    "rule_v_no_area": ("网格 {grid} 面积为零", "grid {grid} has no area"),
+    "rule_v_repaired": (
+        "网格 {grid} 需要修复（{reason}；已删去不足 {limit:g} m² 的碎片）",
+        "grid {grid} needed a repair ({reason}; fragments under {limit:g} m² dropped)",
+    ),
+    "rule_v_names_no_community": ("网格 {grid} 未注明社区", "grid {grid} names no community"),
+    "rule_v_community_area": ("{community}（{area:,.0f} m²）", "{community} ({area:,.0f} m²)"),
+    "rule_v_communities": (
+        "网格 {grid} 跨 {n} 个社区：{communities}",
+        "grid {grid} lies in {n} communities: {communities}",
+    ),
+    "rule_v_wrong_community": (
+        "网格 {grid} 标注为社区 {named}，但位于社区 {actual}",
+        "grid {grid} is labelled community {named} but lies in {actual}",
+    ),
+    "rule_v_building_cut": (
+        "楼栋 {building} 被网格 {grids} 切分（第二个网格内 {area:,.1f} m²）",
+        "building {building} is cut by grids {grids} ({area:,.1f} m² in the second)",
+    ),
+    "rule_v_compound_cut": (
+        "小区 {compound}（{households} 户）被网格 {grids} 切分",
+        "compound {compound} ({households} households) is cut by grids {grids}",
+    ),
+    "rule_v_compound_cut_boundary": (
+        "小区 {compound}（{households} 户）被网格 {grids} 沿社区边界切分（社区 {communities}）",
+        "compound {compound} ({households} households) is cut by grids {grids} along the "
+        "community boundary (communities {communities})",
+    ),
+    "rule_v_below": (
+        "网格 {grid}：{households} 户，低于下限",
+        "grid {grid}: {households} households, below the minimum",
+    ),
+    "rule_v_above": (
+        "网格 {grid}：{households} 户，超过上限",
+        "grid {grid}: {households} households, above the maximum",
+    ),
+    "rule_v_with_reason": ("{text}（{why}）", "{text} ({why})"),
+    "rule_why_building": (
+        "楼栋 {building} 一栋就有 {households} 户",
+        "building {building} alone holds {households} households",
+    ),
+    "rule_why_community": (
+        "社区 {community} 只有 {households} 户",
+        "community {community} holds only {households} households",
+    ),
+    "rule_v_code_format": (
+        "网格 {grid}：编码 {code!r} 不是 {width} 位数字",
+        "grid {grid}: code {code!r} is not {width} digits",
+    ),
+    "rule_v_code_duplicate": (
+        "编码 {code} 被多个网格使用",
+        "code {code} is used by more than one grid",
+    ),
+    "rule_report_head": (
+        "网格规则检查：{grids} 个网格，{households:,} 户",
+        "Proof of the grid rules: {grids} grids, {households:,} households",
+    ),
+    "rule_pass": ("通过", "PASS"),
+    "rule_pass_explained": ("通过*", "PASS*"),
+    "rule_fail": ("不通过", "FAIL"),
+    "rule_line": ("  [{mark}] {title}：{figure}", "  [{mark:5}] {title}: {figure}"),
+    "rule_violation_line": ("      - {text}{where}{tag}", "      - {text}{where}{tag}"),
+    "rule_near": ("（位置 {lon:.5f}, {lat:.5f}）", " near {lon:.5f}, {lat:.5f}"),
+    "rule_tag": ("（{severity}）", " ({severity})"),
+    "rule_severity_warning": ("警告", "warning"),
+    "rule_severity_explained": ("已说明", "explained"),
+    "rule_more": ("      ……另有 {n} 条", "      ... and {n} more"),
+    "rule_quality": (
+        "质量：每个网格户数 最小/中位/最大 {hh_min:.0f}/{hh_median:.0f}/{hh_max:.0f}，"
+        "变异系数 {cv:.3f}；紧凑度（Polsby-Popper）最小 {pp_min:.2f}，中位 {pp_median:.2f}；"
+        "共 {grids} 个网格",
+        "Quality: households per grid min/median/max {hh_min:.0f}/{hh_median:.0f}/"
+        "{hh_max:.0f}, CV {cv:.3f}; compactness (Polsby-Popper) min {pp_min:.2f}, "
+        "median {pp_median:.2f}; {grids} grids",
+    ),
+    "rule_explained_note": (
+        "* 已说明：列出原因，不算不通过",
+        "* explained: listed with the reason, not a failure",
+    ),
+    "rule_result_ok": ("结论：所有规则均满足", "RESULT: all rules hold"),
+    "rule_result_fail": ("结论：{n} 条规则不通过", "RESULT: {n} rule(s) FAIL"),
 }
 
 
@@ -227,6 +554,146 @@ def t(key: str, lang: str = "zh", /, **fmt: Any) -> str:
     zh, en = STRINGS[key]
     text = en if lang == "en" else zh
     return text.format(**fmt) if fmt else text
+
+
+@dataclass(frozen=True)
+class Items:
+    """A listing in a :class:`Message` parameter, joined in the reader's language.
+
+    ``{name}`` joins the items (``、`` in Chinese, ``", "`` in English, or ``sep``);
+    ``{name!r}`` shows them as a Python list (``[137, 140]``).
+    """
+
+    values: tuple[Any, ...]
+    sep: tuple[str, str] = LIST_SEP
+
+
+class _Joined:
+    """Items rendered for one language: formats as the joined items, reprs as a list."""
+
+    def __init__(self, values: list[Any], sep: str) -> None:
+        self.values, self.sep = values, sep
+
+    def __format__(self, spec: str) -> str:
+        return self.sep.join(format(v, spec) for v in self.values)
+
+    def __repr__(self) -> str:
+        return repr(self.values)
+
+    def __str__(self) -> str:
+        return format(self, "")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A user-facing message as a catalogue key and its parameters.
+
+    It renders in either language with :meth:`render`; ``str()`` is the English.
+    Parameters are plain values (grid codes, ids, counts, formatted with the
+    template's format spec), :class:`Items` (lists and tuples become ``Items``), or
+    nested messages rendered in the same language. Build one with :func:`msg`.
+
+    Examples
+    --------
+    >>> m = msg("edit_grid_locked", grid="10000011010800100101")
+    >>> str(m)
+    'grid 10000011010800100101 is locked; unlock it first'
+    >>> m.render("zh")
+    '网格 10000011010800100101 已锁定，请先解锁'
+    """
+
+    key: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.key not in STRINGS:
+            raise KeyError(f"no string {self.key!r} in planner.i18n.STRINGS")
+
+    def render(self, lang: str = "en") -> str:
+        """The message in ``lang`` (``"zh"`` or ``"en"``)."""
+        return t(self.key, lang, **{k: _arg(v, lang) for k, v in self.params})
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """The parameters as a dict (nested messages and items as they are)."""
+        return dict(self.params)
+
+
+def msg(key: str, /, **params: Any) -> Message:
+    """A :class:`Message`: ``key`` of :data:`STRINGS` with its parameters."""
+    return Message(
+        key,
+        tuple(
+            (k, Items(tuple(v)) if isinstance(v, list | tuple) else v) for k, v in params.items()
+        ),
+    )
+
+
+def items(values: Iterable[Any], *, sep: tuple[str, str] = LIST_SEP) -> Items:
+    """A listing parameter with its own separators (default :data:`LIST_SEP`)."""
+    return Items(tuple(values), sep)
+
+
+def render(text: Message | str, lang: str = "en") -> str:
+    """A message in ``lang``; plain text (e.g. read from a file) as it is."""
+    return text.render(lang) if isinstance(text, Message) else str(text)
+
+
+def from_english(text: str, prefix: str) -> Message | None:
+    """Read an English text back as the message of a ``prefix`` key that renders it.
+
+    For texts stored as English in data files (e.g. the grids' ``reason`` column),
+    so they can be shown in Chinese. Only templates with plain ``{name}`` fields take
+    part; ``None`` when no template renders exactly ``text``.
+
+    Examples
+    --------
+    >>> m = from_english("community C1 holds only 150 households, below the minimum 200",
+    ...                  "grid_reason_")
+    >>> m.render("zh")
+    '社区 C1 只有 150 户，低于下限 200 户'
+    """
+    for key, pattern in _english_patterns(prefix):
+        hit = pattern.fullmatch(text)
+        if hit is not None:
+            m = msg(key, **hit.groupdict())
+            if m.render("en") == text:
+                return m
+    return None
+
+
+@functools.cache
+def _english_patterns(prefix: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Regular expressions of the English templates of ``prefix`` keys, the most
+    literal text first (so a longer template wins over a shorter one it contains)."""
+    out = []
+    for key, (_, en) in STRINGS.items():
+        parts = list(string.Formatter().parse(en)) if key.startswith(prefix) else []
+        if not parts or any(spec or conv for _, _, spec, conv in parts):
+            continue
+        seen: set[str] = set()
+        regex = ""
+        for lit, name, _, _ in parts:
+            regex += re.escape(lit)
+            if name:  # a field named twice must read the same both times
+                regex += f"(?P={name})" if name in seen else f"(?P<{name}>.+?)"
+                seen.add(name)
+        literal = sum(len(lit) for lit, _, _, _ in parts)
+        out.append((literal, key, re.compile(regex, re.DOTALL)))
+    out.sort(key=lambda x: -x[0])
+    return tuple((key, pattern) for _, key, pattern in out)
+
+
+def _arg(value: Any, lang: str) -> Any:
+    if isinstance(value, Message):
+        return value.render(lang)
+    if isinstance(value, Items):
+        sep = value.sep[1] if lang == "en" else value.sep[0]
+        return _Joined([_arg(v, lang) for v in value.values], sep)
+    return value
 
 
 def layer_name(layer: str, lang: str = "zh", /) -> str:

@@ -48,6 +48,7 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from planner.errors import InputError
+from planner.i18n import Message, from_english, msg, render
 from planner.settings import Settings
 from planner.street import Street
 
@@ -69,16 +70,19 @@ Severity = Literal["error", "explained", "warning"]
 #: Turns a geometry (street CRS) into the longitude/latitude of a point on it.
 Locator = Callable[[Any], tuple[float | None, float | None]]
 
-RULE_TITLES: dict[str, str] = {
-    "coverage": "grids cover the street exactly (覆盖全域、无缝)",
-    "no_overlap": "no two grids overlap (不重叠)",
-    "one_polygon": "every grid is one polygon (边界清晰)",
-    "one_community": "every grid lies in one community (不跨社区)",
-    "buildings_whole": "no building is cut (楼栋完整)",
-    "compounds_whole": "no compound is cut (小区完整)",
-    "households_in_range": "households per grid in range (规模适度)",
-    "codes": "codes are unique and well formed (编码规范)",
-}
+#: The rules in order; the title of rule ``name`` is ``rule_title_<name>`` in planner.i18n.
+RULES: tuple[str, ...] = (
+    "coverage",
+    "no_overlap",
+    "one_polygon",
+    "one_community",
+    "buildings_whole",
+    "compounds_whole",
+    "households_in_range",
+    "codes",
+)
+#: English title of each rule (the Chinese is in :data:`planner.i18n.STRINGS`).
+RULE_TITLES: dict[str, str] = {name: str(msg(f"rule_title_{name}")) for name in RULES}
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,12 @@ class Violation:
     lon: float | None = None
     lat: float | None = None
     severity: Severity = "error"
+    #: The message as a catalogue key and parameters (``message`` is its English).
+    text: Message | None = field(default=None, compare=False, repr=False)
+
+    def render(self, lang: str = "en") -> str:
+        """The message in ``lang`` (``"zh"`` or ``"en"``)."""
+        return self.message if self.text is None else self.text.render(lang)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,13 +113,25 @@ class Violation:
         }
 
 
+def _violation(
+    rule: str,
+    text: Message,
+    grids: tuple[str, ...] = (),
+    lon: float | None = None,
+    lat: float | None = None,
+    severity: Severity = "error",
+) -> Violation:
+    """A violation whose English message is ``text`` rendered in English."""
+    return Violation(rule, str(text), grids, lon, lat, severity, text)
+
+
 @dataclass
 class Check:
     """The result of one named rule: passed, a figure, and its violations."""
 
     name: str
-    title: str
-    figure: str
+    title: Message | str
+    figure: Message | str
     violations: list[Violation] = field(default_factory=list)
 
     @property
@@ -119,9 +141,9 @@ class Check:
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "title": self.title,
+            "title": str(self.title),
             "passed": self.passed,
-            "figure": self.figure,
+            "figure": str(self.figure),
             "violations": [v.to_dict() for v in self.violations],
         }
 
@@ -158,37 +180,65 @@ class RuleReport:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
-    def to_text(self) -> str:
+    def to_text(self, lang: str = "en") -> str:
+        """The report as text, in English (the CLI's) or Chinese (``lang="zh"``)."""
+
+        def line(key: str, **params: Any) -> str:
+            return msg(key, **params).render(lang)
+
         q = self.quality
         lines = [
-            f"Proof of the grid rules: {int(q.get('grids', 0))} grids, "
-            f"{int(q.get('households_total', 0)):,} households"
+            line(
+                "rule_report_head",
+                grids=int(q.get("grids", 0)),
+                households=int(q.get("households_total", 0)),
+            )
         ]
         for c in self.checks:
             explained = any(v.severity != "error" for v in c.violations)
-            mark = "PASS" if c.passed else "FAIL"
+            mark = "rule_pass" if c.passed else "rule_fail"
             if c.passed and explained:
-                mark = "PASS*"
-            lines.append(f"  [{mark:5}] {c.title}: {c.figure}")
+                mark = "rule_pass_explained"
+            lines.append(
+                line(
+                    "rule_line",
+                    mark=msg(mark),
+                    title=render(c.title, lang),
+                    figure=render(c.figure, lang),
+                )
+            )
             for v in c.violations[:MAX_LISTED]:
-                where = f" near {v.lon:.5f}, {v.lat:.5f}" if v.lon is not None else ""
-                tag = "" if v.severity == "error" else f" ({v.severity})"
-                lines.append(f"      - {v.message}{where}{tag}")
+                where = (
+                    line("rule_near", lon=v.lon, lat=v.lat)
+                    if v.lon is not None and v.lat is not None
+                    else ""
+                )
+                tag = (
+                    ""
+                    if v.severity == "error"
+                    else line("rule_tag", severity=msg(f"rule_severity_{v.severity}"))
+                )
+                lines.append(line("rule_violation_line", text=v.render(lang), where=where, tag=tag))
             if len(c.violations) > MAX_LISTED:
-                lines.append(f"      ... and {len(c.violations) - MAX_LISTED} more")
+                lines.append(line("rule_more", n=len(c.violations) - MAX_LISTED))
         if q.get("grids", 0):
             lines.append(
-                "Quality: households per grid min/median/max "
-                f"{q['households_min']:.0f}/{q['households_median']:.0f}/"
-                f"{q['households_max']:.0f}, CV {q['households_cv']:.3f}; "
-                f"compactness (Polsby-Popper) min {q['compactness_min']:.2f}, "
-                f"median {q['compactness_median']:.2f}; {int(q['grids'])} grids"
+                line(
+                    "rule_quality",
+                    hh_min=q["households_min"],
+                    hh_median=q["households_median"],
+                    hh_max=q["households_max"],
+                    cv=q["households_cv"],
+                    pp_min=q["compactness_min"],
+                    pp_median=q["compactness_median"],
+                    grids=int(q["grids"]),
+                )
             )
-        lines.append("* explained: listed with the reason, not a failure")
+        lines.append(line("rule_explained_note"))
         lines.append(
-            "RESULT: all rules hold"
+            line("rule_result_ok")
             if self.ok
-            else f"RESULT: {sum(not c.passed for c in self.checks)} rule(s) FAIL"
+            else line("rule_result_fail", n=sum(not c.passed for c in self.checks))
         )
         return "\n".join(lines)
 
@@ -343,23 +393,25 @@ def _coverage(geoms: NDArray[np.object_], street: Street, at: Locator) -> Check:
     share = total / boundary.area if boundary.area else 0.0
     c = Check(
         "coverage",
-        RULE_TITLES["coverage"],
-        f"difference {share * 100:.4f}% of {boundary.area / 1e6:.3f} km² "
-        f"(limit {COVERAGE_TOLERANCE * 100:.2f}%)",
+        msg("rule_title_coverage"),
+        msg(
+            "rule_fig_coverage",
+            share=share * 100,
+            area_km2=boundary.area / 1e6,
+            limit=COVERAGE_TOLERANCE * 100,
+        ),
     )
     if share >= COVERAGE_TOLERANCE:
-        for kind, geo in (("uncovered by any grid", gap), ("outside the street boundary", excess)):
+        for kind, geo in (("rule_v_uncovered", gap), ("rule_v_outside", excess)):
             pieces = shapely.get_parts(geo)
             pieces = pieces[np.argsort(-shapely.area(pieces))] if len(pieces) else pieces
             for p in pieces[:MAX_LISTED]:
                 if p.area < 1.0:
                     break
                 lon, lat = at(p)
-                c.violations.append(Violation("coverage", f"{p.area:,.0f} m² {kind}", (), lon, lat))
+                c.violations.append(_violation("coverage", msg(kind, area=p.area), (), lon, lat))
         if not c.violations:
-            c.violations.append(
-                Violation("coverage", f"{total:,.1f} m² of difference in pieces under 1 m² each")
-            )
+            c.violations.append(_violation("coverage", msg("rule_v_coverage_slivers", area=total)))
     return c
 
 
@@ -374,8 +426,8 @@ def _overlap(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Locato
     total = float(area.sum())
     c = Check(
         "no_overlap",
-        RULE_TITLES["no_overlap"],
-        f"total overlap {total:,.2f} m² (limit {OVERLAP_TOLERANCE_M2:g} m²)",
+        msg("rule_title_no_overlap"),
+        msg("rule_fig_overlap", total=total, limit=OVERLAP_TOLERANCE_M2),
     )
     if total >= OVERLAP_TOLERANCE_M2:
         # pairs overlapping by 1 m² or more are listed; slivers under 1 m² (coordinate
@@ -387,10 +439,14 @@ def _overlap(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Locato
             grids = tuple(dict.fromkeys(str(labels[x]) for k in small[:3] for x in (i[k], j[k])))
             lon, lat = at(inter[small[0]])
             c.violations.append(
-                Violation(
+                _violation(
                     "no_overlap",
-                    f"{total:,.2f} m² of overlap in {len(small)} slivers under "
-                    f"{OVERLAP_TOLERANCE_M2:g} m² each",
+                    msg(
+                        "rule_v_overlap_slivers",
+                        total=total,
+                        n=len(small),
+                        limit=OVERLAP_TOLERANCE_M2,
+                    ),
                     grids,
                     lon,
                     lat,
@@ -400,9 +456,9 @@ def _overlap(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Locato
             lon, lat = at(inter[k])
             a, b = labels[i[k]], labels[j[k]]
             c.violations.append(
-                Violation(
+                _violation(
                     "no_overlap",
-                    f"grids {a} and {b} overlap by {area[k]:,.0f} m²",
+                    msg("rule_v_overlap", a=a, b=b, area=area[k]),
                     (a, b),
                     lon,
                     lat,
@@ -414,14 +470,14 @@ def _overlap(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Locato
 def _one_polygon(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Locator) -> Check:
     """One valid polygon per grid. A self-touch or a fragment under 1 m² left by
     coordinate rounding (e.g. a round trip through WGS84) is a warning, not a failure."""
-    c = Check("one_polygon", RULE_TITLES["one_polygon"], "")
+    c = Check("one_polygon", msg("rule_title_one_polygon"), "")
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     valid = shapely.is_valid(geoms)
     fixed = _fixed(geoms)
     bad = 0
     for k in np.flatnonzero(missing):
         c.violations.append(
-            Violation("one_polygon", f"grid {labels[k]} has no geometry", (labels[k],))
+            _violation("one_polygon", msg("rule_v_no_geometry", grid=labels[k]), (labels[k],))
         )
         bad += 1
     for k in np.flatnonzero(~missing):
@@ -432,9 +488,9 @@ def _one_polygon(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Lo
         if len(real) > 1:
             small = real[np.argmin(shapely.area(real))]
             c.violations.append(
-                Violation(
+                _violation(
                     "one_polygon",
-                    f"grid {labels[k]} is in {len(real)} pieces (smallest {small.area:,.0f} m²)",
+                    msg("rule_v_pieces", grid=labels[k], n=len(real), area=small.area),
                     (labels[k],),
                     *at(small),
                 )
@@ -442,24 +498,26 @@ def _one_polygon(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Lo
             bad += 1
         elif len(real) == 0:
             c.violations.append(
-                Violation(
-                    "one_polygon", f"grid {labels[k]} has no area", (labels[k],), *at(fixed[k])
+                _violation(
+                    "one_polygon",
+                    msg("rule_v_no_area", grid=labels[k]),
+                    (labels[k],),
+                    *at(fixed[k]),
                 )
             )
             bad += 1
         elif not valid[k] or len(parts) > 1:
             reason = shapely.is_valid_reason(geoms[k])
             c.violations.append(
-                Violation(
+                _violation(
                     "one_polygon",
-                    f"grid {labels[k]} needed a repair ({reason}; fragments under "
-                    f"{_FRAGMENT_M2:g} m² dropped)",
+                    msg("rule_v_repaired", grid=labels[k], reason=reason, limit=_FRAGMENT_M2),
                     (labels[k],),
                     *at(fixed[k]),
                     "warning",
                 )
             )
-    c.figure = f"{len(geoms) - bad} of {len(geoms)} grids are single polygons"
+    c.figure = msg("rule_fig_one_polygon", ok=len(geoms) - bad, n=len(geoms))
     return c
 
 
@@ -470,23 +528,23 @@ def _one_community(
     comm: gpd.GeoDataFrame | None,
     at: Locator,
 ) -> Check:
-    c = Check("one_community", RULE_TITLES["one_community"], "")
+    c = Check("one_community", msg("rule_title_one_community"), "")
     has_col = "community_id" in g.columns
     if comm is None or len(comm) == 0:
         if not has_col:
-            c.figure = "no communities given: the street is one community"
+            c.figure = msg("rule_fig_no_communities")
             return c
         blank = g["community_id"].astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
         for k in np.flatnonzero(blank):
             c.violations.append(
-                Violation(
+                _violation(
                     "one_community",
-                    f"grid {labels[k]} names no community",
+                    msg("rule_v_names_no_community", grid=labels[k]),
                     (labels[k],),
                     *at(geoms[k]),
                 )
             )
-        c.figure = f"{len(g) - int(blank.sum())} of {len(g)} grids name one community"
+        c.figure = msg("rule_fig_community_named", ok=len(g) - int(blank.sum()), n=len(g))
         return c
     cgeo = _fixed(np.asarray(comm.to_crs(g.crs).geometry.values, dtype=object))
     cid = comm["community_id"].astype(str).to_numpy()
@@ -501,14 +559,15 @@ def _one_community(
     bad = 0
     for k, n in count[count > 1].items():
         sub = df[df["i"] == k].sort_values("area", ascending=False)
-        names = ", ".join(
-            f"{cid[j]} ({a:,.0f} m²)" for j, a in zip(sub["j"], sub["area"], strict=True)
-        )
+        names = [
+            msg("rule_v_community_area", community=cid[j], area=a)
+            for j, a in zip(sub["j"], sub["area"], strict=True)
+        ]
         second = shapely.intersection(geoms[k], cgeo[int(sub["j"].iloc[1])])
         c.violations.append(
-            Violation(
+            _violation(
                 "one_community",
-                f"grid {labels[k]} lies in {n} communities: {names}",
+                msg("rule_v_communities", grid=labels[k], n=n, communities=names),
                 (labels[k],),
                 *at(second),
             )
@@ -519,15 +578,17 @@ def _one_community(
         for k, j in zip(main["i"].to_numpy(dtype=int), main["j"].to_numpy(dtype=int), strict=True):
             if named[k] and named[k] != cid[j] and count.get(k, 0) == 1:
                 c.violations.append(
-                    Violation(
+                    _violation(
                         "one_community",
-                        f"grid {labels[k]} is labelled community {named[k]} but lies in {cid[j]}",
+                        msg(
+                            "rule_v_wrong_community", grid=labels[k], named=named[k], actual=cid[j]
+                        ),
                         (labels[k],),
                         *at(geoms[k]),
                     )
                 )
                 bad += 1
-    c.figure = f"{len(g) - bad} of {len(g)} grids lie in one community"
+    c.figure = msg("rule_fig_one_community", ok=len(g) - bad, n=len(g))
     return c
 
 
@@ -540,17 +601,18 @@ def _buildings(
     cnt = df.groupby("i").size()
     cut = cnt[cnt > 1].index.to_numpy(dtype=int)
     c = Check(
-        "buildings_whole", RULE_TITLES["buildings_whole"], f"{len(cut)} of {len(b)} buildings cut"
+        "buildings_whole",
+        msg("rule_title_buildings_whole"),
+        msg("rule_fig_buildings", cut=len(cut), n=len(b)),
     )
     ids = b["building_id"].astype(str).to_numpy()
     for k in cut:
         sub = df[df["i"] == k].sort_values("area", ascending=False)
         gl = tuple(labels[j] for j in sub["j"])
         c.violations.append(
-            Violation(
+            _violation(
                 "buildings_whole",
-                f"building {ids[k]} is cut by grids {', '.join(gl)} "
-                f"({sub['area'].iloc[1]:,.1f} m² in the second)",
+                msg("rule_v_building_cut", building=ids[k], grids=gl, area=sub["area"].iloc[1]),
                 gl,
                 *at(b.geometry.values[k]),
             )
@@ -568,7 +630,7 @@ def _compounds(
     at: Locator,
 ) -> Check:
     cp = street.compounds
-    c = Check("compounds_whole", RULE_TITLES["compounds_whole"], "no compounds")
+    c = Check("compounds_whole", msg("rule_title_compounds_whole"), msg("rule_fig_no_compounds"))
     if len(cp) == 0:
         return c
     cgeo = _fixed(np.asarray(cp.geometry.values, dtype=object))
@@ -596,30 +658,30 @@ def _compounds(
         js = sub["j"].to_numpy(dtype=int)
         gl = tuple(labels[j] for j in js)
         severity: Severity = "error"
-        extra = ""
+        text = msg("rule_v_compound_cut", compound=ids[k], households=int(hh[k]), grids=gl)
         if gcomm is not None and len(set(gcomm[js])) == n:
             severity = "warning"
-            extra = (
-                " along the community boundary (communities "
-                + ", ".join(sorted(set(gcomm[js])))
-                + ")"
+            text = msg(
+                "rule_v_compound_cut_boundary",
+                compound=ids[k],
+                households=int(hh[k]),
+                grids=gl,
+                communities=sorted(set(gcomm[js])),
             )
         else:
             cut += 1
         second = shapely.intersection(cgeo[k], geoms[js[1]])
         c.violations.append(
-            Violation(
+            _violation(
                 "compounds_whole",
-                f"compound {ids[k]} ({int(hh[k])} households) is cut by grids {', '.join(gl)}"
-                f"{extra}",
+                text,
                 gl,
                 *at(second),
                 severity,
             )
         )
-    c.figure = (
-        f"{cut} of {len(cp)} compounds cut; {big} above {settings.grid_max_households} "
-        "households split between buildings"
+    c.figure = msg(
+        "rule_fig_compounds", cut=cut, n=len(cp), big=big, hi=settings.grid_max_households
     )
     return c
 
@@ -638,8 +700,8 @@ def _households(
     out = np.flatnonzero((hh < lo) | (hh > hi))
     c = Check(
         "households_in_range",
-        RULE_TITLES["households_in_range"] + f" {lo}-{hi}",
-        f"{len(g) - len(out)} of {len(g)} grids in range",
+        msg("rule_title_with_range", title=msg("rule_title_households_in_range"), lo=lo, hi=hi),
+        msg("rule_fig_households", ok=len(g) - len(out), n=len(g)),
     )
     reason = (
         g["reason"].astype(object).where(g["reason"].notna(), "").astype(str).to_numpy()
@@ -653,21 +715,23 @@ def _households(
         sums = pd.Series(hh).groupby(g["community_id"].astype(str).to_numpy()).sum()
         comm_total = {str(k): float(v) for k, v in sums.items()}
     for k in out:
-        why = reason[k] if reason is not None else ""
+        given = reason[k] if reason is not None else ""
+        # a reason written by planner.grids reads back as its message (shown in Chinese)
+        why: Message | str = (from_english(given, "grid_reason_") or given) if given else ""
         if not why:
             in_grid = np.flatnonzero(owner == k)
             top = in_grid[np.argmax(b_hh[in_grid])] if len(in_grid) else None
             cid = str(g["community_id"].iloc[k]) if "community_id" in g.columns else ""
             if hh[k] > hi and top is not None and b_hh[top] > hi:
-                why = f"building {b_id[top]} alone holds {int(b_hh[top])} households"
+                why = msg("rule_why_building", building=b_id[top], households=int(b_hh[top]))
             elif hh[k] < lo and cid and comm_total.get(cid, hh[k]) < lo:
-                why = f"community {cid} holds only {int(comm_total[cid])} households"
-        side = "below the minimum" if hh[k] < lo else "above the maximum"
-        msg = f"grid {labels[k]}: {int(hh[k])} households, {side}"
+                why = msg("rule_why_community", community=cid, households=int(comm_total[cid]))
+        side = "rule_v_below" if hh[k] < lo else "rule_v_above"
+        text = msg(side, grid=labels[k], households=int(hh[k]))
         c.violations.append(
-            Violation(
+            _violation(
                 "households_in_range",
-                msg + (f" ({why})" if why else ""),
+                msg("rule_v_with_reason", text=text, why=why) if why else text,
                 (labels[k],),
                 *at(g.geometry.values[k]),
                 "explained" if why else "error",
@@ -688,20 +752,23 @@ def _codes(
     dup = codes.duplicated(keep=False) & ~bad
     c = Check(
         "codes",
-        RULE_TITLES["codes"],
-        f"{int((~bad & ~dup).sum())} of {len(g)} codes unique with {settings.code_width} digits",
+        msg("rule_title_codes"),
+        msg("rule_fig_codes", ok=int((~bad & ~dup).sum()), n=len(g), width=settings.code_width),
     )
     for k in np.flatnonzero(bad.to_numpy()):
         c.violations.append(
-            Violation(
+            _violation(
                 "codes",
-                f"grid {labels[k]}: code {codes.iloc[k]!r} is not {settings.code_width} digits",
+                msg(
+                    "rule_v_code_format",
+                    grid=labels[k],
+                    code=codes.iloc[k],
+                    width=settings.code_width,
+                ),
                 (labels[k],),
                 *at(geoms[k]),
             )
         )
     for code in sorted(set(codes[dup])):
-        c.violations.append(
-            Violation("codes", f"code {code} is used by more than one grid", (code,))
-        )
+        c.violations.append(_violation("codes", msg("rule_v_code_duplicate", code=code), (code,)))
     return c

@@ -154,8 +154,19 @@ def test_grid_edit_and_refused_edit(fake_loader: list[dict[str, Any]]) -> None:
     at.button(key="ed_merge").click()
     _run(at)
     assert at.session_state["edit_error"], "the merge of a locked grid must be refused"
-    assert any("编辑被拒绝" in e.value for e in at.error)
     assert list(at.session_state["editor"].labels) == before
+    # the reason reads in Chinese, naming the grid; the rule report too
+    errors = [e.value for e in at.error]
+    assert f"编辑被拒绝：网格 {codes[0]} 已锁定，请先解锁" in errors, errors
+    assert not any("locked" in e or "unlock" in e for e in errors), errors
+    report = "\n".join(x.value for x in at.text)
+    assert "网格规则检查" in report and "Proof of the grid rules" not in report, report
+    # the English switch shows the same refusal and report in English
+    at.sidebar.radio(key="lang").set_value("en")
+    _run(at)
+    errors = [e.value for e in at.error]
+    assert f"Edit refused: grid {codes[0]} is locked; unlock it first" in errors, errors
+    assert "Proof of the grid rules" in "\n".join(x.value for x in at.text)
 
 
 def test_editor_state_survives_a_reload(fake_loader: list[dict[str, Any]]) -> None:

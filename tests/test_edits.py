@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import ast
+import re
+import string
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from shapely.geometry import LineString
 
+from planner import edits
 from planner.edits import GridEditor
 from planner.errors import RuleViolation
 from planner.grids import GridResult, divide
+from planner.i18n import CLAUSE_SEP, STRINGS, Items, Message, items, msg
+from planner.rules import Check, RuleReport, _violation
 from planner.settings import Settings
 from planner.street import Street
 from tests.grid_streets import X0, Y0, block_street
@@ -303,3 +312,232 @@ def test_atom_and_grid_at_a_point(editor: GridEditor) -> None:
     assert editor.atom_at(p.x, p.y) == a
     assert editor.grid_at(p.x, p.y) == editor.grid_of_atom(a)
     assert editor.atom_at(X0 - 1000, Y0 - 1000) is None
+
+
+# --------------------------------------------------------------------------- Chinese reasons
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _leaves(value: object) -> list[str]:
+    """Every plain parameter value of a message (codes, ids, counts) as text."""
+    if isinstance(value, Message):
+        return [s for _, v in value.params for s in _leaves(v)]
+    if isinstance(value, Items):
+        return [s for v in value.values for s in _leaves(v)]
+    return [str(value)]
+
+
+def _zh(exc: pytest.ExceptionInfo[RuleViolation], *codes: str) -> str:
+    """The refusal in Chinese, checked: a catalogue key, Chinese words only around the
+    parameters (no English sentence left), and the grid codes named."""
+    err = exc.value
+    assert err.message is not None and err.key in STRINGS, f"plain-text refusal: {err}"
+    zh = err.render("zh")
+    assert str(err) == err.render("en") != zh
+    rest = zh
+    for leaf in sorted(_leaves(err.message), key=len, reverse=True):
+        rest = rest.replace(leaf, " ")
+    assert CJK.search(zh) and not re.search(r"[A-Za-z]{2,}", rest), (zh, rest)
+    for code in codes:
+        assert code in zh, (code, zh)
+    return zh
+
+
+A, B, C = "10000011010800100101", "10000011010800100102", "10000011010800100103"
+
+
+def _three_grids(lo: int = 50) -> tuple[GridEditor, dict[tuple[int, int], int]]:
+    """The strip street as three grids: A = south row x 0-2, C = the north-east block,
+    B = the rest (so A and C do not touch)."""
+    ed, cell = _strip_editor()
+    labels = ed.labels.copy()
+    labels[cell[(4, 1)]] = C
+    return (
+        GridEditor(
+            ed.street,
+            ed.atoms.reset_index(drop=True),
+            labels,
+            ed.communities,
+            settings=Settings(
+                grid_min_households=lo, grid_max_households=1000, grid_target_households=500
+            ),
+        ),
+        cell,
+    )
+
+
+def test_every_refusal_on_the_strip_reads_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    ed, cell = _three_grids()
+    a0, b_atom = cell[(0, 0)], cell[(3, 0)]
+    seen: set[str | None] = set()
+
+    def refused(fn: Callable[..., object], *args: object, codes: tuple[str, ...] = ()) -> str:
+        with pytest.raises(RuleViolation) as exc:
+            fn(*args)
+        seen.add(exc.value.key)
+        return _zh(exc, *codes)
+
+    assert refused(ed.move_atoms, 999_999, A) == "没有网格单元 999999"
+    assert refused(ed.merge, "10000011010800100199", A) == "没有网格 10000011010800100199"
+    refused(ed.move_buildings, ["no-such-building"], A)
+    refused(ed.move_atoms, [a0, b_atom], C, codes=(A, B))
+    assert refused(ed.move_atoms, a0, A, codes=(A,)) == f"网格单元 {a0} 已在网格 {A} 中"
+    refused(ed.move_atoms, cell[(4, 0)], A, codes=(A,))  # one atom, no shared edge
+    zh = refused(ed.move_atoms, [cell[(3, 1)], cell[(4, 0)]], A, codes=(A,))
+    assert f"{cell[(3, 1)]}、{cell[(4, 0)]}" in zh  # a Chinese listing
+    refused(ed.move_atoms, [cell[(x, 0)] for x in range(3)], B, codes=(A,))  # empty
+    refused(ed.move_atoms, cell[(1, 0)], B, codes=(A,))  # two pieces
+    refused(ed.merge, A, A, codes=(A,))
+    refused(ed.merge, A, C, codes=(A, C))
+    refused(ed.split, C, codes=(C,))  # a single atom
+    xmin, ymin, _, _ = ed.grids.set_index("code").geometry[A].bounds
+    corner = LineString([(xmin - 5, ymin + 8), (xmin + 8, ymin - 5)])
+    refused(ed.split, A, corner, codes=(A,))  # every atom on one side
+    refused(ed.split, A, LineString([(X0 - 500, Y0 - 500), (X0 - 400, Y0 - 500)]), codes=(A,))
+    ed.settings = Settings(
+        grid_min_households=250, grid_max_households=1000, grid_target_households=500
+    )
+    zh = refused(ed.split, A, codes=(A,))  # 300 households: two parts of 250 need 500
+    assert "300 户" in zh and "下限 250 户" in zh
+    zh = refused(ed.move_atoms, cell[(2, 0)], B, codes=(A,))
+    assert zh.startswith(f"移动网格单元 {cell[(2, 0)]} 会使网格 {A} 只有 200 户")
+    refused(ed.undo)
+    refused(ed.redo)
+    ed.lock(A)
+    assert refused(ed.merge, A, B, codes=(A,)) == f"网格 {A} 已锁定，请先解锁"
+    monkeypatch.setattr("planner.edits.sequence_digits", lambda settings: 0)
+    refused(ed._free_code, "c0")
+    assert len(seen) == 20, sorted(map(str, seen))
+
+
+def test_refusal_by_the_rule_proof_names_the_edit_and_the_rule_in_chinese(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ed, cell = _three_grids()
+    broken = RuleReport(
+        [
+            Check(
+                "one_polygon",
+                "",
+                "",
+                [_violation("one_polygon", msg("rule_v_pieces", grid=B, n=2, area=40.0), (B,))],
+            )
+        ],
+        {},
+    )
+    monkeypatch.setattr(ed, "_prove", lambda labels: broken)
+    with pytest.raises(
+        RuleViolation,
+        match=rf"moved atom {cell[(0, 1)]} from grid {B} to grid {A} refused: grid {B} is in 2 pieces",
+    ) as exc:
+        ed.move_atoms(cell[(0, 1)], A)
+    zh = _zh(exc, A, B)
+    assert zh == (
+        f"将网格单元 {cell[(0, 1)]} 从网格 {B} 移到网格 {A} 被拒绝：网格 {B} 分成 2 块（最小 40 m²）"
+    )
+
+
+def test_other_refusals_read_in_chinese(editor: GridEditor) -> None:
+    g = editor.grids
+    west = g[g["community_id"] == "w"]["code"].tolist()
+    east = g[g["community_id"] == "e"]["code"].tolist()
+    with pytest.raises(RuleViolation) as exc:
+        editor.merge(west[0], east[0])
+    assert "属于不同社区" in _zh(exc, west[0], east[0])
+    with pytest.raises(RuleViolation) as exc:
+        editor.move_atoms(int(editor.atoms_of(west[0])[0]), east[0])
+    assert "社区 w 的土地并入社区 e" in _zh(exc, east[0])
+    bid = editor.street.buildings["building_id"].iloc[0]
+    with pytest.raises(RuleViolation) as exc:
+        editor.move_buildings([bid], editor.grids["code"].iloc[1])
+    assert "楼栋组必须包含" in _zh(exc)
+
+
+def test_compound_refusal_reads_in_chinese() -> None:
+    street = block_street(
+        households=[60, 30, 45, 0], xs=(150, 300, 450, 600, 750), ys=(200, 400), river=True
+    )
+    ed = GridEditor.from_result(street, divide(street, settings=Settings()))
+    comp = ed.atoms[ed.atoms["compound_id"] != ""].groupby("compound_id")["atom_id"].apply(list)
+    v = next(
+        v
+        for v in comp
+        if len(v) > 1 and ed.atoms.loc[v, "households"].sum() <= ed.settings.grid_max_households
+    )
+    comm = ed.atoms.loc[v[0], "community_id"]
+    to = next(
+        c for c in ed.grids["code"] if c != ed.grid_of_atom(v[0]) and ed._community(c) == comm
+    )
+    with pytest.raises(RuleViolation, match="would cut compound") as exc:
+        ed.move_atoms(v[0], to)
+    assert "会拆开小区" in _zh(exc) and "必须留在一起" in _zh(exc)
+
+
+def _sample(field: str) -> object:
+    """A value for a parameter of an edit message, by its name."""
+    if field in {"grid", "a", "b", "source", "keep", "gone", "new"}:
+        return A
+    if field in {"atom"}:
+        return 137
+    if field in {"atoms"}:
+        return [137, 140]
+    if field in {"grids"}:
+        return [A, B]
+    if field in {"households", "lo", "hi", "need", "locked"}:
+        return 250
+    if field == "what":
+        return msg("edit_what_atoms", atoms=[137, 140])
+    if field == "action":
+        return msg("edit_action_split", grid=A)
+    if field == "how":
+        return msg("edit_how_line")
+    if field == "done":
+        return msg("edit_merged", gone=B, keep=A)
+    if field == "violations":
+        return items([msg("rule_v_no_area", grid=A)], sep=CLAUSE_SEP)
+    return "k7"  # community, compound, building ids
+
+
+def _edit_keys() -> set[str]:
+    """Every catalogue key planner/edits.py names (its refusals and edit records)."""
+    source = Path(edits.__file__).read_text(encoding="utf-8")
+    return {
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.startswith("edit_")
+    }
+
+
+def test_every_raise_in_edits_carries_a_catalogue_message() -> None:
+    tree = ast.parse(Path(edits.__file__).read_text(encoding="utf-8"))
+    raises = [
+        n.exc
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Raise)
+        and isinstance(n.exc, ast.Call)
+        and isinstance(n.exc.func, ast.Name)
+        and n.exc.func.id == "RuleViolation"
+    ]
+    assert len(raises) >= 26
+    for call in raises:
+        arg = call.args[0]
+        assert isinstance(arg, ast.Call) and getattr(arg.func, "id", "") == "msg", ast.unparse(call)
+
+
+@pytest.mark.parametrize("key", sorted(_edit_keys()))
+def test_every_edit_message_has_a_chinese_rendering(key: str) -> None:
+    assert key in STRINGS, key
+    zh_t, en_t = STRINGS[key]
+    fields = {f for _, f, _, _ in string.Formatter().parse(en_t) if f}
+    assert fields <= {f for _, f, _, _ in string.Formatter().parse(zh_t) if f}, key
+    m = msg(key, **{f: _sample(f) for f in fields | {"grid"}})
+    zh = m.render("zh")
+    rest = zh
+    for leaf in sorted(_leaves(m), key=len, reverse=True):
+        rest = rest.replace(leaf, " ")
+    assert CJK.search(zh) and not re.search(r"[A-Za-z]{2,}", rest), (key, zh)
+    if "{grid}" in en_t or "{a}" in en_t:
+        assert A in zh, (key, zh)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import string
+
 import geopandas as gpd
+import pytest
 from shapely.geometry import Point
 
-from planner.app_services import site_table
-from planner.i18n import column_label, layer_name, t
+from planner.app_services import reason_text, site_table
+from planner.errors import RuleViolation
+from planner.i18n import STRINGS, column_label, from_english, layer_name, msg, render, t
 from planner.street import LAYER_NAMES
 
 RAW = {
@@ -99,3 +104,68 @@ def test_every_note_severity_has_a_label() -> None:
     for severity in get_args(Severity):
         assert not t(f"severity_{severity}", "zh").isascii(), severity
         assert t(f"severity_{severity}", "en") != severity, severity
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def test_catalogue_has_both_languages_for_every_key() -> None:
+    for key, pair in STRINGS.items():
+        assert isinstance(pair, tuple) and len(pair) == 2, key
+        zh, en = pair
+        assert zh.strip() and en.strip(), key
+        # the Chinese names everything the English does (codes, ids, counts)
+        assert _fields(en) <= _fields(zh), (key, _fields(en) - _fields(zh))
+
+
+@pytest.mark.parametrize("prefix", ["edit_", "rule_"])
+def test_edit_and_rule_strings_are_chinese_apart_from_units(prefix: str) -> None:
+    keys = [k for k in STRINGS if k.startswith(prefix)]
+    assert len(keys) > 30
+    for key in keys:
+        zh = re.sub(r"\{[^}]*\}", " ", STRINGS[key][0])
+        assert set(re.findall(r"[A-Za-z]{2,}", zh)) <= {"km", "Polsby", "Popper"}, (key, zh)
+
+
+def test_message_renders_in_both_languages_and_nests() -> None:
+    what = msg("edit_what_atoms", atoms=[137, 140])
+    m = msg("edit_leaves_two_pieces", what=what, grid="10000011010800100101")
+    assert str(m) == "moving atoms 137, 140 would leave grid 10000011010800100101 in two pieces"
+    assert m.render("en") == str(m)
+    assert m.render("zh") == "移动网格单元 137、140 会使网格 10000011010800100101 分成两块"
+    # a listing shown with !r keeps the Python list the English always showed
+    several = msg("edit_atoms_in_several_grids", atoms=[1, 2], grids=["a", "b"])
+    assert str(several).startswith("atoms [1, 2] lie in grids ['a', 'b'];")
+    assert render("plain text from a file", "zh") == "plain text from a file"
+    assert hash(m) == hash(msg("edit_leaves_two_pieces", what=what, grid="10000011010800100101"))
+    with pytest.raises(KeyError):
+        msg("edit_no_such_key")
+
+
+def test_rule_violation_carries_key_and_parameters() -> None:
+    exc = RuleViolation(msg("edit_grid_locked", grid="10000011010800100101"))
+    assert exc.key == "edit_grid_locked"
+    assert exc.params == {"grid": "10000011010800100101"}
+    assert str(exc) == "grid 10000011010800100101 is locked; unlock it first"
+    assert exc.render("zh") == "网格 10000011010800100101 已锁定，请先解锁"
+    plain = RuleViolation("free text")
+    assert plain.key is None and plain.params == {} and plain.render("zh") == "free text"
+
+
+@pytest.mark.parametrize("key", sorted(k for k in STRINGS if k.startswith("grid_reason_")))
+def test_grid_reasons_read_back_from_their_english(key: str) -> None:
+    fields = sorted(_fields(STRINGS[key][1]))
+    m = msg(key, **{f: "C1" if f == "community" else 100 + i for i, f in enumerate(fields)})
+    back = from_english(str(m), "grid_reason_")
+    assert back is not None and back.key == key, (key, str(m))
+    assert str(back) == str(m) and back.render("zh") == m.render("zh")
+    assert re.search(r"[\u4e00-\u9fff]", back.render("zh"))
+
+
+def test_reasons_of_other_origin_stay_as_they_are() -> None:
+    assert from_english("kept apart for the school (planner's note)", "grid_reason_") is None
+    assert reason_text("kept apart for the school", "zh") == "kept apart for the school"
+    english = "community C1 holds only 150 households, below the minimum 200"
+    assert reason_text(english, "zh") == "社区 C1 只有 150 户，低于下限 200 户"
+    assert reason_text(english, "en") == english

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -11,7 +13,8 @@ from shapely.geometry import box
 
 from planner.errors import InputError
 from planner.grids import GridResult, divide
-from planner.rules import check_grids
+from planner.i18n import msg
+from planner.rules import RULE_TITLES, check_grids
 from planner.settings import Settings
 from planner.street import Street
 from tests.grid_streets import block_street
@@ -185,3 +188,40 @@ def test_overlaps_under_1_m2_are_not_listed_as_violations(done) -> None:  # type
     v = _failing(check_grids(g, street), "no_overlap")
     assert len(v) == 1 and "slivers under 1 m² each" in v[0].message
     assert "1.28 m² of overlap in 2 slivers" in v[0].message
+
+
+def test_report_reads_in_chinese_with_the_same_lines(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    g = res.grids.copy()
+    g.loc[g.index[0], "geometry"] = translate(g.geometry.iloc[0], 30, 0)  # gap and overlap
+    g.loc[g.index[1], "code"] = g["code"].iloc[2]  # a duplicate code
+    # a reason planner.grids wrote (English in the layer) reads back in Chinese
+    g["reason"] = ""
+    g.loc[g.index[4], "reason"] = str(
+        msg("grid_reason_no_join", households=int(g["households"].iloc[4]), lo=3000, hi=6000)
+    )
+    settings = Settings(
+        grid_min_households=3000, grid_max_households=6000, grid_target_households=4000
+    )
+    report = check_grids(g, street, settings=settings)
+    en, zh = report.to_text(), report.to_text("zh")
+    assert en == report.to_text("en") and len(zh.splitlines()) == len(en.splitlines())
+    # every rule, mark, figure and violation is Chinese: only ids, codes and units stay Latin
+    assert set(re.findall(r"[A-Za-z]{2,}", zh)) <= {"km", "Polsby", "Popper"}, zh
+    assert "[不通过] 覆盖全域、无缝" in zh and "结论：" in zh and "RESULT" not in zh
+    assert "规模适度（每个网格的户数在范围内） 3000-6000 户" in zh
+    for v in report.violations:
+        text = v.render("zh")
+        assert v.message == v.render("en") != text and text in zh
+        assert all(code in text for code in v.grids), (v.grids, text)
+    # a grid below the minimum in a community holding fewer households is explained
+    explained = [v for v in report.violations if v.severity == "explained"]
+    assert len(explained) == len(g)
+    assert sum("低于下限（社区" in v.render("zh") for v in explained) == len(g) - 1
+    assert "重新拆分这两个网格也无法使两者都在 3000-6000 户之间" in zh
+    assert "（已说明）" in zh and "* 已说明" in zh
+
+
+def test_rule_titles_stay_english_for_the_cli() -> None:
+    assert RULE_TITLES["coverage"] == "grids cover the street exactly (覆盖全域、无缝)"
+    assert RULE_TITLES["codes"] == "codes are unique and well formed (编码规范)"
