@@ -66,15 +66,19 @@ class Drawn:
     """One drawn circle: ``polygon`` = ``outline`` minus ``holes``.
 
     ``outline`` is the union of ``parts`` (grown whole faces, corridors);
-    ``enclosed`` flags the faces drawn whole (their holes are ``holes``). The
-    circle of the next larger threshold is drawn on top of this one.
+    ``enclosed`` flags the faces drawn whole (their holes are ``holes``, of faces
+    ``hole_face``); ``uncarved`` are the drawn corridors of connectors the holes
+    were not carved for. The circle of the next larger threshold is drawn on top
+    of this one.
     """
 
     polygon: Any
     outline: Any
     parts: ObjArray
     holes: ObjArray
+    hole_face: IntArray
     enclosed: BoolArray
+    uncarved: ObjArray
 
 
 def workers() -> int:
@@ -139,6 +143,25 @@ def with_holes(body: Any, holes: ObjArray) -> Any:
     return out[0] if len(out) == 1 else shapely.MultiPolygon(out)
 
 
+def _cut(holes: ObjArray, face: IntArray, cuts: ObjArray) -> tuple[ObjArray, IntArray]:
+    """``holes`` (of faces ``face``) minus the ``cuts`` reaching them, in rounds (one
+    cut per hole per round, each round one vectorised call); empty pieces dropped."""
+    holes = np.array(holes, dtype=object)
+    ci, hi = shapely.STRtree(holes).query(cuts, predicate="intersects")
+    if len(hi) == 0:
+        return holes, face
+    order = np.lexsort((ci, hi))
+    ci, hi = ci[order], hi[order]
+    rank = np.arange(len(hi)) - np.searchsorted(hi, hi, side="left")
+    for r in range(int(rank.max()) + 1):
+        sel = rank == r
+        holes[hi[sel]] = parallel(shapely.difference, holes[hi[sel]], cuts[ci[sel]])
+    parts, idx = shapely.get_parts(holes, return_index=True)
+    parts = np.asarray(parts, dtype=object)
+    ok = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
+    return parts[ok], np.asarray(face, dtype="int64")[idx[ok]]
+
+
 def _csr(keys: IntArray, values: IntArray, n: int) -> tuple[IntArray, IntArray]:
     """Group ``values`` by ``keys`` (0..n-1) as CSR arrays ``(ptr, values)``."""
     order = np.argsort(keys, kind="stable")
@@ -162,10 +185,21 @@ class FaceIndex:
         connector ``j``.
     buffer_m
         Corridor half-width, metres.
+    carve
+        Connectors the faces' holes are carved for (default all): those drawn
+        whenever their building is reached. Another connector drawn in a face
+        (near the frontier) is cut from that face's hole when a larger circle
+        encloses the face.
     """
 
     def __init__(
-        self, lines: ObjArray, length_m: FloatArray, connectors: ObjArray, *, buffer_m: float
+        self,
+        lines: ObjArray,
+        length_m: FloatArray,
+        connectors: ObjArray,
+        *,
+        buffer_m: float,
+        carve: BoolArray | None = None,
     ) -> None:
         self.buffer_m = float(buffer_m)
         lines = np.asarray(lines, dtype=object)
@@ -177,6 +211,9 @@ class FaceIndex:
             shapely.buffer, connectors, self.buffer_m, quad_segs=CONNECTOR_QUAD_SEGS
         )
         self.conn_face = np.full(len(connectors), -1, dtype="int64")
+        self.carve = (
+            np.ones(len(connectors), dtype=bool) if carve is None else np.asarray(carve, bool)
+        )
         empty_i = np.zeros(0, dtype="int64")
         self.faces = np.zeros(0, dtype=object)
         self.face_ptr = np.zeros(1, dtype="int64")
@@ -242,21 +279,11 @@ class FaceIndex:
         holes = np.asarray(holes, dtype=object)
         ok = (shapely.get_type_id(holes) == 3) & ~shapely.is_empty(holes)
         holes, face = holes[ok], face[ok]
-        in_face = self.conn_face >= 0
+        in_face = (self.conn_face >= 0) & self.carve
         cuts = np.concatenate([lines[dangle], connectors[in_face]])
         if len(holes) and len(cuts):
             bufs = parallel(shapely.buffer, cuts, grow, quad_segs=HOLE_QUAD_SEGS)
-            ci, hi = shapely.STRtree(holes).query(bufs, predicate="intersects")
-            order = np.lexsort((ci, hi))
-            ci, hi = ci[order], hi[order]
-            rank = np.arange(len(hi)) - np.searchsorted(hi, hi, side="left")
-            for r in range(int(rank.max(initial=-1)) + 1):
-                sel = rank == r
-                holes[hi[sel]] = parallel(shapely.difference, holes[hi[sel]], bufs[ci[sel]])
-            parts, idx = shapely.get_parts(holes, return_index=True)
-            parts = np.asarray(parts, dtype=object)
-            ok = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
-            holes, face = parts[ok], face[idx[ok]]
+            holes, face = _cut(holes, face, bufs)
         self.holes = holes
         self.hole_face = np.asarray(face, dtype="int64")
 
@@ -356,11 +383,30 @@ class FaceIndex:
                 if len(extra):
                     outline = shapely.union(outline, shapely.union_all(extra))
                     parts.extend(extra)
-        holes = self.holes[enclosed[self.hole_face]] if len(self.holes) else self.holes
+        uncarved = self.conn_buf[conn_stray[~self.carve[conn_stray]]]
+        if base is None:
+            sel = enclosed[self.hole_face] if len(self.holes) else np.zeros(0, dtype=bool)
+            holes, hole_face = self.holes[sel], self.hole_face[sel]
+        else:
+            # the holes of the faces enclosed now: cut by the smaller circle's
+            # connectors they were not carved for, the others as that circle had them
+            sel = (
+                (enclosed & ~base.enclosed)[self.hole_face]
+                if len(self.holes)
+                else np.zeros(0, dtype=bool)
+            )
+            new, new_face = self.holes[sel], self.hole_face[sel]
+            if len(new) and len(base.uncarved):
+                new, new_face = _cut(new, new_face, base.uncarved)
+            holes = np.concatenate([base.holes, new])
+            hole_face = np.concatenate([base.hole_face, new_face])
+            uncarved = np.concatenate([base.uncarved, uncarved])
         return Drawn(
             polygon=with_holes(outline, holes),
             outline=outline,
             parts=np.asarray([*parts, None], dtype=object)[:-1],
             holes=holes,
+            hole_face=hole_face,
             enclosed=enclosed,
+            uncarved=uncarved,
         )

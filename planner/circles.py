@@ -50,6 +50,10 @@ ObjArray = NDArray[np.object_]
 #: Buildings closer than this to their access point get no connector line, metres.
 CONNECTOR_MIN_M = 1.0
 
+#: A reached building farther from its access point than this share of the corridor
+#: half-width always gets its connector drawn (closer ones stand inside the corridor).
+CONNECTOR_SNAP_SHARE = 0.98
+
 
 @dataclass(frozen=True)
 class Pieces:
@@ -246,11 +250,13 @@ class CircleBuilder:
             local_e[edges] = np.arange(len(edges))
             local_c = np.full(len(self._conn_geom), -1, dtype="int64")
             local_c[conns] = np.arange(len(conns))
+            snap = self._conn["snap"].to_numpy(dtype="float64")[conns]
             index = FaceIndex(
                 net.geometry[edges],
                 net.length_m[edges],
                 self._conn_geom[conns],
                 buffer_m=self.buffer_m,
+                carve=snap > self.buffer_m * CONNECTOR_SNAP_SHARE,
             )
             cache[walled] = (index, local_e, local_c)
         return cache[walled][0]
@@ -335,9 +341,8 @@ class CircleBuilder:
             poly = shapely.union(outside, inside)
             if prev is not None:
                 poly = shapely.union(prev.polygon, poly)
-            return Drawn(
-                poly, poly, np.zeros(0, dtype=object), np.zeros(0, dtype=object), np.zeros(0, bool)
-            )
+            none = np.zeros(0, dtype=object)
+            return Drawn(poly, poly, none, none, np.zeros(0, "int64"), np.zeros(0, bool), none)
 
         k = workers()
         if k > 1 and len(present) > 1:
@@ -384,16 +389,19 @@ class CircleBuilder:
         )
         return df.groupby(["g", "p"], sort=False, as_index=False).min()
 
-    def _pieces(self, ends: pd.DataFrame, threshold_min: float, group: IntArray) -> Pieces:
-        """Stretches reached within ``threshold_min`` given the end times.
+    def _walk_ends(self, ends: pd.DataFrame, threshold_min: float) -> dict[str, Any]:
+        """Per row of ``ends`` (group, piece): how far the walk reaches into the piece
+        from each end within ``threshold_min`` and how each frontier end is drawn.
 
-        A link reached from both ends together with its length is one whole
-        stretch; otherwise each end the walk enters gives a frontier stretch, drawn
-        square as far as the walk goes (``frontier`` set) or, where nothing else
-        draws its start node round, round and one half-width short.
+        A frontier stretch on a straight link ends square where a whole link of
+        positive length draws the node it starts from round; elsewhere (at the
+        station, on bent links, whose bend a square end would cut) it ends round,
+        drawn one corridor half-width short (``cut_a``/``cut_b``, metres in
+        ``length_m`` units) so its cap ends where the walk ends.
         """
         rg = self.rg
         p = ends["p"].to_numpy()
+        g = ends["g"].to_numpy().astype("int64")
         plen = rg.end_m[p] - rg.start_m[p]
         speed = rg.speed_m_per_min
         tol = threshold_min + 1e-9
@@ -401,37 +409,55 @@ class CircleBuilder:
         rb = np.clip((tol - ends["tb"].to_numpy()) * speed, -1.0, None)
         full = ra + rb >= plen
         e = rg.edge[p]
-        has_a = full | (ra >= 0)
-        has_b = ~full & (rb >= 0)
-        # a frontier stretch on a straight link ends square where a whole link of
-        # positive length draws the node it starts from round; elsewhere (at the
-        # station, on bent links) it ends round, drawn one corridor half-width
-        # short so its cap ends where the walk ends
         n = rg.n_nodes
-        g = group.astype("int64")
         whole = full & (rg.net.length_m[e] > 0)
         round_nodes = np.concatenate([g[whole] * n + rg.a[p][whole], g[whole] * n + rg.b[p][whole]])
-        straight = self._straight[e]  # a bent link's square end would cut its bend
+        straight = self._straight[e]
         sq_a = ~full & straight & np.isin(g * n + rg.a[p], round_nodes)
-        sq_b = straight & np.isin(g * n + rg.b[p], round_nodes)
+        sq_b = ~full & straight & np.isin(g * n + rg.b[p], round_nodes)
         cut = self.buffer_m / self._scale[e]
-        a_end = np.where(full, plen, np.clip(np.where(sq_a, ra, ra - cut), 0.0, plen))
-        b_len = np.clip(np.where(sq_b, rb, rb - cut), 0.0, plen)
+        return {
+            "p": p,
+            "e": e,
+            "plen": plen,
+            "ra": ra,
+            "rb": rb,
+            "full": full,
+            "sq_a": sq_a,
+            "sq_b": sq_b,
+            "cut_a": np.where(sq_a, 0.0, cut),
+            "cut_b": np.where(sq_b, 0.0, cut),
+        }
+
+    def _pieces(self, ends: pd.DataFrame, threshold_min: float, group: IntArray) -> Pieces:
+        """Stretches reached within ``threshold_min`` given the end times.
+
+        A link reached from both ends together with its length is one whole
+        stretch; otherwise each end the walk enters gives a frontier stretch (see
+        :meth:`_walk_ends`; ``frontier`` set where it ends square).
+        """
+        rg = self.rg
+        w = self._walk_ends(ends, threshold_min)
+        p, plen, ra, rb, full = w["p"], w["plen"], w["ra"], w["rb"], w["full"]
+        has_a = full | (ra >= 0)
+        has_b = ~full & (rb >= 0)
+        a_end = np.where(full, plen, np.clip(ra - w["cut_a"], 0.0, plen))
+        b_len = np.clip(rb - w["cut_b"], 0.0, plen)
         return Pieces(
             group=np.concatenate([group[has_a], group[has_b]]),
-            edge=np.concatenate([e[has_a], e[has_b]]),
+            edge=np.concatenate([w["e"][has_a], w["e"][has_b]]),
             start_m=np.concatenate([rg.start_m[p][has_a], (rg.end_m[p] - b_len)[has_b]]),
             end_m=np.concatenate([(rg.start_m[p] + a_end)[has_a], rg.end_m[p][has_b]]),
-            frontier=np.concatenate([sq_a[has_a], sq_b[has_b]]),
+            frontier=np.concatenate([w["sq_a"][has_a], w["sq_b"][has_b]]),
         )
 
     def _needed_connectors(
         self, conn: pd.DataFrame, ends: pd.DataFrame, threshold_min: float
     ) -> pd.DataFrame:
         """Connectors of buildings reached within the threshold whose point the drawn
-        corridor could miss: standing farther than the corridor half-width from the
-        access point, or with the access point within one half-width of the end of
-        a frontier stretch (where a round cap may stop short of it)."""
+        corridor could miss: standing farther than 98 % of the corridor half-width
+        from the access point, or with the access point on the undrawn tip of a
+        round-capped frontier stretch."""
         c = conn[conn["t"] <= threshold_min + 1e-9]
         if len(c) == 0:
             return pd.DataFrame({"g": [], "bi": []})
@@ -444,20 +470,18 @@ class CircleBuilder:
                 "x": info["x"].to_numpy(),
                 "snap": info["snap"].to_numpy(),
             }
-        ).merge(ends, on=["g", "p"], how="left")
+        ).merge(ends[["g", "p"]].assign(row=np.arange(len(ends))), on=["g", "p"], how="left")
+        w = self._walk_ends(ends, threshold_min)
+        row = m["row"].to_numpy(dtype="int64")
         rg = self.rg
         p = m["p"].to_numpy(dtype="int64")
-        speed = rg.speed_m_per_min
-        tol = threshold_min + 1e-9
-        ra = (tol - m["ta"].to_numpy()) * speed
-        rb = (tol - m["tb"].to_numpy()) * speed
-        plen = rg.end_m[p] - rg.start_m[p]
-        cut = self.buffer_m / self._scale[rg.edge[p]]
         x = m["x"].to_numpy()
         covered = (
-            (ra + rb >= plen) | (x - rg.start_m[p] <= ra - cut) | (rg.end_m[p] - x <= rb - cut)
+            w["full"][row]
+            | (x - rg.start_m[p] <= w["ra"][row] - w["cut_a"][row])
+            | (rg.end_m[p] - x <= w["rb"][row] - w["cut_b"][row])
         )
-        need = ~covered | (m["snap"].to_numpy() > self.buffer_m * 0.98)
+        need = ~covered | (m["snap"].to_numpy() > self.buffer_m * CONNECTOR_SNAP_SHARE)
         return m.loc[need, ["g", "bi"]]
 
     # -------------------------------------------------------------------- views

@@ -359,3 +359,23 @@ def test_face_index_nests_in_a_smaller_drawing() -> None:
     # what the larger drawing adds beyond its own lines is the smaller drawing
     plain = shapely.union(small.polygon, _draw_whole(index, lines, np.arange(len(lines))).polygon)
     assert shapely.symmetric_difference(big.polygon, plain).area < 1e-3
+
+
+def test_face_index_cuts_holes_for_connectors_drawn_near_the_frontier() -> None:
+    # a building 20 m inside the block at (80..160, 80..160), its connector not carved
+    # (it stands inside the corridor): drawn only while its block is a frontier block,
+    # it must stay drawn when the block is later drawn whole
+    lines = _grid_lines()
+    conn = np.asarray(shapely.linestrings([[(120, 100), (120, 80)]]))
+    index = FaceIndex(lines, shapely.length(lines), conn, buffer_m=25.0, carve=np.array([False]))
+    block = shapely.box(80, 80, 160, 160)
+    bottom = np.flatnonzero(shapely.covered_by(lines, shapely.LineString([(80, 80), (160, 80)])))
+    small = _draw_whole(index, lines, bottom, conn=[0])
+    assert not small.enclosed.any()
+    big = _draw_whole(index, lines, np.arange(len(lines)), base=small)
+    assert big.enclosed[np.flatnonzero(shapely.contains(index.faces, block.centroid))].all()
+    assert shapely.difference(small.polygon, big.polygon).area < 1e-6
+    # the hole of that block was cut for the connector's corridor, 45 m into the block
+    assert big.polygon.contains(shapely.Point(120, 122))
+    alone = _draw_whole(index, lines, np.arange(len(lines)))
+    assert not alone.polygon.contains(shapely.Point(120, 122))
