@@ -16,11 +16,14 @@ then drawn (:meth:`FaceIndex.draw`) as
   no reached whole face (the frontier belt),
 * with the whole faces' holes cut out as interior rings (no overlay either).
 
-Holes are drawn a hair *outside* the true set (their arcs' chords lie at least
-``buffer_m`` from every line, where a corridor's chords lie at most ``buffer_m``),
-so a drawn corridor never reaches into a hole: the circle of a larger threshold,
-drawn as its outline unioned with the smaller circle's outline minus its own
-holes, contains the smaller circle exactly. The price is that land up to
+Holes are carved for the connectors drawn whenever their building is reached
+(``carve``); a connector drawn only near the frontier is cut from its block's
+hole when a larger circle encloses the block. Holes are drawn a hair *outside*
+the true set (their arcs' chords lie at least ``buffer_m`` from every line, where
+a corridor's chords lie at most ``buffer_m``), so a drawn corridor never reaches
+into a hole: the circle of a larger threshold, drawn as its outline unioned with
+what the smaller circle drew beyond it, minus its own holes, contains the smaller
+circle exactly. The price is that land up to
 ``buffer_m / cos(pi / (4 * HOLE_QUAD_SEGS))`` (0.5 % more, 12 cm at 25 m) from a
 path is drawn inside whole blocks.
 
