@@ -83,6 +83,24 @@ class Drawn:
     enclosed: BoolArray
     uncarved: ObjArray
 
+    @classmethod
+    def plain(cls, polygon: Any) -> Drawn:
+        """A drawing known only by its polygon (no faces, holes or parts)."""
+        none = np.zeros(0, dtype=object)
+        return cls(polygon, polygon, none, none, np.zeros(0, "int64"), np.zeros(0, bool), none)
+
+
+_NONE = np.zeros(0, dtype=object)
+_EMPTY = Drawn(
+    shapely.Polygon(),
+    shapely.Polygon(),
+    _NONE,
+    _NONE,
+    np.zeros(0, "int64"),
+    np.zeros(0, bool),
+    _NONE,
+)
+
 
 def workers() -> int:
     """Threads for geometry work (GEOS releases the GIL): the machine's cores, up to 8."""
@@ -386,24 +404,18 @@ class FaceIndex:
                 if len(extra):
                     outline = shapely.union(outline, shapely.union_all(extra))
                     parts.extend(extra)
+        # the holes of the faces enclosed now, cut by the smaller circle's connectors
+        # they were not carved for; the others as the smaller circle had them
         uncarved = self.conn_buf[conn_stray[~self.carve[conn_stray]]]
-        if base is None:
-            sel = enclosed[self.hole_face] if len(self.holes) else np.zeros(0, dtype=bool)
-            holes, hole_face = self.holes[sel], self.hole_face[sel]
-        else:
-            # the holes of the faces enclosed now: cut by the smaller circle's
-            # connectors they were not carved for, the others as that circle had them
-            sel = (
-                (enclosed & ~base.enclosed)[self.hole_face]
-                if len(self.holes)
-                else np.zeros(0, dtype=bool)
-            )
-            new, new_face = self.holes[sel], self.hole_face[sel]
-            if len(new) and len(base.uncarved):
-                new, new_face = _cut(new, new_face, base.uncarved)
-            holes = np.concatenate([base.holes, new])
-            hole_face = np.concatenate([base.hole_face, new_face])
-            uncarved = np.concatenate([base.uncarved, uncarved])
+        before = _EMPTY if base is None else base
+        had = before.enclosed if len(before.enclosed) else np.zeros(nf, dtype=bool)
+        sel = (enclosed & ~had)[self.hole_face]
+        new, new_face = self.holes[sel], self.hole_face[sel]
+        if len(new) and len(before.uncarved):
+            new, new_face = _cut(new, new_face, before.uncarved)
+        holes = np.concatenate([before.holes, new])
+        hole_face = np.concatenate([before.hole_face, new_face])
+        uncarved = np.concatenate([before.uncarved, uncarved])
         return Drawn(
             polygon=with_holes(outline, holes),
             outline=outline,

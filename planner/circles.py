@@ -233,12 +233,13 @@ class CircleBuilder:
         preparation serves every station, threshold and view.
         """
         for walled in (False,) if self._walls is None else (False, True):
-            self._face_index(walled)
+            self._layer(walled)
         return self
 
-    def _face_index(self, walled: bool) -> FaceIndex:
-        """The faces of the outside network (``walled=False``) or of the walled
-        compounds' own paths, with their connectors (built once, on first use)."""
+    def _layer(self, walled: bool) -> tuple[FaceIndex, IntArray, IntArray]:
+        """The face index of the outside network (``walled=False``) or of the walled
+        compounds' own paths, with their connectors, and the maps from network edge
+        and connector to their index in it (-1: the other layer). Built once."""
         cache: dict[bool, tuple[FaceIndex, IntArray, IntArray]] = self.__dict__.setdefault(
             "_faces", {}
         )
@@ -259,12 +260,7 @@ class CircleBuilder:
                 carve=snap > self.buffer_m * CONNECTOR_SNAP_SHARE,
             )
             cache[walled] = (index, local_e, local_c)
-        return cache[walled][0]
-
-    def _local(self, walled: bool) -> tuple[IntArray, IntArray]:
-        self._face_index(walled)
-        _index, local_e, local_c = self.__dict__["_faces"][walled]
-        return local_e, local_c
+        return cache[walled]
 
     def polygons(
         self,
@@ -312,8 +308,7 @@ class CircleBuilder:
         c_bounds = np.searchsorted(cg[c_order], np.append(present, groups))
         walls = self._walls
         layers = (False,) if walls is None else (False, True)
-        indexes = {w: self._face_index(w) for w in layers}
-        locals_ = {w: self._local(w) for w in layers}
+        prepared = {w: self._layer(w) for w in layers}
 
         def one(k: int) -> Drawn:
             g = int(present[k])
@@ -322,11 +317,10 @@ class CircleBuilder:
             prev = out[g]
             drawn: dict[bool, Drawn] = {}
             for w in layers:
-                local_e, local_c = locals_[w]
-                le = local_e[pieces.edge[pi]]
-                mine = pi[le >= 0]
+                index, local_e, local_c = prepared[w]
+                mine = pi[local_e[pieces.edge[pi]] >= 0]
                 lc = local_c[bi[ci]]
-                drawn[w] = indexes[w].draw(
+                drawn[w] = index.draw(
                     local_e[pieces.edge[mine]],
                     reached[mine],
                     lines[mine],
@@ -341,12 +335,11 @@ class CircleBuilder:
             poly = shapely.union(outside, inside)
             if prev is not None:
                 poly = shapely.union(prev.polygon, poly)
-            none = np.zeros(0, dtype=object)
-            return Drawn(poly, poly, none, none, np.zeros(0, "int64"), np.zeros(0, bool), none)
+            return Drawn.plain(poly)
 
-        k = workers()
-        if k > 1 and len(present) > 1:
-            with ThreadPoolExecutor(max_workers=k) as pool:
+        threads = workers()
+        if threads > 1 and len(present) > 1:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
                 results = list(pool.map(one, range(len(present))))
         else:
             results = [one(k) for k in range(len(present))]
