@@ -37,9 +37,10 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from planner.circle_faces import Drawn, FaceIndex, parallel, workers
+from planner.circle_faces import Drawn, FaceIndex
 from planner.network import Snap
 from planner.routing import NodeTimes, Reach, RoutingGraph
+from planner.threads import parallel, workers
 
 log = logging.getLogger(__name__)
 
