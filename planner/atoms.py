@@ -45,6 +45,10 @@ BUILDING_SAMPLE_M = 2.0
 #: Lines are clipped this far beyond the area they cut so they cross its edge, m.
 _OVERSHOOT_M = 0.5
 
+#: Faces smaller than this are noding slivers (two boundaries that nearly coincide),
+#: not land: dropped, m² (the grids still tile the street within the coverage rule).
+SLIVER_M2 = 0.01
+
 #: Tolerance for simplifying the lines drawn between buildings, m (well inside the gaps).
 _SIMPLIFY_M = 0.2
 
@@ -275,7 +279,7 @@ def _faces(noded: BaseGeometry, boundary: BaseGeometry) -> NDArray[np.object_]:
     if len(faces) == 0:
         return np.asarray(shapely.get_parts(boundary), dtype=object)
     pts = shapely.point_on_surface(faces)
-    inside = shapely.contains(boundary, pts)
+    inside = shapely.contains(boundary, pts) & (shapely.area(faces) > SLIVER_M2)
     return np.asarray(faces[inside], dtype=object)
 
 

@@ -174,7 +174,12 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
 
     stations = service_stations(street.stations, settings)
     stations["station_id"] = _ids(stations["station_id"], "station")
-    st_snap = snap_points(net, stations.geometry, max_m=settings.snap_max_m)
+    st_snap = snap_points(
+        net,
+        stations.geometry,
+        max_m=settings.snap_max_m,
+        main_slack_m=settings.snap_main_slack_m,
+    )
     stations["on_network"] = st_snap.ok
     stations["snap_m"] = np.round(st_snap.snap_m, 2)
     stations["community_id"] = community_of(stations, street.communities)
@@ -214,6 +219,7 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
         compound_id=b["compound_id"],
         gated_compounds=gated,
         max_m=settings.snap_max_m,
+        main_slack_m=settings.snap_main_slack_m,
     )
     t, st = point_times(rg, times, b_snap)
     b["time_min"] = t

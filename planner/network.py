@@ -248,6 +248,7 @@ def snap_points(
     compound_id: Any = None,
     gated_compounds: Any = (),
     max_m: float = 300.0,
+    main_slack_m: float = 0.0,
 ) -> Snap:
     """Snap points onto the nearest walkable edge by projection.
 
@@ -266,6 +267,10 @@ def snap_points(
     max_m
         Points farther than this from every allowed edge are not snapped
         (``edge == -1``), metres.
+    main_slack_m
+        A point whose nearest allowed edge lies off the network's main piece
+        (``component`` 0) snaps to the nearest allowed edge on the main piece
+        instead when that is at most this much farther, metres (0: never).
 
     Returns
     -------
@@ -296,6 +301,15 @@ def snap_points(
         (qi, ti), d = tree.query_nearest(pts[pidx], return_distance=True, all_matches=False)
         edge[pidx[qi]] = eidx[ti]
         dist[pidx[qi]] = d
+        main = eidx[net.component[net.u[eidx]] == 0]
+        off = pidx[qi][net.component[net.u[eidx[ti]]] != 0]
+        if main_slack_m > 0 and len(off) and len(main):
+            (oi, mi), dm = shapely.STRtree(net.geometry[main]).query_nearest(
+                pts[off], return_distance=True, all_matches=False
+            )
+            near = dm <= dist[off[oi]] + main_slack_m
+            edge[off[oi][near]] = main[mi[near]]
+            dist[off[oi][near]] = dm[near]
     far = (edge >= 0) & (dist > max_m)
     edge[far] = -1
     ok = edge >= 0

@@ -60,6 +60,10 @@ class Settings:
         Half-width of the corridor drawn around reached network links, metres.
     snap_max_m
         Buildings or stations farther than this from any walkable link are reported, metres.
+    snap_main_slack_m
+        A building or station whose nearest link lies on a small piece of the network
+        snaps to the main piece instead when that is at most this much farther, metres
+        (OSM often leaves footbridge steps or paths a few metres short of the street).
 
     Households
     ----------
@@ -113,6 +117,7 @@ class Settings:
     service_kinds: tuple[str, ...] = DEFAULT_SERVICE_KINDS
     circle_buffer_m: float = 25.0
     snap_max_m: float = 300.0
+    snap_main_slack_m: float = 10.0
 
     dwelling_size_m2: float = 90.0
     floor_height_m: float = 3.0
@@ -157,6 +162,7 @@ class Settings:
         need(0 <= self.margin_m <= 10_000, "margin_m", "must be 0-10,000 m")
         need(0 < self.circle_buffer_m <= 200, "circle_buffer_m", "must be in (0, 200] m")
         need(self.snap_max_m > 0, "snap_max_m", "must be positive")
+        need(self.snap_main_slack_m >= 0, "snap_main_slack_m", "must be 0 or more")
         need(20 <= self.dwelling_size_m2 <= 500, "dwelling_size_m2", "must be 20-500 m²")
         need(1.5 <= self.floor_height_m <= 10, "floor_height_m", "must be 1.5-10 m")
         need(0.5 <= self.residents_per_household <= 10, "residents_per_household", "0.5-10")
@@ -171,9 +177,7 @@ class Settings:
             )
         else:
             need(
-                self.grid_min_households
-                <= self.grid_target_households
-                <= self.grid_max_households,
+                self.grid_min_households <= self.grid_target_households <= self.grid_max_households,
                 "grid_target_households",
                 "must lie between grid_min_households and grid_max_households",
             )

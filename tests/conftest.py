@@ -7,13 +7,22 @@ reaching 200 m beyond the boundary, and three stations (one in the margin).
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from hypothesis import settings as hypothesis_settings
 from shapely.geometry import LineString, Point, box
+
+# Property tests draw the same examples on every run, so CI is repeatable; set
+# HYPOTHESIS_PROFILE=explore to search fresh random examples (and add any failure
+# found as a plain regression test).
+hypothesis_settings.register_profile("repeatable", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 UTM = "EPSG:32650"
 X0, Y0 = 440_000.0, 4_428_000.0  # about 116.30 E, 40.00 N

@@ -74,6 +74,18 @@ def test_rules_hold_on_random_streets(
     assert_rules(street, res, s)
 
 
+def test_a_noding_sliver_makes_no_grid() -> None:
+    """Found by the property test above: a community edge nearly on the street's edge
+    left a 5e-9 m² face, which became a grid of its own with no area."""
+    street = random_street(
+        seed=250, n_roads=0, n_buildings=34, max_households=1, communities=True, compounds=3
+    )
+    s = Settings()
+    res = divide(street, settings=s, communities="given")
+    assert (res.grids.geometry.area > 1.0).all()
+    assert_rules(street, res, s)
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lo=st.integers(60, 250), width=st.integers(0, 200), seed=st.integers(0, 1000))
 def test_bounds_are_hard_where_the_street_allows(lo: int, width: int, seed: int) -> None:

@@ -98,3 +98,21 @@ def test_missing_lengths_come_from_geometry() -> None:
     edges["length_m"] = np.nan
     net = from_layers(nodes, edges)
     assert net.length_m.tolist() == pytest.approx([50.0] * 4)
+
+
+def test_a_point_next_to_a_stray_footbridge_snaps_to_the_main_network() -> None:
+    # the main road (3 nodes) and two short pieces of their own (OSM steps that stop
+    # short of the street): 8 m and 40 m north of the road
+    nodes, edges = network_layers(
+        [(0, 0), (500, 0), (1000, 0), (100, 8), (160, 8), (400, 40), (460, 40)],
+        [(0, 1), (1, 2), (3, 4), (5, 6)],
+    )
+    net = from_layers(nodes, edges)
+    pts = shapely.points([(130, 10), (430, 45)])
+    plain = snap_points(net, pts)
+    assert plain.edge.tolist() == [2, 3]  # the nearest links: both stray pieces
+    snap = snap_points(net, pts, main_slack_m=10.0)
+    # 10 m to the road against 2 m to the first piece: the road; 45 m against 5 m: stays
+    assert snap.edge.tolist() == [0, 3]
+    assert snap.snap_m[0] == pytest.approx(10.0)
+    assert snap.offset_m[0] == pytest.approx(130.0)
