@@ -904,6 +904,12 @@ class Builder:
             return (on.x + dx / d * off, on.y + dy / d * off), road.name
         return (on.x, on.y), road.name
 
+    def _community_at(self, xy: tuple[float, float]) -> dict[str, Any]:
+        """The community holding point ``xy`` (the nearest one if none holds it), so a
+        station is named after the community it stands in."""
+        pt = Point(xy)
+        return min(self.communities, key=lambda c: c["geometry"].distance(pt))
+
     def _stations(self) -> None:
         s, rng = self.spec, self.rng
         W, H = self.W, self.H
@@ -940,20 +946,20 @@ class Builder:
                 "08:30-20:00",
             )
             plan = [(0.12, 0.08), (0.22, 0.42), (0.76, 0.44), (0.42, 0.82), (0.70, 0.78)]
-            for k, comm in enumerate(self.communities):
+            for k in range(len(self.communities)):
                 if k == len(self.communities) - 1:
                     continue  # one community without its own station (served by the centre)
                 fx, fy = plan[k % len(plan)]
                 add(
                     "community_station",
-                    f"{comm['name']}党群服务站",
+                    f"{self._community_at((fx * W, fy * H))['name']}党群服务站",
                     (fx * W, fy * H),
                     [320, 1350, 420, 280, 800][k % 5],
                     hours_office,
                 )
             add(
                 "grid_station",
-                f"{self.communities[1]['name']}第三网格党群服务站",
+                f"{self._community_at((0.05 * W, 0.30 * H))['name']}第三网格党群服务站",
                 (0.05 * W, 0.30 * H),
                 60,
                 hours_office,

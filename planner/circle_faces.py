@@ -32,15 +32,14 @@ Lengths are metres in the network's projected CRS.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+
+from planner.threads import parallel
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -100,38 +99,6 @@ _EMPTY = Drawn(
     np.zeros(0, bool),
     _NONE,
 )
-
-
-def workers() -> int:
-    """Threads for geometry work (GEOS releases the GIL): the machine's cores, up to 8."""
-    return min(os.cpu_count() or 1, 8)
-
-
-def parallel(func: Callable[..., Any], geoms: ObjArray, *args: Any, **kwargs: Any) -> ObjArray:
-    """Apply a vectorised shapely function on all cores.
-
-    ``geoms`` is split across threads; an argument that is an array as long as
-    ``geoms`` is split the same way (pairwise functions), other arguments are
-    passed whole.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    n = len(geoms)
-    k = workers()
-    if n < 2 * k or k == 1:
-        return np.asarray(func(geoms, *args, **kwargs), dtype=np.object_)
-    # Interleave so heavy and light geometries spread over the threads.
-    parts = [np.arange(i, n, k) for i in range(k)]
-
-    def run(idx: IntArray) -> Any:
-        split = [a[idx] if isinstance(a, np.ndarray) and len(a) == n else a for a in args]
-        return func(geoms[idx], *split, **kwargs)
-
-    out = np.empty(n, dtype=np.object_)
-    with ThreadPoolExecutor(max_workers=k) as pool:
-        results = list(pool.map(run, parts))
-    for idx, res in zip(parts, results, strict=True):
-        out[idx] = res
-    return out
 
 
 def with_holes(body: Any, holes: ObjArray) -> Any:

@@ -37,9 +37,10 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from planner.circle_faces import Drawn, FaceIndex, parallel, workers
+from planner.circle_faces import Drawn, FaceIndex
 from planner.network import Snap
 from planner.routing import NodeTimes, Reach, RoutingGraph
+from planner.threads import parallel, workers
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,19 @@ def _new_rows(seen: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
         return rows.drop_duplicates()
     m = rows.merge(seen.drop_duplicates(), on=["g", "bi"], how="left", indicator=True)
     return m.loc[m["_merge"] == "left_only", ["g", "bi"]].drop_duplicates()
+
+
+def _colours(geoms: ObjArray, gap_m: float) -> IntArray:
+    """A colour per polygon such that polygons of one colour lie more than ``gap_m``
+    apart (greedy colouring of the "closer than gap_m" graph, largest degree first)."""
+    import networkx as nx
+
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=gap_m)
+    g = nx.Graph()
+    g.add_nodes_from(range(len(geoms)))
+    g.add_edges_from(zip(a[a < b].tolist(), b[a < b].tolist(), strict=True))
+    colour = nx.greedy_color(g, strategy="largest_first")
+    return np.asarray([colour[i] for i in range(len(geoms))], dtype="int64")
 
 
 def _polygons_of(drawn: Sequence[Drawn | None]) -> ObjArray:
@@ -148,17 +162,30 @@ class CircleBuilder:
         self._inc = rg.incidence()
         self._conn = pd.DataFrame({"p": [], "bi": [], "x": [], "snap": []})
         self._conn_geom = np.zeros(0, dtype=object)
-        self._conn_walled = np.zeros(0, dtype=bool)
+        self._conn_layer = np.zeros(0, dtype="int64")
         self._walls: Any = None
-        self._edge_walled = np.zeros(net.n_edges, dtype=bool)
+        # layer 0: the outside network; layer k >= 1: the own paths of the walled
+        # compounds of colour k (compounds of one colour lie more than two corridor
+        # half-widths apart, so a corridor drawn inside one never reaches another)
+        self._edge_layer = np.zeros(net.n_edges, dtype="int64")
+        self._layer_walls: list[Any] = [None]
         if compounds is not None and len(compounds):
             gated = compounds[compounds["gated"].astype(bool)]
             with_paths = set(net.compound_id[net.compound_id != ""].tolist())
             walled = gated[gated["compound_id"].astype(str).isin(with_paths)]
             if len(walled):
-                self._edge_walled = np.isin(net.compound_id, walled["compound_id"].astype(str))
-                self._walls = shapely.union_all(shapely.make_valid(walled.geometry.to_numpy()))
+                geoms = np.asarray(shapely.make_valid(walled.geometry.to_numpy()), dtype=object)
+                colour = _colours(geoms, 2.0 * self.buffer_m)
+                ids = walled["compound_id"].astype(str).to_numpy()
+                layer_of = dict(zip(ids.tolist(), (colour + 1).tolist(), strict=True))
+                cid = pd.Series(net.compound_id).map(layer_of)
+                self._edge_layer = cid.fillna(0).to_numpy(dtype="int64")
+                self._walls = shapely.union_all(geoms)
                 shapely.prepare(self._walls)
+                for k in range(int(colour.max()) + 1):
+                    wall_k = shapely.union_all(geoms[colour == k])
+                    shapely.prepare(wall_k)
+                    self._layer_walls.append(wall_k)
         # Every reached building more than CONNECTOR_MIN_M from its access point gets
         # a connector (near the frontier even a close one can fall outside the cap).
         far = points.ok & (points.snap_m > CONNECTOR_MIN_M) if points is not None else None
@@ -169,7 +196,7 @@ class CircleBuilder:
             self._conn = pd.DataFrame(
                 {"p": piece, "bi": np.arange(len(ok)), "x": x, "snap": points.snap_m[ok]}
             )
-            self._conn_walled = self._edge_walled[points.edge[ok]]
+            self._conn_layer = self._edge_layer[points.edge[ok]]
             pg = np.asarray(point_geoms, dtype=object)[ok]
             self._conn_geom = np.asarray(
                 shapely.linestrings(
@@ -232,21 +259,21 @@ class CircleBuilder:
         They depend on the network, the buildings and the walls only, so one
         preparation serves every station, threshold and view.
         """
-        for walled in (False,) if self._walls is None else (False, True):
-            self._layer(walled)
+        for k in range(len(self._layer_walls)):
+            self._layer(k)
         return self
 
-    def _layer(self, walled: bool) -> tuple[FaceIndex, IntArray, IntArray]:
-        """The face index of the outside network (``walled=False``) or of the walled
-        compounds' own paths, with their connectors, and the maps from network edge
-        and connector to their index in it (-1: the other layer). Built once."""
-        cache: dict[bool, tuple[FaceIndex, IntArray, IntArray]] = self.__dict__.setdefault(
+    def _layer(self, layer: int) -> tuple[FaceIndex, IntArray, IntArray]:
+        """The face index of the outside network (layer 0) or of the own paths of one
+        colour of walled compounds, with their connectors, and the maps from network
+        edge and connector to their index in it (-1: another layer). Built once."""
+        cache: dict[int, tuple[FaceIndex, IntArray, IntArray]] = self.__dict__.setdefault(
             "_faces", {}
         )
-        if walled not in cache:
+        if layer not in cache:
             net = self.rg.net
-            edges = np.flatnonzero(self._edge_walled == walled)
-            conns = np.flatnonzero(self._conn_walled == walled)
+            edges = np.flatnonzero(self._edge_layer == layer)
+            conns = np.flatnonzero(self._conn_layer == layer)
             local_e = np.full(net.n_edges, -1, dtype="int64")
             local_e[edges] = np.arange(len(edges))
             local_c = np.full(len(self._conn_geom), -1, dtype="int64")
@@ -259,8 +286,8 @@ class CircleBuilder:
                 buffer_m=self.buffer_m,
                 carve=snap > self.buffer_m * CONNECTOR_SNAP_SHARE,
             )
-            cache[walled] = (index, local_e, local_c)
-        return cache[walled]
+            cache[layer] = (index, local_e, local_c)
+        return cache[layer]
 
     def polygons(
         self,
@@ -307,15 +334,15 @@ class CircleBuilder:
         c_order = np.argsort(cg, kind="stable")
         c_bounds = np.searchsorted(cg[c_order], np.append(present, groups))
         walls = self._walls
-        layers = (False,) if walls is None else (False, True)
-        prepared = {w: self._layer(w) for w in layers}
+        layers = range(len(self._layer_walls))
+        prepared = {k: self._layer(k) for k in layers}
 
         def one(k: int) -> Drawn:
             g = int(present[k])
             pi = p_order[p_bounds[k] : p_bounds[k + 1]]
             ci = c_order[c_bounds[k] : c_bounds[k + 1]]
             prev = out[g]
-            drawn: dict[bool, Drawn] = {}
+            drawn: dict[int, Drawn] = {}
             for w in layers:
                 index, local_e, local_c = prepared[w]
                 mine = pi[local_e[pieces.edge[pi]] >= 0]
@@ -329,12 +356,16 @@ class CircleBuilder:
                     base=prev if walls is None else None,
                 )
             if walls is None:
-                return drawn[False]
-            outside = shapely.difference(drawn[False].polygon, walls)
-            inside = shapely.intersection(drawn[True].polygon, walls)
-            poly = shapely.union(outside, inside)
+                return drawn[0]
+            # outside corridors stop at every wall; each compound's inside is drawn
+            # from its own paths only
+            kept = [shapely.difference(drawn[0].polygon, walls)]
+            for w in layers[1:]:
+                if not shapely.is_empty(drawn[w].polygon):
+                    kept.append(shapely.intersection(drawn[w].polygon, self._layer_walls[w]))
             if prev is not None:
-                poly = shapely.union(prev.polygon, poly)
+                kept.append(prev.polygon)
+            poly = shapely.union_all(np.asarray(kept, dtype=object))
             return Drawn.plain(poly)
 
         threads = workers()

@@ -21,7 +21,6 @@ Times are minutes; lengths metres.
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,6 +32,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from planner.network import Snap, WalkNetwork, symmetric_csr
+from planner.threads import workers
 
 log = logging.getLogger(__name__)
 
@@ -343,12 +343,12 @@ def station_reach(
         key = np.floor((xy - xy.min(axis=0)) / max(cell, 1.0))
         order = np.lexsort((key[:, 0], key[:, 1]))
         idx, src = idx[order], src[order]
-    workers = min(os.cpu_count() or 1, 8, len(idx) // REACH_MIN_STATIONS_PER_THREAD)
-    if workers <= 1:
+    threads = min(workers(), len(idx) // REACH_MIN_STATIONS_PER_THREAD)
+    if threads <= 1:
         pos, node, time = bounded_reach(csr.indptr, csr.indices, csr.data, src, limit_min)
     else:
-        bounds = np.linspace(0, len(src), workers + 1).astype("int64")
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        bounds = np.linspace(0, len(src), threads + 1).astype("int64")
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             parts = list(
                 pool.map(
                     lambda lo, hi: bounded_reach(

@@ -102,6 +102,31 @@ def test_gated_compound_is_entered_only_through_its_gate() -> None:
     assert open_cov.buildings["time_min"].iloc[0] == pytest.approx(20 / SPEED)
 
 
+def test_a_corridor_inside_one_walled_compound_stops_at_its_neighbours_wall() -> None:
+    # compounds A (x 200..400) and B (x 400..600) share a wall at x = 400; A's path
+    # from its gate at (300, 0) runs to 10 m from that wall; B's path is reached
+    # from nowhere (a piece of its own): B must stay out of every circle
+    xy = [(0, 0), (300, 0), (1000, 0), (300, 100), (390, 100), (500, 300), (500, 150), (410, 150)]
+    nodes, edges = network_layers(
+        xy,
+        [(0, 1), (1, 2), (1, 3), (3, 4), (5, 6), (6, 7)],
+        edge_compound=["", "", "A", "A", "B", "B"],
+    )
+    compounds = squares(
+        [(300, 160), (500, 160)],
+        size=200,
+        compound_id=["A", "B"],
+        gated=[True, True],
+        households=[0, 0],
+    )
+    st = street(nodes, edges, stations=points([(250, 0)], station_id=["s"]), compounds=compounds)
+    _cov, _cb, own, union = _circles(st, thresholds=(5.0,))
+    b_inside = compounds.geometry.iloc[1].buffer(-1e-6)
+    for poly in [*own.geometry, *union.geometry]:
+        assert poly.contains(shapely.Point(395, 100))  # A's corridor reaches its wall
+        assert shapely.intersection(poly, b_inside).area < 1e-6
+
+
 def _lattice_street(seed: int = 0):
     nodes, edges = random_network(seed)
     rng = np.random.default_rng(seed)

@@ -232,7 +232,7 @@ def test_station_reach_threads_give_the_same_table(monkeypatch: pytest.MonkeyPat
     rg = with_stations(net, st_snap)
     one = station_reach(rg, limit_min=4.0)
     monkeypatch.setattr(routing, "REACH_MIN_STATIONS_PER_THREAD", 1)
-    monkeypatch.setattr(routing.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(routing, "workers", lambda: 3)
     three = station_reach(rg, limit_min=4.0)
     for a, b in ((one.station, three.station), (one.node, three.node)):
         assert np.array_equal(a, b)

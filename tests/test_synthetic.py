@@ -497,3 +497,17 @@ def test_demo_loads_cleanly() -> None:
     assert len(rep.network_components) == 1
     assert rep.stations_in_margin == 3 and rep.stations_in_street == 13
     assert 15_000 <= street.households_total <= 25_000  # registered plus estimated
+
+
+def test_demo_community_stations_stand_in_the_community_they_are_named_for() -> None:
+    from planner.load import load_street
+
+    st = load_street("demo")
+    own = st.stations[st.stations["kind"].isin(["community_station", "grid_station"])]
+    own = own[own["name"].str.contains("社区") & ~own["name"].str.contains("街道外")]
+    assert len(own) >= 4
+    names = dict(zip(st.communities["community_id"], st.communities["name"], strict=True))
+    joined = own.sjoin(st.communities[["community_id", "geometry"]], predicate="within")
+    assert len(joined) == len(own)
+    for name, cid in zip(joined["name"], joined["community_id"], strict=True):
+        assert name.startswith(names[cid]), (name, names[cid])
