@@ -189,6 +189,8 @@ def settings_problems(exc: SettingsError, args: argparse.Namespace) -> list[Prob
         typed = _typed(args, f.dest) if f is not None else None
         minutes = _typed(args, "minutes")
         if f is not None and typed is not None:
+            for other, g in SETTING_FLAGS.items():  # "above grid_max_households=500" too
+                rule = rule.replace(f"{other}=", f"{g.flag} ")
             out.append(Problem(f"{f.flag} {typed}: {rule}", fix=f.fix))
         elif name == "gap_minutes" and minutes is not None:
             # the user changed the thresholds and left out the default promise (15 min)
