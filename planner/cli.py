@@ -69,12 +69,16 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
 def add_minutes_args(p: argparse.ArgumentParser) -> None:
     """``--minutes`` (the service-circle thresholds) and ``--gap-minutes`` (the promise)."""
     p.add_argument(
-        "--minutes", default=None, help="thresholds in minutes, comma-separated (default 5,10,15)"
+        "--minutes",
+        default=None,
+        metavar="T[,T...]",
+        help="thresholds in minutes, comma-separated (default 5,10,15)",
     )
     p.add_argument(
         "--gap-minutes",
         type=float,
         default=None,
+        metavar="T",
         help="gaps and uncovered households are counted beyond this threshold, minutes; "
         "one of --minutes (default 15: GB 50180's 15-minute life circle)",
     )
@@ -198,7 +202,8 @@ def settings_problems(exc: SettingsError, args: argparse.Namespace) -> list[Prob
             out.append(
                 Problem(
                     f"--minutes {minutes} leaves out {value:g} minutes, the threshold gaps "
-                    f"and uncovered households are counted at",
+                    f"and uncovered households are counted at (--gap-minutes, default 15: "
+                    f"GB 50180's 15-minute circle)",
                     fix=f"add {value:g} to --minutes"
                     + (", or name one of them with --gap-minutes" if gap_flag else ""),
                 )

@@ -71,6 +71,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--grids",
         type=Path,
+        metavar="FILE",
         help="grids file: polygons with code (and community_id); GeoJSON, GPKG or Shapefile. "
         "A file without a CRS is read as longitude/latitude (WGS84) when its coordinates "
         "are, else refused",
