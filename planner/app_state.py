@@ -115,9 +115,13 @@ def settings_from_state(state: Mapping[str, Any], base: Settings | None = None) 
     hi = int(state.get("grid_max_households", base.grid_max_households))
     target = min(max(base.grid_target_households, lo), hi)
     thresholds = tuple(sorted(float(x) for x in state.get("thresholds_min", base.thresholds_min)))
+    thresholds = thresholds or base.thresholds_min
+    # the sidebar picks thresholds only: the promise stays 15 min while 15 is picked
+    gap = base.gap_minutes if base.gap_minutes in thresholds else max(thresholds)
     return base.with_(
         walk_speed_kmh=float(state.get("walk_speed_kmh", base.walk_speed_kmh)),
-        thresholds_min=thresholds or base.thresholds_min,
+        thresholds_min=thresholds,
+        gap_minutes=gap,
         grid_min_households=lo,
         grid_max_households=hi,
         grid_target_households=target,

@@ -13,9 +13,9 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from planner.errors import InputError, PlannerError, RuleViolation, SettingsError
+from planner.errors import InputError, PlannerError, Problem, RuleViolation, SettingsError
 from planner.settings import Settings
 
 EXIT_OK = 0
@@ -64,6 +64,153 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
         values["walk_speed_kmh"] = args.speed_kmh
     values.update({k: v for k, v in extra.items() if v is not None})
     return Settings.from_dict(values)
+
+
+def add_minutes_args(p: argparse.ArgumentParser) -> None:
+    """``--minutes`` (the service-circle thresholds) and ``--gap-minutes`` (the promise)."""
+    p.add_argument(
+        "--minutes",
+        default=None,
+        metavar="T[,T...]",
+        help="thresholds in minutes, comma-separated (default 5,10,15)",
+    )
+    p.add_argument(
+        "--gap-minutes",
+        type=float,
+        default=None,
+        metavar="T",
+        help="gaps and uncovered households are counted beyond this threshold, minutes; "
+        "one of --minutes (default 15: GB 50180's 15-minute life circle)",
+    )
+
+
+def parse_minutes(text: str | None) -> list[float] | None:
+    """``"5,10,15"`` -> ``[5.0, 10.0, 15.0]``; refuses anything else with a clear message.
+
+    Order and repeats do not matter: :class:`~planner.settings.Settings` sorts the
+    thresholds and keeps each once.
+    """
+    if text is None:
+        return None
+    try:
+        values = [float(x) for x in text.replace("，", ",").split(",") if x.strip()]
+    except ValueError:
+        raise InputError(
+            f"--minutes {text!r} is not a list of numbers",
+            fix="write minutes separated by commas, e.g. --minutes 5,10,15",
+        ) from None
+    if not values:
+        raise InputError("--minutes is empty", fix="e.g. --minutes 5,10,15")
+    return values
+
+
+def minutes_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """``thresholds_min`` and ``gap_minutes`` from :func:`add_minutes_args` flags (None: default)."""
+    minutes = parse_minutes(getattr(args, "minutes", None))
+    return {
+        "thresholds_min": tuple(minutes) if minutes is not None else None,
+        "gap_minutes": getattr(args, "gap_minutes", None),
+    }
+
+
+class SettingFlag(NamedTuple):
+    """The command-line flag that sets a setting, and how to fix a bad value."""
+
+    flag: str
+    dest: str
+    fix: str
+
+
+#: Settings a user sets by a flag: a bad value is reported under the flag typed.
+SETTING_FLAGS: dict[str, SettingFlag] = {
+    "walk_speed_kmh": SettingFlag(
+        "--speed-kmh", "speed_kmh", "give a walking speed of 0.5-10 km/h, e.g. --speed-kmh 4"
+    ),
+    "margin_m": SettingFlag("--margin-m", "margin_m", "give 0-10,000 m, e.g. --margin-m 1000"),
+    "thresholds_min": SettingFlag(
+        "--minutes",
+        "minutes",
+        "give minutes above 0 and at most 120, comma-separated, e.g. --minutes 5,10,15",
+    ),
+    "gap_minutes": SettingFlag(
+        "--gap-minutes",
+        "gap_minutes",
+        "make --gap-minutes one of the --minutes values, e.g. --minutes 5,10,15 "
+        "--gap-minutes 15 (GB 50180's 15-minute circle)",
+    ),
+    "service_kinds": SettingFlag(
+        "--service-kinds",
+        "service_kinds",
+        "name kinds from that list, e.g. --service-kinds community_station,grid_station",
+    ),
+    "grid_min_households": SettingFlag(
+        "--min-households", "min_households", "give a minimum below --max-households"
+    ),
+    "grid_max_households": SettingFlag(
+        "--max-households", "max_households", "give a maximum above --min-households"
+    ),
+    "grid_target_households": SettingFlag(
+        "--target-households",
+        "target_households",
+        "give a target between --min-households and --max-households",
+    ),
+    "code_county": SettingFlag(
+        "--code-county", "code_county", "give the 6-digit county code, e.g. --code-county 110108"
+    ),
+    "code_street": SettingFlag(
+        "--code-street", "code_street", "give the 3-digit street code, e.g. --code-street 001"
+    ),
+    "min_station_spacing_m": SettingFlag(
+        "--spacing-m", "spacing_m", "give 0 or more metres, e.g. --spacing-m 300"
+    ),
+    "candidate_spacing_m": SettingFlag(
+        "--candidate-spacing-m", "candidate_spacing_m", "give a positive distance, e.g. 150"
+    ),
+    "station_capacity_households": SettingFlag(
+        "--capacity", "capacity", "give 0 (no limit) or more households"
+    ),
+    "mip_time_limit_s": SettingFlag("--time-limit", "time_limit", "give a positive time, s"),
+}
+
+
+def _typed(args: argparse.Namespace, dest: str) -> Any:
+    """What the user typed for a flag (None when the flag was not given)."""
+    value = getattr(args, dest, None)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return None if value is None or value is False else value
+
+
+def settings_problems(exc: SettingsError, args: argparse.Namespace) -> list[Problem]:
+    """The settings errors as problems naming the flag the user typed, with a fix.
+
+    A setting with no flag on this command (or one the user did not type, e.g. a
+    code from ``street.json``) keeps its setting name.
+    """
+    out: list[Problem] = []
+    for name, value, rule in exc.problems:
+        f = SETTING_FLAGS.get(name)
+        typed = _typed(args, f.dest) if f is not None else None
+        minutes = _typed(args, "minutes")
+        if f is not None and typed is not None:
+            for other, g in SETTING_FLAGS.items():  # "above grid_max_households=500" too
+                rule = rule.replace(f"{other}=", f"{g.flag} ")
+            out.append(Problem(f"{f.flag} {typed}: {rule}", fix=f.fix))
+        elif name == "gap_minutes" and minutes is not None:
+            # the user changed the thresholds and left out the default promise (15 min)
+            gap_flag = hasattr(args, "gap_minutes")
+            out.append(
+                Problem(
+                    f"--minutes {minutes} leaves out {value:g} minutes, the threshold gaps "
+                    f"and uncovered households are counted at (--gap-minutes, default 15: "
+                    f"GB 50180's 15-minute circle)",
+                    fix=f"add {value:g} to --minutes"
+                    + (", or name one of them with --gap-minutes" if gap_flag else ""),
+                )
+            )
+        else:
+            out.append(Problem(f"setting {name}={value!r}: {rule}"))
+    return out
 
 
 #: Grid-code settings a user may give as flags; given flags win over ``street.json``.
@@ -152,7 +299,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuleViolation as exc:
         print(f"rule violated: {exc}", file=sys.stderr)
         return EXIT_RULES
-    except (InputError, SettingsError) as exc:
+    except SettingsError as exc:
+        text = str(InputError(settings_problems(exc, args))) if exc.problems else str(exc)
+        print(f"error: {text}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except PlannerError as exc:

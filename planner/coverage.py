@@ -10,8 +10,8 @@ station and which station that is. The figure functions turn that into tables:
 * :func:`station_figures`: per station, the households it serves (those for which
   it is the nearest), its circle area and its floor area per 100 households
   against the 30 m² norm (and at least 500 m² per community);
-* :func:`uncovered_compounds`: compounds with households beyond the largest
-  threshold, with their nearest station and walking time;
+* :func:`uncovered_compounds`: compounds with households beyond the gap threshold
+  (``Settings.gap_minutes``, 15 by default), with their nearest station and walking time;
 * :func:`summary`: the street totals keyed by threshold.
 
 Stations in the margin (outside the street, ``in_street=False``) serve residents
@@ -100,6 +100,12 @@ class Coverage:
     @property
     def thresholds(self) -> tuple[float, ...]:
         return tuple(sorted(self.settings.thresholds_min))
+
+    @property
+    def gap_minutes(self) -> float:
+        """The promise, minutes (``Settings.gap_minutes``, one of the thresholds):
+        gaps, uncovered compounds and the ``_<T>`` figures count beyond it."""
+        return self.settings.gap_minutes
 
     def circle_builder(self) -> CircleBuilder:
         """A :class:`~planner.circles.CircleBuilder` that draws covered buildings'
@@ -202,7 +208,7 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
                 f"no service station on the walking network (kinds counted: {kinds}); "
                 "every household is uncovered",
                 fix="give a stations layer (--stations FILE) or count more kinds "
-                "(service_kinds setting)",
+                "(--service-kinds KIND,...; the service_kinds setting)",
                 file="stations",
                 severity="warning",
             )
@@ -347,10 +353,10 @@ def _figures_by(cov: Coverage, key: NDArray[Any], ids: Sequence[str]) -> pd.Data
             "margin_only": 0.0,
         }
     )
-    tmax = max(cov.thresholds)
+    gap_t = cov.gap_minutes
     street_t = b["time_street_min"].to_numpy()
     df["margin_only"] = np.where(
-        (b["time_min"].to_numpy() <= tmax + TIME_EPS_MIN) & (street_t > tmax + TIME_EPS_MIN),
+        (b["time_min"].to_numpy() <= gap_t + TIME_EPS_MIN) & (street_t > gap_t + TIME_EPS_MIN),
         df["households"],
         0.0,
     )
@@ -362,7 +368,8 @@ def _figures_by(cov: Coverage, key: NDArray[Any], ids: Sequence[str]) -> pd.Data
     agg = df.groupby("key").sum().reindex(list(ids), fill_value=0.0)
     out = pd.DataFrame({"id": list(ids)})
     out["households"] = agg["households"].to_numpy().round().astype("int64")
-    out["population"] = agg["population"].to_numpy().round(1)
+    # whole residents, as summary.json gives them (estimates carry no decimals of people)
+    out["population"] = agg["population"].to_numpy().round().astype("int64")
     out["buildings"] = agg["buildings"].to_numpy().astype("int64")
     for thr in cov.thresholds:
         h = agg[f"households_covered_{thr:g}"].to_numpy()
@@ -370,12 +377,16 @@ def _figures_by(cov: Coverage, key: NDArray[Any], ids: Sequence[str]) -> pd.Data
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(out["households"] > 0, 100.0 * h / out["households"], np.nan)
         out[f"households_share_{thr:g}_pct"] = np.round(share, 1)
-        out[f"population_covered_{thr:g}"] = agg[f"population_covered_{thr:g}"].to_numpy().round(1)
+        out[f"population_covered_{thr:g}"] = (
+            agg[f"population_covered_{thr:g}"].to_numpy().round().astype("int64")
+        )
         out[f"buildings_covered_{thr:g}"] = (
             agg[f"buildings_covered_{thr:g}"].to_numpy().astype("int64")
         )
-    out[f"households_uncovered_{tmax:g}"] = out["households"] - out[f"households_covered_{tmax:g}"]
-    out[f"households_via_margin_{tmax:g}"] = agg["margin_only"].to_numpy().round().astype("int64")
+    out[f"households_uncovered_{gap_t:g}"] = (
+        out["households"] - out[f"households_covered_{gap_t:g}"]
+    )
+    out[f"households_via_margin_{gap_t:g}"] = agg["margin_only"].to_numpy().round().astype("int64")
     out["households_stranded"] = agg["stranded"].to_numpy().round().astype("int64")
     return out
 
@@ -398,7 +409,7 @@ def area_figures(cov: Coverage, *, grids: gpd.GeoDataFrame | None = None) -> pd.
         ``community_id``, ``households``, ``population``, ``buildings``, and per
         threshold T ``households_covered_T``, ``households_share_T_pct``,
         ``population_covered_T``, ``buildings_covered_T``; then
-        ``households_uncovered_Tmax``, ``households_via_margin_Tmax`` (covered only
+        ``households_uncovered_G``, ``households_via_margin_G`` (G = ``gap_minutes``; covered only
         thanks to stations outside the street), ``households_stranded``, and for
         communities the station floor area against the norm: ``stations``,
         ``station_floor_area_m2``, ``floor_area_norm_m2`` (max(500, 30 per 100
@@ -459,8 +470,8 @@ def station_figures(cov: Coverage, *, circles: gpd.GeoDataFrame | None = None) -
     """Per service station: households served, circle area, floor area against the norm.
 
     ``households_served`` counts the households for which the station is the
-    nearest (at any walking time); ``households_served_T`` those of them within the
-    largest threshold. ``floor_area_per_100_households_m2`` is the station's floor
+    nearest (at any walking time); ``households_served_G`` those of them within the
+    gap threshold G (``Settings.gap_minutes``). ``floor_area_per_100_households_m2`` is the station's floor
     area per 100 served households (norm: 30 m²); ``circle_area_m2_T`` comes from
     the station's own circles when ``circles`` (from
     :meth:`planner.circles.CircleBuilder.station_circles`) is given.
@@ -468,11 +479,11 @@ def station_figures(cov: Coverage, *, circles: gpd.GeoDataFrame | None = None) -
     st = cov.stations
     b = cov.buildings
     n = len(st)
-    tmax = max(cov.thresholds)
+    gap_t = cov.gap_minutes
     sidx = b["station"].to_numpy()
     ok = sidx >= 0
     hh = b["households"].to_numpy(dtype="float64")
-    within = ok & b[covered_column(tmax)].to_numpy()
+    within = ok & b[covered_column(gap_t)].to_numpy()
     served = np.bincount(sidx[ok], weights=hh[ok], minlength=n)
     served_t = np.bincount(sidx[within], weights=hh[within], minlength=n)
     nb = np.bincount(sidx[within], minlength=n)
@@ -487,8 +498,8 @@ def station_figures(cov: Coverage, *, circles: gpd.GeoDataFrame | None = None) -
             "on_network": st["on_network"].astype(bool),
             "snap_m": st["snap_m"],
             "households_served": served.round().astype("int64"),
-            f"households_served_{tmax:g}": served_t.round().astype("int64"),
-            f"buildings_served_{tmax:g}": nb.astype("int64"),
+            f"households_served_{gap_t:g}": served_t.round().astype("int64"),
+            f"buildings_served_{gap_t:g}": nb.astype("int64"),
             "floor_area_m2": st["floor_area_m2"].astype("float64"),
         }
     )
@@ -497,7 +508,7 @@ def station_figures(cov: Coverage, *, circles: gpd.GeoDataFrame | None = None) -
     out["floor_area_per_100_households_m2"] = np.round(per100, 1)
     norm = cov.settings.floor_area_per_100_households_m2
     out["floor_area_ok"] = pd.Series(per100 >= norm, dtype="boolean").mask(np.isnan(per100))
-    if circles is not None and len(circles):
+    if circles is not None:  # the columns stay when there are no stations (empty table)
         for thr in cov.thresholds:
             sel = circles[circles["minutes"] == thr]
             area = dict(zip(sel["station"].astype(int), sel["area_m2"], strict=True))
@@ -506,17 +517,17 @@ def station_figures(cov: Coverage, *, circles: gpd.GeoDataFrame | None = None) -
 
 
 def uncovered_compounds(cov: Coverage) -> pd.DataFrame:
-    """Compounds with households beyond the largest threshold.
+    """Compounds with households beyond the gap threshold (``Settings.gap_minutes``).
 
     Columns: ``compound_id``, ``name``, ``community_id``, ``households``,
     ``households_uncovered``, ``nearest_station_id``, ``nearest_station_name``,
     ``time_min`` (walk from the compound's closest uncovered building to that
-    station, minutes; ``inf`` if none reaches it), ``time_max_min``, ``walk_m``.
+    station, minutes; empty (NaN) if none reaches it), ``time_max_min``, ``walk_m``.
     Sorted by uncovered households, largest first.
     """
     b = cov.buildings
-    tmax = max(cov.thresholds)
-    unc = b[(~b[covered_column(tmax)]) & (b["compound_id"] != "") & (b["households"] > 0)]
+    gap_t = cov.gap_minutes
+    unc = b[(~b[covered_column(gap_t)]) & (b["compound_id"] != "") & (b["households"] > 0)]
     cols = [
         "compound_id",
         "name",
@@ -546,22 +557,30 @@ def uncovered_compounds(cov: Coverage) -> pd.DataFrame:
     out["households_uncovered"] = agg["households_uncovered"].to_numpy().astype("int64")
     out["nearest_station_id"] = best.loc[out["compound_id"], "station_id"].to_numpy()
     out["nearest_station_name"] = best.loc[out["compound_id"], "station_name"].to_numpy()
-    out["time_min"] = best.loc[out["compound_id"], "time_min"].to_numpy().round(2)
-    out["time_max_min"] = agg["time_max_min"].to_numpy().round(2)
-    out["walk_m"] = (out["time_min"] * cov.settings.walk_m_per_min).round(0)
+    # no station reaches it: blank (NaN), as buildings.geojson gives null, never ``inf``
+    t_best = _finite(best.loc[out["compound_id"], "time_min"].to_numpy())
+    out["time_min"] = t_best.round(2)
+    out["time_max_min"] = _finite(agg["time_max_min"].to_numpy()).round(2)
+    out["walk_m"] = (t_best * cov.settings.walk_m_per_min).round(0)
     return out.sort_values(
         ["households_uncovered", "time_min"], ascending=[False, True]
     ).reset_index(drop=True)[cols]
+
+
+def _finite(values: NDArray[Any]) -> NDArray[np.float64]:
+    """Float copy with ``inf`` (not reached) as NaN, written as an empty cell or null."""
+    a = np.asarray(values, dtype="float64")
+    return np.where(np.isfinite(a), a, np.nan)
 
 
 def summary(cov: Coverage) -> dict[str, Any]:
     """The street totals, keyed by threshold in minutes (what ``summary.json`` holds)."""
     b = cov.buildings
     s = cov.settings
-    tmax = max(cov.thresholds)
+    gap_t = cov.gap_minutes
     hh = b["households"].to_numpy(dtype="float64")
-    margin_only = (b["time_min"] <= tmax + TIME_EPS_MIN) & (
-        b["time_street_min"] > tmax + TIME_EPS_MIN
+    margin_only = (b["time_min"] <= gap_t + TIME_EPS_MIN) & (
+        b["time_street_min"] > gap_t + TIME_EPS_MIN
     )
 
     def key(t: float) -> str:
@@ -597,7 +616,9 @@ def summary(cov: Coverage) -> dict[str, Any]:
             for t in cov.thresholds
         },
         "buildings_covered": {key(t): int(b[covered_column(t)].sum()) for t in cov.thresholds},
-        f"households_via_margin_{tmax:g}": round(hh[margin_only.to_numpy()].sum()),
+        "gap_minutes": float(gap_t),
+        f"households_uncovered_{gap_t:g}": round(hh[~b[covered_column(gap_t)].to_numpy()].sum()),
+        f"households_via_margin_{gap_t:g}": round(hh[margin_only.to_numpy()].sum()),
         "households_stranded": round(hh[b["stranded"].to_numpy()].sum()),
         "households_off_network": round(hh[~b["on_network"].to_numpy()].sum()),
         "network_pieces": len(cov.components),

@@ -35,7 +35,8 @@ class CoverageLayers:
     ``circles`` has one row per station and threshold (``view="station"``), the
     street split by nearest station (``view="nearest"``) and the union per
     threshold (``view="union"``); ``minutes`` and ``threshold_min`` give the
-    threshold. ``gaps`` are residential areas beyond the largest threshold.
+    threshold. ``gaps`` are residential areas beyond the gap threshold
+    (``Settings.gap_minutes``, 15 minutes by default).
     """
 
     coverage: Any
@@ -80,12 +81,14 @@ def compute_coverage_layers(
     union = builder.union_circles(cov.times, thresholds)
     nearest = builder.nearest_split(cov.times, union, station_ids=ids)
     circles = circles_layer(cov, own, nearest, union)
-    tmax = max(thresholds)
+    gap_t = cov.gap_minutes
     b = cov.buildings
-    uncovered = b[~b[covered_column(tmax)] & (b["households"] > 0)]
-    covered_geom = union.geometry.iloc[-1] if len(union) else shapely.Polygon()
+    uncovered = b[~b[covered_column(gap_t)] & (b["households"] > 0)]
+    at_gap = union[union["minutes"] == gap_t] if len(union) else union
+    covered_geom = at_gap.geometry.iloc[0] if len(at_gap) else shapely.Polygon()
     gaps = gap_polygons(street.compounds, b, covered_geom, uncovered_buildings=uncovered)
-    gaps["minutes"] = tmax
+    gaps["area_m2"] = gaps["area_m2"].round(1)
+    gaps["minutes"] = gap_t
     gaps["speed_kmh"] = settings.walk_speed_kmh
     s = summary(cov)
     s["gaps"] = len(gaps)

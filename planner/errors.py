@@ -7,6 +7,7 @@ names the file, the feature id, the field, what is wrong and what to do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -88,7 +89,16 @@ class InputError(PlannerError):
 
 
 class SettingsError(PlannerError):
-    """A setting has an unknown name or a value out of range."""
+    """A setting has an unknown name or a value out of range.
+
+    ``problems`` holds one ``(setting, value, rule)`` per value out of range, so a
+    user interface can name its own control (the command line names the flag the
+    user typed, :func:`planner.cli.settings_problems`).
+    """
+
+    def __init__(self, message: str, *, problems: Sequence[tuple[str, Any, str]] = ()) -> None:
+        self.problems: list[tuple[str, Any, str]] = list(problems)
+        super().__init__(message)
 
 
 class RuleViolation(PlannerError):

@@ -341,7 +341,8 @@ def read_grids(
             f"feature is a {geoms[i].geom_type} geometry, not a polygon",
             file=name,
             feature_id=ids[i],
-            fix="grids must be polygons",
+            fix="grids are areas: draw each grid as a polygon (or export the grids "
+            "from the grids command) and remove point or line features",
         )
     ok = ~missing & ~not_poly
     invalid = ok & ~shapely.is_valid(geoms)

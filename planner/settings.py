@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 from planner.errors import SettingsError
+from planner.schema import STATION_KINDS
 
 #: Station kinds counted as party-mass service stations by default.
 DEFAULT_SERVICE_KINDS: tuple[str, ...] = ("street_centre", "community_station", "grid_station")
@@ -48,7 +49,13 @@ class Settings:
         Walking speed, km/h. 4 km/h walks 1,000 m in 15 minutes, GB 50180-2018's
         15-minute life circle (800-1,000 m).
     thresholds_min
-        Service-circle thresholds, minutes (GB 50180-2018: 5, 10, 15).
+        Service-circle thresholds, minutes (GB 50180-2018: 5, 10, 15); kept sorted,
+        rounded to 0.001 min, each once (``(15, 5, 15)`` becomes ``(5.0, 15.0)``).
+    gap_minutes
+        The street's promise, minutes: gaps, uncovered compounds and the
+        ``households_uncovered_<T>`` figures count households beyond this threshold
+        (default 15: GB 50180-2018's 15-minute life circle, the 15-minute party-building
+        service circle). Must be one of ``thresholds_min``.
     margin_m
         Walking network and stations are loaded this far beyond the street boundary,
         metres (default 1,000 m: a 15-minute walk).
@@ -112,6 +119,7 @@ class Settings:
 
     walk_speed_kmh: float = 4.0
     thresholds_min: tuple[float, ...] = (5.0, 10.0, 15.0)
+    gap_minutes: float = 15.0
     margin_m: float = 1000.0
     count_margin_stations: bool = True
     service_kinds: tuple[str, ...] = DEFAULT_SERVICE_KINDS
@@ -147,17 +155,30 @@ class Settings:
     upload_limit_mb: int = 200
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
+        problems: list[tuple[str, Any, str]] = []
 
         def need(ok: bool, name: str, rule: str) -> None:
             if not ok:
-                problems.append(f"{name}={getattr(self, name)!r}: {rule}")
+                problems.append((name, getattr(self, name), rule))
 
+        # the one place thresholds are normalised: every entry point (CLI, app, pipeline)
+        # gets them sorted and each once, so no layer ever holds two covered_15 columns
+        object.__setattr__(self, "thresholds_min", _normal_minutes(self.thresholds_min))
+        object.__setattr__(self, "gap_minutes", _normal_minute(self.gap_minutes))
         need(0.5 <= self.walk_speed_kmh <= 10, "walk_speed_kmh", "must be 0.5-10 km/h")
+        thresholds_ok = len(self.thresholds_min) > 0 and all(
+            isinstance(t, float) and 0 < t <= 120 for t in self.thresholds_min
+        )
+        need(thresholds_ok, "thresholds_min", "must be one or more minutes in (0, 120]")
+        if thresholds_ok and self.gap_minutes not in self.thresholds_min:
+            shown = ", ".join(f"{t:g}" for t in self.thresholds_min)
+            need(False, "gap_minutes", f"must be one of the thresholds ({shown} min)")
+        bad_kinds = [k for k in self.service_kinds if k not in STATION_KINDS]
         need(
-            len(self.thresholds_min) > 0 and all(0 < t <= 120 for t in self.thresholds_min),
-            "thresholds_min",
-            "must be one or more minutes in (0, 120]",
+            not bad_kinds,
+            "service_kinds",
+            f"unknown station kind(s) {', '.join(map(str, bad_kinds))}; "
+            f"the kinds are {', '.join(STATION_KINDS)}",
         )
         need(0 <= self.margin_m <= 10_000, "margin_m", "must be 0-10,000 m")
         need(0 < self.circle_buffer_m <= 200, "circle_buffer_m", "must be in (0, 200] m")
@@ -207,7 +228,8 @@ class Settings:
         need(0 <= self.coordinate_precision <= 15, "coordinate_precision", "must be 0-15")
         need(self.upload_limit_mb > 0, "upload_limit_mb", "must be positive")
         if problems:
-            raise SettingsError("invalid settings: " + "; ".join(problems))
+            text = "; ".join(f"{name}={value!r}: {rule}" for name, value, rule in problems)
+            raise SettingsError("invalid settings: " + text, problems=problems)
 
     @property
     def walk_m_per_min(self) -> float:
@@ -231,8 +253,6 @@ class Settings:
         for key in ("thresholds_min", "service_kinds", "cut_road_classes"):
             if key in clean and not isinstance(clean[key], tuple):
                 clean[key] = tuple(clean[key])
-        if "thresholds_min" in clean:
-            clean["thresholds_min"] = tuple(sorted(float(t) for t in clean["thresholds_min"]))
         return cls(**clean)
 
     def with_(self, **changes: Any) -> Settings:
@@ -241,3 +261,21 @@ class Settings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _normal_minute(value: Any) -> Any:
+    """A threshold as float minutes rounded to 0.001 (what ``f"{t:g}"`` tells apart)."""
+    try:
+        return round(float(value), 3)
+    except (TypeError, ValueError):
+        return value  # validation names it
+
+
+def _normal_minutes(values: Any) -> tuple[Any, ...]:
+    """Thresholds sorted, each once (rounded to 0.001 min); non-numbers left for validation."""
+    if isinstance(values, (int, float)):
+        values = (values,)
+    items = [_normal_minute(v) for v in values]
+    if all(isinstance(v, float) for v in items):
+        return tuple(sorted(set(items)))
+    return tuple(items)

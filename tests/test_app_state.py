@@ -66,3 +66,9 @@ def test_project_id_comes_from_the_url_or_is_new() -> None:
     bad: dict[str, Any] = {}
     init_state(bad, {"project": "../../etc"})
     assert bad["project"] != "../../etc" and len(bad["project"]) == 12
+
+
+def test_sidebar_thresholds_without_15_keep_a_valid_gap_threshold() -> None:
+    s = settings_from_state({**DEFAULTS, "thresholds_min": [10.0, 5.0, 10.0]})
+    assert s.thresholds_min == (5.0, 10.0) and s.gap_minutes == 10.0
+    assert settings_from_state({**DEFAULTS, "thresholds_min": [20.0, 15.0]}).gap_minutes == 15.0

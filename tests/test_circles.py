@@ -24,7 +24,9 @@ SPEED = Settings().walk_m_per_min
 
 
 def _circles(st, thresholds=(5.0, 10.0, 15.0), settings=None):
-    cov = compute_coverage(st, settings=settings or Settings(thresholds_min=thresholds))
+    cov = compute_coverage(
+        st, settings=settings or Settings(thresholds_min=thresholds, gap_minutes=max(thresholds))
+    )
     cb = cov.circle_builder()
     reach = station_reach(cov.rg, limit_min=max(thresholds))
     ids = cov.stations["station_id"].tolist()

@@ -50,7 +50,7 @@ def test_info_with_stations_and_register_flags(
     ("args", "message"),
     [
         (["info", "/no/such/folder"], "no such file or folder"),
-        (["info", "{folder}", "--margin-m", "-5"], "margin_m=-5.0"),
+        (["info", "{folder}", "--margin-m", "-5"], "--margin-m -5: must be 0-10,000 m"),
         (["info", "{folder}", "--stations", "{tmp}/missing.csv"], "file not found"),
     ],
 )

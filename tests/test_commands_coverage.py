@@ -125,3 +125,240 @@ def test_zero_stations_still_writes_all_uncovered(monkeypatch, tmp_path: Path, c
     assert s["households_covered"] == {"5": 0, "10": 0, "15": 0}
     gaps = gpd.read_file(tmp_path / "gaps.geojson")
     assert gaps["households_uncovered"].sum() == s["households_total"]
+
+
+# --- review of the command by a new user ---------------------------------------------
+
+
+_CMD = ("python", "-m", "planner", "coverage", "demo")
+ROOT = Path(__file__).resolve().parents[1]  # python -m planner runs this checkout
+
+
+def _summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+def test_repeated_minutes_count_once(fake_load, tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    assert cli.main(["coverage", "demo", "--out", str(out), "--minutes", "15,5,5,15"]) == 0
+    s = _summary(out)
+    assert s["thresholds_min"] == [5.0, 15.0]
+    assert set(s["households_covered"]) == {"5", "15"}
+    b = gpd.read_file(out / "buildings.geojson")
+    assert [c for c in b.columns if c.startswith("covered_")] == ["covered_5", "covered_15"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "typed", "fix"),
+    [
+        (["--minutes", "0"], "--minutes 0:", "--minutes 5,10,15"),
+        (["--speed-kmh", "0.1"], "--speed-kmh 0.1:", "--speed-kmh 4"),
+        (["--minutes", "5,10"], "--minutes 5,10 leaves out 15 minutes", "--gap-minutes"),
+        (["--gap-minutes", "12"], "--gap-minutes 12:", "one of the --minutes values"),
+    ],
+)
+def test_bad_settings_name_the_flag_typed_and_the_fix(
+    fake_load, tmp_path: Path, capsys, flags: list[str], typed: str, fix: str
+) -> None:
+    out = tmp_path / "bad"
+    assert cli.main(["coverage", "demo", "--out", str(out), *flags]) == 2
+    err = capsys.readouterr().err
+    assert typed in err and "Fix:" in err and fix in err
+    assert "thresholds_min" not in err and "walk_speed_kmh" not in err
+    assert "gap_minutes=" not in err and "Traceback" not in err
+    assert not out.exists()  # refused before anything is written
+
+
+def test_load_warnings_are_printed_and_in_the_summary(monkeypatch, tmp_path: Path, capsys):
+    from planner.errors import Problem
+    from planner.street import LoadReport
+
+    st = _street()
+    note = Problem(
+        "1 stations lie more than 1,000 m outside the street and were left out: A2",
+        fix="check their coordinates",
+        file="stations.csv",
+        feature_id="A2",
+        severity="warning",
+    )
+    st.report = LoadReport(source="test", notes=[note])
+    monkeypatch.setattr(command, "load_from_args", lambda args, settings: st)
+    out = tmp_path / "lw"
+    assert cli.main(["coverage", "demo", "--out", str(out), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("were left out: A2") == 1
+    assert "file stations.csv, feature A2" in err
+    s = _summary(out)
+    assert [p["feature_id"] for p in s["problems"]] == ["A2"]
+    assert s["load"]["notes"][0]["message"] == note.message
+
+
+def test_far_station_dropped_by_the_loader_is_reported(tmp_path: Path) -> None:
+    """End to end on the demo street: a station 100 km away is not silently dropped."""
+    import subprocess
+    import sys
+
+    csv = tmp_path / "far.csv"
+    csv.write_text(
+        "station_id,name,kind,longitude,latitude\n"
+        "A1,一站,community_station,108.9364742,34.2073951\n"
+        "A2,远站,community_station,109.9,34.9\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "far"
+    cmd = [sys.executable, *_CMD[1:], "--stations", str(csv)]
+    r = subprocess.run(
+        [*cmd, "--out", str(out), "-q"], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    assert r.stderr.count("left out: A2") == 1
+    s = _summary(out)
+    assert any(p["feature_id"] == "A2" for p in s["problems"])
+
+
+def test_each_problem_printed_once_even_when_quiet(tmp_path: Path) -> None:
+    """The log line and the ``warning:`` line used to repeat every problem."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "once"
+    r = subprocess.run(
+        [sys.executable, *_CMD[1:], "--out", str(out), "-q", "--service-kinds", "red_office"],
+        capture_output=True,
+        cwd=ROOT,
+        text=True,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("no service station") == 1
+    assert r.stderr.startswith("warning: [file stations]")
+    assert "--service-kinds" in r.stderr  # the fix names the flag this command has
+
+
+def test_grids_of_points_are_refused(fake_load, tmp_path: Path, capsys) -> None:
+    path = tmp_path / "points.geojson"
+    path.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature",'
+        '"properties":{"code":"1"},"geometry":{"type":"Point","coordinates":[117.0,0.001]}}]}',
+        encoding="utf-8",
+    )
+    out = tmp_path / "o"
+    assert cli.main(["coverage", "demo", "--out", str(out), "--grids", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "points.geojson" in err and "feature 1" in err and "Point" in err
+    assert "polygon" in err and "Fix:" in err
+    assert not out.exists()
+
+
+def test_grids_without_crs_lonlat_accepted_projected_refused(
+    fake_load, tmp_path: Path, capsys
+) -> None:
+    g = squares([(250, 125), (250, 375)], size=250, code=["01", "02"])
+    g.to_crs(4326).to_file(tmp_path / "ll.shp")
+    (tmp_path / "ll.prj").unlink()
+    out = tmp_path / "ll"
+    assert (
+        cli.main(["coverage", "demo", "--out", str(out), "--grids", str(tmp_path / "ll.shp")]) == 0
+    )
+    table = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig", dtype={"id": str})
+    grid_rows = table[table.level == "grid"]
+    assert grid_rows["households"].sum() == table.loc[0, "households"]
+    g.to_file(tmp_path / "utm.shp")  # metres, and no .prj to say so
+    (tmp_path / "utm.prj").unlink()
+    capsys.readouterr()
+    code = cli.main(
+        ["coverage", "demo", "--out", str(tmp_path / "u"), "--grids", str(tmp_path / "utm.shp")]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "utm.shp" in err and "coordinate reference system" in err and "Fix:" in err
+
+
+def test_service_kinds_flag(fake_load, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "k"
+    # the test stations are community stations: counting grid stations only leaves none
+    assert cli.main(["coverage", "demo", "--out", str(out), "--service-kinds", "grid_station"]) == 0
+    assert _summary(out)["service_kinds"] == ["grid_station"]
+    assert _summary(out)["stations"] == 0
+    args = ["coverage", "demo", "--out", str(out), "--service-kinds", "社区党群服务站,grid_station"]
+    assert cli.main(args) == 0  # Chinese names too
+    s = _summary(out)
+    assert s["service_kinds"] == ["community_station", "grid_station"] and s["stations"] == 2
+    capsys.readouterr()
+    bad = [
+        "coverage",
+        "demo",
+        "--out",
+        str(tmp_path / "x"),
+        "--service-kinds",
+        "community,grid_station",
+    ]
+    assert cli.main(bad) == 2
+    err = capsys.readouterr().err
+    assert "--service-kinds" in err and "community," in err
+    assert "unknown station kind(s) community;" in err
+    assert "community_station" in err and "convenience_point" in err
+
+
+def test_output_cells_blank_not_inf_and_rounded(monkeypatch, tmp_path: Path) -> None:
+    st = _street()
+    compounds = squares([(250, 250)], size=600, compound_id=["k1"], name=["大院"], gated=[False])
+    b = st.buildings.copy()
+    b["compound_id"] = "k1"
+    b["population"] = b["households"] * 2.62
+    st = st.with_layers(stations=st.stations.iloc[:0], compounds=compounds, buildings=b)
+    monkeypatch.setattr(command, "load_from_args", lambda args, settings: st)
+    out = tmp_path / "z"
+    assert cli.main(["coverage", "demo", "--out", str(out), "-q"]) == 0
+    text = (out / "uncovered_compounds.csv").read_text(encoding="utf-8-sig")
+    assert "inf" not in text
+    unc = pd.read_csv(out / "uncovered_compounds.csv", encoding="utf-8-sig")
+    assert unc["compound_id"].tolist() == ["k1"]
+    assert unc[["time_min", "time_max_min", "walk_m"]].isna().all().all()
+    stations = pd.read_csv(out / "stations.csv", encoding="utf-8-sig")
+    assert len(stations) == 0
+    assert {"circle_area_m2_5", "circle_area_m2_10", "circle_area_m2_15"} <= set(stations.columns)
+    s = _summary(out)
+    table = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
+    assert table.loc[0, "population"] == s["population_total"]
+    assert (table["population"] == table["population"].round()).all()
+
+
+def test_gap_areas_rounded_like_circle_areas(fake_load, tmp_path: Path) -> None:
+    out = tmp_path / "g"
+    assert (
+        cli.main(["coverage", "demo", "--out", str(out), "--minutes", "1,2", "--gap-minutes", "2"])
+        == 0
+    )
+    gaps = json.loads((out / "gaps.geojson").read_text(encoding="utf-8"))["features"]
+    assert gaps
+    for f in gaps:
+        a = f["properties"]["area_m2"]
+        assert a == round(a, 1)
+
+
+def test_gaps_and_uncovered_figures_follow_the_gap_threshold(fake_load, tmp_path: Path) -> None:
+    out = tmp_path / "g20"
+    slow = ["--speed-kmh", "0.5"]  # 125 m in 15 minutes: some households lie beyond
+    assert cli.main(["coverage", "demo", "--out", str(out), "--minutes", "5,10,15,20", *slow]) == 0
+    s = _summary(out)
+    assert s["gap_minutes"] == 15.0
+    assert "households_via_margin_15" in s and "households_via_margin_20" not in s
+    assert s["households_uncovered_15"] == s["households_total"] - s["households_covered"]["15"]
+    table = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
+    assert "households_uncovered_15" in table.columns
+    assert "households_uncovered_20" not in table.columns
+    gaps = gpd.read_file(out / "gaps.geojson")
+    assert (gaps["minutes"] == 15).all()
+    b = gpd.read_file(out / "buildings.geojson")
+    beyond_15 = b.loc[~b["covered_15"] & (b["households"] > 0), "households"].sum()
+    assert gaps["households_uncovered"].sum() == beyond_15
+    assert beyond_15 > b.loc[~b["covered_20"], "households"].sum()  # not the 20-min gaps
+    out10 = tmp_path / "g10"
+    args = ["coverage", "demo", "--out", str(out10), "--minutes", "5,10", "--gap-minutes", "10"]
+    args += slow
+    assert cli.main(args) == 0
+    assert _summary(out10)["gap_minutes"] == 10.0
+    assert "households_uncovered_10" in _summary(out10)
+    assert (gpd.read_file(out10 / "gaps.geojson")["minutes"] == 10).all()

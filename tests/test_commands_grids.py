@@ -106,8 +106,8 @@ def test_bad_settings_exit_2(
     assert code == 2
     err = capsys.readouterr().err
     # the user set the min above the max: say so, not blame the target they never set
-    assert "grid_min_households=600: is above grid_max_households=500" in err
-    assert "grid_target_households" not in err
+    assert "--min-households 600: is above --max-households 500" in err
+    assert "grid_target_households" not in err and "--target-households" not in err
 
 
 def test_grids_demo_codes_use_street_json_codes_and_flags_win(

@@ -304,3 +304,36 @@ def test_real_extract_times_equal_networkx(tmp_path: Path) -> None:
     cov = compute_coverage(st.with_layers(stations=stations))
     assert len(cov.stations) >= 5
     assert _networkx_check(cov) > 100
+
+
+def test_unreached_compounds_have_blank_times_not_inf() -> None:
+    unc = uncovered_compounds(compute_coverage(_line_street(None)))
+    assert unc[["time_min", "time_max_min", "walk_m"]].isna().all().all()
+
+
+def test_station_table_keeps_circle_columns_without_stations() -> None:
+    cov = compute_coverage(_line_street(None))
+    empty_circles = gpd.GeoDataFrame(
+        {"station_id": [], "station": [], "minutes": [], "area_m2": []}, geometry=[], crs=None
+    )
+    sf = station_figures(cov, circles=empty_circles)
+    assert len(sf) == 0
+    assert {"circle_area_m2_5", "circle_area_m2_10", "circle_area_m2_15"} <= set(sf.columns)
+
+
+def test_gap_threshold_names_the_uncovered_figures() -> None:
+    st = _line_street(points([(0, 0)], station_id=["w"]))
+    s20 = Settings(thresholds_min=(5, 10, 15, 20))
+    cov = compute_coverage(st, settings=s20)
+    # b1000 (1,000 m) is within 15 min; b2000 and b3000 are not, even within 20
+    fig = area_figures(cov)
+    assert fig.loc[0, "households_uncovered_15"] == 90
+    assert "households_uncovered_20" not in fig.columns
+    s = summary(cov)
+    assert s["gap_minutes"] == 15.0 and s["households_uncovered_15"] == 90
+    assert "households_via_margin_15" in s
+    assert "households_served_15" in station_figures(cov).columns
+    ten = compute_coverage(st, settings=s20.with_(gap_minutes=10))
+    # at 10 minutes (667 m) b1000 is uncovered too, but it is in no compound
+    assert area_figures(ten).loc[0, "households_uncovered_10"] == 120
+    assert uncovered_compounds(ten)["compound_id"].tolist() == ["k3", "k2"]

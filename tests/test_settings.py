@@ -10,7 +10,11 @@ def test_defaults_follow_the_norms() -> None:
     # 15 minutes at 4 km/h is GB 50180's 1,000 m
     assert s.walk_m_per_min * 15 == pytest.approx(1000.0)
     assert s.thresholds_min == (5.0, 10.0, 15.0)
-    assert (s.grid_min_households, s.grid_target_households, s.grid_max_households) == (200, 300, 500)
+    assert (s.grid_min_households, s.grid_target_households, s.grid_max_households) == (
+        200,
+        300,
+        500,
+    )
     assert s.floor_area_per_100_households_m2 == 30.0
 
 
@@ -26,3 +30,25 @@ def test_out_of_range_values_are_all_reported() -> None:
 
 def test_from_dict_sorts_thresholds() -> None:
     assert Settings.from_dict({"thresholds_min": [15, 5]}).thresholds_min == (5.0, 15.0)
+
+
+def test_thresholds_sorted_and_each_once_whatever_the_entry_point() -> None:
+    assert Settings(thresholds_min=(15, 5, 15)).thresholds_min == (5.0, 15.0)
+    assert Settings().with_(thresholds_min=(5.0, 5.0, 15.0)).thresholds_min == (5.0, 15.0)
+    assert Settings.from_dict({"thresholds_min": [15, 15.0001, 15]}).thresholds_min == (15.0,)
+
+
+def test_gap_minutes_must_be_a_threshold() -> None:
+    assert Settings().gap_minutes == 15.0  # GB 50180's 15-minute life circle
+    assert Settings(thresholds_min=(5, 10), gap_minutes=10).gap_minutes == 10.0
+    with pytest.raises(SettingsError, match=r"gap_minutes=15.0: must be one of the thresholds"):
+        Settings(thresholds_min=(5, 10))
+    with pytest.raises(SettingsError) as info:
+        Settings(thresholds_min=(0,))
+    # a bad threshold is one problem, not also a missing gap threshold
+    assert [name for name, _v, _r in info.value.problems] == ["thresholds_min"]
+
+
+def test_service_kinds_are_station_kinds() -> None:
+    with pytest.raises(SettingsError, match=r"unknown station kind\(s\) party; .*grid_station"):
+        Settings(service_kinds=("party", "grid_station"))

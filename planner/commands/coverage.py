@@ -5,20 +5,26 @@ Writes into DIR:
 * ``circles.geojson``: one feature per station and threshold (``view=station``),
   the street split by nearest station (``view=nearest``) and the union per
   threshold (``view=union``);
-* ``gaps.geojson``: residential parts outside every largest-threshold circle;
+* ``gaps.geojson``: residential parts outside every circle of the gap threshold
+  (``--gap-minutes``, 15 by default);
 * ``buildings.geojson``: each building with its walking time and nearest station;
 * ``coverage.csv``: figures for the street, each community and each grid
   (UTF-8 with BOM so Excel opens Chinese text);
 * ``stations.csv``: per-station figures; ``uncovered_compounds.csv``;
-* ``summary.json``: totals keyed by threshold, with the walking-speed assumption.
+* ``summary.json``: totals keyed by threshold, with the walking-speed assumption,
+  every problem (the load's warnings too) and the load report.
+
+Every problem is printed once on stderr, also with ``--quiet``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +33,19 @@ import numpy as np
 import pandas as pd
 
 from planner.atomic import atomic_path, write_text
-from planner.cli import add_source_args, load_from_args, settings_from_args
+from planner.cli import (
+    add_minutes_args,
+    add_source_args,
+    load_from_args,
+    minutes_settings,
+    settings_from_args,
+)
 from planner.coverage_layers import compute_coverage_layers
-from planner.errors import InputError
+from planner.errors import InputError, Problem
 from planner.geojson import write_geojson
-from planner.settings import Settings
+from planner.gridfile import read_grids
+from planner.schema import STATION_KIND_ALIASES, STATION_KINDS
+from planner.settings import DEFAULT_SERVICE_KINDS, Settings
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +60,22 @@ def register(sub: Any) -> None:
     )
     add_source_args(p)
     p.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
+    add_minutes_args(p)
     p.add_argument(
-        "--minutes", default=None, help="thresholds in minutes, comma-separated (default 5,10,15)"
+        "--service-kinds",
+        default=None,
+        metavar="KIND[,KIND...]",
+        help="station kinds that count as service stations, comma-separated (default "
+        f"{','.join(DEFAULT_SERVICE_KINDS)}; all: {','.join(STATION_KINDS)})",
     )
-    p.add_argument("--grids", type=Path, help="grids file (polygons with code, community_id)")
+    p.add_argument(
+        "--grids",
+        type=Path,
+        metavar="FILE",
+        help="grids file: polygons with code (and community_id); GeoJSON, GPKG or Shapefile. "
+        "A file without a CRS is read as longitude/latitude (WGS84) when its coordinates "
+        "are, else refused",
+    )
     p.add_argument(
         "--no-margin-stations",
         action="store_true",
@@ -61,52 +87,68 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def parse_minutes(text: str | None) -> list[float] | None:
-    """``"5,10,15"`` -> ``[5.0, 10.0, 15.0]``; refuses anything else with a clear message."""
+def parse_service_kinds(text: str | None) -> tuple[str, ...] | None:
+    """``"community_station,便民服务点"`` -> station kinds (Chinese and English names too).
+
+    Unknown kinds are passed on as typed: the settings refuse them, naming the kind
+    and listing the valid ones.
+    """
     if text is None:
         return None
-    try:
-        values = [float(x) for x in text.replace("，", ",").split(",") if x.strip()]
-    except ValueError:
+    items = [x.strip() for x in text.replace("，", ",").split(",") if x.strip()]
+    if not items:
         raise InputError(
-            f"--minutes {text!r} is not a list of numbers",
-            fix="write minutes separated by commas, e.g. --minutes 5,10,15",
-        ) from None
-    if not values:
-        raise InputError("--minutes is empty", fix="e.g. --minutes 5,10,15")
-    return values
+            "--service-kinds is empty",
+            fix=f"name one or more of {', '.join(STATION_KINDS)}",
+        )
+    out = [x if x in STATION_KINDS else STATION_KIND_ALIASES.get(x.lower(), x) for x in items]
+    return tuple(dict.fromkeys(out))
 
 
 def run(args: argparse.Namespace) -> int:
-    extra: dict[str, Any] = {"thresholds_min": parse_minutes(args.minutes)}
+    extra: dict[str, Any] = {
+        **minutes_settings(args),
+        "service_kinds": parse_service_kinds(args.service_kinds),
+    }
     if args.no_margin_stations:
         extra["count_margin_stations"] = False
     settings = settings_from_args(args, **extra)
     street = load_from_args(args, settings)
-    grids = _read_grids(args.grids, street.crs) if args.grids else None
-    result = write_outputs(street, args.out, settings=settings, grids=grids)
+    grids = read_grids(args.grids, street, require_codes=True) if args.grids else None
+    with _problems_not_logged():
+        result = write_outputs(street, args.out, settings=settings, grids=grids)
     if not args.quiet:
         print(format_summary(result))
-    for p in result.get("problems", []):
-        print(f"{p['severity']}: {p['message']}. {p.get('fix') or ''}".rstrip(), file=sys.stderr)
+    print_problems(result.get("problems", []))
     return 0
 
 
-def _read_grids(path: Path, crs: Any) -> gpd.GeoDataFrame:
+def print_problems(problems: list[dict[str, Any]]) -> None:
+    """Each problem once on stderr, as ``info`` lists them (``warning: [file ...] ... Fix: ...``)."""
+    for p in problems:
+        problem = Problem(**p)
+        print(f"{problem.severity}: {problem}", file=sys.stderr)
+
+
+class _DropWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno != logging.WARNING
+
+
+@contextlib.contextmanager
+def _problems_not_logged() -> Iterator[None]:
+    """The coverage warnings are printed once by the command, not also as log lines.
+
+    :func:`planner.coverage.compute_coverage` logs each problem it returns as a
+    warning (what ``run`` shows); this command prints them itself, with the load's.
+    """
+    lg = logging.getLogger("planner.coverage")
+    f = _DropWarnings()
+    lg.addFilter(f)
     try:
-        g = gpd.read_file(path)
-    except Exception as exc:
-        raise InputError(
-            f"cannot read grids file {path}: {exc}",
-            fix="give a GeoJSON/GPKG/Shapefile of grid polygons",
-        ) from None
-    if "code" not in g.columns:
-        raise InputError(
-            f"grids file {path} has no 'code' column", fix="name the grid code column 'code'"
-        )
-    if g.crs is None:
-        g = g.set_crs("EPSG:4326")
-    return g.to_crs(crs)
+        yield
+    finally:
+        lg.removeFilter(f)
 
 
 def format_summary(s: dict[str, Any]) -> str:
@@ -161,6 +203,12 @@ def write_outputs(
     _write_csv(layers.uncovered_compounds, out / "uncovered_compounds.csv")
     cov = layers.coverage
     s = dict(layers.summary)
+    report = getattr(street, "report", None)
+    if report is not None:
+        # what the loader left out or doubted changes the figures: say so with them
+        warned = [p.to_dict() for p in report.notes if p.severity == "warning"]
+        s["problems"] = warned + list(s.get("problems", []))
+        s["load"] = report.to_dict()  # the whole load report, as ``run`` writes it
     s["network_components"] = cov.components.head(50).to_dict(orient="records")
     s["out"] = str(out)
     _write_text(out / "summary.json", json.dumps(s, ensure_ascii=False, indent=2, default=_json))

@@ -23,9 +23,11 @@ from planner.cli import (
     EXIT_OK,
     EXIT_RULES,
     add_grid_args,
+    add_minutes_args,
     add_source_args,
     code_flags,
     grid_settings_from_args,
+    minutes_settings,
 )
 from planner.pipeline import DEFAULT_NEW_SITES, RunResult, StepBar, run_pipeline
 
@@ -54,7 +56,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-images", action="store_true", help="skip the PNG/PDF map")
     p.add_argument("--no-html", action="store_true", help="skip the HTML red map")
-    p.add_argument("--minutes", help="thresholds in minutes, comma-separated (default 5,10,15)")
+    add_minutes_args(p)
     add_grid_args(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
 
@@ -98,12 +100,7 @@ def _formats(text: str) -> list[str]:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from planner.commands.coverage import parse_minutes
-
-    minutes = parse_minutes(args.minutes)
-    return grid_settings_from_args(
-        args, thresholds_min=tuple(sorted(minutes)) if minutes is not None else None
-    )
+    return grid_settings_from_args(args, **minutes_settings(args))
 
 
 def _bars(quiet: bool) -> Any:

@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.minutes is not None:
         extra["thresholds_min"] = (args.minutes,)
+        extra["gap_minutes"] = args.minutes  # the one threshold is the promise here
     settings = settings_from_args(args, **extra)
     street = load_from_args(args, settings)
     cands = excl = grids = None
