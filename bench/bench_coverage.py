@@ -404,6 +404,44 @@ def bench_circles(name: str, net: WalkNetwork, k: int, buildings: np.ndarray) ->
         )
 
 
+def bench_walled_circles() -> None:
+    """The demo street's circles (its stations x 3 thresholds, plus the union per
+    threshold) with its gated compounds' walls, against the same without walls:
+    the cost of clipping each circle to the walls, which the lattice does not have."""
+    from planner.coverage import compute_coverage
+    from planner.load import load_street
+
+    cov = compute_coverage(load_street("demo"))
+    reach = station_reach(cov.rg, limit_min=max(THRESHOLDS))
+    ids = cov.stations["station_id"].tolist()
+    centroids = cov.buildings.geometry.centroid.to_numpy()
+
+    def draw(compounds: Any) -> Any:
+        cb = CircleBuilder(
+            cov.rg,
+            buffer_m=BUF,
+            points=cov.building_snap,
+            point_geoms=centroids,
+            compounds=compounds,
+        )
+        own = cb.station_circles(reach, THRESHOLDS, station_ids=ids)
+        return own, cb.union_circles(cov.times, THRESHOLDS)
+
+    t_walls, _ = best(lambda: draw(cov.compounds), repeat=3)
+    cpu_walls = LAST_CPU[0]
+    t_open, _ = best(lambda: draw(None), repeat=3)
+    n = len(np.unique(reach.station))
+    report(
+        f"demo street {n} st",
+        f"circles {n}x{len(THRESHOLDS)} + union, walls",
+        t_walls,
+        t_open,
+        "same without walls",
+        None,
+        f"CPU {cpu_walls:.2f} s; {int(cov.compounds['gated'].sum())} gated compounds",
+    )
+
+
 def bench_end_to_end(source: str) -> None:
     """The command as a user runs it, under /usr/bin/time (wall, CPU, max RSS)."""
     with tempfile.TemporaryDirectory() as out:
@@ -511,6 +549,9 @@ def main() -> None:
             np.random.default_rng(6).uniform(rnet.node_xy.min(0), rnet.node_xy.max(0), (3000, 2))
         )
         bench_circles(rname, rnet, 10, rb)
+
+    header("Walled compounds: the demo street's circles, preparation included")
+    bench_walled_circles()
 
     header("End to end")
     bench_end_to_end("demo")
