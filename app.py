@@ -459,7 +459,7 @@ def page_overview(street: Street, settings: Settings) -> None:
         table = table.rename(columns={"community_id": column_label("community_id", S["lang"])})
         st.dataframe(table, hide_index=True, use_container_width=True)
         chart = table.set_index(table.columns[0])
-        tmax = max(settings.thresholds_min)
+        tmax = settings.gap_minutes
         covered = t("covered_households", S["lang"], minutes=tmax)
         if covered in chart.columns:
             chart = pd.DataFrame(

@@ -574,7 +574,7 @@ def render_map(
         color="#8b0000",
         va="center",
     )
-    sub = _t("subtitle", lang_, minutes=s.max_threshold_min)
+    sub = _t("subtitle", lang_, minutes=s.gap_minutes)
     if coverage_share:
         sub += "   " + "  ".join(
             _t("covered", lang_, m=m, share=v) for m, v in sorted(coverage_share.items())
@@ -599,8 +599,8 @@ def render_map(
             "speed",
             lang_,
             speed=s.walk_speed_kmh,
-            minutes=s.max_threshold_min,
-            metres=s.walk_m_per_min * s.max_threshold_min,
+            minutes=s.gap_minutes,
+            metres=s.walk_m_per_min * s.gap_minutes,
         )
     ]
     credit = attribution_text(street, lang=lang_)

@@ -334,8 +334,7 @@ def export_results(
             gaps=cov.gaps if cov else None,
             sites=result.siting.sites if result.siting else None,
             settings=s,
-            coverage_share={k: v for k, v in (share or {}).items() if k == max(s.thresholds_min)}
-            or None,
+            coverage_share={k: v for k, v in (share or {}).items() if k == s.gap_minutes} or None,
         )
         bar.update(2)
     return files
@@ -450,8 +449,8 @@ def run_pipeline(
     with _step(bars, "coverage", 1, timings) as bar:
         result.coverage = compute_coverage_layers(street, settings=s, grids=result.grids.grids)
         pct = result.coverage.summary.get("households_covered_pct", {})
-        top = pct.get(f"{max(s.thresholds_min):g}")
-        bar.set_postfix_str(f"{top}% of households within {max(s.thresholds_min):g} min")
+        top = pct.get(f"{s.gap_minutes:g}")
+        bar.set_postfix_str(f"{top}% of households within {s.gap_minutes:g} min")
         bar.update(1)
     if new_sites > 0:
         with _step(bars, "siting", 1, timings) as bar:

@@ -181,3 +181,10 @@ def test_capacity_caps_households_served(demo: object) -> None:
         r.buildings["households_served"].sum()
     )
     assert (r.sites["recommended_floor_area_m2"] == r.sites["households_served"] * 0.3).all()
+
+
+def test_sites_are_planned_for_the_gap_threshold_not_the_largest(demo: object) -> None:
+    s = Settings(thresholds_min=(5.0, 10.0, 15.0, 20.0), gap_minutes=15.0)
+    r = site_street(demo, k=1, settings=s, after_coverage=False)
+    assert r.threshold_min == 15.0
+    assert r.summary()["threshold_min"] == 15.0

@@ -131,7 +131,7 @@ class SitingResult:
 
     @property
     def threshold_min(self) -> float:
-        return self.settings.max_threshold_min
+        return self.settings.gap_minutes
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (``siting.json``)."""
@@ -204,7 +204,7 @@ def gather_candidates(
         parts.append(cand_mod.poi_candidates(street.pois))
     if "network" in sources:
         b = cov.buildings
-        tmax = settings.max_threshold_min
+        tmax = settings.gap_minutes
         unc = b[~b[covered_column(tmax)].to_numpy() & (b["households"].to_numpy() > 0)]
         parts.append(
             cand_mod.network_candidates(
@@ -244,7 +244,7 @@ def build_problem(
         No candidate is left.
     """
     cov = coverage
-    tmax = settings.max_threshold_min
+    tmax = settings.gap_minutes
     use: tuple[CandidateSource, ...] = sources or (
         ("user",) if candidates is not None else ("building", "poi", "network")
     )
@@ -504,7 +504,7 @@ def _results(
         st_all = pd.concat([street.stations, new_st], ignore_index=True)
         street_after = street.with_layers(stations=gpd.GeoDataFrame(st_all, crs=street.crs))
         cov_after = compute_coverage(street_after, settings=settings)
-        col = covered_column(settings.max_threshold_min)
+        col = covered_column(settings.gap_minutes)
         hh_after = float(cov_after.buildings.loc[cov_after.buildings[col], "households"].sum())
         if abs(hh_after - plan.households_covered_after) > 0.5:
             msg = (
@@ -531,11 +531,11 @@ def _results(
 
 
 def _derived_after(cov: Coverage, covered_after: np.ndarray) -> Coverage:
-    """``cov`` with its largest-threshold flags replaced by the plan's ``covered_after``
+    """``cov`` with its gap-threshold flags replaced by the plan's ``covered_after``
     (one flag per building of ``cov.buildings``): the after figures without a second
-    coverage run. Only ``covered_<Tmax>`` changes; the walking times stay those of
+    coverage run. Only ``covered_<gap_minutes>`` changes; the walking times stay those of
     the existing stations."""
-    col = covered_column(max(cov.thresholds))
+    col = covered_column(cov.settings.gap_minutes)
     buildings = cov.buildings.copy()
     buildings[col] = np.asarray(covered_after, dtype=bool)
     return dataclasses.replace(cov, buildings=buildings)
@@ -556,7 +556,7 @@ def before_after_figures(
 ) -> pd.DataFrame:
     """Households covered at the siting threshold per street, community and grid,
     before and after (the coverage engine's :func:`planner.coverage.area_figures`)."""
-    t = f"{settings.max_threshold_min:g}"
+    t = f"{settings.gap_minutes:g}"
     fb = area_figures(before, grids=grids)
     fa = area_figures(after, grids=grids)
     key = ["level", "id"]
@@ -578,7 +578,7 @@ def before_after_figures(
     out["households_newly_covered"] = (
         out["households_covered_after"] - out["households_covered_before"]
     )
-    out["threshold_min"] = settings.max_threshold_min
+    out["threshold_min"] = settings.gap_minutes
     return out
 
 
@@ -595,7 +595,7 @@ def circles_and_gaps(
 
     thresholds = list(coverage.thresholds)
     union = coverage.circle_builder().union_circles(coverage.times, thresholds)
-    tmax = max(thresholds)
+    tmax = coverage.settings.gap_minutes
     b = coverage.buildings
     uncovered = b[~b[covered_column(tmax)].to_numpy() & (b["households"].to_numpy() > 0)]
     covered_geom = union.geometry.iloc[-1] if len(union) else shapely.Polygon()
