@@ -69,7 +69,13 @@ _DEFAULTS = Settings().to_dict()
 #: Settings that only the grid division reads / only coverage reads: a change to one
 #: does not recompute the other.
 _GRID_ONLY = ("grid_min_households", "grid_max_households", "grid_target_households")
-_COVERAGE_ONLY = ("walk_speed_kmh", "thresholds_min", "circle_buffer_m")
+_COVERAGE_ONLY = (
+    "walk_speed_kmh",
+    "thresholds_min",
+    "gap_minutes",
+    "circle_buffer_m",
+    "snap_main_slack_m",
+)
 
 
 def _without(settings_json: str, keys: tuple[str, ...]) -> str:

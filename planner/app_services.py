@@ -183,10 +183,10 @@ def coverage_summary(coverage: Any, settings: Settings, *, lang: str = "zh") -> 
             )
         )
     covered = s.get("households_covered", {})
-    if covered and "households_total" in s:
-        tmax = max(covered, key=float)
+    gap = f"{settings.gap_minutes:g}"
+    if gap in covered and "households_total" in s:
         metrics.append(
-            (t("households_in_gaps", lang), f"{int(s['households_total']) - int(covered[tmax]):,}")
+            (t("households_in_gaps", lang), f"{int(s['households_total']) - int(covered[gap]):,}")
         )
     return {"metrics": metrics or [(t("no_data", lang), "—")], "summary": s}
 

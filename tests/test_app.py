@@ -124,6 +124,21 @@ def test_settings_change_applies(fake_loader: list[dict[str, Any]]) -> None:
     assert at.session_state["walk_speed_kmh"] == 5.0
 
 
+def test_thresholds_without_15_leave_the_grids_alone(fake_loader: list[dict[str, Any]]) -> None:
+    # coverage-only settings (thresholds, and the gap threshold that follows them)
+    # must not reach the grid division (the tiny street has no network: coverage fails)
+    at = _app()
+    at.query_params["page"] = "overview"
+    _run(at)
+    at.session_state["thresholds_min"] = [10.0, 20.0]
+    _run(at)
+    try:
+        errors = at.session_state["capability_errors"]
+    except KeyError:
+        errors = {}
+    assert "grids" not in errors, errors
+
+
 def _grid_codes(at: AppTest) -> list[str]:
     box = at.selectbox(key="w_grid_")
     return [o for o in box.options if o and o != "—"]

@@ -42,8 +42,8 @@ def test_coverage_labels_and_summary_without_coverage() -> None:
     assert svc.coverage_column_label("other") == "other"
     summary = {
         "households_total": 1000,
-        "households_covered_pct": {"5": 20.0, "15": 80.0},
-        "households_covered": {"5": 200, "15": 800},
+        "households_covered_pct": {"5": 20.0, "15": 80.0, "20": 95.0},
+        "households_covered": {"5": 200, "15": 800, "20": 950},
     }
 
     class Cov:
@@ -51,7 +51,8 @@ def test_coverage_labels_and_summary_without_coverage() -> None:
 
     cov = Cov()
     cov.summary = summary  # type: ignore[attr-defined]
-    metrics = dict(svc.coverage_summary(cov, None, lang="en")["metrics"])  # type: ignore[arg-type]
+    s = Settings(thresholds_min=(5.0, 15.0, 20.0))  # the gaps follow gap_minutes (15)
+    metrics = dict(svc.coverage_summary(cov, s, lang="en")["metrics"])
     assert metrics["Covered in 15 min"] == "80.0%" and metrics["Households in gaps"] == "200"
 
 
