@@ -101,6 +101,42 @@ _EMPTY = Drawn(
 )
 
 
+def polygonal(geom: Any) -> Any:
+    """The polygons of ``geom`` (an overlay of polygons can add the lines and points
+    where they only touch), as one Polygon or MultiPolygon."""
+    if shapely.get_type_id(geom) in (3, 6):
+        return geom
+    parts = np.asarray(shapely.get_parts(shapely.get_parts(geom)), dtype=object)
+    parts = parts[shapely.get_type_id(parts) == 3]
+    if len(parts) == 0:
+        return shapely.Polygon()
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(list(parts))
+
+
+def without_hairlines(geom: Any, min_area_m2: float = NEST_TOL_M2) -> Any:
+    """``geom`` (a polygon or multipolygon) without the holes smaller than
+    ``min_area_m2``: the hairline cracks an overlay leaves where two drawings meet
+    along a line (e.g. a compound's wall), which rounding would turn into lines."""
+    parts = np.asarray(shapely.get_parts(geom), dtype=object)
+    parts = parts[shapely.get_type_id(parts) == 3]
+    if len(parts) == 0:
+        return geom
+    counts = shapely.get_num_interior_rings(parts)
+    if counts.sum() == 0:
+        return geom
+    owner = np.repeat(np.arange(len(parts)), counts)
+    rings = shapely.get_interior_ring(parts[owner], np.concatenate([np.arange(c) for c in counts]))
+    keep = shapely.area(shapely.polygons(rings)) >= min_area_m2
+    if keep.all():
+        return geom
+    # rings grouped per part, the shell first (a stable sort keeps it ahead)
+    all_rings = np.concatenate([shapely.get_exterior_ring(parts), rings[keep]])
+    idx = np.concatenate([np.arange(len(parts)), owner[keep]])
+    order = np.argsort(idx, kind="stable")
+    out = np.asarray(shapely.polygons(all_rings[order], indices=idx[order]), dtype=object)
+    return out[0] if len(out) == 1 else shapely.MultiPolygon(list(out))
+
+
 def with_holes(body: Any, holes: ObjArray) -> Any:
     """``body`` minus ``holes`` that lie strictly inside it, apart from each other
     and from its rings, built directly as interior rings instead of by an overlay

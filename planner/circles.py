@@ -37,7 +37,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from planner.circle_faces import Drawn, FaceIndex
+from planner.circle_faces import Drawn, FaceIndex, polygonal, without_hairlines
 from planner.network import Snap
 from planner.routing import NodeTimes, Reach, RoutingGraph
 from planner.threads import parallel, workers
@@ -365,7 +365,7 @@ class CircleBuilder:
                     kept.append(shapely.intersection(drawn[w].polygon, self._layer_walls[w]))
             if prev is not None:
                 kept.append(prev.polygon)
-            poly = shapely.union_all(np.asarray(kept, dtype=object))
+            poly = without_hairlines(polygonal(shapely.union_all(np.asarray(kept, dtype=object))))
             return Drawn.plain(poly)
 
         threads = workers()

@@ -104,6 +104,14 @@ def to_lonlat(
     return out
 
 
+def _polygon_parts(parts: NDArray[Any], idx: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
+    """The Polygons among ``parts`` (MultiPolygons split), with their owners ``idx``."""
+    sub, j = shapely.get_parts(parts, return_index=True)
+    sub = np.asarray(sub, dtype=object)
+    keep = shapely.get_type_id(sub) == 3
+    return sub[keep], np.asarray(idx)[j[keep]]
+
+
 def rfc7946_geometries(geoms: Sequence[Any] | NDArray[Any], *, precision: int) -> NDArray[Any]:
     """Round coordinates to ``precision`` decimals, then orient rings per RFC 7946.
 
@@ -128,7 +136,19 @@ def rfc7946_geometries(geoms: Sequence[Any] | NDArray[Any], *, precision: int) -
         src = arr[fix].copy()
         src_bad = ~shapely.is_valid(src)
         src[src_bad] = shapely.make_valid(src[src_bad])
-        snapped = shapely.set_precision(src, 10.0**-precision)
+        snapped = np.asarray(shapely.set_precision(src, 10.0**-precision), dtype=object)
+        # a polygon stays polygonal: snap rounding collapses necks thinner than the
+        # grid into lines, which are dropped (they have no area)
+        areal = np.isin(shapely.get_type_id(arr[fix]), [3, 6])
+        mixed = areal & (shapely.get_type_id(snapped) == 7)
+        if mixed.any():
+            parts, idx = shapely.get_parts(snapped[mixed], return_index=True)
+            parts, idx = _polygon_parts(np.asarray(parts, dtype=object), idx)
+            merged = np.full(int(mixed.sum()), shapely.Polygon(), dtype=object)
+            if len(parts):
+                built = shapely.multipolygons(parts, indices=idx)
+                merged[np.unique(idx)] = np.asarray(built, dtype=object)[np.unique(idx)]
+            snapped[mixed] = merged
         # exact decimal text: snapped values are on the grid up to float error
         rounded[fix] = shapely.transform(snapped, _round)
     return np.asarray(shapely.orient_polygons(rounded, exterior_cw=False), dtype=object)

@@ -362,3 +362,18 @@ def test_gaps_and_uncovered_figures_follow_the_gap_threshold(fake_load, tmp_path
     assert _summary(out10)["gap_minutes"] == 10.0
     assert "households_uncovered_10" in _summary(out10)
     assert (gpd.read_file(out10 / "gaps.geojson")["minutes"] == 10).all()
+
+
+def test_demo_circles_and_gaps_files_hold_only_polygons(tmp_path: Path) -> None:
+    """Overlays along compound walls and the 7-decimal rounding once wrote
+    GeometryCollections (a polygon plus the line of a collapsed crack)."""
+    import geopandas as gpd
+
+    from planner.load import load_street
+    from planner.settings import Settings
+
+    command.write_outputs(load_street("demo"), tmp_path, settings=Settings())
+    for name in ("circles.geojson", "gaps.geojson"):
+        g = gpd.read_file(tmp_path / name)
+        assert set(g.geom_type) <= {"Polygon", "MultiPolygon"}, (name, g.geom_type.value_counts())
+        assert g.is_valid.all()

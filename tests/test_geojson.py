@@ -43,3 +43,14 @@ def test_precision(tmp_path: Path, precision: int) -> None:
         round(116.123456789, precision),
         round(39.987654321, precision),
     ]
+
+
+def test_an_invalid_polygon_is_written_as_polygons_only() -> None:
+    from planner.geojson import rfc7946_geometries
+
+    # a zero-width spike: make_valid alone gives a polygon plus a line
+    spiked = shapely.Polygon([(0, 0), (1, 0), (1, 1), (0.5, 1), (0.5, 2), (0.5, 1), (0, 1)])
+    assert shapely.make_valid(spiked).geom_type == "GeometryCollection"
+    out = rfc7946_geometries([spiked], precision=7)[0]
+    assert out.geom_type in ("Polygon", "MultiPolygon") and out.is_valid
+    assert out.area == pytest.approx(1.0)
