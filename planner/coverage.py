@@ -42,8 +42,8 @@ from planner.network import (
     WalkNetwork,
     components_table,
     from_street,
-    gated_compound_ids,
     point_components,
+    snap_buildings,
     snap_points,
 )
 from planner.routing import NodeTimes, RoutingGraph, nearest_times, point_times, with_stations
@@ -176,7 +176,6 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
     settings = settings or Settings()
     problems: list[Problem] = []
     net = from_street(street, settings=settings)
-    gated = gated_compound_ids(street.compounds)
 
     stations = service_stations(street.stations, settings)
     stations["station_id"] = _ids(stations["station_id"], "station")
@@ -219,14 +218,7 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
     inside = _in_street(street.buildings, street.boundary)
     b = street.buildings[inside].reset_index(drop=True)
     b["building_id"] = _ids(b["building_id"], "building")
-    b_snap = snap_points(
-        net,
-        b.geometry.centroid,
-        compound_id=b["compound_id"],
-        gated_compounds=gated,
-        max_m=settings.snap_max_m,
-        main_slack_m=settings.snap_main_slack_m,
-    )
+    b_snap = snap_buildings(net, b, street.compounds, settings)
     t, st = point_times(rg, times, b_snap)
     b["time_min"] = t
     b["walk_m"] = t * settings.walk_m_per_min

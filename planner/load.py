@@ -34,11 +34,11 @@ from numpy.typing import NDArray
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
+from planner import network, schema, validate
 from planner import register as register_mod
-from planner import schema, validate
 from planner.crs import WGS84, PointCRS, utm_crs_for
 from planner.errors import InputError, Problem, ProblemLog
-from planner.network_build import NodeAt, build_network, component_labels, nearest_nodes
+from planner.network_build import NodeAt, build_network, nearest_nodes
 from planner.osm import ATTRIBUTION as OSM_ATTRIBUTION
 from planner.readers import normalise_text, read_folder, read_layer_file
 from planner.settings import Settings
@@ -962,26 +962,28 @@ def _fill_report(street: Street, ctx: _Ctx, reg_report: dict[str, Any] | None) -
 def _components(street: Street, ctx: _Ctx) -> tuple[list[dict[str, Any]], int]:
     """Pieces of the walking network with the buildings/households nearest to each
     (those near buildings, and the first), and the number of all pieces."""
-    nodes, edges = street.nodes, street.edges
+    edges = street.edges
     if edges.empty:
         return [], 0
-    labels = component_labels(len(nodes), edges)
+    # the same network and snapping as the coverage figures, so the two agree
+    net = network.from_street(street, settings=ctx.settings)
+    labels = net.component
     n_comp = int(labels.max()) + 1
     node_count = np.bincount(labels, minlength=n_comp)
-    edge_comp = labels[edges["u"].to_numpy()]
-    length = np.bincount(edge_comp, weights=edges["length_m"].to_numpy(), minlength=n_comp)
+    edge_comp = labels[net.u]
+    length = np.bincount(edge_comp, weights=net.length_m, minlength=n_comp)
     b = street.buildings
     nb: NDArray[Any] = np.zeros(n_comp, dtype=np.int64)
     hh: NDArray[Any] = np.zeros(n_comp)
     if not b.empty:
-        pts = shapely.point_on_surface(b.geometry.to_numpy())
-        qi, ei, dist = _nearest_with_distance(edges.geometry.to_numpy(), pts)
-        comp = edge_comp[ei]
-        nb = np.bincount(comp, minlength=n_comp)
-        hh = np.bincount(comp, weights=b["households"].to_numpy()[qi], minlength=n_comp)
-        far = dist > ctx.settings.snap_max_m
+        snap = network.snap_buildings(net, b, street.compounds, ctx.settings)
+        comp = network.point_components(net, snap)
+        on = comp >= 0
+        nb = np.bincount(comp[on], minlength=n_comp)
+        hh = np.bincount(comp[on], weights=b["households"].to_numpy()[on], minlength=n_comp)
+        far = ~on
         if far.any():
-            bad = b["building_id"].to_numpy()[qi[far]].tolist()
+            bad = b["building_id"].to_numpy()[far].tolist()
             ctx.problems.add(
                 f"{len(bad)} building(s) lie more than {ctx.settings.snap_max_m:,.0f} m from "
                 f"any walkable link: {validate.id_list(bad)}",
@@ -1022,12 +1024,3 @@ def _components(street: Street, ctx: _Ctx) -> tuple[list[dict[str, Any]], int]:
             f"({int(node_count[1:].sum())} nodes)"
         )
     return pieces, n_comp
-
-
-def _nearest_with_distance(
-    lines: NDArray[np.object_], pts: NDArray[np.object_]
-) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
-    (qi, ei), dist = shapely.STRtree(lines).query_nearest(
-        pts, all_matches=False, return_distance=True
-    )
-    return qi, ei, dist

@@ -429,17 +429,3 @@ def nearest_nodes(
     qi, ni = tree.query_nearest(points, max_distance=max_m, all_matches=False)
     out[qi] = ni
     return out
-
-
-def component_labels(n_nodes: int, edges: pd.DataFrame) -> NDArray[np.int32]:
-    """Connected-component label of each node (0 = the component with most nodes)."""
-    if n_nodes == 0:
-        return np.empty(0, dtype=np.int32)
-    u = edges["u"].to_numpy()
-    v = edges["v"].to_numpy()
-    graph = coo_matrix((np.ones(len(u)), (u, v)), shape=(n_nodes, n_nodes))
-    _n, labels = connected_components(graph, directed=False)
-    sizes = np.bincount(labels)
-    rank = np.empty_like(sizes)
-    rank[np.argsort(-sizes, kind="stable")] = np.arange(len(sizes))
-    return rank[labels].astype(np.int32)

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
-from planner.network_build import NON_WALKABLE, build_network, component_labels, walkable_mask
+from planner.network import from_layers
+from planner.network_build import NON_WALKABLE, build_network, walkable_mask
 
 CRS = "EPSG:32650"
 
@@ -46,7 +47,7 @@ def test_bridge_connects_only_at_its_end_points() -> None:
         bridge=[False, True, False],
     )
     nodes, edges = build_network(lines)
-    labels = component_labels(len(nodes), edges)
+    labels = from_layers(nodes, edges).component
     path_nodes = nodes.index[nodes.geometry.y == 0]
     bridge_top = nodes.index[nodes.geometry.distance(Point(50, 20)) < 1e-6]
     assert len(bridge_top) == 1  # the far-bank street got a node at the bridge end
@@ -64,7 +65,7 @@ def test_endpoints_mode_does_not_node_crossings() -> None:
     nodes, edges = build_network(lines, node_at="endpoints")
     assert len(edges) == 3
     assert len(nodes) == 5  # (0,0), (100,0) shared, (50,-50), (50,50), (100,50)
-    assert component_labels(len(nodes), edges).max() == 1
+    assert from_layers(nodes, edges).component.max() == 1
 
 
 @pytest.mark.parametrize("hw", ["motorway", "motorway_link", "construction"])
@@ -128,7 +129,7 @@ def test_component_labels_rank_by_size() -> None:
         LineString([(110, 0), (120, 0)]),
     )
     nodes, edges = build_network(lines)
-    labels = component_labels(len(nodes), edges)
+    labels = from_layers(nodes, edges).component
     assert np.bincount(labels).tolist() == [3, 2]
 
 
@@ -138,7 +139,7 @@ def test_many_lines_node_into_a_grid() -> None:
     nodes, edges = build_network(roads(*lines))
     assert len(nodes) == 121
     assert len(edges) == 2 * 11 * 10
-    assert component_labels(len(nodes), edges).max() == 0
+    assert from_layers(nodes, edges).component.max() == 0
 
 
 coord = st.integers(min_value=0, max_value=40).map(float)
@@ -181,7 +182,7 @@ def test_near_miss_ends_are_joined_and_far_ones_are_not() -> None:
         LineString([(100.2, 0.1), (150, 0)]),  # end-to-end gap of 22 cm: joined
     )
     nodes, edges = build_network(lines)
-    labels = component_labels(len(nodes), edges)
+    labels = from_layers(nodes, edges).component
     assert edges.attrs["snapped_ends"] == 2
     main = labels[nodes.index[nodes.geometry.distance(Point(0, 0)) < 1e-6][0]]
     at = lambda x, y: labels[nodes.geometry.distance(Point(x, y)).idxmin()]  # noqa: E731
@@ -198,4 +199,4 @@ def test_compound_path_ending_at_a_wall_gap_is_not_joined_across_it() -> None:
     # an internal path ending 1 m from a public road (the wall between) stays apart
     lines = roads(LineString([(0, 0), (100, 0)]), LineString([(50, 1.0), (50, 30)]))
     nodes, edges = build_network(lines)
-    assert component_labels(len(nodes), edges).max() == 1
+    assert from_layers(nodes, edges).component.max() == 1
