@@ -64,6 +64,10 @@ SNAP_M = 0.008
 SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 
 
+#: How to number grids anew, named in the fixes of code problems.
+RECODE_HINT = " (python -m planner check-grids FILE --recode)"
+
+
 @contextlib.contextmanager
 def _no_sidecars() -> Iterator[None]:
     """Read without GDAL writing a ``.aux.xml`` sidecar next to the user's file."""
@@ -202,7 +206,7 @@ def _code_text(values: pd.Series, width: int | None, log_: ProblemLog, file: str
                 "(a 20-digit code loses its last digits)",
                 file=file,
                 field="code",
-                fix="store the code column as text in the GIS, or pass --recode",
+                fix=f"store the code column as text in the GIS, or re-code the grids{RECODE_HINT}",
             )
             return values.astype(str)
         out = pd.Series(
@@ -393,7 +397,7 @@ def read_grids(
                     file=name,
                     feature_id=f"#{i + 1}",
                     field="code",
-                    fix="give it a code, or pass --recode to number all grids",
+                    fix=f"give it a code, or number all grids anew{RECODE_HINT}",
                 )
             dup = gdf["code"].duplicated(keep=False) & ~empty
             for code in sorted(set(gdf.loc[dup, "code"])):
@@ -402,14 +406,14 @@ def read_grids(
                     file=name,
                     feature_id=code,
                     field="code",
-                    fix="give each grid its own code, or pass --recode",
+                    fix=f"give each grid its own code, or number all grids anew{RECODE_HINT}",
                 )
     elif require_codes:
         problems.add(
             "the file has no 'code' column",
             file=name,
             field="code",
-            fix="keep the code column when editing, or pass --recode",
+            fix=f"keep the code column when editing, or number all grids anew{RECODE_HINT}",
         )
     problems.raise_if_errors()
     return gdf
