@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from planner.errors import InputError, PlannerError, Problem, RuleViolation, SettingsError
-from planner.settings import Settings
+from planner.schema import STATION_KIND_ALIASES, STATION_KINDS
+from planner.settings import DEFAULT_SERVICE_KINDS, Settings
 
 EXIT_OK = 0
 EXIT_RULES = 1
@@ -111,6 +112,50 @@ def minutes_settings(args: argparse.Namespace) -> dict[str, Any]:
         "thresholds_min": tuple(minutes) if minutes is not None else None,
         "gap_minutes": getattr(args, "gap_minutes", None),
     }
+
+
+def add_station_args(p: argparse.ArgumentParser) -> None:
+    """``--service-kinds`` (which stations serve) and ``--no-margin-stations``."""
+    p.add_argument(
+        "--service-kinds",
+        default=None,
+        metavar="KIND[,KIND...]",
+        help="station kinds that count as service stations, comma-separated (default "
+        f"{','.join(DEFAULT_SERVICE_KINDS)}; all: {','.join(STATION_KINDS)})",
+    )
+    p.add_argument(
+        "--no-margin-stations",
+        action="store_true",
+        help="stations outside the street (in the margin) do not serve its residents",
+    )
+
+
+def parse_service_kinds(text: str | None) -> tuple[str, ...] | None:
+    """``"community_station,便民服务点"`` -> station kinds (Chinese and English names too).
+
+    Unknown kinds are passed on as typed: the settings refuse them, naming the kind
+    and listing the valid ones.
+    """
+    if text is None:
+        return None
+    items = [x.strip() for x in text.replace("，", ",").split(",") if x.strip()]
+    if not items:
+        raise InputError(
+            "--service-kinds is empty",
+            fix=f"name one or more of {', '.join(STATION_KINDS)}",
+        )
+    out = [x if x in STATION_KINDS else STATION_KIND_ALIASES.get(x.lower(), x) for x in items]
+    return tuple(dict.fromkeys(out))
+
+
+def station_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """``service_kinds`` and ``count_margin_stations`` from :func:`add_station_args` flags."""
+    out: dict[str, Any] = {
+        "service_kinds": parse_service_kinds(getattr(args, "service_kinds", None))
+    }
+    if getattr(args, "no_margin_stations", False):
+        out["count_margin_stations"] = False
+    return out
 
 
 class SettingFlag(NamedTuple):

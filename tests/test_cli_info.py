@@ -209,3 +209,18 @@ def test_shapefile_without_prj_exits_2(make_folder, capsys: pytest.CaptureFixtur
     assert main(["info", str(folder)]) == 2
     err = capsys.readouterr().err
     assert "roads.shp" in err and "no coordinate reference system" in err and ".prj" in err
+
+
+@pytest.mark.parametrize("command", ["coverage", "run", "site"])
+def test_station_flags_reach_the_settings_of_every_command_that_computes_coverage(
+    command: str,
+) -> None:
+    from planner.cli import build_parser, settings_from_args, station_settings
+
+    argv = [command, "demo", "--out", "x", "--service-kinds", "社区党群服务站,便民服务点"]
+    if command == "site":
+        argv += ["-k", "2"]
+    args = build_parser().parse_args([*argv, "--no-margin-stations"])
+    s = settings_from_args(args, **station_settings(args))
+    assert s.service_kinds == ("community_station", "convenience_point")
+    assert s.count_margin_stations is False

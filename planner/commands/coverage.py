@@ -36,16 +36,17 @@ from planner.atomic import atomic_path, write_text
 from planner.cli import (
     add_minutes_args,
     add_source_args,
+    add_station_args,
     load_from_args,
     minutes_settings,
     settings_from_args,
+    station_settings,
 )
 from planner.coverage_layers import compute_coverage_layers
-from planner.errors import InputError, Problem
+from planner.errors import Problem
 from planner.geojson import write_geojson
 from planner.gridfile import read_grids
-from planner.schema import STATION_KIND_ALIASES, STATION_KINDS
-from planner.settings import DEFAULT_SERVICE_KINDS, Settings
+from planner.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +62,7 @@ def register(sub: Any) -> None:
     add_source_args(p)
     p.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
     add_minutes_args(p)
-    p.add_argument(
-        "--service-kinds",
-        default=None,
-        metavar="KIND[,KIND...]",
-        help="station kinds that count as service stations, comma-separated (default "
-        f"{','.join(DEFAULT_SERVICE_KINDS)}; all: {','.join(STATION_KINDS)})",
-    )
+    add_station_args(p)
     p.add_argument(
         "--grids",
         type=Path,
@@ -77,42 +72,13 @@ def register(sub: Any) -> None:
         "are, else refused",
     )
     p.add_argument(
-        "--no-margin-stations",
-        action="store_true",
-        help="stations outside the street (in the margin) do not serve its residents",
-    )
-    p.add_argument(
         "-q", "--quiet", action="store_true", help="print nothing but problems (for scripts)"
     )
     p.set_defaults(func=run)
 
 
-def parse_service_kinds(text: str | None) -> tuple[str, ...] | None:
-    """``"community_station,便民服务点"`` -> station kinds (Chinese and English names too).
-
-    Unknown kinds are passed on as typed: the settings refuse them, naming the kind
-    and listing the valid ones.
-    """
-    if text is None:
-        return None
-    items = [x.strip() for x in text.replace("，", ",").split(",") if x.strip()]
-    if not items:
-        raise InputError(
-            "--service-kinds is empty",
-            fix=f"name one or more of {', '.join(STATION_KINDS)}",
-        )
-    out = [x if x in STATION_KINDS else STATION_KIND_ALIASES.get(x.lower(), x) for x in items]
-    return tuple(dict.fromkeys(out))
-
-
 def run(args: argparse.Namespace) -> int:
-    extra: dict[str, Any] = {
-        **minutes_settings(args),
-        "service_kinds": parse_service_kinds(args.service_kinds),
-    }
-    if args.no_margin_stations:
-        extra["count_margin_stations"] = False
-    settings = settings_from_args(args, **extra)
+    settings = settings_from_args(args, **minutes_settings(args), **station_settings(args))
     street = load_from_args(args, settings)
     grids = read_grids(args.grids, street, require_codes=True) if args.grids else None
     with _problems_not_logged():

@@ -25,9 +25,11 @@ from planner.cli import (
     add_grid_args,
     add_minutes_args,
     add_source_args,
+    add_station_args,
     code_flags,
     grid_settings_from_args,
     minutes_settings,
+    station_settings,
 )
 from planner.pipeline import DEFAULT_NEW_SITES, RunResult, StepBar, run_pipeline
 
@@ -57,6 +59,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-images", action="store_true", help="skip the PNG/PDF map")
     p.add_argument("--no-html", action="store_true", help="skip the HTML red map")
     add_minutes_args(p)
+    add_station_args(p)
     add_grid_args(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
 
@@ -100,7 +103,7 @@ def _formats(text: str) -> list[str]:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    return grid_settings_from_args(args, **minutes_settings(args))
+    return grid_settings_from_args(args, **minutes_settings(args), **station_settings(args))
 
 
 def _bars(quiet: bool) -> Any:

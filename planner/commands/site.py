@@ -32,7 +32,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.cli import EXIT_BAD_INPUT, EXIT_OK, add_source_args, load_from_args, settings_from_args
+from planner.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    add_source_args,
+    add_station_args,
+    load_from_args,
+    settings_from_args,
+    station_settings,
+)
 from planner.errors import InputError, ProblemLog
 from planner.geojson import write_geojson, write_text_atomic
 
@@ -49,6 +57,7 @@ def register(sub: Any) -> None:
         "Solved exactly with HiGHS under a time limit, with a greedy answer beside it.",
     )
     add_source_args(p)
+    add_station_args(p)
     p.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
     q = p.add_mutually_exclusive_group(required=True)
     q.add_argument("-k", type=int, help="number of new stations (maximal coverage)")
@@ -103,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from planner.siting.scenario import site_street
 
     extra: dict[str, Any] = {
+        **station_settings(args),
         "min_station_spacing_m": args.spacing_m,
         "candidate_spacing_m": args.candidate_spacing_m,
         "station_capacity_households": args.capacity,
