@@ -292,7 +292,7 @@ def site_table(sites: Any, *, lang: str = "zh") -> pd.DataFrame:
 def worst_compounds(
     street: Street, coverage: Any, *, lang: str = "zh", n: int = 10
 ) -> pd.DataFrame:
-    """The ``n`` compounds with most households beyond the largest threshold (CLI's table)."""
+    """The ``n`` compounds with most households beyond the gap threshold (CLI's table)."""
     per = getattr(coverage, "uncovered_compounds", None)
     if per is None:
         return pd.DataFrame()

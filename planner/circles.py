@@ -16,10 +16,12 @@ Three views of several stations:
 * :meth:`CircleBuilder.union_circles`: the union per threshold.
 
 :func:`gap_polygons` gives the residential parts of the street (compounds and
-residential buildings) outside every circle of the largest threshold.
+residential buildings) outside every circle of the gap threshold
+(``Settings.gap_minutes``, 15 minutes by default).
 
 Geometry is vectorised with shapely 2 (substrings of many edges at once; each
-circle drawn face by face by :func:`buffer_union`, circles run on all cores); the
+circles drawn from the network's faces prepared once by
+:class:`planner.circle_faces.FaceIndex`, circles run on all cores); the
 loops left are over circles (station x threshold), never over edges or nodes.
 """
 
@@ -731,14 +733,14 @@ def gap_polygons(
     uncovered_buildings: gpd.GeoDataFrame | None = None,
     min_area_m2: float = 1.0,
 ) -> gpd.GeoDataFrame:
-    """Residential parts of the street outside ``covered`` (the largest-threshold union).
+    """Residential parts of the street outside ``covered`` (the gap-threshold union).
 
     Parameters
     ----------
     compounds, buildings
         Street layers (projected CRS).
     covered
-        Union circle of the largest threshold.
+        Union circle of the gap threshold (``Settings.gap_minutes``).
     uncovered_buildings
         Buildings the network figures count as uncovered. When given (the usual
         case), the residential parts are where uncovered households live: every
