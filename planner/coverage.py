@@ -245,8 +245,10 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
         households=b["households"].to_numpy(),
         station_component=st_comp,
     )
+    # stranded: on a piece no station stands on, while some piece has one (with no
+    # station on the network at all every household is simply uncovered)
     served = set(st_comp[st_comp >= 0].tolist())
-    b["stranded"] = b_snap.ok & ~np.isin(b["component"].to_numpy(), list(served))
+    b["stranded"] = b_snap.ok & bool(served) & ~np.isin(b["component"].to_numpy(), list(served))
     for thr in sorted(settings.thresholds_min):
         b[covered_column(thr)] = b["time_min"].to_numpy() <= thr + TIME_EPS_MIN
     b["access"] = gpd.GeoSeries(b_snap.access, crs=street.crs)

@@ -373,7 +373,8 @@ def components_table(
 
     Columns: ``component``, ``nodes``, ``edges``, ``length_km``, ``buildings``,
     ``households``, ``stations`` and ``households_stranded`` (households on a piece
-    with no service station: no station can reach them, whatever the walk time).
+    with no service station while another piece has one: no station can reach them,
+    whatever the walk time; with no station at all, none are counted stranded).
     """
     ncomp = int(net.component.max()) + 1
     nodes = np.bincount(net.component, minlength=ncomp)
@@ -395,6 +396,8 @@ def components_table(
             "buildings": bcount,
             "households": bhh.round().astype("int64"),
             "stations": scount,
-            "households_stranded": np.where(scount == 0, bhh, 0).round().astype("int64"),
+            "households_stranded": np.where((scount == 0) & (scount.sum() > 0), bhh, 0)
+            .round()
+            .astype("int64"),
         }
     )

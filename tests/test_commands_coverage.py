@@ -57,6 +57,7 @@ def test_command_writes_every_output(fake_load, tmp_path: Path, capsys) -> None:
     assert code == 0
     printed = capsys.readouterr().out
     assert "4.5 km/h" in printed
+    assert "beyond 15 min (the gap map):" in printed
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     for key in (
         "households_total",

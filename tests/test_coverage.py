@@ -184,6 +184,9 @@ def test_zero_stations_all_uncovered_with_clear_message() -> None:
     unc = uncovered_compounds(cov)
     assert unc["nearest_station_id"].tolist() == ["", ""]
     assert station_figures(cov).empty
+    # uncovered for lack of stations, not stranded on a piece the network cut off
+    assert s["households_stranded"] == 0
+    assert cov.components["households_stranded"].sum() == 0
 
 
 def test_station_on_a_disconnected_piece() -> None:

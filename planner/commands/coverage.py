@@ -126,16 +126,24 @@ def format_summary(s: dict[str, Any]) -> str:
         f"stations 服务站: {s['stations']} ({s['stations_in_margin']} in the margin)"
     )
     for t, h in s["households_covered"].items():
-        pct = s["households_covered_pct"][t]
-        pct_txt = f"{pct:.1f}%" if pct is not None else "-"
+        # from the counts (the summary's share is already rounded to 0.01)
+        pct_txt = f"{100.0 * h / total:.1f}%" if total else "-"
         lines.append(
             f"  within {t} min: {h:,} households ({pct_txt}), "
             f"{s['buildings_covered'][t]:,} buildings"
         )
-    for key, value in s.items():
-        if key.startswith("households_via_margin_") and value:
+    g = s.get("gap_minutes")
+    if g is not None:
+        uncovered = s.get(f"households_uncovered_{g:g}", 0)
+        lines.append(
+            f"  beyond {g:g} min (the gap map): {uncovered:,} households in {s.get('gaps', 0):,} "
+            f"gaps of {s.get('gap_area_m2', 0):,.0f} m²"
+        )
+        via = s.get(f"households_via_margin_{g:g}", 0)
+        if via:
             lines.append(
-                f"  covered only thanks to stations outside the street: {value:,} households"
+                f"  covered within {g:g} min only thanks to stations outside the street: "
+                f"{via:,} households"
             )
     if s.get("households_stranded"):
         lines.append(
