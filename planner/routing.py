@@ -289,7 +289,6 @@ def station_reach(
     *,
     limit_min: float,
     stations: IntArray | None = None,
-    chunk: int = 64,
 ) -> Reach:
     """Bounded per-station Dijkstra for many stations, as a sparse table.
 
@@ -313,11 +312,7 @@ def station_reach(
     stations
         Station indices (default: every station on the network); stations not on
         the network are left out.
-    chunk
-        Kept for callers of the earlier chunked version; not used (the compiled
-        search needs no ``chunk x n_nodes`` matrix).
     """
-    del chunk
     if stations is None:
         idx = np.flatnonzero(rg.station_node >= 0)
     else:

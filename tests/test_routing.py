@@ -164,7 +164,7 @@ def test_station_reach_equals_single_source_networkx(layers, limit: float, reach
     st_xy = np.array([[100, 100], [500, 300], [320, 10], [321, 12], [500, 300], [1500, 1500]])
     st_snap = snap_points(net, shapely.points(st_xy), max_m=1e9)
     rg = with_stations(net, st_snap)
-    reach = station_reach(rg, limit_min=limit, chunk=3)
+    reach = station_reach(rg, limit_min=limit)
     _g, ref, _ = reach_reference(net, st_snap, limit)
     assert_reach_equals(reach, ref, range(len(st_xy)))
     starts = np.flatnonzero(np.diff(reach.station)) + 1  # rows grouped by station

@@ -44,7 +44,6 @@ def site_building_minutes(
     candidate_points: NDArray[np.object_],
     *,
     threshold_min: float,
-    chunk: int = 64,
 ) -> tuple[sp.csr_matrix, Snap]:
     """Sparse walking minutes from sites to the coverage's buildings.
 
@@ -58,9 +57,6 @@ def site_building_minutes(
         like stations (at most ``snap_max_m`` away).
     threshold_min
         Only pairs within this walking time are stored, minutes.
-    chunk
-        Not used any more (kept for callers): the per-site search no longer
-        runs in ``chunk x nodes`` blocks.
 
     Returns
     -------
@@ -75,7 +71,7 @@ def site_building_minutes(
     n_sites = len(snap)
     n_b = len(cov.buildings)
     rg = with_stations(cov.net, snap)
-    reach = station_reach(rg, limit_min=threshold_min, chunk=chunk)
+    reach = station_reach(rg, limit_min=threshold_min)
     # explicit zeros (a site's own node) must survive: build the pattern by hand
     t_nodes = _with_pattern(reach.station, reach.node, reach.time_min, (n_sites, rg.n_nodes))
     bs = cov.building_snap
