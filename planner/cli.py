@@ -67,6 +67,23 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
     return Settings.from_dict(values)
 
 
+def out_folder(path: Path) -> Path:
+    """Create the ``--out`` folder (and its parents) or say plainly why it cannot be."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(
+            f"--out {path} is a file, not a folder",
+            fix="give a folder path for the outputs (it is created if needed)",
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"--out {path}: cannot create the folder ({exc.strerror or exc})",
+            fix="give a folder you can write to (it is created if needed)",
+        ) from None
+    return path
+
+
 def add_minutes_args(p: argparse.ArgumentParser) -> None:
     """``--minutes`` (the service-circle thresholds) and ``--gap-minutes`` (the promise)."""
     p.add_argument(

@@ -378,3 +378,12 @@ def test_demo_circles_and_gaps_files_hold_only_polygons(tmp_path: Path) -> None:
         g = gpd.read_file(tmp_path / name)
         assert set(g.geom_type) <= {"Polygon", "MultiPolygon"}, (name, g.geom_type.value_counts())
         assert g.is_valid.all()
+
+
+def test_out_that_is_a_file_is_refused_naming_the_flag(fake_load, tmp_path: Path, capsys) -> None:
+    f = tmp_path / "taken.txt"
+    f.write_text("x", encoding="utf-8")
+    assert cli.main(["coverage", "demo", "--out", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {f} is a file, not a folder" in err and "Fix:" in err
+    assert f.read_text(encoding="utf-8") == "x"

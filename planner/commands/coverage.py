@@ -39,6 +39,7 @@ from planner.cli import (
     add_station_args,
     load_from_args,
     minutes_settings,
+    out_folder,
     settings_from_args,
     station_settings,
 )
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     street = load_from_args(args, settings)
     grids = read_grids(args.grids, street, require_codes=True) if args.grids else None
     with _problems_not_logged():
-        result = write_outputs(street, args.out, settings=settings, grids=grids)
+        result = write_outputs(street, out_folder(args.out), settings=settings, grids=grids)
     if not args.quiet:
         print(format_summary(result))
     print_problems(result.get("problems", []))

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from planner.cli import EXIT_OK, add_source_args, load_from_args, settings_from_args
+from planner.cli import EXIT_OK, add_source_args, load_from_args, out_folder, settings_from_args
 from planner.errors import InputError
 from planner.geojson import write_geojson
 
@@ -40,11 +40,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    out: Path = args.out
+    out: Path = out_folder(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file, not a folder", fix="give a folder path")
     street = load_from_args(args, settings)
-    out.mkdir(parents=True, exist_ok=True)
     # OSM-derived data must carry its credit (ODbL): a foreign member of each file
     meta = {"attribution": street.attribution} if street.attribution else None
     for name in EXPORT_LAYERS:

@@ -26,6 +26,7 @@ from planner.cli import (
     code_flags,
     grid_settings_from_args,
     load_from_args,
+    out_folder,
 )
 from planner.codes import effective_code_settings
 from planner.geojson import write_geojson
@@ -64,8 +65,7 @@ def run(args: argparse.Namespace) -> int:
     # grid codes: flags > the street's metadata (street.json) > settings
     settings = effective_code_settings(settings, street.meta, explicit=code_flags(args))
     result = divide(street, settings=settings, communities=args.communities)
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    out: Path = out_folder(args.out)
     grids = result.grids.drop(columns=["grid_id", "locked"])
     meta = {"attribution": street.attribution} if street.attribution else None
     _write_geojson(grids, out / "grids.geojson", settings.coordinate_precision, meta)

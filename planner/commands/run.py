@@ -29,6 +29,7 @@ from planner.cli import (
     code_flags,
     grid_settings_from_args,
     minutes_settings,
+    out_folder,
     station_settings,
 )
 from planner.pipeline import DEFAULT_NEW_SITES, RunResult, StepBar, run_pipeline
@@ -217,7 +218,7 @@ def run(args: argparse.Namespace, *, source: str | None = None) -> int:
     with _native_stdout_to_null():
         result = run_pipeline(
             source,
-            args.out,
+            out_folder(args.out),
             settings=settings,
             load_options=load_options,
             new_sites=k,

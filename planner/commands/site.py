@@ -38,6 +38,7 @@ from planner.cli import (
     add_source_args,
     add_station_args,
     load_from_args,
+    out_folder,
     settings_from_args,
     station_settings,
 )
@@ -152,8 +153,7 @@ def run(args: argparse.Namespace) -> int:
         method=args.method,
         name=args.name,
     )
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    out: Path = out_folder(args.out)
     prec = settings.coordinate_precision
     summary = result.summary()
     write_geojson(result.sites, out / "sites.geojson", precision=prec)
