@@ -89,8 +89,10 @@ def add_minutes_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--minutes",
         default=None,
+        action="append",
         metavar="T[,T...]",
-        help="thresholds in minutes, comma-separated (default 5,10,15)",
+        help="thresholds in minutes, comma-separated (default 5,10,15); given twice, "
+        "both lists count",
     )
     p.add_argument(
         "--gap-minutes",
@@ -124,7 +126,9 @@ def parse_minutes(text: str | None) -> list[float] | None:
 
 def minutes_settings(args: argparse.Namespace) -> dict[str, Any]:
     """``thresholds_min`` and ``gap_minutes`` from :func:`add_minutes_args` flags (None: default)."""
-    minutes = parse_minutes(getattr(args, "minutes", None))
+    given = getattr(args, "minutes", None)
+    text = ",".join(given) if isinstance(given, list) else given
+    minutes = parse_minutes(text)
     return {
         "thresholds_min": tuple(minutes) if minutes is not None else None,
         "gap_minutes": getattr(args, "gap_minutes", None),
@@ -240,6 +244,8 @@ def _typed(args: argparse.Namespace, dest: str) -> Any:
     value = getattr(args, dest, None)
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, list):  # a flag given more than once
+        return ",".join(str(v) for v in value)
     return None if value is None or value is False else value
 
 

@@ -387,3 +387,13 @@ def test_out_that_is_a_file_is_refused_naming_the_flag(fake_load, tmp_path: Path
     err = capsys.readouterr().err
     assert f"--out {f} is a file, not a folder" in err and "Fix:" in err
     assert f.read_text(encoding="utf-8") == "x"
+
+
+def test_minutes_given_twice_both_lists_count(fake_load, tmp_path: Path) -> None:
+    out = tmp_path / "twice"
+    assert (
+        cli.main(["coverage", "demo", "--out", str(out), "--minutes", "5", "--minutes", "10,15"])
+        == 0
+    )
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["thresholds_min"] == [5.0, 10.0, 15.0]
