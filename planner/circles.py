@@ -455,15 +455,14 @@ class CircleBuilder:
             "cut_b": np.where(sq_b, 0.0, cut),
         }
 
-    def _pieces(self, ends: pd.DataFrame, threshold_min: float, group: IntArray) -> Pieces:
-        """Stretches reached within ``threshold_min`` given the end times.
+    def _pieces(self, w: dict[str, Any], group: IntArray) -> Pieces:
+        """Stretches reached, from the walk ends of one threshold (:meth:`_walk_ends`).
 
         A link reached from both ends together with its length is one whole
         stretch; otherwise each end the walk enters gives a frontier stretch (see
         :meth:`_walk_ends`; ``frontier`` set where it ends square).
         """
         rg = self.rg
-        w = self._walk_ends(ends, threshold_min)
         p, plen, ra, rb, full = w["p"], w["plen"], w["ra"], w["rb"], w["full"]
         has_a = full | (ra >= 0)
         has_b = ~full & (rb >= 0)
@@ -478,7 +477,7 @@ class CircleBuilder:
         )
 
     def _needed_connectors(
-        self, conn: pd.DataFrame, ends: pd.DataFrame, threshold_min: float
+        self, conn: pd.DataFrame, ends: pd.DataFrame, w: dict[str, Any], threshold_min: float
     ) -> pd.DataFrame:
         """Connectors of buildings reached within the threshold whose point the drawn
         corridor could miss: standing farther than 98 % of the corridor half-width
@@ -497,7 +496,6 @@ class CircleBuilder:
                 "snap": info["snap"].to_numpy(),
             }
         ).merge(ends[["g", "p"]].assign(row=np.arange(len(ends))), on=["g", "p"], how="left")
-        w = self._walk_ends(ends, threshold_min)
         row = m["row"].to_numpy(dtype="int64")
         rg = self.rg
         p = m["p"].to_numpy(dtype="int64")
@@ -528,9 +526,10 @@ class CircleBuilder:
         for t in thresholds:
             # each circle = everything reached within t, unioned with the previous
             # (smaller) circle: one tree, nested by construction
-            pcs = self._pieces(ends, t, ends["g"].to_numpy())
+            w = self._walk_ends(ends, t)
+            pcs = self._pieces(w, ends["g"].to_numpy())
             pos = np.searchsorted(stations, pcs.group)
-            new_need = _new_rows(need, self._needed_connectors(conn, ends, t))
+            new_need = _new_rows(need, self._needed_connectors(conn, ends, w, t))
             need = pd.concat([need, new_need])
             c = pd.DataFrame(
                 {
@@ -587,8 +586,9 @@ class CircleBuilder:
         polys = []
         last: list[Drawn | None] | None = None
         for t in thresholds:
-            pcs = self._pieces(ends, t, np.zeros(len(ends), dtype="int64"))
-            new_need = _new_rows(need, self._needed_connectors(conn, ends, t))
+            w = self._walk_ends(ends, t)
+            pcs = self._pieces(w, np.zeros(len(ends), dtype="int64"))
+            new_need = _new_rows(need, self._needed_connectors(conn, ends, w, t))
             need = pd.concat([need, new_need])
             last = self.polygons(pcs, 1, need, base=last)
             polys.append(_polygons_of(last)[0])
