@@ -178,7 +178,8 @@ class Settings:
             not bad_kinds,
             "service_kinds",
             f"unknown station kind(s) {', '.join(map(str, bad_kinds))}; "
-            f"the kinds are {', '.join(STATION_KINDS)}",
+            "the kinds are "
+            + ", ".join(f"{key} ({zh})" for key, (zh, _en) in STATION_KINDS.items()),
         )
         need(0 <= self.margin_m <= 10_000, "margin_m", "must be 0-10,000 m")
         need(0 < self.circle_buffer_m <= 200, "circle_buffer_m", "must be in (0, 200] m")

@@ -50,5 +50,7 @@ def test_gap_minutes_must_be_a_threshold() -> None:
 
 
 def test_service_kinds_are_station_kinds() -> None:
-    with pytest.raises(SettingsError, match=r"unknown station kind\(s\) party; .*grid_station"):
+    with pytest.raises(
+        SettingsError, match=r"unknown station kind\(s\) party; .*grid_station \(网格党群服务站\)"
+    ):
         Settings(service_kinds=("party", "grid_station"))
