@@ -603,6 +603,13 @@ def red_map(
             _comp_cache.append(_compound_table(street, cov_compounds, cov_buildings, station_names))
         return _comp_cache[0]
 
+    # popup of a compound or building: who lives there and how far the walk is
+    place_fields = {
+        "name": t("name", lang),
+        "households": t("households", lang),
+        "time_min": t("walk_time", lang),
+        "nearest_station": t("nearest_station", lang),
+    }
     for key in ALL_LAYERS:
         if key == "landuse" and len(street.landuse):
             lu = street.landuse.copy()
@@ -688,12 +695,7 @@ def red_map(
                     "fillColor": "#f2e0d0",
                     "fillOpacity": 0.25,
                 },
-                fields={
-                    "name": t("name", lang),
-                    "households": t("households", lang),
-                    "time_min": t("walk_time", lang),
-                    "nearest_station": t("nearest_station", lang),
-                },
+                fields=place_fields,
                 popup=True,
             )
         elif key == "uncovered" and len(street.compounds):
@@ -710,12 +712,7 @@ def red_map(
                         "fillColor": UNCOVERED_COLOUR,
                         "fillOpacity": 0.35,
                     },
-                    fields={
-                        "name": t("name", lang),
-                        "households": t("households", lang),
-                        "time_min": t("walk_time", lang),
-                        "nearest_station": t("nearest_station", lang),
-                    },
+                    fields=place_fields,
                     popup=True,
                 )
         elif key == "buildings" and len(street.buildings):
@@ -728,12 +725,7 @@ def red_map(
                 b,
                 ctx,
                 style={"color": "#666", "weight": 0.5, "fillColor": "#999", "fillOpacity": 0.5},
-                fields={
-                    "name": t("name", lang),
-                    "households": t("households", lang),
-                    "time_min": t("walk_time", lang),
-                    "nearest_station": t("nearest_station", lang),
-                },
+                fields=place_fields,
                 popup=True,
                 simplify_m=0.5,
             )
