@@ -3,9 +3,9 @@
 Only UI lives here: widgets call functions of the ``planner`` package, results are
 cached at this edge (``st.cache_data``, keyed by hashable JSON strings; the folium map too,
 so every run gets its own copy), session state is set up in one place
-(:mod:`planner.app_state`) and the view is mirrored in the URL. Every script, style
-and font the map needs is served by the app itself (``./static`` -> planner/static,
-see planner/offline.py); nothing is fetched from outside unless a basemap is chosen.
+(:mod:`planner.app.state`) and the view is mirrored in the URL. Every script, style
+and font the map needs is served by the app itself (``./static`` -> planner/maps/static,
+see planner/maps/offline.py); nothing is fetched from outside unless a basemap is chosen.
 """
 
 from __future__ import annotations
@@ -20,15 +20,17 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from planner import app_editor, app_map, offline
-from planner import app_services as svc
-from planner.app_state import PAGES, SOURCES, init_state, settings_from_state, view_query
+from planner.app import editor as app_editor
+from planner.app import map as app_map
+from planner.app import services as svc
+from planner.app.state import PAGES, SOURCES, init_state, settings_from_state, view_query
 from planner.errors import InputError, PlannerError
 from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, render, t
-from planner.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
+from planner.load.uploads import stage_upload
+from planner.maps import offline
+from planner.maps.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
 from planner.settings import Settings
 from planner.street import Street
-from planner.uploads import stage_upload
 
 offline.use_local_assets()
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "planner-uploads"
@@ -176,6 +178,12 @@ def grids_or_none(source_json: str, settings_json: str) -> Any:
         return None
 
 
+def _cannot(step: str) -> None:
+    """Say why ``step`` ("coverage" or "grids") could not be computed for this street."""
+    why = S.get("capability_errors", {}).get(step, L("no_data"))
+    st.warning(L("cannot_compute", what=L("step_" + step), why=why))
+
+
 def _safe(func: Any, *args: Any) -> Any:
     """``func(*args)``, or ``None`` when the planner cannot compute it (shown elsewhere)."""
     try:
@@ -221,9 +229,6 @@ def _try_load(source: dict[str, Any]) -> None:
             cached_street(json.dumps(source, sort_keys=True))
     except (InputError, PlannerError, OSError, ValueError) as exc:
         S["load_error"] = str(exc)
-        return
-    except ImportError:
-        S["load_error"] = L("not_available", what="planner.load")
         return
     S["source"] = source
     S["load_error"] = ""
@@ -420,7 +425,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
         ("coverage", coverage_or_none, "layer_circle"),
         ("grids", grids_or_none, "layer_grids"),
     ):
-        if step in done or not svc.available(step):
+        if step in done:
             continue
         with left, st.spinner(f"{L(label, minutes=max(settings.thresholds_min))} …"):
             result = func(sj, tj)
@@ -451,7 +456,7 @@ def page_overview(street: Street, settings: Settings) -> None:
     cols[4].metric(L("area_km2"), f"{figs['area_km2']:.2f}")
     coverage = coverage_or_none(source_json(), settings_json(settings))
     if coverage is None:
-        st.info(L("not_available", what="planner.coverage"))
+        _cannot("coverage")
     else:
         summary = svc.coverage_summary(coverage, settings, lang=S["lang"])
         cc = st.columns(len(summary["metrics"]))
@@ -480,7 +485,7 @@ def page_overview(street: Street, settings: Settings) -> None:
     grids = grids_or_none(source_json(), settings_json(settings))
     st.subheader(L("per_grid"))
     if grids is None:
-        st.info(L("not_available", what="planner.grids"))
+        _cannot("grids")
     else:
         st.dataframe(
             svc.grid_table(grids, coverage, lang=S["lang"]),
@@ -489,7 +494,7 @@ def page_overview(street: Street, settings: Settings) -> None:
         )
     st.subheader(L("worst_compounds"))
     if coverage is None:
-        st.info(L("not_available", what="planner.coverage"))
+        _cannot("coverage")
     else:
         st.dataframe(
             svc.worst_compounds(street, coverage, lang=S["lang"]),
@@ -535,9 +540,6 @@ def _edit(editor: Any, what: str, fn: Any, *args: Any, **kwargs: Any) -> None:
 
 
 def page_editor(street: Street, settings: Settings) -> None:
-    if not (svc.available("grids") and svc.available("edits") and svc.available("project")):
-        st.info(L("not_available", what="planner.grids / planner.edits / planner.project"))
-        return
     from streamlit_folium import st_folium
 
     editor = _editor(street, settings)
@@ -665,7 +667,7 @@ def page_editor(street: Street, settings: Settings) -> None:
 
 
 def _open_project(data: bytes) -> None:
-    from planner.project import open_project  # type: ignore[import-not-found,unused-ignore]
+    from planner.grids.project import open_project
 
     tmp = UPLOAD_DIR / "project-upload.gpkg"
     tmp.parent.mkdir(parents=True, exist_ok=True)
@@ -698,8 +700,8 @@ def cached_siting(source_json: str, settings_json: str, mode: str, value: float)
 
 def page_siting(street: Street, settings: Settings) -> None:
     coverage = coverage_or_none(source_json(), settings_json(settings))
-    if coverage is None or not svc.siting_available():
-        st.info(L("not_available", what="planner.siting"))
+    if coverage is None:
+        _cannot("coverage")
         return
     from streamlit_folium import st_folium
 
@@ -805,9 +807,7 @@ def page_export(street: Street, settings: Settings) -> None:
         mime="text/html",
         key="dl_html",
     )
-    if not svc.available("mapimage"):
-        c4.info(L("not_available", what="planner.mapimage (PNG)"))
-    elif c4.button(L("export_png"), key="make_png") or S.get("_png_ready"):
+    if c4.button(L("export_png"), key="make_png") or S.get("_png_ready"):
         S["_png_ready"] = True
         png = cached_png(source_json(), settings_json(settings), S["lang"])
         if png is not None:
@@ -834,9 +834,6 @@ def main() -> None:
         st.warning(L("static_off"))
     try:
         street = cached_street(source_json())
-    except ImportError:
-        st.info(L("not_available", what="planner.load"))
-        return
     except (InputError, PlannerError, OSError, ValueError) as exc:
         st.error(L("load_failed") + "\n\n" + str(exc))
         return

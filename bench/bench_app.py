@@ -11,7 +11,7 @@ Figures (printed, and recorded in docs/benchmarks/app.md):
   dragged and zoomed (target 0).
 
 Baseline measured in the same run: the same red map written as one standalone HTML
-file (:func:`planner.offline.standalone_html`) and opened from disk in the same
+file (:func:`planner.maps.offline.standalone_html`) and opened from disk in the same
 browser, i.e. the cost of drawing the map without Streamlit; ratios are app / baseline.
 
 Usage: ``.venv/bin/python bench/bench_app.py [--source demo] [--repeat 3]``
@@ -56,9 +56,9 @@ def _legend_shows(page: Any, text: str) -> bool:
 
 def baseline_static(source: str) -> float:
     """Seconds to draw the same red map from a standalone HTML file (no Streamlit)."""
-    from planner.load import load_street
-    from planner.offline import standalone_html
-    from planner.redmap import red_map
+    from planner.load.sources import load_street
+    from planner.maps.offline import standalone_html
+    from planner.maps.redmap import red_map
 
     street = load_street(source)
     html = standalone_html(red_map(street))

@@ -38,9 +38,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planner.circles import CircleBuilder  # noqa: E402
-from planner.network import WalkNetwork, from_layers, snap_points  # noqa: E402
-from planner.routing import (  # noqa: E402
+from planner.coverage.circles import CircleBuilder  # noqa: E402
+from planner.network.routing import (  # noqa: E402
     REACH_DENSE_MAX,
     RoutingGraph,
     nearest_times,
@@ -48,6 +47,7 @@ from planner.routing import (  # noqa: E402
     station_reach,
     with_stations,
 )
+from planner.network.walk import WalkNetwork, from_layers, snap_points  # noqa: E402
 from planner.settings import Settings  # noqa: E402
 
 CRS = "EPSG:32650"
@@ -130,7 +130,7 @@ def lattice(n_side: int, spacing: float = 80.0, drop: float = 0.15, seed: int = 
 
 def real_extract():
     """The Beijing Xueyuan Road OSM extract through the planner's loader."""
-    from planner.load import load_street
+    from planner.load.sources import load_street
 
     path = ROOT / "tests/data/beijing-haidian-xueyuanlu/map.osm.pbf"
     if not path.exists():
@@ -301,7 +301,7 @@ def bench_circles(name: str, net: WalkNetwork, k: int, buildings: np.ndarray) ->
     def fresh() -> CircleBuilder:
         return CircleBuilder(rg, buffer_m=BUF, points=bsnap, point_geoms=buildings)
 
-    # once per network: faces, holes and corridors (planner.circle_faces)
+    # once per network: faces, holes and corridors (planner.coverage._faces)
     t_prep, builder = best(lambda: fresh().prepare(), repeat=3)
     cpu_prep = LAST_CPU[0]
 
@@ -408,8 +408,8 @@ def bench_walled_circles() -> None:
     """The demo street's circles (its stations x 3 thresholds, plus the union per
     threshold) with its gated compounds' walls, against the same without walls:
     the cost of clipping each circle to the walls, which the lattice does not have."""
-    from planner.coverage import compute_coverage
-    from planner.load import load_street
+    from planner.coverage.figures import compute_coverage
+    from planner.load.sources import load_street
 
     cov = compute_coverage(load_street("demo"))
     reach = station_reach(cov.rg, limit_min=max(THRESHOLDS))
@@ -479,7 +479,7 @@ def warm_up_reach() -> None:
     numba compiles it on first use and caches it on disk; the figures below leave
     this one-off cost out, and it is printed here instead.
     """
-    from planner import reach_kernel
+    from planner.network import _reach_kernel as reach_kernel
 
     t0 = time.perf_counter()
     reach_kernel.bounded_reach(

@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from planner import exports as ex
+from planner.export import formats as ex
 
 UTM = "EPSG:32649"
 
@@ -62,7 +62,7 @@ def demo() -> None:
     import pyogrio
 
     from planner import pipeline
-    from planner.load import load_street
+    from planner.load.sources import load_street
     from planner.settings import Settings
 
     s = Settings()

@@ -24,9 +24,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from planner.atoms import make_atoms
-from planner.grids import divide
-from planner.rules import RuleReport, check_grids
+from planner.grids.atoms import make_atoms
+from planner.grids.division import divide
+from planner.grids.rules import RuleReport, check_grids
 from planner.settings import Settings
 from planner.street import Street
 
@@ -140,7 +140,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    from planner.load import load_street
+    from planner.load.sources import load_street
 
     print(
         f"machine: {platform.processor() or platform.machine()}, "
@@ -153,7 +153,7 @@ def main() -> None:
     run_case("demo street", demo, settings, with_maxp=True)
     if args.skip_district:
         return
-    from planner.synthetic import make_district, write_folder
+    from planner.synthetic.demo import make_district, write_folder
 
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()

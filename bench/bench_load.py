@@ -67,7 +67,7 @@ def main() -> None:
 
     import geopandas as gpd
 
-    from planner.load import DEMO_DIR, load_street
+    from planner.load.sources import DEMO_DIR, load_street
 
     folder = DEMO_DIR if args.source == "demo" else Path(args.source)
     py = sys.executable
@@ -103,8 +103,8 @@ def main() -> None:
     )
     rows.append(
         (
-            "python -c 'import planner.load'",
-            median_time(run_cmd([py, "-c", "import planner.load"]), args.runs),
+            "python -c 'import planner.load.sources'",
+            median_time(run_cmd([py, "-c", "import planner.load.sources"]), args.runs),
         )
     )
     rows.append(

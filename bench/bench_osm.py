@@ -13,9 +13,9 @@ Cases
   footway, 2,016 apartment buildings, shops, a river and a railway; as XML, and as
   PBF when pyosmium (``osmium``) is installed to convert it.
 
-Figures: median wall time of ``--runs`` runs of :func:`planner.osm.read_osm`, of
+Figures: median wall time of ``--runs`` runs of :func:`planner.load.osm.read_osm`, of
 ``load_street`` (read + validate + walking network + households) when
-``planner.load`` is there, and as the baseline, measured in the same run, the bare
+``planner.load.sources`` is there, and as the baseline, measured in the same run, the bare
 third-party readers (osmnx ``graph_from_xml`` + ``features_from_xml``; pyrosm
 ``get_network`` + ``get_data_by_custom_criteria``) on the same file, with the ratio.
 The issue's target: a whole street (about 5 km², 2,000 buildings) loads in under 30 s.
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from shapely.geometry import box, mapping  # noqa: E402
 
-from planner import osm  # noqa: E402
+from planner.load import osm  # noqa: E402
 
 REAL = ROOT / "tests" / "data" / "beijing-haidian-xueyuanlu"
 REAL_BOUNDARY = box(116.34403, 39.99767, 116.35974, 40.00888).buffer(-0.001, join_style="mitre")
@@ -230,7 +230,7 @@ def bare_pbf(path: Path) -> None:
 
 def loader() -> Callable[..., object] | None:
     try:
-        from planner.load import load_street
+        from planner.load.sources import load_street
     except ImportError:
         return None
     return load_street

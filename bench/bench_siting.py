@@ -97,8 +97,8 @@ def synthetic_city(
 
 
 def demo_problem() -> CoverageProblem:
-    from planner.coverage import compute_coverage
-    from planner.load import load_street
+    from planner.coverage.figures import compute_coverage
+    from planner.load.sources import load_street
     from planner.settings import Settings
     from planner.siting.scenario import build_problem
 

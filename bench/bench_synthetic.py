@@ -1,4 +1,4 @@
-"""Benchmark of the synthetic street generator (planner.synthetic).
+"""Benchmark of the synthetic street generator (planner.synthetic.demo).
 
 Prints the time to generate the demo street and synthetic districts of 1 and 10
 streets, and to write them as a street folder, with a baseline measured in the
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from planner.synthetic import make_demo, make_district, write_folder
+from planner.synthetic.demo import make_demo, make_district, write_folder
 
 
 def _timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -1,11 +1,11 @@
 """The planner: seamless management grids and 15-minute walking service circles
 for a Chinese urban sub-district (街道).
 
-Modules are exposed by concept, so calls read ``planner.load.load_street(...)``,
-``planner.grids.divide(...)`` or ``planner.rules.check_grids(...)``. Only the light
-foundation (settings, errors, street, schema, crs) is imported with the package; every
-other module is imported on first use (module ``__getattr__``, PEP 562), so
-``import planner`` stays fast.
+Subpackages follow the data (see :data:`MODULES` and the README's architecture), so
+calls read ``planner.load.load_street(...)``, ``planner.grids.divide(...)`` or
+``planner.coverage.compute_coverage(...)``. Only the light foundation (settings, errors,
+street, schema, crs) is imported with the package; every subpackage is imported on
+first use (module ``__getattr__``, PEP 562), so ``import planner`` stays fast.
 """
 
 from __future__ import annotations
@@ -18,47 +18,24 @@ from planner.errors import InputError, PlannerError, SettingsError
 from planner.settings import Settings
 from planner.street import LoadReport, Street
 
-#: Modules by concept, imported lazily on first attribute access.
+#: Subpackages and top-level modules by concept, imported lazily on first attribute access.
+#: tests/test_package.py fails when a module of planner/ is missing here or in the README.
 MODULES: dict[str, str] = {
-    # inputs
+    # shared foundation (imported with the package: settings, errors, schema, street, crs)
+    "i18n": "Chinese/English labels and messages",
+    "pipeline": "the whole run: load, grids, coverage, siting, every export",
+    # the pipeline, one subpackage per stage of the data
     "load": "any source (demo, folder, OSM extract, place) to a validated Street",
-    "readers": "layer files and tables (GeoJSON, GeoPackage, Shapefile, CSV, Excel)",
-    "register": "household register joined onto buildings",
-    "validate": "checks on input layers",
-    "osm": "OpenStreetMap extracts and downloads",
-    "offline": "offline checks for downloads",
-    "synthetic": "the synthetic demo street",
-    "uploads": "files uploaded to the app",
-    # walking network and service circles
-    "network_build": "the walking network from roads and gates",
-    "network": "the walking network as compact arrays",
-    "routing": "walking times on the network",
-    "coverage": "households within reach of stations",
-    "circles": "15-minute service circle polygons",
-    # grids
-    "atoms": "indivisible pieces grids are made of",
-    "grids": "division of the street into grids",
-    "rules": "proof of the grid rules",
-    "codes": "CJ/T 349 grid codes",
-    "edits": "editing grids by hand",
-    "gridfile": "reading a grid layer back",
-    "project": "editable project files (.gpkg)",
-    # new stations
-    "siting": "proposed new service stations",
-    # outputs
-    "geojson": "RFC 7946 GeoJSON writer",
-    "exports": "GeoPackage, Shapefile, CSV and Excel",
-    "redmap": "the interactive red map (HTML)",
-    "mapimage": "the red map as PNG/PDF",
-    "pipeline": "the whole run: load, grids, coverage, siting, export",
-    "i18n": "Chinese/English labels",
-    "atomic": "atomic file writes",
-    # front ends
-    "cli": "the command line",
-    "app_services": "what the app computes",
-    "app_state": "the app's session state",
-    "app_map": "the app's map",
-    "app_editor": "the app's grid editor",
+    "network": "the walking network: built from roads, compact arrays, routing",
+    "coverage": "walking coverage: times, figures, service circles, gaps, output layers",
+    "grids": "grids: atoms, division, rules' proof, codes, edits, project and grid files",
+    "siting": "proposed new service stations (maximal coverage, fewest stations)",
+    "export": "GeoJSON, GeoPackage, Shapefile, CSV and Excel",
+    "maps": "the red map as HTML and PNG/PDF, its style, offline assets",
+    # front ends and data
+    "cli": "the command line, one module per command",
+    "app": "what the Streamlit app calls: services, state, map, editor",
+    "synthetic": "the synthetic demo street generator",
 }
 
 __all__ = [

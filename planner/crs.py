@@ -42,17 +42,29 @@ def _out_of_china(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray
     return (lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
 
 
-def _delta(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _delta(
+    lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     x = lon - 105.0
     y = lat - 35.0
     dlat = (
-        -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
         + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
         + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
         + (160.0 * np.sin(y / 12.0 * np.pi) + 320 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
     )
     dlon = (
-        300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
         + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
         + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
         + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
@@ -69,7 +81,9 @@ def _arr(a: ArrayLike) -> NDArray[np.float64]:
     return np.asarray(a, dtype="float64")
 
 
-def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def wgs84_to_gcj02(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """WGS84 -> GCJ-02, degrees. Points outside China are returned unchanged."""
     lon_a, lat_a = _arr(lon), _arr(lat)
     dlon, dlat = _delta(lon_a, lat_a)
@@ -77,7 +91,9 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64],
     return np.where(out, lon_a, lon_a + dlon), np.where(out, lat_a, lat_a + dlat)
 
 
-def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def gcj02_to_wgs84(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """GCJ-02 -> WGS84, degrees, by iterating the forward transform (error < 1 mm)."""
     glon, glat = _arr(lon), _arr(lat)
     wlon, wlat = glon.copy(), glat.copy()
@@ -91,7 +107,9 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64],
     return wlon, wlat
 
 
-def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def gcj02_to_bd09(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """GCJ-02 -> BD-09, degrees."""
     x, y = _arr(lon), _arr(lat)
     z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
@@ -99,7 +117,9 @@ def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], 
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def bd09_to_gcj02(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """BD-09 -> GCJ-02, degrees, by iterating the forward transform."""
     blon, blat = _arr(lon), _arr(lat)
     glon, glat = blon - 0.0065, blat - 0.006
@@ -112,7 +132,9 @@ def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], 
     return glon, glat
 
 
-def to_wgs84(lon: ArrayLike, lat: ArrayLike, source: PointCRS) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def to_wgs84(
+    lon: ArrayLike, lat: ArrayLike, source: PointCRS
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Convert longitude/latitude declared in ``source`` to WGS84 degrees."""
     if source == "wgs84":
         return _arr(lon), _arr(lat)
@@ -123,7 +145,9 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, source: PointCRS) -> tuple[NDArray[
     raise InputError(f"unknown point coordinate system {source!r}", fix="use wgs84, gcj02 or bd09")
 
 
-def from_wgs84(lon: ArrayLike, lat: ArrayLike, target: PointCRS) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def from_wgs84(
+    lon: ArrayLike, lat: ArrayLike, target: PointCRS
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Convert WGS84 degrees to ``target`` (wgs84, gcj02 or bd09)."""
     if target == "wgs84":
         return _arr(lon), _arr(lat)

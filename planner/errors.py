@@ -93,7 +93,7 @@ class SettingsError(PlannerError):
 
     ``problems`` holds one ``(setting, value, rule)`` per value out of range, so a
     user interface can name its own control (the command line names the flag the
-    user typed, :func:`planner.cli.settings_problems`).
+    user typed, :func:`planner.cli.parser.settings_problems`).
     """
 
     def __init__(self, message: str, *, problems: Sequence[tuple[str, Any, str]] = ()) -> None:

@@ -96,9 +96,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "(scripts/run.sh, or streamlit run app.py in that folder) so .streamlit/config.toml "
         "is read.",
     ),
-    "not_available": (
-        "此功能尚未就绪：{what} 模块还未合并到本版本。",
-        "Not available yet: the {what} module is not part of this build yet.",
+    "step_coverage": ("服务圈覆盖", "Coverage"),
+    "step_grids": ("网格划分", "The grid division"),
+    "cannot_compute": (
+        "无法计算{what}：{why}",
+        "{what} could not be computed: {why}",
     ),
     "upload_too_big": (
         "文件 {name} 为 {size:.1f} MB，超过上限 {limit} MB。",
@@ -234,7 +236,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export_html": ("红色地图 HTML", "Red map HTML"),
     "export_png": ("地图 PNG", "Map PNG"),
     "no_data": ("暂无数据", "No data"),
-    # grid edits (planner.edits): refusals and edit records; the English is the text
+    # grid edits (planner.grids.edits): refusals and edit records; the English is the text
     # of RuleViolation and EditRecord.message (CLI, logs, project file)
     "edit_what_atom": ("网格单元 {atom}", "atom {atom}"),
     "edit_what_atoms": ("网格单元 {atoms}", "atoms {atoms}"),
@@ -349,7 +351,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "重新划分除 {locked} 个已锁定网格外的全部网格",
         "re-divided all but {locked} locked grid(s)",
     ),
-    # why a grid's households are out of range (planner.grids, the grids' ``reason``
+    # why a grid's households are out of range (planner.grids.division, the grids' ``reason``
     # column; the column holds the English, read back by from_english for display)
     "grid_reason_single_building": (
         "网格单元 {atom} 一个就有 {households} 户（超过 {hi} 户），且无法在楼栋之间再分（只有一栋楼）",
@@ -382,7 +384,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{households} households: joining a neighbouring grid of the community would exceed "
         "{hi}, and no re-split of the pair keeps both within {lo}-{hi}",
     ),
-    # grid rules (planner.rules): titles, figures, violations and the report's lines;
+    # grid rules (planner.grids.rules): titles, figures, violations and the report's lines;
     # the English is RuleReport.to_text() and the JSON of check-grids
     "rule_title_coverage": (
         "覆盖全域、无缝（网格恰好覆盖整个街道）",

@@ -32,10 +32,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner import exports as ex
-from planner.atomic import write_text
-from planner.codes import effective_code_settings
-from planner.coverage_layers import CoverageLayers, compute_coverage_layers
+from planner._atomic import write_text
+from planner.coverage.layers import CoverageLayers, compute_coverage_layers
+from planner.export import formats as ex
+from planner.grids.codes import effective_code_settings
 from planner.settings import Settings
 from planner.street import Street
 
@@ -106,7 +106,7 @@ class RunResult:
 
     street: Street
     settings: Settings
-    grids: Any = None  # planner.grids.GridResult
+    grids: Any = None  # planner.grids.division.GridResult
     coverage: CoverageLayers | None = None
     siting: SitingLayers | None = None
     files: list[Path] = field(default_factory=list)
@@ -160,8 +160,8 @@ class RunResult:
 
 
 def divide_grids(street: Street, *, settings: Settings) -> Any:
-    """Step 2: divide the street into grids and prove the rules (:func:`planner.grids.divide`)."""
-    from planner.grids import divide
+    """Step 2: divide the street into grids and prove the rules (:func:`planner.grids.division.divide`)."""
+    from planner.grids.division import divide
 
     return divide(street, settings=settings)
 
@@ -318,7 +318,7 @@ def export_results(
         files.append(write_red_map_html(result, out / "redmap.html"))
         bar.update(1)
     if images:
-        from planner.mapimage import write_map_images
+        from planner.maps.image import write_map_images
 
         bar.set_postfix_str("redmap.png, redmap.pdf")
         cov = result.coverage
@@ -342,8 +342,8 @@ def export_results(
 
 def write_red_map_html(result: RunResult, path: Path) -> Path:
     """The red map as one standalone HTML file (every script inlined; opens offline)."""
-    from planner.offline import standalone_html
-    from planner.redmap import red_map
+    from planner.maps.offline import standalone_html
+    from planner.maps.redmap import red_map
 
     s = result.settings
     m = red_map(
@@ -397,14 +397,14 @@ def run_pipeline(
     ----------
     source
         ``"demo"``, a folder of layer files, an OSM extract, or ``place:NAME``
-        (see :func:`planner.load.load_street`).
+        (see :func:`planner.load.sources.load_street`).
     out_dir
         Folder for every output (created if needed; files in it are replaced
         atomically, other files are left alone).
     settings
         The settings of the run (default :class:`~planner.settings.Settings`).
     load_options
-        Extra keyword arguments of :func:`planner.load.load_street` (``boundary``,
+        Extra keyword arguments of :func:`planner.load.sources.load_street` (``boundary``,
         ``stations``, ``points_crs``, ``register``).
     street
         An already loaded street (skips loading ``source``).
@@ -418,7 +418,7 @@ def run_pipeline(
         Progress bar factory ``(step name, total) -> bar`` (default: none).
     explicit_codes
         Grid-code settings the user gave (e.g. ``code_county`` from a flag): they win
-        over the street's own ``street.json`` codes (:func:`planner.codes.effective_code_settings`).
+        over the street's own ``street.json`` codes (:func:`planner.grids.codes.effective_code_settings`).
 
     Returns
     -------
@@ -432,7 +432,7 @@ def run_pipeline(
     notes: list[str] = []
     with _step(bars, "load", 1, timings) as bar:
         if street is None:
-            from planner.load import load_street
+            from planner.load.sources import load_street
 
             street = load_street(str(source), settings=s, **(load_options or {}))
         bar.set_postfix_str(f"{len(street.buildings):,} buildings")

@@ -233,6 +233,9 @@ def conform(layer: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def empty(layer: str, crs: Any) -> gpd.GeoDataFrame:
     """An empty layer with the schema columns."""
-    gdf = gpd.GeoDataFrame({c.name: pd.Series(dtype=object) for c in columns(layer)},
-                           geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    gdf = gpd.GeoDataFrame(
+        {c.name: pd.Series(dtype=object) for c in columns(layer)},
+        geometry=gpd.GeoSeries([], crs=crs),
+        crs=crs,
+    )
     return conform(layer, gdf)

@@ -111,9 +111,7 @@ class LoadReport:
         pieces = max(self.network_pieces, len(self.network_components))
         if len(self.network_components) > 1:
             near = sum(1 for c in self.network_components if c.get("buildings", 0) > 0)
-            lines.append(
-                f"  {pieces} disconnected pieces, {near} of them nearest to buildings:"
-            )
+            lines.append(f"  {pieces} disconnected pieces, {near} of them nearest to buildings:")
             for c in self.network_components[:10]:
                 lines.append(
                     f"    piece {c['component']}: {c['nodes']} nodes, "
@@ -219,7 +217,7 @@ def from_layers(
     """Build a :class:`Street` from layers already in the projected ``crs``.
 
     Missing layers become empty layers; every layer is conformed to the schema.
-    No validation beyond that: loaders (:mod:`planner.load`) validate first. Tests
+    No validation beyond that: loaders (:mod:`planner.load.sources`) validate first. Tests
     and the grid/coverage code use this to make small hand-built streets.
     """
     crs_obj = CRS.from_user_input(crs)
@@ -235,8 +233,20 @@ def from_layers(
             if gdf.crs is None or not CRS.from_user_input(gdf.crs).equals(crs_obj):
                 raise ValueError(f"layer {lname} is in {gdf.crs}, expected {crs_obj.to_string()}")
             full[lname] = schema.conform(lname, gdf.reset_index(drop=True))
-    report = LoadReport(source=source, street_name=name, crs=crs_obj.to_string(),
-                        synthetic=synthetic, attribution=attribution)
+    report = LoadReport(
+        source=source,
+        street_name=name,
+        crs=crs_obj.to_string(),
+        synthetic=synthetic,
+        attribution=attribution,
+    )
     report.counts = {k: len(v) for k, v in full.items()}
-    return Street(name=name, crs=crs_obj, report=report, synthetic=synthetic,
-                  attribution=attribution, meta=dict(meta or {}), **full)
+    return Street(
+        name=name,
+        crs=crs_obj,
+        report=report,
+        synthetic=synthetic,
+        attribution=attribution,
+        meta=dict(meta or {}),
+        **full,
+    )

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planner.geojson import write_text_atomic  # noqa: E402
-from planner.synthetic import (  # noqa: E402
+from planner.export.geojson import write_text_atomic  # noqa: E402
+from planner.synthetic.demo import (  # noqa: E402
     SyntheticStreet,
     make_demo,
     make_district,

@@ -46,7 +46,7 @@ import pandas as pd
 from IPython.display import Image, display
 
 from planner import pipeline
-from planner.load import load_street
+from planner.load.sources import load_street
 from planner.settings import Settings
 
 OUT = Path(os.environ.get("PLANNER_WALKTHROUGH_OUT", "walkthrough_out"))
@@ -145,7 +145,7 @@ in any browser.""",
     ),
     (
         "code",
-        """from planner.mapimage import render_map, save_map
+        """from planner.maps.image import render_map, save_map
 
 fig = render_map(street, grids=grids.grids, circles=coverage.union_circles,
                  gaps=coverage.gaps, settings=settings)
@@ -180,8 +180,8 @@ file is read back unchanged: the codes, households and geometry come back (withi
     ),
     (
         "code",
-        """from planner.gridfile import read_grids
-from planner.rules import check_grids
+        """from planner.grids.gridfile import read_grids
+from planner.grids.rules import check_grids
 
 back = read_grids(OUT / "grids.geojson", street)
 report = check_grids(back, street, settings=settings)

@@ -1,10 +1,10 @@
-"""Vendor the web assets the red map needs into planner/static/vendor/ (run once; committed).
+"""Vendor the web assets the red map needs into planner/maps/static/vendor/ (run once; committed).
 
 folium and streamlit-folium load Leaflet, jQuery, Bootstrap, Font Awesome,
 Leaflet.awesome-markers and Leaflet.draw from public CDNs by default; an offline
 machine or a Chinese network often cannot reach them. This script fetches the same
 versions from the npm registry (``npm pack``) into a temporary directory and copies
-the files the map uses. ``planner/offline.py`` then points folium at them.
+the files the map uses. ``planner/maps/offline.py`` then points folium at them.
 
 Usage: ``python scripts/vendor_assets.py`` (needs ``npm``; only the npm registry).
 """
@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VENDOR = ROOT / "planner" / "static" / "vendor"
+VENDOR = ROOT / "planner" / "maps" / "static" / "vendor"
 
 #: npm package spec -> list of (path inside the package, path under vendor/).
 PACKAGES: dict[str, list[tuple[str, str]]] = {

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from planner import app_services
+from planner.app import services as app_services
 from planner.errors import InputError
 from tests.app_street import tiny_street
 
@@ -212,7 +212,7 @@ def test_siting_page_shows_why_a_target_cannot_be_reached(
 ) -> None:
     import geopandas as gpd
 
-    from planner.load import load_street
+    from planner.load.sources import load_street
     from planner.siting import site_street
 
     monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))

@@ -1,4 +1,4 @@
-"""Editor glue: clicks to atoms, drawn lines, autosave paths (planner/app_editor.py)."""
+"""Editor glue: clicks to atoms, drawn lines, autosave paths (planner/app/editor.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import box
 
-from planner.app_editor import atom_at, autosave_path, line_from_drawing
+from planner.app.editor import atom_at, autosave_path, line_from_drawing
 from planner.crs import wgs84_to_gcj02
 from tests.app_street import CRS, X0, Y0
 

@@ -1,12 +1,12 @@
-"""The cached map payload (planner/app_map.py)."""
+"""The cached map payload (planner/app/map.py)."""
 
 from __future__ import annotations
 
 import pickle
 
-from planner.app_map import map_payload
-from planner.offline import APP_BASE_URL
-from planner.redmap import red_map
+from planner.app.map import map_payload
+from planner.maps.offline import APP_BASE_URL
+from planner.maps.redmap import red_map
 from tests.app_street import tiny_street
 
 

@@ -1,4 +1,4 @@
-"""What the app asks of the planner (planner/app_services.py), on the tiny street."""
+"""What the app asks of the planner (planner/app/services.py), on the tiny street."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from planner import app_services as svc
+from planner.app import services as svc
 from planner.errors import InputError
+from planner.load.uploads import stage_upload
 from planner.settings import Settings
-from planner.uploads import stage_upload
 from tests.app_street import tiny_street
 
 

@@ -1,10 +1,10 @@
-"""Session state set-up and the view mirrored in the URL (planner/app_state.py)."""
+"""Session state set-up and the view mirrored in the URL (planner/app/state.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from planner.app_state import DEFAULTS, init_state, settings_from_state, view_query
+from planner.app.state import DEFAULTS, init_state, settings_from_state, view_query
 
 
 def test_defaults_then_url_view_on_first_run_only() -> None:

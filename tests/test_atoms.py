@@ -7,7 +7,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, box
 
-from planner.atoms import adjacency, building_atoms, make_atoms
+from planner.grids.atoms import adjacency, building_atoms, make_atoms
 from planner.settings import Settings
 from planner.street import from_layers
 from tests.grid_streets import CRS, X0, Y0, block_street

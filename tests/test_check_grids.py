@@ -8,11 +8,11 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from planner import exports as ex
 from planner.cli import main
-from planner.commands.check_grids import grids_near, recode
-from planner.gridfile import read_grids
-from planner.rules import check_grids
+from planner.cli.check_grids import grids_near, recode
+from planner.export import formats as ex
+from planner.grids.gridfile import read_grids
+from planner.grids.rules import check_grids
 from planner.settings import Settings
 from planner.street import Street
 from tests.export_streets import X0, Y0, small_street
@@ -109,7 +109,7 @@ def test_command_exit_codes_and_messages(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import planner.commands.check_grids as cmd
+    import planner.cli.check_grids as cmd
 
     monkeypatch.setattr(cmd, "load_from_args", lambda args, settings: street)
     ok = ex.write_geojson(_grids(street), tmp_path / "ok.geojson")
@@ -131,7 +131,7 @@ def test_recode_numbers_grids_again(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import planner.commands.check_grids as cmd
+    import planner.cli.check_grids as cmd
 
     monkeypatch.setattr(cmd, "load_from_args", lambda args, settings: street)
     g = _grids(street).drop(columns=["code", "community_id"])
@@ -168,7 +168,7 @@ def test_json_report_names_grids_near_a_gap(
 ) -> None:
     import json
 
-    import planner.commands.check_grids as cmd
+    import planner.cli.check_grids as cmd
 
     monkeypatch.setattr(cmd, "load_from_args", lambda args, settings: street)
     path = ex.write_geopackage(tmp_path / "edited.gpkg", layers={"grids": _edited(street)})

@@ -11,10 +11,10 @@ import shapely
 import shapely.ops
 from shapely.ops import substring
 
-from planner.circle_faces import HOLE_QUAD_SEGS, FaceIndex
-from planner.circles import gap_polygons
-from planner.coverage import compute_coverage, covered_column
-from planner.routing import station_reach
+from planner.coverage._faces import HOLE_QUAD_SEGS, FaceIndex
+from planner.coverage.circles import gap_polygons
+from planner.coverage.figures import compute_coverage, covered_column
+from planner.network.routing import station_reach
 from planner.settings import Settings
 from tests.coverage_streets import lattice_layers, network_layers, points, squares, street
 from tests.test_routing import random_network, reference_graph

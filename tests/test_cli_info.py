@@ -122,7 +122,7 @@ def test_info_demo_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_export_demo_round_trips_through_the_folder_loader(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from planner.load import load_street
+    from planner.load.sources import load_street
 
     out = tmp_path / "demo_out"
     assert main(["export", "demo", "--out", str(out)]) == 0
@@ -215,7 +215,7 @@ def test_shapefile_without_prj_exits_2(make_folder, capsys: pytest.CaptureFixtur
 def test_station_flags_reach_the_settings_of_every_command_that_computes_coverage(
     command: str,
 ) -> None:
-    from planner.cli import build_parser, settings_from_args, station_settings
+    from planner.cli.parser import build_parser, settings_from_args, station_settings
 
     argv = [command, "demo", "--out", "x", "--service-kinds", "社区党群服务站,便民服务点"]
     if command == "site":

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from planner.codes import assign_codes, community_codes, parse_code, reading_order
 from planner.errors import PlannerError, SettingsError
+from planner.grids.codes import assign_codes, community_codes, parse_code, reading_order
 from planner.settings import Settings
 
 
@@ -92,7 +92,7 @@ def test_reading_order_single_grid() -> None:
 
 
 def test_effective_code_settings_flags_over_metadata_over_settings() -> None:
-    from planner.codes import effective_code_settings
+    from planner.grids.codes import effective_code_settings
 
     meta = {"code_county": "610113", "code_street": "099"}
     s = effective_code_settings(Settings(), meta)

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner import cli
-from planner.commands import coverage as command
+from planner.cli import coverage as command
+from planner.cli import parser as cli
 from tests.coverage_streets import lattice_layers, points, squares, street
 
 
@@ -370,7 +370,7 @@ def test_demo_circles_and_gaps_files_hold_only_polygons(tmp_path: Path) -> None:
     GeometryCollections (a polygon plus the line of a collapsed crack)."""
     import geopandas as gpd
 
-    from planner.load import load_street
+    from planner.load.sources import load_street
     from planner.settings import Settings
 
     command.write_outputs(load_street("demo"), tmp_path, settings=Settings())

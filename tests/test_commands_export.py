@@ -9,9 +9,10 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from planner import load, osm
 from planner.cli import main
-from planner.commands.export import EXPORT_LAYERS
+from planner.cli.export import EXPORT_LAYERS
+from planner.load import osm
+from planner.load import sources as load
 
 OSM = Path(__file__).parent / "data" / "beijing-haidian-xueyuanlu" / "map.osm"
 
@@ -20,9 +21,9 @@ def test_export_of_an_osm_street_carries_the_odbl_attribution(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     boundary = tmp_path / "b.geojson"
-    gpd.GeoDataFrame(
-        geometry=[box(116.350, 40.000, 116.355, 40.004)], crs="EPSG:4326"
-    ).to_file(boundary)
+    gpd.GeoDataFrame(geometry=[box(116.350, 40.000, 116.355, 40.004)], crs="EPSG:4326").to_file(
+        boundary
+    )
     out = tmp_path / "out"
     code = main(
         ["export", str(OSM), "--boundary", str(boundary), "--margin-m", "200", "--out", str(out)]

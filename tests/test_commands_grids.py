@@ -9,7 +9,7 @@ import geopandas as gpd
 import pytest
 
 from planner.cli import main
-from planner.project import open_project
+from planner.grids.project import open_project
 from planner.street import Street
 from tests.grid_streets import block_street
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from planner.coverage import (
+from planner.coverage.figures import (
     area_figures,
     assign_grids,
     compute_coverage,
@@ -267,7 +267,7 @@ def _networkx_check(cov) -> int:
 
 @pytest.fixture(scope="module")
 def demo_cov():
-    from planner.load import load_street
+    from planner.load.sources import load_street
 
     return compute_coverage(load_street("demo"))
 
@@ -291,7 +291,7 @@ def test_demo_households_inside_circles_match_network_figures(demo_cov) -> None:
 
 
 def test_real_extract_times_equal_networkx(tmp_path: Path) -> None:
-    from planner.load import load_street
+    from planner.load.sources import load_street
 
     boundary = tmp_path / "boundary.geojson"
     gpd.GeoDataFrame(

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from shapely.geometry import LineString
 
-from planner import edits
-from planner.edits import GridEditor
 from planner.errors import RuleViolation
-from planner.grids import GridResult, divide
+from planner.grids import edits
+from planner.grids.division import GridResult, divide
+from planner.grids.edits import GridEditor
+from planner.grids.rules import Check, RuleReport, _violation
 from planner.i18n import CLAUSE_SEP, STRINGS, Items, Message, items, msg
-from planner.rules import Check, RuleReport, _violation
 from planner.settings import Settings
 from planner.street import Street
 from tests.grid_streets import X0, Y0, block_street
@@ -406,7 +406,7 @@ def test_every_refusal_on_the_strip_reads_in_chinese(monkeypatch: pytest.MonkeyP
     refused(ed.redo)
     ed.lock(A)
     assert refused(ed.merge, A, B, codes=(A,)) == f"网格 {A} 已锁定，请先解锁"
-    monkeypatch.setattr("planner.edits.sequence_digits", lambda settings: 0)
+    monkeypatch.setattr("planner.grids.edits.sequence_digits", lambda settings: 0)
     refused(ed._free_code, "c0")
     assert len(seen) == 20, sorted(map(str, seen))
 
@@ -500,7 +500,7 @@ def _sample(field: str) -> object:
 
 
 def _edit_keys() -> set[str]:
-    """Every catalogue key planner/edits.py names (its refusals and edit records)."""
+    """Every catalogue key planner/grids/edits.py names (its refusals and edit records)."""
     source = Path(edits.__file__).read_text(encoding="utf-8")
     return {
         node.value

@@ -14,10 +14,10 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner import exports as ex
-from planner.atomic import atomic_path
+from planner._atomic import atomic_path
 from planner.crs import gcj02_to_wgs84
 from planner.errors import InputError
+from planner.export import formats as ex
 from tests.rfc7946 import check_rfc7946
 
 UTM = "EPSG:32649"  # Xi'an

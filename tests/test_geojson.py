@@ -7,7 +7,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
-from planner.geojson import write_geojson
+from planner.export.geojson import write_geojson
 
 
 def test_rfc7946_wgs84_ccw_rounded_utf8(tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ def test_precision(tmp_path: Path, precision: int) -> None:
 
 
 def test_an_invalid_polygon_is_written_as_polygons_only() -> None:
-    from planner.geojson import rfc7946_geometries
+    from planner.export.geojson import rfc7946_geometries
 
     # a zero-width spike: make_valid alone gives a polygon plus a line
     spiked = shapely.Polygon([(0, 0), (1, 0), (1, 1), (0.5, 1), (0.5, 2), (0.5, 1), (0, 1)])

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from planner import exports as ex
 from planner.errors import InputError
-from planner.gridfile import read_grids
+from planner.export import formats as ex
+from planner.grids.gridfile import read_grids
 from planner.street import Street
 from tests.export_streets import X0, Y0, small_street
 
@@ -161,7 +161,7 @@ def test_upload_of_shapefile_parts_and_zip(
     import io
     import zipfile
 
-    from planner.gridfile import read_grids_upload
+    from planner.grids.gridfile import read_grids_upload
 
     shp = tmp_path / "shp"
     ex.write_shapefiles(shp, layers={"grids": grids})
@@ -180,7 +180,7 @@ def test_bad_uploads_refused(tmp_path: Path, street: Street) -> None:
     import io
     import zipfile
 
-    from planner.gridfile import read_grids_upload
+    from planner.grids.gridfile import read_grids_upload
 
     with pytest.raises(InputError, match="no grids file uploaded"):
         read_grids_upload([], street, dest=tmp_path)

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from planner.grids import GridResult, divide
-from planner.rules import check_grids
+from planner.grids.division import GridResult, divide
+from planner.grids.rules import check_grids
 from planner.settings import Settings
 from planner.street import Street
 from tests.grid_streets import block_street, random_street
@@ -189,7 +189,7 @@ def test_deterministic_for_a_seed() -> None:
 
 @pytest.mark.slow
 def test_real_beijing_extract_with_a_drawn_boundary(tmp_path: Path) -> None:
-    from planner.load import load_street
+    from planner.load.sources import load_street
 
     bnd = gpd.GeoDataFrame(
         {"name": ["学院路测试"]}, geometry=[box(116.3460, 39.9990, 116.3580, 40.0075)], crs=4326
@@ -204,7 +204,7 @@ def test_real_beijing_extract_with_a_drawn_boundary(tmp_path: Path) -> None:
 
 
 def test_demo_street_keeps_every_rule() -> None:
-    from planner.load import load_street
+    from planner.load.sources import load_street
 
     street = load_street("demo")
     s = Settings()

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from planner.app_services import reason_text, site_table
+from planner.app.services import reason_text, site_table
 from planner.errors import RuleViolation
 from planner.i18n import STRINGS, column_label, from_english, layer_name, msg, render, t
 from planner.street import LAYER_NAMES
@@ -82,7 +82,7 @@ def test_worst_compounds_and_scenarios_are_labelled() -> None:
 
     import pandas as pd
 
-    from planner.app_services import scenario_row, scenario_table, worst_compounds
+    from planner.app.services import scenario_row, scenario_table, worst_compounds
     from tests.app_street import tiny_street
 
     per = pd.DataFrame(

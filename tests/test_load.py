@@ -9,7 +9,7 @@ from pyproj import Geod
 
 from planner import crs as pcrs
 from planner.errors import InputError
-from planner.load import load_street
+from planner.load.sources import load_street
 from planner.settings import Settings
 from planner.street import Street
 
@@ -279,7 +279,7 @@ def test_demo_compound_paths_meet_the_public_network_only_at_gates(demo: Street)
 def test_largest_overlap_picks_the_zone_covering_most() -> None:
     from shapely.geometry import box
 
-    from planner.load import _largest_overlap
+    from planner.load.sources import _largest_overlap
 
     zones = np.array([box(0, 0, 10, 10), box(10, 0, 20, 10)], dtype=object)
     ids = np.array(["A", "B"], dtype=object)
@@ -292,7 +292,7 @@ def test_largest_overlap_picks_the_zone_covering_most() -> None:
 def test_osm_online_by_polygon_dispatches_to_fetch_place(
     monkeypatch: pytest.MonkeyPatch, street_folder: Path, layers: dict
 ) -> None:
-    from planner import osm
+    from planner.load import osm
 
     asked: list[object] = []
 

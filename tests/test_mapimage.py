@@ -9,7 +9,7 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from planner import mapimage as mi
+from planner.maps import image as mi
 from tests.export_streets import UTM, fake_circles, fake_gaps, small_street
 
 

@@ -7,7 +7,7 @@ import pytest
 import shapely
 
 from planner.errors import InputError
-from planner.network import components_table, from_layers, point_components, snap_points
+from planner.network.walk import components_table, from_layers, point_components, snap_points
 from planner.settings import Settings
 from tests.coverage_streets import lattice_layers, network_layers
 

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
-from planner.network import from_layers
-from planner.network_build import NON_WALKABLE, build_network, walkable_mask
+from planner.network.build import NON_WALKABLE, build_network, walkable_mask
+from planner.network.walk import from_layers
 
 CRS = "EPSG:32650"
 

@@ -1,4 +1,4 @@
-"""Every asset of the red map is served by the planner (planner/offline.py)."""
+"""Every asset of the red map is served by the planner (planner/maps/offline.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 import folium
 from folium.plugins import Draw
 
-from planner import offline
-from planner.redmap import red_map
+from planner.maps import offline
+from planner.maps.redmap import red_map
 from tests.app_street import tiny_street
 
 

@@ -1,4 +1,4 @@
-"""Tests of planner.osm: tag mapping, walk filter, roads, XML/PBF equivalence, online failure."""
+"""Tests of planner.load.osm: tag mapping, walk filter, roads, XML/PBF equivalence, online failure."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import requests
 import shapely
 from shapely.geometry import LineString, Polygon, box
 
-from planner import osm
 from planner.errors import InputError
+from planner.load import osm
 
 DATA = Path(__file__).parent / "data" / "beijing-haidian-xueyuanlu"
 XML = DATA / "map.osm"
@@ -426,7 +426,7 @@ def drawn_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def loaded(drawn_file: Path):  # type: ignore[no-untyped-def]
-    from planner.load import load_street
+    from planner.load.sources import load_street
 
     return (
         load_street(str(XML), boundary=str(drawn_file)),

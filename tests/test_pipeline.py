@@ -24,7 +24,7 @@ import shapely
 from planner import pipeline
 from planner.cli import main
 from planner.crs import gcj02_to_wgs84
-from planner.gridfile import read_grids
+from planner.grids.gridfile import read_grids
 from tests.rfc7946 import check_rfc7946
 
 LAYERS = [
@@ -52,7 +52,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pipeline.RunRes
         return kept["result"]
 
     mp = pytest.MonkeyPatch()
-    import planner.commands.run as cmd
+    import planner.cli.run as cmd
 
     mp.setattr(cmd, "run_pipeline", spy)
     # what native code (the HiGHS solver) writes on descriptor 1 is caught here
@@ -136,7 +136,7 @@ def test_circles_and_gaps_match_the_coverage_command(
 def test_siting_after_figures_match_coverage_with_the_new_sites(
     run: tuple[Path, pipeline.RunResult, int],
 ) -> None:
-    from planner.coverage import area_figures, compute_coverage
+    from planner.coverage.figures import area_figures, compute_coverage
 
     out, result, _ = run
     assert result.siting is not None and len(result.siting.sites) >= 1
@@ -309,7 +309,7 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_rule_violation_exits_1(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run: tuple[Path, pipeline.RunResult, int]
 ) -> None:
-    import planner.commands.run as cmd
+    import planner.cli.run as cmd
 
     _, result, _ = run
     broken = pipeline.RunResult(

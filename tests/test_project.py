@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from planner import project
-from planner.edits import GridEditor
 from planner.errors import InputError
-from planner.grids import divide
-from planner.project import open_project, save_project
+from planner.grids import project
+from planner.grids.division import divide
+from planner.grids.edits import GridEditor
+from planner.grids.project import open_project, save_project
 from planner.settings import Settings
 from tests.grid_streets import X0, Y0, block_street
 

@@ -1,4 +1,4 @@
-"""The red map builder (planner/redmap.py) on a tiny hand-made street."""
+"""The red map builder (planner/maps/redmap.py) on a tiny hand-made street."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from planner.redmap import basemap_notice, red_map, station_icon_svg
+from planner.maps.redmap import basemap_notice, red_map, station_icon_svg
 from tests.app_street import CRS, X0, Y0, tiny_street
 
 

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from planner.errors import InputError, ProblemLog
-from planner.load import load_street
-from planner.register import _spread, read_register, register_columns
+from planner.load.register import _spread, read_register, register_columns
+from planner.load.sources import load_street
 
 
 def test_spread_keeps_the_total_and_follows_weights() -> None:

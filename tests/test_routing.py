@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
-from planner.network import from_layers, snap_points
-from planner.routing import nearest_times, point_times, station_reach, with_stations
+from planner.network.routing import nearest_times, point_times, station_reach, with_stations
+from planner.network.walk import from_layers, snap_points
 from planner.settings import Settings
 from tests.coverage_streets import lattice_layers, network_layers, points
 
@@ -141,7 +141,7 @@ def assert_reach_equals(reach, ref: dict[int, dict[int, float]], stations) -> No
 def reach_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test through both ways station_reach computes: the compiled kernel and
     (small jobs) one scipy call."""
-    from planner import routing
+    from planner.network import routing
 
     monkeypatch.setattr(routing, "REACH_DENSE_MAX", 0 if request.param == "kernel" else 10**12)
     return str(request.param)
@@ -222,7 +222,7 @@ def test_station_reach_without_stations_is_empty(reach_path: str) -> None:
 
 
 def test_station_reach_threads_give_the_same_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    from planner import routing
+    from planner.network import routing
 
     monkeypatch.setattr(routing, "REACH_DENSE_MAX", 0)
     nodes, edges = random_network(5)
@@ -245,7 +245,7 @@ def test_reach_kernel_equals_scipy_and_grows_its_output(monkeypatch: pytest.Monk
     from scipy import sparse
     from scipy.sparse.csgraph import dijkstra
 
-    from planner import reach_kernel
+    from planner.network import _reach_kernel as reach_kernel
 
     rng = np.random.default_rng(11)
     n = 300

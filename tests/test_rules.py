@@ -12,9 +12,9 @@ from shapely.affinity import translate
 from shapely.geometry import box
 
 from planner.errors import InputError
-from planner.grids import GridResult, divide
+from planner.grids.division import GridResult, divide
+from planner.grids.rules import RULE_TITLES, check_grids
 from planner.i18n import msg
-from planner.rules import RULE_TITLES, check_grids
 from planner.settings import Settings
 from planner.street import Street
 from tests.grid_streets import block_street
@@ -195,7 +195,7 @@ def test_report_reads_in_chinese_with_the_same_lines(done) -> None:  # type: ign
     g = res.grids.copy()
     g.loc[g.index[0], "geometry"] = translate(g.geometry.iloc[0], 30, 0)  # gap and overlap
     g.loc[g.index[1], "code"] = g["code"].iloc[2]  # a duplicate code
-    # a reason planner.grids wrote (English in the layer) reads back in Chinese
+    # a reason planner.grids.division wrote (English in the layer) reads back in Chinese
     g["reason"] = ""
     g.loc[g.index[4], "reason"] = str(
         msg("grid_reason_no_join", households=int(g["households"].iloc[4]), lo=3000, hi=6000)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
-from planner.coverage import compute_coverage
-from planner.load import load_street
+from planner.coverage.figures import compute_coverage
+from planner.load.sources import load_street
 from planner.settings import Settings
 from planner.siting import maximal_coverage
 from planner.siting.scenario import (
@@ -70,7 +70,7 @@ def _coverage_with_sites(street: object, sites: gpd.GeoDataFrame, settings: Sett
 
 
 def test_after_figures_without_second_run_match_coverage_with_the_sites(demo: object) -> None:
-    from planner.coverage import area_figures
+    from planner.coverage.figures import area_figures
 
     s = Settings()
     cov = compute_coverage(demo, settings=s)
@@ -140,9 +140,9 @@ def test_scenarios_round_trip_and_compare(demo: object, k3: object) -> None:
 
 
 def test_scenarios_saved_side_by_side_in_the_project_file(demo: object, tmp_path: object) -> None:
-    from planner.edits import GridEditor
-    from planner.grids import divide
-    from planner.project import open_project, save_project
+    from planner.grids.division import divide
+    from planner.grids.edits import GridEditor
+    from planner.grids.project import open_project, save_project
 
     s = Settings()
     editor = GridEditor.from_result(demo, divide(demo, settings=s), settings=s)

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import shapely
 
-from planner import synthetic
 from planner.settings import DEFAULT_SERVICE_KINDS
-from planner.synthetic import DEMO_SPEC, StreetSpec, make_demo, make_street, write_folder
+from planner.synthetic import demo as synthetic
+from planner.synthetic.demo import DEMO_SPEC, StreetSpec, make_demo, make_street, write_folder
 from tests.rfc7946 import check_rfc7946
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -473,7 +473,7 @@ def test_bad_spec_names_every_problem() -> None:
 
 
 def test_to_street_loads_like_the_folder(tmp_path: Path) -> None:
-    from planner.load import load_street
+    from planner.load.sources import load_street
 
     gen = make_street(StreetSpec(n_cols=2, n_rows=2, n_communities=2, seed=11, n_pois=6))
     direct = gen.to_street()
@@ -488,7 +488,7 @@ def test_to_street_loads_like_the_folder(tmp_path: Path) -> None:
 
 def test_demo_loads_cleanly() -> None:
     """The committed demo loads with no problems into one walking network."""
-    from planner.load import load_street
+    from planner.load.sources import load_street
 
     street = load_street("demo")
     rep = street.report
@@ -500,7 +500,7 @@ def test_demo_loads_cleanly() -> None:
 
 
 def test_demo_community_stations_stand_in_the_community_they_are_named_for() -> None:
-    from planner.load import load_street
+    from planner.load.sources import load_street
 
     st = load_street("demo")
     own = st.stations[st.stations["kind"].isin(["community_station", "grid_station"])]

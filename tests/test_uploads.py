@@ -1,4 +1,4 @@
-"""Staging uploaded files safely (planner/uploads.py)."""
+"""Staging uploaded files safely (planner/load/uploads.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from planner.errors import InputError
-from planner.uploads import check_zip, stage_upload
+from planner.load.uploads import check_zip, stage_upload
 
 
 def _zip(members: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:

@@ -10,8 +10,8 @@ from shapely.affinity import translate
 from shapely.geometry import LineString, Polygon
 
 from planner.errors import InputError
-from planner.load import load_street
-from planner.validate import lonlat_swapped
+from planner.load.sources import load_street
+from planner.load.validate import lonlat_swapped
 
 Make = Callable[..., Path]
 

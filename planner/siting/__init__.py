@@ -6,6 +6,8 @@ Modules, one concept each:
   walking minutes within the threshold);
 * :mod:`planner.siting.model` - exact reductions to a compact model;
 * :mod:`planner.siting.greedy` - lazy greedy (instant answer, starting incumbent);
+* :mod:`planner.siting.highs` - a silent HiGHS solver object;
+* :mod:`planner.siting.lagrange` - Lagrangian bounds that prune candidate sites;
 * :mod:`planner.siting.mip` - exact MILPs with HiGHS (highspy);
 * :mod:`planner.siting.plan` - the two questions and the :class:`SitingPlan` answer;
 * :mod:`planner.siting.candidates` - candidate sites and the spacing/exclusion rules;
@@ -15,8 +17,8 @@ Modules, one concept each:
   and scenario tables for the project file.
 
 The street-level names (``site_street``, ``SitingResult``, ``scenario_to_tables``,
-``scenario_from_tables``, ``compare_scenarios``) load lazily, so the solver core
-imports without the coverage engine.
+``scenario_from_tables``, ``compare_scenarios``) load on first use, so the solver core
+imports without the coverage engine's cost.
 """
 
 from typing import Any
@@ -44,9 +46,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        try:
-            from planner.siting import scenario
-        except ImportError as exc:  # the coverage engine is not in this build
-            raise AttributeError(f"planner.siting.{name} needs planner.coverage: {exc}") from exc
+        from planner.siting import scenario
+
         return getattr(scenario, name)
     raise AttributeError(f"module 'planner.siting' has no attribute {name!r}")

@@ -1,9 +1,9 @@
 """Walking minutes from every site (existing stations and candidates) to every building.
 
-Uses the coverage engine (:mod:`planner.network`, :mod:`planner.routing`); no second
+Uses the coverage engine (:mod:`planner.network.walk`, :mod:`planner.network.routing`); no second
 routing engine. All sites are inserted into the network as nodes by
-:func:`planner.routing.with_stations` (edges split at their access points), one
-bounded Dijkstra per site runs in a compiled kernel (:func:`planner.routing.station_reach`,
+:func:`planner.network.routing.with_stations` (edges split at their access points), one
+bounded Dijkstra per site runs in a compiled kernel (:func:`planner.network.routing.station_reach`,
 ``limit`` = the threshold), and a building's time from a site is the better of its
 two piece ends plus the partial piece length - exactly how the coverage figures
 time a building, so the "before" coverage read from this matrix equals theirs.
@@ -19,8 +19,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from planner.network import Snap, snap_points
-from planner.routing import station_reach, with_stations
+from planner.network.routing import station_reach, with_stations
+from planner.network.walk import Snap, snap_points
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def site_building_minutes(
     Parameters
     ----------
     cov
-        A :class:`planner.coverage.Coverage` (its network, service stations and
+        A :class:`planner.coverage.figures.Coverage` (its network, service stations and
         building snaps are reused).
     candidate_points
         Candidate site points (projected CRS); snapped onto public walkable links

@@ -2,7 +2,7 @@
 
 :func:`site_street` is the whole pipeline for one scenario:
 
-1. coverage before (:func:`planner.coverage.compute_coverage`);
+1. coverage before (:func:`planner.coverage.figures.compute_coverage`);
 2. candidates (user list, available buildings, suitable POIs, generated network
    points near the gaps), filtered by exclusion areas and the minimum spacing to
    existing stations (:mod:`planner.siting.candidates`);
@@ -13,11 +13,11 @@
 5. results: ranked proposed sites with the households each newly covers and
    serves and the floor area the 30 m²/100 households norm asks for; every
    building before/after; figures per street, community and grid before/after
-   (the coverage engine's :func:`planner.coverage.area_figures` run again with
+   (the coverage engine's :func:`planner.coverage.figures.area_figures` run again with
    the proposed stations added).
 
 :func:`scenario_to_tables` / :func:`scenario_from_tables` turn a scenario into
-layers and tables the project file (:mod:`planner.project`, ``extra=``) stores,
+layers and tables the project file (:mod:`planner.grids.project`, ``extra=``) stores,
 and :func:`compare_scenarios` puts saved scenarios side by side.
 """
 
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.coverage import (
+from planner.coverage.figures import (
     Coverage,
     area_figures,
     community_of,
@@ -555,7 +555,7 @@ def before_after_figures(
     settings: Settings,
 ) -> pd.DataFrame:
     """Households covered at the siting threshold per street, community and grid,
-    before and after (the coverage engine's :func:`planner.coverage.area_figures`)."""
+    before and after (the coverage engine's :func:`planner.coverage.figures.area_figures`)."""
     t = f"{settings.gap_minutes:g}"
     fb = area_figures(before, grids=grids)
     fa = area_figures(after, grids=grids)
@@ -587,11 +587,11 @@ def circles_and_gaps(
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Union service circles per threshold and the gap polygons of one coverage result.
 
-    Drawn by the coverage engine (:meth:`planner.coverage.Coverage.circle_builder`,
-    :func:`planner.circles.gap_polygons`), exactly as the ``coverage`` command does;
+    Drawn by the coverage engine (:meth:`planner.coverage.figures.Coverage.circle_builder`,
+    :func:`planner.coverage.circles.gap_polygons`), exactly as the ``coverage`` command does;
     both layers get a ``scenario`` column holding ``label`` ("before"/"after").
     """
-    from planner.circles import gap_polygons
+    from planner.coverage.circles import gap_polygons
 
     thresholds = list(coverage.thresholds)
     union = coverage.circle_builder().union_circles(coverage.times, thresholds)
@@ -609,7 +609,7 @@ def circles_and_gaps(
 
 # ---------------------------------------------------------------- saving scenarios
 def scenario_to_tables(result: SitingResult) -> dict[str, pd.DataFrame]:
-    """Layers and tables for the project file (``planner.project.save_project(extra=...)``).
+    """Layers and tables for the project file (``planner.grids.project.save_project(extra=...)``).
 
     Keys are ``siting_<name>_sites`` (layer), ``siting_<name>_figures`` and
     ``siting_<name>_summary`` (a one-row table holding the summary as JSON).

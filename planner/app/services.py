@@ -1,0 +1,437 @@
+"""What the app asks of the planner, in one place: load, coverage, grids, figures.
+
+The app (``app.py``) only wires widgets to these functions and caches their results.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.i18n import column_label, from_english, t
+from planner.settings import Settings
+from planner.street import Street
+
+logger = logging.getLogger(__name__)
+
+
+def load(source: dict[str, Any], settings: Settings) -> Street:
+    """Load the street described by ``source`` (``{"kind": "demo"}``, a staged folder, ...).
+
+    Raises :class:`~planner.errors.InputError` with every problem on bad input.
+    """
+    from planner.load.sources import load_street
+
+    kind = source.get("kind", "demo")
+    extra: dict[str, Any] = {}
+    if kind == "demo":
+        arg: Any = "demo"
+    elif kind in ("upload", "osm"):
+        arg = Path(source["path"])
+        if kind == "osm" and arg.is_dir():  # an extract uploaded with its boundary file
+            osm = sorted(p for p in arg.iterdir() if p.name.lower().endswith((".osm", ".pbf")))
+            bnd = sorted(p for p in arg.iterdir() if p.stem.lower() == "boundary")
+            if osm:
+                arg = osm[0]
+                if bnd:
+                    extra["boundary"] = bnd[0]
+        for name in ("stations", "register"):  # optional separate files
+            if source.get(name):
+                extra[name] = Path(source[name])
+    elif kind == "place":
+        arg = f"place:{source['name']}"
+    else:
+        raise ValueError(f"unknown source kind {kind!r}")
+    street: Street = load_street(
+        arg, points_crs=source.get("points_crs", "wgs84"), settings=settings, **extra
+    )
+    return street
+
+
+def street_figures(street: Street) -> dict[str, Any]:
+    """Key figures of a street that need no coverage (households, layers, stations)."""
+    st = street.stations
+    in_street = st[st["in_street"]] if "in_street" in st.columns else st
+    return {
+        "households": int(street.buildings["households"].sum()),
+        "population": float(street.buildings["population"].sum()),
+        "communities": len(street.communities),
+        "compounds": len(street.compounds),
+        "buildings": len(street.buildings),
+        "stations": len(in_street),
+        "area_km2": float(street.boundary.geometry.area.sum() / 1e6)
+        if len(street.boundary)
+        else 0.0,
+    }
+
+
+def community_table(street: Street, *, lang: str = "zh") -> pd.DataFrame:
+    """Per community: households, residents, compounds, buildings, stations."""
+    c = street.communities
+    if len(c) == 0:
+        return pd.DataFrame()
+    b = street.buildings
+    comm_of_building = b["community_id"].where(b["community_id"] != "")
+    if comm_of_building.isna().any() and len(b):
+        joined = gpd.sjoin(
+            gpd.GeoDataFrame(geometry=b.geometry.representative_point(), crs=b.crs),
+            c[["community_id", "geometry"]],
+            how="left",
+            predicate="within",
+        )
+        joined = joined[~joined.index.duplicated()]
+        comm_of_building = comm_of_building.fillna(joined["community_id"])
+    hh = b["households"].groupby(comm_of_building).sum()
+    pop = b["population"].groupby(comm_of_building).sum()
+    nb = b["households"].groupby(comm_of_building).size()
+    # a station on a community boundary counts once, in the first community it touches
+    stations = gpd.sjoin(
+        street.stations[["station_id", "geometry"]],
+        c[["community_id", "geometry"]],
+        how="inner",
+        predicate="intersects",
+    ).drop_duplicates("station_id")
+    ns = stations.groupby("community_id").size()
+    ids = c["community_id"]
+    table = pd.DataFrame(
+        {
+            t("community", lang): c["name"].where(c["name"] != "", ids).to_numpy(),
+            "community_id": ids.to_numpy(),
+            t("households", lang): ids.map(hh).fillna(0).astype(int).to_numpy(),
+            t("col_residents", lang): ids.map(pop).fillna(0).round().astype(int).to_numpy(),
+            t("col_buildings", lang): ids.map(nb).fillna(0).astype(int).to_numpy(),
+            t("stations", lang): ids.map(ns).fillna(0).astype(int).to_numpy(),
+        }
+    )
+    return table
+
+
+def coverage_for(street: Street, settings: Settings) -> Any:
+    """Coverage layers and figures (:func:`planner.pipeline.compute_coverage_layers`).
+
+    The same computation the command line runs, so the app shows the CLI's figures.
+    """
+    from planner.pipeline import compute_coverage_layers
+
+    return compute_coverage_layers(street, settings=settings)
+
+
+def grids_for(street: Street, settings: Settings) -> Any:
+    """Grid division (:func:`planner.grids.division.divide`, a ``GridResult``), or ``None`` if missing.
+
+    Grid codes use the street's own county/street codes (``street.json``) when it
+    declares them, as the command line does.
+    """
+    from planner.grids.codes import effective_code_settings
+    from planner.grids.division import divide
+
+    return divide(street, settings=effective_code_settings(settings, street.meta))
+
+
+def _summary(coverage: Any) -> dict[str, Any]:
+    s = getattr(coverage, "summary", None)
+    return s if isinstance(s, dict) else {}
+
+
+def coverage_summary(coverage: Any, settings: Settings, *, lang: str = "zh") -> dict[str, Any]:
+    """Key coverage figures: share of households covered per threshold, households in gaps."""
+    s = _summary(coverage)
+    metrics: list[tuple[str, str]] = []
+    pct = s.get("households_covered_pct", {})
+    for key in sorted(pct, key=float):
+        value = pct[key]
+        metrics.append(
+            (
+                t("covered_at", lang, minutes=float(key)),
+                "—" if value is None else f"{float(value):.1f}%",
+            )
+        )
+    covered = s.get("households_covered", {})
+    gap = f"{settings.gap_minutes:g}"
+    if gap in covered and "households_total" in s:
+        metrics.append(
+            (t("households_in_gaps", lang), f"{int(s['households_total']) - int(covered[gap]):,}")
+        )
+    return {"metrics": metrics or [(t("no_data", lang), "—")], "summary": s}
+
+
+def community_coverage(coverage: Any) -> pd.DataFrame:
+    """Per-community coverage figures (the CLI's ``coverage_by_community`` table)."""
+    table = getattr(coverage, "table", None)
+    if callable(table):
+        out: pd.DataFrame = table("community")
+        return out
+    return pd.DataFrame()
+
+
+def add_coverage_columns(table: pd.DataFrame, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """Per-community table with coverage shares joined on ``community_id``."""
+    per = community_coverage(coverage)
+    if per.empty or "id" not in per.columns:
+        return table
+    keep = [c for c in per.columns if c.startswith(("households_covered", "households_share"))]
+    per = per[["id", *keep]].rename(columns={"id": "community_id"})
+    return table.merge(per, on="community_id", how="left").rename(
+        columns=lambda c: coverage_column_label(c, lang)
+    )
+
+
+def coverage_column_label(column: str, lang: str = "zh") -> str:
+    """Readable label of a coverage figure column (``households_covered_15`` and
+    ``households_share_15_pct``); other names are returned unchanged."""
+    import re
+
+    m = re.fullmatch(r"households_covered_(\d+(?:\.\d+)?)", column)
+    if m:
+        return t("covered_households", lang, minutes=float(m.group(1)))
+    m = re.fullmatch(r"households_share_(\d+(?:\.\d+)?)_pct", column)
+    if m:
+        return t("covered_at", lang, minutes=float(m.group(1))) + " %"
+    return column
+
+
+def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """Per grid: code, community, households, and its coverage figures when known."""
+    g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
+    if g is None:
+        return pd.DataFrame()
+    cols = [
+        c
+        for c in ("code", "community_id", "households", "population", "area_m2", "reason")
+        if c in g.columns
+    ]
+    base = pd.DataFrame(g[cols])
+    if "reason" in base.columns:
+        base["reason"] = [reason_text(r, lang) for r in base["reason"].fillna("").astype(str)]
+    cov = getattr(coverage, "coverage", None)
+    if cov is None:
+        return base.rename(columns=_grid_labels(lang))
+    from planner.coverage.figures import area_figures
+
+    fig = area_figures(cov, grids=g)
+    fig = fig[fig["level"] == "grid"].rename(columns={"id": "code"})
+    keep = [c for c in fig.columns if c.startswith(("households_covered", "households_share"))]
+    out = base.merge(fig[["code", *keep]], on="code", how="left")
+    return out.rename(columns=lambda c: coverage_column_label(c, lang)).rename(
+        columns=_grid_labels(lang)
+    )
+
+
+def reason_text(reason: str, lang: str = "zh") -> str:
+    """A grid's ``reason`` (English, as planner.grids.division writes it) in ``lang``; text of
+    another origin (typed in a desktop GIS) as it is."""
+    m = from_english(reason, "grid_reason_") if reason else None
+    return reason if m is None else m.render(lang)
+
+
+def _grid_labels(lang: str) -> dict[str, str]:
+    return {
+        "code": t("code", lang),
+        "community_id": t("community", lang),
+        "households": t("households", lang),
+        "population": t("col_residents", lang),
+        "area_m2": t("col_area_m2", lang),
+        "reason": t("col_note", lang),
+    }
+
+
+#: Columns of the proposed sites shown on the siting page, in order.
+SITE_TABLE_COLUMNS = (
+    "rank",
+    "name",
+    "households_newly_covered",
+    "households_served",
+    "community_id",
+    "recommended_floor_area_m2",
+)
+
+
+def site_table(sites: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """The proposed sites as displayed: the main columns, labelled in ``lang``."""
+    table = pd.DataFrame(sites.drop(columns="geometry", errors="ignore"))
+    keep = [c for c in SITE_TABLE_COLUMNS if c in table.columns]
+    return table[keep or list(table.columns)].rename(columns=lambda c: column_label(c, lang))
+
+
+def worst_compounds(
+    street: Street, coverage: Any, *, lang: str = "zh", n: int = 10
+) -> pd.DataFrame:
+    """The ``n`` compounds with most households beyond the gap threshold (CLI's table)."""
+    per = getattr(coverage, "uncovered_compounds", None)
+    if per is None:
+        return pd.DataFrame()
+    return pd.DataFrame(per).head(n).rename(columns=lambda c: column_label(c, lang))
+
+
+def export_files(
+    street: Street,
+    *,
+    coverage: Any = None,
+    grids: Any = None,
+    lang: str = "zh",
+    precision: int = 7,
+) -> dict[str, bytes]:
+    """Files offered for download, as the command line writes them: GeoJSON per layer
+    (RFC 7946, WGS84, :func:`planner.export.geojson.to_geojson_text`), one GeoPackage with every
+    layer and table (:func:`planner.export.formats.write_geopackage`), CSV tables (UTF-8 with BOM,
+    so Excel reads Chinese)."""
+    import tempfile
+
+    layers: dict[str, gpd.GeoDataFrame] = {
+        name: street.layer(name)
+        for name in ("boundary", "communities", "compounds", "buildings", "roads", "stations")
+    }
+    if coverage is not None and isinstance(getattr(coverage, "buildings", None), gpd.GeoDataFrame):
+        layers["buildings"] = coverage.buildings  # with walking time and nearest station
+    g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
+    if isinstance(g, gpd.GeoDataFrame):
+        layers["grids"] = g
+    for part in ("circles", "gaps"):
+        gdf = getattr(coverage, part, None)
+        if isinstance(gdf, gpd.GeoDataFrame):
+            layers[part] = gdf
+    tables: dict[str, pd.DataFrame] = {}
+    if coverage is not None and callable(getattr(coverage, "table", None)):
+        tables["coverage_by_community"] = coverage.table("community")
+        if isinstance(getattr(coverage, "uncovered_compounds", None), pd.DataFrame):
+            tables["uncovered_compounds"] = coverage.uncovered_compounds
+        if isinstance(getattr(coverage, "stations", None), pd.DataFrame):
+            tables["coverage_by_station"] = pd.DataFrame(coverage.stations)
+    if isinstance(g, gpd.GeoDataFrame):
+        tables["coverage_by_grid"] = grid_table(grids, coverage, lang="en")
+    if not tables:
+        tables["community_figures"] = community_table(street, lang=lang)
+
+    out: dict[str, bytes] = {}
+    from planner.export.formats import write_geopackage
+    from planner.export.geojson import to_geojson_text
+
+    meta = {"attribution": street.attribution} if street.attribution else None
+    for name, gdf in layers.items():
+        out[f"{name}.geojson"] = to_geojson_text(
+            gdf, precision=precision, name=name, metadata=meta
+        ).encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "street.gpkg"
+        nonempty = {k: v for k, v in layers.items() if len(v)}
+        write_geopackage(path, layers=nonempty, tables=tables)
+        if path.exists():
+            out["street.gpkg"] = path.read_bytes()
+    for name, table in tables.items():
+        plain = pd.DataFrame(table).drop(columns=["geometry"], errors="ignore")
+        out[f"{name}.csv"] = plain.to_csv(index=False).encode("utf-8-sig")
+    return out
+
+
+def map_png(
+    street: Street,
+    *,
+    coverage: Any = None,
+    grids: Any = None,
+    settings: Settings | None = None,
+    lang: str = "zh",
+    dpi: int = 150,
+) -> bytes | None:
+    """A PNG of the red map for reports (:func:`planner.maps.image.render_map`): title,
+    legend, scale bar, north arrow, attribution."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from planner.maps.image import render_map
+
+    g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
+    circles = getattr(coverage, "union_circles", None)
+    fig = render_map(
+        street,
+        grids=g,
+        circles=circles,
+        gaps=getattr(coverage, "gaps", None),
+        settings=settings,
+        lang="en" if lang == "en" else "zh",
+    )
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def propose_sites(
+    street: Street,
+    coverage: Any,
+    settings: Settings,
+    *,
+    k: int | None = None,
+    target_share: float | None = None,
+) -> Any:
+    """Proposed new stations: ``k`` sites (maximal coverage) or the fewest reaching
+    ``target_share`` (0-1) of households. Returns the siting result (``sites`` layer
+    in the street CRS)."""
+    from planner.siting.scenario import site_street
+
+    kwargs: dict[str, Any] = {"settings": settings, "after_coverage": False}
+    if target_share is not None:
+        kwargs["target_share"] = float(target_share)
+    else:
+        kwargs["k"] = int(k or 1)
+    # the app draws the after-coverage itself (with circles), so the solver skips it
+    return site_street(street, coverage.coverage, **kwargs)
+
+
+def siting_outcome(result: Any) -> dict[str, Any]:
+    """What the siting page shows of a siting result: ``sites`` (street CRS),
+    ``feasible`` (False when a target share cannot be reached) and the plan's
+    ``message`` (why not, or what the plan achieves)."""
+    plan = getattr(result, "plan", None)
+    sites = result.sites if hasattr(result, "sites") else result[0]
+    return {
+        "sites": sites,
+        "feasible": bool(getattr(plan, "feasible", True)),
+        "message": str(getattr(plan, "message", "") or ""),
+    }
+
+
+def with_new_stations(street: Street, sites: gpd.GeoDataFrame) -> Street:
+    """The street with proposed sites added as community stations (for after-figures)."""
+    new = gpd.GeoDataFrame(
+        {
+            "station_id": [f"new-{i + 1}" for i in range(len(sites))],
+            "name": [str(n) for n in sites.get("name", pd.Series([""] * len(sites)))],
+            "kind": "community_station",
+            "in_street": True,
+        },
+        geometry=sites.geometry.to_numpy(),
+        crs=street.crs,
+    )
+    stations = pd.concat([street.stations, new], ignore_index=True)
+    return street.with_layers(
+        stations=gpd.GeoDataFrame(stations, geometry="geometry", crs=street.crs)
+    )
+
+
+def scenario_row(name: str, summary: dict[str, Any], *, sites: int) -> dict[str, Any]:
+    """One line of the scenario comparison: new sites and the share covered per threshold."""
+    row: dict[str, Any] = {"scenario": name, "new_sites": sites}
+    for key, value in summary.get("households_covered_pct", {}).items():
+        row[f"covered_{key}min_%"] = value
+    return row
+
+
+def scenario_table(rows: list[dict[str, Any]], *, lang: str = "zh") -> pd.DataFrame:
+    """The scenario comparison as displayed: rows of :func:`scenario_row`, labelled in
+    ``lang`` (``covered_15min_%`` -> "15 分钟覆盖 %")."""
+    import re
+
+    def label(column: str) -> str:
+        m = re.fullmatch(r"covered_(\d+(?:\.\d+)?)min_%", column)
+        if m:
+            return t("covered_at", lang, minutes=float(m.group(1))) + " %"
+        return column_label(column, lang)
+
+    return pd.DataFrame(rows).rename(columns=label)

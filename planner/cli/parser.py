@@ -1,0 +1,382 @@
+"""Command line: ``python -m planner COMMAND ...``.
+
+Each command lives in its own module under :mod:`planner.cli` and provides
+``register(subparsers)`` and ``run(args) -> int``. Exit codes: 0 ok, 1 a grid rule
+is violated, 2 bad input (the message says what and how to fix it; never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from planner.errors import InputError, PlannerError, Problem, RuleViolation, SettingsError
+from planner.schema import STATION_KIND_ALIASES, STATION_KINDS
+from planner.settings import DEFAULT_SERVICE_KINDS, Settings
+
+EXIT_OK = 0
+EXIT_RULES = 1
+EXIT_BAD_INPUT = 2
+
+#: Command modules under planner.cli, in the order ``--help`` lists them.
+COMMAND_MODULES: tuple[str, ...] = (
+    "info",
+    "export",
+    "grids",
+    "coverage",
+    "site",
+    "check_grids",
+    "run",
+)
+
+
+def add_source_args(p: argparse.ArgumentParser) -> None:
+    """The SOURCE argument and the options every loading command shares."""
+    p.add_argument(
+        "source",
+        help="'demo', a folder of layer files, an OSM extract (.osm/.osm.pbf), "
+        "'place:NAME' to download from OpenStreetMap (needs internet), or 'osm' with "
+        "--boundary to download OpenStreetMap data inside that polygon",
+    )
+    p.add_argument("--boundary", type=Path, help="boundary file (clips an OSM extract)")
+    p.add_argument("--stations", type=Path, help="stations file (replaces the source's stations)")
+    p.add_argument(
+        "--points-crs",
+        choices=["wgs84", "gcj02", "bd09"],
+        default="wgs84",
+        help="coordinate system of longitude/latitude in CSV point files (default wgs84)",
+    )
+    p.add_argument("--register", type=Path, help="household register (.csv in UTF-8/GBK, .xlsx)")
+    p.add_argument("--margin-m", type=float, help="walking network margin beyond the boundary, m")
+    p.add_argument("--speed-kmh", type=float, help="walking speed, km/h (default 4)")
+
+
+def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
+    """Settings from the shared flags plus command-specific ones (None = default)."""
+    values: dict[str, Any] = {}
+    if getattr(args, "margin_m", None) is not None:
+        values["margin_m"] = args.margin_m
+    if getattr(args, "speed_kmh", None) is not None:
+        values["walk_speed_kmh"] = args.speed_kmh
+    values.update({k: v for k, v in extra.items() if v is not None})
+    return Settings.from_dict(values)
+
+
+def out_folder(path: Path) -> Path:
+    """Create the ``--out`` folder (and its parents) or say plainly why it cannot be."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(
+            f"--out {path} is a file, not a folder",
+            fix="give a folder path for the outputs (it is created if needed)",
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"--out {path}: cannot create the folder ({exc.strerror or exc})",
+            fix="give a folder you can write to (it is created if needed)",
+        ) from None
+    return path
+
+
+def add_minutes_args(p: argparse.ArgumentParser) -> None:
+    """``--minutes`` (the service-circle thresholds) and ``--gap-minutes`` (the promise)."""
+    p.add_argument(
+        "--minutes",
+        default=None,
+        action="append",
+        metavar="T[,T...]",
+        help="thresholds in minutes, comma-separated (default 5,10,15); given twice, "
+        "both lists count",
+    )
+    p.add_argument(
+        "--gap-minutes",
+        type=float,
+        default=None,
+        metavar="T",
+        help="gaps and uncovered households are counted beyond this threshold, minutes; "
+        "one of --minutes (default 15: GB 50180's 15-minute life circle)",
+    )
+
+
+def parse_minutes(text: str | None) -> list[float] | None:
+    """``"5,10,15"`` -> ``[5.0, 10.0, 15.0]``; refuses anything else with a clear message.
+
+    Order and repeats do not matter: :class:`~planner.settings.Settings` sorts the
+    thresholds and keeps each once.
+    """
+    if text is None:
+        return None
+    try:
+        values = [float(x) for x in text.replace("，", ",").split(",") if x.strip()]
+    except ValueError:
+        raise InputError(
+            f"--minutes {text!r} is not a list of numbers",
+            fix="write minutes separated by commas, e.g. --minutes 5,10,15",
+        ) from None
+    if not values:
+        raise InputError("--minutes is empty", fix="e.g. --minutes 5,10,15")
+    return values
+
+
+def minutes_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """``thresholds_min`` and ``gap_minutes`` from :func:`add_minutes_args` flags (None: default)."""
+    given = getattr(args, "minutes", None)
+    text = ",".join(given) if isinstance(given, list) else given
+    minutes = parse_minutes(text)
+    return {
+        "thresholds_min": tuple(minutes) if minutes is not None else None,
+        "gap_minutes": getattr(args, "gap_minutes", None),
+    }
+
+
+def add_station_args(p: argparse.ArgumentParser) -> None:
+    """``--service-kinds`` (which stations serve) and ``--no-margin-stations``."""
+    p.add_argument(
+        "--service-kinds",
+        default=None,
+        metavar="KIND[,KIND...]",
+        help="station kinds that count as service stations, comma-separated (default "
+        f"{','.join(DEFAULT_SERVICE_KINDS)}; all: {','.join(STATION_KINDS)})",
+    )
+    p.add_argument(
+        "--no-margin-stations",
+        action="store_true",
+        help="stations outside the street (in the margin) do not serve its residents",
+    )
+
+
+def parse_service_kinds(text: str | None) -> tuple[str, ...] | None:
+    """``"community_station,便民服务点"`` -> station kinds (Chinese and English names too).
+
+    Unknown kinds are passed on as typed: the settings refuse them, naming the kind
+    and listing the valid ones.
+    """
+    if text is None:
+        return None
+    items = [x.strip() for x in text.replace("，", ",").split(",") if x.strip()]
+    if not items:
+        raise InputError(
+            "--service-kinds is empty",
+            fix=f"name one or more of {', '.join(STATION_KINDS)}",
+        )
+    out = [x if x in STATION_KINDS else STATION_KIND_ALIASES.get(x.lower(), x) for x in items]
+    return tuple(dict.fromkeys(out))
+
+
+def station_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """``service_kinds`` and ``count_margin_stations`` from :func:`add_station_args` flags."""
+    out: dict[str, Any] = {
+        "service_kinds": parse_service_kinds(getattr(args, "service_kinds", None))
+    }
+    if getattr(args, "no_margin_stations", False):
+        out["count_margin_stations"] = False
+    return out
+
+
+class SettingFlag(NamedTuple):
+    """The command-line flag that sets a setting, and how to fix a bad value."""
+
+    flag: str
+    dest: str
+    fix: str
+
+
+#: Settings a user sets by a flag: a bad value is reported under the flag typed.
+SETTING_FLAGS: dict[str, SettingFlag] = {
+    "walk_speed_kmh": SettingFlag(
+        "--speed-kmh", "speed_kmh", "give a walking speed of 0.5-10 km/h, e.g. --speed-kmh 4"
+    ),
+    "margin_m": SettingFlag("--margin-m", "margin_m", "give 0-10,000 m, e.g. --margin-m 1000"),
+    "thresholds_min": SettingFlag(
+        "--minutes",
+        "minutes",
+        "give minutes above 0 and at most 120, comma-separated, e.g. --minutes 5,10,15",
+    ),
+    "gap_minutes": SettingFlag(
+        "--gap-minutes",
+        "gap_minutes",
+        "make --gap-minutes one of the --minutes values, e.g. --minutes 5,10,15 "
+        "--gap-minutes 15 (GB 50180's 15-minute circle)",
+    ),
+    "service_kinds": SettingFlag(
+        "--service-kinds",
+        "service_kinds",
+        "name kinds from that list, e.g. --service-kinds community_station,grid_station",
+    ),
+    "grid_min_households": SettingFlag(
+        "--min-households", "min_households", "give a minimum below --max-households"
+    ),
+    "grid_max_households": SettingFlag(
+        "--max-households", "max_households", "give a maximum above --min-households"
+    ),
+    "grid_target_households": SettingFlag(
+        "--target-households",
+        "target_households",
+        "give a target between --min-households and --max-households",
+    ),
+    "code_county": SettingFlag(
+        "--code-county", "code_county", "give the 6-digit county code, e.g. --code-county 110108"
+    ),
+    "code_street": SettingFlag(
+        "--code-street", "code_street", "give the 3-digit street code, e.g. --code-street 001"
+    ),
+    "min_station_spacing_m": SettingFlag(
+        "--spacing-m", "spacing_m", "give 0 or more metres, e.g. --spacing-m 300"
+    ),
+    "candidate_spacing_m": SettingFlag(
+        "--candidate-spacing-m", "candidate_spacing_m", "give a positive distance, e.g. 150"
+    ),
+    "station_capacity_households": SettingFlag(
+        "--capacity", "capacity", "give 0 (no limit) or more households"
+    ),
+    "mip_time_limit_s": SettingFlag("--time-limit", "time_limit", "give a positive time, s"),
+}
+
+
+def _typed(args: argparse.Namespace, dest: str) -> Any:
+    """What the user typed for a flag (None when the flag was not given)."""
+    value = getattr(args, dest, None)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):  # a flag given more than once
+        return ",".join(str(v) for v in value)
+    return None if value is None or value is False else value
+
+
+def settings_problems(exc: SettingsError, args: argparse.Namespace) -> list[Problem]:
+    """The settings errors as problems naming the flag the user typed, with a fix.
+
+    A setting with no flag on this command (or one the user did not type, e.g. a
+    code from ``street.json``) keeps its setting name.
+    """
+    out: list[Problem] = []
+    for name, value, rule in exc.problems:
+        f = SETTING_FLAGS.get(name)
+        typed = _typed(args, f.dest) if f is not None else None
+        minutes = _typed(args, "minutes")
+        if f is not None and typed is not None:
+            for other, g in SETTING_FLAGS.items():  # "above grid_max_households=500" too
+                rule = rule.replace(f"{other}=", f"{g.flag} ")
+            out.append(Problem(f"{f.flag} {typed}: {rule}", fix=f.fix))
+        elif name == "gap_minutes" and minutes is not None:
+            # the user changed the thresholds and left out the default promise (15 min)
+            gap_flag = hasattr(args, "gap_minutes")
+            out.append(
+                Problem(
+                    f"--minutes {minutes} leaves out {value:g} minutes, the threshold gaps "
+                    f"and uncovered households are counted at (--gap-minutes, default 15: "
+                    f"GB 50180's 15-minute circle)",
+                    fix=f"add {value:g} to --minutes"
+                    + (", or name one of them with --gap-minutes" if gap_flag else ""),
+                )
+            )
+        else:
+            out.append(Problem(f"setting {name}={value!r}: {rule}"))
+    return out
+
+
+#: Grid-code settings a user may give as flags; given flags win over ``street.json``.
+GRID_CODE_FLAGS: tuple[str, ...] = ("code_county", "code_street")
+
+
+def add_grid_args(p: argparse.ArgumentParser, *, target: bool = True) -> None:
+    """The household bounds and code flags of every command that makes or checks grids."""
+    p.add_argument("--min-households", type=int, help="hard minimum households per grid (200)")
+    p.add_argument("--max-households", type=int, help="hard maximum households per grid (500)")
+    if target:
+        p.add_argument("--target-households", type=int, help="target households per grid (300)")
+    p.add_argument(
+        "--code-county",
+        help="6-digit county code (GB/T 2260) in grid codes (default: street.json's, else 110108)",
+    )
+    p.add_argument(
+        "--code-street", help="3-digit street code in grid codes (default: street.json's, else 001)"
+    )
+
+
+def grid_settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
+    """Settings from the shared and grid flags (see :func:`add_grid_args`).
+
+    When only a bound is given and the default target falls outside the new range,
+    the target becomes the middle of the range, so one flag alone stays valid.
+    """
+    values: dict[str, Any] = {
+        "grid_min_households": getattr(args, "min_households", None),
+        "grid_max_households": getattr(args, "max_households", None),
+        "grid_target_households": getattr(args, "target_households", None),
+        **{k: getattr(args, k, None) for k in GRID_CODE_FLAGS},
+        **extra,
+    }
+    d = Settings()
+    lo = values["grid_min_households"] or d.grid_min_households
+    hi = values["grid_max_households"] or d.grid_max_households
+    if values["grid_target_households"] is None and not lo <= d.grid_target_households <= hi:
+        values["grid_target_households"] = (lo + hi) // 2
+    return settings_from_args(args, **values)
+
+
+def code_flags(args: argparse.Namespace) -> list[str]:
+    """The grid-code settings the user gave as flags (they win over ``street.json``)."""
+    return [k for k in GRID_CODE_FLAGS if getattr(args, k, None) is not None]
+
+
+def load_from_args(args: argparse.Namespace, settings: Settings) -> Any:
+    """Load the street named by the shared source flags."""
+    from planner.load.sources import load_street
+
+    return load_street(
+        args.source,
+        boundary=args.boundary,
+        stations=args.stations,
+        points_crs=args.points_crs,
+        register=args.register,
+        settings=settings,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m planner",
+        description="Grids and 15-minute walking service circles for a sub-district (街道).",
+        epilog="Exit codes: 0 ok, 1 a grid rule is violated, 2 bad input.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"planner.cli.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.func(args)
+        return code
+    except RuleViolation as exc:
+        print(f"rule violated: {exc}", file=sys.stderr)
+        return EXIT_RULES
+    except SettingsError as exc:
+        text = str(InputError(settings_problems(exc, args))) if exc.problems else str(exc)
+        print(f"error: {text}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PlannerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,238 @@
+"""``python -m planner run SOURCE --out DIR`` and ``python -m planner demo --out DIR``.
+
+The whole job in one command (:func:`planner.pipeline.run_pipeline`): load the
+street, divide it into grids, compute the walking coverage, propose new station
+sites, and export everything into DIR, with a progress bar per step and a final
+summary. ``--quiet`` prints nothing but errors (for scripts).
+
+Exit codes: 0 ok; 1 the grids break a rule (every file is still written, and
+``grid_rules.txt`` says where); 2 bad input (the message says what and how to fix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from planner.cli.parser import (
+    EXIT_OK,
+    EXIT_RULES,
+    add_grid_args,
+    add_minutes_args,
+    add_source_args,
+    add_station_args,
+    code_flags,
+    grid_settings_from_args,
+    minutes_settings,
+    out_folder,
+    station_settings,
+)
+from planner.pipeline import DEFAULT_NEW_SITES, RunResult, StepBar, run_pipeline
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
+    p.add_argument(
+        "--sites",
+        type=int,
+        default=DEFAULT_NEW_SITES,
+        metavar="K",
+        help=f"new stations to propose (default {DEFAULT_NEW_SITES}; 0 skips siting)",
+    )
+    p.add_argument("--no-siting", action="store_true", help="skip siting (same as --sites 0)")
+    p.add_argument(
+        "--coordinates",
+        choices=["wgs84", "gcj02"],
+        default="wgs84",
+        help="coordinates of every exported file: wgs84 (default) or gcj02 for "
+        "Amap/Tencent-based systems (stated in each file's metadata)",
+    )
+    p.add_argument(
+        "--formats",
+        default="geojson,gpkg,shp,csv,xlsx",
+        help="export formats, comma-separated (default geojson,gpkg,shp,csv,xlsx)",
+    )
+    p.add_argument("--no-images", action="store_true", help="skip the PNG/PDF map")
+    p.add_argument("--no-html", action="store_true", help="skip the HTML red map")
+    add_minutes_args(p)
+    add_station_args(p)
+    add_grid_args(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
+
+
+def register(sub: Any) -> None:
+    epilog = "Exit codes: 0 ok, 1 a grid rule is violated (files still written), 2 bad input."
+    p = sub.add_parser(
+        "run",
+        help="load, divide, coverage, siting and every export in one go",
+        description="The whole job: load SOURCE, divide it into grids, compute 15-minute "
+        "walking coverage, propose new station sites, and export GeoJSON, GeoPackage, "
+        "Shapefile, CSV, the HTML red map and its PNG/PDF into --out.",
+        epilog=epilog,
+    )
+    add_source_args(p)
+    _common(p)
+    p.set_defaults(func=run)
+    d = sub.add_parser(
+        "demo",
+        help="the whole job on the embedded demo street",
+        description="Same as `run demo`: the embedded synthetic demo street, every output.",
+        epilog=epilog,
+    )
+    _common(d)
+    d.add_argument("--speed-kmh", type=float, help="walking speed, km/h (default 4)")
+    d.set_defaults(func=run_demo)
+
+
+def _formats(text: str) -> list[str]:
+    from planner.errors import InputError
+    from planner.export.formats import ALL_FORMATS
+
+    items = [x.strip().lower() for x in text.replace("，", ",").split(",") if x.strip()]
+    bad = [x for x in items if x not in ALL_FORMATS]
+    if bad or not items:
+        raise InputError(
+            f"--formats {text!r}: unknown format(s) {bad}",
+            fix=f"choose from {', '.join(ALL_FORMATS)}",
+        )
+    return items
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    return grid_settings_from_args(args, **minutes_settings(args), **station_settings(args))
+
+
+def _bars(quiet: bool) -> Any:
+    from tqdm import tqdm
+
+    def make(desc: str, total: int) -> StepBar:
+        bar: StepBar = tqdm(
+            total=total,
+            desc=f"{desc:<9}",
+            unit="step" if total == 1 else "file",
+            disable=quiet,
+            file=sys.stderr,
+            leave=True,
+            dynamic_ncols=True,
+        )
+        return bar
+
+    return make
+
+
+def format_summary(result: RunResult, out: Path) -> str:
+    """The final summary the command prints."""
+    st = result.street
+    lines = [
+        f"Street 街道: {st.name or '(unnamed)'}"
+        + ("  [synthetic demo data]" if st.synthetic else "")
+    ]
+    lines.append(
+        f"  households 户数 {st.households_total:,}, buildings {len(st.buildings):,}, "
+        f"stations {len(st.stations)}"
+    )
+    if result.grids is not None:
+        g = result.grids
+        q = g.report.quality
+        lines.append(
+            f"Grids 网格: {len(g.grids)}  households per grid "
+            f"{q.get('households_min', 0):.0f}-{q.get('households_max', 0):.0f} "
+            f"(median {q.get('households_median', 0):.0f});  rules: "
+            + (
+                "all hold 规则全部满足"
+                if g.report.ok
+                else f"{sum(not c.passed for c in g.report.checks)} VIOLATED, see grid_rules.txt"
+            )
+        )
+    if result.coverage is not None:
+        cs = result.coverage.summary
+        parts = [
+            f"{t} min {cs['households_covered_pct'].get(t)}%"
+            for t in cs.get("households_covered_pct", {})
+        ]
+        lines.append("Coverage 覆盖 (households): " + ", ".join(parts))
+        lines.append(
+            f"  gaps: {cs.get('gaps', 0)} areas, {cs.get('gap_area_m2', 0):,.0f} m²; "
+            f"{cs.get('walking_speed_note', '')}"
+        )
+    if result.siting is not None:
+        ss = result.siting.summary
+        lines.append(
+            f"Siting 选址: {len(result.siting.sites)} new stations -> "
+            f"{100 * float(ss.get('share_covered_after', 0) or 0):.1f}% covered "
+            f"(was {100 * float(ss.get('share_covered_before', 0) or 0):.1f}%)"
+        )
+    for n in result.notes:
+        lines.append(f"Note: {n}")
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings_s.items())
+    lines.append(f"Wrote {len(result.files)} files to {out}  ({timing})")
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _native_stdout_to_null() -> Iterator[None]:
+    """Send what native libraries print on file descriptor 1 to /dev/null meanwhile.
+
+    The pipeline itself prints nothing on stdout (bars go to stderr), but compiled
+    solvers announce themselves there (HiGHS prints a banner on first use), which
+    would spoil the summary and ``--quiet`` for scripts.
+    """
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real descriptor (embedded interpreter): nothing to protect
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
+def run(args: argparse.Namespace, *, source: str | None = None) -> int:
+    settings = _settings(args)
+    k = 0 if args.no_siting else args.sites
+    if k < 0:
+        from planner.errors import InputError
+
+        raise InputError(f"--sites {k} is negative", fix="give 0 or more new stations")
+    load_options: dict[str, Any] = {}
+    if source is None:
+        source = args.source
+        load_options = {
+            "boundary": args.boundary,
+            "stations": args.stations,
+            "points_crs": args.points_crs,
+            "register": args.register,
+        }
+    with _native_stdout_to_null():
+        result = run_pipeline(
+            source,
+            out_folder(args.out),
+            settings=settings,
+            load_options=load_options,
+            new_sites=k,
+            formats=_formats(args.formats),  # type: ignore[arg-type]
+            coordinate_system=args.coordinates,
+            html=not args.no_html,
+            images=not args.no_images,
+            bars=_bars(args.quiet),
+            explicit_codes=code_flags(args),
+        )
+    if not args.quiet:
+        print(format_summary(result, args.out))
+    return EXIT_OK if result.rules_ok else EXIT_RULES
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    return run(args, source="demo")

@@ -1,1 +1,0 @@
-"""Command modules of ``python -m planner`` (one module per command)."""

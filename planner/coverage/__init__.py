@@ -1,0 +1,14 @@
+"""Coverage: who is within a walk of which station, the service circles and the gaps.
+
+* :mod:`planner.coverage.figures` - :func:`compute_coverage`: walking times per building and
+  the figures per street, community, grid and station;
+* :mod:`planner.coverage.circles` - service-circle and gap polygons from the reached network;
+* :mod:`planner.coverage._faces` - the network's blocks, prepared once for many circles;
+* :mod:`planner.coverage.layers` - :func:`compute_coverage_layers`: the output layers and
+  tables every front end writes and draws.
+"""
+
+from planner.coverage.figures import Coverage, compute_coverage
+from planner.coverage.layers import CoverageLayers, compute_coverage_layers
+
+__all__ = ["Coverage", "CoverageLayers", "compute_coverage", "compute_coverage_layers"]

@@ -1,0 +1,430 @@
+"""The blocks a walking network encloses, prepared once for drawing many circles.
+
+A service circle is the union of corridors (``buffer_m`` either side) around the
+reached network and the connectors of reached buildings. Unioning one corridor
+per stretch makes GEOS overlay every pair of overlapping corridors, for every
+circle. Most of a circle, though, is whole blocks: a *face* of the network (the
+area its lines enclose) whose every bounding line, inner dead end and building
+connector is reached is covered up to its *hole*, the face's inside farther than
+``buffer_m`` from all of them. The faces, their holes and every line's corridor
+depend on the network only, so :class:`FaceIndex` computes them once; a circle is
+then drawn (:meth:`FaceIndex.draw`) as
+
+* the reached whole faces merged (a coverage union, no overlay) and grown by
+  ``buffer_m`` (this is the corridor of every line bounding or inside them),
+* unioned with the corridors of the few reached lines and connectors that touch
+  no reached whole face (the frontier belt),
+* with the whole faces' holes cut out as interior rings (no overlay either).
+
+Holes are carved for the connectors drawn whenever their building is reached
+(``carve``); a connector drawn only near the frontier is cut from its block's
+hole when a larger circle encloses the block. Holes are drawn a hair *outside*
+the true set (their arcs' chords lie at least ``buffer_m`` from every line, where
+a corridor's chords lie at most ``buffer_m``), so a drawn corridor never reaches
+into a hole: the circle of a larger threshold, drawn as its outline unioned with
+what the smaller circle drew beyond it, minus its own holes, contains the smaller
+circle exactly. The price is that land up to
+``buffer_m / cos(pi / (4 * HOLE_QUAD_SEGS))`` (0.5 % more, 12 cm at 25 m) from a
+path is drawn inside whole blocks.
+
+Lengths are metres in the network's projected CRS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from planner._threads import parallel
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+ObjArray = NDArray[np.object_]
+
+#: Segments per quarter circle of the corridors (caps and joins): their chords
+#: fall about 0.5 m (at 25 m) inside the true arc, never outside.
+QUAD_SEGS = 4
+
+#: Segments per quarter circle of the building connectors' caps (coarser: a
+#: connector only has to show its building inside the circle).
+CONNECTOR_QUAD_SEGS = 2
+
+#: Segments per quarter circle of the holes' arcs (finer: holes are drawn outside
+#: the true set by the chord's sagitta, 0.5 % of the half-width).
+HOLE_QUAD_SEGS = 8
+
+#: Pieces of a smaller circle sticking out of a larger one by less than this
+#: (float noise of two drawings of one line) are not unioned in, m².
+NEST_TOL_M2 = 1e-6
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One drawn circle: ``polygon`` = ``outline`` minus ``holes``.
+
+    ``outline`` is the union of ``parts`` (grown whole faces, corridors);
+    ``enclosed`` flags the faces drawn whole (their holes are ``holes``, of faces
+    ``hole_face``); ``uncarved`` are the drawn corridors of connectors the holes
+    were not carved for. The circle of the next larger threshold is drawn on top
+    of this one.
+    """
+
+    polygon: Any
+    outline: Any
+    parts: ObjArray
+    holes: ObjArray
+    hole_face: IntArray
+    enclosed: BoolArray
+    uncarved: ObjArray
+
+    @classmethod
+    def plain(cls, polygon: Any) -> Drawn:
+        """A drawing known only by its polygon (no faces, holes or parts)."""
+        none = np.zeros(0, dtype=object)
+        return cls(polygon, polygon, none, none, np.zeros(0, "int64"), np.zeros(0, bool), none)
+
+
+_NONE = np.zeros(0, dtype=object)
+_EMPTY = Drawn(
+    shapely.Polygon(),
+    shapely.Polygon(),
+    _NONE,
+    _NONE,
+    np.zeros(0, "int64"),
+    np.zeros(0, bool),
+    _NONE,
+)
+
+
+def polygonal(geom: Any) -> Any:
+    """The polygons of ``geom`` (an overlay of polygons can add the lines and points
+    where they only touch), as one Polygon or MultiPolygon."""
+    if shapely.get_type_id(geom) in (3, 6):
+        return geom
+    parts = np.asarray(shapely.get_parts(shapely.get_parts(geom)), dtype=object)
+    parts = parts[shapely.get_type_id(parts) == 3]
+    if len(parts) == 0:
+        return shapely.Polygon()
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(list(parts))
+
+
+def without_hairlines(geom: Any, min_area_m2: float = NEST_TOL_M2) -> Any:
+    """``geom`` (a polygon or multipolygon) without the holes smaller than
+    ``min_area_m2``: the hairline cracks an overlay leaves where two drawings meet
+    along a line (e.g. a compound's wall), which rounding would turn into lines."""
+    parts = np.asarray(shapely.get_parts(geom), dtype=object)
+    parts = parts[shapely.get_type_id(parts) == 3]
+    if len(parts) == 0:
+        return geom
+    counts = shapely.get_num_interior_rings(parts)
+    if counts.sum() == 0:
+        return geom
+    owner = np.repeat(np.arange(len(parts)), counts)
+    rings = shapely.get_interior_ring(parts[owner], np.concatenate([np.arange(c) for c in counts]))
+    keep = shapely.area(shapely.polygons(rings)) >= min_area_m2
+    if keep.all():
+        return geom
+    # rings grouped per part, the shell first (a stable sort keeps it ahead)
+    all_rings = np.concatenate([shapely.get_exterior_ring(parts), rings[keep]])
+    idx = np.concatenate([np.arange(len(parts)), owner[keep]])
+    order = np.argsort(idx, kind="stable")
+    out = np.asarray(shapely.polygons(all_rings[order], indices=idx[order]), dtype=object)
+    return out[0] if len(out) == 1 else shapely.MultiPolygon(list(out))
+
+
+def with_holes(body: Any, holes: ObjArray) -> Any:
+    """``body`` minus ``holes`` that lie strictly inside it, apart from each other
+    and from its rings, built directly as interior rings instead of by an overlay
+    (a plain difference if a hole is not inside one part)."""
+    if len(holes) == 0:
+        return body
+    parts = np.asarray(shapely.get_parts(body), dtype=object)
+    parts = parts[shapely.get_type_id(parts) == 3]
+    if len(parts) == 1:
+        hi, pi = np.arange(len(holes)), np.zeros(len(holes), dtype="int64")
+        inside = bool(shapely.contains(parts[0], shapely.point_on_surface(holes[:1]))[0])
+        if not inside:
+            return shapely.difference(body, shapely.multipolygons(holes))
+    else:
+        shapely.prepare(parts)
+        pi, hi = shapely.STRtree(shapely.point_on_surface(holes)).query(parts, predicate="contains")
+        if len(np.unique(hi)) != len(holes):
+            return shapely.difference(body, shapely.multipolygons(holes))
+    out = []
+    for k, part in enumerate(parts):
+        mine = holes[hi[pi == k]]
+        if len(mine) == 0:
+            out.append(part)
+            continue
+        own = shapely.get_interior_ring(part, np.arange(shapely.get_num_interior_rings(part)))
+        rings = [*own, *shapely.get_exterior_ring(mine)]
+        out.append(shapely.Polygon(shapely.get_exterior_ring(part), rings))
+    return out[0] if len(out) == 1 else shapely.MultiPolygon(out)
+
+
+def _cut(holes: ObjArray, face: IntArray, cuts: ObjArray) -> tuple[ObjArray, IntArray]:
+    """``holes`` (of faces ``face``) minus the ``cuts`` reaching them, in rounds (one
+    cut per hole per round, each round one vectorised call); empty pieces dropped."""
+    holes = np.array(holes, dtype=object)
+    ci, hi = shapely.STRtree(holes).query(cuts, predicate="intersects")
+    if len(hi) == 0:
+        return holes, face
+    order = np.lexsort((ci, hi))
+    ci, hi = ci[order], hi[order]
+    rank = np.arange(len(hi)) - np.searchsorted(hi, hi, side="left")
+    for r in range(int(rank.max()) + 1):
+        sel = rank == r
+        holes[hi[sel]] = parallel(shapely.difference, holes[hi[sel]], cuts[ci[sel]])
+    parts, idx = shapely.get_parts(holes, return_index=True)
+    parts = np.asarray(parts, dtype=object)
+    ok = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
+    return parts[ok], np.asarray(face, dtype="int64")[idx[ok]]
+
+
+def _csr(keys: IntArray, values: IntArray, n: int) -> tuple[IntArray, IntArray]:
+    """Group ``values`` by ``keys`` (0..n-1) as CSR arrays ``(ptr, values)``."""
+    order = np.argsort(keys, kind="stable")
+    ptr = np.zeros(n + 1, dtype="int64")
+    np.cumsum(np.bincount(keys, minlength=n), out=ptr[1:])
+    return ptr, np.asarray(values, dtype="int64")[order]
+
+
+class FaceIndex:
+    """Faces, holes and corridors of one set of network lines, computed once.
+
+    Parameters
+    ----------
+    lines
+        LineStrings of the network edges (projected CRS, metres); index ``i`` is
+        edge ``i`` of this index.
+    length_m
+        Walking length of each edge (the unit reached stretches are measured in).
+    connectors
+        LineStrings from buildings to their access points; index ``j`` is
+        connector ``j``.
+    buffer_m
+        Corridor half-width, metres.
+    carve
+        Connectors the faces' holes are carved for (default all): those drawn
+        whenever their building is reached. Another connector drawn in a face
+        (near the frontier) is cut from that face's hole when a larger circle
+        encloses the face.
+    """
+
+    def __init__(
+        self,
+        lines: ObjArray,
+        length_m: FloatArray,
+        connectors: ObjArray,
+        *,
+        buffer_m: float,
+        carve: BoolArray | None = None,
+    ) -> None:
+        self.buffer_m = float(buffer_m)
+        lines = np.asarray(lines, dtype=object)
+        connectors = np.asarray(connectors, dtype=object)
+        self.n_edges = len(lines)
+        self.length_m = np.asarray(length_m, dtype="float64")
+        self.edge_buf = parallel(shapely.buffer, lines, self.buffer_m, quad_segs=QUAD_SEGS)
+        self.conn_buf = parallel(
+            shapely.buffer, connectors, self.buffer_m, quad_segs=CONNECTOR_QUAD_SEGS
+        )
+        self.conn_face = np.full(len(connectors), -1, dtype="int64")
+        self.carve = (
+            np.ones(len(connectors), dtype=bool) if carve is None else np.asarray(carve, bool)
+        )
+        empty_i = np.zeros(0, dtype="int64")
+        self.faces = np.zeros(0, dtype=object)
+        self.face_ptr = np.zeros(1, dtype="int64")
+        self.face_edges = empty_i
+        self.edge_ptr = np.zeros(self.n_edges + 1, dtype="int64")
+        self.edge_faces = empty_i
+        self.holes = np.zeros(0, dtype=object)
+        self.hole_face = empty_i
+        if self.n_edges == 0:
+            return
+        noded = np.asarray(shapely.get_parts(shapely.union_all(lines)), dtype=object)
+        faces = np.asarray(shapely.get_parts(shapely.polygonize_full(noded)[0]), dtype=object)
+        faces = faces[shapely.area(faces) > 0]
+        if len(faces) == 0:
+            return
+        self.faces = faces
+        nf = len(faces)
+        tree = shapely.STRtree(faces)
+        # every segment of the noded lines: the edge it lies on, and the faces just
+        # left and right of its middle (the same face twice: a dead end inside it)
+        xy, idx = shapely.get_coordinates(noded, return_index=True)
+        same = idx[1:] == idx[:-1]
+        p0, p1 = xy[:-1][same], xy[1:][same]
+        step = p1 - p0
+        norm = np.hypot(step[:, 0], step[:, 1])
+        good = norm > 0
+        p0, p1, step, norm = p0[good], p1[good], step[good], norm[good]
+        mid = (p0 + p1) / 2.0
+        seg_edge = shapely.STRtree(lines).query_nearest(shapely.points(mid), all_matches=False)[1]
+        eps = np.minimum(1e-3, norm / 4.0)[:, None]
+        nrm = np.stack([-step[:, 1], step[:, 0]], axis=1) / norm[:, None]
+        side = np.full((2, len(mid)), -1, dtype="int64")
+        for k, sign in enumerate((1.0, -1.0)):
+            si, fi = tree.query(shapely.points(mid + sign * eps * nrm), predicate="within")
+            side[k, si] = fi
+        seg = np.arange(len(mid))
+        # (face, edge, segment) contacts, a segment counted once per face
+        trip = np.stack(
+            [np.concatenate([side[0], side[1]]), np.tile(seg_edge, 2), np.tile(seg, 2)], axis=1
+        )
+        trip = np.unique(trip[trip[:, 0] >= 0], axis=0)
+        pairs, hits = np.unique(trip[:, :2], axis=0, return_counts=True)
+        fi, ei = pairs[:, 0], pairs[:, 1]
+        self.face_ptr, self.face_edges = _csr(fi, ei, nf)
+        # an edge lies in the closure of a face touching every one of its segments
+        n_seg = np.bincount(seg_edge, minlength=self.n_edges)
+        home = hits == n_seg[ei]
+        self.edge_ptr, self.edge_faces = _csr(ei[home], fi[home], self.n_edges)
+        dangle = side[0] == side[1]
+        dangle &= side[0] >= 0
+        if len(connectors):
+            end = shapely.get_point(connectors, 0)
+            ci, cf = tree.query(end, predicate="within")
+            self.conn_face[ci] = cf
+        self._holes(lines, connectors, np.unique(seg_edge[dangle]))
+
+    def _holes(self, lines: ObjArray, connectors: ObjArray, dangle: IntArray) -> None:
+        """Each face's inside farther than ``buffer_m`` from its lines, its dead ends and
+        its connectors, drawn conservatively (see the module docstring)."""
+        grow = self.buffer_m / np.cos(np.pi / (4 * HOLE_QUAD_SEGS))
+        shrunk = parallel(shapely.buffer, self.faces, -grow, quad_segs=HOLE_QUAD_SEGS)
+        holes, face = shapely.get_parts(shrunk, return_index=True)
+        holes = np.asarray(holes, dtype=object)
+        ok = (shapely.get_type_id(holes) == 3) & ~shapely.is_empty(holes)
+        holes, face = holes[ok], face[ok]
+        in_face = (self.conn_face >= 0) & self.carve
+        cuts = np.concatenate([lines[dangle], connectors[in_face]])
+        if len(holes) and len(cuts):
+            bufs = parallel(shapely.buffer, cuts, grow, quad_segs=HOLE_QUAD_SEGS)
+            holes, face = _cut(holes, face, bufs)
+        self.holes = holes
+        self.hole_face = np.asarray(face, dtype="int64")
+
+    def draw(
+        self,
+        edge: IntArray,
+        reached_m: FloatArray,
+        lines: ObjArray,
+        connectors: IntArray,
+        *,
+        square: BoolArray | None = None,
+        base: Drawn | None = None,
+    ) -> Drawn:
+        """Draw the corridors of reached stretches and connectors.
+
+        Parameters
+        ----------
+        edge
+            Edge (of this index) of each reached stretch.
+        reached_m
+            Length of each stretch, in ``length_m`` units (an edge is whole when its
+            stretches add up to its length).
+        lines
+            LineString of each stretch.
+        connectors
+            Connectors (of this index) of reached buildings.
+        square
+            Stretches whose corridor ends square (frontier stretches: the walk stops
+            at their end; their other end is drawn round by the link before it).
+        base
+            The circle of a smaller threshold drawn from a subset of these
+            stretches; the result contains it exactly.
+        """
+        nf = len(self.faces)
+        got = np.bincount(edge, weights=reached_m, minlength=self.n_edges)
+        # (an edge of zero walking length is drawn by its pieces: a point)
+        whole = (got >= self.length_m - 1e-6) & (self.length_m > 0)
+        whole &= np.bincount(edge, minlength=self.n_edges) > 0
+        if nf:
+            counts = np.diff(self.face_ptr)
+            enclosed = np.zeros(nf, dtype=bool)
+            has = counts > 0
+            enclosed[has] = np.logical_and.reduceat(whole[self.face_edges], self.face_ptr[:-1][has])
+        else:
+            enclosed = np.zeros(0, dtype=bool)
+        if base is not None and len(base.enclosed):
+            enclosed |= base.enclosed
+        # lines in the closure of an enclosed face: inside its grown outline
+        covered = np.zeros(self.n_edges, dtype=bool)
+        if enclosed.any():
+            home = np.repeat(np.arange(self.n_edges), np.diff(self.edge_ptr))
+            covered[home[enclosed[self.edge_faces]]] = True
+        stray = ~covered[edge]
+        full_edges = np.unique(edge[stray & whole[edge]])
+        partial = stray & ~whole[edge]
+        cf = self.conn_face[connectors]
+        conn_stray = connectors[(cf < 0) | ~enclosed[np.maximum(cf, 0)]] if nf else connectors
+        flat = partial & (np.zeros(len(edge), dtype=bool) if square is None else square)
+        round_ = partial & ~flat
+        bufs = np.concatenate(
+            [
+                self.edge_buf[full_edges],
+                np.asarray(
+                    shapely.buffer(lines[round_], self.buffer_m, quad_segs=QUAD_SEGS), dtype=object
+                ),
+                np.asarray(
+                    shapely.buffer(
+                        lines[flat], self.buffer_m, quad_segs=QUAD_SEGS, cap_style="flat"
+                    ),
+                    dtype=object,
+                ),
+                self.conn_buf[conn_stray],
+            ]
+        )
+        bufs = bufs[~shapely.is_empty(bufs)]
+        parts: list[Any] = []
+        if enclosed.any():
+            area = shapely.coverage_union_all(self.faces[enclosed])
+            parts.append(shapely.buffer(area, self.buffer_m, quad_segs=QUAD_SEGS))
+        strays = shapely.disjoint_subset_union_all(bufs) if len(bufs) else None
+        if not parts and strays is None:
+            outline: Any = shapely.Polygon()
+        elif strays is None:
+            outline = parts[0]
+        else:
+            outline = strays if not parts else shapely.union(parts[0], strays)
+        parts.extend(bufs)
+        if base is not None and len(base.parts):
+            # what the smaller circle drew beyond this outline (corridor caps drawn
+            # with other chords, connectors no longer needed) is unioned in, so the
+            # circles nest exactly; float noise below NEST_TOL_M2 is left alone
+            shapely.prepare(outline)
+            left = base.parts[~shapely.covered_by(base.parts, outline)]
+            if len(left):
+                extra = np.asarray(shapely.difference(left, outline), dtype=object)
+                extra = extra[shapely.area(extra) > NEST_TOL_M2]
+                if len(extra):
+                    outline = shapely.union(outline, shapely.union_all(extra))
+                    parts.extend(extra)
+        # the holes of the faces enclosed now, cut by the smaller circle's connectors
+        # they were not carved for; the others as the smaller circle had them
+        uncarved = self.conn_buf[conn_stray[~self.carve[conn_stray]]]
+        before = _EMPTY if base is None else base
+        had = before.enclosed if len(before.enclosed) else np.zeros(nf, dtype=bool)
+        sel = (enclosed & ~had)[self.hole_face]
+        new, new_face = self.holes[sel], self.hole_face[sel]
+        if len(new) and len(before.uncarved):
+            new, new_face = _cut(new, new_face, before.uncarved)
+        holes = np.concatenate([before.holes, new])
+        hole_face = np.concatenate([before.hole_face, new_face])
+        uncarved = np.concatenate([before.uncarved, uncarved])
+        return Drawn(
+            polygon=with_holes(outline, holes),
+            outline=outline,
+            parts=np.asarray([*parts, None], dtype=object)[:-1],
+            holes=holes,
+            hole_face=hole_face,
+            enclosed=enclosed,
+            uncarved=uncarved,
+        )

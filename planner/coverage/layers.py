@@ -1,0 +1,168 @@
+"""Coverage outputs as layers and tables: circles, gaps, buildings and figures.
+
+Everything is in the street's projected CRS; writers convert to WGS84 at the edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from planner.coverage.circles import gap_polygons
+from planner.coverage.figures import (
+    Coverage,
+    area_figures,
+    compute_coverage,
+    covered_column,
+    station_figures,
+    summary,
+    uncovered_compounds,
+)
+from planner.network.routing import station_reach
+from planner.settings import Settings
+from planner.street import Street
+
+
+@dataclass
+class CoverageLayers:
+    """Coverage outputs as layers and tables (street CRS).
+
+    ``circles`` has one row per station and threshold (``view="station"``), the
+    street split by nearest station (``view="nearest"``) and the union per
+    threshold (``view="union"``); ``minutes`` and ``threshold_min`` give the
+    threshold. ``gaps`` are residential areas beyond the gap threshold
+    (``Settings.gap_minutes``, 15 minutes by default).
+    """
+
+    coverage: Any
+    circles: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    by_area: pd.DataFrame
+    stations: pd.DataFrame
+    uncovered_compounds: pd.DataFrame
+    summary: dict[str, Any]
+
+    @property
+    def union_circles(self) -> gpd.GeoDataFrame:
+        c = self.circles
+        return c[c["view"] == "union"] if "view" in c.columns else c
+
+    @property
+    def compounds(self) -> pd.DataFrame:
+        """Uncovered compounds (what the red map's compound table reads)."""
+        return self.uncovered_compounds
+
+    def table(self, level: str) -> pd.DataFrame:
+        """Coverage figures of one level: ``street``, ``community`` or ``grid``."""
+        t = self.by_area
+        return t[t["level"] == level].drop(columns=["level"]).reset_index(drop=True)
+
+
+def compute_coverage_layers(
+    street: Street, *, settings: Settings, grids: gpd.GeoDataFrame | None = None
+) -> CoverageLayers:
+    """Walking coverage of ``street`` as layers and tables (street CRS).
+
+    The one place coverage outputs are assembled: the ``coverage`` command, the
+    ``run``/``demo`` pipeline and the app all call it, so their figures agree.
+    """
+    cov = compute_coverage(street, settings=settings)
+    thresholds = list(cov.thresholds)
+    builder = cov.circle_builder()
+    reach = station_reach(cov.rg, limit_min=max(thresholds))
+    ids = cov.stations["station_id"].astype(str).tolist()
+    own = builder.station_circles(reach, thresholds, station_ids=ids)
+    union = builder.union_circles(cov.times, thresholds)
+    nearest = builder.nearest_split(cov.times, union, station_ids=ids)
+    circles = circles_layer(cov, own, nearest, union)
+    gap_t = cov.gap_minutes
+    b = cov.buildings
+    uncovered = b[~b[covered_column(gap_t)] & (b["households"] > 0)]
+    at_gap = union[union["minutes"] == gap_t] if len(union) else union
+    covered_geom = at_gap.geometry.iloc[0] if len(at_gap) else shapely.Polygon()
+    gaps = gap_polygons(street.compounds, b, covered_geom, uncovered_buildings=uncovered)
+    gaps["area_m2"] = gaps["area_m2"].round(1)
+    gaps["minutes"] = gap_t
+    gaps["speed_kmh"] = settings.walk_speed_kmh
+    s = summary(cov)
+    s["gaps"] = len(gaps)
+    s["gap_area_m2"] = round(float(gaps["area_m2"].sum()), 1) if len(gaps) else 0.0
+    return CoverageLayers(
+        coverage=cov,
+        circles=circles,
+        gaps=gaps,
+        buildings=buildings_layer(cov),
+        by_area=area_figures(cov, grids=grids),
+        stations=station_figures(cov, circles=own),
+        uncovered_compounds=uncovered_compounds(cov),
+        summary=s,
+    )
+
+
+def circles_layer(
+    cov: Coverage, own: gpd.GeoDataFrame, nearest: gpd.GeoDataFrame, union: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """One layer of every circle: per station, nearest-station split, union per threshold."""
+    names = dict(
+        zip(cov.stations["station_id"].astype(str), cov.stations["name"].astype(str), strict=True)
+    )
+    frames = []
+    for view, gdf in (("station", own), ("nearest", nearest)):
+        g = gdf[["station_id", "minutes", "area_m2", "geometry"]].copy()
+        g.insert(0, "view", view)
+        g.insert(2, "station_name", g["station_id"].map(names).fillna(""))
+        frames.append(g)
+    u = union[["minutes", "area_m2", "geometry"]].copy()
+    u.insert(0, "view", "union")
+    u.insert(1, "station_id", "")
+    u.insert(2, "station_name", "")
+    frames.append(u)
+    crs = cov.net.crs
+    df = pd.concat(frames, ignore_index=True)
+    gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=crs)
+    gdf = gdf[~gdf.geometry.is_empty].reset_index(drop=True)
+    gdf["area_m2"] = gdf["area_m2"].round(1)
+    gdf.insert(gdf.columns.get_loc("minutes") + 1, "threshold_min", gdf["minutes"].astype(float))
+    gdf["speed_kmh"] = cov.settings.walk_speed_kmh
+    gdf["note"] = cov.speed_note
+    return gdf
+
+
+def buildings_layer(cov: Coverage) -> gpd.GeoDataFrame:
+    """Buildings with walking time (min), distance (m), nearest station and access point."""
+    b = cov.buildings
+    keep = [
+        "building_id",
+        "name",
+        "kind",
+        "compound_id",
+        "community_id",
+        "households",
+        "population",
+        "households_estimated",
+        "time_min",
+        "walk_m",
+        "station_id",
+        "station_name",
+        "via_margin",
+        "on_network",
+        "snap_m",
+        "component",
+        "stranded",
+    ]
+    keep += [covered_column(t) for t in cov.thresholds]
+    out = gpd.GeoDataFrame(b[keep].copy(), geometry=b.geometry, crs=b.crs)
+    finite = np.isfinite(out["time_min"].to_numpy())
+    out["time_min"] = np.where(finite, out["time_min"].round(3), np.nan)
+    out["walk_m"] = np.where(finite, out["walk_m"].round(1), np.nan)
+    acc = gpd.GeoSeries(b["access"], crs=b.crs).to_crs("EPSG:4326")
+    out["access_lon"] = np.round(acc.x.to_numpy(), 7)
+    out["access_lat"] = np.round(acc.y.to_numpy(), 7)
+    out["speed_kmh"] = cov.settings.walk_speed_kmh
+    return out

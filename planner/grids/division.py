@@ -1,0 +1,544 @@
+"""Divide a street into grids: contiguous, compact, balanced groups of whole atoms.
+
+Method (see docs/readme/grids.md):
+
+1. Atoms (:func:`planner.grids.atoms.make_atoms`) with their edge adjacency.
+2. Communities: the street's community layer; atoms outside every community join
+   the community they share the longest edge with. Without a community layer,
+   communities are derived (``communities="derive"``: the same partition with
+   ``Settings.community_min_households``/``community_max_households``) or the street
+   is one community (``communities="single"``).
+3. Units: atoms that must stay together. All atoms of a compound (within one
+   community) form one unit. A compound above ``grid_max_households`` has been cut
+   into building cells by the atoms step; its cells are grouped into parts with
+   households in range first, each part one unit. Every other atom is a unit.
+   Units are split into edge-connected pieces, so a unit is always contiguous.
+4. Per community and per connected piece of its unit graph, a contiguous partition
+   with households in ``[grid_min_households, grid_max_households]`` near
+   ``grid_target_households`` (:mod:`planner.grids._partition`: recursive bisection on
+   random spanning trees with compactness scoring, then pair repair). Atoms without
+   households are units of weight 0, so parks, campuses and roads' land join a
+   neighbouring grid.
+5. Grids are dissolved from their atoms, coded (:mod:`planner.grids.codes`) and proved
+   (:func:`planner.grids.rules.check_grids`). Whatever could not be brought in range is
+   listed in ``GridResult.unresolved`` with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from planner.grids import _partition as part
+from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms, make_atoms
+from planner.grids.codes import assign_codes, community_codes
+from planner.grids.rules import RuleReport, check_grids
+from planner.i18n import msg
+from planner.settings import Settings
+from planner.street import Street
+
+logger = logging.getLogger(__name__)
+
+#: An atom overlapping a compound by more than this area (m²) and share of the compound
+#: is kept with the compound (half the tolerance of the compounds_whole rule).
+_COMPOUND_OVERLAP_M2 = 0.5
+_COMPOUND_OVERLAP_SHARE = 0.002
+
+CommunityMode = Literal["given", "derive", "single"]
+
+#: Columns of the grids layer (besides geometry).
+GRID_COLUMNS: tuple[str, ...] = (
+    "grid_id",
+    "code",
+    "community_id",
+    "community",
+    "households",
+    "population",
+    "buildings",
+    "atoms",
+    "area_m2",
+    "compactness",
+    "locked",
+    "reason",
+)
+
+
+@dataclass
+class GridResult:
+    """What :func:`divide` returns.
+
+    Attributes
+    ----------
+    grids
+        One row per grid (columns :data:`GRID_COLUMNS`), street CRS; ``households``
+        and ``population`` summed from the buildings, ``compactness`` Polsby-Popper
+        (1 = circle), ``reason`` why households are out of range ('' if in range).
+    atoms
+        The atoms with ``grid_id`` and ``code`` of the grid holding each.
+    building_atom
+        ``atom_id`` of each building (index of ``street.buildings``).
+    communities
+        The communities used (given, or derived/single, dissolved from the atoms):
+        ``community_id``, ``name``, ``code``, ``households``.
+    unresolved
+        Atoms whose households could not be brought into range: ``atom_id``,
+        ``grid_id``, ``code``, ``households``, ``reason``.
+    report
+        The proof of the rules (:class:`planner.grids.rules.RuleReport`).
+    """
+
+    grids: gpd.GeoDataFrame
+    atoms: gpd.GeoDataFrame
+    building_atom: pd.Series
+    communities: gpd.GeoDataFrame
+    unresolved: pd.DataFrame
+    report: RuleReport
+    notes: list[str] = field(default_factory=list)
+
+
+def divide(
+    street: Street,
+    *,
+    settings: Settings | None = None,
+    locked: pd.Series | None = None,
+    atoms: gpd.GeoDataFrame | None = None,
+    communities: CommunityMode = "given",
+    seed: int = 0,
+) -> GridResult:
+    """Divide the street into grids, keep the rules, and prove them.
+
+    Parameters
+    ----------
+    street
+        The street (projected CRS, metres).
+    settings
+        Grid bounds (``grid_min_households``, ``grid_max_households``,
+        ``grid_target_households``), community bounds, code parts.
+    locked
+        Optional Series ``atom_id -> grid code`` of atoms whose grid is fixed (locked
+        grids in the editor); the rest is divided around them and new codes avoid
+        the locked ones.
+    atoms
+        Atoms from :func:`planner.grids.atoms.make_atoms` (made here when None).
+    communities
+        ``"given"`` uses the community layer (falls back to ``"derive"`` if the
+        street has none), ``"derive"`` derives communities of 1,500-3,000 households
+        (``community_*_households``), ``"single"`` treats the street as one.
+    seed
+        Seed of the random spanning trees (the result is deterministic for a seed).
+
+    Returns
+    -------
+    GridResult
+    """
+    settings = settings or Settings()
+    rng = np.random.default_rng(seed)
+    if atoms is None:
+        atoms = make_atoms(street, settings=settings)
+    atoms = atoms.copy()
+    adj = adjacency(atoms.geometry.values)
+    g = _graph(atoms, adj)
+    notes: list[str] = []
+    comm_table, atoms["community_id"] = _communities(
+        street, atoms, g, communities, settings, rng, notes
+    )
+    lo, hi = settings.grid_min_households, settings.grid_max_households
+    target = settings.grid_target_households
+    locked_codes = pd.Series(dtype=object) if locked is None else locked.astype(str)
+    is_locked = atoms["atom_id"].isin(locked_codes.index).to_numpy()
+    unit, unit_reason = _units(
+        atoms, g, street.compounds, lo=lo, hi=hi, target=target, rng=rng, notes=notes
+    )
+
+    # unit graph
+    n_units = int(unit.max()) + 1 if len(unit) else 0
+    ug = _unit_graph(g, unit, n_units)
+    unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
+    unit_locked = np.zeros(n_units, dtype=bool)
+    np.logical_or.at(unit_locked, unit, is_locked)
+    grid_of_unit = np.full(n_units, -1, dtype=np.int64)
+    reason_of_grid: dict[int, str] = {}
+    next_grid = 0
+    for comm in pd.unique(unit_comm):
+        members = np.flatnonzero((unit_comm == comm) & ~unit_locked)
+        if len(members) == 0:
+            continue
+        sub = ug.adj[members][:, members]
+        ncomp, lab = csgraph.connected_components(sub, directed=False)
+        for c in range(ncomp):
+            nodes = members[lab == c]
+            total = float(ug.weight[nodes].sum())
+            labels = part.partition(ug, nodes, lo=lo, hi=hi, target=target, rng=rng)
+            grid_of_unit[nodes] = labels + next_grid
+            k = int(labels.max()) + 1
+            sums = np.bincount(labels, weights=ug.weight[nodes])
+            for p in range(k):
+                if lo <= sums[p] <= hi:
+                    continue
+                why = _why(
+                    sums[p], total, ncomp, comm, lo, hi, nodes[labels == p], ug.weight, unit_reason
+                )
+                reason_of_grid[next_grid + p] = why
+            next_grid += k
+    grid_of_atom = grid_of_unit[unit]
+    # locked atoms keep their grid; give each locked code its own grid number
+    if is_locked.any():
+        codes_locked = locked_codes.reindex(atoms["atom_id"]).to_numpy()
+        uniq, inv = np.unique(codes_locked[is_locked].astype(str), return_inverse=True)
+        grid_of_atom[is_locked] = next_grid + inv
+        locked_code_of = {next_grid + i: c for i, c in enumerate(uniq)}
+        next_grid += len(uniq)
+    else:
+        locked_code_of = {}
+    atoms["grid_id"] = grid_of_atom
+    grids = grids_from_atoms(atoms, street, settings=settings, comm_table=comm_table)
+    grids["locked"] = grids["grid_id"].isin(list(locked_code_of))
+    grids["reason"] = (
+        grids["grid_id"]
+        .map(pd.Series(reason_of_grid, dtype=object))
+        .astype(object)
+        .where(grids["grid_id"].isin(list(reason_of_grid)), "")
+    )
+    previous = pd.Series(locked_code_of, dtype=object)
+    grids = assign_codes(grids, settings=settings, communities=comm_table, keep=previous)
+    code_of = grids.set_index("grid_id")["code"]
+    atoms["code"] = atoms["grid_id"].map(code_of)
+    unresolved = _unresolved(atoms, grids)
+    report = check_grids(grids, street, settings=settings, communities=comm_table)
+    logger.info(
+        "%d grids in %d communities; rules %s",
+        len(grids),
+        len(comm_table),
+        "hold" if report.ok else "FAIL",
+    )
+    return GridResult(
+        grids=grids,
+        atoms=atoms,
+        building_atom=building_atoms(street, atoms),
+        communities=comm_table,
+        unresolved=unresolved,
+        report=report,
+        notes=notes,
+    )
+
+
+def grids_from_atoms(
+    atoms: gpd.GeoDataFrame,
+    street: Street,
+    *,
+    settings: Settings,
+    comm_table: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    """Dissolve atoms by ``grid_id`` into grid polygons with their figures.
+
+    ``atoms`` needs ``grid_id``, ``community_id``, ``households``, ``population``,
+    ``buildings``. Returns the grids layer (codes empty, ``locked`` False).
+    """
+    cols = ["grid_id", "community_id", "households", "population", "buildings"]
+    gdf = atoms[[*cols, "geometry"]].copy()
+    gdf["atoms"] = 1
+    agg = (
+        gdf.drop(columns="geometry")
+        .groupby("grid_id")
+        .agg(
+            community_id=("community_id", "first"),
+            households=("households", "sum"),
+            population=("population", "sum"),
+            buildings=("buildings", "sum"),
+            atoms=("atoms", "sum"),
+        )
+    )
+    geoms = _union_by(gdf.geometry.values, gdf["grid_id"].to_numpy(), agg.index.to_numpy())
+    out = gpd.GeoDataFrame(agg.reset_index(), geometry=geoms, crs=atoms.crs)
+    names = comm_table.set_index("community_id")["name"] if len(comm_table) else pd.Series()
+    out["community"] = [str(names.get(c, "")) for c in out["community_id"]]
+    out["code"] = ""
+    out["area_m2"] = out.geometry.area
+    perim = out.geometry.length
+    out["compactness"] = 4 * np.pi * out["area_m2"] / np.maximum(perim, 1e-9) ** 2
+    out["locked"] = False
+    out["reason"] = ""
+    out["households"] = out["households"].astype("int64")
+    out["buildings"] = out["buildings"].astype("int64")
+    return out[[*GRID_COLUMNS, "geometry"]]
+
+
+def _union_by(
+    geoms: NDArray[np.object_], key: NDArray[np.int64], order: NDArray[np.int64]
+) -> NDArray[np.object_]:
+    """Union of the geometries of each key, in ``order`` (one polygon where they touch)."""
+    df = gpd.GeoDataFrame({"k": key}, geometry=geoms)
+    single = df["k"].map(df["k"].value_counts()) == 1
+    out = pd.Series(index=order, dtype=object)
+    if single.any():
+        out.loc[df.loc[single, "k"].to_numpy()] = df.geometry.values[single.to_numpy()]
+    multi = df[~single]
+    if len(multi):
+        try:
+            dis = multi.dissolve(by="k", method="coverage")
+        except Exception:  # not an exact coverage (edited atoms): robust union
+            dis = multi.dissolve(by="k")
+        geo = np.asarray(dis.geometry.values, dtype=object)
+        bad = ~shapely.is_valid(geo)
+        if bad.any():
+            geo[bad] = shapely.make_valid(geo[bad])
+        out.loc[dis.index.to_numpy()] = geo
+    return np.asarray(out.to_numpy(), dtype=object)
+
+
+def _graph(atoms: gpd.GeoDataFrame, adj: pd.DataFrame) -> part.Graph:
+    geo = atoms.geometry.values
+    c = shapely.centroid(np.asarray(geo, dtype=object))
+    return part.Graph(
+        adj=adjacency_matrix(adj, len(atoms)),
+        weight=atoms["households"].to_numpy(dtype=float),
+        xy=shapely.get_coordinates(c),
+        area=atoms["area_m2"].to_numpy(dtype=float),
+        perimeter=atoms["perimeter_m"].to_numpy(dtype=float),
+    )
+
+
+def _unit_graph(g: part.Graph, unit: NDArray[np.int64], n: int) -> part.Graph:
+    """Aggregate the atom graph to units (weights, areas, perimeters, shared lengths)."""
+    p = sparse.csr_matrix((np.ones(len(unit)), (unit, np.arange(len(unit)))), shape=(n, len(unit)))
+    a = (p @ g.adj @ p.T).tocsr()
+    internal = a.diagonal()
+    a.setdiag(0)
+    a.eliminate_zeros()
+    area = p @ g.area
+    xy = (p @ (g.xy * g.area[:, None])) / np.maximum(area, 1e-9)[:, None]
+    return part.Graph(
+        adj=a,
+        weight=p @ g.weight,
+        xy=xy,
+        area=area,
+        perimeter=p @ g.perimeter - internal,  # diagonal counts each shared edge twice
+    )
+
+
+def _communities(
+    street: Street,
+    atoms: gpd.GeoDataFrame,
+    g: part.Graph,
+    mode: CommunityMode,
+    settings: Settings,
+    rng: np.random.Generator,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, NDArray[np.object_]]:
+    """Community of every atom, and the community table used."""
+    comm = atoms["community_id"].astype(str).to_numpy().copy()
+    given = len(street.communities) > 0 and mode == "given"
+    kept = mode == "given" and not given and len(comm) > 0 and bool((comm != "").all())
+    if kept:  # atoms carry communities derived earlier (e.g. re-dividing in the editor)
+        table = pd.DataFrame({"community_id": sorted(set(comm)), "code": ""})
+        table["name"] = [f"社区{c[1:]}" if c.startswith("C") else c for c in table["community_id"]]
+    elif given:
+        comm = _fill_unassigned(comm, g)
+        if (comm == "").any():
+            notes.append(f"{int((comm == '').sum())} atoms lie in no community and touch none")
+        table = street.communities[["community_id", "name", "code"]].copy()
+        table["community_id"] = table["community_id"].astype(str)
+    else:
+        if mode == "given":
+            mode = "derive"
+            notes.append(
+                "the street has no community layer: communities derived "
+                f"({settings.community_min_households}-"
+                f"{settings.community_max_households} households)"
+            )
+        if mode == "single":
+            comm = np.full(len(atoms), "C001", dtype=object)
+        else:
+            ncomp, lab = csgraph.connected_components(g.adj, directed=False)
+            comm = np.empty(len(atoms), dtype=object)
+            next_c = 0
+            for c in range(ncomp):
+                nodes = np.flatnonzero(lab == c)
+                labels = part.partition(
+                    g,
+                    nodes,
+                    lo=settings.community_min_households,
+                    hi=settings.community_max_households,
+                    target=(settings.community_min_households + settings.community_max_households)
+                    / 2,
+                    rng=rng,
+                )
+                comm[nodes] = [f"C{next_c + x + 1:03d}" for x in labels]
+                next_c += int(labels.max()) + 1
+        ids = sorted(set(comm))
+        table = pd.DataFrame(
+            {"community_id": ids, "name": [f"社区{i[1:]}" for i in ids], "code": ""}
+        )
+    geoms = _union_by(atoms.geometry.values, pd.factorize(comm)[0], np.arange(len(pd.unique(comm))))
+    dissolved = gpd.GeoDataFrame({"community_id": pd.unique(comm)}, geometry=geoms, crs=atoms.crs)
+    hh = pd.Series(atoms["households"].to_numpy()).groupby(comm).sum()
+    table = table.drop_duplicates("community_id")
+    table = dissolved.merge(pd.DataFrame(table), on="community_id", how="left")
+    table["name"] = table["name"].astype(object).where(table["name"].notna(), "").astype(str)
+    table["code"] = community_codes(table)
+    table["households"] = table["community_id"].map(hh).fillna(0).astype("int64")
+    return table[["community_id", "name", "code", "households", "geometry"]], comm
+
+
+def _fill_unassigned(comm: NDArray[np.object_], g: part.Graph) -> NDArray[np.object_]:
+    """Atoms in no community take the community they share the longest edge with."""
+    comm = comm.copy()
+    coo = g.adj.tocoo()
+    for _ in range(50):
+        empty = comm == ""
+        if not empty.any():
+            break
+        sel = empty[coo.row] & ~empty[coo.col]
+        if not sel.any():
+            break
+        df = pd.DataFrame({"a": coo.row[sel], "c": comm[coo.col[sel]], "w": coo.data[sel]})
+        best = (
+            df.groupby(["a", "c"])["w"]
+            .sum()
+            .reset_index()
+            .sort_values(["a", "w"], ascending=[True, False])
+            .drop_duplicates("a")
+        )
+        comm[best["a"].to_numpy()] = best["c"].to_numpy()
+    return comm
+
+
+def _units(
+    atoms: gpd.GeoDataFrame,
+    g: part.Graph,
+    compounds: gpd.GeoDataFrame,
+    *,
+    lo: float,
+    hi: float,
+    target: float,
+    rng: np.random.Generator,
+    notes: list[str],
+) -> tuple[NDArray[np.int64], dict[int, str]]:
+    """Unit label per atom: atoms that must stay in one grid share a unit."""
+    comm = atoms["community_id"].astype(str).to_numpy()
+    comp = atoms["compound_id"].astype(str).to_numpy()
+    hh = atoms["households"].to_numpy(dtype=float)
+    n = len(atoms)
+    key = np.array([f"a{i}" for i in range(n)], dtype=object)
+    in_comp = comp != ""
+    key[in_comp] = comm[in_comp] + "|" + comp[in_comp]
+    reasons: dict[int, str] = {}
+    comp_hh = pd.Series(hh).groupby(key).sum()
+    big = in_comp & (pd.Series(key).map(comp_hh).to_numpy() > hi)
+    for k in pd.unique(key[big]):
+        nodes = np.flatnonzero(key == k)
+        sub = g.adj[nodes][:, nodes]
+        ncomp, lab = csgraph.connected_components(sub, directed=False)
+        for c in range(ncomp):
+            piece = nodes[lab == c]
+            labels = part.partition(g, piece, lo=lo, hi=hi, target=target, rng=rng)
+            key[piece] = [f"{k}|{c}|{x}" for x in labels]
+        cid = k.split("|", 1)[1]
+        notes.append(
+            f"compound {cid} holds {int(comp_hh[k])} households (> {int(hi)}): "
+            "split into groups of whole buildings"
+        )
+    # units = connected pieces of equal key, plus adjacent atoms of one community that
+    # both overlap a compound at most the maximum (a building drawn across a compound
+    # outline joins an outside face to the compound's land)
+    coo = g.adj.tocoo()
+    same = key[coo.row] == key[coo.col]
+    if len(compounds):
+        small_hh = pd.Series(hh).groupby(comp).sum()
+        cgeo = np.asarray(compounds.geometry.values, dtype=object)
+        cids = compounds["compound_id"].astype(str).to_numpy()
+        small = np.array([small_hh.get(c, 0.0) <= hi for c in cids])
+        tree = shapely.STRtree(cgeo)
+        ai, ci = tree.query(np.asarray(atoms.geometry.values, dtype=object), predicate="intersects")
+        keep = small[ci] & (comp[ai] != cids[ci])  # own atoms are joined by key already
+        ai, ci = ai[keep], ci[keep]
+        area = shapely.area(shapely.intersection(atoms.geometry.values[ai], cgeo[ci]))
+        ok = area > np.maximum(
+            _COMPOUND_OVERLAP_M2, _COMPOUND_OVERLAP_SHARE * shapely.area(cgeo[ci])
+        )
+        pos_of = {c: i for i, c in enumerate(cids)}
+        own_a = np.flatnonzero(in_comp & pd.Series(comp).isin(list(pos_of)).to_numpy())
+        own_c = np.array([pos_of[c] for c in comp[own_a]], dtype=np.int64)
+        rows = np.concatenate([ai[ok], own_a])
+        cols = np.concatenate([ci[ok], own_c])
+        mat = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(cgeo)))
+        shared = np.asarray(mat[coo.row].multiply(mat[coo.col]).sum(axis=1)).ravel() > 0
+        same |= shared & (comm[coo.row] == comm[coo.col]) & ~big[coo.row] & ~big[coo.col]
+    m = sparse.coo_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=(n, n))
+    _, unit = csgraph.connected_components(m, directed=False)
+    pieces = pd.Series(unit).groupby(key).nunique()
+    for k, cnt in pieces[pieces > 1].items():
+        if not str(k).startswith("a"):
+            notes.append(f"compound {str(k).split('|')[1]} lies in {cnt} separate pieces")
+    big_atom = np.flatnonzero(hh > hi)
+    for a in big_atom:
+        reasons[int(unit[a])] = str(
+            msg(
+                "grid_reason_single_building",
+                atom=int(atoms["atom_id"].iloc[a]),
+                households=int(hh[a]),
+                hi=int(hi),
+            )
+        )
+    return np.asarray(unit, dtype=np.int64), reasons
+
+
+def _why(
+    households: float,
+    total: float,
+    ncomp: int,
+    comm: str,
+    lo: float,
+    hi: float,
+    units: NDArray[np.int64],
+    weight: NDArray[np.float64],
+    unit_reason: dict[int, str],
+) -> str:
+    for u in units:
+        if int(u) in unit_reason:
+            return unit_reason[int(u)]
+    # the English of a catalogue message (planner.i18n reads it back for Chinese)
+    if total < lo:
+        key = "grid_reason_small_community" if ncomp == 1 else "grid_reason_small_piece"
+        return str(msg(key, community=comm, households=int(total), lo=int(lo)))
+    k_lo, k_hi = part.k_range(total, lo, hi)
+    if k_lo > k_hi:
+        return str(
+            msg(
+                "grid_reason_no_count",
+                community=comm,
+                households=int(total),
+                lo=int(lo),
+                hi=int(hi),
+            )
+        )
+    top = float(np.max(weight[units])) if len(units) else 0.0
+    if households > hi:
+        return str(
+            msg(
+                "grid_reason_whole_pieces",
+                households=int(households),
+                largest=int(top),
+                lo=int(lo),
+                hi=int(hi),
+            )
+        )
+    return str(msg("grid_reason_no_join", households=int(households), lo=int(lo), hi=int(hi)))
+
+
+def _unresolved(atoms: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.DataFrame:
+    bad = grids.loc[grids["reason"] != "", ["grid_id", "code", "reason"]]
+    sel = atoms[atoms["grid_id"].isin(bad["grid_id"]) & (atoms["households"] > 0)]
+    out = sel[["atom_id", "grid_id", "code", "households"]].merge(
+        bad[["grid_id", "reason"]], on="grid_id"
+    )
+    return pd.DataFrame(out).reset_index(drop=True)

@@ -1,0 +1,256 @@
+"""The project file: the grid editor's working state saved as one GeoPackage.
+
+Layers (all in the street's projected CRS)
+
+========================  ==============================================================
+``grids``                 the current grids (readable in any desktop GIS)
+``atoms``                 atoms with the ``code`` of their grid
+``communities``           the community table the division used
+``street_boundary``,      the street layers the rules need, so a project reopens
+``street_communities``,   without its source
+``street_compounds``,
+``street_buildings``
+``history``               table: one row per applied edit (op, args as JSON, message, time)
+``meta``                  table of key/value JSON: format version, settings, locked grids,
+                          reasons, undo and redo stacks, names of extra layers
+``extra_<name>``          layers or tables other parts of the planner store with the
+                          project (e.g. siting scenarios)
+========================  ==============================================================
+
+Writes are atomic: everything is written to a temporary file in the same folder,
+which then replaces the project with :func:`os.replace`. A crash mid-save leaves
+the previous project file as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from planner.errors import InputError
+from planner.grids.edits import EditRecord, GridEditor, _Snapshot
+from planner.settings import Settings
+from planner.street import from_layers
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+_STREET_LAYERS = ("boundary", "communities", "compounds", "buildings")
+
+
+@dataclass
+class Project:
+    """A reopened project: the editor exactly as saved, plus any extra layers."""
+
+    editor: GridEditor
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    source: str = ""
+
+
+def _write_layer(path: Path, name: str, df: pd.DataFrame) -> None:
+    """Write one layer or table into the GeoPackage at ``path`` (a seam for tests)."""
+    if isinstance(df, gpd.GeoDataFrame):
+        pyogrio.write_dataframe(df, path, layer=name, driver="GPKG")
+    else:
+        pyogrio.write_dataframe(pd.DataFrame(df), path, layer=name, driver="GPKG")
+
+
+def save_project(
+    path: str | Path,
+    editor: GridEditor,
+    *,
+    extra: dict[str, pd.DataFrame] | None = None,
+    source: str = "",
+) -> Path:
+    """Save the editor's state (and extra layers) to a GeoPackage, atomically.
+
+    Parameters
+    ----------
+    path
+        The project file (``.gpkg``).
+    editor
+        The working state.
+    extra
+        Further layers (GeoDataFrames) or tables (DataFrames) to keep with the
+        project, by name.
+    source
+        Where the street came from (shown when the project is reopened).
+
+    Returns
+    -------
+    Path
+        The saved file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.gpkg", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # GDAL creates the file itself
+    try:
+        layers: dict[str, pd.DataFrame] = {
+            "grids": editor.grids,
+            "atoms": editor.atoms.drop(columns=["grid_id"], errors="ignore")
+            .assign(code=editor.labels.to_numpy())
+            .reset_index(drop=True),
+            "communities": editor.communities,
+        }
+        empty: list[str] = []
+        for lname in _STREET_LAYERS:
+            layer = editor.street.layer(lname)
+            if len(layer):
+                layers[f"street_{lname}"] = layer
+            else:
+                empty.append(lname)
+        history = pd.DataFrame(
+            {
+                "op": [r.op for r in editor.history],
+                "args": [json.dumps(r.args, ensure_ascii=False) for r in editor.history],
+                "message": [r.message for r in editor.history],
+                "time": [r.time for r in editor.history],
+            }
+        )
+        extra = extra or {}
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "source": source,
+            "street_name": editor.street.name,
+            "crs": editor.street.crs.to_wkt(),
+            "settings": _settings_json(editor.settings),
+            "locked": sorted(editor.locked),
+            "reasons": editor.reasons,
+            "atom_order": [int(a) for a in editor.labels.index],
+            "undo": [_snap_json(s) for s in editor.undo_stack],
+            "redo": [_snap_json(s) for s in editor.redo_stack],
+            "empty_street_layers": empty,
+            "extra": {k: isinstance(v, gpd.GeoDataFrame) for k, v in extra.items()},
+        }
+        for name, df in layers.items():
+            _write_layer(tmp, name, df)
+        if len(history):
+            _write_layer(tmp, "history", history)
+        for name, df in extra.items():
+            _write_layer(tmp, f"extra_{name}", df)
+        _write_layer(
+            tmp,
+            "meta",
+            pd.DataFrame(
+                {
+                    "key": list(meta),
+                    "value": [json.dumps(v, ensure_ascii=False) for v in meta.values()],
+                }
+            ),
+        )
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    logger.info(
+        "saved project %s (%d grids, %d edits)", path, len(editor.grids), len(editor.history)
+    )
+    return path
+
+
+def open_project(path: str | Path) -> Project:
+    """Reopen a project saved by :func:`save_project`, exactly as it was left."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"project file {path} does not exist", fix="check the path")
+    try:
+        names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    except Exception as exc:
+        raise InputError(
+            f"{path} is not a GeoPackage ({exc})", fix="open a project saved by the planner (.gpkg)"
+        ) from exc
+    if "meta" not in names:
+        raise InputError(
+            f"{path} is not a planner project (no 'meta' table)",
+            fix="open a project saved by the planner",
+        )
+    meta_df = pyogrio.read_dataframe(path, layer="meta")
+    meta = {k: json.loads(v) for k, v in zip(meta_df["key"], meta_df["value"], strict=True)}
+    if int(meta.get("format_version", 0)) > FORMAT_VERSION:
+        raise InputError(
+            f"{path} was saved by a newer planner (format {meta['format_version']})",
+            fix="update the planner",
+        )
+    settings = Settings.from_dict(meta["settings"])
+    crs = meta["crs"]
+    street_layers = {
+        lname: gpd.read_file(path, layer=f"street_{lname}")
+        for lname in _STREET_LAYERS
+        if f"street_{lname}" in names
+    }
+    street = from_layers(
+        {k: v.set_crs(crs, allow_override=True) for k, v in street_layers.items()},
+        crs=crs,
+        name=meta.get("street_name", ""),
+        source=str(path),
+    )
+    atoms = gpd.read_file(path, layer="atoms").set_crs(crs, allow_override=True)
+    order = [int(a) for a in meta["atom_order"]]
+    atoms = atoms.set_index("atom_id", drop=False).loc[order].reset_index(drop=True)
+    labels = pd.Series(atoms["code"].astype(str).to_numpy(), index=atoms["atom_id"].to_numpy())
+    communities = gpd.read_file(path, layer="communities").set_crs(crs, allow_override=True)
+    for col in ("community_id", "code"):
+        communities[col] = communities[col].astype(str)
+    for col in ("community_id", "compound_id"):
+        atoms[col] = atoms[col].astype(object).where(atoms[col].notna(), "").astype(str)
+    history: list[EditRecord] = []
+    if "history" in names:
+        h = pyogrio.read_dataframe(path, layer="history")
+        history = [
+            EditRecord(op, json.loads(a), m, t)
+            for op, a, m, t in zip(h["op"], h["args"], h["message"], h["time"], strict=True)
+        ]
+    editor = GridEditor(
+        street,
+        atoms.drop(columns=["code"]),
+        labels,
+        communities,
+        settings=settings,
+        locked=set(meta["locked"]),
+        history=history,
+        reasons=meta.get("reasons", {}),
+    )
+    editor.undo_stack = [_snap_from(s, labels.index) for s in meta["undo"]]
+    editor.redo_stack = [_snap_from(s, labels.index) for s in meta["redo"]]
+    extra: dict[str, pd.DataFrame] = {}
+    for name, spatial in meta.get("extra", {}).items():
+        layer = f"extra_{name}"
+        extra[name] = (
+            gpd.read_file(path, layer=layer)
+            if spatial
+            else pyogrio.read_dataframe(path, layer=layer)
+        )
+    return Project(editor=editor, extra=extra, source=str(meta.get("source", "")))
+
+
+def _settings_json(settings: Settings) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in settings.to_dict().items()}
+
+
+def _snap_json(s: _Snapshot) -> dict[str, Any]:
+    return {
+        "labels": [str(x) for x in s.labels.to_numpy()],
+        "locked": sorted(s.locked),
+        "record": None if s.record is None else s.record.to_dict(),
+    }
+
+
+def _snap_from(d: dict[str, Any], index: pd.Index) -> _Snapshot:
+    rec = d.get("record")
+    return _Snapshot(
+        labels=pd.Series(d["labels"], index=index, dtype=object).astype(str),
+        locked=frozenset(d["locked"]),
+        record=None if rec is None else EditRecord(**rec),
+    )

@@ -1,0 +1,774 @@
+"""Proof of the grid rules: one function, run after every step, on any grid layer.
+
+:func:`check_grids` takes a grids GeoDataFrame (made by :func:`planner.grids.division.divide`,
+changed in the editor, or drawn in a desktop GIS) and the street, and checks each
+rule of the policy as a named check. Each violation names the grids (by ``code``,
+else ``grid_id``, else row index), a location (longitude/latitude, WGS84) and says
+what is wrong. Figures are recomputed from the geometry, never taken from the
+grids' attribute columns.
+
+Rules (name: what holds when it passes)
+
+- ``coverage``: the grids' union equals the street boundary: the symmetric
+  difference is under :data:`COVERAGE_TOLERANCE` (0.01 %) of the street's area.
+- ``no_overlap``: the grids overlap by less than :data:`OVERLAP_TOLERANCE_M2` (1 m²)
+  in total.
+- ``one_polygon``: every grid is one valid, non-empty polygon.
+- ``one_community``: every grid lies in exactly one community (a community holds
+  part of a grid when it holds more than 1 m² and 0.1 % of it), and the grid's
+  ``community_id`` column, when present, names that community.
+- ``buildings_whole``: no building is cut: a building is cut when a second grid
+  holds more than :data:`BUILDING_CUT_TOLERANCE_M2` (0.1 m²) of its footprint.
+- ``compounds_whole``: no compound holding at most ``grid_max_households`` is cut
+  (a second grid holds more than 1 m² and 0.5 % of its area). A compound cut only
+  by a community boundary is listed as a warning: no grid may cross it.
+- ``households_in_range``: households per grid (each building counted in the grid
+  holding most of its footprint) lie in ``[grid_min_households,
+  grid_max_households]``, or the grid is listed with the reason (from the grid's
+  ``reason`` column, or found here: the community holds fewer than the minimum,
+  or one building holds more than the maximum). Out-of-range grids with a reason
+  are "explained" and do not fail the proof.
+- ``codes``: when a ``code`` column is present, codes are unique, all digits, of
+  ``Settings.code_width``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from pyproj import Transformer
+
+from planner.errors import InputError
+from planner.i18n import Message, from_english, msg, render
+from planner.settings import Settings
+from planner.street import Street
+
+logger = logging.getLogger(__name__)
+
+COVERAGE_TOLERANCE = 1e-4
+OVERLAP_TOLERANCE_M2 = 1.0
+BUILDING_CUT_TOLERANCE_M2 = 0.1
+COMPOUND_CUT_TOLERANCE_M2 = 1.0
+COMPOUND_CUT_SHARE = 0.005
+COMMUNITY_TOLERANCE_M2 = 1.0
+COMMUNITY_SHARE = 0.001
+MAX_LISTED = 20
+#: Pieces of a grid smaller than this are rounding fragments, m².
+_FRAGMENT_M2 = 1.0
+
+Severity = Literal["error", "explained", "warning"]
+
+#: Turns a geometry (street CRS) into the longitude/latitude of a point on it.
+Locator = Callable[[Any], tuple[float | None, float | None]]
+
+#: The rules in order; the title of rule ``name`` is ``rule_title_<name>`` in planner.i18n.
+RULES: tuple[str, ...] = (
+    "coverage",
+    "no_overlap",
+    "one_polygon",
+    "one_community",
+    "buildings_whole",
+    "compounds_whole",
+    "households_in_range",
+    "codes",
+)
+#: English title of each rule (the Chinese is in :data:`planner.i18n.STRINGS`).
+RULE_TITLES: dict[str, str] = {name: str(msg(f"rule_title_{name}")) for name in RULES}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One breach of a rule, with the grids involved and where it is."""
+
+    rule: str
+    message: str
+    grids: tuple[str, ...] = ()
+    lon: float | None = None
+    lat: float | None = None
+    severity: Severity = "error"
+    #: The message as a catalogue key and parameters (``message`` is its English).
+    text: Message | None = field(default=None, compare=False, repr=False)
+
+    def render(self, lang: str = "en") -> str:
+        """The message in ``lang`` (``"zh"`` or ``"en"``)."""
+        return self.message if self.text is None else self.text.render(lang)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "message": self.message,
+            "grids": list(self.grids),
+            "lon": self.lon,
+            "lat": self.lat,
+            "severity": self.severity,
+        }
+
+
+def _violation(
+    rule: str,
+    text: Message,
+    grids: tuple[str, ...] = (),
+    lon: float | None = None,
+    lat: float | None = None,
+    severity: Severity = "error",
+) -> Violation:
+    """A violation whose English message is ``text`` rendered in English."""
+    return Violation(rule, str(text), grids, lon, lat, severity, text)
+
+
+@dataclass
+class Check:
+    """The result of one named rule: passed, a figure, and its violations."""
+
+    name: str
+    title: Message | str
+    figure: Message | str
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not any(v.severity == "error" for v in self.violations)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": str(self.title),
+            "passed": self.passed,
+            "figure": str(self.figure),
+            "violations": [v.to_dict() for v in self.violations],
+        }
+
+
+@dataclass
+class RuleReport:
+    """All checks and the quality figures of a grid layer."""
+
+    checks: list[Check]
+    quality: dict[str, float]
+
+    @property
+    def ok(self) -> bool:
+        """True when no rule has an unexplained violation."""
+        return all(c.passed for c in self.checks)
+
+    def check(self, name: str) -> Check:
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def violations(self) -> list[Violation]:
+        return [v for c in self.checks for v in c.violations]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checks": [c.to_dict() for c in self.checks],
+            "quality": dict(self.quality),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+    def to_text(self, lang: str = "en") -> str:
+        """The report as text, in English (the CLI's) or Chinese (``lang="zh"``)."""
+
+        def line(key: str, **params: Any) -> str:
+            return msg(key, **params).render(lang)
+
+        q = self.quality
+        lines = [
+            line(
+                "rule_report_head",
+                grids=int(q.get("grids", 0)),
+                households=int(q.get("households_total", 0)),
+            )
+        ]
+        for c in self.checks:
+            explained = any(v.severity != "error" for v in c.violations)
+            mark = "rule_pass" if c.passed else "rule_fail"
+            if c.passed and explained:
+                mark = "rule_pass_explained"
+            lines.append(
+                line(
+                    "rule_line",
+                    mark=msg(mark),
+                    title=render(c.title, lang),
+                    figure=render(c.figure, lang),
+                )
+            )
+            for v in c.violations[:MAX_LISTED]:
+                where = (
+                    line("rule_near", lon=v.lon, lat=v.lat)
+                    if v.lon is not None and v.lat is not None
+                    else ""
+                )
+                tag = (
+                    ""
+                    if v.severity == "error"
+                    else line("rule_tag", severity=msg(f"rule_severity_{v.severity}"))
+                )
+                lines.append(line("rule_violation_line", text=v.render(lang), where=where, tag=tag))
+            if len(c.violations) > MAX_LISTED:
+                lines.append(line("rule_more", n=len(c.violations) - MAX_LISTED))
+        if q.get("grids", 0):
+            lines.append(
+                line(
+                    "rule_quality",
+                    hh_min=q["households_min"],
+                    hh_median=q["households_median"],
+                    hh_max=q["households_max"],
+                    cv=q["households_cv"],
+                    pp_min=q["compactness_min"],
+                    pp_median=q["compactness_median"],
+                    grids=int(q["grids"]),
+                )
+            )
+        lines.append(line("rule_explained_note"))
+        lines.append(
+            line("rule_result_ok")
+            if self.ok
+            else line("rule_result_fail", n=sum(not c.passed for c in self.checks))
+        )
+        return "\n".join(lines)
+
+
+def grid_labels(grids: gpd.GeoDataFrame) -> NDArray[np.object_]:
+    """How violations name grids: ``code``, else ``grid_id``, else the row index."""
+    for col in ("code", "grid_id"):
+        if col in grids.columns:
+            vals = grids[col].astype(str).to_numpy()
+            if (vals != "").all():
+                return np.asarray(vals, dtype=object)
+    return np.asarray(grids.index.astype(str), dtype=object)
+
+
+def check_grids(
+    grids: gpd.GeoDataFrame,
+    street: Street,
+    *,
+    settings: Settings | None = None,
+    communities: gpd.GeoDataFrame | None = None,
+) -> RuleReport:
+    """Check every grid rule on ``grids`` against ``street``.
+
+    Parameters
+    ----------
+    grids
+        Polygons of the grids, in any CRS (reprojected to ``street.crs``). Optional
+        columns: ``code``, ``grid_id``, ``community_id``, ``reason``.
+    street
+        The street the grids divide (boundary, communities, compounds, buildings).
+    settings
+        Household bounds and code width.
+    communities
+        Community polygons with ``community_id`` to check against (default: the
+        street's community layer; with neither, only the ``community_id`` column
+        is checked).
+
+    Returns
+    -------
+    RuleReport
+    """
+    settings = settings or Settings()
+    if grids.crs is None:
+        raise InputError(
+            "the grids layer has no coordinate reference system",
+            fix="save it with its CRS (GeoJSON is WGS84) and check again",
+        )
+    g = grids.to_crs(street.crs).reset_index(drop=True)
+    labels = grid_labels(grids)
+    geoms = np.asarray(g.geometry.values, dtype=object)
+    to_wgs = Transformer.from_crs(street.crs, "EPSG:4326", always_xy=True)
+
+    def at(geom: Any) -> tuple[float | None, float | None]:
+        if geom is None or shapely.is_empty(geom):
+            return None, None
+        p = shapely.point_on_surface(geom)
+        lon, lat = to_wgs.transform(p.x, p.y)
+        return round(float(lon), 6), round(float(lat), 6)
+
+    comm = communities
+    if comm is None and len(street.communities):
+        comm = street.communities
+    checks = [
+        _coverage(geoms, street, at),
+        _overlap(geoms, labels, at),
+        _one_polygon(geoms, labels, at),
+        _one_community(g, geoms, labels, comm, at),
+    ]
+    owner = _owner(street.buildings.geometry.values, geoms)
+    checks.append(_buildings(street, geoms, labels, at))
+    checks.append(_compounds(street, geoms, labels, settings, g, owner, at))
+    hh = np.bincount(
+        owner[owner >= 0],
+        weights=street.buildings["households"].to_numpy(dtype=float)[owner >= 0],
+        minlength=len(g),
+    ).astype(np.float64)
+    checks.append(_households(g, hh, labels, street, settings, owner, comm, at))
+    if "code" in g.columns:
+        checks.append(_codes(g, labels, settings, geoms, at))
+    return RuleReport(checks=checks, quality=quality(geoms, hh))
+
+
+def quality(geoms: NDArray[np.object_], households: NDArray[np.float64]) -> dict[str, float]:
+    """Quality figures: households per grid (min, median, max, mean, CV), compactness
+    (Polsby-Popper 4πA/P², 1 = circle), grid count."""
+    n = len(geoms)
+    if n == 0:
+        return {"grids": 0}
+    area = shapely.area(geoms)
+    perim = shapely.length(geoms)
+    pp = 4 * np.pi * area / np.maximum(perim, 1e-9) ** 2
+    mean = float(np.mean(households))
+    return {
+        "grids": float(n),
+        "households_total": float(households.sum()),
+        "households_min": float(households.min()),
+        "households_median": float(np.median(households)),
+        "households_max": float(households.max()),
+        "households_mean": mean,
+        "households_cv": float(np.std(households) / mean) if mean > 0 else 0.0,
+        "compactness_min": float(pp.min()),
+        "compactness_median": float(np.median(pp)),
+        "compactness_mean": float(pp.mean()),
+        "area_median_m2": float(np.median(area)),
+    }
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _pairs(parts: NDArray[np.object_], containers: NDArray[np.object_]) -> pd.DataFrame:
+    """Intersection area of every intersecting (part, container) pair."""
+    parts = np.asarray(parts, dtype=object)
+    if len(parts) == 0 or len(containers) == 0:
+        return pd.DataFrame({"i": [], "j": [], "area": []})
+    tree = shapely.STRtree(containers)
+    i, j = tree.query(parts, predicate="intersects")
+    area = np.zeros(len(i))
+    count = np.bincount(i, minlength=len(parts))
+    single = count[i] == 1
+    area[single] = shapely.area(parts[i[single]])
+    m = ~single
+    if m.any():
+        area[m] = shapely.area(shapely.intersection(parts[i[m]], containers[j[m]]))
+    return pd.DataFrame({"i": i, "j": j, "area": area})
+
+
+def _owner(parts: NDArray[np.object_], containers: NDArray[np.object_]) -> NDArray[np.int64]:
+    out = np.full(len(parts), -1, dtype=np.int64)
+    df = _pairs(parts, _fixed(containers))
+    df = df[df["area"] > 0].sort_values(["i", "area"], ascending=[True, False], kind="stable")
+    best = df.drop_duplicates("i")
+    out[best["i"].to_numpy(dtype=np.int64)] = best["j"].to_numpy(dtype=np.int64)
+    return out
+
+
+def _fixed(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Valid copies of the geometries (invalid grids are reported by one_polygon)."""
+    geoms = np.asarray(geoms, dtype=object).copy()
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if bad.any():
+        geoms[bad] = shapely.make_valid(geoms[bad])
+    return geoms
+
+
+def _coverage(geoms: NDArray[np.object_], street: Street, at: Locator) -> Check:
+    boundary = street.boundary_geom
+    union = shapely.union_all(_fixed(geoms))
+    gap = shapely.difference(boundary, union)
+    excess = shapely.difference(union, boundary)
+    total = float(gap.area + excess.area)
+    share = total / boundary.area if boundary.area else 0.0
+    c = Check(
+        "coverage",
+        msg("rule_title_coverage"),
+        msg(
+            "rule_fig_coverage",
+            share=share * 100,
+            area_km2=boundary.area / 1e6,
+            limit=COVERAGE_TOLERANCE * 100,
+        ),
+    )
+    if share >= COVERAGE_TOLERANCE:
+        for kind, geo in (("rule_v_uncovered", gap), ("rule_v_outside", excess)):
+            pieces = shapely.get_parts(geo)
+            pieces = pieces[np.argsort(-shapely.area(pieces))] if len(pieces) else pieces
+            for p in pieces[:MAX_LISTED]:
+                if p.area < 1.0:
+                    break
+                lon, lat = at(p)
+                c.violations.append(_violation("coverage", msg(kind, area=p.area), (), lon, lat))
+        if not c.violations:
+            c.violations.append(_violation("coverage", msg("rule_v_coverage_slivers", area=total)))
+    return c
+
+
+def _overlap(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Locator) -> Check:
+    fixed = _fixed(geoms)
+    tree = shapely.STRtree(fixed)
+    i, j = tree.query(fixed, predicate="intersects")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    inter = shapely.intersection(fixed[i], fixed[j])
+    area = shapely.area(inter)
+    total = float(area.sum())
+    c = Check(
+        "no_overlap",
+        msg("rule_title_no_overlap"),
+        msg("rule_fig_overlap", total=total, limit=OVERLAP_TOLERANCE_M2),
+    )
+    if total >= OVERLAP_TOLERANCE_M2:
+        # pairs overlapping by 1 m² or more are listed; slivers under 1 m² (coordinate
+        # rounding) are not violations of their own, only their sum counts
+        order = np.argsort(-area, kind="stable")
+        big = order[area[order] >= OVERLAP_TOLERANCE_M2]
+        if len(big) == 0:
+            small = order[area[order] > 0]
+            grids = tuple(dict.fromkeys(str(labels[x]) for k in small[:3] for x in (i[k], j[k])))
+            lon, lat = at(inter[small[0]])
+            c.violations.append(
+                _violation(
+                    "no_overlap",
+                    msg(
+                        "rule_v_overlap_slivers",
+                        total=total,
+                        n=len(small),
+                        limit=OVERLAP_TOLERANCE_M2,
+                    ),
+                    grids,
+                    lon,
+                    lat,
+                )
+            )
+        for k in big[:MAX_LISTED]:
+            lon, lat = at(inter[k])
+            a, b = labels[i[k]], labels[j[k]]
+            c.violations.append(
+                _violation(
+                    "no_overlap",
+                    msg("rule_v_overlap", a=a, b=b, area=area[k]),
+                    (a, b),
+                    lon,
+                    lat,
+                )
+            )
+    return c
+
+
+def _one_polygon(geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Locator) -> Check:
+    """One valid polygon per grid. A self-touch or a fragment under 1 m² left by
+    coordinate rounding (e.g. a round trip through WGS84) is a warning, not a failure."""
+    c = Check("one_polygon", msg("rule_title_one_polygon"), "")
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    valid = shapely.is_valid(geoms)
+    fixed = _fixed(geoms)
+    bad = 0
+    for k in np.flatnonzero(missing):
+        c.violations.append(
+            _violation("one_polygon", msg("rule_v_no_geometry", grid=labels[k]), (labels[k],))
+        )
+        bad += 1
+    for k in np.flatnonzero(~missing):
+        parts = shapely.get_parts(fixed[k])
+        parts = parts[np.isin(shapely.get_type_id(parts), [3, 6])]
+        area = shapely.area(parts)
+        real = parts[area >= _FRAGMENT_M2]
+        if len(real) > 1:
+            small = real[np.argmin(shapely.area(real))]
+            c.violations.append(
+                _violation(
+                    "one_polygon",
+                    msg("rule_v_pieces", grid=labels[k], n=len(real), area=small.area),
+                    (labels[k],),
+                    *at(small),
+                )
+            )
+            bad += 1
+        elif len(real) == 0:
+            c.violations.append(
+                _violation(
+                    "one_polygon",
+                    msg("rule_v_no_area", grid=labels[k]),
+                    (labels[k],),
+                    *at(fixed[k]),
+                )
+            )
+            bad += 1
+        elif not valid[k] or len(parts) > 1:
+            reason = shapely.is_valid_reason(geoms[k])
+            c.violations.append(
+                _violation(
+                    "one_polygon",
+                    msg("rule_v_repaired", grid=labels[k], reason=reason, limit=_FRAGMENT_M2),
+                    (labels[k],),
+                    *at(fixed[k]),
+                    "warning",
+                )
+            )
+    c.figure = msg("rule_fig_one_polygon", ok=len(geoms) - bad, n=len(geoms))
+    return c
+
+
+def _one_community(
+    g: gpd.GeoDataFrame,
+    geoms: NDArray[np.object_],
+    labels: NDArray[np.object_],
+    comm: gpd.GeoDataFrame | None,
+    at: Locator,
+) -> Check:
+    c = Check("one_community", msg("rule_title_one_community"), "")
+    has_col = "community_id" in g.columns
+    if comm is None or len(comm) == 0:
+        if not has_col:
+            c.figure = msg("rule_fig_no_communities")
+            return c
+        blank = g["community_id"].astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
+        for k in np.flatnonzero(blank):
+            c.violations.append(
+                _violation(
+                    "one_community",
+                    msg("rule_v_names_no_community", grid=labels[k]),
+                    (labels[k],),
+                    *at(geoms[k]),
+                )
+            )
+        c.figure = msg("rule_fig_community_named", ok=len(g) - int(blank.sum()), n=len(g))
+        return c
+    cgeo = _fixed(np.asarray(comm.to_crs(g.crs).geometry.values, dtype=object))
+    cid = comm["community_id"].astype(str).to_numpy()
+    df = _pairs(_fixed(geoms), cgeo)
+    garea = shapely.area(_fixed(geoms))
+    df = df[
+        (df["area"] > COMMUNITY_TOLERANCE_M2)
+        & (df["area"] > COMMUNITY_SHARE * garea[df["i"].to_numpy(dtype=int)])
+    ]
+    main = df.sort_values(["i", "area"], ascending=[True, False]).drop_duplicates("i")
+    count = df.groupby("i").size()
+    bad = 0
+    for k, n in count[count > 1].items():
+        sub = df[df["i"] == k].sort_values("area", ascending=False)
+        names = [
+            msg("rule_v_community_area", community=cid[j], area=a)
+            for j, a in zip(sub["j"], sub["area"], strict=True)
+        ]
+        second = shapely.intersection(geoms[k], cgeo[int(sub["j"].iloc[1])])
+        c.violations.append(
+            _violation(
+                "one_community",
+                msg("rule_v_communities", grid=labels[k], n=n, communities=names),
+                (labels[k],),
+                *at(second),
+            )
+        )
+        bad += 1
+    if has_col:
+        named = g["community_id"].astype(str).to_numpy()
+        for k, j in zip(main["i"].to_numpy(dtype=int), main["j"].to_numpy(dtype=int), strict=True):
+            if named[k] and named[k] != cid[j] and count.get(k, 0) == 1:
+                c.violations.append(
+                    _violation(
+                        "one_community",
+                        msg(
+                            "rule_v_wrong_community", grid=labels[k], named=named[k], actual=cid[j]
+                        ),
+                        (labels[k],),
+                        *at(geoms[k]),
+                    )
+                )
+                bad += 1
+    c.figure = msg("rule_fig_one_community", ok=len(g) - bad, n=len(g))
+    return c
+
+
+def _buildings(
+    street: Street, geoms: NDArray[np.object_], labels: NDArray[np.object_], at: Locator
+) -> Check:
+    b = street.buildings
+    df = _pairs(np.asarray(b.geometry.values, dtype=object), _fixed(geoms))
+    df = df[df["area"] > BUILDING_CUT_TOLERANCE_M2]
+    cnt = df.groupby("i").size()
+    cut = cnt[cnt > 1].index.to_numpy(dtype=int)
+    c = Check(
+        "buildings_whole",
+        msg("rule_title_buildings_whole"),
+        msg("rule_fig_buildings", cut=len(cut), n=len(b)),
+    )
+    ids = b["building_id"].astype(str).to_numpy()
+    for k in cut:
+        sub = df[df["i"] == k].sort_values("area", ascending=False)
+        gl = tuple(labels[j] for j in sub["j"])
+        c.violations.append(
+            _violation(
+                "buildings_whole",
+                msg("rule_v_building_cut", building=ids[k], grids=gl, area=sub["area"].iloc[1]),
+                gl,
+                *at(b.geometry.values[k]),
+            )
+        )
+    return c
+
+
+def _compounds(
+    street: Street,
+    geoms: NDArray[np.object_],
+    labels: NDArray[np.object_],
+    settings: Settings,
+    g: gpd.GeoDataFrame,
+    owner: NDArray[np.int64],
+    at: Locator,
+) -> Check:
+    cp = street.compounds
+    c = Check("compounds_whole", msg("rule_title_compounds_whole"), msg("rule_fig_no_compounds"))
+    if len(cp) == 0:
+        return c
+    cgeo = _fixed(np.asarray(cp.geometry.values, dtype=object))
+    # households of each compound: buildings by the compound holding most of them
+    bo = _owner(street.buildings.geometry.values, cgeo)
+    hh = np.bincount(
+        bo[bo >= 0],
+        weights=street.buildings["households"].to_numpy(dtype=float)[bo >= 0],
+        minlength=len(cp),
+    )
+    df = _pairs(cgeo, _fixed(geoms))
+    carea = shapely.area(cgeo)
+    tol = np.maximum(COMPOUND_CUT_TOLERANCE_M2, COMPOUND_CUT_SHARE * carea)
+    df = df[df["area"] > tol[df["i"].to_numpy(dtype=int)]]
+    cnt = df.groupby("i").size()
+    ids = cp["compound_id"].astype(str).to_numpy()
+    gcomm = g["community_id"].astype(str).to_numpy() if "community_id" in g.columns else None
+    cut = 0
+    big = 0
+    for k, n in cnt[cnt > 1].items():
+        if hh[k] > settings.grid_max_households:
+            big += 1
+            continue
+        sub = df[df["i"] == k].sort_values("area", ascending=False)
+        js = sub["j"].to_numpy(dtype=int)
+        gl = tuple(labels[j] for j in js)
+        severity: Severity = "error"
+        text = msg("rule_v_compound_cut", compound=ids[k], households=int(hh[k]), grids=gl)
+        if gcomm is not None and len(set(gcomm[js])) == n:
+            severity = "warning"
+            text = msg(
+                "rule_v_compound_cut_boundary",
+                compound=ids[k],
+                households=int(hh[k]),
+                grids=gl,
+                communities=sorted(set(gcomm[js])),
+            )
+        else:
+            cut += 1
+        second = shapely.intersection(cgeo[k], geoms[js[1]])
+        c.violations.append(
+            _violation(
+                "compounds_whole",
+                text,
+                gl,
+                *at(second),
+                severity,
+            )
+        )
+    c.figure = msg(
+        "rule_fig_compounds", cut=cut, n=len(cp), big=big, hi=settings.grid_max_households
+    )
+    return c
+
+
+def _households(
+    g: gpd.GeoDataFrame,
+    hh: NDArray[np.float64],
+    labels: NDArray[np.object_],
+    street: Street,
+    settings: Settings,
+    owner: NDArray[np.int64],
+    comm: gpd.GeoDataFrame | None,
+    at: Locator,
+) -> Check:
+    lo, hi = settings.grid_min_households, settings.grid_max_households
+    out = np.flatnonzero((hh < lo) | (hh > hi))
+    c = Check(
+        "households_in_range",
+        msg("rule_title_with_range", title=msg("rule_title_households_in_range"), lo=lo, hi=hi),
+        msg("rule_fig_households", ok=len(g) - len(out), n=len(g)),
+    )
+    reason = (
+        g["reason"].astype(object).where(g["reason"].notna(), "").astype(str).to_numpy()
+        if "reason" in g.columns
+        else None
+    )
+    b_hh = street.buildings["households"].to_numpy(dtype=float)
+    b_id = street.buildings["building_id"].astype(str).to_numpy()
+    comm_total: dict[str, float] = {}
+    if "community_id" in g.columns:
+        sums = pd.Series(hh).groupby(g["community_id"].astype(str).to_numpy()).sum()
+        comm_total = {str(k): float(v) for k, v in sums.items()}
+    for k in out:
+        given = reason[k] if reason is not None else ""
+        # a reason written by planner.grids.division reads back as its message (shown in Chinese)
+        why: Message | str = (from_english(given, "grid_reason_") or given) if given else ""
+        if not why:
+            in_grid = np.flatnonzero(owner == k)
+            top = in_grid[np.argmax(b_hh[in_grid])] if len(in_grid) else None
+            cid = str(g["community_id"].iloc[k]) if "community_id" in g.columns else ""
+            if hh[k] > hi and top is not None and b_hh[top] > hi:
+                why = msg("rule_why_building", building=b_id[top], households=int(b_hh[top]))
+            elif hh[k] < lo and cid and comm_total.get(cid, hh[k]) < lo:
+                why = msg("rule_why_community", community=cid, households=int(comm_total[cid]))
+        side = "rule_v_below" if hh[k] < lo else "rule_v_above"
+        text = msg(side, grid=labels[k], households=int(hh[k]))
+        c.violations.append(
+            _violation(
+                "households_in_range",
+                msg("rule_v_with_reason", text=text, why=why) if why else text,
+                (labels[k],),
+                *at(g.geometry.values[k]),
+                "explained" if why else "error",
+            )
+        )
+    return c
+
+
+def _codes(
+    g: gpd.GeoDataFrame,
+    labels: NDArray[np.object_],
+    settings: Settings,
+    geoms: NDArray[np.object_],
+    at: Locator,
+) -> Check:
+    codes = g["code"].astype(object).where(g["code"].notna(), "").astype(str)
+    bad = ~(codes.str.fullmatch(r"\d+") & (codes.str.len() == settings.code_width))
+    dup = codes.duplicated(keep=False) & ~bad
+    c = Check(
+        "codes",
+        msg("rule_title_codes"),
+        msg("rule_fig_codes", ok=int((~bad & ~dup).sum()), n=len(g), width=settings.code_width),
+    )
+    for k in np.flatnonzero(bad.to_numpy()):
+        c.violations.append(
+            _violation(
+                "codes",
+                msg(
+                    "rule_v_code_format",
+                    grid=labels[k],
+                    code=codes.iloc[k],
+                    width=settings.code_width,
+                ),
+                (labels[k],),
+                *at(geoms[k]),
+            )
+        )
+    for code in sorted(set(codes[dup])):
+        c.violations.append(_violation("codes", msg("rule_v_code_duplicate", code=code), (code,)))
+    return c

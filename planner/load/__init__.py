@@ -1,0 +1,23 @@
+"""Loading: every source a planner has (demo, folder, OSM extract, place) into a :class:`~planner.street.Street`.
+
+* :mod:`planner.load.sources` - :func:`load_street` (any source) and :func:`assemble` (layers to a Street);
+* :mod:`planner.load.readers` - layer files and tables (GeoJSON, GeoPackage, Shapefile, CSV, Excel);
+* :mod:`planner.load.validate` - checks on input layers, each recording its problems;
+* :mod:`planner.load.register` - the household register joined onto buildings;
+* :mod:`planner.load.osm` - OpenStreetMap extracts (.osm, .pbf) and downloads;
+* :mod:`planner.load.uploads` - files uploaded in the app, staged safely.
+"""
+
+from planner.load.readers import read_layer_file, read_table
+from planner.load.register import join_register, read_register
+from planner.load.sources import DEMO_DIR, assemble, load_street
+
+__all__ = [
+    "DEMO_DIR",
+    "assemble",
+    "join_register",
+    "load_street",
+    "read_layer_file",
+    "read_register",
+    "read_table",
+]

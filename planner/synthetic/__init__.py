@@ -1,0 +1,25 @@
+"""The synthetic demo street and benchmark districts (deterministic generator).
+
+* :mod:`planner.synthetic.demo` - :func:`make_demo`, :func:`make_street`, :func:`make_district`,
+  :func:`write_folder`; its private helpers ``_build``, ``_lines`` and ``_names``.
+"""
+
+from planner.synthetic.demo import (
+    DEMO_SPEC,
+    StreetSpec,
+    SyntheticStreet,
+    make_demo,
+    make_district,
+    make_street,
+    write_folder,
+)
+
+__all__ = [
+    "DEMO_SPEC",
+    "StreetSpec",
+    "SyntheticStreet",
+    "make_demo",
+    "make_district",
+    "make_street",
+    "write_folder",
+]
