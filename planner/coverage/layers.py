@@ -23,7 +23,6 @@ from planner.coverage.figures import (
     summary,
     uncovered_compounds,
 )
-from planner.network.routing import station_reach
 from planner.settings import Settings
 from planner.street import Street
 
@@ -75,9 +74,8 @@ def compute_coverage_layers(
     cov = compute_coverage(street, settings=settings)
     thresholds = list(cov.thresholds)
     builder = cov.circle_builder()
-    reach = station_reach(cov.rg, limit_min=max(thresholds))
     ids = cov.stations["station_id"].astype(str).tolist()
-    own = builder.station_circles(reach, thresholds, station_ids=ids)
+    own = builder.station_circles(None, thresholds, station_ids=ids)
     union = builder.union_circles(cov.times, thresholds)
     nearest = builder.nearest_split(cov.times, union, station_ids=ids)
     circles = circles_layer(cov, own, nearest, union)
