@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planner.coverage.budget import check_circle_work, estimate_circle_work
 from planner.coverage.circles import gap_polygons
 from planner.coverage.figures import (
     Coverage,
@@ -72,6 +73,8 @@ def compute_coverage_layers(
     ``run``/``demo`` pipeline and the app all call it, so their figures agree.
     """
     cov = compute_coverage(street, settings=settings)
+    work = estimate_circle_work(cov)
+    check_circle_work(work, cov)
     thresholds = list(cov.thresholds)
     builder = cov.circle_builder()
     ids = cov.stations["station_id"].astype(str).tolist()
@@ -91,6 +94,7 @@ def compute_coverage_layers(
     s = summary(cov)
     s["gaps"] = len(gaps)
     s["gap_area_m2"] = round(float(gaps["area_m2"].sum()), 1) if len(gaps) else 0.0
+    s["circle_work"] = work.to_dict()
     return CoverageLayers(
         coverage=cov,
         circles=circles,
