@@ -156,27 +156,53 @@ def network_candidates(
     if "compound_id" in edges.columns:
         public = edges[edges["compound_id"].fillna("").astype(str) == ""]
     lines = public.geometry.to_numpy()
+    pts, which = _points_along(lines, spacing_m)
+    # inside the street, near uncovered households
+    keep = shapely.contains_xy(boundary, *shapely.get_coordinates(pts).T)
+    if keep.any():
+        hit, _ = shapely.STRtree(targets).query(pts[keep], predicate="dwithin", distance=reach_m)
+        near = np.zeros(int(keep.sum()), bool)
+        near[hit] = True
+        keep[np.flatnonzero(keep)[~near]] = False
+    pts, which = pts[keep], which[keep]
+    if pts.size == 0:
+        return empty_candidates(crs)
+    kept = _one_per_cell(pts, spacing_m)
+    pts = pts[kept]
+    road = (
+        public["name"].fillna("").astype(str).to_numpy()
+        if "name" in public.columns
+        else np.full(lines.size, "", dtype=object)
+    )
+    src_road = road[which[kept]]
+    names = np.where(
+        src_road != "", np.char.add(src_road.astype(str), "旁路网候选点"), "路网候选点"
+    )
+    ids = [f"N{i + 1:04d}" for i in range(pts.size)]
+    log.info("generated %d network candidates (spacing %.0f m)", pts.size, spacing_m)
+    return _frame(ids, names, "network", ["network"] * pts.size, pts, crs)
+
+
+def _points_along(
+    lines: NDArray[np.object_], spacing_m: float
+) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
+    """Points every ``spacing_m`` along each line (at least one, centred in its
+    stretch) and the line each lies on."""
     length = shapely.length(lines)
     n_pts = np.maximum(1, np.floor(length / spacing_m)).astype(np.int64)
     which = np.repeat(np.arange(lines.size), n_pts)
     first = np.repeat(np.cumsum(n_pts) - n_pts, n_pts)
     j = np.arange(which.size) - first
     frac = (j + 0.5) / n_pts[which]
-    pts = shapely.line_interpolate_point(lines[which], frac, normalized=True)
-    # inside the street
-    inside = shapely.contains_xy(boundary, *shapely.get_coordinates(pts).T)
-    pts = pts[inside]
-    if pts.size == 0:
-        return empty_candidates(crs)
-    # near uncovered households
-    tree = shapely.STRtree(targets)
-    hit, _ = tree.query(pts, predicate="dwithin", distance=reach_m)
-    near = np.zeros(pts.size, bool)
-    near[hit] = True
-    pts = pts[near]
-    if pts.size == 0:
-        return empty_candidates(crs)
-    # thin: one point per spacing cell, the nearest to the cell centre
+    pts = np.asarray(
+        shapely.line_interpolate_point(lines[which], frac, normalized=True), dtype=object
+    )
+    return pts, which.astype(np.int64)
+
+
+def _one_per_cell(pts: NDArray[np.object_], spacing_m: float) -> NDArray[np.int64]:
+    """Positions of the points kept, in order: one per ``spacing_m`` square cell,
+    the one nearest the cell centre."""
     xy = shapely.get_coordinates(pts)
     cell = np.floor(xy / spacing_m).astype(np.int64)
     centre = (cell + 0.5) * spacing_m
@@ -185,20 +211,7 @@ def network_candidates(
     c = cell[order]
     keep = np.ones(order.size, bool)
     keep[1:] = np.any(c[1:] != c[:-1], axis=1)
-    kept = np.sort(order[keep])
-    pts = pts[kept]
-    road = (
-        public["name"].fillna("").astype(str).to_numpy()
-        if "name" in public.columns
-        else np.full(lines.size, "", dtype=object)
-    )
-    src_road = road[which[inside][near][kept]]
-    names = np.where(
-        src_road != "", np.char.add(src_road.astype(str), "旁路网候选点"), "路网候选点"
-    )
-    ids = [f"N{i + 1:04d}" for i in range(pts.size)]
-    log.info("generated %d network candidates (spacing %.0f m)", pts.size, spacing_m)
-    return _frame(ids, names, "network", ["network"] * pts.size, pts, crs)
+    return np.sort(order[keep]).astype(np.int64)
 
 
 def filter_candidates(
