@@ -353,20 +353,9 @@ def site_street(
     _check_question(k, target_share)
     cov = coverage if coverage is not None else compute_coverage(street, settings=settings)
     problem, cands, dropped = build_problem(
-        street,
-        cov,
-        settings=settings,
-        candidates=candidates,
-        sources=sources,
-        exclusion=exclusion,
+        street, cov, settings=settings, candidates=candidates, sources=sources, exclusion=exclusion
     )
-    limit = settings.mip_time_limit_s
-    if k is not None:
-        plan = maximal_coverage(problem, k, method=method, time_limit_s=limit)
-    else:
-        assert target_share is not None
-        plan = fewest_stations(problem, target_share, method=method, time_limit_s=limit)
-    log.info("siting: %s", plan.message)
+    plan = _answer(problem, k, target_share, method, settings.mip_time_limit_s)
     return _results(
         street,
         cov,
@@ -379,6 +368,23 @@ def site_street(
         name=name,
         after_coverage=after_coverage,
     )
+
+
+def _answer(
+    problem: CoverageProblem,
+    k: int | None,
+    target_share: float | None,
+    method: Method,
+    time_limit_s: float,
+) -> SitingPlan:
+    """The plan answering the question asked (``k`` or ``target_share``)."""
+    if k is not None:
+        plan = maximal_coverage(problem, k, method=method, time_limit_s=time_limit_s)
+    else:
+        assert target_share is not None
+        plan = fewest_stations(problem, target_share, method=method, time_limit_s=time_limit_s)
+    log.info("siting: %s", plan.message)
+    return plan
 
 
 def _check_question(k: int | None, target_share: float | None) -> None:
