@@ -33,7 +33,6 @@ Lengths are metres in the network's projected CRS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import shapely
@@ -74,8 +73,8 @@ class Drawn:
     of this one.
     """
 
-    polygon: Any
-    outline: Any
+    polygon: shapely.Geometry
+    outline: shapely.Geometry
     parts: ObjArray
     holes: ObjArray
     hole_face: IntArray
@@ -83,7 +82,7 @@ class Drawn:
     uncarved: ObjArray
 
     @classmethod
-    def plain(cls, polygon: Any) -> Drawn:
+    def plain(cls, polygon: shapely.Geometry) -> Drawn:
         """A drawing known only by its polygon (no faces, holes or parts)."""
         none = np.zeros(0, dtype=object)
         return cls(polygon, polygon, none, none, np.zeros(0, "int64"), np.zeros(0, bool), none)
@@ -101,7 +100,7 @@ _EMPTY = Drawn(
 )
 
 
-def polygonal(geom: Any) -> Any:
+def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     """The polygons of ``geom`` (an overlay of polygons can add the lines and points
     where they only touch), as one Polygon or MultiPolygon."""
     if shapely.get_type_id(geom) in (3, 6):
@@ -113,7 +112,7 @@ def polygonal(geom: Any) -> Any:
     return parts[0] if len(parts) == 1 else shapely.MultiPolygon(list(parts))
 
 
-def without_hairlines(geom: Any, min_area_m2: float = NEST_TOL_M2) -> Any:
+def without_hairlines(geom: shapely.Geometry, min_area_m2: float = NEST_TOL_M2) -> shapely.Geometry:
     """``geom`` (a polygon or multipolygon) without the holes smaller than
     ``min_area_m2``: the hairline cracks an overlay leaves where two drawings meet
     along a line (e.g. a compound's wall), which rounding would turn into lines."""
@@ -137,7 +136,7 @@ def without_hairlines(geom: Any, min_area_m2: float = NEST_TOL_M2) -> Any:
     return out[0] if len(out) == 1 else shapely.MultiPolygon(list(out))
 
 
-def with_holes(body: Any, holes: ObjArray) -> Any:
+def with_holes(body: shapely.Geometry, holes: ObjArray) -> shapely.Geometry:
     """``body`` minus ``holes`` that lie strictly inside it, apart from each other
     and from its rings, built directly as interior rings instead of by an overlay
     (a plain difference if a hole is not inside one part)."""

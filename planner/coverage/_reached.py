@@ -61,8 +61,8 @@ class Pieces:
     end_m: FloatArray
     frontier: BoolArray | None = None
 
-    def subset(self, keep: BoolArray) -> Pieces:
-        """The stretches flagged in ``keep``."""
+    def subset(self, keep: BoolArray | IntArray) -> Pieces:
+        """The stretches flagged in ``keep`` (a mask) or at its positions."""
         fr = None if self.frontier is None else self.frontier[keep]
         return Pieces(self.group[keep], self.edge[keep], self.start_m[keep], self.end_m[keep], fr)
 

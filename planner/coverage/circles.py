@@ -498,7 +498,7 @@ class CircleBuilder:
             for k, polys in enumerate(self._nested(ends, len(batch), thresholds)):
                 per_t[k].append(polys)
         n = len(stations)
-        polys = [np.concatenate(p) if p else np.zeros(0, dtype=object) for p in per_t]
+        by_t = [np.concatenate(p) if p else np.zeros(0, dtype=object) for p in per_t]
         ids = np.asarray(station_ids, dtype=object)
         crs = self.rg.net.crs
         gdf = gpd.GeoDataFrame(
@@ -508,7 +508,7 @@ class CircleBuilder:
                 "minutes": np.repeat(np.asarray(thresholds, dtype="float64"), n),
             },
             geometry=gpd.GeoSeries(
-                np.concatenate(polys) if polys else np.zeros(0, dtype=object), crs=crs
+                np.concatenate(by_t) if by_t else np.zeros(0, dtype=object), crs=crs
             ),
             crs=crs,
         )

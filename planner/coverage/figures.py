@@ -33,7 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from planner.coverage.circles import CircleBuilder
 from planner.errors import Problem
@@ -157,7 +157,8 @@ def _in_street(buildings: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame) -> NDArr
     return np.asarray(shapely.covers(geom, rep), dtype=bool)
 
 
-def _ids(values: Any, prefix: str) -> list[str]:
+def _ids(values: pd.Series, prefix: str) -> list[str]:
+    """The ids as text, ``<prefix><row>`` where one is missing."""
     return [
         str(v) if str(v) not in ("", "nan", "None") else f"{prefix}{i + 1}"
         for i, v in enumerate(values)
@@ -341,7 +342,7 @@ def _building_problems(
     return problems
 
 
-def community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> NDArray[Any]:
+def community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> NDArray[np.object_]:
     """The ``community_id`` each point lies in ("" outside every community), by position."""
     out = np.full(len(points), "", dtype=object)
     if len(points) == 0 or len(communities) == 0:
@@ -356,7 +357,7 @@ def community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> NDA
     return out
 
 
-def assign_grids(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> NDArray[Any]:
+def assign_grids(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> NDArray[np.object_]:
     """Grid code of each building: the grid holding its representative point.
 
     Buildings whose point lies in no grid (slivers between grids) take the grid
@@ -380,7 +381,7 @@ def assign_grids(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> NDArra
     return out
 
 
-def _figures_by(cov: Coverage, key: NDArray[Any], ids: Sequence[str]) -> pd.DataFrame:
+def _figures_by(cov: Coverage, key: NDArray[np.object_], ids: Sequence[str]) -> pd.DataFrame:
     """Households/residents/buildings totals and within each threshold, per key."""
     b = cov.buildings
     df = pd.DataFrame(
@@ -607,7 +608,7 @@ def uncovered_compounds(cov: Coverage) -> pd.DataFrame:
     ).reset_index(drop=True)[cols]
 
 
-def _finite(values: NDArray[Any]) -> NDArray[np.float64]:
+def _finite(values: ArrayLike) -> NDArray[np.float64]:
     """Float copy with ``inf`` (not reached) as NaN, written as an empty cell or null."""
     a = np.asarray(values, dtype="float64")
     return np.where(np.isfinite(a), a, np.nan)

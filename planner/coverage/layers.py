@@ -39,7 +39,7 @@ class CoverageLayers:
     (``Settings.gap_minutes``, 15 minutes by default).
     """
 
-    coverage: Any
+    coverage: Coverage
     circles: gpd.GeoDataFrame
     gaps: gpd.GeoDataFrame
     buildings: gpd.GeoDataFrame

@@ -316,7 +316,7 @@ def _score(
     aa = area[mask].sum()
     ab = area[~mask].sum()
     pp = 0.5 * (4 * math.pi * aa / max(pa, 1e-9) ** 2 + 4 * math.pi * ab / max(pb, 1e-9) ** 2)
-    return pp - dev / max(ideal, 1.0)
+    return float(pp - dev / max(ideal, 1.0))
 
 
 def _out_of_range(x: float, lo: float, hi: float) -> float:

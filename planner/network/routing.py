@@ -383,7 +383,7 @@ def _on_network(rg: RoutingGraph, stations: IntArray | None) -> IntArray:
     """The given station indices (default all) that stand on the network."""
     if stations is None:
         return np.flatnonzero(rg.station_node >= 0)
-    idx = np.asarray(stations, dtype="int64")
+    idx: IntArray = np.asarray(stations, dtype="int64")
     return idx[rg.station_node[idx] >= 0]
 
 

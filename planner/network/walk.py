@@ -198,7 +198,7 @@ def _check_layers(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> None:
 
 def _edge_lines(edges: gpd.GeoDataFrame, node_xy: FloatArray, u: IntArray, v: IntArray) -> ObjArray:
     """The edges' lines, a straight line between the end nodes where one is missing."""
-    geoms = edges.geometry.to_numpy().astype(object)
+    geoms: ObjArray = np.asarray(edges.geometry.to_numpy(), dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         geoms = geoms.copy()
@@ -366,7 +366,8 @@ def gated_compound_ids(compounds: gpd.GeoDataFrame) -> list[str]:
     """Ids of the compounds marked ``gated``."""
     if len(compounds) == 0 or "gated" not in compounds:
         return []
-    return compounds.loc[compounds["gated"].astype(bool), "compound_id"].astype(str).tolist()
+    ids = compounds.loc[compounds["gated"].astype(bool), "compound_id"].astype(str)
+    return [str(c) for c in ids]
 
 
 def snap_buildings(

@@ -19,13 +19,14 @@ All geometry is in the street's projected CRS (metres).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
+from pyproj import CRS
 
 from planner.siting.problem import IntArray
 
@@ -45,11 +46,22 @@ SUITABLE_POI_KINDS: tuple[str, ...] = (
     "vacant",
 )
 
+#: A coordinate reference system as geopandas takes it (a pyproj CRS or "EPSG:...").
+CRSLike: TypeAlias = CRS | str | None
+
 #: Columns of a candidates layer.
 CANDIDATE_COLUMNS: tuple[str, ...] = ("candidate_id", "name", "source", "kind")
 
 
-def _frame(ids: Any, names: Any, source: str, kinds: Any, geoms: Any, crs: Any) -> gpd.GeoDataFrame:
+def _frame(
+    ids: ArrayLike | pd.Series,
+    names: ArrayLike | pd.Series,
+    source: str,
+    kinds: ArrayLike | pd.Series,
+    geoms: ArrayLike,
+    crs: CRSLike,
+) -> gpd.GeoDataFrame:
+    """A candidates layer (:data:`CANDIDATE_COLUMNS`) of one source."""
     return gpd.GeoDataFrame(
         {
             "candidate_id": pd.Series(ids, dtype=object).astype(str).to_numpy(),
@@ -62,12 +74,12 @@ def _frame(ids: Any, names: Any, source: str, kinds: Any, geoms: Any, crs: Any) 
     )
 
 
-def empty_candidates(crs: Any) -> gpd.GeoDataFrame:
+def empty_candidates(crs: CRSLike) -> gpd.GeoDataFrame:
     """A candidates layer with no rows."""
     return _frame([], [], "user", [], [], crs)
 
 
-def user_candidates(points: gpd.GeoDataFrame, *, crs: Any) -> gpd.GeoDataFrame:
+def user_candidates(points: gpd.GeoDataFrame, *, crs: CRSLike) -> gpd.GeoDataFrame:
     """Candidates from a user layer: points, or polygons (their representative point).
 
     Parameters
@@ -276,7 +288,7 @@ def spacing_conflicts(candidates: gpd.GeoDataFrame, *, min_spacing_m: float) -> 
     return np.stack([a[keep], b[keep]], axis=1).astype(np.int64)
 
 
-def combine(*layers: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+def combine(*layers: gpd.GeoDataFrame, crs: CRSLike) -> gpd.GeoDataFrame:
     """Concatenate candidate layers, making ids unique (suffix ``#2``... on repeats)."""
     parts = [lay for lay in layers if len(lay)]
     if not parts:

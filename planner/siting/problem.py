@@ -178,7 +178,7 @@ class CoverageProblem:
 
     def unreachable(self) -> BoolArray:
         """Demand points not covered before and reached by no candidate."""
-        return (~self.covered_before) & (self.reach_count == 0)
+        return np.asarray((~self.covered_before) & (self.reach_count == 0), dtype=bool)
 
     def covered_by(self, sites: npt.ArrayLike) -> BoolArray:
         """Demand points covered by the fixed sites plus ``sites`` (positions)."""

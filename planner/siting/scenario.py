@@ -27,7 +27,7 @@ import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 CandidateSource = Literal["user", "building", "poi", "network"]
 
 #: Exclusion areas: layers with a CRS, or a shapely geometry in the street's CRS.
-Exclusion = gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None
+Exclusion: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None
 
 #: Station kind given to proposed sites when the "after" coverage is computed.
 PROPOSED_KIND = "community_station"

@@ -460,7 +460,7 @@ class Builder:
             f"{a}{COMPOUND_SUFFIXES[int(nrng.integers(len(COMPOUND_SUFFIXES)))]}" for a in stems
         ]
         rest = [f"{a}{b}" for a in stems for b in COMPOUND_SUFFIXES if f"{a}{b}" not in first]
-        self._compound_names = first + [rest[i] for i in nrng.permutation(len(rest))]
+        self._compound_names: list[str] = first + [rest[i] for i in nrng.permutation(len(rest))]
         self._cname_i = 0
         villages = self.names.shuffled(VILLAGE_STEMS)
         comps: list[dict[str, Any]] = []
