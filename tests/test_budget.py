@@ -66,7 +66,7 @@ def test_the_estimate_is_logged_and_in_the_summary(caplog: pytest.LogCaptureFixt
         layers = compute_coverage_layers(_street(12), settings=Settings(max_stations=12))
     work = layers.summary["circle_work"]
     assert work["stations"] == 12 and work["thresholds"] == 3 and work["network_edges"] == 40
-    assert work["seconds"] >= 0 and work["memory_mb"] >= 0
+    assert work["cpu_seconds"] >= work["seconds"] >= 0 and work["memory_mb"] >= 0
     assert 0 < work["pieces_per_station"] <= 3 * (40 + 1)
     assert any("12 stations x 3 thresholds = 36 circles" in r.message for r in caplog.records)
 
@@ -83,10 +83,12 @@ def test_the_estimate_grows_with_stations_and_reach() -> None:
 
 
 def test_describe_speaks_in_minutes_hours_and_gigabytes() -> None:
-    w = CircleWork(20000, 1071, 3, 1000.0, seconds=1500.0, memory_mb=3000.0)
-    assert w.describe().endswith("expected about 25 min and 2.9 GB")
+    w = CircleWork(20000, 1071, 3, 1000.0, cpu_seconds=3000.0, cores=2, memory_mb=3000.0)
+    assert w.seconds == 1500.0
+    assert w.describe().endswith("expected about 25 min (idle cores) to 50 min and 2.9 GB")
     assert "60,000 circles on 1,071 network edges" in w.describe()
-    assert CircleWork(1, 1, 1, 1.0, 20000.0, 10.0).describe().endswith("5.6 h and 10 MB")
+    one = CircleWork(1, 1, 1, 1.0, cpu_seconds=20000.0, cores=1, memory_mb=10.0)
+    assert one.describe().endswith("expected about 5.6 h and 10 MB")
 
 
 @pytest.mark.parametrize("value", [0, -5, 2.5, True, "many", float("nan"), float("inf")])

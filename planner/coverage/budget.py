@@ -10,10 +10,12 @@ measured on the team's 2-core machine (``bench/bench_bounds.py``, recorded in
 ``Settings.max_stations`` or ``Settings.max_network_edges`` before doing any of it,
 saying what it would cost and which setting to raise.
 
-The estimate is a planning figure, not a promise: it was within a factor of two of
-the measured time and peak memory on the benchmark streets (demo street with 9 to
-20,000 stations, lattices of 5,000 and 100,000 nodes); a machine with more cores
-draws faster. Times are seconds, memory MB (2**20 bytes).
+The estimate is a planning figure, not a promise: on the demo street it was within
+15 % of the measured CPU time and extra memory with 200, 2,000 and 20,000 stations
+(``docs/benchmarks/coverage.md``); a street without walled compounds draws faster
+than estimated, and the wall time lies between the CPU time spread over the cores
+(idle machine) and the CPU time itself (cores taken by other jobs). Times are
+seconds, memory MB (2**20 bytes).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 
 from planner._threads import workers
 from planner.coverage._reached import network_incidence, station_end_times
+from planner.coverage.circles import CIRCLE_BATCH_ROWS
 from planner.coverage.figures import Coverage
 from planner.errors import InputError, Problem
 from planner.network.routing import network_reach
@@ -35,23 +38,29 @@ log = logging.getLogger(__name__)
 #: over the station list).
 SAMPLE_STATIONS = 64
 
-#: CPU seconds to draw one circle, per network piece it is drawn from and fixed
-#: (team machine, demo street with its 67 walled compounds; a street without
-#: walls draws about 1.6 times faster).
-CPU_S_PER_PIECE = 2.4e-5
-CPU_S_PER_CIRCLE = 2.0e-3
+#: CPU seconds per network piece a station's circles are drawn from (team machine,
+#: demo street with its 67 walled compounds: 1.6e-4 at 200, 2,000 and 20,000
+#: stations; a street without walls draws about 1.6 times faster).
+CPU_S_PER_PIECE = 1.6e-4
+
+#: CPU seconds per station for the nearest-station split (its territory, clipped to
+#: each threshold's union).
+CPU_S_PER_STATION = 7e-4
 
 #: CPU seconds per network edge for what is done once per street: the network's
-#: faces, the union circles and the nearest-station split.
-CPU_S_PER_EDGE = 1.5e-3
+#: faces and the union circles.
+CPU_S_PER_EDGE = 1e-3
 
-#: Memory held per network piece of each drawn circle (its polygon), MB, and per
-#: network edge (faces, corridors and the batch tables), MB.
-MB_PER_PIECE = 2.2e-4
+#: Memory kept per network piece of the drawn circles (their polygons), MB; the
+#: tables and drawings of one batch of stations (at most
+#: :data:`planner.coverage.circles.CIRCLE_BATCH_ROWS` pieces), MB; and per network
+#: edge (faces, corridors), MB.
+MB_PER_PIECE = 2.6e-4
+MB_BATCH = 100.0
 MB_PER_EDGE = 0.02
 
-#: A run expected to take longer than this is announced as a warning (the estimate is
-#: always logged at INFO), seconds.
+#: A run expected to take more CPU time than this is announced as a warning (the
+#: estimate is always logged at INFO), seconds.
 ANNOUNCE_S = 60.0
 
 
@@ -70,8 +79,11 @@ class CircleWork:
     pieces_per_station
         Network pieces one station's circles are drawn from, summed over the
         thresholds (mean of the sample).
-    seconds
-        Expected wall time of the circle step on this machine's cores, seconds.
+    cpu_seconds
+        Expected CPU time of the circle step, seconds.
+    cores
+        Cores the circles are drawn on: the step takes about ``cpu_seconds / cores``
+        on an idle machine, up to ``cpu_seconds`` while other jobs hold the cores.
     memory_mb
         Expected extra memory of the circle step, MB.
     """
@@ -80,8 +92,14 @@ class CircleWork:
     network_edges: int
     thresholds: int
     pieces_per_station: float
-    seconds: float
+    cpu_seconds: float
+    cores: int
     memory_mb: float
+
+    @property
+    def seconds(self) -> float:
+        """Expected wall time on idle cores, seconds."""
+        return self.cpu_seconds / max(self.cores, 1)
 
     @property
     def circles(self) -> int:
@@ -89,16 +107,19 @@ class CircleWork:
 
     def describe(self) -> str:
         """One line for logs and messages."""
+        fast, slow = _duration(self.seconds), _duration(self.cpu_seconds)
+        time_text = fast if fast == slow else f"{fast} (idle cores) to {slow}"
         return (
             f"{self.stations:,} stations x {self.thresholds} thresholds = {self.circles:,} "
             f"circles on {self.network_edges:,} network edges: expected about "
-            f"{_duration(self.seconds)} and {_memory(self.memory_mb)}"
+            f"{time_text} and {_memory(self.memory_mb)}"
         )
 
     def to_dict(self) -> dict[str, float | int]:
         """The figures as ``summary.json`` holds them (seconds and MB rounded)."""
         out: dict[str, float | int] = asdict(self)
         out["pieces_per_station"] = round(self.pieces_per_station, 1)
+        out["cpu_seconds"] = round(self.cpu_seconds, 1)
         out["seconds"] = round(self.seconds, 1)
         out["memory_mb"] = round(self.memory_mb)
         return out
@@ -144,17 +165,19 @@ def estimate_circle_work(cov: Coverage) -> CircleWork:
     """The expected time and memory of drawing ``cov``'s circles (see the module)."""
     stations = int((cov.rg.station_node >= 0).sum())
     edges = cov.net.n_edges
-    n_t = len(cov.thresholds)
     per_station = sample_pieces(cov)
     pieces = stations * per_station
-    cpu = pieces * CPU_S_PER_PIECE + stations * n_t * CPU_S_PER_CIRCLE + edges * CPU_S_PER_EDGE
+    batch = min(1.0, pieces / CIRCLE_BATCH_ROWS) * MB_BATCH
     return CircleWork(
         stations=stations,
         network_edges=edges,
-        thresholds=n_t,
+        thresholds=len(cov.thresholds),
         pieces_per_station=per_station,
-        seconds=cpu / max(workers(), 1),
-        memory_mb=pieces * MB_PER_PIECE + edges * MB_PER_EDGE,
+        cpu_seconds=pieces * CPU_S_PER_PIECE
+        + stations * CPU_S_PER_STATION
+        + edges * CPU_S_PER_EDGE,
+        cores=workers(),
+        memory_mb=pieces * MB_PER_PIECE + batch + edges * MB_PER_EDGE,
     )
 
 
@@ -191,5 +214,5 @@ def check_circle_work(work: CircleWork, cov: Coverage) -> None:
         )
     if problems:
         raise InputError(problems)
-    level = logging.WARNING if work.seconds > ANNOUNCE_S else logging.INFO
+    level = logging.WARNING if work.cpu_seconds > ANNOUNCE_S else logging.INFO
     log.log(level, "service circles: %s", work.describe())
