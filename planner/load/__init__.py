@@ -14,9 +14,9 @@
 * :mod:`planner.load.uploads` - files uploaded in the app, staged safely.
 """
 
+from planner.load.assemble import assemble
 from planner.load.readers import read_layer_file, read_table
 from planner.load.register import join_register, read_register
-from planner.load.assemble import assemble
 from planner.load.sources import DEMO_DIR, load_street
 
 __all__ = [

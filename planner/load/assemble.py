@@ -358,7 +358,7 @@ def _join_register(
     joined = register_mod.join_register(
         buildings, compounds, register, file=ctx.file("register"), problems=ctx.problems
     )
-    return steps.apply_register(buildings, joined), joined.report
+    return steps.apply_register(buildings, joined), joined.report.to_dict()
 
 
 # ----------------------------------------------------------------------------- network
