@@ -7,7 +7,8 @@
   Street, in small steps (outline, projection, layers, network, report);
 * :mod:`planner.load._layers` - the assembly step of each layer (communities, compounds,
   gates, buildings and households, roads, stations, POIs);
-* :mod:`planner.load.readers` - layer files and tables (GeoJSON, GeoPackage, Shapefile, CSV, Excel);
+* :mod:`planner.load.readers` - layer files and street folders (GeoJSON, GeoPackage, Shapefile);
+* :mod:`planner.load.tables` - tables (CSV in UTF-8/GBK, Excel workbooks) and point CSVs;
 * :mod:`planner.load.validate` - checks on input layers, each recording its problems;
 * :mod:`planner.load.register` - the household register joined onto buildings;
 * :mod:`planner.load.osm` - OpenStreetMap extracts (.osm, .pbf) and downloads;
@@ -15,9 +16,10 @@
 """
 
 from planner.load.assemble import assemble
-from planner.load.readers import read_layer_file, read_table
+from planner.load.readers import read_layer_file
 from planner.load.register import join_register, read_register
 from planner.load.sources import DEMO_DIR, load_street
+from planner.load.tables import read_table
 
 __all__ = [
     "DEMO_DIR",

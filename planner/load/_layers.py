@@ -21,8 +21,9 @@ from shapely.geometry.base import BaseGeometry
 from planner import schema
 from planner.errors import ProblemLog
 from planner.load import validate
-from planner.load.readers import normalise_text
 from planner.load.register import RegisterJoin
+from planner.load.tables import normalise_text
+from planner.load.validate import PLAUSIBLE
 from planner.settings import Settings
 
 #: Id column of each layer, and the prefix of ids the loader makes up.
@@ -129,11 +130,14 @@ class Context:
 
 
 def clean_layer(name: str, gdf: gpd.GeoDataFrame, ctx: Context) -> gpd.GeoDataFrame:
-    """Ids filled and unique, geometry of the right kind and repaired (projected CRS)."""
+    """Text cleaned (:func:`planner.load.validate.clean_text`), ids filled and unique,
+    geometry of the right kind and repaired (projected CRS)."""
     gdf = gdf.reset_index(drop=True)
     file = ctx.file(name)
     id_col, prefix = ID_COLUMNS.get(name, ("", ""))
-    ids = validate.feature_ids(gdf, id_col) if id_col else validate.feature_ids(gdf, "id")
+    raw_ids = validate.feature_ids(gdf, id_col or "id").map(validate.short)
+    gdf = validate.clean_text(gdf, ids=raw_ids, file=file, problems=ctx.problems)
+    ids = validate.feature_ids(gdf, id_col or "id")
     kind = GEOMETRY_KIND.get(name)
     if kind is not None:
         gdf = validate.check_geometry_kind(
@@ -383,6 +387,16 @@ def clean_buildings(
         ctx.derived.append("buildings: none given, no households")
         return None
     out = _buildings_in_street(gdf, ctx)
+    if out.empty:
+        ctx.problems.add(
+            f"the street is empty: none of the {len(gdf):,} buildings lies inside the "
+            f"boundary, which encloses {ctx.street.area:,.0f} m²",
+            file=ctx.file("boundary"),
+            field="geometry",
+            fix="check the boundary: it should enclose the street's buildings (a boundary "
+            "drawn at the wrong place or scale, or in another coordinate system)",
+        )
+        return None
     out["footprint_m2"] = shapely.area(out.geometry.to_numpy())
     out["compound_id"] = _compound_of_buildings(out, compounds, ctx)
     out["community_id"] = largest_overlap(
@@ -392,14 +406,21 @@ def clean_buildings(
     )
     out["kind"] = building_kinds(out)
     file = ctx.file("buildings")
-    for col in ("households", "population", "floors", "height_m"):
+    bounds = {
+        "households": PLAUSIBLE.households_per_building,
+        "population": PLAUSIBLE.residents_per_building,
+        "floors": PLAUSIBLE.floors,
+        "height_m": PLAUSIBLE.height_m,
+    }
+    for col, maximum in bounds.items():
         out[col] = validate.numeric_column(
             out,
             col,
             ids=out["building_id"],
             file=file,
             problems=ctx.problems,
-            whole=col != "height_m",
+            maximum=maximum,
+            whole=col == "households",
         )
     return out
 
@@ -508,7 +529,55 @@ def estimate_households(b: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoData
         ~need_pop, out["households"] * s.residents_per_household
     )
     out["floors"] = floors.fillna(0)
+    _check_density(out, floors, ctx)
     return out
+
+
+def _check_density(b: gpd.GeoDataFrame, floors: pd.Series, ctx: Context) -> None:
+    """Warn about buildings with more households than their floor area can hold.
+
+    Floor area = footprint (m²) × floors; where floors are unknown, × the most storeys
+    plausible (:data:`planner.load.validate.PLAUSIBLE`), so only impossible counts are
+    named. Estimated households above the per-building bound are named too.
+    """
+    storeys = floors.where(floors > 0, PLAUSIBLE.floors).fillna(PLAUSIBLE.floors)
+    floor_area = b["footprint_m2"] * storeys
+    dense = b["households"] * PLAUSIBLE.floor_area_per_household_m2 > floor_area
+    dense &= b["households"] > 0
+    if dense.any():
+        rows = np.flatnonzero(dense.to_numpy())
+        shown = ", ".join(
+            f"{validate.short(b['building_id'].iloc[i])} ({b['households'].iloc[i]:,.0f} "
+            f"households on {floor_area.iloc[i]:,.0f} m²)"
+            for i in rows[: validate.MAX_IDS]
+        )
+        more = (
+            f" ... and {len(rows) - validate.MAX_IDS} more" if len(rows) > validate.MAX_IDS else ""
+        )
+        ctx.problems.add(
+            f"{len(rows)} building(s) have less than {PLAUSIBLE.floor_area_per_household_m2:g} m² "
+            f"of floor area (footprint × floors) per household, which is implausible: "
+            f"{shown}{more}",
+            file=ctx.file("buildings"),
+            feature_id=b["building_id"].iloc[rows[0]],
+            field="households",
+            fix="check the households, floors and footprint of these buildings",
+            severity="warning",
+        )
+    big = b["households_estimated"] & (b["households"] > PLAUSIBLE.households_per_building)
+    if big.any():
+        bad = b["building_id"][big].tolist()
+        ctx.problems.add(
+            f"{len(bad)} building(s) were estimated at more than "
+            f"{PLAUSIBLE.households_per_building:,} households each from footprint × floors, "
+            f"which is implausible: {validate.id_list(bad)}",
+            file=ctx.file("buildings"),
+            feature_id=validate.short(bad[0]),
+            field="floors",
+            fix="check their footprint and floors (a site or block drawn as one building?), "
+            "or give their households",
+            severity="warning",
+        )
 
 
 def clip_lines(gdf: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoDataFrame:
@@ -566,5 +635,6 @@ def clean_stations(gdf: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoDataFra
         ids=out["station_id"],
         file=ctx.file("stations"),
         problems=ctx.problems,
+        maximum=PLAUSIBLE.floor_area_m2,
     )
     return out

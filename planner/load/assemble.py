@@ -116,15 +116,16 @@ def assemble(
     problems = problems if problems is not None else ProblemLog()
     files = dict(files or {})
     outline = street_outline(raw.get("boundary"), settings=settings, files=files, problems=problems)
+    name = _street_name(name or outline.name, files=files, problems=problems)
     ctx = steps.Context(settings, problems, files, outline.crs, outline.street, outline.reach)
     layers = project_layers(raw, ctx)
-    out, reg_report = street_layers(layers, ctx, register=register, name=name or outline.name)
+    out, reg_report = street_layers(layers, ctx, register=register, name=name)
     add_network(out, ctx, node_at=node_at, roads_given=_has_features(raw.get("roads")))
     problems.raise_if_errors()
     street = from_layers(
         out,
         crs=outline.crs,
-        name=name or outline.name,
+        name=name,
         source=source,
         synthetic=synthetic,
         attribution=attribution,
@@ -132,6 +133,21 @@ def assemble(
     )
     fill_report(street, ctx, reg_report)
     return street
+
+
+def _street_name(name: str, *, files: dict[str, str], problems: ProblemLog) -> str:
+    """The street's name without control characters, cut to the text limit (said so)."""
+    clean = validate.clean_value(name)
+    if clean != name:
+        problems.add(
+            f"the street name held control characters or more than {validate.MAX_TEXT_CHARS} "
+            f"characters; it is used as {clean!r}",
+            file=files.get("boundary", "boundary"),
+            field="name",
+            fix="give the street a plain, short name (street.json or the boundary's name)",
+            severity="warning",
+        )
+    return clean
 
 
 def _has_features(gdf: gpd.GeoDataFrame | None) -> bool:
@@ -195,6 +211,8 @@ def _boundary_polygons(
         problems.raise_if_errors()
         raise InputError(problems.problems)
     b_wgs = b_raw.to_crs(WGS84) if b_raw.crs is not None else b_raw.set_crs(WGS84)
+    ids = validate.feature_ids(b_wgs, "street_id").map(validate.short)
+    b_wgs = validate.clean_text(b_wgs, ids=ids, file=file, problems=problems)
     polygons = b_wgs.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polygons.any():
         problems.add(

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from planner.errors import ProblemLog
 from planner.load import validate
-from planner.load.readers import normalise_text, read_table
+from planner.load.tables import normalise_text, read_table
 
 log = logging.getLogger(__name__)
 
@@ -233,10 +233,20 @@ def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
         out = out.loc[~total]
         table = table.loc[~total]
         rows = rows.loc[~total]
-    for key in ("households", "population"):
+    bounds = {
+        "households": validate.PLAUSIBLE.households_per_register_row,
+        "population": validate.PLAUSIBLE.residents_per_register_row,
+    }
+    for key, maximum in bounds.items():
         if key in cols:
             out[key] = validate.numeric_column(
-                table, cols[key], ids=rows, file=file, problems=problems, whole=True
+                table,
+                cols[key],
+                ids=rows,
+                file=file,
+                problems=problems,
+                maximum=maximum,
+                whole=key == "households",
             )
         else:
             out[key] = np.nan

@@ -87,6 +87,9 @@ class Resolved:
     node_at
         How road lines become a network: ``"intersections"`` for drawn layers,
         ``"endpoints"`` for OSM graph edges.
+    unread
+        Layer name -> a file named like the layer in a format the source does not read
+        (a folder's ``boundary.kml``), to name when that layer is missing.
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -94,6 +97,7 @@ class Resolved:
     meta: dict[str, Any] = field(default_factory=dict)
     attribution: str = ""
     node_at: NodeAt = "intersections"
+    unread: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -163,7 +167,7 @@ def load_street(
     resolved = resolve_source(
         src, boundary=given, points_crs=points_crs, settings=settings, problems=problems
     )
-    _use_boundary(resolved, given)
+    _use_boundary(resolved, given, problems=problems)
     _use_stations(resolved, stations, points_crs=points_crs, problems=problems)
     table = _read_register(resolved, register, problems=problems)
     street = assemble(
@@ -239,12 +243,15 @@ def resolve_folder(path: Path, *, points_crs: PointCRS, problems: ProblemLog) ->
     ``points_crs`` other than WGS84 overrides ``street.json``'s ``points_crs``. Without
     a boundary file, messages about the boundary name the folder.
     """
-    layers, meta, paths = read_folder(
+    contents = read_folder(
         path, problems=problems, points_crs=points_crs if points_crs != "wgs84" else None
     )
-    files = {k: str(p) for k, p in paths.items()}
+    files = {k: str(p) for k, p in contents.files.items()}
     files.setdefault("boundary", str(path))
-    return Resolved(layers=dict(layers), files=files, meta=dict(meta))
+    unread = {k: str(p) for k, p in contents.unread.items()}
+    return Resolved(
+        layers=dict(contents.layers), files=files, meta=dict(contents.meta), unread=unread
+    )
 
 
 def resolve_osm_file(
@@ -325,9 +332,25 @@ def _read_boundary(boundary: str | Path | None, problems: ProblemLog) -> Boundar
     return BoundaryFile(path=str(boundary), layer=layer)
 
 
-def _use_boundary(resolved: Resolved, given: BoundaryFile | None) -> None:
-    """A given boundary replaces the source's (the file is named in messages)."""
+def _use_boundary(resolved: Resolved, given: BoundaryFile | None, *, problems: ProblemLog) -> None:
+    """A given boundary replaces the source's (the file is named in messages).
+
+    Without one, and without a readable boundary in the source, a boundary file in a
+    format the source does not read (``boundary.kml`` in a folder) is named, with how
+    to use it.
+    """
     if given is None:
+        unread = resolved.unread.get("boundary")
+        if "boundary" not in resolved.layers and unread is not None:
+            name = Path(unread).name
+            problems.add(
+                f"the street boundary is missing: {name} is in the folder, but folders "
+                "hold layers as .geojson, .json, .gpkg or .shp",
+                file=unread,
+                fix=f"pass it as --boundary {name} (KML and other formats GDAL reads are "
+                "accepted there), or save it as boundary.geojson",
+            )
+            resolved.files["boundary"] = unread
         return
     resolved.files["boundary"] = given.path
     if given.layer is not None:
