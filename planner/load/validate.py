@@ -239,20 +239,25 @@ def numeric_column(
             raw, column, ids=ids, file=file, problems=problems, whole=whole
         )
     v = values.to_numpy(dtype="float64")
+    finite = np.isfinite(v)
     checks: list[tuple[NDArray[np.bool_], str, str]] = [
         (np.isinf(v), "is not a finite number", "write a number"),
-        (v < minimum, f"is below {minimum:g}", f"write a number of at least {minimum:g}"),
+        (
+            finite & (v < minimum),
+            f"is below {minimum:g}",
+            f"write a number of at least {minimum:g}",
+        ),
     ]
     if maximum is not None:
         checks.append(
             (
-                v > maximum,
+                finite & (v > maximum),
                 f"is implausible: more than {maximum:,.0f}",
                 f"check the value (at most {maximum:,.0f} is plausible)",
             )
         )
     if whole:
-        fractional = np.isfinite(v) & (v != np.round(v))
+        fractional = finite & (v != np.round(v))
         checks.append((fractional, "is not a whole number", "write a whole number"))
     for bad, what, fix in checks:
         _report_values(bad, what, fix, column, text, ids=ids, file=file, problems=problems)
