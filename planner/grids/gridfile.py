@@ -527,10 +527,12 @@ def read_grids_upload(
 ) -> gpd.GeoDataFrame:
     """Read grids uploaded in the app: one GeoJSON/GeoPackage, Shapefile parts, or a zip.
 
-    The files are written into a new folder under ``dest`` (a zip is checked for
-    zip bombs and unsafe paths first, :func:`planner.load.uploads.check_zip`), then read
-    with :func:`read_grids` (``options`` are passed on). A Shapefile's ``fields.csv``
-    and ``COORDINATES.txt`` are used when uploaded with it.
+    The files are written into a new folder under ``dest`` under names the planner
+    makes (``grids.<ext>``; ``fields.csv`` and ``COORDINATES.txt`` keep theirs); a zip is
+    checked for zip bombs, unsafe paths and damage first
+    (:func:`planner.load.uploads.check_zip`, :func:`planner.load.uploads.extract_zip`).
+    Then the first grids file found is read with :func:`read_grids` (``options`` are
+    passed on).
 
     Raises
     ------
@@ -539,10 +541,8 @@ def read_grids_upload(
         files, or any problem :func:`read_grids` finds.
     """
     import hashlib
-    import io
-    import zipfile
 
-    from planner.load.uploads import check_zip
+    from planner.load.uploads import check_zip, extract_zip
 
     if not files:
         raise InputError("no grids file uploaded", fix="choose a .geojson, .gpkg or .shp file")
@@ -555,25 +555,33 @@ def read_grids_upload(
     bad = [n for n, _b in files if Path(n).suffix.lower() not in UPLOAD_SUFFIXES]
     if bad:
         raise InputError(
-            f"unknown file type(s): {', '.join(bad)}",
+            f"unknown file type(s): {', '.join(n[:80] for n in bad)}",
             fix="upload a .geojson, .gpkg, a Shapefile's .shp/.shx/.dbf/.prj/.cpg, or a zip",
         )
-    digest = hashlib.sha256(b"".join(n.encode() + b for n, b in files)).hexdigest()[:12]
-    folder = Path(dest) / f"grids-{digest}"
+    h = hashlib.sha256()
+    for n, b in files:
+        h.update(n.encode("utf-8", "surrogatepass") + hashlib.sha256(b).digest())
+    folder = Path(dest) / f"grids-{h.hexdigest()[:12]}"
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files:
         if Path(name).suffix.lower() == ".zip":
-            members = check_zip(data, name=name, limit_mb=limit_mb)
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                for info in members:
-                    (folder / Path(info.filename).name).write_bytes(zf.read(info))
+            members = check_zip(data, name=name[:80], limit_mb=limit_mb)
+            extract_zip(data, members, folder, name=name[:80], limit_mb=limit_mb)
         else:
-            (folder / Path(name).name).write_bytes(data)
+            (folder / _grids_file_name(name)).write_bytes(data)
     for suffix in (".gpkg", ".geojson", ".json", ".shp"):
-        found = sorted(folder.glob(f"*{suffix}"))
+        found = sorted(folder.rglob(f"*{suffix}"))
         if found:
             return read_grids(found[0], street, **options)
     raise InputError(
         "no grids file among the uploaded files",
         fix="upload a .geojson, .gpkg or .shp (with its .shx, .dbf, .prj) file",
     )
+
+
+def _grids_file_name(name: str) -> str:
+    """The name an uploaded grids file is saved under (never the browser's path)."""
+    base = Path(name.replace("\\", "/")).name
+    if base.lower() in ("fields.csv", "coordinates.txt"):
+        return "fields.csv" if base.lower() == "fields.csv" else "COORDINATES.txt"
+    return f"grids{Path(base).suffix.lower()}"
