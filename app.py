@@ -26,7 +26,7 @@ from planner.app import services as svc
 from planner.app.state import PAGES, SOURCES, init_state, settings_from_state, view_query
 from planner.errors import InputError, PlannerError
 from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, render, t
-from planner.load.uploads import stage_upload
+from planner.load import uploads
 from planner.maps import offline
 from planner.maps.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
 from planner.settings import Settings
@@ -35,9 +35,24 @@ from planner.street import Street
 offline.use_local_assets()
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "planner-uploads"
 
+
+@st.cache_resource
+def _clean_old_uploads() -> int:
+    """Once per server process: remove upload folders older than a day."""
+    return len(uploads.clean_old_uploads(UPLOAD_DIR))
+
+
 st.set_page_config(page_title="红色地图 Red map", page_icon="🗺️", layout="wide")
 init_state(st.session_state, st.query_params)
 S = st.session_state
+_clean_old_uploads()
+
+
+def _uploads() -> Path:
+    """This session's own upload folder (its key never leaves the server)."""
+    if "upload_key" not in S:
+        S["upload_key"] = uploads.new_session_key()
+    return uploads.session_folder(UPLOAD_DIR, S["upload_key"])
 
 
 _RUN_STARTED = time.perf_counter()
@@ -298,18 +313,23 @@ def sidebar() -> Settings:
             if st.button(L("load"), key=f"load_{choice}", disabled=not files):
                 source: dict[str, Any] = {"kind": choice, "points_crs": crs}
                 try:
-                    path = stage_upload(
+                    path = uploads.stage_upload(
                         [(f.name, f.getvalue()) for f in files or []],
-                        dest=UPLOAD_DIR,
+                        dest=_uploads(),
                         limit_mb=limit,
                     )
                     source["path"] = str(path)
                     for name, extra in extras.items():
-                        if extra is not None:
-                            folder = stage_upload(
-                                [(extra.name, extra.getvalue())], dest=UPLOAD_DIR, limit_mb=limit
+                        if extra is not None:  # saved as stations.csv / register.xlsx ...
+                            source[name] = str(
+                                uploads.stage_extra(
+                                    "stations" if name == "stations" else "register",
+                                    extra.name,
+                                    extra.getvalue(),
+                                    dest=_uploads(),
+                                    limit_mb=limit,
+                                )
                             )
-                            source[name] = str(folder / extra.name)
                 except InputError as exc:
                     S["load_error"] = str(exc)
                 else:
@@ -669,14 +689,14 @@ def page_editor(street: Street, settings: Settings) -> None:
 def _open_project(data: bytes) -> None:
     from planner.grids.project import open_project
 
-    tmp = UPLOAD_DIR / "project-upload.gpkg"
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_bytes(data)
+    tmp = uploads.stage_project(data, dest=_uploads())  # this session's, own name
     try:
         S["editor"] = open_project(tmp).editor
     except (InputError, PlannerError) as exc:
         S["save_error"] = L("open_failed", reason=exc)
         return
+    finally:
+        tmp.unlink(missing_ok=True)  # read into memory
     S["edit_error"], S["edit_message"], S["save_error"] = "", L("open_project"), ""
     app_editor.autosave(
         S["editor"], app_editor.autosave_path(S["editor_key"]), source=source_json()
