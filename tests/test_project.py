@@ -110,3 +110,38 @@ def test_open_refuses_what_is_not_a_project(tmp_path: Path) -> None:
     bad.write_text("not a geopackage")
     with pytest.raises(InputError, match=r"GeoPackage|project"):
         open_project(bad)
+
+
+def test_p02_p03_hostile_project_files_are_clear_errors(base: GridEditor, tmp_path: Path) -> None:
+    """Review P02 (meta holding invalid JSON), P03 (a meta table only), P04, and more."""
+    from tests.hostile_inputs import project_with_meta
+
+    bad_json = project_with_meta(tmp_path / "p02.gpkg", {"format_version": "1", "crs": "{oops"})
+    with pytest.raises(InputError) as err:
+        open_project(bad_json)
+    (p,) = err.value.problems
+    assert p.file == str(bad_json) and p.field == "meta" and p.feature_id == "crs"
+    assert "the value is not JSON" in p.message and p.fix
+    meta_only = project_with_meta(tmp_path / "p03.gpkg", {"format_version": "1"})
+    with pytest.raises(InputError) as err:
+        open_project(meta_only)
+    (p,) = err.value.problems
+    assert p.feature_id == "settings" and "the value is missing" in p.message
+    # a real project with its settings broken, or a layer gone
+    path = save_project(tmp_path / "work.gpkg", base)
+    import json
+
+    import pyogrio
+
+    meta = pyogrio.read_dataframe(path, layer="meta")
+    settings = json.loads(meta.loc[meta["key"] == "settings", "value"].iloc[0])
+    meta.loc[meta["key"] == "settings", "value"] = json.dumps({**settings, "evil": 1})
+    pyogrio.write_dataframe(meta, path, layer="meta", driver="GPKG")
+    with pytest.raises(InputError, match=r"key 'settings'\): its settings are not valid"):
+        open_project(path)
+    path = save_project(tmp_path / "work2.gpkg", base)
+    meta = pyogrio.read_dataframe(path, layer="meta")
+    meta.loc[meta["key"] == "atom_order", "value"] = json.dumps([10**9])
+    pyogrio.write_dataframe(meta, path, layer="meta", driver="GPKG")
+    with pytest.raises(InputError, match="the project file is damaged: KeyError"):
+        open_project(path)

@@ -36,7 +36,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from planner.errors import InputError
+from planner.errors import InputError, Problem, SettingsError
 from planner.grids.edits import EditRecord, GridEditor, _Snapshot
 from planner.settings import Settings
 from planner.street import from_layers
@@ -161,7 +161,15 @@ def save_project(
 
 
 def open_project(path: str | Path) -> Project:
-    """Reopen a project saved by :func:`save_project`, exactly as it was left."""
+    """Reopen a project saved by :func:`save_project`, exactly as it was left.
+
+    Raises
+    ------
+    InputError
+        The file is missing, not a GeoPackage, not a planner project, saved by a newer
+        planner, or damaged (a ``meta`` value that is not JSON, a missing key or layer,
+        bad settings); naming the file, the table or key, and the fix.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"project file {path} does not exist", fix="check the path")
@@ -176,13 +184,78 @@ def open_project(path: str | Path) -> Project:
             f"{path} is not a planner project (no 'meta' table)",
             fix="open a project saved by the planner",
         )
-    meta_df = pyogrio.read_dataframe(path, layer="meta")
-    meta = {k: json.loads(v) for k, v in zip(meta_df["key"], meta_df["value"], strict=True)}
-    if int(meta.get("format_version", 0)) > FORMAT_VERSION:
+    meta = _read_meta(path, names)
+    try:
+        return _open_layers(path, names, meta)
+    except InputError:
+        raise
+    except SettingsError as exc:
+        raise _damaged(path, "meta", "settings", f"its settings are not valid: {exc}") from exc
+    except Exception as exc:  # a layer or value the planner did not write
+        raise _damaged(path, "", None, f"{type(exc).__name__}: {exc}") from exc
+
+
+#: ``meta`` keys every project holds, with the JSON type of their value.
+_META_KEYS: dict[str, type] = {
+    "settings": dict,
+    "crs": str,
+    "atom_order": list,
+    "locked": list,
+    "undo": list,
+    "redo": list,
+}
+#: Layers every project holds.
+_PROJECT_LAYERS = ("atoms", "communities")
+
+
+def _damaged(path: Path, table: str, key: str | None, why: str) -> InputError:
+    where = f" (table '{table}'{f', key {key!r}' if key else ''})" if table else ""
+    return InputError(
+        Problem(
+            f"the project file is damaged{where}: {why[:300]}",
+            fix="open a project saved by the planner (or its autosave), or start the "
+            "grids anew from the street",
+            file=str(path),
+            feature_id=key,
+            field=table or None,
+        )
+    )
+
+
+def _read_meta(path: Path, names: set[str]) -> dict[str, Any]:
+    """The ``meta`` table as key -> value, every value JSON, the required keys there."""
+    try:
+        meta_df = pyogrio.read_dataframe(path, layer="meta")
+        rows = zip(meta_df["key"].astype(str), meta_df["value"], strict=True)
+    except Exception as exc:
+        raise _damaged(path, "meta", None, f"it cannot be read ({exc})") from exc
+    meta: dict[str, Any] = {}
+    for key, value in rows:
+        try:
+            meta[key] = json.loads(value)
+        except (TypeError, ValueError) as exc:
+            raise _damaged(path, "meta", key, f"the value is not JSON ({exc})") from exc
+    try:
+        version = int(meta.get("format_version", 0))
+    except (TypeError, ValueError) as exc:
+        raise _damaged(path, "meta", "format_version", "it is not a number") from exc
+    if version > FORMAT_VERSION:
         raise InputError(
             f"{path} was saved by a newer planner (format {meta['format_version']})",
             fix="update the planner",
         )
+    for key, kind in _META_KEYS.items():
+        if not isinstance(meta.get(key), kind):
+            what = "is missing" if key not in meta else f"is not a JSON {kind.__name__}"
+            raise _damaged(path, "meta", key, f"the value {what}")
+    missing = [n for n in _PROJECT_LAYERS if n not in names]
+    if missing:
+        raise _damaged(path, missing[0], None, "the layer is missing")
+    return meta
+
+
+def _open_layers(path: Path, names: set[str], meta: dict[str, Any]) -> Project:
+    """The editor and extra layers of a project whose ``meta`` was checked."""
     settings = Settings.from_dict(meta["settings"])
     crs = meta["crs"]
     street_layers = {
