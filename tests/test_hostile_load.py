@@ -292,3 +292,20 @@ def test_control_characters_in_a_stations_csv_and_the_street_name(
     assert s.stations.set_index("station_id").loc["A1", "name"] == "x]0;pwny"
     assert s.name == ("街道" + "长" * 300)[:MAX_TEXT_CHARS]
     assert _notes(s, "the street name held control characters")
+
+
+def test_f23_every_bad_csv_coordinate_is_reported_in_one_pass(
+    street_folder: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "st.csv"
+    path.write_text(
+        "id,lon,lat\nS1,nan,40.0\nS2,inf,40.0\nS3,116.3,1e999\nS4,116.30,40.002\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as err:
+        load_street(street_folder, stations=path)
+    got = {p.feature_id: p for p in _errors(err)}
+    assert set(got) == {"S1", "S2", "S3"}
+    assert got["S1"].field == "lon"  # pandas reads 'nan' as an empty cell
+    assert "is not longitude/latitude in degrees" in got["S2"].message
+    assert "is not longitude/latitude in degrees" in got["S3"].message

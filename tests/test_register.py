@@ -278,3 +278,18 @@ def test_register_text_is_cut_and_cleaned(street_folder: Path, tmp_path: Path) -
     assert reg is not None and len(reg["unmatched_rows"][0]["key"]) == 200
     text = " ".join(str(p) for p in s.report.notes)
     assert "longer than 200 characters (the longest 5,001)" in text and len(text) < 5000
+
+
+def test_register_problems_come_with_the_other_files_problems(
+    layers: dict, make_folder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A register was skipped when another file already had an error: one pass now."""
+    folder = make_folder(layers)
+    (folder / "buildings.geojson").write_text("{ broken", encoding="utf-8")
+    path = tmp_path / "r.csv"
+    path.write_text("楼栋编号,户数\nB1,四十\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_street(folder, register=path)
+    files = {p.file for p in err.value.problems}
+    assert files == {str(path), str(folder / "buildings.geojson")}
+    assert "户数 '四十' is not a number" in str(err.value)

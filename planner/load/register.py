@@ -177,13 +177,17 @@ def register_columns(table: pd.DataFrame) -> dict[str, str]:
     return found
 
 
+#: Key columns, in the order the join uses the first one a row fills.
+KEYS: tuple[str, ...] = ("building_id", "building_name", "compound_id", "compound_name")
+
+
 def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
     """The register as a table with the columns of :data:`COLUMN_ALIASES` (text/float).
 
     Columns: ``row`` (spreadsheet row number, header = row 1), ``building_id``,
     ``building_name``, ``compound_id``, ``compound_name`` (normalised text, '' if
     absent), ``label`` (the row's key as the user wrote it, for messages),
-    ``households`` and ``population`` (floats, NaN if blank).
+    ``households`` and ``population`` (floats, NaN if blank). Total rows are skipped.
     """
     all_names = {alias for aliases in COLUMN_ALIASES.values() for alias in aliases}
     table = read_table(path, problems=problems, header_names=all_names)
@@ -191,55 +195,27 @@ def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
         return None
     cols = register_columns(table)
     file = str(path)
-    if "households" not in cols and "population" not in cols:
-        problems.add(
-            f"no households column (found: {', '.join(map(str, table.columns))})",
-            file=file,
-            field="households",
-            fix="name the column 户数 or households (and 人口/常住人口 or population)",
-        )
-    keys = [
-        k for k in ("building_id", "building_name", "compound_id", "compound_name") if k in cols
-    ]
-    if not keys:
-        problems.add(
-            f"no building or compound column (found: {', '.join(map(str, table.columns))})",
-            file=file,
-            fix="add a column 楼栋编号/楼栋名称 (building_id/building_name) or "
-            "小区编号/小区名称 (compound_id/compound_name)",
-        )
-    if problems.has_errors:
+    if not _has_columns(table, cols, file=file, problems=problems):
         return None
-    rows = pd.Series([f"row {i}" for i in table.index], index=table.index)
-    out = pd.DataFrame({"row": table.index.to_numpy(dtype=np.int64)}, index=table.index)
-    out["label"] = ""
-    for key in ("building_id", "building_name", "compound_id", "compound_name"):
-        out[key] = table[cols[key]].map(normalise_text) if key in cols else ""
-        if key in cols:  # the first key in this order is the one the join uses
-            raw = table[cols[key]].map(lambda v: "" if normalise_text(v) == "" else str(v).strip())
-            out["label"] = out["label"].where(out["label"] != "", raw)
-    cells = table.map(normalise_text)
-    total = cells.isin(TOTAL_WORDS).any(axis=1) | cells.apply(
-        lambda col: col.str.match(r"^(合计|总计|小计)")
-    ).any(axis=1)
+    total = _total_rows(table)
     if total.any():
         problems.add(
             f"{int(total.sum())} total row(s) skipped: "
-            + ", ".join(f"row {r}" for r in out.index[total]),
+            + ", ".join(f"row {r}" for r in table.index[total]),
             file=file,
             fix="nothing to do: totals are recomputed from the rows",
             severity="repair",
         )
-        out = out.loc[~total]
         table = table.loc[~total]
-        rows = rows.loc[~total]
+    out = _row_keys(table, cols)
+    rows = pd.Series([f"row {i}" for i in table.index], index=table.index)
     bounds = {
         "households": validate.PLAUSIBLE.households_per_register_row,
         "population": validate.PLAUSIBLE.residents_per_register_row,
     }
     for key, maximum in bounds.items():
-        if key in cols:
-            out[key] = validate.numeric_column(
+        out[key] = (
+            validate.numeric_column(
                 table,
                 cols[key],
                 ids=rows,
@@ -248,8 +224,53 @@ def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
                 maximum=maximum,
                 whole=key == "households",
             )
-        else:
-            out[key] = np.nan
+            if key in cols
+            else np.nan
+        )
+    return out
+
+
+def _has_columns(
+    table: pd.DataFrame, cols: dict[str, str], *, file: str, problems: ProblemLog
+) -> bool:
+    """A count column and a key column are there (else errors listing the columns found)."""
+    found = ", ".join(map(str, table.columns))
+    ok = True
+    if "households" not in cols and "population" not in cols:
+        problems.add(
+            f"no households column (found: {found})",
+            file=file,
+            field="households",
+            fix="name the column 户数 or households (and 人口/常住人口 or population)",
+        )
+        ok = False
+    if not any(k in cols for k in KEYS):
+        problems.add(
+            f"no building or compound column (found: {found})",
+            file=file,
+            fix="add a column 楼栋编号/楼栋名称 (building_id/building_name) or "
+            "小区编号/小区名称 (compound_id/compound_name)",
+        )
+        ok = False
+    return ok
+
+
+def _total_rows(table: pd.DataFrame) -> pd.Series:
+    """Rows holding a total word (合计, 总计, 小计, total ...) in some cell."""
+    cells = table.map(normalise_text)
+    starts = cells.apply(lambda col: col.str.match(r"^(合计|总计|小计)"))
+    return cells.isin(TOTAL_WORDS).any(axis=1) | starts.any(axis=1)
+
+
+def _row_keys(table: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
+    """Row numbers, normalised keys, and the label (the first key as written)."""
+    out = pd.DataFrame({"row": table.index.to_numpy(dtype=np.int64)}, index=table.index)
+    out["label"] = ""
+    for key in KEYS:
+        out[key] = table[cols[key]].map(normalise_text) if key in cols else ""
+        if key in cols:  # the first key in this order is the one the join uses
+            raw = table[cols[key]].map(lambda v: "" if normalise_text(v) == "" else str(v).strip())
+            out["label"] = out["label"].where(out["label"] != "", raw)
     return out
 
 

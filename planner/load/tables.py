@@ -21,6 +21,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from planner.crs import WGS84, PointCRS, to_wgs84
 from planner.errors import ProblemLog
@@ -280,7 +281,7 @@ def read_points_csv(
 
     Longitude columns: lon, lng, longitude, 经度; latitude: lat, latitude, 纬度.
     ``points_crs`` says what the numbers are: WGS84 (GPS, OSM), GCJ-02 (Amap,
-    Tencent) or BD-09 (Baidu).
+    Tencent) or BD-09 (Baidu). Every bad coordinate is reported in one pass.
     """
     table = read_table(path, problems=problems, header_names=LON_NAMES | LAT_NAMES)
     if table is None:
@@ -296,22 +297,46 @@ def read_points_csv(
         )
         return None
     id_col = f"{layer[:-1]}_id" if layer.endswith("s") else f"{layer}_id"
-    rename: dict[str, str] = {}
-    for col in table.columns:
-        target = POINT_COLUMN_ALIASES.get(normalise_text(col), "").replace("{id}", id_col)
-        if target and target not in table.columns and target not in rename.values():
-            rename[str(col)] = target
-    table = table.rename(columns=rename)
+    table = _point_columns(table, id_col)
     rows = pd.Series([f"row {i}" for i in table.index], index=table.index)
     ids = (
         table[id_col].fillna("").astype(str).where(table[id_col].notna(), rows)
         if id_col in table.columns
         else rows
     )
+    coords = _coordinates(table, (lon_col, lat_col), ids=ids, file=str(path), problems=problems)
+    if coords is None:
+        return None
+    wlon, wlat = to_wgs84(coords[0], coords[1], points_crs)
+    attrs = table.drop(columns=[lon_col, lat_col])
+    return gpd.GeoDataFrame(attrs, geometry=gpd.points_from_xy(wlon, wlat), crs=WGS84)
+
+
+def _point_columns(table: pd.DataFrame, id_col: str) -> pd.DataFrame:
+    """Columns renamed from their Chinese (or other) names (:data:`POINT_COLUMN_ALIASES`)."""
+    rename: dict[str, str] = {}
+    for col in table.columns:
+        target = POINT_COLUMN_ALIASES.get(normalise_text(col), "").replace("{id}", id_col)
+        if target and target not in table.columns and target not in rename.values():
+            rename[str(col)] = target
+    return table.rename(columns=rename)
+
+
+def _coordinates(
+    table: pd.DataFrame,
+    columns: tuple[str, str],
+    *,
+    ids: pd.Series,
+    file: str,
+    problems: ProblemLog,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """Longitude and latitude in degrees, or None with every problem logged: empty or
+    non-numeric cells, swapped columns, values that are no degrees (``inf``, 1e999)."""
+    lon_col, lat_col = columns
     lon = pd.to_numeric(table[lon_col].str.strip(), errors="coerce")
     lat = pd.to_numeric(table[lat_col].str.strip(), errors="coerce")
-    bad = lon.isna() | lat.isna()
-    for i in np.flatnonzero(bad.to_numpy()):
+    missing = (lon.isna() | lat.isna()).to_numpy()
+    for i in np.flatnonzero(missing)[: validate.MAX_IDS]:
         col = lon_col if pd.isna(lon.iloc[i]) else lat_col
         cell = table[col].iloc[i]
         empty = (
@@ -319,33 +344,37 @@ def read_points_csv(
         )
         problems.add(
             "coordinate is empty" if empty else f"coordinate {cell!r} is not a number",
-            file=str(path),
+            file=file,
             feature_id=ids.iloc[i],
             field=col,
             fix="write decimal degrees, e.g. 116.3975 and 39.9087",
         )
-    if bad.any():
-        return None
-    if validate.lonlat_swapped(lon.to_numpy(), lat.to_numpy()):
+    x, y = lon.to_numpy(dtype="float64"), lat.to_numpy(dtype="float64")
+    finite = ~missing & np.isfinite(x) & np.isfinite(y)
+    if finite.any() and validate.lonlat_swapped(x[finite], y[finite]):
         problems.add(
             f"longitude and latitude look swapped: '{lon_col}' holds values like "
-            f"{lon.iloc[0]:g} and '{lat_col}' values like {lat.iloc[0]:g}",
-            file=str(path),
+            f"{x[finite][0]:g} and '{lat_col}' values like {y[finite][0]:g}",
+            file=file,
             field=f"{lon_col}/{lat_col}",
             fix="swap the two column names (longitude is about 73-135 in China, latitude 18-54)",
         )
         return None
-    out_of_range = (lon.abs() > 180) | (lat.abs() > 90)
-    for i in np.flatnonzero(out_of_range.to_numpy()):
+    out_of_range = ~missing & ((np.abs(x) > 180) | (np.abs(y) > 90) | ~np.isfinite(x + y))
+    for i in np.flatnonzero(out_of_range)[: validate.MAX_IDS]:
         problems.add(
             f"({lon.iloc[i]}, {lat.iloc[i]}) is not longitude/latitude in degrees",
-            file=str(path),
+            file=file,
             feature_id=ids.iloc[i],
             field=f"{lon_col}/{lat_col}",
             fix="give longitude/latitude in decimal degrees",
         )
-    if out_of_range.any():
-        return None
-    wlon, wlat = to_wgs84(lon.to_numpy(), lat.to_numpy(), points_crs)
-    attrs = table.drop(columns=[lon_col, lat_col])
-    return gpd.GeoDataFrame(attrs, geometry=gpd.points_from_xy(wlon, wlat), crs=WGS84)
+    n_bad = int(missing.sum() + out_of_range.sum())
+    if n_bad > validate.MAX_IDS:
+        problems.add(
+            f"{n_bad:,} rows in all have coordinates that are empty, not numbers or not degrees",
+            file=file,
+            field=f"{lon_col}/{lat_col}",
+            fix="write decimal degrees in every row",
+        )
+    return None if n_bad else (x, y)
