@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from planner.errors import InputError, PlannerError, Problem, RuleViolation, SettingsError
 from planner.schema import STATION_KIND_ALIASES, STATION_KINDS
 from planner.settings import DEFAULT_SERVICE_KINDS, Settings
+from planner.street import Street
 
 EXIT_OK = 0
 EXIT_RULES = 1
@@ -335,7 +336,7 @@ def code_flags(args: argparse.Namespace) -> list[str]:
     return [k for k in GRID_CODE_FLAGS if getattr(args, k, None) is not None]
 
 
-def load_from_args(args: argparse.Namespace, settings: Settings) -> Any:
+def load_from_args(args: argparse.Namespace, settings: Settings) -> Street:
     """Load the street named by the shared source flags."""
     from planner.load.sources import load_street
 

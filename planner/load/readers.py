@@ -537,15 +537,17 @@ def read_folder(
     else WGS84.
     """
     meta = read_metadata(folder, problems=problems)
-    pcrs: Any = points_crs or meta.get("points_crs", "wgs84")
-    if pcrs not in ("wgs84", "gcj02", "bd09"):
+    pcrs: PointCRS = "wgs84"
+    declared = points_crs or meta.get("points_crs", "wgs84")
+    if declared in ("wgs84", "gcj02", "bd09"):
+        pcrs = declared
+    else:
         problems.add(
-            f"points_crs {pcrs!r} is not known",
+            f"points_crs {validate.short(declared)!r} is not known",
             file=str(folder / "street.json"),
             field="points_crs",
             fix="use wgs84, gcj02 or bd09",
         )
-        pcrs = "wgs84"
     files = find_layer_files(folder, problems=problems)
     unread = unread_layer_files(folder, files)
     for layer, path in unread.items():
