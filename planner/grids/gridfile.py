@@ -114,8 +114,11 @@ def _pick_layer(path: Path, layer: str | None) -> str | None:
     if layer is not None:
         if layer not in names:
             raise InputError(
-                f"layer {layer!r} is not in {path.name}; layers: {', '.join(names)}",
-                fix="name one of the layers listed",
+                Problem(
+                    f"layer {layer!r} is not in {path.name}; layers: {', '.join(names)}",
+                    fix="name one of the layers listed",
+                    file=path.name,
+                )
             )
         return layer
     if "grids" in names:
@@ -124,8 +127,11 @@ def _pick_layer(path: Path, layer: str | None) -> str | None:
     if len(polys) == 1:
         return polys[0]
     raise InputError(
-        f"{path.name} holds several layers ({', '.join(names)}) and none is called 'grids'",
-        fix="name the grids layer with --layer",
+        Problem(
+            f"{path.name} holds several layers ({', '.join(names)}) and none is called 'grids'",
+            fix="name the grids layer with --layer",
+            file=path.name,
+        )
     )
 
 

@@ -215,13 +215,19 @@ def resolve_source(
         return resolve_osm_file(path, boundary=boundary, settings=settings, problems=problems)
     if not path.exists():
         raise InputError(
-            f"no such file or folder: {src}",
-            fix="give 'demo', a folder of layer files, an .osm/.osm.pbf extract or place:NAME",
+            Problem(
+                f"no such file or folder: {src}",
+                fix="give 'demo', a folder of layer files, an .osm/.osm.pbf extract or place:NAME",
+                file=src,
+            )
         )
     raise InputError(
-        f"cannot load {src}: not a folder and not an OpenStreetMap extract",
-        fix="give a folder holding boundary.geojson (and other layers), or an .osm/.osm.pbf "
-        "file; single layer files go in a folder",
+        Problem(
+            f"cannot load {src}: not a folder and not an OpenStreetMap extract",
+            fix="give a folder holding boundary.geojson (and other layers), or an .osm/.osm.pbf "
+            "file; single layer files go in a folder",
+            file=src,
+        )
     )
 
 
@@ -229,8 +235,11 @@ def resolve_demo(*, points_crs: PointCRS, problems: ProblemLog) -> Resolved:
     """The embedded demo street: :data:`DEMO_DIR` read as a folder, marked synthetic."""
     if not DEMO_DIR.is_dir():
         raise InputError(
-            f"the demo street is missing ({DEMO_DIR})",
-            fix="regenerate it with: python scripts/make_demo.py",
+            Problem(
+                f"the demo street is missing ({DEMO_DIR})",
+                fix="regenerate it with: python scripts/make_demo.py",
+                file=str(DEMO_DIR),
+            )
         )
     resolved = resolve_folder(DEMO_DIR, points_crs=points_crs, problems=problems)
     resolved.meta.setdefault("synthetic", True)
