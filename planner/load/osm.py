@@ -30,6 +30,7 @@ import functools
 import json
 import logging
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -999,7 +1000,9 @@ def _read_pbf(
         complete_relations=window is not None,
         progress=False,  # a library prints nothing; the CLI shows its own progress
     )
-    net = osm.get_network("all", extra_attributes=[t for t in WAY_TAGS if t != "highway"])
+    with warnings.catch_warnings():  # an empty window is reported by read_osm, plainly
+        warnings.filterwarnings("ignore", message="Could not find any", category=UserWarning)
+        net = osm.get_network("all", extra_attributes=[t for t in WAY_TAGS if t != "highway"])
     if net is None or len(net) == 0:
         ways: pd.DataFrame = _empty_ways()
     else:
@@ -1007,14 +1010,16 @@ def _read_pbf(
         ways = gpd.GeoDataFrame(
             net[["osmid", *WAY_TAGS]], geometry=net.geometry.to_numpy(), crs=WGS84
         )
-    raw = osm.get_data_by_custom_criteria(
-        custom_filter=dict(FEATURE_SELECTION),
-        osm_keys_to_keep=list(FEATURE_SELECTION),
-        filter_type="keep",
-        keep_nodes=True,
-        keep_ways=True,
-        keep_relations=True,
-    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Could not find any", category=UserWarning)
+        raw = osm.get_data_by_custom_criteria(
+            custom_filter=dict(FEATURE_SELECTION),
+            osm_keys_to_keep=list(FEATURE_SELECTION),
+            filter_type="keep",
+            keep_nodes=True,
+            keep_ways=True,
+            keep_relations=True,
+        )
     if raw is None or len(raw) == 0:
         features = _empty_features()
     else:

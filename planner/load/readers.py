@@ -169,6 +169,8 @@ def _read_gis_file(path: Path, *, layer: str, problems: ProblemLog) -> gpd.GeoDa
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Non closed ring", category=RuntimeWarning)
+            # NaN/Infinity coordinates are named by validate.finite_coordinates instead
+            warnings.filterwarnings("ignore", message="invalid value encountered in from_wkb")
             return gpd.read_file(path, engine="pyogrio", **options)
     except Exception as exc:  # pyogrio raises several types for broken files
         fixed = None
