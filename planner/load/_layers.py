@@ -135,7 +135,11 @@ def clean_layer(name: str, gdf: gpd.GeoDataFrame, ctx: Context) -> gpd.GeoDataFr
     gdf = gdf.reset_index(drop=True)
     file = ctx.file(name)
     id_col, prefix = ID_COLUMNS.get(name, ("", ""))
-    raw_ids = validate.feature_ids(gdf, id_col or "id").map(validate.short)
+    raw = gdf
+
+    def raw_ids() -> pd.Series:
+        return validate.feature_ids(raw, id_col or "id").map(validate.short)
+
     gdf = validate.clean_text(gdf, ids=raw_ids, file=file, problems=ctx.problems)
     ids = validate.feature_ids(gdf, id_col or "id")
     kind = GEOMETRY_KIND.get(name)

@@ -211,8 +211,9 @@ def _boundary_polygons(
         problems.raise_if_errors()
         raise InputError(problems.problems)
     b_wgs = b_raw.to_crs(WGS84) if b_raw.crs is not None else b_raw.set_crs(WGS84)
-    ids = validate.feature_ids(b_wgs, "street_id").map(validate.short)
-    b_wgs = validate.clean_text(b_wgs, ids=ids, file=file, problems=problems)
+    b_wgs = validate.clean_text(
+        b_wgs, ids=validate.feature_ids(b_wgs, "street_id"), file=file, problems=problems
+    )
     polygons = b_wgs.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polygons.any():
         problems.add(

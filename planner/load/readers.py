@@ -136,7 +136,7 @@ def read_layer_file(
     gdf = _drop_blank(gdf, path, layer=layer, problems=problems)
     if gdf.empty:
         return gdf.to_crs(WGS84)
-    ids = validate.feature_ids(gdf, _id_column(layer))
+    ids = lambda: validate.feature_ids(gdf, _id_column(layer))  # noqa: E731 - only on failure
     if not validate.finite_coordinates(gdf, ids=ids, file=str(path), problems=problems):
         return None
     if not _lonlat_plausible(gdf, path, problems=problems):

@@ -9,7 +9,7 @@ raises: the loader raises once, with every problem, through
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -36,6 +36,7 @@ MAX_TEXT_CHARS = 200
 #: make text display differently from what it says. Tab, CR and LF become spaces.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _BLANKS = re.compile("[\t\r\n]")
+_FLAGGED = re.compile(f"{_CONTROL.pattern}|{_BLANKS.pattern}")
 
 
 @dataclass(frozen=True)
@@ -333,39 +334,44 @@ def _report_values(
 
 
 def clean_text(
-    table: pd.DataFrame, *, ids: pd.Series, file: str, problems: ProblemLog
+    table: pd.DataFrame,
+    *,
+    ids: pd.Series | Callable[[], pd.Series],
+    file: str,
+    problems: ProblemLog,
 ) -> pd.DataFrame:
     """Text cells without control characters and at most :data:`MAX_TEXT_CHARS` long.
 
     Control characters (:data:`_CONTROL`: NUL, escape, direction overrides, ...) are
     removed and tab/CR/LF become spaces; longer text is cut. Each change is a warning
-    naming the field and the features. Non-text cells and the geometry are untouched;
-    the input is not modified.
+    naming the field and the features (``ids``, or a function making them, called only
+    when something changed). Non-text cells and the geometry are untouched; the input is
+    not modified.
     """
     out = table
     for col in table.columns:
         s = table[col]
         if s.dtype != object and not pd.api.types.is_string_dtype(s):
             continue
-        is_text = s.map(lambda v: isinstance(v, str)).astype(bool)
-        if not is_text.any():
+        try:
+            controls = s.str.contains(_FLAGGED, regex=True, na=False).to_numpy(dtype=bool)
+            long = (s.str.len() > MAX_TEXT_CHARS).to_numpy(dtype=bool)
+        except AttributeError:  # no text in the column
             continue
-        text = s[is_text].astype(str)
-        controls = text.str.contains(_CONTROL, regex=True) | text.str.contains(_BLANKS, regex=True)
-        long = text.str.len() > MAX_TEXT_CHARS
         if not controls.any() and not long.any():
             continue
         if out is table:
             out = table.copy()
+        text = s[controls | long].astype(str)
         fixed = text.str.replace(_CONTROL, "", regex=True).str.replace(_BLANKS, " ", regex=True)
         longest = int(fixed.str.len().max())
-        fixed = fixed.str.slice(0, MAX_TEXT_CHARS)
-        out.loc[text.index, col] = fixed
+        out.loc[text.index, col] = fixed.str.slice(0, MAX_TEXT_CHARS)
+        named = ids() if callable(ids) else ids
         _report_text(
             str(col),
-            ids.loc[controls.index[controls.to_numpy()]],
+            named[controls],
             longest,
-            ids.loc[long.index[long.to_numpy()]],
+            named[long],
             file=file,
             problems=problems,
         )
@@ -411,19 +417,24 @@ def clean_value(text: str) -> str:
 
 
 def finite_coordinates(
-    gdf: gpd.GeoDataFrame, *, ids: pd.Series, file: str, problems: ProblemLog
+    gdf: gpd.GeoDataFrame,
+    *,
+    ids: pd.Series | Callable[[], pd.Series],
+    file: str,
+    problems: ProblemLog,
 ) -> bool:
     """False (with an error naming the features) when a coordinate is NaN or infinite."""
     coords, idx = shapely.get_coordinates(gdf.geometry.to_numpy(), return_index=True)
-    rows = np.unique(idx[~np.isfinite(coords).all(axis=1)])
-    if len(rows) == 0:
+    finite = np.isfinite(coords).all(axis=1)
+    if finite.all():
         return True
-    bad = ids.iloc[rows].tolist()
+    rows = np.unique(idx[~finite])
+    bad = (ids() if callable(ids) else ids).iloc[rows].tolist()
     problems.add(
         f"{len(bad)} feature(s) have coordinates that are not finite numbers (NaN or "
         f"Infinity): {id_list(bad)}",
         file=file,
-        feature_id=bad[0],
+        feature_id=short(bad[0]),
         field="geometry",
         fix="correct or delete these features' coordinates in your GIS",
     )
