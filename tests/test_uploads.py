@@ -10,14 +10,11 @@ import pytest
 
 from planner.errors import InputError
 from planner.load.uploads import check_zip, stage_upload
+from tests.hostile_inputs import zip_bytes
 
 
 def _zip(members: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=compression) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
+    return zip_bytes(members, compression=compression)
 
 
 def test_zip_of_a_folder_is_extracted_and_the_folder_returned(tmp_path: Path) -> None:

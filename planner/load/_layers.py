@@ -8,6 +8,7 @@ inputs are never modified. :func:`planner.load.assemble.assemble` runs them in o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -128,6 +129,21 @@ class Context:
         """The file ``layer`` came from (the layer name when unknown)."""
         return self.files.get(layer, layer)
 
+    def warn_features(
+        self, layer: str, ids: Sequence[object], text: str, *, field: str | None, fix: str
+    ) -> None:
+        """A warning about features of ``layer``: ``text``, then their ids (at most
+        :data:`planner.load.validate.MAX_IDS`), the first one as the feature."""
+        bad = list(ids)
+        self.problems.add(
+            f"{text}: {validate.id_list(bad)}",
+            file=self.file(layer),
+            feature_id=validate.short(bad[0]),
+            field=field,
+            fix=fix,
+            severity="warning",
+        )
+
 
 def clean_layer(name: str, gdf: gpd.GeoDataFrame, ctx: Context) -> gpd.GeoDataFrame:
     """Text cleaned (:func:`planner.load.validate.clean_text`), ids filled and unique,
@@ -209,15 +225,14 @@ def report_outside(
     """Warn about the features of ``name`` lying beyond the margin (their ids listed)."""
     if beyond.any():
         bad = ids[beyond].tolist()
-        ctx.problems.add(
+        ctx.warn_features(
+            name,
+            bad,
             f"{len(bad)} {what} lie more than {ctx.settings.margin_m:,.0f} m outside the "
-            f"street and were left out: {validate.id_list(bad)}",
-            file=ctx.file(name),
-            feature_id=bad[0],
+            "street and were left out",
             field="geometry",
             fix="check their coordinates (and --points-crs for points from Chinese web maps), "
             "or remove them",
-            severity="warning",
         )
 
 
@@ -329,14 +344,12 @@ def clean_compounds(
     out["geometry"] = polygonal(shapely.intersection(out.geometry.to_numpy(), ctx.street))
     if (~keep).sum():
         bad = gdf["compound_id"][~keep].tolist()
-        ctx.problems.add(
-            f"{len(bad)} compound(s) lie mostly outside the street and were left out: "
-            f"{validate.id_list(bad)}",
-            file=ctx.file("compounds"),
-            feature_id=bad[0],
+        ctx.warn_features(
+            "compounds",
+            bad,
+            f"{len(bad)} compound(s) lie mostly outside the street and were left out",
             field="geometry",
             fix="check the street boundary, or remove compounds that belong to a neighbour",
-            severity="warning",
         )
     out["community_id"] = largest_overlap(
         out.geometry.to_numpy(),
@@ -438,14 +451,12 @@ def _buildings_in_street(gdf: gpd.GeoDataFrame, ctx: Context) -> gpd.GeoDataFram
     margin = near & ~inside
     if margin.any():
         bad = gdf["building_id"][margin].tolist()
-        ctx.problems.add(
-            f"{len(bad)} building(s) lie outside the street boundary and were left out: "
-            f"{validate.id_list(bad)}",
-            file=ctx.file("buildings"),
-            feature_id=bad[0],
+        ctx.warn_features(
+            "buildings",
+            bad,
+            f"{len(bad)} building(s) lie outside the street boundary and were left out",
             field="geometry",
             fix="check the street boundary if they belong to the street",
-            severity="warning",
         )
     return gdf.loc[inside].copy().reset_index(drop=True)
 
@@ -466,15 +477,13 @@ def _compound_of_buildings(
     unknown = (given != "") & ~given.isin(set(comp_ids))
     if unknown.any():
         bad = b["building_id"][unknown].tolist()
-        ctx.problems.add(
+        ctx.warn_features(
+            "buildings",
+            bad,
             f"{len(bad)} building(s) name a compound_id not in the compounds layer "
-            f"(e.g. {given[unknown].iloc[0]!r}); placed by location instead: "
-            f"{validate.id_list(bad)}",
-            file=ctx.file("buildings"),
-            feature_id=bad[0],
+            f"(e.g. {given[unknown].iloc[0]!r}); placed by location instead",
             field="compound_id",
             fix="use ids from the compounds layer, or leave compound_id empty",
-            severity="warning",
         )
     return given.where((given != "") & ~unknown, spatial)
 
@@ -571,16 +580,15 @@ def _check_density(b: gpd.GeoDataFrame, floors: pd.Series, ctx: Context) -> None
     big = b["households_estimated"] & (b["households"] > PLAUSIBLE.households_per_building)
     if big.any():
         bad = b["building_id"][big].tolist()
-        ctx.problems.add(
+        ctx.warn_features(
+            "buildings",
+            bad,
             f"{len(bad)} building(s) were estimated at more than "
             f"{PLAUSIBLE.households_per_building:,} households each from footprint × floors, "
-            f"which is implausible: {validate.id_list(bad)}",
-            file=ctx.file("buildings"),
-            feature_id=validate.short(bad[0]),
+            "which is implausible",
             field="floors",
             fix="check their footprint and floors (a site or block drawn as one building?), "
             "or give their households",
-            severity="warning",
         )
 
 

@@ -500,13 +500,13 @@ def _piece_counts(street: Street, ctx: steps.Context) -> _PieceCounts:
         hh = np.bincount(comp[on], weights=weights, minlength=n_comp).astype(np.float64)
         if (~on).any():
             bad = b["building_id"].to_numpy()[~on].tolist()
-            ctx.problems.add(
+            ctx.warn_features(
+                "roads",
+                bad,
                 f"{len(bad)} building(s) lie more than {ctx.settings.snap_max_m:,.0f} m from "
-                f"any walkable link: {validate.id_list(bad)}",
-                file=ctx.file("roads"),
-                feature_id=bad[0],
+                "any walkable link",
+                field=None,
                 fix="add the paths that reach these buildings to the roads layer",
-                severity="warning",
             )
     return _PieceCounts(nodes=nodes, length_m=length, buildings=nb, households=hh)
 

@@ -41,6 +41,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Literal
 
 from planner.errors import InputError, Problem
+from planner.load.readers import FOLDER_LAYERS
 from planner.load.validate import short
 
 logger = logging.getLogger(__name__)
@@ -62,19 +63,8 @@ LAYER_SUFFIXES: tuple[str, ...] = (
 )
 OSM_SUFFIXES: tuple[str, ...] = (".osm", ".pbf")
 
-#: Names a loose layer file may have (its stem), as the folder format names layers.
-LAYER_NAMES: tuple[str, ...] = (
-    "boundary",
-    "communities",
-    "compounds",
-    "buildings",
-    "roads",
-    "stations",
-    "gates",
-    "barriers",
-    "landuse",
-    "pois",
-)
+#: Names a loose layer file may have (its stem): the folder format's layer names.
+LAYER_NAMES: tuple[str, ...] = FOLDER_LAYERS
 #: Other loose files a street folder may hold, by their whole name.
 OTHER_NAMES: tuple[str, ...] = ("street.json", "readme.md", "provenance.md", "readme.txt")
 
