@@ -34,6 +34,7 @@ import pandas as pd
 
 from planner._atomic import write_text
 from planner.coverage.layers import CoverageLayers, compute_coverage_layers
+from planner.errors import PlannerError
 from planner.export import formats as ex
 from planner.grids.codes import effective_code_settings
 from planner.settings import Settings
@@ -166,6 +167,36 @@ def divide_grids(street: Street, *, settings: Settings) -> Any:
     return divide(street, settings=settings)
 
 
+def siting_solver() -> Callable[..., Any]:
+    """:func:`planner.siting.scenario.site_street`, or a clear error when it cannot be imported.
+
+    Siting needs the HiGHS solver (``highspy``). A missing or broken install is said
+    at once, naming the package and the fix, instead of a run that quietly skips
+    siting.
+
+    Raises
+    ------
+    PlannerError
+        The siting modules or their solver could not be imported.
+    """
+    try:
+        from planner.siting.scenario import site_street
+    except ImportError as exc:
+        module = (exc.name or "highspy").split(".")[0]
+        install = (
+            "reinstall the planner with its dependencies"
+            if module == "planner"
+            else f"install it with `pip install {module}`, or reinstall the planner's dependencies"
+        )
+        raise PlannerError(
+            f"siting cannot run: the Python package '{module}' could not be imported ({exc}); "
+            "siting solves with the HiGHS solver of the package 'highspy'. "
+            f"Fix: {install} (`pip install -e .` in the planner's folder, or "
+            "`bash scripts/setup.sh`); or skip siting with --no-siting (run, demo)"
+        ) from exc
+    return site_street
+
+
 def site_new_stations(
     street: Street,
     layers: CoverageLayers,
@@ -173,20 +204,15 @@ def site_new_stations(
     settings: Settings,
     k: int,
     grids: gpd.GeoDataFrame | None = None,
-) -> SitingLayers | None:
+) -> SitingLayers:
     """Step 4: propose ``k`` new stations (:func:`planner.siting.site_street`).
 
     Uses the coverage already computed; the after figures come from coverage
     recomputed with the proposed stations added (checked against the solver).
-    Returns None (and the run notes it) when this build has no street-level siting.
+    Raises :class:`~planner.errors.PlannerError` naming the package and the fix when
+    the solver cannot be imported (:func:`siting_solver`).
     """
-    import importlib
-
-    try:
-        siting = importlib.import_module("planner.siting")
-        site_street = siting.site_street
-    except (ImportError, AttributeError):
-        return None
+    site_street = siting_solver()
     result = site_street(
         street, layers.coverage, k=k, grids=grids, settings=settings, after_coverage=True
     )
@@ -427,6 +453,8 @@ def run_pipeline(
         written so the planner can see where).
     """
     s = settings or Settings()
+    if new_sites > 0:
+        siting_solver()  # a missing solver is said before the long steps, not after
     bars = bars or _no_bar
     timings: dict[str, float] = {}
     notes: list[str] = []
@@ -457,11 +485,8 @@ def run_pipeline(
             result.siting = site_new_stations(
                 street, result.coverage, settings=s, k=new_sites, grids=result.grids.grids
             )
-            if result.siting is None:
-                notes.append("siting skipped: this build has no street-level siting")
-            else:
-                notes.extend(getattr(result.siting.plan, "notes", []))
-                bar.set_postfix_str(f"{len(result.siting.sites)} new sites")
+            notes.extend(getattr(result.siting.plan, "notes", []))
+            bar.set_postfix_str(f"{len(result.siting.sites)} new sites")
             bar.update(1)
     total = export_file_count(result, formats, html=html, images=images)
     with _step(bars, "export", total, timings) as bar:

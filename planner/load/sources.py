@@ -2,7 +2,8 @@
 
 Sources (:func:`load_street`):
 
-- ``"demo"``: the embedded synthetic street in ``data/demo`` (folder format);
+- ``"demo"``: the embedded synthetic street in ``data/demo`` (folder format; an installed
+  wheel carries it as ``planner/_demo``, see :func:`demo_dir`);
 - a folder of layer files (see docs/readme/load.md and FOLDER_FORMAT);
 - an OpenStreetMap extract, ``.osm`` or ``.osm.pbf`` (read by :mod:`planner.load.osm`);
 - ``"place:NAME"``: OpenStreetMap online through osmnx (needs internet);
@@ -23,6 +24,7 @@ import importlib
 import logging
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +50,22 @@ from planner.street import Street, from_layers
 
 log = logging.getLogger(__name__)
 
-#: The embedded demo street (folder format), next to the package.
-DEMO_DIR: Path = Path(__file__).resolve().parents[2] / "data" / "demo"
+
+def demo_dir() -> Path:
+    """The folder of the embedded demo street (folder format).
+
+    An installed wheel carries it as package data, ``planner/_demo/`` (copied there
+    from ``data/demo/`` by ``setup.py``), found with :mod:`importlib.resources`; a
+    source checkout or an editable install reads ``data/demo/`` beside the package.
+    """
+    packaged = resources.files("planner") / "_demo"
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "data" / "demo"
+
+
+#: The embedded demo street (folder format): :func:`demo_dir`.
+DEMO_DIR: Path = demo_dir()
 
 #: Id column of each layer, and the prefix of ids the loader makes up.
 ID_COLUMNS: dict[str, tuple[str, str]] = {
