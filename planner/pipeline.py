@@ -167,12 +167,11 @@ def divide_grids(street: Street, *, settings: Settings) -> Any:
     return divide(street, settings=settings)
 
 
-def siting_solver() -> Callable[..., Any]:
-    """:func:`planner.siting.scenario.site_street`, or a clear error when it cannot be imported.
+def require_siting_solver() -> None:
+    """Check that siting can run: its modules and the HiGHS solver (``highspy``) import.
 
-    Siting needs the HiGHS solver (``highspy``). A missing or broken install is said
-    at once, naming the package and the fix, instead of a run that quietly skips
-    siting.
+    A missing or broken install is said at once, naming the package and the fix,
+    instead of a run that quietly skips siting.
 
     Raises
     ------
@@ -180,7 +179,7 @@ def siting_solver() -> Callable[..., Any]:
         The siting modules or their solver could not be imported.
     """
     try:
-        from planner.siting.scenario import site_street
+        import planner.siting.scenario  # noqa: F401 - imports highspy
     except ImportError as exc:
         module = (exc.name or "highspy").split(".")[0]
         install = (
@@ -194,7 +193,6 @@ def siting_solver() -> Callable[..., Any]:
             f"Fix: {install} (`pip install -e .` in the planner's folder, or "
             "`bash scripts/setup.sh`); or skip siting with --no-siting (run, demo)"
         ) from exc
-    return site_street
 
 
 def site_new_stations(
@@ -210,9 +208,11 @@ def site_new_stations(
     Uses the coverage already computed; the after figures come from coverage
     recomputed with the proposed stations added (checked against the solver).
     Raises :class:`~planner.errors.PlannerError` naming the package and the fix when
-    the solver cannot be imported (:func:`siting_solver`).
+    the solver cannot be imported (:func:`require_siting_solver`).
     """
-    site_street = siting_solver()
+    require_siting_solver()
+    from planner.siting.scenario import site_street
+
     result = site_street(
         street, layers.coverage, k=k, grids=grids, settings=settings, after_coverage=True
     )
@@ -454,7 +454,7 @@ def run_pipeline(
     """
     s = settings or Settings()
     if new_sites > 0:
-        siting_solver()  # a missing solver is said before the long steps, not after
+        require_siting_solver()  # a missing solver is said before the long steps
     bars = bars or _no_bar
     timings: dict[str, float] = {}
     notes: list[str] = []

@@ -110,9 +110,10 @@ def _read_file(path: Path, *, layer: str, points_crs: str, crs: Any) -> gpd.GeoD
 
 
 def run(args: argparse.Namespace) -> int:
-    from planner.pipeline import siting_solver
+    from planner.pipeline import require_siting_solver
 
-    site_street = siting_solver()  # a missing solver: exit 2 naming the package and fix
+    require_siting_solver()  # a missing solver: exit 2 naming the package and the fix
+    from planner.siting.scenario import site_street
 
     extra: dict[str, Any] = {
         **station_settings(args),
