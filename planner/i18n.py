@@ -218,6 +218,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     "save_project": ("保存项目文件", "Save project file"),
     "open_project": ("打开项目文件", "Open project file"),
     "autosaved": ("已自动保存到 {path}", "Autosaved to {path}"),
+    "read_only_note": (
+        "只读：此项目来自共享链接（或页面已重新加载），属于打开它的会话。"
+        "如需编辑，请先“复制为我的项目”，原项目不会被改动。",
+        "Read-only: this project came from a shared link (or the page was reloaded) and "
+        "belongs to the session that made it. To edit, make your own copy first; the "
+        "original stays as it is.",
+    ),
+    "make_copy": ("复制为我的项目", "Make my copy"),
+    "copy_made": ("已复制为新项目 {project}", "Copied into the new project {project}"),
+    "edit_read_only": (
+        "此项目为只读，请先“复制为我的项目”",
+        "this project is read-only; make your own copy first",
+    ),
     # siting
     "siting_mode": ("方式", "Mode"),
     "siting_k": ("新增站点数", "Number of new stations"),
