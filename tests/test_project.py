@@ -158,14 +158,13 @@ def _fingerprint(ed: GridEditor) -> tuple[tuple[str, ...], tuple[str, ...], int]
     return tuple(ed.labels.astype(str)), tuple(sorted(ed.locked)), len(ed.history)
 
 
-def _save_many(source: str, target: str, times: int) -> int:
-    ed = open_project(source).editor
+def _save_many(editor: GridEditor, target: Path, times: int) -> int:
     for _ in range(times):
-        save_project(target, ed)
+        save_project(target, editor)
     return times
 
 
-def _open_many(target: str, times: int) -> list[object]:
+def _open_many(target: Path, times: int) -> list[object]:
     seen: list[object] = []
     for _ in range(times):
         try:
@@ -178,22 +177,20 @@ def _open_many(target: str, times: int) -> list[object]:
 def test_opens_during_concurrent_saves_see_one_whole_version(
     base: GridEditor, tmp_path: Path
 ) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
     edited = _edited(base)
-    a = save_project(tmp_path / "a.gpkg", base)
-    b = save_project(tmp_path / "b.gpkg", edited)
     target = tmp_path / "shared.gpkg"
     save_project(target, base)
     versions = {_fingerprint(base), _fingerprint(edited)}
     assert len(versions) == 2
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=4, mp_context=ctx) as pool:
-        writers = [pool.submit(_save_many, str(src), str(target), 12) for src in (a, b)]
-        readers = [pool.submit(_open_many, str(target), 12) for _ in range(2)]
-        assert [w.result(timeout=300) for w in writers] == [12, 12]
+    # two sessions save different states while two others open the project (the review's
+    # K03: before the lock and the snapshot, 13 of 71 opens failed or mixed two versions)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        writers = [pool.submit(_save_many, ed, target, 4) for ed in (base, edited)]
+        readers = [pool.submit(_open_many, target, 6) for _ in range(2)]
+        assert [w.result(timeout=300) for w in writers] == [4, 4]
         seen = [x for r in readers for x in r.result(timeout=300)]
     bad = [x for x in seen if x not in versions]
     assert not bad, bad[:3]
-    assert len(seen) == 24
+    assert len(seen) == 12
