@@ -33,7 +33,7 @@ from planner.crs import WGS84, gcj02_to_wgs84
 from planner.errors import PlannerError, RuleViolation
 from planner.grids.division import GridResult
 from planner.grids.edits import GridEditor
-from planner.i18n import msg
+from planner.i18n import Message, msg
 from planner.settings import Settings
 from planner.street import Street
 
@@ -178,9 +178,17 @@ def save_for_session(state: State, *, source: str) -> None:
 
 
 def apply_edit(
-    state: State, what: str, fn: Callable[..., object], *args: Any, source: str, **kwargs: Any
+    state: State,
+    what: Message | str,
+    fn: Callable[..., object],
+    *args: Any,
+    source: str,
+    **kwargs: Any,
 ) -> bool:
     """Apply one edit of the session's editor, then autosave; ``True`` if it was applied.
+
+    ``what`` names the edit in ``state["edit_message"]`` (a catalogue message such as
+    ``msg("lock")`` is shown in the reader's language).
 
     A refused edit (a grid rule, or a project this session does not own) leaves the
     state as it was and keeps the reason in ``state["edit_error"]`` (a catalogue
