@@ -285,14 +285,16 @@ def read_marker(folder: str | os.PathLike[str]) -> list[str] | None:
     return [line for line in text.splitlines() if line and not line.startswith("#")]
 
 
-def _files_under(folder: Path) -> list[str]:
+def list_files(folder: str | os.PathLike[str]) -> list[str]:
+    """Every file under ``folder``, as sorted ``/``-separated relative paths."""
+    folder = Path(folder)
     return sorted(
         p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()
     )
 
 
 def _write_marker(stage: Path) -> None:
-    files = [f for f in _files_under(stage) if f != COMPLETE_MARKER]
+    files = [f for f in list_files(stage) if f != COMPLETE_MARKER]
     write_text(stage / COMPLETE_MARKER, _MARKER_HEAD + "".join(f + "\n" for f in files))
 
 
@@ -359,7 +361,7 @@ def _swap_into_place(stage: Path, out: Path) -> None:
         os.rename(stage, out)
         return
     old = out.parent / _temp_name(f"{out.name}.old-")
-    owned = set(read_marker(out) or []) | set(_files_under(stage))
+    owned = set(read_marker(out) or []) | set(list_files(stage))
     shutil.copymode(out, stage)  # the folder keeps the permissions the user gave it
     os.rename(out, old)
     try:
@@ -374,7 +376,7 @@ def _swap_into_place(stage: Path, out: Path) -> None:
 def _move_in_place(stage: Path, out: Path) -> None:
     """Move the staged files into ``out`` one by one, ``COMPLETE`` removed first and
     moved in last; files of the previous run that this one did not write go."""
-    new = [f for f in _files_under(stage) if f != COMPLETE_MARKER]
+    new = [f for f in list_files(stage) if f != COMPLETE_MARKER]
     previous = read_marker(out) or []
     _remove(out / COMPLETE_MARKER)
     for rel in sorted(set(previous) - set(new)):

@@ -425,8 +425,13 @@ def unquote_cell(text: str) -> str:
 
 
 def _csv_to(plain: pd.DataFrame, path: Path) -> None:
-    """Write a plain table as UTF-8 CSV with a BOM, formula-safe."""
-    formula_safe(plain).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    """Write a plain table as UTF-8 CSV with a BOM, formula-safe.
+
+    Rows end in CRLF (RFC 4180): Python's CSV writer then quotes every cell holding
+    a carriage return or a line feed, so such text stays one cell (with ``\n`` line
+    ends a bare carriage return went out unquoted and split the row).
+    """
+    formula_safe(plain).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def _plain_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -437,7 +442,8 @@ def _plain_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: str | Path, *, float_decimals: int | None = None) -> Path:
-    """Write a table as CSV in UTF-8 with a byte-order mark (Excel reads Chinese right).
+    """Write a table as CSV in UTF-8 with a byte-order mark (Excel reads Chinese right),
+    rows ending in CRLF (RFC 4180).
 
     Geometry columns are dropped (a table, not a layer); the index is not written.
     ``float_decimals`` rounds float columns for readability (None keeps them).

@@ -37,7 +37,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner._atomic import staged_folder, write_text
+from planner._atomic import list_files, staged_folder, write_text
 from planner.export import formats as ex
 from planner.export.geojson import CoordinateSystem
 
@@ -226,14 +226,14 @@ def _write_map_images(result: RunResult, out: Path) -> list[Path]:
 
 def _write_outputs(
     result: RunResult, out: Path, *, options: OutputOptions, bar: ProgressBar
-) -> list[Path]:
+) -> None:
     """Every file but ``summary.json`` and ``COMPLETE``, into ``out``."""
 
     def tick(name: str) -> None:
         bar.set_postfix_str(name)
         bar.update(1)
 
-    files = ex.export_all(
+    ex.export_all(
         out,
         layers=output_layers(result),
         tables=output_tables(result),
@@ -244,16 +244,15 @@ def _write_outputs(
         progress=tick,
     )
     if result.grids is not None:
-        files.append(write_text(out / "grid_rules.txt", result.grids.report.to_text() + "\n"))
+        write_text(out / "grid_rules.txt", result.grids.report.to_text() + "\n")
     if options.html:
         bar.set_postfix_str("redmap.html")
-        files.append(write_red_map_html(result, out / "redmap.html"))
+        write_red_map_html(result, out / "redmap.html")
         bar.update(1)
     if options.images:
         bar.set_postfix_str("redmap.png, redmap.pdf")
-        files += _write_map_images(result, out)
+        _write_map_images(result, out)
         bar.update(2)
-    return files
 
 
 def _json_default(v: Any) -> Any:
@@ -290,8 +289,8 @@ def write_run_files(
     out = Path(out_dir)
     t0 = time.perf_counter()
     with staged_folder(out) as stage:
-        staged = _write_outputs(result, stage, options=options, bar=bar or _NoBar())
-        names = [p.relative_to(stage).as_posix() for p in staged] + ["summary.json"]
+        _write_outputs(result, stage, options=options, bar=bar or _NoBar())
+        names = [*list_files(stage), "summary.json"]  # every file, Shapefile parts too
         result.files = [out / n for n in names]
         result.timings_s["export"] = round(time.perf_counter() - t0, 3)
         doc = result.summary()
@@ -308,12 +307,7 @@ def write_run_files(
 
 def read_files(folder: str | Path) -> dict[str, bytes]:
     """Every file under ``folder``: ``/``-separated relative name -> bytes, sorted."""
-    base = Path(folder)
-    return {
-        p.relative_to(base).as_posix(): p.read_bytes()
-        for p in sorted(base.rglob("*"))
-        if p.is_file()
-    }
+    return {name: (Path(folder) / name).read_bytes() for name in list_files(folder)}
 
 
 def zip_files(files: Mapping[str, bytes], *, names: Sequence[str] | None = None) -> bytes:
