@@ -15,11 +15,13 @@ renamed aside to ``<DIR>.old-<pid>-<random>``, the new one renamed to ``DIR``, t
 old one removed). ``DIR`` is therefore the previous complete set, absent for an
 instant, or the new complete set; never a mix of two runs. Files in ``DIR`` that the
 planner did not write (a user's ``notes.txt``) are carried over into the new folder.
-Where ``DIR`` cannot be renamed (it is the current folder, a mount point such as
-``/``, a symbolic link, or its parent is not writable) the set is staged in a hidden
-folder inside ``DIR`` and moved in file by file, with the old ``COMPLETE`` removed
-first and the new one moved in last, so a folder without ``COMPLETE`` never passes
-for a complete run.
+Only the planner's own folder is renamed (absent, empty, or holding a ``COMPLETE``
+marker). Where ``DIR`` holds other files but no marker (a folder of the user's, or
+one from an older version), is the current folder, a mount point such as ``/``, a
+symbolic link, or its parent is not writable, the set is staged in a hidden folder
+inside ``DIR`` and moved in file by file, with the old ``COMPLETE`` removed first and
+the new one moved in last, so a folder without ``COMPLETE`` never passes for a
+complete run.
 
 Interruptions. :func:`interrupts_raise` turns SIGTERM, SIGINT and SIGHUP into an
 :class:`Interrupted` exception, so every ``finally`` runs and temporary files and
@@ -299,11 +301,18 @@ def _write_marker(stage: Path) -> None:
 
 
 def _swappable(out: Path) -> bool:
-    """Whether ``out`` can be renamed aside (or created by renaming a folder onto it)."""
+    """Whether ``out`` may be renamed aside (or created by renaming a folder onto it).
+
+    Only a folder that is the planner's own — absent, empty, or holding a complete
+    run (``COMPLETE``) — is renamed: a folder of the user's other files keeps its
+    identity (a second shell or a file manager may be looking at it).
+    """
     if not out.exists() and not out.is_symlink():
         return os.access(out.parent, os.W_OK | os.X_OK)
     if out.is_symlink() or not out.is_dir() or os.path.ismount(out):
         return False
+    if read_marker(out) is None and any(out.iterdir()):
+        return False  # not a planner output folder
     with contextlib.suppress(OSError):
         if os.path.samefile(out, Path.cwd()):
             return False  # the shell's current folder would be renamed away

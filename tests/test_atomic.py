@@ -118,14 +118,25 @@ def test_swap_keeps_the_users_files_and_drops_the_previous_runs_others(tmp_path:
     _only(tmp_path, "out")
 
 
-def test_a_folder_without_complete_keeps_every_file_not_written_again(tmp_path: Path) -> None:
+def test_a_folder_without_complete_is_not_renamed_and_keeps_its_files(tmp_path: Path) -> None:
+    """Not the planner's folder (the user's, or an older version's): moved into file by
+    file, so the folder itself stays what a second shell or a file manager looks at."""
     out = tmp_path / "out"
     _write_set(out, {"a.geojson": "old", "b.geojson": "not ours to delete"})
-    os.chmod(out, 0o750)
+    inode = out.stat().st_ino
     with staged_folder(out) as stage:
+        assert stage.parent == out  # staged inside, hidden
         _write_set(stage, {"a.geojson": "new"})
+    assert out.stat().st_ino == inode
     assert _tree(out)["a.geojson"] == "new" and _tree(out)["b.geojson"] == "not ours to delete"
-    assert out.stat().st_mode & 0o777 == 0o750  # the folder keeps its permissions
+    assert read_marker(out) == ["a.geojson"]
+    _only(tmp_path, "out")
+    os.chmod(out, 0o750)
+    with staged_folder(out) as stage:  # now the planner's folder: swapped as a whole
+        assert stage.parent == tmp_path
+        _write_set(stage, {"a.geojson": "newer"})
+    assert out.stat().st_ino != inode and out.stat().st_mode & 0o777 == 0o750
+    assert _tree(out)["b.geojson"] == "not ours to delete"
 
 
 @pytest.mark.parametrize("error", [RuntimeError("disk full"), Interrupted(signal.SIGTERM)])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -15,6 +15,10 @@ import pandas as pd
 from planner.i18n import column_label, from_english, t
 from planner.settings import Settings
 from planner.street import Street
+
+if TYPE_CHECKING:
+    from planner.coverage.layers import CoverageLayers
+    from planner.grids.division import GridResult
 
 logger = logging.getLogger(__name__)
 
@@ -271,8 +275,8 @@ def export_files(
     street: Street,
     *,
     settings: Settings | None = None,
-    coverage: Any = None,
-    grids: Any = None,
+    coverage: CoverageLayers | None = None,
+    grids: GridResult | None = None,
     images: bool = False,
 ) -> dict[str, bytes]:
     """The files ``python -m planner run --no-siting`` writes, for the street on screen.
