@@ -40,7 +40,7 @@ import shutil
 import signal
 import threading
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from planner.errors import InputError
 
@@ -284,7 +284,14 @@ def read_marker(folder: str | os.PathLike[str]) -> list[str] | None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    return [line for line in text.splitlines() if line and not line.startswith("#")]
+    return [line for line in text.splitlines() if _inside(line)]
+
+
+def _inside(line: str) -> bool:
+    """A marker line naming a path inside the folder (a hand-edited or hostile marker
+    must not make the planner delete ``../x`` or ``/etc/x``)."""
+    parts = PurePosixPath(line).parts
+    return bool(line) and not line.startswith(("#", "/", "\\")) and ".." not in parts
 
 
 def list_files(folder: str | os.PathLike[str]) -> list[str]:
@@ -345,18 +352,19 @@ def _recover(out: Path) -> None:
 def _carry_over(old: Path, new: Path, owned: set[str], rel: str = "") -> None:
     """Move entries of ``old`` that the planner does not own into ``new``.
 
-    ``owned`` holds ``/``-separated paths relative to the folders. A folder that
-    also exists in ``new`` (or holds owned files) is walked into; any other entry
-    not owned moves as a whole. Nothing in ``new`` is overwritten.
+    ``owned`` holds ``/``-separated paths of files relative to the folders. A
+    folder that also exists in ``new`` (or holds owned files) is walked into; any
+    other folder, and any file not owned, moves as a whole. Nothing in ``new`` is
+    overwritten.
     """
     for entry in sorted(old.iterdir()):
         path = rel + entry.name
-        if path in owned:
-            continue
         target = new / entry.name
-        holds_owned = any(o.startswith(path + "/") for o in owned)
-        if entry.is_dir() and not entry.is_symlink() and (target.is_dir() or holds_owned):
-            _carry_over(entry, target, owned, path + "/")
+        if entry.is_dir() and not entry.is_symlink():  # a folder is never owned whole
+            if target.is_dir() or any(o.startswith(path + "/") for o in owned):
+                _carry_over(entry, target, owned, path + "/")
+                continue
+        elif path in owned:
             continue
         if target.exists() or target.is_symlink():
             continue
@@ -389,7 +397,8 @@ def _move_in_place(stage: Path, out: Path) -> None:
     previous = read_marker(out) or []
     _remove(out / COMPLETE_MARKER)
     for rel in sorted(set(previous) - set(new)):
-        _remove(out / rel)
+        if (out / rel).is_file():  # a file the previous run wrote, never a folder
+            (out / rel).unlink()
     for rel in new:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         os.replace(stage / rel, out / rel)

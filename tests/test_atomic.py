@@ -233,3 +233,27 @@ def test_a_signal_during_the_swap_is_raised_after_it() -> None:
             pass
         done.append("swap finished")
     assert done == ["swap finished"] and info.value.after_swap
+
+
+def test_a_hostile_marker_cannot_delete_outside_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    _write_set(out, {"mine/x.txt": "keep", "a.geojson": "old"})
+    marker = f"../victim.txt\n{victim}\nmine\nmine/../../victim.txt\na.geojson\n"
+    (out / COMPLETE_MARKER).write_text(marker, "utf-8")
+    assert read_marker(out) == ["mine", "a.geojson"]
+    monkeypatch.chdir(out)  # moved in file by file: the previous run's files are removed
+    with staged_folder(out) as stage:
+        _write_set(stage, {"b.geojson": "new"})
+    assert victim.read_text() == "keep" and (out / "mine" / "x.txt").read_text() == "keep"
+    assert not (out / "a.geojson").exists()
+    monkeypatch.chdir(tmp_path)  # swapped as a folder: "mine" is carried over all the same
+    (out / COMPLETE_MARKER).write_text(marker + "b.geojson\n", "utf-8")
+    with staged_folder(out) as stage:
+        assert stage.parent == tmp_path
+        _write_set(stage, {"c.geojson": "new"})
+    assert victim.read_text() == "keep" and (out / "mine" / "x.txt").read_text() == "keep"
+    assert sorted(_tree(out)) == [COMPLETE_MARKER, "c.geojson", "mine/x.txt"]
