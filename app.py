@@ -193,23 +193,14 @@ def _safe(func: Any, *args: Any) -> Any:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def cached_exports(source_json: str, settings_json: str, lang: str) -> dict[str, bytes]:
+def cached_exports(source_json: str, settings_json: str, images: bool) -> dict[str, bytes]:
     street = cached_street(source_json)
-    coverage = _safe(cached_coverage, source_json, settings_json)
-    grids = _safe(cached_grids, source_json, settings_json)
-    return svc.export_files(street, coverage=coverage, grids=grids, lang=lang)
-
-
-@st.cache_data(show_spinner=False, max_entries=2)
-def cached_png(source_json: str, settings_json: str, lang: str) -> bytes | None:
-    street = cached_street(source_json)
-    settings = Settings.from_dict(json.loads(settings_json))
-    return svc.map_png(
+    return svc.export_files(
         street,
+        settings=Settings.from_dict(json.loads(settings_json)),
         coverage=_safe(cached_coverage, source_json, settings_json),
         grids=_safe(cached_grids, source_json, settings_json),
-        settings=settings,
-        lang=lang,
+        images=images,
     )
 
 
@@ -824,52 +815,45 @@ def _scenarios(coverage: Any, res: dict[str, Any], default_name: str) -> None:
         )
 
 
+#: Media types of the export page's downloads, by file ending.
+_MIME = {
+    ".geojson": "application/geo+json",
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".gpkg": "application/geopackage+sqlite3",
+    ".zip": "application/zip",
+    ".html": "text/html",
+    ".png": "image/png",
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+}
+
+
 def page_export(street: Street, settings: Settings) -> None:
-    files = cached_exports(source_json(), settings_json(settings), S["lang"])
-    st.markdown(f"**{L('export_geojson')}**")
-    cols = st.columns(4)
-    i = 0
-    for name, data in files.items():
-        if name.endswith(".geojson"):
-            cols[i % 4].download_button(
-                name, data, file_name=name, mime="application/geo+json", key=f"dl_{name}"
-            )
-            i += 1
-    st.markdown(f"**{L('export_gpkg')} · {L('export_csv')} · {L('export_html')}**")
-    c1, c2, c3, c4 = st.columns(4)
-    if "street.gpkg" in files:
-        c1.download_button(
-            "street.gpkg",
-            files["street.gpkg"],
-            file_name="street.gpkg",
-            mime="application/geopackage+sqlite3",
-            key="dl_gpkg",
-        )
-    for name, data in files.items():
-        if name.endswith(".csv"):
-            c2.download_button(name, data, file_name=name, mime="text/csv", key=f"dl_{name}")
-    html = cached_map_html(
-        source_json(),
-        settings_json(settings),
-        S["basemap"],
-        S["tianditu_key"],
-        S["lang"],
-        tuple(S["layers"]),
+    """The command line's files (planner.export.outputs.write_run_files), one button each."""
+    from planner.export.outputs import zip_files
+
+    images = bool(S.get("_export_images"))
+    with st.spinner("…"):
+        files = cached_exports(source_json(), settings_json(settings), images)
+    st.caption(L("export_intro"))
+    st.download_button(
+        L("export_all"),
+        zip_files(files),
+        file_name="planner-export.zip",
+        mime="application/zip",
+        key="dl_all",
+        type="primary",
     )
-    c3.download_button(
-        "redmap.html",
-        html.encode("utf-8"),
-        file_name="redmap.html",
-        mime="text/html",
-        key="dl_html",
-    )
-    if c4.button(L("export_png"), key="make_png") or S.get("_png_ready"):
-        S["_png_ready"] = True
-        png = cached_png(source_json(), settings_json(settings), S["lang"])
-        if png is not None:
-            c4.download_button(
-                "redmap.png", png, file_name="redmap.png", mime="image/png", key="dl_png"
-            )
+    for group, downloads in svc.export_downloads(files):
+        st.markdown(f"**{L(group)}**")
+        cols = st.columns(4)
+        for i, (name, data) in enumerate(downloads.items()):
+            mime = _MIME.get(Path(name).suffix, "text/plain")
+            cols[i % 4].download_button(name, data, file_name=name, mime=mime, key=f"dl_{name}")
+        if group == "export_maps" and not images and st.button(L("export_png"), key="make_png"):
+            S["_export_images"] = True
+            st.rerun()
 
 
 PAGE_FUNCS = {

@@ -243,11 +243,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "save_scenario": ("保存为方案", "Save as scenario"),
     # export
     "download": ("下载", "Download"),
+    "export_intro": (
+        "与命令行 `python -m planner run --no-siting` 写出的文件完全相同（文件名、列、内容），"
+        "按当前街道和设置生成。",
+        "The very files `python -m planner run --no-siting` writes (names, columns, "
+        "contents), for the street and settings on screen.",
+    ),
+    "export_all": ("全部文件（zip）", "All files (zip)"),
     "export_geojson": ("各图层 GeoJSON", "GeoJSON per layer"),
-    "export_gpkg": ("GeoPackage", "GeoPackage"),
-    "export_csv": ("CSV 表格", "CSV tables"),
-    "export_html": ("红色地图 HTML", "Red map HTML"),
-    "export_png": ("地图 PNG", "Map PNG"),
+    "export_tables": ("表格：CSV 与 Excel", "Tables: CSV and Excel"),
+    "export_gis": ("GeoPackage 与 Shapefile", "GeoPackage and Shapefile"),
+    "export_maps": ("红色地图：HTML、PNG、PDF", "Red map: HTML, PNG, PDF"),
+    "export_proof": ("网格规则证明与运行摘要", "Grid-rule proof and run summary"),
+    "export_other": ("其他文件", "Other files"),
+    "export_png": ("生成地图 PNG 和 PDF", "Make the map PNG and PDF"),
     "no_data": ("暂无数据", "No data"),
     # grid edits (planner.grids.edits): refusals and edit records; the English is the text
     # of RuleViolation and EditRecord.message (CLI, logs, project file)
