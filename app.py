@@ -29,6 +29,7 @@ from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, render, 
 from planner.load.uploads import stage_upload
 from planner.maps import offline
 from planner.maps.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
+from planner.maps.style import layer_label
 from planner.settings import Settings
 from planner.street import Street
 
@@ -124,13 +125,12 @@ def build_map(
     return red_map(
         street,
         coverage=coverage,
-        grids=grids,
+        grids=None if grids is None else grids.grids,
         basemap=basemap,  # type: ignore[arg-type]
         tianditu_key=key,
         lang=lang,
         layers=layers,
         walk_speed_kmh=settings.walk_speed_kmh,
-        thresholds_min=settings.thresholds_min,
     )
 
 
@@ -391,7 +391,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
         list(ALL_LAYERS),
         default=S["layers"],
         key=wkey,
-        format_func=lambda k, lang=S["lang"]: _layer_label(k, lang),
+        format_func=lambda k, lang=S["lang"]: layer_label(k, lang),
         on_change=_copy_widget,
         args=(wkey, "layers"),
     )
@@ -434,12 +434,6 @@ def page_redmap(street: Street, settings: Settings) -> None:
         S["_map_steps"][f"{step}:{sj}{normal}"] = result is not None
         if result is not None:
             st.rerun()
-
-
-def _layer_label(key: str, lang: str) -> str:
-    if key == "circles":
-        return t("layer_circle", lang, minutes=15).replace("15", "5/10/15")
-    return t(f"layer_{key}", lang)
 
 
 def _copy_widget(src: str, dst: str) -> None:
@@ -746,7 +740,6 @@ def page_siting(street: Street, settings: Settings) -> None:
         tianditu_key=S["tianditu_key"],
         lang=S["lang"],
         walk_speed_kmh=settings.walk_speed_kmh,
-        thresholds_min=settings.thresholds_min,
         legend_open=False,
     )
     st_folium(m, key="siting_map", height=560, use_container_width=True, returned_objects=[])

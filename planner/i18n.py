@@ -109,10 +109,26 @@ STRINGS: dict[str, tuple[str, str]] = {
     # map
     "legend": ("图例", "Legend"),
     "synthetic_note": (
-        "合成数据：示例街道，并非真实地点",
+        "合成数据：示例街道，并非真实地点 (synthetic data)",
         "Synthetic data: a demo street, not a real place",
     ),
     "walk_note": ("步行速度假设：{speed} km/h", "Walking speed assumed: {speed} km/h"),
+    "map_title": ("{name} 红色地图", "{name} red map"),
+    "map_subtitle": (
+        "{minutes:g} 分钟步行党群服务圈",
+        "{minutes:g}-minute walking service circles",
+    ),
+    "map_speed_note": (
+        "步行速度 {speed:g} km/h（{minutes:g} 分钟 ≈ {metres:,.0f} m，沿步行路网计算）",
+        "Walking speed {speed:g} km/h ({minutes:g} min ≈ {metres:,.0f} m along the walking network)",
+    ),
+    "map_made": ("制图：planner，{date}", "Made with planner, {date}"),
+    "map_covered": (
+        "{minutes:g} 分钟覆盖户数 {share:.1%}",
+        "Households within {minutes:g} min: {share:.1%}",
+    ),
+    "legend_rivers": ("河流", "Rivers"),
+    "legend_railways": ("铁路", "Railways"),
     "layer_boundary": ("街道边界", "Street boundary"),
     "layer_communities": ("社区", "Communities"),
     "layer_compounds": ("小区", "Compounds"),
@@ -138,6 +154,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "code": ("编码", "Code"),
     "community": ("社区", "Community"),
     "grid": ("网格", "Grid"),
+    "atom": ("网格单元", "Atom"),
     "covered_share": ("覆盖率", "Share covered"),
     "outside_street": ("（街道外）", "(outside the street)"),
     # overview

@@ -321,20 +321,13 @@ def export_results(
         from planner.maps.image import write_map_images
 
         bar.set_postfix_str("redmap.png, redmap.pdf")
-        cov = result.coverage
-        share = None
-        if cov is not None:
-            pct = cov.summary.get("households_covered_pct", {})
-            share = {float(k): v / 100.0 for k, v in pct.items() if v is not None}
         files += write_map_images(
             result.street,
             out,
+            coverage=result.coverage,
             grids=result.grid_layer,
-            circles=cov.union_circles if cov else None,
-            gaps=cov.gaps if cov else None,
             sites=result.siting.sites if result.siting else None,
             settings=s,
-            coverage_share={k: v for k, v in (share or {}).items() if k == s.gap_minutes} or None,
         )
         bar.update(2)
     return files
@@ -352,7 +345,6 @@ def write_red_map_html(result: RunResult, path: Path) -> Path:
         grids=result.grid_layer,
         sites=result.siting.sites if result.siting else None,
         walk_speed_kmh=s.walk_speed_kmh,
-        thresholds_min=s.thresholds_min,
     )
     return write_text(path, standalone_html(m))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -15,6 +15,10 @@ import pandas as pd
 from planner.i18n import column_label, from_english, t
 from planner.settings import Settings
 from planner.street import Street
+
+if TYPE_CHECKING:
+    from planner.coverage.layers import CoverageLayers
+    from planner.grids.division import GridResult
 
 logger = logging.getLogger(__name__)
 
@@ -330,8 +334,8 @@ def export_files(
 def map_png(
     street: Street,
     *,
-    coverage: Any = None,
-    grids: Any = None,
+    coverage: CoverageLayers | None = None,
+    grids: GridResult | None = None,
     settings: Settings | None = None,
     lang: str = "zh",
     dpi: int = 150,
@@ -344,13 +348,10 @@ def map_png(
 
     from planner.maps.image import render_map
 
-    g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
-    circles = getattr(coverage, "union_circles", None)
     fig = render_map(
         street,
-        grids=g,
-        circles=circles,
-        gaps=getattr(coverage, "gaps", None),
+        coverage=coverage,
+        grids=None if grids is None else grids.grids,
         settings=settings,
         lang="en" if lang == "en" else "zh",
     )
