@@ -26,6 +26,7 @@ from planner.app import services as svc
 from planner.app.state import PAGES, SOURCES, init_state, settings_from_state, view_query
 from planner.errors import InputError, PlannerError
 from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, render, t
+from planner.i18n import markdown_literal as md
 from planner.load.uploads import stage_upload
 from planner.maps import offline
 from planner.maps.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
@@ -181,7 +182,7 @@ def grids_or_none(source_json: str, settings_json: str) -> Any:
 def _cannot(step: str) -> None:
     """Say why ``step`` ("coverage" or "grids") could not be computed for this street."""
     why = S.get("capability_errors", {}).get(step, L("no_data"))
-    st.warning(L("cannot_compute", what=L("step_" + step), why=why))
+    st.warning(L("cannot_compute", what=L("step_" + step), why=md(why)))
 
 
 def _safe(func: Any, *args: Any) -> Any:
@@ -319,7 +320,7 @@ def sidebar() -> Settings:
             if st.button(L("load"), key="load_place", disabled=not name):
                 _try_load({"kind": "place", "name": name})
         if S["load_error"]:
-            st.error(L("load_failed") + "\n\n" + S["load_error"])
+            st.error(L("load_failed") + "\n\n" + md(S["load_error"]))
         st.divider()
         _choice(st.selectbox, L("basemap"), BASEMAPS, "basemap", "basemap_")
         if S["basemap"] == "tianditu":
@@ -352,7 +353,7 @@ def sidebar() -> Settings:
     try:
         return settings_from_state(S)
     except PlannerError as exc:
-        st.sidebar.error(str(exc))
+        st.sidebar.error(md(exc))
         return Settings()
 
 
@@ -360,7 +361,7 @@ def sidebar() -> Settings:
 def load_report(street: Street) -> None:
     """The load report beside the map: key counts, notes, and the full text."""
     rep = street.report
-    st.markdown(f"**{L('load_report')}** · {street.name}")
+    st.markdown(f"**{L('load_report')}** · {md(street.name)}")
     if street.synthetic:
         st.warning(L("synthetic_note"))
     figs = svc.street_figures(street)
@@ -379,7 +380,7 @@ def load_report(street: Street) -> None:
         )
     for note in rep.notes[:8]:
         key = f"severity_{note.severity}"
-        st.caption(f"{L(key) if key in STRINGS else note.severity}: {note}")
+        st.caption(f"{L(key) if key in STRINGS else note.severity}: {md(note)}")
     with st.expander(L("load_report")):
         st.text(rep.to_text())
 
@@ -420,7 +421,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
     with right:
         load_report(street)
         for name, message in S.get("capability_errors", {}).items():
-            st.warning(f"{name}: {message}")
+            st.warning(f"{name}: {md(message)}")
     for step, func, label in (
         ("coverage", coverage_or_none, "layer_circle"),
         ("grids", grids_or_none, "layer_grids"),
@@ -538,7 +539,7 @@ def page_editor(street: Street, settings: Settings) -> None:
 
     editor = _editor(street, settings)
     if editor is None:
-        st.warning(S.get("capability_errors", {}).get("grids", L("no_data")))
+        st.warning(md(S.get("capability_errors", {}).get("grids", L("no_data"))))
         return
     st.caption(L("editor_help"))
     grids = editor.grids
@@ -584,7 +585,7 @@ def page_editor(street: Street, settings: Settings) -> None:
     drawing = (out or {}).get("last_active_drawing")
     with right:
         st.markdown(
-            f"**{L('selected')}**: {L('grid')} `{S['selected_grid'] or '—'}` · "
+            f"**{L('selected')}**: {L('grid')} {md(S['selected_grid'] or '—')} · "
             f"{L('atoms')} {', '.join(map(str, S['selected_atoms'])) or '—'}"
         )
         grid = st.selectbox(
@@ -634,11 +635,11 @@ def page_editor(street: Street, settings: Settings) -> None:
             _edit(editor, L("redivide"), editor.redivide)
             st.rerun()
         if S["edit_error"]:
-            st.error(L("edit_refused", reason=render(S["edit_error"], S["lang"])))
+            st.error(L("edit_refused", reason=md(render(S["edit_error"], S["lang"]))))
         elif S["edit_message"]:
             st.success(L("edit_done", what=S["edit_message"]))
         if S.get("save_error"):
-            st.error(S["save_error"])
+            st.error(md(S["save_error"]))
         report = editor.report
         (st.success if report.ok else st.warning)(
             f"{L('rule_report')}: " + (L("rules_ok") if report.ok else "✗")
@@ -647,7 +648,7 @@ def page_editor(street: Street, settings: Settings) -> None:
             st.text(report.to_text(S["lang"]))
         path = app_editor.autosave_path(S["editor_key"])
         if path.exists():
-            st.caption(L("autosaved", path=path))
+            st.caption(L("autosaved", path=md(path)))
             st.download_button(
                 L("save_project"),
                 path.read_bytes(),
@@ -720,12 +721,12 @@ def page_siting(street: Street, settings: Settings) -> None:
         with st.spinner("…"):
             res = cached_siting(source_json(), settings_json(settings), mode_r, float(value_r))
     except (PlannerError, TypeError, ValueError) as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return
     if not res.get("feasible", True):
-        st.warning(f"{L('siting_not_reached')}: {res.get('message', '')}")
+        st.warning(f"{L('siting_not_reached')}: {md(res.get('message', ''))}")
     elif res.get("message"):
-        st.caption(res["message"])
+        st.caption(md(res["message"]))
     before = svc.coverage_summary(coverage, settings, lang=S["lang"])["metrics"]
     after = svc.coverage_summary(res["after"], settings, lang=S["lang"])["metrics"]
     st.markdown(f"**{L('before')} → {L('after')}**")
@@ -828,9 +829,9 @@ def main() -> None:
     try:
         street = cached_street(source_json())
     except (InputError, PlannerError, OSError, ValueError) as exc:
-        st.error(L("load_failed") + "\n\n" + str(exc))
+        st.error(L("load_failed") + "\n\n" + md(exc))
         return
-    st.caption(f"{street.name} · {L('page_' + S['page'])}")
+    st.caption(f"{md(street.name)} · {L('page_' + S['page'])}")
     PAGE_FUNCS[S["page"]](street, settings)
     st.query_params.from_dict(view_query(S))
 

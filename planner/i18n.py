@@ -741,6 +741,35 @@ def column_label(column: str, lang: str = "zh", /) -> str:
 _PLAIN_COLUMNS = frozenset({"name", "households", "code", "community", "kind"})
 
 
+#: Characters that start Markdown (CommonMark, GFM, Streamlit's extras) when they
+#: appear in text shown by ``st.markdown``/``st.error``/``st.caption``: backslash-escaped.
+_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&=:@])")
+#: U+2060 WORD JOINER: invisible, it breaks the words GFM turns into links by itself
+#: (``http://``, ``www.``, ``a@b.c``) and Streamlit's ``:emoji:`` and ``:colour[...]``,
+#: which backslash escapes do not stop.
+_JOINER = "\u2060"
+
+
+def markdown_literal(text: object) -> str:
+    r"""``text`` escaped so that Streamlit's Markdown shows it literally.
+
+    For data text inside ``st.markdown``, ``st.error``, ``st.warning``, ``st.caption``
+    messages: links, emphasis, headings, lists, math, emoji codes and HTML in the data
+    are shown as the characters they are. Markdown specials are backslash-escaped, and
+    an invisible word joiner (U+2060) follows each ``:`` and precedes each ``@`` and the
+    ``.`` after ``www``, so no bare URL, e-mail address or ``:code:`` becomes a link or
+    an icon.
+
+    Examples
+    --------
+    >>> markdown_literal("[Click](http://x.example) *a*").replace("\u2060", "~")
+    '\\[Click\\]\\(http\\:~//x\\.example\\) \\*a\\*'
+    """
+    out = _MD_SPECIALS.sub(r"\\\1", str(text))
+    out = out.replace("\\:", "\\:" + _JOINER).replace("\\@", _JOINER + "\\@")
+    return re.sub(r"(?i)\b(www)(\\\.)", r"\1" + _JOINER + r"\2", out)
+
+
 def station_kind_label(kind: str, lang: str = "zh") -> str:
     """Label of a station kind (a key of :data:`planner.schema.STATION_KINDS`)."""
     from planner.schema import STATION_KINDS

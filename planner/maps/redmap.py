@@ -481,12 +481,15 @@ class _Attribution(MacroElement):
 
 
 def _swatch_html(look: Look) -> str:
-    """A legend swatch: the fill at its opacity inside the line (dashed when dashed)."""
-    border = f"{min(look.weight_px, 3.0):g}px {'dashed' if look.dash_px else 'solid'}"
+    """A legend swatch: the fill at its opacity inside the line (dashed when dashed);
+    a line alone (no fill) is drawn as a short line."""
+    width = min(look.weight_px, 3.0)
+    border = f"{width:g}px {'dashed' if look.dash_px else 'solid'}"
     bg = "transparent" if look.fill is None else css_rgba(look.fill, look.fill_opacity)
+    line = "" if look.fill is not None else f";border-width:{width:g}px 0 0 0;height:0"
     return (
         f'<i class="rm-sw" style="background:{bg};'
-        f'border:{border} {css_rgba(look.colour, look.opacity)}"></i>'
+        f'border:{border} {css_rgba(look.colour, look.opacity)}{line}"></i>'
     )
 
 
