@@ -510,7 +510,7 @@ def _legend_html(entries: Iterable[LegendEntry], *, lang: str, open_: bool) -> s
     rows = "".join(_legend_row(e, lang) for e in entries)
     return (
         f"<details{' open' if open_ else ''}><summary><b>{html_text(t('legend', lang))}</b>"
-        f"</summary>{rows}</details>"
+        f'</summary><div class="rm-rows">{rows}</div></details>'
     )
 
 
@@ -554,7 +554,8 @@ _CSS = """
 <style>
 .rm-legend{background:rgba(255,255,255,.93);padding:6px 9px;border-radius:6px;
  font:12px/1.35 'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',sans-serif;
- box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:240px}
+ box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:330px}
+.rm-legend .rm-rows{display:grid;grid-template-columns:auto auto;column-gap:10px}
 .rm-legend .rm-row{display:flex;align-items:center;gap:6px;margin:2px 0}
 .rm-legend .rm-sw{display:inline-block;width:16px;height:12px;flex:none;box-sizing:border-box}
 .rm-legend .rm-note{color:#555;margin-top:4px;font-size:11px}
