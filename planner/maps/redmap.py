@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import folium
@@ -86,8 +86,6 @@ __all__ = [
 
 Basemap = Literal["none", "osm", "tianditu", "amap"]
 BASEMAPS: tuple[Basemap, ...] = ("none", "osm", "tianditu", "amap")
-
-OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
 _TILES: dict[str, tuple[str, str, str]] = {
     "osm": (
@@ -246,7 +244,6 @@ class _Ctx:
     max_buildings: int = 3000
     highlight_grids: frozenset[str] = frozenset()
     highlight_atoms: frozenset[str] = frozenset()
-    groups: dict[str, folium.FeatureGroup] = field(default_factory=dict)
 
     def group(self, key: str, label: str) -> folium.FeatureGroup:
         """A new layer in the layer control, shown at start when ``key`` is shown."""
