@@ -36,9 +36,11 @@ from planner.app.state import (
 )
 from planner.errors import InputError, PlannerError
 from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, msg, render, t
+from planner.i18n import markdown_literal as md
 from planner.load.uploads import stage_upload
 from planner.maps import offline
 from planner.maps.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
+from planner.maps.style import layer_label
 from planner.settings import Result, Settings, settings_for
 from planner.street import Street
 
@@ -124,13 +126,12 @@ def build_map(
     return red_map(
         street,
         coverage=coverage,
-        grids=grids,
+        grids=None if grids is None else grids.grids,
         basemap=basemap,  # type: ignore[arg-type]
         tianditu_key=key,
         lang=lang,
         layers=layers,
         walk_speed_kmh=settings.walk_speed_kmh,
-        thresholds_min=settings.thresholds_min,
     )
 
 
@@ -181,7 +182,7 @@ def grids_or_none(source_json: str, settings_json: str) -> Any:
 def _cannot(step: str) -> None:
     """Say why ``step`` ("coverage" or "grids") could not be computed for this street."""
     why = S.get("capability_errors", {}).get(step, L("no_data"))
-    st.warning(L("cannot_compute", what=L("step_" + step), why=why))
+    st.warning(L("cannot_compute", what=L("step_" + step), why=md(why)))
 
 
 def _safe(func: Any, *args: Any) -> Any:
@@ -260,7 +261,7 @@ def sidebar() -> Settings:
     try:
         return settings_from_state(S)
     except PlannerError as exc:
-        st.sidebar.error(str(exc))
+        st.sidebar.error(md(exc))
         return Settings()
 
 
@@ -289,7 +290,7 @@ def _street_panel() -> None:
         if st.button(L("load"), key="load_place", disabled=not name):
             _try_load({"kind": "place", "name": name})
     if S["load_error"]:
-        st.error(L("load_failed") + "\n\n" + S["load_error"])
+        st.error(L("load_failed") + "\n\n" + md(S["load_error"]))
 
 
 def _upload_panel(choice: str) -> None:
@@ -375,7 +376,7 @@ def _settings_form() -> None:
 def load_report(street: Street) -> None:
     """The load report beside the map: key counts, notes, and the full text."""
     rep = street.report
-    st.markdown(f"**{L('load_report')}** · {street.name}")
+    st.markdown(f"**{L('load_report')}** · {md(street.name)}")
     if street.synthetic:
         st.warning(L("synthetic_note"))
     figs = svc.street_figures(street)
@@ -394,7 +395,7 @@ def load_report(street: Street) -> None:
         )
     for note in rep.notes[:8]:
         key = f"severity_{note.severity}"
-        st.caption(f"{L(key) if key in STRINGS else note.severity}: {note}")
+        st.caption(f"{L(key) if key in STRINGS else note.severity}: {md(note)}")
     with st.expander(L("load_report")):
         st.text(rep.to_text())
 
@@ -406,7 +407,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
         list(ALL_LAYERS),
         default=S["layers"],
         key=wkey,
-        format_func=lambda k, lang=S["lang"]: _layer_label(k, lang),
+        format_func=lambda k, lang=S["lang"]: layer_label(k, lang),
         on_change=_copy_widget,
         args=(wkey, "layers"),
     )
@@ -436,7 +437,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
     with right:
         load_report(street)
         for name, message in S.get("capability_errors", {}).items():
-            st.warning(f"{name}: {message}")
+            st.warning(f"{name}: {md(message)}")
     for step, func, label in (
         ("coverage", coverage_or_none, "layer_circle"),
         ("grids", grids_or_none, "layer_grids"),
@@ -449,12 +450,6 @@ def page_redmap(street: Street, settings: Settings) -> None:
         S["_map_steps"][f"{step}:{sj}{for_result(tj, step)}"] = result is not None
         if result is not None:
             st.rerun()
-
-
-def _layer_label(key: str, lang: str) -> str:
-    if key == "circles":
-        return t("layer_circle", lang, minutes=15).replace("15", "5/10/15")
-    return t(f"layer_{key}", lang)
 
 
 def _copy_widget(src: str, dst: str) -> None:
@@ -539,7 +534,7 @@ def _edit(what: str, fn: Any, *args: Any) -> None:
 def page_editor(street: Street, settings: Settings) -> None:
     editor = _editor(street, settings)
     if editor is None:
-        st.warning(S.get("capability_errors", {}).get("grids", L("no_data")))
+        st.warning(md(S.get("capability_errors", {}).get("grids", L("no_data"))))
         return
     st.caption(L("editor_help"))
     left, right = st.columns([3, 1.2])
@@ -619,7 +614,7 @@ def _ownership_panel(settings: Settings) -> None:
 def _grid_pickers(editor: Any) -> tuple[str, str]:
     """The selection, the grid it is in, and the grid to move to or merge with."""
     st.markdown(
-        f"**{L('selected')}**: {L('grid')} `{S['selected_grid'] or '—'}` · "
+        f"**{L('selected')}**: {L('grid')} {md(S['selected_grid'] or '—')} · "
         f"{L('atoms')} {', '.join(map(str, S['selected_atoms'])) or '—'}"
     )
     codes = ["", *(str(c) for c in editor.grids["code"])]
@@ -667,11 +662,11 @@ def _edit_messages() -> None:
     """The last edit: done, or refused with its reason; a failed autosave or open."""
     lang = S["lang"]
     if S["edit_error"]:
-        st.error(L("edit_refused", reason=render(S["edit_error"], lang)))
+        st.error(L("edit_refused", reason=md(render(S["edit_error"], lang))))
     elif S["edit_message"]:
-        st.success(L("edit_done", what=render(S["edit_message"], lang)))
+        st.success(L("edit_done", what=md(render(S["edit_message"], lang))))
     if S.get("save_error"):
-        st.error(render(S["save_error"], lang))
+        st.error(md(render(S["save_error"], lang)))
 
 
 def _rule_report(editor: Any) -> None:
@@ -687,7 +682,7 @@ def _project_file_panel(settings: Settings) -> None:
     """Download the session's project file; open a project file as a project of one's own."""
     path = app_editor.autosave_path(S["editor_key"])
     if can_edit(S) and path.exists():
-        st.caption(L("autosaved", path=path))
+        st.caption(L("autosaved", path=md(path)))
         st.download_button(
             L("save_project"),
             path.read_bytes(),
@@ -740,12 +735,12 @@ def page_siting(street: Street, settings: Settings) -> None:
         with st.spinner("…"):
             res = cached_siting(source_json(), settings_json(settings), mode_r, float(value_r))
     except (PlannerError, TypeError, ValueError) as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return
     if not res.get("feasible", True):
-        st.warning(f"{L('siting_not_reached')}: {res.get('message', '')}")
+        st.warning(f"{L('siting_not_reached')}: {md(res.get('message', ''))}")
     elif res.get("message"):
-        st.caption(res["message"])
+        st.caption(md(res["message"]))
     _before_after(coverage, res["after"], settings)
     _siting_map(street, res, settings)
     # the table gets the full width below the map (a side column cut its columns off)
@@ -793,7 +788,6 @@ def _siting_map(street: Street, res: dict[str, Any], settings: Settings) -> None
         tianditu_key=S["tianditu_key"],
         lang=S["lang"],
         walk_speed_kmh=settings.walk_speed_kmh,
-        thresholds_min=settings.thresholds_min,
         legend_open=False,
     )
     st_folium(m, key="siting_map", height=560, use_container_width=True, returned_objects=[])
@@ -875,9 +869,9 @@ def main() -> None:
     try:
         street = cached_street(source_json())
     except (InputError, PlannerError, OSError, ValueError) as exc:
-        st.error(L("load_failed") + "\n\n" + str(exc))
+        st.error(L("load_failed") + "\n\n" + md(exc))
         return
-    st.caption(f"{street.name} · {L('page_' + S['page'])}")
+    st.caption(f"{md(street.name)} · {L('page_' + S['page'])}")
     PAGE_FUNCS[S["page"]](street, settings)
     st.query_params.from_dict(view_query(S))
 

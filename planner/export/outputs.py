@@ -197,7 +197,6 @@ def write_red_map_html(result: RunResult, path: Path) -> Path:
         grids=result.grid_layer,
         sites=result.siting.sites if result.siting else None,
         walk_speed_kmh=s.walk_speed_kmh,
-        thresholds_min=s.thresholds_min,
     )
     return write_text(path, standalone_html(m))
 
@@ -206,21 +205,13 @@ def _write_map_images(result: RunResult, out: Path) -> list[Path]:
     """``redmap.png`` and ``redmap.pdf`` (:func:`planner.maps.image.write_map_images`)."""
     from planner.maps.image import write_map_images
 
-    s = result.settings
-    cov = result.coverage
-    share: dict[float, float] = {}
-    if cov is not None:
-        pct = cov.summary.get("households_covered_pct", {})
-        share = {float(k): v / 100.0 for k, v in pct.items() if v is not None}
     return write_map_images(
         result.street,
         out,
+        coverage=result.coverage,
         grids=result.grid_layer,
-        circles=cov.union_circles if cov else None,
-        gaps=cov.gaps if cov else None,
         sites=result.siting.sites if result.siting else None,
-        settings=s,
-        coverage_share={k: v for k, v in share.items() if k == s.gap_minutes} or None,
+        settings=result.settings,
     )
 
 
