@@ -218,15 +218,15 @@ def test_u21_a_stations_file_is_saved_as_stations_whatever_its_name(tmp_path: Pa
 
 
 def test_each_session_has_its_own_folder(tmp_path: Path) -> None:
-    from planner.load.uploads import new_session_key, session_folder, stage_project
+    from planner.load.uploads import new_session_key, session_folder
 
     a, b = new_session_key(), new_session_key()
     fa, fb = session_folder(tmp_path, a), session_folder(tmp_path, b)
     assert fa != fb and fa.parent == fb.parent == tmp_path
-    one = stage_project(b"project A", dest=fa)
-    two = stage_project(b"project B", dest=fb)
-    assert one.parent == fa and two.parent == fb and one.read_bytes() == b"project A"
-    assert one.name.startswith("project-") and one.suffix == ".gpkg"
+    one = stage_upload([("boundary.geojson", b"A")], dest=fa, limit_mb=1)
+    two = stage_upload([("boundary.geojson", b"B")], dest=fb, limit_mb=1)
+    assert one.parent == fa and two.parent == fb
+    assert (one / "boundary.geojson").read_bytes() == b"A"
     for bad in ("../x", "abc", "0" * 12 + "/../.."):
         with pytest.raises(ValueError, match="not a session key"):
             session_folder(tmp_path, bad)

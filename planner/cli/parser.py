@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from planner._atomic import require_writable
 from planner.errors import InputError, PlannerError, Problem, RuleViolation, SettingsError
 from planner.schema import STATION_KIND_ALIASES, STATION_KINDS
 from planner.settings import DEFAULT_SERVICE_KINDS, Settings
@@ -91,6 +92,7 @@ def out_folder(path: Path) -> Path:
             f"--out {path}: cannot create the folder ({exc.strerror or exc})",
             fix="give a folder you can write to (it is created if needed)",
         ) from None
+    require_writable(path, what=f"--out {path}")
     return path
 
 

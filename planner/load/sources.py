@@ -7,7 +7,8 @@ over what the resolver found, and ends in :func:`planner.load.assemble.assemble`
 One resolver per source kind, each returning a :class:`Resolved` (WGS84 layers, the
 file each layer came from, the street's metadata):
 
-- :func:`resolve_demo` - ``"demo"``: the embedded synthetic street in ``data/demo``;
+- :func:`resolve_demo` - ``"demo"``: the embedded synthetic street in ``data/demo`` (an
+  installed wheel carries it as ``planner/_demo``, see :func:`demo_dir`);
 - :func:`resolve_folder` - a folder of layer files (see docs/readme/load.md);
 - :func:`resolve_osm_file` - an OpenStreetMap extract, ``.osm`` or ``.osm.pbf``
   (read by :mod:`planner.load.osm`), clipped to the boundary when one is given;
@@ -24,6 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,7 @@ __all__ = [
     "Resolved",
     "_largest_overlap",
     "assemble",
+    "demo_dir",
     "load_street",
     "resolve_demo",
     "resolve_folder",
@@ -62,8 +65,22 @@ __all__ = [
     "resolve_source",
 ]
 
-#: The embedded demo street (folder format), next to the package.
-DEMO_DIR: Path = Path(__file__).resolve().parents[2] / "data" / "demo"
+
+def demo_dir() -> Path:
+    """The folder of the embedded demo street (folder format).
+
+    An installed wheel carries it as package data, ``planner/_demo/`` (copied there
+    from ``data/demo/`` by ``setup.py``), found with :mod:`importlib.resources`; a
+    source checkout or an editable install reads ``data/demo/`` beside the package.
+    """
+    packaged = resources.files("planner") / "_demo"
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "data" / "demo"
+
+
+#: The embedded demo street (folder format): :func:`demo_dir`.
+DEMO_DIR: Path = demo_dir()
 
 #: File name endings of OpenStreetMap extracts.
 OSM_SUFFIXES: tuple[str, ...] = (".osm", ".osm.pbf", ".pbf")

@@ -3,12 +3,13 @@
 A planner uploads either one zip of a street folder, or individual layer files
 (``boundary.geojson``, ``stations.csv``, a Shapefile's parts, ...), or an OSM extract
 (``.osm`` / ``.osm.pbf``); besides, a separate stations file, a household register or
-a project file. Everything lands in the uploading session's own folder
-(:func:`session_folder`), under names the planner makes: a layer file is saved as its
-layer's name (``boundary.geojson``; a file named like no layer is refused), an OSM
+a project file (read from a private copy by
+:func:`planner.grids.project.read_project`). Everything lands in the uploading session's
+own folder (:func:`session_folder`), under names the planner makes: a layer file is saved
+as its layer's name (``boundary.geojson``; a file named like no layer is refused), an OSM
 extract under a name cut to letters, digits, ``-`` and ``_``, a stations file as
-``stations.<ext>``, a register as ``register.<ext>``, a project as
-``project-<digest>.gpkg``. The browser's file name is never used as a path.
+``stations.<ext>``, a register as ``register.<ext>``. The browser's file name is never
+used as a path.
 
 Zips are checked before anything is written (:func:`check_zip`): the total unpacked
 size against ``limit_mb``; the compression ratio of every member and of the whole zip
@@ -603,14 +604,6 @@ def stage_extra(kind: ExtraKind, fname: str, data: bytes, *, dest: Path, limit_m
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         _write_atomic(path, data)
-    return path
-
-
-def stage_project(data: bytes, *, dest: Path) -> Path:
-    """Save an uploaded project file as ``project-<digest>.gpkg`` in ``dest``."""
-    Path(dest).mkdir(parents=True, exist_ok=True)
-    path = Path(dest) / f"project-{hashlib.sha256(data).hexdigest()[:16]}.gpkg"
-    _write_atomic(path, data)
     return path
 
 
