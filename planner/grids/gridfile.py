@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from planner.crs import WGS84, gcj02_to_wgs84
 from planner.errors import InputError, Problem, ProblemLog
 from planner.export.formats import read_fields_csv, shapefile_field_names
+from planner.load.uploads import GIS_SUFFIXES
 from planner.street import Street
 
 log = logging.getLogger(__name__)
@@ -508,19 +509,7 @@ def _as_bool(v: Any) -> bool:
 
 
 #: File kinds an uploaded grids file may come as (a Shapefile as its parts or a zip).
-UPLOAD_SUFFIXES = (
-    ".geojson",
-    ".json",
-    ".gpkg",
-    ".shp",
-    ".shx",
-    ".dbf",
-    ".prj",
-    ".cpg",
-    ".csv",
-    ".txt",
-    ".zip",
-)
+UPLOAD_SUFFIXES = (*GIS_SUFFIXES, ".txt", ".zip")
 
 
 def read_grids_upload(

@@ -66,19 +66,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Layer names a street folder may hold.
-FOLDER_LAYERS: tuple[str, ...] = (
+#: The street's main layers (what ``python -m planner export`` writes).
+CORE_LAYERS: tuple[str, ...] = (
     "boundary",
     "communities",
     "compounds",
     "buildings",
     "roads",
     "stations",
-    "gates",
-    "barriers",
-    "landuse",
-    "pois",
 )
+#: Layer names a street folder may hold.
+FOLDER_LAYERS: tuple[str, ...] = (*CORE_LAYERS, "gates", "barriers", "landuse", "pois")
 #: Layer file extensions, in the order tried.
 LAYER_EXTENSIONS: tuple[str, ...] = (".geojson", ".json", ".gpkg", ".shp", ".csv")
 #: Files that belong to a layer file or are no layer (not reported as unread).

@@ -47,8 +47,8 @@ from planner.load.validate import short
 
 logger = logging.getLogger(__name__)
 
-#: File endings the loader reads (layer files, Shapefile parts, tables, metadata).
-LAYER_SUFFIXES: tuple[str, ...] = (
+#: File endings of GIS layers: GeoJSON, GeoPackage, Shapefile parts, point CSV.
+GIS_SUFFIXES: tuple[str, ...] = (
     ".geojson",
     ".json",
     ".gpkg",
@@ -58,10 +58,9 @@ LAYER_SUFFIXES: tuple[str, ...] = (
     ".prj",
     ".cpg",
     ".csv",
-    ".xlsx",
-    ".md",
-    ".txt",
 )
+#: File endings the loader reads (layer files, Shapefile parts, tables, metadata).
+LAYER_SUFFIXES: tuple[str, ...] = (*GIS_SUFFIXES, ".xlsx", ".md", ".txt")
 OSM_SUFFIXES: tuple[str, ...] = (".osm", ".pbf")
 
 #: Names a loose layer file may have (its stem): the folder format's layer names.
