@@ -23,21 +23,48 @@ import streamlit as st
 from planner.app import editor as app_editor
 from planner.app import map as app_map
 from planner.app import services as svc
-from planner.app.state import PAGES, SOURCES, init_state, settings_from_state, view_query
+from planner.app.state import (
+    HOUSEHOLD_RANGE,
+    PAGES,
+    SOURCES,
+    SPEED_RANGE_KMH,
+    THRESHOLD_CHOICES,
+    can_edit,
+    init_state,
+    settings_from_state,
+    view_query,
+)
 from planner.errors import InputError, PlannerError
-from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, render, t
-from planner.load.uploads import stage_upload
+from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, msg, render, t
+from planner.i18n import markdown_literal as md
+from planner.load import uploads
 from planner.maps import offline
 from planner.maps.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
-from planner.settings import Settings
+from planner.maps.style import layer_label
+from planner.settings import Result, Settings, settings_for
 from planner.street import Street
 
 offline.use_local_assets()
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "planner-uploads"
 
+
+@st.cache_resource
+def _clean_old_uploads() -> int:
+    """Once per server process: remove upload folders older than a day."""
+    return len(uploads.clean_old_uploads(UPLOAD_DIR))
+
+
 st.set_page_config(page_title="红色地图 Red map", page_icon="🗺️", layout="wide")
 init_state(st.session_state, st.query_params)
 S = st.session_state
+_clean_old_uploads()
+
+
+def _uploads() -> Path:
+    """This session's own upload folder (its key never leaves the server)."""
+    if "upload_key" not in S:
+        S["upload_key"] = uploads.new_session_key()
+    return uploads.session_folder(UPLOAD_DIR, S["upload_key"])
 
 
 _RUN_STARTED = time.perf_counter()
@@ -67,31 +94,21 @@ def cached_street(source_json: str) -> Street:
     return svc.load(json.loads(source_json), Settings())
 
 
-_DEFAULTS = Settings().to_dict()
-#: Settings that only the grid division reads / only coverage reads: a change to one
-#: does not recompute the other.
-_GRID_ONLY = ("grid_min_households", "grid_max_households", "grid_target_households")
-_COVERAGE_ONLY = (
-    "walk_speed_kmh",
-    "thresholds_min",
-    "gap_minutes",
-    "circle_buffer_m",
-    "snap_main_slack_m",
-)
+def for_result(settings_text: str, result: Result) -> str:
+    """The settings JSON with only what ``result`` reads (:func:`planner.settings.settings_for`).
 
-
-def _without(settings_json: str, keys: tuple[str, ...]) -> str:
-    values = json.loads(settings_json)
-    values.update({k: _DEFAULTS[k] for k in keys})
-    return json.dumps(values, sort_keys=True, default=list)
+    The cache key of the grids and of the coverage: a change to one's settings does
+    not recompute the other.
+    """
+    return settings_json(settings_for(Settings.from_dict(json.loads(settings_text)), result))
 
 
 def cached_coverage(source_json: str, settings_json: str) -> Any:
-    return _cached_coverage(source_json, _without(settings_json, _GRID_ONLY))
+    return _cached_coverage(source_json, for_result(settings_json, "coverage"))
 
 
 def cached_grids(source_json: str, settings_json: str) -> Any:
-    return _cached_grids(source_json, _without(settings_json, _COVERAGE_ONLY))
+    return _cached_grids(source_json, for_result(settings_json, "grids"))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -124,13 +141,12 @@ def build_map(
     return red_map(
         street,
         coverage=coverage,
-        grids=grids,
+        grids=None if grids is None else grids.grids,
         basemap=basemap,  # type: ignore[arg-type]
         tianditu_key=key,
         lang=lang,
         layers=layers,
         walk_speed_kmh=settings.walk_speed_kmh,
-        thresholds_min=settings.thresholds_min,
     )
 
 
@@ -181,7 +197,7 @@ def grids_or_none(source_json: str, settings_json: str) -> Any:
 def _cannot(step: str) -> None:
     """Say why ``step`` ("coverage" or "grids") could not be computed for this street."""
     why = S.get("capability_errors", {}).get(step, L("no_data"))
-    st.warning(L("cannot_compute", what=L("step_" + step), why=why))
+    st.warning(L("cannot_compute", what=L("step_" + step), why=md(why)))
 
 
 def _safe(func: Any, *args: Any) -> Any:
@@ -193,23 +209,14 @@ def _safe(func: Any, *args: Any) -> Any:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def cached_exports(source_json: str, settings_json: str, lang: str) -> dict[str, bytes]:
+def cached_exports(source_json: str, settings_json: str, images: bool) -> dict[str, bytes]:
     street = cached_street(source_json)
-    coverage = _safe(cached_coverage, source_json, settings_json)
-    grids = _safe(cached_grids, source_json, settings_json)
-    return svc.export_files(street, coverage=coverage, grids=grids, lang=lang)
-
-
-@st.cache_data(show_spinner=False, max_entries=2)
-def cached_png(source_json: str, settings_json: str, lang: str) -> bytes | None:
-    street = cached_street(source_json)
-    settings = Settings.from_dict(json.loads(settings_json))
-    return svc.map_png(
+    return svc.export_files(
         street,
+        settings=Settings.from_dict(json.loads(settings_json)),
         coverage=_safe(cached_coverage, source_json, settings_json),
         grids=_safe(cached_grids, source_json, settings_json),
-        settings=settings,
-        lang=lang,
+        images=images,
     )
 
 
@@ -257,110 +264,137 @@ def _choice(widget: Any, label: str, options: tuple[str, ...], state_key: str, p
 
 
 def sidebar() -> Settings:
+    """The sidebar, one panel after another; returns the settings chosen there."""
     with st.sidebar:
-        st.radio(
-            "语言 / Language",
-            ["zh", "en"],
-            key="lang",
-            horizontal=True,
-            format_func=lambda x: LANG_NAMES[x],
-        )
-        _choice(st.radio, L("page"), PAGES, "page", "page_")
+        _language_and_page()
         st.divider()
-        st.subheader(L("street"))
-        choice = _choice(st.radio, L("source"), SOURCES, "source_choice", "source_")
-        limit = Settings().upload_limit_mb
-        if choice == "demo":
-            if S["source"].get("kind") != "demo" and st.button(L("load"), key="load_demo"):
-                _try_load({"kind": "demo"})
-        elif choice in ("upload", "osm"):
-            types = (
-                ["zip", "geojson", "json", "gpkg", "shp", "shx", "dbf", "prj", "cpg", "csv", "xlsx"]
-                if choice == "upload"
-                else ["osm", "pbf", "geojson", "gpkg"]
-            )
-            files = st.file_uploader(
-                L("source_upload") if choice == "upload" else L("source_osm"),
-                type=types,
-                accept_multiple_files=True,
-                key=f"files_{choice}",
-                help=L("upload_help", limit=limit),
-            )
-            extras = {
-                "stations": st.file_uploader(
-                    L("stations_file"), type=["csv", "geojson", "gpkg", "xlsx"], key=f"st_{choice}"
-                ),
-                "register": st.file_uploader(
-                    L("register_file"), type=["csv", "xlsx"], key=f"reg_{choice}"
-                ),
-            }
-            crs = st.selectbox(L("points_crs"), ["wgs84", "gcj02", "bd09"], key="points_crs")
-            if st.button(L("load"), key=f"load_{choice}", disabled=not files):
-                source: dict[str, Any] = {"kind": choice, "points_crs": crs}
-                try:
-                    path = stage_upload(
-                        [(f.name, f.getvalue()) for f in files or []],
-                        dest=UPLOAD_DIR,
-                        limit_mb=limit,
-                    )
-                    source["path"] = str(path)
-                    for name, extra in extras.items():
-                        if extra is not None:
-                            folder = stage_upload(
-                                [(extra.name, extra.getvalue())], dest=UPLOAD_DIR, limit_mb=limit
-                            )
-                            source[name] = str(folder / extra.name)
-                except InputError as exc:
-                    S["load_error"] = str(exc)
-                else:
-                    _try_load(source)
-        else:
-            name = st.text_input(L("place_name"), key="place_name")
-            if st.button(L("load"), key="load_place", disabled=not name):
-                _try_load({"kind": "place", "name": name})
-        if S["load_error"]:
-            st.error(L("load_failed") + "\n\n" + S["load_error"])
+        _street_panel()
         st.divider()
-        _choice(st.selectbox, L("basemap"), BASEMAPS, "basemap", "basemap_")
-        if S["basemap"] == "tianditu":
-            st.text_input(L("tianditu_key"), key="tianditu_key", type="password")
-        notice = basemap_notice(S["basemap"], tianditu_key=S["tianditu_key"], lang=S["lang"])
-        if notice:
-            (st.warning if S["basemap"] == "tianditu" and not S["tianditu_key"] else st.caption)(
-                notice
-            )
+        _basemap_panel()
         st.divider()
-        with st.form("settings_form"):
-            st.markdown(f"**{L('settings')}**")
-            speed = st.number_input(L("walk_speed"), 2.0, 7.0, float(S["walk_speed_kmh"]), 0.1)
-            thresholds = st.multiselect(
-                L("thresholds"),
-                [5.0, 10.0, 15.0, 20.0, 30.0],
-                default=[float(x) for x in S["thresholds_min"]],
-            )
-            lo, hi = st.slider(
-                L("household_range"),
-                50,
-                1500,
-                (int(S["grid_min_households"]), int(S["grid_max_households"])),
-                10,
-            )
-            if st.form_submit_button(L("apply")):
-                S["walk_speed_kmh"] = speed
-                S["thresholds_min"] = thresholds or [15.0]
-                S["grid_min_households"], S["grid_max_households"] = lo, hi
+        _settings_form()
     try:
         return settings_from_state(S)
     except PlannerError as exc:
-        st.sidebar.error(str(exc))
+        st.sidebar.error(md(exc))
         return Settings()
+
+
+def _language_and_page() -> None:
+    st.radio(
+        "语言 / Language",
+        ["zh", "en"],
+        key="lang",
+        horizontal=True,
+        format_func=lambda x: LANG_NAMES[x],
+    )
+    _choice(st.radio, L("page"), PAGES, "page", "page_")
+
+
+def _street_panel() -> None:
+    """Which street: the demo, uploaded files, an OSM extract or a place name."""
+    st.subheader(L("street"))
+    choice = _choice(st.radio, L("source"), SOURCES, "source_choice", "source_")
+    if choice == "demo":
+        if S["source"].get("kind") != "demo" and st.button(L("load"), key="load_demo"):
+            _try_load({"kind": "demo"})
+    elif choice in ("upload", "osm"):
+        _upload_panel(choice)
+    else:
+        name = st.text_input(L("place_name"), key="place_name")
+        if st.button(L("load"), key="load_place", disabled=not name):
+            _try_load({"kind": "place", "name": name})
+    if S["load_error"]:
+        st.error(L("load_failed") + "\n\n" + md(S["load_error"]))
+
+
+def _upload_panel(choice: str) -> None:
+    """Uploaded layer files (or an OSM extract), a stations file and a register."""
+    limit = Settings().upload_limit_mb
+    types = (
+        ["zip", "geojson", "json", "gpkg", "shp", "shx", "dbf", "prj", "cpg", "csv", "xlsx"]
+        if choice == "upload"
+        else ["osm", "pbf", "geojson", "gpkg"]
+    )
+    files = st.file_uploader(
+        L("source_upload") if choice == "upload" else L("source_osm"),
+        type=types,
+        accept_multiple_files=True,
+        key=f"files_{choice}",
+        help=L("upload_help", limit=limit),
+    )
+    extras = {
+        "stations": st.file_uploader(
+            L("stations_file"), type=["csv", "geojson", "gpkg", "xlsx"], key=f"st_{choice}"
+        ),
+        "register": st.file_uploader(L("register_file"), type=["csv", "xlsx"], key=f"reg_{choice}"),
+    }
+    crs = st.selectbox(L("points_crs"), ["wgs84", "gcj02", "bd09"], key="points_crs")
+    if st.button(L("load"), key=f"load_{choice}", disabled=not files):
+        _load_uploads(choice, files or [], extras, crs, limit)
+
+
+def _load_uploads(
+    choice: str, files: list[Any], extras: dict[str, Any], crs: str, limit: int
+) -> None:
+    """Stage the uploads in this session's own folder, under names the planner makes
+    (:mod:`planner.load.uploads`), and load them."""
+    source: dict[str, Any] = {"kind": choice, "points_crs": crs}
+    try:
+        path = uploads.stage_upload(
+            [(f.name, f.getvalue()) for f in files], dest=_uploads(), limit_mb=limit
+        )
+        source["path"] = str(path)
+        for name, extra in extras.items():
+            if extra is not None:  # saved as stations.csv / register.xlsx, never extra.name
+                kind: uploads.ExtraKind = "stations" if name == "stations" else "register"
+                source[name] = str(
+                    uploads.stage_extra(
+                        kind, extra.name, extra.getvalue(), dest=_uploads(), limit_mb=limit
+                    )
+                )
+    except InputError as exc:
+        S["load_error"] = str(exc)
+    else:
+        _try_load(source)
+
+
+def _basemap_panel() -> None:
+    _choice(st.selectbox, L("basemap"), BASEMAPS, "basemap", "basemap_")
+    if S["basemap"] == "tianditu":
+        st.text_input(L("tianditu_key"), key="tianditu_key", type="password")
+    notice = basemap_notice(S["basemap"], tianditu_key=S["tianditu_key"], lang=S["lang"])
+    if notice:
+        (st.warning if S["basemap"] == "tianditu" and not S["tianditu_key"] else st.caption)(notice)
+
+
+def _settings_form() -> None:
+    """Walking speed, thresholds and the households per grid, applied together."""
+    with st.form("settings_form"):
+        st.markdown(f"**{L('settings')}**")
+        speed = st.number_input(L("walk_speed"), *SPEED_RANGE_KMH, float(S["walk_speed_kmh"]), 0.1)
+        thresholds = st.multiselect(
+            L("thresholds"),
+            list(THRESHOLD_CHOICES),
+            default=[float(x) for x in S["thresholds_min"]],
+        )
+        lo, hi = st.slider(
+            L("household_range"),
+            *HOUSEHOLD_RANGE,
+            (int(S["grid_min_households"]), int(S["grid_max_households"])),
+            10,
+        )
+        if st.form_submit_button(L("apply")):
+            S["walk_speed_kmh"] = speed
+            S["thresholds_min"] = thresholds or [15.0]
+            S["grid_min_households"], S["grid_max_households"] = lo, hi
 
 
 # ----------------------------------------------------------------------------- pages
 def load_report(street: Street) -> None:
     """The load report beside the map: key counts, notes, and the full text."""
     rep = street.report
-    st.markdown(f"**{L('load_report')}** · {street.name}")
+    st.markdown(f"**{L('load_report')}** · {md(street.name)}")
     if street.synthetic:
         st.warning(L("synthetic_note"))
     figs = svc.street_figures(street)
@@ -379,7 +413,7 @@ def load_report(street: Street) -> None:
         )
     for note in rep.notes[:8]:
         key = f"severity_{note.severity}"
-        st.caption(f"{L(key) if key in STRINGS else note.severity}: {note}")
+        st.caption(f"{L(key) if key in STRINGS else note.severity}: {md(note)}")
     with st.expander(L("load_report")):
         st.text(rep.to_text())
 
@@ -391,7 +425,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
         list(ALL_LAYERS),
         default=S["layers"],
         key=wkey,
-        format_func=lambda k, lang=S["lang"]: _layer_label(k, lang),
+        format_func=lambda k, lang=S["lang"]: layer_label(k, lang),
         on_change=_copy_widget,
         args=(wkey, "layers"),
     )
@@ -399,9 +433,10 @@ def page_redmap(street: Street, settings: Settings) -> None:
     # progressive: the street first, then coverage, then grids, each added when computed
     # step -> computed (True) or failed (False, the reason is shown beside the map)
     done: dict[str, bool] = S.setdefault("_map_steps", {}).setdefault(sj + tj, {})
-    for step, only in (("coverage", _GRID_ONLY), ("grids", _COVERAGE_ONLY)):
+    steps: tuple[Result, ...] = ("coverage", "grids")
+    for step in steps:
         # a step already computed for the same inputs (other settings changed) is reused
-        if step not in done and S["_map_steps"].get(f"{step}:{sj}{_without(tj, only)}"):
+        if step not in done and S["_map_steps"].get(f"{step}:{sj}{for_result(tj, step)}"):
             done[step] = True
     left, right = st.columns([3, 1])
     with left:
@@ -420,7 +455,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
     with right:
         load_report(street)
         for name, message in S.get("capability_errors", {}).items():
-            st.warning(f"{name}: {message}")
+            st.warning(f"{name}: {md(message)}")
     for step, func, label in (
         ("coverage", coverage_or_none, "layer_circle"),
         ("grids", grids_or_none, "layer_grids"),
@@ -430,16 +465,9 @@ def page_redmap(street: Street, settings: Settings) -> None:
         with left, st.spinner(f"{L(label, minutes=max(settings.thresholds_min))} …"):
             result = func(sj, tj)
         done[step] = result is not None
-        normal = _without(tj, _GRID_ONLY if step == "coverage" else _COVERAGE_ONLY)
-        S["_map_steps"][f"{step}:{sj}{normal}"] = result is not None
+        S["_map_steps"][f"{step}:{sj}{for_result(tj, step)}"] = result is not None
         if result is not None:
             st.rerun()
-
-
-def _layer_label(key: str, lang: str) -> str:
-    if key == "circles":
-        return t("layer_circle", lang, minutes=15).replace("15", "5/10/15")
-    return t(f"layer_{key}", lang)
 
 
 def _copy_widget(src: str, dst: str) -> None:
@@ -504,184 +532,198 @@ def page_overview(street: Street, settings: Settings) -> None:
 
 
 def _editor(street: Street, settings: Settings) -> Any:
-    """The session's grid editor (reopened from the autosave after a reload)."""
-    # one editor (and autosave) per street and grid settings: walking speed does not matter
-    key = source_json() + _without(settings_json(settings), _COVERAGE_ONLY) + S["project"]
-    if S.get("editor_key") != key or S.get("editor") is None:
-        result = grids_or_none(source_json(), settings_json(settings))
-        if result is None and not app_editor.autosave_path(key).exists():
-            return None  # the grid division failed; the reason is shown on the page
-        S["editor"] = app_editor.open_or_create(street, result, settings=settings, source_key=key)
-        S["editor_key"] = key
-        S["selected_atoms"] = []
-    return S["editor"]
+    """The session's grid editor (reopened from the autosave after a reload or from a link)."""
+    sj, tj = source_json(), settings_json(settings)
+    return app_editor.editor_for(
+        S,
+        street,
+        key=app_editor.editor_key(sj, for_result(tj, "grids"), S["project"]),
+        settings=settings,
+        division=lambda: grids_or_none(sj, tj),
+    )
 
 
-def _edit(editor: Any, what: str, fn: Any, *args: Any, **kwargs: Any) -> None:
-    """Apply one edit; a refused edit leaves the state as it was and shows the reason."""
-    from planner.errors import RuleViolation
-
-    try:
-        fn(*args, **kwargs)
-    except RuleViolation as exc:
-        # the reason as a catalogue message, rendered in the language shown at each rerun
-        S["edit_error"] = exc.message if exc.message is not None else str(exc)
-        S["edit_message"], S["save_error"] = "", ""
-        return
-    S["edit_error"], S["edit_message"], S["save_error"] = "", what, ""
-    S["selected_atoms"] = []
-    try:
-        path = app_editor.autosave(
-            editor, app_editor.autosave_path(S["editor_key"]), source=source_json()
-        )
-        S["autosaved"] = str(path)
-    except (OSError, PlannerError) as exc:  # the edit stands; say the save failed
-        S["save_error"] = L("autosave_failed", reason=exc)
+def _edit(what: str, fn: Any, *args: Any) -> None:
+    """Apply one edit (refused edits keep their reason), autosave, and redraw."""
+    app_editor.apply_edit(S, msg(what), fn, *args, source=source_json())
+    st.rerun()
 
 
 def page_editor(street: Street, settings: Settings) -> None:
-    from streamlit_folium import st_folium
-
     editor = _editor(street, settings)
     if editor is None:
-        st.warning(S.get("capability_errors", {}).get("grids", L("no_data")))
+        st.warning(md(S.get("capability_errors", {}).get("grids", L("no_data"))))
         return
     st.caption(L("editor_help"))
-    grids = editor.grids
-    codes = [str(c) for c in grids["code"]]
-    atoms = editor.atoms.copy()
-    atoms["grid_id"] = editor.labels.reindex(atoms.index).to_numpy()
-    sel_atoms = [int(a) for a in S["selected_atoms"]]
     left, right = st.columns([3, 1.2])
     with left:
-        m = red_map(
-            street,
-            grids=grids.assign(grid_id=grids["code"]),
-            atoms=atoms,
-            basemap=S["basemap"],
-            tianditu_key=S["tianditu_key"],  # type: ignore[arg-type]
-            lang=S["lang"],
-            layers=("boundary", "grids", "atoms", "stations"),
-            highlight_grids=[S["selected_grid"]] if S["selected_grid"] else [],
-            highlight_atoms=sel_atoms,
-            draw_tool=True,
-            walk_speed_kmh=settings.walk_speed_kmh,
-            legend_open=False,
-        )
-        out = st_folium(
-            m,
-            key="editor_map",
-            height=600,
-            use_container_width=True,
-            returned_objects=["last_clicked", "last_active_drawing"],
-        )
-    click = (out or {}).get("last_clicked")
-    if click and click != S.get("_last_click"):
-        S["_last_click"] = click
-        atom = app_editor.atom_at(
-            atoms, click["lng"], click["lat"], crs=street.crs, basemap=S["basemap"]
-        )
-        if atom is not None:
-            S["selected_grid"] = editor.grid_of_atom(atom)
-            S["selected_atoms"] = (
-                [a for a in sel_atoms if a != atom] if atom in sel_atoms else [*sel_atoms, atom]
-            )
-            st.rerun()
-    drawing = (out or {}).get("last_active_drawing")
+        out = _editor_map(street, editor, settings) or {}
+    _select_clicked_atom(street, editor, out.get("last_clicked"))
     with right:
-        st.markdown(
-            f"**{L('selected')}**: {L('grid')} `{S['selected_grid'] or '—'}` · "
-            f"{L('atoms')} {', '.join(map(str, S['selected_atoms'])) or '—'}"
-        )
-        grid = st.selectbox(
-            L("grid"),
-            ["", *codes],
-            key=f"w_grid_{S['selected_grid']}",
-            format_func=lambda c: c or "—",
-            index=(["", *codes]).index(S["selected_grid"]) if S["selected_grid"] in codes else 0,
-        )
-        if grid != S["selected_grid"]:
-            S["selected_grid"] = grid
-        other = st.selectbox(
-            L("move_to") + " / " + L("merge"),
-            ["", *codes],
-            key="w_other",
-            format_func=lambda c: c or "—",
-        )
-        c1, c2 = st.columns(2)
-        if c1.button(L("move"), key="ed_move", disabled=not (other and S["selected_atoms"])):
-            _edit(editor, L("move"), editor.move_atoms, list(S["selected_atoms"]), other)
-            st.rerun()
-        if c2.button(L("merge"), key="ed_merge", disabled=not (grid and other)):
-            _edit(editor, L("merge"), editor.merge, grid, other)
-            st.rerun()
-        c3, c4 = st.columns(2)
-        if c3.button(L("split"), key="ed_split", disabled=not grid):
-            line = app_editor.line_from_drawing(drawing, crs=street.crs, basemap=S["basemap"])
-            _edit(editor, L("split"), editor.split, grid, line)
-            st.rerun()
-        locked = grid in editor.locked
-        if c4.button(L("unlock") if locked else L("lock"), key="ed_lock", disabled=not grid):
-            _edit(
-                editor,
-                L("unlock") if locked else L("lock"),
-                editor.unlock if locked else editor.lock,
-                grid,
-            )
-            st.rerun()
-        c5, c6, c7 = st.columns(3)
-        if c5.button(L("undo"), key="ed_undo", disabled=not editor.undo_stack):
-            _edit(editor, L("undo"), editor.undo)
-            st.rerun()
-        if c6.button(L("redo"), key="ed_redo", disabled=not editor.redo_stack):
-            _edit(editor, L("redo"), editor.redo)
-            st.rerun()
-        if c7.button(L("redivide"), key="ed_redivide"):
-            _edit(editor, L("redivide"), editor.redivide)
-            st.rerun()
-        if S["edit_error"]:
-            st.error(L("edit_refused", reason=render(S["edit_error"], S["lang"])))
-        elif S["edit_message"]:
-            st.success(L("edit_done", what=S["edit_message"]))
-        if S.get("save_error"):
-            st.error(S["save_error"])
-        report = editor.report
-        (st.success if report.ok else st.warning)(
-            f"{L('rule_report')}: " + (L("rules_ok") if report.ok else "✗")
-        )
-        with st.expander(L("rule_report"), expanded=not report.ok):
-            st.text(report.to_text(S["lang"]))
-        path = app_editor.autosave_path(S["editor_key"])
-        if path.exists():
-            st.caption(L("autosaved", path=path))
-            st.download_button(
-                L("save_project"),
-                path.read_bytes(),
-                file_name="project.gpkg",
-                mime="application/geopackage+sqlite3",
-                key="dl_project",
-            )
-        upload = st.file_uploader(L("open_project"), type=["gpkg"], key="open_project")
-        if upload is not None and st.button(L("open_project"), key="ed_open"):
-            _open_project(upload.getvalue())
+        _ownership_panel(settings)
+        grid, other = _grid_pickers(editor)
+        _edit_buttons(street, editor, grid, other, out.get("last_active_drawing"))
+        _edit_messages()
+        _rule_report(editor)
+        _project_file_panel(settings)
 
 
-def _open_project(data: bytes) -> None:
-    from planner.grids.project import open_project
+def _editor_map(street: Street, editor: Any, settings: Settings) -> dict[str, Any] | None:
+    """The editor's map: grids, atoms (selected ones highlighted) and the line tool."""
+    from streamlit_folium import st_folium
 
-    tmp = UPLOAD_DIR / "project-upload.gpkg"
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_bytes(data)
-    try:
-        S["editor"] = open_project(tmp).editor
-    except (InputError, PlannerError) as exc:
-        S["save_error"] = L("open_failed", reason=exc)
+    grids = editor.grids
+    atoms = editor.atoms.copy()
+    atoms["grid_id"] = editor.labels.reindex(atoms.index).to_numpy()
+    m = red_map(
+        street,
+        grids=grids.assign(grid_id=grids["code"]),
+        atoms=atoms,
+        basemap=S["basemap"],
+        tianditu_key=S["tianditu_key"],  # type: ignore[arg-type]
+        lang=S["lang"],
+        layers=("boundary", "grids", "atoms", "stations"),
+        highlight_grids=[S["selected_grid"]] if S["selected_grid"] else [],
+        highlight_atoms=[int(a) for a in S["selected_atoms"]],
+        draw_tool=True,
+        walk_speed_kmh=settings.walk_speed_kmh,
+        legend_open=False,
+    )
+    out: dict[str, Any] | None = st_folium(
+        m,
+        key="editor_map",
+        height=600,
+        use_container_width=True,
+        returned_objects=["last_clicked", "last_active_drawing"],
+    )
+    return out
+
+
+def _select_clicked_atom(street: Street, editor: Any, click: dict[str, float] | None) -> None:
+    """A new click on the map selects the atom under it (or deselects it) and its grid."""
+    if not click or click == S.get("_last_click"):
         return
-    S["edit_error"], S["edit_message"], S["save_error"] = "", L("open_project"), ""
-    app_editor.autosave(
-        S["editor"], app_editor.autosave_path(S["editor_key"]), source=source_json()
+    S["_last_click"] = click
+    atom = app_editor.atom_at(
+        editor.atoms, click["lng"], click["lat"], crs=street.crs, basemap=S["basemap"]
+    )
+    if atom is None:
+        return
+    selected = [int(a) for a in S["selected_atoms"]]
+    S["selected_grid"] = editor.grid_of_atom(atom)
+    S["selected_atoms"] = (
+        [a for a in selected if a != atom] if atom in selected else [*selected, atom]
     )
     st.rerun()
+
+
+def _ownership_panel(settings: Settings) -> None:
+    """A project from a link (or a reload) is read-only until this session copies it."""
+    if can_edit(S):
+        return
+    st.info(L("read_only_note"))
+    if st.button(L("make_copy"), key="ed_copy", type="primary"):
+        app_editor.make_copy(
+            S, source=source_json(), grid_settings=for_result(settings_json(settings), "grids")
+        )
+        st.rerun()
+
+
+def _grid_pickers(editor: Any) -> tuple[str, str]:
+    """The selection, the grid it is in, and the grid to move to or merge with."""
+    st.markdown(
+        f"**{L('selected')}**: {L('grid')} {md(S['selected_grid'] or '—')} · "
+        f"{L('atoms')} {', '.join(map(str, S['selected_atoms'])) or '—'}"
+    )
+    codes = ["", *(str(c) for c in editor.grids["code"])]
+    grid = st.selectbox(
+        L("grid"),
+        codes,
+        key=f"w_grid_{S['selected_grid']}",
+        format_func=lambda c: c or "—",
+        index=codes.index(S["selected_grid"]) if S["selected_grid"] in codes else 0,
+    )
+    if grid != S["selected_grid"]:
+        S["selected_grid"] = grid
+    other = st.selectbox(
+        L("move_to") + " / " + L("merge"), codes, key="w_other", format_func=lambda c: c or "—"
+    )
+    return str(grid), str(other)
+
+
+def _edit_buttons(street: Street, editor: Any, grid: str, other: str, drawing: Any) -> None:
+    """Move, merge, split, lock, undo, redo, re-divide: disabled on a read-only project."""
+    off = not can_edit(S)
+    atoms = list(S["selected_atoms"])
+    c1, c2 = st.columns(2)
+    if c1.button(L("move"), key="ed_move", disabled=off or not (other and atoms)):
+        _edit("move", editor.move_atoms, atoms, other)
+    if c2.button(L("merge"), key="ed_merge", disabled=off or not (grid and other)):
+        _edit("merge", editor.merge, grid, other)
+    c3, c4 = st.columns(2)
+    if c3.button(L("split"), key="ed_split", disabled=off or not grid):
+        line = app_editor.line_from_drawing(drawing, crs=street.crs, basemap=S["basemap"])
+        _edit("split", editor.split, grid, line)
+    locked = grid in editor.locked
+    if c4.button(L("unlock") if locked else L("lock"), key="ed_lock", disabled=off or not grid):
+        _edit("unlock" if locked else "lock", editor.unlock if locked else editor.lock, grid)
+    c5, c6, c7 = st.columns(3)
+    if c5.button(L("undo"), key="ed_undo", disabled=off or not editor.undo_stack):
+        _edit("undo", editor.undo)
+    if c6.button(L("redo"), key="ed_redo", disabled=off or not editor.redo_stack):
+        _edit("redo", editor.redo)
+    if c7.button(L("redivide"), key="ed_redivide", disabled=off):
+        _edit("redivide", editor.redivide)
+
+
+def _edit_messages() -> None:
+    """The last edit: done, or refused with its reason; a failed autosave or open."""
+    lang = S["lang"]
+    if S["edit_error"]:
+        st.error(L("edit_refused", reason=md(render(S["edit_error"], lang))))
+    elif S["edit_message"]:
+        st.success(L("edit_done", what=md(render(S["edit_message"], lang))))
+    if S.get("save_error"):
+        st.error(md(render(S["save_error"], lang)))
+
+
+def _rule_report(editor: Any) -> None:
+    report = editor.report
+    (st.success if report.ok else st.warning)(
+        f"{L('rule_report')}: " + (L("rules_ok") if report.ok else "✗")
+    )
+    with st.expander(L("rule_report"), expanded=not report.ok):
+        st.text(report.to_text(S["lang"]))
+
+
+def _project_file_panel(settings: Settings) -> None:
+    """Download the session's project file; open a project file as a project of one's own."""
+    path = app_editor.autosave_path(S["editor_key"])
+    if can_edit(S) and path.exists():
+        st.caption(L("autosaved", path=md(path)))
+        st.download_button(
+            L("save_project"),
+            path.read_bytes(),
+            file_name="project.gpkg",
+            mime="application/geopackage+sqlite3",
+            key="dl_project",
+        )
+    upload = st.file_uploader(L("open_project"), type=["gpkg"], key="open_project")
+    if upload is not None and st.button(L("open_project"), key="ed_open"):
+        _open_project(upload, settings)
+
+
+def _open_project(upload: Any, settings: Settings) -> None:
+    """Open an uploaded project file as a new project of this session's own.
+
+    Read from a private temporary copy, never from a path shared by sessions; the
+    project shown before is left as it was.
+    """
+    grid_settings = for_result(settings_json(settings), "grids")
+    if app_editor.open_uploaded(
+        S, upload.getvalue(), name=upload.name, source=source_json(), grid_settings=grid_settings
+    ):
+        st.rerun()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -703,8 +745,31 @@ def page_siting(street: Street, settings: Settings) -> None:
     if coverage is None:
         _cannot("coverage")
         return
-    from streamlit_folium import st_folium
+    _siting_request()
+    if not S.get("siting_request"):
+        return
+    mode_r, value_r = S["siting_request"]
+    try:
+        with st.spinner("…"):
+            res = cached_siting(source_json(), settings_json(settings), mode_r, float(value_r))
+    except (PlannerError, TypeError, ValueError) as exc:
+        st.error(md(exc))
+        return
+    if not res.get("feasible", True):
+        st.warning(f"{L('siting_not_reached')}: {md(res.get('message', ''))}")
+    elif res.get("message"):
+        st.caption(md(res["message"]))
+    _before_after(coverage, res["after"], settings)
+    _siting_map(street, res, settings)
+    # the table gets the full width below the map (a side column cut its columns off)
+    st.dataframe(
+        svc.site_table(res["sites"], lang=S["lang"]), hide_index=True, use_container_width=True
+    )
+    _scenarios(coverage, res, f"{mode_r}={value_r:g}")
 
+
+def _siting_request() -> None:
+    """k new stations or a target share; the button keeps the request in the session."""
     c1, c2, c3 = st.columns([1, 1, 1])
     mode = c1.radio(
         L("siting_mode"),
@@ -719,25 +784,20 @@ def page_siting(street: Street, settings: Settings) -> None:
         value = float(c2.slider(L("siting_target"), 0.5, 1.0, 0.95, 0.01, key="siting_share"))
     if c3.button(L("run_siting"), key="run_siting", type="primary"):
         S["siting_request"] = [mode, value]
-    if not S.get("siting_request"):
-        return
-    mode_r, value_r = S["siting_request"]
-    try:
-        with st.spinner("…"):
-            res = cached_siting(source_json(), settings_json(settings), mode_r, float(value_r))
-    except (PlannerError, TypeError, ValueError) as exc:
-        st.error(str(exc))
-        return
-    if not res.get("feasible", True):
-        st.warning(f"{L('siting_not_reached')}: {res.get('message', '')}")
-    elif res.get("message"):
-        st.caption(res["message"])
+
+
+def _before_after(coverage: Any, after_coverage: Any, settings: Settings) -> None:
     before = svc.coverage_summary(coverage, settings, lang=S["lang"])["metrics"]
-    after = svc.coverage_summary(res["after"], settings, lang=S["lang"])["metrics"]
+    after = svc.coverage_summary(after_coverage, settings, lang=S["lang"])["metrics"]
     st.markdown(f"**{L('before')} → {L('after')}**")
     cols = st.columns(len(after))
     for col, (label, value_after), (_l, value_before) in zip(cols, after, before, strict=False):
         col.metric(label, value_after, f"{L('before')}: {value_before}", delta_color="off")
+
+
+def _siting_map(street: Street, res: dict[str, Any], settings: Settings) -> None:
+    from streamlit_folium import st_folium
+
     m = red_map(
         street,
         coverage=res["after"],
@@ -746,16 +806,15 @@ def page_siting(street: Street, settings: Settings) -> None:
         tianditu_key=S["tianditu_key"],
         lang=S["lang"],
         walk_speed_kmh=settings.walk_speed_kmh,
-        thresholds_min=settings.thresholds_min,
         legend_open=False,
     )
     st_folium(m, key="siting_map", height=560, use_container_width=True, returned_objects=[])
-    # the table gets the full width below the map (a side column cut its columns off)
-    st.dataframe(
-        svc.site_table(res["sites"], lang=S["lang"]), hide_index=True, use_container_width=True
-    )
+
+
+def _scenarios(coverage: Any, res: dict[str, Any], default_name: str) -> None:
+    """Save the run as a scenario; compare the saved ones with the street as it is."""
     c4, c5 = st.columns([3, 1])
-    name = c4.text_input(L("save_scenario"), f"{mode_r}={value_r:g}", key="scenario_name")
+    name = c4.text_input(L("save_scenario"), default_name, key="scenario_name")
     if c5.button(L("save_scenario"), key="save_scenario"):
         S["scenarios"][name] = svc.scenario_row(name, res["after"].summary, sites=len(res["sites"]))
     if S["scenarios"]:
@@ -768,52 +827,45 @@ def page_siting(street: Street, settings: Settings) -> None:
         )
 
 
+#: Media types of the export page's downloads, by file ending.
+_MIME = {
+    ".geojson": "application/geo+json",
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".gpkg": "application/geopackage+sqlite3",
+    ".zip": "application/zip",
+    ".html": "text/html",
+    ".png": "image/png",
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+}
+
+
 def page_export(street: Street, settings: Settings) -> None:
-    files = cached_exports(source_json(), settings_json(settings), S["lang"])
-    st.markdown(f"**{L('export_geojson')}**")
-    cols = st.columns(4)
-    i = 0
-    for name, data in files.items():
-        if name.endswith(".geojson"):
-            cols[i % 4].download_button(
-                name, data, file_name=name, mime="application/geo+json", key=f"dl_{name}"
-            )
-            i += 1
-    st.markdown(f"**{L('export_gpkg')} · {L('export_csv')} · {L('export_html')}**")
-    c1, c2, c3, c4 = st.columns(4)
-    if "street.gpkg" in files:
-        c1.download_button(
-            "street.gpkg",
-            files["street.gpkg"],
-            file_name="street.gpkg",
-            mime="application/geopackage+sqlite3",
-            key="dl_gpkg",
-        )
-    for name, data in files.items():
-        if name.endswith(".csv"):
-            c2.download_button(name, data, file_name=name, mime="text/csv", key=f"dl_{name}")
-    html = cached_map_html(
-        source_json(),
-        settings_json(settings),
-        S["basemap"],
-        S["tianditu_key"],
-        S["lang"],
-        tuple(S["layers"]),
+    """The command line's files (planner.export.outputs.write_run_files), one button each."""
+    from planner.export.outputs import zip_files
+
+    images = bool(S.get("_export_images"))
+    with st.spinner("…"):
+        files = cached_exports(source_json(), settings_json(settings), images)
+    st.caption(L("export_intro"))
+    st.download_button(
+        L("export_all"),
+        zip_files(files),
+        file_name="planner-export.zip",
+        mime="application/zip",
+        key="dl_all",
+        type="primary",
     )
-    c3.download_button(
-        "redmap.html",
-        html.encode("utf-8"),
-        file_name="redmap.html",
-        mime="text/html",
-        key="dl_html",
-    )
-    if c4.button(L("export_png"), key="make_png") or S.get("_png_ready"):
-        S["_png_ready"] = True
-        png = cached_png(source_json(), settings_json(settings), S["lang"])
-        if png is not None:
-            c4.download_button(
-                "redmap.png", png, file_name="redmap.png", mime="image/png", key="dl_png"
-            )
+    for group, downloads in svc.export_downloads(files):
+        st.markdown(f"**{L(group)}**")
+        cols = st.columns(4)
+        for i, (name, data) in enumerate(downloads.items()):
+            mime = _MIME.get(Path(name).suffix, "text/plain")
+            cols[i % 4].download_button(name, data, file_name=name, mime=mime, key=f"dl_{name}")
+        if group == "export_maps" and not images and st.button(L("export_png"), key="make_png"):
+            S["_export_images"] = True
+            st.rerun()
 
 
 PAGE_FUNCS = {
@@ -835,9 +887,9 @@ def main() -> None:
     try:
         street = cached_street(source_json())
     except (InputError, PlannerError, OSError, ValueError) as exc:
-        st.error(L("load_failed") + "\n\n" + str(exc))
+        st.error(L("load_failed") + "\n\n" + md(exc))
         return
-    st.caption(f"{street.name} · {L('page_' + S['page'])}")
+    st.caption(f"{md(street.name)} · {L('page_' + S['page'])}")
     PAGE_FUNCS[S["page"]](street, settings)
     st.query_params.from_dict(view_query(S))
 

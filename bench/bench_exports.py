@@ -62,6 +62,7 @@ def demo() -> None:
     import pyogrio
 
     from planner import pipeline
+    from planner.export import outputs
     from planner.load.sources import load_street
     from planner.settings import Settings
 
@@ -98,7 +99,7 @@ def demo() -> None:
         for name, t in times.items():
             print(f"  {name:<44} {t * 1000:9.1f} ms")
         print(f"  {'total':<44} {total * 1000:9.1f} ms")
-        layers, tables = pipeline.output_layers(r), pipeline.output_tables(r)
+        layers, tables = outputs.output_layers(r), outputs.output_tables(r)
         ours = timed(
             "planner write_geopackage (no fsync)",
             lambda: ex.write_geopackage(Path(d) / "a.gpkg", layers=layers, tables=tables),

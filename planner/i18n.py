@@ -109,10 +109,26 @@ STRINGS: dict[str, tuple[str, str]] = {
     # map
     "legend": ("图例", "Legend"),
     "synthetic_note": (
-        "合成数据：示例街道，并非真实地点",
+        "合成数据：示例街道，并非真实地点 (synthetic data)",
         "Synthetic data: a demo street, not a real place",
     ),
     "walk_note": ("步行速度假设：{speed} km/h", "Walking speed assumed: {speed} km/h"),
+    "map_title": ("{name} 红色地图", "{name} red map"),
+    "map_subtitle": (
+        "{minutes:g} 分钟步行党群服务圈",
+        "{minutes:g}-minute walking service circles",
+    ),
+    "map_speed_note": (
+        "步行速度 {speed:g} km/h（{minutes:g} 分钟 ≈ {metres:,.0f} m，沿步行路网计算）",
+        "Walking speed {speed:g} km/h ({minutes:g} min ≈ {metres:,.0f} m along the walking network)",
+    ),
+    "map_made": ("制图：planner，{date}", "Made with planner, {date}"),
+    "map_covered": (
+        "{minutes:g} 分钟覆盖户数 {share:.1%}",
+        "Households within {minutes:g} min: {share:.1%}",
+    ),
+    "legend_rivers": ("河流", "Rivers"),
+    "legend_railways": ("铁路", "Railways"),
     "layer_boundary": ("街道边界", "Street boundary"),
     "layer_communities": ("社区", "Communities"),
     "layer_compounds": ("小区", "Compounds"),
@@ -138,6 +154,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "code": ("编码", "Code"),
     "community": ("社区", "Community"),
     "grid": ("网格", "Grid"),
+    "atom": ("网格单元", "Atom"),
     "covered_share": ("覆盖率", "Share covered"),
     "outside_street": ("（街道外）", "(outside the street)"),
     # overview
@@ -218,6 +235,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     "save_project": ("保存项目文件", "Save project file"),
     "open_project": ("打开项目文件", "Open project file"),
     "autosaved": ("已自动保存到 {path}", "Autosaved to {path}"),
+    "read_only_note": (
+        "只读：此项目来自共享链接（或页面已重新加载），属于打开它的会话。"
+        "如需编辑，请先“复制为我的项目”，原项目不会被改动。",
+        "Read-only: this project came from a shared link (or the page was reloaded) and "
+        "belongs to the session that made it. To edit, make your own copy first; the "
+        "original stays as it is.",
+    ),
+    "make_copy": ("复制为我的项目", "Make my copy"),
+    "copy_made": ("已复制为新项目 {project}", "Copied into the new project {project}"),
+    "edit_read_only": (
+        "此项目为只读，请先“复制为我的项目”",
+        "this project is read-only; make your own copy first",
+    ),
     # siting
     "siting_mode": ("方式", "Mode"),
     "siting_k": ("新增站点数", "Number of new stations"),
@@ -230,11 +260,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "save_scenario": ("保存为方案", "Save as scenario"),
     # export
     "download": ("下载", "Download"),
+    "export_intro": (
+        "与命令行 `python -m planner run --no-siting` 写出的文件完全相同（文件名、列、内容），"
+        "按当前街道和设置生成。",
+        "The very files `python -m planner run --no-siting` writes (names, columns, "
+        "contents), for the street and settings on screen.",
+    ),
+    "export_all": ("全部文件（zip）", "All files (zip)"),
     "export_geojson": ("各图层 GeoJSON", "GeoJSON per layer"),
-    "export_gpkg": ("GeoPackage", "GeoPackage"),
-    "export_csv": ("CSV 表格", "CSV tables"),
-    "export_html": ("红色地图 HTML", "Red map HTML"),
-    "export_png": ("地图 PNG", "Map PNG"),
+    "export_tables": ("表格：CSV 与 Excel", "Tables: CSV and Excel"),
+    "export_gis": ("GeoPackage 与 Shapefile", "GeoPackage and Shapefile"),
+    "export_maps": ("红色地图：HTML、PNG、PDF", "Red map: HTML, PNG, PDF"),
+    "export_proof": ("网格规则证明与运行摘要", "Grid-rule proof and run summary"),
+    "export_other": ("其他文件", "Other files"),
+    "export_png": ("生成地图 PNG 和 PDF", "Make the map PNG and PDF"),
     "no_data": ("暂无数据", "No data"),
     # grid edits (planner.grids.edits): refusals and edit records; the English is the text
     # of RuleViolation and EditRecord.message (CLI, logs, project file)
@@ -722,6 +761,35 @@ def column_label(column: str, lang: str = "zh", /) -> str:
 
 #: Raw columns whose label is the plain string of the same key.
 _PLAIN_COLUMNS = frozenset({"name", "households", "code", "community", "kind"})
+
+
+#: Characters that start Markdown (CommonMark, GFM, Streamlit's extras) when they
+#: appear in text shown by ``st.markdown``/``st.error``/``st.caption``: backslash-escaped.
+_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&=:@])")
+#: U+2060 WORD JOINER: invisible, it breaks the words GFM turns into links by itself
+#: (``http://``, ``www.``, ``a@b.c``) and Streamlit's ``:emoji:`` and ``:colour[...]``,
+#: which backslash escapes do not stop.
+_JOINER = "\u2060"
+
+
+def markdown_literal(text: object) -> str:
+    r"""``text`` escaped so that Streamlit's Markdown shows it literally.
+
+    For data text inside ``st.markdown``, ``st.error``, ``st.warning``, ``st.caption``
+    messages: links, emphasis, headings, lists, math, emoji codes and HTML in the data
+    are shown as the characters they are. Markdown specials are backslash-escaped, and
+    an invisible word joiner (U+2060) follows each ``:`` and precedes each ``@`` and the
+    ``.`` after ``www``, so no bare URL, e-mail address or ``:code:`` becomes a link or
+    an icon.
+
+    Examples
+    --------
+    >>> markdown_literal("[Click](http://x.example) *a*").replace("\u2060", "~")
+    '\\[Click\\]\\(http\\:~//x\\.example\\) \\*a\\*'
+    """
+    out = _MD_SPECIALS.sub(r"\\\1", str(text))
+    out = out.replace("\\:", "\\:" + _JOINER).replace("\\@", _JOINER + "\\@")
+    return re.sub(r"(?i)\b(www)(\\\.)", r"\1" + _JOINER + r"\2", out)
 
 
 def station_kind_label(kind: str, lang: str = "zh") -> str:

@@ -1,17 +1,11 @@
 """The whole job in one call: load, divide into grids, coverage, siting, exports.
 
 Each step is a function of its own (the walkthrough notebook calls them one by
-one); :func:`run_pipeline` chains them and writes every output into one folder:
-
-- per-layer GeoJSON (RFC 7946): boundary, communities, compounds, buildings (with
-  walking times), roads, stations, grids, circles, gaps, sites;
-- ``planner.gpkg`` with every layer and every table; ``shapefile/`` with
-  ``fields.csv``;
-- CSV tables (UTF-8 with BOM): ``coverage_by_community.csv``,
-  ``coverage_by_grid.csv`` (each grid's attributes and coverage),
-  ``coverage_by_station.csv``, ``uncovered_compounds.csv``;
-- ``redmap.html`` (standalone, offline), ``redmap.png`` and ``redmap.pdf``;
-- ``grid_rules.txt`` (the proof of the grid rules) and ``summary.json``.
+one); :func:`run_pipeline` chains them and writes every output into one folder
+with :func:`planner.export.outputs.write_run_files` (the files are listed there):
+GeoJSON per layer, ``planner.gpkg``, ``shapefile/``, CSV tables and ``tables.xlsx``,
+``redmap.html``/``.png``/``.pdf``, ``grid_rules.txt``, ``summary.json`` and the
+``COMPLETE`` marker, staged and swapped into place when complete.
 
 Every step reports to a progress bar made by the caller (tqdm in the CLI).
 """
@@ -20,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,12 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 
-from planner._atomic import write_text
 from planner.coverage.layers import CoverageLayers, compute_coverage_layers
+from planner.errors import PlannerError
 from planner.export import formats as ex
+from planner.export.outputs import OutputOptions, export_file_count, write_run_files
 from planner.grids.codes import effective_code_settings
 from planner.settings import Settings
 from planner.street import Street
@@ -170,6 +162,34 @@ def divide_grids(street: Street, *, settings: Settings) -> GridResult:
     return divide(street, settings=settings)
 
 
+def require_siting_solver() -> None:
+    """Check that siting can run: its modules and the HiGHS solver (``highspy``) import.
+
+    A missing or broken install is said at once, naming the package and the fix,
+    instead of a run that quietly skips siting.
+
+    Raises
+    ------
+    PlannerError
+        The siting modules or their solver could not be imported.
+    """
+    try:
+        import planner.siting.scenario  # noqa: F401 - imports highspy
+    except ImportError as exc:
+        module = (exc.name or "highspy").split(".")[0]
+        install = (
+            "reinstall the planner with its dependencies"
+            if module == "planner"
+            else f"install it with `pip install {module}`, or reinstall the planner's dependencies"
+        )
+        raise PlannerError(
+            f"siting cannot run: the Python package '{module}' could not be imported ({exc}); "
+            "siting solves with the HiGHS solver of the package 'highspy'. "
+            f"Fix: {install} (`pip install -e .` in the planner's folder, or "
+            "`bash scripts/setup.sh`); or skip siting with --no-siting (run, demo)"
+        ) from exc
+
+
 def site_new_stations(
     street: Street,
     layers: CoverageLayers,
@@ -177,97 +197,21 @@ def site_new_stations(
     settings: Settings,
     k: int,
     grids: gpd.GeoDataFrame | None = None,
-) -> SitingLayers | None:
+) -> SitingLayers:
     """Step 4: propose ``k`` new stations (:func:`planner.siting.site_street`).
 
     Uses the coverage already computed; the after figures come from coverage
     recomputed with the proposed stations added (checked against the solver).
-    Returns None (and the run notes it) when this build has no street-level siting.
+    Raises :class:`~planner.errors.PlannerError` naming the package and the fix when
+    the solver cannot be imported (:func:`require_siting_solver`).
     """
-    import importlib
+    require_siting_solver()
+    from planner.siting.scenario import site_street
 
-    try:
-        siting = importlib.import_module("planner.siting")
-        site_street = siting.site_street
-    except (ImportError, AttributeError):
-        return None
     result = site_street(
         street, layers.coverage, k=k, grids=grids, settings=settings, after_coverage=True
     )
     return SitingLayers(sites=result.sites, summary=result.summary(), plan=result)
-
-
-def grid_table(grids: gpd.GeoDataFrame, coverage: CoverageLayers | None) -> pd.DataFrame:
-    """Per grid: code, community, households... joined with the grid's coverage figures."""
-    base = pd.DataFrame(grids.drop(columns=grids.geometry.name))
-    for col, nd in (("area_m2", 1), ("compactness", 3), ("population", 1)):
-        if col in base.columns:
-            base[col] = pd.to_numeric(base[col], errors="coerce").round(nd)
-    table = ex.points_lonlat(grids)[["lon", "lat"]]
-    base["lon"], base["lat"] = table["lon"].to_numpy(), table["lat"].to_numpy()
-    if coverage is None:
-        return base
-    cov = coverage.table("grid").rename(columns={"id": "code"})
-    keep = [
-        c
-        for c in cov.columns
-        if c.startswith(
-            ("households_covered", "households_share", "households_uncovered", "population_covered")
-        )
-    ]
-    return base.merge(cov[["code", *keep]], on="code", how="left")
-
-
-def output_layers(result: RunResult) -> dict[str, gpd.GeoDataFrame]:
-    """The layers a run exports, by file name (street CRS)."""
-    st = result.street
-    layers: dict[str, gpd.GeoDataFrame] = {
-        "boundary": st.boundary,
-        "communities": st.communities,
-        "compounds": st.compounds,
-        "buildings": result.coverage.buildings if result.coverage else st.buildings,
-        "roads": st.roads,
-        "stations": st.stations,
-    }
-    if result.grids is not None:
-        layers["grids"] = result.grids.grids
-    if result.coverage is not None:
-        layers["circles"] = result.coverage.circles
-        layers["gaps"] = result.coverage.gaps
-    if result.siting is not None:
-        layers["sites"] = result.siting.sites
-    return layers
-
-
-def output_tables(result: RunResult) -> dict[str, pd.DataFrame]:
-    """The CSV tables a run writes, by file name."""
-    tables: dict[str, pd.DataFrame] = {}
-    cov = result.coverage
-    if cov is not None:
-        tables["coverage_by_community"] = cov.table("community")
-    if result.grids is not None:
-        tables["coverage_by_grid"] = grid_table(result.grids.grids, cov)
-    if cov is not None:
-        tables["coverage_by_station"] = cov.stations
-        tables["uncovered_compounds"] = _with_lonlat(
-            cov.uncovered_compounds, result.street.compounds, "compound_id"
-        )
-    if result.siting is not None and result.siting.plan is not None:
-        figures = getattr(result.siting.plan, "figures", None)
-        if isinstance(figures, pd.DataFrame):
-            tables["siting_by_area"] = figures
-    return tables
-
-
-def _with_lonlat(table: pd.DataFrame, layer: gpd.GeoDataFrame, key: str) -> pd.DataFrame:
-    """``table`` with ``lon``/``lat`` (WGS84) of the matching feature's inside point."""
-    if len(table) == 0 or len(layer) == 0 or key not in table.columns:
-        return table
-    pts = ex.points_lonlat(layer[[key, layer.geometry.name]])
-    pts[key] = pts[key].astype(str)
-    out = table.copy()
-    out[key] = out[key].astype(str)
-    return out.merge(pts, on=key, how="left")
 
 
 def export_results(
@@ -280,100 +224,16 @@ def export_results(
     images: bool = True,
     bar: StepBar | None = None,
 ) -> list[Path]:
-    """Step 5: write every output of ``result`` into ``out_dir``; return the files."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    bar = bar or _NoBar()
-    s = result.settings
-    meta = {
-        "generator": "planner",
-        "street": result.street.name,
-        "synthetic": bool(result.street.synthetic),
-        "walk_speed_kmh": s.walk_speed_kmh,
-    }
-    if result.street.attribution:
-        meta["attribution"] = result.street.attribution
-    layers = output_layers(result)
-    tables = output_tables(result)
-    # GeoPackage and Shapefile take the tables too; CSV needs no geometry
-    csv_tables = {
-        k: (v.drop(columns=["geometry"]) if "geometry" in v.columns else v)
-        for k, v in tables.items()
-    }
+    """Step 5: write every output of ``result`` into ``out_dir``; return the files.
 
-    def tick(name: str) -> None:
-        bar.set_postfix_str(name)
-        bar.update(1)
-
-    files = ex.export_all(
-        out,
-        layers=layers,
-        tables=csv_tables,
-        formats=formats,
-        coordinate_system=coordinate_system,
-        precision=s.coordinate_precision,
-        metadata=meta,
-        progress=tick,
+    :func:`planner.export.outputs.write_run_files`, the one writer of a run's files
+    (the app's export page calls it too): staged beside ``out_dir`` and swapped into
+    place when complete, ``summary.json`` and the ``COMPLETE`` marker last.
+    """
+    options = OutputOptions(
+        formats=tuple(formats), coordinate_system=coordinate_system, html=html, images=images
     )
-    if result.grids is not None:
-        files.append(write_text(out / "grid_rules.txt", result.grids.report.to_text() + "\n"))
-    if html:
-        bar.set_postfix_str("redmap.html")
-        files.append(write_red_map_html(result, out / "redmap.html"))
-        bar.update(1)
-    if images:
-        from planner.maps.image import write_map_images
-
-        bar.set_postfix_str("redmap.png, redmap.pdf")
-        cov = result.coverage
-        share = None
-        if cov is not None:
-            pct = cov.summary.get("households_covered_pct", {})
-            share = {float(k): v / 100.0 for k, v in pct.items() if v is not None}
-        files += write_map_images(
-            result.street,
-            out,
-            grids=result.grid_layer,
-            circles=cov.union_circles if cov else None,
-            gaps=cov.gaps if cov else None,
-            sites=result.siting.sites if result.siting else None,
-            settings=s,
-            coverage_share={k: v for k, v in (share or {}).items() if k == s.gap_minutes} or None,
-        )
-        bar.update(2)
-    return files
-
-
-def write_red_map_html(result: RunResult, path: Path) -> Path:
-    """The red map as one standalone HTML file (every script inlined; opens offline)."""
-    from planner.maps.offline import standalone_html
-    from planner.maps.redmap import red_map
-
-    s = result.settings
-    m = red_map(
-        result.street,
-        coverage=result.coverage,
-        grids=result.grid_layer,
-        sites=result.siting.sites if result.siting else None,
-        walk_speed_kmh=s.walk_speed_kmh,
-        thresholds_min=s.thresholds_min,
-    )
-    return write_text(path, standalone_html(m))
-
-
-def export_file_count(
-    result: RunResult, formats: Sequence[str], *, html: bool, images: bool
-) -> int:
-    """How many ticks the export step's progress bar makes."""
-    n_layers = len(output_layers(result))
-    n_tables = len(output_tables(result))
-    n = 0
-    n += n_layers if "geojson" in formats else 0
-    n += n_tables if "csv" in formats else 0
-    n += 1 if "gpkg" in formats else 0
-    n += 1 if "xlsx" in formats and n_tables else 0
-    n += 1 if "shp" in formats else 0
-    return n + (1 if html else 0) + (2 if images else 0)
+    return write_run_files(result, out_dir, options=options, bar=bar)
 
 
 # ---------------------------------------------------------------------------------------
@@ -431,6 +291,8 @@ def run_pipeline(
         written so the planner can see where).
     """
     s = settings or Settings()
+    if new_sites > 0:
+        require_siting_solver()  # a missing solver is said before the long steps
     bars = bars or _no_bar
     timings: dict[str, float] = {}
     notes: list[str] = []
@@ -461,35 +323,15 @@ def run_pipeline(
             result.siting = site_new_stations(
                 street, result.coverage, settings=s, k=new_sites, grids=result.grids.grids
             )
-            if result.siting is None:
-                notes.append("siting skipped: this build has no street-level siting")
-            else:
-                notes.extend(getattr(result.siting.plan, "notes", []))
-                bar.set_postfix_str(f"{len(result.siting.sites)} new sites")
+            notes.extend(getattr(result.siting.plan, "notes", []))
+            bar.set_postfix_str(f"{len(result.siting.sites)} new sites")
             bar.update(1)
-    total = export_file_count(result, formats, html=html, images=images)
-    with _step(bars, "export", total, timings) as bar:
-        result.files = export_results(
-            result,
-            out_dir,
-            formats=formats,
-            coordinate_system=coordinate_system,
-            html=html,
-            images=images,
-            bar=bar,
-        )
-    summary_path = Path(out_dir) / "summary.json"
-    result.files.append(summary_path)
-    write_text(
-        summary_path,
-        json.dumps(result.summary(), ensure_ascii=False, indent=2, default=_json_default) + "\n",
+    options = OutputOptions(
+        formats=tuple(formats), coordinate_system=coordinate_system, html=html, images=images
     )
+    bar = bars("export", export_file_count(result, options))
+    try:  # the writer times the step itself: summary.json holds the export time too
+        write_run_files(result, out_dir, options=options, bar=bar)
+    finally:
+        bar.close()
     return result
-
-
-def _json_default(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, Path):
-        return str(v)
-    return str(v)

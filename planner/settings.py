@@ -19,11 +19,18 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
+from types import MappingProxyType
 from typing import Any, Literal
 
 from planner.errors import SettingsError
 from planner.schema import STATION_KINDS
+
+#: The steps of the planner a setting can feed (see :data:`SETTING_STEPS`).
+SettingStep = Literal["street", "grids", "coverage", "siting", "output"]
+#: The results the app computes and caches apart: the grids and the coverage.
+Result = Literal["grids", "coverage"]
 
 #: Station kinds counted as party-mass service stations by default.
 DEFAULT_SERVICE_KINDS: tuple[str, ...] = ("street_centre", "community_station", "grid_station")
@@ -300,6 +307,88 @@ def _whole(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return -math.inf
     return float(value) if float(value).is_integer() else -math.inf
+
+
+#: The step of the planner that reads each setting, declared once beside :class:`Settings`
+#: (``tests/test_settings.py`` fails when a field is missing here):
+#:
+#: - ``"street"``: read while a street is loaded; every later step sees its effect;
+#: - ``"grids"``: only the grid division, its proof and its codes;
+#: - ``"coverage"``: only walking times, service circles, gaps and coverage figures;
+#: - ``"siting"``: only the choice of new station sites;
+#: - ``"output"``: only how files are written.
+SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
+    {
+        "walk_speed_kmh": "coverage",
+        "thresholds_min": "coverage",
+        "gap_minutes": "coverage",
+        "margin_m": "street",
+        "count_margin_stations": "coverage",
+        "service_kinds": "coverage",
+        "circle_buffer_m": "coverage",
+        "snap_max_m": "street",
+        "snap_main_slack_m": "coverage",
+        "dwelling_size_m2": "street",
+        "floor_height_m": "street",
+        "residents_per_household": "street",
+        "default_floors": "street",
+        "grid_min_households": "grids",
+        "grid_max_households": "grids",
+        "grid_target_households": "grids",
+        "community_min_households": "grids",
+        "community_max_households": "grids",
+        "sliver_area_m2": "grids",
+        "cut_road_classes": "grids",
+        "code_county": "grids",
+        "code_street": "grids",
+        "code_service_object": "grids",
+        "code_width": "grids",
+        "floor_area_per_100_households_m2": "coverage",
+        "community_min_floor_area_m2": "coverage",
+        "station_capacity_households": "siting",
+        "candidate_spacing_m": "siting",
+        "min_station_spacing_m": "siting",
+        "mip_time_limit_s": "siting",
+        "max_stations": "coverage",
+        "max_network_edges": "coverage",
+        "coordinate_precision": "output",
+        "upload_limit_mb": "street",
+    }
+)
+
+#: The steps whose settings each computed result depends on.
+RESULT_READS: Mapping[Result, frozenset[SettingStep]] = MappingProxyType(
+    {"grids": frozenset({"street", "grids"}), "coverage": frozenset({"street", "coverage"})}
+)
+
+
+def settings_read_by(result: Result) -> frozenset[str]:
+    """The names of the settings the grids (or the coverage) of a street depend on."""
+    return frozenset(k for k, step in SETTING_STEPS.items() if step in RESULT_READS[result])
+
+
+def settings_for(settings: Settings, result: Result) -> Settings:
+    """``settings`` with every setting ``result`` does not read put back to its default.
+
+    Two settings that differ only where ``result`` does not look give equal copies,
+    so a cache keyed by this copy recomputes the grids when a grid bound changes but
+    not when the walking speed does (the app keys its caches and the grid editor's
+    autosave this way). Cross-field rules stay within one step, so the copy is valid.
+
+    Examples
+    --------
+    >>> a, b = Settings(), Settings(walk_speed_kmh=5.0)
+    >>> settings_for(a, "grids") == settings_for(b, "grids")
+    True
+    >>> settings_for(a, "coverage") == settings_for(b, "coverage")
+    False
+    """
+    keep = settings_read_by(result)
+    defaults = Settings()
+    return replace(
+        settings,
+        **{f.name: getattr(defaults, f.name) for f in fields(Settings) if f.name not in keep},
+    )
 
 
 def _normal_minute(value: Any) -> Any:

@@ -147,8 +147,7 @@ in any browser.""",
         "code",
         """from planner.maps.image import render_map, save_map
 
-fig = render_map(street, grids=grids.grids, circles=coverage.union_circles,
-                 gaps=coverage.gaps, settings=settings)
+fig = render_map(street, coverage=coverage, grids=grids.grids, settings=settings)
 save_map(fig, OUT / "redmap.png", dpi=80)
 display(Image(filename=str(OUT / "redmap.png")))""",
     ),

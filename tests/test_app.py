@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from planner.app import services as app_services
+from planner.app.state import settings_from_state
 from planner.errors import InputError
 from tests.app_street import tiny_street
 
@@ -200,11 +201,92 @@ def test_editor_state_survives_a_reload(fake_loader: list[dict[str, Any]]) -> No
     again.query_params["project"] = at.session_state["project"]
     _run(again)
     assert code in again.session_state["editor"].locked
+    # ... read-only (the edit right stayed with the first session); a copy carries on
+    assert again.button(key="ed_lock").disabled
+    again.button(key="ed_copy").click()
+    _run(again)
+    assert again.session_state["project"] != at.session_state["project"]
+    assert code in again.session_state["editor"].locked
+    assert not again.button(key="ed_undo").disabled
     # another planner's new tab (no project in its URL) does not see these edits
     other = _app()
     other.query_params["page"] = "editor"
     _run(other)
     assert code not in other.session_state["editor"].locked
+
+
+def _link(at: AppTest) -> dict[str, str]:
+    """The URL the app wrote for its view (what a planner shares)."""
+    return {k: v if isinstance(v, str) else v[0] for k, v in at.query_params.items()}
+
+
+def _open_link(link: dict[str, str]) -> AppTest:
+    other = _app()
+    for key, value in link.items():
+        other.query_params[key] = value
+    return _run(other)
+
+
+def test_a_second_session_sees_a_read_only_project_and_makes_its_own_copy(
+    fake_loader: list[dict[str, Any]],
+) -> None:
+    a = _app()
+    a.query_params["page"] = "editor"
+    _run(a)
+    first, second = _grid_codes(a)[:2]
+    a.selectbox(key="w_grid_").set_value(first)
+    _run(a)
+    a.button(key="ed_lock").click()
+    _run(a)
+    saved_a = Path(a.session_state["autosaved"])
+    bytes_a = saved_a.read_bytes()
+    # B opens A's link: A's work, read-only, every edit button off
+    b = _open_link(_link(a))
+    assert b.session_state["project"] == a.session_state["project"]
+    assert first in b.session_state["editor"].locked
+    assert any("只读" in box.value for box in b.info), [box.value for box in b.info]
+    for key in ("ed_lock", "ed_undo", "ed_redivide", "ed_merge", "ed_move", "ed_split"):
+        assert b.button(key=key).disabled, key
+    # (an edit forced through anyway is refused: tests/test_app_editor.py)
+    assert saved_a.read_bytes() == bytes_a
+    assert "dl_project" not in [x.key for x in b.get("download_button")]
+    # B makes its own copy: a new project id (in B's URL), A's file untouched
+    b.button(key="ed_copy").click()
+    _run(b)
+    assert b.session_state["project"] != a.session_state["project"]
+    assert _link(b)["project"] == b.session_state["project"]
+    b.button(key="ed_undo").click()  # B undoes A's lock, in B's copy only
+    _run(b)
+    assert first not in b.session_state["editor"].locked
+    saved_b = Path(b.session_state["autosaved"])
+    assert saved_b != saved_a and saved_a.read_bytes() == bytes_a
+    # A still owns its project and goes on editing; B's copy does not move
+    bytes_b = saved_b.read_bytes()
+    a.selectbox(key=f"w_grid_{first}").set_value(second)
+    _run(a)
+    a.button(key="ed_lock").click()
+    _run(a)
+    assert {first, second} <= a.session_state["editor"].locked
+    assert saved_a.read_bytes() != bytes_a and saved_b.read_bytes() == bytes_b
+
+
+def test_settings_travel_in_the_link(fake_loader: list[dict[str, Any]]) -> None:
+    a = _app()
+    a.query_params["page"] = "overview"
+    _run(a)
+    a.sidebar.number_input[0].set_value(4.5)
+    a.sidebar.multiselect[0].set_value([5.0, 10.0])
+    a.sidebar.slider[0].set_value((150, 600))
+    next(b for b in a.sidebar.button if b.label == "应用").click()
+    _run(a)
+    link = _link(a)
+    assert link["walk_speed_kmh"] == "4.5" and link["thresholds_min"] == "5,10", link
+    b = _open_link(link)
+    assert settings_from_state(b.session_state) == settings_from_state(a.session_state)
+    assert settings_from_state(b.session_state).grid_max_households == 600
+    # the receiver's figures are the sender's
+    metrics_a = [(m.label, m.value) for m in a.metric]
+    assert metrics_a and [(m.label, m.value) for m in b.metric] == metrics_a
 
 
 def test_siting_page_shows_why_a_target_cannot_be_reached(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -53,3 +55,111 @@ def test_autosave_path_per_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     p1, p2 = autosave_path('{"kind": "demo"}'), autosave_path('{"kind": "upload"}')
     assert p1.parent == tmp_path and p1 != p2 and p1.suffix == ".gpkg"
     assert autosave_path('{"kind": "demo"}') == p1
+
+
+def _session_with_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A session state (as init_state leaves it) showing a fresh editor of the tiny street."""
+    from planner.app.editor import editor_for, editor_key
+    from planner.app.state import init_state
+    from planner.grids.division import divide
+    from planner.settings import Settings
+    from tests.app_street import tiny_street
+
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    state: dict[str, Any] = {}
+    init_state(state, {})
+    street, settings = tiny_street(), Settings(grid_min_households=1)
+    editor_for(
+        state,
+        street,
+        key=editor_key("src", "grid-settings", state["project"]),
+        settings=settings,
+        division=lambda: divide(street, settings=settings),
+    )
+    return state
+
+
+def test_an_edit_of_a_project_from_a_link_is_refused_and_saves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.app.editor import apply_edit, autosave_path, editor_for, editor_key
+    from planner.app.state import init_state, view_query
+
+    owner = _session_with_editor(tmp_path, monkeypatch)
+    editor = owner["editor"]
+    grid = str(editor.grids["code"].iloc[0])
+    assert apply_edit(owner, "lock", editor.lock, grid, source="src")
+    saved = autosave_path(owner["editor_key"])
+    before = saved.read_bytes()
+    viewer: dict[str, Any] = {}
+    init_state(viewer, view_query(owner))
+    shown = editor_for(
+        viewer,
+        editor.street,
+        key=editor_key("src", "grid-settings", viewer["project"]),
+        settings=editor.settings,
+        division=lambda: None,
+    )
+    assert shown is not None and grid in shown.locked  # the owner's work, read from the file
+    assert not apply_edit(viewer, "unlock", shown.unlock, grid, source="src")
+    assert grid in shown.locked and "read-only" in str(viewer["edit_error"])
+    assert saved.read_bytes() == before and "autosaved" not in viewer
+
+
+def test_make_copy_saves_the_shown_project_under_a_new_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.app.editor import apply_edit, autosave_path, make_copy
+
+    state = _session_with_editor(tmp_path, monkeypatch)
+    editor = state["editor"]
+    grid = str(editor.grids["code"].iloc[0])
+    apply_edit(state, "lock", editor.lock, grid, source="src")
+    first, original = state["project"], autosave_path(state["editor_key"])
+    before = original.read_bytes()
+    new = make_copy(state, source="src", grid_settings="grid-settings")
+    assert new != first and state["project"] == new and new in state["editor_key"]
+    copy = autosave_path(state["editor_key"])
+    assert copy != original and copy.exists() and original.read_bytes() == before
+    assert apply_edit(state, "undo", editor.undo, source="src")
+    assert original.read_bytes() == before and copy.read_bytes() != before
+
+
+def test_sessions_opening_project_files_at_once_each_get_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from planner.app.editor import apply_edit, open_uploaded
+    from planner.grids.project import save_project
+
+    state = _session_with_editor(tmp_path, monkeypatch)
+    editor = state["editor"]
+    codes = [str(c) for c in editor.grids["code"]]
+    files = {}
+    for code in codes[:2]:  # two different projects: one grid locked in each
+        apply_edit(state, "lock", editor.lock, code, source="src")
+        files[code] = save_project(tmp_path / f"{code}.gpkg", editor).read_bytes()
+        apply_edit(state, "undo", editor.undo, source="src")
+    opened: dict[str, list[set[str]]] = {code: [] for code in files}
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the uploads are read
+
+    def session(code: str) -> None:
+        for _ in range(2):
+            mine = dict(state)
+            assert open_uploaded(
+                mine, files[code], name="project.gpkg", source="src", grid_settings="g"
+            )
+            opened[code].append(set(mine["editor"].locked))
+
+    threads = [threading.Thread(target=session, args=(code,)) for code in files]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert {code: [s == {code} for s in seen] for code, seen in opened.items()} == {
+        code: [True] * 2 for code in files
+    }
+    assert not list(scratch.iterdir())  # each upload read from its own copy, none left behind

@@ -32,8 +32,10 @@ def test_export_files_geojson_per_layer_gpkg_and_csv() -> None:
         assert data["type"] == "FeatureCollection" and data["features"], name
     lon, lat = json.loads(files["stations.geojson"])["features"][0]["geometry"]["coordinates"]
     assert 115 < lon < 118 and 39 < lat < 41  # WGS84 longitude/latitude, not UTM metres
-    assert files["street.gpkg"][:16] == b"SQLite format 3\x00"
-    assert files["community_figures.csv"].startswith(b"\xef\xbb\xbf")  # BOM: Excel reads Chinese
+    # the command line's names: planner.gpkg (was street.gpkg), the marker written last
+    assert files["planner.gpkg"][:16] == b"SQLite format 3\x00"
+    assert "street.gpkg" not in files and "community_figures.csv" not in files
+    assert "summary.json" in files["COMPLETE"].decode().splitlines()
 
 
 def test_coverage_labels_and_summary_without_coverage() -> None:

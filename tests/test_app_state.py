@@ -72,3 +72,54 @@ def test_sidebar_thresholds_without_15_keep_a_valid_gap_threshold() -> None:
     s = settings_from_state({**DEFAULTS, "thresholds_min": [10.0, 5.0, 10.0]})
     assert s.thresholds_min == (5.0, 10.0) and s.gap_minutes == 10.0
     assert settings_from_state({**DEFAULTS, "thresholds_min": [20.0, 15.0]}).gap_minutes == 15.0
+
+
+def test_a_link_opens_the_project_read_only_and_a_copy_is_owned() -> None:
+    from planner.app.state import can_edit, take_copy
+
+    a: dict[str, Any] = {}
+    init_state(a, {})
+    assert can_edit(a)  # a session's own first project
+    link = view_query(a)
+    assert "owned_projects" not in link and set(link.values()) == {a["project"]}
+    b: dict[str, Any] = {}
+    init_state(b, link)
+    assert b["project"] == a["project"] and not can_edit(b)
+    take_copy(b)
+    assert can_edit(b) and b["project"] != a["project"]
+    assert a["project"] not in b["owned_projects"]
+    assert view_query(b)["project"] == b["project"]
+
+
+def test_the_sidebar_settings_travel_in_the_link() -> None:
+    a: dict[str, Any] = {}
+    init_state(a, {})
+    a.update(
+        walk_speed_kmh=3.6,
+        thresholds_min=[10.0, 5.0],
+        grid_min_households=150,
+        grid_max_households=600,
+    )
+    link = view_query(a)
+    assert link["walk_speed_kmh"] == "3.6" and link["thresholds_min"] == "10,5", link
+    assert (link["grid_min_households"], link["grid_max_households"]) == ("150", "600")
+    b: dict[str, Any] = {}
+    init_state(b, link)
+    assert settings_from_state(b) == settings_from_state(a)
+    assert settings_from_state(b).gap_minutes == 10.0
+
+
+def test_settings_in_a_link_the_sidebar_cannot_show_leave_every_default() -> None:
+    for bad in (
+        {"walk_speed_kmh": "fast"},
+        {"walk_speed_kmh": "9"},  # valid Settings, but beyond the sidebar's 2-7 km/h
+        {"walk_speed_kmh": "nan"},
+        {"thresholds_min": "7"},
+        {"thresholds_min": ""},
+        {"grid_min_households": "900", "grid_max_households": "300", "walk_speed_kmh": "5"},
+        {"grid_max_households": "1e9"},
+    ):
+        state: dict[str, Any] = {}
+        init_state(state, bad)
+        assert {k: state[k] for k in bad} == {k: DEFAULTS[k] for k in bad}, bad
+        assert settings_from_state(state) == settings_from_state(DEFAULTS)

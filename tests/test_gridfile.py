@@ -193,3 +193,22 @@ def test_bad_uploads_refused(tmp_path: Path, street: Street) -> None:
         read_grids_upload([("g.zip", buf.getvalue())], street, dest=tmp_path)
     with pytest.raises(InputError, match="no grids file among"):
         read_grids_upload([("fields.csv", b"layer,column,field\n")], street, dest=tmp_path)
+
+
+def test_grids_upload_damaged_zip_and_browser_paths(
+    tmp_path: Path, street: Street, grids: gpd.GeoDataFrame
+) -> None:
+    """A damaged zip is an InputError naming the member; a browser path is never a path."""
+    from planner.grids.gridfile import read_grids_upload
+    from tests.hostile_inputs import with_bad_crc, zip_bytes
+
+    data = zip_bytes({"edited/grids.geojson": ex.to_geojson_text(grids).encode()})
+    with pytest.raises(InputError) as err:
+        read_grids_upload([("grids.zip", with_bad_crc(data))], street, dest=tmp_path / "up")
+    assert err.value.problems[0].feature_id == "edited/grids.geojson"
+    assert "is damaged" in str(err.value)
+    text = ex.to_geojson_text(grids).encode()
+    back = read_grids_upload([("../../网格 编辑.geojson", text)], street, dest=tmp_path / "up")
+    assert back["code"].tolist() == grids["code"].tolist()
+    (saved,) = (tmp_path / "up").glob("grids-*/grids.geojson")
+    assert saved.read_bytes() == text and not (tmp_path / "网格 编辑.geojson").exists()

@@ -169,3 +169,28 @@ def test_reasons_of_other_origin_stay_as_they_are() -> None:
     english = "community C1 holds only 150 households, below the minimum 200"
     assert reason_text(english, "zh") == "社区 C1 只有 150 户，低于下限 200 户"
     assert reason_text(english, "en") == english
+
+
+def test_markdown_literal_shows_data_text_as_it_is() -> None:
+    """Review row W11: data text in Streamlit messages must not become links or markup."""
+    from planner.i18n import markdown_literal
+
+    joiner = "\u2060"
+    samples = [
+        "[领取补贴 Click here](http://evil.example/phish)",
+        "<img src=x onerror=alert(1)> **bold** _em_ `code` # head",
+        "- item\n1. item\n> quote\n---",
+        "www.evil.example a@b.example :smile: :red[red] $x^2$ ~~s~~ | t |",
+        "C:\\data\\x.csv & &lt;",
+    ]
+    for text in samples:
+        out = markdown_literal(text)
+        # every Markdown special is backslash-escaped, so nothing starts a construct ...
+        assert not re.search(r"(?<!\\)[\[\]()*_`#<>~$|!+\-.&:@=]", out.replace("\\\\", "")), out
+        # ... and no bare URL, e-mail or :code: is left for GFM / Streamlit to link
+        assert "://" not in out.replace("\\", "") and "www." not in out.replace("\\", "")
+        assert "@" not in out.replace(joiner + "\\@", "")
+        # unescaped, it is the text itself: shown literally
+        plain = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>~$&=:@])", r"\1", out).replace(joiner, "")
+        assert plain == text
+    assert markdown_literal("中文 名称 1200 户") == "中文 名称 1200 户"

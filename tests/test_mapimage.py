@@ -11,17 +11,23 @@ import pytest
 
 from planner.maps import image as mi
 from tests.export_streets import UTM, fake_circles, fake_gaps, small_street
+from tests.map_coverage import coverage_layers
 
 
 @pytest.fixture(scope="module")
 def drawn() -> tuple[object, object]:
     street = small_street()
     circles = fake_circles(street)
+    union = circles.dissolve(by="threshold_min", as_index=False)
+    coverage = coverage_layers(
+        street.crs,
+        circles=union.assign(view="union", minutes=union["threshold_min"]),
+        gaps=fake_gaps(street, circles),
+        summary={"households_covered_pct": {"5": 41.0, "10": 66.5, "15": 80.0}},
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing Chinese glyph warns: fail on it
-        fig = mi.render_map(
-            street, circles=circles, gaps=fake_gaps(street, circles), coverage_share={15.0: 0.8}
-        )
+        fig = mi.render_map(street, coverage=coverage)
     return street, fig
 
 
@@ -51,11 +57,12 @@ def test_texts_hold_title_speed_and_synthetic_note(drawn: tuple[object, object])
     assert "80.0%" in texts
     legend = fig.legends[0]  # type: ignore[attr-defined]
     labels = [t.get_text() for t in legend.get_texts()]
+    # the web map's words (planner.maps.style): 服务圈 and 服务盲区, not 步行可达 / 服务空白
     assert {
         "街道边界",
-        "15 分钟步行可达",
-        "5 分钟步行可达",
-        "服务空白",
+        "15 分钟服务圈",
+        "5 分钟服务圈",
+        "服务盲区",
         "街道党群服务中心",
         "社区党群服务站",
         "红色物业",

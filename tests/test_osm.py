@@ -372,6 +372,27 @@ def test_extract_without_features_is_an_input_error(tmp_path: Path) -> None:
         osm.read_osm(empty)
 
 
+def test_boundary_far_from_the_extract_says_so_not_that_the_extract_is_empty(
+    tmp_path: Path,
+) -> None:
+    """Review F16: a KML boundary 1,000 km from the extract (PBF, and XML)."""
+    from planner.load.sources import load_street
+
+    kml = tmp_path / "boundary.kml"
+    far = gpd.GeoDataFrame({"name": ["远处"]}, geometry=[box(108.9, 34.2, 108.91, 34.21)], crs=4326)
+    far.to_file(kml, driver="KML")
+    with pytest.raises(InputError) as err:
+        load_street(PBF, boundary=kml)
+    text = str(err.value)
+    assert "inside the boundary or within 1,000 m of it" in text
+    assert "outside the area of the extract" in text and str(PBF) in text
+    with pytest.raises(InputError) as err:
+        load_street(XML, boundary=kml)
+    text = str(err.value)
+    assert "km from the area the OSM extract covers (longitude 116.3440–116.3597" in text
+    assert err.value.problems[0].field == "geometry" and err.value.problems[0].fix
+
+
 def test_clip_must_be_a_polygon() -> None:
     with pytest.raises(InputError, match="not a polygon"):
         osm.read_osm(XML, clip=LineString([(116.35, 40.0), (116.351, 40.001)]))

@@ -325,3 +325,38 @@ class _FailingGrids:
     def __init__(self, real: Any) -> None:
         self.grids = real.grids
         self.report = type("R", (), {"ok": False, "checks": [], "quality": {}, "violations": []})()
+
+
+#: Runs the command line with the solver's import broken (``None`` in sys.modules).
+_WITHOUT_HIGHSPY = (
+    "import sys; sys.modules['highspy'] = None\n"
+    "from planner.cli import main\n"
+    "raise SystemExit(main(sys.argv[1:]))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["demo", "--quiet"], ["site", "demo", "-k", "1"]],
+    ids=["demo", "site"],
+)
+def test_missing_solver_fails_loudly_with_the_fix(tmp_path: Path, command: list[str]) -> None:
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_HIGHSPY, *command, "--out", str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, (done.returncode, done.stdout[-1000:], done.stderr[-2000:])
+    assert "Traceback" not in done.stderr and "skipped" not in done.stdout + done.stderr
+    assert "'highspy'" in done.stderr and "pip install highspy" in done.stderr, done.stderr
+    assert "pip install -e ." in done.stderr, done.stderr
+    assert not out.exists() or not any(out.iterdir())  # said before any long step ran

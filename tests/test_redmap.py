@@ -11,6 +11,7 @@ from shapely.geometry import Point, box
 
 from planner.maps.redmap import basemap_notice, red_map, station_icon_svg
 from tests.app_street import CRS, X0, Y0, tiny_street
+from tests.map_coverage import coverage_layers
 
 
 def _unescape(text: str) -> str:
@@ -80,11 +81,13 @@ def test_coverage_grids_and_sites_are_drawn() -> None:
     gaps = gpd.GeoDataFrame(
         {"households": [120]}, geometry=[box(X0 + 900, Y0, X0 + 1000, Y0 + 800)], crs=CRS
     )
-    compounds = pd.DataFrame(
+    # k4 is not covered; its farthest building is 17.5 minutes from a station
+    times = {"k1": 4.0, "k2": 8.0, "k3": 9.0, "k4": 17.5}
+    buildings = pd.DataFrame(
         {
-            "compound_id": ["k1", "k2", "k3", "k4"],
-            "covered": [True, True, True, False],
-            "time_min": [4.0, 8.0, 9.0, 17.5],
+            "building_id": [f"{k}-b{i}" for k in times for i in range(5)],
+            "time_min": [times[k] for k in times for _ in range(5)],
+            "station_name": ["街道党群服务中心"] * 20,
         }
     )
     grids = gpd.GeoDataFrame(
@@ -105,7 +108,13 @@ def test_coverage_grids_and_sites_are_drawn() -> None:
     html = (
         red_map(
             s,
-            coverage={"circles": circles, "gaps": gaps, "compounds": compounds},
+            coverage=coverage_layers(
+                CRS,
+                circles=circles,
+                gaps=gaps,
+                buildings=buildings,
+                uncovered_compounds=pd.DataFrame({"compound_id": ["k4"]}),
+            ),
             grids=grids,
             sites=sites,
         )
@@ -151,6 +160,7 @@ def test_pipeline_coverage_layers_union_view_and_uncovered_table() -> None:
             "building_id": [f"k4-b{i}" for i in range(5)],
             "time_min": [16.0, 17.0, 18.25, 19.0, 20.0],
             "station_id": ["st3"] * 5,
+            "station_name": ["红色物业点"] * 5,
         }
     )
     unc = pd.DataFrame(
@@ -161,12 +171,7 @@ def test_pipeline_coverage_layers_union_view_and_uncovered_table() -> None:
             "nearest_station_name": ["红色物业点"],
         }
     )
-
-    class Layers:
-        pass
-
-    cov = Layers()
-    cov.circles, cov.buildings, cov.uncovered_compounds = circles, buildings, unc  # type: ignore[attr-defined]
+    cov = coverage_layers(CRS, circles=circles, buildings=buildings, uncovered_compounds=unc)
     m = red_map(s, coverage=cov)
     html = _unescape(m.get_root().render())
     assert "未覆盖小区" in html and "和平小区" in html

@@ -180,3 +180,116 @@ def test_warning_when_every_unregistered_building_has_layer_households(
     warning = next(str(p) for p in s.report.notes if "not in the register" in str(p))
     assert "2 residential building(s) are not in the register; they keep the households " in warning
     assert "from the buildings layer" in warning and "estimated" not in warning
+
+
+def test_f45_workbook_data_on_the_second_sheet_is_found_and_the_sheet_named(
+    street_folder: Path, tmp_path: Path
+) -> None:
+    """Review F45: a notes sheet first, the register on sheet 2 under a merged title."""
+    from tests.hostile_inputs import workbook
+
+    path = workbook(
+        tmp_path / "台账.xlsx",
+        {
+            "说明": [["请在第二张表填写各楼栋户数"], ["填表人：张三"]],
+            "户数": [["测试街道楼栋户数"], ["楼栋编号", "户数"], ["B1", 44], ["B2", 60]],
+            "备注": [["无"]],
+        },
+        merged={"户数": ["A1:B1"]},
+    )
+    s = load_street(street_folder, register=path)
+    b = s.buildings.set_index("building_id")
+    assert b.loc["B1", "households"] == 44 and b.loc["B2", "households"] == 60
+    (note,) = [p for p in s.report.notes if "sheets" in p.message]
+    assert "the workbook has 3 sheets; read sheet '户数' (it holds the table's header)" in (
+        note.message
+    )
+    assert "not read: '说明', '备注'" in note.message and note.file == str(path)
+
+
+def test_f45_no_sheet_with_a_header_lists_the_sheets(street_folder: Path, tmp_path: Path) -> None:
+    from tests.hostile_inputs import workbook
+
+    path = workbook(tmp_path / "r.xlsx", {"说明": [["见附件"]], "Sheet2": [["abc", "def"]]})
+    with pytest.raises(InputError) as err:
+        load_street(street_folder, register=path)
+    assert "no households column" in str(err.value)
+    log = ProblemLog()
+    read_register(path, problems=log)
+    notes = [p for p in log.problems if p.severity == "warning"]
+    assert "read sheet '说明' (no sheet names the expected columns); not read: 'Sheet2'" in (
+        notes[0].message
+    )
+
+
+def test_f46_merged_compound_cells_are_filled_down(street_folder: Path, tmp_path: Path) -> None:
+    """Review F46: the compound name merged over its buildings' rows."""
+    from tests.hostile_inputs import workbook
+
+    path = workbook(
+        tmp_path / "r.xlsx",
+        {
+            "Sheet1": [
+                ["小区名称", "楼栋名称", "户数"],
+                ["阳光小区", "1号楼", 48],
+                [None, "2号楼", 60],
+                ["和平小区", "1号楼", 70],
+            ]
+        },
+        merged={"Sheet1": ["A2:A3"]},
+    )
+    s = load_street(street_folder, register=path)
+    b = s.buildings.set_index("building_id")
+    assert b.loc["B1", "households"] == 48 and b.loc["B2", "households"] == 60
+    assert b.loc["B3", "households"] == 70
+    reg = s.report.register
+    assert reg is not None and reg["rows_matched"] == 3 and reg["unmatched_rows"] == []
+    (note,) = [p for p in s.report.notes if "merged" in p.message]
+    assert "1 cell range(s) merged over several rows were filled" in note.message
+    assert "A2:A3" in note.message and note.severity == "repair"
+
+
+def test_register_households_fractional_implausible_or_boolean_are_errors(
+    street_folder: Path, tmp_path: Path
+) -> None:
+    """Review F35/F39/F40 in a register: 12.5, 1e20 and TRUE households."""
+    from tests.hostile_inputs import workbook
+
+    path = workbook(
+        tmp_path / "r.xlsx",
+        {"s": [["楼栋编号", "户数"], ["B1", 12.5], ["B2", 1e20], ["B3", True], ["B4", 3]]},
+    )
+    with pytest.raises(InputError) as err:
+        load_street(street_folder, register=path)
+    got = {p.feature_id: p.message for p in err.value.problems}
+    assert got["row 2"] == "户数 12.5 is not a whole number"
+    assert got["row 3"] == "户数 100000000000000000000 is implausible: more than 100,000"
+    assert got["row 4"] == "户数 'True' is not a number"
+    assert all(p.field == "户数" and p.fix and p.file == str(path) for p in err.value.problems)
+
+
+def test_register_text_is_cut_and_cleaned(street_folder: Path, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    long_key = "B" + "9" * 5000
+    path.write_text(f"楼栋编号,户数\n{long_key},5\nB1\x00,44\n", encoding="utf-8")
+    s = load_street(street_folder, register=path)
+    assert s.buildings.set_index("building_id").loc["B1", "households"] == 44
+    reg = s.report.register
+    assert reg is not None and len(reg["unmatched_rows"][0]["key"]) == 200
+    text = " ".join(str(p) for p in s.report.notes)
+    assert "longer than 200 characters (the longest 5,001)" in text and len(text) < 5000
+
+
+def test_register_problems_come_with_the_other_files_problems(
+    layers: dict, make_folder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A register was skipped when another file already had an error: one pass now."""
+    folder = make_folder(layers)
+    (folder / "buildings.geojson").write_text("{ broken", encoding="utf-8")
+    path = tmp_path / "r.csv"
+    path.write_text("楼栋编号,户数\nB1,四十\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_street(folder, register=path)
+    files = {p.file for p in err.value.problems}
+    assert files == {str(path), str(folder / "buildings.geojson")}
+    assert "户数 '四十' is not a number" in str(err.value)

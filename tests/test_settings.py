@@ -54,3 +54,35 @@ def test_service_kinds_are_station_kinds() -> None:
         SettingsError, match=r"unknown station kind\(s\) party; .*grid_station \(网格党群服务站\)"
     ):
         Settings(service_kinds=("party", "grid_station"))
+
+
+def test_every_setting_declares_the_step_that_reads_it() -> None:
+    from dataclasses import fields
+
+    from planner.settings import SETTING_STEPS
+
+    names = [f.name for f in fields(Settings)]
+    missing = [n for n in names if n not in SETTING_STEPS]
+    assert not missing, f"add these settings to SETTING_STEPS in planner/settings.py: {missing}"
+    assert not set(SETTING_STEPS) - set(names), "SETTING_STEPS names settings that do not exist"
+    assert set(SETTING_STEPS.values()) <= {"street", "grids", "coverage", "siting", "output"}
+
+
+def test_grid_and_coverage_settings_are_apart() -> None:
+    from planner.settings import settings_for, settings_read_by
+
+    grids, coverage = settings_read_by("grids"), settings_read_by("coverage")
+    # what the app kept by hand before: the sidebar's grid bounds and walking settings
+    assert {"grid_min_households", "grid_max_households", "grid_target_households"} <= grids
+    assert {"walk_speed_kmh", "thresholds_min", "gap_minutes", "circle_buffer_m"} <= coverage
+    assert not {"grid_min_households", "code_county"} & coverage
+    assert not {"walk_speed_kmh", "service_kinds"} & grids
+    assert "margin_m" in grids & coverage  # read while loading: both depend on it
+    base = Settings()
+    walk = base.with_(walk_speed_kmh=3.6, thresholds_min=(10.0, 20.0), gap_minutes=20.0)
+    bounds = base.with_(grid_min_households=100, grid_max_households=900)
+    assert settings_for(walk, "grids") == settings_for(base, "grids")
+    assert settings_for(walk, "coverage") == walk  # nothing coverage reads is reset
+    assert settings_for(bounds, "coverage") == settings_for(base, "coverage")
+    assert settings_for(bounds, "grids").grid_max_households == 900
+    assert settings_for(base.with_(margin_m=500.0), "grids").margin_m == 500.0

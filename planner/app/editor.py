@@ -4,7 +4,14 @@ streamlit-folium cannot edit preloaded shapes, so a planner edits grids by click
 atoms (selected with :func:`atom_at`) and by drawing a line to split a grid
 (:func:`line_from_drawing`). After every edit the page saves the project file
 (:func:`autosave_path`, :func:`autosave`), so a page reload or a failed step loses
-nothing: a new session reopens the autosaved project (:func:`open_or_create`).
+nothing: a new session shows the autosaved project (:func:`editor_for`).
+
+The session's editor lives in the session state (a plain mapping here, so it is tested
+without Streamlit): :func:`apply_edit` applies one edit and autosaves it,
+:func:`make_copy` turns the project on screen into a project of the session's own, and
+:func:`open_uploaded` opens a project file. Only a project the session owns is changed
+or autosaved (:func:`planner.app.state.can_edit`): one opened from a link is read-only,
+so two sessions never write the same autosave.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +28,18 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, shape
 
+from planner.app.state import can_edit, take_copy
 from planner.crs import WGS84, gcj02_to_wgs84
+from planner.errors import PlannerError, RuleViolation
+from planner.grids.division import GridResult
+from planner.grids.edits import GridEditor
+from planner.i18n import Message, msg
+from planner.settings import Settings
+from planner.street import Street
 
 logger = logging.getLogger(__name__)
+
+State = MutableMapping[str, Any]
 
 
 def autosave_dir() -> Path:
@@ -86,7 +103,7 @@ def line_from_drawing(drawing: Any, *, crs: Any, basemap: str = "none") -> LineS
     return LineString(coords)
 
 
-def autosave(editor: Any, path: Path, *, source: str = "") -> Path:
+def autosave(editor: GridEditor, path: Path, *, source: str = "") -> Path:
     """Save the editor's state to ``path`` (atomic write by :func:`planner.grids.project.save_project`)."""
     from planner.grids.project import save_project
 
@@ -95,15 +112,132 @@ def autosave(editor: Any, path: Path, *, source: str = "") -> Path:
     return out
 
 
-def open_or_create(street: Any, grids_result: Any, *, settings: Any, source_key: str) -> Any:
-    """The autosaved editor of this source if there is one, else a fresh editor on ``grids_result``."""
-    from planner.grids.edits import GridEditor
+def editor_key(source: str, grid_settings: str, project: str) -> str:
+    """What names a session's editor and its autosave: street source, grid settings, project.
+
+    ``grid_settings`` is the JSON of the settings the grids read
+    (:func:`planner.settings.settings_for`), so a new walking speed keeps the editor.
+    """
+    return source + grid_settings + project
+
+
+def editor_for(
+    state: State,
+    street: Street,
+    *,
+    key: str,
+    settings: Settings,
+    division: Callable[[], GridResult | None],
+) -> GridEditor | None:
+    """The session's grid editor for ``key`` (:func:`editor_key`).
+
+    Kept in ``state`` across reruns; otherwise the autosaved project of ``key`` (a page
+    reload, a shared link, read through one consistent snapshot), or a fresh editor on
+    ``division()``. ``None`` when there is no autosave and the division failed (the
+    page says why).
+    """
+    if state.get("editor_key") == key and state.get("editor") is not None:
+        editor: GridEditor = state["editor"]
+        return editor
+    reopened = _reopen(autosave_path(key))
+    if reopened is None:
+        result = division()
+        if result is None:
+            return None
+        reopened = GridEditor.from_result(street, result, settings=settings)
+    state.update(editor=reopened, editor_key=key, selected_atoms=[])
+    return reopened
+
+
+def _reopen(path: Path) -> GridEditor | None:
+    """The editor autosaved at ``path``, or ``None`` (none there, or damaged: logged)."""
     from planner.grids.project import open_project
 
-    path = autosave_path(source_key)
-    if path.exists():
-        try:
-            return open_project(path).editor
-        except Exception as exc:  # a damaged autosave must not block the editor
-            logger.warning("could not reopen autosave %s (%s); starting afresh", path, exc)
-    return GridEditor.from_result(street, grids_result, settings=settings)
+    if not path.exists():
+        return None
+    try:
+        return open_project(path).editor
+    except Exception as exc:  # a damaged autosave must not block the editor
+        logger.warning("could not reopen autosave %s (%s); starting afresh", path, exc)
+        return None
+
+
+def save_for_session(state: State, *, source: str) -> None:
+    """Autosave the session's editor to its project file, if the session owns the project.
+
+    A failed save is kept in ``state["save_error"]`` (the edit stands).
+    """
+    if not can_edit(state):
+        return
+    try:
+        path = autosave(state["editor"], autosave_path(state["editor_key"]), source=source)
+    except (OSError, PlannerError) as exc:
+        state["save_error"] = msg("autosave_failed", reason=str(exc))
+        return
+    state["autosaved"] = str(path)
+
+
+def apply_edit(
+    state: State,
+    what: Message | str,
+    fn: Callable[..., object],
+    *args: Any,
+    source: str,
+    **kwargs: Any,
+) -> bool:
+    """Apply one edit of the session's editor, then autosave; ``True`` if it was applied.
+
+    ``what`` names the edit in ``state["edit_message"]`` (a catalogue message such as
+    ``msg("lock")`` is shown in the reader's language).
+
+    A refused edit (a grid rule, or a project this session does not own) leaves the
+    state as it was and keeps the reason in ``state["edit_error"]`` (a catalogue
+    message, rendered in the language shown at each rerun).
+    """
+    state["edit_message"], state["save_error"] = "", ""
+    if not can_edit(state):
+        state["edit_error"] = msg("edit_read_only")
+        return False
+    try:
+        fn(*args, **kwargs)
+    except RuleViolation as exc:
+        state["edit_error"] = exc.message if exc.message is not None else str(exc)
+        return False
+    state.update(edit_error="", edit_message=what, selected_atoms=[])
+    save_for_session(state, source=source)
+    return True
+
+
+def make_copy(state: State, *, source: str, grid_settings: str) -> str:
+    """ "Make my copy": the project on screen becomes a new project of this session's own.
+
+    The copy starts exactly where the shown project is (grids, locks, history, undo)
+    and is autosaved under its new id; the original file is not touched. Returns the
+    new project id.
+    """
+    project = take_copy(state)
+    state["editor_key"] = editor_key(source, grid_settings, project)
+    state.update(edit_error="", edit_message=msg("copy_made", project=project), save_error="")
+    save_for_session(state, source=source)
+    return project
+
+
+def open_uploaded(state: State, data: bytes, *, name: str, source: str, grid_settings: str) -> bool:
+    """Open the bytes of an uploaded project file as a new project of this session's own.
+
+    Read from a private temporary copy (:func:`planner.grids.project.read_project`),
+    never from a shared path; the project shown before (perhaps another session's,
+    from a link) is left alone. ``False`` with the reason in ``state["save_error"]``
+    when the file is not a planner project.
+    """
+    from planner.grids.project import read_project
+
+    try:
+        editor = read_project(data, name=name).editor
+    except PlannerError as exc:
+        state["save_error"] = msg("open_failed", reason=str(exc))
+        return False
+    state.update(editor=editor, selected_atoms=[])
+    make_copy(state, source=source, grid_settings=grid_settings)
+    state["edit_message"] = msg("open_project")
+    return True

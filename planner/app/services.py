@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -15,6 +15,10 @@ import pandas as pd
 from planner.i18n import column_label, from_english, t
 from planner.settings import Settings
 from planner.street import Street
+
+if TYPE_CHECKING:
+    from planner.coverage.layers import CoverageLayers
+    from planner.grids.division import GridResult
 
 logger = logging.getLogger(__name__)
 
@@ -270,96 +274,72 @@ def worst_compounds(
 def export_files(
     street: Street,
     *,
-    coverage: Any = None,
-    grids: Any = None,
-    lang: str = "zh",
-    precision: int = 7,
-) -> dict[str, bytes]:
-    """Files offered for download, as the command line writes them: GeoJSON per layer
-    (RFC 7946, WGS84, :func:`planner.export.geojson.to_geojson_text`), one GeoPackage with every
-    layer and table (:func:`planner.export.formats.write_geopackage`), CSV tables (UTF-8 with BOM,
-    so Excel reads Chinese)."""
-    import tempfile
-
-    layers: dict[str, gpd.GeoDataFrame] = {
-        name: street.layer(name)
-        for name in ("boundary", "communities", "compounds", "buildings", "roads", "stations")
-    }
-    if coverage is not None and isinstance(getattr(coverage, "buildings", None), gpd.GeoDataFrame):
-        layers["buildings"] = coverage.buildings  # with walking time and nearest station
-    g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
-    if isinstance(g, gpd.GeoDataFrame):
-        layers["grids"] = g
-    for part in ("circles", "gaps"):
-        gdf = getattr(coverage, part, None)
-        if isinstance(gdf, gpd.GeoDataFrame):
-            layers[part] = gdf
-    tables: dict[str, pd.DataFrame] = {}
-    if coverage is not None and callable(getattr(coverage, "table", None)):
-        tables["coverage_by_community"] = coverage.table("community")
-        if isinstance(getattr(coverage, "uncovered_compounds", None), pd.DataFrame):
-            tables["uncovered_compounds"] = coverage.uncovered_compounds
-        if isinstance(getattr(coverage, "stations", None), pd.DataFrame):
-            tables["coverage_by_station"] = pd.DataFrame(coverage.stations)
-    if isinstance(g, gpd.GeoDataFrame):
-        tables["coverage_by_grid"] = grid_table(grids, coverage, lang="en")
-    if not tables:
-        tables["community_figures"] = community_table(street, lang=lang)
-
-    out: dict[str, bytes] = {}
-    from planner.export.formats import write_geopackage
-    from planner.export.geojson import to_geojson_text
-
-    meta = {"attribution": street.attribution} if street.attribution else None
-    for name, gdf in layers.items():
-        out[f"{name}.geojson"] = to_geojson_text(
-            gdf, precision=precision, name=name, metadata=meta
-        ).encode()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "street.gpkg"
-        nonempty = {k: v for k, v in layers.items() if len(v)}
-        write_geopackage(path, layers=nonempty, tables=tables)
-        if path.exists():
-            out["street.gpkg"] = path.read_bytes()
-    for name, table in tables.items():
-        plain = pd.DataFrame(table).drop(columns=["geometry"], errors="ignore")
-        out[f"{name}.csv"] = plain.to_csv(index=False).encode("utf-8-sig")
-    return out
-
-
-def map_png(
-    street: Street,
-    *,
-    coverage: Any = None,
-    grids: Any = None,
     settings: Settings | None = None,
-    lang: str = "zh",
-    dpi: int = 150,
-) -> bytes | None:
-    """A PNG of the red map for reports (:func:`planner.maps.image.render_map`): title,
-    legend, scale bar, north arrow, attribution."""
-    import io
+    coverage: CoverageLayers | None = None,
+    grids: GridResult | None = None,
+    images: bool = False,
+) -> dict[str, bytes]:
+    """The files ``python -m planner run --no-siting`` writes, for the street on screen.
 
-    import matplotlib.pyplot as plt
+    Written by the command line's own writer
+    (:func:`planner.export.outputs.write_run_files`) into a temporary folder and read
+    back: the same names, columns and bytes (``relative name -> bytes``; Shapefiles
+    under ``shapefile/``). ``coverage`` is the app's coverage (:func:`coverage_for`,
+    computed before the grids existed), ``grids`` its ``GridResult``
+    (:func:`grids_for`); the grid figures the command line computes with the
+    coverage are added here the same way. ``images=False`` leaves out ``redmap.png``
+    and ``redmap.pdf`` (a few seconds to draw), as ``--no-images`` does. Grid codes
+    use the street's own county/street codes, as the command line does.
+    """
+    import tempfile
+    from dataclasses import replace
 
-    from planner.maps.image import render_map
+    from planner.coverage.figures import area_figures
+    from planner.export.outputs import OutputOptions, read_files, write_run_files
+    from planner.grids.codes import effective_code_settings
+    from planner.pipeline import RunResult
 
-    g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
-    circles = getattr(coverage, "union_circles", None)
-    fig = render_map(
-        street,
-        grids=g,
-        circles=circles,
-        gaps=getattr(coverage, "gaps", None),
-        settings=settings,
-        lang="en" if lang == "en" else "zh",
-    )
-    buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
-    finally:
-        plt.close(fig)
-    return buf.getvalue()
+    s = effective_code_settings(settings or Settings(), street.meta)
+    if coverage is not None and grids is not None:  # the CLI's coverage knows the grids
+        coverage = replace(coverage, by_area=area_figures(coverage.coverage, grids=grids.grids))
+    result = RunResult(street=street, settings=s, grids=grids, coverage=coverage)
+    with tempfile.TemporaryDirectory(prefix="planner-export-") as tmp:
+        out = Path(tmp) / "export"
+        write_run_files(result, out, options=OutputOptions(images=images))
+        return read_files(out)
+
+
+#: Download groups of the export page, in order: (i18n key, which files).
+EXPORT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("export_geojson", (".geojson",)),
+    ("export_tables", (".csv", ".xlsx")),
+    ("export_gis", (".gpkg", "shapefile.zip")),
+    ("export_maps", ("redmap.html", "redmap.png", "redmap.pdf")),
+    ("export_proof", ("grid_rules.txt", "summary.json", "COMPLETE")),
+)
+
+
+def export_downloads(files: dict[str, bytes]) -> list[tuple[str, dict[str, bytes]]]:
+    """The export page's download buttons: ``(i18n key, {file name: bytes})`` per group.
+
+    Every file of :func:`export_files` is offered once, as it is, except the
+    Shapefile folder, which comes as one ``shapefile.zip`` holding ``shapefile/...``
+    exactly as the command line writes it.
+    """
+    from planner.export.outputs import zip_files
+
+    shp = sorted(n for n in files if n.startswith("shapefile/"))
+    plain = {n: b for n, b in files.items() if "/" not in n}
+    if shp:
+        plain["shapefile.zip"] = zip_files(files, names=shp)
+    groups: list[tuple[str, dict[str, bytes]]] = []
+    for key, ends in EXPORT_GROUPS:
+        picked = {n: plain.pop(n) for n in sorted(plain) if n.endswith(ends)}
+        if picked:
+            groups.append((key, picked))
+    if plain:  # a file no group names: still offered
+        groups.append(("export_other", plain))
+    return groups
 
 
 def propose_sites(

@@ -2,10 +2,19 @@
 
 The Streamlit script calls :func:`init_state` once per run with ``st.session_state``
 and ``st.query_params``; keys missing from the session get their default, and on the
-first run of a session the view (page, language, basemap, layers, selected grid) is
-read from the URL so a shared link opens the same view. :func:`view_query` gives the
-query parameters to write back after each run. Both work on plain mappings, so they
-are tested without Streamlit.
+first run of a session the view (page, language, basemap, layers, selected grid), the
+sidebar's settings and the project id are read from the URL, so a shared link opens
+the same view with the same figures. :func:`view_query` gives the query parameters to
+write back after each run.
+
+Projects belong to the session that made them. A session edits only the projects in
+its ``owned_projects`` (an edit right held in the server-side session state, never in
+the URL): the project it started, the copies it made (:func:`take_copy`) and the
+project files it opened. A project id that arrives in a link opens read-only
+(:func:`can_edit` is false) until the receiver makes a copy of its own, so whoever
+holds a view link can look but never change, undo or overwrite the sender's project.
+
+Everything here works on plain mappings, so it is tested without Streamlit.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import secrets
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from planner.errors import SettingsError
 from planner.maps.redmap import ALL_LAYERS, BASEMAPS, DEFAULT_LAYERS
 from planner.settings import Settings
 
@@ -45,8 +55,22 @@ DEFAULTS: dict[str, Any] = {
     "siting_result": None,
     "scenarios": {},
     "project": "",  # the planner's project id: names the autosave; kept in the URL
+    "owned_projects": [],  # the ids this session may edit: never in the URL
     "_view_loaded": False,
 }
+
+#: The sidebar's settings, kept in the session and in the URL (so a link carries them).
+SETTING_KEYS: tuple[str, ...] = (
+    "walk_speed_kmh",
+    "thresholds_min",
+    "grid_min_households",
+    "grid_max_households",
+)
+#: What the sidebar's widgets offer (values from a URL must fit them too):
+#: walking speed, km/h; service-circle thresholds, minutes; households per grid.
+SPEED_RANGE_KMH: tuple[float, float] = (2.0, 7.0)
+THRESHOLD_CHOICES: tuple[float, ...] = (5.0, 10.0, 15.0, 20.0, 30.0)
+HOUSEHOLD_RANGE: tuple[int, int] = (50, 1500)
 
 _PROJECT_ID = re.compile(r"^[0-9a-f]{12}$")
 
@@ -65,7 +89,11 @@ def init_state(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> Non
         return
     state["_view_loaded"] = True
     project = str(query.get("project", ""))
-    state["project"] = project if _PROJECT_ID.match(project) else new_project_id()
+    if _PROJECT_ID.match(project):
+        state["project"] = project  # from a link: read-only until this session copies it
+    else:
+        take_copy(state)  # a project of this session's own
+    _settings_from_query(state, query)
     page = str(query.get("page", ""))
     if page in PAGES:
         state["page"] = page
@@ -84,16 +112,80 @@ def init_state(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> Non
         state["selected_grid"] = str(grid)
 
 
+def can_edit(state: Mapping[str, Any]) -> bool:
+    """Whether this session may change (and autosave) the project it shows."""
+    return str(state.get("project", "")) in state.get("owned_projects", [])
+
+
+def take_copy(state: MutableMapping[str, Any]) -> str:
+    """Give the session a new project id of its own (and the right to edit it).
+
+    The caller saves what is on screen under the new id: "make my copy" of a project
+    opened from a link, a project file opened from disk, a session's first project.
+    """
+    project = new_project_id()
+    state["owned_projects"] = [*state.get("owned_projects", []), project]
+    state["project"] = project
+    return project
+
+
+def _settings_from_query(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> None:
+    """The sidebar's settings from the URL, all or none.
+
+    Values that do not parse, lie outside what the sidebar offers, or do not make
+    valid :class:`~planner.settings.Settings` leave every setting at its default.
+    """
+    values: dict[str, Any] = {}
+    try:
+        for key in SETTING_KEYS:
+            raw = query.get(key)
+            if raw is not None:
+                values[key] = _parse_setting(key, str(raw))
+        settings_from_state({**state, **values})
+    except (ValueError, SettingsError):
+        return
+    state.update(values)
+
+
+def _parse_setting(key: str, raw: str) -> Any:
+    """One sidebar setting from its URL text; ``ValueError`` when the sidebar cannot show it."""
+    if key == "thresholds_min":
+        minutes = [float(x) for x in raw.split(",") if x.strip()]
+        if not minutes or not set(minutes) <= set(THRESHOLD_CHOICES):
+            raise ValueError(raw)
+        return minutes
+    if key == "walk_speed_kmh":
+        speed = float(raw)
+        if not SPEED_RANGE_KMH[0] <= speed <= SPEED_RANGE_KMH[1]:
+            raise ValueError(raw)
+        return speed
+    households = int(raw)
+    if not HOUSEHOLD_RANGE[0] <= households <= HOUSEHOLD_RANGE[1]:
+        raise ValueError(raw)
+    return households
+
+
+def _setting_text(key: str, value: Any) -> str:
+    if key == "thresholds_min":
+        return ",".join(f"{float(x):g}" for x in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def view_query(state: Mapping[str, Any]) -> dict[str, str]:
     """The query parameters describing the current view (only what differs from default).
 
-    The project id is always there: a reload (or a shared link) reopens the same
-    autosaved project, while a new tab without it starts its own, so two planners on
-    one server never overwrite each other's edits.
+    The project id is always there, and the sidebar's settings when they differ from
+    the defaults: a shared link shows the receiver the same project with the same
+    figures (read-only: see :func:`can_edit`), and a new tab without a project id
+    starts a project of its own.
     """
     out: dict[str, str] = {}
     if state.get("project"):
         out["project"] = str(state["project"])
+    for key in SETTING_KEYS:
+        value = state.get(key, DEFAULTS[key])
+        if _setting_text(key, value) != _setting_text(key, DEFAULTS[key]):
+            out[key] = _setting_text(key, value)
     if state.get("page", PAGES[0]) != PAGES[0]:
         out["page"] = str(state["page"])
     if state.get("lang", "zh") != "zh":

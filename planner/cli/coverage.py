@@ -30,9 +30,8 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
-from planner._atomic import atomic_path, write_text
+from planner._atomic import write_text
 from planner.cli.parser import (
     add_minutes_args,
     add_source_args,
@@ -45,6 +44,7 @@ from planner.cli.parser import (
 )
 from planner.coverage.layers import compute_coverage_layers
 from planner.errors import Problem
+from planner.export.formats import write_csv
 from planner.export.geojson import write_geojson
 from planner.grids.gridfile import read_grids
 from planner.settings import Settings
@@ -173,9 +173,9 @@ def write_outputs(
     write_geojson(layers.circles, out / "circles.geojson", precision=p)
     write_geojson(layers.gaps, out / "gaps.geojson", precision=p)
     write_geojson(layers.buildings, out / "buildings.geojson", precision=p)
-    _write_csv(layers.by_area, out / "coverage.csv")
-    _write_csv(layers.stations, out / "stations.csv")
-    _write_csv(layers.uncovered_compounds, out / "uncovered_compounds.csv")
+    write_csv(layers.by_area, out / "coverage.csv")
+    write_csv(layers.stations, out / "stations.csv")
+    write_csv(layers.uncovered_compounds, out / "uncovered_compounds.csv")
     cov = layers.coverage
     s = dict(layers.summary)
     report = getattr(street, "report", None)
@@ -198,8 +198,3 @@ def _json(value: Any) -> Any:
 
 def _write_text(path: Path, text: str) -> None:
     write_text(path, text)
-
-
-def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")

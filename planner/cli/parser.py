@@ -2,7 +2,8 @@
 
 Each command lives in its own module under :mod:`planner.cli` and provides
 ``register(subparsers)`` and ``run(args) -> int``. Exit codes: 0 ok, 1 a grid rule
-is violated, 2 bad input (the message says what and how to fix it; never a traceback).
+is violated, 2 bad input (the message says what and how to fix it; never a traceback),
+3 an internal error (a bug: a one-line message, the traceback in a log file).
 """
 
 from __future__ import annotations
@@ -10,18 +11,28 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from planner._atomic import require_writable
 from planner.errors import InputError, PlannerError, Problem, RuleViolation, SettingsError
 from planner.schema import STATION_KIND_ALIASES, STATION_KINDS
 from planner.settings import DEFAULT_SERVICE_KINDS, Settings
+from planner.street import Street
 
 EXIT_OK = 0
 EXIT_RULES = 1
 EXIT_BAD_INPUT = 2
+EXIT_CRASH = 3
+
+#: Where crash logs go: ``$PLANNER_LOG_DIR``, else ``<temp>/planner-logs``.
+LOG_DIR_ENV = "PLANNER_LOG_DIR"
 
 #: Command modules under planner.cli, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -81,6 +92,7 @@ def out_folder(path: Path) -> Path:
             f"--out {path}: cannot create the folder ({exc.strerror or exc})",
             fix="give a folder you can write to (it is created if needed)",
         ) from None
+    require_writable(path, what=f"--out {path}")
     return path
 
 
@@ -350,7 +362,7 @@ def code_flags(args: argparse.Namespace) -> list[str]:
     return [k for k in GRID_CODE_FLAGS if getattr(args, k, None) is not None]
 
 
-def load_from_args(args: argparse.Namespace, settings: Settings) -> Any:
+def load_from_args(args: argparse.Namespace, settings: Settings) -> Street:
     """Load the street named by the shared source flags."""
     from planner.load.sources import load_street
 
@@ -368,7 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m planner",
         description="Grids and 15-minute walking service circles for a sub-district (街道).",
-        epilog="Exit codes: 0 ok, 1 a grid rule is violated, 2 bad input.",
+        epilog="Exit codes: 0 ok, 1 a grid rule is violated, 2 bad input, 3 an internal "
+        "error (the message names a log file with the details).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -379,12 +392,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (see the module docstring).
+
+    No input ends in a traceback: the planner's own errors are mapped to 1 or 2 by
+    :func:`run_command`, and anything else (a bug) to 3, with a one-line message and
+    the traceback in a log file (:func:`write_crash_log`).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    try:
+        return run_command(args)
+    except Exception as exc:  # a bug in the planner, not bad input: never a bare traceback
+        where = write_crash_log(exc, sys.argv if argv is None else ["planner", *argv])
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        detail = f"details in {where}" if where else "the traceback follows"
+        print(
+            f"internal error: {type(exc).__name__}: {first} (a bug in the planner, not in "
+            f"your data; please report it); {detail}",
+            file=sys.stderr,
+        )
+        if where is None:
+            traceback.print_exception(exc, file=sys.stderr)
+        return EXIT_CRASH
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the command of ``args``, mapping the planner's errors to exit codes 1 and 2."""
     try:
         code: int = args.func(args)
         return code
@@ -404,3 +441,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def write_crash_log(exc: BaseException, command: Sequence[str]) -> Path | None:
+    """Write the command and the traceback of ``exc`` to a new log file; its path, or
+    None when no log can be written."""
+    folder = Path(os.environ.get(LOG_DIR_ENV) or Path(tempfile.gettempdir()) / "planner-logs")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    text = "".join(traceback.format_exception(exc))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f"crash-{stamp}-", suffix=".log", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"command: {' '.join(command)}\npython: {sys.version.split()[0]}\n\n{text}")
+    except OSError:
+        return None
+    return Path(name)

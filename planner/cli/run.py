@@ -6,7 +6,12 @@ sites, and export everything into DIR, with a progress bar per step and a final
 summary. ``--quiet`` prints nothing but errors (for scripts).
 
 Exit codes: 0 ok; 1 the grids break a rule (every file is still written, and
-``grid_rules.txt`` says where); 2 bad input (the message says what and how to fix).
+``grid_rules.txt`` says where); 2 bad input (the message says what and how to fix);
+128 + N when signal N (SIGTERM 15, SIGINT 2) stopped it, with ``--out`` as it was.
+
+The files are written into a staging folder beside ``--out`` and swapped into place
+when complete (:func:`planner.export.outputs.write_run_files`), so ``--out`` never
+holds a mix of two runs.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from planner._atomic import COMPLETE_MARKER, Interrupted, interrupts_raise, read_marker
 from planner.cli.parser import (
     EXIT_OK,
     EXIT_RULES,
@@ -200,6 +206,38 @@ def _native_stdout_to_null() -> Iterator[None]:
 
 
 def run(args: argparse.Namespace, *, source: str | None = None) -> int:
+    """The ``run`` command (and ``demo`` with ``source="demo"``); returns the exit code.
+
+    SIGTERM, SIGINT (Ctrl-C) and SIGHUP stop the run cleanly: the staging folder and
+    every temporary file are removed, ``--out`` keeps the previous complete set, and
+    the command says so and exits with 128 + the signal's number.
+    """
+    with interrupts_raise():
+        try:
+            return _run(args, source=source)
+        except Interrupted as exc:
+            print(stopped_message(exc, args.out), file=sys.stderr)
+            return 128 + exc.signum
+
+
+def stopped_message(exc: Interrupted, out: Path) -> str:
+    """What the command prints when a signal stopped it."""
+    if exc.after_swap:
+        return (
+            f"stopped by {exc.signal_name} as the run finished: {out} holds its complete "
+            f"set of files ({COMPLETE_MARKER} lists them)"
+        )
+    kept = (
+        f"{out} still holds the previous complete run ({COMPLETE_MARKER} lists its files)"
+        if read_marker(out) is not None
+        else f"nothing in {out} was changed"
+    )
+    return (
+        f"stopped by {exc.signal_name} before the run finished: {kept}; no temporary file is left"
+    )
+
+
+def _run(args: argparse.Namespace, *, source: str | None) -> int:
     settings = _settings(args)
     k = 0 if args.no_siting else args.sites
     if k < 0:

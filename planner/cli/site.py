@@ -43,6 +43,7 @@ from planner.cli.parser import (
     station_settings,
 )
 from planner.errors import InputError, ProblemLog
+from planner.export.formats import write_csv
 from planner.export.geojson import write_geojson, write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,9 @@ def _read_file(path: Path, *, layer: str, points_crs: str, crs: Any) -> gpd.GeoD
 
 
 def run(args: argparse.Namespace) -> int:
+    from planner.pipeline import require_siting_solver
+
+    require_siting_solver()  # a missing solver: exit 2 naming the package and the fix
     from planner.siting.scenario import site_street
 
     extra: dict[str, Any] = {
@@ -159,8 +163,8 @@ def run(args: argparse.Namespace) -> int:
     write_geojson(result.sites, out / "sites.geojson", precision=prec)
     write_geojson(result.candidates, out / "candidates.geojson", precision=prec)
     write_geojson(result.buildings, out / "buildings.geojson", precision=prec)
-    # UTF-8 with BOM so Excel opens the Chinese names
-    write_text_atomic("\ufeff" + result.figures.to_csv(index=False), out / "figures.csv")
+    # UTF-8 with BOM so Excel opens the Chinese names; formula-like text made safe
+    write_csv(result.figures, out / "figures.csv")
     if not args.no_circles:
         from planner.siting.scenario import circles_and_gaps
 

@@ -358,9 +358,7 @@ def write_shapefiles(
                 written.append(out_dir / f"{part_name}.shp")
         for p in tmp.glob("*.cpg"):  # GDAL writes "UTF-8"; make sure of it
             p.write_text("UTF-8", encoding="ascii")
-        pd.DataFrame(rows, columns=["layer", "column", "field"]).to_csv(
-            tmp / "fields.csv", index=False, encoding="utf-8-sig"
-        )
+        _csv_to(pd.DataFrame(rows, columns=["layer", "column", "field"]), tmp / "fields.csv")
         if coordinate_system == "gcj02":
             (tmp / "COORDINATES.txt").write_text(
                 "coordinate_system: GCJ-02\n" + GCJ02_NOTE + "\n", encoding="utf-8"
@@ -375,29 +373,126 @@ def read_fields_csv(folder: str | Path) -> dict[str, dict[str, str]]:
     df = pd.read_csv(Path(folder) / "fields.csv", encoding="utf-8-sig", dtype=str)
     out: dict[str, dict[str, str]] = {}
     for layer, column, field in df[["layer", "column", "field"]].itertuples(index=False):
-        out.setdefault(str(layer), {})[str(field)] = str(column)
+        out.setdefault(unquote_cell(str(layer)), {})[unquote_cell(str(field))] = unquote_cell(
+            str(column)
+        )
     return out
 
 
 # ---------------------------------------------------------------------------------------
-# CSV
+# CSV and xlsx, safe from formula injection
+
+#: A cell whose text starts with one of these is taken by Excel, LibreOffice and Google
+#: Sheets for a formula (OWASP "CSV Injection"): written as text instead.
+FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_mask(s: pd.Series) -> pd.Series:
+    """True where ``s`` holds text that a spreadsheet would read as a formula."""
+    if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)):
+        return pd.Series(False, index=s.index)  # numbers stay numbers, -2 included
+    return s.str.startswith(FORMULA_START, na=False).astype(bool)
+
+
+def formula_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell (and column name) that starts with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return prefixed with a single quote.
+
+    OWASP's advice for CSV files: a spreadsheet then shows the text and runs
+    nothing. Numeric columns are left alone (a negative number stays a number);
+    so is text that starts otherwise. The input is not changed.
+
+    Examples
+    --------
+    >>> formula_safe(pd.DataFrame({"name": ["=1+1", "ok"], "n": [-2, 3]}))
+        name  n
+    0  '=1+1 -2
+    1     ok  3
+    """
+    out = df.copy()
+    for c in out.columns:
+        mask = _text_mask(out[c])
+        if mask.any():
+            out[c] = out[c].where(~mask, "'" + out[c].astype(object).where(mask, ""))
+    return out.rename(columns=lambda c: f"'{c}" if str(c).startswith(FORMULA_START) else c)
+
+
+def unquote_cell(text: str) -> str:
+    """Undo :func:`formula_safe` on one cell read back from a planner CSV."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_START):
+        return text[1:]
+    return text
+
+
+def _csv_to(plain: pd.DataFrame, path: Path) -> None:
+    """Write a plain table as UTF-8 CSV with a BOM, formula-safe.
+
+    Rows end in CRLF (RFC 4180): Python's CSV writer then quotes every cell holding
+    a carriage return or a line feed, so such text stays one cell (with ``\n`` line
+    ends a bare carriage return went out unquoted and split the row).
+    """
+    formula_safe(plain).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
+def _plain_table(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without its geometry columns (a table, not a layer)."""
+    plain = pd.DataFrame(df)
+    geom_cols = [c for c in plain.columns if isinstance(plain[c].dtype, gpd.array.GeometryDtype)]
+    return plain.drop(columns=geom_cols)
 
 
 def write_csv(df: pd.DataFrame, path: str | Path, *, float_decimals: int | None = None) -> Path:
-    """Write a table as CSV in UTF-8 with a byte-order mark (Excel reads Chinese right).
+    """Write a table as CSV in UTF-8 with a byte-order mark (Excel reads Chinese right),
+    rows ending in CRLF (RFC 4180).
 
     Geometry columns are dropped (a table, not a layer); the index is not written.
     ``float_decimals`` rounds float columns for readability (None keeps them).
+    Text that a spreadsheet would run as a formula is prefixed with ``'``
+    (:func:`formula_safe`).
     """
-    plain = pd.DataFrame(df)
-    geom_cols = [c for c in plain.columns if isinstance(plain[c].dtype, gpd.array.GeometryDtype)]
-    plain = plain.drop(columns=geom_cols)
+    plain = _plain_table(df)
     if float_decimals is not None:
         floats = plain.select_dtypes("float").columns
         plain[floats] = plain[floats].round(float_decimals)
     with atomic_path(path) as tmp:
-        plain.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+        _csv_to(plain, tmp)
     return Path(path)
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    """``name`` cut to Excel's 31 characters, made unique (case-insensitively)."""
+    title = name[:31]
+    i = 1
+    while title.lower() in used:
+        i += 1
+        title = f"{name[: 31 - len(str(i)) - 1]}_{i}"
+    used.add(title.lower())
+    return title
+
+
+def _cell_value(v: object) -> object:
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
+
+
+def _fill_sheet(ws: Any, plain: pd.DataFrame) -> None:
+    """Header and rows of one sheet; formula-like text typed as text cells."""
+    from openpyxl.styles import Font
+
+    ws.append([str(c) for c in plain.columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    columns = [_column_values(plain[c]) for c in plain.columns]
+    for row in zip(*columns, strict=True):
+        ws.append([_cell_value(v) for v in row])
+    for j, (c, values) in enumerate(zip(plain.columns, columns, strict=True), start=1):
+        if any(isinstance(v, str) and v.startswith(FORMULA_START) for v in [str(c), *values]):
+            for cell in next(ws.iter_cols(min_col=j, max_col=j)):
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                    cell.data_type = "s"  # openpyxl would store "=..." as a formula
+                    cell.quotePrefix = True  # Excel keeps it text when edited
+        width = max([len(str(c))] + [len(str(v)) for v in plain[c].head(200)]) + 2
+        ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = min(width, 40)
 
 
 def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
@@ -406,42 +501,18 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     For people who open tables in Excel: a CSV's 20-digit grid code becomes a number
     there and loses its last digits (Excel keeps 15), while text cells in a workbook
     keep every digit. Ids and codes are written as text, numbers as numbers, with a
-    bold, frozen header row. Sheet names are cut to Excel's 31 characters.
+    bold, frozen header row. Sheet names are cut to Excel's 31 characters. Text that
+    starts like a formula (:data:`FORMULA_START`) is stored as a text cell with
+    Excel's quote prefix, never as a formula.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
     for name, df in tables.items():
-        title = name[:31]
-        i = 1
-        while title.lower() in used:
-            i += 1
-            title = f"{name[: 31 - len(str(i)) - 1]}_{i}"
-        used.add(title.lower())
-        ws = wb.create_sheet(title)
-        plain = pd.DataFrame(df)
-        geom_cols = [
-            c for c in plain.columns if isinstance(plain[c].dtype, gpd.array.GeometryDtype)
-        ]
-        plain = plain.drop(columns=geom_cols)
-        ws.append([str(c) for c in plain.columns])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        columns = [_column_values(plain[c]) for c in plain.columns]
-        for row in zip(*columns, strict=True):
-            ws.append(
-                [
-                    v if not isinstance(v, list | dict) else json.dumps(v, ensure_ascii=False)
-                    for v in row
-                ]
-            )
-        for j, c in enumerate(plain.columns, start=1):
-            width = max([len(str(c))] + [len(str(v)) for v in plain[c].head(200)]) + 2
-            ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = min(width, 40)
+        ws = wb.create_sheet(_sheet_title(name, used))
+        _fill_sheet(ws, _plain_table(df))
     if not wb.sheetnames:
         wb.create_sheet("empty")
     with atomic_path(path) as tmp:
@@ -554,15 +625,18 @@ def export_all(
 __all__ = [
     "ALL_FORMATS",
     "FIELD_ABBREVIATIONS",
+    "FORMULA_START",
     "GCJ02_NOTE",
     "CoordinateSystem",
     "export_all",
+    "formula_safe",
     "points_lonlat",
     "read_fields_csv",
     "rfc7946_geometries",
     "shapefile_field_names",
     "to_geojson_text",
     "to_lonlat",
+    "unquote_cell",
     "write_csv",
     "write_geojson",
     "write_geopackage",

@@ -15,7 +15,7 @@ from planner.grids.codes import assign_codes
 from planner.grids.division import GridResult, divide
 from planner.grids.edits import GridEditor
 from planner.grids.gridfile import read_grids
-from planner.grids.project import Project, open_project, save_project
+from planner.grids.project import Project, open_project, read_project, save_project
 from planner.grids.rules import RuleReport, check_grids
 
 __all__ = [
@@ -29,5 +29,6 @@ __all__ = [
     "make_atoms",
     "open_project",
     "read_grids",
+    "read_project",
     "save_project",
 ]

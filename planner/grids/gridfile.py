@@ -31,8 +31,9 @@ import shapely
 from numpy.typing import NDArray
 
 from planner.crs import WGS84, gcj02_to_wgs84
-from planner.errors import InputError, ProblemLog
+from planner.errors import InputError, Problem, ProblemLog
 from planner.export.formats import read_fields_csv, shapefile_field_names
+from planner.load.uploads import GIS_SUFFIXES
 from planner.street import Street
 
 log = logging.getLogger(__name__)
@@ -114,8 +115,11 @@ def _pick_layer(path: Path, layer: str | None) -> str | None:
     if layer is not None:
         if layer not in names:
             raise InputError(
-                f"layer {layer!r} is not in {path.name}; layers: {', '.join(names)}",
-                fix="name one of the layers listed",
+                Problem(
+                    f"layer {layer!r} is not in {path.name}; layers: {', '.join(names)}",
+                    fix="name one of the layers listed",
+                    file=path.name,
+                )
             )
         return layer
     if "grids" in names:
@@ -124,8 +128,11 @@ def _pick_layer(path: Path, layer: str | None) -> str | None:
     if len(polys) == 1:
         return polys[0]
     raise InputError(
-        f"{path.name} holds several layers ({', '.join(names)}) and none is called 'grids'",
-        fix="name the grids layer with --layer",
+        Problem(
+            f"{path.name} holds several layers ({', '.join(names)}) and none is called 'grids'",
+            fix="name the grids layer with --layer",
+            file=path.name,
+        )
     )
 
 
@@ -272,72 +279,126 @@ def read_grids(
         numbers.
     """
     p = Path(path)
-    name = p.name
-    if not p.exists():
-        raise InputError(f"grids file {p} does not exist", fix="check the path")
-    if p.suffix.lower() not in SUFFIXES:
-        raise InputError(
-            f"grids file {name} has an unknown format {p.suffix!r}",
-            fix="give a .geojson, .gpkg or .shp file",
-        )
-    with _no_sidecars():
-        lay = _pick_layer(p, layer)
-        try:
-            gdf = pyogrio.read_dataframe(p, layer=lay) if lay else pyogrio.read_dataframe(p)
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-            raise InputError(
-                f"grids file {name} cannot be read: {exc}", fix="re-export it"
-            ) from exc
-        declared = _declared_coordinates(p, lay) if coordinates == "auto" else coordinates
-    problems = ProblemLog()
+    gdf, declared = _read_grids_file(p, layer=layer, coordinates=coordinates)
     if p.suffix.lower() == ".shp":
         cols = [c for c in gdf.columns if c != gdf.geometry.name]
         gdf = gdf.rename(columns=_shapefile_names(p, cols))
-    if gdf.crs is None:
-        x0, y0, x1, y1 = gdf.total_bounds if len(gdf) else (0, 0, 0, 0)
-        if -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90:
-            log.warning("%s has no CRS; reading it as longitude/latitude (WGS84)", name)
-            gdf = gdf.set_crs(WGS84)
-        else:
-            raise InputError(
-                f"grids file {name} has no coordinate reference system and its "
-                "coordinates are not longitude/latitude",
-                fix="save it with its CRS (a .prj next to a Shapefile)",
-            )
-    which = declared
-    if which == "gcj02":
-        ll = gdf.to_crs(WGS84)
-        moved = shapely.transform(np.asarray(ll.geometry.values), _gcj02_back)
-        gdf = ll.set_geometry(gpd.GeoSeries(moved, index=ll.index, crs=WGS84))
-        log.info("%s: converted GCJ-02 coordinates back to WGS84", name)
-    gdf = gdf.to_crs(street.crs).reset_index(drop=True)
+    gdf = _with_crs(gdf, p.name)
+    gdf = _to_street(gdf, street, declared=declared, name=p.name)
     tol = (
         (SNAP_M if p.suffix.lower() in (".geojson", ".json") else 0.0) if snap_m is None else snap_m
     )
     if tol > 0 and len(street.boundary) and len(gdf):
-        before = np.asarray(gdf.geometry.values, dtype=object)
-        snapped = snap_vertices(before, street.boundary_geom, tolerance_m=tol)
-        # never make a grid worse: keep the file's own shape where snapping would break it
-        worse = (shapely.is_valid(before) & ~shapely.is_valid(snapped)) | (
-            shapely.get_type_id(before) != shapely.get_type_id(snapped)
-        )
-        snapped[worse] = before[worse]
-        gdf = gdf.set_geometry(gpd.GeoSeries(snapped, index=gdf.index, crs=gdf.crs))
-
-    geoms = np.asarray(gdf.geometry.values, dtype=object)
+        gdf = _snapped(gdf, street, tolerance_m=tol)
+    problems = ProblemLog()
     ids = (
         gdf["code"].astype(str).tolist()
         if "code" in gdf.columns
         else [str(i + 1) for i in range(len(gdf))]
     )
+    gdf = _checked_polygons(gdf, ids, name=p.name, problems=problems)
+    gdf = _typed_fields(gdf, ids, name=p.name, problems=problems)
+    gdf = _checked_codes(
+        gdf, code_width=code_width, require_codes=require_codes, name=p.name, problems=problems
+    )
+    problems.raise_if_errors()
+    return gdf
+
+
+def _read_grids_file(
+    p: Path, *, layer: str | None, coordinates: FileCoordinates
+) -> tuple[gpd.GeoDataFrame, str]:
+    """The file's features as read, and the coordinates they are in ("wgs84"/"gcj02")."""
+    name = p.name
+    if not p.exists():
+        raise InputError(Problem(f"grids file {p} does not exist", fix="check the path", file=name))
+    if p.suffix.lower() not in SUFFIXES:
+        raise InputError(
+            Problem(
+                f"grids file {name} has an unknown format {p.suffix!r}",
+                fix="give a .geojson, .gpkg or .shp file",
+                file=name,
+            )
+        )
+    with _no_sidecars():
+        try:
+            lay = _pick_layer(p, layer)
+            gdf = pyogrio.read_dataframe(p, layer=lay) if lay else pyogrio.read_dataframe(p)
+            declared = _declared_coordinates(p, lay) if coordinates == "auto" else coordinates
+        except InputError:
+            raise
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            raise InputError(
+                Problem(f"grids file {name} cannot be read: {exc}", fix="re-export it", file=name)
+            ) from exc
+        except (OSError, ValueError, UnicodeDecodeError) as exc:  # a damaged file
+            raise InputError(
+                Problem(
+                    f"grids file {name} cannot be read: {type(exc).__name__}: {exc}",
+                    fix="re-export it from your GIS (GeoJSON, GeoPackage or Shapefile)",
+                    file=name,
+                )
+            ) from exc
+    return gdf, declared
+
+
+def _with_crs(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """A file without a CRS is read as WGS84 when its coordinates fit, else refused."""
+    if gdf.crs is not None:
+        return gdf
+    x0, y0, x1, y1 = gdf.total_bounds if len(gdf) else (0, 0, 0, 0)
+    if -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90:
+        log.warning("%s has no CRS; reading it as longitude/latitude (WGS84)", name)
+        return gdf.set_crs(WGS84)
+    raise InputError(
+        Problem(
+            f"grids file {name} has no coordinate reference system and its "
+            "coordinates are not longitude/latitude",
+            fix="save it with its CRS (a .prj next to a Shapefile)",
+            file=name,
+            field="geometry",
+        )
+    )
+
+
+def _to_street(
+    gdf: gpd.GeoDataFrame, street: Street, *, declared: str, name: str
+) -> gpd.GeoDataFrame:
+    """Into ``street.crs`` (metres), GCJ-02 coordinates converted back to WGS84 first."""
+    if declared == "gcj02":
+        ll = gdf.to_crs(WGS84)
+        moved = shapely.transform(np.asarray(ll.geometry.values), _gcj02_back)
+        gdf = ll.set_geometry(gpd.GeoSeries(moved, index=ll.index, crs=WGS84))
+        log.info("%s: converted GCJ-02 coordinates back to WGS84", name)
+    return gdf.to_crs(street.crs).reset_index(drop=True)
+
+
+def _snapped(gdf: gpd.GeoDataFrame, street: Street, *, tolerance_m: float) -> gpd.GeoDataFrame:
+    """:func:`snap_vertices` applied, except where snapping would break a grid."""
+    before = np.asarray(gdf.geometry.values, dtype=object)
+    snapped = snap_vertices(before, street.boundary_geom, tolerance_m=tolerance_m)
+    # never make a grid worse: keep the file's own shape where snapping would break it
+    worse = (shapely.is_valid(before) & ~shapely.is_valid(snapped)) | (
+        shapely.get_type_id(before) != shapely.get_type_id(snapped)
+    )
+    snapped[worse] = before[worse]
+    return gdf.set_geometry(gpd.GeoSeries(snapped, index=gdf.index, crs=gdf.crs))
+
+
+def _checked_polygons(
+    gdf: gpd.GeoDataFrame, ids: list[str], *, name: str, problems: ProblemLog
+) -> gpd.GeoDataFrame:
+    """Polygons only (others are problems), invalid ones repaired with ``make_valid``,
+    single-part multipolygons (GeoPackage/Shapefile promote all) made polygons again."""
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    type_ids = shapely.get_type_id(geoms)
-    not_poly = ~missing & ~np.isin(type_ids, [3, 6])
+    not_poly = ~missing & ~np.isin(shapely.get_type_id(geoms), [3, 6])
     for i in np.flatnonzero(missing):
         problems.add(
             "feature has no geometry",
             file=name,
             feature_id=ids[i],
+            field="geometry",
             fix="draw the grid or delete the feature",
         )
     for i in np.flatnonzero(not_poly):
@@ -345,31 +406,33 @@ def read_grids(
             f"feature is a {geoms[i].geom_type} geometry, not a polygon",
             file=name,
             feature_id=ids[i],
+            field="geometry",
             fix="grids are areas: draw each grid as a polygon (or export the grids "
             "from the grids command) and remove point or line features",
         )
     ok = ~missing & ~not_poly
+    geoms = geoms.copy()
     invalid = ok & ~shapely.is_valid(geoms)
     if invalid.any():
-        geoms = geoms.copy()
         geoms[invalid] = shapely.make_valid(
             geoms[invalid], method="structure", keep_collapsed=False
         )
-        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
         log.info("%s: repaired %d invalid grid polygons (make_valid)", name, int(invalid.sum()))
-
-    # single-part multipolygons (GeoPackage/Shapefile promote all) become polygons again
-    geoms = np.asarray(gdf.geometry.values, dtype=object)
     single = ok & (shapely.get_type_id(geoms) == 6) & (shapely.get_num_geometries(geoms) == 1)
     if single.any():
-        geoms = geoms.copy()
         geoms[single] = shapely.get_geometry(geoms[single], 0)
-        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+    return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
 
+
+def _typed_fields(
+    gdf: gpd.GeoDataFrame, ids: list[str], *, name: str, problems: ProblemLog
+) -> gpd.GeoDataFrame:
+    """The known grid columns with their types (numbers typed as text put right)."""
+    out = gdf.copy()
     for col, kind in GRID_FIELD_TYPES.items():
-        if col not in gdf.columns or col == "code":
+        if col not in out.columns or col == "code":
             continue
-        s = gdf[col]
+        s = out[col]
         if kind in ("int", "float"):
             num = pd.to_numeric(s, errors="coerce")
             bad = num.isna() & s.notna() & (s.astype(str).str.strip() != "")
@@ -381,42 +444,55 @@ def read_grids(
                     field=col,
                     fix="write a number or leave it empty",
                 )
-            gdf[col] = num.fillna(0).round().astype("int64") if kind == "int" else num
+            out[col] = num.fillna(0).round().astype("int64") if kind == "int" else num
         elif kind == "bool":
-            gdf[col] = s.map(_as_bool).astype(bool)
+            out[col] = s.map(_as_bool).astype(bool)
         else:
-            gdf[col] = s.astype(object).where(s.notna(), "").astype(str)
+            out[col] = s.astype(object).where(s.notna(), "").astype(str)
+    return out
 
-    if "code" in gdf.columns:
-        gdf["code"] = _code_text(gdf["code"], code_width, problems, name)
+
+def _checked_codes(
+    gdf: gpd.GeoDataFrame,
+    *,
+    code_width: int | None,
+    require_codes: bool,
+    name: str,
+    problems: ProblemLog,
+) -> gpd.GeoDataFrame:
+    """Codes as text (padded to ``code_width``), each grid with its own code."""
+    if "code" not in gdf.columns:
         if require_codes:
-            empty = gdf["code"] == ""
-            for i in np.flatnonzero(empty.to_numpy()):
-                problems.add(
-                    "grid has no code",
-                    file=name,
-                    feature_id=f"#{i + 1}",
-                    field="code",
-                    fix=f"give it a code, or number all grids anew{RECODE_HINT}",
-                )
-            dup = gdf["code"].duplicated(keep=False) & ~empty
-            for code in sorted(set(gdf.loc[dup, "code"])):
-                problems.add(
-                    f"code {code} is used by {int((gdf['code'] == code).sum())} grids",
-                    file=name,
-                    feature_id=code,
-                    field="code",
-                    fix=f"give each grid its own code, or number all grids anew{RECODE_HINT}",
-                )
-    elif require_codes:
+            problems.add(
+                "the file has no 'code' column",
+                file=name,
+                field="code",
+                fix=f"keep the code column when editing, or number all grids anew{RECODE_HINT}",
+            )
+        return gdf
+    out = gdf.copy()
+    out["code"] = _code_text(out["code"], code_width, problems, name)
+    if not require_codes:
+        return out
+    empty = out["code"] == ""
+    for i in np.flatnonzero(empty.to_numpy()):
         problems.add(
-            "the file has no 'code' column",
+            "grid has no code",
             file=name,
+            feature_id=f"#{i + 1}",
             field="code",
-            fix=f"keep the code column when editing, or number all grids anew{RECODE_HINT}",
+            fix=f"give it a code, or number all grids anew{RECODE_HINT}",
         )
-    problems.raise_if_errors()
-    return gdf
+    dup = out["code"].duplicated(keep=False) & ~empty
+    for code in sorted(set(out.loc[dup, "code"])):
+        problems.add(
+            f"code {code} is used by {int((out['code'] == code).sum())} grids",
+            file=name,
+            feature_id=code,
+            field="code",
+            fix=f"give each grid its own code, or number all grids anew{RECODE_HINT}",
+        )
+    return out
 
 
 def _as_bool(v: Any) -> bool:
@@ -433,19 +509,7 @@ def _as_bool(v: Any) -> bool:
 
 
 #: File kinds an uploaded grids file may come as (a Shapefile as its parts or a zip).
-UPLOAD_SUFFIXES = (
-    ".geojson",
-    ".json",
-    ".gpkg",
-    ".shp",
-    ".shx",
-    ".dbf",
-    ".prj",
-    ".cpg",
-    ".csv",
-    ".txt",
-    ".zip",
-)
+UPLOAD_SUFFIXES = (*GIS_SUFFIXES, ".txt", ".zip")
 
 
 def read_grids_upload(
@@ -458,10 +522,12 @@ def read_grids_upload(
 ) -> gpd.GeoDataFrame:
     """Read grids uploaded in the app: one GeoJSON/GeoPackage, Shapefile parts, or a zip.
 
-    The files are written into a new folder under ``dest`` (a zip is checked for
-    zip bombs and unsafe paths first, :func:`planner.load.uploads.check_zip`), then read
-    with :func:`read_grids` (``options`` are passed on). A Shapefile's ``fields.csv``
-    and ``COORDINATES.txt`` are used when uploaded with it.
+    The files are written into a new folder under ``dest`` under names the planner
+    makes (``grids.<ext>``; ``fields.csv`` and ``COORDINATES.txt`` keep theirs); a zip is
+    checked for zip bombs, unsafe paths and damage first
+    (:func:`planner.load.uploads.check_zip`, :func:`planner.load.uploads.extract_zip`).
+    Then the first grids file found is read with :func:`read_grids` (``options`` are
+    passed on).
 
     Raises
     ------
@@ -470,10 +536,8 @@ def read_grids_upload(
         files, or any problem :func:`read_grids` finds.
     """
     import hashlib
-    import io
-    import zipfile
 
-    from planner.load.uploads import check_zip
+    from planner.load.uploads import check_zip, extract_zip
 
     if not files:
         raise InputError("no grids file uploaded", fix="choose a .geojson, .gpkg or .shp file")
@@ -486,25 +550,33 @@ def read_grids_upload(
     bad = [n for n, _b in files if Path(n).suffix.lower() not in UPLOAD_SUFFIXES]
     if bad:
         raise InputError(
-            f"unknown file type(s): {', '.join(bad)}",
+            f"unknown file type(s): {', '.join(n[:80] for n in bad)}",
             fix="upload a .geojson, .gpkg, a Shapefile's .shp/.shx/.dbf/.prj/.cpg, or a zip",
         )
-    digest = hashlib.sha256(b"".join(n.encode() + b for n, b in files)).hexdigest()[:12]
-    folder = Path(dest) / f"grids-{digest}"
+    h = hashlib.sha256()
+    for n, b in files:
+        h.update(n.encode("utf-8", "surrogatepass") + hashlib.sha256(b).digest())
+    folder = Path(dest) / f"grids-{h.hexdigest()[:12]}"
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files:
         if Path(name).suffix.lower() == ".zip":
-            members = check_zip(data, name=name, limit_mb=limit_mb)
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                for info in members:
-                    (folder / Path(info.filename).name).write_bytes(zf.read(info))
+            members = check_zip(data, name=name[:80], limit_mb=limit_mb)
+            extract_zip(data, members, folder, name=name[:80], limit_mb=limit_mb)
         else:
-            (folder / Path(name).name).write_bytes(data)
+            (folder / _grids_file_name(name)).write_bytes(data)
     for suffix in (".gpkg", ".geojson", ".json", ".shp"):
-        found = sorted(folder.glob(f"*{suffix}"))
+        found = sorted(folder.rglob(f"*{suffix}"))
         if found:
             return read_grids(found[0], street, **options)
     raise InputError(
         "no grids file among the uploaded files",
         fix="upload a .geojson, .gpkg or .shp (with its .shx, .dbf, .prj) file",
     )
+
+
+def _grids_file_name(name: str) -> str:
+    """The name an uploaded grids file is saved under (never the browser's path)."""
+    base = Path(name.replace("\\", "/")).name
+    if base.lower() in ("fields.csv", "coordinates.txt"):
+        return "fields.csv" if base.lower() == "fields.csv" else "COORDINATES.txt"
+    return f"grids{Path(base).suffix.lower()}"

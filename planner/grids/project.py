@@ -19,24 +19,33 @@ Layers (all in the street's projected CRS)
 
 Writes are atomic: everything is written to a temporary file in the same folder,
 which then replaces the project with :func:`os.replace`. A crash mid-save leaves
-the previous project file as it was.
+the previous project file as it was (and its temporary file is removed by the next
+save). Saves of one project run one at a time: each holds the project's lock file
+(``.<name>.lock`` beside it). A read takes one consistent snapshot: the file is copied
+once, under the lock, and every layer is read from that copy, so a save running at the
+same time never gives a reader layers of two versions.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
 import logging
 import os
+import shutil
+import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from planner.errors import InputError
+from planner.errors import InputError, Problem, SettingsError
 from planner.grids.edits import EditRecord, GridEditor, _Snapshot
 from planner.settings import Settings
 from planner.street import from_layers
@@ -54,6 +63,69 @@ class Project:
     editor: GridEditor
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
     source: str = ""
+
+
+if sys.platform == "win32":  # pragma: no cover - the planner's machines run Linux
+    import msvcrt
+    import time
+
+    def _lock_file(fh: IO[bytes], *, shared: bool) -> None:
+        while True:  # msvcrt has no shared locks: readers queue like writers
+            try:
+                msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    def _unlock_file(fh: IO[bytes]) -> None:
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock_file(fh: IO[bytes], *, shared: bool) -> None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+
+    def _unlock_file(fh: IO[bytes]) -> None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file of the project at ``path``: ``.<name>.lock`` in the same folder."""
+    return path.with_name(f".{path.name}.lock")
+
+
+@contextlib.contextmanager
+def project_lock(path: Path, *, shared: bool = False) -> Iterator[None]:
+    """Hold the lock of the project at ``path``: exclusive to save, shared to read.
+
+    The lock is an advisory ``flock`` on :func:`lock_path` (held per open file, so it
+    also separates threads of one process). A reader that cannot create the lock file
+    (a read-only folder) reads without it: saves replace the file atomically.
+    """
+    try:
+        fh = open(lock_path(path), "a+b")  # noqa: SIM115 - held across the yield
+    except OSError:
+        if not shared:
+            raise
+        yield
+        return
+    with fh:
+        _lock_file(fh, shared=shared)
+        try:
+            yield
+        finally:
+            _unlock_file(fh)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove temporary files of saves killed midway (call with the lock held)."""
+    pattern = glob.escape(str(path.parent / f".{path.name}.")) + "*.tmp.gpkg*"
+    for stale in glob.glob(pattern):
+        with contextlib.suppress(OSError):
+            os.remove(stale)
+            logger.info("removed %s, left by a save that did not finish", stale)
 
 
 def _write_layer(path: Path, name: str, df: pd.DataFrame) -> None:
@@ -92,6 +164,19 @@ def save_project(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    with project_lock(path):
+        _remove_stale_temps(path)
+        _save_locked(path, editor, extra=extra or {}, source=source)
+    logger.info(
+        "saved project %s (%d grids, %d edits)", path, len(editor.grids), len(editor.history)
+    )
+    return path
+
+
+def _save_locked(
+    path: Path, editor: GridEditor, *, extra: dict[str, pd.DataFrame], source: str
+) -> None:
+    """Write the project to a temporary file beside ``path``, then replace ``path`` with it."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.gpkg", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -119,7 +204,6 @@ def save_project(
                 "time": [r.time for r in editor.history],
             }
         )
-        extra = extra or {}
         meta = {
             "format_version": FORMAT_VERSION,
             "source": source,
@@ -154,19 +238,53 @@ def save_project(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    logger.info(
-        "saved project %s (%d grids, %d edits)", path, len(editor.grids), len(editor.history)
-    )
-    return path
 
 
 def open_project(path: str | Path) -> Project:
-    """Reopen a project saved by :func:`save_project`, exactly as it was left."""
+    """Reopen a project saved by :func:`save_project`, exactly as it was left.
+
+    Every layer comes from one consistent snapshot of the file (copied once under the
+    project's lock), even while another session saves it.
+
+    Raises
+    ------
+    InputError
+        The file is missing, not a GeoPackage, not a planner project, saved by a newer
+        planner, or damaged (a ``meta`` value that is not JSON, a missing key or layer,
+        bad settings); naming the file, the table or key, and the fix.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"project file {path} does not exist", fix="check the path")
+    with _snapshot_dir() as tmp:
+        with project_lock(path, shared=True):
+            snap = Path(shutil.copyfile(path, tmp / "project.gpkg"))
+        return _read_project(snap, path)  # from the copy: saves may go on meanwhile
+
+
+def read_project(data: bytes, *, name: str = "project.gpkg") -> Project:
+    """A project from the bytes of a project file (e.g. an upload in the app).
+
+    The bytes are read from a private temporary copy with a generated name, removed
+    afterwards; ``name`` (the file's name as the user knows it) is what messages show.
+    """
+    with _snapshot_dir() as tmp:
+        snap = tmp / "project.gpkg"
+        snap.write_bytes(data)
+        return _read_project(snap, Path(name))
+
+
+@contextlib.contextmanager
+def _snapshot_dir() -> Iterator[Path]:
+    """A private temporary folder (generated name), removed with what is in it."""
+    with tempfile.TemporaryDirectory(prefix="planner-project-") as tmp:
+        yield Path(tmp)
+
+
+def _read_project(snap: Path, path: Path) -> Project:
+    """Every layer of the project snapshot ``snap``; messages name ``path``."""
     try:
-        names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+        names = {str(n) for n in pyogrio.list_layers(snap)[:, 0]}
     except Exception as exc:
         raise InputError(
             f"{path} is not a GeoPackage ({exc})", fix="open a project saved by the planner (.gpkg)"
@@ -176,17 +294,84 @@ def open_project(path: str | Path) -> Project:
             f"{path} is not a planner project (no 'meta' table)",
             fix="open a project saved by the planner",
         )
-    meta_df = pyogrio.read_dataframe(path, layer="meta")
-    meta = {k: json.loads(v) for k, v in zip(meta_df["key"], meta_df["value"], strict=True)}
-    if int(meta.get("format_version", 0)) > FORMAT_VERSION:
+    meta = _read_meta(snap, path, names)
+    try:
+        return _open_layers(snap, path, names, meta)
+    except InputError:
+        raise
+    except SettingsError as exc:
+        raise _damaged(path, "meta", "settings", f"its settings are not valid: {exc}") from exc
+    except Exception as exc:  # a layer or value the planner did not write
+        raise _damaged(path, "", None, f"{type(exc).__name__}: {exc}") from exc
+
+
+#: ``meta`` keys every project holds, with the JSON type of their value.
+_META_KEYS: dict[str, type] = {
+    "settings": dict,
+    "crs": str,
+    "atom_order": list,
+    "locked": list,
+    "undo": list,
+    "redo": list,
+}
+#: Layers every project holds.
+_PROJECT_LAYERS = ("atoms", "communities")
+
+
+def _damaged(path: Path, table: str, key: str | None, why: str) -> InputError:
+    where = f" (table '{table}'{f', key {key!r}' if key else ''})" if table else ""
+    return InputError(
+        Problem(
+            f"the project file is damaged{where}: {why[:300]}",
+            fix="open a project saved by the planner (or its autosave), or start the "
+            "grids anew from the street",
+            file=str(path),
+            feature_id=key,
+            field=table or None,
+        )
+    )
+
+
+def _read_meta(snap: Path, path: Path, names: set[str]) -> dict[str, Any]:
+    """The ``meta`` table of ``snap`` as key -> value, every value JSON, the required keys
+    there; messages name ``path``."""
+    try:
+        meta_df = pyogrio.read_dataframe(snap, layer="meta")
+        rows = zip(meta_df["key"].astype(str), meta_df["value"], strict=True)
+    except Exception as exc:
+        raise _damaged(path, "meta", None, f"it cannot be read ({exc})") from exc
+    meta: dict[str, Any] = {}
+    for key, value in rows:
+        try:
+            meta[key] = json.loads(value)
+        except (TypeError, ValueError) as exc:
+            raise _damaged(path, "meta", key, f"the value is not JSON ({exc})") from exc
+    try:
+        version = int(meta.get("format_version", 0))
+    except (TypeError, ValueError) as exc:
+        raise _damaged(path, "meta", "format_version", "it is not a number") from exc
+    if version > FORMAT_VERSION:
         raise InputError(
             f"{path} was saved by a newer planner (format {meta['format_version']})",
             fix="update the planner",
         )
+    for key, kind in _META_KEYS.items():
+        if not isinstance(meta.get(key), kind):
+            what = "is missing" if key not in meta else f"is not a JSON {kind.__name__}"
+            raise _damaged(path, "meta", key, f"the value {what}")
+    missing = [n for n in _PROJECT_LAYERS if n not in names]
+    if missing:
+        raise _damaged(path, missing[0], None, "the layer is missing")
+    return meta
+
+
+def _open_layers(snap: Path, path: Path, names: set[str], meta: dict[str, Any]) -> Project:
+    """The editor and extra layers of the project snapshot ``snap`` whose ``meta`` was
+    checked; messages name ``path``."""
     settings = Settings.from_dict(meta["settings"])
     crs = meta["crs"]
     street_layers = {
-        lname: gpd.read_file(path, layer=f"street_{lname}")
+        lname: gpd.read_file(snap, layer=f"street_{lname}")
         for lname in _STREET_LAYERS
         if f"street_{lname}" in names
     }
@@ -196,18 +381,18 @@ def open_project(path: str | Path) -> Project:
         name=meta.get("street_name", ""),
         source=str(path),
     )
-    atoms = gpd.read_file(path, layer="atoms").set_crs(crs, allow_override=True)
+    atoms = gpd.read_file(snap, layer="atoms").set_crs(crs, allow_override=True)
     order = [int(a) for a in meta["atom_order"]]
     atoms = atoms.set_index("atom_id", drop=False).loc[order].reset_index(drop=True)
     labels = pd.Series(atoms["code"].astype(str).to_numpy(), index=atoms["atom_id"].to_numpy())
-    communities = gpd.read_file(path, layer="communities").set_crs(crs, allow_override=True)
+    communities = gpd.read_file(snap, layer="communities").set_crs(crs, allow_override=True)
     for col in ("community_id", "code"):
         communities[col] = communities[col].astype(str)
     for col in ("community_id", "compound_id"):
         atoms[col] = atoms[col].astype(object).where(atoms[col].notna(), "").astype(str)
     history: list[EditRecord] = []
     if "history" in names:
-        h = pyogrio.read_dataframe(path, layer="history")
+        h = pyogrio.read_dataframe(snap, layer="history")
         history = [
             EditRecord(op, json.loads(a), m, t)
             for op, a, m, t in zip(h["op"], h["args"], h["message"], h["time"], strict=True)
@@ -228,9 +413,9 @@ def open_project(path: str | Path) -> Project:
     for name, spatial in meta.get("extra", {}).items():
         layer = f"extra_{name}"
         extra[name] = (
-            gpd.read_file(path, layer=layer)
+            gpd.read_file(snap, layer=layer)
             if spatial
-            else pyogrio.read_dataframe(path, layer=layer)
+            else pyogrio.read_dataframe(snap, layer=layer)
         )
     return Project(editor=editor, extra=extra, source=str(meta.get("source", "")))
 

@@ -30,7 +30,9 @@ import functools
 import json
 import logging
 import re
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -260,6 +263,18 @@ def read_osm(
     fmt = osm_format(p)
     # a bad clip fails before the (slower) read
     boundary = None if clip is None else _boundary_polygon(clip, None, source=str(p))
+    ways, features, extent = _read_extract(p, fmt, boundary=boundary, margin_m=margin_m)
+    _check_extract_covers(p, ways, features, extent, boundary=boundary, margin_m=margin_m)
+    if boundary is None:
+        boundary = _boundary_polygon(None, extent, source=str(p))
+    return layers_from_tables(ways, features, boundary, margin_m=margin_m, name=_clip_name(clip))
+
+
+def _read_extract(
+    p: Path, fmt: str, *, boundary: BaseGeometry | None, margin_m: float
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:
+    """The reader tables of an extract (ways, features, extent); a broken file is an
+    :class:`InputError` naming it."""
     log.info("reading OSM %s extract %s", fmt, p.name)
     try:
         st = p.stat()
@@ -268,9 +283,7 @@ def read_osm(
         window = None
         if fmt == "pbf" and boundary is not None:
             window = tuple(float(c) for c in _buffer_m(boundary, margin_m + 100.0).bounds)
-        ways, features, extent = _read_tables(
-            str(p.resolve()), fmt, st.st_size, st.st_mtime_ns, window
-        )
+        return _read_tables(str(p.resolve()), fmt, st.st_size, st.st_mtime_ns, window)
     except InputError:
         raise
     except Exception as exc:  # the readers raise many kinds on a broken file
@@ -282,18 +295,67 @@ def read_osm(
                 file=str(p),
             )
         ) from exc
-    if len(ways) == 0 and len(features) == 0:
+
+
+def _check_extract_covers(
+    p: Path,
+    ways: pd.DataFrame,
+    features: gpd.GeoDataFrame,
+    extent: BaseGeometry | None,
+    *,
+    boundary: BaseGeometry | None,
+    margin_m: float,
+) -> None:
+    """Refuse an extract with no data, or none where the boundary is (saying which).
+
+    Raises
+    ------
+    InputError
+        The extract holds nothing; or the boundary lies outside the extract's area
+        (with the distance in km and the area's longitude/latitude ranges).
+    """
+    if boundary is not None and extent is not None and not extent.intersects(boundary):
+        x0, y0, x1, y1 = extent.bounds
         raise InputError(
             Problem(
-                "the OSM extract holds no streets, buildings or other features",
-                fix="export the street's area again (openstreetmap.org 'Export', or a "
-                "Geofabrik/BBBike extract)",
+                f"the boundary lies {_distance_km(boundary, extent):,.1f} km from the area "
+                f"the OSM extract covers (longitude {x0:.4f}–{x1:.4f}, latitude "
+                f"{y0:.4f}–{y1:.4f}): the extract holds no data for this street",
+                fix="check that the boundary belongs to this extract (open both in QGIS), "
+                "or download an extract that covers the street",
+                file=str(p),
+                field="geometry",
+            )
+        )
+    if len(ways) or len(features):
+        return
+    if boundary is not None:
+        raise InputError(
+            Problem(
+                "the OSM extract holds no streets, buildings or other features inside the "
+                f"boundary or within {margin_m:,.0f} m of it: the boundary may lie outside "
+                "the area of the extract",
+                fix="check that the boundary belongs to this extract (open both in QGIS), "
+                "or download an extract that covers the street",
                 file=str(p),
             )
         )
-    if boundary is None:
-        boundary = _boundary_polygon(None, extent, source=str(p))
-    return layers_from_tables(ways, features, boundary, margin_m=margin_m, name=_clip_name(clip))
+    raise InputError(
+        Problem(
+            "the OSM extract holds no streets, buildings or other features",
+            fix="export the street's area again (openstreetmap.org 'Export', or a "
+            "Geofabrik/BBBike extract)",
+            file=str(p),
+        )
+    )
+
+
+def _distance_km(a: BaseGeometry, b: BaseGeometry) -> float:
+    """Geodesic distance between two WGS84 shapes' nearest points, km."""
+    from pyproj import Geod
+
+    pa, pb = shapely.ops.nearest_points(a, b)
+    return float(Geod(ellps="WGS84").inv(pa.x, pa.y, pb.x, pb.y)[2]) / 1000
 
 
 def fetch_place(
@@ -504,6 +566,44 @@ def roads_from_ways(
     if len(ways) == 0:
         return empty
     ways = ways.sort_values("osmid", kind="stable")
+    seg = _way_segments(ways, clip=clip)
+    if seg is None:
+        return empty
+    attrs = pd.DataFrame(
+        {
+            "highway": _str_col(ways["highway"]).to_numpy()[seg.way],
+            "name": _str_col(ways["name"]).to_numpy()[seg.way]
+            if "name" in ways.columns
+            else np.full(len(seg.a), ""),
+            "bridge": _bridge_flag(ways)[seg.way],
+        }
+    )
+    groups = attrs.groupby(["highway", "name", "bridge"], sort=False).ngroup()
+    attr_code = np.asarray(groups, dtype=np.int64)
+    label = _line_labels(seg, attr_code, split_at=split_at)
+    out = _merged_lines(seg, label, attrs, osmid=ways["osmid"].to_numpy())
+    out = _canonical_order(out)
+    out.insert(0, "road_id", "osm-road-" + pd.Series(np.arange(len(out))).astype(str))
+    return out[[*cols, "geometry"]]
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """Node-to-node segments of the ways, one per node pair (``a < b``).
+
+    ``a``, ``b`` index ``node_xy`` (lon/lat at OSM's 1e-7 degree) and ``codes`` (the
+    nodes' identities, :func:`_node_code`); ``way`` is the row of the segment's way.
+    """
+
+    a: NDArray[np.intp]
+    b: NDArray[np.intp]
+    way: NDArray[np.intp]
+    node_xy: NDArray[np.float64]
+    codes: NDArray[np.int64]
+
+
+def _way_segments(ways: pd.DataFrame, *, clip: BaseGeometry | None) -> _Segments | None:
+    """Cut the ways (sorted by OSM id) into node-to-node segments; None when none."""
     geoms = ways.geometry.to_numpy()
     lines = shapely.get_parts(geoms)
     line_idx = np.repeat(np.arange(len(geoms)), shapely.get_num_geometries(geoms))
@@ -514,7 +614,7 @@ def roads_from_ways(
         lines[poly] = shapely.get_exterior_ring(lines[poly])
     xy, vidx = shapely.get_coordinates(lines, return_index=True)
     if len(xy) < 2:
-        return empty
+        return None
     way_of_vertex = line_idx[vidx]
     same = vidx[:-1] == vidx[1:]
     codes, first_vertex, node = np.unique(_node_code(xy), return_index=True, return_inverse=True)
@@ -523,48 +623,49 @@ def roads_from_ways(
     u, v = node[:-1][same], node[1:][same]
     seg_way = way_of_vertex[:-1][same]
     ok = u != v
-    u, v, seg_way = u[ok], v[ok], seg_way[ok]
     if clip is not None:
         inside = shapely.contains_xy(clip, node_xy[:, 0], node_xy[:, 1])
-        ok = inside[u] & inside[v]
-        u, v, seg_way = u[ok], v[ok], seg_way[ok]
+        ok &= inside[u] & inside[v]
+    u, v, seg_way = u[ok], v[ok], seg_way[ok]
     # one segment per node pair: the first way (lowest OSM id) wins
     a, b = np.minimum(u, v), np.maximum(u, v)
     _, first = np.unique(np.stack([a, b], axis=1), axis=0, return_index=True)
     first = np.sort(first)
-    a, b, seg_way = a[first], b[first], seg_way[first]
-    n_seg = len(a)
-    if n_seg == 0:
-        return empty
+    if len(first) == 0:
+        return None
+    return _Segments(a=a[first], b=b[first], way=seg_way[first], node_xy=node_xy, codes=codes)
 
-    attrs = pd.DataFrame(
-        {
-            "highway": _str_col(ways["highway"]).to_numpy()[seg_way],
-            "name": _str_col(ways["name"]).to_numpy()[seg_way]
-            if "name" in ways.columns
-            else np.full(n_seg, ""),
-            "bridge": _bridge_flag(ways)[seg_way],
-        }
-    )
-    attr_code = attrs.groupby(["highway", "name", "bridge"], sort=False).ngroup().to_numpy()
 
-    # incidence: node -> its segments; interior nodes have exactly two, with equal tags
-    inc_node = np.concatenate([a, b])
+def _line_labels(
+    seg: _Segments, attr_code: NDArray[np.int64], *, split_at: NDArray[np.float64] | None
+) -> NDArray[np.int32]:
+    """The line each segment merges into: segments join through interior nodes (exactly
+    two segments with equal tags, not a ``split_at`` point)."""
+    n_seg, n_nodes = len(seg.a), len(seg.node_xy)
+    inc_node = np.concatenate([seg.a, seg.b])
     inc_seg = np.concatenate([np.arange(n_seg), np.arange(n_seg)])
     order = np.argsort(inc_node, kind="stable")
     inc_node, inc_seg = inc_node[order], inc_seg[order]
-    degree = np.bincount(inc_node, minlength=len(node_xy))
-    starts = np.searchsorted(inc_node, np.arange(len(node_xy)))
+    degree = np.bincount(inc_node, minlength=n_nodes)
+    starts = np.searchsorted(inc_node, np.arange(n_nodes))
     deg2 = np.flatnonzero(degree == 2)
     s1, s2 = inc_seg[starts[deg2]], inc_seg[starts[deg2] + 1]
     interior = attr_code[s1] == attr_code[s2]
     if split_at is not None and len(split_at):
-        interior &= ~np.isin(codes[deg2], _node_code(np.asarray(split_at, dtype=np.float64)))
+        interior &= ~np.isin(seg.codes[deg2], _node_code(np.asarray(split_at, dtype=np.float64)))
     s1, s2 = s1[interior], s2[interior]
     adj = coo_matrix((np.ones(len(s1)), (s1, s2)), shape=(n_seg, n_seg))
-    n_lines, label = connected_components(adj, directed=False)
+    _n_lines, label = connected_components(adj, directed=False)
+    return np.asarray(label, dtype=np.int32)
 
-    seg_lines = shapely.linestrings(np.stack([node_xy[a], node_xy[b]], axis=1))
+
+def _merged_lines(
+    seg: _Segments, label: NDArray[np.int32], attrs: pd.DataFrame, *, osmid: NDArray[Any]
+) -> gpd.GeoDataFrame:
+    """One line per label, with the tags and OSM way id of its first segment."""
+    n_seg = len(seg.a)
+    n_lines = int(label.max()) + 1
+    seg_lines = shapely.linestrings(np.stack([seg.node_xy[seg.a], seg.node_xy[seg.b]], axis=1))
     by_label = np.argsort(label, kind="stable")
     merged = shapely.line_merge(
         shapely.multilinestrings(seg_lines[by_label], indices=label[by_label])
@@ -576,13 +677,16 @@ def roads_from_ways(
             "name": attrs["name"].to_numpy()[first_seg],
             "highway": attrs["highway"].to_numpy()[first_seg],
             "bridge": attrs["bridge"].to_numpy()[first_seg].astype(bool),
-            "osmid": ways["osmid"].to_numpy()[seg_way[first_seg]].astype(np.int64),
+            "osmid": osmid[seg.way[first_seg]].astype(np.int64),
         },
         geometry=merged,
         crs=WGS84,
     )
-    out = out.explode(index_parts=False)
-    # canonical orientation and order, so equal data give equal rows whatever the reader
+    return out.explode(index_parts=False)
+
+
+def _canonical_order(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Canonical orientation and order, so equal data give equal rows whatever the reader."""
     lines_out = shapely.normalize(out.geometry.to_numpy())
     start = shapely.get_coordinates(shapely.get_point(lines_out, 0))
     end = shapely.get_coordinates(shapely.get_point(lines_out, -1))
@@ -593,15 +697,13 @@ def roads_from_ways(
         "_y1": end[:, 1],
         "_n": shapely.get_num_points(lines_out),
     }
-    out = (
+    return (
         out.set_geometry(lines_out, crs=WGS84)
         .assign(**keys)
         .sort_values(["osmid", *keys], kind="stable")
         .drop(columns=list(keys))
         .reset_index(drop=True)
     )
-    out.insert(0, "road_id", "osm-road-" + pd.Series(np.arange(len(out))).astype(str))
-    return out[[*cols, "geometry"]]
 
 
 def _node_code(xy: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -634,126 +736,183 @@ def layers_from_features(
         The boundary buffered by the margin (WGS84): roads, barriers and POIs meeting it
         are kept.
     """
-    f = features.sort_values(["element", "osmid"], kind="stable").reset_index(drop=True)
-    tag = {
-        k: _str_col(f[k]) if k in f.columns else pd.Series("", index=f.index) for k in FEATURE_TAGS
+    f = _FeatureTable.of(features, boundary=boundary, area=area)
+    compounds = _compounds_of(f)
+    return {
+        "buildings": _buildings_of(f),
+        "compounds": compounds,
+        "landuse": _landuse_of(f),
+        "barriers": _barriers_of(f),
+        "pois": _pois_of(f, area=area),
+        "gates": _gates_of(f, compounds, boundary),
     }
-    fid = f["element"].astype(str) + "-" + f["osmid"].astype(str)
-    ids = ("osm-" + fid).to_numpy()
-    # canonical ring orientation and start: the readers assemble relations differently
-    geom = shapely.normalize(f.geometry.to_numpy())
-    gtype = shapely.get_type_id(geom)
-    is_poly = np.isin(gtype, (3, 6))
-    is_line = np.isin(gtype, (1, 2, 5))
-    is_point = gtype == 0
-    rep = shapely.point_on_surface(geom)
-    in_boundary = np.asarray(shapely.contains(boundary, rep), dtype=bool)
-    meets_boundary = np.asarray(shapely.intersects(boundary, geom), dtype=bool)
-    meets_area = np.asarray(shapely.intersects(area, geom), dtype=bool)
-    name = tag["name"].to_numpy()
 
-    def frame(mask: NDArray[np.bool_], data: dict[str, Any], g: Any) -> gpd.GeoDataFrame:
+
+@dataclass(frozen=True)
+class _FeatureTable:
+    """The reader's features, sorted, with what every layer's selection reads.
+
+    Attributes
+    ----------
+    tag
+        Tag -> values as text ('' where absent), for every tag of :data:`FEATURE_TAGS`.
+    ids
+        ``osm-<element>-<osmid>``, the feature ids of every layer.
+    geom, rep
+        Geometry (canonical ring orientation and start) and a point on its surface.
+    is_poly, is_line, is_point
+        The geometry's kind.
+    in_boundary, meets_boundary, meets_area
+        Representative point inside the boundary; geometry meeting the boundary, and
+        meeting the boundary buffered by the margin.
+    """
+
+    tag: dict[str, pd.Series]
+    ids: NDArray[np.object_]
+    geom: NDArray[np.object_]
+    rep: NDArray[np.object_]
+    is_poly: NDArray[np.bool_]
+    is_line: NDArray[np.bool_]
+    is_point: NDArray[np.bool_]
+    in_boundary: NDArray[np.bool_]
+    meets_boundary: NDArray[np.bool_]
+    meets_area: NDArray[np.bool_]
+
+    @classmethod
+    def of(
+        cls, features: gpd.GeoDataFrame, *, boundary: BaseGeometry, area: BaseGeometry
+    ) -> _FeatureTable:
+        f = features.sort_values(["element", "osmid"], kind="stable").reset_index(drop=True)
+        tag = {
+            k: _str_col(f[k]) if k in f.columns else pd.Series("", index=f.index)
+            for k in FEATURE_TAGS
+        }
+        fid = f["element"].astype(str) + "-" + f["osmid"].astype(str)
+        # canonical ring orientation and start: the readers assemble relations differently
+        geom = shapely.normalize(f.geometry.to_numpy())
+        gtype = shapely.get_type_id(geom)
+        rep = shapely.point_on_surface(geom)
+        return cls(
+            tag=tag,
+            ids=("osm-" + fid).to_numpy(dtype=object),
+            geom=geom,
+            rep=rep,
+            is_poly=np.isin(gtype, (3, 6)),
+            is_line=np.isin(gtype, (1, 2, 5)),
+            is_point=gtype == 0,
+            in_boundary=np.asarray(shapely.contains(boundary, rep), dtype=bool),
+            meets_boundary=np.asarray(shapely.intersects(boundary, geom), dtype=bool),
+            meets_area=np.asarray(shapely.intersects(area, geom), dtype=bool),
+        )
+
+    @property
+    def name(self) -> NDArray[np.object_]:
+        return self.tag["name"].to_numpy(dtype=object)
+
+    def frame(
+        self,
+        mask: NDArray[np.bool_],
+        data: dict[str, Any],
+        geoms: NDArray[np.object_] | None = None,
+    ) -> gpd.GeoDataFrame:
+        """The rows of ``mask``: columns from ``data`` (arrays cut by ``mask``, scalars
+        repeated) and ``geoms`` (default: the features' geometry), WGS84."""
         cols = {
             k: (np.asarray(v)[mask] if isinstance(v, np.ndarray | pd.Series) else v)
             for k, v in data.items()
         }
+        g = self.geom if geoms is None else geoms
         return gpd.GeoDataFrame(cols, geometry=np.asarray(g)[mask], crs=WGS84).reset_index(
             drop=True
         )
 
-    # buildings
-    building = tag["building"]
-    b_mask = is_poly & (building != "") & (building != "no") & in_boundary
-    buildings = frame(
-        b_mask,
+
+def _buildings_of(f: _FeatureTable) -> gpd.GeoDataFrame:
+    """``building=*`` polygons whose representative point is inside the boundary."""
+    building = f.tag["building"]
+    mask = f.is_poly & (building != "").to_numpy() & (building != "no").to_numpy()
+    return f.frame(
+        mask & f.in_boundary,
         {
-            "building_id": ids,
-            "name": name,
+            "building_id": f.ids,
+            "name": f.name,
             "kind": building.map(BUILDING_KINDS).fillna("other").to_numpy(),
-            "floors": _number(tag["building:levels"]).to_numpy(),
-            "height_m": _number(tag["height"]).to_numpy(),
+            "floors": _number(f.tag["building:levels"]).to_numpy(),
+            "height_m": _number(f.tag["height"]).to_numpy(),
             "osm_building": building.to_numpy(),
         },
-        geom,
     )
 
-    # compounds: landuse=residential
-    landuse = tag["landuse"]
-    c_mask = is_poly & (landuse == "residential") & meets_boundary
-    gated = ~tag["access"].str.lower().isin(OPEN_ACCESS).to_numpy()
-    compounds = frame(c_mask, {"compound_id": ids, "name": name, "gated": gated}, geom)
 
-    # landuse: other landuse, parks, schools and campuses
-    amen = tag["amenity"]
-    lu_kind: NDArray[np.str_] = np.select(
+def _compounds_of(f: _FeatureTable) -> gpd.GeoDataFrame:
+    """``landuse=residential`` polygons meeting the boundary; gated unless ``access`` opens."""
+    mask = f.is_poly & (f.tag["landuse"] == "residential").to_numpy() & f.meets_boundary
+    gated = ~f.tag["access"].str.lower().isin(OPEN_ACCESS).to_numpy()
+    return f.frame(mask, {"compound_id": f.ids, "name": f.name, "gated": gated})
+
+
+def _landuse_of(f: _FeatureTable) -> gpd.GeoDataFrame:
+    """Other land use, parks, schools and campuses meeting the boundary, with a kind."""
+    landuse, amen = f.tag["landuse"], f.tag["amenity"]
+    kind: NDArray[np.str_] = np.select(
         [
             (landuse != "").to_numpy(),
             amen.isin(list(LANDUSE_AMENITIES)).to_numpy(),
-            (tag["leisure"] == "park").to_numpy(),
+            (f.tag["leisure"] == "park").to_numpy(),
         ],
         [
             landuse.map(LANDUSE_KINDS).fillna(landuse).to_numpy(dtype=str),
             amen.map(LANDUSE_AMENITIES).fillna("").to_numpy(dtype=str),
-            np.full(len(f), "park"),
+            np.full(len(f.ids), "park"),
         ],
         "",
     )
-    l_mask = is_poly & (lu_kind != "") & (landuse != "residential") & meets_boundary
-    landuse_l = frame(l_mask, {"landuse_id": ids, "kind": lu_kind, "name": name}, geom)
+    mask = f.is_poly & (kind != "") & (landuse != "residential").to_numpy() & f.meets_boundary
+    return f.frame(mask, {"landuse_id": f.ids, "kind": kind, "name": f.name})
 
-    # barriers: water areas (river) and railways
-    river = is_poly & ((tag["waterway"] == "riverbank") | (tag["natural"] == "water")).to_numpy()
-    rail = is_line & (tag["railway"] == "rail").to_numpy()
-    r_mask = (river | rail) & meets_area
-    barriers = frame(
-        r_mask,
-        {"barrier_id": ids, "kind": np.where(river, "river", "railway"), "name": name},
-        geom,
+
+def _barriers_of(f: _FeatureTable) -> gpd.GeoDataFrame:
+    """Water areas (river) and railways meeting the margin."""
+    water = (f.tag["waterway"] == "riverbank") | (f.tag["natural"] == "water")
+    river = f.is_poly & water.to_numpy()
+    rail = f.is_line & (f.tag["railway"] == "rail").to_numpy()
+    return f.frame(
+        (river | rail) & f.meets_area,
+        {"barrier_id": f.ids, "kind": np.where(river, "river", "railway"), "name": f.name},
     )
 
-    # POIs: amenity / shop / office features that could host a station
-    shop, office = tag["shop"], tag["office"]
+
+def _pois_of(f: _FeatureTable, *, area: BaseGeometry) -> gpd.GeoDataFrame:
+    """Amenity, shop and office features that could host a station, as points."""
+    amen, shop, office = f.tag["amenity"], f.tag["shop"], f.tag["office"]
     site_amenity = (amen != "") & ~amen.isin(NON_SITE_AMENITIES)
-    p_key = np.select(
+    key = np.select(
         [site_amenity.to_numpy(), (shop != "").to_numpy(), (office != "").to_numpy()],
         ["amenity", "shop", "office"],
         "",
     )
-    p_kind = np.select(
-        [p_key == "amenity", p_key == "shop", p_key == "office"],
+    kind = np.select(
+        [key == "amenity", key == "shop", key == "office"],
         [amen.to_numpy(), shop.to_numpy(), office.to_numpy()],
         "",
     )
-    p_kind = np.where((p_kind == "yes") & (p_key != ""), p_key, p_kind)
-    p_mask = (p_key != "") & (is_point | is_poly) & np.asarray(shapely.intersects(area, rep))
-    pois = frame(
-        p_mask,
-        {
-            "poi_id": ids,
-            "name": name,
-            "kind": p_kind,
-            "osm_key": p_key,
-            "in_street": in_boundary,
-        },
-        rep,
+    kind = np.where((kind == "yes") & (key != ""), key, kind)
+    near = np.asarray(shapely.intersects(area, f.rep), dtype=bool)
+    mask = (key != "") & (f.is_point | f.is_poly) & near
+    return f.frame(
+        mask,
+        {"poi_id": f.ids, "name": f.name, "kind": kind, "osm_key": key, "in_street": f.in_boundary},
+        f.rep,
     )
 
-    # gates: barrier=gate/entrance or entrance=* nodes on a compound outline
-    g_mask = (
-        is_point
-        & (tag["barrier"].isin(["gate", "entrance"]) | (tag["entrance"] != "")).to_numpy()
-        & meets_area
-    )
-    gates = _gates_on_compounds(frame(g_mask, {"gate_id": ids}, geom), compounds, boundary)
 
-    return {
-        "buildings": buildings,
-        "compounds": compounds,
-        "landuse": landuse_l,
-        "barriers": barriers,
-        "pois": pois,
-        "gates": gates,
-    }
+def _gates_of(
+    f: _FeatureTable, compounds: gpd.GeoDataFrame, boundary: BaseGeometry
+) -> gpd.GeoDataFrame:
+    """``barrier=gate/entrance`` or ``entrance=*`` nodes on a compound outline."""
+    is_gate = f.tag["barrier"].isin(["gate", "entrance"]) | (f.tag["entrance"] != "")
+    mask = f.is_point & is_gate.to_numpy() & f.meets_area
+    return _gates_on_compounds(f.frame(mask, {"gate_id": f.ids}), compounds, boundary)
 
 
 # ------------------------------------------------------------------------- readers
@@ -841,7 +1000,9 @@ def _read_pbf(
         complete_relations=window is not None,
         progress=False,  # a library prints nothing; the CLI shows its own progress
     )
-    net = osm.get_network("all", extra_attributes=[t for t in WAY_TAGS if t != "highway"])
+    with warnings.catch_warnings():  # an empty window is reported by read_osm, plainly
+        warnings.filterwarnings("ignore", message="Could not find any", category=UserWarning)
+        net = osm.get_network("all", extra_attributes=[t for t in WAY_TAGS if t != "highway"])
     if net is None or len(net) == 0:
         ways: pd.DataFrame = _empty_ways()
     else:
@@ -849,14 +1010,16 @@ def _read_pbf(
         ways = gpd.GeoDataFrame(
             net[["osmid", *WAY_TAGS]], geometry=net.geometry.to_numpy(), crs=WGS84
         )
-    raw = osm.get_data_by_custom_criteria(
-        custom_filter=dict(FEATURE_SELECTION),
-        osm_keys_to_keep=list(FEATURE_SELECTION),
-        filter_type="keep",
-        keep_nodes=True,
-        keep_ways=True,
-        keep_relations=True,
-    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Could not find any", category=UserWarning)
+        raw = osm.get_data_by_custom_criteria(
+            custom_filter=dict(FEATURE_SELECTION),
+            osm_keys_to_keep=list(FEATURE_SELECTION),
+            filter_type="keep",
+            keep_nodes=True,
+            keep_ways=True,
+            keep_relations=True,
+        )
     if raw is None or len(raw) == 0:
         features = _empty_features()
     else:

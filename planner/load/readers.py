@@ -1,258 +1,106 @@
-"""Reading the files planners have: layer files, point CSVs and spreadsheets.
+"""Reading the files planners have: layer files and street folders.
 
 Every reader collects its problems in a :class:`~planner.errors.ProblemLog`
 (naming the file, feature id, field and fix) instead of raising on the first
 one, and returns ``None`` for a file it could not read. Layers come back in
-WGS84 longitude/latitude (EPSG:4326); :func:`planner.load.sources.assemble` projects
-them to the street's UTM zone.
+WGS84 longitude/latitude (EPSG:4326); :func:`planner.load.assemble.assemble` projects
+them to the street's UTM zone. Tables (CSV, Excel) and point CSVs are read by
+:mod:`planner.load.tables`.
 
-Encodings: CSV files are read as UTF-8 (with or without a byte-order mark) and
-otherwise as GBK/GB18030, the encodings Chinese spreadsheets are saved in.
+What a layer file is checked for (:func:`read_layer_file`): a file that cannot be
+read; a GeoPackage holding several layers (the one named like the layer or the file is
+read, and said so; otherwise refused with the list); a Shapefile without ``.cpg`` whose
+text is not UTF-8 (read as GBK/GB18030 and said so); JSON booleans in numeric fields
+and NUL characters in text of a GeoJSON; no CRS; coordinates that are NaN or infinite;
+projected coordinates declared as longitude/latitude; swapped latitude/longitude.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import unicodedata
+import re
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
+import pyogrio
 from pyproj import CRS
 
-from planner.crs import WGS84, PointCRS, to_wgs84
+from planner.crs import WGS84, PointCRS
 from planner.errors import ProblemLog
 from planner.load import validate
+from planner.load.tables import (
+    LAT_NAMES,
+    LON_NAMES,
+    POINT_COLUMN_ALIASES,
+    detect_encoding,
+    find_column,
+    normalise_text,
+    read_points_csv,
+    read_table,
+)
+
+__all__ = [
+    "FOLDER_LAYERS",
+    "LAT_NAMES",
+    "LAYER_EXTENSIONS",
+    "LON_NAMES",
+    "POINT_COLUMN_ALIASES",
+    "POINT_LAYERS",
+    "FolderContents",
+    "detect_encoding",
+    "find_column",
+    "find_layer_files",
+    "normalise_text",
+    "read_folder",
+    "read_layer_file",
+    "read_metadata",
+    "read_points_csv",
+    "read_table",
+    "restore_shapefile_names",
+]
 
 log = logging.getLogger(__name__)
 
-#: Layer names a street folder may hold.
-FOLDER_LAYERS: tuple[str, ...] = (
+#: The street's main layers (what ``python -m planner export`` writes).
+CORE_LAYERS: tuple[str, ...] = (
     "boundary",
     "communities",
     "compounds",
     "buildings",
     "roads",
     "stations",
-    "gates",
-    "barriers",
-    "landuse",
-    "pois",
 )
+#: Layer names a street folder may hold.
+FOLDER_LAYERS: tuple[str, ...] = (*CORE_LAYERS, "gates", "barriers", "landuse", "pois")
 #: Layer file extensions, in the order tried.
 LAYER_EXTENSIONS: tuple[str, ...] = (".geojson", ".json", ".gpkg", ".shp", ".csv")
+#: Files that belong to a layer file or are no layer (not reported as unread).
+_COMPANIONS: frozenset[str] = frozenset(
+    {".shx", ".dbf", ".prj", ".cpg", ".qpj", ".sbn", ".sbx", ".qix", ".xml", ".qmd", ".md"}
+)
 #: Layers that may be given as a CSV of longitude/latitude points.
 POINT_LAYERS: frozenset[str] = frozenset({"stations", "pois", "gates"})
-
-#: Chinese (and other common) column names of point CSVs -> folder-format column.
-POINT_COLUMN_ALIASES: dict[str, str] = {
-    "编号": "{id}",
-    "id": "{id}",
-    "站点编号": "{id}",
-    "名称": "name",
-    "站点名称": "name",
-    "类型": "kind",
-    "站点类型": "kind",
-    "type": "kind",
-    "面积": "floor_area_m2",
-    "建筑面积": "floor_area_m2",
-    "面积(m²)": "floor_area_m2",
-    "面积(平方米)": "floor_area_m2",
-    "floor_area": "floor_area_m2",
-    "开放时间": "opening_hours",
-    "地址": "address",
-    "小区编号": "compound_id",
-}
-
-LON_NAMES: frozenset[str] = frozenset({"lon", "lng", "long", "longitude", "经度", "x_lon"})
-LAT_NAMES: frozenset[str] = frozenset({"lat", "latitude", "纬度", "y_lat"})
+#: Numeric fields a GeoJSON must not hold JSON booleans in.
+NUMERIC_FIELDS: tuple[str, ...] = (
+    "households",
+    "population",
+    "floors",
+    "height_m",
+    "floor_area_m2",
+)
+_JSON_BOOLEAN = re.compile(
+    rb'"(?:' + b"|".join(f.encode() for f in NUMERIC_FIELDS) + rb')"\s*:\s*(?:true|false)'
+)
+_JSON_NUL = re.compile(rb"\\u0000", re.IGNORECASE)
 
 
-def normalise_text(value: object) -> str:
-    """Text for matching: NFKC (full-width -> half-width), no whitespace, lower case."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    text = unicodedata.normalize("NFKC", str(value))
-    return "".join(text.split()).lower()
-
-
-def detect_encoding(data: bytes) -> str:
-    """``"utf-8-sig"`` when ``data`` decodes as UTF-8, else ``"gb18030"`` (GBK superset).
-
-    Raises
-    ------
-    UnicodeDecodeError
-        When neither decodes.
-    """
-    try:
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        data.decode("gb18030")  # raises when the text is neither
-        return "gb18030"
-    return "utf-8-sig"
-
-
-def read_table(
-    path: Path, *, problems: ProblemLog, header_names: frozenset[str] | set[str] | None = None
-) -> pd.DataFrame | None:
-    """A CSV (UTF-8, UTF-8 with BOM, or GBK) or Excel (.xlsx) table, all cells as text.
-
-    The index holds spreadsheet row numbers (the header is row 1 unless a title sits
-    above it), so messages can name the row a planner sees. With ``header_names``,
-    the header is the first of the top 10 rows holding two of those (normalised)
-    names: Chinese registers often carry a title row above the header.
-
-    Returns ``None`` (with a problem logged) when the file cannot be read.
-    """
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm"):
-            raw = pd.read_excel(path, dtype=str, engine="openpyxl", header=None)
-        elif suffix in (".csv", ".txt"):
-            data = path.read_bytes()
-            try:
-                enc = detect_encoding(data)
-            except UnicodeDecodeError:
-                problems.add(
-                    "the file is neither UTF-8 nor GBK text",
-                    file=str(path),
-                    fix="save the spreadsheet as CSV UTF-8 (or GBK) or as .xlsx",
-                )
-                return None
-            raw = pd.read_csv(
-                path,
-                dtype=str,
-                encoding=enc,
-                skipinitialspace=True,
-                header=None,
-                skip_blank_lines=False,
-            )
-        else:
-            problems.add(
-                f"unsupported table format '{suffix or '(none)'}'",
-                file=str(path),
-                fix="give a .csv (UTF-8 or GBK) or .xlsx file",
-            )
-            return None
-    except FileNotFoundError:
-        problems.add("file not found", file=str(path), fix="check the path")
-        return None
-    except Exception as exc:  # any parser failure is an unreadable file
-        problems.add(
-            f"cannot read the table: {type(exc).__name__}: {exc}",
-            file=str(path),
-            fix="open it in a spreadsheet program and save it again as .csv or .xlsx",
-        )
-        return None
-    raw.index = raw.index + 1  # spreadsheet row numbers
-    raw = raw.dropna(how="all")
-    if raw.empty:
-        return pd.DataFrame()
-    header_at = 0
-    if header_names:
-        for k in range(min(10, len(raw))):
-            cells = {normalise_text(v) for v in raw.iloc[k].dropna()}
-            if len(cells & set(header_names)) >= 2:
-                header_at = k
-                break
-    header = raw.iloc[header_at]
-    columns = [
-        unicodedata.normalize("NFKC", str(c)).strip() if pd.notna(c) else f"column{j + 1}"
-        for j, c in enumerate(header)
-    ]
-    table = raw.iloc[header_at + 1 :].copy()
-    table.columns = columns
-    return table
-
-
-def find_column(columns: Any, names: frozenset[str] | set[str]) -> str | None:
-    """The first column whose normalised name is one of ``names``."""
-    for col in columns:
-        if normalise_text(col) in names:
-            return str(col)
-    return None
-
-
-def read_points_csv(
-    path: Path, *, layer: str, points_crs: PointCRS, problems: ProblemLog
-) -> gpd.GeoDataFrame | None:
-    """Points from a CSV with longitude/latitude columns, converted to WGS84.
-
-    Longitude columns: lon, lng, longitude, 经度; latitude: lat, latitude, 纬度.
-    ``points_crs`` says what the numbers are: WGS84 (GPS, OSM), GCJ-02 (Amap,
-    Tencent) or BD-09 (Baidu).
-    """
-    table = read_table(path, problems=problems, header_names=LON_NAMES | LAT_NAMES)
-    if table is None:
-        return None
-    lon_col = find_column(table.columns, LON_NAMES)
-    lat_col = find_column(table.columns, LAT_NAMES)
-    if lon_col is None or lat_col is None:
-        problems.add(
-            f"no longitude/latitude columns (found columns: {', '.join(map(str, table.columns))})",
-            file=str(path),
-            field="longitude" if lon_col is None else "latitude",
-            fix="name the columns lon/lng/longitude/经度 and lat/latitude/纬度",
-        )
-        return None
-    id_col = f"{layer[:-1]}_id" if layer.endswith("s") else f"{layer}_id"
-    rename: dict[str, str] = {}
-    for col in table.columns:
-        target = POINT_COLUMN_ALIASES.get(normalise_text(col), "").replace("{id}", id_col)
-        if target and target not in table.columns and target not in rename.values():
-            rename[str(col)] = target
-    table = table.rename(columns=rename)
-    rows = pd.Series([f"row {i}" for i in table.index], index=table.index)
-    ids = (
-        table[id_col].fillna("").astype(str).where(table[id_col].notna(), rows)
-        if id_col in table.columns
-        else rows
-    )
-    lon = pd.to_numeric(table[lon_col].str.strip(), errors="coerce")
-    lat = pd.to_numeric(table[lat_col].str.strip(), errors="coerce")
-    bad = lon.isna() | lat.isna()
-    for i in np.flatnonzero(bad.to_numpy()):
-        col = lon_col if pd.isna(lon.iloc[i]) else lat_col
-        cell = table[col].iloc[i]
-        empty = (
-            cell is None or (isinstance(cell, float) and np.isnan(cell)) or not str(cell).strip()
-        )
-        problems.add(
-            "coordinate is empty" if empty else f"coordinate {cell!r} is not a number",
-            file=str(path),
-            feature_id=ids.iloc[i],
-            field=col,
-            fix="write decimal degrees, e.g. 116.3975 and 39.9087",
-        )
-    if bad.any():
-        return None
-    if validate.lonlat_swapped(lon.to_numpy(), lat.to_numpy()):
-        problems.add(
-            f"longitude and latitude look swapped: '{lon_col}' holds values like "
-            f"{lon.iloc[0]:g} and '{lat_col}' values like {lat.iloc[0]:g}",
-            file=str(path),
-            field=f"{lon_col}/{lat_col}",
-            fix="swap the two column names (longitude is about 73-135 in China, latitude 18-54)",
-        )
-        return None
-    out_of_range = (lon.abs() > 180) | (lat.abs() > 90)
-    for i in np.flatnonzero(out_of_range.to_numpy()):
-        problems.add(
-            f"({lon.iloc[i]}, {lat.iloc[i]}) is not longitude/latitude in degrees",
-            file=str(path),
-            feature_id=ids.iloc[i],
-            field=f"{lon_col}/{lat_col}",
-            fix="give longitude/latitude in decimal degrees",
-        )
-    if out_of_range.any():
-        return None
-    wlon, wlat = to_wgs84(lon.to_numpy(), lat.to_numpy(), points_crs)
-    attrs = table.drop(columns=[lon_col, lat_col])
-    return gpd.GeoDataFrame(attrs, geometry=gpd.points_from_xy(wlon, wlat), crs=WGS84)
+def _id_column(layer: str) -> str:
+    return f"{layer[:-1]}_id" if layer.endswith("s") else f"{layer}_id"
 
 
 def read_layer_file(
@@ -260,9 +108,8 @@ def read_layer_file(
 ) -> gpd.GeoDataFrame | None:
     """One layer file (GeoJSON, GeoPackage, Shapefile, or CSV points) in WGS84.
 
-    Problems logged: unreadable file, missing CRS (a shapefile without ``.prj``),
-    coordinates that are not longitude/latitude in a GeoJSON, swapped latitude and
-    longitude. Returns ``None`` when the layer cannot be used.
+    Problems logged: see the module docstring. Returns ``None`` when the layer cannot
+    be used.
     """
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -277,10 +124,52 @@ def read_layer_file(
     if not path.exists():
         problems.add("file not found", file=str(path), fix="check the path")
         return None
+    gdf = _read_gis_file(path, layer=layer, problems=problems)
+    if gdf is None or not _has_crs(gdf, path, problems=problems):
+        return None
+    if suffix == ".shp":
+        gdf = restore_shapefile_names(gdf)
+    if suffix in (".geojson", ".json"):
+        gdf = _check_geojson_values(gdf, path, layer=layer, problems=problems)
+    gdf = _drop_blank(gdf, path, layer=layer, problems=problems)
+    if gdf.empty:
+        return gdf.to_crs(WGS84)
+    ids = lambda: validate.feature_ids(gdf, _id_column(layer))  # noqa: E731 - only on failure
+    if not validate.finite_coordinates(gdf, ids=ids, file=str(path), problems=problems):
+        return None
+    if not _lonlat_plausible(gdf, path, problems=problems):
+        return None
+    try:
+        return gdf.to_crs(WGS84)
+    except Exception as exc:
+        problems.add(
+            f"cannot convert from {CRS.from_user_input(gdf.crs).name} to WGS84: {exc}",
+            file=str(path),
+            fix="save the layer in WGS84 or a standard projected CRS",
+        )
+        return None
+
+
+def _read_gis_file(path: Path, *, layer: str, problems: ProblemLog) -> gpd.GeoDataFrame | None:
+    """The features of a GeoJSON, GeoPackage or Shapefile as read (None if unreadable)."""
+    suffix = path.suffix.lower()
+    options: dict[str, Any] = {}
+    if suffix == ".gpkg":
+        chosen = _gpkg_layer(path, layer=layer, problems=problems)
+        if chosen is False:
+            return None
+        if chosen is not None:
+            options["layer"] = chosen
+    if suffix == ".shp":
+        encoding = _shapefile_encoding(path, problems=problems)
+        if encoding is not None:
+            options["encoding"] = encoding
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Non closed ring", category=RuntimeWarning)
-            gdf = gpd.read_file(path, engine="pyogrio")
+            # NaN/Infinity coordinates are named by validate.finite_coordinates instead
+            warnings.filterwarnings("ignore", message="invalid value encountered in from_wkb")
+            return gpd.read_file(path, engine="pyogrio", **options)
     except Exception as exc:  # pyogrio raises several types for broken files
         fixed = None
         if "closed linestring" in str(exc) and suffix in (".geojson", ".json"):
@@ -291,23 +180,172 @@ def read_layer_file(
                 file=str(path),
                 fix="check it is a valid GeoJSON, GeoPackage or Shapefile (open it in QGIS)",
             )
-            return None
-        gdf = fixed
-    if gdf.crs is None:
-        fix = (
-            "put the .prj file next to the .shp (export it again from your GIS with its "
-            "coordinate system), or save the layer as GeoPackage/GeoJSON"
-            if suffix == ".shp"
-            else "save the layer with its coordinate system (GeoPackage) or as WGS84 GeoJSON"
-        )
-        problems.add("the layer has no coordinate reference system (CRS)", file=str(path), fix=fix)
+        return fixed
+
+
+def _gpkg_layer(path: Path, *, layer: str, problems: ProblemLog) -> str | bool | None:
+    """The layer to read from a GeoPackage: None for its only layer, the name of the layer
+    named like ``layer`` or the file when there are several (said so), False (with an
+    error listing the layers) when none is."""
+    try:
+        listed = pyogrio.list_layers(path)
+    except Exception:  # not a GeoPackage at all: the read reports it
         return None
-    if suffix == ".shp":
-        gdf = restore_shapefile_names(gdf)
+    names = [str(n) for n, _t in listed]
+    if len(names) <= 1:
+        return None
+    described = ", ".join(f"'{n}' ({_feature_count(path, n)} {t or 'table'})" for n, t in listed)
+    for wanted in (layer, path.stem):
+        if wanted in names:
+            problems.add(
+                f"{path.name} holds {len(names)} layers ({described}); read the layer '{wanted}'",
+                file=str(path),
+                fix=f"keep only the {layer} layer in the file to silence this note",
+                severity="warning",
+            )
+            return wanted
+    problems.add(
+        f"{path.name} holds {len(names)} layers ({described}) and none is named "
+        f"'{layer}': which one holds the {layer} is unclear",
+        file=str(path),
+        fix=f"rename the layer holding the {layer} to '{layer}', or save it alone in {path.name}",
+    )
+    return False
+
+
+def _feature_count(path: Path, layer: str) -> int | str:
+    try:
+        return int(pyogrio.read_info(path, layer=layer)["features"])
+    except Exception:
+        return "?"
+
+
+def _shapefile_encoding(path: Path, *, problems: ProblemLog) -> str | None:
+    """The text encoding of a Shapefile without ``.cpg`` and without a DBF language id.
+
+    GDAL reads such text as ISO-8859-1, which turns Chinese into mojibake. The DBF's
+    records are tried as UTF-8, then as GB18030 (a superset of GBK, the encoding of
+    Chinese Windows); a warning says which was assumed. None: leave it to GDAL (a
+    ``.cpg`` or language id is there, or the text is plain ASCII).
+    """
+    if any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
+        return None
+    dbf = next(
+        (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None
+    )
+    if dbf is None:
+        return None
+    data = dbf.read_bytes()
+    if len(data) < 32 or data[29] != 0:
+        return None
+    records = data[int.from_bytes(data[8:10], "little") :]
+    if records.isascii():
+        return None
+    for encoding, said in (("UTF-8", "UTF-8"), ("GB18030", "GBK (GB18030)")):
+        try:
+            records.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        problems.add(
+            f"the Shapefile has no .cpg file naming its text encoding; its text is "
+            f"{'not UTF-8, so it was ' if encoding != 'UTF-8' else ''}read as {said}",
+            file=str(path),
+            fix="check the names in the load report; put a .cpg file holding the encoding "
+            "(e.g. GBK or UTF-8) next to the .shp",
+            severity="warning",
+        )
+        return encoding
+    problems.add(
+        "the Shapefile has no .cpg file and its text is neither UTF-8 nor GBK; it was read "
+        "as ISO-8859-1 and names may be garbled",
+        file=str(path),
+        fix="put a .cpg file holding the encoding next to the .shp, or save the layer as "
+        "GeoPackage",
+        severity="warning",
+    )
+    return None
+
+
+def _has_crs(gdf: gpd.GeoDataFrame, path: Path, *, problems: ProblemLog) -> bool:
+    if gdf.crs is not None:
+        return True
+    fix = (
+        "put the .prj file next to the .shp (export it again from your GIS with its "
+        "coordinate system), or save the layer as GeoPackage/GeoJSON"
+        if path.suffix.lower() == ".shp"
+        else "save the layer with its coordinate system (GeoPackage) or as WGS84 GeoJSON"
+    )
+    problems.add("the layer has no coordinate reference system (CRS)", file=str(path), fix=fix)
+    return False
+
+
+def _check_geojson_values(
+    gdf: gpd.GeoDataFrame, path: Path, *, layer: str, problems: ProblemLog
+) -> gpd.GeoDataFrame:
+    """What GDAL hides when reading a GeoJSON: booleans in numeric fields (read as 1/0)
+    are errors; text holding NUL characters (cut at the NUL) is restored in full, to be
+    cleaned (and said so) by :func:`planner.load.validate.clean_text`."""
+    data = path.read_bytes()
+    booleans, nul = _JSON_BOOLEAN.search(data), _JSON_NUL.search(data)
+    if booleans is None and nul is None:
+        return gdf
+    props = _geojson_properties(data)
+    if props is None or len(props) != len(gdf):
+        return gdf
+    ids = validate.feature_ids(gdf, _id_column(layer))
+    if booleans is not None:
+        _report_booleans(props, ids, file=str(path), problems=problems)
+    if nul is None:
+        return gdf
+    out = gdf.copy()
+    for col in props.columns:
+        if col in out.columns and col != out.geometry.name:
+            full = props[col]
+            cut = full.map(lambda v: isinstance(v, str) and "\x00" in v).astype(bool)
+            if cut.any():
+                out[col] = out[col].astype(object)
+                out.loc[cut.to_numpy(), col] = full[cut].to_numpy()
+    return out
+
+
+def _geojson_properties(data: bytes) -> pd.DataFrame | None:
+    """The features' properties, as Python's JSON reader sees them (None if it cannot)."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list):
+        return None
+    rows = [f.get("properties") or {} if isinstance(f, dict) else {} for f in features]
+    return pd.DataFrame(rows, dtype=object)
+
+
+def _report_booleans(
+    props: pd.DataFrame, ids: pd.Series, *, file: str, problems: ProblemLog
+) -> None:
+    for col in NUMERIC_FIELDS:
+        if col not in props.columns:
+            continue
+        is_bool = props[col].map(lambda v: isinstance(v, bool)).to_numpy(dtype=bool)
+        for i in is_bool.nonzero()[0][: validate.MAX_IDS]:
+            value = "true" if props[col].iloc[i] else "false"
+            problems.add(
+                f"{col} {value} is a JSON boolean (true/false), not a number",
+                file=file,
+                feature_id=ids.iloc[i],
+                field=col,
+                fix=f"write the number of {col.replace('_', ' ')} (or leave it empty)",
+            )
+
+
+def _drop_blank(
+    gdf: gpd.GeoDataFrame, path: Path, *, layer: str, problems: ProblemLog
+) -> gpd.GeoDataFrame:
+    """The features with a geometry (the others left out, with a warning naming them)."""
     blank = gdf.geometry.isna() | gdf.geometry.is_empty
     if blank.any():
-        id_col = f"{layer[:-1]}_id" if layer.endswith("s") else f"{layer}_id"
-        ids = validate.feature_ids(gdf, id_col)[blank].tolist()
+        ids = validate.feature_ids(gdf, _id_column(layer))[blank].tolist()
         problems.add(
             f"{len(ids)} feature(s) have no geometry and were left out: {validate.id_list(ids)}",
             file=str(path),
@@ -316,39 +354,34 @@ def read_layer_file(
             fix="draw these features, or delete them",
             severity="warning",
         )
-    gdf = gdf.loc[~blank].reset_index(drop=True)
-    if gdf.empty:
-        return gdf.to_crs(WGS84) if gdf.crs is not None else gdf.set_crs(WGS84)
+    return gdf.loc[~blank].reset_index(drop=True)
+
+
+def _lonlat_plausible(gdf: gpd.GeoDataFrame, path: Path, *, problems: ProblemLog) -> bool:
+    """In a geographic CRS: no swapped axes, and coordinates within ±180°/±90°."""
     crs = CRS.from_user_input(gdf.crs)
-    if crs.is_geographic:
-        minx, miny, maxx, maxy = gdf.total_bounds
-        if validate.bounds_swapped(minx, miny, maxx, maxy):
-            problems.add(
-                f"latitude/longitude are swapped: x runs {minx:.4f}–{maxx:.4f}, "
-                f"y runs {miny:.4f}–{maxy:.4f}",
-                file=str(path),
-                fix="write coordinates as [longitude, latitude] (GeoJSON order), or swap "
-                "the axes in your GIS before exporting",
-            )
-            return None
-        if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
-            problems.add(
-                f"coordinates like ({minx:.1f}, {miny:.1f}) are not longitude/latitude, but "
-                f"the file declares {crs.name}",
-                file=str(path),
-                fix="GeoJSON must hold WGS84 longitude/latitude (RFC 7946): export it again "
-                "as WGS84, or save it as GeoPackage, which keeps its projected CRS",
-            )
-            return None
-    try:
-        return gdf.to_crs(WGS84)
-    except Exception as exc:
+    if not crs.is_geographic:
+        return True
+    minx, miny, maxx, maxy = gdf.total_bounds
+    if validate.bounds_swapped(minx, miny, maxx, maxy):
         problems.add(
-            f"cannot convert from {crs.name} to WGS84: {exc}",
+            f"latitude/longitude are swapped: x runs {minx:.4f}–{maxx:.4f}, "
+            f"y runs {miny:.4f}–{maxy:.4f}",
             file=str(path),
-            fix="save the layer in WGS84 or a standard projected CRS",
+            fix="write coordinates as [longitude, latitude] (GeoJSON order), or swap "
+            "the axes in your GIS before exporting",
         )
-        return None
+        return False
+    if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
+        problems.add(
+            f"coordinates like ({minx:.1f}, {miny:.1f}) are not longitude/latitude, but "
+            f"the file declares {crs.name}",
+            file=str(path),
+            fix="GeoJSON must hold WGS84 longitude/latitude (RFC 7946): export it again "
+            "as WGS84, or save it as GeoPackage, which keeps its projected CRS",
+        )
+        return False
+    return True
 
 
 def _close_rings(geometry: Any) -> int:
@@ -430,6 +463,23 @@ def find_layer_files(folder: Path, *, problems: ProblemLog) -> dict[str, Path]:
     return found
 
 
+def unread_layer_files(folder: Path, found: dict[str, Path]) -> dict[str, Path]:
+    """Layer name -> a file named like a layer in a format folders are not read in
+    (``boundary.kml``, ``buildings.dxf``, ...), for layers without a readable file."""
+    unread: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        layer = path.name.split(".")[0].lower()
+        suffix = path.suffix.lower()
+        if (
+            layer in FOLDER_LAYERS
+            and layer not in found
+            and path.is_file()
+            and suffix not in (*LAYER_EXTENSIONS, *_COMPANIONS)
+        ):
+            unread.setdefault(layer, path)
+    return unread
+
+
 def read_metadata(folder: Path, *, problems: ProblemLog) -> dict[str, Any]:
     """``street.json`` of a folder ({} if absent)."""
     path = folder / "street.json"
@@ -454,28 +504,64 @@ def read_metadata(folder: Path, *, problems: ProblemLog) -> dict[str, Any]:
     return meta
 
 
+@dataclass
+class FolderContents:
+    """What a street folder holds.
+
+    Attributes
+    ----------
+    layers
+        Layer name -> layer in WGS84, for every file that could be read.
+    meta
+        ``street.json`` ({} if absent).
+    files
+        Layer name -> the file read for it.
+    unread
+        Layer name -> a file named like the layer in a format not read from folders
+        (``boundary.kml``); those of other layers are warned about here, the boundary's
+        by the loader when no boundary is given another way.
+    """
+
+    layers: dict[str, gpd.GeoDataFrame]
+    meta: dict[str, Any]
+    files: dict[str, Path]
+    unread: dict[str, Path] = field(default_factory=dict)
+
+
 def read_folder(
     folder: Path, *, problems: ProblemLog, points_crs: PointCRS | None = None
-) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Any], dict[str, Path]]:
+) -> FolderContents:
     """Every layer file of a street folder in WGS84, its metadata, and the files read.
 
     ``points_crs`` (for CSV point files) defaults to ``street.json``'s ``points_crs``,
     else WGS84.
     """
     meta = read_metadata(folder, problems=problems)
-    pcrs: Any = points_crs or meta.get("points_crs", "wgs84")
-    if pcrs not in ("wgs84", "gcj02", "bd09"):
+    pcrs: PointCRS = "wgs84"
+    declared = points_crs or meta.get("points_crs", "wgs84")
+    if declared in ("wgs84", "gcj02", "bd09"):
+        pcrs = declared
+    else:
         problems.add(
-            f"points_crs {pcrs!r} is not known",
+            f"points_crs {validate.short(declared)!r} is not known",
             file=str(folder / "street.json"),
             field="points_crs",
             fix="use wgs84, gcj02 or bd09",
         )
-        pcrs = "wgs84"
     files = find_layer_files(folder, problems=problems)
+    unread = unread_layer_files(folder, files)
+    for layer, path in unread.items():
+        if layer != "boundary":
+            problems.add(
+                f"{path.name} is not read: folders hold layers as .geojson, .json, .gpkg, "
+                f".shp (or .csv for points), so the {layer} layer is missing",
+                file=str(path),
+                fix=f"save it as {layer}.geojson or {layer}.gpkg (QGIS: Export > Save Features As)",
+                severity="warning",
+            )
     layers: dict[str, gpd.GeoDataFrame] = {}
     for layer, path in files.items():
         gdf = read_layer_file(path, layer=layer, problems=problems, points_crs=pcrs)
         if gdf is not None:
             layers[layer] = gdf
-    return layers, meta, files
+    return FolderContents(layers=layers, meta=meta, files=files, unread=unread)

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from planner.errors import ProblemLog
 from planner.load import validate
-from planner.load.readers import normalise_text, read_table
+from planner.load.tables import normalise_text, read_table
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,56 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 TOTAL_WORDS: frozenset[str] = frozenset({"合计", "总计", "小计", "total", "sum", "总数"})
 
 
+@dataclass(frozen=True)
+class UnmatchedRow:
+    """A register row that sets no building: its spreadsheet row, key and the reason."""
+
+    row: int
+    key: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "key": self.key, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class RegisterReport:
+    """What the join did, for the load report (:meth:`to_dict` is its ``register``).
+
+    Attributes
+    ----------
+    file
+        The register's path.
+    rows, rows_matched
+        Rows read (total rows skipped) and rows that set a building or compound.
+    unmatched_rows
+        Rows that match nothing, with the key as the user wrote it and the reason.
+    unmatched_buildings
+        Residential buildings the register says nothing about.
+    buildings_registered, households_registered
+        Buildings with registered households or residents; the households registered.
+    """
+
+    file: str
+    rows: int
+    rows_matched: int
+    unmatched_rows: list[UnmatchedRow]
+    unmatched_buildings: list[str]
+    buildings_registered: int
+    households_registered: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "rows": self.rows,
+            "rows_matched": self.rows_matched,
+            "unmatched_rows": [u.to_dict() for u in self.unmatched_rows],
+            "unmatched_buildings": list(self.unmatched_buildings),
+            "buildings_registered": self.buildings_registered,
+            "households_registered": self.households_registered,
+        }
+
+
 @dataclass
 class RegisterJoin:
     """Result of :func:`join_register`.
@@ -107,13 +157,12 @@ class RegisterJoin:
     population
         Registered residents per building, NaN where unknown.
     report
-        Plain data for the load report: rows, rows_matched, unmatched_rows (row,
-        key, reason), unmatched_buildings (ids), households_registered.
+        What the join matched and missed (:class:`RegisterReport`).
     """
 
     households: pd.Series
     population: pd.Series
-    report: dict[str, Any] = field(default_factory=dict)
+    report: RegisterReport
 
 
 def register_columns(table: pd.DataFrame) -> dict[str, str]:
@@ -128,13 +177,17 @@ def register_columns(table: pd.DataFrame) -> dict[str, str]:
     return found
 
 
+#: Key columns, in the order the join uses the first one a row fills.
+KEYS: tuple[str, ...] = ("building_id", "building_name", "compound_id", "compound_name")
+
+
 def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
     """The register as a table with the columns of :data:`COLUMN_ALIASES` (text/float).
 
     Columns: ``row`` (spreadsheet row number, header = row 1), ``building_id``,
     ``building_name``, ``compound_id``, ``compound_name`` (normalised text, '' if
     absent), ``label`` (the row's key as the user wrote it, for messages),
-    ``households`` and ``population`` (floats, NaN if blank).
+    ``households`` and ``population`` (floats, NaN if blank). Total rows are skipped.
     """
     all_names = {alias for aliases in COLUMN_ALIASES.values() for alias in aliases}
     table = read_table(path, problems=problems, header_names=all_names)
@@ -142,55 +195,82 @@ def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
         return None
     cols = register_columns(table)
     file = str(path)
-    if "households" not in cols and "population" not in cols:
-        problems.add(
-            f"no households column (found: {', '.join(map(str, table.columns))})",
-            file=file,
-            field="households",
-            fix="name the column 户数 or households (and 人口/常住人口 or population)",
-        )
-    keys = [
-        k for k in ("building_id", "building_name", "compound_id", "compound_name") if k in cols
-    ]
-    if not keys:
-        problems.add(
-            f"no building or compound column (found: {', '.join(map(str, table.columns))})",
-            file=file,
-            fix="add a column 楼栋编号/楼栋名称 (building_id/building_name) or "
-            "小区编号/小区名称 (compound_id/compound_name)",
-        )
-    if problems.has_errors:
+    if not _has_columns(table, cols, file=file, problems=problems):
         return None
-    rows = pd.Series([f"row {i}" for i in table.index], index=table.index)
-    out = pd.DataFrame({"row": table.index.to_numpy(dtype=np.int64)}, index=table.index)
-    out["label"] = ""
-    for key in ("building_id", "building_name", "compound_id", "compound_name"):
-        out[key] = table[cols[key]].map(normalise_text) if key in cols else ""
-        if key in cols:  # the first key in this order is the one the join uses
-            raw = table[cols[key]].map(lambda v: "" if normalise_text(v) == "" else str(v).strip())
-            out["label"] = out["label"].where(out["label"] != "", raw)
-    cells = table.map(normalise_text)
-    total = cells.isin(TOTAL_WORDS).any(axis=1) | cells.apply(
-        lambda col: col.str.match(r"^(合计|总计|小计)")
-    ).any(axis=1)
+    total = _total_rows(table)
     if total.any():
         problems.add(
             f"{int(total.sum())} total row(s) skipped: "
-            + ", ".join(f"row {r}" for r in out.index[total]),
+            + ", ".join(f"row {r}" for r in table.index[total]),
             file=file,
             fix="nothing to do: totals are recomputed from the rows",
             severity="repair",
         )
-        out = out.loc[~total]
         table = table.loc[~total]
-        rows = rows.loc[~total]
-    for key in ("households", "population"):
-        if key in cols:
-            out[key] = validate.numeric_column(
-                table, cols[key], ids=rows, file=file, problems=problems, whole=True
+    out = _row_keys(table, cols)
+    rows = pd.Series([f"row {i}" for i in table.index], index=table.index)
+    bounds = {
+        "households": validate.PLAUSIBLE.households_per_register_row,
+        "population": validate.PLAUSIBLE.residents_per_register_row,
+    }
+    for key, maximum in bounds.items():
+        out[key] = (
+            validate.numeric_column(
+                table,
+                cols[key],
+                ids=rows,
+                file=file,
+                problems=problems,
+                maximum=maximum,
+                whole=key == "households",
             )
-        else:
-            out[key] = np.nan
+            if key in cols
+            else np.nan
+        )
+    return out
+
+
+def _has_columns(
+    table: pd.DataFrame, cols: dict[str, str], *, file: str, problems: ProblemLog
+) -> bool:
+    """A count column and a key column are there (else errors listing the columns found)."""
+    found = ", ".join(map(str, table.columns))
+    ok = True
+    if "households" not in cols and "population" not in cols:
+        problems.add(
+            f"no households column (found: {found})",
+            file=file,
+            field="households",
+            fix="name the column 户数 or households (and 人口/常住人口 or population)",
+        )
+        ok = False
+    if not any(k in cols for k in KEYS):
+        problems.add(
+            f"no building or compound column (found: {found})",
+            file=file,
+            fix="add a column 楼栋编号/楼栋名称 (building_id/building_name) or "
+            "小区编号/小区名称 (compound_id/compound_name)",
+        )
+        ok = False
+    return ok
+
+
+def _total_rows(table: pd.DataFrame) -> pd.Series:
+    """Rows holding a total word (合计, 总计, 小计, total ...) in some cell."""
+    cells = table.map(normalise_text)
+    starts = cells.apply(lambda col: col.str.match(r"^(合计|总计|小计)"))
+    return cells.isin(TOTAL_WORDS).any(axis=1) | starts.any(axis=1)
+
+
+def _row_keys(table: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
+    """Row numbers, normalised keys, and the label (the first key as written)."""
+    out = pd.DataFrame({"row": table.index.to_numpy(dtype=np.int64)}, index=table.index)
+    out["label"] = ""
+    for key in KEYS:
+        out[key] = table[cols[key]].map(normalise_text) if key in cols else ""
+        if key in cols:  # the first key in this order is the one the join uses
+            raw = table[cols[key]].map(lambda v: "" if normalise_text(v) == "" else str(v).strip())
+            out["label"] = out["label"].where(out["label"] != "", raw)
     return out
 
 
@@ -205,6 +285,219 @@ def _spread(total: float, weights: NDArray[np.float64]) -> NDArray[np.float64]:
     if rest > 0:
         base[np.argsort(-(raw - base), kind="stable")[:rest]] += 1
     return base
+
+
+@dataclass(frozen=True)
+class _BuildingKeys:
+    """What register rows are matched against, one entry per building (normalised text)."""
+
+    ids: NDArray[np.object_]
+    names: NDArray[np.object_]
+    addresses: NDArray[np.object_]  # compound name + building name ("阳光小区1号楼")
+    compound: NDArray[np.object_]  # compound_id ('' if none)
+    residential: NDArray[np.bool_]
+    floor_area_m2: NDArray[np.float64]  # footprint × floors (at least 1 floor)
+
+
+@dataclass(frozen=True)
+class _CompoundKeys:
+    """The compounds' ids as given and normalised, and their normalised names."""
+
+    ids: NDArray[np.object_]
+    norm_ids: NDArray[np.object_]
+    norm_names: NDArray[np.object_]
+
+    def named_by(self, row: pd.Series) -> str | None:
+        """The compound id a row names ('' = none named, None = named but unknown)."""
+        if row["compound_id"]:
+            hit = self.ids[self.norm_ids == row["compound_id"]]
+        elif row["compound_name"]:
+            hit = self.ids[self.norm_names == row["compound_name"]]
+        else:
+            return ""
+        return str(hit[0]) if len(hit) == 1 else None
+
+
+@dataclass
+class _Tally:
+    """Households and residents added up per building while the rows are read."""
+
+    households: NDArray[np.float64]
+    population: NDArray[np.float64]
+    matched_rows: int = 0
+    unmatched: list[UnmatchedRow] = field(default_factory=list)
+
+    def add(
+        self,
+        members: NDArray[np.intp],
+        households: NDArray[np.float64] | float,
+        population: NDArray[np.float64] | float,
+    ) -> None:
+        """Add to ``members``; NaN adds nothing (and leaves a building unregistered)."""
+        hh = np.broadcast_to(np.asarray(households, dtype=np.float64), members.shape)
+        pop = np.broadcast_to(np.asarray(population, dtype=np.float64), members.shape)
+        given = ~np.isnan(hh)
+        self.households[members[given]] = np.nan_to_num(self.households[members[given]]) + hh[given]
+        given = ~np.isnan(pop)
+        self.population[members[given]] = (
+            np.nan_to_num(self.population[members[given]]) + pop[given]
+        )
+
+
+def _building_keys(buildings: gpd.GeoDataFrame, compounds: pd.DataFrame) -> _BuildingKeys:
+    comp_name_of = dict(
+        zip(
+            compounds["compound_id"].astype(str), compounds["name"].map(normalise_text), strict=True
+        )
+    )
+    comp = buildings["compound_id"].astype(str).to_numpy(dtype=object)
+    names = buildings["name"].map(normalise_text).to_numpy(dtype=object)
+    comp_names = np.array([comp_name_of.get(c, "") for c in comp], dtype=object)
+    floors = np.maximum(pd.to_numeric(buildings["floors"], errors="coerce").fillna(1), 1)
+    return _BuildingKeys(
+        ids=buildings["building_id"].map(normalise_text).to_numpy(dtype=object),
+        names=names,
+        addresses=comp_names + names,
+        compound=comp,
+        residential=(buildings["kind"] == "residential").to_numpy(),
+        floor_area_m2=buildings["footprint_m2"].to_numpy(dtype="float64") * floors.to_numpy(),
+    )
+
+
+def _compound_keys(compounds: pd.DataFrame) -> _CompoundKeys:
+    ids = compounds["compound_id"].astype(str).to_numpy(dtype=object)
+    return _CompoundKeys(
+        ids=ids,
+        norm_ids=np.array([normalise_text(c) for c in ids], dtype=object),
+        norm_names=compounds["name"].map(normalise_text).to_numpy(dtype=object),
+    )
+
+
+def _building_of_row(
+    row: pd.Series, keys: _BuildingKeys, comps: _CompoundKeys
+) -> int | UnmatchedRow:
+    """The one building a building row names, else why it matches none."""
+    if row["building_id"]:
+        key = row["building_id"]
+        cand = np.flatnonzero(keys.ids == key)
+    else:
+        key = row["building_name"]
+        cand = np.flatnonzero((keys.names == key) | (keys.addresses == key))
+        comp = comps.named_by(row)
+        if comp is None:
+            return UnmatchedRow(int(row["row"]), key, "compound not found")
+        if comp:
+            cand = cand[keys.compound[cand] == comp]
+    if len(cand) == 0:
+        return UnmatchedRow(int(row["row"]), key, "no such building")
+    if len(cand) > 1:
+        reason = f"{len(cand)} buildings have this name; add 小区名称 or 楼栋编号"
+        return UnmatchedRow(int(row["row"]), key, reason)
+    return int(cand[0])
+
+
+def _add_building_rows(
+    rows: pd.DataFrame, keys: _BuildingKeys, comps: _CompoundKeys, tally: _Tally
+) -> None:
+    """Rows naming a building set (and add up for) that building."""
+    # a loop over register rows (tens to hundreds), not over buildings
+    for _, row in rows.iterrows():
+        hit = _building_of_row(row, keys, comps)
+        if isinstance(hit, UnmatchedRow):
+            tally.unmatched.append(hit)
+            continue
+        tally.matched_rows += 1
+        tally.add(np.array([hit]), row["households"], row["population"])
+
+
+def _add_compound_rows(
+    rows: pd.DataFrame, keys: _BuildingKeys, comps: _CompoundKeys, tally: _Tally
+) -> None:
+    """Rows naming only a compound are spread over its residential buildings without
+    their own row, in proportion to floor area, keeping the total whole."""
+    has_own = ~np.isnan(tally.households)
+    for _, row in rows.iterrows():
+        comp = comps.named_by(row)
+        key = row["compound_id"] or row["compound_name"]
+        if not comp:
+            reason = "no such compound" if key else "no building or compound named"
+            tally.unmatched.append(UnmatchedRow(int(row["row"]), key, reason))
+            continue
+        members = np.flatnonzero((keys.compound == comp) & keys.residential & ~has_own)
+        if len(members) == 0:
+            reason = "the compound has no residential building without its own row"
+            tally.unmatched.append(UnmatchedRow(int(row["row"]), key, reason))
+            continue
+        tally.matched_rows += 1
+        weights = keys.floor_area_m2[members]
+        share = np.full(len(members), np.nan)
+        if not np.isnan(row["households"]):
+            share = _spread(float(row["households"]), weights)
+            weights = share if share.sum() > 0 else weights
+        residents = np.full(len(members), np.nan)
+        if not np.isnan(row["population"]):
+            w = np.where(weights > 0, weights, 0.0)
+            w = w if w.sum() > 0 else np.ones_like(w)
+            residents = row["population"] * w / w.sum()
+        tally.add(members, share, residents)
+
+
+def _with_labels(unmatched: list[UnmatchedRow], table: pd.DataFrame) -> list[UnmatchedRow]:
+    """Unmatched rows with their keys as the user wrote them (NOPE1, not nope1)."""
+    if "label" not in table.columns:
+        return unmatched
+    labels = table["label"]
+    return [
+        UnmatchedRow(u.row, str(labels.loc[u.row]), u.reason)
+        if u.row in labels.index and labels.loc[u.row]
+        else u
+        for u in unmatched
+    ]
+
+
+def _report_unmatched(unmatched: list[UnmatchedRow], *, file: str, problems: ProblemLog) -> None:
+    for u in unmatched[: validate.MAX_IDS]:
+        problems.add(
+            f"register row matches no building: {u.reason} ({u.key!r})",
+            file=file,
+            feature_id=f"row {u.row}",
+            fix="correct the id/name so it matches the buildings or compounds layer",
+            severity="warning",
+        )
+
+
+def _report_uncovered(
+    buildings: gpd.GeoDataFrame,
+    uncovered: NDArray[np.bool_],
+    *,
+    file: str,
+    problems: ProblemLog,
+) -> None:
+    """Warn about residential buildings the register misses, and what they keep."""
+    ids = buildings["building_id"].astype(str).to_numpy()
+    layer_hh = pd.to_numeric(
+        buildings.get("households", pd.Series(np.nan, index=buildings.index)), errors="coerce"
+    ).to_numpy(dtype="float64")
+    kept = int((uncovered & ~np.isnan(layer_hh)).sum())
+    estimated = ids[uncovered & np.isnan(layer_hh)]
+    if len(estimated) == 0:
+        fate = "they keep the households from the buildings layer"
+    elif kept == 0:
+        fate = "their households are estimated from floor area"
+    else:
+        fate = (
+            f"{kept} keep the households from the buildings layer, "
+            f"{len(estimated)} have their households estimated from floor area"
+        )
+    shown = estimated if len(estimated) else ids[uncovered]
+    problems.add(
+        f"{int(uncovered.sum())} residential building(s) are not in the register; {fate}: "
+        f"{validate.id_list(list(shown))}",
+        file=file,
+        field="households",
+        fix="add rows for these buildings or their compounds to the register",
+        severity="warning",
+    )
 
 
 def join_register(
@@ -229,159 +522,31 @@ def join_register(
     file
         The register's path, for messages.
     """
-    b_id = buildings["building_id"].map(normalise_text).to_numpy(dtype=object)
-    b_name = buildings["name"].map(normalise_text).to_numpy(dtype=object)
-    b_comp = buildings["compound_id"].astype(str).to_numpy(dtype=object)
-    comp_name_of = dict(
-        zip(
-            compounds["compound_id"].astype(str), compounds["name"].map(normalise_text), strict=True
-        )
-    )
-    b_comp_name = np.array([comp_name_of.get(c, "") for c in b_comp], dtype=object)
-    b_address = b_comp_name + b_name
-    residential = (buildings["kind"] == "residential").to_numpy()
-    floors = np.maximum(pd.to_numeric(buildings["floors"], errors="coerce").fillna(1), 1)
-    floor_area = buildings["footprint_m2"].to_numpy(dtype="float64") * floors.to_numpy()
-
-    comp_ids = compounds["compound_id"].astype(str).to_numpy(dtype=object)
-    comp_norm_id = np.array([normalise_text(c) for c in comp_ids], dtype=object)
-    comp_norm_name = compounds["name"].map(normalise_text).to_numpy(dtype=object)
-
+    keys = _building_keys(buildings, compounds)
+    comps = _compound_keys(compounds)
     n = len(buildings)
-    hh = np.full(n, np.nan)
-    pop = np.full(n, np.nan)
-    unmatched: list[dict[str, Any]] = []
-    matched_rows = 0
-
-    def compound_of(row: pd.Series) -> str | None:
-        """The compound id a row names ('' = none named, None = named but unknown)."""
-        if row["compound_id"]:
-            hit = comp_ids[comp_norm_id == row["compound_id"]]
-        elif row["compound_name"]:
-            hit = comp_ids[comp_norm_name == row["compound_name"]]
-        else:
-            return ""
-        return str(hit[0]) if len(hit) == 1 else None
-
-    building_rows = table[(table["building_id"] != "") | (table["building_name"] != "")]
-    compound_rows = table.drop(building_rows.index)
-
-    # rows per building: a loop over register rows (tens to hundreds), not buildings
-    for _, row in building_rows.iterrows():
-        if row["building_id"]:
-            cand = np.flatnonzero(b_id == row["building_id"])
-            key = row["building_id"]
-        else:
-            key = row["building_name"]
-            cand = np.flatnonzero((b_name == key) | (b_address == key))
-            comp = compound_of(row)
-            if comp is None:
-                unmatched.append(
-                    {"row": int(row["row"]), "key": key, "reason": "compound not found"}
-                )
-                continue
-            if comp:
-                cand = cand[b_comp[cand] == comp]
-        if len(cand) == 0:
-            unmatched.append({"row": int(row["row"]), "key": key, "reason": "no such building"})
-            continue
-        if len(cand) > 1:
-            unmatched.append(
-                {
-                    "row": int(row["row"]),
-                    "key": key,
-                    "reason": f"{len(cand)} buildings have this name; add 小区名称 or 楼栋编号",
-                }
-            )
-            continue
-        i = cand[0]
-        matched_rows += 1
-        if not np.isnan(row["households"]):
-            hh[i] = np.nan_to_num(hh[i]) + row["households"]
-        if not np.isnan(row["population"]):
-            pop[i] = np.nan_to_num(pop[i]) + row["population"]
-
-    has_own = ~np.isnan(hh)
-    for _, row in compound_rows.iterrows():
-        comp = compound_of(row)
-        key = row["compound_id"] or row["compound_name"]
-        if not comp:
-            reason = "no such compound" if key else "no building or compound named"
-            unmatched.append({"row": int(row["row"]), "key": key, "reason": reason})
-            continue
-        members = np.flatnonzero((b_comp == comp) & residential & ~has_own)
-        if len(members) == 0:
-            unmatched.append(
-                {
-                    "row": int(row["row"]),
-                    "key": key,
-                    "reason": "the compound has no residential building without its own row",
-                }
-            )
-            continue
-        matched_rows += 1
-        weights = floor_area[members]
-        if not np.isnan(row["households"]):
-            share = _spread(float(row["households"]), weights)
-            hh[members] = np.nan_to_num(hh[members]) + share
-            weights = share if share.sum() > 0 else weights
-        if not np.isnan(row["population"]):
-            w = np.where(weights > 0, weights, 0.0)
-            w = w if w.sum() > 0 else np.ones_like(w)
-            pop[members] = np.nan_to_num(pop[members]) + row["population"] * w / w.sum()
-
-    covered = ~np.isnan(hh) | ~np.isnan(pop)
-    missing_res = buildings["building_id"].astype(str).to_numpy()[residential & ~covered]
-    labels = table["label"] if "label" in table.columns else None
-    for u in unmatched:  # keys as the user wrote them (NOPE1, not nope1)
-        if labels is not None and u["row"] in labels.index and labels.loc[u["row"]]:
-            u["key"] = str(labels.loc[u["row"]])
-    for u in unmatched[: validate.MAX_IDS]:
-        problems.add(
-            f"register row matches no building: {u['reason']} ({u['key']!r})",
-            file=file,
-            feature_id=f"row {u['row']}",
-            fix="correct the id/name so it matches the buildings or compounds layer",
-            severity="warning",
-        )
-    if len(missing_res):
-        layer_hh = pd.to_numeric(
-            buildings.get("households", pd.Series(np.nan, index=buildings.index)),
-            errors="coerce",
-        ).to_numpy(dtype="float64")
-        uncovered = residential & ~covered
-        kept = int((uncovered & ~np.isnan(layer_hh)).sum())
-        estimated = buildings["building_id"].astype(str).to_numpy()[uncovered & np.isnan(layer_hh)]
-        if len(estimated) == 0:
-            fate = "they keep the households from the buildings layer"
-        elif kept == 0:
-            fate = "their households are estimated from floor area"
-        else:
-            fate = (
-                f"{kept} keep the households from the buildings layer, "
-                f"{len(estimated)} have their households estimated from floor area"
-            )
-        shown = estimated if len(estimated) else missing_res
-        problems.add(
-            f"{len(missing_res)} residential building(s) are not in the register; {fate}: "
-            f"{validate.id_list(list(shown))}",
-            file=file,
-            field="households",
-            fix="add rows for these buildings or their compounds to the register",
-            severity="warning",
-        )
-    report = {
-        "file": file,
-        "rows": len(table),
-        "rows_matched": matched_rows,
-        "unmatched_rows": unmatched,
-        "unmatched_buildings": [str(b) for b in missing_res],
-        "buildings_registered": int(covered.sum()),
-        "households_registered": int(np.nansum(hh)),
-    }
-    log.info("register %s: %d of %d rows matched", file, matched_rows, len(table))
+    tally = _Tally(households=np.full(n, np.nan), population=np.full(n, np.nan))
+    by_building = (table["building_id"] != "") | (table["building_name"] != "")
+    _add_building_rows(table[by_building], keys, comps, tally)
+    _add_compound_rows(table[~by_building], keys, comps, tally)
+    unmatched = _with_labels(tally.unmatched, table)
+    _report_unmatched(unmatched, file=file, problems=problems)
+    covered = ~np.isnan(tally.households) | ~np.isnan(tally.population)
+    uncovered = keys.residential & ~covered
+    if uncovered.any():
+        _report_uncovered(buildings, uncovered, file=file, problems=problems)
+    report = RegisterReport(
+        file=file,
+        rows=len(table),
+        rows_matched=tally.matched_rows,
+        unmatched_rows=unmatched,
+        unmatched_buildings=[str(b) for b in buildings["building_id"].to_numpy()[uncovered]],
+        buildings_registered=int(covered.sum()),
+        households_registered=int(np.nansum(tally.households)),
+    )
+    log.info("register %s: %d of %d rows matched", file, tally.matched_rows, len(table))
     return RegisterJoin(
-        households=pd.Series(hh, index=buildings.index),
-        population=pd.Series(pop, index=buildings.index),
+        households=pd.Series(tally.households, index=buildings.index),
+        population=pd.Series(tally.population, index=buildings.index),
         report=report,
     )

@@ -8,7 +8,9 @@ raises: the loader raises once, with every problem, through
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +25,56 @@ CHINA_BOX: tuple[float, float, float, float] = (73.0, 17.0, 136.0, 54.0)
 
 #: How many feature ids a single message lists before "... and N more".
 MAX_IDS = 10
+
+#: Text fields (names, addresses, ids) are cut to this many characters on load, with a
+#: warning: a name of a million characters would otherwise be copied into every
+#: building that station serves, every map popup and every table.
+MAX_TEXT_CHARS = 200
+
+#: Control characters removed from text on load: C0 (NUL, escape, bell, ...), DEL, C1,
+#: and the invisible direction marks and overrides (U+200E/F, U+202A-E, U+2066-9) that
+#: make text display differently from what it says. Tab, CR and LF become spaces.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BLANKS = re.compile("[\t\r\n]")
+_FLAGGED = re.compile(f"{_CONTROL.pattern}|{_BLANKS.pattern}")
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """Bounds beyond which a number in the input cannot be right (stated in the README).
+
+    Attributes
+    ----------
+    households_per_building
+        More households in one building is an error (the largest Chinese residential
+        blocks hold a few thousand).
+    residents_per_building
+        More residents in one building is an error.
+    households_per_register_row, residents_per_register_row
+        More households (residents) in one register row, a building or a whole
+        compound, is an error.
+    floors
+        More storeys is an error (the tallest buildings have about 160).
+    height_m
+        A taller building is an error, metres.
+    floor_area_m2
+        A station with more floor area is an error, m².
+    floor_area_per_household_m2
+        Less floor area per household (footprint × floors, m²) is warned about as
+        implausible: even the smallest flats have more.
+    """
+
+    households_per_building: int = 5_000
+    residents_per_building: int = 20_000
+    households_per_register_row: int = 100_000
+    residents_per_register_row: int = 400_000
+    floors: int = 200
+    height_m: float = 1_000.0
+    floor_area_m2: float = 1_000_000.0
+    floor_area_per_household_m2: float = 10.0
+
+
+PLAUSIBLE = Plausible()
 
 
 def _in_china(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
@@ -55,9 +107,16 @@ def bounds_swapped(minx: float, miny: float, maxx: float, maxy: float) -> bool:
     return lonlat_swapped([minx, maxx], [miny, maxy])
 
 
+def short(value: object, limit: int = 60) -> str:
+    """``value`` as text, cut to ``limit`` characters with an ellipsis (for messages)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def id_list(ids: Sequence[object]) -> str:
-    """``'a, b, c'`` with at most :data:`MAX_IDS` ids, then ``... and N more``."""
-    shown = [str(i) for i in ids[:MAX_IDS]]
+    """``'a, b, c'`` with at most :data:`MAX_IDS` ids (each cut to 60 characters), then
+    ``... and N more``."""
+    shown = [short(i) for i in ids[:MAX_IDS]]
     more = len(ids) - len(shown)
     return ", ".join(shown) + (f" ... and {more} more" if more > 0 else "")
 
@@ -161,9 +220,15 @@ def numeric_column(
     file: str,
     problems: ProblemLog,
     minimum: float = 0.0,
+    maximum: float | None = None,
     whole: bool = False,
 ) -> pd.Series:
-    """``column`` as floats (NaN where blank); text or negative values are errors."""
+    """``column`` as floats (NaN where blank); bad values are errors naming the feature.
+
+    Errors: text that is not a number; a boolean (a spreadsheet's TRUE, a GeoPackage
+    boolean field); ``inf``/``Infinity``; below ``minimum``; above ``maximum`` (an
+    implausible value, see :data:`PLAUSIBLE`); not a whole number when ``whole``.
+    """
     if column not in gdf.columns:
         return pd.Series(np.nan, index=gdf.index, dtype="float64")
     raw = gdf[column]
@@ -171,33 +236,206 @@ def numeric_column(
         values = raw.astype("float64")
         text = raw.astype(str)
     else:
-        text = raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
-        text = text.str.replace(",", "", regex=False)
-        values = pd.to_numeric(text.where(text != "", None), errors="coerce")
-        blank = text.isin(["", "nan", "None", "<NA>"])
-        bad = values.isna() & ~blank
-        for i in np.flatnonzero(bad.to_numpy())[:MAX_IDS]:
-            problems.add(
-                f"{column} {text.iloc[i]!r} is not a number",
-                file=file,
-                feature_id=ids.iloc[i],
-                field=column,
-                fix=f"write a {'whole ' if whole else ''}number (or leave it empty to estimate)",
+        values, text = _parse_numbers(
+            raw, column, ids=ids, file=file, problems=problems, whole=whole
+        )
+    v = values.to_numpy(dtype="float64")
+    finite = np.isfinite(v)
+    checks: list[tuple[NDArray[np.bool_], str, str]] = [
+        (np.isinf(v), "is not a finite number", "write a number"),
+        (
+            finite & (v < minimum),
+            f"is below {minimum:g}",
+            f"write a number of at least {minimum:g}",
+        ),
+    ]
+    if maximum is not None:
+        checks.append(
+            (
+                finite & (v > maximum),
+                f"is implausible: more than {maximum:,.0f}",
+                f"check the value (at most {maximum:,.0f} is plausible)",
             )
-        if bad.sum() > MAX_IDS:
-            problems.add(
-                f"... and {int(bad.sum()) - MAX_IDS} more non-numeric {column} values",
-                file=file,
-                field=column,
-                fix="write numbers only",
-            )
-    neg = values < minimum
-    for i in np.flatnonzero(neg.to_numpy())[:MAX_IDS]:
+        )
+    if whole:
+        fractional = finite & (v != np.round(v))
+        checks.append((fractional, "is not a whole number", "write a whole number"))
+    for bad, what, fix in checks:
+        _report_values(bad, what, fix, column, text, ids=ids, file=file, problems=problems)
+    return values.astype("float64")
+
+
+def _parse_numbers(
+    raw: pd.Series,
+    column: str,
+    *,
+    ids: pd.Series,
+    file: str,
+    problems: ProblemLog,
+    whole: bool,
+) -> tuple[pd.Series, pd.Series]:
+    """Numbers from text cells (``1,200`` too); the text that is no number is reported."""
+    text = raw.astype(object).where(raw.notna(), "").astype(str).str.strip()
+    text = text.str.replace(",", "", regex=False)
+    values = pd.to_numeric(text.where(text != "", None), errors="coerce")
+    boolean = raw.map(lambda v: isinstance(v, bool | np.bool_)).astype(bool)
+    values = values.where(~boolean, np.nan)
+    blank = text.isin(["", "nan", "None", "<NA>"])
+    bad = values.isna() & ~blank
+    fix = f"write a {'whole ' if whole else ''}number (or leave it empty to estimate)"
+    for i in np.flatnonzero(bad.to_numpy())[:MAX_IDS]:
         problems.add(
-            f"{column} {text.iloc[i]} is below {minimum:g}",
+            f"{column} {text.iloc[i]!r} is a yes/no value, not a number"
+            if boolean.iloc[i]
+            else f"{column} {text.iloc[i]!r} is not a number",
             file=file,
             feature_id=ids.iloc[i],
             field=column,
-            fix=f"write a number of at least {minimum:g}, or leave it empty",
+            fix=fix,
         )
-    return values.astype("float64")
+    if bad.sum() > MAX_IDS:
+        problems.add(
+            f"... and {int(bad.sum()) - MAX_IDS} more non-numeric {column} values",
+            file=file,
+            field=column,
+            fix="write numbers only",
+        )
+    return values.astype("float64"), text
+
+
+def _report_values(
+    bad: NDArray[np.bool_],
+    what: str,
+    fix: str,
+    column: str,
+    text: pd.Series,
+    *,
+    ids: pd.Series,
+    file: str,
+    problems: ProblemLog,
+) -> None:
+    """One error per offending value (at most :data:`MAX_IDS`, then a count)."""
+    rows = np.flatnonzero(bad)
+    for i in rows[:MAX_IDS]:
+        problems.add(
+            f"{column} {text.iloc[i]} {what}",
+            file=file,
+            feature_id=ids.iloc[i],
+            field=column,
+            fix=f"{fix}, or leave it empty",
+        )
+    if len(rows) > MAX_IDS:
+        problems.add(
+            f"... and {len(rows) - MAX_IDS} more {column} values that {what.replace('is ', 'are ', 1)}",
+            file=file,
+            field=column,
+            fix=fix,
+        )
+
+
+def clean_text(
+    table: pd.DataFrame,
+    *,
+    ids: pd.Series | Callable[[], pd.Series],
+    file: str,
+    problems: ProblemLog,
+) -> pd.DataFrame:
+    """Text cells without control characters and at most :data:`MAX_TEXT_CHARS` long.
+
+    Control characters (:data:`_CONTROL`: NUL, escape, direction overrides, ...) are
+    removed and tab/CR/LF become spaces; longer text is cut. Each change is a warning
+    naming the field and the features (``ids``, or a function making them, called only
+    when something changed). Non-text cells and the geometry are untouched; the input is
+    not modified.
+    """
+    out = table
+    for col in table.columns:
+        s = table[col]
+        if s.dtype != object and not pd.api.types.is_string_dtype(s):
+            continue
+        try:
+            controls = s.str.contains(_FLAGGED, regex=True, na=False).to_numpy(dtype=bool)
+            long = (s.str.len() > MAX_TEXT_CHARS).to_numpy(dtype=bool)
+        except AttributeError:  # no text in the column
+            continue
+        if not controls.any() and not long.any():
+            continue
+        if out is table:
+            out = table.copy()
+        text = s[controls | long].astype(str)
+        fixed = text.str.replace(_CONTROL, "", regex=True).str.replace(_BLANKS, " ", regex=True)
+        longest = int(fixed.str.len().max())
+        out.loc[text.index, col] = fixed.str.slice(0, MAX_TEXT_CHARS)
+        named = ids() if callable(ids) else ids
+        _report_text(
+            str(col),
+            named[controls],
+            longest,
+            named[long],
+            file=file,
+            problems=problems,
+        )
+    return out
+
+
+def _report_text(
+    column: str,
+    with_controls: pd.Series,
+    longest: int,
+    too_long: pd.Series,
+    *,
+    file: str,
+    problems: ProblemLog,
+) -> None:
+    if len(with_controls):
+        bad = with_controls.tolist()
+        problems.add(
+            f"{len(bad)} {column} value(s) held control characters (NUL, escape, tab, line "
+            f"breaks or direction overrides), removed: {id_list(bad)}",
+            file=file,
+            feature_id=short(bad[0]),
+            field=column,
+            fix="check these texts; write plain text without control characters",
+            severity="warning",
+        )
+    if len(too_long):
+        bad = too_long.tolist()
+        problems.add(
+            f"{len(bad)} {column} value(s) were longer than {MAX_TEXT_CHARS} characters "
+            f"(the longest {longest:,}) and were cut to {MAX_TEXT_CHARS}: {id_list(bad)}",
+            file=file,
+            feature_id=short(bad[0]),
+            field=column,
+            fix=f"shorten these texts to {MAX_TEXT_CHARS} characters",
+            severity="warning",
+        )
+
+
+def clean_value(text: str) -> str:
+    """One text with control characters removed and cut to :data:`MAX_TEXT_CHARS`."""
+    return _BLANKS.sub(" ", _CONTROL.sub("", text))[:MAX_TEXT_CHARS]
+
+
+def finite_coordinates(
+    gdf: gpd.GeoDataFrame,
+    *,
+    ids: pd.Series | Callable[[], pd.Series],
+    file: str,
+    problems: ProblemLog,
+) -> bool:
+    """False (with an error naming the features) when a coordinate is NaN or infinite."""
+    coords, idx = shapely.get_coordinates(gdf.geometry.to_numpy(), return_index=True)
+    finite = np.isfinite(coords).all(axis=1)
+    if finite.all():
+        return True
+    rows = np.unique(idx[~finite])
+    bad = (ids() if callable(ids) else ids).iloc[rows].tolist()
+    problems.add(
+        f"{len(bad)} feature(s) have coordinates that are not finite numbers (NaN or "
+        f"Infinity): {id_list(bad)}",
+        file=file,
+        feature_id=short(bad[0]),
+        field="geometry",
+        fix="correct or delete these features' coordinates in your GIS",
+    )
+    return False

@@ -1,16 +1,19 @@
 """The red map as a PNG or PDF for printed reports (matplotlib).
 
-The map is drawn in the street's projected CRS (UTM, metres), so the scale bar is
-measured, not guessed: its length is corrected by the projection's scale factor at
-the map centre, and the north arrow is turned by the grid convergence there. Chinese
-labels use Noto Sans CJK from Debian's ``fonts-noto-cjk`` (installed by
-``scripts/setup.sh``); without it the map refuses to draw rather than printing
-empty boxes for every Chinese character.
+The same layers, colours, line styles and legend words as the HTML map: both draw a
+:class:`planner.maps.content.MapContent` in the looks of :mod:`planner.maps.style`
+(one CSS pixel of the web map is :data:`planner.maps.style.PRINT_PT_PER_PX` points
+on paper). The map is drawn in the street's projected CRS (UTM, metres), so the scale
+bar is measured, not guessed: its length is corrected by the projection's scale
+factor at the map centre, and the north arrow is turned by the grid convergence
+there. Chinese labels use Noto Sans CJK from Debian's ``fonts-noto-cjk`` (installed by
+``scripts/setup.sh``); without it the map refuses to draw rather than printing empty
+boxes for every Chinese character.
 
 Examples
 --------
 >>> from planner.maps.image import render_map, save_map  # doctest: +SKIP
->>> fig = render_map(street, circles=circles, gaps=gaps, settings=settings)  # doctest: +SKIP
+>>> fig = render_map(street, coverage=coverage, grids=grids.grids, settings=settings)  # doctest: +SKIP
 >>> save_map(fig, "out/redmap.png")  # doctest: +SKIP
 """
 
@@ -21,16 +24,43 @@ import glob
 import logging
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import matplotlib
+import numpy as np
+from matplotlib.legend_handler import HandlerBase
+from matplotlib.path import Path as MplPath
+from matplotlib.transforms import offset_copy
 from pyproj import CRS, Proj
 
 from planner._atomic import atomic_path
+from planner.coverage.layers import CoverageLayers
 from planner.errors import PlannerError
+from planner.i18n import t
+from planner.maps.content import MapContent, map_content
+from planner.maps.style import (
+    ALL_LAYERS,
+    DARK_RED,
+    LANDUSE_COLOURS,
+    LANDUSE_OTHER,
+    LOOKS,
+    PRINT_MARKER_PT_PER_PX,
+    RED,
+    SITE_COLOUR,
+    SITE_KIND,
+    LayerKey,
+    LegendEntry,
+    Look,
+    circle_look,
+    landuse_look,
+    map_title,
+    rgba,
+    station_style,
+)
 from planner.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,6 +68,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from planner.street import Street
+
+#: Languages of the map's words.
+Language = Literal["zh", "en"]
 
 
 log = logging.getLogger(__name__)
@@ -99,62 +132,6 @@ def register_cjk_font() -> str:
     _registered = family
     log.info("registered CJK font %s from %s", family, paths[0])
     return family
-
-
-# ---------------------------------------------------------------------------------------
-# Labels
-
-Language = Literal["zh", "en"]
-
-_TEXT: dict[str, tuple[str, str]] = {
-    "title": ("{name} 红色地图", "{name} red map"),
-    "subtitle": ("{minutes:g} 分钟步行党群服务圈", "{minutes:g}-minute walking service circles"),
-    "boundary": ("街道边界", "Street boundary"),
-    "community": ("社区界", "Community boundary"),
-    "grid": ("网格", "Grid"),
-    "compound": ("小区", "Compound"),
-    "building": ("建筑", "Building"),
-    "road": ("道路", "Road"),
-    "river": ("河流", "River"),
-    "railway": ("铁路", "Railway"),
-    "circle": ("{m:g} 分钟步行可达", "Within {m:g} min walk"),
-    "gap": ("服务空白", "Not covered"),
-    "site": ("建议新站点", "Proposed new station"),
-    "speed": (
-        "步行速度 {speed:g} km/h（{minutes:g} 分钟 ≈ {metres:,.0f} m，沿步行路网计算）",
-        "Walking speed {speed:g} km/h ({minutes:g} min ≈ {metres:,.0f} m along the walking network)",
-    ),
-    "synthetic": (
-        "合成数据：虚构街道，仅供演示 (synthetic data)",
-        "Synthetic data: a made-up street for demonstration",
-    ),
-    "north": ("北", "N"),
-    "made": ("制图：planner，{date}", "Made with planner, {date}"),
-    "covered": ("{m:g} 分钟覆盖户数 {share:.1%}", "Households within {m:g} min: {share:.1%}"),
-}
-
-#: Station kinds -> (marker, size, face colour); the red family of the red map.
-_STATION_STYLE: dict[str, tuple[str, float, str]] = {
-    "street_centre": ("*", 260, "#8b0000"),
-    "community_station": ("o", 90, "#d7191c"),
-    "grid_station": ("o", 40, "#f03b20"),
-    "red_property": ("D", 40, "#e34a33"),
-    "red_office": ("s", 40, "#e34a33"),
-    "neighbourhood_centre": ("p", 60, "#e34a33"),
-    "convenience_point": ("^", 35, "#fc8d59"),
-}
-
-
-def _t(key: str, lang: Language, **kw: Any) -> str:
-    zh, en = _TEXT[key]
-    return (zh if lang == "zh" else en).format(**kw)
-
-
-def _station_label(kind: str, lang: Language) -> str:
-    from planner.schema import STATION_KINDS
-
-    zh, en = STATION_KINDS.get(kind, (kind, kind))
-    return zh if lang == "zh" else en
 
 
 # ---------------------------------------------------------------------------------------
@@ -267,7 +244,7 @@ def _draw_north_arrow(ax: Axes, crs: CRS, *, lang: Language, family: str) -> flo
     ax.text(
         cx + dx * 0.8,
         cy + dy * 0.8,
-        _t("north", lang),
+        t("north", lang),
         ha="center",
         va="center",
         fontsize=12,
@@ -288,42 +265,344 @@ def _draw_north_arrow(ax: Axes, crs: CRS, *, lang: Language, family: str) -> flo
 
 
 # ---------------------------------------------------------------------------------------
-# Layers
 
 
-def _threshold_column(circles: gpd.GeoDataFrame) -> str | None:
-    for c in ("threshold_min", "minutes", "time_min", "threshold"):
-        if c in circles.columns:
-            return c
-    return None
+# ---------------------------------------------------------------------------------------
+# Layers: one painter per layer, in the looks of planner.maps.style
 
 
-def _circle_unions(circles: gpd.GeoDataFrame, settings: Settings) -> list[tuple[float, Any]]:
-    """(minutes, union polygon) pairs, largest threshold first."""
-    col = _threshold_column(circles)
-    if col is None:
-        return [(settings.max_threshold_min, circles.geometry.union_all())]
-    out = []
-    for minutes, part in circles.groupby(col):
-        out.append((float(minutes), part.geometry.union_all()))
-    return sorted(out, key=lambda t: -t[0])
+@dataclass
+class _Pen:
+    """What every painter needs: the figure and axes, the language, the font, labels."""
+
+    fig: Figure
+    ax: Axes
+    lang: Language
+    family: str
+    label_stations: bool = True
+    community_labels: list[Any] = field(default_factory=list)
+    station_labels: list[tuple[float, float, str]] = field(default_factory=list)
+
+    def zorder(self, layer: LayerKey) -> float:
+        """Layers stack in :data:`planner.maps.style.ALL_LAYERS` order (above zorder 1)."""
+        return 1.0 + ALL_LAYERS.index(layer)
 
 
-def _plot_polys(ax: Axes, gdf: gpd.GeoDataFrame | None, **kw: Any) -> None:
-    if gdf is not None and len(gdf):
-        gdf.plot(ax=ax, **kw)
+def _paint(
+    pen: _Pen,
+    gdf: gpd.GeoDataFrame | None,
+    look: Look,
+    layer: LayerKey,
+    *,
+    rasterized: bool = False,
+) -> None:
+    """Draw ``gdf`` (polygons or lines) in ``look``; dense layers rasterised in PDFs."""
+    if gdf is None or len(gdf) == 0:
+        return
+    kw: dict[str, Any] = {
+        "linewidth": look.width_pt,
+        "linestyle": look.print_dashes(),
+        "zorder": pen.zorder(layer),
+        "rasterized": rasterized,
+    }
+    edge = rgba(look.colour, look.opacity)
+    polys = gdf[gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    lines = gdf.drop(polys.index)
+    if len(polys):
+        face = "none" if look.fill is None else rgba(look.fill, look.fill_opacity)
+        polys.plot(ax=pen.ax, facecolor=face, edgecolor=edge, **kw)
+    if len(lines):
+        lines.plot(ax=pen.ax, color=edge, **kw)
+
+
+def _paint_landuse(c: MapContent, pen: _Pen) -> None:
+    lu = c.street.landuse
+    colours = lu["kind"].map(LANDUSE_COLOURS).fillna(LANDUSE_OTHER)
+    for colour in sorted(set(colours)):
+        _paint(pen, lu[colours == colour], landuse_look(colour), "landuse")
+
+
+def _paint_communities(c: MapContent, pen: _Pen) -> None:
+    """Community areas and their names (placed first; station labels avoid them)."""
+    comm = c.street.communities
+    _paint(pen, comm, LOOKS["communities"], "communities")
+    named = comm[comm["name"].astype(str) != ""]
+    points = named.geometry.representative_point()
+    for p, name in zip(points, named["name"].astype(str), strict=True):
+        pen.community_labels.append(
+            pen.ax.text(
+                p.x,
+                p.y,
+                name,
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="#252525",
+                family=pen.family,
+                zorder=pen.zorder("stations") - 0.5,
+                alpha=0.85,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.55, "pad": 1.2},
+            )
+        )
+
+
+def _paint_circles(c: MapContent, pen: _Pen) -> None:
+    """The union circle of each threshold, the largest first (nearer ones drawn on top)."""
+    assert c.circles is not None
+    for rank in reversed(range(len(c.thresholds))):
+        part = c.circles[c.circles["threshold_min"] == c.thresholds[rank]]
+        _paint(pen, part, circle_look(rank), "circles", rasterized=True)
+
+
+def _paint_gaps(c: MapContent, pen: _Pen) -> None:
+    _paint(pen, c.gaps, LOOKS["gaps"], "gaps", rasterized=True)
+
+
+def _paint_compounds(c: MapContent, pen: _Pen) -> None:
+    _paint(pen, c.compounds, LOOKS["compounds"], "compounds")
+
+
+def _paint_uncovered(c: MapContent, pen: _Pen) -> None:
+    _paint(pen, c.uncovered, LOOKS["uncovered"], "uncovered")
+
+
+def _paint_buildings(c: MapContent, pen: _Pen) -> None:
+    _paint(pen, c.street.buildings, LOOKS["buildings"], "buildings", rasterized=True)
+
+
+def _paint_roads(c: MapContent, pen: _Pen) -> None:
+    _paint(pen, c.minor_roads, LOOKS["roads_minor"], "roads")
+    _paint(pen, c.major_roads, LOOKS["roads_major"], "roads")
+
+
+def _paint_barriers(c: MapContent, pen: _Pen) -> None:
+    _paint(pen, c.rivers, LOOKS["rivers"], "barriers")
+    _paint(pen, c.railways, LOOKS["railways"], "barriers")
+
+
+def _paint_grids(c: MapContent, pen: _Pen) -> None:
+    _paint(pen, c.grids, LOOKS["grids"], "grids")
+
+
+def _paint_boundary(c: MapContent, pen: _Pen) -> None:
+    _paint(pen, c.street.boundary, LOOKS["boundary"], "boundary")
+
+
+def _paint_stations(c: MapContent, pen: _Pen) -> None:
+    """Red symbols by kind with their glyphs; names of centres and community stations."""
+    st = c.street.stations
+    for kind in c.station_kinds():
+        part = st[st["kind"] == kind]
+        xy = np.column_stack([part.geometry.x, part.geometry.y])
+        _symbols(pen, xy, kind, RED, zorder=pen.zorder("stations"))
+        if pen.label_stations and kind in ("street_centre", "community_station"):
+            pen.station_labels += [
+                (float(x), float(y), str(n))
+                for (x, y), n in zip(xy, part["name"].astype(str), strict=True)
+            ]
+
+
+def _paint_sites(c: MapContent, pen: _Pen) -> None:
+    assert c.sites is not None
+    centres = c.sites.geometry.centroid
+    xy = np.column_stack([centres.x, centres.y])
+    _symbols(pen, xy, SITE_KIND, SITE_COLOUR, zorder=pen.zorder("sites"))
+
+
+#: Layer -> its painter, called in :data:`ALL_LAYERS` order when the layer has features
+#: (the grid editor's atoms are not printed).
+_PAINTERS: dict[LayerKey, Callable[[MapContent, _Pen], None]] = {
+    "landuse": _paint_landuse,
+    "communities": _paint_communities,
+    "circles": _paint_circles,
+    "gaps": _paint_gaps,
+    "compounds": _paint_compounds,
+    "uncovered": _paint_uncovered,
+    "buildings": _paint_buildings,
+    "roads": _paint_roads,
+    "barriers": _paint_barriers,
+    "grids": _paint_grids,
+    "boundary": _paint_boundary,
+    "stations": _paint_stations,
+    "sites": _paint_sites,
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Station symbols: the web map's shapes, colour and glyphs at print size
+
+
+@dataclass(frozen=True)
+class _PrintSymbol:
+    """A station shape in matplotlib: marker, size factor, glyph position and size.
+
+    ``scale``: markersize = size × scale; ``lift``: the glyph's centre above the
+    station's point, × size; ``glyph``: the glyph's font size, × size (as on the web).
+    """
+
+    marker: Any
+    scale: float = 1.0
+    lift: float = 0.0
+    glyph: float = 0.45
+
+
+def _pin_path() -> MplPath:
+    """A map pin (the web map's shape) whose tip is the origin: height 1, head 0.84 wide."""
+    ang = np.radians(np.linspace(-40.0, 220.0, 27))
+    head = np.column_stack([0.42 * np.cos(ang), 0.58 + 0.42 * np.sin(ang)])
+    return MplPath(np.vstack([[[0.0, 0.0]], head, [[0.0, 0.0]]]), closed=True)
+
+
+#: Symbol shape -> its print form. matplotlib scales a path marker so that its largest
+#: |coordinate| is half the marker size: the pin (tip at the origin) is drawn at twice
+#: the size to be ``size`` tall.
+_PRINT_SYMBOLS: dict[str, _PrintSymbol] = {
+    "pin": _PrintSymbol(_pin_path(), scale=2.0, lift=0.58, glyph=0.4),
+    "star": _PrintSymbol("*", scale=1.3, glyph=0.3),
+    "square": _PrintSymbol("s"),
+    "circle": _PrintSymbol("o"),
+}
+
+
+def _symbols(pen: _Pen, xy: np.ndarray, kind: str, colour: str, *, zorder: float) -> None:
+    """Station symbols of one ``kind`` at ``xy`` (street CRS, metres) with white glyphs."""
+    if len(xy) == 0:
+        return
+    style = station_style(kind)
+    sym = _PRINT_SYMBOLS[style.shape]
+    size_pt = style.size_px * PRINT_MARKER_PT_PER_PX
+    ax = pen.ax
+    ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        s=(size_pt * sym.scale) ** 2,
+        marker=sym.marker,
+        c=colour,
+        edgecolors="white",
+        linewidths=0.7,
+        zorder=zorder,
+    )
+    lifted = offset_copy(ax.transData, fig=pen.fig, x=0, y=sym.lift * size_pt, units="points")
+    for x, y in xy:
+        ax.text(
+            x,
+            y,
+            style.glyph(pen.lang),
+            transform=lifted,
+            ha="center",
+            va="center",
+            fontsize=size_pt * sym.glyph,
+            color="white",
+            fontweight="bold",
+            family=pen.family,
+            zorder=zorder + 0.1,
+        )
+
+
+class _SymbolHandler(HandlerBase):
+    """Legend handler drawing a station symbol (a :class:`LegendEntry` with a kind)."""
+
+    def __init__(self, lang: Language, family: str) -> None:
+        super().__init__()
+        self.lang, self.family = lang, family
+
+    def create_artists(
+        self,
+        legend: Any,
+        orig_handle: Any,
+        xdescent: float,
+        ydescent: float,
+        width: float,
+        height: float,
+        fontsize: float,
+        trans: Any,
+    ) -> list[Any]:
+        from matplotlib.lines import Line2D
+        from matplotlib.text import Text
+
+        entry: LegendEntry = orig_handle
+        style = station_style(entry.kind or "")
+        sym = _PRINT_SYMBOLS[style.shape]
+        size = min(style.size_px * PRINT_MARKER_PT_PER_PX, fontsize * 1.6)
+        cx, cy = width / 2 - xdescent, height / 2 - ydescent
+        if sym.lift:  # a pin: its tip below the middle, its head above
+            cy -= size / 2
+        symbol = Line2D(
+            [cx],
+            [cy],
+            marker=sym.marker,
+            markersize=size * sym.scale,
+            markerfacecolor=entry.symbol_colour,
+            markeredgecolor="white",
+            linestyle="none",
+            transform=trans,
+        )
+        glyph = Text(
+            cx,
+            cy + sym.lift * size,
+            style.glyph(self.lang),
+            ha="center",
+            va="center",
+            fontsize=size * sym.glyph,
+            color="white",
+            fontweight="bold",
+            family=self.family,
+            transform=trans,
+        )
+        return [symbol, glyph]
+
+
+def _legend_handle(entry: LegendEntry) -> Any:
+    """A matplotlib legend handle of one legend entry (swatch, line or symbol)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    look = entry.look
+    if look is None:
+        return entry  # drawn by _SymbolHandler
+    edge = rgba(look.colour, look.opacity)
+    if look.fill is None:
+        return Line2D([], [], color=edge, linewidth=look.width_pt, linestyle=look.print_dashes())
+    return Patch(
+        facecolor=rgba(look.fill, look.fill_opacity),
+        edgecolor=edge,
+        linewidth=look.width_pt,
+        linestyle=look.print_dashes(),
+    )
+
+
+def _add_legend(fig: Figure, entries: list[LegendEntry], pen: _Pen) -> None:
+    """The legend right of the map: the entries of :meth:`MapContent.legend`."""
+    legend = fig.legend(
+        handles=[_legend_handle(e) for e in entries],
+        labels=[e.label for e in entries],
+        handler_map={LegendEntry: _SymbolHandler(pen.lang, pen.family)},
+        loc="upper left",
+        bbox_to_anchor=(0.775, 0.89),
+        frameon=False,
+        prop={"family": pen.family, "size": 8.5},
+        handlelength=2.2,
+        title=t("legend", pen.lang),
+        title_fontproperties={"family": pen.family, "size": 10.5},
+        alignment="left",
+        labelspacing=0.8,
+        borderaxespad=0,
+    )
+    legend.set_zorder(40)
+
+
+# ---------------------------------------------------------------------------------------
+# The sheet
 
 
 def render_map(
     street: Street,
     *,
+    coverage: CoverageLayers | None = None,
     grids: gpd.GeoDataFrame | None = None,
-    circles: gpd.GeoDataFrame | None = None,
-    gaps: gpd.GeoDataFrame | None = None,
     sites: gpd.GeoDataFrame | None = None,
     settings: Settings | None = None,
     title: str | None = None,
-    coverage_share: Mapping[float, float] | None = None,
     lang: str = "zh",
     size_in: tuple[float, float] = (11.69, 8.27),
     label_stations: bool = True,
@@ -334,279 +613,113 @@ def render_map(
     ----------
     street
         The street; every layer in its projected CRS (metres).
-    grids, circles, gaps, sites
-        Optional layers in ``street.crs``: grids (outlines), service circles (a
-        ``threshold_min``/``minutes`` column gives one shade per threshold), gap
-        polygons, proposed new station sites (points).
+    coverage
+        The coverage layers (:func:`planner.coverage.layers.compute_coverage_layers`):
+        union circles per threshold, gaps and uncovered compounds are drawn, and the
+        share of households within the gap threshold is printed under the title.
+    grids
+        The grid layer (:attr:`planner.grids.division.GridResult.grids`), outlines.
+    sites
+        Proposed new station sites (points).
     settings
-        Walking speed and thresholds printed under the map.
+        Walking speed and gap threshold printed under the map.
     title
         Map title; default "<street name> 红色地图".
-    coverage_share
-        Share of households covered per threshold (minutes -> 0..1), printed in the
-        subtitle when given.
     lang
         ``"zh"`` (default) or ``"en"`` labels.
     size_in
         Figure size in inches (A4 landscape: 11.69 x 8.27).
+    label_stations
+        Write the names of the street centre and the community stations.
 
     Returns
     -------
     matplotlib.figure.Figure
         The figure; save it with :func:`save_map`.
     """
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     if lang not in ("zh", "en"):
         raise PlannerError(f"map language {lang!r} is not supported; use 'zh' or 'en'")
-    lang_: Language = "en" if lang == "en" else "zh"
-    family = register_cjk_font()
-    s = settings or Settings()
     crs = CRS.from_user_input(street.crs)
     if crs.is_geographic:
         raise PlannerError("the map image needs the street in its projected CRS (metres)")
+    s = settings or Settings()
+    content = map_content(street, coverage=coverage, grids=grids, sites=sites)
+    fig, pen = _sheet(size_in, "en" if lang == "en" else "zh", label_stations)
+    for key in ALL_LAYERS:
+        if key in _PAINTERS and content.has(key):
+            _PAINTERS[key](content, pen)
+    ground_m = _frame(fig, pen, street, crs)
+    _add_texts(fig, pen, content, s, crs, title=title)
+    _add_legend(fig, content.legend(pen.lang), pen)
+    fig._planner_scale_m = ground_m  # type: ignore[attr-defined]  # for tests and logs
+    return fig
+
+
+def _sheet(
+    size_in: tuple[float, float], lang: Language, label_stations: bool
+) -> tuple[Figure, _Pen]:
+    """A white figure and the map axes (equal aspect, no axis lines)."""
+    from matplotlib.figure import Figure
+
+    family = register_cjk_font()
     fig = Figure(figsize=size_in, dpi=100)
     fig.patch.set_facecolor("white")
     ax = fig.add_axes((0.02, 0.09, 0.74, 0.80))
     ax.set_aspect("equal")
     ax.set_axis_off()
-    handles: list[Any] = []
+    return fig, _Pen(fig=fig, ax=ax, lang=lang, family=family, label_stations=label_stations)
 
-    # base layers, bottom up
-    _plot_polys(
-        ax,
-        street.landuse[street.landuse["kind"].isin(["park"])] if len(street.landuse) else None,
-        color="#e5f0dc",
-        linewidth=0,
-        zorder=1,
-    )
-    _plot_polys(
-        ax, street.compounds, facecolor="#f4efe6", edgecolor="#d8cbb3", linewidth=0.4, zorder=2
-    )
-    if len(street.compounds):
-        handles.append(Patch(facecolor="#f4efe6", edgecolor="#d8cbb3", label=_t("compound", lang_)))
-    # dense layers are rasterised in the PDF (at the save dpi): small, fast files
-    _plot_polys(ax, street.buildings, color="#c9c4bd", linewidth=0, zorder=3, rasterized=True)
-    if len(street.barriers):
-        rivers = street.barriers[street.barriers.geometry.geom_type.str.contains("Polygon")]
-        rails = street.barriers[street.barriers.geometry.geom_type.str.contains("Line")]
-        _plot_polys(ax, rivers, color="#a6cee3", linewidth=0, zorder=2)
-        if len(rivers):
-            handles.append(Patch(facecolor="#a6cee3", label=_t("river", lang_)))
-        if len(rails):
-            rails.plot(ax=ax, color="#555555", linewidth=1.6, zorder=4)
-            rails.plot(ax=ax, color="white", linewidth=0.8, linestyle=(0, (4, 4)), zorder=4)
-            handles.append(
-                Line2D([], [], color="#555555", linewidth=1.6, label=_t("railway", lang_))
-            )
-    if len(street.roads):
-        major = street.roads["highway"].isin(
-            ["motorway", "trunk", "primary", "secondary", "tertiary"]
-        )
-        minor_roads = street.roads[
-            ~major & ~street.roads["highway"].isin(["footway", "path", "steps"])
-        ]
-        _plot_polys(ax, minor_roads, color="#bdbdbd", linewidth=0.6, zorder=4)
-        _plot_polys(ax, street.roads[major], color="#8c8c8c", linewidth=1.6, zorder=4)
-        handles.append(Line2D([], [], color="#8c8c8c", linewidth=1.6, label=_t("road", lang_)))
 
-    # coverage
-    if circles is not None and len(circles):
-        unions = _circle_unions(circles, s)
-        n = len(unions)
-        for i, (minutes, geom) in enumerate(unions):
-            alpha = 0.16 + 0.14 * i / max(n - 1, 1)
-            gpd.GeoSeries([geom], crs=crs).plot(
-                ax=ax, color="#e31a1c", alpha=alpha, linewidth=0, zorder=5, rasterized=True
-            )
-            handles.append(
-                Patch(facecolor="#e31a1c", alpha=alpha, label=_t("circle", lang_, m=minutes))
-            )
-        gpd.GeoSeries([unions[0][1]], crs=crs).boundary.plot(
-            ax=ax, color="#b10026", linewidth=0.4, alpha=0.5, zorder=6
-        )
-    if gaps is not None and len(gaps):
-        gaps.plot(
-            ax=ax,
-            facecolor="none",
-            edgecolor="#636363",
-            hatch="////",
-            linewidth=0.4,
-            zorder=6,
-            rasterized=True,
-        )
-        handles.append(
-            Patch(facecolor="white", edgecolor="#636363", hatch="////", label=_t("gap", lang_))
-        )
+def _frame(fig: Figure, pen: _Pen, street: Street, crs: CRS) -> float:
+    """Fit the street with a small margin; labels, scale bar, north arrow and a border.
 
-    # administrative lines
-    community_labels: list[Any] = []
-    if grids is not None and len(grids):
-        grids.boundary.plot(ax=ax, color="#4a4a4a", linewidth=0.8, linestyle=(0, (3, 2)), zorder=7)
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color="#4a4a4a",
-                linewidth=0.8,
-                linestyle=(0, (3, 2)),
-                label=_t("grid", lang_),
-            )
-        )
-    if len(street.communities):
-        street.communities.boundary.plot(ax=ax, color="#252525", linewidth=1.1, zorder=8)
-        handles.append(Line2D([], [], color="#252525", linewidth=1.1, label=_t("community", lang_)))
-        for geom, name in zip(street.communities.geometry, street.communities["name"], strict=True):
-            if name:
-                p = geom.representative_point()
-                community_labels.append(
-                    ax.text(
-                        p.x,
-                        p.y,
-                        name,
-                        ha="center",
-                        va="center",
-                        fontsize=9,
-                        color="#252525",
-                        family=family,
-                        zorder=12,
-                        alpha=0.85,
-                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.55, "pad": 1.2},
-                    )
-                )
-    street.boundary.boundary.plot(ax=ax, color="#8b0000", linewidth=2.4, zorder=9)
-    handles.insert(0, Line2D([], [], color="#8b0000", linewidth=2.4, label=_t("boundary", lang_)))
+    Returns the scale bar's ground length, metres.
+    """
+    from matplotlib.patches import Rectangle
 
-    # stations
-    station_labels: list[tuple[float, float, str]] = []
-    st = street.stations
-    for kind, (marker, size, colour) in _STATION_STYLE.items():
-        part = st[st["kind"] == kind] if len(st) else st
-        if not len(part):
-            continue
-        ax.scatter(
-            part.geometry.x,
-            part.geometry.y,
-            s=size,
-            marker=marker,
-            c=colour,
-            edgecolors="white",
-            linewidths=0.9,
-            zorder=14,
-        )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker=marker,
-                color="none",
-                markerfacecolor=colour,
-                markeredgecolor="white",
-                markersize=math.sqrt(size) * 0.9,
-                label=_station_label(kind, lang_),
-            )
-        )
-        if label_stations and kind in ("street_centre", "community_station"):
-            station_labels += [
-                (float(x), float(y), str(name))
-                for x, y, name in zip(part.geometry.x, part.geometry.y, part["name"], strict=True)
-            ]
-    if sites is not None and len(sites):
-        ax.scatter(
-            sites.geometry.x,
-            sites.geometry.y,
-            s=190,
-            marker="*",
-            c="#ffd700",
-            edgecolors="#8b0000",
-            linewidths=1.0,
-            zorder=16,
-        )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="*",
-                color="none",
-                markerfacecolor="#ffd700",
-                markeredgecolor="#8b0000",
-                markersize=13,
-                label=_t("site", lang_),
-            )
-        )
-
-    # frame: the street with a small margin
+    ax = pen.ax
     bx0, by0, bx1, by1 = street.boundary.total_bounds
     pad = max(bx1 - bx0, by1 - by0) * 0.04
     ax.set_xlim(bx0 - pad, bx1 + pad)
     ax.set_ylim(by0 - pad, by1 + pad)
     ax.margins(0)
-    # keep the aspect: widen the short side to fill the axes box
-    ax.apply_aspect()
-    _place_station_labels(fig, ax, station_labels, community_labels, family=family)
-    ground_m = _draw_scale_bar(ax, crs, family=family)
-    _draw_north_arrow(ax, crs, lang=lang_, family=family)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.add_patch(
-        matplotlib.patches.Rectangle(
-            (0, 0),
-            1,
-            1,
-            transform=ax.transAxes,
-            fill=False,
-            edgecolor="#999999",
-            linewidth=0.8,
-            zorder=30,
-        )
+    ax.apply_aspect()  # keep the aspect: widen the short side to fill the axes box
+    _place_station_labels(fig, ax, pen.station_labels, pen.community_labels, family=pen.family)
+    ground_m = _draw_scale_bar(ax, crs, family=pen.family)
+    _draw_north_arrow(ax, crs, lang=pen.lang, family=pen.family)
+    frame = Rectangle(
+        (0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor="#999999", linewidth=0.8
     )
+    frame.set_zorder(30)
+    ax.add_patch(frame)
+    return ground_m
 
-    # title, legend, notes
-    name = street.name or ("示范街道" if lang_ == "zh" else "Street")
-    fig.text(
-        0.02,
-        0.955,
-        title or _t("title", lang_, name=name),
-        fontsize=19,
-        family=family,
-        color="#8b0000",
-        va="center",
-    )
-    sub = _t("subtitle", lang_, minutes=s.gap_minutes)
-    if coverage_share:
-        sub += "   " + "  ".join(
-            _t("covered", lang_, m=m, share=v) for m, v in sorted(coverage_share.items())
-        )
+
+def _add_texts(
+    fig: Figure,
+    pen: _Pen,
+    content: MapContent,
+    s: Settings,
+    crs: CRS,
+    *,
+    title: str | None,
+) -> None:
+    """Title, subtitle (with the share covered) and the notes under the map."""
+    lang, family = pen.lang, pen.family
+    heading = title or map_title(content.street.name or "", lang)
+    fig.text(0.02, 0.955, heading, fontsize=19, family=family, color=DARK_RED, va="center")
+    sub = t("map_subtitle", lang, minutes=s.gap_minutes)
+    share = covered_share(content.coverage, s.gap_minutes)
+    if share is not None:
+        sub += "   " + t("map_covered", lang, minutes=s.gap_minutes, share=share)
     fig.text(0.02, 0.915, sub, fontsize=10.5, family=family, color="#333333", va="center")
-    legend = fig.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(0.775, 0.89),
-        frameon=False,
-        prop={"family": family, "size": 8.5},
-        handlelength=2.2,
-        title="图例" if lang_ == "zh" else "Legend",
-        title_fontproperties={"family": family, "size": 10.5},
-        alignment="left",
-        labelspacing=0.8,
-        borderaxespad=0,
-    )
-    legend.set_zorder(40)
-    notes = [
-        _t(
-            "speed",
-            lang_,
-            speed=s.walk_speed_kmh,
-            minutes=s.gap_minutes,
-            metres=s.walk_m_per_min * s.gap_minutes,
-        )
-    ]
-    credit = attribution_text(street, lang=lang_)
+    metres = s.walk_m_per_min * s.gap_minutes
+    speed = t("map_speed_note", lang, speed=s.walk_speed_kmh, minutes=s.gap_minutes, metres=metres)
+    notes = [speed]
+    credit = attribution_text(content.street, lang=lang)
     if credit:
         notes.append(credit)
-    notes.append(_t("made", lang_, date=dt.date.today().isoformat()) + f"   {crs.name}")
+    notes.append(t("map_made", lang, date=dt.date.today().isoformat()) + f"   {crs.name}")
     fig.text(
         0.02,
         0.055,
@@ -617,8 +730,14 @@ def render_map(
         va="top",
         linespacing=1.5,
     )
-    fig._planner_scale_m = ground_m  # type: ignore[attr-defined]  # for tests and logs
-    return fig
+
+
+def covered_share(coverage: CoverageLayers | None, minutes: float) -> float | None:
+    """Share (0..1) of households within ``minutes`` from the coverage summary, or None."""
+    if coverage is None:
+        return None
+    pct = coverage.summary.get("households_covered_pct", {}).get(f"{minutes:g}")
+    return None if pct is None else float(pct) / 100.0
 
 
 #: Where a station's label may sit, in points from the marker, tried in this order.
@@ -696,7 +815,7 @@ def attribution_text(street: Street, *, lang: Language = "zh") -> str:
     elif attr:
         parts.append(attr)
     if street.synthetic and not any(w in attr.lower() for w in ("synthetic", "合成")):
-        parts.append(_t("synthetic", lang))
+        parts.append(t("synthetic_note", lang))
     return "   ".join(parts)
 
 

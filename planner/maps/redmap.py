@@ -27,10 +27,9 @@ rounded to 6 decimals (about 0.1 m) to keep the page light.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,80 +40,52 @@ import pandas as pd
 import shapely
 from branca.element import MacroElement
 from jinja2 import Template
+from pyproj import CRS
 
+from planner.coverage.layers import CoverageLayers
 from planner.crs import WGS84, from_wgs84
-from planner.i18n import t
+from planner.i18n import station_kind_label, t
 from planner.maps import offline
-from planner.schema import STATION_KINDS
+from planner.maps.content import MapContent, building_table, map_content
+from planner.maps.style import (
+    ALL_LAYERS,
+    DEFAULT_LAYERS,
+    LANDUSE_COLOURS,
+    LANDUSE_OTHER,
+    LOOKS,
+    RED,
+    SITE_COLOUR,
+    SITE_KIND,
+    LayerKey,
+    LegendEntry,
+    Look,
+    circle_label,
+    circle_look,
+    css_rgba,
+    landuse_look,
+    layer_label,
+    map_title,
+    station_style,
+)
 from planner.street import Street
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "ALL_LAYERS",
+    "BASEMAPS",
+    "DEFAULT_LAYERS",
+    "Basemap",
+    "RedMap",
+    "basemap_notice",
+    "fit_zoom",
+    "html_text",
+    "red_map",
+    "station_icon_svg",
+]
+
 Basemap = Literal["none", "osm", "tianditu", "amap"]
 BASEMAPS: tuple[Basemap, ...] = ("none", "osm", "tianditu", "amap")
-
-#: Layers the map can draw, in drawing order (bottom to top).
-ALL_LAYERS: tuple[str, ...] = (
-    "landuse",
-    "communities",
-    "circles",
-    "gaps",
-    "compounds",
-    "uncovered",
-    "buildings",
-    "roads",
-    "barriers",
-    "grids",
-    "atoms",
-    "boundary",
-    "stations",
-    "sites",
-)
-#: Layers shown when the map opens (others are in the layer control, switched off).
-DEFAULT_LAYERS: tuple[str, ...] = (
-    "landuse",
-    "communities",
-    "circles",
-    "gaps",
-    "compounds",
-    "uncovered",
-    "roads",
-    "barriers",
-    "grids",
-    "boundary",
-    "stations",
-    "sites",
-)
-
-RED = "#c8161d"
-DARK_RED = "#8b0000"
-#: Fill colours of the service circles, nearest threshold first (darker = nearer).
-CIRCLE_COLOURS: tuple[str, ...] = ("#b2182b", "#ef6548", "#fdbb84", "#fee8c8")
-GAP_COLOUR = "#4d4d4d"
-UNCOVERED_COLOUR = "#ff8c00"
-GRID_COLOUR = "#1f4e9c"
-#: Land-use fill colours by ``kind``.
-LANDUSE_COLOURS: dict[str, str] = {
-    "park": "#c7e9c0",
-    "school": "#fdebd0",
-    "campus": "#fdebd0",
-    "hospital": "#fadbd8",
-    "commercial": "#f5e6f0",
-    "industrial": "#e5e5e5",
-}
-
-#: Station kind -> (SVG shape, glyph zh, glyph en). Glyphs are drawn in white on red.
-STATION_STYLE: dict[str, tuple[str, str, str]] = {
-    "street_centre": ("star", "中", "C"),
-    "community_station": ("pin", "站", "S"),
-    "grid_station": ("pin", "格", "G"),
-    "red_property": ("square", "物", "P"),
-    "red_office": ("square", "楼", "O"),
-    "neighbourhood_centre": ("circle", "邻", "N"),
-    "convenience_point": ("circle", "便", "V"),
-}
-
-OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
 _TILES: dict[str, tuple[str, str, str]] = {
     "osm": (
@@ -143,6 +114,40 @@ _TILES: dict[str, tuple[str, str, str]] = {
         "1234",
     ),
 }
+
+# ---------------------------------------------------------------------------------------
+# Escaping: every string from the data passes through html_text before it reaches HTML
+
+_HTML_TEXT = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&#x27;",
+        "`": "&#96;",
+        "$": "&#36;",
+        "\\": "&#92;",
+    }
+)
+
+
+def html_text(value: object) -> str:
+    """``value`` as text safe in HTML content, attributes and folium's JS templates.
+
+    Escapes ``& < > " '`` (HTML) and also the backtick, ``$`` and the backslash:
+    folium puts popup and tooltip HTML inside JavaScript template literals
+    (`` `...` ``), where a backtick would end the literal, ``${...}`` would run as
+    code and a backslash would start an escape. The browser shows the text as it was.
+
+    >>> html_text('<img src=x onerror=alert(1)> `${a}` \\\\')
+    '&lt;img src=x onerror=alert(1)&gt; &#96;&#36;{a}&#96; &#92;'
+    """
+    return str(value).translate(_HTML_TEXT)
+
+
+# ---------------------------------------------------------------------------------------
+# The map frame
 
 
 class RedMap(folium.Map):
@@ -183,25 +188,68 @@ def basemap_notice(basemap: str, *, tianditu_key: str = "", lang: str = "zh") ->
     return None
 
 
-@dataclass(frozen=True)
+def _new_map(street: Street, basemap: str, tianditu_key: str, height: str) -> RedMap:
+    """The empty map, centred and zoomed on the street, with the basemap and the CSS."""
+    m = RedMap(
+        tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True, height=height
+    )
+    if len(street.boundary):
+        x0, y0, x1, y1 = (float(v) for v in street.boundary.to_crs(WGS84).total_bounds)
+        if basemap == "amap":
+            (x0, x1), (y0, y1) = from_wgs84([x0, x1], [y0, y1], "gcj02")
+            x0, x1, y0, y1 = float(x0), float(x1), float(y0), float(y1)
+        m.location = [(y0 + y1) / 2, (x0 + x1) / 2]
+        # a zoom that fits the street in a ~650 x 550 px frame (Leaflet's fitBounds runs
+        # before the app's map frame has its final size, and zooms in too far)
+        m.options["zoom"] = fit_zoom((x0, y0, x1, y1), width_px=650, height_px=550)
+    _add_basemap(m, basemap, tianditu_key)
+    _Css().add_to(m)
+    return m
+
+
+def _add_basemap(m: folium.Map, basemap: str, tianditu_key: str) -> None:
+    if basemap == "osm":
+        url, attr, _ = _TILES["osm"]
+        folium.TileLayer(url, attr=attr, name="OpenStreetMap", max_zoom=19, control=False).add_to(m)
+    elif basemap == "tianditu" and tianditu_key.strip():
+        key = tianditu_key.strip()
+        for part in ("tianditu_vec", "tianditu_cva"):
+            url, attr, subs = _TILES[part]
+            folium.TileLayer(
+                url + key, attr=attr, name=part, subdomains=subs, max_zoom=18, control=False
+            ).add_to(m)
+    elif basemap == "amap":
+        url, attr, subs = _TILES["amap"]
+        folium.TileLayer(
+            url, attr=attr, name="Amap", subdomains=subs, max_zoom=18, control=False
+        ).add_to(m)
+    elif basemap not in BASEMAPS:
+        raise ValueError(f"basemap must be one of {BASEMAPS}, got {basemap!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# Features to GeoJSON
+
+
+@dataclass
 class _Ctx:
+    """What every layer drawer needs: the map, the language and the drawing options."""
+
+    m: folium.Map
     lang: str
     basemap: str
-    crs: Any
+    crs: CRS
     simplify_m: float
+    shown: frozenset[str]
+    max_buildings: int = 3000
+    highlight_grids: frozenset[str] = frozenset()
+    highlight_atoms: frozenset[str] = frozenset()
 
-
-def _get(obj: Any, *names: str) -> Any:
-    """First of ``names`` found on ``obj`` (attribute or mapping key), else ``None``."""
-    if obj is None:
-        return None
-    for name in names:
-        if isinstance(obj, Mapping) and name in obj:
-            return obj[name]
-        value = getattr(obj, name, None)
-        if value is not None:
-            return value
-    return None
+    def group(self, key: str, label: str) -> folium.FeatureGroup:
+        """A new layer in the layer control, shown at start when ``key`` is shown."""
+        fg = folium.FeatureGroup(name=label, show=key in self.shown, overlay=True, control=True)
+        fg.add_to(self.m)
+        return fg
 
 
 def _to_map(
@@ -215,7 +263,6 @@ def _to_map(
     if tol > 0 and not gdf.crs.is_geographic:
         geom = geom.simplify(tol, preserve_topology=True)
     geom = gpd.GeoSeries(geom, crs=gdf.crs).to_crs(WGS84)
-    arr = geom.values._data if hasattr(geom.values, "_data") else np.asarray(geom.values)
 
     def shift(coords: np.ndarray) -> np.ndarray:
         if ctx.basemap == "amap":
@@ -223,33 +270,37 @@ def _to_map(
             coords = np.column_stack([lon, lat])
         return np.round(coords, 6)
 
-    arr = shapely.transform(np.asarray(arr), shift)
+    arr = shapely.transform(np.asarray(geom.values), shift)
     out = gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=list(arr), crs=WGS84)
     return out[~out.geometry.is_empty & out.geometry.notna()]
 
 
+def _property_values(col: pd.Series) -> list[Any]:
+    """JSON-ready values of one column: numbers as numbers, text HTML-escaped."""
+    if pd.api.types.is_bool_dtype(col):
+        return [bool(v) for v in col]
+    if pd.api.types.is_numeric_dtype(col):
+        arr = col.to_numpy(dtype="float64")
+        is_int = pd.api.types.is_integer_dtype(col)
+        return [
+            None if not np.isfinite(v) else (int(v) if is_int else round(float(v), 1)) for v in arr
+        ]
+    # tooltips and popups put property values into innerHTML: escape every text
+    return [
+        "" if v is None or (isinstance(v, float) and np.isnan(v)) else html_text(v) for v in col
+    ]
+
+
 def _feature_collection(gdf: gpd.GeoDataFrame, columns: Iterable[str]) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection of ``gdf`` with ``columns`` as properties (vectorised)."""
+    """A GeoJSON FeatureCollection of ``gdf`` with ``columns`` as properties.
+
+    Text properties are HTML-escaped (:func:`html_text`): folium's GeoJSON tooltips
+    and popups write property values as HTML.
+    """
     cols = [c for c in columns if c in gdf.columns]
     geoms = shapely.to_geojson(np.asarray(gdf.geometry.values))
-    records: list[dict[str, Any]] = [{} for _ in range(len(gdf))]
-    for c in cols:
-        col = gdf[c]
-        if pd.api.types.is_bool_dtype(col):
-            values: list[Any] = [bool(v) for v in col]
-        elif pd.api.types.is_numeric_dtype(col):
-            arr = col.to_numpy(dtype="float64")
-            is_int = pd.api.types.is_integer_dtype(col)
-            values = [
-                None if not np.isfinite(v) else (int(v) if is_int else round(float(v), 1))
-                for v in arr
-            ]
-        else:
-            values = [
-                "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in col
-            ]
-        for rec, v in zip(records, values, strict=True):
-            rec[c] = v
+    values = {c: _property_values(gdf[c]) for c in cols}
+    records = [{c: values[c][i] for c in cols} for i in range(len(gdf))]
     parts = [
         '{"type":"Feature","geometry":'
         + g
@@ -265,34 +316,6 @@ def _feature_collection(gdf: gpd.GeoDataFrame, columns: Iterable[str]) -> dict[s
     return data
 
 
-def _add_geojson(
-    group: folium.FeatureGroup,
-    gdf: gpd.GeoDataFrame,
-    ctx: _Ctx,
-    *,
-    style: dict[str, Any],
-    fields: Mapping[str, str] | None = None,
-    popup: bool = False,
-    name: str = "",
-    simplify_m: float | None = None,
-) -> None:
-    if gdf is None or len(gdf) == 0:
-        return
-    mapped = _to_map(gdf, ctx, simplify_m=simplify_m)
-    fields = dict(fields or {})
-    fields = {k: v for k, v in fields.items() if k in mapped.columns}
-    data = _feature_collection(mapped, fields)
-    kwargs: dict[str, Any] = {}
-    if fields:
-        tip_cls = folium.GeoJsonPopup if popup else folium.GeoJsonTooltip
-        kwargs["popup" if popup else "tooltip"] = tip_cls(
-            fields=list(fields), aliases=list(fields.values()), localize=True, labels=True
-        )
-    folium.GeoJson(
-        data, name=name, style_function=_Style(style), smooth_factor=1.0, **kwargs
-    ).add_to(group)
-
-
 class _Style:
     """A constant folium style function that can be pickled (cached maps are pickled)."""
 
@@ -303,50 +326,106 @@ class _Style:
         return self.style
 
 
+def _add_geojson(
+    group: folium.FeatureGroup,
+    gdf: gpd.GeoDataFrame | None,
+    ctx: _Ctx,
+    look: Look,
+    *,
+    fields: Mapping[str, str] | None = None,
+    popup: bool = False,
+    simplify_m: float | None = None,
+) -> None:
+    """Draw ``gdf`` in ``look``; ``fields`` (column -> label) as tooltip or popup."""
+    if gdf is None or len(gdf) == 0:
+        return
+    mapped = _to_map(gdf, ctx, simplify_m=simplify_m)
+    shown = {k: v for k, v in (fields or {}).items() if k in mapped.columns}
+    data = _feature_collection(mapped, shown)
+    kwargs: dict[str, Any] = {}
+    if shown:
+        detail = folium.GeoJsonPopup if popup else folium.GeoJsonTooltip
+        kwargs["popup" if popup else "tooltip"] = detail(
+            fields=list(shown), aliases=list(shown.values()), localize=True, labels=True
+        )
+    folium.GeoJson(
+        data, name="", style_function=_Style(look.leaflet()), smooth_factor=1.0, **kwargs
+    ).add_to(group)
+
+
+def _lines_by(lines: gpd.GeoDataFrame, column: str | None) -> gpd.GeoDataFrame:
+    """Lines gathered into one MultiLineString per value of ``column`` (all in one if None)."""
+    if len(lines) == 0:
+        return lines
+    parts = lines.explode(index_parts=False)
+    parts = parts[parts.geometry.geom_type == "LineString"]
+    keys = parts[column].astype(str).to_numpy() if column else np.zeros(len(parts), dtype=object)
+    uniq, inv = np.unique(keys.astype(str), return_inverse=True)
+    order = np.argsort(inv, kind="stable")
+    geoms = shapely.multilinestrings(np.asarray(parts.geometry.values)[order], indices=inv[order])
+    data = {column: uniq} if column else {}
+    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=lines.crs)
+
+
+# ---------------------------------------------------------------------------------------
+# Station symbols
+
+
 def station_icon_svg(kind: str, *, lang: str = "zh", size: int = 30, colour: str = RED) -> str:
     """Inline SVG of the red icon for a station ``kind`` (also used in the legend)."""
-    shape, glyph_zh, glyph_en = STATION_STYLE.get(kind, STATION_STYLE["community_station"])
-    glyph = glyph_en if lang == "en" else glyph_zh
+    style = station_style(kind)
     s = size
-    if shape == "star":
-        pts = []
-        for i in range(10):
-            r = s * 0.5 if i % 2 == 0 else s * 0.24
-            a = np.pi / 2 + i * np.pi / 5
-            pts.append(f"{s / 2 + r * np.cos(a):.1f},{s / 2 - r * np.sin(a):.1f}")
-        body = (
-            f'<polygon points="{" ".join(pts)}" fill="{colour}" stroke="#fff" stroke-width="1.5"/>'
+    stroke = 'stroke="#fff" stroke-width="1.5"'
+    if style.shape == "star":
+        a = np.pi / 2 + np.arange(10) * np.pi / 5
+        r = np.where(np.arange(10) % 2 == 0, s * 0.5, s * 0.24)
+        pts = " ".join(
+            f"{x:.1f},{y:.1f}"
+            for x, y in zip(s / 2 + r * np.cos(a), s / 2 - r * np.sin(a), strict=True)
         )
+        body = f'<polygon points="{pts}" fill="{colour}" {stroke}/>'
         fy, fs = s * 0.62, s * 0.3
-    elif shape == "pin":
+    elif style.shape == "pin":
         body = (
             f'<path d="M{s / 2},{s - 1} C{s * 0.2},{s * 0.62} {s * 0.08},{s * 0.48} {s * 0.08},{s * 0.38}'
             f" A{s * 0.42},{s * 0.38} 0 1 1 {s * 0.92},{s * 0.38}"
             f' C{s * 0.92},{s * 0.48} {s * 0.8},{s * 0.62} {s / 2},{s - 1} Z" fill="{colour}"'
-            ' stroke="#fff" stroke-width="1.5"/>'
+            f" {stroke}/>"
         )
         fy, fs = s * 0.5, s * 0.4
-    elif shape == "square":
+    elif style.shape == "square":
         body = (
-            f'<rect x="2" y="2" width="{s - 4}" height="{s - 4}" rx="4" fill="{colour}"'
-            ' stroke="#fff" stroke-width="1.5"/>'
+            f'<rect x="2" y="2" width="{s - 4}" height="{s - 4}" rx="4" fill="{colour}" {stroke}/>'
         )
         fy, fs = s * 0.66, s * 0.45
     else:
-        body = (
-            f'<circle cx="{s / 2}" cy="{s / 2}" r="{s / 2 - 2}" fill="{colour}" stroke="#fff"'
-            ' stroke-width="1.5"/>'
-        )
+        body = f'<circle cx="{s / 2}" cy="{s / 2}" r="{s / 2 - 2}" fill="{colour}" {stroke}/>'
         fy, fs = s * 0.66, s * 0.45
     text = (
         f'<text x="{s / 2}" y="{fy:.1f}" font-size="{fs:.0f}" fill="#fff" text-anchor="middle"'
         ' font-family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"'
-        f' font-weight="bold">{html.escape(glyph)}</text>'
+        f' font-weight="bold">{html_text(style.glyph(lang))}</text>'
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{s}" height="{s}" viewBox="0 0 {s} {s}">'
         f"{body}{text}</svg>"
     )
+
+
+def _icon(kind: str, ctx: _Ctx, *, colour: str = RED) -> folium.DivIcon:
+    style = station_style(kind)
+    size = style.size_px
+    anchor = (size // 2, size - 1) if style.shape == "pin" else (size // 2, size // 2)
+    return folium.DivIcon(
+        html=station_icon_svg(kind, lang=ctx.lang, size=size, colour=colour),
+        icon_size=(size, size),
+        icon_anchor=anchor,
+        class_name="rm-icon",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Legend, title, north arrow, attribution
 
 
 def _js_string(text: str) -> str:
@@ -398,50 +477,82 @@ class _Attribution(MacroElement):
         self.text_js = _js_string(text)
 
 
-def _legend_html(
-    kinds: Iterable[str],
-    thresholds: Iterable[float],
+def _swatch_html(look: Look) -> str:
+    """A legend swatch: the fill at its opacity inside the line (dashed when dashed);
+    a line alone (no fill) is drawn as a short line."""
+    width = min(look.weight_px, 3.0)
+    border = f"{width:g}px {'dashed' if look.dash_px else 'solid'}"
+    bg = "transparent" if look.fill is None else css_rgba(look.fill, look.fill_opacity)
+    line = "" if look.fill is not None else f";border-width:{width:g}px 0 0 0;height:0"
+    return (
+        f'<i class="rm-sw" style="background:{bg};'
+        f'border:{border} {css_rgba(look.colour, look.opacity)}{line}"></i>'
+    )
+
+
+def _legend_row(entry: LegendEntry, lang: str) -> str:
+    if entry.kind is not None:
+        mark = station_icon_svg(entry.kind, lang=lang, size=18, colour=entry.symbol_colour)
+    else:
+        assert entry.look is not None
+        mark = _swatch_html(entry.look)
+    return (
+        f'<div class="rm-row" data-layer="{entry.layer}">{mark}'
+        f"<span>{html_text(entry.label)}</span></div>"
+    )
+
+
+def _legend_html(entries: Iterable[LegendEntry], *, lang: str, open_: bool) -> str:
+    """The legend as a ``<details>`` box: open by default, folds away with one click."""
+    rows = "".join(_legend_row(e, lang) for e in entries)
+    return (
+        f"<details{' open' if open_ else ''}><summary><b>{html_text(t('legend', lang))}</b>"
+        f'</summary><div class="rm-rows">{rows}</div></details>'
+    )
+
+
+def _notes_html(street: Street, ctx: _Ctx, walk_speed_kmh: float, tianditu_key: str) -> str:
+    """The notes under the legend (always visible): walking speed, synthetic data, tiles."""
+    notes = [
+        f'<div class="rm-note">{html_text(t("walk_note", ctx.lang, speed=walk_speed_kmh))}</div>'
+    ]
+    if street.synthetic:
+        notes.append(
+            '<div class="rm-note" style="color:#c8161d">'
+            f"<b>{html_text(t('synthetic_note', ctx.lang))}</b></div>"
+        )
+    notice = basemap_notice(ctx.basemap, tianditu_key=tianditu_key, lang=ctx.lang)
+    if ctx.basemap == "tianditu" and notice:
+        notes.append(f'<div class="rm-note">{html_text(notice)}</div>')
+    return "".join(notes)
+
+
+def _add_frame(
+    ctx: _Ctx,
+    content: MapContent,
     *,
-    lang: str,
-    extras: list[str],
-    open_: bool = True,
-) -> str:
-    rows: list[str] = []
-    for kind in kinds:
-        label = STATION_KINDS.get(kind, (kind, kind))[1 if lang == "en" else 0]
-        rows.append(
-            f'<div class="rm-row">{station_icon_svg(kind, lang=lang, size=18)}'
-            f"<span>{html.escape(label)}</span></div>"
-        )
-    for i, minutes in enumerate(sorted(thresholds)):
-        colour = CIRCLE_COLOURS[min(i, len(CIRCLE_COLOURS) - 1)]
-        rows.append(
-            f'<div class="rm-row"><i class="rm-sw" style="background:{colour}"></i>'
-            f"<span>{html.escape(t('layer_circle', lang, minutes=minutes))}</span></div>"
-        )
-    rows += extras
-    # a <details> box: open by default, folds away with one click to free the map
-    return (
-        f"<details{' open' if open_ else ''}><summary><b>{t('legend', lang)}</b></summary>"
-        + "".join(rows)
-        + "</details>"
-    )
-
-
-def _swatch(colour: str, label: str, *, dashed: bool = False, fill: bool = True) -> str:
-    border = f"2px {'dashed' if dashed else 'solid'} {colour}"
-    bg = colour if fill else "transparent"
-    return (
-        f'<div class="rm-row"><i class="rm-sw" style="background:{bg};border:{border};'
-        f'opacity:0.8"></i><span>{html.escape(label)}</span></div>'
-    )
+    title: str | None,
+    notes: str,
+    legend_open: bool,
+) -> None:
+    """Legend with notes (bottom right), title (top right), north (top left), credit."""
+    street = content.street
+    legend = _legend_html(content.legend(ctx.lang), lang=ctx.lang, open_=legend_open)
+    _Control(legend + notes, position="bottomright", css_class="rm-legend").add_to(ctx.m)
+    heading = title if title is not None else map_title(street.name or "", ctx.lang)
+    _Control(html_text(heading), position="topright", css_class="rm-title").add_to(ctx.m)
+    north = f"▲<br>{html_text(t('north', ctx.lang))}"
+    _Control(north, position="topleft", css_class="rm-north").add_to(ctx.m)
+    if street.attribution:
+        _Attribution(html_text(street.attribution)).add_to(ctx.m)
 
 
 _CSS = """
 <style>
 .rm-legend{background:rgba(255,255,255,.93);padding:6px 9px;border-radius:6px;
  font:12px/1.35 'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',sans-serif;
- box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:240px}
+ box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:330px}
+.rm-legend .rm-rows{display:grid;grid-template-columns:auto auto;column-gap:10px}
 .rm-legend .rm-row{display:flex;align-items:center;gap:6px;margin:2px 0}
 .rm-legend .rm-sw{display:inline-block;width:16px;height:12px;flex:none;box-sizing:border-box}
 .rm-legend .rm-note{color:#555;margin-top:4px;font-size:11px}
@@ -467,47 +578,245 @@ class _Css(MacroElement):
         self._name = "PlannerCss"
 
 
-def _station_popup(row: Any, lang: str, times: Mapping[str, Any]) -> str:
-    kind = str(row.get("kind", "community_station"))
-    label = STATION_KINDS.get(kind, (kind, kind))[1 if lang == "en" else 0]
-    parts = [f"<b>{html.escape(str(row.get('name', '')) or str(row.get('station_id', '')))}</b>"]
-    parts.append(f"{t('kind', lang)}: {html.escape(label)}")
-    area = row.get("floor_area_m2")
+# ---------------------------------------------------------------------------------------
+# One drawer per layer: (content, ctx) -> features added to the map
+
+
+def _place_fields(lang: str) -> dict[str, str]:
+    """Popup of a compound or building: who lives there and how far the walk is."""
+    return {
+        "name": t("name", lang),
+        "households": t("households", lang),
+        "time_min": t("walk_time", lang),
+        "nearest_station": t("nearest_station", lang),
+    }
+
+
+def _draw_landuse(c: MapContent, ctx: _Ctx) -> None:
+    lu = c.street.landuse
+    colours = lu["kind"].map(LANDUSE_COLOURS).fillna(LANDUSE_OTHER)
+    fg = ctx.group("landuse", layer_label("landuse", ctx.lang))
+    fields = {"name": t("name", ctx.lang), "kind": t("kind", ctx.lang)}
+    for colour in sorted(set(colours)):
+        _add_geojson(fg, lu[colours == colour], ctx, landuse_look(colour), fields=fields)
+
+
+def _draw_communities(c: MapContent, ctx: _Ctx) -> None:
+    fields = {"name": t("community", ctx.lang), "code": t("code", ctx.lang)}
+    fg = ctx.group("communities", layer_label("communities", ctx.lang))
+    _add_geojson(fg, c.street.communities, ctx, LOOKS["communities"], fields=fields)
+
+
+def _draw_circles(c: MapContent, ctx: _Ctx) -> None:
+    """One layer per threshold, the largest first (drawn below the nearer ones)."""
+    if c.circles is None:
+        return
+    for rank in reversed(range(len(c.thresholds))):
+        minutes = c.thresholds[rank]
+        part = c.circles[c.circles["threshold_min"] == minutes]
+        fg = ctx.group("circles", circle_label(minutes, ctx.lang))
+        simplify = max(ctx.simplify_m, 3.0)
+        _add_geojson(fg, part, ctx, circle_look(rank), simplify_m=simplify)
+
+
+def _draw_gaps(c: MapContent, ctx: _Ctx) -> None:
+    if c.gaps is None:
+        return
+    fg = ctx.group("gaps", layer_label("gaps", ctx.lang))
+    fields = {"households": t("households", ctx.lang)}
+    simplify = max(ctx.simplify_m, 3.0)
+    _add_geojson(fg, c.gaps, ctx, LOOKS["gaps"], fields=fields, simplify_m=simplify)
+
+
+def _draw_compounds(c: MapContent, ctx: _Ctx) -> None:
+    fg = ctx.group("compounds", layer_label("compounds", ctx.lang))
+    fields = _place_fields(ctx.lang)
+    _add_geojson(fg, c.compounds, ctx, LOOKS["compounds"], fields=fields, popup=True)
+
+
+def _draw_uncovered(c: MapContent, ctx: _Ctx) -> None:
+    if c.uncovered is None:
+        return
+    fg = ctx.group("uncovered", layer_label("uncovered", ctx.lang))
+    fields = _place_fields(ctx.lang)
+    _add_geojson(fg, c.uncovered, ctx, LOOKS["uncovered"], fields=fields, popup=True)
+
+
+def _draw_buildings(c: MapContent, ctx: _Ctx) -> None:
+    """At most ``max_buildings`` buildings (the most populous) keep the page light."""
+    b = building_table(c.street, c.coverage)
+    if len(b) > ctx.max_buildings:
+        logger.info("drawing the %d most populous of %d buildings", ctx.max_buildings, len(b))
+        b = b.nlargest(ctx.max_buildings, "households")
+    fg = ctx.group("buildings", layer_label("buildings", ctx.lang))
+    fields = _place_fields(ctx.lang)
+    _add_geojson(fg, b, ctx, LOOKS["buildings"], fields=fields, popup=True, simplify_m=0.5)
+
+
+def _draw_roads(c: MapContent, ctx: _Ctx) -> None:
+    """Few features draw fast: one multi-line for all minor roads, one per major road."""
+    fg = ctx.group("roads", layer_label("roads", ctx.lang))
+    _add_geojson(fg, _lines_by(c.minor_roads, None), ctx, LOOKS["roads_minor"])
+    fields = {"name": t("name", ctx.lang)}
+    _add_geojson(fg, _lines_by(c.major_roads, "name"), ctx, LOOKS["roads_major"], fields=fields)
+
+
+def _draw_barriers(c: MapContent, ctx: _Ctx) -> None:
+    fg = ctx.group("barriers", layer_label("barriers", ctx.lang))
+    fields = {"name": t("name", ctx.lang)}
+    _add_geojson(fg, c.rivers, ctx, LOOKS["rivers"], fields=fields)
+    _add_geojson(fg, c.railways, ctx, LOOKS["railways"], fields=fields)
+
+
+def _draw_grids(c: MapContent, ctx: _Ctx) -> None:
+    """Grids with their codes; the highlighted ones (grid editor) in yellow."""
+    if c.grids is None:
+        return
+    fg = ctx.group("grids", layer_label("grids", ctx.lang))
+    g = c.grids
+    fields = {
+        "code": t("code", ctx.lang),
+        "grid_id": t("grid", ctx.lang),
+        "households": t("households", ctx.lang),
+        "community_id": t("community", ctx.lang),
+    }
+    selected = g["grid_id"].astype(str).isin(ctx.highlight_grids)
+    _add_geojson(fg, g[~selected], ctx, LOOKS["grids"], fields=fields)
+    _add_geojson(fg, g[selected], ctx, LOOKS["grids_selected"], fields=fields)
+    _grid_labels(fg, g, ctx)
+
+
+def _grid_labels(fg: folium.FeatureGroup, grids: gpd.GeoDataFrame, ctx: _Ctx) -> None:
+    """Short grid labels (community code + sequence: the code's last 5 digits) at each grid."""
+    pts = grids.copy()
+    pts["geometry"] = shapely.point_on_surface(np.asarray(grids.geometry.values))
+    pts = _to_map(gpd.GeoDataFrame(pts, geometry="geometry", crs=grids.crs), ctx, simplify_m=0)
+    labels = (
+        pts["code"].astype(str).str[-5:] if "code" in pts.columns else pts["grid_id"].astype(str)
+    )
+    for geom, label in zip(pts.geometry, labels, strict=True):
+        folium.Marker(
+            [geom.y, geom.x],
+            icon=folium.DivIcon(
+                html=f'<div class="rm-grid-label">{html_text(label)}</div>',
+                icon_size=(44, 14),
+                icon_anchor=(22, 7),
+                class_name="rm-icon",
+            ),
+            interactive=False,
+        ).add_to(fg)
+
+
+def _draw_atoms(c: MapContent, ctx: _Ctx) -> None:
+    """Grid atoms of the editor; the selected ones in yellow."""
+    if c.atoms is None:
+        return
+    fg = ctx.group("atoms", layer_label("atoms", ctx.lang))
+    a = c.atoms
+    selected = a["atom_id"].astype(str).isin(ctx.highlight_atoms)
+    fields = {
+        "atom_id": t("atom", ctx.lang),
+        "grid_id": t("grid", ctx.lang),
+        "households": t("households", ctx.lang),
+    }
+    _add_geojson(fg, a[~selected], ctx, LOOKS["atoms"], fields=fields)
+    _add_geojson(fg, a[selected], ctx, LOOKS["atoms_selected"], fields=fields)
+
+
+def _draw_boundary(c: MapContent, ctx: _Ctx) -> None:
+    fg = ctx.group("boundary", layer_label("boundary", ctx.lang))
+    _add_geojson(fg, c.street.boundary, ctx, LOOKS["boundary"])
+
+
+def _draw_stations(c: MapContent, ctx: _Ctx) -> None:
+    """A red symbol per station; tooltip its name, popup its kind, area, hours, households."""
+    fg = ctx.group("stations", layer_label("stations", ctx.lang))
+    mapped = _to_map(c.street.stations, ctx, simplify_m=0)
+    for row in mapped.itertuples(index=False):
+        kind = str(row.kind)
+        folium.Marker(
+            [row.geometry.y, row.geometry.x],
+            icon=_icon(kind, ctx),
+            tooltip=html_text(row.name),
+            popup=folium.Popup(_station_popup(row, ctx.lang, c.station_households), max_width=260),
+        ).add_to(fg)
+
+
+def _station_popup(row: Any, lang: str, served: Mapping[str, int]) -> str:
+    """Popup HTML of one station row (every data text escaped)."""
+    parts = [f"<b>{html_text(str(row.name) or str(row.station_id))}</b>"]
+    parts.append(
+        f"{html_text(t('kind', lang))}: {html_text(station_kind_label(str(row.kind), lang))}"
+    )
+    area = row.floor_area_m2
     if area is not None and not pd.isna(area):
-        parts.append(f"{t('floor_area', lang)}: {float(area):,.0f}")
-    hours = str(row.get("opening_hours", "") or "")
+        parts.append(f"{html_text(t('floor_area', lang))}: {float(area):,.0f}")
+    hours = str(row.opening_hours or "")
     if hours:
-        parts.append(f"{t('opening_hours', lang)}: {html.escape(hours)}")
-    served = times.get(str(row.get("station_id", "")))
-    if served is not None:
-        parts.append(f"{t('households', lang)}: {int(served):,}")
-    if not bool(row.get("in_street", True)):
-        parts.append(t("outside_street", lang))
+        parts.append(f"{html_text(t('opening_hours', lang))}: {html_text(hours)}")
+    households = served.get(str(row.station_id))
+    if households is not None:
+        parts.append(f"{html_text(t('households', lang))}: {households:,}")
+    if not bool(row.in_street):
+        parts.append(html_text(t("outside_street", lang)))
     return "<br>".join(parts)
 
 
-def _thresholds(circles: gpd.GeoDataFrame | None, fallback: Iterable[float]) -> list[float]:
-    if circles is not None and len(circles):
-        col = next(
-            (c for c in ("threshold_min", "minutes", "time_min") if c in circles.columns), None
-        )
-        if col:
-            return sorted({float(v) for v in circles[col]})
-    return sorted(float(v) for v in fallback)
+def _draw_sites(c: MapContent, ctx: _Ctx) -> None:
+    """Proposed new stations: a green symbol, popup with the households gained."""
+    if c.sites is None:
+        return
+    fg = ctx.group("sites", layer_label("sites", ctx.lang))
+    mapped = _to_map(c.sites, ctx, simplify_m=0)
+    gained_col = next(
+        (x for x in ("households_newly_covered", "households_gained") if x in mapped.columns),
+        None,
+    )
+    for i, (_, row) in enumerate(mapped.iterrows()):
+        geom = row.geometry if row.geometry.geom_type == "Point" else row.geometry.centroid
+        name = str(row.get("name", "") or row.get("site_id", "") or f"#{i + 1}")
+        text = f"<b>{html_text(t('layer_sites', ctx.lang))}</b><br>{html_text(name)}"
+        gained = row[gained_col] if gained_col else None
+        if gained is not None and not pd.isna(gained):
+            text += f"<br>+{int(gained):,} {html_text(t('households', ctx.lang))}"
+        folium.Marker(
+            [geom.y, geom.x],
+            icon=_icon(SITE_KIND, ctx, colour=SITE_COLOUR),
+            tooltip=html_text(name),
+            popup=folium.Popup(text, max_width=240),
+        ).add_to(fg)
+
+
+#: Layer -> its drawer, called in :data:`ALL_LAYERS` order when the layer has features.
+_DRAWERS: dict[LayerKey, Callable[[MapContent, _Ctx], None]] = {
+    "landuse": _draw_landuse,
+    "communities": _draw_communities,
+    "circles": _draw_circles,
+    "gaps": _draw_gaps,
+    "compounds": _draw_compounds,
+    "uncovered": _draw_uncovered,
+    "buildings": _draw_buildings,
+    "roads": _draw_roads,
+    "barriers": _draw_barriers,
+    "grids": _draw_grids,
+    "atoms": _draw_atoms,
+    "boundary": _draw_boundary,
+    "stations": _draw_stations,
+    "sites": _draw_sites,
+}
 
 
 def red_map(
     street: Street,
     *,
-    coverage: Any = None,
-    grids: Any = None,
+    coverage: CoverageLayers | None = None,
+    grids: gpd.GeoDataFrame | None = None,
     sites: gpd.GeoDataFrame | None = None,
     basemap: Basemap = "none",
     tianditu_key: str = "",
     lang: str = "zh",
     layers: Iterable[str] | None = None,
     walk_speed_kmh: float = 4.0,
-    thresholds_min: Iterable[float] = (5.0, 10.0, 15.0),
     atoms: gpd.GeoDataFrame | None = None,
     highlight_grids: Iterable[str] = (),
     highlight_atoms: Iterable[str] = (),
@@ -525,14 +834,12 @@ def red_map(
     street
         The loaded street (layers in its UTM CRS).
     coverage
-        Coverage result or ``None``. Read by name: ``circles`` (polygons with
-        ``threshold_min``, minutes), ``gaps`` (polygons), ``buildings`` (per building:
-        ``time_min``, minutes, and ``station_id`` of the nearest station), ``compounds``
-        (per compound: ``covered`` bool, ``time_min``), ``stations`` (per station:
-        ``households`` served). Missing parts are simply not drawn.
+        The coverage layers (:func:`planner.coverage.layers.compute_coverage_layers`)
+        or ``None``: union circles per threshold, gaps, per-building walking times and
+        nearest stations, uncovered compounds and households served per station.
     grids
-        Grid polygons (``grid_id``, ``code``, ``community_id``, ``households``) or an
-        object with a ``grids`` attribute, or ``None``.
+        The grid layer (``grid_id``, ``code``, ``community_id``, ``households``; for
+        example :attr:`planner.grids.division.GridResult.grids`) or ``None``.
     sites
         Proposed station sites (points; ``site_id``, ``name``, ``households_gained``).
     basemap
@@ -543,17 +850,20 @@ def red_map(
     layers
         Layers to show when the map opens (others stay in the layer control, off);
         default :data:`DEFAULT_LAYERS`.
-    walk_speed_kmh, thresholds_min
-        The walking speed (km/h) printed on the map and the thresholds (minutes) shown
-        in the legend when ``coverage`` gives none.
+    walk_speed_kmh
+        The walking speed (km/h) printed under the legend.
     atoms, highlight_grids, highlight_atoms
         Grid editor: atoms to draw (``atom_id``, ``grid_id``) and the ids drawn as selected.
     draw_tool
         Add the Leaflet.draw line tool (grid editor: a line splits a grid).
+    title
+        The title; default "<street name> 红色地图".
     simplify_m
         Simplification tolerance, metres.
     max_buildings
         At most this many buildings are drawn (the most populous), to keep the map light.
+    height
+        CSS height of the map.
     legend_open
         Whether the legend box starts unfolded (``False``: only its title shows, one
         click opens it; the notes below it stay visible either way).
@@ -561,559 +871,49 @@ def red_map(
     Returns
     -------
     folium.Map
-        With every asset served locally (see :mod:`planner.maps.offline`).
+        With every asset served locally (see :mod:`planner.maps.offline`). Every text
+        from the data is escaped (:func:`html_text`).
     """
     offline.use_local_assets()
-    shown = set(DEFAULT_LAYERS if layers is None else layers)
-    ctx = _Ctx(lang=lang, basemap=basemap, crs=street.crs, simplify_m=simplify_m)
-    bounds_geom = street.boundary.to_crs(WGS84).total_bounds if len(street.boundary) else None
-
-    m = RedMap(
-        tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True, height=height
+    content = map_content(street, coverage=coverage, grids=grids, sites=sites, atoms=atoms)
+    ctx = _Ctx(
+        m=_new_map(street, basemap, tianditu_key, height),
+        lang=lang,
+        basemap=basemap,
+        crs=CRS.from_user_input(street.crs),
+        simplify_m=simplify_m,
+        shown=frozenset(DEFAULT_LAYERS if layers is None else layers),
+        max_buildings=max_buildings,
+        highlight_grids=frozenset(map(str, highlight_grids)),
+        highlight_atoms=frozenset(map(str, highlight_atoms)),
     )
-    if bounds_geom is not None:
-        x0, y0, x1, y1 = (float(v) for v in bounds_geom)
-        if basemap == "amap":
-            (x0, x1), (y0, y1) = from_wgs84([x0, x1], [y0, y1], "gcj02")
-            x0, x1, y0, y1 = float(x0), float(x1), float(y0), float(y1)
-        m.location = [(y0 + y1) / 2, (x0 + x1) / 2]
-        # a zoom that fits the street in a ~650 x 550 px frame (Leaflet's fitBounds runs
-        # before the app's map frame has its final size, and zooms in too far)
-        m.options["zoom"] = fit_zoom((x0, y0, x1, y1), width_px=650, height_px=550)
-    _add_basemap(m, basemap, tianditu_key)
-    _Css().add_to(m)
-
-    def group(key: str, label: str) -> folium.FeatureGroup:
-        fg = folium.FeatureGroup(name=label, show=key in shown, overlay=True, control=True)
-        fg.add_to(m)
-        return fg
-
-    circles = _union_circles(_get(coverage, "circles"))
-    gaps = _get(coverage, "gaps", "gap_areas")
-    cov_buildings = _get(coverage, "buildings", "building_times")
-    cov_compounds = _compound_coverage(coverage)
-    cov_stations = _get(coverage, "stations", "station_load")
-    grid_gdf = grids if isinstance(grids, gpd.GeoDataFrame) else _get(grids, "grids")
-    thresholds = _thresholds(circles, thresholds_min)
-    station_names = dict(zip(street.stations["station_id"], street.stations["name"], strict=False))
-    _comp_cache: list[gpd.GeoDataFrame] = []
-
-    def comp_table() -> gpd.GeoDataFrame:
-        if not _comp_cache:
-            _comp_cache.append(_compound_table(street, cov_compounds, cov_buildings, station_names))
-        return _comp_cache[0]
-
-    # popup of a compound or building: who lives there and how far the walk is
-    place_fields = {
-        "name": t("name", lang),
-        "households": t("households", lang),
-        "time_min": t("walk_time", lang),
-        "nearest_station": t("nearest_station", lang),
-    }
     for key in ALL_LAYERS:
-        if key == "landuse" and len(street.landuse):
-            lu = street.landuse.copy()
-            colours = lu["kind"].map(LANDUSE_COLOURS).fillna("#eeeeee")
-            fg = group(key, t("layer_landuse", lang))
-            for colour in sorted(set(colours)):
-                _add_geojson(
-                    fg,
-                    lu[colours == colour],
-                    ctx,
-                    style={"color": colour, "weight": 0.5, "fillColor": colour, "fillOpacity": 0.6},
-                    fields={"name": t("name", lang), "kind": t("kind", lang)},
-                )
-        elif key == "barriers" and len(street.barriers):
-            fg = group(key, t("layer_barriers", lang))
-            bar = street.barriers
-            polys = bar[bar.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-            lines = bar.drop(polys.index)
-            _add_geojson(
-                fg,
-                polys,
-                ctx,
-                style={"color": "#6baed6", "weight": 1, "fillColor": "#9ecae1", "fillOpacity": 0.8},
-                fields={"name": t("name", lang)},
-            )
-            _add_geojson(
-                fg,
-                lines,
-                ctx,
-                style={"color": "#333", "weight": 3, "dashArray": "10 5"},
-                fields={"name": t("name", lang)},
-            )
-        elif key == "communities" and len(street.communities):
-            _add_geojson(
-                group(key, t("layer_communities", lang)),
-                street.communities,
-                ctx,
-                style={
-                    "color": "#b03060",
-                    "weight": 2,
-                    "fillColor": "#fff5f5",
-                    "fillOpacity": 0.15,
-                    "dashArray": "6 4",
-                },
-                fields={"name": t("community", lang), "code": t("code", lang)},
-            )
-        elif key == "circles" and circles is not None and len(circles):
-            col = next(c for c in ("threshold_min", "minutes", "time_min") if c in circles.columns)
-            for i, minutes in enumerate(sorted(thresholds, reverse=True)):
-                colour = CIRCLE_COLOURS[min(len(thresholds) - 1 - i, len(CIRCLE_COLOURS) - 1)]
-                part = circles[circles[col].astype(float) == minutes]
-                _add_geojson(
-                    group(key, t("layer_circle", lang, minutes=minutes)),
-                    part,
-                    ctx,
-                    style={"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.28},
-                    simplify_m=max(simplify_m, 3.0),
-                )
-        elif key == "gaps" and gaps is not None and len(gaps):
-            _add_geojson(
-                group(key, t("layer_gaps", lang)),
-                gaps,
-                ctx,
-                style={
-                    "color": GAP_COLOUR,
-                    "weight": 1.5,
-                    "fillColor": GAP_COLOUR,
-                    "fillOpacity": 0.35,
-                    "dashArray": "4 3",
-                },
-                fields={"households": t("households", lang)},
-                simplify_m=max(simplify_m, 3.0),
-            )
-        elif key == "compounds" and len(street.compounds):
-            comp = comp_table()
-            _add_geojson(
-                group(key, t("layer_compounds", lang)),
-                comp,
-                ctx,
-                style={
-                    "color": "#7a4a4a",
-                    "weight": 1,
-                    "fillColor": "#f2e0d0",
-                    "fillOpacity": 0.25,
-                },
-                fields=place_fields,
-                popup=True,
-            )
-        elif key == "uncovered" and len(street.compounds):
-            comp = comp_table()
-            if "covered" in comp.columns:
-                unc = comp[~comp["covered"].astype(bool)]
-                _add_geojson(
-                    group(key, t("layer_uncovered", lang)),
-                    unc,
-                    ctx,
-                    style={
-                        "color": UNCOVERED_COLOUR,
-                        "weight": 3,
-                        "fillColor": UNCOVERED_COLOUR,
-                        "fillOpacity": 0.35,
-                    },
-                    fields=place_fields,
-                    popup=True,
-                )
-        elif key == "buildings" and len(street.buildings):
-            b = _building_table(street, cov_buildings, station_names)
-            if len(b) > max_buildings:
-                logger.info("drawing the %d most populous of %d buildings", max_buildings, len(b))
-                b = b.nlargest(max_buildings, "households")
-            _add_geojson(
-                group(key, t("layer_buildings", lang)),
-                b,
-                ctx,
-                style={"color": "#666", "weight": 0.5, "fillColor": "#999", "fillOpacity": 0.5},
-                fields=place_fields,
-                popup=True,
-                simplify_m=0.5,
-            )
-        elif key == "roads" and len(street.roads):
-            major = street.roads[
-                street.roads["highway"].isin(
-                    ["motorway", "trunk", "primary", "secondary", "tertiary"]
-                )
-            ]
-            minor = street.roads.drop(major.index)
-            fg = group(key, t("layer_roads", lang))
-            # few features draw fast: one multi-line for all minor roads, one per major road
-            _add_geojson(
-                fg,
-                _lines_by(minor, None),
-                ctx,
-                style={"color": "#9a9a9a", "weight": 1.2, "opacity": 0.8},
-            )
-            _add_geojson(
-                fg,
-                _lines_by(major, "name"),
-                ctx,
-                style={"color": "#555", "weight": 3, "opacity": 0.8},
-                fields={"name": t("name", lang)},
-            )
-        elif key == "grids" and grid_gdf is not None and len(grid_gdf):
-            fg = group(key, t("layer_grids", lang))
-            sel = set(map(str, highlight_grids))
-            g = grid_gdf.copy()
-            if "grid_id" in g.columns and sel:
-                g["_sel"] = g["grid_id"].astype(str).isin(sel)
-                _add_geojson(
-                    fg, g[~g["_sel"]], ctx, style=_grid_style(False), fields=_grid_fields(lang)
-                )
-                _add_geojson(
-                    fg, g[g["_sel"]], ctx, style=_grid_style(True), fields=_grid_fields(lang)
-                )
-            else:
-                _add_geojson(fg, g, ctx, style=_grid_style(False), fields=_grid_fields(lang))
-            _grid_labels(fg, g, ctx)
-        elif key == "atoms" and atoms is not None and len(atoms):
-            fg = group(key, t("layer_atoms", lang))
-            sel = set(map(str, highlight_atoms))
-            a = atoms.copy()
-            id_col = "atom_id" if "atom_id" in a.columns else None
-            mask = a[id_col].astype(str).isin(sel) if id_col else pd.Series(False, index=a.index)
-            fields = {
-                "atom_id": "atom",
-                "grid_id": t("grid", lang),
-                "households": t("households", lang),
-            }
-            _add_geojson(
-                fg,
-                a[~mask],
-                ctx,
-                style={
-                    "color": "#5a7bb5",
-                    "weight": 0.8,
-                    "fillColor": "#dfe8f7",
-                    "fillOpacity": 0.1,
-                },
-                fields=fields,
-            )
-            _add_geojson(
-                fg,
-                a[mask],
-                ctx,
-                style={
-                    "color": "#ffd400",
-                    "weight": 3,
-                    "fillColor": "#ffd400",
-                    "fillOpacity": 0.45,
-                },
-                fields=fields,
-            )
-        elif key == "boundary" and len(street.boundary):
-            _add_geojson(
-                group(key, t("layer_boundary", lang)),
-                street.boundary,
-                ctx,
-                style={"color": RED, "weight": 3.5, "fill": False, "fillOpacity": 0},
-            )
-        elif key == "stations" and len(street.stations):
-            fg = group(key, t("layer_stations", lang))
-            served = _station_households(cov_stations)
-            _station_markers(fg, street.stations, ctx, served)
-        elif key == "sites" and sites is not None and len(sites):
-            fg = group(key, t("layer_sites", lang))
-            _site_markers(fg, sites, ctx)
-
-    kinds = [k for k in STATION_KINDS if k in set(street.stations["kind"])] or list(STATION_KINDS)
-    extras = []
-    if gaps is not None and len(gaps):
-        extras.append(_swatch(GAP_COLOUR, t("layer_gaps", lang), dashed=True))
-    if "covered" in comp_table().columns:
-        extras.append(_swatch(UNCOVERED_COLOUR, t("layer_uncovered", lang)))
-    if grid_gdf is not None and len(grid_gdf):
-        extras.append(_swatch(GRID_COLOUR, t("layer_grids", lang), fill=False))
-    if sites is not None and len(sites):
-        extras.append(
-            f'<div class="rm-row">{station_icon_svg("community_station", lang=lang, size=18, colour="#1a7f37")}'
-            f"<span>{html.escape(t('layer_sites', lang))}</span></div>"
-        )
-    extras.append(_swatch(RED, t("layer_boundary", lang), fill=False))
-    notes = [
-        f'<div class="rm-note">{html.escape(t("walk_note", lang, speed=walk_speed_kmh))}</div>'
-    ]
-    if street.synthetic:
-        notes.append(
-            f'<div class="rm-note" style="color:#c8161d"><b>{html.escape(t("synthetic_note", lang))}</b></div>'
-        )
-    notice = basemap_notice(basemap, tianditu_key=tianditu_key, lang=lang)
-    if basemap == "tianditu" and notice:
-        notes.append(f'<div class="rm-note">{html.escape(notice)}</div>')
-    _Control(
-        _legend_html(
-            kinds,
-            thresholds if circles is not None else [],
-            lang=lang,
-            extras=extras,
-            open_=legend_open,
-        )
-        + "".join(notes),  # always visible, also with the legend folded
-        position="bottomright",
-        css_class="rm-legend",
-    ).add_to(m)
-    heading = (
-        title if title is not None else f"{street.name or ''} {t('page_redmap', lang)}".strip()
-    )
-    _Control(html.escape(heading), position="topright", css_class="rm-title").add_to(m)
-    _Control(f"▲<br>{t('north', lang)}", position="topleft", css_class="rm-north").add_to(m)
-    attribution = street.attribution or ""
-    if attribution:
-        _Attribution(html.escape(attribution)).add_to(m)
-    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+        if content.has(key):
+            _DRAWERS[key](content, ctx)
+    notes = _notes_html(street, ctx, walk_speed_kmh, tianditu_key)
+    _add_frame(ctx, content, title=title, notes=notes, legend_open=legend_open)
+    folium.LayerControl(collapsed=True, position="topright").add_to(ctx.m)
     if draw_tool:
-        from folium.plugins import Draw
-
-        Draw(
-            export=False,
-            draw_options={
-                "polyline": {"shapeOptions": {"color": "#ffd400", "weight": 4}},
-                "polygon": False,
-                "rectangle": False,
-                "circle": False,
-                "marker": False,
-                "circlemarker": False,
-            },
-            edit_options={"edit": False, "remove": True},
-        ).add_to(m)
-    leftover = offline.external_assets(m)
+        _add_draw_tool(ctx.m)
+    leftover = offline.external_assets(ctx.m)
     if leftover:  # pragma: no cover - guarded by tests/test_offline.py
         logger.warning("map would fetch assets from outside: %s", leftover)
-    return m
+    return ctx.m
 
 
-def _add_basemap(m: folium.Map, basemap: str, tianditu_key: str) -> None:
-    if basemap == "osm":
-        url, attr, _ = _TILES["osm"]
-        folium.TileLayer(url, attr=attr, name="OpenStreetMap", max_zoom=19, control=False).add_to(m)
-    elif basemap == "tianditu" and tianditu_key.strip():
-        key = tianditu_key.strip()
-        for part in ("tianditu_vec", "tianditu_cva"):
-            url, attr, subs = _TILES[part]
-            folium.TileLayer(
-                url + key, attr=attr, name=part, subdomains=subs, max_zoom=18, control=False
-            ).add_to(m)
-    elif basemap == "amap":
-        url, attr, subs = _TILES["amap"]
-        folium.TileLayer(
-            url, attr=attr, name="Amap", subdomains=subs, max_zoom=18, control=False
-        ).add_to(m)
-    elif basemap not in BASEMAPS:
-        raise ValueError(f"basemap must be one of {BASEMAPS}, got {basemap!r}")
+def _add_draw_tool(m: folium.Map) -> None:
+    """The Leaflet.draw polyline tool (the grid editor splits a grid along a line)."""
+    from folium.plugins import Draw
 
-
-def _lines_by(lines: gpd.GeoDataFrame, column: str | None) -> gpd.GeoDataFrame:
-    """Lines gathered into one MultiLineString per value of ``column`` (all in one if None)."""
-    if len(lines) == 0:
-        return lines
-    parts = lines.explode(index_parts=False)
-    parts = parts[parts.geometry.geom_type == "LineString"]
-    keys = parts[column].astype(str).to_numpy() if column else np.zeros(len(parts), dtype=object)
-    uniq, inv = np.unique(keys.astype(str), return_inverse=True)
-    order = np.argsort(inv, kind="stable")
-    geoms = shapely.multilinestrings(np.asarray(parts.geometry.values)[order], indices=inv[order])
-    data = {column: uniq} if column else {}
-    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=lines.crs)
-
-
-def _grid_style(selected: bool) -> dict[str, Any]:
-    if selected:
-        return {"color": "#ffd400", "weight": 4, "fillColor": "#ffd400", "fillOpacity": 0.3}
-    return {"color": GRID_COLOUR, "weight": 1.6, "fillColor": GRID_COLOUR, "fillOpacity": 0.04}
-
-
-def _grid_fields(lang: str) -> dict[str, str]:
-    return {
-        "code": t("code", lang),
-        "grid_id": t("grid", lang),
-        "households": t("households", lang),
-        "community_id": t("community", lang),
-    }
-
-
-def _grid_labels(fg: folium.FeatureGroup, grids: gpd.GeoDataFrame, ctx: _Ctx) -> None:
-    """Short grid labels (community code + sequence: the code's last 5 digits) at each grid."""
-    if "code" not in grids.columns and "grid_id" not in grids.columns:
-        return
-    pts = grids.copy()
-    pts["geometry"] = shapely.point_on_surface(np.asarray(grids.geometry.values))
-    pts = _to_map(gpd.GeoDataFrame(pts, geometry="geometry", crs=grids.crs), ctx, simplify_m=0)
-    labels = (
-        pts["code"].astype(str).str[-5:] if "code" in pts.columns else pts["grid_id"].astype(str)
-    )
-    for geom, label in zip(pts.geometry, labels, strict=False):
-        folium.Marker(
-            [geom.y, geom.x],
-            icon=folium.DivIcon(
-                html=f'<div class="rm-grid-label">{html.escape(label)}</div>',
-                icon_size=(44, 14),
-                icon_anchor=(22, 7),
-                class_name="rm-icon",
-            ),
-            interactive=False,
-        ).add_to(fg)
-
-
-def _union_circles(circles: Any) -> gpd.GeoDataFrame | None:
-    """One circle polygon per threshold: the union view when per-station circles are given."""
-    if circles is None or len(circles) == 0:
-        return None
-    if "view" in circles.columns:
-        circles = circles[circles["view"] == "union"]
-    return circles
-
-
-def _compound_coverage(coverage: Any) -> pd.DataFrame | None:
-    """Per compound: ``covered`` (bool) and, where known, ``time_min`` and the nearest station.
-
-    Reads a per-compound table with a ``covered`` column, or the table of uncovered
-    compounds (``uncovered_compounds``, as :mod:`planner.pipeline` gives it: every
-    compound listed is not covered, every other compound is).
-    """
-    comp = _get(coverage, "compound_coverage")
-    if comp is None:
-        comp = _get(coverage, "compounds")
-        if comp is not None and "covered" not in getattr(comp, "columns", []):
-            comp = None
-    if comp is not None:
-        return pd.DataFrame(comp)
-    unc = _get(coverage, "uncovered_compounds")
-    if unc is None or "compound_id" not in getattr(unc, "columns", []):
-        return None
-    out = pd.DataFrame(unc).copy()
-    out["covered"] = False
-    out.attrs["uncovered_only"] = True
-    return out
-
-
-def _station_households(cov_stations: Any) -> dict[str, Any]:
-    if cov_stations is None or not hasattr(cov_stations, "columns"):
-        return {}
-    if "station_id" in cov_stations.columns and "households" in cov_stations.columns:
-        return dict(
-            zip(cov_stations["station_id"].astype(str), cov_stations["households"], strict=False)
-        )
-    return {}
-
-
-def _station_markers(
-    fg: folium.FeatureGroup, stations: gpd.GeoDataFrame, ctx: _Ctx, served: Mapping[str, Any]
-) -> None:
-    mapped = _to_map(stations, ctx, simplify_m=0)
-    for _, row in mapped.iterrows():
-        kind = str(row.get("kind", "community_station"))
-        size = 34 if kind == "street_centre" else 28
-        anchor = (
-            (size // 2, size - 1)
-            if STATION_STYLE.get(kind, ("pin",))[0] == "pin"
-            else (size // 2, size // 2)
-        )
-        folium.Marker(
-            [row.geometry.y, row.geometry.x],
-            icon=folium.DivIcon(
-                html=station_icon_svg(kind, lang=ctx.lang, size=size),
-                icon_size=(size, size),
-                icon_anchor=anchor,
-                class_name="rm-icon",
-            ),
-            tooltip=html.escape(str(row.get("name", ""))),
-            popup=folium.Popup(_station_popup(row, ctx.lang, served), max_width=260),
-        ).add_to(fg)
-
-
-def _site_markers(fg: folium.FeatureGroup, sites: gpd.GeoDataFrame, ctx: _Ctx) -> None:
-    mapped = _to_map(sites, ctx, simplify_m=0)
-    for i, (_, row) in enumerate(mapped.iterrows()):
-        geom = row.geometry if row.geometry.geom_type == "Point" else row.geometry.centroid
-        name = str(row.get("name", "") or row.get("site_id", "") or f"#{i + 1}")
-        gained = row.get("households_newly_covered", row.get("households_gained"))
-        text = f"<b>{html.escape(t('layer_sites', ctx.lang))}</b><br>{html.escape(name)}"
-        if gained is not None and not pd.isna(gained):
-            text += f"<br>+{int(gained):,} {t('households', ctx.lang)}"
-        folium.Marker(
-            [geom.y, geom.x],
-            icon=folium.DivIcon(
-                html=station_icon_svg(
-                    "community_station", lang=ctx.lang, size=28, colour="#1a7f37"
-                ),
-                icon_size=(28, 28),
-                icon_anchor=(14, 27),
-                class_name="rm-icon",
-            ),
-            tooltip=html.escape(name),
-            popup=folium.Popup(text, max_width=240),
-        ).add_to(fg)
-
-
-def _building_table(
-    street: Street, cov_buildings: Any, names: Mapping[str, str]
-) -> gpd.GeoDataFrame:
-    b = street.buildings[["building_id", "name", "households", "compound_id", "geometry"]].copy()
-    if (
-        cov_buildings is not None
-        and hasattr(cov_buildings, "columns")
-        and "building_id" in cov_buildings.columns
-    ):
-        cols = [
-            c
-            for c in ("time_min", "station_id", "nearest_station_id")
-            if c in cov_buildings.columns
-        ]
-        extra = pd.DataFrame(cov_buildings[["building_id", *cols]]).drop_duplicates("building_id")
-        b = b.merge(extra, on="building_id", how="left")
-        if "time_min" in b.columns:
-            b["time_min"] = pd.to_numeric(b["time_min"], errors="coerce").round(1)
-        sid = "station_id" if "station_id" in b.columns else "nearest_station_id"
-        if sid in b.columns:
-            b["nearest_station"] = b[sid].map(
-                lambda s: names.get(str(s), "") if pd.notna(s) else ""
-            )
-    return gpd.GeoDataFrame(b, geometry="geometry", crs=street.crs)
-
-
-def _compound_table(
-    street: Street, cov_compounds: Any, cov_buildings: Any, names: Mapping[str, str]
-) -> gpd.GeoDataFrame:
-    """Compounds with households and, when coverage is given, walking time and coverage.
-
-    ``time_min`` is the walk from the compound's farthest building to its nearest
-    station (minutes) and ``nearest_station`` that station's name.
-    """
-    c = street.compounds[["compound_id", "name", "geometry"]].copy()
-    hh = street.buildings.groupby("compound_id")["households"].sum()
-    c["households"] = c["compound_id"].map(hh).fillna(0).astype(int)
-    if (
-        cov_buildings is not None
-        and hasattr(cov_buildings, "columns")
-        and {"building_id", "time_min"} <= set(cov_buildings.columns)
-    ):
-        b = _building_table(street, cov_buildings, names)
-        b = b[(b["compound_id"] != "") & (b["households"] > 0)]
-        if len(b):
-            worst = (
-                b.sort_values("time_min", na_position="first")
-                .groupby("compound_id")
-                .agg(time_min=("time_min", "last"), nearest_station=("nearest_station", "last"))
-            )
-            c = c.merge(worst, left_on="compound_id", right_index=True, how="left")
-    if cov_compounds is not None and "compound_id" in cov_compounds.columns:
-        table = pd.DataFrame(cov_compounds).drop_duplicates("compound_id")
-        table["compound_id"] = table["compound_id"].astype(str)
-        if table.attrs.get("uncovered_only"):
-            c["covered"] = ~c["compound_id"].isin(set(table["compound_id"]))
-        else:
-            covered = dict(zip(table["compound_id"], table["covered"].astype(bool), strict=False))
-            c["covered"] = c["compound_id"].map(covered).fillna(True).astype(bool)
-        for col in ("time_min", "nearest_station"):
-            if col in table.columns and col not in c.columns:
-                c = c.merge(table[["compound_id", col]], on="compound_id", how="left")
-        if "nearest_station" not in c.columns:
-            sid = next(
-                (x for x in ("nearest_station_id", "station_id") if x in table.columns), None
-            )
-            if sid:
-                ids = dict(zip(table["compound_id"], table[sid].astype(str), strict=False))
-                c["nearest_station"] = c["compound_id"].map(ids).map(lambda x: names.get(x, ""))
-    if "time_min" in c.columns:
-        c["time_min"] = pd.to_numeric(c["time_min"], errors="coerce").round(1)
-    return gpd.GeoDataFrame(c, geometry="geometry", crs=street.crs)
+    Draw(
+        export=False,
+        draw_options={
+            "polyline": {"shapeOptions": {"color": "#ffd400", "weight": 4}},
+            "polygon": False,
+            "rectangle": False,
+            "circle": False,
+            "marker": False,
+            "circlemarker": False,
+        },
+        edit_options={"edit": False, "remove": True},
+    ).add_to(m)

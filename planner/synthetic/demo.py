@@ -188,7 +188,7 @@ class SyntheticStreet:
     def to_street(self, settings: Settings | None = None) -> Street:
         """Load these layers as a validated :class:`~planner.street.Street` (UTM CRS),
         exactly as loading the written folder would, without writing files."""
-        from planner.load.sources import assemble
+        from planner.load.assemble import assemble
 
         return assemble(
             dict(self.layers),
