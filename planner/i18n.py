@@ -157,6 +157,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "atom": ("网格单元", "Atom"),
     "covered_share": ("覆盖率", "Share covered"),
     "outside_street": ("（街道外）", "(outside the street)"),
+    "cut_off_station": (
+        "未接入主路网：所在路网碎片 {nodes} 个节点，距主路网 {dist_m} m，仅服务该碎片",
+        "cut off from the main walking network: on a piece of {nodes} nodes, "
+        "{dist_m} m from the main network; serves only that piece",
+    ),
     # overview
     "key_figures": ("主要指标", "Key figures"),
     "grids": ("网格数", "Grids"),

@@ -45,13 +45,15 @@ from planner.network.routing import (
     with_stations,
 )
 from planner.network.walk import (
+    PieceFacts,
     Snap,
     WalkNetwork,
     components_table,
     from_street,
+    piece_facts,
     point_components,
     snap_buildings,
-    snap_points,
+    snap_stations,
 )
 from planner.schema import STATION_KINDS
 from planner.settings import Settings
@@ -198,8 +200,10 @@ def compute_coverage(street: Street, *, settings: Settings | None = None) -> Cov
     # station on the network at all every household is simply uncovered)
     served = set(st_comp[st_comp >= 0].tolist())
     b["stranded"] = b_snap.ok & bool(served) & ~np.isin(b["component"].to_numpy(), list(served))
-    problems = _station_problems(stations, st_snap, settings) + _building_problems(
-        b, b_snap, stations, settings
+    problems = (
+        _station_problems(stations, st_snap, settings)
+        + _building_problems(b, b_snap, stations, settings)
+        + _piece_problems(stations, piece_facts(net, b_snap, b.geometry.centroid), b, settings)
     )
     for p in problems:
         log.warning("%s", p)
@@ -227,14 +231,14 @@ def _snap_stations(
     ``community_id``, and their snap onto public walkable links."""
     stations = service_stations(street.stations, settings)
     stations["station_id"] = _ids(stations["station_id"], "station")
-    st_snap = snap_points(
-        net,
-        stations.geometry,
-        max_m=settings.snap_max_m,
-        main_slack_m=settings.snap_main_slack_m,
-    )
+    st_snap = snap_stations(net, stations, settings)
     stations["on_network"] = st_snap.ok
     stations["snap_m"] = np.round(st_snap.snap_m, 2)
+    facts = piece_facts(net, st_snap, stations.geometry)
+    stations["on_main_network"] = facts.on_main
+    stations["piece_nodes"] = facts.nodes
+    stations["piece_length_m"] = np.round(facts.length_m, 1)
+    stations["main_network_m"] = np.round(facts.main_m, 1)
     stations["community_id"] = community_of(stations, street.communities)
     return stations, st_snap
 
@@ -336,6 +340,86 @@ def _building_problems(
                 "are on pieces of the walking network that no station can reach",
                 fix="check for missing links (gates, crossings, bridges) in the roads layer",
                 file="roads",
+                severity="warning",
+            )
+        )
+    return problems
+
+
+def _label(feature_id: object, name: object) -> str:
+    """``id (name)``, or the id alone when the name is empty."""
+    text = "" if pd.isna(name) else str(name).strip()  # type: ignore[call-overload]
+    return f"{feature_id} ({text})" if text else str(feature_id)
+
+
+#: Pieces named one by one in the warning about buildings off the main network.
+PIECES_LISTED = 10
+
+
+def _piece_problems(
+    stations: gpd.GeoDataFrame, b_facts: PieceFacts, b: gpd.GeoDataFrame, settings: Settings
+) -> list[Problem]:
+    """Warnings naming the stations and buildings attached to a piece of the walking
+    network that is not the main one, with the piece's size (nodes, length) and the
+    distance to the main network, metres."""
+    problems = []
+    slack = settings.snap_main_slack_m
+    off = stations[stations["on_network"].astype(bool) & ~stations["on_main_network"]]
+    if len(off):
+        named = "; ".join(
+            f"{_label(r.station_id, r.name)}: piece of {r.piece_nodes} nodes, "
+            f"{r.piece_length_m:,.0f} m of links, {r.main_network_m:,.0f} m from the main network"
+            for r in off.itertuples(index=False)
+        )
+        problems.append(
+            Problem(
+                f"{len(off)} station(s) stand on a piece of the walking network cut off from "
+                f"the main network (farther than the {slack:g} m snap slack) and serve only "
+                f"that piece: {named}",
+                fix="add the link that joins the piece to the main network, move the station "
+                "onto it, or raise snap_main_slack_m",
+                file="stations",
+                feature_id=str(off["station_id"].iloc[0]),
+                severity="warning",
+            )
+        )
+    sel = np.flatnonzero(b_facts.off_main)
+    if len(sel):
+        df = pd.DataFrame(
+            {
+                "piece": b_facts.component[sel],
+                "nodes": b_facts.nodes[sel],
+                "length_m": b_facts.length_m[sel],
+                "main_m": b_facts.main_m[sel],
+                "households": b["households"].to_numpy(dtype="float64")[sel],
+                "building_id": b["building_id"].astype(str).to_numpy()[sel],
+            }
+        )
+        per = df.groupby("piece").agg(
+            nodes=("nodes", "first"),
+            length_m=("length_m", "first"),
+            main_m=("main_m", "min"),
+            households=("households", "sum"),
+            ids=("building_id", lambda x: ", ".join(list(x)[:5]) + (" ..." if len(x) > 5 else "")),
+            buildings=("building_id", "size"),
+        )
+        per = per.sort_values("households", ascending=False)
+        named = "; ".join(
+            f"piece {k}: {r.nodes} nodes, {r.length_m:,.0f} m of links, {r.main_m:,.0f} m from "
+            f"the main network, {r.buildings} building(s) with {r.households:,.0f} households "
+            f"({r.ids})"
+            for k, r in per.head(PIECES_LISTED).iterrows()
+        )
+        more = f"; and {len(per) - PIECES_LISTED} more piece(s)" if len(per) > PIECES_LISTED else ""
+        problems.append(
+            Problem(
+                f"{len(sel)} building(s) with {df['households'].sum():,.0f} households are "
+                f"attached to {len(per)} piece(s) of the walking network cut off from the main "
+                f"network (farther than the {slack:g} m snap slack): {named}{more}",
+                fix="add the links (gates, crossings, steps, footbridges) that join these "
+                "pieces to the main network",
+                file="roads",
+                feature_id=str(df["building_id"].iloc[0]),
                 severity="warning",
             )
         )
@@ -538,6 +622,9 @@ def station_figures(cov: Coverage, *, circles: gpd.GeoDataFrame | None = None) -
             "community_id": st["community_id"],
             "on_network": st["on_network"].astype(bool),
             "snap_m": st["snap_m"],
+            "on_main_network": st["on_main_network"].astype(bool),
+            "piece_nodes": st["piece_nodes"].astype("int64"),
+            "main_network_m": st["main_network_m"],
             "households_served": served.round().astype("int64"),
             f"households_served_{gap_t:g}": served_t.round().astype("int64"),
             f"buildings_served_{gap_t:g}": nb.astype("int64"),

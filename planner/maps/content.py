@@ -31,6 +31,15 @@ from planner.street import Street
 
 
 @dataclass(frozen=True)
+class CutOff:
+    """A station on a piece of the walking network that is not the main network:
+    the piece's ``nodes`` and the distance ``main_m`` (metres) to the main network."""
+
+    nodes: int
+    main_m: float
+
+
+@dataclass(frozen=True)
 class MapContent:
     """The features of every map layer, in the street's projected CRS (metres).
 
@@ -55,6 +64,11 @@ class MapContent:
         Proposed new station sites (points), or ``None``.
     atoms
         Grid atoms (``atom_id``, ``grid_id``, ``households``) for the grid editor, or ``None``.
+    station_households
+        Station id -> households for which it is the nearest station.
+    cut_off_stations
+        Station id -> :class:`CutOff` of the stations cut off from the main walking
+        network (drawn with their own symbol and said so in their popup).
     """
 
     street: Street
@@ -66,6 +80,7 @@ class MapContent:
     sites: gpd.GeoDataFrame | None = None
     atoms: gpd.GeoDataFrame | None = None
     station_households: Mapping[str, int] = field(default_factory=dict)
+    cut_off_stations: Mapping[str, CutOff] = field(default_factory=dict)
 
     @property
     def gaps(self) -> gpd.GeoDataFrame | None:
@@ -204,6 +219,7 @@ def map_content(
         sites=sites if sites is not None and len(sites) else None,
         atoms=atoms if atoms is not None and len(atoms) else None,
         station_households=_station_households(coverage),
+        cut_off_stations=_cut_off_stations(coverage),
     )
 
 
@@ -227,6 +243,20 @@ def _station_households(coverage: CoverageLayers | None) -> dict[str, int]:
         return {}
     served = pd.to_numeric(st["households_served"], errors="coerce").fillna(0).round()
     return dict(zip(st["station_id"].astype(str), served.astype(int), strict=True))
+
+
+def _cut_off_stations(coverage: CoverageLayers | None) -> dict[str, CutOff]:
+    """Station id -> :class:`CutOff` of the stations not on the main network."""
+    if coverage is None:
+        return {}
+    st = coverage.stations
+    if len(st) == 0 or "on_main_network" not in st.columns:
+        return {}
+    off = st[st["on_network"].astype(bool) & ~st["on_main_network"].astype(bool)]
+    ids = off["station_id"].astype(str).tolist()
+    nodes = off["piece_nodes"].to_numpy(dtype="int64").tolist()
+    main_m = off["main_network_m"].to_numpy(dtype="float64").tolist()
+    return {i: CutOff(n, d) for i, n, d in zip(ids, nodes, main_m, strict=True)}
 
 
 def building_table(street: Street, coverage: CoverageLayers | None) -> gpd.GeoDataFrame:

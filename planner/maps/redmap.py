@@ -46,9 +46,11 @@ from planner.coverage.layers import CoverageLayers
 from planner.crs import WGS84, from_wgs84
 from planner.i18n import station_kind_label, t
 from planner.maps import offline
-from planner.maps.content import MapContent, building_table, map_content
+from planner.maps.content import CutOff, MapContent, building_table, map_content
 from planner.maps.style import (
     ALL_LAYERS,
+    CUT_OFF_COLOUR,
+    CUT_OFF_RING,
     DEFAULT_LAYERS,
     LANDUSE_COLOURS,
     LANDUSE_OTHER,
@@ -412,12 +414,23 @@ def station_icon_svg(kind: str, *, lang: str = "zh", size: int = 30, colour: str
     )
 
 
-def _icon(kind: str, ctx: _Ctx, *, colour: str = RED) -> folium.DivIcon:
+def _icon(kind: str, ctx: _Ctx, *, colour: str = RED, ring: bool = False) -> folium.DivIcon:
+    """The station symbol of ``kind`` in ``colour``; ``ring`` adds the dashed ring of a
+    station cut off from the main walking network (:data:`CUT_OFF_RING`)."""
     style = station_style(kind)
     size = style.size_px
     anchor = (size // 2, size - 1) if style.shape == "pin" else (size // 2, size // 2)
+    svg = station_icon_svg(kind, lang=ctx.lang, size=size, colour=colour)
+    if ring:
+        ring_colour, dash = CUT_OFF_RING
+        circle = (
+            f'<circle cx="{size / 2}" cy="{size / 2}" r="{size / 2 - 1}" fill="none" '
+            f'stroke="{ring_colour}" stroke-width="2" '
+            f'stroke-dasharray="{" ".join(f"{d:g}" for d in dash)}"/>'
+        )
+        svg = svg.replace("</svg>", f"{circle}</svg>")
     return folium.DivIcon(
-        html=station_icon_svg(kind, lang=ctx.lang, size=size, colour=colour),
+        html=svg,
         icon_size=(size, size),
         icon_anchor=anchor,
         class_name="rm-icon",
@@ -734,17 +747,34 @@ def _draw_stations(c: MapContent, ctx: _Ctx) -> None:
     mapped = _to_map(c.street.stations, ctx, simplify_m=0)
     for row in mapped.itertuples(index=False):
         kind = str(row.kind)
+        cut = c.cut_off_stations.get(str(row.station_id))
+        tip = html_text(row.name)
+        if cut is not None:
+            tip = f"{tip}<br>{html_text(_cut_off_text(cut, ctx.lang))}"
         folium.Marker(
             [row.geometry.y, row.geometry.x],
-            icon=_icon(kind, ctx),
-            tooltip=html_text(row.name),
-            popup=folium.Popup(_station_popup(row, ctx.lang, c.station_households), max_width=260),
+            icon=_icon(kind, ctx, colour=CUT_OFF_COLOUR, ring=True)
+            if cut is not None
+            else _icon(kind, ctx),
+            tooltip=tip,
+            popup=folium.Popup(
+                _station_popup(row, ctx.lang, c.station_households, cut), max_width=260
+            ),
         ).add_to(fg)
 
 
-def _station_popup(row: Any, lang: str, served: Mapping[str, int]) -> str:
+def _cut_off_text(cut: CutOff, lang: str) -> str:
+    """The words for a station cut off from the main walking network."""
+    return t("cut_off_station", lang, nodes=cut.nodes, dist_m=f"{cut.main_m:,.0f}")
+
+
+def _station_popup(
+    row: Any, lang: str, served: Mapping[str, int], cut: CutOff | None = None
+) -> str:
     """Popup HTML of one station row (every data text escaped)."""
     parts = [f"<b>{html_text(str(row.name) or str(row.station_id))}</b>"]
+    if cut is not None:
+        parts.append(f'<span class="rm-cut-off">{html_text(_cut_off_text(cut, lang))}</span>')
     parts.append(
         f"{html_text(t('kind', lang))}: {html_text(station_kind_label(str(row.kind), lang))}"
     )

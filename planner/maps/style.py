@@ -68,6 +68,11 @@ RED = "#c8161d"
 DARK_RED = "#8b0000"
 #: Proposed new sites: a station symbol in green (not yet a party-mass station).
 SITE_COLOUR = "#1a7f37"
+#: A station cut off from the main walking network (it serves only its own small piece):
+#: its symbol drawn in grey with a dashed red ring, so it does not read as serving.
+CUT_OFF_COLOUR = "#7f7f7f"
+#: The ring around a cut-off station's symbol: colour and dash pattern (CSS px).
+CUT_OFF_RING = (RED, (3.0, 2.0))
 #: Road classes drawn as major roads (wider, named in tooltips).
 MAJOR_HIGHWAYS: tuple[str, ...] = ("motorway", "trunk", "primary", "secondary", "tertiary")
 #: Barrier ``kind`` drawn as railway; every other barrier is drawn as water.

@@ -390,6 +390,86 @@ def snap_buildings(
     )
 
 
+def snap_stations(net: WalkNetwork, stations: gpd.GeoDataFrame, settings: Settings) -> Snap:
+    """Snap stations (points) onto public links by the buildings' rule
+    (:func:`snap_buildings`): the main network preferred when it is at most
+    ``settings.snap_main_slack_m`` farther than the nearest link, none farther than
+    ``settings.snap_max_m``. A station that stays on a smaller piece serves only that
+    piece; :func:`piece_facts` says which. Projected CRS, metres."""
+    return snap_points(
+        net,
+        stations.geometry,
+        max_m=settings.snap_max_m,
+        main_slack_m=settings.snap_main_slack_m,
+    )
+
+
+@dataclass(frozen=True)
+class PieceFacts:
+    """The piece of the network each snapped point is attached to.
+
+    Attributes
+    ----------
+    component
+        Piece label (0: the main network, the piece with the most nodes; -1: not snapped).
+    nodes
+        Nodes of that piece (0 when not snapped).
+    length_m
+        Total link length of that piece, metres (0 when not snapped).
+    main_m
+        Straight distance from the point to the nearest link of the main network,
+        metres (0 for a point on the main network; NaN when not snapped).
+    """
+
+    component: IntArray
+    nodes: IntArray
+    length_m: FloatArray
+    main_m: FloatArray
+
+    @property
+    def on_main(self) -> NDArray[np.bool_]:
+        """Points attached to the main network."""
+        return self.component == 0
+
+    @property
+    def off_main(self) -> NDArray[np.bool_]:
+        """Points attached to a piece that is not the main network."""
+        return self.component > 0
+
+
+def piece_facts(net: WalkNetwork, snap: Snap, points: gpd.GeoSeries | ObjArray) -> PieceFacts:
+    """Which piece each snapped point is on, its size, and how far the main network is.
+
+    Parameters
+    ----------
+    net
+        The walking network (projected CRS, metres).
+    snap
+        The points' snap (:func:`snap_points`).
+    points
+        The snapped points themselves (the geometry the snap was made from).
+    """
+    pts = np.asarray(
+        points.to_numpy() if isinstance(points, gpd.GeoSeries) else points, dtype=object
+    )
+    comp = point_components(net, snap)
+    ncomp = int(net.component.max()) + 1
+    node_count = np.bincount(net.component, minlength=ncomp)
+    length = np.bincount(net.component[net.u], weights=net.length_m, minlength=ncomp)
+    ok = comp >= 0
+    nodes = np.where(ok, node_count[np.maximum(comp, 0)], 0).astype("int64")
+    piece_m = np.where(ok, length[np.maximum(comp, 0)], 0.0)
+    main_m = np.where(comp == 0, 0.0, np.nan)
+    off = np.flatnonzero(comp > 0)
+    main = np.flatnonzero(net.component[net.u] == 0)
+    if len(off) and len(main):
+        _idx, d = shapely.STRtree(net.geometry[main]).query_nearest(
+            pts[off], return_distance=True, all_matches=False
+        )
+        main_m[off[_idx[0]]] = d
+    return PieceFacts(component=comp, nodes=nodes, length_m=piece_m, main_m=main_m)
+
+
 def point_components(net: WalkNetwork, snap: Snap) -> IntArray:
     """Connected piece of each snapped point (``-1`` if not snapped)."""
     out = np.full(len(snap), -1, dtype="int64")
