@@ -459,3 +459,77 @@ def _outline(
                 outline = shapely.union(outline, shapely.union_all(extra))
                 parts.extend(extra)
     return outline, parts
+
+
+#: Spacing of the points whose Voronoi cells give each link's ground
+#: (:class:`LinkCells`), as a share of the corridor's half-width: the cells' borders
+#: lie within about half of it of the true medial line between two links.
+LINK_CELL_SHARE = 0.2
+
+
+class LinkCells:
+    """The ground nearest to each stretch of the network, prepared once per network.
+
+    Points every ``step_m`` along every link (end points included) and their Voronoi
+    cells: a cell is the ground nearer to its point than to any other point, so the
+    cells of a link's points approximate the ground whose nearest link it is (their
+    borders run along the medial line between two links, within about ``step_m / 2``).
+    A circle clipped by the cells of the links not reached in time never claims the
+    far side of a gap in the network (two unconnected links closer than twice the
+    corridor's half-width).
+
+    Parameters
+    ----------
+    lines
+        LineStrings of the network edges (projected CRS, metres).
+    length_m
+        Walking length of each edge (``offset_m`` is measured in it).
+    step_m
+        Spacing of the points along each line, metres.
+    margin_m
+        How far beyond the network's bounds the cells reach, metres.
+
+    Attributes
+    ----------
+    edge, offset_m
+        The edge of each point and its distance from the edge's ``u`` end
+        (walking metres).
+    cells
+        The Voronoi cell of each point (polygons), with an STRtree ``tree``.
+    """
+
+    def __init__(
+        self, lines: ObjArray, length_m: FloatArray, *, step_m: float, margin_m: float
+    ) -> None:
+        lines = np.asarray(lines, dtype=object)
+        geo_len = np.asarray(shapely.length(lines), dtype="float64")
+        count = np.ceil(geo_len / step_m).astype("int64") + 1
+        edge = np.repeat(np.arange(len(lines)), count)
+        k = np.arange(len(edge)) - np.repeat(np.cumsum(count) - count, count)
+        frac = k / np.maximum(count - 1, 1)[edge]
+        pts = shapely.line_interpolate_point(lines[edge], frac, normalized=True)
+        xy = np.round(shapely.get_coordinates(pts), 3)
+        xy, first = np.unique(xy, axis=0, return_index=True)
+        self.edge: IntArray = edge[first].astype("int64")
+        self.offset_m: FloatArray = frac[first] * np.asarray(length_m, dtype="float64")[self.edge]
+        self.cells: ObjArray = np.zeros(0, dtype=object)
+        if len(xy) >= 3:
+            envelope = shapely.box(*(xy.min(axis=0) - margin_m), *(xy.max(axis=0) + margin_m))
+            vor = shapely.voronoi_polygons(
+                shapely.multipoints(xy), extend_to=envelope, ordered=True
+            )
+            self.cells = np.asarray(shapely.get_parts(vor), dtype=object)
+        self.tree = shapely.STRtree(self.cells)
+
+    def clip(
+        self, polygon: shapely.Geometry, time_min: FloatArray, limit_min: float
+    ) -> shapely.Geometry:
+        """``polygon`` without the cells it meets whose point is reached later than
+        ``limit_min`` (or not at all); ``time_min`` is each point's walking time."""
+        if len(self.cells) == 0 or polygon.is_empty:
+            return polygon
+        hit = self.tree.query(polygon, predicate="intersects")
+        late = hit[~(time_min[hit] <= limit_min)]
+        if len(late) == 0:
+            return polygon
+        return shapely.difference(polygon, shapely.coverage_union_all(self.cells[late]))

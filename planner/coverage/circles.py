@@ -44,7 +44,14 @@ from numpy.typing import NDArray
 from pyproj import CRS
 
 from planner._threads import parallel, workers
-from planner.coverage._faces import Drawn, FaceIndex, polygonal, without_hairlines
+from planner.coverage._faces import (
+    LINK_CELL_SHARE,
+    Drawn,
+    FaceIndex,
+    LinkCells,
+    polygonal,
+    without_hairlines,
+)
 from planner.coverage._reached import (
     CONNECTOR_SNAP_SHARE,
     Connectors,
@@ -59,7 +66,7 @@ from planner.coverage._reached import (
     station_end_times,
     walk_ends,
 )
-from planner.network.routing import NodeTimes, Reach, RoutingGraph, network_reach
+from planner.network.routing import NodeTimes, Reach, RoutingGraph, network_reach, point_times
 from planner.network.walk import Snap, WalkNetwork
 
 log = logging.getLogger(__name__)
@@ -255,6 +262,7 @@ class CircleBuilder:
         self._w = _walls(net, compounds, self.buffer_m)
         self._conn = _connectors(net, points, point_geoms, self._w.edge_layer)
         self._faces: dict[int, tuple[FaceIndex, IntArray, IntArray]] = {}
+        self._cells: LinkCells | None = None
 
     # ----------------------------------------------------------------- geometry
     def lines(self, pieces: Pieces) -> ObjArray:
@@ -552,12 +560,48 @@ class CircleBuilder:
             self.rg, np.zeros(len(reached), dtype="int64"), reached, times.time_min[reached]
         )
         polys = [p[0] for p in self._nested(ends, 1, thresholds)]
+        polys = self._clip_late(polys, times, thresholds)
         crs = self.rg.net.crs
         gdf = gpd.GeoDataFrame(
             {"minutes": thresholds}, geometry=gpd.GeoSeries(polys, crs=crs), crs=crs
         )
         gdf["area_m2"] = gdf.geometry.area
         return gdf
+
+    def _link_cells(self) -> LinkCells:
+        """The :class:`~planner.coverage._faces.LinkCells` of the network (built once)."""
+        if self._cells is None:
+            net = self.rg.net
+            self._cells = LinkCells(
+                net.geometry,
+                net.length_m,
+                step_m=self.buffer_m * LINK_CELL_SHARE,
+                margin_m=self.buffer_m * 4,
+            )
+        return self._cells
+
+    def _clip_late(
+        self, polys: Sequence[shapely.Geometry], times: NodeTimes, thresholds: Sequence[float]
+    ) -> list[shapely.Geometry]:
+        """Each circle (ascending ``thresholds``) without the ground whose nearest link is
+        reached more than the corridor's walking time after its threshold (or never):
+        the corridor never claims the far side of a gap in the network. The ground cut
+        at a larger threshold is cut at every smaller one too, so the circles nest."""
+        cells = self._link_cells()
+        n = len(cells.edge)
+        length = self.rg.net.length_m[cells.edge]
+        snap = Snap(
+            edge=cells.edge,
+            offset_m=cells.offset_m,
+            to_v_m=length - cells.offset_m,
+            snap_m=np.zeros(n),
+            access=np.full(n, None, dtype=object),
+        )
+        t, _station = point_times(self.rg, times, snap)
+        slack_min = self.buffer_m / self.rg.speed_m_per_min
+        return [
+            cells.clip(p, t, float(m) + slack_min) for p, m in zip(polys, thresholds, strict=True)
+        ]
 
     def nearest_split(
         self,

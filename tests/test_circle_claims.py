@@ -1,0 +1,42 @@
+"""Circles never claim land across a gap in the network (issue 13, item 5): on the real
+Beijing extract, of 1,000 points sampled uniformly inside each union circle, at most 1%
+lie nearest to a link reached later than the threshold plus the corridor's walking time
+(before the clip by link cells: 3.1 %, 1.9 % and 1.6 % at 5, 10 and 15 minutes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from planner.coverage.figures import compute_coverage
+from tests.circle_claims import beijing_claims, circle_claims
+from tests.coverage_streets import network_layers, points, street
+
+
+def test_beijing_union_circles_claim_no_ground_across_gaps(tmp_path: Path) -> None:
+    claims = beijing_claims(tmp_path)
+    assert claims.samples == {5.0: 1000, 10.0: 1000, 15.0: 1000}
+    for minutes, share in claims.bleed_share.items():
+        assert share <= 0.01, (minutes, share)
+
+
+def test_parallel_unconnected_path_is_not_claimed() -> None:
+    # a reached road along y = 0 and, 30 m north, a path joined to it only 1.2 km away
+    # (walked in 18+ minutes): the corridor of the road must stop at the medial line
+    xy = [(0, 0), (300, 0), (300, 30), (0, 30), (300, 600), (300, 1200), (1500, 0)]
+    edges = [(0, 1), (2, 3), (1, 6), (6, 5), (5, 4), (4, 2)]
+    nodes, e = network_layers(xy, edges)
+    st = street(nodes, e, stations=points([(0.0, 0.0)], station_id=["s"]))
+    cov = compute_coverage(st)
+    union = cov.circle_builder().union_circles(cov.times, [5.0])
+    circle = union.geometry.iloc[0]
+    # the medial line (y = 15 m) bounds the road's corridor (25 m) all along the path
+    assert circle.contains(shapely.LineString([(10, 13), (290, 13)]))
+    assert not circle.intersects(shapely.LineString([(10, 17), (290, 17)]))
+    # beyond the path's end the corridor keeps its full half-width
+    assert circle.contains(shapely.Point(330, 20))
+    claims = circle_claims(cov, union)
+    assert claims.bleed_share[5.0] == 0.0
+    assert np.isfinite(claims.worst_excess_min[5.0])
