@@ -27,6 +27,10 @@ circle exactly. The price is that land up to
 ``buffer_m / cos(pi / (4 * HOLE_QUAD_SEGS))`` (0.5 % more, 12 cm at 25 m) from a
 path is drawn inside whole blocks.
 
+:class:`LinkCells` (also prepared once per network) holds the Voronoi cells of points
+along every link: the ground nearest to each stretch, used to cut a circle where an
+unreached link runs closer to the ground than the reached one (a gap in the network).
+
 Lengths are metres in the network's projected CRS.
 """
 
