@@ -5,6 +5,7 @@ lie nearest to a link reached later than the threshold plus the corridor's walki
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -40,3 +41,14 @@ def test_parallel_unconnected_path_is_not_claimed() -> None:
     claims = circle_claims(cov, union)
     assert claims.bleed_share[5.0] == 0.0
     assert np.isfinite(claims.worst_excess_min[5.0])
+
+
+def test_cut_circles_are_polygons_and_still_nest() -> None:
+    from planner.load.sources import load_street
+
+    cov = compute_coverage(load_street("demo"))
+    union = cov.circle_builder().union_circles(cov.times, [5.0, 10.0, 15.0])
+    assert set(union.geometry.geom_type) <= {"Polygon", "MultiPolygon"}
+    geoms = union.sort_values("minutes").geometry.to_numpy()
+    for small, big in itertools.pairwise(geoms):
+        assert shapely.area(shapely.difference(small, big)) < 1e-3

@@ -529,11 +529,14 @@ class LinkCells:
         self, polygon: shapely.Geometry, time_min: FloatArray, limit_min: float
     ) -> shapely.Geometry:
         """``polygon`` without the cells it meets whose point is reached later than
-        ``limit_min`` (or not at all); ``time_min`` is each point's walking time."""
+        ``limit_min`` (or not at all); ``time_min`` is each point's walking time. Only
+        the polygons of the overlay are kept (no touching lines or points), without
+        hairline holes."""
         if len(self.cells) == 0 or polygon.is_empty:
             return polygon
         hit = self.tree.query(polygon, predicate="intersects")
         late = hit[~(time_min[hit] <= limit_min)]
         if len(late) == 0:
             return polygon
-        return shapely.difference(polygon, shapely.coverage_union_all(self.cells[late]))
+        cut = shapely.difference(polygon, shapely.coverage_union_all(self.cells[late]))
+        return without_hairlines(polygonal(cut))

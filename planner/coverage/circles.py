@@ -694,7 +694,12 @@ def _clip_to_unions(
     threshold (empty ones dropped)."""
     frames = []
     for minutes, geom in zip(unions["minutes"], unions.geometry, strict=True):
-        frames.append((float(minutes), parallel(shapely.intersection, ter, geom)))
+        cut = np.asarray(parallel(shapely.intersection, ter, geom), dtype=object)
+        # the territories' and the union's borders can meet along a line (the union is
+        # cut along medial lines too): keep the polygons of each overlay only
+        mixed = shapely.get_type_id(cut) == 7
+        cut[mixed] = [polygonal(g) for g in cut[mixed]]
+        frames.append((float(minutes), cut))
     frames.sort(key=lambda f: f[0])
     n = len(st_arr)
     gdf = gpd.GeoDataFrame(
