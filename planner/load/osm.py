@@ -49,6 +49,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.crs import WGS84, utm_crs_for
 from planner.errors import InputError, Problem
+from planner.load._osm_gates import gate_compounds
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,18 @@ EXCLUDED_HIGHWAY: tuple[str, ...] = (
     "services",
 )
 
+#: ``barrier=*`` values of a compound gate (with ``entrance=*`` of any value).
+GATE_BARRIERS: tuple[str, ...] = (
+    "gate",
+    "lift_gate",
+    "swing_gate",
+    "sliding_gate",
+    "entrance",
+    "turnstile",
+    "full-height_turnstile",
+    "kissing_gate",
+)
+
 #: Tags selecting the features read besides the street network (``True`` = any value).
 FEATURE_SELECTION: dict[str, bool | list[str]] = {
     "building": True,
@@ -114,7 +127,7 @@ FEATURE_SELECTION: dict[str, bool | list[str]] = {
     "natural": ["water"],
     "waterway": ["riverbank"],
     "railway": ["rail"],
-    "barrier": ["gate", "entrance"],
+    "barrier": list(GATE_BARRIERS),
     "entrance": True,
 }
 
@@ -488,6 +501,15 @@ def layers_from_tables(
     layers = layers_from_features(features, boundary=boundary, area=area)
     gate_xy = shapely.get_coordinates(layers["gates"].geometry.to_numpy())
     roads = roads_from_ways(walkable_ways(ways), clip=area, split_at=gate_xy)
+    c = boundary.centroid
+    gated = gate_compounds(
+        roads,
+        layers["compounds"],
+        layers["gates"],
+        utm=utm_crs_for(c.x, c.y),
+        gate_snap_m=GATE_SNAP_M,
+    )
+    roads, layers["gates"] = gated.roads, gated.gates
     bnd = gpd.GeoDataFrame({"name": [name]}, geometry=[boundary], crs=WGS84)
     out = {"boundary": bnd, "roads": roads, **layers}
     log.info(
@@ -909,8 +931,8 @@ def _pois_of(f: _FeatureTable, *, area: BaseGeometry) -> gpd.GeoDataFrame:
 def _gates_of(
     f: _FeatureTable, compounds: gpd.GeoDataFrame, boundary: BaseGeometry
 ) -> gpd.GeoDataFrame:
-    """``barrier=gate/entrance`` or ``entrance=*`` nodes on a compound outline."""
-    is_gate = f.tag["barrier"].isin(["gate", "entrance"]) | (f.tag["entrance"] != "")
+    """``barrier=`` :data:`GATE_BARRIERS` or ``entrance=*`` nodes on a compound outline."""
+    is_gate = f.tag["barrier"].isin(list(GATE_BARRIERS)) | (f.tag["entrance"] != "")
     mask = f.is_point & is_gate.to_numpy() & f.meets_area
     return _gates_on_compounds(f.frame(mask, {"gate_id": f.ids}), compounds, boundary)
 

@@ -36,9 +36,10 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.crs import PointCRS
 from planner.errors import InputError, Problem, ProblemLog
-from planner.load import osm
+from planner.load import osm, validate
 from planner.load import register as register_mod
 from planner.load._layers import largest_overlap as _largest_overlap
+from planner.load._osm_gates import compounds_without_gates
 from planner.load.assemble import assemble, first_name
 from planner.load.osm import ATTRIBUTION as OSM_ATTRIBUTION
 from planner.load.readers import read_folder, read_layer_file
@@ -222,7 +223,7 @@ def resolve_source(
     if src == "demo":
         return resolve_demo(points_crs=points_crs, problems=problems)
     if src.startswith("place:"):
-        return resolve_place(src.split(":", 1)[1].strip(), settings=settings)
+        return resolve_place(src.split(":", 1)[1].strip(), settings=settings, problems=problems)
     path = Path(src).expanduser()
     if src == "osm" and not path.exists():  # a folder named osm wins
         return resolve_osm_polygon(boundary, settings=settings, problems=problems)
@@ -294,16 +295,48 @@ def resolve_osm_file(
         problems.raise_if_errors()  # the boundary was named but could not be read: say why
     raw = osm.read_osm(path, clip=clip, margin_m=settings.margin_m)
     name = first_name(boundary.layer if boundary is not None else None)
+    files = {k: f"{path} ({k})" for k in raw}
+    _warn_guessed_gates(raw, files["compounds"], problems)
     return Resolved(
         layers=dict(raw),
-        files={k: f"{path} ({k})" for k in raw},
+        files=files,
         meta={"name": name or path.name.split(".")[0]},
         attribution=OSM_ATTRIBUTION,
         node_at="endpoints",
     )
 
 
-def resolve_place(name: str, *, settings: Settings) -> Resolved:
+def _warn_guessed_gates(
+    layers: dict[str, gpd.GeoDataFrame], file: str, problems: ProblemLog
+) -> None:
+    """One warning naming the gated OSM compounds with no gate mapped (their gates are
+    the points where paths cross the outline, or none when no path enters)."""
+    unmapped = compounds_without_gates(layers)
+    if not unmapped:
+        return
+    detail = "; ".join(
+        f"{u.compound_id}{f' {u.name}' if u.name else ''}: "
+        + (
+            f"{u.crossings} path crossing(s) used as gates"
+            if u.crossings
+            else "no path enters it, its buildings reach the nearest public link"
+        )
+        for u in unmapped[: validate.MAX_IDS]
+    )
+    more = len(unmapped) - validate.MAX_IDS
+    problems.add(
+        f"{len(unmapped)} gated compound(s) have no gate mapped in OpenStreetMap, so their "
+        f"gates are guessed ({detail}{f' ... and {more} more' if more > 0 else ''})",
+        file=file,
+        feature_id=unmapped[0].compound_id,
+        field="barrier",
+        fix="map the gates (barrier=gate or entrance=* nodes on the paths at the wall) in "
+        "OpenStreetMap, or give a gates layer in a folder street",
+        severity="warning",
+    )
+
+
+def resolve_place(name: str, *, settings: Settings, problems: ProblemLog) -> Resolved:
     """OpenStreetMap online for a place name Nominatim knows (needs internet)."""
     if not name:
         raise InputError(
@@ -311,9 +344,11 @@ def resolve_place(name: str, *, settings: Settings) -> Resolved:
             fix="write the place name after 'place:'",
         )
     raw = osm.fetch_place(name, margin_m=settings.margin_m)
+    files = {k: f"OpenStreetMap ({name}) {k}" for k in raw}
+    _warn_guessed_gates(raw, files["compounds"], problems)
     return Resolved(
         layers=dict(raw),
-        files={k: f"OpenStreetMap ({name}) {k}" for k in raw},
+        files=files,
         meta={"name": name},
         attribution=OSM_ATTRIBUTION,
         node_at="endpoints",
@@ -338,9 +373,11 @@ def resolve_osm_polygon(
         problems.raise_if_errors()
         raise InputError(problems.problems)
     raw = osm.fetch_place(polygon, margin_m=settings.margin_m, source=boundary.path)
+    files = {k: f"OpenStreetMap online ({k})" for k in raw}
+    _warn_guessed_gates(raw, files["compounds"], problems)
     return Resolved(
         layers=dict(raw),
-        files={k: f"OpenStreetMap online ({k})" for k in raw},
+        files=files,
         meta={"name": first_name(boundary.layer)},
         attribution=OSM_ATTRIBUTION,
         node_at="endpoints",
