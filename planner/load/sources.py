@@ -10,8 +10,9 @@ file each layer came from, the street's metadata):
 - :func:`resolve_demo` - ``"demo"``: the embedded synthetic street in ``data/demo`` (an
   installed wheel carries it as ``planner/_demo``, see :func:`demo_dir`);
 - :func:`resolve_folder` - a folder of layer files (see docs/readme/load.md);
-- :func:`resolve_osm_file` - an OpenStreetMap extract, ``.osm`` or ``.osm.pbf``
-  (read by :mod:`planner.load.osm`), clipped to the boundary when one is given;
+- :func:`resolve_osm_file` - an OpenStreetMap extract, ``.osm``, ``.osm.xml``, ``.xml``
+  with OSM content or ``.osm.pbf`` (read by :mod:`planner.load.osm`; the content decides
+  the format), clipped to the boundary when one is given;
 - :func:`resolve_place` - ``"place:NAME"``: OpenStreetMap online (needs internet);
 - :func:`resolve_osm_polygon` - ``"osm"`` with a boundary: OpenStreetMap online inside
   the boundary polygon.
@@ -83,8 +84,9 @@ def demo_dir() -> Path:
 #: The embedded demo street (folder format): :func:`demo_dir`.
 DEMO_DIR: Path = demo_dir()
 
-#: File name endings of OpenStreetMap extracts.
-OSM_SUFFIXES: tuple[str, ...] = (".osm", ".osm.pbf", ".pbf")
+#: File name endings of OpenStreetMap extracts (``.xml`` files too when their root
+#: element is ``<osm>``; any file whose content is OSM XML or PBF is read as one).
+OSM_SUFFIXES: tuple[str, ...] = osm.OSM_SUFFIXES
 
 
 @dataclass
@@ -155,7 +157,8 @@ def load_street(
     Parameters
     ----------
     source
-        ``"demo"``, a folder of layer files, an OSM extract (``.osm``/``.osm.pbf``),
+        ``"demo"``, a folder of layer files, an OSM extract (``.osm``, ``.osm.xml``,
+        ``.xml`` with OSM content, ``.osm.pbf``),
         ``"place:NAME"`` (OpenStreetMap online), or ``"osm"`` with ``boundary``
         (OpenStreetMap online inside that polygon).
     boundary
@@ -229,13 +232,14 @@ def resolve_source(
         return resolve_osm_polygon(boundary, settings=settings, problems=problems)
     if path.is_dir():
         return resolve_folder(path, points_crs=points_crs, problems=problems)
-    if "".join(path.suffixes[-2:]).lower().endswith(OSM_SUFFIXES):
+    if osm.is_osm_extract(path):
         return resolve_osm_file(path, boundary=boundary, settings=settings, problems=problems)
     if not path.exists():
         raise InputError(
             Problem(
                 f"no such file or folder: {src}",
-                fix="give 'demo', a folder of layer files, an .osm/.osm.pbf extract or place:NAME",
+                fix="give 'demo', a folder of layer files, an .osm/.osm.xml/.osm.pbf extract "
+                "or place:NAME",
                 file=src,
             )
         )
