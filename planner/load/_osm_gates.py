@@ -10,15 +10,18 @@ The rule, for every gated compound (``landuse=residential`` polygon, see
 :func:`planner.load.osm.layers_from_features`):
 
 1. Minor road lines (``highway`` not in :data:`PUBLIC_HIGHWAY`) are cut where they
-   cross the compound's outline; the pieces inside get its ``compound_id``. Public
-   classes (primary, secondary, ...) crossing a compound stay public.
+   cross the compound's wall (its outline, and public-class lines running inside it);
+   the pieces inside get its ``compound_id``. Public classes (primary, secondary, ...)
+   crossing a compound stay public and uncut.
 2. With gates mapped in OSM (``barrier=gate|lift_gate|entrance|...`` or ``entrance=*``
    nodes within :data:`planner.load.osm.GATE_SNAP_M` of the outline): a crossing is a
    gate crossing when one of the compound's gates lies within ``GATE_SNAP_M`` of it (a
    gate node often sits on the wall or fence way a few metres from the ``landuse``
-   outline, or on a private way the walk filter left out). At every other crossing the wall
-   stands: the inside piece is shortened by :data:`WALL_GAP_M`, so the path does not
-   connect there.
+   outline, or on a private way the walk filter left out). When that gate node is on the
+   path, the stretch between it and the outline changes side, so that inside and public
+   lines meet at the gate node; otherwise the crossing itself is added as a gate
+   (``mapped=False``). At every other crossing the wall stands: the inside piece is
+   shortened by :data:`WALL_GAP_M`, so the path does not connect there.
 3. With no gate mapped: every crossing is used as a gate (a row of the gates layer with
    ``mapped=False``), and the load report names the compound (the gates are a guess).
 
@@ -72,8 +75,9 @@ class GatedLayers:
         The road lines, cut at gated compounds' outlines, with ``compound_id`` (``''``
         for public lines).
     gates
-        The mapped gates (``mapped=True``) and, for gated compounds without one, the
-        points where paths cross the outline (``mapped=False``).
+        The mapped gates (``mapped=True``), and crossings used as gates
+        (``mapped=False``): every crossing of a gated compound without a mapped gate,
+        and a crossing opened by a mapped gate that is not on the path itself.
     """
 
     roads: gpd.GeoDataFrame
@@ -82,7 +86,8 @@ class GatedLayers:
 
 @dataclass(frozen=True)
 class _Crossings:
-    """Points where minor road lines cross gated compounds' outlines (metres)."""
+    """Points where minor road lines cross gated compounds' walls (metres): the line
+    and the compound (row of the gated compounds) of each."""
 
     line: NDArray[np.intp]
     compound: NDArray[np.intp]

@@ -14,6 +14,9 @@ plain tables, and everything after that is shared.
   :func:`osmnx.features_from_xml`, ``.osm.pbf`` with
   :meth:`pyrosm.OSM.get_data_by_custom_criteria`. :func:`layers_from_features` maps
   tags to the buildings, compounds, landuse, barriers, POIs and gates layers.
+* **gated compounds**: :func:`planner.load._osm_gates.gate_compounds` cuts the roads at
+  gated compounds' walls, gives the paths inside their ``compound_id`` and keeps the
+  compounds closed except at their gates (the folder format's mechanism).
 
 The layers are in WGS84 (EPSG:4326) with the columns of the folder source format
 (see ``docs/readme/osm.md``); :func:`planner.load.sources.load_street` projects them to the
@@ -269,8 +272,10 @@ def read_osm(
         :data:`OSM_LAYERS`. ``boundary`` holds the clip polygon; ``buildings`` the
         buildings whose representative point lies inside it; ``compounds`` and
         ``landuse`` the polygons meeting it; ``roads``, ``barriers`` and ``pois`` what
-        meets the boundary buffered by ``margin_m``; ``gates`` the gates on the
-        outline of a kept compound.
+        meets the boundary buffered by ``margin_m`` (roads inside a gated compound
+        carry its ``compound_id``); ``gates`` the gates on the outline of a kept
+        compound (``mapped=True``) and the wall crossings used as gates
+        (``mapped=False``, see :mod:`planner.load._osm_gates`).
 
     Raises
     ------
