@@ -314,7 +314,7 @@ def _upload_panel(choice: str) -> None:
     types = (
         ["zip", "geojson", "json", "gpkg", "shp", "shx", "dbf", "prj", "cpg", "csv", "xlsx"]
         if choice == "upload"
-        else ["osm", "pbf", "geojson", "gpkg"]
+        else ["osm", "xml", "pbf", "geojson", "gpkg"]  # .osm.xml ends with xml
     )
     files = st.file_uploader(
         L("source_upload") if choice == "upload" else L("source_osm"),

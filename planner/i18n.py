@@ -49,7 +49,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "source": ("数据来源", "Source"),
     "source_demo": ("示例街道（合成数据）", "Demo street (synthetic)"),
     "source_upload": ("上传图层文件", "Upload layer files"),
-    "source_osm": ("上传 OSM 数据（.osm / .osm.pbf）", "Upload an OSM extract (.osm / .osm.pbf)"),
+    "source_osm": (
+        "上传 OSM 数据（.osm / .osm.xml / .osm.pbf）",
+        "Upload an OSM extract (.osm / .osm.xml / .osm.pbf)",
+    ),
     "source_place": ("地名（需联网）", "Place name (online)"),
     "upload_help": (
         "上传一个文件夹的 zip 包，或多个图层文件（boundary、communities、compounds、buildings、"

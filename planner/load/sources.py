@@ -10,8 +10,9 @@ file each layer came from, the street's metadata):
 - :func:`resolve_demo` - ``"demo"``: the embedded synthetic street in ``data/demo`` (an
   installed wheel carries it as ``planner/_demo``, see :func:`demo_dir`);
 - :func:`resolve_folder` - a folder of layer files (see docs/readme/load.md);
-- :func:`resolve_osm_file` - an OpenStreetMap extract, ``.osm`` or ``.osm.pbf``
-  (read by :mod:`planner.load.osm`), clipped to the boundary when one is given;
+- :func:`resolve_osm_file` - an OpenStreetMap extract, ``.osm``, ``.osm.xml``, ``.xml``
+  with OSM content or ``.osm.pbf`` (read by :mod:`planner.load.osm`; the content decides
+  the format), clipped to the boundary when one is given;
 - :func:`resolve_place` - ``"place:NAME"``: OpenStreetMap online (needs internet);
 - :func:`resolve_osm_polygon` - ``"osm"`` with a boundary: OpenStreetMap online inside
   the boundary polygon.
@@ -36,9 +37,10 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.crs import PointCRS
 from planner.errors import InputError, Problem, ProblemLog
-from planner.load import osm
+from planner.load import osm, validate
 from planner.load import register as register_mod
 from planner.load._layers import largest_overlap as _largest_overlap
+from planner.load._osm_gates import compounds_without_gates
 from planner.load.assemble import assemble, first_name
 from planner.load.osm import ATTRIBUTION as OSM_ATTRIBUTION
 from planner.load.readers import read_folder, read_layer_file
@@ -82,8 +84,9 @@ def demo_dir() -> Path:
 #: The embedded demo street (folder format): :func:`demo_dir`.
 DEMO_DIR: Path = demo_dir()
 
-#: File name endings of OpenStreetMap extracts.
-OSM_SUFFIXES: tuple[str, ...] = (".osm", ".osm.pbf", ".pbf")
+#: File name endings of OpenStreetMap extracts (``.xml`` files too when their root
+#: element is ``<osm>``; any file whose content is OSM XML or PBF is read as one).
+OSM_SUFFIXES: tuple[str, ...] = osm.OSM_SUFFIXES
 
 
 @dataclass
@@ -154,7 +157,8 @@ def load_street(
     Parameters
     ----------
     source
-        ``"demo"``, a folder of layer files, an OSM extract (``.osm``/``.osm.pbf``),
+        ``"demo"``, a folder of layer files, an OSM extract (``.osm``, ``.osm.xml``,
+        ``.xml`` with OSM content, ``.osm.pbf``),
         ``"place:NAME"`` (OpenStreetMap online), or ``"osm"`` with ``boundary``
         (OpenStreetMap online inside that polygon).
     boundary
@@ -222,19 +226,20 @@ def resolve_source(
     if src == "demo":
         return resolve_demo(points_crs=points_crs, problems=problems)
     if src.startswith("place:"):
-        return resolve_place(src.split(":", 1)[1].strip(), settings=settings)
+        return resolve_place(src.split(":", 1)[1].strip(), settings=settings, problems=problems)
     path = Path(src).expanduser()
     if src == "osm" and not path.exists():  # a folder named osm wins
         return resolve_osm_polygon(boundary, settings=settings, problems=problems)
     if path.is_dir():
         return resolve_folder(path, points_crs=points_crs, problems=problems)
-    if "".join(path.suffixes[-2:]).lower().endswith(OSM_SUFFIXES):
+    if osm.is_osm_extract(path):
         return resolve_osm_file(path, boundary=boundary, settings=settings, problems=problems)
     if not path.exists():
         raise InputError(
             Problem(
                 f"no such file or folder: {src}",
-                fix="give 'demo', a folder of layer files, an .osm/.osm.pbf extract or place:NAME",
+                fix="give 'demo', a folder of layer files, an .osm/.osm.xml/.osm.pbf extract "
+                "or place:NAME",
                 file=src,
             )
         )
@@ -294,16 +299,48 @@ def resolve_osm_file(
         problems.raise_if_errors()  # the boundary was named but could not be read: say why
     raw = osm.read_osm(path, clip=clip, margin_m=settings.margin_m)
     name = first_name(boundary.layer if boundary is not None else None)
+    files = {k: f"{path} ({k})" for k in raw}
+    _warn_guessed_gates(raw, files["compounds"], problems)
     return Resolved(
         layers=dict(raw),
-        files={k: f"{path} ({k})" for k in raw},
+        files=files,
         meta={"name": name or path.name.split(".")[0]},
         attribution=OSM_ATTRIBUTION,
         node_at="endpoints",
     )
 
 
-def resolve_place(name: str, *, settings: Settings) -> Resolved:
+def _warn_guessed_gates(
+    layers: dict[str, gpd.GeoDataFrame], file: str, problems: ProblemLog
+) -> None:
+    """One warning naming the gated OSM compounds with no gate mapped (their gates are
+    the points where paths cross the outline, or none when no path enters)."""
+    unmapped = compounds_without_gates(layers)
+    if not unmapped:
+        return
+    detail = "; ".join(
+        f"{u.compound_id}{f' {u.name}' if u.name else ''}: "
+        + (
+            f"{u.crossings} path crossing(s) used as gates"
+            if u.crossings
+            else "no path enters it, its buildings reach the nearest public link"
+        )
+        for u in unmapped[: validate.MAX_IDS]
+    )
+    more = len(unmapped) - validate.MAX_IDS
+    problems.add(
+        f"{len(unmapped)} gated compound(s) have no gate mapped in OpenStreetMap, so their "
+        f"gates are guessed ({detail}{f' ... and {more} more' if more > 0 else ''})",
+        file=file,
+        feature_id=unmapped[0].compound_id,
+        field="barrier",
+        fix="map the gates (barrier=gate or entrance=* nodes on the paths at the wall) in "
+        "OpenStreetMap, or give a gates layer in a folder street",
+        severity="warning",
+    )
+
+
+def resolve_place(name: str, *, settings: Settings, problems: ProblemLog) -> Resolved:
     """OpenStreetMap online for a place name Nominatim knows (needs internet)."""
     if not name:
         raise InputError(
@@ -311,9 +348,11 @@ def resolve_place(name: str, *, settings: Settings) -> Resolved:
             fix="write the place name after 'place:'",
         )
     raw = osm.fetch_place(name, margin_m=settings.margin_m)
+    files = {k: f"OpenStreetMap ({name}) {k}" for k in raw}
+    _warn_guessed_gates(raw, files["compounds"], problems)
     return Resolved(
         layers=dict(raw),
-        files={k: f"OpenStreetMap ({name}) {k}" for k in raw},
+        files=files,
         meta={"name": name},
         attribution=OSM_ATTRIBUTION,
         node_at="endpoints",
@@ -338,9 +377,11 @@ def resolve_osm_polygon(
         problems.raise_if_errors()
         raise InputError(problems.problems)
     raw = osm.fetch_place(polygon, margin_m=settings.margin_m, source=boundary.path)
+    files = {k: f"OpenStreetMap online ({k})" for k in raw}
+    _warn_guessed_gates(raw, files["compounds"], problems)
     return Resolved(
         layers=dict(raw),
-        files={k: f"OpenStreetMap online ({k})" for k in raw},
+        files=files,
         meta={"name": first_name(boundary.layer)},
         attribution=OSM_ATTRIBUTION,
         node_at="endpoints",
