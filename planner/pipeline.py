@@ -27,7 +27,7 @@ from planner.coverage.layers import CoverageLayers, compute_coverage_layers
 from planner.errors import PlannerError
 from planner.export import formats as ex
 from planner.export.outputs import OutputOptions, export_file_count, write_run_files
-from planner.grids.codes import effective_code_settings
+from planner.grids.codes import CodeStatus, code_status, effective_code_settings
 from planner.settings import Settings
 from planner.street import Street
 
@@ -104,6 +104,7 @@ class RunResult:
     files: list[Path] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    codes: CodeStatus | None = None
 
     @property
     def rules_ok(self) -> bool:
@@ -129,6 +130,8 @@ class RunResult:
             },
             "load": st.report.to_dict() if st.report is not None else {},
         }
+        if self.codes is not None:
+            out["codes"] = self.codes.to_dict()
         if self.grids is not None:
             g = self.grids.grids
             out["grids"] = {
@@ -300,7 +303,10 @@ def run_pipeline(
         bar.set_postfix_str(f"{len(street.buildings):,} buildings")
         bar.update(1)
     s = effective_code_settings(s, street.meta, explicit=explicit_codes)
-    result = RunResult(street=street, settings=s, timings_s=timings, notes=notes)
+    codes = code_status(s, street.meta, explicit=explicit_codes)
+    if codes.provisional:
+        notes.append(codes.warning("en"))
+    result = RunResult(street=street, settings=s, timings_s=timings, notes=notes, codes=codes)
     with _step(bars, "grids", 1, timings) as bar:
         result.grids = divide_grids(street, settings=s)
         bar.set_postfix_str(

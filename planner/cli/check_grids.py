@@ -120,6 +120,22 @@ def recode(grids: gpd.GeoDataFrame, street: Street, settings: Settings) -> gpd.G
     return assign_codes(g, settings=settings, communities=table)
 
 
+def _provisional_warning(grids: gpd.GeoDataFrame) -> str:
+    """A warning naming how many grid codes are provisional (county/street not known)."""
+    from planner.grids.codes import provisional_codes
+
+    if "code" not in grids.columns:
+        return ""
+    n = int(provisional_codes(grids["code"]).sum())
+    if n == 0:
+        return ""
+    return (
+        f"{n} of {len(grids)} grid codes are provisional: their county code is 000000 or "
+        "their street code 000 (not known); number them again with --recode and "
+        "--code-county/--code-street (or code_county/code_street in street.json)"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from planner.grids.codes import effective_code_settings
 
@@ -151,9 +167,11 @@ def run(args: argparse.Namespace) -> int:
     from planner.grids.rules import check_grids
 
     report = check_grids(grids, street, settings=settings)
+    provisional = _provisional_warning(grids)
     if args.json:
         doc = report.to_dict()
         doc["file"] = str(args.grids_file)
+        doc["codes_provisional"] = provisional
         for check in doc["checks"]:
             for v in check["violations"]:
                 if not v["grids"] and v["lon"] is not None:
@@ -161,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
         print(f"Grids file: {args.grids_file} ({len(grids)} grids)")
+        if provisional:
+            print(f"WARNING: {provisional}")
         print(report.to_text())
         for v in report.violations:
             if v.rule == "coverage" and not v.grids and v.lon is not None and v.lat is not None:

@@ -305,10 +305,13 @@ def add_grid_args(p: argparse.ArgumentParser, *, target: bool = True) -> None:
         p.add_argument("--target-households", type=int, help="target households per grid (300)")
     p.add_argument(
         "--code-county",
-        help="6-digit county code (GB/T 2260) in grid codes (default: street.json's, else 110108)",
+        help="6-digit county code (GB/T 2260) in grid codes (default: street.json's or the OSM "
+        "admin relation's ref:admin:CN, else 000000 and the codes are flagged provisional)",
     )
     p.add_argument(
-        "--code-street", help="3-digit street code in grid codes (default: street.json's, else 001)"
+        "--code-street",
+        help="3-digit street code in grid codes (default: street.json's or the OSM admin "
+        "relation's ref:admin:CN:mca, else 000 and the codes are flagged provisional)",
     )
 
 

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 GRID_FIELD_TYPES: dict[str, str] = {
     "grid_id": "str",
     "code": "str",
+    "code_provisional": "bool",
     "community_id": "str",
     "community": "str",
     "households": "int",

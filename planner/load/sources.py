@@ -39,6 +39,7 @@ from planner.errors import InputError, Problem, ProblemLog
 from planner.load import osm
 from planner.load import register as register_mod
 from planner.load._layers import largest_overlap as _largest_overlap
+from planner.load.admin_codes import META_CODE_FIELDS, osm_code_meta
 from planner.load.assemble import assemble, first_name
 from planner.load.osm import ATTRIBUTION as OSM_ATTRIBUTION
 from planner.load.readers import read_folder, read_layer_file
@@ -185,6 +186,7 @@ def load_street(
         src, boundary=given, points_crs=points_crs, settings=settings, problems=problems
     )
     _use_boundary(resolved, given, problems=problems)
+    _note_unknown_codes(resolved.meta, src, problems)
     _use_stations(resolved, stations, points_crs=points_crs, problems=problems)
     table = _read_register(resolved, register, problems=problems)
     street = assemble(
@@ -294,10 +296,13 @@ def resolve_osm_file(
         problems.raise_if_errors()  # the boundary was named but could not be read: say why
     raw = osm.read_osm(path, clip=clip, margin_m=settings.margin_m)
     name = first_name(boundary.layer if boundary is not None else None)
+    codes, doubts = osm_code_meta(path, street_name=name)
+    for doubt in doubts:
+        problems.add(doubt, file=str(path), severity="warning", fix=CODE_FIX)
     return Resolved(
         layers=dict(raw),
         files={k: f"{path} ({k})" for k in raw},
-        meta={"name": name or path.name.split(".")[0]},
+        meta={"name": name or path.name.split(".")[0], **codes},
         attribution=OSM_ATTRIBUTION,
         node_at="endpoints",
     )
@@ -348,6 +353,32 @@ def resolve_osm_polygon(
 
 
 # ---------------------------------------------------------------- options over sources
+
+
+#: How to give grid codes a source does not carry.
+CODE_FIX = (
+    "give --code-county (6 digits, GB/T 2260) and --code-street (3 digits), or "
+    "code_county / code_street in street.json"
+)
+
+
+def _note_unknown_codes(meta: dict[str, Any], src: str, problems: ProblemLog) -> None:
+    """Warn when the source names no county or street code: grid codes made from it
+    are provisional unless the user gives them (:mod:`planner.grids.codes`)."""
+    missing = [
+        key
+        for key, width in META_CODE_FIELDS
+        if not (str(meta.get(key, "")).isdigit() and len(str(meta.get(key, ""))) == width)
+    ]
+    if missing:
+        problems.add(
+            f"the source names no {' / '.join(missing)}: grid codes will be provisional "
+            "(000000 / 000, flagged code_provisional) unless the codes are given",
+            file=src,
+            field=missing[0],
+            severity="warning",
+            fix=CODE_FIX,
+        )
 
 
 def _read_boundary(boundary: str | Path | None, problems: ProblemLog) -> BoundaryFile | None:
