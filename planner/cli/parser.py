@@ -62,6 +62,12 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
         default="wgs84",
         help="coordinate system of longitude/latitude in CSV point files (default wgs84)",
     )
+    p.add_argument(
+        "--crs",
+        help="coordinate system of layer files that declare none (a Shapefile without .prj, "
+        "a GeoJSON in Gauss-Kruger metres, a DXF): an EPSG code such as EPSG:4547 (CGCS2000 "
+        "3-degree Gauss-Kruger CM 114E), cgcs2000, a PROJ string, WKT, or a .prj file",
+    )
     p.add_argument("--register", type=Path, help="household register (.csv in UTF-8/GBK, .xlsx)")
     p.add_argument("--margin-m", type=float, help="walking network margin beyond the boundary, m")
     p.add_argument("--speed-kmh", type=float, help="walking speed, km/h (default 4)")
@@ -352,6 +358,7 @@ def load_from_args(args: argparse.Namespace, settings: Settings) -> Street:
         points_crs=args.points_crs,
         register=args.register,
         settings=settings,
+        crs=getattr(args, "crs", None),
     )
 
 

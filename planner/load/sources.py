@@ -32,9 +32,10 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from planner.crs import PointCRS
+from planner.crs import PointCRS, parse_crs
 from planner.errors import InputError, Problem, ProblemLog
 from planner.load import osm
 from planner.load import register as register_mod
@@ -149,6 +150,7 @@ def load_street(
     points_crs: PointCRS = "wgs84",
     register: str | Path | None = None,
     settings: Settings | None = None,
+    crs: str | Path | None = None,
 ) -> Street:
     """Load a street from ``source`` into a :class:`Street` in its UTM CRS.
 
@@ -171,6 +173,10 @@ def load_street(
         A household register (.csv UTF-8/GBK or .xlsx), see :mod:`planner.load.register`.
     settings
         Settings (``margin_m``, ``dwelling_size_m2``, ...); defaults when None.
+    crs
+        The coordinate system of layer files that declare none (``--crs``): an EPSG
+        code (CGCS2000 ``EPSG:4490``, its Gauss-Kruger zones ``EPSG:4491``-``4554``),
+        a PROJ string, WKT or a ``.prj`` file (:func:`planner.crs.parse_crs`).
 
     Raises
     ------
@@ -181,13 +187,19 @@ def load_street(
     settings = settings or Settings()
     problems = ProblemLog()
     src = str(source)
-    given = _read_boundary(boundary, problems)
+    file_crs = parse_crs(crs) if crs is not None else None
+    given = _read_boundary(boundary, problems, file_crs)
     resolved = resolve_source(
-        src, boundary=given, points_crs=points_crs, settings=settings, problems=problems
+        src,
+        boundary=given,
+        points_crs=points_crs,
+        settings=settings,
+        problems=problems,
+        file_crs=file_crs,
     )
     _use_boundary(resolved, given, problems=problems)
     _note_unknown_codes(resolved.meta, src, problems)
-    _use_stations(resolved, stations, points_crs=points_crs, problems=problems)
+    _use_stations(resolved, stations, points_crs=points_crs, problems=problems, file_crs=file_crs)
     table = _read_register(resolved, register, problems=problems)
     street = assemble(
         resolved.layers,
@@ -213,8 +225,9 @@ def resolve_source(
     points_crs: PointCRS,
     settings: Settings,
     problems: ProblemLog,
+    file_crs: CRS | None = None,
 ) -> Resolved:
-    """Hand ``src`` to the resolver of its kind.
+    """Hand ``src`` to the resolver of its kind (``file_crs``: ``--crs``, for folders).
 
     Raises
     ------
@@ -229,7 +242,7 @@ def resolve_source(
     if src == "osm" and not path.exists():  # a folder named osm wins
         return resolve_osm_polygon(boundary, settings=settings, problems=problems)
     if path.is_dir():
-        return resolve_folder(path, points_crs=points_crs, problems=problems)
+        return resolve_folder(path, points_crs=points_crs, problems=problems, file_crs=file_crs)
     if "".join(path.suffixes[-2:]).lower().endswith(OSM_SUFFIXES):
         return resolve_osm_file(path, boundary=boundary, settings=settings, problems=problems)
     if not path.exists():
@@ -265,14 +278,20 @@ def resolve_demo(*, points_crs: PointCRS, problems: ProblemLog) -> Resolved:
     return resolved
 
 
-def resolve_folder(path: Path, *, points_crs: PointCRS, problems: ProblemLog) -> Resolved:
+def resolve_folder(
+    path: Path, *, points_crs: PointCRS, problems: ProblemLog, file_crs: CRS | None = None
+) -> Resolved:
     """A folder of layer files (``boundary.geojson``, ``buildings.gpkg``, ...).
 
     ``points_crs`` other than WGS84 overrides ``street.json``'s ``points_crs``. Without
-    a boundary file, messages about the boundary name the folder.
+    a boundary file, messages about the boundary name the folder. ``file_crs``
+    (``--crs``): the CRS of layer files that declare none.
     """
     contents = read_folder(
-        path, problems=problems, points_crs=points_crs if points_crs != "wgs84" else None
+        path,
+        problems=problems,
+        points_crs=points_crs if points_crs != "wgs84" else None,
+        file_crs=file_crs,
     )
     files = {k: str(p) for k, p in contents.files.items()}
     files.setdefault("boundary", str(path))
@@ -381,11 +400,13 @@ def _note_unknown_codes(meta: dict[str, Any], src: str, problems: ProblemLog) ->
         )
 
 
-def _read_boundary(boundary: str | Path | None, problems: ProblemLog) -> BoundaryFile | None:
+def _read_boundary(
+    boundary: str | Path | None, problems: ProblemLog, file_crs: CRS | None = None
+) -> BoundaryFile | None:
     """The ``boundary=`` file, read (its problems logged), or None when not given."""
     if boundary is None:
         return None
-    layer = read_layer_file(Path(boundary), layer="boundary", problems=problems)
+    layer = read_layer_file(Path(boundary), layer="boundary", problems=problems, file_crs=file_crs)
     return BoundaryFile(path=str(boundary), layer=layer)
 
 
@@ -420,12 +441,17 @@ def _use_stations(
     *,
     points_crs: PointCRS,
     problems: ProblemLog,
+    file_crs: CRS | None = None,
 ) -> None:
     """A given stations file replaces the source's stations."""
     if stations is None:
         return
     layer = read_layer_file(
-        Path(stations), layer="stations", problems=problems, points_crs=points_crs
+        Path(stations),
+        layer="stations",
+        problems=problems,
+        points_crs=points_crs,
+        file_crs=file_crs,
     )
     resolved.files["stations"] = str(stations)
     if layer is not None:
