@@ -50,7 +50,8 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
     """The SOURCE argument and the options every loading command shares."""
     p.add_argument(
         "source",
-        help="'demo', a folder of layer files, an OSM extract (.osm/.osm.pbf), "
+        help="'demo', a folder of layer files, an OSM extract (.osm/.osm.pbf), a CAD "
+        "drawing (.dxf, with --dxf-layers and --crs), "
         "'place:NAME' to download from OpenStreetMap (needs internet), or 'osm' with "
         "--boundary to download OpenStreetMap data inside that polygon",
     )
@@ -67,6 +68,12 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
         help="coordinate system of layer files that declare none (a Shapefile without .prj, "
         "a GeoJSON in Gauss-Kruger metres, a DXF): an EPSG code such as EPSG:4547 (CGCS2000 "
         "3-degree Gauss-Kruger CM 114E), cgcs2000, a PROJ string, WKT, or a .prj file",
+    )
+    p.add_argument(
+        "--dxf-layers",
+        help="for a .dxf source: CAD layer per planner layer, and text layers giving fields, "
+        "e.g. roads=道路,buildings=建筑,boundary=街道界,buildings.households=户数文字层 "
+        "(or a file of such pairs); needs --crs",
     )
     p.add_argument("--register", type=Path, help="household register (.csv in UTF-8/GBK, .xlsx)")
     p.add_argument("--margin-m", type=float, help="walking network margin beyond the boundary, m")
@@ -359,6 +366,7 @@ def load_from_args(args: argparse.Namespace, settings: Settings) -> Street:
         register=args.register,
         settings=settings,
         crs=getattr(args, "crs", None),
+        dxf_layers=getattr(args, "dxf_layers", None),
     )
 
 

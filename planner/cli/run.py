@@ -260,6 +260,7 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             "points_crs": args.points_crs,
             "register": args.register,
             "crs": args.crs,
+            "dxf_layers": args.dxf_layers,
         }
     with _native_stdout_to_null():
         result = run_pipeline(

@@ -13,6 +13,7 @@
 * :mod:`planner.load.register` - the household register joined onto buildings;
 * :mod:`planner.load.osm` - OpenStreetMap extracts (.osm, .pbf) and downloads;
 * :mod:`planner.load.admin_codes` - county/street codes from OSM admin relations' tags;
+* :mod:`planner.load.dxf` - CAD drawings (DXF) with a CAD-layer mapping;
 * :mod:`planner.load.uploads` - files uploaded in the app, staged safely.
 """
 

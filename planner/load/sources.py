@@ -151,6 +151,7 @@ def load_street(
     register: str | Path | None = None,
     settings: Settings | None = None,
     crs: str | Path | None = None,
+    dxf_layers: str | Path | None = None,
 ) -> Street:
     """Load a street from ``source`` into a :class:`Street` in its UTM CRS.
 
@@ -177,6 +178,9 @@ def load_street(
         The coordinate system of layer files that declare none (``--crs``): an EPSG
         code (CGCS2000 ``EPSG:4490``, its Gauss-Kruger zones ``EPSG:4491``-``4554``),
         a PROJ string, WKT or a ``.prj`` file (:func:`planner.crs.parse_crs`).
+    dxf_layers
+        For a ``.dxf`` source: which CAD layers are which planner layers, and which
+        text layers give which field (``--dxf-layers``, :func:`planner.load.dxf.parse_mapping`).
 
     Raises
     ------
@@ -196,6 +200,7 @@ def load_street(
         settings=settings,
         problems=problems,
         file_crs=file_crs,
+        dxf_layers=dxf_layers,
     )
     _use_boundary(resolved, given, problems=problems)
     _note_unknown_codes(resolved.meta, src, problems)
@@ -226,8 +231,10 @@ def resolve_source(
     settings: Settings,
     problems: ProblemLog,
     file_crs: CRS | None = None,
+    dxf_layers: str | Path | None = None,
 ) -> Resolved:
-    """Hand ``src`` to the resolver of its kind (``file_crs``: ``--crs``, for folders).
+    """Hand ``src`` to the resolver of its kind (``file_crs``: ``--crs``, for folders
+    and DXF drawings; ``dxf_layers``: ``--dxf-layers``).
 
     Raises
     ------
@@ -243,6 +250,8 @@ def resolve_source(
         return resolve_osm_polygon(boundary, settings=settings, problems=problems)
     if path.is_dir():
         return resolve_folder(path, points_crs=points_crs, problems=problems, file_crs=file_crs)
+    if path.suffix.lower() in (".dxf", ".dwg"):
+        return resolve_dxf(path, dxf_layers, file_crs=file_crs, problems=problems)
     if "".join(path.suffixes[-2:]).lower().endswith(OSM_SUFFIXES):
         return resolve_osm_file(path, boundary=boundary, settings=settings, problems=problems)
     if not path.exists():
@@ -324,6 +333,44 @@ def resolve_osm_file(
         meta={"name": name or path.name.split(".")[0], **codes},
         attribution=OSM_ATTRIBUTION,
         node_at="endpoints",
+    )
+
+
+def resolve_dxf(
+    path: Path, dxf_layers: str | Path | None, *, file_crs: CRS | None, problems: ProblemLog
+) -> Resolved:
+    """A CAD drawing (DXF) with its layer mapping (:mod:`planner.load.dxf`); a DWG, a
+    missing mapping or a missing ``--crs`` is refused with the fix."""
+    from planner.load import dxf
+
+    if path.suffix.lower() == ".dwg":
+        raise InputError(
+            Problem(
+                "DWG drawings are not read",
+                fix="save the drawing as DXF (AutoCAD: Save As > DXF; or the free ODA File "
+                "Converter) and load the .dxf with --dxf-layers and --crs",
+                file=str(path),
+            )
+        )
+    if not path.exists():
+        raise InputError(Problem("file not found", fix="check the path", file=str(path)))
+    if dxf_layers is None:
+        found = sorted(set(dxf.read_entities(path)["Layer"]))
+        raise InputError(
+            Problem(
+                "a DXF drawing needs --dxf-layers: which CAD layer is which planner layer; "
+                "its layers: " + ", ".join(found),
+                fix="e.g. --dxf-layers roads=道路,buildings=建筑,boundary=街道界"
+                ",buildings.households=户数",
+                file=str(path),
+            )
+        )
+    layers = dxf.read_dxf(path, dxf.parse_mapping(dxf_layers), crs=file_crs, problems=problems)
+    name = first_name(layers.get("boundary"))
+    return Resolved(
+        layers=layers,
+        files={k: f"{path} ({k})" for k in layers},
+        meta={"name": name or path.stem},
     )
 
 
