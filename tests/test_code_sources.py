@@ -249,3 +249,16 @@ def test_osm_extract_codes_reach_the_grid_codes(tmp_path: Path) -> None:
     s = effective_code_settings(Settings(), street.meta)
     status = code_status(s, street.meta)
     assert not status.provisional and "relation 99" in status.street_source
+
+
+def test_provisional_note_for_maps() -> None:
+    """The short note the red map (HTML notes, PNG/PDF subtitle) carries."""
+    from planner.grids.codes import provisional_note
+
+    grids = pd.DataFrame({"code": ["10000000000000000101", "10000011010801300101"]})
+    assert provisional_note(grids, "zh") == "网格编码为临时编码（县级/街道代码未知）"
+    assert (
+        provisional_note(grids, "en") == "Grid codes are provisional (county/street code not known)"
+    )
+    assert provisional_note(grids.iloc[1:], "en") == ""
+    assert provisional_note(None) == ""

@@ -419,8 +419,8 @@ def looks_shifted(
     difference, m²); each of :data:`SHIFT_CANDIDATES` moves the coordinates back as if
     they were in that system. A guess is made only when the grids miss the street by
     more than 1% of its area as read, the best candidate cuts that by ``min_gain``
-    times, and the move is 50-1,500 m (GCJ-02 moves 100-700 m in China, BD-09 a little
-    more). Vectorised: one union and one transform per candidate.
+    times, and the move is 50-2,500 m (GCJ-02 moves 100-700 m in China; BD-09 about
+    1.3 km in Beijing). Vectorised: one union and one transform per candidate.
     """
     if len(grids) == 0 or len(street.boundary) == 0 or grids.crs is None:
         return None
@@ -438,7 +438,7 @@ def looks_shifted(
         moved = _read_as(grids, system).to_crs(street.crs)
         fitted, moved_union = misfit(np.asarray(moved.geometry.values, dtype=object))
         shift = float(shapely.distance(shapely.centroid(union), shapely.centroid(moved_union)))
-        fits = fitted * min_gain < base and 50.0 <= shift <= 1500.0
+        fits = fitted * min_gain < base and 50.0 <= shift <= 2500.0
         if fits and (best is None or fitted < best.fitted_m2):
             best = ShiftGuess(system, shift, base, fitted)
     return best
