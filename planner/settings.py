@@ -104,6 +104,12 @@ class Settings:
     code_county, code_street, code_service_object, code_width
         Grid code parts (CJ/T 349-2010): county-level division code (GB/T 2260, 6
         digits), street code (3 digits), service-object code, code width (20 or 15).
+        The county and street codes default to ``000000`` / ``000`` (no real place
+        has them): "not known". Grid codes made with either are *provisional* and
+        flagged so (:func:`planner.grids.codes.provisional_codes`); the real codes come
+        from the user (flags, settings file), the street's ``street.json`` or the OSM
+        admin relations' ``ref:admin:CN*`` tags
+        (:func:`planner.grids.codes.effective_code_settings`).
 
     Facilities and siting
     ---------------------
@@ -146,8 +152,8 @@ class Settings:
     community_max_households: int = 3000
     sliver_area_m2: float = 500.0
     cut_road_classes: tuple[str, ...] = DEFAULT_CUT_ROAD_CLASSES
-    code_county: str = "110108"
-    code_street: str = "001"
+    code_county: str = "000000"
+    code_street: str = "000"
     code_service_object: str = "100000"
     code_width: Literal[20, 15] = 20
 

@@ -296,13 +296,21 @@ def export_files(
 
     from planner.coverage.figures import area_figures
     from planner.export.outputs import OutputOptions, read_files, write_run_files
-    from planner.grids.codes import effective_code_settings
+    from planner.grids.codes import code_status, effective_code_settings
     from planner.pipeline import RunResult
 
     s = effective_code_settings(settings or Settings(), street.meta)
+    codes = code_status(s, street.meta)
     if coverage is not None and grids is not None:  # the CLI's coverage knows the grids
         coverage = replace(coverage, by_area=area_figures(coverage.coverage, grids=grids.grids))
-    result = RunResult(street=street, settings=s, grids=grids, coverage=coverage)
+    result = RunResult(
+        street=street,
+        settings=s,
+        grids=grids,
+        coverage=coverage,
+        codes=codes,
+        notes=[codes.warning("en")] if codes.provisional else [],
+    )
     with tempfile.TemporaryDirectory(prefix="planner-export-") as tmp:
         out = Path(tmp) / "export"
         write_run_files(result, out, options=OutputOptions(images=images))

@@ -59,6 +59,13 @@ def _common(p: argparse.ArgumentParser) -> None:
         "Amap/Tencent-based systems (stated in each file's metadata)",
     )
     p.add_argument(
+        "--out-crs",
+        help="write the GeoPackage, Shapefiles and CSV x/y in this coordinate system (the "
+        "city's survey CRS): an EPSG code such as EPSG:4547 (CGCS2000 3-degree "
+        "Gauss-Kruger CM 114E), cgcs2000, a PROJ string, WKT or a .prj file; GeoJSON stays "
+        "WGS84 (RFC 7946)",
+    )
+    p.add_argument(
         "--formats",
         default="geojson,gpkg,shp,csv,xlsx",
         help="export formats, comma-separated (default geojson,gpkg,shp,csv,xlsx)",
@@ -252,6 +259,8 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             "stations": args.stations,
             "points_crs": args.points_crs,
             "register": args.register,
+            "crs": args.crs,
+            "dxf_layers": args.dxf_layers,
         }
     with _native_stdout_to_null():
         result = run_pipeline(
@@ -262,6 +271,7 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             new_sites=k,
             formats=_formats(args.formats),  # type: ignore[arg-type]
             coordinate_system=args.coordinates,
+            out_crs=args.out_crs,
             html=not args.no_html,
             images=not args.no_images,
             bars=_bars(args.quiet),
