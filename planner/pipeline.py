@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import geopandas as gpd
 
@@ -31,6 +31,10 @@ from planner.export.outputs import OutputOptions, export_file_count, write_run_f
 from planner.grids.codes import CodeStatus, code_status, effective_code_settings
 from planner.settings import Settings
 from planner.street import Street
+
+if TYPE_CHECKING:  # imported where the steps run (siting needs the solver)
+    from planner.grids.division import GridResult
+    from planner.siting.scenario import SitingResult
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +48,11 @@ DEFAULT_NEW_SITES = 3
 class StepBar(Protocol):
     """What the pipeline needs from a progress bar (a tqdm bar has all of it)."""
 
-    def update(self, n: int = 1) -> Any: ...
+    def update(self, n: int = 1) -> object: ...
 
-    def set_postfix_str(self, s: str, refresh: bool = True) -> Any: ...
+    def set_postfix_str(self, s: str, refresh: bool = True) -> object: ...
 
-    def close(self) -> Any: ...
+    def close(self) -> object: ...
 
 
 BarFactory = Callable[[str, int], StepBar]
@@ -90,7 +94,7 @@ class SitingLayers:
 
     sites: gpd.GeoDataFrame
     summary: dict[str, Any]
-    plan: Any = None
+    plan: SitingResult | None = None
 
 
 @dataclass
@@ -99,7 +103,7 @@ class RunResult:
 
     street: Street
     settings: Settings
-    grids: Any = None  # planner.grids.division.GridResult
+    grids: GridResult | None = None
     coverage: CoverageLayers | None = None
     siting: SitingLayers | None = None
     files: list[Path] = field(default_factory=list)
@@ -155,7 +159,7 @@ class RunResult:
 # Steps
 
 
-def divide_grids(street: Street, *, settings: Settings) -> Any:
+def divide_grids(street: Street, *, settings: Settings) -> GridResult:
     """Step 2: divide the street into grids and prove the rules (:func:`planner.grids.division.divide`)."""
     from planner.grids.division import divide
 

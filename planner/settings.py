@@ -17,6 +17,8 @@ planner.errors.SettingsError: unknown setting 'walk_speed'; known settings: ...
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from types import MappingProxyType
@@ -122,6 +124,18 @@ class Settings:
     mip_time_limit_s
         Time limit for the exact siting solver, seconds.
 
+    Bounds on work
+    --------------
+    max_stations
+        Most service stations one coverage run draws circles for (default 5,000:
+        15,000 circles, about 5 minutes and 1 GB on the team's 2-core machine for a
+        street like the demo). Above it the run stops before the circles, saying the
+        expected time and memory (:mod:`planner.coverage.budget`); raise it to go on.
+    max_network_edges
+        Largest walking network (edges, margin included) one coverage run works on
+        (default 250,000: a district of several streets; the demo street has about
+        1,100). Above it the run stops before the circles, as for ``max_stations``.
+
     Output
     ------
     coordinate_precision
@@ -163,6 +177,9 @@ class Settings:
     candidate_spacing_m: float = 150.0
     min_station_spacing_m: float = 0.0
     mip_time_limit_s: float = 30.0
+
+    max_stations: int = 5000
+    max_network_edges: int = 250_000
 
     coordinate_precision: int = 7
     upload_limit_mb: int = 200
@@ -239,11 +256,24 @@ class Settings:
         need(self.candidate_spacing_m > 0, "candidate_spacing_m", "must be positive")
         need(self.min_station_spacing_m >= 0, "min_station_spacing_m", "must be 0 or more")
         need(self.mip_time_limit_s > 0, "mip_time_limit_s", "must be positive")
+        problems += self._work_bound_problems()
         need(0 <= self.coordinate_precision <= 15, "coordinate_precision", "must be 0-15")
         need(self.upload_limit_mb > 0, "upload_limit_mb", "must be positive")
         if problems:
             text = "; ".join(f"{name}={value!r}: {rule}" for name, value, rule in problems)
             raise SettingsError("invalid settings: " + text, problems=problems)
+
+    def _work_bound_problems(self) -> list[tuple[str, Any, str]]:
+        """The bounds on work (``max_*``) that are not whole numbers of at least 1;
+        the good ones are stored as ``int``."""
+        out = []
+        for name in ("max_stations", "max_network_edges"):
+            value = getattr(self, name)
+            if _whole(value) >= 1:
+                object.__setattr__(self, name, int(value))
+            else:
+                out.append((name, value, "must be a whole number, 1 or more"))
+        return out
 
     @property
     def walk_m_per_min(self) -> float:
@@ -319,6 +349,8 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "mip_time_limit_s": "siting",
         "coordinate_precision": "output",
         "upload_limit_mb": "street",
+        "max_stations": "coverage",
+        "max_network_edges": "coverage",
     }
 )
 
@@ -355,6 +387,14 @@ def settings_for(settings: Settings, result: Result) -> Settings:
         settings,
         **{f.name: getattr(defaults, f.name) for f in fields(Settings) if f.name not in keep},
     )
+
+
+def _whole(value: object) -> float:
+    """``value`` if it is a whole number (not a bool), else ``-inf`` (which no bound
+    accepts)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return -math.inf
+    return float(value) if float(value).is_integer() else -math.inf
 
 
 def _normal_minute(value: Any) -> Any:

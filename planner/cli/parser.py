@@ -161,7 +161,8 @@ def minutes_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def add_station_args(p: argparse.ArgumentParser) -> None:
-    """``--service-kinds`` (which stations serve) and ``--no-margin-stations``."""
+    """``--service-kinds`` (which stations serve), ``--no-margin-stations`` and the
+    bounds on the circles' work (``--max-stations``, ``--max-network-edges``)."""
     p.add_argument(
         "--service-kinds",
         default=None,
@@ -173,6 +174,21 @@ def add_station_args(p: argparse.ArgumentParser) -> None:
         "--no-margin-stations",
         action="store_true",
         help="stations outside the street (in the margin) do not serve its residents",
+    )
+    p.add_argument(
+        "--max-stations",
+        type=int,
+        default=None,
+        metavar="N",
+        help="most service stations to draw circles for (default 5000); more are refused "
+        "before the circles, with the expected time and memory",
+    )
+    p.add_argument(
+        "--max-network-edges",
+        type=int,
+        default=None,
+        metavar="N",
+        help="largest walking network to work on, edges (default 250000)",
     )
 
 
@@ -195,12 +211,16 @@ def parse_service_kinds(text: str | None) -> tuple[str, ...] | None:
 
 
 def station_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """``service_kinds`` and ``count_margin_stations`` from :func:`add_station_args` flags."""
+    """``service_kinds``, ``count_margin_stations`` and the bounds on work
+    (``max_stations``, ``max_network_edges``) from :func:`add_station_args` flags."""
     out: dict[str, Any] = {
         "service_kinds": parse_service_kinds(getattr(args, "service_kinds", None))
     }
     if getattr(args, "no_margin_stations", False):
         out["count_margin_stations"] = False
+    for name in ("max_stations", "max_network_edges"):
+        if getattr(args, name, None) is not None:
+            out[name] = getattr(args, name)
     return out
 
 
@@ -261,6 +281,10 @@ SETTING_FLAGS: dict[str, SettingFlag] = {
         "--capacity", "capacity", "give 0 (no limit) or more households"
     ),
     "mip_time_limit_s": SettingFlag("--time-limit", "time_limit", "give a positive time, s"),
+    "max_stations": SettingFlag("--max-stations", "max_stations", "give 1 or more, e.g. 5000"),
+    "max_network_edges": SettingFlag(
+        "--max-network-edges", "max_network_edges", "give 1 or more, e.g. 250000"
+    ),
 }
 
 

@@ -114,7 +114,7 @@ class GridEditor:
         self._adj = adjacency_matrix(adj, len(self.atoms))
         self._pos = pd.Series(np.arange(len(self.atoms)), index=self.atoms.index)
         self._building_atom = building_atoms(street, self.atoms.reset_index(drop=True))
-        self._geom: dict[str, Any] = {}
+        self._geom: dict[str, shapely.Geometry] = {}
         self._grids: gpd.GeoDataFrame = gpd.GeoDataFrame()
         self._rebuild(set(self.labels.unique()))
         self.report = self._prove(self.labels)
