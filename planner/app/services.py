@@ -115,11 +115,11 @@ def community_table(street: Street, *, lang: str = "zh") -> pd.DataFrame:
 
 
 def coverage_for(street: Street, settings: Settings) -> Any:
-    """Coverage layers and figures (:func:`planner.pipeline.compute_coverage_layers`).
+    """Coverage layers and figures (:func:`planner.coverage.layers.compute_coverage_layers`).
 
     The same computation the command line runs, so the app shows the CLI's figures.
     """
-    from planner.pipeline import compute_coverage_layers
+    from planner.coverage.layers import compute_coverage_layers
 
     return compute_coverage_layers(street, settings=settings)
 

@@ -262,7 +262,8 @@ def station_kinds(st: gpd.GeoDataFrame, ctx: Context) -> pd.Series:
                 field="kind",
                 fix=f"use one of: {valid}; or leave it empty for community_station",
             )
-    return resolved.fillna("community_station")
+    kinds: pd.Series = resolved.fillna("community_station")
+    return kinds
 
 
 def building_kinds(b: gpd.GeoDataFrame) -> pd.Series:
@@ -485,7 +486,8 @@ def _compound_of_buildings(
             field="compound_id",
             fix="use ids from the compounds layer, or leave compound_id empty",
         )
-    return given.where((given != "") & ~unknown, spatial)
+    placed: pd.Series = given.where((given != "") & ~unknown, spatial)
+    return placed
 
 
 def apply_register(b: gpd.GeoDataFrame, joined: RegisterJoin) -> gpd.GeoDataFrame:

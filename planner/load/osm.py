@@ -1177,7 +1177,8 @@ def _pbf_features(osm: Any) -> pd.DataFrame | None:
                 parts.append(part)
     if not parts:
         return None
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    out: pd.DataFrame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return out
 
 
 def _drop_incomplete_relations(raw: pd.DataFrame, osm: Any, path: Path) -> pd.DataFrame:
