@@ -329,7 +329,8 @@ def run_pipeline(
         result.coverage = compute_coverage_layers(street, settings=s, grids=result.grids.grids)
         pct = result.coverage.summary.get("households_covered_pct", {})
         top = pct.get(f"{s.gap_minutes:g}")
-        bar.set_postfix_str(f"{top}% of households within {s.gap_minutes:g} min")
+        share = "no households" if top is None else f"{top}% of households"
+        bar.set_postfix_str(f"{share} within {s.gap_minutes:g} min")
         bar.update(1)
     if new_sites > 0:
         with _step(bars, "siting", 1, timings) as bar:

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -378,11 +378,26 @@ def code_flags(args: argparse.Namespace) -> list[str]:
     return [k for k in GRID_CODE_FLAGS if getattr(args, k, None) is not None]
 
 
-def load_from_args(args: argparse.Namespace, settings: Settings) -> Street:
-    """Load the street named by the shared source flags."""
+def print_problems(problems: Iterable[Problem]) -> None:
+    """Each problem on stderr, as ``info`` lists them (``warning: [file ...] ... Fix: ...``)."""
+    for problem in problems:
+        print(f"{problem.severity}: {problem}", file=sys.stderr)
+
+
+def print_load_warnings(street: Street) -> None:
+    """What the load assumed or left out (an encoding guessed, text cut, features
+    dropped), on stderr: every command that reads a street says it, not only ``info``."""
+    print_problems(p for p in street.report.notes if p.severity == "warning")
+
+
+def load_from_args(
+    args: argparse.Namespace, settings: Settings, *, announce: bool = True
+) -> Street:
+    """Load the street named by the shared source flags; with ``announce``, print the
+    load's warnings (:func:`print_load_warnings`) before the command's own work."""
     from planner.load.sources import load_street
 
-    return load_street(
+    street = load_street(
         args.source,
         boundary=args.boundary,
         stations=args.stations,
@@ -392,6 +407,9 @@ def load_from_args(args: argparse.Namespace, settings: Settings) -> Street:
         crs=getattr(args, "crs", None),
         dxf_layers=getattr(args, "dxf_layers", None),
     )
+    if announce:
+        print_load_warnings(street)
+    return street
 
 
 def build_parser() -> argparse.ArgumentParser:

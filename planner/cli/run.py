@@ -36,6 +36,7 @@ from planner.cli.parser import (
     grid_settings_from_args,
     minutes_settings,
     out_folder,
+    print_load_warnings,
     station_settings,
 )
 from planner.pipeline import DEFAULT_NEW_SITES, RunResult, StepBar, run_pipeline
@@ -165,15 +166,18 @@ def format_summary(result: RunResult, out: Path) -> str:
     if result.coverage is not None:
         cs = result.coverage.summary
         parts = [
-            f"{t} min {cs['households_covered_pct'].get(t)}%"
-            for t in cs.get("households_covered_pct", {})
+            f"{t} min " + ("— (no households)" if pct is None else f"{pct}%")
+            for t, pct in cs.get("households_covered_pct", {}).items()
         ]
         lines.append("Coverage 覆盖 (households): " + ", ".join(parts))
         lines.append(
             f"  gaps: {cs.get('gaps', 0)} areas, {cs.get('gap_area_m2', 0):,.0f} m²; "
             f"{cs.get('walking_speed_note', '')}"
         )
-    if result.siting is not None:
+    households = result.coverage.summary.get("households_total") if result.coverage else None
+    if result.siting is not None and households == 0:
+        lines.append("Siting 选址: no households to cover, no station proposed")
+    elif result.siting is not None:
         ss = result.siting.summary
         lines.append(
             f"Siting 选址: {len(result.siting.sites)} new stations -> "
@@ -279,6 +283,7 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
         )
     if not args.quiet:
         print(format_summary(result, args.out))
+    print_load_warnings(result.street)
     return EXIT_OK if result.rules_ok else EXIT_RULES
 
 
