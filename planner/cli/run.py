@@ -17,14 +17,12 @@ holds a mix of two runs.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from planner._atomic import COMPLETE_MARKER, Interrupted, interrupts_raise, read_marker
+from planner._stdio import native_stdout_to_null
 from planner.cli.parser import (
     EXIT_OK,
     EXIT_RULES,
@@ -191,31 +189,6 @@ def format_summary(result: RunResult, out: Path) -> str:
     return "\n".join(lines)
 
 
-@contextlib.contextmanager
-def _native_stdout_to_null() -> Iterator[None]:
-    """Send what native libraries print on file descriptor 1 to /dev/null meanwhile.
-
-    The pipeline itself prints nothing on stdout (bars go to stderr), but compiled
-    solvers announce themselves there (HiGHS prints a banner on first use), which
-    would spoil the summary and ``--quiet`` for scripts.
-    """
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no real descriptor (embedded interpreter): nothing to protect
-        yield
-        return
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
-
-
 def run(args: argparse.Namespace, *, source: str | None = None) -> int:
     """The ``run`` command (and ``demo`` with ``source="demo"``); returns the exit code.
 
@@ -266,7 +239,7 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             "crs": args.crs,
             "dxf_layers": args.dxf_layers,
         }
-    with _native_stdout_to_null():
+    with native_stdout_to_null():
         result = run_pipeline(
             source,
             out_folder(args.out),
