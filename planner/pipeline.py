@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import geopandas as gpd
 
 from planner.coverage.layers import CoverageLayers, compute_coverage_layers
+from planner.crs import parse_crs
 from planner.errors import PlannerError
 from planner.export import formats as ex
 from planner.export.outputs import OutputOptions, export_file_count, write_run_files
-from planner.grids.codes import effective_code_settings
+from planner.grids.codes import CodeStatus, code_status, effective_code_settings
 from planner.settings import Settings
 from planner.street import Street
 
@@ -108,6 +109,7 @@ class RunResult:
     files: list[Path] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    codes: CodeStatus | None = None
 
     @property
     def rules_ok(self) -> bool:
@@ -133,6 +135,8 @@ class RunResult:
             },
             "load": st.report.to_dict() if st.report is not None else {},
         }
+        if self.codes is not None:
+            out["codes"] = self.codes.to_dict()
         if self.grids is not None:
             g = self.grids.grids
             out["grids"] = {
@@ -254,6 +258,7 @@ def run_pipeline(
     images: bool = True,
     bars: BarFactory | None = None,
     explicit_codes: Iterable[str] = (),
+    out_crs: str | None = None,
 ) -> RunResult:
     """Load ``source``, divide, compute coverage, site ``new_sites`` stations, export.
 
@@ -280,6 +285,9 @@ def run_pipeline(
         Write the HTML red map, and its PNG/PDF.
     bars
         Progress bar factory ``(step name, total) -> bar`` (default: none).
+    out_crs
+        The city's survey CRS for the GeoPackage, Shapefiles and CSV x/y (``--out-crs``;
+        checked before the long steps, :func:`planner.crs.parse_crs`).
     explicit_codes
         Grid-code settings the user gave (e.g. ``code_county`` from a flag): they win
         over the street's own ``street.json`` codes (:func:`planner.grids.codes.effective_code_settings`).
@@ -291,6 +299,8 @@ def run_pipeline(
         written so the planner can see where).
     """
     s = settings or Settings()
+    if out_crs:  # a bad --out-crs is said before the long steps
+        ex.check_out_crs(coordinate_system, parse_crs(out_crs, flag="--out-crs"))
     if new_sites > 0:
         require_siting_solver()  # a missing solver is said before the long steps
     bars = bars or _no_bar
@@ -304,7 +314,10 @@ def run_pipeline(
         bar.set_postfix_str(f"{len(street.buildings):,} buildings")
         bar.update(1)
     s = effective_code_settings(s, street.meta, explicit=explicit_codes)
-    result = RunResult(street=street, settings=s, timings_s=timings, notes=notes)
+    codes = code_status(s, street.meta, explicit=explicit_codes)
+    if codes.provisional:
+        notes.append(codes.warning("en"))
+    result = RunResult(street=street, settings=s, timings_s=timings, notes=notes, codes=codes)
     with _step(bars, "grids", 1, timings) as bar:
         result.grids = divide_grids(street, settings=s)
         bar.set_postfix_str(
@@ -316,7 +329,8 @@ def run_pipeline(
         result.coverage = compute_coverage_layers(street, settings=s, grids=result.grids.grids)
         pct = result.coverage.summary.get("households_covered_pct", {})
         top = pct.get(f"{s.gap_minutes:g}")
-        bar.set_postfix_str(f"{top}% of households within {s.gap_minutes:g} min")
+        share = "no households" if top is None else f"{top}% of households"
+        bar.set_postfix_str(f"{share} within {s.gap_minutes:g} min")
         bar.update(1)
     if new_sites > 0:
         with _step(bars, "siting", 1, timings) as bar:
@@ -327,7 +341,11 @@ def run_pipeline(
             bar.set_postfix_str(f"{len(result.siting.sites)} new sites")
             bar.update(1)
     options = OutputOptions(
-        formats=tuple(formats), coordinate_system=coordinate_system, html=html, images=images
+        formats=tuple(formats),
+        coordinate_system=coordinate_system,
+        html=html,
+        images=images,
+        out_crs=out_crs,
     )
     bar = bars("export", export_file_count(result, options))
     try:  # the writer times the step itself: summary.json holds the export time too

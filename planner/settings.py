@@ -106,6 +106,12 @@ class Settings:
     code_county, code_street, code_service_object, code_width
         Grid code parts (CJ/T 349-2010): county-level division code (GB/T 2260, 6
         digits), street code (3 digits), service-object code, code width (20 or 15).
+        The county and street codes default to ``000000`` / ``000`` (no real place
+        has them): "not known". Grid codes made with either are *provisional* and
+        flagged so (:func:`planner.grids.codes.provisional_codes`); the real codes come
+        from the user (flags, settings file), the street's ``street.json`` or the OSM
+        admin relations' ``ref:admin:CN*`` tags
+        (:func:`planner.grids.codes.effective_code_settings`).
 
     Facilities and siting
     ---------------------
@@ -160,8 +166,8 @@ class Settings:
     community_max_households: int = 3000
     sliver_area_m2: float = 500.0
     cut_road_classes: tuple[str, ...] = DEFAULT_CUT_ROAD_CLASSES
-    code_county: str = "110108"
-    code_street: str = "001"
+    code_county: str = "000000"
+    code_street: str = "000"
     code_service_object: str = "100000"
     code_width: Literal[20, 15] = 20
 
@@ -301,14 +307,6 @@ class Settings:
         return asdict(self)
 
 
-def _whole(value: object) -> float:
-    """``value`` if it is a whole number (not a bool), else ``-inf`` (which no bound
-    accepts)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return -math.inf
-    return float(value) if float(value).is_integer() else -math.inf
-
-
 #: The step of the planner that reads each setting, declared once beside :class:`Settings`
 #: (``tests/test_settings.py`` fails when a field is missing here):
 #:
@@ -349,10 +347,10 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "candidate_spacing_m": "siting",
         "min_station_spacing_m": "siting",
         "mip_time_limit_s": "siting",
-        "max_stations": "coverage",
-        "max_network_edges": "coverage",
         "coordinate_precision": "output",
         "upload_limit_mb": "street",
+        "max_stations": "coverage",
+        "max_network_edges": "coverage",
     }
 )
 
@@ -389,6 +387,14 @@ def settings_for(settings: Settings, result: Result) -> Settings:
         settings,
         **{f.name: getattr(defaults, f.name) for f in fields(Settings) if f.name not in keep},
     )
+
+
+def _whole(value: object) -> float:
+    """``value`` if it is a whole number (not a bool), else ``-inf`` (which no bound
+    accepts)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return -math.inf
+    return float(value) if float(value).is_integer() else -math.inf
 
 
 def _normal_minute(value: Any) -> Any:

@@ -104,7 +104,7 @@ def test_bounds_must_be_whole_numbers_of_at_least_one(value: object) -> None:
 def one_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "COMMAND_MODULES", ("coverage",))
     st = _street(12)
-    monkeypatch.setattr(command, "load_from_args", lambda args, settings: st)
+    monkeypatch.setattr(command, "load_from_args", lambda args, settings, **_: st)
 
 
 def test_command_refuses_with_exit_2_and_the_flag_to_raise(

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -50,7 +50,8 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
     """The SOURCE argument and the options every loading command shares."""
     p.add_argument(
         "source",
-        help="'demo', a folder of layer files, an OSM extract (.osm/.osm.pbf), "
+        help="'demo', a folder of layer files, an OSM extract (.osm/.osm.pbf), a CAD "
+        "drawing (.dxf, with --dxf-layers and --crs), "
         "'place:NAME' to download from OpenStreetMap (needs internet), or 'osm' with "
         "--boundary to download OpenStreetMap data inside that polygon",
     )
@@ -61,6 +62,18 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
         choices=["wgs84", "gcj02", "bd09"],
         default="wgs84",
         help="coordinate system of longitude/latitude in CSV point files (default wgs84)",
+    )
+    p.add_argument(
+        "--crs",
+        help="coordinate system of layer files that declare none (a Shapefile without .prj, "
+        "a GeoJSON in Gauss-Kruger metres, a DXF): an EPSG code such as EPSG:4547 (CGCS2000 "
+        "3-degree Gauss-Kruger CM 114E), cgcs2000, a PROJ string, WKT, or a .prj file",
+    )
+    p.add_argument(
+        "--dxf-layers",
+        help="for a .dxf source: CAD layer per planner layer, and text layers giving fields, "
+        "e.g. roads=道路,buildings=建筑,boundary=街道界,buildings.households=户数文字层 "
+        "(or a file of such pairs); needs --crs",
     )
     p.add_argument("--register", type=Path, help="household register (.csv in UTF-8/GBK, .xlsx)")
     p.add_argument("--margin-m", type=float, help="walking network margin beyond the boundary, m")
@@ -329,10 +342,13 @@ def add_grid_args(p: argparse.ArgumentParser, *, target: bool = True) -> None:
         p.add_argument("--target-households", type=int, help="target households per grid (300)")
     p.add_argument(
         "--code-county",
-        help="6-digit county code (GB/T 2260) in grid codes (default: street.json's, else 110108)",
+        help="6-digit county code (GB/T 2260) in grid codes (default: street.json's or the OSM "
+        "admin relation's ref:admin:CN, else 000000 and the codes are flagged provisional)",
     )
     p.add_argument(
-        "--code-street", help="3-digit street code in grid codes (default: street.json's, else 001)"
+        "--code-street",
+        help="3-digit street code in grid codes (default: street.json's or the OSM admin "
+        "relation's ref:admin:CN:mca, else 000 and the codes are flagged provisional)",
     )
 
 
@@ -362,18 +378,38 @@ def code_flags(args: argparse.Namespace) -> list[str]:
     return [k for k in GRID_CODE_FLAGS if getattr(args, k, None) is not None]
 
 
-def load_from_args(args: argparse.Namespace, settings: Settings) -> Street:
-    """Load the street named by the shared source flags."""
+def print_problems(problems: Iterable[Problem]) -> None:
+    """Each problem on stderr, as ``info`` lists them (``warning: [file ...] ... Fix: ...``)."""
+    for problem in problems:
+        print(f"{problem.severity}: {problem}", file=sys.stderr)
+
+
+def print_load_warnings(street: Street) -> None:
+    """What the load assumed or left out (an encoding guessed, text cut, features
+    dropped), on stderr: every command that reads a street says it, not only ``info``."""
+    print_problems(p for p in street.report.notes if p.severity == "warning")
+
+
+def load_from_args(
+    args: argparse.Namespace, settings: Settings, *, announce: bool = True
+) -> Street:
+    """Load the street named by the shared source flags; with ``announce``, print the
+    load's warnings (:func:`print_load_warnings`) before the command's own work."""
     from planner.load.sources import load_street
 
-    return load_street(
+    street = load_street(
         args.source,
         boundary=args.boundary,
         stations=args.stations,
         points_crs=args.points_crs,
         register=args.register,
         settings=settings,
+        crs=getattr(args, "crs", None),
+        dxf_layers=getattr(args, "dxf_layers", None),
     )
+    if announce:
+        print_load_warnings(street)
+    return street
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,14 +17,12 @@ holds a mix of two runs.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from planner._atomic import COMPLETE_MARKER, Interrupted, interrupts_raise, read_marker
+from planner._stdio import native_stdout_to_null
 from planner.cli.parser import (
     EXIT_OK,
     EXIT_RULES,
@@ -36,6 +34,7 @@ from planner.cli.parser import (
     grid_settings_from_args,
     minutes_settings,
     out_folder,
+    print_load_warnings,
     station_settings,
 )
 from planner.pipeline import DEFAULT_NEW_SITES, RunResult, StepBar, run_pipeline
@@ -57,6 +56,13 @@ def _common(p: argparse.ArgumentParser) -> None:
         default="wgs84",
         help="coordinates of every exported file: wgs84 (default) or gcj02 for "
         "Amap/Tencent-based systems (stated in each file's metadata)",
+    )
+    p.add_argument(
+        "--out-crs",
+        help="write the GeoPackage, Shapefiles and CSV x/y in this coordinate system (the "
+        "city's survey CRS): an EPSG code such as EPSG:4547 (CGCS2000 3-degree "
+        "Gauss-Kruger CM 114E), cgcs2000, a PROJ string, WKT or a .prj file; GeoJSON stays "
+        "WGS84 (RFC 7946)",
     )
     p.add_argument(
         "--formats",
@@ -158,15 +164,18 @@ def format_summary(result: RunResult, out: Path) -> str:
     if result.coverage is not None:
         cs = result.coverage.summary
         parts = [
-            f"{t} min {cs['households_covered_pct'].get(t)}%"
-            for t in cs.get("households_covered_pct", {})
+            f"{t} min " + ("— (no households)" if pct is None else f"{pct}%")
+            for t, pct in cs.get("households_covered_pct", {}).items()
         ]
         lines.append("Coverage 覆盖 (households): " + ", ".join(parts))
         lines.append(
             f"  gaps: {cs.get('gaps', 0)} areas, {cs.get('gap_area_m2', 0):,.0f} m²; "
             f"{cs.get('walking_speed_note', '')}"
         )
-    if result.siting is not None:
+    households = result.coverage.summary.get("households_total") if result.coverage else None
+    if result.siting is not None and households == 0:
+        lines.append("Siting 选址: no households to cover, no station proposed")
+    elif result.siting is not None:
         ss = result.siting.summary
         lines.append(
             f"Siting 选址: {len(result.siting.sites)} new stations -> "
@@ -178,31 +187,6 @@ def format_summary(result: RunResult, out: Path) -> str:
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings_s.items())
     lines.append(f"Wrote {len(result.files)} files to {out}  ({timing})")
     return "\n".join(lines)
-
-
-@contextlib.contextmanager
-def _native_stdout_to_null() -> Iterator[None]:
-    """Send what native libraries print on file descriptor 1 to /dev/null meanwhile.
-
-    The pipeline itself prints nothing on stdout (bars go to stderr), but compiled
-    solvers announce themselves there (HiGHS prints a banner on first use), which
-    would spoil the summary and ``--quiet`` for scripts.
-    """
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no real descriptor (embedded interpreter): nothing to protect
-        yield
-        return
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
 
 
 def run(args: argparse.Namespace, *, source: str | None = None) -> int:
@@ -252,8 +236,10 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             "stations": args.stations,
             "points_crs": args.points_crs,
             "register": args.register,
+            "crs": args.crs,
+            "dxf_layers": args.dxf_layers,
         }
-    with _native_stdout_to_null():
+    with native_stdout_to_null():
         result = run_pipeline(
             source,
             out_folder(args.out),
@@ -262,6 +248,7 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             new_sites=k,
             formats=_formats(args.formats),  # type: ignore[arg-type]
             coordinate_system=args.coordinates,
+            out_crs=args.out_crs,
             html=not args.no_html,
             images=not args.no_images,
             bars=_bars(args.quiet),
@@ -269,6 +256,7 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
         )
     if not args.quiet:
         print(format_summary(result, args.out))
+    print_load_warnings(result.street)
     return EXIT_OK if result.rules_ok else EXIT_RULES
 
 

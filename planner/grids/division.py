@@ -59,6 +59,7 @@ CommunityMode = Literal["given", "derive", "single"]
 GRID_COLUMNS: tuple[str, ...] = (
     "grid_id",
     "code",
+    "code_provisional",
     "community_id",
     "community",
     "households",
@@ -312,6 +313,7 @@ def grids_from_atoms(
     names = comm_table.set_index("community_id")["name"] if len(comm_table) else pd.Series()
     out["community"] = [str(names.get(c, "")) for c in out["community_id"]]
     out["code"] = ""
+    out["code_provisional"] = False
     out["area_m2"] = out.geometry.area
     perim = out.geometry.length
     out["compactness"] = 4 * np.pi * out["area_m2"] / np.maximum(perim, 1e-9) ** 2

@@ -12,6 +12,10 @@
 * :mod:`planner.load.validate` - checks on input layers, each recording its problems;
 * :mod:`planner.load.register` - the household register joined onto buildings;
 * :mod:`planner.load.osm` - OpenStreetMap extracts (.osm, .pbf) and downloads;
+* :mod:`planner.load._osm_gates` - gated compounds on OSM data: internal paths, walls and
+  gates (the folder format's ``compound_id`` and gates);
+* :mod:`planner.load.admin_codes` - county/street codes from OSM admin relations' tags;
+* :mod:`planner.load.dxf` - CAD drawings (DXF) with a CAD-layer mapping;
 * :mod:`planner.load.uploads` - files uploaded in the app, staged safely.
 """
 

@@ -429,12 +429,12 @@ class PieceFacts:
     @property
     def on_main(self) -> NDArray[np.bool_]:
         """Points attached to the main network."""
-        return self.component == 0
+        return np.asarray(self.component == 0, dtype=bool)
 
     @property
     def off_main(self) -> NDArray[np.bool_]:
         """Points attached to a piece that is not the main network."""
-        return self.component > 0
+        return np.asarray(self.component > 0, dtype=bool)
 
 
 def piece_facts(net: WalkNetwork, snap: Snap, points: gpd.GeoSeries | ObjArray) -> PieceFacts:

@@ -10,36 +10,15 @@ the app) prints solver chatter; solver figures go to the log instead.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import highspy
 
+from planner._stdio import native_stdout_to_null
+
 _LOCK = threading.Lock()
 _BANNER_DONE = False
-
-
-@contextlib.contextmanager
-def _fd1_silenced() -> Iterator[None]:
-    """Point file descriptor 1 at ``/dev/null`` while the block runs."""
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no descriptor 1 (e.g. some service hosts): nothing to silence
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _highs() -> highspy.Highs:
@@ -56,7 +35,7 @@ def new_highs() -> highspy.Highs:
         if _BANNER_DONE:
             h = _highs()
         else:
-            with _fd1_silenced():
+            with native_stdout_to_null():
                 h = _highs()
             _BANNER_DONE = True
     h.setOptionValue("output_flag", False)
