@@ -63,6 +63,12 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
         help="coordinate system of longitude/latitude in CSV point files (default wgs84)",
     )
     p.add_argument("--register", type=Path, help="household register (.csv in UTF-8/GBK, .xlsx)")
+    p.add_argument(
+        "--station-kinds-file",
+        type=Path,
+        help="station-kinds mapping (.csv/.xlsx with columns text,kind): the register's own "
+        "kind names -> catalogue kinds",
+    )
     p.add_argument("--margin-m", type=float, help="walking network margin beyond the boundary, m")
     p.add_argument("--speed-kmh", type=float, help="walking speed, km/h (default 4)")
 
@@ -349,6 +355,7 @@ def load_from_args(args: argparse.Namespace, settings: Settings) -> Street:
         points_crs=args.points_crs,
         register=args.register,
         settings=settings,
+        station_kinds=args.station_kinds_file,
     )
 
 

@@ -252,6 +252,7 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             "stations": args.stations,
             "points_crs": args.points_crs,
             "register": args.register,
+            "station_kinds": args.station_kinds_file,
         }
     with _native_stdout_to_null():
         result = run_pipeline(

@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from planner import schema
 from planner.errors import ProblemLog
 from planner.load import validate
+from planner.load.kinds import ResolvedKinds, catalogue_lookup, resolve_kinds
 from planner.load.register import RegisterJoin
 from planner.load.tables import normalise_text
 from planner.load.validate import PLAUSIBLE
@@ -115,6 +116,8 @@ class Context:
         The street polygon, and the street buffered by ``margin_m``.
     derived
         What was derived or estimated, with counts (the load report's ``derived``).
+    station_kinds
+        The user's station-kind mapping (text -> kind key), from a station-kinds file.
     """
 
     settings: Settings
@@ -124,6 +127,7 @@ class Context:
     street: BaseGeometry
     reach: BaseGeometry
     derived: list[str] = field(default_factory=list)
+    station_kinds: dict[str, str] = field(default_factory=dict)
 
     def file(self, layer: str) -> str:
         """The file ``layer`` came from (the layer name when unknown)."""
@@ -236,33 +240,34 @@ def report_outside(
         )
 
 
-def station_kinds(st: gpd.GeoDataFrame, ctx: Context) -> pd.Series:
-    """Each station's kind as a key of :data:`planner.schema.STATION_KINDS`.
+def station_kinds(st: gpd.GeoDataFrame, ctx: Context) -> ResolvedKinds:
+    """Each station's kind as a key of :data:`planner.schema.STATION_KINDS`, and its text.
 
-    Chinese and English names are understood; empty means ``community_station``; an
-    unknown kind is an error naming the station and listing the valid kinds.
+    Catalogue names, aliases and the user's mapping (``ctx.station_kinds``) are
+    understood; empty means ``community_station``; any other text is kept as ``other``
+    with its text, and one warning lists those stations (never an error).
     """
-    if "kind" not in st.columns:
-        return pd.Series("community_station", index=st.index)
-    lookup = {
-        **{k: k for k in schema.STATION_KINDS},
-        **{normalise_text(a): k for a, k in schema.STATION_KIND_ALIASES.items()},
-    }
-    raw = st["kind"].astype(object).where(st["kind"].notna(), "").astype(str)
-    norm = raw.map(normalise_text)
-    resolved = norm.map(lambda v: lookup.get(v, "community_station" if v == "" else None))
-    bad = resolved.isna()
-    if bad.any():
-        valid = ", ".join(f"{k} ({zh})" for k, (zh, _en) in schema.STATION_KINDS.items())
-        for i in np.flatnonzero(bad.to_numpy())[: validate.MAX_IDS]:
-            ctx.problems.add(
-                f"unknown station kind {raw.iloc[i]!r}",
-                file=ctx.file("stations"),
-                feature_id=st["station_id"].iloc[i],
-                field="kind",
-                fix=f"use one of: {valid}; or leave it empty for community_station",
-            )
-    return resolved.fillna("community_station")
+    raw = st["kind"] if "kind" in st.columns else pd.Series("", index=st.index)
+    resolved = resolve_kinds(raw, catalogue_lookup(ctx.station_kinds))
+    if resolved.unknown.any():
+        texts = sorted(set(resolved.text[resolved.unknown]))
+        shown = ", ".join(repr(validate.short(x, 40)) for x in texts[: validate.MAX_IDS])
+        more = (
+            f" ... and {len(texts) - validate.MAX_IDS} more"
+            if len(texts) > validate.MAX_IDS
+            else ""
+        )
+        ctx.warn_features(
+            "stations",
+            st["station_id"][resolved.unknown].tolist(),
+            f"{int(resolved.unknown.sum())} station(s) have a kind outside the catalogue "
+            f"({shown}{more}); kept as kind 'other' with their text in kind_text",
+            field="kind",
+            fix="map these texts to catalogue kinds in a station-kinds file "
+            "(--station-kinds-file, or station_kinds_file in street.json), or add "
+            "'other' to service_kinds if they serve as party-mass service stations",
+        )
+    return resolved
 
 
 def building_kinds(b: gpd.GeoDataFrame) -> pd.Series:
@@ -640,7 +645,9 @@ def clean_stations(gdf: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoDataFra
     out = points_in_reach("stations", gdf, ctx)
     if out.empty:
         return out
-    out["kind"] = station_kinds(out, ctx)
+    kinds = station_kinds(out, ctx)
+    out["kind"] = kinds.kind
+    out["kind_text"] = kinds.text
     out["floor_area_m2"] = validate.numeric_column(
         out,
         "floor_area_m2",

@@ -80,6 +80,7 @@ def assemble(
     files: dict[str, str] | None = None,
     register: pd.DataFrame | None = None,
     meta: dict[str, Any] | None = None,
+    station_kinds: dict[str, str] | None = None,
 ) -> Street:
     """Build a validated :class:`Street` from WGS84 layers; used for every source.
 
@@ -107,6 +108,8 @@ def assemble(
         Household register rows from :func:`planner.load.register.read_register`.
     meta
         The source's metadata (a folder's ``street.json``), kept on ``Street.meta``.
+    station_kinds
+        The user's station-kind mapping, text -> kind key (:mod:`planner.load.kinds`).
 
     Raises
     ------
@@ -117,7 +120,15 @@ def assemble(
     files = dict(files or {})
     outline = street_outline(raw.get("boundary"), settings=settings, files=files, problems=problems)
     name = _street_name(name or outline.name, files=files, problems=problems)
-    ctx = steps.Context(settings, problems, files, outline.crs, outline.street, outline.reach)
+    ctx = steps.Context(
+        settings,
+        problems,
+        files,
+        outline.crs,
+        outline.street,
+        outline.reach,
+        station_kinds=dict(station_kinds or {}),
+    )
     layers = project_layers(raw, ctx)
     out, reg_report = street_layers(layers, ctx, register=register, name=name)
     add_network(out, ctx, node_at=node_at, roads_given=_has_features(raw.get("roads")))

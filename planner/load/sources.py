@@ -40,6 +40,7 @@ from planner.load import osm
 from planner.load import register as register_mod
 from planner.load._layers import largest_overlap as _largest_overlap
 from planner.load.assemble import assemble, first_name
+from planner.load.kinds import read_kinds_file
 from planner.load.osm import ATTRIBUTION as OSM_ATTRIBUTION
 from planner.load.readers import read_folder, read_layer_file
 from planner.network.build import NodeAt
@@ -148,6 +149,7 @@ def load_street(
     points_crs: PointCRS = "wgs84",
     register: str | Path | None = None,
     settings: Settings | None = None,
+    station_kinds: str | Path | None = None,
 ) -> Street:
     """Load a street from ``source`` into a :class:`Street` in its UTM CRS.
 
@@ -170,6 +172,9 @@ def load_street(
         A household register (.csv UTF-8/GBK or .xlsx), see :mod:`planner.load.register`.
     settings
         Settings (``margin_m``, ``dwelling_size_m2``, ...); defaults when None.
+    station_kinds
+        A station-kinds mapping file (CSV/Excel: text -> kind, see
+        :mod:`planner.load.kinds`); wins over a folder's ``station_kinds_file``.
 
     Raises
     ------
@@ -187,6 +192,7 @@ def load_street(
     _use_boundary(resolved, given, problems=problems)
     _use_stations(resolved, stations, points_crs=points_crs, problems=problems)
     table = _read_register(resolved, register, problems=problems)
+    kind_map = _read_station_kinds(resolved, station_kinds, problems=problems)
     street = assemble(
         resolved.layers,
         source=src,
@@ -199,6 +205,7 @@ def load_street(
         files=resolved.files,
         register=table,
         meta=resolved.meta,
+        station_kinds=kind_map,
     )
     log.info("loaded %s in %.2f s", src, time.perf_counter() - t0)
     return street
@@ -274,6 +281,9 @@ def resolve_folder(path: Path, *, points_crs: PointCRS, problems: ProblemLog) ->
     )
     files = {k: str(p) for k, p in contents.files.items()}
     files.setdefault("boundary", str(path))
+    kinds_file = _folder_kinds_file(path, contents.meta, problems=problems)
+    if kinds_file is not None:
+        files["station_kinds"] = str(kinds_file)
     unread = {k: str(p) for k, p in contents.unread.items()}
     return Resolved(
         layers=dict(contents.layers), files=files, meta=dict(contents.meta), unread=unread
@@ -409,3 +419,38 @@ def _read_register(
         return None
     resolved.files["register"] = str(register)
     return register_mod.read_register(Path(register), problems=problems)
+
+
+def _folder_kinds_file(folder: Path, meta: dict[str, Any], *, problems: ProblemLog) -> Path | None:
+    """``street.json``'s ``station_kinds_file``: a file inside ``folder`` (None if not named).
+
+    The name must be relative and stay inside the folder (an uploaded folder must not
+    make the planner read other files); otherwise the problem is logged.
+    """
+    name = meta.get("station_kinds_file")
+    if name in (None, ""):
+        return None
+    rel = Path(str(name))
+    target = (folder / rel).resolve()
+    if rel.is_absolute() or not target.is_relative_to(folder.resolve()):
+        problems.add(
+            f"station_kinds_file {str(name)!r} is not a file inside the folder",
+            file=str(folder / "street.json"),
+            field="station_kinds_file",
+            fix="put the station-kinds file in the street's folder and name it relative to "
+            'it, e.g. "station_kinds.csv"',
+        )
+        return None
+    return target
+
+
+def _read_station_kinds(
+    resolved: Resolved, given: str | Path | None, *, problems: ProblemLog
+) -> dict[str, str]:
+    """The station-kinds mapping: the file given, else the folder's (``{}`` for none)."""
+    if given is not None:
+        resolved.files["station_kinds"] = str(given)
+    path = resolved.files.get("station_kinds")
+    if path is None:
+        return {}
+    return read_kinds_file(Path(path), problems=problems)

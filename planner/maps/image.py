@@ -49,7 +49,6 @@ from planner.maps.style import (
     LANDUSE_OTHER,
     LOOKS,
     PRINT_MARKER_PT_PER_PX,
-    RED,
     SITE_COLOUR,
     SITE_KIND,
     LayerKey,
@@ -394,7 +393,7 @@ def _paint_stations(c: MapContent, pen: _Pen) -> None:
     for kind in c.station_kinds():
         part = st[st["kind"] == kind]
         xy = np.column_stack([part.geometry.x, part.geometry.y])
-        _symbols(pen, xy, kind, RED, zorder=pen.zorder("stations"))
+        _symbols(pen, xy, kind, station_style(kind).colour, zorder=pen.zorder("stations"))
         if pen.label_stations and kind in ("street_centre", "community_station"):
             pen.station_labels += [
                 (float(x), float(y), str(n))

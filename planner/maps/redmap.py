@@ -53,7 +53,6 @@ from planner.maps.style import (
     LANDUSE_COLOURS,
     LANDUSE_OTHER,
     LOOKS,
-    RED,
     SITE_COLOUR,
     SITE_KIND,
     LayerKey,
@@ -371,9 +370,13 @@ def _lines_by(lines: gpd.GeoDataFrame, column: str | None) -> gpd.GeoDataFrame:
 # Station symbols
 
 
-def station_icon_svg(kind: str, *, lang: str = "zh", size: int = 30, colour: str = RED) -> str:
-    """Inline SVG of the red icon for a station ``kind`` (also used in the legend)."""
+def station_icon_svg(
+    kind: str, *, lang: str = "zh", size: int = 30, colour: str | None = None
+) -> str:
+    """Inline SVG of the icon for a station ``kind`` (also used in the legend), in its
+    kind group's colour unless ``colour`` is given."""
     style = station_style(kind)
+    colour = colour or style.colour
     s = size
     stroke = 'stroke="#fff" stroke-width="1.5"'
     if style.shape == "star":
@@ -412,7 +415,7 @@ def station_icon_svg(kind: str, *, lang: str = "zh", size: int = 30, colour: str
     )
 
 
-def _icon(kind: str, ctx: _Ctx, *, colour: str = RED) -> folium.DivIcon:
+def _icon(kind: str, ctx: _Ctx, *, colour: str | None = None) -> folium.DivIcon:
     style = station_style(kind)
     size = style.size_px
     anchor = (size // 2, size - 1) if style.shape == "pin" else (size // 2, size // 2)
