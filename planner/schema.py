@@ -73,6 +73,13 @@ LAYERS: dict[str, tuple[str, tuple[Column, ...]]] = {
             _c("households", "int", "households", "households living in the building", 0),
             _c("population", "float", "residents", "residents (households x 2.62 if unknown)", 0.0),
             _c("households_estimated", "bool", "", "households estimated, not registered", False),
+            _c(
+                "households_source",
+                "str",
+                "",
+                "where households come from: register, data, estimate or unknown",
+                "data",
+            ),
         ),
     ),
     "gates": (

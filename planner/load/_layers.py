@@ -270,11 +270,15 @@ def station_kinds(st: gpd.GeoDataFrame, ctx: Context) -> ResolvedKinds:
     return resolved
 
 
-def building_kinds(b: gpd.GeoDataFrame) -> pd.Series:
-    """Each building's kind (:data:`planner.schema.BUILDING_KINDS`) from its ``kind``.
+def building_kinds(b: gpd.GeoDataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each building's kind (:data:`planner.schema.BUILDING_KINDS`) from its ``kind``, and
+    whether that kind is unknown.
 
     OSM ``building=*`` values and Chinese words are mapped (:data:`BUILDING_KIND_MAP`);
-    a kind that says nothing is residential inside a compound, else ``other``.
+    other stated kinds (``industrial``, ``church``, ``garage``...) are ``other``, not
+    residential. A kind that says nothing (:data:`UNKNOWN_KINDS`, OSM ``building=yes``)
+    is residential inside a residential compound or land use (``compound_id``), else
+    ``other`` and marked unknown: its households cannot be known.
     """
     raw = (
         b["kind"].astype(object).where(b["kind"].notna(), "").astype(str)
@@ -283,10 +287,10 @@ def building_kinds(b: gpd.GeoDataFrame) -> pd.Series:
     )
     norm = raw.map({v: normalise_text(v) for v in raw.unique()})
     kinds = norm.map(lambda v: BUILDING_KIND_MAP.get(v, v if v in schema.BUILDING_KINDS else ""))
-    unknown = norm.isin(UNKNOWN_KINDS)
+    says_nothing = norm.isin(UNKNOWN_KINDS)
     in_compound = b["compound_id"].astype(str) != ""
-    kinds = kinds.where(~(unknown & in_compound), "residential")
-    return kinds.where(kinds != "", "other")
+    kinds = kinds.where(~(says_nothing & in_compound), "residential")
+    return kinds.where(kinds != "", "other"), says_nothing & ~in_compound
 
 
 def clean_communities(gdf: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoDataFrame:
@@ -426,7 +430,7 @@ def clean_buildings(
         communities.geometry.to_numpy(),
         communities["community_id"].to_numpy(dtype=object),
     )
-    out["kind"] = building_kinds(out)
+    out["kind"], unknown = building_kinds(out)
     file = ctx.file("buildings")
     bounds = {
         "households": PLAUSIBLE.households_per_building,
@@ -444,6 +448,8 @@ def clean_buildings(
             maximum=maximum,
             whole=col == "households",
         )
+    given = out["households"].notna()
+    out["households_source"] = np.where(given, "data", np.where(unknown, "unknown", ""))
     return out
 
 
@@ -500,16 +506,21 @@ def apply_register(b: gpd.GeoDataFrame, joined: RegisterJoin) -> gpd.GeoDataFram
     pop = joined.population
     out["households"] = hh.where(hh.notna(), out["households"])
     out["population"] = pop.where(pop.notna(), out["population"])
+    out["households_source"] = out["households_source"].where(hh.isna(), "register")
     return out
 
 
 def estimate_households(b: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoDataFrame:
     """Floors from height, households from floor area, residents from households.
 
-    Floors missing: ``height_m`` ÷ ``floor_height_m`` (m), else ``default_floors`` for a
-    residential building needing an estimate. Households missing on a residential
-    building: footprint (m²) × floors ÷ ``dwelling_size_m2`` (m²), at least 1, marked
-    ``households_estimated``. Residents missing: households × ``residents_per_household``.
+    Floors missing: ``height_m`` ÷ ``floor_height_m`` (m), else, for a residential
+    building needing an estimate, a default by footprint class (:func:`default_floors`).
+    Households missing on a residential building: footprint (m²) × floors ÷
+    ``dwelling_size_m2`` (m²), at least 1, marked ``households_estimated``. Other
+    buildings without households get 0. ``households_source`` ends as ``register``,
+    ``data`` (the layer's count, or a non-residential kind: 0), ``estimate`` or
+    ``unknown`` (a kind that says nothing outside residential land: 0, not known).
+    Residents missing: households × ``residents_per_household``.
     """
     if b is None:
         return schema.empty("buildings", ctx.crs)
@@ -520,23 +531,27 @@ def estimate_households(b: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoData
     est_floors = np.maximum(np.round(out["height_m"] / s.floor_height_m), 1)
     use_height = from_height & out["height_m"].notna() & (out["height_m"] > 0)
     floors = floors.where(~use_height, est_floors)
-    residential = out["kind"] == "residential"
-    need_hh = out["households"].isna() & residential
+    need_hh = out["households"].isna() & (out["kind"] == "residential")
     default = need_hh & (floors.isna() | (floors <= 0))
-    floors = floors.where(~default, s.default_floors)
+    floors = floors.where(~default, default_floors(out["footprint_m2"], s))
     if use_height.any():
         ctx.derived.append(
             f"floors: {int(use_height.sum())} buildings from height_m ÷ {s.floor_height_m:g} m"
         )
     if default.any():
+        low = default & (out["footprint_m2"] < s.low_rise_footprint_m2)
         ctx.derived.append(
             f"floors: {int(default.sum())} residential buildings without floors or height "
-            f"assumed {s.default_floors} storeys"
+            f"assumed {s.default_floors} storeys ({int(low.sum())} of them, with a footprint "
+            f"under {s.low_rise_footprint_m2:g} m², {s.low_rise_floors})"
         )
     est = np.maximum(np.round(out["footprint_m2"] * floors / s.dwelling_size_m2), 1)
     out["households"] = out["households"].where(~need_hh, est)
     out["households"] = out["households"].fillna(0)
     out["households_estimated"] = need_hh
+    source = out["households_source"] if "households_source" in out else pd.Series("", out.index)
+    source = source.where(~need_hh, "estimate")
+    out["households_source"] = source.where(source != "", "data")
     if need_hh.any():
         ctx.derived.append(
             f"households: {int(need_hh.sum())} residential buildings estimated as footprint × "
@@ -549,6 +564,13 @@ def estimate_households(b: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoData
     out["floors"] = floors.fillna(0)
     _check_density(out, floors, ctx)
     return out
+
+
+def default_floors(footprint_m2: pd.Series, s: Settings) -> pd.Series:
+    """Storeys assumed by footprint class (m²): ``low_rise_floors`` below
+    ``low_rise_footprint_m2``, else ``default_floors``."""
+    small = footprint_m2 < s.low_rise_footprint_m2
+    return pd.Series(np.where(small, s.low_rise_floors, s.default_floors), index=footprint_m2.index)
 
 
 def _check_density(b: gpd.GeoDataFrame, floors: pd.Series, ctx: Context) -> None:

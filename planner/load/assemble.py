@@ -39,7 +39,7 @@ from planner.load import validate
 from planner.network import walk as network
 from planner.network.build import NodeAt, build_network, nearest_nodes
 from planner.settings import Settings
-from planner.street import Street, from_layers
+from planner.street import Completeness, Street, from_layers
 
 #: Fix for a missing or unusable boundary.
 BOUNDARY_FIX = "add boundary.geojson (a polygon of the street), or pass --boundary FILE"
@@ -448,6 +448,7 @@ def fill_report(street: Street, ctx: steps.Context, reg_report: dict[str, Any] |
     b = street.buildings
     r.households_total = int(b["households"].sum())
     r.households_estimated = int(b.loc[b["households_estimated"], "households"].sum())
+    r.completeness = Completeness.of(b) if len(b) else None
     r.population_total = float(b["population"].sum())
     r.stations_in_street = int(street.stations["in_street"].sum())
     r.stations_in_margin = int((~street.stations["in_street"]).sum())
