@@ -58,6 +58,16 @@ class Completeness:
             non_residential=int(data_zero.sum()),
         )
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Completeness:
+        """The table back from :meth:`to_dict` (a ``summary.json``)."""
+        src = d.get("sources", {})
+        return cls(
+            buildings={k: int(src.get(k, {}).get("buildings", 0)) for k in HOUSEHOLD_SOURCES},
+            households={k: int(src.get(k, {}).get("households", 0)) for k in HOUSEHOLD_SOURCES},
+            non_residential=int(d.get("non_residential_buildings", 0)),
+        )
+
     @property
     def total_buildings(self) -> int:
         return sum(self.buildings.values())
@@ -96,6 +106,17 @@ class Completeness:
             "unknown_share": round(self.unknown_share, 4),
             "warning": self.warning,
         }
+
+    def short(self, lang: str = "en") -> str:
+        """One line for a map's footer: households by source, unknown buildings."""
+        from planner.i18n import t
+
+        return t(
+            "completeness_short",
+            lang,
+            **{k: f"{self.households[k]:,}" for k in ("register", "data", "estimate")},
+            unknown=f"{self.buildings['unknown']:,}",
+        )
 
     def to_lines(self, lang: str = "en") -> list[str]:
         """The table as text lines (the warning first when there is one)."""

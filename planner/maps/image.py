@@ -24,6 +24,7 @@ import glob
 import logging
 import math
 import os
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,7 @@ from planner.maps.style import (
     station_style,
 )
 from planner.settings import Settings
+from planner.street import completeness_warning
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -719,6 +721,7 @@ def _add_texts(
     if credit:
         notes.append(credit)
     notes.append(t("map_made", lang, date=dt.date.today().isoformat()) + f"   {crs.name}")
+    _completeness_text(fig, content.street, lang=lang, family=family)
     fig.text(
         0.02,
         0.055,
@@ -729,6 +732,30 @@ def _add_texts(
         va="top",
         linespacing=1.5,
     )
+
+
+def _completeness_text(fig: Figure, street: Street, *, lang: Language, family: str) -> None:
+    """Where the households come from, bottom right under the legend; the warning in
+    red above it when most households are guessed."""
+    c = street.report.completeness
+    if c is None:
+        return
+    width = 34 if lang == "zh" else 52  # characters per line in the legend's column
+    lines = textwrap.wrap(c.short(lang), width)
+    fig.text(0.775, 0.09, "\n".join(lines), fontsize=7, family=family, color="#444444", va="bottom")
+    if c.warning:
+        warn = textwrap.wrap(completeness_warning(c, lang), width)
+        y = 0.09 + 0.016 * (len(lines) + 0.5)
+        fig.text(
+            0.775,
+            y,
+            "\n".join(warn),
+            fontsize=7,
+            family=family,
+            color=DARK_RED,
+            weight="bold",
+            va="bottom",
+        )
 
 
 def covered_share(coverage: CoverageLayers | None, minutes: float) -> float | None:

@@ -66,7 +66,7 @@ from planner.maps.style import (
     map_title,
     station_style,
 )
-from planner.street import Street
+from planner.street import Street, completeness_warning
 
 logger = logging.getLogger(__name__)
 
@@ -515,7 +515,8 @@ def _legend_html(entries: Iterable[LegendEntry], *, lang: str, open_: bool) -> s
 
 
 def _notes_html(street: Street, ctx: _Ctx, walk_speed_kmh: float, tianditu_key: str) -> str:
-    """The notes under the legend (always visible): walking speed, synthetic data, tiles."""
+    """The notes under the legend (always visible): walking speed, synthetic data, where
+    the households come from (with the warning when most are guessed), tiles."""
     notes = [
         f'<div class="rm-note">{html_text(t("walk_note", ctx.lang, speed=walk_speed_kmh))}</div>'
     ]
@@ -524,6 +525,14 @@ def _notes_html(street: Street, ctx: _Ctx, walk_speed_kmh: float, tianditu_key: 
             '<div class="rm-note" style="color:#c8161d">'
             f"<b>{html_text(t('synthetic_note', ctx.lang))}</b></div>"
         )
+    c = street.report.completeness
+    if c is not None:
+        if c.warning:
+            notes.append(
+                '<div class="rm-note rm-completeness" style="color:#c8161d">'
+                f"<b>{html_text(completeness_warning(c, ctx.lang))}</b></div>"
+            )
+        notes.append(f'<div class="rm-note">{html_text(c.short(ctx.lang))}</div>')
     notice = basemap_notice(ctx.basemap, tianditu_key=tianditu_key, lang=ctx.lang)
     if ctx.basemap == "tianditu" and notice:
         notes.append(f'<div class="rm-note">{html_text(notice)}</div>')
