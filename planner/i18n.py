@@ -62,6 +62,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Households from: register {register}, data {data}, estimate {estimate}; "
         "{unknown} buildings of unknown use",
     ),
+    "station_kinds_file": ("站点类型对照表（可选）", "Station-kinds mapping (optional)"),
+    "station_kinds_help": (
+        "两列：原文,类型（如 社区食堂,neighbourhood_centre），把登记表里的站点类型名称对应到目录中的类型",
+        "Two columns text,kind (e.g. 社区食堂,neighbourhood_centre): the register's own kind "
+        "names mapped to catalogue kinds",
+    ),
     "hh_source_register": ("住户登记表", "register"),
     "hh_source_data": ("数据标注", "OSM tag / layer value"),
     "hh_source_estimate": ("面积估算", "estimate"),

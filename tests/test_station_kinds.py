@@ -130,3 +130,19 @@ def test_every_kind_has_names_a_group_and_a_symbol() -> None:
 def test_service_kinds_accept_the_new_kinds() -> None:
     s = Settings(service_kinds=("community_station", "elderly_day_care", "other"))
     assert "elderly_day_care" in s.service_kinds
+
+
+def test_the_app_loader_passes_an_uploaded_mapping_file(street_folder: Path, layers: dict) -> None:
+    from planner.app import services
+
+    reg = _register(layers, street_folder.parent / "stations.csv")
+    mapping = street_folder.parent / "station_kinds.csv"
+    mapping.write_text("text,kind\n社区食堂,neighbourhood_centre\n", "utf-8")
+    source = {
+        "kind": "upload",
+        "path": str(street_folder),
+        "stations": str(reg),
+        "station_kinds": str(mapping),
+    }
+    street = services.load(source, Settings())
+    assert street.stations.set_index("station_id").loc["K8", "kind"] == "neighbourhood_centre"
