@@ -125,3 +125,18 @@ def test_completeness_of_a_table() -> None:
     assert c.households == {"register": 10, "data": 0, "estimate": 60, "unknown": 0}
     assert c.non_residential == 1 and c.estimated_share == pytest.approx(60 / 70)
     assert c.warning
+
+
+def test_osm_building_use_and_flats() -> None:
+    from planner.load.osm import _building_kind
+
+    building = pd.Series(["yes", "yes", "yes", "apartments", "church", "industrial"])
+    use = pd.Series(["residential", "", "commercial", "", "", "residential"])
+    assert _building_kind(building, use).tolist() == [
+        "residential",
+        "yes",  # says nothing: the loader decides by location
+        "shop",
+        "residential",
+        "church",  # stated, not residential
+        "industrial",  # building:use only refines building=yes
+    ]
