@@ -140,3 +140,29 @@ def test_osm_building_use_and_flats() -> None:
         "church",  # stated, not residential
         "industrial",  # building:use only refines building=yes
     ]
+
+
+def test_residential_land_use_makes_a_kindless_building_residential(
+    layers: dict,
+    make_folder,  # type: ignore[no-untyped-def]
+) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    b = layers["buildings"]
+    b["kind"] = ["residential", "residential", "residential", "yes"]  # B4 says nothing
+    b.loc[3, "floors"] = None
+    without = load_street(make_folder(layers)).buildings.set_index("building_id")
+    assert without.loc["B4", "households_source"] == "unknown"
+    assert without.loc["B4", "households"] == 0
+    layers["landuse"] = gpd.GeoDataFrame(
+        {"landuse_id": ["L1"], "kind": ["居住用地"], "name": ["住宅区"]},
+        geometry=[box(*b.geometry.iloc[3].buffer(20).bounds)],
+        crs=b.crs,
+    )
+    street = load_street(make_folder(layers))
+    got = street.buildings.set_index("building_id")
+    assert got.loc["B4", "kind"] == "residential"
+    assert got.loc["B4", "households_source"] == "estimate"
+    # 40 m × 30 m = 1,200 m² footprint, no floors: 6 storeys, ÷ 90 m² per household
+    assert got.loc["B4", "households"] == round(1200 * 6 / 90)

@@ -146,3 +146,15 @@ def test_the_app_loader_passes_an_uploaded_mapping_file(street_folder: Path, lay
     }
     street = services.load(source, Settings())
     assert street.stations.set_index("station_id").loc["K8", "kind"] == "neighbourhood_centre"
+
+
+def test_red_map_draws_other_kinds_grey_with_their_text() -> None:
+    from planner.maps.redmap import red_map
+    from tests.app_street import tiny_street
+
+    street = tiny_street(synthetic=False)
+    street.stations.loc[0, "kind"] = "other"
+    street.stations.loc[0, "kind_text"] = "社区食堂<b>"
+    html = red_map(street).get_root().render()
+    assert "其他 (社区食堂&lt;b&gt;)" in html  # the register's words, escaped
+    assert station_style("other").colour in html and station_style("other").colour != "#c8161d"

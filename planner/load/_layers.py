@@ -94,6 +94,23 @@ BUILDING_KIND_MAP: dict[str, str] = {
         "public",
     ),
 }
+#: Land-use kinds (normalised) that are residential land: a building of a kind that says
+#: nothing standing on it is residential.
+RESIDENTIAL_LANDUSE: frozenset[str] = frozenset(
+    {
+        "residential",
+        "住宅",
+        "住宅用地",
+        "居住",
+        "居住用地",
+        "城镇住宅用地",
+        "r",
+        "r1",
+        "r2",
+        "r3",
+        "0701",
+    }
+)
 #: Building kinds that say nothing (OSM ``building=yes``): residential inside a compound.
 UNKNOWN_KINDS: frozenset[str] = frozenset({"", "yes", "building", "unknown", "nan", "none"})
 
@@ -270,15 +287,33 @@ def station_kinds(st: gpd.GeoDataFrame, ctx: Context) -> ResolvedKinds:
     return resolved
 
 
-def building_kinds(b: gpd.GeoDataFrame) -> tuple[pd.Series, pd.Series]:
+def residential_land(b: gpd.GeoDataFrame, landuse: gpd.GeoDataFrame | None) -> NDArray[np.bool_]:
+    """Whether each building's representative point lies in residential land use
+    (a ``landuse`` polygon whose ``kind`` is in :data:`RESIDENTIAL_LANDUSE`)."""
+    out = np.zeros(len(b), dtype=bool)
+    if landuse is None or landuse.empty or "kind" not in landuse.columns or b.empty:
+        return out
+    kind = landuse["kind"].astype(object).where(landuse["kind"].notna(), "").astype(str)
+    res = kind.map(normalise_text).isin(RESIDENTIAL_LANDUSE).to_numpy()
+    if not res.any():
+        return out
+    land = shapely.union_all(shapely.make_valid(landuse.geometry.to_numpy()[res]))
+    rep = shapely.point_on_surface(b.geometry.to_numpy())
+    return np.asarray(shapely.intersects(land, rep), dtype=bool)
+
+
+def building_kinds(
+    b: gpd.GeoDataFrame, in_residential_land: NDArray[np.bool_] | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Each building's kind (:data:`planner.schema.BUILDING_KINDS`) from its ``kind``, and
     whether that kind is unknown.
 
     OSM ``building=*`` values and Chinese words are mapped (:data:`BUILDING_KIND_MAP`);
     other stated kinds (``industrial``, ``church``, ``garage``...) are ``other``, not
     residential. A kind that says nothing (:data:`UNKNOWN_KINDS`, OSM ``building=yes``)
-    is residential inside a residential compound or land use (``compound_id``), else
-    ``other`` and marked unknown: its households cannot be known.
+    is residential inside a residential compound (``compound_id``) or residential land
+    use (``in_residential_land``), else ``other`` and marked unknown: its households
+    cannot be known.
     """
     raw = (
         b["kind"].astype(object).where(b["kind"].notna(), "").astype(str)
@@ -289,6 +324,8 @@ def building_kinds(b: gpd.GeoDataFrame) -> tuple[pd.Series, pd.Series]:
     kinds = norm.map(lambda v: BUILDING_KIND_MAP.get(v, v if v in schema.BUILDING_KINDS else ""))
     says_nothing = norm.isin(UNKNOWN_KINDS)
     in_compound = b["compound_id"].astype(str) != ""
+    if in_residential_land is not None:
+        in_compound |= in_residential_land
     kinds = kinds.where(~(says_nothing & in_compound), "residential")
     return kinds.where(kinds != "", "other"), says_nothing & ~in_compound
 
@@ -402,12 +439,16 @@ def clean_buildings(
     compounds: gpd.GeoDataFrame,
     communities: gpd.GeoDataFrame,
     ctx: Context,
+    landuse: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame | None:
-    """Buildings in the street with ``footprint_m2`` (m²), compound, community, kind and
-    numeric households/population/floors/height (NaN where blank); None without buildings.
+    """Buildings in the street with ``footprint_m2`` (m²), compound, community, kind,
+    ``households_source`` so far and numeric households/population/floors/height (NaN
+    where blank); None without buildings.
 
     A building belongs to the street when its representative point lies inside the
-    boundary; the others are left out and listed (a warning).
+    boundary; the others are left out and listed (a warning). A compound, or residential
+    land use in ``landuse`` (:data:`RESIDENTIAL_LANDUSE`), makes a building whose kind
+    says nothing residential.
     """
     if gdf is None or gdf.empty:
         ctx.derived.append("buildings: none given, no households")
@@ -430,7 +471,7 @@ def clean_buildings(
         communities.geometry.to_numpy(),
         communities["community_id"].to_numpy(dtype=object),
     )
-    out["kind"], unknown = building_kinds(out)
+    out["kind"], unknown = building_kinds(out, residential_land(out, landuse))
     file = ctx.file("buildings")
     bounds = {
         "households": PLAUSIBLE.households_per_building,

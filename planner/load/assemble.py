@@ -356,7 +356,7 @@ def street_layers(
     out["compounds"] = steps.clean_compounds(layers.get("compounds"), out["communities"], ctx)
     out["gates"] = steps.clean_gates(layers.get("gates"), out["compounds"], ctx)
     buildings = steps.clean_buildings(
-        layers.get("buildings"), out["compounds"], out["communities"], ctx
+        layers.get("buildings"), out["compounds"], out["communities"], ctx, layers.get("landuse")
     )
     buildings, reg_report = _join_register(buildings, out["compounds"], register, ctx)
     out["buildings"] = steps.estimate_households(buildings, ctx)

@@ -757,9 +757,11 @@ def _draw_stations(c: MapContent, ctx: _Ctx) -> None:
 def _station_popup(row: Any, lang: str, served: Mapping[str, int]) -> str:
     """Popup HTML of one station row (every data text escaped)."""
     parts = [f"<b>{html_text(str(row.name) or str(row.station_id))}</b>"]
-    parts.append(
-        f"{html_text(t('kind', lang))}: {html_text(station_kind_label(str(row.kind), lang))}"
-    )
+    label = station_kind_label(str(row.kind), lang)
+    text = str(getattr(row, "kind_text", "") or "")
+    if row.kind == "other" and text:  # a kind outside the catalogue: the register's words
+        label = f"{label} ({text})"
+    parts.append(f"{html_text(t('kind', lang))}: {html_text(label)}")
     area = row.floor_area_m2
     if area is not None and not pd.isna(area):
         parts.append(f"{html_text(t('floor_area', lang))}: {float(area):,.0f}")
