@@ -35,12 +35,22 @@ from planner.app.state import (
     view_query,
 )
 from planner.errors import InputError, PlannerError
-from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, msg, render, t
+from planner.i18n import (
+    LANG_NAMES,
+    STRINGS,
+    column_label,
+    layer_name,
+    msg,
+    render,
+    station_kind_label,
+    t,
+)
 from planner.i18n import markdown_literal as md
 from planner.load import uploads
 from planner.maps import offline
 from planner.maps.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
 from planner.maps.style import layer_label
+from planner.schema import STATION_KINDS
 from planner.settings import Result, Settings, settings_for
 from planner.street import Street
 
@@ -389,10 +399,18 @@ def _settings_form() -> None:
             (int(S["grid_min_households"]), int(S["grid_max_households"])),
             10,
         )
+        kinds = st.multiselect(
+            L("service_kinds"),
+            list(STATION_KINDS),
+            default=[k for k in S["service_kinds"] if k in STATION_KINDS],
+            format_func=lambda k, lang=S["lang"]: station_kind_label(k, lang),
+            help=L("service_kinds_help"),
+        )
         if st.form_submit_button(L("apply")):
             S["walk_speed_kmh"] = speed
             S["thresholds_min"] = thresholds or [15.0]
             S["grid_min_households"], S["grid_max_households"] = lo, hi
+            S["service_kinds"] = kinds or list(Settings().service_kinds)
 
 
 # ----------------------------------------------------------------------------- pages

@@ -62,6 +62,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Households from: register {register}, data {data}, estimate {estimate}; "
         "{unknown} buildings of unknown use",
     ),
+    "service_kinds": ("计入党群服务站的站点类型", "Station kinds counted as service stations"),
+    "service_kinds_help": (
+        "这些类型的站点计算15分钟服务圈与覆盖率；其他站点只在地图上显示",
+        "Stations of these kinds make the service circles and coverage; others are only drawn",
+    ),
     "station_kinds_file": ("站点类型对照表（可选）", "Station-kinds mapping (optional)"),
     "station_kinds_help": (
         "两列：原文,类型（如 社区食堂,neighbourhood_centre），把登记表里的站点类型名称对应到目录中的类型",
