@@ -367,3 +367,16 @@ def test_overview_and_red_map_open_with_the_completeness_table(
     _run(at)
     assert at.error and "100%" in at.error[0].value
     assert list(at.dataframe[0].value.columns) == ["户数来源", "建筑", "户数"]
+
+
+def test_service_kinds_picked_in_the_sidebar_reach_the_settings(
+    fake_loader: list[dict[str, Any]],
+) -> None:
+    at = _run(_app())
+    (kinds,) = [m for m in at.sidebar.multiselect if m.label == "计入党群服务站的站点类型"]
+    assert "日间照料中心" in kinds.options  # every catalogue kind, by its Chinese name
+    kinds.set_value(["community_station", "elderly_day_care"])
+    [b for b in at.sidebar.button if b.label == "应用"][0].click()
+    _run(at)
+    settings = settings_from_state(at.session_state)
+    assert settings.service_kinds == ("community_station", "elderly_day_care")
