@@ -376,7 +376,7 @@ def test_service_kinds_picked_in_the_sidebar_reach_the_settings(
     (kinds,) = [m for m in at.sidebar.multiselect if m.label == "计入党群服务站的站点类型"]
     assert "日间照料中心" in kinds.options  # every catalogue kind, by its Chinese name
     kinds.set_value(["community_station", "elderly_day_care"])
-    [b for b in at.sidebar.button if b.label == "应用"][0].click()
+    next(b for b in at.sidebar.button if b.label == "应用").click()
     _run(at)
     settings = settings_from_state(at.session_state)
     assert settings.service_kinds == ("community_station", "elderly_day_care")
