@@ -35,6 +35,7 @@ from planner.app.state import (
     view_query,
 )
 from planner.errors import InputError, PlannerError
+from planner.grids.codes import provisional_note
 from planner.i18n import (
     LANG_NAMES,
     STRINGS,
@@ -324,7 +325,7 @@ def _upload_panel(choice: str) -> None:
     types = (
         ["zip", "geojson", "json", "gpkg", "shp", "shx", "dbf", "prj", "cpg", "csv", "xlsx"]
         if choice == "upload"
-        else ["osm", "pbf", "geojson", "gpkg"]
+        else ["osm", "xml", "pbf", "geojson", "gpkg"]  # .osm.xml ends with xml
     )
     files = st.file_uploader(
         L("source_upload") if choice == "upload" else L("source_osm"),
@@ -590,6 +591,9 @@ def page_editor(street: Street, settings: Settings) -> None:
         st.warning(md(S.get("capability_errors", {}).get("grids", L("no_data"))))
         return
     st.caption(L("editor_help"))
+    provisional = provisional_note(editor.grids, S["lang"])
+    if provisional:
+        st.warning(provisional)
     left, right = st.columns([3, 1.2])
     with left:
         out = _editor_map(street, editor, settings) or {}

@@ -10,6 +10,7 @@ All functions are vectorised over numpy arrays of degrees.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -166,3 +167,46 @@ def require_projected(crs: object, operation: str) -> None:
             f"{operation} needs a projected metric CRS, got {c.to_string() if c else 'no CRS'}",
             fix="project the layer to the street's UTM CRS first (Street.crs)",
         )
+
+
+#: Names a user may give instead of an EPSG code.
+CRS_ALIASES: dict[str, str] = {
+    "wgs84": "EPSG:4326",
+    "cgcs2000": "EPSG:4490",
+}
+
+
+def parse_crs(text: str | Path, *, flag: str = "--crs") -> CRS:
+    """A coordinate reference system as planners hand it over.
+
+    Accepted: an EPSG code (``EPSG:4547``, CGCS2000 / 3-degree Gauss-Kruger CM 114E;
+    CGCS2000 itself is EPSG:4490, its 3° and 6° Gauss-Kruger zones EPSG:4491-4554),
+    ``cgcs2000`` or ``wgs84``, a PROJ string (``+proj=tmerc +lat_0=0 +lon_0=114 ...``,
+    e.g. a city's local system), WKT, or the path of a ``.prj`` / WKT file.
+
+    Raises
+    ------
+    InputError
+        Naming ``flag``, what was given and the forms accepted.
+    """
+    raw = str(text).strip()
+    value = CRS_ALIASES.get(raw.lower(), raw)
+    path = Path(raw).expanduser()
+    if raw and not raw.startswith(("+", "EPSG", "epsg")) and path.is_file():
+        try:
+            value = path.read_text(encoding="utf-8-sig", errors="replace").strip()
+        except OSError as exc:
+            raise InputError(
+                f"{flag} {raw}: the file cannot be read ({exc})",
+                fix="give a readable .prj file, an EPSG code (EPSG:4547) or a PROJ string",
+            ) from exc
+    if value.isdigit():
+        value = f"EPSG:{value}"
+    try:
+        return CRS.from_user_input(value)
+    except Exception as exc:  # pyproj raises CRSError, and others on garbage
+        raise InputError(
+            f"{flag} {raw[:80]!r} is not a coordinate reference system pyproj knows ({exc})",
+            fix="give an EPSG code (e.g. EPSG:4547 for CGCS2000 / 3-degree Gauss-Kruger CM "
+            "114E), cgcs2000, a PROJ string (+proj=tmerc ...), WKT, or a .prj file",
+        ) from exc

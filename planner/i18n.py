@@ -90,7 +90,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "source": ("数据来源", "Source"),
     "source_demo": ("示例街道（合成数据）", "Demo street (synthetic)"),
     "source_upload": ("上传图层文件", "Upload layer files"),
-    "source_osm": ("上传 OSM 数据（.osm / .osm.pbf）", "Upload an OSM extract (.osm / .osm.pbf)"),
+    "source_osm": (
+        "上传 OSM 数据（.osm / .osm.xml / .osm.pbf）",
+        "Upload an OSM extract (.osm / .osm.xml / .osm.pbf)",
+    ),
     "source_place": ("地名（需联网）", "Place name (online)"),
     "upload_help": (
         "上传一个文件夹的 zip 包，或多个图层文件（boundary、communities、compounds、buildings、"
@@ -162,6 +165,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map_speed_note": (
         "步行速度 {speed:g} km/h（{minutes:g} 分钟 ≈ {metres:,.0f} m，沿步行路网计算）",
         "Walking speed {speed:g} km/h ({minutes:g} min ≈ {metres:,.0f} m along the walking network)",
+    ),
+    "codes_provisional": (
+        "网格编码为临时编码：县级区划代码或街道代码未知（写作 000000 / 000），"
+        "请用 {missing} 或 street.json 的 code_county / code_street 给出",
+        "grid codes are provisional: the county or street code is not known (written as "
+        "000000 / 000); give {missing} or code_county / code_street in street.json",
+    ),
+    "codes_provisional_map": (
+        "网格编码为临时编码（县级/街道代码未知）",
+        "Grid codes are provisional (county/street code not known)",
     ),
     "map_made": ("制图：planner，{date}", "Made with planner, {date}"),
     "map_covered": (

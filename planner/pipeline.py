@@ -19,17 +19,22 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import geopandas as gpd
 
 from planner.coverage.layers import CoverageLayers, compute_coverage_layers
+from planner.crs import parse_crs
 from planner.errors import PlannerError
 from planner.export import formats as ex
 from planner.export.outputs import OutputOptions, export_file_count, write_run_files
-from planner.grids.codes import effective_code_settings
+from planner.grids.codes import CodeStatus, code_status, effective_code_settings
 from planner.settings import Settings
 from planner.street import Street
+
+if TYPE_CHECKING:  # imported where the steps run (siting needs the solver)
+    from planner.grids.division import GridResult
+    from planner.siting.scenario import SitingResult
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +48,11 @@ DEFAULT_NEW_SITES = 3
 class StepBar(Protocol):
     """What the pipeline needs from a progress bar (a tqdm bar has all of it)."""
 
-    def update(self, n: int = 1) -> Any: ...
+    def update(self, n: int = 1) -> object: ...
 
-    def set_postfix_str(self, s: str, refresh: bool = True) -> Any: ...
+    def set_postfix_str(self, s: str, refresh: bool = True) -> object: ...
 
-    def close(self) -> Any: ...
+    def close(self) -> object: ...
 
 
 BarFactory = Callable[[str, int], StepBar]
@@ -89,7 +94,7 @@ class SitingLayers:
 
     sites: gpd.GeoDataFrame
     summary: dict[str, Any]
-    plan: Any = None
+    plan: SitingResult | None = None
 
 
 @dataclass
@@ -98,12 +103,13 @@ class RunResult:
 
     street: Street
     settings: Settings
-    grids: Any = None  # planner.grids.division.GridResult
+    grids: GridResult | None = None
     coverage: CoverageLayers | None = None
     siting: SitingLayers | None = None
     files: list[Path] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    codes: CodeStatus | None = None
 
     @property
     def rules_ok(self) -> bool:
@@ -132,6 +138,8 @@ class RunResult:
             ),
             "load": st.report.to_dict() if st.report is not None else {},
         }
+        if self.codes is not None:
+            out["codes"] = self.codes.to_dict()
         if self.grids is not None:
             g = self.grids.grids
             out["grids"] = {
@@ -154,7 +162,7 @@ class RunResult:
 # Steps
 
 
-def divide_grids(street: Street, *, settings: Settings) -> Any:
+def divide_grids(street: Street, *, settings: Settings) -> GridResult:
     """Step 2: divide the street into grids and prove the rules (:func:`planner.grids.division.divide`)."""
     from planner.grids.division import divide
 
@@ -253,6 +261,7 @@ def run_pipeline(
     images: bool = True,
     bars: BarFactory | None = None,
     explicit_codes: Iterable[str] = (),
+    out_crs: str | None = None,
 ) -> RunResult:
     """Load ``source``, divide, compute coverage, site ``new_sites`` stations, export.
 
@@ -279,6 +288,9 @@ def run_pipeline(
         Write the HTML red map, and its PNG/PDF.
     bars
         Progress bar factory ``(step name, total) -> bar`` (default: none).
+    out_crs
+        The city's survey CRS for the GeoPackage, Shapefiles and CSV x/y (``--out-crs``;
+        checked before the long steps, :func:`planner.crs.parse_crs`).
     explicit_codes
         Grid-code settings the user gave (e.g. ``code_county`` from a flag): they win
         over the street's own ``street.json`` codes (:func:`planner.grids.codes.effective_code_settings`).
@@ -290,6 +302,8 @@ def run_pipeline(
         written so the planner can see where).
     """
     s = settings or Settings()
+    if out_crs:  # a bad --out-crs is said before the long steps
+        ex.check_out_crs(coordinate_system, parse_crs(out_crs, flag="--out-crs"))
     if new_sites > 0:
         require_siting_solver()  # a missing solver is said before the long steps
     bars = bars or _no_bar
@@ -303,7 +317,10 @@ def run_pipeline(
         bar.set_postfix_str(f"{len(street.buildings):,} buildings")
         bar.update(1)
     s = effective_code_settings(s, street.meta, explicit=explicit_codes)
-    result = RunResult(street=street, settings=s, timings_s=timings, notes=notes)
+    codes = code_status(s, street.meta, explicit=explicit_codes)
+    if codes.provisional:
+        notes.append(codes.warning("en"))
+    result = RunResult(street=street, settings=s, timings_s=timings, notes=notes, codes=codes)
     with _step(bars, "grids", 1, timings) as bar:
         result.grids = divide_grids(street, settings=s)
         bar.set_postfix_str(
@@ -315,7 +332,8 @@ def run_pipeline(
         result.coverage = compute_coverage_layers(street, settings=s, grids=result.grids.grids)
         pct = result.coverage.summary.get("households_covered_pct", {})
         top = pct.get(f"{s.gap_minutes:g}")
-        bar.set_postfix_str(f"{top}% of households within {s.gap_minutes:g} min")
+        share = "no households" if top is None else f"{top}% of households"
+        bar.set_postfix_str(f"{share} within {s.gap_minutes:g} min")
         bar.update(1)
     if new_sites > 0:
         with _step(bars, "siting", 1, timings) as bar:
@@ -326,7 +344,11 @@ def run_pipeline(
             bar.set_postfix_str(f"{len(result.siting.sites)} new sites")
             bar.update(1)
     options = OutputOptions(
-        formats=tuple(formats), coordinate_system=coordinate_system, html=html, images=images
+        formats=tuple(formats),
+        coordinate_system=coordinate_system,
+        html=html,
+        images=images,
+        out_crs=out_crs,
     )
     bar = bars("export", export_file_count(result, options))
     try:  # the writer times the step itself: summary.json holds the export time too

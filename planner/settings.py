@@ -17,6 +17,8 @@ planner.errors.SettingsError: unknown setting 'walk_speed'; known settings: ...
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from types import MappingProxyType
@@ -109,6 +111,12 @@ class Settings:
     code_county, code_street, code_service_object, code_width
         Grid code parts (CJ/T 349-2010): county-level division code (GB/T 2260, 6
         digits), street code (3 digits), service-object code, code width (20 or 15).
+        The county and street codes default to ``000000`` / ``000`` (no real place
+        has them): "not known". Grid codes made with either are *provisional* and
+        flagged so (:func:`planner.grids.codes.provisional_codes`); the real codes come
+        from the user (flags, settings file), the street's ``street.json`` or the OSM
+        admin relations' ``ref:admin:CN*`` tags
+        (:func:`planner.grids.codes.effective_code_settings`).
 
     Facilities and siting
     ---------------------
@@ -120,6 +128,18 @@ class Settings:
         Spacing of generated candidate sites; minimum distance between stations, metres.
     mip_time_limit_s
         Time limit for the exact siting solver, seconds.
+
+    Bounds on work
+    --------------
+    max_stations
+        Most service stations one coverage run draws circles for (default 5,000:
+        15,000 circles, about 5 minutes and 1 GB on the team's 2-core machine for a
+        street like the demo). Above it the run stops before the circles, saying the
+        expected time and memory (:mod:`planner.coverage.budget`); raise it to go on.
+    max_network_edges
+        Largest walking network (edges, margin included) one coverage run works on
+        (default 250,000: a district of several streets; the demo street has about
+        1,100). Above it the run stops before the circles, as for ``max_stations``.
 
     Output
     ------
@@ -153,8 +173,8 @@ class Settings:
     community_max_households: int = 3000
     sliver_area_m2: float = 500.0
     cut_road_classes: tuple[str, ...] = DEFAULT_CUT_ROAD_CLASSES
-    code_county: str = "110108"
-    code_street: str = "001"
+    code_county: str = "000000"
+    code_street: str = "000"
     code_service_object: str = "100000"
     code_width: Literal[20, 15] = 20
 
@@ -164,6 +184,9 @@ class Settings:
     candidate_spacing_m: float = 150.0
     min_station_spacing_m: float = 0.0
     mip_time_limit_s: float = 30.0
+
+    max_stations: int = 5000
+    max_network_edges: int = 250_000
 
     coordinate_precision: int = 7
     upload_limit_mb: int = 200
@@ -242,11 +265,24 @@ class Settings:
         need(self.candidate_spacing_m > 0, "candidate_spacing_m", "must be positive")
         need(self.min_station_spacing_m >= 0, "min_station_spacing_m", "must be 0 or more")
         need(self.mip_time_limit_s > 0, "mip_time_limit_s", "must be positive")
+        problems += self._work_bound_problems()
         need(0 <= self.coordinate_precision <= 15, "coordinate_precision", "must be 0-15")
         need(self.upload_limit_mb > 0, "upload_limit_mb", "must be positive")
         if problems:
             text = "; ".join(f"{name}={value!r}: {rule}" for name, value, rule in problems)
             raise SettingsError("invalid settings: " + text, problems=problems)
+
+    def _work_bound_problems(self) -> list[tuple[str, Any, str]]:
+        """The bounds on work (``max_*``) that are not whole numbers of at least 1;
+        the good ones are stored as ``int``."""
+        out = []
+        for name in ("max_stations", "max_network_edges"):
+            value = getattr(self, name)
+            if _whole(value) >= 1:
+                object.__setattr__(self, name, int(value))
+            else:
+                out.append((name, value, "must be a whole number, 1 or more"))
+        return out
 
     @property
     def walk_m_per_min(self) -> float:
@@ -324,6 +360,8 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "mip_time_limit_s": "siting",
         "coordinate_precision": "output",
         "upload_limit_mb": "street",
+        "max_stations": "coverage",
+        "max_network_edges": "coverage",
     }
 )
 
@@ -360,6 +398,14 @@ def settings_for(settings: Settings, result: Result) -> Settings:
         settings,
         **{f.name: getattr(defaults, f.name) for f in fields(Settings) if f.name not in keep},
     )
+
+
+def _whole(value: object) -> float:
+    """``value`` if it is a whole number (not a bool), else ``-inf`` (which no bound
+    accepts)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return -math.inf
+    return float(value) if float(value).is_integer() else -math.inf
 
 
 def _normal_minute(value: Any) -> Any:

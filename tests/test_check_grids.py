@@ -111,7 +111,7 @@ def test_command_exit_codes_and_messages(
 ) -> None:
     import planner.cli.check_grids as cmd
 
-    monkeypatch.setattr(cmd, "load_from_args", lambda args, settings: street)
+    monkeypatch.setattr(cmd, "load_from_args", lambda args, settings, **_: street)
     ok = ex.write_geojson(_grids(street), tmp_path / "ok.geojson")
     assert main(["check-grids", str(ok), "street-folder"]) == 0
     assert "RESULT: all rules hold" in capsys.readouterr().out
@@ -133,7 +133,7 @@ def test_recode_numbers_grids_again(
 ) -> None:
     import planner.cli.check_grids as cmd
 
-    monkeypatch.setattr(cmd, "load_from_args", lambda args, settings: street)
+    monkeypatch.setattr(cmd, "load_from_args", lambda args, settings, **_: street)
     g = _grids(street).drop(columns=["code", "community_id"])
     src = ex.write_geojson(g, tmp_path / "drawn.geojson")
     assert (
@@ -170,7 +170,7 @@ def test_json_report_names_grids_near_a_gap(
 
     import planner.cli.check_grids as cmd
 
-    monkeypatch.setattr(cmd, "load_from_args", lambda args, settings: street)
+    monkeypatch.setattr(cmd, "load_from_args", lambda args, settings, **_: street)
     path = ex.write_geopackage(tmp_path / "edited.gpkg", layers={"grids": _edited(street)})
     assert main(["check-grids", str(path), "street-folder", "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)

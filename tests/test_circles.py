@@ -406,3 +406,82 @@ def test_face_index_cuts_holes_for_connectors_drawn_near_the_frontier() -> None:
     assert big.polygon.contains(shapely.Point(120, 122))
     alone = _draw_whole(index, lines, np.arange(len(lines)))
     assert not alone.polygon.contains(shapely.Point(120, 122))
+
+
+def test_a_station_circle_does_not_depend_on_the_other_stations() -> None:
+    # one straight road; station b stands 200 m from a, within a's 5-minute walk: a's
+    # own circles are the same with b and without it (b is no node of a's walk)
+    nodes, edges = network_layers([(0, 0), (2000, 0)], [(0, 1)])
+    _c, _cb, alone, _u = _circles(
+        street(nodes, edges, stations=points([(600, 0)], station_id=["a"]))
+    )
+    both_st = points([(600, 0), (800, 0)], station_id=["a", "b"])
+    _c, _cb, both, _u = _circles(street(nodes, edges, stations=both_st))
+    for minutes in (5.0, 10.0, 15.0):
+        p1 = alone[(alone.station_id == "a") & (alone.minutes == minutes)].geometry.iloc[0]
+        p2 = both[(both.station_id == "a") & (both.minutes == minutes)].geometry.iloc[0]
+        assert p1.symmetric_difference(p2).area < 1e-6
+
+
+def test_station_circles_searched_in_batches_equal_those_from_a_given_reach(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from planner.coverage import circles
+
+    thresholds = (2.0, 4.0)
+    cov, cb, own, _union = _circles(_lattice_street(3), thresholds=thresholds)
+    monkeypatch.setattr(circles, "CIRCLE_BATCH_ROWS", 1)  # one station per batch
+    ids = cov.stations["station_id"].tolist()
+    batched = cb.station_circles(None, thresholds, station_ids=ids)
+    assert batched[["station_id", "station", "minutes"]].equals(
+        own[["station_id", "station", "minutes"]]
+    )
+    for a, b in zip(own.geometry, batched.geometry, strict=True):
+        assert a.symmetric_difference(b).area < 1e-6
+
+
+def test_circle_memory_grows_with_the_network_not_stations_times_stations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """2,000 stations on a 12-edge street: the reached-pieces tables hold at most one
+    row per station and network edge (plus its own edge's split), in batches of at
+    most CIRCLE_BATCH_ROWS, and the step's traced memory stays small. The routing
+    graph holding every station would give each station ~2,000 nodes to walk
+    (4 million pairs: hundreds of MB)."""
+    import tracemalloc
+
+    from planner.coverage import _reached, circles
+
+    nodes, edges = lattice_layers(3, 3, 200.0)
+    rng = np.random.default_rng(0)
+    n_st = 2000
+    st = street(
+        nodes,
+        edges,
+        stations=points(
+            [tuple(p) for p in rng.uniform(0, 400, (n_st, 2))],
+            station_id=[f"s{i}" for i in range(n_st)],
+        ),
+    )
+    settings = Settings(thresholds_min=(3.0,), gap_minutes=3.0)
+    cov = compute_coverage(st, settings=settings)
+    cb = cov.circle_builder().prepare()
+    n_edges = cov.net.n_edges
+    rows: list[int] = []
+    real = _reached.station_end_times
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        rows.append(len(out))
+        return out
+
+    monkeypatch.setattr(circles, "station_end_times", spy)
+    monkeypatch.setattr(circles, "CIRCLE_BATCH_ROWS", 20_000)
+    tracemalloc.start()
+    own = cb.station_circles(None, (3.0,), station_ids=cov.stations["station_id"].tolist())
+    _cur, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(own) == int(cov.stations["on_network"].sum()) > 1900
+    assert len(rows) > 1 and max(rows) <= 20_000
+    assert sum(rows) <= len(own) * (n_edges + 1)
+    assert peak < 48 * 2**20, f"{peak / 2**20:.0f} MB traced"

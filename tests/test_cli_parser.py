@@ -57,3 +57,24 @@ def test_bad_input_still_exits_2_and_rules_1(
 
     monkeypatch.setattr(info, "run", violated)
     assert main(["info", "demo"]) == 1
+
+
+def test_every_command_that_loads_says_the_loads_assumptions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A street with an empty buildings layer: ``grids`` (not only ``info``) prints the
+    load's warning on stderr, and ``run`` prints no ``None%`` figure (review S01)."""
+    import shutil
+
+    from planner.load.sources import demo_dir
+
+    street = tmp_path / "street"
+    shutil.copytree(demo_dir(), street)
+    (street / "buildings.geojson").write_text('{"type":"FeatureCollection","features":[]}')
+    assert main(["grids", str(street), "--out", str(tmp_path / "g")]) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "the street has no buildings" in err
+    code = main(["run", str(street), "--out", str(tmp_path / "r"), "--no-images", "-q"])
+    captured = capsys.readouterr()
+    assert code == 0 and "the street has no buildings" in captured.err
+    assert "None" not in captured.out

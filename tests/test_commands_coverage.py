@@ -45,7 +45,7 @@ def only_this_command(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def fake_load(monkeypatch: pytest.MonkeyPatch):
     st = _street()
-    monkeypatch.setattr(command, "load_from_args", lambda args, settings: st)
+    monkeypatch.setattr(command, "load_from_args", lambda args, settings, **_: st)
     return st
 
 
@@ -119,7 +119,7 @@ def test_bad_minutes_exit_2_with_message(fake_load, tmp_path: Path, capsys) -> N
 def test_zero_stations_still_writes_all_uncovered(monkeypatch, tmp_path: Path, capsys) -> None:
     st = _street()
     st = st.with_layers(stations=st.stations.iloc[:0])
-    monkeypatch.setattr(command, "load_from_args", lambda args, settings: st)
+    monkeypatch.setattr(command, "load_from_args", lambda args, settings, **_: st)
     assert cli.main(["coverage", "demo", "--out", str(tmp_path)]) == 0
     assert "no service station" in capsys.readouterr().err
     s = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
@@ -183,7 +183,7 @@ def test_load_warnings_are_printed_and_in_the_summary(monkeypatch, tmp_path: Pat
         severity="warning",
     )
     st.report = LoadReport(source="test", notes=[note])
-    monkeypatch.setattr(command, "load_from_args", lambda args, settings: st)
+    monkeypatch.setattr(command, "load_from_args", lambda args, settings, **_: st)
     out = tmp_path / "lw"
     assert cli.main(["coverage", "demo", "--out", str(out), "-q"]) == 0
     err = capsys.readouterr().err
@@ -309,7 +309,7 @@ def test_output_cells_blank_not_inf_and_rounded(monkeypatch, tmp_path: Path) -> 
     b["compound_id"] = "k1"
     b["population"] = b["households"] * 2.62
     st = st.with_layers(stations=st.stations.iloc[:0], compounds=compounds, buildings=b)
-    monkeypatch.setattr(command, "load_from_args", lambda args, settings: st)
+    monkeypatch.setattr(command, "load_from_args", lambda args, settings, **_: st)
     out = tmp_path / "z"
     assert cli.main(["coverage", "demo", "--out", str(out), "-q"]) == 0
     text = (out / "uncovered_compounds.csv").read_text(encoding="utf-8-sig")

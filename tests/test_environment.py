@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 #: conda package names that differ from the PyPI names (pypi -> conda).
-CONDA_NAMES: dict[str, str] = {}
+CONDA_NAMES: dict[str, str] = {"osmium": "pyosmium"}
 
 
 def _norm_name(name: str) -> str:

@@ -37,6 +37,7 @@ NOT_BYTE_STABLE = {"planner.gpkg", "tables.xlsx", "redmap.html", "redmap.pdf", "
 GRID_COLUMNS = [
     "grid_id",
     "code",
+    "code_provisional",
     "community_id",
     "community",
     "households",

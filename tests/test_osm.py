@@ -346,7 +346,9 @@ def test_missing_file_and_wrong_name(tmp_path: Path) -> None:
         osm.read_osm(tmp_path / "nope.osm")
     other = tmp_path / "roads.txt"
     other.write_text("x")
-    with pytest.raises(InputError, match=r"\.osm or \.osm\.pbf"):
+    with pytest.raises(
+        InputError, match=r"expected OSM XML \(\.osm, \.osm\.xml.*or PBF \(\.osm\.pbf\)"
+    ):
         osm.read_osm(other)
 
 

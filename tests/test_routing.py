@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 import shapely
 
-from planner.network.routing import nearest_times, point_times, station_reach, with_stations
+from planner.network.routing import (
+    nearest_times,
+    network_reach,
+    point_times,
+    station_reach,
+    with_stations,
+)
 from planner.network.walk import from_layers, snap_points
 from planner.settings import Settings
 from tests.coverage_streets import lattice_layers, network_layers, points
@@ -281,3 +287,54 @@ def test_walking_speed_setting_scales_times() -> None:
     fast = from_layers(nodes, edges, settings=Settings(walk_speed_kmh=6))
     rg = with_stations(fast, snap_points(fast, points([(0, 0)]).geometry))
     assert nearest_times(rg).time_min[1] == pytest.approx(12.0)
+
+
+@pytest.mark.parametrize(
+    ("layers", "limit"),
+    [(lambda: random_network(3), 6.1), (lambda: random_network(4), np.inf)],
+)
+def test_network_reach_is_each_station_alone_on_the_network(
+    layers, limit: float, reach_path: str
+) -> None:
+    """Each station's times at the network's nodes, against networkx on the network
+    with only that station spliced in; no other station appears in the table."""
+    nodes, edges = layers()
+    net = from_layers(nodes, edges)
+    st_xy = np.array([[100, 100], [500, 300], [320, 10], [321, 12], [500, 300], [1500, 1500]])
+    st_snap = snap_points(net, shapely.points(st_xy), max_m=1e9)
+    rg = with_stations(net, st_snap)
+    reach = network_reach(rg, limit_min=limit)
+    assert (reach.node < net.n_nodes).all()
+    for j in range(len(st_xy)):
+        alone = {int(st_snap.edge[j]): [(float(st_snap.offset_m[j]), "s")]}
+        g = reference_graph(net.u, net.v, net.length_m, alone)
+        want = dict(nx.single_source_dijkstra_path_length(g, "s", cutoff=limit))
+        want.pop("s")
+        sel = reach.station == j
+        got = dict(zip(reach.node[sel].tolist(), reach.time_min[sel].tolist(), strict=True))
+        assert len(got) == sel.sum()
+        assert set(got) == set(want)
+        assert max(abs(got[k] - want[k]) for k in got) < 1e-6
+    # a subset, in any order; stations off the network are left out
+    sub = network_reach(rg, limit_min=limit, stations=np.array([4, 1]))
+    assert np.unique(sub.station).tolist() == [1, 4]
+
+
+def test_network_reach_threads_and_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner.network import routing
+
+    monkeypatch.setattr(routing, "REACH_DENSE_MAX", 0)
+    nodes, edges = random_network(5)
+    net = from_layers(nodes, edges)
+    rng = np.random.default_rng(7)
+    st_snap = snap_points(net, shapely.points(rng.uniform([0, 0], [640, 480], (40, 2))))
+    rg = with_stations(net, st_snap)
+    one = network_reach(rg, limit_min=4.0)
+    monkeypatch.setattr(routing, "REACH_MIN_STATIONS_PER_THREAD", 1)
+    monkeypatch.setattr(routing, "workers", lambda: 3)
+    three = network_reach(rg, limit_min=4.0)
+    for a, b in ((one.station, three.station), (one.node, three.node)):
+        assert np.array_equal(a, b)
+    assert np.array_equal(one.time_min, three.time_min)
+    empty = network_reach(rg, limit_min=4.0, stations=np.zeros(0, dtype="int64"))
+    assert len(empty.station) == len(empty.node) == len(empty.time_min) == 0

@@ -41,6 +41,12 @@ def test_separate_layer_files_and_an_osm_extract(tmp_path: Path) -> None:
     assert osm.name == "area.osm.pbf" and osm.is_file()
 
 
+def test_an_osm_xml_upload_is_staged_as_osm(tmp_path: Path) -> None:
+    """SUMO and other tools name OSM XML ``.osm.xml`` (issue 13, item 9)."""
+    osm = stage_upload([("学院路 map.osm.xml", b"<osm/>")], dest=tmp_path, limit_mb=10)
+    assert osm.name == "学院路_map.osm" and osm.read_bytes() == b"<osm/>"
+
+
 def test_zip_bomb_is_refused_before_extracting(tmp_path: Path) -> None:
     bomb = _zip({"buildings.geojson": b"0" * (30 * 1024 * 1024)})  # ~30 KB compressed
     assert len(bomb) < 100_000

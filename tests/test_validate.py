@@ -127,7 +127,7 @@ def test_disconnected_network_is_reported_with_buildings_per_piece(
     assert len(pieces) == 2
     assert [p["buildings"] for p in pieces] == [2, 2]
     assert pieces[1]["households"] == 40 + 80
-    warn = [str(p) for p in s.report.notes if "disconnected" in str(p)]
+    warn = [str(p) for p in s.report.notes if "disconnected" in p.message]  # not the tmp path
     assert warn and "2 buildings, 120 households" in warn[0]
     assert "2 disconnected pieces" in s.report.to_text()
 

@@ -31,6 +31,7 @@ from shapely.geometry import LineString, Point, shape
 from planner.app.state import can_edit, take_copy
 from planner.crs import WGS84, gcj02_to_wgs84
 from planner.errors import PlannerError, RuleViolation
+from planner.grids.codes import effective_code_settings
 from planner.grids.division import GridResult
 from planner.grids.edits import GridEditor
 from planner.i18n import Message, msg
@@ -144,7 +145,9 @@ def editor_for(
         result = division()
         if result is None:
             return None
-        reopened = GridEditor.from_result(street, result, settings=settings)
+        # new codes (splits) take the street's own county/street codes, as the division did
+        coded = effective_code_settings(settings, street.meta)
+        reopened = GridEditor.from_result(street, result, settings=coded)
     state.update(editor=reopened, editor_key=key, selected_atoms=[])
     return reopened
 

@@ -135,11 +135,11 @@ def community_table(street: Street, *, lang: str = "zh") -> pd.DataFrame:
 
 
 def coverage_for(street: Street, settings: Settings) -> Any:
-    """Coverage layers and figures (:func:`planner.pipeline.compute_coverage_layers`).
+    """Coverage layers and figures (:func:`planner.coverage.layers.compute_coverage_layers`).
 
     The same computation the command line runs, so the app shows the CLI's figures.
     """
-    from planner.pipeline import compute_coverage_layers
+    from planner.coverage.layers import compute_coverage_layers
 
     return compute_coverage_layers(street, settings=settings)
 
@@ -316,13 +316,21 @@ def export_files(
 
     from planner.coverage.figures import area_figures
     from planner.export.outputs import OutputOptions, read_files, write_run_files
-    from planner.grids.codes import effective_code_settings
+    from planner.grids.codes import code_status, effective_code_settings
     from planner.pipeline import RunResult
 
     s = effective_code_settings(settings or Settings(), street.meta)
+    codes = code_status(s, street.meta)
     if coverage is not None and grids is not None:  # the CLI's coverage knows the grids
         coverage = replace(coverage, by_area=area_figures(coverage.coverage, grids=grids.grids))
-    result = RunResult(street=street, settings=s, grids=grids, coverage=coverage)
+    result = RunResult(
+        street=street,
+        settings=s,
+        grids=grids,
+        coverage=coverage,
+        codes=codes,
+        notes=[codes.warning("en")] if codes.provisional else [],
+    )
     with tempfile.TemporaryDirectory(prefix="planner-export-") as tmp:
         out = Path(tmp) / "export"
         write_run_files(result, out, options=OutputOptions(images=images))

@@ -35,7 +35,7 @@ from planner.cli.parser import (
     grid_settings_from_args,
     load_from_args,
 )
-from planner.errors import InputError
+from planner.errors import InputError, Problem
 from planner.grids.gridfile import read_grids
 from planner.settings import Settings
 from planner.street import Street
@@ -60,6 +60,13 @@ def register(sub: Any) -> None:
         default="auto",
         help="coordinate system of the file's longitude/latitude: auto (default: GCJ-02 if "
         "the file says so), wgs84, or gcj02 (drawn on an Amap/Tencent base map)",
+    )
+    p.add_argument(
+        "--grid-crs",
+        choices=["wgs84", "gcj02", "bd09"],
+        help="what the file's longitude/latitude are, whatever the file says: wgs84, gcj02 "
+        "(Amap/Tencent) or bd09 (Baidu). Without it, a file that fits the street only "
+        "once moved back from GCJ-02/BD-09 is refused with that hint (exit 2)",
     )
     p.add_argument("--recode", action="store_true", help="number the grids again (CJ/T 349)")
     p.add_argument(
@@ -120,6 +127,40 @@ def recode(grids: gpd.GeoDataFrame, street: Street, settings: Settings) -> gpd.G
     return assign_codes(g, settings=settings, communities=table)
 
 
+def _refuse_shifted(grids: gpd.GeoDataFrame, street: Street, path: Path) -> None:
+    """Refuse a grids file that is GCJ-02 / BD-09 read as WGS84, naming the fix, instead
+    of failing every rule (:func:`planner.grids.gridfile.looks_shifted`)."""
+    from planner.grids.gridfile import looks_shifted
+
+    guess = looks_shifted(grids, street)
+    if guess is not None:
+        raise InputError(
+            Problem(
+                guess.message(path.name),
+                fix=f"re-read it with --grid-crs {guess.system} (or --grid-crs wgs84 if the "
+                "file really is WGS84)",
+                file=str(path),
+                field="geometry",
+            )
+        )
+
+
+def _provisional_warning(grids: gpd.GeoDataFrame) -> str:
+    """A warning naming how many grid codes are provisional (county/street not known)."""
+    from planner.grids.codes import provisional_codes
+
+    if "code" not in grids.columns:
+        return ""
+    n = int(provisional_codes(grids["code"]).sum())
+    if n == 0:
+        return ""
+    return (
+        f"{n} of {len(grids)} grid codes are provisional: their county code is 000000 or "
+        "their street code 000 (not known); number them again with --recode and "
+        "--code-county/--code-street (or code_county/code_street in street.json)"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from planner.grids.codes import effective_code_settings
 
@@ -130,10 +171,12 @@ def run(args: argparse.Namespace) -> int:
         args.grids_file,
         street,
         layer=args.layer,
-        coordinates=args.coordinates,
+        coordinates=args.grid_crs or args.coordinates,
         code_width=settings.code_width,
         require_codes=not args.recode,
     )
+    if args.grid_crs is None and args.coordinates == "auto":
+        _refuse_shifted(grids, street, args.grids_file)
     if args.recode:
         grids = recode(grids, street, settings)
         out = args.out or args.grids_file.with_name(args.grids_file.stem + ".recoded.geojson")
@@ -151,9 +194,11 @@ def run(args: argparse.Namespace) -> int:
     from planner.grids.rules import check_grids
 
     report = check_grids(grids, street, settings=settings)
+    provisional = _provisional_warning(grids)
     if args.json:
         doc = report.to_dict()
         doc["file"] = str(args.grids_file)
+        doc["codes_provisional"] = provisional
         for check in doc["checks"]:
             for v in check["violations"]:
                 if not v["grids"] and v["lon"] is not None:
@@ -161,6 +206,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
         print(f"Grids file: {args.grids_file} ({len(grids)} grids)")
+        if provisional:
+            print(f"WARNING: {provisional}")
         print(report.to_text())
         for v in report.violations:
             if v.rule == "coverage" and not v.grids and v.lon is not None and v.lat is not None:

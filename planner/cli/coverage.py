@@ -23,7 +23,6 @@ import argparse
 import contextlib
 import json
 import logging
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from planner.cli.parser import (
     load_from_args,
     minutes_settings,
     out_folder,
+    print_problems,
     settings_from_args,
     station_settings,
 )
@@ -81,21 +81,19 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args, **minutes_settings(args), **station_settings(args))
-    street = load_from_args(args, settings)
+    street = load_from_args(args, settings, announce=False)  # printed with the figures'
     grids = read_grids(args.grids, street, require_codes=True) if args.grids else None
     with _problems_not_logged():
         result = write_outputs(street, out_folder(args.out), settings=settings, grids=grids)
     if not args.quiet:
         print(format_summary(result))
-    print_problems(result.get("problems", []))
+    print_problem_dicts(result.get("problems", []))
     return 0
 
 
-def print_problems(problems: list[dict[str, Any]]) -> None:
-    """Each problem once on stderr, as ``info`` lists them (``warning: [file ...] ... Fix: ...``)."""
-    for p in problems:
-        problem = Problem(**p)
-        print(f"{problem.severity}: {problem}", file=sys.stderr)
+def print_problem_dicts(problems: list[dict[str, Any]]) -> None:
+    """Each problem of ``summary.json`` once on stderr (:func:`print_problems`)."""
+    print_problems(Problem(**p) for p in problems)
 
 
 class _DropWarnings(logging.Filter):

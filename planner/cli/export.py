@@ -20,16 +20,10 @@ from planner.cli.parser import (
 )
 from planner.errors import InputError
 from planner.export.geojson import write_geojson
+from planner.load.readers import CORE_LAYERS
 
 #: Layers written by ``export``, one ``<layer>.geojson`` each.
-EXPORT_LAYERS: tuple[str, ...] = (
-    "boundary",
-    "communities",
-    "compounds",
-    "buildings",
-    "roads",
-    "stations",
-)
+EXPORT_LAYERS: tuple[str, ...] = CORE_LAYERS
 
 
 def register(subparsers: Any) -> None:

@@ -29,7 +29,7 @@ from planner.cli.parser import (
     out_folder,
 )
 from planner.export.geojson import write_geojson
-from planner.grids.codes import effective_code_settings
+from planner.grids.codes import code_status, effective_code_settings
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +84,15 @@ def run(args: argparse.Namespace) -> int:
         ]
     ]
     _write_geojson(atoms, out / "atoms.geojson", settings.coordinate_precision, meta)
+    codes = code_status(settings, street.meta, explicit=code_flags(args))
     text = result.report.to_text()
+    if codes.provisional:
+        text = f"WARNING: {codes.warning('en')}\n警告：{codes.warning('zh')}\n{text}"
     if result.notes:
         text += "\nNotes:\n" + "\n".join(f"  - {n}" for n in result.notes)
     _atomic_text(out / "grid_report.txt", text + "\n")
-    _atomic_text(out / "grid_report.json", result.report.to_json() + "\n")
+    doc = {**result.report.to_dict(), "codes": codes.to_dict()}
+    _atomic_text(out / "grid_report.json", json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     if args.project:
         from planner.grids.edits import GridEditor
         from planner.grids.project import save_project
@@ -98,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             GridEditor.from_result(street, result, settings=settings),
             source=str(args.source),
         )
-    print(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=2) if args.json else text)
+    print(json.dumps(doc, ensure_ascii=False, indent=2) if args.json else text)
     print(f"Wrote {out / 'grids.geojson'} ({len(grids)} grids)")
     return EXIT_OK if result.report.ok else EXIT_RULES
 

@@ -24,7 +24,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    street = load_from_args(args, settings)
+    street = load_from_args(args, settings, announce=False)  # the report lists them
     if args.json:
         sys.stdout.write(json.dumps(street.report.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -50,7 +50,8 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
     """The SOURCE argument and the options every loading command shares."""
     p.add_argument(
         "source",
-        help="'demo', a folder of layer files, an OSM extract (.osm/.osm.pbf), "
+        help="'demo', a folder of layer files, an OSM extract (.osm/.osm.pbf), a CAD "
+        "drawing (.dxf, with --dxf-layers and --crs), "
         "'place:NAME' to download from OpenStreetMap (needs internet), or 'osm' with "
         "--boundary to download OpenStreetMap data inside that polygon",
     )
@@ -61,6 +62,18 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
         choices=["wgs84", "gcj02", "bd09"],
         default="wgs84",
         help="coordinate system of longitude/latitude in CSV point files (default wgs84)",
+    )
+    p.add_argument(
+        "--crs",
+        help="coordinate system of layer files that declare none (a Shapefile without .prj, "
+        "a GeoJSON in Gauss-Kruger metres, a DXF): an EPSG code such as EPSG:4547 (CGCS2000 "
+        "3-degree Gauss-Kruger CM 114E), cgcs2000, a PROJ string, WKT, or a .prj file",
+    )
+    p.add_argument(
+        "--dxf-layers",
+        help="for a .dxf source: CAD layer per planner layer, and text layers giving fields, "
+        "e.g. roads=道路,buildings=建筑,boundary=街道界,buildings.households=户数文字层 "
+        "(or a file of such pairs); needs --crs",
     )
     p.add_argument("--register", type=Path, help="household register (.csv in UTF-8/GBK, .xlsx)")
     p.add_argument(
@@ -154,7 +167,8 @@ def minutes_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def add_station_args(p: argparse.ArgumentParser) -> None:
-    """``--service-kinds`` (which stations serve) and ``--no-margin-stations``."""
+    """``--service-kinds`` (which stations serve), ``--no-margin-stations`` and the
+    bounds on the circles' work (``--max-stations``, ``--max-network-edges``)."""
     p.add_argument(
         "--service-kinds",
         default=None,
@@ -166,6 +180,21 @@ def add_station_args(p: argparse.ArgumentParser) -> None:
         "--no-margin-stations",
         action="store_true",
         help="stations outside the street (in the margin) do not serve its residents",
+    )
+    p.add_argument(
+        "--max-stations",
+        type=int,
+        default=None,
+        metavar="N",
+        help="most service stations to draw circles for (default 5000); more are refused "
+        "before the circles, with the expected time and memory",
+    )
+    p.add_argument(
+        "--max-network-edges",
+        type=int,
+        default=None,
+        metavar="N",
+        help="largest walking network to work on, edges (default 250000)",
     )
 
 
@@ -188,12 +217,16 @@ def parse_service_kinds(text: str | None) -> tuple[str, ...] | None:
 
 
 def station_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """``service_kinds`` and ``count_margin_stations`` from :func:`add_station_args` flags."""
+    """``service_kinds``, ``count_margin_stations`` and the bounds on work
+    (``max_stations``, ``max_network_edges``) from :func:`add_station_args` flags."""
     out: dict[str, Any] = {
         "service_kinds": parse_service_kinds(getattr(args, "service_kinds", None))
     }
     if getattr(args, "no_margin_stations", False):
         out["count_margin_stations"] = False
+    for name in ("max_stations", "max_network_edges"):
+        if getattr(args, name, None) is not None:
+            out[name] = getattr(args, name)
     return out
 
 
@@ -254,6 +287,10 @@ SETTING_FLAGS: dict[str, SettingFlag] = {
         "--capacity", "capacity", "give 0 (no limit) or more households"
     ),
     "mip_time_limit_s": SettingFlag("--time-limit", "time_limit", "give a positive time, s"),
+    "max_stations": SettingFlag("--max-stations", "max_stations", "give 1 or more, e.g. 5000"),
+    "max_network_edges": SettingFlag(
+        "--max-network-edges", "max_network_edges", "give 1 or more, e.g. 250000"
+    ),
 }
 
 
@@ -311,10 +348,13 @@ def add_grid_args(p: argparse.ArgumentParser, *, target: bool = True) -> None:
         p.add_argument("--target-households", type=int, help="target households per grid (300)")
     p.add_argument(
         "--code-county",
-        help="6-digit county code (GB/T 2260) in grid codes (default: street.json's, else 110108)",
+        help="6-digit county code (GB/T 2260) in grid codes (default: street.json's or the OSM "
+        "admin relation's ref:admin:CN, else 000000 and the codes are flagged provisional)",
     )
     p.add_argument(
-        "--code-street", help="3-digit street code in grid codes (default: street.json's, else 001)"
+        "--code-street",
+        help="3-digit street code in grid codes (default: street.json's or the OSM admin "
+        "relation's ref:admin:CN:mca, else 000 and the codes are flagged provisional)",
     )
 
 
@@ -344,19 +384,39 @@ def code_flags(args: argparse.Namespace) -> list[str]:
     return [k for k in GRID_CODE_FLAGS if getattr(args, k, None) is not None]
 
 
-def load_from_args(args: argparse.Namespace, settings: Settings) -> Street:
-    """Load the street named by the shared source flags."""
+def print_problems(problems: Iterable[Problem]) -> None:
+    """Each problem on stderr, as ``info`` lists them (``warning: [file ...] ... Fix: ...``)."""
+    for problem in problems:
+        print(f"{problem.severity}: {problem}", file=sys.stderr)
+
+
+def print_load_warnings(street: Street) -> None:
+    """What the load assumed or left out (an encoding guessed, text cut, features
+    dropped), on stderr: every command that reads a street says it, not only ``info``."""
+    print_problems(p for p in street.report.notes if p.severity == "warning")
+
+
+def load_from_args(
+    args: argparse.Namespace, settings: Settings, *, announce: bool = True
+) -> Street:
+    """Load the street named by the shared source flags; with ``announce``, print the
+    load's warnings (:func:`print_load_warnings`) before the command's own work."""
     from planner.load.sources import load_street
 
-    return load_street(
+    street = load_street(
         args.source,
         boundary=args.boundary,
         stations=args.stations,
         points_crs=args.points_crs,
         register=args.register,
         settings=settings,
+        crs=getattr(args, "crs", None),
+        dxf_layers=getattr(args, "dxf_layers", None),
         station_kinds=args.station_kinds_file,
     )
+    if announce:
+        print_load_warnings(street)
+    return street
 
 
 def build_parser() -> argparse.ArgumentParser:

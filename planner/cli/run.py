@@ -36,6 +36,7 @@ from planner.cli.parser import (
     grid_settings_from_args,
     minutes_settings,
     out_folder,
+    print_load_warnings,
     station_settings,
 )
 from planner.pipeline import DEFAULT_NEW_SITES, RunResult, StepBar, run_pipeline
@@ -58,6 +59,13 @@ def _common(p: argparse.ArgumentParser) -> None:
         default="wgs84",
         help="coordinates of every exported file: wgs84 (default) or gcj02 for "
         "Amap/Tencent-based systems (stated in each file's metadata)",
+    )
+    p.add_argument(
+        "--out-crs",
+        help="write the GeoPackage, Shapefiles and CSV x/y in this coordinate system (the "
+        "city's survey CRS): an EPSG code such as EPSG:4547 (CGCS2000 3-degree "
+        "Gauss-Kruger CM 114E), cgcs2000, a PROJ string, WKT or a .prj file; GeoJSON stays "
+        "WGS84 (RFC 7946)",
     )
     p.add_argument(
         "--formats",
@@ -161,15 +169,18 @@ def format_summary(result: RunResult, out: Path) -> str:
     if result.coverage is not None:
         cs = result.coverage.summary
         parts = [
-            f"{t} min {cs['households_covered_pct'].get(t)}%"
-            for t in cs.get("households_covered_pct", {})
+            f"{t} min " + ("— (no households)" if pct is None else f"{pct}%")
+            for t, pct in cs.get("households_covered_pct", {}).items()
         ]
         lines.append("Coverage 覆盖 (households): " + ", ".join(parts))
         lines.append(
             f"  gaps: {cs.get('gaps', 0)} areas, {cs.get('gap_area_m2', 0):,.0f} m²; "
             f"{cs.get('walking_speed_note', '')}"
         )
-    if result.siting is not None:
+    households = result.coverage.summary.get("households_total") if result.coverage else None
+    if result.siting is not None and households == 0:
+        lines.append("Siting 选址: no households to cover, no station proposed")
+    elif result.siting is not None:
         ss = result.siting.summary
         lines.append(
             f"Siting 选址: {len(result.siting.sites)} new stations -> "
@@ -255,6 +266,8 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             "stations": args.stations,
             "points_crs": args.points_crs,
             "register": args.register,
+            "crs": args.crs,
+            "dxf_layers": args.dxf_layers,
             "station_kinds": args.station_kinds_file,
         }
     with _native_stdout_to_null():
@@ -266,6 +279,7 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             new_sites=k,
             formats=_formats(args.formats),  # type: ignore[arg-type]
             coordinate_system=args.coordinates,
+            out_crs=args.out_crs,
             html=not args.no_html,
             images=not args.no_images,
             bars=_bars(args.quiet),
@@ -273,6 +287,7 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
         )
     if not args.quiet:
         print(format_summary(result, args.out))
+    print_load_warnings(result.street)
     return EXIT_OK if result.rules_ok else EXIT_RULES
 
 

@@ -4,6 +4,10 @@
   the figures per street, community, grid and station;
 * :mod:`planner.coverage.circles` - service-circle and gap polygons from the reached network;
 * :mod:`planner.coverage._faces` - the network's blocks, prepared once for many circles;
+* :mod:`planner.coverage._reached` - what a walk reaches of the network, as the tables a
+  circle is drawn from (each station alone on the network, or all stations at once);
+* :mod:`planner.coverage.budget` - the work a coverage run asks for: the expected time and
+  memory of the circles, and the refusal above ``max_stations`` / ``max_network_edges``;
 * :mod:`planner.coverage.layers` - :func:`compute_coverage_layers`: the output layers and
   tables every front end writes and draws.
 """

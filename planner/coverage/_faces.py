@@ -33,7 +33,6 @@ Lengths are metres in the network's projected CRS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import shapely
@@ -74,8 +73,8 @@ class Drawn:
     of this one.
     """
 
-    polygon: Any
-    outline: Any
+    polygon: shapely.Geometry
+    outline: shapely.Geometry
     parts: ObjArray
     holes: ObjArray
     hole_face: IntArray
@@ -83,7 +82,7 @@ class Drawn:
     uncarved: ObjArray
 
     @classmethod
-    def plain(cls, polygon: Any) -> Drawn:
+    def plain(cls, polygon: shapely.Geometry) -> Drawn:
         """A drawing known only by its polygon (no faces, holes or parts)."""
         none = np.zeros(0, dtype=object)
         return cls(polygon, polygon, none, none, np.zeros(0, "int64"), np.zeros(0, bool), none)
@@ -101,7 +100,7 @@ _EMPTY = Drawn(
 )
 
 
-def polygonal(geom: Any) -> Any:
+def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     """The polygons of ``geom`` (an overlay of polygons can add the lines and points
     where they only touch), as one Polygon or MultiPolygon."""
     if shapely.get_type_id(geom) in (3, 6):
@@ -113,7 +112,7 @@ def polygonal(geom: Any) -> Any:
     return parts[0] if len(parts) == 1 else shapely.MultiPolygon(list(parts))
 
 
-def without_hairlines(geom: Any, min_area_m2: float = NEST_TOL_M2) -> Any:
+def without_hairlines(geom: shapely.Geometry, min_area_m2: float = NEST_TOL_M2) -> shapely.Geometry:
     """``geom`` (a polygon or multipolygon) without the holes smaller than
     ``min_area_m2``: the hairline cracks an overlay leaves where two drawings meet
     along a line (e.g. a compound's wall), which rounding would turn into lines."""
@@ -137,7 +136,7 @@ def without_hairlines(geom: Any, min_area_m2: float = NEST_TOL_M2) -> Any:
     return out[0] if len(out) == 1 else shapely.MultiPolygon(list(out))
 
 
-def with_holes(body: Any, holes: ObjArray) -> Any:
+def with_holes(body: shapely.Geometry, holes: ObjArray) -> shapely.Geometry:
     """``body`` minus ``holes`` that lie strictly inside it, apart from each other
     and from its rings, built directly as interior rings instead of by an overlay
     (a plain difference if a hole is not inside one part)."""
@@ -341,84 +340,33 @@ class FaceIndex:
             The circle of a smaller threshold drawn from a subset of these
             stretches; the result contains it exactly.
         """
-        nf = len(self.faces)
-        got = np.bincount(edge, weights=reached_m, minlength=self.n_edges)
-        # (an edge of zero walking length is drawn by its pieces: a point)
-        whole = (got >= self.length_m - 1e-6) & (self.length_m > 0)
-        whole &= np.bincount(edge, minlength=self.n_edges) > 0
-        if nf:
-            counts = np.diff(self.face_ptr)
-            enclosed = np.zeros(nf, dtype=bool)
-            has = counts > 0
-            enclosed[has] = np.logical_and.reduceat(whole[self.face_edges], self.face_ptr[:-1][has])
-        else:
-            enclosed = np.zeros(0, dtype=bool)
-        if base is not None and len(base.enclosed):
-            enclosed |= base.enclosed
-        # lines in the closure of an enclosed face: inside its grown outline
-        covered = np.zeros(self.n_edges, dtype=bool)
-        if enclosed.any():
-            home = np.repeat(np.arange(self.n_edges), np.diff(self.edge_ptr))
-            covered[home[enclosed[self.edge_faces]]] = True
+        whole, enclosed = self._enclosed(edge, reached_m, base)
+        covered = self._edges_of(enclosed)
         stray = ~covered[edge]
-        full_edges = np.unique(edge[stray & whole[edge]])
         partial = stray & ~whole[edge]
         cf = self.conn_face[connectors]
-        conn_stray = connectors[(cf < 0) | ~enclosed[np.maximum(cf, 0)]] if nf else connectors
+        conn_stray = (
+            connectors[(cf < 0) | ~enclosed[np.maximum(cf, 0)]] if len(self.faces) else connectors
+        )
         flat = partial & (np.zeros(len(edge), dtype=bool) if square is None else square)
-        round_ = partial & ~flat
         bufs = np.concatenate(
             [
-                self.edge_buf[full_edges],
-                np.asarray(
-                    shapely.buffer(lines[round_], self.buffer_m, quad_segs=QUAD_SEGS), dtype=object
-                ),
-                np.asarray(
-                    shapely.buffer(
-                        lines[flat], self.buffer_m, quad_segs=QUAD_SEGS, cap_style="flat"
-                    ),
-                    dtype=object,
-                ),
+                self.edge_buf[np.unique(edge[stray & whole[edge]])],
+                _buffers(lines[partial & ~flat], self.buffer_m, "round"),
+                _buffers(lines[flat], self.buffer_m, "flat"),
                 self.conn_buf[conn_stray],
             ]
         )
         bufs = bufs[~shapely.is_empty(bufs)]
-        parts: list[Any] = []
-        if enclosed.any():
-            area = shapely.coverage_union_all(self.faces[enclosed])
-            parts.append(shapely.buffer(area, self.buffer_m, quad_segs=QUAD_SEGS))
-        strays = shapely.disjoint_subset_union_all(bufs) if len(bufs) else None
-        if not parts and strays is None:
-            outline: Any = shapely.Polygon()
-        elif strays is None:
-            outline = parts[0]
-        else:
-            outline = strays if not parts else shapely.union(parts[0], strays)
-        parts.extend(bufs)
-        if base is not None and len(base.parts):
-            # what the smaller circle drew beyond this outline (corridor caps drawn
-            # with other chords, connectors no longer needed) is unioned in, so the
-            # circles nest exactly; float noise below NEST_TOL_M2 is left alone
-            shapely.prepare(outline)
-            left = base.parts[~shapely.covered_by(base.parts, outline)]
-            if len(left):
-                extra = np.asarray(shapely.difference(left, outline), dtype=object)
-                extra = extra[shapely.area(extra) > NEST_TOL_M2]
-                if len(extra):
-                    outline = shapely.union(outline, shapely.union_all(extra))
-                    parts.extend(extra)
-        # the holes of the faces enclosed now, cut by the smaller circle's connectors
-        # they were not carved for; the others as the smaller circle had them
-        uncarved = self.conn_buf[conn_stray[~self.carve[conn_stray]]]
-        before = _EMPTY if base is None else base
-        had = before.enclosed if len(before.enclosed) else np.zeros(nf, dtype=bool)
-        sel = (enclosed & ~had)[self.hole_face]
-        new, new_face = self.holes[sel], self.hole_face[sel]
-        if len(new) and len(before.uncarved):
-            new, new_face = _cut(new, new_face, before.uncarved)
-        holes = np.concatenate([before.holes, new])
-        hole_face = np.concatenate([before.hole_face, new_face])
-        uncarved = np.concatenate([before.uncarved, uncarved])
+        grown = (
+            shapely.buffer(
+                shapely.coverage_union_all(self.faces[enclosed]), self.buffer_m, quad_segs=QUAD_SEGS
+            )
+            if enclosed.any()
+            else None
+        )
+        outline, parts = _outline(grown, bufs, base)
+        holes, hole_face, uncarved = self._holes_of(enclosed, conn_stray, base)
         return Drawn(
             polygon=with_holes(outline, holes),
             outline=outline,
@@ -428,3 +376,86 @@ class FaceIndex:
             enclosed=enclosed,
             uncarved=uncarved,
         )
+
+    def _enclosed(
+        self, edge: IntArray, reached_m: FloatArray, base: Drawn | None
+    ) -> tuple[BoolArray, BoolArray]:
+        """Edges reached whole (an edge of zero walking length is drawn by its pieces:
+        a point), and faces whose every bounding and inner line is whole (or that the
+        smaller circle ``base`` enclosed)."""
+        nf = len(self.faces)
+        got = np.bincount(edge, weights=reached_m, minlength=self.n_edges)
+        whole = (got >= self.length_m - 1e-6) & (self.length_m > 0)
+        whole &= np.bincount(edge, minlength=self.n_edges) > 0
+        enclosed = np.zeros(nf, dtype=bool)
+        if nf:
+            has = np.diff(self.face_ptr) > 0
+            enclosed[has] = np.logical_and.reduceat(whole[self.face_edges], self.face_ptr[:-1][has])
+        if base is not None and len(base.enclosed):
+            enclosed |= base.enclosed
+        return whole, enclosed
+
+    def _edges_of(self, enclosed: BoolArray) -> BoolArray:
+        """Lines in the closure of an enclosed face (inside its grown outline)."""
+        covered = np.zeros(self.n_edges, dtype=bool)
+        if enclosed.any():
+            home = np.repeat(np.arange(self.n_edges), np.diff(self.edge_ptr))
+            covered[home[enclosed[self.edge_faces]]] = True
+        return covered
+
+    def _holes_of(
+        self, enclosed: BoolArray, conn_stray: IntArray, base: Drawn | None
+    ) -> tuple[ObjArray, IntArray, ObjArray]:
+        """The holes of the faces enclosed now, cut by the smaller circle's connectors
+        they were not carved for; the others as the smaller circle had them. Also the
+        connectors drawn now that no hole was carved for."""
+        uncarved = self.conn_buf[conn_stray[~self.carve[conn_stray]]]
+        before = _EMPTY if base is None else base
+        had = before.enclosed if len(before.enclosed) else np.zeros(len(self.faces), dtype=bool)
+        sel = (enclosed & ~had)[self.hole_face]
+        new, new_face = self.holes[sel], self.hole_face[sel]
+        if len(new) and len(before.uncarved):
+            new, new_face = _cut(new, new_face, before.uncarved)
+        return (
+            np.concatenate([before.holes, new]),
+            np.concatenate([before.hole_face, new_face]),
+            np.concatenate([before.uncarved, uncarved]),
+        )
+
+
+def _buffers(lines: ObjArray, buffer_m: float, cap: str) -> ObjArray:
+    """Corridors of ``lines`` with ``round`` or ``flat`` caps."""
+    return np.asarray(
+        shapely.buffer(lines, buffer_m, quad_segs=QUAD_SEGS, cap_style=cap), dtype=object
+    )
+
+
+def _outline(
+    grown: shapely.Geometry | None, bufs: ObjArray, base: Drawn | None
+) -> tuple[shapely.Geometry, list[shapely.Geometry]]:
+    """The outline of a circle (the grown enclosed faces and the frontier belt's
+    corridors ``bufs``) and its parts, containing ``base`` exactly.
+
+    What the smaller circle drew beyond this outline (corridor caps drawn with other
+    chords, connectors no longer needed) is unioned in, so the circles nest exactly;
+    float noise below :data:`NEST_TOL_M2` is left alone.
+    """
+    parts: list[shapely.Geometry] = [] if grown is None else [grown]
+    strays = shapely.disjoint_subset_union_all(bufs) if len(bufs) else None
+    if grown is None and strays is None:
+        outline: shapely.Geometry = shapely.Polygon()
+    elif strays is None:
+        outline = grown
+    else:
+        outline = strays if grown is None else shapely.union(grown, strays)
+    parts.extend(bufs)
+    if base is not None and len(base.parts):
+        shapely.prepare(outline)
+        left = base.parts[~shapely.covered_by(base.parts, outline)]
+        if len(left):
+            extra = np.asarray(shapely.difference(left, outline), dtype=object)
+            extra = extra[shapely.area(extra) > NEST_TOL_M2]
+            if len(extra):
+                outline = shapely.union(outline, shapely.union_all(extra))
+                parts.extend(extra)
+    return outline, parts

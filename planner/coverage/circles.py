@@ -8,7 +8,10 @@ thresholds, so the 5-, 10- and 15-minute circles of a station always nest.
 
 Three views of several stations:
 
-* :meth:`CircleBuilder.station_circles`: each station's own circle (they overlap);
+* :meth:`CircleBuilder.station_circles`: each station's own circle (they overlap),
+  drawn with that station alone on the network (so it does not change when another
+  station is added), a batch of stations at a time so memory grows with the
+  network a batch reaches, not with stations x network;
 * :meth:`CircleBuilder.nearest_split`: the reached area split by nearest station
   (each place goes to the station whose walk reaches it first; the split runs
   midway along each edge between the two stations' times, and across open ground
@@ -23,69 +26,59 @@ Geometry is vectorised with shapely 2 (substrings of many edges at once; each
 circles drawn from the network's faces prepared once by
 :class:`planner.coverage._faces.FaceIndex`, circles run on all cores); the
 loops left are over circles (station x threshold), never over edges or nodes.
+The tables the stretches come from are in :mod:`planner.coverage._reached`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from pyproj import CRS
 
 from planner._threads import parallel, workers
 from planner.coverage._faces import Drawn, FaceIndex, polygonal, without_hairlines
-from planner.network.routing import NodeTimes, Reach, RoutingGraph
-from planner.network.walk import Snap
+from planner.coverage._reached import (
+    CONNECTOR_SNAP_SHARE,
+    Connectors,
+    EdgeFacts,
+    EndTimes,
+    Pieces,
+    connector_reach,
+    needed_connectors,
+    network_incidence,
+    pieces,
+    routing_end_times,
+    station_end_times,
+    walk_ends,
+)
+from planner.network.routing import NodeTimes, Reach, RoutingGraph, network_reach
+from planner.network.walk import Snap, WalkNetwork
 
 log = logging.getLogger(__name__)
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 ObjArray = NDArray[np.object_]
+
+__all__ = ["CONNECTOR_SNAP_SHARE", "CircleBuilder", "Pieces", "gap_polygons", "residential_area"]
 
 #: Buildings closer than this to their access point get no connector line, metres.
 CONNECTOR_MIN_M = 1.0
 
-#: A reached building farther from its access point than this share of the corridor
-#: half-width always gets its connector drawn (closer ones stand inside the corridor).
-CONNECTOR_SNAP_SHARE = 0.98
-
-
-@dataclass(frozen=True)
-class Pieces:
-    """Reached stretches of network edges: ``group`` reaches ``edge`` from
-    ``start_m`` to ``end_m`` (metres from the edge's ``u`` end, in ``length_m`` units).
-
-    ``frontier`` flags stretches of a straight link where the walk stops part-way:
-    their corridor ends square (the reached node they start from is drawn round by
-    a whole link), so it reaches exactly as far as the walk.
-    """
-
-    group: IntArray
-    edge: IntArray
-    start_m: FloatArray
-    end_m: FloatArray
-    frontier: NDArray[np.bool_] | None = None
-
-    def subset(self, keep: NDArray[np.bool_]) -> Pieces:
-        """The stretches flagged in ``keep``."""
-        fr = None if self.frontier is None else self.frontier[keep]
-        return Pieces(self.group[keep], self.edge[keep], self.start_m[keep], self.end_m[keep], fr)
-
-
-def _new_rows(seen: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``rows`` (columns ``g``, ``bi``) not already in ``seen``."""
-    if len(seen) == 0 or len(rows) == 0:
-        return rows.drop_duplicates()
-    m = rows.merge(seen.drop_duplicates(), on=["g", "bi"], how="left", indicator=True)
-    return m.loc[m["_merge"] == "left_only", ["g", "bi"]].drop_duplicates()
+#: Rows of the reached-pieces table one batch of stations may hold: a station adds at
+#: most one row per network edge (plus one), so a batch holds
+#: ``CIRCLE_BATCH_ROWS // (edges + 1)`` stations (about 930 on the demo street). The
+#: table and the batch's drawings are what the circle step holds at once.
+CIRCLE_BATCH_ROWS = 1_000_000
 
 
 def _colours(geoms: ObjArray, gap_m: float) -> IntArray:
@@ -106,6 +99,113 @@ def _polygons_of(drawn: Sequence[Drawn | None]) -> ObjArray:
     return np.asarray(
         [shapely.Polygon() if d is None else d.polygon for d in drawn] + [None], dtype=object
     )[:-1]
+
+
+@dataclass(frozen=True)
+class _EdgeVertices:
+    """Every vertex of the network's edge lines, to cut stretches out of them.
+
+    ``xy`` the vertices (metres), ``cum_m`` each one's distance along its line,
+    ``ptr`` the vertices of edge ``e`` (``ptr[e]`` to ``ptr[e + 1] - 1``),
+    ``key`` = edge x ``width`` + ``cum_m`` (sorted: one search finds a vertex),
+    ``length_m`` each line's geometric length.
+    """
+
+    xy: FloatArray
+    cum_m: FloatArray
+    ptr: IntArray
+    key: FloatArray
+    width: float
+    length_m: FloatArray
+
+
+def _edge_vertices(geometry: ObjArray) -> _EdgeVertices:
+    """:class:`_EdgeVertices` of edge lines (projected CRS)."""
+    coords, idx = shapely.get_coordinates(geometry, return_index=True)
+    xy = coords[:, :2]
+    seg = np.hypot(*np.diff(xy, axis=0).T)
+    same = idx[1:] == idx[:-1]
+    cum = np.concatenate([[0.0], np.cumsum(np.where(same, seg, 0.0))])
+    start_of_line = np.concatenate([[True], ~same])
+    cum = cum - np.maximum.accumulate(np.where(start_of_line, cum, 0.0))
+    ptr = np.zeros(len(geometry) + 1, dtype="int64")
+    np.cumsum(np.bincount(idx, minlength=len(geometry)), out=ptr[1:])
+    length = np.asarray(shapely.length(geometry), dtype="float64")
+    width = float(length.max(initial=0.0)) * 2.0 + 2.0
+    return _EdgeVertices(xy, cum, ptr, idx.astype("float64") * width + cum, width, length)
+
+
+@dataclass(frozen=True)
+class _Walls:
+    """Gated compounds with internal paths, as drawing layers.
+
+    Layer 0 is the outside network; layer k >= 1 the own paths of the walled
+    compounds of colour k (compounds of one colour lie more than two corridor
+    half-widths apart, so a corridor drawn inside one never reaches another).
+    ``edge_layer`` is each edge's layer, ``walls`` all walls merged (None: no
+    walled compound), ``layer_walls[k]`` the walls of layer k (None for layer 0).
+    """
+
+    edge_layer: IntArray
+    walls: shapely.Geometry | None = None
+    layer_walls: list[shapely.Geometry | None] = field(default_factory=lambda: [None])
+
+
+def _walls(net: WalkNetwork, compounds: gpd.GeoDataFrame | None, buffer_m: float) -> _Walls:
+    """The drawing layers of ``compounds`` (``compound_id``, ``gated``, geometry)."""
+    none = _Walls(np.zeros(net.n_edges, dtype="int64"))
+    if compounds is None or len(compounds) == 0:
+        return none
+    gated = compounds[compounds["gated"].astype(bool)]
+    with_paths = set(net.compound_id[net.compound_id != ""].tolist())
+    walled = gated[gated["compound_id"].astype(str).isin(with_paths)]
+    if len(walled) == 0:
+        return none
+    geoms = np.asarray(shapely.make_valid(walled.geometry.to_numpy()), dtype=object)
+    colour = _colours(geoms, 2.0 * buffer_m)
+    ids = walled["compound_id"].astype(str).to_numpy()
+    layer_of = dict(zip(ids.tolist(), (colour + 1).tolist(), strict=True))
+    edge_layer = pd.Series(net.compound_id).map(layer_of).fillna(0).to_numpy(dtype="int64")
+    walls = shapely.union_all(geoms)
+    shapely.prepare(walls)
+    layer_walls: list[shapely.Geometry | None] = [None]
+    for k in range(int(colour.max()) + 1):
+        wall_k = shapely.union_all(geoms[colour == k])
+        shapely.prepare(wall_k)
+        layer_walls.append(wall_k)
+    return _Walls(edge_layer, walls, layer_walls)
+
+
+def _connectors(
+    net: WalkNetwork, points: Snap | None, point_geoms: ObjArray | None, edge_layer: IntArray
+) -> Connectors:
+    """Connectors of every building more than :data:`CONNECTOR_MIN_M` from its access
+    point (near the frontier even a close one can fall outside the corridor's cap)."""
+    if points is None or point_geoms is None:
+        return Connectors.none()
+    ok = np.flatnonzero(points.ok & (points.snap_m > CONNECTOR_MIN_M))
+    if len(ok) == 0:
+        return Connectors.none()
+    e = points.edge[ok]
+    ends = np.stack(
+        [
+            shapely.get_coordinates(np.asarray(point_geoms, dtype=object)[ok])[:, :2],
+            shapely.get_coordinates(points.access[ok])[:, :2],
+        ],
+        axis=1,
+    )
+    return Connectors(
+        edge=e,
+        x_m=np.clip(points.offset_m[ok], 0.0, net.length_m[e]),
+        snap_m=points.snap_m[ok],
+        geometry=np.asarray(shapely.linestrings(ends), dtype=object),
+        layer=edge_layer[e],
+    )
+
+
+def _new_keys(seen: IntArray, keys: IntArray) -> IntArray:
+    """``seen`` with ``keys`` added (sorted, each once)."""
+    return np.union1d(seen, keys).astype("int64")
 
 
 class CircleBuilder:
@@ -136,123 +236,67 @@ class CircleBuilder:
         *,
         buffer_m: float,
         points: Snap | None = None,
-        point_geoms: Any = None,
+        point_geoms: ObjArray | None = None,
         compounds: gpd.GeoDataFrame | None = None,
     ) -> None:
         self.rg = rg
         self.buffer_m = float(buffer_m)
         net = rg.net
-        coords, idx = shapely.get_coordinates(net.geometry, return_index=True)
-        self._xy = coords[:, :2]
-        seg = np.hypot(*np.diff(self._xy, axis=0).T)
-        same = idx[1:] == idx[:-1]
-        step = np.where(same, seg, 0.0)
-        cum = np.concatenate([[0.0], np.cumsum(step)])
-        start_of_line = np.concatenate([[True], ~same])
-        line_start_cum = np.maximum.accumulate(np.where(start_of_line, cum, 0.0))
-        self._cum = cum - line_start_cum
-        self._vline = idx.astype("int64")
-        self._ptr = np.zeros(net.n_edges + 1, dtype="int64")
-        np.cumsum(np.bincount(idx, minlength=net.n_edges), out=self._ptr[1:])
-        self._geom_len = shapely.length(net.geometry)
-        self._straight = shapely.get_num_coordinates(net.geometry) == 2
-        self._width = float(self._geom_len.max(initial=0.0)) * 2.0 + 2.0
-        self._vkey = self._vline.astype("float64") * self._width + self._cum
+        self._v = _edge_vertices(net.geometry)
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = self._geom_len / net.length_m
-        self._scale = np.where(np.isfinite(scale), scale, 1.0)
-        self._inc = rg.incidence()
-        self._conn = pd.DataFrame({"p": [], "bi": [], "x": [], "snap": []})
-        self._conn_geom = np.zeros(0, dtype=object)
-        self._conn_layer = np.zeros(0, dtype="int64")
-        self._walls: Any = None
-        # layer 0: the outside network; layer k >= 1: the own paths of the walled
-        # compounds of colour k (compounds of one colour lie more than two corridor
-        # half-widths apart, so a corridor drawn inside one never reaches another)
-        self._edge_layer = np.zeros(net.n_edges, dtype="int64")
-        self._layer_walls: list[Any] = [None]
-        if compounds is not None and len(compounds):
-            gated = compounds[compounds["gated"].astype(bool)]
-            with_paths = set(net.compound_id[net.compound_id != ""].tolist())
-            walled = gated[gated["compound_id"].astype(str).isin(with_paths)]
-            if len(walled):
-                geoms = np.asarray(shapely.make_valid(walled.geometry.to_numpy()), dtype=object)
-                colour = _colours(geoms, 2.0 * self.buffer_m)
-                ids = walled["compound_id"].astype(str).to_numpy()
-                layer_of = dict(zip(ids.tolist(), (colour + 1).tolist(), strict=True))
-                cid = pd.Series(net.compound_id).map(layer_of)
-                self._edge_layer = cid.fillna(0).to_numpy(dtype="int64")
-                self._walls = shapely.union_all(geoms)
-                shapely.prepare(self._walls)
-                for k in range(int(colour.max()) + 1):
-                    wall_k = shapely.union_all(geoms[colour == k])
-                    shapely.prepare(wall_k)
-                    self._layer_walls.append(wall_k)
-        # Every reached building more than CONNECTOR_MIN_M from its access point gets
-        # a connector (near the frontier even a close one can fall outside the cap).
-        far = points.ok & (points.snap_m > CONNECTOR_MIN_M) if points is not None else None
-        if points is not None and point_geoms is not None and far is not None and far.any():
-            ok = np.flatnonzero(far)
-            piece = rg.locate(points.edge[ok], points.offset_m[ok])
-            x = np.clip(points.offset_m[ok], rg.start_m[piece], rg.end_m[piece])
-            self._conn = pd.DataFrame(
-                {"p": piece, "bi": np.arange(len(ok)), "x": x, "snap": points.snap_m[ok]}
-            )
-            self._conn_layer = self._edge_layer[points.edge[ok]]
-            pg = np.asarray(point_geoms, dtype=object)[ok]
-            self._conn_geom = np.asarray(
-                shapely.linestrings(
-                    np.stack(
-                        [
-                            shapely.get_coordinates(pg)[:, :2],
-                            shapely.get_coordinates(points.access[ok])[:, :2],
-                        ],
-                        axis=1,
-                    )
-                ),
-                dtype=object,
-            )
+            scale = self._v.length_m / net.length_m
+        self._facts = EdgeFacts(
+            length_m=net.length_m,
+            straight=shapely.get_num_coordinates(net.geometry) == 2,
+            geometry_per_length=np.where(np.isfinite(scale), scale, 1.0),
+            speed_m_per_min=rg.speed_m_per_min,
+            buffer_m=self.buffer_m,
+        )
+        self._w = _walls(net, compounds, self.buffer_m)
+        self._conn = _connectors(net, points, point_geoms, self._w.edge_layer)
+        self._faces: dict[int, tuple[FaceIndex, IntArray, IntArray]] = {}
 
     # ----------------------------------------------------------------- geometry
     def lines(self, pieces: Pieces) -> ObjArray:
         """LineStrings of reached stretches (vectorised substrings of the edges)."""
+        v = self._v
         e = pieces.edge
-        s = np.clip(pieces.start_m * self._scale[e], 0.0, self._geom_len[e])
-        t = np.clip(pieces.end_m * self._scale[e], s, self._geom_len[e])
-        base = e.astype("float64") * self._width
-        lo = np.searchsorted(self._vkey, base + s, side="right")
-        hi = np.searchsorted(self._vkey, base + t, side="left")
+        scale = self._facts.geometry_per_length[e]
+        s = np.clip(pieces.start_m * scale, 0.0, v.length_m[e])
+        t = np.clip(pieces.end_m * scale, s, v.length_m[e])
+        base = e.astype("float64") * v.width
+        lo = np.searchsorted(v.key, base + s, side="right")
+        hi = np.searchsorted(v.key, base + t, side="left")
         n_int = np.maximum(hi - lo, 0)
-        sxy = self._point_at(e, s)
-        txy = self._point_at(e, t)
         counts = n_int + 2
         ends = np.cumsum(counts)
         starts = ends - counts
         out = np.empty((int(ends[-1]) if len(ends) else 0, 2))
-        out[starts] = sxy
-        out[ends - 1] = txy
+        out[starts] = self._point_at(e, s)
+        out[ends - 1] = self._point_at(e, t)
         total_int = int(n_int.sum())
         if total_int:
             first_int = np.cumsum(n_int) - n_int
             k = np.arange(total_int) - np.repeat(first_int, n_int)
-            out[np.repeat(starts + 1, n_int) + k] = self._xy[np.repeat(lo, n_int) + k]
+            out[np.repeat(starts + 1, n_int) + k] = v.xy[np.repeat(lo, n_int) + k]
         return np.asarray(
             shapely.linestrings(out, indices=np.repeat(np.arange(len(e)), counts)), dtype=object
         )
 
     def _point_at(self, e: IntArray, s: FloatArray) -> FloatArray:
         """Coordinates at distance ``s`` (geometry metres) along edges ``e``."""
-        j = np.searchsorted(self._vkey, e * self._width + s, side="right") - 1
-        j = np.clip(j, self._ptr[e], np.maximum(self._ptr[e + 1] - 2, self._ptr[e]))
-        j1 = np.minimum(j + 1, self._ptr[e + 1] - 1)
-        seg = self._cum[j1] - self._cum[j]
+        v = self._v
+        j = np.searchsorted(v.key, e * v.width + s, side="right") - 1
+        j = np.clip(j, v.ptr[e], np.maximum(v.ptr[e + 1] - 2, v.ptr[e]))
+        j1 = np.minimum(j + 1, v.ptr[e + 1] - 1)
+        seg = v.cum_m[j1] - v.cum_m[j]
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.where(seg > 0, (s - self._cum[j]) / seg, 0.0)
+            f = np.where(seg > 0, (s - v.cum_m[j]) / seg, 0.0)
         f = np.clip(f, 0.0, 1.0)[:, None]
-        result: FloatArray = self._xy[j] + f * (self._xy[j1] - self._xy[j])
+        result: FloatArray = v.xy[j] + f * (v.xy[j1] - v.xy[j])
         # a stretch ending at a vertex ends exactly on it, so stretches meeting at a
         # node share the node's coordinates bit for bit (needed to polygonize them)
-        result = np.where(f >= 1.0 - 1e-9, self._xy[j1], result)
+        result = np.where(f >= 1.0 - 1e-9, v.xy[j1], result)
         return result
 
     def prepare(self) -> CircleBuilder:
@@ -261,7 +305,7 @@ class CircleBuilder:
         They depend on the network, the buildings and the walls only, so one
         preparation serves every station, threshold and view.
         """
-        for k in range(len(self._layer_walls)):
+        for k in range(len(self._w.layer_walls)):
             self._layer(k)
         return self
 
@@ -269,27 +313,24 @@ class CircleBuilder:
         """The face index of the outside network (layer 0) or of the own paths of one
         colour of walled compounds, with their connectors, and the maps from network
         edge and connector to their index in it (-1: another layer). Built once."""
-        cache: dict[int, tuple[FaceIndex, IntArray, IntArray]] = self.__dict__.setdefault(
-            "_faces", {}
-        )
-        if layer not in cache:
+        if layer not in self._faces:
             net = self.rg.net
-            edges = np.flatnonzero(self._edge_layer == layer)
-            conns = np.flatnonzero(self._conn_layer == layer)
+            conn = self._conn
+            edges = np.flatnonzero(self._w.edge_layer == layer)
+            conns = np.flatnonzero(conn.layer == layer)
             local_e = np.full(net.n_edges, -1, dtype="int64")
             local_e[edges] = np.arange(len(edges))
-            local_c = np.full(len(self._conn_geom), -1, dtype="int64")
+            local_c = np.full(len(conn), -1, dtype="int64")
             local_c[conns] = np.arange(len(conns))
-            snap = self._conn["snap"].to_numpy(dtype="float64")[conns]
             index = FaceIndex(
                 net.geometry[edges],
                 net.length_m[edges],
-                self._conn_geom[conns],
+                conn.geometry[conns],
                 buffer_m=self.buffer_m,
-                carve=snap > self.buffer_m * CONNECTOR_SNAP_SHARE,
+                carve=conn.snap_m[conns] > self.buffer_m * CONNECTOR_SNAP_SHARE,
             )
-            cache[layer] = (index, local_e, local_c)
-        return cache[layer]
+            self._faces[layer] = (index, local_e, local_c)
+        return self._faces[layer]
 
     def polygons(
         self,
@@ -301,74 +342,49 @@ class CircleBuilder:
     ) -> list[Drawn | None]:
         """One drawn circle per group ``0..groups-1`` (None where nothing is reached).
 
-        ``connectors`` (columns ``g``, ``bi``) adds reached buildings' connectors;
-        ``base`` (one drawing per group, e.g. the circle of the next smaller
-        threshold) is contained in the result exactly, so the circles nest.
+        ``connectors`` (columns ``g``, ``bi``: group and connector) adds reached
+        buildings' connectors; ``base`` (one drawing per group, e.g. the circle of
+        the next smaller threshold) is contained in the result exactly, so the
+        circles nest.
         """
+        if connectors is not None and len(connectors):
+            cg = connectors["g"].to_numpy(dtype="int64")
+            bi = connectors["bi"].to_numpy(dtype="int64")
+        else:
+            cg = bi = np.zeros(0, dtype="int64")
+        return self._draw_groups(pieces, groups, cg, bi, base)
+
+    def _draw_groups(
+        self,
+        pcs: Pieces,
+        groups: int,
+        cg: IntArray,
+        bi: IntArray,
+        base: Sequence[Drawn | None] | None,
+    ) -> list[Drawn | None]:
+        """:meth:`polygons` with the connectors as arrays (group ``cg``, connector
+        ``bi``); the groups are drawn on all cores."""
         out: list[Drawn | None] = [None] * groups if base is None else list(base)
-        # only stretches short of their whole edge are drawn as lines (a whole edge
-        # is drawn from its prepared corridor)
-        lines = np.full(len(pieces.group), None, dtype=object)
-        edge_len = self.rg.net.length_m[pieces.edge]
-        short = (pieces.end_m - pieces.start_m < edge_len - 1e-6) | (edge_len <= 0)
-        if short.any():
-            lines[short] = self.lines(pieces.subset(short))
-        frontier = (
-            np.zeros(len(pieces.group), dtype=bool) if pieces.frontier is None else pieces.frontier
-        )
-        bi = (
-            connectors["bi"].to_numpy(dtype="int64")
-            if connectors is not None and len(connectors)
-            else np.zeros(0, dtype="int64")
-        )
-        cg = (
-            connectors["g"].to_numpy(dtype="int64")
-            if connectors is not None and len(connectors)
-            else np.zeros(0, dtype="int64")
-        )
-        # every piece is drawn on the edge it lies on; its length in walking metres
-        reached = pieces.end_m - pieces.start_m
-        present = np.union1d(pieces.group, cg).astype("int64")
+        present = np.union1d(pcs.group, cg).astype("int64")
         if len(present) == 0:
             return out
-        p_order = np.argsort(pieces.group, kind="stable")
-        p_bounds = np.searchsorted(pieces.group[p_order], np.append(present, groups))
+        # only stretches short of their whole edge are drawn as lines (a whole edge
+        # is drawn from its prepared corridor)
+        lines = np.full(len(pcs.group), None, dtype=object)
+        edge_len = self.rg.net.length_m[pcs.edge]
+        short = (pcs.end_m - pcs.start_m < edge_len - 1e-6) | (edge_len <= 0)
+        if short.any():
+            lines[short] = self.lines(pcs.subset(short))
+        p_order = np.argsort(pcs.group, kind="stable")
+        p_bounds = np.searchsorted(pcs.group[p_order], np.append(present, groups))
         c_order = np.argsort(cg, kind="stable")
         c_bounds = np.searchsorted(cg[c_order], np.append(present, groups))
-        walls = self._walls
-        layers = range(len(self._layer_walls))
-        prepared = {k: self._layer(k) for k in layers}
+        prepared = [self._layer(k) for k in range(len(self._w.layer_walls))]
 
         def one(k: int) -> Drawn:
-            g = int(present[k])
             pi = p_order[p_bounds[k] : p_bounds[k + 1]]
-            ci = c_order[c_bounds[k] : c_bounds[k + 1]]
-            prev = out[g]
-            drawn: dict[int, Drawn] = {}
-            for w in layers:
-                index, local_e, local_c = prepared[w]
-                mine = pi[local_e[pieces.edge[pi]] >= 0]
-                lc = local_c[bi[ci]]
-                drawn[w] = index.draw(
-                    local_e[pieces.edge[mine]],
-                    reached[mine],
-                    lines[mine],
-                    lc[lc >= 0],
-                    square=frontier[mine],
-                    base=prev if walls is None else None,
-                )
-            if walls is None:
-                return drawn[0]
-            # outside corridors stop at every wall; each compound's inside is drawn
-            # from its own paths only
-            kept = [shapely.difference(drawn[0].polygon, walls)]
-            for w in layers[1:]:
-                if not shapely.is_empty(drawn[w].polygon):
-                    kept.append(shapely.intersection(drawn[w].polygon, self._layer_walls[w]))
-            if prev is not None:
-                kept.append(prev.polygon)
-            poly = without_hairlines(polygonal(shapely.union_all(np.asarray(kept, dtype=object))))
-            return Drawn.plain(poly)
+            ci = bi[c_order[c_bounds[k] : c_bounds[k + 1]]]
+            return self._draw_one(pcs.subset(pi), lines[pi], ci, out[int(present[k])], prepared)
 
         threads = workers()
         if threads > 1 and len(present) > 1:
@@ -380,195 +396,149 @@ class CircleBuilder:
             out[g] = d
         return out
 
-    def _connector_times(self, ends: pd.DataFrame) -> pd.DataFrame:
-        """Per (group, building): walking time to the building's access point."""
-        if len(self._conn) == 0:
-            return pd.DataFrame({"g": [], "bi": [], "t": []})
-        m = ends.merge(self._conn, on="p")
-        p = m["p"].to_numpy(dtype="int64")
-        rg = self.rg
-        speed = rg.speed_m_per_min
-        x = m["x"].to_numpy()
-        t = np.minimum(
-            m["ta"].to_numpy() + (x - rg.start_m[p]) / speed,
-            m["tb"].to_numpy() + (rg.end_m[p] - x) / speed,
-        )
-        out = pd.DataFrame({"g": m["g"].to_numpy(), "bi": m["bi"].to_numpy(), "t": t})
-        result = out.groupby(["g", "bi"], as_index=False, sort=False).agg(t=("t", "min"))
-        return result
+    def _draw_one(
+        self,
+        pcs: Pieces,
+        lines: ObjArray,
+        conns: IntArray,
+        prev: Drawn | None,
+        prepared: list[tuple[FaceIndex, IntArray, IntArray]],
+    ) -> Drawn:
+        """One group's circle from its stretches (with their ``lines`` where short of
+        a whole edge) and connectors, containing ``prev``: each drawing layer drawn
+        from its own face index, outside corridors stopped at every wall."""
+        frontier = np.zeros(len(pcs.group), dtype=bool) if pcs.frontier is None else pcs.frontier
+        reached = pcs.end_m - pcs.start_m
+        walls = self._w.walls
+        drawn: list[Drawn] = []
+        for index, local_e, local_c in prepared:
+            mine = local_e[pcs.edge] >= 0
+            lc = local_c[conns]
+            drawn.append(
+                index.draw(
+                    local_e[pcs.edge[mine]],
+                    reached[mine],
+                    lines[mine],
+                    lc[lc >= 0],
+                    square=frontier[mine],
+                    base=prev if walls is None else None,
+                )
+            )
+        if walls is None:
+            return drawn[0]
+        # outside corridors stop at every wall; each compound's inside is drawn
+        # from its own paths only
+        kept = [shapely.difference(drawn[0].polygon, walls)]
+        for d, wall in zip(drawn[1:], self._w.layer_walls[1:], strict=True):
+            if not shapely.is_empty(d.polygon):
+                kept.append(shapely.intersection(d.polygon, wall))
+        if prev is not None:
+            kept.append(prev.polygon)
+        poly = without_hairlines(polygonal(shapely.union_all(np.asarray(kept, dtype=object))))
+        return Drawn.plain(poly)
 
-    # ------------------------------------------------------------ reached pieces
-    def _end_times(self, group: IntArray, node: IntArray, time_min: FloatArray) -> pd.DataFrame:
-        """Per (group, piece): the time at its ``a`` end and at its ``b`` end."""
-        ptr, piece, at_a = self._inc
-        deg = ptr[node + 1] - ptr[node]
-        rows = np.repeat(np.arange(len(node)), deg)
-        k = np.arange(len(rows)) - np.repeat(np.cumsum(deg) - deg, deg)
-        inc = ptr[node][rows] + k
-        df = pd.DataFrame(
-            {
-                "g": group[rows],
-                "p": piece[inc],
-                "ta": np.where(at_a[inc], time_min[rows], np.inf),
-                "tb": np.where(at_a[inc], np.inf, time_min[rows]),
-            }
-        )
-        return df.groupby(["g", "p"], sort=False, as_index=False).min()
-
-    def _walk_ends(self, ends: pd.DataFrame, threshold_min: float) -> dict[str, Any]:
-        """Per row of ``ends`` (group, piece): how far the walk reaches into the piece
-        from each end within ``threshold_min`` and how each frontier end is drawn.
-
-        A frontier stretch on a straight link ends square where a whole link of
-        positive length draws the node it starts from round; elsewhere (at the
-        station, on bent links, whose bend a square end would cut) it ends round,
-        drawn one corridor half-width short (``cut_a``/``cut_b``, metres in
-        ``length_m`` units) so its cap ends where the walk ends.
-        """
-        rg = self.rg
-        p = ends["p"].to_numpy()
-        g = ends["g"].to_numpy().astype("int64")
-        plen = rg.end_m[p] - rg.start_m[p]
-        speed = rg.speed_m_per_min
-        tol = threshold_min + 1e-9
-        ra = np.clip((tol - ends["ta"].to_numpy()) * speed, -1.0, None)
-        rb = np.clip((tol - ends["tb"].to_numpy()) * speed, -1.0, None)
-        full = ra + rb >= plen
-        e = rg.edge[p]
-        n = rg.n_nodes
-        whole = full & (rg.net.length_m[e] > 0)
-        round_nodes = np.concatenate([g[whole] * n + rg.a[p][whole], g[whole] * n + rg.b[p][whole]])
-        straight = self._straight[e]
-        sq_a = ~full & straight & np.isin(g * n + rg.a[p], round_nodes)
-        sq_b = ~full & straight & np.isin(g * n + rg.b[p], round_nodes)
-        cut = self.buffer_m / self._scale[e]
-        return {
-            "p": p,
-            "e": e,
-            "plen": plen,
-            "ra": ra,
-            "rb": rb,
-            "full": full,
-            "sq_a": sq_a,
-            "sq_b": sq_b,
-            "cut_a": np.where(sq_a, 0.0, cut),
-            "cut_b": np.where(sq_b, 0.0, cut),
-        }
-
-    def _pieces(self, w: dict[str, Any], group: IntArray) -> Pieces:
-        """Stretches reached, from the walk ends of one threshold (:meth:`_walk_ends`).
-
-        A link reached from both ends together with its length is one whole
-        stretch; otherwise each end the walk enters gives a frontier stretch (see
-        :meth:`_walk_ends`; ``frontier`` set where it ends square).
-        """
-        rg = self.rg
-        p, plen, ra, rb, full = w["p"], w["plen"], w["ra"], w["rb"], w["full"]
-        has_a = full | (ra >= 0)
-        has_b = ~full & (rb >= 0)
-        a_end = np.where(full, plen, np.clip(ra - w["cut_a"], 0.0, plen))
-        b_len = np.clip(rb - w["cut_b"], 0.0, plen)
-        return Pieces(
-            group=np.concatenate([group[has_a], group[has_b]]),
-            edge=np.concatenate([w["e"][has_a], w["e"][has_b]]),
-            start_m=np.concatenate([rg.start_m[p][has_a], (rg.end_m[p] - b_len)[has_b]]),
-            end_m=np.concatenate([(rg.start_m[p] + a_end)[has_a], rg.end_m[p][has_b]]),
-            frontier=np.concatenate([w["sq_a"][has_a], w["sq_b"][has_b]]),
-        )
-
-    def _needed_connectors(
-        self, conn: pd.DataFrame, ends: pd.DataFrame, w: dict[str, Any], threshold_min: float
-    ) -> pd.DataFrame:
-        """Connectors of buildings reached within the threshold whose point the drawn
-        corridor could miss: standing farther than 98 % of the corridor half-width
-        from the access point, or with the access point on the undrawn tip of a
-        round-capped frontier stretch."""
-        c = conn[conn["t"] <= threshold_min + 1e-9]
-        if len(c) == 0:
-            return pd.DataFrame({"g": [], "bi": []})
-        info = self._conn.iloc[c["bi"].to_numpy(dtype="int64")]
-        m = pd.DataFrame(
-            {
-                "g": c["g"].to_numpy(),
-                "bi": c["bi"].to_numpy(),
-                "p": info["p"].to_numpy(),
-                "x": info["x"].to_numpy(),
-                "snap": info["snap"].to_numpy(),
-            }
-        ).merge(ends[["g", "p"]].assign(row=np.arange(len(ends))), on=["g", "p"], how="left")
-        row = m["row"].to_numpy(dtype="int64")
-        rg = self.rg
-        p = m["p"].to_numpy(dtype="int64")
-        x = m["x"].to_numpy()
-        covered = (
-            w["full"][row]
-            | (x - rg.start_m[p] <= w["ra"][row] - w["cut_a"][row])
-            | (rg.end_m[p] - x <= w["rb"][row] - w["cut_b"][row])
-        )
-        need = ~covered | (m["snap"].to_numpy() > self.buffer_m * CONNECTOR_SNAP_SHARE)
-        return m.loc[need, ["g", "bi"]]
+    # ------------------------------------------------------------ nested drawing
+    def _nested(self, ends: EndTimes, groups: int, thresholds: Sequence[float]) -> list[ObjArray]:
+        """Per threshold (ascending), one polygon per group ``0..groups-1``: each circle
+        is everything reached within the threshold unioned with the previous
+        (smaller) circle, so one tree gives nested circles by construction. The
+        connectors drawn at a threshold stay drawn at the larger ones."""
+        conn = self._conn
+        reach = connector_reach(ends, conn, self.rg.speed_m_per_min)
+        need = np.zeros(0, dtype="int64")
+        drawn: list[Drawn | None] | None = None
+        out: list[ObjArray] = []
+        for t in thresholds:
+            w = walk_ends(ends, t, self._facts)
+            g, c = needed_connectors(ends, w, reach, conn, t, self.buffer_m)
+            need = _new_keys(need, g * max(len(conn), 1) + c)
+            cg, bi = np.divmod(need, max(len(conn), 1))
+            drawn = self._draw_groups(pieces(ends, w), groups, cg, bi, drawn)
+            out.append(_polygons_of(drawn))
+        return out
 
     # -------------------------------------------------------------------- views
     def station_circles(
-        self, reach: Reach, thresholds_min: Sequence[float], *, station_ids: Sequence[str]
+        self, reach: Reach | None, thresholds_min: Sequence[float], *, station_ids: Sequence[str]
     ) -> gpd.GeoDataFrame:
         """Each station's own circle for each threshold (one row per station x threshold).
 
-        Columns: ``station_id``, ``minutes``, ``area_m2``, geometry (projected CRS).
+        Each station is drawn alone on the network (the other stations are no nodes
+        of its walk), a batch of stations at a time (:data:`CIRCLE_BATCH_ROWS`).
+
+        Parameters
+        ----------
+        reach
+            The stations' reach (:func:`planner.network.routing.station_reach` or
+            :func:`~planner.network.routing.network_reach`; only its rows at network
+            nodes are read), or None to search each batch here, which keeps memory
+            to one batch's table.
+        thresholds_min
+            Thresholds, minutes.
+        station_ids
+            Station id of each station index.
+
+        Returns
+        -------
+        GeoDataFrame
+            Columns ``station_id``, ``station``, ``minutes``, ``area_m2``, geometry
+            (projected CRS); rows by threshold, then station. Stations not on the
+            network (or, with ``reach``, absent from it) have no rows.
         """
         thresholds = sorted(float(t) for t in thresholds_min)
-        ends = self._end_times(reach.station, reach.node, reach.time_min)
-        conn = self._connector_times(ends)
-        stations = np.unique(reach.station)
-        rows: list[pd.DataFrame] = []
-        need = pd.DataFrame({"g": [], "bi": []})
-        drawn: list[Drawn | None] | None = None
-        for t in thresholds:
-            # each circle = everything reached within t, unioned with the previous
-            # (smaller) circle: one tree, nested by construction
-            w = self._walk_ends(ends, t)
-            pcs = self._pieces(w, ends["g"].to_numpy())
-            pos = np.searchsorted(stations, pcs.group)
-            new_need = _new_rows(need, self._needed_connectors(conn, ends, w, t))
-            need = pd.concat([need, new_need])
-            c = pd.DataFrame(
-                {
-                    "g": np.searchsorted(stations, need["g"].to_numpy(dtype="int64")),
-                    "bi": need["bi"].to_numpy(dtype="int64"),
-                }
-            )
-            drawn = self.polygons(
-                Pieces(pos, pcs.edge, pcs.start_m, pcs.end_m, pcs.frontier),
-                len(stations),
-                c,
-                base=drawn,
-            )
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "station": stations,
-                        "minutes": t,
-                        "geometry": _polygons_of(drawn),
-                    }
-                )
-            )
-        df = (
-            pd.concat(rows, ignore_index=True)
-            if rows
-            else pd.DataFrame({"station": [], "minutes": [], "geometry": []})
+        stations = (
+            np.flatnonzero(self.rg.station_node >= 0)
+            if reach is None
+            else np.unique(reach.station).astype("int64")
         )
+        incidence = network_incidence(self.rg)
+        per_t: list[list[ObjArray]] = [[] for _ in thresholds]
+        for batch, (g, node, time) in self._batches(stations, reach, max(thresholds, default=0)):
+            ends = station_end_times(self.rg, incidence, batch, g, node, time)
+            for k, polys in enumerate(self._nested(ends, len(batch), thresholds)):
+                per_t[k].append(polys)
+        n = len(stations)
+        by_t = [np.concatenate(p) if p else np.zeros(0, dtype=object) for p in per_t]
         ids = np.asarray(station_ids, dtype=object)
+        crs = self.rg.net.crs
         gdf = gpd.GeoDataFrame(
             {
-                "station_id": ids[df["station"].to_numpy(dtype="int64")] if len(df) else [],
-                "station": df["station"].to_numpy(dtype="int64"),
-                "minutes": df["minutes"].to_numpy(dtype="float64"),
+                "station_id": np.tile(ids[stations], len(thresholds)) if n else [],
+                "station": np.tile(stations, len(thresholds)),
+                "minutes": np.repeat(np.asarray(thresholds, dtype="float64"), n),
             },
-            geometry=gpd.GeoSeries(df["geometry"].to_numpy(), crs=self.rg.net.crs),
-            crs=self.rg.net.crs,
+            geometry=gpd.GeoSeries(
+                np.concatenate(by_t) if by_t else np.zeros(0, dtype=object), crs=crs
+            ),
+            crs=crs,
         )
         gdf["area_m2"] = gdf.geometry.area
         return gdf
+
+    def _batches(
+        self, stations: IntArray, reach: Reach | None, limit_min: float
+    ) -> Iterator[tuple[IntArray, tuple[IntArray, IntArray, FloatArray]]]:
+        """Batches of ``stations`` (sorted) with their reach at network nodes as
+        ``(group, node, time)`` rows, group = position in the batch."""
+        size = max(1, CIRCLE_BATCH_ROWS // (self.rg.net.n_edges + 1))
+        n_net = self.rg.net.n_nodes
+        if reach is not None:
+            order = np.argsort(reach.station, kind="stable")
+            st_sorted = reach.station[order]
+        for lo in range(0, len(stations), size):
+            batch = stations[lo : lo + size]
+            if reach is None:
+                r = network_reach(self.rg, limit_min=limit_min, stations=batch)
+                rows = np.arange(len(r.station))
+                station, node, time = r.station, r.node, r.time_min
+            else:
+                a = int(np.searchsorted(st_sorted, batch[0], side="left"))
+                b = int(np.searchsorted(st_sorted, batch[-1], side="right"))
+                rows = order[a:b]
+                station, node, time = reach.station, reach.node, reach.time_min
+            rows = rows[node[rows] < n_net]
+            log.debug("circles: stations %d-%d, %d reached nodes", lo, lo + len(batch), len(rows))
+            yield batch, (np.searchsorted(batch, station[rows]), node[rows], time[rows])
 
     def union_circles(self, times: NodeTimes, thresholds_min: Sequence[float]) -> gpd.GeoDataFrame:
         """The union of all stations' circles per threshold (one row per threshold).
@@ -578,24 +548,13 @@ class CircleBuilder:
         """
         thresholds = sorted(float(t) for t in thresholds_min)
         reached = np.flatnonzero(times.time_min <= thresholds[-1])
-        ends = self._end_times(
-            np.zeros(len(reached), dtype="int64"), reached, times.time_min[reached]
+        ends = routing_end_times(
+            self.rg, np.zeros(len(reached), dtype="int64"), reached, times.time_min[reached]
         )
-        conn = self._connector_times(ends)
-        need = pd.DataFrame({"g": [], "bi": []})
-        polys = []
-        last: list[Drawn | None] | None = None
-        for t in thresholds:
-            w = self._walk_ends(ends, t)
-            pcs = self._pieces(w, np.zeros(len(ends), dtype="int64"))
-            new_need = _new_rows(need, self._needed_connectors(conn, ends, w, t))
-            need = pd.concat([need, new_need])
-            last = self.polygons(pcs, 1, need, base=last)
-            polys.append(_polygons_of(last)[0])
+        polys = [p[0] for p in self._nested(ends, 1, thresholds)]
+        crs = self.rg.net.crs
         gdf = gpd.GeoDataFrame(
-            {"minutes": thresholds},
-            geometry=gpd.GeoSeries(polys, crs=self.rg.net.crs),
-            crs=self.rg.net.crs,
+            {"minutes": thresholds}, geometry=gpd.GeoSeries(polys, crs=crs), crs=crs
         )
         gdf["area_m2"] = gdf.geometry.area
         return gdf
@@ -618,8 +577,22 @@ class CircleBuilder:
 
         Columns: ``station_id``, ``station``, ``minutes``, ``area_m2``, geometry.
         """
+        crs = self.rg.net.crs
+        pcs = self._nearest_pieces(times, float(unions["minutes"].max()))
+        if len(pcs.group) == 0:
+            return gpd.GeoDataFrame(
+                {"station_id": [], "station": [], "minutes": [], "area_m2": []},
+                geometry=gpd.GeoSeries([], crs=crs),
+                crs=crs,
+            )
+        envelope = shapely.box(*unions.total_bounds).buffer(self.buffer_m * 4)
+        st_arr, ter = self._territories(pcs, envelope, float(sample_m or self.buffer_m))
+        return _clip_to_unions(st_arr, ter, unions, np.asarray(station_ids, dtype=object), crs)
+
+    def _nearest_pieces(self, times: NodeTimes, tmax: float) -> Pieces:
+        """Each piece of the routing graph split where the walks from its two ends'
+        nearest stations meet, each part given to its station, cut at ``tmax``."""
         rg = self.rg
-        tmax = float(unions["minutes"].max())
         speed = rg.speed_m_per_min
         ta = times.time_min[rg.a]
         tb = times.time_min[rg.b]
@@ -629,30 +602,25 @@ class CircleBuilder:
         with np.errstate(invalid="ignore"):
             x = np.clip(((tb - ta) * speed + plen) / 2.0, 0.0, plen)
         x = np.where(np.isfinite(tb), np.where(np.isfinite(ta), x, 0.0), plen)
-        ra = np.clip((tmax - ta) * speed, -1.0, None)
-        rb = np.clip((tmax - tb) * speed, -1.0, None)
-        la = np.minimum(x, ra)
-        lb = np.minimum(plen - x, rb)
+        la = np.minimum(x, np.clip((tmax - ta) * speed, -1.0, None))
+        lb = np.minimum(plen - x, np.clip((tmax - tb) * speed, -1.0, None))
         has_a = (la >= 0) & (sa >= 0)
         has_b = (lb > 0) & (sb >= 0)
-        pcs = Pieces(
+        return Pieces(
             group=np.concatenate([sa[has_a], sb[has_b]]),
             edge=np.concatenate([rg.edge[has_a], rg.edge[has_b]]),
             start_m=np.concatenate([rg.start_m[has_a], (rg.end_m - lb)[has_b]]),
             end_m=np.concatenate([(rg.start_m + la)[has_a], rg.end_m[has_b]]),
         )
-        ids = np.asarray(station_ids, dtype=object)
-        crs = rg.net.crs
-        if len(pcs.group) == 0:
-            return gpd.GeoDataFrame(
-                {"station_id": [], "station": [], "minutes": [], "area_m2": []},
-                geometry=gpd.GeoSeries([], crs=crs),
-                crs=crs,
-            )
-        step = float(sample_m or self.buffer_m)
+
+    def _territories(
+        self, pcs: Pieces, envelope: shapely.Geometry, step_m: float
+    ) -> tuple[IntArray, ObjArray]:
+        """Stations (sorted) and their territories: the Voronoi cells of points every
+        ``step_m`` along each station's stretches, merged per station (the whole
+        ``envelope`` when one station holds every point)."""
         lines = self.lines(pcs)
-        glen = shapely.length(lines)
-        count = np.ceil(glen / step).astype("int64") + 1
+        count = np.ceil(shapely.length(lines) / step_m).astype("int64") + 1
         line_idx = np.repeat(np.arange(len(lines)), count)
         k = np.arange(len(line_idx)) - np.repeat(np.cumsum(count) - count, count)
         frac = k / np.maximum(count - 1, 1)[line_idx]
@@ -660,39 +628,43 @@ class CircleBuilder:
         xy = np.round(shapely.get_coordinates(pts), 3)
         xy, first = np.unique(xy, axis=0, return_index=True)
         label = pcs.group[line_idx][first]
-        territory: dict[int, shapely.Geometry] = {}
-        if len(xy) >= 3 and len(np.unique(label)) > 1:
-            env = shapely.box(*unions.total_bounds).buffer(self.buffer_m * 4)
-            cells = shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=env, ordered=True)
-            cell_arr = np.asarray(shapely.get_parts(cells), dtype=object)
-            for st in np.unique(label):
-                territory[int(st)] = shapely.coverage_union_all(cell_arr[label == st])
-        else:
-            for st in np.unique(label):
-                territory[int(st)] = shapely.box(*unions.total_bounds).buffer(self.buffer_m * 4)
-        st_arr = np.array(sorted(territory), dtype="int64")
-        ter = np.array([territory[int(s)] for s in st_arr], dtype=object)
-        frames = []
-        for _, row in unions.sort_values("minutes").iterrows():
-            clipped = parallel(shapely.intersection, ter, row.geometry)
-            frames.append(
-                pd.DataFrame(
-                    {"station": st_arr, "minutes": float(row["minutes"]), "geometry": clipped}
-                )
-            )
-        df = pd.concat(frames, ignore_index=True)
-        gdf = gpd.GeoDataFrame(
-            {
-                "station_id": ids[df["station"].to_numpy()],
-                "station": df["station"].to_numpy(dtype="int64"),
-                "minutes": df["minutes"].to_numpy(dtype="float64"),
-            },
-            geometry=gpd.GeoSeries(df["geometry"].to_numpy(), crs=crs),
-            crs=crs,
-        )
-        gdf = gdf[~gdf.geometry.is_empty].reset_index(drop=True)
-        gdf["area_m2"] = gdf.geometry.area
-        return gdf
+        st_arr = np.unique(label).astype("int64")
+        if len(xy) < 3 or len(st_arr) < 2:
+            return st_arr, np.asarray([envelope] * len(st_arr) + [None], dtype=object)[:-1]
+        cells = shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=envelope, ordered=True)
+        cell_arr = np.asarray(shapely.get_parts(cells), dtype=object)
+        # cells grouped by station with one sort (not one scan per station)
+        order = np.argsort(label, kind="stable")
+        bounds = np.searchsorted(label[order], np.append(st_arr, st_arr[-1] + 1))
+        ter = [
+            shapely.coverage_union_all(cell_arr[order[bounds[i] : bounds[i + 1]]])
+            for i in range(len(st_arr))
+        ]
+        return st_arr, np.asarray([*ter, None], dtype=object)[:-1]
+
+
+def _clip_to_unions(
+    st_arr: IntArray, ter: ObjArray, unions: gpd.GeoDataFrame, ids: ObjArray, crs: CRS | None
+) -> gpd.GeoDataFrame:
+    """Territories clipped to each threshold's union circle, one row per station and
+    threshold (empty ones dropped)."""
+    frames = []
+    for minutes, geom in zip(unions["minutes"], unions.geometry, strict=True):
+        frames.append((float(minutes), parallel(shapely.intersection, ter, geom)))
+    frames.sort(key=lambda f: f[0])
+    n = len(st_arr)
+    gdf = gpd.GeoDataFrame(
+        {
+            "station_id": np.tile(ids[st_arr], len(frames)) if n else [],
+            "station": np.tile(st_arr, len(frames)),
+            "minutes": np.repeat([f[0] for f in frames], n).astype("float64"),
+        },
+        geometry=gpd.GeoSeries(np.concatenate([f[1] for f in frames]) if frames else [], crs=crs),
+        crs=crs,
+    )
+    gdf = gdf[~gdf.geometry.is_empty].reset_index(drop=True)
+    gdf["area_m2"] = gdf.geometry.area
+    return gdf
 
 
 def residential_area(compounds: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> shapely.Geometry:
@@ -787,7 +759,7 @@ def gap_polygons(
 
 
 def _attribute_uncovered(
-    gaps: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame, *, crs: Any
+    gaps: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame, *, crs: CRS | None
 ) -> gpd.GeoDataFrame:
     """Give every uncovered building (and its households) to exactly one gap.
 

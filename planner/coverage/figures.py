@@ -33,7 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from planner.coverage.circles import CircleBuilder
 from planner.errors import Problem
@@ -55,7 +55,7 @@ from planner.network.walk import (
 )
 from planner.schema import STATION_KINDS
 from planner.settings import Settings
-from planner.street import Completeness
+from planner.street import Completeness, Street
 
 log = logging.getLogger(__name__)
 
@@ -157,14 +157,15 @@ def _in_street(buildings: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame) -> NDArr
     return np.asarray(shapely.covers(geom, rep), dtype=bool)
 
 
-def _ids(values: Any, prefix: str) -> list[str]:
+def _ids(values: pd.Series, prefix: str) -> list[str]:
+    """The ids as text, ``<prefix><row>`` where one is missing."""
     return [
         str(v) if str(v) not in ("", "nan", "None") else f"{prefix}{i + 1}"
         for i, v in enumerate(values)
     ]
 
 
-def compute_coverage(street: Any, *, settings: Settings | None = None) -> Coverage:
+def compute_coverage(street: Street, *, settings: Settings | None = None) -> Coverage:
     """Walking times from every building to its nearest service station.
 
     Parameters
@@ -181,9 +182,49 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
         ``problems`` says so.
     """
     settings = settings or Settings()
-    problems: list[Problem] = []
     net = from_street(street, settings=settings)
+    stations, st_snap = _snap_stations(street, net, settings)
+    rg = with_stations(net, st_snap)
+    times = nearest_times(rg)
+    b, b_snap = _time_buildings(street, net, rg, times, stations, settings)
+    st_comp = point_components(net, st_snap)
+    comps = components_table(
+        net,
+        building_component=b["component"].to_numpy(),
+        households=b["households"].to_numpy(),
+        station_component=st_comp,
+    )
+    # stranded: on a piece no station stands on, while some piece has one (with no
+    # station on the network at all every household is simply uncovered)
+    served = set(st_comp[st_comp >= 0].tolist())
+    b["stranded"] = b_snap.ok & bool(served) & ~np.isin(b["component"].to_numpy(), list(served))
+    problems = _station_problems(stations, st_snap, settings) + _building_problems(
+        b, b_snap, stations, settings
+    )
+    for p in problems:
+        log.warning("%s", p)
+    log.info("coverage: %d stations, %d buildings, %d pieces", len(stations), len(b), len(comps))
+    return Coverage(
+        settings=settings,
+        net=net,
+        rg=rg,
+        stations=stations,
+        times=times,
+        buildings=b,
+        components=comps,
+        building_snap=b_snap,
+        station_snap=st_snap,
+        communities=street.communities,
+        compounds=street.compounds,
+        problems=problems,
+    )
 
+
+def _snap_stations(
+    street: Street, net: WalkNetwork, settings: Settings
+) -> tuple[gpd.GeoDataFrame, Snap]:
+    """The service stations (ids filled in) with ``on_network``, ``snap_m`` and
+    ``community_id``, and their snap onto public walkable links."""
     stations = service_stations(street.stations, settings)
     stations["station_id"] = _ids(stations["station_id"], "station")
     st_snap = snap_points(
@@ -195,6 +236,54 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
     stations["on_network"] = st_snap.ok
     stations["snap_m"] = np.round(st_snap.snap_m, 2)
     stations["community_id"] = community_of(stations, street.communities)
+    return stations, st_snap
+
+
+def _time_buildings(
+    street: Street,
+    net: WalkNetwork,
+    rg: RoutingGraph,
+    times: NodeTimes,
+    stations: gpd.GeoDataFrame,
+    settings: Settings,
+) -> tuple[gpd.GeoDataFrame, Snap]:
+    """The street's buildings (those inside the boundary) with their walking time to
+    the nearest station, that station, the time using stations inside the street
+    only, their snap, network piece and ``covered_<T>`` flags."""
+    inside = _in_street(street.buildings, street.boundary)
+    b = street.buildings[inside].reset_index(drop=True)
+    b["building_id"] = _ids(b["building_id"], "building")
+    b_snap = snap_buildings(net, b, street.compounds, settings)
+    t, st = point_times(rg, times, b_snap)
+    b["time_min"] = t
+    b["walk_m"] = t * settings.walk_m_per_min
+    b["station"] = st
+    ids = stations["station_id"].to_numpy(dtype=object)
+    names = stations["name"].to_numpy(dtype=object)
+    in_st = stations["in_street"].to_numpy(dtype=bool)
+    has = st >= 0
+    b["station_id"] = np.where(has, ids[np.maximum(st, 0)] if len(ids) else "", "")
+    b["station_name"] = np.where(has, names[np.maximum(st, 0)] if len(ids) else "", "")
+    b["via_margin"] = has & ~(in_st[np.maximum(st, 0)] if len(ids) else np.zeros(len(b), bool))
+    if settings.count_margin_stations and (~in_st).any():
+        inner = nearest_times(rg, stations=np.flatnonzero(in_st))
+        b["time_street_min"] = point_times(rg, inner, b_snap)[0]
+    else:
+        b["time_street_min"] = t
+    b["on_network"] = b_snap.ok
+    b["snap_m"] = np.round(b_snap.snap_m, 2)
+    b["component"] = point_components(net, b_snap)
+    for thr in sorted(settings.thresholds_min):
+        b[covered_column(thr)] = b["time_min"].to_numpy() <= thr + TIME_EPS_MIN
+    b["access"] = gpd.GeoSeries(b_snap.access, crs=street.crs)
+    return b, b_snap
+
+
+def _station_problems(
+    stations: gpd.GeoDataFrame, st_snap: Snap, settings: Settings
+) -> list[Problem]:
+    """Warnings: stations off the network; no service station on it at all."""
+    problems = []
     off = stations.loc[~st_snap.ok, "station_id"].tolist()
     if off:
         problems.append(
@@ -219,47 +308,14 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
                 severity="warning",
             )
         )
-    rg = with_stations(net, st_snap)
-    times = nearest_times(rg)
+    return problems
 
-    inside = _in_street(street.buildings, street.boundary)
-    b = street.buildings[inside].reset_index(drop=True)
-    b["building_id"] = _ids(b["building_id"], "building")
-    b_snap = snap_buildings(net, b, street.compounds, settings)
-    t, st = point_times(rg, times, b_snap)
-    b["time_min"] = t
-    b["walk_m"] = t * settings.walk_m_per_min
-    b["station"] = st
-    ids = stations["station_id"].to_numpy(dtype=object)
-    names = stations["name"].to_numpy(dtype=object)
-    in_st = stations["in_street"].to_numpy(dtype=bool)
-    has = st >= 0
-    b["station_id"] = np.where(has, ids[np.maximum(st, 0)] if len(ids) else "", "")
-    b["station_name"] = np.where(has, names[np.maximum(st, 0)] if len(ids) else "", "")
-    b["via_margin"] = has & ~(in_st[np.maximum(st, 0)] if len(ids) else np.zeros(len(b), bool))
-    if settings.count_margin_stations and (~in_st).any():
-        inner = nearest_times(rg, stations=np.flatnonzero(in_st))
-        b["time_street_min"] = point_times(rg, inner, b_snap)[0]
-    else:
-        b["time_street_min"] = t
-    b["on_network"] = b_snap.ok
-    b["snap_m"] = np.round(b_snap.snap_m, 2)
-    b["component"] = point_components(net, b_snap)
-    st_comp = point_components(net, st_snap)
-    comps = components_table(
-        net,
-        building_component=b["component"].to_numpy(),
-        households=b["households"].to_numpy(),
-        station_component=st_comp,
-    )
-    # stranded: on a piece no station stands on, while some piece has one (with no
-    # station on the network at all every household is simply uncovered)
-    served = set(st_comp[st_comp >= 0].tolist())
-    b["stranded"] = b_snap.ok & bool(served) & ~np.isin(b["component"].to_numpy(), list(served))
-    for thr in sorted(settings.thresholds_min):
-        b[covered_column(thr)] = b["time_min"].to_numpy() <= thr + TIME_EPS_MIN
-    b["access"] = gpd.GeoSeries(b_snap.access, crs=street.crs)
 
+def _building_problems(
+    b: gpd.GeoDataFrame, b_snap: Snap, stations: gpd.GeoDataFrame, settings: Settings
+) -> list[Problem]:
+    """Warnings: buildings off the network; buildings on pieces no station reaches."""
+    problems = []
     off_b = b.loc[~b_snap.ok]
     if len(off_b):
         problems.append(
@@ -283,26 +339,10 @@ def compute_coverage(street: Any, *, settings: Settings | None = None) -> Covera
                 severity="warning",
             )
         )
-    for p in problems:
-        log.warning("%s", p)
-    log.info("coverage: %d stations, %d buildings, %d pieces", len(stations), len(b), len(comps))
-    return Coverage(
-        settings=settings,
-        net=net,
-        rg=rg,
-        stations=stations,
-        times=times,
-        buildings=b,
-        components=comps,
-        building_snap=b_snap,
-        station_snap=st_snap,
-        communities=street.communities,
-        compounds=street.compounds,
-        problems=problems,
-    )
+    return problems
 
 
-def community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> NDArray[Any]:
+def community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> NDArray[np.object_]:
     """The ``community_id`` each point lies in ("" outside every community), by position."""
     out = np.full(len(points), "", dtype=object)
     if len(points) == 0 or len(communities) == 0:
@@ -317,7 +357,7 @@ def community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> NDA
     return out
 
 
-def assign_grids(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> NDArray[Any]:
+def assign_grids(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> NDArray[np.object_]:
     """Grid code of each building: the grid holding its representative point.
 
     Buildings whose point lies in no grid (slivers between grids) take the grid
@@ -341,7 +381,7 @@ def assign_grids(buildings: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> NDArra
     return out
 
 
-def _figures_by(cov: Coverage, key: NDArray[Any], ids: Sequence[str]) -> pd.DataFrame:
+def _figures_by(cov: Coverage, key: NDArray[np.object_], ids: Sequence[str]) -> pd.DataFrame:
     """Households/residents/buildings totals and within each threshold, per key."""
     b = cov.buildings
     df = pd.DataFrame(
@@ -568,7 +608,7 @@ def uncovered_compounds(cov: Coverage) -> pd.DataFrame:
     ).reset_index(drop=True)[cols]
 
 
-def _finite(values: NDArray[Any]) -> NDArray[np.float64]:
+def _finite(values: ArrayLike) -> NDArray[np.float64]:
     """Float copy with ``inf`` (not reached) as NaN, written as an empty cell or null."""
     a = np.asarray(values, dtype="float64")
     return np.where(np.isfinite(a), a, np.nan)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planner.coverage.budget import check_circle_work, estimate_circle_work
 from planner.coverage.circles import gap_polygons
 from planner.coverage.figures import (
     Coverage,
@@ -23,7 +24,6 @@ from planner.coverage.figures import (
     summary,
     uncovered_compounds,
 )
-from planner.network.routing import station_reach
 from planner.settings import Settings
 from planner.street import Street
 
@@ -39,7 +39,7 @@ class CoverageLayers:
     (``Settings.gap_minutes``, 15 minutes by default).
     """
 
-    coverage: Any
+    coverage: Coverage
     circles: gpd.GeoDataFrame
     gaps: gpd.GeoDataFrame
     buildings: gpd.GeoDataFrame
@@ -73,11 +73,12 @@ def compute_coverage_layers(
     ``run``/``demo`` pipeline and the app all call it, so their figures agree.
     """
     cov = compute_coverage(street, settings=settings)
+    work = estimate_circle_work(cov)
+    check_circle_work(work, cov)
     thresholds = list(cov.thresholds)
     builder = cov.circle_builder()
-    reach = station_reach(cov.rg, limit_min=max(thresholds))
     ids = cov.stations["station_id"].astype(str).tolist()
-    own = builder.station_circles(reach, thresholds, station_ids=ids)
+    own = builder.station_circles(None, thresholds, station_ids=ids)
     union = builder.union_circles(cov.times, thresholds)
     nearest = builder.nearest_split(cov.times, union, station_ids=ids)
     circles = circles_layer(cov, own, nearest, union)
@@ -93,6 +94,7 @@ def compute_coverage_layers(
     s = summary(cov)
     s["gaps"] = len(gaps)
     s["gap_area_m2"] = round(float(gaps["area_m2"].sum()), 1) if len(gaps) else 0.0
+    s["circle_work"] = work.to_dict()
     return CoverageLayers(
         coverage=cov,
         circles=circles,

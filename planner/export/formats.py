@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from pyproj import CRS, Transformer
 
 from planner._atomic import atomic_folder_files, atomic_path
 from planner.errors import InputError
@@ -89,12 +90,52 @@ def _gdal_options(**options: str) -> Iterator[None]:
         pyogrio.set_gdal_config_options(old)
 
 
-def _layer_description(name: str, coordinate_system: str) -> str:
+def _layer_description(name: str, coordinate_system: str, out_crs: CRS | None = None) -> str:
+    if out_crs is not None:
+        return f"planner layer {name}; coordinates {out_crs.name} ({out_crs.to_string()})"
     label = COORDINATE_SYSTEM_LABELS[coordinate_system]
     text = f"planner layer {name}; coordinates {label} longitude/latitude"
     if coordinate_system == "gcj02":
         text += ". " + GCJ02_NOTE
     return text
+
+
+def check_out_crs(coordinate_system: str, out_crs: CRS | None) -> None:
+    """``out_crs`` replaces WGS84 longitude/latitude; it cannot be combined with GCJ-02."""
+    _check_coordinate_system(coordinate_system)
+    if out_crs is not None and coordinate_system != "wgs84":
+        raise InputError(
+            f"--out-crs {out_crs.name} and --coordinates {coordinate_system} both say how "
+            "to write coordinates",
+            fix="give one of them: --out-crs for the city's survey CRS, --coordinates gcj02 "
+            "for Amap/Tencent-based systems",
+        )
+
+
+def _in_out_crs(
+    gdf: gpd.GeoDataFrame, coordinate_system: CoordinateSystem, out_crs: CRS | None
+) -> gpd.GeoDataFrame:
+    """``gdf`` in ``out_crs`` (the city's survey CRS), else longitude/latitude
+    (:func:`planner.export.geojson.to_lonlat`)."""
+    if out_crs is not None and gdf.crs is not None:
+        return gdf.to_crs(out_crs)
+    return to_lonlat(gdf, coordinate_system=coordinate_system)
+
+
+def with_survey_xy(table: pd.DataFrame, out_crs: CRS | None) -> pd.DataFrame:
+    """``table`` with ``x``/``y`` (``out_crs`` units, metres for Gauss-Kruger) of its
+    WGS84 ``lon``/``lat``, placed after them; unchanged without ``out_crs`` or lon/lat."""
+    if out_crs is None or not {"lon", "lat"} <= set(table.columns):
+        return table
+    to = Transformer.from_crs("EPSG:4326", out_crs, always_xy=True)
+    lon = pd.to_numeric(table["lon"], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(table["lat"], errors="coerce").to_numpy(dtype=float)
+    x, y = to.transform(lon, lat)
+    out = table.copy()
+    at = list(out.columns).index("lat") + 1
+    out.insert(at, "x", np.round(np.asarray(x, dtype=float), 3))
+    out.insert(at + 1, "y", np.round(np.asarray(y, dtype=float), 3))
+    return out
 
 
 def _promote_multi(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str | None]:
@@ -135,6 +176,7 @@ def write_geopackage(
     tables: Mapping[str, pd.DataFrame] | None = None,
     coordinate_system: CoordinateSystem = "wgs84",
     metadata: Mapping[str, Any] | None = None,
+    out_crs: CRS | None = None,
 ) -> Path:
     """Write every layer and summary table into one GeoPackage, atomically.
 
@@ -153,15 +195,20 @@ def write_geopackage(
         (``gpkg_contents.description``) and metadata key ``coordinate_system``.
     metadata
         Extra key/values stored as dataset metadata (strings).
+    out_crs
+        The city's survey CRS (``--out-crs``, e.g. CGCS2000 / Gauss-Kruger): layers are
+        written in it, with its SRS, instead of longitude/latitude.
 
     Returns
     -------
     pathlib.Path
         The path written.
     """
-    _check_coordinate_system(coordinate_system)
+    check_out_crs(coordinate_system, out_crs)
     meta = {str(k): str(v) for k, v in (metadata or {}).items()}
-    meta["coordinate_system"] = COORDINATE_SYSTEM_LABELS[coordinate_system]
+    meta["coordinate_system"] = (
+        COORDINATE_SYSTEM_LABELS[coordinate_system] if out_crs is None else out_crs.name
+    )
     names = [*layers, *(tables or {})]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -170,7 +217,7 @@ def write_geopackage(
         # no fsync per layer (5x faster); the file is moved into place only when complete
         first = True
         for name, gdf in layers.items():
-            ll = _gdal_ready(to_lonlat(gdf, coordinate_system=coordinate_system))
+            ll = _gdal_ready(_in_out_crs(gdf, coordinate_system, out_crs))
             ll, gtype = _promote_multi(ll)
             if gtype is None:
                 gtype = "Unknown"
@@ -183,7 +230,7 @@ def write_geopackage(
                 append=not first,
                 metadata={"coordinate_system": meta["coordinate_system"]},
                 dataset_metadata=meta if first else None,
-                layer_options={"DESCRIPTION": _layer_description(name, coordinate_system)},
+                layer_options={"DESCRIPTION": _layer_description(name, coordinate_system, out_crs)},
             )
             first = False
         for name, df in (tables or {}).items():
@@ -310,6 +357,7 @@ def write_shapefiles(
     *,
     layers: Mapping[str, gpd.GeoDataFrame],
     coordinate_system: CoordinateSystem = "wgs84",
+    out_crs: CRS | None = None,
 ) -> list[Path]:
     """Write each layer as a Shapefile in ``folder``, with ``fields.csv`` beside them.
 
@@ -321,14 +369,16 @@ def write_shapefiles(
     ``<layer>_polygons`` / ``<layer>_lines`` / ``<layer>_points``. Empty layers are
     skipped (a Shapefile cannot hold an empty layer of unknown type reliably).
     With ``coordinate_system="gcj02"`` the ``.prj`` still says WGS84 (there is no
-    GCJ-02 CRS) and ``COORDINATES.txt`` next to the files states GCJ-02.
+    GCJ-02 CRS) and ``COORDINATES.txt`` next to the files states GCJ-02. With
+    ``out_crs`` (the city's survey CRS, ``--out-crs``) the layers and their ``.prj``
+    are in that CRS.
 
     Returns
     -------
     list of pathlib.Path
         The ``.shp`` files written, then ``fields.csv``.
     """
-    _check_coordinate_system(coordinate_system)
+    check_out_crs(coordinate_system, out_crs)
     out_dir = Path(folder)
     rows: list[dict[str, str]] = []
     written: list[Path] = []
@@ -337,7 +387,7 @@ def write_shapefiles(
             if len(gdf) == 0:
                 log.info("skipping empty layer %s in Shapefile export", name)
                 continue
-            ll = to_lonlat(gdf, coordinate_system=coordinate_system)
+            ll = _in_out_crs(gdf, coordinate_system, out_crs)
             for part_name, part in _shapefile_parts(name, ll):
                 cols = [c for c in part.columns if c != part.geometry.name]
                 mapping = shapefile_field_names(cols)
@@ -563,6 +613,7 @@ def export_all(
     gpkg_name: str = "planner.gpkg",
     metadata: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    out_crs: CRS | None = None,
 ) -> list[Path]:
     """Write layers and tables in every requested format into ``out_dir``.
 
@@ -570,6 +621,9 @@ def export_all(
     as a sheet of ``tables.xlsx``, the GeoPackage ``gpkg_name`` there too, and
     Shapefiles under ``out_dir/shapefile/``.
     ``progress`` is called with the name of each file about to be written.
+    ``out_crs`` (the city's survey CRS, ``--out-crs``): the GeoPackage and Shapefiles
+    are written in it, and every table with ``lon``/``lat`` gains ``x``/``y`` in it
+    (:func:`with_survey_xy`); GeoJSON stays WGS84 (RFC 7946).
 
     Returns
     -------
@@ -581,6 +635,8 @@ def export_all(
     unknown = sorted(set(formats) - set(ALL_FORMATS))
     if unknown:
         raise InputError(f"unknown export format(s) {unknown}", fix=f"use {', '.join(ALL_FORMATS)}")
+    check_out_crs(coordinate_system, out_crs)
+    tables = {k: with_survey_xy(v, out_crs) for k, v in (tables or {}).items()}
     tick = progress or (lambda _name: None)
     written: list[Path] = []
     if "geojson" in formats:
@@ -612,12 +668,16 @@ def export_all(
                 tables=tables,
                 coordinate_system=coordinate_system,
                 metadata=metadata,
+                out_crs=out_crs,
             )
         )
     if "shp" in formats:
         tick("shapefile/")
         written += write_shapefiles(
-            out / "shapefile", layers=layers, coordinate_system=coordinate_system
+            out / "shapefile",
+            layers=layers,
+            coordinate_system=coordinate_system,
+            out_crs=out_crs,
         )
     return written
 
@@ -628,6 +688,7 @@ __all__ = [
     "FORMULA_START",
     "GCJ02_NOTE",
     "CoordinateSystem",
+    "check_out_crs",
     "export_all",
     "formula_safe",
     "points_lonlat",
@@ -637,6 +698,7 @@ __all__ = [
     "to_geojson_text",
     "to_lonlat",
     "unquote_cell",
+    "with_survey_xy",
     "write_csv",
     "write_geojson",
     "write_geopackage",

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from planner._atomic import list_files, staged_folder, write_text
+from planner.crs import parse_crs
 from planner.export import formats as ex
 from planner.export.geojson import CoordinateSystem
 
@@ -71,6 +72,9 @@ class OutputOptions:
     coordinate_system: CoordinateSystem = "wgs84"
     html: bool = True
     images: bool = True
+    #: The city's survey CRS for the GeoPackage, Shapefiles and CSV x/y (``--out-crs``:
+    #: EPSG code, PROJ string, WKT or .prj path, :func:`planner.crs.parse_crs`).
+    out_crs: str | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -233,6 +237,7 @@ def _write_outputs(
         precision=result.settings.coordinate_precision,
         metadata=run_metadata(result),
         progress=tick,
+        out_crs=parse_crs(options.out_crs, flag="--out-crs") if options.out_crs else None,
     )
     if result.grids is not None:
         write_text(out / "grid_rules.txt", result.grids.report.to_text() + "\n")

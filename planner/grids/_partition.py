@@ -125,75 +125,144 @@ def bisect(
 ) -> tuple[NDArray[np.bool_], int] | None:
     """Cut ``nodes`` (connected) into two connected sides for ``k1 + k2 = k`` parts.
 
-    Returns the mask of side A and its part count, or None when the nodes cannot be
-    cut (a single node, or no tree edge).
+    Each try draws a random spanning tree and scores the best few of its edge cuts
+    whose sides can hold their part counts (:func:`_cuts_of_tree`); after
+    :data:`MIN_TRIES` tries the best cut found so far is taken. Returns the mask of
+    side A and its part count, or None when the nodes cannot be cut (a single node,
+    or no tree edge).
     """
-    n = len(nodes)
-    if n < 2:
+    cut = _CutProblem.of(g, nodes, k, lo=lo, hi=hi)
+    if cut is None:
         return None
-    sub = g.adj[nodes][:, nodes].tocoo()
-    upper = sub.row < sub.col
-    ea, eb, elen = sub.row[upper], sub.col[upper], sub.data[upper]
-    if len(ea) == 0:
-        return None
-    w = g.weight[nodes]
-    total = float(w.sum())
-    k1 = k // 2
-    k2 = k - k1
-    ranges = []
-    for ka, kb in ((k1, k2), (k2, k1)):
-        ranges.append(
-            (ka, max(ka * lo, total - kb * hi), min(ka * hi, total - kb * lo), total * ka / k)
-        )
-    dist = np.hypot(*(g.xy[nodes[ea]] - g.xy[nodes[eb]]).T) + 1e-3
-    area = g.area[nodes]
-    perim = g.perimeter[nodes]
-    best: tuple[float, NDArray[np.bool_], int] | None = None
-    fallback: tuple[float, NDArray[np.bool_], int] | None = None
-    # one CSR pattern; each tree only redraws the weights
-    pattern = sparse.csr_matrix((np.arange(1, len(ea) + 1, dtype=float), (ea, eb)), shape=(n, n))
-    slot = pattern.data.astype(np.int64) - 1
+    best: _Cut | None = None
+    fallback: _Cut | None = None
     for t in range(tries):
         if best is not None and t >= MIN_TRIES:
             break
-        rnd = dist * rng.uniform(0.3, 1.7, size=len(dist))
-        weighted = pattern.copy()
-        weighted.data = rnd[slot]
+        rnd = cut.dist * rng.uniform(0.3, 1.7, size=len(cut.dist))
+        weighted = cut.pattern.copy()
+        weighted.data = rnd[cut.slot]
         tree = csgraph.minimum_spanning_tree(weighted)
-        root = int(rng.integers(n))
+        root = int(rng.integers(cut.n))
         order, pred = csgraph.depth_first_order(tree, root, directed=False)
-        if len(order) < n:  # not connected: caller passes connected sets only
+        if len(order) < cut.n:  # not connected: caller passes connected sets only
             return None
-        sw, size = _subtree_sums(tree, root, order, pred, w)
-        pos = np.empty(n, dtype=np.int64)
-        pos[order] = np.arange(n)
-        cand_v = order[1:]
-        s = sw[cand_v]
-        found = False
-        for ka, rlo, rhi, ideal in ranges:
-            ok = (s >= rlo - 1e-9) & (s <= rhi + 1e-9)
-            dev = np.abs(s - ideal)
-            if ok.any():
-                found = True
-                pick = cand_v[ok][np.argsort(dev[ok], kind="stable")[:KEEP_PER_TREE]]
-                for v in pick:
-                    mask = np.zeros(n, dtype=bool)
-                    mask[order[pos[v] : pos[v] + size[v]]] = True
-                    score = _score(mask, ea, eb, elen, area, perim, abs(sw[v] - ideal), ideal)
-                    if best is None or score > best[0]:
-                        best = (score, mask, ka)
-            elif not found:
-                viol = np.maximum(rlo - s, s - rhi)
-                j = int(np.argmin(viol))
-                if fallback is None or -viol[j] > fallback[0]:
-                    v = cand_v[j]
-                    mask = np.zeros(n, dtype=bool)
-                    mask[order[pos[v] : pos[v] + size[v]]] = True
-                    fallback = (-float(viol[j]), mask, ka)
+        best, fallback = _cuts_of_tree(cut, tree, root, order, pred, best, fallback)
     chosen = best or fallback
     if chosen is None:
         return None
     return chosen[1], chosen[2]
+
+
+#: A scored cut: (score, mask of side A, part count of side A).
+_Cut = tuple[float, NDArray[np.bool_], int]
+
+
+@dataclass(frozen=True)
+class _CutProblem:
+    """One bisection: the sub-graph of ``nodes`` (local edges ``ea``-``eb`` of shared
+    length ``elen`` m, centroid distance ``dist`` m), node weights, areas and
+    perimeters, and for each order of the two sides (``ka`` parts on side A) the
+    range of side A's households and its ideal; ``pattern``/``slot`` let each tree
+    redraw only the weights of one CSR pattern."""
+
+    n: int
+    ea: NDArray[np.int32]
+    eb: NDArray[np.int32]
+    elen: NDArray[np.float64]
+    dist: NDArray[np.float64]
+    w: NDArray[np.float64]
+    area: NDArray[np.float64]
+    perim: NDArray[np.float64]
+    ranges: list[tuple[int, float, float, float]]
+    pattern: sparse.csr_matrix
+    slot: NDArray[np.int64]
+
+    @classmethod
+    def of(
+        cls, g: Graph, nodes: NDArray[np.int64], k: int, *, lo: float, hi: float
+    ) -> _CutProblem | None:
+        """The bisection of ``nodes`` into ``k`` parts (None: fewer than two nodes or
+        no edge)."""
+        n = len(nodes)
+        if n < 2:
+            return None
+        sub = g.adj[nodes][:, nodes].tocoo()
+        upper = sub.row < sub.col
+        ea, eb, elen = sub.row[upper], sub.col[upper], sub.data[upper]
+        if len(ea) == 0:
+            return None
+        w = g.weight[nodes]
+        total = float(w.sum())
+        k1 = k // 2
+        k2 = k - k1
+        ranges = [
+            (ka, max(ka * lo, total - kb * hi), min(ka * hi, total - kb * lo), total * ka / k)
+            for ka, kb in ((k1, k2), (k2, k1))
+        ]
+        pattern = sparse.csr_matrix(
+            (np.arange(1, len(ea) + 1, dtype=float), (ea, eb)), shape=(n, n)
+        )
+        return cls(
+            n=n,
+            ea=ea,
+            eb=eb,
+            elen=elen,
+            dist=np.hypot(*(g.xy[nodes[ea]] - g.xy[nodes[eb]]).T) + 1e-3,
+            w=w,
+            area=g.area[nodes],
+            perim=g.perimeter[nodes],
+            ranges=ranges,
+            pattern=pattern,
+            slot=pattern.data.astype(np.int64) - 1,
+        )
+
+
+def _cuts_of_tree(
+    cut: _CutProblem,
+    tree: sparse.csr_matrix,
+    root: int,
+    order: NDArray[np.int32],
+    pred: NDArray[np.int32],
+    best: _Cut | None,
+    fallback: _Cut | None,
+) -> tuple[_Cut | None, _Cut | None]:
+    """The best cut and the least bad fallback after looking at one spanning tree.
+
+    A cut removes one tree edge: side A is the subtree below it. Cuts whose side A
+    holds a household count in range are scored (the :data:`KEEP_PER_TREE` nearest
+    the ideal); while no tree has given one, the cut violating the range least is
+    kept as the fallback.
+    """
+    n = cut.n
+    sw, size = _subtree_sums(tree, root, order, pred, cut.w)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    cand_v = order[1:]
+    s = sw[cand_v]
+    found = False
+    for ka, rlo, rhi, ideal in cut.ranges:
+        ok = (s >= rlo - 1e-9) & (s <= rhi + 1e-9)
+        if ok.any():
+            found = True
+            dev = np.abs(s - ideal)
+            for v in cand_v[ok][np.argsort(dev[ok], kind="stable")[:KEEP_PER_TREE]]:
+                mask = np.zeros(n, dtype=bool)
+                mask[order[pos[v] : pos[v] + size[v]]] = True
+                score = _score(
+                    mask, cut.ea, cut.eb, cut.elen, cut.area, cut.perim, abs(sw[v] - ideal), ideal
+                )
+                if best is None or score > best[0]:
+                    best = (score, mask, ka)
+        elif not found:
+            viol = np.maximum(rlo - s, s - rhi)
+            j = int(np.argmin(viol))
+            if fallback is None or -viol[j] > fallback[0]:
+                v = cand_v[j]
+                mask = np.zeros(n, dtype=bool)
+                mask[order[pos[v] : pos[v] + size[v]]] = True
+                fallback = (-float(viol[j]), mask, ka)
+    return best, fallback
 
 
 def _subtree_sums(
@@ -247,7 +316,7 @@ def _score(
     aa = area[mask].sum()
     ab = area[~mask].sum()
     pp = 0.5 * (4 * math.pi * aa / max(pa, 1e-9) ** 2 + 4 * math.pi * ab / max(pb, 1e-9) ** 2)
-    return pp - dev / max(ideal, 1.0)
+    return float(pp - dev / max(ideal, 1.0))
 
 
 def _out_of_range(x: float, lo: float, hi: float) -> float:

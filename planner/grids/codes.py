@@ -13,6 +13,14 @@ three-digit sequence::
 
     county (6) + street (3) + community (3) + sequence (3, 001-999)
 
+Where the county and street codes come from (:func:`effective_code_settings`): the
+user's flags or settings file, else the street's metadata (a folder's ``street.json``,
+or the ``ref:admin:CN*`` tags of an OpenStreetMap extract's admin relations, see
+:mod:`planner.load.admin_codes`), else nothing: the parts are then ``000000`` / ``000``
+(:data:`UNKNOWN_COUNTY`, :data:`UNKNOWN_STREET`; no real place has them) and every such
+code is *provisional*: flagged in the grids' ``code_provisional`` column
+(:func:`provisional_codes`) and said in every report (:func:`code_status`).
+
 Sequence numbers run west to east, north to south within a community: grids are
 put in rows by the height of their inner point (row height = median grid size,
 the square root of the median grid area), rows from north to south, and within a
@@ -23,6 +31,7 @@ and new grids take the lowest free sequence numbers in that reading order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -31,10 +40,125 @@ import pandas as pd
 import shapely
 
 from planner.errors import PlannerError, SettingsError
+from planner.load.admin_codes import META_CODE_FIELDS
 from planner.settings import Settings
 
-#: Grid-code parts a street's metadata (``street.json``) may declare, with their widths.
-META_CODE_FIELDS: tuple[tuple[str, int], ...] = (("code_county", 6), ("code_street", 3))
+#: County code meaning "not known" (the settings' default); no GB/T 2260 county has it.
+UNKNOWN_COUNTY = "000000"
+#: Street code meaning "not known" (the settings' default); GB/T 10114 numbers from 001.
+UNKNOWN_STREET = "000"
+
+
+@dataclass(frozen=True)
+class CodeStatus:
+    """Where a run's county and street codes came from, and whether codes are provisional.
+
+    Attributes
+    ----------
+    county, street
+        The codes used (``000000`` / ``000`` when not known).
+    county_source, street_source
+        ``"flag"`` (command line or settings file), ``"street.json"``, the OSM
+        relation the code was read from (e.g. ``"OpenStreetMap relation 123
+        ref:admin:CN:mca"``), or ``"unknown"``.
+    """
+
+    county: str
+    street: str
+    county_source: str
+    street_source: str
+
+    @property
+    def provisional(self) -> bool:
+        """True when the county or the street code is not known."""
+        return self.county == UNKNOWN_COUNTY or self.street == UNKNOWN_STREET
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (what ``summary.json`` holds under ``codes``)."""
+        return {
+            "code_county": self.county,
+            "code_street": self.street,
+            "county_source": self.county_source,
+            "street_source": self.street_source,
+            "provisional": self.provisional,
+            "warning": self.warning("en"),
+            "warning_zh": self.warning("zh"),
+        }
+
+    def warning(self, lang: str = "zh") -> str:
+        """The warning every report carries when codes are provisional ('' otherwise)."""
+        from planner.i18n import t
+
+        if not self.provisional:
+            return ""
+        missing = [
+            name
+            for name, value, unknown in (
+                ("--code-county", self.county, UNKNOWN_COUNTY),
+                ("--code-street", self.street, UNKNOWN_STREET),
+            )
+            if value == unknown
+        ]
+        return t("codes_provisional", lang, missing=", ".join(missing))
+
+
+def code_status(
+    settings: Settings, meta: Mapping[str, Any] | None, *, explicit: Iterable[str] = ()
+) -> CodeStatus:
+    """Where the codes of ``settings`` (as made by :func:`effective_code_settings` with the
+    same ``meta`` and ``explicit``) came from.
+
+    ``meta["code_source"]`` (set by the OSM resolver) names where the metadata's codes
+    were read; a folder's codes are from ``street.json``.
+    """
+    given = set(explicit)
+    meta = meta or {}
+    origin = str(meta.get("code_source", "") or "street.json")
+
+    def source(key: str, unknown: str) -> str:
+        value = getattr(settings, key)
+        if key in given:
+            return "flag"
+        if value == unknown:
+            return "unknown"
+        if str(meta.get(key, "") or "").strip() == value:
+            return origin
+        return "flag"  # a settings file or a caller's Settings
+
+    return CodeStatus(
+        county=settings.code_county,
+        street=settings.code_street,
+        county_source=source("code_county", UNKNOWN_COUNTY),
+        street_source=source("code_street", UNKNOWN_STREET),
+    )
+
+
+def provisional_note(grids: pd.DataFrame | None, lang: str = "zh") -> str:
+    """The short warning maps carry when any grid code is provisional ('' otherwise)."""
+    from planner.i18n import t
+
+    if grids is None or "code" not in grids.columns or len(grids) == 0:
+        return ""
+    flags = (
+        grids["code_provisional"].astype(bool)
+        if "code_provisional" in grids.columns
+        else provisional_codes(grids["code"])
+    )
+    return t("codes_provisional_map", lang) if bool(flags.any()) else ""
+
+
+def provisional_codes(codes: pd.Series) -> pd.Series:
+    """True for each grid code whose county or street part is not known.
+
+    The width (20 or 15 digits) is read from each code, so codes read back from a
+    file are flagged the same way; codes of another width are not flagged.
+    """
+    s = codes.astype(object).where(codes.notna(), "").astype(str)
+    n = s.str.len().to_numpy()
+    at20 = (s.str.slice(6, 12) == UNKNOWN_COUNTY) | (s.str.slice(12, 15) == UNKNOWN_STREET)
+    at15 = (s.str.slice(0, 6) == UNKNOWN_COUNTY) | (s.str.slice(6, 9) == UNKNOWN_STREET)
+    flag = np.where(n == 20, at20.to_numpy(), np.where(n == 15, at15.to_numpy(), False))
+    return pd.Series(flag.astype(bool), index=codes.index, name="code_provisional")
 
 
 def effective_code_settings(
@@ -159,7 +283,8 @@ def assign_codes(
     Returns
     -------
     GeoDataFrame
-        A copy of ``grids`` with ``code`` filled.
+        A copy of ``grids`` with ``code`` filled and ``code_provisional`` set
+        (:func:`provisional_codes`).
     """
     out = grids.copy()
     keep = keep if keep is not None else pd.Series(dtype=object)
@@ -186,4 +311,5 @@ def assign_codes(
         for idx, seq in zip(rank.index, free, strict=True):
             codes.loc[idx] = f"{prefix}{seq:0{digits}d}"
     out["code"] = codes.astype(str)
+    out["code_provisional"] = provisional_codes(out["code"])
     return out

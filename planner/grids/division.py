@@ -59,6 +59,7 @@ CommunityMode = Literal["given", "derive", "single"]
 GRID_COLUMNS: tuple[str, ...] = (
     "grid_id",
     "code",
+    "code_provisional",
     "community_id",
     "community",
     "households",
@@ -145,8 +146,7 @@ def divide(
     if atoms is None:
         atoms = make_atoms(street, settings=settings)
     atoms = atoms.copy()
-    adj = adjacency(atoms.geometry.values)
-    g = _graph(atoms, adj)
+    g = _graph(atoms, adjacency(atoms.geometry.values))
     notes: list[str] = []
     comm_table, atoms["community_id"] = _communities(
         street, atoms, g, communities, settings, rng, notes
@@ -158,14 +158,81 @@ def divide(
     unit, unit_reason = _units(
         atoms, g, street.compounds, lo=lo, hi=hi, target=target, rng=rng, notes=notes
     )
-
-    # unit graph
     n_units = int(unit.max()) + 1 if len(unit) else 0
     ug = _unit_graph(g, unit, n_units)
     unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
     unit_locked = np.zeros(n_units, dtype=bool)
     np.logical_or.at(unit_locked, unit, is_locked)
-    grid_of_unit = np.full(n_units, -1, dtype=np.int64)
+    split = _partition_units(
+        ug, unit_comm, unit_locked, unit_reason, lo=lo, hi=hi, target=target, rng=rng
+    )
+    grid_of_atom = split.grid_of_unit[unit]
+    locked_code_of = _place_locked(atoms, grid_of_atom, is_locked, locked_codes, split.n_grids)
+    atoms["grid_id"] = grid_of_atom
+    grids = _coded_grids(atoms, street, settings, comm_table, locked_code_of, split)
+    atoms["code"] = atoms["grid_id"].map(grids.set_index("grid_id")["code"])
+    unresolved = _unresolved(atoms, grids)
+    report = check_grids(grids, street, settings=settings, communities=comm_table)
+    ok = "hold" if report.ok else "FAIL"
+    logger.info("%d grids in %d communities; rules %s", len(grids), len(comm_table), ok)
+    return GridResult(
+        grids=grids,
+        atoms=atoms,
+        building_atom=building_atoms(street, atoms),
+        communities=comm_table,
+        unresolved=unresolved,
+        report=report,
+        notes=notes,
+    )
+
+
+def _coded_grids(
+    atoms: gpd.GeoDataFrame,
+    street: Street,
+    settings: Settings,
+    comm_table: gpd.GeoDataFrame,
+    locked_code_of: dict[int, str],
+    split: _UnitGrids,
+) -> gpd.GeoDataFrame:
+    """The grids dissolved from the atoms (``grid_id`` set), with ``locked``, the
+    ``reason`` of each grid out of range and their codes (locked ones kept)."""
+    grids = grids_from_atoms(atoms, street, settings=settings, comm_table=comm_table)
+    grids["locked"] = grids["grid_id"].isin(list(locked_code_of))
+    grids["reason"] = (
+        grids["grid_id"]
+        .map(pd.Series(split.reason_of_grid, dtype=object))
+        .astype(object)
+        .where(grids["grid_id"].isin(list(split.reason_of_grid)), "")
+    )
+    previous = pd.Series(locked_code_of, dtype=object)
+    return assign_codes(grids, settings=settings, communities=comm_table, keep=previous)
+
+
+@dataclass(frozen=True)
+class _UnitGrids:
+    """Grid number of each unit (-1: locked, placed later), the number of grids and
+    why each grid out of range is so."""
+
+    grid_of_unit: NDArray[np.int64]
+    n_grids: int
+    reason_of_grid: dict[int, str]
+
+
+def _partition_units(
+    ug: part.Graph,
+    unit_comm: NDArray[np.object_],
+    unit_locked: NDArray[np.bool_],
+    unit_reason: dict[int, str],
+    *,
+    lo: int,
+    hi: int,
+    target: int,
+    rng: np.random.Generator,
+) -> _UnitGrids:
+    """Partition the unlocked units of each community, one connected piece of the
+    unit graph at a time (:func:`planner.grids._partition.partition`), numbering the
+    grids in order."""
+    grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
     next_grid = 0
     for comm in pd.unique(unit_comm):
@@ -182,53 +249,37 @@ def divide(
             k = int(labels.max()) + 1
             sums = np.bincount(labels, weights=ug.weight[nodes])
             for p in range(k):
-                if lo <= sums[p] <= hi:
-                    continue
-                why = _why(
-                    sums[p], total, ncomp, comm, lo, hi, nodes[labels == p], ug.weight, unit_reason
-                )
-                reason_of_grid[next_grid + p] = why
+                if not lo <= sums[p] <= hi:
+                    reason_of_grid[next_grid + p] = _why(
+                        sums[p],
+                        total,
+                        ncomp,
+                        comm,
+                        lo,
+                        hi,
+                        nodes[labels == p],
+                        ug.weight,
+                        unit_reason,
+                    )
             next_grid += k
-    grid_of_atom = grid_of_unit[unit]
-    # locked atoms keep their grid; give each locked code its own grid number
-    if is_locked.any():
-        codes_locked = locked_codes.reindex(atoms["atom_id"]).to_numpy()
-        uniq, inv = np.unique(codes_locked[is_locked].astype(str), return_inverse=True)
-        grid_of_atom[is_locked] = next_grid + inv
-        locked_code_of = {next_grid + i: c for i, c in enumerate(uniq)}
-        next_grid += len(uniq)
-    else:
-        locked_code_of = {}
-    atoms["grid_id"] = grid_of_atom
-    grids = grids_from_atoms(atoms, street, settings=settings, comm_table=comm_table)
-    grids["locked"] = grids["grid_id"].isin(list(locked_code_of))
-    grids["reason"] = (
-        grids["grid_id"]
-        .map(pd.Series(reason_of_grid, dtype=object))
-        .astype(object)
-        .where(grids["grid_id"].isin(list(reason_of_grid)), "")
-    )
-    previous = pd.Series(locked_code_of, dtype=object)
-    grids = assign_codes(grids, settings=settings, communities=comm_table, keep=previous)
-    code_of = grids.set_index("grid_id")["code"]
-    atoms["code"] = atoms["grid_id"].map(code_of)
-    unresolved = _unresolved(atoms, grids)
-    report = check_grids(grids, street, settings=settings, communities=comm_table)
-    logger.info(
-        "%d grids in %d communities; rules %s",
-        len(grids),
-        len(comm_table),
-        "hold" if report.ok else "FAIL",
-    )
-    return GridResult(
-        grids=grids,
-        atoms=atoms,
-        building_atom=building_atoms(street, atoms),
-        communities=comm_table,
-        unresolved=unresolved,
-        report=report,
-        notes=notes,
-    )
+    return _UnitGrids(grid_of_unit, next_grid, reason_of_grid)
+
+
+def _place_locked(
+    atoms: gpd.GeoDataFrame,
+    grid_of_atom: NDArray[np.int64],
+    is_locked: NDArray[np.bool_],
+    locked_codes: pd.Series,
+    next_grid: int,
+) -> dict[int, str]:
+    """Locked atoms keep their grid: each locked code gets its own grid number from
+    ``next_grid`` on (written into ``grid_of_atom``). Returns number -> code."""
+    if not is_locked.any():
+        return {}
+    codes_locked = locked_codes.reindex(atoms["atom_id"]).to_numpy()
+    uniq, inv = np.unique(codes_locked[is_locked].astype(str), return_inverse=True)
+    grid_of_atom[is_locked] = next_grid + inv
+    return {next_grid + i: str(c) for i, c in enumerate(uniq)}
 
 
 def grids_from_atoms(
@@ -262,6 +313,7 @@ def grids_from_atoms(
     names = comm_table.set_index("community_id")["name"] if len(comm_table) else pd.Series()
     out["community"] = [str(names.get(c, "")) for c in out["community_id"]]
     out["code"] = ""
+    out["code_provisional"] = False
     out["area_m2"] = out.geometry.area
     perim = out.geometry.length
     out["compactness"] = 4 * np.pi * out["area_m2"] / np.maximum(perim, 1e-9) ** 2

@@ -36,7 +36,7 @@ from shapely.ops import split as split_geometry
 from planner.errors import RuleViolation
 from planner.grids import _partition as part
 from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms
-from planner.grids.codes import code_prefix, sequence_digits
+from planner.grids.codes import code_prefix, provisional_codes, sequence_digits
 from planner.grids.division import GRID_COLUMNS, GridResult, _unit_graph, divide
 from planner.grids.rules import RuleReport, check_grids
 from planner.i18n import CLAUSE_SEP, Message, items, msg
@@ -114,7 +114,7 @@ class GridEditor:
         self._adj = adjacency_matrix(adj, len(self.atoms))
         self._pos = pd.Series(np.arange(len(self.atoms)), index=self.atoms.index)
         self._building_atom = building_atoms(street, self.atoms.reset_index(drop=True))
-        self._geom: dict[str, Any] = {}
+        self._geom: dict[str, shapely.Geometry] = {}
         self._grids: gpd.GeoDataFrame = gpd.GeoDataFrame()
         self._rebuild(set(self.labels.unique()))
         self.report = self._prove(self.labels)
@@ -451,6 +451,7 @@ class GridEditor:
         names = self.communities.set_index("community_id")["name"]
         g["community"] = [str(names.get(c, "")) for c in g["community_id"]]
         g["grid_id"] = np.arange(len(g))
+        g["code_provisional"] = provisional_codes(g["code"])
         g["area_m2"] = g.geometry.area
         g["compactness"] = 4 * np.pi * g["area_m2"] / np.maximum(g.geometry.length, 1e-9) ** 2
         g["locked"] = g["code"].isin(self.locked)

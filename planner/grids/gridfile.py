@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,9 +31,10 @@ import pyogrio
 import shapely
 from numpy.typing import NDArray
 
-from planner.crs import WGS84, gcj02_to_wgs84
+from planner.crs import WGS84, PointCRS, to_wgs84
 from planner.errors import InputError, Problem, ProblemLog
 from planner.export.formats import read_fields_csv, shapefile_field_names
+from planner.load.uploads import GIS_SUFFIXES
 from planner.street import Street
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 GRID_FIELD_TYPES: dict[str, str] = {
     "grid_id": "str",
     "code": "str",
+    "code_provisional": "bool",
     "community_id": "str",
     "community": "str",
     "households": "int",
@@ -53,7 +56,7 @@ GRID_FIELD_TYPES: dict[str, str] = {
     "reason": "str",
 }
 
-FileCoordinates = Literal["auto", "wgs84", "gcj02"]
+FileCoordinates = Literal["auto", "wgs84", "gcj02", "bd09"]
 
 #: Vertices this close to the street boundary or a neighbouring grid are joined to it,
 #: metres: the largest error of 7-decimal rounding (half a step of 1e-7 degree in
@@ -153,11 +156,6 @@ def _shapefile_names(path: Path, columns: list[str]) -> dict[str, str]:
     return {c: inverse[c.lower()] for c in columns if c.lower() in inverse}
 
 
-def _gcj02_back(coords: NDArray[np.float64]) -> NDArray[np.float64]:
-    lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
-    return np.column_stack([lon, lat])
-
-
 def snap_vertices(
     geoms: NDArray[np.object_], boundary: Any, *, tolerance_m: float = SNAP_M
 ) -> NDArray[np.object_]:
@@ -251,8 +249,10 @@ def read_grids(
         Layer name inside a GeoPackage.
     coordinates
         ``"auto"`` (default): GCJ-02 if the file says so (planner exports do), else
-        the file's own CRS; ``"gcj02"``: the lon/lat numbers are GCJ-02 whatever the
-        file says (e.g. drawn on an Amap base map); ``"wgs84"``: trust the file.
+        the file's own CRS; ``"gcj02"`` / ``"bd09"``: the lon/lat numbers are GCJ-02
+        (drawn on an Amap/Tencent base map) or BD-09 (Baidu) whatever the file says;
+        ``"wgs84"``: trust the file. :func:`looks_shifted` tells whether a file read
+        as WGS84 is really GCJ-02/BD-09.
     code_width
         Digits of a grid code (20 or 15); numeric codes shorter than this are padded
         with leading zeros. None: no padding.
@@ -363,13 +363,86 @@ def _with_crs(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
 def _to_street(
     gdf: gpd.GeoDataFrame, street: Street, *, declared: str, name: str
 ) -> gpd.GeoDataFrame:
-    """Into ``street.crs`` (metres), GCJ-02 coordinates converted back to WGS84 first."""
-    if declared == "gcj02":
-        ll = gdf.to_crs(WGS84)
-        moved = shapely.transform(np.asarray(ll.geometry.values), _gcj02_back)
-        gdf = ll.set_geometry(gpd.GeoSeries(moved, index=ll.index, crs=WGS84))
-        log.info("%s: converted GCJ-02 coordinates back to WGS84", name)
+    """Into ``street.crs`` (metres), GCJ-02 / BD-09 coordinates converted back to WGS84
+    first."""
+    if declared in ("gcj02", "bd09"):
+        gdf = _read_as(gdf, "gcj02" if declared == "gcj02" else "bd09")
+        log.info("%s: converted %s coordinates back to WGS84", name, declared)
     return gdf.to_crs(street.crs).reset_index(drop=True)
+
+
+def _read_as(gdf: gpd.GeoDataFrame, source: PointCRS) -> gpd.GeoDataFrame:
+    """``gdf``'s longitude/latitude taken as ``source`` (GCJ-02, BD-09) and moved back
+    to WGS84 degrees."""
+    ll = gdf.to_crs(WGS84)
+
+    def back(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+        lon, lat = to_wgs84(coords[:, 0], coords[:, 1], source)
+        return np.column_stack([lon, lat])
+
+    moved = shapely.transform(np.asarray(ll.geometry.values), back)
+    return ll.set_geometry(gpd.GeoSeries(moved, index=ll.index, crs=WGS84))
+
+
+#: Web-map offsets :func:`looks_shifted` tries.
+SHIFT_CANDIDATES: tuple[PointCRS, ...] = ("gcj02", "bd09")
+
+
+@dataclass(frozen=True)
+class ShiftGuess:
+    """A grids file that fits the street far better read as ``system``.
+
+    ``shift_m``: how far the grids move, metres; ``misfit_m2`` / ``fitted_m2``: the
+    area of the symmetric difference between the grids' union and the street,
+    read as they are and read as ``system``, m².
+    """
+
+    system: PointCRS
+    shift_m: float
+    misfit_m2: float
+    fitted_m2: float
+
+    def message(self, name: str) -> str:
+        label = {"gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)"}[self.system]
+        return (
+            f"grids file {name} lies about {self.shift_m:,.0f} m from the street: this looks "
+            f"like {label} coordinates (read as {self.system} the grids miss the street by "
+            f"{self.fitted_m2:,.0f} m² instead of {self.misfit_m2:,.0f} m²)"
+        )
+
+
+def looks_shifted(
+    grids: gpd.GeoDataFrame, street: Street, *, min_gain: float = 4.0
+) -> ShiftGuess | None:
+    """Whether ``grids`` (read as WGS84, in ``street.crs``) are GCJ-02 or BD-09 numbers.
+
+    The grids' union is compared with the street boundary (area of the symmetric
+    difference, m²); each of :data:`SHIFT_CANDIDATES` moves the coordinates back as if
+    they were in that system. A guess is made only when the grids miss the street by
+    more than 1% of its area as read, the best candidate cuts that by ``min_gain``
+    times, and the move is 50-2,500 m (GCJ-02 moves 100-700 m in China; BD-09 about
+    1.3 km in Beijing). Vectorised: one union and one transform per candidate.
+    """
+    if len(grids) == 0 or len(street.boundary) == 0 or grids.crs is None:
+        return None
+    boundary = street.boundary_geom
+
+    def misfit(geoms: NDArray[np.object_]) -> tuple[float, Any]:
+        union = shapely.union_all(shapely.make_valid(geoms))
+        return float(shapely.area(shapely.symmetric_difference(union, boundary))), union
+
+    base, union = misfit(np.asarray(grids.geometry.values, dtype=object))
+    if base <= 0.01 * float(boundary.area):
+        return None
+    best: ShiftGuess | None = None
+    for system in SHIFT_CANDIDATES:
+        moved = _read_as(grids, system).to_crs(street.crs)
+        fitted, moved_union = misfit(np.asarray(moved.geometry.values, dtype=object))
+        shift = float(shapely.distance(shapely.centroid(union), shapely.centroid(moved_union)))
+        fits = fitted * min_gain < base and 50.0 <= shift <= 2500.0
+        if fits and (best is None or fitted < best.fitted_m2):
+            best = ShiftGuess(system, shift, base, fitted)
+    return best
 
 
 def _snapped(gdf: gpd.GeoDataFrame, street: Street, *, tolerance_m: float) -> gpd.GeoDataFrame:
@@ -508,19 +581,7 @@ def _as_bool(v: Any) -> bool:
 
 
 #: File kinds an uploaded grids file may come as (a Shapefile as its parts or a zip).
-UPLOAD_SUFFIXES = (
-    ".geojson",
-    ".json",
-    ".gpkg",
-    ".shp",
-    ".shx",
-    ".dbf",
-    ".prj",
-    ".cpg",
-    ".csv",
-    ".txt",
-    ".zip",
-)
+UPLOAD_SUFFIXES = (*GIS_SUFFIXES, ".txt", ".zip")
 
 
 def read_grids_upload(

@@ -68,7 +68,7 @@ _FRAGMENT_M2 = 1.0
 Severity = Literal["error", "explained", "warning"]
 
 #: Turns a geometry (street CRS) into the longitude/latitude of a point on it.
-Locator = Callable[[Any], tuple[float | None, float | None]]
+Locator = Callable[[shapely.Geometry | None], tuple[float | None, float | None]]
 
 #: The rules in order; the title of rule ``name`` is ``rule_title_<name>`` in planner.i18n.
 RULES: tuple[str, ...] = (
@@ -291,7 +291,7 @@ def check_grids(
     geoms = np.asarray(g.geometry.values, dtype=object)
     to_wgs = Transformer.from_crs(street.crs, "EPSG:4326", always_xy=True)
 
-    def at(geom: Any) -> tuple[float | None, float | None]:
+    def at(geom: shapely.Geometry | None) -> tuple[float | None, float | None]:
         if geom is None or shapely.is_empty(geom):
             return None, None
         p = shapely.point_on_surface(geom)

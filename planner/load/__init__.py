@@ -14,6 +14,10 @@
 * :mod:`planner.load.kinds` - station kinds as registers write them (catalogue, the
   user's mapping file, ``other``);
 * :mod:`planner.load.osm` - OpenStreetMap extracts (.osm, .pbf) and downloads;
+* :mod:`planner.load._osm_gates` - gated compounds on OSM data: internal paths, walls and
+  gates (the folder format's ``compound_id`` and gates);
+* :mod:`planner.load.admin_codes` - county/street codes from OSM admin relations' tags;
+* :mod:`planner.load.dxf` - CAD drawings (DXF) with a CAD-layer mapping;
 * :mod:`planner.load.uploads` - files uploaded in the app, staged safely.
 """
 

@@ -451,7 +451,20 @@ def clean_buildings(
     says nothing residential.
     """
     if gdf is None or gdf.empty:
-        ctx.derived.append("buildings: none given, no households")
+        ctx.derived.append(
+            "buildings: none given, no households"
+            if gdf is None
+            else "buildings: the layer is empty"
+        )
+        ctx.problems.add(
+            "the street has no buildings, so it has no households: grids cannot be balanced, "
+            "and coverage shares and siting have nobody to count",
+            file=ctx.file("buildings") if gdf is not None else None,
+            field="geometry",
+            fix="add the buildings layer (buildings.geojson, .gpkg or .shp, or an OSM extract "
+            "with buildings), or a household register joined to buildings",
+            severity="warning",
+        )
         return None
     out = _buildings_in_street(gdf, ctx)
     if out.empty:
@@ -537,7 +550,8 @@ def _compound_of_buildings(
             field="compound_id",
             fix="use ids from the compounds layer, or leave compound_id empty",
         )
-    return given.where((given != "") & ~unknown, spatial)
+    placed: pd.Series = given.where((given != "") & ~unknown, spatial)
+    return placed
 
 
 def apply_register(b: gpd.GeoDataFrame, joined: RegisterJoin) -> gpd.GeoDataFrame:

@@ -14,6 +14,9 @@ plain tables, and everything after that is shared.
   :func:`osmnx.features_from_xml`, ``.osm.pbf`` with
   :meth:`pyrosm.OSM.get_data_by_custom_criteria`. :func:`layers_from_features` maps
   tags to the buildings, compounds, landuse, barriers, POIs and gates layers.
+* **gated compounds**: :func:`planner.load._osm_gates.gate_compounds` cuts the roads at
+  gated compounds' walls, gives the paths inside their ``compound_id`` and keeps the
+  compounds closed except at their gates (the folder format's mechanism).
 
 The layers are in WGS84 (EPSG:4326) with the columns of the folder source format
 (see ``docs/readme/osm.md``); :func:`planner.load.sources.load_street` projects them to the
@@ -30,11 +33,13 @@ import functools
 import json
 import logging
 import re
+import shutil
+import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -49,6 +54,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.crs import WGS84, utm_crs_for
 from planner.errors import InputError, Problem
+from planner.load._osm_gates import gate_compounds
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +109,28 @@ EXCLUDED_HIGHWAY: tuple[str, ...] = (
     "services",
 )
 
+#: What an OSM extract is stored as.
+OsmFormat = Literal["xml", "pbf"]
+
+#: File name endings of OSM XML extracts (``.xml`` files are read when their root
+#: element is ``<osm>``).
+OSM_XML_SUFFIXES: tuple[str, ...] = (".osm", ".osm.xml")
+
+#: File name endings of OSM extracts.
+OSM_SUFFIXES: tuple[str, ...] = (*OSM_XML_SUFFIXES, ".osm.pbf", ".pbf")
+
+#: ``barrier=*`` values of a compound gate (with ``entrance=*`` of any value).
+GATE_BARRIERS: tuple[str, ...] = (
+    "gate",
+    "lift_gate",
+    "swing_gate",
+    "sliding_gate",
+    "entrance",
+    "turnstile",
+    "full-height_turnstile",
+    "kissing_gate",
+)
+
 #: Tags selecting the features read besides the street network (``True`` = any value).
 FEATURE_SELECTION: dict[str, bool | list[str]] = {
     "building": True,
@@ -114,7 +142,7 @@ FEATURE_SELECTION: dict[str, bool | list[str]] = {
     "natural": ["water"],
     "waterway": ["riverbank"],
     "railway": ["rail"],
-    "barrier": ["gate", "entrance"],
+    "barrier": list(GATE_BARRIERS),
     "entrance": True,
 }
 
@@ -246,8 +274,10 @@ def read_osm(
         :data:`OSM_LAYERS`. ``boundary`` holds the clip polygon; ``buildings`` the
         buildings whose representative point lies inside it; ``compounds`` and
         ``landuse`` the polygons meeting it; ``roads``, ``barriers`` and ``pois`` what
-        meets the boundary buffered by ``margin_m``; ``gates`` the gates on the
-        outline of a kept compound.
+        meets the boundary buffered by ``margin_m`` (roads inside a gated compound
+        carry its ``compound_id``); ``gates`` the gates on the outline of a kept
+        compound (``mapped=True``) and the wall crossings used as gates
+        (``mapped=False``, see :mod:`planner.load._osm_gates`).
 
     Raises
     ------
@@ -429,26 +459,92 @@ def fetch_place(
     return layers_from_tables(ways, features, boundary, margin_m=margin_m, name=name)
 
 
-def osm_format(path: str | Path) -> str:
-    """``"pbf"`` for ``*.pbf`` files, ``"xml"`` for ``*.osm``/``*.xml``.
+def osm_format(path: str | Path) -> OsmFormat:
+    """The format of an OSM extract, from its content where that is sure, else its name.
+
+    A file whose first bytes are a PBF ``OSMHeader`` blob is ``"pbf"`` and one whose XML
+    root element is ``<osm>`` is ``"xml"``, whatever their names. Otherwise the name
+    decides: ``*.pbf`` is ``"pbf"``; ``*.osm`` and ``*.osm.xml`` are ``"xml"`` (a broken
+    file is then reported by the reader, naming what failed).
 
     Raises
     ------
     InputError
-        Any other file name.
+        A ``.xml`` file whose root element is not ``<osm>`` (naming the element found),
+        or a file that neither its name nor its content shows to be OSM data.
     """
-    name = Path(path).name.lower()
+    p = Path(path)
+    sniffed = sniff_osm(p)
+    if sniffed is not None:
+        return sniffed
+    name = p.name.lower()
     if name.endswith(".pbf"):
         return "pbf"
-    if name.endswith((".osm", ".xml")):
+    if name.endswith(OSM_XML_SUFFIXES):
         return "xml"
+    if name.endswith(".xml"):
+        root = _xml_root(_head(p))
+        raise InputError(
+            Problem(
+                f"an XML file whose root element is <{root}>, not OpenStreetMap's <osm>"
+                if root
+                else "an .xml file that holds no XML elements",
+                fix="give an OpenStreetMap XML export (root element <osm>: .osm, .osm.xml) "
+                "or an .osm.pbf extract; a KML or GPX outline goes with --boundary",
+                file=str(path),
+            )
+        )
     raise InputError(
         Problem(
-            "not an OpenStreetMap extract (expected a .osm or .osm.pbf file name)",
+            "not an OpenStreetMap extract: expected OSM XML (.osm, .osm.xml, or .xml with "
+            "the root element <osm>) or PBF (.osm.pbf)",
             fix="rename the file to .osm (XML) or .osm.pbf, or give a folder of layer files",
             file=str(path),
         )
     )
+
+
+def is_osm_extract(path: str | Path) -> bool:
+    """Whether ``path`` is to be read as an OSM extract: its name ends with one of
+    :data:`OSM_SUFFIXES` (or ``.xml``: read, or refused naming its root element), or it
+    is a file whose content is OSM XML or PBF (:func:`sniff_osm`)."""
+    p = Path(path)
+    name = p.name.lower()
+    if name.endswith((*OSM_SUFFIXES, ".xml")):
+        return True
+    return p.is_file() and sniff_osm(p) is not None
+
+
+def sniff_osm(path: str | Path) -> OsmFormat | None:
+    """``"pbf"`` when the file starts with a PBF ``OSMHeader`` blob, ``"xml"`` when its
+    XML root element is ``<osm>``, else None (also for an unreadable file). Reads the
+    first 4 KB only."""
+    head = _head(Path(path))
+    if len(head) >= 4:
+        size = int.from_bytes(head[:4], "big")
+        if 0 < size <= 64 * 1024 and b"OSMHeader" in head[4 : 4 + size]:
+            return "pbf"
+    return "xml" if _xml_root(head) == "osm" else None
+
+
+def _head(path: Path, size: int = 4096) -> bytes:
+    """The first ``size`` bytes of a file (b'' when it cannot be read)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(size)
+    except OSError:
+        return b""
+
+
+_XML_PROLOG = re.compile(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.DOTALL)
+_XML_ROOT = re.compile(r"\s*<([A-Za-z_][\w.:-]*)")
+
+
+def _xml_root(head: bytes) -> str | None:
+    """The name of the first element in the start of an XML file, None when none."""
+    text = _XML_PROLOG.sub("", head.decode("utf-8", errors="replace").lstrip("\ufeff"))
+    m = _XML_ROOT.match(text)
+    return m.group(1) if m else None
 
 
 def clear_cache() -> None:
@@ -490,6 +586,15 @@ def layers_from_tables(
     layers = layers_from_features(features, boundary=boundary, area=area)
     gate_xy = shapely.get_coordinates(layers["gates"].geometry.to_numpy())
     roads = roads_from_ways(walkable_ways(ways), clip=area, split_at=gate_xy)
+    c = boundary.centroid
+    gated = gate_compounds(
+        roads,
+        layers["compounds"],
+        layers["gates"],
+        utm=utm_crs_for(c.x, c.y),
+        gate_snap_m=GATE_SNAP_M,
+    )
+    roads, layers["gates"] = gated.roads, gated.gates
     bnd = gpd.GeoDataFrame({"name": [name]}, geometry=[boundary], crs=WGS84)
     out = {"boundary": bnd, "roads": roads, **layers}
     log.info(
@@ -923,8 +1028,8 @@ def _pois_of(f: _FeatureTable, *, area: BaseGeometry) -> gpd.GeoDataFrame:
 def _gates_of(
     f: _FeatureTable, compounds: gpd.GeoDataFrame, boundary: BaseGeometry
 ) -> gpd.GeoDataFrame:
-    """``barrier=gate/entrance`` or ``entrance=*`` nodes on a compound outline."""
-    is_gate = f.tag["barrier"].isin(["gate", "entrance"]) | (f.tag["entrance"] != "")
+    """``barrier=`` :data:`GATE_BARRIERS` or ``entrance=*`` nodes on a compound outline."""
+    is_gate = f.tag["barrier"].isin(list(GATE_BARRIERS)) | (f.tag["entrance"] != "")
     mask = f.is_point & is_gate.to_numpy() & f.meets_area
     return _gates_on_compounds(f.frame(mask, {"gate_id": f.ids}), compounds, boundary)
 
@@ -1007,13 +1112,35 @@ def _read_pbf(
     """PBF extract -> (ways, features, header box or None), via pyrosm."""
     import pyrosm
 
-    osm = pyrosm.OSM(
-        str(path),
-        engine="in_memory",
-        bounding_box=None if window is None else list(window),
-        complete_relations=window is not None,
-        progress=False,  # a library prints nothing; the CLI shows its own progress
-    )
+    with _named_pbf(path) as pbf:
+        osm = pyrosm.OSM(
+            str(pbf),
+            engine="in_memory",
+            bounding_box=None if window is None else list(window),
+            complete_relations=window is not None,
+            progress=False,  # a library prints nothing; the CLI shows its own progress
+        )
+        return _pbf_tables(osm, path)
+
+
+@contextlib.contextmanager
+def _named_pbf(path: Path) -> Iterator[Path]:
+    """``path``, or a link to it named ``*.osm.pbf`` in a temporary folder when its name
+    does not end with ``.pbf`` (pyrosm refuses other names; the content was sniffed)."""
+    if path.name.lower().endswith(".pbf"):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="planner-pbf-") as tmp:
+        link = Path(tmp) / "extract.osm.pbf"
+        try:
+            link.symlink_to(path.resolve())
+        except OSError:  # no symbolic links here (some Windows setups): copy
+            shutil.copyfile(path, link)
+        yield link
+
+
+def _pbf_tables(osm: Any, path: Path) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:
+    """The reader tables from an opened pyrosm reader (``path`` names it in the log)."""
     with warnings.catch_warnings():  # an empty window is reported by read_osm, plainly
         warnings.filterwarnings("ignore", message="Could not find any", category=UserWarning)
         net = osm.get_network("all", extra_attributes=[t for t in WAY_TAGS if t != "highway"])
@@ -1024,16 +1151,7 @@ def _read_pbf(
         ways = gpd.GeoDataFrame(
             net[["osmid", *WAY_TAGS]], geometry=net.geometry.to_numpy(), crs=WGS84
         )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Could not find any", category=UserWarning)
-        raw = osm.get_data_by_custom_criteria(
-            custom_filter=dict(FEATURE_SELECTION),
-            osm_keys_to_keep=list(FEATURE_SELECTION),
-            filter_type="keep",
-            keep_nodes=True,
-            keep_ways=True,
-            keep_relations=True,
-        )
+    raw = _pbf_features(osm)
     if raw is None or len(raw) == 0:
         features = _empty_features()
     else:
@@ -1046,6 +1164,35 @@ def _read_pbf(
     if extent is None:
         extent = _convex_extent(ways, features)
     return ways, features, extent
+
+
+def _pbf_features(osm: Any) -> pd.DataFrame | None:
+    """The tagged nodes, ways and relations of :data:`FEATURE_SELECTION` from a pyrosm
+    reader (None when there are none).
+
+    pyrosm leaves out a way that is a member of a selected relation (it only serves to
+    build the relation's polygon), even when the way is a feature itself: a building
+    that is the inner ring of another building's multipolygon would be lost. So nodes
+    and ways are read in one pass without relations, and relations in a second pass.
+    """
+    parts = []
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Could not find any", category=UserWarning)
+        for nodes_and_ways in (True, False):
+            part = osm.get_data_by_custom_criteria(
+                custom_filter=dict(FEATURE_SELECTION),
+                osm_keys_to_keep=list(FEATURE_SELECTION),
+                filter_type="keep",
+                keep_nodes=nodes_and_ways,
+                keep_ways=nodes_and_ways,
+                keep_relations=not nodes_and_ways,
+            )
+            if part is not None and len(part):
+                parts.append(part)
+    if not parts:
+        return None
+    out: pd.DataFrame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return out
 
 
 def _drop_incomplete_relations(raw: pd.DataFrame, osm: Any, path: Path) -> pd.DataFrame:

@@ -66,19 +66,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Layer names a street folder may hold.
-FOLDER_LAYERS: tuple[str, ...] = (
+#: The street's main layers (what ``python -m planner export`` writes).
+CORE_LAYERS: tuple[str, ...] = (
     "boundary",
     "communities",
     "compounds",
     "buildings",
     "roads",
     "stations",
-    "gates",
-    "barriers",
-    "landuse",
-    "pois",
 )
+#: Layer names a street folder may hold.
+FOLDER_LAYERS: tuple[str, ...] = (*CORE_LAYERS, "gates", "barriers", "landuse", "pois")
 #: Layer file extensions, in the order tried.
 LAYER_EXTENSIONS: tuple[str, ...] = (".geojson", ".json", ".gpkg", ".shp", ".csv")
 #: Files that belong to a layer file or are no layer (not reported as unread).
@@ -106,9 +104,19 @@ def _id_column(layer: str) -> str:
 
 
 def read_layer_file(
-    path: Path, *, layer: str, problems: ProblemLog, points_crs: PointCRS = "wgs84"
+    path: Path,
+    *,
+    layer: str,
+    problems: ProblemLog,
+    points_crs: PointCRS = "wgs84",
+    file_crs: CRS | None = None,
 ) -> gpd.GeoDataFrame | None:
     """One layer file (GeoJSON, GeoPackage, Shapefile, or CSV points) in WGS84.
+
+    ``file_crs`` (the ``--crs`` flag) is the CRS of a file that does not declare one:
+    a Shapefile without ``.prj``, or a GeoJSON without a ``crs`` member whose
+    coordinates are not longitude/latitude (e.g. CGCS2000 Gauss-Kruger metres); a
+    file's own CRS always wins (:func:`assume_crs`).
 
     Problems logged: see the module docstring. Returns ``None`` when the layer cannot
     be used.
@@ -127,6 +135,8 @@ def read_layer_file(
         problems.add("file not found", file=str(path), fix="check the path")
         return None
     gdf = _read_gis_file(path, layer=layer, problems=problems)
+    if gdf is not None and file_crs is not None:
+        gdf = assume_crs(gdf, path, file_crs, problems=problems)
     if gdf is None or not _has_crs(gdf, path, problems=problems):
         return None
     if suffix == ".shp":
@@ -268,6 +278,31 @@ def _shapefile_encoding(path: Path, *, problems: ProblemLog) -> str | None:
     return None
 
 
+def assume_crs(
+    gdf: gpd.GeoDataFrame, path: Path, crs: CRS, *, problems: ProblemLog
+) -> gpd.GeoDataFrame:
+    """``gdf`` in ``crs`` when the file declares no CRS of its own (said in a note).
+
+    No CRS (a Shapefile without ``.prj``, a DXF): ``crs``. A GeoJSON read as WGS84
+    (RFC 7946's default, no ``crs`` member) whose coordinates are not degrees: ``crs``.
+    Any other declared CRS is kept.
+    """
+    if gdf.crs is not None:
+        declared = CRS.from_user_input(gdf.crs)
+        if not declared.is_geographic or len(gdf) == 0:
+            return gdf
+        x0, y0, x1, y1 = gdf.total_bounds
+        if max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90:
+            return gdf
+    problems.add(
+        f"the file declares no coordinate system of its own: read in {crs.name} (--crs)",
+        file=str(path),
+        fix="check on the map that the layer sits where it should",
+        severity="repair",
+    )
+    return gdf.set_crs(crs, allow_override=True)
+
+
 def _has_crs(gdf: gpd.GeoDataFrame, path: Path, *, problems: ProblemLog) -> bool:
     if gdf.crs is not None:
         return True
@@ -276,7 +311,7 @@ def _has_crs(gdf: gpd.GeoDataFrame, path: Path, *, problems: ProblemLog) -> bool
         "coordinate system), or save the layer as GeoPackage/GeoJSON"
         if path.suffix.lower() == ".shp"
         else "save the layer with its coordinate system (GeoPackage) or as WGS84 GeoJSON"
-    )
+    ) + ", or name its coordinate system with --crs (e.g. --crs EPSG:4547)"
     problems.add("the layer has no coordinate reference system (CRS)", file=str(path), fix=fix)
     return False
 
@@ -380,7 +415,8 @@ def _lonlat_plausible(gdf: gpd.GeoDataFrame, path: Path, *, problems: ProblemLog
             f"the file declares {crs.name}",
             file=str(path),
             fix="GeoJSON must hold WGS84 longitude/latitude (RFC 7946): export it again "
-            "as WGS84, or save it as GeoPackage, which keeps its projected CRS",
+            "as WGS84, or save it as GeoPackage, which keeps its projected CRS, or name "
+            "the file's coordinate system with --crs (e.g. --crs EPSG:4547)",
         )
         return False
     return True
@@ -531,12 +567,17 @@ class FolderContents:
 
 
 def read_folder(
-    folder: Path, *, problems: ProblemLog, points_crs: PointCRS | None = None
+    folder: Path,
+    *,
+    problems: ProblemLog,
+    points_crs: PointCRS | None = None,
+    file_crs: CRS | None = None,
 ) -> FolderContents:
     """Every layer file of a street folder in WGS84, its metadata, and the files read.
 
     ``points_crs`` (for CSV point files) defaults to ``street.json``'s ``points_crs``,
-    else WGS84.
+    else WGS84. ``file_crs`` (``--crs``) is the CRS of layer files that declare none
+    (:func:`assume_crs`).
     """
     meta = read_metadata(folder, problems=problems)
     pcrs: PointCRS = "wgs84"
@@ -563,7 +604,9 @@ def read_folder(
             )
     layers: dict[str, gpd.GeoDataFrame] = {}
     for layer, path in files.items():
-        gdf = read_layer_file(path, layer=layer, problems=problems, points_crs=pcrs)
+        gdf = read_layer_file(
+            path, layer=layer, problems=problems, points_crs=pcrs, file_crs=file_crs
+        )
         if gdf is not None:
             layers[layer] = gdf
     return FolderContents(layers=layers, meta=meta, files=files, unread=unread)

@@ -259,7 +259,8 @@ def _total_rows(table: pd.DataFrame) -> pd.Series:
     """Rows holding a total word (合计, 总计, 小计, total ...) in some cell."""
     cells = table.map(normalise_text)
     starts = cells.apply(lambda col: col.str.match(r"^(合计|总计|小计)"))
-    return cells.isin(TOTAL_WORDS).any(axis=1) | starts.any(axis=1)
+    totals: pd.Series = cells.isin(TOTAL_WORDS).any(axis=1) | starts.any(axis=1)
+    return totals
 
 
 def _row_keys(table: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
@@ -284,7 +285,7 @@ def _spread(total: float, weights: NDArray[np.float64]) -> NDArray[np.float64]:
     rest = int(np.rint(total - base.sum()))
     if rest > 0:
         base[np.argsort(-(raw - base), kind="stable")[:rest]] += 1
-    return base
+    return np.asarray(base, dtype=np.float64)
 
 
 @dataclass(frozen=True)

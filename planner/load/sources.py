@@ -10,8 +10,9 @@ file each layer came from, the street's metadata):
 - :func:`resolve_demo` - ``"demo"``: the embedded synthetic street in ``data/demo`` (an
   installed wheel carries it as ``planner/_demo``, see :func:`demo_dir`);
 - :func:`resolve_folder` - a folder of layer files (see docs/readme/load.md);
-- :func:`resolve_osm_file` - an OpenStreetMap extract, ``.osm`` or ``.osm.pbf``
-  (read by :mod:`planner.load.osm`), clipped to the boundary when one is given;
+- :func:`resolve_osm_file` - an OpenStreetMap extract, ``.osm``, ``.osm.xml``, ``.xml``
+  with OSM content or ``.osm.pbf`` (read by :mod:`planner.load.osm`; the content decides
+  the format), clipped to the boundary when one is given;
 - :func:`resolve_place` - ``"place:NAME"``: OpenStreetMap online (needs internet);
 - :func:`resolve_osm_polygon` - ``"osm"`` with a boundary: OpenStreetMap online inside
   the boundary polygon.
@@ -32,13 +33,16 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from planner.crs import PointCRS
+from planner.crs import PointCRS, parse_crs
 from planner.errors import InputError, Problem, ProblemLog
-from planner.load import osm
+from planner.load import osm, validate
 from planner.load import register as register_mod
 from planner.load._layers import largest_overlap as _largest_overlap
+from planner.load._osm_gates import compounds_without_gates
+from planner.load.admin_codes import META_CODE_FIELDS, osm_code_meta
 from planner.load.assemble import assemble, first_name
 from planner.load.kinds import read_kinds_file
 from planner.load.osm import ATTRIBUTION as OSM_ATTRIBUTION
@@ -83,8 +87,9 @@ def demo_dir() -> Path:
 #: The embedded demo street (folder format): :func:`demo_dir`.
 DEMO_DIR: Path = demo_dir()
 
-#: File name endings of OpenStreetMap extracts.
-OSM_SUFFIXES: tuple[str, ...] = (".osm", ".osm.pbf", ".pbf")
+#: File name endings of OpenStreetMap extracts (``.xml`` files too when their root
+#: element is ``<osm>``; any file whose content is OSM XML or PBF is read as one).
+OSM_SUFFIXES: tuple[str, ...] = osm.OSM_SUFFIXES
 
 
 @dataclass
@@ -149,6 +154,8 @@ def load_street(
     points_crs: PointCRS = "wgs84",
     register: str | Path | None = None,
     settings: Settings | None = None,
+    crs: str | Path | None = None,
+    dxf_layers: str | Path | None = None,
     station_kinds: str | Path | None = None,
 ) -> Street:
     """Load a street from ``source`` into a :class:`Street` in its UTM CRS.
@@ -156,7 +163,8 @@ def load_street(
     Parameters
     ----------
     source
-        ``"demo"``, a folder of layer files, an OSM extract (``.osm``/``.osm.pbf``),
+        ``"demo"``, a folder of layer files, an OSM extract (``.osm``, ``.osm.xml``,
+        ``.xml`` with OSM content, ``.osm.pbf``),
         ``"place:NAME"`` (OpenStreetMap online), or ``"osm"`` with ``boundary``
         (OpenStreetMap online inside that polygon).
     boundary
@@ -172,6 +180,13 @@ def load_street(
         A household register (.csv UTF-8/GBK or .xlsx), see :mod:`planner.load.register`.
     settings
         Settings (``margin_m``, ``dwelling_size_m2``, ...); defaults when None.
+    crs
+        The coordinate system of layer files that declare none (``--crs``): an EPSG
+        code (CGCS2000 ``EPSG:4490``, its Gauss-Kruger zones ``EPSG:4491``-``4554``),
+        a PROJ string, WKT or a ``.prj`` file (:func:`planner.crs.parse_crs`).
+    dxf_layers
+        For a ``.dxf`` source: which CAD layers are which planner layers, and which
+        text layers give which field (``--dxf-layers``, :func:`planner.load.dxf.parse_mapping`).
     station_kinds
         A station-kinds mapping file (CSV/Excel: text -> kind, see
         :mod:`planner.load.kinds`); wins over a folder's ``station_kinds_file``.
@@ -185,12 +200,20 @@ def load_street(
     settings = settings or Settings()
     problems = ProblemLog()
     src = str(source)
-    given = _read_boundary(boundary, problems)
+    file_crs = parse_crs(crs) if crs is not None else None
+    given = _read_boundary(boundary, problems, file_crs)
     resolved = resolve_source(
-        src, boundary=given, points_crs=points_crs, settings=settings, problems=problems
+        src,
+        boundary=given,
+        points_crs=points_crs,
+        settings=settings,
+        problems=problems,
+        file_crs=file_crs,
+        dxf_layers=dxf_layers,
     )
     _use_boundary(resolved, given, problems=problems)
-    _use_stations(resolved, stations, points_crs=points_crs, problems=problems)
+    _note_unknown_codes(resolved.meta, src, problems)
+    _use_stations(resolved, stations, points_crs=points_crs, problems=problems, file_crs=file_crs)
     table = _read_register(resolved, register, problems=problems)
     kind_map = _read_station_kinds(resolved, station_kinds, problems=problems)
     street = assemble(
@@ -218,8 +241,11 @@ def resolve_source(
     points_crs: PointCRS,
     settings: Settings,
     problems: ProblemLog,
+    file_crs: CRS | None = None,
+    dxf_layers: str | Path | None = None,
 ) -> Resolved:
-    """Hand ``src`` to the resolver of its kind.
+    """Hand ``src`` to the resolver of its kind (``file_crs``: ``--crs``, for folders
+    and DXF drawings; ``dxf_layers``: ``--dxf-layers``).
 
     Raises
     ------
@@ -229,19 +255,22 @@ def resolve_source(
     if src == "demo":
         return resolve_demo(points_crs=points_crs, problems=problems)
     if src.startswith("place:"):
-        return resolve_place(src.split(":", 1)[1].strip(), settings=settings)
+        return resolve_place(src.split(":", 1)[1].strip(), settings=settings, problems=problems)
     path = Path(src).expanduser()
     if src == "osm" and not path.exists():  # a folder named osm wins
         return resolve_osm_polygon(boundary, settings=settings, problems=problems)
     if path.is_dir():
-        return resolve_folder(path, points_crs=points_crs, problems=problems)
-    if "".join(path.suffixes[-2:]).lower().endswith(OSM_SUFFIXES):
+        return resolve_folder(path, points_crs=points_crs, problems=problems, file_crs=file_crs)
+    if path.suffix.lower() in (".dxf", ".dwg"):
+        return resolve_dxf(path, dxf_layers, file_crs=file_crs, problems=problems)
+    if osm.is_osm_extract(path):
         return resolve_osm_file(path, boundary=boundary, settings=settings, problems=problems)
     if not path.exists():
         raise InputError(
             Problem(
                 f"no such file or folder: {src}",
-                fix="give 'demo', a folder of layer files, an .osm/.osm.pbf extract or place:NAME",
+                fix="give 'demo', a folder of layer files, an .osm/.osm.xml/.osm.pbf extract "
+                "or place:NAME",
                 file=src,
             )
         )
@@ -270,14 +299,20 @@ def resolve_demo(*, points_crs: PointCRS, problems: ProblemLog) -> Resolved:
     return resolved
 
 
-def resolve_folder(path: Path, *, points_crs: PointCRS, problems: ProblemLog) -> Resolved:
+def resolve_folder(
+    path: Path, *, points_crs: PointCRS, problems: ProblemLog, file_crs: CRS | None = None
+) -> Resolved:
     """A folder of layer files (``boundary.geojson``, ``buildings.gpkg``, ...).
 
     ``points_crs`` other than WGS84 overrides ``street.json``'s ``points_crs``. Without
-    a boundary file, messages about the boundary name the folder.
+    a boundary file, messages about the boundary name the folder. ``file_crs``
+    (``--crs``): the CRS of layer files that declare none.
     """
     contents = read_folder(
-        path, problems=problems, points_crs=points_crs if points_crs != "wgs84" else None
+        path,
+        problems=problems,
+        points_crs=points_crs if points_crs != "wgs84" else None,
+        file_crs=file_crs,
     )
     files = {k: str(p) for k, p in contents.files.items()}
     files.setdefault("boundary", str(path))
@@ -304,16 +339,89 @@ def resolve_osm_file(
         problems.raise_if_errors()  # the boundary was named but could not be read: say why
     raw = osm.read_osm(path, clip=clip, margin_m=settings.margin_m)
     name = first_name(boundary.layer if boundary is not None else None)
+    codes, doubts = osm_code_meta(path, street_name=name)
+    for doubt in doubts:
+        problems.add(doubt, file=str(path), severity="warning", fix=CODE_FIX)
+    files = {k: f"{path} ({k})" for k in raw}
+    _warn_guessed_gates(raw, files["compounds"], problems)
     return Resolved(
         layers=dict(raw),
-        files={k: f"{path} ({k})" for k in raw},
-        meta={"name": name or path.name.split(".")[0]},
+        files=files,
+        meta={"name": name or path.name.split(".")[0], **codes},
         attribution=OSM_ATTRIBUTION,
         node_at="endpoints",
     )
 
 
-def resolve_place(name: str, *, settings: Settings) -> Resolved:
+def _warn_guessed_gates(
+    layers: dict[str, gpd.GeoDataFrame], file: str, problems: ProblemLog
+) -> None:
+    """One warning naming the gated OSM compounds with no gate mapped (their gates are
+    the points where paths cross the outline, or none when no path enters)."""
+    unmapped = compounds_without_gates(layers)
+    if not unmapped:
+        return
+    detail = "; ".join(
+        f"{u.compound_id}{f' {u.name}' if u.name else ''}: "
+        + (
+            f"{u.crossings} path crossing(s) used as gates"
+            if u.crossings
+            else "no path enters it, its buildings reach the nearest public link"
+        )
+        for u in unmapped[: validate.MAX_IDS]
+    )
+    more = len(unmapped) - validate.MAX_IDS
+    problems.add(
+        f"{len(unmapped)} gated compound(s) have no gate mapped in OpenStreetMap, so their "
+        f"gates are guessed ({detail}{f' ... and {more} more' if more > 0 else ''})",
+        file=file,
+        feature_id=unmapped[0].compound_id,
+        field="barrier",
+        fix="map the gates (barrier=gate or entrance=* nodes on the paths at the wall) in "
+        "OpenStreetMap, or give a gates layer in a folder street",
+        severity="warning",
+    )
+
+
+def resolve_dxf(
+    path: Path, dxf_layers: str | Path | None, *, file_crs: CRS | None, problems: ProblemLog
+) -> Resolved:
+    """A CAD drawing (DXF) with its layer mapping (:mod:`planner.load.dxf`); a DWG, a
+    missing mapping or a missing ``--crs`` is refused with the fix."""
+    from planner.load import dxf
+
+    if path.suffix.lower() == ".dwg":
+        raise InputError(
+            Problem(
+                "DWG drawings are not read",
+                fix="save the drawing as DXF (AutoCAD: Save As > DXF; or the free ODA File "
+                "Converter) and load the .dxf with --dxf-layers and --crs",
+                file=str(path),
+            )
+        )
+    if not path.exists():
+        raise InputError(Problem("file not found", fix="check the path", file=str(path)))
+    if dxf_layers is None:
+        found = sorted(set(dxf.read_entities(path)["Layer"]))
+        raise InputError(
+            Problem(
+                "a DXF drawing needs --dxf-layers: which CAD layer is which planner layer; "
+                "its layers: " + ", ".join(found),
+                fix="e.g. --dxf-layers roads=道路,buildings=建筑,boundary=街道界"
+                ",buildings.households=户数",
+                file=str(path),
+            )
+        )
+    layers = dxf.read_dxf(path, dxf.parse_mapping(dxf_layers), crs=file_crs, problems=problems)
+    name = first_name(layers.get("boundary"))
+    return Resolved(
+        layers=layers,
+        files={k: f"{path} ({k})" for k in layers},
+        meta={"name": name or path.stem},
+    )
+
+
+def resolve_place(name: str, *, settings: Settings, problems: ProblemLog) -> Resolved:
     """OpenStreetMap online for a place name Nominatim knows (needs internet)."""
     if not name:
         raise InputError(
@@ -321,9 +429,11 @@ def resolve_place(name: str, *, settings: Settings) -> Resolved:
             fix="write the place name after 'place:'",
         )
     raw = osm.fetch_place(name, margin_m=settings.margin_m)
+    files = {k: f"OpenStreetMap ({name}) {k}" for k in raw}
+    _warn_guessed_gates(raw, files["compounds"], problems)
     return Resolved(
         layers=dict(raw),
-        files={k: f"OpenStreetMap ({name}) {k}" for k in raw},
+        files=files,
         meta={"name": name},
         attribution=OSM_ATTRIBUTION,
         node_at="endpoints",
@@ -348,9 +458,11 @@ def resolve_osm_polygon(
         problems.raise_if_errors()
         raise InputError(problems.problems)
     raw = osm.fetch_place(polygon, margin_m=settings.margin_m, source=boundary.path)
+    files = {k: f"OpenStreetMap online ({k})" for k in raw}
+    _warn_guessed_gates(raw, files["compounds"], problems)
     return Resolved(
         layers=dict(raw),
-        files={k: f"OpenStreetMap online ({k})" for k in raw},
+        files=files,
         meta={"name": first_name(boundary.layer)},
         attribution=OSM_ATTRIBUTION,
         node_at="endpoints",
@@ -360,11 +472,39 @@ def resolve_osm_polygon(
 # ---------------------------------------------------------------- options over sources
 
 
-def _read_boundary(boundary: str | Path | None, problems: ProblemLog) -> BoundaryFile | None:
+#: How to give grid codes a source does not carry.
+CODE_FIX = (
+    "give --code-county (6 digits, GB/T 2260) and --code-street (3 digits), or "
+    "code_county / code_street in street.json"
+)
+
+
+def _note_unknown_codes(meta: dict[str, Any], src: str, problems: ProblemLog) -> None:
+    """Warn when the source names no county or street code: grid codes made from it
+    are provisional unless the user gives them (:mod:`planner.grids.codes`)."""
+    missing = [
+        key
+        for key, width in META_CODE_FIELDS
+        if not (str(meta.get(key, "")).isdigit() and len(str(meta.get(key, ""))) == width)
+    ]
+    if missing:
+        problems.add(
+            f"the source names no {' / '.join(missing)}: grid codes will be provisional "
+            "(000000 / 000, flagged code_provisional) unless the codes are given",
+            file=src,
+            field=missing[0],
+            severity="warning",
+            fix=CODE_FIX,
+        )
+
+
+def _read_boundary(
+    boundary: str | Path | None, problems: ProblemLog, file_crs: CRS | None = None
+) -> BoundaryFile | None:
     """The ``boundary=`` file, read (its problems logged), or None when not given."""
     if boundary is None:
         return None
-    layer = read_layer_file(Path(boundary), layer="boundary", problems=problems)
+    layer = read_layer_file(Path(boundary), layer="boundary", problems=problems, file_crs=file_crs)
     return BoundaryFile(path=str(boundary), layer=layer)
 
 
@@ -399,12 +539,17 @@ def _use_stations(
     *,
     points_crs: PointCRS,
     problems: ProblemLog,
+    file_crs: CRS | None = None,
 ) -> None:
     """A given stations file replaces the source's stations."""
     if stations is None:
         return
     layer = read_layer_file(
-        Path(stations), layer="stations", problems=problems, points_crs=points_crs
+        Path(stations),
+        layer="stations",
+        problems=problems,
+        points_crs=points_crs,
+        file_crs=file_crs,
     )
     resolved.files["stations"] = str(stations)
     if layer is not None:

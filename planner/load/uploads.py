@@ -47,8 +47,8 @@ from planner.load.validate import short
 
 logger = logging.getLogger(__name__)
 
-#: File endings the loader reads (layer files, Shapefile parts, tables, metadata).
-LAYER_SUFFIXES: tuple[str, ...] = (
+#: File endings of GIS layers: GeoJSON, GeoPackage, Shapefile parts, point CSV.
+GIS_SUFFIXES: tuple[str, ...] = (
     ".geojson",
     ".json",
     ".gpkg",
@@ -58,10 +58,9 @@ LAYER_SUFFIXES: tuple[str, ...] = (
     ".prj",
     ".cpg",
     ".csv",
-    ".xlsx",
-    ".md",
-    ".txt",
 )
+#: File endings the loader reads (layer files, Shapefile parts, tables, metadata).
+LAYER_SUFFIXES: tuple[str, ...] = (*GIS_SUFFIXES, ".xlsx", ".md", ".txt")
 OSM_SUFFIXES: tuple[str, ...] = (".osm", ".pbf")
 
 #: Names a loose layer file may have (its stem): the folder format's layer names.
@@ -112,6 +111,8 @@ def _suffix(name: str) -> str:
     lower = name.lower()
     if lower.endswith(".osm.pbf"):
         return ".pbf"
+    if lower.endswith(".osm.xml"):  # SUMO's and other tools' name for OSM XML
+        return ".osm"
     return PurePosixPath(lower).suffix
 
 
@@ -418,12 +419,13 @@ def planner_name(fname: str) -> str | None:
 
     ``Buildings.SHP`` -> ``buildings.shp``; ``street.json`` stays; an OSM extract keeps
     its stem cut to letters, digits, ``-`` and ``_`` (at most 60 characters, the street
-    is named by it) with ``.osm`` or ``.osm.pbf``.
+    is named by it) with ``.osm`` (also for ``.osm.xml``) or ``.osm.pbf``.
     """
     base = PurePosixPath(fname.replace("\\", "/")).name
     suffix = _suffix(base)
     if suffix in OSM_SUFFIXES:
-        stem = base[: -len(".osm.pbf")] if base.lower().endswith(".osm.pbf") else Path(base).stem
+        two_part = base.lower().endswith((".osm.pbf", ".osm.xml"))
+        stem = base[: -len(".osm.pbf")] if two_part else Path(base).stem
         safe = re.sub(r"[^\w-]+", "_", stem, flags=re.UNICODE).strip("_")[:60] or "extract"
         return f"{safe}{'.osm.pbf' if suffix == '.pbf' else '.osm'}"
     if base.lower() in OTHER_NAMES:

@@ -41,6 +41,7 @@ from pyproj import CRS, Proj
 from planner._atomic import atomic_path
 from planner.coverage.layers import CoverageLayers
 from planner.errors import PlannerError
+from planner.grids.codes import provisional_note
 from planner.i18n import t
 from planner.maps.content import MapContent, map_content
 from planner.maps.style import (
@@ -713,6 +714,9 @@ def _add_texts(
     share = covered_share(content.coverage, s.gap_minutes)
     if share is not None:
         sub += "   " + t("map_covered", lang, minutes=s.gap_minutes, share=share)
+    provisional = provisional_note(content.grids, lang)
+    if provisional:
+        sub += "   " + provisional
     fig.text(0.02, 0.915, sub, fontsize=10.5, family=family, color="#333333", va="center")
     metres = s.walk_m_per_min * s.gap_minutes
     speed = t("map_speed_note", lang, speed=s.walk_speed_kmh, minutes=s.gap_minutes, metres=metres)

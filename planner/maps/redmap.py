@@ -44,6 +44,7 @@ from pyproj import CRS
 
 from planner.coverage.layers import CoverageLayers
 from planner.crs import WGS84, from_wgs84
+from planner.grids.codes import provisional_note
 from planner.i18n import station_kind_label, t
 from planner.maps import offline
 from planner.maps.content import MapContent, building_table, map_content
@@ -514,17 +515,23 @@ def _legend_html(entries: Iterable[LegendEntry], *, lang: str, open_: bool) -> s
     )
 
 
-def _notes_html(street: Street, ctx: _Ctx, walk_speed_kmh: float, tianditu_key: str) -> str:
-    """The notes under the legend (always visible): walking speed, synthetic data, where
-    the households come from (with the warning when most are guessed), tiles."""
+def _notes_html(
+    street: Street,
+    ctx: _Ctx,
+    walk_speed_kmh: float,
+    tianditu_key: str,
+    grids: gpd.GeoDataFrame | None = None,
+) -> str:
+    """The notes under the legend (always visible): walking speed, synthetic data,
+    provisional grid codes, where the households come from (with the warning when most
+    are guessed), tiles."""
     notes = [
         f'<div class="rm-note">{html_text(t("walk_note", ctx.lang, speed=walk_speed_kmh))}</div>'
     ]
-    if street.synthetic:
-        notes.append(
-            '<div class="rm-note" style="color:#c8161d">'
-            f"<b>{html_text(t('synthetic_note', ctx.lang))}</b></div>"
-        )
+    warnings = [t("synthetic_note", ctx.lang)] if street.synthetic else []
+    warnings += [w for w in (provisional_note(grids, ctx.lang),) if w]
+    for text in warnings:
+        notes.append(f'<div class="rm-note" style="color:#c8161d"><b>{html_text(text)}</b></div>')
     c = street.report.completeness
     if c is not None:
         if c.warning:
@@ -904,7 +911,7 @@ def red_map(
     for key in ALL_LAYERS:
         if content.has(key):
             _DRAWERS[key](content, ctx)
-    notes = _notes_html(street, ctx, walk_speed_kmh, tianditu_key)
+    notes = _notes_html(street, ctx, walk_speed_kmh, tianditu_key, content.grids)
     _add_frame(ctx, content, title=title, notes=notes, legend_open=legend_open)
     folium.LayerControl(collapsed=True, position="topright").add_to(ctx.m)
     if draw_tool:

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from planner.i18n import station_kind_label, t
 from planner.schema import STATION_KINDS, station_kind_group
 
+#: The layers the maps draw, in drawing order (bottom to top).
 LayerKey = Literal[
     "landuse",
     "communities",
@@ -48,22 +49,7 @@ LayerKey = Literal[
 ]
 
 #: Layers the maps draw, in drawing order (bottom to top).
-ALL_LAYERS: tuple[LayerKey, ...] = (
-    "landuse",
-    "communities",
-    "circles",
-    "gaps",
-    "compounds",
-    "uncovered",
-    "buildings",
-    "roads",
-    "barriers",
-    "grids",
-    "atoms",
-    "boundary",
-    "stations",
-    "sites",
-)
+ALL_LAYERS: tuple[LayerKey, ...] = get_args(LayerKey)
 #: Layers shown when the web map opens (others are in the layer control, switched off).
 DEFAULT_LAYERS: tuple[LayerKey, ...] = tuple(
     k for k in ALL_LAYERS if k not in ("buildings", "atoms")

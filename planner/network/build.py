@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
@@ -38,6 +39,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from pyproj import CRS
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
@@ -147,28 +149,28 @@ def _source_of(mids: NDArray[np.object_], lines: NDArray[np.object_]) -> NDArray
     return out
 
 
-def _snap_dangling_ends(
-    lines: NDArray[np.object_], *, snap_m: float
-) -> tuple[NDArray[np.object_], NDArray[np.object_], int]:
-    """Join line ends that touch nothing to what lies within ``snap_m`` metres.
+@dataclass(frozen=True)
+class _LooseEnds:
+    """Line ends within ``snap_m`` of another line they do not touch: end ``end[i]``
+    (``k`` for the start of line ``k``, ``n + k`` for its end) may move onto line
+    ``line[i]``, ``dist_m[i]`` metres away; ``movable`` flags every end that may move."""
 
-    First, such ends near each other (a gap between two lines) meet at one of them;
-    then the remaining ones move onto the nearest other line. Ends of lines shorter
-    than ``4 * snap_m`` or lying partly along another line (drawn twice), and moves
-    that would fold a line onto one its other end already meets, are left alone. Returns the lines, the points where ends landed
-    on other lines (the caller cuts those lines there) and the number of ends joined.
-    """
+    end: NDArray[np.intp]
+    line: NDArray[np.intp]
+    dist_m: NDArray[np.float64]
+    movable: NDArray[np.bool_]
+
+
+def _loose_ends(
+    lines: NDArray[np.object_], ends: NDArray[np.object_], own: NDArray[np.intp], snap_m: float
+) -> _LooseEnds:
+    """Ends that touch nothing and may move onto a line within ``snap_m``: not of a line
+    shorter than ``4 * snap_m`` or lying partly along another line (drawn twice), and
+    not onto a line the line's other end already meets (which would fold it)."""
     n = len(lines)
-    empty = np.empty(0, dtype=object)
-    if n < 2 or snap_m <= 0:
-        return lines, empty, 0
-    ends = np.concatenate([shapely.get_point(lines, 0), shapely.get_point(lines, -1)])
-    own = np.concatenate([np.arange(n), np.arange(n)])
     pi, li = shapely.STRtree(lines).query(ends, predicate="dwithin", distance=snap_m)
     other = li != own[pi]
     pi, li = pi[other], li[other]
-    if len(pi) == 0:
-        return lines, empty, 0
     dist = shapely.distance(ends[pi], lines[li])
     touching = np.zeros(2 * n, dtype=bool)
     touching[pi[dist <= NODE_PRECISION_M]] = True
@@ -183,39 +185,70 @@ def _snap_dangling_ends(
     movable &= ~overlapping[own]
     folds = shapely.distance(ends[(pi + n) % (2 * n)], lines[li]) <= NODE_PRECISION_M
     keep = movable[pi] & ~folds
-    pi, li, dist = pi[keep], li[keep], dist[keep]
-    if len(pi) == 0:
-        return lines, empty, 0
+    return _LooseEnds(pi[keep], li[keep], dist[keep], movable)
 
+
+def _join_gaps(
+    ends: NDArray[np.object_],
+    own: NDArray[np.intp],
+    loose: _LooseEnds,
+    snap_m: float,
+    row_of_end: NDArray[np.intp],
+    xy: NDArray[np.float64],
+    new_xy: NDArray[np.float64],
+) -> tuple[int, NDArray[np.intp]]:
+    """Gaps between two loose ends: the ends of a cluster meet at its first end's
+    position (written into ``new_xy``). Returns the ends joined and the ends of the
+    clusters (which no longer move)."""
+    cand = np.unique(loose.end)
+    a, b = shapely.STRtree(ends[cand]).query(ends[cand], predicate="dwithin", distance=snap_m)
+    sel = (a < b) & (own[cand[a]] != own[cand[b]])
+    if not sel.any():
+        return 0, np.zeros(0, dtype=np.intp)
+    graph = coo_matrix((np.ones(int(sel.sum())), (a[sel], b[sel])), shape=(len(cand), len(cand)))
+    _k, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels)
+    rep = np.full(len(sizes), -1)
+    order = np.arange(len(cand))[::-1]
+    rep[labels[order]] = order  # the smallest member of each cluster
+    grouped = sizes[labels] > 1
+    members = cand[grouped]
+    new_xy[row_of_end[members]] = xy[row_of_end[cand[rep[labels[grouped]]]]]
+    return int(grouped.sum() - (sizes > 1).sum()), members
+
+
+def _snap_dangling_ends(
+    lines: NDArray[np.object_], *, snap_m: float
+) -> tuple[NDArray[np.object_], NDArray[np.object_], int]:
+    """Join line ends that touch nothing to what lies within ``snap_m`` metres.
+
+    First, such ends near each other (a gap between two lines) meet at one of them;
+    then the remaining ones move onto the nearest other line. Ends of lines shorter
+    than ``4 * snap_m`` or lying partly along another line (drawn twice), and moves
+    that would fold a line onto one its other end already meets, are left alone.
+    Returns the lines, the points where ends landed on other lines (the caller cuts
+    those lines there) and the number of ends joined.
+    """
+    n = len(lines)
+    empty = np.empty(0, dtype=object)
+    if n < 2 or snap_m <= 0:
+        return lines, empty, 0
+    ends = np.concatenate([shapely.get_point(lines, 0), shapely.get_point(lines, -1)])
+    own = np.concatenate([np.arange(n), np.arange(n)])
+    loose = _loose_ends(lines, ends, own, snap_m)
+    if len(loose.end) == 0:
+        return lines, empty, 0
     xy, idx = shapely.get_coordinates(lines, return_index=True)
     first_row = np.searchsorted(idx, np.arange(n))
     last_row = np.searchsorted(idx, np.arange(n), side="right") - 1
     row_of_end = np.where(np.arange(2 * n) < n, first_row[own], last_row[own])
     new_xy = xy.copy()
-    joined = 0
-
-    # 1. gaps between two loose ends: the ends meet at the first one's position
-    cand = np.unique(pi)
-    a, b = shapely.STRtree(ends[cand]).query(ends[cand], predicate="dwithin", distance=snap_m)
-    sel = (a < b) & (own[cand[a]] != own[cand[b]])
-    if sel.any():
-        graph = coo_matrix(
-            (np.ones(int(sel.sum())), (a[sel], b[sel])), shape=(len(cand), len(cand))
-        )
-        _k, labels = connected_components(graph, directed=False)
-        sizes = np.bincount(labels)
-        rep = np.full(len(sizes), -1)
-        order = np.arange(len(cand))[::-1]
-        rep[labels[order]] = order  # the smallest member of each cluster
-        grouped = sizes[labels] > 1
-        members = cand[grouped]
-        new_xy[row_of_end[members]] = xy[row_of_end[cand[rep[labels[grouped]]]]]
-        joined += int(grouped.sum() - (sizes > 1).sum())
-        movable[members] = False
-
-    # 2. the other loose ends move onto the nearest other line
-    keep = movable[pi]
-    pi, li, dist = pi[keep], li[keep], dist[keep]
+    joined, clustered = _join_gaps(ends, own, loose, snap_m, row_of_end, xy, new_xy)
+    # the other loose ends move onto the nearest other line
+    movable = loose.movable.copy()
+    movable[clustered] = False
+    keep = movable[loose.end]
+    pi, li, dist = loose.end[keep], loose.line[keep], loose.dist_m[keep]
     targets = empty
     if len(pi):
         order = np.lexsort((dist, pi))
@@ -227,7 +260,6 @@ def _snap_dangling_ends(
         )
         new_xy[row_of_end[pi]] = shapely.get_coordinates(targets)
         joined += len(pi)
-
     moved = shapely.set_coordinates(shapely.transform(lines, lambda c: c), new_xy)
     lines = np.where(shapely.length(moved) > NODE_PRECISION_M, moved, lines)
     log.info("joined %d road end(s) within %.2f m of another line", joined, snap_m)
@@ -359,7 +391,28 @@ def build_network(
         links, link_src = links[keep], link_src[keep]
         links, link_src = _simplify_graph(links, link_src)
     row = part_src[link_src] if len(links) else np.empty(0, dtype=np.intp)
+    edges, xy = _edge_layer(links, walk, row, crs)
+    nodes = _node_layer(
+        shapely.points(xy) if len(xy) else np.empty(0, dtype=object),
+        crs,
+        boundary=boundary,
+        compounds=compounds,
+        gates=gates,
+        gate_tolerance_m=gate_tolerance_m,
+    )
+    log.info(
+        "walking network: %d nodes, %d edges from %d road lines", len(nodes), len(edges), len(roads)
+    )
+    out_edges = schema.conform("edges", edges)
+    out_edges.attrs["snapped_ends"] = n_snapped
+    return schema.conform("nodes", nodes), out_edges
 
+
+def _edge_layer(
+    links: NDArray[np.object_], walk: gpd.GeoDataFrame, row: NDArray[np.intp], crs: CRS | None
+) -> tuple[gpd.GeoDataFrame, NDArray[np.float64]]:
+    """The edges layer of ``links`` (each turned to run from its lower node id; road
+    attributes from row ``row`` of ``walk``) and the node coordinates."""
     if len(links):
         u, v, xy = _end_node_ids(links)
     else:
@@ -370,7 +423,6 @@ def build_network(
     if flip.any():
         links[flip] = shapely.reverse(links[flip])
     lo, hi = np.where(flip, v, u), np.where(flip, u, v)
-
     edges = gpd.GeoDataFrame(
         {
             "u": lo.astype(np.int64),
@@ -384,8 +436,19 @@ def build_network(
         crs=crs,
     )
     edges["highway"] = edges["highway"].where(edges["highway"] != "", "footway")
+    return edges, xy
 
-    pts = shapely.points(xy) if len(xy) else np.empty(0, dtype=object)
+
+def _node_layer(
+    pts: NDArray[np.object_],
+    crs: CRS | None,
+    *,
+    boundary: BaseGeometry | None,
+    compounds: gpd.GeoDataFrame | None,
+    gates: gpd.GeoDataFrame | None,
+    gate_tolerance_m: float,
+) -> gpd.GeoDataFrame:
+    """The nodes layer: ``in_street``, the compound each node lies in and ``is_gate``."""
     n = len(pts)
     in_street = (
         shapely.intersects(boundary, pts) if boundary is not None and n else np.ones(n, bool)
@@ -402,7 +465,7 @@ def build_network(
     if gates is not None and len(gates) and n:
         gate_node = nearest_nodes(pts, gates.geometry.to_numpy(), max_m=gate_tolerance_m)
         is_gate[gate_node[gate_node >= 0]] = True
-    nodes = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "node_id": np.arange(n, dtype=np.int64),
             "compound_id": node_compound,
@@ -412,10 +475,6 @@ def build_network(
         geometry=gpd.GeoSeries(pts, crs=crs),
         crs=crs,
     )
-    log.info("walking network: %d nodes, %d edges from %d road lines", n, len(edges), len(roads))
-    out_edges = schema.conform("edges", edges)
-    out_edges.attrs["snapped_ends"] = n_snapped
-    return schema.conform("nodes", nodes), out_edges
 
 
 def nearest_nodes(

@@ -73,6 +73,9 @@ class RoutingGraph:
         Routing node of each station (``-1`` for stations not on the network).
     node_station
         Station of each routing node (``-1`` for network nodes).
+    station_edge, station_offset_m
+        Network edge each station stands on and its offset from the edge's ``u`` end,
+        metres (``-1`` and ``nan`` for stations not on the network).
     csr
         Symmetric CSR matrix of piece times.
     """
@@ -87,6 +90,8 @@ class RoutingGraph:
     time_min: FloatArray
     station_node: IntArray
     node_station: IntArray
+    station_edge: IntArray
+    station_offset_m: FloatArray
     csr: sparse.csr_matrix
     _key: FloatArray
     _order: IntArray
@@ -143,6 +148,10 @@ def with_stations(net: WalkNetwork, snap: Snap) -> RoutingGraph:
     station_node[ok] = snode
     node_station = np.full(n + k, -1, dtype="int64")
     node_station[snode] = ok
+    station_edge = np.full(n_st, -1, dtype="int64")
+    station_edge[ok] = e
+    station_offset = np.full(n_st, np.nan)
+    station_offset[ok] = off
 
     split = np.zeros(net.n_edges, dtype=bool)
     split[e] = True
@@ -176,6 +185,8 @@ def with_stations(net: WalkNetwork, snap: Snap) -> RoutingGraph:
         time_min=time,
         station_node=station_node,
         node_station=node_station,
+        station_edge=station_edge,
+        station_offset_m=station_offset,
         csr=csr,
         _key=key[korder],
         _order=korder.astype("int64"),
@@ -302,6 +313,9 @@ def station_reach(
     saves loading the kernel; both give the same table (up to the order of the
     rows).
 
+    The routing graph holds every station as a node, so each station's table also
+    lists the other stations it reaches; :func:`network_reach` leaves them out.
+
     Parameters
     ----------
     rg
@@ -313,47 +327,150 @@ def station_reach(
         Station indices (default: every station on the network); stations not on
         the network are left out.
     """
-    if stations is None:
-        idx = np.flatnonzero(rg.station_node >= 0)
-    else:
-        idx = np.asarray(stations, dtype="int64")
-        idx = idx[rg.station_node[idx] >= 0]
+    idx = _on_network(rg, stations)
     if len(idx) == 0:
-        empty_i = np.zeros(0, dtype="int64")
-        return Reach(empty_i, empty_i, np.zeros(0), limit_min)
-    csr = rg.csr
+        return _no_reach(limit_min)
     src = rg.station_node[idx]
     if len(idx) * rg.n_nodes <= REACH_DENSE_MAX:
-        dist = dijkstra(csr, directed=True, indices=src, limit=limit_min).ravel()
+        dist = dijkstra(rg.csr, directed=True, indices=src, limit=limit_min).ravel()
         flat = np.flatnonzero(np.isfinite(dist))  # scipy leaves inf beyond the limit
         rows, cols = np.divmod(flat, rg.n_nodes)
         return Reach(station=idx[rows], node=cols, time_min=dist[flat], limit_min=limit_min)
-    from planner.network._reach_kernel import bounded_reach
+    seeds = _Seeds(np.arange(len(src) + 1, dtype="int64"), src, np.zeros(len(src)))
+    xy = None if rg.node_xy is None else rg.node_xy[src]
+    pos, node, time = _search(rg.csr, seeds, limit_min, xy, rg.speed_m_per_min)
+    return Reach(station=idx[pos], node=node, time_min=time, limit_min=limit_min)
 
-    if rg.node_xy is not None:
+
+def network_reach(
+    rg: RoutingGraph,
+    *,
+    limit_min: float,
+    stations: IntArray | None = None,
+) -> Reach:
+    """Per-station reach over the network's own nodes, each station alone on it.
+
+    Unlike :func:`station_reach`, the other stations are no nodes here: station
+    ``i`` on edge ``e`` at ``x`` metres from its ``u`` end starts from ``u`` and
+    ``v``, ``x / speed`` and ``(length - x) / speed`` minutes away, and the table
+    lists network nodes only (ids below ``rg.net.n_nodes``, the same ids in the
+    routing graph). So what a station reaches does not depend on where the other
+    stations stand, and a station costs what it reaches of the network: with
+    thousands of stations the routing graph is mostly station nodes, and
+    :func:`station_reach` would list stations x stations rows.
+
+    Same search as :func:`station_reach` (compiled kernel, threads; one scipy call
+    for small jobs), same parameters; times are minutes.
+    """
+    idx = _on_network(rg, stations)
+    if len(idx) == 0:
+        return _no_reach(limit_min)
+    net = rg.net
+    e = rg.station_edge[idx]
+    x = rg.station_offset_m[idx]
+    speed = rg.speed_m_per_min
+    ends = np.stack([net.u[e], net.v[e]], axis=1)
+    t0 = np.stack([x / speed, (net.length_m[e] - x) / speed], axis=1)
+    if 2 * len(idx) * net.n_nodes <= REACH_DENSE_MAX:
+        pos, node, time = _dense_seeded(net.csr, ends, t0, limit_min)
+    else:
+        seeds = _Seeds(np.arange(0, 2 * len(idx) + 1, 2, dtype="int64"), ends.ravel(), t0.ravel())
+        pos, node, time = _search(net.csr, seeds, limit_min, net.node_xy[ends[:, 0]], speed)
+    return Reach(station=idx[pos], node=node, time_min=time, limit_min=limit_min)
+
+
+def _on_network(rg: RoutingGraph, stations: IntArray | None) -> IntArray:
+    """The given station indices (default all) that stand on the network."""
+    if stations is None:
+        return np.flatnonzero(rg.station_node >= 0)
+    idx: IntArray = np.asarray(stations, dtype="int64")
+    return idx[rg.station_node[idx] >= 0]
+
+
+def _no_reach(limit_min: float) -> Reach:
+    empty_i = np.zeros(0, dtype="int64")
+    return Reach(empty_i, empty_i, np.zeros(0), limit_min)
+
+
+@dataclass(frozen=True)
+class _Seeds:
+    """Where each search starts: source ``i`` from nodes ``node[ptr[i]:ptr[i + 1]]``,
+    ``time_min`` minutes away."""
+
+    ptr: IntArray
+    node: IntArray
+    time_min: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.ptr) - 1
+
+    def take(self, order: IntArray) -> _Seeds:
+        """The sources in ``order`` (their seeds kept together)."""
+        count = np.diff(self.ptr)[order]
+        ptr = np.zeros(len(order) + 1, dtype="int64")
+        np.cumsum(count, out=ptr[1:])
+        start = np.repeat(self.ptr[order], count)
+        k = np.arange(int(ptr[-1])) - np.repeat(ptr[:-1], count)
+        return _Seeds(ptr, self.node[start + k], self.time_min[start + k])
+
+    def part(self, lo: int, hi: int) -> _Seeds:
+        """Sources ``lo..hi-1``."""
+        a, b = int(self.ptr[lo]), int(self.ptr[hi])
+        return _Seeds(self.ptr[lo : hi + 1] - a, self.node[a:b], self.time_min[a:b])
+
+
+def _dense_seeded(
+    csr: sparse.csr_matrix, ends: IntArray, t0: FloatArray, limit_min: float
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """:func:`network_reach`'s table for a small job: one scipy call from every edge
+    end involved, then per source the better of its two ends."""
+    n = csr.shape[0]
+    nodes, inv = np.unique(ends.ravel(), return_inverse=True)
+    dist = dijkstra(csr, directed=True, indices=nodes, limit=limit_min)
+    inv = inv.reshape(ends.shape)
+    best = np.minimum(dist[inv[:, 0]] + t0[:, :1], dist[inv[:, 1]] + t0[:, 1:])
+    flat = np.flatnonzero(best.ravel() <= limit_min)
+    rows, cols = np.divmod(flat, n)
+    return rows, cols, best.ravel()[flat]
+
+
+def _search(
+    csr: sparse.csr_matrix,
+    seeds: _Seeds,
+    limit_min: float,
+    xy: FloatArray | None,
+    speed_m_per_min: float,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """The compiled searches from ``seeds``, nearby sources one after another, split
+    over threads; returns ``(source, node, time)`` rows (source = seed position)."""
+    from planner.network._reach_kernel import seeded_reach
+
+    order = np.arange(len(seeds), dtype="int64")
+    if xy is not None:
         # nearby stations one after another: each search then finds much of the
         # network arrays it needs still in the CPU cache (~14% faster on 100k nodes)
-        xy = rg.node_xy[src]
-        cell = limit_min * rg.speed_m_per_min if np.isfinite(limit_min) else 1000.0
+        cell = limit_min * speed_m_per_min if np.isfinite(limit_min) else 1000.0
         key = np.floor((xy - xy.min(axis=0)) / max(cell, 1.0))
-        order = np.lexsort((key[:, 0], key[:, 1]))
-        idx, src = idx[order], src[order]
-    threads = min(workers(), len(idx) // REACH_MIN_STATIONS_PER_THREAD)
+        order = np.lexsort((key[:, 0], key[:, 1])).astype("int64")
+        seeds = seeds.take(order)
+
+    def run(part: _Seeds) -> tuple[IntArray, IntArray, FloatArray]:
+        return seeded_reach(
+            csr.indptr, csr.indices, csr.data, part.ptr, part.node, part.time_min, limit_min
+        )
+
+    threads = min(workers(), len(seeds) // REACH_MIN_STATIONS_PER_THREAD)
     if threads <= 1:
-        pos, node, time = bounded_reach(csr.indptr, csr.indices, csr.data, src, limit_min)
-    else:
-        bounds = np.linspace(0, len(src), threads + 1).astype("int64")
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            parts = list(
-                pool.map(
-                    lambda lo, hi: bounded_reach(
-                        csr.indptr, csr.indices, csr.data, src[lo:hi], limit_min
-                    ),
-                    bounds[:-1],
-                    bounds[1:],
-                )
+        pos, node, time = run(seeds)
+        return order[pos], node, time
+    bounds = np.linspace(0, len(seeds), threads + 1).astype("int64")
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = list(
+            pool.map(
+                lambda lo, hi: run(seeds.part(lo, hi)), bounds[:-1].tolist(), bounds[1:].tolist()
             )
-        pos = np.concatenate([p[0] + lo for p, lo in zip(parts, bounds[:-1], strict=True)])
-        node = np.concatenate([p[1] for p in parts])
-        time = np.concatenate([p[2] for p in parts])
-    return Reach(station=idx[pos], node=node, time_min=time, limit_min=limit_min)
+        )
+    pos = np.concatenate([p[0] + lo for p, lo in zip(parts, bounds[:-1], strict=True)])
+    node = np.concatenate([p[1] for p in parts])
+    time = np.concatenate([p[2] for p in parts])
+    return order[pos], node, time

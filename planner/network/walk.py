@@ -17,19 +17,21 @@ All geometry is in the street's projected CRS (metres).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
+from pyproj import CRS
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from planner.errors import InputError
 from planner.settings import Settings
+from planner.street import Street
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,7 @@ class WalkNetwork:
     speed_m_per_min: float
     component: IntArray
     csr: sparse.csr_matrix
-    crs: Any = None
+    crs: CRS | None = None
 
     @property
     def n_edges(self) -> int:
@@ -134,35 +136,12 @@ def from_layers(
         (all bad edges are listed together).
     """
     settings = settings or Settings()
-    if len(nodes) == 0 or len(edges) == 0:
-        raise InputError(
-            "the walking network is empty (no nodes or no edges)",
-            fix="give a roads layer with walkable lines inside and around the street",
-        )
-    if nodes.crs is not None and nodes.crs.is_geographic:
-        raise InputError(
-            f"the walking network is in a geographic CRS ({nodes.crs.to_string()}), "
-            "lengths would be in degrees",
-            fix="project the street to its UTM zone first (the loaders do this)",
-        )
+    _check_layers(nodes, edges)
     n = len(nodes)
     u = edges["u"].to_numpy(dtype="int64")
     v = edges["v"].to_numpy(dtype="int64")
-    bad = (u < 0) | (u >= n) | (v < 0) | (v >= n)
-    if bad.any():
-        ids = ", ".join(str(i) for i in edges.index[bad][:20])
-        raise InputError(
-            f"{int(bad.sum())} edges refer to node ids outside 0 to {n - 1} (edges {ids})",
-            fix="node_id must be the row position of the nodes layer",
-        )
     node_xy = shapely.get_coordinates(nodes.geometry.to_numpy())[:, :2]
-    geoms = edges.geometry.to_numpy().astype(object)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if missing.any():
-        geoms = geoms.copy()
-        geoms[missing] = shapely.linestrings(
-            np.stack([node_xy[u[missing]], node_xy[v[missing]]], axis=1)
-        )
+    geoms = _edge_lines(edges, node_xy, u, v)
     length = pd.to_numeric(edges["length_m"], errors="coerce").to_numpy(dtype="float64")
     fix_len = ~np.isfinite(length) | (length < 0)
     if fix_len.any():
@@ -192,7 +171,44 @@ def from_layers(
     )
 
 
-def from_street(street: Any, *, settings: Settings | None = None) -> WalkNetwork:
+def _check_layers(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> None:
+    """Refuse an empty network, a geographic CRS and edges naming unknown nodes."""
+    if len(nodes) == 0 or len(edges) == 0:
+        raise InputError(
+            "the walking network is empty (no nodes or no edges)",
+            fix="give a roads layer with walkable lines inside and around the street",
+        )
+    if nodes.crs is not None and nodes.crs.is_geographic:
+        raise InputError(
+            f"the walking network is in a geographic CRS ({nodes.crs.to_string()}), "
+            "lengths would be in degrees",
+            fix="project the street to its UTM zone first (the loaders do this)",
+        )
+    n = len(nodes)
+    u = edges["u"].to_numpy(dtype="int64")
+    v = edges["v"].to_numpy(dtype="int64")
+    bad = (u < 0) | (u >= n) | (v < 0) | (v >= n)
+    if bad.any():
+        ids = ", ".join(str(i) for i in edges.index[bad][:20])
+        raise InputError(
+            f"{int(bad.sum())} edges refer to node ids outside 0 to {n - 1} (edges {ids})",
+            fix="node_id must be the row position of the nodes layer",
+        )
+
+
+def _edge_lines(edges: gpd.GeoDataFrame, node_xy: FloatArray, u: IntArray, v: IntArray) -> ObjArray:
+    """The edges' lines, a straight line between the end nodes where one is missing."""
+    geoms: ObjArray = np.asarray(edges.geometry.to_numpy(), dtype=object)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        geoms = geoms.copy()
+        geoms[missing] = shapely.linestrings(
+            np.stack([node_xy[u[missing]], node_xy[v[missing]]], axis=1)
+        )
+    return geoms
+
+
+def from_street(street: Street, *, settings: Settings | None = None) -> WalkNetwork:
     """:func:`from_layers` on ``street.nodes`` and ``street.edges``."""
     return from_layers(street.nodes, street.edges, settings=settings)
 
@@ -243,10 +259,10 @@ class Snap:
 
 def snap_points(
     net: WalkNetwork,
-    points: Any,
+    points: gpd.GeoSeries | ObjArray,
     *,
-    compound_id: Any = None,
-    gated_compounds: Any = (),
+    compound_id: pd.Series | Sequence[str] | None = None,
+    gated_compounds: Iterable[str] = (),
     max_m: float = 300.0,
     main_slack_m: float = 0.0,
 ) -> Snap:
@@ -257,7 +273,7 @@ def snap_points(
     net
         The walking network.
     points
-        Shapely points (array-like or GeoSeries), projected CRS, metres.
+        Shapely points (array or GeoSeries), projected CRS, metres.
     compound_id
         Compound of each point (``''`` if none); ``None`` snaps all onto public edges.
     gated_compounds
@@ -276,7 +292,9 @@ def snap_points(
     -------
     Snap
     """
-    pts = np.asarray(points.to_numpy() if hasattr(points, "to_numpy") else points, dtype=object)
+    pts = np.asarray(
+        points.to_numpy() if isinstance(points, gpd.GeoSeries) else points, dtype=object
+    )
     n = len(pts)
     gated = {str(c) for c in gated_compounds}
     edge_group = np.where(np.isin(net.compound_id, list(gated)), net.compound_id, "")
@@ -286,7 +304,6 @@ def snap_points(
         pt_comp = np.asarray(pd.Series(compound_id).fillna("").astype(str), dtype=object)
     has_internal = set(edge_group[edge_group != ""].tolist())
     point_group = np.where(np.isin(pt_comp, list(has_internal)), pt_comp, "")
-
     edge = np.full(n, -1, dtype="int64")
     dist = np.full(n, np.nan)
     valid = ~(shapely.is_missing(pts) | shapely.is_empty(pts)) if n else np.zeros(0, bool)
@@ -295,23 +312,41 @@ def snap_points(
     for group in pd.unique(point_group[valid]):
         eidx = np.flatnonzero(edge_group == group)
         pidx = np.flatnonzero((point_group == group) & valid)
-        if len(eidx) == 0 or len(pidx) == 0:
-            continue
-        tree = shapely.STRtree(net.geometry[eidx])
-        (qi, ti), d = tree.query_nearest(pts[pidx], return_distance=True, all_matches=False)
-        edge[pidx[qi]] = eidx[ti]
-        dist[pidx[qi]] = d
-        main = eidx[net.component[net.u[eidx]] == 0]
-        off = pidx[qi][net.component[net.u[eidx[ti]]] != 0]
-        if main_slack_m > 0 and len(off) and len(main):
-            (oi, mi), dm = shapely.STRtree(net.geometry[main]).query_nearest(
-                pts[off], return_distance=True, all_matches=False
-            )
-            near = dm <= dist[off[oi]] + main_slack_m
-            edge[off[oi][near]] = main[mi[near]]
-            dist[off[oi][near]] = dm[near]
-    far = (edge >= 0) & (dist > max_m)
-    edge[far] = -1
+        if len(eidx) and len(pidx):
+            _nearest_edges(net, pts, pidx, eidx, main_slack_m, edge, dist)
+    edge[(edge >= 0) & (dist > max_m)] = -1
+    return _project(net, pts, edge, dist)
+
+
+def _nearest_edges(
+    net: WalkNetwork,
+    pts: ObjArray,
+    pidx: IntArray,
+    eidx: IntArray,
+    main_slack_m: float,
+    edge: IntArray,
+    dist: FloatArray,
+) -> None:
+    """Write into ``edge`` and ``dist`` the nearest of edges ``eidx`` to points
+    ``pidx``, preferring the main piece of the network within ``main_slack_m``."""
+    tree = shapely.STRtree(net.geometry[eidx])
+    (qi, ti), d = tree.query_nearest(pts[pidx], return_distance=True, all_matches=False)
+    edge[pidx[qi]] = eidx[ti]
+    dist[pidx[qi]] = d
+    main = eidx[net.component[net.u[eidx]] == 0]
+    off = pidx[qi][net.component[net.u[eidx[ti]]] != 0]
+    if main_slack_m > 0 and len(off) and len(main):
+        (oi, mi), dm = shapely.STRtree(net.geometry[main]).query_nearest(
+            pts[off], return_distance=True, all_matches=False
+        )
+        near = dm <= dist[off[oi]] + main_slack_m
+        edge[off[oi][near]] = main[mi[near]]
+        dist[off[oi][near]] = dm[near]
+
+
+def _project(net: WalkNetwork, pts: ObjArray, edge: IntArray, dist: FloatArray) -> Snap:
+    """The :class:`Snap` of points onto their chosen edges (``-1``: none)."""
+    n = len(pts)
     ok = edge >= 0
     offset = np.full(n, np.nan)
     to_v = np.full(n, np.nan)
@@ -331,7 +366,8 @@ def gated_compound_ids(compounds: gpd.GeoDataFrame) -> list[str]:
     """Ids of the compounds marked ``gated``."""
     if len(compounds) == 0 or "gated" not in compounds:
         return []
-    return compounds.loc[compounds["gated"].astype(bool), "compound_id"].astype(str).tolist()
+    ids = compounds.loc[compounds["gated"].astype(bool), "compound_id"].astype(str)
+    return [str(c) for c in ids]
 
 
 def snap_buildings(
@@ -366,7 +402,7 @@ def components_table(
     net: WalkNetwork,
     *,
     building_component: IntArray,
-    households: Any,
+    households: ArrayLike,
     station_component: IntArray,
 ) -> pd.DataFrame:
     """One row per connected piece of the network with what lies on it.

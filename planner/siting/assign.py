@@ -97,41 +97,17 @@ def capacity_assignment(
         format="csr",
     )
     upper = np.concatenate([weights, cap])
-
-    def solve(
-        cost: FloatArray, maximize: bool, extra: tuple[FloatArray, float] | None
-    ) -> FloatArray:
-        mat = a
-        lo = np.full(a.shape[0], -highspy.kHighsInf)
-        hi = upper
-        if extra is not None:
-            mat = sp.vstack([a, sp.csr_matrix(extra[0].reshape(1, -1))], format="csr")
-            lo = np.append(lo, extra[1])
-            hi = np.append(hi, highspy.kHighsInf)
-        lp = highspy.HighsLp()
-        lp.num_col_ = n_e
-        lp.num_row_ = mat.shape[0]
-        lp.col_cost_ = cost
-        lp.col_lower_ = np.zeros(n_e)
-        lp.col_upper_ = np.full(n_e, highspy.kHighsInf)
-        lp.row_lower_ = lo
-        lp.row_upper_ = hi
-        lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.num_col_ = n_e
-        lp.a_matrix_.num_row_ = mat.shape[0]
-        lp.a_matrix_.start_ = mat.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = mat.indices.astype(np.int32)
-        lp.a_matrix_.value_ = mat.data.astype(np.float64)
-        h = new_highs()
-        h.setOptionValue("time_limit", float(time_limit_s))
-        h.passModel(lp)
-        h.run()
-        return np.maximum(np.asarray(h.getSolution().col_value, dtype=np.float64), 0.0)
-
-    z1 = solve(np.ones(n_e), True, None)
+    # most households served, then the fewest household-minutes serving that many
+    z1 = _solve_lp(a, upper, np.ones(n_e), maximize=True, time_limit_s=time_limit_s)
     most = float(z1.sum())
-    z = solve(coo.data.astype(np.float64), False, (np.ones(n_e), most - 1e-7))
+    z = _solve_lp(
+        a,
+        upper,
+        coo.data.astype(np.float64),
+        maximize=False,
+        time_limit_s=time_limit_s,
+        at_least=(np.ones(n_e), most - 1e-7),
+    )
     if z.sum() < most - 1e-3 * max(1.0, most):  # LP 2 failed: keep LP 1
         z = z1
     finite_cap = capacity[np.isfinite(capacity)]
@@ -140,9 +116,55 @@ def capacity_assignment(
         z = np.round(z)
     else:
         z = np.round(z, 6)
+    return _from_flows(coo, z, n_s, n_d)
+
+
+def _solve_lp(
+    a: sp.csr_matrix,
+    upper: FloatArray,
+    cost: FloatArray,
+    *,
+    maximize: bool,
+    time_limit_s: float,
+    at_least: tuple[FloatArray, float] | None = None,
+) -> FloatArray:
+    """The flows (one per column of ``a``, >= 0) optimising ``cost`` with ``a @ z <=
+    upper`` and, when given, ``at_least[0] @ z >= at_least[1]`` (HiGHS LP)."""
+    n_e = a.shape[1]
+    mat = a
+    lo = np.full(a.shape[0], -highspy.kHighsInf)
+    hi = upper
+    if at_least is not None:
+        mat = sp.vstack([a, sp.csr_matrix(at_least[0].reshape(1, -1))], format="csr")
+        lo = np.append(lo, at_least[1])
+        hi = np.append(hi, highspy.kHighsInf)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_e
+    lp.num_row_ = mat.shape[0]
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.zeros(n_e)
+    lp.col_upper_ = np.full(n_e, highspy.kHighsInf)
+    lp.row_lower_ = lo
+    lp.row_upper_ = hi
+    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_ = n_e
+    lp.a_matrix_.num_row_ = mat.shape[0]
+    lp.a_matrix_.start_ = mat.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = mat.indices.astype(np.int32)
+    lp.a_matrix_.value_ = mat.data.astype(np.float64)
+    h = new_highs()
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.passModel(lp)
+    h.run()
+    return np.maximum(np.asarray(h.getSolution().col_value, dtype=np.float64), 0.0)
+
+
+def _from_flows(coo: sp.coo_matrix, z: FloatArray, n_s: int, n_d: int) -> Assignment:
+    """The assignment of flows ``z`` (households per (site, demand) entry of ``coo``):
+    each demand point's main site is the one carrying most of its households."""
     served = np.bincount(coo.col, weights=z, minlength=n_d).astype(np.float64)
     per_site = np.bincount(coo.row, weights=z, minlength=n_s).astype(np.float64)
-    # main site of each demand point: the one carrying most of its households
     site = np.full(n_d, -1, np.int64)
     best = np.full(n_d, np.inf)
     has = z > 1e-9

@@ -19,13 +19,14 @@ All geometry is in the street's projected CRS (metres).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
+from pyproj import CRS
 
 from planner.siting.problem import IntArray
 
@@ -45,11 +46,22 @@ SUITABLE_POI_KINDS: tuple[str, ...] = (
     "vacant",
 )
 
+#: A coordinate reference system as geopandas takes it (a pyproj CRS or "EPSG:...").
+CRSLike: TypeAlias = CRS | str | None
+
 #: Columns of a candidates layer.
 CANDIDATE_COLUMNS: tuple[str, ...] = ("candidate_id", "name", "source", "kind")
 
 
-def _frame(ids: Any, names: Any, source: str, kinds: Any, geoms: Any, crs: Any) -> gpd.GeoDataFrame:
+def _frame(
+    ids: ArrayLike | pd.Series,
+    names: ArrayLike | pd.Series,
+    source: str,
+    kinds: ArrayLike | pd.Series,
+    geoms: ArrayLike,
+    crs: CRSLike,
+) -> gpd.GeoDataFrame:
+    """A candidates layer (:data:`CANDIDATE_COLUMNS`) of one source."""
     return gpd.GeoDataFrame(
         {
             "candidate_id": pd.Series(ids, dtype=object).astype(str).to_numpy(),
@@ -62,12 +74,12 @@ def _frame(ids: Any, names: Any, source: str, kinds: Any, geoms: Any, crs: Any) 
     )
 
 
-def empty_candidates(crs: Any) -> gpd.GeoDataFrame:
+def empty_candidates(crs: CRSLike) -> gpd.GeoDataFrame:
     """A candidates layer with no rows."""
     return _frame([], [], "user", [], [], crs)
 
 
-def user_candidates(points: gpd.GeoDataFrame, *, crs: Any) -> gpd.GeoDataFrame:
+def user_candidates(points: gpd.GeoDataFrame, *, crs: CRSLike) -> gpd.GeoDataFrame:
     """Candidates from a user layer: points, or polygons (their representative point).
 
     Parameters
@@ -156,27 +168,53 @@ def network_candidates(
     if "compound_id" in edges.columns:
         public = edges[edges["compound_id"].fillna("").astype(str) == ""]
     lines = public.geometry.to_numpy()
+    pts, which = _points_along(lines, spacing_m)
+    # inside the street, near uncovered households
+    keep = shapely.contains_xy(boundary, *shapely.get_coordinates(pts).T)
+    if keep.any():
+        hit, _ = shapely.STRtree(targets).query(pts[keep], predicate="dwithin", distance=reach_m)
+        near = np.zeros(int(keep.sum()), bool)
+        near[hit] = True
+        keep[np.flatnonzero(keep)[~near]] = False
+    pts, which = pts[keep], which[keep]
+    if pts.size == 0:
+        return empty_candidates(crs)
+    kept = _one_per_cell(pts, spacing_m)
+    pts = pts[kept]
+    road = (
+        public["name"].fillna("").astype(str).to_numpy()
+        if "name" in public.columns
+        else np.full(lines.size, "", dtype=object)
+    )
+    src_road = road[which[kept]]
+    names = np.where(
+        src_road != "", np.char.add(src_road.astype(str), "旁路网候选点"), "路网候选点"
+    )
+    ids = [f"N{i + 1:04d}" for i in range(pts.size)]
+    log.info("generated %d network candidates (spacing %.0f m)", pts.size, spacing_m)
+    return _frame(ids, names, "network", ["network"] * pts.size, pts, crs)
+
+
+def _points_along(
+    lines: NDArray[np.object_], spacing_m: float
+) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
+    """Points every ``spacing_m`` along each line (at least one, centred in its
+    stretch) and the line each lies on."""
     length = shapely.length(lines)
     n_pts = np.maximum(1, np.floor(length / spacing_m)).astype(np.int64)
     which = np.repeat(np.arange(lines.size), n_pts)
     first = np.repeat(np.cumsum(n_pts) - n_pts, n_pts)
     j = np.arange(which.size) - first
     frac = (j + 0.5) / n_pts[which]
-    pts = shapely.line_interpolate_point(lines[which], frac, normalized=True)
-    # inside the street
-    inside = shapely.contains_xy(boundary, *shapely.get_coordinates(pts).T)
-    pts = pts[inside]
-    if pts.size == 0:
-        return empty_candidates(crs)
-    # near uncovered households
-    tree = shapely.STRtree(targets)
-    hit, _ = tree.query(pts, predicate="dwithin", distance=reach_m)
-    near = np.zeros(pts.size, bool)
-    near[hit] = True
-    pts = pts[near]
-    if pts.size == 0:
-        return empty_candidates(crs)
-    # thin: one point per spacing cell, the nearest to the cell centre
+    pts = np.asarray(
+        shapely.line_interpolate_point(lines[which], frac, normalized=True), dtype=object
+    )
+    return pts, which.astype(np.int64)
+
+
+def _one_per_cell(pts: NDArray[np.object_], spacing_m: float) -> NDArray[np.int64]:
+    """Positions of the points kept, in order: one per ``spacing_m`` square cell,
+    the one nearest the cell centre."""
     xy = shapely.get_coordinates(pts)
     cell = np.floor(xy / spacing_m).astype(np.int64)
     centre = (cell + 0.5) * spacing_m
@@ -185,20 +223,7 @@ def network_candidates(
     c = cell[order]
     keep = np.ones(order.size, bool)
     keep[1:] = np.any(c[1:] != c[:-1], axis=1)
-    kept = np.sort(order[keep])
-    pts = pts[kept]
-    road = (
-        public["name"].fillna("").astype(str).to_numpy()
-        if "name" in public.columns
-        else np.full(lines.size, "", dtype=object)
-    )
-    src_road = road[which[inside][near][kept]]
-    names = np.where(
-        src_road != "", np.char.add(src_road.astype(str), "旁路网候选点"), "路网候选点"
-    )
-    ids = [f"N{i + 1:04d}" for i in range(pts.size)]
-    log.info("generated %d network candidates (spacing %.0f m)", pts.size, spacing_m)
-    return _frame(ids, names, "network", ["network"] * pts.size, pts, crs)
+    return np.sort(order[keep]).astype(np.int64)
 
 
 def filter_candidates(
@@ -263,7 +288,7 @@ def spacing_conflicts(candidates: gpd.GeoDataFrame, *, min_spacing_m: float) -> 
     return np.stack([a[keep], b[keep]], axis=1).astype(np.int64)
 
 
-def combine(*layers: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+def combine(*layers: gpd.GeoDataFrame, crs: CRSLike) -> gpd.GeoDataFrame:
     """Concatenate candidate layers, making ids unique (suffix ``#2``... on repeats)."""
     parts = [lay for lay in layers if len(lay)]
     if not parts:

@@ -14,7 +14,7 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import highspy
 
@@ -42,15 +42,22 @@ def _fd1_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
+def _highs() -> highspy.Highs:
+    """``highspy.Highs()``, called through a typed name (highspy's constructor
+    carries no annotations)."""
+    make: Callable[[], highspy.Highs] = highspy.Highs
+    return make()
+
+
 def new_highs() -> highspy.Highs:
     """A ``highspy.Highs`` with ``output_flag`` and ``log_to_console`` off and no banner."""
     global _BANNER_DONE
     with _LOCK:
         if _BANNER_DONE:
-            h = highspy.Highs()
+            h = _highs()
         else:
             with _fd1_silenced():
-                h = highspy.Highs()
+                h = _highs()
             _BANNER_DONE = True
     h.setOptionValue("output_flag", False)
     h.setOptionValue("log_to_console", False)

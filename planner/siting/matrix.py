@@ -13,12 +13,12 @@ Only pairs within the threshold are kept: the result is a sparse CSR matrix.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from planner.coverage.figures import Coverage
 from planner.network.routing import station_reach, with_stations
 from planner.network.walk import Snap, snap_points
 
@@ -40,7 +40,7 @@ def concat_snaps(a: Snap, b: Snap) -> Snap:
 
 
 def site_building_minutes(
-    cov: Any,
+    cov: Coverage,
     candidate_points: NDArray[np.object_],
     *,
     threshold_min: float,

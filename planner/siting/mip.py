@@ -128,7 +128,7 @@ def _solve(
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
     lp.a_matrix_.value_ = a.data.astype(np.float64)
-    integrality: list[Any] = [highspy.HighsVarType.kInteger] * n_int + [
+    integrality: list[highspy.HighsVarType] = [highspy.HighsVarType.kInteger] * n_int + [
         highspy.HighsVarType.kContinuous
     ] * (n_col - n_int)
     lp.integrality_ = integrality
@@ -166,7 +166,7 @@ def _solve(
 
 
 def _run(
-    lp: Any,
+    lp: highspy.HighsLp,
     n_int: int,
     time_limit_s: float,
     abs_gap: float,
@@ -174,7 +174,7 @@ def _run(
     start_y: FloatArray | None,
     threads: int | None,
     options: dict[str, Any] | None,
-) -> tuple[Any, bool, FloatArray]:
+) -> tuple[highspy.Highs, bool, FloatArray]:
     """One HiGHS run; returns the solver, whether it has a feasible solution, and x."""
     n_col = int(lp.num_col_)
     h = new_highs()

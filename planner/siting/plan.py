@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -176,29 +177,58 @@ def _rank(model: ReducedModel, picks: IntArray) -> IntArray:
     return cols[greedy(sub, k=cols.size)]
 
 
-def _finish(
-    problem: CoverageProblem,
-    model: ReducedModel,
-    picks: IntArray,
-    **kw: Any,
-) -> SitingPlan:
-    ranked = _rank(model, picks)
-    sites = model.cand[ranked]
-    g_sites = kw.pop("greedy_sites_local")
+@dataclass(frozen=True)
+class _Answer:
+    """How a question was answered, before the plan's figures are computed.
+
+    ``picks`` and ``greedy`` are positions among the reduced model's candidates;
+    ``message`` may be a function of the number of stations proposed and the
+    households covered after them.
+    """
+
+    question: Question
+    picks: IntArray
+    greedy: IntArray
+    greedy_time_s: float
+    method: Method
+    status: str
+    feasible: bool = True
+    optimality_gap: float | None = None
+    bound: float | None = None
+    mip_time_s: float = 0.0
+    message: str | Callable[[int, float], str] = ""
+    k: int | None = None
+    target_share: float | None = None
+
+
+def _finish(problem: CoverageProblem, model: ReducedModel, answer: _Answer) -> SitingPlan:
+    """The plan of ``answer``: its sites ranked, and the figures before and after."""
+    sites = model.cand[_rank(model, answer.picks)]
+    greedy_sites = model.cand[answer.greedy]
     after = problem.households_covered(sites)
-    if callable(kw.get("message")):
-        kw["message"] = kw["message"](int(sites.size), after)
+    message = answer.message
+    unreachable = problem.unreachable()
     return SitingPlan(
+        question=answer.question,
         sites=sites,
+        feasible=answer.feasible,
+        method=answer.method,
+        status=answer.status,
         households_total=problem.households_total,
         households_covered_before=problem.households_covered_before,
         households_covered_after=after,
-        greedy_sites=model.cand[g_sites],
-        greedy_households_covered_after=problem.households_covered(model.cand[g_sites]),
+        optimality_gap=answer.optimality_gap,
+        bound=answer.bound,
+        greedy_sites=greedy_sites,
+        greedy_households_covered_after=problem.households_covered(greedy_sites),
+        greedy_time_s=answer.greedy_time_s,
+        mip_time_s=answer.mip_time_s,
         total_minutes=problem.total_minutes(sites),
-        unreachable=problem.unreachable(),
-        households_unreachable=float(problem.weights[problem.unreachable()].sum()),
-        **kw,
+        k=answer.k,
+        target_share=answer.target_share,
+        unreachable=unreachable,
+        households_unreachable=float(problem.weights[unreachable].sum()),
+        message=message(int(sites.size), after) if callable(message) else message,
     )
 
 
@@ -235,37 +265,64 @@ def maximal_coverage(
     model = reduce_problem(problem)
     t0 = time.perf_counter()
     g = greedy(model, k=k)
-    t_greedy = time.perf_counter() - t0
-    g_val = model.value(g)
-    base: dict[str, Any] = {
-        "question": "max_coverage",
-        "feasible": True,
-        "k": int(k),
-        "greedy_sites_local": g,
-        "greedy_time_s": t_greedy,
-    }
-    if method == "greedy" or k == 0 or model.n_c == 0:
-        trivial = method != "greedy"  # nothing to choose: the greedy answer is optimal
+    base = _Answer(
+        question="max_coverage",
+        picks=g,
+        greedy=g,
+        greedy_time_s=time.perf_counter() - t0,
+        method=method,
+        status="greedy",
+        k=int(k),
+    )
+    if method == "greedy":
         return _finish(
             problem,
             model,
-            g,
-            method=method,
-            status="optimal" if trivial else "greedy",
-            optimality_gap=0.0 if trivial else None,
-            bound=g_val if trivial else None,
-            mip_time_s=0.0,
-            message=(
-                ("k=0: no new station" if k == 0 else "no candidate can newly cover a household")
-                if trivial
-                else lambda n, after: _max_coverage_message(
+            replace(
+                base,
+                message=lambda n, after: _max_coverage_message(
                     problem, model, k=k, n=n, after=after, quality="greedy plan"
-                )
+                ),
             ),
-            **base,
         )
-    # Lagrangian bound: prunes candidates in no plan better than the greedy one.
-    t_lag = time.perf_counter()
+    if k == 0 or model.n_c == 0:  # nothing to choose: the greedy answer is optimal
+        return _finish(
+            problem,
+            model,
+            replace(
+                base,
+                status="optimal",
+                optimality_gap=0.0,
+                bound=model.value(g),
+                message="k=0: no new station"
+                if k == 0
+                else "no candidate can newly cover a household",
+            ),
+        )
+    return _finish(problem, model, _exact_max_coverage(problem, model, base, time_limit_s, threads))
+
+
+@dataclass(frozen=True)
+class _Pruned:
+    """The candidates kept by the Lagrangian bound: ``sub`` (the model restricted
+    to them), ``cols`` (their positions in the full model), ``local`` (each full
+    position's position in ``sub``, -1 if pruned); ``bound`` (the Lagrangian bound
+    on households newly covered), ``removed_best`` (the best any plan through a
+    pruned candidate could do) and the time taken, seconds."""
+
+    sub: ReducedModel
+    cols: IntArray
+    local: IntArray
+    bound: float
+    removed_best: float
+    time_s: float
+
+
+def _prune(model: ReducedModel, k: int, g: IntArray) -> _Pruned:
+    """Drop the candidates in no plan better than the greedy one ``g`` (Lagrangian
+    bound with each candidate forced in)."""
+    t0 = time.perf_counter()
+    g_val = model.value(g)
     lag = lagrangian_bound(model, k, lower=g_val)
     with_j = lag.with_candidate
     if model.unit == 1.0:
@@ -277,7 +334,6 @@ def maximal_coverage(
     cols = np.flatnonzero(keep)
     local = np.full(model.n_c, -1, np.int64)
     local[cols] = np.arange(cols.size)
-    t_lag = time.perf_counter() - t_lag
     log.info(
         "Lagrangian bound %.1f (greedy %.1f) after %d steps; %d of %d candidates kept",
         lag.bound,
@@ -286,46 +342,49 @@ def maximal_coverage(
         cols.size,
         model.n_c,
     )
+    return _Pruned(sub, cols, local, lag.bound, removed_best, time.perf_counter() - t0)
+
+
+def _exact_max_coverage(
+    problem: CoverageProblem,
+    model: ReducedModel,
+    base: _Answer,
+    time_limit_s: float,
+    threads: int | None,
+) -> _Answer:
+    """The exact answer (HiGHS on the candidates the Lagrangian bound keeps), with
+    the greedy plan as incumbent; the greedy plan when the solver finds none."""
+    g, k = base.greedy, int(base.k or 0)
+    pruned = _prune(model, k, g)
     out = solve_max_coverage(
-        sub, k, time_limit_s=max(0.1, time_limit_s - t_lag), start=local[g], threads=threads
+        pruned.sub,
+        k,
+        time_limit_s=max(0.1, time_limit_s - pruned.time_s),
+        start=pruned.local[g],
+        threads=threads,
     )
     if out.picks.size == 0 and g.size:
-        return _finish(
-            problem,
-            model,
-            g,
+        return replace(
+            base,
             method="greedy",
             status="greedy_fallback",
-            optimality_gap=None,
-            bound=None,
-            mip_time_s=out.time_s + t_lag,
+            mip_time_s=out.time_s + pruned.time_s,
             message=f"exact solve gave no plan ({out.status}); greedy plan returned",
-            **base,
         )
-    picks = cols[out.picks]
+    picks = pruned.cols[out.picks]
     value = model.value(picks)
-    if value < g_val:  # cannot happen with the greedy as incumbent; guard anyway
-        picks, value = g, g_val
-    eps_total = 0.49 * model.unit
-    if out.status == "optimal":
-        bound = max(value, removed_best)
-    else:
-        bound = max(min(model.coverable, out.dual_bound + eps_total), removed_best)
-    bound = min(bound, lag.bound)
-    if model.unit == 1.0:
-        bound = math.floor(bound + 1e-9)
-    bound = max(bound, value)
-    out = replace(out, time_s=out.time_s + t_lag)
+    if value < model.value(g):  # cannot happen with the greedy as incumbent; guard anyway
+        picks, value = g, model.value(g)
+    bound = _max_coverage_bound(model, value, out.status, out.dual_bound, pruned)
     gap = 0.0 if bound <= 0 else (bound - value) / bound
-    return _finish(
-        problem,
-        model,
-        picks,
+    return replace(
+        base,
+        picks=picks,
         method="mip",
         status="optimal" if gap == 0 else out.status,
         optimality_gap=gap,
         bound=bound,
-        mip_time_s=out.time_s,
+        mip_time_s=out.time_s + pruned.time_s,
         message=lambda n, after: _max_coverage_message(
             problem,
             model,
@@ -334,8 +393,24 @@ def maximal_coverage(
             after=after,
             quality="optimal" if gap == 0 else f"within {gap:.2%} of the optimum",
         ),
-        **base,
     )
+
+
+def _max_coverage_bound(
+    model: ReducedModel, value: float, status: str, dual_bound: float, pruned: _Pruned
+) -> float:
+    """The proven bound on households newly covered: the solver's (or the plan's
+    value when optimal), no better than the Lagrangian bound, at least what a
+    pruned candidate could give, a whole number of households where they are whole."""
+    if status == "optimal":
+        bound = max(value, pruned.removed_best)
+    else:
+        eps_total = 0.49 * model.unit
+        bound = max(min(model.coverable, dual_bound + eps_total), pruned.removed_best)
+    bound = min(bound, pruned.bound)
+    if model.unit == 1.0:
+        bound = math.floor(bound + 1e-9)
+    return float(max(bound, value))
 
 
 def _share(households: float, total: float) -> str:
@@ -403,122 +478,136 @@ def fewest_stations(
         raise ValueError(f"target_share must be in (0, 1], got {target_share}")
     model = reduce_problem(problem)
     total = problem.households_total
-    before = problem.households_covered_before
-    need = target_share * total - before
+    need = target_share * total - problem.households_covered_before
     # Whole households: the target is reached by covering ceil(need) households.
     if model.unit == 1.0:
         need = math.ceil(need - 1e-9)
-    common: dict[str, Any] = {"question": "fewest_stations", "target_share": float(target_share)}
     empty = np.zeros(0, np.int64)
+    start = _Answer(
+        question="fewest_stations",
+        picks=empty,
+        greedy=empty,
+        greedy_time_s=0.0,
+        method=method,
+        status="",
+        target_share=float(target_share),
+    )
     if need <= 0:
-        return _finish(
-            problem,
-            model,
-            empty,
-            feasible=True,
-            method=method,
-            status="target_already_met",
-            optimality_gap=0.0,
-            bound=0.0,
-            greedy_sites_local=empty,
-            greedy_time_s=0.0,
-            mip_time_s=0.0,
-            message=(
-                f"existing stations already cover {before / total:.1%} of households, "
-                f"at or above the target {target_share:.1%}; no new station needed"
-            ),
-            **common,
-        )
-    unreachable = problem.unreachable()
+        return _finish(problem, model, _target_met(problem, start, target_share))
     if need > model.coverable + 1e-9:
-        best = (before + model.coverable) / total if total else 1.0
-        n_un = int(unreachable.sum())
-        hh_un = float(problem.weights[unreachable].sum())
-        return _finish(
-            problem,
-            model,
-            empty,
-            feasible=False,
-            method=method,
-            status="unreachable",
-            optimality_gap=None,
-            bound=None,
-            greedy_sites_local=empty,
-            greedy_time_s=0.0,
-            mip_time_s=0.0,
-            message=(
-                f"target {target_share:.1%} cannot be reached from these candidates: "
-                f"even opening every candidate covers at most {best:.1%} of households; "
-                f"{hh_un:,.0f} households in {n_un} buildings are beyond "
-                f"{problem.threshold_min:g} minutes of every candidate and every station. "
-                "Add candidate sites near them (or lower the target)."
-            ),
-            **common,
-        )
+        return _finish(problem, model, _target_unreachable(problem, model, start, target_share))
     t0 = time.perf_counter()
     g = greedy(model, need=need)
-    t_greedy = time.perf_counter() - t0
+    base = replace(start, greedy=g, greedy_time_s=time.perf_counter() - t0)
     g_ok = model.value(g) >= need - 1e-9
-    base = {**common, "greedy_sites_local": g, "greedy_time_s": t_greedy}
     if method == "greedy":
-        return _finish(
-            problem,
-            model,
-            g,
-            feasible=g_ok,
+        return _finish(problem, model, _greedy_fewest(base, g_ok, total, target_share))
+    return _finish(
+        problem, model, _exact_fewest(model, base, need, g_ok, total, time_limit_s, threads)
+    )
+
+
+def _target_met(problem: CoverageProblem, start: _Answer, target_share: float) -> _Answer:
+    """The answer when existing stations already reach the target."""
+    before, total = problem.households_covered_before, problem.households_total
+    return replace(
+        start,
+        status="target_already_met",
+        optimality_gap=0.0,
+        bound=0.0,
+        message=(
+            f"existing stations already cover {before / total:.1%} of households, "
+            f"at or above the target {target_share:.1%}; no new station needed"
+        ),
+    )
+
+
+def _target_unreachable(
+    problem: CoverageProblem, model: ReducedModel, start: _Answer, target_share: float
+) -> _Answer:
+    """The answer when even every candidate open falls short of the target."""
+    total = problem.households_total
+    best = (problem.households_covered_before + model.coverable) / total if total else 1.0
+    unreachable = problem.unreachable()
+    n_un = int(unreachable.sum())
+    hh_un = float(problem.weights[unreachable].sum())
+    return replace(
+        start,
+        feasible=False,
+        status="unreachable",
+        message=(
+            f"target {target_share:.1%} cannot be reached from these candidates: "
+            f"even opening every candidate covers at most {best:.1%} of households; "
+            f"{hh_un:,.0f} households in {n_un} buildings are beyond "
+            f"{problem.threshold_min:g} minutes of every candidate and every station. "
+            "Add candidate sites near them (or lower the target)."
+        ),
+    )
+
+
+def _greedy_fewest(base: _Answer, g_ok: bool, total: float, target_share: float) -> _Answer:
+    """The greedy plan as the answer (``method="greedy"``)."""
+    if not g_ok:
+        return replace(
+            base,
+            picks=base.greedy,
+            feasible=False,
             method="greedy",
-            status="greedy" if g_ok else "infeasible_spacing",
-            optimality_gap=None,
-            bound=None,
-            mip_time_s=0.0,
-            message=(
-                (
-                    lambda n, after: (
-                        f"greedy plan: {n} new stations reach {_share(after, total)} of "
-                        f"households (target {target_share:.1%})"
-                    )
-                )
-                if g_ok
-                else "greedy could not reach the target under the minimum spacing; "
-                "try the exact method"
-            ),
-            **base,
+            status="infeasible_spacing",
+            message="greedy could not reach the target under the minimum spacing; "
+            "try the exact method",
         )
+    return replace(
+        base,
+        picks=base.greedy,
+        method="greedy",
+        status="greedy",
+        message=lambda n, after: (
+            f"greedy plan: {n} new stations reach {_share(after, total)} of "
+            f"households (target {target_share:.1%})"
+        ),
+    )
+
+
+def _exact_fewest(
+    model: ReducedModel,
+    base: _Answer,
+    need: float,
+    g_ok: bool,
+    total: float,
+    time_limit_s: float,
+    threads: int | None,
+) -> _Answer:
+    """The exact answer: the fewest stations (HiGHS, the greedy plan as incumbent when
+    it reaches the target), then with that many stations the plan covering the most
+    households; the greedy plan when the solver finds none."""
+    g = base.greedy
     t_start = time.perf_counter()
     out = solve_fewest(
         model, need, time_limit_s=time_limit_s, start=g if g_ok else None, threads=threads
     )
     if out.status == "infeasible":
-        return _finish(
-            problem,
-            model,
-            empty,
+        return replace(
+            base,
             feasible=False,
             method="mip",
             status="infeasible_spacing",
-            optimality_gap=None,
-            bound=None,
             mip_time_s=out.time_s,
             message=(
-                f"target {target_share:.1%} cannot be reached: candidates could cover it, "
-                "but not while keeping the minimum spacing between stations; lower "
+                f"target {base.target_share:.1%} cannot be reached: candidates could cover "
+                "it, but not while keeping the minimum spacing between stations; lower "
                 "min_station_spacing_m or add candidates"
             ),
-            **base,
         )
     if out.picks.size == 0:
-        return _finish(
-            problem,
-            model,
-            g,
+        return replace(
+            base,
+            picks=g,
             feasible=g_ok,
             method="greedy",
             status="greedy_fallback",
-            optimality_gap=None,
-            bound=None,
             mip_time_s=out.time_s,
             message=f"exact solve gave no plan ({out.status}); greedy plan returned",
-            **base,
         )
     p = int(out.picks.size)
     lower = p if out.status == "optimal" else max(1, math.ceil(out.dual_bound - 1e-6))
@@ -530,11 +619,10 @@ def fewest_stations(
         if stage2.picks.size and model.value(stage2.picks) >= model.value(picks):
             picks = stage2.picks
     gap = 0.0 if lower >= picks.size else (picks.size - lower) / picks.size
-    return _finish(
-        problem,
-        model,
-        picks,
-        feasible=True,
+    target = float(base.target_share or 0.0)
+    return replace(
+        base,
+        picks=picks,
         method="mip",
         status="optimal" if gap == 0 else "time_limit",
         optimality_gap=gap,
@@ -542,8 +630,7 @@ def fewest_stations(
         mip_time_s=time.perf_counter() - t_start,
         message=lambda n, after: (
             f"{n} new stations reach {_share(after, total)} of households "
-            f"(target {target_share:.1%})"
+            f"(target {target:.1%})"
             + ("" if gap == 0 else f"; at least {lower} needed, gap {gap:.1%}")
         ),
-        **base,
     )

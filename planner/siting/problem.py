@@ -23,7 +23,6 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +31,7 @@ import scipy.sparse as sp
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+ObjArray = npt.NDArray[np.object_]
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,8 @@ class CoverageProblem:
     fixed: BoolArray
     covered_extra: BoolArray
     conflicts: IntArray
-    site_ids: npt.NDArray[Any] = field(repr=False)
-    demand_ids: npt.NDArray[Any] = field(repr=False)
+    site_ids: ObjArray = field(repr=False)
+    demand_ids: ObjArray = field(repr=False)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -118,59 +118,18 @@ class CoverageProblem:
             raise ValueError("weights (households) must be finite and >= 0")
         if not threshold_min > 0:
             raise ValueError(f"threshold_min must be positive, got {threshold_min!r}")
-        m = sp.csr_matrix(minutes, dtype=np.float64)
-        m.sum_duplicates()
-        m.sort_indices()
-        if m.shape[1] != w.size:
-            raise ValueError(f"minutes has {m.shape[1]} demand columns, weights {w.size}")
-        if np.any(~np.isfinite(m.data)) or np.any(m.data < 0):
-            raise ValueError("walking minutes must be finite and >= 0")
-        keep = m.data <= threshold_min
-        if not keep.all():
-            rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
-            m = sp.csr_matrix((m.data[keep], (rows, m.indices[keep])), shape=m.shape)
-            m.sort_indices()
+        m = _within(minutes, threshold_min, w.size)
         n_sites, n_demand = m.shape
-        fx = np.zeros(n_sites, bool) if fixed is None else np.asarray(fixed, bool).ravel()
-        if fx.size != n_sites:
-            raise ValueError(f"fixed has {fx.size} entries, expected {n_sites} sites")
-        cov = np.zeros(n_demand, bool) if covered is None else np.asarray(covered, bool).ravel()
-        if cov.size != n_demand:
-            raise ValueError(f"covered has {cov.size} entries, expected {n_demand}")
-        pairs = (
-            np.zeros((0, 2), np.int64)
-            if conflicts is None
-            else np.asarray(conflicts, dtype=np.int64).reshape(-1, 2)
-        )
-        if pairs.size:
-            if pairs.min() < 0 or pairs.max() >= n_sites:
-                raise ValueError("conflict pairs refer to sites out of range")
-            pairs = np.sort(pairs, axis=1)
-            pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-            pairs = np.unique(pairs, axis=0)
-            if np.any(fx[pairs].any(axis=1)):
-                raise ValueError("conflict pairs may not involve fixed sites; drop the candidate")
-        sid = (
-            np.arange(n_sites).astype(str)
-            if site_ids is None
-            else np.asarray(site_ids, dtype=object).ravel()
-        )
-        did = (
-            np.arange(n_demand).astype(str)
-            if demand_ids is None
-            else np.asarray(demand_ids, dtype=object).ravel()
-        )
-        if sid.size != n_sites or did.size != n_demand:
-            raise ValueError("site_ids/demand_ids must have one label per site/demand point")
+        fx = _mask(fixed, n_sites, "fixed", "sites")
         return cls(
             weights=w,
             minutes=m,
             threshold_min=float(threshold_min),
             fixed=fx,
-            covered_extra=cov,
-            conflicts=pairs,
-            site_ids=sid,
-            demand_ids=did,
+            covered_extra=_mask(covered, n_demand, "covered", "demand points"),
+            conflicts=_conflict_pairs(conflicts, n_sites, fx),
+            site_ids=_labels(site_ids, n_sites, "site_ids"),
+            demand_ids=_labels(demand_ids, n_demand, "demand_ids"),
         )
 
     # ------------------------------------------------------------- properties
@@ -219,7 +178,7 @@ class CoverageProblem:
 
     def unreachable(self) -> BoolArray:
         """Demand points not covered before and reached by no candidate."""
-        return (~self.covered_before) & (self.reach_count == 0)
+        return np.asarray((~self.covered_before) & (self.reach_count == 0), dtype=bool)
 
     def covered_by(self, sites: npt.ArrayLike) -> BoolArray:
         """Demand points covered by the fixed sites plus ``sites`` (positions)."""
@@ -246,6 +205,60 @@ class CoverageProblem:
         chosen = np.zeros(self.n_sites, bool)
         chosen[np.asarray(sites, np.int64)] = True
         return bool(self.conflicts.size and np.any(chosen[self.conflicts].all(axis=1)))
+
+
+def _within(
+    minutes: sp.spmatrix | sp.sparray, threshold_min: float, n_demand: int
+) -> sp.csr_matrix:
+    """``minutes`` as sorted CSR without entries above ``threshold_min`` (stored zeros
+    kept as reachable); refuses a wrong column count and minutes that are not finite
+    and non-negative."""
+    m = sp.csr_matrix(minutes, dtype=np.float64)
+    m.sum_duplicates()
+    m.sort_indices()
+    if m.shape[1] != n_demand:
+        raise ValueError(f"minutes has {m.shape[1]} demand columns, weights {n_demand}")
+    if np.any(~np.isfinite(m.data)) or np.any(m.data < 0):
+        raise ValueError("walking minutes must be finite and >= 0")
+    keep = m.data <= threshold_min
+    if not keep.all():
+        rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[keep]
+        m = sp.csr_matrix((m.data[keep], (rows, m.indices[keep])), shape=m.shape)
+        m.sort_indices()
+    return m
+
+
+def _mask(values: npt.ArrayLike | None, n: int, name: str, of: str) -> BoolArray:
+    """A boolean mask of ``n`` entries (all False when None)."""
+    out = np.zeros(n, bool) if values is None else np.asarray(values, bool).ravel()
+    if out.size != n:
+        raise ValueError(f"{name} has {out.size} entries, expected {n} {of}")
+    return out
+
+
+def _conflict_pairs(conflicts: npt.ArrayLike | None, n_sites: int, fixed: BoolArray) -> IntArray:
+    """Conflict pairs as sorted unique ``(i, j)`` rows with ``i < j``; refuses pairs
+    out of range or touching a fixed site."""
+    if conflicts is None:
+        return np.zeros((0, 2), np.int64)
+    pairs = np.asarray(conflicts, dtype=np.int64).reshape(-1, 2)
+    if pairs.size == 0:
+        return pairs
+    if pairs.min() < 0 or pairs.max() >= n_sites:
+        raise ValueError("conflict pairs refer to sites out of range")
+    pairs = np.sort(pairs, axis=1)
+    pairs = np.unique(pairs[pairs[:, 0] != pairs[:, 1]], axis=0)
+    if np.any(fixed[pairs].any(axis=1)):
+        raise ValueError("conflict pairs may not involve fixed sites; drop the candidate")
+    return pairs
+
+
+def _labels(values: npt.ArrayLike | None, n: int, name: str) -> ObjArray:
+    """One label per site or demand point (positions as strings when None)."""
+    out = np.arange(n).astype(str) if values is None else np.asarray(values, dtype=object).ravel()
+    if out.size != n:
+        raise ValueError("site_ids/demand_ids must have one label per site/demand point")
+    return np.asarray(out, dtype=object)
 
 
 def nearest_site(minutes: sp.csr_matrix) -> tuple[IntArray, FloatArray]:

@@ -27,12 +27,13 @@ import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from planner.coverage.figures import (
     Coverage,
@@ -53,11 +54,15 @@ from planner.siting.plan import (
     maximal_coverage,
     whole_households,
 )
-from planner.siting.problem import CoverageProblem
+from planner.siting.problem import BoolArray, CoverageProblem, FloatArray, IntArray
+from planner.street import Street
 
 log = logging.getLogger(__name__)
 
 CandidateSource = Literal["user", "building", "poi", "network"]
+
+#: Exclusion areas: layers with a CRS, or a shapely geometry in the street's CRS.
+Exclusion: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None
 
 #: Station kind given to proposed sites when the "after" coverage is computed.
 PROPOSED_KIND = "community_station"
@@ -173,7 +178,7 @@ class SitingResult:
         return s
 
 
-def _exclusion_union(exclusion: Any, crs: Any) -> shapely.Geometry | None:
+def _exclusion_union(exclusion: Exclusion, crs: CRS | None) -> shapely.Geometry | None:
     if exclusion is None:
         return None
     if isinstance(exclusion, gpd.GeoDataFrame | gpd.GeoSeries):
@@ -187,7 +192,7 @@ def _exclusion_union(exclusion: Any, crs: Any) -> shapely.Geometry | None:
 
 
 def gather_candidates(
-    street: Any,
+    street: Street,
     cov: Coverage,
     *,
     settings: Settings,
@@ -219,13 +224,13 @@ def gather_candidates(
 
 
 def build_problem(
-    street: Any,
+    street: Street,
     coverage: Coverage,
     *,
     settings: Settings,
     candidates: gpd.GeoDataFrame | None = None,
     sources: tuple[CandidateSource, ...] | None = None,
-    exclusion: Any = None,
+    exclusion: Exclusion = None,
 ) -> tuple[CoverageProblem, gpd.GeoDataFrame, pd.DataFrame]:
     """The siting problem of a street: candidates, spacing conflicts and the matrix.
 
@@ -286,14 +291,14 @@ def build_problem(
 
 
 def site_street(
-    street: Any,
+    street: Street,
     coverage: Coverage | None = None,
     *,
     k: int | None = None,
     target_share: float | None = None,
     candidates: gpd.GeoDataFrame | None = None,
     sources: tuple[CandidateSource, ...] | None = None,
-    exclusion: Any = None,
+    exclusion: Exclusion = None,
     grids: gpd.GeoDataFrame | None = None,
     settings: Settings | None = None,
     method: Method = "mip",
@@ -345,36 +350,12 @@ def site_street(
         at all.
     """
     settings = settings or Settings()
-    if (k is None) == (target_share is None):
-        raise InputError(
-            "give exactly one question: k (number of new stations) or target_share",
-            fix="use -k N for maximal coverage or --target-share 0.95 for fewest stations",
-        )
-    if k is not None and k < 1:
-        raise InputError(
-            f"k={k}: the number of new stations must be 1 or more",
-            fix="give the number of new stations, e.g. -k 3",
-        )
-    if target_share is not None and not 0 < target_share <= 1:
-        raise InputError(
-            f"target share {target_share} is not in (0, 1]", fix="e.g. --target-share 0.95"
-        )
+    _check_question(k, target_share)
     cov = coverage if coverage is not None else compute_coverage(street, settings=settings)
     problem, cands, dropped = build_problem(
-        street,
-        cov,
-        settings=settings,
-        candidates=candidates,
-        sources=sources,
-        exclusion=exclusion,
+        street, cov, settings=settings, candidates=candidates, sources=sources, exclusion=exclusion
     )
-    limit = settings.mip_time_limit_s
-    if k is not None:
-        plan = maximal_coverage(problem, k, method=method, time_limit_s=limit)
-    else:
-        assert target_share is not None
-        plan = fewest_stations(problem, target_share, method=method, time_limit_s=limit)
-    log.info("siting: %s", plan.message)
+    plan = _answer(problem, k, target_share, method, settings.mip_time_limit_s)
     return _results(
         street,
         cov,
@@ -389,8 +370,43 @@ def site_street(
     )
 
 
+def _answer(
+    problem: CoverageProblem,
+    k: int | None,
+    target_share: float | None,
+    method: Method,
+    time_limit_s: float,
+) -> SitingPlan:
+    """The plan answering the question asked (``k`` or ``target_share``)."""
+    if k is not None:
+        plan = maximal_coverage(problem, k, method=method, time_limit_s=time_limit_s)
+    else:
+        assert target_share is not None
+        plan = fewest_stations(problem, target_share, method=method, time_limit_s=time_limit_s)
+    log.info("siting: %s", plan.message)
+    return plan
+
+
+def _check_question(k: int | None, target_share: float | None) -> None:
+    """Refuse neither or both questions, ``k`` below 1 and a share outside (0, 1]."""
+    if (k is None) == (target_share is None):
+        raise InputError(
+            "give exactly one question: k (number of new stations) or target_share",
+            fix="use -k N for maximal coverage or --target-share 0.95 for fewest stations",
+        )
+    if k is not None and k < 1:
+        raise InputError(
+            f"k={k}: the number of new stations must be 1 or more",
+            fix="give the number of new stations, e.g. -k 3",
+        )
+    if target_share is not None and not 0 < target_share <= 1:
+        raise InputError(
+            f"target share {target_share} is not in (0, 1]", fix="e.g. --target-share 0.95"
+        )
+
+
 def _results(
-    street: Any,
+    street: Street,
     cov: Coverage,
     problem: CoverageProblem,
     plan: SitingPlan,
@@ -402,45 +418,83 @@ def _results(
     name: str,
     after_coverage: bool,
 ) -> SitingResult:
+    """The scenario's layers and figures: ranked sites, buildings before/after, the
+    figures per area (from a second coverage run with the sites as stations, or the
+    siting matrix's flags when ``after_coverage`` is False)."""
     n_st = len(cov.stations)
-    weights = problem.weights
     open_rows = np.r_[np.arange(n_st), plan.sites]
+    assignment = _assign(problem, open_rows, settings)
+    sites = _sites_layer(street, problem, plan, cands, assignment, n_st, settings)
+    cands = cands.copy()
+    cands["chosen"] = False
+    cands.loc[plan.sites - n_st, "chosen"] = True
+    buildings = _buildings_layer(cov, problem, plan, sites, assignment, open_rows)
+    cov_after, notes = (
+        _coverage_after(street, plan, sites, settings)
+        if after_coverage and plan.sites.size
+        else (None, [])
+    )
+    covered_after = problem.covered_by(plan.sites)
+    after_for_figures = cov_after if cov_after is not None else _derived_after(cov, covered_after)
+    return SitingResult(
+        name=name,
+        plan=plan,
+        sites=sites,
+        candidates=cands,
+        dropped=dropped,
+        buildings=buildings,
+        figures=before_after_figures(cov, after_for_figures, grids=grids, settings=settings),
+        coverage_before=cov,
+        coverage_after=cov_after,
+        settings=settings,
+        notes=notes,
+    )
+
+
+def _assign(problem: CoverageProblem, open_rows: IntArray, settings: Settings) -> Assignment:
+    """Each building to an open station or site: the nearest, or within each one's
+    capacity when ``station_capacity_households`` is set."""
     sub = problem.minutes[open_rows]
     cap = settings.station_capacity_households
-    assignment: Assignment
     if cap > 0:
         capacity = np.full(open_rows.size, float(cap))
-        assignment = capacity_assignment(sub, weights, capacity=capacity, time_limit_s=30)
-    else:
-        assignment = nearest_assignment(sub, weights)
-    covered_before = problem.covered_before
-    covered_after = problem.covered_by(plan.sites)
-    newly = covered_after & ~covered_before
-    # newly covered households go to the nearest proposed site reaching them
+        return capacity_assignment(sub, problem.weights, capacity=capacity, time_limit_s=30)
+    return nearest_assignment(sub, problem.weights)
+
+
+def _sites_layer(
+    street: Street,
+    problem: CoverageProblem,
+    plan: SitingPlan,
+    cands: gpd.GeoDataFrame,
+    assignment: Assignment,
+    n_st: int,
+    settings: Settings,
+) -> gpd.GeoDataFrame:
+    """The proposed sites, ranked, with the households each newly covers (newly
+    covered households go to the nearest proposed site reaching them) and serves,
+    the mean walk of those it serves and the floor area the norm asks for."""
+    weights = problem.weights
+    newly = problem.covered_by(plan.sites) & ~problem.covered_before
     new_site = nearest_assignment(problem.minutes[plan.sites], weights).site
     rank = np.arange(1, plan.sites.size + 1)
     n_new = plan.sites.size
     newly_hh = np.bincount(new_site[newly], weights=weights[newly], minlength=n_new)
     served_hh = assignment.site_households[n_st:]
-    serving_site = assignment.site
-    served_b = (
-        np.bincount(serving_site[serving_site >= n_st] - n_st, minlength=n_new)
-        if n_new
-        else np.zeros(0, np.int64)
-    )
+    serving = assignment.site
+    sel = serving >= n_st
+    served_b = np.bincount(serving[sel] - n_st, minlength=n_new) if n_new else np.zeros(0, np.int64)
     mean_walk = np.zeros(n_new)
-    sel = serving_site >= n_st
     if sel.any() and n_new:
         num = np.bincount(
-            serving_site[sel] - n_st,
+            serving[sel] - n_st,
             weights=assignment.minutes[sel] * assignment.served[sel],
             minlength=n_new,
         )
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_walk = np.where(served_hh > 0, num / np.maximum(served_hh, 1e-12), 0.0)
-    cand_rows = plan.sites - n_st
-    chosen = cands.iloc[cand_rows].reset_index(drop=True)
-    sites = gpd.GeoDataFrame(
+    chosen = cands.iloc[plan.sites - n_st].reset_index(drop=True)
+    return gpd.GeoDataFrame(
         {
             "rank": rank,
             "site_id": [f"NEW{i:02d}" for i in rank],
@@ -464,73 +518,75 @@ def _results(
         geometry=chosen.geometry.to_numpy(),
         crs=street.crs,
     )
-    cands = cands.copy()
-    cands["chosen"] = False
-    cands.loc[cand_rows, "chosen"] = True
 
+
+def _buildings_layer(
+    cov: Coverage,
+    problem: CoverageProblem,
+    plan: SitingPlan,
+    sites: gpd.GeoDataFrame,
+    assignment: Assignment,
+    open_rows: IntArray,
+) -> gpd.GeoDataFrame:
+    """Every building before and after: times, covered flags, who serves it."""
+    covered_before = problem.covered_before
+    covered_after = problem.covered_by(plan.sites)
     labels = np.r_[cov.stations["station_id"].astype(str).to_numpy(), sites["site_id"].to_numpy()]
+    serving = assignment.site
     bb = cov.buildings
-    buildings = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "building_id": bb["building_id"].astype(str).to_numpy(),
             "community_id": bb["community_id"].astype(str).to_numpy(),
             "compound_id": bb["compound_id"].astype(str).to_numpy(),
-            "households": weights,
+            "households": problem.weights,
             "time_before_min": np.round(bb["time_min"].to_numpy(dtype=np.float64), 3),
             "covered_before": covered_before,
             "time_after_min": np.round(_nearest_minutes(problem, open_rows), 3),
             "covered_after": covered_after,
-            "newly_covered": newly,
-            "served_by": np.where(serving_site >= 0, labels[np.maximum(serving_site, 0)], ""),
+            "newly_covered": covered_after & ~covered_before,
+            "served_by": np.where(serving >= 0, labels[np.maximum(serving, 0)], ""),
             "households_served": np.round(assignment.served, 3),
             "unreachable": plan.unreachable if plan.unreachable.size else problem.unreachable(),
         },
         geometry=bb.geometry.to_numpy(),
+        crs=cov.buildings.crs,
+    )
+
+
+def _coverage_after(
+    street: Street, plan: SitingPlan, sites: gpd.GeoDataFrame, settings: Settings
+) -> tuple[Coverage, list[str]]:
+    """Coverage recomputed with the proposed sites as stations, and a note when it
+    disagrees with the siting matrix by more than half a household."""
+    rank = sites["rank"].to_numpy()
+    new_st = gpd.GeoDataFrame(
+        {
+            "station_id": sites["site_id"].to_numpy(),
+            "name": [f"拟建站点 {i}" for i in rank],
+            "kind": PROPOSED_KIND,
+            "in_street": True,
+        },
+        geometry=sites.geometry.to_numpy(),
         crs=street.crs,
     )
-    cov_after: Coverage | None = None
+    st_all = pd.concat([street.stations, new_st], ignore_index=True)
+    street_after = street.with_layers(stations=gpd.GeoDataFrame(st_all, crs=street.crs))
+    cov_after = compute_coverage(street_after, settings=settings)
+    col = covered_column(settings.gap_minutes)
+    hh_after = float(cov_after.buildings.loc[cov_after.buildings[col], "households"].sum())
     notes: list[str] = []
-    if after_coverage and n_new:
-        new_st = gpd.GeoDataFrame(
-            {
-                "station_id": sites["site_id"].to_numpy(),
-                "name": [f"拟建站点 {i}" for i in rank],
-                "kind": PROPOSED_KIND,
-                "in_street": True,
-            },
-            geometry=sites.geometry.to_numpy(),
-            crs=street.crs,
+    if abs(hh_after - plan.households_covered_after) > 0.5:
+        msg = (
+            f"coverage recomputed with the proposed stations gives {hh_after:,.0f} "
+            f"households, the siting matrix {plan.households_covered_after:,.0f}"
         )
-        st_all = pd.concat([street.stations, new_st], ignore_index=True)
-        street_after = street.with_layers(stations=gpd.GeoDataFrame(st_all, crs=street.crs))
-        cov_after = compute_coverage(street_after, settings=settings)
-        col = covered_column(settings.gap_minutes)
-        hh_after = float(cov_after.buildings.loc[cov_after.buildings[col], "households"].sum())
-        if abs(hh_after - plan.households_covered_after) > 0.5:
-            msg = (
-                f"coverage recomputed with the proposed stations gives {hh_after:,.0f} "
-                f"households, the siting matrix {plan.households_covered_after:,.0f}"
-            )
-            log.warning(msg)
-            notes.append(msg)
-    after_for_figures = cov_after if cov_after is not None else _derived_after(cov, covered_after)
-    figures = before_after_figures(cov, after_for_figures, grids=grids, settings=settings)
-    return SitingResult(
-        name=name,
-        plan=plan,
-        sites=sites,
-        candidates=cands,
-        dropped=dropped,
-        buildings=buildings,
-        figures=figures,
-        coverage_before=cov,
-        coverage_after=cov_after,
-        settings=settings,
-        notes=notes,
-    )
+        log.warning(msg)
+        notes.append(msg)
+    return cov_after, notes
 
 
-def _derived_after(cov: Coverage, covered_after: np.ndarray) -> Coverage:
+def _derived_after(cov: Coverage, covered_after: BoolArray) -> Coverage:
     """``cov`` with its gap-threshold flags replaced by the plan's ``covered_after``
     (one flag per building of ``cov.buildings``): the after figures without a second
     coverage run. Only ``covered_<gap_minutes>`` changes; the walking times stay those of
@@ -541,7 +597,7 @@ def _derived_after(cov: Coverage, covered_after: np.ndarray) -> Coverage:
     return dataclasses.replace(cov, buildings=buildings)
 
 
-def _nearest_minutes(problem: CoverageProblem, rows: np.ndarray) -> np.ndarray:
+def _nearest_minutes(problem: CoverageProblem, rows: IntArray) -> FloatArray:
     from planner.siting.problem import nearest_site
 
     return nearest_site(problem.minutes[rows])[1]
@@ -583,7 +639,7 @@ def before_after_figures(
 
 
 def circles_and_gaps(
-    coverage: Coverage, street: Any, *, label: str
+    coverage: Coverage, street: Street, *, label: str
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Union service circles per threshold and the gap polygons of one coverage result.
 

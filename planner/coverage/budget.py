@@ -1,0 +1,218 @@
+"""The work a coverage run asks for: estimated before the circles, refused above the limits.
+
+Drawing the service circles is the heavy step of coverage: one polygon per station
+and threshold, each costing in proportion to the network its walk reaches. Before
+any circle is drawn, :func:`estimate_circle_work` walks a sample of the stations (the
+search the circles use) to count the network pieces one circle is drawn from, and
+turns the counts into an expected time and extra memory with per-piece costs
+measured on the team's 2-core machine (``bench/bench_bounds.py``, recorded in
+``docs/benchmarks/coverage.md``). :func:`check_circle_work` refuses a job above
+``Settings.max_stations`` or ``Settings.max_network_edges`` before doing any of it,
+saying what it would cost and which setting to raise.
+
+The estimate is a planning figure, not a promise: on the demo street it was within
+15 % of the measured CPU time and extra memory with 200, 2,000 and 20,000 stations
+(``docs/benchmarks/coverage.md``); a street without walled compounds draws faster
+than estimated, and the wall time lies between the CPU time spread over the cores
+(idle machine) and the CPU time itself (cores taken by other jobs). Times are
+seconds, memory MB (2**20 bytes).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from planner._threads import workers
+from planner.coverage._reached import network_incidence, station_end_times
+from planner.coverage.circles import CIRCLE_BATCH_ROWS
+from planner.coverage.figures import Coverage
+from planner.errors import InputError, Problem
+from planner.network.routing import network_reach
+
+log = logging.getLogger(__name__)
+
+#: Stations walked to estimate the pieces a circle is drawn from (spread evenly
+#: over the station list).
+SAMPLE_STATIONS = 64
+
+#: CPU seconds per network piece a station's circles are drawn from (team machine,
+#: demo street with its 67 walled compounds: 1.6e-4 at 200, 2,000 and 20,000
+#: stations; a street without walls draws about 1.6 times faster).
+CPU_S_PER_PIECE = 1.6e-4
+
+#: CPU seconds per station for the nearest-station split (its territory, clipped to
+#: each threshold's union).
+CPU_S_PER_STATION = 7e-4
+
+#: CPU seconds per network edge for what is done once per street: the network's
+#: faces and the union circles.
+CPU_S_PER_EDGE = 1e-3
+
+#: Memory kept per network piece of the drawn circles (their polygons), MB; the
+#: tables and drawings of one batch of stations (at most
+#: :data:`planner.coverage.circles.CIRCLE_BATCH_ROWS` pieces), MB; and per network
+#: edge (faces, corridors), MB.
+MB_PER_PIECE = 2.6e-4
+MB_BATCH = 100.0
+MB_PER_EDGE = 0.02
+
+#: A run expected to take more CPU time than this is announced as a warning (the
+#: estimate is always logged at INFO), seconds.
+ANNOUNCE_S = 60.0
+
+
+@dataclass(frozen=True)
+class CircleWork:
+    """What drawing a street's circles asks for, and what it should cost.
+
+    Attributes
+    ----------
+    stations
+        Service stations on the walking network (each gets its own circles).
+    network_edges
+        Edges of the walking network (margin included).
+    thresholds
+        Circles per station (one per threshold).
+    pieces_per_station
+        Network pieces one station's circles are drawn from, summed over the
+        thresholds (mean of the sample).
+    cpu_seconds
+        Expected CPU time of the circle step, seconds.
+    cores
+        Cores the circles are drawn on: the step takes about ``cpu_seconds / cores``
+        on an idle machine, up to ``cpu_seconds`` while other jobs hold the cores.
+    memory_mb
+        Expected extra memory of the circle step, MB.
+    """
+
+    stations: int
+    network_edges: int
+    thresholds: int
+    pieces_per_station: float
+    cpu_seconds: float
+    cores: int
+    memory_mb: float
+
+    @property
+    def seconds(self) -> float:
+        """Expected wall time on idle cores, seconds."""
+        return self.cpu_seconds / max(self.cores, 1)
+
+    @property
+    def circles(self) -> int:
+        return self.stations * self.thresholds
+
+    def describe(self) -> str:
+        """One line for logs and messages."""
+        fast, slow = _duration(self.seconds), _duration(self.cpu_seconds)
+        time_text = fast if fast == slow else f"{fast} (idle cores) to {slow}"
+        return (
+            f"{self.stations:,} stations x {self.thresholds} thresholds = {self.circles:,} "
+            f"circles on {self.network_edges:,} network edges: expected about "
+            f"{time_text} and {_memory(self.memory_mb)}"
+        )
+
+    def to_dict(self) -> dict[str, float | int]:
+        """The figures as ``summary.json`` holds them (seconds and MB rounded)."""
+        out: dict[str, float | int] = asdict(self)
+        out["pieces_per_station"] = round(self.pieces_per_station, 1)
+        out["cpu_seconds"] = round(self.cpu_seconds, 1)
+        out["seconds"] = round(self.seconds, 1)
+        out["memory_mb"] = round(self.memory_mb)
+        return out
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(seconds, 1.0):.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _memory(mb: float) -> str:
+    return f"{mb:,.0f} MB" if mb < 1024 else f"{mb / 1024:.1f} GB"
+
+
+def sample_pieces(cov: Coverage, *, sample: int = SAMPLE_STATIONS) -> float:
+    """Mean network pieces one station's circles are drawn from, summed over the
+    thresholds, from a sample of stations spread evenly over the list (0 with no
+    station on the network)."""
+    rg = cov.rg
+    on = np.flatnonzero(rg.station_node >= 0)
+    if len(on) == 0:
+        return 0.0
+    pick = on[np.unique(np.linspace(0, len(on) - 1, min(sample, len(on))).astype("int64"))]
+    limit = max(cov.thresholds)
+    reach = network_reach(rg, limit_min=limit, stations=pick)
+    ends = station_end_times(
+        rg,
+        network_incidence(rg),
+        pick,
+        np.searchsorted(pick, reach.station),
+        reach.node,
+        reach.time_min,
+    )
+    first = np.minimum(ends.ta, ends.tb)
+    rows = sum(int((first <= t).sum()) for t in cov.thresholds)
+    return rows / len(pick)
+
+
+def estimate_circle_work(cov: Coverage) -> CircleWork:
+    """The expected time and memory of drawing ``cov``'s circles (see the module)."""
+    stations = int((cov.rg.station_node >= 0).sum())
+    edges = cov.net.n_edges
+    per_station = sample_pieces(cov)
+    pieces = stations * per_station
+    batch = min(1.0, pieces / CIRCLE_BATCH_ROWS) * MB_BATCH
+    return CircleWork(
+        stations=stations,
+        network_edges=edges,
+        thresholds=len(cov.thresholds),
+        pieces_per_station=per_station,
+        cpu_seconds=pieces * CPU_S_PER_PIECE
+        + stations * CPU_S_PER_STATION
+        + edges * CPU_S_PER_EDGE,
+        cores=workers(),
+        memory_mb=pieces * MB_PER_PIECE + batch + edges * MB_PER_EDGE,
+    )
+
+
+def check_circle_work(work: CircleWork, cov: Coverage) -> None:
+    """Log the estimate; refuse (:class:`~planner.errors.InputError`) a job above
+    ``max_stations`` or ``max_network_edges``, naming the setting to raise."""
+    s = cov.settings
+    problems = []
+    if work.stations > s.max_stations:
+        problems.append(
+            Problem(
+                f"{work.stations:,} service stations are more than one coverage run draws "
+                f"circles for (max_stations = {s.max_stations:,}): {work.describe()}",
+                fix=f"raise the limit if this machine can take it (setting max_stations, "
+                f"e.g. --max-stations {work.stations} on the command line), or give "
+                "fewer stations (--stations FILE, --service-kinds)",
+                file="stations",
+                field="max_stations",
+            )
+        )
+    if work.network_edges > s.max_network_edges:
+        problems.append(
+            Problem(
+                f"the walking network has {work.network_edges:,} edges, more than one "
+                f"coverage run works on (max_network_edges = {s.max_network_edges:,}): "
+                f"{work.describe()}",
+                fix=f"raise the limit if this machine can take it (setting "
+                f"max_network_edges, e.g. --max-network-edges {work.network_edges} on "
+                "the command line), or cover a smaller area (a smaller boundary or "
+                "margin_m)",
+                file="roads",
+                field="max_network_edges",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    level = logging.WARNING if work.cpu_seconds > ANNOUNCE_S else logging.INFO
+    log.log(level, "service circles: %s", work.describe())
