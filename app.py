@@ -36,12 +36,22 @@ from planner.app.state import (
 )
 from planner.errors import InputError, PlannerError
 from planner.grids.codes import provisional_note
-from planner.i18n import LANG_NAMES, STRINGS, column_label, layer_name, msg, render, t
+from planner.i18n import (
+    LANG_NAMES,
+    STRINGS,
+    column_label,
+    layer_name,
+    msg,
+    render,
+    station_kind_label,
+    t,
+)
 from planner.i18n import markdown_literal as md
 from planner.load import uploads
 from planner.maps import offline
 from planner.maps.redmap import ALL_LAYERS, BASEMAPS, basemap_notice, red_map
 from planner.maps.style import layer_label
+from planner.schema import STATION_KINDS
 from planner.settings import Result, Settings, settings_for
 from planner.street import Street
 
@@ -324,11 +334,17 @@ def _upload_panel(choice: str) -> None:
         key=f"files_{choice}",
         help=L("upload_help", limit=limit),
     )
-    extras = {
+    extras: dict[uploads.ExtraKind, Any] = {
         "stations": st.file_uploader(
             L("stations_file"), type=["csv", "geojson", "gpkg", "xlsx"], key=f"st_{choice}"
         ),
         "register": st.file_uploader(L("register_file"), type=["csv", "xlsx"], key=f"reg_{choice}"),
+        "station_kinds": st.file_uploader(
+            L("station_kinds_file"),
+            type=["csv", "xlsx"],
+            key=f"kinds_{choice}",
+            help=L("station_kinds_help"),
+        ),
     }
     crs = st.selectbox(L("points_crs"), ["wgs84", "gcj02", "bd09"], key="points_crs")
     if st.button(L("load"), key=f"load_{choice}", disabled=not files):
@@ -336,7 +352,7 @@ def _upload_panel(choice: str) -> None:
 
 
 def _load_uploads(
-    choice: str, files: list[Any], extras: dict[str, Any], crs: str, limit: int
+    choice: str, files: list[Any], extras: dict[uploads.ExtraKind, Any], crs: str, limit: int
 ) -> None:
     """Stage the uploads in this session's own folder, under names the planner makes
     (:mod:`planner.load.uploads`), and load them."""
@@ -348,10 +364,9 @@ def _load_uploads(
         source["path"] = str(path)
         for name, extra in extras.items():
             if extra is not None:  # saved as stations.csv / register.xlsx, never extra.name
-                kind: uploads.ExtraKind = "stations" if name == "stations" else "register"
                 source[name] = str(
                     uploads.stage_extra(
-                        kind, extra.name, extra.getvalue(), dest=_uploads(), limit_mb=limit
+                        name, extra.name, extra.getvalue(), dest=_uploads(), limit_mb=limit
                     )
                 )
     except InputError as exc:
@@ -385,19 +400,38 @@ def _settings_form() -> None:
             (int(S["grid_min_households"]), int(S["grid_max_households"])),
             10,
         )
+        kinds = st.multiselect(
+            L("service_kinds"),
+            list(STATION_KINDS),
+            default=[k for k in S["service_kinds"] if k in STATION_KINDS],
+            format_func=lambda k, lang=S["lang"]: station_kind_label(k, lang),
+            help=L("service_kinds_help"),
+        )
         if st.form_submit_button(L("apply")):
             S["walk_speed_kmh"] = speed
             S["thresholds_min"] = thresholds or [15.0]
             S["grid_min_households"], S["grid_max_households"] = lo, hi
+            S["service_kinds"] = kinds or list(Settings().service_kinds)
 
 
 # ----------------------------------------------------------------------------- pages
+def completeness_panel(street: Street) -> None:
+    """Where the households come from: the warning when most are guessed, the table."""
+    table, warning = svc.completeness_table(street, lang=S["lang"])
+    if warning:
+        st.error(md(warning))
+    if len(table):
+        st.caption(L("completeness_title"))
+        st.dataframe(table, hide_index=True, use_container_width=True)
+
+
 def load_report(street: Street) -> None:
     """The load report beside the map: key counts, notes, and the full text."""
     rep = street.report
     st.markdown(f"**{L('load_report')}** · {md(street.name)}")
     if street.synthetic:
         st.warning(L("synthetic_note"))
+    completeness_panel(street)
     figs = svc.street_figures(street)
     c1, c2 = st.columns(2)
     c1.metric(L("households"), f"{figs['households']:,}")
@@ -476,6 +510,7 @@ def _copy_widget(src: str, dst: str) -> None:
 
 
 def page_overview(street: Street, settings: Settings) -> None:
+    completeness_panel(street)
     figs = svc.street_figures(street)
     cols = st.columns(5)
     cols[0].metric(L("households"), f"{figs['households']:,}")

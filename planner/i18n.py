@@ -36,6 +36,47 @@ LANG_NAMES: dict[str, str] = {"zh": "中文", "en": "English"}
 
 #: key -> (Chinese, English)
 STRINGS: dict[str, tuple[str, str]] = {
+    # data completeness (load report, summary, maps, app)
+    "completeness_title": (
+        "数据完整性：各来源的建筑与户数",
+        "Data completeness: buildings and households by source",
+    ),
+    "completeness_source": ("户数来源", "Households from"),
+    "completeness_buildings": ("建筑", "Buildings"),
+    "completeness_households": ("户数", "Households"),
+    "completeness_total": ("合计", "Total"),
+    "completeness_non_residential": (
+        "其中 {n} 栋为非住宅建筑（学校、办公、商业等），户数为 0",
+        "of which {n} non-residential buildings (school, office, shop...) with 0 households",
+    ),
+    "completeness_warning": (
+        "⚠ 警告：{estimated} 的户数为按建筑面积估算，{unknown} 的建筑（{n_unknown} 栋）用途不明、户数未知；"
+        "网格规模与覆盖率建立在这些估计之上。请提供住户登记表（--register）替换估算值。",
+        "⚠ WARNING: {estimated} of the households are estimated from floor area and "
+        "{unknown} of the buildings ({n_unknown}) are of unknown use, households unknown; "
+        "grid sizes and coverage shares rest on these guesses. Give a household register "
+        "(--register) to replace them.",
+    ),
+    "completeness_short": (
+        "户数来源：登记 {register}，数据 {data}，估算 {estimate}，未知建筑 {unknown} 栋",
+        "Households from: register {register}, data {data}, estimate {estimate}; "
+        "{unknown} buildings of unknown use",
+    ),
+    "service_kinds": ("计入党群服务站的站点类型", "Station kinds counted as service stations"),
+    "service_kinds_help": (
+        "这些类型的站点计算15分钟服务圈与覆盖率；其他站点只在地图上显示",
+        "Stations of these kinds make the service circles and coverage; others are only drawn",
+    ),
+    "station_kinds_file": ("站点类型对照表（可选）", "Station-kinds mapping (optional)"),
+    "station_kinds_help": (
+        "两列：原文,类型（如 社区食堂,neighbourhood_centre），把登记表里的站点类型名称对应到目录中的类型",
+        "Two columns text,kind (e.g. 社区食堂,neighbourhood_centre): the register's own kind "
+        "names mapped to catalogue kinds",
+    ),
+    "hh_source_register": ("住户登记表", "register"),
+    "hh_source_data": ("数据标注", "OSM tag / layer value"),
+    "hh_source_estimate": ("面积估算", "estimate"),
+    "hh_source_unknown": ("未知", "unknown"),
     # app frame
     "app_title": ("红色地图 · 网格与15分钟服务圈", "Red map · grids and 15-minute service circles"),
     "language": ("语言 / Language", "Language / 语言"),

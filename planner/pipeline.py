@@ -133,6 +133,9 @@ class RunResult:
                 k: (list(v) if isinstance(v, tuple) else v)
                 for k, v in self.settings.to_dict().items()
             },
+            "data_completeness": (
+                st.report.completeness.to_dict() if st.report.completeness is not None else None
+            ),
             "load": st.report.to_dict() if st.report is not None else {},
         }
         if self.codes is not None:

@@ -73,6 +73,13 @@ LAYERS: dict[str, tuple[str, tuple[Column, ...]]] = {
             _c("households", "int", "households", "households living in the building", 0),
             _c("population", "float", "residents", "residents (households x 2.62 if unknown)", 0.0),
             _c("households_estimated", "bool", "", "households estimated, not registered", False),
+            _c(
+                "households_source",
+                "str",
+                "",
+                "where households come from: register, data, estimate or unknown",
+                "data",
+            ),
         ),
     ),
     "gates": (
@@ -134,6 +141,7 @@ LAYERS: dict[str, tuple[str, tuple[Column, ...]]] = {
             _c("station_id", "str", "", "station id, unique"),
             _c("name", "str", "", "station name (Chinese)", ""),
             _c("kind", "str", "", "station kind (see STATION_KINDS)", "community_station"),
+            _c("kind_text", "str", "", "the kind as the stations file wrote it", ""),
             _c("floor_area_m2", "float", "m²", "floor area (NaN if unknown)", np.nan),
             _c("opening_hours", "str", "", "opening hours, e.g. 09:00-17:00", ""),
             _c("address", "str", "", "address", ""),
@@ -151,33 +159,116 @@ LAYERS: dict[str, tuple[str, tuple[Column, ...]]] = {
     ),
 }
 
-#: Station kinds: key -> (Chinese label, English label).
+#: Station kinds: key -> (Chinese label, English label). The positions the policy
+#: documents name for the party-mass service system (党群服务体系) and the 15-minute life
+#: circle; ``other`` holds a kind the catalogue does not know (its text is kept in
+#: the stations' ``kind_text``).
 STATION_KINDS: dict[str, tuple[str, str]] = {
     "street_centre": ("街道党群服务中心", "Street party-mass service centre"),
     "community_station": ("社区党群服务站", "Community party-mass service station"),
     "grid_station": ("网格党群服务站", "Grid party-mass service station"),
     "red_property": ("红色物业", "Red property management"),
     "red_office": ("红色楼宇", "Red office building"),
+    "party_member_room": ("党员活动室", "Party-member activity room"),
+    "volunteer_station": ("志愿服务站", "Volunteer service station"),
     "neighbourhood_centre": ("邻里中心", "Neighbourhood centre"),
     "convenience_point": ("便民服务点", "Convenience service point"),
+    "elderly_day_care": ("日间照料中心", "Day-care centre for the elderly"),
+    "health_station": ("社区卫生服务站", "Community health service station"),
+    "city_study_room": ("城市书房", "City study room"),
+    "pocket_park": ("小游园", "Pocket park"),
+    "micro_fire_station": ("微型消防站", "Micro fire station"),
+    "emergency_shelter": ("应急避难场所", "Emergency shelter"),
+    "other": ("其他", "Other"),
 }
 
-#: Chinese and common English aliases accepted in a stations file's ``kind`` column.
+#: Kind group -> the station kinds in it; maps give a group one colour.
+STATION_KIND_GROUPS: dict[str, tuple[str, ...]] = {
+    "party_mass": (
+        "street_centre",
+        "community_station",
+        "grid_station",
+        "red_property",
+        "red_office",
+        "party_member_room",
+        "volunteer_station",
+    ),
+    "health_care": (
+        "neighbourhood_centre",
+        "convenience_point",
+        "elderly_day_care",
+        "health_station",
+    ),
+    "culture_leisure": ("city_study_room", "pocket_park"),
+    "safety": ("micro_fire_station", "emergency_shelter"),
+    "other": ("other",),
+}
+
+
+def station_kind_group(kind: str) -> str:
+    """The group (a key of :data:`STATION_KIND_GROUPS`) of a station ``kind``."""
+    for group, kinds in STATION_KIND_GROUPS.items():
+        if kind in kinds:
+            return group
+    return "other"
+
+
+#: Other names of each kind (Chinese spellings in registers, English words). With the
+#: kinds' own Chinese and English labels they make :data:`STATION_KIND_ALIASES`.
+STATION_KIND_OTHER_NAMES: dict[str, tuple[str, ...]] = {
+    "street_centre": (
+        "党群服务中心",
+        "街道党群服务中心",
+        "街道党建服务中心",
+        "街道党群活动中心",
+        "街道社区党群服务中心",
+        "street centre",
+    ),
+    "community_station": (
+        "党群服务站",
+        "社区党群服务中心",
+        "社区党建服务站",
+        "党建服务站",
+        "社区服务站",
+        "社区党群活动中心",
+        "社区服务中心",
+        "community station",
+    ),
+    "grid_station": ("网格站", "网格党建服务站", "网格服务站", "网格工作站", "grid station"),
+    "red_property": ("红色物业服务站", "物业党建联建", "red property"),
+    "red_office": ("红色楼宇党群服务站", "楼宇党群服务站", "楼宇党建服务站", "red office"),
+    "party_member_room": ("党员活动室", "党员活动中心", "党员之家", "党建活动室"),
+    "volunteer_station": ("志愿者服务站", "志愿服务点", "新时代文明实践站", "volunteer station"),
+    "neighbourhood_centre": ("邻里中心", "邻里之家", "邻里服务中心"),
+    "convenience_point": ("便民点", "便民服务站", "便民服务中心"),
+    "elderly_day_care": (
+        "社区日间照料中心",
+        "日间照料站",
+        "老年人日间照料中心",
+        "养老服务驿站",
+        "社区养老服务驿站",
+        "day care centre",
+    ),
+    "health_station": (
+        "社区卫生服务中心",
+        "卫生服务站",
+        "社区卫生站",
+        "卫生室",
+        "community health station",
+    ),
+    "city_study_room": ("城市书屋", "社区书房", "城市阅读空间", "study room"),
+    "pocket_park": ("口袋公园", "街心公园", "小微绿地", "游园"),
+    "micro_fire_station": ("社区微型消防站", "微型消防站点", "micro fire station"),
+    "emergency_shelter": ("避难场所", "应急避难所", "应急避险场所", "shelter"),
+    "other": (),
+}
+
+#: Chinese and English names accepted in a stations file's ``kind`` column -> kind key.
+#: A user mapping file adds more (:mod:`planner.load.kinds`).
 STATION_KIND_ALIASES: dict[str, str] = {
-    **{zh: key for key, (zh, _en) in STATION_KINDS.items()},
-    **{en.lower(): key for key, (_zh, en) in STATION_KINDS.items()},
-    "街道党群服务中心": "street_centre",
-    "党群服务中心": "street_centre",
-    "社区党群服务站": "community_station",
-    "党群服务站": "community_station",
-    "社区服务站": "community_station",
-    "网格党群服务站": "grid_station",
-    "网格站": "grid_station",
-    "红色物业": "red_property",
-    "红色楼宇": "red_office",
-    "邻里中心": "neighbourhood_centre",
-    "便民服务点": "convenience_point",
-    "便民点": "convenience_point",
+    **{zh: key for key, (zh, _en) in STATION_KINDS.items() if key != "other"},
+    **{en.lower(): key for key, (_zh, en) in STATION_KINDS.items() if key != "other"},
+    **{name: key for key, names in STATION_KIND_OTHER_NAMES.items() for name in names},
 }
 
 BUILDING_KINDS: tuple[str, ...] = ("residential", "school", "shop", "office", "public", "other")

@@ -90,8 +90,13 @@ class Settings:
     residents_per_household
         Residents per household where the register gives none (China 2020 census: 2.62).
     default_floors
-        Storeys assumed for a residential building with neither floors nor height
-        (6: the common walk-up block, 多层住宅 of GB 50096 up to 6 storeys).
+        Storeys assumed for a residential building with neither floors nor height and a
+        footprint of at least ``low_rise_footprint_m2`` (6: the common walk-up block,
+        多层住宅 of GB 50096-2011, 4-6 storeys).
+    low_rise_footprint_m2, low_rise_floors
+        A residential building with neither floors nor height and a footprint below
+        ``low_rise_footprint_m2`` (m², default 200) is assumed ``low_rise_floors`` storeys
+        (default 2: a house or 平房 courtyard row, 低层住宅 of GB 50096-2011, 1-3 storeys).
 
     Grids
     -----
@@ -158,6 +163,8 @@ class Settings:
     floor_height_m: float = 3.0
     residents_per_household: float = 2.62
     default_floors: int = 6
+    low_rise_footprint_m2: float = 200.0
+    low_rise_floors: int = 2
 
     grid_min_households: int = 200
     grid_max_households: int = 500
@@ -219,6 +226,8 @@ class Settings:
         need(1.5 <= self.floor_height_m <= 10, "floor_height_m", "must be 1.5-10 m")
         need(0.5 <= self.residents_per_household <= 10, "residents_per_household", "0.5-10")
         need(1 <= self.default_floors <= 100, "default_floors", "must be 1-100 storeys")
+        need(0 <= self.low_rise_footprint_m2 <= 10_000, "low_rise_footprint_m2", "0-10,000 m²")
+        need(1 <= self.low_rise_floors <= 100, "low_rise_floors", "must be 1-100 storeys")
         need(self.grid_min_households >= 1, "grid_min_households", "must be at least 1")
         if self.grid_min_households > self.grid_max_households:
             # blame the bounds the user set, not the target between them
@@ -330,6 +339,8 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "floor_height_m": "street",
         "residents_per_household": "street",
         "default_floors": "street",
+        "low_rise_footprint_m2": "street",
+        "low_rise_floors": "street",
         "grid_min_households": "grids",
         "grid_max_households": "grids",
         "grid_target_households": "grids",

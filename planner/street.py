@@ -18,6 +18,142 @@ from planner import schema
 from planner.crs import WGS84
 from planner.errors import Problem
 
+#: Where a building's households come from (``households_source``), in report order:
+#: the household register, the data (a layer's count, OSM ``building:flats``, or a
+#: non-residential kind: 0), an estimate from floor area, unknown (a building whose
+#: use the data does not say, outside residential land: 0, not known).
+HOUSEHOLD_SOURCES: tuple[str, ...] = ("register", "data", "estimate", "unknown")
+#: Above this share of estimated households, or of buildings of unknown use, every
+#: report opens with a warning.
+GUESS_WARN_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """How much of the households the data knows: buildings and households by source.
+
+    Attributes
+    ----------
+    buildings, households
+        Source (:data:`HOUSEHOLD_SOURCES`) -> buildings, and their households.
+    non_residential
+        Buildings of a stated non-residential kind (counted under ``data``, 0 households).
+    """
+
+    buildings: dict[str, int]
+    households: dict[str, int]
+    non_residential: int = 0
+
+    @classmethod
+    def of(cls, buildings: gpd.GeoDataFrame) -> Completeness:
+        """The table of a buildings layer (``households_source``, ``households``, ``kind``)."""
+        src = buildings["households_source"].astype(str)
+        hh = buildings["households"].astype("int64")
+        n = src.value_counts()
+        h = hh.groupby(src).sum()
+        data_zero = (src == "data") & (buildings["kind"] != "residential") & (hh == 0)
+        return cls(
+            buildings={k: int(n.get(k, 0)) for k in HOUSEHOLD_SOURCES},
+            households={k: int(h.get(k, 0)) for k in HOUSEHOLD_SOURCES},
+            non_residential=int(data_zero.sum()),
+        )
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Completeness:
+        """The table back from :meth:`to_dict` (a ``summary.json``)."""
+        src = d.get("sources", {})
+        return cls(
+            buildings={k: int(src.get(k, {}).get("buildings", 0)) for k in HOUSEHOLD_SOURCES},
+            households={k: int(src.get(k, {}).get("households", 0)) for k in HOUSEHOLD_SOURCES},
+            non_residential=int(d.get("non_residential_buildings", 0)),
+        )
+
+    @property
+    def total_buildings(self) -> int:
+        return sum(self.buildings.values())
+
+    @property
+    def total_households(self) -> int:
+        return sum(self.households.values())
+
+    @property
+    def estimated_share(self) -> float:
+        """Share of the households that are estimates (0 without households)."""
+        total = self.total_households
+        return self.households["estimate"] / total if total else 0.0
+
+    @property
+    def unknown_share(self) -> float:
+        """Share of the buildings whose use, and so households, is unknown."""
+        total = self.total_buildings
+        return self.buildings["unknown"] / total if total else 0.0
+
+    @property
+    def warning(self) -> bool:
+        """More than half of the households estimated, or of the buildings unknown."""
+        return max(self.estimated_share, self.unknown_share) > GUESS_WARN_SHARE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sources": {
+                k: {"buildings": self.buildings[k], "households": self.households[k]}
+                for k in HOUSEHOLD_SOURCES
+            },
+            "buildings": self.total_buildings,
+            "households": self.total_households,
+            "non_residential_buildings": self.non_residential,
+            "estimated_share": round(self.estimated_share, 4),
+            "unknown_share": round(self.unknown_share, 4),
+            "warning": self.warning,
+        }
+
+    def short(self, lang: str = "en") -> str:
+        """One line for a map's footer: households by source, unknown buildings."""
+        from planner.i18n import t
+
+        return t(
+            "completeness_short",
+            lang,
+            **{k: f"{self.households[k]:,}" for k in ("register", "data", "estimate")},
+            unknown=f"{self.buildings['unknown']:,}",
+        )
+
+    def to_lines(self, lang: str = "en") -> list[str]:
+        """The table as text lines (the warning first when there is one)."""
+        from planner.i18n import t
+
+        out = [completeness_warning(self, lang)] if self.warning else []
+        out.append(t("completeness_title", lang))
+        out.append(
+            f"  {t('completeness_source', lang):<24}{t('completeness_buildings', lang):>10}"
+            f"{t('completeness_households', lang):>12}"
+        )
+        for k in HOUSEHOLD_SOURCES:
+            out.append(
+                f"  {t(f'hh_source_{k}', lang):<24}{self.buildings[k]:>10,}{self.households[k]:>12,}"
+            )
+        out.append(
+            f"  {t('completeness_total', lang):<24}{self.total_buildings:>10,}"
+            f"{self.total_households:>12,}"
+        )
+        if self.non_residential:
+            out.append("  " + t("completeness_non_residential", lang, n=self.non_residential))
+        return out
+
+
+def completeness_warning(c: Completeness, lang: str = "en") -> str:
+    """The loud warning of a street whose households are mostly guessed."""
+    from planner.i18n import t
+
+    return t(
+        "completeness_warning",
+        lang,
+        estimated=f"{c.estimated_share:.0%}",
+        unknown=f"{c.unknown_share:.0%}",
+        n_unknown=f"{c.buildings['unknown']:,}",
+    )
+
+
 #: Layers of a street, in the order reports and exports list them.
 LAYER_NAMES: tuple[str, ...] = (
     "boundary",
@@ -39,7 +175,8 @@ LAYER_NAMES: tuple[str, ...] = (
 class LoadReport:
     """What a load found: counts, totals, estimates, repairs and warnings.
 
-    ``network_components`` lists the connected pieces of the walking network that
+    ``completeness`` is the data-completeness table (buildings and households by source,
+    :class:`Completeness`). ``network_components`` lists the connected pieces of the walking network that
     buildings are nearest to (and the largest piece), with node count and the
     buildings/households whose nearest link lies on it; ``network_pieces`` counts all
     pieces, including small ones away from every building (filled in by the loader). ``register`` holds the household-register join
@@ -60,6 +197,7 @@ class LoadReport:
     network_length_km: float = 0.0
     network_components: list[dict[str, Any]] = field(default_factory=list)
     network_pieces: int = 0
+    completeness: Completeness | None = None
     register: dict[str, Any] | None = None
     notes: list[Problem] = field(default_factory=list)
     derived: list[str] = field(default_factory=list)
@@ -76,6 +214,7 @@ class LoadReport:
             "counts": dict(self.counts),
             "households_total": int(self.households_total),
             "households_estimated": int(self.households_estimated),
+            "completeness": self.completeness.to_dict() if self.completeness else None,
             "population_total": round(float(self.population_total), 1),
             "stations": int(self.stations_in_street + self.stations_in_margin),
             "stations_in_street": int(self.stations_in_street),
@@ -90,8 +229,10 @@ class LoadReport:
         }
 
     def to_text(self) -> str:
-        """Human-readable report (what ``info`` prints)."""
-        lines = [f"Street: {self.street_name or '(unnamed)'}  source: {self.source}"]
+        """Human-readable report (what ``info`` prints); it opens with the data-completeness
+        table (and its warning) when the street has buildings."""
+        lines = self.completeness.to_lines("en") if self.completeness else []
+        lines.append(f"Street: {self.street_name or '(unnamed)'}  source: {self.source}")
         if self.synthetic:
             lines.append("SYNTHETIC DATA: a made-up street for demonstration, not a real place.")
         lines.append(f"CRS for computation: {self.crs}   area: {self.area_km2:.2f} km²")

@@ -338,3 +338,45 @@ def test_siting_page_shows_why_a_target_cannot_be_reached(
     assert ["序号", "名称", "新增覆盖户数", "服务户数", "社区编号", "建议面积 m²"] in headers, (
         headers
     )
+
+
+def test_overview_and_red_map_open_with_the_completeness_table(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from planner.street import Completeness
+
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    guessed = Completeness(
+        buildings={"register": 0, "data": 1, "estimate": 3, "unknown": 5},
+        households={"register": 0, "data": 0, "estimate": 300, "unknown": 0},
+    )
+
+    def load(source: dict[str, Any], settings: Any) -> Any:
+        street = tiny_street()
+        street.report.completeness = guessed
+        return street
+
+    monkeypatch.setattr(app_services, "load", load)
+    at = _run(_app())
+    assert at.session_state["page"] == "redmap"
+    assert at.error and at.error[0].value.startswith("警告：100% 的户数为按建筑面积估算")
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["户数来源", "建筑", "户数"]
+    assert table["户数"].tolist() == [0, 0, 300, 0, 300]
+    at.sidebar.radio(key="w_page_zh").set_value("overview")
+    _run(at)
+    assert at.error and "100%" in at.error[0].value
+    assert list(at.dataframe[0].value.columns) == ["户数来源", "建筑", "户数"]
+
+
+def test_service_kinds_picked_in_the_sidebar_reach_the_settings(
+    fake_loader: list[dict[str, Any]],
+) -> None:
+    at = _run(_app())
+    (kinds,) = [m for m in at.sidebar.multiselect if m.label == "计入党群服务站的站点类型"]
+    assert "日间照料中心" in kinds.options  # every catalogue kind, by its Chinese name
+    kinds.set_value(["community_station", "elderly_day_care"])
+    next(b for b in at.sidebar.button if b.label == "应用").click()
+    _run(at)
+    settings = settings_from_state(at.session_state)
+    assert settings.service_kinds == ("community_station", "elderly_day_care")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from planner.app.state import DEFAULTS, init_state, settings_from_state, view_query
+from planner.settings import Settings
 
 
 def test_defaults_then_url_view_on_first_run_only() -> None:
@@ -123,3 +124,20 @@ def test_settings_in_a_link_the_sidebar_cannot_show_leave_every_default() -> Non
         init_state(state, bad)
         assert {k: state[k] for k in bad} == {k: DEFAULTS[k] for k in bad}, bad
         assert settings_from_state(state) == settings_from_state(DEFAULTS)
+
+
+def test_service_kinds_are_a_sidebar_setting_that_travels_in_the_link() -> None:
+    a: dict[str, Any] = {}
+    init_state(a, {})
+    assert settings_from_state(a).service_kinds == Settings().service_kinds
+    a["service_kinds"] = ["elderly_day_care", "community_station"]
+    link = view_query(a)
+    assert link["service_kinds"] == "community_station,elderly_day_care"
+    b: dict[str, Any] = {}
+    init_state(b, link)
+    assert settings_from_state(b).service_kinds == ("community_station", "elderly_day_care")
+    assert settings_from_state(b) == settings_from_state(a)
+    for bad in ("canteen", "", "community_station,canteen"):
+        c: dict[str, Any] = {}
+        init_state(c, {"service_kinds": bad})
+        assert c["service_kinds"] == DEFAULTS["service_kinds"], bad

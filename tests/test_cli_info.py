@@ -178,6 +178,17 @@ def _motorways(features: list[dict]) -> None:
         f["properties"]["highway"] = "motorway"
 
 
+def _kinds_file(row: str) -> object:
+    """A folder whose street.json names a station-kinds file holding ``row``."""
+
+    def go(folder: Path) -> None:
+        (folder / "kinds.csv").write_text(f"text,kind\n{row}\n", encoding="utf-8")
+        meta = {"station_kinds_file": "kinds.csv"}
+        (folder / "street.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    return go
+
+
 BAD_FOLDERS = {
     "unreadable": (_unreadable, "cannot read the file"),
     "projected GeoJSON": (_projected, "not longitude/latitude"),
@@ -186,7 +197,10 @@ BAD_FOLDERS = {
     "empty network": (_edit("roads", _motorways), "walking network is empty"),
     "duplicate id": (_edit("buildings", _set("building_id", "B1", 1)), "used by 2 features"),
     "households text": (_edit("buildings", _set("households", "x")), "households 'x' is not"),
-    "unknown kind": (_edit("stations", _set("kind", "食堂")), "unknown station kind '食堂'"),
+    "bad kinds mapping": (
+        _kinds_file("食堂,canteen"),
+        "'食堂' is mapped to 'canteen', which is not",
+    ),
     "no boundary": (lambda f: (f / "boundary.geojson").unlink(), "boundary is missing"),
 }
 
@@ -201,6 +215,15 @@ def test_each_bad_folder_exits_2_with_its_message(
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err
     assert "Traceback" not in err
+
+
+def test_unknown_station_kind_loads_with_one_warning(
+    street_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit("stations", _set("kind", "食堂"))(street_folder)  # type: ignore[operator]
+    assert main(["info", str(street_folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("outside the catalogue ('食堂')") == 1 and "kind 'other'" in out
 
 
 def test_shapefile_without_prj_exits_2(make_folder, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]

@@ -241,3 +241,21 @@ def test_p02_an_uploaded_project_with_bad_meta_names_the_upload(tmp_path: Path) 
         read_project(data, name="我的项目.gpkg")
     (p,) = err.value.problems
     assert p.file == "我的项目.gpkg" and p.feature_id == "crs" and p.field == "meta"
+
+
+def test_a_reopened_project_keeps_the_data_completeness(base: GridEditor, tmp_path: Path) -> None:
+    b = base.street.buildings.copy()
+    b["households_source"] = ["estimate"] * (len(b) - 1) + ["register"]
+    street = base.street.with_layers(buildings=b)
+    ed = GridEditor(
+        street,
+        base.atoms.reset_index(drop=True),
+        base.labels.copy(),
+        base.communities,
+        settings=base.settings,
+    )
+    back = open_project(save_project(tmp_path / "work.gpkg", ed)).editor.street
+    c = back.report.completeness
+    assert c is not None
+    assert c.buildings["estimate"] == len(b) - 1 and c.buildings["register"] == 1
+    assert c.total_households == int(b["households"].sum())

@@ -175,19 +175,24 @@ def test_non_numeric_households_names_feature_and_value(layers: dict, make_folde
         load_street(make_folder(layers))
 
 
-def test_unknown_station_kind_lists_the_valid_kinds(layers: dict, make_folder: Make) -> None:
-    layers["stations"].loc[0, "kind"] = "党员活动室"
-    with pytest.raises(
-        InputError,
-        match=r"feature S1, field 'kind'\] unknown station kind "
-        r"'党员活动室'.*street_centre \(街道党群服务中心\)",
-    ):
-        load_street(make_folder(layers))
+def test_unknown_station_kind_is_kept_as_other_with_one_warning(
+    layers: dict, make_folder: Make
+) -> None:
+    layers["stations"].loc[0, "kind"] = "社区食堂"
+    layers["stations"].loc[1, "kind"] = "党员活动室"
+    street = load_street(make_folder(layers))
+    st = street.stations.set_index("station_id")
+    assert st.loc["S1", "kind"] == "other" and st.loc["S1", "kind_text"] == "社区食堂"
+    assert st.loc["S2", "kind"] == "party_member_room"
+    warned = [p for p in street.report.notes if p.field == "kind"]
+    assert len(warned) == 1 and warned[0].severity == "warning"
+    assert "'社区食堂'" in str(warned[0]) and "kind 'other'" in str(warned[0])
 
 
 def test_all_problems_are_reported_together(layers: dict, make_folder: Make) -> None:
     layers["buildings"].loc[1, "building_id"] = "B1"
-    layers["stations"].loc[0, "kind"] = "xyz"
+    layers["stations"]["floor_area_m2"] = layers["stations"]["floor_area_m2"].astype(object)
+    layers["stations"].loc[0, "floor_area_m2"] = "xyz"
     folder = make_folder(layers, fmt="geojson")
     (folder / "landuse.geojson").write_text("garbage", encoding="utf-8")
     with pytest.raises(InputError) as err:

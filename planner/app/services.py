@@ -14,7 +14,7 @@ import pandas as pd
 
 from planner.i18n import column_label, from_english, t
 from planner.settings import Settings
-from planner.street import Street
+from planner.street import HOUSEHOLD_SOURCES, Street, completeness_warning
 
 if TYPE_CHECKING:
     from planner.coverage.layers import CoverageLayers
@@ -43,7 +43,7 @@ def load(source: dict[str, Any], settings: Settings) -> Street:
                 arg = osm[0]
                 if bnd:
                     extra["boundary"] = bnd[0]
-        for name in ("stations", "register"):  # optional separate files
+        for name in ("stations", "register", "station_kinds"):  # optional separate files
             if source.get(name):
                 extra[name] = Path(source[name])
     elif kind == "place":
@@ -71,6 +71,26 @@ def street_figures(street: Street) -> dict[str, Any]:
         if len(street.boundary)
         else 0.0,
     }
+
+
+def completeness_table(street: Street, *, lang: str = "zh") -> tuple[pd.DataFrame, str | None]:
+    """The data-completeness table (buildings and households by source, then the total)
+    in ``lang``, and its warning (None when the households are mostly known). An empty
+    table for a street without buildings."""
+    c = street.report.completeness
+    if c is None:
+        return pd.DataFrame(), None
+    table = pd.DataFrame(
+        {
+            t("completeness_source", lang): [t(f"hh_source_{k}", lang) for k in HOUSEHOLD_SOURCES]
+            + [t("completeness_total", lang)],
+            t("completeness_buildings", lang): [c.buildings[k] for k in HOUSEHOLD_SOURCES]
+            + [c.total_buildings],
+            t("completeness_households", lang): [c.households[k] for k in HOUSEHOLD_SOURCES]
+            + [c.total_households],
+        }
+    )
+    return table, completeness_warning(c, lang) if c.warning else None
 
 
 def community_table(street: Street, *, lang: str = "zh") -> pd.DataFrame:

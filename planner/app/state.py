@@ -26,6 +26,7 @@ from typing import Any
 
 from planner.errors import SettingsError
 from planner.maps.redmap import ALL_LAYERS, BASEMAPS, DEFAULT_LAYERS
+from planner.schema import STATION_KINDS
 from planner.settings import Settings
 
 #: Pages in the order the navigation lists them; the first opens by default.
@@ -48,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "thresholds_min": list(_DEFAULT_SETTINGS.thresholds_min),
     "grid_min_households": _DEFAULT_SETTINGS.grid_min_households,
     "grid_max_households": _DEFAULT_SETTINGS.grid_max_households,
+    "service_kinds": list(_DEFAULT_SETTINGS.service_kinds),
     "selected_grid": "",
     "selected_atoms": [],
     "edit_message": "",
@@ -65,6 +67,7 @@ SETTING_KEYS: tuple[str, ...] = (
     "thresholds_min",
     "grid_min_households",
     "grid_max_households",
+    "service_kinds",
 )
 #: What the sidebar's widgets offer (values from a URL must fit them too):
 #: walking speed, km/h; service-circle thresholds, minutes; households per grid.
@@ -154,6 +157,11 @@ def _parse_setting(key: str, raw: str) -> Any:
         if not minutes or not set(minutes) <= set(THRESHOLD_CHOICES):
             raise ValueError(raw)
         return minutes
+    if key == "service_kinds":
+        kinds = [x for x in raw.split(",") if x.strip()]
+        if not kinds or not set(kinds) <= set(STATION_KINDS):
+            raise ValueError(raw)
+        return kinds
     if key == "walk_speed_kmh":
         speed = float(raw)
         if not SPEED_RANGE_KMH[0] <= speed <= SPEED_RANGE_KMH[1]:
@@ -168,6 +176,8 @@ def _parse_setting(key: str, raw: str) -> Any:
 def _setting_text(key: str, value: Any) -> str:
     if key == "thresholds_min":
         return ",".join(f"{float(x):g}" for x in value)
+    if key == "service_kinds":
+        return ",".join(k for k in STATION_KINDS if k in set(map(str, value)))
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -217,4 +227,12 @@ def settings_from_state(state: Mapping[str, Any], base: Settings | None = None) 
         grid_min_households=lo,
         grid_max_households=hi,
         grid_target_households=target,
+        service_kinds=_service_kinds(state.get("service_kinds", base.service_kinds), base),
     )
+
+
+def _service_kinds(chosen: Any, base: Settings) -> tuple[str, ...]:
+    """The picked station kinds in catalogue order (the same settings whatever order they
+    were picked in); ``base``'s when none is picked."""
+    picked = {str(k) for k in chosen}
+    return tuple(k for k in STATION_KINDS if k in picked) or base.service_kinds

@@ -48,6 +48,7 @@ from planner.export.formats import write_csv
 from planner.export.geojson import write_geojson
 from planner.grids.gridfile import read_grids
 from planner.settings import Settings
+from planner.street import Completeness, completeness_warning
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,9 @@ def _problems_not_logged() -> Iterator[None]:
 
 def format_summary(s: dict[str, Any]) -> str:
     """The summary as a few lines of text (what the command prints)."""
-    lines = [s["walking_speed_note"]]
+    c = s.get("data_completeness") or {}
+    lines = [completeness_warning(Completeness.from_dict(c))] if c.get("warning") else []
+    lines.append(s["walking_speed_note"])
     total = s["households_total"]
     lines.append(
         f"Households 户数: {total:,}   buildings 楼栋: {s['buildings_total']:,}   "

@@ -76,6 +76,12 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
         "(or a file of such pairs); needs --crs",
     )
     p.add_argument("--register", type=Path, help="household register (.csv in UTF-8/GBK, .xlsx)")
+    p.add_argument(
+        "--station-kinds-file",
+        type=Path,
+        help="station-kinds mapping (.csv/.xlsx with columns text,kind): the register's own "
+        "kind names -> catalogue kinds",
+    )
     p.add_argument("--margin-m", type=float, help="walking network margin beyond the boundary, m")
     p.add_argument("--speed-kmh", type=float, help="walking speed, km/h (default 4)")
 
@@ -406,6 +412,7 @@ def load_from_args(
         settings=settings,
         crs=getattr(args, "crs", None),
         dxf_layers=getattr(args, "dxf_layers", None),
+        station_kinds=args.station_kinds_file,
     )
     if announce:
         print_load_warnings(street)

@@ -38,6 +38,7 @@ from planner.cli.parser import (
     station_settings,
 )
 from planner.pipeline import DEFAULT_NEW_SITES, RunResult, StepBar, run_pipeline
+from planner.street import completeness_warning
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -140,10 +141,12 @@ def _bars(quiet: bool) -> Any:
 def format_summary(result: RunResult, out: Path) -> str:
     """The final summary the command prints."""
     st = result.street
-    lines = [
+    c = st.report.completeness
+    lines = [completeness_warning(c)] if c is not None and c.warning else []
+    lines.append(
         f"Street 街道: {st.name or '(unnamed)'}"
         + ("  [synthetic demo data]" if st.synthetic else "")
-    ]
+    )
     lines.append(
         f"  households 户数 {st.households_total:,}, buildings {len(st.buildings):,}, "
         f"stations {len(st.stations)}"
@@ -238,6 +241,7 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             "register": args.register,
             "crs": args.crs,
             "dxf_layers": args.dxf_layers,
+            "station_kinds": args.station_kinds_file,
         }
     with native_stdout_to_null():
         result = run_pipeline(

@@ -57,7 +57,7 @@ from planner.network.walk import (
 )
 from planner.schema import STATION_KINDS
 from planner.settings import Settings
-from planner.street import Street
+from planner.street import Completeness, Street
 
 log = logging.getLogger(__name__)
 
@@ -701,6 +701,14 @@ def _finite(values: ArrayLike) -> NDArray[np.float64]:
     return np.where(np.isfinite(a), a, np.nan)
 
 
+def data_completeness(b: pd.DataFrame) -> dict[str, Any] | None:
+    """Buildings and households by source (:class:`planner.street.Completeness`), None
+    for buildings without ``households_source`` (a street built by hand)."""
+    if "households_source" not in b.columns or b.empty:
+        return None
+    return Completeness.of(b).to_dict()
+
+
 def summary(cov: Coverage) -> dict[str, Any]:
     """The street totals, keyed by threshold in minutes (what ``summary.json`` holds)."""
     b = cov.buildings
@@ -715,6 +723,7 @@ def summary(cov: Coverage) -> dict[str, Any]:
         return f"{t:g}"
 
     return {
+        "data_completeness": data_completeness(b),
         "walk_speed_kmh": s.walk_speed_kmh,
         "walk_m_per_min": round(s.walk_m_per_min, 3),
         "walking_speed_note": cov.speed_note,

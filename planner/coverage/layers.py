@@ -148,6 +148,7 @@ def buildings_layer(cov: Coverage) -> gpd.GeoDataFrame:
         "households",
         "population",
         "households_estimated",
+        "households_source",
         "time_min",
         "walk_m",
         "station_id",

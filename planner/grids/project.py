@@ -48,7 +48,7 @@ import pyogrio
 from planner.errors import InputError, Problem, SettingsError
 from planner.grids.edits import EditRecord, GridEditor, _Snapshot
 from planner.settings import Settings
-from planner.street import from_layers
+from planner.street import Completeness, from_layers
 
 logger = logging.getLogger(__name__)
 
@@ -381,6 +381,9 @@ def _open_layers(snap: Path, path: Path, names: set[str], meta: dict[str, Any]) 
         name=meta.get("street_name", ""),
         source=str(path),
     )
+    saved = street_layers.get("buildings")
+    if saved is not None and len(saved) and "households_source" in saved.columns:
+        street.report.completeness = Completeness.of(street.buildings)  # the load's table
     atoms = gpd.read_file(snap, layer="atoms").set_crs(crs, allow_override=True)
     order = [int(a) for a in meta["atom_order"]]
     atoms = atoms.set_index("atom_id", drop=False).loc[order].reset_index(drop=True)

@@ -11,6 +11,8 @@
 * :mod:`planner.load.tables` - tables (CSV in UTF-8/GBK, Excel workbooks) and point CSVs;
 * :mod:`planner.load.validate` - checks on input layers, each recording its problems;
 * :mod:`planner.load.register` - the household register joined onto buildings;
+* :mod:`planner.load.kinds` - station kinds as registers write them (catalogue, the
+  user's mapping file, ``other``);
 * :mod:`planner.load.osm` - OpenStreetMap extracts (.osm, .pbf) and downloads;
 * :mod:`planner.load._osm_gates` - gated compounds on OSM data: internal paths, walls and
   gates (the folder format's ``compound_id`` and gates);

@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from planner import schema
 from planner.errors import ProblemLog
 from planner.load import validate
+from planner.load.kinds import ResolvedKinds, catalogue_lookup, resolve_kinds
 from planner.load.register import RegisterJoin
 from planner.load.tables import normalise_text
 from planner.load.validate import PLAUSIBLE
@@ -93,6 +94,23 @@ BUILDING_KIND_MAP: dict[str, str] = {
         "public",
     ),
 }
+#: Land-use kinds (normalised) that are residential land: a building of a kind that says
+#: nothing standing on it is residential.
+RESIDENTIAL_LANDUSE: frozenset[str] = frozenset(
+    {
+        "residential",
+        "住宅",
+        "住宅用地",
+        "居住",
+        "居住用地",
+        "城镇住宅用地",
+        "r",
+        "r1",
+        "r2",
+        "r3",
+        "0701",
+    }
+)
 #: Building kinds that say nothing (OSM ``building=yes``): residential inside a compound.
 UNKNOWN_KINDS: frozenset[str] = frozenset({"", "yes", "building", "unknown", "nan", "none"})
 
@@ -115,6 +133,8 @@ class Context:
         The street polygon, and the street buffered by ``margin_m``.
     derived
         What was derived or estimated, with counts (the load report's ``derived``).
+    station_kinds
+        The user's station-kind mapping (text -> kind key), from a station-kinds file.
     """
 
     settings: Settings
@@ -124,6 +144,7 @@ class Context:
     street: BaseGeometry
     reach: BaseGeometry
     derived: list[str] = field(default_factory=list)
+    station_kinds: dict[str, str] = field(default_factory=dict)
 
     def file(self, layer: str) -> str:
         """The file ``layer`` came from (the layer name when unknown)."""
@@ -236,41 +257,63 @@ def report_outside(
         )
 
 
-def station_kinds(st: gpd.GeoDataFrame, ctx: Context) -> pd.Series:
-    """Each station's kind as a key of :data:`planner.schema.STATION_KINDS`.
+def station_kinds(st: gpd.GeoDataFrame, ctx: Context) -> ResolvedKinds:
+    """Each station's kind as a key of :data:`planner.schema.STATION_KINDS`, and its text.
 
-    Chinese and English names are understood; empty means ``community_station``; an
-    unknown kind is an error naming the station and listing the valid kinds.
+    Catalogue names, aliases and the user's mapping (``ctx.station_kinds``) are
+    understood; empty means ``community_station``; any other text is kept as ``other``
+    with its text, and one warning lists those stations (never an error).
     """
-    if "kind" not in st.columns:
-        return pd.Series("community_station", index=st.index)
-    lookup = {
-        **{k: k for k in schema.STATION_KINDS},
-        **{normalise_text(a): k for a, k in schema.STATION_KIND_ALIASES.items()},
-    }
-    raw = st["kind"].astype(object).where(st["kind"].notna(), "").astype(str)
-    norm = raw.map(normalise_text)
-    resolved = norm.map(lambda v: lookup.get(v, "community_station" if v == "" else None))
-    bad = resolved.isna()
-    if bad.any():
-        valid = ", ".join(f"{k} ({zh})" for k, (zh, _en) in schema.STATION_KINDS.items())
-        for i in np.flatnonzero(bad.to_numpy())[: validate.MAX_IDS]:
-            ctx.problems.add(
-                f"unknown station kind {raw.iloc[i]!r}",
-                file=ctx.file("stations"),
-                feature_id=st["station_id"].iloc[i],
-                field="kind",
-                fix=f"use one of: {valid}; or leave it empty for community_station",
-            )
-    kinds: pd.Series = resolved.fillna("community_station")
-    return kinds
+    raw = st["kind"] if "kind" in st.columns else pd.Series("", index=st.index)
+    resolved = resolve_kinds(raw, catalogue_lookup(ctx.station_kinds))
+    if resolved.unknown.any():
+        texts = sorted(set(resolved.text[resolved.unknown]))
+        shown = ", ".join(repr(validate.short(x, 40)) for x in texts[: validate.MAX_IDS])
+        more = (
+            f" ... and {len(texts) - validate.MAX_IDS} more"
+            if len(texts) > validate.MAX_IDS
+            else ""
+        )
+        ctx.warn_features(
+            "stations",
+            st["station_id"][resolved.unknown].tolist(),
+            f"{int(resolved.unknown.sum())} station(s) have a kind outside the catalogue "
+            f"({shown}{more}); kept as kind 'other' with their text in kind_text",
+            field="kind",
+            fix="map these texts to catalogue kinds in a station-kinds file "
+            "(--station-kinds-file, or station_kinds_file in street.json), or add "
+            "'other' to service_kinds if they serve as party-mass service stations",
+        )
+    return resolved
 
 
-def building_kinds(b: gpd.GeoDataFrame) -> pd.Series:
-    """Each building's kind (:data:`planner.schema.BUILDING_KINDS`) from its ``kind``.
+def residential_land(b: gpd.GeoDataFrame, landuse: gpd.GeoDataFrame | None) -> NDArray[np.bool_]:
+    """Whether each building's representative point lies in residential land use
+    (a ``landuse`` polygon whose ``kind`` is in :data:`RESIDENTIAL_LANDUSE`)."""
+    out = np.zeros(len(b), dtype=bool)
+    if landuse is None or landuse.empty or "kind" not in landuse.columns or b.empty:
+        return out
+    kind = landuse["kind"].astype(object).where(landuse["kind"].notna(), "").astype(str)
+    res = kind.map(normalise_text).isin(RESIDENTIAL_LANDUSE).to_numpy()
+    if not res.any():
+        return out
+    land = shapely.union_all(shapely.make_valid(landuse.geometry.to_numpy()[res]))
+    rep = shapely.point_on_surface(b.geometry.to_numpy())
+    return np.asarray(shapely.intersects(land, rep), dtype=bool)
+
+
+def building_kinds(
+    b: gpd.GeoDataFrame, in_residential_land: NDArray[np.bool_] | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Each building's kind (:data:`planner.schema.BUILDING_KINDS`) from its ``kind``, and
+    whether that kind is unknown.
 
     OSM ``building=*`` values and Chinese words are mapped (:data:`BUILDING_KIND_MAP`);
-    a kind that says nothing is residential inside a compound, else ``other``.
+    other stated kinds (``industrial``, ``church``, ``garage``...) are ``other``, not
+    residential. A kind that says nothing (:data:`UNKNOWN_KINDS`, OSM ``building=yes``)
+    is residential inside a residential compound (``compound_id``) or residential land
+    use (``in_residential_land``), else ``other`` and marked unknown: its households
+    cannot be known.
     """
     raw = (
         b["kind"].astype(object).where(b["kind"].notna(), "").astype(str)
@@ -279,10 +322,12 @@ def building_kinds(b: gpd.GeoDataFrame) -> pd.Series:
     )
     norm = raw.map({v: normalise_text(v) for v in raw.unique()})
     kinds = norm.map(lambda v: BUILDING_KIND_MAP.get(v, v if v in schema.BUILDING_KINDS else ""))
-    unknown = norm.isin(UNKNOWN_KINDS)
+    says_nothing = norm.isin(UNKNOWN_KINDS)
     in_compound = b["compound_id"].astype(str) != ""
-    kinds = kinds.where(~(unknown & in_compound), "residential")
-    return kinds.where(kinds != "", "other")
+    if in_residential_land is not None:
+        in_compound |= in_residential_land
+    kinds = kinds.where(~(says_nothing & in_compound), "residential")
+    return kinds.where(kinds != "", "other"), says_nothing & ~in_compound
 
 
 def clean_communities(gdf: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoDataFrame:
@@ -394,12 +439,16 @@ def clean_buildings(
     compounds: gpd.GeoDataFrame,
     communities: gpd.GeoDataFrame,
     ctx: Context,
+    landuse: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame | None:
-    """Buildings in the street with ``footprint_m2`` (m²), compound, community, kind and
-    numeric households/population/floors/height (NaN where blank); None without buildings.
+    """Buildings in the street with ``footprint_m2`` (m²), compound, community, kind,
+    ``households_source`` so far and numeric households/population/floors/height (NaN
+    where blank); None without buildings.
 
     A building belongs to the street when its representative point lies inside the
-    boundary; the others are left out and listed (a warning).
+    boundary; the others are left out and listed (a warning). A compound, or residential
+    land use in ``landuse`` (:data:`RESIDENTIAL_LANDUSE`), makes a building whose kind
+    says nothing residential.
     """
     if gdf is None or gdf.empty:
         ctx.derived.append(
@@ -435,7 +484,7 @@ def clean_buildings(
         communities.geometry.to_numpy(),
         communities["community_id"].to_numpy(dtype=object),
     )
-    out["kind"] = building_kinds(out)
+    out["kind"], unknown = building_kinds(out, residential_land(out, landuse))
     file = ctx.file("buildings")
     bounds = {
         "households": PLAUSIBLE.households_per_building,
@@ -453,6 +502,8 @@ def clean_buildings(
             maximum=maximum,
             whole=col == "households",
         )
+    given = out["households"].notna()
+    out["households_source"] = np.where(given, "data", np.where(unknown, "unknown", ""))
     return out
 
 
@@ -510,16 +561,21 @@ def apply_register(b: gpd.GeoDataFrame, joined: RegisterJoin) -> gpd.GeoDataFram
     pop = joined.population
     out["households"] = hh.where(hh.notna(), out["households"])
     out["population"] = pop.where(pop.notna(), out["population"])
+    out["households_source"] = out["households_source"].where(hh.isna(), "register")
     return out
 
 
 def estimate_households(b: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoDataFrame:
     """Floors from height, households from floor area, residents from households.
 
-    Floors missing: ``height_m`` ÷ ``floor_height_m`` (m), else ``default_floors`` for a
-    residential building needing an estimate. Households missing on a residential
-    building: footprint (m²) × floors ÷ ``dwelling_size_m2`` (m²), at least 1, marked
-    ``households_estimated``. Residents missing: households × ``residents_per_household``.
+    Floors missing: ``height_m`` ÷ ``floor_height_m`` (m), else, for a residential
+    building needing an estimate, a default by footprint class (:func:`default_floors`).
+    Households missing on a residential building: footprint (m²) × floors ÷
+    ``dwelling_size_m2`` (m²), at least 1, marked ``households_estimated``. Other
+    buildings without households get 0. ``households_source`` ends as ``register``,
+    ``data`` (the layer's count, or a non-residential kind: 0), ``estimate`` or
+    ``unknown`` (a kind that says nothing outside residential land: 0, not known).
+    Residents missing: households × ``residents_per_household``.
     """
     if b is None:
         return schema.empty("buildings", ctx.crs)
@@ -530,23 +586,27 @@ def estimate_households(b: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoData
     est_floors = np.maximum(np.round(out["height_m"] / s.floor_height_m), 1)
     use_height = from_height & out["height_m"].notna() & (out["height_m"] > 0)
     floors = floors.where(~use_height, est_floors)
-    residential = out["kind"] == "residential"
-    need_hh = out["households"].isna() & residential
+    need_hh = out["households"].isna() & (out["kind"] == "residential")
     default = need_hh & (floors.isna() | (floors <= 0))
-    floors = floors.where(~default, s.default_floors)
+    floors = floors.where(~default, default_floors(out["footprint_m2"], s))
     if use_height.any():
         ctx.derived.append(
             f"floors: {int(use_height.sum())} buildings from height_m ÷ {s.floor_height_m:g} m"
         )
     if default.any():
+        low = default & (out["footprint_m2"] < s.low_rise_footprint_m2)
         ctx.derived.append(
             f"floors: {int(default.sum())} residential buildings without floors or height "
-            f"assumed {s.default_floors} storeys"
+            f"assumed {s.default_floors} storeys ({int(low.sum())} of them, with a footprint "
+            f"under {s.low_rise_footprint_m2:g} m², {s.low_rise_floors})"
         )
     est = np.maximum(np.round(out["footprint_m2"] * floors / s.dwelling_size_m2), 1)
     out["households"] = out["households"].where(~need_hh, est)
     out["households"] = out["households"].fillna(0)
     out["households_estimated"] = need_hh
+    source = out["households_source"] if "households_source" in out else pd.Series("", out.index)
+    source = source.where(~need_hh, "estimate")
+    out["households_source"] = source.where(source != "", "data")
     if need_hh.any():
         ctx.derived.append(
             f"households: {int(need_hh.sum())} residential buildings estimated as footprint × "
@@ -559,6 +619,13 @@ def estimate_households(b: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoData
     out["floors"] = floors.fillna(0)
     _check_density(out, floors, ctx)
     return out
+
+
+def default_floors(footprint_m2: pd.Series, s: Settings) -> pd.Series:
+    """Storeys assumed by footprint class (m²): ``low_rise_floors`` below
+    ``low_rise_footprint_m2``, else ``default_floors``."""
+    small = footprint_m2 < s.low_rise_footprint_m2
+    return pd.Series(np.where(small, s.low_rise_floors, s.default_floors), index=footprint_m2.index)
 
 
 def _check_density(b: gpd.GeoDataFrame, floors: pd.Series, ctx: Context) -> None:
@@ -655,7 +722,9 @@ def clean_stations(gdf: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoDataFra
     out = points_in_reach("stations", gdf, ctx)
     if out.empty:
         return out
-    out["kind"] = station_kinds(out, ctx)
+    kinds = station_kinds(out, ctx)
+    out["kind"] = kinds.kind
+    out["kind_text"] = kinds.text
     out["floor_area_m2"] = validate.numeric_column(
         out,
         "floor_area_m2",

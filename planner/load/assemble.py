@@ -39,7 +39,7 @@ from planner.load import validate
 from planner.network import walk as network
 from planner.network.build import NodeAt, build_network, nearest_nodes
 from planner.settings import Settings
-from planner.street import Street, from_layers
+from planner.street import Completeness, Street, from_layers
 
 #: Fix for a missing or unusable boundary.
 BOUNDARY_FIX = "add boundary.geojson (a polygon of the street), or pass --boundary FILE"
@@ -80,6 +80,7 @@ def assemble(
     files: dict[str, str] | None = None,
     register: pd.DataFrame | None = None,
     meta: dict[str, Any] | None = None,
+    station_kinds: dict[str, str] | None = None,
 ) -> Street:
     """Build a validated :class:`Street` from WGS84 layers; used for every source.
 
@@ -107,6 +108,8 @@ def assemble(
         Household register rows from :func:`planner.load.register.read_register`.
     meta
         The source's metadata (a folder's ``street.json``), kept on ``Street.meta``.
+    station_kinds
+        The user's station-kind mapping, text -> kind key (:mod:`planner.load.kinds`).
 
     Raises
     ------
@@ -117,7 +120,15 @@ def assemble(
     files = dict(files or {})
     outline = street_outline(raw.get("boundary"), settings=settings, files=files, problems=problems)
     name = _street_name(name or outline.name, files=files, problems=problems)
-    ctx = steps.Context(settings, problems, files, outline.crs, outline.street, outline.reach)
+    ctx = steps.Context(
+        settings,
+        problems,
+        files,
+        outline.crs,
+        outline.street,
+        outline.reach,
+        station_kinds=dict(station_kinds or {}),
+    )
     layers = project_layers(raw, ctx)
     out, reg_report = street_layers(layers, ctx, register=register, name=name)
     add_network(out, ctx, node_at=node_at, roads_given=_has_features(raw.get("roads")))
@@ -345,7 +356,7 @@ def street_layers(
     out["compounds"] = steps.clean_compounds(layers.get("compounds"), out["communities"], ctx)
     out["gates"] = steps.clean_gates(layers.get("gates"), out["compounds"], ctx)
     buildings = steps.clean_buildings(
-        layers.get("buildings"), out["compounds"], out["communities"], ctx
+        layers.get("buildings"), out["compounds"], out["communities"], ctx, layers.get("landuse")
     )
     buildings, reg_report = _join_register(buildings, out["compounds"], register, ctx)
     out["buildings"] = steps.estimate_households(buildings, ctx)
@@ -437,6 +448,7 @@ def fill_report(street: Street, ctx: steps.Context, reg_report: dict[str, Any] |
     b = street.buildings
     r.households_total = int(b["households"].sum())
     r.households_estimated = int(b.loc[b["households_estimated"], "households"].sum())
+    r.completeness = Completeness.of(b) if len(b) else None
     r.population_total = float(b["population"].sum())
     r.stations_in_street = int(street.stations["in_street"].sum())
     r.stations_in_margin = int((~street.stations["in_street"]).sum())

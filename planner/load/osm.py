@@ -151,6 +151,8 @@ FEATURE_TAGS: tuple[str, ...] = (
     *FEATURE_SELECTION,
     "name",
     "building:levels",
+    "building:flats",
+    "building:use",
     "height",
     "access",
     "type",
@@ -941,12 +943,24 @@ def _buildings_of(f: _FeatureTable) -> gpd.GeoDataFrame:
         {
             "building_id": f.ids,
             "name": f.name,
-            "kind": building.map(BUILDING_KINDS).fillna("other").to_numpy(),
+            "kind": _building_kind(building, f.tag["building:use"]).to_numpy(),
             "floors": _number(f.tag["building:levels"]).to_numpy(),
+            "households": _number(f.tag["building:flats"]).to_numpy(),
             "height_m": _number(f.tag["height"]).to_numpy(),
             "osm_building": building.to_numpy(),
         },
     )
+
+
+def _building_kind(building: pd.Series, use: pd.Series) -> pd.Series:
+    """The folder-format kind of ``building=*``; ``building=yes`` takes ``building:use``.
+
+    Values not in :data:`BUILDING_KINDS` are kept as they are (``yes``, ``industrial``,
+    ``church``...): the loader tells kinds that say nothing from non-residential ones
+    (:func:`planner.load._layers.building_kinds`).
+    """
+    value = building.where((building != "yes") | (use == ""), use)
+    return value.map(BUILDING_KINDS).fillna(value)
 
 
 def _compounds_of(f: _FeatureTable) -> gpd.GeoDataFrame:

@@ -44,6 +44,7 @@ from planner.load._layers import largest_overlap as _largest_overlap
 from planner.load._osm_gates import compounds_without_gates
 from planner.load.admin_codes import META_CODE_FIELDS, osm_code_meta
 from planner.load.assemble import assemble, first_name
+from planner.load.kinds import read_kinds_file
 from planner.load.osm import ATTRIBUTION as OSM_ATTRIBUTION
 from planner.load.readers import read_folder, read_layer_file
 from planner.network.build import NodeAt
@@ -155,6 +156,7 @@ def load_street(
     settings: Settings | None = None,
     crs: str | Path | None = None,
     dxf_layers: str | Path | None = None,
+    station_kinds: str | Path | None = None,
 ) -> Street:
     """Load a street from ``source`` into a :class:`Street` in its UTM CRS.
 
@@ -185,6 +187,9 @@ def load_street(
     dxf_layers
         For a ``.dxf`` source: which CAD layers are which planner layers, and which
         text layers give which field (``--dxf-layers``, :func:`planner.load.dxf.parse_mapping`).
+    station_kinds
+        A station-kinds mapping file (CSV/Excel: text -> kind, see
+        :mod:`planner.load.kinds`); wins over a folder's ``station_kinds_file``.
 
     Raises
     ------
@@ -210,6 +215,7 @@ def load_street(
     _note_unknown_codes(resolved.meta, src, problems)
     _use_stations(resolved, stations, points_crs=points_crs, problems=problems, file_crs=file_crs)
     table = _read_register(resolved, register, problems=problems)
+    kind_map = _read_station_kinds(resolved, station_kinds, problems=problems)
     street = assemble(
         resolved.layers,
         source=src,
@@ -222,6 +228,7 @@ def load_street(
         files=resolved.files,
         register=table,
         meta=resolved.meta,
+        station_kinds=kind_map,
     )
     log.info("loaded %s in %.2f s", src, time.perf_counter() - t0)
     return street
@@ -309,6 +316,9 @@ def resolve_folder(
     )
     files = {k: str(p) for k, p in contents.files.items()}
     files.setdefault("boundary", str(path))
+    kinds_file = _folder_kinds_file(path, contents.meta, problems=problems)
+    if kinds_file is not None:
+        files["station_kinds"] = str(kinds_file)
     unread = {k: str(p) for k, p in contents.unread.items()}
     return Resolved(
         layers=dict(contents.layers), files=files, meta=dict(contents.meta), unread=unread
@@ -554,3 +564,38 @@ def _read_register(
         return None
     resolved.files["register"] = str(register)
     return register_mod.read_register(Path(register), problems=problems)
+
+
+def _folder_kinds_file(folder: Path, meta: dict[str, Any], *, problems: ProblemLog) -> Path | None:
+    """``street.json``'s ``station_kinds_file``: a file inside ``folder`` (None if not named).
+
+    The name must be relative and stay inside the folder (an uploaded folder must not
+    make the planner read other files); otherwise the problem is logged.
+    """
+    name = meta.get("station_kinds_file")
+    if name in (None, ""):
+        return None
+    rel = Path(str(name))
+    target = (folder / rel).resolve()
+    if rel.is_absolute() or not target.is_relative_to(folder.resolve()):
+        problems.add(
+            f"station_kinds_file {str(name)!r} is not a file inside the folder",
+            file=str(folder / "street.json"),
+            field="station_kinds_file",
+            fix="put the station-kinds file in the street's folder and name it relative to "
+            'it, e.g. "station_kinds.csv"',
+        )
+        return None
+    return target
+
+
+def _read_station_kinds(
+    resolved: Resolved, given: str | Path | None, *, problems: ProblemLog
+) -> dict[str, str]:
+    """The station-kinds mapping: the file given, else the folder's (``{}`` for none)."""
+    if given is not None:
+        resolved.files["station_kinds"] = str(given)
+    path = resolved.files.get("station_kinds")
+    if path is None:
+        return {}
+    return read_kinds_file(Path(path), problems=problems)

@@ -94,11 +94,12 @@ METHOD_NAMES: dict[int, str] = {
 _OURS = ("session-", "upload-", ".staging-", "stations-", "register-", "project-", "grids-")
 _SESSION_KEY = re.compile(r"^[0-9a-f]{16,64}$")
 
-ExtraKind = Literal["stations", "register"]
+ExtraKind = Literal["stations", "register", "station_kinds"]
 #: File endings accepted for a separate stations file and a register.
 EXTRA_SUFFIXES: dict[str, tuple[str, ...]] = {
     "stations": (".csv", ".geojson", ".json", ".gpkg", ".xlsx"),
     "register": (".csv", ".xlsx"),
+    "station_kinds": (".csv", ".xlsx"),
 }
 
 

@@ -24,6 +24,7 @@ import glob
 import logging
 import math
 import os
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,6 @@ from planner.maps.style import (
     LANDUSE_OTHER,
     LOOKS,
     PRINT_MARKER_PT_PER_PX,
-    RED,
     SITE_COLOUR,
     SITE_KIND,
     LayerKey,
@@ -63,6 +63,7 @@ from planner.maps.style import (
     station_style,
 )
 from planner.settings import Settings
+from planner.street import completeness_warning
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -395,7 +396,7 @@ def _paint_stations(c: MapContent, pen: _Pen) -> None:
     for kind in c.station_kinds():
         part = st[st["kind"] == kind]
         xy = np.column_stack([part.geometry.x, part.geometry.y])
-        _symbols(pen, xy, kind, RED, zorder=pen.zorder("stations"))
+        _symbols(pen, xy, kind, station_style(kind).colour, zorder=pen.zorder("stations"))
         if pen.label_stations and kind in ("street_centre", "community_station"):
             pen.station_labels += [
                 (float(x), float(y), str(n))
@@ -724,6 +725,7 @@ def _add_texts(
     if credit:
         notes.append(credit)
     notes.append(t("map_made", lang, date=dt.date.today().isoformat()) + f"   {crs.name}")
+    _completeness_text(fig, content.street, lang=lang, family=family)
     fig.text(
         0.02,
         0.055,
@@ -734,6 +736,30 @@ def _add_texts(
         va="top",
         linespacing=1.5,
     )
+
+
+def _completeness_text(fig: Figure, street: Street, *, lang: Language, family: str) -> None:
+    """Where the households come from, bottom right under the legend; the warning in
+    red above it when most households are guessed."""
+    c = street.report.completeness
+    if c is None:
+        return
+    width = 34 if lang == "zh" else 52  # characters per line in the legend's column
+    lines = textwrap.wrap(c.short(lang), width)
+    fig.text(0.775, 0.09, "\n".join(lines), fontsize=7, family=family, color="#444444", va="bottom")
+    if c.warning:
+        warn = textwrap.wrap(completeness_warning(c, lang), width)
+        y = 0.09 + 0.016 * (len(lines) + 0.5)
+        fig.text(
+            0.775,
+            y,
+            "\n".join(warn),
+            fontsize=7,
+            family=family,
+            color=DARK_RED,
+            weight="bold",
+            va="bottom",
+        )
 
 
 def covered_share(coverage: CoverageLayers | None, minutes: float) -> float | None:

@@ -56,7 +56,6 @@ from planner.maps.style import (
     LANDUSE_COLOURS,
     LANDUSE_OTHER,
     LOOKS,
-    RED,
     SITE_COLOUR,
     SITE_KIND,
     LayerKey,
@@ -70,7 +69,7 @@ from planner.maps.style import (
     map_title,
     station_style,
 )
-from planner.street import Street
+from planner.street import Street, completeness_warning
 
 logger = logging.getLogger(__name__)
 
@@ -374,9 +373,13 @@ def _lines_by(lines: gpd.GeoDataFrame, column: str | None) -> gpd.GeoDataFrame:
 # Station symbols
 
 
-def station_icon_svg(kind: str, *, lang: str = "zh", size: int = 30, colour: str = RED) -> str:
-    """Inline SVG of the red icon for a station ``kind`` (also used in the legend)."""
+def station_icon_svg(
+    kind: str, *, lang: str = "zh", size: int = 30, colour: str | None = None
+) -> str:
+    """Inline SVG of the icon for a station ``kind`` (also used in the legend), in its
+    kind group's colour unless ``colour`` is given."""
     style = station_style(kind)
+    colour = colour or style.colour
     s = size
     stroke = 'stroke="#fff" stroke-width="1.5"'
     if style.shape == "star":
@@ -415,9 +418,12 @@ def station_icon_svg(kind: str, *, lang: str = "zh", size: int = 30, colour: str
     )
 
 
-def _icon(kind: str, ctx: _Ctx, *, colour: str = RED, ring: bool = False) -> folium.DivIcon:
-    """The station symbol of ``kind`` in ``colour``; ``ring`` adds the dashed ring of a
-    station cut off from the main walking network (:data:`CUT_OFF_RING`)."""
+def _icon(
+    kind: str, ctx: _Ctx, *, colour: str | None = None, ring: bool = False
+) -> folium.DivIcon:
+    """The station symbol of ``kind`` (in ``colour``, default its group's colour);
+    ``ring`` adds the dashed ring of a station cut off from the main walking network
+    (:data:`CUT_OFF_RING`)."""
     style = station_style(kind)
     size = style.size_px
     anchor = (size // 2, size - 1) if style.shape == "pin" else (size // 2, size // 2)
@@ -533,7 +539,8 @@ def _notes_html(
     grids: gpd.GeoDataFrame | None = None,
 ) -> str:
     """The notes under the legend (always visible): walking speed, synthetic data,
-    provisional grid codes, tiles."""
+    provisional grid codes, where the households come from (with the warning when most
+    are guessed), tiles."""
     notes = [
         f'<div class="rm-note">{html_text(t("walk_note", ctx.lang, speed=walk_speed_kmh))}</div>'
     ]
@@ -541,6 +548,14 @@ def _notes_html(
     warnings += [w for w in (provisional_note(grids, ctx.lang),) if w]
     for text in warnings:
         notes.append(f'<div class="rm-note" style="color:#c8161d"><b>{html_text(text)}</b></div>')
+    c = street.report.completeness
+    if c is not None:
+        if c.warning:
+            notes.append(
+                '<div class="rm-note rm-completeness" style="color:#c8161d">'
+                f"<b>{html_text(completeness_warning(c, ctx.lang))}</b></div>"
+            )
+        notes.append(f'<div class="rm-note">{html_text(c.short(ctx.lang))}</div>')
     notice = basemap_notice(ctx.basemap, tianditu_key=tianditu_key, lang=ctx.lang)
     if ctx.basemap == "tianditu" and notice:
         notes.append(f'<div class="rm-note">{html_text(notice)}</div>')
@@ -782,9 +797,11 @@ def _station_popup(
     parts = [f"<b>{html_text(str(row.name) or str(row.station_id))}</b>"]
     if cut is not None:
         parts.append(f'<span class="rm-cut-off">{html_text(_cut_off_text(cut, lang))}</span>')
-    parts.append(
-        f"{html_text(t('kind', lang))}: {html_text(station_kind_label(str(row.kind), lang))}"
-    )
+    label = station_kind_label(str(row.kind), lang)
+    text = str(getattr(row, "kind_text", "") or "")
+    if row.kind == "other" and text:  # a kind outside the catalogue: the register's words
+        label = f"{label} ({text})"
+    parts.append(f"{html_text(t('kind', lang))}: {html_text(label)}")
     area = row.floor_area_m2
     if area is not None and not pd.isna(area):
         parts.append(f"{html_text(t('floor_area', lang))}: {float(area):,.0f}")

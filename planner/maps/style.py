@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from planner.i18n import station_kind_label, t
-from planner.schema import STATION_KINDS
+from planner.schema import STATION_KINDS, station_kind_group
 
 #: The layers the maps draw, in drawing order (bottom to top).
 LayerKey = Literal[
@@ -217,36 +217,72 @@ def layer_label(key: LayerKey, lang: str = "zh") -> str:
     return t(LAYER_NAME_KEYS[key], lang)
 
 
+#: Station kind group (:data:`planner.schema.STATION_KIND_GROUPS`) -> symbol colour:
+#: party-mass service red, health and care orange, culture and leisure purple,
+#: safety blue, other kinds grey (none is the proposed sites' green).
+GROUP_COLOURS: dict[str, str] = {
+    "party_mass": RED,
+    "health_care": "#d9730d",
+    "culture_leisure": "#7b3294",
+    "safety": "#1f5aa6",
+    "other": "#6b6b6b",
+}
+
+
 @dataclass(frozen=True)
 class StationStyle:
-    """A station symbol: shape, the glyph written on it (zh, en) and its size (CSS px)."""
+    """A station symbol: shape, the glyph written on it (zh, en), its size (CSS px) and
+    its colour (its kind group's, :data:`GROUP_COLOURS`)."""
 
     shape: Literal["star", "pin", "square", "circle"]
     glyph_zh: str
     glyph_en: str
     size_px: int = 28
+    colour: str = RED
 
     def glyph(self, lang: str) -> str:
         return self.glyph_en if lang == "en" else self.glyph_zh
 
 
-#: Station kind -> symbol. Every station is drawn in :data:`RED`, glyphs in white.
+def _style(
+    kind: str,
+    shape: Literal["star", "pin", "square", "circle"],
+    zh: str,
+    en: str,
+    size_px: int = 28,
+) -> StationStyle:
+    return StationStyle(shape, zh, en, size_px, GROUP_COLOURS[station_kind_group(kind)])
+
+
+#: Station kind -> symbol: shape and glyph per kind, colour per kind group; glyphs white.
 STATION_STYLE: dict[str, StationStyle] = {
-    "street_centre": StationStyle("star", "中", "C", 34),
-    "community_station": StationStyle("pin", "站", "S"),
-    "grid_station": StationStyle("pin", "格", "G"),
-    "red_property": StationStyle("square", "物", "P"),
-    "red_office": StationStyle("square", "楼", "O"),
-    "neighbourhood_centre": StationStyle("circle", "邻", "N"),
-    "convenience_point": StationStyle("circle", "便", "V"),
+    k: _style(k, *v)  # type: ignore[arg-type]
+    for k, v in {
+        "street_centre": ("star", "中", "C", 34),
+        "community_station": ("pin", "站", "S"),
+        "grid_station": ("pin", "格", "G"),
+        "red_property": ("square", "物", "P"),
+        "red_office": ("square", "楼", "O"),
+        "party_member_room": ("square", "党", "M"),
+        "volunteer_station": ("circle", "志", "V"),
+        "neighbourhood_centre": ("circle", "邻", "N"),
+        "convenience_point": ("circle", "便", "E"),
+        "elderly_day_care": ("square", "老", "D"),
+        "health_station": ("square", "医", "H"),
+        "city_study_room": ("square", "书", "R"),
+        "pocket_park": ("circle", "园", "K"),
+        "micro_fire_station": ("square", "消", "F"),
+        "emergency_shelter": ("pin", "避", "A"),
+        "other": ("circle", "其", "?"),
+    }.items()
 }
 #: The station kind whose symbol a proposed site takes (drawn in :data:`SITE_COLOUR`).
 SITE_KIND = "community_station"
 
 
 def station_style(kind: str) -> StationStyle:
-    """The symbol of a station ``kind`` (a community station's for an unknown kind)."""
-    return STATION_STYLE.get(kind, STATION_STYLE["community_station"])
+    """The symbol of a station ``kind`` (the ``other`` kind's for a kind not in the catalogue)."""
+    return STATION_STYLE.get(kind, STATION_STYLE["other"])
 
 
 #: Parts that have a legend entry, in legend order after stations, sites and circles.
@@ -318,7 +354,9 @@ def legend_entries(
     """
     present = set(kinds)
     out = [
-        LegendEntry("stations", station_kind_label(k, lang), kind=k)
+        LegendEntry(
+            "stations", station_kind_label(k, lang), kind=k, symbol_colour=station_style(k).colour
+        )
         for k in STATION_KINDS
         if k in present and k in STATION_STYLE
     ]
