@@ -133,8 +133,8 @@ class Settings:
     --------------
     max_stations
         Most service stations one coverage run draws circles for (default 5,000:
-        15,000 circles, about 5 minutes and 1 GB on the team's 2-core machine for a
-        street like the demo). Above it the run stops before the circles, saying the
+        15,000 circles, about 5 CPU minutes and 600 MB more memory on the team's
+        2-core machine for a street like the demo). Above it the run stops before the circles, saying the
         expected time and memory (:mod:`planner.coverage.budget`); raise it to go on.
     max_network_edges
         Largest walking network (edges, margin included) one coverage run works on
