@@ -73,9 +73,10 @@ _clean_old_uploads()
 
 def _uploads() -> Path:
     """This session's own upload folder (its key never leaves the server)."""
-    if "upload_key" not in S:
-        S["upload_key"] = uploads.new_session_key()
-    return uploads.session_folder(UPLOAD_DIR, S["upload_key"])
+    if "uploads" not in S:  # removed with the session's state when the session ends
+        S["uploads"] = uploads.SessionUploads(UPLOAD_DIR)
+    folder: Path = S["uploads"].path()
+    return folder
 
 
 _RUN_STARTED = time.perf_counter()

@@ -260,3 +260,21 @@ def test_old_upload_folders_are_cleaned_and_nothing_else(tmp_path: Path) -> None
     assert sorted(removed) == sorted([old, legacy])
     assert not old.exists() and new.exists() and mine.exists()
     assert clean_old_uploads(tmp_path / "missing") == []
+
+
+def test_a_sessions_upload_folder_goes_with_its_state(tmp_path: Path) -> None:
+    """Issue 18: the uploads of a session are removed when the session ends (its state,
+    holding the SessionUploads, is dropped), not only by age at start-up."""
+    import gc
+
+    from planner.load.uploads import SessionUploads
+
+    state = {"uploads": SessionUploads(tmp_path)}
+    other = SessionUploads(tmp_path)
+    folder = state["uploads"].path()
+    (folder / "stations.csv").write_text("lon,lat\n")
+    assert folder.is_dir() and folder != other.path()
+    del state
+    gc.collect()
+    assert not folder.exists()
+    assert other.path().is_dir()  # another session's folder stays

@@ -34,6 +34,7 @@ import secrets
 import shutil
 import tempfile
 import time
+import weakref
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -139,6 +140,24 @@ def session_folder(root: Path, key: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     os.utime(folder)  # in use: not old
     return folder
+
+
+class SessionUploads:
+    """A session's upload folder, removed when the session's state is dropped.
+
+    Kept in the app's session state: when Streamlit drops a session that has ended,
+    this object is collected and its folder (everything the session uploaded) goes
+    with it; :func:`clean_old_uploads` removes by age what a crashed server left.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.key = new_session_key()
+        self.folder = session_folder(root, self.key)
+        self._remove = weakref.finalize(self, shutil.rmtree, self.folder, True)
+
+    def path(self) -> Path:
+        """The folder (made again if it was removed by age), its age reset."""
+        return session_folder(self.folder.parent, self.key)
 
 
 def clean_old_uploads(
