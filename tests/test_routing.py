@@ -227,7 +227,10 @@ def test_station_reach_without_stations_is_empty(reach_path: str) -> None:
     assert len(empty.node) == 0
 
 
-def test_station_reach_threads_give_the_same_table(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("reach_fn", [station_reach, network_reach])
+def test_station_reach_threads_give_the_same_table(
+    monkeypatch: pytest.MonkeyPatch, reach_fn
+) -> None:
     from planner.network import routing
 
     monkeypatch.setattr(routing, "REACH_DENSE_MAX", 0)
@@ -236,10 +239,10 @@ def test_station_reach_threads_give_the_same_table(monkeypatch: pytest.MonkeyPat
     rng = np.random.default_rng(7)
     st_snap = snap_points(net, shapely.points(rng.uniform([0, 0], [640, 480], (40, 2))))
     rg = with_stations(net, st_snap)
-    one = station_reach(rg, limit_min=4.0)
+    one = reach_fn(rg, limit_min=4.0)
     monkeypatch.setattr(routing, "REACH_MIN_STATIONS_PER_THREAD", 1)
     monkeypatch.setattr(routing, "workers", lambda: 3)
-    three = station_reach(rg, limit_min=4.0)
+    three = reach_fn(rg, limit_min=4.0)
     for a, b in ((one.station, three.station), (one.node, three.node)):
         assert np.array_equal(a, b)
     assert np.array_equal(one.time_min, three.time_min)
@@ -320,21 +323,11 @@ def test_network_reach_is_each_station_alone_on_the_network(
     assert np.unique(sub.station).tolist() == [1, 4]
 
 
-def test_network_reach_threads_and_empty(monkeypatch: pytest.MonkeyPatch) -> None:
-    from planner.network import routing
-
-    monkeypatch.setattr(routing, "REACH_DENSE_MAX", 0)
+def test_network_reach_without_stations_is_empty() -> None:
     nodes, edges = random_network(5)
     net = from_layers(nodes, edges)
-    rng = np.random.default_rng(7)
-    st_snap = snap_points(net, shapely.points(rng.uniform([0, 0], [640, 480], (40, 2))))
+    st_snap = snap_points(net, shapely.points([(100, 100), (300, 200)]))
     rg = with_stations(net, st_snap)
-    one = network_reach(rg, limit_min=4.0)
-    monkeypatch.setattr(routing, "REACH_MIN_STATIONS_PER_THREAD", 1)
-    monkeypatch.setattr(routing, "workers", lambda: 3)
-    three = network_reach(rg, limit_min=4.0)
-    for a, b in ((one.station, three.station), (one.node, three.node)):
-        assert np.array_equal(a, b)
-    assert np.array_equal(one.time_min, three.time_min)
     empty = network_reach(rg, limit_min=4.0, stations=np.zeros(0, dtype="int64"))
     assert len(empty.station) == len(empty.node) == len(empty.time_min) == 0
+    assert empty.station.dtype == empty.node.dtype == np.int64

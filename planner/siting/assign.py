@@ -18,7 +18,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from planner.siting.highs import new_highs
+from planner.siting.highs import new_highs, rowwise_lp
 from planner.siting.problem import FloatArray, IntArray, nearest_site
 
 
@@ -138,21 +138,14 @@ def _solve_lp(
         mat = sp.vstack([a, sp.csr_matrix(at_least[0].reshape(1, -1))], format="csr")
         lo = np.append(lo, at_least[1])
         hi = np.append(hi, highspy.kHighsInf)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_e
-    lp.num_row_ = mat.shape[0]
-    lp.col_cost_ = cost
-    lp.col_lower_ = np.zeros(n_e)
-    lp.col_upper_ = np.full(n_e, highspy.kHighsInf)
-    lp.row_lower_ = lo
-    lp.row_upper_ = hi
-    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_ = n_e
-    lp.a_matrix_.num_row_ = mat.shape[0]
-    lp.a_matrix_.start_ = mat.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = mat.indices.astype(np.int32)
-    lp.a_matrix_.value_ = mat.data.astype(np.float64)
+    lp = rowwise_lp(
+        mat,
+        cost,
+        col_upper=np.full(n_e, highspy.kHighsInf),
+        row_lower=lo,
+        row_upper=hi,
+        maximize=maximize,
+    )
     h = new_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.passModel(lp)

@@ -1,4 +1,4 @@
-"""A silent HiGHS solver object.
+"""A silent HiGHS solver object, and linear programs in HiGHS's row-wise form.
 
 ``highspy`` 1.16 prints its "Running HiGHS ... Copyright" banner from the C++
 constructor of the first ``Highs`` object of the process, on file descriptor 1,
@@ -14,6 +14,9 @@ import threading
 from collections.abc import Callable
 
 import highspy
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from planner._stdio import native_stdout_to_null
 
@@ -41,3 +44,33 @@ def new_highs() -> highspy.Highs:
     h.setOptionValue("output_flag", False)
     h.setOptionValue("log_to_console", False)
     return h
+
+
+def rowwise_lp(
+    a: sp.csr_matrix,
+    cost: NDArray[np.float64],
+    *,
+    col_upper: NDArray[np.float64],
+    row_lower: NDArray[np.float64],
+    row_upper: NDArray[np.float64],
+    maximize: bool,
+) -> highspy.HighsLp:
+    """The program ``optimise cost @ x`` with ``row_lower <= a @ x <= row_upper`` and
+    ``0 <= x <= col_upper``, as a ``highspy.HighsLp`` holding ``a`` row by row."""
+    n_col = int(a.shape[1])
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_col
+    lp.num_row_ = int(a.shape[0])
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.zeros(n_col)
+    lp.col_upper_ = col_upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_ = n_col
+    lp.a_matrix_.num_row_ = int(a.shape[0])
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    return lp

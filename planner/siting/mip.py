@@ -36,7 +36,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from planner.siting.highs import new_highs
+from planner.siting.highs import new_highs, rowwise_lp
 from planner.siting.model import ReducedModel
 from planner.siting.problem import FloatArray, IntArray
 
@@ -113,21 +113,9 @@ def _solve(
     options: dict[str, Any] | None = None,
 ) -> MipOutcome:
     n_col = cost.size
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_col
-    lp.num_row_ = a.shape[0]
-    lp.col_cost_ = cost
-    lp.col_lower_ = np.zeros(n_col)
-    lp.col_upper_ = np.ones(n_col)
-    lp.row_lower_ = row_lo
-    lp.row_upper_ = row_hi
-    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_ = n_col
-    lp.a_matrix_.num_row_ = a.shape[0]
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    lp = rowwise_lp(
+        a, cost, col_upper=np.ones(n_col), row_lower=row_lo, row_upper=row_hi, maximize=maximize
+    )
     integrality: list[highspy.HighsVarType] = [highspy.HighsVarType.kInteger] * n_int + [
         highspy.HighsVarType.kContinuous
     ] * (n_col - n_int)
