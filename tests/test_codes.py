@@ -177,8 +177,6 @@ def test_1500_communities_of_two_streets_code_every_grid_in_its_street() -> None
 
 
 def test_community_codes_mix_three_digit_numbers_and_statistics_codes() -> None:
-    t = pd.DataFrame(
-        {"community_id": ["a", "b", "c"], "code": ["610113099004", "", "004"]}
-    )
+    t = pd.DataFrame({"community_id": ["a", "b", "c"], "code": ["610113099004", "", "004"]})
     got = community_codes(t)
     assert got.tolist() == ["610113099004", "001", "004"]

@@ -197,11 +197,11 @@ def _recode_summary(result: RecodeResult, out: Path, changes: Path) -> str:
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts().items()))
     lines = [f"re-coded {len(result.grids)} grids -> {out} ({counts}); changes: {changes}"]
     moved = result.changes[~result.changes["how"].isin(["kept", "locked"])]
-    for feature, row in moved.head(50).iterrows():
-        old = row["old_code"] or "(none)"
-        lines.append(
-            f"  feature #{int(feature) + 1}: {old} -> {row['code']} ({row['how']}: {row['why']})"
-        )
+    head = moved.head(50)
+    for pos, old, code, how, why in zip(
+        head.index, head["old_code"], head["code"], head["how"], head["why"], strict=True
+    ):
+        lines.append(f"  feature #{int(pos) + 1}: {old or '(none)'} -> {code} ({how}: {why})")
     if len(moved) > 50:
         lines.append(f"  ... and {len(moved) - 50} more in {changes.name}")
     return "\n".join(lines)

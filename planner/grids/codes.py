@@ -299,7 +299,8 @@ def community_codes(communities: pd.DataFrame, *, file: str = "communities") -> 
                 field="code",
             )
         )
-    out.loc[todo] = [f"{i:0{COMMUNITY_DIGITS}d}" for i in free[: len(todo)]]
+    numbers = pd.Series([f"{i:0{COMMUNITY_DIGITS}d}" for i in free[: len(todo)]], index=todo)
+    out.loc[todo] = numbers
     return out
 
 
@@ -361,7 +362,7 @@ def assign_codes(
             continue
         used = taken | {str(c) for c in codes.loc[sel].dropna()}
         rank = reading_order(todo).sort_values()
-        free = free_sequences(prefix, used, len(rank), settings=settings)
+        free = free_sequences(prefix, used, len(rank), digits=digits)
         if len(free) < len(rank):
             limit = 10**digits - 1
             raise PlannerError(
@@ -376,12 +377,9 @@ def assign_codes(
     return out
 
 
-def free_sequences(
-    prefix: str, used: Iterable[str], count: int, *, settings: Settings
-) -> list[int]:
-    """The ``count`` lowest sequence numbers after ``prefix`` that no code in ``used``
-    holds (fewer when the sequence field runs out: 99 for 20-digit codes, 999 for 15)."""
-    digits = sequence_digits(settings)
+def free_sequences(prefix: str, used: Iterable[str], count: int, *, digits: int) -> list[int]:
+    """The ``count`` lowest sequence numbers of ``digits`` digits after ``prefix`` that no
+    code in ``used`` holds (fewer when the field runs out: 99 for 2 digits, 999 for 3)."""
     held = {
         int(c[-digits:])
         for c in used

@@ -572,7 +572,7 @@ class GridEditor:
         comm_code = str(row["code"].iloc[0]) if len(row) else "000"
         prefix = code_prefix(self.settings, comm_code)
         digits = sequence_digits(self.settings)
-        free = free_sequences(prefix, set(self.labels) | self.retired, 1, settings=self.settings)
+        free = free_sequences(prefix, set(self.labels) | self.retired, 1, digits=digits)
         if free:
             return f"{prefix}{free[0]:0{digits}d}"
         raise RuleViolation(msg("edit_no_free_code", community=community_id))

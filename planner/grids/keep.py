@@ -129,13 +129,11 @@ class KeepResult:
             f"{len(self.moves)} atoms ({self.moves['households'].sum() if len(self.moves) else 0:,.0f} "
             "households) moved",
         ]
-        for row in self.reopened.itertuples():
-            heir = (
-                "code kept by the re-divided grid"
-                if row.heir == row.code
-                else ("code retired" if not row.heir else f"code passed to {row.heir}")
-            )
-            lines.append(f"  - {row.code}: {row.why} ({heir})")
+        for code, why, heir in zip(
+            self.reopened["code"], self.reopened["why"], self.reopened["heir"], strict=True
+        ):
+            fate = "code kept by the re-divided grid" if heir == code else "code retired"
+            lines.append(f"  - {code}: {why} ({fate})")
         if self.retired:
             lines.append(f"  retired codes: {', '.join(sorted(self.retired))}")
         return "\n".join(lines)
@@ -153,7 +151,7 @@ def households_before(
     """
     if previous_atoms is None or len(previous_atoms) == 0:
         now = atoms["households"].astype(float)
-        return now.where(code.notna(), 0.0)
+        return pd.Series(np.where(code.notna(), now, 0.0), index=atoms.index)
     old = np.asarray(previous_atoms.to_crs(atoms.crs).geometry.values, dtype=object)
     new = np.asarray(atoms.geometry.values, dtype=object)
     i, j = shapely.STRtree(old).query(new, predicate="intersects")
@@ -323,7 +321,10 @@ def _locked_atoms(s: _Seeded, codes: set[str]) -> pd.Series:
 
 
 def _bad_by_community(grids: gpd.GeoDataFrame) -> pd.Series:
-    return grids[grids["reason"] != ""].groupby("community_id").size()
+    """Grids out of range (a ``reason``) per community."""
+    bad = grids.loc[grids["reason"] != "", "community_id"].astype(str)
+    counts: pd.Series = bad.value_counts()
+    return counts
 
 
 def _trouble(
@@ -523,15 +524,16 @@ def _kept_reasons(
 ) -> pd.Series:
     """The ``reason`` column: a kept grid out of range keeps its previous reason (it was
     a known exception with the same households)."""
+    mine = grids["reason"].astype(str).to_numpy()
     if "reason" not in prev.columns:
-        return grids["reason"]
+        return pd.Series(mine, index=grids.index, dtype=object)
     lo, hi = settings.grid_min_households, settings.grid_max_households
     was = (
         prev.set_index("code")["reason"].astype(object).where(prev["reason"].notna().to_numpy(), "")
     )
-    out = grids["code"].map(was).fillna("").astype(str)
-    carry = grids["code"].isin(fixed) & ~grids["households"].between(lo, hi)
-    return grids["reason"].where(~carry | (out == ""), out)
+    out = grids["code"].map(was).fillna("").astype(str).to_numpy()
+    carry = (grids["code"].isin(fixed) & ~grids["households"].between(lo, hi)).to_numpy()
+    return pd.Series(np.where(carry & (out != ""), out, mine), index=grids.index, dtype=object)
 
 
 def redivide_editor(

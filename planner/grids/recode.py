@@ -32,7 +32,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -286,23 +286,23 @@ def _final_codes(
 ) -> pd.Series:
     """Each candidate code checked against its grid's community (locked grids keep theirs)."""
     comm_code = table.set_index("community_id")["code"].astype(str)
-    final = pd.Series(np.nan, index=g.index, dtype=object)
+    values: dict[Any, Any] = {}
     for r in candidate.dropna().index:
         code = str(candidate[r])
         if locked[r]:
-            final[r] = code
+            values[r] = code
             how[r] = "locked"
             continue
         prefix = code_prefix(settings, str(comm_code.get(g.at[r, "community_id"], "000")))
         value, kind = _normalised(code, prefix, settings)
-        final[r] = value if value is not None else np.nan
+        values[r] = value if value is not None else np.nan
         if kind == "re-prefixed":
             how[r] = "re-prefixed"
             why[r] = f"county and street of {code} are now {prefix[-12:-6]}/{prefix[-6:-3]}"
         elif kind == "other":
             how[r] = "new"
             why[r] = f"code {code} belongs to another community than the one holding the grid"
-    return final
+    return pd.Series(values, index=g.index, dtype=object)
 
 
 @dataclass(frozen=True)
