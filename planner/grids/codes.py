@@ -5,7 +5,8 @@
     digits  1-6   service-object code          Settings.code_service_object (6 digits)
     digits  7-12  county-level division code   Settings.code_county (GB/T 2260)
     digits 13-15  street code                  Settings.code_street (GB/T 10114)
-    digits 16-18  community code               community layer ``code`` (3 digits)
+    digits 16-18  community code               community layer ``code`` (3 digits; a 12-digit
+                                               ``code`` gives digits 7-18 itself)
     digits 19-20  sequence within community    01-99
 
 15-digit local variant (``code_width = 15``): no service-object prefix and a
