@@ -167,3 +167,25 @@ def test_grids_command_with_keep(tmp_path: Path, capsys: pytest.CaptureFixture[s
     new_codes = {f["properties"]["code"] for f in new["features"]}
     assert len(old_codes & new_codes) >= len(old_codes) - 1
     assert set(new.get("retired_codes", [])) == old_codes - new_codes
+
+
+def test_the_report_reads_in_chinese(kept: KeepResult) -> None:
+    zh = kept.to_text("zh")
+    code = kept.reopened["code"].iloc[0]
+    assert zh.startswith("沿用原网格：") and "保留原网格和编码" in zh
+    assert f"{code}：新数据下有" in zh and "超出 200-500 户" in zh
+    assert kept.to_text().startswith("Kept from the previous grids:")
+
+
+def test_grids_of_another_street_are_refused(
+    tmp_path: Path, before: tuple[Street, GridResult], after: Street
+) -> None:
+    from planner.errors import InputError
+
+    far = before[1].grids.copy()
+    far["geometry"] = far.geometry.translate(5000, 0)
+    with pytest.raises(InputError, match=r"cover only 0% of the street") as e:
+        divide_keeping(after, far, settings=S, name="old.geojson")
+    assert e.value.problems[0].file == "old.geojson"
+    with pytest.raises(InputError, match="no 'code' column"):
+        divide_keeping(after, far.drop(columns="code"), settings=S)

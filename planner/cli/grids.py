@@ -153,6 +153,7 @@ def _divide_keeping(args: argparse.Namespace, street: Street, settings: Settings
         settings=settings,
         retired=known.retired,
         previous_atoms=known.atoms,
+        name=str(args.keep),
     )
 
 

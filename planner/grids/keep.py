@@ -45,10 +45,12 @@ import pandas as pd
 import shapely
 from scipy.sparse import csgraph
 
+from planner.errors import InputError, Problem
 from planner.grids.atoms import adjacency, adjacency_matrix, assign_to, make_atoms
 from planner.grids.codes import assign_codes, code_prefix
 from planner.grids.division import GridResult, divide
 from planner.grids.rules import check_grids
+from planner.i18n import Message, msg, t
 from planner.settings import Settings
 from planner.street import Street
 
@@ -98,6 +100,8 @@ class KeepResult:
     retired: frozenset[str]
     rounds: int
     notes: list[str] = field(default_factory=list)
+    #: Why each reopened grid was divided again (code -> message, renders in zh and en).
+    reasons: dict[str, Message] = field(default_factory=dict)
 
     @property
     def kept_share(self) -> float:
@@ -119,23 +123,32 @@ class KeepResult:
             "reopened": self.reopened.to_dict(orient="records"),
         }
 
-    def to_text(self) -> str:
-        """The report's section (English): the kept share, each reopened grid and why."""
+    def to_text(self, lang: str = "en") -> str:
+        """The report's section in ``lang`` (``"en"`` for the CLI's report, ``"zh"`` for
+        the app): the kept share, each reopened grid and why, the retired codes."""
+        moved = int(self.moves["households"].sum()) if len(self.moves) else 0
         lines = [
-            "Kept from the previous grids:",
-            f"  {self.households_kept:,} of {self.households_before:,} households "
-            f"({100 * self.kept_share:.1f}%) kept their grid and code; "
-            f"{len(self.reopened)} grids divided again in {self.rounds} round(s); "
-            f"{len(self.moves)} atoms ({self.moves['households'].sum() if len(self.moves) else 0:,.0f} "
-            "households) moved",
+            t("keep_title", lang),
+            t(
+                "keep_summary",
+                lang,
+                kept=self.households_kept,
+                before=self.households_before,
+                share=100 * self.kept_share,
+                reopened=len(self.reopened),
+                rounds=self.rounds,
+                atoms=len(self.moves),
+                moved=moved,
+            ),
         ]
-        for code, why, heir in zip(
-            self.reopened["code"], self.reopened["why"], self.reopened["heir"], strict=True
-        ):
-            fate = "code kept by the re-divided grid" if heir == code else "code retired"
-            lines.append(f"  - {code}: {why} ({fate})")
+        for code, heir in zip(self.reopened["code"], self.reopened["heir"], strict=True):
+            why = self.reasons.get(code)
+            fate = t("keep_fate_kept" if heir == code else "keep_fate_retired", lang)
+            text = why.render(lang) if why is not None else ""
+            lines.append(t("keep_line", lang, code=code, why=text, fate=fate))
         if self.retired:
-            lines.append(f"  retired codes: {', '.join(sorted(self.retired))}")
+            sep = "、" if lang == "zh" else ", "
+            lines.append(t("keep_retired", lang, codes=sep.join(sorted(self.retired))))
         return "\n".join(lines)
 
 
@@ -198,11 +211,11 @@ class _Seeded:
 
 def _reopen_reasons(
     s: _Seeded, previous: gpd.GeoDataFrame, settings: Settings, locked: set[str]
-) -> dict[str, str]:
+) -> dict[str, Message]:
     """Why each previous grid must be divided again on the new data (locked ones never)."""
     lo, hi = settings.grid_min_households, settings.grid_max_households
     a, code = s.atoms, s.code
-    why: dict[str, str] = {}
+    why: dict[str, Message] = {}
     hh = a["households"].groupby(code).sum()
     before = (
         previous.set_index(previous["code"].astype(str))["households"]
@@ -211,16 +224,19 @@ def _reopen_reasons(
     )
     for c, n in hh.items():
         if not lo <= n <= hi and before.get(c) != n:
-            was = f" (was {int(before[c]):,})" if c in before.index else ""
-            why[str(c)] = f"{int(n):,} households on the new data{was}, outside {lo}-{hi}"
+            why[str(c)] = (
+                msg("keep_why_households_was", households=int(n), was=int(before[c]), lo=lo, hi=hi)
+                if c in before.index
+                else msg("keep_why_households", households=int(n), lo=lo, hi=hi)
+            )
     comms = a["community_id"].astype(str).groupby(code).unique()
     for c, cs in comms.items():
         if len(cs) > 1:
-            why.setdefault(str(c), f"now spans communities {', '.join(sorted(cs))}")
+            why.setdefault(str(c), msg("keep_why_communities", communities=sorted(cs)))
     for c in code.dropna().unique():
         pos = np.flatnonzero((code == c).to_numpy())
         if len(pos) > 1 and csgraph.connected_components(s.adj[pos][:, pos])[0] > 1:
-            why.setdefault(str(c), "its land is now in separate pieces")
+            why.setdefault(str(c), msg("keep_why_pieces"))
     comp = a["compound_id"].astype(str)
     inner = comp != ""
     comp_hh = a["households"].groupby(comp).transform("sum")
@@ -228,11 +244,11 @@ def _reopen_reasons(
     for cid, grp in labels.dropna().groupby(comp[labels.notna()]):
         if grp.nunique() > 1:
             for c in set(grp) - {""}:
-                why.setdefault(c, f"compound {cid} would be cut between grids")
+                why.setdefault(c, msg("keep_why_compound", compound=cid))
     new_land = code.isna().to_numpy()
     if new_land.any():
         for c in s.neighbours(new_land):
-            why.setdefault(c, "borders land no previous grid covered")
+            why.setdefault(c, msg("keep_why_new_land"))
     return {c: r for c, r in why.items() if c not in locked}
 
 
@@ -246,6 +262,7 @@ def divide_keeping(
     previous_atoms: gpd.GeoDataFrame | None = None,
     atoms: gpd.GeoDataFrame | None = None,
     seed: int = 0,
+    name: str = "",
 ) -> KeepResult:
     """Divide ``street`` again, keeping as many households as possible in their grid and code.
 
@@ -271,17 +288,24 @@ def divide_keeping(
         Atoms of the new data (made when None).
     seed
         Seed of the division's random spanning trees.
+    name
+        The previous grids' file, named in messages ('' when not from a file).
 
     Returns
     -------
     KeepResult
+
+    Raises
+    ------
+    InputError
+        The previous grids cover less than half of the street (another street's grids,
+        or a file in the wrong coordinates), or have no ``code``.
     """
     settings = settings or Settings()
     if atoms is None:
         atoms = make_atoms(street, settings=settings)
     atoms = atoms.reset_index(drop=True)
-    prev = previous.to_crs(street.crs).reset_index(drop=True)
-    prev["code"] = prev["code"].astype(str)
+    prev = _checked_previous(previous, street, name)
     user_locked = set(map(str, locked))
     if "locked" in prev.columns:
         user_locked |= set(prev.loc[prev["locked"].astype(bool), "code"])
@@ -314,6 +338,44 @@ def divide_keeping(
     )
 
 
+#: Share of the street the previous grids must cover to be taken as its grids.
+MIN_COVER = 0.5
+
+
+def _checked_previous(previous: gpd.GeoDataFrame, street: Street, name: str) -> gpd.GeoDataFrame:
+    """The previous grids in the street's CRS with text codes; refused (naming ``name``)
+    without codes or when they cover less than :data:`MIN_COVER` of the street."""
+    label = f"the previous grids ({name})" if name else "the previous grids"
+    if "code" not in previous.columns or previous.crs is None:
+        what = "no 'code' column" if "code" not in previous.columns else "no CRS"
+        raise InputError(
+            Problem(
+                f"{label} have {what}",
+                fix="give the grids.geojson the grids command wrote, or the project file",
+                file=name or None,
+                field="code" if "code" not in previous.columns else "geometry",
+            )
+        )
+    prev = previous.to_crs(street.crs).reset_index(drop=True)
+    prev["code"] = prev["code"].astype(str)
+    area = float(street.boundary_geom.area)
+    cover = shapely.area(
+        shapely.intersection(shapely.union_all(prev.geometry.values), street.boundary_geom)
+    )
+    if area > 0 and cover < MIN_COVER * area:
+        raise InputError(
+            Problem(
+                f"{label} cover only {100 * cover / area:.0f}% of the street "
+                f"({cover:,.0f} of {area:,.0f} m²): they are not this street's grids",
+                fix="give the grids of this street (the grids.geojson of an earlier run on "
+                "it, or its project file), in the coordinates they were written in",
+                file=name or None,
+                field="geometry",
+            )
+        )
+    return prev
+
+
 def _locked_atoms(s: _Seeded, codes: set[str]) -> pd.Series:
     """``atom_id -> code`` of the atoms seeded into the grids ``codes``."""
     sel = s.code.isin(codes).to_numpy()
@@ -329,16 +391,16 @@ def _bad_by_community(grids: gpd.GeoDataFrame) -> pd.Series:
 
 def _trouble(
     res: GridResult, fresh: GridResult, s: _Seeded, fixed: set[str], user_locked: set[str]
-) -> dict[str, str]:
+) -> dict[str, Message]:
     """Fixed grids to reopen: those next to re-divided grids of a community that holds
     more grids out of range than a fresh division does (all its fixed grids when none
     touches them), and those sharing a unit with re-divided atoms (grid -1)."""
-    grow: dict[str, str] = {}
+    grow: dict[str, Message] = {}
     free = ~res.atoms["code"].isin(fixed).to_numpy()
     orphan = (res.atoms["grid_id"] == -1).to_numpy()
     if orphan.any():
         for c in s.neighbours(orphan) & fixed:
-            grow[c] = "shares a compound with land divided again"
+            grow[c] = msg("keep_why_unit")
     bad = _bad_by_community(res.grids[~res.grids["code"].isin(fixed)])
     base = _bad_by_community(fresh.grids)
     comm = s.atoms["community_id"].astype(str).to_numpy()
@@ -355,7 +417,7 @@ def _trouble(
         if not near:  # nothing fixed touches the trouble: reopen the whole community
             mine = (comm == community) & s.code.isin(fixed - user_locked).to_numpy()
             near = set(s.code[mine])
-        why = f"next to grids of community {community} that could not be brought in range"
+        why = msg("keep_why_neighbour", community=community)
         grow.update({c: why for c in near if c not in grow})
     return grow
 
@@ -366,7 +428,7 @@ def _finish(
     s: _Seeded,
     prev: gpd.GeoDataFrame,
     fixed: set[str],
-    reasons: dict[str, str],
+    reasons: dict[str, Message],
     user_locked: set[str],
     retired: set[str],
     settings: Settings,
@@ -413,6 +475,7 @@ def _finish(
         retired=frozenset((taken | set(prev["code"])) - final),
         rounds=rounds,
         notes=list(res.notes),
+        reasons=reasons,
     )
 
 
@@ -468,7 +531,7 @@ def inherit_codes(
 def _reopened_table(
     prev: gpd.GeoDataFrame,
     s: _Seeded,
-    reasons: dict[str, str],
+    reasons: dict[str, Message],
     heirs: pd.Series,
     atoms: gpd.GeoDataFrame,
 ) -> pd.DataFrame:
@@ -483,19 +546,21 @@ def _reopened_table(
             "community_id": [str(comm.get(c, "")) for c in codes],
             "households_before": [int(before.get(c, -1)) for c in codes],
             "households_now": [int(now.get(c, 0)) for c in codes],
-            "why": [reasons[c] for c in codes],
+            "why": [str(reasons[c]) for c in codes],
             "heir": [c if c in inherited else "" for c in codes],
         }
     )
 
 
 def _moves_table(
-    atoms: gpd.GeoDataFrame, old_code: pd.Series, reasons: dict[str, str]
+    atoms: gpd.GeoDataFrame, old_code: pd.Series, reasons: dict[str, Message]
 ) -> pd.DataFrame:
     old = old_code.fillna("").astype(str)
     moved = (old != atoms["code"].astype(str)).to_numpy()
-    why = [reasons.get(o, "") if o else "new land, in no previous grid" for o in old[moved]]
-    why = [w or "its grid was divided again" for w in why]
+    why = [
+        str(reasons.get(o, msg("keep_why_divided")) if o else msg("keep_why_new_atom"))
+        for o in old[moved]
+    ]
     out = pd.DataFrame(
         {
             "atom_id": atoms.loc[moved, "atom_id"].to_numpy(),
