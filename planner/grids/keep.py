@@ -43,6 +43,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
+from scipy import sparse
 from scipy.sparse import csgraph
 
 from planner.errors import InputError, Problem
@@ -199,11 +201,12 @@ class _Seeded:
 
     atoms: gpd.GeoDataFrame
     code: pd.Series
-    adj: Any  # scipy.sparse CSR matrix of shared edge lengths
+    #: Shared edge lengths between atoms, metres (symmetric).
+    adj: sparse.csr_matrix
     #: Households each atom held before (0 on new land and new buildings).
     before: pd.Series
 
-    def neighbours(self, mask: np.ndarray) -> set[str]:
+    def neighbours(self, mask: NDArray[np.bool_]) -> set[str]:
         """Codes of the atoms adjacent to the atoms in ``mask``."""
         near = np.asarray(self.adj[np.flatnonzero(mask)].sum(axis=0)).ravel() > 0
         return set(self.code[near & ~mask].dropna())
