@@ -646,6 +646,49 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "rule_result_ok": ("结论：所有规则均满足", "RESULT: all rules hold"),
     "rule_result_fail": ("结论：{n} 条规则不通过", "RESULT: {n} rule(s) FAIL"),
+    # --- codes: re-division with the least disruption (planner.grids.keep) ---
+    # why a previous grid was divided again, why an atom moved, and the report's lines;
+    # the English is KeepResult.to_text() and the ``why`` columns of grid_moves.csv
+    "keep_why_households": (
+        "新数据下有 {households} 户，超出 {lo}-{hi} 户",
+        "{households} households on the new data, outside {lo}-{hi}",
+    ),
+    "keep_why_households_was": (
+        "新数据下有 {households} 户（原 {was} 户），超出 {lo}-{hi} 户",
+        "{households} households on the new data (was {was}), outside {lo}-{hi}",
+    ),
+    "keep_why_communities": ("现跨越社区 {communities}", "now spans communities {communities}"),
+    "keep_why_pieces": ("其范围现已分成不相连的几块", "its land is now in separate pieces"),
+    "keep_why_compound": (
+        "小区 {compound} 会被网格分割",
+        "compound {compound} would be cut between grids",
+    ),
+    "keep_why_new_land": (
+        "与原网格均未覆盖的土地相邻",
+        "borders land no previous grid covered",
+    ),
+    "keep_why_unit": (
+        "与重新划分的土地同属一个小区",
+        "shares a compound with land divided again",
+    ),
+    "keep_why_neighbour": (
+        "与社区 {community} 中无法调整到范围内的网格相邻",
+        "next to grids of community {community} that could not be brought in range",
+    ),
+    "keep_why_new_atom": ("新增土地，原先不属于任何网格", "new land, in no previous grid"),
+    "keep_why_divided": ("所在网格被重新划分", "its grid was divided again"),
+    "keep_title": ("沿用原网格：", "Kept from the previous grids:"),
+    "keep_summary": (
+        "  {kept} / {before} 户（{share:.1f}%）保留原网格和编码；{reopened} 个网格重新划分"
+        "（{rounds} 轮）；{atoms} 个网格单元（{moved} 户）变动",
+        "  {kept:,} of {before:,} households ({share:.1f}%) kept their grid and code; "
+        "{reopened} grids divided again in {rounds} round(s); {atoms} atoms ({moved:,} "
+        "households) moved",
+    ),
+    "keep_fate_kept": ("编码由重新划分后的网格沿用", "code kept by the re-divided grid"),
+    "keep_fate_retired": ("编码停用，不再分配", "code retired"),
+    "keep_line": ("  - {code}：{why}（{fate}）", "  - {code}: {why} ({fate})"),
+    "keep_retired": ("  停用编码：{codes}", "  retired codes: {codes}"),
 }
 
 

@@ -46,7 +46,7 @@ LAYERS: dict[str, tuple[str, tuple[Column, ...]]] = {
         (
             _c("community_id", "str", "", "community id, unique"),
             _c("name", "str", "", "community name (Chinese)", ""),
-            _c("code", "str", "", "3-digit community code used in grid codes", ""),
+            _c("code", "str", "", "grid-code community part: 3 digits or 12 (statistics)", ""),
             _c("area_m2", "float", "m²", "area"),
         ),
     ),

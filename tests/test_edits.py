@@ -541,3 +541,49 @@ def test_every_edit_message_has_a_chinese_rendering(key: str) -> None:
     assert CJK.search(zh) and not re.search(r"[A-Za-z]{2,}", rest), (key, zh)
     if "{grid}" in en_t or "{a}" in en_t:
         assert A in zh, (key, zh)
+
+
+# --- codes: codes never move (retired codes, re-divide inherits codes) ---
+
+
+def test_a_merged_away_code_is_retired_and_never_given_to_a_split(editor: GridEditor) -> None:
+    ed = GridEditor(
+        editor.street,
+        editor.atoms.reset_index(drop=True),
+        editor.labels.copy(),
+        editor.communities,
+        settings=Settings(grid_max_households=800, grid_target_households=400),
+    )
+    a, b = next((c, _neighbours(ed, c)[0]) for c in ed.grids["code"] if _neighbours(ed, c))
+    keep, gone = sorted([a, b])
+    ed.merge(a, b)
+    assert ed.retired == {gone}
+    ed.split(keep)
+    new = (set(ed.grids["code"]) - set(editor.grids["code"])).pop()
+    assert new != gone and new[:-2] == keep[:-2]  # a fresh number of the same community
+    assert ed.retired == {gone}
+    ed.undo()  # the split undone: its code is retired too, the next split takes another
+    assert ed.retired == {gone, new}
+    ed.split(keep)
+    assert not (set(ed.grids["code"]) & {gone, new})
+    ed.undo()
+    ed.undo()  # the merge undone: the merged-away grid is back with its code
+    assert gone in set(ed.grids["code"]) and gone not in ed.retired
+
+
+def test_redivide_gives_each_code_to_the_grid_holding_its_households(editor: GridEditor) -> None:
+    ed = GridEditor(
+        editor.street,
+        editor.atoms.reset_index(drop=True),
+        editor.labels.copy(),
+        editor.communities,
+        settings=editor.settings,
+    )
+    before = ed.labels.copy()
+    ed.redivide(seed=11)
+    after = ed.labels
+    hh = ed.atoms["households"]
+    for code in set(before) & set(after):
+        shared = hh[(before == code) & (after == code)].sum()
+        assert shared > 0 or hh[before == code].sum() == 0, code  # same place, not a reuse
+    assert (set(before) - set(after)) <= ed.retired

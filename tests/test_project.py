@@ -259,3 +259,25 @@ def test_a_reopened_project_keeps_the_data_completeness(base: GridEditor, tmp_pa
     assert c is not None
     assert c.buildings["estimate"] == len(b) - 1 and c.buildings["register"] == 1
     assert c.total_households == int(b["households"].sum())
+
+
+# --- codes: the project file remembers retired codes ---
+
+
+def test_retired_codes_survive_save_and_open(base: GridEditor, tmp_path: Path) -> None:
+    ed = _edited(base)
+    ed.redo()  # the lock again
+    code = ed.grids["code"].iloc[0]
+    nb = next(
+        c
+        for c in ed.grids["code"]
+        if c != code
+        and c not in ed.locked
+        and ed._community(c) == ed._community(code)
+        and ed._touches(list(ed.atoms_of(code)), c)
+    )
+    ed.merge(code, nb)
+    assert max(code, nb) in ed.retired and len(ed.retired) == 2  # _edited merged once too
+    back = open_project(save_project(tmp_path / "p.gpkg", ed)).editor
+    assert back.retired == ed.retired
+    assert back._free_code(back._community(min(code, nb))) not in ed.retired

@@ -4,9 +4,14 @@ Reads a grids file edited in a desktop GIS or the city's platform
 (:func:`planner.grids.gridfile.read_grids`: GeoJSON, GeoPackage, Shapefile; WGS84 or
 GCJ-02), loads the street from SOURCE, checks every grid rule
 (:func:`planner.grids.rules.check_grids`) and prints each violation with the grid codes
-involved and where it is (longitude, latitude). ``--recode`` numbers the grids
-again (CJ/T 349-2010: per community, west to east, north to south) and writes the
-re-coded grids to ``--out`` (never over the input).
+involved and where it is (longitude, latitude). ``--recode`` fills in the codes that
+are missing (:func:`planner.grids.recode.recode_grids`: every well-formed code stays,
+a grid without one takes the code of the ``--previous`` grid it matches by geometry,
+else the next free sequence number of its community, never a retired code);
+``--recode all`` numbers every unlocked grid again (CJ/T 349-2010: per community, west
+to east, north to south). The re-coded grids go to ``--out`` (never over the input),
+with the retired codes as ``retired_codes``, and the list of what changed to
+``<out>.codes.csv``.
 
 Exit codes: 0 every rule holds, 1 a rule is violated, 2 bad input.
 """
@@ -22,7 +27,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from planner.cli.parser import (
@@ -36,7 +40,9 @@ from planner.cli.parser import (
     load_from_args,
 )
 from planner.errors import InputError, Problem
+from planner.export.geojson import write_text_atomic
 from planner.grids.gridfile import read_grids
+from planner.grids.recode import RecodeMode, RecodeResult, read_previous, recode_grids
 from planner.settings import Settings
 from planner.street import Street
 
@@ -68,7 +74,21 @@ def register(sub: Any) -> None:
         "(Amap/Tencent) or bd09 (Baidu). Without it, a file that fits the street only "
         "once moved back from GCJ-02/BD-09 is refused with that hint (exit 2)",
     )
-    p.add_argument("--recode", action="store_true", help="number the grids again (CJ/T 349)")
+    p.add_argument(
+        "--recode",
+        nargs="?",
+        const="missing",
+        choices=["missing", "all"],
+        help="fill in missing grid codes, keeping every other code (CJ/T 349); "
+        "'--recode all' numbers every unlocked grid again",
+    )
+    p.add_argument(
+        "--previous",
+        type=Path,
+        help="the grids before the edit (a grids file or the project .gpkg): grids whose "
+        "code was lost take the code of the previous grid they match by geometry, and "
+        "codes retired there are never given again",
+    )
     p.add_argument(
         "--out", type=Path, help="where to write re-coded grids (default <file>.recoded.geojson)"
     )
@@ -91,40 +111,19 @@ def grids_near(
     return [str(labels.iloc[i]) for i in near]
 
 
-def recode(grids: gpd.GeoDataFrame, street: Street, settings: Settings) -> gpd.GeoDataFrame:
-    """Grids with fresh codes: community from the street's communities (largest overlap)."""
-    from planner.grids.codes import assign_codes, community_codes
-
-    g = grids.copy()
-    if "grid_id" not in g.columns or g["grid_id"].astype(str).duplicated().any():
-        g["grid_id"] = [f"g{i + 1}" for i in range(len(g))]
-    comm = street.communities
-    if len(comm):
-        geoms = np.asarray(g.geometry.values, dtype=object)
-        cgeo = np.asarray(comm.geometry.values, dtype=object)
-        tree = shapely.STRtree(cgeo)
-        i, j = tree.query(geoms, predicate="intersects")
-        area = shapely.area(shapely.intersection(geoms[i], cgeo[j]))
-        df = pd.DataFrame({"i": i, "j": j, "a": area}).sort_values(
-            ["i", "a"], ascending=[True, False]
-        )
-        best = df.drop_duplicates("i")
-        cid = np.full(len(g), "", dtype=object)
-        cid[best["i"].to_numpy()] = (
-            comm["community_id"].astype(str).to_numpy()[best["j"].to_numpy()]
-        )
-        g["community_id"] = cid
-        table = pd.DataFrame(
-            {
-                "community_id": comm["community_id"].astype(str),
-                "code": community_codes(comm).to_numpy(),
-            }
-        )
-    else:
-        g["community_id"] = "c1"
-        table = pd.DataFrame({"community_id": ["c1"], "code": ["001"]})
-    g["code"] = None
-    return assign_codes(g, settings=settings, communities=table)
+def recode(
+    grids: gpd.GeoDataFrame,
+    street: Street,
+    settings: Settings,
+    *,
+    mode: RecodeMode = "missing",
+    previous: gpd.GeoDataFrame | None = None,
+    retired: frozenset[str] = frozenset(),
+) -> gpd.GeoDataFrame:
+    """Grids with their codes kept or filled in (:func:`planner.grids.recode.recode_grids`)."""
+    return recode_grids(
+        grids, street, settings=settings, mode=mode, previous=previous, retired=retired
+    ).grids
 
 
 def _refuse_shifted(grids: gpd.GeoDataFrame, street: Street, path: Path) -> None:
@@ -161,6 +160,53 @@ def _provisional_warning(grids: gpd.GeoDataFrame) -> str:
     )
 
 
+def _recode_file(
+    args: argparse.Namespace, grids: gpd.GeoDataFrame, street: Street, settings: Settings
+) -> gpd.GeoDataFrame:
+    """Re-code the grids (``--recode [all]``, ``--previous``), write them and the list of
+    changes, print a summary; returns the re-coded grids."""
+    out = args.out or args.grids_file.with_name(args.grids_file.stem + ".recoded.geojson")
+    if out.resolve() == args.grids_file.resolve():
+        raise InputError("--out is the input file", fix="write the re-coded grids elsewhere")
+    previous, retired = (None, frozenset[str]())
+    if args.previous is not None:
+        known = read_previous(args.previous, street, settings=settings)
+        previous, retired = known.grids, known.retired
+    result = recode_grids(
+        grids, street, settings=settings, mode=args.recode, previous=previous, retired=retired
+    )
+    from planner.export.formats import write_geojson
+
+    write_geojson(
+        result.grids.drop(columns=["grid_id"], errors="ignore"),
+        out,
+        precision=settings.coordinate_precision,
+        name="grids",
+        metadata={"retired_codes": sorted(result.retired)},
+    )
+    changes = out.with_name(out.stem + ".codes.csv")
+    csv = result.changes.to_csv(index_label="feature", lineterminator="\n")
+    write_text_atomic("\ufeff" + csv, changes)  # BOM: Excel reads it as UTF-8
+    print(_recode_summary(result, out, changes), file=sys.stderr)
+    return result.grids
+
+
+def _recode_summary(result: RecodeResult, out: Path, changes: Path) -> str:
+    """``re-coded N grids -> OUT (kept 74, new 1)`` and one line per grid whose code moved
+    or was filled in."""
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts().items()))
+    lines = [f"re-coded {len(result.grids)} grids -> {out} ({counts}); changes: {changes}"]
+    moved = result.changes[~result.changes["how"].isin(["kept", "locked"])]
+    head = moved.head(50)
+    for pos, old, code, how, why in zip(
+        head.index, head["old_code"], head["code"], head["how"], head["why"], strict=True
+    ):
+        lines.append(f"  feature #{int(pos) + 1}: {old or '(none)'} -> {code} ({how}: {why})")
+    if len(moved) > 50:
+        lines.append(f"  ... and {len(moved) - 50} more in {changes.name}")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     from planner.grids.codes import effective_code_settings
 
@@ -178,19 +224,7 @@ def run(args: argparse.Namespace) -> int:
     if args.grid_crs is None and args.coordinates == "auto":
         _refuse_shifted(grids, street, args.grids_file)
     if args.recode:
-        grids = recode(grids, street, settings)
-        out = args.out or args.grids_file.with_name(args.grids_file.stem + ".recoded.geojson")
-        if out.resolve() == args.grids_file.resolve():
-            raise InputError("--out is the input file", fix="write the re-coded grids elsewhere")
-        from planner.export.formats import write_geojson
-
-        write_geojson(
-            grids.drop(columns=["grid_id"], errors="ignore"),
-            out,
-            precision=settings.coordinate_precision,
-            name="grids",
-        )
-        print(f"re-coded {len(grids)} grids -> {out}", file=sys.stderr)
+        grids = _recode_file(args, grids, street, settings)
     from planner.grids.rules import check_grids
 
     report = check_grids(grids, street, settings=settings)

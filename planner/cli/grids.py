@@ -4,6 +4,12 @@ Writes ``grids.geojson`` (WGS84; properties ``code``, ``community``,
 ``community_id``, ``households``, ``population``, ``buildings``, ``atoms``,
 ``area_m2``, ``compactness``, ``reason``), ``atoms.geojson``, ``grid_report.txt`` and
 ``grid_report.json`` into DIR, and prints the proof report. Exit 1 if a rule fails.
+
+``--keep PREVIOUS_GRIDS`` (a ``grids.geojson`` written earlier, with its
+``atoms.geojson`` beside it, or a project ``.gpkg``) re-divides with the least
+disruption (:func:`planner.grids.keep.divide_keeping`): only the grids the new data
+breaks are divided again, codes are kept, and ``grid_moves.csv`` lists every atom that
+moved, with its old and new code and why; the report gains a "Kept" section.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 
@@ -30,6 +36,11 @@ from planner.cli.parser import (
 )
 from planner.export.geojson import write_geojson
 from planner.grids.codes import code_status, effective_code_settings
+
+if TYPE_CHECKING:
+    from planner.grids.keep import KeepResult
+    from planner.settings import Settings
+    from planner.street import Street
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +64,14 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--code-width", type=int, choices=[20, 15], help="grid code width (20)")
     p.add_argument("--project", type=Path, help="also save an editable project file (.gpkg)")
+    p.add_argument(
+        "--keep",
+        type=Path,
+        metavar="PREVIOUS_GRIDS",
+        help="re-divide keeping the previous grids (a grids.geojson written by this command, "
+        "or a project .gpkg): only grids the new data breaks are divided again, codes are "
+        "kept, locked grids never change; grid_moves.csv lists what moved and why",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
 
@@ -64,11 +83,20 @@ def run(args: argparse.Namespace) -> int:
     street = load_from_args(args, settings)
     # grid codes: flags > the street's metadata (street.json) > settings
     settings = effective_code_settings(settings, street.meta, explicit=code_flags(args))
-    result = divide(street, settings=settings, communities=args.communities)
+    kept = _divide_keeping(args, street, settings) if args.keep else None
+    result = (
+        kept.result
+        if kept is not None
+        else divide(street, settings=settings, communities=args.communities)
+    )
     out: Path = out_folder(args.out)
     grids = result.grids.drop(columns=["grid_id", "locked"])
     meta = {"attribution": street.attribution} if street.attribution else None
-    _write_geojson(grids, out / "grids.geojson", settings.coordinate_precision, meta)
+    retired = sorted(kept.retired) if kept is not None else []
+    grid_meta: dict[str, Any] | None = (
+        {**(meta or {}), "retired_codes": retired} if retired else meta
+    )
+    _write_geojson(grids, out / "grids.geojson", settings.coordinate_precision, grid_meta)
     atoms = result.atoms[
         [
             "atom_id",
@@ -90,25 +118,47 @@ def run(args: argparse.Namespace) -> int:
         text = f"WARNING: {codes.warning('en')}\n警告：{codes.warning('zh')}\n{text}"
     if result.notes:
         text += "\nNotes:\n" + "\n".join(f"  - {n}" for n in result.notes)
-    _atomic_text(out / "grid_report.txt", text + "\n")
     doc = {**result.report.to_dict(), "codes": codes.to_dict()}
+    if kept is not None:
+        text += "\n" + kept.to_text()
+        doc["keep"] = kept.to_dict()
+        moves = kept.moves.to_csv(index=False, lineterminator="\n")
+        _atomic_text(out / "grid_moves.csv", "\ufeff" + moves)  # BOM: Excel reads UTF-8
+    _atomic_text(out / "grid_report.txt", text + "\n")
     _atomic_text(out / "grid_report.json", json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     if args.project:
         from planner.grids.edits import GridEditor
         from planner.grids.project import save_project
 
-        save_project(
-            args.project,
-            GridEditor.from_result(street, result, settings=settings),
-            source=str(args.source),
-        )
+        editor = GridEditor.from_result(street, result, settings=settings)
+        if kept is not None:
+            editor.retired = set(kept.retired)
+            editor.locked = frozenset(result.grids.loc[result.grids["locked"], "code"])
+        save_project(args.project, editor, source=str(args.source))
     print(json.dumps(doc, ensure_ascii=False, indent=2) if args.json else text)
     print(f"Wrote {out / 'grids.geojson'} ({len(grids)} grids)")
     return EXIT_OK if result.report.ok else EXIT_RULES
 
 
+def _divide_keeping(args: argparse.Namespace, street: Street, settings: Settings) -> KeepResult:
+    """``--keep``: the previous grids (and their atoms and retired codes) read, the
+    street re-divided keeping them."""
+    from planner.grids.keep import divide_keeping
+    from planner.grids.recode import read_previous
+
+    known = read_previous(args.keep, street, settings=settings)
+    return divide_keeping(
+        street,
+        known.grids,
+        settings=settings,
+        retired=known.retired,
+        previous_atoms=known.atoms,
+        name=str(args.keep),
+    )
+
+
 def _write_geojson(
-    gdf: gpd.GeoDataFrame, path: Path, precision: int, meta: dict[str, str] | None = None
+    gdf: gpd.GeoDataFrame, path: Path, precision: int, meta: dict[str, Any] | None = None
 ) -> None:
     """GeoJSON (RFC 7946, WGS84), written atomically; ``meta``: foreign members such as
     the data credit ``attribution`` (OpenStreetMap data, ODbL)."""

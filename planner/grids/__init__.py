@@ -7,7 +7,11 @@
 * :mod:`planner.grids.codes` - CJ/T 349 grid codes;
 * :mod:`planner.grids.edits` - :class:`GridEditor`: edits by hand, re-proved, with undo;
 * :mod:`planner.grids.project` - the editable project file (.gpkg);
-* :mod:`planner.grids.gridfile` - grid layers edited elsewhere, read back.
+* :mod:`planner.grids.gridfile` - grid layers edited elsewhere, read back;
+* :mod:`planner.grids.recode` - codes of grids read back: kept, matched by geometry,
+  filled in, never reused;
+* :mod:`planner.grids.keep` - :func:`divide_keeping`: re-division after a data change
+  keeping the grids and codes people know.
 """
 
 from planner.grids.atoms import make_atoms

@@ -5,7 +5,8 @@
     digits  1-6   service-object code          Settings.code_service_object (6 digits)
     digits  7-12  county-level division code   Settings.code_county (GB/T 2260)
     digits 13-15  street code                  Settings.code_street (GB/T 10114)
-    digits 16-18  community code               community layer ``code`` (3 digits)
+    digits 16-18  community code               community layer ``code`` (3 digits; a 12-digit
+                                               ``code`` gives digits 7-18 itself)
     digits 19-20  sequence within community    01-99
 
 15-digit local variant (``code_width = 15``): no service-object prefix and a
@@ -24,8 +25,16 @@ code is *provisional*: flagged in the grids' ``code_provisional`` column
 Sequence numbers run west to east, north to south within a community: grids are
 put in rows by the height of their inner point (row height = median grid size,
 the square root of the median grid area), rows from north to south, and within a
-row from west to east. Codes are stable: grids passed in ``keep`` keep their code
-and new grids take the lowest free sequence numbers in that reading order.
+row from west to east. Codes never move: grids passed in ``keep`` keep their code
+and new grids take the lowest sequence numbers in that reading order that no kept
+grid holds and no *retired* code (a code of a grid that is gone, remembered by the
+project file) held; a retired code is never given again.
+
+Community codes (:func:`community_codes`) are 3 digits within the street, so one
+street numbers at most 999 communities; a community may instead carry its 12-digit
+statistics code (county + street + community), which names its own street, so a
+source of many streets codes every grid in its own street. More than 999 uncoded
+communities is an :class:`~planner.errors.InputError` naming that fix.
 """
 
 from __future__ import annotations
@@ -39,7 +48,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.errors import PlannerError, SettingsError
+from planner.errors import InputError, PlannerError, Problem, SettingsError
 from planner.load.admin_codes import META_CODE_FIELDS
 from planner.settings import Settings
 
@@ -198,20 +207,26 @@ def effective_code_settings(
 
 
 def code_prefix(settings: Settings, community_code: str) -> str:
-    """The code of a grid without its sequence number."""
+    """The code of a grid without its sequence number.
+
+    ``community_code`` is the community's 3-digit number within the run's street
+    (``settings.code_county`` + ``settings.code_street`` precede it), or its 12-digit
+    statistics code (county 6 + street 3 + community 3, :data:`STATS_CODE_DIGITS`),
+    which names the community's own county and street: a source holding communities
+    of several streets codes each grid within its own street.
+    """
     if settings.code_width == 20:
         if len(settings.code_service_object) != 6:
             raise SettingsError(
                 f"code_service_object={settings.code_service_object!r}: a 20-digit grid code "
                 "needs a 6-digit service-object code (e.g. 100000)"
             )
-        return (
-            settings.code_service_object
-            + settings.code_county
-            + settings.code_street
-            + (community_code)
-        )
-    return settings.code_county + settings.code_street + community_code
+        head = settings.code_service_object
+    else:
+        head = ""
+    if len(community_code) == STATS_CODE_DIGITS:
+        return head + community_code
+    return head + settings.code_county + settings.code_street + community_code
 
 
 def sequence_digits(settings: Settings) -> int:
@@ -233,18 +248,60 @@ def parse_code(code: str, *, settings: Settings) -> dict[str, str]:
     return parts
 
 
-def community_codes(communities: pd.DataFrame) -> pd.Series:
-    """3-digit code of each community: its ``code`` if valid, else the next free number
-    in the order of ``community_id``."""
+#: Digits of a community's number within its street (GB/T 10114 village-level code).
+COMMUNITY_DIGITS = 3
+#: Digits of a community's full statistics code: county (6, GB/T 2260) + street (3,
+#: GB/T 10114) + community (3), the statistics bureau's 统计用区划代码 without its
+#: trailing ``000``.
+STATS_CODE_DIGITS = 12
+#: Communities one street can number: 001-999.
+MAX_COMMUNITIES_PER_STREET = 10**COMMUNITY_DIGITS - 1
+
+
+def community_codes(communities: pd.DataFrame, *, file: str = "communities") -> pd.Series:
+    """The code of each community used in grid codes.
+
+    A community keeps its ``code`` when it is valid and unique: 3 digits (its number
+    within the run's street) or 12 digits (county + street + community: its full
+    statistics code, which may name another street of the same source). The others
+    take the lowest free 3-digit numbers of the run's street, in the order of
+    ``community_id``.
+
+    Raises
+    ------
+    InputError
+        More communities need a number in one street than its 3 digits allow (999):
+        the standard has no wider community field, so the error names the count and
+        the fix (give the communities their 12-digit codes, which carry their street,
+        or run one street at a time).
+    """
     given = communities.get("code", pd.Series("", index=communities.index)).astype(object)
     given = given.where(given.notna(), "").astype(str).str.strip()
-    valid = given.str.fullmatch(r"\d{3}") & ~given.duplicated()
+    valid = given.str.fullmatch(rf"\d{{{COMMUNITY_DIGITS}}}|\d{{{STATS_CODE_DIGITS}}}")
+    valid &= ~given.duplicated()
     out = given.where(valid, "")
-    used = set(out[valid])
-    free = (f"{i:03d}" for i in range(1, 1000) if f"{i:03d}" not in used)
-    order = communities.loc[~valid].sort_values("community_id").index
-    for idx in order:
-        out.loc[idx] = next(free)
+    todo = communities.loc[~valid].sort_values("community_id").index
+    if len(todo) == 0:
+        return out
+    used = {int(c) for c in out[valid] if len(c) == COMMUNITY_DIGITS}
+    free = [i for i in range(1, MAX_COMMUNITIES_PER_STREET + 1) if i not in used]
+    if len(free) < len(todo):
+        raise InputError(
+            Problem(
+                f"{len(todo):,} communities have no valid code and {len(used):,} codes "
+                f"are taken, but a community code within one street has "
+                f"{COMMUNITY_DIGITS} digits (at most {MAX_COMMUNITIES_PER_STREET} "
+                "communities per street, GB/T 10114 village level); a grid code has no "
+                "wider community field",
+                fix="give each community its 12-digit statistics code (county 6 + street "
+                "3 + community 3, 统计用区划代码) in the 'code' column, so each is "
+                "numbered within its own street, or run one street at a time (--boundary)",
+                file=file,
+                field="code",
+            )
+        )
+    numbers = pd.Series([f"{i:0{COMMUNITY_DIGITS}d}" for i in free[: len(todo)]], index=todo)
+    out.loc[todo] = numbers
     return out
 
 
@@ -268,6 +325,7 @@ def assign_codes(
     settings: Settings,
     communities: pd.DataFrame,
     keep: pd.Series | None = None,
+    retired: Iterable[str] = (),
 ) -> gpd.GeoDataFrame:
     """Give every grid its code; grids in ``keep`` (``grid_id -> code``) keep theirs.
 
@@ -276,40 +334,62 @@ def assign_codes(
     grids
         Grids with ``grid_id`` and ``community_id``.
     communities
-        Table with ``community_id`` and 3-digit ``code``.
+        Table with ``community_id`` and ``code`` (3 digits, or 12 with the
+        community's own county and street, :func:`community_codes`).
     keep
         Codes to keep (e.g. of grids an edit did not touch, or locked grids).
+    retired
+        Codes that once belonged to a grid that is gone (the project file remembers
+        them): never given to a new grid.
 
     Returns
     -------
     GeoDataFrame
         A copy of ``grids`` with ``code`` filled and ``code_provisional`` set
-        (:func:`provisional_codes`).
+        (:func:`provisional_codes`). New grids take the lowest sequence numbers of
+        their community that no kept and no retired code holds, in reading order
+        (:func:`reading_order`).
     """
     out = grids.copy()
     keep = keep if keep is not None else pd.Series(dtype=object)
     comm_code = communities.set_index("community_id")["code"]
     digits = sequence_digits(settings)
-    limit = 10**digits - 1
+    taken = {str(c) for c in retired}
     codes = out["grid_id"].map(keep).astype(object)
     for comm, sel in out.groupby("community_id").groups.items():
         prefix = code_prefix(settings, str(comm_code.get(comm, "000")))
-        sub = out.loc[sel]
-        kept = codes.loc[sel].dropna()
-        used = {int(c[-digits:]) for c in kept if str(c).startswith(prefix)}
-        todo = sub[codes.loc[sel].isna()]
+        todo = out.loc[sel][codes.loc[sel].isna()]
         if len(todo) == 0:
             continue
+        used = taken | {str(c) for c in codes.loc[sel].dropna()}
         rank = reading_order(todo).sort_values()
-        free = [i for i in range(1, limit + 1) if i not in used][: len(rank)]
+        free = free_sequences(prefix, used, len(rank), digits=digits)
         if len(free) < len(rank):
+            limit = 10**digits - 1
             raise PlannerError(
-                f"community {comm} needs {len(used) + len(rank)} grids but a "
-                f"{settings.code_width}-digit code allows {limit} per community; "
+                f"community {comm} needs {len(rank)} new grid codes but only {len(free)} of "
+                f"the {limit} sequence numbers a {settings.code_width}-digit code allows "
+                "per community are free (kept or retired codes hold the others); "
                 "raise grid_max_households or use code_width=15"
             )
-        for idx, seq in zip(rank.index, free, strict=True):
-            codes.loc[idx] = f"{prefix}{seq:0{digits}d}"
+        codes.loc[rank.index] = [f"{prefix}{seq:0{digits}d}" for seq in free]
     out["code"] = codes.astype(str)
     out["code_provisional"] = provisional_codes(out["code"])
+    return out
+
+
+def free_sequences(prefix: str, used: Iterable[str], count: int, *, digits: int) -> list[int]:
+    """The ``count`` lowest sequence numbers of ``digits`` digits after ``prefix`` that no
+    code in ``used`` holds (fewer when the field runs out: 99 for 2 digits, 999 for 3)."""
+    held = {
+        int(c[-digits:])
+        for c in used
+        if len(c) == len(prefix) + digits and c.startswith(prefix) and c[-digits:].isdigit()
+    }
+    out: list[int] = []
+    for i in range(1, 10**digits):
+        if len(out) == count:
+            break
+        if i not in held:
+            out.append(i)
     return out

@@ -14,12 +14,17 @@ change), the locked grids and the edit history. Every edit
 
 Codes: a move keeps both grids' codes; a merge keeps the lower code; a split keeps
 the code for the part with more households and gives the other part the lowest
-free sequence number of the community; a re-divide keeps locked grids' codes.
+free sequence number of the community; a re-divide keeps locked grids' codes, and
+each new grid inherits the code of the old grid whose households it holds most of.
+Codes never move: a code that disappears (the higher code of a merge, a grid of a
+re-divide nobody inherits, a split undone) is *retired* (``GridEditor.retired``, saved
+in the project file) and never given to another grid.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +41,7 @@ from shapely.ops import split as split_geometry
 from planner.errors import RuleViolation
 from planner.grids import _partition as part
 from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms
-from planner.grids.codes import code_prefix, provisional_codes, sequence_digits
+from planner.grids.codes import code_prefix, free_sequences, provisional_codes, sequence_digits
 from planner.grids.division import GRID_COLUMNS, GridResult, _unit_graph, divide
 from planner.grids.rules import RuleReport, check_grids
 from planner.i18n import CLAUSE_SEP, Message, items, msg
@@ -86,6 +91,10 @@ class GridEditor:
         Codes of locked grids.
     history
         Edits applied so far (oldest first).
+    reasons
+        Why grids are out of range (code -> reason).
+    retired
+        Codes of grids that are gone (from the project file): never given again.
     """
 
     def __init__(
@@ -99,6 +108,7 @@ class GridEditor:
         locked: set[str] | frozenset[str] = frozenset(),
         history: list[EditRecord] | None = None,
         reasons: dict[str, str] | None = None,
+        retired: Iterable[str] = (),
     ) -> None:
         self.street = street
         self.settings = settings or Settings()
@@ -108,6 +118,8 @@ class GridEditor:
         self.locked: frozenset[str] = frozenset(locked)
         self.history: list[EditRecord] = list(history or [])
         self.reasons: dict[str, str] = dict(reasons or {})
+        #: Codes of grids that are gone; never given to another grid.
+        self.retired: set[str] = set(retired)
         self.undo_stack: list[_Snapshot] = []
         self.redo_stack: list[_Snapshot] = []
         adj = adjacency(self.atoms.geometry.values)
@@ -323,7 +335,12 @@ class GridEditor:
         self.locked = self.locked - set(codes)
 
     def redivide(self, *, seed: int = 0) -> RuleReport:
-        """Divide everything but the locked grids again (locked grids keep codes)."""
+        """Divide everything but the locked grids again (locked grids keep codes; each
+        new grid inherits the code of the old grid whose households it holds most of,
+        the others take codes never used before)."""
+        from planner.grids.codes import assign_codes
+        from planner.grids.keep import inherit_codes
+
         locked_atoms = self.labels[self.labels.isin(self.locked)]
         res = divide(
             self.street,
@@ -333,9 +350,26 @@ class GridEditor:
             communities="given",
             seed=seed,
         )
-        new = res.atoms.set_index("atom_id")["code"].reindex(self.labels.index).astype(str)
+        old = self.labels.reindex(res.atoms["atom_id"]).set_axis(res.atoms.index)
+        heirs = inherit_codes(res.atoms, old, set(self.locked), res.communities, self.settings)
+        keep = res.grids.loc[res.grids["code"].isin(self.locked)].set_index("grid_id")["code"]
+        keep = pd.concat([keep, heirs])
+        grids = assign_codes(
+            res.grids.drop(columns=["code"]),
+            settings=self.settings,
+            communities=res.communities,
+            keep=keep,
+            retired=(self.retired | set(self.labels)) - set(keep),
+        )
+        code_of = grids.set_index("grid_id")["code"]
+        new = (
+            res.atoms.set_index("atom_id")["grid_id"]
+            .map(code_of)
+            .reindex(self.labels.index)
+            .astype(str)
+        )
         self.reasons.update(
-            {c: r for c, r in zip(res.grids["code"], res.grids["reason"], strict=True) if r}
+            {c: r for c, r in zip(grids["code"], grids["reason"], strict=True) if r}
         )
         touched = set(self.labels[~self.labels.isin(self.locked)]) | set(new)
         return self._apply(
@@ -368,8 +402,14 @@ class GridEditor:
 
     # ------------------------------------------------------------------ internals
 
+    def _retire(self, before: set[str], after: set[str]) -> None:
+        """Codes present ``before`` and gone ``after`` are retired; codes back in use
+        (an undone merge) are not."""
+        self.retired = (self.retired | (before - after)) - after
+
     def _restore(self, snap: _Snapshot) -> None:
         touched = set(self.labels.unique()) | set(snap.labels.unique())
+        self._retire(set(self.labels), set(snap.labels))
         self.labels = snap.labels.copy()
         self.locked = snap.locked
         self._rebuild(touched)
@@ -406,6 +446,7 @@ class GridEditor:
             )
         self.labels = old_labels
         self._push(record)
+        self._retire(set(old_labels), set(new))
         self.labels = new
         self.report = report
         logger.info("%s", record.message)
@@ -531,10 +572,9 @@ class GridEditor:
         comm_code = str(row["code"].iloc[0]) if len(row) else "000"
         prefix = code_prefix(self.settings, comm_code)
         digits = sequence_digits(self.settings)
-        used = {int(c[-digits:]) for c in set(self.labels) if c.startswith(prefix)}
-        for i in range(1, 10**digits):
-            if i not in used:
-                return f"{prefix}{i:0{digits}d}"
+        free = free_sequences(prefix, set(self.labels) | self.retired, 1, digits=digits)
+        if free:
+            return f"{prefix}{free[0]:0{digits}d}"
         raise RuleViolation(msg("edit_no_free_code", community=community_id))
 
     def _auto_split(self, pos: NDArray[np.int64], seed: int, code: str) -> NDArray[np.bool_]:

@@ -67,8 +67,8 @@ SNAP_M = 0.008
 SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 
 
-#: How to number grids anew, named in the fixes of code problems.
-RECODE_HINT = " (python -m planner check-grids FILE --recode)"
+#: How to fill in codes (every other code kept), named in the fixes of code problems.
+RECODE_HINT = " (python -m planner check-grids FILE SOURCE --recode [--previous OLD_GRIDS])"
 
 
 @contextlib.contextmanager
@@ -539,7 +539,8 @@ def _checked_codes(
                 "the file has no 'code' column",
                 file=name,
                 field="code",
-                fix=f"keep the code column when editing, or number all grids anew{RECODE_HINT}",
+                fix="keep the code column when editing, or take the codes back from the previous "
+                f"grids by geometry{RECODE_HINT}",
             )
         return gdf
     out = gdf.copy()
@@ -553,7 +554,7 @@ def _checked_codes(
             file=name,
             feature_id=f"#{i + 1}",
             field="code",
-            fix=f"give it a code, or number all grids anew{RECODE_HINT}",
+            fix=f"give it a code, or fill in the missing codes{RECODE_HINT}",
         )
     dup = out["code"].duplicated(keep=False) & ~empty
     for code in sorted(set(out.loc[dup, "code"])):
@@ -562,7 +563,8 @@ def _checked_codes(
             file=name,
             feature_id=code,
             field="code",
-            fix=f"give each grid its own code, or number all grids anew{RECODE_HINT}",
+            fix="give each grid its own code, or let the grid that matches the previous "
+            f"one keep it and the other take a new one{RECODE_HINT}",
         )
     return out
 

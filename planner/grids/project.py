@@ -12,7 +12,8 @@ Layers (all in the street's projected CRS)
 ``street_buildings``
 ``history``               table: one row per applied edit (op, args as JSON, message, time)
 ``meta``                  table of key/value JSON: format version, settings, locked grids,
-                          reasons, undo and redo stacks, names of extra layers
+                          retired codes (never given again), reasons, undo and redo
+                          stacks, names of extra layers
 ``extra_<name>``          layers or tables other parts of the planner store with the
                           project (e.g. siting scenarios)
 ========================  ==============================================================
@@ -211,6 +212,7 @@ def _save_locked(
             "crs": editor.street.crs.to_wkt(),
             "settings": _settings_json(editor.settings),
             "locked": sorted(editor.locked),
+            "retired": sorted(editor.retired),
             "reasons": editor.reasons,
             "atom_order": [int(a) for a in editor.labels.index],
             "undo": [_snap_json(s) for s in editor.undo_stack],
@@ -409,6 +411,7 @@ def _open_layers(snap: Path, path: Path, names: set[str], meta: dict[str, Any]) 
         locked=set(meta["locked"]),
         history=history,
         reasons=meta.get("reasons", {}),
+        retired=[str(c) for c in meta.get("retired", []) or []],
     )
     editor.undo_stack = [_snap_from(s, labels.index) for s in meta["undo"]]
     editor.redo_stack = [_snap_from(s, labels.index) for s in meta["redo"]]
