@@ -32,9 +32,10 @@ The tables the stretches come from are in :mod:`planner.coverage._reached`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -54,6 +55,7 @@ from planner.coverage._faces import (
 )
 from planner.coverage._reached import (
     CONNECTOR_SNAP_SHARE,
+    TIME_TOL_MIN,
     Connectors,
     EdgeFacts,
     EndTimes,
@@ -62,6 +64,7 @@ from planner.coverage._reached import (
     needed_connectors,
     network_incidence,
     pieces,
+    point_end_times,
     routing_end_times,
     station_end_times,
     walk_ends,
@@ -75,6 +78,7 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 ObjArray = NDArray[np.object_]
+_T = TypeVar("_T")
 
 __all__ = ["CONNECTOR_SNAP_SHARE", "CircleBuilder", "Pieces", "gap_polygons", "residential_area"]
 
@@ -208,6 +212,15 @@ def _connectors(
         geometry=np.asarray(shapely.linestrings(ends), dtype=object),
         layer=edge_layer[e],
     )
+
+
+def _each(func: Callable[[int], _T], n: int) -> list[_T]:
+    """``func(0) .. func(n - 1)`` on all cores (one circle each: GEOS releases the GIL)."""
+    threads = workers()
+    if threads > 1 and n > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return list(pool.map(func, range(n)))
+    return [func(k) for k in range(n)]
 
 
 def _new_keys(seen: IntArray, keys: IntArray) -> IntArray:
@@ -394,13 +407,7 @@ class CircleBuilder:
             ci = bi[c_order[c_bounds[k] : c_bounds[k + 1]]]
             return self._draw_one(pcs.subset(pi), lines[pi], ci, out[int(present[k])], prepared)
 
-        threads = workers()
-        if threads > 1 and len(present) > 1:
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                results = list(pool.map(one, range(len(present))))
-        else:
-            results = [one(k) for k in range(len(present))]
-        for g, d in zip(present.tolist(), results, strict=True):
+        for g, d in zip(present.tolist(), _each(one, len(present)), strict=True):
             out[g] = d
         return out
 
@@ -479,8 +486,11 @@ class CircleBuilder:
         reach
             The stations' reach (:func:`planner.network.routing.station_reach` or
             :func:`~planner.network.routing.network_reach`; only its rows at network
-            nodes are read), or None to search each batch here, which keeps memory
-            to one batch's table.
+            nodes are read) up to :meth:`reach_limit` at least, or None to search
+            each batch here, which keeps memory to one batch's table. A reach
+            stopping short of that is searched again here (the cut at the network's
+            gaps needs each station's times up to the largest threshold plus the
+            corridor's walking time).
         thresholds_min
             Thresholds, minutes.
         station_ids
@@ -499,11 +509,19 @@ class CircleBuilder:
             if reach is None
             else np.unique(reach.station).astype("int64")
         )
+        limit = self.reach_limit(thresholds)
+        if reach is not None and reach.limit_min < limit - TIME_TOL_MIN:
+            log.debug(
+                "circles: reach ends at %g min, short of %g: searched again",
+                *(reach.limit_min, limit),
+            )
+            reach = None
         incidence = network_incidence(self.rg)
         per_t: list[list[ObjArray]] = [[] for _ in thresholds]
-        for batch, (g, node, time) in self._batches(stations, reach, max(thresholds, default=0)):
+        for batch, (g, node, time) in self._batches(stations, reach, limit):
             ends = station_end_times(self.rg, incidence, batch, g, node, time)
-            for k, polys in enumerate(self._nested(ends, len(batch), thresholds)):
+            drawn = self._nested(ends, len(batch), thresholds)
+            for k, polys in enumerate(self._clip_own_late(drawn, ends, thresholds)):
                 per_t[k].append(polys)
         n = len(stations)
         by_t = [np.concatenate(p) if p else np.zeros(0, dtype=object) for p in per_t]
@@ -598,10 +616,54 @@ class CircleBuilder:
             access=np.full(n, None, dtype=object),
         )
         t, _station = point_times(self.rg, times, snap)
-        slack_min = self.buffer_m / self.rg.speed_m_per_min
+        slack_min = self._slack_min()
         return [
             cells.clip(p, t, float(m) + slack_min) for p, m in zip(polys, thresholds, strict=True)
         ]
+
+    def reach_limit(self, thresholds_min: Sequence[float]) -> float:
+        """How far each station's walk must be searched for its own circles
+        (:meth:`station_circles`): the largest threshold plus the corridor's walking
+        time, minutes."""
+        return max((float(t) for t in thresholds_min), default=0.0) + self._slack_min()
+
+    def _slack_min(self) -> float:
+        """The corridor half-width's walking time, minutes: ground whose nearest link is
+        reached up to this much after a threshold may lie inside its circle."""
+        return self.buffer_m / self.rg.speed_m_per_min
+
+    def _clip_own_late(
+        self, by_t: Sequence[ObjArray], ends: EndTimes, thresholds: Sequence[float]
+    ) -> list[ObjArray]:
+        """Each station's own circles (per ascending threshold, one polygon per group of
+        ``ends``) cut like the union (:meth:`_clip_late`), with the times of *that*
+        station's walk: without the ground whose nearest link it reaches more than the
+        corridor's walking time after the threshold, or not within its walk's limit
+        (``ends`` holds the pieces the walk touched). Nested like the union's cuts."""
+        cells = self._link_cells()
+        if len(cells.cells) == 0:
+            return list(by_t)
+        speed = self.rg.speed_m_per_min
+        out: list[ObjArray] = []
+        for polys, minutes in zip(by_t, thresholds, strict=True):
+            gi, ci = cells.tree.query(polys, predicate="intersects")
+            pos, pt = cells.points_of(ci)
+            t = np.full(len(ci), np.inf)
+            np.minimum.at(
+                t, pos, point_end_times(ends, gi[pos], cells.edge[pt], cells.offset_m[pt], speed)
+            )
+            late = ~(t <= float(minutes) + self._slack_min())
+            order = np.argsort(gi[late], kind="stable")
+            gi, ci = gi[late][order], ci[late][order]
+            bounds = np.searchsorted(gi, np.arange(len(polys) + 1))
+
+            def one(
+                k: int, polys: ObjArray = polys, ci: IntArray = ci, b: IntArray = bounds
+            ) -> shapely.Geometry:
+                return cells.cut(polys[k], ci[b[k] : b[k + 1]])
+
+            out.append(np.asarray([*_each(one, len(polys)), None], dtype=object)[:-1])
+        return out
 
     def nearest_split(
         self,
