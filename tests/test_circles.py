@@ -537,3 +537,17 @@ def test_point_end_times_walk_each_station_alone_along_its_own_edge() -> None:
     # 150 m away, beyond its limit): inf
     expect = np.array([30.0, 50.0, 80.0, 250.0, 40.0, 50.0, np.inf]) / SPEED
     assert t == pytest.approx(expect)
+
+
+def test_station_circles_cut_in_chunks_equal_those_cut_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from planner.coverage import circles
+
+    thresholds = (2.0, 4.0)
+    cov, _cb, own, _union = _circles(_lattice_street(3), thresholds=thresholds)
+    monkeypatch.setattr(circles, "CLIP_CHUNK_PAIRS", 1)  # one station per chunk
+    ids = cov.stations["station_id"].tolist()
+    chunked = cov.circle_builder().station_circles(None, thresholds, station_ids=ids)
+    for a, b in zip(own.geometry, chunked.geometry, strict=True):
+        assert a.symmetric_difference(b).area < 1e-6

@@ -189,9 +189,17 @@ def _cut(holes: ObjArray, face: IntArray, cuts: ObjArray) -> tuple[ObjArray, Int
     return parts[ok], np.asarray(face, dtype="int64")[idx[ok]]
 
 
-def _csr_of(keys: IntArray, n: int) -> tuple[IntArray, IntArray]:
+def csr_of(keys: IntArray, n: int) -> tuple[IntArray, IntArray]:
     """Positions ``0..len(keys)-1`` grouped by ``keys`` (0..n-1) as CSR arrays."""
     return _csr(keys, np.arange(len(keys), dtype="int64"), n)
+
+
+def csr_rows(ptr: IntArray, keys: IntArray, values: IntArray) -> tuple[IntArray, IntArray]:
+    """The CSR rows ``keys`` of ``(ptr, values)`` as pairs ``(position in keys, value)``."""
+    count = ptr[keys + 1] - ptr[keys]
+    pos = np.repeat(np.arange(len(keys), dtype="int64"), count)
+    k = np.arange(len(pos)) - np.repeat(np.cumsum(count) - count, count)
+    return pos, values[ptr[keys][pos] + k]
 
 
 def _csr(keys: IntArray, values: IntArray, n: int) -> tuple[IntArray, IntArray]:
@@ -526,7 +534,11 @@ class LinkCells:
         self.edge: IntArray = edge.astype("int64")
         self.offset_m: FloatArray = frac * np.asarray(length_m, dtype="float64")[edge]
         self.cell: IntArray = np.asarray(cell, dtype="int64").ravel()
-        self._ptr, self._points = _csr_of(self.cell, len(xy))
+        self.step_m = float(step_m)
+        self._ptr, self._points = csr_of(self.cell, len(xy))
+        self._edge_ptr = np.concatenate([[0], np.cumsum(count)]).astype("int64")
+        self.points_per_edge: IntArray = count.astype("int64")
+        self._lines = shapely.STRtree(lines)
         self.cells: ObjArray = np.zeros(0, dtype=object)
         if len(xy) >= 3:
             envelope = shapely.box(*(xy.min(axis=0) - margin_m), *(xy.max(axis=0) + margin_m))
@@ -536,12 +548,22 @@ class LinkCells:
             self.cells = np.asarray(shapely.get_parts(vor), dtype=object)
         self.tree = shapely.STRtree(self.cells)
 
+    def near(self, geoms: ObjArray, distance_m: float | FloatArray) -> tuple[IntArray, IntArray]:
+        """The links within ``distance_m`` (one distance, or one per geometry) of each of
+        ``geoms``, as CSR arrays ``(ptr, edge)``: links of ``geoms[i]`` are
+        ``edge[ptr[i]:ptr[i + 1]]``."""
+        gi, ei = self._lines.query(
+            np.asarray(geoms, dtype=object), predicate="dwithin", distance=distance_m
+        )
+        return _csr(gi, ei, len(geoms))
+
+    def points_on(self, edges: IntArray) -> tuple[IntArray, IntArray]:
+        """The points along ``edges``: pairs ``(position in edges, point)``."""
+        return csr_rows(self._edge_ptr, edges, np.arange(len(self.edge), dtype="int64"))
+
     def points_of(self, cells: IntArray) -> tuple[IntArray, IntArray]:
         """The points of ``cells``: pairs ``(position in cells, point)``."""
-        count = self._ptr[cells + 1] - self._ptr[cells]
-        pos = np.repeat(np.arange(len(cells)), count)
-        k = np.arange(len(pos)) - np.repeat(np.cumsum(count) - count, count)
-        return pos, self._points[self._ptr[cells][pos] + k]
+        return csr_rows(self._ptr, cells, self._points)
 
     def clip(
         self, polygon: shapely.Geometry, time_min: FloatArray, limit_min: float

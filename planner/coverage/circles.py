@@ -31,6 +31,7 @@ The tables the stretches come from are in :mod:`planner.coverage._reached`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +51,8 @@ from planner.coverage._faces import (
     Drawn,
     FaceIndex,
     LinkCells,
+    csr_of,
+    csr_rows,
     polygonal,
     without_hairlines,
 )
@@ -90,6 +93,10 @@ CONNECTOR_MIN_M = 1.0
 #: ``CIRCLE_BATCH_ROWS // (edges + 1)`` stations (about 930 on the demo street). The
 #: table and the batch's drawings are what the circle step holds at once.
 CIRCLE_BATCH_ROWS = 1_000_000
+
+#: (station, network point) pairs the cut of the stations' own circles at the network's
+#: gaps times at once (:meth:`CircleBuilder._clip_own_late`): about 25 MB of arrays.
+CLIP_CHUNK_PAIRS = 250_000
 
 
 def _colours(geoms: ObjArray, gap_m: float) -> IntArray:
@@ -228,6 +235,28 @@ def _new_keys(seen: IntArray, keys: IntArray) -> IntArray:
     return np.union1d(seen, keys).astype("int64")
 
 
+@dataclass(frozen=True)
+class _NearLinks:
+    """Which links' cells (:class:`~planner.coverage._faces.LinkCells`) can meet the
+    circle of a walk, as CSR arrays.
+
+    A point of a link's corridor lies within ``buffer_m`` of the link and so within
+    ``buffer_m + step_m / 2`` of one of its points; the cell holding it is that of a
+    point no farther, whose link lies within ``2 * buffer_m + step_m`` of the first
+    (``edge_near`` of ``edge_ptr``). A point of a building connector's corridor lies
+    within ``buffer_m + length`` of the access point: the links within ``2 * buffer_m +
+    step_m + length`` of the connector (``conn_near`` of ``conn_near_ptr``); ``conns``
+    of ``conn_ptr`` are the connectors whose access point lies on each link.
+    """
+
+    edge_ptr: IntArray
+    edge_near: IntArray
+    conn_ptr: IntArray
+    conns: IntArray
+    conn_near_ptr: IntArray
+    conn_near: IntArray
+
+
 class CircleBuilder:
     """Builds circle polygons on one routing graph.
 
@@ -276,6 +305,7 @@ class CircleBuilder:
         self._conn = _connectors(net, points, point_geoms, self._w.edge_layer)
         self._faces: dict[int, tuple[FaceIndex, IntArray, IntArray]] = {}
         self._cells: LinkCells | None = None
+        self._near: _NearLinks | None = None
 
     # ----------------------------------------------------------------- geometry
     def lines(self, pieces: Pieces) -> ObjArray:
@@ -627,6 +657,19 @@ class CircleBuilder:
         time, minutes."""
         return max((float(t) for t in thresholds_min), default=0.0) + self._slack_min()
 
+    def _near_links(self) -> _NearLinks:
+        """:class:`_NearLinks` of the network and the buildings' connectors (built once)."""
+        if self._near is None:
+            cells = self._link_cells()
+            conn = self._conn
+            reach_m = 2.0 * self.buffer_m + cells.step_m
+            edge_ptr, edge_near = cells.near(self.rg.net.geometry, reach_m)
+            conn_ptr, conns = csr_of(conn.edge, self.rg.net.n_edges)
+            conn_len = np.asarray(shapely.length(conn.geometry), dtype="float64")
+            conn_near_ptr, conn_near = cells.near(conn.geometry, reach_m + conn_len)
+            self._near = _NearLinks(edge_ptr, edge_near, conn_ptr, conns, conn_near_ptr, conn_near)
+        return self._near
+
     def _slack_min(self) -> float:
         """The corridor half-width's walking time, minutes: ground whose nearest link is
         reached up to this much after a threshold may lie inside its circle."""
@@ -639,31 +682,93 @@ class CircleBuilder:
         ``ends``) cut like the union (:meth:`_clip_late`), with the times of *that*
         station's walk: without the ground whose nearest link it reaches more than the
         corridor's walking time after the threshold, or not within its walk's limit
-        (``ends`` holds the pieces the walk touched). Nested like the union's cuts."""
+        (``ends`` holds the pieces the walk touched). Nested like the union's cuts.
+
+        Only the cells of links near what the walk touches can meet a circle
+        (:meth:`_near_links`), so only their points are timed, and only their late
+        cells tested against the circles; the groups are cut a chunk of at most
+        :data:`CLIP_CHUNK_PAIRS` (group, point) pairs at a time.
+        """
         cells = self._link_cells()
-        if len(cells.cells) == 0:
-            return list(by_t)
-        speed = self.rg.speed_m_per_min
-        out: list[ObjArray] = []
-        for polys, minutes in zip(by_t, thresholds, strict=True):
-            gi, ci = cells.tree.query(polys, predicate="intersects")
-            pos, pt = cells.points_of(ci)
-            t = np.full(len(ci), np.inf)
-            np.minimum.at(
-                t, pos, point_end_times(ends, gi[pos], cells.edge[pt], cells.offset_m[pt], speed)
-            )
-            late = ~(t <= float(minutes) + self._slack_min())
-            order = np.argsort(gi[late], kind="stable")
-            gi, ci = gi[late][order], ci[late][order]
-            bounds = np.searchsorted(gi, np.arange(len(polys) + 1))
+        polys_by_t = [np.array(p, dtype=object) for p in by_t]
+        if len(cells.cells) == 0 or not thresholds:
+            return polys_by_t
+        cg, ce, ct = self._near_touched(ends, max(thresholds))
+        per_group = np.bincount(cg, weights=cells.points_per_edge[ce], minlength=len(by_t[0]))
+        chunk = np.floor_divide(np.cumsum(per_group) - per_group, CLIP_CHUNK_PAIRS)
+        bounds = np.searchsorted(cg, np.flatnonzero(np.r_[True, chunk[1:] != chunk[:-1]]))
+        for a, b in itertools.pairwise([*bounds.tolist(), len(cg)]):
+            g, c, t, near_t = self._earliest_cells(ends, cg[a:b], ce[a:b], ct[a:b])
+            for polys, minutes in zip(polys_by_t, thresholds, strict=True):
+                late = ~(t <= float(minutes) + self._slack_min())
+                late &= near_t <= float(minutes) + TIME_TOL_MIN
+                self._cut_cells(polys, g[late], c[late])
+        return polys_by_t
 
-            def one(
-                k: int, polys: ObjArray = polys, ci: IntArray = ci, b: IntArray = bounds
-            ) -> shapely.Geometry:
-                return cells.cut(polys[k], ci[b[k] : b[k + 1]])
+    def _near_touched(
+        self, ends: EndTimes, limit_min: float
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """``(group, edge, time)`` (sorted by group and edge, each pair once) of the links
+        whose cells can meet a group's circles up to ``limit_min``: those near a link
+        its walk gets into, or near the connector of a building on such a link
+        (:meth:`_near_links`); ``time`` is when the walk first gets into such a link
+        (a circle of a smaller threshold needs not look at the link)."""
+        near = self._near_links()
+        t_in = np.minimum(ends.ta, ends.tb)
+        touched = t_in <= limit_min + TIME_TOL_MIN
+        g, e, t_in = ends.group[touched], ends.edge[touched], t_in[touched]
+        pe, e1 = csr_rows(near.edge_ptr, e, near.edge_near)
+        pc, c = csr_rows(near.conn_ptr, e, near.conns)
+        pc2, e2 = csr_rows(near.conn_near_ptr, c, near.conn_near)
+        n = self.rg.net.n_edges
+        key = np.concatenate([g[pe] * n + e1, g[pc][pc2] * n + e2])
+        when = np.concatenate([t_in[pe], t_in[pc][pc2]])
+        order = np.argsort(key, kind="stable")
+        key, when = key[order], when[order]
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else order[:0]
+        grp, edge = np.divmod(key[first], n)
+        earliest = np.minimum.reduceat(when, first) if len(first) else when[:0]
+        return grp.astype("int64"), edge.astype("int64"), earliest
 
-            out.append(np.asarray([*_each(one, len(polys)), None], dtype=object)[:-1])
-        return out
+    def _earliest_cells(
+        self, ends: EndTimes, group: IntArray, edge: IntArray, near_min: FloatArray
+    ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+        """``(group, cell, time, near)``: each cell of the points along ``edge``, the
+        earliest time ``group``'s walk reaches one of its points, and the earliest
+        ``near_min`` of their links (when the walk first gets near), minutes."""
+        cells = self._link_cells()
+        pos, pt = cells.points_on(edge)
+        g = group[pos]
+        t = point_end_times(ends, g, cells.edge[pt], cells.offset_m[pt], self.rg.speed_m_per_min)
+        key = g * len(cells.cells) + cells.cell[pt]
+        order = np.argsort(key, kind="stable")
+        key, t, near = key[order], t[order], near_min[pos][order]
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else pos[:0]
+        ug, uc = np.divmod(key[first], len(cells.cells))
+        if len(first) == 0:
+            return ug.astype("int64"), uc.astype("int64"), t[:0], near[:0]
+        return (
+            ug.astype("int64"),
+            uc.astype("int64"),
+            np.minimum.reduceat(t, first),
+            np.minimum.reduceat(near, first),
+        )
+
+    def _cut_cells(self, polys: ObjArray, group: IntArray, cell: IntArray) -> None:
+        """Cut from ``polys[group]`` the cells ``cell`` that meet it (in place; ``group``
+        sorted). Each polygon is prepared and cut by one thread only: GEOS builds a
+        prepared geometry's index on first use, which threads must not share."""
+        cells = self._link_cells()
+        present = np.unique(group)
+        bounds = np.searchsorted(group, np.append(present, np.iinfo(np.int64).max))
+
+        def one(k: int) -> shapely.Geometry:
+            poly = polys[present[k]]
+            mine = cell[bounds[k] : bounds[k + 1]]
+            shapely.prepare(poly)
+            return cells.cut(poly, mine[shapely.intersects(poly, cells.cells[mine])])
+
+        polys[present] = np.asarray([*_each(one, len(present)), None], dtype=object)[:-1]
 
     def nearest_split(
         self,
