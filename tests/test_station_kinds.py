@@ -244,3 +244,15 @@ def test_the_cli_refuses_a_bad_yaml_mapping_with_exit_2(
     assert code == 2
     assert "kinds.yaml" in err and "line 2" in err and "'canteen'" in err
     assert "Traceback" not in err
+
+
+def test_stations_csv_keeps_the_text_of_an_other_kind(street_folder: Path, layers: dict) -> None:
+    """The coverage table of stations says what an ``other`` station is (its text)."""
+    from planner.coverage.figures import compute_coverage, station_figures
+
+    reg = _register(layers, street_folder.parent / "stations.csv")
+    street = load_street(street_folder, stations=reg)
+    settings = Settings(service_kinds=("community_station", "other"))
+    sf = station_figures(compute_coverage(street, settings=settings)).set_index("station_id")
+    assert sf.loc["K8", "kind"] == "other" and sf.loc["K8", "kind_text"] == "社区食堂"
+    assert sf.loc["K7", "kind"] == "community_station" and sf.loc["K7", "kind_text"] == "党建服务站"
