@@ -342,7 +342,7 @@ def _upload_panel(choice: str) -> None:
         "register": st.file_uploader(L("register_file"), type=["csv", "xlsx"], key=f"reg_{choice}"),
         "station_kinds": st.file_uploader(
             L("station_kinds_file"),
-            type=["csv", "xlsx"],
+            type=["csv", "xlsx", "yaml", "yml"],
             key=f"kinds_{choice}",
             help=L("station_kinds_help"),
         ),

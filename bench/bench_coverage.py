@@ -295,7 +295,7 @@ def bench_circles(name: str, net: WalkNetwork, k: int, buildings: np.ndarray) ->
     st = snap_points(net, random_points(net, k, seed=99), max_m=1e9)
     rg = with_stations(net, st)
     bsnap = snap_points(net, buildings, max_m=1e9)
-    reach = station_reach(rg, limit_min=max(THRESHOLDS))
+    reach = station_reach(rg, limit_min=CircleBuilder(rg, buffer_m=BUF).reach_limit(THRESHOLDS))
     ids = [f"s{i}" for i in range(k)]
 
     def fresh() -> CircleBuilder:
@@ -325,7 +325,7 @@ def bench_circles(name: str, net: WalkNetwork, k: int, buildings: np.ndarray) ->
 
     def whole():
         rg2 = with_stations(net, st)
-        r2 = station_reach(rg2, limit_min=max(THRESHOLDS))
+        r2 = station_reach(rg2, limit_min=CircleBuilder(rg2, buffer_m=BUF).reach_limit(THRESHOLDS))
         return CircleBuilder(
             rg2, buffer_m=BUF, points=bsnap, point_geoms=buildings
         ).station_circles(r2, THRESHOLDS, station_ids=ids)
@@ -412,7 +412,7 @@ def bench_walled_circles() -> None:
     from planner.load.sources import load_street
 
     cov = compute_coverage(load_street("demo"))
-    reach = station_reach(cov.rg, limit_min=max(THRESHOLDS))
+    reach = station_reach(cov.rg, limit_min=cov.circle_builder().reach_limit(THRESHOLDS))
     ids = cov.stations["station_id"].tolist()
     centroids = cov.buildings.geometry.centroid.to_numpy()
 

@@ -69,9 +69,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "station_kinds_file": ("站点类型对照表（可选）", "Station-kinds mapping (optional)"),
     "station_kinds_help": (
-        "两列：原文,类型（如 社区食堂,neighbourhood_centre），把登记表里的站点类型名称对应到目录中的类型",
-        "Two columns text,kind (e.g. 社区食堂,neighbourhood_centre): the register's own kind "
-        "names mapped to catalogue kinds",
+        "两列：原文,类型（如 社区食堂,neighbourhood_centre），或 YAML 文件每行「原文: 类型」，"
+        "把登记表里的站点类型名称对应到目录中的类型",
+        "Two columns text,kind (e.g. 社区食堂,neighbourhood_centre), or a YAML file of "
+        "'text: kind' lines: the register's own kind names mapped to catalogue kinds",
     ),
     "hh_source_register": ("住户登记表", "register"),
     "hh_source_data": ("数据标注", "OSM tag / layer value"),

@@ -262,3 +262,13 @@ def test_provisional_note_for_maps() -> None:
     )
     assert provisional_note(grids.iloc[1:], "en") == ""
     assert provisional_note(None) == ""
+
+
+def test_codes_given_as_flags_lift_the_load_warning(street_folder: Path) -> None:
+    """--code-county / --code-street make the codes known: the load report does not say
+    they will be provisional (only the one not given is still warned about)."""
+    both = load_street(street_folder, settings=Settings(code_county="320102", code_street="004"))
+    assert not [p for p in both.report.notes if p.field in ("code_county", "code_street")]
+    one = load_street(street_folder, settings=Settings(code_county="320102"))
+    (note,) = [p for p in one.report.notes if p.field in ("code_county", "code_street")]
+    assert note.field == "code_street" and "names no code_street:" in str(note)

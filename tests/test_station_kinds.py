@@ -158,3 +158,101 @@ def test_red_map_draws_other_kinds_grey_with_their_text() -> None:
     html = red_map(street).get_root().render()
     assert "其他 (社区食堂&lt;b&gt;)" in html  # the register's words, escaped
     assert station_style("other").colour in html and station_style("other").colour != "#c8161d"
+
+
+def test_a_yaml_mapping_file_maps_unknown_kinds(street_folder: Path, layers: dict) -> None:
+    """Both YAML forms: ``text: kind`` and ``kind: [texts]`` (Chinese names too)."""
+    reg = _register(layers, street_folder.parent / "stations.csv")
+    mapping = street_folder.parent / "kinds.yaml"
+    mapping.write_text(
+        "# 本街道的站点类型对照\n社区食堂: 邻里中心\ncommunity_station: [党员活动室]\n", "utf-8"
+    )
+    street = load_street(street_folder, stations=reg, station_kinds=mapping)
+    st = street.stations.set_index("station_id")
+    assert st.loc["K8", "kind"] == "neighbourhood_centre"
+    assert st.loc["K5", "kind"] == "community_station"  # the user's mapping wins
+    assert not [p for p in street.report.notes if p.field == "kind"]
+
+
+def test_a_yml_file_in_gbk_with_texts_yaml_would_turn_into_other_types(tmp_path: Path) -> None:
+    path = tmp_path / "kinds.yml"
+    path.write_text("老年食堂: elderly_day_care\n'yes': other\n2024: volunteer_station\n", "gbk")
+    problems = ProblemLog()
+    got = read_kinds_file(path, problems=problems)
+    assert got == {"老年食堂": "elderly_day_care", "yes": "other", "2024": "volunteer_station"}
+    assert not problems.problems
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "words"),
+    [
+        ("社区食堂: canteen\n", 1, "kind", ["'canteen'", "not a station kind"]),
+        ("a: other\n社区食堂:\n", 2, "kind", ["'社区食堂'", "blank value"]),
+        ("a: other\ncanteens: [社区食堂]\n", 2, "kind", ["'canteens' heads a list"]),
+        ("elderly_day_care:\n  - 老年食堂\n  - {a: b}\n", 3, "text", ["list is a mapping"]),
+        ("社区食堂: other\n社区食堂 : elderly_day_care\n", 2, "text", ["line 1 maps it"]),
+        ("a: {b: other}\n", 1, "kind", ["is given a mapping"]),
+        ("a: other\nb: [unclosed\nc: other\n", 3, None, ["not valid YAML"]),
+        ("- 社区食堂\n- other\n", 1, "text", ["one mapping", "not a list"]),
+    ],
+)
+def test_a_bad_yaml_mapping_names_file_line_and_field(
+    tmp_path: Path, text: str, line: int, field: str | None, words: list[str]
+) -> None:
+    path = tmp_path / "kinds.yaml"
+    path.write_text(text, "utf-8")
+    problems = ProblemLog()
+    read_kinds_file(path, problems=problems)
+    (p,) = problems.problems
+    assert p.file == str(path) and p.field == field and p.severity == "error"
+    assert p.feature_id == f"line {line}" and f"line {line}" in str(p)
+    for w in words:
+        assert w in str(p)
+    assert p.fix
+
+
+def test_a_bad_yaml_entry_keeps_the_good_ones(tmp_path: Path) -> None:
+    path = tmp_path / "kinds.yaml"
+    path.write_text("社区食堂: neighbourhood_centre\n托老所: nursing\n", "utf-8")
+    problems = ProblemLog()
+    assert read_kinds_file(path, problems=problems) == {"社区食堂": "neighbourhood_centre"}
+    assert [p.feature_id for p in problems.problems] == ["line 2"]
+    assert "elderly_day_care (日间照料中心)" in (problems.problems[0].fix or "")
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n"])
+def test_an_empty_yaml_mapping_is_an_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "kinds.yaml"
+    path.write_text(text, "utf-8")
+    problems = ProblemLog()
+    assert read_kinds_file(path, problems=problems) == {}
+    assert "holds no entries" in str(problems.problems[0])
+
+
+def test_the_cli_refuses_a_bad_yaml_mapping_with_exit_2(
+    street_folder: Path, layers: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from planner.cli import main
+
+    reg = _register(layers, street_folder.parent / "stations.csv")
+    mapping = tmp_path / "kinds.yaml"
+    mapping.write_text("社区食堂: neighbourhood_centre\n老年食堂: canteen\n", "utf-8")
+    code = main(
+        ["info", str(street_folder), "--stations", str(reg), "--station-kinds-file", str(mapping)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "kinds.yaml" in err and "line 2" in err and "'canteen'" in err
+    assert "Traceback" not in err
+
+
+def test_stations_csv_keeps_the_text_of_an_other_kind(street_folder: Path, layers: dict) -> None:
+    """The coverage table of stations says what an ``other`` station is (its text)."""
+    from planner.coverage.figures import compute_coverage, station_figures
+
+    reg = _register(layers, street_folder.parent / "stations.csv")
+    street = load_street(street_folder, stations=reg)
+    settings = Settings(service_kinds=("community_station", "other"))
+    sf = station_figures(compute_coverage(street, settings=settings)).set_index("station_id")
+    assert sf.loc["K8", "kind"] == "other" and sf.loc["K8", "kind_text"] == "社区食堂"
+    assert sf.loc["K7", "kind"] == "community_station" and sf.loc["K7", "kind_text"] == "党建服务站"

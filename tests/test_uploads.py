@@ -223,6 +223,8 @@ def test_u21_a_stations_file_is_saved_as_stations_whatever_its_name(tmp_path: Pa
         stage_extra("register", "x.exe", b"MZ", dest=dest, limit_mb=10)
     kinds = stage_extra("station_kinds", "../类型对照.csv", b"text,kind\n", dest=dest, limit_mb=10)
     assert kinds.name == "station_kinds.csv" and kinds.parent.parent == dest
+    yml = stage_extra("station_kinds", "类型对照.YML", b"a: other\n", dest=dest, limit_mb=10)
+    assert yml.name == "station_kinds.yml"
 
 
 def test_each_session_has_its_own_folder(tmp_path: Path) -> None:

@@ -79,8 +79,8 @@ def add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--station-kinds-file",
         type=Path,
-        help="station-kinds mapping (.csv/.xlsx with columns text,kind): the register's own "
-        "kind names -> catalogue kinds",
+        help="station-kinds mapping (.csv/.xlsx with columns text,kind, or .yaml/.yml with "
+        "'text: kind' lines): the register's own kind names -> catalogue kinds",
     )
     p.add_argument("--margin-m", type=float, help="walking network margin beyond the boundary, m")
     p.add_argument("--speed-kmh", type=float, help="walking speed, km/h (default 4)")

@@ -189,6 +189,19 @@ def _cut(holes: ObjArray, face: IntArray, cuts: ObjArray) -> tuple[ObjArray, Int
     return parts[ok], np.asarray(face, dtype="int64")[idx[ok]]
 
 
+def csr_of(keys: IntArray, n: int) -> tuple[IntArray, IntArray]:
+    """Positions ``0..len(keys)-1`` grouped by ``keys`` (0..n-1) as CSR arrays."""
+    return _csr(keys, np.arange(len(keys), dtype="int64"), n)
+
+
+def csr_rows(ptr: IntArray, keys: IntArray, values: IntArray) -> tuple[IntArray, IntArray]:
+    """The CSR rows ``keys`` of ``(ptr, values)`` as pairs ``(position in keys, value)``."""
+    count = ptr[keys + 1] - ptr[keys]
+    pos = np.repeat(np.arange(len(keys), dtype="int64"), count)
+    k = np.arange(len(pos)) - np.repeat(np.cumsum(count) - count, count)
+    return pos, values[ptr[keys][pos] + k]
+
+
 def _csr(keys: IntArray, values: IntArray, n: int) -> tuple[IntArray, IntArray]:
     """Group ``values`` by ``keys`` (0..n-1) as CSR arrays ``(ptr, values)``."""
     order = np.argsort(keys, kind="stable")
@@ -478,6 +491,8 @@ class LinkCells:
     cells: a cell is the ground nearer to its point than to any other point, so the
     cells of a link's points approximate the ground whose nearest link it is (their
     borders run along the medial line between two links, within about ``step_m / 2``).
+    Links drawn along the same line (a parallel shortcut, a zero-length link) share
+    their points' cells; a cell is as early as its earliest point.
     A circle clipped by the cells of the links not reached in time never claims the
     far side of a gap in the network (two unconnected links closer than twice the
     corridor's half-width).
@@ -498,8 +513,10 @@ class LinkCells:
     edge, offset_m
         The edge of each point and its distance from the edge's ``u`` end
         (walking metres).
+    cell
+        The cell of each point (points at the same spot share one).
     cells
-        The Voronoi cell of each point (polygons), with an STRtree ``tree``.
+        The Voronoi cells (polygons), with an STRtree ``tree``.
     """
 
     def __init__(
@@ -513,9 +530,15 @@ class LinkCells:
         frac = k / np.maximum(count - 1, 1)[edge]
         pts = shapely.line_interpolate_point(lines[edge], frac, normalized=True)
         xy = np.round(shapely.get_coordinates(pts), 3)
-        xy, first = np.unique(xy, axis=0, return_index=True)
-        self.edge: IntArray = edge[first].astype("int64")
-        self.offset_m: FloatArray = frac[first] * np.asarray(length_m, dtype="float64")[self.edge]
+        xy, cell = np.unique(xy, axis=0, return_inverse=True)
+        self.edge: IntArray = edge.astype("int64")
+        self.offset_m: FloatArray = frac * np.asarray(length_m, dtype="float64")[edge]
+        self.cell: IntArray = np.asarray(cell, dtype="int64").ravel()
+        self.step_m = float(step_m)
+        self._ptr, self._points = csr_of(self.cell, len(xy))
+        self._edge_ptr = np.concatenate([[0], np.cumsum(count)]).astype("int64")
+        self.points_per_edge: IntArray = count.astype("int64")
+        self._lines = shapely.STRtree(lines)
         self.cells: ObjArray = np.zeros(0, dtype=object)
         if len(xy) >= 3:
             envelope = shapely.box(*(xy.min(axis=0) - margin_m), *(xy.max(axis=0) + margin_m))
@@ -525,18 +548,42 @@ class LinkCells:
             self.cells = np.asarray(shapely.get_parts(vor), dtype=object)
         self.tree = shapely.STRtree(self.cells)
 
+    def near(self, geoms: ObjArray, distance_m: float | FloatArray) -> tuple[IntArray, IntArray]:
+        """The links within ``distance_m`` (one distance, or one per geometry) of each of
+        ``geoms``, as CSR arrays ``(ptr, edge)``: links of ``geoms[i]`` are
+        ``edge[ptr[i]:ptr[i + 1]]``."""
+        gi, ei = self._lines.query(
+            np.asarray(geoms, dtype=object), predicate="dwithin", distance=distance_m
+        )
+        return _csr(gi, ei, len(geoms))
+
+    def points_on(self, edges: IntArray) -> tuple[IntArray, IntArray]:
+        """The points along ``edges``: pairs ``(position in edges, point)``."""
+        return csr_rows(self._edge_ptr, edges, np.arange(len(self.edge), dtype="int64"))
+
+    def points_of(self, cells: IntArray) -> tuple[IntArray, IntArray]:
+        """The points of ``cells``: pairs ``(position in cells, point)``."""
+        return csr_rows(self._ptr, cells, self._points)
+
     def clip(
         self, polygon: shapely.Geometry, time_min: FloatArray, limit_min: float
     ) -> shapely.Geometry:
-        """``polygon`` without the cells it meets whose point is reached later than
-        ``limit_min`` (or not at all); ``time_min`` is each point's walking time. Only
-        the polygons of the overlay are kept (no touching lines or points), without
-        hairline holes."""
+        """``polygon`` without the cells it meets whose points are all reached later
+        than ``limit_min`` (or not at all); ``time_min`` is each point's walking time.
+        Only the polygons of the overlay are kept (no touching lines or points),
+        without hairline holes."""
         if len(self.cells) == 0 or polygon.is_empty:
             return polygon
         hit = self.tree.query(polygon, predicate="intersects")
-        late = hit[~(time_min[hit] <= limit_min)]
-        if len(late) == 0:
+        pos, pt = self.points_of(hit)
+        first = np.full(len(hit), np.inf)
+        np.minimum.at(first, pos, time_min[pt])
+        return self.cut(polygon, hit[~(first <= limit_min)])
+
+    def cut(self, polygon: shapely.Geometry, late: IntArray) -> shapely.Geometry:
+        """``polygon`` without the cells ``late`` (indices into ``cells``), as polygons
+        only, without hairline holes (``polygon`` itself when ``late`` is empty)."""
+        if len(late) == 0 or polygon.is_empty:
             return polygon
         cut = shapely.difference(polygon, shapely.coverage_union_all(self.cells[late]))
         return without_hairlines(polygonal(cut))

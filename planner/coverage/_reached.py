@@ -399,3 +399,41 @@ def needed_connectors(
     )
     need = ~covered | (conn.snap_m[c] > buffer_m * CONNECTOR_SNAP_SHARE)
     return ends.group[row[need]], c[need]
+
+
+def point_end_times(
+    ends: EndTimes, group: IntArray, edge: IntArray, x_m: FloatArray, speed_m_per_min: float
+) -> FloatArray:
+    """Each group's walking time to points on the network, minutes.
+
+    Point ``i`` lies on network ``edge[i]`` at ``x_m[i]`` metres (``length_m``
+    units) from its ``u`` end; its time in group ``group[i]``'s walk is the
+    quicker way in from the two ends of the piece of ``ends`` holding it (on a
+    station's own edge, the half it lies on). Points on no piece of the group's
+    table (neither end reached within the walk's limit) get ``inf``.
+    """
+    out = np.full(len(group), np.inf)
+    if len(ends) == 0 or len(group) == 0:
+        return out
+    n_e = int(max(ends.edge.max(), edge.max())) + 1
+    row_key = ends.group * n_e + ends.edge
+    keys, rank = np.unique(row_key, return_inverse=True)
+    # rows sorted by (key, start): one search on rank x width + start finds the piece
+    width = float(np.max(ends.end_m, initial=0.0)) * 2.0 + 2.0
+    comp = rank * width + ends.start_m
+    order = np.argsort(comp, kind="stable")
+    comp = comp[order]
+    q_key = group * n_e + edge
+    q_rank = np.searchsorted(keys, q_key)
+    found = q_rank < len(keys)
+    found[found] = keys[q_rank[found]] == q_key[found]
+    q = np.flatnonzero(found)
+    j = np.searchsorted(comp, q_rank[q] * width + x_m[q], side="right") - 1
+    j = np.maximum(j, np.searchsorted(comp, q_rank[q] * width, side="left"))
+    row = order[j]
+    x = np.clip(x_m[q], ends.start_m[row], ends.end_m[row])
+    out[q] = np.minimum(
+        ends.ta[row] + (x - ends.start_m[row]) / speed_m_per_min,
+        ends.tb[row] + (ends.end_m[row] - x) / speed_m_per_min,
+    )
+    return out

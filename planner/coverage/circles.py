@@ -31,10 +31,12 @@ The tables the stretches come from are in :mod:`planner.coverage._reached`.
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -49,11 +51,14 @@ from planner.coverage._faces import (
     Drawn,
     FaceIndex,
     LinkCells,
+    csr_of,
+    csr_rows,
     polygonal,
     without_hairlines,
 )
 from planner.coverage._reached import (
     CONNECTOR_SNAP_SHARE,
+    TIME_TOL_MIN,
     Connectors,
     EdgeFacts,
     EndTimes,
@@ -62,6 +67,7 @@ from planner.coverage._reached import (
     needed_connectors,
     network_incidence,
     pieces,
+    point_end_times,
     routing_end_times,
     station_end_times,
     walk_ends,
@@ -75,6 +81,7 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 ObjArray = NDArray[np.object_]
+_T = TypeVar("_T")
 
 __all__ = ["CONNECTOR_SNAP_SHARE", "CircleBuilder", "Pieces", "gap_polygons", "residential_area"]
 
@@ -86,6 +93,10 @@ CONNECTOR_MIN_M = 1.0
 #: ``CIRCLE_BATCH_ROWS // (edges + 1)`` stations (about 930 on the demo street). The
 #: table and the batch's drawings are what the circle step holds at once.
 CIRCLE_BATCH_ROWS = 1_000_000
+
+#: (station, network point) pairs the cut of the stations' own circles at the network's
+#: gaps times at once (:meth:`CircleBuilder._clip_own_late`): about 25 MB of arrays.
+CLIP_CHUNK_PAIRS = 250_000
 
 
 def _colours(geoms: ObjArray, gap_m: float) -> IntArray:
@@ -210,9 +221,40 @@ def _connectors(
     )
 
 
+def _each(func: Callable[[int], _T], n: int) -> list[_T]:
+    """``func(0) .. func(n - 1)`` on all cores (one circle each: GEOS releases the GIL)."""
+    threads = workers()
+    if threads > 1 and n > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return list(pool.map(func, range(n)))
+    return [func(k) for k in range(n)]
+
+
 def _new_keys(seen: IntArray, keys: IntArray) -> IntArray:
     """``seen`` with ``keys`` added (sorted, each once)."""
     return np.union1d(seen, keys).astype("int64")
+
+
+@dataclass(frozen=True)
+class _NearLinks:
+    """Which links' cells (:class:`~planner.coverage._faces.LinkCells`) can meet the
+    circle of a walk, as CSR arrays.
+
+    A point of a link's corridor lies within ``buffer_m`` of the link and so within
+    ``buffer_m + step_m / 2`` of one of its points; the cell holding it is that of a
+    point no farther, whose link lies within ``2 * buffer_m + step_m`` of the first
+    (``edge_near`` of ``edge_ptr``). A point of a building connector's corridor lies
+    within ``buffer_m + length`` of the access point: the links within ``2 * buffer_m +
+    step_m + length`` of the connector (``conn_near`` of ``conn_near_ptr``); ``conns``
+    of ``conn_ptr`` are the connectors whose access point lies on each link.
+    """
+
+    edge_ptr: IntArray
+    edge_near: IntArray
+    conn_ptr: IntArray
+    conns: IntArray
+    conn_near_ptr: IntArray
+    conn_near: IntArray
 
 
 class CircleBuilder:
@@ -263,6 +305,7 @@ class CircleBuilder:
         self._conn = _connectors(net, points, point_geoms, self._w.edge_layer)
         self._faces: dict[int, tuple[FaceIndex, IntArray, IntArray]] = {}
         self._cells: LinkCells | None = None
+        self._near: _NearLinks | None = None
 
     # ----------------------------------------------------------------- geometry
     def lines(self, pieces: Pieces) -> ObjArray:
@@ -394,13 +437,7 @@ class CircleBuilder:
             ci = bi[c_order[c_bounds[k] : c_bounds[k + 1]]]
             return self._draw_one(pcs.subset(pi), lines[pi], ci, out[int(present[k])], prepared)
 
-        threads = workers()
-        if threads > 1 and len(present) > 1:
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                results = list(pool.map(one, range(len(present))))
-        else:
-            results = [one(k) for k in range(len(present))]
-        for g, d in zip(present.tolist(), results, strict=True):
+        for g, d in zip(present.tolist(), _each(one, len(present)), strict=True):
             out[g] = d
         return out
 
@@ -479,8 +516,11 @@ class CircleBuilder:
         reach
             The stations' reach (:func:`planner.network.routing.station_reach` or
             :func:`~planner.network.routing.network_reach`; only its rows at network
-            nodes are read), or None to search each batch here, which keeps memory
-            to one batch's table.
+            nodes are read) up to :meth:`reach_limit` at least, or None to search
+            each batch here, which keeps memory to one batch's table. A reach
+            stopping short of that is searched again here (the cut at the network's
+            gaps needs each station's times up to the largest threshold plus the
+            corridor's walking time).
         thresholds_min
             Thresholds, minutes.
         station_ids
@@ -499,11 +539,19 @@ class CircleBuilder:
             if reach is None
             else np.unique(reach.station).astype("int64")
         )
+        limit = self.reach_limit(thresholds)
+        if reach is not None and reach.limit_min < limit - TIME_TOL_MIN:
+            log.debug(
+                "circles: reach ends at %g min, short of %g: searched again",
+                *(reach.limit_min, limit),
+            )
+            reach = None
         incidence = network_incidence(self.rg)
         per_t: list[list[ObjArray]] = [[] for _ in thresholds]
-        for batch, (g, node, time) in self._batches(stations, reach, max(thresholds, default=0)):
+        for batch, (g, node, time) in self._batches(stations, reach, limit):
             ends = station_end_times(self.rg, incidence, batch, g, node, time)
-            for k, polys in enumerate(self._nested(ends, len(batch), thresholds)):
+            drawn = self._nested(ends, len(batch), thresholds)
+            for k, polys in enumerate(self._clip_own_late(drawn, ends, thresholds)):
                 per_t[k].append(polys)
         n = len(stations)
         by_t = [np.concatenate(p) if p else np.zeros(0, dtype=object) for p in per_t]
@@ -598,10 +646,129 @@ class CircleBuilder:
             access=np.full(n, None, dtype=object),
         )
         t, _station = point_times(self.rg, times, snap)
-        slack_min = self.buffer_m / self.rg.speed_m_per_min
+        slack_min = self._slack_min()
         return [
             cells.clip(p, t, float(m) + slack_min) for p, m in zip(polys, thresholds, strict=True)
         ]
+
+    def reach_limit(self, thresholds_min: Sequence[float]) -> float:
+        """How far each station's walk must be searched for its own circles
+        (:meth:`station_circles`): the largest threshold plus the corridor's walking
+        time, minutes."""
+        return max((float(t) for t in thresholds_min), default=0.0) + self._slack_min()
+
+    def _near_links(self) -> _NearLinks:
+        """:class:`_NearLinks` of the network and the buildings' connectors (built once)."""
+        if self._near is None:
+            cells = self._link_cells()
+            conn = self._conn
+            reach_m = 2.0 * self.buffer_m + cells.step_m
+            edge_ptr, edge_near = cells.near(self.rg.net.geometry, reach_m)
+            conn_ptr, conns = csr_of(conn.edge, self.rg.net.n_edges)
+            conn_len = np.asarray(shapely.length(conn.geometry), dtype="float64")
+            conn_near_ptr, conn_near = cells.near(conn.geometry, reach_m + conn_len)
+            self._near = _NearLinks(edge_ptr, edge_near, conn_ptr, conns, conn_near_ptr, conn_near)
+        return self._near
+
+    def _slack_min(self) -> float:
+        """The corridor half-width's walking time, minutes: ground whose nearest link is
+        reached up to this much after a threshold may lie inside its circle."""
+        return self.buffer_m / self.rg.speed_m_per_min
+
+    def _clip_own_late(
+        self, by_t: Sequence[ObjArray], ends: EndTimes, thresholds: Sequence[float]
+    ) -> list[ObjArray]:
+        """Each station's own circles (per ascending threshold, one polygon per group of
+        ``ends``) cut like the union (:meth:`_clip_late`), with the times of *that*
+        station's walk: without the ground whose nearest link it reaches more than the
+        corridor's walking time after the threshold, or not within its walk's limit
+        (``ends`` holds the pieces the walk touched). Nested like the union's cuts.
+
+        Only the cells of links near what the walk touches can meet a circle
+        (:meth:`_near_links`), so only their points are timed, and only their late
+        cells tested against the circles; the groups are cut a chunk of at most
+        :data:`CLIP_CHUNK_PAIRS` (group, point) pairs at a time.
+        """
+        cells = self._link_cells()
+        polys_by_t = [np.array(p, dtype=object) for p in by_t]
+        if len(cells.cells) == 0 or not thresholds:
+            return polys_by_t
+        cg, ce, ct = self._near_touched(ends, max(thresholds))
+        per_group = np.bincount(cg, weights=cells.points_per_edge[ce], minlength=len(by_t[0]))
+        chunk = np.floor_divide(np.cumsum(per_group) - per_group, CLIP_CHUNK_PAIRS)
+        bounds = np.searchsorted(cg, np.flatnonzero(np.r_[True, chunk[1:] != chunk[:-1]]))
+        for a, b in itertools.pairwise([*bounds.tolist(), len(cg)]):
+            g, c, t, near_t = self._earliest_cells(ends, cg[a:b], ce[a:b], ct[a:b])
+            for polys, minutes in zip(polys_by_t, thresholds, strict=True):
+                late = ~(t <= float(minutes) + self._slack_min())
+                late &= near_t <= float(minutes) + TIME_TOL_MIN
+                self._cut_cells(polys, g[late], c[late])
+        return polys_by_t
+
+    def _near_touched(
+        self, ends: EndTimes, limit_min: float
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """``(group, edge, time)`` (sorted by group and edge, each pair once) of the links
+        whose cells can meet a group's circles up to ``limit_min``: those near a link
+        its walk gets into, or near the connector of a building on such a link
+        (:meth:`_near_links`); ``time`` is when the walk first gets into such a link
+        (a circle of a smaller threshold needs not look at the link)."""
+        near = self._near_links()
+        t_in = np.minimum(ends.ta, ends.tb)
+        touched = t_in <= limit_min + TIME_TOL_MIN
+        g, e, t_in = ends.group[touched], ends.edge[touched], t_in[touched]
+        pe, e1 = csr_rows(near.edge_ptr, e, near.edge_near)
+        pc, c = csr_rows(near.conn_ptr, e, near.conns)
+        pc2, e2 = csr_rows(near.conn_near_ptr, c, near.conn_near)
+        n = self.rg.net.n_edges
+        key = np.concatenate([g[pe] * n + e1, g[pc][pc2] * n + e2])
+        when = np.concatenate([t_in[pe], t_in[pc][pc2]])
+        order = np.argsort(key, kind="stable")
+        key, when = key[order], when[order]
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else order[:0]
+        grp, edge = np.divmod(key[first], n)
+        earliest = np.minimum.reduceat(when, first) if len(first) else when[:0]
+        return grp.astype("int64"), edge.astype("int64"), earliest
+
+    def _earliest_cells(
+        self, ends: EndTimes, group: IntArray, edge: IntArray, near_min: FloatArray
+    ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+        """``(group, cell, time, near)``: each cell of the points along ``edge``, the
+        earliest time ``group``'s walk reaches one of its points, and the earliest
+        ``near_min`` of their links (when the walk first gets near), minutes."""
+        cells = self._link_cells()
+        pos, pt = cells.points_on(edge)
+        g = group[pos]
+        t = point_end_times(ends, g, cells.edge[pt], cells.offset_m[pt], self.rg.speed_m_per_min)
+        key = g * len(cells.cells) + cells.cell[pt]
+        order = np.argsort(key, kind="stable")
+        key, t, near = key[order], t[order], near_min[pos][order]
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else pos[:0]
+        ug, uc = np.divmod(key[first], len(cells.cells))
+        if len(first) == 0:
+            return ug.astype("int64"), uc.astype("int64"), t[:0], near[:0]
+        return (
+            ug.astype("int64"),
+            uc.astype("int64"),
+            np.minimum.reduceat(t, first),
+            np.minimum.reduceat(near, first),
+        )
+
+    def _cut_cells(self, polys: ObjArray, group: IntArray, cell: IntArray) -> None:
+        """Cut from ``polys[group]`` the cells ``cell`` that meet it (in place; ``group``
+        sorted). Each polygon is prepared and cut by one thread only: GEOS builds a
+        prepared geometry's index on first use, which threads must not share."""
+        cells = self._link_cells()
+        present = np.unique(group)
+        bounds = np.searchsorted(group, np.append(present, np.iinfo(np.int64).max))
+
+        def one(k: int) -> shapely.Geometry:
+            poly = polys[present[k]]
+            mine = cell[bounds[k] : bounds[k + 1]]
+            shapely.prepare(poly)
+            return cells.cut(poly, mine[shapely.intersects(poly, cells.cells[mine])])
+
+        polys[present] = np.asarray([*_each(one, len(present)), None], dtype=object)[:-1]
 
     def nearest_split(
         self,

@@ -618,6 +618,8 @@ def station_figures(cov: Coverage, *, circles: gpd.GeoDataFrame | None = None) -
             "name": st["name"].astype(str),
             "kind": st["kind"].astype(str),
             "kind_zh": [STATION_KINDS.get(k, (k, k))[0] for k in st["kind"]],
+            # the register's own words (what an ``other`` station is)
+            "kind_text": (st["kind_text"] if "kind_text" in st else st["kind"]).astype(str),
             "in_street": st["in_street"].astype(bool),
             "community_id": st["community_id"],
             "on_network": st["on_network"].astype(bool),

@@ -3,7 +3,8 @@
 A stations file's ``kind`` column holds whatever the register says: a catalogue key
 (``community_station``), its Chinese or English name (社区党群服务站), a common other
 spelling (党群服务站, 党建服务站, ...; :data:`planner.schema.STATION_KIND_ALIASES`), or a
-name of the user's own, mapped to a kind by a mapping file (:func:`read_kinds_file`).
+name of the user's own, mapped to a kind by a mapping file (:func:`read_kinds_file`: a
+CSV/Excel table, or a YAML file read by :func:`read_kinds_yaml`).
 Anything else is kept as kind ``other`` with its text (the ``kind_text`` column) and
 one warning lists those stations: a register is never refused for a kind.
 
@@ -17,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from planner import schema
 from planner.errors import ProblemLog
-from planner.load.tables import normalise_text, read_table
+from planner.load.tables import detect_encoding, normalise_text, read_table
 
 #: Header names of a mapping file's two columns (normalised): the text, and its kind.
 TEXT_COLUMNS: frozenset[str] = frozenset(
@@ -29,8 +31,12 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
 KIND_COLUMNS: frozenset[str] = frozenset(
     {"kind", "maps_to", "station_kind", "类型", "标准类型", "对应类型", "归类", "站点类型"}
 )
+#: File name endings of a YAML mapping file.
+YAML_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 #: File name endings a mapping file may have.
-KINDS_FILE_SUFFIXES: tuple[str, ...] = (".csv", ".txt", ".xlsx")
+KINDS_FILE_SUFFIXES: tuple[str, ...] = (".csv", ".txt", ".xlsx", *YAML_SUFFIXES)
+#: Example of a YAML mapping file, shown in error messages.
+YAML_EXAMPLE = "社区食堂: neighbourhood_centre  (or  elderly_day_care: [老年食堂, 托老所])"
 
 
 def catalogue_lookup(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -74,7 +80,8 @@ def resolve_kinds(raw: pd.Series, lookup: Mapping[str, str]) -> ResolvedKinds:
 
 
 def read_kinds_file(path: Path, *, problems: ProblemLog) -> dict[str, str]:
-    """A user's mapping of station-kind texts to catalogue kinds, from a CSV/Excel table.
+    """A user's mapping of station-kind texts to catalogue kinds, from a CSV/Excel table
+    (or a YAML file: ``.yaml``/``.yml``, :func:`read_kinds_yaml`).
 
     Two columns: the text as registers write it (``text``/``原文``/``名称``) and the kind
     it means (``kind``/``类型``/``归类``): a catalogue key, or its Chinese or English
@@ -86,6 +93,8 @@ def read_kinds_file(path: Path, *, problems: ProblemLog) -> dict[str, str]:
     dict
         Text -> kind key (empty when the file could not be used).
     """
+    if path.suffix.lower() in YAML_SUFFIXES:
+        return read_kinds_yaml(path, problems=problems)
     table = read_table(path, problems=problems, header_names=TEXT_COLUMNS | KIND_COLUMNS)
     if table is None:
         return {}
@@ -128,3 +137,187 @@ def _mapping_rows(
             continue
         out[t] = key
     return out
+
+
+def _kind_names() -> str:
+    """The catalogue's kinds as ``key (中文名)``, for messages."""
+    return ", ".join(f"{k} ({zh})" for k, (zh, _en) in schema.STATION_KINDS.items())
+
+
+def read_kinds_yaml(path: Path, *, problems: ProblemLog) -> dict[str, str]:
+    """A station-kinds mapping from a YAML file (UTF-8 or GBK).
+
+    The file is one mapping whose entries are either ``text: kind`` (the text as
+    registers write it, and the kind it means: a catalogue key or its Chinese or
+    English name) or ``kind: [text, text, ...]`` (a kind and every spelling of it)::
+
+        社区食堂: neighbourhood_centre
+        elderly_day_care: [老年食堂, 托老所]
+
+    Problems (a syntax error, a kind not in the catalogue, an entry that is neither
+    form, one text given two kinds) are logged naming the file, the line (1-based) and
+    the field (``text`` or ``kind``); the entries that are right are still returned.
+
+    Returns
+    -------
+    dict
+        Text -> kind key (empty when the file could not be used).
+    """
+    root = _yaml_root(path, problems=problems)
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        problems.add(
+            f"line {root.start_mark.line + 1}: a station-kinds YAML file must be one mapping "
+            f"of texts to kinds, not a {_yaml_shape(root)}",
+            file=str(path),
+            feature_id=f"line {root.start_mark.line + 1}",
+            field="text",
+            fix=f"write one entry per line, e.g. {YAML_EXAMPLE}",
+        )
+        return {}
+    entries = _YamlEntries(path, problems)
+    for key, value in root.value:
+        entries.add(key, value)
+    return entries.mapping
+
+
+def _yaml_root(path: Path, *, problems: ProblemLog) -> yaml.Node | None:
+    """The YAML file's node tree (None, with the problem logged, when it cannot be read
+    or holds nothing). Composed, not loaded: every node keeps its line, and no value
+    is turned into a number or a date."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        problems.add("file not found", file=str(path), fix="check the path")
+        return None
+    try:
+        text = data.decode(detect_encoding(data))
+    except UnicodeDecodeError:
+        problems.add(
+            "the file is neither UTF-8 nor GBK text",
+            file=str(path),
+            fix="save it as UTF-8 text",
+        )
+        return None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = "" if mark is None else f"line {mark.line + 1}, column {mark.column + 1}: "
+        problems.add(
+            f"{line}not valid YAML: {exc.problem or exc.context}",
+            file=str(path),
+            feature_id=None if mark is None else f"line {mark.line + 1}",
+            fix=f"write one entry per line, e.g. {YAML_EXAMPLE}; quote texts holding ':' or '#'",
+        )
+        return None
+    except yaml.YAMLError as exc:
+        problems.add(f"not valid YAML: {exc}", file=str(path), fix=f"e.g. {YAML_EXAMPLE}")
+        return None
+    if root is None:
+        problems.add(
+            "the station-kinds file holds no entries",
+            file=str(path),
+            fix=f"write one entry per line, e.g. {YAML_EXAMPLE}",
+        )
+    return root
+
+
+def _yaml_shape(node: yaml.Node) -> str:
+    """What a YAML node is, in words."""
+    if isinstance(node, yaml.MappingNode):
+        return "mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "list"
+    return "blank value" if _blank(node) else f"single value {str(node.value)!r}"
+
+
+def _blank(node: yaml.Node) -> bool:
+    """A null or empty scalar."""
+    return isinstance(node, yaml.ScalarNode) and (
+        node.tag == "tag:yaml.org,2002:null" or not str(node.value).strip()
+    )
+
+
+class _YamlEntries:
+    """The entries of a station-kinds YAML mapping, checked one by one; problems name
+    the file, the line and the field."""
+
+    def __init__(self, path: Path, problems: ProblemLog) -> None:
+        self.path = path
+        self.problems = problems
+        self.lookup = catalogue_lookup()
+        self.mapping: dict[str, str] = {}
+        self._seen: dict[str, tuple[int, str]] = {}  # normalised text -> (line, kind)
+
+    def add(self, key: yaml.Node, value: yaml.Node) -> None:
+        """One entry: ``text: kind`` or ``kind: [texts]``."""
+        line = key.start_mark.line + 1
+        if not isinstance(key, yaml.ScalarNode) or _blank(key):
+            self._problem(line, "text", f"an entry's name is a {_yaml_shape(key)}", "a text")
+            return
+        name = str(key.value).strip()
+        if isinstance(value, yaml.SequenceNode):
+            kind = self._kind(name, line, f"{name!r} heads a list of texts, so it must be a kind")
+            if kind is None:
+                return
+            for item in value.value:
+                if isinstance(item, yaml.ScalarNode) and not _blank(item):
+                    self._put(str(item.value).strip(), kind, item.start_mark.line + 1)
+                else:
+                    self._problem(
+                        item.start_mark.line + 1,
+                        "text",
+                        f"an item of {name!r}'s list is a {_yaml_shape(item)}",
+                        "one text per item",
+                    )
+        elif isinstance(value, yaml.ScalarNode) and not _blank(value):
+            target = str(value.value).strip()
+            kind = self._kind(target, line, f"{name!r} is mapped to {target!r}")
+            if kind:
+                self._put(name, kind, line)
+        else:
+            self._problem(
+                line,
+                "kind",
+                f"{name!r} is given a {_yaml_shape(value)}, not a kind",
+                "a kind after the colon",
+            )
+
+    def _kind(self, text: str, line: int, what: str) -> str | None:
+        """The catalogue kind ``text`` names (None, with the problem logged, if none)."""
+        kind = self.lookup.get(normalise_text(text))
+        if kind is None:
+            self.problems.add(
+                f"line {line}: {what}, which is not a station kind",
+                file=str(self.path),
+                feature_id=f"line {line}",
+                field="kind",
+                fix=f"use one of: {_kind_names()}",
+            )
+        return kind
+
+    def _put(self, text: str, kind: str, line: int) -> None:
+        """Map ``text`` to ``kind`` unless an earlier line gave it another kind."""
+        norm = normalise_text(text)
+        before_line, before_kind = self._seen.get(norm, (0, kind))
+        if before_kind != kind:
+            self._problem(
+                line,
+                "text",
+                f"{text!r} is mapped to {kind}, but line {before_line} maps it to {before_kind}",
+                "one kind per text (delete one of the two lines)",
+            )
+            return
+        self._seen.setdefault(norm, (line, kind))
+        self.mapping[text] = kind
+
+    def _problem(self, line: int, field: str, what: str, want: str) -> None:
+        self.problems.add(
+            f"line {line}: {what}",
+            file=str(self.path),
+            feature_id=f"line {line}",
+            field=field,
+            fix=f"write {want}, e.g. {YAML_EXAMPLE}",
+        )

@@ -212,7 +212,7 @@ def load_street(
         dxf_layers=dxf_layers,
     )
     _use_boundary(resolved, given, problems=problems)
-    _note_unknown_codes(resolved.meta, src, problems)
+    _note_unknown_codes(resolved.meta, src, problems, settings)
     _use_stations(resolved, stations, points_crs=points_crs, problems=problems, file_crs=file_crs)
     table = _read_register(resolved, register, problems=problems)
     kind_map = _read_station_kinds(resolved, station_kinds, problems=problems)
@@ -479,13 +479,22 @@ CODE_FIX = (
 )
 
 
-def _note_unknown_codes(meta: dict[str, Any], src: str, problems: ProblemLog) -> None:
-    """Warn when the source names no county or street code: grid codes made from it
-    are provisional unless the user gives them (:mod:`planner.grids.codes`)."""
+def _known_code(value: object, width: int) -> bool:
+    """A county or street code of ``width`` digits, not the all-zero unknown one."""
+    text = str(value or "")
+    return text.isdigit() and len(text) == width and set(text) != {"0"}
+
+
+def _note_unknown_codes(
+    meta: dict[str, Any], src: str, problems: ProblemLog, settings: Settings
+) -> None:
+    """Warn when neither the source nor the settings (``--code-county``/``--code-street``)
+    name a county or street code: grid codes made from it are provisional
+    (:mod:`planner.grids.codes`)."""
     missing = [
         key
         for key, width in META_CODE_FIELDS
-        if not (str(meta.get(key, "")).isdigit() and len(str(meta.get(key, ""))) == width)
+        if not (_known_code(meta.get(key), width) or _known_code(getattr(settings, key), width))
     ]
     if missing:
         problems.add(

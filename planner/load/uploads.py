@@ -100,7 +100,7 @@ ExtraKind = Literal["stations", "register", "station_kinds"]
 EXTRA_SUFFIXES: dict[str, tuple[str, ...]] = {
     "stations": (".csv", ".geojson", ".json", ".gpkg", ".xlsx"),
     "register": (".csv", ".xlsx"),
-    "station_kinds": (".csv", ".xlsx"),
+    "station_kinds": (".csv", ".xlsx", ".yaml", ".yml"),
 }
 
 
