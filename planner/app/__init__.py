@@ -5,7 +5,8 @@
   in the URL, which projects the session may edit;
 * :mod:`planner.app.map` - the map shown from strings computed once (fast reruns);
 * :mod:`planner.app.editor` - the grid editor's clicks, drawn lines, edits, autosave, copies
-  and opened project files.
+  and opened project files;
+* :mod:`planner.app.editor_page` - the grid editor page (map, selection, edits, project file).
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """
