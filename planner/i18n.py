@@ -646,6 +646,46 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "rule_result_ok": ("结论：所有规则均满足", "RESULT: all rules hold"),
     "rule_result_fail": ("结论：{n} 条规则不通过", "RESULT: {n} rule(s) FAIL"),
+    # --- mapedit: map-first editing ---
+    "ed_mode_compound": ("整个小区", "Whole compounds"),
+    "ed_mode_help": (
+        "打开后，点击或套索选中整个小区的全部网格单元；关闭时逐个选择网格单元。",
+        "On: a click or lasso takes every atom of the compound; off: single atoms.",
+    ),
+    "ed_households": ("{n} 户", "{n} households"),
+    "ed_esc_hint": ("也可按 Esc 键", "Or press Esc"),
+    "ed_lasso_left_out": (
+        "套索内有 {n} 个网格单元属于其他网格，未选中（一次只移动一个网格的单元）。",
+        "{n} lassoed atoms are in other grids and were left out (a move takes atoms of one grid).",
+    ),
+    "ed_pick_target": (
+        "移动到：点击地图上的相邻网格，或按下其编号",
+        "Move to: click a neighbouring grid on the map, or press its label",
+    ),
+    "ed_confirm_move": ("确认移动到 {label}", "Move to {label}"),
+    "ed_badges": ("确认前预览（受影响的网格）：", "Before you confirm (grids touched):"),
+    "ed_badge_households": ("{before} → {n} 户", "{before} → {n} households"),
+    "ed_badge_load": ("负荷 {load:.0f}", "load {load:.0f}"),
+    "ed_badge_bounds": ("范围 {lo}–{hi} 户", "bounds {lo}–{hi}"),
+    "ed_one_piece": ("连片", "contiguous"),
+    "ed_pieces": ("分成 {n} 块", "{n} pieces"),
+    "ed_badge_compactness": ("紧凑度 {c:.2f}", "compactness {c:.2f}"),
+    "ed_would_refuse": ("此编辑将被拒绝：{reason}", "This edit would be refused: {reason}"),
+    "ed_draw_line_first": (
+        "拆分：先用地图左侧的画线工具画一条横穿网格的线，预览后再确认。",
+        "Split: draw a line across the grid with the map's line tool, check the preview, "
+        "then confirm.",
+    ),
+    "ed_split_preview": (
+        "拆分预览：网格 {label} 沿所画的线分为两部分（地图上以蓝、橙虚线显示）。",
+        "Split preview: grid {label} cut in two along the drawn line (blue and orange "
+        "dashes on the map).",
+    ),
+    "ed_split_refused": (
+        "无法沿所画的线拆分：{reason}。请重新画线。",
+        "Cannot split along the drawn line: {reason}. Draw the line again.",
+    ),
+    "ed_confirm_split": ("确认拆分", "Confirm split"),
 }
 
 

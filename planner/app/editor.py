@@ -1,8 +1,8 @@
 """Glue between the grid editor page and :mod:`planner.grids.edits`: clicks, lines, autosave.
 
 streamlit-folium cannot edit preloaded shapes, so a planner edits grids by clicking
-atoms (selected with :func:`atom_at`) and by drawing a line to split a grid
-(:func:`line_from_drawing`). After every edit the page saves the project file
+atoms (selected with :func:`atom_at`), by lassoing them (:func:`polygon_from_drawing`)
+and by drawing a line to split a grid (:func:`line_from_drawing`). After every edit the page saves the project file
 (:func:`autosave_path`, :func:`autosave`), so a page reload or a failed step loses
 nothing: a new session shows the autosaved project (:func:`editor_for`).
 
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import shapely
 from pyproj import Transformer
-from shapely.geometry import LineString, Point, shape
+from shapely.geometry import LineString, Point, Polygon, shape
 
 from planner.app.state import can_edit, take_copy
 from planner.crs import WGS84, gcj02_to_wgs84
@@ -90,18 +90,64 @@ def atom_at(atoms: Any, lon: float, lat: float, *, crs: Any, basemap: str = "non
     return int(atoms["atom_id"].to_numpy()[int(hits[0])])
 
 
+def _drawn(drawing: Any, kind: str) -> dict[str, Any] | None:
+    """The GeoJSON geometry of a Leaflet.draw feature when it is of type ``kind``."""
+    if not drawing or not isinstance(drawing, dict):
+        return None
+    geom = drawing.get("geometry", drawing)
+    if not isinstance(geom, dict) or geom.get("type") != kind:
+        return None
+    return geom
+
+
 def line_from_drawing(drawing: Any, *, crs: Any, basemap: str = "none") -> LineString | None:
     """The drawn line (Leaflet.draw GeoJSON feature, lon/lat) in the street CRS, or ``None``."""
-    if not drawing:
-        return None
-    geom = drawing.get("geometry", drawing) if isinstance(drawing, dict) else None
-    if not geom or geom.get("type") != "LineString":
+    geom = _drawn(drawing, "LineString")
+    if geom is None:
         return None
     line = shape(geom)
     coords = [_to_street_xy(x, y, crs, basemap) for x, y in line.coords]
     if len(coords) < 2:
         return None
     return LineString(coords)
+
+
+def polygon_from_drawing(drawing: Any, *, crs: Any, basemap: str = "none") -> Polygon | None:
+    """The drawn polygon (a lasso: Leaflet.draw GeoJSON feature, lon/lat) in the street
+    CRS, repaired if it crosses itself; ``None`` when the drawing is not a polygon."""
+    geom = _drawn(drawing, "Polygon")
+    if geom is None:
+        return None
+    ring = shape(geom).exterior
+    coords = [_to_street_xy(x, y, crs, basemap) for x, y in ring.coords]
+    if len(coords) < 4:
+        return None
+    poly = Polygon(coords)
+    if not poly.is_valid:
+        fixed = shapely.make_valid(poly)
+        parts = [g for g in shapely.get_parts(fixed) if g.geom_type == "Polygon"]
+        if not parts:
+            return None
+        poly = max(parts, key=lambda g: g.area)
+    return poly
+
+
+def grid_crossed(grids: Any, line: LineString, *, prefer: str = "") -> str:
+    """The grid a drawn split line is meant for: ``prefer`` if the line crosses it,
+    else the grid holding the longest stretch of the line ("" if it crosses none).
+
+    ``grids`` has ``code`` and geometry in the street CRS (metres), like ``line``.
+    """
+    if len(grids) == 0:
+        return ""
+    codes = grids["code"].astype(str).to_numpy()
+    inside = shapely.length(
+        shapely.intersection(np.asarray(grids.geometry.values, dtype=object), line)
+    )
+    if prefer and prefer in codes and inside[codes == prefer].max() > 0:
+        return prefer
+    best = int(np.argmax(inside))
+    return str(codes[best]) if inside[best] > 0 else ""
 
 
 def autosave(editor: GridEditor, path: Path, *, source: str = "") -> Path:
@@ -206,7 +252,7 @@ def apply_edit(
     except RuleViolation as exc:
         state["edit_error"] = exc.message if exc.message is not None else str(exc)
         return False
-    state.update(edit_error="", edit_message=what, selected_atoms=[])
+    state.update(edit_error="", edit_message=what, selected_atoms=[], target_grid="")
     save_for_session(state, source=source)
     return True
 
