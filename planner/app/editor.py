@@ -16,10 +16,12 @@ so two sessions never write the same autosave.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
 from collections.abc import Callable, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -133,8 +135,9 @@ def polygon_from_drawing(drawing: Any, *, crs: Any, basemap: str = "none") -> Po
 
 
 def grid_crossed(grids: Any, line: LineString, *, prefer: str = "") -> str:
-    """The grid a drawn split line is meant for: ``prefer`` if the line crosses it,
-    else the grid holding the longest stretch of the line ("" if it crosses none).
+    """The grid a drawn split line is meant for: the grid holding the longest stretch
+    of the line, or ``prefer`` (the grid picked) when it holds at least half as much
+    ("" when the line crosses no grid).
 
     ``grids`` has ``code`` and geometry in the street CRS (metres), like ``line``.
     """
@@ -144,9 +147,9 @@ def grid_crossed(grids: Any, line: LineString, *, prefer: str = "") -> str:
     inside = shapely.length(
         shapely.intersection(np.asarray(grids.geometry.values, dtype=object), line)
     )
-    if prefer and prefer in codes and inside[codes == prefer].max() > 0:
-        return prefer
     best = int(np.argmax(inside))
+    if prefer in codes and inside[codes == prefer].max() >= 0.5 * inside[best] > 0:
+        return prefer
     return str(codes[best]) if inside[best] > 0 else ""
 
 
@@ -211,19 +214,59 @@ def _reopen(path: Path) -> GridEditor | None:
         return None
 
 
-def save_for_session(state: State, *, source: str) -> None:
+def save_for_session(state: State, *, source: str, background: bool = False) -> None:
     """Autosave the session's editor to its project file, if the session owns the project.
 
-    A failed save is kept in ``state["save_error"]`` (the edit stands).
+    A failed save is kept in ``state["save_error"]`` (the edit stands). With
+    ``background=True`` the file is written by a worker thread from a snapshot of the
+    editor taken now (:func:`snapshot`), so the page can show the edit at once;
+    :func:`finish_save` waits for it and records the outcome. Saves run one at a time,
+    in order, so the file always ends with the latest state.
     """
     if not can_edit(state):
         return
+    finish_save(state)
+    path = autosave_path(state["editor_key"])
+    if background:
+        state["_saving"] = _SAVER.submit(autosave, snapshot(state["editor"]), path, source=source)
+        return
     try:
-        path = autosave(state["editor"], autosave_path(state["editor_key"]), source=source)
+        out = autosave(state["editor"], path, source=source)
     except (OSError, PlannerError) as exc:
         state["save_error"] = msg("autosave_failed", reason=str(exc))
         return
-    state["autosaved"] = str(path)
+    state["autosaved"] = str(out)
+
+
+#: One writer thread per server process: background autosaves run one at a time.
+_SAVER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-autosave")
+
+
+def snapshot(editor: GridEditor) -> GridEditor:
+    """A copy of ``editor`` that later edits do not change (for a background save).
+
+    Edits replace the editor's labels and grids by new objects and append to its
+    history and stacks, so a shallow copy with its own lists (and reasons) keeps
+    today's state; atoms, communities and the street are shared, never changed.
+    """
+    snap = copy.copy(editor)
+    snap.history = list(editor.history)
+    snap.undo_stack = list(editor.undo_stack)
+    snap.redo_stack = list(editor.redo_stack)
+    snap.reasons = dict(editor.reasons)
+    return snap
+
+
+def finish_save(state: State) -> None:
+    """Wait for the session's background autosave, if any, and record its outcome."""
+    future: Future[Path] | None = state.get("_saving")
+    if future is None:
+        return
+    state["_saving"] = None
+    try:
+        state["autosaved"] = str(future.result())
+    except (OSError, PlannerError) as exc:
+        state["save_error"] = msg("autosave_failed", reason=str(exc))
 
 
 def apply_edit(
@@ -232,9 +275,12 @@ def apply_edit(
     fn: Callable[..., object],
     *args: Any,
     source: str,
+    background: bool = False,
     **kwargs: Any,
 ) -> bool:
     """Apply one edit of the session's editor, then autosave; ``True`` if it was applied.
+
+    ``background=True`` writes the autosave in a worker thread (:func:`save_for_session`).
 
     ``what`` names the edit in ``state["edit_message"]`` (a catalogue message such as
     ``msg("lock")`` is shown in the reader's language).
@@ -253,7 +299,7 @@ def apply_edit(
         state["edit_error"] = exc.message if exc.message is not None else str(exc)
         return False
     state.update(edit_error="", edit_message=what, selected_atoms=[], target_grid="")
-    save_for_session(state, source=source)
+    save_for_session(state, source=source, background=background)
     return True
 
 

@@ -67,12 +67,13 @@ def _editor(street: Street, settings: Settings, inputs: EditorInputs) -> GridEdi
 
 
 def _edit(inputs: EditorInputs, what: str, fn: Any, *args: Any) -> None:
-    """Apply one edit (refused edits keep their reason) and autosave.
+    """Apply one edit (refused edits keep their reason) and autosave in the background.
 
     A button callback: the edit is applied before the editor's fragment runs again,
-    so that run draws the result (only the editing layer of the map changes).
+    so that run draws the result (only the editing layer of the map changes) while
+    the project file is written; the run waits for the file before it ends.
     """
-    app_editor.apply_edit(S, msg(what), fn, *args, source=inputs.source)
+    app_editor.apply_edit(S, msg(what), fn, *args, source=inputs.source, background=True)
     S["split_line"] = ""
 
 
@@ -113,6 +114,8 @@ def _workbench(street: Street, settings: Settings, inputs: EditorInputs) -> None
         _history_buttons(editor, inputs)
         _edit_messages()
         _rule_report(editor)
+        # the edit is drawn above; its autosave (a worker thread) ends before this run does
+        app_editor.finish_save(S)
         _project_file_panel(inputs)
 
 
