@@ -37,12 +37,13 @@ class Move:
     target_label: str
 
 
-def app_editor(source: str = "demo") -> GridEditor:
-    """The editor the app opens on ``source`` with its default settings."""
+def app_editor(source: str = "demo", **extra: Any) -> GridEditor:
+    """The editor the app opens on ``source`` with its default settings (``extra``: the
+    loader's further files, e.g. ``stations=path``)."""
     state: dict[str, Any] = {}
     init_state(state, {})
     settings = settings_from_state(state)
-    street = load_street(source, settings=settings)
+    street = load_street(source, settings=settings, **extra)
     result = svc.grids_for(street, settings)
     return GridEditor.from_result(
         street, result, settings=effective_code_settings(settings, street.meta)

@@ -8,6 +8,8 @@ in one :class:`EditorInputs`.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -73,8 +75,10 @@ def _edit(inputs: EditorInputs, what: str, fn: Any, *args: Any) -> None:
     so that run draws the result (only the editing layer of the map changes) while
     the project file is written; the run waits for the file before it ends.
     """
+    started = time.perf_counter()
     app_editor.apply_edit(S, msg(what), fn, *args, source=inputs.source, background=True)
     S["split_line"] = ""
+    _log_step(f"edit:{what}", started)
 
 
 def page_editor(street: Street, settings: Settings, inputs: EditorInputs) -> None:
@@ -98,6 +102,7 @@ def page_editor(street: Street, settings: Settings, inputs: EditorInputs) -> Non
 @st.fragment
 def _workbench(street: Street, settings: Settings, inputs: EditorInputs) -> None:
     """The map, the selection, the pending edit with its badges, and the edit buttons."""
+    started = time.perf_counter()
     editor: GridEditor = S["editor"]
     provisional = provisional_note(editor.grids, S["lang"])
     if provisional:
@@ -105,6 +110,7 @@ def _workbench(street: Street, settings: Settings, inputs: EditorInputs) -> None
     left, right = st.columns([3, 1.2])
     with left:
         _editor_map(street, editor, settings)
+        _log_step("editor_map_sent", started)
         _map_notes()
     with right:
         _ownership_panel(inputs)
@@ -117,6 +123,16 @@ def _workbench(street: Street, settings: Settings, inputs: EditorInputs) -> None
         # the edit is drawn above; its autosave (a worker thread) ends before this run does
         app_editor.finish_save(S)
         _project_file_panel(inputs)
+    _log_step("editor_run", started)
+
+
+def _log_step(event: str, started: float) -> None:
+    """Benchmarks time the editor's steps: one line per step in $PLANNER_RUN_LOG when set
+    (the format of app.py's run log: event, page, seconds, epoch)."""
+    path = os.environ.get("PLANNER_RUN_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"{event}\teditor\t{time.perf_counter() - started:.3f}\t{time.time():.3f}\n")
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
