@@ -121,13 +121,12 @@ def grid_geometry(frame: Any, code: str) -> dict[str, Any] | None:
     """The GeoJSON geometry the editing layer draws for grid ``code`` (None if absent)."""
     geom: dict[str, Any] | None = frame.evaluate(
         """(code) => {
-          const groups = window.feature_group || [];
-          const fg = groups[groups.length - 1];
+          const grids = window.__ed && window.__ed.grids;
           let found = null;
-          if (!fg || !window.map.hasLayer(fg)) return null;
-          fg.eachLayer(g => { if (g.eachLayer) g.eachLayer(l => {
+          if (!grids || !window.map.hasLayer(grids)) return null;
+          grids.eachLayer(l => {
             if (l.feature && l.feature.properties.code === code) found = l.feature.geometry;
-          }); });
+          });
           return found;
         }""",
         code,

@@ -367,3 +367,28 @@ def test_page_splits_only_along_a_drawn_line_and_clears_the_selection() -> None:
     _run(at)
     assert at.session_state["selected_atoms"] == [] and at.session_state["selected_grid"] == ""
     assert at.session_state["split_line"] == ""
+
+
+def test_a_click_restyles_the_layer_and_only_an_edit_rebuilds_the_grids(
+    editor: GridEditor,
+) -> None:
+    atoms = editor_map.atoms_json(editor.atoms)
+    before = _layer_data(editor_map.layer_script(editor.grids, atoms, editor_map.LayerView()))
+    clicked = _layer_data(
+        editor_map.layer_script(
+            editor.grids, atoms, editor_map.LayerView(selected=(5,), source=NORTH, target=SOUTH)
+        )
+    )
+    assert (clicked["grids_key"], clicked["atoms_key"]) == (
+        before["grids_key"],
+        before["atoms_key"],
+    )
+    editor.move_atoms([2], SOUTH)
+    moved = _layer_data(editor_map.layer_script(editor.grids, atoms, editor_map.LayerView()))
+    assert moved["grids_key"] != before["grids_key"] and moved["atoms_key"] == before["atoms_key"]
+    locked = _layer_data(
+        editor_map.layer_script(
+            editor.grids, atoms, editor_map.LayerView(locked=frozenset({NORTH}))
+        )
+    )
+    assert locked["grids_key"] != moved["grids_key"]

@@ -5,8 +5,10 @@ does not change while a planner edits, so the map frame is never rebuilt: it kee
 its zoom and centre and redraws nothing but the editing layer. That layer
 (:func:`layer_script`: grids with their short labels, atoms, the selection, the
 target grid, locked grids hatched, a split preview) is plain JavaScript that
-streamlit-folium swaps in the drawn map (its ``feature_group`` mechanism,
-:func:`planner.app.map.show_map`). Its data is JSON with every non-ASCII character
+streamlit-folium runs in the drawn map at each change (its ``feature_group``
+mechanism, :func:`planner.app.map.show_map`). The atoms and grids it draws stay on the
+map between runs (``window.__ed``) and are rebuilt only when their data change (an
+edit); a click only restyles them. Its data is JSON with every non-ASCII character
 and ``< > &`` escaped, and labels are HTML-escaped, so no data text can run as code.
 
 Coordinates: layers are in the street's projected CRS (metres); the map gets WGS84
@@ -15,6 +17,7 @@ degrees, shifted to GCJ-02 for the Amap basemap, rounded to 1e-6°.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,6 +151,12 @@ class LayerView:
     parts: gpd.GeoDataFrame | None = None
 
 
+def _digest(data: object) -> str:
+    """A short digest of JSON-ready data: the browser rebuilds a layer only when it changes."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
+
+
 def _safe_json(data: object) -> str:
     """JSON that is safe inside a ``<script>``: ASCII only, ``< > &`` as escapes."""
     text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
@@ -178,22 +187,34 @@ var feature_group_feature_group_0 = L.featureGroup();
 (function (fg) {
 %(style)s
   var D = %(data)s;
-  var C = D.colours, sel = new Set(D.selected);
-  L.geoJSON(D.atoms, {interactive: false, style: function (f) {
+  var C = D.colours, sel = new Set(D.selected), ed = window.__ed = window.__ed || {};
+  // atoms and grids stay on the map between runs; rebuilt only when their data change
+  if (ed.atomsKey !== D.atoms_key) {
+    if (ed.atoms) map_div.removeLayer(ed.atoms);
+    ed.atoms = L.geoJSON(D.atoms, {interactive: false}).addTo(map_div);
+    ed.atomsKey = D.atoms_key;
+  }
+  if (ed.gridsKey !== D.grids_key) {
+    if (ed.grids) map_div.removeLayer(ed.grids);
+    ed.grids = L.geoJSON(D.grids, {interactive: false, style: function (f) {
+      return {className: f.properties.locked ? 'ed-grid ed-locked' : 'ed-grid'};
+    }, onEachFeature: function (f, layer) {
+      layer.bindTooltip(f.properties.label, {permanent: true, direction: 'center',
+                                             className: 'ed-label', interactive: false});
+    }}).addTo(map_div);
+    ed.gridsKey = D.grids_key;
+  }
+  ed.atoms.setStyle(function (f) {
     var s = sel.has(f.properties.id);
     return {color: s ? C.selected : C.atom, weight: s ? 2.5 : 0.6,
             fillColor: s ? C.selected : '#dfe8f7', fillOpacity: s ? 0.5 : 0.08};
-  }}).addTo(fg);
-  L.geoJSON(D.grids, {interactive: false, style: function (f) {
+  });
+  ed.grids.setStyle(function (f) {
     var p = f.properties, role = p.code === D.source ? 'source'
       : (p.code === D.target ? 'target' : 'grid');
     return {color: C[role], weight: role === 'grid' ? 1.6 : 4, fill: true,
-            fillColor: C[role], fillOpacity: role === 'target' ? 0.25 : 0.02,
-            className: p.locked ? 'ed-grid ed-locked' : 'ed-grid'};
-  }, onEachFeature: function (f, layer) {
-    layer.bindTooltip(f.properties.label, {permanent: true, direction: 'center',
-                                           className: 'ed-label', interactive: false});
-  }}).addTo(fg);
+            fillColor: C[role], fillOpacity: role === 'target' ? 0.25 : 0.02};
+  });
   if (D.parts) {
     L.geoJSON(D.parts, {interactive: false, style: function (f) {
       return {color: C[f.properties.part], weight: 3, dashArray: '6 4',
@@ -229,16 +250,19 @@ def layer_script(
     """
     mapped = to_map(grids[["code", "geometry"]], basemap)
     codes = [str(c) for c in grids["code"]]
+    grid_data = _features(
+        mapped,
+        {
+            "code": codes,
+            "label": [html_text(view.labels.get(c, c)) for c in codes],
+            "locked": [c in view.locked for c in codes],
+        },
+    )
     data: dict[str, Any] = {
-        "grids": _features(
-            mapped,
-            {
-                "code": codes,
-                "label": [html_text(view.labels.get(c, c)) for c in codes],
-                "locked": [c in view.locked for c in codes],
-            },
-        ),
+        "grids": grid_data,
+        "grids_key": _digest(grid_data),
         "atoms": atoms,
+        "atoms_key": _digest(atoms),
         "selected": [int(a) for a in view.selected],
         "source": view.source,
         "target": view.target,
