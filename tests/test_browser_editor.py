@@ -109,6 +109,19 @@ def test_the_map_keeps_its_zoom_after_a_click_and_a_page_switch(move: Move) -> N
         wait_idle(page)
         same = editor_frame(page)
         assert map_view(same) == pytest.approx(zoomed, abs=1e-6)
+        # lock the picked grid: drawn hatched; Esc (pressed in the map) clears the selection
+        page.get_by_role("button", name="锁定", exact=True).click()
+        page.get_by_text("已完成", exact=False).first.wait_for(timeout=30000)
+        _until(lambda: same.locator("path.ed-locked").count() == 1, "locked grid not hatched")
+        fill = same.evaluate(
+            "() => getComputedStyle(document.querySelector('path.ed-locked')).fill"
+        )
+        assert "ed-hatch" in fill, fill
+        click_latlng(page, same, move.target_latlng)  # focus in the map frame
+        _selected(page, "网格单元 1")
+        wait_idle(page)
+        page.keyboard.press("Escape")
+        _selected(page, "网格 — · 网格单元 0")
         # the frame was rebuilt by a page switch: the view comes back
         _goto_page(page, "概览")
         _goto_page(page, "网格编辑")

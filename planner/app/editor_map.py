@@ -179,6 +179,15 @@ if (!document.getElementById('ed-hatch')) {
     + 'padding:0 3px;font:11px sans-serif;color:#1f4e9c}'
     + '.leaflet-tooltip.ed-label:before{display:none}';
   document.head.appendChild(css);
+  // Esc inside the map frame reaches the page (the clear-selection shortcut)
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Escape') return;
+    try {
+      var P = window.parent;
+      P.document.dispatchEvent(new P.KeyboardEvent('keydown',
+        {key: 'Escape', code: 'Escape', keyCode: 27, bubbles: true}));
+    } catch (err) { /* the page is not reachable: Esc works outside the map */ }
+  });
 }
 """
 
