@@ -280,13 +280,24 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
     return out
 
 
+def processor() -> str:
+    """The processor's model name (``/proc/cpuinfo`` on Linux, else what Python knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", choices=["demo", "beijing", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(
-        f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, "
+        f"machine: {processor()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     )
     print(f"load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
