@@ -24,6 +24,7 @@ from planner.app.editor import (
     finish_save,
     grid_crossed,
     polygon_from_drawing,
+    start_save,
 )
 from planner.app.selection import (
     Selection,
@@ -301,8 +302,10 @@ def test_background_autosave_writes_the_state_of_the_edit(
     )
     assert editor is not None
     assert apply_edit(state, "lock", editor.lock, NORTH, source="src", background=True)
-    assert state["_saving"] is not None
+    assert state["_save_due"] is not None and "autosaved" not in state  # not written yet
     editor.unlock(NORTH)  # a later change (not yet saved) must not leak into that save
+    start_save(state)
+    assert state["_save_due"] is None and state["_saving"] is not None
     finish_save(state)
     assert state["_saving"] is None and state["save_error"] == ""
     saved = open_project(Path(state["autosaved"])).editor

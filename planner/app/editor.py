@@ -218,17 +218,18 @@ def save_for_session(state: State, *, source: str, background: bool = False) -> 
     """Autosave the session's editor to its project file, if the session owns the project.
 
     A failed save is kept in ``state["save_error"]`` (the edit stands). With
-    ``background=True`` the file is written by a worker thread from a snapshot of the
-    editor taken now (:func:`snapshot`), so the page can show the edit at once;
-    :func:`finish_save` waits for it and records the outcome. Saves run one at a time,
-    in order, so the file always ends with the latest state.
+    ``background=True`` a snapshot of the editor is taken now (:func:`snapshot`) and
+    written later by a worker thread: :func:`start_save` starts it (the page does so
+    once the edit is drawn, so the two do not compete) and :func:`finish_save` waits
+    for it and records the outcome. Saves run one at a time, in order, so the file
+    always ends with the latest state.
     """
     if not can_edit(state):
         return
     finish_save(state)
     path = autosave_path(state["editor_key"])
     if background:
-        state["_saving"] = _SAVER.submit(autosave, snapshot(state["editor"]), path, source=source)
+        state["_save_due"] = (snapshot(state["editor"]), path, source)
         return
     try:
         out = autosave(state["editor"], path, source=source)
@@ -236,6 +237,16 @@ def save_for_session(state: State, *, source: str, background: bool = False) -> 
         state["save_error"] = msg("autosave_failed", reason=str(exc))
         return
     state["autosaved"] = str(out)
+
+
+def start_save(state: State) -> None:
+    """Start writing the background autosave :func:`save_for_session` left due, if any."""
+    due = state.get("_save_due")
+    if due is None:
+        return
+    state["_save_due"] = None
+    editor, path, source = due
+    state["_saving"] = _SAVER.submit(autosave, editor, path, source=source)
 
 
 #: One writer thread per server process: background autosaves run one at a time.
@@ -258,7 +269,9 @@ def snapshot(editor: GridEditor) -> GridEditor:
 
 
 def finish_save(state: State) -> None:
-    """Wait for the session's background autosave, if any, and record its outcome."""
+    """Wait for the session's background autosave, if any (started now if only due),
+    and record its outcome."""
+    start_save(state)
     future: Future[Path] | None = state.get("_saving")
     if future is None:
         return

@@ -72,8 +72,9 @@ def _edit(inputs: EditorInputs, what: str, fn: Any, *args: Any) -> None:
     """Apply one edit (refused edits keep their reason) and autosave in the background.
 
     A button callback: the edit is applied before the editor's fragment runs again,
-    so that run draws the result (only the editing layer of the map changes) while
-    the project file is written; the run waits for the file before it ends.
+    so that run draws the result (only the editing layer of the map changes), then
+    writes the project file in a worker thread; the run waits for the file before it
+    ends.
     """
     started = time.perf_counter()
     app_editor.apply_edit(S, msg(what), fn, *args, source=inputs.source, background=True)
@@ -109,8 +110,9 @@ def _workbench(street: Street, settings: Settings, inputs: EditorInputs) -> None
         st.warning(provisional)
     left, right = st.columns([3, 1.2])
     with left:
-        _editor_map(street, editor, settings)
+        _editor_map(street, editor, settings, inputs.source)
         _log_step("editor_map_sent", started)
+        app_editor.start_save(S)  # the edit is on its way to the browser: write the file
         _map_notes()
     with right:
         _ownership_panel(inputs)
@@ -153,7 +155,7 @@ def _base_payload(
 
 def _atoms_json(editor: GridEditor) -> dict[str, Any]:
     """The editor's atoms as map GeoJSON, computed once per editor and basemap."""
-    key = (id(editor), S["basemap"])
+    key = (id(editor), S.get("editor_key", ""), S["basemap"])
     cached = S.get("_atoms_json")
     if not cached or cached[0] != key:
         cached = (key, editor_map.atoms_json(editor.atoms, S["basemap"]))
@@ -162,11 +164,11 @@ def _atoms_json(editor: GridEditor) -> dict[str, Any]:
     return data
 
 
-def _editor_map(street: Street, editor: GridEditor, settings: Settings) -> None:
+def _editor_map(street: Street, editor: GridEditor, settings: Settings, source: str) -> None:
     """The editor's map: the base map once, the editing layer redrawn in place."""
     sel = Selection.from_state(S)
     payload = _base_payload(
-        S.get("editor_key", ""),
+        source,
         street,
         S["basemap"],
         S["tianditu_key"],
