@@ -395,3 +395,18 @@ def test_a_click_restyles_the_layer_and_only_an_edit_rebuilds_the_grids(
         )
     )
     assert locked["grids_key"] != moved["grids_key"]
+
+
+@pytest.mark.parametrize(("lang", "words"), [("zh", "套索：圈选网格单元"), ("en", "Lasso: select")])
+def test_the_line_and_lasso_tools_speak_the_map_language(
+    divided: Any, lang: str, words: str
+) -> None:
+    from planner.app.map import map_payload
+
+    street, _result, _settings = divided
+    script = map_payload(editor_map.base_map(street, lang=lang))["script"]
+    assert words in json.loads(f'"{script.split("a.buttons.polygon = ")[1].split(";")[0][1:-1]}"')
+    assert script.index("L.drawLocal") < script.index("L.Control.Draw")
+    assert "(function (d) { var a = d.draw.toolbar" in script  # a function body, not a syntax error
+    if lang == "zh":
+        assert "Click to start drawing" not in script and "Draw a polygon" not in script

@@ -26,8 +26,11 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
+from branca.element import MacroElement
+from jinja2 import Template
 
 from planner.crs import WGS84, from_wgs84
+from planner.i18n import t
 from planner.maps.redmap import Basemap, html_text, red_map
 from planner.street import Street
 
@@ -67,6 +70,7 @@ def base_map(
         walk_speed_kmh=walk_speed_kmh,
         legend_open=False,
     )
+    _DrawLocale(lang).add_to(m)  # before the tools: their titles are read when made
     Draw(  # type: ignore[no-untyped-call]
         export=False,
         draw_options={
@@ -80,6 +84,48 @@ def base_map(
         edit_options={"edit": False, "remove": True},
     ).add_to(m)
     return m
+
+
+class _DrawLocale(MacroElement):
+    """Leaflet.draw's words for the line and lasso tools in the map's language."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}(function (d) { {{ this.js }} })(L.drawLocal);"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "DrawLocale"
+        self.js = _draw_locale_js(lang)
+
+
+def _draw_locale_js(lang: str) -> str:
+    """JavaScript setting ``d`` (``L.drawLocal``) to the catalogue's words in ``lang``."""
+
+    def w(key: str) -> str:
+        return _safe_json(t(key, lang))
+
+    return (
+        "var a = d.draw.toolbar, h = d.draw.handlers, e = d.edit.toolbar;"
+        f"a.actions = {{title: {w('ed_draw_cancel_title')}, text: {w('ed_draw_cancel')}}};"
+        f"a.finish = {{title: {w('ed_draw_finish_title')}, text: {w('ed_draw_finish')}}};"
+        f"a.undo = {{title: {w('ed_draw_undo')}, text: {w('ed_draw_undo')}}};"
+        f"a.buttons.polyline = {w('ed_draw_line')}; a.buttons.polygon = {w('ed_draw_lasso')};"
+        f"h.polyline.tooltip = {{start: {w('ed_draw_line_start')}, "
+        f"cont: {w('ed_draw_line_cont')}, end: {w('ed_draw_line_end')}}};"
+        f"h.polyline.error = {w('ed_draw_cross')};"
+        f"h.polygon.tooltip = {{start: {w('ed_draw_lasso_start')}, "
+        f"cont: {w('ed_draw_lasso_cont')}, end: {w('ed_draw_lasso_end')}}};"
+        f"e.actions.save = {{title: {w('ed_draw_save_title')}, text: {w('ed_draw_save')}}};"
+        f"e.actions.cancel = {{title: {w('ed_draw_edit_cancel_title')}, "
+        f"text: {w('ed_draw_cancel')}}};"
+        f"e.actions.clearAll = {{title: {w('ed_draw_clear_all_title')}, "
+        f"text: {w('ed_draw_clear_all')}}};"
+        f"e.buttons.remove = {w('ed_draw_remove')};"
+        f"e.buttons.removeDisabled = {w('ed_draw_remove_none')};"
+        f"d.edit.handlers.remove.tooltip = {{text: {w('ed_draw_remove_tip')}}};"
+    )
 
 
 def to_map(gdf: gpd.GeoDataFrame, basemap: str = "none") -> gpd.GeoDataFrame:
