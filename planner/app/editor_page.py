@@ -14,6 +14,7 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+import geopandas as gpd
 import shapely
 import streamlit as st
 
@@ -68,7 +69,7 @@ def _editor(street: Street, settings: Settings, inputs: EditorInputs) -> GridEdi
     )
 
 
-def _edit(inputs: EditorInputs, what: str, fn: Any, *args: Any) -> None:
+def _edit(inputs: EditorInputs, what: str, fn: Callable[..., object], *args: Any) -> None:
     """Apply one edit (refused edits keep their reason) and autosave in the background.
 
     A button callback: the edit is applied before the editor's fragment runs again,
@@ -181,7 +182,7 @@ def _editor_map(street: Street, editor: GridEditor, settings: Settings, source: 
         source=sel.grid,
         target=sel.target,
         locked=editor.locked,
-        parts=_split_parts(street, editor),
+        parts=_split_parts(editor),
     )
     layer = editor_map.layer_script(editor.grids, _atoms_json(editor), view, basemap=S["basemap"])
     shown = S.get("editor_view_shown")
@@ -334,7 +335,7 @@ def _pending(editor: GridEditor, sel: Selection) -> preview.Trial | None:
     if sel.atoms:
         key: tuple[Any, ...] = ("move", sel.atoms, sel.target)
         atoms, target = list(sel.atoms), sel.target
-        edit: Any = lambda e: e.move_atoms(atoms, target)  # noqa: E731
+        edit: Callable[[GridEditor], object] = lambda e: e.move_atoms(atoms, target)  # noqa: E731
     else:
         key = ("merge", sel.grid, sel.target)
         grid, other = sel.grid, sel.target
@@ -342,7 +343,9 @@ def _pending(editor: GridEditor, sel: Selection) -> preview.Trial | None:
     return _cached_trial(editor, key, edit)
 
 
-def _cached_trial(editor: GridEditor, key: tuple[Any, ...], edit: Any) -> preview.Trial:
+def _cached_trial(
+    editor: GridEditor, key: tuple[Any, ...], edit: Callable[[GridEditor], object]
+) -> preview.Trial:
     """:func:`planner.app.preview.trial`, once per edit and editor state."""
     full = (id(editor), len(editor.history), len(editor.undo_stack), editor.locked, *key)
     cached = S.get("_trial")
@@ -373,7 +376,7 @@ def _badges(editor: GridEditor, pending: preview.Trial) -> None:
         )
 
 
-def _split_parts(street: Street, editor: GridEditor) -> Any:
+def _split_parts(editor: GridEditor) -> gpd.GeoDataFrame | None:
     """The two parts a split along the drawn line would make (street CRS), or ``None``."""
     trial = _split_trial(editor)
     if trial is None or not trial.ok or len(trial.grids) != 2:
