@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from planner.app import editor as app_editor
+from planner.app import editor_page
 from planner.app import map as app_map
 from planner.app import services as svc
 from planner.app.state import (
@@ -29,20 +29,16 @@ from planner.app.state import (
     SOURCES,
     SPEED_RANGE_KMH,
     THRESHOLD_CHOICES,
-    can_edit,
     init_state,
     settings_from_state,
     view_query,
 )
 from planner.errors import InputError, PlannerError
-from planner.grids.codes import provisional_note
 from planner.i18n import (
     LANG_NAMES,
     STRINGS,
     column_label,
     layer_name,
-    msg,
-    render,
     station_kind_label,
     t,
 )
@@ -568,202 +564,16 @@ def page_overview(street: Street, settings: Settings) -> None:
         )
 
 
-def _editor(street: Street, settings: Settings) -> Any:
-    """The session's grid editor (reopened from the autosave after a reload or from a link)."""
-    sj, tj = source_json(), settings_json(settings)
-    return app_editor.editor_for(
-        S,
-        street,
-        key=app_editor.editor_key(sj, for_result(tj, "grids"), S["project"]),
-        settings=settings,
-        division=lambda: grids_or_none(sj, tj),
-    )
-
-
-def _edit(what: str, fn: Any, *args: Any) -> None:
-    """Apply one edit (refused edits keep their reason), autosave, and redraw."""
-    app_editor.apply_edit(S, msg(what), fn, *args, source=source_json())
-    st.rerun()
-
-
 def page_editor(street: Street, settings: Settings) -> None:
-    editor = _editor(street, settings)
-    if editor is None:
-        st.warning(md(S.get("capability_errors", {}).get("grids", L("no_data"))))
-        return
-    st.caption(L("editor_help"))
-    provisional = provisional_note(editor.grids, S["lang"])
-    if provisional:
-        st.warning(provisional)
-    left, right = st.columns([3, 1.2])
-    with left:
-        out = _editor_map(street, editor, settings) or {}
-    _select_clicked_atom(street, editor, out.get("last_clicked"))
-    with right:
-        _ownership_panel(settings)
-        grid, other = _grid_pickers(editor)
-        _edit_buttons(street, editor, grid, other, out.get("last_active_drawing"))
-        _edit_messages()
-        _rule_report(editor)
-        _project_file_panel(settings)
-
-
-def _editor_map(street: Street, editor: Any, settings: Settings) -> dict[str, Any] | None:
-    """The editor's map: grids, atoms (selected ones highlighted) and the line tool."""
-    from streamlit_folium import st_folium
-
-    grids = editor.grids
-    atoms = editor.atoms.copy()
-    atoms["grid_id"] = editor.labels.reindex(atoms.index).to_numpy()
-    m = red_map(
+    """The grid editor page (:mod:`planner.app.editor_page`)."""
+    sj, tj = source_json(), settings_json(settings)
+    editor_page.page_editor(
         street,
-        grids=grids.assign(grid_id=grids["code"]),
-        atoms=atoms,
-        basemap=S["basemap"],
-        tianditu_key=S["tianditu_key"],  # type: ignore[arg-type]
-        lang=S["lang"],
-        layers=("boundary", "grids", "atoms", "stations"),
-        highlight_grids=[S["selected_grid"]] if S["selected_grid"] else [],
-        highlight_atoms=[int(a) for a in S["selected_atoms"]],
-        draw_tool=True,
-        walk_speed_kmh=settings.walk_speed_kmh,
-        legend_open=False,
+        settings,
+        editor_page.EditorInputs(
+            source=sj, grid_settings=for_result(tj, "grids"), division=lambda: grids_or_none(sj, tj)
+        ),
     )
-    out: dict[str, Any] | None = st_folium(
-        m,
-        key="editor_map",
-        height=600,
-        use_container_width=True,
-        returned_objects=["last_clicked", "last_active_drawing"],
-    )
-    return out
-
-
-def _select_clicked_atom(street: Street, editor: Any, click: dict[str, float] | None) -> None:
-    """A new click on the map selects the atom under it (or deselects it) and its grid."""
-    if not click or click == S.get("_last_click"):
-        return
-    S["_last_click"] = click
-    atom = app_editor.atom_at(
-        editor.atoms, click["lng"], click["lat"], crs=street.crs, basemap=S["basemap"]
-    )
-    if atom is None:
-        return
-    selected = [int(a) for a in S["selected_atoms"]]
-    S["selected_grid"] = editor.grid_of_atom(atom)
-    S["selected_atoms"] = (
-        [a for a in selected if a != atom] if atom in selected else [*selected, atom]
-    )
-    st.rerun()
-
-
-def _ownership_panel(settings: Settings) -> None:
-    """A project from a link (or a reload) is read-only until this session copies it."""
-    if can_edit(S):
-        return
-    st.info(L("read_only_note"))
-    if st.button(L("make_copy"), key="ed_copy", type="primary"):
-        app_editor.make_copy(
-            S, source=source_json(), grid_settings=for_result(settings_json(settings), "grids")
-        )
-        st.rerun()
-
-
-def _grid_pickers(editor: Any) -> tuple[str, str]:
-    """The selection, the grid it is in, and the grid to move to or merge with."""
-    st.markdown(
-        f"**{L('selected')}**: {L('grid')} {md(S['selected_grid'] or '—')} · "
-        f"{L('atoms')} {', '.join(map(str, S['selected_atoms'])) or '—'}"
-    )
-    codes = ["", *(str(c) for c in editor.grids["code"])]
-    grid = st.selectbox(
-        L("grid"),
-        codes,
-        key=f"w_grid_{S['selected_grid']}",
-        format_func=lambda c: c or "—",
-        index=codes.index(S["selected_grid"]) if S["selected_grid"] in codes else 0,
-    )
-    if grid != S["selected_grid"]:
-        S["selected_grid"] = grid
-    other = st.selectbox(
-        L("move_to") + " / " + L("merge"), codes, key="w_other", format_func=lambda c: c or "—"
-    )
-    return str(grid), str(other)
-
-
-def _edit_buttons(street: Street, editor: Any, grid: str, other: str, drawing: Any) -> None:
-    """Move, merge, split, lock, undo, redo, re-divide: disabled on a read-only project."""
-    off = not can_edit(S)
-    atoms = list(S["selected_atoms"])
-    c1, c2 = st.columns(2)
-    if c1.button(L("move"), key="ed_move", disabled=off or not (other and atoms)):
-        _edit("move", editor.move_atoms, atoms, other)
-    if c2.button(L("merge"), key="ed_merge", disabled=off or not (grid and other)):
-        _edit("merge", editor.merge, grid, other)
-    c3, c4 = st.columns(2)
-    if c3.button(L("split"), key="ed_split", disabled=off or not grid):
-        line = app_editor.line_from_drawing(drawing, crs=street.crs, basemap=S["basemap"])
-        _edit("split", editor.split, grid, line)
-    locked = grid in editor.locked
-    if c4.button(L("unlock") if locked else L("lock"), key="ed_lock", disabled=off or not grid):
-        _edit("unlock" if locked else "lock", editor.unlock if locked else editor.lock, grid)
-    c5, c6, c7 = st.columns(3)
-    if c5.button(L("undo"), key="ed_undo", disabled=off or not editor.undo_stack):
-        _edit("undo", editor.undo)
-    if c6.button(L("redo"), key="ed_redo", disabled=off or not editor.redo_stack):
-        _edit("redo", editor.redo)
-    if c7.button(L("redivide"), key="ed_redivide", disabled=off):
-        _edit("redivide", editor.redivide)
-
-
-def _edit_messages() -> None:
-    """The last edit: done, or refused with its reason; a failed autosave or open."""
-    lang = S["lang"]
-    if S["edit_error"]:
-        st.error(L("edit_refused", reason=md(render(S["edit_error"], lang))))
-    elif S["edit_message"]:
-        st.success(L("edit_done", what=md(render(S["edit_message"], lang))))
-    if S.get("save_error"):
-        st.error(md(render(S["save_error"], lang)))
-
-
-def _rule_report(editor: Any) -> None:
-    report = editor.report
-    (st.success if report.ok else st.warning)(
-        f"{L('rule_report')}: " + (L("rules_ok") if report.ok else "✗")
-    )
-    with st.expander(L("rule_report"), expanded=not report.ok):
-        st.text(report.to_text(S["lang"]))
-
-
-def _project_file_panel(settings: Settings) -> None:
-    """Download the session's project file; open a project file as a project of one's own."""
-    path = app_editor.autosave_path(S["editor_key"])
-    if can_edit(S) and path.exists():
-        st.caption(L("autosaved", path=md(path)))
-        st.download_button(
-            L("save_project"),
-            path.read_bytes(),
-            file_name="project.gpkg",
-            mime="application/geopackage+sqlite3",
-            key="dl_project",
-        )
-    upload = st.file_uploader(L("open_project"), type=["gpkg"], key="open_project")
-    if upload is not None and st.button(L("open_project"), key="ed_open"):
-        _open_project(upload, settings)
-
-
-def _open_project(upload: Any, settings: Settings) -> None:
-    """Open an uploaded project file as a new project of this session's own.
-
-    Read from a private temporary copy, never from a path shared by sessions; the
-    project shown before is left as it was.
-    """
-    grid_settings = for_result(settings_json(settings), "grids")
-    if app_editor.open_uploaded(
-        S, upload.getvalue(), name=upload.name, source=source_json(), grid_settings=grid_settings
-    ):
-        st.rerun()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

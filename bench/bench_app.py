@@ -1,20 +1,30 @@
 """Speed a user feels, measured in the real browser (headless Debian Chromium).
 
-Figures (printed, and recorded in docs/benchmarks/app.md):
+Figures (printed, and recorded in docs/benchmarks/app.md), per street:
 
-- cold open: a fresh ``streamlit run app.py`` process (empty caches), page opened,
-  until the red map of the demo street has drawn its layers (target < 8 s);
-- warm open: a second tab on the same server (cached street and map);
-- settings change: walking speed changed in the sidebar form and applied, until the
-  map's legend shows the new speed (target < 3 s);
-- pan and zoom: script reruns counted (via ``$PLANNER_RUN_LOG``) while the map is
+- start to circles and grids: a fresh ``streamlit run app.py`` process (empty caches)
+  started, page opened, until the red map shows service circles AND grids
+  (target < 8 s on the demo street). On the Beijing extract (tests/data, OSM, with a
+  three-station file made here: OSM has no service stations) the demo opens first,
+  then the extract is uploaded: timed from the Load click to its circles and grids;
+- settings change: from a fully loaded page, walking speed changed in the sidebar
+  form and applied, until the map's legend shows the new speed (target < 3 s);
+- warm open: a second tab on the same server (the demo street's map drawn);
+- page switch: red map -> grid editor (first visit: the editor is built) and, once
+  the editor was seen, overview -> grid editor, until the editor map's grids are drawn
+  (target < 1 s);
+- edit: in the grid editor an atom clicked on the map (selection shown), a
+  neighbouring grid clicked on the map (preview badges shown), then "move" confirmed:
+  confirm click to the editor map drawing the atom inside the target grid (target
+  < 1 s); the two clicks before are timed too;
+- pan and zoom: script reruns counted (via ``$PLANNER_RUN_LOG``) while the red map is
   dragged and zoomed (target 0).
 
 Baseline measured in the same run: the same red map written as one standalone HTML
 file (:func:`planner.maps.offline.standalone_html`) and opened from disk in the same
 browser, i.e. the cost of drawing the map without Streamlit; ratios are app / baseline.
 
-Usage: ``.venv/bin/python bench/bench_app.py [--source demo] [--repeat 3]``
+Usage: ``.venv/bin/python bench/bench_app.py [--source demo|beijing|both] [--repeat 3]``
 """
 
 from __future__ import annotations
@@ -26,13 +36,46 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from shapely.geometry import Point, shape  # noqa: E402
+
 from tests.appserver import app_server, map_frame, offline_page, wait_idle  # noqa: E402
+from tests.editor_browser import (  # noqa: E402
+    Move,
+    app_editor,
+    click_latlng,
+    editor_frame,
+    find_move,
+    grid_geometry,
+)
+
+BEIJING = ROOT / "tests" / "data" / "beijing-haidian-xueyuanlu" / "map.osm.pbf"
+#: Three stations inside the Beijing extract (OSM has no party-mass service stations).
+BEIJING_STATIONS = (
+    "station_id,name,kind,longitude,latitude\n"
+    "S1,学院路社区党群服务站,community_station,116.3490,40.0030\n"
+    "S2,清华东路社区党群服务站,community_station,116.3560,40.0060\n"
+    "S3,街道党群服务中心,street_centre,116.3520,40.0010\n"
+)
+CIRCLE_FILLS = ("#b2182b", "#ef6548", "#fdbb84", "#fee8c8")
+SIDEBAR = '[data-testid="stSidebar"]'
+FIGURES = (
+    "start_to_circles_grids_s",
+    "settings_redraw_s",
+    "warm_open_s",
+    "switch_to_editor_first_s",
+    "switch_to_editor_s",
+    "select_click_s",
+    "target_click_s",
+    "edit_s",
+)
 
 
 def _runs(path: Path) -> int:
@@ -42,16 +85,40 @@ def _runs(path: Path) -> int:
     return sum(line.startswith("start") for line in path.read_text(encoding="utf-8").splitlines())
 
 
-def _legend_shows(page: Any, text: str) -> bool:
-    """True when some drawn map frame's legend contains ``text`` (the new map is drawn)."""
+def _any_frame(page: Any, test: Callable[[Any], bool]) -> bool:
     for frame in page.frames:
         try:
-            legend = frame.locator(".rm-legend")
-            if legend.count() and text in legend.first.inner_text(timeout=500):
-                return frame.locator("path.leaflet-interactive").count() >= 10
+            if test(frame):
+                return True
         except Exception:  # frame replaced while the app reruns
             continue
     return False
+
+
+def _circles_and_grids(frame: Any, *, min_lat: float = -90.0) -> bool:
+    """The red map in ``frame`` shows service circles and grids (its centre north of
+    ``min_lat``: the Beijing street, not the demo street still on screen)."""
+    circles = ", ".join(f'path[fill="{c}"]' for c in CIRCLE_FILLS)
+    grids = frame.locator('.rm-grid-label, path[stroke="#1f4e9c"]').count()
+    if not (frame.locator(circles).count() > 0 and grids > 0):
+        return False
+    return bool(frame.evaluate("() => window.map ? window.map.getCenter().lat : -90") > min_lat)
+
+
+def _legend_shows(frame: Any, text: str) -> bool:
+    """True when ``frame``'s legend contains ``text`` and its map is drawn."""
+    legend = frame.locator(".rm-legend")
+    if legend.count() and text in legend.first.inner_text(timeout=500):
+        return bool(frame.locator("path.leaflet-interactive").count() >= 10)
+    return False
+
+
+def _wait(page: Any, check: Callable[[], bool], what: str, timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        page.wait_for_timeout(30)
 
 
 def baseline_static(source: str) -> float:
@@ -73,95 +140,190 @@ def baseline_static(source: str) -> float:
     return elapsed
 
 
-def measure_app() -> dict[str, float]:
-    run_log = Path(tempfile.mkdtemp()) / "runs.log"
+def _goto(page: Any, label: str) -> None:
+    page.locator(SIDEBAR).get_by_text(label, exact=True).first.click()
+
+
+def _load_beijing(page: Any, stations: Path) -> float:
+    """Upload the Beijing extract with its stations; seconds from Load to circles+grids."""
+    page.locator(SIDEBAR).get_by_text("上传 OSM 数据", exact=False).first.click()
+    wait_idle(page)
+    inputs = page.locator(f'{SIDEBAR} [data-testid="stFileUploaderDropzoneInput"]')
+    inputs.nth(0).set_input_files(str(BEIJING))
+    inputs.nth(1).set_input_files(str(stations))
+    page.wait_for_timeout(1500)
+    t0 = time.perf_counter()
+    page.locator(SIDEBAR).get_by_role("button", name="加载", exact=True).click()
+    demo = page.locator('[data-testid="stCaptionContainer"]', has_text="示例街道")
+    _wait(page, lambda: demo.count() == 0, "the Beijing street shown")
+    _wait(
+        page,
+        lambda: _any_frame(page, lambda f: _circles_and_grids(f, min_lat=39.0)),
+        "Beijing circles and grids",
+    )
+    return time.perf_counter() - t0
+
+
+def _pan_zoom_reruns(page: Any, run_log: Path) -> int:
+    """Drag and zoom the red map; script runs started meanwhile."""
+    before = _runs(run_log)
+    box = page.locator("iframe").first.bounding_box()
+    assert box is not None
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for dx, dy in ((120, 60), (-200, -40), (80, -90)):
+        page.mouse.move(cx, cy)
+        page.mouse.down()
+        page.mouse.move(cx + dx, cy + dy, steps=8)
+        page.mouse.up()
+        page.wait_for_timeout(300)
+    for delta in (-300, 300, -300):
+        page.mouse.move(cx, cy)
+        page.mouse.wheel(0, delta)
+        page.wait_for_timeout(400)
+    page.wait_for_timeout(1500)
+    return _runs(run_log) - before
+
+
+def _settings_change(page: Any) -> float:
+    """Walking speed 4.0 -> 4.5 km/h through the form; seconds to the redrawn legend."""
+    speed = page.locator(f'{SIDEBAR} input[type="number"]').first
+    speed.fill("4.5")
+    t0 = time.perf_counter()
+    page.locator(SIDEBAR).get_by_role("button", name="应用").click()
+    _wait(page, lambda: _any_frame(page, lambda f: _legend_shows(f, "4.5 km/h")), "new speed")
+    return time.perf_counter() - t0
+
+
+def _editor_switch(page: Any, label: str = "网格编辑") -> float:
+    """Seconds from the page link click to the editor map's grids drawn."""
+    t0 = time.perf_counter()
+    _goto(page, label)
+    page.locator('[data-testid="stCaptionContainer"]', has_text=f"· {label}").first.wait_for(
+        timeout=120000
+    )
+    editor_frame(page, timeout_s=120)
+    return time.perf_counter() - t0
+
+
+def _edit(page: Any, move: Move) -> dict[str, float]:
+    """Select an atom, click the target grid, confirm: the three timings."""
     out: dict[str, float] = {}
-    with (
-        app_server(env={"PLANNER_RUN_LOG": str(run_log)}) as url,
-        offline_page() as (page, blocked),
-    ):
-        t0 = time.perf_counter()
+    frame = editor_frame(page)
+    wait_idle(page)
+    t0 = time.perf_counter()
+    click_latlng(page, frame, move.atom_latlng)
+    page.locator('[data-testid="stMarkdownContainer"]', has_text="已选择").filter(
+        has_text=f"网格 {move.source_label} · 网格单元 1"
+    ).first.wait_for(timeout=60000)
+    out["select_click_s"] = time.perf_counter() - t0
+    wait_idle(page)
+    t0 = time.perf_counter()
+    click_latlng(page, frame, move.target_latlng)
+    confirm = page.get_by_role("button", name=f"确认移动到 {move.target_label}")
+    confirm.wait_for(timeout=60000)
+    page.get_by_text("确认前预览", exact=False).first.wait_for(timeout=60000)
+    out["target_click_s"] = time.perf_counter() - t0
+    wait_idle(page)
+    lat, lng = move.atom_latlng
+    t0 = time.perf_counter()
+    confirm.click()
+
+    def drawn() -> bool:
+        geom = grid_geometry(frame, move.target)
+        return geom is not None and shape(geom).buffer(1e-7).contains(Point(lng, lat))
+
+    _wait(page, drawn, "the move on the editor map", timeout_s=60)
+    out["edit_s"] = time.perf_counter() - t0
+    return out
+
+
+def measure_app(source: str, move: Move) -> dict[str, float]:
+    """One fresh server: every figure of the module docstring for ``source``."""
+    work = Path(tempfile.mkdtemp(prefix="bench-app-"))
+    run_log = work / "runs.log"
+    stations = work / "stations.csv"
+    stations.write_text(BEIJING_STATIONS, encoding="utf-8")
+    out: dict[str, float] = {}
+    env = {"PLANNER_RUN_LOG": str(run_log), "PLANNER_AUTOSAVE_DIR": str(work / "autosave")}
+    t_start = time.perf_counter()
+    with app_server(env=env) as url, offline_page() as (page, blocked):
         page.goto(url)
-        _frame, n_paths, n_markers = map_frame(page, timeout_s=90, min_paths=10)
-        out["cold_open_s"] = time.perf_counter() - t0
-        out["paths"], out["markers"] = n_paths, n_markers
-        wait_idle(page)
-        page.wait_for_timeout(1500)
-
-        # pan and zoom inside the map frame: no script rerun
-        before = _runs(run_log)
-        box = page.locator("iframe").first.bounding_box()
-        assert box is not None
-        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        for dx, dy in ((120, 60), (-200, -40), (80, -90)):
-            page.mouse.move(cx, cy)
-            page.mouse.down()
-            page.mouse.move(cx + dx, cy + dy, steps=8)
-            page.mouse.up()
-            page.wait_for_timeout(300)
-        for delta in (-300, 300, -300):
-            page.mouse.move(cx, cy)
-            page.mouse.wheel(0, delta)
-            page.wait_for_timeout(400)
-        page.wait_for_timeout(1500)
-        out["pan_zoom_reruns"] = _runs(run_log) - before
-
-        # settings change: walking speed 4.0 -> 4.5 km/h, applied through the form
-        speed = page.locator('[data-testid="stSidebar"] input[type="number"]').first
-        speed.fill("4.5")
-        t0 = time.perf_counter()
-        out["settings_click_epoch"] = time.time()
-        page.locator('[data-testid="stSidebar"]').get_by_role("button", name="应用").click()
-        deadline = time.monotonic() + 120
-        while not _legend_shows(page, "4.5 km/h"):
-            if time.monotonic() > deadline:
-                raise TimeoutError("the map did not redraw with the new speed")
-            page.wait_for_timeout(50)
-        out["settings_redraw_s"] = time.perf_counter() - t0
-
-        # warm open: a new tab on the same server
-        page2 = page.context.new_page()
+        _wait(page, lambda: _any_frame(page, _circles_and_grids), "demo circles and grids")
+        out["start_to_circles_grids_s"] = time.perf_counter() - t_start
+        wait_idle(page, timeout_s=60)
+        if source == "beijing":
+            out["start_to_circles_grids_s"] = _load_beijing(page, stations)
+            wait_idle(page, timeout_s=60)
+        page.wait_for_timeout(1000)
+        out["pan_zoom_reruns"] = _pan_zoom_reruns(page, run_log)
+        out["settings_redraw_s"] = _settings_change(page)
+        wait_idle(page, timeout_s=60)
+        page2 = page.context.new_page()  # warm open: a second tab on the same server
         t0 = time.perf_counter()
         page2.goto(url)
-        map_frame(page2, timeout_s=60, min_paths=10)
+        map_frame(page2, timeout_s=120, min_paths=10)
         out["warm_open_s"] = time.perf_counter() - t0
+        page2.close()
+        out["switch_to_editor_first_s"] = _editor_switch(page)
+        wait_idle(page, timeout_s=60)
+        out.update(_edit(page, move))
+        wait_idle(page, timeout_s=60)
+        _goto(page, "概览")
+        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60000)
+        wait_idle(page, timeout_s=60)
+        out["switch_to_editor_s"] = _editor_switch(page)
         out["blocked_requests"] = len(blocked)
     if os.environ.get("BENCH_VERBOSE"):
-        t_click = out["settings_click_epoch"]
         for line in run_log.read_text(encoding="utf-8").splitlines():
-            event, page_name, run_s, epoch = line.split("\t")
-            print(
-                f"  run log: {event:<5} {page_name} run {run_s} s, at click{float(epoch) - t_click:+.2f} s"
-            )
+            event, page_name, run_s, _epoch = line.split("\t")
+            print(f"  run log: {event:<18} {page_name:<8} {run_s} s")
     return out
+
+
+def processor() -> str:
+    """The processor's model name (``/proc/cpuinfo`` on Linux, else what Python knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", default="demo")
+    parser.add_argument("--source", choices=["demo", "beijing", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        f"machine: {processor()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     )
     print(f"load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    base = [baseline_static(args.source) for _ in range(args.repeat)]
-    runs = [measure_app() for _ in range(args.repeat)]
-    b = statistics.median(base)
-    print(f"baseline: standalone HTML red map drawn in {b:.2f} s (median of {args.repeat})")
-    for key in ("cold_open_s", "warm_open_s", "settings_redraw_s"):
-        values = [r[key] for r in runs]
-        med = statistics.median(values)
-        print(
-            f"{key:<20} median {med:6.2f} s  (runs: {', '.join(f'{v:.2f}' for v in values)})"
-            f"  ratio to baseline {med / b:5.1f}x"
-        )
-    print(f"pan/zoom reruns      {[int(r['pan_zoom_reruns']) for r in runs]}")
-    print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(
-        f"map drawn: {int(runs[0]['paths'])} vector paths, {int(runs[0]['markers'])} markers;"
-        f" requests to other hosts: {[int(r['blocked_requests']) for r in runs]}"
-    )
+    base = statistics.median(baseline_static("demo") for _ in range(args.repeat))
+    print(f"baseline: standalone HTML red map (demo) drawn in {base:.2f} s (median)")
+    sources = ["demo", "beijing"] if args.source == "both" else [args.source]
+    for source in sources:
+        if source == "beijing":
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "stations.csv"
+                path.write_text(BEIJING_STATIONS, encoding="utf-8")
+                move = find_move(app_editor(str(BEIJING), stations=path))
+        else:
+            move = find_move(app_editor("demo"))
+        runs = [measure_app(source, move) for _ in range(args.repeat)]
+        print(f"--- {source} (move atom {move.atom}: {move.source_label} -> {move.target_label})")
+        for key in FIGURES:
+            values = [r[key] for r in runs]
+            med = statistics.median(values)
+            print(
+                f"{key:<26} median {med:6.2f} s  (runs: {', '.join(f'{v:.2f}' for v in values)})"
+                f"  ratio to baseline {med / base:5.1f}x"
+            )
+        print(f"pan/zoom reruns            {[int(r['pan_zoom_reruns']) for r in runs]}")
+        print(f"requests to other hosts    {[int(r['blocked_requests']) for r in runs]}")
+        print(f"load average now: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

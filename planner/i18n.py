@@ -690,6 +690,68 @@ STRINGS: dict[str, tuple[str, str]] = {
     "keep_fate_retired": ("编码停用，不再分配", "code retired"),
     "keep_line": ("  - {code}：{why}（{fate}）", "  - {code}: {why} ({fate})"),
     "keep_retired": ("  停用编码：{codes}", "  retired codes: {codes}"),
+    # --- mapedit: map-first editing ---
+    "ed_mode_compound": ("整个小区", "Whole compounds"),
+    "ed_mode_help": (
+        "打开后，点击或套索选中整个小区的全部网格单元；关闭时逐个选择网格单元。",
+        "On: a click or lasso takes every atom of the compound; off: single atoms.",
+    ),
+    "ed_households": ("{n} 户", "{n} households"),
+    "ed_esc_hint": ("也可按 Esc 键", "Or press Esc"),
+    "ed_lasso_left_out": (
+        "套索内有 {n} 个网格单元属于其他网格，未选中（一次只移动一个网格的单元）。",
+        "{n} lassoed atoms are in other grids and were left out (a move takes atoms of one grid).",
+    ),
+    "ed_pick_target": (
+        "移动到：点击地图上的相邻网格，或按下其编号",
+        "Move to: click a neighbouring grid on the map, or press its label",
+    ),
+    "ed_confirm_move": ("确认移动到 {label}", "Move to {label}"),
+    "ed_badges": ("确认前预览（受影响的网格）：", "Before you confirm (grids touched):"),
+    "ed_badge_households": ("{before} → {n} 户", "{before} → {n} households"),
+    "ed_badge_load": ("负荷 {load:.0f}", "load {load:.0f}"),
+    "ed_badge_bounds": ("范围 {lo}–{hi} 户", "bounds {lo}–{hi}"),
+    "ed_one_piece": ("连片", "contiguous"),
+    "ed_pieces": ("分成 {n} 块", "{n} pieces"),
+    "ed_badge_compactness": ("紧凑度 {c:.2f}", "compactness {c:.2f}"),
+    "ed_would_refuse": ("此编辑将被拒绝：{reason}", "This edit would be refused: {reason}"),
+    "ed_draw_line_first": (
+        "拆分：先用地图左侧的画线工具画一条横穿网格的线，预览后再确认。",
+        "Split: draw a line across the grid with the map's line tool, check the preview, "
+        "then confirm.",
+    ),
+    "ed_split_preview": (
+        "拆分预览：网格 {label} 沿所画的线分为两部分（地图上以蓝、橙虚线显示）。",
+        "Split preview: grid {label} cut in two along the drawn line (blue and orange "
+        "dashes on the map).",
+    ),
+    "ed_split_refused": (
+        "无法沿所画的线拆分：{reason}。请重新画线。",
+        "Cannot split along the drawn line: {reason}. Draw the line again.",
+    ),
+    "ed_confirm_split": ("确认拆分", "Confirm split"),
+    "ed_draw_line": ("画线：沿线拆分网格", "Draw a line to split a grid"),
+    "ed_draw_lasso": ("套索：圈选网格单元", "Lasso: select the atoms inside"),
+    "ed_draw_cancel": ("取消", "Cancel"),
+    "ed_draw_cancel_title": ("取消绘制", "Cancel drawing"),
+    "ed_draw_finish": ("完成", "Finish"),
+    "ed_draw_finish_title": ("完成绘制", "Finish drawing"),
+    "ed_draw_undo": ("删除最后一点", "Delete last point"),
+    "ed_draw_line_start": ("点击地图开始画线", "Click to start the line"),
+    "ed_draw_line_cont": ("继续点击添加折点", "Click to continue the line"),
+    "ed_draw_line_end": ("点击最后一点结束画线", "Click the last point to finish the line"),
+    "ed_draw_lasso_start": ("点击地图开始圈选", "Click to start the lasso"),
+    "ed_draw_lasso_cont": ("继续点击添加折点", "Click to continue the lasso"),
+    "ed_draw_lasso_end": ("点击第一个点闭合", "Click the first point to close the lasso"),
+    "ed_draw_cross": ("边线不能相交", "Edges cannot cross"),
+    "ed_draw_remove": ("删除所画的线或套索", "Delete drawn lines or lassos"),
+    "ed_draw_remove_none": ("没有可删除的图形", "Nothing drawn to delete"),
+    "ed_draw_remove_tip": ("点击图形将其删除", "Click a drawing to delete it"),
+    "ed_draw_save": ("保存", "Save"),
+    "ed_draw_save_title": ("保存更改", "Save changes"),
+    "ed_draw_edit_cancel_title": ("取消，放弃更改", "Cancel, discard changes"),
+    "ed_draw_clear_all": ("全部清除", "Clear all"),
+    "ed_draw_clear_all_title": ("清除所有图形", "Clear every drawing"),
 }
 
 

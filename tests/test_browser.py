@@ -139,8 +139,12 @@ def test_app_end_to_end_offline() -> None:
 def _maybe_edit(page: Any) -> None:
     """Make one grid edit if the editor is built (else the page says it is not available)."""
     lock = page.get_by_role("button", name="锁定")
+    not_ready = page.get_by_text("尚未就绪", exact=False)
+    deadline = time.monotonic() + 60  # the page streams in: map first, then the buttons
+    while lock.count() == 0 and not_ready.count() == 0:
+        assert time.monotonic() < deadline, "the editor page did not finish drawing"
+        page.wait_for_timeout(200)
     if lock.count() == 0:
-        assert page.get_by_text("尚未就绪", exact=False).count() > 0
         return
     frame, _, _ = map_frame(page, timeout_s=30, min_paths=5)
     # a click on the map selects the atom under it (and its grid)

@@ -5,7 +5,12 @@
   in the URL, which projects the session may edit;
 * :mod:`planner.app.map` - the map shown from strings computed once (fast reruns);
 * :mod:`planner.app.editor` - the grid editor's clicks, drawn lines, edits, autosave, copies
-  and opened project files.
+  and opened project files;
+* :mod:`planner.app.editor_page` - the grid editor page (map, selection, edits, project file);
+* :mod:`planner.app.editor_map` - the editor's base map drawn once and its editing layer
+  (grids, atoms, selection, target, hatched locks, split preview) swapped in place;
+* :mod:`planner.app.selection` - map clicks and lassos to a selection of atoms and a target grid;
+* :mod:`planner.app.preview` - an edit tried and undone, and the badges of the grids it touches.
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """

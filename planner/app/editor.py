@@ -1,8 +1,8 @@
 """Glue between the grid editor page and :mod:`planner.grids.edits`: clicks, lines, autosave.
 
 streamlit-folium cannot edit preloaded shapes, so a planner edits grids by clicking
-atoms (selected with :func:`atom_at`) and by drawing a line to split a grid
-(:func:`line_from_drawing`). After every edit the page saves the project file
+atoms (selected with :func:`atom_at`), by lassoing them (:func:`polygon_from_drawing`)
+and by drawing a line to split a grid (:func:`line_from_drawing`). After every edit the page saves the project file
 (:func:`autosave_path`, :func:`autosave`), so a page reload or a failed step loses
 nothing: a new session shows the autosaved project (:func:`editor_for`).
 
@@ -16,17 +16,19 @@ so two sessions never write the same autosave.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
 from collections.abc import Callable, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
 from pyproj import Transformer
-from shapely.geometry import LineString, Point, shape
+from shapely.geometry import LineString, Point, Polygon, shape
 
 from planner.app.state import can_edit, take_copy
 from planner.crs import WGS84, gcj02_to_wgs84
@@ -90,18 +92,65 @@ def atom_at(atoms: Any, lon: float, lat: float, *, crs: Any, basemap: str = "non
     return int(atoms["atom_id"].to_numpy()[int(hits[0])])
 
 
+def _drawn(drawing: Any, kind: str) -> dict[str, Any] | None:
+    """The GeoJSON geometry of a Leaflet.draw feature when it is of type ``kind``."""
+    if not drawing or not isinstance(drawing, dict):
+        return None
+    geom = drawing.get("geometry", drawing)
+    if not isinstance(geom, dict) or geom.get("type") != kind:
+        return None
+    return geom
+
+
 def line_from_drawing(drawing: Any, *, crs: Any, basemap: str = "none") -> LineString | None:
     """The drawn line (Leaflet.draw GeoJSON feature, lon/lat) in the street CRS, or ``None``."""
-    if not drawing:
-        return None
-    geom = drawing.get("geometry", drawing) if isinstance(drawing, dict) else None
-    if not geom or geom.get("type") != "LineString":
+    geom = _drawn(drawing, "LineString")
+    if geom is None:
         return None
     line = shape(geom)
     coords = [_to_street_xy(x, y, crs, basemap) for x, y in line.coords]
     if len(coords) < 2:
         return None
     return LineString(coords)
+
+
+def polygon_from_drawing(drawing: Any, *, crs: Any, basemap: str = "none") -> Polygon | None:
+    """The drawn polygon (a lasso: Leaflet.draw GeoJSON feature, lon/lat) in the street
+    CRS, repaired if it crosses itself; ``None`` when the drawing is not a polygon."""
+    geom = _drawn(drawing, "Polygon")
+    if geom is None:
+        return None
+    ring = shape(geom).exterior
+    coords = [_to_street_xy(x, y, crs, basemap) for x, y in ring.coords]
+    if len(coords) < 4:
+        return None
+    poly = Polygon(coords)
+    if not poly.is_valid:
+        fixed = shapely.make_valid(poly)
+        parts = [g for g in shapely.get_parts(fixed) if g.geom_type == "Polygon"]
+        if not parts:
+            return None
+        poly = max(parts, key=lambda g: g.area)
+    return poly
+
+
+def grid_crossed(grids: Any, line: LineString, *, prefer: str = "") -> str:
+    """The grid a drawn split line is meant for: the grid holding the longest stretch
+    of the line, or ``prefer`` (the grid picked) when it holds at least half as much
+    ("" when the line crosses no grid).
+
+    ``grids`` has ``code`` and geometry in the street CRS (metres), like ``line``.
+    """
+    if len(grids) == 0:
+        return ""
+    codes = grids["code"].astype(str).to_numpy()
+    inside = shapely.length(
+        shapely.intersection(np.asarray(grids.geometry.values, dtype=object), line)
+    )
+    best = int(np.argmax(inside))
+    if prefer in codes and inside[codes == prefer].max() >= 0.5 * inside[best] > 0:
+        return prefer
+    return str(codes[best]) if inside[best] > 0 else ""
 
 
 def autosave(editor: GridEditor, path: Path, *, source: str = "") -> Path:
@@ -165,19 +214,72 @@ def _reopen(path: Path) -> GridEditor | None:
         return None
 
 
-def save_for_session(state: State, *, source: str) -> None:
+def save_for_session(state: State, *, source: str, background: bool = False) -> None:
     """Autosave the session's editor to its project file, if the session owns the project.
 
-    A failed save is kept in ``state["save_error"]`` (the edit stands).
+    A failed save is kept in ``state["save_error"]`` (the edit stands). With
+    ``background=True`` a snapshot of the editor is taken now (:func:`snapshot`) and
+    written later by a worker thread: :func:`start_save` starts it (the page does so
+    once the edit is drawn, so the two do not compete) and :func:`finish_save` waits
+    for it and records the outcome. Saves run one at a time, in order, so the file
+    always ends with the latest state.
     """
     if not can_edit(state):
         return
+    finish_save(state)
+    path = autosave_path(state["editor_key"])
+    if background:
+        state["_save_due"] = (snapshot(state["editor"]), path, source)
+        return
     try:
-        path = autosave(state["editor"], autosave_path(state["editor_key"]), source=source)
+        out = autosave(state["editor"], path, source=source)
     except (OSError, PlannerError) as exc:
         state["save_error"] = msg("autosave_failed", reason=str(exc))
         return
-    state["autosaved"] = str(path)
+    state["autosaved"] = str(out)
+
+
+def start_save(state: State) -> None:
+    """Start writing the background autosave :func:`save_for_session` left due, if any."""
+    due = state.get("_save_due")
+    if due is None:
+        return
+    state["_save_due"] = None
+    editor, path, source = due
+    state["_saving"] = _SAVER.submit(autosave, editor, path, source=source)
+
+
+#: One writer thread per server process: background autosaves run one at a time.
+_SAVER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-autosave")
+
+
+def snapshot(editor: GridEditor) -> GridEditor:
+    """A copy of ``editor`` that later edits do not change (for a background save).
+
+    Edits replace the editor's labels and grids by new objects and append to its
+    history and stacks, so a shallow copy with its own lists (and reasons) keeps
+    today's state; atoms, communities and the street are shared, never changed.
+    """
+    snap = copy.copy(editor)
+    snap.history = list(editor.history)
+    snap.undo_stack = list(editor.undo_stack)
+    snap.redo_stack = list(editor.redo_stack)
+    snap.reasons = dict(editor.reasons)
+    return snap
+
+
+def finish_save(state: State) -> None:
+    """Wait for the session's background autosave, if any (started now if only due),
+    and record its outcome."""
+    start_save(state)
+    future: Future[Path] | None = state.get("_saving")
+    if future is None:
+        return
+    state["_saving"] = None
+    try:
+        state["autosaved"] = str(future.result())
+    except (OSError, PlannerError) as exc:
+        state["save_error"] = msg("autosave_failed", reason=str(exc))
 
 
 def apply_edit(
@@ -186,9 +288,12 @@ def apply_edit(
     fn: Callable[..., object],
     *args: Any,
     source: str,
+    background: bool = False,
     **kwargs: Any,
 ) -> bool:
     """Apply one edit of the session's editor, then autosave; ``True`` if it was applied.
+
+    ``background=True`` writes the autosave in a worker thread (:func:`save_for_session`).
 
     ``what`` names the edit in ``state["edit_message"]`` (a catalogue message such as
     ``msg("lock")`` is shown in the reader's language).
@@ -206,8 +311,8 @@ def apply_edit(
     except RuleViolation as exc:
         state["edit_error"] = exc.message if exc.message is not None else str(exc)
         return False
-    state.update(edit_error="", edit_message=what, selected_atoms=[])
-    save_for_session(state, source=source)
+    state.update(edit_error="", edit_message=what, selected_atoms=[], target_grid="")
+    save_for_session(state, source=source, background=background)
     return True
 
 

@@ -14,7 +14,7 @@ This relies on streamlit-folium internals (0.22-0.27); if they are missing,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import folium
@@ -68,6 +68,10 @@ def show_map(
     key: str,
     height: int = 640,
     returned_objects: Iterable[str] = (),
+    feature_group: str | None = None,
+    zoom: int | None = None,
+    center: tuple[float, float] | None = None,
+    on_change: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any] | None:
     """Draw a map payload with the streamlit-folium component; return what it reports.
 
@@ -82,7 +86,20 @@ def show_map(
     returned_objects
         What the frontend sends back (e.g. ``["last_clicked"]``); empty means panning
         and zooming never rerun the script.
+    feature_group
+        JavaScript adding layers to the drawn map (see
+        :func:`planner.app.editor_map.layer_script`): when only this changes between
+        runs, the frontend swaps these layers and keeps the map, its zoom and centre.
+    zoom, center
+        A view to restore (zoom level; latitude, longitude): applied when it differs
+        from the last one applied, e.g. the view the map last reported after the map
+        frame was rebuilt.
+    on_change
+        Called with what the frontend reports (a click, a drawing, a new view) before
+        the script (or its fragment) runs again, so the run that follows draws the
+        outcome: one run per click.
     """
+    import streamlit as st
     import streamlit_folium as sf
 
     returned = list(returned_objects)
@@ -96,27 +113,34 @@ def show_map(
         "last_active_drawing": None,
         "bounds": {"_southWest": {"lat": s, "lng": w}, "_northEast": {"lat": n, "lng": e}},
         "zoom": payload["zoom"],
+        "center": {"lat": (s + n) / 2, "lng": (w + e) / 2} if None not in (s, n, w, e) else None,
     }
     defaults = {k: v for k, v in defaults_all.items() if k in returned}
+    hash_key = sf.generate_js_hash(payload["script"], key, False)
+
+    def changed() -> None:
+        if on_change is not None:
+            on_change(st.session_state.get(hash_key) or {})
+
     result: dict[str, Any] | None = sf._component_func(
         script=payload["script"],
         header=payload["header"],
         html=payload["html"],
         id=payload["id"],
-        key=sf.generate_js_hash(payload["script"], key, False),
+        key=hash_key,
         height=height,
         width=None,
         returned_objects=returned,
         default=defaults,
-        zoom=None,
-        center=None,
-        feature_group=None,
+        zoom=zoom,
+        center=list(center) if center is not None else None,
+        feature_group=feature_group,
         return_on_hover=False,
         layer_control=None,
         pixelated=False,
         css_links=payload["css_links"],
         js_links=payload["js_links"],
-        on_change=None,
+        on_change=changed if on_change is not None else None,
         wrap_longitude=False,
     )
     return result
