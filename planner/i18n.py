@@ -715,7 +715,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{days} 天内 {n} 件，每年每百户 {rate:.2f} 件",
         "{n} in {days} days, {rate:.2f} per 100 households per year",
     ),
-
 }
 
 

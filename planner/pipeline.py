@@ -34,6 +34,8 @@ from planner.street import Street
 
 if TYPE_CHECKING:  # imported where the steps run (siting needs the solver)
     from planner.grids.division import GridResult
+    from planner.organisation.organise import Organisation
+    from planner.organisation.registers import RegisterFiles
     from planner.siting.scenario import SitingResult
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,8 @@ class RunResult:
     timings_s: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     codes: CodeStatus | None = None
+    # --- org: the organisation registers and rules (issue 15) ---
+    organisation: Organisation | None = None
 
     @property
     def rules_ok(self) -> bool:
@@ -152,6 +156,8 @@ class RunResult:
             out["coverage"] = self.coverage.summary
         if self.siting is not None:
             out["siting"] = self.siting.summary
+        if self.organisation is not None:
+            out["organisation"] = self.organisation.to_dict()
         out["timings_s"] = dict(self.timings_s)
         out["notes"] = list(self.notes)
         out["files"] = [str(p) for p in self.files]
@@ -262,6 +268,8 @@ def run_pipeline(
     bars: BarFactory | None = None,
     explicit_codes: Iterable[str] = (),
     out_crs: str | None = None,
+    registers: RegisterFiles | None = None,
+    organisation_names: bool = False,
 ) -> RunResult:
     """Load ``source``, divide, compute coverage, site ``new_sites`` stations, export.
 
@@ -294,6 +302,13 @@ def run_pipeline(
     explicit_codes
         Grid-code settings the user gave (e.g. ``code_county`` from a flag): they win
         over the street's own ``street.json`` codes (:func:`planner.grids.codes.effective_code_settings`).
+    registers
+        The organisation registers (party, staff, property, incidents;
+        :class:`planner.organisation.registers.RegisterFiles`): read before the long
+        steps, joined and checked once the grids exist (``organisation_by_grid.csv``,
+        the organisation rules in ``grid_rules.txt``).
+    organisation_names
+        Also write branch and team names into the grids layers (off: counts only).
 
     Returns
     -------
@@ -306,6 +321,11 @@ def run_pipeline(
         ex.check_out_crs(coordinate_system, parse_crs(out_crs, flag="--out-crs"))
     if new_sites > 0:
         require_siting_solver()  # a missing solver is said before the long steps
+    org_tables = None
+    if registers:  # a bad register is said before the long steps
+        from planner.organisation.organise import read_or_raise
+
+        org_tables = read_or_raise(registers)
     bars = bars or _no_bar
     timings: dict[str, float] = {}
     notes: list[str] = []
@@ -328,6 +348,10 @@ def run_pipeline(
             + ("hold" if result.grids.report.ok else "VIOLATED")
         )
         bar.update(1)
+    if org_tables is not None:
+        from planner.organisation.organise import organise
+
+        result.organisation = organise(org_tables, street, result.grids.grids, settings=s)
     with _step(bars, "coverage", 1, timings) as bar:
         result.coverage = compute_coverage_layers(street, settings=s, grids=result.grids.grids)
         pct = result.coverage.summary.get("households_covered_pct", {})
@@ -349,6 +373,7 @@ def run_pipeline(
         html=html,
         images=images,
         out_crs=out_crs,
+        organisation_names=organisation_names,
     )
     bar = bars("export", export_file_count(result, options))
     try:  # the writer times the step itself: summary.json holds the export time too

@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 
@@ -22,14 +22,21 @@ from planner.cli.parser import (
     EXIT_OK,
     EXIT_RULES,
     add_grid_args,
+    add_org_args,
     add_source_args,
     code_flags,
     grid_settings_from_args,
     load_from_args,
+    org_files_from_args,
     out_folder,
 )
 from planner.export.geojson import write_geojson
 from planner.grids.codes import code_status, effective_code_settings
+
+if TYPE_CHECKING:
+    from planner.organisation.organise import Organisation
+    from planner.settings import Settings
+    from planner.street import Street
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +61,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--code-width", type=int, choices=[20, 15], help="grid code width (20)")
     p.add_argument("--project", type=Path, help="also save an editable project file (.gpkg)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_org_args(p)
     p.set_defaults(func=run)
 
 
@@ -90,8 +98,12 @@ def run(args: argparse.Namespace) -> int:
         text = f"WARNING: {codes.warning('en')}\n警告：{codes.warning('zh')}\n{text}"
     if result.notes:
         text += "\nNotes:\n" + "\n".join(f"  - {n}" for n in result.notes)
-    _atomic_text(out / "grid_report.txt", text + "\n")
     doc = {**result.report.to_dict(), "codes": codes.to_dict()}
+    org = _organisation(args, street, result.grids, settings, out)  # --- org ---
+    if org is not None:
+        text += "\n\n" + org.report.to_text()
+        doc["organisation"] = org.to_dict()
+    _atomic_text(out / "grid_report.txt", text + "\n")
     _atomic_text(out / "grid_report.json", json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     if args.project:
         from planner.grids.edits import GridEditor
@@ -105,6 +117,22 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps(doc, ensure_ascii=False, indent=2) if args.json else text)
     print(f"Wrote {out / 'grids.geojson'} ({len(grids)} grids)")
     return EXIT_OK if result.report.ok else EXIT_RULES
+
+
+def _organisation(
+    args: argparse.Namespace, street: Street, grids: gpd.GeoDataFrame, settings: Settings, out: Path
+) -> Organisation | None:
+    """The organisation rules of ``grids`` when registers are given (--party-register ...,
+    or the demo's own), with ``organisation_by_grid.csv`` written; else None."""
+    files = org_files_from_args(args, str(args.source))
+    if files is None:
+        return None
+    from planner.export.formats import write_csv
+    from planner.organisation.organise import organise, read_or_raise
+
+    org = organise(read_or_raise(files), street, grids, settings=settings)
+    write_csv(org.grid_table(), out / "organisation_by_grid.csv")
+    return org
 
 
 def _write_geojson(

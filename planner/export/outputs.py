@@ -75,6 +75,9 @@ class OutputOptions:
     #: The city's survey CRS for the GeoPackage, Shapefiles and CSV x/y (``--out-crs``:
     #: EPSG code, PROJ string, WKT or .prj path, :func:`planner.crs.parse_crs`).
     out_crs: str | None = None
+    # --- org: organisation outputs (issue 15) ---
+    #: Branch and team names in the grids layers (``--organisation-names``; off: counts only).
+    organisation_names: bool = False
 
 
 # ---------------------------------------------------------------------------------------
@@ -107,8 +110,15 @@ def grid_table(grids: gpd.GeoDataFrame, coverage: CoverageLayers | None) -> pd.D
     return base.merge(cov[["code", *keep]], on="code", how="left")
 
 
-def output_layers(result: RunResult) -> dict[str, gpd.GeoDataFrame]:
-    """The layers a run exports, by file name (street CRS)."""
+def output_layers(
+    result: RunResult, *, organisation_names: bool = False
+) -> dict[str, gpd.GeoDataFrame]:
+    """The layers a run exports, by file name (street CRS).
+
+    With the organisation registers, the grids carry their branch and team counts
+    (:data:`planner.organisation.organise.GRID_LAYER_COLUMNS`), names only with
+    ``organisation_names``; phones never.
+    """
     st = result.street
     layers: dict[str, gpd.GeoDataFrame] = {
         "boundary": st.boundary,
@@ -120,6 +130,10 @@ def output_layers(result: RunResult) -> dict[str, gpd.GeoDataFrame]:
     }
     if result.grids is not None:
         layers["grids"] = result.grids.grids
+        if result.organisation is not None:
+            layers["grids"] = result.organisation.grid_layer(
+                result.grids.grids, with_names=organisation_names
+            )
     if result.coverage is not None:
         layers["circles"] = result.coverage.circles
         layers["gaps"] = result.coverage.gaps
@@ -145,6 +159,9 @@ def output_tables(result: RunResult) -> dict[str, pd.DataFrame]:
         figures = getattr(result.siting.plan, "figures", None)
         if isinstance(figures, pd.DataFrame):
             tables["siting_by_area"] = figures
+    if result.organisation is not None:  # --- org: organisation tables ---
+        tables["organisation_by_grid"] = result.organisation.grid_table()
+        tables["organisation_by_community"] = result.organisation.report.by_community
     # GeoPackage and Shapefile take the layers; a table carries no geometry
     return {k: v.drop(columns=["geometry"], errors="ignore") for k, v in tables.items()}
 
@@ -230,7 +247,7 @@ def _write_outputs(
 
     ex.export_all(
         out,
-        layers=output_layers(result),
+        layers=output_layers(result, organisation_names=options.organisation_names),
         tables=output_tables(result),
         formats=options.formats,
         coordinate_system=options.coordinate_system,
@@ -240,7 +257,10 @@ def _write_outputs(
         out_crs=parse_crs(options.out_crs, flag="--out-crs") if options.out_crs else None,
     )
     if result.grids is not None:
-        write_text(out / "grid_rules.txt", result.grids.report.to_text() + "\n")
+        text = result.grids.report.to_text() + "\n"
+        if result.organisation is not None:  # the organisation rules, apart
+            text += "\n" + result.organisation.report.to_text() + "\n"
+        write_text(out / "grid_rules.txt", text)
     if options.html:
         bar.set_postfix_str("redmap.html")
         write_red_map_html(result, out / "redmap.html")

@@ -27,7 +27,7 @@ A rule is checked only when its register was given; the report says which were n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,6 +149,12 @@ def _points(grids: gpd.GeoDataFrame) -> dict[str, tuple[float, float]]:
     }
 
 
+def _texts(codes: pd.Series, by_code: Mapping[str, str] | pd.Series) -> pd.Series:
+    """The text of each code in ``by_code`` ('' where it has none), as text."""
+    lookup = dict(by_code)
+    return codes.map(lambda c: str(lookup.get(c, ""))).astype(object)
+
+
 def _violation(
     rule: str, text: Message, codes: Iterable[str], where: dict[str, tuple[float, float]]
 ) -> Violation:
@@ -168,7 +174,7 @@ def _party_columns(base: pd.DataFrame, party: pd.DataFrame, regs: Registers,
     rows = _explode(party)
     branches = rows[rows["level"] == "branch"]
     named = branches.groupby("code")["name"].agg(lambda v: "、".join(x for x in v if x) or "党支部")
-    base["branch"] = base["code"].map(named).fillna("")
+    base["branch"] = _texts(base["code"], named)
     serves = branches.groupby("row")["code"].agg(tuple)
     shared = {
         code: "、".join(c for c in grids if c != code)
@@ -176,7 +182,7 @@ def _party_columns(base: pd.DataFrame, party: pd.DataFrame, regs: Registers,
         if len(grids) > 1
         for code in grids
     }
-    base["branch_shared_with"] = base["code"].map(shared).fillna("")
+    base["branch_shared_with"] = _texts(base["code"], shared)
     base["has_branch"] = base["branch"] != ""
     for level, col in (("group", "party_groups"), ("central_household", "central_households")):
         n = rows[rows["level"] == level].groupby("code").size()
@@ -194,7 +200,7 @@ def _party_columns(base: pd.DataFrame, party: pd.DataFrame, regs: Registers,
         .groupby(grid_of.loc[need.index].to_numpy())
         .agg(lambda v: "、".join(sorted(v)))
     )
-    base["groups_missing"] = base["code"].map(missing).fillna("")
+    base["groups_missing"] = _texts(base["code"], missing)
     return base
 
 
@@ -221,7 +227,7 @@ def _staff_columns(base: pd.DataFrame, staff: pd.DataFrame, s: Settings) -> pd.D
     rows = rows.assign(_o=rows["post"].map(order).fillna(2)).sort_values(["_o", "row"])
     pairs = rows["post_text"] + "：" + rows["name"]
     team = pairs.groupby(rows["code"].to_numpy()).agg("；".join)
-    base["team"] = base["code"].map(team).fillna("")
+    base["team"] = _texts(base["code"], team)
     base["team_complete"] = (base["leaders"] >= 1) & (base["full_time"] >= 1)
     per = base["households"] / base["full_time"].where(base["full_time"] > 0)
     base["households_per_full_time"] = per.round(1)
@@ -259,7 +265,7 @@ def _property_columns(base: pd.DataFrame, status: pd.DataFrame, s: Settings) -> 
     base["red_property_pct"] = pct.round(1)
     base["red_property_ok"] = pct.isna() | pct.ge(s.org_red_property_target_pct)
     names = rows[rows["abandoned"]].groupby("code")["name"].agg(lambda v: "、".join(map(str, v)))
-    base["abandoned_compounds"] = base["code"].map(names).fillna("")
+    base["abandoned_compounds"] = _texts(base["code"], names)
     return base
 
 
@@ -288,7 +294,7 @@ def _incident_columns(base: pd.DataFrame, incidents: pd.DataFrame, days: int) ->
     )  # fmt: skip
     words = counted["category"].astype(str) + " " + counted["n"].astype(str)
     top = words.groupby(counted["code"].to_numpy()).agg("；".join)
-    base["top_categories"] = base["code"].map(top).fillna("")
+    base["top_categories"] = _texts(base["code"], top)
     return base
 
 

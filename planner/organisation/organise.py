@@ -8,6 +8,7 @@ exist (:func:`organise`). The result travels in :class:`Organisation`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -94,3 +95,29 @@ def organise(
     regs = join_registers(tables, street.buildings, street.compounds, grids, problems=problems)
     report = check_organisation(regs, grids, street.buildings, street.compounds, settings=settings)
     return Organisation(registers=regs, report=report)
+
+
+#: File names of the demo street's synthetic registers (in its folder).
+DEMO_REGISTERS: dict[str, str] = {
+    "party": "register_party.csv",
+    "staff": "register_staff.csv",
+    "property": "register_property.csv",
+    "incidents": "register_incidents.csv",
+}
+
+
+def demo_register_files() -> RegisterFiles | None:
+    """The demo street's synthetic registers (``None`` when its folder has none)."""
+    from planner.load.sources import DEMO_DIR
+
+    def there(kind: str) -> Path | None:
+        path = DEMO_DIR / DEMO_REGISTERS[kind]
+        return path if path.exists() else None
+
+    files = RegisterFiles(
+        party=there("party"),
+        staff=there("staff"),
+        property=there("property"),
+        incidents=there("incidents"),
+    )
+    return files if files else None

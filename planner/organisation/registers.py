@@ -90,6 +90,7 @@ LOCATION_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "compound_id": ("compound_id", "小区编号", "小区id", "小区编码"),
     "compound_name": ("compound_name", "compound", "小区名称", "小区", "小区名", "所在小区"),
+    "community": ("community", "community_id", "社区", "社区名称", "所属社区", "社区编号"),
 }
 
 #: The columns of each register (normalised names), by meaning; the first found wins.
@@ -555,6 +556,20 @@ def read_registers(files: RegisterFiles, *, problems: ProblemLog) -> RegisterTab
 # Joining the rows onto grids, buildings and compounds
 
 
+def _community_grids(grids: gpd.GeoDataFrame) -> dict[str, tuple[str, ...]]:
+    """Normalised community id and name -> codes of its grids (in grid order)."""
+    out: dict[str, list[str]] = {}
+    for col in ("community_id", "community"):
+        if col not in grids.columns:
+            continue
+        for key, code in zip(
+            grids[col].map(normalise_text), grids["code"].astype(str), strict=True
+        ):
+            if key:
+                out.setdefault(key, []).append(code)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
 @dataclass(frozen=True)
 class Locator:
     """Where register rows point: grids by code, buildings and compounds by key.
@@ -575,6 +590,7 @@ class Locator:
     compound_keys: np.ndarray
     compound_names: np.ndarray
     compound_grids: dict[str, tuple[str, ...]]
+    community_grids: dict[str, tuple[str, ...]]  # normalised community name or id -> codes
     grids: gpd.GeoDataFrame
 
     @classmethod
@@ -611,6 +627,7 @@ class Locator:
             compound_keys=np.array([normalise_text(c) for c in comp_ids], dtype=object),
             compound_names=compounds["name"].map(normalise_text).to_numpy(dtype=object),
             compound_grids=compound_grids,
+            community_grids=_community_grids(grids),
             grids=grids,
         )
 
@@ -682,11 +699,12 @@ class Place:
 
 
 def locate(row: pd.Series, loc: Locator) -> Place | UnmatchedRow:
-    """Resolve a row's keys, in order: grid code, building, compound, point.
+    """Resolve a row's keys, in order: grid code, building, compound, community, point.
 
     A grid-code cell may name several grids (a shared branch, a worker serving two
     grids). A building gives its grid; a compound gives every grid holding its
-    buildings; a point (incidents, WGS84) the grid holding it.
+    buildings; a community (name or id) all its grids; a point (incidents, WGS84) the
+    grid holding it.
     """
     r = int(row["row"])
     if row["grid_code"]:
@@ -706,6 +724,11 @@ def locate(row: pd.Series, loc: Locator) -> Place | UnmatchedRow:
         return c
     if c is not None:
         return Place(loc.compound_grids.get(c, ()), None, c)
+    if row.get("community", ""):
+        grids = loc.community_grids.get(row["community"])
+        if grids is None:
+            return UnmatchedRow(r, row["community"], "no such community")
+        return Place(grids)
     lon, lat = row.get("lon", np.nan), row.get("lat", np.nan)
     if pd.notna(lon) and pd.notna(lat):
         g = loc.point_grid(float(lon), float(lat))

@@ -1,7 +1,9 @@
 """The synthetic demo street and benchmark districts (deterministic generator).
 
 * :mod:`planner.synthetic.demo` - :func:`make_demo`, :func:`make_street`, :func:`make_district`,
-  :func:`write_folder`; its private helpers ``_build``, ``_lines`` and ``_names``.
+  :func:`write_folder`; its private helpers ``_build``, ``_lines`` and ``_names``;
+* :mod:`planner.synthetic.organisation` - the demo's synthetic organisation registers
+  (party, staff, property, incidents; fictional names, marked synthetic).
 """
 
 from planner.synthetic.demo import (
