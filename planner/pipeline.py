@@ -270,6 +270,8 @@ def run_pipeline(
     out_crs: str | None = None,
     registers: RegisterFiles | None = None,
     organisation_names: bool = False,
+    card_phones: bool = False,
+    cards_by_community: bool = False,
 ) -> RunResult:
     """Load ``source``, divide, compute coverage, site ``new_sites`` stations, export.
 
@@ -309,6 +311,9 @@ def run_pipeline(
         the organisation rules in ``grid_rules.txt``).
     organisation_names
         Also write branch and team names into the grids layers (off: counts only).
+    card_phones, cards_by_community
+        Print the staff's phones on the grid cards (off); also write one PDF of cards
+        per community (``grid_cards/<community_id>.pdf``).
 
     Returns
     -------
@@ -374,6 +379,8 @@ def run_pipeline(
         images=images,
         out_crs=out_crs,
         organisation_names=organisation_names,
+        card_phones=card_phones,
+        cards_by_community=cards_by_community,
     )
     bar = bars("export", export_file_count(result, options))
     try:  # the writer times the step itself: summary.json holds the export time too

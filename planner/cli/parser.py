@@ -449,6 +449,16 @@ def add_org_args(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
         help="also write branch and team names into the grids layers (default: counts only)",
     )
     g.add_argument(
+        "--card-phones",
+        action="store_true",
+        help="print the staff's phones on the grid cards (default: no phones; cards are posted)",
+    )
+    g.add_argument(
+        "--cards-by-community",
+        action="store_true",
+        help="also write one PDF of grid cards per community (grid_cards/<community_id>.pdf)",
+    )
+    g.add_argument(
         "--no-registers",
         action="store_true",
         help="on the demo street: leave out its synthetic organisation registers",

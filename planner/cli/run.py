@@ -273,6 +273,8 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             explicit_codes=code_flags(args),
             registers=org_files_from_args(args, str(source)),
             organisation_names=args.organisation_names,
+            card_phones=args.card_phones,
+            cards_by_community=args.cards_by_community,
         )
     if not args.quiet:
         print(format_summary(result, args.out))

@@ -15,6 +15,10 @@ The folder it fills (every coordinate WGS84 lon/lat, or GCJ-02 on request):
   ``uncovered_compounds.csv`` (``siting_by_area.csv`` when siting ran), and the same
   tables as sheets of ``tables.xlsx``;
 - ``redmap.html`` (standalone, offline), ``redmap.png`` and ``redmap.pdf``;
+- with the organisation registers: ``organisation_by_grid.csv`` and
+  ``organisation_by_community.csv`` (and sheets), the organisation rules after the
+  geometric ones in ``grid_rules.txt``, and ``grid_cards.pdf`` (one page per grid,
+  with the images);
 - ``grid_rules.txt`` (the proof of the grid rules), ``summary.json``, and ``COMPLETE``
   (written last: the list of every file; a folder without it holds no complete run).
 
@@ -78,6 +82,10 @@ class OutputOptions:
     # --- org: organisation outputs (issue 15) ---
     #: Branch and team names in the grids layers (``--organisation-names``; off: counts only).
     organisation_names: bool = False
+    #: Staff phones on the grid cards (``--card-phones``; off: a card is posted in public).
+    card_phones: bool = False
+    #: Also one PDF of cards per community, ``grid_cards/<community_id>.pdf``.
+    cards_by_community: bool = False
 
 
 # ---------------------------------------------------------------------------------------
@@ -199,7 +207,8 @@ def export_file_count(result: RunResult, options: OutputOptions) -> int:
     n += 1 if "gpkg" in formats else 0
     n += 1 if "xlsx" in formats and n_tables else 0
     n += 1 if "shp" in formats else 0
-    return n + (1 if options.html else 0) + (2 if options.images else 0)
+    cards = 1 if options.images and result.organisation is not None else 0
+    return n + (1 if options.html else 0) + (2 if options.images else 0) + cards
 
 
 # ---------------------------------------------------------------------------------------
@@ -269,6 +278,32 @@ def _write_outputs(
         bar.set_postfix_str("redmap.png, redmap.pdf")
         _write_map_images(result, out)
         bar.update(2)
+    if options.images and result.organisation is not None and result.grids is not None:
+        bar.set_postfix_str("grid_cards.pdf")
+        _write_grid_cards(result, out, options)
+        bar.update(1)
+
+
+def _write_grid_cards(result: RunResult, out: Path, options: OutputOptions) -> list[Path]:
+    """``grid_cards.pdf`` (:func:`planner.organisation.cards.write_grid_cards`)."""
+    from planner.organisation.cards import write_grid_cards
+
+    assert result.organisation is not None and result.grids is not None
+    cov = result.coverage
+    circles = None
+    if cov is not None:
+        union = cov.union_circles
+        circles = union[union["minutes"] == result.settings.gap_minutes]
+    return write_grid_cards(
+        result.organisation,
+        result.street,
+        result.grids.grids,
+        out,
+        coverage_buildings=cov.buildings if cov is not None else None,
+        circles=circles,
+        phones=options.card_phones,
+        by_community=options.cards_by_community,
+    )
 
 
 def _json_default(v: Any) -> Any:

@@ -6,6 +6,8 @@
 * :mod:`planner.organisation.checks` - the organisation rules per grid and community
   (branch, party groups, "1+1+n" team, workload, red property, abandoned compounds,
   incidents), apart from the geometric rules, and ``organisation_by_grid``;
+* :mod:`planner.organisation.cards` - the grid card (网格信息卡): one printable A4 page per
+  grid in Chinese (map, code, households, branch, team, nearest station), as PDF;
 * :mod:`planner.organisation.organise` - the step of a run: registers read at load time,
   joined and checked once the grids exist (:func:`organise`).
 """
