@@ -34,6 +34,7 @@ from planner.street import Street
 
 if TYPE_CHECKING:  # imported where the steps run (siting needs the solver)
     from planner.grids.division import GridResult
+    from planner.organisation.alignment import GridSystems
     from planner.organisation.organise import Organisation
     from planner.organisation.registers import RegisterFiles
     from planner.siting.scenario import SitingResult
@@ -114,6 +115,7 @@ class RunResult:
     codes: CodeStatus | None = None
     # --- org: the organisation registers and rules (issue 15) ---
     organisation: Organisation | None = None
+    grid_systems: GridSystems | None = None
 
     @property
     def rules_ok(self) -> bool:
@@ -158,6 +160,8 @@ class RunResult:
             out["siting"] = self.siting.summary
         if self.organisation is not None:
             out["organisation"] = self.organisation.to_dict()
+        if self.grid_systems is not None:
+            out["grid_systems"] = self.grid_systems.to_dict()
         out["timings_s"] = dict(self.timings_s)
         out["notes"] = list(self.notes)
         out["files"] = [str(p) for p in self.files]
@@ -249,6 +253,20 @@ def export_results(
     return write_run_files(result, out_dir, options=options, bar=bar)
 
 
+def _other_grids(
+    street: Street, paths: Sequence[str | Path], nest_in: str | Path | None
+) -> tuple[list[gpd.GeoDataFrame], gpd.GeoDataFrame | None] | None:
+    """The other grid layers and the one to nest in (read once; None when none)."""
+    if not paths and nest_in is None:
+        return None
+    from planner.organisation.alignment import read_other_grids
+
+    layers = {
+        str(p): read_other_grids(p, street) for p in [*paths, *([nest_in] if nest_in else [])]
+    }
+    return [layers[str(p)] for p in paths], (layers[str(nest_in)] if nest_in else None)
+
+
 # ---------------------------------------------------------------------------------------
 # Everything
 
@@ -272,6 +290,8 @@ def run_pipeline(
     organisation_names: bool = False,
     card_phones: bool = False,
     cards_by_community: bool = False,
+    other_grids: Sequence[str | Path] = (),
+    nest_in: str | Path | None = None,
 ) -> RunResult:
     """Load ``source``, divide, compute coverage, site ``new_sites`` stations, export.
 
@@ -314,6 +334,10 @@ def run_pipeline(
     card_phones, cards_by_community
         Print the staff's phones on the grid cards (off); also write one PDF of cards
         per community (``grid_cards/<community_id>.pdf``).
+    other_grids, nest_in
+        The street's other grid layers (综治, 城管, police beats) to align the grids
+        with, and the one a nested division must fit (its cost in balance reported;
+        :mod:`planner.organisation.alignment`).
 
     Returns
     -------
@@ -341,6 +365,7 @@ def run_pipeline(
             street = load_street(str(source), settings=s, **(load_options or {}))
         bar.set_postfix_str(f"{len(street.buildings):,} buildings")
         bar.update(1)
+    others = _other_grids(street, other_grids, nest_in)  # read before the long steps
     s = effective_code_settings(s, street.meta, explicit=explicit_codes)
     codes = code_status(s, street.meta, explicit=explicit_codes)
     if codes.provisional:
@@ -357,6 +382,12 @@ def run_pipeline(
         from planner.organisation.organise import organise
 
         result.organisation = organise(org_tables, street, result.grids.grids, settings=s)
+    if others:
+        from planner.organisation.alignment import grid_systems
+
+        result.grid_systems = grid_systems(
+            street, result.grids.grids, others[0], nest_in=others[1], settings=s
+        )
     with _step(bars, "coverage", 1, timings) as bar:
         result.coverage = compute_coverage_layers(street, settings=s, grids=result.grids.grids)
         pct = result.coverage.summary.get("households_covered_pct", {})

@@ -3,7 +3,7 @@
 The block street of :func:`grid_streets.block_street` (54 buildings of 40 households,
 compounds c0 小区0, c2 小区2, c4 小区4) cut at the road x = 300 m into two grids:
 
-- grid W (code ``...0101``, community 西社区): buildings b0-b8 (compound c0) and
+- grid W (code ``...0101``, community w 西社区, west of the road x = 300 m): buildings b0-b8 (compound c0) and
   b27-b35 (no compound): 18 buildings, 720 households; compound c0;
 - grid E (code ``...0201``, community 东社区): the other 36 buildings, 1,440 households;
   compounds c2 and c4.
@@ -28,7 +28,7 @@ E = "10000061011300000201"
 def org_street() -> tuple[Street, gpd.GeoDataFrame]:
     """The street and its two grids (street CRS, ``code``, ``community_id``,
     ``community``, ``households``)."""
-    street = block_street()
+    street = block_street(community_x=300.0)  # communities meet on the road x = 300 m
     street.buildings["name"] = [f"{i % 9 + 1}号楼" for i in range(len(street.buildings))]
     grids = gpd.GeoDataFrame(
         {

@@ -34,6 +34,7 @@ from planner.export.geojson import write_geojson
 from planner.grids.codes import code_status, effective_code_settings
 
 if TYPE_CHECKING:
+    from planner.organisation.alignment import GridSystems
     from planner.organisation.organise import Organisation
     from planner.settings import Settings
     from planner.street import Street
@@ -103,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
     if org is not None:
         text += "\n\n" + org.report.to_text()
         doc["organisation"] = org.to_dict()
+    if args.other_grids or args.nest_in:
+        systems = _grid_systems(args, street, result.grids, settings, out)
+        text += "\n\n" + systems.to_text()
+        doc["grid_systems"] = systems.to_dict()
     _atomic_text(out / "grid_report.txt", text + "\n")
     _atomic_text(out / "grid_report.json", json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     if args.project:
@@ -133,6 +138,25 @@ def _organisation(
     org = organise(read_or_raise(files), street, grids, settings=settings)
     write_csv(org.grid_table(), out / "organisation_by_grid.csv")
     return org
+
+
+def _grid_systems(
+    args: argparse.Namespace, street: Street, grids: gpd.GeoDataFrame, settings: Settings, out: Path
+) -> GridSystems:
+    """Alignment with ``--other-grids`` (and the ``--nest-in`` division), tables written."""
+    from planner.export.formats import write_csv
+    from planner.organisation.alignment import grid_systems, read_other_grids
+
+    others = [read_other_grids(p, street) for p in args.other_grids]
+    nest = read_other_grids(args.nest_in, street) if args.nest_in else None
+    systems = grid_systems(street, grids, others, nest_in=nest, settings=settings)
+    for name, table in systems.tables().items():
+        write_csv(table, out / f"{name}.csv")
+    if systems.nested is not None:
+        _write_geojson(
+            systems.nested.grids, out / "grids_nested.geojson", settings.coordinate_precision
+        )
+    return systems
 
 
 def _write_geojson(

@@ -459,6 +459,22 @@ def add_org_args(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
         help="also write one PDF of grid cards per community (grid_cards/<community_id>.pdf)",
     )
     g.add_argument(
+        "--other-grids",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="another grid system's cells (综治, 城管, police beats; polygons with an id): "
+        "report which of its cells each grid overlaps and whether it nests (repeatable)",
+    )
+    g.add_argument(
+        "--nest-in",
+        type=Path,
+        metavar="FILE",
+        help="also divide so that every grid nests inside this layer's cells, and report "
+        "the cost in balance (grids_nested, nesting_cost.csv)",
+    )
+    g.add_argument(
         "--no-registers",
         action="store_true",
         help="on the demo street: leave out its synthetic organisation registers",

@@ -275,6 +275,8 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             organisation_names=args.organisation_names,
             card_phones=args.card_phones,
             cards_by_community=args.cards_by_community,
+            other_grids=args.other_grids,
+            nest_in=args.nest_in,
         )
     if not args.quiet:
         print(format_summary(result, args.out))

@@ -18,7 +18,8 @@ The folder it fills (every coordinate WGS84 lon/lat, or GCJ-02 on request):
 - with the organisation registers: ``organisation_by_grid.csv`` and
   ``organisation_by_community.csv`` (and sheets), the organisation rules after the
   geometric ones in ``grid_rules.txt``, and ``grid_cards.pdf`` (one page per grid,
-  with the images);
+  with the images); with other grid layers (``--other-grids``, ``--nest-in``):
+  ``alignment_by_grid.csv``, ``nesting_cost.csv`` and ``grids_nested``;
 - ``grid_rules.txt`` (the proof of the grid rules), ``summary.json``, and ``COMPLETE``
   (written last: the list of every file; a folder without it holds no complete run).
 
@@ -142,6 +143,8 @@ def output_layers(
             layers["grids"] = result.organisation.grid_layer(
                 result.grids.grids, with_names=organisation_names
             )
+    if result.grid_systems is not None and result.grid_systems.nested is not None:
+        layers["grids_nested"] = result.grid_systems.nested.grids
     if result.coverage is not None:
         layers["circles"] = result.coverage.circles
         layers["gaps"] = result.coverage.gaps
@@ -170,6 +173,8 @@ def output_tables(result: RunResult) -> dict[str, pd.DataFrame]:
     if result.organisation is not None:  # --- org: organisation tables ---
         tables["organisation_by_grid"] = result.organisation.grid_table()
         tables["organisation_by_community"] = result.organisation.report.by_community
+    if result.grid_systems is not None:
+        tables.update(result.grid_systems.tables())
     # GeoPackage and Shapefile take the layers; a table carries no geometry
     return {k: v.drop(columns=["geometry"], errors="ignore") for k, v in tables.items()}
 
@@ -269,6 +274,8 @@ def _write_outputs(
         text = result.grids.report.to_text() + "\n"
         if result.organisation is not None:  # the organisation rules, apart
             text += "\n" + result.organisation.report.to_text() + "\n"
+        if result.grid_systems is not None:
+            text += "\n" + result.grid_systems.to_text() + "\n"
         write_text(out / "grid_rules.txt", text)
     if options.html:
         bar.set_postfix_str("redmap.html")

@@ -8,6 +8,8 @@
   incidents), apart from the geometric rules, and ``organisation_by_grid``;
 * :mod:`planner.organisation.cards` - the grid card (网格信息卡): one printable A4 page per
   grid in Chinese (map, code, households, branch, team, nearest station), as PDF;
+* :mod:`planner.organisation.alignment` - aligning grid systems (多网合一): overlaps and
+  nesting against other grid layers, misfits, a division nested in one and its cost;
 * :mod:`planner.organisation.organise` - the step of a run: registers read at load time,
   joined and checked once the grids exist (:func:`organise`).
 """
