@@ -17,6 +17,8 @@ from planner.cli.parser import main
 from planner.export.outputs import output_layers
 
 FAST = ["--no-siting", "--no-images", "--no-html", "--formats", "geojson,csv,xlsx", "-q"]
+#: The demo run keeps the HTML red map (the organisation layers are drawn on it).
+DEMO = [a for a in FAST if a != "--no-html"]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pipeline.RunRe
 
     mp.setattr(cmd, "run_pipeline", spy)
     try:
-        code = main(["demo", "--out", str(out), *FAST])
+        code = main(["demo", "--out", str(out), *DEMO])
     finally:
         mp.undo()
     return out, kept["result"], code
@@ -111,3 +113,13 @@ def test_grids_command_checks_the_organisation(tmp_path: Path) -> None:
     none = tmp_path / "n"
     assert main(["grids", "demo", "--out", str(none), "--no-registers"]) == 0
     assert not (none / "organisation_by_grid.csv").exists()
+
+
+def test_red_map_html_carries_the_organisation_layers(
+    demo: tuple[Path, pipeline.RunResult, int],
+) -> None:
+    out, _, _ = demo
+    text = (out / "redmap.html").read_text("utf-8")
+    for name in ("党支部与楼栋党小组", "小区红色物业", "网格检查：网格队伍（1+1+n）"):
+        assert json.dumps(name)[1:-1] in text, name
+    assert "1380000" not in text  # no phone on the map

@@ -233,6 +233,10 @@ def write_red_map_html(result: RunResult, path: Path) -> Path:
         sites=result.siting.sites if result.siting else None,
         walk_speed_kmh=s.walk_speed_kmh,
     )
+    if result.organisation is not None and result.grid_layer is not None:
+        from planner.organisation.maplayers import add_organisation_layers
+
+        add_organisation_layers(m, result.street, result.grid_layer, result.organisation)
     return write_text(path, standalone_html(m))
 
 

@@ -10,6 +10,8 @@
   grid in Chinese (map, code, households, branch, team, nearest station), as PDF;
 * :mod:`planner.organisation.alignment` - aligning grid systems (多网合一): overlaps and
   nesting against other grid layers, misfits, a division nested in one and its cost;
+* :mod:`planner.organisation.maplayers` - the organisation on the red map: branches and
+  groups, grids coloured by a check, compounds by red-property status;
 * :mod:`planner.organisation.organise` - the step of a run: registers read at load time,
   joined and checked once the grids exist (:func:`organise`).
 """
