@@ -12,6 +12,8 @@
   nesting against other grid layers, misfits, a division nested in one and its cost;
 * :mod:`planner.organisation.maplayers` - the organisation on the red map: branches and
   groups, grids coloured by a check, compounds by red-property status;
+* :mod:`planner.organisation.edits` - a planner's edits of grid branches and teams, with
+  their history, saved atomically beside the project;
 * :mod:`planner.organisation.organise` - the step of a run: registers read at load time,
   joined and checked once the grids exist (:func:`organise`).
 """
