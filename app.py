@@ -22,6 +22,7 @@ import streamlit as st
 
 from planner.app import editor as app_editor
 from planner.app import map as app_map
+from planner.app import organisation_page
 from planner.app import services as svc
 from planner.app.state import (
     HOUSEHOLD_RANGE,
@@ -914,6 +915,7 @@ PAGE_FUNCS = {
     "editor": page_editor,
     "siting": page_siting,
     "export": page_export,
+    "organisation": organisation_page.render,  # --- org: the organisation page (issue 15) ---
 }
 
 
