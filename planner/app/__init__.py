@@ -5,7 +5,9 @@
   in the URL, which projects the session may edit;
 * :mod:`planner.app.map` - the map shown from strings computed once (fast reruns);
 * :mod:`planner.app.editor` - the grid editor's clicks, drawn lines, edits, autosave, copies
-  and opened project files.
+  and opened project files;
+* :mod:`planner.app.organisation_page` - the organisation page (registers, rules, map
+  layers, branch and team edits), mounted by one line of ``app.py``.
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """
