@@ -20,6 +20,9 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 @pytest.fixture
 def org_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """The app on the hand-made street, with registers keyed by building and compound."""
+    import streamlit as st
+
+    st.cache_data.clear()  # an earlier test's street must not be served from the cache
     autosave = tmp_path / "autosave"
     monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(autosave))
     monkeypatch.setattr(app_services, "load", lambda source, settings: org_street()[0])

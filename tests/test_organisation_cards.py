@@ -98,3 +98,13 @@ def test_nearest_station_is_the_one_serving_most_households(tmp_path: Path) -> N
     west = cards[1]
     assert (west.station, west.walk_min) == ("甲站", 17.5)  # median of 0-8 and 27-35
     assert "最近党群服务站：甲站，住户步行中位 18 分钟" in west.lines()
+
+
+def test_a_staff_register_matching_no_grid_gives_cards_without_team(tmp_path: Path) -> None:
+    files = RegisterFiles(
+        staff=write_csv(tmp_path, "s.csv", "姓名,岗位,所属网格\n示例甲,网格长,99999999\n")
+    )
+    street, grids = org_street()
+    org = organise(read_or_raise(files), street, grids)
+    assert len(org.registers.table("staff")) == 0  # type: ignore[arg-type]
+    assert [c.team for c in grid_cards(org, street, grids)] == [(), ()]

@@ -171,7 +171,7 @@ def _team_of(org: Organisation, code: str) -> list[Member]:
     staff = org.registers.table("staff")
     if staff is None:
         return []
-    rows = staff[staff["grids"].map(lambda g: code in g)]
+    rows = staff[staff["grids"].map(lambda g: code in g).astype(bool)]
     return [(str(p), str(n), str(ph)) for p, n, ph in zip(rows["post_text"], rows["name"],
                                                          rows["phone"], strict=True)]  # fmt: skip
 

@@ -85,7 +85,7 @@ def _team(
     """The grid's staff, leader first, then full-time workers, then the "n"."""
     if staff is None:
         return ()
-    rows = staff[staff["grids"].map(lambda g: code in g)]
+    rows = staff[staff["grids"].map(lambda g: code in g).astype(bool)]
     order = rows["post"].map({"leader": 0, "full_time": 1}).fillna(2)
     rows = rows.assign(_o=order).sort_values(["_o", "row"])
     return tuple(

@@ -246,7 +246,7 @@ def _compound_status(regs: Registers, prop: pd.DataFrame, compounds: pd.DataFram
     abandoned = out["compound_id"].map(by["abandoned"]).astype("boolean").fillna(False)
     out["abandoned"] = abandoned.astype(bool).to_numpy()
     out["red"] = (party_org & ~abandoned).astype(bool).to_numpy()
-    out["company"] = out["compound_id"].map(by["company"]).fillna("")
+    out["company"] = _texts(out["compound_id"], by["company"])
     out["grids"] = out["compound_id"].map(regs.compound_grids)
     return out[out["grids"].notna()]
 
