@@ -260,7 +260,7 @@ def _check_columns(
     ok = True
     for need in REQUIRED[kind]:
         if not any(m in cols for m in need):
-            names = " or ".join(f"{FIELD_ALIASES[kind][m][2]} ({m})" for m in need)
+            names = " or ".join(f"{_zh(FIELD_ALIASES[kind][m])} ({m})" for m in need)
             problems.add(
                 f"the {REGISTER_NAMES[kind][1]} has no column {names} (found: {found})",
                 file=file,
@@ -280,6 +280,11 @@ def _check_columns(
         )
         ok = False
     return ok
+
+
+def _zh(aliases: tuple[str, ...]) -> str:
+    """The first Chinese name among a column's aliases (the one messages suggest)."""
+    return next((a for a in aliases if not a.isascii()), aliases[0])
 
 
 def _location_keys(table: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
@@ -682,11 +687,15 @@ class Locator:
             return UnmatchedRow(int(row["row"]), key, reason)
         return int(cand[0])
 
-    def point_grid(self, lon: float, lat: float) -> str:
-        """The code of the grid holding a WGS84 point ('' if none)."""
-        pt = gpd.GeoSeries(shapely.points([lon], [lat]), crs=WGS84).to_crs(self.grids.crs)
-        hit = self.grids.sindex.query(pt.iloc[0], predicate="within")
-        return str(self.codes[int(hit[0])]) if len(hit) else ""
+    def point_grids(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """The codes of the grids holding WGS84 points ('' where none), in one query."""
+        out = np.full(len(lon), "", dtype=object)
+        if len(lon) == 0:
+            return out
+        pts = gpd.GeoSeries(shapely.points(lon, lat), crs=WGS84).to_crs(self.grids.crs)
+        p_idx, g_idx = self.grids.sindex.query(pts.to_numpy(), predicate="within")
+        out[p_idx] = np.asarray(self.codes, dtype=object)[g_idx]
+        return out
 
 
 @dataclass(frozen=True)
@@ -729,9 +738,8 @@ def locate(row: pd.Series, loc: Locator) -> Place | UnmatchedRow:
         if grids is None:
             return UnmatchedRow(r, row["community"], "no such community")
         return Place(grids)
-    lon, lat = row.get("lon", np.nan), row.get("lat", np.nan)
-    if pd.notna(lon) and pd.notna(lat):
-        g = loc.point_grid(float(lon), float(lat))
+    if pd.notna(row.get("lon", np.nan)) and pd.notna(row.get("lat", np.nan)):
+        g = str(row.get("point_grid", ""))  # found for every point at once (_join_table)
         return Place((g,) if g else ())
     return UnmatchedRow(r, "", "no grid, building, compound or location given")
 
@@ -775,6 +783,12 @@ def _join_table(
     """Rows of one register with their grids, building and compound; and the misses."""
     places: list[Place | None] = []
     unmatched: list[UnmatchedRow] = []
+    if "lon" in table.columns:  # every point's grid in one spatial query
+        has = (table["lon"].notna() & table["lat"].notna()).to_numpy()
+        found = loc.point_grids(table["lon"].to_numpy()[has], table["lat"].to_numpy()[has])
+        point_grid = np.full(len(table), "", dtype=object)
+        point_grid[has] = found
+        table = table.assign(point_grid=point_grid)
     # a loop over register rows (tens to thousands), each a few array look-ups
     for _, row in table.iterrows():
         place = locate(row, loc)
