@@ -266,7 +266,14 @@ def write_cards_pdf(
     with (
         matplotlib.rc_context({"pdf.fonttype": 42}),
         atomic_path(target) as tmp,
-        PdfPages(tmp, metadata={"Title": f"{street.name} 网格信息卡", "Creator": "planner"}) as pdf,
+        PdfPages(
+            tmp,
+            metadata={
+                "Title": f"{street.name} 网格信息卡",
+                "Creator": "planner",
+                "CreationDate": None,
+            },
+        ) as pdf,
     ):
         for card in cards:
             pdf.savefig(render_card(card, street, geoms[card.code], circles=circles))

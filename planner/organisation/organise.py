@@ -121,3 +121,14 @@ def demo_register_files() -> RegisterFiles | None:
         incidents=there("incidents"),
     )
     return files if files else None
+
+
+def demo_organisation(
+    street: Street, grids: gpd.GeoDataFrame, *, settings: Settings | None = None
+) -> Organisation | None:
+    """The organisation of the demo street (its synthetic registers) on ``grids``;
+    ``None`` for any other street. What ``run demo`` checks, for the app's export."""
+    files = demo_register_files() if street.report.source == "demo" else None
+    if files is None:
+        return None
+    return organise(read_or_raise(files), street, grids, settings=settings)
