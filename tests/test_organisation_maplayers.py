@@ -44,3 +44,15 @@ def test_layers_are_added_with_escaped_names(tmp_path: Path) -> None:
     for name in ("网格检查：网格党支部", "小区红色物业", "党支部与楼栋党小组"):
         assert json.dumps(name)[1:-1] in text, name
     assert "<img src=x" not in text and "&lt;img src=x" in text
+
+
+def test_layer_control_follows_the_layers_it_names(tmp_path: Path) -> None:
+    org = _organise(tmp_path, GOOD)
+    street, grids = org_street()
+    grids["grid_id"] = [0, 1]
+    text = (
+        add_organisation_layers(red_map(street, grids=grids), street, grids, org)
+        .get_root()
+        .render()
+    )
+    assert text.rindex("L.featureGroup(") < text.index("L.control.layers(")

@@ -210,4 +210,8 @@ def add_organisation_layers(
     if org.registers.table("property") is not None:
         _compound_layer(street, org, lang, coordinates).add_to(m)
     _branch_layer(street, grids, org, lang, coordinates).add_to(m)
+    # the layer control names its layers by their script variables: it must come after
+    # them in the page's script, or Leaflet meets undefined layers
+    for key in [k for k, v in m._children.items() if isinstance(v, folium.LayerControl)]:
+        m._children.move_to_end(key)
     return m
