@@ -22,6 +22,7 @@ import streamlit as st
 
 from planner.app import editor_page
 from planner.app import map as app_map
+from planner.app import organisation_page
 from planner.app import services as svc
 from planner.app.state import (
     HOUSEHOLD_RANGE,
@@ -724,6 +725,7 @@ PAGE_FUNCS = {
     "editor": page_editor,
     "siting": page_siting,
     "export": page_export,
+    "organisation": organisation_page.render,  # --- org: the organisation page (issue 15) ---
 }
 
 

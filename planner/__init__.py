@@ -36,6 +36,8 @@ MODULES: dict[str, str] = {
     "cli": "the command line, one module per command",
     "app": "what the Streamlit app calls: services, state, map, editor",
     "synthetic": "the synthetic demo street generator",
+    # --- org: the grid as an organisation (issue 15) ---
+    "organisation": "party branches, grid staff, red property, incidents: registers and rules",
 }
 
 __all__ = [

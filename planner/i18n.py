@@ -752,6 +752,105 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ed_draw_edit_cancel_title": ("取消，放弃更改", "Cancel, discard changes"),
     "ed_draw_clear_all": ("全部清除", "Clear all"),
     "ed_draw_clear_all_title": ("清除所有图形", "Clear every drawing"),
+    # --- org: organisation registers and rules ---
+    "org_report_head": (
+        "组织建设检查：{grids} 个网格",
+        "Organisation rules: {grids} grids",
+    ),
+    "org_not_checked": ("  [未检查] 未提供{register}", "  [not checked] no {register} given"),
+    "org_register_party": ("党组织台账", "party-organisation register"),
+    "org_register_staff": ("网格员台账", "grid-staff register"),
+    "org_register_property": ("物业台账", "property-management register"),
+    "org_register_incidents": ("网格事件台账", "incident register"),
+    "org_title_branch": (
+        "每个网格建有网格党支部（或注明共建）",
+        "every grid has a party branch or shares one (网格党支部)",
+    ),
+    "org_fig_branch": ("{n}/{grids} 个网格有党支部", "{n} of {grids} grids have a branch"),
+    "org_v_branch": ("网格 {grid} 没有党支部", "grid {grid} has no party branch"),
+    "org_title_groups": (
+        "党员 {n} 人以上的楼栋建有楼栋党小组",
+        "buildings with {n}+ party members have a party group (楼栋党小组)",
+    ),
+    "org_fig_groups": (
+        "{groups} 个党小组，{missing} 栋楼缺党小组",
+        "{groups} groups; {missing} buildings lack one",
+    ),
+    "org_v_groups": (
+        "网格 {grid}：楼栋 {buildings} 党员 {n} 人以上但没有党小组",
+        "grid {grid}: building(s) {buildings} have {n}+ party members but no party group",
+    ),
+    "org_title_team": (
+        "网格队伍“1+1+n”（至少 1 名网格长、1 名专职网格员）",
+        'every grid has a "1+1+n" team (a leader and a full-time worker)',
+    ),
+    "org_fig_team": ("{n}/{grids} 个网格队伍齐全", "{n} of {grids} grids have a full team"),
+    "org_v_team": (
+        "网格 {grid} 队伍不全：网格长 {leaders} 名，专职网格员 {full_time} 名",
+        "grid {grid}'s team is incomplete: {leaders} leader(s), {full_time} full-time worker(s)",
+    ),
+    "org_title_workload": (
+        "每名专职网格员服务不超过 {n} 户",
+        "at most {n} households per full-time grid worker",
+    ),
+    "org_fig_workload": ("每名专职网格员最多 {max:.0f} 户", "at most {max:.0f} per worker"),
+    "org_v_workload": (
+        "网格 {grid}：每名专职网格员 {per:.0f} 户，超过 {n} 户",
+        "grid {grid}: {per:.0f} households per full-time worker, above {n}",
+    ),
+    "org_title_red": (
+        "红色物业覆盖小区不低于 {pct:g}%（每个社区）",
+        "red property covers at least {pct:g}% of compounds (each community)",
+    ),
+    "org_fig_red": (
+        "{red}/{compounds} 个小区为红色物业（{pct:.1f}%）",
+        "{red} of {compounds} compounds have red property ({pct:.1f}%)",
+    ),
+    "org_v_red": (
+        "社区 {community}：红色物业占 {pct:.1f}%，低于 {target:g}%",
+        "community {community}: red property {pct:.1f}%, below {target:g}%",
+    ),
+    "org_title_abandoned": ("无弃管小区", "no abandoned compounds (弃管小区)"),
+    "org_fig_abandoned": ("{n} 个弃管或无物业小区", "{n} abandoned or unmanaged compounds"),
+    "org_v_abandoned": (
+        "网格 {grid}：弃管或无物业小区 {compounds}",
+        "grid {grid}: abandoned or unmanaged compound(s) {compounds}",
+    ),
+    "page_organisation": ("组织建设", "Organisation"),
+    "org_upload_title": ("上传台账（CSV UTF-8/GBK 或 xlsx）", "Upload registers (CSV UTF-8/GBK or xlsx)"),
+    "org_upload_too_big": ("文件超过 {mb} MB", "the file is larger than {mb} MB"),
+    "org_incidents_crs": ("事件经纬度坐标系", "Coordinates of the incidents"),
+    "org_no_registers": (
+        "请上传党组织、网格员、物业或事件台账（示例街道自带合成台账）",
+        "Upload the party, staff, property or incident registers (the demo street has synthetic ones)",
+    ),
+    "org_checking": ("正在检查组织建设……", "Checking the organisation…"),
+    "org_tab_overview": ("概览", "Overview"),
+    "org_tab_map": ("地图", "Map"),
+    "org_tab_tables": ("网格与社区表", "Grid and community tables"),
+    "org_tab_edit": ("编辑支部与队伍", "Edit branch and team"),
+    "org_fig_grids_branch": ("有党支部的网格（共 {grids} 个）", "Grids with a branch (of {grids})"),
+    "org_fig_grids_team": ("队伍齐全的网格（共 {grids} 个）", "Grids with a full team (of {grids})"),
+    "org_fig_red_pct": ("红色物业小区占比", "Compounds with red property"),
+    "org_fig_incidents_n": ("网格事件", "Grid incidents"),
+    "org_col_rule": ("规则", "Rule"),
+    "org_col_result": ("结果", "Result"),
+    "org_col_figure": ("数字", "Figure"),
+    "org_unmatched": ("{register}有 {n} 行未匹配：", "{register}: {n} rows match nothing:"),
+    "org_colour_by": ("网格着色", "Colour grids by"),
+    "org_edit_grid": ("网格", "Grid"),
+    "org_edit_branch": ("网格党支部名称（留空表示未建立）", "Party branch (empty: none)"),
+    "org_edit_save": ("保存", "Save"),
+    "org_edit_saved": ("已保存到 {path}（含修改记录）", "Saved to {path} (with the history)"),
+    "org_read_only": (
+        "只读：这是共享链接打开的项目，复制为我的项目后才能修改",
+        "Read-only: a project opened from a link; make your copy to edit",
+    ),
+    "org_title_incidents": ("网格事件（数字，不是规则）", "grid incidents (a figure, not a rule)"),
+    "org_fig_incidents": (
+        "{days} 天内 {n} 件，每年每百户 {rate:.2f} 件",
+        "{n} in {days} days, {rate:.2f} per 100 households per year",
+    ),
 }
 
 

@@ -34,6 +34,9 @@ from planner.street import Street
 
 if TYPE_CHECKING:  # imported where the steps run (siting needs the solver)
     from planner.grids.division import GridResult
+    from planner.organisation.alignment import GridSystems
+    from planner.organisation.organise import Organisation
+    from planner.organisation.registers import RegisterFiles
     from planner.siting.scenario import SitingResult
 
 log = logging.getLogger(__name__)
@@ -110,6 +113,9 @@ class RunResult:
     timings_s: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     codes: CodeStatus | None = None
+    # --- org: the organisation registers and rules (issue 15) ---
+    organisation: Organisation | None = None
+    grid_systems: GridSystems | None = None
 
     @property
     def rules_ok(self) -> bool:
@@ -152,6 +158,10 @@ class RunResult:
             out["coverage"] = self.coverage.summary
         if self.siting is not None:
             out["siting"] = self.siting.summary
+        if self.organisation is not None:
+            out["organisation"] = self.organisation.to_dict()
+        if self.grid_systems is not None:
+            out["grid_systems"] = self.grid_systems.to_dict()
         out["timings_s"] = dict(self.timings_s)
         out["notes"] = list(self.notes)
         out["files"] = [str(p) for p in self.files]
@@ -243,6 +253,20 @@ def export_results(
     return write_run_files(result, out_dir, options=options, bar=bar)
 
 
+def _other_grids(
+    street: Street, paths: Sequence[str | Path], nest_in: str | Path | None
+) -> tuple[list[gpd.GeoDataFrame], gpd.GeoDataFrame | None] | None:
+    """The other grid layers and the one to nest in (read once; None when none)."""
+    if not paths and nest_in is None:
+        return None
+    from planner.organisation.alignment import read_other_grids
+
+    layers = {
+        str(p): read_other_grids(p, street) for p in [*paths, *([nest_in] if nest_in else [])]
+    }
+    return [layers[str(p)] for p in paths], (layers[str(nest_in)] if nest_in else None)
+
+
 # ---------------------------------------------------------------------------------------
 # Everything
 
@@ -262,6 +286,12 @@ def run_pipeline(
     bars: BarFactory | None = None,
     explicit_codes: Iterable[str] = (),
     out_crs: str | None = None,
+    registers: RegisterFiles | None = None,
+    organisation_names: bool = False,
+    card_phones: bool = False,
+    cards_by_community: bool = False,
+    other_grids: Sequence[str | Path] = (),
+    nest_in: str | Path | None = None,
 ) -> RunResult:
     """Load ``source``, divide, compute coverage, site ``new_sites`` stations, export.
 
@@ -294,6 +324,20 @@ def run_pipeline(
     explicit_codes
         Grid-code settings the user gave (e.g. ``code_county`` from a flag): they win
         over the street's own ``street.json`` codes (:func:`planner.grids.codes.effective_code_settings`).
+    registers
+        The organisation registers (party, staff, property, incidents;
+        :class:`planner.organisation.registers.RegisterFiles`): read before the long
+        steps, joined and checked once the grids exist (``organisation_by_grid.csv``,
+        the organisation rules in ``grid_rules.txt``).
+    organisation_names
+        Also write branch and team names into the grids layers (off: counts only).
+    card_phones, cards_by_community
+        Print the staff's phones on the grid cards (off); also write one PDF of cards
+        per community (``grid_cards/<community_id>.pdf``).
+    other_grids, nest_in
+        The street's other grid layers (综治, 城管, police beats) to align the grids
+        with, and the one a nested division must fit (its cost in balance reported;
+        :mod:`planner.organisation.alignment`).
 
     Returns
     -------
@@ -306,6 +350,11 @@ def run_pipeline(
         ex.check_out_crs(coordinate_system, parse_crs(out_crs, flag="--out-crs"))
     if new_sites > 0:
         require_siting_solver()  # a missing solver is said before the long steps
+    org_tables = None
+    if registers:  # a bad register is said before the long steps
+        from planner.organisation.organise import read_or_raise
+
+        org_tables = read_or_raise(registers)
     bars = bars or _no_bar
     timings: dict[str, float] = {}
     notes: list[str] = []
@@ -316,6 +365,7 @@ def run_pipeline(
             street = load_street(str(source), settings=s, **(load_options or {}))
         bar.set_postfix_str(f"{len(street.buildings):,} buildings")
         bar.update(1)
+    others = _other_grids(street, other_grids, nest_in)  # read before the long steps
     s = effective_code_settings(s, street.meta, explicit=explicit_codes)
     codes = code_status(s, street.meta, explicit=explicit_codes)
     if codes.provisional:
@@ -328,6 +378,16 @@ def run_pipeline(
             + ("hold" if result.grids.report.ok else "VIOLATED")
         )
         bar.update(1)
+    if org_tables is not None:
+        from planner.organisation.organise import organise
+
+        result.organisation = organise(org_tables, street, result.grids.grids, settings=s)
+    if others:
+        from planner.organisation.alignment import grid_systems
+
+        result.grid_systems = grid_systems(
+            street, result.grids.grids, others[0], nest_in=others[1], settings=s
+        )
     with _step(bars, "coverage", 1, timings) as bar:
         result.coverage = compute_coverage_layers(street, settings=s, grids=result.grids.grids)
         pct = result.coverage.summary.get("households_covered_pct", {})
@@ -349,6 +409,9 @@ def run_pipeline(
         html=html,
         images=images,
         out_crs=out_crs,
+        organisation_names=organisation_names,
+        card_phones=card_phones,
+        cards_by_community=cards_by_community,
     )
     bar = bars("export", export_file_count(result, options))
     try:  # the writer times the step itself: summary.json holds the export time too

@@ -147,6 +147,21 @@ class Settings:
         Decimals of longitude/latitude in GeoJSON (7 decimals is about 1 cm).
     upload_limit_mb
         Largest upload the app accepts, MB.
+
+    Organisation (checks of :mod:`planner.organisation.checks`)
+    ------------
+    org_party_group_min_members
+        A building with at least this many party members should have a building party
+        group (楼栋党小组); default 3, the Party Constitution's (党章 art. 30) three full
+        members for a basic organisation, applied per building as street practice does.
+    org_households_per_worker_max
+        Most households per full-time grid worker (专职网格员); default 500, the top of
+        the 300-500 households per urban grid of GB/T 40763-2021 (城乡社区网格化服务管理规范)
+        and of practice, one full-time worker per grid.
+    org_red_property_target_pct
+        Share of compounds whose property management has a party organisation (红色物业)
+        a community or grid should reach, per cent; default 80, the target of the
+        red-property policy documents.
     """
 
     walk_speed_kmh: float = 4.0
@@ -190,6 +205,11 @@ class Settings:
 
     coordinate_precision: int = 7
     upload_limit_mb: int = 200
+
+    # --- org: organisation checks ---
+    org_party_group_min_members: int = 3
+    org_households_per_worker_max: int = 500
+    org_red_property_target_pct: float = 80.0
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, Any, str]] = []
@@ -268,6 +288,10 @@ class Settings:
         problems += self._work_bound_problems()
         need(0 <= self.coordinate_precision <= 15, "coordinate_precision", "must be 0-15")
         need(self.upload_limit_mb > 0, "upload_limit_mb", "must be positive")
+        # --- org: organisation checks ---
+        need(self.org_party_group_min_members >= 1, "org_party_group_min_members", ">= 1")
+        need(self.org_households_per_worker_max >= 1, "org_households_per_worker_max", ">= 1")
+        need(0 <= self.org_red_property_target_pct <= 100, "org_red_property_target_pct", "0-100")
         if problems:
             text = "; ".join(f"{name}={value!r}: {rule}" for name, value, rule in problems)
             raise SettingsError("invalid settings: " + text, problems=problems)
@@ -362,6 +386,10 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "upload_limit_mb": "street",
         "max_stations": "coverage",
         "max_network_edges": "coverage",
+        # --- org: organisation checks (read only by reports and exports) ---
+        "org_party_group_min_members": "output",
+        "org_households_per_worker_max": "output",
+        "org_red_property_target_pct": "output",
     }
 )
 

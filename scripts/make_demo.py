@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     street = make_district(args.district, seed=args.seed) if args.district else make_demo()
     out = Path(args.out) if args.out else ROOT / "data" / "demo"
     paths = write_folder(street, out)
+    if not args.district:  # the demo's synthetic organisation registers (issue 15)
+        from planner.synthetic.organisation import write_demo_registers
+
+        paths += write_demo_registers(out)
     command = "python scripts/make_demo.py" + (
         f" --district {args.district} --seed {args.seed} --out {out}" if args.district else ""
     )

@@ -11,6 +11,8 @@
   (grids, atoms, selection, target, hatched locks, split preview) swapped in place;
 * :mod:`planner.app.selection` - map clicks and lassos to a selection of atoms and a target grid;
 * :mod:`planner.app.preview` - an edit tried and undone, and the badges of the grids it touches.
+* :mod:`planner.app.organisation_page` - the organisation page (registers, rules, map
+  layers, branch and team edits), mounted by one line of ``app.py``.
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """

@@ -331,6 +331,10 @@ def export_files(
         codes=codes,
         notes=[codes.warning("en")] if codes.provisional else [],
     )
+    if grids is not None:  # --- org: the demo's registers, as `run demo` reads them ---
+        from planner.organisation.organise import demo_organisation
+
+        result.organisation = demo_organisation(street, grids.grids, settings=s)
     with tempfile.TemporaryDirectory(prefix="planner-export-") as tmp:
         out = Path(tmp) / "export"
         write_run_files(result, out, options=OutputOptions(images=images))
@@ -342,7 +346,7 @@ EXPORT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("export_geojson", (".geojson",)),
     ("export_tables", (".csv", ".xlsx")),
     ("export_gis", (".gpkg", "shapefile.zip")),
-    ("export_maps", ("redmap.html", "redmap.png", "redmap.pdf")),
+    ("export_maps", ("redmap.html", "redmap.png", "redmap.pdf", "grid_cards.pdf")),
     ("export_proof", ("grid_rules.txt", "summary.json", "COMPLETE")),
 )
 

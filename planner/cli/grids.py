@@ -28,10 +28,12 @@ from planner.cli.parser import (
     EXIT_OK,
     EXIT_RULES,
     add_grid_args,
+    add_org_args,
     add_source_args,
     code_flags,
     grid_settings_from_args,
     load_from_args,
+    org_files_from_args,
     out_folder,
 )
 from planner.export.geojson import write_geojson
@@ -39,6 +41,8 @@ from planner.grids.codes import code_status, effective_code_settings
 
 if TYPE_CHECKING:
     from planner.grids.keep import KeepResult
+    from planner.organisation.alignment import GridSystems
+    from planner.organisation.organise import Organisation
     from planner.settings import Settings
     from planner.street import Street
 
@@ -73,6 +77,7 @@ def register(subparsers: Any) -> None:
         "kept, locked grids never change; grid_moves.csv lists what moved and why",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_org_args(p)
     p.set_defaults(func=run)
 
 
@@ -124,6 +129,14 @@ def run(args: argparse.Namespace) -> int:
         doc["keep"] = kept.to_dict()
         moves = kept.moves.to_csv(index=False, lineterminator="\n")
         _atomic_text(out / "grid_moves.csv", "\ufeff" + moves)  # BOM: Excel reads UTF-8
+    org = _organisation(args, street, result.grids, settings, out)  # --- org ---
+    if org is not None:
+        text += "\n\n" + org.report.to_text()
+        doc["organisation"] = org.to_dict()
+    if args.other_grids or args.nest_in:
+        systems = _grid_systems(args, street, result.grids, settings, out)
+        text += "\n\n" + systems.to_text()
+        doc["grid_systems"] = systems.to_dict()
     _atomic_text(out / "grid_report.txt", text + "\n")
     _atomic_text(out / "grid_report.json", json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     if args.project:
@@ -155,6 +168,39 @@ def _divide_keeping(args: argparse.Namespace, street: Street, settings: Settings
         previous_atoms=known.atoms,
         name=str(args.keep),
     )
+def _organisation(
+    args: argparse.Namespace, street: Street, grids: gpd.GeoDataFrame, settings: Settings, out: Path
+) -> Organisation | None:
+    """The organisation rules of ``grids`` when registers are given (--party-register ...,
+    or the demo's own), with ``organisation_by_grid.csv`` written; else None."""
+    files = org_files_from_args(args, str(args.source))
+    if files is None:
+        return None
+    from planner.export.formats import write_csv
+    from planner.organisation.organise import organise, read_or_raise
+
+    org = organise(read_or_raise(files), street, grids, settings=settings)
+    write_csv(org.grid_table(), out / "organisation_by_grid.csv")
+    return org
+
+
+def _grid_systems(
+    args: argparse.Namespace, street: Street, grids: gpd.GeoDataFrame, settings: Settings, out: Path
+) -> GridSystems:
+    """Alignment with ``--other-grids`` (and the ``--nest-in`` division), tables written."""
+    from planner.export.formats import write_csv
+    from planner.organisation.alignment import grid_systems, read_other_grids
+
+    others = [read_other_grids(p, street) for p in args.other_grids]
+    nest = read_other_grids(args.nest_in, street) if args.nest_in else None
+    systems = grid_systems(street, grids, others, nest_in=nest, settings=settings)
+    for name, table in systems.tables().items():
+        write_csv(table, out / f"{name}.csv")
+    if systems.nested is not None:
+        _write_geojson(
+            systems.nested.grids, out / "grids_nested.geojson", settings.coordinate_precision
+        )
+    return systems
 
 
 def _write_geojson(

@@ -18,13 +18,16 @@ import time
 import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from planner._atomic import require_writable
 from planner.errors import InputError, PlannerError, Problem, RuleViolation, SettingsError
 from planner.schema import STATION_KIND_ALIASES, STATION_KINDS
 from planner.settings import DEFAULT_SERVICE_KINDS, Settings
 from planner.street import Street
+
+if TYPE_CHECKING:  # --- org ---
+    from planner.organisation.registers import RegisterFiles
 
 EXIT_OK = 0
 EXIT_RULES = 1
@@ -417,6 +420,85 @@ def load_from_args(
     if announce:
         print_load_warnings(street)
     return street
+
+
+# --- org: organisation registers (issue 15) ---
+
+
+def add_org_args(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
+    """The organisation registers (``--party-register`` ...) and what is exported of them."""
+    g = p.add_argument_group(
+        "organisation registers (.csv UTF-8/GBK or .xlsx; rows keyed by grid code, "
+        "building, compound or address)"
+    )
+    g.add_argument("--party-register", type=Path, help="party organisations 党组织台账")
+    g.add_argument(
+        "--staff-register", type=Path, help="grid staff 网格员台账 (phones kept private)"
+    )
+    g.add_argument("--property-register", type=Path, help="property management 物业台账")
+    g.add_argument("--incident-register", type=Path, help="grid incidents 网格事件台账")
+    g.add_argument(
+        "--incidents-crs",
+        choices=["wgs84", "gcj02", "bd09"],
+        default="wgs84",
+        help="coordinate system of the incidents' longitude/latitude (default wgs84)",
+    )
+    g.add_argument(
+        "--organisation-names",
+        action="store_true",
+        help="also write branch and team names into the grids layers (default: counts only)",
+    )
+    g.add_argument(
+        "--card-phones",
+        action="store_true",
+        help="print the staff's phones on the grid cards (default: no phones; cards are posted)",
+    )
+    g.add_argument(
+        "--cards-by-community",
+        action="store_true",
+        help="also write one PDF of grid cards per community (grid_cards/<community_id>.pdf)",
+    )
+    g.add_argument(
+        "--other-grids",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="another grid system's cells (综治, 城管, police beats; polygons with an id): "
+        "report which of its cells each grid overlaps and whether it nests (repeatable)",
+    )
+    g.add_argument(
+        "--nest-in",
+        type=Path,
+        metavar="FILE",
+        help="also divide so that every grid nests inside this layer's cells, and report "
+        "the cost in balance (grids_nested, nesting_cost.csv)",
+    )
+    g.add_argument(
+        "--no-registers",
+        action="store_true",
+        help="on the demo street: leave out its synthetic organisation registers",
+    )
+
+
+def org_files_from_args(args: argparse.Namespace, source: str) -> RegisterFiles | None:
+    """The registers the flags name; on ``demo`` without any, the demo's synthetic ones
+    (unless ``--no-registers``). ``None`` when there are none."""
+    from planner.organisation.organise import demo_register_files
+    from planner.organisation.registers import RegisterFiles
+
+    files = RegisterFiles(
+        party=getattr(args, "party_register", None),
+        staff=getattr(args, "staff_register", None),
+        property=getattr(args, "property_register", None),
+        incidents=getattr(args, "incident_register", None),
+        incidents_crs=getattr(args, "incidents_crs", "wgs84"),
+    )
+    if files:
+        return files
+    if str(source) == "demo" and not getattr(args, "no_registers", False):
+        return demo_register_files()
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -28,11 +28,13 @@ from planner.cli.parser import (
     EXIT_RULES,
     add_grid_args,
     add_minutes_args,
+    add_org_args,
     add_source_args,
     add_station_args,
     code_flags,
     grid_settings_from_args,
     minutes_settings,
+    org_files_from_args,
     out_folder,
     print_load_warnings,
     station_settings,
@@ -75,6 +77,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_minutes_args(p)
     add_station_args(p)
     add_grid_args(p)
+    add_org_args(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
 
 
@@ -185,6 +188,17 @@ def format_summary(result: RunResult, out: Path) -> str:
             f"{100 * float(ss.get('share_covered_after', 0) or 0):.1f}% covered "
             f"(was {100 * float(ss.get('share_covered_before', 0) or 0):.1f}%)"
         )
+    if result.organisation is not None:  # --- org ---
+        org = result.organisation.report
+        failed = [c.name for c in org.checks if not c.passed]
+        lines.append(
+            f"Organisation 组织建设: {len(org.checks)} rules checked, "
+            + (
+                f"{len(failed)} not met ({', '.join(failed)}), see grid_rules.txt"
+                if failed
+                else "all met"
+            )
+        )
     for n in result.notes:
         lines.append(f"Note: {n}")
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings_s.items())
@@ -257,6 +271,12 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             images=not args.no_images,
             bars=_bars(args.quiet),
             explicit_codes=code_flags(args),
+            registers=org_files_from_args(args, str(source)),
+            organisation_names=args.organisation_names,
+            card_phones=args.card_phones,
+            cards_by_community=args.cards_by_community,
+            other_grids=args.other_grids,
+            nest_in=args.nest_in,
         )
     if not args.quiet:
         print(format_summary(result, args.out))

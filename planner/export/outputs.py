@@ -15,6 +15,11 @@ The folder it fills (every coordinate WGS84 lon/lat, or GCJ-02 on request):
   ``uncovered_compounds.csv`` (``siting_by_area.csv`` when siting ran), and the same
   tables as sheets of ``tables.xlsx``;
 - ``redmap.html`` (standalone, offline), ``redmap.png`` and ``redmap.pdf``;
+- with the organisation registers: ``organisation_by_grid.csv`` and
+  ``organisation_by_community.csv`` (and sheets), the organisation rules after the
+  geometric ones in ``grid_rules.txt``, and ``grid_cards.pdf`` (one page per grid,
+  with the images); with other grid layers (``--other-grids``, ``--nest-in``):
+  ``alignment_by_grid.csv``, ``nesting_cost.csv`` and ``grids_nested``;
 - ``grid_rules.txt`` (the proof of the grid rules), ``summary.json``, and ``COMPLETE``
   (written last: the list of every file; a folder without it holds no complete run).
 
@@ -75,6 +80,13 @@ class OutputOptions:
     #: The city's survey CRS for the GeoPackage, Shapefiles and CSV x/y (``--out-crs``:
     #: EPSG code, PROJ string, WKT or .prj path, :func:`planner.crs.parse_crs`).
     out_crs: str | None = None
+    # --- org: organisation outputs (issue 15) ---
+    #: Branch and team names in the grids layers (``--organisation-names``; off: counts only).
+    organisation_names: bool = False
+    #: Staff phones on the grid cards (``--card-phones``; off: a card is posted in public).
+    card_phones: bool = False
+    #: Also one PDF of cards per community, ``grid_cards/<community_id>.pdf``.
+    cards_by_community: bool = False
 
 
 # ---------------------------------------------------------------------------------------
@@ -107,8 +119,15 @@ def grid_table(grids: gpd.GeoDataFrame, coverage: CoverageLayers | None) -> pd.D
     return base.merge(cov[["code", *keep]], on="code", how="left")
 
 
-def output_layers(result: RunResult) -> dict[str, gpd.GeoDataFrame]:
-    """The layers a run exports, by file name (street CRS)."""
+def output_layers(
+    result: RunResult, *, organisation_names: bool = False
+) -> dict[str, gpd.GeoDataFrame]:
+    """The layers a run exports, by file name (street CRS).
+
+    With the organisation registers, the grids carry their branch and team counts
+    (:data:`planner.organisation.organise.GRID_LAYER_COLUMNS`), names only with
+    ``organisation_names``; phones never.
+    """
     st = result.street
     layers: dict[str, gpd.GeoDataFrame] = {
         "boundary": st.boundary,
@@ -120,6 +139,12 @@ def output_layers(result: RunResult) -> dict[str, gpd.GeoDataFrame]:
     }
     if result.grids is not None:
         layers["grids"] = result.grids.grids
+        if result.organisation is not None:
+            layers["grids"] = result.organisation.grid_layer(
+                result.grids.grids, with_names=organisation_names
+            )
+    if result.grid_systems is not None and result.grid_systems.nested is not None:
+        layers["grids_nested"] = result.grid_systems.nested.grids
     if result.coverage is not None:
         layers["circles"] = result.coverage.circles
         layers["gaps"] = result.coverage.gaps
@@ -145,6 +170,11 @@ def output_tables(result: RunResult) -> dict[str, pd.DataFrame]:
         figures = getattr(result.siting.plan, "figures", None)
         if isinstance(figures, pd.DataFrame):
             tables["siting_by_area"] = figures
+    if result.organisation is not None:  # --- org: organisation tables ---
+        tables["organisation_by_grid"] = result.organisation.grid_table()
+        tables["organisation_by_community"] = result.organisation.report.by_community
+    if result.grid_systems is not None:
+        tables.update(result.grid_systems.tables())
     # GeoPackage and Shapefile take the layers; a table carries no geometry
     return {k: v.drop(columns=["geometry"], errors="ignore") for k, v in tables.items()}
 
@@ -182,7 +212,8 @@ def export_file_count(result: RunResult, options: OutputOptions) -> int:
     n += 1 if "gpkg" in formats else 0
     n += 1 if "xlsx" in formats and n_tables else 0
     n += 1 if "shp" in formats else 0
-    return n + (1 if options.html else 0) + (2 if options.images else 0)
+    cards = 1 if options.images and result.organisation is not None else 0
+    return n + (1 if options.html else 0) + (2 if options.images else 0) + cards
 
 
 # ---------------------------------------------------------------------------------------
@@ -202,6 +233,10 @@ def write_red_map_html(result: RunResult, path: Path) -> Path:
         sites=result.siting.sites if result.siting else None,
         walk_speed_kmh=s.walk_speed_kmh,
     )
+    if result.organisation is not None and result.grid_layer is not None:
+        from planner.organisation.maplayers import add_organisation_layers
+
+        add_organisation_layers(m, result.street, result.grid_layer, result.organisation)
     return write_text(path, standalone_html(m))
 
 
@@ -230,7 +265,7 @@ def _write_outputs(
 
     ex.export_all(
         out,
-        layers=output_layers(result),
+        layers=output_layers(result, organisation_names=options.organisation_names),
         tables=output_tables(result),
         formats=options.formats,
         coordinate_system=options.coordinate_system,
@@ -240,7 +275,12 @@ def _write_outputs(
         out_crs=parse_crs(options.out_crs, flag="--out-crs") if options.out_crs else None,
     )
     if result.grids is not None:
-        write_text(out / "grid_rules.txt", result.grids.report.to_text() + "\n")
+        text = result.grids.report.to_text() + "\n"
+        if result.organisation is not None:  # the organisation rules, apart
+            text += "\n" + result.organisation.report.to_text() + "\n"
+        if result.grid_systems is not None:
+            text += "\n" + result.grid_systems.to_text() + "\n"
+        write_text(out / "grid_rules.txt", text)
     if options.html:
         bar.set_postfix_str("redmap.html")
         write_red_map_html(result, out / "redmap.html")
@@ -249,6 +289,32 @@ def _write_outputs(
         bar.set_postfix_str("redmap.png, redmap.pdf")
         _write_map_images(result, out)
         bar.update(2)
+    if options.images and result.organisation is not None and result.grids is not None:
+        bar.set_postfix_str("grid_cards.pdf")
+        _write_grid_cards(result, out, options)
+        bar.update(1)
+
+
+def _write_grid_cards(result: RunResult, out: Path, options: OutputOptions) -> list[Path]:
+    """``grid_cards.pdf`` (:func:`planner.organisation.cards.write_grid_cards`)."""
+    from planner.organisation.cards import write_grid_cards
+
+    assert result.organisation is not None and result.grids is not None
+    cov = result.coverage
+    circles = None
+    if cov is not None:
+        union = cov.union_circles
+        circles = union[union["minutes"] == result.settings.gap_minutes]
+    return write_grid_cards(
+        result.organisation,
+        result.street,
+        result.grids.grids,
+        out,
+        coverage_buildings=cov.buildings if cov is not None else None,
+        circles=circles,
+        phones=options.card_phones,
+        by_community=options.cards_by_community,
+    )
 
 
 def _json_default(v: Any) -> Any:

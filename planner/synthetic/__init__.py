@@ -3,6 +3,8 @@
 * :mod:`planner.synthetic.demo` - :func:`make_demo`, :func:`make_street`, :func:`make_district`,
   :func:`write_folder`; its private helpers ``_build``, ``_lines`` and ``_names``;
 * :mod:`planner.synthetic.estate` - :func:`add_estate`: a new estate on a generated street.
+* :mod:`planner.synthetic.organisation` - the demo's synthetic organisation registers
+  (party, staff, property, incidents; fictional names, marked synthetic).
 """
 
 from planner.synthetic.demo import (

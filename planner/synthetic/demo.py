@@ -384,7 +384,7 @@ def provenance_text(
     made_by = "`make_demo()`, spec `DEMO_SPEC`" if s == DEMO_SPEC else f"`make_street()`, {s!r}"
     st = street.stats
     kinds = ", ".join(f"{k} {v}" for k, v in st["station_kinds"].items())
-    return f"""# Provenance of this street folder
+    text = f"""# Provenance of this street folder
 
 **Synthetic data. This is not a real place.** Every road, compound, building,
 household count and station here was made up by a program; any likeness to a real
@@ -418,3 +418,9 @@ street is by design only ("what a street in Xi'an's Yanta district could look li
 | stations | {st["stations"]} ({st["stations_in_street"]} in the street, {st["stations_in_margin"]} in the margin): {kinds} |
 | candidate sites (pois) | {st["pois"]} |
 """
+    # --- org: the demo's synthetic organisation registers (issue 15) ---
+    if s == DEMO_SPEC:
+        from planner.synthetic.organisation import PROVENANCE_REGISTERS
+
+        text += "\n" + PROVENANCE_REGISTERS
+    return text
