@@ -20,9 +20,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from planner.app import editor_page
+from planner.app import editor_page, organisation_page
 from planner.app import map as app_map
-from planner.app import organisation_page
 from planner.app import services as svc
 from planner.app.state import (
     HOUSEHOLD_RANGE,
