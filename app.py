@@ -22,6 +22,7 @@ import streamlit as st
 
 from planner.app import editor as app_editor
 from planner.app import map as app_map
+from planner.app import project as app_project
 from planner.app import services as svc
 from planner.app.state import (
     HOUSEHOLD_RANGE,
@@ -144,12 +145,13 @@ def build_map(
     lang: str,
     layers: tuple[str, ...],
     with_coverage: bool = True,
-    with_grids: bool = True,
+    grids: Any = None,
 ) -> Any:
+    """The red map of the street with its coverage and ``grids`` (the project's current
+    grids, :func:`project_grids`; ``None`` draws none)."""
     street = cached_street(source_json)
     settings = Settings.from_dict(json.loads(settings_json))
     coverage = cached_coverage(source_json, settings_json) if with_coverage else None
-    grids = cached_grids(source_json, settings_json) if with_grids else None
     return red_map(
         street,
         coverage=coverage,
@@ -170,22 +172,17 @@ def cached_map(
     key: str,
     lang: str,
     layers: tuple[str, ...],
-    with_coverage: bool = True,
-    with_grids: bool = True,
+    with_coverage: bool,
+    grids_token: str,
+    _grids: Any,
 ) -> dict[str, Any]:
-    """The red map rendered once into the strings the map component draws (fast reruns)."""
-    m = build_map(source_json, settings_json, basemap, key, lang, layers, with_coverage, with_grids)
+    """The red map rendered once into the strings the map component draws (fast reruns).
+
+    ``grids_token`` (:func:`planner.app.project.grids_token`) names ``_grids``, so an
+    edit of the project draws its new grids.
+    """
+    m = build_map(source_json, settings_json, basemap, key, lang, layers, with_coverage, _grids)
     return app_map.map_payload(m)
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def cached_map_html(
-    source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
-) -> str:
-    ok_cov = coverage_or_none(source_json, settings_json) is not None
-    ok_grids = grids_or_none(source_json, settings_json) is not None
-    m = build_map(source_json, settings_json, basemap, key, lang, layers, ok_cov, ok_grids)
-    return offline.standalone_html(m)
 
 
 def coverage_or_none(source_json: str, settings_json: str) -> Any:
@@ -221,15 +218,53 @@ def _safe(func: Any, *args: Any) -> Any:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def cached_exports(source_json: str, settings_json: str, images: bool) -> dict[str, bytes]:
+def cached_exports(
+    source_json: str,
+    settings_json: str,
+    images: bool,
+    grids_token: str,
+    _grids: Any,
+    siting_token: str,
+    _siting: Any,
+) -> dict[str, bytes]:
+    """The CLI's files for the street with the project's current grids (``_grids``,
+    named by ``grids_token``) and the proposed sites of the last siting run
+    (``_siting``, named by ``siting_token``)."""
     street = cached_street(source_json)
     return svc.export_files(
         street,
         settings=Settings.from_dict(json.loads(settings_json)),
         coverage=_safe(cached_coverage, source_json, settings_json),
-        grids=_safe(cached_grids, source_json, settings_json),
+        grids=_grids,
+        siting=_siting,
         images=images,
     )
+
+
+def project_key(settings: Settings) -> str:
+    """The key of the project's editor and autosave (:func:`planner.app.editor.editor_key`)."""
+    tj = for_result(settings_json(settings), "grids")
+    return app_editor.editor_key(source_json(), tj, S["project"])
+
+
+def project_grids(street: Street, settings: Settings) -> Any:
+    """The project's current grids (:func:`planner.app.project.current_grids`): the
+    editor's after any edit, else the street's division; ``None`` when there are none
+    (the reason is shown by :func:`_cannot`)."""
+    sj, tj = source_json(), settings_json(settings)
+    return app_project.current_grids(
+        S,
+        street,
+        key=project_key(settings),
+        settings=settings,
+        division=lambda: grids_or_none(sj, tj),
+    )
+
+
+def project_status(street: Street, settings: Settings) -> None:
+    """The project's edit count and last change, on every page."""
+    editor = app_project.current_editor(S, street, key=project_key(settings), settings=settings)
+    st.caption(app_project.edit_status(editor, S["lang"]))
 
 
 def source_json() -> str:
@@ -474,6 +509,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
         # a step already computed for the same inputs (other settings changed) is reused
         if step not in done and S["_map_steps"].get(f"{step}:{sj}{for_result(tj, step)}"):
             done[step] = True
+    grids = project_grids(street, settings) if done.get("grids") is True else None
     left, right = st.columns([3, 1])
     with left:
         payload = cached_map(
@@ -484,7 +520,8 @@ def page_redmap(street: Street, settings: Settings) -> None:
             S["lang"],
             tuple(S["layers"]),
             done.get("coverage") is True,
-            done.get("grids") is True,
+            app_project.grids_token(grids),
+            grids,
         )
         # no returned objects: panning and zooming never rerun the script
         app_map.show_map(payload, key="redmap", height=640, returned_objects=[])
@@ -493,13 +530,13 @@ def page_redmap(street: Street, settings: Settings) -> None:
         for name, message in S.get("capability_errors", {}).items():
             st.warning(f"{name}: {md(message)}")
     for step, func, label in (
-        ("coverage", coverage_or_none, "layer_circle"),
-        ("grids", grids_or_none, "layer_grids"),
+        ("coverage", lambda: coverage_or_none(sj, tj), "layer_circle"),
+        ("grids", lambda: project_grids(street, settings), "layer_grids"),
     ):
         if step in done:
             continue
         with left, st.spinner(f"{L(label, minutes=max(settings.thresholds_min))} …"):
-            result = func(sj, tj)
+            result = func()
         done[step] = result is not None
         S["_map_steps"][f"{step}:{sj}{for_result(tj, step)}"] = result is not None
         if result is not None:
@@ -547,7 +584,7 @@ def page_overview(street: Street, settings: Settings) -> None:
             st.bar_chart(chart, horizontal=True, stack=True, color=["#c8161d", "#bbbbbb"])
         else:
             st.bar_chart(chart[[L("households")]], horizontal=True, color="#c8161d")
-    grids = grids_or_none(source_json(), settings_json(settings))
+    grids = project_grids(street, settings)
     st.subheader(L("per_grid"))
     if grids is None:
         _cannot("grids")
@@ -767,17 +804,39 @@ def _open_project(upload: Any, settings: Settings) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def cached_siting(source_json: str, settings_json: str, mode: str, value: float) -> dict[str, Any]:
+def cached_siting(
+    source_json: str, settings_json: str, mode: str, value: float, grids_token: str, _grids: Any
+) -> dict[str, Any]:
+    """One siting run (``mode`` "k" or "target"), its figures per area on the project's
+    current grids (``_grids``, named by ``grids_token``), and the coverage after it."""
     street = cached_street(source_json)
     settings = Settings.from_dict(json.loads(settings_json))
     coverage = cached_coverage(source_json, settings_json)
+    grids = None if _grids is None else _grids.grids
     if mode == "k":
-        result = svc.propose_sites(street, coverage, settings, k=int(value))
+        result = svc.propose_sites(street, coverage, settings, k=int(value), grids=grids)
     else:
-        result = svc.propose_sites(street, coverage, settings, target_share=value)
+        result = svc.propose_sites(street, coverage, settings, target_share=value, grids=grids)
     outcome = svc.siting_outcome(result)
     after = svc.coverage_for(svc.with_new_stations(street, outcome["sites"]), settings)
     return {**outcome, "after": after}
+
+
+def siting_result(street: Street, settings: Settings) -> dict[str, Any] | None:
+    """The project's last siting run (its request is kept in the project's work, so a
+    reload shows it again), or ``None`` when none was asked for."""
+    if not S.get("siting_request"):
+        return None
+    mode, value = S["siting_request"]
+    grids = project_grids(street, settings)
+    return cached_siting(
+        source_json(),
+        settings_json(settings),
+        str(mode),
+        float(value),
+        app_project.grids_token(grids),
+        grids,
+    )
 
 
 def page_siting(street: Street, settings: Settings) -> None:
@@ -791,9 +850,11 @@ def page_siting(street: Street, settings: Settings) -> None:
     mode_r, value_r = S["siting_request"]
     try:
         with st.spinner("…"):
-            res = cached_siting(source_json(), settings_json(settings), mode_r, float(value_r))
+            res = siting_result(street, settings)
     except (PlannerError, TypeError, ValueError) as exc:
         st.error(md(exc))
+        return
+    if res is None:
         return
     if not res.get("feasible", True):
         st.warning(f"{L('siting_not_reached')}: {md(res.get('message', ''))}")
@@ -887,7 +948,17 @@ def page_export(street: Street, settings: Settings) -> None:
 
     images = bool(S.get("_export_images"))
     with st.spinner("…"):
-        files = cached_exports(source_json(), settings_json(settings), images)
+        grids = project_grids(street, settings)
+        siting = _safe(siting_result, street, settings)
+        files = cached_exports(
+            source_json(),
+            settings_json(settings),
+            images,
+            app_project.grids_token(grids),
+            grids,
+            json.dumps(S.get("siting_request")),
+            None if siting is None else siting["layers"],
+        )
     st.caption(L("export_intro"))
     st.download_button(
         L("export_all"),
@@ -930,6 +1001,7 @@ def main() -> None:
         st.error(L("load_failed") + "\n\n" + md(exc))
         return
     st.caption(f"{md(street.name)} · {L('page_' + S['page'])}")
+    project_status(street, settings)
     PAGE_FUNCS[S["page"]](street, settings)
     st.query_params.from_dict(view_query(S))
 

@@ -646,6 +646,40 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "rule_result_ok": ("结论：所有规则均满足", "RESULT: all rules hold"),
     "rule_result_fail": ("结论：{n} 条规则不通过", "RESULT: {n} rule(s) FAIL"),
+    # --- workbench: the project on every page, work kept, per-page errors ---
+    "project_status_none": (
+        "项目：尚无编辑（网格为自动划分）",
+        "Project: no edits yet (grids as divided)",
+    ),
+    "project_status": (
+        "项目：已编辑 {n} 次，最近一次：{what}（{time}）",
+        "Project: {n} edit(s), last: {what} ({time})",
+    ),
+    "changed_elsewhere": (
+        "此项目已在别处（另一个标签页）更改：请重新加载页面，或复制一份后继续编辑",
+        "This project was changed elsewhere (another tab): reload the page or make a copy",
+    ),
+    "scenario_name_taken": (
+        "已有名为“{name}”的方案：换一个名称，或勾选“替换同名方案”",
+        'A scenario named "{name}" exists: pick another name or tick "replace"',
+    ),
+    "scenario_replace": ("替换同名方案", "Replace the scenario of that name"),
+    "scenario_saved": ("已保存方案“{name}”", 'Scenario "{name}" saved'),
+    "page_failed": (
+        "此页面无法显示：{why}。其他页面仍可使用。",
+        "This page cannot be shown: {why}. The other pages still work.",
+    ),
+    "missing_layers": (
+        "此街道缺少：{missing}。{can}",
+        "This street has no {missing}. {can}",
+    ),
+    "missing_buildings": (
+        "楼栋（无法计算户数、覆盖和网格）",
+        "buildings (no households, coverage or grids)",
+    ),
+    "missing_roads": ("道路（无法计算步行服务圈）", "roads (no walking service circles)"),
+    "missing_stations": ("服务站（无法计算步行服务圈）", "stations (no walking service circles)"),
+    "can_show_map": ("地图仍显示已有的图层。", "The map still shows the layers it has."),
 }
 
 

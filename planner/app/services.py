@@ -19,6 +19,7 @@ from planner.street import HOUSEHOLD_SOURCES, Street, completeness_warning
 if TYPE_CHECKING:
     from planner.coverage.layers import CoverageLayers
     from planner.grids.division import GridResult
+    from planner.pipeline import SitingLayers
 
 logger = logging.getLogger(__name__)
 
@@ -297,6 +298,7 @@ def export_files(
     settings: Settings | None = None,
     coverage: CoverageLayers | None = None,
     grids: GridResult | None = None,
+    siting: SitingLayers | None = None,
     images: bool = False,
 ) -> dict[str, bytes]:
     """The files ``python -m planner run --no-siting`` writes, for the street on screen.
@@ -307,7 +309,10 @@ def export_files(
     under ``shapefile/``). ``coverage`` is the app's coverage (:func:`coverage_for`,
     computed before the grids existed), ``grids`` its ``GridResult``
     (:func:`grids_for`); the grid figures the command line computes with the
-    coverage are added here the same way. ``images=False`` leaves out ``redmap.png``
+    coverage are added here the same way. ``grids`` is the project's current grids
+    (edits included) and ``siting`` the last siting run's proposed sites
+    (``sites.geojson`` and the sites on the maps, as ``run`` with siting writes
+    them). ``images=False`` leaves out ``redmap.png``
     and ``redmap.pdf`` (a few seconds to draw), as ``--no-images`` does. Grid codes
     use the street's own county/street codes, as the command line does.
     """
@@ -329,6 +334,7 @@ def export_files(
         grids=grids,
         coverage=coverage,
         codes=codes,
+        siting=siting,
         notes=[codes.warning("en")] if codes.provisional else [],
     )
     with tempfile.TemporaryDirectory(prefix="planner-export-") as tmp:
@@ -377,13 +383,15 @@ def propose_sites(
     *,
     k: int | None = None,
     target_share: float | None = None,
+    grids: gpd.GeoDataFrame | None = None,
 ) -> Any:
     """Proposed new stations: ``k`` sites (maximal coverage) or the fewest reaching
     ``target_share`` (0-1) of households. Returns the siting result (``sites`` layer
-    in the street CRS)."""
+    in the street CRS); its figures per area use ``grids`` (the project's current
+    grids) when given."""
     from planner.siting.scenario import site_street
 
-    kwargs: dict[str, Any] = {"settings": settings, "after_coverage": False}
+    kwargs: dict[str, Any] = {"settings": settings, "after_coverage": False, "grids": grids}
     if target_share is not None:
         kwargs["target_share"] = float(target_share)
     else:
@@ -395,11 +403,16 @@ def propose_sites(
 def siting_outcome(result: Any) -> dict[str, Any]:
     """What the siting page shows of a siting result: ``sites`` (street CRS),
     ``feasible`` (False when a target share cannot be reached) and the plan's
-    ``message`` (why not, or what the plan achieves)."""
+    ``message`` (why not, or what the plan achieves) and ``layers`` (the
+    :class:`~planner.pipeline.SitingLayers` the exports write)."""
+    from planner.pipeline import SitingLayers
+
     plan = getattr(result, "plan", None)
     sites = result.sites if hasattr(result, "sites") else result[0]
+    summary = result.summary() if callable(getattr(result, "summary", None)) else {}
     return {
         "sites": sites,
+        "layers": SitingLayers(sites=sites, summary=summary, plan=result),
         "feasible": bool(getattr(plan, "feasible", True)),
         "message": str(getattr(plan, "message", "") or ""),
     }
