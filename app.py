@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +29,7 @@ from planner.app import services as svc
 from planner.app.state import (
     HOUSEHOLD_RANGE,
     PAGES,
+    SETTING_KEYS,
     SOURCES,
     SPEED_RANGE_KMH,
     THRESHOLD_CHOICES,
@@ -67,7 +70,32 @@ def _clean_old_uploads() -> int:
 
 
 st.set_page_config(page_title="红色地图 Red map", page_icon="🗺️", layout="wide")
-init_state(st.session_state, st.query_params)
+#: The cookie holding this browser's secret (see planner.app.state.init_state).
+BROWSER_COOKIE = "planner_browser"
+
+
+def _browser_secret() -> str:
+    """This browser's secret: from its cookie, or made now and set as the cookie.
+
+    Never in the URL: a reload in the same browser keeps editing its own projects,
+    a link opened elsewhere stays read-only.
+    """
+    secret = str(st.context.cookies.get(BROWSER_COOKIE, ""))
+    if re.fullmatch(r"[0-9a-f]{32}", secret):
+        return secret
+    if "browser_secret" not in st.session_state:
+        st.session_state["browser_secret"] = secrets.token_hex(16)
+        # our own script (no user text in it), run in the page: the cookie is the app's
+        st.html(
+            f"<script>document.cookie = '{BROWSER_COOKIE}="
+            f"{st.session_state['browser_secret']}; path=/; max-age=31536000; "
+            "SameSite=Strict';</script>",
+            unsafe_allow_javascript=True,
+        )
+    return str(st.session_state["browser_secret"])
+
+
+init_state(st.session_state, st.query_params, browser=_browser_secret())
 S = st.session_state
 _clean_old_uploads()
 
@@ -448,6 +476,15 @@ def _settings_form() -> None:
             S["thresholds_min"] = thresholds or [15.0]
             S["grid_min_households"], S["grid_max_households"] = lo, hi
             S["service_kinds"] = kinds or list(Settings().service_kinds)
+            _save_work()
+
+
+def _save_work() -> None:
+    """Keep the settings, siting request and scenarios with the project (if owned)."""
+    try:
+        app_project.save_work(S, SETTING_KEYS)
+    except OSError as exc:
+        S["save_error"] = msg("autosave_failed", reason=str(exc))
 
 
 # ----------------------------------------------------------------------------- pages
@@ -866,7 +903,12 @@ def page_siting(street: Street, settings: Settings) -> None:
     st.dataframe(
         svc.site_table(res["sites"], lang=S["lang"]), hide_index=True, use_container_width=True
     )
-    _scenarios(coverage, res, f"{mode_r}={value_r:g}")
+    base_name = (
+        L("scenario_k", k=int(value_r))
+        if mode_r == "k"
+        else L("scenario_target", share=float(value_r) * 100)
+    )
+    _scenarios(coverage, res, base_name)
 
 
 def _siting_request() -> None:
@@ -885,6 +927,7 @@ def _siting_request() -> None:
         value = float(c2.slider(L("siting_target"), 0.5, 1.0, 0.95, 0.01, key="siting_share"))
     if c3.button(L("run_siting"), key="run_siting", type="primary"):
         S["siting_request"] = [mode, value]
+        _save_work()
 
 
 def _before_after(coverage: Any, after_coverage: Any, settings: Settings) -> None:
@@ -912,12 +955,27 @@ def _siting_map(street: Street, res: dict[str, Any], settings: Settings) -> None
     st_folium(m, key="siting_map", height=560, use_container_width=True, returned_objects=[])
 
 
-def _scenarios(coverage: Any, res: dict[str, Any], default_name: str) -> None:
-    """Save the run as a scenario; compare the saved ones with the street as it is."""
-    c4, c5 = st.columns([3, 1])
-    name = c4.text_input(L("save_scenario"), default_name, key="scenario_name")
-    if c5.button(L("save_scenario"), key="save_scenario"):
-        S["scenarios"][name] = svc.scenario_row(name, res["after"].summary, sites=len(res["sites"]))
+def _scenarios(coverage: Any, res: dict[str, Any], base_name: str) -> None:
+    """Save the run as a scenario under a name no scenario has yet (an existing name
+    is replaced only when asked); compare the saved ones with the street as it is."""
+    default = app_project.new_scenario_name(S["scenarios"], base_name)
+    c4, c5, c6 = st.columns([3, 1.2, 1])
+    # keyed by the offered name: after a save the next free name is offered
+    name = c4.text_input(L("save_scenario"), default, key=f"scenario_name_{default}")
+    replace = c5.checkbox(L("scenario_replace"), key="scenario_replace")
+    if c6.button(L("save_scenario"), key="save_scenario"):
+        row = svc.scenario_row(name, res["after"].summary, sites=len(res["sites"]))
+        if app_project.add_scenario(S["scenarios"], name, row, replace=replace):
+            S["scenario_message"] = ("ok", name.strip())
+            _save_work()
+        else:
+            S["scenario_message"] = ("taken", name.strip())
+        st.rerun()
+    kind, shown = S.pop("scenario_message", ("", ""))
+    if kind == "ok":
+        st.success(L("scenario_saved", name=md(shown)))
+    elif kind == "taken":
+        st.error(L("scenario_name_taken", name=md(shown)))
     if S["scenarios"]:
         st.subheader(L("scenarios"))
         base = svc.scenario_row(L("before"), coverage.summary, sites=0)
@@ -1002,6 +1060,8 @@ def main() -> None:
         return
     st.caption(f"{md(street.name)} · {L('page_' + S['page'])}")
     project_status(street, settings)
+    if can_edit(S) and not app_project.work_path(S["project"]).exists():
+        _save_work()  # records this browser as the project's maker (reload keeps editing)
     PAGE_FUNCS[S["page"]](street, settings)
     st.query_params.from_dict(view_query(S))
 

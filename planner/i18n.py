@@ -679,6 +679,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "missing_roads": ("道路（无法计算步行服务圈）", "roads (no walking service circles)"),
     "missing_stations": ("服务站（无法计算步行服务圈）", "stations (no walking service circles)"),
+    "scenario_k": ("新增 {k} 处", "{k} new sites"),
+    "scenario_target": ("目标覆盖 {share:.1f}%", "target {share:.1f}% covered"),
     "can_show_map": ("地图仍显示已有的图层。", "The map still shows the layers it has."),
 }
 

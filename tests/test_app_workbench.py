@@ -164,3 +164,135 @@ def test_grids_token_follows_every_edit_and_undo() -> None:
     assert set(merged.atoms["code"]) == set(merged.grids["code"])
     assert merged.grids["grid_id"].is_unique
     assert merged.atoms["grid_id"].notna().all()
+
+
+def test_scenario_names_stay_unique_unless_replaced() -> None:
+    scenarios: dict[str, Any] = {}
+    name = app_project.new_scenario_name(scenarios, "新增 1 处")
+    assert app_project.add_scenario(scenarios, name, {"new_sites": 1}, replace=False)
+    second = app_project.new_scenario_name(scenarios, "新增 1 处")
+    assert second == "新增 1 处 (2)"
+    assert app_project.add_scenario(scenarios, second, {"new_sites": 2}, replace=False)
+    # the taken name is refused without "replace" and nothing changes
+    assert not app_project.add_scenario(scenarios, name, {"new_sites": 9}, replace=False)
+    assert scenarios[name]["new_sites"] == 1
+    assert app_project.add_scenario(scenarios, name, {"new_sites": 9}, replace=True)
+    assert scenarios[name] == {"new_sites": 9, "scenario": name}
+    assert not app_project.add_scenario(scenarios, "  ", {}, replace=True)
+    assert len(scenarios) == 2
+
+
+@pytest.fixture
+def demo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """The demo street (the tiny street has no walkable network for siting)."""
+    import streamlit as st
+
+    from planner.load.sources import load_street
+
+    folder = tmp_path / "autosave"
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(folder))
+    street = load_street("demo")
+    monkeypatch.setattr(app_services, "load", lambda source, settings: street)
+    st.cache_data.clear()  # other tests cached the tiny street under the same source
+    yield folder
+    st.cache_data.clear()
+
+
+def test_settings_siting_and_scenarios_survive_a_reload(demo: Path) -> None:
+    at = _run(_app(page="siting"))
+    at.number_input(key="siting_k").set_value(1)
+    at.button(key="run_siting").click()
+    _run(at)
+    assert at.session_state["siting_request"] == ["k", 1.0]
+    offered = at.text_input(key="scenario_name_新增 1 处")
+    assert offered.value == "新增 1 处"
+    at.button(key="save_scenario").click()
+    _run(at)
+    # the next offer is a new name: saving twice never overwrites the first
+    assert at.text_input(key="scenario_name_新增 1 处 (2)").value == "新增 1 处 (2)"
+    at.button(key="save_scenario").click()
+    _run(at)
+    assert sorted(at.session_state["scenarios"]) == ["新增 1 处", "新增 1 处 (2)"]
+    # a name taken is refused with the reason unless "replace" is ticked
+    at.text_input(key="scenario_name_新增 1 处 (3)").set_value("新增 1 处")
+    at.button(key="save_scenario").click()
+    _run(at)
+    assert any("已有名为“新增 1 处”的方案" in e.value for e in at.error), [
+        e.value for e in at.error
+    ]
+    assert len(at.session_state["scenarios"]) == 2
+    # settings applied in the sidebar are kept with the project too
+    at.sidebar.number_input[0].set_value(4.5)
+    next(b for b in at.sidebar.button if b.label == "应用").click()
+    _run(at)
+    project = at.session_state["project"]
+    # a reload: the URL carries the project (and the page); everything is back
+    again = _run(_app(page="siting", project=project))
+    assert again.session_state["walk_speed_kmh"] == 4.5
+    assert again.session_state["siting_request"] == ["k", 1.0]
+    assert sorted(again.session_state["scenarios"]) == ["新增 1 处", "新增 1 处 (2)"]
+    headers = [list(d.value.columns) for d in again.dataframe]
+    assert any("方案" in h for h in headers), headers
+    # the proposed site of the kept request is shown again, not asked for again
+    assert any("序号" in h for h in headers), headers
+
+
+def test_the_browser_that_made_a_project_keeps_editing_after_a_reload(tiny: Path) -> None:
+    from planner.app.state import SETTING_KEYS, can_edit, init_state
+
+    mine, other = "a" * 32, "b" * 32
+    first: dict[str, Any] = {}
+    init_state(first, {}, browser=mine)
+    assert can_edit(first)
+    assert app_project.save_work(first, SETTING_KEYS) is not None
+    link = {"project": first["project"]}
+    # a reload in the same browser: the project is still its own
+    reload: dict[str, Any] = {}
+    init_state(reload, link, browser=mine)
+    assert can_edit(reload)
+    # the link opened in another browser, or with no cookie at all: read-only
+    for browser in (other, "", "not-a-secret"):
+        elsewhere: dict[str, Any] = {}
+        init_state(elsewhere, link, browser=browser)
+        assert not can_edit(elsewhere), browser
+        assert app_project.save_work(elsewhere, SETTING_KEYS) is None
+    # the work file keeps a digest of the browser's secret, never the secret itself
+    text = app_project.work_path(first["project"]).read_text(encoding="utf-8")
+    assert mine not in text and json.loads(text)["owner"]
+
+
+def test_a_second_tab_cannot_overwrite_the_first_tabs_edit(tiny: Path) -> None:
+    """Two sessions editing one project: the second is told, never overwrites."""
+    from planner.app.state import take_copy
+    from planner.settings import Settings
+
+    street = tiny_street()
+    settings = Settings(grid_min_households=100, grid_max_households=700)
+    result = app_services.grids_for(street, settings)
+    tab_a: dict[str, Any] = {}
+    take_copy(tab_a)
+    key = app_editor.editor_key("src", "grid-settings", tab_a["project"])
+    app_editor.editor_for(tab_a, street, key=key, settings=settings, division=lambda: result)
+    app_editor.save_for_session(tab_a, source="src")
+    # tab B: the same project (same browser), read from the same autosave
+    tab_b: dict[str, Any] = {"project": tab_a["project"], "owned_projects": [tab_a["project"]]}
+    editor_b = app_editor.editor_for(
+        tab_b, street, key=key, settings=settings, division=lambda: None
+    )
+    assert editor_b is not None
+    editor_a = tab_a["editor"]
+    a, b = sorted(editor_a.grids.loc[editor_a.grids["community_id"] == "c1", "code"])
+    assert app_editor.apply_edit(tab_a, "lock", editor_a.lock, a, source="src")
+    saved = app_editor.autosave_path(key).read_bytes()
+    assert not app_editor.apply_edit(tab_b, "lock", editor_b.lock, b, source="src")
+    assert str(tab_b["edit_error"]) == str(app_editor.msg("changed_elsewhere"))
+    assert "另一个标签页" in tab_b["edit_error"].render("zh")
+    assert b not in editor_b.locked
+    assert app_editor.autosave_path(key).read_bytes() == saved
+    # after a reload tab B sees tab A's lock and edits on from there
+    tab_b2: dict[str, Any] = {"project": tab_a["project"], "owned_projects": [tab_a["project"]]}
+    editor_b2 = app_editor.editor_for(
+        tab_b2, street, key=key, settings=settings, division=lambda: None
+    )
+    assert editor_b2 is not None and a in editor_b2.locked
+    assert app_editor.apply_edit(tab_b2, "lock", editor_b2.lock, b, source="src")

@@ -46,7 +46,7 @@ from planner.street import Street
 State = MutableMapping[str, Any]
 
 #: Session keys kept in the project's work file (settings: :data:`planner.app.state.SETTING_KEYS`).
-WORK_KEYS: tuple[str, ...] = ("siting_request", "siting_sites", "scenarios")
+WORK_KEYS: tuple[str, ...] = ("siting_request", "scenarios")
 
 
 def current_editor(
@@ -138,10 +138,20 @@ def save_work(state: Mapping[str, Any], setting_keys: tuple[str, ...]) -> Path |
     if not project or not can_edit(state):
         return None
     work = {k: state.get(k) for k in (*setting_keys, *WORK_KEYS)}
+    work["owner"] = owner_of(project) or str(state.get("browser_digest", ""))
     path = work_path(project)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, json.dumps(work, ensure_ascii=False, sort_keys=True, default=list))
     return path
+
+
+def owner_of(project: str) -> str:
+    """The browser digest recorded as the maker of ``project`` ('' when none is)."""
+    try:
+        work = json.loads(work_path(project).read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        return ""
+    return str(work.get("owner", "")) if isinstance(work, dict) else ""
 
 
 def load_work(state: State, setting_keys: tuple[str, ...]) -> bool:
@@ -159,17 +169,6 @@ def load_work(state: State, setting_keys: tuple[str, ...]) -> bool:
         if work.get(key) is not None:
             state[key] = work[key]
     return True
-
-
-def copy_work(old_project: str, new_project: str) -> None:
-    """Give a new project (a copy) the work of the project it was copied from."""
-    try:
-        text = work_path(old_project).read_text(encoding="utf-8")
-    except (ValueError, OSError):
-        return
-    target = work_path(new_project)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_text(target, text)
 
 
 # ----------------------------------------------------------------------------- scenarios
