@@ -679,6 +679,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "missing_roads": ("道路（无法计算步行服务圈）", "roads (no walking service circles)"),
     "missing_stations": ("服务站（无法计算步行服务圈）", "stations (no walking service circles)"),
+    "rule_v_code_parts": (
+        "网格 {grid}：编码 {code} 的区县或街道部分不是本街道的（应为区县 {county}、街道 {street}）",
+        "grid {grid}: code {code} does not carry the street's county {county} and street {street}",
+    ),
+    "rule_v_short_duplicate": (
+        "短编号 {label} 被多个网格使用：{codes}",
+        "short label {label} is used by more than one grid: {codes}",
+    ),
     "scenario_k": ("新增 {k} 处", "{k} new sites"),
     "scenario_target": ("目标覆盖 {share:.1f}%", "target {share:.1f}% covered"),
     "can_show_map": ("地图仍显示已有的图层。", "The map still shows the layers it has."),
