@@ -11,6 +11,7 @@ see planner/maps/offline.py); nothing is fetched from outside unless a basemap i
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import secrets
@@ -24,6 +25,7 @@ import streamlit as st
 
 from planner.app import editor as app_editor
 from planner.app import map as app_map
+from planner.app import pages_common
 from planner.app import project as app_project
 from planner.app import services as svc
 from planner.app.state import (
@@ -60,6 +62,7 @@ from planner.settings import Result, Settings, settings_for
 from planner.street import Street
 
 offline.use_local_assets()
+logger = logging.getLogger("planner.app")
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "planner-uploads"
 
 
@@ -232,8 +235,11 @@ def grids_or_none(source_json: str, settings_json: str) -> Any:
 
 
 def _cannot(step: str) -> None:
-    """Say why ``step`` ("coverage" or "grids") could not be computed for this street."""
+    """Say why ``step`` ("coverage" or "grids") could not be computed for this street:
+    the layers it lacks (in the reader's language), else the planner's reason."""
     why = S.get("capability_errors", {}).get(step, L("no_data"))
+    street = cached_street(source_json())
+    why = pages_common.step_reason(street, step, why, S["lang"])
     st.warning(L("cannot_compute", what=L("step_" + step), why=md(why)))
 
 
@@ -564,8 +570,8 @@ def page_redmap(street: Street, settings: Settings) -> None:
         app_map.show_map(payload, key="redmap", height=640, returned_objects=[])
     with right:
         load_report(street)
-        for name, message in S.get("capability_errors", {}).items():
-            st.warning(f"{name}: {md(message)}")
+        for step in S.get("capability_errors", {}):
+            _cannot(step)
     for step, func, label in (
         ("coverage", lambda: coverage_or_none(sj, tj), "layer_circle"),
         ("grids", lambda: project_grids(street, settings), "layer_grids"),
@@ -1062,7 +1068,14 @@ def main() -> None:
     project_status(street, settings)
     if can_edit(S) and not app_project.work_path(S["project"]).exists():
         _save_work()  # records this browser as the project's maker (reload keeps editing)
-    PAGE_FUNCS[S["page"]](street, settings)
+    note = pages_common.missing_note(street, S["page"], S["lang"])
+    if note:
+        st.info(note)
+    try:
+        PAGE_FUNCS[S["page"]](street, settings)
+    except Exception as exc:  # one page's failure never shows a traceback or stops the app
+        logger.exception("page %s failed", S["page"])
+        st.error(L("page_failed", why=md(pages_common.step_reason(street, "", str(exc)))))
     st.query_params.from_dict(view_query(S))
 
 

@@ -689,7 +689,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "scenario_k": ("新增 {k} 处", "{k} new sites"),
     "scenario_target": ("目标覆盖 {share:.1f}%", "target {share:.1f}% covered"),
-    "can_show_map": ("地图仍显示已有的图层。", "The map still shows the layers it has."),
+    "can_show_redmap": ("地图仍显示已有的图层。", "The map still shows the layers it has."),
+    "can_show_overview": (
+        "概览仍显示已有的数字和表格。",
+        "The overview still shows the figures and tables it has.",
+    ),
+    "can_show_editor": (
+        "没有楼栋就无法划分和编辑网格。",
+        "Without buildings there are no grids to divide or edit.",
+    ),
+    "can_show_siting": (
+        "选址需要楼栋、道路和服务站。",
+        "Siting needs buildings, roads and stations.",
+    ),
+    "can_show_export": (
+        "导出仍包含已有的图层和表格。",
+        "The export still holds the layers and tables there are.",
+    ),
+    "step_missing": ("街道缺少{missing}", "the street has no {missing}"),
 }
 
 

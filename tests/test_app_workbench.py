@@ -296,3 +296,61 @@ def test_a_second_tab_cannot_overwrite_the_first_tabs_edit(tiny: Path) -> None:
     )
     assert editor_b2 is not None and a in editor_b2.locked
     assert app_editor.apply_edit(tab_b2, "lock", editor_b2.lock, b, source="src")
+
+
+def _minimal_upload(tmp_path: Path, layers: tuple[str, ...]) -> Any:
+    """The demo street's ``layers`` written as GeoJSON files and loaded as an upload."""
+    from planner.load.sources import load_street
+
+    demo_street = load_street("demo")
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    for name in layers:
+        layer = getattr(demo_street, name).to_crs(4326)
+        layer.to_file(folder / f"{name}.geojson", driver="GeoJSON")
+    return load_street(folder)
+
+
+@pytest.mark.parametrize(
+    ("layers", "missing"),
+    [
+        (("boundary", "roads", "stations"), ["楼栋"]),
+        (("boundary",), ["楼栋", "道路", "服务站"]),
+    ],
+)
+def test_every_page_says_what_a_minimal_upload_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layers: tuple[str, ...], missing: list[str]
+) -> None:
+    import streamlit as st
+
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    street = _minimal_upload(tmp_path, layers)
+    monkeypatch.setattr(app_services, "load", lambda source, settings: street)
+    st.cache_data.clear()
+    try:
+        for page in ("redmap", "overview", "siting", "export"):
+            at = _run(_app(page=page))
+            notes = [i.value for i in at.info if i.value.startswith("此街道缺少：")]
+            assert notes, (page, [i.value for i in at.info])
+            assert all(m in notes[0] for m in missing), (page, notes)
+            # a step that cannot run names the missing layer, in Chinese, never in English
+            for box in [*at.warning, *at.error]:
+                assert "walking network" not in box.value, (page, box.value)
+    finally:
+        st.cache_data.clear()
+
+
+def test_a_failing_page_shows_a_message_not_a_traceback(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app_services, "community_table", broken)
+    at = _run(_app(page="overview"))
+    assert any("此页面无法显示" in e.value and "boom" in e.value for e in at.error), [
+        e.value for e in at.error
+    ]
+    # the other pages still work
+    _page(at, "export")
+    assert not at.error, [e.value for e in at.error]
