@@ -337,15 +337,22 @@ def _add_geojson(
     fields: Mapping[str, str] | None = None,
     popup: bool = False,
     simplify_m: float | None = None,
+    interactive: bool = True,
 ) -> None:
-    """Draw ``gdf`` in ``look``; ``fields`` (column -> label) as tooltip or popup."""
+    """Draw ``gdf`` in ``look``; ``fields`` (column -> label) as tooltip or popup.
+
+    ``interactive=False`` draws shapes that never take the pointer (no tooltip): what
+    lies below (a compound's or building's popup) stays reachable through them.
+    """
     if gdf is None or len(gdf) == 0:
         return
     mapped = _to_map(gdf, ctx, simplify_m=simplify_m)
     shown = {k: v for k, v in (fields or {}).items() if k in mapped.columns}
     data = _feature_collection(mapped, shown)
     kwargs: dict[str, Any] = {}
-    if shown:
+    if not interactive:
+        kwargs["interactive"] = False
+    elif shown:
         detail = folium.GeoJsonPopup if popup else folium.GeoJsonTooltip
         kwargs["popup" if popup else "tooltip"] = detail(
             fields=list(shown), aliases=list(shown.values()), localize=True, labels=True
@@ -418,9 +425,7 @@ def station_icon_svg(
     )
 
 
-def _icon(
-    kind: str, ctx: _Ctx, *, colour: str | None = None, ring: bool = False
-) -> folium.DivIcon:
+def _icon(kind: str, ctx: _Ctx, *, colour: str | None = None, ring: bool = False) -> folium.DivIcon:
     """The station symbol of ``kind`` (in ``colour``, default its group's colour);
     ``ring`` adds the dashed ring of a station cut off from the main walking network
     (:data:`CUT_OFF_RING`)."""
@@ -600,6 +605,10 @@ _CSS = """
 .rm-grid-label{font:11px 'Noto Sans CJK SC',sans-serif;color:#1f4e9c;font-weight:bold;
  text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;white-space:nowrap}
 .rm-icon{background:none;border:none}
+.rm-community-label{font:bold 13px 'Noto Sans CJK SC',sans-serif;color:#7a1f1f;
+text-align:center;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff;pointer-events:none}
+.rm-station-label{font:11px 'Noto Sans CJK SC',sans-serif;color:#c8161d;text-align:center;
+white-space:nowrap;text-shadow:0 0 2px #fff,0 0 2px #fff;pointer-events:none}
 .leaflet-control-attribution{font-size:10px;max-width:60%}
 </style>
 """
@@ -637,9 +646,19 @@ def _draw_landuse(c: MapContent, ctx: _Ctx) -> None:
 
 
 def _draw_communities(c: MapContent, ctx: _Ctx) -> None:
+    """Communities with their names written on the map."""
     fields = {"name": t("community", ctx.lang), "code": t("code", ctx.lang)}
     fg = ctx.group("communities", layer_label("communities", ctx.lang))
-    _add_geojson(fg, c.street.communities, ctx, LOOKS["communities"], fields=fields)
+    comm = c.street.communities
+    _add_geojson(fg, comm, ctx, LOOKS["communities"], fields=fields)
+    if len(comm):
+        pts = gpd.GeoDataFrame(
+            {"name": comm["name"].astype(str).to_numpy()},
+            geometry=shapely.point_on_surface(np.asarray(comm.geometry.values)),
+            crs=comm.crs,
+        )
+        pts = _to_map(pts, ctx, simplify_m=0)
+        _text_labels(fg, pts.geometry, pts["name"], "rm-community-label", width=120, dy=-16)
 
 
 def _draw_circles(c: MapContent, ctx: _Ctx) -> None:
@@ -704,21 +723,39 @@ def _draw_barriers(c: MapContent, ctx: _Ctx) -> None:
 
 
 def _draw_grids(c: MapContent, ctx: _Ctx) -> None:
-    """Grids with their codes; the highlighted ones (grid editor) in yellow."""
+    """Grids with their short labels; the highlighted ones (grid editor) in yellow.
+
+    On the red map (no atoms drawn) the grids never take the pointer, so hovering a
+    building or compound shows its popup with the grids on; their short labels are
+    drawn on the map. In the grid editor a grid's tooltip names its short label,
+    community and households.
+    """
     if c.grids is None:
         return
     fg = ctx.group("grids", layer_label("grids", ctx.lang))
-    g = c.grids
+    g = c.grids.copy()
+    g["label"] = _short_labels(g)
+    if "community" not in g.columns and "community_id" in g.columns:
+        names = c.street.communities.set_index("community_id")["name"].astype(str)
+        g["community"] = g["community_id"].map(names).fillna(g["community_id"])
     fields = {
-        "code": t("code", ctx.lang),
-        "grid_id": t("grid", ctx.lang),
+        "label": t("grid", ctx.lang),
+        "community": t("community", ctx.lang),
         "households": t("households", ctx.lang),
-        "community_id": t("community", ctx.lang),
+        "code": t("code", ctx.lang),
     }
+    editing = c.atoms is not None
     selected = g["grid_id"].astype(str).isin(ctx.highlight_grids)
-    _add_geojson(fg, g[~selected], ctx, LOOKS["grids"], fields=fields)
-    _add_geojson(fg, g[selected], ctx, LOOKS["grids_selected"], fields=fields)
+    for part, look in ((g[~selected], LOOKS["grids"]), (g[selected], LOOKS["grids_selected"])):
+        _add_geojson(fg, part, ctx, look, fields=fields, interactive=editing)
     _grid_labels(fg, g, ctx)
+
+
+def _short_labels(grids: gpd.GeoDataFrame) -> pd.Series:
+    """A grid's short label: community code + sequence (the code's last 5 digits)."""
+    if "code" in grids.columns:
+        return grids["code"].astype(str).str[-5:]
+    return grids["grid_id"].astype(str)
 
 
 def _grid_labels(fg: folium.FeatureGroup, grids: gpd.GeoDataFrame, ctx: _Ctx) -> None:
@@ -726,16 +763,23 @@ def _grid_labels(fg: folium.FeatureGroup, grids: gpd.GeoDataFrame, ctx: _Ctx) ->
     pts = grids.copy()
     pts["geometry"] = shapely.point_on_surface(np.asarray(grids.geometry.values))
     pts = _to_map(gpd.GeoDataFrame(pts, geometry="geometry", crs=grids.crs), ctx, simplify_m=0)
-    labels = (
-        pts["code"].astype(str).str[-5:] if "code" in pts.columns else pts["grid_id"].astype(str)
-    )
-    for geom, label in zip(pts.geometry, labels, strict=True):
+    _text_labels(fg, pts.geometry, _short_labels(pts), "rm-grid-label", width=44)
+
+
+def _text_labels(
+    fg: folium.FeatureGroup, points: Any, texts: Any, css: str, *, width: int, dy: int = 0
+) -> None:
+    """Text at points (map coordinates) that never takes the pointer; ``dy`` pixels
+    below the point (a name under a station symbol)."""
+    for geom, text in zip(points, texts, strict=True):
+        if not str(text):
+            continue
         folium.Marker(
             [geom.y, geom.x],
             icon=folium.DivIcon(
-                html=f'<div class="rm-grid-label">{html_text(label)}</div>',
-                icon_size=(44, 14),
-                icon_anchor=(22, 7),
+                html=f'<div class="{css}">{html_text(str(text))}</div>',
+                icon_size=(width, 14),
+                icon_anchor=(width // 2, 7 - dy),
                 class_name="rm-icon",
             ),
             interactive=False,
@@ -783,6 +827,8 @@ def _draw_stations(c: MapContent, ctx: _Ctx) -> None:
                 _station_popup(row, ctx.lang, c.station_households, cut), max_width=260
             ),
         ).add_to(fg)
+    inside = mapped[mapped["in_street"].astype(bool)] if "in_street" in mapped else mapped
+    _text_labels(fg, inside.geometry, inside["name"], "rm-station-label", width=120, dy=14)
 
 
 def _cut_off_text(cut: CutOff, lang: str) -> str:
