@@ -590,6 +590,26 @@ def _copy_widget(src: str, dst: str) -> None:
     S[dst] = list(S[src]) if isinstance(S[src], list) else S[src]
 
 
+def norm_panel(coverage: Any, settings: Settings) -> None:
+    """The floor-area norm (30 m² per 100 households) per community and per station."""
+    if coverage is None:
+        return
+    st.subheader(
+        L(
+            "norm_title",
+            norm=settings.floor_area_per_100_households_m2,
+            minimum=settings.community_min_floor_area_m2,
+        )
+    )
+    left, right = st.columns(2)
+    for col, title, table in (
+        (left, "norm_by_community", svc.norm_by_community(coverage, lang=S["lang"])),
+        (right, "norm_by_station", svc.norm_by_station(coverage, lang=S["lang"])),
+    ):
+        col.caption(L(title))
+        col.dataframe(table, hide_index=True, use_container_width=True)
+
+
 def page_overview(street: Street, settings: Settings) -> None:
     completeness_panel(street)
     figs = svc.street_figures(street)
@@ -637,6 +657,7 @@ def page_overview(street: Street, settings: Settings) -> None:
             hide_index=True,
             use_container_width=True,
         )
+    norm_panel(coverage, settings)
     st.subheader(L("worst_compounds"))
     if coverage is None:
         _cannot("coverage")
@@ -904,6 +925,7 @@ def page_siting(street: Street, settings: Settings) -> None:
     elif res.get("message"):
         st.caption(md(res["message"]))
     _before_after(coverage, res["after"], settings)
+    norm_panel(res["after"], settings)
     _siting_map(street, res, settings)
     # the table gets the full width below the map (a side column cut its columns off)
     st.dataframe(

@@ -706,6 +706,22 @@ STRINGS: dict[str, tuple[str, str]] = {
         "导出仍包含已有的图层和表格。",
         "The export still holds the layers and tables there are.",
     ),
+    "norm_title": (
+        "服务站面积标准：每百户 {norm:g} m²（社区不少于 {minimum:,.0f} m²）",
+        "Station floor-area norm: {norm:g} m² per 100 households (a community at least "
+        "{minimum:,.0f} m²)",
+    ),
+    "norm_by_community": ("按社区", "By community"),
+    "norm_by_station": ("按服务站", "By station"),
+    "norm_station": ("服务站", "Station"),
+    "norm_served": ("服务户数", "Households served"),
+    "norm_area": ("现有面积 m²", "Floor area (m²)"),
+    "norm_needed": ("标准应有 m²", "Norm asks (m²)"),
+    "norm_per100": ("每百户面积 m²", "m² per 100 households"),
+    "norm_status": ("是否达标", "Meets the norm"),
+    "norm_met": ("达标", "yes"),
+    "norm_short": ("未达标", "no"),
+    "norm_unknown": ("面积未知", "area unknown"),
     "step_missing": ("街道缺少{missing}", "the street has no {missing}"),
 }
 

@@ -354,3 +354,22 @@ def test_a_failing_page_shows_a_message_not_a_traceback(
     # the other pages still work
     _page(at, "export")
     assert not at.error, [e.value for e in at.error]
+
+
+def test_overview_shows_the_floor_area_norm_per_community_and_station(demo: Path) -> None:
+    at = _run(_app(page="overview"))
+    titles = [h.value for h in at.subheader]
+    assert "服务站面积标准：每百户 30 m²（社区不少于 500 m²）" in titles, titles
+    tables = {tuple(d.value.columns): d.value for d in at.dataframe}
+    community = tables[("社区", "户数", "站点数", "现有面积 m²", "标准应有 m²", "是否达标")]
+    station = tables[("服务站", "服务户数", "现有面积 m²", "每百户面积 m²", "是否达标")]
+    # names, whole m², the shortest first; the norm is 30 m² per 100 households
+    assert not community["社区"].str.fullmatch(r"[A-Za-z0-9_-]+").any()
+    row = community.iloc[0]
+    assert row["标准应有 m²"] == max(500, round(row["户数"] * 0.3))
+    assert set(community["是否达标"]) <= {"达标", "未达标", "面积未知"}
+    per100 = station["每百户面积 m²"].dropna()
+    assert list(per100) == sorted(per100)
+    assert all(
+        (v >= 30) == (s == "达标") for v, s in zip(per100, station["是否达标"], strict=False)
+    )

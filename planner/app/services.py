@@ -456,3 +456,56 @@ def scenario_table(rows: list[dict[str, Any]], *, lang: str = "zh") -> pd.DataFr
         return column_label(column, lang)
 
     return pd.DataFrame(rows).rename(columns=label)
+
+
+# --- workbench: the floor-area norm per community and per station ---
+def _norm_mark(ok: Any, lang: str) -> str:
+    """达标 / 未达标 / 面积未知 for one ``floor_area_ok`` value (True, False or NA)."""
+    if ok is None or pd.isna(ok):
+        return t("norm_unknown", lang)
+    return t("norm_met", lang) if bool(ok) else t("norm_short", lang)
+
+
+def norm_by_community(coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """Per community: households, its stations' floor area and what the norm asks
+    (``floor_area_per_100_households_m2`` per 100 households, at least
+    ``community_min_floor_area_m2``), m² rounded to whole metres, shortest first."""
+    per = community_coverage(coverage)
+    if per.empty or "floor_area_norm_m2" not in per.columns:
+        return pd.DataFrame()
+    area = per["station_floor_area_m2"].astype("float64")
+    norm = per["floor_area_norm_m2"].astype("float64")
+    table = pd.DataFrame(
+        {
+            t("community", lang): per["name"].where(per["name"] != "", per["id"]).to_numpy(),
+            t("households", lang): per["households"].round().astype("int64").to_numpy(),
+            t("stations", lang): per["stations"].fillna(0).astype("int64").to_numpy(),
+            t("norm_area", lang): area.round().astype("Int64").to_numpy(),
+            t("norm_needed", lang): norm.round().astype("int64").to_numpy(),
+            t("norm_status", lang): [_norm_mark(v, lang) for v in per["floor_area_ok"]],
+            "_gap": (area - norm).to_numpy(),
+        }
+    )
+    return table.sort_values("_gap", na_position="last").drop(columns="_gap")
+
+
+def norm_by_station(coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """Per station inside the street: households it serves (nearest station), its floor
+    area and the area per 100 served households against the norm, shortest first."""
+    st = getattr(coverage, "stations", None)
+    if st is None or len(st) == 0 or "floor_area_per_100_households_m2" not in st.columns:
+        return pd.DataFrame()
+    st = st[st["in_street"].astype(bool)]
+    per100 = st["floor_area_per_100_households_m2"].astype("float64")
+    table = pd.DataFrame(
+        {
+            t("norm_station", lang): st["name"]
+            .where(st["name"] != "", st["station_id"])
+            .to_numpy(),
+            t("norm_served", lang): st["households_served"].astype("int64").to_numpy(),
+            t("norm_area", lang): st["floor_area_m2"].round().astype("Int64").to_numpy(),
+            t("norm_per100", lang): per100.round(1).to_numpy(),
+            t("norm_status", lang): [_norm_mark(v, lang) for v in st["floor_area_ok"]],
+        }
+    )
+    return table.iloc[per100.fillna(float("inf")).argsort(kind="stable").to_numpy()]
