@@ -198,7 +198,17 @@ def demo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     st.cache_data.clear()
 
 
-def test_settings_siting_and_scenarios_survive_a_reload(demo: Path) -> None:
+def test_settings_siting_and_scenarios_survive_a_reload(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exported: list[dict[str, bytes]] = []
+    original_export = app_services.export_files
+
+    def spy_export(*args: Any, **kwargs: Any) -> dict[str, bytes]:
+        exported.append(original_export(*args, **kwargs))
+        return exported[-1]
+
+    monkeypatch.setattr(app_services, "export_files", spy_export)
     at = _run(_app(page="siting"))
     at.number_input(key="siting_k").set_value(1)
     at.button(key="run_siting").click()
@@ -235,6 +245,16 @@ def test_settings_siting_and_scenarios_survive_a_reload(demo: Path) -> None:
     assert any("方案" in h for h in headers), headers
     # the proposed site of the kept request is shown again, not asked for again
     assert any("序号" in h for h in headers), headers
+    # the export page writes the CLI's files, the proposed site included
+    _page(again, "export")
+    files = exported[-1]
+    sites = json.loads(files["sites.geojson"])["features"]
+    assert len(sites) == 1, sites
+    for name in ("grids.geojson", "tables.xlsx", "planner.gpkg", "redmap.html", "summary.json"):
+        assert name in files, sorted(files)
+    assert any(n.startswith("shapefile/") for n in files), sorted(files)
+    labels = [b.label for b in again.get("download_button")]
+    assert "sites.geojson" in labels and "shapefile.zip" in labels, labels
 
 
 def test_the_browser_that_made_a_project_keeps_editing_after_a_reload(tiny: Path) -> None:
