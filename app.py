@@ -529,7 +529,7 @@ def load_report(street: Street) -> None:
         key = f"severity_{note.severity}"
         st.caption(f"{L(key) if key in STRINGS else note.severity}: {md(note)}")
     with st.expander(L("load_report")):
-        st.text(rep.to_text())
+        st.text("\n".join(svc.report_lines(street, lang=S["lang"])))
 
 
 def page_redmap(street: Street, settings: Settings) -> None:
@@ -920,10 +920,13 @@ def page_siting(street: Street, settings: Settings) -> None:
         return
     if res is None:
         return
+    achieved = svc.siting_text(coverage, res["after"], len(res["sites"]), settings, lang=S["lang"])
+    # the plan's own message is English: shown as it is only in English
+    detail = f" ({md(res['message'])})" if S["lang"] == "en" and res.get("message") else ""
     if not res.get("feasible", True):
-        st.warning(f"{L('siting_not_reached')}: {md(res.get('message', ''))}")
-    elif res.get("message"):
-        st.caption(md(res["message"]))
+        st.warning(L("siting_not_reached_with", what=md(achieved)) + detail)
+    else:
+        st.caption(md(achieved) + detail)
     _before_after(coverage, res["after"], settings)
     norm_panel(res["after"], settings)
     _siting_map(street, res, settings)

@@ -153,7 +153,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # map
     "legend": ("图例", "Legend"),
     "synthetic_note": (
-        "合成数据：示例街道，并非真实地点 (synthetic data)",
+        "合成数据：示例街道，并非真实地点",
         "Synthetic data: a demo street, not a real place",
     ),
     "walk_note": ("步行速度假设：{speed} km/h", "Walking speed assumed: {speed} km/h"),
@@ -722,6 +722,31 @@ STRINGS: dict[str, tuple[str, str]] = {
     "norm_met": ("达标", "yes"),
     "norm_short": ("未达标", "no"),
     "norm_unknown": ("面积未知", "area unknown"),
+    "siting_result": (
+        "新增 {n} 处服务站：{minutes:g} 分钟覆盖率由 {before:.1f}% 提高到 {after:.1f}%",
+        "{n} new station(s): {minutes:g}-minute coverage from {before:.1f}% to {after:.1f}%",
+    ),
+    "siting_not_reached_with": (
+        "目标覆盖率无法达到：{what}",
+        "The target share cannot be reached: {what}",
+    ),
+    "siting_result_short": ("新增 {n} 处服务站", "{n} new station(s)"),
+    "report_street": ("街道：{name}（计算坐标系 {crs}）", "Street: {name} (CRS {crs})"),
+    "report_area": ("面积：{area:.2f} km²；图层要素数：", "Area: {area:.2f} km²; features:"),
+    "report_households": (
+        "户数：{total:,}（其中按建筑面积估算 {est:,}），居民：{residents:,.0f}",
+        "Households: {total:,} ({est:,} estimated from floor area), residents: {residents:,.0f}",
+    ),
+    "report_stations": (
+        "服务站：街道内 {inside} 个，周边 {margin} 个",
+        "Stations: {inside} in the street, {margin} in the margin",
+    ),
+    "report_network": ("步行路网：{km:.1f} km", "Walking network: {km:.1f} km"),
+    "report_register": (
+        "户籍登记表：匹配 {matched} 行，未匹配 {unmatched} 行，{missing} 栋住宅楼不在表中",
+        "Household register: {matched} rows matched, {unmatched} unmatched, "
+        "{missing} residential buildings not in it",
+    ),
     "step_missing": ("街道缺少{missing}", "the street has no {missing}"),
 }
 

@@ -6,6 +6,7 @@ planner/app/project.py."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -393,3 +394,60 @@ def test_overview_shows_the_floor_area_norm_per_community_and_station(demo: Path
     assert all(
         (v >= 30) == (s == "达标") for v, s in zip(per100, station["是否达标"], strict=False)
     )
+
+
+#: ASCII words a Chinese page may show: units, data formats and coordinate systems,
+#: proper names of data sources and measures, and the language switch itself.
+ALLOWED_ASCII = {
+    "m", "km", "h", "min", "ha",
+    "CSV", "Excel", "GeoJSON", "GeoPackage", "Shapefile", "PDF", "PNG", "HTML", "ZIP", "GIS",
+    "GCJ", "WGS", "BD", "EPSG", "UTM", "CRS",
+    "OSM", "OpenStreetMap", "Polsby", "Popper",
+    "Language", "English",
+}  # fmt: skip
+
+
+def _page_texts(at: AppTest) -> list[str]:
+    """Every text a reader sees on the page: messages, labels, options, table headers
+    and text cells, metrics, buttons."""
+    out: list[str] = []
+    for kind in ("markdown", "caption", "text", "title", "header", "subheader"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    for kind in ("info", "warning", "error", "success"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    out += [f"{m.label} {m.value}" for m in at.metric]
+    for d in at.dataframe:
+        frame = d.value
+        out += [str(c) for c in frame.columns]
+        for c in frame.columns:
+            if frame[c].dtype == object:
+                out += [str(v) for v in frame[c].head(50)]
+    for kind in ("button", "radio", "selectbox", "multiselect", "checkbox", "text_input"):
+        for w in getattr(at, kind):
+            out.append(str(w.label))
+            out += [str(o) for o in getattr(w, "options", []) or []]
+    out += [str(e.label) for e in at.expander]
+    return out
+
+
+def _ascii_words(text: str) -> set[str]:
+    """ASCII words of ``text`` outside `code spans`, file names and hex colours."""
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(
+        r"[\w./-]*\.(?:geojson|json|csv|xlsx|gpkg|zip|html|png|pdf|txt|osm|pbf|xml)", " ", text
+    )
+    words = set(re.findall(r"[A-Za-z]+", text))
+    return {w for w in words if w not in ALLOWED_ASCII and not re.fullmatch(r"[0-9a-fA-F]{2,6}", w)}
+
+
+def test_every_page_reads_in_chinese(demo: Path) -> None:
+    leaks: dict[str, set[str]] = {}
+    for page in ("redmap", "overview", "editor", "siting", "export"):
+        at = _run(_app(page=page))
+        if page == "siting":
+            at.button(key="run_siting").click()
+            _run(at)
+        words = set().union(*(_ascii_words(x) for x in _page_texts(at)))
+        if words:
+            leaks[page] = words
+    assert not leaks, leaks

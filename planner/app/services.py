@@ -509,3 +509,62 @@ def norm_by_station(coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
         }
     )
     return table.iloc[per100.fillna(float("inf")).argsort(kind="stable").to_numpy()]
+
+
+# --- workbench: reports and messages in the reader's language ---
+def siting_text(before: Any, after: Any, sites: int, settings: Settings, *, lang: str) -> str:
+    """What a siting run achieves, in ``lang``: new stations and the share of households
+    within the gap threshold before and after (one decimal)."""
+    gap = f"{settings.gap_minutes:g}"
+    pct_before = _summary(before).get("households_covered_pct", {}).get(gap)
+    pct_after = _summary(after).get("households_covered_pct", {}).get(gap)
+    if pct_before is None or pct_after is None:
+        return t("siting_result_short", lang, n=sites)
+    return t(
+        "siting_result",
+        lang,
+        n=sites,
+        minutes=settings.gap_minutes,
+        before=float(pct_before),
+        after=float(pct_after),
+    )
+
+
+def report_lines(street: Street, *, lang: str = "zh") -> list[str]:
+    """The load report as text lines in ``lang`` (the CLI's ``info`` report is English):
+    completeness, street, layers, households, stations, walking network, register.
+    Load notes follow with their severity in ``lang`` (:func:`note_lines`)."""
+    from planner.i18n import layer_name
+
+    rep = street.report
+    lines = rep.completeness.to_lines(lang) if rep.completeness else []
+    lines.append(t("report_street", lang, name=rep.street_name or "—", crs=str(rep.crs)))
+    if rep.synthetic:
+        lines.append(t("synthetic_note", lang))
+    lines.append(t("report_area", lang, area=rep.area_km2))
+    lines += [f"  {layer_name(k, lang)}: {n:,}" for k, n in rep.counts.items()]
+    lines.append(
+        t(
+            "report_households",
+            lang,
+            total=rep.households_total,
+            est=rep.households_estimated,
+            residents=rep.population_total,
+        )
+    )
+    lines.append(
+        t("report_stations", lang, inside=rep.stations_in_street, margin=rep.stations_in_margin)
+    )
+    lines.append(t("report_network", lang, km=rep.network_length_km))
+    if rep.register is not None:
+        r = rep.register
+        lines.append(
+            t(
+                "report_register",
+                lang,
+                matched=r.get("rows_matched", 0),
+                unmatched=len(r.get("unmatched_rows", [])),
+                missing=len(r.get("unmatched_buildings", [])),
+            )
+        )
+    return lines
