@@ -298,7 +298,8 @@ def project_grids(street: Street, settings: Settings) -> Any:
 def project_status(street: Street, settings: Settings) -> None:
     """The project's edit count and last change, on every page."""
     editor = app_project.current_editor(S, street, key=project_key(settings), settings=settings)
-    st.caption(app_project.edit_status(editor, S["lang"]))
+    note = "" if can_edit(S) else " " + L("status_read_only")
+    st.caption(app_project.edit_status(editor, S["lang"]) + note)
 
 
 def source_json() -> str:

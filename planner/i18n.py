@@ -655,6 +655,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "项目：已编辑 {n} 次，最近一次：{what}（{time}）",
         "Project: {n} edit(s), last: {what} ({time})",
     ),
+    "status_read_only": (
+        "（只读：此项目在别的浏览器中创建，复制一份即可编辑）",
+        "(read-only: made in another browser; make a copy to edit)",
+    ),
     "changed_elsewhere": (
         "此项目已在别处（另一个标签页）更改：请重新加载页面，或复制一份后继续编辑",
         "This project was changed elsewhere (another tab): reload the page or make a copy",
