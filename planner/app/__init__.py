@@ -5,7 +5,12 @@
   in the URL, which projects the session may edit;
 * :mod:`planner.app.map` - the map shown from strings computed once (fast reruns);
 * :mod:`planner.app.editor` - the grid editor's clicks, drawn lines, edits, autosave, copies
-  and opened project files.
+  and opened project files;
+* :mod:`planner.app.project` - the project's current grids (what every page and export
+  reads), its edit status, the work kept with it (settings, siting, scenarios), unique
+  scenario names and the two-tab version check;
+* :mod:`planner.app.pages_common` - what a page says about missing layers, steps that
+  cannot run and a page that failed.
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """
