@@ -59,3 +59,19 @@ def test_editor_grid_tooltip_names_the_short_label_and_the_community() -> None:
     assert grid_fields == [["label", "community", "households", "code"]], grid_fields
     assert '"label": "' + str(result.grids["code"].iloc[0])[-5:] + '"' in html
     assert "东社区" in _decoded(html)
+
+
+def test_scale_bar_in_metres_only_and_drawing_tools_in_chinese() -> None:
+    street = tiny_street()
+    zh = red_map(street, draw_tool=True, lang="zh").get_root().render()
+    # one scale bar, metric only (Leaflet's default adds feet and miles)
+    assert zh.count("L.control.scale(") == 1 and "imperial: false" in zh
+    assert '"imperial": true' not in zh
+    # Leaflet.draw's words are set before the draw control is made
+    words, control = zh.find("L.drawLocal"), zh.find("new L.Control.Draw")
+    assert 0 <= words < control
+    text = _decoded(zh)
+    for word in ("画线（按线拆分网格）", "点击开始画线", "完成", "删除最后一点", "全部删除"):
+        assert word in text, word
+    en = red_map(street, draw_tool=True, lang="en").get_root().render()
+    assert "L.drawLocal" not in en and "imperial: false" in en

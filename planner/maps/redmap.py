@@ -193,8 +193,9 @@ def basemap_notice(basemap: str, *, tianditu_key: str = "", lang: str = "zh") ->
 def _new_map(street: Street, basemap: str, tianditu_key: str, height: str) -> RedMap:
     """The empty map, centred and zoomed on the street, with the basemap and the CSS."""
     m = RedMap(
-        tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True, height=height
+        tiles=None, control_scale=False, prefer_canvas=False, zoom_control=True, height=height
     )
+    _MetricScale().add_to(m)  # metres only: no feet or miles on a Chinese map
     if len(street.boundary):
         x0, y0, x1, y1 = (float(v) for v in street.boundary.to_crs(WGS84).total_bounds)
         if basemap == "amap":
@@ -622,6 +623,79 @@ class _Css(MacroElement):
         self._name = "PlannerCss"
 
 
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({metric: true, imperial: false})"
+        ".addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
+#: The Leaflet.draw words the line tool shows (``L.drawLocal``), by language.
+DRAW_WORDS: dict[str, dict[str, Any]] = {
+    "zh": {
+        "draw": {
+            "toolbar": {
+                "actions": {"title": "取消画线", "text": "取消"},
+                "finish": {"title": "完成画线", "text": "完成"},
+                "undo": {"title": "删除最后画的点", "text": "删除最后一点"},
+                "buttons": {"polyline": "画线（按线拆分网格）"},
+            },
+            "handlers": {
+                "polyline": {
+                    "error": "<strong>错误：</strong>线不能自相交！",
+                    "tooltip": {
+                        "start": "点击开始画线",
+                        "cont": "点击继续画线",
+                        "end": "点击最后一点结束画线",
+                    },
+                }
+            },
+        },
+        "edit": {
+            "toolbar": {
+                "actions": {
+                    "save": {"title": "保存更改", "text": "保存"},
+                    "cancel": {"title": "取消编辑，放弃所有更改", "text": "取消"},
+                    "clearAll": {"title": "删除所有画线", "text": "全部删除"},
+                },
+                "buttons": {
+                    "remove": "删除画线",
+                    "removeDisabled": "没有可删除的画线",
+                },
+            },
+            "handlers": {"remove": {"tooltip": {"text": "点击要删除的画线"}}},
+        },
+    },
+}
+
+
+class _DrawWords(MacroElement):
+    """Sets Leaflet.draw's words (``L.drawLocal``) before the draw control is made."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function (dst, src) {"
+        " function merge(d, s) { for (const k in s) {"
+        "  if (typeof s[k] === 'object') { d[k] = d[k] || {}; merge(d[k], s[k]); }"
+        "  else { d[k] = s[k]; } } }"
+        " merge(dst, src); })(L.drawLocal, {{ this.words | tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, words: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "DrawWords"
+        self.words = words
+
+
 # ---------------------------------------------------------------------------------------
 # One drawer per layer: (content, ctx) -> features added to the map
 
@@ -994,17 +1068,20 @@ def red_map(
     _add_frame(ctx, content, title=title, notes=notes, legend_open=legend_open)
     folium.LayerControl(collapsed=True, position="topright").add_to(ctx.m)
     if draw_tool:
-        _add_draw_tool(ctx.m)
+        _add_draw_tool(ctx.m, ctx.lang)
     leftover = offline.external_assets(ctx.m)
     if leftover:  # pragma: no cover - guarded by tests/test_offline.py
         logger.warning("map would fetch assets from outside: %s", leftover)
     return ctx.m
 
 
-def _add_draw_tool(m: folium.Map) -> None:
-    """The Leaflet.draw polyline tool (the grid editor splits a grid along a line)."""
+def _add_draw_tool(m: folium.Map, lang: str = "zh") -> None:
+    """The Leaflet.draw polyline tool (the grid editor splits a grid along a line), its
+    words in ``lang`` (Leaflet.draw's own English otherwise)."""
     from folium.plugins import Draw
 
+    if lang in DRAW_WORDS:
+        _DrawWords(DRAW_WORDS[lang]).add_to(m)
     Draw(
         export=False,
         draw_options={
