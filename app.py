@@ -393,6 +393,7 @@ def _street_panel() -> None:
 def _upload_panel(choice: str) -> None:
     """Uploaded layer files (or an OSM extract), a stations file and a register."""
     limit = Settings().upload_limit_mb
+    st.html(pages_common.uploader_css(S["lang"], limit))  # the widgets' own words
     types = (
         ["zip", "geojson", "json", "gpkg", "shp", "shx", "dbf", "prj", "cpg", "csv", "xlsx"]
         if choice == "upload"

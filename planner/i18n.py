@@ -751,6 +751,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Household register: {matched} rows matched, {unmatched} unmatched, "
         "{missing} residential buildings not in it",
     ),
+    "uploader_button": ("选择文件", "Choose files"),
+    "uploader_limit": ("每个文件不超过 {limit} MB", "At most {limit} MB per file"),
     "step_missing": ("街道缺少{missing}", "the street has no {missing}"),
 }
 

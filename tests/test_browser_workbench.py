@@ -27,7 +27,8 @@ def _status(page: Any) -> str:
 
 
 def _project(page: Any) -> str:
-    deadline = time.monotonic() + 20
+    """The project id in the URL (written when a run of the script ends)."""
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         project = parse_qs(urlparse(page.url).query).get("project", [""])[0]
         if project:
@@ -90,5 +91,20 @@ def test_reload_keeps_editing_rights_a_cookieless_link_is_read_only() -> None:
         wait_idle(page, timeout_s=90)
         assert _project(page) == project
         assert "只读" in _status(page)
+        # the upload widgets' own words are Chinese, with the planner's limit
+        page.locator('[data-testid="stSidebar"]').get_by_text(
+            "上传图层文件", exact=True
+        ).first.click()
+        wait_idle(page)
+        hint = page.locator('[data-testid="stFileUploaderDropzoneInstructions"]').first
+        hint.wait_for(timeout=20000)
+        after = hint.evaluate("e => getComputedStyle(e, '::after').content")
+        assert after == '"每个文件不超过 200 MB"', after
+        assert (
+            "per file" not in hint.inner_text()
+            or hint.evaluate("e => getComputedStyle(e.querySelector('*')).fontSize") == "0px"
+        )
+        button = page.locator('[data-testid="stFileUploaderDropzone"] button').first
+        assert button.evaluate("e => getComputedStyle(e, '::after').content") == '"选择文件"'
         assert error_boxes(page) == []
         assert blocked == [], blocked

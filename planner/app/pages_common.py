@@ -60,3 +60,24 @@ def step_reason(street: Street, step: str, reason: str, lang: str = "zh") -> str
         return reason
     sep = "、" if lang == "zh" else ", "
     return t("step_missing", lang, missing=sep.join(t(f"missing_{m}", lang) for m in missing))
+
+
+def uploader_css(lang: str, limit_mb: int) -> str:
+    """A ``<style>`` block that words Streamlit's file-upload widgets in ``lang``.
+
+    Streamlit draws the upload button ("Upload") and the size note ("200MB per file •
+    ZIP, …", its own hard cap) itself, in English; this replaces both with the words of
+    the catalogue and the planner's own limit (``limit_mb``, MB per upload).
+    """
+    button = t("uploader_button", lang).replace('"', "")
+    note = t("uploader_limit", lang, limit=int(limit_mb)).replace('"', "")
+    zone = '[data-testid="stFileUploaderDropzone"]'
+    hint = '[data-testid="stFileUploaderDropzoneInstructions"]'
+    return (
+        "<style>"
+        f"{hint} *{{font-size:0 !important}}"
+        f'{hint}::after{{content:"{note}";font-size:.8rem;opacity:.7}}'
+        f"{zone} button *{{font-size:0 !important}}"
+        f'{zone} button::after{{content:"{button}";font-size:.9rem}}'
+        "</style>"
+    )
