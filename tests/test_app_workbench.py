@@ -451,3 +451,16 @@ def test_every_page_reads_in_chinese(demo: Path) -> None:
         if words:
             leaks[page] = words
     assert not leaks, leaks
+
+
+def test_grid_table_reads_as_names_and_whole_numbers() -> None:
+    from planner.settings import Settings
+
+    street = tiny_street()
+    grids = app_services.grids_for(street, Settings())
+    table = app_services.grid_table(grids, None, lang="zh")
+    assert list(table["编码"]) == sorted(table["编码"])
+    assert set(table["社区"]) == {"西社区", "东社区"}  # names, not c1/c2
+    for column in ("户数", "人口", "面积 (m²)"):
+        values = table[column].dropna()
+        assert (values == values.round()).all(), (column, list(values))

@@ -199,7 +199,7 @@ def add_coverage_columns(table: pd.DataFrame, coverage: Any, *, lang: str = "zh"
     if per.empty or "id" not in per.columns:
         return table
     keep = [c for c in per.columns if c.startswith(("households_covered", "households_share"))]
-    per = per[["id", *keep]].rename(columns={"id": "community_id"})
+    per = _readable(per[["id", *keep]].rename(columns={"id": "community_id"}))
     return table.merge(per, on="community_id", how="left").rename(
         columns=lambda c: coverage_column_label(c, lang)
     )
@@ -224,12 +224,14 @@ def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
     g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
     if g is None:
         return pd.DataFrame()
+    # names, not ids: the community's name where the grids carry it
+    community = "community" if "community" in g.columns else "community_id"
     cols = [
         c
-        for c in ("code", "community_id", "households", "population", "area_m2", "reason")
+        for c in ("code", community, "households", "population", "area_m2", "reason")
         if c in g.columns
     ]
-    base = pd.DataFrame(g[cols])
+    base = _readable(pd.DataFrame(g[cols]).sort_values("code", kind="stable"))
     if "reason" in base.columns:
         base["reason"] = [reason_text(r, lang) for r in base["reason"].fillna("").astype(str)]
     cov = getattr(coverage, "coverage", None)
@@ -240,10 +242,24 @@ def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
     fig = area_figures(cov, grids=g)
     fig = fig[fig["level"] == "grid"].rename(columns={"id": "code"})
     keep = [c for c in fig.columns if c.startswith(("households_covered", "households_share"))]
-    out = base.merge(fig[["code", *keep]], on="code", how="left")
+    out = _readable(base.merge(fig[["code", *keep]], on="code", how="left"))
     return out.rename(columns=lambda c: coverage_column_label(c, lang)).rename(
         columns=_grid_labels(lang)
     )
+
+
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    """Figures as a reader wants them: whole residents, households and m², one decimal
+    for percentages (``*_pct``); other columns as they are."""
+    out = table.copy()
+    for c in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c]):
+            continue
+        if c.endswith("_pct"):
+            out[c] = out[c].astype("float64").round(1)
+        elif c in ("population", "area_m2", "households") or c.startswith("households_"):
+            out[c] = out[c].astype("float64").round().astype("Int64")
+    return out
 
 
 def reason_text(reason: str, lang: str = "zh") -> str:
@@ -257,6 +273,7 @@ def _grid_labels(lang: str) -> dict[str, str]:
     return {
         "code": t("code", lang),
         "community_id": t("community", lang),
+        "community": t("community", lang),
         "households": t("households", lang),
         "population": t("col_residents", lang),
         "area_m2": t("col_area_m2", lang),
