@@ -24,12 +24,16 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture
-def tiny(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def tiny(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """The tiny street for every load; autosaves in a private folder (returned)."""
+    import streamlit as st
+
     folder = tmp_path / "autosave"
     monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(folder))
     monkeypatch.setattr(app_services, "load", lambda source, settings: tiny_street())
-    return folder
+    st.cache_data.clear()  # another test may have cached another street for the demo source
+    yield folder
+    st.cache_data.clear()
 
 
 def _run(at: AppTest) -> AppTest:
