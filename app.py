@@ -352,6 +352,8 @@ def sidebar() -> Settings:
         st.divider()
         _street_panel()
         st.divider()
+        _projects_panel()
+        st.divider()
         _basemap_panel()
         st.divider()
         _settings_form()
@@ -371,6 +373,42 @@ def _language_and_page() -> None:
         format_func=lambda x: LANG_NAMES[x],
     )
     _choice(st.radio, L("page"), PAGES, "page", "page_")
+
+
+def _projects_panel() -> None:
+    """The current project's name, and this browser's projects to reopen by name."""
+    st.subheader(L("recent_projects"))
+    if can_edit(S):
+        st.text_input(L("project_name"), key="project_name", on_change=_save_work)
+    recent = [
+        p
+        for p in app_project.recent_projects(str(S.get("browser_digest", "")))
+        if p["project"] != S["project"]
+    ]
+    if not recent:
+        return
+    names = {
+        p["project"]: L(
+            "project_saved_at",
+            name=p["name"] or L("project_unnamed", project=p["project"]),
+            saved=p["saved"],
+        )
+        for p in recent
+    }
+    chosen = st.selectbox(
+        L("recent_projects"),
+        list(names),
+        format_func=lambda p: names[p],
+        key="w_recent",
+        label_visibility="collapsed",
+    )
+    # a callback: it runs before the widgets of the next run exist, so it may set them
+    st.button(
+        L("open_recent"),
+        key="open_recent",
+        on_click=app_project.open_recent,
+        args=(S, str(chosen), SETTING_KEYS),
+    )
 
 
 def _street_panel() -> None:

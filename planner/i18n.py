@@ -753,6 +753,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "uploader_button": ("选择文件", "Choose files"),
     "uploader_limit": ("每个文件不超过 {limit} MB", "At most {limit} MB per file"),
+    "recent_projects": ("我的项目", "My projects"),
+    "project_name": ("项目名称", "Project name"),
+    "project_unnamed": ("未命名项目 {project}", "Unnamed project {project}"),
+    "project_saved_at": ("{name}（{saved} UTC）", "{name} ({saved} UTC)"),
+    "open_recent": ("打开", "Open"),
     "step_missing": ("街道缺少{missing}", "the street has no {missing}"),
 }
 

@@ -468,3 +468,48 @@ def test_grid_table_reads_as_names_and_whole_numbers() -> None:
     for column in ("户数", "人口", "面积 (m²)"):
         values = table[column].dropna()
         assert (values == values.round()).all(), (column, list(values))
+
+
+def test_this_browsers_projects_are_listed_by_name_and_reopen(tiny: Path) -> None:
+    from planner.app.state import SETTING_KEYS, can_edit, init_state
+
+    mine, other = "c" * 32, "d" * 32
+    first: dict[str, Any] = {}
+    init_state(first, {}, browser=mine)
+    first.update(project_name="学院路街道 第一稿", walk_speed_kmh=4.0, source={"kind": "demo"})
+    app_project.save_work(first, SETTING_KEYS)
+    theirs: dict[str, Any] = {}
+    init_state(theirs, {}, browser=other)
+    theirs["project_name"] = "别人的项目"
+    app_project.save_work(theirs, SETTING_KEYS)
+    # a new tab of the same browser: its own new project, and the first one listed by name
+    tab: dict[str, Any] = {}
+    init_state(tab, {}, browser=mine)
+    listed = app_project.recent_projects(tab["browser_digest"])
+    assert [p["name"] for p in listed] == ["学院路街道 第一稿"], listed
+    assert listed[0]["project"] == first["project"]
+    assert app_project.open_recent(tab, first["project"], SETTING_KEYS)
+    assert tab["project"] == first["project"] and can_edit(tab)
+    assert tab["walk_speed_kmh"] == 4.0 and tab["project_name"] == "学院路街道 第一稿"
+    # another browser's project is neither listed nor opened
+    assert not app_project.open_recent(tab, theirs["project"], SETTING_KEYS)
+
+
+def test_recent_projects_panel_reopens_a_project(tiny: Path) -> None:
+    at = _run(_app(page="overview"))
+    at.sidebar.text_input(key="project_name").set_value("第一稿")
+    _run(at)
+    first = at.session_state["project"]
+    assert app_project.load_work({"project": first}, ()) is True
+    # the same browser's next session (its secret is kept in the session by the app)
+    secret = at.session_state["browser_secret"]
+    again = _app(page="overview")
+    again.session_state["browser_secret"] = secret
+    _run(again)
+    assert again.session_state["project"] != first
+    box = again.sidebar.selectbox(key="w_recent")
+    assert box.value == first and "第一稿" in box.format_func(first)
+    again.sidebar.button(key="open_recent").click()
+    _run(again)
+    assert again.session_state["project"] == first
+    assert again.session_state["project_name"] == "第一稿"

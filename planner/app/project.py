@@ -46,7 +46,7 @@ from planner.street import Street
 State = MutableMapping[str, Any]
 
 #: Session keys kept in the project's work file (settings: :data:`planner.app.state.SETTING_KEYS`).
-WORK_KEYS: tuple[str, ...] = ("siting_request", "scenarios")
+WORK_KEYS: tuple[str, ...] = ("siting_request", "scenarios", "source", "project_name")
 
 
 def current_editor(
@@ -168,6 +168,48 @@ def load_work(state: State, setting_keys: tuple[str, ...]) -> bool:
     for key in (*setting_keys, *WORK_KEYS):
         if work.get(key) is not None:
             state[key] = work[key]
+    return True
+
+
+def recent_projects(browser_digest: str, *, limit: int = 10) -> list[dict[str, str]]:
+    """The projects this browser made, newest first: ``project``, ``name`` (as the
+    planner named it, '' if unnamed) and ``saved`` (``YYYY-MM-DD HH:MM`` UTC of the last
+    save of its work)."""
+    from datetime import UTC, datetime
+
+    if not browser_digest:
+        return []
+    found: list[tuple[float, dict[str, str]]] = []
+    for path in autosave_dir().glob("work-*.json"):
+        try:
+            work = json.loads(path.read_text(encoding="utf-8"))
+            mtime = path.stat().st_mtime
+        except (ValueError, OSError):
+            continue
+        if not isinstance(work, dict) or work.get("owner") != browser_digest:
+            continue
+        saved = datetime.fromtimestamp(mtime, UTC).strftime("%Y-%m-%d %H:%M")
+        entry = {
+            "project": path.stem.removeprefix("work-"),
+            "name": str(work.get("project_name") or ""),
+            "saved": saved,
+        }
+        found.append((mtime, entry))
+    found.sort(key=lambda x: x[0], reverse=True)
+    return [entry for _m, entry in found[:limit]]
+
+
+def open_recent(state: State, project: str, setting_keys: tuple[str, ...]) -> bool:
+    """Make ``project`` (one this browser made) the session's project, with its work
+    (street source, settings, siting, scenarios); ``False`` when it is not this browser's."""
+    digest = str(state.get("browser_digest", ""))
+    if not digest or owner_of(project) != digest:
+        return False
+    state["project"] = project
+    if project not in state.get("owned_projects", []):
+        state["owned_projects"] = [*state.get("owned_projects", []), project]
+    state.update(editor=None, editor_key="", selected_atoms=[], selected_grid="")
+    load_work(state, setting_keys)
     return True
 
 

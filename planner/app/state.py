@@ -62,6 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "siting_result": None,
     "scenarios": {},
     "project": "",  # the planner's project id: names the autosave; kept in the URL
+    "project_name": "",  # what the planner calls it (kept in the project's work file)
     "owned_projects": [],  # the ids this session may edit: never in the URL
     "_view_loaded": False,
 }
