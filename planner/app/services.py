@@ -525,7 +525,9 @@ def norm_by_station(coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
             t("norm_status", lang): [_norm_mark(v, lang) for v in st["floor_area_ok"]],
         }
     )
-    return table.iloc[per100.fillna(float("inf")).argsort(kind="stable").to_numpy()]
+    order = per100.fillna(float("inf")).to_numpy().argsort(kind="stable")
+    out: pd.DataFrame = table.iloc[order]
+    return out
 
 
 # --- workbench: reports and messages in the reader's language ---

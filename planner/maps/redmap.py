@@ -827,9 +827,9 @@ def _draw_grids(c: MapContent, ctx: _Ctx) -> None:
 
 def _short_labels(grids: gpd.GeoDataFrame) -> pd.Series:
     """A grid's short label: community code + sequence (the code's last 5 digits)."""
-    if "code" in grids.columns:
-        return grids["code"].astype(str).str[-5:]
-    return grids["grid_id"].astype(str)
+    column = "code" if "code" in grids.columns else "grid_id"
+    labels: pd.Series = grids[column].astype(str)
+    return labels.str[-5:] if column == "code" else labels
 
 
 def _grid_labels(fg: folium.FeatureGroup, grids: gpd.GeoDataFrame, ctx: _Ctx) -> None:
