@@ -11,7 +11,10 @@ see planner/maps/offline.py); nothing is fetched from outside unless a basemap i
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
+import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -22,10 +25,13 @@ import streamlit as st
 
 from planner.app import editor_page, organisation_page
 from planner.app import map as app_map
+from planner.app import pages_common
+from planner.app import project as app_project
 from planner.app import services as svc
 from planner.app.state import (
     HOUSEHOLD_RANGE,
     PAGES,
+    SETTING_KEYS,
     SOURCES,
     SPEED_RANGE_KMH,
     THRESHOLD_CHOICES,
@@ -52,6 +58,7 @@ from planner.settings import Result, Settings, settings_for
 from planner.street import Street
 
 offline.use_local_assets()
+logger = logging.getLogger("planner.app")
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "planner-uploads"
 
 
@@ -62,7 +69,32 @@ def _clean_old_uploads() -> int:
 
 
 st.set_page_config(page_title="红色地图 Red map", page_icon="🗺️", layout="wide")
-init_state(st.session_state, st.query_params)
+#: The cookie holding this browser's secret (see planner.app.state.init_state).
+BROWSER_COOKIE = "planner_browser"
+
+
+def _browser_secret() -> str:
+    """This browser's secret: from its cookie, or made now and set as the cookie.
+
+    Never in the URL: a reload in the same browser keeps editing its own projects,
+    a link opened elsewhere stays read-only.
+    """
+    secret = str(st.context.cookies.get(BROWSER_COOKIE, ""))
+    if re.fullmatch(r"[0-9a-f]{32}", secret):
+        return secret
+    if "browser_secret" not in st.session_state:
+        st.session_state["browser_secret"] = secrets.token_hex(16)
+        # our own script (no user text in it), run in the page: the cookie is the app's
+        st.html(
+            f"<script>document.cookie = '{BROWSER_COOKIE}="
+            f"{st.session_state['browser_secret']}; path=/; max-age=31536000; "
+            "SameSite=Strict';</script>",
+            unsafe_allow_javascript=True,
+        )
+    return str(st.session_state["browser_secret"])
+
+
+init_state(st.session_state, st.query_params, browser=_browser_secret())
 S = st.session_state
 _clean_old_uploads()
 
@@ -140,12 +172,13 @@ def build_map(
     lang: str,
     layers: tuple[str, ...],
     with_coverage: bool = True,
-    with_grids: bool = True,
+    grids: Any = None,
 ) -> Any:
+    """The red map of the street with its coverage and ``grids`` (the project's current
+    grids, :func:`project_grids`; ``None`` draws none)."""
     street = cached_street(source_json)
     settings = Settings.from_dict(json.loads(settings_json))
     coverage = cached_coverage(source_json, settings_json) if with_coverage else None
-    grids = cached_grids(source_json, settings_json) if with_grids else None
     return red_map(
         street,
         coverage=coverage,
@@ -166,22 +199,17 @@ def cached_map(
     key: str,
     lang: str,
     layers: tuple[str, ...],
-    with_coverage: bool = True,
-    with_grids: bool = True,
+    with_coverage: bool,
+    grids_token: str,
+    _grids: Any,
 ) -> dict[str, Any]:
-    """The red map rendered once into the strings the map component draws (fast reruns)."""
-    m = build_map(source_json, settings_json, basemap, key, lang, layers, with_coverage, with_grids)
+    """The red map rendered once into the strings the map component draws (fast reruns).
+
+    ``grids_token`` (:func:`planner.app.project.grids_token`) names ``_grids``, so an
+    edit of the project draws its new grids.
+    """
+    m = build_map(source_json, settings_json, basemap, key, lang, layers, with_coverage, _grids)
     return app_map.map_payload(m)
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def cached_map_html(
-    source_json: str, settings_json: str, basemap: str, key: str, lang: str, layers: tuple[str, ...]
-) -> str:
-    ok_cov = coverage_or_none(source_json, settings_json) is not None
-    ok_grids = grids_or_none(source_json, settings_json) is not None
-    m = build_map(source_json, settings_json, basemap, key, lang, layers, ok_cov, ok_grids)
-    return offline.standalone_html(m)
 
 
 def coverage_or_none(source_json: str, settings_json: str) -> Any:
@@ -203,8 +231,11 @@ def grids_or_none(source_json: str, settings_json: str) -> Any:
 
 
 def _cannot(step: str) -> None:
-    """Say why ``step`` ("coverage" or "grids") could not be computed for this street."""
+    """Say why ``step`` ("coverage" or "grids") could not be computed for this street:
+    the layers it lacks (in the reader's language), else the planner's reason."""
     why = S.get("capability_errors", {}).get(step, L("no_data"))
+    street = cached_street(source_json())
+    why = pages_common.step_reason(street, step, why, S["lang"])
     st.warning(L("cannot_compute", what=L("step_" + step), why=md(why)))
 
 
@@ -217,15 +248,54 @@ def _safe(func: Any, *args: Any) -> Any:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def cached_exports(source_json: str, settings_json: str, images: bool) -> dict[str, bytes]:
+def cached_exports(
+    source_json: str,
+    settings_json: str,
+    images: bool,
+    grids_token: str,
+    _grids: Any,
+    siting_token: str,
+    _siting: Any,
+) -> dict[str, bytes]:
+    """The CLI's files for the street with the project's current grids (``_grids``,
+    named by ``grids_token``) and the proposed sites of the last siting run
+    (``_siting``, named by ``siting_token``)."""
     street = cached_street(source_json)
     return svc.export_files(
         street,
         settings=Settings.from_dict(json.loads(settings_json)),
         coverage=_safe(cached_coverage, source_json, settings_json),
-        grids=_safe(cached_grids, source_json, settings_json),
+        grids=_grids,
+        siting=_siting,
         images=images,
     )
+
+
+def project_key(settings: Settings) -> str:
+    """The key of the project's editor and autosave (:func:`planner.app.editor.editor_key`)."""
+    tj = for_result(settings_json(settings), "grids")
+    return app_editor.editor_key(source_json(), tj, S["project"])
+
+
+def project_grids(street: Street, settings: Settings) -> Any:
+    """The project's current grids (:func:`planner.app.project.current_grids`): the
+    editor's after any edit, else the street's division; ``None`` when there are none
+    (the reason is shown by :func:`_cannot`)."""
+    sj, tj = source_json(), settings_json(settings)
+    return app_project.current_grids(
+        S,
+        street,
+        key=project_key(settings),
+        settings=settings,
+        division=lambda: grids_or_none(sj, tj),
+    )
+
+
+def project_status(street: Street, settings: Settings) -> None:
+    """The project's edit count and last change, on every page."""
+    editor = app_project.current_editor(S, street, key=project_key(settings), settings=settings)
+    note = "" if can_edit(S) else " " + L("status_read_only")
+    st.caption(app_project.edit_status(editor, S["lang"]) + note)
 
 
 def source_json() -> str:
@@ -278,6 +348,8 @@ def sidebar() -> Settings:
         st.divider()
         _street_panel()
         st.divider()
+        _projects_panel()
+        st.divider()
         _basemap_panel()
         st.divider()
         _settings_form()
@@ -297,6 +369,42 @@ def _language_and_page() -> None:
         format_func=lambda x: LANG_NAMES[x],
     )
     _choice(st.radio, L("page"), PAGES, "page", "page_")
+
+
+def _projects_panel() -> None:
+    """The current project's name, and this browser's projects to reopen by name."""
+    st.subheader(L("recent_projects"))
+    if can_edit(S):
+        st.text_input(L("project_name"), key="project_name", on_change=_save_work)
+    recent = [
+        p
+        for p in app_project.recent_projects(str(S.get("browser_digest", "")))
+        if p["project"] != S["project"]
+    ]
+    if not recent:
+        return
+    names = {
+        p["project"]: L(
+            "project_saved_at",
+            name=p["name"] or L("project_unnamed", project=p["project"]),
+            saved=p["saved"],
+        )
+        for p in recent
+    }
+    chosen = st.selectbox(
+        L("recent_projects"),
+        list(names),
+        format_func=lambda p: names[p],
+        key="w_recent",
+        label_visibility="collapsed",
+    )
+    # a callback: it runs before the widgets of the next run exist, so it may set them
+    st.button(
+        L("open_recent"),
+        key="open_recent",
+        on_click=app_project.open_recent,
+        args=(S, str(chosen), SETTING_KEYS),
+    )
 
 
 def _street_panel() -> None:
@@ -319,6 +427,7 @@ def _street_panel() -> None:
 def _upload_panel(choice: str) -> None:
     """Uploaded layer files (or an OSM extract), a stations file and a register."""
     limit = Settings().upload_limit_mb
+    st.html(pages_common.uploader_css(S["lang"], limit))  # the widgets' own words
     types = (
         ["zip", "geojson", "json", "gpkg", "shp", "shx", "dbf", "prj", "cpg", "csv", "xlsx"]
         if choice == "upload"
@@ -409,6 +518,15 @@ def _settings_form() -> None:
             S["thresholds_min"] = thresholds or [15.0]
             S["grid_min_households"], S["grid_max_households"] = lo, hi
             S["service_kinds"] = kinds or list(Settings().service_kinds)
+            _save_work()
+
+
+def _save_work() -> None:
+    """Keep the settings, siting request and scenarios with the project (if owned)."""
+    try:
+        app_project.save_work(S, SETTING_KEYS)
+    except OSError as exc:
+        S["save_error"] = msg("autosave_failed", reason=str(exc))
 
 
 # ----------------------------------------------------------------------------- pages
@@ -447,7 +565,7 @@ def load_report(street: Street) -> None:
         key = f"severity_{note.severity}"
         st.caption(f"{L(key) if key in STRINGS else note.severity}: {md(note)}")
     with st.expander(L("load_report")):
-        st.text(rep.to_text())
+        st.text("\n".join(svc.report_lines(street, lang=S["lang"])))
 
 
 def page_redmap(street: Street, settings: Settings) -> None:
@@ -470,6 +588,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
         # a step already computed for the same inputs (other settings changed) is reused
         if step not in done and S["_map_steps"].get(f"{step}:{sj}{for_result(tj, step)}"):
             done[step] = True
+    grids = project_grids(street, settings) if done.get("grids") is True else None
     left, right = st.columns([3, 1])
     with left:
         payload = cached_map(
@@ -480,22 +599,23 @@ def page_redmap(street: Street, settings: Settings) -> None:
             S["lang"],
             tuple(S["layers"]),
             done.get("coverage") is True,
-            done.get("grids") is True,
+            app_project.grids_token(grids),
+            grids,
         )
         # no returned objects: panning and zooming never rerun the script
         app_map.show_map(payload, key="redmap", height=640, returned_objects=[])
     with right:
         load_report(street)
-        for name, message in S.get("capability_errors", {}).items():
-            st.warning(f"{name}: {md(message)}")
+        for step in S.get("capability_errors", {}):
+            _cannot(step)
     for step, func, label in (
-        ("coverage", coverage_or_none, "layer_circle"),
-        ("grids", grids_or_none, "layer_grids"),
+        ("coverage", lambda: coverage_or_none(sj, tj), "layer_circle"),
+        ("grids", lambda: project_grids(street, settings), "layer_grids"),
     ):
         if step in done:
             continue
         with left, st.spinner(f"{L(label, minutes=max(settings.thresholds_min))} …"):
-            result = func(sj, tj)
+            result = func()
         done[step] = result is not None
         S["_map_steps"][f"{step}:{sj}{for_result(tj, step)}"] = result is not None
         if result is not None:
@@ -504,6 +624,26 @@ def page_redmap(street: Street, settings: Settings) -> None:
 
 def _copy_widget(src: str, dst: str) -> None:
     S[dst] = list(S[src]) if isinstance(S[src], list) else S[src]
+
+
+def norm_panel(coverage: Any, settings: Settings) -> None:
+    """The floor-area norm (30 m² per 100 households) per community and per station."""
+    if coverage is None:
+        return
+    st.subheader(
+        L(
+            "norm_title",
+            norm=settings.floor_area_per_100_households_m2,
+            minimum=settings.community_min_floor_area_m2,
+        )
+    )
+    left, right = st.columns(2)
+    for col, title, table in (
+        (left, "norm_by_community", svc.norm_by_community(coverage, lang=S["lang"])),
+        (right, "norm_by_station", svc.norm_by_station(coverage, lang=S["lang"])),
+    ):
+        col.caption(L(title))
+        col.dataframe(table, hide_index=True, use_container_width=True)
 
 
 def page_overview(street: Street, settings: Settings) -> None:
@@ -543,7 +683,7 @@ def page_overview(street: Street, settings: Settings) -> None:
             st.bar_chart(chart, horizontal=True, stack=True, color=["#c8161d", "#bbbbbb"])
         else:
             st.bar_chart(chart[[L("households")]], horizontal=True, color="#c8161d")
-    grids = grids_or_none(source_json(), settings_json(settings))
+    grids = project_grids(street, settings)
     st.subheader(L("per_grid"))
     if grids is None:
         _cannot("grids")
@@ -553,6 +693,7 @@ def page_overview(street: Street, settings: Settings) -> None:
             hide_index=True,
             use_container_width=True,
         )
+    norm_panel(coverage, settings)
     st.subheader(L("worst_compounds"))
     if coverage is None:
         _cannot("coverage")
@@ -577,17 +718,39 @@ def page_editor(street: Street, settings: Settings) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def cached_siting(source_json: str, settings_json: str, mode: str, value: float) -> dict[str, Any]:
+def cached_siting(
+    source_json: str, settings_json: str, mode: str, value: float, grids_token: str, _grids: Any
+) -> dict[str, Any]:
+    """One siting run (``mode`` "k" or "target"), its figures per area on the project's
+    current grids (``_grids``, named by ``grids_token``), and the coverage after it."""
     street = cached_street(source_json)
     settings = Settings.from_dict(json.loads(settings_json))
     coverage = cached_coverage(source_json, settings_json)
+    grids = None if _grids is None else _grids.grids
     if mode == "k":
-        result = svc.propose_sites(street, coverage, settings, k=int(value))
+        result = svc.propose_sites(street, coverage, settings, k=int(value), grids=grids)
     else:
-        result = svc.propose_sites(street, coverage, settings, target_share=value)
+        result = svc.propose_sites(street, coverage, settings, target_share=value, grids=grids)
     outcome = svc.siting_outcome(result)
     after = svc.coverage_for(svc.with_new_stations(street, outcome["sites"]), settings)
     return {**outcome, "after": after}
+
+
+def siting_result(street: Street, settings: Settings) -> dict[str, Any] | None:
+    """The project's last siting run (its request is kept in the project's work, so a
+    reload shows it again), or ``None`` when none was asked for."""
+    if not S.get("siting_request"):
+        return None
+    mode, value = S["siting_request"]
+    grids = project_grids(street, settings)
+    return cached_siting(
+        source_json(),
+        settings_json(settings),
+        str(mode),
+        float(value),
+        app_project.grids_token(grids),
+        grids,
+    )
 
 
 def page_siting(street: Street, settings: Settings) -> None:
@@ -601,21 +764,32 @@ def page_siting(street: Street, settings: Settings) -> None:
     mode_r, value_r = S["siting_request"]
     try:
         with st.spinner("…"):
-            res = cached_siting(source_json(), settings_json(settings), mode_r, float(value_r))
+            res = siting_result(street, settings)
     except (PlannerError, TypeError, ValueError) as exc:
         st.error(md(exc))
         return
+    if res is None:
+        return
+    achieved = svc.siting_text(coverage, res["after"], len(res["sites"]), settings, lang=S["lang"])
+    # the plan's own message is English: shown as it is only in English
+    detail = f" ({md(res['message'])})" if S["lang"] == "en" and res.get("message") else ""
     if not res.get("feasible", True):
-        st.warning(f"{L('siting_not_reached')}: {md(res.get('message', ''))}")
-    elif res.get("message"):
-        st.caption(md(res["message"]))
+        st.warning(L("siting_not_reached_with", what=md(achieved)) + detail)
+    else:
+        st.caption(md(achieved) + detail)
     _before_after(coverage, res["after"], settings)
+    norm_panel(res["after"], settings)
     _siting_map(street, res, settings)
     # the table gets the full width below the map (a side column cut its columns off)
     st.dataframe(
         svc.site_table(res["sites"], lang=S["lang"]), hide_index=True, use_container_width=True
     )
-    _scenarios(coverage, res, f"{mode_r}={value_r:g}")
+    base_name = (
+        L("scenario_k", k=int(value_r))
+        if mode_r == "k"
+        else L("scenario_target", share=float(value_r) * 100)
+    )
+    _scenarios(coverage, res, base_name)
 
 
 def _siting_request() -> None:
@@ -634,6 +808,7 @@ def _siting_request() -> None:
         value = float(c2.slider(L("siting_target"), 0.5, 1.0, 0.95, 0.01, key="siting_share"))
     if c3.button(L("run_siting"), key="run_siting", type="primary"):
         S["siting_request"] = [mode, value]
+        _save_work()
 
 
 def _before_after(coverage: Any, after_coverage: Any, settings: Settings) -> None:
@@ -661,12 +836,27 @@ def _siting_map(street: Street, res: dict[str, Any], settings: Settings) -> None
     st_folium(m, key="siting_map", height=560, use_container_width=True, returned_objects=[])
 
 
-def _scenarios(coverage: Any, res: dict[str, Any], default_name: str) -> None:
-    """Save the run as a scenario; compare the saved ones with the street as it is."""
-    c4, c5 = st.columns([3, 1])
-    name = c4.text_input(L("save_scenario"), default_name, key="scenario_name")
-    if c5.button(L("save_scenario"), key="save_scenario"):
-        S["scenarios"][name] = svc.scenario_row(name, res["after"].summary, sites=len(res["sites"]))
+def _scenarios(coverage: Any, res: dict[str, Any], base_name: str) -> None:
+    """Save the run as a scenario under a name no scenario has yet (an existing name
+    is replaced only when asked); compare the saved ones with the street as it is."""
+    default = app_project.new_scenario_name(S["scenarios"], base_name)
+    c4, c5, c6 = st.columns([3, 1.2, 1])
+    # keyed by the offered name: after a save the next free name is offered
+    name = c4.text_input(L("save_scenario"), default, key=f"scenario_name_{default}")
+    replace = c5.checkbox(L("scenario_replace"), key="scenario_replace")
+    if c6.button(L("save_scenario"), key="save_scenario"):
+        row = svc.scenario_row(name, res["after"].summary, sites=len(res["sites"]))
+        if app_project.add_scenario(S["scenarios"], name, row, replace=replace):
+            S["scenario_message"] = ("ok", name.strip())
+            _save_work()
+        else:
+            S["scenario_message"] = ("taken", name.strip())
+        st.rerun()
+    kind, shown = S.pop("scenario_message", ("", ""))
+    if kind == "ok":
+        st.success(L("scenario_saved", name=md(shown)))
+    elif kind == "taken":
+        st.error(L("scenario_name_taken", name=md(shown)))
     if S["scenarios"]:
         st.subheader(L("scenarios"))
         base = svc.scenario_row(L("before"), coverage.summary, sites=0)
@@ -697,7 +887,17 @@ def page_export(street: Street, settings: Settings) -> None:
 
     images = bool(S.get("_export_images"))
     with st.spinner("…"):
-        files = cached_exports(source_json(), settings_json(settings), images)
+        grids = project_grids(street, settings)
+        siting = _safe(siting_result, street, settings)
+        files = cached_exports(
+            source_json(),
+            settings_json(settings),
+            images,
+            app_project.grids_token(grids),
+            grids,
+            json.dumps(S.get("siting_request")),
+            None if siting is None else siting["layers"],
+        )
     st.caption(L("export_intro"))
     st.download_button(
         L("export_all"),
@@ -741,7 +941,17 @@ def main() -> None:
         st.error(L("load_failed") + "\n\n" + md(exc))
         return
     st.caption(f"{md(street.name)} · {L('page_' + S['page'])}")
-    PAGE_FUNCS[S["page"]](street, settings)
+    project_status(street, settings)
+    if can_edit(S) and not app_project.work_path(S["project"]).exists():
+        _save_work()  # records this browser as the project's maker (reload keeps editing)
+    note = pages_common.missing_note(street, S["page"], S["lang"])
+    if note:
+        st.info(note)
+    try:
+        PAGE_FUNCS[S["page"]](street, settings)
+    except Exception as exc:  # one page's failure never shows a traceback or stops the app
+        logger.exception("page %s failed", S["page"])
+        st.error(L("page_failed", why=md(pages_common.step_reason(street, "", str(exc)))))
     st.query_params.from_dict(view_query(S))
 
 

@@ -154,7 +154,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # map
     "legend": ("图例", "Legend"),
     "synthetic_note": (
-        "合成数据：示例街道，并非真实地点 (synthetic data)",
+        "合成数据：示例街道，并非真实地点",
         "Synthetic data: a demo street, not a real place",
     ),
     "walk_note": ("步行速度假设：{speed} km/h", "Walking speed assumed: {speed} km/h"),
@@ -817,7 +817,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "grid {grid}: abandoned or unmanaged compound(s) {compounds}",
     ),
     "page_organisation": ("组织建设", "Organisation"),
-    "org_upload_title": ("上传台账（CSV UTF-8/GBK 或 xlsx）", "Upload registers (CSV UTF-8/GBK or xlsx)"),
+    "org_upload_title": (
+        "上传台账（CSV UTF-8/GBK 或 xlsx）",
+        "Upload registers (CSV UTF-8/GBK or xlsx)",
+    ),
     "org_upload_too_big": ("文件超过 {mb} MB", "the file is larger than {mb} MB"),
     "org_incidents_crs": ("事件经纬度坐标系", "Coordinates of the incidents"),
     "org_no_registers": (
@@ -830,7 +833,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "org_tab_tables": ("网格与社区表", "Grid and community tables"),
     "org_tab_edit": ("编辑支部与队伍", "Edit branch and team"),
     "org_fig_grids_branch": ("有党支部的网格（共 {grids} 个）", "Grids with a branch (of {grids})"),
-    "org_fig_grids_team": ("队伍齐全的网格（共 {grids} 个）", "Grids with a full team (of {grids})"),
+    "org_fig_grids_team": (
+        "队伍齐全的网格（共 {grids} 个）",
+        "Grids with a full team (of {grids})",
+    ),
     "org_fig_red_pct": ("红色物业小区占比", "Compounds with red property"),
     "org_fig_incidents_n": ("网格事件", "Grid incidents"),
     "org_col_rule": ("规则", "Rule"),
@@ -851,6 +857,119 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{days} 天内 {n} 件，每年每百户 {rate:.2f} 件",
         "{n} in {days} days, {rate:.2f} per 100 households per year",
     ),
+    # --- workbench: the project on every page, work kept, per-page errors ---
+    "project_status_none": (
+        "项目：尚无编辑（网格为自动划分）",
+        "Project: no edits yet (grids as divided)",
+    ),
+    "project_status": (
+        "项目：已编辑 {n} 次，最近一次：{what}（{time}）",
+        "Project: {n} edit(s), last: {what} ({time})",
+    ),
+    "status_read_only": (
+        "（只读：此项目在别的浏览器中创建，复制一份即可编辑）",
+        "(read-only: made in another browser; make a copy to edit)",
+    ),
+    "changed_elsewhere": (
+        "此项目已在别处（另一个标签页）更改：请重新加载页面，或复制一份后继续编辑",
+        "This project was changed elsewhere (another tab): reload the page or make a copy",
+    ),
+    "scenario_name_taken": (
+        "已有名为“{name}”的方案：换一个名称，或勾选“替换同名方案”",
+        'A scenario named "{name}" exists: pick another name or tick "replace"',
+    ),
+    "scenario_replace": ("替换同名方案", "Replace the scenario of that name"),
+    "scenario_saved": ("已保存方案“{name}”", 'Scenario "{name}" saved'),
+    "page_failed": (
+        "此页面无法显示：{why}。其他页面仍可使用。",
+        "This page cannot be shown: {why}. The other pages still work.",
+    ),
+    "missing_layers": (
+        "此街道缺少：{missing}。{can}",
+        "This street has no {missing}. {can}",
+    ),
+    "missing_buildings": (
+        "楼栋（无法计算户数、覆盖和网格）",
+        "buildings (no households, coverage or grids)",
+    ),
+    "missing_roads": ("道路（无法计算步行服务圈）", "roads (no walking service circles)"),
+    "missing_stations": ("服务站（无法计算步行服务圈）", "stations (no walking service circles)"),
+    "rule_v_code_parts": (
+        "网格 {grid}：编码 {code} 的区县或街道部分不是本街道的（应为区县 {county}、街道 {street}）",
+        "grid {grid}: code {code} does not carry the street's county {county} and street {street}",
+    ),
+    "rule_v_short_duplicate": (
+        "短编号 {label} 被多个网格使用：{codes}",
+        "short label {label} is used by more than one grid: {codes}",
+    ),
+    "scenario_k": ("新增 {k} 处", "{k} new sites"),
+    "scenario_target": ("目标覆盖 {share:.1f}%", "target {share:.1f}% covered"),
+    "can_show_redmap": ("地图仍显示已有的图层。", "The map still shows the layers it has."),
+    "can_show_overview": (
+        "概览仍显示已有的数字和表格。",
+        "The overview still shows the figures and tables it has.",
+    ),
+    "can_show_editor": (
+        "没有楼栋就无法划分和编辑网格。",
+        "Without buildings there are no grids to divide or edit.",
+    ),
+    "can_show_siting": (
+        "选址需要楼栋、道路和服务站。",
+        "Siting needs buildings, roads and stations.",
+    ),
+    "can_show_export": (
+        "导出仍包含已有的图层和表格。",
+        "The export still holds the layers and tables there are.",
+    ),
+    "norm_title": (
+        "服务站面积标准：每百户 {norm:g} m²（社区不少于 {minimum:,.0f} m²）",
+        "Station floor-area norm: {norm:g} m² per 100 households (a community at least "
+        "{minimum:,.0f} m²)",
+    ),
+    "norm_by_community": ("按社区", "By community"),
+    "norm_by_station": ("按服务站", "By station"),
+    "norm_station": ("服务站", "Station"),
+    "norm_served": ("服务户数", "Households served"),
+    "norm_area": ("现有面积 m²", "Floor area (m²)"),
+    "norm_needed": ("标准应有 m²", "Norm asks (m²)"),
+    "norm_per100": ("每百户面积 m²", "m² per 100 households"),
+    "norm_status": ("是否达标", "Meets the norm"),
+    "norm_met": ("达标", "yes"),
+    "norm_short": ("未达标", "no"),
+    "norm_unknown": ("面积未知", "area unknown"),
+    "siting_result": (
+        "新增 {n} 处服务站：{minutes:g} 分钟覆盖率由 {before:.1f}% 提高到 {after:.1f}%",
+        "{n} new station(s): {minutes:g}-minute coverage from {before:.1f}% to {after:.1f}%",
+    ),
+    "siting_not_reached_with": (
+        "目标覆盖率无法达到：{what}",
+        "The target share cannot be reached: {what}",
+    ),
+    "siting_result_short": ("新增 {n} 处服务站", "{n} new station(s)"),
+    "report_street": ("街道：{name}（计算坐标系 {crs}）", "Street: {name} (CRS {crs})"),
+    "report_area": ("面积：{area:.2f} km²；图层要素数：", "Area: {area:.2f} km²; features:"),
+    "report_households": (
+        "户数：{total:,}（其中按建筑面积估算 {est:,}），居民：{residents:,.0f}",
+        "Households: {total:,} ({est:,} estimated from floor area), residents: {residents:,.0f}",
+    ),
+    "report_stations": (
+        "服务站：街道内 {inside} 个，周边 {margin} 个",
+        "Stations: {inside} in the street, {margin} in the margin",
+    ),
+    "report_network": ("步行路网：{km:.1f} km", "Walking network: {km:.1f} km"),
+    "report_register": (
+        "户籍登记表：匹配 {matched} 行，未匹配 {unmatched} 行，{missing} 栋住宅楼不在表中",
+        "Household register: {matched} rows matched, {unmatched} unmatched, "
+        "{missing} residential buildings not in it",
+    ),
+    "uploader_button": ("选择文件", "Choose files"),
+    "uploader_limit": ("每个文件不超过 {limit} MB", "At most {limit} MB per file"),
+    "recent_projects": ("我的项目", "My projects"),
+    "project_name": ("项目名称", "Project name"),
+    "project_unnamed": ("未命名项目 {project}", "Unnamed project {project}"),
+    "project_saved_at": ("{name}（{saved} UTC）", "{name} ({saved} UTC)"),
+    "open_recent": ("打开", "Open"),
+    "step_missing": ("街道缺少{missing}", "the street has no {missing}"),
 }
 
 

@@ -332,12 +332,25 @@ def test_siting_page_shows_why_a_target_cannot_be_reached(
         st.cache_data.clear()
         st.cache_resource.clear()
     warnings = [w.value for w in at.warning]
-    assert any("目标覆盖率无法达到" in w and "cannot be reached" in w for w in warnings), warnings
+    # in Chinese: the reason with what the plan reaches (the plan's English message is
+    # shown only in English, issue 19 item 6)
+    assert any(
+        w.startswith("目标覆盖率无法达到：") and "覆盖率由" in w and "cannot" not in w
+        for w in warnings
+    ), warnings
     # the proposed sites table is labelled in Chinese
     headers = [list(d.value.columns) for d in at.dataframe]
     assert ["序号", "名称", "新增覆盖户数", "服务户数", "社区编号", "建议面积 m²"] in headers, (
         headers
     )
+    try:  # in English the plan's own message is added
+        at.sidebar.radio(key="lang").set_value("en")
+        _run(at)
+    finally:
+        st.cache_data.clear()  # the demo street must not stay cached for the next test
+        st.cache_resource.clear()
+    warnings = [w.value for w in at.warning]
+    assert any("cannot be reached" in w for w in warnings), warnings
 
 
 def test_overview_and_red_map_open_with_the_completeness_table(

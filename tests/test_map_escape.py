@@ -81,7 +81,8 @@ def test_exported_redmap_html_escapes_every_text_field(run: Run) -> None:
         "data credit": street.attribution,
         "community name": street.communities["name"].iloc[0],
         "community code": street.communities["code"].iloc[0],
-        "community id (grid tooltip)": grids.grids["community_id"].iloc[0],
+        # grids name their community (not its id) since issue 19 item 6
+        "community name (grid)": grids.grids["community"].iloc[0],
         "compound name": street.compounds["name"].iloc[0],
         "building name": street.buildings["name"].iloc[0],
         "road name (major road)": street.roads.loc[

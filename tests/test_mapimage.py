@@ -53,7 +53,8 @@ def test_texts_hold_title_speed_and_synthetic_note(drawn: tuple[object, object])
     texts = "\n".join(t.get_text() for t in fig.texts)  # type: ignore[attr-defined]
     assert "示范街道 红色地图" in texts
     assert "步行速度 4 km/h" in texts and "1,000 m" in texts
-    assert "synthetic data" in texts
+    # the synthetic-data note, in Chinese only since issue 19 item 6
+    assert "合成数据：示例街道，并非真实地点" in texts
     assert "80.0%" in texts
     legend = fig.legends[0]  # type: ignore[attr-defined]
     labels = [t.get_text() for t in legend.get_texts()]

@@ -13,6 +13,11 @@
 * :mod:`planner.app.preview` - an edit tried and undone, and the badges of the grids it touches.
 * :mod:`planner.app.organisation_page` - the organisation page (registers, rules, map
   layers, branch and team edits), mounted by one line of ``app.py``.
+* :mod:`planner.app.project` - the project's current grids (what every page and export
+  reads), its edit status, the work kept with it (settings, siting, scenarios), unique
+  scenario names and the two-tab version check;
+* :mod:`planner.app.pages_common` - what a page says about missing layers, steps that
+  cannot run and a page that failed.
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """

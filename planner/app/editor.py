@@ -198,7 +198,15 @@ def editor_for(
         coded = effective_code_settings(settings, street.meta)
         reopened = GridEditor.from_result(street, result, settings=coded)
     state.update(editor=reopened, editor_key=key, selected_atoms=[])
+    _remember_version(state)
     return reopened
+
+
+def _remember_version(state: State) -> None:
+    """Note the version of the project file read or written (two-tab check)."""
+    from planner.app.project import remember_version
+
+    remember_version(state)
 
 
 def _reopen(path: Path) -> GridEditor | None:
@@ -237,6 +245,7 @@ def save_for_session(state: State, *, source: str, background: bool = False) -> 
         state["save_error"] = msg("autosave_failed", reason=str(exc))
         return
     state["autosaved"] = str(out)
+    _remember_version(state)
 
 
 def start_save(state: State) -> None:
@@ -280,6 +289,8 @@ def finish_save(state: State) -> None:
         state["autosaved"] = str(future.result())
     except (OSError, PlannerError) as exc:
         state["save_error"] = msg("autosave_failed", reason=str(exc))
+        return
+    _remember_version(state)
 
 
 def apply_edit(
@@ -305,6 +316,14 @@ def apply_edit(
     state["edit_message"], state["save_error"] = "", ""
     if not can_edit(state):
         state["edit_error"] = msg("edit_read_only")
+        return False
+    from planner.app.project import ChangedElsewhere, check_version
+
+    finish_save(state)  # our own save in flight is not "another tab"
+    try:
+        check_version(state)  # another tab saved this project since: never overwrite it
+    except ChangedElsewhere:
+        state["edit_error"] = msg("changed_elsewhere")
         return False
     try:
         fn(*args, **kwargs)

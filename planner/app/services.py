@@ -19,6 +19,7 @@ from planner.street import HOUSEHOLD_SOURCES, Street, completeness_warning
 if TYPE_CHECKING:
     from planner.coverage.layers import CoverageLayers
     from planner.grids.division import GridResult
+    from planner.pipeline import SitingLayers
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +199,7 @@ def add_coverage_columns(table: pd.DataFrame, coverage: Any, *, lang: str = "zh"
     if per.empty or "id" not in per.columns:
         return table
     keep = [c for c in per.columns if c.startswith(("households_covered", "households_share"))]
-    per = per[["id", *keep]].rename(columns={"id": "community_id"})
+    per = _readable(per[["id", *keep]].rename(columns={"id": "community_id"}))
     return table.merge(per, on="community_id", how="left").rename(
         columns=lambda c: coverage_column_label(c, lang)
     )
@@ -223,12 +224,14 @@ def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
     g = grids if isinstance(grids, gpd.GeoDataFrame) else getattr(grids, "grids", None)
     if g is None:
         return pd.DataFrame()
+    # names, not ids: the community's name where the grids carry it
+    community = "community" if "community" in g.columns else "community_id"
     cols = [
         c
-        for c in ("code", "community_id", "households", "population", "area_m2", "reason")
+        for c in ("code", community, "households", "population", "area_m2", "reason")
         if c in g.columns
     ]
-    base = pd.DataFrame(g[cols])
+    base = _readable(pd.DataFrame(g[cols]).sort_values("code", kind="stable"))
     if "reason" in base.columns:
         base["reason"] = [reason_text(r, lang) for r in base["reason"].fillna("").astype(str)]
     cov = getattr(coverage, "coverage", None)
@@ -239,10 +242,24 @@ def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
     fig = area_figures(cov, grids=g)
     fig = fig[fig["level"] == "grid"].rename(columns={"id": "code"})
     keep = [c for c in fig.columns if c.startswith(("households_covered", "households_share"))]
-    out = base.merge(fig[["code", *keep]], on="code", how="left")
+    out = _readable(base.merge(fig[["code", *keep]], on="code", how="left"))
     return out.rename(columns=lambda c: coverage_column_label(c, lang)).rename(
         columns=_grid_labels(lang)
     )
+
+
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    """Figures as a reader wants them: whole residents, households and m², one decimal
+    for percentages (``*_pct``); other columns as they are."""
+    out = table.copy()
+    for c in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c]):
+            continue
+        if c.endswith("_pct"):
+            out[c] = out[c].astype("float64").round(1)
+        elif c in ("population", "area_m2", "households") or c.startswith("households_"):
+            out[c] = out[c].astype("float64").round().astype("Int64")
+    return out
 
 
 def reason_text(reason: str, lang: str = "zh") -> str:
@@ -256,6 +273,7 @@ def _grid_labels(lang: str) -> dict[str, str]:
     return {
         "code": t("code", lang),
         "community_id": t("community", lang),
+        "community": t("community", lang),
         "households": t("households", lang),
         "population": t("col_residents", lang),
         "area_m2": t("col_area_m2", lang),
@@ -297,6 +315,7 @@ def export_files(
     settings: Settings | None = None,
     coverage: CoverageLayers | None = None,
     grids: GridResult | None = None,
+    siting: SitingLayers | None = None,
     images: bool = False,
 ) -> dict[str, bytes]:
     """The files ``python -m planner run --no-siting`` writes, for the street on screen.
@@ -307,7 +326,10 @@ def export_files(
     under ``shapefile/``). ``coverage`` is the app's coverage (:func:`coverage_for`,
     computed before the grids existed), ``grids`` its ``GridResult``
     (:func:`grids_for`); the grid figures the command line computes with the
-    coverage are added here the same way. ``images=False`` leaves out ``redmap.png``
+    coverage are added here the same way. ``grids`` is the project's current grids
+    (edits included) and ``siting`` the last siting run's proposed sites
+    (``sites.geojson`` and the sites on the maps, as ``run`` with siting writes
+    them). ``images=False`` leaves out ``redmap.png``
     and ``redmap.pdf`` (a few seconds to draw), as ``--no-images`` does. Grid codes
     use the street's own county/street codes, as the command line does.
     """
@@ -329,6 +351,7 @@ def export_files(
         grids=grids,
         coverage=coverage,
         codes=codes,
+        siting=siting,
         notes=[codes.warning("en")] if codes.provisional else [],
     )
     if grids is not None:  # --- org: the demo's registers, as `run demo` reads them ---
@@ -381,13 +404,15 @@ def propose_sites(
     *,
     k: int | None = None,
     target_share: float | None = None,
+    grids: gpd.GeoDataFrame | None = None,
 ) -> Any:
     """Proposed new stations: ``k`` sites (maximal coverage) or the fewest reaching
     ``target_share`` (0-1) of households. Returns the siting result (``sites`` layer
-    in the street CRS)."""
+    in the street CRS); its figures per area use ``grids`` (the project's current
+    grids) when given."""
     from planner.siting.scenario import site_street
 
-    kwargs: dict[str, Any] = {"settings": settings, "after_coverage": False}
+    kwargs: dict[str, Any] = {"settings": settings, "after_coverage": False, "grids": grids}
     if target_share is not None:
         kwargs["target_share"] = float(target_share)
     else:
@@ -399,11 +424,16 @@ def propose_sites(
 def siting_outcome(result: Any) -> dict[str, Any]:
     """What the siting page shows of a siting result: ``sites`` (street CRS),
     ``feasible`` (False when a target share cannot be reached) and the plan's
-    ``message`` (why not, or what the plan achieves)."""
+    ``message`` (why not, or what the plan achieves) and ``layers`` (the
+    :class:`~planner.pipeline.SitingLayers` the exports write)."""
+    from planner.pipeline import SitingLayers
+
     plan = getattr(result, "plan", None)
     sites = result.sites if hasattr(result, "sites") else result[0]
+    summary = result.summary() if callable(getattr(result, "summary", None)) else {}
     return {
         "sites": sites,
+        "layers": SitingLayers(sites=sites, summary=summary, plan=result),
         "feasible": bool(getattr(plan, "feasible", True)),
         "message": str(getattr(plan, "message", "") or ""),
     }
@@ -447,3 +477,117 @@ def scenario_table(rows: list[dict[str, Any]], *, lang: str = "zh") -> pd.DataFr
         return column_label(column, lang)
 
     return pd.DataFrame(rows).rename(columns=label)
+
+
+# --- workbench: the floor-area norm per community and per station ---
+def _norm_mark(ok: Any, lang: str) -> str:
+    """达标 / 未达标 / 面积未知 for one ``floor_area_ok`` value (True, False or NA)."""
+    if ok is None or pd.isna(ok):
+        return t("norm_unknown", lang)
+    return t("norm_met", lang) if bool(ok) else t("norm_short", lang)
+
+
+def norm_by_community(coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """Per community: households, its stations' floor area and what the norm asks
+    (``floor_area_per_100_households_m2`` per 100 households, at least
+    ``community_min_floor_area_m2``), m² rounded to whole metres, shortest first."""
+    per = community_coverage(coverage)
+    if per.empty or "floor_area_norm_m2" not in per.columns:
+        return pd.DataFrame()
+    area = per["station_floor_area_m2"].astype("float64")
+    norm = per["floor_area_norm_m2"].astype("float64")
+    table = pd.DataFrame(
+        {
+            t("community", lang): per["name"].where(per["name"] != "", per["id"]).to_numpy(),
+            t("households", lang): per["households"].round().astype("int64").to_numpy(),
+            t("stations", lang): per["stations"].fillna(0).astype("int64").to_numpy(),
+            t("norm_area", lang): area.round().astype("Int64").to_numpy(),
+            t("norm_needed", lang): norm.round().astype("int64").to_numpy(),
+            t("norm_status", lang): [_norm_mark(v, lang) for v in per["floor_area_ok"]],
+            "_gap": (area - norm).to_numpy(),
+        }
+    )
+    return table.sort_values("_gap", na_position="last").drop(columns="_gap")
+
+
+def norm_by_station(coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
+    """Per station inside the street: households it serves (nearest station), its floor
+    area and the area per 100 served households against the norm, shortest first."""
+    st = getattr(coverage, "stations", None)
+    if st is None or len(st) == 0 or "floor_area_per_100_households_m2" not in st.columns:
+        return pd.DataFrame()
+    st = st[st["in_street"].astype(bool)]
+    per100 = st["floor_area_per_100_households_m2"].astype("float64")
+    table = pd.DataFrame(
+        {
+            t("norm_station", lang): st["name"]
+            .where(st["name"] != "", st["station_id"])
+            .to_numpy(),
+            t("norm_served", lang): st["households_served"].astype("int64").to_numpy(),
+            t("norm_area", lang): st["floor_area_m2"].round().astype("Int64").to_numpy(),
+            t("norm_per100", lang): per100.round(1).to_numpy(),
+            t("norm_status", lang): [_norm_mark(v, lang) for v in st["floor_area_ok"]],
+        }
+    )
+    order = per100.fillna(float("inf")).to_numpy().argsort(kind="stable")
+    out: pd.DataFrame = table.iloc[order]
+    return out
+
+
+# --- workbench: reports and messages in the reader's language ---
+def siting_text(before: Any, after: Any, sites: int, settings: Settings, *, lang: str) -> str:
+    """What a siting run achieves, in ``lang``: new stations and the share of households
+    within the gap threshold before and after (one decimal)."""
+    gap = f"{settings.gap_minutes:g}"
+    pct_before = _summary(before).get("households_covered_pct", {}).get(gap)
+    pct_after = _summary(after).get("households_covered_pct", {}).get(gap)
+    if pct_before is None or pct_after is None:
+        return t("siting_result_short", lang, n=sites)
+    return t(
+        "siting_result",
+        lang,
+        n=sites,
+        minutes=settings.gap_minutes,
+        before=float(pct_before),
+        after=float(pct_after),
+    )
+
+
+def report_lines(street: Street, *, lang: str = "zh") -> list[str]:
+    """The load report as text lines in ``lang`` (the CLI's ``info`` report is English):
+    completeness, street, layers, households, stations, walking network, register.
+    Load notes follow with their severity in ``lang`` (:func:`note_lines`)."""
+    from planner.i18n import layer_name
+
+    rep = street.report
+    lines = rep.completeness.to_lines(lang) if rep.completeness else []
+    lines.append(t("report_street", lang, name=rep.street_name or "—", crs=str(rep.crs)))
+    if rep.synthetic:
+        lines.append(t("synthetic_note", lang))
+    lines.append(t("report_area", lang, area=rep.area_km2))
+    lines += [f"  {layer_name(k, lang)}: {n:,}" for k, n in rep.counts.items()]
+    lines.append(
+        t(
+            "report_households",
+            lang,
+            total=rep.households_total,
+            est=rep.households_estimated,
+            residents=rep.population_total,
+        )
+    )
+    lines.append(
+        t("report_stations", lang, inside=rep.stations_in_street, margin=rep.stations_in_margin)
+    )
+    lines.append(t("report_network", lang, km=rep.network_length_km))
+    if rep.register is not None:
+        r = rep.register
+        lines.append(
+            t(
+                "report_register",
+                lang,
+                matched=r.get("rows_matched", 0),
+                unmatched=len(r.get("unmatched_rows", [])),
+                missing=len(r.get("unmatched_buildings", [])),
+            )
+        )
+    return lines

@@ -13,12 +13,17 @@ the URL): the project it started, the copies it made (:func:`take_copy`) and the
 project files it opened. A project id that arrives in a link opens read-only
 (:func:`can_edit` is false) until the receiver makes a copy of its own, so whoever
 holds a view link can look but never change, undo or overwrite the sender's project.
+The one exception is the browser that made the project: its secret (a cookie, never
+in the URL; see :func:`init_state`) matches the owner recorded in the project's work
+file, so a reload there keeps editing. Two tabs of that browser are kept apart by the
+version check of :mod:`planner.app.project`.
 
 Everything here works on plain mappings, so it is tested without Streamlit.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Mapping, MutableMapping
@@ -57,6 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "siting_result": None,
     "scenarios": {},
     "project": "",  # the planner's project id: names the autosave; kept in the URL
+    "project_name": "",  # what the planner calls it (kept in the project's work file)
     "owned_projects": [],  # the ids this session may edit: never in the URL
     "_view_loaded": False,
 }
@@ -83,17 +89,33 @@ def new_project_id() -> str:
     return secrets.token_hex(6)
 
 
-def init_state(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> None:
-    """Fill ``state`` with defaults; on a session's first run, apply the URL's view."""
+def init_state(
+    state: MutableMapping[str, Any], query: Mapping[str, Any], *, browser: str = ""
+) -> None:
+    """Fill ``state`` with defaults; on a session's first run, apply the URL's view.
+
+    ``browser`` is the browser's own secret (a cookie the app sets, never in the URL):
+    a project made in the same browser opens editable again after a reload, while a
+    link opened in another browser stays read-only. The project's work (settings,
+    siting request, scenarios: :func:`planner.app.project.load_work`) is read back
+    first; settings in the URL win over it.
+    """
+    from planner.app.project import load_work, owner_of
+
     for key, value in DEFAULTS.items():
         if key not in state:
             state[key] = value.copy() if isinstance(value, list | dict) else value
     if state["_view_loaded"]:
         return
     state["_view_loaded"] = True
+    state["browser_digest"] = browser_digest(browser)
     project = str(query.get("project", ""))
     if _PROJECT_ID.match(project):
-        state["project"] = project  # from a link: read-only until this session copies it
+        state["project"] = project  # from a link: read-only unless made in this browser
+        owner = owner_of(project)
+        if owner and owner == state["browser_digest"]:
+            state["owned_projects"] = [*state["owned_projects"], project]
+        load_work(state, SETTING_KEYS)
     else:
         take_copy(state)  # a project of this session's own
     _settings_from_query(state, query)
@@ -113,6 +135,13 @@ def init_state(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> Non
     grid = query.get("grid")
     if grid:
         state["selected_grid"] = str(grid)
+
+
+def browser_digest(browser: str) -> str:
+    """What the work file keeps of a browser's secret (a SHA-256 digest; '' for none)."""
+    if not re.fullmatch(r"[0-9a-f]{32}", browser):
+        return ""
+    return hashlib.sha256(browser.encode("ascii")).hexdigest()
 
 
 def can_edit(state: Mapping[str, Any]) -> bool:

@@ -168,6 +168,8 @@ def _divide_keeping(args: argparse.Namespace, street: Street, settings: Settings
         previous_atoms=known.atoms,
         name=str(args.keep),
     )
+
+
 def _organisation(
     args: argparse.Namespace, street: Street, grids: gpd.GeoDataFrame, settings: Settings, out: Path
 ) -> Organisation | None:

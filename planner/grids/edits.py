@@ -156,6 +156,35 @@ class GridEditor:
         """The current grids (columns of :data:`planner.grids.division.GRID_COLUMNS`)."""
         return self._grids.copy()
 
+    def result(self) -> GridResult:
+        """The current grids as a :class:`~planner.grids.division.GridResult`.
+
+        What every output of an edited project reads (red map, tables, exports), in
+        the same shape :func:`~planner.grids.division.divide` returns: the atoms carry
+        the ``code`` and ``grid_id`` of the grid holding them now, ``unresolved`` lists
+        the atoms with households of grids out of range, ``report`` is the last proof.
+        """
+        grids = self.grids
+        grids["locked"] = grids["code"].isin(self.locked)  # a lock rebuilds no grid
+        atoms = self.atoms.reset_index(drop=True)
+        atoms["code"] = self.labels.to_numpy()
+        atoms["grid_id"] = atoms["code"].map(grids.set_index("code")["grid_id"]).to_numpy()
+        bad = grids.loc[grids["reason"] != "", ["grid_id", "code", "reason"]]
+        sel = atoms[atoms["code"].isin(bad["code"]) & (atoms["households"] > 0)]
+        unresolved = pd.DataFrame(
+            sel[["atom_id", "grid_id", "code", "households"]].merge(
+                bad[["code", "reason"]], on="code"
+            )
+        ).reset_index(drop=True)
+        return GridResult(
+            grids=grids,
+            atoms=atoms,
+            building_atom=self._building_atom.copy(),
+            communities=self.communities,
+            unresolved=unresolved,
+            report=self.report,
+        )
+
     def grid_of_atom(self, atom_id: int) -> str:
         return str(self.labels.loc[atom_id])
 

@@ -750,11 +750,40 @@ def _codes(
     codes = g["code"].astype(object).where(g["code"].notna(), "").astype(str)
     bad = ~(codes.str.fullmatch(r"\d+") & (codes.str.len() == settings.code_width))
     dup = codes.duplicated(keep=False) & ~bad
+    # --- workbench: the county/street parts are the street's, short labels unique ---
+    wrong = _code_parts_wrong(codes, settings) & ~bad
+    short = codes.str.slice(settings.code_width - 3 - (2 if settings.code_width == 20 else 3))
+    dup_short = short.duplicated(keep=False) & ~bad & ~dup
+    ok = ~bad & ~dup & ~wrong & ~dup_short
     c = Check(
         "codes",
         msg("rule_title_codes"),
-        msg("rule_fig_codes", ok=int((~bad & ~dup).sum()), n=len(g), width=settings.code_width),
+        msg("rule_fig_codes", ok=int(ok.sum()), n=len(g), width=settings.code_width),
     )
+    for k in np.flatnonzero(wrong.to_numpy()):
+        c.violations.append(
+            _violation(
+                "codes",
+                msg(
+                    "rule_v_code_parts",
+                    grid=labels[k],
+                    code=codes.iloc[k],
+                    county=settings.code_county,
+                    street=settings.code_street,
+                ),
+                (labels[k],),
+                *at(geoms[k]),
+            )
+        )
+    for label in sorted(set(short[dup_short])):
+        same = sorted(codes[dup_short & (short == label)])
+        c.violations.append(
+            _violation(
+                "codes",
+                msg("rule_v_short_duplicate", label=label, codes=", ".join(same)),
+                tuple(same),
+            )
+        )
     for k in np.flatnonzero(bad.to_numpy()):
         c.violations.append(
             _violation(
@@ -772,3 +801,18 @@ def _codes(
     for code in sorted(set(codes[dup])):
         c.violations.append(_violation("codes", msg("rule_v_code_duplicate", code=code), (code,)))
     return c
+
+
+def _code_parts_wrong(codes: pd.Series, settings: Settings) -> pd.Series:
+    """True for each code whose service-object, county or street part is not the one the
+    settings give (the street's own, :func:`planner.grids.codes.effective_code_settings`);
+    a part the settings leave unknown (``000000`` / ``000``) is not compared."""
+    off = 6 if settings.code_width == 20 else 0
+    wrong = pd.Series(False, index=codes.index)
+    parts = [(off, settings.code_county, "000000"), (off + 6, settings.code_street, "000")]
+    if off:
+        parts.append((0, settings.code_service_object, ""))
+    for start, want, unknown in parts:
+        if want and want != unknown:
+            wrong |= codes.str.slice(start, start + len(want)) != want
+    return wrong

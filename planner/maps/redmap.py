@@ -193,8 +193,9 @@ def basemap_notice(basemap: str, *, tianditu_key: str = "", lang: str = "zh") ->
 def _new_map(street: Street, basemap: str, tianditu_key: str, height: str) -> RedMap:
     """The empty map, centred and zoomed on the street, with the basemap and the CSS."""
     m = RedMap(
-        tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True, height=height
+        tiles=None, control_scale=False, prefer_canvas=False, zoom_control=True, height=height
     )
+    _MetricScale().add_to(m)  # metres only: no feet or miles on a Chinese map
     if len(street.boundary):
         x0, y0, x1, y1 = (float(v) for v in street.boundary.to_crs(WGS84).total_bounds)
         if basemap == "amap":
@@ -337,15 +338,22 @@ def _add_geojson(
     fields: Mapping[str, str] | None = None,
     popup: bool = False,
     simplify_m: float | None = None,
+    interactive: bool = True,
 ) -> None:
-    """Draw ``gdf`` in ``look``; ``fields`` (column -> label) as tooltip or popup."""
+    """Draw ``gdf`` in ``look``; ``fields`` (column -> label) as tooltip or popup.
+
+    ``interactive=False`` draws shapes that never take the pointer (no tooltip): what
+    lies below (a compound's or building's popup) stays reachable through them.
+    """
     if gdf is None or len(gdf) == 0:
         return
     mapped = _to_map(gdf, ctx, simplify_m=simplify_m)
     shown = {k: v for k, v in (fields or {}).items() if k in mapped.columns}
     data = _feature_collection(mapped, shown)
     kwargs: dict[str, Any] = {}
-    if shown:
+    if not interactive:
+        kwargs["interactive"] = False
+    elif shown:
         detail = folium.GeoJsonPopup if popup else folium.GeoJsonTooltip
         kwargs["popup" if popup else "tooltip"] = detail(
             fields=list(shown), aliases=list(shown.values()), localize=True, labels=True
@@ -598,6 +606,10 @@ _CSS = """
 .rm-grid-label{font:11px 'Noto Sans CJK SC',sans-serif;color:#1f4e9c;font-weight:bold;
  text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;white-space:nowrap}
 .rm-icon{background:none;border:none}
+.rm-community-label{font:bold 13px 'Noto Sans CJK SC',sans-serif;color:#7a1f1f;
+text-align:center;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff;pointer-events:none}
+.rm-station-label{font:11px 'Noto Sans CJK SC',sans-serif;color:#c8161d;text-align:center;
+white-space:nowrap;text-shadow:0 0 2px #fff,0 0 2px #fff;pointer-events:none}
 .leaflet-control-attribution{font-size:10px;max-width:60%}
 </style>
 """
@@ -609,6 +621,79 @@ class _Css(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "PlannerCss"
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({metric: true, imperial: false})"
+        ".addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
+#: The Leaflet.draw words the line tool shows (``L.drawLocal``), by language.
+DRAW_WORDS: dict[str, dict[str, Any]] = {
+    "zh": {
+        "draw": {
+            "toolbar": {
+                "actions": {"title": "取消画线", "text": "取消"},
+                "finish": {"title": "完成画线", "text": "完成"},
+                "undo": {"title": "删除最后画的点", "text": "删除最后一点"},
+                "buttons": {"polyline": "画线（按线拆分网格）"},
+            },
+            "handlers": {
+                "polyline": {
+                    "error": "<strong>错误：</strong>线不能自相交！",
+                    "tooltip": {
+                        "start": "点击开始画线",
+                        "cont": "点击继续画线",
+                        "end": "点击最后一点结束画线",
+                    },
+                }
+            },
+        },
+        "edit": {
+            "toolbar": {
+                "actions": {
+                    "save": {"title": "保存更改", "text": "保存"},
+                    "cancel": {"title": "取消编辑，放弃所有更改", "text": "取消"},
+                    "clearAll": {"title": "删除所有画线", "text": "全部删除"},
+                },
+                "buttons": {
+                    "remove": "删除画线",
+                    "removeDisabled": "没有可删除的画线",
+                },
+            },
+            "handlers": {"remove": {"tooltip": {"text": "点击要删除的画线"}}},
+        },
+    },
+}
+
+
+class _DrawWords(MacroElement):
+    """Sets Leaflet.draw's words (``L.drawLocal``) before the draw control is made."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function (dst, src) {"
+        " function merge(d, s) { for (const k in s) {"
+        "  if (typeof s[k] === 'object') { d[k] = d[k] || {}; merge(d[k], s[k]); }"
+        "  else { d[k] = s[k]; } } }"
+        " merge(dst, src); })(L.drawLocal, {{ this.words | tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, words: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "DrawWords"
+        self.words = words
 
 
 # ---------------------------------------------------------------------------------------
@@ -635,9 +720,19 @@ def _draw_landuse(c: MapContent, ctx: _Ctx) -> None:
 
 
 def _draw_communities(c: MapContent, ctx: _Ctx) -> None:
+    """Communities with their names written on the map."""
     fields = {"name": t("community", ctx.lang), "code": t("code", ctx.lang)}
     fg = ctx.group("communities", layer_label("communities", ctx.lang))
-    _add_geojson(fg, c.street.communities, ctx, LOOKS["communities"], fields=fields)
+    comm = c.street.communities
+    _add_geojson(fg, comm, ctx, LOOKS["communities"], fields=fields)
+    if len(comm):
+        pts = gpd.GeoDataFrame(
+            {"name": comm["name"].astype(str).to_numpy()},
+            geometry=shapely.point_on_surface(np.asarray(comm.geometry.values)),
+            crs=comm.crs,
+        )
+        pts = _to_map(pts, ctx, simplify_m=0)
+        _text_labels(fg, pts.geometry, pts["name"], "rm-community-label", width=120, dy=-16)
 
 
 def _draw_circles(c: MapContent, ctx: _Ctx) -> None:
@@ -702,21 +797,39 @@ def _draw_barriers(c: MapContent, ctx: _Ctx) -> None:
 
 
 def _draw_grids(c: MapContent, ctx: _Ctx) -> None:
-    """Grids with their codes; the highlighted ones (grid editor) in yellow."""
+    """Grids with their short labels; the highlighted ones (grid editor) in yellow.
+
+    On the red map (no atoms drawn) the grids never take the pointer, so hovering a
+    building or compound shows its popup with the grids on; their short labels are
+    drawn on the map. In the grid editor a grid's tooltip names its short label,
+    community and households.
+    """
     if c.grids is None:
         return
     fg = ctx.group("grids", layer_label("grids", ctx.lang))
-    g = c.grids
+    g = c.grids.copy()
+    g["label"] = _short_labels(g)
+    if "community" not in g.columns and "community_id" in g.columns:
+        names = c.street.communities.set_index("community_id")["name"].astype(str)
+        g["community"] = g["community_id"].map(names).fillna(g["community_id"])
     fields = {
-        "code": t("code", ctx.lang),
-        "grid_id": t("grid", ctx.lang),
+        "label": t("grid", ctx.lang),
+        "community": t("community", ctx.lang),
         "households": t("households", ctx.lang),
-        "community_id": t("community", ctx.lang),
+        "code": t("code", ctx.lang),
     }
+    editing = c.atoms is not None
     selected = g["grid_id"].astype(str).isin(ctx.highlight_grids)
-    _add_geojson(fg, g[~selected], ctx, LOOKS["grids"], fields=fields)
-    _add_geojson(fg, g[selected], ctx, LOOKS["grids_selected"], fields=fields)
+    for part, look in ((g[~selected], LOOKS["grids"]), (g[selected], LOOKS["grids_selected"])):
+        _add_geojson(fg, part, ctx, look, fields=fields, interactive=editing)
     _grid_labels(fg, g, ctx)
+
+
+def _short_labels(grids: gpd.GeoDataFrame) -> pd.Series:
+    """A grid's short label: community code + sequence (the code's last 5 digits)."""
+    column = "code" if "code" in grids.columns else "grid_id"
+    labels: pd.Series = grids[column].astype(str)
+    return labels.str[-5:] if column == "code" else labels
 
 
 def _grid_labels(fg: folium.FeatureGroup, grids: gpd.GeoDataFrame, ctx: _Ctx) -> None:
@@ -724,16 +837,23 @@ def _grid_labels(fg: folium.FeatureGroup, grids: gpd.GeoDataFrame, ctx: _Ctx) ->
     pts = grids.copy()
     pts["geometry"] = shapely.point_on_surface(np.asarray(grids.geometry.values))
     pts = _to_map(gpd.GeoDataFrame(pts, geometry="geometry", crs=grids.crs), ctx, simplify_m=0)
-    labels = (
-        pts["code"].astype(str).str[-5:] if "code" in pts.columns else pts["grid_id"].astype(str)
-    )
-    for geom, label in zip(pts.geometry, labels, strict=True):
+    _text_labels(fg, pts.geometry, _short_labels(pts), "rm-grid-label", width=44)
+
+
+def _text_labels(
+    fg: folium.FeatureGroup, points: Any, texts: Any, css: str, *, width: int, dy: int = 0
+) -> None:
+    """Text at points (map coordinates) that never takes the pointer; ``dy`` pixels
+    below the point (a name under a station symbol)."""
+    for geom, text in zip(points, texts, strict=True):
+        if not str(text):
+            continue
         folium.Marker(
             [geom.y, geom.x],
             icon=folium.DivIcon(
-                html=f'<div class="rm-grid-label">{html_text(label)}</div>',
-                icon_size=(44, 14),
-                icon_anchor=(22, 7),
+                html=f'<div class="{css}">{html_text(str(text))}</div>',
+                icon_size=(width, 14),
+                icon_anchor=(width // 2, 7 - dy),
                 class_name="rm-icon",
             ),
             interactive=False,
@@ -781,6 +901,8 @@ def _draw_stations(c: MapContent, ctx: _Ctx) -> None:
                 _station_popup(row, ctx.lang, c.station_households, cut), max_width=260
             ),
         ).add_to(fg)
+    inside = mapped[mapped["in_street"].astype(bool)] if "in_street" in mapped else mapped
+    _text_labels(fg, inside.geometry, inside["name"], "rm-station-label", width=120, dy=14)
 
 
 def _cut_off_text(cut: CutOff, lang: str) -> str:
@@ -946,17 +1068,20 @@ def red_map(
     _add_frame(ctx, content, title=title, notes=notes, legend_open=legend_open)
     folium.LayerControl(collapsed=True, position="topright").add_to(ctx.m)
     if draw_tool:
-        _add_draw_tool(ctx.m)
+        _add_draw_tool(ctx.m, ctx.lang)
     leftover = offline.external_assets(ctx.m)
     if leftover:  # pragma: no cover - guarded by tests/test_offline.py
         logger.warning("map would fetch assets from outside: %s", leftover)
     return ctx.m
 
 
-def _add_draw_tool(m: folium.Map) -> None:
-    """The Leaflet.draw polyline tool (the grid editor splits a grid along a line)."""
+def _add_draw_tool(m: folium.Map, lang: str = "zh") -> None:
+    """The Leaflet.draw polyline tool (the grid editor splits a grid along a line), its
+    words in ``lang`` (Leaflet.draw's own English otherwise)."""
     from folium.plugins import Draw
 
+    if lang in DRAW_WORDS:
+        _DrawWords(DRAW_WORDS[lang]).add_to(m)
     Draw(
         export=False,
         draw_options={
