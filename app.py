@@ -23,9 +23,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from planner.app import editor_page, organisation_page
+from planner.app import editor as app_editor
+from planner.app import editor_page, organisation_page, pages_common
 from planner.app import map as app_map
-from planner.app import pages_common
 from planner.app import project as app_project
 from planner.app import services as svc
 from planner.app.state import (
@@ -35,6 +35,7 @@ from planner.app.state import (
     SOURCES,
     SPEED_RANGE_KMH,
     THRESHOLD_CHOICES,
+    can_edit,
     init_state,
     settings_from_state,
     view_query,
@@ -45,6 +46,7 @@ from planner.i18n import (
     STRINGS,
     column_label,
     layer_name,
+    msg,
     station_kind_label,
     t,
 )
