@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from planner.errors import SettingsError
-from planner.schema import STATION_KINDS
+from planner.schema import ALL_SERVICE_KINDS, SERVICE_KINDS, STATION_KINDS
 
 #: The steps of the planner a setting can feed (see :data:`SETTING_STEPS`).
 SettingStep = Literal["street", "grids", "coverage", "siting", "output"]
@@ -147,6 +147,16 @@ class Settings:
         Decimals of longitude/latitude in GeoJSON (7 decimals is about 1 cm).
     upload_limit_mb
         Largest upload the app accepts, MB.
+
+    Service completeness (issue 16)
+    -------------------------------
+    service_catalogue
+        Service kinds whose circles are checked for completeness (keys of
+        :data:`planner.schema.SERVICE_KINDS`; default all: GB 50180-2018's 5/10/15-minute
+        facilities, the quarter-hour party-building circle, the convenience circle).
+    service_circle_minutes
+        Walking minutes of the 5-, 10- and 15-minute circles (GB 50180-2018: 5, 10, 15;
+        the party-building and convenience circles are 15-minute circles), increasing.
     """
 
     walk_speed_kmh: float = 4.0
@@ -190,6 +200,10 @@ class Settings:
 
     coordinate_precision: int = 7
     upload_limit_mb: int = 200
+
+    # --- services: service completeness and capacity (issue 16) ---
+    service_catalogue: tuple[str, ...] = ALL_SERVICE_KINDS
+    service_circle_minutes: tuple[float, float, float] = (5.0, 10.0, 15.0)
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, Any, str]] = []
@@ -266,6 +280,7 @@ class Settings:
         need(self.min_station_spacing_m >= 0, "min_station_spacing_m", "must be 0 or more")
         need(self.mip_time_limit_s > 0, "mip_time_limit_s", "must be positive")
         problems += self._work_bound_problems()
+        problems += self._service_problems()
         need(0 <= self.coordinate_precision <= 15, "coordinate_precision", "must be 0-15")
         need(self.upload_limit_mb > 0, "upload_limit_mb", "must be positive")
         if problems:
@@ -282,6 +297,45 @@ class Settings:
                 object.__setattr__(self, name, int(value))
             else:
                 out.append((name, value, "must be a whole number, 1 or more"))
+        return out
+
+    def _service_problems(self) -> list[tuple[str, Any, str]]:
+        """The service catalogue's kinds and circle minutes (stored as floats) checked."""
+        out: list[tuple[str, Any, str]] = []
+        if isinstance(self.service_catalogue, (list, str)):
+            kinds = (
+                (self.service_catalogue,)
+                if isinstance(self.service_catalogue, str)
+                else tuple(self.service_catalogue)
+            )
+            object.__setattr__(self, "service_catalogue", kinds)
+        bad = [k for k in self.service_catalogue if k not in SERVICE_KINDS]
+        if bad or not self.service_catalogue:
+            out.append(
+                (
+                    "service_catalogue",
+                    self.service_catalogue,
+                    f"unknown service kind(s) {', '.join(map(str, bad)) or '(none given)'}; "
+                    "the kinds are " + ", ".join(f"{k} ({v.zh})" for k, v in SERVICE_KINDS.items()),
+                )
+            )
+        minutes = tuple(_normal_minute(v) for v in self.service_circle_minutes)
+        ok = (
+            len(minutes) == 3
+            and all(isinstance(m, float) and 0 < m <= 120 for m in minutes)
+            and list(minutes) == sorted(minutes)
+        )
+        if ok:
+            object.__setattr__(self, "service_circle_minutes", minutes)
+        else:
+            out.append(
+                (
+                    "service_circle_minutes",
+                    self.service_circle_minutes,
+                    "must be three increasing minutes in (0, 120] (the 5-, 10- and "
+                    "15-minute circles, e.g. 5,10,15)",
+                )
+            )
         return out
 
     @property
@@ -303,7 +357,13 @@ class Settings:
                 f"unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(known))}"
             )
         clean = dict(values)
-        for key in ("thresholds_min", "service_kinds", "cut_road_classes"):
+        for key in (
+            "thresholds_min",
+            "service_kinds",
+            "cut_road_classes",
+            "service_catalogue",  # --- services
+            "service_circle_minutes",  # --- services
+        ):
             if key in clean and not isinstance(clean[key], tuple):
                 clean[key] = tuple(clean[key])
         return cls(**clean)
@@ -362,6 +422,9 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "upload_limit_mb": "street",
         "max_stations": "coverage",
         "max_network_edges": "coverage",
+        # --- services: service completeness and capacity ---
+        "service_catalogue": "coverage",
+        "service_circle_minutes": "coverage",
     }
 )
 
