@@ -82,9 +82,9 @@ def test_settings_choose_kinds_and_minutes() -> None:
         {"service_catalogue": ["canteen"], "service_circle_minutes": [5, 10, 20]}
     )
     assert s.service_catalogue == ("canteen",) and s.service_circle_minutes == (5.0, 10.0, 20.0)
-    with pytest.raises(SettingsError, match="service_catalogue.*unknown service kind.*bakery"):
+    with pytest.raises(SettingsError, match=r"service_catalogue.*unknown service kind.*bakery"):
         Settings(service_catalogue=("bakery",))
-    with pytest.raises(SettingsError, match="service_circle_minutes.*three increasing"):
+    with pytest.raises(SettingsError, match=r"service_circle_minutes.*three increasing"):
         Settings(service_circle_minutes=(10.0, 5.0, 15.0))
 
 

@@ -12,8 +12,12 @@ The folder it fills (every coordinate WGS84 lon/lat, or GCJ-02 on request):
 - ``planner.gpkg`` with every layer and every table; ``shapefile/`` with ``fields.csv``;
 - CSV tables (UTF-8 with BOM): ``coverage_by_community.csv``, ``coverage_by_grid.csv``
   (each grid's attributes and coverage), ``coverage_by_station.csv``,
-  ``uncovered_compounds.csv`` (``siting_by_area.csv`` when siting ran), and the same
-  tables as sheets of ``tables.xlsx``;
+  ``uncovered_compounds.csv`` (``siting_by_area.csv`` when siting ran),
+  ``completeness_by_community.csv``, ``completeness_by_grid.csv`` (share of households
+  reaching each service kind within its circle, complete circles, 2SFCA floor area per
+  100 households), ``capacity_by_station.csv`` (2SFCA per station), and the same
+  tables as sheets of ``tables.xlsx``; the ``completeness`` layer (buildings with the
+  kinds they reach and miss);
 - ``redmap.html`` (standalone, offline), ``redmap.png`` and ``redmap.pdf``;
 - ``grid_rules.txt`` (the proof of the grid rules), ``summary.json``, and ``COMPLETE``
   (written last: the list of every file; a folder without it holds no complete run).
@@ -123,6 +127,9 @@ def output_layers(result: RunResult) -> dict[str, gpd.GeoDataFrame]:
     if result.coverage is not None:
         layers["circles"] = result.coverage.circles
         layers["gaps"] = result.coverage.gaps
+        # --- services: the completeness layer (issue 16) ---
+        if result.coverage.services is not None:
+            layers["completeness"] = result.coverage.services.buildings
     if result.siting is not None:
         layers["sites"] = result.siting.sites
     return layers
@@ -141,6 +148,13 @@ def output_tables(result: RunResult) -> dict[str, pd.DataFrame]:
         tables["uncovered_compounds"] = _with_lonlat(
             cov.uncovered_compounds, result.street.compounds, "compound_id"
         )
+    # --- services: completeness and capacity tables (issue 16) ---
+    services = cov.services if cov is not None else None
+    if services is not None:
+        tables["completeness_by_community"] = services.table("community")
+        if result.grids is not None:
+            tables["completeness_by_grid"] = services.table("grid").rename(columns={"id": "code"})
+        tables["capacity_by_station"] = services.stations
     if result.siting is not None and result.siting.plan is not None:
         figures = getattr(result.siting.plan, "figures", None)
         if isinstance(figures, pd.DataFrame):
