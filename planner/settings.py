@@ -157,6 +157,9 @@ class Settings:
     service_circle_minutes
         Walking minutes of the 5-, 10- and 15-minute circles (GB 50180-2018: 5, 10, 15;
         the party-building and convenience circles are 15-minute circles), increasing.
+    service_kind_names
+        A register's own names -> service kind, ``(text, kind)`` pairs (a mapping file,
+        ``--service-kinds-file``; :func:`planner.coverage.service_kinds.read_service_kinds_file`).
     """
 
     walk_speed_kmh: float = 4.0
@@ -204,6 +207,7 @@ class Settings:
     # --- services: service completeness and capacity (issue 16) ---
     service_catalogue: tuple[str, ...] = ALL_SERVICE_KINDS
     service_circle_minutes: tuple[float, float, float] = (5.0, 10.0, 15.0)
+    service_kind_names: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, Any, str]] = []
@@ -319,6 +323,13 @@ class Settings:
                     "the kinds are " + ", ".join(f"{k} ({v.zh})" for k, v in SERVICE_KINDS.items()),
                 )
             )
+        pairs = tuple((str(t), str(k)) for t, k in self.service_kind_names)
+        object.__setattr__(self, "service_kind_names", pairs)
+        bad_names = [f"{t}={k}" for t, k in pairs if k not in SERVICE_KINDS]
+        if bad_names:
+            out.append(
+                ("service_kind_names", pairs, f"unknown service kind in {', '.join(bad_names)}")
+            )
         minutes = tuple(_normal_minute(v) for v in self.service_circle_minutes)
         ok = (
             len(minutes) == 3
@@ -363,6 +374,7 @@ class Settings:
             "cut_road_classes",
             "service_catalogue",  # --- services
             "service_circle_minutes",  # --- services
+            "service_kind_names",  # --- services
         ):
             if key in clean and not isinstance(clean[key], tuple):
                 clean[key] = tuple(clean[key])
@@ -425,6 +437,7 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         # --- services: service completeness and capacity ---
         "service_catalogue": "coverage",
         "service_circle_minutes": "coverage",
+        "service_kind_names": "coverage",
     }
 )
 

@@ -170,7 +170,9 @@ def capacity_by_area(
     below = a < cap.norm_m2_per_100 - 1e-9
     frames = []
     for area in area_keys(cov, grids):
-        df = pd.DataFrame({"key": area.key, "hh": hh, "ha": hh * a, "below": np.where(below, hh, 0)})
+        df = pd.DataFrame(
+            {"key": area.key, "hh": hh, "ha": hh * a, "below": np.where(below, hh, 0)}
+        )
         agg = df.groupby("key").sum().reindex(area.ids, fill_value=0.0)
         total = agg["hh"].to_numpy()
         with np.errstate(divide="ignore", invalid="ignore"):

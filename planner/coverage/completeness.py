@@ -104,7 +104,8 @@ def compute_completeness(
         The street whose stations, POIs and land use feed the kinds.
     mapping
         A service-kinds mapping file's text -> kind
-        (:func:`~planner.coverage.service_kinds.read_service_kinds_file`).
+        (:func:`~planner.coverage.service_kinds.read_service_kinds_file`); default
+        ``Settings.service_kind_names``.
 
     Returns
     -------
@@ -113,6 +114,7 @@ def compute_completeness(
     """
     s = cov.settings
     kinds = tuple(k for k in SERVICE_KINDS if k in s.service_catalogue)
+    mapping = dict(s.service_kind_names) if mapping is None else mapping
     pts = service_points(street.stations, street.pois, street.landuse, kinds=kinds, mapping=mapping)
     if not s.count_margin_stations and len(pts):
         pts = pts[pts["in_street"].to_numpy(dtype=bool)].reset_index(drop=True)

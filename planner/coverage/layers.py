@@ -95,6 +95,34 @@ def _num(v: object) -> float | None:
     return None if np.isnan(f) else f
 
 
+def service_by_area(
+    comp: ServiceCompleteness,
+    cap: Capacity,
+    cov: Coverage,
+    *,
+    grids: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """Completeness and capacity per street, community and grid, one row per area."""
+    by_area = completeness_by_area(comp, cov, grids=grids)
+    cap_area = capacity_by_area(cap, cov, grids=grids)
+    return by_area.merge(
+        cap_area[["level", "id", "m2_per_100_households", "households_below_norm", "below_norm"]],
+        on=["level", "id"],
+        how="left",
+    )
+
+
+def service_grid_table(layers: CoverageLayers, grids: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Completeness and capacity per grid of ``grids`` (``code`` first), whether or not the
+    coverage was computed with these grids (the app computes it before the grids)."""
+    sv = layers.services
+    if sv is None:
+        return pd.DataFrame()
+    t = service_by_area(sv.completeness, sv.capacity, layers.coverage, grids=grids)
+    t = t[t["level"] == "grid"].drop(columns=["level"]).reset_index(drop=True)
+    return t.rename(columns={"id": "code"})
+
+
 def compute_service_layers(
     cov: Coverage,
     street: Street,
@@ -105,15 +133,10 @@ def compute_service_layers(
     """Completeness of the service circles and 2SFCA capacity, as layers and tables."""
     comp = compute_completeness(cov, street, mapping=mapping)
     cap = compute_capacity(cov)
-    by_area = completeness_by_area(comp, cov, grids=grids)
-    cap_area = capacity_by_area(cap, cov, grids=grids)
-    by_area = by_area.merge(
-        cap_area[["level", "id", "m2_per_100_households", "households_below_norm", "below_norm"]],
-        on=["level", "id"],
-        how="left",
-    )
+    by_area = service_by_area(comp, cap, cov, grids=grids)
     b = cov.buildings
-    layer = comp.buildings.drop(columns=["population"]).copy()
+    # the reach flags say which kinds; the text list would overflow a Shapefile field
+    layer = comp.buildings.drop(columns=["population", "missing"]).copy()
     layer.insert(1, "name", b["name"].astype(str).to_numpy())
     layer["m2_per_100_households"] = np.round(cap.building_m2_per_100, 2)
     gdf = gpd.GeoDataFrame(layer, geometry=b.geometry.to_numpy(), crs=b.crs)
@@ -162,14 +185,12 @@ def compute_coverage_layers(
     *,
     settings: Settings,
     grids: gpd.GeoDataFrame | None = None,
-    service_mapping: Mapping[str, str] | None = None,
 ) -> CoverageLayers:
     """Walking coverage of ``street`` as layers and tables (street CRS).
 
     The one place coverage outputs are assembled: the ``coverage`` command, the
     ``run``/``demo`` pipeline and the app all call it, so their figures agree. It
-    includes the service circles' completeness and capacity (:class:`ServiceLayers`;
-    ``service_mapping`` is a service-kinds mapping file's text -> kind).
+    includes the service circles' completeness and capacity (:class:`ServiceLayers`).
     """
     cov = compute_coverage(street, settings=settings)
     work = estimate_circle_work(cov)
@@ -194,7 +215,7 @@ def compute_coverage_layers(
     s["gaps"] = len(gaps)
     s["gap_area_m2"] = round(float(gaps["area_m2"].sum()), 1) if len(gaps) else 0.0
     s["circle_work"] = work.to_dict()
-    services = compute_service_layers(cov, street, grids=grids, mapping=service_mapping)
+    services = compute_service_layers(cov, street, grids=grids)
     s["services"] = services.summary()
     return CoverageLayers(
         coverage=cov,

@@ -150,10 +150,12 @@ def output_tables(result: RunResult) -> dict[str, pd.DataFrame]:
         )
     # --- services: completeness and capacity tables (issue 16) ---
     services = cov.services if cov is not None else None
-    if services is not None:
+    if cov is not None and services is not None:
+        from planner.coverage.layers import service_grid_table
+
         tables["completeness_by_community"] = services.table("community")
         if result.grids is not None:
-            tables["completeness_by_grid"] = services.table("grid").rename(columns={"id": "code"})
+            tables["completeness_by_grid"] = service_grid_table(cov, result.grids.grids)
         tables["capacity_by_station"] = services.stations
     if result.siting is not None and result.siting.plan is not None:
         figures = getattr(result.siting.plan, "figures", None)
