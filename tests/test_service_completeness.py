@@ -219,3 +219,9 @@ def test_kinds_mapped_from_osm_tags_on_the_beijing_extract(beijing: Street) -> N
     assert by_name["近邻宝"] == {"delivery"}  # amenity=post_office
     counts = pts.groupby("service_kind").size()
     assert counts["grocery"] >= 15 and counts["pocket_park"] >= 9  # shop=convenience, leisure=park
+    # leisure=pitch/sports_centre/stadium read as POIs for the sports grounds; atm for finance
+    osm_key = beijing.pois.set_index("poi_id")["osm_key"]
+    pitches = beijing.pois.loc[beijing.pois["kind"] == "pitch", "poi_id"]
+    assert len(pitches) == 15 and set(osm_key[pitches]) == {"leisure"}
+    assert counts["small_sports"] >= 15 and counts["mid_sports"] >= 4
+    assert (beijing.pois["kind"] == "atm").sum() == 4 and counts["finance"] == 8
