@@ -225,3 +225,17 @@ def test_kinds_mapped_from_osm_tags_on_the_beijing_extract(beijing: Street) -> N
     assert len(pitches) == 15 and set(osm_key[pitches]) == {"leisure"}
     assert counts["small_sports"] >= 15 and counts["mid_sports"] >= 4
     assert (beijing.pois["kind"] == "atm").sum() == 4 and counts["finance"] == 8
+
+
+def test_readme_table_is_the_catalogue() -> None:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "` | `" in line]
+    listed = {}
+    for line in rows:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[1].strip("`") in SERVICE_KINDS:
+            listed[cells[1].strip("`")] = (cells[0], cells[2])
+    assert list(listed) == list(SERVICE_KINDS)
+    for key, (circle, zh) in listed.items():
+        kind = SERVICE_KINDS[key]
+        assert zh == kind.zh and circle == f"{CIRCLES[kind.circle].zh} `{kind.circle}`"

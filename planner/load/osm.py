@@ -144,8 +144,9 @@ SERVICE_LEISURE: tuple[str, ...] = (
     "garden",
 )
 #: ``amenity=*`` values of :data:`NON_SITE_AMENITIES` still kept as POIs (no site for a
-#: station, but a service: a cash machine serves the convenience circle's finance).
-SERVICE_AMENITIES: frozenset[str] = frozenset({"atm"})
+#: station, but a service: a cash machine serves the convenience circle's finance, a
+#: public toilet the 5-minute circle).
+SERVICE_AMENITIES: frozenset[str] = frozenset({"atm", "toilets"})
 
 #: Tags selecting the features read besides the street network (``True`` = any value).
 FEATURE_SELECTION: dict[str, bool | list[str]] = {
