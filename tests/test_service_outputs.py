@@ -90,7 +90,7 @@ def test_cli_refuses_a_bad_service_kinds_file_with_exit_2(tmp_path: Path) -> Non
             str(tmp_path / "o"),
             "--service-kinds-file",
             str(bad),
-        ],  # fmt: skip
+        ],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
