@@ -646,6 +646,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "rule_result_ok": ("结论：所有规则均满足", "RESULT: all rules hold"),
     "rule_result_fail": ("结论：{n} 条规则不通过", "RESULT: {n} rule(s) FAIL"),
+    # --- services: the completeness layer of the red map (issue 16) ---
+    "layer_completeness": (
+        "服务完整度（缺少的服务类型：绿 0、黄 1–2、橙 3–6、红 7 类以上）",
+        "Service completeness (kinds missing: green 0, yellow 1-2, orange 3-6, red 7+)",
+    ),
+    "missing_kinds": ("缺少的服务类型数", "Service kinds missing"),
+    "missing_list": ("缺少", "Missing"),
+    "m2_per_100_households": ("每百户可达面积（m²）", "m² per 100 households in reach"),
 }
 
 
