@@ -654,6 +654,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "missing_kinds": ("缺少的服务类型数", "Service kinds missing"),
     "missing_list": ("缺少", "Missing"),
     "m2_per_100_households": ("每百户可达面积（m²）", "m² per 100 households in reach"),
+    "col_households_catchment": ("步行范围内户数", "Households within reach"),
+    "col_catchment_floor_area_m2": (
+        "按范围内户数所需面积 m²",
+        "Floor area for the households within reach (m²)",
+    ),
 }
 
 

@@ -31,6 +31,7 @@ walking minutes (the two policy circles are 15-minute circles).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -39,10 +40,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.errors import ProblemLog
+from planner import schema
+from planner.errors import InputError, ProblemLog
 from planner.load.kinds import TEXT_COLUMNS
 from planner.load.tables import normalise_text, read_table
-from planner.schema import ALL_SERVICE_KINDS, SERVICE_KINDS, ServiceKind
+from planner.schema import ALL_SERVICE_KINDS, SERVICE_KINDS, ServiceKind, kind_minutes
+from planner.settings import Settings
+from planner.street import Street
 
 #: Header names of a service-kinds mapping file's kind column (normalised).
 SERVICE_KIND_COLUMNS: frozenset[str] = frozenset(
@@ -267,3 +271,49 @@ def service_points(
     )
     df["in_street"] = df["in_street"].astype(bool)
     return gpd.GeoDataFrame(df, geometry="geometry", crs=crs)
+
+
+def kind_street(street: Street, kind: str, settings: Settings) -> tuple[Street, Settings]:
+    """``street`` with the facilities of one service ``kind`` as its stations, and settings
+    whose one threshold is the kind's minutes: siting then places new facilities of that
+    kind (``python -m planner site --service-kind kindergarten``).
+
+    The stations layer holds the kind's facilities (:func:`service_points`, margin ones
+    included as the settings say) as ``community_station`` rows with ``kind_text`` the
+    service kind; ``service_kinds`` is that station kind alone.
+
+    Raises
+    ------
+    InputError
+        ``kind`` is not a service kind (naming the kinds to choose from).
+    """
+    if kind not in SERVICE_KINDS:
+        raise InputError(
+            f"{kind!r} is not a service kind",
+            fix="use one of: " + ", ".join(f"{k} ({v.zh})" for k, v in SERVICE_KINDS.items()),
+        )
+    pts = service_points(
+        street.stations,
+        street.pois,
+        street.landuse,
+        kinds=(kind,),
+        mapping=dict(settings.service_kind_names),
+    )
+    stations = gpd.GeoDataFrame(
+        {
+            "station_id": pts["point_id"].astype(str).to_numpy(),
+            "name": pts["name"].astype(str).to_numpy(),
+            "kind": "community_station",
+            "kind_text": kind,
+            "floor_area_m2": pd.to_numeric(pts["floor_area_m2"], errors="coerce").to_numpy(),
+            "in_street": pts["in_street"].astype(bool).to_numpy(),
+        },
+        geometry=pts.geometry.to_numpy(),
+        crs=street.crs,
+    )
+    minutes = kind_minutes(kind, settings.service_circle_minutes)
+    out = replace(street, stations=schema.conform("stations", stations))
+    kind_settings = settings.with_(
+        thresholds_min=(minutes,), gap_minutes=minutes, service_kinds=("community_station",)
+    )
+    return out, kind_settings
