@@ -43,6 +43,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "site",
     "check_grids",
     "run",
+    "whatif",  # --- services: what-if scenarios (issue 16)
 )
 
 

@@ -15,7 +15,9 @@
 * :mod:`planner.coverage.completeness` - which service kinds each building reaches within
   its circle's minutes, and the shares per street, community and grid;
 * :mod:`planner.coverage.capacity` - station floor area shared among the households within
-  reach (2SFCA) against 30 m² per 100 households.
+  reach (2SFCA) against 30 m² per 100 households;
+* :mod:`planner.coverage.whatif` - scenarios (add, move or remove a station or POI, close a
+  path, open a gate): coverage, completeness and capacity before and after, who gains.
 """
 
 from planner.coverage.figures import Coverage, compute_coverage
