@@ -160,7 +160,7 @@ def building_completeness(
     for c in CIRCLES:
         members = [j for j, k in enumerate(kinds) if SERVICE_KINDS[k].circle == c]
         if members:
-            out[complete_column(c)] = reach[:, members].all(axis=1)
+            out[complete_column(c)] = np.asarray(reach[:, members].all(axis=1), dtype=bool)
     missing = ~reach
     out["missing_kinds"] = missing.sum(axis=1).astype("int64")
     names = np.array(kinds, dtype=object)
@@ -205,7 +205,8 @@ def area_keys(cov: Coverage, grids: gpd.GeoDataFrame | None) -> list[AreaKeys]:
 def _share(part: NDArray[np.float64], total: NDArray[np.float64]) -> NDArray[np.float64]:
     """``part / total`` in percent, one decimal (NaN where ``total`` is 0)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.round(np.where(total > 0, 100.0 * part / total, np.nan), 1)
+        share = np.where(total > 0, 100.0 * part / total, np.nan)
+    return np.asarray(np.round(share, 1), dtype=np.float64)
 
 
 def completeness_by_area(

@@ -135,7 +135,8 @@ def _texts(layer: gpd.GeoDataFrame, column: str) -> pd.Series:
     if column not in layer.columns:
         return pd.Series([""] * len(layer), index=layer.index, dtype=object)
     col = layer[column]
-    return col.astype(object).where(col.notna(), "").astype(str)
+    out: pd.Series = col.astype(object).where(col.notna(), "").astype(str)
+    return out
 
 
 def _matches(

@@ -205,7 +205,7 @@ def _change(item: object, i: int, file: str, problems: list[Problem]) -> Change 
                 )
             else:
                 fields[f] = value
-    return None if missing else Change(action, fields)  # type: ignore[arg-type]
+    return None if missing else Change(action, fields)
 
 
 def _point(street: Street, fields: dict[str, Any]) -> shapely.Point:
@@ -216,7 +216,7 @@ def _point(street: Street, fields: dict[str, Any]) -> shapely.Point:
 
 def _need_id(layer: gpd.GeoDataFrame, column: str, value: str, change: int) -> pd.Series:
     """Rows of ``layer`` whose ``column`` is ``value``; refused when there are none."""
-    hit = layer[column].astype(str) == str(value)
+    hit: pd.Series = layer[column].astype(str) == str(value)
     if not hit.any():
         raise InputError(
             Problem(
