@@ -274,3 +274,74 @@ def _most_missing(lack: NDArray[np.float64], total: float, kinds: tuple[str, ...
         for j in order
         if lack[j] > 0.5
     )
+
+
+# --- who needs it: "一老一小" (issue 16) ---
+#: Age group (register columns, :data:`planner.load.register.AGE_GROUPS`) -> the service
+#: kinds that serve it: young children the nursery and kindergarten; the elderly day care
+#: and the health station.
+NEED_KINDS: dict[str, tuple[str, ...]] = {
+    "children_0_6": ("nursery", "kindergarten"),
+    "elderly_60": ("elderly_day_care", "health_station"),
+    "elderly_80": ("elderly_day_care", "health_station"),
+    "elderly_alone": ("elderly_day_care", "health_station"),
+}
+
+
+def needs_by_area(
+    comp: ServiceCompleteness, cov: Coverage, *, grids: gpd.GeoDataFrame | None = None
+) -> pd.DataFrame:
+    """The "一老一小" view: for each age group the buildings carry (from a register with
+    residents by age), the share of those residents reaching each kind that serves them,
+    beside the share of all households.
+
+    Returns
+    -------
+    DataFrame
+        Per street, community and grid: ``level``, ``id``, ``name``, ``households``; per
+        group G present ``G`` (residents) and, per kind K serving G that was checked,
+        ``G_reach_K_pct``, beside ``households_reach_K_pct``. Empty (no rows) when the
+        buildings carry no age group. Buildings without a figure for a group count 0.
+    """
+    b = cov.buildings
+    groups = [g for g in NEED_KINDS if g in b.columns and b[g].notna().any()]
+    if not groups:
+        return pd.DataFrame()
+    hh = b["households"].to_numpy(dtype=float)
+    kinds = sorted(
+        {k for g in groups for k in NEED_KINDS[g] if k in comp.kinds}, key=comp.kinds.index
+    )
+    reach = {k: comp.buildings[reach_column(k)].to_numpy(dtype=bool) for k in kinds}
+    people = {
+        g: pd.to_numeric(b[g], errors="coerce").fillna(0.0).to_numpy(dtype=float) for g in groups
+    }
+    frames = []
+    for area in area_keys(cov, grids):
+        df = pd.DataFrame({"key": area.key, "households": hh})
+        for k in kinds:
+            df[f"hh:{k}"] = np.where(reach[k], hh, 0.0)
+        for g in groups:
+            df[g] = people[g]
+            for k in NEED_KINDS[g]:
+                if k in reach:
+                    df[f"{g}:{k}"] = np.where(reach[k], people[g], 0.0)
+        agg = df.groupby("key").sum().reindex(area.ids, fill_value=0.0)
+        total = agg["households"].to_numpy()
+        out = pd.DataFrame(
+            {
+                "level": area.level,
+                "id": area.ids,
+                "name": area.names,
+                "households": total.round().astype("int64"),
+            }
+        )
+        for k in kinds:
+            out[f"households_reach_{k}_pct"] = _share(agg[f"hh:{k}"].to_numpy(), total)
+        for g in groups:
+            n = agg[g].to_numpy()
+            out[g] = n.round().astype("int64")
+            for k in NEED_KINDS[g]:
+                if k in reach:
+                    out[f"{g}_reach_{k}_pct"] = _share(agg[f"{g}:{k}"].to_numpy(), n)
+        frames.append(out)
+    return pd.concat(frames, ignore_index=True)

@@ -6,7 +6,7 @@ Everything is in the street's projected CRS; writers convert to WGS84 at the edg
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -21,6 +21,7 @@ from planner.coverage.completeness import (
     ServiceCompleteness,
     completeness_by_area,
     compute_completeness,
+    needs_by_area,
 )
 from planner.coverage.figures import (
     Coverage,
@@ -60,6 +61,9 @@ class ServiceLayers:
     by_area: pd.DataFrame
     buildings: gpd.GeoDataFrame
     stations: pd.DataFrame
+    #: The "一老一小" view (:func:`~planner.coverage.completeness.needs_by_area`): empty
+    #: unless the buildings carry residents by age from a register.
+    needs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def table(self, level: str) -> pd.DataFrame:
         """Completeness and capacity of one level: ``street``, ``community`` or ``grid``."""
@@ -140,7 +144,8 @@ def compute_service_layers(
     layer.insert(1, "name", b["name"].astype(str).to_numpy())
     layer["m2_per_100_households"] = np.round(cap.building_m2_per_100, 2)
     gdf = gpd.GeoDataFrame(layer, geometry=b.geometry.to_numpy(), crs=b.crs)
-    return ServiceLayers(comp, cap, by_area, gdf, cap.stations)
+    needs = needs_by_area(comp, cov, grids=grids)
+    return ServiceLayers(comp, cap, by_area, gdf, cap.stations, needs)
 
 
 @dataclass

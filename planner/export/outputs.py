@@ -157,6 +157,9 @@ def output_tables(result: RunResult) -> dict[str, pd.DataFrame]:
         if result.grids is not None:
             tables["completeness_by_grid"] = service_grid_table(cov, result.grids.grids)
         tables["capacity_by_station"] = services.stations
+        if len(services.needs):  # a register with residents by age ("一老一小")
+            needs = services.needs
+            tables["needs_by_community"] = needs[needs["level"] != "grid"].reset_index(drop=True)
     if result.siting is not None and result.siting.plan is not None:
         figures = getattr(result.siting.plan, "figures", None)
         if isinstance(figures, pd.DataFrame):
