@@ -239,3 +239,29 @@ def test_readme_table_is_the_catalogue() -> None:
     for key, (circle, zh) in listed.items():
         kind = SERVICE_KINDS[key]
         assert zh == kind.zh and circle == f"{CIRCLES[kind.circle].zh} `{kind.circle}`"
+
+
+def test_kind_gaps_hold_exactly_the_households_missing_the_kind() -> None:
+    from planner.coverage.completeness import kind_gaps
+
+    st = _facilities_street()
+    cov = compute_coverage(st, settings=Settings(service_catalogue=KINDS))
+    comp = compute_completeness(cov, st)
+    gaps = kind_gaps(comp, cov, "kindergarten")
+    # hand: the kindergarten at 600 m misses b100, b1400 and b1900 (10 + 40 + 50)
+    assert gaps["households_uncovered"].sum() == 100
+    assert set(gaps["service_kind"]) == {"kindergarten"} and set(gaps["minutes"]) == {5.0}
+    reached = cov.buildings.geometry[cov.buildings["building_id"].isin(["b450", "b900"])]
+    assert not gaps.geometry.union_all().intersects(reached.union_all())
+    with pytest.raises(ValueError, match="'canteen' was not checked"):
+        kind_gaps(comp, cov, "canteen")
+
+
+def test_coverage_command_writes_kind_gaps_and_refuses_unknown_kinds(tmp_path: Path) -> None:
+    from planner.cli.parser import main
+
+    out = tmp_path / "o"
+    assert main(["coverage", "demo", "--out", str(out), "-q", "--kind-gaps", "幼儿园"]) == 0
+    gaps = gpd.read_file(out / "gaps_kindergarten.geojson")
+    assert len(gaps) > 0 and (gaps["households_uncovered"] > 0).all()
+    assert main(["coverage", "demo", "--out", str(out), "-q", "--kind-gaps", "bakery"]) == 2

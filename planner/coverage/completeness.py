@@ -22,16 +22,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from numpy.typing import NDArray
 
 from planner.coverage.figures import TIME_EPS_MIN, Coverage, assign_grids
 from planner.coverage.service_kinds import service_points
-from planner.network.routing import nearest_times, point_times, with_stations
+from planner.network.routing import (
+    NodeTimes,
+    RoutingGraph,
+    nearest_times,
+    point_times,
+    with_stations,
+)
 from planner.network.walk import snap_stations
 from planner.schema import CIRCLES, SERVICE_KINDS, kind_minutes, kinds_of_circle
 from planner.street import Street
@@ -79,6 +86,10 @@ class ServiceCompleteness:
     points: gpd.GeoDataFrame
     time_min: pd.DataFrame
     buildings: pd.DataFrame
+    #: The routing graph with every facility as a source, and each kind's node times
+    #: (what :func:`kind_gaps` draws a kind's circle from).
+    rg: RoutingGraph | None = None
+    node_times: dict[str, NodeTimes] = field(default_factory=dict)
 
     @property
     def circles(self) -> tuple[str, ...]:
@@ -125,15 +136,17 @@ def compute_completeness(
     minutes = {k: kind_minutes(k, s.service_circle_minutes) for k in kinds}
     kind_of = pts["service_kind"].to_numpy(dtype=object)
     times = {}
+    node_times = {}
     for k in kinds:
         idx = np.flatnonzero(kind_of == k)
         node_t = nearest_times(rg, limit_min=minutes[k] + TIME_EPS_MIN, stations=idx)
         t, _ = point_times(rg, node_t, cov.building_snap)
         times[k] = t
+        node_times[k] = node_t
     time_min = pd.DataFrame(times, index=cov.buildings.index, columns=list(kinds), dtype=float)
     b = building_completeness(cov.buildings, time_min, minutes)
     log.info("completeness: %d kinds, %d facilities, %d buildings", len(kinds), len(pts), len(b))
-    return ServiceCompleteness(kinds, minutes, pts, time_min, b)
+    return ServiceCompleteness(kinds, minutes, pts, time_min, b, rg, node_times)
 
 
 def building_completeness(
@@ -345,3 +358,36 @@ def needs_by_area(
                     out[f"{g}_reach_{k}_pct"] = _share(agg[f"{g}:{k}"].to_numpy(), n)
         frames.append(out)
     return pd.concat(frames, ignore_index=True)
+
+
+def kind_gaps(comp: ServiceCompleteness, cov: Coverage, kind: str) -> gpd.GeoDataFrame:
+    """The gap polygons of one service kind, on demand: the residential parts of the
+    street outside the union circle of the kind's facilities within its minutes (drawn
+    as the coverage's circles are, :class:`planner.coverage.circles.CircleBuilder`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :func:`planner.coverage.circles.gap_polygons`' columns plus ``service_kind`` and
+        ``minutes`` (street CRS).
+    """
+    from planner.coverage.circles import CircleBuilder, gap_polygons
+
+    if kind not in comp.node_times or comp.rg is None:
+        raise ValueError(f"{kind!r} was not checked; checked kinds: {', '.join(comp.kinds)}")
+    minutes = comp.minutes[kind]
+    builder = CircleBuilder(
+        comp.rg,
+        buffer_m=cov.settings.circle_buffer_m,
+        points=cov.building_snap,
+        point_geoms=cov.buildings.geometry.centroid.to_numpy(),
+        compounds=cov.compounds,
+    )
+    union = builder.union_circles(comp.node_times[kind], [minutes])
+    covered = union.geometry.iloc[0] if len(union) else shapely.Polygon()
+    b = cov.buildings
+    miss = ~comp.buildings[reach_column(kind)].to_numpy(dtype=bool) & (b["households"] > 0)
+    gaps = gap_polygons(cov.compounds, b, covered, uncovered_buildings=b[miss.to_numpy()])
+    gaps["service_kind"] = kind
+    gaps["minutes"] = minutes
+    return gaps
