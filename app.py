@@ -23,6 +23,7 @@ import streamlit as st
 from planner.app import editor as app_editor
 from planner.app import map as app_map
 from planner.app import services as svc
+from planner.app import services_page  # --- services: the facilities page (issue 16)
 from planner.app.state import (
     HOUSEHOLD_RANGE,
     PAGES,
@@ -914,6 +915,9 @@ PAGE_FUNCS = {
     "editor": page_editor,
     "siting": page_siting,
     "export": page_export,
+    "facilities": lambda street, settings: services_page.page(
+        coverage_or_none(source_json(), settings_json(settings)), lang=S["lang"]
+    ),  # --- services: the facilities page
 }
 
 

@@ -5,7 +5,9 @@
   in the URL, which projects the session may edit;
 * :mod:`planner.app.map` - the map shown from strings computed once (fast reruns);
 * :mod:`planner.app.editor` - the grid editor's clicks, drawn lines, edits, autosave, copies
-  and opened project files.
+  and opened project files;
+* :mod:`planner.app.services_page` - the facilities page: floor-area norm per community and
+  station (2SFCA), complete circles, "一老一小".
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """
