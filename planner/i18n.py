@@ -670,7 +670,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fac_missing_most": ("最常缺少", "Most often missing"),
     "fac_per_community": ("各社区面积标准", "Floor-area norm per community"),
     "fac_per_station": ("各站点负荷（两步移动搜索法）", "Load per station (2SFCA)"),
-    "fac_circles": ("各社区服务圈完整度（户数 %）", "Complete circles per community (% of households)"),
+    "fac_circles": (
+        "各社区服务圈完整度（户数 %）",
+        "Complete circles per community (% of households)",
+    ),
     "fac_needs": ("一老一小", "Children and the elderly"),
     "fac_norm_note": (
         "标准：社区服务设施每百户 30 m²，每社区不少于 500 m²；面积按步行 15 分钟内的户数分摊",

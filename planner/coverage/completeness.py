@@ -40,7 +40,7 @@ from planner.network.routing import (
     with_stations,
 )
 from planner.network.walk import snap_stations
-from planner.schema import CIRCLES, SERVICE_KINDS, kind_minutes, kinds_of_circle
+from planner.schema import CIRCLES, SERVICE_KINDS, CircleKey, kind_minutes, kinds_of_circle
 from planner.street import Street
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class ServiceCompleteness:
     node_times: dict[str, NodeTimes] = field(default_factory=dict)
 
     @property
-    def circles(self) -> tuple[str, ...]:
+    def circles(self) -> tuple[CircleKey, ...]:
         """The circles with at least one kind checked, in :data:`CIRCLES` order."""
         return tuple(c for c in CIRCLES if kinds_of_circle(c, self.kinds))
 
