@@ -124,7 +124,10 @@ def service_grid_table(layers: CoverageLayers, grids: gpd.GeoDataFrame) -> pd.Da
         return pd.DataFrame()
     t = service_by_area(sv.completeness, sv.capacity, layers.coverage, grids=grids)
     t = t[t["level"] == "grid"].drop(columns=["level"]).reset_index(drop=True)
-    return t.rename(columns={"id": "code"})
+    t = t.rename(columns={"id": "code"})
+    if "code_provisional" in grids.columns:  # a provisional code says so in every grid file
+        t.insert(1, "code_provisional", grids["code_provisional"].astype(bool).to_numpy())
+    return t
 
 
 def compute_service_layers(
