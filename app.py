@@ -24,7 +24,12 @@ import pandas as pd
 import streamlit as st
 
 from planner.app import editor as app_editor
-from planner.app import editor_page, organisation_page, pages_common
+from planner.app import (
+    editor_page,
+    organisation_page,
+    pages_common,
+    services_page,  # --- services: the facilities page (issue 16)
+)
 from planner.app import map as app_map
 from planner.app import project as app_project
 from planner.app import services as svc
@@ -927,6 +932,9 @@ PAGE_FUNCS = {
     "siting": page_siting,
     "export": page_export,
     "organisation": organisation_page.render,  # --- org: the organisation page (issue 15) ---
+    "facilities": lambda street, settings: services_page.page(
+        coverage_or_none(source_json(), settings_json(settings)), lang=S["lang"]
+    ),  # --- services: the facilities page
 }
 
 

@@ -970,6 +970,46 @@ STRINGS: dict[str, tuple[str, str]] = {
     "project_saved_at": ("{name}（{saved} UTC）", "{name} ({saved} UTC)"),
     "open_recent": ("打开", "Open"),
     "step_missing": ("街道缺少{missing}", "the street has no {missing}"),
+    # --- services: the completeness layer of the red map (issue 16) ---
+    "layer_completeness": (
+        "服务完整度（缺少的服务类型：绿 0、黄 1–2、橙 3–6、红 7 类以上）",
+        "Service completeness (kinds missing: green 0, yellow 1-2, orange 3-6, red 7+)",
+    ),
+    "missing_kinds": ("缺少的服务类型数", "Service kinds missing"),
+    "missing_list": ("缺少", "Missing"),
+    "m2_per_100_households": ("每百户可达面积（m²）", "m² per 100 households in reach"),
+    "col_households_catchment": ("步行范围内户数", "Households within reach"),
+    "page_facilities": ("设施配置", "Facilities"),
+    "fac_title": ("服务圈完整度与设施面积", "Service circles: complete and big enough?"),
+    "fac_no_coverage": ("尚无覆盖计算结果", "No coverage computed yet"),
+    "fac_community": ("社区", "Community"),
+    "fac_below_norm": ("低于每百户 30 m²", "Below 30 m² per 100 households"),
+    "fac_households_below_norm": ("低于标准的户数", "Households below the norm"),
+    "fac_station_area": ("站点面积 m²", "Station floor area (m²)"),
+    "fac_norm": ("社区标准面积 m²", "Community norm (m²)"),
+    "fac_catchment": ("15 分钟内户数", "Households within 15 minutes"),
+    "fac_overloaded": ("超负荷站点", "Overloaded"),
+    "fac_unknown_area": ("面积未知", "size unknown"),
+    "fac_complete_all": ("全部服务可达", "Every kind in reach"),
+    "fac_missing_most": ("最常缺少", "Most often missing"),
+    "fac_per_community": ("各社区面积标准", "Floor-area norm per community"),
+    "fac_per_station": ("各站点负荷（两步移动搜索法）", "Load per station (2SFCA)"),
+    "fac_circles": (
+        "各社区服务圈完整度（户数 %）",
+        "Complete circles per community (% of households)",
+    ),
+    "fac_needs": ("一老一小", "Children and the elderly"),
+    "fac_norm_note": (
+        "标准：社区服务设施每百户 30 m²，每社区不少于 500 m²；面积按步行 15 分钟内的户数分摊",
+        "Norm: 30 m² per 100 households, at least 500 m² per community; a station's floor "
+        "area is shared among the households within a 15-minute walk",
+    ),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "col_catchment_floor_area_m2": (
+        "按范围内户数所需面积 m²",
+        "Floor area for the households within reach (m²)",
+    ),
 }
 
 

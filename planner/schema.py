@@ -11,7 +11,7 @@ while inside the planner; WGS84 (EPSG:4326) only at the edges.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -330,3 +330,272 @@ def empty(layer: str, crs: Any) -> gpd.GeoDataFrame:
         crs=crs,
     )
     return conform(layer, gdf)
+
+
+# --- services: service kinds of the life circles (issue 16) ---
+# The catalogue lives here (not in planner.coverage) because Settings validates
+# ``service_catalogue`` against it and planner.coverage imports the settings.
+
+#: A circle's key.
+CircleKey = Literal["life_5", "life_10", "life_15", "party_15", "convenience_15"]
+
+
+@dataclass(frozen=True)
+class Circle:
+    """One service circle: its names, which of the 5/10/15-minute settings gives its
+    minutes (``minutes_index`` into ``Settings.service_circle_minutes``) and its source."""
+
+    zh: str
+    en: str
+    minutes_index: int
+    source: str
+
+
+#: The circles, in the order tables show them.
+CIRCLES: dict[CircleKey, Circle] = {
+    "life_5": Circle("5分钟生活圈", "5-minute life circle", 0, "GB 50180-2018 table B.0.2"),
+    "life_10": Circle("10分钟生活圈", "10-minute life circle", 1, "GB 50180-2018 table B.0.1"),
+    "life_15": Circle("15分钟生活圈", "15-minute life circle", 2, "GB 50180-2018 table B.0.1"),
+    "party_15": Circle(
+        "一刻钟党建服务圈",
+        "Quarter-hour party-building circle",
+        2,
+        "party-mass service system documents",
+    ),
+    "convenience_15": Circle(
+        "15分钟便民服务圈",
+        "15-minute convenience circle",
+        2,
+        "MOFCOM convenient-living-circle guidance",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ServiceKind:
+    """One kind of facility a circle should hold, and what feeds it.
+
+    Attributes
+    ----------
+    zh, en
+        Chinese and English names.
+    circle
+        The circle it belongs to (a key of :data:`CIRCLES`).
+    station_kinds
+        Station kinds (:data:`planner.schema.STATION_KINDS`) that are such a facility.
+    poi_kinds
+        POI ``kind`` values (OSM ``amenity``/``shop``/``office``/``leisure``/
+        ``healthcare``/``social_facility`` values) that are.
+    landuse_kinds
+        Land-use kinds (park, ...) that are.
+    name_words
+        Words whose presence in a station's, POI's or land-use polygon's name makes it
+        one (小学 in 育才路小学).
+    """
+
+    zh: str
+    en: str
+    circle: CircleKey
+    station_kinds: tuple[str, ...] = ()
+    poi_kinds: tuple[str, ...] = ()
+    landuse_kinds: tuple[str, ...] = ()
+    name_words: tuple[str, ...] = ()
+
+
+def _k(
+    zh: str,
+    en: str,
+    circle: CircleKey,
+    stations: tuple[str, ...] = (),
+    pois: tuple[str, ...] = (),
+    landuse: tuple[str, ...] = (),
+    words: tuple[str, ...] = (),
+) -> ServiceKind:
+    return ServiceKind(zh, en, circle, stations, pois, landuse, words)
+
+
+#: The catalogue: service kind -> what it is and what feeds it (README table).
+SERVICE_KINDS: dict[str, ServiceKind] = {
+    # GB 50180-2018 table B.0.2: the 5-minute life circle
+    "community_service": _k(
+        "社区服务站",
+        "Community service station",
+        "life_5",
+        ("community_station", "grid_station", "street_centre", "neighbourhood_centre"),
+        ("community_centre", "social_centre"),
+        (),
+        ("社区服务站", "社区服务中心", "居委会"),
+    ),
+    "canteen": _k(
+        "社区食堂",
+        "Community canteen",
+        "life_5",
+        (),
+        ("canteen", "food_court"),
+        (),
+        ("社区食堂", "老年食堂", "长者食堂", "助餐点"),
+    ),
+    "kindergarten": _k("幼儿园", "Kindergarten", "life_5", (), ("kindergarten",), (), ("幼儿园",)),
+    "nursery": _k(
+        "托儿所", "Nursery", "life_5", (), ("childcare",), (), ("托儿所", "托育", "早教")
+    ),
+    "elderly_day_care": _k(
+        "老年人日间照料中心",
+        "Day-care centre for the elderly",
+        "life_5",
+        ("elderly_day_care",),
+        ("day_care", "senior_centre"),
+        (),
+        ("日间照料", "养老服务驿站", "托老"),
+    ),
+    "health_station": _k(
+        "社区卫生服务站",
+        "Community health station",
+        "life_5",
+        ("health_station",),
+        ("clinic", "doctors", "health_post"),
+        (),
+        ("卫生服务站", "卫生站", "卫生室", "诊所"),
+    ),
+    "small_sports": _k(
+        "小型多功能运动场地",
+        "Small sports ground",
+        "life_5",
+        (),
+        ("pitch", "fitness_station", "playground", "fitness_centre"),
+        ("pitch", "playground"),
+        ("健身广场", "运动场", "球场", "健身苑"),
+    ),
+    "public_toilet": _k(
+        "公共厕所", "Public toilet", "life_5", (), ("toilets",), (), ("公厕", "公共厕所")
+    ),
+    # GB 50180-2018 table B.0.1: the 10-minute life circle
+    "primary_school": _k("小学", "Primary school", "life_10", (), (), (), ("小学",)),
+    "fresh_market": _k(
+        "菜市场或生鲜超市",
+        "Fresh market",
+        "life_10",
+        (),
+        ("marketplace", "greengrocer", "supermarket"),
+        ("marketplace",),
+        ("菜市场", "农贸市场", "生鲜"),
+    ),
+    "mid_sports": _k(
+        "中型多功能运动场地",
+        "Mid-size sports ground",
+        "life_10",
+        (),
+        ("sports_centre", "stadium"),
+        ("sports_centre", "stadium", "recreation_ground"),
+        ("体育中心", "体育场", "全民健身中心"),
+    ),
+    # GB 50180-2018 table B.0.1: the 15-minute life circle
+    "middle_school": _k(
+        "初中", "Middle school", "life_15", (), (), (), ("中学", "初中", "初级中学", "九年一贯")
+    ),
+    "health_centre": _k(
+        "社区卫生服务中心",
+        "Community health service centre",
+        "life_15",
+        (),
+        ("hospital",),
+        ("hospital",),
+        ("卫生服务中心", "社区医院", "医院"),
+    ),
+    "elderly_home": _k(
+        "养老院",
+        "Elderly home",
+        "life_15",
+        (),
+        ("nursing_home", "assisted_living"),
+        (),
+        ("养老院", "敬老院", "老年公寓", "福利院", "养护院"),
+    ),
+    "culture_centre": _k(
+        "文化活动中心",
+        "Culture centre",
+        "life_15",
+        (),
+        ("arts_centre", "theatre", "library"),
+        (),
+        ("文化活动中心", "文化中心", "文化馆", "图书馆"),
+    ),
+    # the quarter-hour party-building service circle
+    "party_mass": _k(
+        "党群服务中心（站）",
+        "Party-mass service centre or station",
+        "party_15",
+        ("street_centre", "community_station", "grid_station"),
+    ),
+    "city_study_room": _k(
+        "城市书房",
+        "City study room",
+        "party_15",
+        ("city_study_room",),
+        ("library",),
+        (),
+        ("书房", "书屋", "阅读空间", "图书馆"),
+    ),
+    "pocket_park": _k(
+        "小游园",
+        "Pocket park",
+        "party_15",
+        ("pocket_park",),
+        ("park", "garden"),
+        ("park",),
+        ("游园", "口袋公园", "公园", "街心花园"),
+    ),
+    "neighbourhood_centre": _k(
+        "邻里中心",
+        "Neighbourhood centre",
+        "party_15",
+        ("neighbourhood_centre",),
+        (),
+        (),
+        ("邻里中心", "邻里之家"),
+    ),
+    # the 15-minute convenience service circle
+    "finance": _k(
+        "金融服务", "Finance", "convenience_15", (), ("bank", "atm"), (), ("银行", "信用社")
+    ),
+    "medical": _k(
+        "医疗服务",
+        "Medical",
+        "convenience_15",
+        ("health_station",),
+        ("pharmacy", "clinic", "doctors", "hospital", "chemist"),
+        ("hospital",),
+        ("药店", "药房", "诊所", "医院"),
+    ),
+    "delivery": _k(
+        "快递邮政",
+        "Delivery and post",
+        "convenience_15",
+        (),
+        ("post_office", "parcel_locker", "courier"),
+        (),
+        ("快递", "菜鸟驿站", "邮政", "邮局", "丰巢"),
+    ),
+    "grocery": _k(
+        "便利店超市",
+        "Groceries",
+        "convenience_15",
+        ("convenience_point",),
+        ("convenience", "supermarket", "greengrocer"),
+        (),
+        ("便利店", "超市"),
+    ),
+}
+
+#: Every kind's key, in catalogue order (the default ``Settings.service_catalogue``).
+ALL_SERVICE_KINDS: tuple[str, ...] = tuple(SERVICE_KINDS)
+
+
+def kind_minutes(kind: str, circle_minutes: tuple[float, float, float]) -> float:
+    """The walking minutes of ``kind``'s circle, from the 5/10/15-minute settings."""
+    return float(circle_minutes[CIRCLES[SERVICE_KINDS[kind].circle].minutes_index])
+
+
+def kinds_of_circle(circle: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """The kinds among ``kinds`` that belong to ``circle``."""
+    return tuple(k for k in kinds if SERVICE_KINDS[k].circle == circle)

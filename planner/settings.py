@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from planner.errors import SettingsError
-from planner.schema import STATION_KINDS
+from planner.schema import ALL_SERVICE_KINDS, SERVICE_KINDS, STATION_KINDS
 
 #: The steps of the planner a setting can feed (see :data:`SETTING_STEPS`).
 SettingStep = Literal["street", "grids", "coverage", "siting", "output"]
@@ -162,6 +162,18 @@ class Settings:
         Share of compounds whose property management has a party organisation (红色物业)
         a community or grid should reach, per cent; default 80, the target of the
         red-property policy documents.
+    Service completeness (issue 16)
+    -------------------------------
+    service_catalogue
+        Service kinds whose circles are checked for completeness (keys of
+        :data:`planner.schema.SERVICE_KINDS`; default all: GB 50180-2018's 5/10/15-minute
+        facilities, the quarter-hour party-building circle, the convenience circle).
+    service_circle_minutes
+        Walking minutes of the 5-, 10- and 15-minute circles (GB 50180-2018: 5, 10, 15;
+        the party-building and convenience circles are 15-minute circles), increasing.
+    service_kind_names
+        A register's own names -> service kind, ``(text, kind)`` pairs (a mapping file,
+        ``--service-kinds-file``; :func:`planner.coverage.service_kinds.read_service_kinds_file`).
     """
 
     walk_speed_kmh: float = 4.0
@@ -210,6 +222,10 @@ class Settings:
     org_party_group_min_members: int = 3
     org_households_per_worker_max: int = 500
     org_red_property_target_pct: float = 80.0
+    # --- services: service completeness and capacity (issue 16) ---
+    service_catalogue: tuple[str, ...] = ALL_SERVICE_KINDS
+    service_circle_minutes: tuple[float, float, float] = (5.0, 10.0, 15.0)
+    service_kind_names: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, Any, str]] = []
@@ -286,6 +302,7 @@ class Settings:
         need(self.min_station_spacing_m >= 0, "min_station_spacing_m", "must be 0 or more")
         need(self.mip_time_limit_s > 0, "mip_time_limit_s", "must be positive")
         problems += self._work_bound_problems()
+        problems += self._service_problems()
         need(0 <= self.coordinate_precision <= 15, "coordinate_precision", "must be 0-15")
         need(self.upload_limit_mb > 0, "upload_limit_mb", "must be positive")
         # --- org: organisation checks ---
@@ -308,6 +325,52 @@ class Settings:
                 out.append((name, value, "must be a whole number, 1 or more"))
         return out
 
+    def _service_problems(self) -> list[tuple[str, Any, str]]:
+        """The service catalogue's kinds and circle minutes (stored as floats) checked."""
+        out: list[tuple[str, Any, str]] = []
+        if isinstance(self.service_catalogue, (list, str)):
+            kinds = (
+                (self.service_catalogue,)
+                if isinstance(self.service_catalogue, str)
+                else tuple(self.service_catalogue)
+            )
+            object.__setattr__(self, "service_catalogue", kinds)
+        bad = [k for k in self.service_catalogue if k not in SERVICE_KINDS]
+        if bad or not self.service_catalogue:
+            out.append(
+                (
+                    "service_catalogue",
+                    self.service_catalogue,
+                    f"unknown service kind(s) {', '.join(map(str, bad)) or '(none given)'}; "
+                    "the kinds are " + ", ".join(f"{k} ({v.zh})" for k, v in SERVICE_KINDS.items()),
+                )
+            )
+        pairs = tuple((str(t), str(k)) for t, k in self.service_kind_names)
+        object.__setattr__(self, "service_kind_names", pairs)
+        bad_names = [f"{t}={k}" for t, k in pairs if k not in SERVICE_KINDS]
+        if bad_names:
+            out.append(
+                ("service_kind_names", pairs, f"unknown service kind in {', '.join(bad_names)}")
+            )
+        minutes = tuple(_normal_minute(v) for v in self.service_circle_minutes)
+        ok = (
+            len(minutes) == 3
+            and all(isinstance(m, float) and 0 < m <= 120 for m in minutes)
+            and list(minutes) == sorted(minutes)
+        )
+        if ok:
+            object.__setattr__(self, "service_circle_minutes", minutes)
+        else:
+            out.append(
+                (
+                    "service_circle_minutes",
+                    self.service_circle_minutes,
+                    "must be three increasing minutes in (0, 120] (the 5-, 10- and "
+                    "15-minute circles, e.g. 5,10,15)",
+                )
+            )
+        return out
+
     @property
     def walk_m_per_min(self) -> float:
         """Walking speed in metres per minute."""
@@ -327,7 +390,14 @@ class Settings:
                 f"unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(known))}"
             )
         clean = dict(values)
-        for key in ("thresholds_min", "service_kinds", "cut_road_classes"):
+        for key in (
+            "thresholds_min",
+            "service_kinds",
+            "cut_road_classes",
+            "service_catalogue",  # --- services
+            "service_circle_minutes",  # --- services
+            "service_kind_names",  # --- services
+        ):
             if key in clean and not isinstance(clean[key], tuple):
                 clean[key] = tuple(clean[key])
         return cls(**clean)
@@ -390,6 +460,10 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "org_party_group_min_members": "output",
         "org_households_per_worker_max": "output",
         "org_red_property_target_pct": "output",
+        # --- services: service completeness and capacity ---
+        "service_catalogue": "coverage",
+        "service_circle_minutes": "coverage",
+        "service_kind_names": "coverage",
     }
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -134,6 +135,23 @@ def test_unreachable_target_names_the_households() -> None:
     assert plan.unreachable.tolist() == [False, False, False, True, False]
     assert plan.summary()["households_unreachable"] == 40
     assert plan.summary()["buildings_unreachable"] == 1
+
+
+@pytest.mark.parametrize("method", ["mip", "greedy"])
+def test_unreachable_target_returns_the_best_plan_for_the_reachable_part(method: str) -> None:
+    # issue 16: not zero stations. d0-d2 (35 households) are reachable: c0 covers d0 and
+    # d1, then c1 or c2 covers d2 -> two stations cover every reachable household
+    p = hand_problem()
+    plan = fewest_stations(p, 0.9, method=method)  # type: ignore[arg-type]
+    assert not plan.feasible and plan.status == "unreachable"
+    assert plan.sites.size == 2 and 0 in plan.sites.tolist()
+    assert plan.households_covered_after == 25 + 35
+    assert brute_best(p, 1) < 60  # one station would not do
+    assert re.search(
+        r"best plan for the reachable part: (greedy plan: )?2 new stations reach 60\.0%",
+        plan.message,
+    )
+    assert "40 households in 1 buildings" in plan.message
 
 
 def test_target_already_met_needs_no_station() -> None:

@@ -222,7 +222,16 @@ def test_counts_and_ranges(utm: dict[str, gpd.GeoDataFrame]) -> None:
     assert res.loc[missing & ~only_height, "floors"].notna().all()
     assert set(b["kind"]) >= {"residential", "school", "shop", "office", "public"}
     assert set(utm["landuse"]["kind"]) >= {"park", "school", "campus", "commercial"}
-    assert 20 <= len(utm["pois"]) <= 40
+    pois = utm["pois"]
+    candidates = pois["kind"].isin(["vacant_shop", "community_room"])
+    assert 20 <= candidates.sum() <= 40
+    # besides the candidate sites, the facilities of every service kind (issue 16)
+    from planner.coverage.service_kinds import service_points
+    from planner.schema import SERVICE_KINDS
+
+    stations = utm["stations"]
+    fed = set(service_points(stations, pois, utm["landuse"])["service_kind"])
+    assert fed == set(SERVICE_KINDS)
 
 
 def test_footprints_are_realistic(utm: dict[str, gpd.GeoDataFrame]) -> None:

@@ -18,6 +18,8 @@
   scenario names and the two-tab version check;
 * :mod:`planner.app.pages_common` - what a page says about missing layers, steps that
   cannot run and a page that failed.
+* :mod:`planner.app.services_page` - the facilities page: floor-area norm per community and
+  station (2SFCA), complete circles, "一老一小".
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """

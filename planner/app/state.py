@@ -35,7 +35,15 @@ from planner.schema import STATION_KINDS
 from planner.settings import Settings
 
 #: Pages in the order the navigation lists them; the first opens by default.
-PAGES: tuple[str, ...] = ("redmap", "overview", "editor", "siting", "export", "organisation")
+PAGES: tuple[str, ...] = (
+    "redmap",
+    "overview",
+    "editor",
+    "siting",
+    "facilities",
+    "export",
+    "organisation",
+)
 SOURCES: tuple[str, ...] = ("demo", "upload", "osm", "place")
 
 _DEFAULT_SETTINGS = Settings()

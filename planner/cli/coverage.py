@@ -74,6 +74,13 @@ def register(sub: Any) -> None:
         "are, else refused",
     )
     p.add_argument(
+        "--kind-gaps",
+        default=None,
+        metavar="KIND[,KIND...]",
+        help="also write gaps_<kind>.geojson: the residential areas beyond the circle of "
+        "each service kind named (e.g. kindergarten,canteen)",
+    )
+    p.add_argument(
         "-q", "--quiet", action="store_true", help="print nothing but problems (for scripts)"
     )
     p.set_defaults(func=run)
@@ -81,14 +88,47 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args, **minutes_settings(args), **station_settings(args))
+    gap_kinds = _kind_gap_kinds(args.kind_gaps, settings) if args.kind_gaps else []
     street = load_from_args(args, settings, announce=False)  # printed with the figures'
     grids = read_grids(args.grids, street, require_codes=True) if args.grids else None
     with _problems_not_logged():
         result = write_outputs(street, out_folder(args.out), settings=settings, grids=grids)
+    if gap_kinds:
+        _write_kind_gaps(street, out_folder(args.out), settings, gap_kinds)
     if not args.quiet:
         print(format_summary(result))
     print_problem_dicts(result.get("problems", []))
     return 0
+
+
+# --- services: per-kind gap polygons on demand (issue 16) ---
+def _kind_gap_kinds(text: str, settings: Settings) -> list[str]:
+    """The service kinds ``--kind-gaps`` names (Chinese names too); unknown ones: exit 2."""
+    from planner.coverage.service_kinds import kind_lookup
+    from planner.errors import InputError
+
+    lookup = kind_lookup()
+    names = [x.strip() for x in text.replace("，", ",").split(",") if x.strip()]
+    kinds = [lookup.get(x.lower(), lookup.get(x, x)) for x in names]
+    bad = [n for n, k in zip(names, kinds, strict=True) if k not in settings.service_catalogue]
+    if bad or not kinds:
+        raise InputError(
+            f"--kind-gaps {text}: {', '.join(bad) or '(none)'} is no service kind checked",
+            fix="name kinds of --service-catalogue (default all), e.g. --kind-gaps kindergarten",
+        )
+    return kinds
+
+
+def _write_kind_gaps(street: Any, out: Path, settings: Settings, kinds: list[str]) -> None:
+    """``gaps_<kind>.geojson`` for each service kind: residential areas beyond its circle."""
+    from planner.coverage.completeness import compute_completeness, kind_gaps
+    from planner.coverage.figures import compute_coverage
+
+    cov = compute_coverage(street, settings=settings)
+    comp = compute_completeness(cov, street)
+    for kind in kinds:
+        gaps = kind_gaps(comp, cov, kind)
+        write_geojson(gaps, out / f"gaps_{kind}.geojson", precision=settings.coordinate_precision)
 
 
 def print_problem_dicts(problems: list[dict[str, Any]]) -> None:

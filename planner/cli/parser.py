@@ -46,6 +46,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "site",
     "check_grids",
     "run",
+    "whatif",  # --- services: what-if scenarios (issue 16)
 )
 
 
@@ -199,6 +200,7 @@ def add_station_args(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="largest walking network to work on, edges (default 250000)",
     )
+    add_service_args(p)
 
 
 def parse_service_kinds(text: str | None) -> tuple[str, ...] | None:
@@ -230,6 +232,66 @@ def station_settings(args: argparse.Namespace) -> dict[str, Any]:
     for name in ("max_stations", "max_network_edges"):
         if getattr(args, name, None) is not None:
             out[name] = getattr(args, name)
+    out.update(service_settings(args))
+    return out
+
+
+# --- services: service kinds, circle minutes and a mapping file (issue 16) ---
+def add_service_args(p: argparse.ArgumentParser) -> None:
+    """``--service-catalogue``, ``--circle-minutes`` and ``--service-kinds-file``: which
+    service kinds the completeness checks, the 5/10/15-minute circles' minutes, and a
+    register's own names for kinds."""
+    p.add_argument(
+        "--service-catalogue",
+        default=None,
+        metavar="KIND[,KIND...]",
+        help="service kinds whose circles are checked for completeness (default all; "
+        "e.g. kindergarten,primary_school,party_mass)",
+    )
+    p.add_argument(
+        "--circle-minutes",
+        default=None,
+        metavar="M5,M10,M15",
+        help="walking minutes of the 5-, 10- and 15-minute life circles (default 5,10,15)",
+    )
+    p.add_argument(
+        "--service-kinds-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="CSV/xlsx mapping names to service kinds (columns text,service_kind)",
+    )
+
+
+def service_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """``service_catalogue``, ``service_circle_minutes`` and ``service_kind_names`` from
+    :func:`add_service_args` flags (a mapping file's problems raise :class:`InputError`)."""
+    from planner.coverage.service_kinds import kind_lookup, read_service_kinds_file
+    from planner.errors import ProblemLog
+
+    out: dict[str, Any] = {}
+    cat = getattr(args, "service_catalogue", None)
+    if cat is not None:
+        lookup = kind_lookup()
+        items = [x.strip() for x in cat.replace("，", ",").split(",") if x.strip()]
+        out["service_catalogue"] = tuple(lookup.get(x.lower(), lookup.get(x, x)) for x in items)
+    minutes = getattr(args, "circle_minutes", None)
+    if minutes is not None:
+        try:
+            values = [float(x) for x in minutes.replace("，", ",").split(",") if x.strip()]
+        except ValueError:
+            raise InputError(
+                f"--circle-minutes {minutes!r} is not a list of numbers",
+                fix="write three minutes separated by commas, e.g. --circle-minutes 5,10,15",
+            ) from None
+        out["service_circle_minutes"] = tuple(values)
+    path = getattr(args, "service_kinds_file", None)
+    if path is not None:
+        problems = ProblemLog()
+        mapping = read_service_kinds_file(Path(path), problems=problems)
+        if problems.problems:
+            raise InputError(problems.problems)
+        out["service_kind_names"] = tuple(mapping.items())
     return out
 
 
@@ -293,6 +355,15 @@ SETTING_FLAGS: dict[str, SettingFlag] = {
     "max_stations": SettingFlag("--max-stations", "max_stations", "give 1 or more, e.g. 5000"),
     "max_network_edges": SettingFlag(
         "--max-network-edges", "max_network_edges", "give 1 or more, e.g. 250000"
+    ),
+    # --- services ---
+    "service_catalogue": SettingFlag(
+        "--service-catalogue",
+        "service_catalogue",
+        "name service kinds from that list, e.g. --service-catalogue kindergarten,party_mass",
+    ),
+    "service_circle_minutes": SettingFlag(
+        "--circle-minutes", "circle_minutes", "give three increasing minutes, e.g. 5,10,15"
     ),
 }
 

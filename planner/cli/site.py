@@ -90,6 +90,15 @@ def register(sub: Any) -> None:
         "--method", choices=["mip", "greedy"], default="mip", help="exact (default) or greedy"
     )
     p.add_argument("--name", default="scenario", help="scenario name")
+    # --- services: site facilities of one service kind (issue 16) ---
+    p.add_argument(
+        "--service-kind",
+        default=None,
+        metavar="KIND",
+        help="site new facilities of this service kind (e.g. kindergarten, canteen): the "
+        "kind's facilities are the existing stations and its circle's minutes the "
+        "threshold (default: party-mass service stations)",
+    )
     p.add_argument(
         "--no-circles", action="store_true", help="skip the before/after circles and gaps files"
     )
@@ -128,6 +137,11 @@ def run(args: argparse.Namespace) -> int:
         extra["gap_minutes"] = args.minutes  # the one threshold is the promise here
     settings = settings_from_args(args, **extra)
     street = load_from_args(args, settings)
+    if args.service_kind:
+        from planner.coverage.service_kinds import kind_lookup, kind_street
+
+        kind = kind_lookup().get(args.service_kind.strip().lower(), args.service_kind.strip())
+        street, settings = kind_street(street, kind, settings)
     cands = excl = grids = None
     if args.candidates:
         cands = _read_file(

@@ -10,6 +10,14 @@
   memory of the circles, and the refusal above ``max_stations`` / ``max_network_edges``;
 * :mod:`planner.coverage.layers` - :func:`compute_coverage_layers`: the output layers and
   tables every front end writes and draws.
+* :mod:`planner.coverage.service_kinds` - the street's facilities of each service kind
+  (stations, POIs, land use, names, a user mapping file);
+* :mod:`planner.coverage.completeness` - which service kinds each building reaches within
+  its circle's minutes, and the shares per street, community and grid;
+* :mod:`planner.coverage.capacity` - station floor area shared among the households within
+  reach (2SFCA) against 30 m² per 100 households;
+* :mod:`planner.coverage.whatif` - scenarios (add, move or remove a station or POI, close a
+  path, open a gate): coverage, completeness and capacity before and after, who gains.
 """
 
 from planner.coverage.figures import Coverage, compute_coverage

@@ -12,8 +12,12 @@ The folder it fills (every coordinate WGS84 lon/lat, or GCJ-02 on request):
 - ``planner.gpkg`` with every layer and every table; ``shapefile/`` with ``fields.csv``;
 - CSV tables (UTF-8 with BOM): ``coverage_by_community.csv``, ``coverage_by_grid.csv``
   (each grid's attributes and coverage), ``coverage_by_station.csv``,
-  ``uncovered_compounds.csv`` (``siting_by_area.csv`` when siting ran), and the same
-  tables as sheets of ``tables.xlsx``;
+  ``uncovered_compounds.csv`` (``siting_by_area.csv`` when siting ran),
+  ``completeness_by_community.csv``, ``completeness_by_grid.csv`` (share of households
+  reaching each service kind within its circle, complete circles, 2SFCA floor area per
+  100 households), ``capacity_by_station.csv`` (2SFCA per station), and the same
+  tables as sheets of ``tables.xlsx``; the ``completeness`` layer (buildings with the
+  kinds they reach and miss);
 - ``redmap.html`` (standalone, offline), ``redmap.png`` and ``redmap.pdf``;
 - with the organisation registers: ``organisation_by_grid.csv`` and
   ``organisation_by_community.csv`` (and sheets), the organisation rules after the
@@ -148,6 +152,9 @@ def output_layers(
     if result.coverage is not None:
         layers["circles"] = result.coverage.circles
         layers["gaps"] = result.coverage.gaps
+        # --- services: the completeness layer (issue 16) ---
+        if result.coverage.services is not None:
+            layers["completeness"] = result.coverage.services.buildings
     if result.siting is not None:
         layers["sites"] = result.siting.sites
     return layers
@@ -166,6 +173,18 @@ def output_tables(result: RunResult) -> dict[str, pd.DataFrame]:
         tables["uncovered_compounds"] = _with_lonlat(
             cov.uncovered_compounds, result.street.compounds, "compound_id"
         )
+    # --- services: completeness and capacity tables (issue 16) ---
+    services = cov.services if cov is not None else None
+    if cov is not None and services is not None:
+        from planner.coverage.layers import service_grid_table
+
+        tables["completeness_by_community"] = services.table("community")
+        if result.grids is not None:
+            tables["completeness_by_grid"] = service_grid_table(cov, result.grids.grids)
+        tables["capacity_by_station"] = services.stations
+        if len(services.needs):  # a register with residents by age ("一老一小")
+            needs = services.needs
+            tables["needs_by_community"] = needs[needs["level"] != "grid"].reset_index(drop=True)
     if result.siting is not None and result.siting.plan is not None:
         figures = getattr(result.siting.plan, "figures", None)
         if isinstance(figures, pd.DataFrame):

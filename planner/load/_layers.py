@@ -555,13 +555,17 @@ def _compound_of_buildings(
 
 
 def apply_register(b: gpd.GeoDataFrame, joined: RegisterJoin) -> gpd.GeoDataFrame:
-    """Buildings with the register's households and residents where it has them."""
+    """Buildings with the register's households and residents where it has them, and
+    its residents by age group (``children_0_6``, ``elderly_60`` ...) when it has those."""
     out = b.copy()
     hh = joined.households
     pop = joined.population
     out["households"] = hh.where(hh.notna(), out["households"])
     out["population"] = pop.where(pop.notna(), out["population"])
     out["households_source"] = out["households_source"].where(hh.isna(), "register")
+    # --- services: residents by age group where the register gives them (issue 16) ---
+    for group in joined.groups.columns:
+        out[group] = joined.groups[group].round(2)
     return out
 
 

@@ -131,11 +131,28 @@ GATE_BARRIERS: tuple[str, ...] = (
     "kissing_gate",
 )
 
+# --- services: leisure and amenity values kept as POIs for the service kinds (issue 16) ---
+#: ``leisure=*`` values read as POIs: the sports grounds and gardens of the service kinds
+#: (:data:`planner.schema.SERVICE_KINDS`); parks go to the landuse layer.
+SERVICE_LEISURE: tuple[str, ...] = (
+    "pitch",
+    "playground",
+    "fitness_station",
+    "fitness_centre",
+    "sports_centre",
+    "stadium",
+    "garden",
+)
+#: ``amenity=*`` values of :data:`NON_SITE_AMENITIES` still kept as POIs (no site for a
+#: station, but a service: a cash machine serves the convenience circle's finance, a
+#: public toilet the 5-minute circle).
+SERVICE_AMENITIES: frozenset[str] = frozenset({"atm", "toilets"})
+
 #: Tags selecting the features read besides the street network (``True`` = any value).
 FEATURE_SELECTION: dict[str, bool | list[str]] = {
     "building": True,
     "landuse": True,
-    "leisure": ["park"],
+    "leisure": ["park", *SERVICE_LEISURE],
     "amenity": True,
     "shop": True,
     "office": True,
@@ -1002,17 +1019,24 @@ def _barriers_of(f: _FeatureTable) -> gpd.GeoDataFrame:
 
 
 def _pois_of(f: _FeatureTable, *, area: BaseGeometry) -> gpd.GeoDataFrame:
-    """Amenity, shop and office features that could host a station, as points."""
+    """Amenity, shop and office features that could host a station, and the leisure
+    grounds and cash machines of the service kinds, as points."""
     amen, shop, office = f.tag["amenity"], f.tag["shop"], f.tag["office"]
-    site_amenity = (amen != "") & ~amen.isin(NON_SITE_AMENITIES)
+    leisure = f.tag["leisure"]
+    site_amenity = (amen != "") & (~amen.isin(NON_SITE_AMENITIES) | amen.isin(SERVICE_AMENITIES))
     key = np.select(
-        [site_amenity.to_numpy(), (shop != "").to_numpy(), (office != "").to_numpy()],
-        ["amenity", "shop", "office"],
+        [
+            site_amenity.to_numpy(),
+            (shop != "").to_numpy(),
+            (office != "").to_numpy(),
+            leisure.isin(SERVICE_LEISURE).to_numpy(),
+        ],
+        ["amenity", "shop", "office", "leisure"],
         "",
     )
     kind = np.select(
-        [key == "amenity", key == "shop", key == "office"],
-        [amen.to_numpy(), shop.to_numpy(), office.to_numpy()],
+        [key == "amenity", key == "shop", key == "office", key == "leisure"],
+        [amen.to_numpy(), shop.to_numpy(), office.to_numpy(), leisure.to_numpy()],
         "",
     )
     kind = np.where((kind == "yes") & (key != ""), key, kind)

@@ -88,7 +88,33 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "人口(人)",
         "户籍人口",
     ),
+    # --- services: residents by age ("一老一小", issue 16); optional, whole residents ---
+    "children_0_6": (
+        "children_0_6",
+        "children_under_6",
+        "0-6岁",
+        "0至6岁",
+        "0-6岁儿童",
+        "6岁以下",
+        "6岁以下儿童",
+        "学龄前儿童",
+        "婴幼儿",
+    ),
+    "elderly_60": (
+        "elderly_60",
+        "over_60",
+        "60岁以上",
+        "60岁及以上",
+        "60岁以上老人",
+        "60岁及以上老人",
+        "老年人",
+    ),
+    "elderly_80": ("elderly_80", "over_80", "80岁以上", "80岁及以上", "80岁以上老人", "高龄老人"),
+    "elderly_alone": ("elderly_alone", "独居老人", "独居老人数", "空巢老人", "空巢独居老人"),
 }
+
+#: Register columns of residents by age group (optional; carried onto the buildings).
+AGE_GROUPS: tuple[str, ...] = ("children_0_6", "elderly_60", "elderly_80", "elderly_alone")
 
 
 #: Key cells that mark a total row of a register (normalised), skipped.
@@ -163,6 +189,9 @@ class RegisterJoin:
     households: pd.Series
     population: pd.Series
     report: RegisterReport
+    #: Residents of each age group of :data:`AGE_GROUPS` the register has, per building
+    #: (columns: the groups given; NaN where the register says nothing).
+    groups: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def register_columns(table: pd.DataFrame) -> dict[str, str]:
@@ -213,6 +242,9 @@ def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
         "households": validate.PLAUSIBLE.households_per_register_row,
         "population": validate.PLAUSIBLE.residents_per_register_row,
     }
+    for group in AGE_GROUPS:
+        if group in cols:
+            bounds[group] = validate.PLAUSIBLE.residents_per_register_row
     for key, maximum in bounds.items():
         out[key] = (
             validate.numeric_column(
@@ -222,7 +254,7 @@ def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
                 file=file,
                 problems=problems,
                 maximum=maximum,
-                whole=key == "households",
+                whole=key != "population",
             )
             if key in cols
             else np.nan
@@ -327,6 +359,24 @@ class _Tally:
     population: NDArray[np.float64]
     matched_rows: int = 0
     unmatched: list[UnmatchedRow] = field(default_factory=list)
+    #: Residents per age group (:data:`AGE_GROUPS` the register has), per building.
+    groups: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+
+    def add_groups(
+        self, members: NDArray[np.intp], row: pd.Series, weights: NDArray[np.float64] | None
+    ) -> None:
+        """Add the row's age groups to ``members`` (spread by ``weights`` when several)."""
+        for g, values in self.groups.items():
+            v = float(row[g])
+            if np.isnan(v):
+                continue
+            if weights is None:
+                part = np.full(len(members), v)
+            else:
+                w = np.where(weights > 0, weights, 0.0)
+                w = w if w.sum() > 0 else np.ones_like(w)
+                part = v * w / w.sum()
+            values[members] = np.nan_to_num(values[members]) + part
 
     def add(
         self,
@@ -409,6 +459,7 @@ def _add_building_rows(
             continue
         tally.matched_rows += 1
         tally.add(np.array([hit]), row["households"], row["population"])
+        tally.add_groups(np.array([hit]), row, None)
 
 
 def _add_compound_rows(
@@ -441,6 +492,7 @@ def _add_compound_rows(
             w = w if w.sum() > 0 else np.ones_like(w)
             residents = row["population"] * w / w.sum()
         tally.add(members, share, residents)
+        tally.add_groups(members, row, weights)
 
 
 def _with_labels(unmatched: list[UnmatchedRow], table: pd.DataFrame) -> list[UnmatchedRow]:
@@ -527,6 +579,7 @@ def join_register(
     comps = _compound_keys(compounds)
     n = len(buildings)
     tally = _Tally(households=np.full(n, np.nan), population=np.full(n, np.nan))
+    tally.groups = {g: np.full(n, np.nan) for g in AGE_GROUPS if g in table.columns}
     by_building = (table["building_id"] != "") | (table["building_name"] != "")
     _add_building_rows(table[by_building], keys, comps, tally)
     _add_compound_rows(table[~by_building], keys, comps, tally)
@@ -550,4 +603,5 @@ def join_register(
         households=pd.Series(tally.households, index=buildings.index),
         population=pd.Series(tally.population, index=buildings.index),
         report=report,
+        groups=pd.DataFrame(tally.groups, index=buildings.index),
     )

@@ -26,7 +26,7 @@ from planner.maps.style import (
     LegendEntry,
     legend_entries,
 )
-from planner.schema import STATION_KINDS
+from planner.schema import SERVICE_KINDS, STATION_KINDS
 from planner.street import Street
 
 
@@ -89,6 +89,28 @@ class MapContent:
         return gaps if gaps is not None and len(gaps) else None
 
     @property
+    def completeness(self) -> gpd.GeoDataFrame | None:
+        """Buildings with households: ``missing_kinds`` (service kinds not reached within
+        their circle), ``missing`` (their Chinese names) and ``m2_per_100_households``
+        (2SFCA), or ``None`` without the services (:class:`planner.coverage.layers.ServiceLayers`)."""
+        services = None if self.coverage is None else self.coverage.services
+        if services is None:
+            return None
+        b = services.buildings
+        b = b[b["households"] > 0]
+        if len(b) == 0:
+            return None
+        keep = ["building_id", "name", "households", "missing_kinds", "m2_per_100_households"]
+        out = b[[*keep, "geometry"]].copy()
+        kinds = services.completeness.kinds
+        flags = b[[f"reach_{k}" for k in kinds]].to_numpy(dtype=bool)
+        names = [SERVICE_KINDS[k].zh for k in kinds]
+        out["missing"] = [
+            "、".join(n for n, ok in zip(names, row, strict=True) if not ok) for row in flags
+        ]
+        return out
+
+    @property
     def uncovered(self) -> gpd.GeoDataFrame | None:
         """Compounds with households beyond the gap threshold (``None`` without coverage)."""
         if "covered" not in self.compounds.columns:
@@ -133,6 +155,7 @@ class MapContent:
             "grids": self.grids,
             "atoms": self.atoms,
             "sites": self.sites,
+            "completeness": self.completeness,
         }
         if layer in optional:
             return optional[layer] is not None

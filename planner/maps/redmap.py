@@ -50,6 +50,7 @@ from planner.maps import offline
 from planner.maps.content import CutOff, MapContent, building_table, map_content
 from planner.maps.style import (
     ALL_LAYERS,
+    COMPLETENESS_BINS,
     CUT_OFF_COLOUR,
     CUT_OFF_RING,
     DEFAULT_LAYERS,
@@ -63,6 +64,8 @@ from planner.maps.style import (
     Look,
     circle_label,
     circle_look,
+    completeness_colour,
+    completeness_look,
     css_rgba,
     landuse_look,
     layer_label,
@@ -770,6 +773,27 @@ def _draw_uncovered(c: MapContent, ctx: _Ctx) -> None:
     _add_geojson(fg, c.uncovered, ctx, LOOKS["uncovered"], fields=fields, popup=True)
 
 
+def _draw_completeness(c: MapContent, ctx: _Ctx) -> None:
+    """Buildings coloured by the service kinds they miss (off when the map opens)."""
+    b = c.completeness
+    if b is None:
+        return
+    if len(b) > ctx.max_buildings:
+        b = b.nlargest(ctx.max_buildings, "households")
+    fg = ctx.group("completeness", layer_label("completeness", ctx.lang))
+    fields = {
+        "name": t("name", ctx.lang),
+        "households": t("households", ctx.lang),
+        "missing_kinds": t("missing_kinds", ctx.lang),
+        "missing": t("missing_list", ctx.lang),
+        "m2_per_100_households": t("m2_per_100_households", ctx.lang),
+    }
+    colours = b["missing_kinds"].map(completeness_colour)
+    for colour in dict.fromkeys(colour for _most, colour in COMPLETENESS_BINS):
+        part = b[colours == colour]
+        _add_geojson(fg, part, ctx, completeness_look(colour), fields=fields, simplify_m=0.5)
+
+
 def _draw_buildings(c: MapContent, ctx: _Ctx) -> None:
     """At most ``max_buildings`` buildings (the most populous) keep the page light."""
     b = building_table(c.street, c.coverage)
@@ -969,6 +993,7 @@ _DRAWERS: dict[LayerKey, Callable[[MapContent, _Ctx], None]] = {
     "gaps": _draw_gaps,
     "compounds": _draw_compounds,
     "uncovered": _draw_uncovered,
+    "completeness": _draw_completeness,
     "buildings": _draw_buildings,
     "roads": _draw_roads,
     "barriers": _draw_barriers,

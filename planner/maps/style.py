@@ -38,6 +38,7 @@ LayerKey = Literal[
     "gaps",
     "compounds",
     "uncovered",
+    "completeness",
     "buildings",
     "roads",
     "barriers",
@@ -52,7 +53,7 @@ LayerKey = Literal[
 ALL_LAYERS: tuple[LayerKey, ...] = get_args(LayerKey)
 #: Layers shown when the web map opens (others are in the layer control, switched off).
 DEFAULT_LAYERS: tuple[LayerKey, ...] = tuple(
-    k for k in ALL_LAYERS if k not in ("buildings", "atoms")
+    k for k in ALL_LAYERS if k not in ("buildings", "atoms", "completeness")
 )
 
 #: i18n key of each layer's name (layer control of the web map). ``circles`` is named
@@ -188,6 +189,27 @@ LANDUSE_COLOURS: dict[str, str] = {
     "industrial": "#e5e5e5",
 }
 LANDUSE_OTHER = "#eeeeee"
+
+
+# --- services: the completeness layer (issue 16) ---
+#: Buildings coloured by the number of service kinds they miss: (most missing, colour),
+#: green (complete) to red; the layer's name spells the scale out.
+COMPLETENESS_BINS: tuple[tuple[float, str], ...] = (
+    (0, "#1a9850"),
+    (2, "#fee08b"),
+    (6, "#fc8d59"),
+    (float("inf"), "#d73027"),
+)
+
+
+def completeness_colour(missing: int) -> str:
+    """The fill of a building missing ``missing`` service kinds (:data:`COMPLETENESS_BINS`)."""
+    return next(colour for most, colour in COMPLETENESS_BINS if missing <= most)
+
+
+def completeness_look(colour: str) -> Look:
+    """The look of the completeness layer's buildings of one colour."""
+    return Look("#555555", 0.5, colour, 0.85)
 
 
 def landuse_look(colour: str) -> Look:

@@ -49,6 +49,9 @@ REACH_DENSE_MAX = 250_000
 #: per thread (below it starting the threads costs more than it saves).
 REACH_MIN_STATIONS_PER_THREAD = 100
 
+#: Tolerance when comparing a walking time with a limit, minutes (as the coverage figures).
+TIME_EPS_MIN = 1e-9
+
 
 @dataclass(frozen=True)
 class RoutingGraph:
@@ -377,6 +380,66 @@ def network_reach(
         seeds = _Seeds(np.arange(0, 2 * len(idx) + 1, 2, dtype="int64"), ends.ravel(), t0.ravel())
         pos, node, time = _search(net.csr, seeds, limit_min, net.node_xy[ends[:, 0]], speed)
     return Reach(station=idx[pos], node=node, time_min=time, limit_min=limit_min)
+
+
+def station_point_minutes(rg: RoutingGraph, points: Snap, *, limit_min: float) -> sparse.csr_matrix:
+    """Sparse walking minutes from every station of ``rg`` to snapped points (buildings).
+
+    One bounded search per station (:func:`station_reach`, compiled kernel), then a
+    point's time from a station is the better of its piece's two ends plus the partial
+    piece length, exactly as :func:`point_times` times a point from its nearest station.
+
+    Parameters
+    ----------
+    rg
+        The routing graph (its stations are the rows).
+    points
+        Points snapped onto ``rg.net`` (:func:`planner.network.walk.snap_points`); those
+        not on the network get empty columns.
+    limit_min
+        Only pairs within this walking time are stored, minutes.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``(stations, points)`` minutes, explicit zeros kept (a point at a station).
+    """
+    n_st, n_p = len(rg.station_node), len(points)
+    reach = station_reach(rg, limit_min=limit_min)
+    # explicit zeros (a station's own node) must survive: build the pattern by hand
+    t_nodes = _with_pattern(reach.station, reach.node, reach.time_min, (n_st, rg.n_nodes))
+    ok = np.flatnonzero(points.ok)
+    if ok.size == 0 or t_nodes.nnz == 0:
+        return sparse.csr_matrix((n_st, n_p))
+    p = rg.locate(points.edge[ok], points.offset_m[ok])
+    x = np.clip(points.offset_m[ok], rg.start_m[p], rg.end_m[p])
+    speed = rg.speed_m_per_min
+    t_csc = t_nodes.tocsc()
+    rows, cols, vals = [], [], []
+    for ends, off in ((rg.a[p], (x - rg.start_m[p]) / speed), (rg.b[p], (rg.end_m[p] - x) / speed)):
+        sub = t_csc[:, ends].tocoo()  # (stations, ok points); keeps explicit zeros
+        rows.append(sub.row.astype(np.int64))
+        cols.append(sub.col.astype(np.int64))
+        vals.append(sub.data + off[sub.col])
+    r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    keep = v <= limit_min + TIME_EPS_MIN
+    r, c, v = r[keep], c[keep], np.minimum(v[keep], limit_min)
+    order = np.lexsort((v, c, r))
+    r, c, v = r[order], c[order], v[order]
+    first = np.ones(r.size, bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    return _with_pattern(r[first], ok[c[first]], v[first], (n_st, n_p))
+
+
+def _with_pattern(
+    rows: IntArray, cols: IntArray, vals: FloatArray, shape: tuple[int, int]
+) -> sparse.csr_matrix:
+    """CSR from triplets (no duplicates) keeping explicit zeros."""
+    order = np.lexsort((cols, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    return sparse.csr_matrix((vals.astype(np.float64), cols.astype(np.int64), indptr), shape=shape)
 
 
 def _on_network(rg: RoutingGraph, stations: IntArray | None) -> IntArray:

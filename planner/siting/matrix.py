@@ -19,13 +19,10 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from planner.coverage.figures import Coverage
-from planner.network.routing import station_reach, with_stations
+from planner.network.routing import station_point_minutes, with_stations
 from planner.network.walk import Snap, snap_points
 
 log = logging.getLogger(__name__)
-
-#: Tolerance when comparing a walking time with the threshold, minutes (as coverage).
-TIME_EPS_MIN = 1e-9
 
 
 def concat_snaps(a: Snap, b: Snap) -> Snap:
@@ -68,59 +65,13 @@ def site_building_minutes(
     settings = cov.settings
     cand_snap = snap_points(cov.net, candidate_points, max_m=settings.snap_max_m)
     snap = concat_snaps(cov.station_snap, cand_snap)
-    n_sites = len(snap)
-    n_b = len(cov.buildings)
     rg = with_stations(cov.net, snap)
-    reach = station_reach(rg, limit_min=threshold_min)
-    # explicit zeros (a site's own node) must survive: build the pattern by hand
-    t_nodes = _with_pattern(reach.station, reach.node, reach.time_min, (n_sites, rg.n_nodes))
-    bs = cov.building_snap
-    ok = np.flatnonzero(bs.ok)
-    if ok.size == 0 or t_nodes.nnz == 0:
-        return sp.csr_matrix((n_sites, n_b)), cand_snap
-    p = rg.locate(bs.edge[ok], bs.offset_m[ok])
-    x = np.clip(bs.offset_m[ok], rg.start_m[p], rg.end_m[p])
-    speed = rg.speed_m_per_min
-    off_a = (x - rg.start_m[p]) / speed
-    off_b = (rg.end_m[p] - x) / speed
-    t_csc = t_nodes.tocsc()
-    rows: list[NDArray[np.int64]] = []
-    cols: list[NDArray[np.int64]] = []
-    vals: list[NDArray[np.float64]] = []
-    for ends, off in ((rg.a[p], off_a), (rg.b[p], off_b)):
-        sub = t_csc[:, ends].tocoo()  # (sites, ok buildings); keeps explicit zeros
-        rows.append(sub.row.astype(np.int64))
-        cols.append(sub.col.astype(np.int64))
-        vals.append(sub.data + off[sub.col])
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
-    v = np.concatenate(vals)
-    keep = v <= threshold_min + TIME_EPS_MIN
-    r, c, v = r[keep], c[keep], np.minimum(v[keep], threshold_min)
-    order = np.lexsort((v, c, r))
-    r, c, v = r[order], c[order], v[order]
-    first = np.ones(r.size, bool)
-    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    minutes = _with_pattern(r[first], ok[c[first]], v[first], (n_sites, n_b))
+    minutes = station_point_minutes(rg, cov.building_snap, limit_min=threshold_min)
     log.info(
         "siting matrix: %d sites x %d buildings, %d pairs within %g min",
-        n_sites,
-        n_b,
+        minutes.shape[0],
+        minutes.shape[1],
         minutes.nnz,
         threshold_min,
     )
     return minutes, cand_snap
-
-
-def _with_pattern(
-    rows: NDArray[np.int64],
-    cols: NDArray[np.int64],
-    vals: NDArray[np.float64],
-    shape: tuple[int, int],
-) -> sp.csr_matrix:
-    """CSR from triplets (no duplicates) keeping explicit zeros."""
-    order = np.lexsort((cols, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
-    return sp.csr_matrix((vals.astype(np.float64), cols.astype(np.int64), indptr), shape=shape)

@@ -495,16 +495,35 @@ def fewest_stations(
     if need <= 0:
         return _finish(problem, model, _target_met(problem, start, target_share))
     if need > model.coverable + 1e-9:
-        return _finish(problem, model, _target_unreachable(problem, model, start, target_share))
+        # the best plan for the reachable part: the fewest stations covering every
+        # household a candidate reaches; the rest are named (issue 16)
+        reachable = _fewest_for(model, start, model.coverable, total, method, time_limit_s, threads)
+        return _finish(problem, model, _target_unreachable(problem, model, reachable, target_share))
+    answer = _fewest_for(model, start, need, total, method, time_limit_s, threads)
+    return _finish(problem, model, answer)
+
+
+def _fewest_for(
+    model: ReducedModel,
+    start: _Answer,
+    need: float,
+    total: float,
+    method: Method,
+    time_limit_s: float,
+    threads: int | None,
+) -> _Answer:
+    """The fewest stations newly covering ``need`` households (greedy, then exact);
+    ``total`` is every household of the problem (for the message's share)."""
+    target_share = float(start.target_share or 0.0)
+    if need <= 0:
+        return replace(start, status="optimal", optimality_gap=0.0, bound=0.0)
     t0 = time.perf_counter()
     g = greedy(model, need=need)
     base = replace(start, greedy=g, greedy_time_s=time.perf_counter() - t0)
     g_ok = model.value(g) >= need - 1e-9
     if method == "greedy":
-        return _finish(problem, model, _greedy_fewest(base, g_ok, total, target_share))
-    return _finish(
-        problem, model, _exact_fewest(model, base, need, g_ok, total, time_limit_s, threads)
-    )
+        return _greedy_fewest(base, g_ok, total, target_share)
+    return _exact_fewest(model, base, need, g_ok, total, time_limit_s, threads)
 
 
 def _target_met(problem: CoverageProblem, start: _Answer, target_share: float) -> _Answer:
@@ -523,26 +542,35 @@ def _target_met(problem: CoverageProblem, start: _Answer, target_share: float) -
 
 
 def _target_unreachable(
-    problem: CoverageProblem, model: ReducedModel, start: _Answer, target_share: float
+    problem: CoverageProblem, model: ReducedModel, reachable: _Answer, target_share: float
 ) -> _Answer:
-    """The answer when even every candidate open falls short of the target."""
+    """The answer when even every candidate open falls short of the target: the best
+    plan for the reachable part (``reachable``: the fewest stations covering every
+    household a candidate reaches), not feasible, naming the households left out."""
     total = problem.households_total
     best = (problem.households_covered_before + model.coverable) / total if total else 1.0
     unreachable = problem.unreachable()
     n_un = int(unreachable.sum())
     hh_un = float(problem.weights[unreachable].sum())
-    return replace(
-        start,
-        feasible=False,
-        status="unreachable",
-        message=(
-            f"target {target_share:.1%} cannot be reached from these candidates: "
-            f"even opening every candidate covers at most {best:.1%} of households; "
-            f"{hh_un:,.0f} households in {n_un} buildings are beyond "
-            f"{problem.threshold_min:g} minutes of every candidate and every station. "
-            "Add candidate sites near them (or lower the target)."
-        ),
+    head = (
+        f"target {target_share:.1%} cannot be reached from these candidates: "
+        f"even opening every candidate covers at most {best:.1%} of households; "
     )
+    tail = (
+        f"{hh_un:,.0f} households in {n_un} buildings are beyond "
+        f"{problem.threshold_min:g} minutes of every candidate and every station. "
+        "Add candidate sites near them (or lower the target)."
+    )
+    inner = reachable.message
+
+    def message(n: int, after: float) -> str:
+        if n == 0:
+            return head + tail
+        how = inner(n, after) if callable(inner) else inner
+        plan = how.split(" (target")[0]
+        return f"{head}best plan for the reachable part: {plan}; {tail}"
+
+    return replace(reachable, feasible=False, status="unreachable", message=message)
 
 
 def _greedy_fewest(base: _Answer, g_ok: bool, total: float, target_share: float) -> _Answer:

@@ -87,6 +87,8 @@ SITE_COLUMNS: tuple[str, ...] = (
     "buildings_served",
     "mean_walk_min",
     "recommended_floor_area_m2",
+    "households_catchment",
+    "catchment_floor_area_m2",
     "snap_m",
 )
 
@@ -473,7 +475,9 @@ def _sites_layer(
 ) -> gpd.GeoDataFrame:
     """The proposed sites, ranked, with the households each newly covers (newly
     covered households go to the nearest proposed site reaching them) and serves,
-    the mean walk of those it serves and the floor area the norm asks for."""
+    the mean walk of those it serves and the floor area the norm asks for: for those it
+    serves (``recommended_floor_area_m2``) and for every household within its threshold
+    (``households_catchment`` x 30 m² / 100, ``catchment_floor_area_m2``)."""
     weights = problem.weights
     newly = problem.covered_by(plan.sites) & ~problem.covered_before
     new_site = nearest_assignment(problem.minutes[plan.sites], weights).site
@@ -494,6 +498,7 @@ def _sites_layer(
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_walk = np.where(served_hh > 0, num / np.maximum(served_hh, 1e-12), 0.0)
     chosen = cands.iloc[plan.sites - n_st].reset_index(drop=True)
+    catchment_hh = np.asarray(problem.minutes[plan.sites].astype(bool) @ weights, dtype=float)
     return gpd.GeoDataFrame(
         {
             "rank": rank,
@@ -512,6 +517,11 @@ def _sites_layer(
             "mean_walk_min": np.round(mean_walk, 2),
             "recommended_floor_area_m2": np.round(
                 served_hh * settings.floor_area_per_100_households_m2 / 100.0, 1
+            ),
+            # --- services: every household within reach, as the 2SFCA counts them ---
+            "households_catchment": np.round(catchment_hh, 3),
+            "catchment_floor_area_m2": np.round(
+                catchment_hh * settings.floor_area_per_100_households_m2 / 100.0, 1
             ),
             "snap_m": chosen["snap_m"].to_numpy(),
         },

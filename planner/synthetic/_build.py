@@ -109,6 +109,33 @@ BLOCK_HOLDERS: dict[str, tuple[tuple[str, str, int], ...]] = {
 }
 
 
+# --- services: facilities of every service kind on the demo street (issue 16) ---
+#: POI ``kind`` (an OSM value), name suffix and how many per community (at least one
+#: per street): each feeds a service kind of :data:`planner.schema.SERVICE_KINDS`.
+SERVICE_POI_PLAN: tuple[tuple[str, str, float], ...] = (
+    ("canteen", "社区食堂", 0.6),
+    ("kindergarten", "幼儿园", 0.8),
+    ("childcare", "托育中心", 0.4),
+    ("day_care", "日间照料中心", 0.6),
+    ("clinic", "社区卫生服务站", 0.8),
+    ("pitch", "健身广场", 1.0),
+    ("toilets", "公共厕所", 1.0),
+    ("school", "小学", 0.4),
+    ("marketplace", "菜市场", 0.4),
+    ("sports_centre", "全民健身中心", 0.2),
+    ("school", "中学", 0.2),
+    ("hospital", "社区卫生服务中心", 0.2),
+    ("nursing_home", "养老院", 0.2),
+    ("arts_centre", "文化活动中心", 0.2),
+    ("library", "城市书房", 0.4),
+    ("garden", "小游园", 0.8),
+    ("bank", "银行", 0.6),
+    ("pharmacy", "药店", 0.8),
+    ("parcel_locker", "快递驿站", 0.8),
+    ("convenience", "便利店", 1.0),
+)
+
+
 class Builder:
     def __init__(self, spec: StreetSpec) -> None:
         self.spec = spec
@@ -1011,26 +1038,7 @@ class Builder:
         n_rooms = s.n_pois // 2
         n_shops = s.n_pois - n_rooms
         # vacant shops on public roads inside the street
-        roads = [
-            r
-            for r in self.final_roads
-            if not r.compound_id
-            and not r.bridge
-            and r.highway in ("primary", "secondary", "tertiary", "residential")
-        ]
-        lines = shapely.MultiLineString([r.geom for r in roads]).intersection(
-            self.street_poly.buffer(-25)
-        )
-        total = lines.length
-        ds = np.sort(rng.uniform(0, total, n_shops))
-        merged = shapely.line_merge(lines) if lines.geom_type == "MultiLineString" else lines
-        parts = list(shapely.get_parts(merged))
-        lens = np.cumsum([p.length for p in parts])
-        for k, d in enumerate(ds):
-            j = int(np.searchsorted(lens, d))
-            j = min(j, len(parts) - 1)
-            p = parts[j].interpolate(d - (lens[j - 1] if j else 0.0))
-            xy, road = self._snap((p.x + rng.uniform(-20, 20), p.y + rng.uniform(-20, 20)))
+        for k, (xy, road) in enumerate(self._roadside_points(n_shops, rng)):
             out.append(
                 {
                     "poi_id": f"P{len(out) + 1:03d}",
@@ -1054,6 +1062,51 @@ class Builder:
                 }
             )
         self.pois = out
+        if s.service_pois:
+            self._service_pois()
+
+    def _roadside_points(
+        self, n: int, rng: np.random.Generator
+    ) -> list[tuple[tuple[float, float], str]]:
+        """``n`` points at the side of public roads inside the street, with the road's name."""
+        roads = [
+            r
+            for r in self.final_roads
+            if not r.compound_id
+            and not r.bridge
+            and r.highway in ("primary", "secondary", "tertiary", "residential")
+        ]
+        lines = shapely.MultiLineString([r.geom for r in roads]).intersection(
+            self.street_poly.buffer(-25)
+        )
+        total = lines.length
+        ds = np.sort(rng.uniform(0, total, n))
+        merged = shapely.line_merge(lines) if lines.geom_type == "MultiLineString" else lines
+        parts = list(shapely.get_parts(merged))
+        lens = np.cumsum([p.length for p in parts])
+        out = []
+        for d in ds:
+            j = int(np.searchsorted(lens, d))
+            j = min(j, len(parts) - 1)
+            p = parts[j].interpolate(d - (lens[j - 1] if j else 0.0))
+            out.append(self._snap((p.x + rng.uniform(-20, 20), p.y + rng.uniform(-20, 20))))
+        return out
+
+    def _service_pois(self) -> None:
+        """The facilities of :data:`SERVICE_POI_PLAN` at random roadsides (own stream)."""
+        rng = np.random.default_rng([self.spec.seed, 2])
+        n_comm = len(self.communities)
+        for kind, suffix, per_community in SERVICE_POI_PLAN:
+            n = max(1, round(per_community * n_comm))
+            for k, (xy, road) in enumerate(self._roadside_points(n, rng)):
+                self.pois.append(
+                    {
+                        "poi_id": f"P{len(self.pois) + 1:03d}",
+                        "name": f"{road}第{cn_number(k + 1)}{suffix}" if k else f"{road}{suffix}",
+                        "kind": kind,
+                        "geometry": Point(xy),
+                    }
+                )
 
     # -- output ---------------------------------------------------------------
     def _finish(self) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Any], CRS]:

@@ -125,6 +125,11 @@ class StreetSpec:
         and whose floors and households are missing (only ``height_m`` given).
     n_pois
         Candidate sites (vacant shops, community rooms).
+    service_pois
+        Also place the facilities of every service kind (canteens, kindergartens,
+        schools, markets, banks ...: :data:`planner.synthetic._build.SERVICE_POI_PLAN`)
+        as POIs along the public roads, from their own random stream (the other layers
+        do not move).
     station_plan
         ``"demo"``: station anchors tuned for the demo street (coverage gaps across
         the river and in the far corner); ``"auto"``: anchors from the layout.
@@ -154,13 +159,14 @@ class StreetSpec:
     missing_households_share: float = 0.05
     height_only_share: float = 0.012
     n_pois: int = 30
+    service_pois: bool = False
     station_plan: Literal["demo", "auto"] = "auto"
     code_county: str = "610113"
     code_street: str = "099"
 
 
 #: The spec of the embedded demo street (``data/demo``).
-DEMO_SPEC = StreetSpec(bridge_cols=(1, 2), station_plan="demo")
+DEMO_SPEC = StreetSpec(bridge_cols=(1, 2), station_plan="demo", service_pois=True)
 
 
 @dataclass
@@ -350,7 +356,8 @@ def street_stats(street: SyntheticStreet) -> dict[str, Any]:
         "roads": len(L["roads"]),
         "internal_paths": int((L["roads"]["compound_id"] != "").sum()),
         "gates": len(L["gates"]),
-        "pois": len(L["pois"]),
+        "pois": int(L["pois"]["kind"].isin(["vacant_shop", "community_room"]).sum()),
+        "service_pois": int((~L["pois"]["kind"].isin(["vacant_shop", "community_room"])).sum()),
     }
 
 
@@ -417,6 +424,7 @@ street is by design only ("what a street in Xi'an's Yanta district could look li
 | gates | {st["gates"]} |
 | stations | {st["stations"]} ({st["stations_in_street"]} in the street, {st["stations_in_margin"]} in the margin): {kinds} |
 | candidate sites (pois) | {st["pois"]} |
+| service facilities (pois; every service kind of the completeness check) | {st["service_pois"]} |
 """
     # --- org: the demo's synthetic organisation registers (issue 15) ---
     if s == DEMO_SPEC:
