@@ -27,6 +27,11 @@ from typing import Any, Literal
 from planner.errors import SettingsError
 from planner.schema import STATION_KINDS
 
+# --- bounds: the grid division methods ---
+#: How grids are divided (see ``Settings.grid_method``).
+GridMethod = Literal["auto", "heuristic", "exact"]
+GRID_METHODS: tuple[str, ...] = ("auto", "heuristic", "exact")
+
 #: The steps of the planner a setting can feed (see :data:`SETTING_STEPS`).
 SettingStep = Literal["street", "grids", "coverage", "siting", "output"]
 #: The results the app computes and caches apart: the grids and the coverage.
@@ -141,6 +146,25 @@ class Settings:
         (default 250,000: a district of several streets; the demo street has about
         1,100). Above it the run stops before the circles, as for ``max_stations``.
 
+    Grid bounds and the exact division
+    ----------------------------------
+    grid_method
+        ``"auto"`` (default): the heuristic partition, then the exact method
+        (:mod:`planner.grids.exact`, a MILP solved by HiGHS) on every community piece
+        the heuristic leaves out of bounds; ``"exact"``: the exact method on every
+        piece (the heuristic where it cannot run); ``"heuristic"``: never the exact method.
+    grid_exact_time_limit_s
+        Time limit of the exact method per community piece, seconds (default 20).
+    grid_exact_max_units
+        Largest piece (units: whole compounds and atoms) the exact method takes on
+        (default 300).
+    grid_split_large_compounds
+        True (default): a compound above ``grid_max_households`` is divided between
+        whole buildings; False: it stays whole, one grid of its own, a proved exception.
+    grid_accepted_exceptions
+        Grid codes or compound ids whose grids the user accepts out of bounds: listed
+        as accepted, not a failure (default none).
+
     Output
     ------
     coordinate_precision
@@ -190,6 +214,13 @@ class Settings:
 
     coordinate_precision: int = 7
     upload_limit_mb: int = 200
+
+    # --- bounds: honest household bounds and the exact division ---
+    grid_method: GridMethod = "auto"
+    grid_exact_time_limit_s: float = 20.0
+    grid_exact_max_units: int = 300
+    grid_split_large_compounds: bool = True
+    grid_accepted_exceptions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, Any, str]] = []
@@ -268,6 +299,7 @@ class Settings:
         problems += self._work_bound_problems()
         need(0 <= self.coordinate_precision <= 15, "coordinate_precision", "must be 0-15")
         need(self.upload_limit_mb > 0, "upload_limit_mb", "must be positive")
+        problems += self._bounds_problems()
         if problems:
             text = "; ".join(f"{name}={value!r}: {rule}" for name, value, rule in problems)
             raise SettingsError("invalid settings: " + text, problems=problems)
@@ -282,6 +314,42 @@ class Settings:
                 object.__setattr__(self, name, int(value))
             else:
                 out.append((name, value, "must be a whole number, 1 or more"))
+        return out
+
+    # --- bounds: validation of the exact-division settings ---
+    def _bounds_problems(self) -> list[tuple[str, Any, str]]:
+        """Problems of the ``grid_method``/``grid_exact_*``/``grid_accepted_exceptions``
+        settings; a list of exceptions is stored as a tuple of strings."""
+        out: list[tuple[str, Any, str]] = []
+        if self.grid_method not in GRID_METHODS:
+            out.append(
+                ("grid_method", self.grid_method, "must be one of " + ", ".join(GRID_METHODS))
+            )
+        if not 0 < self.grid_exact_time_limit_s <= 3600:
+            out.append(
+                ("grid_exact_time_limit_s", self.grid_exact_time_limit_s, "must be in (0, 3600] s")
+            )
+        if not (_whole(self.grid_exact_max_units) >= 2):
+            out.append(
+                (
+                    "grid_exact_max_units",
+                    self.grid_exact_max_units,
+                    "must be a whole number, 2 or more",
+                )
+            )
+        else:
+            object.__setattr__(self, "grid_exact_max_units", int(self.grid_exact_max_units))
+        accepted = self.grid_accepted_exceptions
+        if isinstance(accepted, str) or not all(isinstance(x, str | int) for x in accepted):
+            out.append(
+                (
+                    "grid_accepted_exceptions",
+                    accepted,
+                    "must be a list of grid codes or compound ids",
+                )
+            )
+        else:
+            object.__setattr__(self, "grid_accepted_exceptions", tuple(str(x) for x in accepted))
         return out
 
     @property
@@ -362,6 +430,12 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "upload_limit_mb": "street",
         "max_stations": "coverage",
         "max_network_edges": "coverage",
+        # --- bounds: honest household bounds and the exact division ---
+        "grid_method": "grids",
+        "grid_exact_time_limit_s": "grids",
+        "grid_exact_max_units": "grids",
+        "grid_split_large_compounds": "grids",
+        "grid_accepted_exceptions": "grids",
     }
 )
 

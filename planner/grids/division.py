@@ -39,6 +39,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from planner.grids import _partition as part
+from planner.grids import exact
 from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms, make_atoms
 from planner.grids.codes import assign_codes, community_codes
 from planner.grids.rules import RuleReport, check_grids
@@ -73,6 +74,19 @@ GRID_COLUMNS: tuple[str, ...] = (
 )
 
 
+#: Columns of :attr:`GridResult.exact`.
+EXACT_COLUMNS: tuple[str, ...] = (
+    "community_id",
+    "units",
+    "households",
+    "status",
+    "gap",
+    "time_s",
+    "excess",
+    "least",
+)
+
+
 @dataclass
 class GridResult:
     """What :func:`divide` returns.
@@ -104,6 +118,11 @@ class GridResult:
     unresolved: pd.DataFrame
     report: RuleReport
     notes: list[str] = field(default_factory=list)
+    #: Where the exact method ran: one row per community piece (``community_id``,
+    #: ``units``, ``households``, ``status``, ``gap``, ``time_s``; when no division in
+    #: bounds exists, ``excess``: households outside the bounds in the division kept,
+    #: ``least``: True when proved the fewest possible).
+    exact: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXACT_COLUMNS))
 
 
 def divide(
@@ -156,7 +175,15 @@ def divide(
     locked_codes = pd.Series(dtype=object) if locked is None else locked.astype(str)
     is_locked = atoms["atom_id"].isin(locked_codes.index).to_numpy()
     unit, unit_reason = _units(
-        atoms, g, street.compounds, lo=lo, hi=hi, target=target, rng=rng, notes=notes
+        atoms,
+        g,
+        street.compounds,
+        lo=lo,
+        hi=hi,
+        target=target,
+        rng=rng,
+        notes=notes,
+        split_big=settings.grid_split_large_compounds,
     )
     n_units = int(unit.max()) + 1 if len(unit) else 0
     ug = _unit_graph(g, unit, n_units)
@@ -164,8 +191,17 @@ def divide(
     unit_locked = np.zeros(n_units, dtype=bool)
     np.logical_or.at(unit_locked, unit, is_locked)
     split = _partition_units(
-        ug, unit_comm, unit_locked, unit_reason, lo=lo, hi=hi, target=target, rng=rng
+        ug,
+        unit_comm,
+        unit_locked,
+        unit_reason,
+        lo=lo,
+        hi=hi,
+        target=target,
+        rng=rng,
+        settings=settings,
     )
+    notes += [_exact_note(row) for row in split.exact.itertuples()]
     grid_of_atom = split.grid_of_unit[unit]
     locked_code_of = _place_locked(atoms, grid_of_atom, is_locked, locked_codes, split.n_grids)
     atoms["grid_id"] = grid_of_atom
@@ -183,6 +219,7 @@ def divide(
         unresolved=unresolved,
         report=report,
         notes=notes,
+        exact=split.exact,
     )
 
 
@@ -216,6 +253,7 @@ class _UnitGrids:
     grid_of_unit: NDArray[np.int64]
     n_grids: int
     reason_of_grid: dict[int, str]
+    exact: pd.DataFrame
 
 
 def _partition_units(
@@ -228,12 +266,15 @@ def _partition_units(
     hi: int,
     target: int,
     rng: np.random.Generator,
+    settings: Settings,
 ) -> _UnitGrids:
     """Partition the unlocked units of each community, one connected piece of the
-    unit graph at a time (:func:`planner.grids._partition.partition`), numbering the
-    grids in order."""
+    unit graph at a time (:func:`planner.grids._partition.partition`, then the exact
+    method where ``settings.grid_method`` asks, :func:`planner.grids.exact.settle`),
+    numbering the grids in order."""
     grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
+    solved: list[tuple[object, ...]] = []
     next_grid = 0
     for comm in pd.unique(unit_comm):
         members = np.flatnonzero((unit_comm == comm) & ~unit_locked)
@@ -245,6 +286,30 @@ def _partition_units(
             nodes = members[lab == c]
             total = float(ug.weight[nodes].sum())
             labels = part.partition(ug, nodes, lo=lo, hi=hi, target=target, rng=rng)
+            labels, proof = exact.settle(
+                ug,
+                nodes,
+                labels,
+                lo=lo,
+                hi=hi,
+                target=target,
+                method=settings.grid_method,
+                time_limit_s=settings.grid_exact_time_limit_s,
+                max_units=settings.grid_exact_max_units,
+            )
+            if proof is not None:
+                solved.append(
+                    (
+                        comm,
+                        proof.units,
+                        total,
+                        proof.status,
+                        proof.gap,
+                        proof.time_s,
+                        proof.excess,
+                        proof.least,
+                    )
+                )
             grid_of_unit[nodes] = labels + next_grid
             k = int(labels.max()) + 1
             sums = np.bincount(labels, weights=ug.weight[nodes])
@@ -260,9 +325,26 @@ def _partition_units(
                         nodes[labels == p],
                         ug.weight,
                         unit_reason,
+                        proof,
                     )
             next_grid += k
-    return _UnitGrids(grid_of_unit, next_grid, reason_of_grid)
+    table = pd.DataFrame(solved, columns=list(EXACT_COLUMNS))
+    return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table)
+
+
+def _exact_note(row: tuple[object, ...]) -> str:
+    """The note of one exact solve (an ``itertuples`` row of :attr:`GridResult.exact`)."""
+    _, comm, units, households, status, gap, time_s, _excess, _least = row
+    return str(
+        msg(
+            f"grid_exact_{status}",
+            community=comm,
+            units=units,
+            households=int(float(str(households))),
+            gap=float(str(gap)) * 100 if status == "feasible" else 0.0,
+            time_s=float(str(time_s)),
+        )
+    )
 
 
 def _place_locked(
@@ -474,8 +556,12 @@ def _units(
     target: float,
     rng: np.random.Generator,
     notes: list[str],
+    split_big: bool = True,
 ) -> tuple[NDArray[np.int64], dict[int, str]]:
-    """Unit label per atom: atoms that must stay in one grid share a unit."""
+    """Unit label per atom: atoms that must stay in one grid share a unit.
+
+    A compound above ``hi`` is divided between whole buildings when ``split_big``;
+    otherwise it stays one unit, and the reason of its grid says so."""
     comm = atoms["community_id"].astype(str).to_numpy()
     comp = atoms["compound_id"].astype(str).to_numpy()
     hh = atoms["households"].to_numpy(dtype=float)
@@ -485,7 +571,8 @@ def _units(
     key[in_comp] = comm[in_comp] + "|" + comp[in_comp]
     reasons: dict[int, str] = {}
     comp_hh = pd.Series(hh).groupby(key).sum()
-    big = in_comp & (pd.Series(key).map(comp_hh).to_numpy() > hi)
+    over = in_comp & (pd.Series(key).map(comp_hh).to_numpy() > hi)
+    big = over if split_big else np.zeros(n, dtype=bool)
     for k in pd.unique(key[big]):
         nodes = np.flatnonzero(key == k)
         sub = g.adj[nodes][:, nodes]
@@ -531,6 +618,17 @@ def _units(
     for k, cnt in pieces[pieces > 1].items():
         if not str(k).startswith("a"):
             notes.append(f"compound {str(k).split('|')[1]} lies in {cnt} separate pieces")
+    if not split_big:
+        for k in pd.unique(key[over]):
+            first = int(np.flatnonzero(key == k)[0])
+            reasons[int(unit[first])] = str(
+                msg(
+                    "grid_reason_whole_compound",
+                    compound=str(k).split("|", 1)[1],
+                    households=int(comp_hh[k]),
+                    hi=int(hi),
+                )
+            )
     big_atom = np.flatnonzero(hh > hi)
     for a in big_atom:
         reasons[int(unit[a])] = str(
@@ -554,7 +652,11 @@ def _why(
     units: NDArray[np.int64],
     weight: NDArray[np.float64],
     unit_reason: dict[int, str],
+    proof: exact.ExactResult | None = None,
 ) -> str:
+    """Why a grid is out of ``[lo, hi]``: a proved exception (a unit that cannot be
+    cut, a community or piece below the minimum, no count of grids fits, the exact
+    method's proof that no division exists) or what the method could not do."""
     for u in units:
         if int(u) in unit_reason:
             return unit_reason[int(u)]
@@ -562,6 +664,20 @@ def _why(
     if total < lo:
         key = "grid_reason_small_community" if ncomp == 1 else "grid_reason_small_piece"
         return str(msg(key, community=comm, households=int(total), lo=int(lo)))
+    if proof is not None and proof.status in ("infeasible", "no_solution", "too_large"):
+        least = "_least" if proof.status == "infeasible" and proof.least else ""
+        return str(
+            msg(
+                f"grid_reason_exact_{proof.status}{least}",
+                community=comm,
+                households=int(total),
+                units=proof.units,
+                lo=int(lo),
+                hi=int(hi),
+                seconds=round(proof.time_s, 1),
+                excess=round(proof.excess),
+            )
+        )
     k_lo, k_hi = part.k_range(total, lo, hi)
     if k_lo > k_hi:
         return str(

@@ -4,26 +4,28 @@ Used by :func:`planner.grids.division.divide` on a community's connected piece o
 units when the heuristic (:mod:`planner.grids._partition`) leaves a part out of
 ``[lo, hi]`` (``Settings.grid_method="auto"``), or always (``"exact"``). It either
 finds a division with every part in bounds, or proves that none exists for the
-units and adjacency given, or says that the time limit ran out first.
+units and adjacency given, or says that the time limit ran out first. When none
+exists, the same program with soft bounds finds the division with the fewest
+households outside the bounds.
 
-The program (``n`` units, at most ``K = n_big + floor((W - W_big) / lo)`` parts,
-``W`` the piece's weight, ``big`` the units heavier than ``hi``):
+The program (``n`` units numbered ``0..n-1``; each part is named by its lowest unit,
+its *representative*, which removes the relabellings of the parts):
 
-- ``x[i, p]`` (binary): unit ``i`` is in part ``p``; each unit in exactly one part;
-  ``x[i, p] = 0`` for ``p > i`` (parts numbered by their lowest unit, which removes
-  the ``K!`` relabellings);
-- ``u[p]`` (binary): part ``p`` is used; ``u[p] >= u[p + 1]``; ``x[i, p] <= u[p]``;
-- bounds: ``lo * u[p] <= sum_i w[i] x[i, p] <= hi + sum_big (w[b] - hi) x[b, p]``, so
-  a unit heavier than ``hi`` (a single building, or a compound the settings forbid
-  splitting) is a part of its own with zero-weight units only;
-- contiguity (single-commodity flow, Shirabe 2005): one root ``r[i, p] <= x[i, p]``
-  per used part; along each directed adjacency arc ``(i, j)`` a flow
-  ``f[a, p] <= (n - 1) x[i, p]`` and ``<= (n - 1) x[j, p]``; every unit of the part
-  but the root consumes one unit of flow (``in - out >= x[i, p] - n r[i, p]``), so
-  every unit is reached from the root inside the part;
-- objective: the sum of ``|load_p - target u_p| / target`` (balance) plus
-  :data:`BOUNDARY_WEIGHT` times the length of the cut edges over the square root of
-  the piece's area (compactness), with ``c[e] >= |x[i, p] - x[j, p]|``.
+- ``x[i, j]`` (binary, ``j <= i``): unit ``i`` is in the part represented by ``j``;
+  ``x[j, j] = 1`` when ``j`` represents a part; each unit in exactly one part;
+  ``x[i, j] <= x[j, j]``;
+- bounds: ``lo x[j, j] <= load_j <= hi`` with ``load_j = sum_i w[i] x[i, j]``; a unit
+  heavier than ``hi`` (a single building, or a compound the settings keep whole)
+  counts as ``hi`` in the upper bound, so it is a part of its own with zero-weight
+  units only; soft bounds add slacks ``s_lo_j``, ``s_hi_j`` costing
+  :data:`SOFT_COST` per household;
+- contiguity (single-commodity flow, Shirabe 2005): commodity ``j`` flows only
+  between units of part ``j`` (``f[a, j] <= (n - 1) x[end, j]`` at both ends of arc
+  ``a``), leaves from the representative and is consumed one unit by each other
+  member (``in - out = x[i, j]``), so every member is reached from ``j`` inside the
+  part; plus the valid inequalities ``x[i, j] <= sum_{v ~ i, v >= j} x[v, j]``
+  (a member has a neighbour in its part), which tighten the relaxation;
+- objective: ``sum_j |load_j - target x[j, j]| / target`` (balance), plus the slacks.
 
 The relative MIP gap HiGHS reports is kept with the result.
 """
@@ -33,7 +35,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import highspy
@@ -47,8 +49,9 @@ from planner.siting.mip import PRESOLVE_RULES_OFF
 
 logger = logging.getLogger(__name__)
 
-#: Weight of the cut length (over sqrt(area)) against the sum of relative deviations.
-BOUNDARY_WEIGHT = 0.05
+#: Cost of one household outside the bounds (soft bounds) against the deviation term,
+#: which costs 1 per target's worth of households.
+SOFT_COST = 1000.0
 
 ExactStatus = Literal["optimal", "feasible", "infeasible", "no_solution", "too_large"]
 
@@ -73,6 +76,12 @@ class ExactResult:
         Solver wall time, seconds.
     units
         Number of units in the program.
+    excess
+        When infeasible: households outside the bounds (summed over the parts) in
+        the division kept (:func:`settle`), else 0.
+    least
+        When infeasible: True if the soft-bounds program proved ``excess`` the least
+        any contiguous division can have.
     """
 
     status: ExactStatus
@@ -80,6 +89,8 @@ class ExactResult:
     gap: float
     time_s: float
     units: int
+    excess: float = 0.0
+    least: bool = False
 
     @property
     def found(self) -> bool:
@@ -155,8 +166,14 @@ class _Layout:
         return self.n_x + len(self.fa)
 
     @property
-    def n_col(self) -> int:
+    def s0(self) -> int:
+        """First slack column: households below the minimum, then above the maximum,
+        of each part (soft bounds only)."""
         return self.d0 + self.n
+
+    @property
+    def n_col(self) -> int:
+        return self.s0 + 2 * self.n
 
     @classmethod
     def of(cls, n: int, ea: NDArray[np.int64], eb: NDArray[np.int64]) -> _Layout:
@@ -186,8 +203,15 @@ def exact_partition(
     target: float,
     time_limit_s: float,
     max_units: int,
+    soft: bool = False,
+    start: NDArray[np.int64] | None = None,
 ) -> ExactResult:
     """Divide the connected ``nodes`` of ``g`` into contiguous parts in ``[lo, hi]``.
+
+    With ``soft=True`` the bounds may be broken at a cost: the program minimises the
+    households outside the bounds (summed over the parts) first, then the deviation
+    from the target; it always has a solution, and ``optimal`` then proves that no
+    contiguous division has fewer households outside the bounds.
 
     Parameters
     ----------
@@ -202,6 +226,11 @@ def exact_partition(
         HiGHS time limit, seconds.
     max_units
         Larger sets are not solved (status ``"too_large"``).
+    soft
+        Bounds may be broken at a cost (see above).
+    start
+        Part labels of a contiguous division to start from (e.g. the heuristic's);
+        HiGHS completes the flows and slacks of it.
 
     Returns
     -------
@@ -211,22 +240,38 @@ def exact_partition(
     if n > max_units:
         return ExactResult("too_large", None, math.inf, 0.0, n)
     w = g.weight[nodes].astype(np.float64)
-    if not (w > hi).any() and float(w.sum()) < lo:
+    if not soft and not (w > hi).any() and float(w.sum()) < lo:
         return ExactResult("infeasible", None, math.inf, 0.0, n)
     sub = g.adj[nodes][:, nodes].tocoo()
     upper = sub.row < sub.col
     lay = _Layout.of(n, sub.row[upper].astype(np.int64), sub.col[upper].astype(np.int64))
     a, row_lo, row_hi = _constraints(lay, w, lo=lo, hi=hi, target=target)
     cost = np.zeros(lay.n_col)
-    cost[lay.d0 :] = 1.0 / max(target, 1.0)
+    cost[lay.d0 : lay.s0] = 1.0 / max(target, 1.0)
+    cost[lay.s0 :] = SOFT_COST
     ub = np.ones(lay.n_col)
     ub[lay.n_x : lay.d0] = n - 1
-    ub[lay.d0 :] = highspy.kHighsInf
+    ub[lay.d0 : lay.s0] = highspy.kHighsInf
+    ub[lay.s0 :] = highspy.kHighsInf if soft else 0.0
     lp = rowwise_lp(a, cost, col_upper=ub, row_lower=row_lo, row_upper=row_hi, maximize=False)
     lp.integrality_ = [highspy.HighsVarType.kInteger] * lay.n_x + [
         highspy.HighsVarType.kContinuous
     ] * (lay.n_col - lay.n_x)
-    return _solve(lp, lay, time_limit_s)
+    x0 = None if start is None else _start_columns(lay, start)
+    # soft: stop once the households outside are proved least (whole households: a
+    # gap under SOFT_COST leaves only the balance term open)
+    abs_gap = 0.99 * SOFT_COST if soft else 1e-6
+    return _solve(lp, lay, time_limit_s, x0, abs_gap)
+
+
+def _start_columns(lay: _Layout, labels: NDArray[np.int64]) -> NDArray[np.float64]:
+    """The ``x`` columns of a division given by part labels (representative: each
+    part's lowest unit); other columns 0, for HiGHS to complete."""
+    rep = np.full(int(labels.max()) + 1, lay.n, dtype=np.int64)
+    np.minimum.at(rep, labels, np.arange(lay.n))
+    x = np.zeros(lay.n_col)
+    x[lay.xcol[np.arange(lay.n), rep[labels]]] = 1.0
+    return x
 
 
 def _constraints(
@@ -253,8 +298,24 @@ def _constraints(
     )
     # bounds: load_j - lo x[j,j] >= 0; load_j with big units counted at hi <= hi
     diag = lay.xcol[np.arange(n), np.arange(n)]
-    rows.add(n, np.r_[xj, np.arange(n)], np.r_[xc, diag], np.r_[w[xi], -lo * np.ones(n)], 0.0, inf)
-    rows.add(n, xj, xc, np.minimum(w, hi)[xi], -inf, hi)
+    # (slack columns s_lo_j, s_hi_j are fixed at 0 unless the bounds are soft)
+    nn = np.arange(n)
+    rows.add(
+        n,
+        np.r_[xj, nn, nn],
+        np.r_[xc, diag, lay.s0 + nn],
+        np.r_[w[xi], -lo * np.ones(n), np.ones(n)],
+        0.0,
+        inf,
+    )
+    rows.add(
+        n,
+        np.r_[xj, nn],
+        np.r_[xc, lay.s0 + n + nn],
+        np.r_[np.minimum(w, hi)[xi], -np.ones(n)],
+        -inf,
+        hi,
+    )
     # deviation d_j >= |load_j - target x[j,j]|
     dev = lay.d0 + np.arange(n)
     for s in (1.0, -1.0):
@@ -332,15 +393,27 @@ def _neighbour_rows(rows: _Rows, lay: _Layout) -> None:
     )
 
 
-def _solve(lp: highspy.HighsLp, lay: _Layout, time_limit_s: float) -> ExactResult:
-    """Run HiGHS and read the labels, status and gap."""
+def _solve(
+    lp: highspy.HighsLp,
+    lay: _Layout,
+    time_limit_s: float,
+    x0: NDArray[np.float64] | None,
+    abs_gap: float,
+) -> ExactResult:
+    """Run HiGHS (from the start ``x0`` when given) and read the labels, status and gap."""
     h = new_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("presolve_rule_off", PRESOLVE_RULES_OFF)
     h.setOptionValue("mip_rel_gap", 1e-3)
+    h.setOptionValue("mip_abs_gap", float(abs_gap))
     t0 = time.perf_counter()
     h.passModel(lp)
+    if x0 is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(x0)
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     elapsed = time.perf_counter() - t0
     status = h.modelStatusToString(h.getModelStatus()).lower()
@@ -361,3 +434,83 @@ def _solve(lp: highspy.HighsLp, lay: _Layout, time_limit_s: float) -> ExactResul
     gap = 0.0 if status == "optimal" else float(info.mip_gap)
     kind: ExactStatus = "optimal" if status == "optimal" else "feasible"
     return ExactResult(kind, labels.astype(np.int64), gap, elapsed, lay.n)
+
+
+def needs_exact(
+    weight: NDArray[np.float64], labels: NDArray[np.int64], *, lo: float, hi: float
+) -> bool:
+    """True when a part of ``labels`` is out of ``[lo, hi]`` and is not one unit
+    above ``hi`` with zero-weight units only (that part is forced: the unit cannot be
+    cut)."""
+    return excess(weight, labels, lo=lo, hi=hi) > 0
+
+
+def settle(
+    g: Graph,
+    nodes: NDArray[np.int64],
+    labels: NDArray[np.int64],
+    *,
+    lo: float,
+    hi: float,
+    target: float,
+    method: str,
+    time_limit_s: float,
+    max_units: int,
+) -> tuple[NDArray[np.int64], ExactResult | None]:
+    """The division of one connected piece after the heuristic's ``labels``.
+
+    With ``method="auto"`` the exact method runs when the heuristic left a part out of
+    bounds (:func:`needs_exact`); with ``"exact"`` always; with ``"heuristic"``
+    never. A piece holding less than ``lo`` in all is not solved (one part, whose
+    reason is the piece's total). Returns the labels kept (the exact method's when it
+    found a division in bounds, else the heuristic's) and the exact result (None when
+    it did not run).
+    """
+    w = g.weight[nodes]
+    if method == "heuristic" or float(w.sum()) < lo:
+        return labels, None
+    if method == "auto" and not needs_exact(w, labels, lo=lo, hi=hi):
+        return labels, None
+    result = exact_partition(
+        g, nodes, lo=lo, hi=hi, target=target, time_limit_s=time_limit_s, max_units=max_units
+    )
+    if result.labels is not None:
+        return result.labels, result
+    if result.status != "infeasible":
+        return labels, result
+    # no division in bounds exists: keep the one with the fewest households outside
+    soft = exact_partition(
+        g,
+        nodes,
+        lo=lo,
+        hi=hi,
+        target=target,
+        time_limit_s=max(1.0, time_limit_s - result.time_s),
+        max_units=max_units,
+        soft=True,
+        start=labels,
+    )
+    best, least = labels, False
+    if soft.labels is not None and excess(w, soft.labels, lo=lo, hi=hi) <= excess(
+        w, labels, lo=lo, hi=hi
+    ):
+        best, least = soft.labels, soft.status == "optimal"
+    return best, replace(
+        result,
+        time_s=result.time_s + soft.time_s,
+        excess=excess(w, best, lo=lo, hi=hi),
+        least=least,
+    )
+
+
+def excess(
+    weight: NDArray[np.float64], labels: NDArray[np.int64], *, lo: float, hi: float
+) -> float:
+    """Households outside ``[lo, hi]`` summed over the parts, a part of one unit above
+    ``hi`` with zero-weight units only not counted (it cannot be cut)."""
+    sums = np.bincount(labels, weights=weight)
+    top = np.zeros(len(sums))
+    np.maximum.at(top, labels, weight)
+    lone_big = (top > hi) & np.isclose(sums, top)
+    out = np.maximum(lo - sums, 0.0) + np.maximum(sums - hi, 0.0)
+    return float(out[~lone_big].sum())
