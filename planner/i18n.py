@@ -683,7 +683,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "(after {seconds} s)",
     ),
     "rule_why_accepted": (
-        "设置中已接受的例外 {item}（grid_accepted_exceptions）；原因：{reason}",
+        "设置中已接受的例外 {item}；原因：{reason}",
         "accepted in the settings as {item} (grid_accepted_exceptions); reason: {reason}",
     ),
     "rule_why_unproved": (
