@@ -31,6 +31,9 @@ from planner.schema import STATION_KINDS
 #: How grids are divided (see ``Settings.grid_method``).
 GridMethod = Literal["auto", "heuristic", "exact"]
 GRID_METHODS: tuple[str, ...] = ("auto", "heuristic", "exact")
+#: What the grid bounds apply to (see ``Settings.grid_bound_on``).
+BoundOn = Literal["households", "load", "both"]
+BOUND_ON: tuple[str, ...] = ("households", "load", "both")
 
 #: The steps of the planner a setting can feed (see :data:`SETTING_STEPS`).
 SettingStep = Literal["street", "grids", "coverage", "siting", "output"]
@@ -164,6 +167,22 @@ class Settings:
     grid_accepted_exceptions
         Grid codes or compound ids whose grids the user accepts out of bounds: listed
         as accepted, not a failure (default none).
+    grid_bound_on
+        What the bounds apply to: ``"households"`` (default), ``"load"`` (the
+        workload, :mod:`planner.grids.workload`, in ``[grid_min_load,
+        grid_max_load]``) or ``"both"``.
+    grid_min_load, grid_max_load, grid_target_load
+        Bounds and target of a grid's load (household equivalents; the target
+        defaults to the middle); needed when ``grid_bound_on`` is not households.
+    load_weight_business, load_weight_special, load_weight_incident
+        Households one business unit, one person of a special population and one
+        incident count for in a grid's load (default 0: load = households).
+    load_business_kinds, load_business_poi_kinds, load_business_column
+        Business units: buildings of these kinds (default shop, office), POIs of these
+        kinds (default none), and a buildings' column counting enterprises (register).
+    load_special_columns
+        Buildings' (register) columns counting special populations, e.g. elderly
+        living alone (default none).
 
     Output
     ------
@@ -221,6 +240,17 @@ class Settings:
     grid_exact_max_units: int = 300
     grid_split_large_compounds: bool = True
     grid_accepted_exceptions: tuple[str, ...] = ()
+    grid_bound_on: BoundOn = "households"
+    grid_min_load: float = 0.0
+    grid_max_load: float = 0.0
+    grid_target_load: float = 0.0
+    load_weight_business: float = 0.0
+    load_weight_special: float = 0.0
+    load_weight_incident: float = 0.0
+    load_business_kinds: tuple[str, ...] = ("shop", "office")
+    load_business_poi_kinds: tuple[str, ...] = ()
+    load_business_column: str = ""
+    load_special_columns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, Any, str]] = []
@@ -350,6 +380,45 @@ class Settings:
             )
         else:
             object.__setattr__(self, "grid_accepted_exceptions", tuple(str(x) for x in accepted))
+        return out + self._load_problems()
+
+    def _load_problems(self) -> list[tuple[str, Any, str]]:
+        """Problems of the workload settings (``grid_bound_on``, ``grid_*_load``,
+        ``load_*``); lists are stored as tuples of strings."""
+        out: list[tuple[str, Any, str]] = []
+        if self.grid_bound_on not in BOUND_ON:
+            out.append(
+                ("grid_bound_on", self.grid_bound_on, "must be one of " + ", ".join(BOUND_ON))
+            )
+        for name in ("load_weight_business", "load_weight_special", "load_weight_incident"):
+            if not 0 <= getattr(self, name) <= 1000:
+                out.append((name, getattr(self, name), "must be 0-1,000 (households per unit)"))
+        for name in ("load_business_kinds", "load_business_poi_kinds", "load_special_columns"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            object.__setattr__(self, name, tuple(str(x) for x in value))
+        if self.grid_bound_on != "households":
+            lo, hi = self.grid_min_load, self.grid_max_load
+            if not 0 < lo <= hi:
+                out.append(
+                    (
+                        "grid_min_load",
+                        lo,
+                        f"must be above 0 and at most grid_max_load={hi!r} when grid_bound_on "
+                        f"is {self.grid_bound_on!r}",
+                    )
+                )
+            elif self.grid_target_load == 0:
+                object.__setattr__(self, "grid_target_load", (lo + hi) / 2)
+            elif not lo <= self.grid_target_load <= hi:
+                out.append(
+                    (
+                        "grid_target_load",
+                        self.grid_target_load,
+                        "must lie between grid_min_load and grid_max_load",
+                    )
+                )
         return out
 
     @property
@@ -436,6 +505,17 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "grid_exact_max_units": "grids",
         "grid_split_large_compounds": "grids",
         "grid_accepted_exceptions": "grids",
+        "grid_bound_on": "grids",
+        "grid_min_load": "grids",
+        "grid_max_load": "grids",
+        "grid_target_load": "grids",
+        "load_weight_business": "grids",
+        "load_weight_special": "grids",
+        "load_weight_incident": "grids",
+        "load_business_kinds": "grids",
+        "load_business_poi_kinds": "grids",
+        "load_business_column": "grids",
+        "load_special_columns": "grids",
     }
 )
 

@@ -27,7 +27,7 @@ Method (see docs/readme/grids.md):
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import geopandas as gpd
@@ -43,6 +43,7 @@ from planner.grids import exact
 from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms, make_atoms
 from planner.grids.codes import assign_codes, community_codes
 from planner.grids.rules import RuleReport, check_grids
+from planner.grids.workload import building_load
 from planner.i18n import msg
 from planner.settings import Settings
 from planner.street import Street
@@ -71,6 +72,8 @@ GRID_COLUMNS: tuple[str, ...] = (
     "compactness",
     "locked",
     "reason",
+    # --- bounds: the workload of each grid (planner.grids.workload) ---
+    "load",
 )
 
 
@@ -133,6 +136,7 @@ def divide(
     atoms: gpd.GeoDataFrame | None = None,
     communities: CommunityMode = "given",
     seed: int = 0,
+    incidents: pd.Series | None = None,
 ) -> GridResult:
     """Divide the street into grids, keep the rules, and prove them.
 
@@ -155,6 +159,10 @@ def divide(
         (``community_*_households``), ``"single"`` treats the street as one.
     seed
         Seed of the random spanning trees (the result is deterministic for a seed).
+    incidents
+        Incidents per building (:func:`planner.grids.workload.read_incidents`) for the
+        workload; with ``Settings.grid_bound_on`` "load" or "both" the bounds apply to
+        the load (:mod:`planner.grids.workload`), balanced instead of households.
 
     Returns
     -------
@@ -170,8 +178,8 @@ def divide(
     comm_table, atoms["community_id"] = _communities(
         street, atoms, g, communities, settings, rng, notes
     )
-    lo, hi = settings.grid_min_households, settings.grid_max_households
-    target = settings.grid_target_households
+    atoms["load"] = _atom_load(street, atoms, settings, incidents)
+    g, (lo, hi, target), households_bound = _balanced(g, atoms, settings)
     locked_codes = pd.Series(dtype=object) if locked is None else locked.astype(str)
     is_locked = atoms["atom_id"].isin(locked_codes.index).to_numpy()
     unit, unit_reason = _units(
@@ -190,6 +198,12 @@ def divide(
     unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
     unit_locked = np.zeros(n_units, dtype=bool)
     np.logical_or.at(unit_locked, unit, is_locked)
+    also = None
+    if households_bound is not None:
+        unit_hh = np.bincount(unit, weights=households_bound.weight, minlength=n_units).astype(
+            np.float64
+        )
+        also = exact.Bound(unit_hh, households_bound.lo, households_bound.hi)
     split = _partition_units(
         ug,
         unit_comm,
@@ -200,6 +214,7 @@ def divide(
         target=target,
         rng=rng,
         settings=settings,
+        also=also,
     )
     notes += [_exact_note(row) for row in split.exact.itertuples()]
     grid_of_atom = split.grid_of_unit[unit]
@@ -262,11 +277,12 @@ def _partition_units(
     unit_locked: NDArray[np.bool_],
     unit_reason: dict[int, str],
     *,
-    lo: int,
-    hi: int,
-    target: int,
+    lo: float,
+    hi: float,
+    target: float,
     rng: np.random.Generator,
     settings: Settings,
+    also: exact.Bound | None = None,
 ) -> _UnitGrids:
     """Partition the unlocked units of each community, one connected piece of the
     unit graph at a time (:func:`planner.grids._partition.partition`, then the exact
@@ -296,6 +312,7 @@ def _partition_units(
                 method=settings.grid_method,
                 time_limit_s=settings.grid_exact_time_limit_s,
                 max_units=settings.grid_exact_max_units,
+                also=also,
             )
             if proof is not None:
                 solved.append(
@@ -378,6 +395,7 @@ def grids_from_atoms(
     """
     cols = ["grid_id", "community_id", "households", "population", "buildings"]
     gdf = atoms[[*cols, "geometry"]].copy()
+    gdf["load"] = atoms["load"] if "load" in atoms.columns else atoms["households"]
     gdf["atoms"] = 1
     agg = (
         gdf.drop(columns="geometry")
@@ -388,6 +406,7 @@ def grids_from_atoms(
             population=("population", "sum"),
             buildings=("buildings", "sum"),
             atoms=("atoms", "sum"),
+            load=("load", "sum"),
         )
     )
     geoms = _union_by(gdf.geometry.values, gdf["grid_id"].to_numpy(), agg.index.to_numpy())
@@ -439,6 +458,52 @@ def _graph(atoms: gpd.GeoDataFrame, adj: pd.DataFrame) -> part.Graph:
         area=atoms["area_m2"].to_numpy(dtype=float),
         perimeter=atoms["perimeter_m"].to_numpy(dtype=float),
     )
+
+
+# --- bounds: the workload and what the partition balances ---
+def _atom_load(
+    street: Street, atoms: gpd.GeoDataFrame, settings: Settings, incidents: pd.Series | None
+) -> NDArray[np.float64]:
+    """Load of each atom: its households plus the weighted business units, special
+    populations and incidents of the buildings it holds (:mod:`planner.grids.workload`)."""
+    hh: NDArray[np.float64] = atoms["households"].to_numpy(dtype=np.float64)
+    weights = (
+        settings.load_weight_business,
+        settings.load_weight_special,
+        settings.load_weight_incident,
+    )
+    if not any(weights) or len(street.buildings) == 0:
+        return hh
+    bl = building_load(street, settings, incidents=incidents)
+    extra = (bl["load"] - bl["households"]).to_numpy(dtype=float)
+    pos = pd.Series(np.arange(len(atoms)), index=atoms["atom_id"].to_numpy())
+    ba = building_atoms(street, atoms).to_numpy()
+    inside = ba >= 0
+    rows = pos.reindex(ba[inside]).to_numpy(dtype=np.int64)
+    added = np.bincount(rows, weights=extra[inside], minlength=len(atoms)).astype(np.float64)
+    out: NDArray[np.float64] = hh + added
+    return out
+
+
+def _balanced(
+    g: part.Graph, atoms: gpd.GeoDataFrame, settings: Settings
+) -> tuple[part.Graph, tuple[float, float, float], exact.Bound | None]:
+    """The atom graph weighted by what the bounds apply to (``Settings.grid_bound_on``),
+    the bounds and target of the partition, and with "both" the households bound the
+    exact method keeps as well (weights per atom)."""
+    hh = (
+        settings.grid_min_households,
+        settings.grid_max_households,
+        settings.grid_target_households,
+    )
+    if settings.grid_bound_on == "households":
+        return g, (float(hh[0]), float(hh[1]), float(hh[2])), None
+    weighted = replace(g, weight=atoms["load"].to_numpy(dtype=float))
+    bounds = (settings.grid_min_load, settings.grid_max_load, settings.grid_target_load)
+    second = None
+    if settings.grid_bound_on == "both":
+        second = exact.Bound(atoms["households"].to_numpy(dtype=float), hh[0], hh[1])
+    return weighted, bounds, second
 
 
 def _unit_graph(g: part.Graph, unit: NDArray[np.int64], n: int) -> part.Graph:
@@ -564,7 +629,7 @@ def _units(
     otherwise it stays one unit, and the reason of its grid says so."""
     comm = atoms["community_id"].astype(str).to_numpy()
     comp = atoms["compound_id"].astype(str).to_numpy()
-    hh = atoms["households"].to_numpy(dtype=float)
+    hh = g.weight.astype(float)  # households, or the load when the bounds are on it
     n = len(atoms)
     key = np.array([f"a{i}" for i in range(n)], dtype=object)
     in_comp = comp != ""

@@ -98,6 +98,16 @@ class ExactResult:
         return self.labels is not None
 
 
+@dataclass(frozen=True)
+class Bound:
+    """A second bound every part must keep: ``weight`` per node of the graph (e.g.
+    households when the partition balances the workload), in ``[lo, hi]``."""
+
+    weight: NDArray[np.float64]
+    lo: float
+    hi: float
+
+
 class _Rows:
     """Sparse rows collected block by block (COO triplets and row bounds)."""
 
@@ -171,12 +181,14 @@ class _Layout:
         of each part (soft bounds only)."""
         return self.d0 + self.n
 
+    n_bounds: int = 1
+
     @property
     def n_col(self) -> int:
-        return self.s0 + 2 * self.n
+        return self.s0 + 2 * self.n * self.n_bounds
 
     @classmethod
-    def of(cls, n: int, ea: NDArray[np.int64], eb: NDArray[np.int64]) -> _Layout:
+    def of(cls, n: int, ea: NDArray[np.int64], eb: NDArray[np.int64], n_bounds: int = 1) -> _Layout:
         xi, xj = np.tril_indices(n)
         xcol = np.full((n, n), -1, dtype=np.int64)
         xcol[xi, xj] = np.arange(len(xi))
@@ -190,7 +202,15 @@ class _Layout:
         fj = np.arange(len(fa)) - np.repeat(np.cumsum(count) - count, count)
         keep = head[fa] != fj
         return cls(
-            n, xi.astype(np.int64), xj.astype(np.int64), xcol, tail, head, fa[keep], fj[keep]
+            n,
+            xi.astype(np.int64),
+            xj.astype(np.int64),
+            xcol,
+            tail,
+            head,
+            fa[keep],
+            fj[keep],
+            n_bounds,
         )
 
 
@@ -205,6 +225,7 @@ def exact_partition(
     max_units: int,
     soft: bool = False,
     start: NDArray[np.int64] | None = None,
+    also: Bound | None = None,
 ) -> ExactResult:
     """Divide the connected ``nodes`` of ``g`` into contiguous parts in ``[lo, hi]``.
 
@@ -231,6 +252,8 @@ def exact_partition(
     start
         Part labels of a contiguous division to start from (e.g. the heuristic's);
         HiGHS completes the flows and slacks of it.
+    also
+        A second bound on every part (soft too when ``soft``).
 
     Returns
     -------
@@ -244,8 +267,16 @@ def exact_partition(
         return ExactResult("infeasible", None, math.inf, 0.0, n)
     sub = g.adj[nodes][:, nodes].tocoo()
     upper = sub.row < sub.col
-    lay = _Layout.of(n, sub.row[upper].astype(np.int64), sub.col[upper].astype(np.int64))
-    a, row_lo, row_hi = _constraints(lay, w, lo=lo, hi=hi, target=target)
+    lay = _Layout.of(
+        n,
+        sub.row[upper].astype(np.int64),
+        sub.col[upper].astype(np.int64),
+        1 if also is None else 2,
+    )
+    bounds = [(w, lo, hi)]
+    if also is not None:
+        bounds.append((also.weight[nodes].astype(np.float64), also.lo, also.hi))
+    a, row_lo, row_hi = _constraints(lay, bounds, target=target)
     cost = np.zeros(lay.n_col)
     cost[lay.d0 : lay.s0] = 1.0 / max(target, 1.0)
     cost[lay.s0 :] = SOFT_COST
@@ -275,9 +306,11 @@ def _start_columns(lay: _Layout, labels: NDArray[np.int64]) -> NDArray[np.float6
 
 
 def _constraints(
-    lay: _Layout, w: NDArray[np.float64], *, lo: float, hi: float, target: float
+    lay: _Layout, bounds: list[tuple[NDArray[np.float64], float, float]], *, target: float
 ) -> tuple[sp.csr_matrix, NDArray[np.float64], NDArray[np.float64]]:
-    """The rows of the program (see the module docstring), vectorised per block."""
+    """The rows of the program (see the module docstring), vectorised per block;
+    ``bounds`` holds (weights, lo, hi) of each bound, the first balanced to ``target``."""
+    w = bounds[0][0]
     inf = highspy.kHighsInf
     n = lay.n
     rows = _Rows()
@@ -297,25 +330,27 @@ def _constraints(
         0.0,
     )
     # bounds: load_j - lo x[j,j] >= 0; load_j with big units counted at hi <= hi
-    diag = lay.xcol[np.arange(n), np.arange(n)]
     # (slack columns s_lo_j, s_hi_j are fixed at 0 unless the bounds are soft)
+    diag = lay.xcol[np.arange(n), np.arange(n)]
     nn = np.arange(n)
-    rows.add(
-        n,
-        np.r_[xj, nn, nn],
-        np.r_[xc, diag, lay.s0 + nn],
-        np.r_[w[xi], -lo * np.ones(n), np.ones(n)],
-        0.0,
-        inf,
-    )
-    rows.add(
-        n,
-        np.r_[xj, nn],
-        np.r_[xc, lay.s0 + n + nn],
-        np.r_[np.minimum(w, hi)[xi], -np.ones(n)],
-        -inf,
-        hi,
-    )
+    for b, (wb, lo, hi) in enumerate(bounds):
+        s_lo = lay.s0 + 2 * n * b + nn
+        rows.add(
+            n,
+            np.r_[xj, nn, nn],
+            np.r_[xc, diag, s_lo],
+            np.r_[wb[xi], -lo * np.ones(n), np.ones(n)],
+            0.0,
+            inf,
+        )
+        rows.add(
+            n,
+            np.r_[xj, nn],
+            np.r_[xc, s_lo + n],
+            np.r_[np.minimum(wb, hi)[xi], -np.ones(n)],
+            -inf,
+            hi,
+        )
     # deviation d_j >= |load_j - target x[j,j]|
     dev = lay.d0 + np.arange(n)
     for s in (1.0, -1.0):
@@ -437,12 +472,17 @@ def _solve(
 
 
 def needs_exact(
-    weight: NDArray[np.float64], labels: NDArray[np.int64], *, lo: float, hi: float
+    weight: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    *,
+    lo: float,
+    hi: float,
+    also: Bound | None = None,
 ) -> bool:
     """True when a part of ``labels`` is out of ``[lo, hi]`` and is not one unit
     above ``hi`` with zero-weight units only (that part is forced: the unit cannot be
     cut)."""
-    return excess(weight, labels, lo=lo, hi=hi) > 0
+    return excess(weight, labels, lo=lo, hi=hi, also=also) > 0
 
 
 def settle(
@@ -456,6 +496,7 @@ def settle(
     method: str,
     time_limit_s: float,
     max_units: int,
+    also: Bound | None = None,
 ) -> tuple[NDArray[np.int64], ExactResult | None]:
     """The division of one connected piece after the heuristic's ``labels``.
 
@@ -464,15 +505,23 @@ def settle(
     never. A piece holding less than ``lo`` in all is not solved (one part, whose
     reason is the piece's total). Returns the labels kept (the exact method's when it
     found a division in bounds, else the heuristic's) and the exact result (None when
-    it did not run).
+    it did not run). ``also``: a second bound (weights over all of ``g``'s nodes).
     """
     w = g.weight[nodes]
+    local = None if also is None else Bound(also.weight[nodes], also.lo, also.hi)
     if method == "heuristic" or float(w.sum()) < lo:
         return labels, None
-    if method == "auto" and not needs_exact(w, labels, lo=lo, hi=hi):
+    if method == "auto" and not needs_exact(w, labels, lo=lo, hi=hi, also=local):
         return labels, None
     result = exact_partition(
-        g, nodes, lo=lo, hi=hi, target=target, time_limit_s=time_limit_s, max_units=max_units
+        g,
+        nodes,
+        lo=lo,
+        hi=hi,
+        target=target,
+        time_limit_s=time_limit_s,
+        max_units=max_units,
+        also=also,
     )
     if result.labels is not None:
         return result.labels, result
@@ -489,28 +538,36 @@ def settle(
         max_units=max_units,
         soft=True,
         start=labels,
+        also=also,
     )
     best, least = labels, False
-    if soft.labels is not None and excess(w, soft.labels, lo=lo, hi=hi) <= excess(
-        w, labels, lo=lo, hi=hi
+    if soft.labels is not None and excess(w, soft.labels, lo=lo, hi=hi, also=local) <= excess(
+        w, labels, lo=lo, hi=hi, also=local
     ):
         best, least = soft.labels, soft.status == "optimal"
     return best, replace(
         result,
         time_s=result.time_s + soft.time_s,
-        excess=excess(w, best, lo=lo, hi=hi),
+        excess=excess(w, best, lo=lo, hi=hi, also=local),
         least=least,
     )
 
 
 def excess(
-    weight: NDArray[np.float64], labels: NDArray[np.int64], *, lo: float, hi: float
+    weight: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    *,
+    lo: float,
+    hi: float,
+    also: Bound | None = None,
 ) -> float:
-    """Households outside ``[lo, hi]`` summed over the parts, a part of one unit above
-    ``hi`` with zero-weight units only not counted (it cannot be cut)."""
+    """Weight outside ``[lo, hi]`` summed over the parts, a part of one unit above
+    ``hi`` with zero-weight units only not counted (it cannot be cut); plus the same
+    for the second bound ``also`` (its weights of the same nodes as ``weight``)."""
     sums = np.bincount(labels, weights=weight)
     top = np.zeros(len(sums))
     np.maximum.at(top, labels, weight)
     lone_big = (top > hi) & np.isclose(sums, top)
     out = np.maximum(lo - sums, 0.0) + np.maximum(sums - hi, 0.0)
-    return float(out[~lone_big].sum())
+    extra = 0.0 if also is None else excess(also.weight, labels, lo=also.lo, hi=also.hi)
+    return float(out[~lone_big].sum()) + extra
