@@ -690,6 +690,23 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{reason}；这不是无法避免的证明",
         "{reason}; this does not prove it unavoidable",
     ),
+    "rule_title_load_in_range": (
+        "工作量适度（每个网格的工作量在范围内）",
+        "workload per grid in range (工作量适度)",
+    ),
+    "rule_title_with_load_range": ("{title} {lo:g}-{hi:g}", "{title} {lo:g}-{hi:g}"),
+    "rule_v_load_below": (
+        "网格 {grid}：工作量 {load}，低于下限",
+        "grid {grid}: load {load}, below the minimum",
+    ),
+    "rule_v_load_above": (
+        "网格 {grid}：工作量 {load}，超过上限",
+        "grid {grid}: load {load}, above the maximum",
+    ),
+    "rule_why_building_load": (
+        "楼栋 {building} 一栋的工作量就有 {load}",
+        "building {building} alone has a load of {load}",
+    ),
     "grid_exact_optimal": (
         "社区 {community}：精确方法（{units} 个单元，{households} 户）找到最优划分，用时 {time_s:.1f} 秒",
         "community {community}: the exact method ({units} units, {households} households) "

@@ -54,6 +54,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--code-width", type=int, choices=[20, 15], help="grid code width (20)")
     p.add_argument("--project", type=Path, help="also save an editable project file (.gpkg)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    # --- bounds: incidents for the workload ---
+    p.add_argument(
+        "--incidents",
+        type=Path,
+        help="CSV/Excel of past grid events (lon/lat in WGS84, or building_id) counted in each "
+        "grid's load with the weight load_weight_incident",
+    )
     p.set_defaults(func=run)
 
 
@@ -64,7 +71,12 @@ def run(args: argparse.Namespace) -> int:
     street = load_from_args(args, settings)
     # grid codes: flags > the street's metadata (street.json) > settings
     settings = effective_code_settings(settings, street.meta, explicit=code_flags(args))
-    result = divide(street, settings=settings, communities=args.communities)
+    incidents = None
+    if args.incidents is not None:
+        from planner.grids.workload import read_incidents
+
+        incidents = read_incidents(args.incidents, street)
+    result = divide(street, settings=settings, communities=args.communities, incidents=incidents)
     out: Path = out_folder(args.out)
     grids = result.grids.drop(columns=["grid_id", "locked"])
     meta = {"attribution": street.attribution} if street.attribution else None

@@ -8,7 +8,8 @@
 * :mod:`planner.grids.edits` - :class:`GridEditor`: edits by hand, re-proved, with undo;
 * :mod:`planner.grids.project` - the editable project file (.gpkg);
 * :mod:`planner.grids.gridfile` - grid layers edited elsewhere, read back;
-* :mod:`planner.grids.exact` - exact contiguous division (a MILP solved by HiGHS).
+* :mod:`planner.grids.exact` - exact contiguous division (a MILP solved by HiGHS);
+* :mod:`planner.grids.workload` - the workload of a grid (households and weighted units).
 """
 
 from planner.grids.atoms import make_atoms

@@ -223,7 +223,10 @@ def divide(
     grids = _coded_grids(atoms, street, settings, comm_table, locked_code_of, split)
     atoms["code"] = atoms["grid_id"].map(grids.set_index("grid_id")["code"])
     unresolved = _unresolved(atoms, grids)
-    report = check_grids(grids, street, settings=settings, communities=comm_table)
+    b_load = None
+    if settings.grid_bound_on != "households":
+        b_load = building_load(street, settings, incidents=incidents)["load"]
+    report = check_grids(grids, street, settings=settings, communities=comm_table, load=b_load)
     ok = "hold" if report.ok else "FAIL"
     logger.info("%d grids in %d communities; rules %s", len(grids), len(comm_table), ok)
     return GridResult(

@@ -101,6 +101,8 @@ RULES: tuple[str, ...] = (
     "compounds_whole",
     "households_in_range",
     "codes",
+    # --- bounds: the workload bound (only when Settings.grid_bound_on asks for it) ---
+    "load_in_range",
 )
 #: English title of each rule (the Chinese is in :data:`planner.i18n.STRINGS`).
 RULE_TITLES: dict[str, str] = {name: str(msg(f"rule_title_{name}")) for name in RULES}
@@ -280,6 +282,7 @@ def check_grids(
     *,
     settings: Settings | None = None,
     communities: gpd.GeoDataFrame | None = None,
+    load: pd.Series | None = None,
 ) -> RuleReport:
     """Check every grid rule on ``grids`` against ``street``.
 
@@ -296,6 +299,10 @@ def check_grids(
         Community polygons with ``community_id`` to check against (default: the
         street's community layer; with neither, only the ``community_id`` column
         is checked).
+    load
+        Workload per building (index of ``street.buildings``), for the
+        ``load_in_range`` rule when ``settings.grid_bound_on`` is "load" or "both"
+        (default: :func:`planner.grids.workload.building_load` without incidents).
 
     Returns
     -------
@@ -336,9 +343,12 @@ def check_grids(
         weights=street.buildings["households"].to_numpy(dtype=float)[owner >= 0],
         minlength=len(g),
     ).astype(np.float64)
-    checks.append(_households(g, hh, labels, street, settings, owner, comm, at))
+    if settings.grid_bound_on != "load":
+        checks.append(_households(g, hh, labels, street, settings, owner, comm, at))
     if "code" in g.columns:
         checks.append(_codes(g, labels, settings, geoms, at))
+    if settings.grid_bound_on != "households":
+        checks.append(_load(g, labels, street, settings, owner, at, load))
     return RuleReport(checks=checks, quality=quality(geoms, hh))
 
 
@@ -761,6 +771,69 @@ def _households(
         c.violations.append(
             _violation(
                 "households_in_range",
+                msg("rule_v_with_reason", text=text, why=why) if why else text,
+                (labels[k],),
+                *at(g.geometry.values[k]),
+                "explained" if proved else "error",
+            )
+        )
+    return c
+
+
+# --- bounds: the workload bound ---
+def _load(
+    g: gpd.GeoDataFrame,
+    labels: NDArray[np.object_],
+    street: Street,
+    settings: Settings,
+    owner: NDArray[np.int64],
+    at: Locator,
+    load: pd.Series | None,
+) -> Check:
+    """Load per grid (each building in the grid holding most of it) in
+    ``[grid_min_load, grid_max_load]``; out of range is explained only by a proved
+    reason in the ``reason`` column, a building above the maximum alone, or the
+    settings' accepted exceptions."""
+    from planner.grids.workload import building_load
+
+    lo, hi = settings.grid_min_load, settings.grid_max_load
+    if load is None:
+        load = building_load(street, settings)["load"]
+    b_load = load.reindex(street.buildings.index).fillna(0.0).to_numpy(dtype=float)
+    inside = owner >= 0
+    per = np.bincount(owner[inside], weights=b_load[inside], minlength=len(g))
+    out = np.flatnonzero((per < lo - 1e-9) | (per > hi + 1e-9))
+    c = Check(
+        "load_in_range",
+        msg("rule_title_with_load_range", title=msg("rule_title_load_in_range"), lo=lo, hi=hi),
+        msg("rule_fig_households", ok=len(g) - len(out), n=len(g)),
+    )
+    reason = (
+        g["reason"].astype(object).where(g["reason"].notna(), "").astype(str).to_numpy()
+        if "reason" in g.columns
+        else np.full(len(g), "", dtype=object)
+    )
+    accepted = _accepted(g, labels, street, settings, owner)
+    b_id = street.buildings["building_id"].astype(str).to_numpy()
+    for k in out:
+        given = str(reason[k])
+        why: Message | str = (from_english(given, "grid_reason_") or given) if given else ""
+        proved = isinstance(why, Message) and why.key in PROVED_REASONS
+        in_grid = np.flatnonzero(owner == k)
+        top = in_grid[np.argmax(b_load[in_grid])] if len(in_grid) else None
+        if int(k) in accepted:
+            why = msg("rule_why_accepted", item=accepted[int(k)], reason=why or "-")
+            proved = True
+        elif not proved and per[k] > hi and top is not None and b_load[top] > hi:
+            why = msg("rule_why_building_load", building=b_id[top], load=round(b_load[top], 1))
+            proved = True
+        elif why and not proved:
+            why = msg("rule_why_unproved", reason=why)
+        side = "rule_v_load_below" if per[k] < lo else "rule_v_load_above"
+        text = msg(side, grid=labels[k], load=round(float(per[k]), 1))
+        c.violations.append(
+            _violation(
+                "load_in_range",
                 msg("rule_v_with_reason", text=text, why=why) if why else text,
                 (labels[k],),
                 *at(g.geometry.values[k]),
