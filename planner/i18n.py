@@ -707,6 +707,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "楼栋 {building} 一栋的工作量就有 {load}",
         "building {building} alone has a load of {load}",
     ),
+    "grid_reason_exact_no_time_left": (
+        "社区 {community}（{households} 户，{units} 个单元）：精确方法的总时间（grid_exact_total_s）"
+        "已用完，启发式未能使每个网格在 {lo}-{hi} 户之间（{seconds} 秒）",
+        "community {community} ({households} households, {units} units): the exact method's "
+        "time for the division (grid_exact_total_s) was spent; the heuristic left grids "
+        "outside {lo}-{hi} ({seconds} s)",
+    ),
+    "grid_exact_no_time_left": (
+        "社区 {community}：{units} 个单元，精确方法的总时间已用完，未运行",
+        "community {community}: {units} units; the exact method's time for the division "
+        "was spent, not run",
+    ),
     "grid_exact_optimal": (
         "社区 {community}：精确方法（{units} 个单元，{households} 户）找到最优划分，用时 {time_s:.1f} 秒",
         "community {community}: the exact method ({units} units, {households} households) "

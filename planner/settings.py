@@ -161,6 +161,9 @@ class Settings:
     grid_exact_max_units
         Largest piece (units: whole compounds and atoms) the exact method takes on
         (default 300).
+    grid_exact_total_s
+        Time budget of the exact method for a whole division, seconds (default 60):
+        pieces left when it is spent keep the heuristic's division.
     grid_split_large_compounds
         True (default): a compound above ``grid_max_households`` is divided between
         whole buildings; False: it stays whole, one grid of its own, a proved exception.
@@ -238,6 +241,7 @@ class Settings:
     grid_method: GridMethod = "auto"
     grid_exact_time_limit_s: float = 20.0
     grid_exact_max_units: int = 300
+    grid_exact_total_s: float = 60.0
     grid_split_large_compounds: bool = True
     grid_accepted_exceptions: tuple[str, ...] = ()
     grid_bound_on: BoundOn = "households"
@@ -355,6 +359,8 @@ class Settings:
             out.append(
                 ("grid_method", self.grid_method, "must be one of " + ", ".join(GRID_METHODS))
             )
+        if not 0 < self.grid_exact_total_s <= 36000:
+            out.append(("grid_exact_total_s", self.grid_exact_total_s, "must be in (0, 36000] s"))
         if not 0 < self.grid_exact_time_limit_s <= 3600:
             out.append(
                 ("grid_exact_time_limit_s", self.grid_exact_time_limit_s, "must be in (0, 3600] s")
@@ -503,6 +509,7 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "grid_method": "grids",
         "grid_exact_time_limit_s": "grids",
         "grid_exact_max_units": "grids",
+        "grid_exact_total_s": "grids",
         "grid_split_large_compounds": "grids",
         "grid_accepted_exceptions": "grids",
         "grid_bound_on": "grids",

@@ -294,6 +294,7 @@ def _partition_units(
     grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
     solved: list[tuple[object, ...]] = []
+    budget_s = settings.grid_exact_total_s
     next_grid = 0
     for comm in pd.unique(unit_comm):
         members = np.flatnonzero((unit_comm == comm) & ~unit_locked)
@@ -313,11 +314,12 @@ def _partition_units(
                 hi=hi,
                 target=target,
                 method=settings.grid_method,
-                time_limit_s=settings.grid_exact_time_limit_s,
+                time_limit_s=min(settings.grid_exact_time_limit_s, budget_s),
                 max_units=settings.grid_exact_max_units,
                 also=also,
             )
             if proof is not None:
+                budget_s -= proof.time_s
                 solved.append(
                     (
                         comm,
@@ -732,7 +734,12 @@ def _why(
     if total < lo:
         key = "grid_reason_small_community" if ncomp == 1 else "grid_reason_small_piece"
         return str(msg(key, community=comm, households=int(total), lo=int(lo)))
-    if proof is not None and proof.status in ("infeasible", "no_solution", "too_large"):
+    if proof is not None and proof.status in (
+        "infeasible",
+        "no_solution",
+        "too_large",
+        "no_time_left",
+    ):
         least = "_least" if proof.status == "infeasible" and proof.least else ""
         return str(
             msg(

@@ -53,7 +53,9 @@ logger = logging.getLogger(__name__)
 #: which costs 1 per target's worth of households.
 SOFT_COST = 1000.0
 
-ExactStatus = Literal["optimal", "feasible", "infeasible", "no_solution", "too_large"]
+ExactStatus = Literal[
+    "optimal", "feasible", "infeasible", "no_solution", "too_large", "no_time_left"
+]
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,9 @@ class ExactResult:
         ``gap`` says how far from the best it may be), ``"infeasible"`` (proved: no
         contiguous division of the units keeps every part in bounds),
         ``"no_solution"`` (time limit reached with neither a division nor a proof),
-        ``"too_large"`` (more units than ``max_units``; not solved).
+        ``"too_large"`` (more units than ``max_units``; not solved),
+        ``"no_time_left"`` (the division's time budget for the exact method,
+        ``Settings.grid_exact_total_s``, was spent; not solved).
     labels
         Part label (0..k-1) of each node (``None`` unless optimal or feasible).
     gap
@@ -513,6 +517,8 @@ def settle(
         return labels, None
     if method == "auto" and not needs_exact(w, labels, lo=lo, hi=hi, also=local):
         return labels, None
+    if time_limit_s <= 0:
+        return labels, ExactResult("no_time_left", None, math.inf, 0.0, len(nodes))
     result = exact_partition(
         g,
         nodes,
@@ -534,7 +540,7 @@ def settle(
         lo=lo,
         hi=hi,
         target=target,
-        time_limit_s=max(1.0, time_limit_s - result.time_s),
+        time_limit_s=max(0.5, time_limit_s - result.time_s),
         max_units=max_units,
         soft=True,
         start=labels,
