@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from planner.grids._partition import Graph
-from planner.grids.exact import exact_partition, excess, needs_exact, settle
+from planner.grids.exact import Bound, exact_partition, excess, needs_exact, settle
 
 
 def _graph(n: int, edges: list[tuple[int, int]], weight: list[float]) -> Graph:
@@ -188,3 +188,40 @@ def test_set_partitions_enumerates_bell_numbers() -> None:
         203,
     ]
     assert all(sorted(itertools.chain(*p)) == [0, 1, 2, 3] for p in _set_partitions([0, 1, 2, 3]))
+
+
+def test_no_time_left_keeps_the_heuristic_division() -> None:
+    g = _path([3, 3, 3, 3, 3, 3])
+    bad = np.array([0, 1, 1, 1, 1, 2])
+    labels, proof = settle(
+        g,
+        np.arange(6),
+        bad,
+        lo=5.0,
+        hi=7.0,
+        target=6.0,
+        method="auto",
+        time_limit_s=0.0,
+        max_units=100,
+    )
+    assert proof is not None and proof.status == "no_time_left" and not proof.found
+    assert (labels == bad).all()
+
+
+def test_second_bound_is_kept() -> None:
+    # a ring of six units of 3, bounds 5-7: two ways of pairing neighbours; a second
+    # weight forbids the pair (2, 3), so the other pairing is the answer
+    g = _graph(6, [(i, (i + 1) % 6) for i in range(6)], [3.0] * 6)
+    second = Bound(np.array([1.0, 1.0, 5.0, 5.0, 1.0, 1.0]), 0.0, 6.0)
+    r = exact_partition(
+        g, np.arange(6), lo=5, hi=7, target=6, time_limit_s=10, max_units=100, also=second
+    )
+    assert r.status == "optimal" and r.labels is not None
+    sums2 = np.bincount(r.labels, weights=second.weight)
+    assert (sums2 <= 6).all()
+    assert r.labels[2] != r.labels[3]
+    tight = Bound(second.weight, 0.0, 4.0)  # units 2 and 3 alone exceed it: infeasible
+    r2 = exact_partition(
+        g, np.arange(6), lo=5, hi=7, target=6, time_limit_s=10, max_units=100, also=tight
+    )
+    assert r2.status == "infeasible"
