@@ -31,7 +31,7 @@ def demo() -> tuple[Street, Settings]:
 @pytest.fixture(scope="module")
 def exact_result(demo: tuple[Street, Settings]) -> GridResult:
     street, s = demo
-    return divide(street, settings=s.with_(grid_exact_time_limit_s=20.0))
+    return divide(street, settings=s.with_(grid_exact_time_limit_s=20.0, grid_exact_total_s=600.0))
 
 
 def test_demo_400_600_every_grid_in_bounds_or_proved(exact_result: GridResult) -> None:
@@ -76,7 +76,7 @@ def test_exact_method_finds_what_exists(demo: tuple[Street, Settings]) -> None:
     # with 200-500 households the exact method divides every community it is run on
     # in bounds, or proves it cannot
     street, _ = demo
-    s = Settings(grid_method="exact", grid_exact_time_limit_s=60.0)
+    s = Settings(grid_method="exact", grid_exact_time_limit_s=60.0, grid_exact_total_s=900.0)
     atoms = make_atoms(street, settings=s)
     res = divide(street, settings=s, atoms=atoms)
     assert set(res.exact["status"]) <= {"optimal", "feasible", "infeasible"}

@@ -53,6 +53,10 @@ logger = logging.getLogger(__name__)
 #: which costs 1 per target's worth of households.
 SOFT_COST = 1000.0
 
+#: Share of a piece's time limit the soft-bounds program may use after a proof of
+#: infeasibility (it only improves the division kept).
+SOFT_SHARE = 0.25
+
 ExactStatus = Literal[
     "optimal", "feasible", "infeasible", "no_solution", "too_large", "no_time_left"
 ]
@@ -540,7 +544,7 @@ def settle(
         lo=lo,
         hi=hi,
         target=target,
-        time_limit_s=max(0.5, time_limit_s - result.time_s),
+        time_limit_s=max(0.5, min(time_limit_s - result.time_s, SOFT_SHARE * time_limit_s)),
         max_units=max_units,
         soft=True,
         start=labels,
