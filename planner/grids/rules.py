@@ -34,6 +34,10 @@ Rules (name: what holds when it passes)
   exact method ran out of time) is listed and fails.
 - ``codes``: when a ``code`` column is present, codes are unique, all digits, of
   ``Settings.code_width``.
+- ``load_in_range`` (only when ``Settings.grid_bound_on`` is "load" or "both"; with
+  "load" it replaces ``households_in_range``): the workload per grid
+  (:mod:`planner.grids.workload`) in ``[grid_min_load, grid_max_load]``, with the
+  same exceptions.
 """
 
 from __future__ import annotations
