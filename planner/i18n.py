@@ -714,6 +714,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "time for the division (grid_exact_total_s) was spent; the heuristic left grids "
         "outside {lo}-{hi} ({seconds} s)",
     ),
+    "grid_reason_exact_no_solver": (
+        "社区 {community}（{households} 户，{units} 个单元）：未安装精确方法的求解器（highspy），"
+        "启发式未能使每个网格在 {lo}-{hi} 户之间（{seconds} 秒）",
+        "community {community} ({households} households, {units} units): the exact method's "
+        "solver (highspy) is not installed; the heuristic left grids outside {lo}-{hi} "
+        "({seconds} s)",
+    ),
+    "grid_exact_no_solver": (
+        "社区 {community}：{units} 个单元，未安装 highspy，精确方法未运行",
+        "community {community}: {units} units; highspy is not installed, the exact method "
+        "did not run",
+    ),
     "grid_exact_no_time_left": (
         "社区 {community}：{units} 个单元，精确方法的总时间已用完，未运行",
         "community {community}: {units} units; the exact method's time for the division "

@@ -225,3 +225,22 @@ def test_second_bound_is_kept() -> None:
         g, np.arange(6), lo=5, hi=7, target=6, time_limit_s=10, max_units=100, also=tight
     )
     assert r2.status == "infeasible"
+
+
+def test_without_highspy_the_heuristic_division_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "highspy", None)
+    g = _path([3, 3, 3, 3, 3, 3])
+    bad = np.array([0, 1, 1, 1, 1, 2])
+    labels, proof = settle(
+        g,
+        np.arange(6),
+        bad,
+        lo=5.0,
+        hi=7.0,
+        target=6.0,
+        method="auto",
+        time_limit_s=10.0,
+        max_units=100,
+    )
+    assert proof is not None and proof.status == "no_solver"
+    assert (labels == bad).all()

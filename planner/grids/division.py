@@ -739,6 +739,7 @@ def _why(
         "no_solution",
         "too_large",
         "no_time_left",
+        "no_solver",
     ):
         least = "_least" if proof.status == "infeasible" and proof.least else ""
         return str(

@@ -36,16 +36,13 @@ import logging
 import math
 import time
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
-import highspy
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from planner.grids._partition import Graph
-from planner.siting.highs import new_highs, rowwise_lp
-from planner.siting.mip import PRESOLVE_RULES_OFF
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +55,7 @@ SOFT_COST = 1000.0
 SOFT_SHARE = 0.25
 
 ExactStatus = Literal[
-    "optimal", "feasible", "infeasible", "no_solution", "too_large", "no_time_left"
+    "optimal", "feasible", "infeasible", "no_solution", "too_large", "no_time_left", "no_solver"
 ]
 
 
@@ -75,7 +72,8 @@ class ExactResult:
         ``"no_solution"`` (time limit reached with neither a division nor a proof),
         ``"too_large"`` (more units than ``max_units``; not solved),
         ``"no_time_left"`` (the division's time budget for the exact method,
-        ``Settings.grid_exact_total_s``, was spent; not solved).
+        ``Settings.grid_exact_total_s``, was spent; not solved), ``"no_solver"``
+        (``highspy`` is not installed; not solved).
     labels
         Part label (0..k-1) of each node (``None`` unless optimal or feasible).
     gap
@@ -290,8 +288,12 @@ def exact_partition(
     cost[lay.s0 :] = SOFT_COST
     ub = np.ones(lay.n_col)
     ub[lay.n_x : lay.d0] = n - 1
-    ub[lay.d0 : lay.s0] = highspy.kHighsInf
-    ub[lay.s0 :] = highspy.kHighsInf if soft else 0.0
+    ub[lay.d0 : lay.s0] = math.inf
+    ub[lay.s0 :] = math.inf if soft else 0.0
+    import highspy  # the solver is optional for the planner: imported when needed
+
+    from planner.siting.highs import rowwise_lp
+
     lp = rowwise_lp(a, cost, col_upper=ub, row_lower=row_lo, row_upper=row_hi, maximize=False)
     lp.integrality_ = [highspy.HighsVarType.kInteger] * lay.n_x + [
         highspy.HighsVarType.kContinuous
@@ -319,7 +321,7 @@ def _constraints(
     """The rows of the program (see the module docstring), vectorised per block;
     ``bounds`` holds (weights, lo, hi) of each bound, the first balanced to ``target``."""
     w = bounds[0][0]
-    inf = highspy.kHighsInf
+    inf = math.inf
     n = lay.n
     rows = _Rows()
     xi, xj, xc = lay.xi, lay.xj, np.arange(lay.n_x)
@@ -378,7 +380,7 @@ def _constraints(
 def _flow_rows(rows: _Rows, lay: _Layout) -> None:
     """Flow of commodity ``j`` only inside part ``j``, and one unit consumed by each
     member but the representative: ``in - out = x[i, j]`` for ``i > j``."""
-    inf = highspy.kHighsInf
+    inf = math.inf
     n = lay.n
     fa, fj = lay.fa, lay.fj
     m = len(fa)
@@ -414,7 +416,7 @@ def _flow_rows(rows: _Rows, lay: _Layout) -> None:
 def _neighbour_rows(rows: _Rows, lay: _Layout) -> None:
     """A member other than the representative has a neighbour in its part:
     ``x[i, j] <= sum_{v ~ i, v >= j} x[v, j]`` (valid, tightens the relaxation)."""
-    inf = highspy.kHighsInf
+    inf = math.inf
     n = lay.n
     off = np.flatnonzero(lay.xi != lay.xj)
     row_of = np.full((n, n), -1, dtype=np.int64)
@@ -437,13 +439,18 @@ def _neighbour_rows(rows: _Rows, lay: _Layout) -> None:
 
 
 def _solve(
-    lp: highspy.HighsLp,
+    lp: Any,
     lay: _Layout,
     time_limit_s: float,
     x0: NDArray[np.float64] | None,
     abs_gap: float,
 ) -> ExactResult:
     """Run HiGHS (from the start ``x0`` when given) and read the labels, status and gap."""
+    import highspy
+
+    from planner.siting.highs import new_highs
+    from planner.siting.mip import PRESOLVE_RULES_OFF
+
     h = new_highs()
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("random_seed", 0)
@@ -477,6 +484,15 @@ def _solve(
     gap = 0.0 if status == "optimal" else float(info.mip_gap)
     kind: ExactStatus = "optimal" if status == "optimal" else "feasible"
     return ExactResult(kind, labels.astype(np.int64), gap, elapsed, lay.n)
+
+
+def _solver_available() -> bool:
+    """True when ``highspy`` (an optional dependency of the planner) can be imported."""
+    try:
+        import highspy  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def needs_exact(
@@ -523,6 +539,8 @@ def settle(
         return labels, None
     if time_limit_s <= 0:
         return labels, ExactResult("no_time_left", None, math.inf, 0.0, len(nodes))
+    if not _solver_available():
+        return labels, ExactResult("no_solver", None, math.inf, 0.0, len(nodes))
     result = exact_partition(
         g,
         nodes,
