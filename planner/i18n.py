@@ -655,32 +655,31 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "grid_reason_exact_infeasible": (
         "已证明：社区 {community} 的这一块（{households} 户，{units} 个单元）无论怎样连片划分，"
-        "都无法使每个网格在 {lo}-{hi} 户之间（精确方法，{seconds} 秒）",
+        "都无法使每个网格在 {lo}-{hi} 户之间（精确方法）",
         "proved: no contiguous division of this piece of community {community} ({households} "
-        "households, {units} units) keeps every grid within {lo}-{hi} (exact method, {seconds} s)",
+        "households, {units} units) keeps every grid within {lo}-{hi} (exact method)",
     ),
     "grid_reason_exact_infeasible_least": (
         "已证明：社区 {community} 的这一块（{households} 户，{units} 个单元）无论怎样连片划分，"
         "都无法使每个网格在 {lo}-{hi} 户之间；本划分超出界限的户数合计 {excess} 户，已证明为最少"
-        "（精确方法，{seconds} 秒）",
+        "（精确方法）",
         "proved: no contiguous division of this piece of community {community} ({households} "
         "households, {units} units) keeps every grid within {lo}-{hi}; this division has "
         "{excess} households outside the bounds in all, proved the fewest possible (exact "
-        "method, {seconds} s)",
+        "method)",
     ),
     "grid_reason_exact_no_solution": (
-        "社区 {community}（{households} 户，{units} 个单元）：精确方法在 {seconds} 秒内既未找到 "
+        "社区 {community}（{households} 户，{units} 个单元）：精确方法在时间上限内既未找到 "
         "{lo}-{hi} 户的划分，也未证明其不存在；可提高 grid_exact_time_limit_s",
         "community {community} ({households} households, {units} units): the exact method "
-        "found no division within {lo}-{hi} and no proof that none exists in {seconds} s; "
+        "found no division within {lo}-{hi} and no proof that none exists; "
         "raise grid_exact_time_limit_s",
     ),
     "grid_reason_exact_too_large": (
         "社区 {community}（{households} 户）有 {units} 个单元，超过精确方法的上限 "
-        "grid_exact_max_units，启发式未能使每个网格在 {lo}-{hi} 户之间（用时 {seconds} 秒）",
+        "grid_exact_max_units，启发式未能使每个网格在 {lo}-{hi} 户之间",
         "community {community} ({households} households) has {units} units, more than the "
-        "exact method takes (grid_exact_max_units); the heuristic left grids outside {lo}-{hi} "
-        "(after {seconds} s)",
+        "exact method takes (grid_exact_max_units); the heuristic left grids outside {lo}-{hi}",
     ),
     "rule_why_accepted": (
         "设置中已接受的例外 {item}；原因：{reason}",
@@ -709,17 +708,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "grid_reason_exact_no_time_left": (
         "社区 {community}（{households} 户，{units} 个单元）：精确方法的总时间（grid_exact_total_s）"
-        "已用完，启发式未能使每个网格在 {lo}-{hi} 户之间（{seconds} 秒）",
+        "已用完，启发式未能使每个网格在 {lo}-{hi} 户之间",
         "community {community} ({households} households, {units} units): the exact method's "
         "time for the division (grid_exact_total_s) was spent; the heuristic left grids "
-        "outside {lo}-{hi} ({seconds} s)",
+        "outside {lo}-{hi}",
     ),
     "grid_reason_exact_no_solver": (
         "社区 {community}（{households} 户，{units} 个单元）：未安装精确方法的求解器（highspy），"
-        "启发式未能使每个网格在 {lo}-{hi} 户之间（{seconds} 秒）",
+        "启发式未能使每个网格在 {lo}-{hi} 户之间",
         "community {community} ({households} households, {units} units): the exact method's "
-        "solver (highspy) is not installed; the heuristic left grids outside {lo}-{hi} "
-        "({seconds} s)",
+        "solver (highspy) is not installed; the heuristic left grids outside {lo}-{hi}",
     ),
     "grid_exact_no_solver": (
         "社区 {community}：{units} 个单元，未安装 highspy，精确方法未运行",

@@ -153,7 +153,6 @@ def test_households_out_of_range_needs_a_reason(done) -> None:  # type: ignore[n
             units=30,
             lo=400,
             hi=500,
-            seconds=1.5,
         )
     )
     report4 = check_grids(
@@ -258,7 +257,6 @@ def test_report_reads_in_chinese_with_the_same_lines(done) -> None:  # type: ign
             units=3,
             lo=3000,
             hi=6000,
-            seconds=0.5,
         )
     )
     settings = Settings(

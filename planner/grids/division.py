@@ -750,7 +750,6 @@ def _why(
                 units=proof.units,
                 lo=int(lo),
                 hi=int(hi),
-                seconds=round(proof.time_s, 1),
                 excess=round(proof.excess),
             )
         )

@@ -50,9 +50,10 @@ logger = logging.getLogger(__name__)
 #: which costs 1 per target's worth of households.
 SOFT_COST = 1000.0
 
-#: Share of a piece's time limit the soft-bounds program may use after a proof of
-#: infeasibility (it only improves the division kept).
-SOFT_SHARE = 0.25
+#: Branch-and-bound nodes the soft-bounds program may use: it stops on this count
+#: rather than on the clock, so the division kept is the same on a busy machine (a
+#: division must be deterministic for a seed; the time limit stays as a safety).
+SOFT_MAX_NODES = 300
 
 ExactStatus = Literal[
     "optimal", "feasible", "infeasible", "no_solution", "too_large", "no_time_left", "no_solver"
@@ -302,7 +303,7 @@ def exact_partition(
     # soft: stop once the households outside are proved least (whole households: a
     # gap under SOFT_COST leaves only the balance term open)
     abs_gap = 0.99 * SOFT_COST if soft else 1e-6
-    return _solve(lp, lay, time_limit_s, x0, abs_gap)
+    return _solve(lp, lay, time_limit_s, x0, abs_gap, SOFT_MAX_NODES if soft else None)
 
 
 def _start_columns(lay: _Layout, labels: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -444,6 +445,7 @@ def _solve(
     time_limit_s: float,
     x0: NDArray[np.float64] | None,
     abs_gap: float,
+    max_nodes: int | None,
 ) -> ExactResult:
     """Run HiGHS (from the start ``x0`` when given) and read the labels, status and gap."""
     import highspy
@@ -457,6 +459,8 @@ def _solve(
     h.setOptionValue("presolve_rule_off", PRESOLVE_RULES_OFF)
     h.setOptionValue("mip_rel_gap", 1e-3)
     h.setOptionValue("mip_abs_gap", float(abs_gap))
+    if max_nodes is not None:
+        h.setOptionValue("mip_max_nodes", int(max_nodes))
     t0 = time.perf_counter()
     h.passModel(lp)
     if x0 is not None:
@@ -562,7 +566,7 @@ def settle(
         lo=lo,
         hi=hi,
         target=target,
-        time_limit_s=max(0.5, min(time_limit_s - result.time_s, SOFT_SHARE * time_limit_s)),
+        time_limit_s=max(0.5, time_limit_s - result.time_s),
         max_units=max_units,
         soft=True,
         start=labels,
