@@ -642,8 +642,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "median {pp_median:.2f}; {grids} grids",
     ),
     "rule_explained_note": (
-        "* 已说明：列出原因，不算不通过",
-        "* explained: listed with the reason, not a failure",
+        "* 已说明：已证明无法避免的例外或设置中接受的例外，列出原因，不算不通过",
+        "* explained: a proved exception or one accepted in the settings, listed with the "
+        "reason; not a failure",
     ),
     "rule_result_ok": ("结论：所有规则均满足", "RESULT: all rules hold"),
     "rule_result_fail": ("结论：{n} 条规则不通过", "RESULT: {n} rule(s) FAIL"),
@@ -1009,6 +1010,118 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_catchment_floor_area_m2": (
         "按范围内户数所需面积 m²",
         "Floor area for the households within reach (m²)",
+    ),
+    # --- bounds: proved exceptions, the exact method, accepted exceptions ---
+    "grid_reason_whole_compound": (
+        "小区 {compound} 有 {households} 户（超过 {hi} 户），设置不允许拆分（grid_split_large_compounds）",
+        "compound {compound} holds {households} households (> {hi}) and the settings forbid "
+        "splitting it (grid_split_large_compounds)",
+    ),
+    "grid_reason_exact_infeasible": (
+        "已证明：社区 {community} 的这一块（{households} 户，{units} 个单元）无论怎样连片划分，"
+        "都无法使每个网格在 {lo}-{hi} 户之间（精确方法）",
+        "proved: no contiguous division of this piece of community {community} ({households} "
+        "households, {units} units) keeps every grid within {lo}-{hi} (exact method)",
+    ),
+    "grid_reason_exact_infeasible_least": (
+        "已证明：社区 {community} 的这一块（{households} 户，{units} 个单元）无论怎样连片划分，"
+        "都无法使每个网格在 {lo}-{hi} 户之间；本划分超出界限的户数合计 {excess} 户，已证明为最少"
+        "（精确方法）",
+        "proved: no contiguous division of this piece of community {community} ({households} "
+        "households, {units} units) keeps every grid within {lo}-{hi}; this division has "
+        "{excess} households outside the bounds in all, proved the fewest possible (exact "
+        "method)",
+    ),
+    "grid_reason_exact_no_solution": (
+        "社区 {community}（{households} 户，{units} 个单元）：精确方法在时间上限内既未找到 "
+        "{lo}-{hi} 户的划分，也未证明其不存在；可提高 grid_exact_time_limit_s",
+        "community {community} ({households} households, {units} units): the exact method "
+        "found no division within {lo}-{hi} and no proof that none exists; "
+        "raise grid_exact_time_limit_s",
+    ),
+    "grid_reason_exact_too_large": (
+        "社区 {community}（{households} 户）有 {units} 个单元，超过精确方法的上限 "
+        "grid_exact_max_units，启发式未能使每个网格在 {lo}-{hi} 户之间",
+        "community {community} ({households} households) has {units} units, more than the "
+        "exact method takes (grid_exact_max_units); the heuristic left grids outside {lo}-{hi}",
+    ),
+    "rule_why_accepted": (
+        "设置中已接受的例外 {item}；原因：{reason}",
+        "accepted in the settings as {item} (grid_accepted_exceptions); reason: {reason}",
+    ),
+    "rule_why_unproved": (
+        "{reason}；这不是无法避免的证明",
+        "{reason}; this does not prove it unavoidable",
+    ),
+    "rule_title_load_in_range": (
+        "工作量适度（每个网格的工作量在范围内）",
+        "workload per grid in range (工作量适度)",
+    ),
+    "rule_title_with_load_range": ("{title} {lo:g}-{hi:g}", "{title} {lo:g}-{hi:g}"),
+    "rule_v_load_below": (
+        "网格 {grid}：工作量 {load}，低于下限",
+        "grid {grid}: load {load}, below the minimum",
+    ),
+    "rule_v_load_above": (
+        "网格 {grid}：工作量 {load}，超过上限",
+        "grid {grid}: load {load}, above the maximum",
+    ),
+    "rule_why_building_load": (
+        "楼栋 {building} 一栋的工作量就有 {load}",
+        "building {building} alone has a load of {load}",
+    ),
+    "grid_reason_exact_no_time_left": (
+        "社区 {community}（{households} 户，{units} 个单元）：精确方法的总时间（grid_exact_total_s）"
+        "已用完，启发式未能使每个网格在 {lo}-{hi} 户之间",
+        "community {community} ({households} households, {units} units): the exact method's "
+        "time for the division (grid_exact_total_s) was spent; the heuristic left grids "
+        "outside {lo}-{hi}",
+    ),
+    "grid_reason_exact_no_solver": (
+        "社区 {community}（{households} 户，{units} 个单元）：未安装精确方法的求解器（highspy），"
+        "启发式未能使每个网格在 {lo}-{hi} 户之间",
+        "community {community} ({households} households, {units} units): the exact method's "
+        "solver (highspy) is not installed; the heuristic left grids outside {lo}-{hi}",
+    ),
+    "grid_exact_no_solver": (
+        "社区 {community}：{units} 个单元，未安装 highspy，精确方法未运行",
+        "community {community}: {units} units; highspy is not installed, the exact method "
+        "did not run",
+    ),
+    "grid_exact_no_time_left": (
+        "社区 {community}：{units} 个单元，精确方法的总时间已用完，未运行",
+        "community {community}: {units} units; the exact method's time for the division "
+        "was spent, not run",
+    ),
+    "grid_exact_optimal": (
+        "社区 {community}：精确方法（{units} 个单元，{households} 户）找到最优划分，用时 {time_s:.1f} 秒",
+        "community {community}: the exact method ({units} units, {households} households) "
+        "found an optimal division in {time_s:.1f} s",
+    ),
+    "grid_exact_feasible": (
+        "社区 {community}：精确方法（{units} 个单元，{households} 户）找到界限内的划分，"
+        "达到时间上限，最优性差距 {gap:.1f}%，用时 {time_s:.1f} 秒",
+        "community {community}: the exact method ({units} units, {households} households) "
+        "found a division within the bounds; time limit reached, optimality gap {gap:.1f}% "
+        "({time_s:.1f} s)",
+    ),
+    "grid_exact_infeasible": (
+        "社区 {community}：精确方法证明（{units} 个单元，{households} 户）不存在每个网格都在界限内的"
+        "连片划分，用时 {time_s:.1f} 秒",
+        "community {community}: the exact method proved ({units} units, {households} "
+        "households) that no contiguous division keeps every grid within the bounds "
+        "({time_s:.1f} s)",
+    ),
+    "grid_exact_no_solution": (
+        "社区 {community}：精确方法（{units} 个单元，{households} 户）在时间上限内没有结果，"
+        "用时 {time_s:.1f} 秒",
+        "community {community}: the exact method ({units} units, {households} households) "
+        "reached its time limit with no result ({time_s:.1f} s)",
+    ),
+    "grid_exact_too_large": (
+        "社区 {community}：{units} 个单元超过精确方法的上限（grid_exact_max_units），未运行",
+        "community {community}: {units} units, more than the exact method takes "
+        "(grid_exact_max_units); not run",
     ),
 }
 

@@ -27,6 +27,14 @@ from typing import Any, Literal
 from planner.errors import SettingsError
 from planner.schema import ALL_SERVICE_KINDS, SERVICE_KINDS, STATION_KINDS
 
+# --- bounds: the grid division methods ---
+#: How grids are divided (see ``Settings.grid_method``).
+GridMethod = Literal["auto", "heuristic", "exact"]
+GRID_METHODS: tuple[str, ...] = ("auto", "heuristic", "exact")
+#: What the grid bounds apply to (see ``Settings.grid_bound_on``).
+BoundOn = Literal["households", "load", "both"]
+BOUND_ON: tuple[str, ...] = ("households", "load", "both")
+
 #: The steps of the planner a setting can feed (see :data:`SETTING_STEPS`).
 SettingStep = Literal["street", "grids", "coverage", "siting", "output"]
 #: The results the app computes and caches apart: the grids and the coverage.
@@ -141,6 +149,44 @@ class Settings:
         (default 250,000: a district of several streets; the demo street has about
         1,100). Above it the run stops before the circles, as for ``max_stations``.
 
+    Grid bounds and the exact division
+    ----------------------------------
+    grid_method
+        ``"auto"`` (default): the heuristic partition, then the exact method
+        (:mod:`planner.grids.exact`, a MILP solved by HiGHS) on every community piece
+        the heuristic leaves out of bounds; ``"exact"``: the exact method on every
+        piece (the heuristic where it cannot run); ``"heuristic"``: never the exact method.
+    grid_exact_time_limit_s
+        Time limit of the exact method per community piece, seconds (default 20).
+    grid_exact_max_units
+        Largest piece (units: whole compounds and atoms) the exact method takes on
+        (default 300).
+    grid_exact_total_s
+        Time budget of the exact method for a whole division, seconds (default 60):
+        pieces left when it is spent keep the heuristic's division.
+    grid_split_large_compounds
+        True (default): a compound above ``grid_max_households`` is divided between
+        whole buildings; False: it stays whole, one grid of its own, a proved exception.
+    grid_accepted_exceptions
+        Grid codes or compound ids whose grids the user accepts out of bounds: listed
+        as accepted, not a failure (default none).
+    grid_bound_on
+        What the bounds apply to: ``"households"`` (default), ``"load"`` (the
+        workload, :mod:`planner.grids.workload`, in ``[grid_min_load,
+        grid_max_load]``) or ``"both"``.
+    grid_min_load, grid_max_load, grid_target_load
+        Bounds and target of a grid's load (household equivalents; the target
+        defaults to the middle); needed when ``grid_bound_on`` is not households.
+    load_weight_business, load_weight_special, load_weight_incident
+        Households one business unit, one person of a special population and one
+        incident count for in a grid's load (default 0: load = households).
+    load_business_kinds, load_business_poi_kinds, load_business_column
+        Business units: buildings of these kinds (default shop, office), POIs of these
+        kinds (default none), and a buildings' column counting enterprises (register).
+    load_special_columns
+        Buildings' (register) columns counting special populations, e.g. elderly
+        living alone (default none).
+
     Output
     ------
     coordinate_precision
@@ -226,6 +272,24 @@ class Settings:
     service_catalogue: tuple[str, ...] = ALL_SERVICE_KINDS
     service_circle_minutes: tuple[float, float, float] = (5.0, 10.0, 15.0)
     service_kind_names: tuple[tuple[str, str], ...] = ()
+    # --- bounds: honest household bounds and the exact division ---
+    grid_method: GridMethod = "auto"
+    grid_exact_time_limit_s: float = 20.0
+    grid_exact_max_units: int = 300
+    grid_exact_total_s: float = 60.0
+    grid_split_large_compounds: bool = True
+    grid_accepted_exceptions: tuple[str, ...] = ()
+    grid_bound_on: BoundOn = "households"
+    grid_min_load: float = 0.0
+    grid_max_load: float = 0.0
+    grid_target_load: float = 0.0
+    load_weight_business: float = 0.0
+    load_weight_special: float = 0.0
+    load_weight_incident: float = 0.0
+    load_business_kinds: tuple[str, ...] = ("shop", "office")
+    load_business_poi_kinds: tuple[str, ...] = ()
+    load_business_column: str = ""
+    load_special_columns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, Any, str]] = []
@@ -309,6 +373,7 @@ class Settings:
         need(self.org_party_group_min_members >= 1, "org_party_group_min_members", ">= 1")
         need(self.org_households_per_worker_max >= 1, "org_households_per_worker_max", ">= 1")
         need(0 <= self.org_red_property_target_pct <= 100, "org_red_property_target_pct", "0-100")
+        problems += self._bounds_problems()
         if problems:
             text = "; ".join(f"{name}={value!r}: {rule}" for name, value, rule in problems)
             raise SettingsError("invalid settings: " + text, problems=problems)
@@ -369,6 +434,82 @@ class Settings:
                     "15-minute circles, e.g. 5,10,15)",
                 )
             )
+
+    # --- bounds: validation of the exact-division settings ---
+    def _bounds_problems(self) -> list[tuple[str, Any, str]]:
+        """Problems of the ``grid_method``/``grid_exact_*``/``grid_accepted_exceptions``
+        settings; a list of exceptions is stored as a tuple of strings."""
+        out: list[tuple[str, Any, str]] = []
+        if self.grid_method not in GRID_METHODS:
+            out.append(
+                ("grid_method", self.grid_method, "must be one of " + ", ".join(GRID_METHODS))
+            )
+        if not 0 < self.grid_exact_total_s <= 36000:
+            out.append(("grid_exact_total_s", self.grid_exact_total_s, "must be in (0, 36000] s"))
+        if not 0 < self.grid_exact_time_limit_s <= 3600:
+            out.append(
+                ("grid_exact_time_limit_s", self.grid_exact_time_limit_s, "must be in (0, 3600] s")
+            )
+        if not (_whole(self.grid_exact_max_units) >= 2):
+            out.append(
+                (
+                    "grid_exact_max_units",
+                    self.grid_exact_max_units,
+                    "must be a whole number, 2 or more",
+                )
+            )
+        else:
+            object.__setattr__(self, "grid_exact_max_units", int(self.grid_exact_max_units))
+        accepted = self.grid_accepted_exceptions
+        if isinstance(accepted, str) or not all(isinstance(x, str | int) for x in accepted):
+            out.append(
+                (
+                    "grid_accepted_exceptions",
+                    accepted,
+                    "must be a list of grid codes or compound ids",
+                )
+            )
+        else:
+            object.__setattr__(self, "grid_accepted_exceptions", tuple(str(x) for x in accepted))
+        return out + self._load_problems()
+
+    def _load_problems(self) -> list[tuple[str, Any, str]]:
+        """Problems of the workload settings (``grid_bound_on``, ``grid_*_load``,
+        ``load_*``); lists are stored as tuples of strings."""
+        out: list[tuple[str, Any, str]] = []
+        if self.grid_bound_on not in BOUND_ON:
+            out.append(
+                ("grid_bound_on", self.grid_bound_on, "must be one of " + ", ".join(BOUND_ON))
+            )
+        for name in ("load_weight_business", "load_weight_special", "load_weight_incident"):
+            if not 0 <= getattr(self, name) <= 1000:
+                out.append((name, getattr(self, name), "must be 0-1,000 (households per unit)"))
+        for name in ("load_business_kinds", "load_business_poi_kinds", "load_special_columns"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            object.__setattr__(self, name, tuple(str(x) for x in value))
+        if self.grid_bound_on != "households":
+            lo, hi = self.grid_min_load, self.grid_max_load
+            if not 0 < lo <= hi:
+                out.append(
+                    (
+                        "grid_min_load",
+                        lo,
+                        f"must be above 0 and at most grid_max_load={hi!r} when grid_bound_on "
+                        f"is {self.grid_bound_on!r}",
+                    )
+                )
+            elif self.grid_target_load == 0:
+                object.__setattr__(self, "grid_target_load", (lo + hi) / 2)
+            elif not lo <= self.grid_target_load <= hi:
+                out.append(
+                    (
+                        "grid_target_load",
+                        self.grid_target_load,
+                        "must lie between grid_min_load and grid_max_load",
+                    )
+                )
         return out
 
     @property
@@ -464,6 +605,24 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "service_catalogue": "coverage",
         "service_circle_minutes": "coverage",
         "service_kind_names": "coverage",
+        # --- bounds: honest household bounds and the exact division ---
+        "grid_method": "grids",
+        "grid_exact_time_limit_s": "grids",
+        "grid_exact_max_units": "grids",
+        "grid_exact_total_s": "grids",
+        "grid_split_large_compounds": "grids",
+        "grid_accepted_exceptions": "grids",
+        "grid_bound_on": "grids",
+        "grid_min_load": "grids",
+        "grid_max_load": "grids",
+        "grid_target_load": "grids",
+        "load_weight_business": "grids",
+        "load_weight_special": "grids",
+        "load_weight_incident": "grids",
+        "load_business_kinds": "grids",
+        "load_business_poi_kinds": "grids",
+        "load_business_column": "grids",
+        "load_special_columns": "grids",
     }
 )
 

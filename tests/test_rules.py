@@ -127,12 +127,64 @@ def test_households_out_of_range_needs_a_reason(done) -> None:  # type: ignore[n
     )
     v = _failing(report, "households_in_range")
     assert all(x.severity == "error" for x in v)
+    # a reason that proves nothing (the heuristic's, or any text) is listed and fails
     g["reason"] = "a reason the planner gave"
     report2 = check_grids(
         g, street, settings=Settings(grid_min_households=400, grid_target_households=450)
     )
-    assert report2.check("households_in_range").passed
-    assert all(x.severity == "explained" for x in report2.check("households_in_range").violations)
+    v2 = report2.check("households_in_range").violations
+    assert not report2.check("households_in_range").passed and not report2.ok
+    assert all(x.severity == "error" for x in v2)
+    assert all(
+        "a reason the planner gave; this does not prove it unavoidable" in x.message for x in v2
+    )
+    g["reason"] = str(msg("grid_reason_no_join", households=300, lo=400, hi=500))
+    report3 = check_grids(
+        g, street, settings=Settings(grid_min_households=400, grid_target_households=450)
+    )
+    assert all(x.severity == "error" for x in report3.check("households_in_range").violations)
+    assert "RESULT: 1 rule(s) FAIL" in report3.to_text()
+    # a proved reason (the exact method's proof) is explained
+    g["reason"] = str(
+        msg(
+            "grid_reason_exact_infeasible",
+            community="SQ01",
+            households=4000,
+            units=30,
+            lo=400,
+            hi=500,
+        )
+    )
+    report4 = check_grids(
+        g, street, settings=Settings(grid_min_households=400, grid_target_households=450)
+    )
+    assert report4.check("households_in_range").passed
+    assert all(x.severity == "explained" for x in report4.check("households_in_range").violations)
+
+
+def test_accepted_exceptions_by_code_and_by_compound(done) -> None:  # type: ignore[no-untyped-def]
+    street, res = done
+    g = res.grids.copy()
+    g["reason"] = ""
+    s = Settings(grid_min_households=400, grid_target_households=450)
+    bad = check_grids(g, street, settings=s).check("households_in_range").violations
+    assert len(bad) >= 2 and all(x.severity == "error" for x in bad)
+    first, second = bad[0].grids[0], bad[1].grids[0]
+    # the second by a compound whose buildings it holds
+    b = street.buildings
+    in_second = shapely.within(
+        shapely.centroid(b.geometry.values), g.loc[g["code"] == second].geometry.iloc[0]
+    )
+    comp = b.loc[in_second & (b["compound_id"] != ""), "compound_id"]
+    accepted = (first, *comp.iloc[:1]) if len(comp) else (first, second)
+    report = check_grids(g, street, settings=s.with_(grid_accepted_exceptions=accepted))
+    c = report.check("households_in_range")
+    by_grid = {x.grids[0]: x for x in c.violations}
+    assert by_grid[first].severity == "explained"
+    assert f"accepted in the settings as {first}" in by_grid[first].message
+    assert by_grid[second].severity == "explained"
+    assert all(x.severity == "error" for k, x in by_grid.items() if k not in (first, second))
+    assert "设置中已接受的例外" in by_grid[first].render("zh")
 
 
 def test_bad_and_duplicate_codes(done) -> None:  # type: ignore[no-untyped-def]
@@ -198,7 +250,14 @@ def test_report_reads_in_chinese_with_the_same_lines(done) -> None:  # type: ign
     # a reason planner.grids.division wrote (English in the layer) reads back in Chinese
     g["reason"] = ""
     g.loc[g.index[4], "reason"] = str(
-        msg("grid_reason_no_join", households=int(g["households"].iloc[4]), lo=3000, hi=6000)
+        msg(
+            "grid_reason_exact_infeasible",
+            community=str(g["community_id"].iloc[4]),
+            households=int(g["households"].iloc[4]),
+            units=3,
+            lo=3000,
+            hi=6000,
+        )
     )
     settings = Settings(
         grid_min_households=3000, grid_max_households=6000, grid_target_households=4000
@@ -218,7 +277,7 @@ def test_report_reads_in_chinese_with_the_same_lines(done) -> None:  # type: ign
     explained = [v for v in report.violations if v.severity == "explained"]
     assert len(explained) == len(g)
     assert sum("低于下限（社区" in v.render("zh") for v in explained) == len(g) - 1
-    assert "重新拆分这两个网格也无法使两者都在 3000-6000 户之间" in zh
+    assert "无论怎样连片划分，都无法使每个网格在 3000-6000 户之间" in zh
     assert "（已说明）" in zh and "* 已说明" in zh
 
 

@@ -36,6 +36,7 @@ from planner.cli.parser import (
     org_files_from_args,
     out_folder,
 )
+from planner.errors import InputError
 from planner.export.geojson import write_geojson
 from planner.grids.codes import code_status, effective_code_settings
 
@@ -78,6 +79,13 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     add_org_args(p)
+    # --- bounds: incidents for the workload ---
+    p.add_argument(
+        "--incidents",
+        type=Path,
+        help="CSV/Excel of past grid events (lon/lat in WGS84, or building_id) counted in each "
+        "grid's load with the weight load_weight_incident",
+    )
     p.set_defaults(func=run)
 
 
@@ -88,11 +96,21 @@ def run(args: argparse.Namespace) -> int:
     street = load_from_args(args, settings)
     # grid codes: flags > the street's metadata (street.json) > settings
     settings = effective_code_settings(settings, street.meta, explicit=code_flags(args))
+    incidents = None
+    if args.incidents is not None:
+        if args.keep:
+            raise InputError(
+                f"{args.incidents}: --incidents cannot be combined with --keep yet; "
+                "re-divide with --keep first, then weigh incidents in a fresh division"
+            )
+        from planner.grids.workload import read_incidents
+
+        incidents = read_incidents(args.incidents, street)
     kept = _divide_keeping(args, street, settings) if args.keep else None
     result = (
         kept.result
         if kept is not None
-        else divide(street, settings=settings, communities=args.communities)
+        else divide(street, settings=settings, communities=args.communities, incidents=incidents)
     )
     out: Path = out_folder(args.out)
     grids = result.grids.drop(columns=["grid_id", "locked"])

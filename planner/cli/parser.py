@@ -430,6 +430,27 @@ def add_grid_args(p: argparse.ArgumentParser, *, target: bool = True) -> None:
         help="3-digit street code in grid codes (default: street.json's or the OSM admin "
         "relation's ref:admin:CN:mca, else 000 and the codes are flagged provisional)",
     )
+    # --- bounds: the division method and accepted exceptions ---
+    p.add_argument(
+        "--accept-exception",
+        action="append",
+        metavar="CODE_OR_COMPOUND",
+        help="accept the grid with this code, or the grid holding this compound id, outside "
+        "the household bounds (repeatable; default: only proved exceptions pass)",
+    )
+    if target:
+        p.add_argument(
+            "--grid-method",
+            choices=["auto", "heuristic", "exact"],
+            help="auto (default): the exact method (MILP) where the heuristic leaves grids out "
+            "of bounds; exact: on every community; heuristic: never",
+        )
+        p.add_argument(
+            "--exact-time-limit",
+            type=float,
+            metavar="SECONDS",
+            help="time limit of the exact method per community piece (20 s)",
+        )
 
 
 def grid_settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
@@ -443,6 +464,10 @@ def grid_settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
         "grid_max_households": getattr(args, "max_households", None),
         "grid_target_households": getattr(args, "target_households", None),
         **{k: getattr(args, k, None) for k in GRID_CODE_FLAGS},
+        # --- bounds: the division method and accepted exceptions ---
+        "grid_method": getattr(args, "grid_method", None),
+        "grid_exact_time_limit_s": getattr(args, "exact_time_limit", None),
+        "grid_accepted_exceptions": getattr(args, "accept_exception", None),
         **extra,
     }
     d = Settings()

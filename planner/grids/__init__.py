@@ -12,6 +12,8 @@
   filled in, never reused;
 * :mod:`planner.grids.keep` - :func:`divide_keeping`: re-division after a data change
   keeping the grids and codes people know.
+* :mod:`planner.grids.exact` - exact contiguous division (a MILP solved by HiGHS);
+* :mod:`planner.grids.workload` - the workload of a grid (households and weighted units).
 """
 
 from planner.grids.atoms import make_atoms

@@ -27,7 +27,7 @@ Method (see docs/readme/grids.md):
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import geopandas as gpd
@@ -39,9 +39,11 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from planner.grids import _partition as part
+from planner.grids import exact
 from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms, make_atoms
 from planner.grids.codes import assign_codes, community_codes
 from planner.grids.rules import RuleReport, check_grids
+from planner.grids.workload import building_load
 from planner.i18n import msg
 from planner.settings import Settings
 from planner.street import Street
@@ -70,6 +72,21 @@ GRID_COLUMNS: tuple[str, ...] = (
     "compactness",
     "locked",
     "reason",
+    # --- bounds: the workload of each grid (planner.grids.workload) ---
+    "load",
+)
+
+
+#: Columns of :attr:`GridResult.exact`.
+EXACT_COLUMNS: tuple[str, ...] = (
+    "community_id",
+    "units",
+    "households",
+    "status",
+    "gap",
+    "time_s",
+    "excess",
+    "least",
 )
 
 
@@ -104,6 +121,11 @@ class GridResult:
     unresolved: pd.DataFrame
     report: RuleReport
     notes: list[str] = field(default_factory=list)
+    #: Where the exact method ran: one row per community piece (``community_id``,
+    #: ``units``, ``households``, ``status``, ``gap``, ``time_s``; when no division in
+    #: bounds exists, ``excess``: households outside the bounds in the division kept,
+    #: ``least``: True when proved the fewest possible).
+    exact: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXACT_COLUMNS))
 
 
 def divide(
@@ -114,6 +136,7 @@ def divide(
     atoms: gpd.GeoDataFrame | None = None,
     communities: CommunityMode = "given",
     seed: int = 0,
+    incidents: pd.Series | None = None,
 ) -> GridResult:
     """Divide the street into grids, keep the rules, and prove them.
 
@@ -136,6 +159,10 @@ def divide(
         (``community_*_households``), ``"single"`` treats the street as one.
     seed
         Seed of the random spanning trees (the result is deterministic for a seed).
+    incidents
+        Incidents per building (:func:`planner.grids.workload.read_incidents`) for the
+        workload; with ``Settings.grid_bound_on`` "load" or "both" the bounds apply to
+        the load (:mod:`planner.grids.workload`), balanced instead of households.
 
     Returns
     -------
@@ -151,28 +178,55 @@ def divide(
     comm_table, atoms["community_id"] = _communities(
         street, atoms, g, communities, settings, rng, notes
     )
-    lo, hi = settings.grid_min_households, settings.grid_max_households
-    target = settings.grid_target_households
+    atoms["load"] = _atom_load(street, atoms, settings, incidents)
+    g, (lo, hi, target), households_bound = _balanced(g, atoms, settings)
     locked_codes = pd.Series(dtype=object) if locked is None else locked.astype(str)
     is_locked = atoms["atom_id"].isin(locked_codes.index).to_numpy()
     unit, unit_reason = _units(
-        atoms, g, street.compounds, lo=lo, hi=hi, target=target, rng=rng, notes=notes
+        atoms,
+        g,
+        street.compounds,
+        lo=lo,
+        hi=hi,
+        target=target,
+        rng=rng,
+        notes=notes,
+        split_big=settings.grid_split_large_compounds,
     )
     n_units = int(unit.max()) + 1 if len(unit) else 0
     ug = _unit_graph(g, unit, n_units)
     unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
     unit_locked = np.zeros(n_units, dtype=bool)
     np.logical_or.at(unit_locked, unit, is_locked)
+    also = None
+    if households_bound is not None:
+        unit_hh = np.bincount(unit, weights=households_bound.weight, minlength=n_units).astype(
+            np.float64
+        )
+        also = exact.Bound(unit_hh, households_bound.lo, households_bound.hi)
     split = _partition_units(
-        ug, unit_comm, unit_locked, unit_reason, lo=lo, hi=hi, target=target, rng=rng
+        ug,
+        unit_comm,
+        unit_locked,
+        unit_reason,
+        lo=lo,
+        hi=hi,
+        target=target,
+        rng=rng,
+        settings=settings,
+        also=also,
     )
+    notes += [_exact_note(row) for row in split.exact.itertuples()]
     grid_of_atom = split.grid_of_unit[unit]
     locked_code_of = _place_locked(atoms, grid_of_atom, is_locked, locked_codes, split.n_grids)
     atoms["grid_id"] = grid_of_atom
     grids = _coded_grids(atoms, street, settings, comm_table, locked_code_of, split)
     atoms["code"] = atoms["grid_id"].map(grids.set_index("grid_id")["code"])
     unresolved = _unresolved(atoms, grids)
-    report = check_grids(grids, street, settings=settings, communities=comm_table)
+    b_load = None
+    if settings.grid_bound_on != "households":
+        b_load = building_load(street, settings, incidents=incidents)["load"]
+    report = check_grids(grids, street, settings=settings, communities=comm_table, load=b_load)
     ok = "hold" if report.ok else "FAIL"
     logger.info("%d grids in %d communities; rules %s", len(grids), len(comm_table), ok)
     return GridResult(
@@ -183,6 +237,7 @@ def divide(
         unresolved=unresolved,
         report=report,
         notes=notes,
+        exact=split.exact,
     )
 
 
@@ -216,6 +271,7 @@ class _UnitGrids:
     grid_of_unit: NDArray[np.int64]
     n_grids: int
     reason_of_grid: dict[int, str]
+    exact: pd.DataFrame
 
 
 def _partition_units(
@@ -224,16 +280,21 @@ def _partition_units(
     unit_locked: NDArray[np.bool_],
     unit_reason: dict[int, str],
     *,
-    lo: int,
-    hi: int,
-    target: int,
+    lo: float,
+    hi: float,
+    target: float,
     rng: np.random.Generator,
+    settings: Settings,
+    also: exact.Bound | None = None,
 ) -> _UnitGrids:
     """Partition the unlocked units of each community, one connected piece of the
-    unit graph at a time (:func:`planner.grids._partition.partition`), numbering the
-    grids in order."""
+    unit graph at a time (:func:`planner.grids._partition.partition`, then the exact
+    method where ``settings.grid_method`` asks, :func:`planner.grids.exact.settle`),
+    numbering the grids in order."""
     grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
+    solved: list[tuple[object, ...]] = []
+    budget_s = settings.grid_exact_total_s
     next_grid = 0
     for comm in pd.unique(unit_comm):
         members = np.flatnonzero((unit_comm == comm) & ~unit_locked)
@@ -245,6 +306,32 @@ def _partition_units(
             nodes = members[lab == c]
             total = float(ug.weight[nodes].sum())
             labels = part.partition(ug, nodes, lo=lo, hi=hi, target=target, rng=rng)
+            labels, proof = exact.settle(
+                ug,
+                nodes,
+                labels,
+                lo=lo,
+                hi=hi,
+                target=target,
+                method=settings.grid_method,
+                time_limit_s=min(settings.grid_exact_time_limit_s, budget_s),
+                max_units=settings.grid_exact_max_units,
+                also=also,
+            )
+            if proof is not None:
+                budget_s -= proof.time_s
+                solved.append(
+                    (
+                        comm,
+                        proof.units,
+                        total,
+                        proof.status,
+                        proof.gap,
+                        proof.time_s,
+                        proof.excess,
+                        proof.least,
+                    )
+                )
             grid_of_unit[nodes] = labels + next_grid
             k = int(labels.max()) + 1
             sums = np.bincount(labels, weights=ug.weight[nodes])
@@ -260,9 +347,26 @@ def _partition_units(
                         nodes[labels == p],
                         ug.weight,
                         unit_reason,
+                        proof,
                     )
             next_grid += k
-    return _UnitGrids(grid_of_unit, next_grid, reason_of_grid)
+    table = pd.DataFrame(solved, columns=list(EXACT_COLUMNS))
+    return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table)
+
+
+def _exact_note(row: tuple[object, ...]) -> str:
+    """The note of one exact solve (an ``itertuples`` row of :attr:`GridResult.exact`)."""
+    _, comm, units, households, status, gap, time_s, _excess, _least = row
+    return str(
+        msg(
+            f"grid_exact_{status}",
+            community=comm,
+            units=units,
+            households=int(float(str(households))),
+            gap=float(str(gap)) * 100 if status == "feasible" else 0.0,
+            time_s=float(str(time_s)),
+        )
+    )
 
 
 def _place_locked(
@@ -296,6 +400,7 @@ def grids_from_atoms(
     """
     cols = ["grid_id", "community_id", "households", "population", "buildings"]
     gdf = atoms[[*cols, "geometry"]].copy()
+    gdf["load"] = atoms["load"] if "load" in atoms.columns else atoms["households"]
     gdf["atoms"] = 1
     agg = (
         gdf.drop(columns="geometry")
@@ -306,6 +411,7 @@ def grids_from_atoms(
             population=("population", "sum"),
             buildings=("buildings", "sum"),
             atoms=("atoms", "sum"),
+            load=("load", "sum"),
         )
     )
     geoms = _union_by(gdf.geometry.values, gdf["grid_id"].to_numpy(), agg.index.to_numpy())
@@ -357,6 +463,52 @@ def _graph(atoms: gpd.GeoDataFrame, adj: pd.DataFrame) -> part.Graph:
         area=atoms["area_m2"].to_numpy(dtype=float),
         perimeter=atoms["perimeter_m"].to_numpy(dtype=float),
     )
+
+
+# --- bounds: the workload and what the partition balances ---
+def _atom_load(
+    street: Street, atoms: gpd.GeoDataFrame, settings: Settings, incidents: pd.Series | None
+) -> NDArray[np.float64]:
+    """Load of each atom: its households plus the weighted business units, special
+    populations and incidents of the buildings it holds (:mod:`planner.grids.workload`)."""
+    hh: NDArray[np.float64] = atoms["households"].to_numpy(dtype=np.float64)
+    weights = (
+        settings.load_weight_business,
+        settings.load_weight_special,
+        settings.load_weight_incident,
+    )
+    if not any(weights) or len(street.buildings) == 0:
+        return hh
+    bl = building_load(street, settings, incidents=incidents)
+    extra = (bl["load"] - bl["households"]).to_numpy(dtype=float)
+    pos = pd.Series(np.arange(len(atoms)), index=atoms["atom_id"].to_numpy())
+    ba = building_atoms(street, atoms).to_numpy()
+    inside = ba >= 0
+    rows = pos.reindex(ba[inside]).to_numpy(dtype=np.int64)
+    added = np.bincount(rows, weights=extra[inside], minlength=len(atoms)).astype(np.float64)
+    out: NDArray[np.float64] = hh + added
+    return out
+
+
+def _balanced(
+    g: part.Graph, atoms: gpd.GeoDataFrame, settings: Settings
+) -> tuple[part.Graph, tuple[float, float, float], exact.Bound | None]:
+    """The atom graph weighted by what the bounds apply to (``Settings.grid_bound_on``),
+    the bounds and target of the partition, and with "both" the households bound the
+    exact method keeps as well (weights per atom)."""
+    hh = (
+        settings.grid_min_households,
+        settings.grid_max_households,
+        settings.grid_target_households,
+    )
+    if settings.grid_bound_on == "households":
+        return g, (float(hh[0]), float(hh[1]), float(hh[2])), None
+    weighted = replace(g, weight=atoms["load"].to_numpy(dtype=float))
+    bounds = (settings.grid_min_load, settings.grid_max_load, settings.grid_target_load)
+    second = None
+    if settings.grid_bound_on == "both":
+        second = exact.Bound(atoms["households"].to_numpy(dtype=float), hh[0], hh[1])
+    return weighted, bounds, second
 
 
 def _unit_graph(g: part.Graph, unit: NDArray[np.int64], n: int) -> part.Graph:
@@ -474,18 +626,23 @@ def _units(
     target: float,
     rng: np.random.Generator,
     notes: list[str],
+    split_big: bool = True,
 ) -> tuple[NDArray[np.int64], dict[int, str]]:
-    """Unit label per atom: atoms that must stay in one grid share a unit."""
+    """Unit label per atom: atoms that must stay in one grid share a unit.
+
+    A compound above ``hi`` is divided between whole buildings when ``split_big``;
+    otherwise it stays one unit, and the reason of its grid says so."""
     comm = atoms["community_id"].astype(str).to_numpy()
     comp = atoms["compound_id"].astype(str).to_numpy()
-    hh = atoms["households"].to_numpy(dtype=float)
+    hh = g.weight.astype(float)  # households, or the load when the bounds are on it
     n = len(atoms)
     key = np.array([f"a{i}" for i in range(n)], dtype=object)
     in_comp = comp != ""
     key[in_comp] = comm[in_comp] + "|" + comp[in_comp]
     reasons: dict[int, str] = {}
     comp_hh = pd.Series(hh).groupby(key).sum()
-    big = in_comp & (pd.Series(key).map(comp_hh).to_numpy() > hi)
+    over = in_comp & (pd.Series(key).map(comp_hh).to_numpy() > hi)
+    big = over if split_big else np.zeros(n, dtype=bool)
     for k in pd.unique(key[big]):
         nodes = np.flatnonzero(key == k)
         sub = g.adj[nodes][:, nodes]
@@ -531,6 +688,17 @@ def _units(
     for k, cnt in pieces[pieces > 1].items():
         if not str(k).startswith("a"):
             notes.append(f"compound {str(k).split('|')[1]} lies in {cnt} separate pieces")
+    if not split_big:
+        for k in pd.unique(key[over]):
+            first = int(np.flatnonzero(key == k)[0])
+            reasons[int(unit[first])] = str(
+                msg(
+                    "grid_reason_whole_compound",
+                    compound=str(k).split("|", 1)[1],
+                    households=int(comp_hh[k]),
+                    hi=int(hi),
+                )
+            )
     big_atom = np.flatnonzero(hh > hi)
     for a in big_atom:
         reasons[int(unit[a])] = str(
@@ -554,7 +722,11 @@ def _why(
     units: NDArray[np.int64],
     weight: NDArray[np.float64],
     unit_reason: dict[int, str],
+    proof: exact.ExactResult | None = None,
 ) -> str:
+    """Why a grid is out of ``[lo, hi]``: a proved exception (a unit that cannot be
+    cut, a community or piece below the minimum, no count of grids fits, the exact
+    method's proof that no division exists) or what the method could not do."""
     for u in units:
         if int(u) in unit_reason:
             return unit_reason[int(u)]
@@ -562,6 +734,25 @@ def _why(
     if total < lo:
         key = "grid_reason_small_community" if ncomp == 1 else "grid_reason_small_piece"
         return str(msg(key, community=comm, households=int(total), lo=int(lo)))
+    if proof is not None and proof.status in (
+        "infeasible",
+        "no_solution",
+        "too_large",
+        "no_time_left",
+        "no_solver",
+    ):
+        least = "_least" if proof.status == "infeasible" and proof.least else ""
+        return str(
+            msg(
+                f"grid_reason_exact_{proof.status}{least}",
+                community=comm,
+                households=int(total),
+                units=proof.units,
+                lo=int(lo),
+                hi=int(hi),
+                excess=round(proof.excess),
+            )
+        )
     k_lo, k_hi = part.k_range(total, lo, hi)
     if k_lo > k_hi:
         return str(

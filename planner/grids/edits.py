@@ -504,6 +504,8 @@ class GridEditor:
                     u = shapely.make_valid(u)
                 self._geom[str(c)] = u
         a = self.atoms.assign(code=self.labels.to_numpy())
+        if "load" not in a.columns:  # --- bounds: atoms saved before the workload column
+            a["load"] = a["households"]
         agg = (
             a.drop(columns="geometry")
             .groupby("code")
@@ -513,6 +515,7 @@ class GridEditor:
                 population=("population", "sum"),
                 buildings=("buildings", "sum"),
                 atoms=("atom_id", "size"),
+                load=("load", "sum"),
             )
             .reset_index()
         )

@@ -54,6 +54,7 @@ GRID_FIELD_TYPES: dict[str, str] = {
     "compactness": "float",
     "locked": "bool",
     "reason": "str",
+    "load": "float",  # --- bounds: the workload of each grid ---
 }
 
 FileCoordinates = Literal["auto", "wgs84", "gcj02", "bd09"]

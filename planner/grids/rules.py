@@ -24,12 +24,20 @@ Rules (name: what holds when it passes)
   by a community boundary is listed as a warning: no grid may cross it.
 - ``households_in_range``: households per grid (each building counted in the grid
   holding most of its footprint) lie in ``[grid_min_households,
-  grid_max_households]``, or the grid is listed with the reason (from the grid's
-  ``reason`` column, or found here: the community holds fewer than the minimum,
-  or one building holds more than the maximum). Out-of-range grids with a reason
-  are "explained" and do not fail the proof.
+  grid_max_households]``. A grid out of range is a failure listed with its reason
+  unless it is a proved exception (:data:`PROVED_REASONS`, from the grid's
+  ``reason`` column as :func:`planner.grids.division.divide` writes it, or found
+  here: the community holds fewer than the minimum, or one building holds more than
+  the maximum) or the user accepts it by its code or a compound it holds
+  (``Settings.grid_accepted_exceptions``); those are "explained" and do not fail
+  the proof. A reason that proves nothing (the heuristic found no division, the
+  exact method ran out of time) is listed and fails.
 - ``codes``: when a ``code`` column is present, codes are unique, all digits, of
   ``Settings.code_width``.
+- ``load_in_range`` (only when ``Settings.grid_bound_on`` is "load" or "both"; with
+  "load" it replaces ``households_in_range``): the workload per grid
+  (:mod:`planner.grids.workload`) in ``[grid_min_load, grid_max_load]``, with the
+  same exceptions.
 """
 
 from __future__ import annotations
@@ -70,6 +78,23 @@ Severity = Literal["error", "explained", "warning"]
 #: Turns a geometry (street CRS) into the longitude/latitude of a point on it.
 Locator = Callable[[shapely.Geometry | None], tuple[float | None, float | None]]
 
+# --- bounds: which reasons prove that a grid cannot be in range ---
+#: The ``grid_reason_*`` messages that prove a grid out of range is unavoidable: one
+#: building (or a compound the settings keep whole) above the maximum, a community or a
+#: piece of one (an enclave) below the minimum, a total no count of grids fits, and
+#: the exact method's proof that no contiguous division exists.
+PROVED_REASONS: frozenset[str] = frozenset(
+    {
+        "grid_reason_single_building",
+        "grid_reason_whole_compound",
+        "grid_reason_small_community",
+        "grid_reason_small_piece",
+        "grid_reason_no_count",
+        "grid_reason_exact_infeasible",
+        "grid_reason_exact_infeasible_least",
+    }
+)
+
 #: The rules in order; the title of rule ``name`` is ``rule_title_<name>`` in planner.i18n.
 RULES: tuple[str, ...] = (
     "coverage",
@@ -80,6 +105,8 @@ RULES: tuple[str, ...] = (
     "compounds_whole",
     "households_in_range",
     "codes",
+    # --- bounds: the workload bound (only when Settings.grid_bound_on asks for it) ---
+    "load_in_range",
 )
 #: English title of each rule (the Chinese is in :data:`planner.i18n.STRINGS`).
 RULE_TITLES: dict[str, str] = {name: str(msg(f"rule_title_{name}")) for name in RULES}
@@ -259,6 +286,7 @@ def check_grids(
     *,
     settings: Settings | None = None,
     communities: gpd.GeoDataFrame | None = None,
+    load: pd.Series | None = None,
 ) -> RuleReport:
     """Check every grid rule on ``grids`` against ``street``.
 
@@ -275,6 +303,10 @@ def check_grids(
         Community polygons with ``community_id`` to check against (default: the
         street's community layer; with neither, only the ``community_id`` column
         is checked).
+    load
+        Workload per building (index of ``street.buildings``), for the
+        ``load_in_range`` rule when ``settings.grid_bound_on`` is "load" or "both"
+        (default: :func:`planner.grids.workload.building_load` without incidents).
 
     Returns
     -------
@@ -315,9 +347,12 @@ def check_grids(
         weights=street.buildings["households"].to_numpy(dtype=float)[owner >= 0],
         minlength=len(g),
     ).astype(np.float64)
-    checks.append(_households(g, hh, labels, street, settings, owner, comm, at))
+    if settings.grid_bound_on != "load":
+        checks.append(_households(g, hh, labels, street, settings, owner, comm, at))
     if "code" in g.columns:
         checks.append(_codes(g, labels, settings, geoms, at))
+    if settings.grid_bound_on != "households":
+        checks.append(_load(g, labels, street, settings, owner, at, load))
     return RuleReport(checks=checks, quality=quality(geoms, hh))
 
 
@@ -714,30 +749,126 @@ def _households(
     if "community_id" in g.columns:
         sums = pd.Series(hh).groupby(g["community_id"].astype(str).to_numpy()).sum()
         comm_total = {str(k): float(v) for k, v in sums.items()}
+    accepted = _accepted(g, labels, street, settings, owner)
     for k in out:
         given = reason[k] if reason is not None else ""
         # a reason written by planner.grids.division reads back as its message (shown in Chinese)
         why: Message | str = (from_english(given, "grid_reason_") or given) if given else ""
-        if not why:
+        proved = isinstance(why, Message) and why.key in PROVED_REASONS
+        if int(k) in accepted:
+            why = msg("rule_why_accepted", item=accepted[int(k)], reason=why or "-")
+            proved = True
+        elif not proved:
             in_grid = np.flatnonzero(owner == k)
             top = in_grid[np.argmax(b_hh[in_grid])] if len(in_grid) else None
             cid = str(g["community_id"].iloc[k]) if "community_id" in g.columns else ""
             if hh[k] > hi and top is not None and b_hh[top] > hi:
                 why = msg("rule_why_building", building=b_id[top], households=int(b_hh[top]))
+                proved = True
             elif hh[k] < lo and cid and comm_total.get(cid, hh[k]) < lo:
                 why = msg("rule_why_community", community=cid, households=int(comm_total[cid]))
+                proved = True
         side = "rule_v_below" if hh[k] < lo else "rule_v_above"
         text = msg(side, grid=labels[k], households=int(hh[k]))
+        if why and not proved:
+            why = msg("rule_why_unproved", reason=why)
         c.violations.append(
             _violation(
                 "households_in_range",
                 msg("rule_v_with_reason", text=text, why=why) if why else text,
                 (labels[k],),
                 *at(g.geometry.values[k]),
-                "explained" if why else "error",
+                "explained" if proved else "error",
             )
         )
     return c
+
+
+# --- bounds: the workload bound ---
+def _load(
+    g: gpd.GeoDataFrame,
+    labels: NDArray[np.object_],
+    street: Street,
+    settings: Settings,
+    owner: NDArray[np.int64],
+    at: Locator,
+    load: pd.Series | None,
+) -> Check:
+    """Load per grid (each building in the grid holding most of it) in
+    ``[grid_min_load, grid_max_load]``; out of range is explained only by a proved
+    reason in the ``reason`` column, a building above the maximum alone, or the
+    settings' accepted exceptions."""
+    from planner.grids.workload import building_load
+
+    lo, hi = settings.grid_min_load, settings.grid_max_load
+    if load is None:
+        load = building_load(street, settings)["load"]
+    b_load = load.reindex(street.buildings.index).fillna(0.0).to_numpy(dtype=float)
+    inside = owner >= 0
+    per = np.bincount(owner[inside], weights=b_load[inside], minlength=len(g))
+    out = np.flatnonzero((per < lo - 1e-9) | (per > hi + 1e-9))
+    c = Check(
+        "load_in_range",
+        msg("rule_title_with_load_range", title=msg("rule_title_load_in_range"), lo=lo, hi=hi),
+        msg("rule_fig_households", ok=len(g) - len(out), n=len(g)),
+    )
+    reason = (
+        g["reason"].astype(object).where(g["reason"].notna(), "").astype(str).to_numpy()
+        if "reason" in g.columns
+        else np.full(len(g), "", dtype=object)
+    )
+    accepted = _accepted(g, labels, street, settings, owner)
+    b_id = street.buildings["building_id"].astype(str).to_numpy()
+    for k in out:
+        given = str(reason[k])
+        why: Message | str = (from_english(given, "grid_reason_") or given) if given else ""
+        proved = isinstance(why, Message) and why.key in PROVED_REASONS
+        in_grid = np.flatnonzero(owner == k)
+        top = in_grid[np.argmax(b_load[in_grid])] if len(in_grid) else None
+        if int(k) in accepted:
+            why = msg("rule_why_accepted", item=accepted[int(k)], reason=why or "-")
+            proved = True
+        elif not proved and per[k] > hi and top is not None and b_load[top] > hi:
+            why = msg("rule_why_building_load", building=b_id[top], load=round(b_load[top], 1))
+            proved = True
+        elif why and not proved:
+            why = msg("rule_why_unproved", reason=why)
+        side = "rule_v_load_below" if per[k] < lo else "rule_v_load_above"
+        text = msg(side, grid=labels[k], load=round(float(per[k]), 1))
+        c.violations.append(
+            _violation(
+                "load_in_range",
+                msg("rule_v_with_reason", text=text, why=why) if why else text,
+                (labels[k],),
+                *at(g.geometry.values[k]),
+                "explained" if proved else "error",
+            )
+        )
+    return c
+
+
+# --- bounds: exceptions the user accepts in the settings ---
+def _accepted(
+    g: gpd.GeoDataFrame,
+    labels: NDArray[np.object_],
+    street: Street,
+    settings: Settings,
+    owner: NDArray[np.int64],
+) -> dict[int, str]:
+    """Grids (row -> the accepted code or compound id) that
+    ``settings.grid_accepted_exceptions`` names, by their label (code) or a compound
+    whose buildings the grid holds."""
+    names = set(settings.grid_accepted_exceptions)
+    if not names:
+        return {}
+    out = {k: str(labels[k]) for k in range(len(g)) if str(labels[k]) in names}
+    b = street.buildings
+    if "compound_id" in b.columns:
+        comp = b["compound_id"].astype(object).where(b["compound_id"].notna(), "").astype(str)
+        hit = np.flatnonzero(comp.isin(names).to_numpy() & (owner >= 0))
+        for i in hit:
+            out.setdefault(int(owner[i]), str(comp.iloc[i]))
+    return out
 
 
 def _codes(

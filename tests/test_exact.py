@@ -1,0 +1,246 @@
+"""The exact division (planner.grids.exact) against cases with known answers and
+against brute-force enumeration of every contiguous partition of small graphs."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+
+from planner.grids._partition import Graph
+from planner.grids.exact import Bound, exact_partition, excess, needs_exact, settle
+
+
+def _graph(n: int, edges: list[tuple[int, int]], weight: list[float]) -> Graph:
+    a, b = np.array(edges).T
+    adj = sp.csr_matrix((np.ones(2 * len(a)), (np.r_[a, b], np.r_[b, a])), shape=(n, n))
+    rng = np.random.default_rng(0)
+    return Graph(
+        adj=adj,
+        weight=np.array(weight, dtype=float),
+        xy=rng.uniform(0, 100, (n, 2)),
+        area=np.ones(n),
+        perimeter=np.full(n, 4.0),
+    )
+
+
+def _path(weight: list[float]) -> Graph:
+    n = len(weight)
+    return _graph(n, [(i, i + 1) for i in range(n - 1)], weight)
+
+
+def _grid(rows: int, cols: int, weight: list[float]) -> Graph:
+    edges = [(r * cols + c, r * cols + c + 1) for r in range(rows) for c in range(cols - 1)]
+    edges += [(r * cols + c, (r + 1) * cols + c) for r in range(rows - 1) for c in range(cols)]
+    return _graph(rows * cols, edges, weight)
+
+
+def _solve(g: Graph, lo: float, hi: float, **kw: object):  # type: ignore[no-untyped-def]
+    return exact_partition(
+        g,
+        np.arange(g.n),
+        lo=lo,
+        hi=hi,
+        target=(lo + hi) / 2,
+        time_limit_s=30,
+        max_units=300,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _assert_valid(g: Graph, labels: np.ndarray, lo: float, hi: float) -> None:
+    for p in np.unique(labels):
+        idx = np.flatnonzero(labels == p)
+        ncomp, _ = csgraph.connected_components(g.adj[idx][:, idx], directed=False)
+        assert ncomp == 1, f"part {p} is not contiguous"
+        total = g.weight[idx].sum()
+        single_big = g.weight[idx].max() > hi and np.isclose(total, g.weight[idx].max())
+        assert lo <= total <= hi or single_big, (p, total)
+
+
+def _set_partitions(items: list[int]) -> Iterator[list[list[int]]]:
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _set_partitions(rest):
+        for i in range(len(part)):
+            yield [*part[:i], [first, *part[i]], *part[i + 1 :]]
+        yield [[first], *part]
+
+
+def _brute_force(g: Graph, lo: float, hi: float) -> tuple[bool, float]:
+    """Whether a contiguous in-bounds partition exists, and the least households
+    outside the bounds over all contiguous partitions (enumeration)."""
+    best = np.inf
+    found = False
+    for parts in _set_partitions(list(range(g.n))):
+        labels = np.empty(g.n, dtype=np.int64)
+        ok = True
+        for k, part in enumerate(parts):
+            labels[part] = k
+            if len(part) > 1:
+                ncomp, _ = csgraph.connected_components(g.adj[part][:, part], directed=False)
+                ok = ok and ncomp == 1
+        if not ok:
+            continue
+        e = excess(g.weight, labels, lo=lo, hi=hi)
+        best = min(best, e)
+        found = found or e == 0
+    return found, best
+
+
+def test_feasible_path_is_found() -> None:
+    g = _path([3, 3, 3, 3, 3, 3])
+    r = _solve(g, 5, 7)
+    assert r.status == "optimal" and r.gap == 0.0 and r.found
+    assert r.labels is not None
+    _assert_valid(g, r.labels, 5, 7)
+    assert len(np.unique(r.labels)) == 3
+
+
+def test_hub_with_leaves_is_proved_infeasible_and_the_least_excess_found() -> None:
+    # a road atom (0 households) with four compounds hanging off it, each below the
+    # minimum: only one grid can hold the hub, the other compounds are enclaves
+    g = _graph(5, [(0, 1), (0, 2), (0, 3), (0, 4)], [0, 289, 217, 289, 377])
+    r = _solve(g, 400, 600)
+    assert r.status == "infeasible" and r.labels is None
+    soft = _solve(g, 400, 600, soft=True)
+    assert soft.status == "optimal" and soft.labels is not None
+    # best: hub + 289 + 217 = 506 in range, 289 alone (111 short), 377 alone (23 short)
+    assert excess(g.weight, soft.labels, lo=400, hi=600) == pytest.approx(134)
+    assert _brute_force(g, 400, 600) == (False, pytest.approx(134))
+
+
+def test_a_unit_above_the_maximum_is_a_part_of_its_own() -> None:
+    g = _path([700, 0, 250, 250])
+    r = _solve(g, 400, 600)
+    assert r.status == "optimal" and r.labels is not None
+    _assert_valid(g, r.labels, 400, 600)
+    assert r.labels[0] != r.labels[2]
+
+
+def test_too_large_is_not_solved() -> None:
+    g = _path([3.0] * 10)
+    r = exact_partition(g, np.arange(10), lo=5, hi=7, target=6, time_limit_s=5, max_units=5)
+    assert r.status == "too_large" and r.labels is None
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_matches_brute_force_on_small_grids(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    weight = rng.choice([0, 0, 60, 120, 180, 250, 310], size=8).astype(float).tolist()
+    g = _grid(2, 4, weight)
+    lo, hi = 200.0, 400.0
+    exists, least = _brute_force(g, lo, hi)
+    r = _solve(g, lo, hi)
+    assert (r.status == "optimal") == exists, (weight, r.status)
+    if exists:
+        assert r.labels is not None
+        _assert_valid(g, r.labels, lo, hi)
+    else:
+        assert r.status == "infeasible"
+        soft = _solve(g, lo, hi, soft=True)
+        assert soft.labels is not None
+        assert excess(g.weight, soft.labels, lo=lo, hi=hi) == pytest.approx(least)
+
+
+def test_settle_replaces_a_bad_heuristic_division_and_reports_the_proof() -> None:
+    g = _path([3, 3, 3, 3, 3, 3])
+    bad = np.array([0, 1, 1, 1, 1, 2])  # 3, 12, 3: out of [5, 7]
+    assert needs_exact(g.weight, bad, lo=5, hi=7)
+    kw = {"lo": 5.0, "hi": 7.0, "target": 6.0, "time_limit_s": 10.0, "max_units": 100}
+    labels, proof = settle(g, np.arange(6), bad, method="auto", **kw)  # type: ignore[arg-type]
+    assert proof is not None and proof.status == "optimal"
+    _assert_valid(g, labels, 5, 7)
+    same, none = settle(g, np.arange(6), bad, method="heuristic", **kw)  # type: ignore[arg-type]
+    assert none is None and (same == bad).all()
+    # infeasible: the kept division has the least excess, proved
+    hub = _graph(5, [(0, 1), (0, 2), (0, 3), (0, 4)], [0, 289, 217, 289, 377])
+    start = np.array([0, 0, 1, 2, 3])
+    kw = {"lo": 400.0, "hi": 600.0, "target": 500.0, "time_limit_s": 10.0, "max_units": 100}
+    labels, proof = settle(hub, np.arange(5), start, method="auto", **kw)  # type: ignore[arg-type]
+    assert proof is not None and proof.status == "infeasible" and proof.least
+    assert proof.excess == pytest.approx(134) == excess(hub.weight, labels, lo=400, hi=600)
+
+
+def test_all_parts_in_bounds_skips_the_exact_method() -> None:
+    g = _path([3, 3, 3, 3])
+    good = np.array([0, 0, 1, 1])
+    kw = {"lo": 5.0, "hi": 7.0, "target": 6.0, "time_limit_s": 10.0, "max_units": 100}
+    labels, proof = settle(g, np.arange(4), good, method="auto", **kw)  # type: ignore[arg-type]
+    assert proof is None and (labels == good).all()
+    labels, proof = settle(g, np.arange(4), good, method="exact", **kw)  # type: ignore[arg-type]
+    assert proof is not None and proof.status == "optimal"
+
+
+def test_set_partitions_enumerates_bell_numbers() -> None:
+    assert [sum(1 for _ in _set_partitions(list(range(n)))) for n in range(1, 7)] == [
+        1,
+        2,
+        5,
+        15,
+        52,
+        203,
+    ]
+    assert all(sorted(itertools.chain(*p)) == [0, 1, 2, 3] for p in _set_partitions([0, 1, 2, 3]))
+
+
+def test_no_time_left_keeps_the_heuristic_division() -> None:
+    g = _path([3, 3, 3, 3, 3, 3])
+    bad = np.array([0, 1, 1, 1, 1, 2])
+    labels, proof = settle(
+        g,
+        np.arange(6),
+        bad,
+        lo=5.0,
+        hi=7.0,
+        target=6.0,
+        method="auto",
+        time_limit_s=0.0,
+        max_units=100,
+    )
+    assert proof is not None and proof.status == "no_time_left" and not proof.found
+    assert (labels == bad).all()
+
+
+def test_second_bound_is_kept() -> None:
+    # a ring of six units of 3, bounds 5-7: two ways of pairing neighbours; a second
+    # weight forbids the pair (2, 3), so the other pairing is the answer
+    g = _graph(6, [(i, (i + 1) % 6) for i in range(6)], [3.0] * 6)
+    second = Bound(np.array([1.0, 1.0, 5.0, 5.0, 1.0, 1.0]), 0.0, 6.0)
+    r = exact_partition(
+        g, np.arange(6), lo=5, hi=7, target=6, time_limit_s=10, max_units=100, also=second
+    )
+    assert r.status == "optimal" and r.labels is not None
+    sums2 = np.bincount(r.labels, weights=second.weight)
+    assert (sums2 <= 6).all()
+    assert r.labels[2] != r.labels[3]
+    tight = Bound(second.weight, 0.0, 4.0)  # units 2 and 3 alone exceed it: infeasible
+    r2 = exact_partition(
+        g, np.arange(6), lo=5, hi=7, target=6, time_limit_s=10, max_units=100, also=tight
+    )
+    assert r2.status == "infeasible"
+
+
+def test_without_highspy_the_heuristic_division_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "highspy", None)
+    g = _path([3, 3, 3, 3, 3, 3])
+    bad = np.array([0, 1, 1, 1, 1, 2])
+    labels, proof = settle(
+        g,
+        np.arange(6),
+        bad,
+        lo=5.0,
+        hi=7.0,
+        target=6.0,
+        method="auto",
+        time_limit_s=10.0,
+        max_units=100,
+    )
+    assert proof is not None and proof.status == "no_solver"
+    assert (labels == bad).all()
