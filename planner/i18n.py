@@ -646,6 +646,39 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "rule_result_ok": ("结论：所有规则均满足", "RESULT: all rules hold"),
     "rule_result_fail": ("结论：{n} 条规则不通过", "RESULT: {n} rule(s) FAIL"),
+    # --- dedicated: dedicated grids and grid shape ---
+    "grid_shape_one_atom": (
+        "紧凑度 {compactness} 低于 {minimum}：网格只有一个网格单元，形状由道路和边界决定",
+        "compactness {compactness} below {minimum}: the grid is one atom, its shape is "
+        "that of the roads and lines around it",
+    ),
+    "grid_shape_one_compound": (
+        "紧凑度 {compactness} 低于 {minimum}：网格就是一个完整小区，形状由小区围墙决定",
+        "compactness {compactness} below {minimum}: the grid is one whole compound, its "
+        "shape is that of the compound's wall",
+    ),
+    "grid_shape_dedicated": (
+        "紧凑度 {compactness} 低于 {minimum}：专属网格沿用地边界划定",
+        "compactness {compactness} below {minimum}: a dedicated grid follows its land-use outline",
+    ),
+    "rule_title_compactness": (
+        "形状紧凑（Polsby-Popper 紧凑度）",
+        "compact shapes (Polsby-Popper)",
+    ),
+    "rule_fig_compactness": (
+        "{ok}/{n} 个网格不低于 {minimum}；{forced} 个由网格单元决定；内部边界沿道路、围墙、"
+        "水系或社区界线的比例 {share}",
+        "{ok} of {n} grids at or above {minimum}; {forced} forced by their atoms; internal "
+        "boundary on roads, walls, water or community lines {share}",
+    ),
+    "rule_v_compactness": (
+        "网格 {grid}：紧凑度 {compactness}，低于 {minimum}",
+        "grid {grid}: compactness {compactness}, below {minimum}",
+    ),
+    "rule_fig_households_dedicated": (
+        "{ok}/{n} 个居住网格在范围内；{dedicated} 个专属网格不受户数限制",
+        "{ok} of {n} residential grids in range; {dedicated} dedicated grids exempt",
+    ),
 }
 
 

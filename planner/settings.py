@@ -48,6 +48,22 @@ DEFAULT_CUT_ROAD_CLASSES: tuple[str, ...] = (
 )
 
 
+# --- dedicated: dedicated grids and grid shape ---
+#: Land-use kinds (the ``kind`` of the landuse layer) that become dedicated grids
+#: (专属网格) by default: campus/school, hospital, business complex and offices,
+#: industrial park, park, construction site.
+DEFAULT_DEDICATED_KINDS: tuple[str, ...] = (
+    "campus",
+    "school",
+    "hospital",
+    "commercial",
+    "office",
+    "industrial",
+    "park",
+    "construction",
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of the planner, with its unit and the norm behind the default.
@@ -118,6 +134,18 @@ class Settings:
         admin relations' ``ref:admin:CN*`` tags
         (:func:`planner.grids.codes.effective_code_settings`).
 
+    dedicated_kinds
+        Land-use kinds whose areas become dedicated grids (专属网格) of their own,
+        along their outlines (:mod:`planner.grids.dedicated`); empty: none.
+    dedicated_min_area_m2, dedicated_min_floor_area_m2
+        Size from which a land-use area of those kinds is a dedicated grid: its area
+        (m², default 20,000 = 2 ha) or the floor area of its buildings (m², footprint
+        x storeys, default 20,000; 0: area only).
+    grid_min_compactness
+        Lowest Polsby-Popper compactness (4πA/P²) of a grid (default 0.1, about a
+        1:30 strip): a grid below it is a rule failure unless its atoms force it
+        (:mod:`planner.grids.shape`).
+
     Facilities and siting
     ---------------------
     floor_area_per_100_households_m2, community_min_floor_area_m2
@@ -177,6 +205,11 @@ class Settings:
     code_street: str = "000"
     code_service_object: str = "100000"
     code_width: Literal[20, 15] = 20
+    # --- dedicated: dedicated grids and grid shape ---
+    dedicated_kinds: tuple[str, ...] = DEFAULT_DEDICATED_KINDS
+    dedicated_min_area_m2: float = 20_000.0
+    dedicated_min_floor_area_m2: float = 20_000.0
+    grid_min_compactness: float = 0.1
 
     floor_area_per_100_households_m2: float = 30.0
     community_min_floor_area_m2: float = 500.0
@@ -265,6 +298,14 @@ class Settings:
         need(self.candidate_spacing_m > 0, "candidate_spacing_m", "must be positive")
         need(self.min_station_spacing_m >= 0, "min_station_spacing_m", "must be 0 or more")
         need(self.mip_time_limit_s > 0, "mip_time_limit_s", "must be positive")
+        # --- dedicated: dedicated grids and grid shape ---
+        need(self.dedicated_min_area_m2 >= 0, "dedicated_min_area_m2", "must be 0 or more")
+        need(
+            self.dedicated_min_floor_area_m2 >= 0,
+            "dedicated_min_floor_area_m2",
+            "must be 0 or more",
+        )
+        need(0 <= self.grid_min_compactness < 1, "grid_min_compactness", "must be in [0, 1)")
         problems += self._work_bound_problems()
         need(0 <= self.coordinate_precision <= 15, "coordinate_precision", "must be 0-15")
         need(self.upload_limit_mb > 0, "upload_limit_mb", "must be positive")
@@ -303,7 +344,7 @@ class Settings:
                 f"unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(known))}"
             )
         clean = dict(values)
-        for key in ("thresholds_min", "service_kinds", "cut_road_classes"):
+        for key in ("thresholds_min", "service_kinds", "cut_road_classes", "dedicated_kinds"):
             if key in clean and not isinstance(clean[key], tuple):
                 clean[key] = tuple(clean[key])
         return cls(**clean)
@@ -362,6 +403,11 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "upload_limit_mb": "street",
         "max_stations": "coverage",
         "max_network_edges": "coverage",
+        # --- dedicated: dedicated grids and grid shape ---
+        "dedicated_kinds": "grids",
+        "dedicated_min_area_m2": "grids",
+        "dedicated_min_floor_area_m2": "grids",
+        "grid_min_compactness": "grids",
     }
 )
 

@@ -34,6 +34,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from shapely.geometry.base import BaseGeometry
 
+from planner.grids.dedicated import dedicated_areas
 from planner.settings import Settings
 from planner.street import Street
 
@@ -68,6 +69,9 @@ ATOM_COLUMNS: tuple[str, ...] = (
     "residential",
     "split",
     "landuse",
+    # --- dedicated: dedicated grids ---
+    "dedicated",
+    "dedicated_use",
 )
 
 
@@ -89,12 +93,18 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
         ('' outside compounds), ``households``, ``population`` (residents),
         ``buildings`` (count), ``area_m2``, ``perimeter_m``, ``residential`` (holds
         households), ``split`` (cut between buildings because it held more than the
-        maximum), ``landuse`` (land-use kind at the atom, '' if none). The atoms tile
-        the boundary exactly.
+        maximum), ``landuse`` (land-use kind at the atom, '' if none),
+        ``dedicated`` (the dedicated area holding it, '' if none; see
+        :mod:`planner.grids.dedicated`) and ``dedicated_use`` (that area's land-use
+        kind). The atoms tile the boundary exactly.
     """
     settings = settings or Settings()
     boundary = shapely.make_valid(street.boundary_geom)
-    base_lines = _linework(street, boundary, settings)
+    ded_areas = dedicated_areas(street, settings=settings)
+    area_lines = shapely.boundary(np.asarray(ded_areas.geometry.values, dtype=object))
+    base_lines = np.concatenate(
+        [_linework(street, boundary, settings), _clip(area_lines, boundary)]
+    )
     noded = shapely.union_all(base_lines)
     faces = _faces(noded, boundary)
     bgeo = np.asarray(street.buildings.geometry.values, dtype=object)
@@ -104,7 +114,13 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
     owner = assign_to(bgeo, faces)
     owner_group = np.where(owner >= 0, pre[np.maximum(owner, 0)], -1)
     households = _sum_by(owner_group, street.buildings["households"].to_numpy(), len(faces))
-    over = np.flatnonzero(households > settings.grid_max_households)
+    # residential buildings on a dedicated area (staff housing on a campus) are not the
+    # area's: its land is cut between buildings so their cells can join residential grids
+    in_area = np.zeros(len(faces), dtype=bool)
+    in_area[pre[_label_at(faces, ded_areas, "dedicated_id") != ""]] = True
+    over = np.flatnonzero(
+        (households > settings.grid_max_households) | (in_area & (households > 0))
+    )
     split_face = np.zeros(len(faces), dtype=bool)
     if len(over):
         areas = np.array([shapely.union_all(faces[pre == g]) for g in over], dtype=object)
@@ -117,19 +133,30 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
             parent = assign_to(faces, old_faces)
             split_face = np.isin(old_group[np.maximum(parent, 0)], over) & (parent >= 0)
             logger.info(
-                "split %d atoms above %d households between buildings into %d cells",
+                "split %d atoms above %d households or on dedicated land between buildings"
+                " into %d cells",
                 len(over),
                 settings.grid_max_households,
                 int(split_face.sum()),
             )
     community = _label_at(faces, street.communities, "community_id")
     compound = _label_at(faces, street.compounds, "compound_id")
+    dedicated = _label_at(faces, ded_areas, "dedicated_id")
+    # a sliver of a dedicated area stays in it, as one of a compound does
+    enclosure = np.where(dedicated != "", "D:" + dedicated.astype(str), compound).astype(object)
     links = [
-        _sliver_links(faces, community, compound, settings.sliver_area_m2),
+        _sliver_links(faces, community, enclosure, settings.sliver_area_m2),
         _straddle_links(street.buildings.geometry.values, faces, community),
     ]
     group = _components(np.concatenate(links, axis=1), len(faces))
     atoms = _dissolve(faces, group, community, compound, split_face)
+    atoms["dedicated"] = dedicated[_heads(faces, group)].astype(str)
+    use = (
+        ded_areas.set_index("dedicated_id")["land_use"].astype(str)
+        if len(ded_areas)
+        else pd.Series(dtype=object)
+    )
+    atoms["dedicated_use"] = atoms["dedicated"].map(use).fillna("").astype(str)
     atoms = atoms.set_crs(street.crs, allow_override=True)
     owner = assign_to(street.buildings.geometry.values, atoms.geometry.values)
     n = len(atoms)
@@ -140,6 +167,7 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
     atoms["area_m2"] = atoms.geometry.area
     atoms["perimeter_m"] = atoms.geometry.length
     atoms["residential"] = atoms["households"] > 0
+    atoms.loc[atoms["residential"], ["dedicated", "dedicated_use"]] = ""
     atoms["landuse"] = _label_at(atoms.geometry.values, street.landuse, "kind")
     if (owner < 0).any():
         logger.warning(
@@ -262,8 +290,15 @@ def _linework(street: Street, boundary: BaseGeometry, settings: Settings) -> NDA
     for layer in (street.communities, street.compounds):
         if len(layer):
             pieces.append(shapely.boundary(np.asarray(layer.geometry.values, dtype=object)))
-    allg = np.concatenate(pieces)
+    return _clip(np.concatenate(pieces), boundary)
+
+
+def _clip(lines: NDArray[np.object_], boundary: BaseGeometry) -> NDArray[np.object_]:
+    """The linear parts of ``lines`` within :data:`_OVERSHOOT_M` of the boundary."""
+    allg = np.asarray(lines, dtype=object)
     allg = allg[~shapely.is_missing(allg)]
+    if len(allg) == 0:
+        return allg
     # clip a little beyond the boundary: a line ending exactly on it may miss the noding
     # by a rounding error; the overshoot is a dangle that polygonize drops
     clipped = shapely.intersection(allg, shapely.buffer(boundary, _OVERSHOOT_M))
@@ -460,6 +495,13 @@ def _components(links: NDArray[np.int64], n: int) -> NDArray[np.int64]:
     return np.asarray(labels, dtype=np.int64)
 
 
+def _heads(faces: NDArray[np.object_], group: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Position of the largest face of each group, in group order (as :func:`_dissolve`)."""
+    df = pd.DataFrame({"g": group, "area": shapely.area(faces), "pos": np.arange(len(faces))})
+    head = df.sort_values(["g", "area"], ascending=[True, False], kind="stable")
+    return np.asarray(head.drop_duplicates("g").sort_values("g")["pos"], dtype=np.int64)
+
+
 def _dissolve(
     faces: NDArray[np.object_],
     group: NDArray[np.int64],
@@ -468,11 +510,6 @@ def _dissolve(
     split_face: NDArray[np.bool_],
 ) -> gpd.GeoDataFrame:
     """Union the faces of each group; attributes come from the group's largest face."""
-    area = shapely.area(faces)
-    df = pd.DataFrame({"g": group, "area": area, "pos": np.arange(len(faces))})
-    head = df.sort_values(["g", "area"], ascending=[True, False], kind="stable").drop_duplicates(
-        "g"
-    )
     gdf = gpd.GeoDataFrame({"g": group}, geometry=faces)
     if len(np.unique(group)) == len(group):
         geoms = gdf.set_index("g").sort_index().geometry.values
@@ -481,7 +518,7 @@ def _dissolve(
             geoms = gdf.dissolve(by="g", method="coverage").sort_index().geometry.values
         except shapely.errors.GEOSException:  # not an exact coverage: robust union
             geoms = gdf.dissolve(by="g").sort_index().geometry.values
-    pos = head.sort_values("g")["pos"].to_numpy()
+    pos = _heads(faces, group)
     split_any = pd.Series(split_face).groupby(group).any().sort_index().to_numpy()
     geoms = np.asarray(geoms, dtype=object)
     polys = shapely.get_type_id(geoms) == 6
@@ -501,6 +538,8 @@ def _dissolve(
             "residential": np.zeros(n, dtype=bool),
             "split": split_any,
             "landuse": np.full(n, "", dtype=object),
+            "dedicated": np.full(n, "", dtype=object),
+            "dedicated_use": np.full(n, "", dtype=object),
         },
         geometry=geoms,
     )

@@ -41,7 +41,9 @@ from scipy.sparse import csgraph
 from planner.grids import _partition as part
 from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms, make_atoms
 from planner.grids.codes import assign_codes, community_codes
+from planner.grids.dedicated import KIND_RESIDENTIAL, grid_kinds
 from planner.grids.rules import RuleReport, check_grids
+from planner.grids.shape import feature_share, polsby_popper
 from planner.i18n import msg
 from planner.settings import Settings
 from planner.street import Street
@@ -70,6 +72,11 @@ GRID_COLUMNS: tuple[str, ...] = (
     "compactness",
     "locked",
     "reason",
+    # --- dedicated: dedicated grids and grid shape ---
+    "kind",
+    "land_use",
+    "feature_share",
+    "shape_reason",
 )
 
 
@@ -158,14 +165,16 @@ def divide(
     unit, unit_reason = _units(
         atoms, g, street.compounds, lo=lo, hi=hi, target=target, rng=rng, notes=notes
     )
+    unit, unit_ded = _dedicated_units(atoms, g, unit, settings, notes)
     n_units = int(unit.max()) + 1 if len(unit) else 0
     ug = _unit_graph(g, unit, n_units)
     unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
     unit_locked = np.zeros(n_units, dtype=bool)
     np.logical_or.at(unit_locked, unit, is_locked)
     split = _partition_units(
-        ug, unit_comm, unit_locked, unit_reason, lo=lo, hi=hi, target=target, rng=rng
+        ug, unit_comm, unit_locked | unit_ded, unit_reason, lo=lo, hi=hi, target=target, rng=rng
     )
+    split = _place_dedicated(split, unit_ded & ~unit_locked)
     grid_of_atom = split.grid_of_unit[unit]
     locked_code_of = _place_locked(atoms, grid_of_atom, is_locked, locked_codes, split.n_grids)
     atoms["grid_id"] = grid_of_atom
@@ -197,6 +206,7 @@ def _coded_grids(
     """The grids dissolved from the atoms (``grid_id`` set), with ``locked``, the
     ``reason`` of each grid out of range and their codes (locked ones kept)."""
     grids = grids_from_atoms(atoms, street, settings=settings, comm_table=comm_table)
+    grids["shape_reason"] = _shape_reasons(grids, atoms, settings)
     grids["locked"] = grids["grid_id"].isin(list(locked_code_of))
     grids["reason"] = (
         grids["grid_id"]
@@ -319,6 +329,11 @@ def grids_from_atoms(
     out["compactness"] = 4 * np.pi * out["area_m2"] / np.maximum(perim, 1e-9) ** 2
     out["locked"] = False
     out["reason"] = ""
+    kinds = grid_kinds(atoms["grid_id"].to_numpy(), atoms)
+    out["kind"] = out["grid_id"].map(kinds["kind"]).fillna(KIND_RESIDENTIAL).astype(str)
+    out["land_use"] = out["grid_id"].map(kinds["land_use"]).fillna("").astype(str)
+    out["feature_share"] = feature_share(out, street).per_grid
+    out["shape_reason"] = ""
     out["households"] = out["households"].astype("int64")
     out["buildings"] = out["buildings"].astype("int64")
     return out[[*GRID_COLUMNS, "geometry"]]
@@ -594,3 +609,138 @@ def _unresolved(atoms: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.DataFram
         bad[["grid_id", "reason"]], on="grid_id"
     )
     return pd.DataFrame(out).reset_index(drop=True)
+
+
+# --- dedicated: dedicated grids and grid shape ---
+
+
+def _dedicated_units(
+    atoms: gpd.GeoDataFrame,
+    g: part.Graph,
+    unit: NDArray[np.int64],
+    settings: Settings,
+    notes: list[str],
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Units re-labelled so each dedicated area (per community and connected piece)
+    is one unit, and which units are dedicated.
+
+    A piece of an area left smaller than ``dedicated_min_area_m2`` by the residential
+    land cut out of it (and not the area's largest piece) stays ordinary land (a unit
+    of weight 0 that joins a neighbouring grid). Land without households cut off from
+    every residential unit of its community by dedicated areas (a road verge between
+    two campuses) joins the dedicated unit it shares the longest edge with, so no grid
+    of 0 households is made of it.
+    """
+    n = len(atoms)
+    if "dedicated" not in atoms.columns or n == 0:
+        return unit, np.zeros(int(unit.max()) + 1 if n else 0, dtype=bool)
+    comm = atoms["community_id"].astype(str).to_numpy()
+    ded = atoms["dedicated"].astype(str).to_numpy()
+    is_ded = ded != ""
+    key = np.where(is_ded, "d|" + comm.astype(object) + "|" + ded.astype(object), "")
+    piece = _pieces(g, key, is_ded)
+    area = atoms["area_m2"].to_numpy(dtype=float)
+    piece_area = pd.Series(area).groupby(piece).sum()
+    keep = _kept_pieces(piece, key, piece_area, settings.dedicated_min_area_m2)
+    is_ded &= keep
+    new = np.where(is_ded, piece + int(unit.max()) + 1, unit)
+    new = _absorb_empty(g, new, is_ded, comm, atoms["households"].to_numpy(dtype=float))
+    labels, uniq = pd.factorize(new, sort=True)
+    ded_unit = np.zeros(len(uniq), dtype=bool)
+    ded_unit[labels[is_ded]] = True
+    dropped = len(np.unique(piece[(ded != "") & ~keep]))
+    if dropped:
+        notes.append(
+            f"{dropped} pieces of dedicated areas below {settings.dedicated_min_area_m2:.0f} m² "
+            "(cut off by residential land) join neighbouring grids"
+        )
+    return np.asarray(labels, dtype=np.int64), ded_unit
+
+
+def _pieces(
+    g: part.Graph, key: NDArray[np.object_], member: NDArray[np.bool_]
+) -> NDArray[np.int64]:
+    """Connected pieces of adjacent member atoms of equal key (one label per atom;
+    non-members get labels of their own)."""
+    coo = g.adj.tocoo()
+    same = member[coo.row] & member[coo.col] & (key[coo.row] == key[coo.col])
+    n = len(key)
+    m = sparse.coo_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=(n, n))
+    _, lab = csgraph.connected_components(m, directed=False)
+    return np.asarray(lab, dtype=np.int64)
+
+
+def _kept_pieces(
+    piece: NDArray[np.int64], key: NDArray[np.object_], piece_area: pd.Series, min_area: float
+) -> NDArray[np.bool_]:
+    """Atoms whose dedicated piece is kept: at least ``min_area`` m², or the largest
+    piece of its area."""
+    df = pd.DataFrame({"p": piece, "k": key})
+    df["a"] = df["p"].map(piece_area)
+    largest = df.groupby("k")["a"].transform("max")
+    return np.asarray((df["a"] >= min_area) | (df["a"] >= largest), dtype=bool)
+
+
+def _absorb_empty(
+    g: part.Graph,
+    unit: NDArray[np.int64],
+    is_ded: NDArray[np.bool_],
+    comm: NDArray[np.object_],
+    households: NDArray[np.float64],
+) -> NDArray[np.int64]:
+    """Pieces of non-dedicated atoms of a community holding no households, that touch a
+    dedicated unit, join the dedicated unit sharing the longest edge with them."""
+    ordinary = ~is_ded
+    piece = _pieces(g, comm.astype(object), ordinary)
+    hh = pd.Series(households).groupby(piece).sum()
+    empty = ordinary & (pd.Series(piece).map(hh).to_numpy() == 0)
+    if not empty.any() or not is_ded.any():
+        return unit
+    coo = g.adj.tocoo()
+    sel = empty[coo.row] & is_ded[coo.col] & (comm[coo.row] == comm[coo.col])
+    if not sel.any():
+        return unit
+    df = pd.DataFrame({"p": piece[coo.row[sel]], "u": unit[coo.col[sel]], "w": coo.data[sel]})
+    best = df.groupby(["p", "u"])["w"].sum().reset_index().sort_values("w", ascending=False)
+    target = best.drop_duplicates("p").set_index("p")["u"]
+    out = unit.copy()
+    move = empty & pd.Series(piece).isin(target.index).to_numpy()
+    out[move] = pd.Series(piece[move]).map(target).to_numpy(dtype=np.int64)
+    return out
+
+
+def _place_dedicated(split: _UnitGrids, ded_unit: NDArray[np.bool_]) -> _UnitGrids:
+    """Each dedicated unit becomes a grid of its own, numbered after the others."""
+    grid = split.grid_of_unit.copy()
+    idx = np.flatnonzero(ded_unit)
+    grid[idx] = split.n_grids + np.arange(len(idx))
+    return _UnitGrids(grid, split.n_grids + len(idx), split.reason_of_grid)
+
+
+def _shape_reasons(
+    grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame, settings: Settings
+) -> NDArray[np.object_]:
+    """Why a grid below ``grid_min_compactness`` is so, when its atoms force it: it is one
+    atom, one compound or one dedicated area ('' for every other grid)."""
+    pp = polsby_popper(grids.geometry)
+    out = np.full(len(grids), "", dtype=object)
+    low = np.flatnonzero(pp < settings.grid_min_compactness)
+    if len(low) == 0:
+        return out
+    gid_of = atoms["grid_id"].to_numpy()
+    comp = atoms["compound_id"].astype(str)
+    n_atoms = comp.groupby(gid_of).size()
+    one_comp = (comp != "").groupby(gid_of).all() & (comp.groupby(gid_of).nunique() == 1)
+    for k in low:  # few grids
+        gid = grids["grid_id"].iloc[k]
+        if int(n_atoms.get(gid, 0)) == 1:
+            why = "grid_shape_one_atom"
+        elif bool(one_comp.get(gid, False)):
+            why = "grid_shape_one_compound"
+        elif grids["kind"].iloc[k] == "dedicated":
+            why = "grid_shape_dedicated"
+        else:
+            continue
+        minimum = f"{settings.grid_min_compactness:g}"
+        out[k] = str(msg(why, compactness=f"{pp[k]:.3f}", minimum=minimum))
+    return out

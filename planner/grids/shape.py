@@ -1,0 +1,155 @@
+"""Shape of grids: how much of their boundary follows real features, and compactness.
+
+Two figures the policy asks of a grid ("clearly bounded ... easy to manage"):
+
+- **boundary on features**: the share of a grid's *internal* boundary (the parts not
+  on the street's own outline) that lies within :data:`FEATURE_TOLERANCE_M` of a
+  feature a person sees on the ground: a road or path centre line, a compound wall
+  (compound outline), a land-use outline (a campus or hospital wall), a river bank
+  or railway (barriers) or a community line. Lines drawn between buildings are not
+  features.
+- **Polsby-Popper compactness** ``4 pi A / P^2`` (1 = circle, a 1:10 strip about
+  0.26, a 1:40 strip about 0.08). A grid below ``Settings.grid_min_compactness`` is
+  listed; it is *forced* when it is a single atom (or a single unit that cannot be
+  split: one compound, one dedicated area), so no other grouping of the atoms can
+  make it more compact.
+
+All geometry is in the street's projected CRS (metres); the grids layer is
+reprojected to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from planner.street import Street
+
+#: A grid boundary within this distance of a feature line lies on it, m (a road is
+#: drawn as its centre line while a grid edge may follow a wall beside it).
+FEATURE_TOLERANCE_M = 3.0
+
+
+@dataclass(frozen=True)
+class FeatureShare:
+    """Internal grid boundary on features, for the street and for each grid.
+
+    Attributes
+    ----------
+    internal_m
+        Length of internal boundary (shared between grids, each stretch once), m.
+    on_feature_m
+        The part of it within :data:`FEATURE_TOLERANCE_M` of a feature, m.
+    per_grid
+        Share (0-1) of each grid's own internal boundary on features, in the order of
+        the grids given (NaN for a grid with no internal boundary).
+    """
+
+    internal_m: float
+    on_feature_m: float
+    per_grid: NDArray[np.float64]
+
+    @property
+    def share(self) -> float:
+        """Share of the street's internal grid boundary on features (1.0 when none)."""
+        return self.on_feature_m / self.internal_m if self.internal_m > 0 else 1.0
+
+
+def polsby_popper(geoms: NDArray[np.object_] | gpd.GeoSeries) -> NDArray[np.float64]:
+    """Polsby-Popper compactness ``4 pi A / P^2`` of each polygon (projected CRS).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> import numpy as np
+    >>> polsby_popper(np.array([box(0, 0, 10, 10), box(0, 0, 100, 1)])).round(3).tolist()
+    [0.785, 0.031]
+    """
+    arr = np.asarray(geoms.values if isinstance(geoms, gpd.GeoSeries) else geoms, dtype=object)
+    area = shapely.area(arr)
+    perim = shapely.length(arr)
+    return np.asarray(4 * np.pi * area / np.maximum(perim, 1e-9) ** 2, dtype=np.float64)
+
+
+def feature_lines(street: Street) -> BaseGeometry:
+    """Every line a grid boundary may follow: roads and paths (any class), compound,
+    land-use and community outlines, barriers (river outlines, railways); street CRS."""
+    parts: list[NDArray[np.object_]] = []
+    if len(street.roads):
+        parts.append(np.asarray(street.roads.geometry.values, dtype=object))
+    for layer in (street.compounds, street.landuse, street.communities, street.barriers):
+        if len(layer):
+            g = np.asarray(layer.geometry.values, dtype=object)
+            area = np.isin(shapely.get_type_id(g), [3, 6])
+            parts.append(np.where(area, shapely.boundary(shapely.make_valid(g)), g))
+    if not parts:
+        return shapely.GeometryCollection()
+    allg = np.concatenate(parts)
+    allg = allg[~shapely.is_missing(allg) & ~shapely.is_empty(allg)]
+    return shapely.union_all(allg)
+
+
+def internal_boundaries(
+    geoms: NDArray[np.object_], outline: BaseGeometry
+) -> tuple[BaseGeometry, NDArray[np.object_]]:
+    """The internal boundary of a coverage of polygons: as one noded line (each shared
+    stretch once) and per polygon (its boundary less the street outline)."""
+    bnd = shapely.boundary(np.asarray(geoms, dtype=object))
+    edge = shapely.buffer(shapely.boundary(outline), 0.5)
+    own = shapely.difference(bnd, edge)
+    return shapely.union_all(own), np.asarray(own, dtype=object)
+
+
+def feature_share(
+    grids: gpd.GeoDataFrame, street: Street, *, features: BaseGeometry | None = None
+) -> FeatureShare:
+    """Share of internal grid boundary lying on features (roads, walls, water, lines).
+
+    Parameters
+    ----------
+    grids
+        Grid polygons in any CRS (reprojected to ``street.crs``).
+    street
+        The street (its roads, compounds, land use, communities, barriers, outline).
+    features
+        The feature lines (default :func:`feature_lines` of the street).
+
+    Returns
+    -------
+    FeatureShare
+    """
+    geoms = np.asarray(grids.to_crs(street.crs).geometry.values, dtype=object)
+    if features is None:
+        features = feature_lines(street)
+    near = shapely.buffer(features, FEATURE_TOLERANCE_M, quad_segs=2)
+    shapely.prepare(near)
+    whole, own = internal_boundaries(geoms, street.boundary_geom)
+    total = float(shapely.length(whole))
+    on = float(shapely.length(shapely.intersection(whole, near)))
+    own_len = shapely.length(own)
+    own_on = shapely.length(shapely.intersection(own, near))
+    per = np.where(own_len > 0, own_on / np.maximum(own_len, 1e-9), np.nan)
+    return FeatureShare(internal_m=total, on_feature_m=on, per_grid=per.astype(np.float64))
+
+
+def low_compactness(
+    grids: gpd.GeoDataFrame,
+    *,
+    minimum: float,
+    forced: NDArray[np.bool_] | None = None,
+) -> pd.DataFrame:
+    """Grids below the compactness ``minimum``: position, Polsby-Popper, forced or not.
+
+    ``forced`` marks grids made of one indivisible piece (one atom or unit), whose
+    shape no grouping can change.
+    """
+    pp = polsby_popper(grids.geometry)
+    low = np.flatnonzero(pp < minimum)
+    f = np.zeros(len(grids), dtype=bool) if forced is None else np.asarray(forced, dtype=bool)
+    return pd.DataFrame({"pos": low, "compactness": pp[low], "forced": f[low]})
