@@ -647,6 +647,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rule_result_ok": ("结论：所有规则均满足", "RESULT: all rules hold"),
     "rule_result_fail": ("结论：{n} 条规则不通过", "RESULT: {n} rule(s) FAIL"),
     # --- dedicated: dedicated grids and grid shape ---
+    "grid_reason_dedicated": (
+        "专属网格（{land_use}）：非居住用地，不受每格户数限制",
+        "dedicated grid ({land_use}): not residential, exempt from the household bounds",
+    ),
     "grid_shape_one_atom": (
         "紧凑度 {compactness} 低于 {minimum}：网格只有一个网格单元，形状由道路和边界决定",
         "compactness {compactness} below {minimum}: the grid is one atom, its shape is "

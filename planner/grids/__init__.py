@@ -7,7 +7,10 @@
 * :mod:`planner.grids.codes` - CJ/T 349 grid codes;
 * :mod:`planner.grids.edits` - :class:`GridEditor`: edits by hand, re-proved, with undo;
 * :mod:`planner.grids.project` - the editable project file (.gpkg);
-* :mod:`planner.grids.gridfile` - grid layers edited elsewhere, read back.
+* :mod:`planner.grids.gridfile` - grid layers edited elsewhere, read back;
+* :mod:`planner.grids.dedicated` - dedicated grids (专属网格): campuses, hospitals, business
+  districts ... as grids of their own;
+* :mod:`planner.grids.shape` - boundary on features and compactness of grids.
 """
 
 from planner.grids.atoms import make_atoms

@@ -156,7 +156,7 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
         if len(ded_areas)
         else pd.Series(dtype=object)
     )
-    atoms["dedicated_use"] = atoms["dedicated"].map(use).fillna("").astype(str)
+    atoms["dedicated_use"] = atoms["dedicated"].map(use).astype(object).fillna("").astype(str)
     atoms = atoms.set_crs(street.crs, allow_override=True)
     owner = assign_to(street.buildings.geometry.values, atoms.geometry.values)
     n = len(atoms)

@@ -41,7 +41,7 @@ from scipy.sparse import csgraph
 from planner.grids import _partition as part
 from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms, make_atoms
 from planner.grids.codes import assign_codes, community_codes
-from planner.grids.dedicated import KIND_RESIDENTIAL, grid_kinds
+from planner.grids.dedicated import KIND_DEDICATED, KIND_RESIDENTIAL, grid_kinds
 from planner.grids.rules import RuleReport, check_grids
 from planner.grids.shape import feature_share, polsby_popper
 from planner.i18n import msg
@@ -214,6 +214,7 @@ def _coded_grids(
         .astype(object)
         .where(grids["grid_id"].isin(list(split.reason_of_grid)), "")
     )
+    grids["reason"] = _dedicated_reasons(grids)
     previous = pd.Series(locked_code_of, dtype=object)
     return assign_codes(grids, settings=settings, communities=comm_table, keep=previous)
 
@@ -625,7 +626,8 @@ def _dedicated_units(
     is one unit, and which units are dedicated.
 
     A piece of an area left smaller than ``dedicated_min_area_m2`` by the residential
-    land cut out of it (and not the area's largest piece) stays ordinary land (a unit
+    land cut out of it or by a community line (and not the area's largest piece) stays
+    ordinary land (a unit
     of weight 0 that joins a neighbouring grid). Land without households cut off from
     every residential unit of its community by dedicated areas (a road verge between
     two campuses) joins the dedicated unit it shares the longest edge with, so no grid
@@ -641,7 +643,7 @@ def _dedicated_units(
     piece = _pieces(g, key, is_ded)
     area = atoms["area_m2"].to_numpy(dtype=float)
     piece_area = pd.Series(area).groupby(piece).sum()
-    keep = _kept_pieces(piece, key, piece_area, settings.dedicated_min_area_m2)
+    keep = _kept_pieces(piece, ded.astype(object), piece_area, settings.dedicated_min_area_m2)
     is_ded &= keep
     new = np.where(is_ded, piece + int(unit.max()) + 1, unit)
     new = _absorb_empty(g, new, is_ded, comm, atoms["households"].to_numpy(dtype=float))
@@ -674,7 +676,8 @@ def _kept_pieces(
     piece: NDArray[np.int64], key: NDArray[np.object_], piece_area: pd.Series, min_area: float
 ) -> NDArray[np.bool_]:
     """Atoms whose dedicated piece is kept: at least ``min_area`` m², or the largest
-    piece of its area."""
+    piece of its area (``key``: the area of each atom; pieces of one area in two
+    communities are two pieces)."""
     df = pd.DataFrame({"p": piece, "k": key})
     df["a"] = df["p"].map(piece_area)
     largest = df.groupby("k")["a"].transform("max")
@@ -743,4 +746,14 @@ def _shape_reasons(
             continue
         minimum = f"{settings.grid_min_compactness:g}"
         out[k] = str(msg(why, compactness=f"{pp[k]:.3f}", minimum=minimum))
+    return out
+
+
+def _dedicated_reasons(grids: gpd.GeoDataFrame) -> pd.Series:
+    """The ``reason`` column with each dedicated grid's: not residential, exempt from the
+    household bounds (the English of a catalogue message, read back for Chinese)."""
+    ded = grids["kind"] == KIND_DEDICATED
+    why = [str(msg("grid_reason_dedicated", land_use=u)) for u in grids.loc[ded, "land_use"]]
+    out = grids["reason"].astype(object).copy()
+    out[ded] = why
     return out

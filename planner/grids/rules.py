@@ -334,7 +334,7 @@ def check_grids(
         checks.append(_codes(g, labels, settings, geoms, at))
     shape_check, shape_quality = _shape(g, labels, street, settings, at)
     checks.append(shape_check)
-    return RuleReport(checks=checks, quality={**quality(geoms, hh), **shape_quality})
+    return RuleReport(checks=checks, quality={**_quality(g, geoms, hh), **shape_quality})
 
 
 def quality(geoms: NDArray[np.object_], households: NDArray[np.float64]) -> dict[str, float]:
@@ -899,3 +899,19 @@ def _one_compound(g: gpd.GeoDataFrame, street: Street) -> NDArray[np.bool_]:
     share = inter / np.maximum(shapely.area(geoms[i]), 1e-9)
     out[i[share >= 0.95]] = True
     return out
+
+
+def _quality(
+    g: gpd.GeoDataFrame, geoms: NDArray[np.object_], hh: NDArray[np.float64]
+) -> dict[str, float]:
+    """:func:`quality` of all grids, the household figures of the residential ones
+    (dedicated grids hold none by design; the total stays the street's)."""
+    q = quality(geoms, hh)
+    res = ~_is_dedicated(g)
+    if res.all() or not res.any():
+        return q
+    q_res = quality(geoms[res], hh[res])
+    q.update(
+        {k: v for k, v in q_res.items() if k.startswith("households") and k != "households_total"}
+    )
+    return q

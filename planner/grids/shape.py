@@ -35,6 +35,12 @@ from planner.street import Street
 #: drawn as its centre line while a grid edge may follow a wall beside it).
 FEATURE_TOLERANCE_M = 3.0
 
+#: Internal boundaries are judged in pieces of at most this length, m.
+_PIECE_M = 3.0
+
+#: Feature lines are indexed in segments of at most this length, m.
+_TREE_PIECE_M = 25.0
+
 
 @dataclass(frozen=True)
 class FeatureShare:
@@ -43,7 +49,8 @@ class FeatureShare:
     Attributes
     ----------
     internal_m
-        Length of internal boundary (shared between grids, each stretch once), m.
+        Length of internal boundary (shared between grids, each stretch once: half the
+        sum of the grids' own internal boundaries), m.
     on_feature_m
         The part of it within :data:`FEATURE_TOLERANCE_M` of a feature, m.
     per_grid
@@ -77,9 +84,10 @@ def polsby_popper(geoms: NDArray[np.object_] | gpd.GeoSeries) -> NDArray[np.floa
     return np.asarray(4 * np.pi * area / np.maximum(perim, 1e-9) ** 2, dtype=np.float64)
 
 
-def feature_lines(street: Street) -> BaseGeometry:
-    """Every line a grid boundary may follow: roads and paths (any class), compound,
-    land-use and community outlines, barriers (river outlines, railways); street CRS."""
+def feature_lines(street: Street) -> NDArray[np.object_]:
+    """Every line a grid boundary may follow, as an array of lines (street CRS): roads
+    and paths (any class), compound, land-use and community outlines, barriers (river
+    outlines, railways)."""
     parts: list[NDArray[np.object_]] = []
     if len(street.roads):
         parts.append(np.asarray(street.roads.geometry.values, dtype=object))
@@ -89,25 +97,61 @@ def feature_lines(street: Street) -> BaseGeometry:
             area = np.isin(shapely.get_type_id(g), [3, 6])
             parts.append(np.where(area, shapely.boundary(shapely.make_valid(g)), g))
     if not parts:
-        return shapely.GeometryCollection()
-    allg = np.concatenate(parts)
-    allg = allg[~shapely.is_missing(allg) & ~shapely.is_empty(allg)]
-    return shapely.union_all(allg)
+        return np.zeros(0, dtype=object)
+    allg = shapely.get_parts(np.concatenate(parts))
+    return np.asarray(allg[~shapely.is_missing(allg) & ~shapely.is_empty(allg)], dtype=object)
 
 
-def internal_boundaries(
-    geoms: NDArray[np.object_], outline: BaseGeometry
-) -> tuple[BaseGeometry, NDArray[np.object_]]:
-    """The internal boundary of a coverage of polygons: as one noded line (each shared
-    stretch once) and per polygon (its boundary less the street outline)."""
+def internal_boundaries(geoms: NDArray[np.object_], outline: BaseGeometry) -> NDArray[np.object_]:
+    """Each polygon's boundary less the street outline (within 0.5 m of it): its
+    internal boundary, shared with its neighbours (each shared stretch appears in the
+    two polygons beside it)."""
     bnd = shapely.boundary(np.asarray(geoms, dtype=object))
     edge = shapely.buffer(shapely.boundary(outline), 0.5)
-    own = shapely.difference(bnd, edge)
-    return shapely.union_all(own), np.asarray(own, dtype=object)
+    return np.asarray(shapely.difference(bnd, edge), dtype=object)
+
+
+def _short(lines: NDArray[np.object_]) -> NDArray[np.object_]:
+    """The lines as segments of at most :data:`_TREE_PIECE_M` (small boxes: a tree
+    of long roads answers distance queries slowly)."""
+    parts = shapely.get_parts(shapely.segmentize(np.asarray(lines, dtype=object), _TREE_PIECE_M))
+    xy, idx = shapely.get_coordinates(parts, return_index=True)
+    same = idx[:-1] == idx[1:]
+    if not same.any():
+        return np.zeros(0, dtype=object)
+    return np.asarray(
+        shapely.linestrings(np.stack([xy[:-1][same], xy[1:][same]], axis=1)), dtype=object
+    )
+
+
+def _on_feature_length(
+    lines: NDArray[np.object_], tree: shapely.STRtree
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Length of each line, and of its part within :data:`FEATURE_TOLERANCE_M` of a
+    feature of ``tree``: the lines are cut into pieces of at most
+    :data:`_PIECE_M`, a piece counting when its middle lies that close to a feature."""
+    lines = np.asarray(lines, dtype=object)
+    total = np.asarray(shapely.length(lines), dtype=np.float64)
+    on = np.zeros(len(lines))
+    parts, owner = shapely.get_parts(shapely.segmentize(lines, _PIECE_M), return_index=True)
+    if len(parts) == 0:
+        return total, on
+    xy, ring = shapely.get_coordinates(parts, return_index=True)
+    same = ring[:-1] == ring[1:]
+    a, b = xy[:-1][same], xy[1:][same]
+    seg_owner = owner[ring[:-1][same]]
+    length = np.hypot(*(b - a).T)
+    mid = shapely.points((a + b) / 2)
+    hit = np.zeros(len(mid), dtype=bool)
+    if len(tree.geometries):
+        i, _ = tree.query(mid, predicate="dwithin", distance=FEATURE_TOLERANCE_M)
+        hit[i] = True
+    np.add.at(on, seg_owner[hit], length[hit])
+    return total, on
 
 
 def feature_share(
-    grids: gpd.GeoDataFrame, street: Street, *, features: BaseGeometry | None = None
+    grids: gpd.GeoDataFrame, street: Street, *, features: NDArray[np.object_] | None = None
 ) -> FeatureShare:
     """Share of internal grid boundary lying on features (roads, walls, water, lines).
 
@@ -125,17 +169,16 @@ def feature_share(
     FeatureShare
     """
     geoms = np.asarray(grids.to_crs(street.crs).geometry.values, dtype=object)
-    if features is None:
-        features = feature_lines(street)
-    near = shapely.buffer(features, FEATURE_TOLERANCE_M, quad_segs=2)
-    shapely.prepare(near)
-    whole, own = internal_boundaries(geoms, street.boundary_geom)
-    total = float(shapely.length(whole))
-    on = float(shapely.length(shapely.intersection(whole, near)))
-    own_len = shapely.length(own)
-    own_on = shapely.length(shapely.intersection(own, near))
+    tree = shapely.STRtree(_short(feature_lines(street) if features is None else features))
+    own_len, own_on = _on_feature_length(internal_boundaries(geoms, street.boundary_geom), tree)
     per = np.where(own_len > 0, own_on / np.maximum(own_len, 1e-9), np.nan)
-    return FeatureShare(internal_m=total, on_feature_m=on, per_grid=per.astype(np.float64))
+    # in a coverage every internal stretch borders two grids: the street's figures are half
+    # the sums over the grids
+    return FeatureShare(
+        internal_m=float(own_len.sum()) / 2,
+        on_feature_m=float(own_on.sum()) / 2,
+        per_grid=per.astype(np.float64),
+    )
 
 
 def low_compactness(
