@@ -145,6 +145,12 @@ class Settings:
         Lowest Polsby-Popper compactness (4πA/P²) of a grid (default 0.1, about a
         1:30 strip): a grid below it is a rule failure unless its atoms force it
         (:mod:`planner.grids.shape`).
+    grid_verge_cut
+        How thin land without households between compound walls and road centre lines
+        (verges) is shared among the grids beside it when it cannot go whole with its
+        block (:mod:`planner.grids._verges`): ``"features"`` (default) only along paths
+        and roads, so every grid boundary stays on a feature; ``"nearest"`` by
+        nearness, for more compact grids with short cuts that follow no feature.
 
     Facilities and siting
     ---------------------
@@ -210,6 +216,7 @@ class Settings:
     dedicated_min_area_m2: float = 20_000.0
     dedicated_min_floor_area_m2: float = 20_000.0
     grid_min_compactness: float = 0.1
+    grid_verge_cut: Literal["features", "nearest"] = "features"
 
     floor_area_per_100_households_m2: float = 30.0
     community_min_floor_area_m2: float = 500.0
@@ -306,6 +313,11 @@ class Settings:
             "must be 0 or more",
         )
         need(0 <= self.grid_min_compactness < 1, "grid_min_compactness", "must be in [0, 1)")
+        need(
+            self.grid_verge_cut in ("features", "nearest"),
+            "grid_verge_cut",
+            "must be 'features' or 'nearest'",
+        )
         problems += self._work_bound_problems()
         need(0 <= self.coordinate_precision <= 15, "coordinate_precision", "must be 0-15")
         need(self.upload_limit_mb > 0, "upload_limit_mb", "must be positive")
@@ -408,6 +420,7 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "dedicated_min_area_m2": "grids",
         "dedicated_min_floor_area_m2": "grids",
         "grid_min_compactness": "grids",
+        "grid_verge_cut": "grids",
     }
 )
 

@@ -34,6 +34,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from shapely.geometry.base import BaseGeometry
 
+from planner.grids._verges import split_verges
 from planner.grids.dedicated import dedicated_areas
 from planner.settings import Settings
 from planner.street import Street
@@ -72,6 +73,7 @@ ATOM_COLUMNS: tuple[str, ...] = (
     # --- dedicated: dedicated grids ---
     "dedicated",
     "dedicated_use",
+    "attach",
 )
 
 
@@ -108,19 +110,15 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
     noded = shapely.union_all(base_lines)
     faces = _faces(noded, boundary)
     bgeo = np.asarray(street.buildings.geometry.values, dtype=object)
-    # faces a building straddles go together before sizes are judged
-    community = _label_at(faces, street.communities, "community_id")
-    pre = _components(_straddle_links(bgeo, faces, community), len(faces))
-    owner = assign_to(bgeo, faces)
-    owner_group = np.where(owner >= 0, pre[np.maximum(owner, 0)], -1)
-    households = _sum_by(owner_group, street.buildings["households"].to_numpy(), len(faces))
-    # residential buildings on a dedicated area (staff housing on a campus) are not the
-    # area's: its land is cut between buildings so their cells can join residential grids
-    in_area = np.zeros(len(faces), dtype=bool)
-    in_area[pre[_label_at(faces, ded_areas, "dedicated_id") != ""]] = True
-    over = np.flatnonzero(
-        (households > settings.grid_max_households) | (in_area & (households > 0))
-    )
+    pre, owner_group, over = _to_refine(faces, bgeo, street, ded_areas, settings)
+    if len(over):
+        # first along the paths and service roads inside them (features), then between
+        # buildings only where still needed
+        minor = _clip(_minor_lines(street), shapely.union_all(faces[np.isin(pre, over)]))
+        if len(minor):
+            noded = shapely.union_all(np.concatenate([shapely.get_parts(noded), minor]))
+            faces = _faces(noded, boundary)
+            pre, owner_group, over = _to_refine(faces, bgeo, street, ded_areas, settings)
     split_face = np.zeros(len(faces), dtype=bool)
     if len(over):
         areas = np.array([shapely.union_all(faces[pre == g]) for g in over], dtype=object)
@@ -158,6 +156,73 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
     )
     atoms["dedicated_use"] = atoms["dedicated"].map(use).astype(object).fillna("").astype(str)
     atoms = atoms.set_crs(street.crs, allow_override=True)
+    atoms, owner = _with_figures(atoms, street)
+    atoms = split_verges(
+        atoms,
+        adjacency(atoms.geometry.values),
+        min_compactness=settings.grid_min_compactness,
+        max_households=settings.grid_max_households,
+        lines=_minor_lines(street),
+        mode=settings.grid_verge_cut,
+    )
+    atoms, owner = _with_figures(atoms, street)
+    n = len(atoms)
+    if (owner < 0).any():
+        logger.warning(
+            "%d buildings lie outside the street boundary and belong to no atom",
+            int((owner < 0).sum()),
+        )
+    logger.info("%d atoms from %d faces", n, len(faces))
+    return atoms[[*ATOM_COLUMNS, "geometry"]]
+
+
+def _to_refine(
+    faces: NDArray[np.object_],
+    bgeo: NDArray[np.object_],
+    street: Street,
+    ded_areas: gpd.GeoDataFrame,
+    settings: Settings,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Groups of faces (faces a building straddles go together), each building's group,
+    and the groups to cut further: above ``grid_max_households``, or on a dedicated area
+    holding residential and other buildings (staff housing on a campus is not the
+    area's: its land is cut so their cells can join residential grids)."""
+    community = _label_at(faces, street.communities, "community_id")
+    pre = _components(_straddle_links(bgeo, faces, community), len(faces))
+    owner = assign_to(bgeo, faces)
+    owner_group = np.where(owner >= 0, pre[np.maximum(owner, 0)], -1)
+    hh_b = street.buildings["households"].to_numpy()
+    households = _sum_by(owner_group, hh_b, len(faces))
+    others = _sum_by(owner_group, (hh_b == 0).astype(float), len(faces))
+    in_area = np.zeros(len(faces), dtype=bool)
+    in_area[pre[_label_at(faces, ded_areas, "dedicated_id") != ""]] = True
+    mixed = in_area & (households > 0) & (others > 0)
+    over = np.flatnonzero((households > settings.grid_max_households) | mixed)
+    return pre, owner_group, over
+
+
+def _minor_lines(street: Street) -> NDArray[np.object_]:
+    """Roads and paths of any class outside compounds (lines a verge may be cut along)."""
+    roads = street.roads
+    if len(roads) == 0:
+        return np.zeros(0, dtype=object)
+    keep = np.ones(len(roads), dtype=bool)
+    if "compound_id" in roads.columns:
+        cid = roads["compound_id"].astype(object).where(roads["compound_id"].notna(), "")
+        keep = cid.astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
+    lines = np.asarray(shapely.get_parts(roads.geometry.values[keep]), dtype=object)
+    if len(street.compounds) and len(lines):  # nor any part inside a compound
+        lines = shapely.difference(lines, shapely.union_all(street.compounds.geometry.values))
+    return np.asarray(shapely.get_parts(lines), dtype=object)
+
+
+def _with_figures(
+    atoms: gpd.GeoDataFrame, street: Street
+) -> tuple[gpd.GeoDataFrame, NDArray[np.int64]]:
+    """The atoms numbered 0..n-1 with their buildings' figures, areas and land use, and
+    the atom of each building."""
+    atoms = atoms.reset_index(drop=True)
+    atoms["atom_id"] = np.arange(len(atoms), dtype=np.int64)
     owner = assign_to(street.buildings.geometry.values, atoms.geometry.values)
     n = len(atoms)
     b = street.buildings
@@ -169,13 +234,9 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
     atoms["residential"] = atoms["households"] > 0
     atoms.loc[atoms["residential"], ["dedicated", "dedicated_use"]] = ""
     atoms["landuse"] = _label_at(atoms.geometry.values, street.landuse, "kind")
-    if (owner < 0).any():
-        logger.warning(
-            "%d buildings lie outside the street boundary and belong to no atom",
-            int((owner < 0).sum()),
-        )
-    logger.info("%d atoms from %d faces", n, len(faces))
-    return atoms[[*ATOM_COLUMNS, "geometry"]]
+    if "attach" not in atoms.columns:
+        atoms["attach"] = np.int64(-1)
+    return atoms, owner
 
 
 def assign_to(parts: NDArray[np.object_], containers: NDArray[np.object_]) -> NDArray[np.int64]:

@@ -165,6 +165,7 @@ def divide(
     unit, unit_reason = _units(
         atoms, g, street.compounds, lo=lo, hi=hi, target=target, rng=rng, notes=notes
     )
+    unit = _attach_verges(atoms, g, unit)
     unit, unit_ded = _dedicated_units(atoms, g, unit, settings, notes)
     n_units = int(unit.max()) + 1 if len(unit) else 0
     ug = _unit_graph(g, unit, n_units)
@@ -646,6 +647,11 @@ def _dedicated_units(
     keep = _kept_pieces(piece, ded.astype(object), piece_area, settings.dedicated_min_area_m2)
     is_ded &= keep
     new = np.where(is_ded, piece + int(unit.max()) + 1, unit)
+    # land attached to a dedicated atom (the verge round a campus) follows it
+    follow = pd.Series(new[is_ded]).groupby(unit[is_ded]).first()
+    tied = ~is_ded & pd.Series(unit).isin(follow.index).to_numpy()
+    new[tied] = follow.reindex(unit[tied]).to_numpy(dtype=np.int64)
+    is_ded = is_ded | tied
     new = _absorb_empty(g, new, is_ded, comm, atoms["households"].to_numpy(dtype=float))
     labels, uniq = pd.factorize(new, sort=True)
     ded_unit = np.zeros(len(uniq), dtype=bool)
@@ -757,3 +763,26 @@ def _dedicated_reasons(grids: gpd.GeoDataFrame) -> pd.Series:
     out = grids["reason"].astype(object).copy()
     out[ded] = why
     return out
+
+
+def _attach_verges(
+    atoms: gpd.GeoDataFrame, g: part.Graph, unit: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Each verge piece (``attach`` >= 0, :mod:`planner.grids._verges`) joins the unit of
+    the atom it was cut for, when the two share an edge (units stay contiguous) and lie in
+    one community."""
+    if "attach" not in atoms.columns or len(atoms) == 0:
+        return unit
+    att = atoms["attach"].to_numpy(dtype=np.int64)
+    src = np.flatnonzero(att >= 0)
+    if len(src) == 0:
+        return unit
+    dst = att[src]
+    comm = atoms["community_id"].astype(str).to_numpy()
+    touch = np.asarray(g.adj[src, dst]).ravel() > 0
+    ok = touch & (comm[src] == comm[dst])
+    n = int(unit.max()) + 1
+    m = sparse.coo_matrix((np.ones(int(ok.sum())), (unit[src[ok]], unit[dst[ok]])), shape=(n, n))
+    _, lab = csgraph.connected_components(m, directed=False)
+    merged = np.asarray(lab, dtype=np.int64)[unit]
+    return np.asarray(pd.factorize(merged, sort=True)[0], dtype=np.int64)
