@@ -114,7 +114,8 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
     if len(over):
         # first along the paths and service roads inside them (features), then between
         # buildings only where still needed
-        minor = _clip(_minor_lines(street), shapely.union_all(faces[np.isin(pre, over)]))
+        # (a compound's own paths too: a compound this large is divided anyway)
+        minor = _clip(_all_roads(street), shapely.union_all(faces[np.isin(pre, over)]))
         if len(minor):
             noded = shapely.union_all(np.concatenate([shapely.get_parts(noded), minor]))
             faces = _faces(noded, boundary)
@@ -199,6 +200,11 @@ def _to_refine(
     mixed = in_area & (households > 0) & (others > 0)
     over = np.flatnonzero((households > settings.grid_max_households) | mixed)
     return pre, owner_group, over
+
+
+def _all_roads(street: Street) -> NDArray[np.object_]:
+    """Every road and path line of the street, of any class."""
+    return np.asarray(shapely.get_parts(street.roads.geometry.values), dtype=object)
 
 
 def _minor_lines(street: Street) -> NDArray[np.object_]:

@@ -43,7 +43,13 @@ from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms, mak
 from planner.grids.codes import assign_codes, community_codes
 from planner.grids.dedicated import KIND_DEDICATED, KIND_RESIDENTIAL, grid_kinds
 from planner.grids.rules import RuleReport, check_grids
-from planner.grids.shape import feature_share, polsby_popper
+from planner.grids.shape import (
+    feature_share,
+    feature_tree,
+    on_feature_length,
+    polsby_popper,
+    polygonal,
+)
 from planner.i18n import msg
 from planner.settings import Settings
 from planner.street import Street
@@ -153,7 +159,7 @@ def divide(
     if atoms is None:
         atoms = make_atoms(street, settings=settings)
     atoms = atoms.copy()
-    g = _graph(atoms, adjacency(atoms.geometry.values))
+    g = _graph(atoms, adjacency(atoms.geometry.values), street)
     notes: list[str] = []
     comm_table, atoms["community_id"] = _communities(
         street, atoms, g, communities, settings, rng, notes
@@ -358,16 +364,17 @@ def _union_by(
             dis = multi.dissolve(by="k")
         geo = np.asarray(dis.geometry.values, dtype=object)
         bad = ~shapely.is_valid(geo)
-        if bad.any():
-            geo[bad] = shapely.make_valid(geo[bad])
+        if bad.any():  # repaired, without the line fragments a repair may leave
+            geo[bad] = polygonal(shapely.make_valid(geo[bad]))
         out.loc[dis.index.to_numpy()] = geo
     return np.asarray(out.to_numpy(), dtype=object)
 
 
-def _graph(atoms: gpd.GeoDataFrame, adj: pd.DataFrame) -> part.Graph:
+def _graph(atoms: gpd.GeoDataFrame, adj: pd.DataFrame, street: Street | None = None) -> part.Graph:
     geo = atoms.geometry.values
     c = shapely.centroid(np.asarray(geo, dtype=object))
     return part.Graph(
+        off_feature=None if street is None else _off_feature(atoms, adj, street),
         adj=adjacency_matrix(adj, len(atoms)),
         weight=atoms["households"].to_numpy(dtype=float),
         xy=shapely.get_coordinates(c),
@@ -385,7 +392,13 @@ def _unit_graph(g: part.Graph, unit: NDArray[np.int64], n: int) -> part.Graph:
     a.eliminate_zeros()
     area = p @ g.area
     xy = (p @ (g.xy * g.area[:, None])) / np.maximum(area, 1e-9)[:, None]
+    off = None
+    if g.off_feature is not None:
+        off = (p @ g.off_feature @ p.T).tocsr()
+        off.setdiag(0)
+        off.eliminate_zeros()
     return part.Graph(
+        off_feature=off,
         adj=a,
         weight=p @ g.weight,
         xy=xy,
@@ -786,3 +799,15 @@ def _attach_verges(
     _, lab = csgraph.connected_components(m, directed=False)
     merged = np.asarray(lab, dtype=np.int64)[unit]
     return np.asarray(pd.factorize(merged, sort=True)[0], dtype=np.int64)
+
+
+def _off_feature(atoms: gpd.GeoDataFrame, adj: pd.DataFrame, street: Street) -> sparse.csr_matrix:
+    """Symmetric matrix of the off-feature length (m) of each shared atom edge: the part
+    farther than :data:`planner.grids.shape.FEATURE_TOLERANCE_M` from every road, wall,
+    water and community line (lines drawn between buildings, cuts across verges)."""
+    geo = np.asarray(atoms.geometry.values, dtype=object)
+    a, b = adj["a"].to_numpy(), adj["b"].to_numpy()
+    shared = shapely.intersection(shapely.boundary(geo[a]), shapely.boundary(geo[b]))
+    length, on = on_feature_length(shared, feature_tree(street))
+    off = np.maximum(length - on, 0.0)
+    return adjacency_matrix(pd.DataFrame({"a": a, "b": b, "length_m": off}), len(atoms))

@@ -102,11 +102,27 @@ def feature_lines(street: Street) -> NDArray[np.object_]:
     return np.asarray(allg[~shapely.is_missing(allg) & ~shapely.is_empty(allg)], dtype=object)
 
 
+def polygonal(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Each geometry's polygonal part: a collection (a polygon and the line fragments a
+    repair left) becomes its polygons; polygons pass unchanged; nothing gives an empty
+    polygon."""
+    geoms = np.asarray(geoms, dtype=object).copy()
+    other = ~np.isin(shapely.get_type_id(geoms), [3, 6])
+    if other.any():
+        parts, idx = shapely.get_parts(geoms[other], return_index=True)
+        poly = np.isin(shapely.get_type_id(parts), [3, 6])
+        rebuilt = np.full(int(other.sum()), shapely.Polygon(), dtype=object)
+        for k in np.unique(idx[poly]):  # few such geometries
+            rebuilt[k] = shapely.union_all(parts[poly & (idx == k)])
+        geoms[other] = rebuilt
+    return geoms
+
+
 def internal_boundaries(geoms: NDArray[np.object_], outline: BaseGeometry) -> NDArray[np.object_]:
     """Each polygon's boundary less the street outline (within 0.5 m of it): its
     internal boundary, shared with its neighbours (each shared stretch appears in the
     two polygons beside it)."""
-    bnd = shapely.boundary(np.asarray(geoms, dtype=object))
+    bnd = shapely.boundary(polygonal(np.asarray(geoms, dtype=object)))
     edge = shapely.buffer(shapely.boundary(outline), 0.5)
     return np.asarray(shapely.difference(bnd, edge), dtype=object)
 
@@ -124,7 +140,13 @@ def _short(lines: NDArray[np.object_]) -> NDArray[np.object_]:
     )
 
 
-def _on_feature_length(
+def feature_tree(street: Street, *, features: NDArray[np.object_] | None = None) -> shapely.STRtree:
+    """A search tree of the feature lines (default :func:`feature_lines` of the street)
+    in short segments, for :func:`on_feature_length`."""
+    return shapely.STRtree(_short(feature_lines(street) if features is None else features))
+
+
+def on_feature_length(
     lines: NDArray[np.object_], tree: shapely.STRtree
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Length of each line, and of its part within :data:`FEATURE_TOLERANCE_M` of a
@@ -169,8 +191,8 @@ def feature_share(
     FeatureShare
     """
     geoms = np.asarray(grids.to_crs(street.crs).geometry.values, dtype=object)
-    tree = shapely.STRtree(_short(feature_lines(street) if features is None else features))
-    own_len, own_on = _on_feature_length(internal_boundaries(geoms, street.boundary_geom), tree)
+    tree = feature_tree(street, features=features)
+    own_len, own_on = on_feature_length(internal_boundaries(geoms, street.boundary_geom), tree)
     per = np.where(own_len > 0, own_on / np.maximum(own_len, 1e-9), np.nan)
     # in a coverage every internal stretch borders two grids: the street's figures are half
     # the sums over the grids
