@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Files whose bytes carry a time or random element ids: compared by content.
 NOT_BYTE_STABLE = {"planner.gpkg", "tables.xlsx", "redmap.html", "redmap.pdf", "summary.json"}
 
-#: The 24 documented columns of coverage_by_grid.csv (docs/readme/exports.md).
+#: The 28 documented columns of coverage_by_grid.csv (docs/readme/exports.md).
 GRID_COLUMNS = [
     "grid_id",
     "code",
@@ -48,6 +48,10 @@ GRID_COLUMNS = [
     "compactness",
     "locked",
     "reason",
+    "kind",
+    "land_use",
+    "feature_share",
+    "shape_reason",
     "lon",
     "lat",
     "households_covered_5",

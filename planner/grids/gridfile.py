@@ -54,6 +54,11 @@ GRID_FIELD_TYPES: dict[str, str] = {
     "compactness": "float",
     "locked": "bool",
     "reason": "str",
+    # --- dedicated: dedicated grids and grid shape ---
+    "kind": "str",
+    "land_use": "str",
+    "feature_share": "float",
+    "shape_reason": "str",
 }
 
 FileCoordinates = Literal["auto", "wgs84", "gcj02", "bd09"]
