@@ -41,8 +41,12 @@ VergeCut = Literal["features", "nearest"]
 SAMPLE_M = 2.0
 
 
-#: Pieces smaller than this are rounding fragments of the cut, m².
-_FRAGMENT_M2 = 0.5
+#: Pieces smaller than this are noding dust, dropped, m² (every other piece is kept, so
+#: the pieces tile the verge).
+_FRAGMENT_M2 = 1e-6
+
+#: Pieces smaller than this join a larger piece of the same verge, m².
+_DUST_M2 = 1.0
 
 
 def split_verges(
@@ -105,13 +109,13 @@ def split_verges(
     hh = out["households"].to_numpy(dtype=float)
     attach = out["attach"].to_numpy(dtype=np.int64).copy()
     cut_verges: list[int] = []
-    for v, owners in nbrs.items():  # tens of verges per street
-        own = np.asarray(owners, dtype=np.int64)
-        hull = shapely.Polygon(shapely.get_exterior_ring(geo[int(v)]))
+    for v, owners in zip(nbrs.index.to_numpy(dtype=np.int64), nbrs.to_numpy(), strict=True):
+        own = np.asarray(owners, dtype=np.int64)  # tens of verges per street
+        hull = shapely.Polygon(shapely.get_exterior_ring(geo[v]))
         inside = own[shapely.contains(hull.buffer(0.5), geo[own])]
         if len(inside) and hh[inside].sum() <= max_households:
-            attach[int(v)] = inside[0]
-            attach[inside[1:]] = int(v)
+            attach[v] = inside[0]
+            attach[inside[1:]] = v
         else:
             cut_verges.append(int(v))
     out["attach"] = attach
@@ -198,7 +202,7 @@ def _cut_by_lines(
     ob = shapely.boundary(owners)
     shared = shapely.length(shapely.intersection(fb[:, None], ob[None, :]))
     owner = np.argmax(shared, axis=1)
-    return np.asarray(faces, dtype=object), np.asarray(owner, dtype=np.int64)
+    return _absorb_dust(np.asarray(faces, dtype=object), np.asarray(owner, dtype=np.int64))
 
 
 def _cut(
@@ -232,4 +236,23 @@ def _cut(
                 out_owner.append(k)
     if not out_geo:
         return None
-    return np.asarray(out_geo, dtype=object), np.asarray(out_owner, dtype=np.int64)
+    return _absorb_dust(np.asarray(out_geo, dtype=object), np.asarray(out_owner, dtype=np.int64))
+
+
+def _absorb_dust(
+    pieces: NDArray[np.object_], owner: NDArray[np.int64]
+) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
+    """Pieces below :data:`_DUST_M2` (rounding specks of the cut) joined to the larger
+    piece they share the longest edge with, so no atom is a speck and no area is lost."""
+    small = shapely.area(pieces) < _DUST_M2
+    if not small.any() or small.all():
+        return pieces, owner
+    big = np.flatnonzero(~small)
+    out = pieces.copy()
+    for k in np.flatnonzero(small):  # a few specks per verge at most
+        shared = shapely.length(
+            shapely.intersection(shapely.boundary(pieces[k]), shapely.boundary(out[big]))
+        )
+        j = big[int(np.argmax(shared))]
+        out[j] = shapely.union(out[j], pieces[k])
+    return out[~small], owner[~small]

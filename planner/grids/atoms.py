@@ -363,7 +363,7 @@ def _linework(street: Street, boundary: BaseGeometry, settings: Settings) -> NDA
 def _clip(lines: NDArray[np.object_], boundary: BaseGeometry) -> NDArray[np.object_]:
     """The linear parts of ``lines`` within :data:`_OVERSHOOT_M` of the boundary."""
     allg = np.asarray(lines, dtype=object)
-    allg = allg[~shapely.is_missing(allg)]
+    allg = np.asarray(allg[~shapely.is_missing(allg)], dtype=object)
     if len(allg) == 0:
         return allg
     # clip a little beyond the boundary: a line ending exactly on it may miss the noding

@@ -174,7 +174,7 @@ def _floor_area(street: Street, geo: np.ndarray) -> np.ndarray:
 
 
 def grid_kinds(
-    grid_of_atom: NDArray[np.int64] | pd.Series,
+    grid_of_atom: NDArray[np.int64] | NDArray[np.object_] | pd.Series,
     atoms: gpd.GeoDataFrame,
 ) -> pd.DataFrame:
     """``kind`` and ``land_use`` of each grid from its atoms.

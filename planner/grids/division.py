@@ -773,7 +773,7 @@ def _dedicated_reasons(grids: gpd.GeoDataFrame) -> pd.Series:
     household bounds (the English of a catalogue message, read back for Chinese)."""
     ded = grids["kind"] == KIND_DEDICATED
     why = [str(msg("grid_reason_dedicated", land_use=u)) for u in grids.loc[ded, "land_use"]]
-    out = grids["reason"].astype(object).copy()
+    out: pd.Series = grids["reason"].astype(object).copy()
     out[ded] = why
     return out
 
