@@ -647,6 +647,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rule_result_ok": ("结论：所有规则均满足", "RESULT: all rules hold"),
     "rule_result_fail": ("结论：{n} 条规则不通过", "RESULT: {n} rule(s) FAIL"),
     # --- dedicated: dedicated grids and grid shape ---
+    "col_grid_kind": ("网格类型", "Kind"),
+    "col_land_use": ("用地", "Land use"),
+    "col_feature_share": ("边界沿地物比例", "Boundary on features"),
+    "grid_kind_residential": ("居住网格", "residential"),
+    "grid_kind_dedicated": ("专属网格", "dedicated"),
     "grid_reason_dedicated": (
         "专属网格（{land_use}）：非居住用地，不受每格户数限制",
         "dedicated grid ({land_use}): not residential, exempt from the household bounds",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -128,3 +129,24 @@ def test_demo_street_has_its_parks_schools_and_offices_as_dedicated_grids() -> N
     assert (ded["households"] == 0).all()
     assert res.report.ok
     assert np.isin(g["kind"], ["residential", "dedicated"]).all()
+
+
+def test_tables_and_exports_carry_the_kind(tmp_path: Path) -> None:
+    from planner.app.services import grid_table
+    from planner.export.geojson import write_geojson
+
+    street = campus_street()
+    res = divide(street, settings=Settings(dedicated_min_area_m2=50_000))
+    zh = grid_table(res.grids, None, lang="zh")
+    assert set(zh["网格类型"]) == {"居住网格", "专属网格"}
+    assert "campus" in set(zh["用地"])
+    en = grid_table(res.grids, None, lang="en")
+    assert set(en["Kind"]) == {"residential", "dedicated"}
+    path = tmp_path / "grids.geojson"
+    write_geojson(res.grids, path)
+    back = gpd.read_file(path)
+    assert set(back["kind"]) == {"residential", "dedicated"}
+    assert back.loc[back["kind"] == "dedicated", "land_use"].tolist() == ["campus"]
+    # the proof of the exported file (WGS84) still exempts the dedicated grid
+    report = check_grids(back, street, settings=Settings(dedicated_min_area_m2=50_000))
+    assert report.check("households_in_range").passed
