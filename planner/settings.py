@@ -146,11 +146,13 @@ class Settings:
         1:30 strip): a grid below it is a rule failure unless its atoms force it
         (:mod:`planner.grids.shape`).
     grid_verge_cut
-        How thin land without households between compound walls and road centre lines
-        (verges) is shared among the grids beside it when it cannot go whole with its
-        block (:mod:`planner.grids._verges`): ``"features"`` (default) only along paths
-        and roads, so every grid boundary stays on a feature; ``"nearest"`` by
-        nearness, for more compact grids with short cuts that follow no feature.
+        What becomes of thin land without households between compound walls and road
+        centre lines (verges, :mod:`planner.grids._verges`): ``"off"`` (default) only
+        the ring round a dedicated area goes with it; ``"features"`` rings go whole
+        with their block, other verges are cut along paths and roads only;
+        ``"nearest"`` as ``"features"`` but other verges are cut by nearness: the most
+        compact grids (demo: lowest Polsby-Popper 0.058 against 0.016), with short cuts
+        that follow no feature (boundary on features 77 % against 99.9 %).
 
     Facilities and siting
     ---------------------
@@ -216,7 +218,7 @@ class Settings:
     dedicated_min_area_m2: float = 20_000.0
     dedicated_min_floor_area_m2: float = 20_000.0
     grid_min_compactness: float = 0.1
-    grid_verge_cut: Literal["features", "nearest"] = "features"
+    grid_verge_cut: Literal["off", "features", "nearest"] = "off"
 
     floor_area_per_100_households_m2: float = 30.0
     community_min_floor_area_m2: float = 500.0
@@ -314,9 +316,9 @@ class Settings:
         )
         need(0 <= self.grid_min_compactness < 1, "grid_min_compactness", "must be in [0, 1)")
         need(
-            self.grid_verge_cut in ("features", "nearest"),
+            self.grid_verge_cut in ("off", "features", "nearest"),
             "grid_verge_cut",
-            "must be 'features' or 'nearest'",
+            "must be 'off', 'features' or 'nearest'",
         )
         problems += self._work_bound_problems()
         need(0 <= self.coordinate_precision <= 15, "coordinate_precision", "must be 0-15")

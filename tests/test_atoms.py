@@ -99,9 +99,10 @@ def test_rivers_and_railways_cut() -> None:
     )
     atoms = make_atoms(street, settings=Settings(grid_min_compactness=0.0))
     assert len(atoms) == 3  # north bank, river, south bank
-    # by default the river strip (a verge: no households, thin) is cut where the
-    # footway crosses it, each piece going with the bank it shares the longest edge with
-    verged = make_atoms(street, settings=Settings())
+    assert len(make_atoms(street, settings=Settings())) == 3  # verges off by default
+    # with grid_verge_cut="features" the river strip (a verge: no households, thin) is cut
+    # where the footway crosses it, each piece going with the bank it shares most edge with
+    verged = make_atoms(street, settings=Settings(grid_verge_cut="features"))
     assert len(verged) == 4
     pieces = verged[verged["attach"] >= 0]
     assert len(pieces) == 2 and (verged.loc[pieces["attach"], "households"] > 0).all()

@@ -82,7 +82,7 @@ def test_verges_go_with_the_block_they_ring() -> None:
     # one compound per block, 4 m inside the block: the 8 m ring between wall and road
     # centre line is a verge of Polsby-Popper about 0.03
     street = block_street(compound_every=1, community_x=None)
-    s = Settings()
+    s = Settings(grid_verge_cut="features")
     atoms = make_atoms(street, settings=s)
     attached = atoms[atoms["attach"] >= 0]
     assert len(attached) >= 6  # one ring per block
@@ -112,13 +112,15 @@ def test_beijing_extract_boundaries_follow_features() -> None:
 
 
 def test_nearest_verge_cut_gives_compact_grids_on_the_demo() -> None:
+    # "nearest" trades boundary on features for compactness (docs/readme/grids.md)
     from planner.load.sources import load_street
 
     street = load_street("demo")
     near = divide(street, settings=Settings(grid_verge_cut="nearest"))
-    feat = divide(street, settings=Settings())
-    assert near.report.ok and feat.report.ok
-    assert near.report.quality["compactness_min"] > feat.report.quality["compactness_min"]
-    assert feat.report.quality["feature_share"] > 0.95
+    off = divide(street, settings=Settings())
+    assert near.report.ok and off.report.ok
+    assert near.report.quality["compactness_min"] > off.report.quality["compactness_min"]
+    assert near.report.quality["grids_below_compactness"] < 4
+    assert off.report.quality["feature_share"] > 0.95
     with pytest.raises(Exception, match="grid_verge_cut"):
         Settings(grid_verge_cut="diagonal")  # type: ignore[arg-type]

@@ -9,10 +9,11 @@ a block of several compounds is itself a thin, winding shape.
 
 Here each such *verge* (no households, not in a compound or dedicated area, below
 ``Settings.grid_min_compactness``) is given to the non-verge atoms of its community
-beside it. A ring round a block of at most ``grid_max_households`` (or round a
-dedicated area) goes whole with the block. Any other verge is cut, as
-``Settings.grid_verge_cut`` says: ``"features"`` (default) only along the paths and
-roads crossing it, each piece to the neighbour it shares the longest edge with;
+beside it, as ``Settings.grid_verge_cut`` says. ``"off"`` (default): only a ring round a
+dedicated area goes with it (the dedicated grid reaches the roads' centre lines); every
+other verge stays an atom of its own, as before. ``"features"``: a ring round a block of
+at most ``grid_max_households`` goes whole with the block, any other verge is cut only
+along the paths and roads crossing it, each piece to the neighbour it shares the longest edge with;
 ``"nearest"`` by nearness, every point of the verge to the neighbour whose shared edge
 is nearest (Voronoi cells of points every :data:`SAMPLE_M` along the shared edges),
 which makes compact grids at the price of short cuts that follow no feature. Each
@@ -35,7 +36,7 @@ from numpy.typing import NDArray
 logger = logging.getLogger(__name__)
 
 #: How verges that cannot go whole with their block are cut (``Settings.grid_verge_cut``).
-VergeCut = Literal["features", "nearest"]
+VergeCut = Literal["off", "features", "nearest"]
 
 #: Spacing of the points sampled along the shared edges, m.
 SAMPLE_M = 2.0
@@ -56,7 +57,7 @@ def split_verges(
     min_compactness: float,
     max_households: float,
     lines: NDArray[np.object_],
-    mode: VergeCut = "features",
+    mode: VergeCut = "off",
 ) -> gpd.GeoDataFrame:
     """Give every verge to the atoms beside it; ``attach`` says to which.
 
@@ -82,8 +83,11 @@ def split_verges(
     lines
         Feature lines a verge may be cut along (paths and roads outside compounds).
     mode
-        ``"features"``: cut the other verges only along ``lines`` (a verge no line
-        crosses stays whole: no boundary off a feature, but its grid may be thin);
+        ``"off"``: only a ring round a dedicated area goes with it, every other verge
+        stays an atom of its own (the division places it like any land without
+        households); ``"features"``: rings go with their block, the other verges are
+        cut only along ``lines`` (a verge no line crosses stays whole: no boundary off
+        a feature, but its grid may be thin);
         ``"nearest"``: cut them by nearness to each neighbour (compact grids, with
         short cuts across the verge that follow no feature).
 
@@ -107,12 +111,17 @@ def split_verges(
     nbrs = pd.Series(dst[ok]).groupby(src[ok]).agg(list)
     geo = np.asarray(out.geometry.values, dtype=object)
     hh = out["households"].to_numpy(dtype=float)
+    ded = _dedicated(out)
     attach = out["attach"].to_numpy(dtype=np.int64).copy()
     cut_verges: list[int] = []
     for v, owners in zip(nbrs.index.to_numpy(dtype=np.int64), nbrs.to_numpy(), strict=True):
         own = np.asarray(owners, dtype=np.int64)  # tens of verges per street
         hull = shapely.Polygon(shapely.get_exterior_ring(geo[v]))
         inside = own[shapely.contains(hull.buffer(0.5), geo[own])]
+        if mode == "off":
+            if len(inside) and ded[inside].any():
+                attach[v] = inside[ded[inside]][0]
+            continue
         if len(inside) and hh[inside].sum() <= max_households:
             attach[v] = inside[0]
             attach[inside[1:]] = v
@@ -163,16 +172,19 @@ def _cut_all(
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=out.crs)
 
 
+def _dedicated(atoms: gpd.GeoDataFrame) -> NDArray[np.bool_]:
+    """Atoms of a dedicated area."""
+    if "dedicated" not in atoms.columns:
+        return np.zeros(len(atoms), dtype=bool)
+    return np.asarray(atoms["dedicated"].astype(str).to_numpy() != "", dtype=bool)
+
+
 def _verges(atoms: gpd.GeoDataFrame, min_compactness: float) -> NDArray[np.bool_]:
     """Atoms without households outside compounds and dedicated areas, thinner than
     ``min_compactness`` (Polsby-Popper)."""
     geo = np.asarray(atoms.geometry.values, dtype=object)
     pp = 4 * np.pi * shapely.area(geo) / np.maximum(shapely.length(geo), 1e-9) ** 2
-    ded = (
-        atoms["dedicated"].astype(str).to_numpy() != ""
-        if "dedicated" in atoms.columns
-        else np.zeros(len(atoms), dtype=bool)
-    )
+    ded = _dedicated(atoms)
     return np.asarray(
         (atoms["households"].to_numpy() == 0)
         & (atoms["compound_id"].astype(str).to_numpy() == "")
