@@ -10,7 +10,8 @@
 * :mod:`planner.grids.gridfile` - grid layers edited elsewhere, read back;
 * :mod:`planner.grids.dedicated` - dedicated grids (专属网格): campuses, hospitals, business
   districts ... as grids of their own;
-* :mod:`planner.grids.shape` - boundary on features and compactness of grids.
+* :mod:`planner.grids.shape` - boundary on features and compactness of grids;
+* :mod:`planner.grids._verges` - thin land without households given to the atoms beside it.
 """
 
 from planner.grids.atoms import make_atoms
