@@ -29,6 +29,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from planner.grids.shape import polygonal
 from planner.settings import Settings
 from planner.street import Street
 
@@ -86,7 +87,7 @@ def dedicated_areas(street: Street, *, settings: Settings | None = None) -> gpd.
     geo = shapely.intersection(geo, shapely.make_valid(street.boundary_geom))
     if len(street.compounds):
         geo = shapely.difference(geo, shapely.union_all(street.compounds.geometry.values))
-    geo = _polygonal(geo)
+    geo = polygonal(geo)
     ids = _ids(lu, sel)
     names = lu["name"].astype(object).where(lu["name"].notna(), "").astype(str).to_numpy()[sel]
     geo = _larger_first(geo)
@@ -130,24 +131,13 @@ def _ids(lu: gpd.GeoDataFrame, sel: np.ndarray) -> np.ndarray:
     return out
 
 
-def _polygonal(geo: np.ndarray) -> np.ndarray:
-    """Only the polygonal parts of each geometry (lines and points of an intersection
-    dropped); an empty polygon where nothing is left."""
-    out = np.empty(len(geo), dtype=object)
-    for i, g in enumerate(geo):  # few land-use polygons per street
-        parts = shapely.get_parts(g)
-        polys = parts[np.isin(shapely.get_type_id(parts), [3])]
-        out[i] = shapely.union_all(polys) if len(polys) else shapely.Polygon()
-    return out
-
-
 def _larger_first(geo: np.ndarray) -> np.ndarray:
     """Overlaps go to the larger area: each area less every larger one before it."""
     order = np.argsort(-shapely.area(geo), kind="stable")
     out = geo.copy()
     taken = shapely.Polygon()
     for i in order:  # few areas; nested ones (a faculty in a campus) are dropped here
-        out[i] = _polygonal(np.array([shapely.difference(geo[i], taken)], dtype=object))[0]
+        out[i] = polygonal(np.array([shapely.difference(geo[i], taken)], dtype=object))[0]
         taken = shapely.union(taken, geo[i])
     return out
 
