@@ -418,7 +418,9 @@ def station_icon_svg(
     )
 
 
-def _icon(kind: str, ctx: _Ctx, *, colour: str | None = None, ring: bool = False) -> folium.DivIcon:
+def _icon(
+    kind: str, ctx: _Ctx, *, colour: str | None = None, ring: bool = False
+) -> folium.DivIcon:
     """The station symbol of ``kind`` (in ``colour``, default its group's colour);
     ``ring`` adds the dashed ring of a station cut off from the main walking network
     (:data:`CUT_OFF_RING`)."""
