@@ -3,8 +3,11 @@ against two baselines on the same atoms, in one run.
 
     /work/main/.venv/bin/python bench/bench_grids.py [--streets 10] [--skip-district]
 
+Cases: the demo street, the real Beijing extract (tests/data) and the district.
 Prints, per case: atoms and division time (s), the proof of the rules, households per
-grid (min/median/max, CV) and compactness; for the baselines (a square grid clipped to
+grid (min/median/max, CV), compactness (median, lowest, grids below the minimum), the
+share of internal boundary on roads, walls, water and community lines, and the
+dedicated grids; for the baselines (a square grid clipped to
 the street, with cells as many as our grids; PySAL spopt max-p regionalisation on the
 atoms with the household floor as threshold) the same figures, the compounds and
 buildings they cut, the rules they break, and time ratios.
@@ -30,6 +33,8 @@ from planner.grids.rules import RuleReport, check_grids
 from planner.settings import Settings
 from planner.street import Street
 
+BEIJING = Path(__file__).resolve().parents[1] / "tests/data/beijing-haidian-xueyuanlu/map.osm"
+
 
 def _fmt(report: RuleReport) -> str:
     q = report.quality
@@ -38,7 +43,10 @@ def _fmt(report: RuleReport) -> str:
         f"grids {int(q['grids'])}, households min/median/max {q['households_min']:.0f}/"
         f"{q['households_median']:.0f}/{q['households_max']:.0f}, CV "
         f"{q['households_cv']:.3f}, Polsby-Popper median {q['compactness_median']:.2f} "
-        f"(min {q['compactness_min']:.2f}); rules failed: {', '.join(failed) or 'none'}"
+        f"(min {q['compactness_min']:.3f}, {int(q['grids_below_compactness'])} below "
+        f"{Settings().grid_min_compactness:g}); internal boundary on features "
+        f"{q['feature_share']:.1%}; dedicated grids {int(q['grids_dedicated'])}; "
+        f"rules failed: {', '.join(failed) or 'none'}"
     )
 
 
@@ -151,6 +159,8 @@ def main() -> None:
     demo = load_street("demo")
     print(f"demo loaded in {time.perf_counter() - t:.1f} s (not counted)")
     run_case("demo street", demo, settings, with_maxp=True)
+    beijing = load_street(str(BEIJING))
+    run_case("Beijing extract (tests/data, OSM)", beijing, settings, with_maxp=True)
     if args.skip_district:
         return
     from planner.synthetic.demo import make_district, write_folder

@@ -1123,6 +1123,48 @@ STRINGS: dict[str, tuple[str, str]] = {
         "community {community}: {units} units, more than the exact method takes "
         "(grid_exact_max_units); not run",
     ),
+    # --- dedicated: dedicated grids and grid shape ---
+    "col_grid_kind": ("网格类型", "Kind"),
+    "col_land_use": ("用地", "Land use"),
+    "col_feature_share": ("边界沿地物比例", "Boundary on features"),
+    "grid_kind_residential": ("居住网格", "residential"),
+    "grid_kind_dedicated": ("专属网格", "dedicated"),
+    "grid_reason_dedicated": (
+        "专属网格（{land_use}）：非居住用地，不受每格户数限制",
+        "dedicated grid ({land_use}): not residential, exempt from the household bounds",
+    ),
+    "grid_shape_one_atom": (
+        "紧凑度 {compactness} 低于 {minimum}：网格只有一个网格单元，形状由道路和边界决定",
+        "compactness {compactness} below {minimum}: the grid is one atom, its shape is "
+        "that of the roads and lines around it",
+    ),
+    "grid_shape_one_compound": (
+        "紧凑度 {compactness} 低于 {minimum}：网格就是一个完整小区，形状由小区围墙决定",
+        "compactness {compactness} below {minimum}: the grid is one whole compound, its "
+        "shape is that of the compound's wall",
+    ),
+    "grid_shape_dedicated": (
+        "紧凑度 {compactness} 低于 {minimum}：专属网格沿用地边界划定",
+        "compactness {compactness} below {minimum}: a dedicated grid follows its land-use outline",
+    ),
+    "rule_title_compactness": (
+        "形状紧凑（Polsby-Popper 紧凑度）",
+        "compact shapes (Polsby-Popper)",
+    ),
+    "rule_fig_compactness": (
+        "{ok}/{n} 个网格不低于 {minimum}；{forced} 个由网格单元决定；内部边界沿道路、围墙、"
+        "水系或社区界线的比例 {share}",
+        "{ok} of {n} grids at or above {minimum}; {forced} forced by their atoms; internal "
+        "boundary on roads, walls, water or community lines {share}",
+    ),
+    "rule_v_compactness": (
+        "网格 {grid}：紧凑度 {compactness}，低于 {minimum}",
+        "grid {grid}: compactness {compactness}, below {minimum}",
+    ),
+    "rule_fig_households_dedicated": (
+        "{ok}/{n} 个居住网格在范围内；{dedicated} 个专属网格不受户数限制",
+        "{ok} of {n} residential grids in range; {dedicated} dedicated grids exempt",
+    ),
 }
 
 

@@ -97,15 +97,22 @@ def test_rivers_and_railways_cut() -> None:
     street = block_street(
         xs=(), ys=(), community_x=None, compound_every=0, river=True, rows=2, cols=2
     )
-    atoms = make_atoms(street, settings=Settings())
+    atoms = make_atoms(street, settings=Settings(grid_min_compactness=0.0))
     assert len(atoms) == 3  # north bank, river, south bank
+    assert len(make_atoms(street, settings=Settings())) == 3  # verges off by default
+    # with grid_verge_cut="features" the river strip (a verge: no households, thin) is cut
+    # where the footway crosses it, each piece going with the bank it shares most edge with
+    verged = make_atoms(street, settings=Settings(grid_verge_cut="features"))
+    assert len(verged) == 4
+    pieces = verged[verged["attach"] >= 0]
+    assert len(pieces) == 2 and (verged.loc[pieces["attach"], "households"] > 0).all()
     rail = gpd.GeoDataFrame(
         {"barrier_id": ["t"], "kind": ["railway"]},
         geometry=[LineString([(X0 + 450, Y0 - 10), (X0 + 450, Y0 + 700)])],
         crs=CRS,
     )
     street2 = street.with_layers(barriers=rail)
-    assert len(make_atoms(street2, settings=Settings())) == 2
+    assert len(make_atoms(street2, settings=Settings(grid_min_compactness=0.0))) == 2
 
 
 def test_adjacency_is_by_shared_edge_only() -> None:

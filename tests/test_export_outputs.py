@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Files whose bytes carry a time or random element ids: compared by content.
 NOT_BYTE_STABLE = {"planner.gpkg", "tables.xlsx", "redmap.html", "redmap.pdf", "summary.json"}
 
-#: The 25 documented columns of coverage_by_grid.csv (docs/readme/exports.md).
+#: The 29 documented columns of coverage_by_grid.csv (docs/readme/exports.md).
 GRID_COLUMNS = [
     "grid_id",
     "code",
@@ -49,6 +49,10 @@ GRID_COLUMNS = [
     "locked",
     "reason",
     "load",
+    "kind",
+    "land_use",
+    "feature_share",
+    "shape_reason",
     "lon",
     "lat",
     "households_covered_5",

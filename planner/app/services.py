@@ -231,7 +231,13 @@ def grid_table(grids: Any, coverage: Any, *, lang: str = "zh") -> pd.DataFrame:
         for c in ("code", community, "households", "population", "area_m2", "reason")
         if c in g.columns
     ]
+    cols += [c for c in ("kind", "land_use", "feature_share") if c in g.columns]  # dedicated
     base = _readable(pd.DataFrame(g[cols]).sort_values("code", kind="stable"))
+    if "kind" in base.columns:
+        known = {"residential", "dedicated"}
+        base["kind"] = [
+            t(f"grid_kind_{k}", lang) if k in known else k for k in base["kind"].astype(str)
+        ]
     if "reason" in base.columns:
         base["reason"] = [reason_text(r, lang) for r in base["reason"].fillna("").astype(str)]
     cov = getattr(coverage, "coverage", None)
@@ -278,6 +284,9 @@ def _grid_labels(lang: str) -> dict[str, str]:
         "population": t("col_residents", lang),
         "area_m2": t("col_area_m2", lang),
         "reason": t("col_note", lang),
+        "kind": t("col_grid_kind", lang),
+        "land_use": t("col_land_use", lang),
+        "feature_share": t("col_feature_share", lang),
     }
 
 

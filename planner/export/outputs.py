@@ -105,7 +105,7 @@ def grid_table(grids: gpd.GeoDataFrame, coverage: CoverageLayers | None) -> pd.D
     ``households_share_T_pct``, ``population_covered_T``, ``households_uncovered_15``).
     """
     base = pd.DataFrame(grids.drop(columns=grids.geometry.name))
-    for col, nd in (("area_m2", 1), ("compactness", 3), ("population", 1)):
+    for col, nd in (("area_m2", 1), ("compactness", 3), ("population", 1), ("feature_share", 3)):
         if col in base.columns:
             base[col] = pd.to_numeric(base[col], errors="coerce").round(nd)
     table = ex.points_lonlat(grids)[["lon", "lat"]]

@@ -14,6 +14,10 @@
   keeping the grids and codes people know.
 * :mod:`planner.grids.exact` - exact contiguous division (a MILP solved by HiGHS);
 * :mod:`planner.grids.workload` - the workload of a grid (households and weighted units).
+* :mod:`planner.grids.dedicated` - dedicated grids (专属网格): campuses, hospitals, business
+  districts ... as grids of their own;
+* :mod:`planner.grids.shape` - boundary on features and compactness of grids;
+* :mod:`planner.grids._verges` - thin land without households given to the atoms beside it.
 """
 
 from planner.grids.atoms import make_atoms

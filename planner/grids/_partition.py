@@ -40,6 +40,8 @@ REPAIR_TRIES = 16
 #: At most this many three-part re-splits are tried per out-of-range part.
 MAX_TRIOS = 8
 MIN_TRIES = 12
+#: Weight of the off-feature share of a cut against its compactness and balance.
+OFF_FEATURE_WEIGHT = 0.3
 KEEP_PER_TREE = 3
 
 
@@ -48,7 +50,9 @@ class Graph:
     """A weighted planar graph of pieces (atoms or units).
 
     ``adj`` holds shared edge lengths (m), symmetric CSR; ``weight`` households;
-    ``xy`` centroids (m); ``area`` m²; ``perimeter`` m.
+    ``xy`` centroids (m); ``area`` m²; ``perimeter`` m; ``off_feature`` (optional, the
+    same pattern as ``adj``) the part of each shared edge that follows no road, wall,
+    water or community line (m): cuts there are avoided.
     """
 
     adj: sparse.csr_matrix
@@ -56,6 +60,8 @@ class Graph:
     xy: NDArray[np.float64]
     area: NDArray[np.float64]
     perimeter: NDArray[np.float64]
+    # --- dedicated: cuts along features ---
+    off_feature: sparse.csr_matrix | None = None
 
     @property
     def n(self) -> int:
@@ -177,6 +183,7 @@ class _CutProblem:
     ranges: list[tuple[int, float, float, float]]
     pattern: sparse.csr_matrix
     slot: NDArray[np.int64]
+    off: NDArray[np.float64] | None = None
 
     @classmethod
     def of(
@@ -203,18 +210,23 @@ class _CutProblem:
         pattern = sparse.csr_matrix(
             (np.arange(1, len(ea) + 1, dtype=float), (ea, eb)), shape=(n, n)
         )
+        off = _off_feature(g, nodes, ea, eb)
+        dist = np.hypot(*(g.xy[nodes[ea]] - g.xy[nodes[eb]]).T) + 1e-3
+        if off is not None:  # links across no feature are short: trees keep them, cuts avoid them
+            dist = dist * (1.0 - 0.9 * off / np.maximum(elen, 1e-9))
         return cls(
             n=n,
             ea=ea,
             eb=eb,
             elen=elen,
-            dist=np.hypot(*(g.xy[nodes[ea]] - g.xy[nodes[eb]]).T) + 1e-3,
+            dist=dist,
             w=w,
             area=g.area[nodes],
             perim=g.perimeter[nodes],
             ranges=ranges,
             pattern=pattern,
             slot=pattern.data.astype(np.int64) - 1,
+            off=off,
         )
 
 
@@ -251,7 +263,7 @@ def _cuts_of_tree(
                 mask[order[pos[v] : pos[v] + size[v]]] = True
                 score = _score(
                     mask, cut.ea, cut.eb, cut.elen, cut.area, cut.perim, abs(sw[v] - ideal), ideal
-                )
+                ) - _off_share(mask, cut)
                 if best is None or score > best[0]:
                     best = (score, mask, ka)
         elif not found:
@@ -317,6 +329,24 @@ def _score(
     ab = area[~mask].sum()
     pp = 0.5 * (4 * math.pi * aa / max(pa, 1e-9) ** 2 + 4 * math.pi * ab / max(pb, 1e-9) ** 2)
     return float(pp - dev / max(ideal, 1.0))
+
+
+def _off_feature(
+    g: Graph, nodes: NDArray[np.int64], ea: NDArray[np.int32], eb: NDArray[np.int32]
+) -> NDArray[np.float64] | None:
+    """Off-feature length (m) of each local edge, when the graph knows it."""
+    if g.off_feature is None:
+        return None
+    return np.asarray(g.off_feature[nodes[ea], nodes[eb]]).ravel().astype(np.float64)
+
+
+def _off_share(mask: NDArray[np.bool_], cut: _CutProblem) -> float:
+    """Share of a cut's boundary that follows no feature (0 when unknown)."""
+    if cut.off is None:
+        return 0.0
+    across = mask[cut.ea] != mask[cut.eb]
+    total = float(cut.elen[across].sum())
+    return OFF_FEATURE_WEIGHT * float(cut.off[across].sum()) / total if total > 0 else 0.0
 
 
 def _out_of_range(x: float, lo: float, hi: float) -> float:

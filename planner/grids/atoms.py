@@ -34,6 +34,8 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from shapely.geometry.base import BaseGeometry
 
+from planner.grids._verges import split_verges
+from planner.grids.dedicated import dedicated_areas
 from planner.settings import Settings
 from planner.street import Street
 
@@ -68,6 +70,10 @@ ATOM_COLUMNS: tuple[str, ...] = (
     "residential",
     "split",
     "landuse",
+    # --- dedicated: dedicated grids ---
+    "dedicated",
+    "dedicated_use",
+    "attach",
 )
 
 
@@ -89,22 +95,31 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
         ('' outside compounds), ``households``, ``population`` (residents),
         ``buildings`` (count), ``area_m2``, ``perimeter_m``, ``residential`` (holds
         households), ``split`` (cut between buildings because it held more than the
-        maximum), ``landuse`` (land-use kind at the atom, '' if none). The atoms tile
-        the boundary exactly.
+        maximum), ``landuse`` (land-use kind at the atom, '' if none),
+        ``dedicated`` (the dedicated area holding it, '' if none; see
+        :mod:`planner.grids.dedicated`) and ``dedicated_use`` (that area's land-use
+        kind). The atoms tile the boundary exactly.
     """
     settings = settings or Settings()
     boundary = shapely.make_valid(street.boundary_geom)
-    base_lines = _linework(street, boundary, settings)
+    ded_areas = dedicated_areas(street, settings=settings)
+    area_lines = shapely.boundary(np.asarray(ded_areas.geometry.values, dtype=object))
+    base_lines = np.concatenate(
+        [_linework(street, boundary, settings), _clip(area_lines, boundary)]
+    )
     noded = shapely.union_all(base_lines)
     faces = _faces(noded, boundary)
     bgeo = np.asarray(street.buildings.geometry.values, dtype=object)
-    # faces a building straddles go together before sizes are judged
-    community = _label_at(faces, street.communities, "community_id")
-    pre = _components(_straddle_links(bgeo, faces, community), len(faces))
-    owner = assign_to(bgeo, faces)
-    owner_group = np.where(owner >= 0, pre[np.maximum(owner, 0)], -1)
-    households = _sum_by(owner_group, street.buildings["households"].to_numpy(), len(faces))
-    over = np.flatnonzero(households > settings.grid_max_households)
+    pre, owner_group, over = _to_refine(faces, bgeo, street, ded_areas, settings)
+    if len(over):
+        # first along the paths and service roads inside them (features), then between
+        # buildings only where still needed
+        # (a compound's own paths too: a compound this large is divided anyway)
+        minor = _clip(_all_roads(street), shapely.union_all(faces[np.isin(pre, over)]))
+        if len(minor):
+            noded = shapely.union_all(np.concatenate([shapely.get_parts(noded), minor]))
+            faces = _faces(noded, boundary)
+            pre, owner_group, over = _to_refine(faces, bgeo, street, ded_areas, settings)
     split_face = np.zeros(len(faces), dtype=bool)
     if len(over):
         areas = np.array([shapely.union_all(faces[pre == g]) for g in over], dtype=object)
@@ -117,20 +132,103 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
             parent = assign_to(faces, old_faces)
             split_face = np.isin(old_group[np.maximum(parent, 0)], over) & (parent >= 0)
             logger.info(
-                "split %d atoms above %d households between buildings into %d cells",
+                "split %d atoms above %d households or on dedicated land between buildings"
+                " into %d cells",
                 len(over),
                 settings.grid_max_households,
                 int(split_face.sum()),
             )
     community = _label_at(faces, street.communities, "community_id")
     compound = _label_at(faces, street.compounds, "compound_id")
+    dedicated = _label_at(faces, ded_areas, "dedicated_id")
+    # a sliver of a dedicated area stays in it, as one of a compound does
+    enclosure = np.where(dedicated != "", "D:" + dedicated.astype(str), compound).astype(object)
     links = [
-        _sliver_links(faces, community, compound, settings.sliver_area_m2),
+        _sliver_links(faces, community, enclosure, settings.sliver_area_m2),
         _straddle_links(street.buildings.geometry.values, faces, community),
     ]
     group = _components(np.concatenate(links, axis=1), len(faces))
     atoms = _dissolve(faces, group, community, compound, split_face)
+    atoms["dedicated"] = dedicated[_heads(faces, group)].astype(str)
+    use = (
+        ded_areas.set_index("dedicated_id")["land_use"].astype(str)
+        if len(ded_areas)
+        else pd.Series(dtype=object)
+    )
+    atoms["dedicated_use"] = atoms["dedicated"].map(use).astype(object).fillna("").astype(str)
     atoms = atoms.set_crs(street.crs, allow_override=True)
+    atoms, owner = _with_figures(atoms, street)
+    atoms = split_verges(
+        atoms,
+        adjacency(atoms.geometry.values),
+        min_compactness=settings.grid_min_compactness,
+        max_households=settings.grid_max_households,
+        lines=_minor_lines(street),
+        mode=settings.grid_verge_cut,
+    )
+    atoms, owner = _with_figures(atoms, street)
+    n = len(atoms)
+    if (owner < 0).any():
+        logger.warning(
+            "%d buildings lie outside the street boundary and belong to no atom",
+            int((owner < 0).sum()),
+        )
+    logger.info("%d atoms from %d faces", n, len(faces))
+    return atoms[[*ATOM_COLUMNS, "geometry"]]
+
+
+def _to_refine(
+    faces: NDArray[np.object_],
+    bgeo: NDArray[np.object_],
+    street: Street,
+    ded_areas: gpd.GeoDataFrame,
+    settings: Settings,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Groups of faces (faces a building straddles go together), each building's group,
+    and the groups to cut further: above ``grid_max_households``, or on a dedicated area
+    holding residential and other buildings (staff housing on a campus is not the
+    area's: its land is cut so their cells can join residential grids)."""
+    community = _label_at(faces, street.communities, "community_id")
+    pre = _components(_straddle_links(bgeo, faces, community), len(faces))
+    owner = assign_to(bgeo, faces)
+    owner_group = np.where(owner >= 0, pre[np.maximum(owner, 0)], -1)
+    hh_b = street.buildings["households"].to_numpy()
+    households = _sum_by(owner_group, hh_b, len(faces))
+    others = _sum_by(owner_group, (hh_b == 0).astype(float), len(faces))
+    in_area = np.zeros(len(faces), dtype=bool)
+    in_area[pre[_label_at(faces, ded_areas, "dedicated_id") != ""]] = True
+    mixed = in_area & (households > 0) & (others > 0)
+    over = np.flatnonzero((households > settings.grid_max_households) | mixed)
+    return pre, owner_group, over
+
+
+def _all_roads(street: Street) -> NDArray[np.object_]:
+    """Every road and path line of the street, of any class."""
+    return np.asarray(shapely.get_parts(street.roads.geometry.values), dtype=object)
+
+
+def _minor_lines(street: Street) -> NDArray[np.object_]:
+    """Roads and paths of any class outside compounds (lines a verge may be cut along)."""
+    roads = street.roads
+    if len(roads) == 0:
+        return np.zeros(0, dtype=object)
+    keep = np.ones(len(roads), dtype=bool)
+    if "compound_id" in roads.columns:
+        cid = roads["compound_id"].astype(object).where(roads["compound_id"].notna(), "")
+        keep = cid.astype(str).str.strip().isin(["", "nan", "None"]).to_numpy()
+    lines = np.asarray(shapely.get_parts(roads.geometry.values[keep]), dtype=object)
+    if len(street.compounds) and len(lines):  # nor any part inside a compound
+        lines = shapely.difference(lines, shapely.union_all(street.compounds.geometry.values))
+    return np.asarray(shapely.get_parts(lines), dtype=object)
+
+
+def _with_figures(
+    atoms: gpd.GeoDataFrame, street: Street
+) -> tuple[gpd.GeoDataFrame, NDArray[np.int64]]:
+    """The atoms numbered 0..n-1 with their buildings' figures, areas and land use, and
+    the atom of each building."""
+    atoms = atoms.reset_index(drop=True)
+    atoms["atom_id"] = np.arange(len(atoms), dtype=np.int64)
     owner = assign_to(street.buildings.geometry.values, atoms.geometry.values)
     n = len(atoms)
     b = street.buildings
@@ -140,14 +238,11 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
     atoms["area_m2"] = atoms.geometry.area
     atoms["perimeter_m"] = atoms.geometry.length
     atoms["residential"] = atoms["households"] > 0
+    atoms.loc[atoms["residential"], ["dedicated", "dedicated_use"]] = ""
     atoms["landuse"] = _label_at(atoms.geometry.values, street.landuse, "kind")
-    if (owner < 0).any():
-        logger.warning(
-            "%d buildings lie outside the street boundary and belong to no atom",
-            int((owner < 0).sum()),
-        )
-    logger.info("%d atoms from %d faces", n, len(faces))
-    return atoms[[*ATOM_COLUMNS, "geometry"]]
+    if "attach" not in atoms.columns:
+        atoms["attach"] = np.int64(-1)
+    return atoms, owner
 
 
 def assign_to(parts: NDArray[np.object_], containers: NDArray[np.object_]) -> NDArray[np.int64]:
@@ -262,8 +357,15 @@ def _linework(street: Street, boundary: BaseGeometry, settings: Settings) -> NDA
     for layer in (street.communities, street.compounds):
         if len(layer):
             pieces.append(shapely.boundary(np.asarray(layer.geometry.values, dtype=object)))
-    allg = np.concatenate(pieces)
-    allg = allg[~shapely.is_missing(allg)]
+    return _clip(np.concatenate(pieces), boundary)
+
+
+def _clip(lines: NDArray[np.object_], boundary: BaseGeometry) -> NDArray[np.object_]:
+    """The linear parts of ``lines`` within :data:`_OVERSHOOT_M` of the boundary."""
+    allg = np.asarray(lines, dtype=object)
+    allg = np.asarray(allg[~shapely.is_missing(allg)], dtype=object)
+    if len(allg) == 0:
+        return allg
     # clip a little beyond the boundary: a line ending exactly on it may miss the noding
     # by a rounding error; the overshoot is a dangle that polygonize drops
     clipped = shapely.intersection(allg, shapely.buffer(boundary, _OVERSHOOT_M))
@@ -460,6 +562,13 @@ def _components(links: NDArray[np.int64], n: int) -> NDArray[np.int64]:
     return np.asarray(labels, dtype=np.int64)
 
 
+def _heads(faces: NDArray[np.object_], group: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Position of the largest face of each group, in group order (as :func:`_dissolve`)."""
+    df = pd.DataFrame({"g": group, "area": shapely.area(faces), "pos": np.arange(len(faces))})
+    head = df.sort_values(["g", "area"], ascending=[True, False], kind="stable")
+    return np.asarray(head.drop_duplicates("g").sort_values("g")["pos"], dtype=np.int64)
+
+
 def _dissolve(
     faces: NDArray[np.object_],
     group: NDArray[np.int64],
@@ -468,11 +577,6 @@ def _dissolve(
     split_face: NDArray[np.bool_],
 ) -> gpd.GeoDataFrame:
     """Union the faces of each group; attributes come from the group's largest face."""
-    area = shapely.area(faces)
-    df = pd.DataFrame({"g": group, "area": area, "pos": np.arange(len(faces))})
-    head = df.sort_values(["g", "area"], ascending=[True, False], kind="stable").drop_duplicates(
-        "g"
-    )
     gdf = gpd.GeoDataFrame({"g": group}, geometry=faces)
     if len(np.unique(group)) == len(group):
         geoms = gdf.set_index("g").sort_index().geometry.values
@@ -481,7 +585,7 @@ def _dissolve(
             geoms = gdf.dissolve(by="g", method="coverage").sort_index().geometry.values
         except shapely.errors.GEOSException:  # not an exact coverage: robust union
             geoms = gdf.dissolve(by="g").sort_index().geometry.values
-    pos = head.sort_values("g")["pos"].to_numpy()
+    pos = _heads(faces, group)
     split_any = pd.Series(split_face).groupby(group).any().sort_index().to_numpy()
     geoms = np.asarray(geoms, dtype=object)
     polys = shapely.get_type_id(geoms) == 6
@@ -501,6 +605,8 @@ def _dissolve(
             "residential": np.zeros(n, dtype=bool),
             "split": split_any,
             "landuse": np.full(n, "", dtype=object),
+            "dedicated": np.full(n, "", dtype=object),
+            "dedicated_use": np.full(n, "", dtype=object),
         },
         geometry=geoms,
     )

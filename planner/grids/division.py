@@ -42,7 +42,15 @@ from planner.grids import _partition as part
 from planner.grids import exact
 from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms, make_atoms
 from planner.grids.codes import assign_codes, community_codes
+from planner.grids.dedicated import KIND_DEDICATED, KIND_RESIDENTIAL, grid_kinds
 from planner.grids.rules import RuleReport, check_grids
+from planner.grids.shape import (
+    feature_share,
+    feature_tree,
+    on_feature_length,
+    polsby_popper,
+    polygonal,
+)
 from planner.grids.workload import building_load
 from planner.i18n import msg
 from planner.settings import Settings
@@ -74,6 +82,11 @@ GRID_COLUMNS: tuple[str, ...] = (
     "reason",
     # --- bounds: the workload of each grid (planner.grids.workload) ---
     "load",
+    # --- dedicated: dedicated grids and grid shape ---
+    "kind",
+    "land_use",
+    "feature_share",
+    "shape_reason",
 )
 
 
@@ -173,7 +186,7 @@ def divide(
     if atoms is None:
         atoms = make_atoms(street, settings=settings)
     atoms = atoms.copy()
-    g = _graph(atoms, adjacency(atoms.geometry.values))
+    g = _graph(atoms, adjacency(atoms.geometry.values), street)
     notes: list[str] = []
     comm_table, atoms["community_id"] = _communities(
         street, atoms, g, communities, settings, rng, notes
@@ -193,6 +206,8 @@ def divide(
         notes=notes,
         split_big=settings.grid_split_large_compounds,
     )
+    unit = _attach_verges(atoms, g, unit)
+    unit, unit_ded = _dedicated_units(atoms, g, unit, settings, notes)
     n_units = int(unit.max()) + 1 if len(unit) else 0
     ug = _unit_graph(g, unit, n_units)
     unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
@@ -207,7 +222,7 @@ def divide(
     split = _partition_units(
         ug,
         unit_comm,
-        unit_locked,
+        unit_locked | unit_ded,
         unit_reason,
         lo=lo,
         hi=hi,
@@ -217,6 +232,7 @@ def divide(
         also=also,
     )
     notes += [_exact_note(row) for row in split.exact.itertuples()]
+    split = _place_dedicated(split, unit_ded & ~unit_locked)
     grid_of_atom = split.grid_of_unit[unit]
     locked_code_of = _place_locked(atoms, grid_of_atom, is_locked, locked_codes, split.n_grids)
     atoms["grid_id"] = grid_of_atom
@@ -252,6 +268,7 @@ def _coded_grids(
     """The grids dissolved from the atoms (``grid_id`` set), with ``locked``, the
     ``reason`` of each grid out of range and their codes (locked ones kept)."""
     grids = grids_from_atoms(atoms, street, settings=settings, comm_table=comm_table)
+    grids["shape_reason"] = _shape_reasons(grids, atoms, settings)
     grids["locked"] = grids["grid_id"].isin(list(locked_code_of))
     grids["reason"] = (
         grids["grid_id"]
@@ -259,6 +276,7 @@ def _coded_grids(
         .astype(object)
         .where(grids["grid_id"].isin(list(split.reason_of_grid)), "")
     )
+    grids["reason"] = _dedicated_reasons(grids)
     previous = pd.Series(locked_code_of, dtype=object)
     return assign_codes(grids, settings=settings, communities=comm_table, keep=previous)
 
@@ -425,6 +443,11 @@ def grids_from_atoms(
     out["compactness"] = 4 * np.pi * out["area_m2"] / np.maximum(perim, 1e-9) ** 2
     out["locked"] = False
     out["reason"] = ""
+    kinds = grid_kinds(atoms["grid_id"].to_numpy(), atoms)
+    out["kind"] = out["grid_id"].map(kinds["kind"]).fillna(KIND_RESIDENTIAL).astype(str)
+    out["land_use"] = out["grid_id"].map(kinds["land_use"]).fillna("").astype(str)
+    out["feature_share"] = feature_share(out, street).per_grid
+    out["shape_reason"] = ""
     out["households"] = out["households"].astype("int64")
     out["buildings"] = out["buildings"].astype("int64")
     return out[[*GRID_COLUMNS, "geometry"]]
@@ -447,16 +470,17 @@ def _union_by(
             dis = multi.dissolve(by="k")
         geo = np.asarray(dis.geometry.values, dtype=object)
         bad = ~shapely.is_valid(geo)
-        if bad.any():
-            geo[bad] = shapely.make_valid(geo[bad])
+        if bad.any():  # repaired, without the line fragments a repair may leave
+            geo[bad] = polygonal(shapely.make_valid(geo[bad]))
         out.loc[dis.index.to_numpy()] = geo
     return np.asarray(out.to_numpy(), dtype=object)
 
 
-def _graph(atoms: gpd.GeoDataFrame, adj: pd.DataFrame) -> part.Graph:
+def _graph(atoms: gpd.GeoDataFrame, adj: pd.DataFrame, street: Street | None = None) -> part.Graph:
     geo = atoms.geometry.values
     c = shapely.centroid(np.asarray(geo, dtype=object))
     return part.Graph(
+        off_feature=None if street is None else _off_feature(atoms, adj, street),
         adj=adjacency_matrix(adj, len(atoms)),
         weight=atoms["households"].to_numpy(dtype=float),
         xy=shapely.get_coordinates(c),
@@ -520,7 +544,13 @@ def _unit_graph(g: part.Graph, unit: NDArray[np.int64], n: int) -> part.Graph:
     a.eliminate_zeros()
     area = p @ g.area
     xy = (p @ (g.xy * g.area[:, None])) / np.maximum(area, 1e-9)[:, None]
+    off = None
+    if g.off_feature is not None:
+        off = (p @ g.off_feature @ p.T).tocsr()
+        off.setdiag(0)
+        off.eliminate_zeros()
     return part.Graph(
+        off_feature=off,
         adj=a,
         weight=p @ g.weight,
         xy=xy,
@@ -785,3 +815,190 @@ def _unresolved(atoms: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.DataFram
         bad[["grid_id", "reason"]], on="grid_id"
     )
     return pd.DataFrame(out).reset_index(drop=True)
+
+
+# --- dedicated: dedicated grids and grid shape ---
+
+
+def _dedicated_units(
+    atoms: gpd.GeoDataFrame,
+    g: part.Graph,
+    unit: NDArray[np.int64],
+    settings: Settings,
+    notes: list[str],
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Units re-labelled so each dedicated area (per community and connected piece)
+    is one unit, and which units are dedicated.
+
+    A piece of an area left smaller than ``dedicated_min_area_m2`` by the residential
+    land cut out of it or by a community line (and not the area's largest piece) stays
+    ordinary land (a unit
+    of weight 0 that joins a neighbouring grid). Land without households cut off from
+    every residential unit of its community by dedicated areas (a road verge between
+    two campuses) joins the dedicated unit it shares the longest edge with, so no grid
+    of 0 households is made of it.
+    """
+    n = len(atoms)
+    if "dedicated" not in atoms.columns or n == 0:
+        return unit, np.zeros(int(unit.max()) + 1 if n else 0, dtype=bool)
+    comm = atoms["community_id"].astype(str).to_numpy()
+    ded = atoms["dedicated"].astype(str).to_numpy()
+    is_ded = ded != ""
+    key = np.where(is_ded, "d|" + comm.astype(object) + "|" + ded.astype(object), "")
+    piece = _pieces(g, key, is_ded)
+    area = atoms["area_m2"].to_numpy(dtype=float)
+    piece_area = pd.Series(area).groupby(piece).sum()
+    keep = _kept_pieces(piece, ded.astype(object), piece_area, settings.dedicated_min_area_m2)
+    is_ded &= keep
+    new = np.where(is_ded, piece + int(unit.max()) + 1, unit)
+    # land attached to a dedicated atom (the verge round a campus) follows it
+    follow = pd.Series(new[is_ded]).groupby(unit[is_ded]).first()
+    tied = ~is_ded & pd.Series(unit).isin(follow.index).to_numpy()
+    new[tied] = follow.reindex(unit[tied]).to_numpy(dtype=np.int64)
+    is_ded = is_ded | tied
+    new = _absorb_empty(g, new, is_ded, comm, atoms["households"].to_numpy(dtype=float))
+    labels, uniq = pd.factorize(new, sort=True)
+    ded_unit = np.zeros(len(uniq), dtype=bool)
+    ded_unit[labels[is_ded]] = True
+    dropped = len(np.unique(piece[(ded != "") & ~keep]))
+    if dropped:
+        notes.append(
+            f"{dropped} pieces of dedicated areas below {settings.dedicated_min_area_m2:.0f} m² "
+            "(cut off by residential land) join neighbouring grids"
+        )
+    return np.asarray(labels, dtype=np.int64), ded_unit
+
+
+def _pieces(
+    g: part.Graph, key: NDArray[np.object_], member: NDArray[np.bool_]
+) -> NDArray[np.int64]:
+    """Connected pieces of adjacent member atoms of equal key (one label per atom;
+    non-members get labels of their own)."""
+    coo = g.adj.tocoo()
+    same = member[coo.row] & member[coo.col] & (key[coo.row] == key[coo.col])
+    n = len(key)
+    m = sparse.coo_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=(n, n))
+    _, lab = csgraph.connected_components(m, directed=False)
+    return np.asarray(lab, dtype=np.int64)
+
+
+def _kept_pieces(
+    piece: NDArray[np.int64], key: NDArray[np.object_], piece_area: pd.Series, min_area: float
+) -> NDArray[np.bool_]:
+    """Atoms whose dedicated piece is kept: at least ``min_area`` m², or the largest
+    piece of its area (``key``: the area of each atom; pieces of one area in two
+    communities are two pieces)."""
+    df = pd.DataFrame({"p": piece, "k": key})
+    df["a"] = df["p"].map(piece_area)
+    largest = df.groupby("k")["a"].transform("max")
+    return np.asarray((df["a"] >= min_area) | (df["a"] >= largest), dtype=bool)
+
+
+def _absorb_empty(
+    g: part.Graph,
+    unit: NDArray[np.int64],
+    is_ded: NDArray[np.bool_],
+    comm: NDArray[np.object_],
+    households: NDArray[np.float64],
+) -> NDArray[np.int64]:
+    """Pieces of non-dedicated atoms of a community holding no households, that touch a
+    dedicated unit, join the dedicated unit sharing the longest edge with them."""
+    ordinary = ~is_ded
+    piece = _pieces(g, comm.astype(object), ordinary)
+    hh = pd.Series(households).groupby(piece).sum()
+    empty = ordinary & (pd.Series(piece).map(hh).to_numpy() == 0)
+    if not empty.any() or not is_ded.any():
+        return unit
+    coo = g.adj.tocoo()
+    sel = empty[coo.row] & is_ded[coo.col] & (comm[coo.row] == comm[coo.col])
+    if not sel.any():
+        return unit
+    df = pd.DataFrame({"p": piece[coo.row[sel]], "u": unit[coo.col[sel]], "w": coo.data[sel]})
+    best = df.groupby(["p", "u"])["w"].sum().reset_index().sort_values("w", ascending=False)
+    target = best.drop_duplicates("p").set_index("p")["u"]
+    out = unit.copy()
+    move = empty & pd.Series(piece).isin(target.index).to_numpy()
+    out[move] = pd.Series(piece[move]).map(target).to_numpy(dtype=np.int64)
+    return out
+
+
+def _place_dedicated(split: _UnitGrids, ded_unit: NDArray[np.bool_]) -> _UnitGrids:
+    """Each dedicated unit becomes a grid of its own, numbered after the others."""
+    grid = split.grid_of_unit.copy()
+    idx = np.flatnonzero(ded_unit)
+    grid[idx] = split.n_grids + np.arange(len(idx))
+    return _UnitGrids(grid, split.n_grids + len(idx), split.reason_of_grid, split.exact)
+
+
+def _shape_reasons(
+    grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame, settings: Settings
+) -> NDArray[np.object_]:
+    """Why a grid below ``grid_min_compactness`` is so, when its atoms force it: it is one
+    atom, one compound or one dedicated area ('' for every other grid)."""
+    pp = polsby_popper(grids.geometry)
+    out = np.full(len(grids), "", dtype=object)
+    low = np.flatnonzero(pp < settings.grid_min_compactness)
+    if len(low) == 0:
+        return out
+    gid_of = atoms["grid_id"].to_numpy()
+    comp = atoms["compound_id"].astype(str)
+    n_atoms = comp.groupby(gid_of).size()
+    one_comp = (comp != "").groupby(gid_of).all() & (comp.groupby(gid_of).nunique() == 1)
+    for k in low:  # few grids
+        gid = grids["grid_id"].iloc[k]
+        if int(n_atoms.get(gid, 0)) == 1:
+            why = "grid_shape_one_atom"
+        elif bool(one_comp.get(gid, False)):
+            why = "grid_shape_one_compound"
+        elif grids["kind"].iloc[k] == "dedicated":
+            why = "grid_shape_dedicated"
+        else:
+            continue
+        minimum = f"{settings.grid_min_compactness:g}"
+        out[k] = str(msg(why, compactness=f"{pp[k]:.3f}", minimum=minimum))
+    return out
+
+
+def _dedicated_reasons(grids: gpd.GeoDataFrame) -> pd.Series:
+    """The ``reason`` column with each dedicated grid's: not residential, exempt from the
+    household bounds (the English of a catalogue message, read back for Chinese)."""
+    ded = grids["kind"] == KIND_DEDICATED
+    why = [str(msg("grid_reason_dedicated", land_use=u)) for u in grids.loc[ded, "land_use"]]
+    out: pd.Series = grids["reason"].astype(object).copy()
+    out[ded] = why
+    return out
+
+
+def _attach_verges(
+    atoms: gpd.GeoDataFrame, g: part.Graph, unit: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Each verge piece (``attach`` >= 0, :mod:`planner.grids._verges`) joins the unit of
+    the atom it was cut for, when the two share an edge (units stay contiguous) and lie in
+    one community."""
+    if "attach" not in atoms.columns or len(atoms) == 0:
+        return unit
+    att = atoms["attach"].to_numpy(dtype=np.int64)
+    src = np.flatnonzero(att >= 0)
+    if len(src) == 0:
+        return unit
+    dst = att[src]
+    comm = atoms["community_id"].astype(str).to_numpy()
+    touch = np.asarray(g.adj[src, dst]).ravel() > 0
+    ok = touch & (comm[src] == comm[dst])
+    n = int(unit.max()) + 1
+    m = sparse.coo_matrix((np.ones(int(ok.sum())), (unit[src[ok]], unit[dst[ok]])), shape=(n, n))
+    _, lab = csgraph.connected_components(m, directed=False)
+    merged = np.asarray(lab, dtype=np.int64)[unit]
+    return np.asarray(pd.factorize(merged, sort=True)[0], dtype=np.int64)
+
+
+def _off_feature(atoms: gpd.GeoDataFrame, adj: pd.DataFrame, street: Street) -> sparse.csr_matrix:
+    """Symmetric matrix of the off-feature length (m) of each shared atom edge: the part
+    farther than :data:`planner.grids.shape.FEATURE_TOLERANCE_M` from every road, wall,
+    water and community line (lines drawn between buildings, cuts across verges)."""
+    geo = np.asarray(atoms.geometry.values, dtype=object)
+    a, b = adj["a"].to_numpy(), adj["b"].to_numpy()
+    shared = shapely.intersection(shapely.boundary(geo[a]), shapely.boundary(geo[b]))
+    length, on = on_feature_length(shared, feature_tree(street))
+    off = np.maximum(length - on, 0.0)
+    return adjacency_matrix(pd.DataFrame({"a": a, "b": b, "length_m": off}), len(atoms))

@@ -42,8 +42,16 @@ from planner.errors import RuleViolation
 from planner.grids import _partition as part
 from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms
 from planner.grids.codes import code_prefix, free_sequences, provisional_codes, sequence_digits
-from planner.grids.division import GRID_COLUMNS, GridResult, _unit_graph, divide
+from planner.grids.dedicated import KIND_RESIDENTIAL, grid_kinds
+from planner.grids.division import (
+    GRID_COLUMNS,
+    GridResult,
+    _dedicated_reasons,
+    _unit_graph,
+    divide,
+)
 from planner.grids.rules import RuleReport, check_grids
+from planner.grids.shape import feature_tree, internal_boundaries, on_feature_length
 from planner.i18n import CLAUSE_SEP, Message, items, msg
 from planner.settings import Settings
 from planner.street import Street
@@ -531,7 +539,29 @@ class GridEditor:
         lo, hi = self.settings.grid_min_households, self.settings.grid_max_households
         inr = g["households"].between(lo, hi)
         g["reason"] = np.where(inr, "", [self.reasons.get(c, "") for c in g["code"]])
+        self._kinds_and_shape(g, todo)  # --- dedicated ---
         self._grids = g[[*GRID_COLUMNS, "geometry"]]
+
+    def _kinds_and_shape(self, g: gpd.GeoDataFrame, todo: list[str]) -> None:
+        """``kind``, ``land_use``, ``reason`` of dedicated grids, ``feature_share`` (kept
+        per code: computed for the grids in ``todo`` only) and ``shape_reason`` ('')."""
+        kinds = grid_kinds(self.labels.to_numpy(), self.atoms)
+        g["kind"] = g["code"].map(kinds["kind"]).fillna(KIND_RESIDENTIAL).astype(str)
+        g["land_use"] = g["code"].map(kinds["land_use"]).fillna("").astype(str)
+        g["reason"] = _dedicated_reasons(g)
+        feat: dict[str, float] = getattr(self, "_feature", {})
+        feat = {c: v for c, v in feat.items() if c in set(g["code"])}
+        new = g[g["code"].isin(todo) | ~g["code"].isin(list(feat))]
+        if len(new):
+            if getattr(self, "_tree", None) is None:
+                self._tree = feature_tree(self.street)
+            own = internal_boundaries(new.geometry.values, self.street.boundary_geom)
+            length, on = on_feature_length(own, self._tree)
+            share = np.where(length > 0, on / np.maximum(length, 1e-9), np.nan)
+            feat.update(dict(zip(new["code"], share, strict=True)))
+        self._feature = feat
+        g["feature_share"] = g["code"].map(feat).astype(float)
+        g["shape_reason"] = ""
 
     def _need_grid(self, code: str) -> None:
         if code not in set(self.labels):

@@ -55,6 +55,11 @@ GRID_FIELD_TYPES: dict[str, str] = {
     "locked": "bool",
     "reason": "str",
     "load": "float",  # --- bounds: the workload of each grid ---
+    # --- dedicated: dedicated grids and grid shape ---
+    "kind": "str",
+    "land_use": "str",
+    "feature_share": "float",
+    "shape_reason": "str",
 }
 
 FileCoordinates = Literal["auto", "wgs84", "gcj02", "bd09"]

@@ -38,6 +38,16 @@ Rules (name: what holds when it passes)
   "load" it replaces ``households_in_range``): the workload per grid
   (:mod:`planner.grids.workload`) in ``[grid_min_load, grid_max_load]``, with the
   same exceptions.
+- ``compactness``: every grid's Polsby-Popper compactness is at least
+  ``Settings.grid_min_compactness``; a grid below it is *explained* when its atoms
+  force the shape (the grid's ``shape_reason`` column, or found here: the grid is one
+  compound or a dedicated grid), otherwise listed as a *warning* (the division did not
+  find a more compact grouping; it does not fail the proof). The figure also gives
+  the share of internal grid boundary on roads, walls, water and community lines
+  (:mod:`planner.grids.shape`).
+
+Dedicated grids (``kind`` = ``dedicated``, :mod:`planner.grids.dedicated`) hold no
+residential land and are exempt from ``households_in_range``.
 """
 
 from __future__ import annotations
@@ -56,6 +66,8 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from planner.errors import InputError
+from planner.grids.dedicated import KIND_DEDICATED
+from planner.grids.shape import feature_share, polsby_popper
 from planner.i18n import Message, from_english, msg, render
 from planner.settings import Settings
 from planner.street import Street
@@ -107,6 +119,8 @@ RULES: tuple[str, ...] = (
     "codes",
     # --- bounds: the workload bound (only when Settings.grid_bound_on asks for it) ---
     "load_in_range",
+    # --- dedicated: grid shape ---
+    "compactness",
 )
 #: English title of each rule (the Chinese is in :data:`planner.i18n.STRINGS`).
 RULE_TITLES: dict[str, str] = {name: str(msg(f"rule_title_{name}")) for name in RULES}
@@ -353,7 +367,9 @@ def check_grids(
         checks.append(_codes(g, labels, settings, geoms, at))
     if settings.grid_bound_on != "households":
         checks.append(_load(g, labels, street, settings, owner, at, load))
-    return RuleReport(checks=checks, quality=quality(geoms, hh))
+    shape_check, shape_quality = _shape(g, labels, street, settings, at)
+    checks.append(shape_check)
+    return RuleReport(checks=checks, quality={**_quality(g, geoms, hh), **shape_quality})
 
 
 def quality(geoms: NDArray[np.object_], households: NDArray[np.float64]) -> dict[str, float]:
@@ -738,6 +754,7 @@ def _households(
         msg("rule_title_with_range", title=msg("rule_title_households_in_range"), lo=lo, hi=hi),
         msg("rule_fig_households", ok=len(g) - len(out), n=len(g)),
     )
+    out = _exempt_dedicated(g, out, c)  # --- dedicated ---
     reason = (
         g["reason"].astype(object).where(g["reason"].notna(), "").astype(str).to_numpy()
         if "reason" in g.columns
@@ -947,3 +964,129 @@ def _code_parts_wrong(codes: pd.Series, settings: Settings) -> pd.Series:
         if want and want != unknown:
             wrong |= codes.str.slice(start, start + len(want)) != want
     return wrong
+
+
+# --- dedicated: dedicated grids and grid shape ---
+
+
+def _is_dedicated(g: gpd.GeoDataFrame) -> NDArray[np.bool_]:
+    """Grids whose ``kind`` column says ``dedicated`` (none without the column)."""
+    if "kind" not in g.columns:
+        return np.zeros(len(g), dtype=bool)
+    kind = g["kind"].astype(object).where(g["kind"].notna(), "").astype(str).str.strip()
+    return np.asarray(kind == KIND_DEDICATED, dtype=bool)
+
+
+def _exempt_dedicated(g: gpd.GeoDataFrame, out: NDArray[np.int64], c: Check) -> NDArray[np.int64]:
+    """The out-of-range grids less the dedicated ones; the figure counts them apart."""
+    ded = _is_dedicated(g)
+    if not ded.any():
+        return out
+    kept = out[~ded[out]]
+    n_res = int((~ded).sum())
+    c.figure = msg(
+        "rule_fig_households_dedicated",
+        ok=n_res - len(kept),
+        n=n_res,
+        dedicated=int(ded.sum()),
+    )
+    return kept
+
+
+def _shape(
+    g: gpd.GeoDataFrame,
+    labels: NDArray[np.object_],
+    street: Street,
+    settings: Settings,
+    at: Locator,
+) -> tuple[Check, dict[str, float]]:
+    """The ``compactness`` check and the shape figures of the street: lowest and
+    median Polsby-Popper, the share of internal boundary on features, the numbers of
+    dedicated grids and of grids below the minimum."""
+    pp = polsby_popper(g.geometry)
+    share = feature_share(g, street)
+    minimum = settings.grid_min_compactness
+    low = np.flatnonzero(pp < minimum)
+    given = (
+        g["shape_reason"].astype(object).where(g["shape_reason"].notna(), "").astype(str).to_numpy()
+        if "shape_reason" in g.columns
+        else np.full(len(g), "", dtype=object)
+    )
+    forced = given != ""
+    forced |= _is_dedicated(g) | _one_compound(g, street)
+    c = Check(
+        "compactness",
+        msg("rule_title_compactness"),
+        msg(
+            "rule_fig_compactness",
+            ok=len(g) - len(low),
+            n=len(g),
+            minimum=f"{minimum:g}",
+            forced=int(forced[low].sum()),
+            share=f"{share.share:.1%}",
+        ),
+    )
+    for k in low:
+        text = msg(
+            "rule_v_compactness", grid=labels[k], compactness=f"{pp[k]:.3f}", minimum=f"{minimum:g}"
+        )
+        why: Message | str = ""
+        if forced[k]:
+            why = (
+                (from_english(given[k], "grid_shape_") or given[k])
+                if given[k]
+                else msg(
+                    "grid_shape_dedicated" if _is_dedicated(g)[k] else "grid_shape_one_compound",
+                    compactness=f"{pp[k]:.3f}",
+                    minimum=f"{minimum:g}",
+                )
+            )
+        c.violations.append(
+            _violation(
+                "compactness",
+                msg("rule_v_with_reason", text=text, why=why) if why else text,
+                (labels[k],),
+                *at(g.geometry.values[k]),
+                "explained" if why else "warning",
+            )
+        )
+    figures = {
+        "feature_share": share.share,
+        "internal_boundary_m": share.internal_m,
+        "grids_dedicated": float(_is_dedicated(g).sum()),
+        "grids_below_compactness": float(len(low)),
+        "grids_below_compactness_unforced": float((~forced[low]).sum()),
+    }
+    return c, figures
+
+
+def _one_compound(g: gpd.GeoDataFrame, street: Street) -> NDArray[np.bool_]:
+    """Grids that are one compound: a compound covers at least 95 % of the grid."""
+    out = np.zeros(len(g), dtype=bool)
+    if len(street.compounds) == 0 or len(g) == 0:
+        return out
+    geoms = np.asarray(g.geometry.values, dtype=object)
+    tree = shapely.STRtree(np.asarray(street.compounds.geometry.values, dtype=object))
+    i, j = tree.query(geoms, predicate="intersects")
+    if len(i) == 0:
+        return out
+    inter = shapely.area(shapely.intersection(geoms[i], tree.geometries[j]))
+    share = inter / np.maximum(shapely.area(geoms[i]), 1e-9)
+    out[i[share >= 0.95]] = True
+    return out
+
+
+def _quality(
+    g: gpd.GeoDataFrame, geoms: NDArray[np.object_], hh: NDArray[np.float64]
+) -> dict[str, float]:
+    """:func:`quality` of all grids, the household figures of the residential ones
+    (dedicated grids hold none by design; the total stays the street's)."""
+    q = quality(geoms, hh)
+    res = ~_is_dedicated(g)
+    if res.all() or not res.any():
+        return q
+    q_res = quality(geoms[res], hh[res])
+    q.update(
+        {k: v for k, v in q_res.items() if k.startswith("households") and k != "households_total"}
+    )
+    return q
