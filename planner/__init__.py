@@ -36,6 +36,8 @@ MODULES: dict[str, str] = {
     "cli": "the command line, one module per command",
     "app": "what the Streamlit app calls: services, state, map, editor",
     "synthetic": "the synthetic demo street generator",
+    # --- city: issue 17 ---
+    "city": "every street of a city at once on Dask: partition, tasks, rollups, city map",
 }
 
 __all__ = [

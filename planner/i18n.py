@@ -689,6 +689,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "keep_fate_retired": ("编码停用，不再分配", "code retired"),
     "keep_line": ("  - {code}：{why}（{fate}）", "  - {code}: {why} ({fate})"),
     "keep_retired": ("  停用编码：{codes}", "  retired codes: {codes}"),
+    # --- city: issue 17, the city red map ---
+    "city_map_title": ("{city}：各街道15分钟服务覆盖", "{city}: 15-minute coverage by street"),
+    "city_layer_streets": (
+        "街道（按{minutes:g}分钟覆盖率着色）",
+        "Streets (shaded by {minutes:g}-minute coverage)",
+    ),
+    "city_layer_border_gaps": ("跨街道边界的服务盲区", "Gaps across a street border"),
+    "city_street_popup": (
+        "{name}（{code}）：{minutes:g}分钟覆盖 {pct} 的住户",
+        "{name} ({code}): {pct} of households within {minutes:g} minutes",
+    ),
+    "city_open_street_map": ("打开本街道红色地图", "Open this street's red map"),
+    "city_border_gap_popup": (
+        "跨街道边界的服务盲区：{codes}（需两个街道办共同解决）",
+        "Gap across a street border: {codes} (two street offices must act)",
+    ),
+    "city_no_data": ("无数据", "no data"),
 }
 
 

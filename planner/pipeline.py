@@ -262,6 +262,7 @@ def run_pipeline(
     bars: BarFactory | None = None,
     explicit_codes: Iterable[str] = (),
     out_crs: str | None = None,
+    coverage: bool = True,
 ) -> RunResult:
     """Load ``source``, divide, compute coverage, site ``new_sites`` stations, export.
 
@@ -294,6 +295,9 @@ def run_pipeline(
     explicit_codes
         Grid-code settings the user gave (e.g. ``code_county`` from a flag): they win
         over the street's own ``street.json`` codes (:func:`planner.grids.codes.effective_code_settings`).
+    coverage
+        Compute coverage (False: grids only, for ``city --jobs grids``; siting needs
+        coverage, so ``new_sites`` must then be 0).
 
     Returns
     -------
@@ -328,14 +332,15 @@ def run_pipeline(
             + ("hold" if result.grids.report.ok else "VIOLATED")
         )
         bar.update(1)
-    with _step(bars, "coverage", 1, timings) as bar:
-        result.coverage = compute_coverage_layers(street, settings=s, grids=result.grids.grids)
-        pct = result.coverage.summary.get("households_covered_pct", {})
-        top = pct.get(f"{s.gap_minutes:g}")
-        share = "no households" if top is None else f"{top}% of households"
-        bar.set_postfix_str(f"{share} within {s.gap_minutes:g} min")
-        bar.update(1)
-    if new_sites > 0:
+    if coverage:
+        with _step(bars, "coverage", 1, timings) as bar:
+            result.coverage = compute_coverage_layers(street, settings=s, grids=result.grids.grids)
+            pct = result.coverage.summary.get("households_covered_pct", {})
+            top = pct.get(f"{s.gap_minutes:g}")
+            share = "no households" if top is None else f"{top}% of households"
+            bar.set_postfix_str(f"{share} within {s.gap_minutes:g} min")
+            bar.update(1)
+    if new_sites > 0 and result.coverage is not None:
         with _step(bars, "siting", 1, timings) as bar:
             result.siting = site_new_stations(
                 street, result.coverage, settings=s, k=new_sites, grids=result.grids.grids

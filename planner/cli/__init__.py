@@ -2,7 +2,7 @@
 
 * :mod:`planner.cli.parser` - the parser, the options commands share, and :func:`main`;
 * one module per command: ``info``, ``export``, ``grids``, ``coverage``, ``site``,
-  ``check_grids``, ``run`` (also ``demo``).
+  ``check_grids``, ``run`` (also ``demo``), ``city`` (every street of a city on Dask).
 """
 
 from planner.cli.parser import main

@@ -43,6 +43,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "site",
     "check_grids",
     "run",
+    # --- city: issue 17, every street of a city on Dask ---
+    "city",
 )
 
 

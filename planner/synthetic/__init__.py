@@ -2,7 +2,9 @@
 
 * :mod:`planner.synthetic.demo` - :func:`make_demo`, :func:`make_street`, :func:`make_district`,
   :func:`write_folder`; its private helpers ``_build``, ``_lines`` and ``_names``;
-* :mod:`planner.synthetic.estate` - :func:`add_estate`: a new estate on a generated street.
+* :mod:`planner.synthetic.estate` - :func:`add_estate`: a new estate on a generated street;
+* :mod:`planner.synthetic.city` - :func:`make_city`: a city of N synthetic streets side by
+  side with a street-boundary layer (``demo-city:N``).
 """
 
 from planner.synthetic.demo import (
