@@ -93,7 +93,10 @@ def street_table(
         street_row(str(code), str(name), streets_dir / str(code), outcomes.get(str(code)))
         for code, name in zip(city.streets["street_code"], city.streets["name"], strict=True)
     ]
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if "rules_ok" in table:  # True/False, empty for a failed street (not object dtype)
+        table["rules_ok"] = table["rules_ok"].astype("boolean")
+    return table
 
 
 def community_table(city: CityInput, streets_dir: Path) -> pd.DataFrame:

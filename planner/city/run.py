@@ -28,6 +28,8 @@ from planner.city.hashes import load_hashes, part_hash, save_hashes
 from planner.city.partition import StreetPart, street_part
 from planner.city.source import CityInput
 from planner.city.task import Job, StreetOutcome, run_street
+from planner.errors import PlannerError
+from planner.export.formats import ALL_FORMATS, ExportFormat
 from planner.settings import Settings
 
 __all__ = ["CityResult", "city_parts", "local_workers", "run_city"]
@@ -57,26 +59,35 @@ def local_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def city_parts(city: CityInput, settings: Settings) -> list[StreetPart]:
-    """Every street's share, in the order of the streets layer.
+def city_parts(
+    city: CityInput, settings: Settings
+) -> tuple[list[StreetPart], dict[str, StreetOutcome]]:
+    """Every street's share, in the order of the streets layer, and the streets whose
+    share cannot be cut (a failed outcome naming the streets file, the street and why).
 
     The share of street K of ``demo-city:N`` is named ``demo-city:N/K``, the source a
     single-street command uses for the same street.
     """
     synthetic_own = city.source.startswith("demo-city:") and not city.streets_file
-    parts = []
+    parts: list[StreetPart] = []
+    failed: dict[str, StreetOutcome] = {}
     for k, code in enumerate(city.streets["street_code"], start=1):
+        code = str(code)
         source = f"{city.source}/{k}" if synthetic_own else f"{city.source}#{code}"
-        parts.append(
-            street_part(
-                city.layers,
-                city.street(str(code)),
-                margin_m=settings.margin_m,
-                meta=city.meta,
-                source=source,
+        try:
+            parts.append(
+                street_part(
+                    city.layers,
+                    city.street(code),
+                    margin_m=settings.margin_m,
+                    meta=city.meta,
+                    source=source,
+                )
             )
-        )
-    return parts
+        except PlannerError as exc:
+            where = city.streets_file or city.source
+            failed[code] = StreetOutcome(code, ok=False, error=f"[{where}, street {code}] {exc}")
+    return parts, failed
 
 
 @contextlib.contextmanager
@@ -113,6 +124,7 @@ def run_city(
     new_sites: int = 3,
     html: bool = True,
     images: bool = False,
+    formats: tuple[ExportFormat, ...] = ALL_FORMATS,
     force: bool = False,
     report: Report | None = None,
 ) -> CityResult:
@@ -134,6 +146,9 @@ def run_city(
         Local worker processes (default: the cores this process may use).
     processes
         Local workers as processes (True; threads only for quick tests).
+    new_sites, html, images, formats
+        Each street's new stations (``run``/``site``), HTML red map, PNG/PDF map and
+        export formats (:func:`planner.pipeline.run_pipeline`).
     force
         Re-run every street even when its inputs are unchanged.
     report
@@ -142,7 +157,7 @@ def run_city(
     from distributed import as_completed
 
     say = report or (lambda _line: None)
-    parts = city_parts(city, settings)
+    parts, failed = city_parts(city, settings)
     hashes = {p.code: part_hash(p, settings, job) for p in parts}
     old = load_hashes(out)
     streets_dir = out / "streets"
@@ -153,7 +168,7 @@ def run_city(
         or old.get(p.code) != hashes[p.code]
         or not (streets_dir / p.code / "COMPLETE").is_file()
     ]
-    result = CityResult(reused=[p.code for p in parts if p not in todo])
+    result = CityResult(outcomes=dict(failed), reused=[p.code for p in parts if p not in todo])
     if result.reused:
         say(f"unchanged, not re-run: {', '.join(result.reused)}")
     if todo:
@@ -172,6 +187,7 @@ def run_city(
                     new_sites=new_sites,
                     html=html,
                     images=images,
+                    formats=formats,
                     key=f"street-{p.code}-{hashes[p.code][:12]}",
                     pure=False,
                 )
@@ -185,7 +201,7 @@ def run_city(
                     f"[{job} {done}/{len(futures)}] street {outcome.code} {state} ({outcome.seconds:.1f} s)"
                 )
     result.ran = [p.code for p in todo]
-    keep = {c: h for c, h in old.items() if c in hashes}
+    keep = {c: h for c, h in old.items() if c in hashes}  # a failed street is not kept
     for code in result.ran:
         if result.outcomes[code].ok:
             keep[code] = hashes[code]

@@ -23,6 +23,7 @@ import pandas as pd
 
 from planner.city.partition import StreetPart
 from planner.errors import PlannerError, ProblemLog
+from planner.export.formats import ALL_FORMATS, ExportFormat
 from planner.settings import Settings
 from planner.street import Street
 
@@ -98,6 +99,7 @@ def run_street(
     new_sites: int = 3,
     html: bool = True,
     images: bool = False,
+    formats: tuple[ExportFormat, ...] = ALL_FORMATS,
 ) -> StreetOutcome:
     """Run ``job`` on one street and write ``out_dir`` (see the module docstring).
 
@@ -119,6 +121,7 @@ def run_street(
             coverage=job != "grids",
             html=html,
             images=images,
+            formats=formats,
         )
     except PlannerError as exc:
         return _failed(part.code, str(exc), t0)

@@ -19,9 +19,11 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from planner.cli.parser import EXIT_BAD_INPUT, EXIT_OK, EXIT_RULES, out_folder, settings_from_args
+from planner.cli.run import _formats
+from planner.export.formats import ExportFormat
 from planner.pipeline import DEFAULT_NEW_SITES
 
 #: Exit code after Ctrl-C (128 + SIGINT).
@@ -71,6 +73,11 @@ def register(sub: Any) -> None:
     )  # fmt: skip
     p.add_argument("--no-html", action="store_true", help="no street red maps (HTML)")
     p.add_argument("--images", action="store_true", help="also each street's PNG/PDF red map")
+    p.add_argument(
+        "--formats",
+        default="geojson,gpkg,shp,csv,xlsx",
+        help="each street's export formats, comma-separated (default geojson,gpkg,shp,csv,xlsx)",
+    )
     p.add_argument("--force", action="store_true", help="re-run every street, changed or not")
     p.add_argument("--margin-m", type=float, help="walking network margin beyond each street, m")
     p.add_argument("--speed-kmh", type=float, help="walking speed, km/h (default 4)")
@@ -122,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
             new_sites=args.sites,
             html=not args.no_html,
             images=args.images,
+            formats=cast(tuple[ExportFormat, ...], tuple(_formats(args.formats))),
             force=args.force,
             report=say,
         )
