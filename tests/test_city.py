@@ -125,7 +125,7 @@ def test_city_run_equals_single_street_runs(city_run: tuple[Path, CityResult]) -
 
 
 def test_rollups_one_row_per_street_and_city_layers(city_run: tuple[Path, CityResult]) -> None:
-    out, result = city_run
+    out, _ = city_run
     table = pd.read_csv(out / "city_streets.csv", encoding="utf-8-sig", dtype={"street_code": str})
     assert list(table["street_code"]) == ["001", "002", "003"]
     assert set(table["status"]) == {"ok"}

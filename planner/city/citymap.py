@@ -90,12 +90,12 @@ def city_map(city: CityInput, out: Path, *, minutes: float = 15.0, lang: str = "
         link = f"streets/{code}/redmap.html"
         if (streets_dir / code / "redmap.html").is_file():
             text += f'<br><a href="{html.escape(link)}" target="_blank">{t("city_open_street_map", lang)}</a>'
-        folium.GeoJson(
+        shape = folium.GeoJson(
             gpd.GeoSeries([row.geometry], crs=WGS84).__geo_interface__,
             style_function=lambda _f, look=look: look,
-            popup=folium.Popup(text, max_width=320),
             tooltip=html.escape(f"{row['name']} ({code})"),
         ).add_to(group)
+        folium.Popup(text, max_width=320).add_to(shape)
     gaps = layers["gaps"]
     if not gaps.empty:
         gl = LOOKS["gaps"].leaflet()
@@ -108,11 +108,14 @@ def city_map(city: CityInput, out: Path, *, minutes: float = 15.0, lang: str = "
         if not across.empty:
             across_group = folium.FeatureGroup(name=t("city_layer_border_gaps", lang)).add_to(m)
             for _, g in across.iterrows():
-                folium.GeoJson(
+                gap = folium.GeoJson(
                     gpd.GeoSeries([g.geometry], crs=WGS84).__geo_interface__,
                     style_function=lambda _f: {"color": RED, "weight": 4, "fillOpacity": 0.1},
-                    popup=t("city_border_gap_popup", lang, codes=html.escape(g["street_codes"])),
                 ).add_to(across_group)
+                folium.Popup(
+                    t("city_border_gap_popup", lang, codes=html.escape(g["street_codes"])),
+                    max_width=320,
+                ).add_to(gap)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 

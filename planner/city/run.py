@@ -97,17 +97,17 @@ def _client(scheduler: str | None, workers: int | None, processes: bool) -> Iter
     from distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler) as client:
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
             yield client
         return
     with (
-        LocalCluster(
+        LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers or local_workers(),
             threads_per_worker=1,
             processes=processes,
             dashboard_address=":0",
         ) as cluster,
-        Client(cluster) as client,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
         yield client
 
@@ -193,7 +193,8 @@ def run_city(
                 )
                 for p, part in zip(todo, remote, strict=True)
             ]
-            for done, fut in enumerate(as_completed(futures), start=1):
+            finished = as_completed(futures)  # type: ignore[no-untyped-call]
+            for done, fut in enumerate(finished, start=1):
                 outcome: StreetOutcome = fut.result()
                 result.outcomes[outcome.code] = outcome
                 state = "ok" if outcome.ok else f"FAILED: {outcome.error}"

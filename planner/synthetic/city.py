@@ -195,7 +195,8 @@ def make_city(spec: CitySpec | None = None, **overrides: Any) -> SyntheticCity:
 def _strip_index(points: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """The strip (0-based street index) each point's x falls in (local frame, m)."""
     x = shapely.get_x(points)
-    return np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+    index = np.searchsorted(edges, x, side="right") - 1
+    return np.asarray(np.clip(index, 0, len(edges) - 2), dtype=np.int64)
 
 
 def _cut_communities(
