@@ -157,6 +157,14 @@ def run_city(
     from distributed import as_completed
 
     say = report or (lambda _line: None)
+    task_options: dict[str, object] = {
+        "settings": settings,
+        "job": job,
+        "new_sites": new_sites,
+        "html": html,
+        "images": images,
+        "formats": formats,
+    }
     parts, failed = city_parts(city, settings)
     hashes = {p.code: part_hash(p, settings, job) for p in parts}
     old = load_hashes(out)
@@ -168,45 +176,63 @@ def run_city(
         or old.get(p.code) != hashes[p.code]
         or not (streets_dir / p.code / "COMPLETE").is_file()
     ]
-    result = CityResult(outcomes=dict(failed), reused=[p.code for p in parts if p not in todo])
+    run_codes = {p.code for p in todo}
+    result = CityResult(
+        outcomes=dict(failed), reused=[p.code for p in parts if p.code not in run_codes]
+    )
     if result.reused:
         say(f"unchanged, not re-run: {', '.join(result.reused)}")
-    if todo:
-        with _client(scheduler, workers, processes) as client:
-            result.dashboard = str(getattr(client, "dashboard_link", "") or "")
-            if result.dashboard:
-                say(f"Dask dashboard: {result.dashboard}")
-            remote = client.scatter(todo)  # type: ignore[attr-defined]
-            futures = [
-                client.submit(  # type: ignore[attr-defined]
-                    run_street,
-                    part,
-                    settings=settings,
-                    job=job,
-                    out_dir=str(streets_dir / p.code),
-                    new_sites=new_sites,
-                    html=html,
-                    images=images,
-                    formats=formats,
-                    key=f"street-{p.code}-{hashes[p.code][:12]}",
-                    pure=False,
-                )
-                for p, part in zip(todo, remote, strict=True)
-            ]
-            finished = as_completed(futures)  # type: ignore[no-untyped-call]
-            for done, fut in enumerate(finished, start=1):
-                outcome: StreetOutcome = fut.result()
-                result.outcomes[outcome.code] = outcome
-                state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
-                say(
-                    f"[{job} {done}/{len(futures)}] street {outcome.code} {state} ({outcome.seconds:.1f} s)"
-                )
     result.ran = [p.code for p in todo]
-    keep = {c: h for c, h in old.items() if c in hashes}  # a failed street is not kept
-    for code in result.ran:
-        if result.outcomes[code].ok:
+    try:
+        if todo:
+            with _client(scheduler, workers, processes) as client:
+                result.dashboard = str(getattr(client, "dashboard_link", "") or "")
+                if result.dashboard:
+                    say(f"Dask dashboard: {result.dashboard}")
+                futures = _submit(client, todo, hashes, streets_dir, task_options)
+                finished = as_completed(futures)  # type: ignore[no-untyped-call]
+                for done, fut in enumerate(finished, start=1):
+                    outcome: StreetOutcome = fut.result()
+                    result.outcomes[outcome.code] = outcome
+                    state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
+                    say(f"[{job} {done}/{len(futures)}] street {outcome.code} {state} "
+                        f"({outcome.seconds:.1f} s)")  # fmt: skip
+    finally:  # also after Ctrl-C: the streets finished so far are not run again
+        _record_hashes(out, old, hashes, result.outcomes)
+    return result
+
+
+def _submit(
+    client: object,
+    todo: list[StreetPart],
+    hashes: dict[str, str],
+    streets_dir: Path,
+    options: dict[str, object],
+) -> list[object]:
+    """Scatter the streets' shares to the workers and submit one task per street."""
+    remote = client.scatter(todo)  # type: ignore[attr-defined]
+    return [
+        client.submit(  # type: ignore[attr-defined]
+            run_street,
+            part,
+            out_dir=str(streets_dir / p.code),
+            key=f"street-{p.code}-{hashes[p.code][:12]}",
+            pure=False,
+            **options,
+        )
+        for p, part in zip(todo, remote, strict=True)
+    ]
+
+
+def _record_hashes(
+    out: Path, old: dict[str, str], hashes: dict[str, str], outcomes: dict[str, StreetOutcome]
+) -> None:
+    """Keep the hash of every street finished now, and the old hash of streets not run
+    (failed streets are dropped: they run again next time)."""
+    keep = {c: h for c, h in old.items() if c in hashes}
+    for code, outcome in outcomes.items():
+        if outcome.ok and code in hashes:
             keep[code] = hashes[code]
         else:
             keep.pop(code, None)
     save_hashes(out, {c: keep[c] for c in hashes if c in keep})
-    return result
