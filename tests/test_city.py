@@ -228,3 +228,19 @@ def test_rerun_recomputes_only_changed_streets_and_their_margin_neighbours(tmp_p
 
     assert run(changed(west)).ran == ["001"]
     assert run(changed(east)).ran == ["001", "002"]
+
+
+def test_shares_cut_with_a_spatial_index_equal_shares_cut_feature_by_feature() -> None:
+    from planner.city.partition import layer_trees, street_part
+
+    city = make_city(CitySpec(n_streets=N))
+    trees = layer_trees(city.layers)
+    for k in range(N):
+        row = city.streets.iloc[[k]]
+        plain = street_part(city.layers, row, margin_m=1000.0, meta=city.meta, source="s")
+        fast = street_part(
+            city.layers, row, margin_m=1000.0, meta=city.meta, source="s", trees=trees
+        )
+        assert plain.layers.keys() == fast.layers.keys()
+        for name, gdf in plain.layers.items():
+            pd.testing.assert_frame_equal(pd.DataFrame(gdf), pd.DataFrame(fast.layers[name]))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.city.hashes import load_hashes, part_hash, save_hashes
-from planner.city.partition import StreetPart, street_part
+from planner.city.partition import StreetPart, layer_trees, street_part
 from planner.city.source import CityInput
 from planner.city.task import Job, StreetOutcome, run_street
 from planner.errors import PlannerError
@@ -69,6 +69,7 @@ def city_parts(
     single-street command uses for the same street.
     """
     synthetic_own = city.source.startswith("demo-city:") and not city.streets_file
+    trees = layer_trees(city.layers)
     parts: list[StreetPart] = []
     failed: dict[str, StreetOutcome] = {}
     for k, code in enumerate(city.streets["street_code"], start=1):
@@ -82,6 +83,7 @@ def city_parts(
                     margin_m=settings.margin_m,
                     meta=city.meta,
                     source=source,
+                    trees=trees,
                 )
             )
         except PlannerError as exc:
