@@ -195,15 +195,24 @@ def test_failing_street_is_reported_and_others_run_in_worker_processes(tmp_path:
     assert set(json.loads((out / HASH_FILE).read_text())["streets"]) == {"001", "002"}
 
 
-def test_rerun_recomputes_only_changed_streets_and_their_margin_neighbours(tmp_path: Path) -> None:
+def test_rerun_recomputes_only_changed_streets_and_their_margin_neighbours(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """Unchanged inputs: nothing re-runs. A building changed in the west of street 001
-    (beyond the 300 m margin of 002): only 001. One at 001's east border: 001 and 002."""
+    (beyond the 300 m margin of 002): only 001. One at 001's east border: 001 and 002.
+    Every run goes to an existing cluster given by its scheduler address (--scheduler)."""
+    from distributed import LocalCluster
+
     settings = Settings(margin_m=300.0)
     city = read_city(f"demo-city:{N}")
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    )
+    request.addfinalizer(cluster.close)
 
     def run(c: object) -> CityResult:
         return run_city(
-            c, tmp_path, settings=settings, job="grids", workers=2, processes=False,  # type: ignore[arg-type]
+            c, tmp_path, settings=settings, job="grids", scheduler=cluster.scheduler_address,  # type: ignore[arg-type]
             html=False, formats=("geojson",),
         )  # fmt: skip
 
