@@ -253,3 +253,26 @@ def test_shares_cut_with_a_spatial_index_equal_shares_cut_feature_by_feature() -
         assert plain.layers.keys() == fast.layers.keys()
         for name, gdf in plain.layers.items():
             pd.testing.assert_frame_equal(pd.DataFrame(gdf), pd.DataFrame(fast.layers[name]))
+
+
+def test_ctrl_c_closes_the_cluster_and_keeps_finished_streets(tmp_path: Path) -> None:
+    """Ctrl-C after the first street: the cluster is closed, the finished street's hash is
+    kept (it is not run again), the unfinished ones run next time."""
+    import distributed
+
+    city = read_city(f"demo-city:{N}")
+
+    def interrupt(line: str) -> None:
+        if line.startswith("[grids 1/"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_city(city, tmp_path, settings=Settings(), job="grids", workers=1, processes=False,
+                 html=False, formats=("geojson",), report=interrupt)  # fmt: skip
+    with pytest.raises(ValueError):
+        distributed.get_client()  # no client (and so no cluster) is left open
+    done = json.loads((tmp_path / HASH_FILE).read_text())["streets"]
+    assert len(done) == 1
+    again = run_city(city, tmp_path, settings=Settings(), job="grids", workers=1,
+                     processes=False, html=False, formats=("geojson",))  # fmt: skip
+    assert again.reused == list(done) and len(again.ran) == N - 1
