@@ -276,3 +276,24 @@ def test_ctrl_c_closes_the_cluster_and_keeps_finished_streets(tmp_path: Path) ->
     again = run_city(city, tmp_path, settings=Settings(), job="grids", workers=1,
                      processes=False, html=False, formats=("geojson",))  # fmt: skip
     assert again.reused == list(done) and len(again.ran) == N - 1
+
+
+def test_a_folder_of_city_wide_layers_with_a_streets_file(tmp_path: Path) -> None:
+    """A city folder (the street folder format, city-wide) and --streets give the same
+    streets' shares as the synthetic city they were written from."""
+    from planner.city.run import city_parts
+    from planner.export.geojson import write_geojson
+
+    made = make_city(CitySpec(n_streets=N))
+    folder = tmp_path / "city"
+    for name, gdf in made.layers.items():
+        write_geojson(gdf, folder / f"{name}.geojson")
+    write_geojson(made.streets, tmp_path / "streets.geojson")
+    city = read_city(str(folder), streets=tmp_path / "streets.geojson")
+    parts, failed = city_parts(city, Settings())
+    demo, _ = city_parts(read_city(f"demo-city:{N}"), Settings())
+    assert failed == {} and [p.code for p in parts] == ["001", "002", "003"]
+    assert parts[1].source == f"{folder}#002" and demo[1].source == f"demo-city:{N}/2"
+    for mine, theirs in zip(parts, demo, strict=True):
+        assert mine.meta["code_street"] == theirs.meta["code_street"]
+        assert len(mine.layers["buildings"]) == len(theirs.layers["buildings"])
