@@ -38,6 +38,8 @@ MODULES: dict[str, str] = {
     "synthetic": "the synthetic demo street generator",
     # --- org: the grid as an organisation (issue 15) ---
     "organisation": "party branches, grid staff, red property, incidents: registers and rules",
+    # --- city: issue 17 ---
+    "city": "every street of a city at once on Dask: partition, tasks, rollups, city map",
 }
 
 __all__ = [

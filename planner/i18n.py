@@ -1165,6 +1165,23 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{ok}/{n} 个居住网格在范围内；{dedicated} 个专属网格不受户数限制",
         "{ok} of {n} residential grids in range; {dedicated} dedicated grids exempt",
     ),
+    # --- city: issue 17, the city red map ---
+    "city_map_title": ("{city}：各街道15分钟服务覆盖", "{city}: 15-minute coverage by street"),
+    "city_layer_streets": (
+        "街道（按{minutes:g}分钟覆盖率着色）",
+        "Streets (shaded by {minutes:g}-minute coverage)",
+    ),
+    "city_layer_border_gaps": ("跨街道边界的服务盲区", "Gaps across a street border"),
+    "city_street_popup": (
+        "{name}（{code}）：{minutes:g}分钟覆盖 {pct} 的住户",
+        "{name} ({code}): {pct} of households within {minutes:g} minutes",
+    ),
+    "city_open_street_map": ("打开本街道红色地图", "Open this street's red map"),
+    "city_border_gap_popup": (
+        "跨街道边界的服务盲区：{codes}（需两个街道办共同解决）",
+        "Gap across a street border: {codes} (two street offices must act)",
+    ),
+    "city_no_data": ("无数据", "no data"),
 }
 
 

@@ -292,6 +292,7 @@ def run_pipeline(
     cards_by_community: bool = False,
     other_grids: Sequence[str | Path] = (),
     nest_in: str | Path | None = None,
+    coverage: bool = True,
 ) -> RunResult:
     """Load ``source``, divide, compute coverage, site ``new_sites`` stations, export.
 
@@ -338,6 +339,9 @@ def run_pipeline(
         The street's other grid layers (综治, 城管, police beats) to align the grids
         with, and the one a nested division must fit (its cost in balance reported;
         :mod:`planner.organisation.alignment`).
+    coverage
+        Compute coverage (False: grids only, for ``city --jobs grids``; siting needs
+        coverage, so ``new_sites`` must then be 0).
 
     Returns
     -------
@@ -388,14 +392,15 @@ def run_pipeline(
         result.grid_systems = grid_systems(
             street, result.grids.grids, others[0], nest_in=others[1], settings=s
         )
-    with _step(bars, "coverage", 1, timings) as bar:
-        result.coverage = compute_coverage_layers(street, settings=s, grids=result.grids.grids)
-        pct = result.coverage.summary.get("households_covered_pct", {})
-        top = pct.get(f"{s.gap_minutes:g}")
-        share = "no households" if top is None else f"{top}% of households"
-        bar.set_postfix_str(f"{share} within {s.gap_minutes:g} min")
-        bar.update(1)
-    if new_sites > 0:
+    if coverage:
+        with _step(bars, "coverage", 1, timings) as bar:
+            result.coverage = compute_coverage_layers(street, settings=s, grids=result.grids.grids)
+            pct = result.coverage.summary.get("households_covered_pct", {})
+            top = pct.get(f"{s.gap_minutes:g}")
+            share = "no households" if top is None else f"{top}% of households"
+            bar.set_postfix_str(f"{share} within {s.gap_minutes:g} min")
+            bar.update(1)
+    if new_sites > 0 and result.coverage is not None:
         with _step(bars, "siting", 1, timings) as bar:
             result.siting = site_new_stations(
                 street, result.coverage, settings=s, k=new_sites, grids=result.grids.grids

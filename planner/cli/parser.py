@@ -47,6 +47,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "check_grids",
     "run",
     "whatif",  # --- services: what-if scenarios (issue 16)
+    # --- city: issue 17, every street of a city on Dask ---
+    "city",
 )
 
 

@@ -63,6 +63,7 @@ __all__ = [
     "demo_dir",
     "load_street",
     "resolve_demo",
+    "resolve_demo_city",
     "resolve_folder",
     "resolve_osm_file",
     "resolve_osm_polygon",
@@ -254,6 +255,8 @@ def resolve_source(
     """
     if src == "demo":
         return resolve_demo(points_crs=points_crs, problems=problems)
+    if src.startswith(DEMO_CITY_PREFIX):
+        return resolve_demo_city(src, settings=settings)
     if src.startswith("place:"):
         return resolve_place(src.split(":", 1)[1].strip(), settings=settings, problems=problems)
     path = Path(src).expanduser()
@@ -297,6 +300,65 @@ def resolve_demo(*, points_crs: PointCRS, problems: ProblemLog) -> Resolved:
     resolved = resolve_folder(DEMO_DIR, points_crs=points_crs, problems=problems)
     resolved.meta.setdefault("synthetic", True)
     return resolved
+
+
+# --- city: demo-city:N/K, one street of a synthetic city ---
+#: Prefix of a synthetic city source: ``demo-city:N`` (the city, for ``python -m planner
+#: city``) or ``demo-city:N/K`` (its street K alone, for single-street commands).
+DEMO_CITY_PREFIX = "demo-city:"
+
+DEMO_CITY_FIX = (
+    "write demo-city:N/K for street K (1..N) of the synthetic city of N streets "
+    "(e.g. demo-city:4/2); the whole city runs with `python -m planner city demo-city:N`"
+)
+
+
+def parse_demo_city(src: str) -> tuple[int, int | None]:
+    """``demo-city:N`` -> (N, None); ``demo-city:N/K`` -> (N, K), checked (1 <= K <= N <= 999).
+
+    Raises
+    ------
+    InputError
+        Naming the source and the fix when N or K is not a number in range.
+    """
+    body = src[len(DEMO_CITY_PREFIX) :].strip()
+    n_text, _, k_text = body.partition("/")
+    try:
+        n = int(n_text)
+        k = int(k_text) if k_text else None
+    except ValueError:
+        n, k = 0, None
+    if not 1 <= n <= 999 or (k is not None and not 1 <= k <= n) or (k_text and k is None):
+        raise InputError(
+            Problem(f"{src!r} is not a synthetic city source", fix=DEMO_CITY_FIX, file=src)
+        )
+    return n, k
+
+
+def resolve_demo_city(src: str, *, settings: Settings) -> Resolved:
+    """Street K of the synthetic city of N streets (``demo-city:N/K``), cut with the
+    margin a city run uses (:func:`planner.city.partition.street_part`)."""
+    from planner.city.partition import street_part
+    from planner.synthetic.city import CitySpec, make_city
+
+    n, k = parse_demo_city(src)
+    if k is None:
+        raise InputError(
+            Problem(
+                f"{src} is a whole city, not one street",
+                fix=DEMO_CITY_FIX,
+                file=src,
+            )
+        )
+    city = make_city(CitySpec(n_streets=n))
+    part = street_part(
+        city.layers,
+        city.streets.iloc[[k - 1]],
+        margin_m=settings.margin_m,
+        meta=city.meta,
+        source=src,
+    )
+    return Resolved(layers=part.layers, files=dict.fromkeys(part.layers, src), meta=part.meta)
 
 
 def resolve_folder(

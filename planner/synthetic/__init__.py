@@ -5,6 +5,9 @@
 * :mod:`planner.synthetic.estate` - :func:`add_estate`: a new estate on a generated street.
 * :mod:`planner.synthetic.organisation` - the demo's synthetic organisation registers
   (party, staff, property, incidents; fictional names, marked synthetic).
+* :mod:`planner.synthetic.estate` - :func:`add_estate`: a new estate on a generated street;
+* :mod:`planner.synthetic.city` - :func:`make_city`: a city of N synthetic streets side by
+  side with a street-boundary layer (``demo-city:N``).
 """
 
 from planner.synthetic.demo import (

@@ -1,0 +1,61 @@
+"""Content hashes of each street's inputs, kept beside a city's outputs (incremental runs).
+
+:func:`part_hash` digests a street's share (every layer's attributes and geometry as
+WKB, in a fixed order), its metadata, the settings and the job (SHA-256, hex). The
+share holds every feature within the street's margin, so editing a building in street
+A changes the hash of every street whose margin reaches that building: those, and only
+those, are run again. The hashes live in ``city_inputs.json`` in the city folder,
+written atomically after each run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import shapely
+
+from planner._atomic import write_text
+from planner.city.partition import StreetPart
+from planner.settings import Settings
+
+__all__ = ["HASH_FILE", "load_hashes", "part_hash", "save_hashes"]
+
+#: The file of street hashes in a city output folder.
+HASH_FILE = "city_inputs.json"
+
+
+def part_hash(part: StreetPart, settings: Settings, job: str) -> str:
+    """SHA-256 (hex) of a street's share, metadata, settings and job."""
+    h = hashlib.sha256()
+    head = {"meta": part.meta, "source": part.source, "settings": settings.to_dict(), "job": job}
+    h.update(json.dumps(head, sort_keys=True, ensure_ascii=False, default=str).encode())
+    for name in sorted(part.layers):
+        gdf = part.layers[name]
+        h.update(f"\0{name}\0{len(gdf)}\0".encode())
+        attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(str)
+        attrs = attrs[sorted(attrs.columns)]
+        h.update("\0".join(attrs.columns).encode())
+        h.update(pd.util.hash_pandas_object(attrs, index=False).to_numpy().tobytes())
+        for wkb in shapely.to_wkb(gdf.geometry.to_numpy(), hex=False):
+            h.update(wkb or b"")
+    return h.hexdigest()
+
+
+def load_hashes(out: Path) -> dict[str, str]:
+    """Street code -> hash of the last complete run in ``out`` ({} when none or unreadable)."""
+    path = out / HASH_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    streets = data.get("streets", {}) if isinstance(data, dict) else {}
+    return {str(k): str(v) for k, v in streets.items()} if isinstance(streets, dict) else {}
+
+
+def save_hashes(out: Path, hashes: dict[str, str]) -> Path:
+    """Write ``city_inputs.json`` (atomic)."""
+    text = json.dumps({"streets": hashes}, ensure_ascii=False, indent=2, sort_keys=True)
+    return write_text(out / HASH_FILE, text + "\n")

@@ -1,0 +1,240 @@
+"""A city run on Dask: one task per street, the city read once, failures reported per street.
+
+:func:`run_city` cuts every street's share out of the city-wide layers once
+(:func:`planner.city.partition.street_part`), scatters the shares to the workers of a
+``dask.distributed`` cluster, submits one :func:`planner.city.task.run_street` per
+street and gathers the outcomes as they complete (a progress line per street). With no
+``scheduler`` it starts a ``LocalCluster`` of worker *processes* (the grid division and
+the network searches hold the GIL), one thread each, as many as the cores this process
+may use; with ``scheduler="tcp://host:8786"`` the same run goes to an existing cluster.
+The cluster and client are closed on return, on error and on Ctrl-C.
+
+Incremental runs: a content hash of each street's share (every feature within its
+margin, so a change in a neighbour that the margin reaches changes it too), the
+settings and the job is kept in ``city_inputs.json`` beside the outputs
+(:mod:`planner.city.hashes`); a street whose hash is unchanged and whose folder is
+complete is not run again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from planner.city.hashes import load_hashes, part_hash, save_hashes
+from planner.city.partition import StreetPart, layer_trees, street_part
+from planner.city.source import CityInput
+from planner.city.task import Job, StreetOutcome, run_street
+from planner.errors import PlannerError
+from planner.export.formats import ALL_FORMATS, ExportFormat
+from planner.settings import Settings
+
+__all__ = ["CityResult", "city_parts", "local_workers", "run_city"]
+
+Report = Callable[[str], None]
+
+
+@dataclass
+class CityResult:
+    """Outcomes of a city run, in street order (``reused`` streets were not re-run)."""
+
+    outcomes: dict[str, StreetOutcome] = field(default_factory=dict)
+    ran: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    dashboard: str = ""
+
+    @property
+    def failed(self) -> list[str]:
+        return [c for c, o in self.outcomes.items() if not o.ok]
+
+
+def local_workers() -> int:
+    """Worker processes of a local cluster: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def city_parts(
+    city: CityInput, settings: Settings
+) -> tuple[list[StreetPart], dict[str, StreetOutcome]]:
+    """Every street's share, in the order of the streets layer, and the streets whose
+    share cannot be cut (a failed outcome naming the streets file, the street and why).
+
+    The share of street K of ``demo-city:N`` is named ``demo-city:N/K``, the source a
+    single-street command uses for the same street.
+    """
+    synthetic_own = city.source.startswith("demo-city:") and not city.streets_file
+    trees = layer_trees(city.layers)
+    parts: list[StreetPart] = []
+    failed: dict[str, StreetOutcome] = {}
+    for k, code in enumerate(city.streets["street_code"], start=1):
+        code = str(code)
+        source = f"{city.source}/{k}" if synthetic_own else f"{city.source}#{code}"
+        try:
+            parts.append(
+                street_part(
+                    city.layers,
+                    city.street(code),
+                    margin_m=settings.margin_m,
+                    meta=city.meta,
+                    source=source,
+                    trees=trees,
+                )
+            )
+        except PlannerError as exc:
+            where = city.streets_file or city.source
+            failed[code] = StreetOutcome(code, ok=False, error=f"[{where}, street {code}] {exc}")
+    return parts, failed
+
+
+@contextlib.contextmanager
+def _client(scheduler: str | None, workers: int | None, processes: bool) -> Iterator[object]:
+    """A ``distributed.Client`` on ``scheduler`` or on a new ``LocalCluster``; both closed
+    on exit (also on Ctrl-C)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+            yield client
+        return
+    with (
+        LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers or local_workers(),
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=":0",
+        ) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
+        yield client
+
+
+def run_city(
+    city: CityInput,
+    out: Path,
+    *,
+    settings: Settings,
+    job: Job = "run",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    processes: bool = True,
+    new_sites: int = 3,
+    html: bool = True,
+    images: bool = False,
+    formats: tuple[ExportFormat, ...] = ALL_FORMATS,
+    force: bool = False,
+    report: Report | None = None,
+) -> CityResult:
+    """Run ``job`` on every street of ``city`` on Dask; street folders under ``out/streets``.
+
+    Parameters
+    ----------
+    city
+        The city, read once (:func:`planner.city.source.read_city`).
+    out
+        The city output folder (created by the caller).
+    settings
+        Settings of every street (``margin_m`` is the margin of each street's share).
+    job
+        ``run``, ``grids``, ``coverage`` or ``site`` (:data:`planner.city.task.JOBS`).
+    scheduler
+        Address of an existing Dask scheduler; None starts a local cluster.
+    workers
+        Local worker processes (default: the cores this process may use).
+    processes
+        Local workers as processes (True; threads only for quick tests).
+    new_sites, html, images, formats
+        Each street's new stations (``run``/``site``), HTML red map, PNG/PDF map and
+        export formats (:func:`planner.pipeline.run_pipeline`).
+    force
+        Re-run every street even when its inputs are unchanged.
+    report
+        Called with one line per event (dashboard, each street done).
+    """
+    from distributed import as_completed
+
+    say = report or (lambda _line: None)
+    task_options: dict[str, object] = {
+        "settings": settings,
+        "job": job,
+        "new_sites": new_sites,
+        "html": html,
+        "images": images,
+        "formats": formats,
+    }
+    parts, failed = city_parts(city, settings)
+    hashes = {p.code: part_hash(p, settings, job) for p in parts}
+    old = load_hashes(out)
+    streets_dir = out / "streets"
+    todo = [
+        p
+        for p in parts
+        if force
+        or old.get(p.code) != hashes[p.code]
+        or not (streets_dir / p.code / "COMPLETE").is_file()
+    ]
+    run_codes = {p.code for p in todo}
+    result = CityResult(
+        outcomes=dict(failed), reused=[p.code for p in parts if p.code not in run_codes]
+    )
+    if result.reused:
+        say(f"unchanged, not re-run: {', '.join(result.reused)}")
+    result.ran = [p.code for p in todo]
+    try:
+        if todo:
+            with _client(scheduler, workers, processes) as client:
+                result.dashboard = str(getattr(client, "dashboard_link", "") or "")
+                if result.dashboard:
+                    say(f"Dask dashboard: {result.dashboard}")
+                futures = _submit(client, todo, hashes, streets_dir, task_options)
+                finished = as_completed(futures)  # type: ignore[no-untyped-call]
+                for done, fut in enumerate(finished, start=1):
+                    outcome: StreetOutcome = fut.result()
+                    result.outcomes[outcome.code] = outcome
+                    state = "ok" if outcome.ok else f"FAILED: {outcome.error}"
+                    say(f"[{job} {done}/{len(futures)}] street {outcome.code} {state} "
+                        f"({outcome.seconds:.1f} s)")  # fmt: skip
+    finally:  # also after Ctrl-C: the streets finished so far are not run again
+        _record_hashes(out, old, hashes, result.outcomes)
+    return result
+
+
+def _submit(
+    client: object,
+    todo: list[StreetPart],
+    hashes: dict[str, str],
+    streets_dir: Path,
+    options: dict[str, object],
+) -> list[object]:
+    """Scatter the streets' shares to the workers and submit one task per street."""
+    remote = client.scatter(todo)  # type: ignore[attr-defined]
+    return [
+        client.submit(  # type: ignore[attr-defined]
+            run_street,
+            part,
+            out_dir=str(streets_dir / p.code),
+            key=f"street-{p.code}-{hashes[p.code][:12]}",
+            pure=False,
+            **options,
+        )
+        for p, part in zip(todo, remote, strict=True)
+    ]
+
+
+def _record_hashes(
+    out: Path, old: dict[str, str], hashes: dict[str, str], outcomes: dict[str, StreetOutcome]
+) -> None:
+    """Keep the hash of every street finished now, and the old hash of streets not run
+    (failed streets are dropped: they run again next time)."""
+    keep = {c: h for c, h in old.items() if c in hashes}
+    for code, outcome in outcomes.items():
+        if outcome.ok and code in hashes:
+            keep[code] = hashes[code]
+        else:
+            keep.pop(code, None)
+    save_hashes(out, {c: keep[c] for c in hashes if c in keep})

@@ -1,0 +1,149 @@
+"""One street's task, run on a Dask worker: load its share, run the chosen jobs, write its folder.
+
+:func:`run_street` takes a :class:`~planner.city.partition.StreetPart` (handed out by the
+scheduler, never re-read from the city source), assembles it into a
+:class:`~planner.street.Street` exactly as a single-street load does, runs
+:func:`planner.pipeline.run_pipeline` (the one pipeline; its files are written by
+:func:`planner.export.outputs.write_run_files`, the one export path) into
+``streets/<street code>/`` and returns a small :class:`StreetOutcome` (figures, the
+community table, time and peak memory), never raising: a failing street is reported
+with its error and the other streets go on.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from planner.city.partition import StreetPart
+from planner.errors import PlannerError, ProblemLog
+from planner.export.formats import ALL_FORMATS, ExportFormat
+from planner.settings import Settings
+from planner.street import Street
+
+__all__ = ["JOBS", "Job", "StreetOutcome", "load_part", "run_street"]
+
+Job = Literal["run", "grids", "coverage", "site"]
+
+#: ``--jobs`` choices: ``grids`` (grids and their proof), ``coverage`` (grids and
+#: coverage), ``site`` and ``run`` (grids, coverage and new sites: siting needs both).
+JOBS: tuple[str, ...] = ("run", "grids", "coverage", "site")
+
+
+@dataclass
+class StreetOutcome:
+    """What a street task hands back to the city run (small: the files stay on disk).
+
+    Attributes
+    ----------
+    code
+        The street code.
+    ok
+        False when the street failed; ``error`` then says why.
+    summary
+        The run's ``summary.json`` content (:meth:`planner.pipeline.RunResult.summary`).
+    communities
+        The coverage table per community (``None`` without coverage).
+    seconds
+        Wall time of the task, s.
+    peak_mb
+        Peak resident memory of the worker process up to the end of the task, MB
+        (``getrusage``; with thread workers, of the whole process).
+    """
+
+    code: str
+    ok: bool
+    error: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+    communities: pd.DataFrame | None = None
+    seconds: float = 0.0
+    peak_mb: float = 0.0
+    rules_ok: bool = True
+
+
+def load_part(part: StreetPart, settings: Settings) -> Street:
+    """Assemble a street's share into a validated :class:`Street` (UTM CRS), with the
+    arguments :func:`planner.load.sources.load_street` gives a resolved source."""
+    from planner.load.assemble import assemble
+
+    return assemble(
+        part.layers,
+        source=part.source,
+        settings=settings,
+        name=str(part.meta.get("name", "")),
+        synthetic=bool(part.meta.get("synthetic", False)),
+        attribution=str(part.meta.get("attribution", "")),
+        problems=ProblemLog(),
+        files=part.files or dict.fromkeys(part.layers, part.source),
+        meta=part.meta,
+    )
+
+
+def _peak_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
+
+
+def run_street(
+    part: StreetPart,
+    *,
+    settings: Settings,
+    job: Job,
+    out_dir: str,
+    new_sites: int = 3,
+    html: bool = True,
+    images: bool = False,
+    formats: tuple[ExportFormat, ...] = ALL_FORMATS,
+) -> StreetOutcome:
+    """Run ``job`` on one street and write ``out_dir`` (see the module docstring).
+
+    Any exception is caught and returned as a failed outcome: the planner's own errors
+    (bad input) with their message, anything else with its type (a bug), so that one
+    street never stops the city.
+    """
+    from planner.pipeline import run_pipeline
+
+    t0 = time.perf_counter()
+    try:
+        street = load_part(part, settings)
+        result = run_pipeline(
+            part.source,
+            Path(out_dir),
+            settings=settings,
+            street=street,
+            new_sites=new_sites if job in ("run", "site") else 0,
+            coverage=job != "grids",
+            html=html,
+            images=images,
+            formats=formats,
+        )
+    except PlannerError as exc:
+        return _failed(part.code, str(exc), t0)
+    except Exception as exc:  # a bug on one street must not stop the others
+        return _failed(part.code, f"internal error {type(exc).__name__}: {exc}", t0)
+    communities = None if result.coverage is None else result.coverage.table("community")
+    return StreetOutcome(
+        code=part.code,
+        ok=True,
+        summary=result.summary(),
+        communities=communities,
+        seconds=round(time.perf_counter() - t0, 3),
+        peak_mb=_peak_mb(),
+        rules_ok=result.rules_ok,
+    )
+
+
+def _failed(code: str, error: str, t0: float) -> StreetOutcome:
+    return StreetOutcome(
+        code=code,
+        ok=False,
+        error=error,
+        seconds=round(time.perf_counter() - t0, 3),
+        peak_mb=_peak_mb(),
+    )

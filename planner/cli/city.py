@@ -1,0 +1,150 @@
+"""``python -m planner city CITY_SOURCE [--streets FILE] --out DIR``: every street of a city on Dask.
+
+One Dask task per street (:func:`planner.city.run.run_city`): a local cluster of worker
+processes sized to the cores this process may use, or an existing cluster with
+``--scheduler tcp://host:8786``. Each street's usual files land in
+``DIR/streets/<street code>/``; the city rollups ``city_streets.csv``,
+``city_communities.csv``, ``city.gpkg`` and ``city_redmap.html`` in ``DIR``. A re-run
+only recomputes streets whose inputs (their share within the margin), settings or job
+changed (``--force`` re-runs all).
+
+Exit codes: 0 every street ran and keeps the grid rules; 1 some street's grids break a
+rule; 2 bad input, or one or more streets failed (each named with its error on stderr,
+the others are still written); 130 interrupted (Ctrl-C; the cluster is closed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any, cast
+
+from planner.cli.parser import EXIT_BAD_INPUT, EXIT_OK, EXIT_RULES, out_folder, settings_from_args
+from planner.cli.run import _formats
+from planner.export.formats import ExportFormat
+from planner.pipeline import DEFAULT_NEW_SITES
+
+#: Exit code after Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+
+
+def register(sub: Any) -> None:
+    from planner.city.task import JOBS
+
+    p = sub.add_parser(
+        "city",
+        help="every street of a district or city at once, on Dask",
+        description="Run every street of a city: one Dask task per street (a local cluster, "
+        "or --scheduler for an existing one), each street's files under "
+        "DIR/streets/<code>/, and the city tables, GeoPackage and red map in DIR.",
+        epilog="Exit codes: 0 ok, 1 a street's grids break a rule, 2 bad input or a street "
+        "failed, 130 interrupted.",
+    )
+    p.add_argument(
+        "source",
+        help="demo-city:N (a synthetic city of N streets) or a folder of city-wide layer files",
+    )
+    p.add_argument(
+        "--streets",
+        type=Path,
+        help="street boundaries: one polygon per street with street_code, county_code, name "
+        "(needed for a folder; demo-city:N has its own)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="city output folder")
+    p.add_argument(
+        "--jobs", choices=JOBS, default="run", help="what each street runs (default run)"
+    )
+    p.add_argument(
+        "--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786"
+    )
+    p.add_argument(
+        "--workers", type=int, help="local worker processes (default: the cores available)"
+    )
+    p.add_argument(
+        "--threads",
+        action="store_true",
+        help="local workers as threads of this process (quick small runs; slower on big ones)",
+    )
+    p.add_argument(
+        "--sites", type=int, default=DEFAULT_NEW_SITES, metavar="K",
+        help=f"new stations per street for --jobs run/site (default {DEFAULT_NEW_SITES})",
+    )  # fmt: skip
+    p.add_argument("--no-html", action="store_true", help="no street red maps (HTML)")
+    p.add_argument("--images", action="store_true", help="also each street's PNG/PDF red map")
+    p.add_argument(
+        "--formats",
+        default="geojson,gpkg,shp,csv,xlsx",
+        help="each street's export formats, comma-separated (default geojson,gpkg,shp,csv,xlsx)",
+    )
+    p.add_argument("--force", action="store_true", help="re-run every street, changed or not")
+    p.add_argument("--margin-m", type=float, help="walking network margin beyond each street, m")
+    p.add_argument("--speed-kmh", type=float, help="walking speed, km/h (default 4)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    p.set_defaults(func=run)
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    from planner.errors import InputError
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}", fix="give 1 or more worker processes")
+    if args.scheduler and (args.workers or args.threads):
+        raise InputError(
+            "--workers/--threads size a local cluster; --scheduler uses an existing one",
+            fix="give either --scheduler or --workers/--threads",
+        )
+    if args.sites < 0:
+        raise InputError(f"--sites {args.sites}", fix="give 0 or more new stations")
+
+
+def run(args: argparse.Namespace) -> int:
+    from planner.city.citymap import write_city_map
+    from planner.city.rollup import write_rollups
+    from planner.city.run import run_city
+    from planner.city.source import read_city
+
+    _check_args(args)
+    if not args.verbose:  # the cluster's own logging (workers joining, closing) is noise
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+    settings = settings_from_args(args)
+    city = read_city(args.source, streets=args.streets)
+    out = out_folder(args.out)
+
+    def say(line: str) -> None:
+        if not args.quiet:
+            print(line, flush=True)
+
+    say(f"{len(city.streets)} streets, job {args.jobs}")
+    try:
+        result = run_city(
+            city,
+            out,
+            settings=settings,
+            job=args.jobs,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            processes=not args.threads,
+            new_sites=args.sites,
+            html=not args.no_html,
+            images=args.images,
+            formats=cast(tuple[ExportFormat, ...], tuple(_formats(args.formats))),
+            force=args.force,
+            report=say,
+        )
+    except KeyboardInterrupt:
+        print(
+            "interrupted: the Dask cluster was closed; finished streets are kept", file=sys.stderr
+        )
+        return EXIT_INTERRUPTED
+    files = write_rollups(city, out, result.outcomes)
+    files["city_redmap.html"] = write_city_map(city, out)
+    for code in result.failed:
+        print(f"error: street {code} failed: {result.outcomes[code].error}", file=sys.stderr)
+    say(f"ran {len(result.ran)} street(s), reused {len(result.reused)}; wrote " + ", ".join(files))
+    if result.failed:
+        return EXIT_BAD_INPUT
+    if not all(o.rules_ok for o in result.outcomes.values()):
+        return EXIT_RULES
+    return EXIT_OK

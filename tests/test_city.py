@@ -1,0 +1,299 @@
+"""City runs on Dask (issue 17): the synthetic city, demo-city sources, identical answers,
+rollups, the city red map, failing streets and incremental re-runs.
+
+One small city (``demo-city:3``, about 70-200 buildings a street) is run once per module
+on a local cluster of two thread workers (``processes=False`` for speed); the command
+line test runs one worker process, so process workers are exercised too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from planner.city.hashes import HASH_FILE
+from planner.city.rollup import write_rollups
+from planner.city.run import CityResult, run_city
+from planner.city.source import read_city, read_streets
+from planner.errors import InputError
+from planner.settings import Settings
+from planner.synthetic.city import CitySpec, make_city
+
+N = 3
+FAST = ("geojson", "csv")
+
+
+@pytest.fixture(scope="module")
+def city_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CityResult]:
+    out = tmp_path_factory.mktemp("city")
+    city = read_city(f"demo-city:{N}")
+    result = run_city(
+        city, out, settings=Settings(), job="coverage", workers=2, processes=False,
+        html=True, formats=FAST,
+    )  # fmt: skip
+    write_rollups(city, out, result.outcomes)
+    return out, result
+
+
+def test_synthetic_city_streets_side_by_side_with_own_codes() -> None:
+    city = make_city(CitySpec(n_streets=N))
+    streets = city.streets.to_crs(city.utm_crs)
+    assert list(streets["street_code"]) == ["001", "002", "003"]
+    assert set(streets["county_code"]) == {"610113"}
+    whole = city.layers["boundary"].to_crs(city.utm_crs).geometry.iloc[0]
+    assert abs(streets.area.sum() - whole.area) < 1.0  # the streets tile the city
+    assert streets.geometry.iloc[0].intersection(streets.geometry.iloc[1]).area < 1.0
+    # every community lies in one street, and every compound in its community's street
+    comms = city.layers["communities"].to_crs(city.utm_crs)
+    street_of = {}
+    for cid, geom in zip(comms["community_id"], comms.geometry, strict=True):
+        shares = streets.intersection(geom).area / geom.area
+        assert shares.max() > 0.999, cid
+        street_of[cid] = int(np.argmax(shares.to_numpy()))
+    comp = city.layers["compounds"].to_crs(city.utm_crs)
+    for cid, geom in zip(comp["community_id"], comp.geometry, strict=True):
+        assert streets.geometry.iloc[street_of[cid]].contains(geom.representative_point())
+    again = make_city(CitySpec(n_streets=N, seed=2026))
+    assert again is city  # generated once per process
+
+
+@pytest.mark.parametrize("src", ["demo-city:0/1", "demo-city:3/4", "demo-city:x", "demo-city:3/"])
+def test_bad_demo_city_sources_name_the_source_and_fix(src: str) -> None:
+    from planner.load.sources import load_street
+
+    with pytest.raises(InputError) as err:
+        load_street(src)
+    assert src in str(err.value) and "demo-city:N/K" in str(err.value)
+
+
+def test_a_whole_city_is_not_a_street_and_a_street_not_a_city() -> None:
+    from planner.load.sources import load_street
+
+    with pytest.raises(InputError, match="whole city"):
+        load_street("demo-city:3")
+    with pytest.raises(InputError, match="one street"):
+        read_city("demo-city:3/1")
+
+
+def test_streets_file_problems_name_file_feature_and_field(tmp_path: Path) -> None:
+    streets = make_city(CitySpec(n_streets=N)).streets.copy()
+    streets.loc[1, "street_code"] = "001"
+    streets.loc[2, "county_code"] = "61"
+    path = tmp_path / "streets.geojson"
+    streets.to_file(path)
+    with pytest.raises(InputError) as err:
+        read_streets(path)
+    text = str(err.value)
+    assert "street_code 001 is given twice" in text and "street_code" in text
+    assert "county_code '61' is not 6 digits" in text and str(path) in text
+    with pytest.raises(InputError, match="needs --streets"):
+        read_city(str(tmp_path))
+
+
+def test_city_run_equals_single_street_runs(city_run: tuple[Path, CityResult]) -> None:
+    """Figures, grids and codes of every street: city run == single-street demo-city:N/K."""
+    from planner.coverage.layers import compute_coverage_layers
+    from planner.grids.codes import effective_code_settings
+    from planner.load.sources import load_street
+    from planner.pipeline import divide_grids
+
+    out, result = city_run
+    assert result.failed == [] and result.ran == ["001", "002", "003"]
+    for k, code in enumerate(["001", "002", "003"], start=1):
+        s = Settings()
+        street = load_street(f"demo-city:{N}/{k}", settings=s)
+        s = effective_code_settings(s, street.meta)
+        grids = divide_grids(street, settings=s).grids
+        cov = compute_coverage_layers(street, settings=s, grids=grids)
+        summary = json.loads((out / "streets" / code / "summary.json").read_text("utf-8"))
+        assert summary["street"] == street.name
+        assert summary["coverage"]["households_covered"] == cov.summary["households_covered"]
+        assert summary["coverage"]["gaps"] == cov.summary["gaps"]
+        assert summary["load"]["households_total"] == int(street.buildings["households"].sum())
+        city_grids = gpd.read_file(out / "streets" / code / "grids.geojson")
+        assert sorted(city_grids["code"]) == sorted(grids["code"])
+        assert all(c[6:12] == "610113" and c[12:15] == code for c in grids["code"])
+        mine = city_grids.set_index("code")["households"].sort_index()
+        theirs = grids.set_index("code")["households"].sort_index()
+        assert mine.tolist() == theirs.astype(int).tolist()
+
+
+def test_rollups_one_row_per_street_and_city_layers(city_run: tuple[Path, CityResult]) -> None:
+    out, _ = city_run
+    table = pd.read_csv(out / "city_streets.csv", encoding="utf-8-sig", dtype={"street_code": str})
+    assert list(table["street_code"]) == ["001", "002", "003"]
+    assert set(table["status"]) == {"ok"}
+    for code, row in table.set_index("street_code").iterrows():
+        summary = json.loads((out / "streets" / str(code) / "summary.json").read_text("utf-8"))
+        assert (
+            row["households_within_15_min_pct"]
+            == summary["coverage"]["households_covered_pct"]["15"]
+        )
+        assert row["grids"] == summary["grids"]["count"]
+        assert row["peak_memory_mb"] > 0
+    comm = pd.read_csv(out / "city_communities.csv", encoding="utf-8-sig", dtype=str)
+    assert set(comm["street_code"]) == {"001", "002", "003"}
+    layers = {
+        name: gpd.read_file(out / "city.gpkg", layer=name)
+        for name in ("grids", "circles", "streets")
+    }
+    assert len(layers["grids"]) == int(table["grids"].sum())
+    assert set(layers["circles"]["street_code"]) == {"001", "002", "003"}
+
+
+def test_city_red_map_links_streets_and_marks_border_gaps(
+    city_run: tuple[Path, CityResult],
+) -> None:
+    from planner.city.citymap import border_gaps, shade, write_city_map
+
+    out, _ = city_run
+    city = read_city(f"demo-city:{N}")
+    page = write_city_map(city, out).read_text("utf-8")
+    for code in ("001", "002", "003"):
+        assert f"streets/{code}/redmap.html" in page
+    table = pd.read_csv(out / "city_streets.csv", encoding="utf-8-sig", dtype={"street_code": str})
+    pct = table.set_index("street_code")["households_within_15_min_pct"]
+    assert f"合成城市第3街道（合成数据）（003）：15分钟覆盖 {pct['003']:.1f}% 的住户" in page
+    assert shade(100.0) == "#fee8c8" and shade(10.0) == "#b2182b" and shade(None) == "#dddddd"
+    # two gaps of two streets meeting at their border straddle it; a lone gap does not
+    a = shapely.box(108.9, 34.2, 108.901, 34.201)
+    b = shapely.box(108.901, 34.2, 108.902, 34.201)
+    far = shapely.box(108.95, 34.2, 108.951, 34.201)
+    gaps = gpd.GeoDataFrame({"street_code": ["001", "002", "002"]}, geometry=[a, b, far], crs=4326)
+    across = border_gaps(gaps)
+    assert list(across["street_codes"]) == ["001,002", "001,002"]
+
+
+def test_failing_street_is_reported_and_others_run_in_worker_processes(tmp_path: Path) -> None:
+    """A street whose polygon has no UTM zone (a wrong coordinate) fails with its error
+    naming the streets file; the others are written; exit 2. The command runs one worker
+    process (processes=True)."""
+    from planner.cli.parser import main
+
+    streets = make_city(CitySpec(n_streets=N)).streets.copy()
+    streets.loc[2, "geometry"] = shapely.affinity.translate(streets.geometry.iloc[2], yoff=52.0)
+    path = tmp_path / "streets.geojson"
+    streets.to_file(path)
+    out = tmp_path / "out"
+    code = main(["city", f"demo-city:{N}", "--streets", str(path), "--out", str(out),
+                 "--jobs", "grids", "--workers", "1", "--no-html", "--formats", "geojson,csv",
+                 "-q"])  # fmt: skip
+    assert code == 2
+    table = pd.read_csv(out / "city_streets.csv", encoding="utf-8-sig", dtype={"street_code": str})
+    status = dict(zip(table["street_code"], table["status"], strict=True))
+    assert status == {"001": "ok", "002": "ok", "003": "failed"}
+    error = table.set_index("street_code").loc["003", "error"]
+    assert str(path) in error and "street 003" in error and "UTM zone" in error
+    assert (out / "streets" / "001" / "grids.geojson").is_file()
+    assert not (out / "streets" / "003").exists()
+    assert set(json.loads((out / HASH_FILE).read_text())["streets"]) == {"001", "002"}
+
+
+def test_rerun_recomputes_only_changed_streets_and_their_margin_neighbours(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Unchanged inputs: nothing re-runs. A building changed in the west of street 001
+    (beyond the 300 m margin of 002): only 001. One at 001's east border: 001 and 002.
+    Every run goes to an existing cluster given by its scheduler address (--scheduler)."""
+    from distributed import LocalCluster
+
+    settings = Settings(margin_m=300.0)
+    city = read_city(f"demo-city:{N}")
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    )
+    request.addfinalizer(cluster.close)
+
+    def run(c: object) -> CityResult:
+        return run_city(
+            c, tmp_path, settings=settings, job="grids", scheduler=cluster.scheduler_address,  # type: ignore[arg-type]
+            html=False, formats=("geojson",),
+        )  # fmt: skip
+
+    assert run(city).ran == ["001", "002", "003"]
+    again = run(city)
+    assert again.ran == [] and again.reused == ["001", "002", "003"]
+    utm = make_city(CitySpec(n_streets=N)).utm_crs
+    streets = city.streets.to_crs(utm)
+    b = city.layers["buildings"]
+    pts = b.to_crs(utm).representative_point()
+    in_001 = pts.within(streets.geometry.iloc[0]) & (b["kind"] == "residential")
+    to_002 = pts.distance(streets.geometry.iloc[1])
+    west = to_002[in_001].idxmax()
+    east = to_002[in_001].idxmin()
+    assert to_002[west] > 400 and to_002[east] < 250
+
+    def changed(i: int) -> object:
+        layers = dict(city.layers)
+        layers["buildings"] = b.copy()
+        layers["buildings"].loc[i, "households"] = float(b.loc[i, "households"] or 0) + 7
+        return type(city)(city.source, layers, city.streets, city.meta)
+
+    assert run(changed(west)).ran == ["001"]
+    assert run(changed(east)).ran == ["001", "002"]
+
+
+def test_shares_cut_with_a_spatial_index_equal_shares_cut_feature_by_feature() -> None:
+    from planner.city.partition import layer_trees, street_part
+
+    city = make_city(CitySpec(n_streets=N))
+    trees = layer_trees(city.layers)
+    for k in range(N):
+        row = city.streets.iloc[[k]]
+        plain = street_part(city.layers, row, margin_m=1000.0, meta=city.meta, source="s")
+        fast = street_part(
+            city.layers, row, margin_m=1000.0, meta=city.meta, source="s", trees=trees
+        )
+        assert plain.layers.keys() == fast.layers.keys()
+        for name, gdf in plain.layers.items():
+            pd.testing.assert_frame_equal(pd.DataFrame(gdf), pd.DataFrame(fast.layers[name]))
+
+
+def test_ctrl_c_closes_the_cluster_and_keeps_finished_streets(tmp_path: Path) -> None:
+    """Ctrl-C after the first street: the cluster is closed, the finished street's hash is
+    kept (it is not run again), the unfinished ones run next time."""
+    import distributed
+
+    city = read_city(f"demo-city:{N}")
+
+    def interrupt(line: str) -> None:
+        if line.startswith("[grids 1/"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_city(city, tmp_path, settings=Settings(), job="grids", workers=1, processes=False,
+                 html=False, formats=("geojson",), report=interrupt)  # fmt: skip
+    with pytest.raises(ValueError):
+        distributed.get_client()  # no client (and so no cluster) is left open
+    done = json.loads((tmp_path / HASH_FILE).read_text())["streets"]
+    assert len(done) == 1
+    again = run_city(city, tmp_path, settings=Settings(), job="grids", workers=1,
+                     processes=False, html=False, formats=("geojson",))  # fmt: skip
+    assert again.reused == list(done) and len(again.ran) == N - 1
+
+
+def test_a_folder_of_city_wide_layers_with_a_streets_file(tmp_path: Path) -> None:
+    """A city folder (the street folder format, city-wide) and --streets give the same
+    streets' shares as the synthetic city they were written from."""
+    from planner.city.run import city_parts
+    from planner.export.geojson import write_geojson
+
+    made = make_city(CitySpec(n_streets=N))
+    folder = tmp_path / "city"
+    for name, gdf in made.layers.items():
+        write_geojson(gdf, folder / f"{name}.geojson")
+    write_geojson(made.streets, tmp_path / "streets.geojson")
+    city = read_city(str(folder), streets=tmp_path / "streets.geojson")
+    parts, failed = city_parts(city, Settings())
+    demo, _ = city_parts(read_city(f"demo-city:{N}"), Settings())
+    assert failed == {} and [p.code for p in parts] == ["001", "002", "003"]
+    assert parts[1].source == f"{folder}#002" and demo[1].source == f"demo-city:{N}/2"
+    for mine, theirs in zip(parts, demo, strict=True):
+        assert mine.meta["code_street"] == theirs.meta["code_street"]
+        assert len(mine.layers["buildings"]) == len(theirs.layers["buildings"])
