@@ -489,6 +489,7 @@ class Settings:
                     "15-minute circles, e.g. 5,10,15)",
                 )
             )
+        return out
 
     # --- bounds: validation of the exact-division settings ---
     def _bounds_problems(self) -> list[tuple[str, Any, str]]:
