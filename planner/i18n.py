@@ -677,6 +677,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "与社区 {community} 中无法调整到范围内的网格相邻",
         "next to grids of community {community} that could not be brought in range",
     ),
+    "rule_v_dedicated_homes": (
+        "专属网格 {grid}：有 {households} 户居民，住宅应属居住网格",
+        "dedicated grid {grid}: holds {households} households; homes belong in residential grids",
+    ),
+    "keep_why_dedicated_homes": (
+        "专属网格现有 {households} 户居民（新建住宅），须并入居住网格",
+        "dedicated grid now holds {households} households (new homes): divided again",
+    ),
     "keep_why_new_atom": ("新增土地，原先不属于任何网格", "new land, in no previous grid"),
     "keep_why_divided": ("所在网格被重新划分", "its grid was divided again"),
     "keep_title": ("沿用原网格：", "Kept from the previous grids:"),
@@ -921,6 +929,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "can_show_export": (
         "导出仍包含已有的图层和表格。",
         "The export still holds the layers and tables there are.",
+    ),
+    "can_show_facilities": (
+        "设施页需要楼栋、道路和服务站，才能计算完整度和面积指标。",
+        "The facilities page needs buildings, roads and stations for completeness and floor area.",
+    ),
+    "can_show_organisation": (
+        "组织页需要网格（即需要楼栋）；登记表仍可读入。",
+        "The organisation page needs grids (so buildings); registers can still be read.",
     ),
     "norm_title": (
         "服务站面积标准：每百户 {norm:g} m²（社区不少于 {minimum:,.0f} m²）",

@@ -65,6 +65,8 @@ def find_move(editor: GridEditor) -> Move:
         for target in others.index:
             if target == source or target in editor.locked:
                 continue
+            if grids.loc[target].get("kind", "residential") == "dedicated":
+                continue  # homes belong in residential grids, not a 专属网格
             if not trial(editor, lambda e, a=int(atom), t=target: e.move_atoms([a], t)).ok:
                 continue
             apt = shapely.point_on_surface(editor.atoms.geometry[atom])

@@ -164,6 +164,7 @@ def test_badges_flag_bounds_and_pieces(editor: GridEditor) -> None:
     grids = editor.grids
     after = grids[grids["code"] == NORTH].copy()
     after["households"] = 900
+    after = after.drop(columns=["load"], errors="ignore")  # no workload: load = households
     two = box(X0, Y0, X0 + 10, Y0 + 10).union(box(X0 + 100, Y0, X0 + 110, Y0 + 10))
     after = after.set_geometry([two], crs=grids.crs)
     row = preview.badges(grids, after, editor.settings).iloc[0]

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from planner.app import services as app_services
@@ -42,6 +43,7 @@ def fake_loader(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_facilities_page_runs_in_both_languages(fake_loader: None) -> None:
+    st.cache_data.clear()  # an earlier test's street must not be served from the cache
     at = AppTest.from_file(APP, default_timeout=90)
     at.query_params.clear()
     at.query_params["page"] = "facilities"

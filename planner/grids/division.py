@@ -219,6 +219,7 @@ def divide(
             np.float64
         )
         also = exact.Bound(unit_hh, households_bound.lo, households_bound.hi)
+    names = _display_names(comm_table)
     split = _partition_units(
         ug,
         unit_comm,
@@ -230,8 +231,9 @@ def divide(
         rng=rng,
         settings=settings,
         also=also,
+        names=names,
     )
-    notes += [_exact_note(row) for row in split.exact.itertuples()]
+    notes += [_exact_note(row, names) for row in split.exact.itertuples()]
     split = _place_dedicated(split, unit_ded & ~unit_locked)
     grid_of_atom = split.grid_of_unit[unit]
     locked_code_of = _place_locked(atoms, grid_of_atom, is_locked, locked_codes, split.n_grids)
@@ -304,6 +306,7 @@ def _partition_units(
     rng: np.random.Generator,
     settings: Settings,
     also: exact.Bound | None = None,
+    names: dict[str, str] | None = None,
 ) -> _UnitGrids:
     """Partition the unlocked units of each community, one connected piece of the
     unit graph at a time (:func:`planner.grids._partition.partition`, then the exact
@@ -359,7 +362,7 @@ def _partition_units(
                         sums[p],
                         total,
                         ncomp,
-                        comm,
+                        (names or {}).get(str(comm), str(comm)),
                         lo,
                         hi,
                         nodes[labels == p],
@@ -372,13 +375,21 @@ def _partition_units(
     return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table)
 
 
-def _exact_note(row: tuple[object, ...]) -> str:
-    """The note of one exact solve (an ``itertuples`` row of :attr:`GridResult.exact`)."""
+def _display_names(comm_table: pd.DataFrame) -> dict[str, str]:
+    """Each community's name for reasons and notes a reader sees (its id when unnamed)."""
+    ids = comm_table["community_id"].astype(str)
+    named = comm_table["name"].astype(str).str.strip()
+    return dict(zip(ids, named.where(named != "", ids), strict=True))
+
+
+def _exact_note(row: tuple[object, ...], names: dict[str, str]) -> str:
+    """The note of one exact solve (an ``itertuples`` row of :attr:`GridResult.exact`),
+    naming the community by ``names``."""
     _, comm, units, households, status, gap, time_s, _excess, _least = row
     return str(
         msg(
             f"grid_exact_{status}",
-            community=comm,
+            community=names.get(str(comm), str(comm)),
             units=units,
             households=int(float(str(households))),
             gap=float(str(gap)) * 100 if status == "feasible" else 0.0,

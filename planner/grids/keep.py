@@ -232,6 +232,11 @@ def _reopen_reasons(
                 if c in before.index
                 else msg("keep_why_households", households=int(n), lo=lo, hi=hi)
             )
+    if "kind" in previous.columns:  # a dedicated grid (专属网格) that now holds homes
+        dedicated = set(previous.loc[previous["kind"] == "dedicated", "code"].astype(str))
+        for c, n in hh.items():
+            if str(c) in dedicated and n > 0:
+                why.setdefault(str(c), msg("keep_why_dedicated_homes", households=int(n)))
     comms = a["community_id"].astype(str).groupby(code).unique()
     for c, cs in comms.items():
         if len(cs) > 1:

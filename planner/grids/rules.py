@@ -798,6 +798,14 @@ def _households(
                 "explained" if proved else "error",
             )
         )
+    homes = np.flatnonzero(_is_dedicated(g) & (hh > 0))  # --- dedicated: a 专属网格 with homes
+    for k in homes:
+        text = msg("rule_v_dedicated_homes", grid=labels[k], households=int(hh[k]))
+        c.violations.append(
+            _violation(
+                "households_in_range", text, (labels[k],), *at(g.geometry.values[k]), "error"
+            )
+        )
     return c
 
 
