@@ -91,13 +91,17 @@ def _browser_secret() -> str:
         return secret
     if "browser_secret" not in st.session_state:
         st.session_state["browser_secret"] = secrets.token_hex(16)
-        # our own script (no user text in it), run in the page: the cookie is the app's
-        st.html(
-            f"<script>document.cookie = '{BROWSER_COOKIE}="
-            f"{st.session_state['browser_secret']}; path=/; max-age=31536000; "
-            "SameSite=Strict';</script>",
-            unsafe_allow_javascript=True,
-        )
+    # Our own script (no user text in it), run in the page: the cookie is the app's. It is
+    # written on every run of a session whose request carried no cookie (the session's
+    # cookies never change), so the page's elements keep their places across reruns:
+    # an element present on the first run only would remount every element after it,
+    # the editor's map included (a rebuilt map loses its zoom and the next click).
+    st.html(
+        f"<script>document.cookie = '{BROWSER_COOKIE}="
+        f"{st.session_state['browser_secret']}; path=/; max-age=31536000; "
+        "SameSite=Strict';</script>",
+        unsafe_allow_javascript=True,
+    )
     return str(st.session_state["browser_secret"])
 
 

@@ -21,7 +21,7 @@ from planner.app.state import init_state, settings_from_state
 from planner.grids.codes import effective_code_settings
 from planner.grids.edits import GridEditor
 from planner.load.sources import load_street
-from tests.appserver import map_frame
+from tests.appserver import map_frame, wait_idle
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,23 @@ def editor_frame(page: Any, *, timeout_s: float = 90) -> Any:
 
 
 def click_latlng(page: Any, frame: Any, latlng: tuple[float, float]) -> None:
-    """Click the map in ``frame`` at a latitude/longitude (pixel from Leaflet itself)."""
+    """Click the map in ``frame`` at a latitude/longitude (pixel from Leaflet itself).
+
+    A point under one of the map's panels (legend and notes, title) is first brought to
+    the middle of the map, as a person would pan to it: a panel takes the click.
+    """
+    covered = frame.evaluate(
+        "([lat, lng]) => { const p = window.map.latLngToContainerPoint([lat, lng]);"
+        " const r = window.map.getContainer().getBoundingClientRect();"
+        " const e = document.elementFromPoint(r.left + p.x, r.top + p.y);"
+        " return !!(e && e.closest('.leaflet-control')); }",
+        list(latlng),
+    )
+    if covered:
+        frame.evaluate(
+            "([lat, lng]) => window.map.panTo([lat, lng], {animate: false})", list(latlng)
+        )
+        wait_idle(page)
     x, y = frame.evaluate(
         "([lat, lng]) => { const p = window.map.latLngToContainerPoint([lat, lng]);"
         " return [p.x, p.y]; }",

@@ -48,12 +48,6 @@ def _until(check: Any, what: str, timeout_s: float = 30) -> None:
         time.sleep(0.1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression after merging the workbench pages (2026-12-02): a click on the "
-    "target grid on the editor map no longer sets the target (the short-label buttons do); "
-    "README known limits, issue 19 stays open",
-)
 def test_click_a_grid_on_the_map_to_move_the_selection_there(move: Move) -> None:
     _skip_without_chromium()
     with (
