@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== ruff"; .venv/bin/ruff check planner tests bench scripts app.py
 echo "== mypy"; .venv/bin/mypy
-echo "== pytest"; .venv/bin/python -m pytest "$@"
+# One worker per core; a test file stays on one worker so its module fixtures run once.
+echo "== pytest"; .venv/bin/python -m pytest -n "${PLANNER_TEST_WORKERS:-auto}" --dist loadfile "$@"

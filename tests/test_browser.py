@@ -160,7 +160,9 @@ def _maybe_edit(page: Any) -> None:
     box.click()
     page.get_by_role("option").nth(1).click()
     wait_idle(page)
-    page.get_by_role("button", name=re.compile("^(锁定|解锁)$")).click()
+    # the rerun after choosing a grid redraws the editor; on a busy machine (the suite runs
+    # one test file per core) that takes longer than Playwright's default 30 s
+    page.get_by_role("button", name=re.compile("^(锁定|解锁)$")).click(timeout=90000)
     wait_idle(page)
     page.get_by_text("已完成", exact=False).first.wait_for(timeout=30000)
     assert page.get_by_text("规则检查", exact=False).count() > 0
