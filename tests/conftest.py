@@ -203,3 +203,19 @@ def make_folder(tmp_path: Path) -> Callable[..., Path]:
         return write_folder(tmp_path / f"street{next(counter)}", layers or street_layers(), **kw)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches() -> None:
+    """Clear Streamlit's process-wide caches before each test.
+
+    Under pytest-xdist one worker runs several app test files; a street cached by
+    an earlier file would otherwise be served instead of the test's own loader.
+    """
+    import sys
+
+    if "streamlit" in sys.modules:
+        import streamlit as st
+
+        st.cache_data.clear()
+        st.cache_resource.clear()
