@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from planner.app import cache as app_cache
 from planner.app import editor as app_editor
 from planner.app import project as app_project
 from planner.app import services as app_services
-from planner.maps import redmap as redmap_module
 from tests.app_street import tiny_street
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -99,7 +99,7 @@ def test_an_edit_reaches_the_red_map_the_overview_and_the_exports(
     tiny: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     drawn: list[list[str]] = []
-    original_map = redmap_module.red_map
+    original_map = app_cache.red_map
 
     def spy_map(street: Any, **kwargs: Any) -> Any:
         grids = kwargs.get("grids")
@@ -107,7 +107,7 @@ def test_an_edit_reaches_the_red_map_the_overview_and_the_exports(
             drawn.append(sorted(grids["code"].astype(str)))
         return original_map(street, **kwargs)
 
-    monkeypatch.setattr(redmap_module, "red_map", spy_map)
+    monkeypatch.setattr(app_cache, "red_map", spy_map)  # the red map page draws through it
     exported: list[dict[str, bytes]] = []
     original_export = app_services.export_files
 
