@@ -1198,6 +1198,281 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Gap across a street border: {codes} (two street offices must act)",
     ),
     "city_no_data": ("无数据", "no data"),
+    # --- appsplit: loader notes in the reader's language (planner.errors.Problem.render) ---
+    "note_where_file": ("文件 {file}", "file {file}"),
+    "col_geometry": ("几何形状", "geometry"),
+    "note_where_feature": ("要素 {feature}", "feature {feature}"),
+    "note_where_field": ("字段“{field}”", "field '{field}'"),
+    "note_fix": ("处理办法：{fix}", " Fix: {fix}"),
+    "note_ids": ("{ids}", "{ids}"),
+    "note_ids_more": ("{ids} 等（另有 {more} 个）", "{ids} ... and {more} more"),
+    "note_layer_boundary": ("边界", "boundary"),
+    "note_layer_communities": ("社区", "communities"),
+    "note_layer_compounds": ("小区", "compounds"),
+    "note_layer_buildings": ("楼栋", "buildings"),
+    "note_layer_gates": ("出入口", "gates"),
+    "note_layer_roads": ("道路", "roads"),
+    "note_layer_barriers": ("河流铁路", "barriers"),
+    "note_layer_landuse": ("用地", "landuse"),
+    "note_layer_stations": ("站点", "stations"),
+    "note_layer_pois": ("兴趣点", "pois"),
+    "note_with_ids": ("{text}：{ids}", "{text}: {ids}"),
+    "note_invalid_polygons": (
+        "{n} 个无效多边形（自相交或环不规范）已自动修复：{ids}",
+        "{n} invalid polygon(s) (self-intersecting or badly formed rings) were repaired "
+        "with make_valid: {ids}",
+    ),
+    "note_fix_check_repaired": (
+        "在地图上检查修复后的形状；如有不对，请在 GIS 中修改",
+        "check the repaired shapes on the map; fix them in your GIS if they look wrong",
+    ),
+    "note_zero_area": (
+        "{n} 个多边形面积为零，已略去：{ids}",
+        "{n} polygon(s) have no area and were left out: {ids}",
+    ),
+    "note_fix_redraw_polygons": (
+        "请把这些要素重新画成正确的多边形，或删除它们",
+        "draw these features again as proper polygons, or delete them",
+    ),
+    "note_control_chars": (
+        "“{column}”字段有 {n} 个值含控制字符（空字符、转义、制表、换行或方向控制符），已删除：{ids}",
+        "{n} {column} value(s) held control characters (NUL, escape, tab, line breaks or "
+        "direction overrides), removed: {ids}",
+    ),
+    "note_fix_plain_text": (
+        "请检查这些文字，写成不含控制字符的纯文本",
+        "check these texts; write plain text without control characters",
+    ),
+    "note_too_long": (
+        "“{column}”字段有 {n} 个值超过 {limit} 个字符（最长 {longest:,} 个），已截为 {limit} 个：{ids}",
+        "{n} {column} value(s) were longer than {limit} characters (the longest {longest:,}) "
+        "and were cut to {limit}: {ids}",
+    ),
+    "note_fix_shorten": (
+        "请把这些文字缩短到 {limit} 个字符以内",
+        "shorten these texts to {limit} characters",
+    ),
+    "note_outside": (
+        "{n} 个{what}位于街道外 {margin:,.0f} 米以上，已略去",
+        "{n} {what} lie more than {margin:,.0f} m outside the street and were left out",
+    ),
+    "note_fix_check_coordinates": (
+        "请检查它们的坐标（来自国内网络地图的点需选择坐标系 GCJ-02 或 BD-09），或删除它们",
+        "check their coordinates (and --points-crs for points from Chinese web maps), "
+        "or remove them",
+    ),
+    "note_unknown_kinds": (
+        "{n} 个服务站的类型不在目录中（{shown}）；按“其他”类型保留，原文记在类型说明中",
+        "{n} station(s) have a kind outside the catalogue ({shown}); kept as kind 'other' "
+        "with their text in kind_text",
+    ),
+    "note_fix_station_kinds": (
+        "在服务站类型对照表中把这些文字对应到目录类型；若它们承担党群服务站的职能，也可把“其他”计入服务类型",
+        "map these texts to catalogue kinds in a station-kinds file (--station-kinds-file, "
+        "or station_kinds_file in street.json), or add 'other' to service_kinds if they "
+        "serve as party-mass service stations",
+    ),
+    "note_communities_gap": (
+        "社区未覆盖街道的 {share:.1%}",
+        "the communities leave {share:.1%} of the street uncovered",
+    ),
+    "note_fix_communities_tile": (
+        "社区应铺满街道：请把社区范围延伸到街道边界",
+        "communities should tile the street: extend them to the boundary",
+    ),
+    "note_communities_overlap": (
+        "社区之间重叠，占街道面积的 {share:.1%}；建筑归入覆盖其大部分的社区",
+        "the communities overlap on {share:.1%} of the street's area; buildings go to the "
+        "community covering most of them",
+    ),
+    "note_fix_communities_overlap": (
+        "社区之间不应重叠：请修正共用边界",
+        "communities should not overlap: fix the shared borders",
+    ),
+    "note_compounds_outside": (
+        "{n} 个小区大部分位于街道外，已略去",
+        "{n} compound(s) lie mostly outside the street and were left out",
+    ),
+    "note_fix_compounds_outside": (
+        "请检查街道边界，或删除属于相邻街道的小区",
+        "check the street boundary, or remove compounds that belong to a neighbour",
+    ),
+    "note_no_buildings": (
+        "街道没有建筑，因此没有户数：网格无法按户数均衡，覆盖率和选址也无人可计",
+        "the street has no buildings, so it has no households: grids cannot be balanced, "
+        "and coverage shares and siting have nobody to count",
+    ),
+    "note_fix_add_buildings": (
+        "请添加建筑图层（buildings.geojson、.gpkg 或 .shp，或含建筑的 OpenStreetMap 数据），或与建筑关联的住户登记表",
+        "add the buildings layer (buildings.geojson, .gpkg or .shp, or an OSM extract with "
+        "buildings), or a household register joined to buildings",
+    ),
+    "note_buildings_outside": (
+        "{n} 栋建筑位于街道边界外，已略去",
+        "{n} building(s) lie outside the street boundary and were left out",
+    ),
+    "note_fix_buildings_outside": (
+        "若它们属于本街道，请检查街道边界",
+        "check the street boundary if they belong to the street",
+    ),
+    "note_unknown_compound": (
+        "{n} 栋建筑所填的小区编号不在小区图层中（例如 {example}）；已按位置归入小区",
+        "{n} building(s) name a compound_id not in the compounds layer (e.g. {example}); "
+        "placed by location instead",
+    ),
+    "note_fix_compound_ids": (
+        "请使用小区图层中的编号，或留空",
+        "use ids from the compounds layer, or leave compound_id empty",
+    ),
+    "note_dense_building": (
+        "{building}（{households:,.0f} 户，建筑面积 {area:,.0f} m²）",
+        "{building} ({households:,.0f} households on {area:,.0f} m²)",
+    ),
+    "note_dense": (
+        "{n} 栋建筑每户建筑面积（占地 × 层数）不足 {per:g} m²，不合常理：{listed}",
+        "{n} building(s) have less than {per:g} m² of floor area (footprint × floors) per "
+        "household, which is implausible: {listed}",
+    ),
+    "note_fix_check_households": (
+        "请检查这些建筑的户数、层数和占地",
+        "check the households, floors and footprint of these buildings",
+    ),
+    "note_big_estimate": (
+        "{n} 栋建筑按占地 × 层数估算每栋超过 {limit:,} 户，不合常理",
+        "{n} building(s) were estimated at more than {limit:,} households each from "
+        "footprint × floors, which is implausible",
+    ),
+    "note_fix_big_estimate": (
+        "请检查它们的占地和层数（是否把整个地块画成了一栋建筑？），或直接填写户数",
+        "check their footprint and floors (a site or block drawn as one building?), or give "
+        "their households",
+    ),
+    "note_street_name": (
+        "街道名称含控制字符或超过 {limit} 个字符；改用 {name}",
+        "the street name held control characters or more than {limit} characters; it is "
+        "used as {name}",
+    ),
+    "note_fix_street_name": (
+        "请给街道起一个简短的纯文本名称（在街道设置或边界的名称中）",
+        "give the street a plain, short name (street.json or the boundary's name)",
+    ),
+    "note_boundary_repaired": (
+        "街道边界多边形无效，已自动修复",
+        "the boundary polygon was invalid and was repaired with make_valid",
+    ),
+    "note_fix_check_boundary": ("请在地图上检查边界", "check the boundary on the map"),
+    "note_unknown_layer": ("未知图层 {layer}，已忽略", "unknown layer {layer} ignored"),
+    "note_fix_layer_names": (
+        "图层文件应命名为边界、社区、小区、建筑、道路、服务站、出入口、障碍、用地或兴趣点的英文名"
+        "（boundary、communities、compounds、buildings、roads、stations、gates、barriers、landuse、pois）",
+        "name layer files boundary, communities, compounds, buildings, roads, stations, "
+        "gates, barriers, landuse or pois",
+    ),
+    "note_register_no_buildings": (
+        "给了住户登记表，但街道没有可关联的建筑",
+        "a household register was given but the street has no buildings to join it to",
+    ),
+    "note_fix_register_buildings": (
+        "请添加建筑图层（或载入含建筑的 OpenStreetMap 数据）",
+        "add a buildings layer (or load an OpenStreetMap extract with buildings)",
+    ),
+    "note_no_roads": (
+        "没有道路：步行网络为空，无法计算步行时间和服务圈",
+        "no roads given: the walking network is empty, so walking times and service circles "
+        "cannot be computed",
+    ),
+    "note_fix_add_roads": (
+        "请在文件夹中添加 roads.geojson，或载入 OpenStreetMap 数据",
+        "add roads.geojson to the folder, or load an OpenStreetMap extract",
+    ),
+    "note_buildings_far": (
+        "{n} 栋建筑距任何可步行路段都超过 {snap:,.0f} 米",
+        "{n} building(s) lie more than {snap:,.0f} m from any walkable link",
+    ),
+    "note_fix_paths_to_buildings": (
+        "请在道路图层中补上通往这些建筑的道路",
+        "add the paths that reach these buildings to the roads layer",
+    ),
+    "note_piece": (
+        "第 {piece} 块：{nodes} 个节点、{buildings} 栋建筑、{households} 户",
+        "piece {piece}: {nodes} nodes, {buildings} buildings, {households} households",
+    ),
+    "note_pieces": (
+        "步行网络断成 {n} 块，其中 {near} 块是建筑最近的路网（{detail}）",
+        "the walking network has {n} disconnected pieces, {near} of them nearest to "
+        "buildings ({detail})",
+    ),
+    "note_fix_connect_pieces": (
+        "请连通这些路网（补上缺失的路段、出入口或桥），或检查道路端点是否准确相接",
+        "connect the pieces (a missing road link, gate or bridge), or check that road ends "
+        "meet exactly",
+    ),
+    "note_several_layers": (
+        "{file} 含 {n} 个图层（{described}）；读取了图层“{layer}”",
+        "{file} holds {n} layers ({described}); read the layer '{layer}'",
+    ),
+    "note_fix_one_layer": (
+        "文件中只保留图层 {layer} 即可消除此提示",
+        "keep only the {layer} layer in the file to silence this note",
+    ),
+    "note_cpg_utf8": (
+        "该 Shapefile 没有注明文字编码的 .cpg 文件；文字按 {said} 读取",
+        "the Shapefile has no .cpg file naming its text encoding; its text is read as {said}",
+    ),
+    "note_cpg_other": (
+        "该 Shapefile 没有注明文字编码的 .cpg 文件；文字不是 UTF-8，已按 {said} 读取",
+        "the Shapefile has no .cpg file naming its text encoding; its text is not UTF-8, so "
+        "it was read as {said}",
+    ),
+    "note_fix_cpg_check": (
+        "请在加载报告中检查名称；在 .shp 旁放一个注明编码（如 GBK 或 UTF-8）的 .cpg 文件",
+        "check the names in the load report; put a .cpg file holding the encoding (e.g. GBK "
+        "or UTF-8) next to the .shp",
+    ),
+    "note_cpg_latin1": (
+        "该 Shapefile 没有 .cpg 文件，文字既不是 UTF-8 也不是 GBK；已按 ISO-8859-1 读取，名称可能是乱码",
+        "the Shapefile has no .cpg file and its text is neither UTF-8 nor GBK; it was read as "
+        "ISO-8859-1 and names may be garbled",
+    ),
+    "note_fix_cpg": (
+        "请在 .shp 旁放一个注明编码的 .cpg 文件，或把图层另存为 GeoPackage",
+        "put a .cpg file holding the encoding next to the .shp, or save the layer as GeoPackage",
+    ),
+    "note_no_crs": (
+        "该文件没有声明坐标系：按 {crs} 读取",
+        "the file declares no coordinate system of its own: read in {crs} (--crs)",
+    ),
+    "note_fix_check_place": (
+        "请在地图上检查该图层的位置是否正确",
+        "check on the map that the layer sits where it should",
+    ),
+    "note_no_geometry": (
+        "{n} 个要素没有几何形状，已略去：{ids}",
+        "{n} feature(s) have no geometry and were left out: {ids}",
+    ),
+    "note_fix_draw_or_delete": (
+        "请绘制这些要素，或删除它们",
+        "draw these features, or delete them",
+    ),
+    "note_rings_closed": (
+        "{n} 个多边形环未闭合，已用首点闭合",
+        "{n} polygon ring(s) were not closed and were closed by repeating their first point",
+    ),
+    "note_fix_check_shapes": ("请在地图上检查这些形状", "check these shapes on the map"),
+    "note_several_files": (
+        "图层 {layer} 有多个文件（{files}）；使用 {used}",
+        "several files for the {layer} layer ({files}); using {used}",
+    ),
+    "note_fix_one_file": ("每个图层只保留一个文件", "keep one file per layer"),
+    "note_unread_file": (
+        "{file} 未读取：文件夹中的图层应为 .geojson、.json、.gpkg、.shp（点也可用 .csv），因此缺少图层 {layer}",
+        "{file} is not read: folders hold layers as .geojson, .json, .gpkg, .shp (or .csv for "
+        "points), so the {layer} layer is missing",
+    ),
+    "note_fix_save_as": (
+        "请另存为 {layer}.geojson 或 {layer}.gpkg（QGIS：导出 > 要素另存为）",
+        "save it as {layer}.geojson or {layer}.gpkg (QGIS: Export > Save Features As)",
+    ),
 }
 
 
@@ -1339,9 +1614,22 @@ def _english_patterns(prefix: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((key, pattern) for _, key, pattern in out)
 
 
+@dataclass(frozen=True)
+class ColumnName:
+    """A raw column name in a :class:`Message` parameter: as it is in English, its
+    display label (:func:`column_label`) in Chinese."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def _arg(value: Any, lang: str) -> Any:
     if isinstance(value, Message):
         return value.render(lang)
+    if isinstance(value, ColumnName):
+        return value.name if lang == "en" else column_label(value.name, lang)
     if isinstance(value, Items):
         sep = value.sep[1] if lang == "en" else value.sep[0]
         return _Joined([_arg(v, lang) for v in value.values], sep)

@@ -58,7 +58,7 @@ def load_report(street: Street) -> None:
         )
     for note in rep.notes[:8]:
         key = f"severity_{note.severity}"
-        st.caption(f"{L(key) if key in STRINGS else note.severity}: {md(note)}")
+        st.caption(f"{L(key) if key in STRINGS else note.severity}: {md(note.render(S['lang']))}")
     with st.expander(L("load_report")):
         st.text("\n".join(svc.report_lines(street, lang=S["lang"])))
 
