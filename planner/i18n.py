@@ -1199,6 +1199,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "city_no_data": ("无数据", "no data"),
     # --- appsplit: loader notes in the reader's language (planner.errors.Problem.render) ---
+    "edit_redivided_kept": (
+        "重新划分（保留 {locked} 个已锁定网格和仍在范围内的网格；原 {total:,} 户中 {kept:,} 户所在网格编码不变）",
+        "re-divided keeping {locked} locked grid(s) and the grids still within bounds "
+        "({kept:,} of {total:,} households keep their grid code)",
+    ),
+    "edit_redivided_lost": (
+        "重新划分丢失了 {atoms} 个网格单元，未应用",
+        "the re-division lost {atoms} atom(s); not applied",
+    ),
     "note_where_file": ("文件 {file}", "file {file}"),
     "col_geometry": ("几何形状", "geometry"),
     "note_where_feature": ("要素 {feature}", "feature {feature}"),
