@@ -1208,6 +1208,38 @@ STRINGS: dict[str, tuple[str, str]] = {
         "重新划分丢失了 {atoms} 个网格单元，未应用",
         "the re-division lost {atoms} atom(s); not applied",
     ),
+    "note_code_county": ("区县代码", "code_county"),
+    "note_code_street": ("街道代码", "code_street"),
+    "note_codes_missing": (
+        "数据源未给出{missing}：除非另行给出代码，网格编码将是临时的（000000 / 000，标记为临时编码）",
+        "the source names no {missing}: grid codes will be provisional (000000 / 000, flagged "
+        "code_provisional) unless the codes are given",
+    ),
+    "note_fix_codes": (
+        "请在设置中给出区县代码（6 位，GB/T 2260）和街道代码（3 位）",
+        "give --code-county (6 digits, GB/T 2260) and --code-street (3 digits), or "
+        "code_county / code_street in street.json",
+    ),
+    "note_sheet_has_header": ("该表含表头", "it holds the table's header"),
+    "note_sheet_no_header": ("没有哪个表写有所需的列名", "no sheet names the expected columns"),
+    "note_sheets": (
+        "工作簿有 {n} 个工作表；读取了“{sheet}”（{why}）；未读取：{others}",
+        "the workbook has {n} sheets; read sheet '{sheet}' ({why}); not read: {others}",
+    ),
+    "note_fix_one_sheet": (
+        "工作簿中只保留一个工作表，或把表格放在第一个工作表",
+        "keep one sheet in the workbook, or put the table on its first sheet",
+    ),
+    "note_merged_cells": (
+        "{n} 处跨行合并的单元格已在每一行填入其值：{ids}",
+        "{n} cell range(s) merged over several rows were filled with their value in every "
+        "row: {ids}",
+    ),
+    "note_fix_merged_cells": (
+        "若每一行都属于合并的值（如一个小区名覆盖其各楼栋），无需处理；否则请取消合并",
+        "nothing to do if each row belongs to the merged value (e.g. one compound name over "
+        "its buildings); otherwise unmerge the cells",
+    ),
     "note_where_file": ("文件 {file}", "file {file}"),
     "col_geometry": ("几何形状", "geometry"),
     "note_where_feature": ("要素 {feature}", "feature {feature}"),
