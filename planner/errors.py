@@ -8,6 +8,7 @@ names the file, the feature id, the field, what is wrong and what to do.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -84,7 +85,10 @@ class Problem:
         where = []
         if self.file:
             where.append(t("note_where_file", lang, file=self.file))
-        if self.feature_id is not None:
+        row = re.fullmatch(r"row (\d+)", self.feature_id or "")
+        if row:  # a spreadsheet row (a register's), named as a row
+            where.append(t("note_where_row", lang, row=row.group(1)))
+        elif self.feature_id is not None:
             where.append(t("note_where_feature", lang, feature=self.feature_id))
         if self.field:
             where.append(t("note_where_field", lang, field=column_label(self.field, lang)))

@@ -1240,6 +1240,54 @@ STRINGS: dict[str, tuple[str, str]] = {
         "nothing to do if each row belongs to the merged value (e.g. one compound name over "
         "its buildings); otherwise unmerge the cells",
     ),
+    "note_row": ("第 {row} 行", "row {row}"),
+    "note_where_row": ("第 {row} 行", "row {row}"),
+    "note_total_rows": ("跳过了 {n} 个合计行：{rows}", "{n} total row(s) skipped: {rows}"),
+    "note_fix_totals": (
+        "无需处理：合计由各行重新计算",
+        "nothing to do: totals are recomputed from the rows",
+    ),
+    "note_register_unmatched": (
+        "登记表中的这一行对不上任何建筑：{reason}（{key}）",
+        "register row matches no building: {reason} ({key})",
+    ),
+    "note_fix_register_ids": (
+        "请更正编号或名称，使其与建筑或小区图层一致",
+        "correct the id/name so it matches the buildings or compounds layer",
+    ),
+    "note_reason_compound_not_found": ("找不到该小区", "compound not found"),
+    "note_reason_no_building": ("没有这栋楼", "no such building"),
+    "note_reason_same_name": (
+        "{n} 栋楼同名；请补充小区名称或楼栋编号",
+        "{n} buildings have this name; add 小区名称 or 楼栋编号",
+    ),
+    "note_reason_no_compound": ("没有这个小区", "no such compound"),
+    "note_reason_nothing_named": ("未写楼栋或小区", "no building or compound named"),
+    "note_reason_no_residential": (
+        "该小区没有尚未单独登记的住宅楼",
+        "the compound has no residential building without its own row",
+    ),
+    "note_fate_layer": (
+        "它们沿用建筑图层中的户数",
+        "they keep the households from the buildings layer",
+    ),
+    "note_fate_estimated": (
+        "它们的户数按建筑面积估算",
+        "their households are estimated from floor area",
+    ),
+    "note_fate_mixed": (
+        "{kept} 栋沿用建筑图层中的户数，{estimated} 栋按建筑面积估算户数",
+        "{kept} keep the households from the buildings layer, {estimated} have their "
+        "households estimated from floor area",
+    ),
+    "note_not_in_register": (
+        "{n} 栋住宅楼不在登记表中；{fate}：{ids}",
+        "{n} residential building(s) are not in the register; {fate}: {ids}",
+    ),
+    "note_fix_register_rows": (
+        "请在登记表中为这些楼栋或其小区补充行",
+        "add rows for these buildings or their compounds to the register",
+    ),
     "note_where_file": ("文件 {file}", "file {file}"),
     "col_geometry": ("几何形状", "geometry"),
     "note_where_feature": ("要素 {feature}", "feature {feature}"),
