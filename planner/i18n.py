@@ -1288,6 +1288,36 @@ STRINGS: dict[str, tuple[str, str]] = {
         "请在登记表中为这些楼栋或其小区补充行",
         "add rows for these buildings or their compounds to the register",
     ),
+    "note_cad_missing": (
+        "图纸中没有 CAD 图层 {missing}；图纸的图层：{present}",
+        "CAD layer(s) {missing} are not in the drawing; its layers: {present}",
+    ),
+    "note_fix_cad_names": (
+        "请检查 CAD 图层对照中的名称（须与 CAD 图层名一致）",
+        "check the names in --dxf-layers (they must match the CAD layer names)",
+    ),
+    "note_cad_kind_Polygon": ("多边形", "polygons"),
+    "note_cad_kind_LineString": ("线", "linestrings"),
+    "note_cad_kind_Point": ("点", "points"),
+    "note_cad_wrong_kind": (
+        "CAD 图层 {names} 上有 {n} 个实体不是{kind}（如未闭合的多段线或文字），未计入图层 {layer}",
+        "{n} entities on CAD layer(s) {names} are not {kind} (e.g. open polylines or texts) "
+        "and are left out of {layer}",
+    ),
+    "note_fix_cad_closed": ("请把图层 {layer} 画成闭合多段线", "draw {layer} as closed polylines"),
+    "note_fix_cad_layer": (
+        "请检查哪个 CAD 图层存放 {layer}",
+        "check which CAD layer holds {layer}",
+    ),
+    "note_cad_text_outside": (
+        "CAD 图层 {names} 上有 {n} 个 {field} 文字不在任何要素内，未使用",
+        "{n} {field} text(s) on CAD layer(s) {names} lie in no feature and are not used",
+    ),
+    "note_cad_text_several": (
+        "{n} 个要素含 CAD 图层 {names} 的多个 {field} 文字；使用第一个",
+        "{n} feature(s) hold several {field} texts of CAD layer(s) {names}; the first is used",
+    ),
+    "note_fix_cad_text": ("每个轮廓内只放一个文字", "place one text inside each outline"),
     "note_where_file": ("文件 {file}", "file {file}"),
     "col_geometry": ("几何形状", "geometry"),
     "note_where_feature": ("要素 {feature}", "feature {feature}"),
