@@ -7,6 +7,8 @@ names the file, the feature id, the field, what is wrong and what to do.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,6 +38,10 @@ class Problem:
     severity
         ``"error"`` stops the load; ``"warning"`` is reported and the load goes on;
         ``"repair"`` records a safe repair the planner made (e.g. ``make_valid``).
+    text, fix_text
+        The message and the fix as catalogue messages (:func:`planner.i18n.msg`) when
+        they were given so (``message`` and ``fix`` then hold their English), so a user
+        interface shows them in the reader's language (:meth:`render`).
     """
 
     message: str
@@ -44,6 +50,8 @@ class Problem:
     feature_id: str | None = None
     field: str | None = None
     severity: Severity = "error"
+    text: Message | None = dataclasses.field(default=None, compare=False, repr=False)
+    fix_text: Message | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         where = []
@@ -60,7 +68,36 @@ class Problem:
         return f"{head}{message}{stop}{tail}"
 
     def to_dict(self) -> dict[str, str | None]:
-        return asdict(self)
+        """The problem as plain text fields (the English message and fix)."""
+        out = asdict(self)
+        out.pop("text"), out.pop("fix_text")
+        return out
+
+    def render(self, lang: str = "en") -> str:
+        """The problem in ``lang``: where, what and the fix; English is ``str()``.
+
+        A message or fix given as plain text (not a catalogue message) stays as it is.
+        """
+        if lang == "en":
+            return str(self)
+        from planner.i18n import column_label, render, t
+
+        where = []
+        if self.file:
+            where.append(t("note_where_file", lang, file=self.file))
+        row = re.fullmatch(r"row (\d+)", self.feature_id or "")
+        if row:  # a spreadsheet row (a register's), named as a row
+            where.append(t("note_where_row", lang, row=row.group(1)))
+        elif self.feature_id is not None:
+            where.append(t("note_where_feature", lang, feature=self.feature_id))
+        if self.field:
+            where.append(t("note_where_field", lang, field=column_label(self.field, lang)))
+        head = f"[{'，'.join(where)}] " if where else ""
+        message = render(self.text or self.message, lang).rstrip()
+        stop = "" if message.endswith((".", "!", "?", "。")) else "。"
+        fix = render(self.fix_text or self.fix, lang)
+        tail = t("note_fix", lang, fix=fix) if fix else ""
+        return f"{head}{message}{stop}{tail}"
 
 
 class PlannerError(Exception):
@@ -154,16 +191,29 @@ class ProblemLog:
 
     def add(
         self,
-        message: str,
+        message: str | Message,
         *,
-        fix: str = "",
+        fix: str | Message = "",
         file: str | None = None,
         feature_id: object | None = None,
         field: str | None = None,
         severity: Severity = "error",
     ) -> None:
+        """Record one problem; ``message`` and ``fix`` may be catalogue messages
+        (:func:`planner.i18n.msg`), kept so they render in the reader's language."""
         fid = None if feature_id is None else str(feature_id)
-        self.problems.append(Problem(message, fix, file, fid, field, severity))
+        self.problems.append(
+            Problem(
+                str(message),
+                str(fix),
+                file,
+                fid,
+                field,
+                severity,
+                text=None if isinstance(message, str) else message,
+                fix_text=None if isinstance(fix, str) else fix,
+            )
+        )
 
     @property
     def has_errors(self) -> bool:

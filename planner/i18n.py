@@ -1198,6 +1198,400 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Gap across a street border: {codes} (two street offices must act)",
     ),
     "city_no_data": ("无数据", "no data"),
+    # --- appsplit: loader notes in the reader's language (planner.errors.Problem.render) ---
+    "edit_redivided_kept": (
+        "重新划分（保留 {locked} 个已锁定网格和仍在范围内的网格；原 {total:,} 户中 {kept:,} 户所在网格编码不变）",
+        "re-divided keeping {locked} locked grid(s) and the grids still within bounds "
+        "({kept:,} of {total:,} households keep their grid code)",
+    ),
+    "edit_redivided_lost": (
+        "重新划分丢失了 {atoms} 个网格单元，未应用",
+        "the re-division lost {atoms} atom(s); not applied",
+    ),
+    "note_code_county": ("区县代码", "code_county"),
+    "note_code_street": ("街道代码", "code_street"),
+    "note_codes_missing": (
+        "数据源未给出{missing}：除非另行给出代码，网格编码将是临时的（000000 / 000，标记为临时编码）",
+        "the source names no {missing}: grid codes will be provisional (000000 / 000, flagged "
+        "code_provisional) unless the codes are given",
+    ),
+    "note_fix_codes": (
+        "请在设置中给出区县代码（6 位，GB/T 2260）和街道代码（3 位）",
+        "give --code-county (6 digits, GB/T 2260) and --code-street (3 digits), or "
+        "code_county / code_street in street.json",
+    ),
+    "note_sheet_has_header": ("该表含表头", "it holds the table's header"),
+    "note_sheet_no_header": ("没有哪个表写有所需的列名", "no sheet names the expected columns"),
+    "note_sheets": (
+        "工作簿有 {n} 个工作表；读取了“{sheet}”（{why}）；未读取：{others}",
+        "the workbook has {n} sheets; read sheet '{sheet}' ({why}); not read: {others}",
+    ),
+    "note_fix_one_sheet": (
+        "工作簿中只保留一个工作表，或把表格放在第一个工作表",
+        "keep one sheet in the workbook, or put the table on its first sheet",
+    ),
+    "note_merged_cells": (
+        "{n} 处跨行合并的单元格已在每一行填入其值：{ids}",
+        "{n} cell range(s) merged over several rows were filled with their value in every "
+        "row: {ids}",
+    ),
+    "note_fix_merged_cells": (
+        "若每一行都属于合并的值（如一个小区名覆盖其各楼栋），无需处理；否则请取消合并",
+        "nothing to do if each row belongs to the merged value (e.g. one compound name over "
+        "its buildings); otherwise unmerge the cells",
+    ),
+    "note_row": ("第 {row} 行", "row {row}"),
+    "note_where_row": ("第 {row} 行", "row {row}"),
+    "note_total_rows": ("跳过了 {n} 个合计行：{rows}", "{n} total row(s) skipped: {rows}"),
+    "note_fix_totals": (
+        "无需处理：合计由各行重新计算",
+        "nothing to do: totals are recomputed from the rows",
+    ),
+    "note_register_unmatched": (
+        "登记表中的这一行对不上任何建筑：{reason}（{key}）",
+        "register row matches no building: {reason} ({key})",
+    ),
+    "note_fix_register_ids": (
+        "请更正编号或名称，使其与建筑或小区图层一致",
+        "correct the id/name so it matches the buildings or compounds layer",
+    ),
+    "note_reason_compound_not_found": ("找不到该小区", "compound not found"),
+    "note_reason_no_building": ("没有这栋楼", "no such building"),
+    "note_reason_same_name": (
+        "{n} 栋楼同名；请补充小区名称或楼栋编号",
+        "{n} buildings have this name; add 小区名称 or 楼栋编号",
+    ),
+    "note_reason_no_compound": ("没有这个小区", "no such compound"),
+    "note_reason_nothing_named": ("未写楼栋或小区", "no building or compound named"),
+    "note_reason_no_residential": (
+        "该小区没有尚未单独登记的住宅楼",
+        "the compound has no residential building without its own row",
+    ),
+    "note_fate_layer": (
+        "它们沿用建筑图层中的户数",
+        "they keep the households from the buildings layer",
+    ),
+    "note_fate_estimated": (
+        "它们的户数按建筑面积估算",
+        "their households are estimated from floor area",
+    ),
+    "note_fate_mixed": (
+        "{kept} 栋沿用建筑图层中的户数，{estimated} 栋按建筑面积估算户数",
+        "{kept} keep the households from the buildings layer, {estimated} have their "
+        "households estimated from floor area",
+    ),
+    "note_not_in_register": (
+        "{n} 栋住宅楼不在登记表中；{fate}：{ids}",
+        "{n} residential building(s) are not in the register; {fate}: {ids}",
+    ),
+    "note_fix_register_rows": (
+        "请在登记表中为这些楼栋或其小区补充行",
+        "add rows for these buildings or their compounds to the register",
+    ),
+    "note_cad_missing": (
+        "图纸中没有 CAD 图层 {missing}；图纸的图层：{present}",
+        "CAD layer(s) {missing} are not in the drawing; its layers: {present}",
+    ),
+    "note_fix_cad_names": (
+        "请检查 CAD 图层对照中的名称（须与 CAD 图层名一致）",
+        "check the names in --dxf-layers (they must match the CAD layer names)",
+    ),
+    "note_cad_kind_Polygon": ("多边形", "polygons"),
+    "note_cad_kind_LineString": ("线", "linestrings"),
+    "note_cad_kind_Point": ("点", "points"),
+    "note_cad_wrong_kind": (
+        "CAD 图层 {names} 上有 {n} 个实体不是{kind}（如未闭合的多段线或文字），未计入图层 {layer}",
+        "{n} entities on CAD layer(s) {names} are not {kind} (e.g. open polylines or texts) "
+        "and are left out of {layer}",
+    ),
+    "note_fix_cad_closed": ("请把图层 {layer} 画成闭合多段线", "draw {layer} as closed polylines"),
+    "note_fix_cad_layer": (
+        "请检查哪个 CAD 图层存放 {layer}",
+        "check which CAD layer holds {layer}",
+    ),
+    "note_cad_text_outside": (
+        "CAD 图层 {names} 上有 {n} 个 {field} 文字不在任何要素内，未使用",
+        "{n} {field} text(s) on CAD layer(s) {names} lie in no feature and are not used",
+    ),
+    "note_cad_text_several": (
+        "{n} 个要素含 CAD 图层 {names} 的多个 {field} 文字；使用第一个",
+        "{n} feature(s) hold several {field} texts of CAD layer(s) {names}; the first is used",
+    ),
+    "note_fix_cad_text": ("每个轮廓内只放一个文字", "place one text inside each outline"),
+    "note_where_file": ("文件 {file}", "file {file}"),
+    "col_geometry": ("几何形状", "geometry"),
+    "note_where_feature": ("要素 {feature}", "feature {feature}"),
+    "note_where_field": ("字段“{field}”", "field '{field}'"),
+    "note_fix": ("处理办法：{fix}", " Fix: {fix}"),
+    "note_ids": ("{ids}", "{ids}"),
+    "note_ids_more": ("{ids} 等（另有 {more} 个）", "{ids} ... and {more} more"),
+    "note_layer_boundary": ("边界", "boundary"),
+    "note_layer_communities": ("社区", "communities"),
+    "note_layer_compounds": ("小区", "compounds"),
+    "note_layer_buildings": ("楼栋", "buildings"),
+    "note_layer_gates": ("出入口", "gates"),
+    "note_layer_roads": ("道路", "roads"),
+    "note_layer_barriers": ("河流铁路", "barriers"),
+    "note_layer_landuse": ("用地", "landuse"),
+    "note_layer_stations": ("站点", "stations"),
+    "note_layer_pois": ("兴趣点", "pois"),
+    "note_with_ids": ("{text}：{ids}", "{text}: {ids}"),
+    "note_invalid_polygons": (
+        "{n} 个无效多边形（自相交或环不规范）已自动修复：{ids}",
+        "{n} invalid polygon(s) (self-intersecting or badly formed rings) were repaired "
+        "with make_valid: {ids}",
+    ),
+    "note_fix_check_repaired": (
+        "在地图上检查修复后的形状；如有不对，请在 GIS 中修改",
+        "check the repaired shapes on the map; fix them in your GIS if they look wrong",
+    ),
+    "note_zero_area": (
+        "{n} 个多边形面积为零，已略去：{ids}",
+        "{n} polygon(s) have no area and were left out: {ids}",
+    ),
+    "note_fix_redraw_polygons": (
+        "请把这些要素重新画成正确的多边形，或删除它们",
+        "draw these features again as proper polygons, or delete them",
+    ),
+    "note_control_chars": (
+        "“{column}”字段有 {n} 个值含控制字符（空字符、转义、制表、换行或方向控制符），已删除：{ids}",
+        "{n} {column} value(s) held control characters (NUL, escape, tab, line breaks or "
+        "direction overrides), removed: {ids}",
+    ),
+    "note_fix_plain_text": (
+        "请检查这些文字，写成不含控制字符的纯文本",
+        "check these texts; write plain text without control characters",
+    ),
+    "note_too_long": (
+        "“{column}”字段有 {n} 个值超过 {limit} 个字符（最长 {longest:,} 个），已截为 {limit} 个：{ids}",
+        "{n} {column} value(s) were longer than {limit} characters (the longest {longest:,}) "
+        "and were cut to {limit}: {ids}",
+    ),
+    "note_fix_shorten": (
+        "请把这些文字缩短到 {limit} 个字符以内",
+        "shorten these texts to {limit} characters",
+    ),
+    "note_outside": (
+        "{n} 个{what}位于街道外 {margin:,.0f} 米以上，已略去",
+        "{n} {what} lie more than {margin:,.0f} m outside the street and were left out",
+    ),
+    "note_fix_check_coordinates": (
+        "请检查它们的坐标（来自国内网络地图的点需选择坐标系 GCJ-02 或 BD-09），或删除它们",
+        "check their coordinates (and --points-crs for points from Chinese web maps), "
+        "or remove them",
+    ),
+    "note_unknown_kinds": (
+        "{n} 个服务站的类型不在目录中（{shown}）；按“其他”类型保留，原文记在类型说明中",
+        "{n} station(s) have a kind outside the catalogue ({shown}); kept as kind 'other' "
+        "with their text in kind_text",
+    ),
+    "note_fix_station_kinds": (
+        "在服务站类型对照表中把这些文字对应到目录类型；若它们承担党群服务站的职能，也可把“其他”计入服务类型",
+        "map these texts to catalogue kinds in a station-kinds file (--station-kinds-file, "
+        "or station_kinds_file in street.json), or add 'other' to service_kinds if they "
+        "serve as party-mass service stations",
+    ),
+    "note_communities_gap": (
+        "社区未覆盖街道的 {share:.1%}",
+        "the communities leave {share:.1%} of the street uncovered",
+    ),
+    "note_fix_communities_tile": (
+        "社区应铺满街道：请把社区范围延伸到街道边界",
+        "communities should tile the street: extend them to the boundary",
+    ),
+    "note_communities_overlap": (
+        "社区之间重叠，占街道面积的 {share:.1%}；建筑归入覆盖其大部分的社区",
+        "the communities overlap on {share:.1%} of the street's area; buildings go to the "
+        "community covering most of them",
+    ),
+    "note_fix_communities_overlap": (
+        "社区之间不应重叠：请修正共用边界",
+        "communities should not overlap: fix the shared borders",
+    ),
+    "note_compounds_outside": (
+        "{n} 个小区大部分位于街道外，已略去",
+        "{n} compound(s) lie mostly outside the street and were left out",
+    ),
+    "note_fix_compounds_outside": (
+        "请检查街道边界，或删除属于相邻街道的小区",
+        "check the street boundary, or remove compounds that belong to a neighbour",
+    ),
+    "note_no_buildings": (
+        "街道没有建筑，因此没有户数：网格无法按户数均衡，覆盖率和选址也无人可计",
+        "the street has no buildings, so it has no households: grids cannot be balanced, "
+        "and coverage shares and siting have nobody to count",
+    ),
+    "note_fix_add_buildings": (
+        "请添加建筑图层（buildings.geojson、.gpkg 或 .shp，或含建筑的 OpenStreetMap 数据），或与建筑关联的住户登记表",
+        "add the buildings layer (buildings.geojson, .gpkg or .shp, or an OSM extract with "
+        "buildings), or a household register joined to buildings",
+    ),
+    "note_buildings_outside": (
+        "{n} 栋建筑位于街道边界外，已略去",
+        "{n} building(s) lie outside the street boundary and were left out",
+    ),
+    "note_fix_buildings_outside": (
+        "若它们属于本街道，请检查街道边界",
+        "check the street boundary if they belong to the street",
+    ),
+    "note_unknown_compound": (
+        "{n} 栋建筑所填的小区编号不在小区图层中（例如 {example}）；已按位置归入小区",
+        "{n} building(s) name a compound_id not in the compounds layer (e.g. {example}); "
+        "placed by location instead",
+    ),
+    "note_fix_compound_ids": (
+        "请使用小区图层中的编号，或留空",
+        "use ids from the compounds layer, or leave compound_id empty",
+    ),
+    "note_dense_building": (
+        "{building}（{households:,.0f} 户，建筑面积 {area:,.0f} m²）",
+        "{building} ({households:,.0f} households on {area:,.0f} m²)",
+    ),
+    "note_dense": (
+        "{n} 栋建筑每户建筑面积（占地 × 层数）不足 {per:g} m²，不合常理：{listed}",
+        "{n} building(s) have less than {per:g} m² of floor area (footprint × floors) per "
+        "household, which is implausible: {listed}",
+    ),
+    "note_fix_check_households": (
+        "请检查这些建筑的户数、层数和占地",
+        "check the households, floors and footprint of these buildings",
+    ),
+    "note_big_estimate": (
+        "{n} 栋建筑按占地 × 层数估算每栋超过 {limit:,} 户，不合常理",
+        "{n} building(s) were estimated at more than {limit:,} households each from "
+        "footprint × floors, which is implausible",
+    ),
+    "note_fix_big_estimate": (
+        "请检查它们的占地和层数（是否把整个地块画成了一栋建筑？），或直接填写户数",
+        "check their footprint and floors (a site or block drawn as one building?), or give "
+        "their households",
+    ),
+    "note_street_name": (
+        "街道名称含控制字符或超过 {limit} 个字符；改用 {name}",
+        "the street name held control characters or more than {limit} characters; it is "
+        "used as {name}",
+    ),
+    "note_fix_street_name": (
+        "请给街道起一个简短的纯文本名称（在街道设置或边界的名称中）",
+        "give the street a plain, short name (street.json or the boundary's name)",
+    ),
+    "note_boundary_repaired": (
+        "街道边界多边形无效，已自动修复",
+        "the boundary polygon was invalid and was repaired with make_valid",
+    ),
+    "note_fix_check_boundary": ("请在地图上检查边界", "check the boundary on the map"),
+    "note_unknown_layer": ("未知图层 {layer}，已忽略", "unknown layer {layer} ignored"),
+    "note_fix_layer_names": (
+        "图层文件应命名为边界、社区、小区、建筑、道路、服务站、出入口、障碍、用地或兴趣点的英文名"
+        "（boundary、communities、compounds、buildings、roads、stations、gates、barriers、landuse、pois）",
+        "name layer files boundary, communities, compounds, buildings, roads, stations, "
+        "gates, barriers, landuse or pois",
+    ),
+    "note_register_no_buildings": (
+        "给了住户登记表，但街道没有可关联的建筑",
+        "a household register was given but the street has no buildings to join it to",
+    ),
+    "note_fix_register_buildings": (
+        "请添加建筑图层（或载入含建筑的 OpenStreetMap 数据）",
+        "add a buildings layer (or load an OpenStreetMap extract with buildings)",
+    ),
+    "note_no_roads": (
+        "没有道路：步行网络为空，无法计算步行时间和服务圈",
+        "no roads given: the walking network is empty, so walking times and service circles "
+        "cannot be computed",
+    ),
+    "note_fix_add_roads": (
+        "请在文件夹中添加 roads.geojson，或载入 OpenStreetMap 数据",
+        "add roads.geojson to the folder, or load an OpenStreetMap extract",
+    ),
+    "note_buildings_far": (
+        "{n} 栋建筑距任何可步行路段都超过 {snap:,.0f} 米",
+        "{n} building(s) lie more than {snap:,.0f} m from any walkable link",
+    ),
+    "note_fix_paths_to_buildings": (
+        "请在道路图层中补上通往这些建筑的道路",
+        "add the paths that reach these buildings to the roads layer",
+    ),
+    "note_piece": (
+        "第 {piece} 块：{nodes} 个节点、{buildings} 栋建筑、{households} 户",
+        "piece {piece}: {nodes} nodes, {buildings} buildings, {households} households",
+    ),
+    "note_pieces": (
+        "步行网络断成 {n} 块，其中 {near} 块是建筑最近的路网（{detail}）",
+        "the walking network has {n} disconnected pieces, {near} of them nearest to "
+        "buildings ({detail})",
+    ),
+    "note_fix_connect_pieces": (
+        "请连通这些路网（补上缺失的路段、出入口或桥），或检查道路端点是否准确相接",
+        "connect the pieces (a missing road link, gate or bridge), or check that road ends "
+        "meet exactly",
+    ),
+    "note_several_layers": (
+        "{file} 含 {n} 个图层（{described}）；读取了图层“{layer}”",
+        "{file} holds {n} layers ({described}); read the layer '{layer}'",
+    ),
+    "note_fix_one_layer": (
+        "文件中只保留图层 {layer} 即可消除此提示",
+        "keep only the {layer} layer in the file to silence this note",
+    ),
+    "note_cpg_utf8": (
+        "该 Shapefile 没有注明文字编码的 .cpg 文件；文字按 {said} 读取",
+        "the Shapefile has no .cpg file naming its text encoding; its text is read as {said}",
+    ),
+    "note_cpg_other": (
+        "该 Shapefile 没有注明文字编码的 .cpg 文件；文字不是 UTF-8，已按 {said} 读取",
+        "the Shapefile has no .cpg file naming its text encoding; its text is not UTF-8, so "
+        "it was read as {said}",
+    ),
+    "note_fix_cpg_check": (
+        "请在加载报告中检查名称；在 .shp 旁放一个注明编码（如 GBK 或 UTF-8）的 .cpg 文件",
+        "check the names in the load report; put a .cpg file holding the encoding (e.g. GBK "
+        "or UTF-8) next to the .shp",
+    ),
+    "note_cpg_latin1": (
+        "该 Shapefile 没有 .cpg 文件，文字既不是 UTF-8 也不是 GBK；已按 ISO-8859-1 读取，名称可能是乱码",
+        "the Shapefile has no .cpg file and its text is neither UTF-8 nor GBK; it was read as "
+        "ISO-8859-1 and names may be garbled",
+    ),
+    "note_fix_cpg": (
+        "请在 .shp 旁放一个注明编码的 .cpg 文件，或把图层另存为 GeoPackage",
+        "put a .cpg file holding the encoding next to the .shp, or save the layer as GeoPackage",
+    ),
+    "note_no_crs": (
+        "该文件没有声明坐标系：按 {crs} 读取",
+        "the file declares no coordinate system of its own: read in {crs} (--crs)",
+    ),
+    "note_fix_check_place": (
+        "请在地图上检查该图层的位置是否正确",
+        "check on the map that the layer sits where it should",
+    ),
+    "note_no_geometry": (
+        "{n} 个要素没有几何形状，已略去：{ids}",
+        "{n} feature(s) have no geometry and were left out: {ids}",
+    ),
+    "note_fix_draw_or_delete": (
+        "请绘制这些要素，或删除它们",
+        "draw these features, or delete them",
+    ),
+    "note_rings_closed": (
+        "{n} 个多边形环未闭合，已用首点闭合",
+        "{n} polygon ring(s) were not closed and were closed by repeating their first point",
+    ),
+    "note_fix_check_shapes": ("请在地图上检查这些形状", "check these shapes on the map"),
+    "note_several_files": (
+        "图层 {layer} 有多个文件（{files}）；使用 {used}",
+        "several files for the {layer} layer ({files}); using {used}",
+    ),
+    "note_fix_one_file": ("每个图层只保留一个文件", "keep one file per layer"),
+    "note_unread_file": (
+        "{file} 未读取：文件夹中的图层应为 .geojson、.json、.gpkg、.shp（点也可用 .csv），因此缺少图层 {layer}",
+        "{file} is not read: folders hold layers as .geojson, .json, .gpkg, .shp (or .csv for "
+        "points), so the {layer} layer is missing",
+    ),
+    "note_fix_save_as": (
+        "请另存为 {layer}.geojson 或 {layer}.gpkg（QGIS：导出 > 要素另存为）",
+        "save it as {layer}.geojson or {layer}.gpkg (QGIS: Export > Save Features As)",
+    ),
 }
 
 
@@ -1339,9 +1733,22 @@ def _english_patterns(prefix: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((key, pattern) for _, key, pattern in out)
 
 
+@dataclass(frozen=True)
+class ColumnName:
+    """A raw column name in a :class:`Message` parameter: as it is in English, its
+    display label (:func:`column_label`) in Chinese."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def _arg(value: Any, lang: str) -> Any:
     if isinstance(value, Message):
         return value.render(lang)
+    if isinstance(value, ColumnName):
+        return value.name if lang == "en" else column_label(value.name, lang)
     if isinstance(value, Items):
         sep = value.sep[1] if lang == "en" else value.sep[0]
         return _Joined([_arg(v, lang) for v in value.values], sep)

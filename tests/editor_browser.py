@@ -127,6 +127,18 @@ def click_latlng(page: Any, frame: Any, latlng: tuple[float, float]) -> None:
     page.mouse.click(box["x"] + x, box["y"] + y)
 
 
+def legend_takes_clicks(frame: Any) -> bool:
+    """Whether the map's legend notes (bottom right) take a click at their centre
+    (``False``: the click goes through to the map beneath, as it should)."""
+    taken: bool = frame.evaluate(
+        "() => { const n = document.querySelector('.rm-legend .rm-note');"
+        " const r = n.getBoundingClientRect();"
+        " const e = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
+        " return !e || !!e.closest('.leaflet-control'); }"
+    )
+    return taken
+
+
 def map_view(frame: Any) -> tuple[int, float, float]:
     """The map's zoom and centre (latitude, longitude)."""
     zoom, lat, lng = frame.evaluate(

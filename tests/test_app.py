@@ -19,8 +19,11 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 @pytest.fixture
 def fake_loader(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
     """Replace the loader by the tiny street (the demo street is exercised in the browser test)."""
+    import streamlit as st
+
     calls: list[dict[str, Any]] = []
     monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    st.cache_data.clear()  # another test's street must not be served for the demo source
 
     def load(source: dict[str, Any], settings: Any) -> Any:
         calls.append(source)

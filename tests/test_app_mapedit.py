@@ -411,3 +411,32 @@ def test_the_line_and_lasso_tools_speak_the_map_language(
     assert "(function (d) { var a = d.draw.toolbar" in script  # a function body, not a syntax error
     if lang == "zh":
         assert "Click to start drawing" not in script and "Draw a polygon" not in script
+
+
+@pytest.mark.usefixtures("fake_loader")
+def test_page_redivide_keeps_the_grids_people_know() -> None:
+    """The re-divide button keeps grids still within bounds (land and code), as
+    ``grids --keep`` does: a block moved by hand stays where it was moved."""
+    at = _app()
+    at.query_params["page"] = "editor"
+    _run(at)
+    codes = sorted(at.session_state["editor"].grids["code"])
+    at.session_state["selected_grid"], at.session_state["selected_atoms"] = NORTH, [2]
+    _run(at)
+    at.button(key=f"ed_to_{SOUTH}").click()
+    _run(at)
+    at.button(key="ed_move").click()
+    _run(at)
+    editor = at.session_state["editor"]
+    assert editor.grid_of_atom(2) == SOUTH
+    labels = editor.labels.copy()
+    at.button(key="ed_redivide").click()
+    _run(at)
+    editor = at.session_state["editor"]
+    assert editor.history[-1].op == "redivide", editor.history[-1]
+    # a fresh division would put the block back in its first grid; keeping does not
+    assert editor.grid_of_atom(2) == SOUTH
+    assert editor.labels.equals(labels) and sorted(editor.grids["code"]) == codes
+    assert "households keep their grid code" in editor.history[-1].message
+    # one edit: undo goes back to the grids before it
+    assert len(editor.undo_stack) == 2

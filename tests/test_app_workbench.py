@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from planner.app import cache as app_cache
 from planner.app import editor as app_editor
 from planner.app import project as app_project
 from planner.app import services as app_services
-from planner.maps import redmap as redmap_module
 from tests.app_street import tiny_street
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -99,7 +99,7 @@ def test_an_edit_reaches_the_red_map_the_overview_and_the_exports(
     tiny: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     drawn: list[list[str]] = []
-    original_map = redmap_module.red_map
+    original_map = app_cache.red_map
 
     def spy_map(street: Any, **kwargs: Any) -> Any:
         grids = kwargs.get("grids")
@@ -107,7 +107,7 @@ def test_an_edit_reaches_the_red_map_the_overview_and_the_exports(
             drawn.append(sorted(grids["code"].astype(str)))
         return original_map(street, **kwargs)
 
-    monkeypatch.setattr(redmap_module, "red_map", spy_map)
+    monkeypatch.setattr(app_cache, "red_map", spy_map)  # the red map page draws through it
     exported: list[dict[str, bytes]] = []
     original_export = app_services.export_files
 
@@ -513,3 +513,99 @@ def test_recent_projects_panel_reopens_a_project(tiny: Path) -> None:
     _run(again)
     assert again.session_state["project"] == first
     assert again.session_state["project_name"] == "第一稿"
+
+
+def _street_with_loader_notes() -> Any:
+    """The tiny street carrying the notes the loader's own checks write for a repaired
+    bow-tie polygon, a polygon with no area and a name with a control character."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import Polygon
+
+    from planner.errors import ProblemLog
+    from planner.load import validate
+
+    street = tiny_street()
+    problems = ProblemLog()
+    shapes = gpd.GeoDataFrame(
+        {"building_id": ["101", "102"], "name": ["一号楼\x1b", "二号楼"]},
+        geometry=[
+            Polygon([(0, 0), (10, 10), (10, 0), (0, 10)]),  # a bow tie: invalid
+            Polygon([(0, 0), (10, 0), (20, 0)]),  # no area
+        ],
+        crs="EPSG:32650",
+    )
+    validate.repair_polygons(
+        shapes, ids=shapes["building_id"], file="buildings.geojson", problems=problems
+    )
+    validate.clean_text(
+        pd.DataFrame(shapes.drop(columns="geometry")),
+        ids=shapes["building_id"],
+        file="buildings.geojson",
+        problems=problems,
+    )
+    street.report.notes = problems.notes()
+    return street
+
+
+def test_the_load_report_and_its_notes_read_in_chinese(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import streamlit as st
+
+    street = _street_with_loader_notes()
+    assert len(street.report.notes) == 3, [str(n) for n in street.report.notes]
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setattr(app_services, "load", lambda source, settings: street)
+    st.cache_data.clear()
+    try:
+        at = _run(_app(page="redmap"))
+        notes = [c.value for c in at.caption if c.value.startswith(("警告", "已修复"))]
+        assert len(notes) == 3, [c.value for c in at.caption]
+        report = "\n".join(str(x.value) for x in at.text)
+        assert "已自动修复" in report and "控制字符" in report, report
+        # the load report: its captions (notes included) and its full text; markdown
+        # escapes taken off so file names read as file names
+        shown = [str(c.value).replace("\\", "") for c in [*at.caption, *at.text]]
+        leaks = {x: _ascii_words(x) for x in shown if _ascii_words(x)}
+        assert not leaks, leaks
+        # the English switch still gives the loader's English notes
+        at.sidebar.radio(key="lang").set_value("en")
+        _run(at)
+        english = "\n".join(c.value for c in at.caption)
+        assert "repaired with make\\_valid" in english or "repaired with make_valid" in english
+    finally:
+        st.cache_data.clear()
+
+
+def test_loader_notes_are_catalogue_messages() -> None:
+    """Every warning and repair note of the folder loader is written as a catalogue
+    message (key and parameters), so the app shows it in the reader's language."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "planner" / "load"
+    english: list[str] = []
+    for name in (
+        "_layers.py",
+        "validate.py",
+        "assemble.py",
+        "readers.py",
+        "tables.py",
+        "register.py",
+    ):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            severity = {k.arg: k.value for k in node.keywords}.get("severity")
+            is_note = (
+                node.func.attr == "add"
+                and isinstance(severity, ast.Constant)
+                and severity.value in ("warning", "repair")
+            )
+            if node.func.attr == "warn_features" or is_note:
+                args = [node.args[-1] if node.func.attr == "add" else node.args[2]]
+                args += [k.value for k in node.keywords if k.arg == "fix"]
+                if any(isinstance(a, ast.Constant | ast.JoinedStr) for a in args):
+                    english.append(f"{name}:{node.lineno}")
+    assert not english, english

@@ -23,6 +23,7 @@ from tests.editor_browser import (
     editor_frame,
     find_move,
     grid_geometry,
+    legend_takes_clicks,
     map_view,
 )
 from tests.test_browser import _goto_page, _skip_without_chromium
@@ -60,6 +61,8 @@ def test_click_a_grid_on_the_map_to_move_the_selection_there(move: Move) -> None
         page.goto(f"{url}/?page=editor")
         frame = editor_frame(page)
         wait_idle(page, timeout_s=60)
+        # the legend's notes over the map let clicks through to the grids beneath
+        assert not legend_takes_clicks(frame)
         # the atom, then the neighbouring grid, both clicked on the map
         click_latlng(page, frame, move.atom_latlng)
         _selected(page, f"网格 {move.source_label} · 网格单元 1")

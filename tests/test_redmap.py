@@ -185,3 +185,15 @@ def test_legend_can_start_folded() -> None:
     folded = _html(legend_open=False)
     assert "<details open>" not in folded and "<details><summary>" in folded
     assert "步行速度假设" in folded  # the notes stay visible below the folded legend
+
+
+def test_map_panels_let_clicks_through_to_the_map() -> None:
+    """The legend, its notes, the title and the north arrow take no pointer (a grid
+    under them is clicked and hovered on the map); only the legend's fold switch does."""
+    html = _html()
+    rules = dict(re.findall(r"([^{}]+)\{([^{}]*)\}", html.split("<style>", 1)[1]))
+    none = [sel for sel, body in rules.items() if "pointer-events:none" in body]
+    assert any(".leaflet-control.rm-legend" in sel for sel in none), none
+    assert any(".leaflet-control.rm-title" in sel for sel in none), none
+    auto = [sel for sel, body in rules.items() if "pointer-events:auto" in body]
+    assert any(sel.strip() == ".leaflet-control.rm-legend summary" for sel in auto), auto

@@ -20,6 +20,17 @@
   cannot run and a page that failed.
 * :mod:`planner.app.services_page` - the facilities page: floor-area norm per community and
   station (2SFCA), complete circles, "一老一小".
+* :mod:`planner.app.sidebar` - the sidebar: language and page, the street and its uploads,
+  this browser's projects, the basemap and the settings form;
+* :mod:`planner.app.cache` - the street, coverage, grids, map, siting and exports computed
+  once per input (``st.cache_data``);
+* :mod:`planner.app.session` - what every page reads from the session: language, street
+  source, the project's current grids, its status line and saved work;
+* :mod:`planner.app.redmap_page` - the red map page beside the load report;
+* :mod:`planner.app.overview_page` - the overview page (figures, per community and grid,
+  the floor-area norm, the worst-served compounds);
+* :mod:`planner.app.siting_page` - the siting page (new stations, before and after, scenarios);
+* :mod:`planner.app.export_page` - the export page (the command line's files).
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """

@@ -368,3 +368,36 @@ def open_uploaded(state: State, data: bytes, *, name: str, source: str, grid_set
     make_copy(state, source=source, grid_settings=grid_settings)
     state["edit_message"] = msg("open_project")
     return True
+
+
+def redivide(editor: GridEditor, *, seed: int = 0) -> None:
+    """The re-divide button: divide the street again keeping the grids people know.
+
+    As ``grids --keep`` does on the command line
+    (:func:`planner.grids.keep.redivide_editor`): locked grids stay exactly as they are,
+    grids whose households are still within the bounds keep their land and their code,
+    only the others are divided again (their codes inherited by the grid holding most
+    of their households, or retired and never given again). Applied to ``editor`` as
+    one edit (one entry in its history; undo restores the grids before it), refused
+    like any edit when it would break a grid rule anew.
+    """
+    from planner.grids.keep import redivide_editor
+
+    fresh, kept = redivide_editor(editor, seed=seed)
+    new = fresh.labels.reindex(editor.labels.index)
+    if new.isna().any():  # the street's atoms are the editor's own: never expected
+        raise RuleViolation(msg("edit_redivided_lost", atoms=int(new.isna().sum())))
+    new = new.astype(str)
+    editor.reasons.update({c: r for c, r in fresh.reasons.items() if c in set(new)})
+    editor._apply(
+        new,
+        "redivide",
+        {"locked": sorted(editor.locked), "keep": True},
+        msg(
+            "edit_redivided_kept",
+            locked=len(editor.locked),
+            kept=kept.households_kept,
+            total=kept.households_before,
+        ),
+        set(editor.labels) | set(new),
+    )

@@ -470,7 +470,7 @@ def _history_buttons(editor: GridEditor, inputs: EditorInputs) -> None:
         key="ed_redivide",
         disabled=off,
         on_click=_edit,
-        args=(inputs, "redivide", editor.redivide),
+        args=(inputs, "redivide", app_editor.redivide, editor),  # keeps untouched grids
     )
 
 

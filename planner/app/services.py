@@ -599,4 +599,12 @@ def report_lines(street: Street, *, lang: str = "zh") -> list[str]:
                 missing=len(r.get("unmatched_buildings", [])),
             )
         )
-    return lines
+    return lines + note_lines(street, lang=lang)
+
+
+def note_lines(street: Street, *, lang: str = "zh") -> list[str]:
+    """The load notes (warnings and repairs) as lines in ``lang``: the severity, then the
+    note (:meth:`planner.errors.Problem.render`)."""
+    return [
+        f"  - {t('severity_' + n.severity, lang)}: {n.render(lang)}" for n in street.report.notes
+    ]

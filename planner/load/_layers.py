@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner import schema
 from planner.errors import ProblemLog
+from planner.i18n import STRINGS, Message, msg
 from planner.load import validate
 from planner.load.kinds import ResolvedKinds, catalogue_lookup, resolve_kinds
 from planner.load.register import RegisterJoin
@@ -151,13 +152,19 @@ class Context:
         return self.files.get(layer, layer)
 
     def warn_features(
-        self, layer: str, ids: Sequence[object], text: str, *, field: str | None, fix: str
+        self,
+        layer: str,
+        ids: Sequence[object],
+        text: Message,
+        *,
+        field: str | None,
+        fix: Message,
     ) -> None:
         """A warning about features of ``layer``: ``text``, then their ids (at most
         :data:`planner.load.validate.MAX_IDS`), the first one as the feature."""
         bad = list(ids)
         self.problems.add(
-            f"{text}: {validate.id_list(bad)}",
+            msg("note_with_ids", text=text, ids=validate.id_message(bad)),
             file=self.file(layer),
             feature_id=validate.short(bad[0]),
             field=field,
@@ -249,11 +256,14 @@ def report_outside(
         ctx.warn_features(
             name,
             bad,
-            f"{len(bad)} {what} lie more than {ctx.settings.margin_m:,.0f} m outside the "
-            "street and were left out",
+            msg(
+                "note_outside",
+                n=len(bad),
+                what=msg(f"note_layer_{what}") if f"note_layer_{what}" in STRINGS else what,
+                margin=ctx.settings.margin_m,
+            ),
             field="geometry",
-            fix="check their coordinates (and --points-crs for points from Chinese web maps), "
-            "or remove them",
+            fix=msg("note_fix_check_coordinates"),
         )
 
 
@@ -268,21 +278,13 @@ def station_kinds(st: gpd.GeoDataFrame, ctx: Context) -> ResolvedKinds:
     resolved = resolve_kinds(raw, catalogue_lookup(ctx.station_kinds))
     if resolved.unknown.any():
         texts = sorted(set(resolved.text[resolved.unknown]))
-        shown = ", ".join(repr(validate.short(x, 40)) for x in texts[: validate.MAX_IDS])
-        more = (
-            f" ... and {len(texts) - validate.MAX_IDS} more"
-            if len(texts) > validate.MAX_IDS
-            else ""
-        )
+        shown = validate.id_message([repr(validate.short(x, 40)) for x in texts])
         ctx.warn_features(
             "stations",
             st["station_id"][resolved.unknown].tolist(),
-            f"{int(resolved.unknown.sum())} station(s) have a kind outside the catalogue "
-            f"({shown}{more}); kept as kind 'other' with their text in kind_text",
+            msg("note_unknown_kinds", n=int(resolved.unknown.sum()), shown=shown),
             field="kind",
-            fix="map these texts to catalogue kinds in a station-kinds file "
-            "(--station-kinds-file, or station_kinds_file in street.json), or add "
-            "'other' to service_kinds if they serve as party-mass service stations",
+            fix=msg("note_fix_station_kinds"),
         )
     return resolved
 
@@ -358,19 +360,18 @@ def clean_communities(gdf: gpd.GeoDataFrame | None, ctx: Context) -> gpd.GeoData
     overlap = (shapely.area(geoms).sum() - union_area) / street_area
     if gap > 0.01:
         ctx.problems.add(
-            f"the communities leave {gap:.1%} of the street uncovered",
+            msg("note_communities_gap", share=gap),
             file=ctx.file("communities"),
             field="geometry",
-            fix="communities should tile the street: extend them to the boundary",
+            fix=msg("note_fix_communities_tile"),
             severity="warning",
         )
     if overlap > 0.01:
         ctx.problems.add(
-            f"the communities overlap on {overlap:.1%} of the street's area; buildings go to "
-            "the community covering most of them",
+            msg("note_communities_overlap", share=overlap),
             file=ctx.file("communities"),
             field="geometry",
-            fix="communities should not overlap: fix the shared borders",
+            fix=msg("note_fix_communities_overlap"),
             severity="warning",
         )
     return clipped
@@ -393,9 +394,9 @@ def clean_compounds(
         ctx.warn_features(
             "compounds",
             bad,
-            f"{len(bad)} compound(s) lie mostly outside the street and were left out",
+            msg("note_compounds_outside", n=len(bad)),
             field="geometry",
-            fix="check the street boundary, or remove compounds that belong to a neighbour",
+            fix=msg("note_fix_compounds_outside"),
         )
     out["community_id"] = largest_overlap(
         out.geometry.to_numpy(),
@@ -457,12 +458,10 @@ def clean_buildings(
             else "buildings: the layer is empty"
         )
         ctx.problems.add(
-            "the street has no buildings, so it has no households: grids cannot be balanced, "
-            "and coverage shares and siting have nobody to count",
+            msg("note_no_buildings"),
             file=ctx.file("buildings") if gdf is not None else None,
             field="geometry",
-            fix="add the buildings layer (buildings.geojson, .gpkg or .shp, or an OSM extract "
-            "with buildings), or a household register joined to buildings",
+            fix=msg("note_fix_add_buildings"),
             severity="warning",
         )
         return None
@@ -519,9 +518,9 @@ def _buildings_in_street(gdf: gpd.GeoDataFrame, ctx: Context) -> gpd.GeoDataFram
         ctx.warn_features(
             "buildings",
             bad,
-            f"{len(bad)} building(s) lie outside the street boundary and were left out",
+            msg("note_buildings_outside", n=len(bad)),
             field="geometry",
-            fix="check the street boundary if they belong to the street",
+            fix=msg("note_fix_buildings_outside"),
         )
     return gdf.loc[inside].copy().reset_index(drop=True)
 
@@ -545,10 +544,9 @@ def _compound_of_buildings(
         ctx.warn_features(
             "buildings",
             bad,
-            f"{len(bad)} building(s) name a compound_id not in the compounds layer "
-            f"(e.g. {given[unknown].iloc[0]!r}); placed by location instead",
+            msg("note_unknown_compound", n=len(bad), example=repr(given[unknown].iloc[0])),
             field="compound_id",
-            fix="use ids from the compounds layer, or leave compound_id empty",
+            fix=msg("note_fix_compound_ids"),
         )
     placed: pd.Series = given.where((given != "") & ~unknown, spatial)
     return placed
@@ -645,22 +643,30 @@ def _check_density(b: gpd.GeoDataFrame, floors: pd.Series, ctx: Context) -> None
     dense &= b["households"] > 0
     if dense.any():
         rows = np.flatnonzero(dense.to_numpy())
-        shown = ", ".join(
-            f"{validate.short(b['building_id'].iloc[i])} ({b['households'].iloc[i]:,.0f} "
-            f"households on {floor_area.iloc[i]:,.0f} m²)"
+        shown = [
+            msg(
+                "note_dense_building",
+                building=validate.short(b["building_id"].iloc[i]),
+                households=b["households"].iloc[i],
+                area=floor_area.iloc[i],
+            )
             for i in rows[: validate.MAX_IDS]
-        )
-        more = (
-            f" ... and {len(rows) - validate.MAX_IDS} more" if len(rows) > validate.MAX_IDS else ""
+        ]
+        more = len(rows) - validate.MAX_IDS
+        listed = (
+            msg("note_ids_more", ids=shown, more=more) if more > 0 else msg("note_ids", ids=shown)
         )
         ctx.problems.add(
-            f"{len(rows)} building(s) have less than {PLAUSIBLE.floor_area_per_household_m2:g} m² "
-            f"of floor area (footprint × floors) per household, which is implausible: "
-            f"{shown}{more}",
+            msg(
+                "note_dense",
+                n=len(rows),
+                per=PLAUSIBLE.floor_area_per_household_m2,
+                listed=listed,
+            ),
             file=ctx.file("buildings"),
             feature_id=b["building_id"].iloc[rows[0]],
             field="households",
-            fix="check the households, floors and footprint of these buildings",
+            fix=msg("note_fix_check_households"),
             severity="warning",
         )
     big = b["households_estimated"] & (b["households"] > PLAUSIBLE.households_per_building)
@@ -669,12 +675,9 @@ def _check_density(b: gpd.GeoDataFrame, floors: pd.Series, ctx: Context) -> None
         ctx.warn_features(
             "buildings",
             bad,
-            f"{len(bad)} building(s) were estimated at more than "
-            f"{PLAUSIBLE.households_per_building:,} households each from footprint × floors, "
-            "which is implausible",
+            msg("note_big_estimate", n=len(bad), limit=PLAUSIBLE.households_per_building),
             field="floors",
-            fix="check their footprint and floors (a site or block drawn as one building?), "
-            "or give their households",
+            fix=msg("note_fix_big_estimate"),
         )
 
 

@@ -33,6 +33,7 @@ from shapely.geometry.base import BaseGeometry
 from planner import schema
 from planner.crs import WGS84, utm_crs_for
 from planner.errors import InputError, ProblemLog
+from planner.i18n import items, msg
 from planner.load import _layers as steps
 from planner.load import register as register_mod
 from planner.load import validate
@@ -151,11 +152,10 @@ def _street_name(name: str, *, files: dict[str, str], problems: ProblemLog) -> s
     clean = validate.clean_value(name)
     if clean != name:
         problems.add(
-            f"the street name held control characters or more than {validate.MAX_TEXT_CHARS} "
-            f"characters; it is used as {clean!r}",
+            msg("note_street_name", limit=validate.MAX_TEXT_CHARS, name=repr(clean)),
             file=files.get("boundary", "boundary"),
             field="name",
-            fix="give the street a plain, short name (street.json or the boundary's name)",
+            fix=msg("note_fix_street_name"),
             severity="warning",
         )
     return clean
@@ -188,10 +188,10 @@ def street_outline(
     b_union = shapely.union_all(shapely.make_valid(b_wgs.geometry.to_numpy()))
     if not shapely.is_valid(b_wgs.geometry.to_numpy()).all():
         problems.add(
-            "the boundary polygon was invalid and was repaired with make_valid",
+            msg("note_boundary_repaired"),
             file=file,
             field="geometry",
-            fix="check the boundary on the map",
+            fix=msg("note_fix_check_boundary"),
             severity="repair",
         )
     if b_union.is_empty:
@@ -290,10 +290,9 @@ def project_layers(
             continue
         if lname not in steps.ID_COLUMNS:
             ctx.problems.add(
-                f"unknown layer {lname!r} ignored",
+                msg("note_unknown_layer", layer=repr(lname)),
                 file=ctx.file(lname),
-                fix="name layer files boundary, communities, compounds, buildings, "
-                "roads, stations, gates, barriers, landuse or pois",
+                fix=msg("note_fix_layer_names"),
                 severity="warning",
             )
             continue
@@ -379,9 +378,9 @@ def _join_register(
         return buildings, None
     if buildings is None:
         ctx.problems.add(
-            "a household register was given but the street has no buildings to join it to",
+            msg("note_register_no_buildings"),
             file=ctx.file("register"),
-            fix="add a buildings layer (or load an OpenStreetMap extract with buildings)",
+            fix=msg("note_fix_register_buildings"),
             severity="warning",
         )
         return None, None
@@ -431,10 +430,9 @@ def _empty_network(ctx: steps.Context, *, roads_given: bool) -> None:
         )
     else:
         ctx.problems.add(
-            "no roads given: the walking network is empty, so walking times and service "
-            "circles cannot be computed",
+            msg("note_no_roads"),
             file=ctx.file("roads"),
-            fix="add roads.geojson to the folder, or load an OpenStreetMap extract",
+            fix=msg("note_fix_add_roads"),
             severity="warning",
         )
 
@@ -515,10 +513,9 @@ def _piece_counts(street: Street, ctx: steps.Context) -> _PieceCounts:
             ctx.warn_features(
                 "roads",
                 bad,
-                f"{len(bad)} building(s) lie more than {ctx.settings.snap_max_m:,.0f} m from "
-                "any walkable link",
+                msg("note_buildings_far", n=len(bad), snap=ctx.settings.snap_max_m),
                 field=None,
-                fix="add the paths that reach these buildings to the roads layer",
+                fix=msg("note_fix_paths_to_buildings"),
             )
     return _PieceCounts(nodes=nodes, length_m=length, buildings=nb, households=hh)
 
@@ -528,17 +525,23 @@ def _report_pieces(pieces: list[dict[str, Any]], counts: _PieceCounts, ctx: step
     n_comp = len(counts.nodes)
     with_buildings = [p for p in pieces if p["buildings"] > 0]
     if len(with_buildings) > 1:
-        detail = "; ".join(
-            f"piece {p['component']}: {p['nodes']} nodes, {p['buildings']} buildings, "
-            f"{p['households']} households"
-            for p in with_buildings[: validate.MAX_IDS]
+        detail = items(
+            (
+                msg(
+                    "note_piece",
+                    piece=p["component"],
+                    nodes=p["nodes"],
+                    buildings=p["buildings"],
+                    households=p["households"],
+                )
+                for p in with_buildings[: validate.MAX_IDS]
+            ),
+            sep=("；", "; "),
         )
         ctx.problems.add(
-            f"the walking network has {n_comp} disconnected pieces, {len(with_buildings)} of "
-            f"them nearest to buildings ({detail})",
+            msg("note_pieces", n=n_comp, near=len(with_buildings), detail=detail),
             file=ctx.file("roads"),
-            fix="connect the pieces (a missing road link, gate or bridge), or check that "
-            "road ends meet exactly",
+            fix=msg("note_fix_connect_pieces"),
             severity="warning",
         )
     elif n_comp > 1:

@@ -40,6 +40,7 @@ from pyproj import CRS
 
 from planner.crs import WGS84
 from planner.errors import InputError, Problem, ProblemLog
+from planner.i18n import msg
 from planner.schema import LAYERS
 
 #: Planner layers a CAD layer may be mapped to.
@@ -162,11 +163,10 @@ def read_dxf(
     missing = sorted(wanted - present)
     if missing:
         problems.add(
-            f"CAD layer(s) {', '.join(missing)} are not in the drawing; its layers: "
-            + ", ".join(sorted(present)),
+            msg("note_cad_missing", missing=missing, present=sorted(present)),
             file=str(path),
             field="--dxf-layers",
-            fix="check the names in --dxf-layers (they must match the CAD layer names)",
+            fix=msg("note_fix_cad_names"),
             severity="warning",
         )
     out: dict[str, gpd.GeoDataFrame] = {}
@@ -279,13 +279,18 @@ def _layer(
     fits &= ~shapely.is_empty(geoms)
     if (~fits).any():
         problems.add(
-            f"{int((~fits).sum())} entities on CAD layer(s) {', '.join(names)} are not "
-            f"{kind.lower()}s (e.g. open polylines or texts) and are left out of {layer}",
+            msg(
+                "note_cad_wrong_kind",
+                n=int((~fits).sum()),
+                names=list(names),
+                kind=msg(f"note_cad_kind_{kind}") if kind in _FAMILY else f"{kind.lower()}s",
+                layer=layer,
+            ),
             file=str(path),
             field="--dxf-layers",
-            fix=f"draw {layer} as closed polylines"
+            fix=msg("note_fix_cad_closed", layer=layer)
             if kind == "Polygon"
-            else f"check which CAD layer holds {layer}",
+            else msg("note_fix_cad_layer", layer=layer),
             severity="warning",
         )
     id_col = f"{layer[:-1]}_id" if layer.endswith("s") else f"{layer}_id"
@@ -325,17 +330,16 @@ def _texts_inside(
     )
     outside = len(texts) - len(set(ti.tolist()))
     several = int((np.bincount(fi, minlength=len(features)) > 1).sum())
-    where = f"CAD layer(s) {', '.join(names)}"
     for count, message in (
-        (outside, f"{outside} {fld} text(s) on {where} lie in no feature and are not used"),
-        (several, f"{several} feature(s) hold several {fld} texts of {where}; the first is used"),
+        (outside, msg("note_cad_text_outside", n=outside, field=fld, names=list(names))),
+        (several, msg("note_cad_text_several", n=several, field=fld, names=list(names))),
     ):
         if count:
             problems.add(
                 message,
                 file=str(path),
                 field=fld,
-                fix="place one text inside each outline",
+                fix=msg("note_fix_cad_text"),
                 severity="warning",
             )
     return out.set_axis(features.index)

@@ -32,6 +32,7 @@ from pyproj import CRS
 
 from planner.crs import WGS84, PointCRS
 from planner.errors import ProblemLog
+from planner.i18n import msg
 from planner.load import validate
 from planner.load.tables import (
     LAT_NAMES,
@@ -210,9 +211,15 @@ def _gpkg_layer(path: Path, *, layer: str, problems: ProblemLog) -> str | bool |
     for wanted in (layer, path.stem):
         if wanted in names:
             problems.add(
-                f"{path.name} holds {len(names)} layers ({described}); read the layer '{wanted}'",
+                msg(
+                    "note_several_layers",
+                    file=path.name,
+                    n=len(names),
+                    described=described,
+                    layer=wanted,
+                ),
                 file=str(path),
-                fix=f"keep only the {layer} layer in the file to silence this note",
+                fix=msg("note_fix_one_layer", layer=layer),
                 severity="warning",
             )
             return wanted
@@ -259,20 +266,16 @@ def _shapefile_encoding(path: Path, *, problems: ProblemLog) -> str | None:
         except UnicodeDecodeError:
             continue
         problems.add(
-            f"the Shapefile has no .cpg file naming its text encoding; its text is "
-            f"{'not UTF-8, so it was ' if encoding != 'UTF-8' else ''}read as {said}",
+            msg("note_cpg_utf8" if encoding == "UTF-8" else "note_cpg_other", said=said),
             file=str(path),
-            fix="check the names in the load report; put a .cpg file holding the encoding "
-            "(e.g. GBK or UTF-8) next to the .shp",
+            fix=msg("note_fix_cpg_check"),
             severity="warning",
         )
         return encoding
     problems.add(
-        "the Shapefile has no .cpg file and its text is neither UTF-8 nor GBK; it was read "
-        "as ISO-8859-1 and names may be garbled",
+        msg("note_cpg_latin1"),
         file=str(path),
-        fix="put a .cpg file holding the encoding next to the .shp, or save the layer as "
-        "GeoPackage",
+        fix=msg("note_fix_cpg"),
         severity="warning",
     )
     return None
@@ -295,9 +298,9 @@ def assume_crs(
         if max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90:
             return gdf
     problems.add(
-        f"the file declares no coordinate system of its own: read in {crs.name} (--crs)",
+        msg("note_no_crs", crs=crs.name),
         file=str(path),
-        fix="check on the map that the layer sits where it should",
+        fix=msg("note_fix_check_place"),
         severity="repair",
     )
     return gdf.set_crs(crs, allow_override=True)
@@ -384,11 +387,11 @@ def _drop_blank(
     if blank.any():
         ids = validate.feature_ids(gdf, _id_column(layer))[blank].tolist()
         problems.add(
-            f"{len(ids)} feature(s) have no geometry and were left out: {validate.id_list(ids)}",
+            msg("note_no_geometry", n=len(ids), ids=validate.id_message(ids)),
             file=str(path),
             feature_id=ids[0],
             field="geometry",
-            fix="draw these features, or delete them",
+            fix=msg("note_fix_draw_or_delete"),
             severity="warning",
         )
     return gdf.loc[~blank].reset_index(drop=True)
@@ -453,10 +456,10 @@ def _read_geojson_closing_rings(path: Path, *, problems: ProblemLog) -> gpd.GeoD
     except Exception:  # not fixable this way: the caller reports the original error
         return None
     problems.add(
-        f"{closed} polygon ring(s) were not closed and were closed by repeating their first point",
+        msg("note_rings_closed", n=closed),
         file=str(path),
         field="geometry",
-        fix="check these shapes on the map",
+        fix=msg("note_fix_check_shapes"),
         severity="repair",
     )
     return gdf
@@ -490,10 +493,14 @@ def find_layer_files(folder: Path, *, problems: ProblemLog) -> dict[str, Path]:
         existing = [p for p in candidates if p.exists()]
         if len(existing) > 1:
             problems.add(
-                f"several files for the {layer} layer ({', '.join(p.name for p in existing)}); "
-                f"using {existing[0].name}",
+                msg(
+                    "note_several_files",
+                    layer=layer,
+                    files=[p.name for p in existing],
+                    used=existing[0].name,
+                ),
                 file=str(folder),
-                fix="keep one file per layer",
+                fix=msg("note_fix_one_file"),
                 severity="warning",
             )
         if existing:
@@ -596,10 +603,9 @@ def read_folder(
     for layer, path in unread.items():
         if layer != "boundary":
             problems.add(
-                f"{path.name} is not read: folders hold layers as .geojson, .json, .gpkg, "
-                f".shp (or .csv for points), so the {layer} layer is missing",
+                msg("note_unread_file", file=path.name, layer=layer),
                 file=str(path),
-                fix=f"save it as {layer}.geojson or {layer}.gpkg (QGIS: Export > Save Features As)",
+                fix=msg("note_fix_save_as", layer=layer),
                 severity="warning",
             )
     layers: dict[str, gpd.GeoDataFrame] = {}

@@ -34,6 +34,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from planner.errors import ProblemLog
+from planner.i18n import from_english, msg
 from planner.load import validate
 from planner.load.tables import normalise_text, read_table
 
@@ -229,10 +230,13 @@ def read_register(path: Path, *, problems: ProblemLog) -> pd.DataFrame | None:
     total = _total_rows(table)
     if total.any():
         problems.add(
-            f"{int(total.sum())} total row(s) skipped: "
-            + ", ".join(f"row {r}" for r in table.index[total]),
+            msg(
+                "note_total_rows",
+                n=int(total.sum()),
+                rows=[msg("note_row", row=r) for r in table.index[total]],
+            ),
             file=file,
-            fix="nothing to do: totals are recomputed from the rows",
+            fix=msg("note_fix_totals"),
             severity="repair",
         )
         table = table.loc[~total]
@@ -511,10 +515,14 @@ def _with_labels(unmatched: list[UnmatchedRow], table: pd.DataFrame) -> list[Unm
 def _report_unmatched(unmatched: list[UnmatchedRow], *, file: str, problems: ProblemLog) -> None:
     for u in unmatched[: validate.MAX_IDS]:
         problems.add(
-            f"register row matches no building: {u.reason} ({u.key!r})",
+            msg(
+                "note_register_unmatched",
+                reason=from_english(u.reason, "note_reason_") or u.reason,
+                key=repr(u.key),
+            ),
             file=file,
             feature_id=f"row {u.row}",
-            fix="correct the id/name so it matches the buildings or compounds layer",
+            fix=msg("note_fix_register_ids"),
             severity="warning",
         )
 
@@ -534,21 +542,22 @@ def _report_uncovered(
     kept = int((uncovered & ~np.isnan(layer_hh)).sum())
     estimated = ids[uncovered & np.isnan(layer_hh)]
     if len(estimated) == 0:
-        fate = "they keep the households from the buildings layer"
+        fate = msg("note_fate_layer")
     elif kept == 0:
-        fate = "their households are estimated from floor area"
+        fate = msg("note_fate_estimated")
     else:
-        fate = (
-            f"{kept} keep the households from the buildings layer, "
-            f"{len(estimated)} have their households estimated from floor area"
-        )
+        fate = msg("note_fate_mixed", kept=kept, estimated=len(estimated))
     shown = estimated if len(estimated) else ids[uncovered]
     problems.add(
-        f"{int(uncovered.sum())} residential building(s) are not in the register; {fate}: "
-        f"{validate.id_list(list(shown))}",
+        msg(
+            "note_not_in_register",
+            n=int(uncovered.sum()),
+            fate=fate,
+            ids=validate.id_message(list(shown)),
+        ),
         file=file,
         field="households",
-        fix="add rows for these buildings or their compounds to the register",
+        fix=msg("note_fix_register_rows"),
         severity="warning",
     )
 

@@ -38,6 +38,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.crs import PointCRS, parse_crs
 from planner.errors import InputError, Problem, ProblemLog
+from planner.i18n import items, msg
 from planner.load import osm, validate
 from planner.load import register as register_mod
 from planner.load._layers import largest_overlap as _largest_overlap
@@ -560,12 +561,14 @@ def _note_unknown_codes(
     ]
     if missing:
         problems.add(
-            f"the source names no {' / '.join(missing)}: grid codes will be provisional "
-            "(000000 / 000, flagged code_provisional) unless the codes are given",
+            msg(
+                "note_codes_missing",
+                missing=items((msg(f"note_{k}") for k in missing), sep=(" / ", " / ")),
+            ),
             file=src,
             field=missing[0],
             severity="warning",
-            fix=CODE_FIX,
+            fix=msg("note_fix_codes"),
         )
 
 

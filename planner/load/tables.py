@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from planner.crs import WGS84, PointCRS, to_wgs84
 from planner.errors import ProblemLog
+from planner.i18n import msg
 from planner.load import validate
 
 #: Rows searched for a header below a title.
@@ -205,25 +206,26 @@ def read_workbook(
     chosen = _choose_sheet(sheets, header_names)
     if len(sheets) > 1:
         others = ", ".join(f"'{s.title}'" for s in sheets if s is not chosen)
-        why = (
-            "it holds the table's header"
+        why = msg(
+            "note_sheet_has_header"
             if header_names and _header_at(chosen.cells.dropna(how="all"), header_names) is not None
-            else "no sheet names the expected columns"
+            else "note_sheet_no_header"
         )
         problems.add(
-            f"the workbook has {len(sheets)} sheets; read sheet '{chosen.title}' ({why}); "
-            f"not read: {others}",
+            msg("note_sheets", n=len(sheets), sheet=chosen.title, why=why, others=others),
             file=str(path),
-            fix="keep one sheet in the workbook, or put the table on its first sheet",
+            fix=msg("note_fix_one_sheet"),
             severity="warning",
         )
     if chosen.merged_down:
         problems.add(
-            f"{len(chosen.merged_down)} cell range(s) merged over several rows were filled "
-            f"with their value in every row: {validate.id_list(chosen.merged_down)}",
+            msg(
+                "note_merged_cells",
+                n=len(chosen.merged_down),
+                ids=validate.id_message(chosen.merged_down),
+            ),
             file=str(path),
-            fix="nothing to do if each row belongs to the merged value (e.g. one compound "
-            "name over its buildings); otherwise unmerge the cells",
+            fix=msg("note_fix_merged_cells"),
             severity="repair",
         )
     return chosen.cells

@@ -19,6 +19,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from planner.errors import ProblemLog
+from planner.i18n import ColumnName, Message, msg
 
 #: Longitude/latitude box holding mainland China, Hong Kong, Macao and Taiwan, degrees.
 CHINA_BOX: tuple[float, float, float, float] = (73.0, 17.0, 136.0, 54.0)
@@ -121,6 +122,16 @@ def id_list(ids: Sequence[object]) -> str:
     return ", ".join(shown) + (f" ... and {more} more" if more > 0 else "")
 
 
+def id_message(ids: Sequence[object]) -> Message:
+    """:func:`id_list` as a catalogue message (its ``... and N more`` in the reader's
+    language); ``str()`` is exactly :func:`id_list`."""
+    shown = [short(i) for i in ids[:MAX_IDS]]
+    more = len(ids) - len(shown)
+    if more > 0:
+        return msg("note_ids_more", ids=shown, more=more)
+    return msg("note_ids", ids=shown)
+
+
 def feature_ids(gdf: pd.DataFrame, id_col: str) -> pd.Series:
     """The id of each feature: the ``id_col`` value, else ``'#<row>'`` (1-based)."""
     fallback = pd.Series([f"#{i + 1}" for i in range(len(gdf))], index=gdf.index)
@@ -175,23 +186,22 @@ def repair_polygons(
         out = out.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
         bad = ids[invalid].tolist()
         problems.add(
-            f"{len(bad)} invalid polygon(s) (self-intersecting or badly formed rings) were "
-            f"repaired with make_valid: {id_list(bad)}",
+            msg("note_invalid_polygons", n=len(bad), ids=id_message(bad)),
             file=file,
             feature_id=bad[0],
             field="geometry",
-            fix="check the repaired shapes on the map; fix them in your GIS if they look wrong",
+            fix=msg("note_fix_check_repaired"),
             severity="repair",
         )
     zero = shapely.is_empty(geoms) | (shapely.area(geoms) <= 0.01)
     if zero.any():
         bad = ids[zero].tolist()
         problems.add(
-            f"{len(bad)} polygon(s) have no area and were left out: {id_list(bad)}",
+            msg("note_zero_area", n=len(bad), ids=id_message(bad)),
             file=file,
             feature_id=bad[0],
             field="geometry",
-            fix="draw these features again as proper polygons, or delete them",
+            fix=msg("note_fix_redraw_polygons"),
             severity="repair",
         )
         out = out.loc[~zero]
@@ -390,23 +400,28 @@ def _report_text(
     if len(with_controls):
         bad = with_controls.tolist()
         problems.add(
-            f"{len(bad)} {column} value(s) held control characters (NUL, escape, tab, line "
-            f"breaks or direction overrides), removed: {id_list(bad)}",
+            msg("note_control_chars", n=len(bad), column=ColumnName(column), ids=id_message(bad)),
             file=file,
             feature_id=short(bad[0]),
             field=column,
-            fix="check these texts; write plain text without control characters",
+            fix=msg("note_fix_plain_text"),
             severity="warning",
         )
     if len(too_long):
         bad = too_long.tolist()
         problems.add(
-            f"{len(bad)} {column} value(s) were longer than {MAX_TEXT_CHARS} characters "
-            f"(the longest {longest:,}) and were cut to {MAX_TEXT_CHARS}: {id_list(bad)}",
+            msg(
+                "note_too_long",
+                n=len(bad),
+                column=ColumnName(column),
+                limit=MAX_TEXT_CHARS,
+                longest=longest,
+                ids=id_message(bad),
+            ),
             file=file,
             feature_id=short(bad[0]),
             field=column,
-            fix=f"shorten these texts to {MAX_TEXT_CHARS} characters",
+            fix=msg("note_fix_shorten", limit=MAX_TEXT_CHARS),
             severity="warning",
         )
 

@@ -579,7 +579,12 @@ def _add_frame(
     notes: str,
     legend_open: bool,
 ) -> None:
-    """Legend with notes (bottom right), title (top right), north (top left), credit."""
+    """Legend with notes (bottom right), title (top right), north (top left), credit.
+
+    The panels take no pointer (CSS ``pointer-events:none``): a click or hover on a
+    grid, compound or building under them reaches the map; only the legend's title
+    (its fold/unfold switch) takes clicks.
+    """
     street = content.street
     legend = _legend_html(content.legend(ctx.lang), lang=ctx.lang, open_=legend_open)
     _Control(legend + notes, position="bottomright", css_class="rm-legend").add_to(ctx.m)
@@ -601,6 +606,8 @@ _CSS = """
 .rm-legend .rm-sw{display:inline-block;width:16px;height:12px;flex:none;box-sizing:border-box}
 .rm-legend .rm-note{color:#555;margin-top:4px;font-size:11px}
 .rm-legend summary{cursor:pointer}
+.leaflet-control.rm-legend,.leaflet-control.rm-title,.leaflet-control.rm-north{pointer-events:none}
+.leaflet-control.rm-legend summary{pointer-events:auto}
 .rm-title{background:rgba(255,255,255,.93);padding:4px 10px;border-radius:6px;
  font:bold 15px 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;color:#c8161d;
  box-shadow:0 1px 4px rgba(0,0,0,.3)}

@@ -1,0 +1,163 @@
+"""The app's caches: the street, coverage, grids, map, siting and exports computed once
+per input (``st.cache_data``, keyed by hashable JSON strings; the folium map too, so
+every run gets its own copy).
+
+Only computations live here, no widgets and no session state: each wrapper calls
+:mod:`planner.app.services` with the street source and the settings given as JSON
+(:func:`settings_json`), so the cache key is the input itself. An argument whose name
+starts with ``_`` is not hashed: a token beside it names it (``grids_token``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+
+from planner.app import map as app_map
+from planner.app import services as svc
+from planner.errors import PlannerError
+from planner.maps.redmap import red_map
+from planner.settings import Result, Settings, settings_for
+from planner.street import Street
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_street(source_json: str) -> Street:
+    """The street of ``source_json`` (the sidebar's source, JSON), loaded once."""
+    return svc.load(json.loads(source_json), Settings())
+
+
+def for_result(settings_text: str, result: Result) -> str:
+    """The settings JSON with only what ``result`` reads (:func:`planner.settings.settings_for`).
+
+    The cache key of the grids and of the coverage: a change to one's settings does
+    not recompute the other.
+    """
+    return settings_json(settings_for(Settings.from_dict(json.loads(settings_text)), result))
+
+
+def cached_coverage(source_json: str, settings_json: str) -> Any:
+    return _cached_coverage(source_json, for_result(settings_json, "coverage"))
+
+
+def cached_grids(source_json: str, settings_json: str) -> Any:
+    return _cached_grids(source_json, for_result(settings_json, "grids"))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _cached_coverage(source_json: str, settings_json: str) -> Any:
+    street = cached_street(source_json)
+    settings = Settings.from_dict(json.loads(settings_json))
+    return svc.coverage_for(street, settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _cached_grids(source_json: str, settings_json: str) -> Any:
+    street = cached_street(source_json)
+    return svc.grids_for(street, Settings.from_dict(json.loads(settings_json)))
+
+
+def build_map(
+    source_json: str,
+    settings_json: str,
+    basemap: str,
+    key: str,
+    lang: str,
+    layers: tuple[str, ...],
+    with_coverage: bool = True,
+    grids: Any = None,
+) -> Any:
+    """The red map of the street with its coverage and ``grids`` (the project's current
+    grids, :func:`project_grids`; ``None`` draws none)."""
+    street = cached_street(source_json)
+    settings = Settings.from_dict(json.loads(settings_json))
+    coverage = cached_coverage(source_json, settings_json) if with_coverage else None
+    return red_map(
+        street,
+        coverage=coverage,
+        grids=None if grids is None else grids.grids,
+        basemap=basemap,  # type: ignore[arg-type]
+        tianditu_key=key,
+        lang=lang,
+        layers=layers,
+        walk_speed_kmh=settings.walk_speed_kmh,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=12)
+def cached_map(
+    source_json: str,
+    settings_json: str,
+    basemap: str,
+    key: str,
+    lang: str,
+    layers: tuple[str, ...],
+    with_coverage: bool,
+    grids_token: str,
+    _grids: Any,
+) -> dict[str, Any]:
+    """The red map rendered once into the strings the map component draws (fast reruns).
+
+    ``grids_token`` (:func:`planner.app.project.grids_token`) names ``_grids``, so an
+    edit of the project draws its new grids.
+    """
+    m = build_map(source_json, settings_json, basemap, key, lang, layers, with_coverage, _grids)
+    return app_map.map_payload(m)
+
+
+def safe(func: Any, *args: Any) -> Any:
+    """``func(*args)``, or ``None`` when the planner cannot compute it (shown elsewhere)."""
+    try:
+        return func(*args)
+    except (PlannerError, ValueError):
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_exports(
+    source_json: str,
+    settings_json: str,
+    images: bool,
+    grids_token: str,
+    _grids: Any,
+    siting_token: str,
+    _siting: Any,
+) -> dict[str, bytes]:
+    """The CLI's files for the street with the project's current grids (``_grids``,
+    named by ``grids_token``) and the proposed sites of the last siting run
+    (``_siting``, named by ``siting_token``)."""
+    street = cached_street(source_json)
+    return svc.export_files(
+        street,
+        settings=Settings.from_dict(json.loads(settings_json)),
+        coverage=safe(cached_coverage, source_json, settings_json),
+        grids=_grids,
+        siting=_siting,
+        images=images,
+    )
+
+
+def settings_json(settings: Settings) -> str:
+    """The settings as JSON, keys sorted (the cache key of every step)."""
+    return json.dumps(settings.to_dict(), sort_keys=True, default=list)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_siting(
+    source_json: str, settings_json: str, mode: str, value: float, grids_token: str, _grids: Any
+) -> dict[str, Any]:
+    """One siting run (``mode`` "k" or "target"), its figures per area on the project's
+    current grids (``_grids``, named by ``grids_token``), and the coverage after it."""
+    street = cached_street(source_json)
+    settings = Settings.from_dict(json.loads(settings_json))
+    coverage = cached_coverage(source_json, settings_json)
+    grids = None if _grids is None else _grids.grids
+    if mode == "k":
+        result = svc.propose_sites(street, coverage, settings, k=int(value), grids=grids)
+    else:
+        result = svc.propose_sites(street, coverage, settings, target_share=value, grids=grids)
+    outcome = svc.siting_outcome(result)
+    after = svc.coverage_for(svc.with_new_stations(street, outcome["sites"]), settings)
+    return {**outcome, "after": after}

@@ -1,0 +1,119 @@
+"""The red map page: the street's map drawn progressively (the street first, then the
+walking circles, then the project's current grids, each added when computed) beside
+the load report.
+
+Only UI lives here: the map is rendered once per input by :func:`planner.app.cache.cached_map`
+and shown by :func:`planner.app.map.show_map` (panning and zooming never rerun the script).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from planner.app import map as app_map
+from planner.app import project as app_project
+from planner.app import services as svc
+from planner.app.cache import cached_map, for_result, settings_json
+from planner.app.overview_page import completeness_panel
+from planner.app.session import (
+    L,
+    S,
+    cannot,
+    copy_widget,
+    coverage_or_none,
+    project_grids,
+    source_json,
+)
+from planner.i18n import STRINGS, layer_name
+from planner.i18n import markdown_literal as md
+from planner.maps.redmap import ALL_LAYERS
+from planner.maps.style import layer_label
+from planner.settings import Result, Settings
+from planner.street import Street
+
+
+def load_report(street: Street) -> None:
+    """The load report beside the map: key counts, notes, and the full text."""
+    rep = street.report
+    st.markdown(f"**{L('load_report')}** · {md(street.name)}")
+    if street.synthetic:
+        st.warning(L("synthetic_note"))
+    completeness_panel(street)
+    figs = svc.street_figures(street)
+    c1, c2 = st.columns(2)
+    c1.metric(L("households"), f"{figs['households']:,}")
+    c2.metric(L("stations"), figs["stations"])
+    counts = {k: v for k, v in rep.counts.items() if v}
+    if counts:
+        st.dataframe(
+            {
+                L("street_layers"): [layer_name(k, S["lang"]) for k in counts],
+                L("count"): list(counts.values()),
+            },
+            hide_index=True,
+            use_container_width=True,
+        )
+    for note in rep.notes[:8]:
+        key = f"severity_{note.severity}"
+        st.caption(f"{L(key) if key in STRINGS else note.severity}: {md(note.render(S['lang']))}")
+    with st.expander(L("load_report")):
+        st.text("\n".join(svc.report_lines(street, lang=S["lang"])))
+
+
+def page_redmap(street: Street, settings: Settings) -> None:
+    lang = str(S["lang"])
+    wkey = f"w_layers_{lang}"
+    st.sidebar.multiselect(
+        L("street_layers"),
+        list(ALL_LAYERS),
+        default=S["layers"],
+        key=wkey,
+        format_func=lambda k: layer_label(k, lang),
+        on_change=copy_widget,
+        args=(wkey, "layers"),
+    )
+    sj, tj = source_json(), settings_json(settings)
+    # progressive: the street first, then coverage, then grids, each added when computed
+    # step -> computed (True) or failed (False, the reason is shown beside the map)
+    done: dict[str, bool] = S.setdefault("_map_steps", {}).setdefault(sj + tj, {})
+    steps: tuple[Result, ...] = ("coverage", "grids")
+    for step in steps:
+        # a step already computed for the same inputs (other settings changed) is reused
+        if step not in done and S["_map_steps"].get(f"{step}:{sj}{for_result(tj, step)}"):
+            done[step] = True
+    grids = project_grids(street, settings) if done.get("grids") is True else None
+    left, right = st.columns([3, 1])
+    with left:
+        payload = cached_map(
+            sj,
+            tj,
+            S["basemap"],
+            S["tianditu_key"],
+            S["lang"],
+            tuple(S["layers"]),
+            done.get("coverage") is True,
+            app_project.grids_token(grids),
+            grids,
+        )
+        # no returned objects: panning and zooming never rerun the script
+        app_map.show_map(payload, key="redmap", height=640, returned_objects=[])
+    with right:
+        load_report(street)
+        for step in S.get("capability_errors", {}):
+            cannot(step)
+    pending: tuple[tuple[Result, Callable[[], Any], str], ...] = (
+        ("coverage", lambda: coverage_or_none(sj, tj), "layer_circle"),
+        ("grids", lambda: project_grids(street, settings), "layer_grids"),
+    )
+    for step, func, label in pending:
+        if step in done:
+            continue
+        with left, st.spinner(f"{L(label, minutes=max(settings.thresholds_min))} …"):
+            result = func()
+        done[step] = result is not None
+        S["_map_steps"][f"{step}:{sj}{for_result(tj, step)}"] = result is not None
+        if result is not None:
+            st.rerun()
