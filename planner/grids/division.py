@@ -39,7 +39,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from planner.grids import _partition as part
-from planner.grids import exact
+from planner.grids import compact, exact
 from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms, make_atoms
 from planner.grids.codes import assign_codes, community_codes
 from planner.grids.dedicated import KIND_DEDICATED, KIND_RESIDENTIAL, grid_kinds
@@ -235,6 +235,9 @@ def divide(
     )
     notes += [_exact_note(row, names) for row in split.exact.itertuples()]
     split = _place_dedicated(split, unit_ded & ~unit_locked)
+    split = _repair_shapes(
+        split, ug, unit_comm, unit_locked | unit_ded, (lo, hi), also, settings, notes
+    )
     grid_of_atom = split.grid_of_unit[unit]
     locked_code_of = _place_locked(atoms, grid_of_atom, is_locked, locked_codes, split.n_grids)
     atoms["grid_id"] = grid_of_atom
@@ -939,6 +942,36 @@ def _place_dedicated(split: _UnitGrids, ded_unit: NDArray[np.bool_]) -> _UnitGri
     idx = np.flatnonzero(ded_unit)
     grid[idx] = split.n_grids + np.arange(len(idx))
     return _UnitGrids(grid, split.n_grids + len(idx), split.reason_of_grid, split.exact)
+
+
+# --- grids: repair of thin grids ---
+def _repair_shapes(
+    split: _UnitGrids,
+    ug: part.Graph,
+    unit_comm: NDArray[np.object_],
+    frozen: NDArray[np.bool_],
+    bounds: tuple[float, float],
+    also: exact.Bound | None,
+    settings: Settings,
+    notes: list[str],
+) -> _UnitGrids:
+    """Thin grids repaired by moving boundary units (:func:`planner.grids.compact.repair_thin`)
+    when ``settings.grid_repair_thin``; the figures go to the notes."""
+    if not settings.grid_repair_thin or settings.grid_min_compactness <= 0 or split.n_grids == 0:
+        return split
+    keep = [exact.Bound(ug.weight, bounds[0], bounds[1])]
+    if also is not None:
+        keep.append(also)
+    grid, rep = compact.repair_thin(
+        ug, split.grid_of_unit, unit_comm, frozen, keep, minimum=settings.grid_min_compactness
+    )
+    if rep.moves:
+        notes.append(
+            f"shape repair: {rep.moves} units moved between neighbouring grids; lowest "
+            f"Polsby-Popper {rep.min_before:.3f} -> {rep.min_after:.3f}, grids below "
+            f"{settings.grid_min_compactness:g}: {rep.thin_before} -> {rep.thin_after}"
+        )
+    return _UnitGrids(grid, split.n_grids, split.reason_of_grid, split.exact)
 
 
 def _shape_reasons(
