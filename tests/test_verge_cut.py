@@ -65,3 +65,35 @@ def test_a_verge_cut_by_a_path_leaves_an_exact_coverage() -> None:
     assert shapely.area(shapely.intersection(grids[i[m]], grids[j[m]])).sum() < 1e-6
     assert abs(shapely.area(grids).sum() - 400 * 200) < 1e-6
     assert shapely.is_valid(grids).all()
+
+
+def test_verge_joins_never_chain_units_above_the_maximum() -> None:
+    from scipy import sparse
+
+    from planner.grids._partition import Graph
+    from planner.grids.division import _attach_verges
+
+    # A (300 households) - verge V - B (300): V goes with A, and B was tied to V (a
+    # ring taken with a block, the block's compound reaching beyond it)
+    atoms = gpd.GeoDataFrame(
+        {"community_id": ["w"] * 3, "attach": [-1, 0, 1], "households": [300, 0, 300]},
+        geometry=[box(0, 0, 10, 10), box(10, 0, 11, 10), box(11, 0, 21, 10)],
+    )
+    adj = sparse.csr_matrix(np.array([[0, 10, 0], [10, 0, 10], [0, 10, 0]], dtype=float))
+    g = Graph(
+        adj=adj,
+        weight=np.array([300.0, 0.0, 300.0]),
+        xy=np.zeros((3, 2)),
+        area=np.ones(3),
+        perimeter=np.ones(3),
+    )
+    unit = np.arange(3)
+    joined = _attach_verges(atoms, g, unit)  # no maximum: one unit of 600
+    assert len(set(joined.tolist())) == 1
+    kept = _attach_verges(atoms, g, unit, hi=500)
+    assert len(set(kept.tolist())) == 3  # 600 > 500: the joins are not made
+    atoms["households"] = [200, 0, 250]
+    g = Graph(
+        adj=adj, weight=np.array([200.0, 0.0, 250.0]), xy=g.xy, area=g.area, perimeter=g.perimeter
+    )
+    assert len(set(_attach_verges(atoms, g, unit, hi=500).tolist())) == 1  # 450 fits

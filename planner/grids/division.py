@@ -206,7 +206,7 @@ def divide(
         notes=notes,
         split_big=settings.grid_split_large_compounds,
     )
-    unit = _attach_verges(atoms, g, unit)
+    unit = _attach_verges(atoms, g, unit, hi=hi)
     unit, unit_ded = _dedicated_units(atoms, g, unit, settings, notes)
     n_units = int(unit.max()) + 1 if len(unit) else 0
     ug = _unit_graph(g, unit, n_units)
@@ -1014,11 +1014,17 @@ def _dedicated_reasons(grids: gpd.GeoDataFrame) -> pd.Series:
 
 
 def _attach_verges(
-    atoms: gpd.GeoDataFrame, g: part.Graph, unit: NDArray[np.int64]
+    atoms: gpd.GeoDataFrame, g: part.Graph, unit: NDArray[np.int64], *, hi: float = np.inf
 ) -> NDArray[np.int64]:
     """Each verge piece (``attach`` >= 0, :mod:`planner.grids._verges`) joins the unit of
     the atom it was cut for, when the two share an edge (units stay contiguous) and lie in
-    one community."""
+    one community.
+
+    Joins that would chain units into one above ``hi`` (a ring taken whole with a
+    block whose compound reaches beyond it, two blocks joined through verges) are not
+    made: those units stay apart, so no unit the division cannot place is made of
+    units it could (the 663-household grid of the 10-street district with
+    ``grid_verge_cut="features"``)."""
     if "attach" not in atoms.columns or len(atoms) == 0:
         return unit
     att = atoms["attach"].to_numpy(dtype=np.int64)
@@ -1032,7 +1038,16 @@ def _attach_verges(
     n = int(unit.max()) + 1
     m = sparse.coo_matrix((np.ones(int(ok.sum())), (unit[src[ok]], unit[dst[ok]])), shape=(n, n))
     _, lab = csgraph.connected_components(m, directed=False)
-    merged = np.asarray(lab, dtype=np.int64)[unit]
+    lab = np.asarray(lab, dtype=np.int64)
+    w_unit = np.bincount(unit, weights=g.weight, minlength=n)
+    w_comp = np.bincount(lab, weights=w_unit)
+    big = np.bincount(lab, minlength=len(w_comp)) > 1
+    too = big & (w_comp > hi + 1e-9)
+    too &= pd.Series(w_unit).groupby(lab).max().reindex(np.arange(len(w_comp))).to_numpy() <= hi
+    if too.any():  # keep those units apart: fresh labels past the others
+        apart = too[lab]
+        lab = np.where(apart, len(w_comp) + np.arange(n), lab)
+    merged = lab[unit]
     return np.asarray(pd.factorize(merged, sort=True)[0], dtype=np.int64)
 
 
