@@ -85,3 +85,14 @@ def test_a_grid_is_never_left_in_two_pieces() -> None:
         sub = g.adj[members][:, members]
         n, _ = sparse.csgraph.connected_components(sub, directed=False)
         assert n == 1
+
+
+def test_no_grid_is_made_thin_to_repair_another() -> None:
+    # with a minimum of 0.6 the move above would raise the L (0.503 -> 0.589) but bring
+    # the domino (0.698) below the minimum: the count of thin grids would not fall (the
+    # bound keeps the L from taking unit 4, which would make both compact)
+    g = board(2, 3)
+    keep = [Bound(g.weight, 100, 400)]
+    grid, rep = repair_thin(g, L_AND_DOMINO, COMM, np.zeros(6, dtype=bool), keep, minimum=0.6)
+    assert grid.tolist() == L_AND_DOMINO.tolist()
+    assert rep.moves == 0 and rep.thin_after == rep.thin_before == 1

@@ -13,7 +13,8 @@ A move is made only when
   borders the grid receiving it (both stay contiguous);
 - both grids lie in the unit's community, and neither is frozen (locked, dedicated);
 - the grids' shared boundary off every road, wall, water or community line does not
-  grow (the boundary stays on features).
+  grow (the boundary stays on features);
+- no grid at or above the minimum falls below it (the count of thin grids never grows).
 
 Every figure comes from the unit graph (:class:`planner.grids._partition.Graph`: areas,
 perimeters, shared edge lengths): a grid's perimeter is the sum of its units'
@@ -158,7 +159,7 @@ def repair_thin(
         for t in thin[np.argsort(st.pp(thin))]:
             for _ in range(max_moves_per_grid):
                 if st.pp(int(t))[()] >= minimum or not _best_move(
-                    st, int(t), comm_of_grid, ok_grid, fixed_figures, unit_comm
+                    st, int(t), comm_of_grid, ok_grid, fixed_figures, unit_comm, minimum
                 ):
                     break
                 made += 1
@@ -219,6 +220,7 @@ def _best_move(
     ok_grid: NDArray[np.bool_],
     fixed_figures: NDArray[np.bool_],
     unit_comm: NDArray[np.object_],
+    minimum: float,
 ) -> bool:
     """Make the best allowed move for thin grid ``t``; False when none helps."""
     g = st.g
@@ -240,9 +242,12 @@ def _best_move(
             continue
         p_s = st.perim[src] - g.perimeter[u] + 2 * ls
         p_d = st.perim[dst] + g.perimeter[u] - 2 * ld
-        new = min(4 * np.pi * a_s / p_s**2, 4 * np.pi * a_d / p_d**2)
+        pp_s, pp_d = 4 * np.pi * a_s / p_s**2, 4 * np.pi * a_d / p_d**2
+        new = min(pp_s, pp_d)
         old = float(min(st.pp(src), st.pp(dst)))
         if new < old + _GAIN or (best is not None and new <= best[0]):
+            continue
+        if _made_thin(st, src, pp_s, minimum) or _made_thin(st, dst, pp_d, minimum):
             continue
         if not _stays_connected(st, u, src):
             continue
@@ -251,6 +256,12 @@ def _best_move(
         return False
     st.move(best[1], best[2], best[3])
     return True
+
+
+def _made_thin(st: _State, k: int, pp_new: float, minimum: float) -> bool:
+    """Grid ``k`` at or above ``minimum`` would fall below it (the count of thin grids
+    never grows)."""
+    return bool(st.pp(k) >= minimum > pp_new)
 
 
 def _keeps_bounds(st: _State, u: int, src: int, dst: int, fixed_figures: NDArray[np.bool_]) -> bool:
