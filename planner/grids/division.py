@@ -1023,8 +1023,7 @@ def _attach_verges(
     Joins that would chain units into one above ``hi`` (a ring taken whole with a
     block whose compound reaches beyond it, two blocks joined through verges) are not
     made: those units stay apart, so no unit the division cannot place is made of
-    units it could (the 663-household grid of the 10-street district with
-    ``grid_verge_cut="features"``)."""
+    units it could."""
     if "attach" not in atoms.columns or len(atoms) == 0:
         return unit
     att = atoms["attach"].to_numpy(dtype=np.int64)
