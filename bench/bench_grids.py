@@ -2,6 +2,7 @@
 against two baselines on the same atoms, in one run.
 
     /work/main/.venv/bin/python bench/bench_grids.py [--streets 10] [--skip-district]
+    /work/main/.venv/bin/python bench/bench_grids.py --repair-figures
 
 Cases: the demo street, the real Beijing extract (tests/data) and the district.
 Prints, per case: atoms and division time (s), the proof of the rules, households per
@@ -139,6 +140,30 @@ def run_case(name: str, street: Street, settings: Settings, *, with_maxp: bool) 
     return out
 
 
+# --- grids: repair of thin grids ---
+def repair_figures(cases: list[tuple[str, Street]]) -> None:
+    """Thin-grid repair off and on (``grid_repair_thin``) on the same atoms: lowest and
+    median Polsby-Popper, grids below the minimum, boundary on features, rules, CPU."""
+    from planner.grids.shape import polsby_popper
+
+    for name, street in cases:
+        atoms = make_atoms(street, settings=Settings())
+        for repair in (False, True):
+            s = Settings(grid_repair_thin=repair)
+            c = time.process_time()
+            res = divide(street, settings=s, atoms=atoms)
+            cpu = time.process_time() - c
+            pp = polsby_popper(res.grids.geometry)
+            q = res.report.quality
+            print(
+                f"{name}, repair {'on ' if repair else 'off'}: {len(pp)} grids, Polsby-Popper "
+                f"lowest {pp.min():.3f} median {np.median(pp):.3f}, below "
+                f"{s.grid_min_compactness:g}: {int((pp < s.grid_min_compactness).sum())}, "
+                f"boundary on features {q['feature_share']:.1%}, rules "
+                f"{'hold' if res.report.ok else 'FAIL'}, division CPU {cpu:.2f} s"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--streets", type=int, default=10)
@@ -146,9 +171,16 @@ def main() -> None:
     ap.add_argument(
         "--maxp-district", action="store_true", help="also run max-p on the district (slow)"
     )
+    ap.add_argument(
+        "--repair-figures", action="store_true", help="only thin-grid repair off/on (demo, Beijing)"
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     from planner.load.sources import load_street
+
+    if args.repair_figures:
+        repair_figures([("demo", load_street("demo")), ("Beijing", load_street(str(BEIJING)))])
+        return
 
     print(
         f"machine: {platform.processor() or platform.machine()}, "

@@ -1181,6 +1181,20 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{ok}/{n} 个居住网格在范围内；{dedicated} 个专属网格不受户数限制",
         "{ok} of {n} residential grids in range; {dedicated} dedicated grids exempt",
     ),
+    # --- grids: residential land never goes into a dedicated grid ---
+    "edit_into_dedicated": (
+        "不能将{what} 移入专属网格 {grid}（{land_use}）：网格单元 {atom} 是居住用地（有住户或属于小区），"
+        "专属网格不含居住用地",
+        "cannot move {what} into dedicated grid {grid} ({land_use}): atom {atom} is "
+        "residential land (it holds households or lies in a compound), and a dedicated "
+        "grid holds no residential land",
+    ),
+    "edit_merge_dedicated": (
+        "不能合并专属网格 {dedicated}（{land_use}）与网格 {other}：网格 {other} 含居住用地，"
+        "专属网格不含居住用地",
+        "cannot merge dedicated grid {dedicated} ({land_use}) with grid {other}: grid "
+        "{other} holds residential land, and a dedicated grid holds none",
+    ),
     # --- city: issue 17, the city red map ---
     "city_map_title": ("{city}：各街道15分钟服务覆盖", "{city}: 15-minute coverage by street"),
     "city_layer_streets": (

@@ -222,6 +222,11 @@ class Settings:
     load_special_columns
         Buildings' (register) columns counting special populations, e.g. elderly
         living alone (default none).
+    grid_repair_thin
+        Repair grids below ``grid_min_compactness`` after the division by moving
+        boundary units (whole compounds, blocks, verges) between neighbouring grids,
+        keeping bounds, contiguity, communities and boundaries on features
+        (:mod:`planner.grids.compact`; default true).
 
     Output
     ------
@@ -332,6 +337,8 @@ class Settings:
     load_business_poi_kinds: tuple[str, ...] = ()
     load_business_column: str = ""
     load_special_columns: tuple[str, ...] = ()
+    # --- grids: repair of thin grids ---
+    grid_repair_thin: bool = True
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, Any, str]] = []
@@ -686,6 +693,8 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "dedicated_min_floor_area_m2": "grids",
         "grid_min_compactness": "grids",
         "grid_verge_cut": "grids",
+        # --- grids: repair of thin grids ---
+        "grid_repair_thin": "grids",
     }
 )
 

@@ -109,6 +109,10 @@ def test_beijing_extract_boundaries_follow_features() -> None:
     assert set(g.loc[g["kind"] == "dedicated", "land_use"]) >= {"campus", "commercial"}
     assert g["feature_share"].notna().all()
     assert (g.loc[g["compactness"] < 0.1, "compactness"] > 0.02).all()
+    # --- grids: thin grids repaired (before the repair: 2 below 0.1, lowest 0.067) ---
+    assert any(n.startswith("shape repair:") for n in res.notes)
+    assert q["grids_below_compactness"] <= 1
+    assert q["compactness_min"] > 0.075
 
 
 def test_nearest_verge_cut_gives_compact_grids_on_the_demo() -> None:

@@ -18,6 +18,8 @@
   districts ... as grids of their own;
 * :mod:`planner.grids.shape` - boundary on features and compactness of grids;
 * :mod:`planner.grids._verges` - thin land without households given to the atoms beside it.
+* :mod:`planner.grids.compact` - repair of thin grids: boundary units moved between
+  neighbouring grids.
 """
 
 from planner.grids.atoms import make_atoms

@@ -33,6 +33,8 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from planner.grids.shape import polygonal
+
 logger = logging.getLogger(__name__)
 
 #: How verges that cannot go whole with their block are cut (``Settings.grid_verge_cut``).
@@ -167,9 +169,32 @@ def _cut_all(
     pos_of_kept = pd.Series(np.arange(len(keep)), index=keep.index)
     new["attach"] = pos_of_kept.reindex(np.concatenate(attach)).fillna(-1).to_numpy(np.int64)
     keep = keep.assign(attach=pos_of_kept.reindex(keep["attach"]).fillna(-1).to_numpy(np.int64))
-    merged = pd.concat([keep, new], ignore_index=True)
+    merged = gpd.GeoDataFrame(
+        pd.concat([keep, new], ignore_index=True), geometry="geometry", crs=out.crs
+    )
+    merged["geometry"] = _clean(np.asarray(merged.geometry.values, dtype=object))
     logger.info("%d verges cut into %d pieces among their neighbours", int(done.sum()), len(new))
-    return gpd.GeoDataFrame(merged, geometry="geometry", crs=out.crs)
+    return merged
+
+
+#: Vertices closer than this are made one when the atoms are cleaned into a coverage, m.
+_SNAP_M = 1e-3
+
+
+def _clean(geo: NDArray[np.object_]) -> NDArray[np.object_]:
+    """The atoms made an exact polygonal coverage again after verges were cut.
+
+    A cut ends on the verge's outline at a point that is no vertex of the atom beyond
+    it (a T-junction), and noding the cut lines with an outline they partly run along
+    (a road centre line) can move a vertex by about 0.1 mm: the pieces then overlap
+    their neighbours in slivers, and the grids dissolved from them overlap too (the
+    ``no_overlap`` failure of the 10-street district with ``grid_verge_cut="features"``,
+    1.2 m² in 95 slivers). GEOS's coverage cleaner snaps vertices within
+    :data:`_SNAP_M`, gives each overlap to the atom sharing the longest border with
+    it and makes every shared edge identical (about 2 CPU s for 16,000 atoms).
+    """
+    cleaned = shapely.coverage_clean(geo, snapping_distance=_SNAP_M)
+    return np.asarray(polygonal(cleaned), dtype=object)
 
 
 def _dedicated(atoms: gpd.GeoDataFrame) -> NDArray[np.bool_]:

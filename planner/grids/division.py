@@ -39,7 +39,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from planner.grids import _partition as part
-from planner.grids import exact
+from planner.grids import compact, exact
 from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms, make_atoms
 from planner.grids.codes import assign_codes, community_codes
 from planner.grids.dedicated import KIND_DEDICATED, KIND_RESIDENTIAL, grid_kinds
@@ -206,7 +206,7 @@ def divide(
         notes=notes,
         split_big=settings.grid_split_large_compounds,
     )
-    unit = _attach_verges(atoms, g, unit)
+    unit = _attach_verges(atoms, g, unit, hi=hi)
     unit, unit_ded = _dedicated_units(atoms, g, unit, settings, notes)
     n_units = int(unit.max()) + 1 if len(unit) else 0
     ug = _unit_graph(g, unit, n_units)
@@ -235,6 +235,9 @@ def divide(
     )
     notes += [_exact_note(row, names) for row in split.exact.itertuples()]
     split = _place_dedicated(split, unit_ded & ~unit_locked)
+    split = _repair_shapes(
+        split, ug, unit_comm, unit_locked | unit_ded, (lo, hi), also, settings, notes
+    )
     grid_of_atom = split.grid_of_unit[unit]
     locked_code_of = _place_locked(atoms, grid_of_atom, is_locked, locked_codes, split.n_grids)
     atoms["grid_id"] = grid_of_atom
@@ -941,6 +944,36 @@ def _place_dedicated(split: _UnitGrids, ded_unit: NDArray[np.bool_]) -> _UnitGri
     return _UnitGrids(grid, split.n_grids + len(idx), split.reason_of_grid, split.exact)
 
 
+# --- grids: repair of thin grids ---
+def _repair_shapes(
+    split: _UnitGrids,
+    ug: part.Graph,
+    unit_comm: NDArray[np.object_],
+    frozen: NDArray[np.bool_],
+    bounds: tuple[float, float],
+    also: exact.Bound | None,
+    settings: Settings,
+    notes: list[str],
+) -> _UnitGrids:
+    """Thin grids repaired by moving boundary units (:func:`planner.grids.compact.repair_thin`)
+    when ``settings.grid_repair_thin``; the figures go to the notes."""
+    if not settings.grid_repair_thin or settings.grid_min_compactness <= 0 or split.n_grids == 0:
+        return split
+    keep = [exact.Bound(ug.weight, bounds[0], bounds[1])]
+    if also is not None:
+        keep.append(also)
+    grid, rep = compact.repair_thin(
+        ug, split.grid_of_unit, unit_comm, frozen, keep, minimum=settings.grid_min_compactness
+    )
+    if rep.moves:
+        notes.append(
+            f"shape repair: {rep.moves} units moved between neighbouring grids; lowest "
+            f"Polsby-Popper {rep.min_before:.3f} -> {rep.min_after:.3f}, grids below "
+            f"{settings.grid_min_compactness:g}: {rep.thin_before} -> {rep.thin_after}"
+        )
+    return _UnitGrids(grid, split.n_grids, split.reason_of_grid, split.exact)
+
+
 def _shape_reasons(
     grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame, settings: Settings
 ) -> NDArray[np.object_]:
@@ -981,11 +1014,16 @@ def _dedicated_reasons(grids: gpd.GeoDataFrame) -> pd.Series:
 
 
 def _attach_verges(
-    atoms: gpd.GeoDataFrame, g: part.Graph, unit: NDArray[np.int64]
+    atoms: gpd.GeoDataFrame, g: part.Graph, unit: NDArray[np.int64], *, hi: float = np.inf
 ) -> NDArray[np.int64]:
     """Each verge piece (``attach`` >= 0, :mod:`planner.grids._verges`) joins the unit of
     the atom it was cut for, when the two share an edge (units stay contiguous) and lie in
-    one community."""
+    one community.
+
+    Joins that would chain units into one above ``hi`` (a ring taken whole with a
+    block whose compound reaches beyond it, two blocks joined through verges) are not
+    made: those units stay apart, so no unit the division cannot place is made of
+    units it could."""
     if "attach" not in atoms.columns or len(atoms) == 0:
         return unit
     att = atoms["attach"].to_numpy(dtype=np.int64)
@@ -999,7 +1037,16 @@ def _attach_verges(
     n = int(unit.max()) + 1
     m = sparse.coo_matrix((np.ones(int(ok.sum())), (unit[src[ok]], unit[dst[ok]])), shape=(n, n))
     _, lab = csgraph.connected_components(m, directed=False)
-    merged = np.asarray(lab, dtype=np.int64)[unit]
+    lab = np.asarray(lab, dtype=np.int64)
+    w_unit = np.bincount(unit, weights=g.weight, minlength=n)
+    w_comp = np.bincount(lab, weights=w_unit)
+    big = np.bincount(lab, minlength=len(w_comp)) > 1
+    too = big & (w_comp > hi + 1e-9)
+    too &= pd.Series(w_unit).groupby(lab).max().reindex(np.arange(len(w_comp))).to_numpy() <= hi
+    if too.any():  # keep those units apart: fresh labels past the others
+        apart = too[lab]
+        lab = np.where(apart, len(w_comp) + np.arange(n), lab)
+    merged = lab[unit]
     return np.asarray(pd.factorize(merged, sort=True)[0], dtype=np.int64)
 
 

@@ -42,7 +42,7 @@ from planner.errors import RuleViolation
 from planner.grids import _partition as part
 from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms
 from planner.grids.codes import code_prefix, free_sequences, provisional_codes, sequence_digits
-from planner.grids.dedicated import KIND_RESIDENTIAL, grid_kinds
+from planner.grids.dedicated import KIND_DEDICATED, KIND_RESIDENTIAL, grid_kinds
 from planner.grids.division import (
     GRID_COLUMNS,
     GridResult,
@@ -251,6 +251,7 @@ class GridEditor:
                 )
             )
         self._need_compounds_whole(ids, what)
+        self._need_not_dedicated(ids, to, what)  # --- grids: refuse residential land ---
         if not self._touches(ids, to):
             key = "edit_not_adjacent_one" if len(ids) == 1 else "edit_not_adjacent_many"
             raise RuleViolation(msg(key, what=what, grid=to))
@@ -305,6 +306,7 @@ class GridEditor:
             )
         if not self._touches(list(self.atoms_of(a)), b):
             raise RuleViolation(msg("edit_merge_not_adjacent", a=a, b=b))
+        self._need_merge_same_kind(a, b)  # --- grids: refuse residential land ---
         keep, gone = sorted([a, b])
         new = self.labels.copy()
         new[new == gone] = keep
@@ -571,6 +573,48 @@ class GridEditor:
         for c in codes:
             if c in self.locked:
                 raise RuleViolation(msg("edit_grid_locked", grid=c))
+
+    # --- grids: residential land never goes into a dedicated grid ---
+
+    def _dedicated_use(self, code: str) -> str | None:
+        """The land use of grid ``code`` when it is a dedicated grid, else None."""
+        row = self._grids.loc[self._grids["code"] == code]
+        if len(row) == 0 or str(row["kind"].iloc[0]) != KIND_DEDICATED:
+            return None
+        return str(row["land_use"].iloc[0])
+
+    def _residential(self, ids: list[int]) -> NDArray[np.bool_]:
+        """Which of the atoms ``ids`` are residential land: they hold households or lie
+        in a compound."""
+        sub = self.atoms.loc[list(ids)]
+        return np.asarray(
+            (sub["households"].to_numpy(dtype=float) > 0)
+            | (sub["compound_id"].astype(str).to_numpy() != ""),
+            dtype=bool,
+        )
+
+    def _need_not_dedicated(self, ids: list[int], to: str, what: Message) -> None:
+        """Refuse moving residential atoms into the dedicated grid ``to`` (a dedicated
+        grid never absorbs residential land, :mod:`planner.grids.dedicated`); land
+        without households (a verge) may go."""
+        use = self._dedicated_use(to)
+        if use is None:
+            return
+        res = self._residential(ids)
+        if res.any():
+            atom = int(np.asarray(ids)[res][0])
+            raise RuleViolation(
+                msg("edit_into_dedicated", what=what, grid=to, land_use=use, atom=atom)
+            )
+
+    def _need_merge_same_kind(self, a: str, b: str) -> None:
+        """Refuse merging a dedicated grid with a grid holding residential land."""
+        for ded, other in ((a, b), (b, a)):
+            use = self._dedicated_use(ded)
+            if use is not None and self._residential(list(self.atoms_of(other))).any():
+                raise RuleViolation(
+                    msg("edit_merge_dedicated", dedicated=ded, land_use=use, other=other)
+                )
 
     def _community(self, code: str) -> str:
         return str(self.atoms.loc[self.labels == code, "community_id"].iloc[0])
