@@ -7,7 +7,11 @@ Run from the repository root::
     /work/main/.venv/bin/python bench/bench_coverage.py --times-only  # routing tables only
 
 Prints one table per figure with seconds (best of N) and ratios against the
-baselines measured on the same arrays in the same run. Peak memory: the peak of
+baselines measured on the same arrays in the same run, ours and the baseline taken in
+turn run by run (:func:`interleaved`; issue 20). The circles are timed with the routing
+inside (snap, walks, preparation, drawing) against the OSMnx recipe with its ego graphs;
+``bench/bench_circles.py`` adds cold (fresh process) figures, ours on one core and the
+real Helsinki and Beijing extracts. Peak memory: the peak of
 Python/numpy allocations traced by ``tracemalloc`` in a separate untimed pass
 (GEOS memory is not traced), and the process's maximum RSS at the end.
 """
@@ -77,6 +81,24 @@ def best(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
         cpus.append(time.process_time() - c0)
     LAST_CPU[0] = cpus[int(np.argmin(times))]
     return min(times), out
+
+
+def interleaved(
+    runs: dict[str, Callable[[], Any]], repeat: int = 3
+) -> dict[str, tuple[float, float, Any]]:
+    """Best wall and CPU seconds (all threads) of each run, and its last result, the
+    runs taken in turn ``repeat`` times (ours, baseline, ours, baseline, ...) so a change
+    in the machine's load hits them alike (issue 20 item 1)."""
+    out: dict[str, tuple[float, float, Any]] = {}
+    for _ in range(repeat):
+        for name, fn in runs.items():
+            gc.collect()
+            c0, w0 = time.process_time(), time.perf_counter()
+            res = fn()
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            old = out.get(name)
+            out[name] = (min(wall, old[0]) if old else wall, min(cpu, old[1]) if old else cpu, res)
+    return out
 
 
 def peak_mb(fn: Callable[[], Any]) -> float:
@@ -200,14 +222,29 @@ def bench_times(
         st = snap_points(net, random_points(net, k, seed=k), max_m=1e9)
         rg = with_stations(net, st)
         src = rg.source_nodes
-        t_ours, _ = best(lambda rg=rg: nearest_times(rg, limit_min=LIMIT))
-        t_bare, _ = best(
-            lambda rg=rg, src=src: dijkstra(
-                rg.csr, directed=True, indices=src, min_only=True, limit=LIMIT
-            )
+        r = interleaved(
+            {
+                "ours": lambda rg=rg: nearest_times(rg, limit_min=LIMIT),
+                "scipy": lambda rg=rg, src=src: dijkstra(
+                    rg.csr, directed=True, indices=src, min_only=True, limit=LIMIT
+                ),
+            }
+        )
+        t_ours, t_bare = r["ours"][0], r["scipy"][0]
+        same = np.allclose(
+            np.nan_to_num(r["ours"][2].time_min[: rg.n_nodes], posinf=-1.0),
+            np.nan_to_num(r["scipy"][2][: rg.n_nodes], posinf=-1.0),
         )
         mem = peak_mb(lambda rg=rg: nearest_times(rg, limit_min=LIMIT))
-        report(case, "nearest station, every node", t_ours, t_bare, "scipy min_only", mem)
+        report(
+            case,
+            "nearest station, every node",
+            t_ours,
+            t_bare,
+            "scipy min_only",
+            mem,
+            f"interleaved, one thread each; same times: {same}",
+        )
         g = to_networkx(rg)
         srcs = set(src.tolist())
         t_nx, _ = best(
@@ -216,13 +253,17 @@ def bench_times(
         )
         report(case, "  networkx multi_source_dijkstra", t_nx, t_ours, "ours")
 
-        t_reach, reach = best(lambda rg=rg: station_reach(rg, limit_min=LIMIT), repeat=3)
-        cpu_reach = LAST_CPU[0]
-        mem = peak_mb(lambda rg=rg: station_reach(rg, limit_min=LIMIT))
-        t_bare_r, _ = best(
-            lambda rg=rg, src=src: dijkstra(rg.csr, directed=True, indices=src, limit=LIMIT),
+        r = interleaved(
+            {
+                "ours": lambda rg=rg: station_reach(rg, limit_min=LIMIT),
+                "scipy": lambda rg=rg, src=src: dijkstra(
+                    rg.csr, directed=True, indices=src, limit=LIMIT
+                ),
+            },
             repeat=2,
         )
+        (t_reach, cpu_reach, reach), (t_bare_r, _c, _r) = r["ours"], r["scipy"]
+        mem = peak_mb(lambda rg=rg: station_reach(rg, limit_min=LIMIT))
         report(
             case,
             "per-station reach (all stations)",
@@ -312,10 +353,6 @@ def bench_circles(name: str, net: WalkNetwork, k: int, buildings: np.ndarray) ->
     cpu_ours = LAST_CPU[0]
     mem = peak_mb(lambda: fresh().station_circles(reach, THRESHOLDS, station_ids=ids))
 
-    # a whole run: preparation + circles, and network snap + reach + preparation + circles
-    t_total, _ = best(lambda: fresh().station_circles(reach, THRESHOLDS, station_ids=ids), repeat=3)
-    cpu_total = LAST_CPU[0]
-
     # the network alone (what the OSMnx recipe draws: no building connectors)
     t_bare, _ = best(
         lambda: CircleBuilder(rg, buffer_m=BUF).station_circles(reach, THRESHOLDS, station_ids=ids),
@@ -324,29 +361,33 @@ def bench_circles(name: str, net: WalkNetwork, k: int, buildings: np.ndarray) ->
     cpu_bare = LAST_CPU[0]
 
     def whole():
+        """Snap + walks + preparation + circles: what a user waits for."""
         rg2 = with_stations(net, st)
-        r2 = station_reach(rg2, limit_min=CircleBuilder(rg2, buffer_m=BUF).reach_limit(THRESHOLDS))
         return CircleBuilder(
             rg2, buffer_m=BUF, points=bsnap, point_geoms=buildings
-        ).station_circles(r2, THRESHOLDS, station_ids=ids)
+        ).station_circles(None, THRESHOLDS, station_ids=ids)
 
-    t_whole, _ = best(whole, repeat=1)
-    g = to_networkx(rg)
     node_xy = np.concatenate([net.node_xy, shapely.get_coordinates(st.access[st.ok])])
-    t_recipe, recipe = best(
-        lambda: osmnx_recipe(g, rg, node_xy, rg.source_nodes, THRESHOLDS), repeat=1
-    )
-    cpu_recipe = LAST_CPU[0]
+
+    def recipe_whole():
+        """The recipe with its routing (the ego graphs) and its graph build timed."""
+        return osmnx_recipe(to_networkx(rg), rg, node_xy, rg.source_nodes, THRESHOLDS)
+
+    # ours and the recipe in turn, routing inside both, two runs each
+    runs = interleaved({"ours": whole, "recipe": recipe_whole}, repeat=2)
+    t_total, cpu_total, circ = runs["ours"]
+    t_recipe, cpu_recipe, recipe = runs["recipe"]
     t_hull, hulls = best(lambda: convex_hulls(reach, node_xy, THRESHOLDS), repeat=2)
     report(
         case,
-        f"circles {k}x{len(THRESHOLDS)} incl. prep (ours)",
+        f"circles {k}x{len(THRESHOLDS)}, walks+prep (ours)",
         t_total,
         t_recipe,
         "OSMnx example recipe",
         mem,
-        f"CPU ours {cpu_total:.2f} s vs recipe {cpu_recipe:.1f} s; "
-        f"incl. Dijkstra+snap: {t_whole:.2f} s wall",
+        f"interleaved, routing inside both; CPU ours {cpu_total:.2f} s ({os.cpu_count()} "
+        f"threads) vs recipe {cpu_recipe:.1f} s (1 thread); one-core and cold figures: "
+        "bench/bench_circles.py",
     )
     report(
         case,
@@ -359,7 +400,7 @@ def bench_circles(name: str, net: WalkNetwork, k: int, buildings: np.ndarray) ->
     )
     report(
         case,
-        "  of which: circles (prepared)",
+        "  circles from a given reach (prepared)",
         t_ours,
         t_total,
         "ours incl. prep",
@@ -427,9 +468,9 @@ def bench_walled_circles() -> None:
         own = cb.station_circles(reach, THRESHOLDS, station_ids=ids)
         return own, cb.union_circles(cov.times, THRESHOLDS)
 
-    t_walls, _ = best(lambda: draw(cov.compounds), repeat=3)
-    cpu_walls = LAST_CPU[0]
-    t_open, _ = best(lambda: draw(None), repeat=3)
+    runs = interleaved({"walls": lambda: draw(cov.compounds), "open": lambda: draw(None)})
+    t_walls, cpu_walls, _ = runs["walls"]
+    t_open = runs["open"][0]
     n = len(np.unique(reach.station))
     report(
         f"demo street {n} st",
@@ -475,9 +516,14 @@ def bench_gap_clip() -> None:
             )
             return cb.union_circles(cov.times, THRESHOLDS)
 
-        t_cut, _ = best(lambda: union(CircleBuilder), repeat=3)
-        cpu_cut = LAST_CPU[0]
-        t_open, _ = best(lambda: union(_Unclipped), repeat=3)
+        runs = interleaved(
+            {
+                "cut": lambda union=union: union(CircleBuilder),
+                "open": lambda union=union: union(_Unclipped),
+            }
+        )
+        t_cut, cpu_cut, _ = runs["cut"]
+        t_open = runs["open"][0]
         report(
             f"{name} {len(cov.stations)} st",
             f"union circles x{len(THRESHOLDS)}, cut at gaps",

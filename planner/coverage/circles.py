@@ -44,6 +44,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from pyproj import CRS
+from scipy import sparse
 
 from planner._threads import parallel, workers
 from planner.coverage._faces import (
@@ -51,8 +52,6 @@ from planner.coverage._faces import (
     Drawn,
     FaceIndex,
     LinkCells,
-    csr_of,
-    csr_rows,
     polygonal,
     without_hairlines,
 )
@@ -235,26 +234,37 @@ def _new_keys(seen: IntArray, keys: IntArray) -> IntArray:
     return np.union1d(seen, keys).astype("int64")
 
 
-@dataclass(frozen=True)
-class _NearLinks:
+def _near_matrix(
+    n_edges: int,
+    edge_near: tuple[IntArray, IntArray],
+    conn_edge: IntArray,
+    conn_near: tuple[IntArray, IntArray],
+) -> sparse.csr_matrix:
     """Which links' cells (:class:`~planner.coverage._faces.LinkCells`) can meet the
-    circle of a walk, as CSR arrays.
+    circle of a walk that gets into a link, as a 0/1 sparse matrix (link x link).
 
     A point of a link's corridor lies within ``buffer_m`` of the link and so within
     ``buffer_m + step_m / 2`` of one of its points; the cell holding it is that of a
     point no farther, whose link lies within ``2 * buffer_m + step_m`` of the first
-    (``edge_near`` of ``edge_ptr``). A point of a building connector's corridor lies
-    within ``buffer_m + length`` of the access point: the links within ``2 * buffer_m +
-    step_m + length`` of the connector (``conn_near`` of ``conn_near_ptr``); ``conns``
-    of ``conn_ptr`` are the connectors whose access point lies on each link.
+    (``edge_near``, CSR ``(ptr, edge)``). A point of a building connector's corridor
+    lies within ``buffer_m + length`` of the access point: the links within
+    ``2 * buffer_m + step_m + length`` of the connector (``conn_near``, CSR over the
+    connectors, whose access points lie on links ``conn_edge``). Row ``e`` holds both
+    kinds for link ``e``.
     """
-
-    edge_ptr: IntArray
-    edge_near: IntArray
-    conn_ptr: IntArray
-    conns: IntArray
-    conn_near_ptr: IntArray
-    conn_near: IntArray
+    ptr, near = edge_near
+    own = sparse.csr_matrix((np.ones(len(near)), near, ptr), shape=(n_edges, n_edges))
+    n_conn = len(conn_edge)
+    if n_conn == 0:
+        return own
+    on_link = sparse.csr_matrix(
+        (np.ones(n_conn), (conn_edge, np.arange(n_conn))), shape=(n_edges, n_conn)
+    )
+    cptr, cnear = conn_near
+    via = sparse.csr_matrix((np.ones(len(cnear)), cnear, cptr), shape=(n_conn, n_edges))
+    both = (own + on_link @ via).tocsr()
+    both.data[:] = 1.0
+    return both
 
 
 class CircleBuilder:
@@ -305,7 +315,7 @@ class CircleBuilder:
         self._conn = _connectors(net, points, point_geoms, self._w.edge_layer)
         self._faces: dict[int, tuple[FaceIndex, IntArray, IntArray]] = {}
         self._cells: LinkCells | None = None
-        self._near: _NearLinks | None = None
+        self._near: sparse.csr_matrix | None = None
 
     # ----------------------------------------------------------------- geometry
     def lines(self, pieces: Pieces) -> ObjArray:
@@ -657,17 +667,19 @@ class CircleBuilder:
         time, minutes."""
         return max((float(t) for t in thresholds_min), default=0.0) + self._slack_min()
 
-    def _near_links(self) -> _NearLinks:
-        """:class:`_NearLinks` of the network and the buildings' connectors (built once)."""
+    def _near_links(self) -> sparse.csr_matrix:
+        """:func:`_near_matrix` of the network and the buildings' connectors (built once)."""
         if self._near is None:
             cells = self._link_cells()
             conn = self._conn
             reach_m = 2.0 * self.buffer_m + cells.step_m
-            edge_ptr, edge_near = cells.near(self.rg.net.geometry, reach_m)
-            conn_ptr, conns = csr_of(conn.edge, self.rg.net.n_edges)
             conn_len = np.asarray(shapely.length(conn.geometry), dtype="float64")
-            conn_near_ptr, conn_near = cells.near(conn.geometry, reach_m + conn_len)
-            self._near = _NearLinks(edge_ptr, edge_near, conn_ptr, conns, conn_near_ptr, conn_near)
+            self._near = _near_matrix(
+                self.rg.net.n_edges,
+                cells.near(self.rg.net.geometry, reach_m),
+                conn.edge,
+                cells.near(conn.geometry, reach_m + conn_len),
+            )
         return self._near
 
     def _slack_min(self) -> float:
@@ -693,7 +705,7 @@ class CircleBuilder:
         polys_by_t = [np.array(p, dtype=object) for p in by_t]
         if len(cells.cells) == 0 or not thresholds:
             return polys_by_t
-        cg, ce, ct = self._near_touched(ends, max(thresholds))
+        cg, ce, ct = self._near_touched(ends, thresholds)
         per_group = np.bincount(cg, weights=cells.points_per_edge[ce], minlength=len(by_t[0]))
         chunk = np.floor_divide(np.cumsum(per_group) - per_group, CLIP_CHUNK_PAIRS)
         bounds = np.searchsorted(cg, np.flatnonzero(np.r_[True, chunk[1:] != chunk[:-1]]))
@@ -706,29 +718,40 @@ class CircleBuilder:
         return polys_by_t
 
     def _near_touched(
-        self, ends: EndTimes, limit_min: float
+        self, ends: EndTimes, thresholds: Sequence[float]
     ) -> tuple[IntArray, IntArray, FloatArray]:
         """``(group, edge, time)`` (sorted by group and edge, each pair once) of the links
-        whose cells can meet a group's circles up to ``limit_min``: those near a link
-        its walk gets into, or near the connector of a building on such a link
-        (:meth:`_near_links`); ``time`` is when the walk first gets into such a link
-        (a circle of a smaller threshold needs not look at the link)."""
+        whose cells can meet a group's circles: those near a link its walk gets into,
+        or near the connector of a building on such a link (:meth:`_near_links`);
+        ``time`` is the smallest of ``thresholds`` (ascending) by which the walk gets
+        into such a link (a circle of a smaller threshold needs not look at the link).
+
+        One sparse product (walk's links x :func:`_near_matrix`) per threshold, so the
+        pairs are found and deduplicated in compiled code.
+        """
         near = self._near_links()
-        t_in = np.minimum(ends.ta, ends.tb)
-        touched = t_in <= limit_min + TIME_TOL_MIN
-        g, e, t_in = ends.group[touched], ends.edge[touched], t_in[touched]
-        pe, e1 = csr_rows(near.edge_ptr, e, near.edge_near)
-        pc, c = csr_rows(near.conn_ptr, e, near.conns)
-        pc2, e2 = csr_rows(near.conn_near_ptr, c, near.conn_near)
         n = self.rg.net.n_edges
-        key = np.concatenate([g[pe] * n + e1, g[pc][pc2] * n + e2])
-        when = np.concatenate([t_in[pe], t_in[pc][pc2]])
-        order = np.argsort(key, kind="stable")
-        key, when = key[order], when[order]
-        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else order[:0]
-        grp, edge = np.divmod(key[first], n)
-        earliest = np.minimum.reduceat(when, first) if len(first) else when[:0]
-        return grp.astype("int64"), edge.astype("int64"), earliest
+        t_in = np.minimum(ends.ta, ends.tb)
+        groups = int(ends.group.max()) + 1 if len(ends.group) else 0
+        keys: list[IntArray] = []
+        for minutes in thresholds:
+            sel = t_in <= float(minutes) + TIME_TOL_MIN
+            walked = sparse.csr_matrix(
+                (np.ones(int(sel.sum())), (ends.group[sel], ends.edge[sel])), shape=(groups, n)
+            )
+            hit = (walked @ near).tocsr()
+            hit.sort_indices()
+            rows = np.repeat(np.arange(groups, dtype="int64"), np.diff(hit.indptr))
+            keys.append(rows * n + hit.indices.astype("int64"))
+        if not keys:
+            empty = np.zeros(0, dtype="int64")
+            return empty, empty, np.zeros(0)
+        last = keys[-1]
+        time = np.full(len(last), float(thresholds[-1]))
+        for minutes, key in zip(thresholds[-2::-1], keys[-2::-1], strict=True):
+            time[np.searchsorted(last, key)] = float(minutes)
+        group, edge = np.divmod(last, n)
+        return group.astype("int64"), edge.astype("int64"), time
 
     def _earliest_cells(
         self, ends: EndTimes, group: IntArray, edge: IntArray, near_min: FloatArray

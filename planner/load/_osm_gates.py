@@ -385,9 +385,10 @@ def compounds_without_gates(layers: dict[str, gpd.GeoDataFrame]) -> list[Unmappe
     boundary = shapely.union_all(layers["boundary"].to_crs(WGS84).geometry.to_numpy())
     c = boundary.centroid
     utm = utm_crs_for(c.x, c.y)
-    polys = gated.to_crs(utm).geometry.to_numpy()
+    # OSM outlines can self-intersect (a bow-tie way): repaired, or the overlay fails
+    polys = shapely.make_valid(gated.to_crs(utm).geometry.to_numpy())
     names = gated["name"].fillna("") if "name" in gated.columns else pd.Series("", gated.index)
-    street = gpd.GeoSeries([boundary], crs=WGS84).to_crs(utm).iloc[0]
+    street = shapely.make_valid(gpd.GeoSeries([boundary], crs=WGS84).to_crs(utm).iloc[0])
     inside = shapely.area(shapely.intersection(polys, street)) >= 0.5 * shapely.area(polys)
     mapped = set(gates.loc[gates["mapped"].astype(bool), "compound_id"].astype(str))
     counts = gates.loc[~gates["mapped"].astype(bool), "compound_id"].astype(str).value_counts()
