@@ -1198,6 +1198,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Gap across a street border: {codes} (two street offices must act)",
     ),
     "city_no_data": ("无数据", "no data"),
+    # --- svcapp: facilities what-if, saved scenarios, the printed completeness map ---
+    "legend_missing_none": ("服务类型齐全", "Every service kind in reach"),
+    "legend_missing_range": ("缺 {low}–{high} 类服务", "{low}-{high} kinds missing"),
+    "legend_missing_over": ("缺 {low} 类以上服务", "{low}+ kinds missing"),
 }
 
 
