@@ -937,7 +937,10 @@ PAGE_FUNCS = {
     "export": page_export,
     "organisation": organisation_page.render,  # --- org: the organisation page (issue 15) ---
     "facilities": lambda street, settings: services_page.page(
-        coverage_or_none(source_json(), settings_json(settings)), lang=S["lang"]
+        coverage_or_none(source_json(), settings_json(settings)),
+        lang=S["lang"],
+        street=street,
+        settings=settings,
     ),  # --- services: the facilities page
 }
 
