@@ -1256,7 +1256,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wi_load": ("载入到本次调整", "Load into the changes"),
     "wi_delete": ("删除方案", "Delete the scenario"),
     "wi_bad": ("调整有误：", "The changes have a problem: "),
-    "wi_name_default": ("新站点", "New station"),
+    "wi_street": ("全街道", "Whole street"),
 }
 
 

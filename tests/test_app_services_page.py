@@ -110,6 +110,7 @@ def test_whatif_tables_name_the_households_who_gain() -> None:
     assert SERVICE_KINDS["community_service"].zh in people["新增可达"].iloc[0]
     areas = page.whatif_area_table(w, lang="en")
     street_row = areas.iloc[0]
+    assert street_row["Community"] == "Whole street"
     assert street_row["Households within 15 min · Before"] == 60
     assert street_row["Households within 15 min · After"] == 150
     stations = page.whatif_station_table(w, lang="en").set_index("Name")
@@ -126,6 +127,15 @@ def test_whatif_tables_name_the_households_who_gain() -> None:
     assert table.loc["Households within 15 min", "东站"] == 150
     assert table.loc["Households gaining coverage", "东站"] == 90
     assert table.loc["Changes", "东站"] == 1
+
+
+def test_a_map_click_gives_the_point_and_nothing_else_does() -> None:
+    assert page.clicked_point({"last_clicked": {"lat": 34.2101234, "lng": 108.9431239}}) == (
+        108.943124,
+        34.210123,
+    )
+    for reported in (None, {}, {"last_clicked": None}, {"last_clicked": {"lat": "x", "lng": 1}}):
+        assert page.clicked_point(reported) is None
 
 
 def test_a_bad_change_is_refused_naming_it() -> None:

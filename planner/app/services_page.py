@@ -199,7 +199,7 @@ def whatif_area_table(w: WhatIf, *, lang: str = "zh") -> pd.DataFrame:
     (households within the gap minutes, complete circles %, 2SFCA m² per 100)."""
     a = w.by_area[w.by_area["level"].isin(["street", "community"])]
     gap = w.before.coverage.gap_minutes
-    name = a["name"].astype(str)
+    name = a["name"].astype(str).where(a["level"] != "street", t("wi_street", lang))
     out = pd.DataFrame(
         {
             t("fac_community", lang): name.where(name != "", a["id"]).to_numpy(),
@@ -392,14 +392,29 @@ def _pick_map(street: Street, coverage: CoverageLayers, lang: str) -> None:
     )
 
 
+def clicked_point(reported: object) -> tuple[float, float] | None:
+    """The longitude and latitude (WGS84, 6 decimals) of the map's last click in what
+    the map component reports (``{"last_clicked": {"lat": .., "lng": ..}}``); ``None``
+    when it reports no click."""
+    point = reported.get("last_clicked") if isinstance(reported, Mapping) else None
+    if not (isinstance(point, Mapping) and "lat" in point and "lng" in point):
+        return None
+    try:
+        lon, lat = float(point["lng"]), float(point["lat"])
+    except (TypeError, ValueError):
+        return None
+    if not (np.isfinite(lon) and np.isfinite(lat)):
+        return None
+    return round(lon, 6), round(lat, 6)
+
+
 def _clicked(reported: Mapping[str, Any]) -> None:
     """A click on the what-if map: its point becomes the change's lon/lat (WGS84)."""
     import streamlit as st
 
-    point = reported.get("last_clicked") if isinstance(reported, Mapping) else None
-    if isinstance(point, Mapping) and "lat" in point and "lng" in point:
-        st.session_state["wi_lon"] = round(float(point["lng"]), 6)
-        st.session_state["wi_lat"] = round(float(point["lat"]), 6)
+    point = clicked_point(reported)
+    if point is not None:
+        st.session_state["wi_lon"], st.session_state["wi_lat"] = point
 
 
 def _choices(layer: Any, column: str) -> dict[str, str]:
