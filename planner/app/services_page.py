@@ -359,7 +359,7 @@ def whatif_panel(
     st.subheader(t("wi_title", lang))
     left, right = st.columns([3, 2])
     with left:
-        _pick_map(street, coverage, lang)
+        _pick_map(street, coverage, settings, lang)
     with right:
         _change_form(street, lang)
         _draft(lang)
@@ -367,17 +367,24 @@ def whatif_panel(
     _saved_scenarios(lang)
 
 
-def _pick_map(street: Street, coverage: CoverageLayers, lang: str) -> None:
+def _pick_map(street: Street, coverage: CoverageLayers, settings: Settings, lang: str) -> None:
     """The street with its stations, compounds and completeness; a click fills lon/lat.
 
-    The map's strings are made once per street and language (kept in the session)."""
+    The map's strings are made once per street, settings and language (kept in the
+    session: a rerun sends the same strings and the map stays as it is)."""
+    import json
+
     import streamlit as st
 
     from planner.app.map import map_payload, show_map
     from planner.maps.redmap import red_map
 
     S = st.session_state
-    key = f"{street.name}|{len(street.buildings)}|{len(street.stations)}|{lang}"
+    key = json.dumps(
+        [street.name, len(street.buildings), len(street.stations), settings.to_dict(), lang],
+        sort_keys=True,
+        default=list,
+    )
     if S.get("_wi_map_key") != key:
         layers = ["boundary", "roads", "compounds", "completeness", "stations"]
         m = red_map(street, coverage=coverage, lang=lang, layers=layers, legend_open=False)
