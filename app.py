@@ -121,7 +121,10 @@ PAGE_FUNCS = {
     "export": export_page.page_export,
     "organisation": organisation_page.render,  # --- org: the organisation page (issue 15) ---
     "facilities": lambda street, settings: services_page.page(
-        coverage_or_none(source_json(), settings_json(settings)), lang=S["lang"]
+        coverage_or_none(source_json(), settings_json(settings)),
+        lang=S["lang"],
+        street=street,
+        settings=settings,
     ),  # --- services: the facilities page
 }
 

@@ -293,6 +293,7 @@ def run_pipeline(
     other_grids: Sequence[str | Path] = (),
     nest_in: str | Path | None = None,
     coverage: bool = True,
+    map_completeness: bool = False,  # --- svcapp: the completeness layer on the PNG/PDF ---
 ) -> RunResult:
     """Load ``source``, divide, compute coverage, site ``new_sites`` stations, export.
 
@@ -317,6 +318,9 @@ def run_pipeline(
         Export formats and coordinate system (``"wgs84"`` or ``"gcj02"``).
     html, images
         Write the HTML red map, and its PNG/PDF.
+    map_completeness
+        Colour the PNG/PDF map's residential buildings by the service kinds they miss
+        (``--map-completeness``; :func:`planner.maps.image.render_map`).
     bars
         Progress bar factory ``(step name, total) -> bar`` (default: none).
     out_crs
@@ -417,6 +421,7 @@ def run_pipeline(
         organisation_names=organisation_names,
         card_phones=card_phones,
         cards_by_community=cards_by_community,
+        map_completeness=map_completeness,
     )
     bar = bars("export", export_file_count(result, options))
     try:  # the writer times the step itself: summary.json holds the export time too

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
+import shapely
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from planner.app import project as app_project
 from planner.app import services as app_services
 from planner.app import services_page as page
 from planner.coverage.layers import compute_coverage_layers
+from planner.coverage.whatif import parse_scenario, run_whatif
+from planner.errors import InputError
+from planner.schema import SERVICE_KINDS
 from planner.settings import Settings
+from planner.street import Street
 from tests.test_service_completeness import KINDS, _facilities_street
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -56,3 +66,138 @@ def test_facilities_page_runs_in_both_languages(fake_loader: None) -> None:
     at.sidebar.radio(key="w_page_zh").set_value("facilities")
     at.run(timeout=90)
     assert not at.exception
+
+
+def _lonlat(street: Street, x: float, y: float) -> tuple[float, float]:
+    p = gpd.GeoSeries([shapely.Point(x, y)], crs=street.crs).to_crs(4326).iloc[0]
+    return round(float(p.x), 6), round(float(p.y), 6)
+
+
+#: A community station at x = 1,900 m: b1400 (40 households) and b1900 (50) come within
+#: 15 minutes (1,000 m at 4 km/h) of a party-mass station; b1900 also within 5 minutes
+#: (333 m) of a community service. Nothing else changes.
+def _new_station(street: Street) -> dict[str, Any]:
+    lon, lat = _lonlat(street, 1900, 0)
+    values = {
+        "station_id": "W1",
+        "name": "东站",
+        "kind": "community_station",
+        "lon": lon,
+        "lat": lat,
+        "floor_area_m2": None,
+        "poi_id": "ignored",
+    }
+    return page.change_item("add_station", values)
+
+
+def test_whatif_tables_name_the_households_who_gain() -> None:
+    street = _facilities_street()
+    item = _new_station(street)
+    assert set(item["add_station"]) == {"station_id", "name", "kind", "lon", "lat"}
+    assert page.change_text(item).startswith("新增站点 · W1 · 东站 · ")
+    settings = Settings(service_catalogue=KINDS)
+    w = app_services.whatif_for(street, [item], settings, name="东站")
+    # the same path as the whatif command: equal to the library's own run
+    lib = run_whatif(street, parse_scenario({"changes": [item]}), settings=settings)
+    pd.testing.assert_frame_equal(w.by_area, lib.by_area)
+    assert w.summary["households_gaining_coverage"] == 90
+    assert w.summary["households_gaining_a_kind"] == 90
+    assert w.summary["households_losing_coverage"] == 0
+    people = page.whatif_household_table(w, lang="zh")
+    assert people["建筑"].tolist() == ["b1900", "b1400"]  # most households first
+    assert people["覆盖变化"].tolist() == ["获得覆盖", "获得覆盖"]
+    assert SERVICE_KINDS["party_mass"].zh in people["新增可达"].iloc[1]
+    assert SERVICE_KINDS["community_service"].zh in people["新增可达"].iloc[0]
+    areas = page.whatif_area_table(w, lang="en")
+    street_row = areas.iloc[0]
+    assert street_row["Community"] == "Whole street"
+    assert street_row["Households within 15 min · Before"] == 60
+    assert street_row["Households within 15 min · After"] == 150
+    stations = page.whatif_station_table(w, lang="en").set_index("Name")
+    assert np.isnan(stations.loc["东站", "Households within 15 minutes · Before"])
+    # its catchment: b900 (1,000 m along the path), b1400 and b1900: 30 + 40 + 50
+    assert stations.loc["东站", "Households within 15 minutes · After"] == 120
+    # saved and compared: the street as it is beside the scenario's after
+    record = page.scenario_record(w, [item])
+    json.dumps(record)  # plain JSON for the project's work file
+    saved: dict[str, Any] = {}
+    assert app_project.add_scenario(saved, "东站", record, replace=False)
+    table = page.comparison_table(saved, lang="en").set_index("Figure")
+    assert table.loc["Households within 15 min", "Before"] == 60
+    assert table.loc["Households within 15 min", "东站"] == 150
+    assert table.loc["Households gaining coverage", "东站"] == 90
+    assert table.loc["Changes", "东站"] == 1
+
+
+def test_a_map_click_gives_the_point_and_nothing_else_does() -> None:
+    assert page.clicked_point({"last_clicked": {"lat": 34.2101234, "lng": 108.9431239}}) == (
+        108.943124,
+        34.210123,
+    )
+    for reported in (None, {}, {"last_clicked": None}, {"last_clicked": {"lat": "x", "lng": 1}}):
+        assert page.clicked_point(reported) is None
+
+
+def test_a_bad_change_is_refused_naming_it() -> None:
+    street = _facilities_street()
+    gone = page.change_item("remove_station", {"station_id": "NOPE"})
+    with pytest.raises(InputError, match=r"change 1: there is no station_id 'NOPE'"):
+        app_services.whatif_for(street, [gone], Settings(service_catalogue=KINDS))
+
+
+def test_whatif_in_the_app_is_saved_with_the_project_and_survives_reload_and_reopen(
+    fake_loader: None,
+) -> None:
+    """Add a station by coordinates, compare, save: the scenario is in the project's
+    work file, back after a reload (same project in the URL) and after reopening the
+    project in a new tab, and shown side by side."""
+    from planner.app.state import SETTING_KEYS
+
+    st.cache_data.clear()
+    street = _facilities_street()
+    lon, lat = _lonlat(street, 1900, 0)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.clear()
+    at.query_params["page"] = "facilities"
+    _ok(at)
+    assert at.selectbox(key="wi_action").value == "add_station"
+    at.number_input(key="wi_lon").set_value(lon)
+    at.number_input(key="wi_lat").set_value(lat)
+    at.text_input(key="wi_name").set_value("东站")
+    at.button(key="wi_add").click()
+    _ok(at)
+    assert at.session_state["whatif_changes"][0]["add_station"]["station_id"] == "W1"
+    at.button(key="wi_run").click()
+    _ok(at)
+    gains = {m.label: m.value for m in at.metric}
+    assert gains["新增覆盖户数"] == "90", gains
+    assert gains["失去覆盖户数"] == "0", gains
+    at.button(key="wi_save").click()
+    _ok(at)
+    assert list(at.session_state["service_scenarios"]) == ["设施调整 1 项"]
+    project = at.session_state["project"]
+    # a reload: the same project in the URL, a new session
+    again = AppTest.from_file(APP, default_timeout=90)
+    again.query_params.clear()
+    again.query_params["page"] = "facilities"
+    again.query_params["project"] = project
+    _ok(again)
+    assert list(again.session_state["service_scenarios"]) == ["设施调整 1 项"]
+    headers = [list(d.value.columns) for d in again.dataframe]
+    assert any("设施调整 1 项" in h and "现状" in h for h in headers), headers
+    # loaded back into the changes from the saved scenario
+    again.button(key="wi_load").click()
+    _ok(again)
+    assert again.session_state["whatif_changes"][0]["add_station"]["lon"] == pytest.approx(lon)
+    # reopened in a new tab of the same browser (the recent-projects list)
+    tab: dict[str, Any] = {"browser_digest": app_project.owner_of(project)}
+    assert app_project.open_recent(tab, project, SETTING_KEYS)
+    record = tab["service_scenarios"]["设施调整 1 项"]
+    assert record["summary"]["households_gaining_coverage"] == 90
+    assert record["changes"][0]["add_station"]["name"] == "东站"
+
+
+def _ok(at: AppTest) -> None:
+    at.run(timeout=90)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]

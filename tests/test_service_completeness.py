@@ -164,6 +164,18 @@ def test_mapping_file_adds_names_and_names_bad_rows(tmp_path: Path) -> None:
     assert pts["source_id"].tolist() == ["S1"]
 
 
+def test_service_mapping_without_a_kind_column_names_the_service_field(tmp_path: Path) -> None:
+    """The service-kinds file is read by the station-kinds reader (one reader): its own
+    columns, words and fix, not the station kinds'."""
+    f = tmp_path / "kinds.csv"
+    f.write_text("原文,站点类型\n幸福食堂,canteen\n", encoding="utf-8")
+    problems = ProblemLog()
+    assert read_service_kinds_file(f, problems=problems) == {}
+    (p,) = problems.problems
+    assert p.field == "service_kind" and "its service kind" in p.message
+    assert "text,service_kind" in p.fix
+
+
 def test_two_step_floating_catchment_matches_hand_computation() -> None:
     # A at 0 (300 m²), B at 1,000 (30 m²), C at 2,000 (size unknown); catchment 1,000 m
     stations = points(

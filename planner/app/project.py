@@ -11,7 +11,8 @@ reaches all of them; :func:`grids_token` names the grids in the app's cache keys
 The work kept with a project (:func:`save_work`, :func:`load_work`) is a small JSON file
 beside the autosaved project file (``work-<project>.json`` in
 :func:`planner.app.editor.autosave_dir`, written atomically): the sidebar's settings,
-the last siting result and the saved scenarios. A reload (a new session with the same
+the last siting result and the saved scenarios (the siting page's, and the facilities
+page's what-if scenarios: their changes and figures). A reload (a new session with the same
 project id in its URL) reads it back, so nothing of it is lost.
 
 Two tabs on one project: a session remembers the version of the project file it last
@@ -46,7 +47,13 @@ from planner.street import Street
 State = MutableMapping[str, Any]
 
 #: Session keys kept in the project's work file (settings: :data:`planner.app.state.SETTING_KEYS`).
-WORK_KEYS: tuple[str, ...] = ("siting_request", "scenarios", "source", "project_name")
+WORK_KEYS: tuple[str, ...] = (
+    "siting_request",
+    "scenarios",
+    "source",
+    "project_name",
+    "service_scenarios",  # --- svcapp: the facilities page's what-if scenarios ---
+)
 
 
 def current_editor(

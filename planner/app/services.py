@@ -608,3 +608,25 @@ def note_lines(street: Street, *, lang: str = "zh") -> list[str]:
     return [
         f"  - {t('severity_' + n.severity, lang)}: {n.render(lang)}" for n in street.report.notes
     ]
+
+
+# --- svcapp: what-if on the facilities page (issue 16 item 5) ---
+def whatif_for(
+    street: Street,
+    changes: list[dict[str, Any]],
+    settings: Settings,
+    *,
+    name: str = "",
+    grids: gpd.GeoDataFrame | None = None,
+) -> Any:
+    """Before and after of ``changes`` on ``street``: the what-if the ``whatif`` command
+    runs (:func:`planner.coverage.whatif.run_whatif`, a ``WhatIf``), the changes given
+    as a scenario file writes them (``[{"add_station": {...}}, ...]``, WGS84 lon/lat).
+
+    Raises :class:`~planner.errors.InputError` naming the change and the field when a
+    change is wrong (an unknown station id, no path near the point, ...).
+    """
+    from planner.coverage.whatif import parse_scenario, run_whatif
+
+    scenario = parse_scenario({"name": name, "changes": changes}, file="what-if")
+    return run_whatif(street, scenario, settings=settings, grids=grids)

@@ -74,6 +74,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-images", action="store_true", help="skip the PNG/PDF map")
     p.add_argument("--no-html", action="store_true", help="skip the HTML red map")
+    p.add_argument(  # --- svcapp: the completeness layer on the printed map ---
+        "--map-completeness",
+        action="store_true",
+        help="colour the PNG/PDF map's homes by the service kinds they miss (服务完整度)",
+    )
     add_minutes_args(p)
     add_station_args(p)
     add_grid_args(p)
@@ -277,6 +282,7 @@ def _run(args: argparse.Namespace, *, source: str | None) -> int:
             cards_by_community=args.cards_by_community,
             other_grids=args.other_grids,
             nest_in=args.nest_in,
+            map_completeness=args.map_completeness,
         )
     if not args.quiet:
         print(format_summary(result, args.out))

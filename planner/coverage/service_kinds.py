@@ -42,8 +42,8 @@ import shapely
 
 from planner import schema
 from planner.errors import InputError, ProblemLog
-from planner.load.kinds import TEXT_COLUMNS
-from planner.load.tables import normalise_text, read_table
+from planner.load.kinds import MappingSpec, read_mapping_table
+from planner.load.tables import normalise_text
 from planner.schema import ALL_SERVICE_KINDS, SERVICE_KINDS, ServiceKind, kind_minutes
 from planner.settings import Settings
 from planner.street import Street
@@ -92,43 +92,17 @@ def read_service_kinds_file(path: Path, *, problems: ProblemLog) -> dict[str, st
     dict
         Text -> service kind key (empty when the file could not be used).
     """
-    table = read_table(path, problems=problems, header_names=TEXT_COLUMNS | SERVICE_KIND_COLUMNS)
-    if table is None:
-        return {}
-    cols = {normalise_text(c): c for c in table.columns}
-    text_col = next((cols[c] for c in cols if c in TEXT_COLUMNS), None)
-    kind_col = next(
-        (cols[c] for c in cols if c in SERVICE_KIND_COLUMNS and cols[c] != text_col), None
+    spec = MappingSpec(
+        what="service-kinds",
+        kind_columns=SERVICE_KIND_COLUMNS,
+        kind_field="service_kind",
+        target="service kind",
+        columns_fix="name the columns text,service_kind (or 原文,服务类型): one row per name, "
+        "e.g. 幸福食堂,canteen",
+        lookup=kind_lookup(),
+        valid=", ".join(f"{k} ({v.zh})" for k, v in SERVICE_KINDS.items()),
     )
-    if text_col is None or kind_col is None:
-        problems.add(
-            "a service-kinds file needs two columns, the text and its service kind "
-            f"(found: {', '.join(map(str, table.columns)) or 'none'})",
-            file=str(path),
-            field="text" if text_col is None else "service_kind",
-            fix="name the columns text,service_kind (or 原文,服务类型): one row per name, "
-            "e.g. 幸福食堂,canteen",
-        )
-        return {}
-    lookup = kind_lookup()
-    valid = ", ".join(f"{k} ({v.zh})" for k, v in SERVICE_KINDS.items())
-    out: dict[str, str] = {}
-    for row, text, target in zip(table.index, table[text_col], table[kind_col], strict=True):
-        t = "" if pd.isna(text) else str(text).strip()
-        if not t:
-            continue
-        key = lookup.get(normalise_text(target))
-        if key is None:
-            problems.add(
-                f"row {row}: {t!r} is mapped to {str(target)!r}, which is not a service kind",
-                file=str(path),
-                feature_id=f"row {row}",
-                field=kind_col,
-                fix=f"use one of: {valid}",
-            )
-            continue
-        out[t] = key
-    return out
+    return read_mapping_table(path, spec, problems=problems)
 
 
 def _texts(layer: gpd.GeoDataFrame, column: str) -> pd.Series:

@@ -91,6 +91,10 @@ class OutputOptions:
     card_phones: bool = False
     #: Also one PDF of cards per community, ``grid_cards/<community_id>.pdf``.
     cards_by_community: bool = False
+    # --- svcapp: the completeness layer on the printed map (issue 16) ---
+    #: Colour the PNG/PDF map's residential buildings by the service kinds they miss
+    #: (``--map-completeness``).
+    map_completeness: bool = False
 
 
 # ---------------------------------------------------------------------------------------
@@ -259,8 +263,9 @@ def write_red_map_html(result: RunResult, path: Path) -> Path:
     return write_text(path, standalone_html(m))
 
 
-def _write_map_images(result: RunResult, out: Path) -> list[Path]:
-    """``redmap.png`` and ``redmap.pdf`` (:func:`planner.maps.image.write_map_images`)."""
+def _write_map_images(result: RunResult, out: Path, *, completeness: bool = False) -> list[Path]:
+    """``redmap.png`` and ``redmap.pdf`` (:func:`planner.maps.image.write_map_images`);
+    ``completeness`` adds the completeness layer (``OutputOptions.map_completeness``)."""
     from planner.maps.image import write_map_images
 
     return write_map_images(
@@ -270,6 +275,7 @@ def _write_map_images(result: RunResult, out: Path) -> list[Path]:
         grids=result.grid_layer,
         sites=result.siting.sites if result.siting else None,
         settings=result.settings,
+        completeness=completeness,
     )
 
 
@@ -306,7 +312,7 @@ def _write_outputs(
         bar.update(1)
     if options.images:
         bar.set_postfix_str("redmap.png, redmap.pdf")
-        _write_map_images(result, out)
+        _write_map_images(result, out, completeness=options.map_completeness)
         bar.update(2)
     if options.images and result.organisation is not None and result.grids is not None:
         bar.set_postfix_str("grid_cards.pdf")

@@ -95,44 +95,90 @@ def read_kinds_file(path: Path, *, problems: ProblemLog) -> dict[str, str]:
     """
     if path.suffix.lower() in YAML_SUFFIXES:
         return read_kinds_yaml(path, problems=problems)
-    table = read_table(path, problems=problems, header_names=TEXT_COLUMNS | KIND_COLUMNS)
+    spec = MappingSpec(
+        what="station-kinds",
+        kind_columns=KIND_COLUMNS,
+        kind_field="kind",
+        target="station kind",
+        columns_fix="name the columns text,kind (or 原文,类型): one row per spelling, "
+        "e.g. 社区食堂,neighbourhood_centre",
+        lookup=catalogue_lookup(),
+        valid=_kind_names(),
+    )
+    return read_mapping_table(path, spec, problems=problems)
+
+
+@dataclass(frozen=True)
+class MappingSpec:
+    """What a two-column mapping table (text -> kind key) maps to, for
+    :func:`read_mapping_table`.
+
+    Attributes
+    ----------
+    what
+        The file's name in messages (``station-kinds`` -> "a station-kinds file ...").
+    kind_columns
+        Header names (normalised) of the kind column.
+    kind_field
+        The kind column's canonical name, named when it is missing.
+    target
+        What a kind is, in messages ("station kind", "service kind").
+    columns_fix
+        The fix offered when a column is missing.
+    lookup
+        Normalised text -> kind key (the catalogue's names, aliases).
+    valid
+        The kinds to choose from, for messages.
+    """
+
+    what: str
+    kind_columns: frozenset[str]
+    kind_field: str
+    target: str
+    columns_fix: str
+    lookup: Mapping[str, str]
+    valid: str
+
+
+def read_mapping_table(path: Path, spec: MappingSpec, *, problems: ProblemLog) -> dict[str, str]:
+    """A CSV/Excel mapping table as text -> kind key: the text column (``text``/``原文``/
+    ``名称``, :data:`TEXT_COLUMNS`) and the kind column (``spec.kind_columns``).
+
+    One reader for every mapping file (station kinds here, service kinds in
+    :func:`planner.coverage.service_kinds.read_service_kinds_file`). Blank rows are
+    skipped; a missing column, or a row's kind that ``spec.lookup`` does not know, is
+    logged naming the file, the row and the field, with the kinds to choose from.
+    Returns an empty mapping when the file could not be used.
+    """
+    table = read_table(path, problems=problems, header_names=TEXT_COLUMNS | spec.kind_columns)
     if table is None:
         return {}
     cols = {normalise_text(c): c for c in table.columns}
     text_col = next((cols[c] for c in cols if c in TEXT_COLUMNS), None)
-    kind_col = next((cols[c] for c in cols if c in KIND_COLUMNS and cols[c] != text_col), None)
+    kind_col = next((cols[c] for c in cols if c in spec.kind_columns and cols[c] != text_col), None)
     if text_col is None or kind_col is None:
         problems.add(
-            f"a station-kinds file needs two columns, the text and its kind "
+            f"a {spec.what} file needs two columns, the text and its "
+            f"{spec.kind_field.replace('_', ' ')} "
             f"(found: {', '.join(map(str, table.columns)) or 'none'})",
             file=str(path),
-            field="text" if text_col is None else "kind",
-            fix="name the columns text,kind (or 原文,类型): one row per spelling, "
-            "e.g. 社区食堂,neighbourhood_centre",
+            field="text" if text_col is None else spec.kind_field,
+            fix=spec.columns_fix,
         )
         return {}
-    return _mapping_rows(table, text_col, kind_col, path=path, problems=problems)
-
-
-def _mapping_rows(
-    table: pd.DataFrame, text_col: str, kind_col: str, *, path: Path, problems: ProblemLog
-) -> dict[str, str]:
-    """The rows of a mapping table as text -> kind key; bad kinds logged per row."""
-    lookup = catalogue_lookup()
     out: dict[str, str] = {}
-    valid = ", ".join(f"{k} ({zh})" for k, (zh, _en) in schema.STATION_KINDS.items())
     for row, text, target in zip(table.index, table[text_col], table[kind_col], strict=True):
         t = "" if pd.isna(text) else str(text).strip()
         if not t:
             continue
-        key = lookup.get(normalise_text(target))
+        key = spec.lookup.get(normalise_text(target))
         if key is None:
             problems.add(
-                f"row {row}: {t!r} is mapped to {str(target)!r}, which is not a station kind",
+                f"row {row}: {t!r} is mapped to {str(target)!r}, which is not a {spec.target}",
                 file=str(path),
                 feature_id=f"row {row}",
                 field=kind_col,
-                fix=f"use one of: {valid}",
+                fix=f"use one of: {spec.valid}",
             )
             continue
         out[t] = key

@@ -46,6 +46,7 @@ from planner.i18n import t
 from planner.maps.content import MapContent, map_content
 from planner.maps.style import (
     ALL_LAYERS,
+    COMPLETENESS_BINS,
     DARK_RED,
     LANDUSE_COLOURS,
     LANDUSE_OTHER,
@@ -57,6 +58,9 @@ from planner.maps.style import (
     LegendEntry,
     Look,
     circle_look,
+    completeness_colour,
+    completeness_legend,
+    completeness_look,
     landuse_look,
     map_title,
     rgba,
@@ -282,6 +286,8 @@ class _Pen:
     lang: Language
     family: str
     label_stations: bool = True
+    #: The completeness layer is drawn: residential buildings are its, not grey.
+    completeness: bool = False
     community_labels: list[Any] = field(default_factory=list)
     station_labels: list[tuple[float, float, str]] = field(default_factory=list)
 
@@ -368,8 +374,24 @@ def _paint_uncovered(c: MapContent, pen: _Pen) -> None:
     _paint(pen, c.uncovered, LOOKS["uncovered"], "uncovered")
 
 
+def _paint_completeness(c: MapContent, pen: _Pen) -> None:
+    """Residential buildings coloured by the service kinds they miss (the web map's
+    completeness layer, :data:`planner.maps.style.COMPLETENESS_BINS`); rasterised."""
+    b = c.completeness
+    assert b is not None
+    colours = b["missing_kinds"].map(completeness_colour)
+    for _most, colour in COMPLETENESS_BINS:
+        look = completeness_look(colour)
+        _paint(pen, b[colours == colour], look, "completeness", rasterized=True)
+
+
 def _paint_buildings(c: MapContent, pen: _Pen) -> None:
-    _paint(pen, c.street.buildings, LOOKS["buildings"], "buildings", rasterized=True)
+    """Buildings in grey; with the completeness layer only those it does not colour."""
+    b = c.street.buildings
+    coloured = c.completeness if pen.completeness else None
+    if coloured is not None:
+        b = b[~b["building_id"].isin(coloured["building_id"])]
+    _paint(pen, b, LOOKS["buildings"], "buildings", rasterized=True)
 
 
 def _paint_roads(c: MapContent, pen: _Pen) -> None:
@@ -420,6 +442,7 @@ _PAINTERS: dict[LayerKey, Callable[[MapContent, _Pen], None]] = {
     "gaps": _paint_gaps,
     "compounds": _paint_compounds,
     "uncovered": _paint_uncovered,
+    "completeness": _paint_completeness,
     "buildings": _paint_buildings,
     "roads": _paint_roads,
     "barriers": _paint_barriers,
@@ -608,6 +631,7 @@ def render_map(
     lang: str = "zh",
     size_in: tuple[float, float] = (11.69, 8.27),
     label_stations: bool = True,
+    completeness: bool = False,
 ) -> Figure:
     """Draw the red map of ``street`` as a matplotlib figure (A4 landscape by default).
 
@@ -633,6 +657,11 @@ def render_map(
         Figure size in inches (A4 landscape: 11.69 x 8.27).
     label_stations
         Write the names of the street centre and the community stations.
+    completeness
+        Colour the residential buildings by the number of service kinds they miss
+        within their circle's minutes (the web map's completeness layer, with its
+        colours in the legend); needs ``coverage`` with its services
+        (:class:`planner.coverage.layers.ServiceLayers`), else nothing is added.
 
     Returns
     -------
@@ -647,12 +676,18 @@ def render_map(
     s = settings or Settings()
     content = map_content(street, coverage=coverage, grids=grids, sites=sites)
     fig, pen = _sheet(size_in, "en" if lang == "en" else "zh", label_stations)
+    pen.completeness = completeness and content.has("completeness")
     for key in ALL_LAYERS:
+        if key == "completeness" and not pen.completeness:
+            continue  # an option: off unless asked for, as on the web map
         if key in _PAINTERS and content.has(key):
             _PAINTERS[key](content, pen)
     ground_m = _frame(fig, pen, street, crs)
     _add_texts(fig, pen, content, s, crs, title=title)
-    _add_legend(fig, content.legend(pen.lang), pen)
+    legend = content.legend(pen.lang)
+    if pen.completeness:
+        legend += completeness_legend(pen.lang)
+    _add_legend(fig, legend, pen)
     fig._planner_scale_m = ground_m  # type: ignore[attr-defined]  # for tests and logs
     return fig
 

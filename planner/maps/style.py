@@ -212,6 +212,23 @@ def completeness_look(colour: str) -> Look:
     return Look("#555555", 0.5, colour, 0.85)
 
 
+def completeness_legend(lang: str = "zh") -> list[LegendEntry]:
+    """The legend rows of the completeness layer, one per colour of
+    :data:`COMPLETENESS_BINS` ("服务类型齐全", "缺 1–2 类服务", ..., "缺 7 类以上服务")."""
+    out: list[LegendEntry] = []
+    low = 0
+    for most, colour in COMPLETENESS_BINS:
+        if most == 0:
+            label = t("legend_missing_none", lang)
+        elif most == float("inf"):
+            label = t("legend_missing_over", lang, low=low)
+        else:
+            label = t("legend_missing_range", lang, low=low, high=int(most))
+        out.append(LegendEntry("completeness", label, look=completeness_look(colour)))
+        low = int(min(most, 1e9)) + 1
+    return out
+
+
 def landuse_look(colour: str) -> Look:
     """The look of land use of one fill colour (line and fill alike)."""
     return Look(colour, 0.5, colour, 0.6)
