@@ -267,6 +267,7 @@ def cached_exports(
     _grids: Any,
     siting_token: str,
     _siting: Any,
+    org_key: str = "",  # --- orgfix: registers and edits (organisation_page.export_key) ---
 ) -> dict[str, bytes]:
     """The CLI's files for the street with the project's current grids (``_grids``,
     named by ``grids_token``) and the proposed sites of the last siting run
@@ -279,6 +280,7 @@ def cached_exports(
         grids=_grids,
         siting=_siting,
         images=images,
+        **organisation_page.export_inputs(org_key),  # --- orgfix ---
     )
 
 
@@ -705,6 +707,7 @@ def page_overview(street: Street, settings: Settings) -> None:
             use_container_width=True,
         )
     norm_panel(coverage, settings)
+    organisation_page.overview_figures(street, settings)  # --- orgfix: organisation figures ---
     st.subheader(L("worst_compounds"))
     if coverage is None:
         _cannot("coverage")
@@ -908,6 +911,7 @@ def page_export(street: Street, settings: Settings) -> None:
             grids,
             json.dumps(S.get("siting_request")),
             None if siting is None else siting["layers"],
+            organisation_page.export_key(settings),  # --- orgfix ---
         )
     st.caption(L("export_intro"))
     st.download_button(

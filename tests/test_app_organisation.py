@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
+import pandas as pd
 import pytest
 from org_streets import org_street, write_csv
 from streamlit.testing.v1 import AppTest
 
 from planner.app import organisation_page
 from planner.app import services as app_services
+from planner.grids.project import open_project, read_extra, save_project
+from planner.organisation.edits import EDITS_TABLE, OrgEdit, OrgEditLog, legacy_edits_path
 from planner.organisation.registers import RegisterFiles
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -54,6 +55,19 @@ def test_page_shows_rules_figures_and_tables(org_app: Path) -> None:
     assert len(at.tabs) == 4
 
 
+def _project_files(autosave: Path) -> list[Path]:
+    return sorted(autosave.glob("project-*.gpkg"))
+
+
+def _edits_in(path: Path) -> OrgEditLog:
+    return OrgEditLog.from_table(read_extra(path)[EDITS_TABLE])
+
+
+def _grid_table(at: AppTest) -> pd.DataFrame:
+    table = next(d.value for d in at.dataframe if {"code", "team"} <= set(d.value.columns))
+    return table.set_index("code")
+
+
 def test_edit_branch_is_saved_with_history(org_app: Path) -> None:
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["page"] = "organisation"
@@ -62,10 +76,53 @@ def test_edit_branch_is_saved_with_history(org_app: Path) -> None:
     at.text_input(key=f"org_branch_{code}").set_value("新建网格党支部")
     at.button(key="org_save").click()
     _run(at)
-    saved = list(org_app.glob("*.organisation.json"))
-    assert len(saved) == 1
-    doc: dict[str, Any] = json.loads(saved[0].read_text("utf-8"))
-    assert doc["branches"][code] == "新建网格党支部"
-    assert doc["history"][0]["field"] == "branch" and doc["history"][0]["new"] == "新建网格党支部"
-    grid_table = at.dataframe[1].value.set_index("code")
-    assert grid_table.at[code, "branch"] == "新建网格党支部"  # the rules were checked again
+    assert not list(org_app.glob("*.organisation.json"))  # nothing beside the project file
+    (saved,) = _project_files(org_app)
+    log = _edits_in(saved)
+    assert log.branches[code] == "新建网格党支部"
+    assert log.history[0].field == "branch" and log.history[0].new == "新建网格党支部"
+    assert _grid_table(at).at[code, "branch"] == "新建网格党支部"  # the rules were checked again
+    assert any("已保存" in s.value for s in at.success)
+    # a side file of an earlier version (older edits) moves into the project file
+    old = OrgEditLog(history=[OrgEdit("2020-01-01T00:00:00+00:00", code, "team", [],
+                                      [["网格长", "示例旧", ""]])])  # fmt: skip
+    side = legacy_edits_path(saved)
+    side.write_text(OrgEditLog.replay(old.history).to_json(), encoding="utf-8")
+    _run(at)
+    assert not side.exists()
+    log = _edits_in(saved)
+    assert [e.field for e in log.history] == ["team", "branch"]  # the older change first
+    assert log.branches[code] == "新建网格党支部" and log.teams[code] == [("网格长", "示例旧", "")]
+    assert "示例旧" in _grid_table(at).at[code, "team"]
+
+
+def test_team_edit_is_in_the_project_file_after_a_reload(org_app: Path) -> None:
+    """A team set in the app's table editor is kept inside the project file with its
+    history; a new session on the same project (a reload) shows it; the grid editor's
+    next autosave keeps it."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["page"] = "organisation"
+    _run(at)
+    code = at.selectbox(key="org_edit_grid").value
+    at.session_state[f"org_team_{code}"] = {
+        "edited_rows": {},
+        "added_rows": [{"post": "专职网格员", "name": "示例乙", "phone": "13800000001"}],
+        "deleted_rows": [],
+    }
+    at.button(key="org_save").click()
+    _run(at)
+    (saved,) = _project_files(org_app)
+    log = _edits_in(saved)
+    assert ("专职网格员", "示例乙", "13800000001") in log.teams[code]
+    assert [e.field for e in log.history] == ["team"]
+    assert open_project(saved).extra[EDITS_TABLE].shape[0] == 1  # a whole, valid project
+    again = AppTest.from_file(APP, default_timeout=120)
+    again.query_params["page"] = "organisation"
+    again.query_params["project"] = at.session_state["project"]
+    _run(again)
+    assert "示例乙" in _grid_table(again).at[code, "team"]
+    history = next(d.value for d in again.dataframe if "field" in d.value.columns)
+    assert history["field"].tolist() == ["team"]
+    editor = again.session_state["editor"]  # the grid editor saves the project again
+    save_project(saved, editor)
+    assert _edits_in(saved).teams == log.teams
