@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -126,3 +128,52 @@ def test_team_edit_is_in_the_project_file_after_a_reload(org_app: Path) -> None:
     editor = again.session_state["editor"]  # the grid editor saves the project again
     save_project(saved, editor)
     assert _edits_in(saved).teams == log.teams
+
+
+def test_uploaded_registers_reach_the_overview_and_the_export(
+    org_app: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A planner's own registers (a UTF-8 staff register with a row matching nothing,
+    a GBK property register) replace the demo's: the unmatched row is listed, the
+    overview's figures and the export's organisation_by_grid.csv use them, and they
+    stay in use across pages."""
+    exported: list[dict[str, bytes]] = []
+    original_export = app_services.export_files
+
+    def spy_export(*args: Any, **kwargs: Any) -> dict[str, bytes]:
+        files = original_export(*args, **kwargs)
+        exported.append(files)
+        return files
+
+    monkeypatch.setattr(app_services, "export_files", spy_export)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["page"] = "organisation"
+    _run(at)
+    staff = "姓名,岗位,楼栋编号\n示例庚,网格长,b0\n示例辛,专职网格员,b1\n示例壬,宣传员,zz9\n"
+    prop = "小区名称,物业公司,是否成立党组织\n小区0,乙物业,否\n"
+    at.file_uploader(key="org_up_staff").set_value(("我的网格员.csv", staff.encode(), "text/csv"))
+    at.file_uploader(key="org_up_property").set_value(("物业.csv", prop.encode("gbk"), "text/csv"))
+    _run(at)
+    captions = [c.value for c in at.caption]
+    assert any("使用中：网格员台账（我的网格员" in c for c in captions), captions
+    assert any("1 行未匹配" in w.value for w in at.warning), [w.value for w in at.warning]
+    unmatched = next(d.value for d in at.dataframe if "未匹配原因" in d.value.columns)
+    assert unmatched["匹配依据"].astype(str).str.contains("zz9").all() and len(unmatched) == 1
+    table = _grid_table(at)
+    assert (
+        table["team"].str.contains("示例庚").any()
+        and not table["team"].str.contains("示例甲").any()
+    )
+    at.sidebar.radio(key=f"w_page_{at.session_state['lang']}").set_value("overview")
+    _run(at)
+    assert any(s.value == "组织建设" for s in at.subheader)
+    figures = {m.label.split("（")[0]: m.value for m in at.metric}
+    # the uploaded team, not the demo's
+    assert figures.get("队伍齐全的网格") == "1", list(figures.items())
+    assert figures["红色物业小区占比"] == "0.0%"  # the GBK register: 小区0 has no party org
+    at.sidebar.radio(key=f"w_page_{at.session_state['lang']}").set_value("export")
+    _run(at)
+    assert exported, "the export page wrote no files"
+    csv = pd.read_csv(io.BytesIO(exported[-1]["organisation_by_grid.csv"]), dtype=str)
+    assert csv["team"].fillna("").str.contains("示例庚").any()
+    assert not csv["team"].fillna("").str.contains("示例甲").any()
