@@ -707,7 +707,7 @@ def page_overview(street: Street, settings: Settings) -> None:
             use_container_width=True,
         )
     norm_panel(coverage, settings)
-    organisation_page.overview_figures(street, settings)  # --- orgfix: organisation figures ---
+    organisation_page.overview_figures(street, settings, grids)  # --- orgfix: organisation ---
     st.subheader(L("worst_compounds"))
     if coverage is None:
         _cannot("coverage")

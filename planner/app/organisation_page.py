@@ -95,18 +95,28 @@ def project_path(settings: Settings) -> Path:
 
 
 def _division(street: Street, settings: Settings) -> GridResult | None:
-    """The street's division by ``settings`` (computed once per street and grid settings)."""
+    """The street's division by ``settings`` (``None`` when it fails: the page says why)."""
+    grid_settings = json.dumps(settings_for(settings, "grids").to_dict(), sort_keys=True,
+                               default=list)  # fmt: skip
+    division: GridResult | None = _cached_division(_source_key(), grid_settings, street)
+    return division
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _cached_division(
+    source_json: str, grid_settings_json: str, _street: Street
+) -> GridResult | None:
+    """The division of the street ``source_json`` names, once per server for each
+    street and grid settings (not once per session)."""
     from planner.app import services as svc
 
-    key = _source_key() + repr(settings_for(settings, "grids"))
-    cache: dict[str, GridResult | None] = S.setdefault("_org_division", {})
-    if key not in cache:
-        cache.clear()
-        try:
-            cache[key] = svc.grids_for(street, settings)
-        except PlannerError:
-            cache[key] = None
-    return cache[key]
+    try:
+        result: GridResult | None = svc.grids_for(
+            _street, Settings.from_dict(json.loads(grid_settings_json))
+        )
+    except PlannerError:
+        return None
+    return result
 
 
 def _grid_result(street: Street, settings: Settings) -> GridResult | None:
@@ -251,9 +261,12 @@ class OrgView(NamedTuple):
     edits: OrgEditLog
 
 
-def organisation(street: Street, settings: Settings) -> OrgView | None:
+def organisation(
+    street: Street, settings: Settings, grids: GridResult | None = None
+) -> OrgView | None:
     """The organisation of the project (registers in use, current grids, edits),
     computed again only when one of them changed; ``None`` without registers or grids.
+    ``grids``: the project's current grids when the caller has them (else found here).
 
     Raises
     ------
@@ -263,8 +276,10 @@ def organisation(street: Street, settings: Settings) -> OrgView | None:
     from planner.app.project import grids_token
 
     files = register_files()
-    result = _grid_result(street, settings) if files is not None else None
-    if files is None or result is None:
+    if files is None:
+        return None
+    result = grids if grids is not None else _grid_result(street, settings)
+    if result is None:
         return None
     log = load_edits(street, settings)
     key = json.dumps([{k: str(p) for k, p in files.given().items()}, files.incidents_crs,
@@ -278,13 +293,15 @@ def organisation(street: Street, settings: Settings) -> OrgView | None:
     return OrgView(org, result, log)
 
 
-def overview_figures(street: Street, settings: Settings) -> None:
+def overview_figures(street: Street, settings: Settings, grids: GridResult | None = None) -> None:
     """The organisation figures on the overview page (grids with a branch, with a full
-    team, red-property share, incidents), from the registers in use; one line names
-    what is missing (no registers, or one that cannot be read)."""
+    team, red-property share, incidents), from the registers in use and the project's
+    edits, on ``grids`` (the project's current grids the overview shows; found here
+    when not given); one line names what is missing (no registers, or one that cannot
+    be read)."""
     st.subheader(L("org_overview_title"))
     try:
-        found = organisation(street, settings)
+        found = organisation(street, settings, grids)
     except (InputError, PlannerError, OSError) as exc:
         st.error(md(exc))
         return
