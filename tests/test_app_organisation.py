@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from planner.app import organisation_page
 from planner.app import services as app_services
-from planner.grids.project import read_extra
+from planner.grids.project import read_extra, save_project
 from planner.organisation.edits import EDITS_TABLE, OrgEdit, OrgEditLog, legacy_edits_path
 from planner.organisation.registers import RegisterFiles
 
@@ -96,6 +96,13 @@ def test_edit_branch_is_saved_with_history(org_app: Path) -> None:
     assert [e.field for e in log.history] == ["team", "branch"]  # the older change first
     assert log.branches[code] == "新建网格党支部" and log.teams[code] == [("网格长", "示例旧", "")]
     assert "示例旧" in _grid_table(at).at[code, "team"]
+    # another tab saved the project since: the save is refused, nothing is overwritten
+    save_project(saved, at.session_state["editor"])
+    at.text_input(key=f"org_branch_{code}").set_value("第三支部")
+    at.button(key="org_save").click()
+    _run(at)
+    assert any("已在别处" in e.value for e in at.error), [e.value for e in at.error]
+    assert _edits_in(saved).branches[code] == "新建网格党支部"
 
 
 def test_team_edit_is_in_the_project_file_after_a_reload(org_app: Path) -> None:
