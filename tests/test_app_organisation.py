@@ -154,8 +154,10 @@ def test_uploaded_registers_reach_the_overview_and_the_export(
     _run(at)
     staff = "姓名,岗位,楼栋编号\n示例庚,网格长,b0\n示例辛,专职网格员,b1\n示例壬,宣传员,zz9\n"
     prop = "小区名称,物业公司,是否成立党组织\n小区0,乙物业,否\n"
-    at.file_uploader(key="org_up_staff").set_value(("我的网格员.csv", staff.encode(), "text/csv"))
-    at.file_uploader(key="org_up_property").set_value(("物业.csv", prop.encode("gbk"), "text/csv"))
+    at.file_uploader(key="org_up_staff_0").set_value(("我的网格员.csv", staff.encode(), "text/csv"))
+    at.file_uploader(key="org_up_property_0").set_value(
+        ("物业.csv", prop.encode("gbk"), "text/csv")
+    )
     _run(at)
     captions = [c.value for c in at.caption]
     assert any("使用中：网格员台账（我的网格员" in c for c in captions), captions
@@ -180,3 +182,10 @@ def test_uploaded_registers_reach_the_overview_and_the_export(
     csv = pd.read_csv(io.BytesIO(exported[-1]["organisation_by_grid.csv"]), dtype=str)
     assert csv["team"].fillna("").str.contains("示例庚").any()
     assert not csv["team"].fillna("").str.contains("示例甲").any()
+    # "stop using the uploads": the demo's registers again, and the uploads stay gone
+    at.sidebar.radio(key=f"w_page_{at.session_state['lang']}").set_value("organisation")
+    _run(at)
+    at.button(key="org_forget").click()
+    _run(at)
+    assert not at.session_state["org_files"]
+    assert _grid_table(at)["team"].str.contains("示例甲").any()

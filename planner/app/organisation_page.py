@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import tempfile
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -190,7 +191,7 @@ def save_edits(street: Street, settings: Settings, log: OrgEditLog) -> Path:
 # ----------------------------------------------------------------------------- registers
 def _upload_dir() -> Path:
     """This session's folder for uploaded registers (named by the session, not the user)."""
-    sid = str(S.setdefault("_org_session", hashlib.sha256(str(id(S)).encode()).hexdigest()[:16]))
+    sid = str(S.setdefault("_org_session", secrets.token_hex(8)))
     folder = Path(tempfile.gettempdir()) / "planner-org-uploads" / sid
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -211,11 +212,11 @@ def _keep_upload(kind: RegisterKind, name: str, data: bytes) -> None:
 def _upload_panel(settings: Settings) -> None:
     """Upload the four registers (kept for the session, across pages); say which are
     in use; forget them."""
+    generation = int(S.get("org_up_generation", 0))  # new, empty uploaders after "forget"
     with st.expander(L("org_upload_title"), expanded=not S.get("org_files")):
         for kind in REGISTER_KINDS:
-            up = st.file_uploader(
-                L(f"org_register_{kind}"), type=["csv", "xlsx"], key=f"org_up_{kind}"
-            )
+            up = st.file_uploader(L(f"org_register_{kind}"), type=["csv", "xlsx"],
+                                  key=f"org_up_{kind}_{generation}")  # fmt: skip
             if up is None:
                 continue
             data = up.getvalue()
@@ -235,6 +236,7 @@ def _upload_panel(settings: Settings) -> None:
                          name=md(f["name"])))  # fmt: skip
         if files and st.button(L("org_upload_forget"), key="org_forget"):
             S["org_files"] = {}
+            S["org_up_generation"] = generation + 1
             st.rerun()
 
 
