@@ -297,8 +297,10 @@ def _snapshot_dir() -> Iterator[Path]:
         yield Path(tmp)
 
 
-def _read_project(snap: Path, path: Path) -> Project:
-    """Every layer of the project snapshot ``snap``; messages name ``path``."""
+def _layers_and_meta(snap: Path, path: Path) -> tuple[set[str], dict[str, Any]]:
+    """The layer names and the checked ``meta`` of the project file ``snap``; messages
+    name ``path``. Raises :class:`InputError` for a file that is not a GeoPackage or
+    not a planner project."""
     try:
         names = {str(n) for n in pyogrio.list_layers(snap)[:, 0]}
     except Exception as exc:
@@ -310,7 +312,12 @@ def _read_project(snap: Path, path: Path) -> Project:
             f"{path} is not a planner project (no 'meta' table)",
             fix="open a project saved by the planner",
         )
-    meta = _read_meta(snap, path, names)
+    return names, _read_meta(snap, path, names)
+
+
+def _read_project(snap: Path, path: Path) -> Project:
+    """Every layer of the project snapshot ``snap``; messages name ``path``."""
+    names, meta = _layers_and_meta(snap, path)
     try:
         return _open_layers(snap, path, names, meta)
     except InputError:
@@ -457,19 +464,7 @@ def _read_extra_file(snap: Path, *, name: Path | None = None) -> dict[str, pd.Da
     if not snap.exists():
         return {}
     shown = name or snap
-    try:
-        names = {str(n) for n in pyogrio.list_layers(snap)[:, 0]}
-    except Exception as exc:
-        raise InputError(
-            f"{shown} is not a GeoPackage ({exc})",
-            fix="open a project saved by the planner (.gpkg)",
-        ) from exc
-    if "meta" not in names:
-        raise InputError(
-            f"{shown} is not a planner project (no 'meta' table)",
-            fix="open a project saved by the planner",
-        )
-    meta = _read_meta(snap, shown, names)
+    names, meta = _layers_and_meta(snap, shown)
     return _extra_layers(snap, shown, names, meta)
 
 
