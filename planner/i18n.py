@@ -1665,6 +1665,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wi_delete": ("删除方案", "Delete the scenario"),
     "wi_bad": ("调整有误：", "The changes have a problem: "),
     "wi_street": ("全街道", "Whole street"),
+    # --- orgfix: organisation in the project file, overview, uploaded registers ---
+    "org_overview_title": ("组织建设", "Grid organisation"),
+    "org_upload_in_use": ("使用中：{register}（{name}）", "In use: {register} ({name})"),
+    "org_upload_forget": ("不再使用上传的台账", "Stop using the uploaded registers"),
+    "org_col_row": ("行号", "Row"),
+    "org_col_key": ("匹配依据", "Key"),
+    "org_col_reason": ("未匹配原因", "Why it matches nothing"),
 }
 
 

@@ -125,6 +125,28 @@ def test_make_copy_saves_the_shown_project_under_a_new_id(
     assert original.read_bytes() == before and copy.read_bytes() != before
 
 
+def test_a_copy_and_an_opened_file_keep_the_tables_kept_with_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The organisation edits (a table kept in the project file) come along when a
+    planner makes a copy or opens a project file."""
+    import pandas as pd
+
+    from planner.app.editor import make_copy, open_uploaded
+    from planner.grids.project import read_extra, save_project
+
+    state = _session_with_editor(tmp_path, monkeypatch)
+    editor = state["editor"]
+    table = pd.DataFrame({"grid": ["g1"], "new": ['"支部"']})
+    original = save_project(autosave_path(state["editor_key"]), editor, extra={"org": table})
+    make_copy(state, source="src", grid_settings="grid-settings")
+    copy = autosave_path(state["editor_key"])
+    assert copy != original and read_extra(copy)["org"]["grid"].tolist() == ["g1"]
+    assert open_uploaded(state, copy.read_bytes(), name="p.gpkg", source="src", grid_settings="g")
+    opened = autosave_path(state["editor_key"])
+    assert opened != copy and read_extra(opened)["org"]["new"].tolist() == ['"支部"']
+
+
 def test_sessions_opening_project_files_at_once_each_get_their_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

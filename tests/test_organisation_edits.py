@@ -11,7 +11,13 @@ from test_organisation_checks import BAD, _organise
 
 from planner.errors import InputError
 from planner.organisation.checks import check_organisation
-from planner.organisation.edits import OrgEditLog, apply_edits, edits_path
+from planner.organisation.edits import (
+    OrgEditLog,
+    apply_edits,
+    legacy_edits_path,
+    merge_logs,
+    read_legacy,
+)
 
 
 def _recheck(tmp_path: Path, log: OrgEditLog):  # type: ignore[no-untyped-def]
@@ -50,7 +56,7 @@ def test_removing_a_branch_and_a_shared_branch_keeps_its_other_grid(tmp_path: Pa
     assert t.at[E, "branch_shared_with"] == ""
 
 
-def test_history_is_kept_and_saved_atomically(tmp_path: Path) -> None:
+def test_history_is_kept_and_read_back_from_its_table() -> None:
     log = OrgEditLog()
     log.set_branch(W, "甲支部", before="西网格党支部")
     log.set_branch(W, "甲支部")  # no change, no entry
@@ -61,14 +67,28 @@ def test_history_is_kept_and_saved_atomically(tmp_path: Path) -> None:
         ("branch", "甲支部", "乙支部"),
         ("team", [], [["网格长", "示例甲", ""]]),
     ]
-    path = edits_path(tmp_path / "project.gpkg")
-    assert path.name == "project.organisation.json"
-    log.save(path)
-    back = OrgEditLog.load(path)
+    table = log.to_table()
+    assert list(table.columns) == ["time", "grid", "field", "old", "new"] and len(table) == 3
+    back = OrgEditLog.from_table(table)  # the history replayed gives the latest values
     assert back.branches == {W: "乙支部"} and back.teams == {W: [("网格长", "示例甲", "")]}
-    assert len(back.history) == 3 and json.loads(path.read_text("utf-8"))["format"] == 1
-    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
-    assert OrgEditLog.load(tmp_path / "none.json").history == []
+    assert back.history == log.history
+
+
+def test_a_legacy_side_file_merges_into_the_projects_log(tmp_path: Path) -> None:
+    """Earlier versions kept the edits beside the project: read, merged by time, once."""
+    old = OrgEditLog()
+    old.set_branch(W, "旧支部")
+    path = legacy_edits_path(tmp_path / "project.gpkg")
+    assert path.name == "project.organisation.json"
+    path.write_text(old.to_json(), encoding="utf-8")
+    new = OrgEditLog()
+    new.set_team(E, [("网格长", "示例丙", "")])
+    legacy = read_legacy(tmp_path / "project.gpkg")
+    assert legacy is not None and json.loads(path.read_text("utf-8"))["format"] == 1
+    merged = merge_logs(legacy, new, legacy)  # a change in two logs counts once
+    assert merged.branches == {W: "旧支部"} and merged.teams == {E: [("网格长", "示例丙", "")]}
+    assert [e.field for e in merged.history] == ["branch", "team"]  # in time order
+    assert read_legacy(tmp_path / "other.gpkg") is None
 
 
 def test_bad_edits_are_refused_with_the_fix(tmp_path: Path) -> None:
@@ -77,4 +97,10 @@ def test_bad_edits_are_refused_with_the_fix(tmp_path: Path) -> None:
     bad = tmp_path / "x.organisation.json"
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match=r"cannot be read.*Fix: delete the file"):
-        OrgEditLog.load(bad)
+        read_legacy(tmp_path / "x.gpkg")
+    with pytest.raises(InputError, match=r"no column new.*Fix: open a project"):
+        OrgEditLog.from_table(OrgEditLog().to_table().drop(columns=["new"]))
+    table = OrgEditLog().to_table()
+    table.loc[0] = ["2026-12-02T00:00:00+00:00", W, "branch", "{bad", '"x"']
+    with pytest.raises(InputError, match=r"organisation_edits cannot be read"):
+        OrgEditLog.from_table(table)

@@ -153,6 +153,16 @@ def test_bad_cells_are_errors_naming_file_row_and_field(tmp_path: Path) -> None:
     assert "Fix:" in text
 
 
+def test_many_bad_cells_give_ten_errors_and_a_count(tmp_path: Path) -> None:
+    rows = "".join(f"甲{i},网格长,x{i},0101\n" for i in range(13))
+    staff = write_csv(tmp_path, "staff.csv", "姓名,岗位,电话,所属网格\n" + rows)
+    with pytest.raises(InputError) as err:
+        read_or_raise(RegisterFiles(staff=staff))
+    text = str(err.value)
+    assert text.count("not a phone number: 'x") == 10
+    assert f"[file {staff}, field '电话'] ... and 3 more rows with not a phone number" in text
+
+
 def test_missing_columns_are_named(tmp_path: Path) -> None:
     problems = ProblemLog()
     path = write_csv(tmp_path, "staff.csv", "备注,其他\n甲,乙\n")

@@ -281,3 +281,16 @@ def test_retired_codes_survive_save_and_open(base: GridEditor, tmp_path: Path) -
     back = open_project(save_project(tmp_path / "p.gpkg", ed)).editor
     assert back.retired == ed.retired
     assert back._free_code(back._community(min(code, nb))) not in ed.retired
+
+
+def test_a_save_keeps_the_extras_it_does_not_name(base: GridEditor, tmp_path: Path) -> None:
+    """The grid editor's autosave (no extras) must not drop what another part of the
+    planner keeps in the project file (the organisation edits)."""
+    path = tmp_path / "p.gpkg"
+    save_project(path, base, extra={"organisation_edits": pd.DataFrame({"grid": ["a"]})})
+    save_project(path, _edited(base))  # an autosave after a grid edit names no extras
+    assert project.read_extra(path)["organisation_edits"]["grid"].tolist() == ["a"]
+    save_project(path, base, extra={"organisation_edits": pd.DataFrame({"grid": ["b"]})})
+    back = open_project(path)
+    assert back.extra["organisation_edits"]["grid"].tolist() == ["b"]  # replaced, not doubled
+    assert project.read_extra(tmp_path / "none.gpkg") == {}

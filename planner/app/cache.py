@@ -124,10 +124,14 @@ def cached_exports(
     _grids: Any,
     siting_token: str,
     _siting: Any,
+    org_key: str = "",
 ) -> dict[str, bytes]:
     """The CLI's files for the street with the project's current grids (``_grids``,
-    named by ``grids_token``) and the proposed sites of the last siting run
-    (``_siting``, named by ``siting_token``)."""
+    named by ``grids_token``), the proposed sites of the last siting run
+    (``_siting``, named by ``siting_token``) and the organisation registers and edits
+    named by ``org_key`` (:func:`planner.app.organisation_page.export_key`)."""
+    from planner.app import organisation_page
+
     street = cached_street(source_json)
     return svc.export_files(
         street,
@@ -136,6 +140,7 @@ def cached_exports(
         grids=_grids,
         siting=_siting,
         images=images,
+        **organisation_page.export_inputs(org_key),
     )
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, Polygon, shape
@@ -153,12 +154,20 @@ def grid_crossed(grids: Any, line: LineString, *, prefer: str = "") -> str:
     return str(codes[best]) if inside[best] > 0 else ""
 
 
-def autosave(editor: GridEditor, path: Path, *, source: str = "") -> Path:
-    """Save the editor's state to ``path`` (atomic write by :func:`planner.grids.project.save_project`)."""
+def autosave(
+    editor: GridEditor,
+    path: Path,
+    *,
+    source: str = "",
+    extra: dict[str, pd.DataFrame] | None = None,
+) -> Path:
+    """Save the editor's state to ``path`` (atomic write by :func:`planner.grids.project.save_project`;
+    the extras already in the file, such as the organisation edits, are kept, and
+    ``extra`` is written too)."""
     from planner.grids.project import save_project
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    out: Path = save_project(path, editor, source=source)
+    out: Path = save_project(path, editor, source=source, extra=extra)
     return out
 
 
@@ -222,7 +231,13 @@ def _reopen(path: Path) -> GridEditor | None:
         return None
 
 
-def save_for_session(state: State, *, source: str, background: bool = False) -> None:
+def save_for_session(
+    state: State,
+    *,
+    source: str,
+    background: bool = False,
+    extra: dict[str, pd.DataFrame] | None = None,
+) -> None:
     """Autosave the session's editor to its project file, if the session owns the project.
 
     A failed save is kept in ``state["save_error"]`` (the edit stands). With
@@ -230,7 +245,8 @@ def save_for_session(state: State, *, source: str, background: bool = False) -> 
     written later by a worker thread: :func:`start_save` starts it (the page does so
     once the edit is drawn, so the two do not compete) and :func:`finish_save` waits
     for it and records the outcome. Saves run one at a time, in order, so the file
-    always ends with the latest state.
+    always ends with the latest state. ``extra``: tables to keep with the project
+    (:func:`autosave`; a foreground save only).
     """
     if not can_edit(state):
         return
@@ -240,7 +256,7 @@ def save_for_session(state: State, *, source: str, background: bool = False) -> 
         state["_save_due"] = (snapshot(state["editor"]), path, source)
         return
     try:
-        out = autosave(state["editor"], path, source=source)
+        out = autosave(state["editor"], path, source=source, extra=extra)
     except (OSError, PlannerError) as exc:
         state["save_error"] = msg("autosave_failed", reason=str(exc))
         return
@@ -335,18 +351,38 @@ def apply_edit(
     return True
 
 
-def make_copy(state: State, *, source: str, grid_settings: str) -> str:
+def make_copy(
+    state: State,
+    *,
+    source: str,
+    grid_settings: str,
+    extra: dict[str, pd.DataFrame] | None = None,
+) -> str:
     """ "Make my copy": the project on screen becomes a new project of this session's own.
 
-    The copy starts exactly where the shown project is (grids, locks, history, undo)
-    and is autosaved under its new id; the original file is not touched. Returns the
-    new project id.
+    The copy starts exactly where the shown project is (grids, locks, history, undo,
+    and the tables kept with it, such as the organisation edits; ``extra`` when
+    given, else those of the shown project's file) and is autosaved under its new
+    id; the original file is not touched. Returns the new project id.
     """
+    if extra is None:
+        extra = _extras_of(autosave_path(str(state.get("editor_key", ""))))
     project = take_copy(state)
     state["editor_key"] = editor_key(source, grid_settings, project)
     state.update(edit_error="", edit_message=msg("copy_made", project=project), save_error="")
-    save_for_session(state, source=source)
+    save_for_session(state, source=source, extra=extra)
     return project
+
+
+def _extras_of(path: Path) -> dict[str, pd.DataFrame]:
+    """The extras of the project file ``path`` ({} when none or damaged: logged)."""
+    from planner.grids.project import read_extra
+
+    try:
+        return read_extra(path)
+    except PlannerError as exc:
+        logger.warning("the extras of %s cannot be read (%s); the copy has none", path, exc)
+        return {}
 
 
 def open_uploaded(state: State, data: bytes, *, name: str, source: str, grid_settings: str) -> bool:
@@ -360,12 +396,12 @@ def open_uploaded(state: State, data: bytes, *, name: str, source: str, grid_set
     from planner.grids.project import read_project
 
     try:
-        editor = read_project(data, name=name).editor
+        opened = read_project(data, name=name)
     except PlannerError as exc:
         state["save_error"] = msg("open_failed", reason=str(exc))
         return False
-    state.update(editor=editor, selected_atoms=[])
-    make_copy(state, source=source, grid_settings=grid_settings)
+    state.update(editor=opened.editor, selected_atoms=[])
+    make_copy(state, source=source, grid_settings=grid_settings, extra=opened.extra)
     state["edit_message"] = msg("open_project")
     return True
 

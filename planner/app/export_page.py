@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from planner.app import organisation_page
 from planner.app import project as app_project
 from planner.app import services as svc
 from planner.app.cache import cached_exports, safe, settings_json
@@ -47,6 +48,7 @@ def page_export(street: Street, settings: Settings) -> None:
             grids,
             json.dumps(S.get("siting_request")),
             None if siting is None else siting["layers"],
+            organisation_page.export_key(settings),
         )
     st.caption(L("export_intro"))
     st.download_button(

@@ -2,13 +2,23 @@
 
 A self-contained Streamlit page mounted by one line of ``app.py``: :func:`render` is
 called with the street and settings like every page. It reads the organisation
-registers (the demo street's synthetic ones, or the four files uploaded here), checks
-the organisation rules on the grids in use (the grid editor's, else the division of
-the settings), and shows the overview figures, the rules, the per-grid and
-per-community tables, the red map with the organisation layers (grids coloured by the
-chosen check), and a form to set a grid's branch and team. Edits go to the project's
-``<project>.organisation.json`` with their history (:mod:`planner.organisation.edits`);
-a read-only session (a shared link) sees them but cannot save.
+registers (the four files a planner uploads here, kept for the session, else the
+demo street's synthetic ones), checks the organisation rules on the project's
+current grids (the grid editor's, else the street's division), and shows the
+overview figures, the rules and the rows of each register that match nothing, the
+per-grid and per-community tables, the red map with the organisation layers (grids
+coloured by the chosen check), and a form to set a grid's branch and team.
+
+Edits are kept inside the project file (:mod:`planner.grids.project`, table
+``extra_organisation_edits``; :mod:`planner.organisation.edits`) with their history,
+by the project's atomic save under its lock, and refused when another tab saved the
+project since (as the grid editor's edits are). A project of an earlier version kept
+them beside the file (``<project>.organisation.json``): opening it moves them in and
+removes that file. A read-only session (a shared link) sees the edits but cannot save.
+
+The overview page shows the same figures (:func:`overview_figures`) and the export
+page writes ``organisation_by_grid.csv`` and ``grid_cards.pdf`` from the same
+registers and edits (:func:`export_key`, :func:`export_inputs`).
 
 The logic lives in :mod:`planner.organisation`; this module only lays out widgets.
 """
@@ -17,27 +27,44 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import tempfile
-from collections.abc import Mapping
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from planner.errors import InputError, PlannerError
+from planner.grids.division import GridResult
 from planner.i18n import markdown_literal as md
 from planner.i18n import render as render_text
 from planner.i18n import t
-from planner.organisation.edits import Member, OrgEditLog, apply_edits, edits_path
+from planner.organisation.edits import (
+    EDITS_TABLE,
+    Member,
+    OrgEditLog,
+    legacy_edits_path,
+    merge_logs,
+    read_legacy,
+)
 from planner.organisation.maplayers import GRID_CHECKS, Check, add_organisation_layers
-from planner.organisation.organise import Organisation, demo_register_files, organise, read_or_raise
+from planner.organisation.organise import (
+    Organisation,
+    demo_register_files,
+    organise,
+    read_or_raise,
+)
 from planner.organisation.registers import REGISTER_KINDS, RegisterFiles, RegisterKind
 from planner.settings import Settings, settings_for
 from planner.street import Street
 
 S = st.session_state
+#: The session state as the plain mapping :mod:`planner.app.project` and
+#: :mod:`planner.app.editor` work on.
+STATE = cast("MutableMapping[str, Any]", S)
 
 
 def L(key: str, **fmt: Any) -> str:
@@ -49,74 +76,271 @@ def _source_key() -> str:
     return json.dumps(S.get("source", {}), sort_keys=True)
 
 
-def _grids(street: Street, settings: Settings) -> gpd.GeoDataFrame:
-    """The grids in use: the grid editor's (with the planner's edits), else the division
-    of these settings (computed once per street and grid settings)."""
-    editor = S.get("editor")
-    if editor is not None and str(S.get("editor_key", "")).startswith(_source_key()):
-        grids = editor.grids  # the editor of this street (editor_key starts with its source)
-        if isinstance(grids, gpd.GeoDataFrame) and len(grids):
-            return grids
+# ----------------------------------------------------------------------------- the project
+def project_key(settings: Settings) -> str:
+    """The key of the session's project (its editor and project file): street source,
+    grid settings and project id, as every page names it
+    (:func:`planner.app.editor.editor_key`)."""
+    from planner.app.editor import editor_key
+
+    grid_settings = json.dumps(settings_for(settings, "grids").to_dict(), sort_keys=True,
+                               default=list)  # fmt: skip
+    return editor_key(_source_key(), grid_settings, str(S.get("project", "")))
+
+
+def project_path(settings: Settings) -> Path:
+    """The session's project file (the grid editor's autosave)."""
+    from planner.app.editor import autosave_path
+
+    return autosave_path(project_key(settings))
+
+
+def _division(street: Street, settings: Settings) -> GridResult | None:
+    """The street's division by ``settings`` (``None`` when it fails: the page says why)."""
+    grid_settings = json.dumps(settings_for(settings, "grids").to_dict(), sort_keys=True,
+                               default=list)  # fmt: skip
+    division: GridResult | None = _cached_division(_source_key(), grid_settings, street)
+    return division
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _cached_division(
+    source_json: str, grid_settings_json: str, _street: Street
+) -> GridResult | None:
+    """The division of the street ``source_json`` names, once per server for each
+    street and grid settings (not once per session)."""
     from planner.app import services as svc
 
-    key = _source_key() + repr(settings_for(settings, "grids"))
-    cache: dict[str, gpd.GeoDataFrame] = S.setdefault("_org_grids", {})
-    if key not in cache:
-        cache.clear()
-        cache[key] = svc.grids_for(street, settings).grids
-    return cache[key]
+    try:
+        result: GridResult | None = svc.grids_for(
+            _street, Settings.from_dict(json.loads(grid_settings_json))
+        )
+    except PlannerError:
+        return None
+    return result
 
 
+def _grid_result(street: Street, settings: Settings) -> GridResult | None:
+    """The project's current grids: the editor's (edits included), else the division."""
+    from planner.app.project import current_grids
+
+    return current_grids(STATE, street, key=project_key(settings), settings=settings,
+                         division=lambda: _division(street, settings))  # fmt: skip
+
+
+def _read_edits(path: Path) -> OrgEditLog:
+    """The edits kept in the project file ``path`` and in a legacy side file, merged."""
+    from planner.grids.project import read_extra
+
+    table = read_extra(path).get(EDITS_TABLE)
+    log = OrgEditLog() if table is None else OrgEditLog.from_table(table, file=str(path))
+    legacy = read_legacy(path)
+    return log if legacy is None else merge_logs(legacy, log)
+
+
+def load_edits(street: Street, settings: Settings) -> OrgEditLog:
+    """The project's organisation edits and its file (read again only when the file
+    changed). A legacy side file is moved into the project file when this session
+    owns the project (else only read)."""
+    from planner.app.project import file_version
+    from planner.app.state import can_edit
+
+    path = project_path(settings)
+    legacy = legacy_edits_path(path)
+    stamp = (str(path), file_version(path), legacy.exists())
+    cached = S.get("_org_edits")
+    if cached is not None and cached[0] == stamp:
+        return cast(OrgEditLog, cached[1])
+    log = _read_edits(path)
+    if legacy.exists() and can_edit(STATE):
+        save_edits(street, settings, log)  # into the project file, then the side file goes
+        legacy.unlink(missing_ok=True)
+        stamp = (str(path), file_version(path), False)
+    S["_org_edits"] = (stamp, log)
+    return log
+
+
+def save_edits(street: Street, settings: Settings, log: OrgEditLog) -> Path:
+    """Write ``log`` into the project file with the grids, atomically (the project's
+    save and lock, :func:`planner.grids.project.save_project`).
+
+    Raises
+    ------
+    planner.app.project.ChangedElsewhere
+        Another tab saved the project since this session read it.
+    PlannerError
+        The project has no grids to save them with (the division failed).
+    """
+    from planner.app.editor import editor_for, finish_save
+    from planner.app.project import check_version, remember_version
+    from planner.grids.project import save_project
+
+    key = project_key(settings)
+    editor = editor_for(STATE, street, key=key, settings=settings,
+                        division=lambda: _division(street, settings))  # fmt: skip
+    if editor is None:
+        raise PlannerError("the street has no grids to keep the edits with")
+    finish_save(STATE)  # the session's own autosave in flight is not "another tab"
+    check_version(STATE)
+    out = save_project(project_path(settings), editor, extra={EDITS_TABLE: log.to_table()},
+                       source=_source_key())  # fmt: skip
+    remember_version(STATE)
+    return out
+
+
+# ----------------------------------------------------------------------------- registers
 def _upload_dir() -> Path:
     """This session's folder for uploaded registers (named by the session, not the user)."""
-    sid = str(S.setdefault("_org_session", hashlib.sha256(str(id(S)).encode()).hexdigest()[:16]))
+    sid = str(S.setdefault("_org_session", secrets.token_hex(8)))
     folder = Path(tempfile.gettempdir()) / "planner-org-uploads" / sid
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def _register_files(settings: Settings) -> RegisterFiles | None:
-    """The registers: uploaded here (saved under names the planner makes), else the demo's."""
-    with st.expander(L("org_upload_title"), expanded=False):
-        paths: dict[RegisterKind, Path] = {}
+def _keep_upload(kind: RegisterKind, name: str, data: bytes) -> None:
+    """Save an uploaded register under a name the planner makes; remember it for the
+    session (``S["org_files"]``: kind -> path, the name as uploaded, digest)."""
+    suffix = ".xlsx" if name.lower().endswith(".xlsx") else ".csv"
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    path = _upload_dir() / f"register_{kind}_{digest}{suffix}"
+    path.write_bytes(data)
+    files: dict[str, dict[str, str]] = dict(S.get("org_files") or {})
+    files[kind] = {"path": str(path), "name": name, "sha": digest}
+    S["org_files"] = files
+
+
+def _upload_panel(settings: Settings) -> None:
+    """Upload the four registers (kept for the session, across pages); say which are
+    in use; forget them."""
+    generation = int(S.get("org_up_generation", 0))  # new, empty uploaders after "forget"
+    with st.expander(L("org_upload_title"), expanded=not S.get("org_files")):
         for kind in REGISTER_KINDS:
-            up = st.file_uploader(
-                L(f"org_register_{kind}"), type=["csv", "xlsx"], key=f"org_up_{kind}"
-            )
+            up = st.file_uploader(L(f"org_register_{kind}"), type=["csv", "xlsx"],
+                                  key=f"org_up_{kind}_{generation}")  # fmt: skip
             if up is None:
                 continue
             data = up.getvalue()
             if len(data) > settings.upload_limit_mb * 1_000_000:
                 st.error(L("org_upload_too_big", mb=settings.upload_limit_mb))
                 continue
-            suffix = ".xlsx" if up.name.lower().endswith(".xlsx") else ".csv"
-            path = _upload_dir() / f"register_{kind}{suffix}"
-            path.write_bytes(data)
-            paths[kind] = path
-        crs = st.radio(L("org_incidents_crs"), ("wgs84", "gcj02", "bd09"), horizontal=True,
-                       key="org_incidents_crs")  # fmt: skip
-    if paths:
+            kept = (S.get("org_files") or {}).get(kind, {})
+            if kept.get("sha") != hashlib.sha256(data).hexdigest()[:16]:
+                _keep_upload(kind, up.name, data)
+        crs_options = ("wgs84", "gcj02", "bd09")
+        S["org_crs"] = st.radio(L("org_incidents_crs"), crs_options, horizontal=True,
+                                index=crs_options.index(S.get("org_crs", "wgs84")),
+                                key="org_incidents_crs")  # fmt: skip
+        files = S.get("org_files") or {}
+        for kind, f in files.items():
+            st.caption(L("org_upload_in_use", register=L(f"org_register_{kind}"),
+                         name=md(f["name"])))  # fmt: skip
+        if files and st.button(L("org_upload_forget"), key="org_forget"):
+            S["org_files"] = {}
+            S["org_up_generation"] = generation + 1
+            st.rerun()
+
+
+def register_files() -> RegisterFiles | None:
+    """The registers in use: the session's uploads, else the demo street's."""
+    files = {k: Path(f["path"]) for k, f in (S.get("org_files") or {}).items()
+             if Path(f["path"]).exists()}  # fmt: skip
+    if files:
         return RegisterFiles(
-            party=paths.get("party"), staff=paths.get("staff"), property=paths.get("property"),
-            incidents=paths.get("incidents"), incidents_crs=crs,  # type: ignore[arg-type]
+            party=files.get("party"), staff=files.get("staff"), property=files.get("property"),
+            incidents=files.get("incidents"), incidents_crs=S.get("org_crs", "wgs84"),
         )  # fmt: skip
     if S.get("source", {}).get("kind") == "demo":
         return demo_register_files()
     return None
 
 
-def _edit_log() -> tuple[OrgEditLog, Path]:
-    path = edits_path(_project_path())
-    return OrgEditLog.load(path), path
+# ----------------------------------------------------------------------------- organisation
+class OrgView(NamedTuple):
+    """What the page shows: the organisation, the grids it was checked on, the edits."""
+
+    org: Organisation
+    grids: GridResult
+    edits: OrgEditLog
 
 
-def _project_path() -> Path:
-    from planner.app.editor import autosave_path
+def organisation(
+    street: Street, settings: Settings, grids: GridResult | None = None
+) -> OrgView | None:
+    """The organisation of the project (registers in use, current grids, edits),
+    computed again only when one of them changed; ``None`` without registers or grids.
+    ``grids``: the project's current grids when the caller has them (else found here).
 
-    return autosave_path(S.get("editor_key") or _source_key())
+    Raises
+    ------
+    InputError
+        A register cannot be read (every bad file, row and field named).
+    """
+    from planner.app.project import grids_token
+
+    files = register_files()
+    if files is None:
+        return None
+    result = grids if grids is not None else _grid_result(street, settings)
+    if result is None:
+        return None
+    log = load_edits(street, settings)
+    key = json.dumps([{k: str(p) for k, p in files.given().items()}, files.incidents_crs,
+                      grids_token(result), S["_org_edits"][0],
+                      settings.to_dict()], sort_keys=True, default=list)  # fmt: skip
+    cached = S.get("_org_result")
+    if cached is not None and cached[0] == key:
+        return OrgView(cached[1], result, log)
+    org = organise(read_or_raise(files), street, result.grids, settings=settings, edits=log)
+    S["_org_result"] = (key, org)
+    return OrgView(org, result, log)
 
 
-def _overview(org: Organisation) -> None:
+def overview_figures(street: Street, settings: Settings, grids: GridResult | None = None) -> None:
+    """The organisation figures on the overview page (grids with a branch, with a full
+    team, red-property share, incidents), from the registers in use and the project's
+    edits, on ``grids`` (the project's current grids the overview shows; found here
+    when not given); one line names what is missing (no registers, or one that cannot
+    be read)."""
+    st.subheader(L("org_overview_title"))
+    try:
+        found = organisation(street, settings, grids)
+    except (InputError, PlannerError, OSError) as exc:
+        st.error(md(exc))
+        return
+    if found is None:
+        st.caption(L("org_no_registers"))
+        return
+    _figures(found.org)
+
+
+def export_key(settings: Settings) -> str:
+    """What the export's organisation reads, as JSON (a cache key): the registers in
+    use and the project file with its version (where the edits are)."""
+    from planner.app.project import file_version
+
+    files = register_files()
+    path = project_path(settings)
+    return json.dumps({
+        "files": None if files is None else {k: str(p) for k, p in files.given().items()},
+        "crs": None if files is None else files.incidents_crs,
+        "project": str(path), "version": file_version(path),
+    }, sort_keys=True)  # fmt: skip
+
+
+def export_inputs(key: str) -> dict[str, Any]:
+    """The ``registers`` and ``org_edits`` arguments of
+    :func:`planner.app.services.export_files` named by :func:`export_key`."""
+    doc = json.loads(key) if key else {}
+    files = doc.get("files")
+    registers = None if not files else RegisterFiles(
+        **{k: Path(p) for k, p in files.items()}, incidents_crs=doc.get("crs") or "wgs84"
+    )  # fmt: skip
+    log = _read_edits(Path(doc["project"])) if doc.get("project") else None
+    return {"registers": registers, "org_edits": log}
+
+
+def _figures(org: Organisation) -> None:
+    """Four metrics: grids with a branch, with a full team, red-property share, incidents."""
     report = org.report
     t_ = report.by_grid
     cols = st.columns(4)
@@ -128,6 +352,12 @@ def _overview(org: Organisation) -> None:
     )
     for col, (key, value) in zip(cols, figures, strict=True):
         col.metric(L(key, grids=len(t_)), "—" if value is None else value)
+
+
+def _overview(org: Organisation) -> None:
+    """The figures, the rules, what was not checked, and the rows that match nothing."""
+    _figures(org)
+    report = org.report
     lang = S.get("lang", "zh")
     rows = [
         {L("org_col_rule"): render_text(c.title, lang), L("org_col_result"): L("rule_pass") if c.passed
@@ -137,10 +367,21 @@ def _overview(org: Organisation) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     for kind in report.missing:
         st.caption(L("org_not_checked", register=L(f"org_register_{kind}")).strip())
-    unmatched = {k: v for k, v in org.registers.unmatched.items() if v}
-    for kind, rows_ in unmatched.items():
-        st.warning(L("org_unmatched", register=L(f"org_register_{kind}"), n=len(rows_)) + " "
-                   + md("; ".join(f"row {u.row} {u.key}: {u.reason}" for u in rows_[:10])))  # fmt: skip
+    _unmatched(org)
+
+
+def _unmatched(org: Organisation) -> None:
+    """Per register, a warning with the count and a table of every row matching nothing."""
+    for kind, rows in org.registers.unmatched.items():
+        if not rows:
+            continue
+        st.warning(L("org_unmatched", register=L(f"org_register_{kind}"), n=len(rows)) + " "
+                   + md("; ".join(f"row {u.row} {u.key}: {u.reason}" for u in rows[:3])))  # fmt: skip
+        table = pd.DataFrame(
+            [(u.row, u.key, u.reason) for u in rows],
+            columns=[L("org_col_row"), L("org_col_key"), L("org_col_reason")],
+        )
+        st.dataframe(table, hide_index=True, width="stretch")
 
 
 def _red_pct(compounds: pd.DataFrame) -> str | None:
@@ -176,8 +417,12 @@ def _team_of(org: Organisation, code: str) -> list[Member]:
                                                          rows["phone"], strict=True)]  # fmt: skip
 
 
-def _edit_form(org: Organisation, log: OrgEditLog, path: Path, editable: bool) -> None:
-    """Choose a grid; set its branch and team; save (with history) or see why not."""
+def _edit_form(street: Street, settings: Settings, org: Organisation, log: OrgEditLog,
+               editable: bool) -> None:  # fmt: skip
+    """Choose a grid; set its branch and team; save into the project file (with history)
+    or see why not."""
+    from planner.app.project import ChangedElsewhere
+
     codes = org.report.by_grid["code"].astype(str).tolist()
     code = st.selectbox(L("org_edit_grid"), codes, key="org_edit_grid")
     row = org.report.by_grid.set_index("code").loc[code]
@@ -187,19 +432,24 @@ def _edit_form(org: Organisation, log: OrgEditLog, path: Path, editable: bool) -
     edited = st.data_editor(team, num_rows="dynamic", key=f"org_team_{code}", width="stretch")
     if not editable:
         st.info(L("org_read_only"))
-        return
-    if st.button(L("org_edit_save"), key="org_save"):
+    elif st.button(L("org_edit_save"), key="org_save"):
+        new = OrgEditLog.replay(log.history)  # the shown log stays as read if saving fails
         try:
-            log.set_branch(code, branch, before=before_branch)
+            new.set_branch(code, branch, before=before_branch)
             members = [(str(p or ""), str(n or ""), str(ph or "")) for p, n, ph in
-                       edited[["post", "name", "phone"]].itertuples(index=False)]  # fmt: skip
-            log.set_team(code, members, before=_team_of(org, code))
-            log.save(path)
-        except (InputError, OSError) as exc:
+                       edited[["post", "name", "phone"]].fillna("").itertuples(index=False)]  # fmt: skip
+            new.set_team(code, members, before=_team_of(org, code))
+            path = save_edits(street, settings, new)
+        except ChangedElsewhere:
+            st.error(L("changed_elsewhere"))
+            return
+        except (InputError, PlannerError, OSError) as exc:
             st.error(md(exc))
             return
-        st.success(L("org_edit_saved", path=md(path.name)))
+        S["org_saved_to"] = path.name
         st.rerun()
+    if S.get("org_saved_to"):
+        st.success(L("org_edit_saved", path=md(S.pop("org_saved_to"))))
     if log.history:
         hist = pd.DataFrame([{"time": e.time, "grid": e.grid, "field": e.field,
                               "old": json.dumps(e.old, ensure_ascii=False),
@@ -211,33 +461,26 @@ def render(street: Street, settings: Settings) -> None:
     """The organisation page (called by ``app.py`` with the loaded street and settings)."""
     from planner.app.state import can_edit
 
-    files = _register_files(settings)
-    if files is None:
-        st.info(L("org_no_registers"))
-        return
+    _upload_panel(settings)
     try:
         with st.spinner(L("org_checking")):
-            grids = _grids(street, settings)
-            org = organise(read_or_raise(files), street, grids, settings=settings)
+            found = organisation(street, settings)
     except (InputError, PlannerError, OSError) as exc:
         st.error(md(exc))
         return
-    log, path = _edit_log()
-    if log.branches or log.teams:
-        from planner.organisation.checks import check_organisation
-
-        regs = apply_edits(org.registers, log)
-        org = Organisation(regs, check_organisation(regs, grids, street.buildings, street.compounds,
-                                                    settings=settings))  # fmt: skip
+    if found is None:
+        st.info(L("org_no_registers"))
+        return
+    org, result, log = found
     tabs = st.tabs(
         [L("org_tab_overview"), L("org_tab_map"), L("org_tab_tables"), L("org_tab_edit")]
     )
     with tabs[0]:
         _overview(org)
     with tabs[1]:
-        _map(street, grids, org)
+        _map(street, result.grids, org)
     with tabs[2]:
         st.dataframe(org.report.by_grid, hide_index=True, width="stretch")
         st.dataframe(org.report.by_community, hide_index=True, width="stretch")
     with tabs[3]:
-        _edit_form(org, log, path, can_edit(cast("Mapping[str, Any]", S)))
+        _edit_form(street, settings, org, log, can_edit(STATE))

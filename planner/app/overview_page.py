@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from planner.app import organisation_page
 from planner.app import services as svc
 from planner.app.cache import settings_json
 from planner.app.session import L, S, cannot, coverage_or_none, project_grids, source_json
@@ -100,6 +101,7 @@ def page_overview(street: Street, settings: Settings) -> None:
             use_container_width=True,
         )
     norm_panel(coverage, settings)
+    organisation_page.overview_figures(street, settings, grids)
     st.subheader(L("worst_compounds"))
     if coverage is None:
         cannot("coverage")

@@ -19,6 +19,8 @@ from planner.street import HOUSEHOLD_SOURCES, Street, completeness_warning
 if TYPE_CHECKING:
     from planner.coverage.layers import CoverageLayers
     from planner.grids.division import GridResult
+    from planner.organisation.edits import OrgEditLog  # --- org ---
+    from planner.organisation.registers import RegisterFiles  # --- org ---
     from planner.pipeline import SitingLayers
 
 logger = logging.getLogger(__name__)
@@ -326,6 +328,8 @@ def export_files(
     grids: GridResult | None = None,
     siting: SitingLayers | None = None,
     images: bool = False,
+    registers: RegisterFiles | None = None,
+    org_edits: OrgEditLog | None = None,
 ) -> dict[str, bytes]:
     """The files ``python -m planner run --no-siting`` writes, for the street on screen.
 
@@ -341,6 +345,9 @@ def export_files(
     them). ``images=False`` leaves out ``redmap.png``
     and ``redmap.pdf`` (a few seconds to draw), as ``--no-images`` does. Grid codes
     use the street's own county/street codes, as the command line does.
+    ``registers`` are the planner's own organisation registers (else the demo
+    street's synthetic ones) and ``org_edits`` the project's branch and team edits:
+    ``organisation_by_grid.csv``, ``grid_cards.pdf`` and the grids' counts use both.
     """
     import tempfile
     from dataclasses import replace
@@ -363,10 +370,12 @@ def export_files(
         siting=siting,
         notes=[codes.warning("en")] if codes.provisional else [],
     )
-    if grids is not None:  # --- org: the demo's registers, as `run demo` reads them ---
-        from planner.organisation.organise import demo_organisation
+    if grids is not None:  # --- org: the planner's registers (else the demo's) and edits ---
+        from planner.organisation.organise import street_organisation
 
-        result.organisation = demo_organisation(street, grids.grids, settings=s)
+        result.organisation = street_organisation(
+            street, grids.grids, files=registers, settings=s, edits=org_edits
+        )
     with tempfile.TemporaryDirectory(prefix="planner-export-") as tmp:
         out = Path(tmp) / "export"
         write_run_files(result, out, options=OutputOptions(images=images))

@@ -15,7 +15,9 @@ Layers (all in the street's projected CRS)
                           retired codes (never given again), reasons, undo and redo
                           stacks, names of extra layers
 ``extra_<name>``          layers or tables other parts of the planner store with the
-                          project (e.g. siting scenarios)
+                          project (e.g. siting scenarios, the organisation edits); a
+                          save keeps the extras already in the file that it does not
+                          name, so the grid editor's autosave never drops them
 ========================  ==============================================================
 
 Writes are atomic: everything is written to a temporary file in the same folder,
@@ -154,7 +156,8 @@ def save_project(
         The working state.
     extra
         Further layers (GeoDataFrames) or tables (DataFrames) to keep with the
-        project, by name.
+        project, by name. Extras already in the file at ``path`` and not named here
+        are kept as they are (read under the same lock).
     source
         Where the street came from (shown when the project is reopened).
 
@@ -167,11 +170,22 @@ def save_project(
     path.parent.mkdir(parents=True, exist_ok=True)
     with project_lock(path):
         _remove_stale_temps(path)
-        _save_locked(path, editor, extra=extra or {}, source=source)
+        kept = {k: v for k, v in _kept_extra(path).items() if k not in (extra or {})}
+        _save_locked(path, editor, extra={**kept, **(extra or {})}, source=source)
     logger.info(
         "saved project %s (%d grids, %d edits)", path, len(editor.grids), len(editor.history)
     )
     return path
+
+
+def _kept_extra(path: Path) -> dict[str, pd.DataFrame]:
+    """The extras of the file about to be replaced (call with the lock held); ``{}``
+    when it is damaged (logged: the save replaces it, as before extras were kept)."""
+    try:
+        return _read_extra_file(path)
+    except InputError as exc:
+        logger.warning("the extras of %s cannot be read (%s); they are not kept", path, exc)
+        return {}
 
 
 def _save_locked(
@@ -283,8 +297,10 @@ def _snapshot_dir() -> Iterator[Path]:
         yield Path(tmp)
 
 
-def _read_project(snap: Path, path: Path) -> Project:
-    """Every layer of the project snapshot ``snap``; messages name ``path``."""
+def _layers_and_meta(snap: Path, path: Path) -> tuple[set[str], dict[str, Any]]:
+    """The layer names and the checked ``meta`` of the project file ``snap``; messages
+    name ``path``. Raises :class:`InputError` for a file that is not a GeoPackage or
+    not a planner project."""
     try:
         names = {str(n) for n in pyogrio.list_layers(snap)[:, 0]}
     except Exception as exc:
@@ -296,7 +312,12 @@ def _read_project(snap: Path, path: Path) -> Project:
             f"{path} is not a planner project (no 'meta' table)",
             fix="open a project saved by the planner",
         )
-    meta = _read_meta(snap, path, names)
+    return names, _read_meta(snap, path, names)
+
+
+def _read_project(snap: Path, path: Path) -> Project:
+    """Every layer of the project snapshot ``snap``; messages name ``path``."""
+    names, meta = _layers_and_meta(snap, path)
     try:
         return _open_layers(snap, path, names, meta)
     except InputError:
@@ -415,15 +436,56 @@ def _open_layers(snap: Path, path: Path, names: set[str], meta: dict[str, Any]) 
     )
     editor.undo_stack = [_snap_from(s, labels.index) for s in meta["undo"]]
     editor.redo_stack = [_snap_from(s, labels.index) for s in meta["redo"]]
+    extra = _extra_layers(snap, path, names, meta)
+    return Project(editor=editor, extra=extra, source=str(meta.get("source", "")))
+
+
+def read_extra(path: str | Path) -> dict[str, pd.DataFrame]:
+    """Only the extra layers and tables of the project at ``path`` (``{}`` when there
+    is no file), from one consistent snapshot: cheaper than :func:`open_project` for
+    a part of the planner that keeps its own tables with the project.
+
+    Raises
+    ------
+    InputError
+        The file is not a planner project or is damaged (as :func:`open_project`).
+    """
+    path = Path(path)
+    if not path.exists():
+        return {}
+    with _snapshot_dir() as tmp:
+        with project_lock(path, shared=True):
+            snap = Path(shutil.copyfile(path, tmp / "project.gpkg"))
+        return _read_extra_file(snap, name=path)
+
+
+def _read_extra_file(snap: Path, *, name: Path | None = None) -> dict[str, pd.DataFrame]:
+    """The extras of the project file ``snap`` (``{}`` if absent); messages name ``name``."""
+    if not snap.exists():
+        return {}
+    shown = name or snap
+    names, meta = _layers_and_meta(snap, shown)
+    return _extra_layers(snap, shown, names, meta)
+
+
+def _extra_layers(
+    snap: Path, path: Path, names: set[str], meta: dict[str, Any]
+) -> dict[str, pd.DataFrame]:
+    """The ``extra_<name>`` layers ``meta`` lists (a listed layer missing is damage)."""
+    listed = meta.get("extra", {})
+    if not isinstance(listed, dict):
+        raise _damaged(path, "meta", "extra", "the value is not a JSON dict")
     extra: dict[str, pd.DataFrame] = {}
-    for name, spatial in meta.get("extra", {}).items():
+    for name, spatial in listed.items():
         layer = f"extra_{name}"
+        if layer not in names:
+            raise _damaged(path, layer, None, "the layer is missing")
         extra[name] = (
             gpd.read_file(snap, layer=layer)
             if spatial
             else pyogrio.read_dataframe(snap, layer=layer)
         )
-    return Project(editor=editor, extra=extra, source=str(meta.get("source", "")))
+    return extra
 
 
 def _settings_json(settings: Settings) -> dict[str, Any]:

@@ -13,7 +13,7 @@
 * :mod:`planner.organisation.maplayers` - the organisation on the red map: branches and
   groups, grids coloured by a check, compounds by red-property status;
 * :mod:`planner.organisation.edits` - a planner's edits of grid branches and teams, with
-  their history, saved atomically beside the project;
+  their history, kept as a table inside the project file;
 * :mod:`planner.organisation.organise` - the step of a run: registers read at load time,
   joined and checked once the grids exist (:func:`organise`).
 """

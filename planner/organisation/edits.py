@@ -3,10 +3,15 @@
 The app's organisation page lets a planner name a grid's party branch and set its team
 (post, name, phone) without editing the spreadsheets. Each change is an
 :class:`OrgEdit` in an :class:`OrgEditLog` (the latest value per grid and field, and
-every change in order with its time, old and new value), saved as JSON beside the
-project (``<project>.organisation.json``; :func:`edits_path`) by an atomic replace, so
-a crash leaves the previous file whole. :func:`apply_edits` lays the edits over the
-joined registers; the organisation rules are then checked again.
+every change in order with its time, old and new value). The log is kept inside the
+project file (:mod:`planner.grids.project`) as the table ``extra_organisation_edits``
+(:data:`EDITS_TABLE`; one row per change, :meth:`OrgEditLog.to_table`), written with
+the rest of the project by its atomic save; the latest values are the history
+replayed. Projects of earlier versions kept the log as JSON beside the project file
+(``<project>.organisation.json``, :func:`legacy_edits_path`); :func:`merge_logs` folds
+such a file into the project's log when the project is opened.
+:func:`apply_edits` lays the edits over the joined registers; the organisation rules
+are then checked again.
 """
 
 from __future__ import annotations
@@ -20,15 +25,18 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from planner._atomic import write_text
 from planner.errors import InputError
 from planner.organisation.registers import POST_WORDS, Registers
 
 EditField = Literal["branch", "team"]
 #: A team member as edited: (post as written, name, phone).
 Member = tuple[str, str, str]
-#: Version of the edits file.
+#: Version of the edits file (the legacy JSON side file).
 FORMAT = 1
+#: Name of the project file's table of organisation edits (layer ``extra_<name>``).
+EDITS_TABLE = "organisation_edits"
+#: Columns of :data:`EDITS_TABLE`: old and new values are JSON text.
+TABLE_COLUMNS: tuple[str, ...] = ("time", "grid", "field", "old", "new")
 
 
 @dataclass(frozen=True)
@@ -112,23 +120,76 @@ class OrgEditLog:
                 fix="delete the file to start the edits afresh, or restore it from a copy",
             ) from None
 
-    def save(self, path: str | Path) -> Path:
-        """Write the edits to ``path`` atomically (the old file stays whole on a crash)."""
-        return write_text(path, self.to_json())
+    def to_table(self) -> pd.DataFrame:
+        """The history as the project file's table (:data:`TABLE_COLUMNS`, one row a
+        change, old and new values as JSON text)."""
+        rows = [
+            (e.time, e.grid, e.field, json.dumps(e.old, ensure_ascii=False),
+             json.dumps(e.new, ensure_ascii=False))
+            for e in self.history
+        ]  # fmt: skip
+        return pd.DataFrame(rows, columns=list(TABLE_COLUMNS), dtype=object)
 
     @classmethod
-    def load(cls, path: str | Path) -> OrgEditLog:
-        """The edits saved at ``path`` (empty when there is no file yet)."""
-        p = Path(path)
-        if not p.exists():
-            return cls()
-        return cls.from_json(p.read_text(encoding="utf-8"), file=str(p))
+    def from_table(cls, table: pd.DataFrame, *, file: str = "") -> OrgEditLog:
+        """The log whose history is ``table`` (:meth:`to_table`), replayed in order."""
+        missing = [c for c in TABLE_COLUMNS if c not in table.columns]
+        if missing:
+            raise InputError(
+                f"{file or 'the project file'}: table {EDITS_TABLE} has no column "
+                f"{', '.join(missing)}",
+                fix="open a project saved by the planner, or delete the table's layer "
+                f"extra_{EDITS_TABLE} to start the edits afresh",
+            )
+        try:
+            history = [
+                OrgEdit(str(t), str(g), f, json.loads(o), json.loads(n))
+                for t, g, f, o, n in table[list(TABLE_COLUMNS)].itertuples(index=False)
+            ]
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                f"{file or 'the project file'}: table {EDITS_TABLE} cannot be read ({exc})",
+                fix="open a project saved by the planner, or restore it from a copy",
+            ) from None
+        return cls.replay(history)
+
+    @classmethod
+    def replay(cls, history: list[OrgEdit]) -> OrgEditLog:
+        """The log of ``history``: each grid's branch and team are the last values set."""
+        log = cls(history=list(history))
+        for e in history:
+            if e.field == "branch":
+                log.branches[e.grid] = str(e.new)
+            else:
+                log.teams[e.grid] = [(str(p), str(n), str(ph)) for p, n, ph in e.new]
+        return log
 
 
-def edits_path(project: str | Path) -> Path:
-    """Where a project's organisation edits live: ``<project>.organisation.json``."""
+def merge_logs(*logs: OrgEditLog) -> OrgEditLog:
+    """One log of every change of ``logs`` in time order (a change in two logs counts
+    once; changes of the same second keep the order of ``logs``, so pass the older
+    log first): a legacy side file's and the project's own, when a project is opened."""
+    seen: dict[str, OrgEdit] = {}
+    for log in logs:
+        for e in log.history:
+            key = json.dumps(asdict(e), ensure_ascii=False, sort_keys=True)
+            seen.setdefault(key, e)
+    return OrgEditLog.replay(sorted(seen.values(), key=lambda e: e.time))
+
+
+def legacy_edits_path(project: str | Path) -> Path:
+    """Where earlier versions kept a project's edits: ``<project>.organisation.json``
+    beside the project file (read once by :func:`read_legacy`, then removed)."""
     p = Path(project)
     return p.with_name(p.stem + ".organisation.json")
+
+
+def read_legacy(project: str | Path) -> OrgEditLog | None:
+    """The legacy side file of ``project`` (:func:`legacy_edits_path`); ``None`` if none."""
+    p = legacy_edits_path(project)
+    if not p.exists():
+        return None
+    return OrgEditLog.from_json(p.read_text(encoding="utf-8"), file=str(p))
 
 
 def _post(text: str) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from planner.errors import ProblemLog
 from planner.organisation.checks import OrgReport, check_organisation
+from planner.organisation.edits import OrgEditLog, apply_edits
 from planner.organisation.registers import (
     RegisterFiles,
     Registers,
@@ -90,9 +91,13 @@ def organise(
     *,
     settings: Settings | None = None,
     problems: ProblemLog | None = None,
+    edits: OrgEditLog | None = None,
 ) -> Organisation:
-    """Join ``tables`` onto ``grids`` (street CRS, with ``code``) and check the rules."""
+    """Join ``tables`` onto ``grids`` (street CRS, with ``code``), lay a planner's
+    ``edits`` of branches and teams over them (:func:`apply_edits`), and check the rules."""
     regs = join_registers(tables, street.buildings, street.compounds, grids, problems=problems)
+    if edits is not None and (edits.branches or edits.teams):
+        regs = apply_edits(regs, edits)
     report = check_organisation(regs, grids, street.buildings, street.compounds, settings=settings)
     return Organisation(registers=regs, report=report)
 
@@ -123,12 +128,25 @@ def demo_register_files() -> RegisterFiles | None:
     return files if files else None
 
 
-def demo_organisation(
-    street: Street, grids: gpd.GeoDataFrame, *, settings: Settings | None = None
+def street_organisation(
+    street: Street,
+    grids: gpd.GeoDataFrame,
+    *,
+    files: RegisterFiles | None = None,
+    settings: Settings | None = None,
+    edits: OrgEditLog | None = None,
 ) -> Organisation | None:
-    """The organisation of the demo street (its synthetic registers) on ``grids``;
-    ``None`` for any other street. What ``run demo`` checks, for the app's export."""
-    files = demo_register_files() if street.report.source == "demo" else None
+    """The organisation of ``street`` on ``grids``: from the registers ``files`` (a
+    planner's own), else, for the demo street, its synthetic registers (what ``run
+    demo`` checks); ``None`` when there are none. ``edits`` are laid over them.
+
+    Raises
+    ------
+    InputError
+        A register cannot be read (naming every bad file, row and field).
+    """
+    if files is None and street.report.source == "demo":
+        files = demo_register_files()
     if files is None:
         return None
-    return organise(read_or_raise(files), street, grids, settings=settings)
+    return organise(read_or_raise(files), street, grids, settings=settings, edits=edits)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
@@ -320,106 +320,86 @@ def _classify(text: pd.Series, words: tuple[tuple[str, str], ...], default: str)
     return out
 
 
-def _bad_cells(
-    bad: pd.Series,
-    text: pd.Series,
-    *,
-    file: str,
-    field_name: str,
-    what: str,
-    fix: str,
-    problems: ProblemLog,
-) -> None:
-    """One error per bad cell (at most :data:`planner.load.validate.MAX_IDS`, then a count)."""
-    rows = list(bad.index[bad.to_numpy()])
-    for r in rows[: validate.MAX_IDS]:
-        problems.add(
-            f"{what}: {text.loc[r]!r}", file=file, feature_id=f"row {r}", field=field_name, fix=fix
-        )
-    if len(rows) > validate.MAX_IDS:
-        problems.add(
-            f"... and {len(rows) - validate.MAX_IDS} more rows with {what}",
-            file=file,
-            field=field_name,
-            fix=fix,
-        )
+@dataclass(frozen=True)
+class _Sheet:
+    """One register being read: its rows, the columns found by meaning, the file and
+    the problem log. Each field reader (:data:`_FIELD_READERS`) asks it for a
+    column's text or numbers and reports bad cells through it, so every register
+    names its file, row and field the same way."""
+
+    table: pd.DataFrame
+    cols: dict[str, str]
+    file: str
+    problems: ProblemLog
+
+    def field(self, meaning: str) -> str:
+        """The column name as written for ``meaning`` (``meaning`` when absent)."""
+        return self.cols.get(meaning, meaning)
+
+    def text(self, meaning: str) -> pd.Series:
+        """The column of ``meaning`` as stripped text ('' where blank or absent)."""
+        return _text(self.table, self.cols, meaning)
+
+    def number(
+        self, meaning: str, *, minimum: float = 0.0, maximum: float | None = None,
+        whole: bool = False,
+    ) -> pd.Series:  # fmt: skip
+        """The column of ``meaning`` as numbers (NaN blank); bad cells (not a number,
+        outside ``minimum``-``maximum``, not ``whole``) are errors
+        (:func:`planner.load.validate.numeric_column`)."""
+        ids = pd.Series([f"row {i}" for i in self.table.index], index=self.table.index)
+        return validate.numeric_column(self.table, self.field(meaning), ids=ids, file=self.file,
+                                       problems=self.problems, minimum=minimum, maximum=maximum,
+                                       whole=whole)  # fmt: skip
+
+    def flag(self, bad: pd.Series, shown: pd.Series, meaning: str, what: str, fix: str) -> None:
+        """One error per cell where ``bad`` (at most :data:`planner.load.validate.MAX_IDS`,
+        then a count), showing the cell's ``shown`` text."""
+        rows = list(bad.index[bad.to_numpy()])
+        for r in rows[: validate.MAX_IDS]:
+            self.problems.add(f"{what}: {shown.loc[r]!r}", file=self.file,
+                              feature_id=f"row {r}", field=self.field(meaning), fix=fix)  # fmt: skip
+        if len(rows) > validate.MAX_IDS:
+            self.problems.add(f"... and {len(rows) - validate.MAX_IDS} more rows with {what}",
+                              file=self.file, field=self.field(meaning), fix=fix)  # fmt: skip
 
 
-def _party_fields(
-    table: pd.DataFrame, cols: dict[str, str], out: pd.DataFrame, *, file: str, problems: ProblemLog
-) -> None:
+def _party_fields(sheet: _Sheet, out: pd.DataFrame) -> None:
     """``level`` (:data:`PartyLevel`), ``name``, ``leader``, ``members`` (float, NaN blank)."""
-    level_text = _text(table, cols, "level")
+    level_text = sheet.text("level")
     level = _classify(level_text, PARTY_LEVEL_WORDS, "")
-    members = validate.numeric_column(
-        table,
-        cols.get("members", "members"),
-        ids=pd.Series([f"row {i}" for i in table.index], index=table.index),
-        file=file,
-        problems=problems,
-        maximum=100_000,
-        whole=True,
-    )
+    members = sheet.number("members", maximum=100_000, whole=True)
     level = level.where((level != "") | members.isna(), "members")
-    bad = level == ""
-    _bad_cells(
-        bad,
-        level_text,
-        file=file,
-        field_name=cols.get("level", "level"),
-        what="unknown party-organisation level",
-        fix="write 社区党委, 网格党支部, 楼栋党小组 or 党员中心户 (or give 党员人数 for a building)",
-        problems=problems,
-    )
+    sheet.flag(level == "", level_text, "level", "unknown party-organisation level",
+               "write 社区党委, 网格党支部, 楼栋党小组 or 党员中心户 (or give 党员人数 for a building)")  # fmt: skip
     out["level"] = level
-    out["name"] = _text(table, cols, "name")
-    out["leader"] = _text(table, cols, "leader")
+    out["name"] = sheet.text("name")
+    out["leader"] = sheet.text("leader")
     out["members"] = members
 
 
-def _staff_fields(
-    table: pd.DataFrame, cols: dict[str, str], out: pd.DataFrame, *, file: str, problems: ProblemLog
-) -> None:
+def _staff_fields(sheet: _Sheet, out: pd.DataFrame) -> None:
     """``name``, ``post`` (:data:`Post`), ``post_text`` (as written), ``phone``."""
-    post_text = _text(table, cols, "post")
-    out["name"] = _text(table, cols, "name")
+    post_text = sheet.text("post")
+    out["name"] = sheet.text("name")
     out["post"] = _classify(post_text, POST_WORDS, "other")
     out["post_text"] = post_text
-    _bad_cells(
-        post_text == "",
-        post_text,
-        file=file,
-        field_name=cols.get("post", "post"),
-        what="no post given",
-        fix="write the post: 网格长, 专职网格员, 兼职网格员, 宣传员, 治安巡查员, 矛盾纠纷调解员 ...",
-        problems=problems,
-    )
-    phone = _text(table, cols, "phone")
+    sheet.flag(post_text == "", post_text, "post", "no post given",
+               "write the post: 网格长, 专职网格员, 兼职网格员, 宣传员, 治安巡查员, 矛盾纠纷调解员 ...")  # fmt: skip
+    phone = sheet.text("phone")
     digits = phone.str.replace(r"[\s\-+()（）]", "", regex=True)
-    _bad_cells(
-        (phone != "") & ~digits.str.fullmatch(r"\d{5,15}"),
-        phone,
-        file=file,
-        field_name=cols.get("phone", "phone"),
-        what="not a phone number",
-        fix="write the number in digits (e.g. 13800000000 or 029-88880000)",
-        problems=problems,
-    )
+    sheet.flag((phone != "") & ~digits.str.fullmatch(r"\d{5,15}"), phone, "phone",
+               "not a phone number", "write the number in digits (e.g. 13800000000 or 029-88880000)")  # fmt: skip
     out["phone"] = phone
 
 
-def _yes_no(text: pd.Series, *, file: str, field_name: str, problems: ProblemLog) -> pd.Series:
+def _yes_no(sheet: _Sheet, meaning: str) -> pd.Series:
     """A yes/no column as a nullable boolean (NA where blank); other words are errors."""
+    text = sheet.text(meaning)
     norm = text.map(normalise_text)
     yes, no = norm.isin(YES_WORDS), norm.isin(NO_WORDS)
-    _bad_cells(
-        (norm != "") & ~yes & ~no,
-        text,
-        file=file,
-        field_name=field_name,
-        what="neither yes nor no",
-        fix="write 是/否 (yes/no)",
-        problems=problems,
+    sheet.flag(
+        (norm != "") & ~yes & ~no, text, meaning, "neither yes nor no", "write 是/否 (yes/no)"
     )
     out = pd.Series(pd.NA, index=text.index, dtype="boolean")
     out[yes] = True
@@ -427,24 +407,17 @@ def _yes_no(text: pd.Series, *, file: str, field_name: str, problems: ProblemLog
     return out
 
 
-def _property_fields(
-    table: pd.DataFrame, cols: dict[str, str], out: pd.DataFrame, *, file: str, problems: ProblemLog
-) -> None:
+def _property_fields(sheet: _Sheet, out: pd.DataFrame) -> None:
     """``company``, ``management`` (as written), ``party_org`` (yes/no/NA), ``abandoned``.
 
     A compound is abandoned when the management column says so (弃管, 无物业 ...) or
     when it names neither a company nor a management.
     """
-    out["company"] = _text(table, cols, "company")
-    out["management"] = _text(table, cols, "management")
-    out["party_org"] = _yes_no(
-        _text(table, cols, "party_org"),
-        file=file,
-        field_name=cols.get("party_org", "party_org"),
-        problems=problems,
-    )
+    out["company"] = sheet.text("company")
+    out["management"] = sheet.text("management")
+    out["party_org"] = _yes_no(sheet, "party_org")
     norm = out["management"].map(normalise_text)
-    said = pd.Series(False, index=table.index)
+    said = pd.Series(False, index=sheet.table.index)
     for word in ABANDONED_WORDS:
         said |= norm.str.contains(word, regex=False)
     out["abandoned"] = said | ((out["company"] == "") & (norm == ""))
@@ -463,51 +436,24 @@ def parse_dates(text: pd.Series) -> pd.Series:
     return pd.to_datetime(clean, errors="coerce", format="mixed", yearfirst=True)
 
 
-def _incident_fields(
-    table: pd.DataFrame,
-    cols: dict[str, str],
-    out: pd.DataFrame,
-    *,
-    file: str,
-    problems: ProblemLog,
-    points_crs: PointCRS,
-) -> None:
+def _incident_fields(sheet: _Sheet, out: pd.DataFrame, *, points_crs: PointCRS) -> None:
     """``date`` (datetime), ``category``, ``status``, ``lon``/``lat`` (WGS84, NaN if none)."""
-    date_text = _text(table, cols, "date")
+    date_text = sheet.text("date")
     out["date"] = parse_dates(date_text)
-    _bad_cells(
-        out["date"].isna(),
-        date_text,
-        file=file,
-        field_name=cols.get("date", "date"),
-        what="not a date",
-        fix="write the date as 2025-03-01 (or 2025年3月1日)",
-        problems=problems,
-    )
-    out["category"] = _text(table, cols, "category").replace("", "未分类")
-    out["status"] = _text(table, cols, "status")
-    ids = pd.Series([f"row {i}" for i in table.index], index=table.index)
-    lon, lat = (
-        validate.numeric_column(
-            table, cols.get(k, k), ids=ids, file=file, problems=problems, minimum=-180
-        )
-        for k in ("lon", "lat")
-    )
+    sheet.flag(out["date"].isna(), date_text, "date", "not a date",
+               "write the date as 2025-03-01 (or 2025年3月1日)")  # fmt: skip
+    out["category"] = sheet.text("category").replace("", "未分类")
+    out["status"] = sheet.text("status")
+    lon, lat = sheet.number("lon", minimum=-180), sheet.number("lat", minimum=-180)
     has = lon.notna() & lat.notna()
     wlon, wlat = to_wgs84(lon[has].to_numpy(), lat[has].to_numpy(), points_crs)
     out["lon"], out["lat"] = np.nan, np.nan
     out.loc[has, "lon"], out.loc[has, "lat"] = wlon, wlat
     x0, y0, x1, y1 = validate.CHINA_BOX
     outside = has & ~((out["lon"].between(x0, x1)) & (out["lat"].between(y0, y1)))
-    _bad_cells(
-        outside,
-        lon.astype(str) + ", " + lat.astype(str),
-        file=file,
-        field_name=cols.get("lon", "lon"),
-        what="longitude/latitude outside China (swapped?)",
-        fix="put the longitude (about 73-136) in 经度 and the latitude (17-54) in 纬度",
-        problems=problems,
-    )
+    sheet.flag(outside, lon.astype(str) + ", " + lat.astype(str), "lon",
+               "longitude/latitude outside China (swapped?)",
+               "put the longitude (about 73-136) in 经度 and the latitude (17-54) in 纬度")  # fmt: skip
 
 
 def read_register(
@@ -534,16 +480,21 @@ def read_register(
     cells = table.map(normalise_text)
     table = table.loc[~cells.isin(TOTAL_WORDS).any(axis=1)]
     out = _location_keys(table, cols)
-    if kind == "party":
-        _party_fields(table, cols, out, file=file, problems=problems)
-    elif kind == "staff":
-        _staff_fields(table, cols, out, file=file, problems=problems)
-    elif kind == "property":
-        _property_fields(table, cols, out, file=file, problems=problems)
+    sheet = _Sheet(table, cols, file, problems)
+    if kind == "incidents":
+        _incident_fields(sheet, out, points_crs=points_crs)
     else:
-        _incident_fields(table, cols, out, file=file, problems=problems, points_crs=points_crs)
+        _FIELD_READERS[kind](sheet, out)
     log.info("%s %s: %d rows", REGISTER_NAMES[kind][1], file, len(out))
     return out
+
+
+#: The field reader of each register but incidents (which also takes the points' CRS).
+_FIELD_READERS: dict[RegisterKind, Callable[[_Sheet, pd.DataFrame], None]] = {
+    "party": _party_fields,
+    "staff": _staff_fields,
+    "property": _property_fields,
+}
 
 
 def read_registers(files: RegisterFiles, *, problems: ProblemLog) -> RegisterTables:
