@@ -315,3 +315,113 @@ def test_atoms_tile_a_street_whose_border_runs_on_a_road_and_meets_a_river() -> 
     union = shapely.union_all(atoms.geometry.to_numpy())
     assert shapely.difference(boundary, union).area < 1.0
     assert abs(float(atoms.area.sum()) - boundary.area) < 1.0  # and no overlap
+
+
+@pytest.fixture(scope="module")
+def city_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The synthetic city written as city-wide files: a folder of layers, the streets, a
+    household register (by building id, by compound name, one unknown id, one building
+    name several streets hold) and a stations CSV."""
+    from planner.export.geojson import write_geojson
+
+    tmp = tmp_path_factory.mktemp("city_files")
+    made = make_city(CitySpec(n_streets=N))
+    folder = tmp / "city"
+    for name, gdf in made.layers.items():
+        if name != "stations":
+            write_geojson(gdf, folder / f"{name}.geojson")
+    write_geojson(made.streets, tmp / "streets.geojson")
+    utm = made.utm_crs
+    streets = made.streets.to_crs(utm)
+    b = made.layers["buildings"]
+    where = b.to_crs(utm).representative_point()
+    res = b["kind"] == "residential"
+    first = b.loc[res & where.within(streets.geometry.iloc[0]), "building_id"].iloc[0]
+    third = b.loc[res & where.within(streets.geometry.iloc[2]), "building_id"].iloc[0]
+    comp = made.layers["compounds"]
+    comp_where = comp.to_crs(utm).representative_point()
+    comp2 = comp.loc[comp_where.within(streets.geometry.iloc[1]), "name"].iloc[0]
+    register = pd.DataFrame(
+        {
+            "楼栋编号": [first, third, "", "NO-SUCH", ""],
+            "楼栋名称": ["", "", "", "", "1号楼"],
+            "小区名称": ["", "", comp2, "", ""],
+            "户数": [111, 222, 333, 5, 6],
+        }
+    )
+    register.to_csv(tmp / "register.csv", index=False, encoding="utf-8-sig")
+    st = made.layers["stations"]
+    pd.DataFrame(
+        {"station_id": ["C1", "C2"], "name": ["城站一", "城站二"],
+         "longitude": st.geometry.x.iloc[:2], "latitude": st.geometry.y.iloc[:2]}
+    ).to_csv(tmp / "stations.csv", index=False)  # fmt: skip
+    return {"folder": folder, "streets": tmp / "streets.geojson",
+            "register": tmp / "register.csv", "stations": tmp / "stations.csv",
+            "first": Path(str(first)), "third": Path(str(third))}  # fmt: skip
+
+
+def test_city_wide_register_and_stations_split_to_streets(
+    city_files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A city-wide household register goes to streets by building id or compound name;
+    an unknown id and a building name three streets hold go to none (listed with the
+    reason); a city-wide stations file is split by location like every layer, and each
+    street's load joins only its own rows."""
+    from planner.city.run import UNMATCHED_FILE, city_parts, report_unmatched_rows
+    from planner.city.task import load_part
+
+    city = read_city(
+        str(city_files["folder"]), streets=city_files["streets"],
+        register=city_files["register"], stations=city_files["stations"],
+    )  # fmt: skip
+    assert list(city.layers["stations"]["station_id"]) == ["C1", "C2"]
+    parts, failed = city_parts(city, Settings())
+    assert failed == {}
+    rows = {p.code: sorted(p.register["households"].astype(int)) for p in parts}  # type: ignore[index]
+    assert rows == {"001": [111], "002": [333], "003": [222]}
+    count, path = report_unmatched_rows(city, tmp_path)
+    assert count == 2 and path == tmp_path / UNMATCHED_FILE
+    lost = pd.read_csv(path, encoding="utf-8-sig").set_index("label")["reason"]
+    assert lost["NO-SUCH"] == "no street holds this building id"
+    assert lost["1号楼"].startswith("several streets hold this building name")
+    street = load_part(parts[0], Settings())
+    b = street.buildings.set_index("building_id")
+    assert b.loc[str(city_files["first"]), "households"] == 111
+    assert str(city_files["third"]) not in b.index  # the margin's buildings are not loaded
+    assert set(street.stations["station_id"]) <= {"C1", "C2"}
+    assert parts[0].files["register"] == str(city_files["register"])
+
+
+def test_city_wide_osm_extract_split_by_streets_equals_single_street_loads(
+    tmp_path: Path,
+) -> None:
+    """One city-wide OSM extract (the Beijing test extract) and a streets file of two
+    streets: the extract is parsed once, and a street's share loads the same buildings,
+    households, walking network and stations as a single-street load of that street's
+    boundary (the share's layers are built from the extract's tables with the street's
+    own boundary, so no way is clipped differently at the margin's edge)."""
+    from planner.city.run import city_parts
+    from planner.city.task import load_part
+    from planner.load.sources import load_street
+
+    extract = Path(__file__).parent / "data" / "beijing-haidian-xueyuanlu" / "map.osm.pbf"
+    west = shapely.box(116.3452, 39.9988, 116.3518, 40.0078)
+    east = shapely.box(116.3518, 39.9988, 116.3587, 40.0078)
+    streets = gpd.GeoDataFrame(
+        {"street_code": ["001", "002"], "county_code": ["110108"] * 2, "name": ["西", "东"]},
+        geometry=[west, east], crs=4326,
+    )  # fmt: skip
+    streets.to_file(tmp_path / "streets.geojson")
+    s = Settings(margin_m=300.0)
+    city = read_city(str(extract), streets=tmp_path / "streets.geojson", margin_m=s.margin_m)
+    parts, failed = city_parts(city, s)
+    assert failed == {} and [p.node_at for p in parts] == ["endpoints"] * 2
+    assert set(parts[0].layers) == {"osm_ways", "osm_features", "boundary"}
+    mine = load_part(parts[1], s)  # the east street (its margin reaches into the west one)
+    streets.iloc[[1]].to_file(tmp_path / "east.geojson")
+    alone = load_street(extract, boundary=tmp_path / "east.geojson", settings=s)
+    assert sorted(mine.buildings["building_id"]) == sorted(alone.buildings["building_id"])
+    assert mine.buildings["households"].sum() == alone.buildings["households"].sum()
+    assert len(mine.nodes) == len(alone.nodes) and len(mine.edges) == len(alone.edges)
+    assert mine.edges["length_m"].sum() == pytest.approx(alone.edges["length_m"].sum())
+    assert sorted(mine.stations.geometry.x) == pytest.approx(sorted(alone.stations.geometry.x))

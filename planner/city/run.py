@@ -24,15 +24,30 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
+
+from planner._atomic import write_text
 from planner.city.hashes import load_hashes, part_hash, save_hashes
 from planner.city.partition import StreetPart, layer_trees, street_part
+from planner.city.registers import RegisterSplit, split_register
 from planner.city.source import CityInput
 from planner.city.task import Job, StreetOutcome, run_street
 from planner.errors import PlannerError
 from planner.export.formats import ALL_FORMATS, ExportFormat
 from planner.settings import Settings
 
-__all__ = ["CityResult", "city_parts", "local_workers", "run_city"]
+__all__ = [
+    "UNMATCHED_FILE",
+    "CityResult",
+    "city_parts",
+    "local_workers",
+    "report_unmatched_rows",
+    "run_city",
+    "split_city_register",
+]
+
+#: Rows of a city-wide household register that no street takes (written by the command).
+UNMATCHED_FILE = "city_register_unmatched.csv"
 
 Report = Callable[[str], None]
 
@@ -70,26 +85,57 @@ def city_parts(
     """
     synthetic_own = city.source.startswith("demo-city:") and not city.streets_file
     trees = layer_trees(city.layers)
+    rows = split_city_register(city).by_street if city.register is not None else None
     parts: list[StreetPart] = []
     failed: dict[str, StreetOutcome] = {}
     for k, code in enumerate(city.streets["street_code"], start=1):
         code = str(code)
         source = f"{city.source}/{k}" if synthetic_own else f"{city.source}#{code}"
         try:
-            parts.append(
-                street_part(
-                    city.layers,
-                    city.street(code),
-                    margin_m=settings.margin_m,
-                    meta=city.meta,
-                    source=source,
-                    trees=trees,
-                )
+            part = street_part(
+                city.layers,
+                city.street(code),
+                margin_m=settings.margin_m,
+                meta=city.meta,
+                source=source,
+                trees=trees,
             )
         except PlannerError as exc:
             where = city.streets_file or city.source
             failed[code] = StreetOutcome(code, ok=False, error=f"[{where}, street {code}] {exc}")
+            continue
+        part.node_at = city.node_at
+        if city.files:
+            part.files = {**dict.fromkeys(part.layers, city.source), **city.files}
+            part.files["boundary"] = city.streets_file or city.source
+        if rows is not None:
+            part.register = rows.get(code, city.register.iloc[0:0])  # type: ignore[union-attr]
+        parts.append(part)
     return parts, failed
+
+
+def split_city_register(city: CityInput) -> RegisterSplit:
+    """The city-wide household register split to its streets by key
+    (:func:`planner.city.registers.split_register`); empty without a register."""
+    if city.register is None:
+        return RegisterSplit()
+    empty = gpd.GeoDataFrame(geometry=[], crs=4326)
+    return split_register(
+        city.register,
+        buildings=city.layers.get("buildings", empty),
+        compounds=city.layers.get("compounds", empty),
+        streets=city.streets,
+    )
+
+
+def report_unmatched_rows(city: CityInput, out: Path) -> tuple[int, Path | None]:
+    """Write ``city_register_unmatched.csv`` (``row``, ``label``, ``reason``: the register
+    rows no street takes) when there are any; their count and the file."""
+    unmatched = split_city_register(city).unmatched
+    if unmatched.empty:
+        return 0, None
+    text = unmatched.to_csv(index=False)
+    return len(unmatched), write_text(out / UNMATCHED_FILE, "\ufeff" + text)
 
 
 @contextlib.contextmanager

@@ -44,13 +44,25 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "source",
-        help="demo-city:N (a synthetic city of N streets) or a folder of city-wide layer files",
+        help="demo-city:N (a synthetic city of N streets), a folder of city-wide layer files "
+        "or a city-wide OSM extract (.osm, .osm.pbf)",
     )
     p.add_argument(
         "--streets",
         type=Path,
         help="street boundaries: one polygon per street with street_code, county_code, name "
         "(needed for a folder; demo-city:N has its own)",
+    )
+    p.add_argument(
+        "--stations",
+        type=Path,
+        help="city-wide stations file (replaces the source's; split to streets by location)",
+    )
+    p.add_argument(
+        "--register",
+        type=Path,
+        help="city-wide household register (.csv/.xlsx; split to streets by building or "
+        "compound key)",
     )
     p.add_argument("--out", type=Path, required=True, help="city output folder")
     p.add_argument(
@@ -102,14 +114,20 @@ def _check_args(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     from planner.city.citymap import write_city_map
     from planner.city.rollup import write_rollups
-    from planner.city.run import run_city
+    from planner.city.run import report_unmatched_rows, run_city
     from planner.city.source import read_city
 
     _check_args(args)
     if not args.verbose:  # the cluster's own logging (workers joining, closing) is noise
         logging.getLogger("distributed").setLevel(logging.ERROR)
     settings = settings_from_args(args)
-    city = read_city(args.source, streets=args.streets)
+    city = read_city(
+        args.source,
+        streets=args.streets,
+        stations=args.stations,
+        register=args.register,
+        margin_m=settings.margin_m,
+    )
     out = out_folder(args.out)
 
     def say(line: str) -> None:
@@ -117,6 +135,10 @@ def run(args: argparse.Namespace) -> int:
             print(line, flush=True)
 
     say(f"{len(city.streets)} streets, job {args.jobs}")
+    lost, lost_file = report_unmatched_rows(city, out)
+    if lost:
+        print(f"warning: {lost} row(s) of the register {args.register} belong to no street "
+              f"(listed with the reason in {lost_file})", file=sys.stderr)  # fmt: skip
     try:
         result = run_city(
             city,
