@@ -23,13 +23,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from planner.app import editor as app_editor
 from planner.app import (
+    city_page,  # --- city: the city page (issue 17) ---
     editor_page,
     organisation_page,
     pages_common,
     services_page,  # --- services: the facilities page (issue 16)
 )
+from planner.app import editor as app_editor
 from planner.app import map as app_map
 from planner.app import project as app_project
 from planner.app import services as svc
@@ -939,6 +940,7 @@ PAGE_FUNCS = {
     "facilities": lambda street, settings: services_page.page(
         coverage_or_none(source_json(), settings_json(settings)), lang=S["lang"]
     ),  # --- services: the facilities page
+    "city": city_page.render,  # --- city: the city page (issue 17) ---
 }
 
 

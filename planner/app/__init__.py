@@ -20,6 +20,8 @@
   cannot run and a page that failed.
 * :mod:`planner.app.services_page` - the facilities page: floor-area norm per community and
   station (2SFCA), complete circles, "一老一小".
+* :mod:`planner.app.city_page` - the city page: a city output folder's street table and
+  city red map, a street opened in the other pages (issue 17).
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """
