@@ -19,7 +19,7 @@ import shapely
 
 from planner.city.hashes import HASH_FILE
 from planner.city.rollup import write_rollups
-from planner.city.run import CityResult, run_city
+from planner.city.run import CITY_FILE, CityResult, run_city
 from planner.city.source import read_city, read_streets
 from planner.errors import InputError
 from planner.settings import Settings
@@ -139,6 +139,8 @@ def test_rollups_one_row_per_street_and_city_layers(city_run: tuple[Path, CityRe
         assert row["peak_memory_mb"] > 0
     comm = pd.read_csv(out / "city_communities.csv", encoding="utf-8-sig", dtype=str)
     assert set(comm["street_code"]) == {"001", "002", "003"}
+    inputs = json.loads((out / CITY_FILE).read_text("utf-8"))  # a street can be reopened
+    assert inputs["source"] == f"demo-city:{N}" and inputs["margin_m"] == Settings().margin_m
     layers = {
         name: gpd.read_file(out / "city.gpkg", layer=name)
         for name in ("grids", "circles", "streets")
