@@ -427,3 +427,24 @@ def test_city_wide_osm_extract_split_by_streets_equals_single_street_loads(
     assert len(mine.nodes) == len(alone.nodes) and len(mine.edges) == len(alone.edges)
     assert mine.edges["length_m"].sum() == pytest.approx(alone.edges["length_m"].sum())
     assert sorted(mine.stations.geometry.x) == pytest.approx(sorted(alone.stations.geometry.x))
+
+
+def test_city_command_refuses_bad_city_wide_inputs_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An extract without --streets, and a register without a households column, exit 2
+    before any cluster starts, naming the file and the fix."""
+    from planner.cli.parser import main
+
+    extract = Path(__file__).parent / "data" / "beijing-haidian-xueyuanlu" / "map.osm.pbf"
+    assert main(["city", str(extract), "--out", str(tmp_path / "o1"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "needs --streets" in err and "OSM extract" in err and str(extract) in err
+    bad = tmp_path / "register.csv"
+    bad.write_text("楼栋编号,备注\nB00001,x\n", encoding="utf-8")
+    code = main(["city", f"demo-city:{N}", "--register", str(bad), "--out",
+                 str(tmp_path / "o2"), "-q"])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "no households column" in err
+    assert not (tmp_path / "o2" / "streets").exists()
