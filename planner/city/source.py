@@ -7,8 +7,9 @@
 - a folder of city-wide layer files (the folder format of a street, docs/readme/load.md),
   with ``--streets`` (required);
 - one city-wide OpenStreetMap extract (``.osm``, ``.osm.pbf``, ``.xml`` with OSM
-  content), with ``--streets``: read once, clipped to the union of the streets with the
-  margin (:func:`planner.load.osm.read_osm`).
+  content), with ``--streets``: parsed once around the streets with the margin
+  (:func:`planner.load.osm.read_osm_tables`); each street builds its layers from its
+  share of the parsed tables (:data:`OSM_TABLES`).
 
 City-wide registers are read once too: a stations file (``--stations``, replaces the
 source's stations; split to streets by location like every layer) and a household
@@ -35,7 +36,7 @@ from planner.load.readers import read_folder, read_layer_file
 from planner.network.build import NodeAt
 from planner.synthetic.city import STREET_COLUMNS
 
-__all__ = ["CityInput", "read_city", "read_streets"]
+__all__ = ["OSM_TABLES", "CityInput", "read_city", "read_streets"]
 
 STREETS_FIX = (
     "give a polygon layer with one feature per street and the fields street_code "
