@@ -448,3 +448,67 @@ def test_city_command_refuses_bad_city_wide_inputs_naming_the_file(
     err = capsys.readouterr().err
     assert str(bad) in err and "no households column" in err
     assert not (tmp_path / "o2" / "streets").exists()
+
+
+def test_city_wide_organisation_registers_split_by_grid_code_key_and_point(
+    city_files: dict[str, Path], tmp_path: Path
+) -> None:
+    """Party and incident registers of the whole city go to streets by grid code (its
+    county + street digits), community name, building id or the incident's point; rows
+    of no street are listed; each street's rows reach its pipeline as read tables."""
+    from planner.city.registers import split_org_registers
+    from planner.city.run import city_parts, report_unmatched_rows
+    from planner.organisation.registers import RegisterFiles
+
+    made = make_city(CitySpec(n_streets=N))
+    utm = made.utm_crs
+    streets = made.streets.to_crs(utm)
+    comm = made.layers["communities"]
+    comm_where = comm.to_crs(utm).representative_point()
+    comm3 = comm.loc[comm_where.within(streets.geometry.iloc[2]), "name"].iloc[0]
+    party = tmp_path / "party.csv"
+    pd.DataFrame(
+        {
+            "组织类型": ["网格党支部", "社区党委", "楼栋党小组", "网格党支部"],
+            "组织名称": ["一支部", "三社区党委", "一小组", "无名支部"],
+            "社区": ["", comm3, "", ""],
+            "网格编码": ["10000061011300200101、10000061011300200102", "", "", "10000061099900100101"],
+            "楼栋编号": ["", "", str(city_files["first"]), ""],
+        }
+    ).to_csv(party, index=False, encoding="utf-8-sig")  # fmt: skip
+    point = made.layers["buildings"].to_crs(utm).representative_point()
+    inside_3 = point[point.within(streets.geometry.iloc[2])].to_crs(4326).iloc[0]
+    incidents = tmp_path / "incidents.csv"
+    pd.DataFrame(
+        {"上报时间": ["2025-01-01", "2025-01-02"], "事件类型": ["设施损坏", "噪音"],
+         "办理状态": ["已办结", "处置中"], "经度": [inside_3.x, 100.0], "纬度": [inside_3.y, 30.0]}
+    ).to_csv(incidents, index=False, encoding="utf-8-sig")  # fmt: skip
+    files = RegisterFiles(party=party, incidents=incidents)
+    city = read_city(str(city_files["folder"]), streets=city_files["streets"], org_files=files)
+    split = split_org_registers(city.org_registers, layers=city.layers, streets=city.streets)  # type: ignore[arg-type]
+    names = {
+        code: sorted(t.tables["party"]["name"]) if "party" in t.tables else []
+        for code, t in split.by_street.items()
+    }
+    assert names == {"001": ["一小组"], "002": ["一支部"], "003": ["三社区党委"]}
+    assert len(split.by_street["003"].tables["incidents"]) == 1
+    assert "incidents" not in split.by_street["001"].tables
+    lost = split.unmatched.set_index("label")["reason"]
+    assert lost["10000061099900100101"] == "no street holds this grid code"
+    by_file = split.unmatched.set_index("register")["reason"]
+    assert by_file[str(incidents)] == "no street holds this point"  # outside the city
+    assert len(split.unmatched) == 2
+    parts, _ = city_parts(city, Settings())
+    assert parts[2].org_registers is not None and "party" in parts[2].org_registers.tables
+    assert parts[0].org_registers.files["party"] == str(party)  # type: ignore[union-attr]
+    count, path = report_unmatched_rows(city, tmp_path)
+    assert count == 2 and path is not None
+    assert set(pd.read_csv(path, encoding="utf-8-sig")["register"]) == {str(party), str(incidents)}
+    # street 003's rows reach its pipeline as read tables and are joined to its grids
+    from planner.city.task import run_street
+
+    done = run_street(parts[2], settings=Settings(), job="grids", out_dir=str(tmp_path / "003"),
+                      html=False, formats=("csv",))  # fmt: skip
+    assert done.ok, done.error
+    org = pd.read_csv(tmp_path / "003" / "organisation_by_grid.csv", encoding="utf-8-sig")
+    assert len(org) == done.summary["grids"]["count"]

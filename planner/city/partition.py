@@ -24,6 +24,7 @@ import shapely
 
 from planner.crs import WGS84, utm_crs_for
 from planner.network.build import NodeAt
+from planner.organisation.registers import RegisterTables
 
 __all__ = ["SLACK_M", "StreetPart", "layer_trees", "street_part"]
 
@@ -61,6 +62,8 @@ class StreetPart:
     #: The street's rows of a city-wide household register
     #: (:func:`planner.city.registers.split_register`), None without one.
     register: pd.DataFrame | None = None
+    #: The street's rows of the city-wide organisation registers, None without them.
+    org_registers: RegisterTables | None = None
 
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -25,16 +25,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import geopandas as gpd
+import pandas as pd
 
 from planner._atomic import write_text
 from planner.city.hashes import load_hashes, part_hash, save_hashes
 from planner.city.partition import StreetPart, layer_trees, street_part
-from planner.city.registers import RegisterSplit, split_register
+from planner.city.registers import OrgSplit, RegisterSplit, split_org_registers, split_register
 from planner.city.source import CityInput
 from planner.city.task import Job, StreetOutcome, run_street
 from planner.errors import InputError, PlannerError, Problem
 from planner.export.formats import ALL_FORMATS, ExportFormat
+from planner.organisation.registers import RegisterFiles, RegisterTables
 from planner.settings import Settings
 from planner.street import Street
 
@@ -47,6 +48,7 @@ __all__ = [
     "local_workers",
     "report_unmatched_rows",
     "run_city",
+    "split_city_org_registers",
     "split_city_register",
     "write_city_inputs",
 ]
@@ -95,6 +97,7 @@ def city_parts(
     synthetic_own = city.source.startswith("demo-city:") and not city.streets_file
     trees = layer_trees(city.layers)
     rows = split_city_register(city).by_street if city.register is not None else None
+    org = split_city_org_registers(city) if city.org_registers is not None else None
     parts: list[StreetPart] = []
     failed: dict[str, StreetOutcome] = {}
     for k, code in enumerate(city.streets["street_code"], start=1):
@@ -121,6 +124,10 @@ def city_parts(
             part.files["boundary"] = city.streets_file or city.source
         if rows is not None:
             part.register = rows.get(code, city.register.iloc[0:0])  # type: ignore[union-attr]
+        if org is not None:
+            part.org_registers = org.by_street.get(code) or RegisterTables(
+                files=dict(city.org_registers.files)  # type: ignore[union-attr]
+            )
         parts.append(part)
     return parts, failed
 
@@ -130,13 +137,15 @@ def split_city_register(city: CityInput) -> RegisterSplit:
     (:func:`planner.city.registers.split_register`); empty without a register."""
     if city.register is None:
         return RegisterSplit()
-    empty = gpd.GeoDataFrame(geometry=[], crs=4326)
-    return split_register(
-        city.register,
-        buildings=city.layers.get("buildings", empty),
-        compounds=city.layers.get("compounds", empty),
-        streets=city.streets,
-    )
+    return split_register(city.register, layers=city.layers, streets=city.streets)
+
+
+def split_city_org_registers(city: CityInput) -> OrgSplit:
+    """The city-wide organisation registers split to its streets
+    (:func:`planner.city.registers.split_org_registers`); empty without them."""
+    if city.org_registers is None:
+        return OrgSplit()
+    return split_org_registers(city.org_registers, layers=city.layers, streets=city.streets)
 
 
 def write_city_inputs(city: CityInput, out: Path, settings: Settings) -> Path:
@@ -154,6 +163,10 @@ def write_city_inputs(city: CityInput, out: Path, settings: Settings) -> Path:
         "register": absolute(city.files.get("register", "")),
         "margin_m": settings.margin_m,
     }
+    if city.org_files is not None:
+        given = city.org_files.given()
+        data["org_registers"] = {k: absolute(str(v)) for k, v in given.items()}
+        data["incidents_crs"] = city.org_files.incidents_crs
     return write_text(out / CITY_FILE, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -184,6 +197,7 @@ def load_city_street(city_dir: Path, code: str, settings: Settings) -> Street:
         stations=data.get("stations") or None,
         register=data.get("register") or None,
         margin_m=s.margin_m,
+        org_files=_org_files(data.get("org_registers") or {}, data.get("incidents_crs")),
     )
     parts, failed = city_parts(city, s, codes={code})
     if code in failed:
@@ -196,13 +210,24 @@ def load_city_street(city_dir: Path, code: str, settings: Settings) -> Street:
     return load_part(parts[0], s)
 
 
+def _org_files(files: dict[str, str], crs: str | None) -> RegisterFiles | None:
+    """The organisation register files recorded in ``city.json`` (None: none)."""
+    if not files:
+        return None
+    paths = {k: Path(v) for k, v in files.items()}
+    return RegisterFiles(**paths, incidents_crs=crs or "wgs84")  # type: ignore[arg-type]
+
+
 def report_unmatched_rows(city: CityInput, out: Path) -> tuple[int, Path | None]:
-    """Write ``city_register_unmatched.csv`` (``row``, ``label``, ``reason``: the register
-    rows no street takes) when there are any; their count and the file."""
-    unmatched = split_city_register(city).unmatched
+    """Write ``city_register_unmatched.csv`` (``register`` file, ``row``, ``label``,
+    ``reason``: the rows of the city-wide registers no street takes) when there are
+    any; their count and the file."""
+    household = split_city_register(city).unmatched.assign(register=city.files.get("register"))
+    org = split_city_org_registers(city).unmatched
+    unmatched = pd.concat([household, org], ignore_index=True)
     if unmatched.empty:
         return 0, None
-    text = unmatched.to_csv(index=False)
+    text = unmatched[["register", "row", "label", "reason"]].to_csv(index=False)
     return len(unmatched), write_text(out / UNMATCHED_FILE, "\ufeff" + text)
 
 

@@ -12,9 +12,11 @@
   share of the parsed tables (:data:`OSM_TABLES`).
 
 City-wide registers are read once too: a stations file (``--stations``, replaces the
-source's stations; split to streets by location like every layer) and a household
+source's stations; split to streets by location like every layer), a household
 register (``--register``, split to streets by key in
-:func:`planner.city.registers.split_register`).
+:func:`planner.city.registers.split_register`) and the organisation registers
+(``--party-register`` ..., split by grid code, key or point in
+:func:`planner.city.registers.split_org_registers`).
 
 The streets file (GeoJSON, GeoPackage, Shapefile) holds one polygon per street with
 ``street_code`` (unique, not empty), ``county_code`` (6 digits, GB/T 2260) and ``name``.
@@ -34,6 +36,7 @@ import pandas as pd
 from planner.errors import InputError, Problem, ProblemLog
 from planner.load.readers import read_folder, read_layer_file
 from planner.network.build import NodeAt
+from planner.organisation.registers import RegisterFiles, RegisterTables
 from planner.synthetic.city import STREET_COLUMNS
 
 __all__ = ["OSM_TABLES", "CityInput", "read_city", "read_streets"]
@@ -60,6 +63,10 @@ class CityInput:
     register: pd.DataFrame | None = None
     #: The files the layers came from (messages name them), layer -> file.
     files: dict[str, str] = field(default_factory=dict)
+    #: The city-wide organisation registers (party, staff, property, incidents), read,
+    #: and the files they were read from.
+    org_registers: RegisterTables | None = None
+    org_files: RegisterFiles | None = None
 
     def street(self, code: str) -> gpd.GeoDataFrame:
         """The one-row street layer of ``code``."""
@@ -73,6 +80,7 @@ def read_city(
     stations: str | Path | None = None,
     register: str | Path | None = None,
     margin_m: float = 1000.0,
+    org_files: RegisterFiles | None = None,
 ) -> CityInput:
     """Read ``source``, the streets file and the city-wide registers once (see the
     module docstring).
@@ -90,6 +98,9 @@ def read_city(
     margin_m
         An extract keeps roads, barriers and POIs this far beyond the streets, m (the
         run's ``margin_m``; the share of each street is cut with it again).
+    org_files
+        City-wide organisation registers (split to streets by
+        :func:`planner.city.registers.split_org_registers`).
 
     Raises
     ------
@@ -109,6 +120,11 @@ def read_city(
 
         city.register = read_register(Path(register), problems=problems)
         city.files["register"] = str(register)
+    if org_files:
+        from planner.organisation.registers import read_registers
+
+        city.org_registers = read_registers(org_files, problems=problems)
+        city.org_files = org_files
     problems.raise_if_errors()
     return city
 

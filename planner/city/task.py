@@ -142,6 +142,7 @@ def run_street(
             html=html,
             images=images,
             formats=formats,
+            registers=part.org_registers,
         )
     except PlannerError as exc:
         return _failed(part.code, str(exc), t0)

@@ -21,7 +21,14 @@ import sys
 from pathlib import Path
 from typing import Any, cast
 
-from planner.cli.parser import EXIT_BAD_INPUT, EXIT_OK, EXIT_RULES, out_folder, settings_from_args
+from planner.cli.parser import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_RULES,
+    org_files_from_args,
+    out_folder,
+    settings_from_args,
+)
 from planner.cli.run import _formats
 from planner.export.formats import ExportFormat
 from planner.pipeline import DEFAULT_NEW_SITES
@@ -63,6 +70,20 @@ def register(sub: Any) -> None:
         type=Path,
         help="city-wide household register (.csv/.xlsx; split to streets by building or "
         "compound key)",
+    )
+    g = p.add_argument_group(
+        "city-wide organisation registers (.csv/.xlsx; split to streets by grid code, "
+        "building, compound, community or the incident's point)"
+    )
+    g.add_argument("--party-register", type=Path, help="party organisations 党组织台账")
+    g.add_argument("--staff-register", type=Path, help="grid staff 网格员台账")
+    g.add_argument("--property-register", type=Path, help="property management 物业台账")
+    g.add_argument("--incident-register", type=Path, help="grid incidents 网格事件台账")
+    g.add_argument(
+        "--incidents-crs",
+        choices=["wgs84", "gcj02", "bd09"],
+        default="wgs84",
+        help="coordinate system of the incidents' longitude/latitude (default wgs84)",
     )
     p.add_argument("--out", type=Path, required=True, help="city output folder")
     p.add_argument(
@@ -127,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         stations=args.stations,
         register=args.register,
         margin_m=settings.margin_m,
+        org_files=org_files_from_args(args, args.source),
     )
     out = out_folder(args.out)
 
@@ -137,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     say(f"{len(city.streets)} streets, job {args.jobs}")
     lost, lost_file = report_unmatched_rows(city, out)
     if lost:
-        print(f"warning: {lost} row(s) of the register {args.register} belong to no street "
+        print(f"warning: {lost} row(s) of the city-wide registers belong to no street "
               f"(listed with the reason in {lost_file})", file=sys.stderr)  # fmt: skip
     try:
         result = run_city(
