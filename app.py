@@ -19,6 +19,7 @@ import time
 import streamlit as st
 
 from planner.app import (
+    city_page,
     editor_page,
     export_page,
     organisation_page,
@@ -126,6 +127,7 @@ PAGE_FUNCS = {
         street=street,
         settings=settings,
     ),  # --- services: the facilities page
+    "city": city_page.render,
 }
 
 

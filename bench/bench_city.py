@@ -34,25 +34,32 @@ def _load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def baseline(n: int, job: str, out: Path) -> float:
-    """Seconds for the N single-street runs one after another in this process."""
+def baseline(n: int, job: str, out: Path) -> tuple[float, list[str]]:
+    """Seconds for the N single-street runs one after another in this process, and the
+    streets that failed (``K: error``; a failing street stops where the city task stops,
+    so both sides do the same work)."""
     t0 = time.perf_counter()
+    failed: list[str] = []
     for k in range(1, n + 1):
-        run_pipeline(
-            f"demo-city:{n}/{k}",
-            out / f"single-{k}",
-            settings=Settings(),
-            new_sites=3 if job in ("run", "site") else 0,
-            coverage=job != "grids",
-            html=False,
-            images=False,
-            formats=FAST,
-        )
-    return time.perf_counter() - t0
+        try:
+            run_pipeline(
+                f"demo-city:{n}/{k}",
+                out / f"single-{k}",
+                settings=Settings(),
+                new_sites=3 if job in ("run", "site") else 0,
+                coverage=job != "grids",
+                html=False,
+                images=False,
+                formats=FAST,
+            )
+        except Exception as exc:  # reported like the city run reports a failed street
+            failed.append(f"{k:03d}: {type(exc).__name__}: {exc}")
+    return time.perf_counter() - t0, failed
 
 
-def city(n: int, workers: int, job: str, out: Path) -> tuple[float, float, int]:
-    """Seconds, the largest worker peak memory (MB) and failures of the city run."""
+def city(n: int, workers: int, job: str, out: Path) -> tuple[float, list[float], list[str]]:
+    """Seconds, the peak memory of each street's worker at the end of the street (MB,
+    sorted, largest first) and the failed streets of the city run."""
     c = read_city(f"demo-city:{n}")
     t0 = time.perf_counter()
     result = run_city(
@@ -65,8 +72,8 @@ def city(n: int, workers: int, job: str, out: Path) -> tuple[float, float, int]:
         formats=FAST,  # type: ignore[arg-type]
     )
     seconds = time.perf_counter() - t0
-    peak = max((o.peak_mb for o in result.outcomes.values()), default=0.0)
-    return seconds, peak, len(result.failed)
+    peaks = sorted((o.peak_mb for o in result.outcomes.values()), reverse=True)
+    return seconds, peaks, result.failed
 
 
 def main() -> None:
@@ -86,15 +93,19 @@ def main() -> None:
         )
         with tempfile.TemporaryDirectory() as tmp:
             before = _load()
-            base = baseline(n, args.job, Path(tmp))
+            base, base_failed = baseline(n, args.job, Path(tmp))
             print(
                 f"sequential single-street runs, one process: {base:.1f} s (load {before} -> {_load()})"
             )
+            for line in base_failed:
+                print(f"  single-street run failed: {line}")
             for w in args.workers:
                 before = _load()
-                sec, peak, failed = city(n, w, args.job, Path(tmp) / f"city-{w}")
+                sec, peaks, failed = city(n, w, args.job, Path(tmp) / f"city-{w}")
+                top = ", ".join(f"{p:.0f}" for p in peaks[:w])
                 print(f"city, {w} worker process(es): {sec:.1f} s = {sec / base:.2f}x the sequential "
-                      f"runs; peak worker memory {peak:.0f} MB; failed {failed} (load {before} -> {_load()})")  # fmt: skip
+                      f"runs; peak memory of the worker(s) {top} MB (largest {w} street-end "
+                      f"figures); failed {failed} (load {before} -> {_load()})")  # fmt: skip
 
 
 if __name__ == "__main__":

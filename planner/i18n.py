@@ -1672,6 +1672,53 @@ STRINGS: dict[str, tuple[str, str]] = {
     "org_col_row": ("行号", "Row"),
     "org_col_key": ("匹配依据", "Key"),
     "org_col_reason": ("未匹配原因", "Why it matches nothing"),
+    # --- city: issue 17 item 7, the app's city page ---
+    "page_city": ("全市街道", "City"),
+    "can_show_city": (
+        "全市街道页读取城市运行输出文件夹，不受当前街道缺少的图层影响",
+        "the city page reads a city output folder; this street's missing layers do not "
+        "matter to it",
+    ),
+    "city_page_title": ("全市各街道", "Every street of the city"),
+    "city_dir": (
+        "城市运行输出文件夹（city 命令的 --out）",
+        "City output folder (--out of the city command)",
+    ),
+    "city_dir_help": (
+        "运行 python -m planner city … --out 文件夹 后，在此填写该文件夹的路径",
+        "the folder a `python -m planner city … --out DIR` run wrote",
+    ),
+    "city_not_folder": (
+        "{path} 不是城市运行输出文件夹：缺少 {missing}。请填写 city 命令 --out 指定的文件夹。",
+        "{path} is not a city output folder: {missing} is missing. Give the folder the city "
+        "command's --out wrote.",
+    ),
+    "city_streets_table": ("街道一览（{n} 个街道）", "Streets ({n})"),
+    "city_failed_streets": ("未完成的街道：{codes}", "Streets that failed: {codes}"),
+    "city_map": ("全市红色地图", "City red map"),
+    "city_no_map": (
+        "该文件夹没有 city_redmap.html（运行时未生成地图）",
+        "the folder has no city_redmap.html (the run wrote no map)",
+    ),
+    "city_street_pick": ("打开街道", "Open a street"),
+    "city_open": ("在各页面中打开该街道", "Open this street in the pages"),
+    "city_opened": (
+        "已打开街道 {code}：请在左侧选择红色地图、网格编辑等页面",
+        "Street {code} is open: choose the red map, the grid editor or another page",
+    ),
+    "city_col_street_code": ("街道编码", "Street code"),
+    "city_col_name": ("街道名称", "Street"),
+    "city_col_status": ("状态", "Status"),
+    "city_col_households": ("户数", "Households"),
+    "city_col_households_within_15_min_pct": ("15分钟覆盖率（%）", "Within 15 min (%)"),
+    "city_col_gaps": ("服务盲区数", "Gaps"),
+    "city_col_grids": ("网格数", "Grids"),
+    "city_col_rules_ok": ("网格规则通过", "Grid rules kept"),
+    "city_col_stations_in_street": ("街道内站点", "Stations in street"),
+    "city_col_communities_meeting_norm": ("达标社区数", "Communities meeting the norm"),
+    "city_col_seconds": ("用时（秒）", "Seconds"),
+    "city_col_peak_memory_mb": ("峰值内存（MB）", "Peak memory (MB)"),
+    "city_col_error": ("错误", "Error"),
 }
 
 

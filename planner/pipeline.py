@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # imported where the steps run (siting needs the solver)
     from planner.grids.division import GridResult
     from planner.organisation.alignment import GridSystems
     from planner.organisation.organise import Organisation
-    from planner.organisation.registers import RegisterFiles
+    from planner.organisation.registers import RegisterFiles, RegisterTables
     from planner.siting.scenario import SitingResult
 
 log = logging.getLogger(__name__)
@@ -286,7 +286,7 @@ def run_pipeline(
     bars: BarFactory | None = None,
     explicit_codes: Iterable[str] = (),
     out_crs: str | None = None,
-    registers: RegisterFiles | None = None,
+    registers: RegisterFiles | RegisterTables | None = None,
     organisation_names: bool = False,
     card_phones: bool = False,
     cards_by_community: bool = False,
@@ -333,7 +333,8 @@ def run_pipeline(
         The organisation registers (party, staff, property, incidents;
         :class:`planner.organisation.registers.RegisterFiles`): read before the long
         steps, joined and checked once the grids exist (``organisation_by_grid.csv``,
-        the organisation rules in ``grid_rules.txt``).
+        the organisation rules in ``grid_rules.txt``); or tables already read
+        (:class:`~planner.organisation.registers.RegisterTables`: a city street's rows).
     organisation_names
         Also write branch and team names into the grids layers (off: counts only).
     card_phones, cards_by_community
@@ -359,7 +360,11 @@ def run_pipeline(
     if new_sites > 0:
         require_siting_solver()  # a missing solver is said before the long steps
     org_tables = None
-    if registers:  # a bad register is said before the long steps
+    from planner.organisation import registers as org_registers
+
+    if isinstance(registers, org_registers.RegisterTables):  # --- city: a street's share
+        org_tables = registers
+    elif registers:  # a bad register is said before the long steps
         from planner.organisation.organise import read_or_raise
 
         org_tables = read_or_raise(registers)

@@ -19,7 +19,7 @@ import shapely
 
 from planner.city.hashes import HASH_FILE
 from planner.city.rollup import write_rollups
-from planner.city.run import CityResult, run_city
+from planner.city.run import CITY_FILE, CityResult, run_city
 from planner.city.source import read_city, read_streets
 from planner.errors import InputError
 from planner.settings import Settings
@@ -139,6 +139,8 @@ def test_rollups_one_row_per_street_and_city_layers(city_run: tuple[Path, CityRe
         assert row["peak_memory_mb"] > 0
     comm = pd.read_csv(out / "city_communities.csv", encoding="utf-8-sig", dtype=str)
     assert set(comm["street_code"]) == {"001", "002", "003"}
+    inputs = json.loads((out / CITY_FILE).read_text("utf-8"))  # a street can be reopened
+    assert inputs["source"] == f"demo-city:{N}" and inputs["margin_m"] == Settings().margin_m
     layers = {
         name: gpd.read_file(out / "city.gpkg", layer=name)
         for name in ("grids", "circles", "streets")
@@ -297,3 +299,216 @@ def test_a_folder_of_city_wide_layers_with_a_streets_file(tmp_path: Path) -> Non
     for mine, theirs in zip(parts, demo, strict=True):
         assert mine.meta["code_street"] == theirs.meta["code_street"]
         assert len(mine.layers["buildings"]) == len(theirs.layers["buildings"])
+
+
+def test_atoms_tile_a_street_whose_border_runs_on_a_road_and_meets_a_river() -> None:
+    """Street 001 of ``demo-city:3``: its east border is the arterial the city was cut
+    along and the river's banks meet it; the plain noding of that linework lost the
+    strip between the river and its bank road (6,597 m², 1.29 % of the street, so the
+    grids failed the coverage rule by 1.29 %). The atoms (hence the grids) now tile the
+    street."""
+    from planner.grids.atoms import make_atoms
+    from planner.load.sources import load_street
+
+    s = Settings()
+    street = load_street(f"demo-city:{N}/1", settings=s)
+    atoms = make_atoms(street, settings=s)
+    boundary = street.boundary_geom
+    union = shapely.union_all(atoms.geometry.to_numpy())
+    assert shapely.difference(boundary, union).area < 1.0
+    assert abs(float(atoms.area.sum()) - boundary.area) < 1.0  # and no overlap
+
+
+@pytest.fixture(scope="module")
+def city_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The synthetic city written as city-wide files: a folder of layers, the streets, a
+    household register (by building id, by compound name, one unknown id, one building
+    name several streets hold) and a stations CSV."""
+    from planner.export.geojson import write_geojson
+
+    tmp = tmp_path_factory.mktemp("city_files")
+    made = make_city(CitySpec(n_streets=N))
+    folder = tmp / "city"
+    for name, gdf in made.layers.items():
+        if name != "stations":
+            write_geojson(gdf, folder / f"{name}.geojson")
+    write_geojson(made.streets, tmp / "streets.geojson")
+    utm = made.utm_crs
+    streets = made.streets.to_crs(utm)
+    b = made.layers["buildings"]
+    where = b.to_crs(utm).representative_point()
+    res = b["kind"] == "residential"
+    first = b.loc[res & where.within(streets.geometry.iloc[0]), "building_id"].iloc[0]
+    third = b.loc[res & where.within(streets.geometry.iloc[2]), "building_id"].iloc[0]
+    comp = made.layers["compounds"]
+    comp_where = comp.to_crs(utm).representative_point()
+    comp2 = comp.loc[comp_where.within(streets.geometry.iloc[1]), "name"].iloc[0]
+    register = pd.DataFrame(
+        {
+            "楼栋编号": [first, third, "", "NO-SUCH", ""],
+            "楼栋名称": ["", "", "", "", "1号楼"],
+            "小区名称": ["", "", comp2, "", ""],
+            "户数": [111, 222, 333, 5, 6],
+        }
+    )
+    register.to_csv(tmp / "register.csv", index=False, encoding="utf-8-sig")
+    st = made.layers["stations"]
+    pd.DataFrame(
+        {"station_id": ["C1", "C2"], "name": ["城站一", "城站二"],
+         "longitude": st.geometry.x.iloc[:2], "latitude": st.geometry.y.iloc[:2]}
+    ).to_csv(tmp / "stations.csv", index=False)  # fmt: skip
+    return {"folder": folder, "streets": tmp / "streets.geojson",
+            "register": tmp / "register.csv", "stations": tmp / "stations.csv",
+            "first": Path(str(first)), "third": Path(str(third))}  # fmt: skip
+
+
+def test_city_wide_register_and_stations_split_to_streets(
+    city_files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A city-wide household register goes to streets by building id or compound name;
+    an unknown id and a building name three streets hold go to none (listed with the
+    reason); a city-wide stations file is split by location like every layer, and each
+    street's load joins only its own rows."""
+    from planner.city.run import UNMATCHED_FILE, city_parts, report_unmatched_rows
+    from planner.city.task import load_part
+
+    city = read_city(
+        str(city_files["folder"]), streets=city_files["streets"],
+        register=city_files["register"], stations=city_files["stations"],
+    )  # fmt: skip
+    assert list(city.layers["stations"]["station_id"]) == ["C1", "C2"]
+    parts, failed = city_parts(city, Settings())
+    assert failed == {}
+    rows = {p.code: sorted(p.register["households"].astype(int)) for p in parts}  # type: ignore[index]
+    assert rows == {"001": [111], "002": [333], "003": [222]}
+    count, path = report_unmatched_rows(city, tmp_path)
+    assert count == 2 and path == tmp_path / UNMATCHED_FILE
+    lost = pd.read_csv(path, encoding="utf-8-sig").set_index("label")["reason"]
+    assert lost["NO-SUCH"] == "no street holds this building id"
+    assert lost["1号楼"].startswith("several streets hold this building name")
+    street = load_part(parts[0], Settings())
+    b = street.buildings.set_index("building_id")
+    assert b.loc[str(city_files["first"]), "households"] == 111
+    assert str(city_files["third"]) not in b.index  # the margin's buildings are not loaded
+    assert set(street.stations["station_id"]) <= {"C1", "C2"}
+    assert parts[0].files["register"] == str(city_files["register"])
+
+
+def test_city_wide_osm_extract_split_by_streets_equals_single_street_loads(
+    tmp_path: Path,
+) -> None:
+    """One city-wide OSM extract (the Beijing test extract) and a streets file of two
+    streets: the extract is parsed once, and a street's share loads the same buildings,
+    households, walking network and stations as a single-street load of that street's
+    boundary (the share's layers are built from the extract's tables with the street's
+    own boundary, so no way is clipped differently at the margin's edge)."""
+    from planner.city.run import city_parts
+    from planner.city.task import load_part
+    from planner.load.sources import load_street
+
+    extract = Path(__file__).parent / "data" / "beijing-haidian-xueyuanlu" / "map.osm.pbf"
+    west = shapely.box(116.3452, 39.9988, 116.3518, 40.0078)
+    east = shapely.box(116.3518, 39.9988, 116.3587, 40.0078)
+    streets = gpd.GeoDataFrame(
+        {"street_code": ["001", "002"], "county_code": ["110108"] * 2, "name": ["西", "东"]},
+        geometry=[west, east], crs=4326,
+    )  # fmt: skip
+    streets.to_file(tmp_path / "streets.geojson")
+    s = Settings(margin_m=300.0)
+    city = read_city(str(extract), streets=tmp_path / "streets.geojson", margin_m=s.margin_m)
+    parts, failed = city_parts(city, s)
+    assert failed == {} and [p.node_at for p in parts] == ["endpoints"] * 2
+    assert set(parts[0].layers) == {"osm_ways", "osm_features", "boundary"}
+    mine = load_part(parts[1], s)  # the east street (its margin reaches into the west one)
+    streets.iloc[[1]].to_file(tmp_path / "east.geojson")
+    alone = load_street(extract, boundary=tmp_path / "east.geojson", settings=s)
+    assert sorted(mine.buildings["building_id"]) == sorted(alone.buildings["building_id"])
+    assert mine.buildings["households"].sum() == alone.buildings["households"].sum()
+    assert len(mine.nodes) == len(alone.nodes) and len(mine.edges) == len(alone.edges)
+    assert mine.edges["length_m"].sum() == pytest.approx(alone.edges["length_m"].sum())
+    assert sorted(mine.stations.geometry.x) == pytest.approx(sorted(alone.stations.geometry.x))
+
+
+def test_city_command_refuses_bad_city_wide_inputs_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An extract without --streets, and a register without a households column, exit 2
+    before any cluster starts, naming the file and the fix."""
+    from planner.cli.parser import main
+
+    extract = Path(__file__).parent / "data" / "beijing-haidian-xueyuanlu" / "map.osm.pbf"
+    assert main(["city", str(extract), "--out", str(tmp_path / "o1"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "needs --streets" in err and "OSM extract" in err and str(extract) in err
+    bad = tmp_path / "register.csv"
+    bad.write_text("楼栋编号,备注\nB00001,x\n", encoding="utf-8")
+    code = main(["city", f"demo-city:{N}", "--register", str(bad), "--out",
+                 str(tmp_path / "o2"), "-q"])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "no households column" in err
+    assert not (tmp_path / "o2" / "streets").exists()
+
+
+def test_city_wide_organisation_registers_split_by_grid_code_key_and_point(
+    city_files: dict[str, Path], tmp_path: Path
+) -> None:
+    """Party and incident registers of the whole city go to streets by grid code (its
+    county + street digits), community name, building id or the incident's point; rows
+    of no street are listed; each street's rows reach its pipeline as read tables."""
+    from planner.city.registers import split_org_registers
+    from planner.city.run import city_parts, report_unmatched_rows
+    from planner.organisation.registers import RegisterFiles
+
+    made = make_city(CitySpec(n_streets=N))
+    utm = made.utm_crs
+    streets = made.streets.to_crs(utm)
+    comm = made.layers["communities"]
+    comm_where = comm.to_crs(utm).representative_point()
+    comm3 = comm.loc[comm_where.within(streets.geometry.iloc[2]), "name"].iloc[0]
+    party = tmp_path / "party.csv"
+    pd.DataFrame(
+        {
+            "组织类型": ["网格党支部", "社区党委", "楼栋党小组", "网格党支部"],
+            "组织名称": ["一支部", "三社区党委", "一小组", "无名支部"],
+            "社区": ["", comm3, "", ""],
+            "网格编码": ["10000061011300200101、10000061011300200102", "", "", "10000061099900100101"],
+            "楼栋编号": ["", "", str(city_files["first"]), ""],
+        }
+    ).to_csv(party, index=False, encoding="utf-8-sig")  # fmt: skip
+    point = made.layers["buildings"].to_crs(utm).representative_point()
+    inside_3 = point[point.within(streets.geometry.iloc[2])].to_crs(4326).iloc[0]
+    incidents = tmp_path / "incidents.csv"
+    pd.DataFrame(
+        {"上报时间": ["2025-01-01", "2025-01-02"], "事件类型": ["设施损坏", "噪音"],
+         "办理状态": ["已办结", "处置中"], "经度": [inside_3.x, 100.0], "纬度": [inside_3.y, 30.0]}
+    ).to_csv(incidents, index=False, encoding="utf-8-sig")  # fmt: skip
+    files = RegisterFiles(party=party, incidents=incidents)
+    city = read_city(str(city_files["folder"]), streets=city_files["streets"], org_files=files)
+    split = split_org_registers(city.org_registers, layers=city.layers, streets=city.streets)  # type: ignore[arg-type]
+    names = {
+        code: sorted(t.tables["party"]["name"]) if "party" in t.tables else []
+        for code, t in split.by_street.items()
+    }
+    assert names == {"001": ["一小组"], "002": ["一支部"], "003": ["三社区党委"]}
+    assert len(split.by_street["003"].tables["incidents"]) == 1
+    assert "incidents" not in split.by_street["001"].tables
+    lost = split.unmatched.set_index("label")["reason"]
+    assert lost["10000061099900100101"] == "no street holds this grid code"
+    by_file = split.unmatched.set_index("register")["reason"]
+    assert by_file[str(incidents)] == "no street holds this point"  # outside the city
+    assert len(split.unmatched) == 2
+    parts, _ = city_parts(city, Settings())
+    assert parts[2].org_registers is not None and "party" in parts[2].org_registers.tables
+    assert parts[0].org_registers.files["party"] == str(party)  # type: ignore[union-attr]
+    count, path = report_unmatched_rows(city, tmp_path)
+    assert count == 2 and path is not None
+    assert set(pd.read_csv(path, encoding="utf-8-sig")["register"]) == {str(party), str(incidents)}
+    # street 003's rows reach its pipeline as read tables and are joined to its grids
+    from planner.city.task import run_street
+
+    done = run_street(parts[2], settings=Settings(), job="grids", out_dir=str(tmp_path / "003"),
+                      html=False, formats=("csv",))  # fmt: skip
+    assert done.ok, done.error
+    org = pd.read_csv(tmp_path / "003" / "organisation_by_grid.csv", encoding="utf-8-sig")
+    assert len(org) == done.summary["grids"]["count"]

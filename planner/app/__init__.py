@@ -30,7 +30,9 @@
 * :mod:`planner.app.overview_page` - the overview page (figures, per community and grid,
   the floor-area norm, the worst-served compounds);
 * :mod:`planner.app.siting_page` - the siting page (new stations, before and after, scenarios);
-* :mod:`planner.app.export_page` - the export page (the command line's files).
+* :mod:`planner.app.export_page` - the export page (the command line's files);
+* :mod:`planner.app.city_page` - the city page: a city output folder's street table and
+  city red map, a street opened in the other pages (issue 17).
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """

@@ -51,6 +51,10 @@ def load(source: dict[str, Any], settings: Settings) -> Street:
                 extra[name] = Path(source[name])
     elif kind == "place":
         arg = f"place:{source['name']}"
+    elif kind == "city":  # --- city: a street of a city output folder (issue 17) ---
+        from planner.city.run import load_city_street
+
+        return load_city_street(Path(source["city"]), str(source["code"]), settings)
     else:
         raise ValueError(f"unknown source kind {kind!r}")
     street: Street = load_street(

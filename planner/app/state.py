@@ -43,6 +43,7 @@ PAGES: tuple[str, ...] = (
     "facilities",
     "export",
     "organisation",
+    "city",  # --- city: a city output folder (issue 17) ---
 )
 SOURCES: tuple[str, ...] = ("demo", "upload", "osm", "place")
 

@@ -6,6 +6,8 @@
   city-wide layers (the street and its margin), shared by city runs and ``demo-city:N/K``;
 * :mod:`planner.city.task` - :func:`run_street`: one street on a Dask worker, through the
   pipeline, never raising;
+* :mod:`planner.city.registers` - :func:`split_register`, :func:`split_org_registers`:
+  city-wide household and organisation registers split to streets by key or point;
 * :mod:`planner.city.hashes` - content hashes of each street's share (incremental runs);
 * :mod:`planner.city.run` - :func:`run_city`: the Dask run (local cluster or a scheduler);
 * :mod:`planner.city.rollup` - ``city_streets.csv``, ``city_communities.csv``, ``city.gpkg``;

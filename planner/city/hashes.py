@@ -1,7 +1,7 @@
 """Content hashes of each street's inputs, kept beside a city's outputs (incremental runs).
 
 :func:`part_hash` digests a street's share (every layer's attributes and geometry as
-WKB, in a fixed order), its metadata, the settings and the job (SHA-256, hex). The
+WKB, in a fixed order), its rows of the city-wide registers, its metadata, the settings and the job (SHA-256, hex). The
 share holds every feature within the street's margin, so editing a building in street
 A changes the hash of every street whose margin reaches that building: those, and only
 those, are run again. The hashes live in ``city_inputs.json`` in the city folder,
@@ -30,8 +30,23 @@ HASH_FILE = "city_inputs.json"
 def part_hash(part: StreetPart, settings: Settings, job: str) -> str:
     """SHA-256 (hex) of a street's share, metadata, settings and job."""
     h = hashlib.sha256()
-    head = {"meta": part.meta, "source": part.source, "settings": settings.to_dict(), "job": job}
+    head = {
+        "meta": part.meta,
+        "source": part.source,
+        "settings": settings.to_dict(),
+        "job": job,
+        "node_at": part.node_at,
+    }
     h.update(json.dumps(head, sort_keys=True, ensure_ascii=False, default=str).encode())
+    if part.register is not None:  # the street's rows of a city-wide household register
+        rows = part.register.astype(str)
+        h.update(b"\0register\0" + "\0".join(rows.columns).encode())
+        h.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
+    if part.org_registers is not None:  # its rows of the city's organisation registers
+        for kind in sorted(part.org_registers.tables):
+            rows = part.org_registers.tables[kind].astype(str)
+            h.update(f"\0org-{kind}\0".encode() + "\0".join(rows.columns).encode())
+            h.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
     for name in sorted(part.layers):
         gdf = part.layers[name]
         h.update(f"\0{name}\0{len(gdf)}\0".encode())

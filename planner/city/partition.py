@@ -19,9 +19,12 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from planner.crs import WGS84, utm_crs_for
+from planner.network.build import NodeAt
+from planner.organisation.registers import RegisterTables
 
 __all__ = ["SLACK_M", "StreetPart", "layer_trees", "street_part"]
 
@@ -38,6 +41,8 @@ class StreetPart:
     ----------
     code
         The street code (3 digits for the synthetic city; any text from a streets file).
+    files
+        Layer -> the file it came from (messages name it); empty: the source.
     layers
         Layer name -> GeoDataFrame in WGS84 (the street's polygon as ``boundary``).
     meta
@@ -52,6 +57,13 @@ class StreetPart:
     meta: dict[str, Any]
     source: str
     files: dict[str, str] = field(default_factory=dict)
+    #: How the walking network is noded (``endpoints`` for an OSM extract's ways).
+    node_at: NodeAt = "intersections"
+    #: The street's rows of a city-wide household register
+    #: (:func:`planner.city.registers.split_register`), None without one.
+    register: pd.DataFrame | None = None
+    #: The street's rows of the city-wide organisation registers, None without them.
+    org_registers: RegisterTables | None = None
 
 
 def _wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -19,20 +19,45 @@ complete is not run again.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pandas as pd
+
+from planner._atomic import write_text
 from planner.city.hashes import load_hashes, part_hash, save_hashes
 from planner.city.partition import StreetPart, layer_trees, street_part
+from planner.city.registers import OrgSplit, RegisterSplit, split_org_registers, split_register
 from planner.city.source import CityInput
 from planner.city.task import Job, StreetOutcome, run_street
-from planner.errors import PlannerError
+from planner.errors import InputError, PlannerError, Problem
 from planner.export.formats import ALL_FORMATS, ExportFormat
+from planner.organisation.registers import RegisterFiles, RegisterTables
 from planner.settings import Settings
+from planner.street import Street
 
-__all__ = ["CityResult", "city_parts", "local_workers", "run_city"]
+__all__ = [
+    "CITY_FILE",
+    "UNMATCHED_FILE",
+    "CityResult",
+    "city_parts",
+    "load_city_street",
+    "local_workers",
+    "report_unmatched_rows",
+    "run_city",
+    "split_city_org_registers",
+    "split_city_register",
+    "write_city_inputs",
+]
+
+#: Rows of a city-wide household register that no street takes (written by the command).
+UNMATCHED_FILE = "city_register_unmatched.csv"
+
+#: The city's inputs in its output folder (:func:`write_city_inputs`).
+CITY_FILE = "city.json"
 
 Report = Callable[[str], None]
 
@@ -60,36 +85,150 @@ def local_workers() -> int:
 
 
 def city_parts(
-    city: CityInput, settings: Settings
+    city: CityInput, settings: Settings, *, codes: set[str] | None = None
 ) -> tuple[list[StreetPart], dict[str, StreetOutcome]]:
-    """Every street's share, in the order of the streets layer, and the streets whose
-    share cannot be cut (a failed outcome naming the streets file, the street and why).
+    """Every street's share (or those of ``codes``), in the order of the streets layer,
+    and the streets whose share cannot be cut (a failed outcome naming the streets file,
+    the street and why).
 
     The share of street K of ``demo-city:N`` is named ``demo-city:N/K``, the source a
     single-street command uses for the same street.
     """
     synthetic_own = city.source.startswith("demo-city:") and not city.streets_file
     trees = layer_trees(city.layers)
+    rows = split_city_register(city).by_street if city.register is not None else None
+    org = split_city_org_registers(city) if city.org_registers is not None else None
     parts: list[StreetPart] = []
     failed: dict[str, StreetOutcome] = {}
     for k, code in enumerate(city.streets["street_code"], start=1):
         code = str(code)
+        if codes is not None and code not in codes:
+            continue
         source = f"{city.source}/{k}" if synthetic_own else f"{city.source}#{code}"
         try:
-            parts.append(
-                street_part(
-                    city.layers,
-                    city.street(code),
-                    margin_m=settings.margin_m,
-                    meta=city.meta,
-                    source=source,
-                    trees=trees,
-                )
+            part = street_part(
+                city.layers,
+                city.street(code),
+                margin_m=settings.margin_m,
+                meta=city.meta,
+                source=source,
+                trees=trees,
             )
         except PlannerError as exc:
             where = city.streets_file or city.source
             failed[code] = StreetOutcome(code, ok=False, error=f"[{where}, street {code}] {exc}")
+            continue
+        part.node_at = city.node_at
+        if city.files:
+            part.files = {**dict.fromkeys(part.layers, city.source), **city.files}
+            part.files["boundary"] = city.streets_file or city.source
+        if rows is not None:
+            part.register = rows.get(code, city.register.iloc[0:0])  # type: ignore[union-attr]
+        if org is not None:
+            part.org_registers = org.by_street.get(code) or RegisterTables(
+                files=dict(city.org_registers.files)  # type: ignore[union-attr]
+            )
+        parts.append(part)
     return parts, failed
+
+
+def split_city_register(city: CityInput) -> RegisterSplit:
+    """The city-wide household register split to its streets by key
+    (:func:`planner.city.registers.split_register`); empty without a register."""
+    if city.register is None:
+        return RegisterSplit()
+    return split_register(city.register, layers=city.layers, streets=city.streets)
+
+
+def split_city_org_registers(city: CityInput) -> OrgSplit:
+    """The city-wide organisation registers split to its streets
+    (:func:`planner.city.registers.split_org_registers`); empty without them."""
+    if city.org_registers is None:
+        return OrgSplit()
+    return split_org_registers(city.org_registers, layers=city.layers, streets=city.streets)
+
+
+def write_city_inputs(city: CityInput, out: Path, settings: Settings) -> Path:
+    """Write ``city.json`` in the city folder: the city's source, streets file, city-wide
+    stations and register and the margin, so a street of it can be opened again
+    (:func:`load_city_street`; the app's city page)."""
+
+    def absolute(path: str) -> str:
+        return path if not path or path.startswith("demo-city:") else str(Path(path).resolve())
+
+    data = {
+        "source": absolute(city.source),
+        "streets": absolute(city.streets_file),
+        "stations": absolute(city.files.get("stations", "")),
+        "register": absolute(city.files.get("register", "")),
+        "margin_m": settings.margin_m,
+    }
+    if city.org_files is not None:
+        given = city.org_files.given()
+        data["org_registers"] = {k: absolute(str(v)) for k, v in given.items()}
+        data["incidents_crs"] = city.org_files.incidents_crs
+    return write_text(out / CITY_FILE, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def load_city_street(city_dir: Path, code: str, settings: Settings) -> Street:
+    """Street ``code`` of the city run in ``city_dir``, loaded from the city's inputs
+    (``city.json``) with the city's margin, as the city run's task loaded it.
+
+    Raises
+    ------
+    InputError
+        No ``city.json`` in the folder, no such street, or the city's inputs are gone.
+    """
+    from planner.city.source import read_city
+    from planner.city.task import load_part
+
+    path = Path(city_dir) / CITY_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            Problem(f"not a city output folder ({exc})", file=str(path),
+                    fix="give the --out folder of a `python -m planner city` run")
+        ) from exc  # fmt: skip
+    s = replace(settings, margin_m=float(data.get("margin_m", settings.margin_m)))
+    city = read_city(
+        str(data["source"]),
+        streets=data.get("streets") or None,
+        stations=data.get("stations") or None,
+        register=data.get("register") or None,
+        margin_m=s.margin_m,
+        org_files=_org_files(data.get("org_registers") or {}, data.get("incidents_crs")),
+    )
+    parts, failed = city_parts(city, s, codes={code})
+    if code in failed:
+        raise InputError(Problem(failed[code].error, file=str(path)))
+    if not parts:
+        raise InputError(
+            Problem(f"the city has no street {code}", file=str(path),
+                    fix="choose a street of the city's street table")
+        )  # fmt: skip
+    return load_part(parts[0], s)
+
+
+def _org_files(files: dict[str, str], crs: str | None) -> RegisterFiles | None:
+    """The organisation register files recorded in ``city.json`` (None: none)."""
+    if not files:
+        return None
+    paths = {k: Path(v) for k, v in files.items()}
+    return RegisterFiles(**paths, incidents_crs=crs or "wgs84")  # type: ignore[arg-type]
+
+
+def report_unmatched_rows(city: CityInput, out: Path) -> tuple[int, Path | None]:
+    """Write ``city_register_unmatched.csv`` (``register`` file, ``row``, ``label``,
+    ``reason``: the rows of the city-wide registers no street takes) when there are
+    any; their count and the file."""
+    household = split_city_register(city).unmatched.assign(register=city.files.get("register"))
+    org = split_city_org_registers(city).unmatched
+    unmatched = pd.concat([household, org], ignore_index=True)
+    if unmatched.empty:
+        return 0, None
+    text = unmatched[["register", "row", "label", "reason"]].to_csv(index=False)
+    return len(unmatched), write_text(out / UNMATCHED_FILE, "\ufeff" + text)
 
 
 @contextlib.contextmanager
@@ -168,6 +307,7 @@ def run_city(
         "formats": formats,
     }
     parts, failed = city_parts(city, settings)
+    write_city_inputs(city, out, settings)
     hashes = {p.code: part_hash(p, settings, job) for p in parts}
     old = load_hashes(out)
     streets_dir = out / "streets"

@@ -5,7 +5,18 @@
 - ``demo-city:N`` - the synthetic city of N streets (:func:`planner.synthetic.city.make_city`),
   its own street layer unless ``--streets`` gives one;
 - a folder of city-wide layer files (the folder format of a street, docs/readme/load.md),
-  with ``--streets`` (required).
+  with ``--streets`` (required);
+- one city-wide OpenStreetMap extract (``.osm``, ``.osm.pbf``, ``.xml`` with OSM
+  content), with ``--streets``: parsed once around the streets with the margin
+  (:func:`planner.load.osm.read_osm_tables`); each street builds its layers from its
+  share of the parsed tables (:data:`OSM_TABLES`).
+
+City-wide registers are read once too: a stations file (``--stations``, replaces the
+source's stations; split to streets by location like every layer), a household
+register (``--register``, split to streets by key in
+:func:`planner.city.registers.split_register`) and the organisation registers
+(``--party-register`` ..., split by grid code, key or point in
+:func:`planner.city.registers.split_org_registers`).
 
 The streets file (GeoJSON, GeoPackage, Shapefile) holds one polygon per street with
 ``street_code`` (unique, not empty), ``county_code`` (6 digits, GB/T 2260) and ``name``.
@@ -20,12 +31,15 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 
 from planner.errors import InputError, Problem, ProblemLog
 from planner.load.readers import read_folder, read_layer_file
+from planner.network.build import NodeAt
+from planner.organisation.registers import RegisterFiles, RegisterTables
 from planner.synthetic.city import STREET_COLUMNS
 
-__all__ = ["CityInput", "read_city", "read_streets"]
+__all__ = ["OSM_TABLES", "CityInput", "read_city", "read_streets"]
 
 STREETS_FIX = (
     "give a polygon layer with one feature per street and the fields street_code "
@@ -42,20 +56,82 @@ class CityInput:
     streets: gpd.GeoDataFrame
     meta: dict[str, Any] = field(default_factory=dict)
     streets_file: str = ""
+    # --- city: city-wide inputs (issue 17 item 1) ---
+    #: How the walking network is noded (``endpoints`` for OSM ways, as a street's load).
+    node_at: NodeAt = "intersections"
+    #: The city-wide household register's rows (:func:`planner.load.register.read_register`).
+    register: pd.DataFrame | None = None
+    #: The files the layers came from (messages name them), layer -> file.
+    files: dict[str, str] = field(default_factory=dict)
+    #: The city-wide organisation registers (party, staff, property, incidents), read,
+    #: and the files they were read from.
+    org_registers: RegisterTables | None = None
+    org_files: RegisterFiles | None = None
 
     def street(self, code: str) -> gpd.GeoDataFrame:
         """The one-row street layer of ``code``."""
         return self.streets.loc[self.streets["street_code"] == code]
 
 
-def read_city(source: str, *, streets: str | Path | None = None) -> CityInput:
-    """Read ``source`` and the streets file once (see the module docstring).
+def read_city(
+    source: str,
+    *,
+    streets: str | Path | None = None,
+    stations: str | Path | None = None,
+    register: str | Path | None = None,
+    margin_m: float = 1000.0,
+    org_files: RegisterFiles | None = None,
+) -> CityInput:
+    """Read ``source``, the streets file and the city-wide registers once (see the
+    module docstring).
+
+    Parameters
+    ----------
+    source
+        ``demo-city:N``, a folder of city-wide layers or a city-wide OSM extract.
+    streets
+        The street-boundary file (needed for a folder or an extract).
+    stations
+        A city-wide stations file (GeoJSON/GPKG/Shapefile or CSV lon/lat in WGS84).
+    register
+        A city-wide household register (.csv/.xlsx, :mod:`planner.load.register`).
+    margin_m
+        An extract keeps roads, barriers and POIs this far beyond the streets, m (the
+        run's ``margin_m``; the share of each street is cut with it again).
+    org_files
+        City-wide organisation registers (split to streets by
+        :func:`planner.city.registers.split_org_registers`).
 
     Raises
     ------
     InputError
-        An unknown source, a folder without ``--streets``, or a bad streets file.
+        An unknown source, a folder or extract without ``--streets``, a bad streets
+        file or register.
     """
+    city = _read_source(source, streets=streets, margin_m=margin_m)
+    problems = ProblemLog()
+    if stations is not None:
+        layer = read_layer_file(Path(stations), layer="stations", problems=problems)
+        if layer is not None:
+            city.layers["stations"] = layer
+            city.files["stations"] = str(stations)
+    if register is not None:
+        from planner.load.register import read_register
+
+        city.register = read_register(Path(register), problems=problems)
+        city.files["register"] = str(register)
+    if org_files:
+        from planner.organisation.registers import read_registers
+
+        city.org_registers = read_registers(org_files, problems=problems)
+        city.org_files = org_files
+    problems.raise_if_errors()
+    return city
+
+
+def _read_source(source: str, *, streets: str | Path | None, margin_m: float) -> CityInput:
+    """The city's layers and streets from ``source`` (see :func:`read_city`)."""
+    from planner.load.osm import is_osm_extract
     from planner.load.sources import DEMO_CITY_PREFIX, parse_demo_city
 
     if source.startswith(DEMO_CITY_PREFIX):
@@ -72,30 +148,67 @@ def read_city(source: str, *, streets: str | Path | None = None) -> CityInput:
                 )
             )
         city = make_city(CitySpec(n_streets=n))
-        layer = read_streets(streets) if streets is not None else city.streets
-        return CityInput(source, dict(city.layers), layer, dict(city.meta), str(streets or ""))
+        own = read_streets(streets) if streets is not None else city.streets
+        return CityInput(source, dict(city.layers), own, dict(city.meta), str(streets or ""))
     path = Path(source).expanduser()
-    if not path.is_dir():
+    extract = path.is_file() and is_osm_extract(path)
+    if not (path.is_dir() or extract):
         raise InputError(
             Problem(
-                f"no such city folder: {source}",
-                fix="give demo-city:N or a folder of city-wide layer files with --streets",
+                f"no such city folder or OSM extract: {source}",
+                fix="give demo-city:N, a folder of city-wide layer files or a city-wide "
+                "OSM extract (.osm, .osm.pbf), with --streets",
                 file=source,
             )
         )
     if streets is None:
+        kind = "OSM extract" if extract else "folder"
         raise InputError(
             Problem(
-                f"the city folder {source} needs --streets",
+                f"the city {kind} {source} needs --streets",
                 fix="give --streets FILE: " + STREETS_FIX,
                 file=source,
             )
         )
+    layer = read_streets(streets)
+    if extract:
+        return _read_extract(path, layer, str(streets), margin_m=margin_m)
     problems = ProblemLog()
     contents = read_folder(path, problems=problems)
     problems.raise_if_errors()
-    meta = dict(contents.meta)
-    return CityInput(source, dict(contents.layers), read_streets(streets), meta, str(streets))
+    files = {k: str(p) for k, p in contents.files.items()}
+    return CityInput(
+        source, dict(contents.layers), layer, dict(contents.meta), str(streets), files=files
+    )
+
+
+#: Layers of a city read from an OSM extract: the extract's reader tables, which each
+#: street turns into its layers with its own boundary (:func:`planner.city.task.load_part`).
+OSM_TABLES: tuple[str, str] = ("osm_ways", "osm_features")
+
+
+def _read_extract(
+    path: Path, streets: gpd.GeoDataFrame, streets_file: str, *, margin_m: float
+) -> CityInput:
+    """A city-wide OSM extract parsed once around the streets (+ the margin and the
+    share slack, :data:`planner.city.partition.SLACK_M`).
+
+    The city keeps the reader tables (:data:`OSM_TABLES`): each street's share is cut
+    from them by its margin like any layer, and the street's task builds its layers from
+    its share with its own boundary (:func:`planner.load.osm.layers_from_tables`), as a
+    single-street load of the extract with that boundary does.
+    """
+    from planner.city.partition import SLACK_M
+    from planner.load.osm import ATTRIBUTION, read_osm_tables
+
+    ways, features = read_osm_tables(path, clip=streets, margin_m=margin_m + SLACK_M)
+    layers = dict(zip(OSM_TABLES, (ways, features), strict=True))
+    meta = {"name": path.name.split(".")[0], "attribution": ATTRIBUTION}
+    files = {k: f"{path} ({k})" for k in ("boundary", "buildings", "compounds", "gates",
+             "roads", "barriers", "landuse", "pois", "stations", "communities")}  # fmt: skip
+    return CityInput(
+        str(path), layers, streets, meta, streets_file, node_at="endpoints", files=files
+    )
 
 
 def read_streets(path: str | Path) -> gpd.GeoDataFrame:

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import geopandas as gpd
 import pandas as pd
 
 from planner.city.partition import StreetPart
+from planner.city.source import OSM_TABLES
 from planner.errors import PlannerError, ProblemLog
 from planner.export.formats import ALL_FORMATS, ExportFormat
 from planner.settings import Settings
@@ -72,17 +74,35 @@ def load_part(part: StreetPart, settings: Settings) -> Street:
     arguments :func:`planner.load.sources.load_street` gives a resolved source."""
     from planner.load.assemble import assemble
 
+    layers = _osm_layers(part, settings) if OSM_TABLES[0] in part.layers else part.layers
     return assemble(
-        part.layers,
+        layers,
         source=part.source,
         settings=settings,
         name=str(part.meta.get("name", "")),
         synthetic=bool(part.meta.get("synthetic", False)),
         attribution=str(part.meta.get("attribution", "")),
         problems=ProblemLog(),
-        files=part.files or dict.fromkeys(part.layers, part.source),
+        files=part.files or dict.fromkeys(layers, part.source),
         meta=part.meta,
+        node_at=part.node_at,
+        register=part.register,
     )
+
+
+def _osm_layers(part: StreetPart, settings: Settings) -> dict[str, gpd.GeoDataFrame]:
+    """The street's layers built from its share of a city extract's reader tables, with
+    its own boundary and margin (what a single-street load of the extract builds).
+    An extract's stations file given city-wide (``--stations``) is kept."""
+    from planner.load.osm import layers_from_tables
+
+    ways, features = (part.layers[name] for name in OSM_TABLES)
+    polygon = part.layers["boundary"].geometry.iloc[0]
+    name = str(part.meta.get("name", ""))
+    layers = layers_from_tables(ways, features, polygon, margin_m=settings.margin_m, name=name)
+    layers.update({k: v for k, v in part.layers.items() if k not in (*OSM_TABLES, "boundary")})
+    layers["boundary"] = part.layers["boundary"]
+    return layers
 
 
 def _peak_mb() -> float:
@@ -122,6 +142,7 @@ def run_street(
             html=html,
             images=images,
             formats=formats,
+            registers=part.org_registers,
         )
     except PlannerError as exc:
         return _failed(part.code, str(exc), t0)

@@ -21,7 +21,14 @@ import sys
 from pathlib import Path
 from typing import Any, cast
 
-from planner.cli.parser import EXIT_BAD_INPUT, EXIT_OK, EXIT_RULES, out_folder, settings_from_args
+from planner.cli.parser import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_RULES,
+    org_files_from_args,
+    out_folder,
+    settings_from_args,
+)
 from planner.cli.run import _formats
 from planner.export.formats import ExportFormat
 from planner.pipeline import DEFAULT_NEW_SITES
@@ -44,13 +51,39 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "source",
-        help="demo-city:N (a synthetic city of N streets) or a folder of city-wide layer files",
+        help="demo-city:N (a synthetic city of N streets), a folder of city-wide layer files "
+        "or a city-wide OSM extract (.osm, .osm.pbf)",
     )
     p.add_argument(
         "--streets",
         type=Path,
         help="street boundaries: one polygon per street with street_code, county_code, name "
         "(needed for a folder; demo-city:N has its own)",
+    )
+    p.add_argument(
+        "--stations",
+        type=Path,
+        help="city-wide stations file (replaces the source's; split to streets by location)",
+    )
+    p.add_argument(
+        "--register",
+        type=Path,
+        help="city-wide household register (.csv/.xlsx; split to streets by building or "
+        "compound key)",
+    )
+    g = p.add_argument_group(
+        "city-wide organisation registers (.csv/.xlsx; split to streets by grid code, "
+        "building, compound, community or the incident's point)"
+    )
+    g.add_argument("--party-register", type=Path, help="party organisations 党组织台账")
+    g.add_argument("--staff-register", type=Path, help="grid staff 网格员台账")
+    g.add_argument("--property-register", type=Path, help="property management 物业台账")
+    g.add_argument("--incident-register", type=Path, help="grid incidents 网格事件台账")
+    g.add_argument(
+        "--incidents-crs",
+        choices=["wgs84", "gcj02", "bd09"],
+        default="wgs84",
+        help="coordinate system of the incidents' longitude/latitude (default wgs84)",
     )
     p.add_argument("--out", type=Path, required=True, help="city output folder")
     p.add_argument(
@@ -102,14 +135,21 @@ def _check_args(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     from planner.city.citymap import write_city_map
     from planner.city.rollup import write_rollups
-    from planner.city.run import run_city
+    from planner.city.run import report_unmatched_rows, run_city
     from planner.city.source import read_city
 
     _check_args(args)
     if not args.verbose:  # the cluster's own logging (workers joining, closing) is noise
         logging.getLogger("distributed").setLevel(logging.ERROR)
     settings = settings_from_args(args)
-    city = read_city(args.source, streets=args.streets)
+    city = read_city(
+        args.source,
+        streets=args.streets,
+        stations=args.stations,
+        register=args.register,
+        margin_m=settings.margin_m,
+        org_files=org_files_from_args(args, args.source),
+    )
     out = out_folder(args.out)
 
     def say(line: str) -> None:
@@ -117,6 +157,10 @@ def run(args: argparse.Namespace) -> int:
             print(line, flush=True)
 
     say(f"{len(city.streets)} streets, job {args.jobs}")
+    lost, lost_file = report_unmatched_rows(city, out)
+    if lost:
+        print(f"warning: {lost} row(s) of the city-wide registers belong to no street "
+              f"(listed with the reason in {lost_file})", file=sys.stderr)  # fmt: skip
     try:
         result = run_city(
             city,

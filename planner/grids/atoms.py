@@ -51,6 +51,13 @@ _OVERSHOOT_M = 0.5
 #: not land: dropped, m² (the grids still tile the street within the coverage rule).
 SLIVER_M2 = 0.01
 
+#: Land the plain noding may lose to dropped slivers before the lines are noded again
+#: by snap rounding (:func:`_node`), m².
+_LOST_M2 = 1.0
+
+#: Grid of that snap-rounding noder, m (1 µm: far below any drawn feature).
+_NODING_GRID_M = 1e-6
+
 #: Tolerance for simplifying the lines drawn between buildings, m (well inside the gaps).
 _SIMPLIFY_M = 0.2
 
@@ -107,8 +114,7 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
     base_lines = np.concatenate(
         [_linework(street, boundary, settings), _clip(area_lines, boundary)]
     )
-    noded = shapely.union_all(base_lines)
-    faces = _faces(noded, boundary)
+    noded, faces = _node(base_lines, boundary)
     bgeo = np.asarray(street.buildings.geometry.values, dtype=object)
     pre, owner_group, over = _to_refine(faces, bgeo, street, ded_areas, settings)
     if len(over):
@@ -117,18 +123,17 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
         # (a compound's own paths too: a compound this large is divided anyway)
         minor = _clip(_all_roads(street), shapely.union_all(faces[np.isin(pre, over)]))
         if len(minor):
-            noded = shapely.union_all(np.concatenate([shapely.get_parts(noded), minor]))
-            faces = _faces(noded, boundary)
+            noded, faces = _node(np.concatenate([shapely.get_parts(noded), minor]), boundary)
             pre, owner_group, over = _to_refine(faces, bgeo, street, ded_areas, settings)
     split_face = np.zeros(len(faces), dtype=bool)
     if len(over):
         areas = np.array([shapely.union_all(faces[pre == g]) for g in over], dtype=object)
         cut_lines = _between_building_lines(bgeo, owner_group, areas, over)
         if len(cut_lines):
-            noded = shapely.union_all(np.concatenate([shapely.get_parts(noded), cut_lines]))
             old_faces = faces
             old_group = pre
-            faces = _faces(noded, boundary)
+            lines = np.concatenate([shapely.get_parts(noded), cut_lines])
+            noded, faces = _node(lines, boundary)
             parent = assign_to(faces, old_faces)
             split_face = np.isin(old_group[np.maximum(parent, 0)], over) & (parent >= 0)
             logger.info(
@@ -372,6 +377,35 @@ def _clip(lines: NDArray[np.object_], boundary: BaseGeometry) -> NDArray[np.obje
     parts = shapely.get_parts(shapely.get_parts(clipped))
     linear = np.isin(shapely.get_type_id(parts), [1, 2])
     return np.asarray(parts[linear & ~shapely.is_empty(parts)], dtype=object)
+
+
+def _node(
+    lines: NDArray[np.object_], boundary: BaseGeometry
+) -> tuple[BaseGeometry, NDArray[np.object_]]:
+    """Node ``lines`` (metres) and build the faces inside ``boundary``.
+
+    GEOS's plain union of lines can mis-node nearly coincident segments (a road drawn on
+    a street border, a river bank meeting it after a CRS round trip): ``polygonize``
+    then leaves those edges as cut edges and a whole face is lost, so the atoms (and the
+    grids) miss land. When the faces fall short of the boundary by more than
+    :data:`_LOST_M2`, the lines are noded again by snap rounding on a
+    :data:`_NODING_GRID_M` grid, which is robust; streets that node cleanly keep the
+    plain noding's exact coordinates.
+
+    Returns
+    -------
+    tuple
+        The noded linework and the faces (:func:`_faces`).
+    """
+    noded = shapely.union_all(lines)
+    faces = _faces(noded, boundary)
+    if float(boundary.area - shapely.area(faces).sum()) > _LOST_M2:
+        snapped = shapely.union_all(lines, grid_size=_NODING_GRID_M)
+        again = _faces(snapped, boundary)
+        if float(shapely.area(again).sum()) > float(shapely.area(faces).sum()):
+            logger.info("plain noding lost faces; noded again by snap rounding")
+            return snapped, again
+    return noded, faces
 
 
 def _faces(noded: BaseGeometry, boundary: BaseGeometry) -> NDArray[np.object_]:

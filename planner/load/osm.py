@@ -319,6 +319,30 @@ def read_osm(
     return layers_from_tables(ways, features, boundary, margin_m=margin_m, name=_clip_name(clip))
 
 
+# --- city: a city-wide extract read once (issue 17 item 1) ---
+def read_osm_tables(
+    path: str | Path, *, clip: gpd.GeoDataFrame, margin_m: float
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The reader tables of an extract (``ways``, ``features``: WGS84, see
+    :func:`layers_from_tables`) around ``clip`` (polygons, any CRS) within ``margin_m``
+    metres, checked as :func:`read_osm` checks them. A city reads its extract once with
+    this and each street builds its layers from its share of the tables
+    (:func:`layers_from_tables` with the street's own boundary), so a street of a city
+    gets the layers a single-street load of the extract gives.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_osm`.
+    """
+    p = Path(path)
+    _check_file(p)
+    boundary = _boundary_polygon(clip, None, source=str(p))
+    ways, features, extent = _read_extract(p, osm_format(p), boundary=boundary, margin_m=margin_m)
+    _check_extract_covers(p, ways, features, extent, boundary=boundary, margin_m=margin_m)
+    return gpd.GeoDataFrame(ways, crs=WGS84), features
+
+
 def _read_extract(
     p: Path, fmt: str, *, boundary: BaseGeometry | None, margin_m: float
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, BaseGeometry | None]:
