@@ -551,3 +551,17 @@ def test_station_circles_cut_in_chunks_equal_those_cut_at_once(
     chunked = cov.circle_builder().station_circles(None, thresholds, station_ids=ids)
     for a, b in zip(own.geometry, chunked.geometry, strict=True):
         assert a.symmetric_difference(b).area < 1e-6
+
+
+def test_station_circles_on_a_street_whose_voronoi_cell_is_a_collection() -> None:
+    """Street 44 of the 64-street synthetic city: GEOS returns one of its 316 territory
+    cells as a collection of a polygon and a line, which made the circles fail with
+    "Overlay input is mixed-dimension"; every station now gets its polygonal circles."""
+    from planner.coverage.layers import compute_coverage_layers
+    from planner.load.sources import load_street
+    from planner.settings import Settings
+
+    circles = compute_coverage_layers(load_street("demo-city:64/44"), settings=Settings()).circles
+    assert len(circles) > 0
+    assert set(shapely.get_type_id(circles.geometry.values)) <= {3, 6}
+    assert shapely.is_valid(circles.geometry.values).all()

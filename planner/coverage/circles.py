@@ -867,6 +867,10 @@ class CircleBuilder:
             return st_arr, np.asarray([envelope] * len(st_arr) + [None], dtype=object)[:-1]
         cells = shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=envelope, ordered=True)
         cell_arr = np.asarray(shapely.get_parts(cells), dtype=object)
+        # GEOS can return a cell as a collection of its polygon and a sliver line
+        # (seen on a real-sized street); the union needs polygons only
+        odd = shapely.get_type_id(cell_arr) == 7
+        cell_arr[odd] = [polygonal(g) for g in cell_arr[odd]]
         # cells grouped by station with one sort (not one scan per station)
         order = np.argsort(label, kind="stable")
         bounds = np.searchsorted(label[order], np.append(st_arr, st_arr[-1] + 1))
