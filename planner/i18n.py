@@ -1719,6 +1719,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "city_col_seconds": ("用时（秒）", "Seconds"),
     "city_col_peak_memory_mb": ("峰值内存（MB）", "Peak memory (MB)"),
     "city_col_error": ("错误", "Error"),
+    # --- walk1516: the completeness layer on the export page's PNG/PDF (issue 16 item 8) ---
+    "export_map_completeness": (
+        "PNG/PDF 地图显示服务圈完整度（住宅按缺少的服务类型数着色）",
+        "Show service completeness on the PNG/PDF map (homes coloured by the kinds they miss)",
+    ),
+    "export_map_completeness_help": (
+        "与命令行 run --map-completeness 相同；默认不显示",
+        "The same as the command line's run --map-completeness; off by default",
+    ),
 }
 
 

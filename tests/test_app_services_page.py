@@ -201,3 +201,37 @@ def _ok(at: AppTest) -> None:
     at.run(timeout=90)
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+
+
+def test_export_page_draws_the_completeness_layer_on_the_images_when_ticked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 16 item 8: the export page's checkbox reaches the command line's one writer
+    (``write_run_files`` -> ``write_map_images(completeness=...)``); off by default."""
+    from tests.app_street import tiny_street
+
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setattr(app_services, "load", lambda source, settings: tiny_street())
+    asked: list[bool] = []
+
+    def fake_images(street: Street, out: Path, **kw: Any) -> list[Path]:
+        asked.append(bool(kw["completeness"]))
+        return []
+
+    monkeypatch.setattr("planner.maps.image.write_map_images", fake_images)
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.clear()
+    at.query_params["page"] = "export"
+    _ok(at)
+    box = at.checkbox(key="export_map_completeness")
+    assert box.value is False and box.label.startswith("PNG/PDF 地图显示服务圈完整度")
+    assert asked == []  # no images until asked for
+    at.button(key="make_png").click()
+    _ok(at)
+    assert asked == [False]  # the printed map as it always was
+    at.checkbox(key="export_map_completeness").check()
+    _ok(at)
+    assert asked == [False, True]
+    labels = [b.label for b in at.get("download_button")]
+    assert "grids.geojson" in labels and "summary.json" in labels, labels

@@ -125,11 +125,13 @@ def cached_exports(
     siting_token: str,
     _siting: Any,
     org_key: str = "",
+    map_completeness: bool = False,
 ) -> dict[str, bytes]:
     """The CLI's files for the street with the project's current grids (``_grids``,
     named by ``grids_token``), the proposed sites of the last siting run
     (``_siting``, named by ``siting_token``) and the organisation registers and edits
-    named by ``org_key`` (:func:`planner.app.organisation_page.export_key`)."""
+    named by ``org_key`` (:func:`planner.app.organisation_page.export_key`);
+    ``map_completeness`` adds the completeness layer to the PNG/PDF map."""
     from planner.app import organisation_page
 
     street = cached_street(source_json)
@@ -140,6 +142,7 @@ def cached_exports(
         grids=_grids,
         siting=_siting,
         images=images,
+        map_completeness=map_completeness,
         **organisation_page.export_inputs(org_key),
     )
 
