@@ -235,3 +235,43 @@ def test_export_page_draws_the_completeness_layer_on_the_images_when_ticked(
     assert asked == [False, True]
     labels = [b.label for b in at.get("download_button")]
     assert "grids.geojson" in labels and "summary.json" in labels, labels
+
+
+def test_a_click_on_the_whatif_map_places_the_new_station(
+    fake_loader: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16 item 5, what-if "in the app on the map": the facilities page's map hands
+    its click to the change form (the component is replaced by one that reports a click
+    the way streamlit-folium does, through ``on_change``)."""
+    import planner.app.map as app_map
+
+    street = _facilities_street()
+    lon, lat = _lonlat(street, 1900, 0)
+    clicks: list[dict[str, Any]] = []
+    real_show_map = app_map.show_map
+
+    def clicking_map(payload: dict[str, Any], **kw: Any) -> Any:
+        if kw.get("key") != "whatif_map":
+            return real_show_map(payload, **kw)
+        if clicks and kw.get("on_change") is not None:
+            kw["on_change"](clicks.pop())
+        return None
+
+    monkeypatch.setattr(app_map, "show_map", clicking_map)
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.clear()
+    at.query_params["page"] = "facilities"
+    _ok(at)
+    assert (at.number_input(key="wi_lon").value, at.number_input(key="wi_lat").value) != (
+        lon,
+        lat,
+    )
+    clicks.append({"last_clicked": {"lat": lat, "lng": lon}})
+    _ok(at)
+    assert at.number_input(key="wi_lon").value == pytest.approx(lon)
+    assert at.number_input(key="wi_lat").value == pytest.approx(lat)
+    at.button(key="wi_add").click()
+    _ok(at)
+    added = at.session_state["whatif_changes"][0]["add_station"]
+    assert (added["lon"], added["lat"]) == pytest.approx((lon, lat))
