@@ -275,3 +275,29 @@ def test_a_click_on_the_whatif_map_places_the_new_station(
     _ok(at)
     added = at.session_state["whatif_changes"][0]["add_station"]
     assert (added["lon"], added["lat"]) == pytest.approx((lon, lat))
+
+
+def test_norm_table_per_community_matches_a_hand_computation() -> None:
+    """Issue 16 item 7: the facilities page's floor-area norm per community. One
+    community of 150 households; S1 (60 m²) reaches b100, b450, b900 (60 households):
+    100 m² per 100 for those, 0 for b1400 and b1900 (90 households below 30); the
+    household-weighted mean is 60 x 100 / 150 = 40; the community norm is
+    max(500, 30 x 150 / 100) = 500 m² against 60 m² of station."""
+    street = _facilities_street()
+    street.stations["floor_area_m2"] = [60.0]
+    b = street.buildings.assign(community_id="c1")
+    comm = gpd.GeoDataFrame(
+        {"community_id": ["c1"], "name": ["一社区"], "code": ["001"]},
+        geometry=[shapely.box(*b.total_bounds).buffer(200)],
+        crs=street.crs,
+    )
+    street = street.with_layers(buildings=b, communities=comm)
+    layers = compute_coverage_layers(street, settings=Settings(service_catalogue=KINDS))
+    row = page.norm_table(layers, lang="en").iloc[0]
+    assert row["Community"] == "一社区" and row["Households"] == 150
+    assert row["m² per 100 households in reach"] == pytest.approx(40.0)
+    assert row["Below 30 m² per 100 households"] == "no"
+    assert row["Households below the norm"] == 90
+    assert row["Station floor area (m²)"] == 60.0 and row["Community norm (m²)"] == 500.0
+    zh = page.norm_table(layers, lang="zh")
+    assert zh.iloc[0].tolist()[:2] == ["一社区", 150]
