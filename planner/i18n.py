@@ -1728,6 +1728,21 @@ STRINGS: dict[str, tuple[str, str]] = {
         "与命令行 run --map-completeness 相同；默认不显示",
         "The same as the command line's run --map-completeness; off by default",
     ),
+    # --- walk1516: siting for a chosen service kind in the app (issue 16 item 6) ---
+    "siting_kind": ("选址对象", "Site for"),
+    "siting_kind_party": ("党群服务站", "Party-mass stations"),
+    "siting_kind_help": (
+        "选择一类服务设施时，按该类设施所属服务圈的步行分钟选址（与命令行 site --service-kind 相同），"
+        "表中列出每个新址步行范围内的户数及按每百户 30 m² 所需面积",
+        "A service kind sites new facilities of that kind within its circle's minutes (as "
+        "the command line's site --service-kind); the table gives each new site's "
+        "households within reach and the floor area they need at 30 m² per 100 households",
+    ),
+    "siting_kind_note": (
+        "选址对象：{kind}（{minutes:g} 分钟步行范围；现状为该类已有设施）",
+        "Siting for: {kind} (within {minutes:g} minutes' walk; before: the kind's existing "
+        "facilities)",
+    ),
 }
 
 

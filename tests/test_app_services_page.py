@@ -301,3 +301,55 @@ def test_norm_table_per_community_matches_a_hand_computation() -> None:
     assert row["Station floor area (m²)"] == 60.0 and row["Community norm (m²)"] == 500.0
     zh = page.norm_table(layers, lang="zh")
     assert zh.iloc[0].tolist()[:2] == ["一社区", 150]
+
+
+def _bounded_street() -> Street:
+    """The facilities street with a boundary and one community (siting needs the
+    boundary for its network candidates; the grids need the community)."""
+    street = _facilities_street()
+    b = street.buildings.assign(community_id="c1")
+    area = shapely.box(-100, -100, 2100, 100)
+    return street.with_layers(
+        buildings=b,
+        boundary=gpd.GeoDataFrame(
+            {"street_id": ["s1"], "name": ["线街"]}, geometry=[area], crs=street.crs
+        ),
+        communities=gpd.GeoDataFrame(
+            {"community_id": ["c1"], "name": ["一社区"], "code": ["001"]},
+            geometry=[area],
+            crs=street.crs,
+        ),
+    )
+
+
+def test_siting_page_sites_for_a_chosen_service_kind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 16 item 6 in the app: site one new kindergarten. The kind's own facilities
+    are the "before" (阳光幼儿园 at 600 m reaches b450 and b900 within 5 minutes, 333 m:
+    50 of 150 households); the new site reaches b1400 and b1900 (90 households), whose
+    floor area at 30 m² per 100 households is 27 m² — as ``site --service-kind``."""
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setattr(app_services, "load", lambda source, settings: _bounded_street())
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.clear()
+    at.query_params["page"] = "siting"
+    _ok(at)
+    assert at.selectbox(key="siting_kind").value == ""  # party-mass stations by default
+    kinds = ["", *Settings().service_catalogue]  # the page's options (labels in AppTest)
+    at.selectbox(key="siting_kind").select_index(kinds.index("kindergarten"))
+    at.number_input(key="siting_k").set_value(1)
+    at.button(key="run_siting").click()
+    _ok(at)
+    assert at.session_state["siting_request"] == ["k", 1.0, "kindergarten"]
+    assert any("选址对象：幼儿园（5 分钟" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
+    sites = next(d.value for d in at.dataframe if "按范围内户数所需面积 m²" in d.value.columns)
+    assert sites["步行范围内户数"].tolist() == [90.0]
+    assert sites["按范围内户数所需面积 m²"].tolist() == [27.0]
+    labels = {m.label: (m.value, m.delta) for m in at.metric}
+    # 5-minute coverage of kindergartens: 50 -> 140 of 150 households (b100 stays out)
+    assert labels["5 分钟覆盖"] == ("93.3%", "现状: 33.3%"), labels
+    assert at.text_input(key="scenario_name_幼儿园 · 新增 1 处").value == "幼儿园 · 新增 1 处"

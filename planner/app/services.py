@@ -304,6 +304,9 @@ SITE_TABLE_COLUMNS = (
     "households_served",
     "community_id",
     "recommended_floor_area_m2",
+    # --- walk1516: the floor area each site's catchment needs (issue 16 item 6) ---
+    "households_catchment",
+    "catchment_floor_area_m2",
 )
 
 
