@@ -1743,6 +1743,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Siting for: {kind} (within {minutes:g} minutes' walk; before: the kind's existing "
         "facilities)",
     ),
+    # --- walk1516: staff phones hidden on the organisation page (issue 15 item 4) ---
+    "org_show_phones": ("显示联系电话", "Show phone numbers"),
+    "org_show_phones_help": (
+        "联系电话默认隐藏，只有本项目的编辑者可以显示；隐藏时保存，原有成员的电话保持不变",
+        "Phones are hidden by default and only the project's editor can show them; a team "
+        "saved with phones hidden keeps each remaining member's phone",
+    ),
 }
 
 
