@@ -512,3 +512,111 @@ def test_city_wide_organisation_registers_split_by_grid_code_key_and_point(
     assert done.ok, done.error
     org = pd.read_csv(tmp_path / "003" / "organisation_by_grid.csv", encoding="utf-8-sig")
     assert len(org) == done.summary["grids"]["count"]
+
+
+def _split_city_folders(root: Path) -> tuple[dict[str, gpd.GeoDataFrame], list[Path]]:
+    """The conftest street cut into two streets (west, east halves), written as one
+    folder per street: each folder holds the features touching its street (a feature
+    touching both is in both), features of neither go to the nearest street."""
+    from shapely.geometry import box
+
+    from tests.conftest import UTM, X0, Y0, street_layers, write_folder
+
+    layers = street_layers()
+    halves = {
+        "001": box(X0, Y0, X0 + 500, Y0 + 1000),
+        "002": box(X0 + 500, Y0, X0 + 1000, Y0 + 1000),
+    }
+    folders = []
+    for code, half in halves.items():
+        other = next(h for c, h in halves.items() if c != code)
+        own: dict[str, gpd.GeoDataFrame] = {}
+        for name, gdf in layers.items():
+            if name == "boundary":
+                continue
+            g = gdf.geometry
+            mine = g.intersects(half) & ~g.touches(half)
+            theirs = g.intersects(other) & ~g.touches(other)
+            nearest = ~mine & ~theirs & (g.distance(half) <= g.distance(other))
+            own[name] = gdf.loc[mine | nearest]
+        own["boundary"] = gpd.GeoDataFrame({"name": [f"街道{code}"]}, geometry=[half], crs=UTM)
+        folder = write_folder(root / f"street_{code}", own)
+        (folder / "street.json").write_text(
+            json.dumps({"code_street": code, "code_county": "110108"}), encoding="utf-8"
+        )
+        folders.append(folder)
+    return layers, folders
+
+
+def test_one_folder_per_street_city_equals_single_street_runs_with_the_margin(
+    tmp_path: Path,
+) -> None:
+    """A city of one folder per street (no --streets: the folders' boundaries and
+    street.json codes): each street's margin sees its neighbour's roads and stations, and
+    its figures, grids and codes equal a single-street run of a folder holding the whole
+    city's layers with that street's boundary (the same margin)."""
+    from planner.cli.parser import main
+    from planner.coverage.layers import compute_coverage_layers
+    from planner.grids.codes import effective_code_settings
+    from planner.load.sources import load_street
+    from planner.pipeline import divide_grids
+    from tests.conftest import write_folder
+
+    layers, folders = _split_city_folders(tmp_path / "city")
+    out = tmp_path / "out"
+    code = main(["city", str(tmp_path / "city"), "--out", str(out), "--jobs", "coverage",
+                 "--threads", "--workers", "1", "--no-html", "--formats", "geojson,csv",
+                 "-q"])  # fmt: skip
+    assert code in (0, 1)
+    table = pd.read_csv(out / "city_streets.csv", encoding="utf-8-sig", dtype={"street_code": str})
+    assert list(table["street_code"]) == ["001", "002"] and set(table["status"]) == {"ok"}
+    assert list(table["name"]) == ["街道001", "街道002"]
+    for code, folder in zip(["001", "002"], folders, strict=True):
+        boundary = gpd.read_file(folder / "boundary.geojson")
+        whole = write_folder(tmp_path / f"whole_{code}", {**layers, "boundary": boundary})
+        (whole / "street.json").write_text(
+            json.dumps({"code_street": code, "code_county": "110108"}), encoding="utf-8"
+        )
+        s = Settings()
+        street = load_street(str(whole), settings=s)
+        alone = load_street(str(folder), settings=s)
+        s = effective_code_settings(s, street.meta)
+        grids = divide_grids(street, settings=s).grids
+        cov = compute_coverage_layers(street, settings=s, grids=grids)
+        summary = json.loads((out / "streets" / code / "summary.json").read_text("utf-8"))
+        assert summary["coverage"]["households_covered"] == cov.summary["households_covered"]
+        assert summary["coverage"]["gaps"] == cov.summary["gaps"]
+        assert summary["load"]["households_total"] == int(street.buildings["households"].sum())
+        # the neighbour's stations and roads are in the margin (not in the folder alone)
+        row = table.set_index("street_code").loc[code]
+        in_all = int(row["stations_in_street"]) + int(row["stations_in_margin"])
+        assert in_all == len(street.stations) > len(alone.stations)
+        city_grids = gpd.read_file(out / "streets" / code / "grids.geojson")
+        assert sorted(city_grids["code"]) == sorted(grids["code"])
+        assert all(c[6:12] == "110108" and c[12:15] == code for c in grids["code"])
+        mine = city_grids.set_index("code")["households"].sort_index()
+        assert (
+            mine.tolist() == grids.set_index("code")["households"].sort_index().astype(int).tolist()
+        )
+
+
+def test_street_folders_without_a_county_code_are_refused_naming_street_json(
+    tmp_path: Path,
+) -> None:
+    layers, folders = _split_city_folders(tmp_path / "city")
+    (folders[1] / "street.json").write_text(json.dumps({"code_street": "002"}), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_city(str(tmp_path / "city"))
+    text = str(err.value)
+    assert str(folders[1] / "street.json") in text and "code_county" in text
+    # with --streets the folders' own codes are not needed
+    streets = gpd.GeoDataFrame(
+        {"street_code": ["W", "E"], "county_code": ["110108"] * 2, "name": ["西", "东"]},
+        geometry=[gpd.read_file(f / "boundary.geojson").geometry.iloc[0] for f in folders],
+        crs=4326,
+    )
+    streets.to_file(tmp_path / "streets.geojson")
+    city = read_city(str(tmp_path / "city"), streets=tmp_path / "streets.geojson")
+    assert list(city.streets["street_code"]) == ["W", "E"]
+    assert len(city.layers["buildings"]) == 4  # B1-B4 once each
+    assert len(city.layers["roads"]) == len(layers["roads"])  # kept once

@@ -51,14 +51,16 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "source",
-        help="demo-city:N (a synthetic city of N streets), a folder of city-wide layer files "
-        "or a city-wide OSM extract (.osm, .osm.pbf)",
+        help="demo-city:N (a synthetic city of N streets), a folder of city-wide layer files, "
+        "a folder of street folders (one sub-folder per street) or a city-wide OSM extract "
+        "(.osm, .osm.pbf)",
     )
     p.add_argument(
         "--streets",
         type=Path,
         help="street boundaries: one polygon per street with street_code, county_code, name "
-        "(needed for a folder; demo-city:N has its own)",
+        "(needed for a folder of city-wide layers or an extract; demo-city:N has its own, "
+        "street folders their boundaries)",
     )
     p.add_argument(
         "--stations",
