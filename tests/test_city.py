@@ -620,3 +620,59 @@ def test_street_folders_without_a_county_code_are_refused_naming_street_json(
     assert list(city.streets["street_code"]) == ["W", "E"]
     assert len(city.layers["buildings"]) == 4  # B1-B4 once each
     assert len(city.layers["roads"]) == len(layers["roads"])  # kept once
+
+
+def test_city_red_map_png_and_pdf_on_the_street_maps_sheet(
+    city_run: tuple[Path, CityResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """city_redmap.png/.pdf of a city run; the sheet shades each street by its share
+    (the HTML map's colours), outlines gaps across a border in red, and carries the
+    legend, a measured scale bar, the north arrow and the data credit."""
+    import matplotlib.colors as mcolors
+
+    from planner.city import citymap
+
+    out, _ = city_run
+    city = read_city(f"demo-city:{N}")
+    paths = citymap.write_city_images(city, out)
+    assert [p.name for p in paths] == ["city_redmap.png", "city_redmap.pdf"]
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert paths[1].read_bytes()[:5] == b"%PDF-"
+    # a hand-made city map: three streets at 90 %, 30 % and no data, two gaps meeting
+    # at the border of 001 and 002
+    streets = city.streets.to_crs(4326).copy()
+    streets["pct"] = [90.0, 30.0, np.nan]
+    x = streets.geometry.iloc[0].bounds[2]  # the 001/002 border
+    y = streets.geometry.iloc[0].centroid.y
+    a = shapely.box(x - 0.001, y, x, y + 0.001)
+    b = shapely.box(x, y, x + 0.001, y + 0.001)
+    gaps = gpd.GeoDataFrame({"street_code": ["001", "002"]}, geometry=[a, b], crs=4326)
+    data = citymap.CityMapData(
+        streets, gaps, citymap.border_gaps(gaps),
+        pd.Series([100.0, 300.0, np.nan], index=["001", "002", "003"]),
+    )  # fmt: skip
+    monkeypatch.setattr(citymap, "city_map_data", lambda *_a, **_k: data)
+    fig = citymap.city_figure(city, out)
+    ax = fig.axes[0]
+    faces = {
+        mcolors.to_hex(tuple(c[:3])): round(float(c[3]), 2)
+        for coll in ax.collections
+        for c in coll.get_facecolor()
+    }
+    for pct in (90.0, 30.0, None):
+        colour = citymap.shade(pct)
+        assert faces[colour] == 0.55, colour
+    border = [
+        coll
+        for coll in ax.collections
+        if list(coll.get_linewidth()) == [citymap.BORDER_GAP_LOOK.width_pt]
+        and mcolors.to_hex(tuple(coll.get_edgecolor()[0][:3])) == citymap.BORDER_GAP_LOOK.colour
+    ]
+    assert len(border) == 1 and len(border[0].get_paths()) == 2  # both halves of the gap
+    texts = [t.get_text() for t in fig.texts] + [t.get_text() for t in ax.texts]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "跨街道边界的服务盲区" in legend and "街道：15分钟覆盖 > 75%" in legend
+    assert any("90.0%" in s for s in texts) and any("—" in s for s in texts)
+    assert any("15 分钟覆盖户数 45.0%" in s for s in texts)  # (90*100 + 30*300) / 400
+    assert any("合成数据" in s and "Synthetic" in s for s in texts)  # the data credit
+    assert "北" in texts and fig._planner_scale_m > 0  # type: ignore[attr-defined]

@@ -13,6 +13,6 @@
 * :mod:`planner.city.hashes` - content hashes of each street's share (incremental runs);
 * :mod:`planner.city.run` - :func:`run_city`: the Dask run (local cluster or a scheduler);
 * :mod:`planner.city.rollup` - ``city_streets.csv``, ``city_communities.csv``, ``city.gpkg``;
-* :mod:`planner.city.citymap` - ``city_redmap.html``: streets shaded by coverage,
-  drill-down, gaps across street borders.
+* :mod:`planner.city.citymap` - ``city_redmap.html`` and ``.png``/``.pdf``: streets
+  shaded by coverage, drill-down, gaps across street borders.
 """

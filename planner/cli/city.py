@@ -4,7 +4,8 @@ One Dask task per street (:func:`planner.city.run.run_city`): a local cluster of
 processes sized to the cores this process may use, or an existing cluster with
 ``--scheduler tcp://host:8786``. Each street's usual files land in
 ``DIR/streets/<street code>/``; the city rollups ``city_streets.csv``,
-``city_communities.csv``, ``city.gpkg`` and ``city_redmap.html`` in ``DIR``. A re-run
+``city_communities.csv``, ``city.gpkg``, ``city_redmap.html`` and its print version
+``city_redmap.png``/``.pdf`` (``--no-city-images``: none) in ``DIR``. A re-run
 only recomputes streets whose inputs (their share within the margin), settings or job
 changed (``--force`` re-runs all).
 
@@ -109,6 +110,11 @@ def register(sub: Any) -> None:
     p.add_argument("--no-html", action="store_true", help="no street red maps (HTML)")
     p.add_argument("--images", action="store_true", help="also each street's PNG/PDF red map")
     p.add_argument(
+        "--no-city-images",
+        action="store_true",
+        help="skip the city red map's PNG/PDF (city_redmap.png/.pdf; written by default)",
+    )
+    p.add_argument(
         "--formats",
         default="geojson,gpkg,shp,csv,xlsx",
         help="each street's export formats, comma-separated (default geojson,gpkg,shp,csv,xlsx)",
@@ -135,7 +141,7 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from planner.city.citymap import write_city_map
+    from planner.city.citymap import write_city_images, write_city_map
     from planner.city.rollup import write_rollups
     from planner.city.run import report_unmatched_rows, run_city
     from planner.city.source import read_city
@@ -186,6 +192,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     files = write_rollups(city, out, result.outcomes)
     files["city_redmap.html"] = write_city_map(city, out)
+    if not args.no_city_images:
+        files.update({p.name: p for p in write_city_images(city, out)})
     for code in result.failed:
         print(f"error: street {code} failed: {result.outcomes[code].error}", file=sys.stderr)
     say(f"ran {len(result.ran)} street(s), reused {len(result.reused)}; wrote " + ", ".join(files))
