@@ -549,7 +549,7 @@ def _split_city_folders(root: Path) -> tuple[dict[str, gpd.GeoDataFrame], list[P
 
 
 def test_one_folder_per_street_city_equals_single_street_runs_with_the_margin(
-    tmp_path: Path,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A city of one folder per street (no --streets: the folders' boundaries and
     street.json codes): each street's margin sees its neighbour's roads and stations, and
@@ -566,8 +566,11 @@ def test_one_folder_per_street_city_equals_single_street_runs_with_the_margin(
     out = tmp_path / "out"
     code = main(["city", str(tmp_path / "city"), "--out", str(out), "--jobs", "coverage",
                  "--threads", "--workers", "1", "--no-html", "--formats", "geojson,csv",
-                 "-q"])  # fmt: skip
+                 "--no-city-images"])  # fmt: skip
     assert code in (0, 1)
+    said = capsys.readouterr().out  # not a terminal: one line per finished street
+    assert "[coverage 1/2] street 00" in said and "[coverage 2/2] street 00" in said
+    assert " MB)" in said and "Dask dashboard: " in said
     table = pd.read_csv(out / "city_streets.csv", encoding="utf-8-sig", dtype={"street_code": str})
     assert list(table["street_code"]) == ["001", "002"] and set(table["status"]) == {"ok"}
     assert list(table["name"]) == ["街道001", "街道002"]
@@ -676,3 +679,40 @@ def test_city_red_map_png_and_pdf_on_the_street_maps_sheet(
     assert any("15 分钟覆盖户数 45.0%" in s for s in texts)  # (90*100 + 30*300) / 400
     assert any("合成数据" in s and "Synthetic" in s for s in texts)  # the data credit
     assert "北" in texts and fig._planner_scale_m > 0  # type: ignore[attr-defined]
+
+
+def test_city_progress_a_bar_per_job_on_a_terminal_else_a_line_per_street() -> None:
+    """On a terminal one tqdm bar counts the job's streets (the last street and its peak
+    memory beside it; a failure written above the bar); elsewhere one line per street;
+    nothing with -q."""
+    import io
+
+    from planner.city.run import LineProgress
+    from planner.city.task import StreetOutcome
+    from planner.cli.city import BarProgress, street_progress
+
+    lines: list[str] = []
+    assert isinstance(street_progress(quiet=False, report=lines.append, tty=True), BarProgress)
+    quiet = street_progress(quiet=True, report=lines.append, tty=True)
+    plain = street_progress(quiet=False, report=lines.append, tty=False)
+    assert isinstance(quiet, LineProgress) and isinstance(plain, LineProgress)
+    ok = StreetOutcome("001", ok=True, seconds=2.0, peak_mb=312.4)
+    bad = StreetOutcome("002", ok=False, error="no roads", seconds=0.5, peak_mb=200.0)
+    for shown in (quiet, plain):
+        shown.start("grids", 2)
+        shown.done(ok)
+        shown.done(bad)
+        shown.close()
+    assert lines == [
+        "[grids 1/2] street 001 ok (2.0 s, 312 MB)",
+        "[grids 2/2] street 002 FAILED: no roads (0.5 s, 200 MB)",
+    ]
+    screen = io.StringIO()
+    bar = BarProgress(file=screen)
+    bar.start("coverage", 2)
+    bar.done(ok)
+    bar.done(bad)
+    bar.close()
+    text = screen.getvalue()
+    assert "coverage streets" in text and "2/2" in text and "002 FAILED, 200 MB" in text
+    assert "street 002 failed: no roads\n" in text
