@@ -716,3 +716,19 @@ def test_city_progress_a_bar_per_job_on_a_terminal_else_a_line_per_street() -> N
     text = screen.getvalue()
     assert "coverage streets" in text and "2/2" in text and "002 FAILED, 200 MB" in text
     assert "street 002 failed: no roads\n" in text
+
+
+def test_street_folders_merge_a_feature_given_twice_once() -> None:
+    """The same road from two folders (one in UTM, one in WGS84) is kept once; another id
+    on the same line, or the same id on another line, is another feature."""
+    from planner.city.folders import merge_layers
+    from tests.conftest import UTM, street_layers
+
+    roads = street_layers()["roads"].iloc[:3]
+    moved = roads.iloc[[2]].copy()
+    moved["geometry"] = moved.geometry.translate(xoff=5.0)
+    renamed = roads.iloc[[1]].assign(road_id="other")
+    merged = merge_layers([roads, roads.to_crs(4326), moved, renamed], "road_id")
+    assert roads.crs == UTM and merged.crs.to_epsg() == 4326
+    assert sorted(merged["road_id"]) == sorted([*roads["road_id"], "v1", "other"])
+    assert len(merge_layers([roads.drop(columns="road_id")] * 2)) == 3  # by attributes

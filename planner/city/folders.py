@@ -11,7 +11,8 @@ neighbour's station serves across, as a single-street run whose folder holds
 everything within the margin.
 
 A feature present in several folders (a road exported with each street's margin) is
-kept once: rows equal in every attribute and in geometry (WKB) are duplicates.
+kept once: rows with the same id (``road_id``, ``building_id``, ...; else the same
+attributes) and the same geometry (to about 1 cm) are duplicates (:func:`merge_layers`).
 
 Without ``--streets`` the streets layer is each folder's ``boundary`` (its polygons
 dissolved) with ``street_code`` from ``street.json``'s ``code_street`` (else the folder's
@@ -31,6 +32,7 @@ import shapely
 
 from planner.crs import WGS84
 from planner.errors import InputError, Problem, ProblemLog
+from planner.load._layers import ID_COLUMNS
 from planner.load.readers import FOLDER_LAYERS, LAYER_EXTENSIONS, read_folder
 
 __all__ = ["StreetFolders", "is_street_folders", "merge_layers", "read_street_folders"]
@@ -86,14 +88,26 @@ class StreetFolders:
     files: dict[str, str] = field(default_factory=dict)
 
 
-def merge_layers(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """One WGS84 layer of ``parts``, a feature given in several of them kept once
-    (equal attributes, compared as text, and equal geometry WKB)."""
+#: Grid of the duplicate test, degrees (about 1 cm): the same feature read from files of
+#: two CRSs (a GeoPackage in UTM, a GeoJSON in WGS84) differs only by rounding.
+SAME_DEG = 1e-7
+
+
+def merge_layers(parts: list[gpd.GeoDataFrame], id_column: str | None = None) -> gpd.GeoDataFrame:
+    """One WGS84 layer of ``parts``, a feature given in several of them kept once.
+
+    Two rows are the same feature when their geometries are equal on a
+    :data:`SAME_DEG` grid and their ``id_column`` values are equal (the layer's id,
+    :data:`planner.load._layers.ID_COLUMNS`), or, for a layer without that column, all
+    their attributes (compared as text).
+    """
     frames = [p.to_crs(WGS84) for p in parts]
     merged = pd.concat(frames, ignore_index=True)
     gdf = gpd.GeoDataFrame(merged, geometry="geometry", crs=WGS84)
-    key = gdf.drop(columns="geometry").astype("string").fillna("")
-    key["__wkb"] = shapely.to_wkb(shapely.normalize(gdf.geometry.to_numpy()), hex=True)
+    attrs = [id_column] if id_column in gdf.columns else [c for c in gdf.columns if c != "geometry"]
+    key = gdf[attrs].astype("string").fillna("")
+    snapped = shapely.set_precision(gdf.geometry.to_numpy(), SAME_DEG)
+    key["__wkb"] = shapely.to_wkb(shapely.normalize(snapped), hex=True)
     return gdf.loc[~key.duplicated().to_numpy()].reset_index(drop=True)
 
 
@@ -168,7 +182,10 @@ def read_street_folders(path: Path, *, need_streets: bool) -> StreetFolders:
             if row is not None:
                 rows.append(row)
     problems.raise_if_errors()
-    layers = {name: merge_layers(parts) for name, parts in by_layer.items()}
+    layers = {
+        name: merge_layers(parts, ID_COLUMNS.get(name, ("", ""))[0] or None)
+        for name, parts in by_layer.items()
+    }
     streets = (
         gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84)
         if rows
