@@ -555,6 +555,7 @@ def test_one_folder_per_street_city_equals_single_street_runs_with_the_margin(
     street.json codes): each street's margin sees its neighbour's roads and stations, and
     its figures, grids and codes equal a single-street run of a folder holding the whole
     city's layers with that street's boundary (the same margin)."""
+    from planner.city.run import load_city_street
     from planner.cli.parser import main
     from planner.coverage.layers import compute_coverage_layers
     from planner.grids.codes import effective_code_settings
@@ -601,6 +602,10 @@ def test_one_folder_per_street_city_equals_single_street_runs_with_the_margin(
         assert (
             mine.tolist() == grids.set_index("code")["households"].sort_index().astype(int).tolist()
         )
+        # the app opens the street again from city.json as the city run loaded it
+        again = load_city_street(out, code, Settings())
+        assert len(again.stations) == len(street.stations) and again.name == f"街道{code}"
+    assert json.loads((out / CITY_FILE).read_text("utf-8"))["stations"] == ""  # no --stations
 
 
 def test_street_folders_without_a_county_code_are_refused_naming_street_json(

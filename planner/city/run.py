@@ -208,7 +208,7 @@ def write_city_inputs(city: CityInput, out: Path, settings: Settings) -> Path:
     data = {
         "source": absolute(city.source),
         "streets": absolute(city.streets_file),
-        "stations": absolute(city.files.get("stations", "")),
+        "stations": absolute(city.stations_file),
         "register": absolute(city.files.get("register", "")),
         "margin_m": settings.margin_m,
     }

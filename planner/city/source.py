@@ -70,6 +70,9 @@ class CityInput:
     #: and the files they were read from.
     org_registers: RegisterTables | None = None
     org_files: RegisterFiles | None = None
+    #: The city-wide ``--stations`` file, when one was given ("" otherwise: the stations
+    #: are the source's own layer).
+    stations_file: str = ""
 
     def street(self, code: str) -> gpd.GeoDataFrame:
         """The one-row street layer of ``code``."""
@@ -117,7 +120,7 @@ def read_city(
         layer = read_layer_file(Path(stations), layer="stations", problems=problems)
         if layer is not None:
             city.layers["stations"] = layer
-            city.files["stations"] = str(stations)
+            city.files["stations"] = city.stations_file = str(stations)
     if register is not None:
         from planner.load.register import read_register
 
