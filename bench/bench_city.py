@@ -2,10 +2,12 @@
 single-street runs one after another in one process, in one run.
 
     PYTHONPATH=. /work/main/.venv/bin/python bench/bench_city.py [--streets 4 16] [--workers 1 2]
-        [--job coverage]
+        [--job coverage] [--cols-per-street 5 --rows 11 --communities 12]
 
-Per city (``demo-city:N``: N streets of the default :class:`planner.synthetic.city.CitySpec`)
-it prints: buildings and households; the baseline (``run_pipeline`` on ``demo-city:N/K`` for
+Per city (N streets of :class:`planner.synthetic.city.CitySpec`: ``demo-city:N`` by default,
+or bigger streets with ``--cols-per-street`` superblocks east-west per street, ``--rows``
+north-south, ``--density`` and ``--communities`` per street; 5 x 11 gives about 4,900
+buildings a street) it prints: buildings and households; the baseline (``run_pipeline`` on ``demo-city:N/K`` for
 K = 1..N, sequentially, in this process); the city run with each number of local worker
 processes (wall time, ratio to the baseline, the largest peak memory of a worker); the load
 average before and after each timing. Every run writes GeoJSON and CSV only (no HTML, no
@@ -22,30 +24,56 @@ import tempfile
 import time
 from pathlib import Path
 
-from planner.city.run import run_city
-from planner.city.source import read_city
+from planner.city.run import city_parts, run_city
+from planner.city.source import CityInput
+from planner.city.task import load_part
 from planner.pipeline import run_pipeline
 from planner.settings import Settings
+from planner.synthetic.city import CitySpec, make_city
 
 FAST = ("geojson", "csv")
+
+
+def _cpu() -> str:
+    """The processor's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def baseline(n: int, job: str, out: Path) -> tuple[float, list[str]]:
-    """Seconds for the N single-street runs one after another in this process, and the
-    streets that failed (``K: error``; a failing street stops where the city task stops,
-    so both sides do the same work)."""
+def synthetic_city(spec: CitySpec) -> CityInput:
+    """The city of ``spec`` as the city command reads ``demo-city:N`` (its own streets)."""
+    made = make_city(spec)
+    return CityInput(
+        f"demo-city:{spec.n_streets}", dict(made.layers), made.streets, dict(made.meta)
+    )
+
+
+def baseline(spec: CitySpec, job: str, out: Path) -> tuple[float, list[str]]:
+    """Seconds for the N single-street runs one after another in this process (each
+    street cut with its margin and loaded as ``demo-city:N/K`` is, then the pipeline),
+    and the streets that failed (``K: error``; a failing street stops where the city
+    task stops, so both sides do the same work)."""
+    c = synthetic_city(spec)
     t0 = time.perf_counter()
     failed: list[str] = []
-    for k in range(1, n + 1):
+    for k, code in enumerate(c.streets["street_code"], start=1):
         try:
+            settings = Settings()
+            parts, _ = city_parts(c, settings, codes={str(code)})
             run_pipeline(
-                f"demo-city:{n}/{k}",
+                parts[0].source,
                 out / f"single-{k}",
-                settings=Settings(),
+                street=load_part(parts[0], settings),
+                settings=settings,
                 new_sites=3 if job in ("run", "site") else 0,
                 coverage=job != "grids",
                 html=False,
@@ -57,10 +85,10 @@ def baseline(n: int, job: str, out: Path) -> tuple[float, list[str]]:
     return time.perf_counter() - t0, failed
 
 
-def city(n: int, workers: int, job: str, out: Path) -> tuple[float, list[float], list[str]]:
+def city(spec: CitySpec, workers: int, job: str, out: Path) -> tuple[float, list[float], list[str]]:
     """Seconds, the peak memory of each street's worker at the end of the street (MB,
     sorted, largest first) and the failed streets of the city run."""
-    c = read_city(f"demo-city:{n}")
+    c = synthetic_city(spec)
     t0 = time.perf_counter()
     result = run_city(
         c,
@@ -81,19 +109,24 @@ def main() -> None:
     ap.add_argument("--streets", type=int, nargs="+", default=[4, 16])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--job", default="coverage", choices=["grids", "coverage", "site", "run"])
+    ap.add_argument("--cols-per-street", type=int, default=1, help="superblocks east-west a street")
+    ap.add_argument("--rows", type=int, default=2, help="superblocks north-south")
+    ap.add_argument("--density", type=float, default=1.0, help="buildings per compound x")
+    ap.add_argument("--communities", type=int, default=2, help="communities a street")
     args = ap.parse_args()
+    import distributed  # noqa: F401  (its import sets its logger's level: set ours after)
+
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {_cpu()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, job {args.job}")  # fmt: skip
     for n in args.streets:
-        c = read_city(f"demo-city:{n}")
-        b = c.layers["buildings"]
-        print(
-            f"\n## demo-city:{n}: {len(b):,} buildings, {int(b['households'].sum()):,} households"
-        )
+        spec = CitySpec(n_streets=n, cols_per_street=args.cols_per_street, rows=args.rows,
+                        density=args.density, communities_per_street=args.communities)  # fmt: skip
+        b = make_city(spec).layers["buildings"]
+        print(f"\n## {spec}: {len(b):,} buildings, {int(b['households'].sum()):,} households")
         with tempfile.TemporaryDirectory() as tmp:
             before = _load()
-            base, base_failed = baseline(n, args.job, Path(tmp))
+            base, base_failed = baseline(spec, args.job, Path(tmp))
             print(
                 f"sequential single-street runs, one process: {base:.1f} s (load {before} -> {_load()})"
             )
@@ -101,7 +134,7 @@ def main() -> None:
                 print(f"  single-street run failed: {line}")
             for w in args.workers:
                 before = _load()
-                sec, peaks, failed = city(n, w, args.job, Path(tmp) / f"city-{w}")
+                sec, peaks, failed = city(spec, w, args.job, Path(tmp) / f"city-{w}")
                 top = ", ".join(f"{p:.0f}" for p in peaks[:w])
                 print(f"city, {w} worker process(es): {sec:.1f} s = {sec / base:.2f}x the sequential "
                       f"runs; peak memory of the worker(s) {top} MB (largest {w} street-end "

@@ -1212,6 +1212,16 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Gap across a street border: {codes} (two street offices must act)",
     ),
     "city_no_data": ("无数据", "no data"),
+    "city_legend_shade": (
+        "街道：{minutes:g}分钟覆盖 {range}",
+        "Street: {range} within {minutes:g} min",
+    ),
+    "city_legend_no_data": ("街道：无数据（未完成）", "Street: no data (not run)"),
+    "city_map_note": (
+        "共 {n} 个街道；覆盖率为住户在{minutes:g}分钟步行内的比例，红框为跨街道边界的服务盲区",
+        "{n} streets; shares are households within a {minutes:g}-minute walk; red outlines: "
+        "gaps across a street border",
+    ),
     # --- appsplit: loader notes in the reader's language (planner.errors.Problem.render) ---
     "edit_redivided_kept": (
         "重新划分（保留 {locked} 个已锁定网格和仍在范围内的网格；原 {total:,} 户中 {kept:,} 户所在网格编码不变）",

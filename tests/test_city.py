@@ -512,3 +512,228 @@ def test_city_wide_organisation_registers_split_by_grid_code_key_and_point(
     assert done.ok, done.error
     org = pd.read_csv(tmp_path / "003" / "organisation_by_grid.csv", encoding="utf-8-sig")
     assert len(org) == done.summary["grids"]["count"]
+
+
+def _split_city_folders(root: Path) -> tuple[dict[str, gpd.GeoDataFrame], list[Path]]:
+    """The conftest street cut into two streets (west, east halves), written as one
+    folder per street: each folder holds the features touching its street (a feature
+    touching both is in both), features of neither go to the nearest street."""
+    from shapely.geometry import box
+
+    from tests.conftest import UTM, X0, Y0, street_layers, write_folder
+
+    layers = street_layers()
+    halves = {
+        "001": box(X0, Y0, X0 + 500, Y0 + 1000),
+        "002": box(X0 + 500, Y0, X0 + 1000, Y0 + 1000),
+    }
+    folders = []
+    for code, half in halves.items():
+        other = next(h for c, h in halves.items() if c != code)
+        own: dict[str, gpd.GeoDataFrame] = {}
+        for name, gdf in layers.items():
+            if name == "boundary":
+                continue
+            g = gdf.geometry
+            mine = g.intersects(half) & ~g.touches(half)
+            theirs = g.intersects(other) & ~g.touches(other)
+            nearest = ~mine & ~theirs & (g.distance(half) <= g.distance(other))
+            own[name] = gdf.loc[mine | nearest]
+        own["boundary"] = gpd.GeoDataFrame({"name": [f"街道{code}"]}, geometry=[half], crs=UTM)
+        folder = write_folder(root / f"street_{code}", own)
+        (folder / "street.json").write_text(
+            json.dumps({"code_street": code, "code_county": "110108"}), encoding="utf-8"
+        )
+        folders.append(folder)
+    return layers, folders
+
+
+def test_one_folder_per_street_city_equals_single_street_runs_with_the_margin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A city of one folder per street (no --streets: the folders' boundaries and
+    street.json codes): each street's margin sees its neighbour's roads and stations, and
+    its figures, grids and codes equal a single-street run of a folder holding the whole
+    city's layers with that street's boundary (the same margin)."""
+    from planner.city.run import load_city_street
+    from planner.cli.parser import main
+    from planner.coverage.layers import compute_coverage_layers
+    from planner.grids.codes import effective_code_settings
+    from planner.load.sources import load_street
+    from planner.pipeline import divide_grids
+    from tests.conftest import write_folder
+
+    layers, folders = _split_city_folders(tmp_path / "city")
+    out = tmp_path / "out"
+    code = main(["city", str(tmp_path / "city"), "--out", str(out), "--jobs", "coverage",
+                 "--threads", "--workers", "1", "--no-html", "--formats", "geojson,csv",
+                 "--no-city-images"])  # fmt: skip
+    assert code in (0, 1)
+    said = capsys.readouterr().out  # not a terminal: one line per finished street
+    assert "[coverage 1/2] street 00" in said and "[coverage 2/2] street 00" in said
+    assert " MB)" in said and "Dask dashboard: " in said
+    table = pd.read_csv(out / "city_streets.csv", encoding="utf-8-sig", dtype={"street_code": str})
+    assert list(table["street_code"]) == ["001", "002"] and set(table["status"]) == {"ok"}
+    assert list(table["name"]) == ["街道001", "街道002"]
+    for code, folder in zip(["001", "002"], folders, strict=True):
+        boundary = gpd.read_file(folder / "boundary.geojson")
+        whole = write_folder(tmp_path / f"whole_{code}", {**layers, "boundary": boundary})
+        (whole / "street.json").write_text(
+            json.dumps({"code_street": code, "code_county": "110108"}), encoding="utf-8"
+        )
+        s = Settings()
+        street = load_street(str(whole), settings=s)
+        alone = load_street(str(folder), settings=s)
+        s = effective_code_settings(s, street.meta)
+        grids = divide_grids(street, settings=s).grids
+        cov = compute_coverage_layers(street, settings=s, grids=grids)
+        summary = json.loads((out / "streets" / code / "summary.json").read_text("utf-8"))
+        assert summary["coverage"]["households_covered"] == cov.summary["households_covered"]
+        assert summary["coverage"]["gaps"] == cov.summary["gaps"]
+        assert summary["load"]["households_total"] == int(street.buildings["households"].sum())
+        # the neighbour's stations and roads are in the margin (not in the folder alone)
+        row = table.set_index("street_code").loc[code]
+        in_all = int(row["stations_in_street"]) + int(row["stations_in_margin"])
+        assert in_all == len(street.stations) > len(alone.stations)
+        city_grids = gpd.read_file(out / "streets" / code / "grids.geojson")
+        assert sorted(city_grids["code"]) == sorted(grids["code"])
+        assert all(c[6:12] == "110108" and c[12:15] == code for c in grids["code"])
+        mine = city_grids.set_index("code")["households"].sort_index()
+        assert (
+            mine.tolist() == grids.set_index("code")["households"].sort_index().astype(int).tolist()
+        )
+        # the app opens the street again from city.json as the city run loaded it
+        again = load_city_street(out, code, Settings())
+        assert len(again.stations) == len(street.stations) and again.name == f"街道{code}"
+    assert json.loads((out / CITY_FILE).read_text("utf-8"))["stations"] == ""  # no --stations
+
+
+def test_street_folders_without_a_county_code_are_refused_naming_street_json(
+    tmp_path: Path,
+) -> None:
+    layers, folders = _split_city_folders(tmp_path / "city")
+    (folders[1] / "street.json").write_text(json.dumps({"code_street": "002"}), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_city(str(tmp_path / "city"))
+    text = str(err.value)
+    assert str(folders[1] / "street.json") in text and "code_county" in text
+    # with --streets the folders' own codes are not needed
+    streets = gpd.GeoDataFrame(
+        {"street_code": ["W", "E"], "county_code": ["110108"] * 2, "name": ["西", "东"]},
+        geometry=[gpd.read_file(f / "boundary.geojson").geometry.iloc[0] for f in folders],
+        crs=4326,
+    )
+    streets.to_file(tmp_path / "streets.geojson")
+    city = read_city(str(tmp_path / "city"), streets=tmp_path / "streets.geojson")
+    assert list(city.streets["street_code"]) == ["W", "E"]
+    assert len(city.layers["buildings"]) == 4  # B1-B4 once each
+    assert len(city.layers["roads"]) == len(layers["roads"])  # kept once
+
+
+def test_city_red_map_png_and_pdf_on_the_street_maps_sheet(
+    city_run: tuple[Path, CityResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """city_redmap.png/.pdf of a city run; the sheet shades each street by its share
+    (the HTML map's colours), outlines gaps across a border in red, and carries the
+    legend, a measured scale bar, the north arrow and the data credit."""
+    import matplotlib.colors as mcolors
+
+    from planner.city import citymap
+
+    out, _ = city_run
+    city = read_city(f"demo-city:{N}")
+    paths = citymap.write_city_images(city, out)
+    assert [p.name for p in paths] == ["city_redmap.png", "city_redmap.pdf"]
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert paths[1].read_bytes()[:5] == b"%PDF-"
+    # a hand-made city map: three streets at 90 %, 30 % and no data, two gaps meeting
+    # at the border of 001 and 002
+    streets = city.streets.to_crs(4326).copy()
+    streets["pct"] = [90.0, 30.0, np.nan]
+    x = streets.geometry.iloc[0].bounds[2]  # the 001/002 border
+    y = streets.geometry.iloc[0].centroid.y
+    a = shapely.box(x - 0.001, y, x, y + 0.001)
+    b = shapely.box(x, y, x + 0.001, y + 0.001)
+    gaps = gpd.GeoDataFrame({"street_code": ["001", "002"]}, geometry=[a, b], crs=4326)
+    data = citymap.CityMapData(
+        streets, gaps, citymap.border_gaps(gaps),
+        pd.Series([100.0, 300.0, np.nan], index=["001", "002", "003"]),
+    )  # fmt: skip
+    monkeypatch.setattr(citymap, "city_map_data", lambda *_a, **_k: data)
+    fig = citymap.city_figure(city, out)
+    ax = fig.axes[0]
+    faces = {
+        mcolors.to_hex(tuple(c[:3])): round(float(c[3]), 2)
+        for coll in ax.collections
+        for c in coll.get_facecolor()
+    }
+    for pct in (90.0, 30.0, None):
+        colour = citymap.shade(pct)
+        assert faces[colour] == 0.55, colour
+    border = [
+        coll
+        for coll in ax.collections
+        if list(coll.get_linewidth()) == [citymap.BORDER_GAP_LOOK.width_pt]
+        and mcolors.to_hex(tuple(coll.get_edgecolor()[0][:3])) == citymap.BORDER_GAP_LOOK.colour
+    ]
+    assert len(border) == 1 and len(border[0].get_paths()) == 2  # both halves of the gap
+    texts = [t.get_text() for t in fig.texts] + [t.get_text() for t in ax.texts]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "跨街道边界的服务盲区" in legend and "街道：15分钟覆盖 > 75%" in legend
+    assert any("90.0%" in s for s in texts) and any("—" in s for s in texts)
+    assert any("15 分钟覆盖户数 45.0%" in s for s in texts)  # (90*100 + 30*300) / 400
+    assert any("合成数据" in s and "Synthetic" in s for s in texts)  # the data credit
+    assert "北" in texts and fig._planner_scale_m > 0  # type: ignore[attr-defined]
+
+
+def test_city_progress_a_bar_per_job_on_a_terminal_else_a_line_per_street() -> None:
+    """On a terminal one tqdm bar counts the job's streets (the last street and its peak
+    memory beside it; a failure written above the bar); elsewhere one line per street;
+    nothing with -q."""
+    import io
+
+    from planner.city.run import LineProgress
+    from planner.city.task import StreetOutcome
+    from planner.cli.city import BarProgress, street_progress
+
+    lines: list[str] = []
+    assert isinstance(street_progress(quiet=False, report=lines.append, tty=True), BarProgress)
+    quiet = street_progress(quiet=True, report=lines.append, tty=True)
+    plain = street_progress(quiet=False, report=lines.append, tty=False)
+    assert isinstance(quiet, LineProgress) and isinstance(plain, LineProgress)
+    ok = StreetOutcome("001", ok=True, seconds=2.0, peak_mb=312.4)
+    bad = StreetOutcome("002", ok=False, error="no roads", seconds=0.5, peak_mb=200.0)
+    for shown in (quiet, plain):
+        shown.start("grids", 2)
+        shown.done(ok)
+        shown.done(bad)
+        shown.close()
+    assert lines == [
+        "[grids 1/2] street 001 ok (2.0 s, 312 MB)",
+        "[grids 2/2] street 002 FAILED: no roads (0.5 s, 200 MB)",
+    ]
+    screen = io.StringIO()
+    bar = BarProgress(file=screen)
+    bar.start("coverage", 2)
+    bar.done(ok)
+    bar.done(bad)
+    bar.close()
+    text = screen.getvalue()
+    assert "coverage streets" in text and "2/2" in text and "002 FAILED, 200 MB" in text
+    assert "street 002 failed: no roads\n" in text
+
+
+def test_street_folders_merge_a_feature_given_twice_once() -> None:
+    """The same road from two folders (one in UTM, one in WGS84) is kept once; another id
+    on the same line, or the same id on another line, is another feature."""
+    from planner.city.folders import merge_layers
+    from tests.conftest import UTM, street_layers
+
+    roads = street_layers()["roads"].iloc[:3]
+    moved = roads.iloc[[2]].copy()
+    moved["geometry"] = moved.geometry.translate(xoff=5.0)
+    renamed = roads.iloc[[1]].assign(road_id="other")
+    merged = merge_layers([roads, roads.to_crs(4326), moved, renamed], "road_id")
+    assert roads.crs == UTM and merged.crs.to_epsg() == 4326
+    assert sorted(merged["road_id"]) == sorted([*roads["road_id"], "v1", "other"])
+    assert len(merge_layers([roads.drop(columns="road_id")] * 2)) == 3  # by attributes

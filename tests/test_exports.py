@@ -437,6 +437,20 @@ def test_csv_prefixes_formula_text_and_keeps_numbers(tmp_path: Path) -> None:
     assert [ex.unquote_cell(v) for v in back["name"]] == HOSTILE  # the prefix undone
 
 
+def test_csv_of_an_object_column_without_text_is_written(tmp_path: Path) -> None:
+    """A column of True/False and missing cells (a table concatenated from several
+    streets' tables) is written as it is; text cells beside numbers are still quoted."""
+    table = pd.DataFrame(
+        {"ok": [True, None, False], "mixed": ["=x", 2, None], "name": ["a", None, "-b"]}
+    )
+    assert table["ok"].dtype == object
+    path = ex.write_csv(table, tmp_path / "t.csv")
+    back = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert back["ok"].tolist() == ["True", "", "False"]
+    assert back["mixed"].tolist() == ["'=x", "2", ""]
+    assert back["name"].tolist() == ["a", "", "'-b"]
+
+
 def test_xlsx_has_no_formula_cells_and_keeps_the_text(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 

@@ -6,6 +6,9 @@
   its own street layer unless ``--streets`` gives one;
 - a folder of city-wide layer files (the folder format of a street, docs/readme/load.md),
   with ``--streets`` (required);
+- a folder of street folders, one sub-folder per street (:mod:`planner.city.folders`),
+  merged into city-wide layers; ``--streets`` or each folder's boundary and
+  ``street.json`` codes give the streets;
 - one city-wide OpenStreetMap extract (``.osm``, ``.osm.pbf``, ``.xml`` with OSM
   content), with ``--streets``: parsed once around the streets with the margin
   (:func:`planner.load.osm.read_osm_tables`); each street builds its layers from its
@@ -39,7 +42,7 @@ from planner.network.build import NodeAt
 from planner.organisation.registers import RegisterFiles, RegisterTables
 from planner.synthetic.city import STREET_COLUMNS
 
-__all__ = ["OSM_TABLES", "CityInput", "read_city", "read_streets"]
+__all__ = ["OSM_TABLES", "CityInput", "check_streets", "read_city", "read_streets"]
 
 STREETS_FIX = (
     "give a polygon layer with one feature per street and the fields street_code "
@@ -67,6 +70,9 @@ class CityInput:
     #: and the files they were read from.
     org_registers: RegisterTables | None = None
     org_files: RegisterFiles | None = None
+    #: The city-wide ``--stations`` file, when one was given ("" otherwise: the stations
+    #: are the source's own layer).
+    stations_file: str = ""
 
     def street(self, code: str) -> gpd.GeoDataFrame:
         """The one-row street layer of ``code``."""
@@ -114,7 +120,7 @@ def read_city(
         layer = read_layer_file(Path(stations), layer="stations", problems=problems)
         if layer is not None:
             city.layers["stations"] = layer
-            city.files["stations"] = str(stations)
+            city.files["stations"] = city.stations_file = str(stations)
     if register is not None:
         from planner.load.register import read_register
 
@@ -131,6 +137,7 @@ def read_city(
 
 def _read_source(source: str, *, streets: str | Path | None, margin_m: float) -> CityInput:
     """The city's layers and streets from ``source`` (see :func:`read_city`)."""
+    from planner.city.folders import is_street_folders
     from planner.load.osm import is_osm_extract
     from planner.load.sources import DEMO_CITY_PREFIX, parse_demo_city
 
@@ -161,6 +168,8 @@ def _read_source(source: str, *, streets: str | Path | None, margin_m: float) ->
                 file=source,
             )
         )
+    if not extract and is_street_folders(path):
+        return _read_street_folders(path, streets)
     if streets is None:
         kind = "OSM extract" if extract else "folder"
         raise InputError(
@@ -179,6 +188,20 @@ def _read_source(source: str, *, streets: str | Path | None, margin_m: float) ->
     files = {k: str(p) for k, p in contents.files.items()}
     return CityInput(
         source, dict(contents.layers), layer, dict(contents.meta), str(streets), files=files
+    )
+
+
+def _read_street_folders(path: Path, streets: str | Path | None) -> CityInput:
+    """A city of one folder per street (:mod:`planner.city.folders`): the folders merged
+    into city-wide layers; the streets from ``--streets`` or the folders' boundaries."""
+    from planner.city.folders import read_street_folders
+
+    folders = read_street_folders(path, need_streets=streets is None)
+    layer = (
+        read_streets(streets) if streets is not None else check_streets(folders.streets, str(path))
+    )
+    return CityInput(
+        str(path), folders.layers, layer, folders.meta, str(streets or ""), files=folders.files
     )
 
 
@@ -225,6 +248,20 @@ def read_streets(path: str | Path) -> gpd.GeoDataFrame:
     problems.raise_if_errors()
     if gdf is None or gdf.empty:
         raise InputError(Problem("the streets file holds no streets", fix=STREETS_FIX, file=file))
+    return check_streets(gdf, file)
+
+
+def check_streets(gdf: gpd.GeoDataFrame, file: str) -> gpd.GeoDataFrame:
+    """The streets of ``gdf`` (WGS84) checked and reduced to :data:`STREET_COLUMNS` and
+    the polygon; ``file`` is what messages name (the streets file, or the city folder
+    whose street folders' boundaries made the layer).
+
+    Raises
+    ------
+    InputError
+        Naming the file, the feature (``street_code`` or row number) and the field.
+    """
+    problems = ProblemLog()
     missing = [c for c in STREET_COLUMNS if c not in gdf.columns]
     for col in missing:
         problems.add(

@@ -4,9 +4,12 @@ One Dask task per street (:func:`planner.city.run.run_city`): a local cluster of
 processes sized to the cores this process may use, or an existing cluster with
 ``--scheduler tcp://host:8786``. Each street's usual files land in
 ``DIR/streets/<street code>/``; the city rollups ``city_streets.csv``,
-``city_communities.csv``, ``city.gpkg`` and ``city_redmap.html`` in ``DIR``. A re-run
+``city_communities.csv``, ``city.gpkg``, ``city_redmap.html`` and its print version
+``city_redmap.png``/``.pdf`` (``--no-city-images``: none) in ``DIR``. A re-run
 only recomputes streets whose inputs (their share within the margin), settings or job
-changed (``--force`` re-runs all).
+changed (``--force`` re-runs all). Progress: the Dask dashboard's address, then a bar per
+job across the streets on a terminal (:class:`BarProgress`), or one line per finished
+street with its time and peak memory when the output is a log or a pipe.
 
 Exit codes: 0 every street ran and keeps the grid rules; 1 some street's grids break a
 rule; 2 bad input, or one or more streets failed (each named with its error on stderr,
@@ -18,8 +21,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from planner.cli.parser import (
     EXIT_BAD_INPUT,
@@ -32,6 +36,10 @@ from planner.cli.parser import (
 from planner.cli.run import _formats
 from planner.export.formats import ExportFormat
 from planner.pipeline import DEFAULT_NEW_SITES
+
+if TYPE_CHECKING:
+    from planner.city.run import StreetProgress
+    from planner.city.task import StreetOutcome
 
 #: Exit code after Ctrl-C (128 + SIGINT).
 EXIT_INTERRUPTED = 130
@@ -51,14 +59,16 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "source",
-        help="demo-city:N (a synthetic city of N streets), a folder of city-wide layer files "
-        "or a city-wide OSM extract (.osm, .osm.pbf)",
+        help="demo-city:N (a synthetic city of N streets), a folder of city-wide layer files, "
+        "a folder of street folders (one sub-folder per street) or a city-wide OSM extract "
+        "(.osm, .osm.pbf)",
     )
     p.add_argument(
         "--streets",
         type=Path,
         help="street boundaries: one polygon per street with street_code, county_code, name "
-        "(needed for a folder; demo-city:N has its own)",
+        "(needed for a folder of city-wide layers or an extract; demo-city:N has its own, "
+        "street folders their boundaries)",
     )
     p.add_argument(
         "--stations",
@@ -107,6 +117,11 @@ def register(sub: Any) -> None:
     p.add_argument("--no-html", action="store_true", help="no street red maps (HTML)")
     p.add_argument("--images", action="store_true", help="also each street's PNG/PDF red map")
     p.add_argument(
+        "--no-city-images",
+        action="store_true",
+        help="skip the city red map's PNG/PDF (city_redmap.png/.pdf; written by default)",
+    )
+    p.add_argument(
         "--formats",
         default="geojson,gpkg,shp,csv,xlsx",
         help="each street's export formats, comma-separated (default geojson,gpkg,shp,csv,xlsx)",
@@ -116,6 +131,51 @@ def register(sub: Any) -> None:
     p.add_argument("--speed-kmh", type=float, help="walking speed, km/h (default 4)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.set_defaults(func=run)
+
+
+class BarProgress:
+    """A progress bar per job across the streets (tqdm, on ``file``): streets finished of
+    the streets to run, elapsed time and ETA, the last street and its peak memory; a
+    failed street is written above the bar as it fails."""
+
+    def __init__(self, file: TextIO | None = None) -> None:
+        self.file = file or sys.stderr
+        self.bar: Any = None
+
+    def start(self, job: str, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=f"{job} streets", unit="street", file=self.file,
+                        dynamic_ncols=True, leave=True)  # fmt: skip
+
+    def done(self, outcome: StreetOutcome) -> None:
+        if self.bar is None:
+            return
+        state = "ok" if outcome.ok else "FAILED"
+        self.bar.set_postfix_str(f"{outcome.code} {state}, {outcome.peak_mb:.0f} MB", refresh=False)
+        self.bar.update(1)
+        if not outcome.ok:
+            self.bar.write(f"street {outcome.code} failed: {outcome.error}", file=self.file)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def street_progress(
+    *, quiet: bool, report: Callable[[str], None], tty: bool | None = None
+) -> StreetProgress:
+    """The city run's progress: nothing with ``-q``, a bar per job on a terminal
+    (:class:`BarProgress`), else one line per finished street
+    (:class:`planner.city.run.LineProgress`: logs and pipes stay readable)."""
+    from planner.city.run import LineProgress
+
+    if quiet:
+        return LineProgress(lambda _line: None)
+    if sys.stderr.isatty() if tty is None else tty:
+        return BarProgress()
+    return LineProgress(report)
 
 
 def _check_args(args: argparse.Namespace) -> None:
@@ -133,13 +193,15 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from planner.city.citymap import write_city_map
+    from planner.city.citymap import write_city_images, write_city_map
     from planner.city.rollup import write_rollups
     from planner.city.run import report_unmatched_rows, run_city
     from planner.city.source import read_city
 
     _check_args(args)
     if not args.verbose:  # the cluster's own logging (workers joining, closing) is noise
+        import distributed  # noqa: F401  (its import sets its logger's level: set ours after)
+
         logging.getLogger("distributed").setLevel(logging.ERROR)
     settings = settings_from_args(args)
     city = read_city(
@@ -176,6 +238,7 @@ def run(args: argparse.Namespace) -> int:
             formats=cast(tuple[ExportFormat, ...], tuple(_formats(args.formats))),
             force=args.force,
             report=say,
+            progress=street_progress(quiet=args.quiet, report=say),
         )
     except KeyboardInterrupt:
         print(
@@ -184,6 +247,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     files = write_rollups(city, out, result.outcomes)
     files["city_redmap.html"] = write_city_map(city, out)
+    if not args.no_city_images:
+        files.update({p.name: p for p in write_city_images(city, out)})
     for code in result.failed:
         print(f"error: street {code} failed: {result.outcomes[code].error}", file=sys.stderr)
     say(f"ran {len(result.ran)} street(s), reused {len(result.reused)}; wrote " + ", ".join(files))

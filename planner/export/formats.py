@@ -441,7 +441,13 @@ def _text_mask(s: pd.Series) -> pd.Series:
     """True where ``s`` holds text that a spreadsheet would read as a formula."""
     if not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)):
         return pd.Series(False, index=s.index)  # numbers stay numbers, -2 included
-    return s.str.startswith(FORMULA_START, na=False).astype(bool)
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        return s.str.startswith(FORMULA_START, na=False).astype(bool)
+    # an object column may hold no text at all (True/False and missing cells of a
+    # table concatenated from several streets): only its text cells are looked at
+    is_text = s.map(lambda v: isinstance(v, str)).astype(bool)
+    text = s.where(is_text, "").astype(str)
+    return is_text & text.str.startswith(FORMULA_START)
 
 
 def formula_safe(df: pd.DataFrame) -> pd.DataFrame:

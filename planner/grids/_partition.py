@@ -505,7 +505,8 @@ def repair(
             sums = np.bincount(labels, weights=w, minlength=int(labels.max()) + 1).astype(
                 np.float64
             )
-            if _out_of_range(sums[p], lo, hi) == 0 or not (labels == p).any():
+            # a part merged away earlier in this pass may be the highest label: gone
+            if not (labels == p).any() or _out_of_range(sums[p], lo, hi) == 0:
                 continue
             if _repair_part(g, nodes, sub, labels, w, p, sums, lo=lo, hi=hi, rng=rng):
                 changed = True

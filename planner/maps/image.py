@@ -712,10 +712,18 @@ def _frame(fig: Figure, pen: _Pen, street: Street, crs: CRS) -> float:
 
     Returns the scale bar's ground length, metres.
     """
+    return _frame_bounds(fig, pen, tuple(street.boundary.total_bounds), crs)
+
+
+def _frame_bounds(
+    fig: Figure, pen: _Pen, bounds: tuple[float, float, float, float], crs: CRS
+) -> float:
+    """Fit ``bounds`` (x0, y0, x1, y1 in ``crs``, m) with a small margin; labels, scale
+    bar, north arrow and a border. Returns the scale bar's ground length, metres."""
     from matplotlib.patches import Rectangle
 
     ax = pen.ax
-    bx0, by0, bx1, by1 = street.boundary.total_bounds
+    bx0, by0, bx1, by1 = bounds
     pad = max(bx1 - bx0, by1 - by0) * 0.04
     ax.set_xlim(bx0 - pad, bx1 + pad)
     ax.set_ylim(by0 - pad, by1 + pad)
@@ -744,7 +752,6 @@ def _add_texts(
     """Title, subtitle (with the share covered) and the notes under the map."""
     lang, family = pen.lang, pen.family
     heading = title or map_title(content.street.name or "", lang)
-    fig.text(0.02, 0.955, heading, fontsize=19, family=family, color=DARK_RED, va="center")
     sub = t("map_subtitle", lang, minutes=s.gap_minutes)
     share = covered_share(content.coverage, s.gap_minutes)
     if share is not None:
@@ -752,15 +759,26 @@ def _add_texts(
     provisional = provisional_note(content.grids, lang)
     if provisional:
         sub += "   " + provisional
-    fig.text(0.02, 0.915, sub, fontsize=10.5, family=family, color="#333333", va="center")
     metres = s.walk_m_per_min * s.gap_minutes
     speed = t("map_speed_note", lang, speed=s.walk_speed_kmh, minutes=s.gap_minutes, metres=metres)
     notes = [speed]
     credit = attribution_text(content.street, lang=lang)
     if credit:
         notes.append(credit)
-    notes.append(t("map_made", lang, date=dt.date.today().isoformat()) + f"   {crs.name}")
+    notes.append(made_note(crs, lang))
     _completeness_text(fig, content.street, lang=lang, family=family)
+    _write_texts(fig, family, heading, sub, notes)
+
+
+def made_note(crs: CRS, lang: Language) -> str:
+    """The "made with planner, <date>" note and the map's CRS name."""
+    return t("map_made", lang, date=dt.date.today().isoformat()) + f"   {crs.name}"
+
+
+def _write_texts(fig: Figure, family: str, heading: str, sub: str, notes: list[str]) -> None:
+    """The sheet's title and subtitle above the map and the notes under it."""
+    fig.text(0.02, 0.955, heading, fontsize=19, family=family, color=DARK_RED, va="center")
+    fig.text(0.02, 0.915, sub, fontsize=10.5, family=family, color="#333333", va="center")
     fig.text(
         0.02,
         0.055,
@@ -870,8 +888,14 @@ def _place_station_labels(
 
 def attribution_text(street: Street, *, lang: Language = "zh") -> str:
     """The data credit to print: OSM credit when the data came from OSM, synthetic note."""
+    return credit_text(street.attribution or "", street.synthetic, lang=lang)
+
+
+def credit_text(attribution: str, synthetic: bool, *, lang: Language = "zh") -> str:
+    """The data credit of a map of data credited ``attribution`` (OSM credit first) and
+    the synthetic-data note when ``synthetic``."""
     parts: list[str] = []
-    attr = (street.attribution or "").strip()
+    attr = attribution.strip()
     if "openstreetmap" in attr.lower():
         parts.append("© OpenStreetMap contributors")
         rest = attr.replace("© OpenStreetMap contributors", "").strip(" ;,")
@@ -879,7 +903,7 @@ def attribution_text(street: Street, *, lang: Language = "zh") -> str:
             parts.append(rest)
     elif attr:
         parts.append(attr)
-    if street.synthetic and not any(w in attr.lower() for w in ("synthetic", "合成")):
+    if synthetic and not any(w in attr.lower() for w in ("synthetic", "合成")):
         parts.append(t("synthetic_note", lang))
     return "   ".join(parts)
 
@@ -925,3 +949,71 @@ def write_map_images(
     fig = render_map(street, **render_kwargs)
     out = [save_map(fig, Path(out_dir) / f"{stem}.{fmt}", dpi=dpi) for fmt in formats]
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# --- city17: a sheet of prepared layers (the city red map, planner.city.citymap) ---
+
+
+@dataclass
+class SheetLayer:
+    """One layer of :func:`render_layers`: features in the sheet's CRS, their look, and
+    the red map layer whose place in the stack (:data:`ALL_LAYERS`) they take."""
+
+    gdf: gpd.GeoDataFrame
+    look: Look
+    layer: LayerKey
+
+
+def render_layers(
+    layers: list[SheetLayer],
+    *,
+    crs: CRS,
+    bounds: tuple[float, float, float, float],
+    title: str,
+    subtitle: str,
+    notes: list[str],
+    legend: list[LegendEntry],
+    labels: Iterable[tuple[float, float, str]] = (),
+    lang: str = "zh",
+    size_in: tuple[float, float] = (11.69, 8.27),
+) -> Figure:
+    """A map sheet of prepared layers in the red map's frame: the same sheet, scale bar
+    (measured in ``crs``), north arrow, legend, title and notes as :func:`render_map`.
+
+    Parameters
+    ----------
+    layers
+        Drawn in order, each in its look (projected ``crs``, metres).
+    crs
+        The layers' projected CRS.
+    bounds
+        The extent to fit (x0, y0, x1, y1 in ``crs``).
+    title, subtitle, notes
+        Words above and under the map (notes: one line each; the attribution among them).
+    legend
+        The legend's entries.
+    labels
+        (x, y, text) written on the map, centred, on a white halo.
+    lang
+        ``"zh"`` or ``"en"`` (the north arrow's letter).
+    size_in
+        Figure size in inches (A4 landscape).
+    """
+    if lang not in ("zh", "en"):
+        raise PlannerError(f"map language {lang!r} is not supported; use 'zh' or 'en'")
+    crs = CRS.from_user_input(crs)
+    if crs.is_geographic:
+        raise PlannerError("the map image needs its layers in a projected CRS (metres)")
+    fig, pen = _sheet(size_in, "en" if lang == "en" else "zh", False)
+    for item in layers:
+        _paint(pen, item.gdf, item.look, item.layer)
+    for x, y, text in labels:
+        pen.ax.text(x, y, text, ha="center", va="center", fontsize=7.5, family=pen.family,
+                    color=DARK_RED, zorder=16,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.8})  # fmt: skip
+    ground_m = _frame_bounds(fig, pen, bounds, crs)
+    _write_texts(fig, pen.family, title, subtitle, notes)
+    _add_legend(fig, legend, pen)
+    fig._planner_scale_m = ground_m  # type: ignore[attr-defined]  # for tests and logs
+    return fig
