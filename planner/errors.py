@@ -119,7 +119,7 @@ class Problem:
 
         where = []
         if self.file:
-            where.append(t("note_where_file", lang, file=self.file))
+            where.append(t("note_where_file", lang, file=_file_label(self.file, lang)))
         row = re.fullmatch(r"row (\d+)", self.feature_id or "")
         if row:  # a spreadsheet row (a register's), named as a row
             where.append(t("note_where_row", lang, row=row.group(1)))
@@ -133,6 +133,21 @@ class Problem:
         fix = render(self.fix_text or self.fix, lang)
         tail = t("note_fix", lang, fix=fix) if fix else ""
         return f"{head}{message}{stop}{tail}"
+
+
+#: A file named with the layer read from it: ``map.osm (compounds)``.
+_FILE_LAYER = re.compile(r"(?P<file>.+) \((?P<layer>[a-z_]+)\)")
+
+
+def _file_label(file: str, lang: str) -> str:
+    """``file`` with the layer it names (``map.osm (compounds)``) in ``lang``."""
+    from planner.i18n import STRINGS, t
+
+    hit = _FILE_LAYER.fullmatch(file)
+    key = f"note_layer_{hit.group('layer')}" if hit else ""
+    if hit is None or key not in STRINGS:
+        return file
+    return f"{hit.group('file')}（{t(key, lang)}）"
 
 
 class PlannerError(Exception):

@@ -2019,6 +2019,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "points_crs_wgs84": ("WGS84（卫星定位、OpenStreetMap）", "WGS84 (GPS, OpenStreetMap)"),
     "points_crs_gcj02": ("GCJ-02（高德、腾讯地图）", "GCJ-02 (Amap, Tencent)"),
     "points_crs_bd09": ("BD-09（百度地图）", "BD-09 (Baidu)"),
+    "col_barrier": ("围墙出入口标注", "barrier"),
+    "col_code_county": ("区县代码", "code_county"),
+    "col_code_street": ("街道代码", "code_street"),
 }
 
 

@@ -1,0 +1,215 @@
+"""The loader's OSM notes, load errors and coverage notes in the reader's language
+(issue 19 item 6): each is a catalogue message, rendered in Chinese by
+:meth:`planner.errors.Problem.render` / :meth:`planner.errors.PlannerError.render`,
+while ``str()`` stays the English the command line prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planner.errors import InputError, PlannerError, Problem, ProblemLog, error_text
+from planner.i18n import msg
+from planner.load.admin_codes import AdminRelation, codes_from_relations
+from planner.load.sources import load_street, resolve_osm_file
+from planner.settings import Settings
+from tests.ascii_words import ascii_words
+
+#: Longitude/latitude of the tiny extract's south-west corner (near Beijing).
+LON0, LAT0 = 116.35, 40.0
+
+
+def _tiny_osm(path: Path) -> Path:
+    """Two gated compounds (``landuse=residential``) with no gate mapped: a footway
+    crosses the wall of 甲小区 (osm-way-100); no path enters 乙小区 (osm-way-110)."""
+    corners = [(0.002, 0.002), (0.004, 0.002), (0.004, 0.004), (0.002, 0.004)]
+    nodes = dict(enumerate(corners, 1))
+    nodes |= {i + 10: (x + 0.004, y) for i, (x, y) in enumerate(corners, 1)}
+    nodes |= {21: (0.0, 0.001), 22: (0.01, 0.001), 23: (0.003, 0.001), 24: (0.003, 0.003)}
+    ways = [
+        (100, [1, 2, 3, 4, 1], {"landuse": "residential", "name": "甲小区"}),
+        (110, [11, 12, 13, 14, 11], {"landuse": "residential", "name": "乙小区"}),
+        (300, [21, 23, 22], {"highway": "residential", "name": "测试路"}),
+        (301, [23, 24], {"highway": "footway"}),
+    ]
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<osm version="0.6" generator="test">',
+        f' <bounds minlat="{LAT0}" minlon="{LON0}" maxlat="{LAT0 + 0.01}" maxlon="{LON0 + 0.01}"/>',
+    ]
+    lines += [
+        f' <node id="{i}" version="1" lat="{LAT0 + y:.6f}" lon="{LON0 + x:.6f}"/>'
+        for i, (x, y) in nodes.items()
+    ]
+    for wid, refs, tags in ways:
+        lines.append(f' <way id="{wid}" version="1">')
+        lines += [f'  <nd ref="{r}"/>' for r in refs]
+        lines += [f'  <tag k="{k}" v="{v}"/>' for k, v in tags.items()]
+        lines.append(" </way>")
+    path.write_text("\n".join([*lines, "</osm>"]), encoding="utf-8")
+    return path
+
+
+def _no_english(text: str) -> set[str]:
+    """ASCII words of a Chinese text other than feature ids (``osm-way-100``) and
+    the allowed units, formats and names."""
+    return {w for w in ascii_words(text) if w not in {"osm", "way"}}
+
+
+def test_osm_guessed_gates_note_reads_in_both_languages(tmp_path: Path) -> None:
+    log = ProblemLog()
+    path = _tiny_osm(tmp_path / "tiny.osm")
+    resolve_osm_file(path, boundary=None, settings=Settings(), problems=log)
+    (note,) = [p for p in log.problems if p.field == "barrier"]
+    assert str(note) == (
+        f"[file {path} (compounds), feature osm-way-100, field 'barrier'] 2 gated compound(s) "
+        "have no gate mapped in OpenStreetMap, so their gates are guessed (osm-way-100 甲小区: "
+        "1 path crossing(s) used as gates; osm-way-110 乙小区: no path enters it, its "
+        "buildings reach the nearest public link). Fix: map the gates (barrier=gate or "
+        "entrance=* nodes on the paths at the wall) in OpenStreetMap, or give a gates layer "
+        "in a folder street"
+    )
+    zh = note.render("zh")
+    assert "2 个封闭小区" in zh and "甲小区：1 处路径" in zh and "乙小区：没有路径进入" in zh
+    assert f"{path}（小区）" in zh and "处理办法：" in zh
+    assert _no_english(zh.replace(str(path), "")) == set(), zh
+    assert note.render("en") == str(note)
+
+
+def test_osm_code_doubts_read_in_both_languages() -> None:
+    relations = [
+        AdminRelation(2, "8", "学院路街道", "ref:admin:CN:mca", "110108013"),
+        AdminRelation(4, "8", "清河街道", "ref:admin:CN:mca", "110108016"),
+        AdminRelation(1, "6", "玄武区", "ref:admin:CN", "320102"),
+        AdminRelation(5, "6", "秦淮区", "ref:admin:CN", "320104"),
+    ]
+    meta, doubts = codes_from_relations(relations)
+    assert meta == {} and len(doubts) == 2
+    assert str(doubts[0]) == (
+        "the extract holds several street relations with codes (OpenStreetMap relation 2 "
+        "(学院路街道, ref:admin:CN:mca=110108013); OpenStreetMap relation 4 (清河街道, "
+        "ref:admin:CN:mca=110108016)): no street code is taken from it"
+    )
+    assert doubts[0].render("zh") == (
+        "数据中有多个带代码的街道关系（OpenStreetMap 关系 2（学院路街道，ref:admin:CN:mca=110108013）；"
+        "OpenStreetMap 关系 4（清河街道，ref:admin:CN:mca=110108016））：未从中取街道代码"
+    )
+    assert doubts[1].render("zh") == "数据中有多个区县关系（320102、320104）：未从中取区县代码"
+    assert str(doubts[1]).endswith("(320102, 320104): no county code is taken from it")
+
+
+def test_stations_csv_with_bad_coordinates_fails_in_the_readers_language(tmp_path: Path) -> None:
+    folder = tmp_path / "street"
+    folder.mkdir()
+    (folder / "stations.csv").write_text(
+        "station_id,name,lon,lat\ns1,一站,abc,39.9\ns2,二站,,39.9\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError) as caught:
+        load_street(str(folder), boundary=None)
+    exc = caught.value
+    english = str(exc)
+    assert "coordinate 'abc' is not a number" in english and "coordinate is empty" in english
+    assert "Fix: write decimal degrees, e.g. 116.3975 and 39.9087" in english
+    zh = exc.render("zh")
+    assert "坐标 'abc' 不是数字" in zh and "坐标为空" in zh
+    assert "[文件 " in zh and "要素 s1" in zh and "处理办法：请写十进制度数" in zh
+    assert "缺少街道边界" in zh  # the folder has no boundary either: said too
+    assert exc.render("en") == english
+    assert error_text(exc, "zh") == zh
+
+
+def test_missing_file_and_missing_crs_errors_read_in_chinese(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        load_street(str(tmp_path / "nowhere.osm"))
+    assert caught.value.render("zh").endswith(
+        "找不到文件。处理办法：请检查 OpenStreetMap 数据文件的路径"
+    )
+    assert str(caught.value).endswith("file not found. Fix: check the path of the OSM extract")
+
+
+def test_an_error_without_a_catalogue_message_gets_a_chinese_lead() -> None:
+    exc = InputError("something unexpected", fix="try again")
+    assert str(exc) == "something unexpected. Fix: try again"
+    assert exc.render("zh") == "无法读取数据：something unexpected。处理办法：try again"
+    assert PlannerError("odd").render("zh") == "无法读取数据：odd"
+    assert error_text(OSError("disk full"), "zh") == "无法读取数据：disk full"
+    assert error_text(ValueError("bad"), "en") == "bad"
+    # several problems: the count in the reader's language, each problem rendered
+    two = InputError(
+        [
+            Problem.of(msg("err_file_not_found"), fix=msg("err_fix_check_path"), file="a.csv"),
+            Problem("odd", file="b.csv"),
+        ]
+    )
+    assert str(two).startswith("2 problems in the input:\n  - [file a.csv] file not found.")
+    assert two.render("zh").splitlines() == [
+        "输入中有 2 个问题：",
+        "  - [文件 a.csv] 找不到文件。处理办法：请检查文件路径",
+        "  - 无法读取数据：[文件 b.csv] odd。",
+    ]
+    keyed = InputError(msg("err_boundary_no_area"), fix=msg("err_fix_boundary_polygon"))
+    assert keyed.render("zh") == "边界没有面积。处理办法：请把街道边界画成多边形"
+    assert str(keyed) == "the boundary has no area. Fix: draw the street boundary as a polygon"
+
+
+def test_coverage_notes_read_in_both_languages() -> None:
+    from planner.coverage.figures import compute_coverage
+    from tests.coverage_streets import network_layers, points, squares, street
+
+    nodes, edges = network_layers([(0, 0), (100, 0)], [(0, 1)])
+    b = squares(
+        [(50, 5), (50, 900)], households=[3, 9], kind="residential", building_id=["near", "far"]
+    )
+    st = street(
+        nodes, edges, buildings=b, stations=points([(0, 0), (0, 800)], station_id=["s", "lost"])
+    )
+    problems = compute_coverage(st).problems
+    by_file = {p.file: p for p in problems}
+    stations, buildings = by_file["stations"], by_file["buildings"]
+    assert stations.message.startswith("1 station(s) lie more than ")
+    assert stations.message.endswith(" m from any public walkable link and serve nobody: lost")
+    assert stations.render("zh").startswith(
+        "[文件 stations] 1 个服务站距任何可步行的公共道路都超过 "
+    )
+    assert "服务不到任何人：lost" in stations.render("zh")
+    assert "1 building(s) with 9 households lie more than" in buildings.message
+    zh = buildings.render("zh")
+    assert "1 栋楼（9 户）距可通行的步行道路超过" in zh and "计为未覆盖：far" in zh
+    for p in problems:
+        assert p.text is not None and p.fix_text is not None, p
+        assert p.render("en") == str(p)
+        assert _no_english(p.render("zh").replace(str(p.file), "")) <= {"far", "lost"}, p
+
+
+def test_the_app_shows_a_load_error_in_the_readers_language(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from planner.app import services as app_services
+
+    def refuse(source: object, settings: object) -> None:
+        raise InputError(
+            Problem.of(
+                msg("err_no_crs"), fix=msg("err_fix_no_crs_shp"), file="roads.shp", field=None
+            )
+        )
+
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setattr(app_services, "load", refuse)
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"))
+        at.run(timeout=60)
+        assert not at.exception, [e.value for e in at.exception]
+        shown = [str(e.value).replace("\\", "") for e in at.error]
+        assert any("该图层没有坐标参考系" in x and "roads.shp" in x for x in shown), shown
+        assert not any("coordinate reference system" in x for x in shown), shown
+        at.sidebar.radio(key="lang").set_value("en")
+        at.run(timeout=60)
+        shown = [str(e.value).replace("\\", "") for e in at.error]
+        assert any("the layer has no coordinate reference system (CRS)" in x for x in shown)
+    finally:
+        st.cache_data.clear()
