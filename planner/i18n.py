@@ -2022,6 +2022,37 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_barrier": ("围墙出入口标注", "barrier"),
     "col_code_county": ("区县代码", "code_county"),
     "col_code_street": ("街道代码", "code_street"),
+    "col_max_stations": ("服务站上限", "max_stations"),
+    "col_max_network_edges": ("步行网络边数上限", "max_network_edges"),
+    "cov_work": (
+        "{stations:,} 个服务站 × {thresholds} 个时间阈值 = {circles:,} 个服务圈，步行网络 {edges:,} 条边："
+        "预计约 {time}，内存 {memory}",
+        "{stations:,} stations x {thresholds} thresholds = {circles:,} circles on {edges:,} "
+        "network edges: expected about {time} and {memory}",
+    ),
+    "cov_work_time_range": ("{fast}（有空闲核心时）至 {slow}", "{fast} (idle cores) to {slow}"),
+    "cov_too_many_stations": (
+        "{n:,} 个服务站超过一次覆盖计算绘制服务圈的上限（{limit:,} 个）：{work}",
+        "{n:,} service stations are more than one coverage run draws circles for "
+        "(max_stations = {limit:,}): {work}",
+    ),
+    "cov_fix_too_many_stations": (
+        "如本机能承受，可在设置中调高服务站上限（例如 {n}），或减少服务站（服务站文件、计入的服务站类型）",
+        "raise the limit if this machine can take it (setting max_stations, e.g. "
+        "--max-stations {n} on the command line), or give fewer stations (--stations FILE, "
+        "--service-kinds)",
+    ),
+    "cov_too_many_edges": (
+        "步行网络有 {n:,} 条边，超过一次覆盖计算的上限（{limit:,} 条）：{work}",
+        "the walking network has {n:,} edges, more than one coverage run works on "
+        "(max_network_edges = {limit:,}): {work}",
+    ),
+    "cov_fix_too_many_edges": (
+        "如本机能承受，可在设置中调高步行网络边数上限（例如 {n}），或缩小范围（更小的边界或外扩距离）",
+        "raise the limit if this machine can take it (setting max_network_edges, e.g. "
+        "--max-network-edges {n} on the command line), or cover a smaller area (a smaller "
+        "boundary or margin_m)",
+    ),
 }
 
 

@@ -213,3 +213,41 @@ def test_the_app_shows_a_load_error_in_the_readers_language(
         assert any("the layer has no coordinate reference system (CRS)" in x for x in shown)
     finally:
         st.cache_data.clear()
+
+
+def _two_edge_street():  # a Street with a 2-edge network
+    from tests.coverage_streets import network_layers, points, squares, street
+
+    nodes, edges = network_layers([(0, 0), (100, 0), (200, 0)], [(0, 1), (1, 2)])
+    b = squares(
+        [(50, 5), (50, 900)], households=[3, 9], kind="residential", building_id=["near", "far"]
+    )
+    return street(
+        nodes, edges, buildings=b, stations=points([(0, 0), (0, 800)], station_id=["s", "lost"])
+    )
+
+
+def test_a_circle_work_refusal_reads_in_both_languages() -> None:
+    from planner.coverage.layers import compute_coverage_layers
+
+    with pytest.raises(InputError) as caught:
+        compute_coverage_layers(_two_edge_street(), settings=Settings(max_network_edges=1))
+    english = str(caught.value)
+    assert "edges, more than one coverage run works on (max_network_edges = 1)" in english
+    assert "Fix: raise the limit if this machine can take it" in english
+    zh = caught.value.render("zh")
+    assert "超过一次覆盖计算的上限（1 条）" in zh and "个服务圈" in zh and "预计约" in zh
+    assert "处理办法：如本机能承受，可在设置中调高步行网络边数上限" in zh
+    assert _no_english(zh.replace("roads", "")) <= {"s", "MB", "GB"}, zh
+
+
+def test_the_sidebar_keeps_a_load_error_in_both_languages() -> None:
+    from planner.app.sidebar import load_error
+
+    shown = load_error(InputError(msg("err_boundary_empty"), fix=msg("err_fix_boundary")))
+    assert shown["zh"].startswith("边界图层为空。处理办法：请添加街道边界")
+    assert shown["en"] == (
+        "the boundary layer is empty. Fix: add boundary.geojson (a polygon of the street), "
+        "or pass --boundary FILE"
+    )
+    assert load_error(OSError("disk full")) == {"zh": "无法读取数据：disk full", "en": "disk full"}
