@@ -2024,6 +2024,138 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_code_street": ("街道代码", "code_street"),
     "col_max_stations": ("服务站上限", "max_stations"),
     "col_max_network_edges": ("步行网络边数上限", "max_network_edges"),
+    "osm_no_data_for_boundary": (
+        "OpenStreetMap 数据中没有可用作边界的数据",
+        "the OSM extract holds no data to take a boundary from",
+    ),
+    "osm_fix_nonempty": (
+        "请提供非空的数据文件或边界文件",
+        "give a non-empty extract or a boundary file",
+    ),
+    "err_boundary_no_crs": ("边界没有坐标参考系（CRS）", "the boundary has no CRS"),
+    "err_fix_boundary_crs": (
+        "请连同坐标系保存边界（GeoJSON 即为 WGS84）",
+        "save the boundary with its CRS (GeoJSON is WGS84)",
+    ),
+    "err_boundary_not_polygon": (
+        "边界是 {kind}，不是多边形",
+        "the boundary is a {kind}, not a polygon",
+    ),
+    "err_fix_polygon_boundary": ("请提供多边形边界", "give a polygon boundary"),
+    "err_boundary_not_degrees": (
+        "边界不是以度为单位的经纬度",
+        "the boundary is not in longitude/latitude degrees",
+    ),
+    "err_fix_boundary_wgs84": (
+        "请以 WGS84 或连同其坐标系提供边界",
+        "give the boundary in WGS84 or with its CRS",
+    ),
+    "osm_online_no_data": (
+        "OpenStreetMap 没有这个请求的街道多边形或数据：{detail}",
+        "OpenStreetMap has no street polygon or data for this request: {detail}",
+    ),
+    "osm_fix_place": (
+        "请检查地名（例如“学院路街道, 海淀区, 北京市”），提供多边形，或改为加载数据文件并给出边界",
+        "check the place name (e.g. '学院路街道, 海淀区, 北京市'), give a polygon, or load an "
+        "extract file with --boundary",
+    ),
+    "osm_offline": (
+        "无法连接 OpenStreetMap：{detail}；请改为加载数据文件",
+        "could not reach OpenStreetMap: {detail}; load an extract file instead",
+    ),
+    "osm_fix_offline": (
+        "请下载 .osm 导出文件（openstreetmap.org 的“导出”）或 .osm.pbf 分区数据后加载，并给出街道边界",
+        "download a .osm export (openstreetmap.org 'Export') or a .osm.pbf extract and pass "
+        "the file, with --boundary for the street outline",
+    ),
+    "osm_place_needs_name": (
+        "在线地名需要一个名称，例如 学院路街道, 北京",
+        "place: needs a name, e.g. place:学院路街道, 北京",
+    ),
+    "osm_fix_place_name": ("请填写地名", "write the place name after 'place:'"),
+    "osm_polygon_no_boundary": (
+        "在线下载 OpenStreetMap 数据需要街道边界多边形，但没有给出边界",
+        "source 'osm' downloads OpenStreetMap data inside a polygon, but no boundary was given",
+    ),
+    "osm_polygon_no_polygon": ("边界文件没有给出多边形", "the boundary file gives no polygon"),
+    "osm_fix_polygon": (
+        "请给出街道边界文件（街道多边形），或改用在线地名",
+        "pass --boundary FILE (the street polygon), or use place:NAME",
+    ),
+    "err_register_no_households": (
+        "没有户数列（现有列：{found}）",
+        "no households column (found: {found})",
+    ),
+    "err_fix_register_households": (
+        "请把该列命名为“户数”（人口列命名为“人口”或“常住人口”）",
+        "name the column 户数 or households (and 人口/常住人口 or population)",
+    ),
+    "err_register_no_key": (
+        "没有楼栋或小区列（现有列：{found}）",
+        "no building or compound column (found: {found})",
+    ),
+    "err_fix_register_key": (
+        "请添加“楼栋编号/楼栋名称”或“小区编号/小区名称”列",
+        "add a column 楼栋编号/楼栋名称 (building_id/building_name) or 小区编号/小区名称 "
+        "(compound_id/compound_name)",
+    ),
+    "up_bad_zip": ("不是可读的 ZIP 文件（{detail}）", "not a readable zip file ({detail})"),
+    "up_fix_bad_zip": (
+        "请重新上传该 ZIP 文件，或逐个上传图层文件",
+        "upload the zip again, or the layer files one by one",
+    ),
+    "up_zip_too_big": (
+        "该 ZIP 解压后为 {mb:.1f} MB，超过 {limit:g} MB 的上限",
+        "the zip unpacks to {mb:.1f} MB, over the {limit:g} MB limit",
+    ),
+    "up_fix_zip_too_big": (
+        "请上传更少或更小的图层，或调高上传上限",
+        "upload fewer or smaller layers, or raise Settings.upload_limit_mb",
+    ),
+    "up_zip_bomb": (
+        "该 ZIP 整体压缩了 {ratio:.0f} 倍（上限 {limit:.0f} 倍；可能是压缩炸弹）",
+        "the zip is compressed {ratio:.0f} times as a whole (at most {limit:.0f}; a zip bomb?)",
+    ),
+    "up_fix_unzipped": ("请直接上传未压缩的图层文件", "upload the layer files unzipped"),
+    "up_too_big": (
+        "上传的文件共 {mb:.1f} MB，超过 {limit:g} MB 的上限",
+        "the upload is {mb:.1f} MB, over the {limit:g} MB limit",
+    ),
+    "up_fix_too_big": ("请上传更少或更小的文件", "upload fewer or smaller files"),
+    "up_no_file": ("没有上传文件", "no file uploaded"),
+    "up_fix_no_file": (
+        "请选择街道文件夹的 ZIP 或图层文件",
+        "choose a zip of the street folder or layer files",
+    ),
+    "up_not_layer_type": (
+        "文件类型 {suffix} 不是图层文件",
+        "file type {suffix} is not a layer file",
+    ),
+    "up_fix_layer_types": (
+        "请上传 GeoJSON、GeoPackage、Shapefile 各部分、CSV/Excel、OpenStreetMap 数据（.osm/.osm.pbf），"
+        "或街道文件夹的 ZIP",
+        "upload GeoJSON, GeoPackage, Shapefile parts, CSV/XLSX, an .osm/.osm.pbf extract, or "
+        "a zip of the street folder",
+    ),
+    "up_zip_and_files": (
+        "请只上传一个 ZIP 或分开的图层文件，不要两者同时上传",
+        "upload either one zip or separate layer files, not both",
+    ),
+    "up_fix_one_zip": ("请上传一个 ZIP", "upload one zip"),
+    "up_not_layer_name": (
+        "{name!r} 的文件名不是图层名，不会被读取",
+        "{name!r} is not named like a layer, so the planner would not read it",
+    ),
+    "up_fix_layer_names": (
+        "请按图层命名文件（{names}，例如 boundary.geojson、buildings.shp），或上传街道文件夹的 ZIP",
+        "name layer files {names} (e.g. boundary.geojson, buildings.shp), or upload a zip of "
+        "the street folder",
+    ),
+    "up_same_layer": (
+        "{name!r} 和 {other!r} 都是 {layer}",
+        "{name!r} and {other!r} are both {layer}",
+    ),
+    "up_fix_one_per_layer": ("每个图层只上传一个文件", "upload one file per layer"),
     "cov_work": (
         "{stations:,} 个服务站 × {thresholds} 个时间阈值 = {circles:,} 个服务圈，步行网络 {edges:,} 条边："
         "预计约 {time}，内存 {memory}",

@@ -251,3 +251,21 @@ def test_the_sidebar_keeps_a_load_error_in_both_languages() -> None:
         "or pass --boundary FILE"
     )
     assert load_error(OSError("disk full")) == {"zh": "无法读取数据：disk full", "en": "disk full"}
+
+
+def test_an_upload_refusal_reads_in_both_languages(tmp_path: Path) -> None:
+    from planner.load.uploads import stage_upload
+
+    with pytest.raises(InputError) as caught:
+        stage_upload([("notes.txt", b"x"), ("roads.geojson", b"{}")], dest=tmp_path, limit_mb=10)
+    assert str(caught.value) == (
+        "[file notes.txt] 'notes.txt' is not named like a layer, so the planner would not read "
+        "it. Fix: name layer files boundary, communities, compounds, buildings, roads, "
+        "stations, gates, barriers, landuse, pois (e.g. boundary.geojson, buildings.shp), or "
+        "upload a zip of the street folder"
+    )
+    assert caught.value.render("zh") == (
+        "[文件 notes.txt] 'notes.txt' 的文件名不是图层名，不会被读取。处理办法：请按图层命名文件（boundary、"
+        "communities、compounds、buildings、roads、stations、gates、barriers、landuse、pois，"
+        "例如 boundary.geojson、buildings.shp），或上传街道文件夹的 ZIP"
+    )

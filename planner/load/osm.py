@@ -481,10 +481,9 @@ def fetch_place(
         except (ox._errors.InsufficientResponseError, TypeError) as exc:
             # the server answered, but with no polygon (or no data) for the request
             raise InputError(
-                Problem(
-                    f"OpenStreetMap has no street polygon or data for this request: {exc}",
-                    fix="check the place name (e.g. '学院路街道, 海淀区, 北京市'), give a "
-                    "polygon, or load an extract file with --boundary",
+                Problem.of(
+                    msg("osm_online_no_data", detail=str(exc)),
+                    fix=msg("osm_fix_place"),
                     file=source,
                 )
             ) from exc
@@ -1350,19 +1349,17 @@ def _boundary_polygon(
     if clip is None:
         if extent is None:
             raise InputError(
-                Problem(
-                    "the OSM extract holds no data to take a boundary from",
-                    fix="give a non-empty extract or a boundary file",
-                    file=source,
+                Problem.of(
+                    msg("osm_no_data_for_boundary"), fix=msg("osm_fix_nonempty"), file=source
                 )
             )
         return extent
     if isinstance(clip, gpd.GeoDataFrame | gpd.GeoSeries):
         if clip.crs is None:
             raise InputError(
-                Problem(
-                    "the boundary has no CRS",
-                    fix="save the boundary with its CRS (GeoJSON is WGS84)",
+                Problem.of(
+                    msg("err_boundary_no_crs"),
+                    fix=msg("err_fix_boundary_crs"),
                     file=source,
                     field="geometry",
                 )
@@ -1377,9 +1374,9 @@ def _boundary_polygon(
         )
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise InputError(
-            Problem(
-                f"the boundary is a {geom.geom_type}, not a polygon",
-                fix="give a polygon boundary",
+            Problem.of(
+                msg("err_boundary_not_polygon", kind=geom.geom_type),
+                fix=msg("err_fix_polygon_boundary"),
                 file=source,
                 field="geometry",
             )
@@ -1387,10 +1384,8 @@ def _boundary_polygon(
     x0, y0, x1, y1 = geom.bounds
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
         raise InputError(
-            Problem(
-                "the boundary is not in longitude/latitude degrees",
-                fix="give the boundary in WGS84 or with its CRS",
-                file=source,
+            Problem.of(
+                msg("err_boundary_not_degrees"), fix=msg("err_fix_boundary_wgs84"), file=source
             )
         )
     return geom
@@ -1512,10 +1507,5 @@ def _offline_error(exc: BaseException, source: str) -> InputError:
         reason = detail.splitlines()[0][:160] if detail else "no answer"
     text = f"{type(exc).__name__} for {host.group(1) if host else 'the OSM servers'}: {reason}"
     return InputError(
-        Problem(
-            f"could not reach OpenStreetMap: {text}; load an extract file instead",
-            fix="download a .osm export (openstreetmap.org 'Export') or a .osm.pbf "
-            "extract and pass the file, with --boundary for the street outline",
-            file=source,
-        )
+        Problem.of(msg("osm_offline", detail=text), fix=msg("osm_fix_offline"), file=source)
     )

@@ -488,10 +488,7 @@ def resolve_dxf(
 def resolve_place(name: str, *, settings: Settings, problems: ProblemLog) -> Resolved:
     """OpenStreetMap online for a place name Nominatim knows (needs internet)."""
     if not name:
-        raise InputError(
-            "place: needs a name, e.g. place:学院路街道, 北京",
-            fix="write the place name after 'place:'",
-        )
+        raise InputError(msg("osm_place_needs_name"), fix=msg("osm_fix_place_name"))
     raw = osm.fetch_place(name, margin_m=settings.margin_m)
     files = {k: f"OpenStreetMap ({name}) {k}" for k in raw}
     _warn_guessed_gates(raw, files["compounds"], problems)
@@ -513,11 +510,9 @@ def resolve_osm_polygon(
         problems.raise_if_errors()  # the file was named but could not be read: say why
     if boundary is None or polygon is None:
         problems.add(
-            "source 'osm' downloads OpenStreetMap data inside a polygon, but no boundary was given"
-            if boundary is None
-            else "the boundary file gives no polygon",
+            msg("osm_polygon_no_boundary" if boundary is None else "osm_polygon_no_polygon"),
             file=boundary.path if boundary is not None else None,
-            fix="pass --boundary FILE (the street polygon), or use place:NAME",
+            fix=msg("osm_fix_polygon"),
         )
         problems.raise_if_errors()
         raise InputError(problems.problems)
