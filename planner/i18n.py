@@ -2156,6 +2156,40 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{name!r} and {other!r} are both {layer}",
     ),
     "up_fix_one_per_layer": ("每个图层只上传一个文件", "upload one file per layer"),
+    "geom_kind_polygon": ("多边形", "polygon"),
+    "geom_kind_line": ("线", "line"),
+    "geom_kind_point": ("点", "point"),
+    "err_wrong_geometry": (
+        "{n} 个要素是 {got}，应为{kind}：{ids}",
+        "{n} feature(s) are {got}, expected {kind}s: {ids}",
+    ),
+    "err_fix_wrong_geometry": (
+        "该图层只能包含{kind}；请把其他要素移到各自的图层",
+        "this layer must hold {kind}s only; move other features to their own layer",
+    ),
+    "err_duplicate_id": (
+        "编号 {value!r} 被 {n} 个要素使用",
+        "id {value!r} is used by {n} features",
+    ),
+    "err_fix_duplicate_id": ("请给每个要素一个不同的{field}", "give every feature its own {field}"),
+    "err_yes_no_not_number": (
+        "“{column}”的值 {value!r} 是“是/否”，不是数字",
+        "{column} {value!r} is a yes/no value, not a number",
+    ),
+    "err_not_number": ("“{column}”的值 {value!r} 不是数字", "{column} {value!r} is not a number"),
+    "err_fix_whole_number": (
+        "请写整数（或留空以估算）",
+        "write a whole number (or leave it empty to estimate)",
+    ),
+    "err_fix_number": (
+        "请写数字（或留空以估算）",
+        "write a number (or leave it empty to estimate)",
+    ),
+    "err_more_not_number": (
+        "另有 {n} 个“{column}”值不是数字",
+        "... and {n} more non-numeric {column} values",
+    ),
+    "err_fix_numbers_only": ("请只写数字", "write numbers only"),
     "cov_work": (
         "{stations:,} 个服务站 × {thresholds} 个时间阈值 = {circles:,} 个服务圈，步行网络 {edges:,} 条边："
         "预计约 {time}，内存 {memory}",

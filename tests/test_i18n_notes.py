@@ -269,3 +269,45 @@ def test_an_upload_refusal_reads_in_both_languages(tmp_path: Path) -> None:
         "communities、compounds、buildings、roads、stations、gates、barriers、landuse、pois，"
         "例如 boundary.geojson、buildings.shp），或上传街道文件夹的 ZIP"
     )
+
+
+def test_layer_value_errors_read_in_both_languages() -> None:
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import LineString, Point
+
+    from planner.load import validate
+
+    log = ProblemLog()
+    table = pd.DataFrame({"households": ["12", "abc", True]})
+    ids = pd.Series(["b1", "b2", "b3"])
+    validate.numeric_column(
+        table, "households", ids=ids, file="buildings.geojson", problems=log, whole=True
+    )
+    lines = gpd.GeoDataFrame(geometry=[Point(0, 0), LineString([(0, 0), (1, 1)])])
+    validate.check_geometry_kind(
+        lines, kind="polygon", ids=pd.Series(["p1", "p2"]), file="compounds.geojson", problems=log
+    )
+    validate.check_duplicate_ids(
+        pd.Series(["s1", "s1"]), file="stations.csv", field="station_id", problems=log
+    )
+    english = [str(p) for p in log.problems]
+    assert english == [
+        "[file buildings.geojson, feature b2, field 'households'] households 'abc' is not a "
+        "number. Fix: write a whole number (or leave it empty to estimate)",
+        "[file buildings.geojson, feature b3, field 'households'] households 'True' is a yes/no "
+        "value, not a number. Fix: write a whole number (or leave it empty to estimate)",
+        "[file compounds.geojson, feature p1, field 'geometry'] 2 feature(s) are "
+        "LineString/Point, expected polygons: p1, p2. Fix: this layer must hold polygons only; "
+        "move other features to their own layer",
+        "[file stations.csv, feature s1, field 'station_id'] id 's1' is used by 2 features. "
+        "Fix: give every feature its own station_id",
+    ]
+    chinese = [p.render("zh") for p in log.problems]
+    assert "“户数”的值 'abc' 不是数字。处理办法：请写整数（或留空以估算）" in chinese[0]
+    assert "是“是/否”，不是数字" in chinese[1]
+    assert (
+        "2 个要素是 LineString/Point，应为多边形：p1、p2。处理办法：该图层只能包含多边形"
+        in chinese[2]
+    )
+    assert "编号 's1' 被 2 个要素使用" in chinese[3]
