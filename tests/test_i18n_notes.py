@@ -311,3 +311,39 @@ def test_layer_value_errors_read_in_both_languages() -> None:
         in chinese[2]
     )
     assert "编号 's1' 被 2 个要素使用" in chinese[3]
+
+
+def test_the_red_map_lists_the_coverage_notes_in_the_readers_language(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from planner.app import services as app_services
+    from tests.coverage_streets import network_layers, points, squares, street
+
+    nodes, edges = network_layers([(0, 0), (100, 0)], [(0, 1)])
+    b = squares(
+        [(50, 5), (50, 900)], households=[3, 9], kind="residential", building_id=["near", "far"]
+    )
+    lost = street(
+        nodes, edges, buildings=b, stations=points([(0, 0), (0, 800)], station_id=["s", "lost"])
+    )
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setattr(app_services, "load", lambda source, settings: lost)
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"))
+        for _ in range(4):  # the map adds coverage, then grids, each by a rerun
+            at.run(timeout=90)
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("覆盖计算的提示" in m.value for m in at.markdown)
+        notes = [str(c.value).replace("\\", "").replace("\u2060", "") for c in at.caption]
+        assert any("服务不到任何人：lost" in c for c in notes), notes
+        assert any("计为未覆盖：far" in c for c in notes), notes
+        at.sidebar.radio(key="lang").set_value("en")
+        at.run(timeout=90)
+        notes = [str(c.value).replace("\\", "").replace("\u2060", "") for c in at.caption]
+        assert any("serve nobody: lost" in c for c in notes), notes
+    finally:
+        st.cache_data.clear()
