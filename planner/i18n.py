@@ -1719,6 +1719,37 @@ STRINGS: dict[str, tuple[str, str]] = {
     "city_col_seconds": ("用时（秒）", "Seconds"),
     "city_col_peak_memory_mb": ("峰值内存（MB）", "Peak memory (MB)"),
     "city_col_error": ("错误", "Error"),
+    # --- walk1516: the completeness layer on the export page's PNG/PDF (issue 16 item 8) ---
+    "export_map_completeness": (
+        "PNG/PDF 地图显示服务圈完整度（住宅按缺少的服务类型数着色）",
+        "Show service completeness on the PNG/PDF map (homes coloured by the kinds they miss)",
+    ),
+    "export_map_completeness_help": (
+        "与命令行 run --map-completeness 相同；默认不显示",
+        "The same as the command line's run --map-completeness; off by default",
+    ),
+    # --- walk1516: siting for a chosen service kind in the app (issue 16 item 6) ---
+    "siting_kind": ("选址对象", "Site for"),
+    "siting_kind_party": ("党群服务站", "Party-mass stations"),
+    "siting_kind_help": (
+        "选择一类服务设施时，按该类设施所属服务圈的步行分钟选址（与命令行 site --service-kind 相同），"
+        "表中列出每个新址步行范围内的户数及按每百户 30 m² 所需面积",
+        "A service kind sites new facilities of that kind within its circle's minutes (as "
+        "the command line's site --service-kind); the table gives each new site's "
+        "households within reach and the floor area they need at 30 m² per 100 households",
+    ),
+    "siting_kind_note": (
+        "选址对象：{kind}（{minutes:g} 分钟步行范围；现状为该类已有设施）",
+        "Siting for: {kind} (within {minutes:g} minutes' walk; before: the kind's existing "
+        "facilities)",
+    ),
+    # --- walk1516: staff phones hidden on the organisation page (issue 15 item 4) ---
+    "org_show_phones": ("显示联系电话", "Show phone numbers"),
+    "org_show_phones_help": (
+        "联系电话默认隐藏，只有本项目的编辑者可以显示；隐藏时保存，原有成员的电话保持不变",
+        "Phones are hidden by default and only the project's editor can show them; a team "
+        "saved with phones hidden keeps each remaining member's phone",
+    ),
     # --- i18n19: OSM notes, load errors and coverage notes in the reader's language ---
     "error_untranslated": ("无法读取数据：{detail}", "{detail}"),
     "error_problems_n": ("输入中有 {n} 个问题：", "{n} problems in the input:"),

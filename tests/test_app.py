@@ -343,9 +343,10 @@ def test_siting_page_shows_why_a_target_cannot_be_reached(
     ), warnings
     # the proposed sites table is labelled in Chinese
     headers = [list(d.value.columns) for d in at.dataframe]
-    assert ["序号", "名称", "新增覆盖户数", "服务户数", "社区编号", "建议面积 m²"] in headers, (
-        headers
-    )
+    site_columns = ["序号", "名称", "新增覆盖户数", "服务户数", "社区编号", "建议面积 m²"]
+    # and the floor area each site's catchment needs (issue 16 item 6)
+    site_columns += ["步行范围内户数", "按范围内户数所需面积 m²"]
+    assert site_columns in headers, headers
     try:  # in English the plan's own message is added
         at.sidebar.radio(key="lang").set_value("en")
         _run(at)

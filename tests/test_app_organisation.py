@@ -113,7 +113,11 @@ def test_team_edit_is_in_the_project_file_after_a_reload(org_app: Path) -> None:
     at.query_params["page"] = "organisation"
     _run(at)
     code = at.selectbox(key="org_edit_grid").value
-    at.session_state[f"org_team_{code}"] = {
+    # phones are hidden until the project's editor asks for them (issue 15 item 4)
+    assert at.checkbox(key="org_show_phones").value is False
+    at.checkbox(key="org_show_phones").check()
+    _run(at)
+    at.session_state[f"org_team_phones_{code}"] = {
         "edited_rows": {},
         "added_rows": [{"post": "专职网格员", "name": "示例乙", "phone": "13800000001"}],
         "deleted_rows": [],
@@ -124,6 +128,10 @@ def test_team_edit_is_in_the_project_file_after_a_reload(org_app: Path) -> None:
     log = _edits_in(saved)
     assert ("专职网格员", "示例乙", "13800000001") in log.teams[code]
     assert [e.field for e in log.history] == ["team"]
+    assert "13800000001" in _shown_text(at)  # asked for: the editor sees the phone
+    at.checkbox(key="org_show_phones").uncheck()
+    _run(at)
+    assert "13800000001" not in _shown_text(at) and "示例乙" in _shown_text(at)
     again = AppTest.from_file(APP, default_timeout=120)
     again.query_params["page"] = "organisation"
     again.query_params["project"] = at.session_state["project"]
@@ -131,6 +139,37 @@ def test_team_edit_is_in_the_project_file_after_a_reload(org_app: Path) -> None:
     assert "示例乙" in _grid_table(again).at[code, "team"]
     history = next(d.value for d in again.dataframe if "field" in d.value.columns)
     assert history["field"].tolist() == ["team"]
+    # a session that cannot edit the project never sees a phone, nor the box to show them
+    assert not [c for c in again.checkbox if c.key == "org_show_phones"]
+    assert "13800000001" not in _shown_text(again) and "示例乙" in _shown_text(again)
+
+
+def _shown_text(at: AppTest) -> str:
+    """Every table and table editor of the page as text."""
+    frames = [*at.dataframe, *at.get("arrow_data_frame")]
+    return "\n".join(d.value.to_csv() for d in frames)
+
+
+def test_team_saved_with_phones_hidden_keeps_the_phones() -> None:
+    """Hiding the phones never erases them: a kept member keeps the phone, a new one
+    gets none; the history shows a team without phones unless asked."""
+    from planner.app.organisation_page import members_from_table, without_phones
+
+    current = [("网格长", "示例甲", "13800000001"), ("专职网格员", "示例乙", "13800000002")]
+    edited = pd.DataFrame(
+        {"post": ["网格长", "宣传员", None], "name": ["示例甲", "示例丙", "示例丁"]}
+    )
+    assert members_from_table(edited, current) == [
+        ("网格长", "示例甲", "13800000001"),
+        ("宣传员", "示例丙", ""),
+        ("", "示例丁", ""),
+    ]
+    shown = edited.assign(phone=["13900000000", None, ""])
+    assert members_from_table(shown, current)[0] == ("网格长", "示例甲", "13900000000")
+    assert members_from_table(shown, current)[1] == ("宣传员", "示例丙", "")
+    team = [list(m) for m in current]
+    assert without_phones("team", team) == [["网格长", "示例甲"], ["专职网格员", "示例乙"]]
+    assert without_phones("branch", "一号楼支部") == "一号楼支部"
 
 
 def test_uploaded_registers_reach_the_overview_and_the_export(

@@ -201,3 +201,153 @@ def _ok(at: AppTest) -> None:
     at.run(timeout=90)
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+
+
+def test_export_page_draws_the_completeness_layer_on_the_images_when_ticked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 16 item 8: the export page's checkbox reaches the command line's one writer
+    (``write_run_files`` -> ``write_map_images(completeness=...)``); off by default."""
+    from tests.app_street import tiny_street
+
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setattr(app_services, "load", lambda source, settings: tiny_street())
+    asked: list[bool] = []
+
+    def fake_images(street: Street, out: Path, **kw: Any) -> list[Path]:
+        asked.append(bool(kw["completeness"]))
+        return []
+
+    monkeypatch.setattr("planner.maps.image.write_map_images", fake_images)
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.clear()
+    at.query_params["page"] = "export"
+    at.session_state["_export_images"] = True  # as after 生成地图 PNG 和 PDF
+    _ok(at)
+    box = at.checkbox(key="export_map_completeness")
+    assert box.value is False and box.label.startswith("PNG/PDF 地图显示服务圈完整度")
+    assert asked == [False]  # the printed map as it always was
+    at.checkbox(key="export_map_completeness").check()
+    _ok(at)
+    assert asked == [False, True]
+    labels = [b.label for b in at.get("download_button")]
+    assert "grids.geojson" in labels and "summary.json" in labels, labels
+
+
+def test_a_click_on_the_whatif_map_places_the_new_station(
+    fake_loader: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16 item 5, what-if "in the app on the map": the facilities page's map hands
+    its click to the change form (the component is replaced by one that reports a click
+    the way streamlit-folium does, through ``on_change``)."""
+    import planner.app.map as app_map
+
+    street = _facilities_street()
+    lon, lat = _lonlat(street, 1900, 0)
+    clicks: list[dict[str, Any]] = []
+    real_show_map = app_map.show_map
+
+    def clicking_map(payload: dict[str, Any], **kw: Any) -> Any:
+        if kw.get("key") != "whatif_map":
+            return real_show_map(payload, **kw)
+        if clicks and kw.get("on_change") is not None:
+            kw["on_change"](clicks.pop())
+        return None
+
+    monkeypatch.setattr(app_map, "show_map", clicking_map)
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.clear()
+    at.query_params["page"] = "facilities"
+    _ok(at)
+    assert (at.number_input(key="wi_lon").value, at.number_input(key="wi_lat").value) != (
+        lon,
+        lat,
+    )
+    clicks.append({"last_clicked": {"lat": lat, "lng": lon}})
+    _ok(at)
+    assert at.number_input(key="wi_lon").value == pytest.approx(lon)
+    assert at.number_input(key="wi_lat").value == pytest.approx(lat)
+    at.button(key="wi_add").click()
+    _ok(at)
+    added = at.session_state["whatif_changes"][0]["add_station"]
+    assert (added["lon"], added["lat"]) == pytest.approx((lon, lat))
+
+
+def test_norm_table_per_community_matches_a_hand_computation() -> None:
+    """Issue 16 item 7: the facilities page's floor-area norm per community. One
+    community of 150 households; S1 (60 m²) reaches b100, b450, b900 (60 households):
+    100 m² per 100 for those, 0 for b1400 and b1900 (90 households below 30); the
+    household-weighted mean is 60 x 100 / 150 = 40; the community norm is
+    max(500, 30 x 150 / 100) = 500 m² against 60 m² of station."""
+    street = _facilities_street()
+    street.stations["floor_area_m2"] = [60.0]
+    b = street.buildings.assign(community_id="c1")
+    comm = gpd.GeoDataFrame(
+        {"community_id": ["c1"], "name": ["一社区"], "code": ["001"]},
+        geometry=[shapely.box(*b.total_bounds).buffer(200)],
+        crs=street.crs,
+    )
+    street = street.with_layers(buildings=b, communities=comm)
+    layers = compute_coverage_layers(street, settings=Settings(service_catalogue=KINDS))
+    row = page.norm_table(layers, lang="en").iloc[0]
+    assert row["Community"] == "一社区" and row["Households"] == 150
+    assert row["m² per 100 households in reach"] == pytest.approx(40.0)
+    assert row["Below 30 m² per 100 households"] == "no"
+    assert row["Households below the norm"] == 90
+    assert row["Station floor area (m²)"] == 60.0 and row["Community norm (m²)"] == 500.0
+    zh = page.norm_table(layers, lang="zh")
+    assert zh.iloc[0].tolist()[:2] == ["一社区", 150]
+
+
+def _bounded_street() -> Street:
+    """The facilities street with a boundary and one community (siting needs the
+    boundary for its network candidates; the grids need the community)."""
+    street = _facilities_street()
+    b = street.buildings.assign(community_id="c1")
+    area = shapely.box(-100, -100, 2100, 100)
+    return street.with_layers(
+        buildings=b,
+        boundary=gpd.GeoDataFrame(
+            {"street_id": ["s1"], "name": ["线街"]}, geometry=[area], crs=street.crs
+        ),
+        communities=gpd.GeoDataFrame(
+            {"community_id": ["c1"], "name": ["一社区"], "code": ["001"]},
+            geometry=[area],
+            crs=street.crs,
+        ),
+    )
+
+
+def test_siting_page_sites_for_a_chosen_service_kind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 16 item 6 in the app: site one new kindergarten. The kind's own facilities
+    are the "before" (阳光幼儿园 at 600 m reaches b450 and b900 within 5 minutes, 333 m:
+    50 of 150 households); the new site reaches b1400 and b1900 (90 households), whose
+    floor area at 30 m² per 100 households is 27 m² — as ``site --service-kind``."""
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setattr(app_services, "load", lambda source, settings: _bounded_street())
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.clear()
+    at.query_params["page"] = "siting"
+    _ok(at)
+    assert at.selectbox(key="siting_kind").value == ""  # party-mass stations by default
+    kinds = ["", *Settings().service_catalogue]  # the page's options (labels in AppTest)
+    at.selectbox(key="siting_kind").select_index(kinds.index("kindergarten"))
+    at.number_input(key="siting_k").set_value(1)
+    at.button(key="run_siting").click()
+    _ok(at)
+    assert at.session_state["siting_request"] == ["k", 1.0, "kindergarten"]
+    assert any("选址对象：幼儿园（5 分钟" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
+    sites = next(d.value for d in at.dataframe if "按范围内户数所需面积 m²" in d.value.columns)
+    assert sites["步行范围内户数"].tolist() == [90.0]
+    assert sites["按范围内户数所需面积 m²"].tolist() == [27.0]
+    labels = {m.label: (m.value, m.delta) for m in at.metric}
+    # 5-minute coverage of kindergartens: 50 -> 140 of 150 households (b100 stays out)
+    assert labels["5 分钟覆盖"] == ("93.3%", "现状: 33.3%"), labels
+    assert at.text_input(key="scenario_name_幼儿园 · 新增 1 处").value == "幼儿园 · 新增 1 处"

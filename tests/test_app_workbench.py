@@ -250,6 +250,14 @@ def test_settings_siting_and_scenarios_survive_a_reload(
     assert any("方案" in h for h in headers), headers
     # the proposed site of the kept request is shown again, not asked for again
     assert any("序号" in h for h in headers), headers
+    # reopened from the recent-projects list in a new tab of the same browser (issue 16
+    # item 9: the siting scenarios survive a project reopen, not only a reload)
+    from planner.app.state import SETTING_KEYS
+
+    tab: dict[str, Any] = {"browser_digest": app_project.owner_of(project)}
+    assert app_project.open_recent(tab, project, SETTING_KEYS)
+    assert sorted(tab["scenarios"]) == ["新增 1 处", "新增 1 处 (2)"]
+    assert tab["siting_request"] == ["k", 1.0] and tab["walk_speed_kmh"] == 4.5
     # the export page writes the CLI's files, the proposed site included
     _page(again, "export")
     files = exported[-1]

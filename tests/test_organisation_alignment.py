@@ -104,3 +104,23 @@ def test_grids_command_aligns_and_nests(tmp_path: Path) -> None:
     doc = json.loads((out / "grid_report.json").read_text("utf-8"))
     assert doc["grid_systems"]["alignments"][0]["layer"] == "城管网格"
     assert "Alignment with 城管网格" in (out / "grid_report.txt").read_text("utf-8")
+
+
+def test_run_writer_carries_the_alignment_tables_and_the_nested_layer() -> None:
+    """``run --other-grids/--nest-in``: the one writer's tables (CSV, workbook sheets,
+    GeoPackage tables) and layers hold the alignment, the cost and the nested grids."""
+    from planner.export.outputs import output_layers, output_tables
+    from planner.organisation.alignment import grid_systems
+    from planner.pipeline import RunResult
+    from planner.settings import Settings
+
+    street, grids = org_street()
+    other = _cells([-5, 600, 905], street.crs)
+    result = RunResult(street=street, settings=Settings(), grids=None, coverage=None)
+    result.grid_systems = grid_systems(street, grids, [other], nest_in=other)
+    tables = output_tables(result)
+    table = tables["alignment_by_grid"].set_index("code")
+    assert table.at[E, "misfit"] and not table.at[W, "misfit"]
+    assert tables["nesting_cost"]["figure"].tolist()[0] == "grids"
+    nested = output_layers(result)["grids_nested"]
+    assert align(nested, other).misfits == []

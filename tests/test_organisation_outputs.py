@@ -125,3 +125,38 @@ def test_red_map_html_carries_the_organisation_layers(
     for name in ("党支部与楼栋党小组", "小区红色物业", "网格检查：网格队伍（1+1+n）"):
         assert json.dumps(name)[1:-1] in text, name
     assert "1380000" not in text  # no phone on the map
+
+
+def test_run_flags_reach_the_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every organisation flag of ``run`` reaches the pipeline as the README names it
+    (the pipeline is replaced: the hand-over only); off by default."""
+    import planner.cli.run as cmd
+
+    given: dict[str, Any] = {}
+
+    def fake_pipeline(source: object, out_dir: object, **kw: Any) -> pipeline.RunResult:
+        given.clear()
+        given.update(kw)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cmd, "run_pipeline", fake_pipeline)
+    files = {k: tmp_path / f"{k}.csv" for k in ("party", "staff", "property", "incident")}
+    flags = [a for k, p in files.items() for a in (f"--{k}-register", str(p))]
+    other = tmp_path / "zz.geojson"
+    with pytest.raises(SystemExit):
+        main(["run", "demo", "--out", str(tmp_path / "o"), "-q", *flags, "--incidents-crs",
+              "gcj02", "--organisation-names", "--card-phones", "--cards-by-community",
+              "--other-grids", str(other), "--nest-in", str(other)])  # fmt: skip
+    regs = given["registers"]
+    assert (regs.party, regs.staff, regs.property, regs.incidents) == tuple(files.values())
+    assert regs.incidents_crs == "gcj02"
+    assert given["organisation_names"] and given["card_phones"] and given["cards_by_community"]
+    assert given["other_grids"] == [other] and given["nest_in"] == other
+    with pytest.raises(SystemExit):
+        main(["run", "demo", "--out", str(tmp_path / "o"), "-q"])
+    assert given["registers"].staff == demo_dir() / "register_staff.csv"  # the demo's own
+    assert not (given["organisation_names"] or given["card_phones"])  # private by default
+    assert not given["cards_by_community"] and given["other_grids"] == []
+    with pytest.raises(SystemExit) as bad:  # an unknown coordinate system: a usage error
+        main(["run", "demo", "--out", str(tmp_path / "o"), "--incidents-crs", "utm"])
+    assert bad.value.code == 2

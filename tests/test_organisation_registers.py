@@ -187,3 +187,20 @@ def test_total_rows_are_skipped(tmp_path: Path) -> None:
     text = "小区名称,物业公司,是否成立党组织\n小区0,甲物业,是\n合计,,\n"
     regs, _ = _join(RegisterFiles(property=write_csv(tmp_path, "p.csv", text)))
     assert len(regs.table("property")) == 1  # type: ignore[arg-type]
+
+
+def test_incidents_by_building_id_and_by_address(tmp_path: Path) -> None:
+    """Issue 15 item 1: an incident's location may be a building id or an address
+    instead of a point; it joins like the other registers' rows."""
+    text = (
+        "上报时间,事件类型,办理状态,楼栋编号,小区名称,楼栋地址\n"
+        "2025-03-01,噪音扰民,已办结,b9,,\n"  # building id (grid E)
+        "2025-03-02,环境卫生,办理中,,小区0,2号楼\n"  # address in a compound (grid W)
+        "2025-03-03,其他,已办结,b404,,\n"  # no such building: listed
+    )
+    regs, _ = _join(RegisterFiles(incidents=write_csv(tmp_path, "incidents.csv", text)))
+    inc = regs.table("incidents")
+    assert inc is not None
+    assert list(inc["grids"]) == [(E,), (W,)]
+    assert list(inc["building_id"]) == ["b9", "b1"]
+    assert [u.row for u in regs.unmatched["incidents"]] == [4]

@@ -28,22 +28,29 @@ def _geojson_options(html: str) -> list[str]:
     return re.findall(r"L\.geoJson\(null, \{.*?\.\.\.(\{[^}]*\})", html, flags=re.S)
 
 
+def _labels(html: str, css: str) -> list[str]:
+    """The texts the map writes with class ``css`` (from the labels' JSON rows)."""
+    found = re.findall(rf"rm-text-labels {css} \*/\s*var rows = (.*?);\n", html)
+    return [row[2] for rows in found for row in json.loads(rows)]
+
+
 def test_red_map_grids_let_the_pointer_through_to_compounds() -> None:
     street = tiny_street()
     grids = app_services.grids_for(street, Settings()).grids
     html = red_map(street, grids=grids).get_root().render()
     options = _geojson_options(html)
     fields = _tooltip_fields(html)
+    labels = {css: _labels(html, css) for css in ("rm-grid-label", "rm-community-label")}
+    stations = _labels(html, "rm-station-label")
     html = _decoded(html)
     # exactly one layer is drawn non-interactive: the grids (compounds keep popups)
     assert sum('"interactive": false' in o for o in options) == 1, options
     # the grids carry no tooltip that would swallow the hover
     assert not any("label" in f for f in fields), fields
     # short labels on the map, community and station names written on it
-    for code in grids["code"].astype(str):
-        assert f'rm-grid-label">{code[-5:]}<' in html
-    assert 'rm-community-label">西社区<' in html and 'rm-community-label">东社区<' in html
-    assert 'rm-station-label">西社区党群服务站<' in html
+    assert sorted(labels["rm-grid-label"]) == sorted(c[-5:] for c in grids["code"].astype(str))
+    assert sorted(labels["rm-community-label"]) == ["东社区", "西社区"]
+    assert "西社区党群服务站" in stations
 
 
 def test_editor_grid_tooltip_names_the_short_label_and_the_community() -> None:
@@ -75,3 +82,18 @@ def test_scale_bar_in_metres_only_and_drawing_tools_in_chinese() -> None:
         assert word in text, word
     en = red_map(street, draw_tool=True, lang="en").get_root().render()
     assert "L.drawLocal" not in en and "imperial: false" in en
+
+
+def test_text_labels_are_one_element_and_never_read_as_markup_or_template() -> None:
+    """Labels are written by one script per set from escaped JSON: a name holding HTML,
+    a Jinja expression or a script end tag stays text (the browser test checks the DOM)."""
+    from planner.maps.redmap import _script_json
+
+    hostile = "</script><b>{{ 7*7 }}</b>{% if 1 %}x{% endif %}&amp;50%\u2028"
+    text = _script_json([[39.9, 116.3, hostile]])
+    assert not any(ch in text for ch in "<>&{}%"), text
+    assert json.loads(text) == [[39.9, 116.3, hostile]]
+    street = tiny_street()
+    grids = app_services.grids_for(street, Settings()).grids
+    html = red_map(street, grids=grids).get_root().render()
+    assert html.count("rm-text-labels rm-grid-label") == 1

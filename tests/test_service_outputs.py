@@ -99,3 +99,34 @@ def test_cli_refuses_a_bad_service_kinds_file_with_exit_2(tmp_path: Path) -> Non
     assert proc.returncode == 2
     assert str(bad) in proc.stderr and "row 2" in proc.stderr and "bakery" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_run_takes_the_catalogue_and_the_circle_minutes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--service-catalogue`` (Chinese names too) and ``--circle-minutes`` reach the
+    run's settings (the pipeline is replaced: the hand-over only); a bad list exits 2."""
+    import planner.cli.run as cmd
+    from planner.cli.parser import main
+
+    given: dict[str, Settings] = {}
+
+    def fake_pipeline(source: object, out_dir: object, **kw: object) -> RunResult:
+        assert isinstance(kw["settings"], Settings)
+        given["settings"] = kw["settings"]
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cmd, "run_pipeline", fake_pipeline)
+    out = ["--out", str(tmp_path / "o"), "-q"]
+    with pytest.raises(SystemExit):
+        main(["run", "demo", *out, "--service-catalogue", "kindergarten,社区食堂",
+              "--circle-minutes", "4,8,12"])  # fmt: skip
+    s = given["settings"]
+    assert set(s.service_catalogue) == {"kindergarten", "canteen"}
+    assert s.service_circle_minutes == (4.0, 8.0, 12.0)
+    with pytest.raises(SystemExit):
+        main(["run", "demo", *out])
+    assert given["settings"].service_circle_minutes == (5.0, 10.0, 15.0)
+    assert len(given["settings"].service_catalogue) == len(SERVICE_KINDS)
+    assert main(["run", "demo", *out, "--circle-minutes", "5,ten,15"]) == 2
+    assert "--circle-minutes '5,ten,15' is not a list of numbers" in capsys.readouterr().err

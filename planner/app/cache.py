@@ -125,11 +125,13 @@ def cached_exports(
     siting_token: str,
     _siting: Any,
     org_key: str = "",
+    map_completeness: bool = False,
 ) -> dict[str, bytes]:
     """The CLI's files for the street with the project's current grids (``_grids``,
     named by ``grids_token``), the proposed sites of the last siting run
     (``_siting``, named by ``siting_token``) and the organisation registers and edits
-    named by ``org_key`` (:func:`planner.app.organisation_page.export_key`)."""
+    named by ``org_key`` (:func:`planner.app.organisation_page.export_key`);
+    ``map_completeness`` adds the completeness layer to the PNG/PDF map."""
     from planner.app import organisation_page
 
     street = cached_street(source_json)
@@ -140,6 +142,7 @@ def cached_exports(
         grids=_grids,
         siting=_siting,
         images=images,
+        map_completeness=map_completeness,
         **organisation_page.export_inputs(org_key),
     )
 
@@ -151,13 +154,28 @@ def settings_json(settings: Settings) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def cached_siting(
-    source_json: str, settings_json: str, mode: str, value: float, grids_token: str, _grids: Any
+    source_json: str,
+    settings_json: str,
+    mode: str,
+    value: float,
+    grids_token: str,
+    _grids: Any,
+    kind: str = "",
 ) -> dict[str, Any]:
     """One siting run (``mode`` "k" or "target"), its figures per area on the project's
-    current grids (``_grids``, named by ``grids_token``), and the coverage after it."""
+    current grids (``_grids``, named by ``grids_token``), the coverage before (``before``)
+    and after it. ``kind`` sites new facilities of one service kind within its circle's
+    minutes (:func:`planner.coverage.service_kinds.kind_street`, as ``site
+    --service-kind``); '' sites party-mass stations."""
     street = cached_street(source_json)
     settings = Settings.from_dict(json.loads(settings_json))
-    coverage = cached_coverage(source_json, settings_json)
+    if kind:
+        from planner.coverage.service_kinds import kind_street
+
+        street, settings = kind_street(street, kind, settings)
+        coverage = svc.coverage_for(street, settings)
+    else:
+        coverage = cached_coverage(source_json, settings_json)
     grids = None if _grids is None else _grids.grids
     if mode == "k":
         result = svc.propose_sites(street, coverage, settings, k=int(value), grids=grids)
@@ -165,4 +183,4 @@ def cached_siting(
         result = svc.propose_sites(street, coverage, settings, target_share=value, grids=grids)
     outcome = svc.siting_outcome(result)
     after = svc.coverage_for(svc.with_new_stations(street, outcome["sites"]), settings)
-    return {**outcome, "after": after}
+    return {**outcome, "before": coverage, "after": after, "settings": settings, "kind": kind}

@@ -1,6 +1,7 @@
 """The export page: the command line's files (one export function,
 :func:`planner.app.services.export_files`) for the project's current grids and the last
-siting run, one download button each and all of them in one zip.
+siting run, one download button each and all of them in one zip; the PNG/PDF map on
+request, with the completeness layer when ticked (``run --map-completeness``).
 """
 
 from __future__ import annotations
@@ -33,10 +34,20 @@ _MIME = {
 
 
 def page_export(street: Street, settings: Settings) -> None:
-    """The command line's files (planner.export.outputs.write_run_files), one button each."""
+    """The command line's files (planner.export.outputs.write_run_files), one button each.
+
+    A checkbox draws the completeness layer on the PNG/PDF map (the command line's
+    ``--map-completeness``), through the same writer.
+    """
     from planner.export.outputs import zip_files
 
     images = bool(S.get("_export_images"))
+    st.caption(L("export_intro"))
+    map_completeness = st.checkbox(
+        L("export_map_completeness"),
+        key="export_map_completeness",
+        help=L("export_map_completeness_help"),
+    )
     with st.spinner("…"):
         grids = project_grids(street, settings)
         siting = safe(siting_result, street, settings)
@@ -49,8 +60,8 @@ def page_export(street: Street, settings: Settings) -> None:
             json.dumps(S.get("siting_request")),
             None if siting is None else siting["layers"],
             organisation_page.export_key(settings),
+            map_completeness and images,  # no images, nothing to recompute
         )
-    st.caption(L("export_intro"))
     st.download_button(
         L("export_all"),
         zip_files(files),

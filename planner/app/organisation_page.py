@@ -15,6 +15,9 @@ by the project's atomic save under its lock, and refused when another tab saved 
 project since (as the grid editor's edits are). A project of an earlier version kept
 them beside the file (``<project>.organisation.json``): opening it moves them in and
 removes that file. A read-only session (a shared link) sees the edits but cannot save.
+Staff phones are hidden on the page (the team table and the history) unless the
+project's editor ticks "显示联系电话"; a read-only session never sees them. A team saved
+with the phones hidden keeps each remaining member's phone (:func:`members_from_table`).
 
 The overview page shows the same figures (:func:`overview_figures`) and the export
 page writes ``organisation_by_grid.csv`` and ``grid_cards.pdf`` from the same
@@ -409,6 +412,31 @@ def _map(street: Street, grids: gpd.GeoDataFrame, org: Organisation) -> None:
     app_map.show_map(app_map.map_payload(m), key="org_map", height=560, returned_objects=[])
 
 
+def members_from_table(edited: pd.DataFrame, current: list[Member]) -> list[Member]:
+    """The team as edited in the page's table: ``(post, name, phone)`` per row.
+
+    Without a ``phone`` column (phones hidden) each row keeps the phone of the current
+    member with the same post and name ('' for a new member), so hiding the phones
+    never erases them."""
+    cells = edited.reindex(columns=["post", "name", "phone"]).astype(object)
+    cells = cells.where(cells.notna(), "")
+    if "phone" in edited.columns:
+        return [(str(p), str(n), str(ph)) for p, n, ph in cells.itertuples(index=False)]
+    known: dict[tuple[str, str], str] = {}
+    for p, n, ph in current:
+        known.setdefault((p, n), ph)
+    return [(str(p), str(n), known.get((str(p), str(n)), "")) for p, n, _ in
+            cells.itertuples(index=False)]  # fmt: skip
+
+
+def without_phones(field: str, value: Any) -> Any:
+    """An edit's old or new value as shown with phones hidden: a team's members as
+    ``[post, name]``; any other field as it is."""
+    if field != "team" or not isinstance(value, list):
+        return value
+    return [list(m[:2]) if isinstance(m, (list, tuple)) else m for m in value]
+
+
 def _team_of(org: Organisation, code: str) -> list[Member]:
     staff = org.registers.table("staff")
     if staff is None:
@@ -429,17 +457,21 @@ def _edit_form(street: Street, settings: Settings, org: Organisation, log: OrgEd
     row = org.report.by_grid.set_index("code").loc[code]
     before_branch = str(row.get("branch", "") or "")
     branch = st.text_input(L("org_edit_branch"), value=before_branch, key=f"org_branch_{code}")
-    team = pd.DataFrame(_team_of(org, code), columns=["post", "name", "phone"])
-    edited = st.data_editor(team, num_rows="dynamic", key=f"org_team_{code}", width="stretch")
+    current = _team_of(org, code)
+    show_phones = editable and st.checkbox(
+        L("org_show_phones"), key="org_show_phones", help=L("org_show_phones_help")
+    )
+    columns = ["post", "name", "phone"] if show_phones else ["post", "name"]
+    team = pd.DataFrame(current, columns=["post", "name", "phone"])[columns]
+    key = f"org_team_phones_{code}" if show_phones else f"org_team_{code}"
+    edited = st.data_editor(team, num_rows="dynamic", key=key, width="stretch")
     if not editable:
         st.info(L("org_read_only"))
     elif st.button(L("org_edit_save"), key="org_save"):
         new = OrgEditLog.replay(log.history)  # the shown log stays as read if saving fails
         try:
             new.set_branch(code, branch, before=before_branch)
-            members = [(str(p or ""), str(n or ""), str(ph or "")) for p, n, ph in
-                       edited[["post", "name", "phone"]].fillna("").itertuples(index=False)]  # fmt: skip
-            new.set_team(code, members, before=_team_of(org, code))
+            new.set_team(code, members_from_table(edited, current), before=current)
             path = save_edits(street, settings, new)
         except ChangedElsewhere:
             st.error(L("changed_elsewhere"))
@@ -452,9 +484,14 @@ def _edit_form(street: Street, settings: Settings, org: Organisation, log: OrgEd
     if S.get("org_saved_to"):
         st.success(L("org_edit_saved", path=md(S.pop("org_saved_to"))))
     if log.history:
+
+        def shown(field: str, value: Any) -> str:
+            value = value if show_phones else without_phones(field, value)
+            return json.dumps(value, ensure_ascii=False)
+
         hist = pd.DataFrame([{"time": e.time, "grid": e.grid, "field": e.field,
-                              "old": json.dumps(e.old, ensure_ascii=False),
-                              "new": json.dumps(e.new, ensure_ascii=False)} for e in log.history])  # fmt: skip
+                              "old": shown(e.field, e.old),
+                              "new": shown(e.field, e.new)} for e in log.history])  # fmt: skip
         st.dataframe(hist.iloc[::-1], hide_index=True, width="stretch")
 
 

@@ -304,6 +304,9 @@ SITE_TABLE_COLUMNS = (
     "households_served",
     "community_id",
     "recommended_floor_area_m2",
+    # --- walk1516: the floor area each site's catchment needs (issue 16 item 6) ---
+    "households_catchment",
+    "catchment_floor_area_m2",
 )
 
 
@@ -334,6 +337,7 @@ def export_files(
     images: bool = False,
     registers: RegisterFiles | None = None,
     org_edits: OrgEditLog | None = None,
+    map_completeness: bool = False,
 ) -> dict[str, bytes]:
     """The files ``python -m planner run --no-siting`` writes, for the street on screen.
 
@@ -352,6 +356,8 @@ def export_files(
     ``registers`` are the planner's own organisation registers (else the demo
     street's synthetic ones) and ``org_edits`` the project's branch and team edits:
     ``organisation_by_grid.csv``, ``grid_cards.pdf`` and the grids' counts use both.
+    ``map_completeness`` draws the completeness layer on ``redmap.png``/``.pdf``
+    (``OutputOptions.map_completeness``, the command line's ``--map-completeness``).
     """
     import tempfile
     from dataclasses import replace
@@ -382,7 +388,8 @@ def export_files(
         )
     with tempfile.TemporaryDirectory(prefix="planner-export-") as tmp:
         out = Path(tmp) / "export"
-        write_run_files(result, out, options=OutputOptions(images=images))
+        options = OutputOptions(images=images, map_completeness=map_completeness)
+        write_run_files(result, out, options=options)
         return read_files(out)
 
 

@@ -119,16 +119,24 @@ def siting_result(street: Street, settings: Settings) -> dict[str, Any] | None:
     reload shows it again), or ``None`` when none was asked for."""
     if not S.get("siting_request"):
         return None
-    mode, value = S["siting_request"]
+    mode, value, kind = siting_request()
     grids = project_grids(street, settings)
     return cached_siting(
         source_json(),
         settings_json(settings),
-        str(mode),
-        float(value),
+        mode,
+        value,
         app_project.grids_token(grids),
         grids,
+        kind,
     )
+
+
+def siting_request() -> tuple[str, float, str]:
+    """The kept siting request: mode ("k" or "target"), its value and the service kind
+    sited for ('' for party-mass stations; a request saved before kinds has none)."""
+    mode, value, *rest = S["siting_request"]
+    return str(mode), float(value), str(rest[0]) if rest else ""
 
 
 def save_work() -> None:

@@ -1,4 +1,5 @@
-"""The siting page: k new stations or a target share, the coverage before and after,
+"""The siting page: k new stations (or facilities of one service kind) or a target share,
+the coverage before and after,
 the proposed sites on a map and in a table, and the scenarios saved with the project.
 
 Only UI lives here: one siting run is computed once per request by
@@ -23,6 +24,7 @@ from planner.app.session import (
     cannot,
     coverage_or_none,
     save_work,
+    siting_request,
     siting_result,
     source_json,
 )
@@ -40,10 +42,10 @@ def page_siting(street: Street, settings: Settings) -> None:
     if coverage is None:
         cannot("coverage")
         return
-    _siting_request()
+    _siting_request(settings)
     if not S.get("siting_request"):
         return
-    mode_r, value_r = S["siting_request"]
+    mode_r, value_r, kind_r = siting_request()
     try:
         with st.spinner("…"):
             res = siting_result(street, settings)
@@ -52,6 +54,12 @@ def page_siting(street: Street, settings: Settings) -> None:
         return
     if res is None:
         return
+    stations_coverage = coverage  # the scenarios' "before" row: the street as it is
+    if kind_r:  # sited for a service kind: its facilities, circle minutes and coverage
+        coverage, settings = res["before"], res["settings"]
+        st.caption(
+            L("siting_kind_note", kind=_kind_label(kind_r, S["lang"]), minutes=settings.gap_minutes)
+        )
     achieved = svc.siting_text(coverage, res["after"], len(res["sites"]), settings, lang=S["lang"])
     # the plan's own message is English: shown as it is only in English
     detail = f" ({md(res['message'])})" if S["lang"] == "en" and res.get("message") else ""
@@ -60,7 +68,8 @@ def page_siting(street: Street, settings: Settings) -> None:
     else:
         st.caption(md(achieved) + detail)
     _before_after(coverage, res["after"], settings)
-    norm_panel(res["after"], settings)
+    if not kind_r:  # the party-mass station norm per community (a kind's: the table)
+        norm_panel(res["after"], settings)
     _siting_map(street, res, settings)
     # the table gets the full width below the map (a side column cut its columns off)
     st.dataframe(
@@ -71,12 +80,34 @@ def page_siting(street: Street, settings: Settings) -> None:
         if mode_r == "k"
         else L("scenario_target", share=float(value_r) * 100)
     )
-    _scenarios(coverage, res, base_name)
+    if kind_r:
+        base_name = f"{_kind_label(kind_r, S['lang'])} · {base_name}"
+    _scenarios(stations_coverage, res, base_name)
 
 
-def _siting_request() -> None:
-    """k new stations or a target share; the button keeps the request in the session."""
+def _kind_label(kind: str, lang: str) -> str:
+    """A service kind's name in ``lang`` ('' : party-mass stations)."""
+    from planner.schema import SERVICE_KINDS
+
+    if not kind:
+        return t("siting_kind_party", lang)
+    k = SERVICE_KINDS[kind]
+    return k.en if lang == "en" else k.zh
+
+
+def _siting_request(settings: Settings) -> None:
+    """What to site (party-mass stations or one service kind of the catalogue), k new
+    sites or a target share; the button keeps the request in the session (the kind only
+    when one is chosen, so a party-mass request reads ``[mode, value]`` as before)."""
     lang = str(S["lang"])
+    kinds = ["", *settings.service_catalogue]
+    kind = st.selectbox(
+        L("siting_kind"),
+        kinds,
+        key="siting_kind",
+        format_func=lambda k: _kind_label(k, lang),
+        help=L("siting_kind_help"),
+    )
     c1, c2, c3 = st.columns([1, 1, 1])
     mode = c1.radio(
         L("siting_mode"),
@@ -90,7 +121,7 @@ def _siting_request() -> None:
     else:
         value = float(c2.slider(L("siting_target"), 0.5, 1.0, 0.95, 0.01, key="siting_share"))
     if c3.button(L("run_siting"), key="run_siting", type="primary"):
-        S["siting_request"] = [mode, value]
+        S["siting_request"] = [mode, value, *([kind] if kind else [])]
         save_work()
 
 

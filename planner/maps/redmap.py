@@ -875,20 +875,57 @@ def _text_labels(
     fg: folium.FeatureGroup, points: Any, texts: Any, css: str, *, width: int, dy: int = 0
 ) -> None:
     """Text at points (map coordinates) that never takes the pointer; ``dy`` pixels
-    below the point (a name under a station symbol)."""
-    for geom, text in zip(points, texts, strict=True):
-        if not str(text):
-            continue
-        folium.Marker(
-            [geom.y, geom.x],
-            icon=folium.DivIcon(
-                html=f'<div class="{css}">{html_text(str(text))}</div>',
-                icon_size=(width, 14),
-                icon_anchor=(width // 2, 7 - dy),
-                class_name="rm-icon",
-            ),
-            interactive=False,
-        ).add_to(fg)
+    below the point (a name under a station symbol). One element draws the whole set."""
+    rows = [
+        [round(float(g.y), 7), round(float(g.x), 7), html_text(str(x))]
+        for g, x in zip(points, texts, strict=True)
+        if str(x)
+    ]
+    if rows:
+        fg.add_child(_TextLabels(rows, css, width=width, dy=dy))
+
+
+def _script_json(value: Any) -> str:
+    """``value`` as JSON safe inside an inline script and inside the Jinja template
+    branca makes of every rendered script: ``<``, ``>``, ``&``, braces and ``%`` as
+    ``\\u`` escapes (the browser's JSON reads them back as the same characters)."""
+    text = json.dumps(value, ensure_ascii=False)
+    for ch in "<>&{}%":
+        text = text.replace(ch, f"\\u{ord(ch):04x}")
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+class _TextLabels(MacroElement):
+    """Texts written on the map at points, never taking the pointer: one script makes a
+    non-interactive marker with a ``div`` per row of a JSON list (each text HTML-escaped
+    in Python, as every data text on the map), instead of a folium marker and icon per label (two
+    elements each to build and render: the labels were most of a red map's elements)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function(){ /* rm-text-labels {{ this.css }} */
+  var rows = {{ this.rows }};
+  var group = {{ this._parent.get_name() }};
+  rows.forEach(function(r){
+    var div = document.createElement('div');
+    div.className = '{{ this.css }}';
+    div.innerHTML = r[2];
+    L.marker([r[0], r[1]], {interactive: false, keyboard: false, icon: L.divIcon({
+      html: div, className: 'rm-icon', iconSize: [{{ this.width }}, 14],
+      iconAnchor: [{{ this.anchor_x }}, {{ this.anchor_y }}]})}).addTo(group);
+  });
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(self, rows: list[list[Any]], css: str, *, width: int, dy: int) -> None:
+        super().__init__()
+        self._name = "TextLabels"
+        self.rows = _script_json(rows)
+        self.css = css  # one of the fixed class names above, never data
+        self.width = int(width)
+        self.anchor_x = int(width) // 2
+        self.anchor_y = 7 - int(dy)
 
 
 def _draw_atoms(c: MapContent, ctx: _Ctx) -> None:
