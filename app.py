@@ -41,7 +41,7 @@ from planner.app.session import (
 )
 from planner.app.sidebar import clean_old_uploads, sidebar
 from planner.app.state import can_edit, init_state, view_query
-from planner.errors import InputError, PlannerError
+from planner.errors import InputError, PlannerError, error_text
 from planner.i18n import markdown_literal as md
 from planner.maps import offline
 from planner.settings import Settings
@@ -141,7 +141,7 @@ def main() -> None:
     try:
         street = cached_street(source_json())
     except (InputError, PlannerError, OSError, ValueError) as exc:
-        st.error(L("load_failed") + "\n\n" + md(exc))
+        st.error(L("load_failed") + "\n\n" + md(error_text(exc, S["lang"])))
         return
     st.caption(f"{md(street.name)} · {L('page_' + S['page'])}")
     project_status(street, settings)

@@ -67,6 +67,41 @@ class Problem:
         stop = "" if message.endswith((".", "!", "?", "。")) else "."
         return f"{head}{message}{stop}{tail}"
 
+    @classmethod
+    def of(
+        cls,
+        message: str | Message,
+        *,
+        fix: str | Message = "",
+        file: str | None = None,
+        feature_id: object | None = None,
+        field: str | None = None,
+        severity: Severity = "error",
+    ) -> Problem:
+        """A problem whose ``message`` and ``fix`` may be catalogue messages
+        (:func:`planner.i18n.msg`): kept so they render in the reader's language,
+        their English in ``message`` and ``fix``.
+
+        Examples
+        --------
+        >>> from planner.i18n import msg
+        >>> p = Problem.of(msg("err_file_not_found"), fix=msg("err_fix_check_path"), file="a.csv")
+        >>> str(p)
+        '[file a.csv] file not found. Fix: check the path'
+        >>> p.render("zh")
+        '[文件 a.csv] 找不到文件。处理办法：请检查文件路径'
+        """
+        return cls(
+            str(message),
+            str(fix),
+            file,
+            None if feature_id is None else str(feature_id),
+            field,
+            severity,
+            text=None if isinstance(message, str) else message,
+            fix_text=None if isinstance(fix, str) else fix,
+        )
+
     def to_dict(self) -> dict[str, str | None]:
         """The problem as plain text fields (the English message and fix)."""
         out = asdict(self)
@@ -84,7 +119,7 @@ class Problem:
 
         where = []
         if self.file:
-            where.append(t("note_where_file", lang, file=self.file))
+            where.append(t("note_where_file", lang, file=_file_label(self.file, lang)))
         row = re.fullmatch(r"row (\d+)", self.feature_id or "")
         if row:  # a spreadsheet row (a register's), named as a row
             where.append(t("note_where_row", lang, row=row.group(1)))
@@ -100,16 +135,75 @@ class Problem:
         return f"{head}{message}{stop}{tail}"
 
 
+#: A file named with the layer read from it: ``map.osm (compounds)``.
+_FILE_LAYER = re.compile(r"(?P<file>.+) \((?P<layer>[a-z_]+)\)")
+
+
+def _file_label(file: str, lang: str) -> str:
+    """``file`` with the layer it names (``map.osm (compounds)``) in ``lang``."""
+    from planner.i18n import STRINGS, t
+
+    hit = _FILE_LAYER.fullmatch(file)
+    key = f"note_layer_{hit.group('layer')}" if hit else ""
+    if hit is None or key not in STRINGS:
+        return file
+    return f"{hit.group('file')}（{t(key, lang)}）"
+
+
 class PlannerError(Exception):
-    """Base class of every error the planner raises on purpose."""
+    """Base class of every error the planner raises on purpose.
+
+    :meth:`render` gives the error in the reader's language; ``str()`` is always the
+    English the command line prints. An error with no catalogue message renders in
+    Chinese as a Chinese lead sentence followed by its English detail.
+    """
+
+    def render(self, lang: str = "en") -> str:
+        """The error in ``lang`` (``"zh"`` or ``"en"``)."""
+        return str(self) if lang == "en" else _untranslated(str(self), lang)
+
+
+def _untranslated(detail: str, lang: str) -> str:
+    """An English ``detail`` behind the catalogue's lead sentence ("无法读取数据：…")."""
+    from planner.i18n import t
+
+    return t("error_untranslated", lang, detail=detail)
+
+
+def error_text(exc: BaseException, lang: str = "en") -> str:
+    """What a user interface shows for ``exc`` in ``lang``: a planner error rendered
+    (:meth:`PlannerError.render`), any other (a file system or value error) as its
+    English text behind the Chinese lead sentence.
+
+    Examples
+    --------
+    >>> error_text(InputError("file not found", fix="check the path"), "en")
+    'file not found. Fix: check the path'
+    >>> error_text(OSError("disk full"), "zh")
+    '无法读取数据：disk full'
+    """
+    if isinstance(exc, PlannerError):
+        return exc.render(lang)
+    return str(exc) if lang == "en" else _untranslated(str(exc), lang)
 
 
 class InputError(PlannerError):
-    """Bad input: one or more problems, all reported together."""
+    """Bad input: one or more problems, all reported together.
 
-    def __init__(self, problems: list[Problem] | Problem | str, *, fix: str = "") -> None:
-        if isinstance(problems, str):
-            problems = [Problem(problems, fix=fix)]
+    ``problems`` and ``fix`` may be catalogue messages (:func:`planner.i18n.msg`);
+    :meth:`render` then shows them in the reader's language, ``str()`` in English.
+    """
+
+    def __init__(
+        self,
+        problems: list[Problem] | Problem | str | Message,
+        *,
+        fix: str | Message = "",
+    ) -> None:
+        if not isinstance(problems, list | Problem):
+            log = ProblemLog()
+            log.add(problems, fix=fix)
+            problems = log.problems
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems: list[Problem] = [p for p in problems if p.severity == "error"] or list(
@@ -123,6 +217,21 @@ class InputError(PlannerError):
         lines = [f"{len(self.problems)} problems in the input:"]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
+
+    def render(self, lang: str = "en") -> str:
+        """Every problem in ``lang``; a problem without a catalogue message in Chinese
+        is its English text behind the lead sentence ("无法读取数据：…")."""
+        if lang == "en":
+            return str(self)
+        from planner.i18n import t
+
+        texts = [
+            p.render(lang) if p.text is not None else _untranslated(p.render(lang), lang)
+            for p in self.problems
+        ]
+        if len(texts) == 1:
+            return texts[0]
+        return "\n".join([t("error_problems_n", lang, n=len(texts))] + [f"  - {x}" for x in texts])
 
 
 class SettingsError(PlannerError):
@@ -201,17 +310,9 @@ class ProblemLog:
     ) -> None:
         """Record one problem; ``message`` and ``fix`` may be catalogue messages
         (:func:`planner.i18n.msg`), kept so they render in the reader's language."""
-        fid = None if feature_id is None else str(feature_id)
         self.problems.append(
-            Problem(
-                str(message),
-                str(fix),
-                file,
-                fid,
-                field,
-                severity,
-                text=None if isinstance(message, str) else message,
-                fix_text=None if isinstance(fix, str) else fix,
+            Problem.of(
+                message, fix=fix, file=file, feature_id=feature_id, field=field, severity=severity
             )
         )
 

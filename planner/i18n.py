@@ -326,7 +326,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The very files `python -m planner run --no-siting` writes (names, columns, "
         "contents), for the street and settings on screen.",
     ),
-    "export_all": ("全部文件（zip）", "All files (zip)"),
+    "export_all": ("全部文件（ZIP）", "All files (zip)"),
     "export_geojson": ("各图层 GeoJSON", "GeoJSON per layer"),
     "export_tables": ("表格：CSV 与 Excel", "Tables: CSV and Excel"),
     "export_gis": ("GeoPackage 与 Shapefile", "GeoPackage and Shapefile"),
@@ -404,7 +404,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "edit_split_impossible": (
         "网格 {grid} 无法拆分：其网格单元无法分成两部分",
-        "the grid cannot be split: its atoms cannot be cut in two",
+        "grid {grid} cannot be split: its atoms cannot be cut in two",
     ),
     "edit_line_not_across": (
         "所画的线没有从一边到另一边穿过网格 {grid}",
@@ -827,7 +827,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "page_organisation": ("组织建设", "Organisation"),
     "org_upload_title": (
-        "上传台账（CSV UTF-8/GBK 或 xlsx）",
+        "上传台账（CSV UTF-8/GBK 或 Excel）",
         "Upload registers (CSV UTF-8/GBK or xlsx)",
     ),
     "org_upload_too_big": ("文件超过 {mb} MB", "the file is larger than {mb} MB"),
@@ -1691,11 +1691,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "city_page_title": ("全市各街道", "Every street of the city"),
     "city_dir": (
-        "城市运行输出文件夹（city 命令的 --out）",
+        "城市运行输出文件夹（`city` 命令 `--out` 指定的文件夹）",
         "City output folder (--out of the city command)",
     ),
     "city_dir_help": (
-        "运行 python -m planner city … --out 文件夹 后，在此填写该文件夹的路径",
+        "运行 `python -m planner city … --out 文件夹` 后，在此填写该文件夹的路径",
         "the folder a `python -m planner city … --out DIR` run wrote",
     ),
     "city_not_folder": (
@@ -1759,6 +1759,506 @@ STRINGS: dict[str, tuple[str, str]] = {
         "联系电话默认隐藏，只有本项目的编辑者可以显示；隐藏时保存，原有成员的电话保持不变",
         "Phones are hidden by default and only the project's editor can show them; a team "
         "saved with phones hidden keeps each remaining member's phone",
+    ),
+    # --- i18n19: OSM notes, load errors and coverage notes in the reader's language ---
+    "error_untranslated": ("无法读取数据：{detail}", "{detail}"),
+    "error_problems_n": ("输入中有 {n} 个问题：", "{n} problems in the input:"),
+    "err_file_not_found": ("找不到文件", "file not found"),
+    "err_fix_check_path": ("请检查文件路径", "check the path"),
+    "err_fix_check_osm_path": (
+        "请检查 OpenStreetMap 数据文件的路径",
+        "check the path of the OSM extract",
+    ),
+    "err_cannot_read": ("无法读取该文件：{detail}", "cannot read the file: {detail}"),
+    "err_fix_valid_gis": (
+        "请确认它是有效的 GeoJSON、GeoPackage 或 Shapefile 文件（可在 QGIS 中打开检查）",
+        "check it is a valid GeoJSON, GeoPackage or Shapefile (open it in QGIS)",
+    ),
+    "err_no_crs": (
+        "该图层没有坐标参考系（CRS）",
+        "the layer has no coordinate reference system (CRS)",
+    ),
+    "err_fix_no_crs_shp": (
+        "请把投影文件（.prj）放在 Shapefile 旁边（在 GIS 中连同坐标系重新导出），或另存为 "
+        "GeoPackage/GeoJSON，或在设置中指明其坐标系（例如 EPSG:4547）",
+        "put the .prj file next to the .shp (export it again from your GIS with its "
+        "coordinate system), or save the layer as GeoPackage/GeoJSON, or name its coordinate "
+        "system with --crs (e.g. --crs EPSG:4547)",
+    ),
+    "err_fix_no_crs_other": (
+        "请连同坐标系保存该图层（GeoPackage）或保存为 WGS84 的 GeoJSON，或在设置中指明其坐标系（例如 EPSG:4547）",
+        "save the layer with its coordinate system (GeoPackage) or as WGS84 GeoJSON, or name "
+        "its coordinate system with --crs (e.g. --crs EPSG:4547)",
+    ),
+    "err_cannot_convert": (
+        "无法从 {crs} 转换到 WGS84：{detail}",
+        "cannot convert from {crs} to WGS84: {detail}",
+    ),
+    "err_fix_convert": (
+        "请以 WGS84 或标准投影坐标系保存该图层",
+        "save the layer in WGS84 or a standard projected CRS",
+    ),
+    "err_latlon_swapped": (
+        "纬度和经度写反了：横坐标范围 {x0:.4f}–{x1:.4f}，纵坐标范围 {y0:.4f}–{y1:.4f}",
+        "latitude/longitude are swapped: x runs {x0:.4f}–{x1:.4f}, y runs {y0:.4f}–{y1:.4f}",
+    ),
+    "err_fix_latlon_swapped": (
+        "请按“经度, 纬度”的顺序写坐标（GeoJSON 的顺序），或导出前在 GIS 中交换坐标轴",
+        "write coordinates as [longitude, latitude] (GeoJSON order), or swap the axes in your "
+        "GIS before exporting",
+    ),
+    "err_not_lonlat": (
+        "坐标如 ({x:.1f}, {y:.1f}) 不是经纬度，但文件声明的坐标系是 {crs}",
+        "coordinates like ({x:.1f}, {y:.1f}) are not longitude/latitude, but the file "
+        "declares {crs}",
+    ),
+    "err_fix_not_lonlat": (
+        "GeoJSON 必须使用 WGS84 经纬度：请以 WGS84 重新导出，或另存为保留投影坐标系的 GeoPackage，"
+        "或在设置中指明文件的坐标系（例如 EPSG:4547）",
+        "GeoJSON must hold WGS84 longitude/latitude (RFC 7946): export it again as WGS84, or "
+        "save it as GeoPackage, which keeps its projected CRS, or name the file's coordinate "
+        "system with --crs (e.g. --crs EPSG:4547)",
+    ),
+    "err_csv_points_only": (
+        "CSV 只能存放点（服务站、兴趣点、出入口），不能存放{layer}图层",
+        "a CSV can only hold points (stations, pois, gates), not the {layer} layer",
+    ),
+    "err_fix_csv_points": (
+        "请以 GeoJSON、GeoPackage 或 Shapefile 格式提供{layer}",
+        "give {layer} as GeoJSON, GeoPackage or Shapefile",
+    ),
+    "err_no_lonlat_columns": (
+        "没有经度/纬度列（现有列：{found}）",
+        "no longitude/latitude columns (found columns: {found})",
+    ),
+    "err_fix_lonlat_columns": (
+        "请把两列命名为“经度”和“纬度”",
+        "name the columns lon/lng/longitude/经度 and lat/latitude/纬度",
+    ),
+    "err_coord_empty": ("坐标为空", "coordinate is empty"),
+    "err_coord_not_number": ("坐标 {cell!r} 不是数字", "coordinate {cell!r} is not a number"),
+    "err_fix_decimal_degrees": (
+        "请写十进制度数，例如 116.3975 和 39.9087",
+        "write decimal degrees, e.g. 116.3975 and 39.9087",
+    ),
+    "err_lonlat_columns_swapped": (
+        "经度和纬度似乎写反了：“{lon}”列的值如 {x:g}，“{lat}”列的值如 {y:g}",
+        "longitude and latitude look swapped: '{lon}' holds values like {x:g} and '{lat}' "
+        "values like {y:g}",
+    ),
+    "err_fix_swap_columns": (
+        "请交换这两列的列名（在中国经度约为 73–135，纬度约为 18–54）",
+        "swap the two column names (longitude is about 73-135 in China, latitude 18-54)",
+    ),
+    "err_coord_not_degrees": (
+        "({lon}, {lat}) 不是以度为单位的经纬度",
+        "({lon}, {lat}) is not longitude/latitude in degrees",
+    ),
+    "err_fix_degrees": ("请以十进制度数给出经纬度", "give longitude/latitude in decimal degrees"),
+    "err_coords_bad_total": (
+        "共有 {n:,} 行的坐标为空、不是数字或不是度数",
+        "{n:,} rows in all have coordinates that are empty, not numbers or not degrees",
+    ),
+    "err_fix_degrees_every_row": ("请在每一行写十进制度数", "write decimal degrees in every row"),
+    "err_boundary_missing": ("缺少街道边界", "the street boundary is missing"),
+    "err_boundary_empty": ("边界图层为空", "the boundary layer is empty"),
+    "err_fix_boundary": (
+        "请添加街道边界（boundary.geojson，街道的多边形），或另行给出边界文件",
+        "add boundary.geojson (a polygon of the street), or pass --boundary FILE",
+    ),
+    "err_boundary_not_polygons": (
+        "边界含有 {kinds}，不是多边形",
+        "the boundary holds {kinds}, not polygons",
+    ),
+    "err_boundary_no_area": ("边界没有面积", "the boundary has no area"),
+    "err_fix_boundary_polygon": ("请把街道边界画成多边形", "draw the street boundary as a polygon"),
+    "err_street_empty": (
+        "街道是空的：{n:,} 栋楼中没有一栋位于边界内（边界面积 {area:,.0f} m²）",
+        "the street is empty: none of the {n:,} buildings lies inside the boundary, which "
+        "encloses {area:,.0f} m²",
+    ),
+    "err_fix_street_empty": (
+        "请检查边界：它应围住街道的楼栋（边界可能画错了位置或比例，或使用了另一坐标系）",
+        "check the boundary: it should enclose the street's buildings (a boundary drawn at "
+        "the wrong place or scale, or in another coordinate system)",
+    ),
+    "err_gpkg_no_layer": (
+        "{file} 含 {n} 个图层（{described}），没有一个名为“{layer}”：不清楚哪个图层存放{layer}",
+        "{file} holds {n} layers ({described}) and none is named '{layer}': which one holds "
+        "the {layer} is unclear",
+    ),
+    "err_fix_gpkg_layer": (
+        "请把存放{layer}的图层改名为“{layer}”，或把它单独保存在 {file} 中",
+        "rename the layer holding the {layer} to '{layer}', or save it alone in {file}",
+    ),
+    "osm_gates_guessed": (
+        "{n} 个封闭小区在 OpenStreetMap 中没有标出入口，其出入口为推测（{detail}）",
+        "{n} gated compound(s) have no gate mapped in OpenStreetMap, so their gates are "
+        "guessed ({detail})",
+    ),
+    "osm_gate_crossings": (
+        "{compound}：{n} 处路径穿越围墙处用作出入口",
+        "{compound}: {n} path crossing(s) used as gates",
+    ),
+    "osm_gate_none": (
+        "{compound}：没有路径进入，楼栋连到最近的公共道路",
+        "{compound}: no path enters it, its buildings reach the nearest public link",
+    ),
+    "osm_fix_gates": (
+        "请在 OpenStreetMap 中标出出入口（围墙处路径上的大门或入口节点），或改用含出入口图层的文件夹数据",
+        "map the gates (barrier=gate or entrance=* nodes on the paths at the wall) in "
+        "OpenStreetMap, or give a gates layer in a folder street",
+    ),
+    "osm_relation": (
+        "OpenStreetMap 关系 {id}（{name}，{tag}={code}）",
+        "OpenStreetMap relation {id} ({name}, {tag}={code})",
+    ),
+    "osm_several_streets": (
+        "数据中有多个带代码的街道关系（{relations}）：未从中取街道代码",
+        "the extract holds several street relations with codes ({relations}): no street code "
+        "is taken from it",
+    ),
+    "osm_several_counties": (
+        "数据中有多个区县关系（{counties}）：未从中取区县代码",
+        "the extract holds several county relations ({counties}): no county code is taken from it",
+    ),
+    "osm_unreadable": (
+        "无法读取 OpenStreetMap 数据文件：{detail}",
+        "could not read the OSM extract: {detail}",
+    ),
+    "osm_fix_give_extract": (
+        "请提供 OpenStreetMap 的 .osm（XML）或 .osm.pbf 文件，例如从 openstreetmap.org 导出的文件或 "
+        "Geofabrik 的分区数据",
+        "give an OpenStreetMap .osm (XML) or .osm.pbf file, e.g. an openstreetmap.org export "
+        "or a Geofabrik extract",
+    ),
+    "osm_boundary_far": (
+        "边界距 OpenStreetMap 数据覆盖的范围（经度 {x0:.4f}–{x1:.4f}，纬度 {y0:.4f}–{y1:.4f}）"
+        "{km:,.1f} 公里：该数据不含这个街道",
+        "the boundary lies {km:,.1f} km from the area the OSM extract covers (longitude "
+        "{x0:.4f}–{x1:.4f}, latitude {y0:.4f}–{y1:.4f}): the extract holds no data for this "
+        "street",
+    ),
+    "osm_fix_boundary_extract": (
+        "请确认边界属于这份数据（在 QGIS 中同时打开两者），或下载覆盖该街道的数据",
+        "check that the boundary belongs to this extract (open both in QGIS), or download an "
+        "extract that covers the street",
+    ),
+    "osm_empty_in_boundary": (
+        "OpenStreetMap 数据在边界内及边界外 {margin:,.0f} 米内没有道路、楼栋或其他要素：边界可能在数据范围之外",
+        "the OSM extract holds no streets, buildings or other features inside the boundary or "
+        "within {margin:,.0f} m of it: the boundary may lie outside the area of the extract",
+    ),
+    "osm_empty": (
+        "OpenStreetMap 数据中没有道路、楼栋或其他要素",
+        "the OSM extract holds no streets, buildings or other features",
+    ),
+    "osm_fix_export_again": (
+        "请重新导出该街道范围的数据（openstreetmap.org 的“导出”，或 Geofabrik/BBBike 分区数据）",
+        "export the street's area again (openstreetmap.org 'Export', or a Geofabrik/BBBike "
+        "extract)",
+    ),
+    "osm_xml_root": (
+        "XML 文件的根元素是 <{root}>，不是 OpenStreetMap 的 <osm>",
+        "an XML file whose root element is <{root}>, not OpenStreetMap's <osm>",
+    ),
+    "osm_xml_empty": ("该 .xml 文件不含 XML 元素", "an .xml file that holds no XML elements"),
+    "osm_fix_xml": (
+        "请提供 OpenStreetMap 的 XML 导出文件（根元素 <osm>：.osm、.osm.xml）或 .osm.pbf 数据；"
+        "KML 或 GPX 轮廓请作为边界文件提供",
+        "give an OpenStreetMap XML export (root element <osm>: .osm, .osm.xml) or an .osm.pbf "
+        "extract; a KML or GPX outline goes with --boundary",
+    ),
+    "osm_not_extract": (
+        "不是 OpenStreetMap 数据：应为 OSM XML（.osm、.osm.xml，或根元素为 <osm> 的 .xml）或 "
+        "PBF（.osm.pbf）",
+        "not an OpenStreetMap extract: expected OSM XML (.osm, .osm.xml, or .xml with the root "
+        "element <osm>) or PBF (.osm.pbf)",
+    ),
+    "osm_fix_rename": (
+        "请把文件改名为 .osm（XML）或 .osm.pbf，或改为提供图层文件的文件夹",
+        "rename the file to .osm (XML) or .osm.pbf, or give a folder of layer files",
+    ),
+    "osm_not_readable_file": ("不是可读的非空文件", "not a readable, non-empty file"),
+    "osm_fix_osm_file": (
+        "请提供 OpenStreetMap 的 .osm 或 .osm.pbf 文件",
+        "give an OpenStreetMap .osm or .osm.pbf file",
+    ),
+    "cov_stations_off": (
+        "{n} 个服务站距任何可步行的公共道路都超过 {snap:g} 米，服务不到任何人：{ids}",
+        "{n} station(s) lie more than {snap:g} m from any public walkable link and serve "
+        "nobody: {ids}",
+    ),
+    "cov_fix_station_coords": (
+        "请检查服务站坐标（来自国内网络地图的点需选择坐标系 GCJ-02 或 BD-09），或补上通往它们的步行道",
+        "check the station coordinates (GCJ-02/BD-09 points need --points-crs) or add the "
+        "footpath that reaches them",
+    ),
+    "cov_no_station": (
+        "步行网络上没有服务站（计入的类型：{kinds}）；所有住户都未覆盖",
+        "no service station on the walking network (kinds counted: {kinds}); every household "
+        "is uncovered",
+    ),
+    "cov_fix_no_station": (
+        "请提供服务站图层，或在设置中计入更多服务站类型",
+        "give a stations layer (--stations FILE) or count more kinds (--service-kinds "
+        "KIND,...; the service_kinds setting)",
+    ),
+    "cov_buildings_off": (
+        "{n} 栋楼（{households} 户）距可通行的步行道路超过 {snap:g} 米，计为未覆盖：{ids}",
+        "{n} building(s) with {households} households lie more than {snap:g} m from any "
+        "walkable link they may use and count as uncovered: {ids}",
+    ),
+    "cov_fix_buildings_off": (
+        "请补上通往它们的道路（或小区的出入口和内部道路）",
+        "add the paths that reach them (or the compound's gates and internal paths)",
+    ),
+    "cov_stranded": (
+        "{n} 栋楼（{households} 户）位于没有服务站能到达的步行网络片段上",
+        "{n} building(s) with {households} households are on pieces of the walking network "
+        "that no station can reach",
+    ),
+    "cov_fix_missing_links": (
+        "请检查道路图层中缺失的连接（出入口、过街处、桥）",
+        "check for missing links (gates, crossings, bridges) in the roads layer",
+    ),
+    "cov_station_piece": (
+        "{station}：所在片段 {nodes} 个节点、道路 {length:,.0f} 米，距主网络 {main:,.0f} 米",
+        "{station}: piece of {nodes} nodes, {length:,.0f} m of links, {main:,.0f} m from the "
+        "main network",
+    ),
+    "cov_station_pieces": (
+        "{n} 个服务站位于与主网络断开（超过 {slack:g} 米的吸附容差）的步行网络片段上，只服务该片段：{named}",
+        "{n} station(s) stand on a piece of the walking network cut off from the main network "
+        "(farther than the {slack:g} m snap slack) and serve only that piece: {named}",
+    ),
+    "cov_fix_station_pieces": (
+        "请补上连接该片段与主网络的道路，把服务站移到主网络上，或调大主网络吸附容差",
+        "add the link that joins the piece to the main network, move the station onto it, or "
+        "raise snap_main_slack_m",
+    ),
+    "cov_building_piece": (
+        "第 {piece} 块：{nodes} 个节点、道路 {length:,.0f} 米，距主网络 {main:,.0f} 米，"
+        "{buildings} 栋楼 {households:,.0f} 户（{ids}）",
+        "piece {piece}: {nodes} nodes, {length:,.0f} m of links, {main:,.0f} m from the main "
+        "network, {buildings} building(s) with {households:,.0f} households ({ids})",
+    ),
+    "cov_more_pieces": ("；另有 {n} 块", "; and {n} more piece(s)"),
+    "cov_building_pieces": (
+        "{n} 栋楼（{households:,.0f} 户）连在与主网络断开（超过 {slack:g} 米的吸附容差）的 "
+        "{pieces} 块步行网络片段上：{named}{more}",
+        "{n} building(s) with {households:,.0f} households are attached to {pieces} piece(s) "
+        "of the walking network cut off from the main network (farther than the {slack:g} m "
+        "snap slack): {named}{more}",
+    ),
+    "cov_fix_building_pieces": (
+        "请补上把这些片段连到主网络的道路（出入口、过街处、台阶、人行天桥）",
+        "add the links (gates, crossings, steps, footbridges) that join these pieces to the "
+        "main network",
+    ),
+    "coverage_notes": ("覆盖计算的提示", "Coverage notes"),
+    "points_crs_wgs84": ("WGS84（卫星定位、OpenStreetMap）", "WGS84 (GPS, OpenStreetMap)"),
+    "points_crs_gcj02": ("GCJ-02（高德、腾讯地图）", "GCJ-02 (Amap, Tencent)"),
+    "points_crs_bd09": ("BD-09（百度地图）", "BD-09 (Baidu)"),
+    "col_barrier": ("围墙出入口标注", "barrier"),
+    "col_code_county": ("区县代码", "code_county"),
+    "col_code_street": ("街道代码", "code_street"),
+    "col_max_stations": ("服务站上限", "max_stations"),
+    "col_max_network_edges": ("步行网络边数上限", "max_network_edges"),
+    "osm_no_data_for_boundary": (
+        "OpenStreetMap 数据中没有可用作边界的数据",
+        "the OSM extract holds no data to take a boundary from",
+    ),
+    "osm_fix_nonempty": (
+        "请提供非空的数据文件或边界文件",
+        "give a non-empty extract or a boundary file",
+    ),
+    "err_boundary_no_crs": ("边界没有坐标参考系（CRS）", "the boundary has no CRS"),
+    "err_fix_boundary_crs": (
+        "请连同坐标系保存边界（GeoJSON 即为 WGS84）",
+        "save the boundary with its CRS (GeoJSON is WGS84)",
+    ),
+    "err_boundary_not_polygon": (
+        "边界是 {kind}，不是多边形",
+        "the boundary is a {kind}, not a polygon",
+    ),
+    "err_fix_polygon_boundary": ("请提供多边形边界", "give a polygon boundary"),
+    "err_boundary_not_degrees": (
+        "边界不是以度为单位的经纬度",
+        "the boundary is not in longitude/latitude degrees",
+    ),
+    "err_fix_boundary_wgs84": (
+        "请以 WGS84 或连同其坐标系提供边界",
+        "give the boundary in WGS84 or with its CRS",
+    ),
+    "osm_online_no_data": (
+        "OpenStreetMap 没有这个请求的街道多边形或数据：{detail}",
+        "OpenStreetMap has no street polygon or data for this request: {detail}",
+    ),
+    "osm_fix_place": (
+        "请检查地名（例如“学院路街道, 海淀区, 北京市”），提供多边形，或改为加载数据文件并给出边界",
+        "check the place name (e.g. '学院路街道, 海淀区, 北京市'), give a polygon, or load an "
+        "extract file with --boundary",
+    ),
+    "osm_offline": (
+        "无法连接 OpenStreetMap：{detail}；请改为加载数据文件",
+        "could not reach OpenStreetMap: {detail}; load an extract file instead",
+    ),
+    "osm_fix_offline": (
+        "请下载 .osm 导出文件（openstreetmap.org 的“导出”）或 .osm.pbf 分区数据后加载，并给出街道边界",
+        "download a .osm export (openstreetmap.org 'Export') or a .osm.pbf extract and pass "
+        "the file, with --boundary for the street outline",
+    ),
+    "osm_place_needs_name": (
+        "在线地名需要一个名称，例如 学院路街道, 北京",
+        "place: needs a name, e.g. place:学院路街道, 北京",
+    ),
+    "osm_fix_place_name": ("请填写地名", "write the place name after 'place:'"),
+    "osm_polygon_no_boundary": (
+        "在线下载 OpenStreetMap 数据需要街道边界多边形，但没有给出边界",
+        "source 'osm' downloads OpenStreetMap data inside a polygon, but no boundary was given",
+    ),
+    "osm_polygon_no_polygon": ("边界文件没有给出多边形", "the boundary file gives no polygon"),
+    "osm_fix_polygon": (
+        "请给出街道边界文件（街道多边形），或改用在线地名",
+        "pass --boundary FILE (the street polygon), or use place:NAME",
+    ),
+    "err_register_no_households": (
+        "没有户数列（现有列：{found}）",
+        "no households column (found: {found})",
+    ),
+    "err_fix_register_households": (
+        "请把该列命名为“户数”（人口列命名为“人口”或“常住人口”）",
+        "name the column 户数 or households (and 人口/常住人口 or population)",
+    ),
+    "err_register_no_key": (
+        "没有楼栋或小区列（现有列：{found}）",
+        "no building or compound column (found: {found})",
+    ),
+    "err_fix_register_key": (
+        "请添加“楼栋编号/楼栋名称”或“小区编号/小区名称”列",
+        "add a column 楼栋编号/楼栋名称 (building_id/building_name) or 小区编号/小区名称 "
+        "(compound_id/compound_name)",
+    ),
+    "up_bad_zip": ("不是可读的 ZIP 文件（{detail}）", "not a readable zip file ({detail})"),
+    "up_fix_bad_zip": (
+        "请重新上传该 ZIP 文件，或逐个上传图层文件",
+        "upload the zip again, or the layer files one by one",
+    ),
+    "up_zip_too_big": (
+        "该 ZIP 解压后为 {mb:.1f} MB，超过 {limit:g} MB 的上限",
+        "the zip unpacks to {mb:.1f} MB, over the {limit:g} MB limit",
+    ),
+    "up_fix_zip_too_big": (
+        "请上传更少或更小的图层，或调高上传上限",
+        "upload fewer or smaller layers, or raise Settings.upload_limit_mb",
+    ),
+    "up_zip_bomb": (
+        "该 ZIP 整体压缩了 {ratio:.0f} 倍（上限 {limit:.0f} 倍；可能是压缩炸弹）",
+        "the zip is compressed {ratio:.0f} times as a whole (at most {limit:.0f}; a zip bomb?)",
+    ),
+    "up_fix_unzipped": ("请直接上传未压缩的图层文件", "upload the layer files unzipped"),
+    "up_too_big": (
+        "上传的文件共 {mb:.1f} MB，超过 {limit:g} MB 的上限",
+        "the upload is {mb:.1f} MB, over the {limit:g} MB limit",
+    ),
+    "up_fix_too_big": ("请上传更少或更小的文件", "upload fewer or smaller files"),
+    "up_no_file": ("没有上传文件", "no file uploaded"),
+    "up_fix_no_file": (
+        "请选择街道文件夹的 ZIP 或图层文件",
+        "choose a zip of the street folder or layer files",
+    ),
+    "up_not_layer_type": (
+        "文件类型 {suffix} 不是图层文件",
+        "file type {suffix} is not a layer file",
+    ),
+    "up_fix_layer_types": (
+        "请上传 GeoJSON、GeoPackage、Shapefile 各部分、CSV/Excel、OpenStreetMap 数据（.osm/.osm.pbf），"
+        "或街道文件夹的 ZIP",
+        "upload GeoJSON, GeoPackage, Shapefile parts, CSV/XLSX, an .osm/.osm.pbf extract, or "
+        "a zip of the street folder",
+    ),
+    "up_zip_and_files": (
+        "请只上传一个 ZIP 或分开的图层文件，不要两者同时上传",
+        "upload either one zip or separate layer files, not both",
+    ),
+    "up_fix_one_zip": ("请上传一个 ZIP", "upload one zip"),
+    "up_not_layer_name": (
+        "{name!r} 的文件名不是图层名，不会被读取",
+        "{name!r} is not named like a layer, so the planner would not read it",
+    ),
+    "up_fix_layer_names": (
+        "请按图层命名文件（{names}，例如 boundary.geojson、buildings.shp），或上传街道文件夹的 ZIP",
+        "name layer files {names} (e.g. boundary.geojson, buildings.shp), or upload a zip of "
+        "the street folder",
+    ),
+    "up_same_layer": (
+        "{name!r} 和 {other!r} 都是 {layer}",
+        "{name!r} and {other!r} are both {layer}",
+    ),
+    "up_fix_one_per_layer": ("每个图层只上传一个文件", "upload one file per layer"),
+    "geom_kind_polygon": ("多边形", "polygon"),
+    "geom_kind_line": ("线", "line"),
+    "geom_kind_point": ("点", "point"),
+    "err_wrong_geometry": (
+        "{n} 个要素是 {got}，应为{kind}：{ids}",
+        "{n} feature(s) are {got}, expected {kind}s: {ids}",
+    ),
+    "err_fix_wrong_geometry": (
+        "该图层只能包含{kind}；请把其他要素移到各自的图层",
+        "this layer must hold {kind}s only; move other features to their own layer",
+    ),
+    "err_duplicate_id": (
+        "编号 {value!r} 被 {n} 个要素使用",
+        "id {value!r} is used by {n} features",
+    ),
+    "err_fix_duplicate_id": ("请给每个要素一个不同的{field}", "give every feature its own {field}"),
+    "err_yes_no_not_number": (
+        "“{column}”的值 {value!r} 是“是/否”，不是数字",
+        "{column} {value!r} is a yes/no value, not a number",
+    ),
+    "err_not_number": ("“{column}”的值 {value!r} 不是数字", "{column} {value!r} is not a number"),
+    "err_fix_whole_number": (
+        "请写整数（或留空以估算）",
+        "write a whole number (or leave it empty to estimate)",
+    ),
+    "err_fix_number": (
+        "请写数字（或留空以估算）",
+        "write a number (or leave it empty to estimate)",
+    ),
+    "err_more_not_number": (
+        "另有 {n} 个“{column}”值不是数字",
+        "... and {n} more non-numeric {column} values",
+    ),
+    "err_fix_numbers_only": ("请只写数字", "write numbers only"),
+    "cov_work": (
+        "{stations:,} 个服务站 × {thresholds} 个时间阈值 = {circles:,} 个服务圈，步行网络 {edges:,} 条边："
+        "预计约 {time}，内存 {memory}",
+        "{stations:,} stations x {thresholds} thresholds = {circles:,} circles on {edges:,} "
+        "network edges: expected about {time} and {memory}",
+    ),
+    "cov_work_time_range": ("{fast}（有空闲核心时）至 {slow}", "{fast} (idle cores) to {slow}"),
+    "cov_too_many_stations": (
+        "{n:,} 个服务站超过一次覆盖计算绘制服务圈的上限（{limit:,} 个）：{work}",
+        "{n:,} service stations are more than one coverage run draws circles for "
+        "(max_stations = {limit:,}): {work}",
+    ),
+    "cov_fix_too_many_stations": (
+        "如本机能承受，可在设置中调高服务站上限（例如 {n}），或减少服务站（服务站文件、计入的服务站类型）",
+        "raise the limit if this machine can take it (setting max_stations, e.g. "
+        "--max-stations {n} on the command line), or give fewer stations (--stations FILE, "
+        "--service-kinds)",
+    ),
+    "cov_too_many_edges": (
+        "步行网络有 {n:,} 条边，超过一次覆盖计算的上限（{limit:,} 条）：{work}",
+        "the walking network has {n:,} edges, more than one coverage run works on "
+        "(max_network_edges = {limit:,}): {work}",
+    ),
+    "cov_fix_too_many_edges": (
+        "如本机能承受，可在设置中调高步行网络边数上限（例如 {n}），或缩小范围（更小的边界或外扩距离）",
+        "raise the limit if this machine can take it (setting max_network_edges, e.g. "
+        "--max-network-edges {n} on the command line), or cover a smaller area (a smaller "
+        "boundary or margin_m)",
     ),
 }
 

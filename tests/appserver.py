@@ -160,3 +160,14 @@ def wait_idle(page: Any, *, timeout_s: float = 30) -> None:
         if quiet >= 2:
             return
         time.sleep(0.25)
+
+
+def goto_page(page: Any, label: str) -> None:
+    """Open the page labelled ``label`` in the sidebar's navigation and wait until the
+    rerun has drawn it (the caption under the title names the page)."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text(label, exact=True).first.click()
+    page.locator('[data-testid="stCaptionContainer"]', has_text=f"· {label}").first.wait_for(
+        timeout=30000
+    )
+    wait_idle(page)

@@ -6,7 +6,6 @@ planner/app/project.py."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from planner.app import editor as app_editor
 from planner.app import project as app_project
 from planner.app import services as app_services
 from tests.app_street import tiny_street
+from tests.ascii_words import ascii_words
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -408,17 +408,6 @@ def test_overview_shows_the_floor_area_norm_per_community_and_station(demo: Path
     )
 
 
-#: ASCII words a Chinese page may show: units, data formats and coordinate systems,
-#: proper names of data sources and measures, and the language switch itself.
-ALLOWED_ASCII = {
-    "m", "km", "h", "min", "ha",
-    "CSV", "Excel", "GeoJSON", "GeoPackage", "Shapefile", "PDF", "PNG", "HTML", "ZIP", "GIS",
-    "GCJ", "WGS", "BD", "EPSG", "UTM", "CRS",
-    "OSM", "OpenStreetMap", "Polsby", "Popper",
-    "Language", "English",
-}  # fmt: skip
-
-
 def _page_texts(at: AppTest) -> list[str]:
     """Every text a reader sees on the page: messages, labels, options, table headers
     and text cells, metrics, buttons."""
@@ -442,16 +431,6 @@ def _page_texts(at: AppTest) -> list[str]:
     return out
 
 
-def _ascii_words(text: str) -> set[str]:
-    """ASCII words of ``text`` outside `code spans`, file names and hex colours."""
-    text = re.sub(r"`[^`]*`", " ", text)
-    text = re.sub(
-        r"[\w./-]*\.(?:geojson|json|csv|xlsx|gpkg|zip|html|png|pdf|txt|osm|pbf|xml)", " ", text
-    )
-    words = set(re.findall(r"[A-Za-z]+", text))
-    return {w for w in words if w not in ALLOWED_ASCII and not re.fullmatch(r"[0-9a-fA-F]{2,6}", w)}
-
-
 def test_every_page_reads_in_chinese(demo: Path) -> None:
     leaks: dict[str, set[str]] = {}
     for page in ("redmap", "overview", "editor", "siting", "export"):
@@ -459,7 +438,7 @@ def test_every_page_reads_in_chinese(demo: Path) -> None:
         if page == "siting":
             at.button(key="run_siting").click()
             _run(at)
-        words = set().union(*(_ascii_words(x) for x in _page_texts(at)))
+        words = set().union(*(ascii_words(x) for x in _page_texts(at)))
         if words:
             leaks[page] = words
     assert not leaks, leaks
@@ -575,7 +554,7 @@ def test_the_load_report_and_its_notes_read_in_chinese(
         # the load report: its captions (notes included) and its full text; markdown
         # escapes taken off so file names read as file names
         shown = [str(c.value).replace("\\", "") for c in [*at.caption, *at.text]]
-        leaks = {x: _ascii_words(x) for x in shown if _ascii_words(x)}
+        leaks = {x: ascii_words(x) for x in shown if ascii_words(x)}
         assert not leaks, leaks
         # the English switch still gives the loader's English notes
         at.sidebar.radio(key="lang").set_value("en")

@@ -21,7 +21,15 @@ from typing import Any
 
 import pytest
 
-from tests.appserver import ROOT, app_server, error_boxes, map_frame, offline_page, wait_idle
+from tests.appserver import (
+    ROOT,
+    app_server,
+    error_boxes,
+    goto_page,
+    map_frame,
+    offline_page,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -40,16 +48,6 @@ def _skip_without_chromium() -> None:
         pytest.fail(
             "Debian chromium is not installed: run scripts/setup.sh (apt-get install chromium)"
         )
-
-
-def _goto_page(page: Any, label: str) -> None:
-    sidebar = page.locator('[data-testid="stSidebar"]')  # type: ignore[attr-defined]
-    sidebar.get_by_text(label, exact=True).first.click()
-    # the caption under the title names the page once the rerun has drawn it
-    page.locator('[data-testid="stCaptionContainer"]', has_text=f"· {label}").first.wait_for(  # type: ignore[attr-defined]
-        timeout=30000
-    )
-    wait_idle(page)
 
 
 def test_app_end_to_end_offline() -> None:
@@ -79,7 +77,7 @@ def test_app_end_to_end_offline() -> None:
         assert error_boxes(page) == []
 
         for key in ("overview", "editor", "siting", "export"):
-            _goto_page(page, PAGES_ZH[key])
+            goto_page(page, PAGES_ZH[key])
             ready = {
                 "overview": '[data-testid="stMetric"]',
                 "export": '[data-testid="stDownloadButton"] button',
@@ -98,7 +96,7 @@ def test_app_end_to_end_offline() -> None:
             assert error_boxes(page) == [], key
 
         # English: the language switch relabels the app and the map
-        _goto_page(page, PAGES_ZH["redmap"])
+        goto_page(page, PAGES_ZH["redmap"])
         page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
         wait_idle(page)
         page.get_by_text("Red map · grids", exact=False).first.wait_for(timeout=15000)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from shapely.geometry import Point, shape
 
-from tests.appserver import app_server, error_boxes, offline_page, wait_idle
+from tests.appserver import app_server, error_boxes, goto_page, offline_page, wait_idle
 from tests.editor_browser import (
     Move,
     app_editor,
@@ -26,7 +26,7 @@ from tests.editor_browser import (
     legend_takes_clicks,
     map_view,
 )
-from tests.test_browser import _goto_page, _skip_without_chromium
+from tests.test_browser import _skip_without_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -126,8 +126,8 @@ def test_the_map_keeps_its_zoom_after_a_click_and_a_page_switch(move: Move) -> N
         page.keyboard.press("Escape")
         _selected(page, "网格 — · 网格单元 0")
         # the frame was rebuilt by a page switch: the view comes back
-        _goto_page(page, "概览")
-        _goto_page(page, "网格编辑")
+        goto_page(page, "概览")
+        goto_page(page, "网格编辑")
         again = editor_frame(page)
         _until(lambda: map_view(again)[0] == zoomed[0], "zoom not restored after a page switch")
         assert map_view(again)[1:] == pytest.approx(zoomed[1:], abs=1e-4)

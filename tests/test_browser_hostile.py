@@ -196,7 +196,7 @@ def test_live_app_runs_no_hostile_script_and_shows_markdown_as_text(tmp_path: Pa
 
         # review row W11: a household count written as a markdown link is text, not a link
         _upload(page, markdown_households_zip(tmp_path / "md"))
-        page.get_by_text("is not a number", exact=False).first.wait_for(timeout=30000)
+        page.get_by_text("不是数字", exact=False).first.wait_for(timeout=30000)
         shown = re.sub("\u2060", "", " ".join(error_boxes(page)))
         assert "加载失败" in shown and PAYLOADS[-1] in shown, shown
         assert page.locator('a[href*="evil.example"]').count() == 0

@@ -22,6 +22,7 @@ from planner.app import editor as app_editor
 from planner.app import editor_map, preview, selection
 from planner.app import map as app_map
 from planner.app.selection import Selection, after_click, after_lasso, short_label
+from planner.app.session import capability_error
 from planner.app.state import can_edit
 from planner.grids.codes import provisional_note
 from planner.grids.division import GridResult
@@ -91,7 +92,7 @@ def page_editor(street: Street, settings: Settings, inputs: EditorInputs) -> Non
     """
     editor = _editor(street, settings, inputs)
     if editor is None:
-        st.warning(md(S.get("capability_errors", {}).get("grids", L("no_data"))))
+        st.warning(md(capability_error("grids")))
         return
     st.caption(L("editor_help"))
     S.setdefault("target_grid", "")

@@ -232,6 +232,7 @@ def _upload_panel(settings: Settings) -> None:
         crs_options = ("wgs84", "gcj02", "bd09")
         S["org_crs"] = st.radio(L("org_incidents_crs"), crs_options, horizontal=True,
                                 index=crs_options.index(S.get("org_crs", "wgs84")),
+                                format_func=lambda c: L(f"points_crs_{c}"),
                                 key="org_incidents_crs")  # fmt: skip
         files = S.get("org_files") or {}
         for kind, f in files.items():

@@ -27,6 +27,7 @@ from planner.app.session import (
     project_grids,
     source_json,
 )
+from planner.coverage.layers import CoverageLayers
 from planner.i18n import STRINGS, layer_name
 from planner.i18n import markdown_literal as md
 from planner.maps.redmap import ALL_LAYERS
@@ -61,6 +62,18 @@ def load_report(street: Street) -> None:
         st.caption(f"{L(key) if key in STRINGS else note.severity}: {md(note.render(S['lang']))}")
     with st.expander(L("load_report")):
         st.text("\n".join(svc.report_lines(street, lang=S["lang"])))
+
+
+def coverage_notes(layers: CoverageLayers | None) -> None:
+    """The coverage step's warnings (stations off the network, buildings on cut-off
+    pieces ...) in the reader's language (:meth:`planner.errors.Problem.render`)."""
+    problems = [] if layers is None else layers.coverage.problems
+    if not problems:
+        return
+    st.markdown(f"**{L('coverage_notes')}**")
+    for note in problems[:8]:
+        key = f"severity_{note.severity}"
+        st.caption(f"{L(key) if key in STRINGS else note.severity}: {md(note.render(S['lang']))}")
 
 
 def page_redmap(street: Street, settings: Settings) -> None:
@@ -102,6 +115,8 @@ def page_redmap(street: Street, settings: Settings) -> None:
         app_map.show_map(payload, key="redmap", height=640, returned_objects=[])
     with right:
         load_report(street)
+        if done.get("coverage") is True:
+            coverage_notes(coverage_or_none(sj, tj))
         for step in S.get("capability_errors", {}):
             cannot(step)
     pending: tuple[tuple[Result, Callable[[], Any], str], ...] = (

@@ -27,9 +27,9 @@ from planner.app.cache import (
     settings_json,
 )
 from planner.app.state import SETTING_KEYS, can_edit
-from planner.errors import PlannerError
+from planner.errors import PlannerError, error_text
+from planner.i18n import LANGS, msg, t
 from planner.i18n import markdown_literal as md
-from planner.i18n import msg, t
 from planner.settings import Settings
 from planner.street import Street
 
@@ -46,7 +46,7 @@ def coverage_or_none(source_json: str, settings_json: str) -> Any:
     try:
         return cached_coverage(source_json, settings_json)
     except (PlannerError, ValueError) as exc:
-        S.setdefault("capability_errors", {})["coverage"] = str(exc)
+        S.setdefault("capability_errors", {})["coverage"] = _both(exc)
         return None
 
 
@@ -55,14 +55,28 @@ def grids_or_none(source_json: str, settings_json: str) -> Any:
     try:
         return cached_grids(source_json, settings_json)
     except (PlannerError, ValueError) as exc:
-        S.setdefault("capability_errors", {})["grids"] = str(exc)
+        S.setdefault("capability_errors", {})["grids"] = _both(exc)
         return None
+
+
+def _both(exc: BaseException) -> dict[str, str]:
+    """Why a step failed, in each language (:func:`planner.errors.error_text`)."""
+    return {lang: error_text(exc, lang) for lang in LANGS}
+
+
+def capability_error(step: str) -> str:
+    """Why ``step`` ("coverage" or "grids") failed, in the session's language
+    (the catalogue's "no data" when it did not)."""
+    why = S.get("capability_errors", {}).get(step)
+    if isinstance(why, dict):
+        return str(why.get(S["lang"], ""))
+    return str(why) if why else L("no_data")
 
 
 def cannot(step: str) -> None:
     """Say why ``step`` ("coverage" or "grids") could not be computed for this street:
     the layers it lacks (in the reader's language), else the planner's reason."""
-    why = S.get("capability_errors", {}).get(step, L("no_data"))
+    why = capability_error(step)
     street = cached_street(source_json())
     why = pages_common.step_reason(street, step, why, S["lang"])
     st.warning(L("cannot_compute", what=L("step_" + step), why=md(why)))

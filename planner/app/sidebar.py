@@ -30,8 +30,8 @@ from planner.app.state import (
     can_edit,
     settings_from_state,
 )
-from planner.errors import InputError, PlannerError
-from planner.i18n import LANG_NAMES, station_kind_label, t
+from planner.errors import InputError, PlannerError, error_text
+from planner.i18n import LANG_NAMES, LANGS, station_kind_label, t
 from planner.i18n import markdown_literal as md
 from planner.load import uploads
 from planner.maps.redmap import BASEMAPS, basemap_notice
@@ -64,12 +64,18 @@ def _try_load(source: dict[str, Any]) -> None:
         with st.spinner("…"):
             cached_street(json.dumps(source, sort_keys=True))
     except (InputError, PlannerError, OSError, ValueError) as exc:
-        S["load_error"] = str(exc)
+        S["load_error"] = load_error(exc)
         return
     S["source"] = source
     S["load_error"] = ""
     S["selected_grid"] = ""
     S["selected_atoms"] = []
+
+
+def load_error(exc: BaseException) -> dict[str, str]:
+    """A failed load's message in each language (:func:`planner.errors.error_text`),
+    kept as plain text so the language switch shows the other one."""
+    return {lang: error_text(exc, lang) for lang in LANGS}
 
 
 def _choice(widget: Any, label: str, options: tuple[str, ...], state_key: str, prefix: str) -> str:
@@ -94,6 +100,8 @@ def _choice(widget: Any, label: str, options: tuple[str, ...], state_key: str, p
 
 def sidebar() -> Settings:
     """The sidebar, one panel after another; returns the settings chosen there."""
+    # Streamlit's own words on every upload widget (sidebar and pages) in the language
+    st.html(pages_common.uploader_css(S["lang"], Settings().upload_limit_mb))
     with st.sidebar:
         _language_and_page()
         st.divider()
@@ -177,13 +185,14 @@ def _street_panel() -> None:
         if st.button(L("load"), key="load_place", disabled=not name):
             _try_load({"kind": "place", "name": name})
     if S["load_error"]:
-        st.error(L("load_failed") + "\n\n" + md(S["load_error"]))
+        err = S["load_error"]
+        shown = err.get(S["lang"], "") if isinstance(err, dict) else str(err)
+        st.error(L("load_failed") + "\n\n" + md(shown))
 
 
 def _upload_panel(choice: str) -> None:
     """Uploaded layer files (or an OSM extract), a stations file and a register."""
     limit = Settings().upload_limit_mb
-    st.html(pages_common.uploader_css(S["lang"], limit))  # the widgets' own words
     types = (
         ["zip", "geojson", "json", "gpkg", "shp", "shx", "dbf", "prj", "cpg", "csv", "xlsx"]
         if choice == "upload"
@@ -208,7 +217,12 @@ def _upload_panel(choice: str) -> None:
             help=L("station_kinds_help"),
         ),
     }
-    crs = st.selectbox(L("points_crs"), ["wgs84", "gcj02", "bd09"], key="points_crs")
+    crs = st.selectbox(
+        L("points_crs"),
+        ["wgs84", "gcj02", "bd09"],
+        key="points_crs",
+        format_func=lambda c: L(f"points_crs_{c}"),
+    )
     if st.button(L("load"), key=f"load_{choice}", disabled=not files):
         _load_uploads(choice, files or [], extras, crs, limit)
 
@@ -232,7 +246,7 @@ def _load_uploads(
                     )
                 )
     except InputError as exc:
-        S["load_error"] = str(exc)
+        S["load_error"] = load_error(exc)
     else:
         _try_load(source)
 

@@ -30,6 +30,7 @@ from planner.coverage._reached import network_incidence, station_end_times
 from planner.coverage.circles import CIRCLE_BATCH_ROWS
 from planner.coverage.figures import Coverage
 from planner.errors import InputError, Problem
+from planner.i18n import Message, msg
 from planner.network.routing import network_reach
 
 log = logging.getLogger(__name__)
@@ -107,12 +108,19 @@ class CircleWork:
 
     def describe(self) -> str:
         """One line for logs and messages."""
+        return str(self.message())
+
+    def message(self) -> Message:
+        """:meth:`describe` as a catalogue message (in the reader's language)."""
         fast, slow = _duration(self.seconds), _duration(self.cpu_seconds)
-        time_text = fast if fast == slow else f"{fast} (idle cores) to {slow}"
-        return (
-            f"{self.stations:,} stations x {self.thresholds} thresholds = {self.circles:,} "
-            f"circles on {self.network_edges:,} network edges: expected about "
-            f"{time_text} and {_memory(self.memory_mb)}"
+        return msg(
+            "cov_work",
+            stations=self.stations,
+            thresholds=self.thresholds,
+            circles=self.circles,
+            edges=self.network_edges,
+            time=fast if fast == slow else msg("cov_work_time_range", fast=fast, slow=slow),
+            memory=_memory(self.memory_mb),
         )
 
     def to_dict(self) -> dict[str, float | int]:
@@ -188,26 +196,28 @@ def check_circle_work(work: CircleWork, cov: Coverage) -> None:
     problems = []
     if work.stations > s.max_stations:
         problems.append(
-            Problem(
-                f"{work.stations:,} service stations are more than one coverage run draws "
-                f"circles for (max_stations = {s.max_stations:,}): {work.describe()}",
-                fix=f"raise the limit if this machine can take it (setting max_stations, "
-                f"e.g. --max-stations {work.stations} on the command line), or give "
-                "fewer stations (--stations FILE, --service-kinds)",
+            Problem.of(
+                msg(
+                    "cov_too_many_stations",
+                    n=work.stations,
+                    limit=s.max_stations,
+                    work=work.message(),
+                ),
+                fix=msg("cov_fix_too_many_stations", n=work.stations),
                 file="stations",
                 field="max_stations",
             )
         )
     if work.network_edges > s.max_network_edges:
         problems.append(
-            Problem(
-                f"the walking network has {work.network_edges:,} edges, more than one "
-                f"coverage run works on (max_network_edges = {s.max_network_edges:,}): "
-                f"{work.describe()}",
-                fix=f"raise the limit if this machine can take it (setting "
-                f"max_network_edges, e.g. --max-network-edges {work.network_edges} on "
-                "the command line), or cover a smaller area (a smaller boundary or "
-                "margin_m)",
+            Problem.of(
+                msg(
+                    "cov_too_many_edges",
+                    n=work.network_edges,
+                    limit=s.max_network_edges,
+                    work=work.message(),
+                ),
+                fix=msg("cov_fix_too_many_edges", n=work.network_edges),
                 file="roads",
                 field="max_network_edges",
             )

@@ -37,6 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from planner.coverage.circles import CircleBuilder
 from planner.errors import Problem
+from planner.i18n import CLAUSE_SEP, items, msg
 from planner.network.routing import (
     NodeTimes,
     RoutingGraph,
@@ -291,23 +292,18 @@ def _station_problems(
     off = stations.loc[~st_snap.ok, "station_id"].tolist()
     if off:
         problems.append(
-            Problem(
-                f"{len(off)} station(s) lie more than {settings.snap_max_m:g} m from any public "
-                f"walkable link and serve nobody: {', '.join(off[:20])}",
-                fix="check the station coordinates (GCJ-02/BD-09 points need --points-crs) "
-                "or add the footpath that reaches them",
+            Problem.of(
+                msg("cov_stations_off", n=len(off), snap=settings.snap_max_m, ids=off[:20]),
+                fix=msg("cov_fix_station_coords"),
                 file="stations",
                 severity="warning",
             )
         )
     if len(stations) == 0 or not st_snap.ok.any():
-        kinds = ", ".join(settings.service_kinds)
         problems.append(
-            Problem(
-                f"no service station on the walking network (kinds counted: {kinds}); "
-                "every household is uncovered",
-                fix="give a stations layer (--stations FILE) or count more kinds "
-                "(--service-kinds KIND,...; the service_kinds setting)",
+            Problem.of(
+                msg("cov_no_station", kinds=list(settings.service_kinds)),
+                fix=msg("cov_fix_no_station"),
                 file="stations",
                 severity="warning",
             )
@@ -323,11 +319,15 @@ def _building_problems(
     off_b = b.loc[~b_snap.ok]
     if len(off_b):
         problems.append(
-            Problem(
-                f"{len(off_b)} building(s) with {int(off_b['households'].sum())} households lie "
-                f"more than {settings.snap_max_m:g} m from any walkable link they may use and "
-                f"count as uncovered: {', '.join(off_b['building_id'].astype(str).head(20))}",
-                fix="add the paths that reach them (or the compound's gates and internal paths)",
+            Problem.of(
+                msg(
+                    "cov_buildings_off",
+                    n=len(off_b),
+                    households=int(off_b["households"].sum()),
+                    snap=settings.snap_max_m,
+                    ids=off_b["building_id"].astype(str).head(20).tolist(),
+                ),
+                fix=msg("cov_fix_buildings_off"),
                 file="buildings",
                 severity="warning",
             )
@@ -335,10 +335,13 @@ def _building_problems(
     stranded = b[b["stranded"]]
     if len(stranded) and len(stations):
         problems.append(
-            Problem(
-                f"{len(stranded)} building(s) with {int(stranded['households'].sum())} households "
-                "are on pieces of the walking network that no station can reach",
-                fix="check for missing links (gates, crossings, bridges) in the roads layer",
+            Problem.of(
+                msg(
+                    "cov_stranded",
+                    n=len(stranded),
+                    households=int(stranded["households"].sum()),
+                ),
+                fix=msg("cov_fix_missing_links"),
                 file="roads",
                 severity="warning",
             )
@@ -366,18 +369,23 @@ def _piece_problems(
     slack = settings.snap_main_slack_m
     off = stations[stations["on_network"].astype(bool) & ~stations["on_main_network"]]
     if len(off):
-        named = "; ".join(
-            f"{_label(r.station_id, r.name)}: piece of {r.piece_nodes} nodes, "
-            f"{r.piece_length_m:,.0f} m of links, {r.main_network_m:,.0f} m from the main network"
-            for r in off.itertuples(index=False)
+        named = items(
+            [
+                msg(
+                    "cov_station_piece",
+                    station=_label(r.station_id, r.name),
+                    nodes=r.piece_nodes,
+                    length=r.piece_length_m,
+                    main=r.main_network_m,
+                )
+                for r in off.itertuples(index=False)
+            ],
+            sep=CLAUSE_SEP,
         )
         problems.append(
-            Problem(
-                f"{len(off)} station(s) stand on a piece of the walking network cut off from "
-                f"the main network (farther than the {slack:g} m snap slack) and serve only "
-                f"that piece: {named}",
-                fix="add the link that joins the piece to the main network, move the station "
-                "onto it, or raise snap_main_slack_m",
+            Problem.of(
+                msg("cov_station_pieces", n=len(off), slack=slack, named=named),
+                fix=msg("cov_fix_station_pieces"),
                 file="stations",
                 feature_id=str(off["station_id"].iloc[0]),
                 severity="warning",
@@ -404,20 +412,37 @@ def _piece_problems(
             buildings=("building_id", "size"),
         )
         per = per.sort_values("households", ascending=False)
-        named = "; ".join(
-            f"piece {k}: {r.nodes} nodes, {r.length_m:,.0f} m of links, {r.main_m:,.0f} m from "
-            f"the main network, {r.buildings} building(s) with {r.households:,.0f} households "
-            f"({r.ids})"
-            for k, r in per.head(PIECES_LISTED).iterrows()
+        named = items(
+            [
+                msg(
+                    "cov_building_piece",
+                    piece=k,
+                    nodes=r.nodes,
+                    length=r.length_m,
+                    main=r.main_m,
+                    buildings=r.buildings,
+                    households=r.households,
+                    ids=r.ids,
+                )
+                for k, r in per.head(PIECES_LISTED).iterrows()
+            ],
+            sep=CLAUSE_SEP,
         )
-        more = f"; and {len(per) - PIECES_LISTED} more piece(s)" if len(per) > PIECES_LISTED else ""
+        more = (
+            msg("cov_more_pieces", n=len(per) - PIECES_LISTED) if len(per) > PIECES_LISTED else ""
+        )
         problems.append(
-            Problem(
-                f"{len(sel)} building(s) with {df['households'].sum():,.0f} households are "
-                f"attached to {len(per)} piece(s) of the walking network cut off from the main "
-                f"network (farther than the {slack:g} m snap slack): {named}{more}",
-                fix="add the links (gates, crossings, steps, footbridges) that join these "
-                "pieces to the main network",
+            Problem.of(
+                msg(
+                    "cov_building_pieces",
+                    n=len(sel),
+                    households=df["households"].sum(),
+                    pieces=len(per),
+                    slack=slack,
+                    named=named,
+                    more=more,
+                ),
+                fix=msg("cov_fix_building_pieces"),
                 file="roads",
                 feature_id=str(df["building_id"].iloc[0]),
                 severity="warning",

@@ -468,12 +468,10 @@ def clean_buildings(
     out = _buildings_in_street(gdf, ctx)
     if out.empty:
         ctx.problems.add(
-            f"the street is empty: none of the {len(gdf):,} buildings lies inside the "
-            f"boundary, which encloses {ctx.street.area:,.0f} m²",
+            msg("err_street_empty", n=len(gdf), area=ctx.street.area),
             file=ctx.file("boundary"),
             field="geometry",
-            fix="check the boundary: it should enclose the street's buildings (a boundary "
-            "drawn at the wrong place or scale, or in another coordinate system)",
+            fix=msg("err_fix_street_empty"),
         )
         return None
     out["footprint_m2"] = shapely.area(out.geometry.to_numpy())

@@ -34,6 +34,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from planner.i18n import CLAUSE_SEP, Message, items, msg
+
 log = logging.getLogger(__name__)
 
 #: Grid-code parts a street's metadata (``street.json``, or what this module reads)
@@ -69,7 +71,13 @@ class AdminRelation:
         return self.code[6:9] if len(self.code) >= 9 else ""
 
     def source(self) -> str:
-        return f"OpenStreetMap relation {self.osm_id} ({self.name or '?'}, {self.tag}={self.code})"
+        return str(self.source_message())
+
+    def source_message(self) -> Message:
+        """:meth:`source` as a catalogue message (in the reader's language)."""
+        return msg(
+            "osm_relation", id=self.osm_id, name=self.name or "?", tag=self.tag, code=self.code
+        )
 
 
 def relation_code(tags: Mapping[str, str]) -> tuple[str, str] | None:
@@ -100,14 +108,15 @@ def admin_relations(path: Path) -> list[AdminRelation]:
 
 def codes_from_relations(
     relations: list[AdminRelation], *, street_name: str = ""
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, str], list[Message]]:
     """Street metadata (``code_county``, ``code_street``, ``code_source``) the relations
-    give without doubt, and a note for each doubt (several candidates).
+    give without doubt, and a note for each doubt (several candidates) as a catalogue
+    message (``str()`` is its English).
 
     The street relation is the one named ``street_name``, else the only one with a
     street code; the county comes from it, else from the only county code.
     """
-    notes: list[str] = []
+    notes: list[Message] = []
     streets = [r for r in relations if r.level == STREET_LEVEL and r.street]
     named = [r for r in streets if street_name and r.name == street_name]
     pick = named if named else streets
@@ -117,9 +126,10 @@ def codes_from_relations(
         meta = {"code_county": r.county, "code_street": r.street, "code_source": r.source()}
     elif len(pick) > 1:
         notes.append(
-            "the extract holds several street relations with codes ("
-            + "; ".join(r.source() for r in pick[:5])
-            + "): no street code is taken from it"
+            msg(
+                "osm_several_streets",
+                relations=items([r.source_message() for r in pick[:5]], sep=CLAUSE_SEP),
+            )
         )
     counties = sorted({r.county for r in relations if r.level == COUNTY_LEVEL})
     if "code_county" in meta:
@@ -128,14 +138,11 @@ def codes_from_relations(
         r = next(r for r in relations if r.level == COUNTY_LEVEL)
         meta = {"code_county": r.county, "code_source": r.source()}
     elif len(counties) > 1:
-        notes.append(
-            f"the extract holds several county relations ({', '.join(counties)}): "
-            "no county code is taken from it"
-        )
+        notes.append(msg("osm_several_counties", counties=counties))
     return meta, notes
 
 
-def osm_code_meta(path: Path, *, street_name: str = "") -> tuple[dict[str, str], list[str]]:
+def osm_code_meta(path: Path, *, street_name: str = "") -> tuple[dict[str, str], list[Message]]:
     """:func:`codes_from_relations` of an extract file; an unreadable file gives nothing
     (the extract reader reports it)."""
     try:

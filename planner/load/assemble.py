@@ -43,7 +43,7 @@ from planner.settings import Settings
 from planner.street import Completeness, Street, from_layers
 
 #: Fix for a missing or unusable boundary.
-BOUNDARY_FIX = "add boundary.geojson (a polygon of the street), or pass --boundary FILE"
+BOUNDARY_FIX = msg("err_fix_boundary")
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ def _boundary_polygons(
         problems.raise_if_errors()  # the boundary file could not be read: its error says why
     if b_raw is None or b_raw.empty:
         problems.add(
-            "the street boundary is missing" if b_raw is None else "the boundary layer is empty",
+            msg("err_boundary_missing" if b_raw is None else "err_boundary_empty"),
             file=file,
             fix=BOUNDARY_FIX,
         )
@@ -228,10 +228,10 @@ def _boundary_polygons(
     polygons = b_wgs.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polygons.any():
         problems.add(
-            f"the boundary holds {', '.join(sorted(set(b_wgs.geom_type)))}, not polygons",
+            msg("err_boundary_not_polygons", kinds=sorted(set(b_wgs.geom_type))),
             file=file,
             field="geometry",
-            fix="draw the street boundary as a polygon",
+            fix=msg("err_fix_boundary_polygon"),
         )
         problems.raise_if_errors()
     return b_wgs.loc[polygons]
@@ -239,10 +239,10 @@ def _boundary_polygons(
 
 def _no_area(file: str, problems: ProblemLog) -> None:
     problems.add(
-        "the boundary has no area",
+        msg("err_boundary_no_area"),
         file=file,
         field="geometry",
-        fix="draw the street boundary as a polygon",
+        fix=msg("err_fix_boundary_polygon"),
     )
     problems.raise_if_errors()
 

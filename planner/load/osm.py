@@ -54,6 +54,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.crs import WGS84, utm_crs_for
 from planner.errors import InputError, Problem
+from planner.i18n import msg
 from planner.load._osm_gates import gate_compounds
 
 log = logging.getLogger(__name__)
@@ -361,10 +362,9 @@ def _read_extract(
         raise
     except Exception as exc:  # the readers raise many kinds on a broken file
         raise InputError(
-            Problem(
-                f"could not read the OSM extract: {type(exc).__name__}: {exc}",
-                fix="give an OpenStreetMap .osm (XML) or .osm.pbf file, e.g. an "
-                "openstreetmap.org export or a Geofabrik extract",
+            Problem.of(
+                msg("osm_unreadable", detail=f"{type(exc).__name__}: {exc}"),
+                fix=msg("osm_fix_give_extract"),
                 file=str(p),
             )
         ) from exc
@@ -390,12 +390,16 @@ def _check_extract_covers(
     if boundary is not None and extent is not None and not extent.intersects(boundary):
         x0, y0, x1, y1 = extent.bounds
         raise InputError(
-            Problem(
-                f"the boundary lies {_distance_km(boundary, extent):,.1f} km from the area "
-                f"the OSM extract covers (longitude {x0:.4f}–{x1:.4f}, latitude "
-                f"{y0:.4f}–{y1:.4f}): the extract holds no data for this street",
-                fix="check that the boundary belongs to this extract (open both in QGIS), "
-                "or download an extract that covers the street",
+            Problem.of(
+                msg(
+                    "osm_boundary_far",
+                    km=_distance_km(boundary, extent),
+                    x0=x0,
+                    x1=x1,
+                    y0=y0,
+                    y1=y1,
+                ),
+                fix=msg("osm_fix_boundary_extract"),
                 file=str(p),
                 field="geometry",
             )
@@ -404,23 +408,13 @@ def _check_extract_covers(
         return
     if boundary is not None:
         raise InputError(
-            Problem(
-                "the OSM extract holds no streets, buildings or other features inside the "
-                f"boundary or within {margin_m:,.0f} m of it: the boundary may lie outside "
-                "the area of the extract",
-                fix="check that the boundary belongs to this extract (open both in QGIS), "
-                "or download an extract that covers the street",
+            Problem.of(
+                msg("osm_empty_in_boundary", margin=margin_m),
+                fix=msg("osm_fix_boundary_extract"),
                 file=str(p),
             )
         )
-    raise InputError(
-        Problem(
-            "the OSM extract holds no streets, buildings or other features",
-            fix="export the street's area again (openstreetmap.org 'Export', or a "
-            "Geofabrik/BBBike extract)",
-            file=str(p),
-        )
-    )
+    raise InputError(Problem.of(msg("osm_empty"), fix=msg("osm_fix_export_again"), file=str(p)))
 
 
 def _distance_km(a: BaseGeometry, b: BaseGeometry) -> float:
@@ -487,10 +481,9 @@ def fetch_place(
         except (ox._errors.InsufficientResponseError, TypeError) as exc:
             # the server answered, but with no polygon (or no data) for the request
             raise InputError(
-                Problem(
-                    f"OpenStreetMap has no street polygon or data for this request: {exc}",
-                    fix="check the place name (e.g. '学院路街道, 海淀区, 北京市'), give a "
-                    "polygon, or load an extract file with --boundary",
+                Problem.of(
+                    msg("osm_online_no_data", detail=str(exc)),
+                    fix=msg("osm_fix_place"),
                     file=source,
                 )
             ) from exc
@@ -526,23 +519,13 @@ def osm_format(path: str | Path) -> OsmFormat:
     if name.endswith(".xml"):
         root = _xml_root(_head(p))
         raise InputError(
-            Problem(
-                f"an XML file whose root element is <{root}>, not OpenStreetMap's <osm>"
-                if root
-                else "an .xml file that holds no XML elements",
-                fix="give an OpenStreetMap XML export (root element <osm>: .osm, .osm.xml) "
-                "or an .osm.pbf extract; a KML or GPX outline goes with --boundary",
+            Problem.of(
+                msg("osm_xml_root", root=root) if root else msg("osm_xml_empty"),
+                fix=msg("osm_fix_xml"),
                 file=str(path),
             )
         )
-    raise InputError(
-        Problem(
-            "not an OpenStreetMap extract: expected OSM XML (.osm, .osm.xml, or .xml with "
-            "the root element <osm>) or PBF (.osm.pbf)",
-            fix="rename the file to .osm (XML) or .osm.pbf, or give a folder of layer files",
-            file=str(path),
-        )
-    )
+    raise InputError(Problem.of(msg("osm_not_extract"), fix=msg("osm_fix_rename"), file=str(path)))
 
 
 def is_osm_extract(path: str | Path) -> bool:
@@ -1366,19 +1349,17 @@ def _boundary_polygon(
     if clip is None:
         if extent is None:
             raise InputError(
-                Problem(
-                    "the OSM extract holds no data to take a boundary from",
-                    fix="give a non-empty extract or a boundary file",
-                    file=source,
+                Problem.of(
+                    msg("osm_no_data_for_boundary"), fix=msg("osm_fix_nonempty"), file=source
                 )
             )
         return extent
     if isinstance(clip, gpd.GeoDataFrame | gpd.GeoSeries):
         if clip.crs is None:
             raise InputError(
-                Problem(
-                    "the boundary has no CRS",
-                    fix="save the boundary with its CRS (GeoJSON is WGS84)",
+                Problem.of(
+                    msg("err_boundary_no_crs"),
+                    fix=msg("err_fix_boundary_crs"),
                     file=source,
                     field="geometry",
                 )
@@ -1393,9 +1374,9 @@ def _boundary_polygon(
         )
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise InputError(
-            Problem(
-                f"the boundary is a {geom.geom_type}, not a polygon",
-                fix="give a polygon boundary",
+            Problem.of(
+                msg("err_boundary_not_polygon", kind=geom.geom_type),
+                fix=msg("err_fix_polygon_boundary"),
                 file=source,
                 field="geometry",
             )
@@ -1403,10 +1384,8 @@ def _boundary_polygon(
     x0, y0, x1, y1 = geom.bounds
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
         raise InputError(
-            Problem(
-                "the boundary is not in longitude/latitude degrees",
-                fix="give the boundary in WGS84 or with its CRS",
-                file=source,
+            Problem.of(
+                msg("err_boundary_not_degrees"), fix=msg("err_fix_boundary_wgs84"), file=source
             )
         )
     return geom
@@ -1488,15 +1467,11 @@ def _empty_features() -> gpd.GeoDataFrame:
 def _check_file(p: Path) -> None:
     if not p.exists():
         raise InputError(
-            Problem("file not found", fix="check the path of the OSM extract", file=str(p))
+            Problem.of(msg("err_file_not_found"), fix=msg("err_fix_check_osm_path"), file=str(p))
         )
     if not p.is_file() or p.stat().st_size == 0:
         raise InputError(
-            Problem(
-                "not a readable, non-empty file",
-                fix="give an OpenStreetMap .osm or .osm.pbf file",
-                file=str(p),
-            )
+            Problem.of(msg("osm_not_readable_file"), fix=msg("osm_fix_osm_file"), file=str(p))
         )
 
 
@@ -1532,10 +1507,5 @@ def _offline_error(exc: BaseException, source: str) -> InputError:
         reason = detail.splitlines()[0][:160] if detail else "no answer"
     text = f"{type(exc).__name__} for {host.group(1) if host else 'the OSM servers'}: {reason}"
     return InputError(
-        Problem(
-            f"could not reach OpenStreetMap: {text}; load an extract file instead",
-            fix="download a .osm export (openstreetmap.org 'Export') or a .osm.pbf "
-            "extract and pass the file, with --boundary for the street outline",
-            file=source,
-        )
+        Problem.of(msg("osm_offline", detail=text), fix=msg("osm_fix_offline"), file=source)
     )

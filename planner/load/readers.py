@@ -32,7 +32,7 @@ from pyproj import CRS
 
 from planner.crs import WGS84, PointCRS
 from planner.errors import ProblemLog
-from planner.i18n import msg
+from planner.i18n import STRINGS, Message, msg
 from planner.load import validate
 from planner.load.tables import (
     LAT_NAMES,
@@ -126,14 +126,14 @@ def read_layer_file(
     if suffix == ".csv":
         if layer not in POINT_LAYERS:
             problems.add(
-                f"a CSV can only hold points (stations, pois, gates), not the {layer} layer",
+                msg("err_csv_points_only", layer=_layer_msg(layer)),
                 file=str(path),
-                fix=f"give {layer} as GeoJSON, GeoPackage or Shapefile",
+                fix=msg("err_fix_csv_points", layer=_layer_msg(layer)),
             )
             return None
         return read_points_csv(path, layer=layer, points_crs=points_crs, problems=problems)
     if not path.exists():
-        problems.add("file not found", file=str(path), fix="check the path")
+        problems.add(msg("err_file_not_found"), file=str(path), fix=msg("err_fix_check_path"))
         return None
     gdf = _read_gis_file(path, layer=layer, problems=problems)
     if gdf is not None and file_crs is not None:
@@ -156,11 +156,17 @@ def read_layer_file(
         return gdf.to_crs(WGS84)
     except Exception as exc:
         problems.add(
-            f"cannot convert from {CRS.from_user_input(gdf.crs).name} to WGS84: {exc}",
+            msg("err_cannot_convert", crs=CRS.from_user_input(gdf.crs).name, detail=str(exc)),
             file=str(path),
-            fix="save the layer in WGS84 or a standard projected CRS",
+            fix=msg("err_fix_convert"),
         )
         return None
+
+
+def _layer_msg(layer: str) -> Message | str:
+    """A layer's name in the reader's language (its raw name when the catalogue has none)."""
+    key = f"note_layer_{layer}"
+    return msg(key) if key in STRINGS else layer
 
 
 def _read_gis_file(path: Path, *, layer: str, problems: ProblemLog) -> gpd.GeoDataFrame | None:
@@ -189,9 +195,9 @@ def _read_gis_file(path: Path, *, layer: str, problems: ProblemLog) -> gpd.GeoDa
             fixed = _read_geojson_closing_rings(path, problems=problems)
         if fixed is None:
             problems.add(
-                f"cannot read the file: {exc}",
+                msg("err_cannot_read", detail=str(exc)),
                 file=str(path),
-                fix="check it is a valid GeoJSON, GeoPackage or Shapefile (open it in QGIS)",
+                fix=msg("err_fix_valid_gis"),
             )
         return fixed
 
@@ -224,10 +230,9 @@ def _gpkg_layer(path: Path, *, layer: str, problems: ProblemLog) -> str | bool |
             )
             return wanted
     problems.add(
-        f"{path.name} holds {len(names)} layers ({described}) and none is named "
-        f"'{layer}': which one holds the {layer} is unclear",
+        msg("err_gpkg_no_layer", file=path.name, n=len(names), described=described, layer=layer),
         file=str(path),
-        fix=f"rename the layer holding the {layer} to '{layer}', or save it alone in {path.name}",
+        fix=msg("err_fix_gpkg_layer", layer=layer, file=path.name),
     )
     return False
 
@@ -309,13 +314,8 @@ def assume_crs(
 def _has_crs(gdf: gpd.GeoDataFrame, path: Path, *, problems: ProblemLog) -> bool:
     if gdf.crs is not None:
         return True
-    fix = (
-        "put the .prj file next to the .shp (export it again from your GIS with its "
-        "coordinate system), or save the layer as GeoPackage/GeoJSON"
-        if path.suffix.lower() == ".shp"
-        else "save the layer with its coordinate system (GeoPackage) or as WGS84 GeoJSON"
-    ) + ", or name its coordinate system with --crs (e.g. --crs EPSG:4547)"
-    problems.add("the layer has no coordinate reference system (CRS)", file=str(path), fix=fix)
+    fix = msg("err_fix_no_crs_shp" if path.suffix.lower() == ".shp" else "err_fix_no_crs_other")
+    problems.add(msg("err_no_crs"), file=str(path), fix=fix)
     return False
 
 
@@ -405,21 +405,16 @@ def _lonlat_plausible(gdf: gpd.GeoDataFrame, path: Path, *, problems: ProblemLog
     minx, miny, maxx, maxy = gdf.total_bounds
     if validate.bounds_swapped(minx, miny, maxx, maxy):
         problems.add(
-            f"latitude/longitude are swapped: x runs {minx:.4f}–{maxx:.4f}, "
-            f"y runs {miny:.4f}–{maxy:.4f}",
+            msg("err_latlon_swapped", x0=minx, x1=maxx, y0=miny, y1=maxy),
             file=str(path),
-            fix="write coordinates as [longitude, latitude] (GeoJSON order), or swap "
-            "the axes in your GIS before exporting",
+            fix=msg("err_fix_latlon_swapped"),
         )
         return False
     if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
         problems.add(
-            f"coordinates like ({minx:.1f}, {miny:.1f}) are not longitude/latitude, but "
-            f"the file declares {crs.name}",
+            msg("err_not_lonlat", x=minx, y=miny, crs=crs.name),
             file=str(path),
-            fix="GeoJSON must hold WGS84 longitude/latitude (RFC 7946): export it again "
-            "as WGS84, or save it as GeoPackage, which keeps its projected CRS, or name "
-            "the file's coordinate system with --crs (e.g. --crs EPSG:4547)",
+            fix=msg("err_fix_not_lonlat"),
         )
         return False
     return True

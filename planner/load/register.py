@@ -270,22 +270,21 @@ def _has_columns(
     table: pd.DataFrame, cols: dict[str, str], *, file: str, problems: ProblemLog
 ) -> bool:
     """A count column and a key column are there (else errors listing the columns found)."""
-    found = ", ".join(map(str, table.columns))
+    found = [str(c) for c in table.columns]
     ok = True
     if "households" not in cols and "population" not in cols:
         problems.add(
-            f"no households column (found: {found})",
+            msg("err_register_no_households", found=found),
             file=file,
             field="households",
-            fix="name the column 户数 or households (and 人口/常住人口 or population)",
+            fix=msg("err_fix_register_households"),
         )
         ok = False
     if not any(k in cols for k in KEYS):
         problems.add(
-            f"no building or compound column (found: {found})",
+            msg("err_register_no_key", found=found),
             file=file,
-            fix="add a column 楼栋编号/楼栋名称 (building_id/building_name) or "
-            "小区编号/小区名称 (compound_id/compound_name)",
+            fix=msg("err_fix_register_key"),
         )
         ok = False
     return ok

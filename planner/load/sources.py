@@ -38,7 +38,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.crs import PointCRS, parse_crs
 from planner.errors import InputError, Problem, ProblemLog
-from planner.i18n import items, msg
+from planner.i18n import CLAUSE_SEP, items, msg
 from planner.load import osm, validate
 from planner.load import register as register_mod
 from planner.load._layers import largest_overlap as _largest_overlap
@@ -395,7 +395,7 @@ def resolve_osm_file(
     ``name``, else by the file name."""
     if not path.exists():
         raise InputError(
-            Problem("file not found", fix="check the path of the OSM extract", file=str(path))
+            Problem.of(msg("err_file_not_found"), fix=msg("err_fix_check_osm_path"), file=str(path))
         )
     clip = boundary.polygon if boundary is not None else None
     if boundary is not None and clip is None:
@@ -404,7 +404,7 @@ def resolve_osm_file(
     name = first_name(boundary.layer if boundary is not None else None)
     codes, doubts = osm_code_meta(path, street_name=name)
     for doubt in doubts:
-        problems.add(doubt, file=str(path), severity="warning", fix=CODE_FIX)
+        problems.add(doubt, file=str(path), severity="warning", fix=msg("note_fix_codes"))
     files = {k: f"{path} ({k})" for k in raw}
     _warn_guessed_gates(raw, files["compounds"], problems)
     return Resolved(
@@ -424,24 +424,23 @@ def _warn_guessed_gates(
     unmapped = compounds_without_gates(layers)
     if not unmapped:
         return
-    detail = "; ".join(
-        f"{u.compound_id}{f' {u.name}' if u.name else ''}: "
-        + (
-            f"{u.crossings} path crossing(s) used as gates"
-            if u.crossings
-            else "no path enters it, its buildings reach the nearest public link"
+    details = [
+        msg(
+            "osm_gate_crossings" if u.crossings else "osm_gate_none",
+            compound=f"{u.compound_id}{f' {u.name}' if u.name else ''}",
+            **({"n": u.crossings} if u.crossings else {}),
         )
         for u in unmapped[: validate.MAX_IDS]
-    )
+    ]
     more = len(unmapped) - validate.MAX_IDS
+    shown = items(details, sep=CLAUSE_SEP)
+    detail = msg("note_ids_more", ids=shown, more=more) if more > 0 else msg("note_ids", ids=shown)
     problems.add(
-        f"{len(unmapped)} gated compound(s) have no gate mapped in OpenStreetMap, so their "
-        f"gates are guessed ({detail}{f' ... and {more} more' if more > 0 else ''})",
+        msg("osm_gates_guessed", n=len(unmapped), detail=detail),
         file=file,
         feature_id=unmapped[0].compound_id,
         field="barrier",
-        fix="map the gates (barrier=gate or entrance=* nodes on the paths at the wall) in "
-        "OpenStreetMap, or give a gates layer in a folder street",
+        fix=msg("osm_fix_gates"),
         severity="warning",
     )
 
@@ -463,7 +462,9 @@ def resolve_dxf(
             )
         )
     if not path.exists():
-        raise InputError(Problem("file not found", fix="check the path", file=str(path)))
+        raise InputError(
+            Problem.of(msg("err_file_not_found"), fix=msg("err_fix_check_path"), file=str(path))
+        )
     if dxf_layers is None:
         found = sorted(set(dxf.read_entities(path)["Layer"]))
         raise InputError(
@@ -487,10 +488,7 @@ def resolve_dxf(
 def resolve_place(name: str, *, settings: Settings, problems: ProblemLog) -> Resolved:
     """OpenStreetMap online for a place name Nominatim knows (needs internet)."""
     if not name:
-        raise InputError(
-            "place: needs a name, e.g. place:学院路街道, 北京",
-            fix="write the place name after 'place:'",
-        )
+        raise InputError(msg("osm_place_needs_name"), fix=msg("osm_fix_place_name"))
     raw = osm.fetch_place(name, margin_m=settings.margin_m)
     files = {k: f"OpenStreetMap ({name}) {k}" for k in raw}
     _warn_guessed_gates(raw, files["compounds"], problems)
@@ -512,11 +510,9 @@ def resolve_osm_polygon(
         problems.raise_if_errors()  # the file was named but could not be read: say why
     if boundary is None or polygon is None:
         problems.add(
-            "source 'osm' downloads OpenStreetMap data inside a polygon, but no boundary was given"
-            if boundary is None
-            else "the boundary file gives no polygon",
+            msg("osm_polygon_no_boundary" if boundary is None else "osm_polygon_no_polygon"),
             file=boundary.path if boundary is not None else None,
-            fix="pass --boundary FILE (the street polygon), or use place:NAME",
+            fix=msg("osm_fix_polygon"),
         )
         problems.raise_if_errors()
         raise InputError(problems.problems)
@@ -533,13 +529,6 @@ def resolve_osm_polygon(
 
 
 # ---------------------------------------------------------------- options over sources
-
-
-#: How to give grid codes a source does not carry.
-CODE_FIX = (
-    "give --code-county (6 digits, GB/T 2260) and --code-street (3 digits), or "
-    "code_county / code_street in street.json"
-)
 
 
 def _known_code(value: object, width: int) -> bool:

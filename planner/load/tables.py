@@ -292,10 +292,10 @@ def read_points_csv(
     lat_col = find_column(table.columns, LAT_NAMES)
     if lon_col is None or lat_col is None:
         problems.add(
-            f"no longitude/latitude columns (found columns: {', '.join(map(str, table.columns))})",
+            msg("err_no_lonlat_columns", found=[str(c) for c in table.columns]),
             file=str(path),
             field="longitude" if lon_col is None else "latitude",
-            fix="name the columns lon/lng/longitude/经度 and lat/latitude/纬度",
+            fix=msg("err_fix_lonlat_columns"),
         )
         return None
     id_col = f"{layer[:-1]}_id" if layer.endswith("s") else f"{layer}_id"
@@ -345,38 +345,43 @@ def _coordinates(
             cell is None or (isinstance(cell, float) and np.isnan(cell)) or not str(cell).strip()
         )
         problems.add(
-            "coordinate is empty" if empty else f"coordinate {cell!r} is not a number",
+            msg("err_coord_empty") if empty else msg("err_coord_not_number", cell=cell),
             file=file,
             feature_id=ids.iloc[i],
             field=col,
-            fix="write decimal degrees, e.g. 116.3975 and 39.9087",
+            fix=msg("err_fix_decimal_degrees"),
         )
     x, y = lon.to_numpy(dtype="float64"), lat.to_numpy(dtype="float64")
     finite = ~missing & np.isfinite(x) & np.isfinite(y)
     if finite.any() and validate.lonlat_swapped(x[finite], y[finite]):
         problems.add(
-            f"longitude and latitude look swapped: '{lon_col}' holds values like "
-            f"{x[finite][0]:g} and '{lat_col}' values like {y[finite][0]:g}",
+            msg(
+                "err_lonlat_columns_swapped",
+                lon=lon_col,
+                x=x[finite][0],
+                lat=lat_col,
+                y=y[finite][0],
+            ),
             file=file,
             field=f"{lon_col}/{lat_col}",
-            fix="swap the two column names (longitude is about 73-135 in China, latitude 18-54)",
+            fix=msg("err_fix_swap_columns"),
         )
         return None
     out_of_range = ~missing & ((np.abs(x) > 180) | (np.abs(y) > 90) | ~np.isfinite(x + y))
     for i in np.flatnonzero(out_of_range)[: validate.MAX_IDS]:
         problems.add(
-            f"({lon.iloc[i]}, {lat.iloc[i]}) is not longitude/latitude in degrees",
+            msg("err_coord_not_degrees", lon=lon.iloc[i], lat=lat.iloc[i]),
             file=file,
             feature_id=ids.iloc[i],
             field=f"{lon_col}/{lat_col}",
-            fix="give longitude/latitude in decimal degrees",
+            fix=msg("err_fix_degrees"),
         )
     n_bad = int(missing.sum() + out_of_range.sum())
     if n_bad > validate.MAX_IDS:
         problems.add(
-            f"{n_bad:,} rows in all have coordinates that are empty, not numbers or not degrees",
+            msg("err_coords_bad_total", n=n_bad),
             file=file,
             field=f"{lon_col}/{lat_col}",
-            fix="write decimal degrees in every row",
+            fix=msg("err_fix_degrees_every_row"),
         )
     return None if n_bad else (x, y)

@@ -43,6 +43,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Literal
 
 from planner.errors import InputError, Problem
+from planner.i18n import msg
 from planner.load.readers import FOLDER_LAYERS
 from planner.load.validate import short
 
@@ -211,11 +212,7 @@ def check_zip(data: bytes, *, name: str, limit_mb: float) -> list[zipfile.ZipInf
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise InputError(
-            Problem(
-                f"not a readable zip file ({exc})",
-                file=name,
-                fix="upload the zip again, or the layer files one by one",
-            )
+            Problem.of(msg("up_bad_zip", detail=str(exc)), fix=msg("up_fix_bad_zip"), file=name)
         ) from exc
     problems = _size_problems(infos, name=name, limit_mb=limit_mb)
     for info in infos:
@@ -240,20 +237,19 @@ def _size_problems(infos: list[zipfile.ZipInfo], *, name: str, limit_mb: float) 
     total = sum(i.file_size for i in infos)
     if _mb(total) > limit_mb:
         problems.append(
-            Problem(
-                f"the zip unpacks to {_mb(total):.1f} MB, over the {limit_mb:g} MB limit",
+            Problem.of(
+                msg("up_zip_too_big", mb=_mb(total), limit=limit_mb),
                 file=name,
-                fix="upload fewer or smaller layers, or raise Settings.upload_limit_mb",
+                fix=msg("up_fix_zip_too_big"),
             )
         )
     packed = sum(i.compress_size for i in infos)
     if total > MAX_RATIO * max(packed, 1) and total > 1024 * 1024:
         problems.append(
-            Problem(
-                f"the zip is compressed {total / max(packed, 1):.0f} times as a whole "
-                f"(at most {MAX_RATIO:.0f}; a zip bomb?)",
+            Problem.of(
+                msg("up_zip_bomb", ratio=total / max(packed, 1), limit=MAX_RATIO),
                 file=name,
-                fix="upload the layer files unzipped",
+                fix=msg("up_fix_unzipped"),
             )
         )
     return problems
@@ -466,14 +462,14 @@ class _Upload:
 def _checked_upload(files: Sequence[tuple[str, bytes]], *, limit_mb: float) -> _Upload:
     """Refuse an empty or too big upload, unknown file types and names, a zip with more."""
     if not files:
-        raise InputError("no file uploaded", fix="choose a zip of the street folder or layer files")
+        raise InputError(msg("up_no_file"), fix=msg("up_fix_no_file"))
     total = sum(len(d) for _n, d in files)
     if _mb(total) > limit_mb:
         raise InputError(
-            Problem(
-                f"the upload is {_mb(total):.1f} MB, over the {limit_mb:g} MB limit",
+            Problem.of(
+                msg("up_too_big", mb=_mb(total), limit=limit_mb),
                 file=", ".join(short(n) for n, _d in files),
-                fix="upload fewer or smaller files",
+                fix=msg("up_fix_too_big"),
             )
         )
     problems: list[Problem] = []
@@ -481,11 +477,10 @@ def _checked_upload(files: Sequence[tuple[str, bytes]], *, limit_mb: float) -> _
         suffix = _suffix(fname)
         if suffix not in (*LAYER_SUFFIXES, *OSM_SUFFIXES, ".zip"):
             problems.append(
-                Problem(
-                    f"file type {short(suffix, 20) or '(none)'} is not a layer file",
+                Problem.of(
+                    msg("up_not_layer_type", suffix=short(suffix, 20) or "(none)"),
                     file=short(fname),
-                    fix="upload GeoJSON, GeoPackage, Shapefile parts, CSV/XLSX, an .osm/.osm.pbf "
-                    "extract, or a zip of the street folder",
+                    fix=msg("up_fix_layer_types"),
                 )
             )
     if problems:
@@ -493,10 +488,10 @@ def _checked_upload(files: Sequence[tuple[str, bytes]], *, limit_mb: float) -> _
     zips = [(n, d) for n, d in files if _suffix(n) == ".zip"]
     if zips and len(files) > 1:
         raise InputError(
-            Problem(
-                "upload either one zip or separate layer files, not both",
+            Problem.of(
+                msg("up_zip_and_files"),
                 file=", ".join(short(n) for n, _d in files),
-                fix="upload one zip",
+                fix=msg("up_fix_one_zip"),
             )
         )
     if not zips:
@@ -512,19 +507,18 @@ def _check_loose_names(files: Sequence[tuple[str, bytes]]) -> None:
         made = planner_name(fname)
         if made is None:
             problems.append(
-                Problem(
-                    f"{short(fname)!r} is not named like a layer, so the planner would not read it",
+                Problem.of(
+                    msg("up_not_layer_name", name=short(fname)),
                     file=short(fname),
-                    fix=f"name layer files {', '.join(LAYER_NAMES)} (e.g. boundary.geojson, "
-                    "buildings.shp), or upload a zip of the street folder",
+                    fix=msg("up_fix_layer_names", names=list(LAYER_NAMES)),
                 )
             )
         elif made in seen:
             problems.append(
-                Problem(
-                    f"{short(fname)!r} and {short(seen[made])!r} are both {made}",
+                Problem.of(
+                    msg("up_same_layer", name=short(fname), other=short(seen[made]), layer=made),
                     file=short(fname),
-                    fix="upload one file per layer",
+                    fix=msg("up_fix_one_per_layer"),
                 )
             )
         else:

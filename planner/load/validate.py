@@ -19,7 +19,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from planner.errors import ProblemLog
-from planner.i18n import ColumnName, Message, msg
+from planner.i18n import ColumnName, Message, items, msg
 
 #: Longitude/latitude box holding mainland China, Hong Kong, Macao and Taiwan, degrees.
 CHINA_BOX: tuple[float, float, float, float] = (73.0, 17.0, 136.0, 54.0)
@@ -158,12 +158,19 @@ def check_geometry_kind(
     if wrong.any():
         bad = ids[wrong].tolist()
         got = sorted(set(types[wrong].astype(str)))
+        kind_text = msg(f"geom_kind_{kind}")
         problems.add(
-            f"{len(bad)} feature(s) are {'/'.join(got)}, expected {kind}s: {id_list(bad)}",
+            msg(
+                "err_wrong_geometry",
+                n=len(bad),
+                got=items(got, sep=("/", "/")),
+                kind=kind_text,
+                ids=id_message(bad),
+            ),
             file=file,
             feature_id=bad[0],
             field="geometry",
-            fix=f"this layer must hold {kind}s only; move other features to their own layer",
+            fix=msg("err_fix_wrong_geometry", kind=kind_text),
         )
     return gdf.loc[~wrong]
 
@@ -214,11 +221,11 @@ def check_duplicate_ids(ids: pd.Series, *, file: str, field: str, problems: Prob
     for value in pd.unique(dup)[:MAX_IDS]:
         n = int((ids == value).sum())
         problems.add(
-            f"id {value!r} is used by {n} features",
+            msg("err_duplicate_id", value=value, n=n),
             file=file,
             feature_id=value,
             field=field,
-            fix=f"give every feature its own {field}",
+            fix=msg("err_fix_duplicate_id", field=ColumnName(field)),
         )
 
 
@@ -292,12 +299,14 @@ def _parse_numbers(
     values = values.where(~boolean, np.nan)
     blank = text.isin(["", "nan", "None", "<NA>"])
     bad = values.isna() & ~blank
-    fix = f"write a {'whole ' if whole else ''}number (or leave it empty to estimate)"
+    fix = msg("err_fix_whole_number" if whole else "err_fix_number")
     for i in np.flatnonzero(bad.to_numpy())[:MAX_IDS]:
         problems.add(
-            f"{column} {text.iloc[i]!r} is a yes/no value, not a number"
-            if boolean.iloc[i]
-            else f"{column} {text.iloc[i]!r} is not a number",
+            msg(
+                "err_yes_no_not_number" if boolean.iloc[i] else "err_not_number",
+                column=ColumnName(column),
+                value=text.iloc[i],
+            ),
             file=file,
             feature_id=ids.iloc[i],
             field=column,
@@ -305,10 +314,10 @@ def _parse_numbers(
         )
     if bad.sum() > MAX_IDS:
         problems.add(
-            f"... and {int(bad.sum()) - MAX_IDS} more non-numeric {column} values",
+            msg("err_more_not_number", n=int(bad.sum()) - MAX_IDS, column=ColumnName(column)),
             file=file,
             field=column,
-            fix="write numbers only",
+            fix=msg("err_fix_numbers_only"),
         )
     return values.astype("float64"), text
 
