@@ -1719,6 +1719,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "city_col_seconds": ("用时（秒）", "Seconds"),
     "city_col_peak_memory_mb": ("峰值内存（MB）", "Peak memory (MB)"),
     "city_col_error": ("错误", "Error"),
+    # --- grids14: thin strips forced by the atoms ---
+    "grid_shape_forced_atom": (
+        "紧凑度 {compactness} 低于 {minimum}：由网格单元决定：网格单元 {atom}（无住户，自身紧凑度 "
+        "{atom_pp}）无论归入哪个网格，该网格紧凑度都低于 {minimum}",
+        "compactness {compactness} below {minimum}: forced by the atoms: atom {atom} (no "
+        "households, Polsby-Popper {atom_pp} alone) leaves every grid that can take it below "
+        "{minimum}",
+    ),
 }
 
 

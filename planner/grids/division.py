@@ -273,8 +273,8 @@ def _coded_grids(
     """The grids dissolved from the atoms (``grid_id`` set), with ``locked``, the
     ``reason`` of each grid out of range and their codes (locked ones kept)."""
     grids = grids_from_atoms(atoms, street, settings=settings, comm_table=comm_table)
-    grids["shape_reason"] = _shape_reasons(grids, atoms, settings)
     grids["locked"] = grids["grid_id"].isin(list(locked_code_of))
+    grids["shape_reason"] = _shape_reasons(grids, atoms, settings)
     grids["reason"] = (
         grids["grid_id"]
         .map(pd.Series(split.reason_of_grid, dtype=object))
@@ -978,7 +978,9 @@ def _shape_reasons(
     grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame, settings: Settings
 ) -> NDArray[np.object_]:
     """Why a grid below ``grid_min_compactness`` is so, when its atoms force it: it is one
-    atom, one compound or one dedicated area ('' for every other grid)."""
+    atom, one compound or one dedicated area, or it holds a thin atom without households
+    that makes every grid able to take it thin (:func:`_forcing_atom`); '' for every
+    other grid."""
     pp = polsby_popper(grids.geometry)
     out = np.full(len(grids), "", dtype=object)
     low = np.flatnonzero(pp < settings.grid_min_compactness)
@@ -997,10 +999,64 @@ def _shape_reasons(
         elif grids["kind"].iloc[k] == "dedicated":
             why = "grid_shape_dedicated"
         else:
+            forcing = _forcing_atom(grids, atoms, k, settings.grid_min_compactness)
+            if forcing is None:
+                continue
+            out[k] = str(
+                msg(
+                    "grid_shape_forced_atom",
+                    compactness=f"{pp[k]:.3f}",
+                    minimum=f"{settings.grid_min_compactness:g}",
+                    atom=forcing[0],
+                    atom_pp=f"{forcing[1]:.3f}",
+                )
+            )
             continue
         minimum = f"{settings.grid_min_compactness:g}"
         out[k] = str(msg(why, compactness=f"{pp[k]:.3f}", minimum=minimum))
     return out
+
+
+# --- grids14: thin strips forced by the atoms ---
+#: Grids sharing less boundary than this (m) with an atom cannot take it (a corner touch).
+_TOUCH_M = 1.0
+
+
+def _forcing_atom(
+    grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame, k: int, minimum: float
+) -> tuple[str, float] | None:
+    """The atom that forces grid ``k`` below ``minimum``, with its own Polsby-Popper.
+
+    Such an atom holds no households, is itself below ``minimum`` (a verge along a
+    river or road, a strip between two roads), and every grid that could take it
+    instead is below ``minimum`` with it: each grid sharing more than :data:`_TOUCH_M`
+    of boundary with it in its community that is neither locked nor dedicated (the
+    grids the repair may change), with the atom added. An atom cannot be split by the
+    division, so one thin grid is unavoidable with the grids as they are; grid ``k``
+    is that grid. None when no atom of grid ``k`` does this (metres, projected CRS).
+    """
+    gid = grids["grid_id"].iloc[k]
+    area = atoms["area_m2"].to_numpy(dtype=float)
+    perim = atoms["perimeter_m"].to_numpy(dtype=float)
+    atom_pp = 4 * np.pi * area / np.maximum(perim, 1e-9) ** 2
+    mine = (atoms["grid_id"] == gid).to_numpy() & (atoms["households"].to_numpy() == 0)
+    cand = np.flatnonzero(mine & (atom_pp < minimum))
+    if len(cand) == 0:
+        return None
+    geo = np.asarray(grids.geometry.values, dtype=object)
+    free = ~grids["locked"].to_numpy(dtype=bool) & (grids["kind"] != KIND_DEDICATED).to_numpy()
+    comm = grids["community_id"].astype(str).to_numpy()
+    tree = shapely.STRtree(geo)
+    for i in cand[np.argsort(atom_pp[cand], kind="stable")]:
+        a = atoms.geometry.values[i]
+        near = tree.query(a, predicate="intersects")
+        near = near[(near != k) & free[near] & (comm[near] == str(atoms["community_id"].iloc[i]))]
+        touch = shapely.length(shapely.intersection(shapely.boundary(geo[near]), a.boundary))
+        near = near[touch > _TOUCH_M]
+        with_atom = polsby_popper(shapely.union(geo[near], a)) if len(near) else np.zeros(0)
+        if (with_atom < minimum).all():
+            return str(atoms["atom_id"].iloc[i]), float(atom_pp[i])
+    return None
 
 
 def _dedicated_reasons(grids: gpd.GeoDataFrame) -> pd.Series:
