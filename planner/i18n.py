@@ -1721,11 +1721,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "city_col_error": ("错误", "Error"),
     # --- grids14: thin strips forced by the atoms ---
     "grid_shape_forced_atom": (
-        "紧凑度 {compactness} 低于 {minimum}：由网格单元决定：网格单元 {atom}（无住户，自身紧凑度 "
-        "{atom_pp}）无论归入哪个网格，该网格紧凑度都低于 {minimum}",
-        "compactness {compactness} below {minimum}: forced by the atoms: atom {atom} (no "
-        "households, Polsby-Popper {atom_pp} alone) leaves every grid that can take it below "
-        "{minimum}",
+        "紧凑度 {compactness} 低于 {minimum}：由网格单元决定：网格单元 {atom}（{households} 户，"
+        "自身紧凑度 {atom_pp}）归入本社区任一可容纳它（不超过户数上限）的网格，该网格紧凑度都低于 {minimum}",
+        "compactness {compactness} below {minimum}: forced by the atoms: atom {atom} "
+        "({households} households, Polsby-Popper {atom_pp} alone) leaves every grid of its "
+        "community that can take it within the bounds below {minimum}",
     ),
 }
 

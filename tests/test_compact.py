@@ -160,7 +160,7 @@ def test_a_thin_strip_without_households_is_reported_as_forced_by_the_atoms() ->
     assert thin["grid_id"].tolist() == [strip["grid_id"].iloc[0]]
     reason = thin["shape_reason"].iloc[0]
     assert "forced by the atoms" in reason and f"atom {strip['atom_id'].iloc[0]} " in reason
-    assert "Polsby-Popper 0.021 alone" in reason
+    assert "(0 households, Polsby-Popper 0.021 alone)" in reason
     assert (res.grids.loc[res.grids["compactness"] >= 0.1, "shape_reason"] == "").all()
     check = res.report.check("compactness")
     assert [v.severity for v in check.violations] == ["explained"]
@@ -192,6 +192,7 @@ def test_a_thin_atom_a_neighbour_could_take_without_becoming_thin_forces_nothing
             "locked": [False, False],
             "kind": ["residential"] * 2,
             "community_id": ["A", "A"],
+            "households": [300, 300],
         },
         geometry=[geoms[0].union(geoms[1]), geoms[2]],
     )
@@ -204,3 +205,9 @@ def test_a_thin_atom_a_neighbour_could_take_without_becoming_thin_forces_nothing
     grids["locked"] = [False, False]
     grids["community_id"] = ["A", "B"]
     assert _forcing_atom(grids, atoms, 0, 0.1) is not None
+    # a strip with households the big grid cannot take within the maximum: forced
+    grids["community_id"] = ["A", "A"]
+    atoms.loc[0, "households"] = 250
+    assert _forcing_atom(grids, atoms, 0, 0.1, max_households=600) is None
+    forced = _forcing_atom(grids, atoms, 0, 0.1, max_households=500)
+    assert forced is not None and forced[2] == 250

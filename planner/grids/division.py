@@ -978,8 +978,8 @@ def _shape_reasons(
     grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame, settings: Settings
 ) -> NDArray[np.object_]:
     """Why a grid below ``grid_min_compactness`` is so, when its atoms force it: it is one
-    atom, one compound or one dedicated area, or it holds a thin atom without households
-    that makes every grid able to take it thin (:func:`_forcing_atom`); '' for every
+    atom, one compound or one dedicated area, or it holds a thin atom that makes every
+    grid able to take it thin (:func:`_forcing_atom`); '' for every
     other grid."""
     pp = polsby_popper(grids.geometry)
     out = np.full(len(grids), "", dtype=object)
@@ -999,7 +999,8 @@ def _shape_reasons(
         elif grids["kind"].iloc[k] == "dedicated":
             why = "grid_shape_dedicated"
         else:
-            forcing = _forcing_atom(grids, atoms, k, settings.grid_min_compactness)
+            cap = np.inf if settings.grid_bound_on == "load" else settings.grid_max_households
+            forcing = _forcing_atom(grids, atoms, int(k), settings.grid_min_compactness, cap)
             if forcing is None:
                 continue
             out[k] = str(
@@ -1008,6 +1009,7 @@ def _shape_reasons(
                     compactness=f"{pp[k]:.3f}",
                     minimum=f"{settings.grid_min_compactness:g}",
                     atom=forcing[0],
+                    households=forcing[2],
                     atom_pp=f"{forcing[1]:.3f}",
                 )
             )
@@ -1023,15 +1025,21 @@ _TOUCH_M = 1.0
 
 
 def _forcing_atom(
-    grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame, k: int, minimum: float
-) -> tuple[str, float] | None:
-    """The atom that forces grid ``k`` below ``minimum``, with its own Polsby-Popper.
+    grids: gpd.GeoDataFrame,
+    atoms: gpd.GeoDataFrame,
+    k: int,
+    minimum: float,
+    max_households: float = np.inf,
+) -> tuple[str, float, int] | None:
+    """The atom that forces grid ``k`` below ``minimum``, with its own Polsby-Popper and
+    households.
 
-    Such an atom holds no households, is itself below ``minimum`` (a verge along a
-    river or road, a strip between two roads), and every grid that could take it
+    Such an atom is itself below ``minimum`` (a verge along a river or road without
+    households, a strip between two roads, a long block), and every grid that could take it
     instead is below ``minimum`` with it: each grid sharing more than :data:`_TOUCH_M`
     of boundary with it in its community that is neither locked nor dedicated (the
-    grids the repair may change), with the atom added. An atom cannot be split by the
+    grids the repair may change) and would stay within ``max_households`` with it, with
+    the atom added. An atom cannot be split by the
     division, so one thin grid is unavoidable with the grids as they are; grid ``k``
     is that grid. None when no atom of grid ``k`` does this (metres, projected CRS).
     """
@@ -1039,13 +1047,14 @@ def _forcing_atom(
     area = atoms["area_m2"].to_numpy(dtype=float)
     perim = atoms["perimeter_m"].to_numpy(dtype=float)
     atom_pp = 4 * np.pi * area / np.maximum(perim, 1e-9) ** 2
-    mine = (atoms["grid_id"] == gid).to_numpy() & (atoms["households"].to_numpy() == 0)
+    mine = (atoms["grid_id"] == gid).to_numpy()
     cand = np.flatnonzero(mine & (atom_pp < minimum))
     if len(cand) == 0:
         return None
     geo = np.asarray(grids.geometry.values, dtype=object)
     free = ~grids["locked"].to_numpy(dtype=bool) & (grids["kind"] != KIND_DEDICATED).to_numpy()
     comm = grids["community_id"].astype(str).to_numpy()
+    hh_grid = grids["households"].to_numpy(dtype=float)
     tree = shapely.STRtree(geo)
     for i in cand[np.argsort(atom_pp[cand], kind="stable")]:
         a = atoms.geometry.values[i]
@@ -1053,9 +1062,15 @@ def _forcing_atom(
         near = near[(near != k) & free[near] & (comm[near] == str(atoms["community_id"].iloc[i]))]
         touch = shapely.length(shapely.intersection(shapely.boundary(geo[near]), a.boundary))
         near = near[touch > _TOUCH_M]
+        fits = hh_grid[near] + float(atoms["households"].iloc[i]) <= max_households + 1e-9
+        near = near[fits]
         with_atom = polsby_popper(shapely.union(geo[near], a)) if len(near) else np.zeros(0)
         if (with_atom < minimum).all():
-            return str(atoms["atom_id"].iloc[i]), float(atom_pp[i])
+            return (
+                str(atoms["atom_id"].iloc[i]),
+                float(atom_pp[i]),
+                int(atoms["households"].iloc[i]),
+            )
     return None
 
 
