@@ -990,6 +990,7 @@ def _shape_reasons(
     comp = atoms["compound_id"].astype(str)
     n_atoms = comp.groupby(gid_of).size()
     one_comp = (comp != "").groupby(gid_of).all() & (comp.groupby(gid_of).nunique() == 1)
+    ctx: _ThinContext | None = None
     for k in low:  # few grids
         gid = grids["grid_id"].iloc[k]
         if int(n_atoms.get(gid, 0)) == 1:
@@ -1000,7 +1001,10 @@ def _shape_reasons(
             why = "grid_shape_dedicated"
         else:
             cap = np.inf if settings.grid_bound_on == "load" else settings.grid_max_households
-            forcing = _forcing_atom(grids, atoms, int(k), settings.grid_min_compactness, cap)
+            ctx = _ThinContext.of(grids, atoms) if ctx is None else ctx
+            forcing = _forcing_atom(
+                grids, atoms, int(k), settings.grid_min_compactness, cap, ctx=ctx
+            )
             if forcing is None:
                 continue
             out[k] = str(
@@ -1024,53 +1028,79 @@ def _shape_reasons(
 _TOUCH_M = 1.0
 
 
+@dataclass(frozen=True)
+class _ThinContext:
+    """What :func:`_forcing_atom` reads, built once per division: each atom's grid,
+    Polsby-Popper, households, community and geometry; each grid's geometry (in an
+    STRtree), community, households and whether the repair may change it."""
+
+    atom_grid: NDArray[np.object_]
+    atom_pp: NDArray[np.float64]
+    atom_hh: NDArray[np.float64]
+    atom_comm: NDArray[np.object_]
+    atom_id: NDArray[np.object_]
+    atom_geo: NDArray[np.object_]
+    grid_geo: NDArray[np.object_]
+    grid_free: NDArray[np.bool_]
+    grid_comm: NDArray[np.object_]
+    grid_hh: NDArray[np.float64]
+    tree: shapely.STRtree
+
+    @classmethod
+    def of(cls, grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame) -> _ThinContext:
+        area = atoms["area_m2"].to_numpy(dtype=float)
+        perim = atoms["perimeter_m"].to_numpy(dtype=float)
+        geo = np.asarray(grids.geometry.values, dtype=object)
+        return cls(
+            atom_grid=atoms["grid_id"].to_numpy(dtype=object),
+            atom_pp=4 * np.pi * area / np.maximum(perim, 1e-9) ** 2,
+            atom_hh=atoms["households"].to_numpy(dtype=float),
+            atom_comm=atoms["community_id"].astype(str).to_numpy(dtype=object),
+            atom_id=atoms["atom_id"].astype(str).to_numpy(dtype=object),
+            atom_geo=np.asarray(atoms.geometry.values, dtype=object),
+            grid_geo=geo,
+            grid_free=~grids["locked"].to_numpy(dtype=bool)
+            & (grids["kind"] != KIND_DEDICATED).to_numpy(),
+            grid_comm=grids["community_id"].astype(str).to_numpy(dtype=object),
+            grid_hh=grids["households"].to_numpy(dtype=float),
+            tree=shapely.STRtree(geo),
+        )
+
+
 def _forcing_atom(
     grids: gpd.GeoDataFrame,
     atoms: gpd.GeoDataFrame,
     k: int,
     minimum: float,
     max_households: float = np.inf,
+    ctx: _ThinContext | None = None,
 ) -> tuple[str, float, int] | None:
     """The atom that forces grid ``k`` below ``minimum``, with its own Polsby-Popper and
     households.
 
     Such an atom is itself below ``minimum`` (a verge along a river or road without
-    households, a strip between two roads, a long block), and every grid that could take it
-    instead is below ``minimum`` with it: each grid sharing more than :data:`_TOUCH_M`
+    households, a strip between two roads, a long block), and every grid that could take
+    it instead is below ``minimum`` with it: each grid sharing more than :data:`_TOUCH_M`
     of boundary with it in its community that is neither locked nor dedicated (the
     grids the repair may change) and would stay within ``max_households`` with it, with
-    the atom added. An atom cannot be split by the
-    division, so one thin grid is unavoidable with the grids as they are; grid ``k``
-    is that grid. None when no atom of grid ``k`` does this (metres, projected CRS).
+    the atom added. An atom cannot be split by the division, so one thin grid is
+    unavoidable with the grids as they are; grid ``k`` is that grid. None when no atom
+    of grid ``k`` does this (metres, projected CRS). ``ctx``: the arrays built once
+    (:class:`_ThinContext`; built here when not given).
     """
+    c = _ThinContext.of(grids, atoms) if ctx is None else ctx
     gid = grids["grid_id"].iloc[k]
-    area = atoms["area_m2"].to_numpy(dtype=float)
-    perim = atoms["perimeter_m"].to_numpy(dtype=float)
-    atom_pp = 4 * np.pi * area / np.maximum(perim, 1e-9) ** 2
-    mine = (atoms["grid_id"] == gid).to_numpy()
-    cand = np.flatnonzero(mine & (atom_pp < minimum))
-    if len(cand) == 0:
-        return None
-    geo = np.asarray(grids.geometry.values, dtype=object)
-    free = ~grids["locked"].to_numpy(dtype=bool) & (grids["kind"] != KIND_DEDICATED).to_numpy()
-    comm = grids["community_id"].astype(str).to_numpy()
-    hh_grid = grids["households"].to_numpy(dtype=float)
-    tree = shapely.STRtree(geo)
-    for i in cand[np.argsort(atom_pp[cand], kind="stable")]:
-        a = atoms.geometry.values[i]
-        near = tree.query(a, predicate="intersects")
-        near = near[(near != k) & free[near] & (comm[near] == str(atoms["community_id"].iloc[i]))]
-        touch = shapely.length(shapely.intersection(shapely.boundary(geo[near]), a.boundary))
+    cand = np.flatnonzero((c.atom_grid == gid) & (c.atom_pp < minimum))
+    for i in cand[np.argsort(c.atom_pp[cand], kind="stable")]:
+        a = c.atom_geo[i]
+        near = c.tree.query(a, predicate="intersects")
+        near = near[(near != k) & c.grid_free[near] & (c.grid_comm[near] == c.atom_comm[i])]
+        touch = shapely.length(shapely.intersection(shapely.boundary(c.grid_geo[near]), a.boundary))
         near = near[touch > _TOUCH_M]
-        fits = hh_grid[near] + float(atoms["households"].iloc[i]) <= max_households + 1e-9
-        near = near[fits]
-        with_atom = polsby_popper(shapely.union(geo[near], a)) if len(near) else np.zeros(0)
+        near = near[c.grid_hh[near] + c.atom_hh[i] <= max_households + 1e-9]
+        with_atom = polsby_popper(shapely.union(c.grid_geo[near], a)) if len(near) else np.zeros(0)
         if (with_atom < minimum).all():
-            return (
-                str(atoms["atom_id"].iloc[i]),
-                float(atom_pp[i]),
-                int(atoms["households"].iloc[i]),
-            )
+            return str(c.atom_id[i]), float(c.atom_pp[i]), int(c.atom_hh[i])
     return None
 
 
