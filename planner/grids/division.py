@@ -330,6 +330,10 @@ def _partition_units(
             nodes = members[lab == c]
             total = float(ug.weight[nodes].sum())
             labels = part.partition(ug, nodes, lo=lo, hi=hi, target=target, rng=rng)
+            if settings.grid_method != "heuristic":
+                labels = _restart(
+                    ug, nodes, labels, lo=lo, hi=hi, target=target, rng=rng, also=also
+                )
             labels, proof = exact.settle(
                 ug,
                 nodes,
@@ -376,6 +380,42 @@ def _partition_units(
             next_grid += k
     table = pd.DataFrame(solved, columns=list(EXACT_COLUMNS))
     return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table)
+
+
+# --- grids14: fresh starts before the exact method ---
+#: Fresh partitions tried on a piece the first partition left out of range.
+RESTARTS = 4
+
+
+def _restart(
+    ug: part.Graph,
+    nodes: NDArray[np.int64],
+    labels: NDArray[np.int64],
+    *,
+    lo: float,
+    hi: float,
+    target: float,
+    rng: np.random.Generator,
+    also: exact.Bound | None,
+) -> NDArray[np.int64]:
+    """The first of :data:`RESTARTS` fresh partitions of ``nodes`` that keeps every part
+    in range, when ``labels`` does not; else ``labels``.
+
+    The random trees of one partition may miss a division that others find, and a
+    partition costs milliseconds where the exact method may spend its whole time limit
+    without a result (pieces of 150-300 units). The fresh starts draw from generators
+    spawned from ``rng`` (``Generator.spawn`` draws nothing from ``rng`` itself), so the
+    division stays deterministic for a seed and the pieces the first partition settles
+    are divided as before."""
+    w = ug.weight[nodes]
+    local = None if also is None else exact.Bound(also.weight[nodes], also.lo, also.hi)
+    if float(w.sum()) < lo or not exact.needs_exact(w, labels, lo=lo, hi=hi, also=local):
+        return labels
+    for child in rng.spawn(RESTARTS):
+        fresh = part.partition(ug, nodes, lo=lo, hi=hi, target=target, rng=child)
+        if not exact.needs_exact(w, fresh, lo=lo, hi=hi, also=local):
+            return fresh
+    return labels
 
 
 def _display_names(comm_table: pd.DataFrame) -> dict[str, str]:
