@@ -2260,6 +2260,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "--max-network-edges {n} on the command line), or cover a smaller area (a smaller "
         "boundary or margin_m)",
     ),
+    # --- grids14: thin strips forced by the atoms ---
+    "grid_shape_forced_atom": (
+        "紧凑度 {compactness} 低于 {minimum}：由网格单元决定：网格单元 {atom}（{households} 户，"
+        "自身紧凑度 {atom_pp}）归入本社区任一可容纳它（不超过户数上限）的网格，该网格紧凑度都低于 {minimum}",
+        "compactness {compactness} below {minimum}: forced by the atoms: atom {atom} "
+        "({households} households, Polsby-Popper {atom_pp} alone) leaves every grid of its "
+        "community that can take it within the bounds below {minimum}",
+    ),
 }
 
 

@@ -244,3 +244,27 @@ def test_without_highspy_the_heuristic_division_is_kept(monkeypatch: pytest.Monk
     )
     assert proof is not None and proof.status == "no_solver"
     assert (labels == bad).all()
+
+
+# --- grids14: fresh starts before the exact method ---
+def test_fresh_partitions_settle_a_piece_the_first_one_left_out_of_range() -> None:
+    from planner.grids._partition import partition
+    from planner.grids.division import _restart
+    from planner.grids.exact import needs_exact
+
+    w = [157, 117, 0, 165, 126, 0, 0, 0, 68, 37, 0, 0, 180, 1, 171, 0, 0, 20, 166, 186]
+    g = _grid(4, 5, [float(x) for x in w])
+    nodes = np.arange(g.n)
+    rng = np.random.default_rng(0)
+    first = partition(g, nodes, lo=200, hi=500, target=300, rng=rng)
+    assert needs_exact(g.weight, first, lo=200, hi=500)  # the first trees miss it
+    after = rng.random()
+    again = np.random.default_rng(0)
+    partition(g, nodes, lo=200, hi=500, target=300, rng=again)
+    fresh = _restart(g, nodes, first, lo=200, hi=500, target=300, rng=again, also=None)
+    assert not needs_exact(g.weight, fresh, lo=200, hi=500)
+    _assert_valid(g, fresh, 200, 500)
+    # the fresh starts draw nothing from the division's generator
+    assert again.random() == after
+    # a piece already in range keeps its division
+    assert _restart(g, nodes, fresh, lo=200, hi=500, target=300, rng=again, also=None) is fresh

@@ -113,6 +113,10 @@ def test_beijing_extract_boundaries_follow_features() -> None:
     assert any(n.startswith("shape repair:") for n in res.notes)
     assert q["grids_below_compactness"] <= 1
     assert q["compactness_min"] > 0.075
+    # --- grids14: its one thin grid is forced by an atom (352 households, 0.067 alone) ---
+    assert q["grids_below_compactness_unforced"] == 0
+    thin = g[g["compactness"] < 0.1]
+    assert thin["shape_reason"].str.contains("forced by the atoms").all()
 
 
 def test_nearest_verge_cut_gives_compact_grids_on_the_demo() -> None:

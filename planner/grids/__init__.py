@@ -20,6 +20,8 @@
 * :mod:`planner.grids._verges` - thin land without households given to the atoms beside it.
 * :mod:`planner.grids.compact` - repair of thin grids: boundary units moved between
   neighbouring grids.
+* :mod:`planner.grids._tree_kernel` - compiled random spanning trees for the partition
+  (numba).
 """
 
 from planner.grids.atoms import make_atoms

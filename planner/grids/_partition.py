@@ -14,8 +14,8 @@ trees (the "recombination" idea of redistricting research):
    spanning trees over centroid distances times a random factor, so short links are
    kept and sides come out compact; many trees are tried, the feasible cuts closest
    to the ideal share are scored by balance and Polsby-Popper compactness, and the
-   best is kept. Subtree weights come from a depth-first order, accumulated level by
-   level with numpy.
+   best is kept. Each tree, its depth-first order and its subtree weights come from
+   one compiled call (:mod:`planner.grids._tree_kernel`).
 3. Parts still out of range (lumpy weights) are repaired: a part below ``lo`` merges
    with an adjacent part when the sum fits, otherwise a pair of adjacent parts is
    re-split (merged and bisected again on fresh trees).
@@ -33,6 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse import csgraph
+
+from planner.grids._tree_kernel import spanning_tree
 
 TRIES = 48
 #: Trees tried per re-split while repairing (fewer: repairs try many pairs).
@@ -145,15 +147,14 @@ def bisect(
     for t in range(tries):
         if best is not None and t >= MIN_TRIES:
             break
-        rnd = cut.dist * rng.uniform(0.3, 1.7, size=len(cut.dist))
-        weighted = cut.pattern.copy()
-        weighted.data = rnd[cut.slot]
-        tree = csgraph.minimum_spanning_tree(weighted)
+        u = rng.uniform(0.3, 1.7, size=len(cut.dist))
         root = int(rng.integers(cut.n))
-        order, pred = csgraph.depth_first_order(tree, root, directed=False)
+        order, _pred, sw, size = spanning_tree(
+            cut.n, cut.ta, cut.tb, cut.dist[cut.lex] * u[cut.lex], root, cut.w
+        )
         if len(order) < cut.n:  # not connected: caller passes connected sets only
             return None
-        best, fallback = _cuts_of_tree(cut, tree, root, order, pred, best, fallback)
+        best, fallback = _cuts_of_tree(cut, order, sw, size, best, fallback)
     chosen = best or fallback
     if chosen is None:
         return None
@@ -169,8 +170,10 @@ class _CutProblem:
     """One bisection: the sub-graph of ``nodes`` (local edges ``ea``-``eb`` of shared
     length ``elen`` m, centroid distance ``dist`` m), node weights, areas and
     perimeters, and for each order of the two sides (``ka`` parts on side A) the
-    range of side A's households and its ideal; ``pattern``/``slot`` let each tree
-    redraw only the weights of one CSR pattern."""
+    range of side A's households and its ideal. ``ta``/``tb`` are the edges sorted
+    by their ends (the order of a canonical CSR pattern, which the tree kernel
+    breaks weight ties by) and ``lex`` maps them back to ``ea``/``eb``: each tree
+    draws its random factors in the order of ``ea``/``eb``, as always."""
 
     n: int
     ea: NDArray[np.int32]
@@ -181,8 +184,9 @@ class _CutProblem:
     area: NDArray[np.float64]
     perim: NDArray[np.float64]
     ranges: list[tuple[int, float, float, float]]
-    pattern: sparse.csr_matrix
-    slot: NDArray[np.int64]
+    ta: NDArray[np.int64]
+    tb: NDArray[np.int64]
+    lex: NDArray[np.int64]
     off: NDArray[np.float64] | None = None
 
     @classmethod
@@ -207,9 +211,7 @@ class _CutProblem:
             (ka, max(ka * lo, total - kb * hi), min(ka * hi, total - kb * lo), total * ka / k)
             for ka, kb in ((k1, k2), (k2, k1))
         ]
-        pattern = sparse.csr_matrix(
-            (np.arange(1, len(ea) + 1, dtype=float), (ea, eb)), shape=(n, n)
-        )
+        lex = np.lexsort((eb, ea))
         off = _off_feature(g, nodes, ea, eb)
         dist = np.hypot(*(g.xy[nodes[ea]] - g.xy[nodes[eb]]).T) + 1e-3
         if off is not None:  # links across no feature are short: trees keep them, cuts avoid them
@@ -224,30 +226,31 @@ class _CutProblem:
             area=g.area[nodes],
             perim=g.perimeter[nodes],
             ranges=ranges,
-            pattern=pattern,
-            slot=pattern.data.astype(np.int64) - 1,
+            ta=ea[lex].astype(np.int64),
+            tb=eb[lex].astype(np.int64),
+            lex=lex,
             off=off,
         )
 
 
 def _cuts_of_tree(
     cut: _CutProblem,
-    tree: sparse.csr_matrix,
-    root: int,
-    order: NDArray[np.int32],
-    pred: NDArray[np.int32],
+    order: NDArray[np.int64],
+    sw: NDArray[np.float64],
+    size: NDArray[np.int64],
     best: _Cut | None,
     fallback: _Cut | None,
 ) -> tuple[_Cut | None, _Cut | None]:
     """The best cut and the least bad fallback after looking at one spanning tree.
 
-    A cut removes one tree edge: side A is the subtree below it. Cuts whose side A
+    A cut removes one tree edge: side A is the subtree below it (``order`` is the
+    tree's depth-first order, ``sw``/``size`` each node's subtree weight and size,
+    from :func:`planner.grids._tree_kernel.spanning_tree`). Cuts whose side A
     holds a household count in range are scored (the :data:`KEEP_PER_TREE` nearest
     the ideal); while no tree has given one, the cut violating the range least is
     kept as the fallback.
     """
     n = cut.n
-    sw, size = _subtree_sums(tree, root, order, pred, cut.w)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
     cand_v = order[1:]
@@ -275,39 +278,6 @@ def _cuts_of_tree(
                 mask[order[pos[v] : pos[v] + size[v]]] = True
                 fallback = (-float(viol[j]), mask, ka)
     return best, fallback
-
-
-def _subtree_sums(
-    tree: sparse.csr_matrix,
-    root: int,
-    order: NDArray[np.int32],
-    pred: NDArray[np.int32],
-    w: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Subtree weight and size of every node of a rooted tree, vectorised.
-
-    Depths come from pointer jumping (log2 n rounds); sizes are summed level by
-    level with ``bincount``; weights then follow from prefix sums over the
-    depth-first order, where every subtree is one contiguous run.
-    """
-    n = len(w)
-    parent = np.where(pred < 0, np.arange(n), pred).astype(np.int64)
-    depth = (pred >= 0).astype(np.int64)
-    jump = parent.copy()
-    while not (jump == jump[jump]).all():  # about log2(depth) rounds
-        depth = depth + depth[jump]
-        jump = jump[jump]
-    size = np.ones(n, dtype=np.int64)
-    by_depth = np.argsort(depth, kind="stable")
-    bounds = np.searchsorted(depth[by_depth], np.arange(depth.max() + 2))
-    for d in range(int(depth.max()), 0, -1):
-        idx = by_depth[bounds[d] : bounds[d + 1]]
-        size += np.bincount(parent[idx], weights=size[idx], minlength=n).astype(np.int64)
-    pos = np.empty(n, dtype=np.int64)
-    pos[order] = np.arange(n)
-    cs = np.concatenate([[0.0], np.cumsum(w[order])])
-    sw = cs[pos + size] - cs[pos]
-    return sw, size
 
 
 def _score(

@@ -273,8 +273,8 @@ def _coded_grids(
     """The grids dissolved from the atoms (``grid_id`` set), with ``locked``, the
     ``reason`` of each grid out of range and their codes (locked ones kept)."""
     grids = grids_from_atoms(atoms, street, settings=settings, comm_table=comm_table)
-    grids["shape_reason"] = _shape_reasons(grids, atoms, settings)
     grids["locked"] = grids["grid_id"].isin(list(locked_code_of))
+    grids["shape_reason"] = _shape_reasons(grids, atoms, settings)
     grids["reason"] = (
         grids["grid_id"]
         .map(pd.Series(split.reason_of_grid, dtype=object))
@@ -330,6 +330,10 @@ def _partition_units(
             nodes = members[lab == c]
             total = float(ug.weight[nodes].sum())
             labels = part.partition(ug, nodes, lo=lo, hi=hi, target=target, rng=rng)
+            if settings.grid_method != "heuristic":
+                labels = _restart(
+                    ug, nodes, labels, lo=lo, hi=hi, target=target, rng=rng, also=also
+                )
             labels, proof = exact.settle(
                 ug,
                 nodes,
@@ -376,6 +380,42 @@ def _partition_units(
             next_grid += k
     table = pd.DataFrame(solved, columns=list(EXACT_COLUMNS))
     return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table)
+
+
+# --- grids14: fresh starts before the exact method ---
+#: Fresh partitions tried on a piece the first partition left out of range.
+RESTARTS = 4
+
+
+def _restart(
+    ug: part.Graph,
+    nodes: NDArray[np.int64],
+    labels: NDArray[np.int64],
+    *,
+    lo: float,
+    hi: float,
+    target: float,
+    rng: np.random.Generator,
+    also: exact.Bound | None,
+) -> NDArray[np.int64]:
+    """The first of :data:`RESTARTS` fresh partitions of ``nodes`` that keeps every part
+    in range, when ``labels`` does not; else ``labels``.
+
+    The random trees of one partition may miss a division that others find, and a
+    partition costs milliseconds where the exact method may spend its whole time limit
+    without a result (pieces of 150-300 units). The fresh starts draw from generators
+    spawned from ``rng`` (``Generator.spawn`` draws nothing from ``rng`` itself), so the
+    division stays deterministic for a seed and the pieces the first partition settles
+    are divided as before."""
+    w = ug.weight[nodes]
+    local = None if also is None else exact.Bound(also.weight[nodes], also.lo, also.hi)
+    if float(w.sum()) < lo or not exact.needs_exact(w, labels, lo=lo, hi=hi, also=local):
+        return labels
+    for child in rng.spawn(RESTARTS):
+        fresh = part.partition(ug, nodes, lo=lo, hi=hi, target=target, rng=child)
+        if not exact.needs_exact(w, fresh, lo=lo, hi=hi, also=local):
+            return fresh
+    return labels
 
 
 def _display_names(comm_table: pd.DataFrame) -> dict[str, str]:
@@ -978,7 +1018,9 @@ def _shape_reasons(
     grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame, settings: Settings
 ) -> NDArray[np.object_]:
     """Why a grid below ``grid_min_compactness`` is so, when its atoms force it: it is one
-    atom, one compound or one dedicated area ('' for every other grid)."""
+    atom, one compound or one dedicated area, or it holds a thin atom that makes every
+    grid able to take it thin (:func:`_forcing_atom`); '' for every
+    other grid."""
     pp = polsby_popper(grids.geometry)
     out = np.full(len(grids), "", dtype=object)
     low = np.flatnonzero(pp < settings.grid_min_compactness)
@@ -988,6 +1030,7 @@ def _shape_reasons(
     comp = atoms["compound_id"].astype(str)
     n_atoms = comp.groupby(gid_of).size()
     one_comp = (comp != "").groupby(gid_of).all() & (comp.groupby(gid_of).nunique() == 1)
+    ctx: _ThinContext | None = None
     for k in low:  # few grids
         gid = grids["grid_id"].iloc[k]
         if int(n_atoms.get(gid, 0)) == 1:
@@ -997,10 +1040,108 @@ def _shape_reasons(
         elif grids["kind"].iloc[k] == "dedicated":
             why = "grid_shape_dedicated"
         else:
+            cap = np.inf if settings.grid_bound_on == "load" else settings.grid_max_households
+            ctx = _ThinContext.of(grids, atoms) if ctx is None else ctx
+            forcing = _forcing_atom(
+                grids, atoms, int(k), settings.grid_min_compactness, cap, ctx=ctx
+            )
+            if forcing is None:
+                continue
+            out[k] = str(
+                msg(
+                    "grid_shape_forced_atom",
+                    compactness=f"{pp[k]:.3f}",
+                    minimum=f"{settings.grid_min_compactness:g}",
+                    atom=forcing[0],
+                    households=forcing[2],
+                    atom_pp=f"{forcing[1]:.3f}",
+                )
+            )
             continue
         minimum = f"{settings.grid_min_compactness:g}"
         out[k] = str(msg(why, compactness=f"{pp[k]:.3f}", minimum=minimum))
     return out
+
+
+# --- grids14: thin strips forced by the atoms ---
+#: Grids sharing less boundary than this (m) with an atom cannot take it (a corner touch).
+_TOUCH_M = 1.0
+
+
+@dataclass(frozen=True)
+class _ThinContext:
+    """What :func:`_forcing_atom` reads, built once per division: each atom's grid,
+    Polsby-Popper, households, community and geometry; each grid's geometry (in an
+    STRtree), community, households and whether the repair may change it."""
+
+    atom_grid: NDArray[np.object_]
+    atom_pp: NDArray[np.float64]
+    atom_hh: NDArray[np.float64]
+    atom_comm: NDArray[np.object_]
+    atom_id: NDArray[np.object_]
+    atom_geo: NDArray[np.object_]
+    grid_geo: NDArray[np.object_]
+    grid_free: NDArray[np.bool_]
+    grid_comm: NDArray[np.object_]
+    grid_hh: NDArray[np.float64]
+    tree: shapely.STRtree
+
+    @classmethod
+    def of(cls, grids: gpd.GeoDataFrame, atoms: gpd.GeoDataFrame) -> _ThinContext:
+        area = atoms["area_m2"].to_numpy(dtype=float)
+        perim = atoms["perimeter_m"].to_numpy(dtype=float)
+        geo = np.asarray(grids.geometry.values, dtype=object)
+        return cls(
+            atom_grid=atoms["grid_id"].to_numpy(dtype=object),
+            atom_pp=4 * np.pi * area / np.maximum(perim, 1e-9) ** 2,
+            atom_hh=atoms["households"].to_numpy(dtype=float),
+            atom_comm=atoms["community_id"].astype(str).to_numpy(dtype=object),
+            atom_id=atoms["atom_id"].astype(str).to_numpy(dtype=object),
+            atom_geo=np.asarray(atoms.geometry.values, dtype=object),
+            grid_geo=geo,
+            grid_free=~grids["locked"].to_numpy(dtype=bool)
+            & (grids["kind"] != KIND_DEDICATED).to_numpy(),
+            grid_comm=grids["community_id"].astype(str).to_numpy(dtype=object),
+            grid_hh=grids["households"].to_numpy(dtype=float),
+            tree=shapely.STRtree(geo),
+        )
+
+
+def _forcing_atom(
+    grids: gpd.GeoDataFrame,
+    atoms: gpd.GeoDataFrame,
+    k: int,
+    minimum: float,
+    max_households: float = np.inf,
+    ctx: _ThinContext | None = None,
+) -> tuple[str, float, int] | None:
+    """The atom that forces grid ``k`` below ``minimum``, with its own Polsby-Popper and
+    households.
+
+    Such an atom is itself below ``minimum`` (a verge along a river or road without
+    households, a strip between two roads, a long block), and every grid that could take
+    it instead is below ``minimum`` with it: each grid sharing more than :data:`_TOUCH_M`
+    of boundary with it in its community that is neither locked nor dedicated (the
+    grids the repair may change) and would stay within ``max_households`` with it, with
+    the atom added. An atom cannot be split by the division, so one thin grid is
+    unavoidable with the grids as they are; grid ``k`` is that grid. None when no atom
+    of grid ``k`` does this (metres, projected CRS). ``ctx``: the arrays built once
+    (:class:`_ThinContext`; built here when not given).
+    """
+    c = _ThinContext.of(grids, atoms) if ctx is None else ctx
+    gid = grids["grid_id"].iloc[k]
+    cand = np.flatnonzero((c.atom_grid == gid) & (c.atom_pp < minimum))
+    for i in cand[np.argsort(c.atom_pp[cand], kind="stable")]:
+        a = c.atom_geo[i]
+        near = c.tree.query(a, predicate="intersects")
+        near = near[(near != k) & c.grid_free[near] & (c.grid_comm[near] == c.atom_comm[i])]
+        touch = shapely.length(shapely.intersection(shapely.boundary(c.grid_geo[near]), a.boundary))
+        near = near[touch > _TOUCH_M]
+        near = near[c.grid_hh[near] + c.atom_hh[i] <= max_households + 1e-9]
+        with_atom = polsby_popper(shapely.union(c.grid_geo[near], a)) if len(near) else np.zeros(0)
+        if (with_atom < minimum).all():
+            return str(c.atom_id[i]), float(c.atom_pp[i]), int(c.atom_hh[i])
+    return None
 
 
 def _dedicated_reasons(grids: gpd.GeoDataFrame) -> pd.Series:
