@@ -25,3 +25,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[dev]"
+# Compile the numba kernels once (cached beside their modules), so a planner's first
+# grid division does not wait ~6 s for the compiler; skipped when the cache exists.
+if ! ls planner/grids/__pycache__/_tree_kernel.spanning_tree-*.nbi planner/network/__pycache__/_reach_kernel._bounded_reach-*.nbi >/dev/null 2>&1; then
+  .venv/bin/python -m planner._warm
+fi
