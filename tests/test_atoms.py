@@ -66,6 +66,19 @@ def test_big_compound_is_cut_between_buildings_never_through_one() -> None:
     assert (per_building == 1).all()
 
 
+def test_cells_cut_round_buildings_are_not_merged_back_as_slivers() -> None:
+    # a dense compound: every cell cut round a building is smaller than the sliver
+    # area, so merging them as slivers joined them into atoms above the maximum
+    street = block_street(
+        xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5, households=[60]
+    )
+    atoms = make_atoms(street, settings=Settings(sliver_area_m2=200_000))
+    _tiles(atoms, street.boundary_geom)
+    split = atoms[atoms["split"] & (atoms["households"] > 0)]
+    assert len(split) == len(street.buildings)  # one atom per building
+    assert atoms["households"].max() == 60
+
+
 def test_building_drawn_across_a_road_joins_the_atoms_on_both_sides() -> None:
     street = block_street(xs=(300.0,), ys=(), community_x=None, compound_every=0, households=[10])
     across = gpd.GeoDataFrame(

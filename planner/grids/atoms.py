@@ -148,8 +148,14 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
     dedicated = _label_at(faces, ded_areas, "dedicated_id")
     # a sliver of a dedicated area stays in it, as one of a compound does
     enclosure = np.where(dedicated != "", "D:" + dedicated.astype(str), compound).astype(object)
+    # a cell cut round a residential building is that building's land, not a sliver:
+    # merged as one, the cells of a dense compound (under 500 m² each) would join up
+    # again into one atom above the maximum
+    held = split_face & (
+        _sum_by(assign_to(bgeo, faces), street.buildings["households"].to_numpy(), len(faces)) > 0
+    )
     links = [
-        _sliver_links(faces, community, enclosure, settings.sliver_area_m2),
+        _sliver_links(faces, community, enclosure, settings.sliver_area_m2, keep=held),
         _straddle_links(street.buildings.geometry.values, faces, community),
     ]
     group = _components(np.concatenate(links, axis=1), len(faces))
@@ -528,16 +534,22 @@ def _sliver_links(
     community: NDArray[np.object_],
     compound: NDArray[np.object_],
     sliver_area_m2: float,
+    keep: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.int64]:
     """Links (2 x m) from each sliver to the neighbour it merges into.
 
-    The neighbour is of the same community (a sliver inside a compound: of the same
-    compound), preferring the same compound, then a face that is not a sliver, then
-    the longest shared edge.
+    A sliver is a face below ``sliver_area_m2`` (m²) that ``keep`` does not mark
+    (the cells cut round residential buildings are kept). The neighbour is of the
+    same community (a sliver inside a compound: of the same compound), preferring the
+    same compound, then a face that is not a sliver, then the longest shared edge.
+    Each sliver links to one neighbour and kept faces to none, so a group of linked
+    faces holds at most one face that is not a sliver.
     """
     n = len(faces)
     area = shapely.area(faces)
     sliver = area < sliver_area_m2
+    if keep is not None:
+        sliver &= ~keep
     if not sliver.any() or n < 2:
         return np.zeros((2, 0), dtype=np.int64)
     adj = adjacency(faces)
