@@ -66,6 +66,25 @@ def test_big_compound_is_cut_between_buildings_never_through_one() -> None:
     assert (per_building == 1).all()
 
 
+def test_cells_cut_round_buildings_are_not_merged_back_above_the_maximum() -> None:
+    # a dense compound of 20 buildings of 200 households: every cell cut round a
+    # building is smaller than the sliver area, and merging them as slivers joined them
+    # into atoms of 600 households, above the maximum, that no grid could hold
+    street = block_street(
+        xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5, households=[200]
+    )
+    atoms = make_atoms(street, settings=Settings(sliver_area_m2=200_000))
+    _tiles(atoms, street.boundary_geom)
+    assert atoms["households"].max() == 200  # one building each
+    # cells whose merged group stays within the maximum still merge (60 households each)
+    small = block_street(
+        xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5, households=[60]
+    )
+    merged = make_atoms(small, settings=Settings(sliver_area_m2=200_000))
+    assert merged["households"].max() <= 500
+    assert (merged["households"] > 60).any()
+
+
 def test_building_drawn_across_a_road_joins_the_atoms_on_both_sides() -> None:
     street = block_street(xs=(300.0,), ys=(), community_x=None, compound_every=0, households=[10])
     across = gpd.GeoDataFrame(

@@ -89,6 +89,21 @@ def test_residential_grids_keep_the_bounds_and_dedicated_ones_are_exempt() -> No
     assert not report.check("households_in_range").passed
 
 
+def test_a_single_building_above_the_maximum_gets_its_own_reason() -> None:
+    # the campus's units are numbered afresh after the reasons are found: the reason
+    # of the 600-household building must stay on its own grid, not move to another
+    street = campus_street()
+    b = street.buildings.copy()
+    b.loc[b["building_id"] == "b50", "households"] = 600
+    res = divide(street.with_layers(buildings=b), settings=Settings(dedicated_min_area_m2=50_000))
+    holder = res.building_atom.set_axis(street.buildings["building_id"])
+    grid = res.atoms.set_index("atom_id")["grid_id"][holder["b50"]]
+    g = res.grids.set_index("grid_id")
+    assert "cannot be cut between buildings" in g.loc[grid, "reason"]
+    alone = g["reason"].str.contains("cannot be cut between buildings")
+    assert list(g.index[alone]) == [grid]
+
+
 def test_settings_choose_the_kinds_and_the_size() -> None:
     street = campus_street()
     area = CAMPUS.intersection(street.boundary_geom).area

@@ -148,11 +148,17 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
     dedicated = _label_at(faces, ded_areas, "dedicated_id")
     # a sliver of a dedicated area stays in it, as one of a compound does
     enclosure = np.where(dedicated != "", "D:" + dedicated.astype(str), compound).astype(object)
-    links = [
-        _sliver_links(faces, community, enclosure, settings.sliver_area_m2),
+    face_hh = _sum_by(assign_to(bgeo, faces), street.buildings["households"].to_numpy(), len(faces))
+    group = _merged_faces(
+        faces,
+        community,
+        enclosure,
         _straddle_links(street.buildings.geometry.values, faces, community),
-    ]
-    group = _components(np.concatenate(links, axis=1), len(faces))
+        split_face & (face_hh > 0),
+        face_hh,
+        sliver_area_m2=settings.sliver_area_m2,
+        max_households=settings.grid_max_households,
+    )
     atoms = _dissolve(faces, group, community, compound, split_face)
     atoms["dedicated"] = dedicated[_heads(faces, group)].astype(str)
     use = (
@@ -523,21 +529,70 @@ def _edges_between_owners(
     return shapely.line_merge(shapely.multilinestrings(segs))
 
 
+def _merged_faces(
+    faces: NDArray[np.object_],
+    community: NDArray[np.object_],
+    enclosure: NDArray[np.object_],
+    straddle: NDArray[np.int64],
+    cells: NDArray[np.bool_],
+    face_hh: NDArray[np.float64],
+    *,
+    sliver_area_m2: float,
+    max_households: float,
+) -> NDArray[np.int64]:
+    """Group label per face once slivers (:func:`_sliver_links`) and the faces a building
+    straddles (``straddle``) are joined.
+
+    ``cells`` marks the faces cut round a residential building (``face_hh`` households
+    each). They merge as slivers like any small face, except in a group that would
+    then hold more than ``max_households`` with more than one of them: there they stay
+    atoms of their own. Without that, the cells of a dense compound (below
+    ``sliver_area_m2`` m² each, ~350 m² on the synthetic district) chain back into the
+    atom above the maximum they were cut from, which no grid within the bounds can hold.
+    """
+    n = len(faces)
+
+    def groups(keep: NDArray[np.bool_] | None) -> NDArray[np.int64]:
+        links = _sliver_links(faces, community, enclosure, sliver_area_m2, keep=keep)
+        return _components(np.concatenate([links, straddle], axis=1), n)
+
+    keep = np.zeros(n, dtype=bool)
+    group = groups(None)
+    while True:  # each round keeps more cells apart: at most as many rounds as cells
+        over = np.bincount(group, weights=face_hh, minlength=n)[group] > max_households
+        several = np.bincount(group, weights=cells.astype(float), minlength=n)[group] > 1
+        more = cells & over & several & ~keep
+        if not more.any():
+            break
+        keep |= more
+        # the slivers beside a kept cell may now link elsewhere: groups are re-made
+        group = groups(keep)
+    if keep.any():
+        logger.info("kept %d cells round buildings apart (merged: above the maximum)", keep.sum())
+    return group
+
+
 def _sliver_links(
     faces: NDArray[np.object_],
     community: NDArray[np.object_],
     compound: NDArray[np.object_],
     sliver_area_m2: float,
+    keep: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.int64]:
     """Links (2 x m) from each sliver to the neighbour it merges into.
 
-    The neighbour is of the same community (a sliver inside a compound: of the same
-    compound), preferring the same compound, then a face that is not a sliver, then
-    the longest shared edge.
+    A sliver is a face below ``sliver_area_m2`` (m²) that ``keep`` does not mark
+    (the cells cut round residential buildings are kept). The neighbour is of the
+    same community (a sliver inside a compound: of the same compound), preferring the
+    same compound, then a face that is not a sliver, then the longest shared edge.
+    Each sliver links to one neighbour and kept faces to none, so a group of linked
+    faces holds at most one face that is not a sliver.
     """
     n = len(faces)
     area = shapely.area(faces)
     sliver = area < sliver_area_m2
+    if keep is not None:
+        sliver &= ~keep
     if not sliver.any() or n < 2:
         return np.zeros((2, 0), dtype=np.int64)
     adj = adjacency(faces)

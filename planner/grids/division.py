@@ -206,8 +206,12 @@ def divide(
         notes=notes,
         split_big=settings.grid_split_large_compounds,
     )
+    # the reasons are keyed by unit, and the next two steps number the units afresh:
+    # carry each reason on an atom of its unit
+    reason_at = {int(np.flatnonzero(unit == u)[0]): r for u, r in unit_reason.items()}
     unit = _attach_verges(atoms, g, unit, hi=hi)
     unit, unit_ded = _dedicated_units(atoms, g, unit, settings, notes)
+    unit_reason = {int(unit[a]): r for a, r in reason_at.items()}
     n_units = int(unit.max()) + 1 if len(unit) else 0
     ug = _unit_graph(g, unit, n_units)
     unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
