@@ -2,11 +2,11 @@
 walking circles and the project's current grids together, in one rerun) beside the
 load report.
 
-On a cold open the grid division starts in a worker thread (:func:`planner.app.cache.prefetch`)
-as soon as the street is loaded, so it is computed while the street is drawn and the
-coverage computed; the circles and grids then cost one more map drawing, not two. When
-both were already computed in this process (another tab, :func:`planner.app.cache.computed`),
-the first drawing has them and there is no street-only paint.
+On a cold open the grid division runs in a worker thread (:func:`planner.app.cache.prefetch`)
+while the script computes the coverage, once the street's map is sent; the circles and
+grids then cost one more map drawing, not two. When both were already computed in this
+process (another tab, :func:`planner.app.cache.computed`), the first drawing has them and
+there is no street-only paint.
 
 Only UI lives here: the map is rendered once per input by :func:`planner.app.cache.cached_map`
 and shown by :func:`planner.app.map.show_map` (panning and zooming never rerun the script).
@@ -141,19 +141,13 @@ def start_steps(
     ``done`` maps a step ("coverage", "grids") to computed (True) or failed (False, the
     reason is shown beside the map); a step not in it is still to compute. A step
     computed for the same inputs earlier in the session (other settings changed) is
-    marked done. Otherwise the grid division, when the project has no editor's grids,
-    starts in a worker thread now (:func:`planner.app.cache.prefetch`), beside the
-    street's drawing and the coverage.
+    marked done.
     """
     for step in STEPS:
         if step not in done and S["_map_steps"].get(f"{step}:{sj}{for_result(tj, step)}"):
             done[step] = True
     left = [step for step in STEPS if step not in done]
-    if left and all(computed(step, sj, tj) for step in left):
-        return True
-    if "grids" in left and not has_editor(street, settings):
-        prefetch("grids", sj, tj)
-    return False
+    return bool(left) and all(computed(step, sj, tj) for step in left)
 
 
 def compute_steps(
@@ -161,11 +155,20 @@ def compute_steps(
 ) -> bool:
     """Compute the steps not in ``done`` (spinners in ``where``) and record them in
     ``done`` and in the session's steps; return whether one of them succeeded (the map
-    has more to draw)."""
+    has more to draw).
+
+    When both are left and the project has no editor's grids, the grid division runs in
+    a worker thread (:func:`planner.app.cache.prefetch`) while this run computes the
+    coverage, and this run waits for it on the cache's lock.
+    """
     pending: tuple[tuple[Result, Callable[[], Any], str], ...] = (
         ("coverage", lambda: coverage_or_none(sj, tj), "layer_circle"),
         ("grids", lambda: project_grids(street, settings), "layer_grids"),
     )
+    if "grids" not in done and "coverage" not in done and not has_editor(street, settings):
+        # the division beside the coverage (started after the street's map was sent, so
+        # the first paint does not share the cores with it)
+        prefetch("grids", sj, tj)
     more = False
     for step, func, label in pending:
         if step in done:
