@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,8 +14,10 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from planner.app import cache as app_cache
 from planner.app import redmap_page
 from planner.app import services as app_services
+from planner.app.cache import forget_computed
 from tests.app_street import CRS, tiny_street
 from tests.map_coverage import coverage_layers
 
@@ -22,7 +25,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture
-def drawn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, list[Any]]:
+def drawn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, list[Any]]]:
     """The tiny street for every source (with hand-made, empty coverage layers: it has
     no walking network); records each red map drawing (with circles? with grids?) and
     the thread each grid division ran in."""
@@ -30,9 +33,10 @@ def drawn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, list[Any
 
     monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
     st.cache_data.clear()  # another test's results must not be served
+    forget_computed()  # nor taken as computed by another tab
     record: dict[str, list[Any]] = {"maps": [], "grid_threads": []}
     monkeypatch.setattr(app_services, "load", lambda source, settings: tiny_street())
-    coverage = dataclasses.replace(coverage_layers(CRS), coverage=SimpleNamespace(problems=[]))
+    coverage = dataclasses.replace(coverage_layers(CRS), coverage=SimpleNamespace(problems=[]))  # type: ignore[arg-type]
     monkeypatch.setattr(app_services, "coverage_for", lambda street, settings: coverage)
     grids_for = app_services.grids_for
 
@@ -41,7 +45,7 @@ def drawn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, list[Any
         return grids_for(street, settings)
 
     monkeypatch.setattr(app_services, "grids_for", divide)
-    cached_map = redmap_page.cached_map
+    cached_map = app_cache.cached_map
 
     def draw(*args: Any) -> Any:
         record["maps"].append((args[6], args[7] != ""))  # with circles, with grids
@@ -50,6 +54,7 @@ def drawn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, list[Any
     monkeypatch.setattr(redmap_page, "cached_map", draw)
     yield record
     st.cache_data.clear()
+    forget_computed()
 
 
 def _open() -> AppTest:

@@ -101,6 +101,12 @@ def computed(step: Result, source_json: str, settings_json: str) -> bool:
         return key in _COMPUTED
 
 
+def forget_computed() -> None:
+    """Forget which steps were computed (beside ``st.cache_data.clear()``: tests)."""
+    with _COMPUTED_LOCK:
+        _COMPUTED.clear()
+
+
 def prefetch(step: Result, source_json: str, settings_json: str) -> Future[Any]:
     """Start computing ``step`` ("coverage" or "grids") into its cache in a worker thread.
 
