@@ -24,3 +24,12 @@ def test_payload_is_stable_picklable_and_local() -> None:
     assert "L.map" in a["script"] or "L.map" in a["header"] + a["html"] + a["script"]
     (s, w), (n, e) = a["bounds"]
     assert s < n and w < e
+
+
+def test_payload_renders_each_element_once() -> None:
+    # streamlit-folium's recipe renders the figure and then the map: every marker's icon
+    # was set twice in the script; one render sets it once
+    script = map_payload(red_map(tiny_street()))["script"]
+    calls = [line.strip() for line in script.splitlines() if ".setIcon(" in line]
+    assert len(calls) >= 3  # the tiny street's three stations
+    assert len(set(calls)) == len(calls), calls

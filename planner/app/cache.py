@@ -6,11 +6,19 @@ Only computations live here, no widgets and no session state: each wrapper calls
 :mod:`planner.app.services` with the street source and the settings given as JSON
 (:func:`settings_json`), so the cache key is the input itself. An argument whose name
 starts with ``_`` is not hashed: a token beside it names it (``grids_token``).
+
+:func:`prefetch` starts a step (coverage or grids) in a worker thread that fills the
+same cache, so the red map page can compute the grids while it draws the street and
+computes the coverage; :func:`computed` says whether a step's result was already made
+in this process (e.g. by another tab), so the page can skip its street-only paint.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import streamlit as st
@@ -50,13 +58,67 @@ def cached_grids(source_json: str, settings_json: str) -> Any:
 def _cached_coverage(source_json: str, settings_json: str) -> Any:
     street = cached_street(source_json)
     settings = Settings.from_dict(json.loads(settings_json))
-    return svc.coverage_for(street, settings)
+    result = svc.coverage_for(street, settings)
+    _mark_computed("coverage", source_json, settings_json)
+    return result
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _cached_grids(source_json: str, settings_json: str) -> Any:
     street = cached_street(source_json)
-    return svc.grids_for(street, Settings.from_dict(json.loads(settings_json)))
+    result = svc.grids_for(street, Settings.from_dict(json.loads(settings_json)))
+    _mark_computed("grids", source_json, settings_json)
+    return result
+
+
+#: Threads computing a step ahead of the script run: they call the cached functions
+#: only (never widgets, never the session state), so their result lands in the cache.
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="planner-prefetch")
+#: (step, source JSON, step's settings JSON) of results computed in this process, the
+#: most recent last; as many as the step caches keep (an older one may be evicted).
+_COMPUTED: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+_COMPUTED_LOCK = threading.Lock()
+_COMPUTED_KEEP = 16
+
+
+def _mark_computed(step: Result, source_json: str, step_settings_json: str) -> None:
+    with _COMPUTED_LOCK:
+        _COMPUTED[(step, source_json, step_settings_json)] = None
+        _COMPUTED.move_to_end((step, source_json, step_settings_json))
+        while len(_COMPUTED) > _COMPUTED_KEEP:
+            _COMPUTED.popitem(last=False)
+
+
+def computed(step: Result, source_json: str, settings_json: str) -> bool:
+    """Whether ``step`` ("coverage" or "grids") was computed in this process for the
+    source and the settings (only what the step reads, :func:`for_result`).
+
+    A hint, not a promise: ``st.cache_data.clear()`` or eviction may have dropped the
+    result since, and reading it then recomputes it (same result, just not instant).
+    """
+    key = (step, source_json, for_result(settings_json, step))
+    with _COMPUTED_LOCK:
+        return key in _COMPUTED
+
+
+def forget_computed() -> None:
+    """Forget which steps were computed (beside ``st.cache_data.clear()``: tests)."""
+    with _COMPUTED_LOCK:
+        _COMPUTED.clear()
+
+
+def prefetch(step: Result, source_json: str, settings_json: str) -> Future[Any]:
+    """Start computing ``step`` ("coverage" or "grids") into its cache in a worker thread.
+
+    Streamlit holds one lock per cache key while computing, so the script asking for
+    the same result later waits for this thread instead of computing it again (and a
+    prefetch started after the script began waits for the script's). A failure stays in
+    the returned future, unseen: the script's own call raises it again and shows why.
+    GEOS, numpy and numba release the GIL for much of the work, so it runs beside the
+    script's map drawing and coverage.
+    """
+    func = cached_coverage if step == "coverage" else cached_grids
+    return _POOL.submit(func, source_json, settings_json)
 
 
 def build_map(

@@ -31,11 +31,13 @@ def _walk(element: Element) -> Iterable[Element]:
 def map_payload(m: folium.Map) -> dict[str, Any]:
     """The strings streamlit-folium's frontend needs to draw ``m`` (picklable, cacheable).
 
-    Renders ``m`` (which changes it: pass a map built for this purpose).
+    Renders ``m`` (which changes it: pass a map built for this purpose), once: the map's
+    own render fills the figure's header and html the component reads; rendering the
+    whole figure first (streamlit-folium's recipe) compiles the standalone page too and
+    renders every element twice (each marker's icon set twice), about half the time.
     """
     import streamlit_folium as sf
 
-    m.get_root().render()
     m.render()
     html = sf._get_html(m)
     header = sf._get_header(m)

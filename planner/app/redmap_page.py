@@ -1,6 +1,12 @@
 """The red map page: the street's map drawn progressively (the street first, then the
-walking circles, then the project's current grids, each added when computed) beside
-the load report.
+walking circles and the project's current grids together, in one rerun) beside the
+load report.
+
+On a cold open the grid division runs in a worker thread (:func:`planner.app.cache.prefetch`)
+while the script computes the coverage, once the street's map is sent; the circles and
+grids then cost one more map drawing, not two. When both were already computed in this
+process (another tab, :func:`planner.app.cache.computed`), the first drawing has them and
+there is no street-only paint.
 
 Only UI lives here: the map is rendered once per input by :func:`planner.app.cache.cached_map`
 and shown by :func:`planner.app.map.show_map` (panning and zooming never rerun the script).
@@ -16,7 +22,7 @@ import streamlit as st
 from planner.app import map as app_map
 from planner.app import project as app_project
 from planner.app import services as svc
-from planner.app.cache import cached_map, for_result, settings_json
+from planner.app.cache import cached_map, computed, for_result, prefetch, settings_json
 from planner.app.overview_page import completeness_panel
 from planner.app.session import (
     L,
@@ -25,6 +31,7 @@ from planner.app.session import (
     copy_widget,
     coverage_or_none,
     project_grids,
+    project_key,
     source_json,
 )
 from planner.coverage.layers import CoverageLayers
@@ -89,16 +96,12 @@ def page_redmap(street: Street, settings: Settings) -> None:
         args=(wkey, "layers"),
     )
     sj, tj = source_json(), settings_json(settings)
-    # progressive: the street first, then coverage, then grids, each added when computed
-    # step -> computed (True) or failed (False, the reason is shown beside the map)
-    done: dict[str, bool] = S.setdefault("_map_steps", {}).setdefault(sj + tj, {})
-    steps: tuple[Result, ...] = ("coverage", "grids")
-    for step in steps:
-        # a step already computed for the same inputs (other settings changed) is reused
-        if step not in done and S["_map_steps"].get(f"{step}:{sj}{for_result(tj, step)}"):
-            done[step] = True
-    grids = project_grids(street, settings) if done.get("grids") is True else None
+    done = S.setdefault("_map_steps", {}).setdefault(sj + tj, {})
     left, right = st.columns([3, 1])
+    if start_steps(street, settings, sj, tj, done):
+        # both computed in this process already (another tab): no street-only paint
+        compute_steps(street, settings, sj, tj, done, left)
+    grids = project_grids(street, settings) if done.get("grids") is True else None
     with left:
         payload = cached_map(
             sj,
@@ -119,16 +122,66 @@ def page_redmap(street: Street, settings: Settings) -> None:
             coverage_notes(coverage_or_none(sj, tj))
         for step in S.get("capability_errors", {}):
             cannot(step)
+    # both steps computed before one rerun draws their circles and grids together
+    if compute_steps(street, settings, sj, tj, done, left):
+        st.rerun()
+
+
+STEPS: tuple[Result, ...] = ("coverage", "grids")
+
+
+def start_steps(
+    street: Street, settings: Settings, sj: str, tj: str, done: dict[str, bool]
+) -> bool:
+    """Prepare the steps the red map draws beyond the street for source ``sj`` and
+    settings ``tj``; return whether all left to compute were already computed in this
+    process (by another tab: :func:`planner.app.cache.computed`), so computing them
+    before the first drawing costs only cache reads.
+
+    ``done`` maps a step ("coverage", "grids") to computed (True) or failed (False, the
+    reason is shown beside the map); a step not in it is still to compute. A step
+    computed for the same inputs earlier in the session (other settings changed) is
+    marked done.
+    """
+    for step in STEPS:
+        if step not in done and S["_map_steps"].get(f"{step}:{sj}{for_result(tj, step)}"):
+            done[step] = True
+    left = [step for step in STEPS if step not in done]
+    return bool(left) and all(computed(step, sj, tj) for step in left)
+
+
+def compute_steps(
+    street: Street, settings: Settings, sj: str, tj: str, done: dict[str, bool], where: Any
+) -> bool:
+    """Compute the steps not in ``done`` (spinners in ``where``) and record them in
+    ``done`` and in the session's steps; return whether one of them succeeded (the map
+    has more to draw).
+
+    When both are left and the project has no editor's grids, the grid division runs in
+    a worker thread (:func:`planner.app.cache.prefetch`) while this run computes the
+    coverage, and this run waits for it on the cache's lock.
+    """
     pending: tuple[tuple[Result, Callable[[], Any], str], ...] = (
         ("coverage", lambda: coverage_or_none(sj, tj), "layer_circle"),
         ("grids", lambda: project_grids(street, settings), "layer_grids"),
     )
+    if "grids" not in done and "coverage" not in done and not has_editor(street, settings):
+        # the division beside the coverage (started after the street's map was sent, so
+        # the first paint does not share the cores with it)
+        prefetch("grids", sj, tj)
+    more = False
     for step, func, label in pending:
         if step in done:
             continue
-        with left, st.spinner(f"{L(label, minutes=max(settings.thresholds_min))} …"):
+        with where, st.spinner(f"{L(label, minutes=max(settings.thresholds_min))} …"):
             result = func()
         done[step] = result is not None
         S["_map_steps"][f"{step}:{sj}{for_result(tj, step)}"] = result is not None
-        if result is not None:
-            st.rerun()
+        more = more or result is not None
+    return more
+
+
+def has_editor(street: Street, settings: Settings) -> bool:
+    """Whether the project's grids are its editor's (then the division is not needed)."""
+    key = project_key(settings)
+    return app_project.current_editor(S, street, key=key, settings=settings) is not None

@@ -1,0 +1,85 @@
+"""The red map's cold open: the grids computed in a worker thread beside the street's
+drawing and the coverage, circles and grids drawn in one rerun, and no street-only
+paint when another tab already computed both (issue 19 item 9)."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from planner.app import cache as app_cache
+from planner.app import redmap_page
+from planner.app import services as app_services
+from planner.app.cache import forget_computed
+from tests.app_street import CRS, tiny_street
+from tests.map_coverage import coverage_layers
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, list[Any]]]:
+    """The tiny street for every source (with hand-made, empty coverage layers: it has
+    no walking network); records each red map drawing (with circles? with grids?) and
+    the thread each grid division ran in."""
+    import streamlit as st
+
+    monkeypatch.setenv("PLANNER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    st.cache_data.clear()  # another test's results must not be served
+    forget_computed()  # nor taken as computed by another tab
+    record: dict[str, list[Any]] = {"maps": [], "grid_threads": []}
+    monkeypatch.setattr(app_services, "load", lambda source, settings: tiny_street())
+    coverage = dataclasses.replace(coverage_layers(CRS), coverage=SimpleNamespace(problems=[]))  # type: ignore[arg-type]
+    monkeypatch.setattr(app_services, "coverage_for", lambda street, settings: coverage)
+    grids_for = app_services.grids_for
+
+    def divide(street: Any, settings: Any) -> Any:
+        record["grid_threads"].append(threading.current_thread().name)
+        return grids_for(street, settings)
+
+    monkeypatch.setattr(app_services, "grids_for", divide)
+    cached_map = app_cache.cached_map
+
+    def draw(*args: Any) -> Any:
+        record["maps"].append((args[6], args[7] != ""))  # with circles, with grids
+        return cached_map(*args)
+
+    monkeypatch.setattr(redmap_page, "cached_map", draw)
+    yield record
+    st.cache_data.clear()
+    forget_computed()
+
+
+def _open() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.clear()
+    at.run(timeout=60)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_cold_open_draws_street_then_circles_and_grids_in_one_rerun(
+    drawn: dict[str, list[Any]],
+) -> None:
+    _open()
+    # the street first (early paint), then circles and grids together: two drawings, not three
+    assert drawn["maps"] == [(False, False), (True, True)], drawn["maps"]
+    # the division ran once, in a worker thread started when the street was loaded
+    assert len(drawn["grid_threads"]) == 1, drawn["grid_threads"]
+    assert drawn["grid_threads"][0].startswith("planner-prefetch"), drawn["grid_threads"]
+
+
+def test_a_second_tab_draws_circles_and_grids_at_once(drawn: dict[str, list[Any]]) -> None:
+    _open()
+    drawn["maps"].clear()
+    at = _open()  # a new session in the same process: both results are cached
+    assert drawn["maps"] == [(True, True)], drawn["maps"]
+    assert len(drawn["grid_threads"]) == 1  # not divided again
+    assert at.session_state["page"] == "redmap"
