@@ -56,6 +56,7 @@ def _run(root: Path, folder: Path) -> dict[str, float | str | bool]:
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(folder)],
         env=env,
+        cwd=root,  # `python -c` puts the working folder first on sys.path: run in the version's own
         capture_output=True,
         text=True,
         check=True,
