@@ -219,3 +219,5 @@ def _fresh_streamlit_caches() -> None:
 
         st.cache_data.clear()
         st.cache_resource.clear()
+    if "planner.app.cache" in sys.modules:  # its record of computed steps goes with them
+        sys.modules["planner.app.cache"].forget_computed()

@@ -148,3 +148,18 @@ def test_street_without_roads_is_one_atom() -> None:
     atoms = make_atoms(street, settings=Settings())
     assert len(atoms) == 1
     assert atoms["households"].iloc[0] == 0
+
+
+def test_a_boundary_that_yields_no_land_is_a_clear_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """No faces inside the boundary: an InputError naming the boundary, never an
+    IndexError (the app's pages catch planner errors and show the reason)."""
+    import pytest
+
+    from planner.errors import InputError
+    from planner.grids import atoms as atoms_mod
+
+    monkeypatch.setattr(
+        atoms_mod, "_node", lambda lines, boundary: (lines, np.asarray([], dtype=object))
+    )
+    with pytest.raises(InputError, match="encloses no land"):
+        make_atoms(block_street())

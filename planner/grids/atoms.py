@@ -34,6 +34,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from shapely.geometry.base import BaseGeometry
 
+from planner.errors import InputError, Problem
 from planner.grids._verges import split_verges
 from planner.grids.dedicated import dedicated_areas
 from planner.settings import Settings
@@ -115,6 +116,15 @@ def make_atoms(street: Street, *, settings: Settings | None = None) -> gpd.GeoDa
         [_linework(street, boundary, settings), _clip(area_lines, boundary)]
     )
     noded, faces = _node(base_lines, boundary)
+    if len(faces) == 0:  # e.g. a boundary with no area left after repair
+        raise InputError(
+            Problem(
+                "the street boundary encloses no land to divide into grids",
+                file=street.name,
+                field="geometry",
+                fix="check the boundary layer: it must be a polygon with an area",
+            )
+        )
     bgeo = np.asarray(street.buildings.geometry.values, dtype=object)
     pre, owner_group, over = _to_refine(faces, bgeo, street, ded_areas, settings)
     if len(over):
