@@ -29,6 +29,7 @@ from planner.cli.parser import (
     EXIT_BAD_INPUT,
     EXIT_OK,
     EXIT_RULES,
+    add_register_args,
     org_files_from_args,
     out_folder,
     settings_from_args,
@@ -85,16 +86,7 @@ def register(sub: Any) -> None:
         "city-wide organisation registers (.csv/.xlsx; split to streets by grid code, "
         "building, compound, community or the incident's point)"
     )
-    g.add_argument("--party-register", type=Path, help="party organisations 党组织台账")
-    g.add_argument("--staff-register", type=Path, help="grid staff 网格员台账")
-    g.add_argument("--property-register", type=Path, help="property management 物业台账")
-    g.add_argument("--incident-register", type=Path, help="grid incidents 网格事件台账")
-    g.add_argument(
-        "--incidents-crs",
-        choices=["wgs84", "gcj02", "bd09"],
-        default="wgs84",
-        help="coordinate system of the incidents' longitude/latitude (default wgs84)",
-    )
+    add_register_args(g)
     p.add_argument("--out", type=Path, required=True, help="city output folder")
     p.add_argument(
         "--jobs", choices=JOBS, default="run", help="what each street runs (default run)"

@@ -523,12 +523,9 @@ def load_from_args(
 # --- org: organisation registers (issue 15) ---
 
 
-def add_org_args(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
-    """The organisation registers (``--party-register`` ...) and what is exported of them."""
-    g = p.add_argument_group(
-        "organisation registers (.csv UTF-8/GBK or .xlsx; rows keyed by grid code, "
-        "building, compound or address)"
-    )
+def add_register_args(g: Any) -> None:
+    """The four organisation register files and the incidents' coordinate system, in
+    argument group ``g`` (shared by the single-street commands and ``city``)."""
     g.add_argument("--party-register", type=Path, help="party organisations 党组织台账")
     g.add_argument(
         "--staff-register", type=Path, help="grid staff 网格员台账 (phones kept private)"
@@ -541,6 +538,15 @@ def add_org_args(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
         default="wgs84",
         help="coordinate system of the incidents' longitude/latitude (default wgs84)",
     )
+
+
+def add_org_args(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
+    """The organisation registers (``--party-register`` ...) and what is exported of them."""
+    g = p.add_argument_group(
+        "organisation registers (.csv UTF-8/GBK or .xlsx; rows keyed by grid code, "
+        "building, compound or address)"
+    )
+    add_register_args(g)
     g.add_argument(
         "--organisation-names",
         action="store_true",
