@@ -189,39 +189,37 @@ def estimate_circle_work(cov: Coverage) -> CircleWork:
     )
 
 
+def _limit_problem(
+    key: str, n: int, limit: int, work: CircleWork, *, file: str, field: str
+) -> Problem:
+    """The refusal of ``n`` stations or network edges above ``limit``: catalogue
+    messages ``key`` and ``"cov_fix_" + key[4:]``, naming the setting ``field``."""
+    return Problem.of(
+        msg(key, n=n, limit=limit, work=work.message()),
+        fix=msg("cov_fix_" + key[4:], n=n),
+        file=file,
+        field=field,
+    )
+
+
 def check_circle_work(work: CircleWork, cov: Coverage) -> None:
     """Log the estimate; refuse (:class:`~planner.errors.InputError`) a job above
     ``max_stations`` or ``max_network_edges``, naming the setting to raise."""
     s = cov.settings
-    problems = []
-    if work.stations > s.max_stations:
-        problems.append(
-            Problem.of(
-                msg(
-                    "cov_too_many_stations",
-                    n=work.stations,
-                    limit=s.max_stations,
-                    work=work.message(),
-                ),
-                fix=msg("cov_fix_too_many_stations", n=work.stations),
-                file="stations",
-                field="max_stations",
-            )
+    problems = [
+        _limit_problem(key, n, limit, work, file=file, field=field)
+        for key, n, limit, file, field in (
+            ("cov_too_many_stations", work.stations, s.max_stations, "stations", "max_stations"),
+            (
+                "cov_too_many_edges",
+                work.network_edges,
+                s.max_network_edges,
+                "roads",
+                "max_network_edges",
+            ),
         )
-    if work.network_edges > s.max_network_edges:
-        problems.append(
-            Problem.of(
-                msg(
-                    "cov_too_many_edges",
-                    n=work.network_edges,
-                    limit=s.max_network_edges,
-                    work=work.message(),
-                ),
-                fix=msg("cov_fix_too_many_edges", n=work.network_edges),
-                file="roads",
-                field="max_network_edges",
-            )
-        )
+        if n > limit
+    ]
     if problems:
         raise InputError(problems)
     level = logging.WARNING if work.cpu_seconds > ANNOUNCE_S else logging.INFO
