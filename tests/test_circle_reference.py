@@ -48,7 +48,9 @@ def drawn() -> tuple[CircleBuilder, RoutingGraph, gpd.GeoDataFrame]:
     net = from_layers(st.nodes, st.edges)
     rng = np.random.default_rng(20)
     e = rng.choice(net.n_edges, 6, replace=False)
-    stations = shapely.line_interpolate_point(net.geometry[e], rng.uniform(0.2, 0.8, 6), normalized=True)
+    stations = shapely.line_interpolate_point(
+        net.geometry[e], rng.uniform(0.2, 0.8, 6), normalized=True
+    )
     rg = with_stations(net, snap_points(net, stations, max_m=1e9))
     centroids = st.buildings.geometry.centroid.to_numpy()
     cb = CircleBuilder(
