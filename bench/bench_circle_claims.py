@@ -57,7 +57,7 @@ class _OwnUncut(CircleBuilder):
     """The circle builder with the stations' own circles drawn without the cut at the
     network's gaps (the code before it; the baseline)."""
 
-    def _clip_own_late(self, by_t: Sequence[Any], ends: Any, thresholds: Any) -> list[Any]:
+    def _clip_own_late(self, by_t: Sequence[Any], late: Any, thresholds: Any) -> list[Any]:
         return list(by_t)
 
 

@@ -119,6 +119,19 @@ def _polygons_of(drawn: Sequence[Drawn | None]) -> ObjArray:
 
 
 @dataclass(frozen=True)
+class _LateCells:
+    """Cells a group's walk reaches late (:meth:`CircleBuilder._late_cells`): ``group``
+    (sorted), ``cell`` (of :class:`~planner.coverage._faces.LinkCells`), the earliest
+    time the walk reaches one of the cell's points and the earliest time it gets into
+    a link near the cell (``near_min``), minutes."""
+
+    group: IntArray
+    cell: IntArray
+    time_min: FloatArray
+    near_min: FloatArray
+
+
+@dataclass(frozen=True)
 class _EdgeVertices:
     """Every vertex of the network's edge lines, to cut stretches out of them.
 
@@ -558,11 +571,14 @@ class CircleBuilder:
             reach = None
         incidence = network_incidence(self.rg)
         per_t: list[list[ObjArray]] = [[] for _ in thresholds]
-        for batch, (g, node, time) in self._batches(stations, reach, limit):
-            ends = station_end_times(self.rg, incidence, batch, g, node, time)
-            drawn = self._nested(ends, len(batch), thresholds)
-            for k, polys in enumerate(self._clip_own_late(drawn, ends, thresholds)):
-                per_t[k].append(polys)
+        # the cut's timing (array work, no polygon) runs beside the drawing
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            for batch, (g, node, time) in self._batches(stations, reach, limit):
+                ends = station_end_times(self.rg, incidence, batch, g, node, time)
+                late = beside.submit(self._late_cells, ends, thresholds)
+                drawn = self._nested(ends, len(batch), thresholds)
+                for k, polys in enumerate(self._clip_own_late(drawn, late.result(), thresholds)):
+                    per_t[k].append(polys)
         n = len(stations)
         by_t = [np.concatenate(p) if p else np.zeros(0, dtype=object) for p in per_t]
         ids = np.asarray(station_ids, dtype=object)
@@ -687,34 +703,48 @@ class CircleBuilder:
         reached up to this much after a threshold may lie inside its circle."""
         return self.buffer_m / self.rg.speed_m_per_min
 
-    def _clip_own_late(
-        self, by_t: Sequence[ObjArray], ends: EndTimes, thresholds: Sequence[float]
-    ) -> list[ObjArray]:
-        """Each station's own circles (per ascending threshold, one polygon per group of
-        ``ends``) cut like the union (:meth:`_clip_late`), with the times of *that*
-        station's walk: without the ground whose nearest link it reaches more than the
-        corridor's walking time after the threshold, or not within its walk's limit
-        (``ends`` holds the pieces the walk touched). Nested like the union's cuts.
+    def _late_cells(self, ends: EndTimes, thresholds: Sequence[float]) -> list[_LateCells]:
+        """The cells that may be cut from each group's own circles (:meth:`_clip_own_late`),
+        a chunk of at most :data:`CLIP_CHUNK_PAIRS` (group, point) pairs timed at once.
 
         Only the cells of links near what the walk touches can meet a circle
-        (:meth:`_near_links`), so only their points are timed, and only their late
-        cells tested against the circles; the groups are cut a chunk of at most
-        :data:`CLIP_CHUNK_PAIRS` (group, point) pairs at a time.
+        (:meth:`_near_links`), so only their points are timed; a chunk keeps the cells
+        late for the smallest threshold (the only ones any threshold can cut). Array
+        work only (no polygon), so :meth:`station_circles` runs it while the circles
+        are drawn.
         """
         cells = self._link_cells()
-        polys_by_t = [np.array(p, dtype=object) for p in by_t]
-        if len(cells.cells) == 0 or not thresholds:
-            return polys_by_t
+        if len(cells.cells) == 0 or not thresholds or len(ends) == 0:
+            return []
         cg, ce, ct = self._near_touched(ends, thresholds)
-        per_group = np.bincount(cg, weights=cells.points_per_edge[ce], minlength=len(by_t[0]))
+        per_group = np.bincount(cg, weights=cells.points_per_edge[ce])
         chunk = np.floor_divide(np.cumsum(per_group) - per_group, CLIP_CHUNK_PAIRS)
         bounds = np.searchsorted(cg, np.flatnonzero(np.r_[True, chunk[1:] != chunk[:-1]]))
+        first = float(min(thresholds)) + self._slack_min()
+        out = []
         for a, b in itertools.pairwise([*bounds.tolist(), len(cg)]):
             g, c, t, near_t = self._earliest_cells(ends, cg[a:b], ce[a:b], ct[a:b])
+            keep = ~(t <= first)
+            out.append(_LateCells(g[keep], c[keep], t[keep], near_t[keep]))
+        return out
+
+    def _clip_own_late(
+        self, by_t: Sequence[ObjArray], late: Sequence[_LateCells], thresholds: Sequence[float]
+    ) -> list[ObjArray]:
+        """Each station's own circles (per ascending threshold, one polygon per group)
+        cut like the union (:meth:`_clip_late`), with the times of *that* station's
+        walk (``late``, :meth:`_late_cells`): without the ground whose nearest link it
+        reaches more than the corridor's walking time after the threshold, or not
+        within its walk's limit. Nested like the union's cuts; a cell is cut from a
+        circle only once the walk gets near it (``near_min``), and only the late cells
+        meeting the circle are tested against it.
+        """
+        polys_by_t = [np.array(p, dtype=object) for p in by_t]
+        for chunk in late:
             for polys, minutes in zip(polys_by_t, thresholds, strict=True):
-                late = ~(t <= float(minutes) + self._slack_min())
-                late &= near_t <= float(minutes) + TIME_TOL_MIN
-                self._cut_cells(polys, g[late], c[late])
+                cut = ~(chunk.time_min <= float(minutes) + self._slack_min())
+                cut &= chunk.near_min <= float(minutes) + TIME_TOL_MIN
+                self._cut_cells(polys, chunk.group[cut], chunk.cell[cut])
         return polys_by_t
 
     def _near_touched(
