@@ -25,6 +25,7 @@ import streamlit as st
 
 from planner.app import map as app_map
 from planner.app import services as svc
+from planner.app import store
 from planner.errors import PlannerError
 from planner.maps.redmap import red_map
 from planner.settings import Result, Settings, settings_for
@@ -33,8 +34,11 @@ from planner.street import Street
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def cached_street(source_json: str) -> Street:
-    """The street of ``source_json`` (the sidebar's source, JSON), loaded once."""
-    return svc.load(json.loads(source_json), Settings())
+    """The street of ``source_json`` (the sidebar's source, JSON), loaded once (and kept
+    on disk for the next server start, :func:`planner.app.store.remembered`)."""
+    return store.remembered(
+        "street", source_json, (), lambda: svc.load(json.loads(source_json), Settings())
+    )
 
 
 def for_result(settings_text: str, result: Result) -> str:
@@ -56,17 +60,26 @@ def cached_grids(source_json: str, settings_json: str) -> Any:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _cached_coverage(source_json: str, settings_json: str) -> Any:
-    street = cached_street(source_json)
     settings = Settings.from_dict(json.loads(settings_json))
-    result = svc.coverage_for(street, settings)
+    result = store.remembered(
+        "coverage",
+        source_json,
+        (settings_json,),
+        lambda: svc.coverage_for(cached_street(source_json), settings),
+    )
     _mark_computed("coverage", source_json, settings_json)
     return result
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _cached_grids(source_json: str, settings_json: str) -> Any:
-    street = cached_street(source_json)
-    result = svc.grids_for(street, Settings.from_dict(json.loads(settings_json)))
+    settings = Settings.from_dict(json.loads(settings_json))
+    result = store.remembered(
+        "grids",
+        source_json,
+        (settings_json,),
+        lambda: svc.grids_for(cached_street(source_json), settings),
+    )
     _mark_computed("grids", source_json, settings_json)
     return result
 
@@ -91,14 +104,17 @@ def _mark_computed(step: Result, source_json: str, step_settings_json: str) -> N
 
 def computed(step: Result, source_json: str, settings_json: str) -> bool:
     """Whether ``step`` ("coverage" or "grids") was computed in this process for the
-    source and the settings (only what the step reads, :func:`for_result`).
+    source and the settings (only what the step reads, :func:`for_result`), or is kept
+    on disk from an earlier server start (:func:`planner.app.store.has`).
 
     A hint, not a promise: ``st.cache_data.clear()`` or eviction may have dropped the
     result since, and reading it then recomputes it (same result, just not instant).
     """
     key = (step, source_json, for_result(settings_json, step))
     with _COMPUTED_LOCK:
-        return key in _COMPUTED
+        if key in _COMPUTED:
+            return True
+    return store.has(step, source_json, key[2:])
 
 
 def forget_computed() -> None:
@@ -163,10 +179,18 @@ def cached_map(
     """The red map rendered once into the strings the map component draws (fast reruns).
 
     ``grids_token`` (:func:`planner.app.project.grids_token`) names ``_grids``, so an
-    edit of the project draws its new grids.
+    edit of the project draws its new grids. Kept on disk for the next server start
+    (:func:`planner.app.store.remembered`), except with a Tianditu key (a secret).
     """
-    m = build_map(source_json, settings_json, basemap, key, lang, layers, with_coverage, _grids)
-    return app_map.map_payload(m)
+
+    def draw() -> dict[str, Any]:
+        m = build_map(source_json, settings_json, basemap, key, lang, layers, with_coverage, _grids)
+        return app_map.map_payload(m)
+
+    if key:
+        return draw()
+    parts = (settings_json, basemap, lang, ",".join(layers), str(with_coverage), grids_token)
+    return store.remembered("map", source_json, parts, draw)
 
 
 def safe(func: Any, *args: Any) -> Any:
