@@ -7,10 +7,10 @@ Only computations live here, no widgets and no session state: each wrapper calls
 (:func:`settings_json`), so the cache key is the input itself. An argument whose name
 starts with ``_`` is not hashed: a token beside it names it (``grids_token``).
 
-:func:`prefetch` starts a step (coverage or grids) in a worker thread that fills the
-same cache, so the red map page can compute the grids while it draws the street and
-computes the coverage; :func:`computed` says whether a step's result was already made
-in this process (e.g. by another tab), so the page can skip its street-only paint.
+The street, coverage, grids and maps are also kept on disk between server starts
+(:mod:`planner.app.store`); :func:`computed` says whether a step's result was already
+made in this process (e.g. by another tab) or is kept on disk, so the red map page can
+skip its street-only paint.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import streamlit as st
@@ -84,9 +83,6 @@ def _cached_grids(source_json: str, settings_json: str) -> Any:
     return result
 
 
-#: Threads computing a step ahead of the script run: they call the cached functions
-#: only (never widgets, never the session state), so their result lands in the cache.
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="planner-prefetch")
 #: (step, source JSON, step's settings JSON) of results computed in this process, the
 #: most recent last; as many as the step caches keep (an older one may be evicted).
 _COMPUTED: OrderedDict[tuple[str, str, str], None] = OrderedDict()
@@ -121,20 +117,6 @@ def forget_computed() -> None:
     """Forget which steps were computed (beside ``st.cache_data.clear()``: tests)."""
     with _COMPUTED_LOCK:
         _COMPUTED.clear()
-
-
-def prefetch(step: Result, source_json: str, settings_json: str) -> Future[Any]:
-    """Start computing ``step`` ("coverage" or "grids") into its cache in a worker thread.
-
-    Streamlit holds one lock per cache key while computing, so the script asking for
-    the same result later waits for this thread instead of computing it again (and a
-    prefetch started after the script began waits for the script's). A failure stays in
-    the returned future, unseen: the script's own call raises it again and shows why.
-    GEOS, numpy and numba release the GIL for much of the work, so it runs beside the
-    script's map drawing and coverage.
-    """
-    func = cached_coverage if step == "coverage" else cached_grids
-    return _POOL.submit(func, source_json, settings_json)
 
 
 def build_map(
