@@ -59,27 +59,23 @@ def cached_grids(source_json: str, settings_json: str) -> Any:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _cached_coverage(source_json: str, settings_json: str) -> Any:
-    settings = Settings.from_dict(json.loads(settings_json))
-    result = store.remembered(
-        "coverage",
-        source_json,
-        (settings_json,),
-        lambda: svc.coverage_for(cached_street(source_json), settings),
-    )
-    _mark_computed("coverage", source_json, settings_json)
-    return result
+    return _computed_step("coverage", source_json, settings_json)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _cached_grids(source_json: str, settings_json: str) -> Any:
-    settings = Settings.from_dict(json.loads(settings_json))
+    return _computed_step("grids", source_json, settings_json)
+
+
+def _computed_step(step: Result, source_json: str, step_settings_json: str) -> Any:
+    """``step`` ("coverage" or "grids") of the street with the step's settings: kept on
+    disk (:func:`planner.app.store.remembered`) and recorded as computed."""
+    settings = Settings.from_dict(json.loads(step_settings_json))
+    func = svc.coverage_for if step == "coverage" else svc.grids_for
     result = store.remembered(
-        "grids",
-        source_json,
-        (settings_json,),
-        lambda: svc.grids_for(cached_street(source_json), settings),
+        step, source_json, (step_settings_json,), lambda: func(cached_street(source_json), settings)
     )
-    _mark_computed("grids", source_json, settings_json)
+    _mark_computed(step, source_json, step_settings_json)
     return result
 
 
