@@ -30,7 +30,7 @@ import logging
 import os
 import pickle
 from collections.abc import Callable, Iterable
-from functools import cache
+from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
@@ -101,7 +101,7 @@ def _source_files(source: dict[str, object]) -> list[Path] | None:
     return files
 
 
-@cache
+@lru_cache(maxsize=32)
 def _files_digest(signature: tuple[tuple[str, int, int], ...]) -> str:
     h = hashlib.sha256()
     for name, _size, _mtime in signature:
@@ -145,7 +145,10 @@ def entry_path(kind: str, source_json: str, parts: Iterable[str]) -> Path | None
 
 def has(kind: str, source_json: str, parts: Iterable[str]) -> bool:
     """Whether the result is kept on disk (it may still prove unreadable)."""
-    path = entry_path(kind, source_json, parts)
+    try:
+        path = entry_path(kind, source_json, parts)
+    except OSError:  # an input file vanished while hashing: not kept
+        return False
     return path is not None and path.is_file()
 
 
