@@ -62,30 +62,3 @@ def test_chinese_text_is_sent_as_characters_not_escapes() -> None:
     assert (
         compact_script(text) == r'{"a": "东\"\u003c", "b": "\\u4e1c", "c": "\\东", "d": "\u2028"}'
     )
-
-
-def test_hidden_layers_get_their_data_when_first_shown() -> None:
-    """Buildings (off at start) are added by their group's first "add" event; the layers
-    shown at start are added at once; nothing is dropped."""
-    import re
-
-    import streamlit_folium as sf
-
-    from planner.app.map import defer_hidden_layers
-
-    m = red_map(tiny_street(), layers=("boundary", "communities", "stations"))
-    m.render()
-    raw = sf._get_map_string(m)
-    script = defer_hidden_layers(raw)
-    owner = dict(re.findall(r"(geo_json_\w+)\.addTo\((feature_group_\w+)\);", script))
-    shown = set(re.findall(r"(feature_group_\w+)\.addTo\(map_\w+\)", script))
-    deferred = re.findall(
-        r'(feature_group_\w+)\.once\("add", function \(\) \{ (geo_json_\w+)_add', script
-    )
-    assert deferred, "the buildings layer is off at start"
-    assert all(owner[layer] == group and group not in shown for group, layer in deferred)
-    direct = re.findall(r"(?m)^\s*(geo_json_\w+)_add\(", script)
-    assert direct and all(owner[layer] in shown for layer in direct)
-    assert len(deferred) + len(direct) == len(re.findall(r"_add\(\{", raw))
-    assert "feature_group" in map_payload(red_map(tiny_street()))["script"]
-    assert '.once("add"' in map_payload(red_map(tiny_street()))["script"]

@@ -54,43 +54,6 @@ def compact_script(script: str) -> str:
     return _CJK_ESCAPE.sub(lambda mt: mt.group(1) + chr(int(mt.group(2), 16)), script)
 
 
-def defer_hidden_layers(script: str) -> str:
-    r"""``script`` with the data of layers hidden at start added when first shown.
-
-    A layer switched off when the map opens (buildings, the completeness layer: 1.1 of
-    the demo street's 1.46 MB) is a feature group never added to the map in the script;
-    its GeoJSON data calls (``geo_json_…_add({…});``, one line each) are wrapped in the
-    group's first ``add`` event, so the browser neither builds those objects nor makes
-    their Leaflet layers until the layer is ticked in the layer control. A script
-    without that shape is returned unchanged.
-
-    Examples
-    --------
-    >>> print(defer_hidden_layers(
-    ...     "var feature_group_a = L.featureGroup();\n"
-    ...     "  geo_json_b_add({});\n"
-    ...     "  geo_json_b.addTo(feature_group_a);\n"
-    ... ))
-    var feature_group_a = L.featureGroup();
-      feature_group_a.once("add", function () { geo_json_b_add({}); });
-      geo_json_b.addTo(feature_group_a);
-    <BLANKLINE>
-    """
-    groups = set(re.findall(r"var (feature_group_\w+) = L\.featureGroup\(", script))
-    shown = set(re.findall(r"(feature_group_\w+)\.addTo\(map_\w+\)", script))
-    owner = dict(re.findall(r"(geo_json_\w+)\.addTo\((feature_group_\w+)\);", script))
-    hidden = groups - shown
-
-    def wrap(mt: re.Match[str]) -> str:
-        indent, call, layer = mt.group(1), mt.group(2), mt.group(3)
-        group = owner.get(layer)
-        if group not in hidden:
-            return mt.group(0)
-        return f'{indent}{group}.once("add", function () {{ {call} }});'
-
-    return re.sub(r"(?m)^([ \t]*)((geo_json_\w+)_add\(.*\);)$", wrap, script)
-
-
 def map_payload(m: folium.Map) -> dict[str, Any]:
     """The strings streamlit-folium's frontend needs to draw ``m`` (picklable, cacheable).
 
@@ -104,7 +67,7 @@ def map_payload(m: folium.Map) -> dict[str, Any]:
     m.render()
     html = sf._get_html(m)
     header = sf._get_header(m)
-    script = defer_hidden_layers(compact_script(sf._get_map_string(m)))
+    script = compact_script(sf._get_map_string(m))
     css: list[str] = []
     js: list[str] = []
     for el in _walk(m):
