@@ -10,25 +10,17 @@ see planner/maps/offline.py); nothing is fetched from outside unless a basemap i
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 
 import streamlit as st
 
-from planner.app import (
-    city_page,
-    editor_page,
-    export_page,
-    organisation_page,
-    overview_page,
-    pages_common,
-    redmap_page,
-    services_page,  # --- services: the facilities page (issue 16)
-    siting_page,
-)
+from planner.app import pages_common, redmap_page
 from planner.app import project as app_project
 from planner.app.cache import cached_street, for_result, settings_json
 from planner.app.session import (
@@ -102,8 +94,20 @@ def _log_run(event: str) -> None:
 _log_run("start")
 
 
+def _page(module: str, func: str) -> Callable[[Street, Settings], None]:
+    """A page function of ``planner.app.<module>``, imported when the page is first shown
+    (a cold open of the red map does not import the other pages)."""
+
+    def show(street: Street, settings: Settings) -> None:
+        getattr(importlib.import_module(f"planner.app.{module}"), func)(street, settings)
+
+    return show
+
+
 def page_editor(street: Street, settings: Settings) -> None:
     """The grid editor page (:mod:`planner.app.editor_page`)."""
+    from planner.app import editor_page
+
     sj, tj = source_json(), settings_json(settings)
     editor_page.page_editor(
         street,
@@ -114,20 +118,27 @@ def page_editor(street: Street, settings: Settings) -> None:
     )
 
 
-PAGE_FUNCS = {
-    "redmap": redmap_page.page_redmap,
-    "overview": overview_page.page_overview,
-    "editor": page_editor,
-    "siting": siting_page.page_siting,
-    "export": export_page.page_export,
-    "organisation": organisation_page.render,  # --- org: the organisation page (issue 15) ---
-    "facilities": lambda street, settings: services_page.page(
+def page_facilities(street: Street, settings: Settings) -> None:
+    """The facilities page (:mod:`planner.app.services_page`, issue 16)."""
+    from planner.app import services_page
+
+    services_page.page(
         coverage_or_none(source_json(), settings_json(settings)),
         lang=S["lang"],
         street=street,
         settings=settings,
-    ),  # --- services: the facilities page
-    "city": city_page.render,
+    )
+
+
+PAGE_FUNCS: dict[str, Callable[[Street, Settings], None]] = {
+    "redmap": redmap_page.page_redmap,
+    "overview": _page("overview_page", "page_overview"),
+    "editor": page_editor,
+    "siting": _page("siting_page", "page_siting"),
+    "export": _page("export_page", "page_export"),
+    "organisation": _page("organisation_page", "render"),  # --- org: the organisation page ---
+    "facilities": page_facilities,  # --- services: the facilities page
+    "city": _page("city_page", "render"),
 }
 
 

@@ -2268,6 +2268,130 @@ STRINGS: dict[str, tuple[str, str]] = {
         "({households} households, Polsby-Popper {atom_pp} alone) leaves every grid of its "
         "community that can take it within the bounds below {minimum}",
     ),
+    # --- app19: upload and source errors in the reader's language (issue 19 item 6) ---
+    "up_too_many_members": (
+        "该 ZIP 含 {n} 个文件（上限 {limit} 个）",
+        "the zip holds {n} files (at most {limit})",
+    ),
+    "up_fix_zip_layers_only": ("请只压缩街道的图层文件", "zip only the street's layer files"),
+    "up_unsafe_path": ("ZIP 中的路径 {member!r} 不安全", "unsafe path {member!r} in the zip"),
+    "up_fix_relative_paths": ("请用相对路径压缩文件夹", "zip the folder with relative paths"),
+    "up_path_too_long": (
+        "成员路径 {member!r} 长 {n:,} 个字符（上限 {limit} 个，每级文件夹或文件名不超过 255 字节）",
+        "member path {member!r} is {n:,} characters long (at most {limit}, and 255 bytes per "
+        "folder or file name)",
+    ),
+    "up_fix_short_names": (
+        "请用较短的文件夹名和文件名重新压缩",
+        "zip the folder with short folder and file names",
+    ),
+    "up_member_bomb": (
+        "成员 {member!r} 压缩了 {ratio:.0f} 倍（可能是压缩炸弹）",
+        "member {member!r} is compressed {ratio:.0f} times (a zip bomb?)",
+    ),
+    "up_member_encrypted": (
+        "成员 {member!r} 已加密（该 ZIP 设有密码）",
+        "member {member!r} is encrypted (the zip has a password)",
+    ),
+    "up_fix_no_password": ("请不设密码重新压缩文件", "zip the files again without a password"),
+    "up_member_method": (
+        "成员 {member!r} 使用 {method} 压缩，规划工具无法解压",
+        "member {member!r} is compressed with {method}, which the planner cannot unpack",
+    ),
+    "up_fix_deflate": (
+        "请用标准 Deflate 方式重新压缩（7-Zip 选 Deflate，或用 zip 命令），或直接上传未压缩的文件",
+        "zip the files again with standard Deflate (7-Zip: Deflate; or the 'zip' command), or "
+        "upload them unzipped",
+    ),
+    "up_method_deflate64": (
+        "Deflate64（Windows 资源管理器压缩大文件时所用）",
+        "Deflate64 (what Windows Explorer uses for big files)",
+    ),
+    "up_method_aes": ("AES 加密", "AES encryption"),
+    "up_method_n": ("第 {n} 号压缩方法", "method {n}"),
+    "up_member_twice": (
+        "成员 {member!r} 在 ZIP 中出现了两次",
+        "member {member!r} appears twice in the zip",
+    ),
+    "up_fix_each_once": (
+        "请重新压缩文件夹（每个文件一次）",
+        "zip the folder again (each file once)",
+    ),
+    "up_file_and_folder": (
+        "{member!r} 在 ZIP 中既是文件又是文件夹",
+        "{member!r} is both a file and a folder in the zip",
+    ),
+    "up_fix_rename": (
+        "请重命名该文件或文件夹后重新压缩",
+        "rename the file or the folder and zip again",
+    ),
+    "up_unpacks_over": (
+        "该 ZIP 解压后超过 {limit:g} MB（其文件头声明的更少）",
+        "the zip unpacks to more than {limit:g} MB (its headers said less)",
+    ),
+    "up_fix_fewer_layers": ("请上传更少或更小的图层", "upload fewer or smaller layers"),
+    "up_member_damaged": (
+        "成员 {member!r} 已损坏（{detail}）",
+        "member {member!r} is damaged ({detail})",
+    ),
+    "up_fix_zip_again": (
+        "请重新下载或压缩这些文件（ZIP 在传输中损坏了）",
+        "download or zip the files again (the zip was damaged on the way)",
+    ),
+    "up_member_unwritable": (
+        "成员 {member!r} 无法写入（{detail}）",
+        "member {member!r} cannot be written ({detail})",
+    ),
+    "up_fix_plain_names": (
+        "请用简单、较短的文件名重新压缩文件夹",
+        "zip the folder again with plain, short file names",
+    ),
+    "up_extra_type": (
+        "文件类型 {suffix} 不是{kind}文件",
+        "file type {suffix} is not a {kind} file",
+    ),
+    "up_fix_extra_type": ("请上传 {types} 文件", "upload a {types} file"),
+    "up_no_suffix": ("（无）", "(none)"),
+    "up_extra_kind_stations": ("服务站", "stations"),
+    "up_extra_kind_register": ("住户登记", "register"),
+    "up_extra_kind_station_kinds": ("服务设施类型", "station_kinds"),
+    "up_file_too_big": (
+        "该文件为 {mb:.1f} MB，超过 {limit:g} MB 的上限",
+        "the file is {mb:.1f} MB, over the {limit:g} MB limit",
+    ),
+    "up_fix_smaller_file": ("请上传更小的文件", "upload a smaller file"),
+    "src_no_such_path": ("找不到文件或文件夹：{src}", "no such file or folder: {src}"),
+    "src_fix_no_such_path": (
+        "请给出 demo、图层文件所在的文件夹、.osm/.osm.xml/.osm.pbf 数据或 place:地名",
+        "give 'demo', a folder of layer files, an .osm/.osm.xml/.osm.pbf extract or place:NAME",
+    ),
+    "src_not_loadable": (
+        "无法加载 {src}：既不是文件夹，也不是 OpenStreetMap 数据",
+        "cannot load {src}: not a folder and not an OpenStreetMap extract",
+    ),
+    "src_fix_not_loadable": (
+        "请给出含 boundary.geojson（及其他图层）的文件夹，或 .osm/.osm.pbf 文件；单个图层文件请放入文件夹",
+        "give a folder holding boundary.geojson (and other layers), or an .osm/.osm.pbf file; "
+        "single layer files go in a folder",
+    ),
+    "src_boundary_unread": (
+        "缺少街道边界：文件夹中有 {name}，但文件夹中的图层须为 .geojson、.json、.gpkg 或 .shp",
+        "the street boundary is missing: {name} is in the folder, but folders hold layers as "
+        ".geojson, .json, .gpkg or .shp",
+    ),
+    "src_fix_boundary_unread": (
+        "请用 --boundary {name} 指定它（该处可读 KML 及 GDAL 能读的其他格式），或另存为 boundary.geojson",
+        "pass it as --boundary {name} (KML and other formats GDAL reads are accepted there), "
+        "or save it as boundary.geojson",
+    ),
+    "dxf_unreadable": (
+        "无法读取该 DXF 图纸：{detail}",
+        "the DXF drawing cannot be read: {detail}",
+    ),
+    "dxf_fix_unreadable": (
+        "请重新另存为 DXF（AutoCAD：另存为 > DXF，任意版本）",
+        "save it again as DXF (AutoCAD: Save As > DXF, any version)",
+    ),
 }
 
 

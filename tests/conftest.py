@@ -24,6 +24,10 @@ hypothesis_settings.register_profile("repeatable", derandomize=True)
 hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
+# --- app19: the app's disk cache is off in tests (they replace its computations); the
+# app servers the browser tests start inherit it (tests/test_app_store.py turns it on) ---
+os.environ.setdefault("PLANNER_APP_CACHE", "off")
+
 UTM = "EPSG:32650"
 X0, Y0 = 440_000.0, 4_428_000.0  # about 116.30 E, 40.00 N
 

@@ -33,3 +33,32 @@ def test_payload_renders_each_element_once() -> None:
     calls = [line.strip() for line in script.splitlines() if ".setIcon(" in line]
     assert len(calls) >= 3  # the tiny street's three stations
     assert len(set(calls)) == len(calls), calls
+
+
+def test_chinese_text_is_sent_as_characters_not_escapes() -> None:
+    """The payload writes Chinese as characters (half the bytes of ``\\uXXXX``); the
+    data the browser reads is the same, and escapes that must stay escaped do."""
+    import json
+    import re
+
+    import streamlit_folium as sf
+
+    from planner.app.map import compact_script
+
+    m = red_map(tiny_street(), lang="zh")
+    script = map_payload(m)["script"]
+    assert not re.search(r"\\u[4-9][0-9a-f]{3}", script)  # no escaped ideographs left
+    assert "图例" in script or "社区" in script or "服务站" in script
+    m2 = red_map(tiny_street(), lang="zh")
+    m2.render()
+    raw = sf._get_map_string(m2)
+    assert len(script.encode()) < len(raw.encode())
+    blocks = re.compile(r"_add\((\{.*?\})\);", re.S)
+    assert [json.loads(b) for b in blocks.findall(script)] == [
+        json.loads(b) for b in blocks.findall(raw)
+    ]
+    text = r'{"a": "\u4e1c\"\u003c", "b": "\\u4e1c", "c": "\\\u4e1c", "d": "\u2028"}'
+    assert json.loads(compact_script(text)) == json.loads(text)
+    assert (
+        compact_script(text) == r'{"a": "东\"\u003c", "b": "\\u4e1c", "c": "\\东", "d": "\u2028"}'
+    )

@@ -71,9 +71,31 @@ def test_cold_open_draws_street_then_circles_and_grids_in_one_rerun(
     _open()
     # the street first (early paint), then circles and grids together: two drawings, not three
     assert drawn["maps"] == [(False, False), (True, True)], drawn["maps"]
-    # the division ran once, in a worker thread started when the street was loaded
+    # the division ran once, in the script's own thread: no worker thread beside the
+    # coverage (it saved nothing on two busy cores, docs/benchmarks/app.md)
     assert len(drawn["grid_threads"]) == 1, drawn["grid_threads"]
-    assert drawn["grid_threads"][0].startswith("planner-prefetch"), drawn["grid_threads"]
+    assert not drawn["grid_threads"][0].startswith("planner-prefetch"), drawn["grid_threads"]
+
+
+def test_a_restarted_server_draws_kept_circles_and_grids_at_once(
+    drawn: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With the disk cache on, a new server process (empty in-process caches) finds
+    the street, circles and grids an earlier one kept: one drawing, nothing recomputed."""
+    import streamlit as st
+
+    from planner.app import store
+
+    monkeypatch.setenv(store.ENV, str(tmp_path / "app-cache"))
+    _open()
+    assert len(drawn["grid_threads"]) == 1
+    st.cache_data.clear()  # the restart: nothing computed in this process
+    forget_computed()
+    drawn["maps"].clear()
+    at = _open()
+    assert drawn["maps"] == [(True, True)], drawn["maps"]  # no street-only paint
+    assert len(drawn["grid_threads"]) == 1  # read from disk, not divided again
+    assert at.session_state["page"] == "redmap"
 
 
 def test_a_second_tab_draws_circles_and_grids_at_once(drawn: dict[str, list[Any]]) -> None:

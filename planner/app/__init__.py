@@ -33,6 +33,8 @@
 * :mod:`planner.app.export_page` - the export page (the command line's files);
 * :mod:`planner.app.city_page` - the city page: a city output folder's street table and
   city red map, a street opened in the other pages (issue 17).
+* :mod:`planner.app.store` - the street, coverage, grids and maps kept on disk between
+  server starts, found again by the input files' content, the settings and the code.
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """

@@ -7,10 +7,10 @@ Only computations live here, no widgets and no session state: each wrapper calls
 (:func:`settings_json`), so the cache key is the input itself. An argument whose name
 starts with ``_`` is not hashed: a token beside it names it (``grids_token``).
 
-:func:`prefetch` starts a step (coverage or grids) in a worker thread that fills the
-same cache, so the red map page can compute the grids while it draws the street and
-computes the coverage; :func:`computed` says whether a step's result was already made
-in this process (e.g. by another tab), so the page can skip its street-only paint.
+The street, coverage, grids and maps are also kept on disk between server starts
+(:mod:`planner.app.store`); :func:`computed` says whether a step's result was already
+made in this process (e.g. by another tab) or is kept on disk, so the red map page can
+skip its street-only paint.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import streamlit as st
 
 from planner.app import map as app_map
 from planner.app import services as svc
+from planner.app import store
 from planner.errors import PlannerError
 from planner.maps.redmap import red_map
 from planner.settings import Result, Settings, settings_for
@@ -33,8 +33,11 @@ from planner.street import Street
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def cached_street(source_json: str) -> Street:
-    """The street of ``source_json`` (the sidebar's source, JSON), loaded once."""
-    return svc.load(json.loads(source_json), Settings())
+    """The street of ``source_json`` (the sidebar's source, JSON), loaded once (and kept
+    on disk for the next server start, :func:`planner.app.store.remembered`)."""
+    return store.remembered(
+        "street", source_json, (), lambda: svc.load(json.loads(source_json), Settings())
+    )
 
 
 def for_result(settings_text: str, result: Result) -> str:
@@ -56,24 +59,26 @@ def cached_grids(source_json: str, settings_json: str) -> Any:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _cached_coverage(source_json: str, settings_json: str) -> Any:
-    street = cached_street(source_json)
-    settings = Settings.from_dict(json.loads(settings_json))
-    result = svc.coverage_for(street, settings)
-    _mark_computed("coverage", source_json, settings_json)
-    return result
+    return _computed_step("coverage", source_json, settings_json)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _cached_grids(source_json: str, settings_json: str) -> Any:
-    street = cached_street(source_json)
-    result = svc.grids_for(street, Settings.from_dict(json.loads(settings_json)))
-    _mark_computed("grids", source_json, settings_json)
+    return _computed_step("grids", source_json, settings_json)
+
+
+def _computed_step(step: Result, source_json: str, step_settings_json: str) -> Any:
+    """``step`` ("coverage" or "grids") of the street with the step's settings: kept on
+    disk (:func:`planner.app.store.remembered`) and recorded as computed."""
+    settings = Settings.from_dict(json.loads(step_settings_json))
+    func = svc.coverage_for if step == "coverage" else svc.grids_for
+    result = store.remembered(
+        step, source_json, (step_settings_json,), lambda: func(cached_street(source_json), settings)
+    )
+    _mark_computed(step, source_json, step_settings_json)
     return result
 
 
-#: Threads computing a step ahead of the script run: they call the cached functions
-#: only (never widgets, never the session state), so their result lands in the cache.
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="planner-prefetch")
 #: (step, source JSON, step's settings JSON) of results computed in this process, the
 #: most recent last; as many as the step caches keep (an older one may be evicted).
 _COMPUTED: OrderedDict[tuple[str, str, str], None] = OrderedDict()
@@ -91,34 +96,23 @@ def _mark_computed(step: Result, source_json: str, step_settings_json: str) -> N
 
 def computed(step: Result, source_json: str, settings_json: str) -> bool:
     """Whether ``step`` ("coverage" or "grids") was computed in this process for the
-    source and the settings (only what the step reads, :func:`for_result`).
+    source and the settings (only what the step reads, :func:`for_result`), or is kept
+    on disk from an earlier server start (:func:`planner.app.store.has`).
 
     A hint, not a promise: ``st.cache_data.clear()`` or eviction may have dropped the
     result since, and reading it then recomputes it (same result, just not instant).
     """
     key = (step, source_json, for_result(settings_json, step))
     with _COMPUTED_LOCK:
-        return key in _COMPUTED
+        if key in _COMPUTED:
+            return True
+    return store.has(step, source_json, key[2:])
 
 
 def forget_computed() -> None:
     """Forget which steps were computed (beside ``st.cache_data.clear()``: tests)."""
     with _COMPUTED_LOCK:
         _COMPUTED.clear()
-
-
-def prefetch(step: Result, source_json: str, settings_json: str) -> Future[Any]:
-    """Start computing ``step`` ("coverage" or "grids") into its cache in a worker thread.
-
-    Streamlit holds one lock per cache key while computing, so the script asking for
-    the same result later waits for this thread instead of computing it again (and a
-    prefetch started after the script began waits for the script's). A failure stays in
-    the returned future, unseen: the script's own call raises it again and shows why.
-    GEOS, numpy and numba release the GIL for much of the work, so it runs beside the
-    script's map drawing and coverage.
-    """
-    func = cached_coverage if step == "coverage" else cached_grids
-    return _POOL.submit(func, source_json, settings_json)
 
 
 def build_map(
@@ -163,10 +157,18 @@ def cached_map(
     """The red map rendered once into the strings the map component draws (fast reruns).
 
     ``grids_token`` (:func:`planner.app.project.grids_token`) names ``_grids``, so an
-    edit of the project draws its new grids.
+    edit of the project draws its new grids. Kept on disk for the next server start
+    (:func:`planner.app.store.remembered`), except with a Tianditu key (a secret).
     """
-    m = build_map(source_json, settings_json, basemap, key, lang, layers, with_coverage, _grids)
-    return app_map.map_payload(m)
+
+    def draw() -> dict[str, Any]:
+        m = build_map(source_json, settings_json, basemap, key, lang, layers, with_coverage, _grids)
+        return app_map.map_payload(m)
+
+    if key:
+        return draw()
+    parts = (settings_json, basemap, lang, ",".join(layers), str(with_coverage), grids_token)
+    return store.remembered("map", source_json, parts, draw)
 
 
 def safe(func: Any, *args: Any) -> Any:

@@ -14,6 +14,7 @@ This relies on streamlit-folium internals (0.22-0.27); if they are missing,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,6 +27,31 @@ def _walk(element: Element) -> Iterable[Element]:
     yield element
     for child in getattr(element, "_children", {}).values():
         yield from _walk(child)
+
+
+#: ``\uXXXX`` escapes of Chinese text in the rendered script (CJK symbols and
+#: ideographs U+3000-9FFF, full-width forms U+FF00-FFEF), not preceded by an escaped
+#: backslash: six bytes each where the character itself takes three in UTF-8.
+_CJK_ESCAPE = re.compile(
+    r"(?<!\\)((?:\\\\)*)\\u([3-9][0-9a-fA-F]{3}|[fF][fF][0-9a-eA-E][0-9a-fA-F])"
+)
+
+
+def compact_script(script: str) -> str:
+    r"""``script`` with Chinese text's ``\uXXXX`` escapes written as the characters.
+
+    The same JavaScript (an escape and its character are the same string); the demo
+    street's full red map shrinks by a fifth (1.46 -> about 1.2 MB; the completeness
+    layer's tooltips list missing services in Chinese for every building). Only
+    characters that need no escape in a script are written out: never quotes, ``<``,
+    ``>``, ``&``, line separators or surrogates.
+
+    Examples
+    --------
+    >>> compact_script(r'{"name": "\u4e1c\u533a", "raw": "\\u4e1c"}')
+    '{"name": "东区", "raw": "\\\\u4e1c"}'
+    """
+    return _CJK_ESCAPE.sub(lambda mt: mt.group(1) + chr(int(mt.group(2), 16)), script)
 
 
 def map_payload(m: folium.Map) -> dict[str, Any]:
@@ -41,7 +67,7 @@ def map_payload(m: folium.Map) -> dict[str, Any]:
     m.render()
     html = sf._get_html(m)
     header = sf._get_header(m)
-    script = sf._get_map_string(m)
+    script = compact_script(sf._get_map_string(m))
     css: list[str] = []
     js: list[str] = []
     for el in _walk(m):

@@ -7,6 +7,7 @@ and norm panels are shared with the red map and siting pages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -91,23 +92,25 @@ def page_overview(street: Street, settings: Settings) -> None:
         else:
             st.bar_chart(chart[[L("households")]], horizontal=True, color="#c8161d")
     grids = project_grids(street, settings)
-    st.subheader(L("per_grid"))
-    if grids is None:
-        cannot("grids")
-    else:
-        st.dataframe(
-            svc.grid_table(grids, coverage, lang=S["lang"]),
-            hide_index=True,
-            use_container_width=True,
-        )
+    table_or_cannot(
+        "per_grid", grids, "grids", lambda: svc.grid_table(grids, coverage, lang=S["lang"])
+    )
     norm_panel(coverage, settings)
     organisation_page.overview_figures(street, settings, grids)
-    st.subheader(L("worst_compounds"))
-    if coverage is None:
-        cannot("coverage")
+    table_or_cannot(
+        "worst_compounds",
+        coverage,
+        "coverage",
+        lambda: svc.worst_compounds(street, coverage, lang=S["lang"]),
+    )
+
+
+def table_or_cannot(title: str, needed: Any, step: str, table: Callable[[], pd.DataFrame]) -> None:
+    """A titled table made by ``table()`` from ``needed`` (the grids or the coverage),
+    or why ``step`` ("grids" or "coverage") could not be computed when ``needed`` is
+    ``None``."""
+    st.subheader(L(title))
+    if needed is None:
+        cannot(step)
     else:
-        st.dataframe(
-            svc.worst_compounds(street, coverage, lang=S["lang"]),
-            hide_index=True,
-            use_container_width=True,
-        )
+        st.dataframe(table(), hide_index=True, use_container_width=True)

@@ -2,11 +2,13 @@
 walking circles and the project's current grids together, in one rerun) beside the
 load report.
 
-On a cold open the grid division runs in a worker thread (:func:`planner.app.cache.prefetch`)
-while the script computes the coverage, once the street's map is sent; the circles and
-grids then cost one more map drawing, not two. When both were already computed in this
-process (another tab, :func:`planner.app.cache.computed`), the first drawing has them and
-there is no street-only paint.
+On a cold open the coverage and the grid division are computed once the street's map
+is sent, one after the other (a worker thread computing the division beside the
+coverage saved nothing on two busy cores: docs/benchmarks/app.md); the circles and grids
+then cost one more map drawing, not two. When both were already computed in this
+process (another tab) or kept on disk by an earlier server start
+(:func:`planner.app.cache.computed`, :mod:`planner.app.store`), the first drawing has
+them and there is no street-only paint.
 
 Only UI lives here: the map is rendered once per input by :func:`planner.app.cache.cached_map`
 and shown by :func:`planner.app.map.show_map` (panning and zooming never rerun the script).
@@ -22,7 +24,7 @@ import streamlit as st
 from planner.app import map as app_map
 from planner.app import project as app_project
 from planner.app import services as svc
-from planner.app.cache import cached_map, computed, for_result, prefetch, settings_json
+from planner.app.cache import cached_map, computed, for_result, settings_json
 from planner.app.overview_page import completeness_panel
 from planner.app.session import (
     L,
@@ -31,7 +33,6 @@ from planner.app.session import (
     copy_widget,
     coverage_or_none,
     project_grids,
-    project_key,
     source_json,
 )
 from planner.coverage.layers import CoverageLayers
@@ -156,19 +157,11 @@ def compute_steps(
     """Compute the steps not in ``done`` (spinners in ``where``) and record them in
     ``done`` and in the session's steps; return whether one of them succeeded (the map
     has more to draw).
-
-    When both are left and the project has no editor's grids, the grid division runs in
-    a worker thread (:func:`planner.app.cache.prefetch`) while this run computes the
-    coverage, and this run waits for it on the cache's lock.
     """
     pending: tuple[tuple[Result, Callable[[], Any], str], ...] = (
         ("coverage", lambda: coverage_or_none(sj, tj), "layer_circle"),
         ("grids", lambda: project_grids(street, settings), "layer_grids"),
     )
-    if "grids" not in done and "coverage" not in done and not has_editor(street, settings):
-        # the division beside the coverage (started after the street's map was sent, so
-        # the first paint does not share the cores with it)
-        prefetch("grids", sj, tj)
     more = False
     for step, func, label in pending:
         if step in done:
@@ -179,9 +172,3 @@ def compute_steps(
         S["_map_steps"][f"{step}:{sj}{for_result(tj, step)}"] = result is not None
         more = more or result is not None
     return more
-
-
-def has_editor(street: Street, settings: Settings) -> bool:
-    """Whether the project's grids are its editor's (then the division is not needed)."""
-    key = project_key(settings)
-    return app_project.current_editor(S, street, key=key, settings=settings) is not None

@@ -197,9 +197,9 @@ def read_entities(path: Path) -> gpd.GeoDataFrame:
             raw = pyogrio.read_dataframe(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise InputError(
-            Problem(
-                f"the DXF drawing cannot be read: {exc}",
-                fix="save it again as DXF (AutoCAD: Save As > DXF, any version)",
+            Problem.of(
+                msg("dxf_unreadable", detail=str(exc)),
+                fix=msg("dxf_fix_unreadable"),
                 file=str(path),
             )
         ) from exc

@@ -271,20 +271,10 @@ def resolve_source(
         return resolve_osm_file(path, boundary=boundary, settings=settings, problems=problems)
     if not path.exists():
         raise InputError(
-            Problem(
-                f"no such file or folder: {src}",
-                fix="give 'demo', a folder of layer files, an .osm/.osm.xml/.osm.pbf extract "
-                "or place:NAME",
-                file=src,
-            )
+            Problem.of(msg("src_no_such_path", src=src), fix=msg("src_fix_no_such_path"), file=src)
         )
     raise InputError(
-        Problem(
-            f"cannot load {src}: not a folder and not an OpenStreetMap extract",
-            fix="give a folder holding boundary.geojson (and other layers), or an .osm/.osm.pbf "
-            "file; single layer files go in a folder",
-            file=src,
-        )
+        Problem.of(msg("src_not_loadable", src=src), fix=msg("src_fix_not_loadable"), file=src)
     )
 
 
@@ -583,11 +573,9 @@ def _use_boundary(resolved: Resolved, given: BoundaryFile | None, *, problems: P
         if "boundary" not in resolved.layers and unread is not None:
             name = Path(unread).name
             problems.add(
-                f"the street boundary is missing: {name} is in the folder, but folders "
-                "hold layers as .geojson, .json, .gpkg or .shp",
+                msg("src_boundary_unread", name=name),
                 file=unread,
-                fix=f"pass it as --boundary {name} (KML and other formats GDAL reads are "
-                "accepted there), or save it as boundary.geojson",
+                fix=msg("src_fix_boundary_unread", name=name),
             )
             resolved.files["boundary"] = unread
         return

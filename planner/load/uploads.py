@@ -43,7 +43,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Literal
 
 from planner.errors import InputError, Problem
-from planner.i18n import msg
+from planner.i18n import Message, items, msg
 from planner.load.readers import FOLDER_LAYERS
 from planner.load.validate import short
 
@@ -84,12 +84,12 @@ SUPPORTED_METHODS: frozenset[int] = frozenset(
     {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 )
 #: Names of the other methods met in practice.
-METHOD_NAMES: dict[int, str] = {
-    9: "Deflate64 (what Windows Explorer uses for big files)",
+METHOD_NAMES: dict[int, str | Message] = {
+    9: msg("up_method_deflate64"),
     93: "Zstandard",
     95: "XZ",
     98: "PPMd",
-    99: "AES encryption",
+    99: msg("up_method_aes"),
 }
 
 #: Prefixes of what this module writes under an upload root (the only names cleaned).
@@ -228,10 +228,10 @@ def _size_problems(infos: list[zipfile.ZipInfo], *, name: str, limit_mb: float) 
     problems: list[Problem] = []
     if len(infos) > MAX_MEMBERS:
         problems.append(
-            Problem(
-                f"the zip holds {len(infos)} files (at most {MAX_MEMBERS})",
+            Problem.of(
+                msg("up_too_many_members", n=len(infos), limit=MAX_MEMBERS),
                 file=name,
-                fix="zip only the street's layer files",
+                fix=msg("up_fix_zip_layers_only"),
             )
         )
     total = sum(i.file_size for i in infos)
@@ -266,52 +266,50 @@ def _member_problems(info: zipfile.ZipInfo, *, name: str) -> list[Problem]:
         or (bool(path.parts) and ":" in path.parts[0])
     ):
         problems.append(
-            Problem(
-                f"unsafe path {member!r} in the zip",
+            Problem.of(
+                msg("up_unsafe_path", member=member),
                 file=name,
                 feature_id=member,
-                fix="zip the folder with relative paths",
+                fix=msg("up_fix_relative_paths"),
             )
         )
     too_long = any(len(p.encode("utf-8")) > 255 for p in path.parts)
     if len(info.filename) > MAX_MEMBER_PATH or too_long:
         problems.append(
-            Problem(
-                f"member path {member!r} is {len(info.filename):,} characters long (at most "
-                f"{MAX_MEMBER_PATH}, and 255 bytes per folder or file name)",
+            Problem.of(
+                msg("up_path_too_long", member=member, n=len(info.filename), limit=MAX_MEMBER_PATH),
                 file=name,
                 feature_id=member,
-                fix="zip the folder with short folder and file names",
+                fix=msg("up_fix_short_names"),
             )
         )
     ratio = info.file_size / max(info.compress_size, 1)
     if ratio > MAX_RATIO:
         problems.append(
-            Problem(
-                f"member {member!r} is compressed {ratio:.0f} times (a zip bomb?)",
+            Problem.of(
+                msg("up_member_bomb", member=member, ratio=ratio),
                 file=name,
                 feature_id=member,
-                fix="upload the layer files unzipped",
+                fix=msg("up_fix_unzipped"),
             )
         )
     if info.flag_bits & 0x1:
         problems.append(
-            Problem(
-                f"member {member!r} is encrypted (the zip has a password)",
+            Problem.of(
+                msg("up_member_encrypted", member=member),
                 file=name,
                 feature_id=member,
-                fix="zip the files again without a password",
+                fix=msg("up_fix_no_password"),
             )
         )
     elif info.compress_type not in SUPPORTED_METHODS:
-        method = METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+        method = METHOD_NAMES.get(info.compress_type, msg("up_method_n", n=info.compress_type))
         problems.append(
-            Problem(
-                f"member {member!r} is compressed with {method}, which the planner cannot unpack",
+            Problem.of(
+                msg("up_member_method", member=member, method=method),
                 file=name,
                 feature_id=member,
-                fix="zip the files again with standard Deflate (7-Zip: Deflate; or the "
-                "'zip' command), or upload them unzipped",
+                fix=msg("up_fix_deflate"),
             )
         )
     return problems
@@ -327,11 +325,11 @@ def _path_clashes(infos: list[zipfile.ZipInfo], *, name: str) -> list[Problem]:
             continue
         if parts in files:
             problems.append(
-                Problem(
-                    f"member {short(info.filename, 80)!r} appears twice in the zip",
+                Problem.of(
+                    msg("up_member_twice", member=short(info.filename, 80)),
                     file=name,
                     feature_id=short(info.filename, 80),
-                    fix="zip the folder again (each file once)",
+                    fix=msg("up_fix_each_once"),
                 )
             )
         files[parts] = info.filename
@@ -339,11 +337,11 @@ def _path_clashes(infos: list[zipfile.ZipInfo], *, name: str) -> list[Problem]:
     for parts in sorted(files.keys() & folders):
         member = short(files[parts], 80)
         problems.append(
-            Problem(
-                f"{member!r} is both a file and a folder in the zip",
+            Problem.of(
+                msg("up_file_and_folder", member=member),
                 file=name,
                 feature_id=member,
-                fix="rename the file or the folder and zip again",
+                fix=msg("up_fix_rename"),
             )
         )
     return problems
@@ -381,31 +379,37 @@ def extract_zip(
                     written += _copy_capped(src, dst, budget - written)
             except _OverLimit:
                 raise InputError(
-                    Problem(
-                        f"the zip unpacks to more than {limit_mb:g} MB (its headers said less)",
+                    Problem.of(
+                        msg("up_unpacks_over", limit=limit_mb),
                         file=name,
                         feature_id=short(info.filename, 80),
-                        fix="upload fewer or smaller layers",
+                        fix=msg("up_fix_fewer_layers"),
                     )
                 ) from None
             except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
                 raise InputError(
-                    Problem(
-                        f"member {short(info.filename, 80)!r} is damaged "
-                        f"({type(exc).__name__}: {exc})",
+                    Problem.of(
+                        msg(
+                            "up_member_damaged",
+                            member=short(info.filename, 80),
+                            detail=f"{type(exc).__name__}: {exc}",
+                        ),
                         file=name,
                         feature_id=short(info.filename, 80),
-                        fix="download or zip the files again (the zip was damaged on the way)",
+                        fix=msg("up_fix_zip_again"),
                     )
                 ) from exc
             except OSError as exc:
                 raise InputError(
-                    Problem(
-                        f"member {short(info.filename, 80)!r} cannot be written "
-                        f"({exc.strerror or exc})",
+                    Problem.of(
+                        msg(
+                            "up_member_unwritable",
+                            member=short(info.filename, 80),
+                            detail=str(exc.strerror or exc),
+                        ),
                         file=name,
                         feature_id=short(info.filename, 80),
-                        fix="zip the folder again with plain, short file names",
+                        fix=msg("up_fix_plain_names"),
                     )
                 ) from exc
     return written
@@ -601,18 +605,22 @@ def stage_extra(kind: ExtraKind, fname: str, data: bytes, *, dest: Path, limit_m
     allowed = EXTRA_SUFFIXES[kind]
     if suffix not in allowed:
         raise InputError(
-            Problem(
-                f"file type {short(suffix, 20) or '(none)'} is not a {kind} file",
+            Problem.of(
+                msg(
+                    "up_extra_type",
+                    suffix=short(suffix, 20) or msg("up_no_suffix"),
+                    kind=msg(f"up_extra_kind_{kind}"),
+                ),
                 file=short(fname),
-                fix=f"upload a {' or '.join(allowed)} file",
+                fix=msg("up_fix_extra_type", types=items(allowed, sep=(" 或 ", " or "))),
             )
         )
     if _mb(len(data)) > limit_mb:
         raise InputError(
-            Problem(
-                f"the file is {_mb(len(data)):.1f} MB, over the {limit_mb:g} MB limit",
+            Problem.of(
+                msg("up_file_too_big", mb=_mb(len(data)), limit=limit_mb),
                 file=short(fname),
-                fix="upload a smaller file",
+                fix=msg("up_fix_smaller_file"),
             )
         )
     folder = Path(dest) / f"{kind}-{_digest([(suffix, data)])}"
