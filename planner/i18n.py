@@ -2268,6 +2268,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "({households} households, Polsby-Popper {atom_pp} alone) leaves every grid of its "
         "community that can take it within the bounds below {minimum}",
     ),
+    # --- dist14: exact method started from a rooted division ---
+    "grid_exact_feasible_nogap": (
+        "社区 {community}：精确方法（{units} 个单元，{households} 户）找到界限内的划分"
+        "（以启发式网格为中心的模型），最优性差距未界定，用时 {time_s:.1f} 秒",
+        "community {community}: the exact method ({units} units, {households} households) "
+        "found a division within the bounds (program rooted at the heuristic's grids); "
+        "optimality gap not bounded ({time_s:.1f} s)",
+    ),
 }
 
 

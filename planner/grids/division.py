@@ -40,7 +40,7 @@ from scipy.sparse import csgraph
 
 from planner.grids import _partition as part
 from planner.grids import compact, exact
-from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms, make_atoms
+from planner.grids.atoms import adjacency_matrix, building_atoms, make_atoms, shared_edges
 from planner.grids.codes import assign_codes, community_codes
 from planner.grids.dedicated import KIND_DEDICATED, KIND_RESIDENTIAL, grid_kinds
 from planner.grids.rules import RuleReport, check_grids
@@ -186,7 +186,8 @@ def divide(
     if atoms is None:
         atoms = make_atoms(street, settings=settings)
     atoms = atoms.copy()
-    g = _graph(atoms, adjacency(atoms.geometry.values), street)
+    adj, shared = shared_edges(atoms.geometry.values)
+    g = _graph(atoms, adj, street, shared)
     notes: list[str] = []
     comm_table, atoms["community_id"] = _communities(
         street, atoms, g, communities, settings, rng, notes
@@ -433,6 +434,8 @@ def _exact_note(row: tuple[object, ...], names: dict[str, str]) -> str:
     """The note of one exact solve (an ``itertuples`` row of :attr:`GridResult.exact`),
     naming the community by ``names``."""
     _, comm, units, households, status, gap, time_s, _excess, _least = row
+    if status == "feasible" and not np.isfinite(float(str(gap))):
+        status = "feasible_nogap"
     return str(
         msg(
             f"grid_exact_{status}",
@@ -534,11 +537,18 @@ def _union_by(
     return np.asarray(out.to_numpy(), dtype=object)
 
 
-def _graph(atoms: gpd.GeoDataFrame, adj: pd.DataFrame, street: Street | None = None) -> part.Graph:
+def _graph(
+    atoms: gpd.GeoDataFrame,
+    adj: pd.DataFrame,
+    street: Street | None = None,
+    shared: NDArray[np.object_] | None = None,
+) -> part.Graph:
+    """The atom graph; ``shared``: the shared boundary of each pair of ``adj``
+    (:func:`planner.grids.atoms.shared_edges`), computed here when None."""
     geo = atoms.geometry.values
     c = shapely.centroid(np.asarray(geo, dtype=object))
     return part.Graph(
-        off_feature=None if street is None else _off_feature(atoms, adj, street),
+        off_feature=None if street is None else _off_feature(atoms, adj, street, shared),
         adj=adjacency_matrix(adj, len(atoms)),
         weight=atoms["households"].to_numpy(dtype=float),
         xy=shapely.get_coordinates(c),
@@ -1195,13 +1205,20 @@ def _attach_verges(
     return np.asarray(pd.factorize(merged, sort=True)[0], dtype=np.int64)
 
 
-def _off_feature(atoms: gpd.GeoDataFrame, adj: pd.DataFrame, street: Street) -> sparse.csr_matrix:
+def _off_feature(
+    atoms: gpd.GeoDataFrame,
+    adj: pd.DataFrame,
+    street: Street,
+    shared: NDArray[np.object_] | None = None,
+) -> sparse.csr_matrix:
     """Symmetric matrix of the off-feature length (m) of each shared atom edge: the part
     farther than :data:`planner.grids.shape.FEATURE_TOLERANCE_M` from every road, wall,
-    water and community line (lines drawn between buildings, cuts across verges)."""
+    water and community line (lines drawn between buildings, cuts across verges).
+    ``shared``: the shared boundary of each pair of ``adj`` (computed when None)."""
     geo = np.asarray(atoms.geometry.values, dtype=object)
     a, b = adj["a"].to_numpy(), adj["b"].to_numpy()
-    shared = shapely.intersection(shapely.boundary(geo[a]), shapely.boundary(geo[b]))
+    if shared is None:
+        shared = shapely.intersection(shapely.boundary(geo[a]), shapely.boundary(geo[b]))
     length, on = on_feature_length(shared, feature_tree(street))
     off = np.maximum(length - on, 0.0)
     return adjacency_matrix(pd.DataFrame({"a": a, "b": b, "length_m": off}), len(atoms))
