@@ -331,3 +331,29 @@ def test_exact_note_without_a_bounded_gap_says_so() -> None:
     row = (0, "C1", 150, 3000.0, "feasible", float("inf"), 3.2, 0.0, False)
     note = _exact_note(row, {"C1": "社区一"})
     assert "inf" not in note and "gap not bounded" in note
+
+
+# --- dist14: proofs over the fixed groups of large compounds ---
+def test_a_proof_over_fixed_groups_of_a_large_compound_says_so() -> None:
+    from planner.grids.division import divide
+    from planner.grids.rules import PROVED_REASONS
+    from planner.i18n import from_english
+    from planner.settings import Settings
+    from tests.grid_streets import block_street
+
+    # one compound of 20 buildings x 60 households = 1,200 > 500: cut into fixed groups
+    # of whole buildings (420, 360, 420); with them no division keeps 400-500
+    street = block_street(
+        xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5, households=[60]
+    )
+    s = Settings(grid_min_households=400, grid_max_households=500, grid_target_households=450)
+    res = divide(street, settings=s)
+    assert (res.exact["status"] == "infeasible").all() and len(res.exact) == 1
+    out = res.grids[~res.grids["households"].between(400, 500)]
+    assert len(out) == 1
+    reason = out["reason"].iloc[0]
+    assert "fixed groups of whole buildings" in reason and "not single buildings" in reason
+    m = from_english(reason, "grid_reason_")
+    assert m is not None and m.key == "grid_reason_exact_infeasible_least_groups"
+    assert m.key in PROVED_REASONS and dict(m.params)["groups"] == "3"
+    assert res.report.ok, res.report.to_text()

@@ -288,7 +288,7 @@ def assign_to(parts: NDArray[np.object_], containers: NDArray[np.object_]) -> ND
     if len(parts) == 0 or len(containers) == 0:
         return out
     tree = shapely.STRtree(containers)
-    i, j = tree.query(parts, predicate="intersects")
+    i, j = query(tree, parts, "intersects")
     if len(i) == 0:
         return out
     count = np.bincount(i, minlength=len(parts))
@@ -296,13 +296,31 @@ def assign_to(parts: NDArray[np.object_], containers: NDArray[np.object_]) -> ND
     out[i[single]] = j[single]
     mi, mj = i[~single], j[~single]
     if len(mi):
-        area = shapely.area(shapely.intersection(parts[mi], containers[mj]))
+        area = shapely.area(parallel(shapely.intersection, parts[mi], containers[mj]))
         df = pd.DataFrame({"i": mi, "j": mj, "a": area}).sort_values(
             ["i", "a"], ascending=[True, False], kind="stable"
         )
         best = df.drop_duplicates("i")
         out[best["i"].to_numpy()] = best["j"].to_numpy()
     return out
+
+
+def query(tree: shapely.STRtree, geoms: NDArray[np.object_], predicate: str) -> NDArray[np.int64]:
+    """``tree.query(geoms, predicate=predicate)`` on all cores: ``geoms`` in contiguous
+    chunks, one thread each (the query releases the GIL); the pairs come back in the
+    order of one call's (by position in ``geoms``, then as the tree gives them)."""
+    geoms = np.asarray(geoms, dtype=object)
+    k = workers()
+    if k == 1 or len(geoms) < 1000:
+        return np.asarray(tree.query(geoms, predicate=predicate), dtype=np.int64)
+    bounds = np.linspace(0, len(geoms), k + 1).astype(np.int64)
+
+    def run(c: int) -> NDArray[np.int64]:
+        ij = np.asarray(tree.query(geoms[bounds[c] : bounds[c + 1]], predicate=predicate))
+        return np.asarray(ij + np.array([[bounds[c]], [0]]), dtype=np.int64)
+
+    with ThreadPoolExecutor(max_workers=k) as pool:
+        return np.concatenate(list(pool.map(run, range(k))), axis=1)
 
 
 def adjacency(geoms: NDArray[np.object_] | gpd.GeoSeries) -> pd.DataFrame:
@@ -336,7 +354,7 @@ def shared_edges(
         empty = pd.DataFrame({"a": np.zeros(0, int), "b": np.zeros(0, int), "length_m": []})
         return empty, np.zeros(0, dtype=object)
     tree = shapely.STRtree(arr)
-    i, j = tree.query(arr, predicate="intersects")
+    i, j = query(tree, arr, "intersects")
     keep = i < j
     i, j = i[keep], j[keep]
     bnd = shapely.boundary(arr)
@@ -669,12 +687,12 @@ def _straddle_links(
     if len(buildings) == 0 or len(faces) < 2:
         return np.zeros((2, 0), dtype=np.int64)
     tree = shapely.STRtree(faces)
-    i, j = tree.query(buildings, predicate="intersects")
+    i, j = query(tree, buildings, "intersects")
     multi = np.bincount(i, minlength=len(buildings))[i] > 1
     i, j = i[multi], j[multi]
     if len(i) == 0:
         return np.zeros((2, 0), dtype=np.int64)
-    area = shapely.area(shapely.intersection(buildings[i], faces[j]))
+    area = shapely.area(parallel(shapely.intersection, buildings[i], faces[j]))
     df = pd.DataFrame({"i": i, "j": j, "a": area})
     df = df[df["a"] > _STRADDLE_M2].sort_values(["i", "a"], ascending=[True, False])
     df["main"] = df.groupby("i")["j"].transform("first")
