@@ -376,13 +376,16 @@ def _rooted_start(
     k0 = choose_k(float(w.sum()), lo, hi, (lo + hi) / 2)
     low, high = part_count(w, lo=lo, hi=hi)
     ks = [k for k in dict.fromkeys((k0, k0 + 1, k0 - 1, len(base))) if low <= k <= high]
+    tries = [(k, how) for k in ks for how in ("start", "spread")]
     found = None
-    for i, k in enumerate(ks):  # the likeliest count of parts first
+    for i, (k, how) in enumerate(tries):  # the likeliest count of parts first
         left = budget - (time.perf_counter() - t0)
         if left <= 0:
             break
-        roots = adjust_roots(xy, w, start, base, k)
-        found = rooted_partition(adj, w, xy, roots, lo=lo, hi=hi, time_limit_s=left / (len(ks) - i))
+        roots = adjust_roots(xy, w, start, base, k) if how == "start" else spread_roots(xy, w, k)
+        found = rooted_partition(
+            adj, w, xy, roots, lo=lo, hi=hi, time_limit_s=left / (len(tries) - i)
+        )
         if found is not None:
             break
     if found is not None and needs_exact(w, found, lo=lo, hi=hi):
@@ -831,6 +834,35 @@ def adjust_roots(
         d = np.min(np.hypot(*(xy[:, None, :] - xy[out][None, :, :]).transpose(2, 0, 1)), axis=1)
         out = np.r_[out, int(np.argmax(d))]
     return np.asarray(out, dtype=np.int64)
+
+
+def spread_roots(xy: NDArray[np.float64], w: NDArray[np.float64], k: int) -> NDArray[np.int64]:
+    """``k`` roots spread over the piece: the units nearest the centres of ``k`` clusters
+    of the unit centres (m), weighted by households (plus a mean unit's worth, so land
+    without households counts too), by Lloyd's iterations from farthest-point seeds;
+    deterministic. For when the start's parts place the roots badly."""
+    weight = w + max(float(w.mean()), 1.0)
+    centre = [int(np.argmax(weight))]
+    for _ in range(1, k):
+        d = np.min(np.hypot(*(xy[:, None, :] - xy[centre][None, :, :]).transpose(2, 0, 1)), axis=1)
+        centre.append(int(np.argmax(d * weight)))
+    c = xy[centre].astype(np.float64)
+    for _ in range(20):
+        near = np.argmin(((xy[:, None, :] - c[None, :, :]) ** 2).sum(axis=2), axis=1)
+        tot = np.bincount(near, weights=weight, minlength=k)
+        new = (
+            np.c_[
+                np.bincount(near, weights=weight * xy[:, 0], minlength=k),
+                np.bincount(near, weights=weight * xy[:, 1], minlength=k),
+            ]
+            / np.maximum(tot, 1e-9)[:, None]
+        )
+        new[tot == 0] = c[tot == 0]
+        if np.allclose(new, c):
+            break
+        c = new
+    roots = np.argmin(((xy[:, None, :] - c[None, :, :]) ** 2).sum(axis=2), axis=0)
+    return np.asarray(np.unique(roots), dtype=np.int64)
 
 
 def rooted_partition(
