@@ -357,3 +357,21 @@ def test_a_proof_over_fixed_groups_of_a_large_compound_says_so() -> None:
     assert m is not None and m.key == "grid_reason_exact_infeasible_least_groups"
     assert m.key in PROVED_REASONS and dict(m.params)["groups"] == "3"
     assert res.report.ok, res.report.to_text()
+
+
+def test_settle_divides_a_planted_piece_the_heuristic_left_out_of_bounds() -> None:
+    g = _planted(15, 10, 5, seed=2)
+    bad = np.minimum(np.arange(g.n) // 25, 4)  # five strips, the last twice as long
+    labels, proof = settle(
+        g,
+        np.arange(g.n),
+        bad,
+        lo=400.0,
+        hi=600.0,
+        target=500.0,
+        method="auto",
+        time_limit_s=8.0,
+        max_units=300,
+    )
+    assert proof is not None and proof.found and proof.status in ("optimal", "feasible")
+    _assert_valid(g, labels, 400, 600)

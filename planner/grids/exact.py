@@ -28,6 +28,14 @@ its *representative*, which removes the relabellings of the parts):
 - objective: ``sum_j |load_j - target x[j, j]| / target`` (balance), plus the slacks.
 
 The relative MIP gap HiGHS reports is kept with the result.
+
+With hard bounds the program holds only the pairs a part in bounds can hold
+(:func:`reach`), a row on the count of parts (:func:`part_count`) and each commodity's
+flow bounded by the units its part may hold; all valid for every division in bounds.
+On pieces of :data:`ROOTED_MIN_UNITS` units or more, a smaller *rooted* program
+(:func:`rooted_partition`: parts around fixed roots placed by the heuristic's division,
+contiguity by separator cuts) first looks for a division in bounds, which then starts
+the full program (:func:`_full_start`); the time limit covers building the programs.
 """
 
 from __future__ import annotations
