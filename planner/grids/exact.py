@@ -308,7 +308,7 @@ def exact_partition(
     adj = g.adj[nodes][:, nodes].tocsr()
     found = None
     if not soft:  # first a division in bounds around the heuristic's parts, if it has one
-        found = _rooted_start(g, nodes, adj, w, start, lo, hi, time_limit_s, also)
+        found = _rooted_start(g, nodes, adj, w, start, (lo, hi, target), time_limit_s, also)
     sub = adj.tocoo()
     upper = sub.row < sub.col
     # hard bounds: only the pairs a part in bounds can hold, and a count of parts
@@ -366,22 +366,23 @@ def _rooted_start(
     adj: sp.csr_matrix,
     w: NDArray[np.float64],
     start: NDArray[np.int64] | None,
-    lo: float,
-    hi: float,
+    bounds: tuple[float, float, float],
     time_limit_s: float,
     also: Bound | None,
 ) -> NDArray[np.int64] | None:
     """A division in bounds from :func:`rooted_partition` with the roots placed by the
-    parts of ``start`` (the heuristic's division), within :data:`ROOTED_SHARE` of the
-    time limit (None without a start or with a second bound, which the rooted program
-    does not keep)."""
+    parts of ``start`` (the heuristic's division) or spread, for the likeliest counts of
+    parts (``bounds``: lo, hi, target), within :data:`ROOTED_SHARE` of the time limit
+    (None without a start or with a second bound, which the rooted program does not
+    keep)."""
+    lo, hi, target = bounds
     if start is None or also is not None or len(nodes) < ROOTED_MIN_UNITS:
         return None
     t0 = time.perf_counter()
     budget = ROOTED_SHARE * time_limit_s
     xy = g.xy[nodes]
     base = roots_of(g, nodes, start)
-    k0 = choose_k(float(w.sum()), lo, hi, (lo + hi) / 2)
+    k0 = choose_k(float(w.sum()), lo, hi, target)
     low, high = part_count(w, lo=lo, hi=hi)
     ks = [k for k in dict.fromkeys((k0, k0 + 1, k0 - 1, len(base))) if low <= k <= high]
     tries = [(k, how) for k in ks for how in ("start", "spread")]
