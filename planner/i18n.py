@@ -2392,6 +2392,35 @@ STRINGS: dict[str, tuple[str, str]] = {
         "请重新另存为 DXF（AutoCAD：另存为 > DXF，任意版本）",
         "save it again as DXF (AutoCAD: Save As > DXF, any version)",
     ),
+    # --- dist14: proofs over the fixed groups of large compounds ---
+    "grid_reason_exact_infeasible_groups": (
+        "已证明：社区 {community} 的这一块（{households} 户，{units} 个单元）无论怎样连片划分，"
+        "都无法使每个网格在 {lo}-{hi} 户之间（精确方法）；其中 {groups} 个单元是规划器把超过上限的"
+        "小区按整栋楼预先分成的固定组，证明针对这些固定组，而非单栋楼",
+        "proved: no contiguous division of this piece of community {community} ({households} "
+        "households, {units} units) keeps every grid within {lo}-{hi} (exact method); "
+        "{groups} of the units are fixed groups of whole buildings the planner made of "
+        "compounds above the maximum: the proof is over those groups, not single buildings",
+    ),
+    "grid_reason_exact_infeasible_least_groups": (
+        "已证明：社区 {community} 的这一块（{households} 户，{units} 个单元）无论怎样连片划分，"
+        "都无法使每个网格在 {lo}-{hi} 户之间；本划分超出界限的户数合计 {excess} 户，已证明为最少"
+        "（精确方法）；其中 {groups} 个单元是规划器把超过上限的小区按整栋楼预先分成的固定组，"
+        "证明针对这些固定组，而非单栋楼",
+        "proved: no contiguous division of this piece of community {community} ({households} "
+        "households, {units} units) keeps every grid within {lo}-{hi}; this division has "
+        "{excess} households outside the bounds in all, proved the fewest possible (exact "
+        "method); {groups} of the units are fixed groups of whole buildings the planner made "
+        "of compounds above the maximum: the proof is over those groups, not single buildings",
+    ),
+    # --- dist14: exact method started from a rooted division ---
+    "grid_exact_feasible_nogap": (
+        "社区 {community}：精确方法（{units} 个单元，{households} 户）找到界限内的划分"
+        "（以启发式网格为中心的模型），最优性差距未界定，用时 {time_s:.1f} 秒",
+        "community {community}: the exact method ({units} units, {households} households) "
+        "found a division within the bounds (program rooted at the heuristic's grids); "
+        "optimality gap not bounded ({time_s:.1f} s)",
+    ),
 }
 
 

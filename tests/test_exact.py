@@ -268,3 +268,110 @@ def test_fresh_partitions_settle_a_piece_the_first_one_left_out_of_range() -> No
     assert again.random() == after
     # a piece already in range keeps its division
     assert _restart(g, nodes, fresh, lo=200, hi=500, target=300, rng=again, also=None) is fresh
+
+
+# --- dist14: rooted program, pruned pairs ---
+def _planted(rows: int, cols: int, block: int, seed: int) -> Graph:
+    """A ``rows`` x ``cols`` grid of units (centres 10 m apart) cut into square blocks of
+    ``block`` x ``block`` units, each block's households between 430 and 570: a
+    contiguous division into parts of 400-600 households is known to exist."""
+    rng = np.random.default_rng(seed)
+    n = rows * cols
+    w = rng.integers(0, 60, n).astype(float)
+    w[rng.random(n) < 0.2] = 0.0
+    r, c = np.arange(n) // cols, np.arange(n) % cols
+    blk = (r // block) * (cols // block) + c // block
+    for k in np.unique(blk):
+        m = blk == k
+        w[m] = np.floor(w[m] * rng.uniform(430, 570) / w[m].sum())
+    g = _grid(rows, cols, w.tolist())
+    return Graph(
+        adj=g.adj, weight=g.weight, xy=np.c_[c, r] * 10.0, area=g.area, perimeter=g.perimeter
+    )
+
+
+def test_rooted_program_finds_a_planted_division_of_150_units_from_a_bad_start() -> None:
+    g = _planted(15, 10, 5, seed=0)
+    assert g.n == 150
+    # a start out of bounds: six strips of 25 units across the blocks, all merged pairs
+    # apart from the last (the heuristic's kind of failure); its parts place the roots
+    start = np.repeat(np.arange(6), 25)
+    start[start == 5] = 4  # five parts, one of about twice the maximum
+    assert needs_exact(g.weight, start, lo=400, hi=600)
+    r = exact_partition(
+        g, np.arange(g.n), lo=400, hi=600, target=500, time_limit_s=8, max_units=300, start=start
+    )
+    assert r.found and r.status in ("optimal", "feasible")
+    assert r.labels is not None
+    _assert_valid(g, r.labels, 400, 600)
+    assert r.time_s < 8 + 2  # the limit holds the building of the programs
+
+
+def test_reach_keeps_every_pair_of_a_division_in_bounds() -> None:
+    from planner.grids.exact import part_count, reach
+
+    g = _planted(6, 6, 3, seed=1)
+    allowed, can_rep = reach(g.adj.tocsr(), g.weight, lo=400, hi=600)
+    # the planted blocks (3 x 3 units each) are a division in bounds: each block's pairs
+    # with its lowest unit are kept, and that unit can represent a part
+    r, c = np.arange(36) // 6, np.arange(36) % 6
+    blk = (r // 3) * 2 + c // 3
+    for k in range(4):
+        m = np.flatnonzero(blk == k)
+        assert can_rep[m.min()] and allowed[m, m.min()].all()
+    assert not allowed[np.triu_indices(36, 1)].any()
+    assert allowed.sum() < 36 * 37 // 2  # and far pairs are left out
+    lo_k, hi_k = part_count(g.weight, lo=400, hi=600)
+    assert lo_k <= 4 <= hi_k
+
+
+def test_exact_note_without_a_bounded_gap_says_so() -> None:
+    from planner.grids.division import _exact_note
+
+    row = (0, "C1", 150, 3000.0, "feasible", float("inf"), 3.2, 0.0, False)
+    note = _exact_note(row, {"C1": "社区一"})
+    assert "inf" not in note and "gap not bounded" in note
+
+
+# --- dist14: proofs over the fixed groups of large compounds ---
+def test_a_proof_over_fixed_groups_of_a_large_compound_says_so() -> None:
+    from planner.grids.division import divide
+    from planner.grids.rules import PROVED_REASONS
+    from planner.i18n import from_english
+    from planner.settings import Settings
+    from tests.grid_streets import block_street
+
+    # one compound of 20 buildings x 60 households = 1,200 > 500: cut into fixed groups
+    # of whole buildings (420, 360, 420); with them no division keeps 400-500
+    street = block_street(
+        xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5, households=[60]
+    )
+    s = Settings(grid_min_households=400, grid_max_households=500, grid_target_households=450)
+    res = divide(street, settings=s)
+    assert (res.exact["status"] == "infeasible").all() and len(res.exact) == 1
+    out = res.grids[~res.grids["households"].between(400, 500)]
+    assert len(out) == 1
+    reason = out["reason"].iloc[0]
+    assert "fixed groups of whole buildings" in reason and "not single buildings" in reason
+    m = from_english(reason, "grid_reason_")
+    assert m is not None and m.key == "grid_reason_exact_infeasible_least_groups"
+    assert m.key in PROVED_REASONS and dict(m.params)["groups"] == "3"
+    assert res.report.ok, res.report.to_text()
+
+
+def test_settle_divides_a_planted_piece_the_heuristic_left_out_of_bounds() -> None:
+    g = _planted(15, 10, 5, seed=2)
+    bad = np.minimum(np.arange(g.n) // 25, 4)  # five strips, the last twice as long
+    labels, proof = settle(
+        g,
+        np.arange(g.n),
+        bad,
+        lo=400.0,
+        hi=600.0,
+        target=500.0,
+        method="auto",
+        time_limit_s=8.0,
+        max_units=300,
+    )
+    assert proof is not None and proof.found and proof.status in ("optimal", "feasible")
+    _assert_valid(g, labels, 400, 600)

@@ -214,3 +214,37 @@ def test_demo_street_keeps_every_rule() -> None:
     assert residential["households"].between(150, 550).all()
     # nearly every residential grid in range; the rest listed with a reason
     assert (~residential["households"].between(200, 500)).sum() <= 3
+
+
+# --- dist14: district speed ---
+def test_multipoint_from_binary_is_shapely_multipoints() -> None:
+    import shapely
+
+    from planner.grids.atoms import _multipoint
+
+    xy = np.random.default_rng(0).uniform(-1e5, 1e5, (1000, 2))
+    assert shapely.equals_exact(_multipoint(xy), shapely.multipoints(xy), 0.0)
+    assert shapely.get_num_geometries(_multipoint(xy[:1])) == 1
+
+
+def test_parallel_query_and_shared_edges_match_one_call() -> None:
+    import shapely
+
+    from planner.grids.atoms import adjacency, query, shared_edges
+
+    rng = np.random.default_rng(1)
+    boxes = shapely.box(
+        *np.c_[rng.uniform(0, 900, (3000, 2)), rng.uniform(0, 900, (3000, 2)) + 40].T
+    )
+    tree = shapely.STRtree(boxes)
+    assert (query(tree, boxes, "intersects") == tree.query(boxes, predicate="intersects")).all()
+    cells = shapely.box(
+        *np.c_[
+            np.indices((40, 40)).reshape(2, -1).T * 10.0,
+            np.indices((40, 40)).reshape(2, -1).T * 10.0 + 10,
+        ].T
+    )
+    adj, shared = shared_edges(cells)
+    assert len(adj) == 2 * 40 * 39 and np.allclose(adj["length_m"], 10.0)
+    assert np.allclose(shapely.length(shared), adj["length_m"])
+    assert adjacency(cells).equals(adj)

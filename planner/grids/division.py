@@ -38,9 +38,16 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from planner._threads import parallel
 from planner.grids import _partition as part
 from planner.grids import compact, exact
-from planner.grids.atoms import adjacency, adjacency_matrix, building_atoms, make_atoms
+from planner.grids.atoms import (
+    adjacency_matrix,
+    building_atoms,
+    make_atoms,
+    query,
+    shared_edges,
+)
 from planner.grids.codes import assign_codes, community_codes
 from planner.grids.dedicated import KIND_DEDICATED, KIND_RESIDENTIAL, grid_kinds
 from planner.grids.rules import RuleReport, check_grids
@@ -186,7 +193,8 @@ def divide(
     if atoms is None:
         atoms = make_atoms(street, settings=settings)
     atoms = atoms.copy()
-    g = _graph(atoms, adjacency(atoms.geometry.values), street)
+    adj, shared = shared_edges(atoms.geometry.values)
+    g = _graph(atoms, adj, street, shared)
     notes: list[str] = []
     comm_table, atoms["community_id"] = _communities(
         street, atoms, g, communities, settings, rng, notes
@@ -213,6 +221,8 @@ def divide(
     unit, unit_ded = _dedicated_units(atoms, g, unit, settings, notes)
     unit_reason = {int(unit[a]): r for a, r in reason_at.items()}
     n_units = int(unit.max()) + 1 if len(unit) else 0
+    grouped = settings.grid_split_large_compounds & _in_large_compound(atoms, g.weight, hi)
+    unit_grouped = np.bincount(unit[grouped], minlength=n_units) > 0
     ug = _unit_graph(g, unit, n_units)
     unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
     unit_locked = np.zeros(n_units, dtype=bool)
@@ -236,6 +246,7 @@ def divide(
         settings=settings,
         also=also,
         names=names,
+        grouped=unit_grouped,
     )
     notes += [_exact_note(row, names) for row in split.exact.itertuples()]
     split = _place_dedicated(split, unit_ded & ~unit_locked)
@@ -314,11 +325,13 @@ def _partition_units(
     settings: Settings,
     also: exact.Bound | None = None,
     names: dict[str, str] | None = None,
+    grouped: NDArray[np.bool_] | None = None,
 ) -> _UnitGrids:
     """Partition the unlocked units of each community, one connected piece of the
     unit graph at a time (:func:`planner.grids._partition.partition`, then the exact
     method where ``settings.grid_method`` asks, :func:`planner.grids.exact.settle`),
-    numbering the grids in order."""
+    numbering the grids in order. ``grouped``: the units that are fixed groups of the
+    buildings of a compound above the maximum (a proof over them says so)."""
     grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
     solved: list[tuple[object, ...]] = []
@@ -380,6 +393,7 @@ def _partition_units(
                         ug.weight,
                         unit_reason,
                         proof,
+                        0 if grouped is None else int(grouped[nodes].sum()),
                     )
             next_grid += k
     table = pd.DataFrame(solved, columns=list(EXACT_COLUMNS))
@@ -433,6 +447,8 @@ def _exact_note(row: tuple[object, ...], names: dict[str, str]) -> str:
     """The note of one exact solve (an ``itertuples`` row of :attr:`GridResult.exact`),
     naming the community by ``names``."""
     _, comm, units, households, status, gap, time_s, _excess, _least = row
+    if status == "feasible" and not np.isfinite(float(str(gap))):
+        status = "feasible_nogap"
     return str(
         msg(
             f"grid_exact_{status}",
@@ -534,11 +550,18 @@ def _union_by(
     return np.asarray(out.to_numpy(), dtype=object)
 
 
-def _graph(atoms: gpd.GeoDataFrame, adj: pd.DataFrame, street: Street | None = None) -> part.Graph:
+def _graph(
+    atoms: gpd.GeoDataFrame,
+    adj: pd.DataFrame,
+    street: Street | None = None,
+    shared: NDArray[np.object_] | None = None,
+) -> part.Graph:
+    """The atom graph; ``shared``: the shared boundary of each pair of ``adj``
+    (:func:`planner.grids.atoms.shared_edges`), computed here when None."""
     geo = atoms.geometry.values
     c = shapely.centroid(np.asarray(geo, dtype=object))
     return part.Graph(
-        off_feature=None if street is None else _off_feature(atoms, adj, street),
+        off_feature=None if street is None else _off_feature(atoms, adj, street, shared),
         adj=adjacency_matrix(adj, len(atoms)),
         weight=atoms["households"].to_numpy(dtype=float),
         xy=shapely.get_coordinates(c),
@@ -704,6 +727,28 @@ def _fill_unassigned(comm: NDArray[np.object_], g: part.Graph) -> NDArray[np.obj
     return comm
 
 
+def _compound_keys(atoms: gpd.GeoDataFrame) -> NDArray[np.object_]:
+    """Each atom's compound key, ``community|compound`` ('a<i>' for an atom in none)."""
+    comm = atoms["community_id"].astype(str).to_numpy()
+    comp = atoms["compound_id"].astype(str).to_numpy()
+    key = np.array([f"a{i}" for i in range(len(atoms))], dtype=object)
+    in_comp = comp != ""
+    key[in_comp] = comm[in_comp] + "|" + comp[in_comp]
+    return key
+
+
+def _in_large_compound(
+    atoms: gpd.GeoDataFrame, weight: NDArray[np.float64], hi: float
+) -> NDArray[np.bool_]:
+    """Atoms of a compound (within one community) holding more than ``hi`` (households,
+    or the load when the bounds are on it): the compounds :func:`_units` divides into
+    fixed groups of whole buildings."""
+    key = _compound_keys(atoms)
+    total = pd.Series(weight).groupby(key).sum()
+    in_comp = atoms["compound_id"].astype(str).to_numpy() != ""
+    return np.asarray(in_comp & (pd.Series(key).map(total).to_numpy() > hi), dtype=bool)
+
+
 def _units(
     atoms: gpd.GeoDataFrame,
     g: part.Graph,
@@ -724,12 +769,11 @@ def _units(
     comp = atoms["compound_id"].astype(str).to_numpy()
     hh = g.weight.astype(float)  # households, or the load when the bounds are on it
     n = len(atoms)
-    key = np.array([f"a{i}" for i in range(n)], dtype=object)
+    key = _compound_keys(atoms)
     in_comp = comp != ""
-    key[in_comp] = comm[in_comp] + "|" + comp[in_comp]
     reasons: dict[int, str] = {}
     comp_hh = pd.Series(hh).groupby(key).sum()
-    over = in_comp & (pd.Series(key).map(comp_hh).to_numpy() > hi)
+    over = _in_large_compound(atoms, hh, hi)
     big = over if split_big else np.zeros(n, dtype=bool)
     for k in pd.unique(key[big]):
         nodes = np.flatnonzero(key == k)
@@ -755,10 +799,11 @@ def _units(
         cids = compounds["compound_id"].astype(str).to_numpy()
         small = np.array([small_hh.get(c, 0.0) <= hi for c in cids])
         tree = shapely.STRtree(cgeo)
-        ai, ci = tree.query(np.asarray(atoms.geometry.values, dtype=object), predicate="intersects")
+        ai, ci = query(tree, np.asarray(atoms.geometry.values, dtype=object), "intersects")
         keep = small[ci] & (comp[ai] != cids[ci])  # own atoms are joined by key already
         ai, ci = ai[keep], ci[keep]
-        area = shapely.area(shapely.intersection(atoms.geometry.values[ai], cgeo[ci]))
+        agen = np.asarray(atoms.geometry.values, dtype=object)
+        area = shapely.area(parallel(shapely.intersection, agen[ai], cgeo[ci]))
         ok = area > np.maximum(
             _COMPOUND_OVERLAP_M2, _COMPOUND_OVERLAP_SHARE * shapely.area(cgeo[ci])
         )
@@ -811,10 +856,13 @@ def _why(
     weight: NDArray[np.float64],
     unit_reason: dict[int, str],
     proof: exact.ExactResult | None = None,
+    groups: int = 0,
 ) -> str:
     """Why a grid is out of ``[lo, hi]``: a proved exception (a unit that cannot be
     cut, a community or piece below the minimum, no count of grids fits, the exact
-    method's proof that no division exists) or what the method could not do."""
+    method's proof that no division exists) or what the method could not do.
+    ``groups``: units of the piece that are fixed groups of a large compound's
+    buildings; a proof says it is over those groups."""
     for u in units:
         if int(u) in unit_reason:
             return unit_reason[int(u)]
@@ -830,15 +878,17 @@ def _why(
         "no_solver",
     ):
         least = "_least" if proof.status == "infeasible" and proof.least else ""
+        over_groups = "_groups" if proof.status == "infeasible" and groups else ""
         return str(
             msg(
-                f"grid_reason_exact_{proof.status}{least}",
+                f"grid_reason_exact_{proof.status}{least}{over_groups}",
                 community=comm,
                 households=int(total),
                 units=proof.units,
                 lo=int(lo),
                 hi=int(hi),
                 excess=round(proof.excess),
+                groups=groups,
             )
         )
     k_lo, k_hi = part.k_range(total, lo, hi)
@@ -1195,13 +1245,20 @@ def _attach_verges(
     return np.asarray(pd.factorize(merged, sort=True)[0], dtype=np.int64)
 
 
-def _off_feature(atoms: gpd.GeoDataFrame, adj: pd.DataFrame, street: Street) -> sparse.csr_matrix:
+def _off_feature(
+    atoms: gpd.GeoDataFrame,
+    adj: pd.DataFrame,
+    street: Street,
+    shared: NDArray[np.object_] | None = None,
+) -> sparse.csr_matrix:
     """Symmetric matrix of the off-feature length (m) of each shared atom edge: the part
     farther than :data:`planner.grids.shape.FEATURE_TOLERANCE_M` from every road, wall,
-    water and community line (lines drawn between buildings, cuts across verges)."""
+    water and community line (lines drawn between buildings, cuts across verges).
+    ``shared``: the shared boundary of each pair of ``adj`` (computed when None)."""
     geo = np.asarray(atoms.geometry.values, dtype=object)
     a, b = adj["a"].to_numpy(), adj["b"].to_numpy()
-    shared = shapely.intersection(shapely.boundary(geo[a]), shapely.boundary(geo[b]))
+    if shared is None:
+        shared = shapely.intersection(shapely.boundary(geo[a]), shapely.boundary(geo[b]))
     length, on = on_feature_length(shared, feature_tree(street))
     off = np.maximum(length - on, 0.0)
     return adjacency_matrix(pd.DataFrame({"a": a, "b": b, "length_m": off}), len(atoms))

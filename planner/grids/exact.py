@@ -28,6 +28,14 @@ its *representative*, which removes the relabellings of the parts):
 - objective: ``sum_j |load_j - target x[j, j]| / target`` (balance), plus the slacks.
 
 The relative MIP gap HiGHS reports is kept with the result.
+
+With hard bounds the program holds only the pairs a part in bounds can hold
+(:func:`reach`), a row on the count of parts (:func:`part_count`) and each commodity's
+flow bounded by the units its part may hold; all valid for every division in bounds.
+On pieces of :data:`ROOTED_MIN_UNITS` units or more, a smaller *rooted* program
+(:func:`rooted_partition`: parts around fixed roots placed by the heuristic's division,
+contiguity by separator cuts) first looks for a division in bounds, which then starts
+the full program (:func:`_full_start`); the time limit covers building the programs.
 """
 
 from __future__ import annotations
@@ -41,8 +49,9 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
+from scipy.sparse import csgraph
 
-from planner.grids._partition import Graph
+from planner.grids._partition import Graph, choose_k
 
 logger = logging.getLogger(__name__)
 
@@ -189,25 +198,47 @@ class _Layout:
         return self.d0 + self.n
 
     n_bounds: int = 1
+    pruned: bool = False
+
+    def flow_cap(self) -> NDArray[np.float64]:
+        """Most flow of each commodity ``j``: the units part ``j`` may hold but ``j``
+        when the pairs are pruned (:func:`reach`), else ``n - 1``."""
+        if not self.pruned:
+            return np.full(self.n, max(self.n - 1, 0), dtype=np.float64)
+        return np.maximum(np.bincount(self.xj, minlength=self.n) - 1, 0).astype(np.float64)
 
     @property
     def n_col(self) -> int:
         return self.s0 + 2 * self.n * self.n_bounds
 
     @classmethod
-    def of(cls, n: int, ea: NDArray[np.int64], eb: NDArray[np.int64], n_bounds: int = 1) -> _Layout:
+    def of(
+        cls,
+        n: int,
+        ea: NDArray[np.int64],
+        eb: NDArray[np.int64],
+        n_bounds: int = 1,
+        allowed: NDArray[np.bool_] | None = None,
+    ) -> _Layout:
+        """The columns for ``n`` units with edges ``ea``-``eb``; ``allowed[i, j]`` (``j <= i``)
+        says which pairs may be a member and its representative (all when None; the
+        diagonal is always a column, fixed at 0 by :func:`_reach` bounds when ``j``
+        cannot represent a part)."""
         xi, xj = np.tril_indices(n)
+        if allowed is not None:
+            keep_x = allowed[xi, xj] | (xi == xj)
+            xi, xj = xi[keep_x], xj[keep_x]
         xcol = np.full((n, n), -1, dtype=np.int64)
         xcol[xi, xj] = np.arange(len(xi))
         tail = np.r_[ea, eb].astype(np.int64)
         head = np.r_[eb, ea].astype(np.int64)
         # commodity j uses arc (t, h) when j <= min(t, h) and h != j (nothing flows into
-        # the representative)
+        # the representative), and both ends may be in part j
         top = np.minimum(tail, head)
         count = top + 1
         fa = np.repeat(np.arange(len(tail)), count)
         fj = np.arange(len(fa)) - np.repeat(np.cumsum(count) - count, count)
-        keep = head[fa] != fj
+        keep = (head[fa] != fj) & (xcol[tail[fa], fj] >= 0) & (xcol[head[fa], fj] >= 0)
         return cls(
             n,
             xi.astype(np.int64),
@@ -218,6 +249,7 @@ class _Layout:
             fa[keep],
             fj[keep],
             n_bounds,
+            allowed is not None,
         )
 
 
@@ -272,23 +304,35 @@ def exact_partition(
     w = g.weight[nodes].astype(np.float64)
     if not soft and not (w > hi).any() and float(w.sum()) < lo:
         return ExactResult("infeasible", None, math.inf, 0.0, n)
-    sub = g.adj[nodes][:, nodes].tocoo()
+    t0 = time.perf_counter()
+    adj = g.adj[nodes][:, nodes].tocsr()
+    found = None
+    if not soft:  # first a division in bounds around the heuristic's parts, if it has one
+        found = _rooted_start(g, nodes, adj, w, start, (lo, hi, target), time_limit_s, also)
+    sub = adj.tocoo()
     upper = sub.row < sub.col
+    # hard bounds: only the pairs a part in bounds can hold, and a count of parts
+    allowed, can_rep = (None, None) if soft else reach(adj, w, lo=lo, hi=hi)
     lay = _Layout.of(
         n,
         sub.row[upper].astype(np.int64),
         sub.col[upper].astype(np.int64),
         1 if also is None else 2,
+        allowed,
     )
     bounds = [(w, lo, hi)]
     if also is not None:
         bounds.append((also.weight[nodes].astype(np.float64), also.lo, also.hi))
-    a, row_lo, row_hi = _constraints(lay, bounds, target=target)
+    parts = None if soft else part_count(w, lo=lo, hi=hi)
+    a, row_lo, row_hi = _constraints(lay, bounds, target=target, parts=parts)
     cost = np.zeros(lay.n_col)
     cost[lay.d0 : lay.s0] = 1.0 / max(target, 1.0)
     cost[lay.s0 :] = SOFT_COST
     ub = np.ones(lay.n_col)
-    ub[lay.n_x : lay.d0] = n - 1
+    if can_rep is not None:
+        diag = lay.xcol[np.arange(n), np.arange(n)]
+        ub[diag[~can_rep]] = 0.0
+    ub[lay.n_x : lay.d0] = lay.flow_cap()[lay.fj]
     ub[lay.d0 : lay.s0] = math.inf
     ub[lay.s0 :] = math.inf if soft else 0.0
     import highspy  # the solver is optional for the planner: imported when needed
@@ -299,11 +343,149 @@ def exact_partition(
     lp.integrality_ = [highspy.HighsVarType.kInteger] * lay.n_x + [
         highspy.HighsVarType.kContinuous
     ] * (lay.n_col - lay.n_x)
-    x0 = None if start is None else _start_columns(lay, start)
-    # soft: stop once the households outside are proved least (whole households: a
-    # gap under SOFT_COST leaves only the balance term open)
-    abs_gap = 0.99 * SOFT_COST if soft else 1e-6
-    return _solve(lp, lay, time_limit_s, x0, abs_gap, SOFT_MAX_NODES if soft else None)
+    if soft:
+        x0 = None if start is None else _start_columns(lay, start)
+        # stop once the households outside are proved least (whole households: a gap
+        # under SOFT_COST leaves only the balance term open)
+        return _solve(lp, lay, time_limit_s, x0, 0.99 * SOFT_COST, SOFT_MAX_NODES)
+    x0 = None if found is None else _full_start(lay, found, adj, w, target)
+    left = time_limit_s - (time.perf_counter() - t0)  # the time limit holds what was built
+    if left <= 0.05 or (found is not None and lay.n_col > FULL_MAX_COLUMNS):
+        res = ExactResult("no_solution", None, math.inf, 0.0, n)
+    else:
+        res = _solve(lp, lay, left, x0, 1e-6, None)
+    res = replace(res, time_s=time.perf_counter() - t0)
+    if res.labels is None and found is not None:  # the full program kept nothing better
+        return replace(res, status="feasible", labels=found)
+    return res
+
+
+def _rooted_start(
+    g: Graph,
+    nodes: NDArray[np.int64],
+    adj: sp.csr_matrix,
+    w: NDArray[np.float64],
+    start: NDArray[np.int64] | None,
+    bounds: tuple[float, float, float],
+    time_limit_s: float,
+    also: Bound | None,
+) -> NDArray[np.int64] | None:
+    """A division in bounds from :func:`rooted_partition` with the roots placed by the
+    parts of ``start`` (the heuristic's division) or spread, for the likeliest counts of
+    parts (``bounds``: lo, hi, target), within :data:`ROOTED_SHARE` of the time limit
+    (None without a start or with a second bound, which the rooted program does not
+    keep)."""
+    lo, hi, target = bounds
+    if start is None or also is not None or len(nodes) < ROOTED_MIN_UNITS:
+        return None
+    t0 = time.perf_counter()
+    budget = ROOTED_SHARE * time_limit_s
+    xy = g.xy[nodes]
+    base = roots_of(g, nodes, start)
+    k0 = choose_k(float(w.sum()), lo, hi, target)
+    low, high = part_count(w, lo=lo, hi=hi)
+    ks = [k for k in dict.fromkeys((k0, k0 + 1, k0 - 1, len(base))) if low <= k <= high]
+    tries = [(k, how) for k in ks for how in ("start", "spread")]
+    found = None
+    for i, (k, how) in enumerate(tries):  # the likeliest count of parts first
+        left = budget - (time.perf_counter() - t0)
+        if left <= 0:
+            break
+        roots = adjust_roots(xy, w, start, base, k) if how == "start" else spread_roots(xy, w, k)
+        found = rooted_partition(
+            adj, w, xy, roots, lo=lo, hi=hi, time_limit_s=left / (len(tries) - i)
+        )
+        if found is not None:
+            break
+    if found is not None and needs_exact(w, found, lo=lo, hi=hi):
+        return None
+    return found
+
+
+def reach(
+    adj: sp.csr_matrix, w: NDArray[np.float64], *, lo: float, hi: float
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Which units a part represented by ``j`` (its lowest unit) can hold, and which
+    units can represent a part, when every part is in ``[lo, hi]``.
+
+    Unit ``i`` can be in part ``j`` only if a path from ``j`` to ``i`` runs through
+    units numbered ``j`` or more whose weights (each capped at ``hi``, as in the upper
+    bound) sum, with both ends, to at most ``hi``: the part is connected, holds only
+    such units and weighs at most ``hi``. Unit ``j`` can represent a part only if the
+    units it can hold weigh ``lo`` or more, or it is above ``hi`` itself (a part of its
+    own). Both are valid for every division in bounds, so the program without the
+    other pairs has the same solutions.
+
+    Returns
+    -------
+    allowed
+        ``(n, n)`` booleans, ``allowed[i, j]`` for ``j <= i`` (upper triangle False).
+    can_rep
+        ``(n,)`` booleans.
+    """
+    n = len(w)
+    cap = np.minimum(w, hi)
+    tiny = 1e-7  # csgraph drops zero-weight arcs: every arc costs a little
+    coo = adj.tocoo()
+    arc_cost = cap[coo.col] + tiny
+    limit = hi + 1e-6 + n * tiny
+    allowed = np.zeros((n, n), dtype=bool)
+    for j in range(n):
+        keep = (coo.row >= j) & (coo.col >= j)
+        m = sp.csr_matrix(
+            (arc_cost[keep], (coo.row[keep] - j, coo.col[keep] - j)), shape=(n - j, n - j)
+        )
+        dist = csgraph.dijkstra(m, directed=True, indices=0, limit=limit - cap[j])
+        allowed[j:, j] = np.isfinite(dist)
+    can_rep = (w > hi) | (allowed.T.astype(np.float64) @ w >= lo - 1e-9)
+    allowed[:, ~can_rep] = False
+    return allowed, np.asarray(can_rep, dtype=bool)
+
+
+def part_count(w: NDArray[np.float64], *, lo: float, hi: float) -> tuple[int, int]:
+    """Fewest and most parts a division in ``[lo, hi]`` can have: the weights capped
+    at ``hi`` over ``hi``, rounded up, and :func:`max_parts`."""
+    low = max(1, math.ceil(float(np.minimum(w, hi).sum()) / hi - 1e-9))
+    return low, max(low, max_parts(w, lo, hi))
+
+
+def _full_start(
+    lay: _Layout,
+    labels: NDArray[np.int64],
+    adj: sp.csr_matrix,
+    w: NDArray[np.float64],
+    target: float,
+) -> NDArray[np.float64] | None:
+    """Every column of the hard-bounds program for a contiguous division in bounds:
+    ``x``, the flows (down a breadth-first tree of each part from its representative,
+    each arc carrying the units below it) and the deviations; None when a pair of the
+    division is not a column (:func:`reach` left it out)."""
+    x = _start_columns(lay, labels)
+    n = lay.n
+    rep = np.full(int(labels.max()) + 1, n, dtype=np.int64)
+    np.minimum.at(rep, labels, np.arange(n))
+    if (lay.xcol[np.arange(n), rep[labels]] < 0).any():
+        return None
+    flat = lay.fa * n + lay.fj  # (arc, commodity) -> column
+    arc_id = np.full((n, n), -1, dtype=np.int64)
+    arc_id[lay.tail, lay.head] = np.arange(len(lay.tail))
+    col_of = dict(zip(flat.tolist(), (lay.n_x + np.arange(len(flat))).tolist(), strict=True))
+    for p, j in enumerate(rep):  # few parts of a few hundred units
+        members = np.flatnonzero(labels == p)
+        sub = adj[members][:, members]
+        order, pred = csgraph.breadth_first_order(
+            sub, int(np.flatnonzero(members == j)[0]), directed=False
+        )
+        below = np.ones(len(members))
+        for v in order[::-1][:-1]:  # leaves first; the representative last, skipped
+            below[pred[v]] += below[v]
+            col = col_of.get(int(arc_id[members[pred[v]], members[v]]) * n + int(j))
+            if col is None:
+                return None
+            x[col] = below[v]
+    load = np.bincount(labels, weights=w)
+    x[lay.d0 + rep] = np.abs(load - target)
+    return x
 
 
 def _start_columns(lay: _Layout, labels: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -317,10 +499,15 @@ def _start_columns(lay: _Layout, labels: NDArray[np.int64]) -> NDArray[np.float6
 
 
 def _constraints(
-    lay: _Layout, bounds: list[tuple[NDArray[np.float64], float, float]], *, target: float
+    lay: _Layout,
+    bounds: list[tuple[NDArray[np.float64], float, float]],
+    *,
+    target: float,
+    parts: tuple[int, int] | None = None,
 ) -> tuple[sp.csr_matrix, NDArray[np.float64], NDArray[np.float64]]:
     """The rows of the program (see the module docstring), vectorised per block;
-    ``bounds`` holds (weights, lo, hi) of each bound, the first balanced to ``target``."""
+    ``bounds`` holds (weights, lo, hi) of each bound, the first balanced to ``target``;
+    ``parts``: fewest and most parts (a row on the representatives), when given."""
     w = bounds[0][0]
     inf = math.inf
     n = lay.n
@@ -373,6 +560,8 @@ def _constraints(
             0.0,
             inf,
         )
+    if parts is not None:
+        rows.add(1, np.zeros(n, dtype=np.int64), diag, 1.0, float(parts[0]), float(parts[1]))
     _flow_rows(rows, lay)
     _neighbour_rows(rows, lay)
     return rows.matrix(lay.n_col)
@@ -389,12 +578,13 @@ def _flow_rows(rows: _Rows, lay: _Layout) -> None:
         return
     fcol = lay.n_x + np.arange(m)
     loc = np.arange(m)
+    cap = lay.flow_cap()[fj]
     for end in (lay.tail[fa], lay.head[fa]):
         rows.add(
             m,
             np.r_[loc, loc],
             np.r_[fcol, lay.xcol[end, fj]],
-            np.r_[np.ones(m), -(n - 1) * np.ones(m)],
+            np.r_[np.ones(m), -cap],
             -inf,
             0.0,
         )
@@ -429,6 +619,8 @@ def _neighbour_rows(rows: _Rows, lay: _Layout) -> None:
     sel = (j_rep < t_rep) & (j_rep <= h_rep)
     r = row_of[t_rep[sel], j_rep[sel]]
     c = lay.xcol[h_rep[sel], j_rep[sel]]
+    ok = (r >= 0) & (c >= 0)  # pairs left out (:func:`reach`) are 0
+    r, c = r[ok], c[ok]
     rows.add(
         len(off),
         np.r_[np.arange(len(off)), r],
@@ -553,6 +745,7 @@ def settle(
         target=target,
         time_limit_s=time_limit_s,
         max_units=max_units,
+        start=labels,
         also=also,
     )
     if result.labels is not None:
@@ -603,3 +796,203 @@ def excess(
     out = np.maximum(lo - sums, 0.0) + np.maximum(sums - hi, 0.0)
     extra = 0.0 if also is None else excess(also.weight, labels, lo=also.lo, hi=also.hi)
     return float(out[~lone_big].sum()) + extra
+
+
+# --- dist14: a rooted program for a first division in bounds ---
+#: With a division in bounds from the rooted program, the full program (which only
+#: improves the balance and bounds the gap) is not run above this many columns: HiGHS
+#: may overrun its time limit on such programs before its first node (gap left ``inf``).
+FULL_MAX_COLUMNS = 20_000
+
+#: Pieces of fewer units go straight to the full program, which HiGHS solves or proves
+#: infeasible within seconds at that size.
+ROOTED_MIN_UNITS = 60
+
+#: Share of the time limit the rooted program (:func:`rooted_partition`) may use before
+#: the full program starts from what it found.
+ROOTED_SHARE = 0.5
+
+
+def roots_of(g: Graph, nodes: NDArray[np.int64], labels: NDArray[np.int64]) -> NDArray[np.int64]:
+    """One root per part of ``labels`` (local positions): the unit of the part nearest
+    the part's centre weighted by area (the heuristic's parts place the roots)."""
+    xy = g.xy[nodes]
+    area = np.maximum(g.area[nodes], 1e-9)
+    k = int(labels.max()) + 1
+    cx = np.bincount(labels, weights=xy[:, 0] * area, minlength=k)
+    cy = np.bincount(labels, weights=xy[:, 1] * area, minlength=k)
+    tot = np.bincount(labels, weights=area, minlength=k)
+    d = np.hypot(xy[:, 0] - (cx / tot)[labels], xy[:, 1] - (cy / tot)[labels])
+    order = np.lexsort((d, labels))  # by part, nearest first
+    first = np.r_[0, np.flatnonzero(np.diff(labels[order])) + 1]
+    return np.asarray(order[first], dtype=np.int64)
+
+
+def adjust_roots(
+    xy: NDArray[np.float64],
+    w: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    roots: NDArray[np.int64],
+    k: int,
+) -> NDArray[np.int64]:
+    """``k`` roots from the roots of the parts of ``labels``: the roots of the lightest
+    parts dropped, or units farthest (m) from every root added, one at a time."""
+    load = np.bincount(labels, weights=w, minlength=len(roots))
+    out = roots[np.sort(np.argsort(-load, kind="stable")[:k])]
+    while len(out) < k:
+        d = np.min(np.hypot(*(xy[:, None, :] - xy[out][None, :, :]).transpose(2, 0, 1)), axis=1)
+        out = np.r_[out, int(np.argmax(d))]
+    return np.asarray(out, dtype=np.int64)
+
+
+def spread_roots(xy: NDArray[np.float64], w: NDArray[np.float64], k: int) -> NDArray[np.int64]:
+    """``k`` roots spread over the piece: the units nearest the centres of ``k`` clusters
+    of the unit centres (m), weighted by households (plus a mean unit's worth, so land
+    without households counts too), by Lloyd's iterations from farthest-point seeds;
+    deterministic. For when the start's parts place the roots badly."""
+    weight = w + max(float(w.mean()), 1.0)
+    centre = [int(np.argmax(weight))]
+    for _ in range(1, k):
+        d = np.min(np.hypot(*(xy[:, None, :] - xy[centre][None, :, :]).transpose(2, 0, 1)), axis=1)
+        centre.append(int(np.argmax(d * weight)))
+    c = xy[centre].astype(np.float64)
+    for _ in range(20):
+        near = np.argmin(((xy[:, None, :] - c[None, :, :]) ** 2).sum(axis=2), axis=1)
+        tot = np.bincount(near, weights=weight, minlength=k)
+        new = (
+            np.c_[
+                np.bincount(near, weights=weight * xy[:, 0], minlength=k),
+                np.bincount(near, weights=weight * xy[:, 1], minlength=k),
+            ]
+            / np.maximum(tot, 1e-9)[:, None]
+        )
+        new[tot == 0] = c[tot == 0]
+        if np.allclose(new, c):
+            break
+        c = new
+    roots = np.argmin(((xy[:, None, :] - c[None, :, :]) ** 2).sum(axis=2), axis=0)
+    return np.asarray(np.unique(roots), dtype=np.int64)
+
+
+def rooted_partition(
+    adj: sp.csr_matrix,
+    w: NDArray[np.float64],
+    xy: NDArray[np.float64],
+    roots: NDArray[np.int64],
+    *,
+    lo: float,
+    hi: float,
+    time_limit_s: float,
+) -> NDArray[np.int64] | None:
+    """Contiguous parts in ``[lo, hi]``, one around each of the given ``roots`` (local
+    positions; ``adj``, ``w`` and centres ``xy`` in metres of the piece's units), or
+    None when HiGHS finds none in time.
+
+    A Hess program with contiguity by cuts (Validi, Buchanan and Lykhovyd 2022):
+    ``x[i, p]`` (unit ``i`` in the part of root ``p``) only where a path from the root to
+    ``i`` weighs at most ``hi`` (weights capped at ``hi``), each unit in one part, every
+    part in bounds, minimising ``sum (1 + w_i) d(i, root_p)^2 x[i, p]`` (compact parts,
+    which are mostly contiguous already). A part found in pieces gets, for each piece
+    ``C`` cut off from its root, the cuts ``x[i, p] <= sum_{v in N(C)} x[v, p]`` (a
+    member beyond the separator ``N(C)`` needs a member on it), and HiGHS solves again,
+    until every part is contiguous. With ``k`` roots the program has at most ``k n``
+    binaries and no flows, so HiGHS finds divisions in seconds where the full program
+    may find none; it proves nothing (other roots may divide where these cannot), so its
+    division only starts the full program.
+    """
+    import highspy
+
+    from planner.siting.highs import new_highs, rowwise_lp
+
+    t0 = time.perf_counter()
+    n, k = len(w), len(roots)
+    cap = np.minimum(w, hi)
+    coo = adj.tocoo()
+    m = sp.csr_matrix((cap[coo.col] + 1e-7, (coo.row, coo.col)), shape=(n, n))
+    limit = hi + 1e-6 + n * 1e-7
+    dist = csgraph.dijkstra(m, directed=True, indices=roots, limit=limit)
+    ok = np.isfinite(dist) & (dist + cap[roots][:, None] <= limit)  # (k, n)
+    ok[np.arange(k), roots] = True
+    xp, xi = np.nonzero(ok)
+    nx = len(xi)
+    xcol = np.full((k, n), -1, dtype=np.int64)
+    xcol[xp, xi] = np.arange(nx)
+    rows = _Rows()
+    inf = math.inf
+    rows.add(n, xi, np.arange(nx), 1.0, 1.0, 1.0)  # each unit in one part
+    rows.add(k, np.arange(k), xcol[np.arange(k), roots], 1.0, 1.0, 1.0)  # roots fixed
+    rows.add(k, xp, np.arange(nx), w[xi], lo, inf)
+    rows.add(k, xp, np.arange(nx), cap[xi], -inf, hi)
+    a, row_lo, row_hi = rows.matrix(nx)
+    d2 = ((xy[xi] - xy[roots[xp]]) ** 2).sum(axis=1)
+    cost = (1.0 + w[xi]) * d2 / max(float(d2.max()), 1e-9)
+    lp = rowwise_lp(
+        a, cost, col_upper=np.ones(nx), row_lower=row_lo, row_upper=row_hi, maximize=False
+    )
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * nx
+    h = new_highs()
+    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("mip_rel_gap", 0.02)
+    h.passModel(lp)
+    labels: NDArray[np.int64] | None = None
+    while (left := time_limit_s - (time.perf_counter() - t0)) > 0:
+        h.setOptionValue("time_limit", float(left))
+        h.run()
+        if int(h.getInfo().primal_solution_status) != 2:
+            break
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        labels = np.full(n, -1, dtype=np.int64)
+        on = x > 0.5
+        labels[xi[on]] = xp[on]
+        cuts = _separator_cuts(adj, labels, roots, xcol)
+        if cuts is None:
+            return labels
+        starts, index, value = cuts
+        r = len(starts)
+        h.addRows(r, np.full(r, -inf), np.zeros(r), len(index), starts, index, value)
+    logger.info("rooted division of %d units into %d parts: none in time", n, k)
+    return None
+
+
+def _separator_cuts(
+    adj: sp.csr_matrix,
+    labels: NDArray[np.int64],
+    roots: NDArray[np.int64],
+    xcol: NDArray[np.int64],
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]] | None:
+    """Rows ``x[i, p] - sum_{v in N(C)} x[v, p] <= 0`` for each unit ``i`` of each piece
+    ``C`` of part ``p`` not holding its root (``N(C)``: the units beside ``C`` outside
+    it), in HiGHS's row-wise form (starts, column indices, values); None when every
+    part is contiguous."""
+    starts: list[int] = []
+    index: list[NDArray[np.int64]] = []
+    value: list[NDArray[np.float64]] = []
+    count = 0
+    for p, r in enumerate(roots):  # few parts
+        members = np.flatnonzero(labels == p)
+        ncomp, lab = csgraph.connected_components(adj[members][:, members], directed=False)
+        if ncomp == 1:
+            continue
+        home = lab[np.flatnonzero(members == r)[0]]
+        for c in range(ncomp):
+            if c == home:
+                continue
+            piece = members[lab == c]
+            inside = np.zeros(len(labels), dtype=bool)
+            inside[piece] = True
+            ring = np.unique(adj[piece].indices)
+            ring = ring[~inside[ring]]
+            sep = xcol[p, ring]
+            sep = sep[sep >= 0]
+            for i in piece:  # one row per unit of the piece
+                starts.append(count)
+                index.append(np.r_[xcol[p, i], sep])
+                value.append(np.r_[1.0, -np.ones(len(sep))])
+                count += 1 + len(sep)
+    if not starts:
+        return None
+    return (
+        np.asarray(starts, dtype=np.int32),
+        np.concatenate(index).astype(np.int32),
+        np.concatenate(value),
+    )

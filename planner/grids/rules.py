@@ -104,6 +104,9 @@ PROVED_REASONS: frozenset[str] = frozenset(
         "grid_reason_no_count",
         "grid_reason_exact_infeasible",
         "grid_reason_exact_infeasible_least",
+        # --- dist14: proofs over the fixed groups of large compounds ---
+        "grid_reason_exact_infeasible_groups",
+        "grid_reason_exact_infeasible_least_groups",
     }
 )
 
