@@ -100,6 +100,23 @@ def test_a_damaged_entry_is_computed_again(folder: Path, tmp_path: Path) -> None
     assert pickle.loads(path.read_bytes()) == {"answer": 2}
 
 
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_an_entry_others_may_write_is_never_read(folder: Path, tmp_path: Path) -> None:
+    sj = _source(tmp_path)
+    calls, compute = _counting()
+    store.remembered("map", sj, ("x",), compute)  # type: ignore[arg-type]
+    path = store.entry_path("map", sj, ("x",))
+    assert path is not None
+    # another account could have planted this pickle: it is computed again, not loaded
+    path.write_bytes(pickle.dumps({"answer": "planted"}))
+    folder.chmod(0o777)
+    assert store.remembered("map", sj, ("x",), compute) == {"answer": 2}  # type: ignore[arg-type]
+    folder.chmod(0o700)
+    path.chmod(0o666)
+    assert store.remembered("map", sj, ("x",), compute) == {"answer": 3}  # type: ignore[arg-type]
+    assert len(calls) == 3
+
+
 def test_the_least_recently_used_are_pruned(folder: Path, tmp_path: Path) -> None:
     sj = _source(tmp_path)
     for i in range(5):

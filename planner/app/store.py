@@ -17,8 +17,9 @@ A result is found again only for exactly the same inputs: its key digests
 The folder is ``$PLANNER_APP_CACHE`` (``off`` or an empty value: nothing is stored),
 else ``$XDG_CACHE_HOME/planner/app`` (``~/.cache/planner/app``). It holds at most
 :data:`KEEP` results, the least recently used removed first. Entries are pickles, read
-back only from this folder, which is created private (mode 0700): it is as trusted as
-the code itself. A damaged entry is removed and computed again. The test suite sets
+back only from this folder, which is created private (mode 0700), and only when the
+entry and the folder belong to this user and nobody else may write them (a pickle is
+code). A damaged entry is removed and computed again. The test suite sets
 ``PLANNER_APP_CACHE=off`` (``tests/conftest.py``): tests replace the computations.
 """
 
@@ -165,7 +166,7 @@ def remembered(kind: str, source_json: str, parts: Iterable[str], compute: Calla
         path = None
     if path is None:
         return compute()
-    if path.is_file():
+    if path.is_file() and _private(path):
         try:
             value: T = pickle.loads(path.read_bytes())  # our own private folder
             os.utime(path)  # recently used: kept by the pruning
@@ -181,6 +182,25 @@ def remembered(kind: str, source_json: str, parts: Iterable[str], compute: Calla
     except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
         logger.warning("app cache: %s not kept (%s)", path.name, exc)
     return value
+
+
+def _private(path: Path) -> bool:
+    """Whether the entry ``path`` and its folder belong to this user and nobody else may
+    write them (a pickle is code: one planted by another account is never read)."""
+    if not hasattr(os, "getuid"):  # Windows: the profile folder's ACLs protect it
+        return True
+    try:
+        stats = [path.stat(), path.parent.stat()]
+    except OSError:
+        return False
+    ok = all(st.st_uid == os.getuid() and not st.st_mode & 0o022 for st in stats)
+    if not ok:
+        logger.warning(
+            "app cache %s is writable by others or not yours: not read (set %s)",
+            path.parent,
+            ENV,
+        )
+    return ok
 
 
 def prune(folder: Path, keep: int = KEEP) -> None:
