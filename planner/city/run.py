@@ -30,11 +30,11 @@ from typing import Protocol
 import pandas as pd
 
 from planner._atomic import write_text
-from planner.city.hashes import load_hashes, part_hash, save_hashes
+from planner.city.hashes import load_hashes, options_digest, part_hash, save_hashes
 from planner.city.partition import StreetPart, layer_trees, street_part
 from planner.city.registers import OrgSplit, RegisterSplit, split_org_registers, split_register
 from planner.city.source import CityInput
-from planner.city.task import Job, StreetOutcome, run_street
+from planner.city.task import Job, RegisterOutputs, StreetOutcome, run_street
 from planner.errors import InputError, PlannerError, Problem
 from planner.export.formats import ALL_FORMATS, ExportFormat
 from planner.organisation.registers import RegisterFiles, RegisterTables
@@ -318,6 +318,7 @@ def run_city(
     force: bool = False,
     report: Report | None = None,
     progress: StreetProgress | None = None,
+    register_outputs: RegisterOutputs | None = None,
 ) -> CityResult:
     """Run ``job`` on every street of ``city`` on Dask; street folders under ``out/streets``.
 
@@ -347,6 +348,10 @@ def run_city(
     progress
         Shown the job's progress across the streets it runs (default: a
         :class:`LineProgress` line per finished street through ``report``).
+    register_outputs
+        What each street writes of its organisation registers and the other grid
+        systems (a single-street run's ``--organisation-names`` ... ``--nest-in``;
+        default none).
     """
     from distributed import as_completed
 
@@ -358,10 +363,12 @@ def run_city(
         "html": html,
         "images": images,
         "formats": formats,
+        "register_outputs": register_outputs or RegisterOutputs(),
     }
     parts, failed = city_parts(city, settings)
     write_city_inputs(city, out, settings)
-    hashes = {p.code: part_hash(p, settings, job) for p in parts}
+    digest = _options_digest(task_options)
+    hashes = {p.code: part_hash(p, settings, job, digest) for p in parts}
     old = load_hashes(out)
     streets_dir = out / "streets"
     todo = [
@@ -395,6 +402,16 @@ def run_city(
         shown.close()
         _record_hashes(out, old, hashes, result.outcomes)
     return result
+
+
+def _options_digest(options: dict[str, object]) -> str:
+    """The digest of a run's task options other than the settings and job (hashed on
+    their own), with the bytes of the other grid files each task reads."""
+    outputs = options["register_outputs"]
+    assert isinstance(outputs, RegisterOutputs)
+    files = [*outputs.other_grids, *([outputs.nest_in] if outputs.nest_in else [])]
+    shown = {k: v for k, v in options.items() if k not in ("settings", "job", "register_outputs")}
+    return options_digest({**shown, **outputs.pipeline_kwargs()}, files)
 
 
 def _submit(
