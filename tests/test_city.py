@@ -859,3 +859,33 @@ def test_an_output_flag_or_an_edited_other_grids_file_changes_the_street_hash(
     parts, _ = city_parts(read_city("demo-city:2"), Settings())
     hashes = {part_hash(parts[0], Settings(), "grids", d) for d in (plain, named, edited)}
     assert len(hashes) == 3
+
+
+def _worker_settings() -> tuple[str | None, bool]:
+    """In a worker: its ``MALLOC_TRIM_THRESHOLD_`` and whether dask's profiler is on."""
+    import os
+
+    import dask
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), bool(
+        dask.config.get("distributed.worker.profile.enabled")
+    )
+
+
+def test_local_worker_processes_run_without_the_profiler_and_the_malloc_trim_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The city run's local worker processes have dask's statistical profiler off and no
+    ``MALLOC_TRIM_THRESHOLD_`` in their environment (both cost a Python-heavy task time:
+    docs/benchmarks/city.md); dask's one-thread BLAS settings stay."""
+    import os
+
+    from planner.city.run import _client
+
+    # a nanny of this process (an earlier local cluster) put it in os.environ: a worker
+    # would inherit that, whatever the city run's settings
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    with _client(None, 1, True) as client:
+        trim, profile = client.submit(_worker_settings, pure=False).result()  # type: ignore[attr-defined]
+        blas = client.submit(os.environ.get, "OPENBLAS_NUM_THREADS", pure=False).result()  # type: ignore[attr-defined]
+    assert (trim, profile, blas) == (None, False, "1")

@@ -55,6 +55,7 @@ __all__ = [
     "split_city_org_registers",
     "split_city_register",
     "street_line",
+    "worker_config",
     "write_city_inputs",
 ]
 
@@ -280,6 +281,31 @@ def report_unmatched_rows(city: CityInput, out: Path) -> tuple[int, Path | None]
     return len(unmatched), write_text(out / UNMATCHED_FILE, "\ufeff" + text)
 
 
+def worker_config() -> dict[str, object]:
+    """The dask settings of the city run's local worker processes (``dask.config.set``
+    keys), where they differ from dask's defaults for a reason of ours:
+
+    - ``distributed.worker.profile.enabled`` off: dask's statistical profiler samples
+      the running task's stack every 10 ms from the worker's event-loop thread, taking
+      the GIL from a task that holds it most of the time (the grid division and the
+      network searches are Python-heavy);
+    - ``distributed.nanny.pre-spawn-environ`` without ``MALLOC_TRIM_THRESHOLD_``: dask
+      sets it to 64 KiB so that a worker hands freed memory back to the system at once,
+      which makes glibc return and re-fault heap pages all the time under the many small
+      arrays of geopandas and shapely; a street task's memory is freed when it ends
+      anyway. The one-thread BLAS settings are kept (a worker per core).
+    """
+    import dask
+    import distributed  # noqa: F401  (its import loads its config defaults)
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return {
+        "distributed.worker.profile.enabled": False,
+        "distributed.nanny.pre-spawn-environ": environ,
+    }
+
+
 @contextlib.contextmanager
 def _client(scheduler: str | None, workers: int | None, processes: bool) -> Iterator[object]:
     """A ``distributed.Client`` on ``scheduler`` or on a new ``LocalCluster``; both closed
@@ -290,7 +316,10 @@ def _client(scheduler: str | None, workers: int | None, processes: bool) -> Iter
         with Client(scheduler) as client:  # type: ignore[no-untyped-call]
             yield client
         return
+    import dask
+
     with (
+        dask.config.set(worker_config()),
         LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers or local_workers(),
             threads_per_worker=1,
