@@ -889,3 +889,11 @@ def test_local_worker_processes_run_without_the_profiler_and_the_malloc_trim_set
         trim, profile = client.submit(_worker_settings, pure=False).result()  # type: ignore[attr-defined]
         blas = client.submit(os.environ.get, "OPENBLAS_NUM_THREADS", pure=False).result()  # type: ignore[attr-defined]
     assert (trim, profile, blas) == (None, False, "1")
+
+
+def test_communities_cut_at_street_edges_are_polygons() -> None:
+    """A community that only touches a strip's edge elsewhere is cut into polygons, not a
+    collection with a line (its street's load refused it: ``CitySpec(2, 2, 5, 3)``)."""
+    made = make_city(CitySpec(n_streets=2, cols_per_street=2, rows=5, communities_per_street=3))
+    kinds = set(made.layers["communities"].geom_type)
+    assert kinds <= {"Polygon", "MultiPolygon"}, kinds
