@@ -877,7 +877,9 @@ def test_local_worker_processes_run_without_the_profiler_and_the_malloc_trim_set
 ) -> None:
     """The city run's local worker processes have dask's statistical profiler off and no
     ``MALLOC_TRIM_THRESHOLD_`` in their environment (both cost a Python-heavy task time:
-    docs/benchmarks/city.md); dask's one-thread BLAS settings stay."""
+    docs/benchmarks/city.md); dask's one-thread BLAS settings stay; each worker's GEOS
+    threads are capped at the cores per worker (``PLANNER_THREADS``); the command's own
+    environment is left as it was."""
     import os
 
     from planner.city.run import _client
@@ -885,10 +887,27 @@ def test_local_worker_processes_run_without_the_profiler_and_the_malloc_trim_set
     # a nanny of this process (an earlier local cluster) put it in os.environ: a worker
     # would inherit that, whatever the city run's settings
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    from planner._threads import THREADS_ENV, workers
+    from planner.city.run import local_workers, worker_config
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    before = dict(os.environ)
     with _client(None, 1, True) as client:
         trim, profile = client.submit(_worker_settings, pure=False).result()  # type: ignore[attr-defined]
         blas = client.submit(os.environ.get, "OPENBLAS_NUM_THREADS", pure=False).result()  # type: ignore[attr-defined]
+        threads = client.submit(workers, pure=False).result()  # type: ignore[attr-defined]
     assert (trim, profile, blas) == (None, False, "1")
+    assert threads == min(local_workers(), 8)  # one worker: every core
+    # the nanny's settings for the workers are taken back out of this process's environment
+    keys = [THREADS_ENV, "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED"]
+    assert {k: os.environ.get(k) for k in keys} == {k: before.get(k) for k in keys}
+    # N workers share the cores: each caps its GEOS threads at cores // N (at least 1)
+    cap = worker_config(2)["distributed.nanny.pre-spawn-environ"][THREADS_ENV]  # type: ignore[index]
+    assert cap == str(max(1, local_workers() // 2))
+    monkeypatch.setenv(THREADS_ENV, "1")
+    assert workers() == 1
+    monkeypatch.setenv(THREADS_ENV, "none")  # not a number: ignored
+    assert workers() == min(local_workers(), 8)
 
 
 def test_communities_cut_at_street_edges_are_polygons() -> None:

@@ -30,6 +30,7 @@ from typing import Protocol
 import pandas as pd
 
 from planner._atomic import write_text
+from planner._threads import THREADS_ENV
 from planner.city.hashes import load_hashes, options_digest, part_hash, save_hashes
 from planner.city.partition import StreetPart, layer_trees, street_part
 from planner.city.registers import OrgSplit, RegisterSplit, split_org_registers, split_register
@@ -281,9 +282,9 @@ def report_unmatched_rows(city: CityInput, out: Path) -> tuple[int, Path | None]
     return len(unmatched), write_text(out / UNMATCHED_FILE, "\ufeff" + text)
 
 
-def worker_config() -> dict[str, object]:
-    """The dask settings of the city run's local worker processes (``dask.config.set``
-    keys), where they differ from dask's defaults for a reason of ours:
+def worker_config(workers: int = 1) -> dict[str, object]:
+    """The dask settings of the city run's ``workers`` local worker processes
+    (``dask.config.set`` keys), where they differ from dask's defaults for a reason of ours:
 
     - ``distributed.worker.profile.enabled`` off: dask's statistical profiler samples
       the running task's stack every 10 ms from the worker's event-loop thread, taking
@@ -293,13 +294,17 @@ def worker_config() -> dict[str, object]:
       sets it to 64 KiB so that a worker hands freed memory back to the system at once,
       which makes glibc return and re-fault heap pages all the time under the many small
       arrays of geopandas and shapely; a street task's memory is freed when it ends
-      anyway. The one-thread BLAS settings are kept (a worker per core).
+      anyway. The one-thread BLAS settings are kept (a worker per core);
+    - ``PLANNER_THREADS`` (:data:`planner._threads.THREADS_ENV`) in the worker's
+      environment: the cores this process may use divided among the workers, so the
+      GEOS threads of :mod:`planner._threads` do not multiply by the workers.
     """
     import dask
     import distributed  # noqa: F401  (its import loads its config defaults)
 
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    environ[THREADS_ENV] = str(max(1, local_workers() // max(1, workers)))
     return {
         "distributed.worker.profile.enabled": False,
         "distributed.nanny.pre-spawn-environ": environ,
@@ -318,17 +323,29 @@ def _client(scheduler: str | None, workers: int | None, processes: bool) -> Iter
         return
     import dask
 
-    with (
-        dask.config.set(worker_config()),
-        LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers or local_workers(),
-            threads_per_worker=1,
-            processes=processes,
-            dashboard_address=":0",
-        ) as cluster,
-        Client(cluster) as client,  # type: ignore[no-untyped-call]
-    ):
-        yield client
+    n = workers or local_workers()
+    config = worker_config(n)
+    environ = config["distributed.nanny.pre-spawn-environ"]
+    assert isinstance(environ, dict)
+    kept = {k: os.environ.get(k) for k in [*environ, "PYTHONHASHSEED"]}  # the nanny's too
+    try:
+        with (
+            dask.config.set(config),
+            LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=n,
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=":0",
+            ) as cluster,
+            Client(cluster) as client,  # type: ignore[no-untyped-call]
+        ):
+            yield client
+    finally:  # a nanny puts the workers' variables in this process's environment too
+        for key, value in kept.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def run_city(
