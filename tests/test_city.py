@@ -787,7 +787,10 @@ def test_every_register_output_flag_reaches_each_street_task_as_in_a_single_stre
         seen[Path(out_dir).name] = kw
         raise InputError("recorded, not run")
 
-    monkeypatch.setattr(planner.pipeline, "run_pipeline", record)
+    import planner.cli.run
+
+    monkeypatch.setattr(planner.pipeline, "run_pipeline", record)  # the city task's import
+    monkeypatch.setattr(planner.cli.run, "run_pipeline", record)  # the run command's name
     common = [*flags, "--party-register", str(party), "--no-html", "--formats", "csv", "-q"]
     assert main(["city", "demo-city:2", "--out", str(tmp_path / "city"), "--jobs", "grids",
                  "--threads", "--workers", "1", "--no-city-images", *common]) == 2  # fmt: skip
