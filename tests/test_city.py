@@ -814,31 +814,36 @@ def test_every_register_output_flag_reaches_each_street_task_as_in_a_single_stre
 def test_register_output_flags_change_a_city_street_as_they_change_a_single_street_run(
     tmp_path: Path,
 ) -> None:
-    """With ``--organisation-names`` and ``--other-grids``, street 001 of a city run
-    (``--jobs grids``) writes the same branch names in its grids and the same alignment
-    and organisation tables as the single-street pipeline run of ``demo-city:2/1`` with
-    the same options (issue 17: identical answers); the branch name is really there."""
-    from planner.cli.parser import main
+    """With ``--organisation-names`` and ``--other-grids``, street 001's city task
+    (``--jobs grids``, its share and its rows of the city-wide party register) writes the
+    same branch names in its grids and the same alignment and organisation tables as the
+    single-street pipeline run of ``demo-city:2/1`` with the same options (issue 17:
+    identical answers); the branch name is really there. (That the flags reach the task
+    from the command: the test above.)"""
+    from planner.city.run import city_parts
+    from planner.city.task import RegisterOutputs, run_street
     from planner.organisation.registers import RegisterFiles
     from planner.pipeline import run_pipeline
 
     party, cells = _register_flag_files(tmp_path)
-    flags = ["--organisation-names", "--other-grids", str(cells), "--party-register", str(party)]
-    city, one = tmp_path / "city", tmp_path / "one"
-    assert main(["city", "demo-city:2", "--out", str(city), "--jobs", "grids", "--threads",
-                 "--workers", "2", "--no-city-images", "--no-html", "--formats", "geojson,csv",
-                 "-q", *flags]) == 0  # fmt: skip
+    city = read_city("demo-city:2", org_files=RegisterFiles(party=party))
+    parts, _ = city_parts(city, Settings(), codes={"001"})
+    outputs = RegisterOutputs(organisation_names=True, other_grids=(str(cells),))
+    done = run_street(parts[0], settings=Settings(), job="grids", out_dir=str(tmp_path / "001"),
+                      html=False, formats=("geojson", "csv"), register_outputs=outputs)  # fmt: skip
+    assert done.ok, done.error
+    one = tmp_path / "one"
     run_pipeline("demo-city:2/1", one, registers=RegisterFiles(party=party),
                  organisation_names=True, other_grids=[cells], coverage=False, new_sites=0,
                  html=False, images=False, formats=("geojson", "csv"))  # fmt: skip
-    mine = gpd.read_file(city / "streets" / "001" / "grids.geojson").set_index("code")
+    mine = gpd.read_file(tmp_path / "001" / "grids.geojson").set_index("code")
     theirs = gpd.read_file(one / "grids.geojson").set_index("code")
     assert mine.loc["10000061011300100101", "branch"] == "一支部"
     assert mine["branch"].fillna("").sort_index().tolist() == (
         theirs["branch"].fillna("").sort_index().tolist()
     )
     for table in ("alignment_by_grid.csv", "organisation_by_grid.csv"):
-        a = pd.read_csv(city / "streets" / "001" / table, encoding="utf-8-sig")
+        a = pd.read_csv(tmp_path / "001" / table, encoding="utf-8-sig")
         b = pd.read_csv(one / table, encoding="utf-8-sig")
         pd.testing.assert_frame_equal(a, b)
 
