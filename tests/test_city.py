@@ -924,3 +924,19 @@ def test_communities_cut_at_street_edges_are_polygons() -> None:
     made = make_city(CitySpec(n_streets=2, cols_per_street=2, rows=5, communities_per_street=3))
     kinds = set(made.layers["communities"].geom_type)
     assert kinds <= {"Polygon", "MultiPolygon"}, kinds
+
+
+def test_a_missing_other_grids_file_is_refused_before_the_cluster_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``city --other-grids`` / ``--nest-in`` naming no file exits 2 naming the flag and
+    the file, with a fix, before any street runs."""
+    from planner.cli.parser import main
+
+    missing = tmp_path / "cells.geojson"
+    for flag in ("--other-grids", "--nest-in"):
+        code = main(["city", "demo-city:2", flag, str(missing), "--out", str(tmp_path / "o"),
+                     "-q"])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 2 and f"{flag} {missing}" in err and "polygon layer" in err, err
+    assert not (tmp_path / "o" / "streets").exists()
