@@ -10,7 +10,9 @@ north-south, ``--density`` and ``--communities`` per street; 5 x 11 gives about 
 buildings a street) it prints: buildings and households; the baseline (``run_pipeline`` on ``demo-city:N/K`` for
 K = 1..N, sequentially, in this process); the city run with each number of local worker
 processes (wall time, ratio to the baseline, the largest peak memory of a worker); the load
-average before and after each timing. Every run writes GeoJSON and CSV only (no HTML, no
+average before and after each timing; and each street's seconds on both sides (the
+sequential run's cut, load and pipeline; the task's own time inside its worker), so the
+city run's wall time splits into its tasks and what lies outside them. Every run writes GeoJSON and CSV only (no HTML, no
 images), so the figures are the work, not the writers.
 """
 
@@ -57,15 +59,18 @@ def synthetic_city(spec: CitySpec) -> CityInput:
     )
 
 
-def baseline(spec: CitySpec, job: str, out: Path) -> tuple[float, list[str]]:
+def baseline(spec: CitySpec, job: str, out: Path) -> tuple[float, list[float], list[str]]:
     """Seconds for the N single-street runs one after another in this process (each
     street cut with its margin and loaded as ``demo-city:N/K`` is, then the pipeline),
-    and the streets that failed (``K: error``; a failing street stops where the city
-    task stops, so both sides do the same work)."""
+    each street's seconds (load and pipeline, in street order), and the streets that
+    failed (``K: error``; a failing street stops where the city task stops, so both
+    sides do the same work)."""
     c = synthetic_city(spec)
     t0 = time.perf_counter()
     failed: list[str] = []
+    each: list[float] = []
     for k, code in enumerate(c.streets["street_code"], start=1):
+        t1 = time.perf_counter()
         try:
             settings = Settings()
             parts, _ = city_parts(c, settings, codes={str(code)})
@@ -82,12 +87,16 @@ def baseline(spec: CitySpec, job: str, out: Path) -> tuple[float, list[str]]:
             )
         except Exception as exc:  # reported like the city run reports a failed street
             failed.append(f"{k:03d}: {type(exc).__name__}: {exc}")
-    return time.perf_counter() - t0, failed
+        each.append(time.perf_counter() - t1)
+    return time.perf_counter() - t0, each, failed
 
 
-def city(spec: CitySpec, workers: int, job: str, out: Path) -> tuple[float, list[float], list[str]]:
-    """Seconds, the peak memory of each street's worker at the end of the street (MB,
-    sorted, largest first) and the failed streets of the city run."""
+def city(
+    spec: CitySpec, workers: int, job: str, out: Path
+) -> tuple[float, list[float], list[float], list[str]]:
+    """Seconds, the seconds of each street's task inside its worker (load and pipeline,
+    in street order), the peak memory of each street's worker at the end of the street
+    (MB, sorted, largest first) and the failed streets of the city run."""
     c = synthetic_city(spec)
     t0 = time.perf_counter()
     result = run_city(
@@ -101,7 +110,14 @@ def city(spec: CitySpec, workers: int, job: str, out: Path) -> tuple[float, list
     )
     seconds = time.perf_counter() - t0
     peaks = sorted((o.peak_mb for o in result.outcomes.values()), reverse=True)
-    return seconds, peaks, result.failed
+    each = [result.outcomes[c].seconds for c in sorted(result.outcomes)]
+    return seconds, each, peaks, result.failed
+
+
+def _each(seconds: list[float]) -> str:
+    """Per-street seconds, their sum and their mean, on one line."""
+    listed = " ".join(f"{s:.1f}" for s in seconds)
+    return f"sum {sum(seconds):.1f} s, mean {sum(seconds) / max(1, len(seconds)):.1f} s [{listed}]"
 
 
 def main() -> None:
@@ -126,19 +142,22 @@ def main() -> None:
         print(f"\n## {spec}: {len(b):,} buildings, {int(b['households'].sum()):,} households")
         with tempfile.TemporaryDirectory() as tmp:
             before = _load()
-            base, base_failed = baseline(spec, args.job, Path(tmp))
+            base, base_each, base_failed = baseline(spec, args.job, Path(tmp))
             print(
                 f"sequential single-street runs, one process: {base:.1f} s (load {before} -> {_load()})"
             )
+            print(f"  per street: {_each(base_each)}")
             for line in base_failed:
                 print(f"  single-street run failed: {line}")
             for w in args.workers:
                 before = _load()
-                sec, peaks, failed = city(spec, w, args.job, Path(tmp) / f"city-{w}")
+                sec, each, peaks, failed = city(spec, w, args.job, Path(tmp) / f"city-{w}")
                 top = ", ".join(f"{p:.0f}" for p in peaks[:w])
                 print(f"city, {w} worker process(es): {sec:.1f} s = {sec / base:.2f}x the sequential "
                       f"runs; peak memory of the worker(s) {top} MB (largest {w} street-end "
                       f"figures); failed {failed} (load {before} -> {_load()})")  # fmt: skip
+                print(f"  per street, inside the workers: {_each(each)}; wall - task sum / "
+                      f"workers (cluster, cut, hash, scatter, idle) {sec - sum(each) / w:.1f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

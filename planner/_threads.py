@@ -17,14 +17,22 @@ IntArray = NDArray[np.int64]
 ObjArray = NDArray[np.object_]
 
 
+#: Environment variable capping :func:`workers` (set by the city run in each local Dask
+#: worker process to the cores per worker, so N workers on N cores do not start N² threads).
+THREADS_ENV = "PLANNER_THREADS"
+
+
 def workers() -> int:
     """Threads for geometry work (GEOS releases the GIL): the cores this process may
-    run on (not the host's, in a container), up to 8."""
+    run on (not the host's, in a container), up to 8, and at most ``$PLANNER_THREADS``
+    when that is a positive integer."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
+    cap = os.environ.get(THREADS_ENV, "")
+    limit = int(cap) if cap.isdigit() and int(cap) > 0 else 8
+    return max(1, min(cores, 8, limit))
 
 
 def parallel(func: Callable[..., Any], geoms: ObjArray, *args: Any, **kwargs: Any) -> ObjArray:

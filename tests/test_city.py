@@ -737,3 +737,206 @@ def test_street_folders_merge_a_feature_given_twice_once() -> None:
     assert roads.crs == UTM and merged.crs.to_epsg() == 4326
     assert sorted(merged["road_id"]) == sorted([*roads["road_id"], "v1", "other"])
     assert len(merge_layers([roads.drop(columns="road_id")] * 2)) == 3  # by attributes
+
+
+# --- city17b: the register output flags reach every street's task ---
+
+
+def _register_flag_files(tmp: Path) -> tuple[Path, Path]:
+    """A party register naming the branch of street 001's first grid, and another grid
+    system's cells (one cell per street of ``demo-city:2``, WGS84, with an ``id``)."""
+    party = tmp / "party.csv"
+    pd.DataFrame(
+        {"组织类型": ["网格党支部"], "组织名称": ["一支部"], "网格编码": ["10000061011300100101"]}
+    ).to_csv(party, index=False, encoding="utf-8-sig")
+    cells = tmp / "cells.geojson"
+    streets = make_city(CitySpec(n_streets=2)).streets
+    streets.assign(id=["A", "B"])[["id", "geometry"]].to_file(cells)
+    return party, cells
+
+
+def test_every_register_output_flag_reaches_each_street_task_as_in_a_single_street_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every option of ``add_register_output_args`` (what a single-street run writes of
+    its organisation registers and other grid systems), given to ``city``, reaches
+    ``run_pipeline`` inside each street's Dask task with the value the single-street
+    ``run`` command passes for the same flags: a flag dropped on the way fails here,
+    including one added to the shared function later. ``run_pipeline`` is replaced by a
+    recorder (thread workers see it), so nothing is computed."""
+    import argparse
+
+    import planner.pipeline
+    from planner.cli.parser import add_register_output_args, main
+    from planner.organisation.registers import RegisterFiles, RegisterTables
+
+    party, cells = _register_flag_files(tmp_path)
+    probe = argparse.ArgumentParser()
+    add_register_output_args(probe)
+    flags: list[str] = []
+    dests: list[str] = []
+    for action in probe._actions:
+        if action.dest == "help":
+            continue
+        dests.append(action.dest)
+        flags += [action.option_strings[0]] + ([] if action.nargs == 0 else [str(cells)])
+    assert {"organisation_names", "card_phones", "other_grids", "nest_in"} <= set(dests)
+    seen: dict[str, dict[str, object]] = {}
+
+    def record(source: str, out_dir: Path, **kw: object) -> None:
+        seen[Path(out_dir).name] = kw
+        raise InputError("recorded, not run")
+
+    import planner.cli.run
+
+    monkeypatch.setattr(planner.pipeline, "run_pipeline", record)  # the city task's import
+    monkeypatch.setattr(planner.cli.run, "run_pipeline", record)  # the run command's name
+    common = [*flags, "--party-register", str(party), "--no-html", "--formats", "csv", "-q"]
+    assert main(["city", "demo-city:2", "--out", str(tmp_path / "city"), "--jobs", "grids",
+                 "--threads", "--workers", "1", "--no-city-images", *common]) == 2  # fmt: skip
+    assert main(["run", "demo-city:2/1", "--out", str(tmp_path / "one"), *common]) == 2
+
+    def given(value: object) -> object:  # paths as the worker gets them: absolute text
+        if isinstance(value, list | tuple):
+            return [given(v) for v in value]
+        return str(Path(value).resolve()) if isinstance(value, Path | str) else value
+
+    single = seen.pop("one")
+    assert sorted(seen) == ["001", "002"]  # each street's task
+    assert isinstance(single["registers"], RegisterFiles)
+    for source, kw in seen.items():
+        for dest in dests:
+            assert given(kw[dest]) == given(single[dest]), (source, dest)
+            assert kw[dest] not in (False, None, (), []), (source, dest)  # set, not defaulted
+        assert isinstance(kw["registers"], RegisterTables)
+
+
+def test_register_output_flags_change_a_city_street_as_they_change_a_single_street_run(
+    tmp_path: Path,
+) -> None:
+    """With ``--organisation-names`` and ``--other-grids``, street 001's city task
+    (``--jobs grids``, its share and its rows of the city-wide party register) writes the
+    same branch names in its grids and the same alignment and organisation tables as the
+    single-street pipeline run of ``demo-city:2/1`` with the same options (issue 17:
+    identical answers); the branch name is really there. (That the flags reach the task
+    from the command: the test above.)"""
+    from planner.city.run import city_parts
+    from planner.city.task import RegisterOutputs, run_street
+    from planner.organisation.registers import RegisterFiles
+    from planner.pipeline import run_pipeline
+
+    party, cells = _register_flag_files(tmp_path)
+    city = read_city("demo-city:2", org_files=RegisterFiles(party=party))
+    parts, _ = city_parts(city, Settings(), codes={"001"})
+    outputs = RegisterOutputs(organisation_names=True, other_grids=(str(cells),))
+    done = run_street(parts[0], settings=Settings(), job="grids", out_dir=str(tmp_path / "001"),
+                      html=False, formats=("geojson", "csv"), register_outputs=outputs)  # fmt: skip
+    assert done.ok, done.error
+    one = tmp_path / "one"
+    run_pipeline("demo-city:2/1", one, registers=RegisterFiles(party=party),
+                 organisation_names=True, other_grids=[cells], coverage=False, new_sites=0,
+                 html=False, images=False, formats=("geojson", "csv"))  # fmt: skip
+    mine = gpd.read_file(tmp_path / "001" / "grids.geojson").set_index("code")
+    theirs = gpd.read_file(one / "grids.geojson").set_index("code")
+    assert mine.loc["10000061011300100101", "branch"] == "一支部"
+    assert mine["branch"].fillna("").sort_index().tolist() == (
+        theirs["branch"].fillna("").sort_index().tolist()
+    )
+    for table in ("alignment_by_grid.csv", "organisation_by_grid.csv"):
+        a = pd.read_csv(tmp_path / "001" / table, encoding="utf-8-sig")
+        b = pd.read_csv(one / table, encoding="utf-8-sig")
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_an_output_flag_or_an_edited_other_grids_file_changes_the_street_hash(
+    tmp_path: Path,
+) -> None:
+    """A re-run with another output flag (``--organisation-names``, ``--no-html`` ...) or
+    an edited ``--other-grids`` file is not skipped as unchanged: the options' digest
+    enters every street's hash."""
+    from planner.city.hashes import options_digest, part_hash
+    from planner.city.run import city_parts
+
+    cells = tmp_path / "cells.geojson"
+    cells.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    plain = options_digest({"html": True, "organisation_names": False}, [str(cells)])
+    named = options_digest({"html": True, "organisation_names": True}, [str(cells)])
+    cells.write_text('{"type": "FeatureCollection", "features": [] }', encoding="utf-8")
+    edited = options_digest({"html": True, "organisation_names": False}, [str(cells)])
+    assert len({plain, named, edited}) == 3
+    parts, _ = city_parts(read_city("demo-city:2"), Settings())
+    hashes = {part_hash(parts[0], Settings(), "grids", d) for d in (plain, named, edited)}
+    assert len(hashes) == 3
+
+
+def _worker_settings() -> tuple[str | None, bool]:
+    """In a worker: its ``MALLOC_TRIM_THRESHOLD_`` and whether dask's profiler is on."""
+    import os
+
+    import dask
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), bool(
+        dask.config.get("distributed.worker.profile.enabled")
+    )
+
+
+def test_local_worker_processes_run_without_the_profiler_and_the_malloc_trim_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The city run's local worker processes have dask's statistical profiler off and no
+    ``MALLOC_TRIM_THRESHOLD_`` in their environment (both cost a Python-heavy task time:
+    docs/benchmarks/city.md); dask's one-thread BLAS settings stay; each worker's GEOS
+    threads are capped at the cores per worker (``PLANNER_THREADS``); the command's own
+    environment is left as it was."""
+    import os
+
+    from planner.city.run import _client
+
+    # a nanny of this process (an earlier local cluster) put it in os.environ: a worker
+    # would inherit that, whatever the city run's settings
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    from planner._threads import THREADS_ENV, workers
+    from planner.city.run import local_workers, worker_config
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    before = dict(os.environ)
+    with _client(None, 1, True) as client:
+        trim, profile = client.submit(_worker_settings, pure=False).result()  # type: ignore[attr-defined]
+        blas = client.submit(os.environ.get, "OPENBLAS_NUM_THREADS", pure=False).result()  # type: ignore[attr-defined]
+        threads = client.submit(workers, pure=False).result()  # type: ignore[attr-defined]
+    assert (trim, profile, blas) == (None, False, "1")
+    assert threads == min(local_workers(), 8)  # one worker: every core
+    # the nanny's settings for the workers are taken back out of this process's environment
+    keys = [THREADS_ENV, "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED"]
+    assert {k: os.environ.get(k) for k in keys} == {k: before.get(k) for k in keys}
+    # N workers share the cores: each caps its GEOS threads at cores // N (at least 1)
+    cap = worker_config(2)["distributed.nanny.pre-spawn-environ"][THREADS_ENV]  # type: ignore[index]
+    assert cap == str(max(1, local_workers() // 2))
+    monkeypatch.setenv(THREADS_ENV, "1")
+    assert workers() == 1
+    monkeypatch.setenv(THREADS_ENV, "none")  # not a number: ignored
+    assert workers() == min(local_workers(), 8)
+
+
+def test_communities_cut_at_street_edges_are_polygons() -> None:
+    """A community that only touches a strip's edge elsewhere is cut into polygons, not a
+    collection with a line (its street's load refused it: ``CitySpec(2, 2, 5, 3)``)."""
+    made = make_city(CitySpec(n_streets=2, cols_per_street=2, rows=5, communities_per_street=3))
+    kinds = set(made.layers["communities"].geom_type)
+    assert kinds <= {"Polygon", "MultiPolygon"}, kinds
+
+
+def test_a_missing_other_grids_file_is_refused_before_the_cluster_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``city --other-grids`` / ``--nest-in`` naming no file exits 2 naming the flag and
+    the file, with a fix, before any street runs."""
+    from planner.cli.parser import main
+
+    missing = tmp_path / "cells.geojson"
+    for flag in ("--other-grids", "--nest-in"):
+        code = main(["city", "demo-city:2", flag, str(missing), "--out", str(tmp_path / "o"),
+                     "-q"])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 2 and f"{flag} {missing}" in err and "polygon layer" in err, err
+    assert not (tmp_path / "o" / "streets").exists()

@@ -30,11 +30,12 @@ from typing import Protocol
 import pandas as pd
 
 from planner._atomic import write_text
-from planner.city.hashes import load_hashes, part_hash, save_hashes
+from planner._threads import THREADS_ENV
+from planner.city.hashes import load_hashes, options_digest, part_hash, save_hashes
 from planner.city.partition import StreetPart, layer_trees, street_part
 from planner.city.registers import OrgSplit, RegisterSplit, split_org_registers, split_register
 from planner.city.source import CityInput
-from planner.city.task import Job, StreetOutcome, run_street
+from planner.city.task import Job, RegisterOutputs, StreetOutcome, run_street
 from planner.errors import InputError, PlannerError, Problem
 from planner.export.formats import ALL_FORMATS, ExportFormat
 from planner.organisation.registers import RegisterFiles, RegisterTables
@@ -55,6 +56,7 @@ __all__ = [
     "split_city_org_registers",
     "split_city_register",
     "street_line",
+    "worker_config",
     "write_city_inputs",
 ]
 
@@ -280,6 +282,35 @@ def report_unmatched_rows(city: CityInput, out: Path) -> tuple[int, Path | None]
     return len(unmatched), write_text(out / UNMATCHED_FILE, "\ufeff" + text)
 
 
+def worker_config(workers: int = 1) -> dict[str, object]:
+    """The dask settings of the city run's ``workers`` local worker processes
+    (``dask.config.set`` keys), where they differ from dask's defaults for a reason of ours:
+
+    - ``distributed.worker.profile.enabled`` off: dask's statistical profiler samples
+      the running task's stack every 10 ms from the worker's event-loop thread, taking
+      the GIL from a task that holds it most of the time (the grid division and the
+      network searches are Python-heavy);
+    - ``distributed.nanny.pre-spawn-environ`` without ``MALLOC_TRIM_THRESHOLD_``: dask
+      sets it to 64 KiB so that a worker hands freed memory back to the system at once,
+      which makes glibc return and re-fault heap pages all the time under the many small
+      arrays of geopandas and shapely; a street task's memory is freed when it ends
+      anyway. The one-thread BLAS settings are kept (a worker per core);
+    - ``PLANNER_THREADS`` (:data:`planner._threads.THREADS_ENV`) in the worker's
+      environment: the cores this process may use divided among the workers, so the
+      GEOS threads of :mod:`planner._threads` do not multiply by the workers.
+    """
+    import dask
+    import distributed  # noqa: F401  (its import loads its config defaults)
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    environ[THREADS_ENV] = str(max(1, local_workers() // max(1, workers)))
+    return {
+        "distributed.worker.profile.enabled": False,
+        "distributed.nanny.pre-spawn-environ": environ,
+    }
+
+
 @contextlib.contextmanager
 def _client(scheduler: str | None, workers: int | None, processes: bool) -> Iterator[object]:
     """A ``distributed.Client`` on ``scheduler`` or on a new ``LocalCluster``; both closed
@@ -290,16 +321,31 @@ def _client(scheduler: str | None, workers: int | None, processes: bool) -> Iter
         with Client(scheduler) as client:  # type: ignore[no-untyped-call]
             yield client
         return
-    with (
-        LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers or local_workers(),
-            threads_per_worker=1,
-            processes=processes,
-            dashboard_address=":0",
-        ) as cluster,
-        Client(cluster) as client,  # type: ignore[no-untyped-call]
-    ):
-        yield client
+    import dask
+
+    n = workers or local_workers()
+    config = worker_config(n)
+    environ = config["distributed.nanny.pre-spawn-environ"]
+    assert isinstance(environ, dict)
+    kept = {k: os.environ.get(k) for k in [*environ, "PYTHONHASHSEED"]}  # the nanny's too
+    try:
+        with (
+            dask.config.set(config),
+            LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=n,
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=":0",
+            ) as cluster,
+            Client(cluster) as client,  # type: ignore[no-untyped-call]
+        ):
+            yield client
+    finally:  # a nanny puts the workers' variables in this process's environment too
+        for key, value in kept.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def run_city(
@@ -318,6 +364,7 @@ def run_city(
     force: bool = False,
     report: Report | None = None,
     progress: StreetProgress | None = None,
+    register_outputs: RegisterOutputs | None = None,
 ) -> CityResult:
     """Run ``job`` on every street of ``city`` on Dask; street folders under ``out/streets``.
 
@@ -347,6 +394,10 @@ def run_city(
     progress
         Shown the job's progress across the streets it runs (default: a
         :class:`LineProgress` line per finished street through ``report``).
+    register_outputs
+        What each street writes of its organisation registers and the other grid
+        systems (a single-street run's ``--organisation-names`` ... ``--nest-in``;
+        default none).
     """
     from distributed import as_completed
 
@@ -358,10 +409,12 @@ def run_city(
         "html": html,
         "images": images,
         "formats": formats,
+        "register_outputs": register_outputs or RegisterOutputs(),
     }
     parts, failed = city_parts(city, settings)
     write_city_inputs(city, out, settings)
-    hashes = {p.code: part_hash(p, settings, job) for p in parts}
+    digest = _options_digest(task_options)
+    hashes = {p.code: part_hash(p, settings, job, digest) for p in parts}
     old = load_hashes(out)
     streets_dir = out / "streets"
     todo = [
@@ -395,6 +448,16 @@ def run_city(
         shown.close()
         _record_hashes(out, old, hashes, result.outcomes)
     return result
+
+
+def _options_digest(options: dict[str, object]) -> str:
+    """The digest of a run's task options other than the settings and job (hashed on
+    their own), with the bytes of the other grid files each task reads."""
+    outputs = options["register_outputs"]
+    assert isinstance(outputs, RegisterOutputs)
+    files = [*outputs.other_grids, *([outputs.nest_in] if outputs.nest_in else [])]
+    shown = {k: v for k, v in options.items() if k not in ("settings", "job", "register_outputs")}
+    return options_digest({**shown, **outputs.pipeline_kwargs()}, files)
 
 
 def _submit(

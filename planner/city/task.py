@@ -15,7 +15,7 @@ from __future__ import annotations
 import resource
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,13 +29,37 @@ from planner.export.formats import ALL_FORMATS, ExportFormat
 from planner.settings import Settings
 from planner.street import Street
 
-__all__ = ["JOBS", "Job", "StreetOutcome", "load_part", "run_street"]
+__all__ = ["JOBS", "Job", "RegisterOutputs", "StreetOutcome", "load_part", "run_street"]
 
 Job = Literal["run", "grids", "coverage", "site"]
 
 #: ``--jobs`` choices: ``grids`` (grids and their proof), ``coverage`` (grids and
 #: coverage), ``site`` and ``run`` (grids, coverage and new sites: siting needs both).
 JOBS: tuple[str, ...] = ("run", "grids", "coverage", "site")
+
+
+@dataclass(frozen=True)
+class RegisterOutputs:
+    """What each street writes of its organisation registers and of the other grid
+    systems, as a single-street run's flags set it (``--organisation-names``,
+    ``--card-phones``, ``--cards-by-community``, ``--other-grids``, ``--nest-in``;
+    :func:`planner.cli.parser.add_register_output_args`). Field names are the keywords
+    of :func:`planner.pipeline.run_pipeline`.
+
+    ``other_grids`` and ``nest_in`` are city-wide layer files, read by each street's task
+    (in the street's CRS, :func:`planner.organisation.alignment.read_other_grids`): on a
+    cluster they must be on storage every worker reads.
+    """
+
+    organisation_names: bool = False
+    card_phones: bool = False
+    cards_by_community: bool = False
+    other_grids: tuple[str, ...] = ()
+    nest_in: str | None = None
+
+    def pipeline_kwargs(self) -> dict[str, Any]:
+        """The keywords of :func:`planner.pipeline.run_pipeline` these options set."""
+        return asdict(self)
 
 
 @dataclass
@@ -120,8 +144,12 @@ def run_street(
     html: bool = True,
     images: bool = False,
     formats: tuple[ExportFormat, ...] = ALL_FORMATS,
+    register_outputs: RegisterOutputs | None = None,
 ) -> StreetOutcome:
     """Run ``job`` on one street and write ``out_dir`` (see the module docstring).
+
+    ``register_outputs`` (default: none of them) are passed to the pipeline as a
+    single-street run's flags are.
 
     Any exception is caught and returned as a failed outcome: the planner's own errors
     (bad input) with their message, anything else with its type (a bug), so that one
@@ -143,6 +171,7 @@ def run_street(
             images=images,
             formats=formats,
             registers=part.org_registers,
+            **(register_outputs or RegisterOutputs()).pipeline_kwargs(),
         )
     except PlannerError as exc:
         return _failed(part.code, str(exc), t0)

@@ -30,6 +30,7 @@ from planner.cli.parser import (
     EXIT_OK,
     EXIT_RULES,
     add_register_args,
+    add_register_output_args,
     org_files_from_args,
     out_folder,
     settings_from_args,
@@ -40,7 +41,7 @@ from planner.pipeline import DEFAULT_NEW_SITES
 
 if TYPE_CHECKING:
     from planner.city.run import StreetProgress
-    from planner.city.task import StreetOutcome
+    from planner.city.task import RegisterOutputs, StreetOutcome
 
 #: Exit code after Ctrl-C (128 + SIGINT).
 EXIT_INTERRUPTED = 130
@@ -87,6 +88,7 @@ def register(sub: Any) -> None:
         "building, compound, community or the incident's point)"
     )
     add_register_args(g)
+    add_register_output_args(g)  # each street writes what a single-street run writes
     p.add_argument("--out", type=Path, required=True, help="city output folder")
     p.add_argument(
         "--jobs", choices=JOBS, default="run", help="what each street runs (default run)"
@@ -184,6 +186,28 @@ def _check_args(args: argparse.Namespace) -> None:
         raise InputError(f"--sites {args.sites}", fix="give 0 or more new stations")
 
 
+def register_outputs_from_args(args: argparse.Namespace) -> RegisterOutputs:
+    """The register output flags of a single-street run (:func:`add_register_output_args`)
+    as every street's task gets them; the other grid files as absolute paths (the
+    workers read them), refused before the cluster starts when missing."""
+    from planner.city.task import RegisterOutputs
+    from planner.errors import InputError
+
+    named = [("--other-grids", p) for p in args.other_grids]
+    named += [("--nest-in", args.nest_in)] if args.nest_in else []
+    for flag, path in named:
+        if not Path(path).is_file():
+            raise InputError(f"{flag} {path}: no such file",
+                             fix="give a polygon layer file of the other grid system's cells")  # fmt: skip
+    return RegisterOutputs(
+        organisation_names=args.organisation_names,
+        card_phones=args.card_phones,
+        cards_by_community=args.cards_by_community,
+        other_grids=tuple(str(Path(p).resolve()) for p in args.other_grids),
+        nest_in=str(Path(args.nest_in).resolve()) if args.nest_in else None,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from planner.city.citymap import write_city_images, write_city_map
     from planner.city.rollup import write_rollups
@@ -191,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
     from planner.city.source import read_city
 
     _check_args(args)
+    outputs = register_outputs_from_args(args)
     if not args.verbose:  # the cluster's own logging (workers joining, closing) is noise
         import distributed  # noqa: F401  (its import sets its logger's level: set ours after)
 
@@ -231,6 +256,7 @@ def run(args: argparse.Namespace) -> int:
             force=args.force,
             report=say,
             progress=street_progress(quiet=args.quiet, report=say),
+            register_outputs=outputs,
         )
     except KeyboardInterrupt:
         print(

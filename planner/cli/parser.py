@@ -547,6 +547,19 @@ def add_org_args(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
         "building, compound or address)"
     )
     add_register_args(g)
+    add_register_output_args(g)
+    g.add_argument(
+        "--no-registers",
+        action="store_true",
+        help="on the demo street: leave out its synthetic organisation registers",
+    )
+
+
+def add_register_output_args(g: Any) -> None:
+    """What a run writes of the organisation registers and the other grid systems
+    (``--organisation-names`` ... ``--nest-in``), in argument group ``g`` (shared by
+    the single-street commands and ``city``). Each option's ``dest`` is the keyword of
+    :func:`planner.pipeline.run_pipeline` it sets."""
     g.add_argument(
         "--organisation-names",
         action="store_true",
@@ -577,11 +590,6 @@ def add_org_args(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
         metavar="FILE",
         help="also divide so that every grid nests inside this layer's cells, and report "
         "the cost in balance (grids_nested, nesting_cost.csv)",
-    )
-    g.add_argument(
-        "--no-registers",
-        action="store_true",
-        help="on the demo street: leave out its synthetic organisation registers",
     )
 
 

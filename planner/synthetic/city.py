@@ -199,6 +199,16 @@ def _strip_index(points: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.asarray(np.clip(index, 0, len(edges) - 2), dtype=np.int64)
 
 
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of a community's piece: where a community only touches a strip's
+    edge elsewhere, the intersection is a collection of a polygon and lines or points,
+    which a communities layer refuses (polygons only)."""
+    if geom.geom_type != "GeometryCollection":
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return parts[0] if len(parts) == 1 else shapely.union_all(parts)
+
+
 def _cut_communities(
     communities: list[dict[str, Any]], strips: list[shapely.Geometry]
 ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], str]]:
@@ -209,7 +219,9 @@ def _cut_communities(
     out: list[dict[str, Any]] = []
     renamed: dict[tuple[str, int], str] = {}
     for c in communities:
-        pieces = [(k, shapely.intersection(c["geometry"], s)) for k, s in enumerate(strips)]
+        pieces = [
+            (k, _polygonal(shapely.intersection(c["geometry"], s))) for k, s in enumerate(strips)
+        ]
         pieces = [(k, g) for k, g in pieces if g.area > 1.0]
         for k, geom in pieces:
             n = len(out) + 1
