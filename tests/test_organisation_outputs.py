@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
@@ -112,9 +113,20 @@ def test_grids_command_checks_the_organisation(tmp_path: Path) -> None:
     assert (out / "organisation_by_grid.csv").exists()
     doc = json.loads((out / "grid_report.json").read_text("utf-8"))
     assert doc["organisation"]["checks"][0]["name"] == "org_branch"
+    layer = gpd.read_file(out / "grids.geojson")
+    assert layer["has_branch"].notna().all() and "branch" not in layer.columns  # counts only
+    named = tmp_path / "named"
+    assert main(["grids", "demo", "--out", str(named), "--organisation-names"]) == 0
+    assert gpd.read_file(named / "grids.geojson")["branch"].notna().any()
     none = tmp_path / "n"
     assert main(["grids", "demo", "--out", str(none), "--no-registers"]) == 0
     assert not (none / "organisation_by_grid.csv").exists()
+    assert "has_branch" not in gpd.read_file(none / "grids.geojson").columns
+
+
+def test_grids_command_refuses_the_card_flags_it_cannot_honour(tmp_path: Path, capsys: Any) -> None:
+    code = main(["grids", "demo", "--out", str(tmp_path / "g"), "--card-phones"])
+    assert code == 2 and "python -m planner run" in capsys.readouterr().err
 
 
 def test_red_map_html_carries_the_organisation_layers(

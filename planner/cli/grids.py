@@ -93,6 +93,12 @@ def run(args: argparse.Namespace) -> int:
     from planner.grids.division import divide
 
     settings = grid_settings_from_args(args, code_width=args.code_width)
+    if args.card_phones or args.cards_by_community:
+        flag = "--card-phones" if args.card_phones else "--cards-by-community"
+        raise InputError(
+            f"{flag}: the grids command writes no grid cards; "
+            "the cards (and this flag) are written by `python -m planner run`"
+        )
     street = load_from_args(args, settings)
     # grid codes: flags > the street's metadata (street.json) > settings
     settings = effective_code_settings(settings, street.meta, explicit=code_flags(args))
@@ -113,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
         else divide(street, settings=settings, communities=args.communities, incidents=incidents)
     )
     out: Path = out_folder(args.out)
-    grids = result.grids.drop(columns=["grid_id", "locked"])
+    org = _organisation(args, street, result.grids, settings, out)  # --- org ---
+    grids = _grid_layer(result.grids, org, names=args.organisation_names)
     meta = {"attribution": street.attribution} if street.attribution else None
     retired = sorted(kept.retired) if kept is not None else []
     grid_meta: dict[str, Any] | None = (
@@ -147,7 +154,6 @@ def run(args: argparse.Namespace) -> int:
         doc["keep"] = kept.to_dict()
         moves = kept.moves.to_csv(index=False, lineterminator="\n")
         _atomic_text(out / "grid_moves.csv", "\ufeff" + moves)  # BOM: Excel reads UTF-8
-    org = _organisation(args, street, result.grids, settings, out)  # --- org ---
     if org is not None:
         text += "\n\n" + org.report.to_text()
         doc["organisation"] = org.to_dict()
@@ -186,6 +192,16 @@ def _divide_keeping(args: argparse.Namespace, street: Street, settings: Settings
         previous_atoms=known.atoms,
         name=str(args.keep),
     )
+
+
+def _grid_layer(
+    grids: gpd.GeoDataFrame, org: Organisation | None, *, names: bool
+) -> gpd.GeoDataFrame:
+    """The grids as ``grids.geojson`` writes them: with the organisation counts (and the
+    branch and team names when ``names``) when registers are given, as ``run`` writes
+    them; without the app's ``grid_id`` and ``locked``."""
+    layer = org.grid_layer(grids, with_names=names) if org is not None else grids
+    return layer.drop(columns=["grid_id", "locked"])
 
 
 def _organisation(
