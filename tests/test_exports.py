@@ -256,6 +256,22 @@ def test_shapefile_utf8_cpg_field_mapping_and_values(
     assert "东风社区".encode() in (tmp_path / "shp" / "grids.dbf").read_bytes()
 
 
+def test_shapefile_cuts_texts_over_the_dbf_limit_visibly_and_counts_them(
+    tmp_path: Path, grids: gpd.GeoDataFrame
+) -> None:
+    long = "已证明：" + "社区网格划分" * 60  # 364 characters, 1,092 bytes of UTF-8
+    layer = grids.assign(reason=[long, "短"])
+    ex.write_shapefiles(tmp_path, layers={"grids": layer})
+    back = pyogrio.read_dataframe(tmp_path / "grids.shp")
+    cut = back["reason"].tolist()
+    assert cut[1] == "短"
+    assert cut[0].endswith("…") and long.startswith(cut[0][:-1])
+    assert len(cut[0].encode()) <= ex.DBF_TEXT_BYTES
+    fields = pd.read_csv(tmp_path / "fields.csv", encoding="utf-8-sig", dtype=str)
+    counts = dict(zip(fields["column"], fields["cut"].astype(int), strict=True))
+    assert counts["reason"] == 1 and counts["community"] == 0
+
+
 def test_shapefile_gcj02_is_stated(tmp_path: Path, stations: gpd.GeoDataFrame) -> None:
     ex.write_shapefiles(tmp_path, layers={"stations": stations}, coordinate_system="gcj02")
     assert "GCJ-02" in (tmp_path / "COORDINATES.txt").read_text("utf-8")

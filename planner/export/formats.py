@@ -340,6 +340,28 @@ def shapefile_field_names(columns: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
+#: Bytes a Shapefile (dBASE) text field holds at most.
+DBF_TEXT_BYTES = 254
+_CUT_MARK = "…"
+
+
+def _fit_dbf_text(s: pd.Series) -> tuple[pd.Series, int]:
+    """Text of ``s`` longer than :data:`DBF_TEXT_BYTES` in UTF-8 cut at a character
+    boundary and ended with "…" (GDAL would cut it silently); returns the column and
+    how many values were cut. Other values are kept as they are."""
+    if s.dtype != object:
+        return s, 0
+    text = s.map(lambda v: v if isinstance(v, str) else "")
+    long = text.map(lambda v: len(v.encode())) > DBF_TEXT_BYTES
+    if not long.any():
+        return s, 0
+    room = DBF_TEXT_BYTES - len(_CUT_MARK.encode())
+    cut = text[long].map(lambda v: v.encode()[:room].decode("utf-8", "ignore") + _CUT_MARK)
+    out = s.copy()
+    out[long] = cut
+    return out, int(long.sum())
+
+
 def _shapefile_parts(name: str, gdf: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
     """A Shapefile holds one geometry family: split mixed layers by family."""
     if len(gdf) == 0:
@@ -364,7 +386,9 @@ def write_shapefiles(
     Each Shapefile gets a ``.cpg`` file saying ``UTF-8`` (QGIS, ArcGIS and GDAL read
     Chinese text right with it) and a ``.prj`` for EPSG:4326. Field names are cut to
     10 characters by :func:`shapefile_field_names`; ``fields.csv`` (UTF-8 with BOM)
-    lists ``layer, column, field`` for every layer. A layer holding several
+    lists ``layer, column, field, cut`` for every layer, ``cut`` counting the texts
+    longer than a dBASE field's :data:`DBF_TEXT_BYTES` bytes, which are cut at a
+    character boundary and end with "…" (logged as a warning). A layer holding several
     geometry families (e.g. barriers: rivers and railways) is split into
     ``<layer>_polygons`` / ``<layer>_lines`` / ``<layer>_points``. Empty layers are
     skipped (a Shapefile cannot hold an empty layer of unknown type reliably).
@@ -393,10 +417,18 @@ def write_shapefiles(
                 mapping = shapefile_field_names(cols)
                 renamed = _gdal_ready(part).rename(columns=mapping)
                 renamed, gtype = _promote_multi(renamed)
+                cut: dict[str, int] = {}
                 for c in cols:
                     s = renamed[mapping[c]]
                     if pd.api.types.is_datetime64_any_dtype(s.dtype):
                         renamed[mapping[c]] = s.astype(str)
+                    renamed[mapping[c]], cut[c] = _fit_dbf_text(renamed[mapping[c]])
+                    if cut[c]:
+                        log.warning(
+                            "Shapefile %s: %d values of %s longer than %d bytes cut "
+                            "(the GeoPackage and GeoJSON hold them whole)",
+                            *(part_name, cut[c], c, DBF_TEXT_BYTES),
+                        )
                 pyogrio.write_dataframe(
                     renamed,
                     tmp / f"{part_name}.shp",
@@ -404,11 +436,14 @@ def write_shapefiles(
                     geometry_type=gtype or "Unknown",
                     encoding="UTF-8",
                 )
-                rows += [{"layer": part_name, "column": c, "field": mapping[c]} for c in cols]
+                rows += [
+                    {"layer": part_name, "column": c, "field": mapping[c], "cut": str(cut[c])}
+                    for c in cols
+                ]
                 written.append(out_dir / f"{part_name}.shp")
         for p in tmp.glob("*.cpg"):  # GDAL writes "UTF-8"; make sure of it
             p.write_text("UTF-8", encoding="ascii")
-        _csv_to(pd.DataFrame(rows, columns=["layer", "column", "field"]), tmp / "fields.csv")
+        _csv_to(pd.DataFrame(rows, columns=["layer", "column", "field", "cut"]), tmp / "fields.csv")
         if coordinate_system == "gcj02":
             (tmp / "COORDINATES.txt").write_text(
                 "coordinate_system: GCJ-02\n" + GCJ02_NOTE + "\n", encoding="utf-8"
