@@ -89,24 +89,25 @@ def test_off_non_file_sources_and_failures_keep_nothing(
     assert not list(folder.glob("*.pkl"))
 
 
-def test_a_damaged_entry_is_computed_again(folder: Path, tmp_path: Path) -> None:
+def _kept_map(tmp_path: Path) -> tuple[str, list[int], object, Path]:
+    """A street source, a counting computation and the path of the map result it kept."""
     sj = _source(tmp_path)
-    _calls, compute = _counting()
+    calls, compute = _counting()
     store.remembered("map", sj, ("x",), compute)  # type: ignore[arg-type]
     path = store.entry_path("map", sj, ("x",))
-    assert path is not None
+    assert path is not None and path.is_file()
+    return sj, calls, compute, path
+
+
+def test_a_damaged_entry_is_computed_again(folder: Path, tmp_path: Path) -> None:
+    sj, _calls, compute, path = _kept_map(tmp_path)
     path.write_bytes(b"not a pickle")
     assert store.remembered("map", sj, ("x",), compute) == {"answer": 2}  # type: ignore[arg-type]
     assert pickle.loads(path.read_bytes()) == {"answer": 2}
 
 
-@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
 def test_an_entry_others_may_write_is_never_read(folder: Path, tmp_path: Path) -> None:
-    sj = _source(tmp_path)
-    calls, compute = _counting()
-    store.remembered("map", sj, ("x",), compute)  # type: ignore[arg-type]
-    path = store.entry_path("map", sj, ("x",))
-    assert path is not None
+    sj, calls, compute, path = _kept_map(tmp_path)
     # another account could have planted this pickle: it is computed again, not loaded
     path.write_bytes(pickle.dumps({"answer": "planted"}))
     folder.chmod(0o777)
