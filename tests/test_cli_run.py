@@ -142,11 +142,54 @@ def test_unwritable_out_names_the_folder_and_a_fix(tmp_path: Path, command: list
         assert setpriv, "setpriv (util-linux) is needed to test as root"
         drop = "-dac_override,-dac_read_search"
         argv = [setpriv, f"--bounding-set={drop}", f"--inh-caps={drop}", "--", *argv]
-    t0 = time.perf_counter()
     proc = subprocess.run(argv, env=_env(), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert f"--out {ro}: cannot write the outputs into the folder {ro}" in proc.stderr
     assert "Fix: choose a folder you can write to" in proc.stderr
     assert ".tmp" not in proc.stderr and "Traceback" not in proc.stderr
     assert list(ro.iterdir()) == []
-    assert time.perf_counter() - t0 < 60  # refused before loading or computing anything
+
+
+def _refused(path: object, *, what: str = "") -> None:
+    from planner.errors import InputError
+
+    raise InputError(f"{what}: refused-before-work", fix="-")
+
+
+def _no_work(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the command loaded or computed before checking --out")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "demo"],
+        ["grids", "demo"],
+        ["coverage", "demo"],
+        ["site", "demo", "-k", "1"],
+        ["city", "demo-city:2"],
+    ],
+)
+def test_out_is_checked_before_any_work(
+    tmp_path: Path,
+    command: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every writing command checks ``--out`` before it loads the street (``grids``,
+    ``coverage``, ``site`` and ``city`` used to load and compute for minutes, then refuse)."""
+    import planner.city.source
+    import planner.cli.coverage
+    import planner.cli.grids
+    import planner.cli.parser
+    import planner.cli.run
+    import planner.cli.site
+    from planner.cli.parser import main
+
+    monkeypatch.setattr(planner.cli.parser, "require_writable", _refused)
+    for module in (planner.cli.grids, planner.cli.coverage, planner.cli.site):
+        monkeypatch.setattr(module, "load_from_args", _no_work)
+    monkeypatch.setattr(planner.cli.run, "run_pipeline", _no_work)
+    monkeypatch.setattr(planner.city.source, "read_city", _no_work)
+    assert main([*command, "--out", str(tmp_path / "out")]) == 2
+    assert "refused-before-work" in capsys.readouterr().err

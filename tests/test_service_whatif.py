@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -155,15 +154,17 @@ def test_before_and_after_equal_two_separate_runs(tmp_path: Path) -> None:
     assert w.summary["households_gaining_a_kind"] > 0
 
 
-def test_a_scenario_recomputes_in_under_5_s_on_the_demo() -> None:
+def test_removing_a_station_only_loses_coverage_on_the_demo() -> None:
+    """Its speed is ``bench/bench_whatif.py``'s (target 5 s); here what it answers."""
     from planner.load.sources import load_street
 
     r = load_street("demo")
     demo = r[0] if isinstance(r, tuple) else r
     sc = parse_scenario({"changes": [{"remove_station": {"station_id": "ZD05"}}]})
-    t0 = time.perf_counter()
-    run_whatif(demo, sc, settings=Settings())
-    assert time.perf_counter() - t0 < 15  # the benchmark's target is 5 s; slack for load
+    w = run_whatif(demo, sc, settings=Settings())
+    assert w.summary["households_losing_coverage"] > 0
+    assert w.summary["households_gaining_coverage"] == 0  # fewer stations never reach more
+    assert w.summary["households_gaining_a_kind"] == 0
 
 
 def test_bad_scenarios_name_the_change_and_field(tmp_path: Path) -> None:

@@ -221,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
 
         logging.getLogger("distributed").setLevel(logging.ERROR)
     settings = settings_from_args(args)
+    out = out_folder(args.out)  # refused before reading the city
     city = read_city(
         args.source,
         streets=args.streets,
@@ -229,7 +230,6 @@ def run(args: argparse.Namespace) -> int:
         margin_m=settings.margin_m,
         org_files=org_files_from_args(args, args.source),
     )
-    out = out_folder(args.out)
 
     def say(line: str) -> None:
         if not args.quiet:

@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
             f"{flag}: the grids command writes no grid cards; "
             "the cards (and this flag) are written by `python -m planner run`"
         )
+    out: Path = out_folder(args.out)  # refused before loading or dividing anything
     street = load_from_args(args, settings)
     # grid codes: flags > the street's metadata (street.json) > settings
     settings = effective_code_settings(settings, street.meta, explicit=code_flags(args))
@@ -118,7 +119,6 @@ def run(args: argparse.Namespace) -> int:
         if kept is not None
         else divide(street, settings=settings, communities=args.communities, incidents=incidents)
     )
-    out: Path = out_folder(args.out)
     org = _organisation(args, street, result.grids, settings, out)  # --- org ---
     grids = _grid_layer(result.grids, org, names=args.organisation_names)
     meta = {"attribution": street.attribution} if street.attribution else None
