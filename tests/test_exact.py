@@ -13,6 +13,7 @@ from scipy.sparse import csgraph
 
 from planner.grids._partition import Graph
 from planner.grids.exact import Bound, exact_partition, excess, needs_exact, settle
+from planner.synthetic.lattice import planted_lattice
 
 
 def _graph(n: int, edges: list[tuple[int, int]], weight: list[float]) -> Graph:
@@ -271,27 +272,8 @@ def test_fresh_partitions_settle_a_piece_the_first_one_left_out_of_range() -> No
 
 
 # --- dist14: rooted program, pruned pairs ---
-def _planted(rows: int, cols: int, block: int, seed: int) -> Graph:
-    """A ``rows`` x ``cols`` grid of units (centres 10 m apart) cut into square blocks of
-    ``block`` x ``block`` units, each block's households between 430 and 570: a
-    contiguous division into parts of 400-600 households is known to exist."""
-    rng = np.random.default_rng(seed)
-    n = rows * cols
-    w = rng.integers(0, 60, n).astype(float)
-    w[rng.random(n) < 0.2] = 0.0
-    r, c = np.arange(n) // cols, np.arange(n) % cols
-    blk = (r // block) * (cols // block) + c // block
-    for k in np.unique(blk):
-        m = blk == k
-        w[m] = np.floor(w[m] * rng.uniform(430, 570) / w[m].sum())
-    g = _grid(rows, cols, w.tolist())
-    return Graph(
-        adj=g.adj, weight=g.weight, xy=np.c_[c, r] * 10.0, area=g.area, perimeter=g.perimeter
-    )
-
-
 def test_rooted_program_finds_a_planted_division_of_150_units_from_a_bad_start() -> None:
-    g = _planted(15, 10, 5, seed=0)
+    g = planted_lattice(15, 10, 5, seed=0)
     assert g.n == 150
     # a start out of bounds: six strips of 25 units across the blocks, all merged pairs
     # apart from the last (the heuristic's kind of failure); its parts place the roots
@@ -307,15 +289,28 @@ def test_rooted_program_finds_a_planted_division_of_150_units_from_a_bad_start()
     assert r.time_s < 8 + 2  # the limit holds the building of the programs
 
 
+def test_planted_lattice_holds_its_planted_division() -> None:
+    from planner.synthetic.lattice import planted_blocks
+
+    g = planted_lattice(7, 10, 5, seed=3)  # a partial row of blocks at the bottom
+    blk = planted_blocks(7, 10, 5)
+    assert g.n == 70 and len(np.unique(blk)) == 4
+    sums = np.bincount(blk, weights=g.weight)
+    per_block = np.bincount(blk)
+    assert ((sums <= 570) & (sums >= 430 - per_block)).all()
+    _assert_valid(g, blk, 430 - per_block.max(), 570)  # each block contiguous
+    assert (g.weight == np.floor(g.weight)).all() and g.adj.nnz == 2 * (7 * 9 + 6 * 10)
+
+
 def test_reach_keeps_every_pair_of_a_division_in_bounds() -> None:
     from planner.grids.exact import part_count, reach
+    from planner.synthetic.lattice import planted_blocks
 
-    g = _planted(6, 6, 3, seed=1)
+    g = planted_lattice(6, 6, 3, seed=1)
     allowed, can_rep = reach(g.adj.tocsr(), g.weight, lo=400, hi=600)
     # the planted blocks (3 x 3 units each) are a division in bounds: each block's pairs
     # with its lowest unit are kept, and that unit can represent a part
-    r, c = np.arange(36) // 6, np.arange(36) % 6
-    blk = (r // 3) * 2 + c // 3
+    blk = planted_blocks(6, 6, 3)
     for k in range(4):
         m = np.flatnonzero(blk == k)
         assert can_rep[m.min()] and allowed[m, m.min()].all()
@@ -360,7 +355,7 @@ def test_a_proof_over_fixed_groups_of_a_large_compound_says_so() -> None:
 
 
 def test_settle_divides_a_planted_piece_the_heuristic_left_out_of_bounds() -> None:
-    g = _planted(15, 10, 5, seed=2)
+    g = planted_lattice(15, 10, 5, seed=2)
     bad = np.minimum(np.arange(g.n) // 25, 4)  # five strips, the last twice as long
     labels, proof = settle(
         g,
