@@ -323,7 +323,7 @@ def test_reach_keeps_every_pair_of_a_division_in_bounds() -> None:
 def test_exact_note_without_a_bounded_gap_says_so() -> None:
     from planner.grids.division import _exact_note
 
-    row = (0, "C1", 150, 3000.0, "feasible", float("inf"), 3.2, 0.0, False)
+    row = (0, "C1", 150, 3000.0, "feasible", float("inf"), 3.2, 0.0, False, 0.0)
     note = _exact_note(row, {"C1": "社区一"})
     assert "inf" not in note and "gap not bounded" in note
 
@@ -370,3 +370,107 @@ def test_settle_divides_a_planted_piece_the_heuristic_left_out_of_bounds() -> No
     )
     assert proof is not None and proof.found and proof.status in ("optimal", "feasible")
     _assert_valid(g, labels, 400, 600)
+
+
+# --- dist14c: proved bounds (households outside, balance) ---
+def _brute_bounds(g: Graph, lo: float, hi: float, target: float) -> tuple[float, float]:
+    """Least households outside over all contiguous divisions, and least balance
+    (:func:`planner.grids.exact.balance`) over the contiguous divisions in bounds (inf
+    when none), by enumeration."""
+    from planner.grids.exact import balance
+
+    least, best = np.inf, np.inf
+    for parts in _set_partitions(list(range(g.n))):
+        labels = np.empty(g.n, dtype=np.int64)
+        for k, part in enumerate(parts):
+            labels[part] = k
+        if any(csgraph.connected_components(g.adj[p][:, p], directed=False)[0] != 1 for p in parts):
+            continue
+        e = excess(g.weight, labels, lo=lo, hi=hi)
+        least = min(least, e)
+        if e == 0:
+            best = min(best, balance(g.weight, labels, target))
+    return least, best
+
+
+@pytest.mark.parametrize("seed", [100, 101, 103, 401, 404, 405])
+def test_proved_bounds_hold_against_brute_force(seed: int) -> None:
+    from planner.grids.exact import balance, balance_bound, counts_fit, excess_bound
+
+    # seeds with a division in bounds (100, 103), without (101, 401, 404, 405), the least
+    # outside proved (401, 404) and not (101, 405: the program counts a unit above the
+    # maximum sharing its part at the maximum, so its least is not the least excess)
+    rng = np.random.default_rng(seed)
+    weight = rng.choice([0, 0, 60, 150, 250, 310, 650], size=6).astype(float)
+    g = _grid(1, 6, weight.tolist()) if seed % 2 else _grid(2, 3, weight.tolist())
+    lo, hi, target = 200.0, 400.0, 300.0
+    least, best = _brute_bounds(g, lo, hi, target)
+    assert excess_bound(g.weight, lo=lo, hi=hi) <= least + 1e-9
+    assert balance_bound(g.weight, lo=lo, hi=hi, target=target) <= best + 1e-9
+    if not counts_fit(g.weight, lo=lo, hi=hi):
+        assert least > 0  # a proof by counting is a proof
+    bad = np.zeros(g.n, dtype=np.int64)  # one part: out of bounds unless the piece fits
+    labels, proof = settle(
+        g, np.arange(g.n), bad, lo=lo, hi=hi, target=target, method="exact",
+        time_limit_s=20.0, max_units=50,
+    )  # fmt: skip
+    assert proof is not None
+    assert proof.bound <= least + 1e-9 and excess(g.weight, labels, lo=lo, hi=hi) >= least
+    if proof.found:  # 0 outside, and the gap reported is at least the true one
+        value = balance(g.weight, labels, target)
+        assert least == 0 and proof.bound == 0
+        assert proof.gap >= (value - best) / value - 1e-9 if value > 0 else proof.gap == 0
+    else:
+        assert proof.status == "infeasible" and least > 0 and proof.bound >= 1
+        if proof.least:
+            assert proof.bound == proof.excess == pytest.approx(least)
+
+
+def test_counting_proves_no_division_in_bounds_without_the_solver() -> None:
+    from planner.grids.exact import counts_fit, excess_bound
+
+    # 650 households in [400, 600]: one grid is too many, two too few
+    g = _path([300.0, 0.0, 350.0])
+    assert not counts_fit(g.weight, lo=400, hi=600)
+    assert excess_bound(g.weight, lo=400, hi=600) == 50  # one grid of 650
+    r = _solve(g, 400, 600)
+    assert r.status == "infeasible" and r.time_s == 0.0 and r.bound == 50
+    labels, proof = settle(
+        g, np.arange(3), np.array([0, 0, 1]), lo=400.0, hi=600.0, target=500.0,
+        method="auto", time_limit_s=10.0, max_units=50,
+    )  # fmt: skip
+    assert proof is not None and proof.least and proof.excess == proof.bound == 50
+    assert excess(g.weight, labels, lo=400, hi=600) == 50
+    # a unit above the maximum with 100 households beside it: alone it is excused, the
+    # 100 cannot make a grid of 400 and joining it costs 700 - 600 + 100
+    big = _path([700.0, 0.0, 100.0])
+    assert not counts_fit(big.weight, lo=400, hi=600)
+    assert excess_bound(big.weight, lo=400, hi=600) == 200 == _brute_force(big, 400, 600)[1]
+
+
+def test_a_division_in_bounds_is_reported_least_outside_with_a_bounded_gap() -> None:
+    from planner.grids.division import _exact_note
+    from planner.grids.exact import balance, balance_bound
+
+    g = planted_lattice(15, 10, 5, seed=0)
+    start = np.minimum(np.arange(g.n) // 25, 4)  # strips out of bounds
+    r = exact_partition(
+        g, np.arange(g.n), lo=400, hi=600, target=500, time_limit_s=8, max_units=300, start=start
+    )
+    assert r.found and r.labels is not None and r.bound == 0.0
+    value = balance(g.weight, r.labels, 500.0)
+    floor = balance_bound(g.weight, lo=400, hi=600, target=500)
+    assert 0 < floor < value and np.isfinite(r.gap)
+    assert r.gap <= (value - floor) / value + 1e-12  # the counting bound at least
+    row = (0, "C1", r.units, float(g.weight.sum()), r.status, r.gap, r.time_s, 0.0, False, 0.0)
+    note = _exact_note(row, {"C1": "C1"})
+    assert "0 households outside, the fewest possible" in note and "not bounded" not in note
+
+
+def test_infeasible_notes_give_the_households_outside_and_their_bound() -> None:
+    from planner.grids.division import _exact_note
+
+    least = _exact_note((0, "C1", 40, 9000.0, "infeasible", np.inf, 2.0, 35.0, True, 35.0), {})
+    assert "35 households outside, proved the fewest" in least
+    bound = _exact_note((0, "C1", 40, 9000.0, "infeasible", np.inf, 2.0, 35.0, False, 12.0), {})
+    assert "35 households outside, and every contiguous division has at least 12" in bound

@@ -107,6 +107,7 @@ EXACT_COLUMNS: tuple[str, ...] = (
     "time_s",
     "excess",
     "least",
+    "bound",
 )
 
 
@@ -144,7 +145,8 @@ class GridResult:
     #: Where the exact method ran: one row per community piece (``community_id``,
     #: ``units``, ``households``, ``status``, ``gap``, ``time_s``; when no division in
     #: bounds exists, ``excess``: households outside the bounds in the division kept,
-    #: ``least``: True when proved the fewest possible).
+    #: ``least``: True when proved the fewest possible; ``bound``: the proved least
+    #: households outside for any contiguous division, 0 when one in bounds was found).
     exact: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXACT_COLUMNS))
 
 
@@ -375,6 +377,7 @@ def _partition_units(
                         proof.time_s,
                         proof.excess,
                         proof.least,
+                        proof.bound,
                     )
                 )
             grid_of_unit[nodes] = labels + next_grid
@@ -446,17 +449,22 @@ def _display_names(comm_table: pd.DataFrame) -> dict[str, str]:
 def _exact_note(row: tuple[object, ...], names: dict[str, str]) -> str:
     """The note of one exact solve (an ``itertuples`` row of :attr:`GridResult.exact`),
     naming the community by ``names``."""
-    _, comm, units, households, status, gap, time_s, _excess, _least = row
+    _, comm, units, households, status, gap, time_s, kept, least, bound = row
+    key = f"grid_exact_{status}"
     if status == "feasible" and not np.isfinite(float(str(gap))):
-        status = "feasible_nogap"
+        key = "grid_exact_feasible_nogap"
+    elif status == "infeasible":  # with the households outside kept and proved
+        key += "_least" if bool(least) else "_bound"
     return str(
         msg(
-            f"grid_exact_{status}",
+            key,
             community=names.get(str(comm), str(comm)),
             units=units,
             households=int(float(str(households))),
             gap=float(str(gap)) * 100 if status == "feasible" else 0.0,
             time_s=float(str(time_s)),
+            excess=round(float(str(kept))),
+            bound=round(float(str(bound))),
         )
     )
 
