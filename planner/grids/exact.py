@@ -29,6 +29,26 @@ its *representative*, which removes the relabellings of the parts):
 
 The relative MIP gap HiGHS reports is kept with the result.
 
+Proved bounds (:attr:`ExactResult.bound`, :func:`with_balance_gap`), all valid for every
+division, so they hold whatever the solver did within its time:
+
+- households outside the bounds: a division in bounds has 0, the least possible, so it
+  is optimal for that count whatever its balance gap; otherwise a lower bound from
+  counting (:func:`excess_bound`: the parts without a unit above the maximum share the
+  households of the other units, and ``k`` parts holding ``R`` households are at least
+  ``max(0, k lo - R, R - k hi)`` outside), from the soft program's dual bound
+  (:func:`soft_excess_bound`), and at least 1 once infeasibility is proved with whole
+  numbers;
+- no division in bounds by counting alone (:func:`counts_fit`: no whole number of parts
+  fits the households), before any program is built;
+- balance of a division in bounds: at least ``|ws - k target| / target`` for the best
+  count ``k`` of parts that fits plus the units above the maximum's deviations
+  (:func:`balance_bound`; the deviations of the parts sum at least to the deviation of
+  their sum). The gap reported is the smaller of HiGHS's and ``(balance - bound) /
+  balance``, so a division from the rooted program alone has a bounded gap. The bound
+  ignores contiguity and is weak on large pieces (80-93 % on the planted lattices of
+  ``bench/bench_grids_exact.py``); a bound that sees contiguity is not done.
+
 With hard bounds the program holds only the pairs a part in bounds can hold
 (:func:`reach`), a row on the count of parts (:func:`part_count`) and each commodity's
 flow bounded by the units its part may hold; all valid for every division in bounds.
