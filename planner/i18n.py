@@ -2443,6 +2443,27 @@ STRINGS: dict[str, tuple[str, str]] = {
         "division kept has {excess} households outside, and every contiguous division has "
         "at least {bound} ({time_s:.1f} s)",
     ),
+    "grid_reason_exact_infeasible_whole": (
+        "已证明：社区 {community} 的这一块（{households} 户，{units} 个单元）无论怎样连片划分，"
+        "都无法使每个网格在 {lo}-{hi} 户之间（精确方法）；其中 {whole} 个单元是超过上限、"
+        "因设置不允许拆分（grid_split_large_compounds）而保持完整的小区，证明以此为前提",
+        "proved: no contiguous division of this piece of community {community} ({households} "
+        "households, {units} units) keeps every grid within {lo}-{hi} (exact method); "
+        "{whole} of the units are compounds above the maximum kept whole because the "
+        "settings forbid splitting them (grid_split_large_compounds): the proof rests on that",
+    ),
+    "grid_reason_exact_infeasible_least_whole": (
+        "已证明：社区 {community} 的这一块（{households} 户，{units} 个单元）无论怎样连片划分，"
+        "都无法使每个网格在 {lo}-{hi} 户之间；本划分超出界限的户数合计 {excess} 户，已证明为最少"
+        "（精确方法）；其中 {whole} 个单元是超过上限、因设置不允许拆分"
+        "（grid_split_large_compounds）而保持完整的小区，证明以此为前提",
+        "proved: no contiguous division of this piece of community {community} ({households} "
+        "households, {units} units) keeps every grid within {lo}-{hi}; this division has "
+        "{excess} households outside the bounds in all, proved the fewest possible (exact "
+        "method); {whole} of the units are compounds above the maximum kept whole because "
+        "the settings forbid splitting them (grid_split_large_compounds): the proof rests "
+        "on that",
+    ),
 }
 
 

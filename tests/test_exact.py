@@ -474,3 +474,37 @@ def test_infeasible_notes_give_the_households_outside_and_their_bound() -> None:
     assert "35 households outside, proved the fewest" in least
     bound = _exact_note((0, "C1", 40, 9000.0, "infeasible", np.inf, 2.0, 35.0, False, 12.0), {})
     assert "35 households outside, and every contiguous division has at least 12" in bound
+
+
+# --- dist14c: proofs with large compounds the settings keep whole ---
+def test_a_proof_resting_on_a_compound_kept_whole_names_the_setting() -> None:
+    from planner.grids.division import divide
+    from planner.grids.rules import PROVED_REASONS
+    from planner.i18n import from_english
+    from planner.settings import Settings
+    from tests.grid_streets import block_street
+
+    # two compounds across a road: 9 buildings x 60 = 540 (> 500) and 9 x 35 = 315
+    # (< 400); kept whole, the first is a grid of its own and the second cannot reach
+    # 400 households (proved by counting). Over single buildings the exact method finds
+    # 435 + 420 (two of the first's buildings with the second), so the proof rests on
+    # the setting
+    street = block_street(
+        xs=(450.0,), ys=(), community_x=None, compound_every=1, households=[60] * 9 + [35] * 9
+    )
+    s = Settings(
+        grid_min_households=400,
+        grid_max_households=500,
+        grid_target_households=450,
+        grid_split_large_compounds=False,
+    )
+    res = divide(street, settings=s)
+    assert (res.exact["status"] == "infeasible").all() and len(res.exact) == 1
+    out = res.grids[~res.grids["households"].between(400, 500)].set_index("households")
+    assert sorted(out.index) == [315, 540]
+    assert "settings forbid splitting" in out.loc[540, "reason"]  # its own reason, as before
+    m = from_english(out.loc[315, "reason"], "grid_reason_")
+    assert m is not None and m.key == "grid_reason_exact_infeasible_least_whole"
+    assert m.key in PROVED_REASONS and dict(m.params)["whole"] == "1"
+    assert "grid_split_large_compounds" in out.loc[315, "reason"]
+    assert res.report.ok, res.report.to_text()

@@ -223,8 +223,11 @@ def divide(
     unit, unit_ded = _dedicated_units(atoms, g, unit, settings, notes)
     unit_reason = {int(unit[a]): r for a, r in reason_at.items()}
     n_units = int(unit.max()) + 1 if len(unit) else 0
-    grouped = settings.grid_split_large_compounds & _in_large_compound(atoms, g.weight, hi)
+    large = _in_large_compound(atoms, g.weight, hi)
+    grouped = settings.grid_split_large_compounds & large
     unit_grouped = np.bincount(unit[grouped], minlength=n_units) > 0
+    # --- dist14c: large compounds the settings keep whole ---
+    unit_whole = np.bincount(unit[large & ~grouped], minlength=n_units) > 0
     ug = _unit_graph(g, unit, n_units)
     unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
     unit_locked = np.zeros(n_units, dtype=bool)
@@ -249,6 +252,7 @@ def divide(
         also=also,
         names=names,
         grouped=unit_grouped,
+        whole=unit_whole,
     )
     notes += [_exact_note(row, names) for row in split.exact.itertuples()]
     split = _place_dedicated(split, unit_ded & ~unit_locked)
@@ -328,12 +332,15 @@ def _partition_units(
     also: exact.Bound | None = None,
     names: dict[str, str] | None = None,
     grouped: NDArray[np.bool_] | None = None,
+    whole: NDArray[np.bool_] | None = None,
 ) -> _UnitGrids:
     """Partition the unlocked units of each community, one connected piece of the
     unit graph at a time (:func:`planner.grids._partition.partition`, then the exact
     method where ``settings.grid_method`` asks, :func:`planner.grids.exact.settle`),
     numbering the grids in order. ``grouped``: the units that are fixed groups of the
-    buildings of a compound above the maximum (a proof over them says so)."""
+    buildings of a compound above the maximum (a proof over them says so); ``whole``:
+    the units that are compounds above the maximum the settings keep whole (a proof
+    with them says that the setting is why)."""
     grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
     solved: list[tuple[object, ...]] = []
@@ -396,7 +403,10 @@ def _partition_units(
                         ug.weight,
                         unit_reason,
                         proof,
-                        0 if grouped is None else int(grouped[nodes].sum()),
+                        (
+                            0 if grouped is None else int(grouped[nodes].sum()),
+                            0 if whole is None else int(whole[nodes].sum()),
+                        ),
                     )
             next_grid += k
     table = pd.DataFrame(solved, columns=list(EXACT_COLUMNS))
@@ -864,13 +874,16 @@ def _why(
     weight: NDArray[np.float64],
     unit_reason: dict[int, str],
     proof: exact.ExactResult | None = None,
-    groups: int = 0,
+    fixed: tuple[int, int] = (0, 0),
 ) -> str:
     """Why a grid is out of ``[lo, hi]``: a proved exception (a unit that cannot be
     cut, a community or piece below the minimum, no count of grids fits, the exact
     method's proof that no division exists) or what the method could not do.
-    ``groups``: units of the piece that are fixed groups of a large compound's
-    buildings; a proof says it is over those groups."""
+    ``fixed``: units of the piece that are fixed groups of a large compound's
+    buildings (a proof says it is over those groups), and units that are compounds
+    above the maximum the settings keep whole (a proof says that the setting
+    ``grid_split_large_compounds`` is why)."""
+    groups, whole = fixed
     for u in units:
         if int(u) in unit_reason:
             return unit_reason[int(u)]
@@ -887,6 +900,8 @@ def _why(
     ):
         least = "_least" if proof.status == "infeasible" and proof.least else ""
         over_groups = "_groups" if proof.status == "infeasible" and groups else ""
+        if proof.status == "infeasible" and whole and not groups:
+            over_groups = "_whole"
         return str(
             msg(
                 f"grid_reason_exact_{proof.status}{least}{over_groups}",
@@ -897,6 +912,7 @@ def _why(
                 hi=int(hi),
                 excess=round(proof.excess),
                 groups=groups,
+                whole=whole,
             )
         )
     k_lo, k_hi = part.k_range(total, lo, hi)
