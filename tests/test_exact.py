@@ -474,6 +474,8 @@ def test_infeasible_notes_give_the_households_outside_and_their_bound() -> None:
     assert "35 households outside, proved the fewest" in least
     bound = _exact_note((0, "C1", 40, 9000.0, "infeasible", np.inf, 2.0, 35.0, False, 12.0), {})
     assert "35 households outside, and every contiguous division has at least 12" in bound
+    none = _exact_note((0, "C1", 40, 9000.5, "infeasible", np.inf, 2.0, 3.5, False, 0.0), {})
+    assert "no contiguous division keeps every grid" in none and "at least" not in none
 
 
 # --- dist14c: proofs with large compounds the settings keep whole ---

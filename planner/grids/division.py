@@ -463,8 +463,8 @@ def _exact_note(row: tuple[object, ...], names: dict[str, str]) -> str:
     key = f"grid_exact_{status}"
     if status == "feasible" and not np.isfinite(float(str(gap))):
         key = "grid_exact_feasible_nogap"
-    elif status == "infeasible":  # with the households outside kept and proved
-        key += "_least" if bool(least) else "_bound"
+    elif status == "infeasible" and (bool(least) or float(str(bound)) > 0):
+        key += "_least" if bool(least) else "_bound"  # the households outside, proved
     return str(
         msg(
             key,
