@@ -1110,15 +1110,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "was spent, not run",
     ),
     "grid_exact_optimal": (
-        "社区 {community}：精确方法（{units} 个单元，{households} 户）找到最优划分，用时 {time_s:.1f} 秒",
+        "社区 {community}：精确方法（{units} 个单元，{households} 户）找到最优划分：每个网格都在界限内"
+        "（超出界限 0 户，已是最少），均衡度也已证明最优，用时 {time_s:.1f} 秒",
         "community {community}: the exact method ({units} units, {households} households) "
-        "found an optimal division in {time_s:.1f} s",
+        "found an optimal division: every grid within the bounds (0 households outside, "
+        "the fewest possible) and the balance proved best, in {time_s:.1f} s",
     ),
     "grid_exact_feasible": (
-        "社区 {community}：精确方法（{units} 个单元，{households} 户）找到界限内的划分，"
-        "达到时间上限，最优性差距 {gap:.1f}%，用时 {time_s:.1f} 秒",
+        "社区 {community}：精确方法（{units} 个单元，{households} 户）找到每个网格都在界限内的划分"
+        "（超出界限 0 户，已是最少）；均衡度与可证明的最优相差至多 {gap:.1f}%，用时 {time_s:.1f} 秒",
         "community {community}: the exact method ({units} units, {households} households) "
-        "found a division within the bounds; time limit reached, optimality gap {gap:.1f}% "
+        "found a division with every grid within the bounds (0 households outside, the "
+        "fewest possible); its balance is proved within {gap:.1f}% of the best "
         "({time_s:.1f} s)",
     ),
     "grid_exact_infeasible": (
@@ -2416,10 +2419,50 @@ STRINGS: dict[str, tuple[str, str]] = {
     # --- dist14: exact method started from a rooted division ---
     "grid_exact_feasible_nogap": (
         "社区 {community}：精确方法（{units} 个单元，{households} 户）找到界限内的划分"
-        "（以启发式网格为中心的模型），最优性差距未界定，用时 {time_s:.1f} 秒",
+        "（以启发式网格为中心的模型；超出界限 0 户，已是最少），均衡度的最优性差距未界定，"
+        "用时 {time_s:.1f} 秒",
         "community {community}: the exact method ({units} units, {households} households) "
-        "found a division within the bounds (program rooted at the heuristic's grids); "
-        "optimality gap not bounded ({time_s:.1f} s)",
+        "found a division within the bounds (program rooted at the heuristic's grids; 0 "
+        "households outside, the fewest possible); balance optimality gap not bounded "
+        "({time_s:.1f} s)",
+    ),
+    # --- dist14c: proved bounds of the exact method ---
+    "grid_exact_infeasible_least": (
+        "社区 {community}：精确方法证明（{units} 个单元，{households} 户）不存在每个网格都在界限内的"
+        "连片划分；所留划分超出界限 {excess} 户，已证明为最少，用时 {time_s:.1f} 秒",
+        "community {community}: the exact method proved ({units} units, {households} "
+        "households) that no contiguous division keeps every grid within the bounds; the "
+        "division kept has {excess} households outside, proved the fewest ({time_s:.1f} s)",
+    ),
+    "grid_exact_infeasible_bound": (
+        "社区 {community}：精确方法证明（{units} 个单元，{households} 户）不存在每个网格都在界限内的"
+        "连片划分；所留划分超出界限 {excess} 户，任何连片划分至少超出 {bound} 户，"
+        "用时 {time_s:.1f} 秒",
+        "community {community}: the exact method proved ({units} units, {households} "
+        "households) that no contiguous division keeps every grid within the bounds; the "
+        "division kept has {excess} households outside, and every contiguous division has "
+        "at least {bound} ({time_s:.1f} s)",
+    ),
+    "grid_reason_exact_infeasible_whole": (
+        "已证明：社区 {community} 的这一块（{households} 户，{units} 个单元）无论怎样连片划分，"
+        "都无法使每个网格在 {lo}-{hi} 户之间（精确方法）；其中 {whole} 个单元是超过上限、"
+        "因设置不允许拆分（grid_split_large_compounds）而保持完整的小区，证明以此为前提",
+        "proved: no contiguous division of this piece of community {community} ({households} "
+        "households, {units} units) keeps every grid within {lo}-{hi} (exact method); "
+        "{whole} of the units are compounds above the maximum kept whole because the "
+        "settings forbid splitting them (grid_split_large_compounds): the proof rests on that",
+    ),
+    "grid_reason_exact_infeasible_least_whole": (
+        "已证明：社区 {community} 的这一块（{households} 户，{units} 个单元）无论怎样连片划分，"
+        "都无法使每个网格在 {lo}-{hi} 户之间；本划分超出界限的户数合计 {excess} 户，已证明为最少"
+        "（精确方法）；其中 {whole} 个单元是超过上限、因设置不允许拆分"
+        "（grid_split_large_compounds）而保持完整的小区，证明以此为前提",
+        "proved: no contiguous division of this piece of community {community} ({households} "
+        "households, {units} units) keeps every grid within {lo}-{hi}; this division has "
+        "{excess} households outside the bounds in all, proved the fewest possible (exact "
+        "method); {whole} of the units are compounds above the maximum kept whole because "
+        "the settings forbid splitting them (grid_split_large_compounds): the proof rests "
+        "on that",
     ),
 }
 

@@ -13,6 +13,7 @@ from scipy.sparse import csgraph
 
 from planner.grids._partition import Graph
 from planner.grids.exact import Bound, exact_partition, excess, needs_exact, settle
+from planner.synthetic.lattice import planted_lattice
 
 
 def _graph(n: int, edges: list[tuple[int, int]], weight: list[float]) -> Graph:
@@ -271,27 +272,8 @@ def test_fresh_partitions_settle_a_piece_the_first_one_left_out_of_range() -> No
 
 
 # --- dist14: rooted program, pruned pairs ---
-def _planted(rows: int, cols: int, block: int, seed: int) -> Graph:
-    """A ``rows`` x ``cols`` grid of units (centres 10 m apart) cut into square blocks of
-    ``block`` x ``block`` units, each block's households between 430 and 570: a
-    contiguous division into parts of 400-600 households is known to exist."""
-    rng = np.random.default_rng(seed)
-    n = rows * cols
-    w = rng.integers(0, 60, n).astype(float)
-    w[rng.random(n) < 0.2] = 0.0
-    r, c = np.arange(n) // cols, np.arange(n) % cols
-    blk = (r // block) * (cols // block) + c // block
-    for k in np.unique(blk):
-        m = blk == k
-        w[m] = np.floor(w[m] * rng.uniform(430, 570) / w[m].sum())
-    g = _grid(rows, cols, w.tolist())
-    return Graph(
-        adj=g.adj, weight=g.weight, xy=np.c_[c, r] * 10.0, area=g.area, perimeter=g.perimeter
-    )
-
-
 def test_rooted_program_finds_a_planted_division_of_150_units_from_a_bad_start() -> None:
-    g = _planted(15, 10, 5, seed=0)
+    g = planted_lattice(15, 10, 5, seed=0)
     assert g.n == 150
     # a start out of bounds: six strips of 25 units across the blocks, all merged pairs
     # apart from the last (the heuristic's kind of failure); its parts place the roots
@@ -307,15 +289,28 @@ def test_rooted_program_finds_a_planted_division_of_150_units_from_a_bad_start()
     assert r.time_s < 8 + 2  # the limit holds the building of the programs
 
 
+def test_planted_lattice_holds_its_planted_division() -> None:
+    from planner.synthetic.lattice import planted_blocks
+
+    g = planted_lattice(7, 10, 5, seed=3)  # a partial row of blocks at the bottom
+    blk = planted_blocks(7, 10, 5)
+    assert g.n == 70 and len(np.unique(blk)) == 4
+    sums = np.bincount(blk, weights=g.weight)
+    per_block = np.bincount(blk)
+    assert ((sums <= 570) & (sums >= 430 - per_block)).all()
+    _assert_valid(g, blk, 430 - per_block.max(), 570)  # each block contiguous
+    assert (g.weight == np.floor(g.weight)).all() and g.adj.nnz == 2 * (7 * 9 + 6 * 10)
+
+
 def test_reach_keeps_every_pair_of_a_division_in_bounds() -> None:
     from planner.grids.exact import part_count, reach
+    from planner.synthetic.lattice import planted_blocks
 
-    g = _planted(6, 6, 3, seed=1)
+    g = planted_lattice(6, 6, 3, seed=1)
     allowed, can_rep = reach(g.adj.tocsr(), g.weight, lo=400, hi=600)
     # the planted blocks (3 x 3 units each) are a division in bounds: each block's pairs
     # with its lowest unit are kept, and that unit can represent a part
-    r, c = np.arange(36) // 6, np.arange(36) % 6
-    blk = (r // 3) * 2 + c // 3
+    blk = planted_blocks(6, 6, 3)
     for k in range(4):
         m = np.flatnonzero(blk == k)
         assert can_rep[m.min()] and allowed[m, m.min()].all()
@@ -328,7 +323,7 @@ def test_reach_keeps_every_pair_of_a_division_in_bounds() -> None:
 def test_exact_note_without_a_bounded_gap_says_so() -> None:
     from planner.grids.division import _exact_note
 
-    row = (0, "C1", 150, 3000.0, "feasible", float("inf"), 3.2, 0.0, False)
+    row = (0, "C1", 150, 3000.0, "feasible", float("inf"), 3.2, 0.0, False, 0.0)
     note = _exact_note(row, {"C1": "社区一"})
     assert "inf" not in note and "gap not bounded" in note
 
@@ -360,7 +355,7 @@ def test_a_proof_over_fixed_groups_of_a_large_compound_says_so() -> None:
 
 
 def test_settle_divides_a_planted_piece_the_heuristic_left_out_of_bounds() -> None:
-    g = _planted(15, 10, 5, seed=2)
+    g = planted_lattice(15, 10, 5, seed=2)
     bad = np.minimum(np.arange(g.n) // 25, 4)  # five strips, the last twice as long
     labels, proof = settle(
         g,
@@ -375,3 +370,143 @@ def test_settle_divides_a_planted_piece_the_heuristic_left_out_of_bounds() -> No
     )
     assert proof is not None and proof.found and proof.status in ("optimal", "feasible")
     _assert_valid(g, labels, 400, 600)
+
+
+# --- dist14c: proved bounds (households outside, balance) ---
+def _brute_bounds(g: Graph, lo: float, hi: float, target: float) -> tuple[float, float]:
+    """Least households outside over all contiguous divisions, and least balance
+    (:func:`planner.grids.exact.balance`) over the contiguous divisions in bounds (inf
+    when none), by enumeration."""
+    from planner.grids.exact import balance
+
+    least, best = np.inf, np.inf
+    for parts in _set_partitions(list(range(g.n))):
+        labels = np.empty(g.n, dtype=np.int64)
+        for k, part in enumerate(parts):
+            labels[part] = k
+        if any(csgraph.connected_components(g.adj[p][:, p], directed=False)[0] != 1 for p in parts):
+            continue
+        e = excess(g.weight, labels, lo=lo, hi=hi)
+        least = min(least, e)
+        if e == 0:
+            best = min(best, balance(g.weight, labels, target))
+    return least, best
+
+
+@pytest.mark.parametrize("seed", [100, 101, 103, 401, 404, 405])
+def test_proved_bounds_hold_against_brute_force(seed: int) -> None:
+    from planner.grids.exact import balance, balance_bound, counts_fit, excess_bound
+
+    # seeds with a division in bounds (100, 103), without (101, 401, 404, 405), the least
+    # outside proved (401, 404) and not (101, 405: the program counts a unit above the
+    # maximum sharing its part at the maximum, so its least is not the least excess)
+    rng = np.random.default_rng(seed)
+    weight = rng.choice([0, 0, 60, 150, 250, 310, 650], size=6).astype(float)
+    g = _grid(1, 6, weight.tolist()) if seed % 2 else _grid(2, 3, weight.tolist())
+    lo, hi, target = 200.0, 400.0, 300.0
+    least, best = _brute_bounds(g, lo, hi, target)
+    assert excess_bound(g.weight, lo=lo, hi=hi) <= least + 1e-9
+    assert balance_bound(g.weight, lo=lo, hi=hi, target=target) <= best + 1e-9
+    if not counts_fit(g.weight, lo=lo, hi=hi):
+        assert least > 0  # a proof by counting is a proof
+    bad = np.zeros(g.n, dtype=np.int64)  # one part: out of bounds unless the piece fits
+    labels, proof = settle(
+        g, np.arange(g.n), bad, lo=lo, hi=hi, target=target, method="exact",
+        time_limit_s=20.0, max_units=50,
+    )  # fmt: skip
+    assert proof is not None
+    assert proof.bound <= least + 1e-9 and excess(g.weight, labels, lo=lo, hi=hi) >= least
+    if proof.found:  # 0 outside, and the gap reported is at least the true one
+        value = balance(g.weight, labels, target)
+        assert least == 0 and proof.bound == 0
+        assert proof.gap >= (value - best) / value - 1e-9 if value > 0 else proof.gap == 0
+    else:
+        assert proof.status == "infeasible" and least > 0 and proof.bound >= 1
+        if proof.least:
+            assert proof.bound == proof.excess == pytest.approx(least)
+
+
+def test_counting_proves_no_division_in_bounds_without_the_solver() -> None:
+    from planner.grids.exact import counts_fit, excess_bound
+
+    # 650 households in [400, 600]: one grid is too many, two too few
+    g = _path([300.0, 0.0, 350.0])
+    assert not counts_fit(g.weight, lo=400, hi=600)
+    assert excess_bound(g.weight, lo=400, hi=600) == 50  # one grid of 650
+    r = _solve(g, 400, 600)
+    assert r.status == "infeasible" and r.time_s == 0.0 and r.bound == 50
+    labels, proof = settle(
+        g, np.arange(3), np.array([0, 0, 1]), lo=400.0, hi=600.0, target=500.0,
+        method="auto", time_limit_s=10.0, max_units=50,
+    )  # fmt: skip
+    assert proof is not None and proof.least and proof.excess == proof.bound == 50
+    assert excess(g.weight, labels, lo=400, hi=600) == 50
+    # a unit above the maximum with 100 households beside it: alone it is excused, the
+    # 100 cannot make a grid of 400 and joining it costs 700 - 600 + 100
+    big = _path([700.0, 0.0, 100.0])
+    assert not counts_fit(big.weight, lo=400, hi=600)
+    assert excess_bound(big.weight, lo=400, hi=600) == 200 == _brute_force(big, 400, 600)[1]
+
+
+def test_a_division_in_bounds_is_reported_least_outside_with_a_bounded_gap() -> None:
+    from planner.grids.division import _exact_note
+    from planner.grids.exact import balance, balance_bound
+
+    g = planted_lattice(15, 10, 5, seed=0)
+    start = np.minimum(np.arange(g.n) // 25, 4)  # strips out of bounds
+    r = exact_partition(
+        g, np.arange(g.n), lo=400, hi=600, target=500, time_limit_s=8, max_units=300, start=start
+    )
+    assert r.found and r.labels is not None and r.bound == 0.0
+    value = balance(g.weight, r.labels, 500.0)
+    floor = balance_bound(g.weight, lo=400, hi=600, target=500)
+    assert 0 < floor < value and np.isfinite(r.gap)
+    assert r.gap <= (value - floor) / value + 1e-12  # the counting bound at least
+    row = (0, "C1", r.units, float(g.weight.sum()), r.status, r.gap, r.time_s, 0.0, False, 0.0)
+    note = _exact_note(row, {"C1": "C1"})
+    assert "0 households outside, the fewest possible" in note and "not bounded" not in note
+
+
+def test_infeasible_notes_give_the_households_outside_and_their_bound() -> None:
+    from planner.grids.division import _exact_note
+
+    least = _exact_note((0, "C1", 40, 9000.0, "infeasible", np.inf, 2.0, 35.0, True, 35.0), {})
+    assert "35 households outside, proved the fewest" in least
+    bound = _exact_note((0, "C1", 40, 9000.0, "infeasible", np.inf, 2.0, 35.0, False, 12.0), {})
+    assert "35 households outside, and every contiguous division has at least 12" in bound
+    none = _exact_note((0, "C1", 40, 9000.5, "infeasible", np.inf, 2.0, 3.5, False, 0.0), {})
+    assert "no contiguous division keeps every grid" in none and "at least" not in none
+
+
+# --- dist14c: proofs with large compounds the settings keep whole ---
+def test_a_proof_resting_on_a_compound_kept_whole_names_the_setting() -> None:
+    from planner.grids.division import divide
+    from planner.grids.rules import PROVED_REASONS
+    from planner.i18n import from_english
+    from planner.settings import Settings
+    from tests.grid_streets import block_street
+
+    # two compounds across a road: 9 buildings x 60 = 540 (> 500) and 9 x 35 = 315
+    # (< 400); kept whole, the first is a grid of its own and the second cannot reach
+    # 400 households (proved by counting). Over single buildings the exact method finds
+    # 435 + 420 (two of the first's buildings with the second), so the proof rests on
+    # the setting
+    street = block_street(
+        xs=(450.0,), ys=(), community_x=None, compound_every=1, households=[60] * 9 + [35] * 9
+    )
+    s = Settings(
+        grid_min_households=400,
+        grid_max_households=500,
+        grid_target_households=450,
+        grid_split_large_compounds=False,
+    )
+    res = divide(street, settings=s)
+    assert (res.exact["status"] == "infeasible").all() and len(res.exact) == 1
+    out = res.grids[~res.grids["households"].between(400, 500)].set_index("households")
+    assert sorted(out.index) == [315, 540]
+    assert "settings forbid splitting" in out.loc[540, "reason"]  # its own reason, as before
+    m = from_english(out.loc[315, "reason"], "grid_reason_")
+    assert m is not None and m.key == "grid_reason_exact_infeasible_least_whole"
+    assert m.key in PROVED_REASONS and dict(m.params)["whole"] == "1"
+    assert "grid_split_large_compounds" in out.loc[315, "reason"]
+    assert res.report.ok, res.report.to_text()

@@ -107,6 +107,7 @@ EXACT_COLUMNS: tuple[str, ...] = (
     "time_s",
     "excess",
     "least",
+    "bound",
 )
 
 
@@ -144,7 +145,8 @@ class GridResult:
     #: Where the exact method ran: one row per community piece (``community_id``,
     #: ``units``, ``households``, ``status``, ``gap``, ``time_s``; when no division in
     #: bounds exists, ``excess``: households outside the bounds in the division kept,
-    #: ``least``: True when proved the fewest possible).
+    #: ``least``: True when proved the fewest possible; ``bound``: the proved least
+    #: households outside for any contiguous division, 0 when one in bounds was found).
     exact: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXACT_COLUMNS))
 
 
@@ -221,8 +223,11 @@ def divide(
     unit, unit_ded = _dedicated_units(atoms, g, unit, settings, notes)
     unit_reason = {int(unit[a]): r for a, r in reason_at.items()}
     n_units = int(unit.max()) + 1 if len(unit) else 0
-    grouped = settings.grid_split_large_compounds & _in_large_compound(atoms, g.weight, hi)
+    large = _in_large_compound(atoms, g.weight, hi)
+    grouped = settings.grid_split_large_compounds & large
     unit_grouped = np.bincount(unit[grouped], minlength=n_units) > 0
+    # --- dist14c: large compounds the settings keep whole ---
+    unit_whole = np.bincount(unit[large & ~grouped], minlength=n_units) > 0
     ug = _unit_graph(g, unit, n_units)
     unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
     unit_locked = np.zeros(n_units, dtype=bool)
@@ -247,6 +252,7 @@ def divide(
         also=also,
         names=names,
         grouped=unit_grouped,
+        whole=unit_whole,
     )
     notes += [_exact_note(row, names) for row in split.exact.itertuples()]
     split = _place_dedicated(split, unit_ded & ~unit_locked)
@@ -326,12 +332,15 @@ def _partition_units(
     also: exact.Bound | None = None,
     names: dict[str, str] | None = None,
     grouped: NDArray[np.bool_] | None = None,
+    whole: NDArray[np.bool_] | None = None,
 ) -> _UnitGrids:
     """Partition the unlocked units of each community, one connected piece of the
     unit graph at a time (:func:`planner.grids._partition.partition`, then the exact
     method where ``settings.grid_method`` asks, :func:`planner.grids.exact.settle`),
     numbering the grids in order. ``grouped``: the units that are fixed groups of the
-    buildings of a compound above the maximum (a proof over them says so)."""
+    buildings of a compound above the maximum (a proof over them says so); ``whole``:
+    the units that are compounds above the maximum the settings keep whole (a proof
+    with them says that the setting is why)."""
     grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
     solved: list[tuple[object, ...]] = []
@@ -375,6 +384,7 @@ def _partition_units(
                         proof.time_s,
                         proof.excess,
                         proof.least,
+                        proof.bound,
                     )
                 )
             grid_of_unit[nodes] = labels + next_grid
@@ -393,7 +403,10 @@ def _partition_units(
                         ug.weight,
                         unit_reason,
                         proof,
-                        0 if grouped is None else int(grouped[nodes].sum()),
+                        (
+                            0 if grouped is None else int(grouped[nodes].sum()),
+                            0 if whole is None else int(whole[nodes].sum()),
+                        ),
                     )
             next_grid += k
     table = pd.DataFrame(solved, columns=list(EXACT_COLUMNS))
@@ -446,17 +459,22 @@ def _display_names(comm_table: pd.DataFrame) -> dict[str, str]:
 def _exact_note(row: tuple[object, ...], names: dict[str, str]) -> str:
     """The note of one exact solve (an ``itertuples`` row of :attr:`GridResult.exact`),
     naming the community by ``names``."""
-    _, comm, units, households, status, gap, time_s, _excess, _least = row
+    _, comm, units, households, status, gap, time_s, kept, least, bound = row
+    key = f"grid_exact_{status}"
     if status == "feasible" and not np.isfinite(float(str(gap))):
-        status = "feasible_nogap"
+        key = "grid_exact_feasible_nogap"
+    elif status == "infeasible" and (bool(least) or float(str(bound)) > 0):
+        key += "_least" if bool(least) else "_bound"  # the households outside, proved
     return str(
         msg(
-            f"grid_exact_{status}",
+            key,
             community=names.get(str(comm), str(comm)),
             units=units,
             households=int(float(str(households))),
             gap=float(str(gap)) * 100 if status == "feasible" else 0.0,
             time_s=float(str(time_s)),
+            excess=round(float(str(kept))),
+            bound=round(float(str(bound))),
         )
     )
 
@@ -856,13 +874,16 @@ def _why(
     weight: NDArray[np.float64],
     unit_reason: dict[int, str],
     proof: exact.ExactResult | None = None,
-    groups: int = 0,
+    fixed: tuple[int, int] = (0, 0),
 ) -> str:
     """Why a grid is out of ``[lo, hi]``: a proved exception (a unit that cannot be
     cut, a community or piece below the minimum, no count of grids fits, the exact
     method's proof that no division exists) or what the method could not do.
-    ``groups``: units of the piece that are fixed groups of a large compound's
-    buildings; a proof says it is over those groups."""
+    ``fixed``: units of the piece that are fixed groups of a large compound's
+    buildings (a proof says it is over those groups), and units that are compounds
+    above the maximum the settings keep whole (a proof says that the setting
+    ``grid_split_large_compounds`` is why)."""
+    groups, whole = fixed
     for u in units:
         if int(u) in unit_reason:
             return unit_reason[int(u)]
@@ -879,6 +900,8 @@ def _why(
     ):
         least = "_least" if proof.status == "infeasible" and proof.least else ""
         over_groups = "_groups" if proof.status == "infeasible" and groups else ""
+        if proof.status == "infeasible" and whole and not groups:
+            over_groups = "_whole"
         return str(
             msg(
                 f"grid_reason_exact_{proof.status}{least}{over_groups}",
@@ -889,6 +912,7 @@ def _why(
                 hi=int(hi),
                 excess=round(proof.excess),
                 groups=groups,
+                whole=whole,
             )
         )
     k_lo, k_hi = part.k_range(total, lo, hi)

@@ -29,6 +29,26 @@ its *representative*, which removes the relabellings of the parts):
 
 The relative MIP gap HiGHS reports is kept with the result.
 
+Proved bounds (:attr:`ExactResult.bound`, :func:`with_balance_gap`), all valid for every
+division, so they hold whatever the solver did within its time:
+
+- households outside the bounds: a division in bounds has 0, the least possible, so it
+  is optimal for that count whatever its balance gap; otherwise a lower bound from
+  counting (:func:`excess_bound`: the parts without a unit above the maximum share the
+  households of the other units, and ``k`` parts holding ``R`` households are at least
+  ``max(0, k lo - R, R - k hi)`` outside), from the soft program's dual bound
+  (:func:`soft_excess_bound`), and at least 1 once infeasibility is proved with whole
+  numbers;
+- no division in bounds by counting alone (:func:`counts_fit`: no whole number of parts
+  fits the households), before any program is built;
+- balance of a division in bounds: at least ``|ws - k target| / target`` for the best
+  count ``k`` of parts that fits plus the units above the maximum's deviations
+  (:func:`balance_bound`; the deviations of the parts sum at least to the deviation of
+  their sum). The gap reported is the smaller of HiGHS's and ``(balance - bound) /
+  balance``, so a division from the rooted program alone has a bounded gap. The bound
+  ignores contiguity and is weak on large pieces (80-93 % on the planted lattices of
+  ``bench/bench_grids_exact.py``); a bound that sees contiguity is not done.
+
 With hard bounds the program holds only the pairs a part in bounds can hold
 (:func:`reach`), a row on the count of parts (:func:`part_count`) and each commodity's
 flow bounded by the units its part may hold; all valid for every division in bounds.
@@ -98,6 +118,12 @@ class ExactResult:
     least
         When infeasible: True if the soft-bounds program proved ``excess`` the least
         any contiguous division can have.
+    bound
+        A proved lower bound on the households outside the bounds (as :func:`excess`
+        counts them) of every contiguous division of the units: 0 when a division in
+        bounds was found (its 0 households outside is then the least possible, whatever
+        ``gap`` says about the balance), else from :func:`excess_bound` and the
+        soft-bounds program's dual bound (:func:`settle`); 0 when nothing is proved.
     """
 
     status: ExactStatus
@@ -107,6 +133,7 @@ class ExactResult:
     units: int
     excess: float = 0.0
     least: bool = False
+    bound: float = 0.0
 
     @property
     def found(self) -> bool:
@@ -302,8 +329,10 @@ def exact_partition(
     if n > max_units:
         return ExactResult("too_large", None, math.inf, 0.0, n)
     w = g.weight[nodes].astype(np.float64)
-    if not soft and not (w > hi).any() and float(w.sum()) < lo:
-        return ExactResult("infeasible", None, math.inf, 0.0, n)
+    local = None if also is None else Bound(also.weight[nodes], also.lo, also.hi)
+    if not soft and not counts_fit(w, lo=lo, hi=hi, also=local):  # proved by counting
+        bound = excess_bound(w, lo=lo, hi=hi, also=local)
+        return ExactResult("infeasible", None, math.inf, 0.0, n, bound=bound)
     t0 = time.perf_counter()
     adj = g.adj[nodes][:, nodes].tocsr()
     found = None
@@ -347,17 +376,19 @@ def exact_partition(
         x0 = None if start is None else _start_columns(lay, start)
         # stop once the households outside are proved least (whole households: a gap
         # under SOFT_COST leaves only the balance term open)
-        return _solve(lp, lay, time_limit_s, x0, 0.99 * SOFT_COST, SOFT_MAX_NODES)
+        res, dual = _solve(lp, lay, time_limit_s, x0, 0.99 * SOFT_COST, SOFT_MAX_NODES)
+        bound = soft_excess_bound(dual, w, lo=lo, hi=hi, target=target, also=local)
+        return replace(res, bound=bound)
     x0 = None if found is None else _full_start(lay, found, adj, w, target)
     left = time_limit_s - (time.perf_counter() - t0)  # the time limit holds what was built
     if left <= 0.05 or (found is not None and lay.n_col > FULL_MAX_COLUMNS):
         res = ExactResult("no_solution", None, math.inf, 0.0, n)
     else:
-        res = _solve(lp, lay, left, x0, 1e-6, None)
+        res, _ = _solve(lp, lay, left, x0, 1e-6, None)
     res = replace(res, time_s=time.perf_counter() - t0)
     if res.labels is None and found is not None:  # the full program kept nothing better
-        return replace(res, status="feasible", labels=found)
-    return res
+        res = replace(res, status="feasible", labels=found)
+    return with_balance_gap(res, w, lo=lo, hi=hi, target=target)
 
 
 def _rooted_start(
@@ -638,8 +669,9 @@ def _solve(
     x0: NDArray[np.float64] | None,
     abs_gap: float,
     max_nodes: int | None,
-) -> ExactResult:
-    """Run HiGHS (from the start ``x0`` when given) and read the labels, status and gap."""
+) -> tuple[ExactResult, float]:
+    """Run HiGHS (from the start ``x0`` when given) and read the labels, status and gap,
+    and the dual bound (a proved lower bound on the objective; ``-inf`` when none)."""
     import highspy
 
     from planner.siting.highs import new_highs
@@ -668,10 +700,13 @@ def _solve(
     logger.info(
         "exact division of %d units: %s in %.2f s, gap %.3g", lay.n, status, elapsed, info.mip_gap
     )
+    dual = float(info.mip_dual_bound) if status != "infeasible" else math.inf
+    if not np.isfinite(dual) and status != "infeasible":
+        dual = -math.inf
     if status == "infeasible":
-        return ExactResult("infeasible", None, math.inf, elapsed, lay.n)
+        return ExactResult("infeasible", None, math.inf, elapsed, lay.n), dual
     if not has_sol:
-        return ExactResult("no_solution", None, math.inf, elapsed, lay.n)
+        return ExactResult("no_solution", None, math.inf, elapsed, lay.n), dual
     x = np.asarray(h.getSolution().col_value, dtype=np.float64)[: lay.n_x]
     rep = np.zeros(lay.n, dtype=np.int64)
     on = x > 0.5
@@ -679,7 +714,7 @@ def _solve(
     _, labels = np.unique(rep, return_inverse=True)
     gap = 0.0 if status == "optimal" else float(info.mip_gap)
     kind: ExactStatus = "optimal" if status == "optimal" else "feasible"
-    return ExactResult(kind, labels.astype(np.int64), gap, elapsed, lay.n)
+    return ExactResult(kind, labels.astype(np.int64), gap, elapsed, lay.n), dual
 
 
 def _solver_available() -> bool:
@@ -769,12 +804,22 @@ def settle(
     if soft.labels is not None and excess(w, soft.labels, lo=lo, hi=hi, also=local) <= excess(
         w, labels, lo=lo, hi=hi, also=local
     ):
-        best, least = soft.labels, soft.status == "optimal"
+        # proved least only where the program's count of households outside is
+        # :func:`excess` (it counts a unit above hi at hi: see :func:`soft_measure`)
+        best = soft.labels
+        least = soft.status == "optimal" and math.isclose(
+            soft_measure(w, best, lo=lo, hi=hi, also=local),
+            excess(w, best, lo=lo, hi=hi, also=local),
+        )
+    kept = excess(w, best, lo=lo, hi=hi, also=local)
+    # proved: > 0 outside (whole numbers: >= 1), the counting and the soft program's bounds
+    bound = max(result.bound, soft.bound, 1.0 if whole(w, lo, hi, local) else 0.0)
     return best, replace(
         result,
         time_s=result.time_s + soft.time_s,
-        excess=excess(w, best, lo=lo, hi=hi, also=local),
+        excess=kept,
         least=least,
+        bound=min(kept, kept if least else bound),
     )
 
 
@@ -996,3 +1041,168 @@ def _separator_cuts(
         np.concatenate(index).astype(np.int32),
         np.concatenate(value),
     )
+
+
+# --- dist14c: proved bounds (households outside, balance) ---
+def _small_parts(w: NDArray[np.float64], lo: float, hi: float) -> tuple[float, int, int, bool]:
+    """What a division in ``[lo, hi]`` leaves to its parts without a unit above ``hi``.
+
+    In a division in bounds a unit above ``hi`` is a part with zero-weight units only
+    (its weight counts as ``hi`` in the upper bound), so the other units' weight ``ws``
+    is shared by the other parts, each in ``[lo, hi]``: their count ``k`` has
+    ``k lo <= ws <= k hi`` and each holds a unit of positive weight. Returns ``ws``, the
+    fewest and most such parts (most < fewest: no count fits) and whether a unit above
+    ``hi`` exists."""
+    big = w > hi
+    ws = float(w[~big].sum())
+    positive = int(((w > 0) & ~big).sum())
+    if ws <= 0:
+        return ws, 0, 0, bool(big.any())
+    fewest = max(1, math.ceil(ws / hi - 1e-9))
+    most = positive if lo <= 0 else min(positive, math.floor(ws / lo + 1e-9))
+    return ws, fewest, most, bool(big.any())
+
+
+def counts_fit(w: NDArray[np.float64], *, lo: float, hi: float, also: Bound | None = None) -> bool:
+    """False when no division, contiguous or not, keeps every part in ``[lo, hi]`` (and
+    in ``also``'s bounds) by counting alone (:func:`_small_parts`): no whole number of
+    parts can share the weight below ``hi`` within the bounds, or nothing at all is in
+    the piece's parts without a unit above ``hi`` and none is above ``hi`` (a piece
+    lighter than ``lo``). A proof of infeasibility without the solver."""
+    ws, fewest, most, big = _small_parts(w, lo, hi)
+    fits = (big or lo <= 0) if ws <= 0 else fewest <= most
+    if also is not None:
+        fits = fits and counts_fit(also.weight, lo=also.lo, hi=also.hi)
+    return fits
+
+
+def excess_bound(
+    w: NDArray[np.float64], *, lo: float, hi: float, also: Bound | None = None
+) -> float:
+    """A lower bound on :func:`excess` over every division of the units (contiguous or
+    not), by counting.
+
+    A part holding a unit above ``hi`` costs nothing when its other units weigh 0, else
+    at least their weight ``s`` (its load exceeds ``hi`` by more than ``s``); ``k`` parts
+    without such a unit holding weight ``R`` cost at least ``g_k(R) = max(0, k lo - R,
+    R - k hi)`` (the sum of each part's distance to ``[lo, hi]`` is at least the
+    distance of their sum to ``[k lo, k hi]``). As ``g_k`` changes by at most 1 per
+    household moved, ``s + g_k(ws - s) >= g_k(ws)`` for the weight ``ws`` of the units
+    not above ``hi``: every division with ``k >= 1`` such parts costs at least
+    ``g_k(ws)``. With ``k = 0`` (possible only when a unit above ``hi`` exists) the big
+    units' parts hold all of ``ws``, so when ``ws > 0`` one of them exceeds ``hi`` by its
+    unit's excess over ``hi`` plus what it holds: at least ``ws`` plus the least such
+    excess. The bound is the least of these. ``also``'s bound adds its own term
+    (:func:`excess` adds the two)."""
+    ws, _, _, big = _small_parts(w, lo, hi)
+    top = math.floor(ws / lo) + 1 if lo > 0 else math.ceil(ws / max(hi, 1e-9)) + 1
+    k = np.arange(1, max(top, 1) + 1, dtype=np.float64)
+    least = float(np.min(np.maximum(0.0, np.maximum(k * lo - ws, ws - k * hi))))
+    if big:  # k = 0
+        least = min(least, 0.0 if ws <= 0 else ws + float(np.min(w[w > hi])) - hi)
+    if also is not None:
+        least += excess_bound(also.weight, lo=also.lo, hi=also.hi)
+    return least
+
+
+def balance(w: NDArray[np.float64], labels: NDArray[np.int64], target: float) -> float:
+    """The hard program's objective for a division: ``sum_j |load_j - target| / target``
+    (``target`` taken as at least 1, as in the program)."""
+    return float(np.abs(np.bincount(labels, weights=w) - target).sum()) / max(target, 1.0)
+
+
+def balance_bound(w: NDArray[np.float64], *, lo: float, hi: float, target: float) -> float:
+    """A lower bound on :func:`balance` over every division in ``[lo, hi]``, contiguous
+    or not (``inf`` when no count of parts fits, :func:`counts_fit`).
+
+    A unit above ``hi`` is a part of its own (with zero-weight units), deviating by
+    ``|w_b - target|``; the ``k`` other parts share the weight ``ws`` of the other units
+    (:func:`_small_parts`), and their deviations sum to at least ``|ws - k target|``
+    (the absolute value of a sum is at most the sum of absolute values); the bound is
+    the least of it over the counts ``k`` that fit, plus the big units' term."""
+    ws, fewest, most, big = _small_parts(w, lo, hi)
+    if ws <= 0:
+        if not (big or lo <= 0):
+            return math.inf
+        fewest = most = 0
+    if fewest > most:
+        return math.inf
+    k = np.arange(fewest, most + 1, dtype=np.float64)
+    fixed = float(np.abs(w[w > hi] - target).sum())
+    return (fixed + float(np.min(np.abs(ws - k * target)))) / max(target, 1.0)
+
+
+def with_balance_gap(
+    res: ExactResult, w: NDArray[np.float64], *, lo: float, hi: float, target: float
+) -> ExactResult:
+    """``res`` with a division in bounds: its gap no more than the one
+    :func:`balance_bound` proves (``(balance - bound) / balance``, HiGHS's definition of
+    the relative gap; the smaller of that and HiGHS's own, both valid), ``"optimal"``
+    when it is within HiGHS's relative gap (0.1 %), and ``bound`` 0 (its 0 households
+    outside the bounds are the least possible). Other results unchanged."""
+    if res.labels is None:
+        return res
+    value = balance(w, res.labels, target)
+    floor = balance_bound(w, lo=lo, hi=hi, target=target)
+    proved = 0.0 if value - floor <= 1e-6 else (value - floor) / value
+    gap = min(res.gap, proved)
+    status: ExactStatus = "optimal" if res.status == "optimal" or gap <= 1e-3 else res.status
+    return replace(res, gap=gap, status=status, bound=0.0)
+
+
+def soft_measure(
+    w: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    *,
+    lo: float,
+    hi: float,
+    also: Bound | None = None,
+) -> float:
+    """The households outside the bounds as the soft program counts them (its least
+    slacks for ``labels``): each unit's weight capped at ``hi`` in the upper bound, so a
+    unit above ``hi`` sharing its part with other households counts ``hi`` and not its
+    weight. At most :func:`excess`, equal to it unless such a part exists."""
+    load = np.bincount(labels, weights=w)
+    capped = np.bincount(labels, weights=np.minimum(w, hi))
+    out = float((np.maximum(lo - load, 0.0) + np.maximum(capped - hi, 0.0)).sum())
+    if also is not None:
+        out += soft_measure(also.weight, labels, lo=also.lo, hi=also.hi)
+    return out
+
+
+def whole(w: NDArray[np.float64], lo: float, hi: float, also: Bound | None = None) -> bool:
+    """True when the weights and bounds (and ``also``'s) are whole numbers, so that
+    :func:`excess` is a whole number too."""
+    pairs = [(w, lo, hi)] if also is None else [(w, lo, hi), (also.weight, also.lo, also.hi)]
+    return all(
+        np.array_equal(a, np.floor(a)) and float(a_lo).is_integer() and float(a_hi).is_integer()
+        for a, a_lo, a_hi in pairs
+    )
+
+
+def soft_excess_bound(
+    dual: float,
+    w: NDArray[np.float64],
+    *,
+    lo: float,
+    hi: float,
+    target: float,
+    also: Bound | None = None,
+) -> float:
+    """A lower bound on :func:`excess` of every contiguous division from the soft
+    program's dual bound ``dual``.
+
+    Every contiguous division is a solution of the soft program, whose objective is
+    :data:`SOFT_COST` times the slacks plus the balance; its slacks are at most its
+    :func:`excess` (they count a unit above ``hi`` at ``hi``) and its balance at most
+    ``sum_j (load_j + target) / target <= W / target + n`` (``W`` the households, ``n``
+    the units). So ``SOFT_COST excess + W / target + n >= dual``. With whole weights and
+    bounds the excess is whole and the bound is rounded up (after a tolerance of
+    0.001 household for the solver's)."""
+    if not np.isfinite(dual):
+        return 0.0
+    t = max(target, 1.0)
+    value = (dual - float(w.sum()) / t - len(w)) / SOFT_COST
+    if whole(w, lo, hi, also):
+        value = math.ceil(value - 1e-3)
+    return max(0.0, float(value))

@@ -8,6 +8,8 @@
 * :mod:`planner.synthetic.estate` - :func:`add_estate`: a new estate on a generated street;
 * :mod:`planner.synthetic.city` - :func:`make_city`: a city of N synthetic streets side by
   side with a street-boundary layer (``demo-city:N``).
+* :mod:`planner.synthetic.lattice` - :func:`planted_lattice`: unit graphs with a planted
+  (known) contiguous division in bounds, for the exact division's tests and benchmark.
 """
 
 from planner.synthetic.demo import (
