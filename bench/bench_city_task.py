@@ -3,7 +3,7 @@ worker process, interleaved, to find where a worker loses time.
 
     PYTHONPATH=. /work/main/.venv/bin/python bench/bench_city_task.py [--rounds 2]
         [--cols-per-street 3 --rows 6 --communities 4] [--street 1] [--job coverage]
-        [--modes process dask-defaults dask-planner]
+        [--modes process dask-defaults dask-planner] [--before DIR] [--split]
 
 The street is street ``--street`` of a synthetic city (:class:`planner.synthetic.city.CitySpec`
 of two streets, ``--cols-per-street`` x ``--rows`` superblocks each), cut with its margin
@@ -17,7 +17,18 @@ drifts over all of them alike):
 - ``dask-planner``: the same cluster with the settings the city run uses
   (:func:`planner.city.run.worker_config`);
 - ``dask-no-profiler``, ``dask-no-trim``: dask's defaults with only one of those two
-  settings changed (which of them the time goes to).
+  settings changed (which of them the time goes to);
+- ``child``: the task in a fresh Python process running this tree's ``planner``, and
+  ``before`` (with ``--before DIR``): the same in a fresh process running the
+  ``planner`` of ``DIR`` (e.g. ``git -C /work/main archive HEAD | tar -x -C DIR``), so
+  ``--modes child before --before DIR`` compares the code before and after a change
+  on the same street, interleaved round by round.
+
+``--split`` instead runs the task once in this process (after a warm-up) under
+``cProfile`` with a CPU-time clock and prints its CPU seconds by phase: loading the
+share, the grid division (and its exact solves), the circles, the other coverage
+figures, the service figures, the export, the outcome's rows
+(:data:`PHASES`; a phase's figure includes the profiler's own overhead, ~15 %).
 
 In each mode the task runs once to warm up (imports, the numba cache, first calls:
 what a worker pays once per city) and then ``--repeat`` times measured; the figure is
@@ -32,10 +43,15 @@ are printed beside each round. GeoJSON and CSV only.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import json
 import logging
 import os
+import pstats
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -53,7 +69,42 @@ except ImportError:  # imported as bench.bench_city_task
     from bench.bench_city import _cpu, _load, synthetic_city
 
 FAST = ("geojson", "csv")
-MODES = ("process", "dask-defaults", "dask-planner", "dask-no-profiler", "dask-no-trim")
+MODES = (
+    "process",
+    "dask-defaults",
+    "dask-planner",
+    "dask-no-profiler",
+    "dask-no-trim",
+    "child",
+    "before",
+)
+#: ``--split`` phases: a name and the functions (``file:function`` of the profile,
+#: file relative to ``planner/``) whose cumulative CPU time is the phase's. The phases
+#: do not nest in one another; what they leave out is printed as ``other``.
+PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("load the share with its margin (assemble, project, network)", ("city/task.py:load_part",)),
+    ("grids: atoms and units", ("grids/atoms.py:make_atoms", "grids/division.py:_units")),
+    ("grids: exact solves (HiGHS, wall-clock limited)", ("grids/exact.py:settle",)),
+    ("grids: the rest (partition, repair, codes, rules)", ("pipeline.py:divide_grids",)),
+    (
+        "circles (routing, drawing, union, split, gaps)",
+        (
+            "coverage/circles.py:station_circles",
+            "coverage/circles.py:union_circles",
+            "coverage/circles.py:nearest_split",
+            "coverage/circles.py:gap_polygons",
+        ),
+    ),
+    ("service kinds, completeness, capacity", ("coverage/layers.py:compute_service_layers",)),
+    ("coverage: the rest (figures, tables)", ("coverage/layers.py:compute_coverage_layers",)),
+    ("export: GeoJSON", ("export/geojson.py:write_geojson",)),
+    ("export: CSV", ("export/formats.py:write_csv",)),
+    ("export: tables built", ("export/outputs.py:output_tables",)),
+    (
+        "export: the rest (bar count, rules text, summary, staging)",
+        ("export/outputs.py:write_run_files", "export/outputs.py:export_file_count"),
+    ),
+)
 
 
 def _cpu_s() -> float:
@@ -121,6 +172,84 @@ def in_worker(
         ]
 
 
+def in_child(
+    tree: Path, args: argparse.Namespace, out: Path, repeat: int
+) -> list[tuple[float, float]]:
+    """``repeat`` tasks (no warm-up but the numba cache, which both trees have on disk
+    after their first round) in a fresh Python process importing the ``planner`` of
+    ``tree`` (this bench script, run with ``--child``)."""
+    env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        str(out),
+        "--repeat",
+        str(repeat),
+        "--street",
+        str(args.street),
+        "--job",
+        args.job,
+        "--cols-per-street",
+        str(args.cols_per_street),
+        "--rows",
+        str(args.rows),
+        "--communities",
+        str(args.communities),
+    ]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("CHILD ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"child in {tree} failed: {proc.stderr[-2000:]}")
+    return [(float(w), float(c)) for w, c in json.loads(lines[-1][6:])]
+
+
+def _function_keys(stats: pstats.Stats, name: str) -> list[tuple[str, int, str]]:
+    file, func = name.split(":")
+    return [
+        k
+        for k in stats.stats  # type: ignore[attr-defined]
+        if k[2] == func and k[0].endswith("planner/" + file)
+    ]
+
+
+def split(part: StreetPart, job: str, out: Path) -> list[tuple[str, float]]:
+    """CPU seconds of one task (after a warm-up) by :data:`PHASES`, in this process."""
+    _task(part, job, str(out / "warm"))
+    prof = cProfile.Profile(time.process_time)
+    cpu = _cpu_s()
+    prof.enable()
+    _task(part, job, str(out / "split"))
+    prof.disable()
+    total = _cpu_s() - cpu
+    stats = pstats.Stats(prof)
+    cum = {}
+    for _, names in PHASES:
+        for name in names:
+            cum[name] = sum(
+                stats.stats[k][3]  # type: ignore[attr-defined]
+                for k in _function_keys(stats, name)
+            )
+    # nested phases: the grids' and coverage's rest are their whole minus their parts
+    rows: list[tuple[str, float]] = []
+    for label, names in PHASES:
+        value = sum(cum[n] for n in names)
+        if label.startswith("grids: the rest"):
+            value -= sum(r[1] for r in rows if r[0].startswith("grids:"))
+        if label.startswith("coverage: the rest"):
+            value -= sum(r[1] for r in rows[-2:])
+        if label.startswith("export: the rest"):
+            value -= sum(r[1] for r in rows if r[0].startswith("export:"))
+        rows.append((label, value))
+    task = sum(
+        stats.stats[k][3]  # type: ignore[attr-defined]
+        for k in _function_keys(stats, "city/task.py:run_street")
+    )
+    rows.append(("other (the pipeline's glue, the outcome's rows)", task - sum(v for _, v in rows)))
+    rows.append(("the task, profiled (CPU s of the process)", total))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=2)
@@ -131,7 +260,12 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=6)
     ap.add_argument("--communities", type=int, default=4)
     ap.add_argument("--modes", nargs="+", default=list(MODES[:3]), choices=MODES)
+    ap.add_argument("--before", type=Path, help="the tree of the code before (mode 'before')")
+    ap.add_argument("--split", action="store_true", help="CPU seconds of one task by phase")
+    ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # in_child's own process
     args = ap.parse_args()
+    if "before" in args.modes and args.before is None:
+        ap.error("mode 'before' needs --before DIR")
     import distributed  # noqa: F401  (its import sets its logger's level: set ours after)
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
@@ -141,6 +275,10 @@ def main() -> None:
     code = str(city.streets["street_code"].iloc[args.street - 1])
     parts, _ = city_parts(city, Settings(), codes={code})
     part = parts[0]
+    if args.child is not None:  # in_child's process: the tasks, one JSON line
+        got = [_task(part, args.job, str(args.child / f"r{i}")) for i in range(args.repeat)]
+        print("CHILD " + json.dumps(got), flush=True)
+        return
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {_cpu()}, job {args.job}, "
           f"{spec}, street {code}: {len(part.layers['buildings']):,} buildings in its share "
           "(with the margin)")  # fmt: skip
@@ -149,6 +287,19 @@ def main() -> None:
         for m in MODES[1:]
     }
     runs["process"] = lambda out: in_process(part, args.job, out, args.repeat)
+    here = Path(__file__).resolve().parents[1]
+    runs["child"] = lambda out: in_child(here, args, out, args.repeat)
+    if args.before is not None:
+        runs["before"] = lambda out: in_child(args.before, args, out, args.repeat)
+    if args.split:
+        with tempfile.TemporaryDirectory() as tmp:
+            before = _load()
+            rows = split(part, args.job, Path(tmp))
+        total = rows[-1][1]
+        for label, value in rows:
+            print(f"{value:7.2f} CPU s {100 * value / total:5.1f} %  {label}")
+        print(f"(load {before} -> {_load()}, {time.strftime('%H:%M UTC', time.gmtime())})")
+        return
     seconds: dict[str, list[tuple[float, float]]] = {m: [] for m in args.modes}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
