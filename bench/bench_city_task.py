@@ -56,6 +56,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from planner.city.partition import StreetPart
 from planner.city.run import city_parts, worker_config
@@ -114,32 +115,54 @@ def _cpu_s() -> float:
     return use.ru_utime + use.ru_stime
 
 
-def _task(part: StreetPart, job: str, out: str) -> tuple[float, float]:
-    """The task's own wall seconds (``run_street``) and the CPU seconds of its process
-    meanwhile, wherever it runs; a failure raises."""
+#: One measured task: wall seconds, CPU seconds, and the CPU seconds of them spent in
+#: the grid division.
+Figures = tuple[float, float, float]
+
+
+def _task(part: StreetPart, job: str, out: str) -> Figures:
+    """The task's own wall seconds (``run_street``), the CPU seconds of its process
+    meanwhile, wherever it runs, and those of them spent in the grid division
+    (:func:`planner.pipeline.divide_grids`, timed by a wrapper: its exact solves stop
+    at wall-clock limits, so their CPU moves with the machine's load and is shown
+    apart); a failure raises."""
     if os.environ.get("PLANNER_BENCH_PROBE"):
         import dask
 
         print(f"  [{os.getpid()}] MALLOC_TRIM_THRESHOLD_={os.environ.get('MALLOC_TRIM_THRESHOLD_')}"
               f" profile={dask.config.get('distributed.worker.profile.enabled')}", flush=True)  # fmt: skip
+    import planner.pipeline as pipeline
+
+    divide = pipeline.divide_grids
+    in_grids = [0.0]
+
+    def timed(*a: Any, **k: Any) -> Any:
+        c0 = _cpu_s()
+        try:
+            return divide(*a, **k)
+        finally:
+            in_grids[0] += _cpu_s() - c0
+
+    pipeline.divide_grids = timed  # type: ignore[assignment]
     cpu = _cpu_s()
-    outcome = run_street(
-        part, settings=Settings(), job=job, out_dir=out, html=False, formats=FAST,  # type: ignore[arg-type]
-    )  # fmt: skip
+    try:
+        outcome = run_street(
+            part, settings=Settings(), job=job, out_dir=out, html=False, formats=FAST,  # type: ignore[arg-type]
+        )  # fmt: skip
+    finally:
+        pipeline.divide_grids = divide
     if not outcome.ok:
         raise RuntimeError(outcome.error)
-    return outcome.seconds, _cpu_s() - cpu
+    return outcome.seconds, _cpu_s() - cpu, in_grids[0]
 
 
-def in_process(part: StreetPart, job: str, out: Path, repeat: int) -> list[tuple[float, float]]:
+def in_process(part: StreetPart, job: str, out: Path, repeat: int) -> list[Figures]:
     """Warm-up, then ``repeat`` measured tasks, in this process."""
     _task(part, job, str(out / "warm"))
     return [_task(part, job, str(out / f"r{i}")) for i in range(repeat)]
 
 
-def in_worker(
-    part: StreetPart, job: str, out: Path, repeat: int, mode: str
-) -> list[tuple[float, float]]:
+def in_worker(part: StreetPart, job: str, out: Path, repeat: int, mode: str) -> list[Figures]:
     """Warm-up, then ``repeat`` measured tasks, in the one worker process of a new local
     cluster with the worker settings of ``mode`` (see the module docstring)."""
     import dask
@@ -172,9 +195,7 @@ def in_worker(
         ]
 
 
-def in_child(
-    tree: Path, args: argparse.Namespace, out: Path, repeat: int
-) -> list[tuple[float, float]]:
+def in_child(tree: Path, args: argparse.Namespace, out: Path, repeat: int) -> list[Figures]:
     """``repeat`` tasks (no warm-up but the numba cache, which both trees have on disk
     after their first round) in a fresh Python process importing the ``planner`` of
     ``tree`` (this bench script, run with ``--child``)."""
@@ -201,7 +222,7 @@ def in_child(
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("CHILD ")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"child in {tree} failed: {proc.stderr[-2000:]}")
-    return [(float(w), float(c)) for w, c in json.loads(lines[-1][6:])]
+    return [(float(w), float(c), float(g)) for w, c, g in json.loads(lines[-1][6:])]
 
 
 def _function_keys(stats: pstats.Stats, name: str) -> list[tuple[str, int, str]]:
@@ -282,7 +303,7 @@ def main() -> None:
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {_cpu()}, job {args.job}, "
           f"{spec}, street {code}: {len(part.layers['buildings']):,} buildings in its share "
           "(with the margin)")  # fmt: skip
-    runs: dict[str, Callable[[Path], list[tuple[float, float]]]] = {
+    runs: dict[str, Callable[[Path], list[Figures]]] = {
         m: (lambda out, m=m: in_worker(part, args.job, out, args.repeat, m))  # type: ignore[misc]
         for m in MODES[1:]
     }
@@ -300,25 +321,32 @@ def main() -> None:
             print(f"{value:7.2f} CPU s {100 * value / total:5.1f} %  {label}")
         print(f"(load {before} -> {_load()}, {time.strftime('%H:%M UTC', time.gmtime())})")
         return
-    seconds: dict[str, list[tuple[float, float]]] = {m: [] for m in args.modes}
+    seconds: dict[str, list[Figures]] = {m: [] for m in args.modes}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             for mode in args.modes:
                 before = _load()
                 got = runs[mode](Path(tmp) / f"{mode}-{r}")
                 seconds[mode] += got
-                shown = ", ".join(f"{w:.1f} s wall / {c:.1f} s CPU" for w, c in got)
+                shown = ", ".join(
+                    f"{w:.1f} s wall / {c:.1f} s CPU ({g:.1f} in the grid division, "
+                    f"{c - g:.1f} outside)"
+                    for w, c, g in got
+                )
                 print(f"round {r + 1} {time.strftime('%H:%M:%S', time.gmtime())} {mode}: "
                       f"{shown} (load {before} -> {_load()})", flush=True)  # fmt: skip
     first = seconds[args.modes[0]]
-    base_w = statistics.median(w for w, _ in first)
-    base_c = statistics.median(c for _, c in first)
+    base_w = statistics.median(v[0] for v in first)
+    base_c = statistics.median(v[1] for v in first)
+    base_o = statistics.median(v[1] - v[2] for v in first)
     for mode, values in seconds.items():
         w = statistics.median(v[0] for v in values)
         c = statistics.median(v[1] for v in values)
+        o = statistics.median(v[1] - v[2] for v in values)
         print(
             f"{mode}: median {w:.1f} s wall = {w / base_w:.2f}x, {c:.1f} s CPU = "
-            f"{c / base_c:.2f}x {args.modes[0]} (n={len(values)})"
+            f"{c / base_c:.2f}x, outside the grid division {o:.1f} s CPU = {o / base_o:.2f}x "
+            f"{args.modes[0]} (n={len(values)})"
         )
 
 
