@@ -130,3 +130,24 @@ def test_run_takes_the_catalogue_and_the_circle_minutes(
     assert len(given["settings"].service_catalogue) == len(SERVICE_KINDS)
     assert main(["run", "demo", *out, "--circle-minutes", "5,ten,15"]) == 2
     assert "--circle-minutes '5,ten,15' is not a list of numbers" in capsys.readouterr().err
+
+
+def test_completeness_by_grid_reuses_the_coverage_rows_of_the_same_grids(
+    run: tuple[RunResult, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's grid table of completeness is the coverage's own grid rows (computed
+    with these grids), not computed again, and equals a table computed afresh."""
+    from planner.coverage import layers
+
+    result, _ = run
+    assert result.coverage is not None and result.grids is not None
+    grids = result.grids.grids
+    fresh = layers.service_grid_table(result.coverage, grids.copy())  # another frame
+
+    def again(*_a: object, **_k: object) -> None:
+        raise AssertionError("completeness by area computed again")
+
+    monkeypatch.setattr(layers, "service_by_area", again)
+    reused = layers.service_grid_table(result.coverage, grids)
+    assert len(reused) == len(grids) > 0
+    pd.testing.assert_frame_equal(reused, fresh)
