@@ -558,7 +558,8 @@ def test_a_proof_after_the_groups_are_undone_is_over_the_atoms() -> None:
 
     # 20 buildings x 60 = 1,200: over the atoms too no division keeps 400-500 (three
     # grids of multiples of 60 in 420..480 cannot sum to 1,200): the proof says it is
-    # over single atoms, with the 3 groups undone, and is a proved exception
+    # over single atoms, with the 3 groups undone, and is a proved exception (the hard
+    # program proves it in about 0.7 s at load 9; the soft one then uses the rest)
     street = block_street(
         xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5, households=[60]
     )
@@ -566,7 +567,7 @@ def test_a_proof_after_the_groups_are_undone_is_over_the_atoms() -> None:
         grid_min_households=400,
         grid_max_households=500,
         grid_target_households=450,
-        grid_exact_time_limit_s=3.0,
+        grid_exact_time_limit_s=4.0,
     )
     res = divide(street, settings=s)
     assert list(res.exact["status"]) == ["infeasible"] and list(res.exact["units"]) == [25]
