@@ -404,29 +404,59 @@ def _partition_units(
                 solved.append((comm, *_exact_row(proof, total)))
             if not regrouped:
                 grid_of_unit[nodes] = labels + next_grid
-            k = int(labels.max()) + 1
-            sums = np.bincount(labels, weights=graph.weight[piece])
-            for p in range(k):
-                if not lo <= sums[p] <= hi:
-                    reason_of_grid[next_grid + p] = _why(
-                        sums[p],
-                        total,
-                        ncomp,
-                        name,
-                        lo,
-                        hi,
-                        piece[labels == p],
-                        graph.weight,
-                        reasons,
-                        proof,
-                        (0 if regrouped else n_groups, n_whole),
-                        regrouped,
-                    )
-            next_grid += k
+            for p, why in _piece_reasons(
+                graph,
+                piece,
+                labels,
+                reasons,
+                proof,
+                (lo, hi, total, ncomp),
+                name,
+                (0 if regrouped else n_groups, n_whole, regrouped),
+            ).items():
+                reason_of_grid[next_grid + p] = why
+            next_grid += int(labels.max()) + 1
     table = pd.DataFrame(solved, columns=list(EXACT_COLUMNS))
     if fine_grid is not None and not (fine_grid >= 0).any():
         fine_grid = None
     return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table, fine_grid)
+
+
+def _piece_reasons(
+    graph: part.Graph,
+    piece: NDArray[np.int64],
+    labels: NDArray[np.int64],
+    unit_reason: dict[int, str],
+    proof: exact.ExactResult | None,
+    sizes: tuple[float, float, float, int],
+    community: str,
+    fixed: tuple[int, int, int],
+) -> dict[int, str]:
+    """Why each part of one piece's division (``labels`` over the units ``piece`` of
+    ``graph``) out of ``[lo, hi]`` is so (:func:`_why`), by part. ``sizes``: ``lo``,
+    ``hi``, the piece's households and the community's count of pieces; ``fixed``: the
+    piece's fixed groups, compounds kept whole, and fixed groups undone for a proof
+    over the atoms."""
+    lo, hi, total, ncomp = sizes
+    sums = np.bincount(labels, weights=graph.weight[piece])
+    return {
+        p: _why(
+            sums[p],
+            total,
+            ncomp,
+            community,
+            lo,
+            hi,
+            piece[labels == p],
+            graph.weight,
+            unit_reason,
+            proof,
+            fixed[:2],
+            fixed[2],
+        )
+        for p in range(len(sums))
+        if not lo <= sums[p] <= hi
+    }
 
 
 def _exact_row(proof: exact.ExactResult, total: float) -> tuple[object, ...]:
