@@ -580,3 +580,33 @@ def test_a_proof_after_the_groups_are_undone_is_over_the_atoms() -> None:
         assert dict(m.params)["groups"] == "3" and dict(m.params)["units"] == "25"
     assert any("proved none over 25 units either" in n for n in res.notes)
     assert res.report.ok, res.report.to_text()
+
+
+def test_a_re_run_over_the_atoms_without_time_keeps_the_proof_over_the_groups(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from planner.grids import division
+    from planner.i18n import from_english
+    from planner.settings import Settings
+    from tests.grid_streets import block_street
+
+    # the re-run over the atoms finds no time left in the budget: the piece keeps its
+    # division and its proof over the groups, and the note says why
+    over_atoms = division._over_atoms
+
+    def no_budget(*args: object) -> object:
+        return over_atoms(*args[:-1], 0.0)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(division, "_over_atoms", no_budget)
+    street = block_street(
+        xs=(450.0,), ys=(), community_x=None, compound_every=1, households=[60] * 9 + [35] * 9
+    )
+    s = Settings(grid_min_households=400, grid_max_households=500, grid_target_households=450)
+    res = division.divide(street, settings=s)
+    assert sorted(res.grids["households"]) == [315, 540]
+    assert list(res.exact["units"]) == [5] and list(res.exact["status"]) == ["infeasible"]
+    assert any("gave no result over 12 units (no_time_left)" in n for n in res.notes)
+    for reason in res.grids["reason"]:
+        m = from_english(reason, "grid_reason_")
+        assert m is not None and m.key.endswith("_groups"), reason
+    assert res.report.ok, res.report.to_text()
