@@ -105,3 +105,56 @@ def test_a_second_tab_draws_circles_and_grids_at_once(drawn: dict[str, list[Any]
     assert drawn["maps"] == [(True, True)], drawn["maps"]
     assert len(drawn["grid_threads"]) == 1  # not divided again
     assert at.session_state["page"] == "redmap"
+
+
+def test_a_server_warmed_at_start_draws_circles_and_grids_at_once(
+    drawn: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm-up (:mod:`planner.app.warm`, run by :mod:`planner.app.serve` at server
+    start) computes the default view's street, coverage, grids and rendered map into
+    the caches the pages read: the first session draws circles and grids at once and
+    renders nothing again."""
+    from planner.app import map as app_map
+    from planner.app import warm
+
+    renders: list[int] = []
+    payload = app_map.map_payload
+    monkeypatch.setattr(app_map, "map_payload", lambda m: renders.append(1) or payload(m))
+    warm.warm_default_view()
+    assert len(renders) == 1 and len(drawn["grid_threads"]) == 1
+    at = _open()
+    assert drawn["maps"] == [(True, True)], drawn["maps"]  # no street-only paint
+    assert len(renders) == 1, "the warmed map was rendered again"
+    assert len(drawn["grid_threads"]) == 1  # not divided again
+    assert at.session_state["page"] == "redmap"
+
+
+def test_a_first_run_during_the_warm_up_waits_for_it_instead_of_a_street_paint(
+    drawn: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A browser that connects while the warm-up is still computing the coverage
+    waits for it (one drawing with circles and grids) instead of drawing the street
+    alone beside it and drawing again: each drawing costs the busy cores ~1 CPU s."""
+    from planner.app import warm
+
+    release = threading.Event()
+    coverage_for = app_services.coverage_for
+
+    def slow_coverage(street: Any, settings: Any) -> Any:
+        release.wait(timeout=30)
+        return coverage_for(street, settings)
+
+    monkeypatch.setattr(app_services, "coverage_for", slow_coverage)
+    worker = threading.Thread(target=warm.warm_default_view, name="planner-warm-up")
+    worker.start()
+    sj, tj, _view = warm.default_view()
+    deadline = threading.Event()
+    while not warm.warming(sj, tj) and not deadline.wait(0.01):
+        pass
+    threading.Timer(0.5, release.set).start()  # the coverage finishes during the page's run
+    at = _open()
+    worker.join(timeout=30)
+    assert not warm.warming(sj, tj)
+    assert drawn["maps"] == [(True, True)], drawn["maps"]
+    assert len(drawn["grid_threads"]) == 1  # computed once, by the warm-up
+    assert at.session_state["page"] == "redmap"
