@@ -2,8 +2,8 @@
 
 Started by :mod:`planner.app.serve` in a background thread beside the Streamlit server:
 
-1. the imports the first script run would make (Streamlit's pages, geopandas, shapely,
-   osmnx, folium, the planner's modules) and numba's kernels loaded from their cache
+1. the imports the first script run would make (geopandas, shapely, scipy, networkx,
+   folium, the planner's modules, the app's pages) and numba's kernels loaded from their cache
    (:func:`planner._warm.warm`), about 3 CPU s otherwise spent after the browser
    connects;
 2. the default view of a fresh session (the state's defaults,
@@ -33,19 +33,22 @@ from typing import Any
 
 logger = logging.getLogger("planner.app.warm")
 
-#: The libraries and planner modules a cold open imports that register nothing with
-#: Streamlit: imported at once, while the server starts.
+#: The libraries and planner modules a cold open of the demo street imports that
+#: register nothing with Streamlit: imported at once, while the server starts. Only
+#: what the first view uses (checked in one process, 2026-12-03: osmnx and
+#: planner.pipeline are not imported by it, so they are not warmed: each import here
+#: costs CPU the server's start and the browser share).
 LIBRARIES: tuple[str, ...] = (
     "numpy",
     "pandas",
     "shapely",
-    "geopandas",
     "pyproj",
+    "geopandas",
+    "pyogrio",
+    "scipy",
     "networkx",
-    "osmnx",
     "folium",
     "branca",
-    "planner.pipeline",
     "planner.maps.redmap",
     "planner.app.services",
 )
