@@ -129,32 +129,33 @@ def test_a_server_warmed_at_start_draws_circles_and_grids_at_once(
     assert at.session_state["page"] == "redmap"
 
 
-def test_a_first_run_during_the_warm_up_waits_for_it_instead_of_a_street_paint(
+def test_a_first_run_during_the_warm_up_paints_the_street_and_takes_its_results(
     drawn: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A browser that connects while the warm-up is still computing the coverage
-    waits for it (one drawing with circles and grids) instead of drawing the street
-    alone beside it and drawing again: each drawing costs the busy cores ~1 CPU s."""
+    """A browser that connects while the warm-up is still computing the coverage sees
+    the street first (the first paint is not delayed) and then the warm-up's circles
+    and grids: each computed once, by the warm-up, never a second time by the page."""
     from planner.app import warm
 
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
     coverage_for = app_services.coverage_for
+    coverages: list[str] = []
 
     def slow_coverage(street: Any, settings: Any) -> Any:
+        coverages.append(threading.current_thread().name)
+        started.set()
         release.wait(timeout=30)
         return coverage_for(street, settings)
 
     monkeypatch.setattr(app_services, "coverage_for", slow_coverage)
     worker = threading.Thread(target=warm.warm_default_view, name="planner-warm-up")
     worker.start()
-    sj, tj, _view = warm.default_view()
-    deadline = threading.Event()
-    while not warm.warming(sj, tj) and not deadline.wait(0.01):
-        pass
+    assert started.wait(timeout=30)
     threading.Timer(0.5, release.set).start()  # the coverage finishes during the page's run
     at = _open()
     worker.join(timeout=30)
-    assert not warm.warming(sj, tj)
-    assert drawn["maps"] == [(True, True)], drawn["maps"]
-    assert len(drawn["grid_threads"]) == 1  # computed once, by the warm-up
+    assert drawn["maps"] == [(False, False), (True, True)], drawn["maps"]
+    assert coverages == ["planner-warm-up"], coverages  # computed once, by the warm-up
+    # divided once (by the warm-up or the page, whichever asked first: never both)
+    assert len(drawn["grid_threads"]) == 1, drawn["grid_threads"]
     assert at.session_state["page"] == "redmap"

@@ -7,9 +7,12 @@ is sent, one after the other (a worker thread computing the division beside the
 coverage saved nothing on two busy cores: docs/benchmarks/app.md); the circles and grids
 then cost one more map drawing, not two. When both were already computed in this
 process (another tab) or kept on disk by an earlier server start
-(:func:`planner.app.cache.computed`, :mod:`planner.app.store`), or while the server's
-warm-up is computing them for this view (:mod:`planner.app.warm`: a fresh session's
-default street), the first drawing has them and there is no street-only paint.
+(:func:`planner.app.cache.computed`, :mod:`planner.app.store`), the first drawing has
+them and there is no street-only paint. While the server's warm-up
+(:mod:`planner.app.warm`) is still computing them, the street is drawn first as on any
+cold open and the steps wait for the warm-up's results (computed once, not twice):
+waiting for them instead delayed the first paint beyond the browser tests' 45 s at load
+12-15 (docs/benchmarks/app.md).
 
 Only UI lives here: the map is rendered once per input by :func:`planner.app.cache.cached_map`
 and shown by :func:`planner.app.map.show_map` (panning and zooming never rerun the script).
@@ -25,7 +28,6 @@ import streamlit as st
 from planner.app import map as app_map
 from planner.app import project as app_project
 from planner.app import services as svc
-from planner.app import warm
 from planner.app.cache import cached_map, computed, for_result, settings_json
 from planner.app.overview_page import completeness_panel
 from planner.app.session import (
@@ -138,10 +140,8 @@ def start_steps(
 ) -> bool:
     """Prepare the steps the red map draws beyond the street for source ``sj`` and
     settings ``tj``; return whether all left to compute were already computed in this
-    process (by another tab: :func:`planner.app.cache.computed`) or are being computed
-    by the server's warm-up (:func:`planner.app.warm.warming`), so computing them
-    before the first drawing costs only cache reads (or waiting for the warm-up,
-    instead of drawing the street alone beside it).
+    process (by another tab: :func:`planner.app.cache.computed`), so computing them
+    before the first drawing costs only cache reads.
 
     ``done`` maps a step ("coverage", "grids") to computed (True) or failed (False, the
     reason is shown beside the map); a step not in it is still to compute. A step
@@ -152,8 +152,6 @@ def start_steps(
         if step not in done and S["_map_steps"].get(f"{step}:{sj}{for_result(tj, step)}"):
             done[step] = True
     left = [step for step in STEPS if step not in done]
-    if left and warm.warming(sj, tj):
-        return True
     return bool(left) and all(computed(step, sj, tj) for step in left)
 
 

@@ -16,7 +16,8 @@ Started by :mod:`planner.app.serve` in a background thread beside the Streamlit 
 Nothing is read from or written to the disk cache beyond what those functions do
 anyway (:mod:`planner.app.store` keeps each computed result, as when a page computes it).
 A step the first session reaches while the warm-up is still computing it waits for it
-(``st.cache_data`` computes one value once), never computes it twice. A failure is
+(``st.cache_data`` computes one value once), never computes it twice; the red map
+draws the street meanwhile, as on any cold open. A failure is
 logged and leaves the pages to compute (and report) it as before.
 """
 
@@ -72,8 +73,6 @@ ENV = "PLANNER_APP_WARM"
 
 _STATE: dict[str, float] = {}
 _LOCK = threading.Lock()
-#: (source JSON, settings JSON) of the default view while the warm-up computes it.
-_WARMING: set[tuple[str, str]] = set()
 
 
 def enabled() -> bool:
@@ -151,29 +150,10 @@ def default_view() -> tuple[str, str, dict[str, Any]]:
     return source, settings, view
 
 
-def warming(source_json: str, settings_json: str) -> bool:
-    """Whether the warm-up is computing the street, coverage and grids of
-    ``source_json`` with ``settings_json`` right now (a page reading them waits for it
-    instead of drawing the street alone first)."""
-    with _LOCK:
-        return (source_json, settings_json) in _WARMING
-
-
 def warm_default_view() -> None:
     """Compute the default view's street, coverage, grids and red map (with circles
     and grids, as :func:`planner.app.redmap_page.page_redmap` draws it for a new project)
-    into the app's caches; :func:`warming` says so meanwhile."""
-    sj, tj, _view = default_view()
-    with _LOCK:
-        _WARMING.add((sj, tj))
-    try:
-        _compute_default_view()
-    finally:
-        with _LOCK:
-            _WARMING.discard((sj, tj))
-
-
-def _compute_default_view() -> None:
+    into the app's caches."""
     from planner.app import cache
     from planner.app.project import grids_token
 
