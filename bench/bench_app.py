@@ -23,8 +23,8 @@ Figures (printed, and recorded in docs/benchmarks/app.md), per street:
 - pan and zoom: script reruns counted (via ``$PLANNER_RUN_LOG``) while the red map is
   dragged and zoomed (target 0);
 - server CPU seconds to circles and grids (start and restart): the server process's
-  user + system CPU time when they are drawn (``/proc``; the same work whatever the
-  machine's load, where wall times are not).
+  user + system CPU time when they are drawn (``/proc``; moved by the machine's load far
+  less than wall times).
 
 Baseline measured in the same run: the same red map written as one standalone HTML
 file (:func:`planner.maps.offline.standalone_html`) and opened from disk in the same

@@ -2,16 +2,15 @@
 
 Started by :mod:`planner.app.serve` in a background thread beside the Streamlit server:
 
-1. the imports the first script run would make (geopandas, shapely, scipy, networkx,
-   folium, the planner's modules, the app's pages) and numba's kernels loaded from their cache
-   (:func:`planner._warm.warm`), about 3 CPU s otherwise spent after the browser
+1. the imports the first script run would make (geopandas, shapely, scipy, folium, the
+   planner's modules, the app's pages), about 3 CPU s otherwise spent after the browser
    connects;
 2. the default view of a fresh session (the state's defaults,
    :data:`planner.app.state.DEFAULTS`: the demo street, default settings, Chinese, no
    basemap, the default layers): the street, its coverage, its grid division and the
    rendered red map, through the same cached functions the pages call
-   (:mod:`planner.app.cache`), so the first session's run finds them in memory and draws
-   circles and grids at once.
+   (:mod:`planner.app.cache`), so a session arriving after it finds them in memory and
+   draws circles and grids at once.
 
 Nothing is read from or written to the disk cache beyond what those functions do
 anyway (:mod:`planner.app.store` keeps each computed result, as when a page computes it).
@@ -47,7 +46,6 @@ LIBRARIES: tuple[str, ...] = (
     "geopandas",
     "pyogrio",
     "scipy",
-    "networkx",
     "folium",
     "branca",
     "planner.maps.redmap",
@@ -101,12 +99,11 @@ def done() -> dict[str, float]:
 
 
 def warm_imports(modules: tuple[str, ...] = LIBRARIES) -> None:
-    """Import ``modules`` and load numba's kernels (compiled and cached when missing)."""
+    """Import ``modules``. (networkx and numba's kernels are left to the coverage and
+    the division that use them: a server reading kept results never needs them, and
+    warming them cost its restart 0.4-0.5 CPU s, docs/benchmarks/app.md.)"""
     for name in modules:
         importlib.import_module(name)
-    from planner._warm import warm as warm_kernels
-
-    warm_kernels()
 
 
 def register_map_component() -> None:
