@@ -46,7 +46,8 @@ def app_server(
     env: dict[str, str] | None = None,
     timeout_s: float = 60,
 ) -> Iterator[str]:
-    """Start ``streamlit run`` on a free port; yield its URL; stop it afterwards."""
+    """Start the app on a free port (:mod:`planner.app.serve`: ``streamlit run`` and
+    the warm-up at server start); yield its URL; stop it afterwards."""
     port = free_port()
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     log = open(ROOT / "test-artifacts" / f"streamlit-{port}.log", "w")  # noqa: SIM115
@@ -54,8 +55,7 @@ def app_server(
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
+            "planner.app.serve",  # streamlit run, with the warm-up at server start
             script,
             "--server.headless",
             "true",

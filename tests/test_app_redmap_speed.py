@@ -105,3 +105,57 @@ def test_a_second_tab_draws_circles_and_grids_at_once(drawn: dict[str, list[Any]
     assert drawn["maps"] == [(True, True)], drawn["maps"]
     assert len(drawn["grid_threads"]) == 1  # not divided again
     assert at.session_state["page"] == "redmap"
+
+
+def test_a_server_warmed_at_start_draws_circles_and_grids_at_once(
+    drawn: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm-up (:mod:`planner.app.warm`, run by :mod:`planner.app.serve` at server
+    start) computes the default view's street, coverage, grids and rendered map into
+    the caches the pages read: the first session draws circles and grids at once and
+    renders nothing again."""
+    from planner.app import map as app_map
+    from planner.app import warm
+
+    renders: list[int] = []
+    payload = app_map.map_payload
+    monkeypatch.setattr(app_map, "map_payload", lambda m: renders.append(1) or payload(m))
+    warm.warm_default_view()
+    assert len(renders) == 1 and len(drawn["grid_threads"]) == 1
+    at = _open()
+    assert drawn["maps"] == [(True, True)], drawn["maps"]  # no street-only paint
+    assert len(renders) == 1, "the warmed map was rendered again"
+    assert len(drawn["grid_threads"]) == 1  # not divided again
+    assert at.session_state["page"] == "redmap"
+
+
+def test_a_first_run_during_the_warm_up_paints_the_street_and_takes_its_results(
+    drawn: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A browser that connects while the warm-up is still computing the coverage sees
+    the street first (the first paint is not delayed) and then the warm-up's circles
+    and grids: each computed once, by the warm-up, never a second time by the page."""
+    from planner.app import warm
+
+    started, release = threading.Event(), threading.Event()
+    coverage_for = app_services.coverage_for
+    coverages: list[str] = []
+
+    def slow_coverage(street: Any, settings: Any) -> Any:
+        coverages.append(threading.current_thread().name)
+        started.set()
+        release.wait(timeout=30)
+        return coverage_for(street, settings)
+
+    monkeypatch.setattr(app_services, "coverage_for", slow_coverage)
+    worker = threading.Thread(target=warm.warm_default_view, name="planner-warm-up")
+    worker.start()
+    assert started.wait(timeout=30)
+    threading.Timer(0.5, release.set).start()  # the coverage finishes during the page's run
+    at = _open()
+    worker.join(timeout=30)
+    assert drawn["maps"] == [(False, False), (True, True)], drawn["maps"]
+    assert coverages == ["planner-warm-up"], coverages  # computed once, by the warm-up
+    # divided once (by the warm-up or the page, whichever asked first: never both)
+    assert len(drawn["grid_threads"]) == 1, drawn["grid_threads"]
+    assert at.session_state["page"] == "redmap"
