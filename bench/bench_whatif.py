@@ -16,6 +16,7 @@ Target (issue 16): a scenario recomputes in under 5 s on the demo street on 2 co
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import resource
@@ -111,8 +112,9 @@ def main() -> None:
         "2SFCA capacity": lambda: compute_capacity(cov),
     }
     for name, spec in SCENARIOS.items():
-        sc = parse_scenario(spec)
-        fns[f"scenario: {name}"] = lambda sc=sc: run_whatif(street, sc, settings=s)
+        fns[f"scenario: {name}"] = functools.partial(
+            run_whatif, street, parse_scenario(spec), settings=s
+        )
     rows = list(_interleaved(fns, args.runs).items())
     base_wall, base_cpu = rows[0][1]
     print(
