@@ -16,6 +16,8 @@ Target (issue 16): a scenario recomputes in under 5 s on the demo street on 2 co
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import platform
 import resource
 import statistics
@@ -55,15 +57,35 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime
 
 
-def _time(fn: Callable[[], object], runs: int) -> tuple[float, float]:
-    """Median wall and CPU seconds of ``fn`` over ``runs`` runs."""
-    walls, cpus = [], []
-    for _ in range(runs):
-        c0, t0 = _cpu(), time.perf_counter()
-        fn()
-        walls.append(time.perf_counter() - t0)
-        cpus.append(_cpu() - c0)
-    return statistics.median(walls), statistics.median(cpus)
+def _interleaved(fns: dict[str, Callable[[], object]], runs: int) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU seconds of each of ``fns`` over ``runs`` rounds.
+
+    Each round runs every function once, the baseline beside the scenarios, so a load
+    change on the shared machine hits all of them alike; the order rotates by one each
+    round so no function always runs first (after an idle gap) or last.
+    """
+    names = list(fns)
+    walls: dict[str, list[float]] = {n: [] for n in names}
+    cpus: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(runs):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            c0, t0 = _cpu(), time.perf_counter()
+            fns[name]()
+            walls[name].append(time.perf_counter() - t0)
+            cpus[name].append(_cpu() - c0)
+    return {n: (statistics.median(walls[n]), statistics.median(cpus[n])) for n in names}
+
+
+def _processor() -> str:
+    """The processor's model name from /proc/cpuinfo (``platform.processor()`` is empty
+    on Linux), else the machine type."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def main() -> None:
@@ -81,30 +103,29 @@ def main() -> None:
     loaded = load_street("demo")
     street = loaded[0] if isinstance(loaded, tuple) else loaded
     s = Settings()
-    print(
-        f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}"
-    )
+    print(f"machine: {_processor()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
     run_whatif(street, parse_scenario(SCENARIOS["remove a station"]), settings=s)  # warm up
     cov = compute_coverage(street, settings=s)
-    rows = [
-        (
-            "baseline: compute_coverage",
-            _time(lambda: compute_coverage(street, settings=s), args.runs),
-        ),
-        ("completeness, 23 kinds", _time(lambda: compute_completeness(cov, street), args.runs)),
-        ("2SFCA capacity", _time(lambda: compute_capacity(cov), args.runs)),
-    ]
+    fns: dict[str, Callable[[], object]] = {
+        "baseline: compute_coverage": lambda: compute_coverage(street, settings=s),
+        "completeness, 23 kinds": lambda: compute_completeness(cov, street),
+        "2SFCA capacity": lambda: compute_capacity(cov),
+    }
     for name, spec in SCENARIOS.items():
-        sc = parse_scenario(spec)
-        rows.append(
-            (
-                f"scenario: {name}",
-                _time(lambda sc=sc: run_whatif(street, sc, settings=s), args.runs),
-            )
+        fns[f"scenario: {name}"] = functools.partial(
+            run_whatif, street, parse_scenario(spec), settings=s
         )
-    print(f"{'step':45s} {'wall s':>8s} {'CPU s':>8s}   (median of {args.runs})")
+    rows = list(_interleaved(fns, args.runs).items())
+    base_wall, base_cpu = rows[0][1]
+    print(
+        f"{'step':50s} {'wall s':>8s} {'CPU s':>8s} {'x base wall':>12s} {'x base CPU':>11s}"
+        f"   (median of {args.runs}, interleaved run by run)"
+    )
     for name, (wall, cpu) in rows:
-        print(f"{name:45s} {wall:8.2f} {cpu:8.2f}")
+        print(
+            f"{name:50s} {wall:8.2f} {cpu:8.2f} {wall / base_wall:11.2f}x"
+            f" {cpu / max(base_cpu, 1e-9):10.2f}x"
+        )
 
 
 if __name__ == "__main__":
