@@ -52,13 +52,16 @@ CPU_S_PER_STATION = 7e-4
 #: faces and the union circles.
 CPU_S_PER_EDGE = 1e-3
 
-#: Memory kept per network piece of the drawn circles (their polygons), MB; the
-#: tables and drawings of one batch of stations (at most
-#: :data:`planner.coverage.circles.CIRCLE_BATCH_ROWS` pieces), MB; and per network
-#: edge (faces, corridors), MB.
+#: Memory of the circle step, MB: per network piece of the finished circles (kept from
+#: batch to batch as WKB, :mod:`planner.coverage._kept`, and held as polygons once
+#: drawn: GEOS's 24 bytes a vertex, about 7 vertices a piece on the demo street); per
+#: network piece of the one batch of stations drawn at a time (its tables, drawings and
+#: their cuts; a batch holds ``CIRCLE_BATCH_ROWS // (edges + 1)`` stations); and per
+#: network edge (faces, corridors, link cells, prepared once per street). Fitted on
+#: the demo street with 200 to 5,000 stations (``docs/benchmarks/coverage.md``).
 MB_PER_PIECE = 2.6e-4
-MB_BATCH = 100.0
-MB_PER_EDGE = 0.02
+MB_PER_BATCH_PIECE = 3.0e-3
+MB_PER_EDGE = 0.04
 
 #: A run expected to take more CPU time than this is announced as a warning (the
 #: estimate is always logged at INFO), seconds.
@@ -175,7 +178,8 @@ def estimate_circle_work(cov: Coverage) -> CircleWork:
     edges = cov.net.n_edges
     per_station = sample_pieces(cov)
     pieces = stations * per_station
-    batch = min(1.0, pieces / CIRCLE_BATCH_ROWS) * MB_BATCH
+    batch_stations = min(stations, max(1, CIRCLE_BATCH_ROWS // (edges + 1)))
+    batch = batch_stations * per_station * MB_PER_BATCH_PIECE
     return CircleWork(
         stations=stations,
         network_edges=edges,

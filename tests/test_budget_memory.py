@@ -1,0 +1,83 @@
+"""Memory of many-station circle runs (issue 20): the circles kept from batch to batch
+are stored compactly and come back vertex for vertex, each batch's memory is handed
+back before the next, and the budget's memory estimate covers what is kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from planner.coverage import _kept, circles
+from planner.coverage._kept import KeptCircles, release_freed_memory
+from planner.coverage.budget import MB_PER_PIECE, estimate_circle_work
+from planner.coverage.figures import compute_coverage
+from planner.settings import Settings
+from tests.test_budget import _street
+
+#: Bytes a kept circle may take per vertex in the store: WKB's 16 (two doubles) plus
+#: its ring and part headers, spread over the ring's vertices.
+KEPT_BYTES_PER_VERTEX = 18.0
+
+
+def test_kept_circles_come_back_vertex_for_vertex_in_16_bytes_a_vertex() -> None:
+    ring = shapely.Point(0, 0).buffer(100.0, quad_segs=64)
+    holed = ring.difference(shapely.Point(10, 10).buffer(20.0))
+    multi = shapely.MultiPolygon([ring, shapely.box(300, 300, 310, 330)])
+    batch1 = [np.asarray([holed, None, multi], dtype=object), np.asarray([ring] * 3, dtype=object)]
+    batch2 = [
+        np.asarray([shapely.Polygon()], dtype=object),
+        np.asarray([shapely.box(0, 0, 1e-3, 1e-3)], dtype=object),
+    ]
+    kept = KeptCircles(2)
+    kept.add(batch1)
+    kept.add(batch2)
+    vertices = sum(int(shapely.get_num_coordinates(b).sum()) for b in (*batch1, *batch2))
+    assert kept.nbytes() <= KEPT_BYTES_PER_VERTEX * vertices + 64 * 8
+    small, large = kept.polygons()
+    want_small = [holed, shapely.Polygon(), multi, shapely.Polygon()]
+    assert len(small) == 4 and len(large) == 4
+    for got, want in zip(
+        [*small, *large], [*want_small, ring, ring, ring, batch2[1][0]], strict=True
+    ):
+        assert shapely.to_wkb(got) == shapely.to_wkb(want)  # the same doubles
+    assert not shapely.is_prepared(small).any()
+    assert kept.nbytes() == 0  # each blob dropped once decoded
+
+
+def test_freed_memory_is_handed_back_on_linux() -> None:
+    assert release_freed_memory() is True  # the suite runs on Linux (glibc)
+
+
+def test_each_batch_keeps_only_its_circles_within_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """40 stations in batches of 5: one hand-back per batch; what is kept between
+    batches is the store (about 16 bytes a vertex), within the budget's memory per
+    network piece, and the circles are those drawn in one batch."""
+    cov = compute_coverage(_street(40), settings=Settings(max_stations=40))
+    work = estimate_circle_work(cov)
+    ids = cov.stations["station_id"].tolist()
+    whole = cov.circle_builder().station_circles(None, cov.thresholds, station_ids=ids)
+
+    handed: list[bool] = []
+    kept_bytes: list[int] = []
+    real_polygons = KeptCircles.polygons
+
+    def spy_polygons(self: KeptCircles) -> list[np.ndarray]:
+        kept_bytes.append(self.nbytes())
+        return real_polygons(self)
+
+    monkeypatch.setattr(circles, "release_freed_memory", lambda: handed.append(True) or True)
+    monkeypatch.setattr(_kept.KeptCircles, "polygons", spy_polygons)
+    monkeypatch.setattr(circles, "CIRCLE_BATCH_ROWS", 5 * (cov.net.n_edges + 1))
+    own = cov.circle_builder().station_circles(None, cov.thresholds, station_ids=ids)
+
+    assert len(handed) == 8  # 40 stations, 5 a batch
+    vertices = int(shapely.get_num_coordinates(own.geometry.to_numpy()).sum())
+    assert kept_bytes[0] <= KEPT_BYTES_PER_VERTEX * vertices
+    pieces = work.pieces_per_station * work.stations
+    assert kept_bytes[0] <= pieces * MB_PER_PIECE * 2**20
+    assert own[["station_id", "minutes"]].equals(whole[["station_id", "minutes"]])
+    for a, b in zip(own.geometry, whole.geometry, strict=True):
+        assert a.symmetric_difference(b).area < 1e-6
