@@ -180,7 +180,8 @@ def main() -> None:
             else ""
         )
         start = r.get("before_circles_mb")
-        above = r["peak_rss_mb"] - start if isinstance(start, int) else ""
+        peak = r["peak_rss_mb"]
+        above = peak - start if isinstance(start, int) and isinstance(peak, int) else ""
         print(
             f"| {r['n']:,} | {r['code']} | {r.get('status')} | {r.get('wall_s', '')} | "
             f"{r.get('cpu_s', '')} | {r['peak_rss_mb']} | {above} | "

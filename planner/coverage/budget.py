@@ -89,7 +89,8 @@ class CircleWork:
         Cores the circles are drawn on: the step takes about ``cpu_seconds / cores``
         on an idle machine, up to ``cpu_seconds`` while other jobs hold the cores.
     memory_mb
-        Expected extra memory of the circle step, MB.
+        Expected extra memory of the circle step: the peak resident memory above the
+        process's own when the circles start, MB.
     """
 
     stations: int
