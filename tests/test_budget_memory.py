@@ -132,3 +132,58 @@ def test_the_memory_estimate_covers_a_measured_peak_on_a_small_case() -> None:
     got = json.loads(run.stdout.strip().splitlines()[-1])
     growth = got["peak"] - got["start"]
     assert 0.2 * got["estimate"] <= growth <= got["estimate"], got
+
+
+def _points_by_routing_graph(rg, points, limit_min: float) -> dict[tuple[int, int], float]:  # type: ignore[no-untyped-def]
+    """Reference: each station searched on the routing graph holding every station as
+    a node, a point timed from its piece's two ends (the method before issue 20)."""
+    from planner.network.routing import station_reach
+
+    reach = station_reach(rg, limit_min=limit_min)
+    t = {
+        (int(s), int(n)): float(m)
+        for s, n, m in zip(reach.station, reach.node, reach.time_min, strict=True)
+    }
+    out: dict[tuple[int, int], float] = {}
+    speed = rg.speed_m_per_min
+    for k in np.flatnonzero(points.ok):
+        p = int(rg.locate(points.edge[[k]], points.offset_m[[k]])[0])
+        x = float(np.clip(points.offset_m[k], rg.start_m[p], rg.end_m[p]))
+        for s in range(len(rg.station_node)):
+            best = min(
+                t.get((s, int(rg.a[p])), np.inf) + (x - rg.start_m[p]) / speed,
+                t.get((s, int(rg.b[p])), np.inf) + (rg.end_m[p] - x) / speed,
+            )
+            if best <= limit_min + 1e-9:
+                out[(s, int(k))] = min(best, limit_min)
+    return out
+
+
+def test_station_point_minutes_walk_each_station_alone_in_chunks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The 2SFCA's station x building minutes: each station walks the network alone, a
+    chunk of stations at a time (with 20,000 stations the routing graph holding every
+    station listed ~10 GB of station x station rows), and the minutes are those of
+    the routing graph's, pair for pair, stations sharing an edge included."""
+    from planner.network import routing
+
+    cov = compute_coverage(_street(40), settings=Settings(max_stations=40))
+    rg, points = cov.rg, cov.building_snap
+    want = _points_by_routing_graph(rg, points, 4.0)
+    chunks: list[int] = []
+    real = routing.network_reach
+
+    def spy(*args: object, **kwargs: object) -> routing.Reach:
+        out = real(*args, **kwargs)  # type: ignore[arg-type]
+        chunks.append(int(np.max(out.node, initial=-1)))
+        return out
+
+    monkeypatch.setattr(routing, "network_reach", spy)
+    monkeypatch.setattr(routing, "POINT_MINUTES_ROWS", 7 * (rg.net.n_nodes + 1))
+    got = routing.station_point_minutes(rg, points, limit_min=4.0).tocoo()
+    assert len(chunks) == 6  # 40 stations, 7 a chunk
+    assert max(chunks) < rg.net.n_nodes  # network nodes only: no station x station rows
+    pairs = {(int(r), int(c)): float(v) for r, c, v in zip(got.row, got.col, got.data, strict=True)}
+    assert pairs.keys() == want.keys() and len(pairs) > 100
+    assert max(abs(pairs[k] - want[k]) for k in want) < 1e-9
