@@ -11,9 +11,10 @@ measured on the team's 2-core machine (``bench/bench_bounds.py``, recorded in
 saying what it would cost and which setting to raise.
 
 The estimate is a planning figure, not a promise: on the demo street it was within
-15 % of the measured CPU time and extra memory with 200, 2,000 and 20,000 stations
-(``docs/benchmarks/coverage.md``); a street without walled compounds draws faster
-than estimated, and the wall time lies between the CPU time spread over the cores
+15 % of the measured CPU time with 200 to 2,000 stations, and the memory (peak above
+the process when the circles start) within 12 % at 20 to 500 stations and 25 % over
+at 2,000 (``docs/benchmarks/coverage.md``, 2026-12-03); a street without walled
+compounds draws faster and lighter than estimated, and the wall time lies between the CPU time spread over the cores
 (idle machine) and the CPU time itself (cores taken by other jobs). Times are
 seconds, memory MB (2**20 bytes).
 """
@@ -41,8 +42,9 @@ SAMPLE_STATIONS = 64
 
 #: CPU seconds per network piece a station's circles are drawn from (team machine,
 #: demo street with its 67 walled compounds: 1.6e-4 at 200, 2,000 and 20,000
-#: stations; a street without walls draws about 1.6 times faster).
-CPU_S_PER_PIECE = 1.6e-4
+#: stations on 2026-12-02; 1.9e-4 to 2.1e-4 at 2,000 since the cut at the network's
+#: gaps, 2026-12-03; a street without walls draws about 1.6 times faster).
+CPU_S_PER_PIECE = 2.0e-4
 
 #: CPU seconds per station for the nearest-station split (its territory, clipped to
 #: each threshold's union).
@@ -58,10 +60,14 @@ CPU_S_PER_EDGE = 1e-3
 #: network piece of the one batch of stations drawn at a time (its tables, drawings and
 #: their cuts; a batch holds ``CIRCLE_BATCH_ROWS // (edges + 1)`` stations); and per
 #: network edge (faces, corridors, link cells, prepared once per street). Fitted on
-#: the demo street with 200 to 5,000 stations (``docs/benchmarks/coverage.md``).
-MB_PER_PIECE = 2.6e-4
+#: the demo street with 20 to 2,000 stations (``docs/benchmarks/coverage.md``,
+#: 2026-12-03): 2.07e-4 MB a piece held by the 6,000 finished circles of 2,000
+#: stations, 3.0e-3 MB a piece of a batch and 31 MB for the street's 1,071 edges from
+#: the peaks of 20, 200, 500 and 2,000 stations (within 12 % at 20-500; 2,000 peaks
+#: 25 % under it, the finished circles not yet decoded at the batches' peak).
+MB_PER_PIECE = 2.1e-4
 MB_PER_BATCH_PIECE = 3.0e-3
-MB_PER_EDGE = 0.04
+MB_PER_EDGE = 0.03
 
 #: A run expected to take more CPU time than this is announced as a warning (the
 #: estimate is always logged at INFO), seconds.
