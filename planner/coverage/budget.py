@@ -11,9 +11,9 @@ measured on the team's 2-core machine (``bench/bench_bounds.py``, recorded in
 saying what it would cost and which setting to raise.
 
 The estimate is a planning figure, not a promise: on the demo street it was within
-15 % of the measured CPU time with 200 to 2,000 stations, and the memory (peak above
-the process when the circles start) within 12 % at 20 to 500 stations and 25 % over
-at 2,000 (``docs/benchmarks/coverage.md``, 2026-12-03); a street without walled
+10 % of the circle step's measured CPU time with 200 to 2,000 stations, and the
+memory (peak above the process when the circles start) within 15 % at 200 to 2,000
+stations (``docs/benchmarks/coverage.md``, 2026-12-03); a street without walled
 compounds draws faster and lighter than estimated, and the wall time lies between the CPU time spread over the cores
 (idle machine) and the CPU time itself (cores taken by other jobs). Times are
 seconds, memory MB (2**20 bytes).
@@ -54,18 +54,19 @@ CPU_S_PER_STATION = 7e-4
 #: faces and the union circles.
 CPU_S_PER_EDGE = 1e-3
 
-#: Memory of the circle step, MB: per network piece of the finished circles (kept from
-#: batch to batch as WKB, :mod:`planner.coverage._kept`, and held as polygons once
-#: drawn: GEOS's 24 bytes a vertex, about 7 vertices a piece on the demo street); per
-#: network piece of the one batch of stations drawn at a time (its tables, drawings and
-#: their cuts; a batch holds ``CIRCLE_BATCH_ROWS // (edges + 1)`` stations); and per
-#: network edge (faces, corridors, link cells, prepared once per street). Fitted on
-#: the demo street with 20 to 2,000 stations (``docs/benchmarks/coverage.md``,
-#: 2026-12-03): 2.07e-4 MB a piece held by the 6,000 finished circles of 2,000
-#: stations, 3.0e-3 MB a piece of a batch and 31 MB for the street's 1,071 edges from
-#: the peaks of 20, 200, 500 and 2,000 stations (within 12 % at 20-500; 2,000 peaks
-#: 25 % under it, the finished circles not yet decoded at the batches' peak).
-MB_PER_PIECE = 2.1e-4
+#: Memory of a coverage run above the process when the circles start, MB: per
+#: network piece of the finished circles (kept from batch to batch as WKB,
+#: :mod:`planner.coverage._kept`, then held as polygons by the union, the nearest
+#: split and the capacity step that follow: 2.07e-4 MB a piece as polygons, about 7
+#: vertices a piece on the demo street); per network piece of the one batch of
+#: stations drawn at a time (its tables, drawings and cuts; a batch holds
+#: ``CIRCLE_BATCH_ROWS // (edges + 1)`` stations); and per network edge (faces,
+#: corridors, link cells, prepared once per street). Fitted on the demo street
+#: (``docs/benchmarks/coverage.md``, 2026-12-03): the edge term from 20 stations
+#: (+31 MB), the batch term from single batches of 200 and 500 stations (+281 MB and
+#: +306 MB: the estimate says 264 and 349), the piece term from 2,000 stations (+324 MB,
+#: the whole run's peak, reached after the circles while they live).
+MB_PER_PIECE = 3.2e-4
 MB_PER_BATCH_PIECE = 3.0e-3
 MB_PER_EDGE = 0.03
 
