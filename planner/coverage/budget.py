@@ -11,9 +11,9 @@ measured on the team's 2-core machine (``bench/bench_bounds.py``, recorded in
 saying what it would cost and which setting to raise.
 
 The estimate is a planning figure, not a promise: on the demo street it was within
-10 % of the circle step's measured CPU time with 200 to 2,000 stations, and the
-memory (peak above the process when the circles start) within 15 % at 200 to 2,000
-stations (``docs/benchmarks/coverage.md``, 2026-12-03); a street without walled
+10 % of the circle step's measured CPU time with 200 to 2,000 stations (26 % over at
+5,000 on a lighter load), and the memory (peak above the process when the circles
+start) within 16 % at 200 to 5,000 stations (``docs/benchmarks/coverage.md``, 2026-12-03); a street without walled
 compounds draws faster and lighter than estimated, and the wall time lies between the CPU time spread over the cores
 (idle machine) and the CPU time itself (cores taken by other jobs). Times are
 seconds, memory MB (2**20 bytes).
