@@ -12,7 +12,8 @@ the loader, as for any stations file) and written as a CSV; then each code runs 
 coverage step end to end (``compute_coverage_layers``: times, figures, every circle,
 the nearest-station split, the union and the gaps) in a process of its own, and this
 script reads back the process's wall time, CPU time (all threads) and peak resident
-memory (``ru_maxrss`` of the child), with the time of the circle views. The
+memory (``ru_maxrss`` of the child) and its resident memory when the circles start
+(what the budget's memory estimate adds to), with the time of the circle views. The
 baseline runs under an address-space cap (``--baseline-cap-mb``, default 6,000 MB)
 so a run that would exhaust the machine ends in a MemoryError instead. The circle
 step's estimate (:mod:`planner.coverage.budget`) is printed next to what was
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: What each child process runs (works on this code and on the baseline).
 CHILD = r"""
-import json, sys, time
+import json, os, sys, time
 t_wall, t_cpu = time.perf_counter(), time.process_time()
 from planner.settings import Settings
 from planner.load.sources import load_street
@@ -61,6 +62,19 @@ def timed(name, fn):
 
 for name in ("station_circles", "union_circles", "nearest_split"):
     setattr(C.CircleBuilder, name, timed(name, getattr(C.CircleBuilder, name)))
+rss_at = {}
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+def before_circles(fn):
+    def run(*a, **k):
+        rss_at.setdefault("before_circles_mb", round(rss_mb()))
+        return fn(*a, **k)
+    return run
+
+C.CircleBuilder.station_circles = before_circles(C.CircleBuilder.station_circles)
 out = {"stations": len(street.stations)}
 try:
     layers = compute_coverage_layers(street, settings=settings)
@@ -72,6 +86,7 @@ except MemoryError as exc:
 out["wall_s"] = round(time.perf_counter() - t_wall, 2)
 out["cpu_s"] = round(time.process_time() - t_cpu, 2)
 out["views"] = views
+out.update(rss_at)
 print("RESULT " + json.dumps(out))
 """
 
@@ -151,10 +166,10 @@ def main() -> None:
                 print(json.dumps(res, ensure_ascii=False), flush=True)
     print()
     print(
-        "| stations | code | status | wall s | CPU s | peak RSS MB | station circles s "
-        "(CPU s) | estimate (circle step) |"
+        "| stations | code | status | wall s | CPU s | peak RSS MB | of which above the "
+        "start of the circles MB | station circles s (CPU s) | estimate (circle step) |"
     )
-    print("| ---: | --- | --- | ---: | ---: | ---: | ---: | --- |")
+    print("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in rows:
         views = r.get("views") or {}
         own = views.get("station_circles") if isinstance(views, dict) else None
@@ -164,9 +179,12 @@ def main() -> None:
             if isinstance(est, dict) and est
             else ""
         )
+        start = r.get("before_circles_mb")
+        peak = r["peak_rss_mb"]
+        above = peak - start if isinstance(start, int) and isinstance(peak, int) else ""
         print(
             f"| {r['n']:,} | {r['code']} | {r.get('status')} | {r.get('wall_s', '')} | "
-            f"{r.get('cpu_s', '')} | {r['peak_rss_mb']} | "
+            f"{r.get('cpu_s', '')} | {r['peak_rss_mb']} | {above} | "
             f"{own[0] if own else ''} ({own[1] if own else ''}) | {est_text} |"
         )
 

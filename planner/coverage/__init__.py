@@ -6,6 +6,8 @@
 * :mod:`planner.coverage._faces` - the network's blocks and link cells, prepared once for many circles;
 * :mod:`planner.coverage._reached` - what a walk reaches of the network, as the tables a
   circle is drawn from (each station alone on the network, or all stations at once);
+* :mod:`planner.coverage._kept` - the circles kept from one batch of stations to the next
+  (compact WKB) and the batch's freed memory handed back to the operating system;
 * :mod:`planner.coverage.budget` - the work a coverage run asks for: the expected time and
   memory of the circles, and the refusal above ``max_stations`` / ``max_network_edges``;
 * :mod:`planner.coverage.layers` - :func:`compute_coverage_layers`: the output layers and

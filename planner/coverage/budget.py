@@ -11,9 +11,10 @@ measured on the team's 2-core machine (``bench/bench_bounds.py``, recorded in
 saying what it would cost and which setting to raise.
 
 The estimate is a planning figure, not a promise: on the demo street it was within
-15 % of the measured CPU time and extra memory with 200, 2,000 and 20,000 stations
-(``docs/benchmarks/coverage.md``); a street without walled compounds draws faster
-than estimated, and the wall time lies between the CPU time spread over the cores
+10 % of the circle step's measured CPU time with 200 to 2,000 stations (26 % over at
+5,000 on a lighter load), and the memory (peak above the process when the circles
+start) within 16 % at 200 to 5,000 stations (``docs/benchmarks/coverage.md``, 2026-12-03); a street without walled
+compounds draws faster and lighter than estimated, and the wall time lies between the CPU time spread over the cores
 (idle machine) and the CPU time itself (cores taken by other jobs). Times are
 seconds, memory MB (2**20 bytes).
 """
@@ -41,8 +42,9 @@ SAMPLE_STATIONS = 64
 
 #: CPU seconds per network piece a station's circles are drawn from (team machine,
 #: demo street with its 67 walled compounds: 1.6e-4 at 200, 2,000 and 20,000
-#: stations; a street without walls draws about 1.6 times faster).
-CPU_S_PER_PIECE = 1.6e-4
+#: stations on 2026-12-02; 1.9e-4 to 2.1e-4 at 2,000 since the cut at the network's
+#: gaps, 2026-12-03; a street without walls draws about 1.6 times faster).
+CPU_S_PER_PIECE = 2.0e-4
 
 #: CPU seconds per station for the nearest-station split (its territory, clipped to
 #: each threshold's union).
@@ -52,13 +54,21 @@ CPU_S_PER_STATION = 7e-4
 #: faces and the union circles.
 CPU_S_PER_EDGE = 1e-3
 
-#: Memory kept per network piece of the drawn circles (their polygons), MB; the
-#: tables and drawings of one batch of stations (at most
-#: :data:`planner.coverage.circles.CIRCLE_BATCH_ROWS` pieces), MB; and per network
-#: edge (faces, corridors), MB.
-MB_PER_PIECE = 2.6e-4
-MB_BATCH = 100.0
-MB_PER_EDGE = 0.02
+#: Memory of a coverage run above the process when the circles start, MB: per
+#: network piece of the finished circles (kept from batch to batch as WKB,
+#: :mod:`planner.coverage._kept`, then held as polygons by the union, the nearest
+#: split and the capacity step that follow: 2.07e-4 MB a piece as polygons, about 7
+#: vertices a piece on the demo street); per network piece of the one batch of
+#: stations drawn at a time (its tables, drawings and cuts; a batch holds
+#: ``CIRCLE_BATCH_ROWS // (edges + 1)`` stations); and per network edge (faces,
+#: corridors, link cells, prepared once per street). Fitted on the demo street
+#: (``docs/benchmarks/coverage.md``, 2026-12-03): the edge term from 20 stations
+#: (+31 MB), the batch term from single batches of 200 and 500 stations (+281 MB and
+#: +306 MB: the estimate says 264 and 349), the piece term from 2,000 stations (+324 MB,
+#: the whole run's peak, reached after the circles while they live).
+MB_PER_PIECE = 3.2e-4
+MB_PER_BATCH_PIECE = 3.0e-3
+MB_PER_EDGE = 0.03
 
 #: A run expected to take more CPU time than this is announced as a warning (the
 #: estimate is always logged at INFO), seconds.
@@ -86,7 +96,8 @@ class CircleWork:
         Cores the circles are drawn on: the step takes about ``cpu_seconds / cores``
         on an idle machine, up to ``cpu_seconds`` while other jobs hold the cores.
     memory_mb
-        Expected extra memory of the circle step, MB.
+        Expected extra memory of the circle step: the peak resident memory above the
+        process's own when the circles start, MB.
     """
 
     stations: int
@@ -175,7 +186,8 @@ def estimate_circle_work(cov: Coverage) -> CircleWork:
     edges = cov.net.n_edges
     per_station = sample_pieces(cov)
     pieces = stations * per_station
-    batch = min(1.0, pieces / CIRCLE_BATCH_ROWS) * MB_BATCH
+    batch_stations = min(stations, max(1, CIRCLE_BATCH_ROWS // (edges + 1)))
+    batch = batch_stations * per_station * MB_PER_BATCH_PIECE
     return CircleWork(
         stations=stations,
         network_edges=edges,

@@ -55,6 +55,7 @@ from planner.coverage._faces import (
     polygonal,
     without_hairlines,
 )
+from planner.coverage._kept import KeptCircles, release_freed_memory
 from planner.coverage._reached import (
     CONNECTOR_SNAP_SHARE,
     TIME_TOL_MIN,
@@ -89,9 +90,10 @@ CONNECTOR_MIN_M = 1.0
 
 #: Rows of the reached-pieces table one batch of stations may hold: a station adds at
 #: most one row per network edge (plus one), so a batch holds
-#: ``CIRCLE_BATCH_ROWS // (edges + 1)`` stations (about 930 on the demo street). The
-#: table and the batch's drawings are what the circle step holds at once.
-CIRCLE_BATCH_ROWS = 1_000_000
+#: ``CIRCLE_BATCH_ROWS // (edges + 1)`` stations (about 93 on the demo street). The
+#: table and the batch's drawings are what the circle step holds at once besides the
+#: finished circles: about 1 KB a row (``docs/benchmarks/coverage.md``).
+CIRCLE_BATCH_ROWS = 100_000
 
 #: (station, network point) pairs the cut of the stations' own circles at the network's
 #: gaps times at once (:meth:`CircleBuilder._clip_own_late`): about 25 MB of arrays.
@@ -570,17 +572,15 @@ class CircleBuilder:
             )
             reach = None
         incidence = network_incidence(self.rg)
-        per_t: list[list[ObjArray]] = [[] for _ in thresholds]
+        kept = KeptCircles(len(thresholds))
         # the cut's timing (array work, no polygon) runs beside the drawing
         with ThreadPoolExecutor(max_workers=1) as beside:
-            for batch, (g, node, time) in self._batches(stations, reach, limit):
-                ends = station_end_times(self.rg, incidence, batch, g, node, time)
-                late = beside.submit(self._late_cells, ends, thresholds)
-                drawn = self._nested(ends, len(batch), thresholds)
-                for k, polys in enumerate(self._clip_own_late(drawn, late.result(), thresholds)):
-                    per_t[k].append(polys)
+            for batch, rows in self._batches(stations, reach, limit):
+                kept.add(self._batch_circles(batch, rows, incidence, thresholds, beside))
+                # the batch's tables and drawings are gone: their pages go back
+                release_freed_memory()
         n = len(stations)
-        by_t = [np.concatenate(p) if p else np.zeros(0, dtype=object) for p in per_t]
+        by_t = kept.polygons()
         ids = np.asarray(station_ids, dtype=object)
         crs = self.rg.net.crs
         gdf = gpd.GeoDataFrame(
@@ -596,6 +596,21 @@ class CircleBuilder:
         )
         gdf["area_m2"] = gdf.geometry.area
         return gdf
+
+    def _batch_circles(
+        self,
+        batch: IntArray,
+        rows: tuple[IntArray, IntArray, FloatArray],
+        incidence: tuple[IntArray, IntArray, BoolArray],
+        thresholds: Sequence[float],
+        beside: ThreadPoolExecutor,
+    ) -> list[ObjArray]:
+        """One batch's own circles (:meth:`station_circles`), per ascending threshold:
+        its tables and drawings live only in this call."""
+        ends = station_end_times(self.rg, incidence, batch, *rows)
+        late = beside.submit(self._late_cells, ends, thresholds)
+        drawn = self._nested(ends, len(batch), thresholds)
+        return self._clip_own_late(drawn, late.result(), thresholds)
 
     def _batches(
         self, stations: IntArray, reach: Reach | None, limit_min: float

@@ -52,6 +52,11 @@ REACH_MIN_STATIONS_PER_THREAD = 100
 #: Tolerance when comparing a walking time with a limit, minutes (as the coverage figures).
 TIME_EPS_MIN = 1e-9
 
+#: Reach rows (station, network node) :func:`station_point_minutes` holds at once: a
+#: chunk of ``POINT_MINUTES_ROWS // (nodes + 1)`` stations is timed to the points
+#: at a time (about 1,130 on the demo street).
+POINT_MINUTES_ROWS = 1_000_000
+
 
 @dataclass(frozen=True)
 class RoutingGraph:
@@ -385,9 +390,13 @@ def network_reach(
 def station_point_minutes(rg: RoutingGraph, points: Snap, *, limit_min: float) -> sparse.csr_matrix:
     """Sparse walking minutes from every station of ``rg`` to snapped points (buildings).
 
-    One bounded search per station (:func:`station_reach`, compiled kernel), then a
-    point's time from a station is the better of its piece's two ends plus the partial
-    piece length, exactly as :func:`point_times` times a point from its nearest station.
+    One bounded search per station, each station alone on the network
+    (:func:`network_reach`, compiled kernel), a chunk of stations at a time
+    (:data:`POINT_MINUTES_ROWS`); a point's time from a station is the better of its
+    edge's two ends plus the stretch to it, or, from a station on the same edge, the
+    stretch between them: the same minutes as timing it from its piece of the routing
+    graph, as :func:`point_times` does, without the station x station rows that graph
+    would list (memory grows with stations x (network nodes + points reached)).
 
     Parameters
     ----------
@@ -405,22 +414,53 @@ def station_point_minutes(rg: RoutingGraph, points: Snap, *, limit_min: float) -
         ``(stations, points)`` minutes, explicit zeros kept (a point at a station).
     """
     n_st, n_p = len(rg.station_node), len(points)
-    reach = station_reach(rg, limit_min=limit_min)
-    # explicit zeros (a station's own node) must survive: build the pattern by hand
-    t_nodes = _with_pattern(reach.station, reach.node, reach.time_min, (n_st, rg.n_nodes))
     ok = np.flatnonzero(points.ok)
-    if ok.size == 0 or t_nodes.nnz == 0:
+    on = _on_network(rg, None)
+    if ok.size == 0 or on.size == 0:
         return sparse.csr_matrix((n_st, n_p))
-    p = rg.locate(points.edge[ok], points.offset_m[ok])
-    x = np.clip(points.offset_m[ok], rg.start_m[p], rg.end_m[p])
-    speed = rg.speed_m_per_min
-    t_csc = t_nodes.tocsc()
+    # each station alone on the network (network_reach), a chunk of stations at a time:
+    # on the routing graph every other station is a node too, and a chunk of
+    # many stations would list stations x stations rows (20,000 stations: ~10 GB)
+    size = max(1, POINT_MINUTES_ROWS // (rg.net.n_nodes + 1))
+    parts = [
+        _chunk_point_minutes(rg, points, ok, on[lo : lo + size], limit_min)
+        for lo in range(0, on.size, size)
+    ]
+    r, c, v = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    return _with_pattern(r, ok[c], v, (n_st, n_p))
+
+
+def _chunk_point_minutes(
+    rg: RoutingGraph, points: Snap, ok: IntArray, stations: IntArray, limit_min: float
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """:func:`station_point_minutes` of ``stations`` (on the network) to the points
+    ``ok`` (on it): ``(station, position in ok, minutes)``, each pair once, within
+    ``limit_min``. A point is reached through either end of its edge (times from
+    :func:`network_reach`) or, from a station on the same edge, along it."""
+    net, speed = rg.net, rg.speed_m_per_min
+    reach = network_reach(rg, limit_min=limit_min, stations=stations)
+    t_csc = _with_pattern(
+        reach.station, reach.node, reach.time_min, (len(rg.station_node), net.n_nodes)
+    ).tocsc()
+    e, x = points.edge[ok], points.offset_m[ok]
     rows, cols, vals = [], [], []
-    for ends, off in ((rg.a[p], (x - rg.start_m[p]) / speed), (rg.b[p], (rg.end_m[p] - x) / speed)):
+    for ends, off in ((net.u[e], x / speed), (net.v[e], (net.length_m[e] - x) / speed)):
         sub = t_csc[:, ends].tocoo()  # (stations, ok points); keeps explicit zeros
         rows.append(sub.row.astype(np.int64))
         cols.append(sub.col.astype(np.int64))
         vals.append(sub.data + off[sub.col])
+    # stations on a point's own edge walk along it
+    st_e = rg.station_edge[stations]
+    order = np.argsort(st_e, kind="stable")
+    lo = np.searchsorted(st_e[order], e, side="left")
+    hi = np.searchsorted(st_e[order], e, side="right")
+    count = hi - lo
+    k = np.repeat(np.arange(len(e)), count)
+    within = np.arange(len(k)) - np.repeat(np.cumsum(count) - count, count)
+    j = order[np.repeat(lo, count) + within]
+    rows.append(stations[j])
+    cols.append(k)
+    vals.append(np.abs(rg.station_offset_m[stations[j]] - x[k]) / speed)
     r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     keep = v <= limit_min + TIME_EPS_MIN
     r, c, v = r[keep], c[keep], np.minimum(v[keep], limit_min)
@@ -428,7 +468,7 @@ def station_point_minutes(rg: RoutingGraph, points: Snap, *, limit_min: float) -
     r, c, v = r[order], c[order], v[order]
     first = np.ones(r.size, bool)
     first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    return _with_pattern(r[first], ok[c[first]], v[first], (n_st, n_p))
+    return r[first], c[first], v[first]
 
 
 def _with_pattern(
