@@ -2426,6 +2426,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "households outside, the fewest possible); balance optimality gap not bounded "
         "({time_s:.1f} s)",
     ),
+    # --- det14: the clock safety of the exact method ---
+    "grid_exact_clock": (
+        "{note}；被时钟截停：在其他机器或负载下结果可能不同，可提高 grid_exact_time_limit_s",
+        "{note}; stopped by the clock: not reproducible on another machine or load; "
+        "raise grid_exact_time_limit_s",
+    ),
+    "grid_reason_exact_clock": (
+        "{reason}；精确方法被时钟截停：在其他机器或负载下结果可能不同，可提高 "
+        "grid_exact_time_limit_s",
+        "{reason}; the exact method was stopped by the clock: not reproducible on another "
+        "machine or load; raise grid_exact_time_limit_s",
+    ),
     # --- dist14c: proved bounds of the exact method ---
     "grid_exact_infeasible_least": (
         "社区 {community}：精确方法证明（{units} 个单元，{households} 户）不存在每个网格都在界限内的"

@@ -108,6 +108,8 @@ EXACT_COLUMNS: tuple[str, ...] = (
     "excess",
     "least",
     "bound",
+    "clock",
+    "nodes",
 )
 
 
@@ -344,7 +346,9 @@ def _partition_units(
     grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
     solved: list[tuple[object, ...]] = []
-    budget_s = settings.grid_exact_total_s
+    # det14: the work budget (nodes) decides; the clock budget is only a safety
+    budget_s = exact.CLOCK_SAFETY * settings.grid_exact_total_s
+    nodes_left = settings.grid_exact_total_nodes
     next_grid = 0
     for comm in pd.unique(unit_comm):
         members = np.flatnonzero((unit_comm == comm) & ~unit_locked)
@@ -368,12 +372,18 @@ def _partition_units(
                 hi=hi,
                 target=target,
                 method=settings.grid_method,
-                time_limit_s=min(settings.grid_exact_time_limit_s, budget_s),
+                time_limit_s=settings.grid_exact_time_limit_s
+                if budget_s > 0 and nodes_left > 0
+                else 0.0,
                 max_units=settings.grid_exact_max_units,
                 also=also,
+                max_nodes=min(settings.grid_exact_max_nodes, max(nodes_left, 1)),
             )
             if proof is not None:
+                if proof.status == "no_time_left" and nodes_left > 0:
+                    proof = replace(proof, clock=True)  # the clock safety, not the work
                 budget_s -= proof.time_s
+                nodes_left -= proof.nodes
                 solved.append(
                     (
                         comm,
@@ -385,6 +395,8 @@ def _partition_units(
                         proof.excess,
                         proof.least,
                         proof.bound,
+                        proof.clock,
+                        proof.nodes,
                     )
                 )
             grid_of_unit[nodes] = labels + next_grid
@@ -459,24 +471,25 @@ def _display_names(comm_table: pd.DataFrame) -> dict[str, str]:
 def _exact_note(row: tuple[object, ...], names: dict[str, str]) -> str:
     """The note of one exact solve (an ``itertuples`` row of :attr:`GridResult.exact`),
     naming the community by ``names``."""
-    _, comm, units, households, status, gap, time_s, kept, least, bound = row
+    _, comm, units, households, status, gap, time_s, kept, least, bound, *det = row
     key = f"grid_exact_{status}"
     if status == "feasible" and not np.isfinite(float(str(gap))):
         key = "grid_exact_feasible_nogap"
     elif status == "infeasible" and (bool(least) or float(str(bound)) > 0):
         key += "_least" if bool(least) else "_bound"  # the households outside, proved
-    return str(
-        msg(
-            key,
-            community=names.get(str(comm), str(comm)),
-            units=units,
-            households=int(float(str(households))),
-            gap=float(str(gap)) * 100 if status == "feasible" else 0.0,
-            time_s=float(str(time_s)),
-            excess=round(float(str(kept))),
-            bound=round(float(str(bound))),
-        )
+    note = msg(
+        key,
+        community=names.get(str(comm), str(comm)),
+        units=units,
+        households=int(float(str(households))),
+        gap=float(str(gap)) * 100 if status == "feasible" else 0.0,
+        time_s=float(str(time_s)),
+        excess=round(float(str(kept))),
+        bound=round(float(str(bound))),
     )
+    if det and bool(det[0]):  # det14: the clock safety stopped a step
+        note = msg("grid_exact_clock", note=note)
+    return str(note)
 
 
 def _place_locked(
@@ -902,19 +915,20 @@ def _why(
         over_groups = "_groups" if proof.status == "infeasible" and groups else ""
         if proof.status == "infeasible" and whole and not groups:
             over_groups = "_whole"
-        return str(
-            msg(
-                f"grid_reason_exact_{proof.status}{least}{over_groups}",
-                community=comm,
-                households=int(total),
-                units=proof.units,
-                lo=int(lo),
-                hi=int(hi),
-                excess=round(proof.excess),
-                groups=groups,
-                whole=whole,
-            )
+        reason = msg(
+            f"grid_reason_exact_{proof.status}{least}{over_groups}",
+            community=comm,
+            households=int(total),
+            units=proof.units,
+            lo=int(lo),
+            hi=int(hi),
+            excess=round(proof.excess),
+            groups=groups,
+            whole=whole,
         )
+        if proof.clock:  # det14: the clock safety stopped a step
+            reason = msg("grid_reason_exact_clock", reason=reason)
+        return str(reason)
     k_lo, k_hi = part.k_range(total, lo, hi)
     if k_lo > k_hi:
         return str(

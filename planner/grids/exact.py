@@ -86,7 +86,7 @@ SOFT_MAX_NODES = 300
 
 #: Branch-and-bound nodes of one solve of the full program (det14; the default of
 #: ``Settings.grid_exact_max_nodes``).
-FULL_MAX_NODES = 2000
+FULL_MAX_NODES = 300
 
 ExactStatus = Literal[
     "optimal", "feasible", "infeasible", "no_solution", "too_large", "no_time_left", "no_solver"
@@ -879,15 +879,15 @@ ROOTED_MIN_UNITS = 60
 
 # --- det14: work limits, not the clock, decide the exact division ---
 #: Branch-and-bound nodes of one solve of the rooted program (:func:`rooted_partition`).
-ROOTED_MAX_NODES = 500
+ROOTED_MAX_NODES = 200
 
 #: Rounds of separator cuts of the rooted program before it gives up.
-ROOTED_MAX_ROUNDS = 40
+ROOTED_MAX_ROUNDS = 20
 
 #: The clock safety of one program: this many times its time limit, seconds. Work
 #: limits decide the answer; the clock stops a step only on a machine far slower or
 #: busier than the limit was set for, and the result then says so (``clock``).
-CLOCK_SAFETY = 3.0
+CLOCK_SAFETY = 5.0
 
 
 class _Clock:
