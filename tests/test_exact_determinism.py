@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from planner.grids import exact
 from planner.grids.exact import (
     ExactResult,
     exact_partition,
@@ -31,7 +30,6 @@ G = planted_lattice(15, 10, 5, seed=0)
 #: A start out of bounds (strips across the planted blocks): the rooted program and the
 #: full program both run on it.
 START = np.minimum(np.arange(G.n) // 25, 4)
-KW = {"lo": 400.0, "hi": 600.0, "target": 500.0}
 
 
 def _slow_clock() -> Callable[[], float]:
@@ -51,7 +49,15 @@ def _runs() -> tuple[NDArray[np.int64], ExactResult, NDArray[np.int64] | None]:
     """:func:`settle` (which runs :func:`exact_partition`: the rooted program, then the
     full program) and :func:`rooted_partition` on the lattice from ``START``."""
     labels, proof = settle(
-        G, np.arange(G.n), START, method="auto", time_limit_s=60, max_units=300, **KW
+        G,
+        np.arange(G.n),
+        START,
+        method="auto",
+        time_limit_s=60,
+        max_units=300,
+        lo=400,
+        hi=600,
+        target=500,
     )
     assert proof is not None
     roots = roots_of(G, np.arange(G.n), START)
@@ -62,7 +68,7 @@ def _runs() -> tuple[NDArray[np.int64], ExactResult, NDArray[np.int64] | None]:
 def test_a_slow_clock_gives_the_same_exact_division(monkeypatch: pytest.MonkeyPatch) -> None:
     labels, proof, rooted = _runs()
     assert proof.found and not proof.clock and proof.nodes >= 0
-    monkeypatch.setattr(exact.time, "perf_counter", _slow_clock())
+    monkeypatch.setattr("planner.grids.exact.time.perf_counter", _slow_clock())
     labels2, proof2, rooted2 = _runs()
     assert proof2.status == proof.status and not proof2.clock
     assert np.array_equal(labels2, labels) and proof2.nodes == proof.nodes
@@ -75,8 +81,12 @@ def test_the_clock_safety_says_when_it_stopped_a_solve(monkeypatch: pytest.Monke
 
     real = time.perf_counter
     t0 = real()
-    monkeypatch.setattr(exact.time, "perf_counter", lambda: t0 + 1000.0 * (real() - t0))
-    r = exact_partition(G, np.arange(G.n), time_limit_s=0.01, max_units=300, start=START, **KW)
+    monkeypatch.setattr(
+        "planner.grids.exact.time.perf_counter", lambda: t0 + 1000.0 * (real() - t0)
+    )
+    r = exact_partition(
+        G, np.arange(G.n), time_limit_s=0.01, max_units=300, start=START, lo=400, hi=600, target=500
+    )
     assert r.clock  # the 0.05-s safety (read 1000x fast) stopped it
     row = (0, "C1", r.units, 1.0, r.status, r.gap, r.time_s, 0.0, False, 0.0, r.clock, r.nodes)
     note = _exact_note(row, {})
