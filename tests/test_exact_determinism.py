@@ -92,3 +92,17 @@ def test_the_clock_safety_says_when_it_stopped_a_solve(monkeypatch: pytest.Monke
     note = _exact_note(row, {})
     assert "stopped by the clock: not reproducible on another machine or load" in note
     assert "raise grid_exact_time_limit_s" in note
+
+
+def test_the_node_settings_are_whole_numbers_of_at_least_one() -> None:
+    from planner.errors import SettingsError
+    from planner.settings import SETTING_STEPS, Settings
+
+    s = Settings(grid_exact_max_nodes=50.0, grid_exact_total_nodes=400)
+    assert s.grid_exact_max_nodes == 50 and isinstance(s.grid_exact_max_nodes, int)
+    for bad in (0, 2.5, True, "300"):
+        with pytest.raises(SettingsError, match="grid_exact_max_nodes"):
+            Settings(grid_exact_max_nodes=bad)  # type: ignore[arg-type]
+    with pytest.raises(SettingsError, match="grid_exact_total_nodes"):
+        Settings(grid_exact_total_nodes=-1)
+    assert SETTING_STEPS["grid_exact_total_nodes"] == "grids"
