@@ -55,7 +55,9 @@ flow bounded by the units its part may hold; all valid for every division in bou
 On pieces of :data:`ROOTED_MIN_UNITS` units or more, a smaller *rooted* program
 (:func:`rooted_partition`: parts around fixed roots placed by the heuristic's division,
 contiguity by separator cuts) first looks for a division in bounds, which then starts
-the full program (:func:`_full_start`); the time limit covers building the programs.
+the full program (:func:`_full_start`). Work limits (branch-and-bound nodes, rounds of
+cuts, tries) decide the answer; the clock is only a safety (:data:`CLOCK_SAFETY`), and a
+result it stopped says so (:attr:`ExactResult.clock`).
 """
 
 from __future__ import annotations
@@ -100,10 +102,11 @@ class ExactResult:
     Attributes
     ----------
     status
-        ``"optimal"`` (proved best), ``"feasible"`` (in bounds, time limit reached:
+        ``"optimal"`` (proved best), ``"feasible"`` (in bounds, a work limit reached:
         ``gap`` says how far from the best it may be), ``"infeasible"`` (proved: no
         contiguous division of the units keeps every part in bounds),
-        ``"no_solution"`` (time limit reached with neither a division nor a proof),
+        ``"no_solution"`` (a work limit, or the clock safety, reached with neither a
+        division nor a proof),
         ``"too_large"`` (more units than ``max_units``; not solved),
         ``"no_time_left"`` (the division's time budget for the exact method,
         ``Settings.grid_exact_total_s``, was spent; not solved), ``"no_solver"``
