@@ -926,7 +926,9 @@ def _why(
             groups=groups,
             whole=whole,
         )
-        if proof.clock:  # det14: the clock safety stopped a step
+        if proof.clock and proof.status != "infeasible":  # det14: the clock stopped it
+            # (a proof of infeasibility stands whatever stopped the soft program after
+            # it, and its reason stays a proved one; the note says the clock stopped it)
             reason = msg("grid_reason_exact_clock", reason=reason)
         return str(reason)
     k_lo, k_hi = part.k_range(total, lo, hi)
