@@ -31,6 +31,7 @@ from planner.cli.parser import (
     EXIT_RULES,
     add_register_args,
     add_register_output_args,
+    check_out,
     org_files_from_args,
     out_folder,
     settings_from_args,
@@ -221,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
 
         logging.getLogger("distributed").setLevel(logging.ERROR)
     settings = settings_from_args(args)
-    out = out_folder(args.out)  # refused before reading the city
+    check_out(args.out)  # refused before reading the city
     city = read_city(
         args.source,
         streets=args.streets,
@@ -230,6 +231,7 @@ def run(args: argparse.Namespace) -> int:
         margin_m=settings.margin_m,
         org_files=org_files_from_args(args, args.source),
     )
+    out = out_folder(args.out)
 
     def say(line: str) -> None:
         if not args.quiet:

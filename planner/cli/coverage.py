@@ -35,6 +35,7 @@ from planner.cli.parser import (
     add_minutes_args,
     add_source_args,
     add_station_args,
+    check_out,
     load_from_args,
     minutes_settings,
     out_folder,
@@ -89,13 +90,13 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args, **minutes_settings(args), **station_settings(args))
     gap_kinds = _kind_gap_kinds(args.kind_gaps, settings) if args.kind_gaps else []
-    out: Path = out_folder(args.out)  # refused before loading or computing anything
+    check_out(args.out)  # refused before loading or computing anything
     street = load_from_args(args, settings, announce=False)  # printed with the figures'
     grids = read_grids(args.grids, street, require_codes=True) if args.grids else None
     with _problems_not_logged():
-        result = write_outputs(street, out, settings=settings, grids=grids)
+        result = write_outputs(street, out_folder(args.out), settings=settings, grids=grids)
     if gap_kinds:
-        _write_kind_gaps(street, out, settings, gap_kinds)
+        _write_kind_gaps(street, out_folder(args.out), settings, gap_kinds)
     if not args.quiet:
         print(format_summary(result))
     print_problem_dicts(result.get("problems", []))

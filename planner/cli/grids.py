@@ -30,6 +30,7 @@ from planner.cli.parser import (
     add_grid_args,
     add_org_args,
     add_source_args,
+    check_out,
     code_flags,
     grid_settings_from_args,
     load_from_args,
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             f"{flag}: the grids command writes no grid cards; "
             "the cards (and this flag) are written by `python -m planner run`"
         )
-    out: Path = out_folder(args.out)  # refused before loading or dividing anything
+    check_out(args.out)  # refused before loading or computing anything
     street = load_from_args(args, settings)
     # grid codes: flags > the street's metadata (street.json) > settings
     settings = effective_code_settings(settings, street.meta, explicit=code_flags(args))
@@ -119,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         if kept is not None
         else divide(street, settings=settings, communities=args.communities, incidents=incidents)
     )
+    out: Path = out_folder(args.out)
     org = _organisation(args, street, result.grids, settings, out)  # --- org ---
     grids = _grid_layer(result.grids, org, names=args.organisation_names)
     meta = {"attribution": street.attribution} if street.attribution else None

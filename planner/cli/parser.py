@@ -103,6 +103,19 @@ def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
     return Settings.from_dict(values)
 
 
+def check_out(path: Path) -> None:
+    """Refuse an ``--out`` folder the outputs cannot be written to, before any work and
+    without creating anything (:func:`out_folder` creates it when the outputs are ready;
+    a bad input file found meanwhile leaves no empty folder behind)."""
+    if path.exists() and not path.is_dir():
+        raise InputError(
+            f"--out {path} is a file, not a folder",
+            fix="give a folder path for the outputs (it is created if needed)",
+        )
+    existing = next(p for p in (path, *path.absolute().parents) if p.exists())
+    require_writable(existing, what=f"--out {path}")
+
+
 def out_folder(path: Path) -> Path:
     """Create the ``--out`` folder (and its parents) or say plainly why it cannot be."""
     try:

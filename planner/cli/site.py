@@ -37,6 +37,7 @@ from planner.cli.parser import (
     EXIT_OK,
     add_source_args,
     add_station_args,
+    check_out,
     load_from_args,
     out_folder,
     settings_from_args,
@@ -136,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         extra["thresholds_min"] = (args.minutes,)
         extra["gap_minutes"] = args.minutes  # the one threshold is the promise here
     settings = settings_from_args(args, **extra)
-    out: Path = out_folder(args.out)  # refused before loading or computing anything
+    check_out(args.out)  # refused before loading or computing anything
     street = load_from_args(args, settings)
     if args.service_kind:
         from planner.coverage.service_kinds import kind_lookup, kind_street
@@ -172,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
         method=args.method,
         name=args.name,
     )
+    out: Path = out_folder(args.out)
     prec = settings.coordinate_precision
     summary = result.summary()
     write_geojson(result.sites, out / "sites.geojson", precision=prec)

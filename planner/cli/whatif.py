@@ -29,6 +29,7 @@ from planner.cli.parser import (
     add_minutes_args,
     add_source_args,
     add_station_args,
+    check_out,
     load_from_args,
     minutes_settings,
     out_folder,
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     scenario = read_scenario(args.scenario)  # a bad file: exit 2 before loading
     settings = settings_from_args(args, **minutes_settings(args), **station_settings(args))
-    out: Path = out_folder(args.out)  # refused before loading or computing anything
+    check_out(args.out)  # refused before loading or computing anything
     street = load_from_args(args, settings, announce=not args.quiet)
     grids = None
     if args.grids:
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     result = run_whatif(street, scenario, settings=settings, grids=grids)
     seconds = time.perf_counter() - t0
+    out: Path = out_folder(args.out)
     write_csv(result.by_area, out / "whatif_by_area.csv")
     write_csv(result.buildings, out / "whatif_buildings.csv")
     write_csv(result.stations, out / "whatif_stations.csv")
