@@ -1087,11 +1087,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "building {building} alone has a load of {load}",
     ),
     "grid_reason_exact_no_time_left": (
-        "社区 {community}（{households} 户，{units} 个单元）：精确方法的总预算（grid_exact_total_nodes，"
-        "或时钟上限 grid_exact_total_s）已用完，启发式未能使每个网格在 {lo}-{hi} 户之间",
+        "社区 {community}（{households} 户，{units} 个单元）：精确方法的总时间（grid_exact_total_s）"
+        "已用完，启发式未能使每个网格在 {lo}-{hi} 户之间",
         "community {community} ({households} households, {units} units): the exact method's "
-        "budget for the division (grid_exact_total_nodes, or the clock safety "
-        "grid_exact_total_s) was spent; the heuristic left grids "
+        "time for the division (grid_exact_total_s) was spent; the heuristic left grids "
         "outside {lo}-{hi}",
     ),
     "grid_reason_exact_no_solver": (
@@ -2426,18 +2425,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "found a division within the bounds (program rooted at the heuristic's grids; 0 "
         "households outside, the fewest possible); balance optimality gap not bounded "
         "({time_s:.1f} s)",
-    ),
-    # --- det14: the clock safety of the exact method ---
-    "grid_exact_clock": (
-        "{note}；被时钟截停：在其他机器或负载下结果可能不同，可提高 grid_exact_time_limit_s",
-        "{note}; stopped by the clock: not reproducible on another machine or load; "
-        "raise grid_exact_time_limit_s",
-    ),
-    "grid_reason_exact_clock": (
-        "{reason}；精确方法被时钟截停：在其他机器或负载下结果可能不同，可提高 "
-        "grid_exact_time_limit_s",
-        "{reason}; the exact method was stopped by the clock: not reproducible on another "
-        "machine or load; raise grid_exact_time_limit_s",
     ),
     # --- dist14c: proved bounds of the exact method ---
     "grid_exact_infeasible_least": (

@@ -200,13 +200,6 @@ class Settings:
     grid_exact_total_s
         Time budget of the exact method for a whole division, seconds (default 60):
         pieces left when it is spent keep the heuristic's division.
-    grid_exact_max_nodes, grid_exact_total_nodes
-        det14: the work limits that decide the exact division, so that it is the same
-        on a busy machine: HiGHS branch-and-bound nodes of one solve of the full
-        program (default 300, as the soft program), and of a whole division (default 2,000; pieces left
-        when they are spent keep the heuristic's division). ``grid_exact_time_limit_s``
-        (times 5 a program) and ``grid_exact_total_s`` are then only clock safeties; a
-        result they stopped says so ("stopped by the clock").
     grid_split_large_compounds
         True (default): a compound above ``grid_max_households`` is divided between
         whole buildings; False: it stays whole, one grid of its own, a proved exception.
@@ -346,9 +339,6 @@ class Settings:
     load_special_columns: tuple[str, ...] = ()
     # --- grids: repair of thin grids ---
     grid_repair_thin: bool = True
-    # --- det14: work limits of the exact division ---
-    grid_exact_max_nodes: int = 300
-    grid_exact_total_nodes: int = 2000
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, Any, str]] = []
@@ -446,12 +436,6 @@ class Settings:
         need(self.org_households_per_worker_max >= 1, "org_households_per_worker_max", ">= 1")
         need(0 <= self.org_red_property_target_pct <= 100, "org_red_property_target_pct", "0-100")
         problems += self._bounds_problems()
-        # --- det14: work limits of the exact division ---
-        for name in ("grid_exact_max_nodes", "grid_exact_total_nodes"):
-            if _whole(getattr(self, name)) >= 1:
-                object.__setattr__(self, name, int(getattr(self, name)))
-            else:
-                problems.append((name, getattr(self, name), "must be a whole number, 1 or more"))
         if problems:
             text = "; ".join(f"{name}={value!r}: {rule}" for name, value, rule in problems)
             raise SettingsError("invalid settings: " + text, problems=problems)
@@ -711,9 +695,6 @@ SETTING_STEPS: Mapping[str, SettingStep] = MappingProxyType(
         "grid_verge_cut": "grids",
         # --- grids: repair of thin grids ---
         "grid_repair_thin": "grids",
-        # --- det14: work limits of the exact division ---
-        "grid_exact_max_nodes": "grids",
-        "grid_exact_total_nodes": "grids",
     }
 )
 

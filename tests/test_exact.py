@@ -595,7 +595,7 @@ def test_a_re_run_over_the_atoms_without_time_keeps_the_proof_over_the_groups(
     over_atoms = division._over_atoms
 
     def no_budget(*args: object) -> object:
-        return over_atoms(*args[:-1], (0.0, 1))  # type: ignore[arg-type]
+        return over_atoms(*args[:-1], 0.0)  # type: ignore[arg-type]
 
     monkeypatch.setattr(division, "_over_atoms", no_budget)
     street = block_street(

@@ -108,8 +108,6 @@ EXACT_COLUMNS: tuple[str, ...] = (
     "excess",
     "least",
     "bound",
-    "clock",
-    "nodes",
 )
 
 
@@ -356,9 +354,7 @@ def _partition_units(
     fine_grid = None if fine is None else np.full(fine.graph.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
     solved: list[tuple[object, ...]] = []
-    # det14: the work budget (nodes) decides; the clock budget is only a safety
-    budget_s = exact.CLOCK_SAFETY * settings.grid_exact_total_s
-    nodes_left = settings.grid_exact_total_nodes
+    budget_s = settings.grid_exact_total_s
     next_grid = 0
     for comm in pd.unique(unit_comm):
         members = np.flatnonzero((unit_comm == comm) & ~unit_locked)
@@ -383,34 +379,20 @@ def _partition_units(
                 hi=hi,
                 target=target,
                 method=settings.grid_method,
-                time_limit_s=settings.grid_exact_time_limit_s
-                if budget_s > 0 and nodes_left > 0
-                else 0.0,
+                time_limit_s=min(settings.grid_exact_time_limit_s, budget_s),
                 max_units=settings.grid_exact_max_units,
                 also=also,
-                max_nodes=min(settings.grid_exact_max_nodes, max(nodes_left, 1)),
             )
             if proof is not None:
-                if proof.status == "no_time_left" and nodes_left > 0:
-                    proof = replace(proof, clock=True)  # the clock safety, not the work
                 budget_s -= proof.time_s
-                nodes_left -= proof.nodes
             n_groups = 0 if grouped is None else int(grouped[nodes].sum())
             n_whole = 0 if whole is None else int(whole[nodes].sum())
             graph, piece, reasons, regrouped = ug, nodes, unit_reason, 0
             if fine is not None and fine_grid is not None and proof is not None and n_groups:
                 again = _over_atoms(
-                    fine,
-                    ug,
-                    nodes,
-                    labels,
-                    proof,
-                    (lo, hi, target),
-                    settings,
-                    (budget_s if nodes_left > 0 else 0.0, max(nodes_left, 1)),
+                    fine, ug, nodes, labels, proof, (lo, hi, target), settings, budget_s
                 )
                 budget_s -= again.time_s
-                nodes_left -= again.nodes_spent
                 if notes is not None and again.note_key:
                     notes.append(_regroup_note(again, name, n_groups, nodes, total))
                 if again.labels is not None and again.proof is not None:
@@ -488,8 +470,6 @@ def _exact_row(proof: exact.ExactResult, total: float) -> tuple[object, ...]:
         proof.excess,
         proof.least,
         proof.bound,
-        proof.clock,
-        proof.nodes,
     )
 
 
@@ -539,25 +519,24 @@ def _display_names(comm_table: pd.DataFrame) -> dict[str, str]:
 def _exact_note(row: tuple[object, ...], names: dict[str, str]) -> str:
     """The note of one exact solve (an ``itertuples`` row of :attr:`GridResult.exact`),
     naming the community by ``names``."""
-    _, comm, units, households, status, gap, time_s, kept, least, bound, *det = row
+    _, comm, units, households, status, gap, time_s, kept, least, bound = row
     key = f"grid_exact_{status}"
     if status == "feasible" and not np.isfinite(float(str(gap))):
         key = "grid_exact_feasible_nogap"
     elif status == "infeasible" and (bool(least) or float(str(bound)) > 0):
         key += "_least" if bool(least) else "_bound"  # the households outside, proved
-    note = msg(
-        key,
-        community=names.get(str(comm), str(comm)),
-        units=units,
-        households=int(float(str(households))),
-        gap=float(str(gap)) * 100 if status == "feasible" else 0.0,
-        time_s=float(str(time_s)),
-        excess=round(float(str(kept))),
-        bound=round(float(str(bound))),
+    return str(
+        msg(
+            key,
+            community=names.get(str(comm), str(comm)),
+            units=units,
+            households=int(float(str(households))),
+            gap=float(str(gap)) * 100 if status == "feasible" else 0.0,
+            time_s=float(str(time_s)),
+            excess=round(float(str(kept))),
+            bound=round(float(str(bound))),
+        )
     )
-    if det and bool(det[0]):  # det14: the clock safety stopped a step
-        note = msg("grid_exact_clock", note=note)
-    return str(note)
 
 
 def _place_locked(
@@ -987,22 +966,19 @@ def _why(
             over_groups = "_whole"
         if proof.status == "infeasible" and regrouped:
             over_groups = "_atoms"
-        reason = msg(
-            f"grid_reason_exact_{proof.status}{least}{over_groups}",
-            community=comm,
-            households=int(total),
-            units=proof.units,
-            lo=int(lo),
-            hi=int(hi),
-            excess=round(proof.excess),
-            groups=regrouped or groups,
-            whole=whole,
+        return str(
+            msg(
+                f"grid_reason_exact_{proof.status}{least}{over_groups}",
+                community=comm,
+                households=int(total),
+                units=proof.units,
+                lo=int(lo),
+                hi=int(hi),
+                excess=round(proof.excess),
+                groups=regrouped or groups,
+                whole=whole,
+            )
         )
-        if proof.clock and proof.status != "infeasible":  # det14: the clock stopped it
-            # (a proof of infeasibility stands whatever stopped the soft program after
-            # it, and its reason stays a proved one; the note says the clock stopped it)
-            reason = msg("grid_reason_exact_clock", reason=reason)
-        return str(reason)
     k_lo, k_hi = part.k_range(total, lo, hi)
     if k_lo > k_hi:
         return str(
@@ -1468,7 +1444,6 @@ class _AtomsResult:
     time_s: float
     note_key: str
     status: str = ""
-    nodes_spent: int = 0
 
 
 def _over_atoms(
@@ -1479,12 +1454,12 @@ def _over_atoms(
     proof: exact.ExactResult,
     bounds: tuple[float, float, float],
     settings: Settings,
-    budget: tuple[float, int],
+    budget_s: float,
 ) -> _AtomsResult:
     """The exact method on a piece's fine units (:class:`_Fine`), when the division over
     its fixed groups was proved infeasible (``proof``; ``labels`` its division over the
-    coarse ``nodes`` of ``ug``), within the same limits and what is left of the
-    division's ``budget``: the clock safety (s) and the work (HiGHS nodes).
+    coarse ``nodes`` of ``ug``), within the same time limit and what is left of the
+    budget ``budget_s`` (s).
 
     Above ``settings.grid_exact_max_units`` fine units it is not run (note says so).
     Started from the groups' division (contiguous over the atoms too), it either finds a
@@ -1494,7 +1469,6 @@ def _over_atoms(
     (no solution in time, no time left) the piece keeps its division and proof over
     the groups."""
     lo, hi, target = bounds
-    budget_s, nodes_left = budget
     pos = np.full(ug.n, -1, dtype=np.int64)
     pos[nodes] = np.arange(len(nodes))
     fnodes = np.flatnonzero(pos[fine.of_unit] >= 0)
@@ -1514,16 +1488,14 @@ def _over_atoms(
         time_limit_s=min(settings.grid_exact_time_limit_s, budget_s),
         max_units=settings.grid_exact_max_units,
         also=fine.also,
-        max_nodes=min(settings.grid_exact_max_nodes, nodes_left),
     )
     if again is None or again.status not in ("optimal", "feasible", "infeasible"):
         status = "no_solver" if again is None else again.status
         spent = 0.0 if again is None else again.time_s
-        used = 0 if again is None else again.nodes
-        return _AtomsResult(fnodes, None, None, spent, "grid_regroup_unsolved", status, used)
+        return _AtomsResult(fnodes, None, None, spent, "grid_regroup_unsolved", status)
     key = "grid_regroup_infeasible" if again.status == "infeasible" else "grid_regroup_found"
-    kept = replace(again, time_s=proof.time_s + again.time_s, nodes=proof.nodes + again.nodes)
-    return _AtomsResult(fnodes, out, kept, again.time_s, key, again.status, again.nodes)
+    kept = replace(again, time_s=proof.time_s + again.time_s)
+    return _AtomsResult(fnodes, out, kept, again.time_s, key, again.status)
 
 
 def _regroup_note(

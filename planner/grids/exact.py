@@ -55,9 +55,7 @@ flow bounded by the units its part may hold; all valid for every division in bou
 On pieces of :data:`ROOTED_MIN_UNITS` units or more, a smaller *rooted* program
 (:func:`rooted_partition`: parts around fixed roots placed by the heuristic's division,
 contiguity by separator cuts) first looks for a division in bounds, which then starts
-the full program (:func:`_full_start`). Work limits (branch-and-bound nodes, rounds of
-cuts, tries) decide the answer; the clock is only a safety (:data:`CLOCK_SAFETY`), and a
-result it stopped says so (:attr:`ExactResult.clock`).
+the full program (:func:`_full_start`); the time limit covers building the programs.
 """
 
 from __future__ import annotations
@@ -86,10 +84,6 @@ SOFT_COST = 1000.0
 #: division must be deterministic for a seed; the time limit stays as a safety).
 SOFT_MAX_NODES = 300
 
-#: Branch-and-bound nodes of one solve of the full program (det14; the default of
-#: ``Settings.grid_exact_max_nodes``).
-FULL_MAX_NODES = 300
-
 ExactStatus = Literal[
     "optimal", "feasible", "infeasible", "no_solution", "too_large", "no_time_left", "no_solver"
 ]
@@ -102,11 +96,10 @@ class ExactResult:
     Attributes
     ----------
     status
-        ``"optimal"`` (proved best), ``"feasible"`` (in bounds, a work limit reached:
+        ``"optimal"`` (proved best), ``"feasible"`` (in bounds, time limit reached:
         ``gap`` says how far from the best it may be), ``"infeasible"`` (proved: no
         contiguous division of the units keeps every part in bounds),
-        ``"no_solution"`` (a work limit, or the clock safety, reached with neither a
-        division nor a proof),
+        ``"no_solution"`` (time limit reached with neither a division nor a proof),
         ``"too_large"`` (more units than ``max_units``; not solved),
         ``"no_time_left"`` (the division's time budget for the exact method,
         ``Settings.grid_exact_total_s``, was spent; not solved), ``"no_solver"``
@@ -131,13 +124,6 @@ class ExactResult:
         bounds was found (its 0 households outside is then the least possible, whatever
         ``gap`` says about the balance), else from :func:`excess_bound` and the
         soft-bounds program's dual bound (:func:`settle`); 0 when nothing is proved.
-    clock
-        True when the clock safety (:data:`CLOCK_SAFETY` times the time limit), not a
-        work limit, stopped a step: the result may then differ on another machine or
-        load (raise ``Settings.grid_exact_time_limit_s``).
-    nodes
-        Branch-and-bound nodes HiGHS used over every program solved (a deterministic
-        measure of the work, which :func:`planner.grids.division.divide` budgets).
     """
 
     status: ExactStatus
@@ -148,8 +134,6 @@ class ExactResult:
     excess: float = 0.0
     least: bool = False
     bound: float = 0.0
-    clock: bool = False
-    nodes: int = 0
 
     @property
     def found(self) -> bool:
@@ -308,7 +292,6 @@ def exact_partition(
     soft: bool = False,
     start: NDArray[np.int64] | None = None,
     also: Bound | None = None,
-    max_nodes: int = FULL_MAX_NODES,
 ) -> ExactResult:
     """Divide the connected ``nodes`` of ``g`` into contiguous parts in ``[lo, hi]``.
 
@@ -327,10 +310,7 @@ def exact_partition(
         Bounds and target of each part's weight. A node heavier than ``hi`` is a part
         of its own (with zero-weight nodes only).
     time_limit_s
-        Base of the clock safety, seconds: every step stops at :data:`CLOCK_SAFETY`
-        times it (then ``clock`` is set on the result). The answer is decided by work
-        limits (``max_nodes``, :data:`ROOTED_MAX_NODES`, :data:`ROOTED_MAX_ROUNDS`,
-        :data:`SOFT_MAX_NODES`), so it is the same on a busy machine.
+        HiGHS time limit, seconds.
     max_units
         Larger sets are not solved (status ``"too_large"``).
     soft
@@ -340,8 +320,6 @@ def exact_partition(
         HiGHS completes the flows and slacks of it.
     also
         A second bound on every part (soft too when ``soft``).
-    max_nodes
-        Branch-and-bound nodes of the full program (``Settings.grid_exact_max_nodes``).
 
     Returns
     -------
@@ -355,11 +333,11 @@ def exact_partition(
     if not soft and not counts_fit(w, lo=lo, hi=hi, also=local):  # proved by counting
         bound = excess_bound(w, lo=lo, hi=hi, also=local)
         return ExactResult("infeasible", None, math.inf, 0.0, n, bound=bound)
-    clock = _Clock(time_limit_s)
+    t0 = time.perf_counter()
     adj = g.adj[nodes][:, nodes].tocsr()
     found = None
     if not soft:  # first a division in bounds around the heuristic's parts, if it has one
-        found = _rooted_start(g, nodes, adj, w, start, (lo, hi, target), clock, also)
+        found = _rooted_start(g, nodes, adj, w, start, (lo, hi, target), time_limit_s, also)
     sub = adj.tocoo()
     upper = sub.row < sub.col
     # hard bounds: only the pairs a part in bounds can hold, and a count of parts
@@ -398,18 +376,16 @@ def exact_partition(
         x0 = None if start is None else _start_columns(lay, start)
         # stop once the households outside are proved least (whole households: a gap
         # under SOFT_COST leaves only the balance term open)
-        res, dual = _solve(lp, lay, clock, x0, 0.99 * SOFT_COST, SOFT_MAX_NODES)
+        res, dual = _solve(lp, lay, time_limit_s, x0, 0.99 * SOFT_COST, SOFT_MAX_NODES)
         bound = soft_excess_bound(dual, w, lo=lo, hi=hi, target=target, also=local)
-        return replace(res, bound=bound, clock=clock.hit, nodes=clock.nodes)
+        return replace(res, bound=bound)
     x0 = None if found is None else _full_start(lay, found, adj, w, target)
-    if found is not None and lay.n_col > FULL_MAX_COLUMNS:
-        res = ExactResult("no_solution", None, math.inf, 0.0, n)
-    elif clock.left() <= 0.05:  # the clock safety holds what was built
-        clock.hit = True
+    left = time_limit_s - (time.perf_counter() - t0)  # the time limit holds what was built
+    if left <= 0.05 or (found is not None and lay.n_col > FULL_MAX_COLUMNS):
         res = ExactResult("no_solution", None, math.inf, 0.0, n)
     else:
-        res, _ = _solve(lp, lay, clock, x0, 1e-6, max_nodes)
-    res = replace(res, time_s=clock.elapsed(), clock=clock.hit, nodes=clock.nodes)
+        res, _ = _solve(lp, lay, left, x0, 1e-6, None)
+    res = replace(res, time_s=time.perf_counter() - t0)
     if res.labels is None and found is not None:  # the full program kept nothing better
         res = replace(res, status="feasible", labels=found)
     return with_balance_gap(res, w, lo=lo, hi=hi, target=target)
@@ -422,17 +398,19 @@ def _rooted_start(
     w: NDArray[np.float64],
     start: NDArray[np.int64] | None,
     bounds: tuple[float, float, float],
-    clock: _Clock,
+    time_limit_s: float,
     also: Bound | None,
 ) -> NDArray[np.int64] | None:
     """A division in bounds from :func:`rooted_partition` with the roots placed by the
     parts of ``start`` (the heuristic's division) or spread, for the likeliest counts of
-    parts (``bounds``: lo, hi, target), each try within the rooted program's work
-    limits (the ``clock`` safety stops the tries when spent; None without a start or
-    with a second bound, which the rooted program does not keep)."""
+    parts (``bounds``: lo, hi, target), within :data:`ROOTED_SHARE` of the time limit
+    (None without a start or with a second bound, which the rooted program does not
+    keep)."""
     lo, hi, target = bounds
     if start is None or also is not None or len(nodes) < ROOTED_MIN_UNITS:
         return None
+    t0 = time.perf_counter()
+    budget = ROOTED_SHARE * time_limit_s
     xy = g.xy[nodes]
     base = roots_of(g, nodes, start)
     k0 = choose_k(float(w.sum()), lo, hi, target)
@@ -440,11 +418,14 @@ def _rooted_start(
     ks = [k for k in dict.fromkeys((k0, k0 + 1, k0 - 1, len(base))) if low <= k <= high]
     tries = [(k, how) for k in ks for how in ("start", "spread")]
     found = None
-    for k, how in tries:  # the likeliest count of parts first
-        if clock.left() <= 0:
+    for i, (k, how) in enumerate(tries):  # the likeliest count of parts first
+        left = budget - (time.perf_counter() - t0)
+        if left <= 0:
             break
         roots = adjust_roots(xy, w, start, base, k) if how == "start" else spread_roots(xy, w, k)
-        found = rooted_partition(adj, w, xy, roots, lo=lo, hi=hi, time_limit_s=0.0, clock=clock)
+        found = rooted_partition(
+            adj, w, xy, roots, lo=lo, hi=hi, time_limit_s=left / (len(tries) - i)
+        )
         if found is not None:
             break
     if found is not None and needs_exact(w, found, lo=lo, hi=hi):
@@ -684,26 +665,26 @@ def _neighbour_rows(rows: _Rows, lay: _Layout) -> None:
 def _solve(
     lp: Any,
     lay: _Layout,
-    clock: _Clock,
+    time_limit_s: float,
     x0: NDArray[np.float64] | None,
     abs_gap: float,
-    max_nodes: int,
+    max_nodes: int | None,
 ) -> tuple[ExactResult, float]:
-    """Run HiGHS (from the start ``x0`` when given) within ``max_nodes`` nodes (the
-    ``clock`` safety as its time limit) and read the labels, status, gap and nodes, and
-    the dual bound (a proved lower bound on the objective; ``-inf`` when none)."""
+    """Run HiGHS (from the start ``x0`` when given) and read the labels, status and gap,
+    and the dual bound (a proved lower bound on the objective; ``-inf`` when none)."""
     import highspy
 
     from planner.siting.highs import new_highs
     from planner.siting.mip import PRESOLVE_RULES_OFF
 
     h = new_highs()
+    h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("presolve_rule_off", PRESOLVE_RULES_OFF)
     h.setOptionValue("mip_rel_gap", 1e-3)
     h.setOptionValue("mip_abs_gap", float(abs_gap))
-    h.setOptionValue("mip_max_nodes", int(max_nodes))
-    h.setOptionValue("time_limit", max(clock.left(), 1e-3))
+    if max_nodes is not None:
+        h.setOptionValue("mip_max_nodes", int(max_nodes))
     t0 = time.perf_counter()
     h.passModel(lp)
     if x0 is not None:
@@ -715,7 +696,6 @@ def _solve(
     elapsed = time.perf_counter() - t0
     status = h.modelStatusToString(h.getModelStatus()).lower()
     info = h.getInfo()
-    nodes = clock.ran(h)
     has_sol = int(info.primal_solution_status) == 2
     logger.info(
         "exact division of %d units: %s in %.2f s, gap %.3g", lay.n, status, elapsed, info.mip_gap
@@ -724,9 +704,9 @@ def _solve(
     if not np.isfinite(dual) and status != "infeasible":
         dual = -math.inf
     if status == "infeasible":
-        return ExactResult("infeasible", None, math.inf, elapsed, lay.n, nodes=nodes), dual
+        return ExactResult("infeasible", None, math.inf, elapsed, lay.n), dual
     if not has_sol:
-        return ExactResult("no_solution", None, math.inf, elapsed, lay.n, nodes=nodes), dual
+        return ExactResult("no_solution", None, math.inf, elapsed, lay.n), dual
     x = np.asarray(h.getSolution().col_value, dtype=np.float64)[: lay.n_x]
     rep = np.zeros(lay.n, dtype=np.int64)
     on = x > 0.5
@@ -734,7 +714,7 @@ def _solve(
     _, labels = np.unique(rep, return_inverse=True)
     gap = 0.0 if status == "optimal" else float(info.mip_gap)
     kind: ExactStatus = "optimal" if status == "optimal" else "feasible"
-    return ExactResult(kind, labels.astype(np.int64), gap, elapsed, lay.n, nodes=nodes), dual
+    return ExactResult(kind, labels.astype(np.int64), gap, elapsed, lay.n), dual
 
 
 def _solver_available() -> bool:
@@ -772,7 +752,6 @@ def settle(
     time_limit_s: float,
     max_units: int,
     also: Bound | None = None,
-    max_nodes: int = FULL_MAX_NODES,
 ) -> tuple[NDArray[np.int64], ExactResult | None]:
     """The division of one connected piece after the heuristic's ``labels``.
 
@@ -782,9 +761,6 @@ def settle(
     reason is the piece's total). Returns the labels kept (the exact method's when it
     found a division in bounds, else the heuristic's) and the exact result (None when
     it did not run). ``also``: a second bound (weights over all of ``g``'s nodes).
-    ``time_limit_s``: the base of each program's clock safety (:func:`exact_partition`;
-    the soft program gets its own, so what the first used does not change it);
-    ``max_nodes``: the full program's branch-and-bound nodes.
     """
     w = g.weight[nodes]
     local = None if also is None else Bound(also.weight[nodes], also.lo, also.hi)
@@ -806,7 +782,6 @@ def settle(
         max_units=max_units,
         start=labels,
         also=also,
-        max_nodes=max_nodes,
     )
     if result.labels is not None:
         return result.labels, result
@@ -819,7 +794,7 @@ def settle(
         lo=lo,
         hi=hi,
         target=target,
-        time_limit_s=time_limit_s,
+        time_limit_s=max(0.5, time_limit_s - result.time_s),
         max_units=max_units,
         soft=True,
         start=labels,
@@ -842,8 +817,6 @@ def settle(
     return best, replace(
         result,
         time_s=result.time_s + soft.time_s,
-        clock=result.clock or soft.clock,
-        nodes=result.nodes + soft.nodes,
         excess=kept,
         least=least,
         bound=min(kept, kept if least else bound),
@@ -880,49 +853,9 @@ FULL_MAX_COLUMNS = 20_000
 #: infeasible within seconds at that size.
 ROOTED_MIN_UNITS = 60
 
-# --- det14: work limits, not the clock, decide the exact division ---
-#: Branch-and-bound nodes of one solve of the rooted program (:func:`rooted_partition`).
-ROOTED_MAX_NODES = 200
-
-#: Rounds of separator cuts of the rooted program before it gives up.
-ROOTED_MAX_ROUNDS = 20
-
-#: The clock safety of one program: this many times its time limit, seconds. Work
-#: limits decide the answer; the clock stops a step only on a machine far slower or
-#: busier than the limit was set for, and the result then says so (``clock``).
-CLOCK_SAFETY = 5.0
-
-
-class _Clock:
-    """The clock safety of one exact solve (:data:`CLOCK_SAFETY` times ``limit_s``
-    seconds from now), whether it stopped a step (``hit``), and the branch-and-bound
-    nodes HiGHS used under it (``nodes``)."""
-
-    def __init__(self, limit_s: float) -> None:
-        self.t0 = time.perf_counter()
-        self.deadline = self.t0 + CLOCK_SAFETY * float(limit_s)
-        self.hit = False
-        self.nodes = 0
-
-    def elapsed(self) -> float:
-        """Seconds since the start."""
-        return time.perf_counter() - self.t0
-
-    def left(self) -> float:
-        """Seconds left before the deadline (0 once passed: then ``hit``)."""
-        left = self.deadline - time.perf_counter()
-        if left <= 0:
-            self.hit = True
-        return max(left, 0.0)
-
-    def ran(self, h: Any) -> int:
-        """Count the nodes of the HiGHS run ``h`` just made, and note when its time
-        limit (this clock) stopped it; returns the run's nodes."""
-        nodes = int(h.getInfo().mip_node_count)
-        self.nodes += nodes
-        if h.modelStatusToString(h.getModelStatus()).lower().startswith("time limit"):
-            self.hit = True
-        return nodes
+#: Share of the time limit the rooted program (:func:`rooted_partition`) may use before
+#: the full program starts from what it found.
+ROOTED_SHARE = 0.5
 
 
 def roots_of(g: Graph, nodes: NDArray[np.int64], labels: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -995,14 +928,10 @@ def rooted_partition(
     lo: float,
     hi: float,
     time_limit_s: float,
-    clock: _Clock | None = None,
 ) -> NDArray[np.int64] | None:
     """Contiguous parts in ``[lo, hi]``, one around each of the given ``roots`` (local
     positions; ``adj``, ``w`` and centres ``xy`` in metres of the piece's units), or
-    None when HiGHS finds none within the work limits: at most
-    :data:`ROOTED_MAX_ROUNDS` rounds of cuts, each solve at most :data:`ROOTED_MAX_NODES`
-    nodes (``clock``, or one of :data:`CLOCK_SAFETY` times ``time_limit_s`` seconds, is
-    only a safety; it records when it stopped the program).
+    None when HiGHS finds none in time.
 
     A Hess program with contiguity by cuts (Validi, Buchanan and Lykhovyd 2022):
     ``x[i, p]`` (unit ``i`` in the part of root ``p``) only where a path from the root to
@@ -1020,7 +949,7 @@ def rooted_partition(
 
     from planner.siting.highs import new_highs, rowwise_lp
 
-    clock = _Clock(time_limit_s) if clock is None else clock
+    t0 = time.perf_counter()
     n, k = len(w), len(roots)
     cap = np.minimum(w, hi)
     coo = adj.tocoo()
@@ -1049,15 +978,11 @@ def rooted_partition(
     h = new_highs()
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("mip_rel_gap", 0.02)
-    h.setOptionValue("mip_max_nodes", ROOTED_MAX_NODES)
     h.passModel(lp)
     labels: NDArray[np.int64] | None = None
-    for _ in range(ROOTED_MAX_ROUNDS):
-        if (left := clock.left()) <= 0:
-            break
-        h.setOptionValue("time_limit", left)
+    while (left := time_limit_s - (time.perf_counter() - t0)) > 0:
+        h.setOptionValue("time_limit", float(left))
         h.run()
-        clock.ran(h)
         if int(h.getInfo().primal_solution_status) != 2:
             break
         x = np.asarray(h.getSolution().col_value, dtype=np.float64)
