@@ -2464,56 +2464,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "the settings forbid splitting them (grid_split_large_compounds): the proof rests "
         "on that",
     ),
-    # --- dist14d: the exact method again over the atoms of fixed groups ---
-    "grid_reason_exact_infeasible_atoms": (
-        "已证明：社区 {community} 的这一块（{households} 户，{units} 个单元）无论怎样连片划分，"
-        "都无法使每个网格在 {lo}-{hi} 户之间（精确方法）；证明针对单个地块：规划器把超过上限的"
-        "小区按整栋楼分成的 {groups} 个固定组已为此拆开",
-        "proved: no contiguous division of this piece of community {community} ({households} "
-        "households, {units} units) keeps every grid within {lo}-{hi} (exact method); the "
-        "proof is over single atoms: the {groups} fixed groups the planner made of compounds "
-        "above the maximum were undone for it",
-    ),
-    "grid_reason_exact_infeasible_least_atoms": (
-        "已证明：社区 {community} 的这一块（{households} 户，{units} 个单元）无论怎样连片划分，"
-        "都无法使每个网格在 {lo}-{hi} 户之间；本划分超出界限的户数合计 {excess} 户，已证明为最少"
-        "（精确方法）；证明针对单个地块：规划器把超过上限的小区按整栋楼分成的 {groups} 个固定组"
-        "已为此拆开",
-        "proved: no contiguous division of this piece of community {community} ({households} "
-        "households, {units} units) keeps every grid within {lo}-{hi}; this division has "
-        "{excess} households outside the bounds in all, proved the fewest possible (exact "
-        "method); the proof is over single atoms: the {groups} fixed groups the planner made "
-        "of compounds above the maximum were undone for it",
-    ),
-    "grid_regroup_found": (
-        "社区 {community}：按 {units} 个单元（其中 {groups} 个固定组）不存在界限内的划分；拆开固定组后，"
-        "精确方法在 {atoms} 个单元上找到了界限内的划分，固定组按新网格重新组成",
-        "community {community}: no division within the bounds over {units} units ({groups} "
-        "of them fixed groups); with the groups undone the exact method found one over "
-        "{atoms} units, and the groups were re-formed along its grids",
-    ),
-    "grid_regroup_infeasible": (
-        "社区 {community}：按 {units} 个单元（其中 {groups} 个固定组）不存在界限内的划分；拆开固定组后，"
-        "精确方法在 {atoms} 个单元上同样证明不存在",
-        "community {community}: no division within the bounds over {units} units ({groups} "
-        "of them fixed groups); with the groups undone the exact method proved none over "
-        "{atoms} units either",
-    ),
-    "grid_regroup_too_large": (
-        "社区 {community}：按 {units} 个单元（其中 {groups} 个固定组）不存在界限内的划分；拆开固定组后"
-        "有 {atoms} 个单元，超过精确方法的上限（grid_exact_max_units），未再求解，证明仍针对固定组",
-        "community {community}: no division within the bounds over {units} units ({groups} "
-        "of them fixed groups); with the groups undone the piece has {atoms} units, above "
-        "the exact method's limit (grid_exact_max_units): not solved again, the proof stays "
-        "over the groups",
-    ),
-    "grid_regroup_unsolved": (
-        "社区 {community}：按 {units} 个单元（其中 {groups} 个固定组）不存在界限内的划分；拆开固定组后，"
-        "精确方法在 {atoms} 个单元上没有结果（{status}），证明仍针对固定组",
-        "community {community}: no division within the bounds over {units} units ({groups} "
-        "of them fixed groups); with the groups undone the exact method gave no result over "
-        "{atoms} units ({status}): the proof stays over the groups",
-    ),
 }
 
 

@@ -337,18 +337,11 @@ def test_a_proof_over_fixed_groups_of_a_large_compound_says_so() -> None:
     from tests.grid_streets import block_street
 
     # one compound of 20 buildings x 60 households = 1,200 > 500: cut into fixed groups
-    # of whole buildings (420, 360, 420); with them no division keeps 400-500. Over its
-    # 25 atoms the re-run is above grid_exact_max_units=10 (dist14d): not run, so the
-    # proof stays over the groups and says so
+    # of whole buildings (420, 360, 420); with them no division keeps 400-500
     street = block_street(
         xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5, households=[60]
     )
-    s = Settings(
-        grid_min_households=400,
-        grid_max_households=500,
-        grid_target_households=450,
-        grid_exact_max_units=10,
-    )
+    s = Settings(grid_min_households=400, grid_max_households=500, grid_target_households=450)
     res = divide(street, settings=s)
     assert (res.exact["status"] == "infeasible").all() and len(res.exact) == 1
     out = res.grids[~res.grids["households"].between(400, 500)]
@@ -359,8 +352,6 @@ def test_a_proof_over_fixed_groups_of_a_large_compound_says_so() -> None:
     assert m is not None and m.key == "grid_reason_exact_infeasible_least_groups"
     assert m.key in PROVED_REASONS and dict(m.params)["groups"] == "3"
     assert res.report.ok, res.report.to_text()
-    # --- dist14d: the skipped re-run is named with its reason ---
-    assert any("above the exact method's limit (grid_exact_max_units)" in n for n in res.notes)
 
 
 def test_settle_divides_a_planted_piece_the_heuristic_left_out_of_bounds() -> None:
@@ -518,95 +509,4 @@ def test_a_proof_resting_on_a_compound_kept_whole_names_the_setting() -> None:
     assert m is not None and m.key == "grid_reason_exact_infeasible_least_whole"
     assert m.key in PROVED_REASONS and dict(m.params)["whole"] == "1"
     assert "grid_split_large_compounds" in out.loc[315, "reason"]
-    assert res.report.ok, res.report.to_text()
-
-
-# --- dist14d: the exact method again over the atoms of fixed groups ---
-def test_a_piece_infeasible_over_fixed_groups_is_divided_over_its_atoms() -> None:
-    from planner.grids.division import divide
-    from planner.settings import Settings
-    from tests.grid_streets import block_street
-
-    # compounds of 9 x 60 = 540 (> 500: two fixed groups) and 9 x 35 = 315 across a
-    # road: over the planner's 5 units no division keeps 400-500; over the 12 atoms the
-    # exact method finds 435 + 420 (two of the first's buildings with the second),
-    # optimal. The piece's division over the atoms is kept, the groups re-formed
-    street = block_street(
-        xs=(450.0,), ys=(), community_x=None, compound_every=1, households=[60] * 9 + [35] * 9
-    )
-    s = Settings(grid_min_households=400, grid_max_households=500, grid_target_households=450)
-    res = divide(street, settings=s)
-    assert sorted(res.grids["households"]) == [420, 435]
-    assert (res.grids["reason"] == "").all()
-    assert list(res.exact["status"]) == ["optimal"] and list(res.exact["units"]) == [12]
-    assert any(
-        "with the groups undone the exact method found one over 12 units" in n for n in res.notes
-    )
-    # the 540-household compound is now in both grids; codes by the community's rule
-    c0 = res.atoms[res.atoms["compound_id"] == "c0"]
-    assert c0["grid_id"].nunique() == 2
-    assert sorted(res.grids["code"].str[-3:]) == ["101", "102"]
-    assert res.report.ok, res.report.to_text()
-
-
-def test_a_proof_after_the_groups_are_undone_is_over_the_atoms() -> None:
-    from planner.grids.division import divide
-    from planner.grids.rules import PROVED_REASONS
-    from planner.i18n import from_english
-    from planner.settings import Settings
-    from tests.grid_streets import block_street
-
-    # 20 buildings x 60 = 1,200: over the atoms too no division keeps 400-500 (three
-    # grids of multiples of 60 in 420..480 cannot sum to 1,200): the proof says it is
-    # over single atoms, with the 3 groups undone, and is a proved exception (the hard
-    # program proves it in about 0.7 s at load 9; the soft one then uses the rest)
-    street = block_street(
-        xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5, households=[60]
-    )
-    s = Settings(
-        grid_min_households=400,
-        grid_max_households=500,
-        grid_target_households=450,
-        grid_exact_time_limit_s=4.0,
-    )
-    res = divide(street, settings=s)
-    assert list(res.exact["status"]) == ["infeasible"] and list(res.exact["units"]) == [25]
-    out = res.grids[~res.grids["households"].between(400, 500)]
-    assert len(out) >= 1
-    for reason in out["reason"]:
-        assert "the proof is over single atoms" in reason and "not single buildings" not in reason
-        m = from_english(reason, "grid_reason_")
-        assert m is not None and m.key.endswith("_atoms") and m.key in PROVED_REASONS
-        assert dict(m.params)["groups"] == "3" and dict(m.params)["units"] == "25"
-    assert any("proved none over 25 units either" in n for n in res.notes)
-    assert res.report.ok, res.report.to_text()
-
-
-def test_a_re_run_over_the_atoms_without_time_keeps_the_proof_over_the_groups(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from planner.grids import division
-    from planner.i18n import from_english
-    from planner.settings import Settings
-    from tests.grid_streets import block_street
-
-    # the re-run over the atoms finds no time left in the budget: the piece keeps its
-    # division and its proof over the groups, and the note says why
-    over_atoms = division._over_atoms
-
-    def no_budget(*args: object) -> object:
-        return over_atoms(*args[:-1], 0.0)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(division, "_over_atoms", no_budget)
-    street = block_street(
-        xs=(450.0,), ys=(), community_x=None, compound_every=1, households=[60] * 9 + [35] * 9
-    )
-    s = Settings(grid_min_households=400, grid_max_households=500, grid_target_households=450)
-    res = division.divide(street, settings=s)
-    assert sorted(res.grids["households"]) == [315, 540]
-    assert list(res.exact["units"]) == [5] and list(res.exact["status"]) == ["infeasible"]
-    assert any("gave no result over 12 units (no_time_left)" in n for n in res.notes)
-    for reason in res.grids["reason"]:
-        m = from_english(reason, "grid_reason_")
-        assert m is not None and m.key.endswith("_groups"), reason
     assert res.report.ok, res.report.to_text()

@@ -228,13 +228,17 @@ def divide(
     unit_grouped = np.bincount(unit[grouped], minlength=n_units) > 0
     # --- dist14c: large compounds the settings keep whole ---
     unit_whole = np.bincount(unit[large & ~grouped], minlength=n_units) > 0
-    ded_atom = unit_ded[unit]
-    ug, unit_comm, unit_locked, also = _unit_arrays(atoms, g, unit, is_locked, households_bound)
+    ug = _unit_graph(g, unit, n_units)
+    unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
+    unit_locked = np.zeros(n_units, dtype=bool)
+    np.logical_or.at(unit_locked, unit, is_locked)
+    also = None
+    if households_bound is not None:
+        unit_hh = np.bincount(unit, weights=households_bound.weight, minlength=n_units).astype(
+            np.float64
+        )
+        also = exact.Bound(unit_hh, households_bound.lo, households_bound.hi)
     names = _display_names(comm_table)
-    # --- dist14d: the exact method again over the atoms of fixed groups ---
-    fine = None
-    if unit_grouped.any() and settings.grid_method != "heuristic":
-        fine = _fine_units(g, unit, unit_grouped, grouped, reason_at, households_bound)
     split = _partition_units(
         ug,
         unit_comm,
@@ -249,14 +253,8 @@ def divide(
         names=names,
         grouped=unit_grouped,
         whole=unit_whole,
-        fine=fine,
-        notes=notes,
     )
     notes += [_exact_note(row, names) for row in split.exact.itertuples()]
-    if fine is not None and split.fine_grid is not None:  # re-form the groups
-        unit, split = _regrouped(g, unit, fine, split)
-        unit_ded = np.bincount(unit[ded_atom], minlength=int(unit.max()) + 1) > 0
-        ug, unit_comm, unit_locked, also = _unit_arrays(atoms, g, unit, is_locked, households_bound)
     split = _place_dedicated(split, unit_ded & ~unit_locked)
     split = _repair_shapes(
         split, ug, unit_comm, unit_locked | unit_ded, (lo, hi), also, settings, notes
@@ -312,15 +310,12 @@ def _coded_grids(
 @dataclass(frozen=True)
 class _UnitGrids:
     """Grid number of each unit (-1: locked, placed later), the number of grids and
-    why each grid out of range is so; ``fine_grid``: the grid of each unit of
-    :class:`_Fine` in the pieces divided over the atoms of their fixed groups (-1
-    elsewhere; None when none was)."""
+    why each grid out of range is so."""
 
     grid_of_unit: NDArray[np.int64]
     n_grids: int
     reason_of_grid: dict[int, str]
     exact: pd.DataFrame
-    fine_grid: NDArray[np.int64] | None = None
 
 
 def _partition_units(
@@ -338,8 +333,6 @@ def _partition_units(
     names: dict[str, str] | None = None,
     grouped: NDArray[np.bool_] | None = None,
     whole: NDArray[np.bool_] | None = None,
-    fine: _Fine | None = None,
-    notes: list[str] | None = None,
 ) -> _UnitGrids:
     """Partition the unlocked units of each community, one connected piece of the
     unit graph at a time (:func:`planner.grids._partition.partition`, then the exact
@@ -347,11 +340,8 @@ def _partition_units(
     numbering the grids in order. ``grouped``: the units that are fixed groups of the
     buildings of a compound above the maximum (a proof over them says so); ``whole``:
     the units that are compounds above the maximum the settings keep whole (a proof
-    with them says that the setting is why). ``fine``: the units with those groups
-    undone; a piece proved infeasible over its groups is solved again over them
-    (:func:`_over_atoms`, notes to ``notes``)."""
+    with them says that the setting is why)."""
     grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
-    fine_grid = None if fine is None else np.full(fine.graph.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
     solved: list[tuple[object, ...]] = []
     budget_s = settings.grid_exact_total_s
@@ -362,7 +352,6 @@ def _partition_units(
             continue
         sub = ug.adj[members][:, members]
         ncomp, lab = csgraph.connected_components(sub, directed=False)
-        name = (names or {}).get(str(comm), str(comm))
         for c in range(ncomp):
             nodes = members[lab == c]
             total = float(ug.weight[nodes].sum())
@@ -385,92 +374,43 @@ def _partition_units(
             )
             if proof is not None:
                 budget_s -= proof.time_s
-            n_groups = 0 if grouped is None else int(grouped[nodes].sum())
-            n_whole = 0 if whole is None else int(whole[nodes].sum())
-            graph, piece, reasons, regrouped = ug, nodes, unit_reason, 0
-            if fine is not None and fine_grid is not None and proof is not None and n_groups:
-                again = _over_atoms(
-                    fine, ug, nodes, labels, proof, (lo, hi, target), settings, budget_s
+                solved.append(
+                    (
+                        comm,
+                        proof.units,
+                        total,
+                        proof.status,
+                        proof.gap,
+                        proof.time_s,
+                        proof.excess,
+                        proof.least,
+                        proof.bound,
+                    )
                 )
-                budget_s -= again.time_s
-                if notes is not None and again.note_key:
-                    notes.append(_regroup_note(again, name, n_groups, nodes, total))
-                if again.labels is not None and again.proof is not None:
-                    graph, piece, reasons = fine.graph, again.nodes, fine.reason
-                    labels, proof, regrouped = again.labels, again.proof, n_groups
-                    fine_grid[piece] = labels + next_grid
-                    grid_of_unit[nodes] = -2  # replaced by the re-formed groups
-            if proof is not None:
-                solved.append((comm, *_exact_row(proof, total)))
-            if not regrouped:
-                grid_of_unit[nodes] = labels + next_grid
-            for p, why in _piece_reasons(
-                graph,
-                piece,
-                labels,
-                reasons,
-                proof,
-                (lo, hi, total, ncomp),
-                name,
-                (0 if regrouped else n_groups, n_whole, regrouped),
-            ).items():
-                reason_of_grid[next_grid + p] = why
-            next_grid += int(labels.max()) + 1
+            grid_of_unit[nodes] = labels + next_grid
+            k = int(labels.max()) + 1
+            sums = np.bincount(labels, weights=ug.weight[nodes])
+            for p in range(k):
+                if not lo <= sums[p] <= hi:
+                    reason_of_grid[next_grid + p] = _why(
+                        sums[p],
+                        total,
+                        ncomp,
+                        (names or {}).get(str(comm), str(comm)),
+                        lo,
+                        hi,
+                        nodes[labels == p],
+                        ug.weight,
+                        unit_reason,
+                        proof,
+                        (
+                            0 if grouped is None else int(grouped[nodes].sum()),
+                            0 if whole is None else int(whole[nodes].sum()),
+                        ),
+                    )
+            next_grid += k
     table = pd.DataFrame(solved, columns=list(EXACT_COLUMNS))
-    if fine_grid is not None and not (fine_grid >= 0).any():
-        fine_grid = None
-    return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table, fine_grid)
-
-
-def _piece_reasons(
-    graph: part.Graph,
-    piece: NDArray[np.int64],
-    labels: NDArray[np.int64],
-    unit_reason: dict[int, str],
-    proof: exact.ExactResult | None,
-    sizes: tuple[float, float, float, int],
-    community: str,
-    fixed: tuple[int, int, int],
-) -> dict[int, str]:
-    """Why each part of one piece's division (``labels`` over the units ``piece`` of
-    ``graph``) out of ``[lo, hi]`` is so (:func:`_why`), by part. ``sizes``: ``lo``,
-    ``hi``, the piece's households and the community's count of pieces; ``fixed``: the
-    piece's fixed groups, compounds kept whole, and fixed groups undone for a proof
-    over the atoms."""
-    lo, hi, total, ncomp = sizes
-    sums = np.bincount(labels, weights=graph.weight[piece])
-    return {
-        p: _why(
-            sums[p],
-            total,
-            ncomp,
-            community,
-            lo,
-            hi,
-            piece[labels == p],
-            graph.weight,
-            unit_reason,
-            proof,
-            fixed[:2],
-            fixed[2],
-        )
-        for p in range(len(sums))
-        if not lo <= sums[p] <= hi
-    }
-
-
-def _exact_row(proof: exact.ExactResult, total: float) -> tuple[object, ...]:
-    """The columns of :data:`EXACT_COLUMNS` after ``community_id`` for one solve."""
-    return (
-        proof.units,
-        total,
-        proof.status,
-        proof.gap,
-        proof.time_s,
-        proof.excess,
-        proof.least,
-        proof.bound,
-    )
+    return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table)
 
 
 # --- grids14: fresh starts before the exact method ---
@@ -935,7 +875,6 @@ def _why(
     unit_reason: dict[int, str],
     proof: exact.ExactResult | None = None,
     fixed: tuple[int, int] = (0, 0),
-    regrouped: int = 0,
 ) -> str:
     """Why a grid is out of ``[lo, hi]``: a proved exception (a unit that cannot be
     cut, a community or piece below the minimum, no count of grids fits, the exact
@@ -943,8 +882,7 @@ def _why(
     ``fixed``: units of the piece that are fixed groups of a large compound's
     buildings (a proof says it is over those groups), and units that are compounds
     above the maximum the settings keep whole (a proof says that the setting
-    ``grid_split_large_compounds`` is why). ``regrouped``: the fixed groups undone for a
-    proof over the atoms (:func:`_over_atoms`; the proof says it is over the atoms)."""
+    ``grid_split_large_compounds`` is why)."""
     groups, whole = fixed
     for u in units:
         if int(u) in unit_reason:
@@ -964,8 +902,6 @@ def _why(
         over_groups = "_groups" if proof.status == "infeasible" and groups else ""
         if proof.status == "infeasible" and whole and not groups:
             over_groups = "_whole"
-        if proof.status == "infeasible" and regrouped:
-            over_groups = "_atoms"
         return str(
             msg(
                 f"grid_reason_exact_{proof.status}{least}{over_groups}",
@@ -975,7 +911,7 @@ def _why(
                 lo=int(lo),
                 hi=int(hi),
                 excess=round(proof.excess),
-                groups=regrouped or groups,
+                groups=groups,
                 whole=whole,
             )
         )
@@ -1350,189 +1286,3 @@ def _off_feature(
     length, on = on_feature_length(shared, feature_tree(street))
     off = np.maximum(length - on, 0.0)
     return adjacency_matrix(pd.DataFrame({"a": a, "b": b, "length_m": off}), len(atoms))
-
-
-# --- dist14d: the exact method again over the atoms of fixed groups ---
-def _unit_arrays(
-    atoms: gpd.GeoDataFrame,
-    g: part.Graph,
-    unit: NDArray[np.int64],
-    is_locked: NDArray[np.bool_],
-    households_bound: exact.Bound | None,
-) -> tuple[part.Graph, NDArray[np.object_], NDArray[np.bool_], exact.Bound | None]:
-    """For a unit label per atom: the unit graph, each unit's community, which units
-    hold a locked atom, and the second bound (households per unit, when the bounds are
-    on the load)."""
-    n_units = int(unit.max()) + 1 if len(unit) else 0
-    ug = _unit_graph(g, unit, n_units)
-    unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
-    unit_locked = np.zeros(n_units, dtype=bool)
-    np.logical_or.at(unit_locked, unit, is_locked)
-    also = None
-    if households_bound is not None:
-        unit_hh = np.bincount(unit, weights=households_bound.weight, minlength=n_units)
-        also = exact.Bound(unit_hh.astype(np.float64), households_bound.lo, households_bound.hi)
-    return ug, unit_comm, unit_locked, also
-
-
-@dataclass(frozen=True)
-class _Fine:
-    """The units with the fixed groups of large compounds undone: each atom of such a
-    compound is a unit of its own, and the other atoms a fixed group's unit holds (a
-    verge joined to it) one unit per connected piece; every other unit as before.
-
-    Attributes
-    ----------
-    unit
-        Fine unit of each atom.
-    graph
-        The fine unit graph (:func:`_unit_graph`).
-    of_unit
-        The (coarse) unit of each fine unit.
-    reason
-        Reasons of fine units that are a proved exception (one building above the
-        maximum), by fine unit.
-    also
-        The second bound over the fine units (None unless the bounds are on the load).
-    """
-
-    unit: NDArray[np.int64]
-    graph: part.Graph
-    of_unit: NDArray[np.int64]
-    reason: dict[int, str]
-    also: exact.Bound | None
-
-
-def _fine_units(
-    g: part.Graph,
-    unit: NDArray[np.int64],
-    unit_grouped: NDArray[np.bool_],
-    grouped: NDArray[np.bool_],
-    reason_at: dict[int, str],
-    households_bound: exact.Bound | None,
-) -> _Fine:
-    """:class:`_Fine` for the atom graph ``g``, the units ``unit`` (per atom), the units
-    that are fixed groups and the atoms of large compounds (``grouped``); ``reason_at``:
-    unit reasons carried by an atom."""
-    n = len(unit)
-    in_group = unit_grouped[unit]
-    alone = in_group & grouped
-    rest = _pieces(g, unit.astype(object), in_group & ~grouped)
-    n_units = int(unit.max()) + 1
-    key = np.where(alone, n_units + np.arange(n), np.where(in_group, n_units + n + rest, unit))
-    fine = np.asarray(pd.factorize(key, sort=True)[0], dtype=np.int64)
-    n_fine = int(fine.max()) + 1
-    of_unit = np.zeros(n_fine, dtype=np.int64)
-    of_unit[fine] = unit
-    also = None
-    if households_bound is not None:
-        hh = np.bincount(fine, weights=households_bound.weight, minlength=n_fine)
-        also = exact.Bound(hh.astype(np.float64), households_bound.lo, households_bound.hi)
-    reason = {int(fine[a]): r for a, r in reason_at.items()}
-    return _Fine(fine, _unit_graph(g, fine, n_fine), of_unit, reason, also)
-
-
-@dataclass(frozen=True)
-class _AtomsResult:
-    """What :func:`_over_atoms` did: the fine units of the piece, their labels and the
-    proof to keep (None when the piece keeps its division over the groups), the time it
-    spent (s) and the catalogue key of its note ('' for none)."""
-
-    nodes: NDArray[np.int64]
-    labels: NDArray[np.int64] | None
-    proof: exact.ExactResult | None
-    time_s: float
-    note_key: str
-    status: str = ""
-
-
-def _over_atoms(
-    fine: _Fine,
-    ug: part.Graph,
-    nodes: NDArray[np.int64],
-    labels: NDArray[np.int64],
-    proof: exact.ExactResult,
-    bounds: tuple[float, float, float],
-    settings: Settings,
-    budget_s: float,
-) -> _AtomsResult:
-    """The exact method on a piece's fine units (:class:`_Fine`), when the division over
-    its fixed groups was proved infeasible (``proof``; ``labels`` its division over the
-    coarse ``nodes`` of ``ug``), within the same time limit and what is left of the
-    budget ``budget_s`` (s).
-
-    Above ``settings.grid_exact_max_units`` fine units it is not run (note says so).
-    Started from the groups' division (contiguous over the atoms too), it either finds a
-    division in bounds, or proves infeasibility over the atoms and keeps the division
-    with the fewest households outside it finds (never more than the groups' division:
-    :func:`planner.grids.exact.settle`); both are kept, with the proof. Otherwise
-    (no solution in time, no time left) the piece keeps its division and proof over
-    the groups."""
-    lo, hi, target = bounds
-    pos = np.full(ug.n, -1, dtype=np.int64)
-    pos[nodes] = np.arange(len(nodes))
-    fnodes = np.flatnonzero(pos[fine.of_unit] >= 0)
-    if proof.status != "infeasible":
-        return _AtomsResult(fnodes, None, None, 0.0, "")
-    if len(fnodes) > settings.grid_exact_max_units:
-        return _AtomsResult(fnodes, None, None, 0.0, "grid_regroup_too_large")
-    start = labels[pos[fine.of_unit[fnodes]]]
-    out, again = exact.settle(
-        fine.graph,
-        fnodes,
-        start,
-        lo=lo,
-        hi=hi,
-        target=target,
-        method="exact",
-        time_limit_s=min(settings.grid_exact_time_limit_s, budget_s),
-        max_units=settings.grid_exact_max_units,
-        also=fine.also,
-    )
-    if again is None or again.status not in ("optimal", "feasible", "infeasible"):
-        status = "no_solver" if again is None else again.status
-        spent = 0.0 if again is None else again.time_s
-        return _AtomsResult(fnodes, None, None, spent, "grid_regroup_unsolved", status)
-    key = "grid_regroup_infeasible" if again.status == "infeasible" else "grid_regroup_found"
-    kept = replace(again, time_s=proof.time_s + again.time_s)
-    return _AtomsResult(fnodes, out, kept, again.time_s, key, again.status)
-
-
-def _regroup_note(
-    again: _AtomsResult, community: str, groups: int, nodes: NDArray[np.int64], total: float
-) -> str:
-    """The note of one re-run over the atoms (:func:`_over_atoms`)."""
-    return str(
-        msg(
-            again.note_key,
-            community=community,
-            groups=groups,
-            units=len(nodes),
-            atoms=len(again.nodes),
-            households=int(total),
-            status=again.status,
-        )
-    )
-
-
-def _regrouped(
-    g: part.Graph, unit: NDArray[np.int64], fine: _Fine, split: _UnitGrids
-) -> tuple[NDArray[np.int64], _UnitGrids]:
-    """Units re-formed from the divisions over fine units (``split.fine_grid``): in each
-    piece divided so, the atoms of a former unit in one grid, connected, make one unit
-    (the fixed groups re-formed along the new grids); other units unchanged. Returns the
-    new unit of each atom and ``split`` with the grid of each new unit."""
-    assert split.fine_grid is not None
-    grid_atom = split.fine_grid[fine.unit]
-    ref = grid_atom >= 0
-    coo = g.adj.tocoo()
-    same = ref[coo.row] & ref[coo.col]
-    same &= (unit[coo.row] == unit[coo.col]) & (grid_atom[coo.row] == grid_atom[coo.col])
-    n = len(unit)
-    m = sparse.coo_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=(n, n))
-    _, lab = csgraph.connected_components(m, directed=False)
-    key = np.where(ref, int(unit.max()) + 1 + lab, unit)
-    new = np.asarray(pd.factorize(key, sort=True)[0], dtype=np.int64)
-    grid = np.full(int(new.max()) + 1, -1, dtype=np.int64)
-    grid[new] = np.where(ref, grid_atom, split.grid_of_unit[unit])
-    return new, replace(split, grid_of_unit=grid, fine_grid=None)

@@ -107,9 +107,6 @@ PROVED_REASONS: frozenset[str] = frozenset(
         # --- dist14: proofs over the fixed groups of large compounds ---
         "grid_reason_exact_infeasible_groups",
         "grid_reason_exact_infeasible_least_groups",
-        # --- dist14d: proofs over the atoms of fixed groups undone ---
-        "grid_reason_exact_infeasible_atoms",
-        "grid_reason_exact_infeasible_least_atoms",
         # --- dist14c: proofs with large compounds the settings keep whole ---
         "grid_reason_exact_infeasible_whole",
         "grid_reason_exact_infeasible_least_whole",
