@@ -21,10 +21,7 @@ Figures (printed, and recorded in docs/benchmarks/app.md), per street:
   confirm click to the editor map drawing the atom inside the target grid (target
   < 1 s); the two clicks before are timed too;
 - pan and zoom: script reruns counted (via ``$PLANNER_RUN_LOG``) while the red map is
-  dragged and zoomed (target 0);
-- server CPU seconds to circles and grids (start and restart): the server process's
-  user + system CPU time when they are drawn (``/proc``; moved by the machine's load far
-  less than wall times).
+  dragged and zoomed (target 0).
 
 Baseline measured in the same run: the same red map written as one standalone HTML
 file (:func:`planner.maps.offline.standalone_html`) and opened from disk in the same
@@ -74,8 +71,6 @@ CIRCLE_FILLS = ("#b2182b", "#ef6548", "#fdbb84", "#fee8c8")
 SIDEBAR = '[data-testid="stSidebar"]'
 FIGURES = (
     "start_to_circles_grids_s",
-    "start_server_cpu_s",
-    "restart_server_cpu_s",
     "restart_to_circles_grids_s",
     "settings_redraw_s",
     "warm_open_s",
@@ -85,27 +80,6 @@ FIGURES = (
     "target_click_s",
     "edit_s",
 )
-
-
-def server_cpu_s(url: str) -> float:
-    """User + system CPU seconds of the app server listening at ``url`` so far (the
-    process whose command line names its port; Linux ``/proc``), NaN when not found."""
-    port = url.rsplit(":", 1)[1]
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            args = (proc / "cmdline").read_bytes().split(b"\0")
-            if (
-                b"--server.port" not in args
-                or args[args.index(b"--server.port") + 1] != port.encode()
-            ):
-                continue
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return float("nan")
 
 
 def _runs(path: Path) -> int:
@@ -284,7 +258,6 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
         page.goto(url)
         _wait(page, lambda: _any_frame(page, _circles_and_grids), "demo circles and grids")
         out["start_to_circles_grids_s"] = time.perf_counter() - t_start
-        out["start_server_cpu_s"] = server_cpu_s(url)
         wait_idle(page, timeout_s=60)
         if source == "beijing":
             out["start_to_circles_grids_s"] = _load_beijing(page, stations)
@@ -308,7 +281,7 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
         wait_idle(page, timeout_s=60)
         out["switch_to_editor_s"] = _editor_switch(page)
         out["blocked_requests"] = len(blocked)
-    out["restart_to_circles_grids_s"], out["restart_server_cpu_s"] = _restart(source, env, stations)
+    out["restart_to_circles_grids_s"] = _restart(source, env, stations)
     if os.environ.get("BENCH_VERBOSE"):
         for line in run_log.read_text(encoding="utf-8").splitlines():
             event, page_name, run_s, _epoch = line.split("\t")
@@ -316,18 +289,17 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
     return out
 
 
-def _restart(source: str, env: dict[str, str], stations: Path) -> tuple[float, float]:
+def _restart(source: str, env: dict[str, str], stations: Path) -> float:
     """A new server on the same disk cache: seconds to circles and grids (from the
-    process start on the demo street, from the Load click on the Beijing extract) and
-    the server's CPU seconds then."""
+    process start on the demo street, from the Load click on the Beijing extract)."""
     t_start = time.perf_counter()
     with app_server(env=env) as url, offline_page() as (page, _blocked):
         page.goto(url)
         _wait(page, lambda: _any_frame(page, _circles_and_grids), "demo circles and grids")
         if source != "beijing":
-            return time.perf_counter() - t_start, server_cpu_s(url)
+            return time.perf_counter() - t_start
         wait_idle(page, timeout_s=60)
-        return _load_beijing(page, stations), server_cpu_s(url)
+        return _load_beijing(page, stations)
 
 
 def processor() -> str:

@@ -3,5 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# streamlit run app.py, with the imports and the demo street warmed at server start
-exec .venv/bin/python -m planner.app.serve app.py "$@"
+exec .venv/bin/streamlit run app.py "$@"

@@ -46,8 +46,7 @@ def app_server(
     env: dict[str, str] | None = None,
     timeout_s: float = 60,
 ) -> Iterator[str]:
-    """Start the app on a free port (:mod:`planner.app.serve`: ``streamlit run`` and
-    the warm-up at server start); yield its URL; stop it afterwards."""
+    """Start ``streamlit run`` on a free port; yield its URL; stop it afterwards."""
     port = free_port()
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     log = open(ROOT / "test-artifacts" / f"streamlit-{port}.log", "w")  # noqa: SIM115
@@ -55,7 +54,8 @@ def app_server(
         [
             sys.executable,
             "-m",
-            "planner.app.serve",  # streamlit run, with the warm-up at server start
+            "streamlit",
+            "run",
             script,
             "--server.headless",
             "true",

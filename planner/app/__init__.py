@@ -35,10 +35,6 @@
   city red map, a street opened in the other pages (issue 17).
 * :mod:`planner.app.store` - the street, coverage, grids and maps kept on disk between
   server starts, found again by the input files' content, the settings and the code.
-* :mod:`planner.app.warm` - the work done at server start, before any browser connects: the
-  imports and the default street's coverage, grids and red map computed into the caches.
-* :mod:`planner.app.serve` - ``python -m planner.app.serve``: ``streamlit run app.py`` with
-  the warm-up started beside the server.
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """

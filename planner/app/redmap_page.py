@@ -8,11 +8,7 @@ coverage saved nothing on two busy cores: docs/benchmarks/app.md); the circles a
 then cost one more map drawing, not two. When both were already computed in this
 process (another tab) or kept on disk by an earlier server start
 (:func:`planner.app.cache.computed`, :mod:`planner.app.store`), the first drawing has
-them and there is no street-only paint. While the server's warm-up
-(:mod:`planner.app.warm`) is still computing them, the street is drawn first as on any
-cold open and the steps wait for the warm-up's results (computed once, not twice):
-waiting for them instead delayed the first paint beyond the browser tests' 45 s at load
-12-15 (docs/benchmarks/app.md).
+them and there is no street-only paint.
 
 Only UI lives here: the map is rendered once per input by :func:`planner.app.cache.cached_map`
 and shown by :func:`planner.app.map.show_map` (panning and zooming never rerun the script).
