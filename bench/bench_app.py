@@ -47,6 +47,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _machine import processor  # noqa: E402
 from shapely.geometry import Point, shape  # noqa: E402
 
 from tests.appserver import app_server, map_frame, offline_page, wait_idle  # noqa: E402
@@ -300,17 +301,6 @@ def _restart(source: str, env: dict[str, str], stations: Path) -> float:
             return time.perf_counter() - t_start
         wait_idle(page, timeout_s=60)
         return _load_beijing(page, stations)
-
-
-def processor() -> str:
-    """The processor's model name (``/proc/cpuinfo`` on Linux, else what Python knows)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _machine import processor as _cpu
+
 from planner.city.run import city_parts, run_city
 from planner.city.source import CityInput
 from planner.city.task import load_part
@@ -34,17 +36,6 @@ from planner.settings import Settings
 from planner.synthetic.city import CitySpec, make_city
 
 FAST = ("geojson", "csv")
-
-
-def _cpu() -> str:
-    """The processor's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _load() -> str:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from _machine import processor as _processor
 
 from planner.grids.atoms import make_atoms
 from planner.grids.dedicated import KIND_DEDICATED
@@ -121,17 +122,6 @@ def bench_case(name: str, street: Street, lo: int, hi: int, runs: int, limit: fl
             f"CV {f.cv:.3f}  PP min {f.pp_min:.2f}  proof {'holds' if f.ok else 'FAILS'}  "
             f"time {f.wall_s:.1f} s wall / {f.cpu_s:.1f} s CPU  exact: {f.exact}"
         )
-
-
-def _processor() -> str:
-    """The model name in /proc/cpuinfo (``platform.processor()`` is empty on Linux)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
 
 
 def main() -> None:

@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _machine import processor as _processor
+
 CHILD = r"""
 import json, sys, time
 from planner.grids.atoms import make_atoms
@@ -52,17 +54,6 @@ print(json.dumps({
     "divide_cpu": round(c2 - c1, 1), "divide_wall": round(t2 - t1, 1),
 }))
 """
-
-
-def _processor() -> str:
-    """The model name in /proc/cpuinfo (``platform.processor()`` is empty on Linux)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "?"
 
 
 def _load() -> str:

@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _machine import processor as _processor
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -74,18 +76,6 @@ def _interleaved(fns: dict[str, Callable[[], object]], runs: int) -> dict[str, t
             walls[name].append(time.perf_counter() - t0)
             cpus[name].append(_cpu() - c0)
     return {n: (statistics.median(walls[n]), statistics.median(cpus[n])) for n in names}
-
-
-def _processor() -> str:
-    """The processor's model name from /proc/cpuinfo (``platform.processor()`` is empty
-    on Linux), else the machine type."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
