@@ -11,7 +11,13 @@ import shapely
 import shapely.ops
 from shapely.ops import substring
 
-from planner.coverage._faces import HOLE_QUAD_SEGS, LINK_CELL_SHARE, FaceIndex
+from planner.coverage._faces import (
+    HOLE_QUAD_SEGS,
+    LINK_CELL_SHARE,
+    DeadEndTrees,
+    FaceIndex,
+    _outline,
+)
 from planner.coverage.circles import gap_polygons
 from planner.coverage.figures import compute_coverage, covered_column
 from planner.network.routing import station_reach
@@ -418,6 +424,53 @@ def test_face_index_cuts_holes_for_connectors_drawn_near_the_frontier() -> None:
     assert big.polygon.contains(shapely.Point(120, 122))
     alone = _draw_whole(index, lines, np.arange(len(lines)))
     assert not alone.polygon.contains(shapely.Point(120, 122))
+
+
+def test_dead_end_trees_find_whole_subtrees_hanging_off_the_cycles() -> None:
+    # a square 0-1-2-3; a tree off node 2: 2-4, then 4-5 and 4-6, then 6-7; a lone
+    # link 8-9; a self-loop at 10
+    u = np.array([0, 1, 2, 3, 2, 4, 4, 6, 8, 10])
+    v = np.array([1, 2, 3, 0, 4, 5, 6, 7, 9, 10])
+    trees = DeadEndTrees(u, v)
+    assert sorted(trees.order.tolist()) == [4, 5, 6, 7, 8]
+    assert (trees.pos[[0, 1, 2, 3, 9]] == -1).all()
+    # the whole tree is one subtree; a part of it is the subtree beyond link 6;
+    # single links (5, the lone 8) are drawn as they are
+    assert trees.roots(np.array([4, 5, 6, 7])).tolist() == [4]
+    assert trees.roots(np.array([5, 6, 7])).tolist() == [6]
+    assert trees.roots(np.array([4, 5, 7])).tolist() == []
+    assert trees.roots(np.arange(10)).tolist() == [4]
+    assert trees.members(np.array([6, 8])).tolist() == [6, 7, 8]
+
+
+def test_face_index_draws_a_whole_dead_end_tree_from_its_union_made_once() -> None:
+    # the grid plus a tree of three links out of its corner (320, 240)
+    tail = [[(320, 240), (380, 300)], [(380, 300), (440, 300)], [(380, 300), (380, 370)]]
+    lines = np.concatenate(
+        [_grid_lines()[:-3], np.asarray([shapely.LineString(t) for t in tail], dtype=object)]
+    )
+    index = _index(lines)
+    tree = np.arange(len(lines) - 3, len(lines))
+    assert (index.trees.pos[tree] >= 0).all()
+    # the tree's links and the grid's outer side they hang from, reached whole
+    side = np.flatnonzero(shapely.dwithin(lines, shapely.Point(320, 200), 1e-6))
+    which = np.concatenate([side, tree])
+    first = _draw_whole(index, lines, which).polygon
+    assert list(index.trees._unions) == [int(tree[0])]
+    again = _draw_whole(index, lines, which).polygon
+    want = shapely.union_all(shapely.buffer(lines[which], 25.0, quad_segs=4))
+    for got in (first, again):
+        assert shapely.symmetric_difference(got, want).area < 1e-6
+
+
+def test_outline_leaves_out_corridors_inside_the_smaller_outline_with_the_same_area() -> None:
+    lines = _grid_lines()
+    index = _index(lines)
+    small = _draw_whole(index, lines, np.arange(12))
+    bufs = index.edge_buf[np.arange(len(lines))]
+    got = _outline(None, bufs, small)
+    want = shapely.union_all(np.append(bufs, small.outline))
+    assert shapely.symmetric_difference(got, want).area < 1e-6
 
 
 def test_a_station_circle_does_not_depend_on_the_other_stations() -> None:

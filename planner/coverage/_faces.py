@@ -36,11 +36,14 @@ Lengths are metres in the network's projected CRS.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+from scipy import sparse
+from scipy.sparse.csgraph import depth_first_order, dijkstra
 
 from planner._threads import parallel
 
@@ -207,6 +210,145 @@ def _csr(keys: IntArray, values: IntArray, n: int) -> tuple[IntArray, IntArray]:
     return ptr, np.asarray(values, dtype="int64")[order]
 
 
+def _line_ends(lines: ObjArray) -> tuple[IntArray, IntArray]:
+    """A node id for each line's first and last point (points at the same spot, to
+    1 micrometre, share one)."""
+    if len(lines) == 0:
+        empty = np.zeros(0, dtype="int64")
+        return empty, empty
+    xy = np.concatenate(
+        [shapely.get_coordinates(shapely.get_point(lines, k))[:, :2] for k in (0, -1)]
+    )
+    _, node = np.unique(np.round(xy, 6), axis=0, return_inverse=True)
+    node = np.asarray(node, dtype="int64").ravel()
+    return node[: len(lines)], node[len(lines) :]
+
+
+class DeadEndTrees:
+    """The dead-end trees hanging off a network's cycles, prepared for drawing.
+
+    A link whose removal splits the network with one side free of cycles lies on a
+    dead-end tree (found by pruning the leaves again and again). Each such link is
+    the root of the *subtree* beyond it (itself and every link farther out); when a
+    circle reaches a whole subtree, the union of its corridors is the same every
+    time, so it is unioned once (on first use) and reused: on a sidewalk network
+    about half of the corridors a circle unions one by one lie on such trees
+    (docs/benchmarks/coverage.md).
+
+    Parameters
+    ----------
+    u, v
+        The two end nodes of each link (any integer ids).
+
+    Attributes
+    ----------
+    order
+        The tree links in depth-first pre-order: the subtree of the link at
+        position ``i`` is ``order[i:stop[i]]``.
+    pos
+        Each link's position in ``order`` (-1: not on a tree).
+    stop
+        End (exclusive) of each position's subtree in ``order``.
+    """
+
+    def __init__(self, u: IntArray, v: IntArray) -> None:
+        u = np.asarray(u, dtype="int64")
+        v = np.asarray(v, dtype="int64")
+        n_edges = len(u)
+        n_nodes = int(max(u.max(initial=-1), v.max(initial=-1))) + 1
+        alive = u != v
+        inner = np.full(n_edges, -2, dtype="int64")  # -2: not on a tree
+        outer = np.full(n_edges, -1, dtype="int64")
+        while True:
+            deg = np.bincount(np.concatenate([u[alive], v[alive]]), minlength=n_nodes)
+            u_leaf, v_leaf = deg[u] == 1, deg[v] == 1
+            pruned = alive & (u_leaf | v_leaf)
+            if not pruned.any():
+                break
+            both = pruned & u_leaf & v_leaf
+            outer[pruned] = np.where(u_leaf, u, v)[pruned]
+            inner[pruned] = np.where(u_leaf, v, u)[pruned]
+            inner[both] = -1  # a link alone: both ends are leaves
+            alive &= ~pruned
+        tree = np.flatnonzero(inner > -2)
+        # a tree link's parent is the link pruned later whose outer end is its inner
+        # end (a node is the outer end of one link at most; both ends of a lone link)
+        by_outer = np.full(n_nodes, -1, dtype="int64")
+        by_outer[outer[tree]] = tree
+        lone = tree[inner[tree] == -1]
+        by_outer[_other_end(u, v, outer, lone)] = lone
+        parent = np.where(inner[tree] >= 0, by_outer[np.maximum(inner[tree], 0)], -1)
+        parent[parent == tree] = -1
+        self.n_edges = n_edges
+        self.pos = np.full(n_edges, -1, dtype="int64")
+        self.order = np.zeros(0, dtype="int64")
+        self.stop = np.zeros(0, dtype="int64")
+        self._unions: dict[int, shapely.Geometry] = {}
+        self._lock = threading.Lock()
+        if len(tree) == 0:
+            return
+        # depth-first pre-order from a virtual root (index len(tree)) over the forest
+        local = np.full(n_edges, -1, dtype="int64")
+        local[tree] = np.arange(len(tree))
+        par = np.where(parent >= 0, local[np.maximum(parent, 0)], len(tree))
+        graph = sparse.csr_matrix(
+            (np.ones(len(tree)), (par, np.arange(len(tree)))), shape=(len(tree) + 1,) * 2
+        )
+        pre = depth_first_order(graph, len(tree), directed=True, return_predecessors=False)
+        pre = np.asarray(pre[1:], dtype="int64")
+        depth = dijkstra(graph, indices=len(tree), unweighted=True).astype("int64")
+        size = np.ones(len(tree) + 1, dtype="int64")
+        for d in range(int(depth[:-1].max()), 0, -1):  # one level at a time, leaves first
+            at = np.flatnonzero(depth[:-1] == d)
+            np.add.at(size, par[at], size[at])
+        self.order = tree[pre]
+        self.pos[self.order] = np.arange(len(pre))
+        self.stop = np.arange(len(pre)) + size[pre]
+
+    def roots(self, edges: IntArray) -> IntArray:
+        """The links (sorted) whose whole subtree, of two links or more, lies in
+        ``edges`` (sorted, unique) and whose parent's does not: the subtrees to draw
+        from their prepared unions."""
+        if len(self.order) == 0 or len(edges) == 0:
+            return np.zeros(0, dtype="int64")
+        has = np.zeros(len(self.order) + 1, dtype="int64")
+        has[1:] = np.cumsum(np.isin(self.order, edges))
+        full = has[self.stop] - has[:-1] == self.stop - np.arange(len(self.order))
+        full &= self.stop - np.arange(len(self.order)) >= 2
+        # maximal: no full subtree starts before and reaches past this one
+        cover = np.maximum.accumulate(np.where(full, self.stop, 0))
+        maximal = full & (np.r_[0, cover[:-1]] <= np.arange(len(self.order)))
+        return np.sort(self.order[maximal])
+
+    def members(self, roots: IntArray) -> IntArray:
+        """Every link of the subtrees of ``roots`` (sorted)."""
+        start = self.pos[roots]
+        count = self.stop[start] - start
+        k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        return np.sort(self.order[np.repeat(start, count) + k])
+
+    def unions(self, roots: IntArray, corridors: ObjArray) -> ObjArray:
+        """The union of the ``corridors`` (one per link) of each root's subtree, made
+        once per root and kept (threads may ask at once: a union is made twice at
+        worst, never torn). The loop is over subtrees (tens a circle), each a
+        dictionary look-up once its union is made."""
+        out = np.empty(len(roots), dtype=object)
+        for i, r in enumerate(roots.tolist()):
+            got = self._unions.get(r)
+            if got is None:
+                start = int(self.pos[r])
+                got = shapely.union_all(corridors[self.order[start : self.stop[start]]])
+                with self._lock:
+                    self._unions[r] = got
+            out[i] = got
+        return out
+
+
+def _other_end(u: IntArray, v: IntArray, outer: IntArray, links: IntArray) -> IntArray:
+    """The end of each of ``links`` that is not its ``outer`` end."""
+    return np.where(u[links] == outer[links], v[links], u[links])
+
+
 class FaceIndex:
     """Faces, holes and corridors of one set of network lines, computed once.
 
@@ -259,6 +401,7 @@ class FaceIndex:
         self.edge_faces = empty_i
         self.holes = np.zeros(0, dtype=object)
         self.hole_face = empty_i
+        self.trees = DeadEndTrees(*_line_ends(lines))
         if self.n_edges == 0:
             return
         noded = np.asarray(shapely.get_parts(shapely.union_all(lines)), dtype=object)
@@ -369,9 +512,13 @@ class FaceIndex:
         # only what the smaller circle did not draw: its outline is unioned whole
         new_edges = np.setdiff1d(stray_whole, before.edges_drawn, assume_unique=True)
         new_conns = np.setdiff1d(np.unique(conn_stray), before.conns_drawn, assume_unique=True)
+        # whole dead-end subtrees come from their unions made once
+        roots = self.trees.roots(new_edges)
+        singles = np.setdiff1d(new_edges, self.trees.members(roots), assume_unique=True)
         bufs = np.concatenate(
             [
-                self.edge_buf[new_edges],
+                self.trees.unions(roots, self.edge_buf),
+                self.edge_buf[singles],
                 _buffers(lines[partial & ~flat], self.buffer_m, "round"),
                 _buffers(lines[flat], self.buffer_m, "flat"),
                 self.conn_buf[new_conns],
@@ -464,13 +611,19 @@ def _outline(
 
     Each threshold unions only its new corridors into the outline before it, not
     every corridor again (issue 20: a per-station circle on real OSM reaches ~1,500
-    links).
+    links), and leaves out the corridors lying wholly inside the smaller circle's
+    outline or the grown faces (one prepared test each; about one in seven on a
+    sidewalk network).
     """
     parts: list[shapely.Geometry] = []
     if base is not None and not shapely.is_empty(base.outline):
         parts.append(base.outline)
     if grown is not None:
         parts.append(grown)
+    for part in parts:
+        if len(bufs):
+            shapely.prepare(part)
+            bufs = bufs[~shapely.contains_properly(part, bufs)]
     if len(bufs):
         parts.append(shapely.disjoint_subset_union_all(bufs))
     if not parts:
