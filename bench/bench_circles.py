@@ -6,6 +6,8 @@ Run from the repository root::
     /work/main/.venv/bin/python bench/bench_circles.py                  # all cases
     /work/main/.venv/bin/python bench/bench_circles.py --cases helsinki --repeat 1
     /work/main/.venv/bin/python bench/bench_circles.py --before /tmp/old  # + older code
+    /work/main/.venv/bin/python bench/bench_circles.py --cases helsinki --variants ours \
+        --before /tmp/old --repeat 3          # ours against older code only, no recipe
 
 Issue 20 items 1-2. The inputs are made once by this process and written to a
 temporary pickle (network layers, building centroids, the 100 station points part-way
@@ -42,7 +44,6 @@ import argparse
 import json
 import os
 import pickle
-import platform
 import subprocess
 import sys
 import tempfile
@@ -252,22 +253,53 @@ def check(
     return "; ".join(notes)
 
 
+def print_runs(runs: dict[str, list[dict[str, Any]]], variants: list[str]) -> None:
+    """Every run in the order taken (warm wall / CPU s, load before -> after), and each
+    variant's warm CPU against ours run by run (the ratio to read under load)."""
+    for k in range(len(runs["ours"])):
+        row = []
+        for v in variants:
+            r = runs[v][k]
+            row.append(
+                f"{v} {r['warm'][0]:.2f}/{r['warm'][1]:.2f} (load {r['load'][0]:.1f}->"
+                f"{r['load'][1]:.1f})"
+            )
+        ratios = [
+            f"{v}/ours CPU {runs[v][k]['warm'][1] / runs['ours'][k]['warm'][1]:.2f}x"
+            for v in variants
+            if v != "ours"
+        ]
+        print(f"  run {k + 1}: " + "; ".join(row) + ("  " + ", ".join(ratios) if ratios else ""))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases", nargs="+", default=["lattice", "beijing", "helsinki"])
     ap.add_argument("--repeat", type=int, default=2, help="fresh processes per variant")
     ap.add_argument("--before", type=Path, default=None, help="older checkout to compare")
+    ap.add_argument(
+        "--variants",
+        nargs="+",
+        choices=VARIANTS,
+        default=list(VARIANTS),
+        help="which of ours, ours-1core, recipe to run (before is added by --before); "
+        "e.g. --variants ours --before DIR for ours against older code only",
+    )
     ap.add_argument("--child", nargs=3, metavar=("CASE", "VARIANT", "INPUTS"))
     args = ap.parse_args()
     if args.child:
         child(args.child[0], args.child[1], Path(args.child[2]))
         return
+    from _machine import processor  # the script's folder is on sys.path when it is run
+
     print(f"# bench_circles {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"machine: {processor()}, {os.cpu_count()} cores; "
         f"this process may use {len(os.sched_getaffinity(0))}; load {os.getloadavg()}"
     )
-    variants = list(VARIANTS) + (["before"] if args.before else [])
+    variants = list(args.variants) + (["before"] if args.before else [])
+    if "ours" not in variants:
+        variants.insert(0, "ours")
     with tempfile.TemporaryDirectory() as tmp:
         inputs = Path(tmp) / "inputs.pkl"
         about = make_inputs(args.cases, inputs)
@@ -275,7 +307,9 @@ def main() -> None:
             runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
             for _ in range(args.repeat):
                 for v in variants:
+                    load = os.getloadavg()[0]
                     runs[v].append(spawn(case, v, inputs, args.before))
+                    runs[v][-1]["load"] = (load, os.getloadavg()[0])
             print(
                 f"\n## {case}: {about[case]}; {N_STATIONS} stations x {len(THRESHOLDS)} "
                 f"thresholds; load {os.getloadavg()[0]:.1f}"
@@ -298,6 +332,7 @@ def main() -> None:
                 if v != "ours":
                     other = min(r["warm"][0] for r in runs[v])
                     print(f"  warm wall {v} / ours: {other / ours_w:.2f}x")
+            print_runs(runs, variants)
             print("  check: " + check(case, runs, reach_nodes(inputs, case)))
 
 
