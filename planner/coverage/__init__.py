@@ -3,7 +3,7 @@
 * :mod:`planner.coverage.figures` - :func:`compute_coverage`: walking times per building and
   the figures per street, community, grid and station;
 * :mod:`planner.coverage.circles` - service-circle and gap polygons from the reached network;
-* :mod:`planner.coverage._faces` - the network's blocks and link cells, prepared once for many circles;
+* :mod:`planner.coverage._faces` - the network's blocks, dead-end trees and link cells, prepared once for many circles;
 * :mod:`planner.coverage._reached` - what a walk reaches of the network, as the tables a
   circle is drawn from (each station alone on the network, or all stations at once);
 * :mod:`planner.coverage._kept` - the circles kept from one batch of stations to the next

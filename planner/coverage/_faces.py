@@ -27,6 +27,11 @@ minus its own holes, contains the smaller circle exactly. The price is that land
 ``buffer_m / cos(pi / (4 * HOLE_QUAD_SEGS))`` (0.5 % more, 12 cm at 25 m) from a
 path is drawn inside whole blocks.
 
+:class:`DeadEndTrees` (prepared with each :class:`FaceIndex`) finds the links of the
+dead-end trees hanging off the network's cycles: a whole subtree bounds no face, so its
+corridors would be unioned one by one in every circle reaching it; its union is made
+once (on first use) and reused instead.
+
 :class:`LinkCells` (also prepared once per network) holds the Voronoi cells of points
 along every link: the ground nearest to each stretch, used to cut a circle where an
 unreached link runs closer to the ground than the reached one (a gap in the network).
