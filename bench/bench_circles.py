@@ -27,7 +27,8 @@ variants taken in turn run by run (ours, ours on one core, the recipe, [before],
 * ``recipe``: the OSMnx example (``nx.ego_graph`` per station and threshold, buffer
   every reached node and edge by ``circle_buffer_m``, union), one thread, routing
   (the ego graphs) inside its timed region;
-* ``before`` (with ``--before DIR``): ours from an older checkout (``DIR/planner``).
+* ``before`` (with ``--before DIR``): ours from an older checkout (``DIR/planner``),
+  and ``before-1core`` when ``ours-1core`` runs (``--variants`` picks which run).
 
 Each child prints its import time, its *cold* run (the first in the process: numba's
 compiled kernels loaded or compiled, shapely's and GEOS's first calls) and its *warm*
@@ -197,9 +198,9 @@ def child(case: str, variant: str, inputs: Path) -> None:
 def spawn(case: str, variant: str, inputs: Path, before: Path | None) -> dict[str, Any]:
     """One child process; its figures plus the process's own wall time."""
     env = dict(os.environ)
-    code_root = before if variant == "before" and before is not None else ROOT
+    code_root = before if variant.startswith("before") and before is not None else ROOT
     env["PYTHONPATH"] = f"{code_root}{os.pathsep}{ROOT}"
-    var = "ours" if variant == "before" else variant
+    var = variant.replace("before", "ours")
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--child", case, var, str(inputs)],
@@ -253,6 +254,12 @@ def check(
     return "; ".join(notes)
 
 
+def _mine(variant: str) -> str:
+    """Our variant a variant is compared with: ``before-1core`` with ``ours-1core``, the
+    others with ``ours``."""
+    return "ours-1core" if variant == "before-1core" else "ours"
+
+
 def print_runs(runs: dict[str, list[dict[str, Any]]], variants: list[str]) -> None:
     """Every run in the order taken (warm wall / CPU s, load before -> after), and each
     variant's warm CPU against ours run by run (the ratio to read under load)."""
@@ -265,9 +272,9 @@ def print_runs(runs: dict[str, list[dict[str, Any]]], variants: list[str]) -> No
                 f"{r['load'][1]:.1f})"
             )
         ratios = [
-            f"{v}/ours CPU {runs[v][k]['warm'][1] / runs['ours'][k]['warm'][1]:.2f}x"
+            f"{v}/{_mine(v)} CPU {runs[v][k]['warm'][1] / runs[_mine(v)][k]['warm'][1]:.2f}x"
             for v in variants
-            if v != "ours"
+            if v != _mine(v)
         ]
         print(f"  run {k + 1}: " + "; ".join(row) + ("  " + ", ".join(ratios) if ratios else ""))
 
@@ -282,8 +289,9 @@ def main() -> None:
         nargs="+",
         choices=VARIANTS,
         default=list(VARIANTS),
-        help="which of ours, ours-1core, recipe to run (before is added by --before); "
-        "e.g. --variants ours --before DIR for ours against older code only",
+        help="which of ours, ours-1core, recipe to run; --before adds the older code's "
+        "before (and before-1core with ours-1core), e.g. --variants ours ours-1core "
+        "--before DIR for ours against older code only",
     )
     ap.add_argument("--child", nargs=3, metavar=("CASE", "VARIANT", "INPUTS"))
     args = ap.parse_args()
@@ -297,9 +305,11 @@ def main() -> None:
         f"machine: {processor()}, {os.cpu_count()} cores; "
         f"this process may use {len(os.sched_getaffinity(0))}; load {os.getloadavg()}"
     )
-    variants = list(args.variants) + (["before"] if args.before else [])
+    variants = list(args.variants)
     if "ours" not in variants:
         variants.insert(0, "ours")
+    if args.before:
+        variants += [v.replace("ours", "before") for v in variants if v.startswith("ours")]
     with tempfile.TemporaryDirectory() as tmp:
         inputs = Path(tmp) / "inputs.pkl"
         about = make_inputs(args.cases, inputs)
