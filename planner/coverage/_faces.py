@@ -41,7 +41,6 @@ Lengths are metres in the network's projected CRS.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -289,7 +288,6 @@ class DeadEndTrees:
         self.order = np.zeros(0, dtype="int64")
         self.stop = np.zeros(0, dtype="int64")
         self._unions: dict[int, shapely.Geometry] = {}
-        self._lock = threading.Lock()
         if len(tree) == 0:
             return
         # depth-first pre-order from a virtual root (index len(tree)) over the forest
@@ -343,8 +341,7 @@ class DeadEndTrees:
             if got is None:
                 start = int(self.pos[r])
                 got = shapely.union_all(corridors[self.order[start : self.stop[start]]])
-                with self._lock:
-                    self._unions[r] = got
+                self._unions[r] = got  # one dictionary store: atomic under the GIL
             out[i] = got
         return out
 
