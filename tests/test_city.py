@@ -124,6 +124,20 @@ def test_city_run_equals_single_street_runs(city_run: tuple[Path, CityResult]) -
         assert mine.tolist() == theirs.astype(int).tolist()
 
 
+def test_each_street_outcome_reports_its_cpu_seconds_and_worker_process(
+    city_run: tuple[Path, CityResult],
+) -> None:
+    """A task reports its own CPU seconds, its worker process's CPU up to the task's end
+    (start-up and earlier tasks included) and the process id, which the city benchmark
+    splits a worker's CPU with (thread workers: this process)."""
+    import os
+
+    _, result = city_run
+    for outcome in result.outcomes.values():
+        assert outcome.pid == os.getpid()
+        assert 0 < outcome.cpu_seconds <= outcome.process_cpu_s
+
+
 def test_rollups_one_row_per_street_and_city_layers(city_run: tuple[Path, CityResult]) -> None:
     out, _ = city_run
     table = pd.read_csv(out / "city_streets.csv", encoding="utf-8-sig", dtype={"street_code": str})
