@@ -894,6 +894,21 @@ def _worker_settings() -> tuple[str | None, bool]:
     )
 
 
+def _polling() -> dict[str, object]:
+    """In a worker: its dask config of the keys of :data:`planner.city.run.POLLING`."""
+    import dask
+
+    from planner.city.run import POLLING
+
+    return {k: dask.config.get(k) for k in POLLING}
+
+
+def _tick_s(dask_worker: object = None, dask_scheduler: object = None) -> float:
+    """In a worker or the scheduler: its event-loop health check interval, s."""
+    server = dask_worker or dask_scheduler
+    return float(server._tick_interval)  # type: ignore[union-attr]
+
+
 def test_local_worker_processes_run_without_the_profiler_and_the_malloc_trim_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -910,7 +925,7 @@ def test_local_worker_processes_run_without_the_profiler_and_the_malloc_trim_set
     # would inherit that, whatever the city run's settings
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     from planner._threads import THREADS_ENV, workers
-    from planner.city.run import local_workers, worker_config
+    from planner.city.run import POLLING, local_workers, worker_config
 
     monkeypatch.delenv(THREADS_ENV, raising=False)
     before = dict(os.environ)
@@ -918,7 +933,14 @@ def test_local_worker_processes_run_without_the_profiler_and_the_malloc_trim_set
         trim, profile = client.submit(_worker_settings, pure=False).result()  # type: ignore[attr-defined]
         blas = client.submit(os.environ.get, "OPENBLAS_NUM_THREADS", pure=False).result()  # type: ignore[attr-defined]
         threads = client.submit(workers, pure=False).result()  # type: ignore[attr-defined]
+        polling = client.submit(_polling, pure=False).result()  # type: ignore[attr-defined]
+        ticks = [
+            *client.run(_tick_s).values(),  # type: ignore[attr-defined]
+            client.run_on_scheduler(_tick_s),  # type: ignore[attr-defined]
+        ]
     assert (trim, profile, blas) == (None, False, "1")
+    # dask's servers poll slower than its defaults (20 ms ticks, 100 ms memory checks)
+    assert polling == POLLING and ticks == [1.0, 1.0]
     assert threads == min(local_workers(), 8)  # one worker: every core
     # the nanny's settings for the workers are taken back out of this process's environment
     keys = [THREADS_ENV, "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED"]
