@@ -176,20 +176,24 @@ def answers(folder: Path) -> dict[str, str]:
 
 
 def sequential(city: CityInput, job: str, out: Path) -> Callable[[Run], None]:
-    """The baseline: each street cut with its margin and loaded as ``demo-city:N/K`` is,
-    then the pipeline, one after another in this process. A failing street is reported
-    (``code: error``) and stops where the city task stops, so both sides do the same work."""
+    """The baseline: every street's share cut with its margin once (as the city run cuts
+    them, with one spatial index), then each loaded as ``demo-city:N/K`` is and run
+    through the pipeline, one after another in this process. A failing street is
+    reported (``code: error``) and stops where the city task stops, so both sides do the
+    same work."""
 
     def work(run: Run) -> None:
-        for code in map(str, city.streets["street_code"]):
+        parts, cut_failed = city_parts(city, Settings())
+        run.failed += [f"{code}: {o.error}" for code, o in cut_failed.items()]
+        for part in parts:
+            code = part.code
             t1, c1 = time.perf_counter(), Usage.now().own_cpu
             try:
                 settings = Settings()
-                parts, _ = city_parts(city, settings, codes={code})
                 run_pipeline(
-                    parts[0].source,
+                    part.source,
                     out / code,
-                    street=load_part(parts[0], settings),
+                    street=load_part(part, settings),
                     settings=settings,
                     new_sites=3 if job in ("run", "site") else 0,
                     coverage=job != "grids",
