@@ -138,6 +138,7 @@ class Run:
     each_cpu_s: dict[str, float] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
     workers: list[WorkerUse] = field(default_factory=list)
+    folders: dict[str, Path] = field(default_factory=dict)
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -147,7 +148,8 @@ class Run:
 
 def timed(side: str, rnd: int, work: Callable[[Run], None]) -> Run:
     """Run ``work`` (which fills in the run's streets) and record its wall and CPU
-    seconds, the load average before and after and the UTC start."""
+    seconds, the load average before and after and the UTC start; then, outside the
+    timed region, each street folder's answer (:func:`answers`)."""
     run = Run(side, rnd, _utc(), _load())
     u0 = Usage.now()
     work(run)
@@ -156,6 +158,7 @@ def timed(side: str, rnd: int, work: Callable[[Run], None]) -> Run:
     run.own_cpu_s = u1.own_cpu - u0.own_cpu
     run.children_cpu_s = u1.children_cpu - u0.children_cpu
     run.load_after = _load()
+    run.answers = {code: answers(folder) for code, folder in run.folders.items()}
     return run
 
 
@@ -201,7 +204,7 @@ def sequential(city: CityInput, job: str, out: Path) -> Callable[[Run], None]:
                     images=False,
                     formats=FAST,
                 )
-                run.answers[code] = answers(out / code)
+                run.folders[code] = out / code
             except Exception as exc:  # reported like the city run reports a failed street
                 run.failed.append(f"{code}: {type(exc).__name__}: {exc}")
             run.each_s[code] = time.perf_counter() - t1
@@ -229,7 +232,7 @@ def on_dask(city: CityInput, workers: int, job: str, out: Path) -> Callable[[Run
             run.each_s[code] = o.seconds
             run.each_cpu_s[code] = o.cpu_seconds
             if o.ok:
-                run.answers[code] = answers(out / "streets" / code)
+                run.folders[code] = out / "streets" / code
             else:
                 run.failed.append(f"{code}: {o.error}")
         run.workers = worker_split(list(result.outcomes.values()))
@@ -383,7 +386,7 @@ def main(argv: list[str] | None = None) -> list[Run]:
         every += runs
     print(f"# end {_utc()}, load {_load()}")
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in every], indent=1) + "\n")
+        args.json.write_text(json.dumps([asdict(r) for r in every], indent=1, default=str) + "\n")
     return every
 
 

@@ -8,6 +8,7 @@ seconds) checks the CPU accounting; the interleaving is checked on recorded call
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,11 @@ from planner.synthetic.city import CitySpec
 
 
 @pytest.fixture(scope="module")
-def small_runs(tmp_path_factory: pytest.TempPathFactory) -> list[Run]:
-    out = tmp_path_factory.mktemp("bench_city")
-    return bench(CitySpec(n_streets=2), [1], 1, "grids", out)
+def small_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Run], Path]:
+    """The bench's command line on ``demo-city:2``, job grids, one worker, one round."""
+    saved = tmp_path_factory.mktemp("bench_city") / "runs.json"
+    argv = ["--streets", "2", "--workers", "1", "--rounds", "1", "--job", "grids"]
+    return bench_city.main([*argv, "--json", str(saved)]), saved
 
 
 def test_sides_alternate_their_order_round_by_round() -> None:
@@ -56,13 +59,14 @@ def test_the_bench_runs_the_sides_in_the_schedule_order(
 
 
 def test_city_cpu_counts_the_worker_processes_and_both_sides_agree(
-    small_runs: list[Run],
+    small_runs: tuple[list[Run], Path],
 ) -> None:
     """The city run's CPU holds its worker process's (reaped after the cluster closed):
     at least what the worker reported at the end of its last task, which holds its
     start-up and both tasks; so it is more than the sequential runs' CPU. The sequential
     runs start no child. Both sides give the same files street by street."""
-    city, seq = small_runs
+    runs, saved = small_runs
+    city, seq = runs
     assert (city.side, seq.side) == ("city-1", SEQUENTIAL)
     assert seq.children_cpu_s == pytest.approx(0.0, abs=0.05)
     assert seq.own_cpu_s > 0.3 and set(seq.each_cpu_s) == {"001", "002"}
@@ -76,7 +80,10 @@ def test_city_cpu_counts_the_worker_processes_and_both_sides_agree(
     assert city.wall_s > 0 and city.load_before and city.load_after and "UTC" in city.start
     assert set(seq.answers) == set(city.answers) == {"001", "002"}
     assert "grids.geojson" in seq.answers["001"]
-    assert differences(small_runs) == [] and not city.failed and not seq.failed
+    assert differences(runs) == [] and not city.failed and not seq.failed
+    written = json.loads(saved.read_text())
+    assert [(r["side"], r["round"]) for r in written] == [("city-1", 1), (SEQUENTIAL, 1)]
+    assert written[0]["children_cpu_s"] == pytest.approx(city.children_cpu_s)
 
 
 def test_a_street_whose_files_differ_is_named_with_the_file() -> None:
