@@ -3,7 +3,7 @@ single-street runs one after another in one process, interleaved run by run.
 
     PYTHONPATH=. nice -n 5 /work/main/.venv/bin/python -u bench/bench_city.py [--streets 4 16]
         [--workers 1 2] [--rounds 2] [--job coverage]
-        [--cols-per-street 5 --rows 11 --communities 12] [--json FILE]
+        [--cols-per-street 5 --rows 11 --communities 12] [--json FILE] [--keep DIR]
 
 Per city (N streets of :class:`planner.synthetic.city.CitySpec`: ``demo-city:N`` by default,
 or bigger streets with ``--cols-per-street`` superblocks east-west per street, ``--rows``
@@ -31,7 +31,8 @@ sides alike. Each run prints:
 At the end: the median wall and CPU seconds of each side over the rounds and each
 round's ratio to the sequential runs of the same round. Every run writes GeoJSON and CSV
 only (no HTML, no images), so the figures are the work, not the writers. ``--json``
-writes every run's figures to a file.
+writes every run's figures to a file; ``--keep DIR`` keeps every run's street folders
+(``DIR/city-N/r<round>-<side>/``) instead of a temporary folder.
 """
 
 from __future__ import annotations
@@ -366,6 +367,12 @@ def main(argv: list[str] | None = None) -> list[Run]:
     ap.add_argument("--density", type=float, default=1.0, help="buildings per compound x")
     ap.add_argument("--communities", type=int, default=2, help="communities a street")
     ap.add_argument("--json", type=Path, help="write every run's figures to this file")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        help="write the runs' street folders under this folder and keep them (default: a "
+        "temporary folder, removed), e.g. to compare a street whose answers differ",
+    )
     args = ap.parse_args(argv)
     import distributed  # noqa: F401  (its import sets its logger's level: set ours after)
 
@@ -378,8 +385,11 @@ def main(argv: list[str] | None = None) -> list[Run]:
                         density=args.density, communities_per_street=args.communities)  # fmt: skip
         b = make_city(spec).layers["buildings"]
         print(f"\n## {spec}: {len(b):,} buildings, {int(b['households'].sum()):,} households")
-        with tempfile.TemporaryDirectory() as tmp:
-            runs = bench(spec, args.workers, args.rounds, args.job, Path(tmp))
+        if args.keep:
+            runs = bench(spec, args.workers, args.rounds, args.job, args.keep / f"city-{n}")
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                runs = bench(spec, args.workers, args.rounds, args.job, Path(tmp))
         print("\n".join(summary(runs)))
         diff = differences(runs)
         print("same answer on every side: " + ("yes" if not diff else "NO\n  " + "\n  ".join(diff)))

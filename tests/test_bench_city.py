@@ -24,7 +24,8 @@ def small_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Run], Pat
     """The bench's command line on ``demo-city:2``, job grids, one worker, one round."""
     saved = tmp_path_factory.mktemp("bench_city") / "runs.json"
     argv = ["--streets", "2", "--workers", "1", "--rounds", "1", "--job", "grids"]
-    return bench_city.main([*argv, "--json", str(saved)]), saved
+    runs = bench_city.main([*argv, "--json", str(saved), "--keep", str(saved.parent / "kept")])
+    return runs, saved
 
 
 def test_sides_alternate_their_order_round_by_round() -> None:
@@ -81,6 +82,9 @@ def test_city_cpu_counts_the_worker_processes_and_both_sides_agree(
     assert set(seq.answers) == set(city.answers) == {"001", "002"}
     assert "grids.geojson" in seq.answers["001"]
     assert differences(runs) == [] and not city.failed and not seq.failed
+    kept = saved.parent / "kept" / "city-2"  # --keep: every run's street folders stay
+    assert (kept / "r1-city-1" / "streets" / "001" / "grids.geojson").is_file()
+    assert (kept / f"r1-{SEQUENTIAL}" / "002" / "grids.geojson").is_file()
     written = json.loads(saved.read_text())
     assert [(r["side"], r["round"]) for r in written] == [("city-1", 1), (SEQUENTIAL, 1)]
     assert written[0]["children_cpu_s"] == pytest.approx(city.children_cpu_s)
