@@ -489,8 +489,15 @@ def _submit(
     streets_dir: Path,
     options: dict[str, object],
 ) -> list[object]:
-    """Scatter the streets' shares to the workers and submit one task per street."""
-    remote = client.scatter(todo)  # type: ignore[attr-defined]
+    """Scatter the streets' shares to the workers and submit one task per street.
+
+    The shares are scattered without dask's content hash (``hash=False``: random keys):
+    hashing tokenizes every share, its geometry written to WKB and read back, in the
+    client's event loop before any task starts (≈ 70 ms a share of 200 buildings, ≈ 0.5
+    CPU s a share of ~5,000 buildings with its margin: docs/benchmarks/city.md); the
+    city run keys its streets by its own content hashes (:func:`part_hash`) and scatters
+    each share once."""
+    remote = client.scatter(todo, hash=False)  # type: ignore[attr-defined]
     return [
         client.submit(  # type: ignore[attr-defined]
             run_street,
