@@ -493,7 +493,7 @@ def _submit(
 
     The shares are scattered without dask's content hash (``hash=False``: random keys):
     hashing tokenizes every share, its geometry written to WKB and read back, in the
-    client's event loop before any task starts (≈ 70 ms a share of 200 buildings, ≈ 0.5
+    client's event loop before any task starts (≈ 70 ms a share of a 200-building street, ≈ 0.5
     CPU s a share of ~5,000 buildings with its margin: docs/benchmarks/city.md); the
     city run keys its streets by its own content hashes (:func:`part_hash`) and scatters
     each share once."""
