@@ -124,6 +124,20 @@ def test_city_run_equals_single_street_runs(city_run: tuple[Path, CityResult]) -
         assert mine.tolist() == theirs.astype(int).tolist()
 
 
+def test_each_street_outcome_reports_its_cpu_seconds_and_worker_process(
+    city_run: tuple[Path, CityResult],
+) -> None:
+    """A task reports its own CPU seconds, its worker process's CPU up to the task's end
+    (start-up and earlier tasks included) and the process id, which the city benchmark
+    splits a worker's CPU with (thread workers: this process)."""
+    import os
+
+    _, result = city_run
+    for outcome in result.outcomes.values():
+        assert outcome.pid == os.getpid()
+        assert 0 < outcome.cpu_seconds <= outcome.process_cpu_s
+
+
 def test_rollups_one_row_per_street_and_city_layers(city_run: tuple[Path, CityResult]) -> None:
     out, _ = city_run
     table = pd.read_csv(out / "city_streets.csv", encoding="utf-8-sig", dtype={"street_code": str})
@@ -880,6 +894,21 @@ def _worker_settings() -> tuple[str | None, bool]:
     )
 
 
+def _polling() -> dict[str, object]:
+    """In a worker: its dask config of the keys of :data:`planner.city.run.POLLING`."""
+    import dask
+
+    from planner.city.run import POLLING
+
+    return {k: dask.config.get(k) for k in POLLING}
+
+
+def _tick_s(dask_worker: object = None, dask_scheduler: object = None) -> float:
+    """In a worker or the scheduler: its event-loop health check interval, s."""
+    server = dask_worker or dask_scheduler
+    return float(server._tick_interval)  # type: ignore[union-attr]
+
+
 def test_local_worker_processes_run_without_the_profiler_and_the_malloc_trim_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -896,7 +925,7 @@ def test_local_worker_processes_run_without_the_profiler_and_the_malloc_trim_set
     # would inherit that, whatever the city run's settings
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     from planner._threads import THREADS_ENV, workers
-    from planner.city.run import local_workers, worker_config
+    from planner.city.run import POLLING, local_workers, worker_config
 
     monkeypatch.delenv(THREADS_ENV, raising=False)
     before = dict(os.environ)
@@ -904,7 +933,14 @@ def test_local_worker_processes_run_without_the_profiler_and_the_malloc_trim_set
         trim, profile = client.submit(_worker_settings, pure=False).result()  # type: ignore[attr-defined]
         blas = client.submit(os.environ.get, "OPENBLAS_NUM_THREADS", pure=False).result()  # type: ignore[attr-defined]
         threads = client.submit(workers, pure=False).result()  # type: ignore[attr-defined]
+        polling = client.submit(_polling, pure=False).result()  # type: ignore[attr-defined]
+        ticks = [
+            *client.run(_tick_s).values(),  # type: ignore[attr-defined]
+            client.run_on_scheduler(_tick_s),  # type: ignore[attr-defined]
+        ]
     assert (trim, profile, blas) == (None, False, "1")
+    # dask's servers poll slower than its defaults (20 ms ticks, 100 ms memory checks)
+    assert polling == POLLING and ticks == [1.0, 1.0]
     assert threads == min(local_workers(), 8)  # one worker: every core
     # the nanny's settings for the workers are taken back out of this process's environment
     keys = [THREADS_ENV, "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED"]
@@ -916,6 +952,30 @@ def test_local_worker_processes_run_without_the_profiler_and_the_malloc_trim_set
     assert workers() == 1
     monkeypatch.setenv(THREADS_ENV, "none")  # not a number: ignored
     assert workers() == min(local_workers(), 8)
+
+
+def test_shares_are_scattered_without_dask_tokenizing_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shares go to the workers under random keys: dask's content hash tokenizes each
+    share (its geometry to WKB and back) in the client's event loop before any task
+    starts, ≈ 0.5 CPU s a street of ~5,000 buildings; one task per share, each given its
+    own share."""
+    from planner.city import run as run_module
+
+    calls: list[dict[str, object]] = []
+
+    class Client:
+        def scatter(self, data: list[object], **kwargs: object) -> list[str]:
+            calls.append(kwargs)
+            return [f"remote-{i}" for i in range(len(data))]
+
+        def submit(self, fn: object, part: str, **kwargs: object) -> tuple[str, object]:
+            return part, kwargs["key"]
+
+    parts = [type("Part", (), {"code": c})() for c in ("001", "002")]
+    hashes = {"001": "a" * 64, "002": "b" * 64}
+    got = run_module._submit(Client(), parts, hashes, Path("out"), {})  # type: ignore[arg-type]
+    assert calls == [{"hash": False}]
+    assert got == [("remote-0", "street-001-" + "a" * 12), ("remote-1", "street-002-" + "b" * 12)]
 
 
 def test_communities_cut_at_street_edges_are_polygons() -> None:

@@ -54,7 +54,9 @@ def part_hash(part: StreetPart, settings: Settings, job: str, options: str = "")
     for name in sorted(part.layers):
         gdf = part.layers[name]
         h.update(f"\0{name}\0{len(gdf)}\0".encode())
-        attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(str)
+        # a plain frame first: dropping the geometry of a GeoDataFrame goes through
+        # geopandas' constructor fallback, a third of the hash's time on small shares
+        attrs = pd.DataFrame(gdf).drop(columns=gdf.geometry.name).astype(str)
         attrs = attrs[sorted(attrs.columns)]
         h.update("\0".join(attrs.columns).encode())
         h.update(pd.util.hash_pandas_object(attrs, index=False).to_numpy().tobytes())

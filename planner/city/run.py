@@ -44,6 +44,7 @@ from planner.street import Street
 
 __all__ = [
     "CITY_FILE",
+    "POLLING",
     "UNMATCHED_FILE",
     "CityResult",
     "LineProgress",
@@ -282,6 +283,14 @@ def report_unmatched_rows(city: CityInput, out: Path) -> tuple[int, Path | None]
     return len(unmatched), write_text(out / UNMATCHED_FILE, "\ufeff" + text)
 
 
+#: dask's polling intervals a city run's local cluster slows down (:func:`worker_config`).
+POLLING: dict[str, object] = {
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+}
+
+
 def worker_config(workers: int = 1) -> dict[str, object]:
     """The dask settings of the city run's ``workers`` local worker processes
     (``dask.config.set`` keys), where they differ from dask's defaults for a reason of ours:
@@ -297,7 +306,19 @@ def worker_config(workers: int = 1) -> dict[str, object]:
       anyway. The one-thread BLAS settings are kept (a worker per core);
     - ``PLANNER_THREADS`` (:data:`planner._threads.THREADS_ENV`) in the worker's
       environment: the cores this process may use divided among the workers, so the
-      GEOS threads of :mod:`planner._threads` do not multiply by the workers.
+      GEOS threads of :mod:`planner._threads` do not multiply by the workers;
+    - the polling of dask's servers slowed down (:data:`POLLING`): the event-loop health
+      check every 1 s instead of 20 ms (``distributed.admin.tick.interval``), the
+      memory monitor every 1 s instead of 100 ms and the system monitor every 5 s
+      instead of 0.5 s. At dask's rates an idle one-worker local cluster costs ≈ 2.1
+      CPU s a minute in the command's process (scheduler, nanny, client) and ≈ 1.2 in
+      the worker, ≈ 0.4 and ≈ 0.2 at these (docs/benchmarks/city.md): a city run pays
+      that for its whole wall time, and a worker's checks take the GIL from its task.
+      A street task runs for seconds to minutes and a worker's memory grows by tens of
+      MB a street, so a 1 s memory check still pauses or restarts a worker in time.
+
+    The same keys apply to the scheduler, nannies and client of the local cluster (they
+    run in the command's process, inside the same ``dask.config.set``).
     """
     import dask
     import distributed  # noqa: F401  (its import loads its config defaults)
@@ -308,6 +329,7 @@ def worker_config(workers: int = 1) -> dict[str, object]:
     return {
         "distributed.worker.profile.enabled": False,
         "distributed.nanny.pre-spawn-environ": environ,
+        **POLLING,
     }
 
 
@@ -467,8 +489,15 @@ def _submit(
     streets_dir: Path,
     options: dict[str, object],
 ) -> list[object]:
-    """Scatter the streets' shares to the workers and submit one task per street."""
-    remote = client.scatter(todo)  # type: ignore[attr-defined]
+    """Scatter the streets' shares to the workers and submit one task per street.
+
+    The shares are scattered without dask's content hash (``hash=False``: random keys):
+    hashing tokenizes every share, its geometry written to WKB and read back, in the
+    client's event loop before any task starts (≈ 70 ms a share of a 200-building street, ≈ 0.5
+    CPU s a share of ~5,000 buildings with its margin: docs/benchmarks/city.md); the
+    city run keys its streets by its own content hashes (:func:`part_hash`) and scatters
+    each share once."""
+    remote = client.scatter(todo, hash=False)  # type: ignore[attr-defined]
     return [
         client.submit(  # type: ignore[attr-defined]
             run_street,

@@ -12,6 +12,7 @@ with its error and the other streets go on.
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
@@ -81,6 +82,16 @@ class StreetOutcome:
     peak_mb
         Peak resident memory of the worker process up to the end of the task, MB
         (``getrusage``; with thread workers, of the whole process).
+    cpu_seconds
+        CPU seconds (user + system) the worker process spent while the task ran, s
+        (its event loop and other threads included; with thread workers, the whole
+        process's).
+    process_cpu_s
+        CPU seconds of the worker process from its start to the end of the task, s
+        (its start-up and every earlier task included): with ``cpu_seconds`` and
+        ``pid`` a benchmark splits a worker's CPU into start-up, tasks and the rest.
+    pid
+        The worker process's id.
     """
 
     code: str
@@ -91,6 +102,9 @@ class StreetOutcome:
     seconds: float = 0.0
     peak_mb: float = 0.0
     rules_ok: bool = True
+    cpu_seconds: float = 0.0
+    process_cpu_s: float = 0.0
+    pid: int = 0
 
 
 def load_part(part: StreetPart, settings: Settings) -> Street:
@@ -129,6 +143,12 @@ def _osm_layers(part: StreetPart, settings: Settings) -> dict[str, gpd.GeoDataFr
     return layers
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process since it started, s."""
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
 def _peak_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
@@ -157,7 +177,7 @@ def run_street(
     """
     from planner.pipeline import run_pipeline
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_s()
     try:
         street = load_part(part, settings)
         result = run_pipeline(
@@ -174,26 +194,32 @@ def run_street(
             **(register_outputs or RegisterOutputs()).pipeline_kwargs(),
         )
     except PlannerError as exc:
-        return _failed(part.code, str(exc), t0)
+        return _failed(part.code, str(exc), t0, c0)
     except Exception as exc:  # a bug on one street must not stop the others
-        return _failed(part.code, f"internal error {type(exc).__name__}: {exc}", t0)
+        return _failed(part.code, f"internal error {type(exc).__name__}: {exc}", t0, c0)
     communities = None if result.coverage is None else result.coverage.table("community")
     return StreetOutcome(
         code=part.code,
         ok=True,
         summary=result.summary(),
         communities=communities,
-        seconds=round(time.perf_counter() - t0, 3),
-        peak_mb=_peak_mb(),
         rules_ok=result.rules_ok,
+        **_usage(t0, c0),
     )
 
 
-def _failed(code: str, error: str, t0: float) -> StreetOutcome:
-    return StreetOutcome(
-        code=code,
-        ok=False,
-        error=error,
-        seconds=round(time.perf_counter() - t0, 3),
-        peak_mb=_peak_mb(),
-    )
+def _usage(t0: float, c0: float) -> dict[str, Any]:
+    """The task's wall and CPU seconds since ``t0`` / ``c0``, the worker's CPU so far,
+    its peak memory and its process id (:class:`StreetOutcome` fields)."""
+    cpu = _cpu_s()
+    return {
+        "seconds": round(time.perf_counter() - t0, 3),
+        "cpu_seconds": round(cpu - c0, 3),
+        "process_cpu_s": round(cpu, 3),
+        "peak_mb": _peak_mb(),
+        "pid": os.getpid(),
+    }
+
+
+def _failed(code: str, error: str, t0: float, c0: float) -> StreetOutcome:
+    return StreetOutcome(code=code, ok=False, error=error, **_usage(t0, c0))
