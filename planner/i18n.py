@@ -2464,6 +2464,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "the settings forbid splitting them (grid_split_large_compounds): the proof rests "
         "on that",
     ),
+    # --- dist14e: the exact division decided by work limits, the clock a safety ---
+    "grid_exact_clock": (
+        "社区 {community}：精确方法被时钟（安全上限）而非工作量上限停止：结果可能随机器负载而不同"
+        "（可提高 grid_exact_time_limit_s 或 grid_exact_total_s）",
+        "community {community}: the exact method was stopped by the clock (its safety), not "
+        "by its work limits: the result may depend on the machine's load (raise "
+        "grid_exact_time_limit_s or grid_exact_total_s)",
+    ),
 }
 
 
