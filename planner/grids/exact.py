@@ -102,6 +102,13 @@ ROOTED_MAX_NODES = 200
 #: Rounds of separator cuts of the rooted program before it gives up.
 ROOTED_MAX_ROUNDS = 20
 
+#: Order of the rooted tries for each count of parts: roots spread over the piece, then
+#: roots from the heuristic's parts. Spread first: on the planted lattices of
+#: ``bench/bench_grids_exact.py`` a try from the heuristic's parts ran 4-10 CPU s to a
+#: worse division (balance 2.0 against 0.98-1.18) where the spread roots took 0.4-1.0 s;
+#: the clock used to cut that try short, the work limits do not.
+ROOTED_ORDER: tuple[str, ...] = ("spread", "start")
+
 #: The clock safety of one piece's exact solve (every program it runs, the soft one
 #: included): this many times ``Settings.grid_exact_time_limit_s``, wall seconds. The
 #: work limits above decide the answer; the clock stops a step only on a machine far
@@ -479,9 +486,10 @@ def _rooted_start(
     clock: Clock,
     also: Bound | None,
 ) -> NDArray[np.int64] | None:
-    """A division in bounds from :func:`rooted_partition` with the roots placed by the
-    parts of ``start`` (the heuristic's division) or spread, for the likeliest counts of
-    parts (``bounds``: lo, hi, target), tried in a fixed order until one is found, each
+    """A division in bounds from :func:`rooted_partition` with the roots spread or placed
+    by the parts of ``start`` (the heuristic's division; in :data:`ROOTED_ORDER`), for the
+    likeliest counts of parts (``bounds``: lo, hi, target), tried in that fixed order
+    until one is found, each
     within the rooted program's work limits (the ``clock`` safety stops the tries when
     spent; None without a start or with a second bound, which the rooted program does
     not keep)."""
@@ -493,7 +501,7 @@ def _rooted_start(
     k0 = choose_k(float(w.sum()), lo, hi, target)
     low, high = part_count(w, lo=lo, hi=hi)
     ks = [k for k in dict.fromkeys((k0, k0 + 1, k0 - 1, len(base))) if low <= k <= high]
-    tries = [(k, how) for k in ks for how in ("start", "spread")]
+    tries = [(k, how) for k in ks for how in ROOTED_ORDER]
     found = None
     for k, how in tries:  # the likeliest count of parts first
         if clock.left() <= 0:
