@@ -100,7 +100,7 @@ FULL_MAX_NODES = 300
 ROOTED_MAX_NODES = 200
 
 #: Rounds of separator cuts of the rooted program before it gives up.
-ROOTED_MAX_ROUNDS = 20
+ROOTED_MAX_ROUNDS = 10
 
 #: Order of the rooted tries for each count of parts: roots spread over the piece, then
 #: roots from the heuristic's parts. Spread first: on the planted lattices of
@@ -109,12 +109,18 @@ ROOTED_MAX_ROUNDS = 20
 #: the clock used to cut that try short, the work limits do not.
 ROOTED_ORDER: tuple[str, ...] = ("spread", "start")
 
+#: Rooted tries at most per piece (the first of the ordered list: the likeliest count of
+#: parts, spread then from the heuristic's parts). Where no division in bounds exists
+#: every try fails, and without a cap the eight tries took the whole clock safety on a
+#: 75-unit community (40 s), leaving the full program, which proves infeasibility, none.
+ROOTED_MAX_TRIES = 2
+
 #: The clock safety of one piece's exact solve (every program it runs, the soft one
 #: included): this many times ``Settings.grid_exact_time_limit_s``, wall seconds. The
 #: work limits above decide the answer; the clock stops a step only on a machine far
 #: slower or busier than the limits were set for, and the result says so
 #: (:attr:`ExactResult.clock`).
-CLOCK_SAFETY = 2.0
+CLOCK_SAFETY = 3.0
 
 
 class Clock:
@@ -503,7 +509,7 @@ def _rooted_start(
     ks = [k for k in dict.fromkeys((k0, k0 + 1, k0 - 1, len(base))) if low <= k <= high]
     tries = [(k, how) for k in ks for how in ROOTED_ORDER]
     found = None
-    for k, how in tries:  # the likeliest count of parts first
+    for k, how in tries[:ROOTED_MAX_TRIES]:  # the likeliest count of parts first
         if clock.left() <= 0:
             break
         roots = adjust_roots(xy, w, start, base, k) if how == "start" else spread_roots(xy, w, k)
