@@ -195,14 +195,14 @@ class Settings:
     grid_exact_time_limit_s
         Clock safety of the exact method per community piece, seconds (default 20):
         since dist14e work limits (branch-and-bound nodes, rounds of cuts) decide the
-        answer, and the wall clock stops a piece only at twice this (the result then
+        answer, and the wall clock stops a piece only at three times this (the result then
         says "stopped by the clock").
     grid_exact_max_units
         Largest piece (units: whole compounds and atoms) the exact method takes on
         (default 300).
     grid_exact_total_s
         Clock safety of the exact method for a whole division, seconds (default 60):
-        pieces left when twice this is spent keep the heuristic's division, and the
+        pieces left when three times this is spent keep the heuristic's division, and the
         notes say the clock decided.
     grid_split_large_compounds
         True (default): a compound above ``grid_max_households`` is divided between

@@ -75,7 +75,7 @@ def test_the_clock_safety_says_when_it_stopped_a_solve(monkeypatch: pytest.Monke
     r = exact_partition(
         G, np.arange(G.n), lo=400, hi=600, target=500, time_limit_s=0.01, max_units=300
     )
-    assert r.clock  # the 0.02-s safety (read 1000x fast) stopped it
+    assert r.clock  # the 0.03-s safety (read 1000x fast) stopped it
 
 
 def _street_division(
@@ -130,7 +130,7 @@ def test_a_spent_clock_budget_is_reported_and_names_the_settings(
     _, status, clock, notes = _street_division(
         monkeypatch, lambda: t0 + 1000.0 * (real() - t0), grid_exact_total_s=1.0
     )
-    # the first solve spends the division's safety (2 x 1 s read 1000x fast): the second
+    # the first solve spends the division's safety (3 x 1 s read 1000x fast): the second
     # community gets none, and both say the clock, not the work limits, decided
     assert status[-1] == "no_time_left" and all(clock)
     said = [n for n in notes if "stopped by the clock" in n]
