@@ -1,4 +1,4 @@
-"""Benchmark: the exact division on lattices of 150 and 300 units with a known answer.
+"""Benchmark: the exact division on lattices of 150-300 units with a known answer.
 
     PYTHONPATH=. /work/main/.venv/bin/python bench/bench_grids_exact.py [--limit 20]
 
@@ -13,7 +13,9 @@ of the division found (``sum |households - target| / target`` over its parts, th
 program's objective), the lower bound on it that the counting argument proves
 (:func:`planner.grids.exact.balance_bound`), and the balance of the planted blocks (a
 division in bounds known beforehand). The gap printed is the proved one: the best
-balance is at least the bound. Run it from
+balance is at least the bound. CPU seconds and, since dist14e, whether the clock safety
+(not the work limits) stopped the solve and its branch-and-bound nodes are printed too.
+Run it from
 another version's folder (``cd DIR && PYTHONPATH=DIR python .../bench_grids_exact.py``)
 to measure that version.
 """
@@ -48,11 +50,12 @@ def main() -> None:
     args = ap.parse_args()
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {platform.processor() or platform.machine()}, load {load}")
-    for rows, cols in ((15, 10), (20, 15)):
-        g = planted_lattice(rows, cols, 5, seed=0)
+    # seeds 1 and 2 (dist14e): two more lattices where the rooted tries' order matters
+    for rows, cols, seed in ((15, 10, 0), (20, 15, 0), (20, 15, 1), (16, 15, 2)):
+        g = planted_lattice(rows, cols, 5, seed=seed)
         parts = round(g.weight.sum() / 500)
         start = np.minimum(np.arange(g.n) * parts // g.n, parts - 2)  # strips, two merged
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = exact_partition(
             g,
             np.arange(g.n),
@@ -63,13 +66,15 @@ def main() -> None:
             max_units=400,
             start=start,
         )
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        clock = f", clock {r.clock}, nodes {r.nodes}" if hasattr(r, "clock") else ""
         ok = r.labels is not None and _valid(g, r.labels, 400, 600)
         found = balance(g.weight, r.labels, 500) if r.labels is not None else float("nan")
         floor = balance_bound(g.weight, lo=400, hi=600, target=500)
         planted = balance(g.weight, planted_blocks(rows, cols, 5), 500)
         print(
-            f"{g.n} units, {parts} blocks: {r.status}, gap {r.gap:.3g}, {wall:.1f} s wall, "
+            f"{g.n} units (seed {seed}), {parts} blocks: {r.status}, gap {r.gap:.3g}, {wall:.1f} s wall, "
+            f"{cpu:.1f} s CPU{clock}, "
             f"in bounds and contiguous: {ok}, households outside 0 (proved least: "
             f"{r.bound == 0 and r.found}); balance found {found:.3f}, proved bound "
             f"{floor:.3f}, planted {planted:.3f}"

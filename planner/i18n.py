@@ -1049,11 +1049,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "method)",
     ),
     "grid_reason_exact_no_solution": (
-        "社区 {community}（{households} 户，{units} 个单元）：精确方法在时间上限内既未找到 "
-        "{lo}-{hi} 户的划分，也未证明其不存在；可提高 grid_exact_time_limit_s",
+        "社区 {community}（{households} 户，{units} 个单元）：精确方法在工作量上限内既未找到 "
+        "{lo}-{hi} 户的划分，也未证明其不存在",
         "community {community} ({households} households, {units} units): the exact method "
-        "found no division within {lo}-{hi} and no proof that none exists; "
-        "raise grid_exact_time_limit_s",
+        "found no division within {lo}-{hi} and no proof that none exists within its work "
+        "limits",
     ),
     "grid_reason_exact_too_large": (
         "社区 {community}（{households} 户）有 {units} 个单元，超过精确方法的上限 "
@@ -1132,10 +1132,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "({time_s:.1f} s)",
     ),
     "grid_exact_no_solution": (
-        "社区 {community}：精确方法（{units} 个单元，{households} 户）在时间上限内没有结果，"
+        "社区 {community}：精确方法（{units} 个单元，{households} 户）在工作量上限内没有结果，"
         "用时 {time_s:.1f} 秒",
         "community {community}: the exact method ({units} units, {households} households) "
-        "reached its time limit with no result ({time_s:.1f} s)",
+        "reached its work limits with no result ({time_s:.1f} s)",
     ),
     "grid_exact_too_large": (
         "社区 {community}：{units} 个单元超过精确方法的上限（grid_exact_max_units），未运行",
@@ -2463,6 +2463,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "method); {whole} of the units are compounds above the maximum kept whole because "
         "the settings forbid splitting them (grid_split_large_compounds): the proof rests "
         "on that",
+    ),
+    # --- dist14e: the exact division decided by work limits, the clock a safety ---
+    "grid_exact_clock": (
+        "社区 {community}：精确方法被时钟（安全上限）而非工作量上限停止：结果可能随机器负载而不同"
+        "（可提高 grid_exact_time_limit_s 或 grid_exact_total_s）",
+        "community {community}: the exact method was stopped by the clock (its safety), not "
+        "by its work limits: the result may depend on the machine's load (raise "
+        "grid_exact_time_limit_s or grid_exact_total_s)",
     ),
 }
 

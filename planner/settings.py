@@ -193,13 +193,17 @@ class Settings:
         the heuristic leaves out of bounds; ``"exact"``: the exact method on every
         piece (the heuristic where it cannot run); ``"heuristic"``: never the exact method.
     grid_exact_time_limit_s
-        Time limit of the exact method per community piece, seconds (default 20).
+        Clock safety of the exact method per community piece, seconds (default 20):
+        since dist14e work limits (branch-and-bound nodes, rounds of cuts) decide the
+        answer, and the wall clock stops a piece only at three times this (the result then
+        says "stopped by the clock").
     grid_exact_max_units
         Largest piece (units: whole compounds and atoms) the exact method takes on
         (default 300).
     grid_exact_total_s
-        Time budget of the exact method for a whole division, seconds (default 60):
-        pieces left when it is spent keep the heuristic's division.
+        Clock safety of the exact method for a whole division, seconds (default 60):
+        pieces left when three times this is spent keep the heuristic's division, and the
+        notes say the clock decided.
     grid_split_large_compounds
         True (default): a compound above ``grid_max_households`` is divided between
         whole buildings; False: it stays whole, one grid of its own, a proved exception.

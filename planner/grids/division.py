@@ -108,6 +108,8 @@ EXACT_COLUMNS: tuple[str, ...] = (
     "excess",
     "least",
     "bound",
+    "clock",
+    "nodes",
 )
 
 
@@ -146,7 +148,9 @@ class GridResult:
     #: ``units``, ``households``, ``status``, ``gap``, ``time_s``; when no division in
     #: bounds exists, ``excess``: households outside the bounds in the division kept,
     #: ``least``: True when proved the fewest possible; ``bound``: the proved least
-    #: households outside for any contiguous division, 0 when one in bounds was found).
+    #: households outside for any contiguous division, 0 when one in bounds was found;
+    #: ``clock``: True when the clock safety, not the work limits, stopped the solve, so
+    #: the result may depend on the machine's load; ``nodes``: branch-and-bound nodes).
     exact: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXACT_COLUMNS))
 
 
@@ -255,6 +259,10 @@ def divide(
         whole=unit_whole,
     )
     notes += [_exact_note(row, names) for row in split.exact.itertuples()]
+    notes += [
+        str(msg("grid_exact_clock", community=names.get(str(c), str(c))))
+        for c in split.exact.loc[split.exact["clock"].astype(bool), "community_id"]
+    ]
     split = _place_dedicated(split, unit_ded & ~unit_locked)
     split = _repair_shapes(
         split, ug, unit_comm, unit_locked | unit_ded, (lo, hi), also, settings, notes
@@ -344,7 +352,8 @@ def _partition_units(
     grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
     solved: list[tuple[object, ...]] = []
-    budget_s = settings.grid_exact_total_s
+    # the clock safety of the whole division (the work limits decide each piece's solve)
+    budget_s = exact.CLOCK_SAFETY * settings.grid_exact_total_s
     next_grid = 0
     for comm in pd.unique(unit_comm):
         members = np.flatnonzero((unit_comm == comm) & ~unit_locked)
@@ -368,12 +377,14 @@ def _partition_units(
                 hi=hi,
                 target=target,
                 method=settings.grid_method,
-                time_limit_s=min(settings.grid_exact_time_limit_s, budget_s),
+                time_limit_s=min(settings.grid_exact_time_limit_s, budget_s / exact.CLOCK_SAFETY),
                 max_units=settings.grid_exact_max_units,
                 also=also,
             )
             if proof is not None:
                 budget_s -= proof.time_s
+                if proof.status == "no_time_left":  # the division's clock safety was spent
+                    proof = replace(proof, clock=True)
                 solved.append(
                     (
                         comm,
@@ -385,6 +396,8 @@ def _partition_units(
                         proof.excess,
                         proof.least,
                         proof.bound,
+                        proof.clock,
+                        proof.nodes,
                     )
                 )
             grid_of_unit[nodes] = labels + next_grid
@@ -459,7 +472,7 @@ def _display_names(comm_table: pd.DataFrame) -> dict[str, str]:
 def _exact_note(row: tuple[object, ...], names: dict[str, str]) -> str:
     """The note of one exact solve (an ``itertuples`` row of :attr:`GridResult.exact`),
     naming the community by ``names``."""
-    _, comm, units, households, status, gap, time_s, kept, least, bound = row
+    _, comm, units, households, status, gap, time_s, kept, least, bound = row[:10]
     key = f"grid_exact_{status}"
     if status == "feasible" and not np.isfinite(float(str(gap))):
         key = "grid_exact_feasible_nogap"

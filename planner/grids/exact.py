@@ -4,7 +4,7 @@ Used by :func:`planner.grids.division.divide` on a community's connected piece o
 units when the heuristic (:mod:`planner.grids._partition`) leaves a part out of
 ``[lo, hi]`` (``Settings.grid_method="auto"``), or always (``"exact"``). It either
 finds a division with every part in bounds, or proves that none exists for the
-units and adjacency given, or says that the time limit ran out first. When none
+units and adjacency given, or says that its work limits ran out first. When none
 exists, the same program with soft bounds finds the division with the fewest
 households outside the bounds.
 
@@ -55,7 +55,15 @@ flow bounded by the units its part may hold; all valid for every division in bou
 On pieces of :data:`ROOTED_MIN_UNITS` units or more, a smaller *rooted* program
 (:func:`rooted_partition`: parts around fixed roots placed by the heuristic's division,
 contiguity by separator cuts) first looks for a division in bounds, which then starts
-the full program (:func:`_full_start`); the time limit covers building the programs.
+the full program (:func:`_full_start`).
+
+Work limits, not the clock, decide the answer (dist14e, issue 14): branch-and-bound
+nodes per solve (:data:`FULL_MAX_NODES`, :data:`SOFT_MAX_NODES`,
+:data:`ROOTED_MAX_NODES`), rounds of cuts (:data:`ROOTED_MAX_ROUNDS`) and a fixed list of
+tries, with HiGHS's ``random_seed`` fixed, so a piece gets the same division on an idle
+or a busy machine. The wall clock is only a safety (:class:`Clock`, :data:`CLOCK_SAFETY`
+times the time limit for all programs of a piece); a result it stopped says so
+(:attr:`ExactResult.clock`), since that one may depend on the machine's load.
 """
 
 from __future__ import annotations
@@ -81,8 +89,71 @@ SOFT_COST = 1000.0
 
 #: Branch-and-bound nodes the soft-bounds program may use: it stops on this count
 #: rather than on the clock, so the division kept is the same on a busy machine (a
-#: division must be deterministic for a seed; the time limit stays as a safety).
+#: division must be deterministic for a seed; the clock stays as a safety).
 SOFT_MAX_NODES = 300
+
+# --- dist14e: work limits decide the exact division, the clock is a safety ---
+#: Branch-and-bound nodes of one solve of the full (hard-bounds) program.
+FULL_MAX_NODES = 300
+
+#: Branch-and-bound nodes of one solve of the rooted program (:func:`rooted_partition`).
+ROOTED_MAX_NODES = 200
+
+#: Rounds of separator cuts of the rooted program before it gives up.
+ROOTED_MAX_ROUNDS = 10
+
+#: Order of the rooted tries for each count of parts: roots spread over the piece, then
+#: roots from the heuristic's parts. Spread first: on the planted lattices of
+#: ``bench/bench_grids_exact.py`` a try from the heuristic's parts ran 4-10 CPU s to a
+#: worse division (balance 2.0 against 0.98-1.18) where the spread roots took 0.4-1.0 s;
+#: the clock used to cut that try short, the work limits do not.
+ROOTED_ORDER: tuple[str, ...] = ("spread", "start")
+
+#: Rooted tries at most per piece (the first of the ordered list: the likeliest count of
+#: parts, spread then from the heuristic's parts). Where no division in bounds exists
+#: every try fails, and without a cap the eight tries took the whole clock safety on a
+#: 75-unit community (40 s), leaving the full program, which proves infeasibility, none.
+ROOTED_MAX_TRIES = 2
+
+#: The clock safety of one piece's exact solve (every program it runs, the soft one
+#: included): this many times ``Settings.grid_exact_time_limit_s``, wall seconds. The
+#: work limits above decide the answer; the clock stops a step only on a machine far
+#: slower or busier than the limits were set for, and the result says so
+#: (:attr:`ExactResult.clock`).
+CLOCK_SAFETY = 3.0
+
+
+class Clock:
+    """The clock safety of one piece's exact solve (:data:`CLOCK_SAFETY` times
+    ``limit_s`` wall seconds from now), whether it stopped a step (``hit``), and the
+    branch-and-bound nodes HiGHS used under it (``nodes``, a deterministic count)."""
+
+    def __init__(self, limit_s: float) -> None:
+        self.t0 = time.perf_counter()
+        self.deadline = self.t0 + CLOCK_SAFETY * float(limit_s)
+        self.hit = False
+        self.nodes = 0
+
+    def elapsed(self) -> float:
+        """Wall seconds since the start."""
+        return time.perf_counter() - self.t0
+
+    def left(self) -> float:
+        """Wall seconds left before the deadline (0 once passed: then ``hit``)."""
+        left = self.deadline - time.perf_counter()
+        if left <= 0:
+            self.hit = True
+        return max(left, 0.0)
+
+    def ran(self, h: Any) -> int:
+        """Count the nodes of the HiGHS run ``h`` just made and note when its time limit
+        (this clock) stopped it; returns the run's nodes."""
+        nodes = max(int(h.getInfo().mip_node_count), 0)
+        self.nodes += nodes
+        if h.modelStatusToString(h.getModelStatus()).lower().startswith("time limit"):
+            self.hit = True
+        return nodes
+
 
 ExactStatus = Literal[
     "optimal", "feasible", "infeasible", "no_solution", "too_large", "no_time_left", "no_solver"
@@ -96,10 +167,11 @@ class ExactResult:
     Attributes
     ----------
     status
-        ``"optimal"`` (proved best), ``"feasible"`` (in bounds, time limit reached:
+        ``"optimal"`` (proved best), ``"feasible"`` (in bounds, a work limit reached:
         ``gap`` says how far from the best it may be), ``"infeasible"`` (proved: no
         contiguous division of the units keeps every part in bounds),
-        ``"no_solution"`` (time limit reached with neither a division nor a proof),
+        ``"no_solution"`` (a work limit, or the clock safety, reached with neither a
+        division nor a proof),
         ``"too_large"`` (more units than ``max_units``; not solved),
         ``"no_time_left"`` (the division's time budget for the exact method,
         ``Settings.grid_exact_total_s``, was spent; not solved), ``"no_solver"``
@@ -124,6 +196,11 @@ class ExactResult:
         bounds was found (its 0 households outside is then the least possible, whatever
         ``gap`` says about the balance), else from :func:`excess_bound` and the
         soft-bounds program's dual bound (:func:`settle`); 0 when nothing is proved.
+    clock
+        True when the clock safety (:class:`Clock`), not a work limit, stopped a step:
+        the result may then differ on another machine or load.
+    nodes
+        Branch-and-bound nodes HiGHS used over every program solved.
     """
 
     status: ExactStatus
@@ -134,6 +211,8 @@ class ExactResult:
     excess: float = 0.0
     least: bool = False
     bound: float = 0.0
+    clock: bool = False
+    nodes: int = 0
 
     @property
     def found(self) -> bool:
@@ -292,6 +371,7 @@ def exact_partition(
     soft: bool = False,
     start: NDArray[np.int64] | None = None,
     also: Bound | None = None,
+    clock: Clock | None = None,
 ) -> ExactResult:
     """Divide the connected ``nodes`` of ``g`` into contiguous parts in ``[lo, hi]``.
 
@@ -310,7 +390,11 @@ def exact_partition(
         Bounds and target of each part's weight. A node heavier than ``hi`` is a part
         of its own (with zero-weight nodes only).
     time_limit_s
-        HiGHS time limit, seconds.
+        Base of the clock safety, seconds (a new :class:`Clock` of it when ``clock`` is
+        None): work limits (:data:`FULL_MAX_NODES`, :data:`SOFT_MAX_NODES`,
+        :data:`ROOTED_MAX_NODES`, :data:`ROOTED_MAX_ROUNDS`, a fixed list of tries)
+        decide the answer, so it is the same on a busy machine unless the clock stopped
+        a step (``clock`` on the result).
     max_units
         Larger sets are not solved (status ``"too_large"``).
     soft
@@ -320,6 +404,8 @@ def exact_partition(
         HiGHS completes the flows and slacks of it.
     also
         A second bound on every part (soft too when ``soft``).
+    clock
+        The clock safety shared with other programs of the same piece (:func:`settle`).
 
     Returns
     -------
@@ -333,11 +419,13 @@ def exact_partition(
     if not soft and not counts_fit(w, lo=lo, hi=hi, also=local):  # proved by counting
         bound = excess_bound(w, lo=lo, hi=hi, also=local)
         return ExactResult("infeasible", None, math.inf, 0.0, n, bound=bound)
+    clock = Clock(time_limit_s) if clock is None else clock
     t0 = time.perf_counter()
+    nodes0 = clock.nodes
     adj = g.adj[nodes][:, nodes].tocsr()
     found = None
     if not soft:  # first a division in bounds around the heuristic's parts, if it has one
-        found = _rooted_start(g, nodes, adj, w, start, (lo, hi, target), time_limit_s, also)
+        found = _rooted_start(g, nodes, adj, w, start, (lo, hi, target), clock, also)
     sub = adj.tocoo()
     upper = sub.row < sub.col
     # hard bounds: only the pairs a part in bounds can hold, and a count of parts
@@ -376,16 +464,19 @@ def exact_partition(
         x0 = None if start is None else _start_columns(lay, start)
         # stop once the households outside are proved least (whole households: a gap
         # under SOFT_COST leaves only the balance term open)
-        res, dual = _solve(lp, lay, time_limit_s, x0, 0.99 * SOFT_COST, SOFT_MAX_NODES)
+        res, dual = _solve(lp, lay, clock, x0, 0.99 * SOFT_COST, SOFT_MAX_NODES)
         bound = soft_excess_bound(dual, w, lo=lo, hi=hi, target=target, also=local)
-        return replace(res, bound=bound)
+        spent = time.perf_counter() - t0
+        return replace(res, bound=bound, time_s=spent, clock=clock.hit, nodes=clock.nodes - nodes0)
     x0 = None if found is None else _full_start(lay, found, adj, w, target)
-    left = time_limit_s - (time.perf_counter() - t0)  # the time limit holds what was built
-    if left <= 0.05 or (found is not None and lay.n_col > FULL_MAX_COLUMNS):
+    if found is not None and lay.n_col > FULL_MAX_COLUMNS:
+        res = ExactResult("no_solution", None, math.inf, 0.0, n)
+    elif clock.left() <= 0.05:  # the clock safety holds what was built
+        clock.hit = True
         res = ExactResult("no_solution", None, math.inf, 0.0, n)
     else:
-        res, _ = _solve(lp, lay, left, x0, 1e-6, None)
-    res = replace(res, time_s=time.perf_counter() - t0)
+        res, _ = _solve(lp, lay, clock, x0, 1e-6, FULL_MAX_NODES)
+    res = replace(res, time_s=time.perf_counter() - t0, clock=clock.hit, nodes=clock.nodes - nodes0)
     if res.labels is None and found is not None:  # the full program kept nothing better
         res = replace(res, status="feasible", labels=found)
     return with_balance_gap(res, w, lo=lo, hi=hi, target=target)
@@ -398,34 +489,31 @@ def _rooted_start(
     w: NDArray[np.float64],
     start: NDArray[np.int64] | None,
     bounds: tuple[float, float, float],
-    time_limit_s: float,
+    clock: Clock,
     also: Bound | None,
 ) -> NDArray[np.int64] | None:
-    """A division in bounds from :func:`rooted_partition` with the roots placed by the
-    parts of ``start`` (the heuristic's division) or spread, for the likeliest counts of
-    parts (``bounds``: lo, hi, target), within :data:`ROOTED_SHARE` of the time limit
-    (None without a start or with a second bound, which the rooted program does not
-    keep)."""
+    """A division in bounds from :func:`rooted_partition` with the roots spread or placed
+    by the parts of ``start`` (the heuristic's division; in :data:`ROOTED_ORDER`), for the
+    likeliest counts of parts (``bounds``: lo, hi, target), tried in that fixed order
+    until one is found, each
+    within the rooted program's work limits (the ``clock`` safety stops the tries when
+    spent; None without a start or with a second bound, which the rooted program does
+    not keep)."""
     lo, hi, target = bounds
     if start is None or also is not None or len(nodes) < ROOTED_MIN_UNITS:
         return None
-    t0 = time.perf_counter()
-    budget = ROOTED_SHARE * time_limit_s
     xy = g.xy[nodes]
     base = roots_of(g, nodes, start)
     k0 = choose_k(float(w.sum()), lo, hi, target)
     low, high = part_count(w, lo=lo, hi=hi)
     ks = [k for k in dict.fromkeys((k0, k0 + 1, k0 - 1, len(base))) if low <= k <= high]
-    tries = [(k, how) for k in ks for how in ("start", "spread")]
+    tries = [(k, how) for k in ks for how in ROOTED_ORDER]
     found = None
-    for i, (k, how) in enumerate(tries):  # the likeliest count of parts first
-        left = budget - (time.perf_counter() - t0)
-        if left <= 0:
+    for k, how in tries[:ROOTED_MAX_TRIES]:  # the likeliest count of parts first
+        if clock.left() <= 0:
             break
         roots = adjust_roots(xy, w, start, base, k) if how == "start" else spread_roots(xy, w, k)
-        found = rooted_partition(
-            adj, w, xy, roots, lo=lo, hi=hi, time_limit_s=left / (len(tries) - i)
-        )
+        found = rooted_partition(adj, w, xy, roots, lo=lo, hi=hi, time_limit_s=0.0, clock=clock)
         if found is not None:
             break
     if found is not None and needs_exact(w, found, lo=lo, hi=hi):
@@ -665,26 +753,26 @@ def _neighbour_rows(rows: _Rows, lay: _Layout) -> None:
 def _solve(
     lp: Any,
     lay: _Layout,
-    time_limit_s: float,
+    clock: Clock,
     x0: NDArray[np.float64] | None,
     abs_gap: float,
-    max_nodes: int | None,
+    max_nodes: int,
 ) -> tuple[ExactResult, float]:
-    """Run HiGHS (from the start ``x0`` when given) and read the labels, status and gap,
-    and the dual bound (a proved lower bound on the objective; ``-inf`` when none)."""
+    """Run HiGHS (from the start ``x0`` when given) within ``max_nodes`` nodes (the
+    ``clock`` safety as its time limit) and read the labels, status and gap, and the
+    dual bound (a proved lower bound on the objective; ``-inf`` when none)."""
     import highspy
 
     from planner.siting.highs import new_highs
     from planner.siting.mip import PRESOLVE_RULES_OFF
 
     h = new_highs()
-    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("time_limit", max(clock.left(), 1e-3))
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("presolve_rule_off", PRESOLVE_RULES_OFF)
     h.setOptionValue("mip_rel_gap", 1e-3)
     h.setOptionValue("mip_abs_gap", float(abs_gap))
-    if max_nodes is not None:
-        h.setOptionValue("mip_max_nodes", int(max_nodes))
+    h.setOptionValue("mip_max_nodes", int(max_nodes))
     t0 = time.perf_counter()
     h.passModel(lp)
     if x0 is not None:
@@ -696,6 +784,7 @@ def _solve(
     elapsed = time.perf_counter() - t0
     status = h.modelStatusToString(h.getModelStatus()).lower()
     info = h.getInfo()
+    clock.ran(h)
     has_sol = int(info.primal_solution_status) == 2
     logger.info(
         "exact division of %d units: %s in %.2f s, gap %.3g", lay.n, status, elapsed, info.mip_gap
@@ -761,6 +850,8 @@ def settle(
     reason is the piece's total). Returns the labels kept (the exact method's when it
     found a division in bounds, else the heuristic's) and the exact result (None when
     it did not run). ``also``: a second bound (weights over all of ``g``'s nodes).
+    ``time_limit_s``: the base of the piece's clock safety (:class:`Clock`), shared by
+    every program the piece runs; work limits decide the answer.
     """
     w = g.weight[nodes]
     local = None if also is None else Bound(also.weight[nodes], also.lo, also.hi)
@@ -772,6 +863,7 @@ def settle(
         return labels, ExactResult("no_time_left", None, math.inf, 0.0, len(nodes))
     if not _solver_available():
         return labels, ExactResult("no_solver", None, math.inf, 0.0, len(nodes))
+    clock = Clock(time_limit_s)
     result = exact_partition(
         g,
         nodes,
@@ -782,6 +874,7 @@ def settle(
         max_units=max_units,
         start=labels,
         also=also,
+        clock=clock,
     )
     if result.labels is not None:
         return result.labels, result
@@ -794,11 +887,12 @@ def settle(
         lo=lo,
         hi=hi,
         target=target,
-        time_limit_s=max(0.5, time_limit_s - result.time_s),
+        time_limit_s=time_limit_s,
         max_units=max_units,
         soft=True,
         start=labels,
         also=also,
+        clock=clock,
     )
     best, least = labels, False
     if soft.labels is not None and excess(w, soft.labels, lo=lo, hi=hi, also=local) <= excess(
@@ -817,6 +911,8 @@ def settle(
     return best, replace(
         result,
         time_s=result.time_s + soft.time_s,
+        clock=clock.hit,
+        nodes=result.nodes + soft.nodes,
         excess=kept,
         least=least,
         bound=min(kept, kept if least else bound),
@@ -852,10 +948,6 @@ FULL_MAX_COLUMNS = 20_000
 #: Pieces of fewer units go straight to the full program, which HiGHS solves or proves
 #: infeasible within seconds at that size.
 ROOTED_MIN_UNITS = 60
-
-#: Share of the time limit the rooted program (:func:`rooted_partition`) may use before
-#: the full program starts from what it found.
-ROOTED_SHARE = 0.5
 
 
 def roots_of(g: Graph, nodes: NDArray[np.int64], labels: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -928,10 +1020,14 @@ def rooted_partition(
     lo: float,
     hi: float,
     time_limit_s: float,
+    clock: Clock | None = None,
 ) -> NDArray[np.int64] | None:
     """Contiguous parts in ``[lo, hi]``, one around each of the given ``roots`` (local
     positions; ``adj``, ``w`` and centres ``xy`` in metres of the piece's units), or
-    None when HiGHS finds none in time.
+    None when HiGHS finds none within the work limits: at most
+    :data:`ROOTED_MAX_ROUNDS` rounds of cuts, each solve at most :data:`ROOTED_MAX_NODES`
+    nodes (``clock``, or a :class:`Clock` of ``time_limit_s`` seconds, is only a safety;
+    it records when it stopped the program).
 
     A Hess program with contiguity by cuts (Validi, Buchanan and Lykhovyd 2022):
     ``x[i, p]`` (unit ``i`` in the part of root ``p``) only where a path from the root to
@@ -949,7 +1045,7 @@ def rooted_partition(
 
     from planner.siting.highs import new_highs, rowwise_lp
 
-    t0 = time.perf_counter()
+    clock = Clock(time_limit_s) if clock is None else clock
     n, k = len(w), len(roots)
     cap = np.minimum(w, hi)
     coo = adj.tocoo()
@@ -978,11 +1074,15 @@ def rooted_partition(
     h = new_highs()
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("mip_rel_gap", 0.02)
+    h.setOptionValue("mip_max_nodes", ROOTED_MAX_NODES)
     h.passModel(lp)
     labels: NDArray[np.int64] | None = None
-    while (left := time_limit_s - (time.perf_counter() - t0)) > 0:
-        h.setOptionValue("time_limit", float(left))
+    for _ in range(ROOTED_MAX_ROUNDS):
+        if (left := clock.left()) <= 0:
+            break
+        h.setOptionValue("time_limit", left)
         h.run()
+        clock.ran(h)
         if int(h.getInfo().primal_solution_status) != 2:
             break
         x = np.asarray(h.getSolution().col_value, dtype=np.float64)
@@ -995,7 +1095,7 @@ def rooted_partition(
         starts, index, value = cuts
         r = len(starts)
         h.addRows(r, np.full(r, -inf), np.zeros(r), len(index), starts, index, value)
-    logger.info("rooted division of %d units into %d parts: none in time", n, k)
+    logger.info("rooted division of %d units into %d parts: none found", n, k)
     return None
 
 
