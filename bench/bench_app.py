@@ -21,7 +21,10 @@ Figures (printed, and recorded in docs/benchmarks/app.md), per street:
   confirm click to the editor map drawing the atom inside the target grid (target
   < 1 s); the two clicks before are timed too;
 - pan and zoom: script reruns counted (via ``$PLANNER_RUN_LOG``) while the red map is
-  dragged and zoomed (target 0).
+  dragged and zoomed (target 0);
+- server CPU s: CPU seconds of the ``streamlit run`` process and its children (the app's
+  worker process, :mod:`planner.app.worker`) from its start until the circles and grids
+  are drawn, for the start and the restart (psutil): what counts on a loaded machine.
 
 Baseline measured in the same run: the same red map written as one standalone HTML
 file (:func:`planner.maps.offline.standalone_html`) and opened from disk in the same
