@@ -21,7 +21,10 @@ Figures (printed, and recorded in docs/benchmarks/app.md), per street:
   confirm click to the editor map drawing the atom inside the target grid (target
   < 1 s); the two clicks before are timed too;
 - pan and zoom: script reruns counted (via ``$PLANNER_RUN_LOG``) while the red map is
-  dragged and zoomed (target 0).
+  dragged and zoomed (target 0);
+- server CPU s: CPU seconds of the ``streamlit run`` process and its children (the app's
+  worker process, :mod:`planner.app.worker`) from its start until the circles and grids
+  are drawn, for the start and the restart (psutil): what counts on a loaded machine.
 
 Baseline measured in the same run: the same red map written as one standalone HTML
 file (:func:`planner.maps.offline.standalone_html`) and opened from disk in the same
@@ -72,7 +75,9 @@ CIRCLE_FILLS = ("#b2182b", "#ef6548", "#fdbb84", "#fee8c8")
 SIDEBAR = '[data-testid="stSidebar"]'
 FIGURES = (
     "start_to_circles_grids_s",
+    "start_server_cpu_s",
     "restart_to_circles_grids_s",
+    "restart_server_cpu_s",
     "settings_redraw_s",
     "warm_open_s",
     "switch_to_editor_first_s",
@@ -116,6 +121,24 @@ def _legend_shows(frame: Any, text: str) -> bool:
     if legend.count() and text in legend.first.inner_text(timeout=500):
         return bool(frame.locator("path.leaflet-interactive").count() >= 10)
     return False
+
+
+def server_cpu_s() -> float:
+    """CPU seconds used so far by the app servers this process started (each
+    ``streamlit run`` and its children, e.g. the app's worker process)."""
+    import psutil
+
+    total = 0.0
+    for proc in psutil.Process().children():
+        try:
+            if "streamlit" not in " ".join(proc.cmdline()):
+                continue
+            for p in (proc, *proc.children(recursive=True)):
+                times = p.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:  # ended meanwhile
+            continue
+    return total
 
 
 def _wait(page: Any, check: Callable[[], bool], what: str, timeout_s: float = 180) -> None:
@@ -259,6 +282,7 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
         page.goto(url)
         _wait(page, lambda: _any_frame(page, _circles_and_grids), "demo circles and grids")
         out["start_to_circles_grids_s"] = time.perf_counter() - t_start
+        out["start_server_cpu_s"] = server_cpu_s()
         wait_idle(page, timeout_s=60)
         if source == "beijing":
             out["start_to_circles_grids_s"] = _load_beijing(page, stations)
@@ -282,7 +306,7 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
         wait_idle(page, timeout_s=60)
         out["switch_to_editor_s"] = _editor_switch(page)
         out["blocked_requests"] = len(blocked)
-    out["restart_to_circles_grids_s"] = _restart(source, env, stations)
+    out["restart_to_circles_grids_s"], out["restart_server_cpu_s"] = _restart(source, env, stations)
     if os.environ.get("BENCH_VERBOSE"):
         for line in run_log.read_text(encoding="utf-8").splitlines():
             event, page_name, run_s, _epoch = line.split("\t")
@@ -290,7 +314,7 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
     return out
 
 
-def _restart(source: str, env: dict[str, str], stations: Path) -> float:
+def _restart(source: str, env: dict[str, str], stations: Path) -> tuple[float, float]:
     """A new server on the same disk cache: seconds to circles and grids (from the
     process start on the demo street, from the Load click on the Beijing extract)."""
     t_start = time.perf_counter()
@@ -298,9 +322,9 @@ def _restart(source: str, env: dict[str, str], stations: Path) -> float:
         page.goto(url)
         _wait(page, lambda: _any_frame(page, _circles_and_grids), "demo circles and grids")
         if source != "beijing":
-            return time.perf_counter() - t_start
+            return time.perf_counter() - t_start, server_cpu_s()
         wait_idle(page, timeout_s=60)
-        return _load_beijing(page, stations)
+        return _load_beijing(page, stations), server_cpu_s()
 
 
 def main() -> None:

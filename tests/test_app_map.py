@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from planner.app.map import map_payload
 from planner.maps.offline import APP_BASE_URL
 from planner.maps.redmap import red_map
@@ -62,3 +64,49 @@ def test_chinese_text_is_sent_as_characters_not_escapes() -> None:
     assert (
         compact_script(text) == r'{"a": "东\"\u003c", "b": "\\u4e1c", "c": "\\东", "d": "\u2028"}'
     )
+
+
+def test_text_without_jinja_syntax_renders_as_jinja_would_without_compiling() -> None:
+    import jinja2
+
+    from planner.app.map import literal_or_jinja
+
+    texts = [
+        "",
+        "\n",
+        'var a = {"type": "Feature", "b": [1, 2]};\n',
+        "line\r\nnext\rlast\n\n",
+        "  {\n  x: 1 }  ",
+        "{% if true %}yes{% endif %}",
+        "{{ 2 * 3 }}",
+        "text {# a comment #} more",
+    ]
+    for text in texts:
+        assert literal_or_jinja(text).render() == jinja2.Template(text).render(), repr(text)
+    assert isinstance(literal_or_jinja('{"a": 1}'), jinja2.Template) is False  # not compiled
+    assert isinstance(literal_or_jinja("{{ 1 }}"), jinja2.Template)
+
+
+def test_the_payload_is_the_same_with_rendered_scripts_not_compiled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The red map's strings, element ids aside, equal those of folium's own rendering
+    (every rendered script compiled as a Jinja template again)."""
+    import re
+    from contextlib import nullcontext
+
+    from planner.app import map as app_map
+
+    street = tiny_street()
+    fast = map_payload(red_map(street))
+    monkeypatch.setattr(app_map, "literal_templates", nullcontext)
+    slow = map_payload(red_map(street))
+
+    def ids(value: object) -> object:
+        return re.sub(r"[0-9a-f]{32}", "ID", value) if isinstance(value, str) else value
+
+    assert {k: ids(v) for k, v in fast.items()} == {k: ids(v) for k, v in slow.items()}
+    import branca.element
+    import jinja2
+
+    assert branca.element.Template is jinja2.Template  # put back after use

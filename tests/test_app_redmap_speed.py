@@ -105,3 +105,29 @@ def test_a_second_tab_draws_circles_and_grids_at_once(drawn: dict[str, list[Any]
     assert drawn["maps"] == [(True, True)], drawn["maps"]
     assert len(drawn["grid_threads"]) == 1  # not divided again
     assert at.session_state["page"] == "redmap"
+
+
+def test_page_switches_compute_nothing_again(
+    drawn: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red map -> overview -> editor -> red map: the coverage and the division are
+    computed once, on the cold open, and the red map's drawing is not built again."""
+    coverage_calls: list[int] = []
+    coverage_for = app_services.coverage_for
+
+    def counted(street: Any, settings: Any) -> Any:
+        coverage_calls.append(1)
+        return coverage_for(street, settings)
+
+    monkeypatch.setattr(app_services, "coverage_for", counted)
+    at = _open()
+    assert len(coverage_calls) == 1 and len(drawn["grid_threads"]) == 1
+    maps = len(drawn["maps"])
+    for page in ("overview", "editor", "redmap"):
+        at.sidebar.radio(key="w_page_zh").set_value(page)
+        at.run(timeout=60)
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert at.session_state["page"] == page
+    assert len(coverage_calls) == 1, "a page switch computed the coverage again"
+    assert len(drawn["grid_threads"]) == 1, "a page switch divided the street again"
+    assert drawn["maps"][maps:] == [(True, True)]  # the red map shown again, from the cache
