@@ -22,7 +22,7 @@ import streamlit as st
 
 from planner.app import pages_common, redmap_page
 from planner.app import project as app_project
-from planner.app.cache import cached_street, for_result, prefetch_grids, settings_json
+from planner.app.cache import cached_street, for_result, settings_json
 from planner.app.session import (
     L,
     coverage_or_none,
@@ -144,9 +144,6 @@ PAGE_FUNCS: dict[str, Callable[[Street, Settings], None]] = {
 
 def main() -> None:
     settings = sidebar()
-    # the division starts in the worker process now, while this run loads and draws the
-    # street and computes the circles (planner.app.worker); a no-op once it is computed
-    prefetch_grids(source_json(), settings_json(settings))
     st.title(L("app_title"))
     if not st.get_option("server.enableStaticServing"):
         # .streamlit/config.toml is read from the current folder: started elsewhere, the

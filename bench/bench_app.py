@@ -22,9 +22,8 @@ Figures (printed, and recorded in docs/benchmarks/app.md), per street:
   < 1 s); the two clicks before are timed too;
 - pan and zoom: script reruns counted (via ``$PLANNER_RUN_LOG``) while the red map is
   dragged and zoomed (target 0);
-- server CPU s: CPU seconds of the ``streamlit run`` process and its children (the app's
-  worker process, :mod:`planner.app.worker`) from its start until the circles and grids
-  are drawn, for the start and the restart (psutil): what counts on a loaded machine.
+- server CPU s: CPU seconds of the ``streamlit run`` process and its children from its
+  start until the circles and grids are drawn, for the start and the restart (psutil): what counts on a loaded machine.
 
 Baseline measured in the same run: the same red map written as one standalone HTML
 file (:func:`planner.maps.offline.standalone_html`) and opened from disk in the same
@@ -125,7 +124,7 @@ def _legend_shows(frame: Any, text: str) -> bool:
 
 def server_cpu_s() -> float:
     """CPU seconds used so far by the app servers this process started (each
-    ``streamlit run`` and its children, e.g. the app's worker process)."""
+    ``streamlit run`` and its children)."""
     import psutil
 
     total = 0.0

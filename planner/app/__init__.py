@@ -35,8 +35,6 @@
   city red map, a street opened in the other pages (issue 17).
 * :mod:`planner.app.store` - the street, coverage, grids and maps kept on disk between
   server starts, found again by the input files' content, the settings and the code.
-* :mod:`planner.app.worker` - a worker process computing a cold open's grid division while
-  the script draws the street and computes the circles.
 
 Modules load on first use (Streamlit is heavy): ``from planner.app import services``.
 """

@@ -24,7 +24,7 @@ import streamlit as st
 
 from planner.app import map as app_map
 from planner.app import services as svc
-from planner.app import store, worker
+from planner.app import store
 from planner.errors import PlannerError
 from planner.maps.redmap import red_map
 from planner.settings import Result, Settings, settings_for
@@ -69,54 +69,14 @@ def _cached_grids(source_json: str, settings_json: str) -> Any:
 
 def _computed_step(step: Result, source_json: str, step_settings_json: str) -> Any:
     """``step`` ("coverage" or "grids") of the street with the step's settings: kept on
-    disk (:func:`planner.app.store.remembered`) and recorded as computed. The grids are
-    taken from the worker process when :func:`prefetch_grids` started them there."""
+    disk (:func:`planner.app.store.remembered`) and recorded as computed."""
     settings = Settings.from_dict(json.loads(step_settings_json))
     func = svc.coverage_for if step == "coverage" else svc.grids_for
-
-    def here() -> Any:
-        return func(cached_street(source_json), settings)
-
-    def compute() -> Any:
-        if step == "grids" and _own_grids():
-            return worker.result(("grids", source_json, step_settings_json), here)
-        return here()
-
-    result = store.remembered(step, source_json, (step_settings_json,), compute)
+    result = store.remembered(
+        step, source_json, (step_settings_json,), lambda: func(cached_street(source_json), settings)
+    )
     _mark_computed(step, source_json, step_settings_json)
     return result
-
-
-#: The planner's own load and division: the worker process runs these (a replacement,
-#: e.g. a test's, is not seen there, so the division is then computed in this process).
-_OWN_GRIDS = (svc.load, svc.grids_for)
-
-
-def _own_grids() -> bool:
-    return svc.load is _OWN_GRIDS[0] and svc.grids_for is _OWN_GRIDS[1]
-
-
-def prefetch_grids(source_json: str, settings_json: str) -> bool:
-    """Start the grid division of the street ``source_json`` with ``settings_json`` in
-    the worker process (:mod:`planner.app.worker`) unless it is computed in this process
-    or kept on disk (:func:`computed`); return whether it is in the worker now.
-
-    Called as soon as the sidebar has chosen the street and settings: the page draws
-    the street and computes the circles meanwhile, and :func:`cached_grids` takes the
-    division from the worker. Only a source made of files on this machine is sent (the
-    worker loads it again; a ``place:`` source is never fetched twice).
-    """
-    if not worker.enabled() or not _own_grids() or computed("grids", source_json, settings_json):
-        return False
-    try:
-        if store.source_digest(source_json) is None:
-            return False
-    except OSError:  # an input file vanished: the page's own load says so
-        return False
-    step_settings = for_result(settings_json, "grids")
-    return worker.submit(
-        ("grids", source_json, step_settings), svc.grids_of_source, source_json, step_settings
-    )
 
 
 #: (step, source JSON, step's settings JSON) of results computed in this process, the
@@ -153,7 +113,6 @@ def forget_computed() -> None:
     """Forget which steps were computed (beside ``st.cache_data.clear()``: tests)."""
     with _COMPUTED_LOCK:
         _COMPUTED.clear()
-    worker.forget()
 
 
 def build_map(

@@ -163,18 +163,6 @@ def grids_for(street: Street, settings: Settings) -> Any:
     return divide(street, settings=effective_code_settings(settings, street.meta))
 
 
-def grids_of_source(source_json: str, settings_json: str) -> GridResult:
-    """The grid division (:func:`grids_for`) of the street ``source_json`` (the app's
-    source as JSON) with the settings ``settings_json``, the street loaded here as the
-    app loads it (:func:`load`): the job the app's worker process runs
-    (:mod:`planner.app.worker`, :func:`planner.app.cache.prefetch_grids`)."""
-    import json
-
-    street = load(json.loads(source_json), Settings())
-    result: GridResult = grids_for(street, Settings.from_dict(json.loads(settings_json)))
-    return result
-
-
 def _summary(coverage: Any) -> dict[str, Any]:
     s = getattr(coverage, "summary", None)
     return s if isinstance(s, dict) else {}
