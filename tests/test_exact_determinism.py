@@ -130,8 +130,10 @@ def test_a_spent_clock_budget_is_reported_and_names_the_settings(
     _, status, clock, notes = _street_division(
         monkeypatch, lambda: t0 + 1000.0 * (real() - t0), grid_exact_total_s=1.0
     )
-    # the first solve spends the division's safety (3 x 1 s read 1000x fast): the second
-    # community gets none, and both say the clock, not the work limits, decided
-    assert status[-1] == "no_time_left" and all(clock)
+    # the division's safety (3 x 1 s read 1000x fast, 3 ms real) is spent before the second
+    # community: it gets no solve, and says the clock, not the work limits, decided. Whether
+    # the first solve itself ran past 3 ms of real time depends on the machine (a test
+    # suite beside it): each solve the clock stopped says so, and only those.
+    assert status[-1] == "no_time_left" and clock[-1]
     said = [n for n in notes if "stopped by the clock" in n]
-    assert len(said) == 2 and all("grid_exact_total_s" in n for n in said)
+    assert len(said) == sum(clock) and all("grid_exact_total_s" in n for n in said)
