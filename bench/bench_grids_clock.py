@@ -21,6 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from planner.grids.atoms import make_atoms
 from planner.grids.division import divide
@@ -37,37 +38,45 @@ def _fast(factor: float) -> Callable[[], float]:
     return lambda: t0 + factor * (real() - t0)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("folder", type=Path)
-    ap.add_argument("--factor", type=float, default=5.0)
-    args = ap.parse_args()
-    street = load_street(args.folder)
+def compare_clocks(street: Any, factor: float, atoms: Any = None) -> bool:
+    """Divide ``street`` with the default settings twice, with the real clock and with
+    ``time.perf_counter`` running ``factor`` times fast; print each division's grids, a
+    digest of every atom's grid code, CPU and wall seconds and the exact table; return
+    whether the two digests agree."""
     s = Settings()
-    atoms = make_atoms(street, settings=s)
     real = time.perf_counter
     digests = []
-    for label, factor in (("real clock", 1.0), (f"clock {args.factor:g}x fast", args.factor)):
+    for label, f in (("real clock", 1.0), (f"clock {factor:g}x fast", factor)):
         c0, t0 = time.process_time(), real()
-        if factor != 1.0:
-            time.perf_counter = _fast(factor)
+        if f != 1.0:
+            time.perf_counter = _fast(f)
         try:
             res = divide(street, settings=s, atoms=atoms)
         finally:
             time.perf_counter = real
         cpu, wall = time.process_time() - c0, real() - t0
         codes = res.atoms["code"].astype(str).str.cat(sep=",")
-        digest = hashlib.sha256(codes.encode()).hexdigest()[:16]
-        digests.append(digest)
+        digests.append(hashlib.sha256(codes.encode()).hexdigest()[:16])
         stamp = time.strftime("%H:%M:%S", time.gmtime())
         print(
             f"{label} ({stamp} UTC, load {os.getloadavg()[0]:.1f}): {len(res.grids)} grids, "
-            f"rules hold {res.report.ok}, digest {digest}, division {cpu:.1f} CPU s, "
+            f"rules hold {res.report.ok}, digest {digests[-1]}, division {cpu:.1f} CPU s, "
             f"{wall:.1f} s wall",
             flush=True,
         )
         print(res.exact[[c for c in COLUMNS if c in res.exact]].to_string(), flush=True)
-    print("same grids and codes:", digests[0] == digests[1])
+    same = digests[0] == digests[1]
+    print("same grids and codes:", same)
+    return same
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder", type=Path)
+    ap.add_argument("--factor", type=float, default=5.0)
+    args = ap.parse_args()
+    street = load_street(args.folder)
+    compare_clocks(street, args.factor, atoms=make_atoms(street, settings=Settings()))
 
 
 if __name__ == "__main__":
