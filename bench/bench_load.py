@@ -38,7 +38,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _machine import processor as _processor
+try:  # run as a script: bench/ is the script's folder
+    from _machine import processor as _processor  # type: ignore[import-not-found]
+except ImportError:  # imported as bench.<script> (the tests)
+    from bench._machine import processor as _processor
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
