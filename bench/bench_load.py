@@ -1,11 +1,20 @@
 """Benchmark: loading the demo street, in process and as ``python -m planner info demo``.
 
-Prints the median of several runs for each figure, with baselines measured in the
-same run so the ratios stay meaningful on a busy machine:
+Prints the median of several runs for each figure beside its baseline, the two taken in
+turn run by run (the order alternating each run, so a load change on the shared machine
+hits both alike) with the per-run ratios:
 
-- ``python -c "import geopandas"``: the floor of any command that touches geodata;
-- reading the demo's layer files with bare ``geopandas.read_file``: the I/O floor of
-  a load.
+- ``load_street`` against reading the demo's layer files with bare
+  ``geopandas.read_file`` (the I/O floor of a load); both must give the same feature
+  counts for every layer the loader keeps whole (all but ``roads``, which it splits
+  and joins into a network);
+- ``python -c "import planner.load.sources"`` and ``python -m planner info demo``
+  against ``python -c "import geopandas"`` (the floor of any command that touches
+  geodata); ``info``'s printed building count must equal ``load_street``'s.
+
+Wall seconds from ``time.perf_counter``; CPU seconds from ``time.process_time`` for the
+in-process figures and from ``getrusage(RUSAGE_CHILDREN)`` deltas (user + system of the
+finished child) for the subprocess ones.
 
 Usage::
 
@@ -19,44 +28,107 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+
+try:  # run as a script: bench/ is the script's folder
+    from _machine import processor as _processor  # type: ignore[import-not-found]
+except ImportError:  # imported as bench.<script> (the tests)
+    from bench._machine import processor as _processor
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def _cpu() -> float:
-    """CPU seconds (user + system) of this process and its finished children."""
-    me = resource.getrusage(resource.RUSAGE_SELF)
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children."""
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return kids.ru_utime + kids.ru_stime
 
 
-def median_time(fn: Callable[[], object], runs: int) -> tuple[float, float, float, float]:
-    """Median, min and max wall seconds, and median CPU seconds, of ``runs`` calls."""
-    wall, cpu = [], []
-    for _ in range(runs):
-        t, c = time.perf_counter(), _cpu()
-        fn()
-        wall.append(time.perf_counter() - t)
-        cpu.append(_cpu() - c)
-    return statistics.median(wall), min(wall), max(wall), statistics.median(cpu)
+@dataclass
+class Job:
+    """One timed figure: what to call, which CPU clock to read, its runs so far."""
+
+    label: str
+    fn: Callable[[], object]
+    clock: Callable[[], float]
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    result: object = None
+
+    def run(self) -> None:
+        c0, t0 = self.clock(), time.perf_counter()
+        self.result = self.fn()
+        self.wall.append(time.perf_counter() - t0)
+        self.cpu.append(self.clock() - c0)
 
 
-def run_cmd(args: list[str]) -> Callable[[], object]:
-    def go() -> object:
+def interleave(jobs: list[Job], runs: int) -> None:
+    """Run every job once per round for ``runs`` rounds, the order rotating each round.
+
+    With two jobs the order alternates (baseline first, then ours first, ...); with
+    more, each job takes every position in turn, so none always runs after an idle gap.
+    """
+    for r in range(runs):
+        k = r % len(jobs)
+        for job in jobs[k:] + jobs[:k]:
+            job.run()
+
+
+def run_cmd(args: list[str]) -> Callable[[], str]:
+    """A call running ``args`` in the repository, returning its stdout (exit 0 or fail)."""
+
+    def go() -> str:
         proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(args)} failed:\n{proc.stderr}")
-        return proc
+        return proc.stdout
 
     return go
+
+
+def ratios(ours: Job, base: Job) -> tuple[list[float], list[float]]:
+    """Per-run wall and CPU ratios ours / baseline (runs taken in the same round)."""
+    wall = [a / b for a, b in zip(ours.wall, base.wall, strict=True)]
+    cpu = [a / max(b, 1e-9) for a, b in zip(ours.cpu, base.cpu, strict=True)]
+    return wall, cpu
+
+
+def print_pair(ours: Job, base: Job) -> None:
+    """Print the per-run and median ratios of ``ours`` against ``base``."""
+    wall, cpu = ratios(ours, base)
+    print(
+        f"{ours.label} / {base.label}: median {statistics.median(wall):.2f}x wall, "
+        f"{statistics.median(cpu):.2f}x CPU; per run wall "
+        + " ".join(f"{x:.2f}" for x in wall)
+        + ", CPU "
+        + " ".join(f"{x:.2f}" for x in cpu)
+    )
+
+
+def check_same_counts(counts: dict[str, int], files: dict[str, object]) -> None:
+    """Fail unless every layer read bare has the loader's feature count (roads aside)."""
+    import pandas as pd
+
+    for name, frame in files.items():
+        assert isinstance(frame, pd.DataFrame)
+        if name != "roads" and name in counts and counts[name] != len(frame):
+            raise SystemExit(f"{name}: load_street kept {counts[name]}, the file has {len(frame)}")
+
+
+def check_info_buildings(stdout: str, buildings: int) -> None:
+    """Fail unless ``info``'s layer table shows ``buildings`` buildings."""
+    m = re.search(r"^\s+buildings\s+(\d+)\s*$", stdout, re.MULTILINE)
+    if m is None or int(m.group(1)) != buildings:
+        raise SystemExit(f"info printed {m and m.group(1)} buildings, load_street {buildings}")
 
 
 def main() -> None:
@@ -72,9 +144,10 @@ def main() -> None:
     folder = DEMO_DIR if args.source == "demo" else Path(args.source)
     py = sys.executable
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"machine: {_processor()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.system()}"
     )
+    load_before = os.getloadavg()[0]
     print(f"source: {args.source}   runs: {args.runs} (median [min-max], seconds)")
 
     street = load_street(args.source)
@@ -85,52 +158,53 @@ def main() -> None:
     )
 
     files = sorted(p for p in folder.glob("*.geojson"))
-    rows: list[tuple[str, tuple[float, float, float, float]]] = []
-    rows.append(
-        (
-            "baseline: read layer files (geopandas)",
-            median_time(lambda: [gpd.read_file(p) for p in files], args.runs),
-        )
+    bare = Job(
+        "read layer files", lambda: {p.stem: gpd.read_file(p) for p in files}, time.process_time
     )
-    rows.append(
-        ("load_street (in process)", median_time(lambda: load_street(args.source), args.runs))
+    load = Job("load_street", lambda: load_street(args.source), time.process_time)
+    interleave([bare, load], args.runs)
+    assert isinstance(bare.result, dict)
+    check_same_counts(load.result.report.counts, bare.result)  # type: ignore[attr-defined]
+
+    imp = Job("import geopandas", run_cmd([py, "-c", "import geopandas"]), _children_cpu)
+    imp_ours = Job(
+        "import planner.load.sources",
+        run_cmd([py, "-c", "import planner.load.sources"]),
+        _children_cpu,
     )
-    rows.append(
-        (
-            "baseline: python -c 'import geopandas'",
-            median_time(run_cmd([py, "-c", "import geopandas"]), args.runs),
-        )
+    info = Job(
+        f"info {args.source}", run_cmd([py, "-m", "planner", "info", args.source]), _children_cpu
     )
-    rows.append(
-        (
-            "python -c 'import planner.load.sources'",
-            median_time(run_cmd([py, "-c", "import planner.load.sources"]), args.runs),
-        )
-    )
-    rows.append(
-        (
-            f"python -m planner info {args.source}",
-            median_time(run_cmd([py, "-m", "planner", "info", args.source]), args.runs),
-        )
-    )
+    interleave([imp, imp_ours, info], args.runs)
+    check_info_buildings(str(info.result), c["buildings"])
+
+    rows = [
+        ("baseline: read layer files (geopandas)", bare),
+        ("load_street (in process)", load),
+        ("baseline: python -c 'import geopandas'", imp),
+        ("python -c 'import planner.load.sources'", imp_ours),
+        (f"python -m planner info {args.source}", info),
+    ]
     width = max(len(r[0]) for r in rows)
-    print(f"  {'':<{width}}  wall median [min-max]      CPU median")
-    for label, (med, lo, hi, cpu) in rows:
-        print(f"  {label:<{width}}  {med:6.3f} s [{lo:.3f}-{hi:.3f}]  {cpu:6.3f} s")
-    load, info = rows[1][1], rows[4][1]
+    print(f"  {'':<{width}}  wall median [min-max]      CPU median   (interleaved run by run)")
+    for label, job in rows:
+        med = statistics.median(job.wall)
+        print(
+            f"  {label:<{width}}  {med:6.3f} s [{min(job.wall):.3f}-{max(job.wall):.3f}]  "
+            f"{statistics.median(job.cpu):6.3f} s"
+        )
+    print_pair(load, bare)
+    print_pair(imp_ours, imp)
+    print_pair(info, imp)
     print(
-        f"load_street / bare file reading: {load[0] / rows[0][1][0]:.1f}x wall, "
-        f"{load[3] / max(rows[0][1][3], 1e-9):.1f}x CPU"
+        "same answer: layer counts equal (all but roads), "
+        f"info shows {c['buildings']} buildings like load_street"
     )
     print(
-        f"info / import geopandas: {info[0] / rows[2][1][0]:.1f}x wall, "
-        f"{info[3] / max(rows[2][1][3], 1e-9):.1f}x CPU"
-    )
-    print(
-        f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+        f"load average: {load_before:.2f} -> {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs "
         "(wall > CPU means waiting for a core)"
     )
-    ok = load[0] < 3.0 and info[0] < 3.0
+    ok = statistics.median(load.wall) < 3.0 and statistics.median(info.wall) < 3.0
     print(f"target (< 3 s wall each): {'met' if ok else 'NOT met'}")
 
 
