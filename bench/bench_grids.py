@@ -156,7 +156,7 @@ def _guarded(fn: Callable[[], object]) -> Callable[[], object]:
     def run() -> object:
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - reported by the caller
+        except Exception as exc:  # reported by the caller
             return exc
 
     return run

@@ -18,6 +18,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import statistics
@@ -44,11 +45,17 @@ def write_pyogrio(street: SyntheticStreet, out: Path) -> None:
             gdf.to_file(out / f"{name}.geojson", driver="GeoJSON", engine="pyogrio")
 
 
+def _empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (each run writes into a folder that does not exist yet)."""
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def read_back(folder: Path) -> dict[str, tuple[int, tuple[str, ...]]]:
     """Each non-empty ``.geojson`` layer of ``folder``: row count and sorted columns."""
     out = {}
     for path in sorted(folder.glob("*.geojson")):
-        info = pyogrio.read_info(path)
+        info = pyogrio.read_info(path, force_feature_count=True)
         if info["features"]:
             out[path.stem] = (int(info["features"]), tuple(sorted(info["fields"])))
     return out
@@ -95,14 +102,11 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             folders = {"ours": Path(tmp) / "ours", "pyogrio": Path(tmp) / "pyogrio"}
 
-            def fresh() -> None:
-                for folder in folders.values():
-                    shutil.rmtree(folder, ignore_errors=True)
-
+            fresh = functools.partial(_empty, list(folders.values()))
             runs = interleave(
                 {
-                    "ours": lambda s=street: write_folder(s, folders["ours"]),
-                    "pyogrio": lambda s=street: write_pyogrio(s, folders["pyogrio"]),
+                    "ours": functools.partial(write_folder, street, folders["ours"]),
+                    "pyogrio": functools.partial(write_pyogrio, street, folders["pyogrio"]),
                 },
                 args.runs,
                 before=fresh,
