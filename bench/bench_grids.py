@@ -20,7 +20,8 @@ the square grid and max-p once, forward in odd rounds and reversed in even ones
 (``time.process_time``), the medians, and each round's baseline / ours ratios (wall/CPU;
 max-p also against ours on one thread). Round 1's ours is the first division in this
 process (the numba kernels loaded from their disk cache; compiled if there is none).
-The baselines use the atoms and grid count of the latest ours run.
+The baselines use the atoms and grid count of the latest ours run; max-p is timed whole
+(rook weights, solve, dissolve), ours whole (atoms, division, codes, proof).
 """
 
 from __future__ import annotations
