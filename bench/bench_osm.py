@@ -21,7 +21,9 @@ third-party readers (osmnx ``graph_from_xml`` + ``features_from_xml``; pyrosm
 interleaved run by run (baseline, ``read_osm``, ``load_street``, then the reverse order in
 the next round, :mod:`_interleave`); the ratio column is the median of ``read_osm`` /
 baseline, and each round's ratio (wall/CPU) is printed under the case. Both sides run in
-this one process with the same threads. The answer check: the buildings the bare reader
+this one process with the same threads. Each case is read once untimed by ``read_osm``
+first (its layer counts; it imports osmnx or pyrosm, which the bare readers then use), so
+every figure is warm; the reader cache is emptied before every timed run. The answer check: the buildings the bare reader
 found (inside the clip boundary, by representative point) against ``read_osm``'s.
 The issue's target: a whole street (about 5 km², 2,000 buildings) loads in under 30 s.
 """
