@@ -23,8 +23,9 @@ the next round, :mod:`_interleave`); the ratio column is the median of ``read_os
 baseline, and each round's ratio (wall/CPU) is printed under the case. Both sides run in
 this one process with the same threads. Each case is read once untimed by ``read_osm``
 first (its layer counts; it imports osmnx or pyrosm, which the bare readers then use), so
-every figure is warm; the reader cache is emptied before every timed run. The answer check: the buildings the bare reader
-found (inside the clip boundary, by representative point) against ``read_osm``'s.
+every figure is warm; the reader cache is emptied before every timed run. The answer
+check: the buildings the bare reader found (inside the clip boundary, by representative
+point) against ``read_osm``'s.
 The issue's target: a whole street (about 5 km², 2,000 buildings) loads in under 30 s.
 """
 
