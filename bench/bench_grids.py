@@ -171,8 +171,7 @@ def _per_run(timings: list[Timing]) -> str:
 def _side_line(name: str, timings: list[Timing]) -> str:
     wall, cpu = medians(timings)
     return (
-        f"{name}: median {wall:.2f} s wall, {cpu:.2f} s CPU; per run wall/CPU s "
-        f"{_per_run(timings)}"
+        f"{name}: median {wall:.2f} s wall, {cpu:.2f} s CPU; per run wall/CPU s {_per_run(timings)}"
     )
 
 
@@ -205,7 +204,9 @@ def run_case(
     print("  " + _cuts(res.report) + f" (explained: {len(res.unresolved)} atoms listed)")
     print(_side_line("ours (1 thread)", mine_1) + f"; last run: {ours_1.split}")
     cols = ["grid_id", "households"]
-    same = ours_1.res.grids[cols].reset_index(drop=True).equals(res.grids[cols].reset_index(drop=True))
+    same = (
+        ours_1.res.grids[cols].reset_index(drop=True).equals(res.grids[cols].reset_index(drop=True))
+    )
     print(f"  same grid codes and households as threaded: {'yes' if same else 'NO'}")
     sq = timed["square grid"][-1].result
     assert isinstance(sq, gpd.GeoDataFrame)
