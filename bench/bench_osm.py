@@ -13,11 +13,19 @@ Cases
   footway, 2,016 apartment buildings, shops, a river and a railway; as XML, and as
   PBF when pyosmium (``osmium``) is installed to convert it.
 
-Figures: median wall time of ``--runs`` runs of :func:`planner.load.osm.read_osm`, of
-``load_street`` (read + validate + walking network + households) when
-``planner.load.sources`` is there, and as the baseline, measured in the same run, the bare
+Figures: median wall and CPU seconds of ``--runs`` runs of
+:func:`planner.load.osm.read_osm`, of ``load_street`` (read + validate + walking network +
+households) when ``planner.load.sources`` is there, and of the baseline, the bare
 third-party readers (osmnx ``graph_from_xml`` + ``features_from_xml``; pyrosm
-``get_network`` + ``get_data_by_custom_criteria``) on the same file, with the ratio.
+``get_network`` + ``get_data_by_custom_criteria``) on the same file. The three are
+interleaved run by run (baseline, ``read_osm``, ``load_street``, then the reverse order in
+the next round, :mod:`_interleave`); the ratio column is the median of ``read_osm`` /
+baseline, and each round's ratio (wall/CPU) is printed under the case. Both sides run in
+this one process with the same threads. Each case is read once untimed by ``read_osm``
+first (its layer counts; it imports osmnx or pyrosm, which the bare readers then use), so
+every figure is warm; the reader cache is emptied before every timed run. The answer
+check: the buildings the bare reader found (inside the clip boundary, by representative
+point) against ``read_osm``'s.
 The issue's target: a whole street (about 5 km², 2,000 buildings) loads in under 30 s.
 """
 
@@ -35,6 +43,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _interleave import interleave, load, medians, ratios, utc
+from _machine import processor
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,17 +61,6 @@ LON0, LAT0 = 116.300, 39.950
 M_LAT = 1 / 111_320.0
 M_LON = 1 / (111_320.0 * np.cos(np.radians(LAT0)))
 WIDTH_M, HEIGHT_M, STEP_M, MARGIN_M = 2550.0, 2100.0, 150.0, 450.0
-
-
-def median_time(fn: Callable[[], object], runs: int) -> float:
-    """Median wall time, seconds; the OSM reader cache is emptied before each run."""
-    times = []
-    for _ in range(runs):
-        osm.clear_cache()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 # ------------------------------------------------------------------ synthetic street
@@ -213,19 +212,37 @@ def to_pbf(xml: Path, pbf: Path) -> bool:
 # ------------------------------------------------------------------ baselines
 
 
-def bare_xml(path: Path) -> None:
+def bare_xml(path: Path) -> object:
+    """osmnx's graph and features of the whole file; returns the features (WGS84)."""
     import osmnx as ox
 
     ox.graph_from_xml(path, simplify=False, retain_all=True)
-    ox.features_from_xml(path, tags=dict(osm.FEATURE_SELECTION))
+    return ox.features_from_xml(path, tags=dict(osm.FEATURE_SELECTION))
 
 
-def bare_pbf(path: Path) -> None:
+def bare_pbf(path: Path) -> object:
+    """pyrosm's network and features of the whole file; returns the features (WGS84)."""
     import pyrosm
 
     o = pyrosm.OSM(str(path), engine="in_memory")
     o.get_network("all")
-    o.get_data_by_custom_criteria(custom_filter=dict(osm.FEATURE_SELECTION), filter_type="keep")
+    return o.get_data_by_custom_criteria(
+        custom_filter=dict(osm.FEATURE_SELECTION), filter_type="keep"
+    )
+
+
+def bare_buildings(features: object, clip: object) -> int:
+    """Polygonal features tagged ``building`` in the bare reader's answer whose
+    representative point lies inside ``clip`` (WGS84)."""
+    import shapely
+
+    if features is None or "building" not in getattr(features, "columns", ()):
+        return 0
+    tagged = features[features["building"].notna()]
+    geoms = np.asarray(tagged.geometry.values)
+    poly = np.isin(shapely.get_type_id(geoms), (3, 6))
+    inside = shapely.contains(clip, shapely.point_on_surface(geoms[poly]))
+    return int(inside.sum())
 
 
 def loader() -> Callable[..., object] | None:
@@ -259,11 +276,12 @@ def main() -> int:
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     load_street = loader()
+    print(f"# bench_osm {utc()}, load {load()}")
+    print(f"machine: {processor()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
+        f"median of {args.runs} runs, baseline and ours interleaved run by run (order "
+        "reversed every round); ratio = read_osm / bare reader, wall\n"
     )
-    print(f"median of {args.runs} runs; ratio = planner time / bare reader time\n")
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         syn_xml = t / "synthetic.osm"
@@ -294,8 +312,8 @@ def main() -> int:
         else:
             print("(pyosmium not installed: synthetic .pbf case skipped)")
         header = (
-            f"{'case':<26} {'layers (read_osm)':<44} {'bare s':>7} {'read_osm s':>10} "
-            f"{'ratio':>6} {'load_street s':>13}"
+            f"{'case':<26} {'layers (read_osm)':<44} {'bare s':>7} {'CPU':>6} "
+            f"{'read_osm s':>10} {'CPU':>6} {'ratio':>6} {'load_street s':>13} {'CPU':>6}"
         )
         print(header)
         print("-" * len(header))
@@ -306,19 +324,34 @@ def main() -> int:
                 f"c{len(layers['compounds'])} g{len(layers['gates'])} "
                 f"p{len(layers['pois'])}"
             )
-            t_bare = median_time(lambda p=path, f=bare: f(p), args.runs)
-            t_read = median_time(lambda p=path, b=bnd: osm.read_osm(p, clip=b), args.runs)
+            sides: dict[str, Callable[[], object]] = {
+                "bare": lambda p=path, f=bare: f(p),
+                "read_osm": lambda p=path, b=bnd: osm.read_osm(p, clip=b),
+            }
             if load_street is not None:
                 bfile = boundary_file(bnd, t, label.split()[0])
-                t_load = median_time(
-                    lambda p=path, b=bfile: load_street(str(p), boundary=str(b)), args.runs
-                )
-                load_txt = f"{t_load:13.2f}"
+                sides["load_street"] = lambda p=path, b=bfile: load_street(str(p), boundary=str(b))
+            before = load()
+            runs = interleave(sides, args.runs, before=osm.clear_cache)
+            (b_wall, b_cpu), (r_wall, r_cpu) = medians(runs["bare"]), medians(runs["read_osm"])
+            if "load_street" in runs:
+                l_wall, l_cpu = medians(runs["load_street"])
+                load_txt = f"{l_wall:13.2f} {l_cpu:6.2f}"
             else:
-                load_txt = f"{'(no loader)':>13}"
+                load_txt = f"{'(no loader)':>13} {'':>6}"
+            ratio = statistics.median(
+                r.wall / max(b.wall, 1e-9)
+                for r, b in zip(runs["read_osm"], runs["bare"], strict=True)
+            )
             print(
-                f"{label:<26} {summary:<44} {t_bare:7.2f} {t_read:10.2f} "
-                f"{t_read / t_bare:6.2f} {load_txt}"
+                f"{label:<26} {summary:<44} {b_wall:7.2f} {b_cpu:6.2f} {r_wall:10.2f} "
+                f"{r_cpu:6.2f} {ratio:6.2f} {load_txt}"
+            )
+            found = bare_buildings(runs["bare"][-1].result, bnd)
+            print(
+                f"    per run read_osm/bare wall/CPU: {ratios(runs['read_osm'], runs['bare'])}; "
+                f"load {before} -> {load()}; buildings inside the boundary: bare {found}, "
+                f"read_osm {len(layers['buildings'])}"
             )
     print("\ntarget (issue 3): a whole street of about 5 km² and 2,000 buildings loads in < 30 s")
     return 0
