@@ -69,7 +69,7 @@ def test_chinese_text_is_sent_as_characters_not_escapes() -> None:
 def test_text_without_jinja_syntax_renders_as_jinja_would_without_compiling() -> None:
     import jinja2
 
-    from planner.app.map import literal_or_jinja
+    from planner.maps.render import literal_or_jinja
 
     texts = [
         "",
@@ -110,3 +110,21 @@ def test_the_payload_is_the_same_with_rendered_scripts_not_compiled(
     import jinja2
 
     assert branca.element.Template is jinja2.Template  # put back after use
+
+
+def test_the_standalone_red_map_is_the_same_with_rendered_scripts_not_compiled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The standalone HTML (the CLI's redmap.html) renders through the same literal
+    templates: its text, element ids aside, equals folium's own rendering."""
+    import re
+    from contextlib import nullcontext
+
+    from planner.maps import offline
+    from planner.maps.offline import standalone_html
+
+    street = tiny_street()
+    fast = standalone_html(red_map(street))
+    monkeypatch.setattr(offline, "literal_templates", nullcontext)
+    slow = standalone_html(red_map(street))
+    assert re.sub(r"[0-9a-f]{32}", "ID", fast) == re.sub(r"[0-9a-f]{32}", "ID", slow)

@@ -15,16 +15,14 @@ This relies on streamlit-folium internals (0.22-0.27); if they are missing,
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import branca.element
 import folium
-import jinja2
 from branca.element import Element
 from folium.elements import JSCSSMixin
+
+from planner.maps.render import literal_templates
 
 
 def _walk(element: Element) -> Iterable[Element]:
@@ -58,68 +56,6 @@ def compact_script(script: str) -> str:
     return _CJK_ESCAPE.sub(lambda mt: mt.group(1) + chr(int(mt.group(2), 16)), script)
 
 
-class _Literal:
-    """A template without Jinja syntax: it renders to its own text, as Jinja would."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def render(self, *args: Any, **kwargs: Any) -> str:
-        return self.text
-
-
-#: What starts a Jinja tag, expression or comment (default delimiters, as branca's).
-_JINJA_MARKS = ("{{", "{%", "{#")
-
-
-def literal_or_jinja(source: Any, *args: Any, **kwargs: Any) -> Any:
-    r"""``jinja2.Template(source)``, or the same text without compiling when ``source``
-    holds no Jinja syntax (Jinja's default output: line ends as ``\n``, one trailing
-    newline dropped).
-
-    folium renders each layer's script, then wraps the rendered text in a new
-    ``branca.element.Element``, which compiles it as a Jinja template: the demo
-    street's red map compiled about 1.4 MB of GeoJSON and styling that way, about 60 %
-    of :func:`map_payload`'s time (measured 2.2-4.9 s against 0.7-1.4 s under load,
-    same strings). Text with a Jinja mark still goes to Jinja.
-
-    Examples
-    --------
-    >>> literal_or_jinja('{"a": 1}\r\n').render()
-    '{"a": 1}'
-    >>> literal_or_jinja("{{ 1 + 1 }}").render()
-    '2'
-    """
-    if (
-        isinstance(source, str)
-        and not args
-        and not kwargs
-        and not any(mark in source for mark in _JINJA_MARKS)
-    ):
-        text = source.replace("\r\n", "\n").replace("\r", "\n")
-        return _Literal(text[:-1] if text.endswith("\n") else text)
-    return jinja2.Template(source, *args, **kwargs)
-
-
-_RENDER_LOCK = threading.Lock()
-
-
-@contextmanager
-def literal_templates() -> Iterator[None]:
-    """While inside, branca's elements made from text use :func:`literal_or_jinja` (the
-    same output; other threads drawing meanwhile get the same strings too)."""
-    module: Any = branca.element  # its ``Template`` is jinja2's, looked up at each Element()
-    with _RENDER_LOCK:
-        saved = module.Template
-        module.Template = literal_or_jinja
-        try:
-            yield
-        finally:
-            module.Template = saved
-
-
 def map_payload(m: folium.Map) -> dict[str, Any]:
     """The strings streamlit-folium's frontend needs to draw ``m`` (picklable, cacheable).
 
@@ -127,7 +63,8 @@ def map_payload(m: folium.Map) -> dict[str, Any]:
     own render fills the figure's header and html the component reads; rendering the
     whole figure first (streamlit-folium's recipe) compiles the standalone page too and
     renders every element twice (each marker's icon set twice), about half the time.
-    Rendered scripts are not compiled again as templates (:func:`literal_templates`).
+    Rendered scripts are not compiled again as templates
+    (:func:`planner.maps.render.literal_templates`).
     """
     import streamlit_folium as sf
 

@@ -8,7 +8,9 @@
   notebook (every text from the data HTML-escaped);
 * :mod:`planner.maps.image` - the same map as PNG/PDF for printed reports (matplotlib);
 * :mod:`planner.maps.offline` - every script, style and font served by the planner itself
-  (``planner/maps/static``), and standalone HTML with assets inlined.
+  (``planner/maps/static``), and standalone HTML with assets inlined;
+* :mod:`planner.maps.render` - a map rendered without compiling its rendered scripts
+  again as Jinja templates (the app's map and the standalone HTML).
 
 Modules load on first use (folium and matplotlib are heavy): ``planner.maps.redmap.red_map``.
 """

@@ -31,6 +31,8 @@ import folium.plugins
 from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 
+from planner.maps.render import literal_templates
+
 logger = logging.getLogger(__name__)
 
 #: Folder holding the vendored files.
@@ -186,7 +188,8 @@ def standalone_html(m: folium.Map | MacroElement) -> str:
     """
     use_local_assets(_INLINE_PREFIX.rstrip(":") + ":")
     try:
-        html = m.get_root().render()
+        with literal_templates():
+            html = m.get_root().render()
     finally:
         use_local_assets(APP_BASE_URL)
     prefix = re.escape(_INLINE_PREFIX)
