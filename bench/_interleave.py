@@ -16,7 +16,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,40 @@ def load() -> str:
 def utc() -> str:
     """Now, ``2026-12-03 15:01:02 UTC``."""
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+
+
+@dataclass
+class Job:
+    """One timed figure for :func:`rotate`: what to call, which CPU clock to read
+    (``time.process_time`` by default; a child-process clock for commands), its wall and
+    CPU seconds per run and its last result."""
+
+    label: str
+    fn: Callable[[], object]
+    clock: Callable[[], float] = time.process_time
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    result: object = None
+
+    def run(self) -> None:
+        c0, t0 = self.clock(), time.perf_counter()
+        self.result = self.fn()
+        self.wall.append(time.perf_counter() - t0)
+        self.cpu.append(self.clock() - c0)
+
+    @property
+    def med(self) -> tuple[float, float]:
+        """Median wall and CPU seconds."""
+        return statistics.median(self.wall), statistics.median(self.cpu)
+
+
+def rotate(jobs: list[Job], runs: int) -> None:
+    """Run every job once per round for ``runs`` rounds, the order rotating each round.
+
+    With two jobs the order alternates; with more, each job takes every position in
+    turn, so none always runs after an idle gap or first after another's warm-up.
+    """
+    for r in range(runs):
+        k = r % len(jobs)
+        for job in jobs[k:] + jobs[:k]:
+            job.run()

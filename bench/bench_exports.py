@@ -23,8 +23,6 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,8 +30,12 @@ import numpy as np
 import shapely
 
 try:  # run as a script: bench/ is the script's folder
+    from _interleave import Job  # type: ignore[import-not-found]
+    from _interleave import rotate as interleave  # type: ignore[import-not-found]
     from _machine import processor as _processor  # type: ignore[import-not-found]
 except ImportError:  # imported as bench.<script> (the tests)
+    from bench._interleave import Job
+    from bench._interleave import rotate as interleave
     from bench._machine import processor as _processor
 
 from planner.export import formats as ex
@@ -60,44 +62,6 @@ def buildings(n: int, seed: int = 0) -> gpd.GeoDataFrame:
         geometry=geoms,
         crs=UTM,
     )
-
-
-def _cpu() -> float:
-    """CPU seconds (user + system) of this process (``time.process_time``)."""
-    return time.process_time()
-
-
-@dataclass
-class Job:
-    """One writer timed: its call and its wall and CPU seconds per run."""
-
-    label: str
-    fn: Callable[[], object]
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-
-    def run(self) -> None:
-        c0, t0 = _cpu(), time.perf_counter()
-        self.fn()
-        self.wall.append(time.perf_counter() - t0)
-        self.cpu.append(_cpu() - c0)
-
-    @property
-    def med(self) -> tuple[float, float]:
-        """Median wall and CPU seconds."""
-        return statistics.median(self.wall), statistics.median(self.cpu)
-
-
-def interleave(jobs: list[Job], runs: int) -> None:
-    """Run every job once per round for ``runs`` rounds, the order rotating each round.
-
-    Ours and the baselines run beside each other in every round, so a load change on
-    the shared machine hits them alike; each job takes every position in turn.
-    """
-    for r in range(runs):
-        k = r % len(jobs)
-        for job in jobs[k:] + jobs[:k]:
-            job.run()
 
 
 def per_run(ours: Job, base: Job) -> str:

@@ -35,12 +35,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 try:  # run as a script: bench/ is the script's folder
+    from _interleave import Job  # type: ignore[import-not-found]
+    from _interleave import rotate as interleave  # type: ignore[import-not-found]
     from _machine import processor as _processor  # type: ignore[import-not-found]
 except ImportError:  # imported as bench.<script> (the tests)
+    from bench._interleave import Job
+    from bench._interleave import rotate as interleave
     from bench._machine import processor as _processor
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,36 +54,6 @@ def _children_cpu() -> float:
     """CPU seconds (user + system) of this process's finished children."""
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return kids.ru_utime + kids.ru_stime
-
-
-@dataclass
-class Job:
-    """One timed figure: what to call, which CPU clock to read, its runs so far."""
-
-    label: str
-    fn: Callable[[], object]
-    clock: Callable[[], float]
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-    result: object = None
-
-    def run(self) -> None:
-        c0, t0 = self.clock(), time.perf_counter()
-        self.result = self.fn()
-        self.wall.append(time.perf_counter() - t0)
-        self.cpu.append(self.clock() - c0)
-
-
-def interleave(jobs: list[Job], runs: int) -> None:
-    """Run every job once per round for ``runs`` rounds, the order rotating each round.
-
-    With two jobs the order alternates (baseline first, then ours first, ...); with
-    more, each job takes every position in turn, so none always runs after an idle gap.
-    """
-    for r in range(runs):
-        k = r % len(jobs)
-        for job in jobs[k:] + jobs[:k]:
-            job.run()
 
 
 def run_cmd(args: list[str]) -> Callable[[], str]:
