@@ -172,7 +172,8 @@ def interrupts_deferred() -> Iterator[None]:
     A stop requested before the block (its exception lost on the way) is raised
     before it starts: the swap does not replace the previous set.
     """
-    raise_if_stop_requested()
+    if _deferral.depth == 0:  # never in the middle of a swap
+        raise_if_stop_requested()
     _deferral.depth += 1
     try:
         yield
