@@ -170,6 +170,7 @@ def test_a_stop_whose_exception_was_lost_still_stops_the_run(
     monkeypatch.setattr(module, name, losing_a_stop(getattr(module, name), lose))
     capsys.readouterr()
     assert main(["run", "demo", "--out", str(out), *FAST, *OTHER]) == 128 + signal.SIGTERM
+    monkeypatch.undo()  # read_files below calls list_files: no signal outside the run
     err = capsys.readouterr().err
     assert "stopped by SIGTERM before the run finished" in err, err[-2000:]
     assert "previous complete run" in err and "Traceback" not in err, err[-2000:]
