@@ -29,7 +29,9 @@ folders are removed (a second signal does not cut that clean-up short);
 :func:`interrupts_deferred` holds such a signal back while the few renames of a swap
 run, and raises it right after. The request is also recorded: Python runs the handler
 wherever the main thread happens to be, and where that is a finaliser (``__del__``, a
-weakref callback) or code that catches every exception, the exception is lost. A
+weakref callback) or code that catches every exception, the exception is lost (seen in
+a run: numpy's ``dtype == other``, which pandas calls in every ``astype``, runs Python
+code to convert ``other`` and clears whatever it raised). A
 request never is: :func:`raise_if_stop_requested` raises it again at the pipeline's
 step boundaries, and a swap does not start once a stop was requested.
 """

@@ -29,7 +29,7 @@ from planner.cli.parser import main
 from planner.export import outputs
 from planner.export.outputs import read_files
 from planner.load import sources
-from tests.lost_stops import losing_a_stop, lost_in_a_bare_except, lost_in_a_finaliser
+from tests.lost_stops import losing_a_stop, lost_in_a_dtype_comparison, lost_in_a_finaliser
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--no-siting", "--no-html", "--no-images", "-q"]
@@ -148,7 +148,7 @@ def complete_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("module", "name", "lose"),
     [
-        (sources, "load_street", lost_in_a_bare_except),  # the load step
+        (sources, "load_street", lost_in_a_dtype_comparison),  # the load step
         (outputs, "list_files", lost_in_a_finaliser),  # writing, before the swap
     ],
 )
@@ -161,7 +161,7 @@ def test_a_stop_whose_exception_was_lost_still_stops_the_run(
     name: str,
     lose: Callable[[], None],
 ) -> None:
-    """A SIGTERM whose exception a library lost (a bare ``except``, a finaliser) once
+    """A SIGTERM whose exception a library lost (numpy's dtype ``==``, a finaliser) once
     ran to the end with exit 0 and replaced the previous set: the request is kept and
     stops the run at the next step boundary, or before the swap."""
     out = tmp_path / "X"
