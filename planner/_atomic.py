@@ -27,7 +27,13 @@ Interruptions. :func:`interrupts_raise` turns SIGTERM, SIGINT and SIGHUP into an
 :class:`Interrupted` exception, so every ``finally`` runs and temporary files and
 folders are removed (a second signal does not cut that clean-up short);
 :func:`interrupts_deferred` holds such a signal back while the few renames of a swap
-run, and raises it right after.
+run, and raises it right after. The request is also recorded: Python runs the handler
+wherever the main thread happens to be, and where that is a finaliser (``__del__``, a
+weakref callback) or code that catches every exception, the exception is lost (seen in
+a run: numpy's ``dtype == other``, which pandas calls in every ``astype``, runs Python
+code to convert ``other`` and clears whatever it raised). A
+request never is: :func:`raise_if_stop_requested` raises it again at the pipeline's
+step boundaries, and a swap does not start once a stop was requested.
 """
 
 from __future__ import annotations
@@ -38,8 +44,9 @@ import os
 import secrets
 import shutil
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from planner.errors import InputError
@@ -59,6 +66,8 @@ _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 _SIGNALS: tuple[signal.Signals, ...] = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
 )
+
+_UnraisableHook = Callable[["sys.UnraisableHookArgs"], object]
 
 
 # ---------------------------------------------------------------------------------------
@@ -87,8 +96,11 @@ class Interrupted(KeyboardInterrupt):
 
 class _Deferral(threading.local):
     depth = 0
+    #: A signal that came during a swap, raised once the swap is done.
     pending: int | None = None
-    stopping = False
+    #: The first signal caught by :func:`interrupts_raise` (None: no stop requested).
+    #: Kept until the block ends, so a request whose exception was lost is not.
+    requested: int | None = None
 
 
 _deferral = _Deferral()
@@ -98,10 +110,34 @@ def _raise_interrupted(signum: int, _frame: object) -> None:
     if _deferral.depth > 0:  # inside a swap: stop right after it
         _deferral.pending = signum
         return
-    if _deferral.stopping:  # already stopping: let the clean-up finish
+    if _deferral.requested is not None:  # already stopping: let the clean-up finish
         return
-    _deferral.stopping = True
+    _deferral.requested = signum
     raise Interrupted(signum)
+
+
+def raise_if_stop_requested(*, after_swap: bool = False) -> None:
+    """Raise :class:`Interrupted` again when a stop was requested in this thread.
+
+    For step boundaries: the handler's exception can be lost (raised inside a
+    finaliser, or caught by a library's bare ``except``), the request is not.
+    ``after_swap``: the run's files are already in place. Does nothing outside
+    :func:`interrupts_raise` and in threads other than the main one.
+    """
+    if _deferral.requested is not None:
+        raise Interrupted(_deferral.requested, after_swap=after_swap)
+
+
+def _quiet_unraisable(hook: _UnraisableHook) -> _UnraisableHook:
+    """``hook`` (``sys.unraisablehook``) without the traceback of an :class:`Interrupted`
+    raised inside a finaliser: its request is recorded and raised at the next step
+    boundary. Every other exception is passed on."""
+
+    def quiet(unraisable: sys.UnraisableHookArgs) -> None:
+        if not isinstance(unraisable.exc_value, Interrupted):
+            hook(unraisable)
+
+    return quiet
 
 
 @contextlib.contextmanager
@@ -117,12 +153,15 @@ def interrupts_raise() -> Iterator[None]:
         yield
         return
     previous = {s: signal.signal(s, _raise_interrupted) for s in _SIGNALS}
+    hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_unraisable(hook)
     try:
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        _deferral.stopping = False
+        sys.unraisablehook = hook
+        _deferral.requested = None
 
 
 @contextlib.contextmanager
@@ -132,7 +171,11 @@ def interrupts_deferred() -> Iterator[None]:
     For the few renames that swap a folder into place: a stop request in between
     would leave neither the old nor the new set. The signal is raised as
     :class:`Interrupted` as soon as the block ends (when it ends without an error).
+    A stop requested before the block (its exception lost on the way) is raised
+    before it starts: the swap does not replace the previous set.
     """
+    if _deferral.depth == 0:  # never in the middle of a swap
+        raise_if_stop_requested()
     _deferral.depth += 1
     try:
         yield
@@ -140,7 +183,7 @@ def interrupts_deferred() -> Iterator[None]:
         _deferral.depth -= 1
     if _deferral.depth == 0 and _deferral.pending is not None:
         signum, _deferral.pending = _deferral.pending, None
-        _deferral.stopping = True
+        _deferral.requested = signum
         raise Interrupted(signum, after_swap=True)
 
 

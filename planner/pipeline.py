@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import geopandas as gpd
 
+from planner._atomic import raise_if_stop_requested
 from planner.coverage.layers import CoverageLayers, compute_coverage_layers
 from planner.crs import parse_crs
 from planner.errors import PlannerError
@@ -78,6 +79,9 @@ def _no_bar(_desc: str, _total: int) -> StepBar:
 
 @contextlib.contextmanager
 def _step(bars: BarFactory, name: str, total: int, timings: dict[str, float]) -> Iterator[StepBar]:
+    """One step with its bar and time; a stop request whose exception was lost (see
+    :func:`planner._atomic.raise_if_stop_requested`) is raised before and after it."""
+    raise_if_stop_requested()
     bar = bars(name, total)
     t0 = time.perf_counter()
     try:
@@ -85,6 +89,7 @@ def _step(bars: BarFactory, name: str, total: int, timings: dict[str, float]) ->
     finally:
         timings[name] = round(time.perf_counter() - t0, 3)
         bar.close()
+    raise_if_stop_requested()
 
 
 # ---------------------------------------------------------------------------------------
@@ -428,6 +433,7 @@ def run_pipeline(
         cards_by_community=cards_by_community,
         map_completeness=map_completeness,
     )
+    raise_if_stop_requested()
     bar = bars("export", export_file_count(result, options))
     try:  # the writer times the step itself: summary.json holds the export time too
         write_run_files(result, out_dir, options=options, bar=bar)

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,13 @@ from planner._atomic import (
     atomic_path,
     interrupts_deferred,
     interrupts_raise,
+    raise_if_stop_requested,
     read_marker,
     require_writable,
     staged_folder,
 )
 from planner.errors import InputError
+from tests.lost_stops import LOSERS
 
 
 def _dead_pid() -> int:
@@ -233,6 +236,34 @@ def test_a_signal_during_the_swap_is_raised_after_it() -> None:
             pass
         done.append("swap finished")
     assert done == ["swap finished"] and info.value.after_swap
+
+
+@pytest.mark.parametrize("lose", LOSERS)
+def test_a_stop_whose_exception_was_lost_still_stops_before_the_swap(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], lose: Callable[[], None]
+) -> None:
+    """The handler's exception can be lost; the request is not: no swap, the previous
+    set is kept and no traceback is printed."""
+    out = tmp_path / "out"
+    with staged_folder(out) as stage:
+        _write_set(stage, {"a.geojson": "old"})
+    before = _tree(out)
+    went_on: list[str] = []
+    with pytest.raises(Interrupted) as info, interrupts_raise():
+        with staged_folder(out) as stage:
+            _write_set(stage, {"a.geojson": "new"})
+            lose()
+            went_on.append("the run went on")
+            with pytest.raises(Interrupted):
+                raise_if_stop_requested()  # the pipeline's step boundary
+            _write_set(stage, {"b.geojson": "new"})
+        went_on.append("the swap was not stopped")
+    assert went_on == ["the run went on"]
+    assert info.value.signum == signal.SIGTERM and not info.value.after_swap
+    assert _tree(out) == before
+    _only(tmp_path, "out")
+    assert "Traceback" not in capfd.readouterr().err
+    raise_if_stop_requested()  # the request ended with its block
 
 
 def test_a_hostile_marker_cannot_delete_outside_the_folder(

@@ -17,13 +17,19 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import IO
 
 import pytest
 
 from planner._atomic import read_marker
+from planner.cli.parser import main
+from planner.export import outputs
 from planner.export.outputs import read_files
+from planner.load import sources
+from tests.lost_stops import losing_a_stop, lost_in_a_dtype_comparison, lost_in_a_finaliser
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--no-siting", "--no-html", "--no-images", "-q"]
@@ -128,6 +134,48 @@ def test_killed_run_leaves_the_previous_complete_set(tmp_path: Path) -> None:
     assert summary["settings"]["thresholds_min"] == [5.0, 10.0, 20.0]
     assert after["grids.geojson"] == before["grids.geojson"]  # same grid settings
     assert after["coverage_by_grid.csv"] != before["coverage_by_grid.csv"]  # new thresholds
+
+
+@pytest.fixture(scope="module")
+def complete_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A complete run of the demo (``FAST``) with the user's notes in it."""
+    out = tmp_path_factory.mktemp("complete") / "X"
+    assert main(["run", "demo", "--out", str(out), *FAST]) == 0
+    (out / "notes.txt").write_text("the planner's notes on this street", "utf-8")
+    return out
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "lose"),
+    [
+        (sources, "load_street", lost_in_a_dtype_comparison),  # the load step
+        (outputs, "list_files", lost_in_a_finaliser),  # writing, before the swap
+    ],
+)
+def test_a_stop_whose_exception_was_lost_still_stops_the_run(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    complete_set: Path,
+    module: ModuleType,
+    name: str,
+    lose: Callable[[], None],
+) -> None:
+    """A SIGTERM whose exception a library lost (numpy's dtype ``==``, a finaliser) once
+    ran to the end with exit 0 and replaced the previous set: the request is kept and
+    stops the run at the next step boundary, or before the swap."""
+    out = tmp_path / "X"
+    shutil.copytree(complete_set, out)
+    before = read_files(out)
+    monkeypatch.setattr(module, name, losing_a_stop(getattr(module, name), lose))
+    capsys.readouterr()
+    assert main(["run", "demo", "--out", str(out), *FAST, *OTHER]) == 128 + signal.SIGTERM
+    monkeypatch.undo()  # read_files below calls list_files: no signal outside the run
+    err = capsys.readouterr().err
+    assert "stopped by SIGTERM before the run finished" in err, err[-2000:]
+    assert "previous complete run" in err and "Traceback" not in err, err[-2000:]
+    assert read_files(out) == before
+    assert _leftovers(out) == []
 
 
 @pytest.mark.parametrize("command", [["run", "demo"], ["grids", "demo"]])

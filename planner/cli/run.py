@@ -21,7 +21,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from planner._atomic import COMPLETE_MARKER, Interrupted, interrupts_raise, read_marker
+from planner._atomic import (
+    COMPLETE_MARKER,
+    Interrupted,
+    interrupts_raise,
+    raise_if_stop_requested,
+    read_marker,
+)
 from planner._stdio import native_stdout_to_null
 from planner.cli.parser import (
     EXIT_OK,
@@ -220,7 +226,9 @@ def run(args: argparse.Namespace, *, source: str | None = None) -> int:
     """
     with interrupts_raise():
         try:
-            return _run(args, source=source)
+            code = _run(args, source=source)
+            raise_if_stop_requested(after_swap=True)  # a stop whose exception was lost
+            return code
         except Interrupted as exc:
             print(stopped_message(exc, args.out), file=sys.stderr)
             return 128 + exc.signum
