@@ -16,7 +16,6 @@ from planner.coverage._faces import (
     LINK_CELL_SHARE,
     DeadEndTrees,
     FaceIndex,
-    _line_ends,
     _outline,
 )
 from planner.coverage.circles import gap_polygons
@@ -462,37 +461,6 @@ def test_face_index_draws_a_whole_dead_end_tree_from_its_union_made_once() -> No
     want = shapely.union_all(shapely.buffer(lines[which], 25.0, quad_segs=4))
     for got in (first, again):
         assert shapely.symmetric_difference(got, want).area < 1e-6
-
-
-def test_stars_draw_links_meeting_at_a_junction_from_their_union_made_once() -> None:
-    lines = _grid_lines()
-    index = _index(lines)
-    stars = index.stars
-    # every link is given to one of its ends, the busier one
-    u, v = _line_ends(lines)
-    deg = np.bincount(np.concatenate([u, v]))
-    assert ((stars.hub == u) | (stars.hub == v)).all()
-    assert (deg[stars.hub] >= np.maximum(deg[u], deg[v])).all()
-    xy0 = shapely.get_coordinates(shapely.get_point(lines, 0))
-    xy1 = shapely.get_coordinates(shapely.get_point(lines, -1))
-    # the links out of the junction (80, 80): four, all given to it
-    at = np.flatnonzero(
-        shapely.dwithin(shapely.points(xy0), shapely.Point(80, 80), 1e-6)
-        | shapely.dwithin(shapely.points(xy1), shapely.Point(80, 80), 1e-6)
-    )
-    assert len(at) == 4 and len(np.unique(stars.hub[at])) == 1
-    lone = np.flatnonzero(stars.hub != stars.hub[at[0]])[:1]
-    edges = np.sort(np.concatenate([at[:3], lone]))
-    merged, alone = stars.split(edges, index.edge_buf)
-    assert len(merged) == 1 and alone.tolist() == lone.tolist()
-    want = shapely.union_all(index.edge_buf[at[:3]])
-    assert shapely.symmetric_difference(merged[0], want).area < 1e-6
-    again, _ = stars.split(edges, index.edge_buf)
-    assert again[0] is merged[0]  # kept, not made again
-    # a circle drawing them is the plain union of their corridors
-    got = _draw_whole(index, lines, edges).polygon
-    plain = shapely.union_all(shapely.buffer(lines[edges], 25.0, quad_segs=4))
-    assert shapely.symmetric_difference(got, plain).area < 1e-6
 
 
 def test_outline_leaves_out_corridors_inside_the_smaller_outline_with_the_same_area() -> None:

@@ -30,8 +30,7 @@ path is drawn inside whole blocks.
 :class:`DeadEndTrees` (prepared with each :class:`FaceIndex`) finds the links of the
 dead-end trees hanging off the network's cycles: a whole subtree bounds no face, so its
 corridors would be unioned one by one in every circle reaching it; its union is made
-once (on first use) and reused instead. :class:`Stars` does the same for the links a
-circle draws one by one that meet at a junction.
+once (on first use) and reused instead.
 
 :class:`LinkCells` (also prepared once per network) holds the Voronoi cells of points
 along every link: the ground nearest to each stretch, used to cut a circle where an
@@ -347,64 +346,6 @@ class DeadEndTrees:
         return out
 
 
-#: How many star unions :class:`Stars` keeps, per link of the network (a hub of k
-#: links has 2**k - k - 1 groups of two or more; kept unions hold ~1 KB each).
-STAR_UNIONS_PER_LINK = 2
-
-
-class Stars:
-    """The links of a network grouped round their junctions, for drawing.
-
-    Each link is given to one of its two end nodes, its *hub* (the end with more
-    links; the lower id on a tie), so the links sharing a hub make a star and every
-    link lies in one star. A circle's corridors drawn one by one (links bounding no
-    enclosed face) are mostly the frontier's, scattered a link or two deep; the links
-    of one star among them are unioned once per network (on first use) and kept, so
-    each circle drawing them again unions one piece instead of two to four
-    overlapping ones (``docs/benchmarks/coverage.md``).
-
-    Parameters
-    ----------
-    u, v
-        The two end nodes of each link (any integer ids).
-    """
-
-    def __init__(self, u: IntArray, v: IntArray) -> None:
-        u = np.asarray(u, dtype="int64")
-        v = np.asarray(v, dtype="int64")
-        deg = np.bincount(np.concatenate([u, v])) if len(u) else np.zeros(0, dtype="int64")
-        first = (deg[u] > deg[v]) | ((deg[u] == deg[v]) & (u <= v))
-        self.hub: IntArray = np.where(first, u, v).astype("int64")
-        self._unions: dict[bytes, shapely.Geometry] = {}
-        self._keep = STAR_UNIONS_PER_LINK * len(u)
-
-    def split(self, edges: IntArray, corridors: ObjArray) -> tuple[ObjArray, IntArray]:
-        """``edges`` (sorted, unique) as the union of each group of two or more sharing
-        a hub (made once per group and kept; threads may ask at once: a union is made
-        twice at worst, never torn) and the edges left alone (sorted). The loop is over
-        the groups (tens a circle), each a dictionary look-up once its union is made."""
-        if len(edges) < 2:
-            return np.zeros(0, dtype=object), edges
-        hub = self.hub[edges]
-        order = np.argsort(hub, kind="stable")
-        e, h = edges[order], hub[order]
-        start = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
-        count = np.diff(np.r_[start, len(h)])
-        many = count >= 2
-        alone = np.sort(e[np.repeat(~many, count)])
-        out = np.empty(int(many.sum()), dtype=object)
-        for i, (a, n) in enumerate(zip(start[many].tolist(), count[many].tolist(), strict=True)):
-            links = e[a : a + n]
-            key = links.tobytes()
-            got = self._unions.get(key)
-            if got is None:
-                got = shapely.union_all(corridors[links])
-                if len(self._unions) < self._keep:
-                    self._unions[key] = got  # one dictionary store: atomic under the GIL
-            out[i] = got
-        return out, alone
-
-
 def _other_end(u: IntArray, v: IntArray, outer: IntArray, links: IntArray) -> IntArray:
     """The end of each of ``links`` that is not its ``outer`` end."""
     return np.where(u[links] == outer[links], v[links], u[links])
@@ -462,9 +403,7 @@ class FaceIndex:
         self.edge_faces = empty_i
         self.holes = np.zeros(0, dtype=object)
         self.hole_face = empty_i
-        ends = _line_ends(lines)
-        self.trees = DeadEndTrees(*ends)
-        self.stars = Stars(*ends)
+        self.trees = DeadEndTrees(*_line_ends(lines))
         if self.n_edges == 0:
             return
         noded = np.asarray(shapely.get_parts(shapely.union_all(lines)), dtype=object)
@@ -578,12 +517,9 @@ class FaceIndex:
         # whole dead-end subtrees come from their unions made once
         roots = self.trees.roots(new_edges)
         singles = np.setdiff1d(new_edges, self.trees.members(roots), assume_unique=True)
-        # and links sharing a junction from their unions made once
-        stars, singles = self.stars.split(singles, self.edge_buf)
         bufs = np.concatenate(
             [
                 self.trees.unions(roots, self.edge_buf),
-                stars,
                 self.edge_buf[singles],
                 _buffers(lines[partial & ~flat], self.buffer_m, "round"),
                 _buffers(lines[flat], self.buffer_m, "flat"),
