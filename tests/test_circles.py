@@ -618,3 +618,37 @@ def test_station_circles_on_a_street_whose_voronoi_cell_is_a_collection() -> Non
     assert len(circles) > 0
     assert set(shapely.get_type_id(circles.geometry.values)) <= {3, 6}
     assert shapely.is_valid(circles.geometry.values).all()
+
+
+def test_link_cells_merged_cut_the_same_ground_as_the_point_cells() -> None:
+    """The cut at gaps takes a link all of whose own cells are late as one merged
+    polygon made once (`LinkCells.merged`); the circle it leaves is the one the point
+    cells leave, and merged polygons stay edge-matched with the single cells beside
+    them (a coverage union refuses or misdraws them otherwise)."""
+    from planner.coverage._faces import LinkCells
+
+    lines = _grid_lines()
+    cells = LinkCells(lines, shapely.length(lines), step_m=5.0, margin_m=100.0)
+    # every own cell of each link: the links' merged cells tile their own ground
+    own = cells.owner >= 0
+    assert own.any() and (cells.owner < 0).any()  # junctions' cells are shared
+    areas = np.bincount(
+        cells.owner[own], weights=shapely.area(cells.cells[own]), minlength=len(lines)
+    )
+    assert np.allclose(shapely.area(cells.link_cells), areas)
+    rng = np.random.default_rng(3)
+    circle = shapely.buffer(shapely.union_all(lines[:12]), 25.0)
+    for share in (0.3, 0.7, 1.0):
+        # late: whole links (every point) and single cells of others
+        late_links = rng.random(len(lines)) < share
+        late = np.flatnonzero(
+            np.bincount(cells.cell[late_links[cells.edge]], minlength=len(cells.cells)) > 0
+        )
+        late = np.union1d(late, rng.choice(len(cells.cells), 40, replace=False))
+        group, piece = cells.merged(np.zeros(len(late), dtype="int64"), late)
+        assert (group == 0).all() and (piece >= len(cells.cells)).any()
+        pieces = cells.pieces(piece)
+        got = cells.cut_by(circle, pieces[shapely.intersects(circle, pieces)])
+        want = cells.cut(circle, late[shapely.intersects(circle, cells.cells[late])])
+        assert want.area < circle.area
+        assert shapely.symmetric_difference(got, want).area < 1e-6 * circle.area

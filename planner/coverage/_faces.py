@@ -674,6 +674,14 @@ class LinkCells:
         The cell of each point (points at the same spot share one).
     cells
         The Voronoi cells (polygons), with an STRtree ``tree``.
+    owner
+        The one link whose points a cell holds (-1: points of several links, e.g. a
+        junction's).
+    link_cells
+        Each link's own cells merged (a coverage union, so they stay edge-matched
+        with every other cell; empty where a link owns none), made once: a cut
+        that takes every own cell of a link takes this one polygon instead
+        (:meth:`merged`).
     """
 
     def __init__(
@@ -704,6 +712,9 @@ class LinkCells:
             )
             self.cells = np.asarray(shapely.get_parts(vor), dtype=object)
         self.tree = shapely.STRtree(self.cells)
+        self.owner, self.owned, self.link_cells = _link_cells(
+            self.cells, self.cell, self.edge, len(lines)
+        )
 
     def near(self, geoms: ObjArray, distance_m: float | FloatArray) -> tuple[IntArray, IntArray]:
         """The links within ``distance_m`` (one distance, or one per geometry) of each of
@@ -737,10 +748,76 @@ class LinkCells:
         np.minimum.at(first, pos, time_min[pt])
         return self.cut(polygon, hit[~(first <= limit_min)])
 
+    def merged(self, group: IntArray, cell: IntArray) -> tuple[IntArray, IntArray]:
+        """The cells ``cell`` of each group (``group`` sorted) with every link whose own
+        cells a group takes all of taken as one: pairs ``(group, piece)`` sorted by
+        group, a piece ``i < len(cells)`` being cell ``i`` and ``len(cells) + e`` link
+        ``e``'s :attr:`link_cells`. The same ground in far fewer pieces (a late link
+        is late at all its points), for the cut to test and merge."""
+        if len(cell) == 0 or len(self.cells) == 0:
+            return group, cell
+        n_edges = len(self.owned)
+        own = self.owner[cell]
+        mine = own >= 0
+        key = group[mine] * n_edges + own[mine]
+        keys, count = np.unique(key, return_counts=True)
+        whole = keys[count == self.owned[keys % n_edges]]
+        merged = np.zeros(len(cell), dtype=bool)
+        merged[np.flatnonzero(mine)[np.isin(key, whole)]] = True
+        wg, we = np.divmod(whole, n_edges)
+        out_g = np.concatenate([group[~merged], wg])
+        out_p = np.concatenate([cell[~merged], len(self.cells) + we])
+        order = np.argsort(out_g, kind="stable")
+        return out_g[order].astype("int64"), out_p[order].astype("int64")
+
+    def pieces(self, which: IntArray) -> ObjArray:
+        """The polygons of pieces ``which`` (:meth:`merged`)."""
+        n = len(self.cells)
+        out = np.empty(len(which), dtype=object)
+        point = which < n
+        out[point] = self.cells[which[point]]
+        out[~point] = self.link_cells[which[~point] - n]
+        return out
+
     def cut(self, polygon: shapely.Geometry, late: IntArray) -> shapely.Geometry:
         """``polygon`` without the cells ``late`` (indices into ``cells``), as polygons
         only, without hairline holes (``polygon`` itself when ``late`` is empty)."""
         if len(late) == 0 or polygon.is_empty:
             return polygon
-        cut = shapely.difference(polygon, shapely.coverage_union_all(self.cells[late]))
+        return self.cut_by(polygon, self.cells[late])
+
+    @staticmethod
+    def cut_by(polygon: shapely.Geometry, pieces: ObjArray) -> shapely.Geometry:
+        """``polygon`` without ``pieces`` (edge-matched cells or merged cells, no two
+        overlapping), as polygons only, without hairline holes."""
+        if len(pieces) == 0 or polygon.is_empty:
+            return polygon
+        cut = shapely.difference(polygon, shapely.coverage_union_all(pieces))
         return without_hairlines(polygonal(cut))
+
+
+def _link_cells(
+    cells: ObjArray, cell: IntArray, edge: IntArray, n_edges: int
+) -> tuple[IntArray, IntArray, ObjArray]:
+    """Each cell's one owning link (-1: several), how many cells each link owns, and
+    each link's own cells merged (:class:`LinkCells`): one coverage union per link,
+    all in one vectorised call over per-link collections."""
+    n_cells = len(cells)
+    lo = np.full(n_cells, n_edges, dtype="int64")
+    hi = np.full(n_cells, -1, dtype="int64")
+    if n_cells:
+        np.minimum.at(lo, cell, edge)
+        np.maximum.at(hi, cell, edge)
+    owner = np.where(lo == hi, lo, -1).astype("int64")
+    own = np.flatnonzero(owner >= 0)
+    owned = np.bincount(owner[own], minlength=n_edges).astype("int64")
+    merged = np.full(n_edges, shapely.Polygon(), dtype=object)
+    if len(own):
+        order = own[np.argsort(owner[own], kind="stable")]
+        links = np.flatnonzero(owned)
+        groups = shapely.geometrycollections(
+            cells[order], indices=np.repeat(np.arange(len(links)), owned[links])
+        )
+        # shapely's coverage_union_all is this call on one collection; here one per link
+        merged[links] = shapely.lib.coverage_union(groups)
+    return owner, owned, merged

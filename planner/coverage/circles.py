@@ -824,17 +824,21 @@ class CircleBuilder:
 
     def _cut_cells(self, polys: ObjArray, group: IntArray, cell: IntArray) -> None:
         """Cut from ``polys[group]`` the cells ``cell`` that meet it (in place; ``group``
-        sorted). Each polygon is prepared and cut by one thread only: GEOS builds a
-        prepared geometry's index on first use, which threads must not share."""
+        sorted). A link whose own cells are all cut is cut as one merged polygon
+        (:meth:`~planner.coverage._faces.LinkCells.merged`: the same ground, a
+        fraction of the pieces to test and merge). Each polygon is prepared and cut by
+        one thread only: GEOS builds a prepared geometry's index on first use, which
+        threads must not share."""
         cells = self._link_cells()
+        group, piece = cells.merged(group, cell)
         present = np.unique(group)
         bounds = np.searchsorted(group, np.append(present, np.iinfo(np.int64).max))
 
         def one(k: int) -> shapely.Geometry:
             poly = polys[present[k]]
-            mine = cell[bounds[k] : bounds[k + 1]]
+            mine = cells.pieces(piece[bounds[k] : bounds[k + 1]])
             shapely.prepare(poly)
-            return cells.cut(poly, mine[shapely.intersects(poly, cells.cells[mine])])
+            return cells.cut_by(poly, mine[shapely.intersects(poly, mine)])
 
         polys[present] = np.asarray([*_each(one, len(present)), None], dtype=object)[:-1]
 
