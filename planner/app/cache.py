@@ -74,7 +74,7 @@ def _computed_step(step: Result, source_json: str, step_settings_json: str) -> A
     the background division (:func:`start_grids`) when one was started for it."""
     with _COMPUTED_LOCK:
         pending = _PENDING.pop((step, source_json, step_settings_json), None)
-    if pending is not None:
+    if pending is not None and not pending.cancel():  # cancelled: still queued, done here
         return pending.result()  # its error, if any, is raised here as if computed here
     return _step(step, cached_street(source_json), source_json, step_settings_json)
 
