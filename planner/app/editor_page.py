@@ -119,7 +119,7 @@ def keep_map(street: Street, settings: Settings, inputs: EditorInputs) -> None:
     switch back to the editor shows it at once.
 
     The browser keeps a component's frame only while each run sends it at the same
-    place: the same keyed container, the same columns as the editor page's, the same map
+    place: the same keyed container, the same blocks as the editor page's, the same map
     component with the same arguments (nothing is computed or redrawn). Without it the
     switch rebuilds the frame: Leaflet, the base map's document and the editing layer
     (1.06-1.72 s of the demo's overview -> editor switch at load 2). No map is sent
@@ -131,9 +131,11 @@ def keep_map(street: Street, settings: Settings, inputs: EditorInputs) -> None:
     kept = S.get("_editor_map_sent")
     if not kept or kept[0] != _map_identity(settings, inputs):
         return
-    left, _right = st.columns(_COLUMNS)
-    with left:
-        app_map.show_map(**kept[1], on_change=lambda value: _on_map(street, value))
+    # the editor's body is a fragment, which Streamlit draws in a container of its own
+    with st.container():
+        left, _right = st.columns(_COLUMNS)
+        with left:
+            app_map.show_map(**kept[1], on_change=lambda value: _on_map(street, value))
 
 
 #: The editor page's columns: the map, the panels.
