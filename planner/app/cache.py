@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import streamlit as st
@@ -70,52 +69,14 @@ def _cached_grids(source_json: str, settings_json: str) -> Any:
 
 def _computed_step(step: Result, source_json: str, step_settings_json: str) -> Any:
     """``step`` ("coverage" or "grids") of the street with the step's settings: kept on
-    disk (:func:`planner.app.store.remembered`) and recorded as computed; the result of
-    the background division (:func:`start_grids`) when one was started for it."""
-    with _COMPUTED_LOCK:
-        pending = _PENDING.pop((step, source_json, step_settings_json), None)
-    if pending is not None and not pending.cancel():  # cancelled: still queued, done here
-        return pending.result()  # its error, if any, is raised here as if computed here
-    return _step(step, cached_street(source_json), source_json, step_settings_json)
-
-
-def _step(step: Result, street: Street, source_json: str, step_settings_json: str) -> Any:
+    disk (:func:`planner.app.store.remembered`) and recorded as computed."""
     settings = Settings.from_dict(json.loads(step_settings_json))
     func = svc.coverage_for if step == "coverage" else svc.grids_for
     result = store.remembered(
-        step, source_json, (step_settings_json,), lambda: func(street, settings)
+        step, source_json, (step_settings_json,), lambda: func(cached_street(source_json), settings)
     )
     _mark_computed(step, source_json, step_settings_json)
     return result
-
-
-#: Divisions started in the background (:func:`start_grids`) and not yet taken, by
-#: ("grids", source JSON, grid settings JSON).
-_PENDING: dict[tuple[str, str, str], Future[Any]] = {}
-#: One thread for them: the division's kernels, HiGHS and shapely release the GIL, so it
-#: runs beside the script computing the walking circles.
-_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-grids")
-
-
-def start_grids(street: Street, source_json: str, settings_json: str) -> None:
-    """Start dividing ``street`` into grids in a background thread, unless the division
-    for these settings is computed in this process, on its way, or kept on disk.
-
-    The red map page calls it before computing the walking circles, so both are
-    computed at once on two cores; :func:`cached_grids` then takes the thread's result
-    (or its error). ``street`` is the street of ``source_json``
-    (:func:`cached_street`).
-    """
-    grid_settings = for_result(settings_json, "grids")
-    key = ("grids", source_json, grid_settings)
-    with _COMPUTED_LOCK:
-        if key in _COMPUTED or key in _PENDING:
-            return
-    if store.has("grids", source_json, (grid_settings,)):
-        return
-    future = _BACKGROUND.submit(_step, "grids", street, source_json, grid_settings)
-    with _COMPUTED_LOCK:
-        _PENDING.setdefault(key, future)
 
 
 #: (step, source JSON, step's settings JSON) of results computed in this process, the

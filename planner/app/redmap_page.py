@@ -1,12 +1,14 @@
 """The red map page: the street's map drawn progressively (the street first, then the
-walking circles, then the project's current grids) beside the load report.
+walking circles and the project's current grids together, in one rerun) beside the
+load report.
 
-On a cold open the grid division starts in a background thread once the street's map is
-sent (:func:`planner.app.cache.start_grids`) while the script computes the coverage; the
-circles are drawn as soon as they are computed, the grids with the next run, when the
-division is done. When both were already computed in this process (another tab) or kept
-on disk by an earlier server start (:func:`planner.app.cache.computed`,
-:mod:`planner.app.store`), the first drawing has them and there is no street-only paint.
+On a cold open the coverage and the grid division are computed once the street's map
+is sent, one after the other (a worker thread computing the division beside the
+coverage saved nothing on two busy cores: docs/benchmarks/app.md); the circles and grids
+then cost one more map drawing, not two. When both were already computed in this
+process (another tab) or kept on disk by an earlier server start
+(:func:`planner.app.cache.computed`, :mod:`planner.app.store`), the first drawing has
+them and there is no street-only paint.
 
 Only UI lives here: the map is rendered once per input by :func:`planner.app.cache.cached_map`
 and shown by :func:`planner.app.map.show_map` (panning and zooming never rerun the script).
@@ -22,7 +24,7 @@ import streamlit as st
 from planner.app import map as app_map
 from planner.app import project as app_project
 from planner.app import services as svc
-from planner.app.cache import cached_map, computed, for_result, settings_json, start_grids
+from planner.app.cache import cached_map, computed, for_result, settings_json
 from planner.app.overview_page import completeness_panel
 from planner.app.session import (
     L,
@@ -31,7 +33,6 @@ from planner.app.session import (
     copy_widget,
     coverage_or_none,
     project_grids,
-    project_key,
     source_json,
 )
 from planner.coverage.layers import CoverageLayers
@@ -122,7 +123,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
             coverage_notes(coverage_or_none(sj, tj))
         for step in S.get("capability_errors", {}):
             cannot(step)
-    # a step computed: the next run draws it (and computes or takes the next one)
+    # both steps computed before one rerun draws their circles and grids together
     if compute_steps(street, settings, sj, tj, done, left):
         st.rerun()
 
@@ -156,19 +157,7 @@ def compute_steps(
     """Compute the steps not in ``done`` (spinners in ``where``) and record them in
     ``done`` and in the session's steps; return whether one of them succeeded (the map
     has more to draw).
-
-    The grid division starts in a background thread first (when the project has no
-    grids of its own yet: :func:`planner.app.cache.start_grids`) and the walking
-    circles are computed meanwhile; once they are, this returns so the next run draws
-    them while the division goes on, unless the grids are ready too (then one run draws
-    both). The run after that takes the division and draws the grids.
     """
-    if (
-        "grids" not in done
-        and app_project.current_editor(S, street, key=project_key(settings), settings=settings)
-        is None
-    ):
-        start_grids(street, sj, tj)
     pending: tuple[tuple[Result, Callable[[], Any], str], ...] = (
         ("coverage", lambda: coverage_or_none(sj, tj), "layer_circle"),
         ("grids", lambda: project_grids(street, settings), "layer_grids"),
@@ -182,6 +171,4 @@ def compute_steps(
         done[step] = result is not None
         S["_map_steps"][f"{step}:{sj}{for_result(tj, step)}"] = result is not None
         more = more or result is not None
-        if more and not all(s in done or computed(s, sj, tj) for s in STEPS):
-            return True  # draw what is ready; the next run waits for the rest
     return more
