@@ -17,6 +17,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -38,6 +39,9 @@ from planner.i18n import markdown_literal as md
 from planner.maps import offline
 from planner.settings import Settings
 from planner.street import Street
+
+if TYPE_CHECKING:
+    from planner.app.editor_page import EditorInputs
 
 offline.use_local_assets()
 logger = logging.getLogger("planner.app")
@@ -108,13 +112,26 @@ def page_editor(street: Street, settings: Settings) -> None:
     """The grid editor page (:mod:`planner.app.editor_page`)."""
     from planner.app import editor_page
 
+    editor_page.page_editor(street, settings, _editor_inputs(settings))
+
+
+def keep_editor_map(street: Street, settings: Settings) -> None:
+    """Every other page keeps the editor's map hidden, once the editor was shown
+    (:func:`planner.app.editor_page.keep_map`): switching back shows it at once."""
+    if "_editor_map_sent" not in S:
+        return
+    from planner.app import editor_page
+
+    editor_page.keep_map(street, settings, _editor_inputs(settings))
+
+
+def _editor_inputs(settings: Settings) -> EditorInputs:
+    """What the editor page takes from this script (``editor_page.EditorInputs``)."""
+    from planner.app import editor_page
+
     sj, tj = source_json(), settings_json(settings)
-    editor_page.page_editor(
-        street,
-        settings,
-        editor_page.EditorInputs(
-            source=sj, grid_settings=for_result(tj, "grids"), division=lambda: grids_or_none(sj, tj)
-        ),
+    return editor_page.EditorInputs(
+        source=sj, grid_settings=for_result(tj, "grids"), division=lambda: grids_or_none(sj, tj)
     )
 
 
@@ -158,11 +175,19 @@ def main() -> None:
     project_status(street, settings)
     if can_edit(S) and not app_project.work_path(S["project"]).exists():
         save_work()  # records this browser as the project's maker (reload keeps editing)
+    notes = st.container()  # above the editor's slot on every page
+    # the same place on every page: the grid editor is drawn in it, the other pages keep
+    # the editor's map frame in it, hidden (a switch back to the editor shows it at once)
+    slot = st.container(key=pages_common.EDITOR_SLOT)
     note = pages_common.missing_note(street, S["page"], S["lang"])
     if note:
-        st.info(note)
+        notes.info(note)
     try:
-        PAGE_FUNCS[S["page"]](street, settings)
+        editor = S["page"] == "editor"
+        with slot:
+            (page_editor if editor else keep_editor_map)(street, settings)
+        if not editor:
+            PAGE_FUNCS[S["page"]](street, settings)
     except Exception as exc:  # one page's failure never shows a traceback or stops the app
         logger.exception("page %s failed", S["page"])
         st.error(L("page_failed", why=md(pages_common.step_reason(street, "", str(exc)))))

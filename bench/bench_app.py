@@ -2,6 +2,8 @@
 
 Figures (printed, and recorded in docs/benchmarks/app.md), per street:
 
+- start to circles: a fresh ``streamlit run app.py`` process (as below) until the red map
+  shows service circles (the first useful map; the grids may follow);
 - start to circles and grids: a fresh ``streamlit run app.py`` process (empty caches,
   an empty disk cache: ``$PLANNER_APP_CACHE`` a new folder) started, page opened, until
   the red map shows service circles AND grids (target < 8 s on the demo street);
@@ -15,7 +17,8 @@ Figures (printed, and recorded in docs/benchmarks/app.md), per street:
 - warm open: a second tab on the same server (the demo street's map drawn);
 - page switch: red map -> grid editor (first visit: the editor is built) and, once
   the editor was seen, overview -> grid editor, until the editor map's grids are drawn
-  (target < 1 s);
+  in a shown frame (target < 1 s), and until the editor's last panel is drawn
+  (``..._page_s``: the whole page);
 - edit: in the grid editor an atom clicked on the map (selection shown), a
   neighbouring grid clicked on the map (preview badges shown), then "move" confirmed:
   confirm click to the editor map drawing the atom inside the target grid (target
@@ -73,6 +76,7 @@ BEIJING_STATIONS = (
 CIRCLE_FILLS = ("#b2182b", "#ef6548", "#fdbb84", "#fee8c8")
 SIDEBAR = '[data-testid="stSidebar"]'
 FIGURES = (
+    "start_to_circles_s",
     "start_to_circles_grids_s",
     "start_server_cpu_s",
     "restart_to_circles_grids_s",
@@ -80,7 +84,9 @@ FIGURES = (
     "settings_redraw_s",
     "warm_open_s",
     "switch_to_editor_first_s",
+    "switch_to_editor_first_page_s",
     "switch_to_editor_s",
+    "switch_to_editor_page_s",
     "select_click_s",
     "target_click_s",
     "edit_s",
@@ -104,12 +110,16 @@ def _any_frame(page: Any, test: Callable[[Any], bool]) -> bool:
     return False
 
 
+def _circles(frame: Any) -> bool:
+    """The red map in ``frame`` shows service circles."""
+    return bool(frame.locator(", ".join(f'path[fill="{c}"]' for c in CIRCLE_FILLS)).count() > 0)
+
+
 def _circles_and_grids(frame: Any, *, min_lat: float = -90.0) -> bool:
     """The red map in ``frame`` shows service circles and grids (its centre north of
     ``min_lat``: the Beijing street, not the demo street still on screen)."""
-    circles = ", ".join(f'path[fill="{c}"]' for c in CIRCLE_FILLS)
     grids = frame.locator('.rm-grid-label, path[stroke="#1f4e9c"]').count()
-    if not (frame.locator(circles).count() > 0 and grids > 0):
+    if not (grids > 0 and _circles(frame)):
         return False
     return bool(frame.evaluate("() => window.map ? window.map.getCenter().lat : -90") > min_lat)
 
@@ -221,15 +231,22 @@ def _settings_change(page: Any) -> float:
     return time.perf_counter() - t0
 
 
-def _editor_switch(page: Any, label: str = "网格编辑") -> float:
-    """Seconds from the page link click to the editor map's grids drawn."""
+#: The grid editor page's last panel (its project file uploader), in the page's body.
+EDITOR_LAST = '[data-testid="stMainBlockContainer"] [data-testid="stFileUploader"]'
+
+
+def _editor_switch(page: Any, label: str = "网格编辑") -> tuple[float, float]:
+    """Seconds from the page link click to the editor map's grids drawn (shown), and to
+    the editor's last panel drawn (the whole page)."""
     t0 = time.perf_counter()
     _goto(page, label)
     page.locator('[data-testid="stCaptionContainer"]', has_text=f"· {label}").first.wait_for(
         timeout=120000
     )
     editor_frame(page, timeout_s=120)
-    return time.perf_counter() - t0
+    t_map = time.perf_counter() - t0
+    page.locator(EDITOR_LAST).first.wait_for(timeout=120000)
+    return t_map, time.perf_counter() - t0
 
 
 def _edit(page: Any, move: Move) -> dict[str, float]:
@@ -279,6 +296,8 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
     t_start = time.perf_counter()
     with app_server(env=env) as url, offline_page() as (page, blocked):
         page.goto(url)
+        _wait(page, lambda: _any_frame(page, _circles), "demo circles")
+        out["start_to_circles_s"] = time.perf_counter() - t_start
         _wait(page, lambda: _any_frame(page, _circles_and_grids), "demo circles and grids")
         out["start_to_circles_grids_s"] = time.perf_counter() - t_start
         out["start_server_cpu_s"] = server_cpu_s()
@@ -296,14 +315,14 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
         map_frame(page2, timeout_s=120, min_paths=10)
         out["warm_open_s"] = time.perf_counter() - t0
         page2.close()
-        out["switch_to_editor_first_s"] = _editor_switch(page)
+        out["switch_to_editor_first_s"], out["switch_to_editor_first_page_s"] = _editor_switch(page)
         wait_idle(page, timeout_s=60)
         out.update(_edit(page, move))
         wait_idle(page, timeout_s=60)
         _goto(page, "概览")
         page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60000)
         wait_idle(page, timeout_s=60)
-        out["switch_to_editor_s"] = _editor_switch(page)
+        out["switch_to_editor_s"], out["switch_to_editor_page_s"] = _editor_switch(page)
         out["blocked_requests"] = len(blocked)
     out["restart_to_circles_grids_s"], out["restart_server_cpu_s"] = _restart(source, env, stations)
     if os.environ.get("BENCH_VERBOSE"):

@@ -124,19 +124,25 @@ def offline_page(*, width: int = 1400, height: int = 1000) -> Iterator[tuple[Any
 
 
 def map_frame(page: Any, *, timeout_s: float = 30, min_paths: int = 1) -> tuple[Any, int, int]:
-    """Wait until a Leaflet map has drawn; return (frame, vector paths, markers)."""
+    """Wait until a Leaflet map has drawn in a shown frame; return (frame, vector paths,
+    markers). A hidden frame (the editor's map kept by other pages) is not taken."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for frame in page.frames:
             try:
                 n_paths = frame.locator("path.leaflet-interactive").count()
                 n_markers = frame.locator(".leaflet-marker-icon").count()
+                if n_paths >= min_paths and not _hidden(frame):
+                    return frame, n_paths, n_markers
             except Exception:  # frame detached while the app reruns
                 continue
-            if n_paths >= min_paths:
-                return frame, n_paths, n_markers
         time.sleep(0.1)
     raise TimeoutError("the map did not draw")
+
+
+def _hidden(frame: Any) -> bool:
+    """Whether ``frame`` is a child frame not shown on the page."""
+    return frame.parent_frame is not None and not frame.frame_element().is_visible()
 
 
 def error_boxes(page: Any) -> list[str]:

@@ -87,16 +87,18 @@ def find_move(editor: GridEditor) -> Move:
 
 
 def editor_frame(page: Any, *, timeout_s: float = 90) -> Any:
-    """The editor map's frame once its editing layer (grid labels) is drawn."""
+    """The editor map's frame once its editing layer (grid labels) is drawn and shown
+    (other pages keep the editor's map frame hidden: not taken for the editor's)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        frame, _, _ = map_frame(page, timeout_s=timeout_s, min_paths=5)
-        try:
-            if frame.locator(".ed-label").count() > 0:
-                return frame
-        except Exception:  # frame replaced while the app reruns
-            pass
-        time.sleep(0.1)
+        map_frame(page, timeout_s=timeout_s, min_paths=5)
+        for frame in page.frames:
+            try:
+                if frame.locator(".ed-label").count() > 0 and frame.frame_element().is_visible():
+                    return frame
+            except Exception:  # frame replaced while the app reruns
+                continue
+        time.sleep(0.05)
     raise TimeoutError("the editor map did not draw its grids")
 
 

@@ -2,8 +2,8 @@
 
 On the demo street: a click on an atom selects it, a click on a neighbouring grid
 on the map makes it the target (with its badges), the confirmed move is drawn on the
-editor map; the map keeps its zoom and centre across those reruns and comes back to
-the same view after a page switch. Every request to another host is refused.
+editor map; the map keeps its zoom and centre across those reruns, and its frame (so its
+view) across a page switch. Every request to another host is refused.
 """
 
 from __future__ import annotations
@@ -125,10 +125,14 @@ def test_the_map_keeps_its_zoom_after_a_click_and_a_page_switch(move: Move) -> N
         wait_idle(page)
         page.keyboard.press("Escape")
         _selected(page, "网格 — · 网格单元 0")
-        # the frame was rebuilt by a page switch: the view comes back
+        # a page switch keeps the map frame (hidden on the overview, shown again at once,
+        # not rebuilt: what the frame holds survives) and its view
+        same.evaluate("() => { window.__kept_probe = 1; }")
         goto_page(page, "概览")
+        assert not same.frame_element().is_visible()
         goto_page(page, "网格编辑")
         again = editor_frame(page)
+        assert again.evaluate("() => window.__kept_probe") == 1
         _until(lambda: map_view(again)[0] == zoomed[0], "zoom not restored after a page switch")
         assert map_view(again)[1:] == pytest.approx(zoomed[1:], abs=1e-4)
         assert blocked == [], blocked[:5]

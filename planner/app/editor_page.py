@@ -21,6 +21,7 @@ import streamlit as st
 from planner.app import editor as app_editor
 from planner.app import editor_map, preview, selection
 from planner.app import map as app_map
+from planner.app.pages_common import EDITOR_SLOT
 from planner.app.selection import Selection, after_click, after_lasso, short_label
 from planner.app.session import capability_error
 from planner.app.state import can_edit
@@ -94,12 +95,64 @@ def page_editor(street: Street, settings: Settings, inputs: EditorInputs) -> Non
     if editor is None:
         st.warning(md(capability_error("grids")))
         return
-    st.caption(L("editor_help"))
     S.setdefault("target_grid", "")
     # the view to restore when the map frame is rebuilt (page switch, new basemap);
     # fixed while the fragment reruns, so a pan in progress is never pulled back
     S["editor_view_shown"] = S.get("editor_view")
+    # the page's first element (drawn in app.py's EDITOR_SLOT): it takes the place of
+    # keep_map's hiding style, so a kept map frame shows as soon as this run starts
+    st.caption(L("editor_help"))
     _workbench(street, settings, inputs)
+
+
+#: keep_map's first element in the slot: the slot takes no room and shows nothing.
+_HIDE_SLOT = (
+    f"<style>.st-key-{EDITOR_SLOT}{{height:0!important;min-height:0!important;"
+    "overflow:hidden!important;visibility:hidden!important;pointer-events:none!important}"
+    "</style><span></span>"
+)
+
+
+def keep_map(street: Street, settings: Settings, inputs: EditorInputs) -> None:
+    """On every other page, in app.py's :data:`~planner.app.pages_common.EDITOR_SLOT`
+    before the page's content: the slot hidden, and the editor's map as last drawn, so a
+    switch back to the editor shows it at once.
+
+    The browser keeps a component's frame only while each run sends it at the same
+    place: the same keyed container, the same blocks as the editor page's, the same map
+    component with the same arguments (nothing is computed or redrawn). Without it the
+    switch rebuilds the frame: Leaflet, the base map's document and the editing layer
+    (1.06-1.72 s of the demo's overview -> editor switch at load 2). No map is sent
+    before the editor was shown, or when its map would differ (another project, grid
+    settings, basemap, language or walking speed): the editor page then draws a new
+    frame.
+    """
+    st.html(_HIDE_SLOT)  # also hides what the editor drew in the slot until it is replaced
+    kept = S.get("_editor_map_sent")
+    if not kept or kept[0] != _map_identity(settings, inputs):
+        return
+    # the editor's body is a fragment, which Streamlit draws in a container of its own
+    with st.container():
+        left, _right = st.columns(_COLUMNS)
+        with left:
+            app_map.show_map(**kept[1], on_change=lambda value: _on_map(street, value))
+
+
+#: The editor page's columns: the map, the panels.
+_COLUMNS = (3, 1.2)
+
+
+def _map_identity(settings: Settings, inputs: EditorInputs) -> tuple[Any, ...]:
+    """What the editor's map frame is drawn for: the project's editor and the base map's
+    inputs (street, basemap, key, language, walking speed)."""
+    return (
+        app_editor.editor_key(inputs.source, inputs.grid_settings, S["project"]),
+        inputs.source,
+        S["basemap"],
+        S["tianditu_key"],
+        S["lang"],
+        settings.walk_speed_kmh,
+    )
 
 
 @st.fragment
@@ -107,12 +160,12 @@ def _workbench(street: Street, settings: Settings, inputs: EditorInputs) -> None
     """The map, the selection, the pending edit with its badges, and the edit buttons."""
     started = time.perf_counter()
     editor: GridEditor = S["editor"]
-    provisional = provisional_note(editor.grids, S["lang"])
-    if provisional:
-        st.warning(provisional)
-    left, right = st.columns([3, 1.2])
+    left, right = st.columns(_COLUMNS)  # the slot's columns, as keep_map draws them
     with left:
-        _editor_map(street, editor, settings, inputs.source)
+        provisional = provisional_note(editor.grids, S["lang"])
+        if provisional:
+            st.warning(provisional)
+        _editor_map(street, editor, settings, inputs)
         _log_step("editor_map_sent", started)
         app_editor.start_save(S)  # the edit is on its way to the browser: write the file
         _map_notes()
@@ -166,11 +219,14 @@ def _atoms_json(editor: GridEditor) -> dict[str, Any]:
     return data
 
 
-def _editor_map(street: Street, editor: GridEditor, settings: Settings, source: str) -> None:
-    """The editor's map: the base map once, the editing layer redrawn in place."""
+def _editor_map(
+    street: Street, editor: GridEditor, settings: Settings, inputs: EditorInputs
+) -> None:
+    """The editor's map: the base map once, the editing layer redrawn in place (and kept
+    for :func:`keep_map`)."""
     sel = Selection.from_state(S)
     payload = _base_payload(
-        source,
+        inputs.source,
         street,
         S["basemap"],
         S["tianditu_key"],
@@ -187,16 +243,17 @@ def _editor_map(street: Street, editor: GridEditor, settings: Settings, source: 
     )
     layer = editor_map.layer_script(editor.grids, _atoms_json(editor), view, basemap=S["basemap"])
     shown = S.get("editor_view_shown")
-    app_map.show_map(
-        payload,
-        key="editor_map",
-        height=600,
-        returned_objects=["last_clicked", "last_active_drawing", "zoom", "center"],
-        feature_group=layer,
-        zoom=shown[0] if shown else None,
-        center=shown[1] if shown else None,
-        on_change=lambda value: _on_map(street, value),
-    )
+    args: dict[str, Any] = {
+        "payload": payload,
+        "key": "editor_map",
+        "height": 600,
+        "returned_objects": ["last_clicked", "last_active_drawing", "zoom", "center"],
+        "feature_group": layer,
+        "zoom": shown[0] if shown else None,
+        "center": shown[1] if shown else None,
+    }
+    S["_editor_map_sent"] = (_map_identity(settings, inputs), args)
+    app_map.show_map(**args, on_change=lambda value: _on_map(street, value))
 
 
 def _on_map(street: Street, value: dict[str, Any]) -> None:

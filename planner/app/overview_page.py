@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from planner.app import organisation_page
 from planner.app import services as svc
 from planner.app.cache import settings_json
 from planner.app.session import L, S, cannot, coverage_or_none, project_grids, source_json
@@ -96,6 +95,10 @@ def page_overview(street: Street, settings: Settings) -> None:
         "per_grid", grids, "grids", lambda: svc.grid_table(grids, coverage, lang=S["lang"])
     )
     norm_panel(coverage, settings)
+    # imported here: the red map's cold open (which shows this module's completeness
+    # panel) does not load the organisation modules
+    from planner.app import organisation_page
+
     organisation_page.overview_figures(street, settings, grids)
     table_or_cannot(
         "worst_compounds",

@@ -15,6 +15,11 @@ from __future__ import annotations
 from planner.i18n import t
 from planner.street import Street
 
+#: Key of the container every page has at the same place, under the title: the grid
+#: editor's page is drawn in it, and the other pages keep the editor's map frame in it,
+#: hidden (:func:`planner.app.editor_page.keep_map`).
+EDITOR_SLOT = "editor_slot"
+
 #: The layers a page needs, in the order the message names them.
 NEEDED_LAYERS: tuple[str, ...] = ("buildings", "roads", "stations")
 
