@@ -199,9 +199,9 @@ def test_synthetic_takes_turns_warm_and_cold(
         street, tmp_path, runs=2, cold_runs=2
     )
     # warm rounds, the untimed writes compared, then the fresh-process rounds
-    assert log == alternating("ours", "pyogrio", 2) + ["ours", "pyogrio"] + alternating(
-        "cold ours", "cold pyogrio", 2
-    )
+    warm = alternating("ours", "pyogrio", 2)
+    assert log == [*warm, "ours", "pyogrio", *alternating("cold ours", "cold pyogrio", 2)]
+    assert [len(job.wall) for job in cold] == [2, 2]
     assert check.startswith("same") and cold_check.startswith("same")
 
 
@@ -233,7 +233,7 @@ def test_repair_off_and_on_take_turns(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(bench_grids, "divide", divide)
     timed = bench_grids.time_repair(None, None, 3)  # type: ignore[arg-type]
-    assert log == ["off"] + alternating("off", "on", 3)  # one untimed division first
+    assert log == ["off", *alternating("off", "on", 3)]  # one untimed division first
     assert [len(timed[s]) for s in ("off", "on")] == [3, 3]
 
 
