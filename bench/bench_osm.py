@@ -51,36 +51,11 @@ from typing import Any
 import numpy as np
 from shapely.geometry import box, mapping, shape
 
-try:  # run as a script: bench/ is the script's folder
-    from _interleave import (  # type: ignore[import-not-found]
-        Job,
-        cold_job,
-        interleave,
-        job_line,
-        job_ratios,
-        last_json,
-        load,
-        medians,
-        ratios,
-        rotate,
-        utc,
-    )
-    from _machine import processor  # type: ignore[import-not-found]
-except ImportError:  # imported as bench.bench_osm (the tests)
-    from bench._interleave import (
-        Job,
-        cold_job,
-        interleave,
-        job_line,
-        job_ratios,
-        last_json,
-        load,
-        medians,
-        ratios,
-        rotate,
-        utc,
-    )
-    from bench._machine import processor
+# bench/ on the path: its helpers import as top-level modules, run as a script or imported
+# as bench.<script> by the tests
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _interleave as il  # type: ignore[import-not-found]
+from _machine import processor  # type: ignore[import-not-found]
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -350,7 +325,7 @@ def warm_sides(
     return sides
 
 
-def cold_jobs(path: Path, bfile: Path, kind: str, with_load: bool) -> list[Job]:
+def cold_jobs(path: Path, bfile: Path, kind: str, with_load: bool) -> list[il.Job]:
     """The fresh-process sides of a case (:func:`child`), each run's stdout kept."""
     import json
 
@@ -360,7 +335,7 @@ def cold_jobs(path: Path, bfile: Path, kind: str, with_load: bool) -> list[Job]:
     cmd += ["--boundary", str(bfile), "--kind", kind]
     cmd += ["--tags", json.dumps(osm.FEATURE_SELECTION), "--child"]
     sides = ["bare", "read_osm"] + (["load_street"] if with_load else [])
-    return [cold_job(side, [*cmd, side], cwd=ROOT, keep=True) for side in sides]
+    return [il.cold_job(side, [*cmd, side], cwd=ROOT, keep=True) for side in sides]
 
 
 def time_case(
@@ -372,14 +347,16 @@ def time_case(
     *,
     runs: int,
     cold_runs: int,
-) -> tuple[dict[str, Any], list[Job]]:
+) -> tuple[dict[str, Any], list[il.Job]]:
     """Warm runs (in process, :func:`interleave`, the reader cache emptied before each)
     and cold runs (:func:`cold_jobs`, :func:`rotate`) of one case."""
     from planner.load import osm
 
-    warm = interleave(warm_sides(path, bnd, bfile, kind, load_street), runs, before=osm.clear_cache)
+    warm = il.interleave(
+        warm_sides(path, bnd, bfile, kind, load_street), runs, before=osm.clear_cache
+    )
     cold = cold_jobs(path, bfile, kind, load_street is not None) if cold_runs else []
-    rotate(cold, cold_runs)
+    il.rotate(cold, cold_runs)
     return warm, cold
 
 
@@ -402,7 +379,7 @@ def main() -> int:
     from planner.load import osm
 
     load_street = loader()
-    print(f"# bench_osm {utc()}, load {load()}")
+    print(f"# bench_osm {il.utc()}, load {il.load()}")
     print(f"machine: {processor()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(
         f"warm: median of {args.runs} runs, baseline and ours interleaved run by run (order "
@@ -453,13 +430,16 @@ def main() -> int:
                 f"p{len(layers['pois'])}"
             )
             bfile = boundary_file(bnd, t, label.split()[0] + "-" + kind)
-            before = load()
+            before = il.load()
             runs, cold = time_case(
                 path, bnd, bfile, kind, load_street, runs=args.runs, cold_runs=args.cold_runs
             )
-            (b_wall, b_cpu), (r_wall, r_cpu) = medians(runs["bare"]), medians(runs["read_osm"])
+            (b_wall, b_cpu), (r_wall, r_cpu) = (
+                il.medians(runs["bare"]),
+                il.medians(runs["read_osm"]),
+            )
             if "load_street" in runs:
-                l_wall, l_cpu = medians(runs["load_street"])
+                l_wall, l_cpu = il.medians(runs["load_street"])
                 load_txt = f"{l_wall:13.2f} {l_cpu:6.2f}"
             else:
                 load_txt = f"{'(no loader)':>13} {'':>6}"
@@ -473,20 +453,20 @@ def main() -> int:
             )
             found = bare_buildings(runs["bare"][-1].result, bnd)
             print(
-                f"    warm: per run read_osm/bare wall/CPU: {ratios(runs['read_osm'], runs['bare'])}; "
+                f"    warm: per run read_osm/bare wall/CPU: {il.ratios(runs['read_osm'], runs['bare'])}; "
                 f"buildings inside the boundary: bare {found}, read_osm {len(layers['buildings'])}"
             )
             ok &= found == len(layers["buildings"])
             for job in cold:
-                print(f"    cold {job_line(job)}")
+                print(f"    cold {il.job_line(job)}")
             if cold:
-                print(f"    cold read_osm/bare wall/CPU {job_ratios(cold[1], cold[0])}")
+                print(f"    cold read_osm/bare wall/CPU {il.job_ratios(cold[1], cold[0])}")
                 found_cold = {
-                    j.label: sorted({last_json(o)["buildings"] for o in j.results}) for j in cold
+                    j.label: sorted({il.last_json(o)["buildings"] for o in j.results}) for j in cold
                 }
                 print(f"    cold buildings inside the boundary, every run: {found_cold}")
                 ok &= found_cold["bare"] == found_cold["read_osm"] == [len(layers["buildings"])]
-            print(f"    load {before} -> {load()}")
+            print(f"    load {before} -> {il.load()}")
     print("\ntarget (issue 3): a whole street of about 5 km² and 2,000 buildings loads in < 30 s")
     print("same buildings, bare and read_osm, warm and cold: " + ("yes" if ok else "**NO**"))
     return 0 if ok else 1

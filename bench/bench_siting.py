@@ -59,32 +59,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-try:  # run as a script: bench/ is the script's folder
-    from _interleave import (  # type: ignore[import-not-found]
-        Job,
-        cold_job,
-        cpu_with_children,
-        job_line,
-        job_ratios,
-        last_json,
-        load,
-        rotate,
-        utc,
-    )
-    from _machine import processor  # type: ignore[import-not-found]
-except ImportError:  # imported as bench.bench_siting (the tests)
-    from bench._interleave import (
-        Job,
-        cold_job,
-        cpu_with_children,
-        job_line,
-        job_ratios,
-        last_json,
-        load,
-        rotate,
-        utc,
-    )
-    from bench._machine import processor
+# bench/ on the path: its helpers import as top-level modules, run as a script or imported
+# as bench.<script> by the tests
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _interleave import (  # type: ignore[import-not-found]
+    Job,
+    cold_job,
+    cpu_with_children,
+    job_line,
+    job_ratios,
+    last_json,
+    load,
+    rotate,
+    utc,
+)
+from _machine import processor  # type: ignore[import-not-found]
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

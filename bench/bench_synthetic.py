@@ -40,36 +40,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-try:  # run as a script: bench/ is the script's folder
-    from _interleave import (  # type: ignore[import-not-found]
-        Job,
-        cold_job,
-        interleave,
-        job_line,
-        job_ratios,
-        last_json,
-        load,
-        medians,
-        ratios,
-        rotate,
-        utc,
-    )
-    from _machine import processor  # type: ignore[import-not-found]
-except ImportError:  # imported as bench.bench_synthetic (the tests)
-    from bench._interleave import (
-        Job,
-        cold_job,
-        interleave,
-        job_line,
-        job_ratios,
-        last_json,
-        load,
-        medians,
-        ratios,
-        rotate,
-        utc,
-    )
-    from bench._machine import processor
+# bench/ on the path: its helpers import as top-level modules, run as a script or imported
+# as bench.<script> by the tests
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _interleave as il  # type: ignore[import-not-found]
+from _machine import processor  # type: ignore[import-not-found]
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -118,19 +93,19 @@ def child(side: str, pickled: Path, out_root: Path) -> None:
     )
 
 
-def cold_jobs(pickled: Path, out_root: Path) -> list[Job]:
+def cold_jobs(pickled: Path, out_root: Path) -> list[il.Job]:
     """The fresh-process writes (:func:`child`), ours first, each run's stdout kept."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--pickle", str(pickled)]
     cmd += ["--out", str(out_root), "--child"]
     return [
-        cold_job(f"{side} (fresh process)", [*cmd, side], cwd=ROOT, keep=True)
+        il.cold_job(f"{side} (fresh process)", [*cmd, side], cwd=ROOT, keep=True)
         for side in ("ours", "pyogrio")
     ]
 
 
-def child_split(job: Job) -> str:
+def child_split(job: il.Job) -> str:
     """The median of each step a child timed itself (import, read, write), seconds."""
-    steps = [last_json(out) for out in job.results]
+    steps = [il.last_json(out) for out in job.results]
     return ", ".join(
         f"{k[:-2]} {statistics.median(float(s[k]) for s in steps):.2f}"  # type: ignore[arg-type]
         for k in ("import_s", "read_s", "write_s")
@@ -163,7 +138,7 @@ def compare(ours: Path, base: Path) -> str:
 
 def time_case(
     street: SyntheticStreet, tmp: Path, *, runs: int, cold_runs: int
-) -> tuple[dict[str, Any], list[Job], str, str]:
+) -> tuple[dict[str, Any], list[il.Job], str, str]:
     """Ours and pyogrio writing ``street``: warm (in process, :func:`interleave`, fresh
     folders before every run) and cold (:func:`cold_jobs`, :func:`rotate`). Returns the
     warm runs, the cold jobs and what the warm and the last cold folders compare to."""
@@ -171,7 +146,7 @@ def time_case(
 
     folders = {"ours": tmp / "ours", "pyogrio": tmp / "pyogrio"}
     fresh = functools.partial(_empty, list(folders.values()))
-    warm = interleave(
+    warm = il.interleave(
         {
             "ours": functools.partial(write_folder, street, folders["ours"]),
             "pyogrio": functools.partial(write_pyogrio, street, folders["pyogrio"]),
@@ -192,8 +167,8 @@ def time_case(
     with pickled.open("wb") as f:
         pickle.dump({"layers": street.layers, "metadata": street.metadata}, f)
     cold = cold_jobs(pickled, out_root)
-    rotate(cold, cold_runs)
-    last = [Path(str(last_json(job.results[-1])["folder"])) for job in cold]
+    il.rotate(cold, cold_runs)
+    last = [Path(str(il.last_json(job.results[-1])["folder"])) for job in cold]
     return warm, cold, check, compare(last[0], last[1])
 
 
@@ -218,7 +193,7 @@ def main() -> int:
         ("district x1", make_district, (1,)),
         (f"district x{args.streets}", make_district, (args.streets,)),
     ]
-    print(f"# bench_synthetic {utc()}, load {load()}")
+    print(f"# bench_synthetic {il.utc()}, load {il.load()}")
     print(f"machine: {processor()}, {os.cpu_count()} cores")
     print(
         f"writes: warm median of {args.runs} runs in this process, cold median of "
@@ -235,13 +210,13 @@ def main() -> int:
         c0, t0 = time.process_time(), time.perf_counter()
         street = fn(*fargs)
         t_gen, c_gen = time.perf_counter() - t0, time.process_time() - c0
-        before = load()
+        before = il.load()
         with tempfile.TemporaryDirectory() as tmp:
             runs, cold, check, cold_check = time_case(
                 street, Path(tmp), runs=args.runs, cold_runs=args.cold_runs
             )
         ok &= check.startswith("same") and (not cold or cold_check.startswith("same"))
-        (w_wall, w_cpu), (b_wall, b_cpu) = medians(runs["ours"]), medians(runs["pyogrio"])
+        (w_wall, w_cpu), (b_wall, b_cpu) = il.medians(runs["ours"]), il.medians(runs["pyogrio"])
         ratio = statistics.median(
             o.wall / max(b.wall, 1e-9) for o, b in zip(runs["ours"], runs["pyogrio"], strict=True)
         )
@@ -252,16 +227,16 @@ def main() -> int:
             f"{b_cpu:>6.2f} {ratio:>13.2f}"
         )
         note = [
-            f"{label}: warm per round write/pyogrio wall/CPU {ratios(runs['ours'], runs['pyogrio'])}; "
+            f"{label}: warm per round write/pyogrio wall/CPU {il.ratios(runs['ours'], runs['pyogrio'])}; "
             f"read back: {check}"
         ]
         for job in cold:
-            note.append(f"  cold {job_line(job)}; the child's own seconds: {child_split(job)}")
+            note.append(f"  cold {il.job_line(job)}; the child's own seconds: {child_split(job)}")
         if cold:
             note.append(
-                f"  cold write/pyogrio wall/CPU {job_ratios(cold[0], cold[1])}; read back: {cold_check}"
+                f"  cold write/pyogrio wall/CPU {il.job_ratios(cold[0], cold[1])}; read back: {cold_check}"
             )
-        note.append(f"  load {before} -> {load()}")
+        note.append(f"  load {before} -> {il.load()}")
         notes.append("\n".join(note))
     print("\n" + "\n".join(notes))
     print("same layers, rows and columns, warm and cold: " + ("yes" if ok else "**NO**"))
