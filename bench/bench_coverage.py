@@ -40,9 +40,11 @@ import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 try:  # run as a script: bench/ is the script's folder
-    from _interleave import order  # type: ignore[import-not-found]
+    from _interleave import load, order, utc  # type: ignore[import-not-found]
+    from _machine import processor  # type: ignore[import-not-found]
 except ImportError:  # imported as bench.bench_coverage (the tests)
-    from bench._interleave import order
+    from bench._interleave import load, order, utc
+    from bench._machine import processor
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -671,9 +673,9 @@ def main() -> None:
         "scale up (default 0: time it on every station, about 4 s at 1,000 stations)",
     )
     args = ap.parse_args()
-    print("# bench_coverage")
+    print(f"# bench_coverage {utc()}, load {load()}")
     print(
-        f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
+        f"machine: {processor()}, {os.cpu_count()} cores, "
         f"python {platform.python_version()}, numpy {np.__version__}, "
         f"scipy {__import__('scipy').__version__}, shapely {shapely.__version__} "
         f"(GEOS {shapely.geos_version_string}), networkx {nx.__version__}"
