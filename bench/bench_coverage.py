@@ -39,6 +39,13 @@ import pandas as pd
 import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+try:  # run as a script: bench/ is the script's folder
+    from _interleave import load, order, utc  # type: ignore[import-not-found]
+    from _machine import processor  # type: ignore[import-not-found]
+except ImportError:  # imported as bench.bench_coverage (the tests)
+    from bench._interleave import load, order, utc
+    from bench._machine import processor
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -87,8 +94,9 @@ def interleaved(
     runs: dict[str, Callable[[], Any]], repeat: int = 3
 ) -> dict[str, tuple[float, float, Any]]:
     """Best wall and CPU seconds (all threads) of each run, and its last result, the
-    runs taken in turn ``repeat`` times (ours, baseline, ours, baseline, ...) so a change
-    in the machine's load hits them alike (issue 20 item 1).
+    runs taken in turn ``repeat`` times, the order reversed every round (ours, baseline,
+    baseline, ours, ...: :func:`_interleave.order`) so a change in the machine's load
+    hits them alike and neither always runs first (issue 20 item 1).
 
     Runs of a few milliseconds are taken in turn more often (:func:`_rounds`, up to
     :data:`SHORT_ROUNDS`): the best of two 2 ms runs measured the scheduler of a
@@ -100,7 +108,8 @@ def interleaved(
     done = 0
     while done < rounds:
         done += 1
-        for name, fn in runs.items():
+        for name in order(list(runs), done - 1):
+            fn = runs[name]
             gc.collect()
             c0, w0 = time.process_time(), time.perf_counter()
             res = fn()
@@ -254,10 +263,7 @@ def bench_times(
             }
         )
         t_ours, t_bare = r["ours"][0], r["scipy"][0]
-        same = np.allclose(
-            np.nan_to_num(r["ours"][2].time_min[: rg.n_nodes], posinf=-1.0),
-            np.nan_to_num(r["scipy"][2][: rg.n_nodes], posinf=-1.0),
-        )
+        same = same_times(r["ours"][2].time_min, r["scipy"][2], rg.n_nodes)
         mem = peak_mb(lambda rg=rg: nearest_times(rg, limit_min=LIMIT))
         report(
             case,
@@ -269,12 +275,18 @@ def bench_times(
             f"interleaved, one thread each; same times: {same}",
         )
         g = to_networkx(rg)
-        srcs = set(src.tolist())
-        t_nx, _ = best(
-            lambda g=g, srcs=srcs: nx.multi_source_dijkstra(g, srcs, cutoff=LIMIT, weight="time"),
-            repeat=1,
+        nx_r = nx_against_ours(rg, g)
+        report(
+            case,
+            "  networkx multi_source_dijkstra",
+            nx_r["networkx"][0],
+            nx_r["ours"][0],
+            "ours",
+            None,
+            f"interleaved, one thread each, order alternating; CPU networkx "
+            f"{nx_r['networkx'][1]:.4f} s, ours {nx_r['ours'][1]:.4f} s; same times: "
+            f"{same_times(nx_r['ours'][2], nx_r['networkx'][2], rg.n_nodes)}",
         )
-        report(case, "  networkx multi_source_dijkstra", t_nx, t_ours, "ours")
 
         r = interleaved(
             {
@@ -309,6 +321,41 @@ def bench_times(
         t_ego = (time.perf_counter() - t0) * (k / n_ego)
         note = "" if n_ego == k else f"measured on {n_ego} stations, x{k / n_ego:g}"
         report(case, "  networkx ego_graph per station", t_ego, t_reach, "ours", None, note)
+
+
+def nx_nearest(g: nx.Graph, sources: set[int], n: int) -> np.ndarray:
+    """networkx's multi-source Dijkstra from ``sources`` within :data:`LIMIT` minutes:
+    minutes to the nearest source of each of ``n`` nodes (``inf`` beyond the limit).
+    It builds the paths too, as its nearest-station answer."""
+    dist, _paths = nx.multi_source_dijkstra(g, sources, cutoff=LIMIT, weight="time")
+    out = np.full(n, np.inf)
+    out[np.fromiter(dist.keys(), np.int64, len(dist))] = np.fromiter(
+        dist.values(), float, len(dist)
+    )
+    return out
+
+
+def nx_against_ours(
+    rg: RoutingGraph, g: nx.Graph, repeat: int = 3
+) -> dict[str, tuple[float, float, Any]]:
+    """Ours (:func:`nearest_times`) and networkx's multi-source Dijkstra on the same
+    graph, taken in turn run by run, the order alternating (:func:`interleaved`): best
+    wall and CPU seconds and the last result of each (``ours``, ``networkx``); one
+    thread each."""
+    srcs = set(rg.source_nodes.tolist())
+    n = rg.csr.shape[0]
+    return interleaved(
+        {
+            "ours": lambda: nearest_times(rg, limit_min=LIMIT).time_min,
+            "networkx": lambda: nx_nearest(g, srcs, n),
+        },
+        repeat=repeat,
+    )
+
+
+def same_times(a: np.ndarray, b: np.ndarray, n: int) -> bool:
+    """Whether the first ``n`` nodes' minutes agree (both unreached, or within 1e-9)."""
+    return bool(np.allclose(np.nan_to_num(a[:n], posinf=-1.0), np.nan_to_num(b[:n], posinf=-1.0)))
 
 
 def osmnx_recipe(
@@ -626,9 +673,9 @@ def main() -> None:
         "scale up (default 0: time it on every station, about 4 s at 1,000 stations)",
     )
     args = ap.parse_args()
-    print("# bench_coverage")
+    print(f"# bench_coverage {utc()}, load {load()}")
     print(
-        f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
+        f"machine: {processor()}, {os.cpu_count()} cores, "
         f"python {platform.python_version()}, numpy {np.__version__}, "
         f"scipy {__import__('scipy').__version__}, shapely {shapely.__version__} "
         f"(GEOS {shapely.geos_version_string}), networkx {nx.__version__}"

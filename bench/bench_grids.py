@@ -2,7 +2,7 @@
 against two baselines on the same atoms, interleaved run by run.
 
     /work/main/.venv/bin/python bench/bench_grids.py [--streets 10] [--skip-district] [--runs 2]
-    /work/main/.venv/bin/python bench/bench_grids.py --repair-figures
+    /work/main/.venv/bin/python bench/bench_grids.py --repair-figures [--runs 3]
 
 Cases: the demo street, the real Beijing extract (tests/data) and the district.
 Prints, per case: atoms and division time (s), the proof of the rules, households per
@@ -22,6 +22,10 @@ max-p also against ours on one thread). Round 1's ours is the first division in 
 process (the numba kernels loaded from their disk cache; compiled if there is none).
 The baselines use the atoms and grid count of the latest ours run; max-p is timed whole
 (rook weights, solve, dissolve), ours whole (atoms, division, codes, proof).
+
+``--repair-figures``: the division with the thin-grid repair off and on, on the same
+atoms, taken in turn run by run (the order reversed every round) after one untimed
+division, ``--runs`` rounds, in this process (a division of the demo takes about 2 s).
 """
 
 from __future__ import annotations
@@ -246,27 +250,48 @@ def run_case(
 
 
 # --- grids: repair of thin grids ---
-def repair_figures(cases: list[tuple[str, Street]]) -> None:
-    """Thin-grid repair off and on (``grid_repair_thin``) on the same atoms: lowest and
-    median Polsby-Popper, grids below the minimum, boundary on features, rules, CPU."""
+def time_repair(street: Street, atoms: gpd.GeoDataFrame, runs: int) -> dict[str, list[Timing]]:
+    """The division with the thin-grid repair off and on (``grid_repair_thin``) on the
+    same atoms, taken in turn run by run, the order reversed every round
+    (:func:`interleave`), after one untimed division (first-call costs: the numba
+    kernels loaded) so neither side carries them."""
+    settings = {side: Settings(grid_repair_thin=side == "on") for side in ("off", "on")}
+    divide(street, settings=settings["off"], atoms=atoms)
+    return interleave(
+        {side: lambda s=s: divide(street, settings=s, atoms=atoms) for side, s in settings.items()},
+        runs,
+    )
+
+
+def repair_figures(cases: list[tuple[str, Street]], runs: int) -> None:
+    """Thin-grid repair off and on (``grid_repair_thin``) on the same atoms, interleaved
+    (:func:`time_repair`): lowest and median Polsby-Popper, grids below the minimum,
+    boundary on features, rules, wall and CPU seconds of the division; every run of a
+    side must give the same grids (codes and households)."""
     from planner.grids.shape import polsby_popper
 
     for name, street in cases:
+        print(f"\n== {name} ({utc()}, load {load()})")
         atoms = make_atoms(street, settings=Settings())
-        for repair in (False, True):
-            s = Settings(grid_repair_thin=repair)
-            c = time.process_time()
-            res = divide(street, settings=s, atoms=atoms)
-            cpu = time.process_time() - c
+        timed = time_repair(street, atoms, runs)
+        for side, runs_ in timed.items():
+            res: Any = runs_[-1].result
+            cols = ["grid_id", "households"]
+            last = res.grids[cols].reset_index(drop=True)
+            same = all(t.result.grids[cols].reset_index(drop=True).equals(last) for t in runs_)
+            s = Settings(grid_repair_thin=side == "on")
             pp = polsby_popper(res.grids.geometry)
             q = res.report.quality
             print(
-                f"{name}, repair {'on ' if repair else 'off'}: {len(pp)} grids, Polsby-Popper "
+                f"{name}, repair {side:<3}: {len(pp)} grids, Polsby-Popper "
                 f"lowest {pp.min():.3f} median {np.median(pp):.3f}, below "
                 f"{s.grid_min_compactness:g}: {int((pp < s.grid_min_compactness).sum())}, "
                 f"boundary on features {q['feature_share']:.1%}, rules "
-                f"{'hold' if res.report.ok else 'FAIL'}, division CPU {cpu:.2f} s"
+                f"{'hold' if res.report.ok else 'FAIL'}, same grids in every run: "
+                f"{'yes' if same else 'NO'}"
             )
+            print("  " + _side_line(f"division, repair {side}", runs_))
+        print(f"  per round on/off wall/CPU {ratios(timed['on'], timed['off'])}; load {load()}")
 
 
 def main() -> None:
@@ -286,15 +311,15 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     from planner.load.sources import load_street
 
-    if args.repair_figures:
-        repair_figures([("demo", load_street("demo")), ("Beijing", load_street(str(BEIJING)))])
-        return
-
     print(f"# bench_grids {utc()}, load {load()}")
     print(
         f"machine: {processor()}, {os.cpu_count()} cores, "
         f"{platform.python_implementation()} {platform.python_version()}"
     )
+    if args.repair_figures:
+        cases = [("demo", load_street("demo")), ("Beijing", load_street(str(BEIJING)))]
+        repair_figures(cases, args.runs)
+        return
     settings = Settings()
     t = time.perf_counter()
     demo = load_street("demo")

@@ -29,43 +29,22 @@ import argparse
 import os
 import platform
 import re
-import resource
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 try:  # run as a script: bench/ is the script's folder
-    from _interleave import Job  # type: ignore[import-not-found]
+    from _interleave import Job, children_cpu, fresh  # type: ignore[import-not-found]
     from _interleave import rotate as interleave  # type: ignore[import-not-found]
     from _machine import processor as _processor  # type: ignore[import-not-found]
 except ImportError:  # imported as bench.<script> (the tests)
-    from bench._interleave import Job
+    from bench._interleave import Job, children_cpu, fresh
     from bench._interleave import rotate as interleave
     from bench._machine import processor as _processor
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-
-
-def _children_cpu() -> float:
-    """CPU seconds (user + system) of this process's finished children."""
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return kids.ru_utime + kids.ru_stime
-
-
-def run_cmd(args: list[str]) -> Callable[[], str]:
-    """A call running ``args`` in the repository, returning its stdout (exit 0 or fail)."""
-
-    def go() -> str:
-        proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(args)} failed:\n{proc.stderr}")
-        return proc.stdout
-
-    return go
 
 
 def ratios(ours: Job, base: Job) -> tuple[list[float], list[float]]:
@@ -139,14 +118,16 @@ def main() -> None:
     assert isinstance(bare.result, dict)
     check_same_counts(load.result.report.counts, bare.result)  # type: ignore[attr-defined]
 
-    imp = Job("import geopandas", run_cmd([py, "-c", "import geopandas"]), _children_cpu)
+    imp = Job("import geopandas", fresh([py, "-c", "import geopandas"], cwd=REPO), children_cpu)
     imp_ours = Job(
         "import planner.load.sources",
-        run_cmd([py, "-c", "import planner.load.sources"]),
-        _children_cpu,
+        fresh([py, "-c", "import planner.load.sources"], cwd=REPO),
+        children_cpu,
     )
     info = Job(
-        f"info {args.source}", run_cmd([py, "-m", "planner", "info", args.source]), _children_cpu
+        f"info {args.source}",
+        fresh([py, "-m", "planner", "info", args.source], cwd=REPO),
+        children_cpu,
     )
     interleave([imp, imp_ours, info], args.runs)
     check_info_buildings(str(info.result), c["buildings"])

@@ -23,9 +23,14 @@ the next round, :mod:`_interleave`); the ratio column is the median of ``read_os
 baseline, and each round's ratio (wall/CPU) is printed under the case. Both sides run in
 this one process with the same threads. Each case is read once untimed by ``read_osm``
 first (its layer counts; it imports osmnx or pyrosm, which the bare readers then use), so
-every figure is warm; the reader cache is emptied before every timed run. The answer
-check: the buildings the bare reader found (inside the clip boundary, by representative
-point) against ``read_osm``'s.
+these figures are warm; the reader cache is emptied before every timed run.
+Cold figures (``--cold-runs`` rounds, issue 20): each of the three a fresh process per
+run (``python bench/bench_osm.py --child bare|read_osm|load_street ...``: interpreter
+start, imports and the read), taking turns run by run with the order rotating
+(:func:`_interleave.rotate`); wall of the whole process, CPU from ``RUSAGE_CHILDREN``.
+The bare reader's process imports osmnx or pyrosm only (no planner). The answer
+check, warm and cold: the buildings the bare reader found (inside the clip boundary, by
+representative point) against ``read_osm``'s and ``load_street``'s.
 The issue's target: a whole street (about 5 km², 2,000 buildings) loads in under 30 s.
 """
 
@@ -41,17 +46,19 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from _interleave import interleave, load, medians, ratios, utc
-from _machine import processor
+from shapely.geometry import box, mapping, shape
+
+# bench/ on the path: its helpers import as top-level modules, run as a script or imported
+# as bench.<script> by the tests
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _interleave as il  # type: ignore[import-not-found]
+from _machine import processor  # type: ignore[import-not-found]
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-from shapely.geometry import box, mapping  # noqa: E402
-
-from planner.load import osm  # noqa: E402
 
 REAL = ROOT / "tests" / "data" / "beijing-haidian-xueyuanlu"
 REAL_BOUNDARY = box(116.34403, 39.99767, 116.35974, 40.00888).buffer(-0.001, join_style="mitre")
@@ -212,23 +219,29 @@ def to_pbf(xml: Path, pbf: Path) -> bool:
 # ------------------------------------------------------------------ baselines
 
 
-def bare_xml(path: Path) -> object:
-    """osmnx's graph and features of the whole file; returns the features (WGS84)."""
+Tags = dict[str, bool | list[str]]
+
+
+def bare_xml(path: Path, tags: Tags) -> object:
+    """osmnx's graph and features (``tags``: the planner's selection) of the whole file;
+    returns the features (WGS84)."""
     import osmnx as ox
 
     ox.graph_from_xml(path, simplify=False, retain_all=True)
-    return ox.features_from_xml(path, tags=dict(osm.FEATURE_SELECTION))
+    return ox.features_from_xml(path, tags=dict(tags))
 
 
-def bare_pbf(path: Path) -> object:
-    """pyrosm's network and features of the whole file; returns the features (WGS84)."""
+def bare_pbf(path: Path, tags: Tags) -> object:
+    """pyrosm's network and features (``tags``) of the whole file; returns the features
+    (WGS84)."""
     import pyrosm
 
     o = pyrosm.OSM(str(path), engine="in_memory")
     o.get_network("all")
-    return o.get_data_by_custom_criteria(
-        custom_filter=dict(osm.FEATURE_SELECTION), filter_type="keep"
-    )
+    return o.get_data_by_custom_criteria(custom_filter=dict(tags), filter_type="keep")
+
+
+BARE = {"xml": bare_xml, "pbf": bare_pbf}
 
 
 def bare_buildings(features: object, clip: object) -> int:
@@ -270,17 +283,108 @@ def boundary_file(geom: object, folder: Path, name: str) -> Path:
     return p
 
 
+def read_boundary(path: Path) -> object:
+    """The geometry of a boundary file written by :func:`boundary_file`."""
+    import json
+
+    return shape(json.loads(path.read_text())["features"][0]["geometry"])
+
+
+def child(side: str, path: Path, bfile: Path, kind: str, tags: str) -> None:
+    """A cold run's fresh process: read ``path`` one way, print the buildings found
+    inside the boundary as JSON (the bare reader: osmnx or pyrosm only, no planner)."""
+    import json
+
+    clip = read_boundary(bfile)
+    if side == "bare":
+        n = bare_buildings(BARE[kind](path, json.loads(tags)), clip)
+    elif side == "read_osm":
+        from planner.load import osm
+
+        n = len(osm.read_osm(path, clip=clip)["buildings"])
+    else:
+        from planner.load.sources import load_street
+
+        n = len(load_street(str(path), boundary=str(bfile)).buildings)
+    print(json.dumps({"buildings": int(n)}))
+
+
+def warm_sides(
+    path: Path, bnd: object, bfile: Path, kind: str, load_street: Callable[..., object] | None
+) -> dict[str, Callable[[], object]]:
+    """The in-process sides of a case: the bare reader, ``read_osm``, ``load_street``."""
+    from planner.load import osm
+
+    tags = dict(osm.FEATURE_SELECTION)
+    sides: dict[str, Callable[[], object]] = {
+        "bare": lambda: BARE[kind](path, tags),
+        "read_osm": lambda: osm.read_osm(path, clip=bnd),
+    }
+    if load_street is not None:
+        sides["load_street"] = lambda: load_street(str(path), boundary=str(bfile))
+    return sides
+
+
+def cold_jobs(path: Path, bfile: Path, kind: str, with_load: bool) -> list[il.Job]:
+    """The fresh-process sides of a case (:func:`child`), each run's stdout kept."""
+    import json
+
+    from planner.load import osm
+
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--path", str(path)]
+    cmd += ["--boundary", str(bfile), "--kind", kind]
+    cmd += ["--tags", json.dumps(osm.FEATURE_SELECTION), "--child"]
+    sides = ["bare", "read_osm"] + (["load_street"] if with_load else [])
+    return [il.cold_job(side, [*cmd, side], cwd=ROOT, keep=True) for side in sides]
+
+
+def time_case(
+    path: Path,
+    bnd: object,
+    bfile: Path,
+    kind: str,
+    load_street: Callable[..., object] | None,
+    *,
+    runs: int,
+    cold_runs: int,
+) -> tuple[dict[str, Any], list[il.Job]]:
+    """Warm runs (in process, :func:`interleave`, the reader cache emptied before each)
+    and cold runs (:func:`cold_jobs`, :func:`rotate`) of one case."""
+    from planner.load import osm
+
+    warm = il.interleave(
+        warm_sides(path, bnd, bfile, kind, load_street), runs, before=osm.clear_cache
+    )
+    cold = cold_jobs(path, bfile, kind, load_street is not None) if cold_runs else []
+    il.rotate(cold, cold_runs)
+    return warm, cold
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=5, help="runs per figure (median)")
+    ap.add_argument("--runs", type=int, default=5, help="warm runs per figure (median)")
+    ap.add_argument(
+        "--cold-runs", type=int, default=2, help="fresh-process runs per figure (2; 0: none)"
+    )
+    ap.add_argument("--child", choices=["bare", "read_osm", "load_street"], help=argparse.SUPPRESS)
+    ap.add_argument("--path", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--boundary", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--kind", choices=sorted(BARE), default="xml", help=argparse.SUPPRESS)
+    ap.add_argument("--tags", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args()
     warnings.simplefilter("ignore")
+    if args.child:
+        child(args.child, args.path, args.boundary, args.kind, args.tags)
+        return 0
+    from planner.load import osm
+
     load_street = loader()
-    print(f"# bench_osm {utc()}, load {load()}")
+    print(f"# bench_osm {il.utc()}, load {il.load()}")
     print(f"machine: {processor()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(
-        f"median of {args.runs} runs, baseline and ours interleaved run by run (order "
-        "reversed every round); ratio = read_osm / bare reader, wall\n"
+        f"warm: median of {args.runs} runs, baseline and ours interleaved run by run (order "
+        f"reversed every round); cold: median of {args.cold_runs} fresh processes each, taking "
+        "turns run by run (order rotating); ratio = read_osm / bare reader, wall\n"
     )
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
@@ -295,12 +399,12 @@ def main() -> int:
         syn_pbf = t / "synthetic.osm.pbf"
         have_pbf = to_pbf(syn_xml, syn_pbf)
         cases = [
-            ("real Haidian .osm", REAL / "map.osm", REAL_BOUNDARY, bare_xml),
-            ("real Haidian .osm.pbf", REAL / "map.osm.pbf", REAL_BOUNDARY, bare_pbf),
-            ("synthetic 5 km² .osm", syn_xml, synthetic_boundary(), bare_xml),
+            ("real Haidian .osm", REAL / "map.osm", REAL_BOUNDARY, "xml"),
+            ("real Haidian .osm.pbf", REAL / "map.osm.pbf", REAL_BOUNDARY, "pbf"),
+            ("synthetic 5 km² .osm", syn_xml, synthetic_boundary(), "xml"),
         ]
         if have_pbf:
-            cases.append(("synthetic 5 km² .osm.pbf", syn_pbf, synthetic_boundary(), bare_pbf))
+            cases.append(("synthetic 5 km² .osm.pbf", syn_pbf, synthetic_boundary(), "pbf"))
             city_xml, city_pbf = t / "city.osm", t / "city.osm.pbf"
             c = write_synthetic(city_xml, tiles=3)
             to_pbf(city_xml, city_pbf)
@@ -308,7 +412,7 @@ def main() -> int:
                 f"synthetic city (3 x 3 streets, 48 km²): {c['buildings']:,} buildings, "
                 f"{city_pbf.stat().st_size / 1e6:.1f} MB PBF; its middle street is loaded"
             )
-            cases.append(("city .osm.pbf, 1 street", city_pbf, synthetic_boundary(1), bare_pbf))
+            cases.append(("city .osm.pbf, 1 street", city_pbf, synthetic_boundary(1), "pbf"))
         else:
             print("(pyosmium not installed: synthetic .pbf case skipped)")
         header = (
@@ -317,25 +421,25 @@ def main() -> int:
         )
         print(header)
         print("-" * len(header))
-        for label, path, bnd, bare in cases:
+        ok = True
+        for label, path, bnd, kind in cases:
             layers = osm.read_osm(path, clip=bnd)
             summary = (
                 f"b{len(layers['buildings'])} r{len(layers['roads'])} "
                 f"c{len(layers['compounds'])} g{len(layers['gates'])} "
                 f"p{len(layers['pois'])}"
             )
-            sides: dict[str, Callable[[], object]] = {
-                "bare": lambda p=path, f=bare: f(p),
-                "read_osm": lambda p=path, b=bnd: osm.read_osm(p, clip=b),
-            }
-            if load_street is not None:
-                bfile = boundary_file(bnd, t, label.split()[0])
-                sides["load_street"] = lambda p=path, b=bfile: load_street(str(p), boundary=str(b))
-            before = load()
-            runs = interleave(sides, args.runs, before=osm.clear_cache)
-            (b_wall, b_cpu), (r_wall, r_cpu) = medians(runs["bare"]), medians(runs["read_osm"])
+            bfile = boundary_file(bnd, t, label.split()[0] + "-" + kind)
+            before = il.load()
+            runs, cold = time_case(
+                path, bnd, bfile, kind, load_street, runs=args.runs, cold_runs=args.cold_runs
+            )
+            (b_wall, b_cpu), (r_wall, r_cpu) = (
+                il.medians(runs["bare"]),
+                il.medians(runs["read_osm"]),
+            )
             if "load_street" in runs:
-                l_wall, l_cpu = medians(runs["load_street"])
+                l_wall, l_cpu = il.medians(runs["load_street"])
                 load_txt = f"{l_wall:13.2f} {l_cpu:6.2f}"
             else:
                 load_txt = f"{'(no loader)':>13} {'':>6}"
@@ -349,12 +453,23 @@ def main() -> int:
             )
             found = bare_buildings(runs["bare"][-1].result, bnd)
             print(
-                f"    per run read_osm/bare wall/CPU: {ratios(runs['read_osm'], runs['bare'])}; "
-                f"load {before} -> {load()}; buildings inside the boundary: bare {found}, "
-                f"read_osm {len(layers['buildings'])}"
+                f"    warm: per run read_osm/bare wall/CPU: {il.ratios(runs['read_osm'], runs['bare'])}; "
+                f"buildings inside the boundary: bare {found}, read_osm {len(layers['buildings'])}"
             )
+            ok &= found == len(layers["buildings"])
+            for job in cold:
+                print(f"    cold {il.job_line(job)}")
+            if cold:
+                print(f"    cold read_osm/bare wall/CPU {il.job_ratios(cold[1], cold[0])}")
+                found_cold = {
+                    j.label: sorted({il.last_json(o)["buildings"] for o in j.results}) for j in cold
+                }
+                print(f"    cold buildings inside the boundary, every run: {found_cold}")
+                ok &= found_cold["bare"] == found_cold["read_osm"] == [len(layers["buildings"])]
+            print(f"    load {before} -> {il.load()}")
     print("\ntarget (issue 3): a whole street of about 5 km² and 2,000 buildings loads in < 30 s")
-    return 0
+    print("same buildings, bare and read_osm, warm and cold: " + ("yes" if ok else "**NO**"))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 """Benchmark: the 10-street district divided with ``grid_verge_cut="features"`` against
 the default ``"off"``, interleaved run by run in fresh processes.
 
-    PYTHONPATH=. /work/main/.venv/bin/python bench/bench_verge_cut.py [--streets 10] [--rounds 1]
+    PYTHONPATH=. /work/main/.venv/bin/python bench/bench_verge_cut.py [--streets 10] [--rounds 2]
 
 The district (:func:`planner.synthetic.demo.make_district`, 49,026 buildings at 10
 streets) is written once; each round then runs one child process per setting, ``"off"``
-(the baseline: the default) and ``"features"`` alternating, so both see the same load.
+(the baseline: the default) and ``"features"``, taking turns, the order reversed every
+round (``off, features``, then ``features, off``: :func:`_interleave.order`), so both see
+the same load and neither always runs first. Beside the child's own timings, the whole
+process's wall and CPU seconds (``RUSAGE_CHILDREN``: loading the street, imports and JIT
+included) are printed.
 Each child times ``make_atoms`` and ``divide`` (seed 0, CPU and wall seconds) and prints
 the atoms, the grids, whether ``no_overlap`` holds (the ``"features"`` cuts once left
 1.21 m² of overlap in 95 slivers), the grids out of the household range that fail the
@@ -25,7 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from _machine import processor as _processor
+try:  # run as a script: bench/ is the script's folder
+    from _interleave import children_cpu, order  # type: ignore[import-not-found]
+    from _machine import processor as _processor  # type: ignore[import-not-found]
+except ImportError:  # imported as bench.bench_verge_cut (the tests)
+    from bench._interleave import children_cpu, order
+    from bench._machine import processor as _processor
 
 CHILD = r"""
 import json, sys, time
@@ -76,10 +85,30 @@ def _child(folder: Path, cut: str) -> dict[str, object]:
     return result
 
 
+def run_rounds(folder: Path, rounds: int) -> list[tuple[str, dict[str, object]]]:
+    """``rounds`` rounds of one child per setting (:func:`_child`), the order reversed
+    every round; prints each child's figures as it ends and returns them in run order."""
+    out = []
+    for r in range(rounds):
+        for cut in order(["off", "features"], r):
+            before = _load()
+            c0, t0 = children_cpu(), time.perf_counter()
+            res = _child(folder, cut)
+            wall, cpu = time.perf_counter() - t0, children_cpu() - c0
+            stamp = time.strftime("%H:%M:%S", time.gmtime())
+            print(
+                f"round {r + 1} {cut:8s}: {json.dumps(res)}; whole process {wall:.1f} s wall, "
+                f"{cpu:.1f} s CPU (load {before} -> {_load()}, ended {stamp} UTC)",
+                flush=True,
+            )
+            out.append((cut, res))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--streets", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
     print(
         f"{_processor()}, {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}"
@@ -89,16 +118,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "district"
         write_folder(make_district(args.streets), folder)
-        for r in range(args.rounds):
-            for cut in ("off", "features"):  # the default first, then the setting measured
-                before = _load()
-                res = _child(folder, cut)
-                stamp = time.strftime("%H:%M:%S", time.gmtime())
-                print(
-                    f"round {r + 1} {cut:8s}: {json.dumps(res)} "
-                    f"(load {before} -> {_load()}, ended {stamp} UTC)",
-                    flush=True,
-                )
+        run_rounds(folder, args.rounds)
 
 
 if __name__ == "__main__":
