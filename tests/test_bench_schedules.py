@@ -242,3 +242,29 @@ def test_verge_cut_settings_take_turns(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setattr(bench_verge_cut, "_child", lambda folder, cut: log.append(cut) or {})
     bench_verge_cut.run_rounds(tmp_path, 3)
     assert log == alternating("off", "features", 3)
+
+
+def test_ego_graph_takes_turns_with_ours_on_the_same_stations_and_agrees(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log: list[str] = []
+    real_ours, real_ego = bench_coverage.station_reach, bench_coverage.nx.ego_graph
+    monkeypatch.setattr(
+        bench_coverage, "station_reach", lambda *a, **k: log.append("ours") or real_ours(*a, **k)
+    )
+    monkeypatch.setattr(
+        bench_coverage.nx, "ego_graph", lambda *a, **k: log.append("ego") or real_ego(*a, **k)
+    )
+    _net, rg = tiny_routing()
+    g = bench_coverage.to_networkx(rg)
+    r = bench_coverage.ego_against_ours(rg, g, 3, repeat=3)
+    # a run of ours is one station_reach call, a run of networkx three ego graphs
+    runs: list[str] = []
+    for i, side in enumerate(log):
+        if side == "ours" or log[: i + 1].count("ego") % 3 == 0:
+            runs.append(side)
+    assert len(runs) >= 6 and runs == alternating("ours", "ego", len(runs) // 2)
+    assert bench_coverage.same_reach(r["ours"][2], r["networkx"][2])
+    # a different answer is seen
+    r["networkx"][2][0].remove_node(next(iter(r["networkx"][2][0])))
+    assert not bench_coverage.same_reach(r["ours"][2], r["networkx"][2])
