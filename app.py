@@ -122,7 +122,11 @@ def keep_editor_map(street: Street, settings: Settings) -> None:
         return
     from planner.app import editor_page
 
-    editor_page.keep_map(street, settings, _editor_inputs(settings))
+    try:
+        editor_page.keep_map(street, settings, _editor_inputs(settings))
+    except Exception:  # only a speed-up: the page itself must still show
+        logger.exception("keeping the editor's map failed")
+        S.pop("_editor_map_sent", None)  # the editor draws a new frame next time
 
 
 def _editor_inputs(settings: Settings) -> EditorInputs:

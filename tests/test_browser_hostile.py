@@ -229,7 +229,22 @@ def _hostile_frame(page: Any, *, timeout_s: float = 60) -> Any:
             title = frame.locator(".rm-title").inner_text(timeout=1000)
         except Exception:  # the frame is being replaced by a rerun
             continue
-        if "网格" in legend and STREET_NAME in title:
+        if "网格" in legend and STREET_NAME in title and _leaflet_ready(frame):
             return frame
         page.wait_for_timeout(500)
     raise TimeoutError("the hostile street's map with grids did not draw")
+
+
+def _leaflet_ready(frame: Any) -> bool:
+    """Whether ``frame``'s document has loaded with Leaflet in it: a frame caught while a
+    rerun replaces it can show its legend before its scripts ran (``L.Map`` was not yet
+    a function once in a full suite)."""
+    try:
+        return bool(
+            frame.evaluate(
+                "() => document.readyState === 'complete' && typeof L === 'object'"
+                " && typeof L.Map === 'function' && typeof L.FeatureGroup === 'function'"
+            )
+        )
+    except Exception:  # the frame is being replaced by a rerun
+        return False
