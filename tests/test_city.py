@@ -294,6 +294,60 @@ def test_ctrl_c_closes_the_cluster_and_keeps_finished_streets(tmp_path: Path) ->
     assert again.reused == list(done) and len(again.ran) == N - 1
 
 
+@pytest.mark.parametrize(("signame", "group"), [("SIGTERM", False), ("SIGINT", True)])
+def test_a_stop_ends_the_city_command_cleanly_and_leaves_no_process(
+    tmp_path: Path, signame: str, group: bool
+) -> None:
+    """SIGTERM to ``planner city`` while its streets run, or Ctrl-C in its terminal
+    (SIGINT to the whole process group, the workers included): it exits with 128 + the
+    signal's number and a plain message (no traceback, none of dask's shutdown errors),
+    no process of its group (workers, nanny, resource tracker) is left, and every street
+    folder present is complete (the COMPLETE marker). Before, SIGTERM killed the command
+    on Python's default with no message and exit -15."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from planner._atomic import read_marker
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "c"
+    argv = [sys.executable, "-m", "planner", "city", f"demo-city:{N}", "--jobs", "grids",
+            "--out", str(out), "--no-html", "--no-city-images", "--workers", "1"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True)  # fmt: skip
+    assert proc.stdout is not None
+    for line in proc.stdout:  # the cluster is up once the dashboard's address is printed
+        if "Dask dashboard" in line:
+            break
+    else:
+        raise AssertionError(f"the city run ended before its cluster started: {proc.stderr}")
+    time.sleep(1.0)  # a street's task is under way in the worker
+    sig = getattr(signal, signame)
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + sig, (proc.returncode, err[-2000:])
+    assert f"stopped by {signame}" in err, err[-2000:]
+    assert "Traceback" not in err and "ERROR" not in err, err[-2000:]
+    end = time.monotonic() + 30
+    while True:  # the group's processes go with the command
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < end, "a process of the city run outlived it"
+        time.sleep(0.2)
+    streets = sorted((out / "streets").iterdir()) if (out / "streets").is_dir() else []
+    assert all(read_marker(d) is not None for d in streets if not d.name.startswith(".")), streets
+    assert not [d.name for d in streets if ".tmp-" in d.name], streets
+
+
 def test_a_folder_of_city_wide_layers_with_a_streets_file(tmp_path: Path) -> None:
     """A city folder (the street folder format, city-wide) and --streets give the same
     streets' shares as the synthetic city they were written from."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -291,6 +292,10 @@ POLLING: dict[str, object] = {
 }
 
 
+#: The module every local worker process preloads (:mod:`planner.city.worker_setup`).
+WORKER_SETUP = "planner.city.worker_setup"
+
+
 def worker_config(workers: int = 1) -> dict[str, object]:
     """The dask settings of the city run's ``workers`` local worker processes
     (``dask.config.set`` keys), where they differ from dask's defaults for a reason of ours:
@@ -317,6 +322,9 @@ def worker_config(workers: int = 1) -> dict[str, object]:
       A street task runs for seconds to minutes and a worker's memory grows by tens of
       MB a street, so a 1 s memory check still pauses or restarts a worker in time.
 
+    - ``distributed.worker.preload`` :mod:`planner.city.worker_setup`: a worker ignores
+      SIGINT (Ctrl-C reaches the whole process group; the command stops the cluster).
+
     The same keys apply to the scheduler, nannies and client of the local cluster (they
     run in the command's process, inside the same ``dask.config.set``).
     """
@@ -328,6 +336,7 @@ def worker_config(workers: int = 1) -> dict[str, object]:
     environ[THREADS_ENV] = str(max(1, local_workers() // max(1, workers)))
     return {
         "distributed.worker.profile.enabled": False,
+        "distributed.worker.preload": [WORKER_SETUP],
         "distributed.nanny.pre-spawn-environ": environ,
         **POLLING,
     }
@@ -361,13 +370,40 @@ def _client(scheduler: str | None, workers: int | None, processes: bool) -> Iter
             ) as cluster,
             Client(cluster) as client,  # type: ignore[no-untyped-call]
         ):
-            yield client
+            try:
+                yield client
+            except KeyboardInterrupt:  # Ctrl-C or a stop signal: close without dask's noise
+                _quiet_close(client)
+                raise
     finally:  # a nanny puts the workers' variables in this process's environment too
         for key, value in kept.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _silence_distributed() -> None:
+    """Drop the log lines of dask's ``distributed`` below CRITICAL in this process."""
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+
+def _quiet_close(client: object) -> None:
+    """Before a cluster closed on a stop: silence ``distributed``'s logging here and in
+    the workers. Closing a cluster under a running task makes every part log errors
+    with tracebacks (heartbeats to a closed scheduler, scattered data lost) that say
+    nothing to the user: the command prints what was kept. Best effort: the message to
+    the workers is not waited for."""
+    _silence_distributed()
+    with contextlib.suppress(Exception):
+        client.run(_silence_worker, wait=False)  # type: ignore[attr-defined]
+
+
+async def _silence_worker() -> None:
+    """:func:`_silence_distributed` on a worker's event loop (``Client.run`` without
+    waiting takes a coroutine function): it runs even while the worker's task holds
+    its one thread."""
+    _silence_distributed()
 
 
 def run_city(

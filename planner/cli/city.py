@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
+from planner._atomic import Interrupted, interrupts_raise, raise_if_stop_requested
 from planner.cli.parser import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -210,6 +211,37 @@ def register_outputs_from_args(args: argparse.Namespace) -> RegisterOutputs:
 
 
 def run(args: argparse.Namespace) -> int:
+    """The ``city`` command; returns the exit code.
+
+    SIGTERM, SIGINT (Ctrl-C) and SIGHUP stop it cleanly: the Dask cluster is closed,
+    every street finished so far keeps its complete folder (a street being written is
+    swapped in whole or not at all), and the command says so and exits with 128 + the
+    signal's number. A stop whose exception a library lost on the way is raised again
+    after the streets and after the city-wide files.
+    """
+    with interrupts_raise():
+        try:
+            code = _run(args)
+            raise_if_stop_requested(after_swap=True)
+            return code
+        except Interrupted as exc:
+            print(_stopped(exc.signal_name, args.out), file=sys.stderr)
+            return 128 + exc.signum
+        except KeyboardInterrupt:  # Ctrl-C outside the handler's reach (not the main thread)
+            print(_stopped("SIGINT", args.out), file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+
+def _stopped(signal_name: str, out: Path) -> str:
+    """What ``city`` prints when it was asked to stop."""
+    return (
+        f"stopped by {signal_name}: the Dask cluster was closed; the streets finished so far "
+        f"keep their complete folders in {out}/streets (a re-run skips them); the city-wide "
+        "tables and maps are written by the next complete run"
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
     from planner.city.citymap import write_city_images, write_city_map
     from planner.city.rollup import write_rollups
     from planner.city.run import report_unmatched_rows, run_city
@@ -242,29 +274,24 @@ def run(args: argparse.Namespace) -> int:
     if lost:
         print(f"warning: {lost} row(s) of the city-wide registers belong to no street "
               f"(listed with the reason in {lost_file})", file=sys.stderr)  # fmt: skip
-    try:
-        result = run_city(
-            city,
-            out,
-            settings=settings,
-            job=args.jobs,
-            scheduler=args.scheduler,
-            workers=args.workers,
-            processes=not args.threads,
-            new_sites=args.sites,
-            html=not args.no_html,
-            images=args.images,
-            formats=cast(tuple[ExportFormat, ...], tuple(_formats(args.formats))),
-            force=args.force,
-            report=say,
-            progress=street_progress(quiet=args.quiet, report=say),
-            register_outputs=outputs,
-        )
-    except KeyboardInterrupt:
-        print(
-            "interrupted: the Dask cluster was closed; finished streets are kept", file=sys.stderr
-        )
-        return EXIT_INTERRUPTED
+    result = run_city(
+        city,
+        out,
+        settings=settings,
+        job=args.jobs,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        processes=not args.threads,
+        new_sites=args.sites,
+        html=not args.no_html,
+        images=args.images,
+        formats=cast(tuple[ExportFormat, ...], tuple(_formats(args.formats))),
+        force=args.force,
+        report=say,
+        progress=street_progress(quiet=args.quiet, report=say),
+        register_outputs=outputs,
+    )
+    raise_if_stop_requested()  # before the city-wide files: a lost stop is not a finished run
     files = write_rollups(city, out, result.outcomes)
     files["city_redmap.html"] = write_city_map(city, out)
     if not args.no_city_images:
