@@ -27,6 +27,7 @@ Method (see docs/readme/grids.md):
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -110,6 +111,8 @@ EXACT_COLUMNS: tuple[str, ...] = (
     "bound",
     "clock",
     "nodes",
+    # --- dist14g: the proof over single atoms round the grids out of bounds ---
+    "local_units",
 )
 
 
@@ -150,7 +153,10 @@ class GridResult:
     #: ``least``: True when proved the fewest possible; ``bound``: the proved least
     #: households outside for any contiguous division, 0 when one in bounds was found;
     #: ``clock``: True when the clock safety, not the work limits, stopped the solve, so
-    #: the result may depend on the machine's load; ``nodes``: branch-and-bound nodes).
+    #: the result may depend on the machine's load; ``nodes``: branch-and-bound nodes;
+    #: ``local_units``: when the piece holds fixed groups of a large compound's
+    #: buildings, the units of the region of single atoms its proof was made over
+    #: (:func:`_local_proof`), 0 when none was proved).
     exact: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXACT_COLUMNS))
 
 
@@ -229,7 +235,8 @@ def divide(
     n_units = int(unit.max()) + 1 if len(unit) else 0
     large = _in_large_compound(atoms, g.weight, hi)
     grouped = settings.grid_split_large_compounds & large
-    unit_grouped = np.bincount(unit[grouped], minlength=n_units) > 0
+    # --- dist14g: a unit of one building of a large compound is no fixed group ---
+    unit_grouped = np.bincount(unit[grouped], minlength=n_units) > 1
     # --- dist14c: large compounds the settings keep whole ---
     unit_whole = np.bincount(unit[large & ~grouped], minlength=n_units) > 0
     ug = _unit_graph(g, unit, n_units)
@@ -257,6 +264,7 @@ def divide(
         names=names,
         grouped=unit_grouped,
         whole=unit_whole,
+        atom_level=_AtomLevel(g, unit, households_bound),
     )
     notes += [_exact_note(row, names) for row in split.exact.itertuples()]
     notes += [
@@ -341,6 +349,7 @@ def _partition_units(
     names: dict[str, str] | None = None,
     grouped: NDArray[np.bool_] | None = None,
     whole: NDArray[np.bool_] | None = None,
+    atom_level: _AtomLevel | None = None,
 ) -> _UnitGrids:
     """Partition the unlocked units of each community, one connected piece of the
     unit graph at a time (:func:`planner.grids._partition.partition`, then the exact
@@ -348,7 +357,9 @@ def _partition_units(
     numbering the grids in order. ``grouped``: the units that are fixed groups of the
     buildings of a compound above the maximum (a proof over them says so); ``whole``:
     the units that are compounds above the maximum the settings keep whole (a proof
-    with them says that the setting is why)."""
+    with them says that the setting is why); ``atom_level``: the atoms under the units,
+    for proofs over single atoms where a piece's proof was over fixed groups
+    (:func:`_local_proof`)."""
     grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
     solved: list[tuple[object, ...]] = []
@@ -381,6 +392,25 @@ def _partition_units(
                 max_units=settings.grid_exact_max_units,
                 also=also,
             )
+            local_units = 0
+            if (
+                proof is not None
+                and proof.status == "infeasible"
+                and grouped is not None
+                and grouped[nodes].any()
+                and atom_level is not None
+            ):
+                proof, local_units = _local_proof(
+                    atom_level,
+                    ug,
+                    nodes,
+                    labels,
+                    proof,
+                    grouped,
+                    (lo, hi, target),
+                    min(settings.grid_exact_time_limit_s, budget_s / exact.CLOCK_SAFETY),
+                    also,
+                )
             if proof is not None:
                 budget_s -= proof.time_s
                 if proof.status == "no_time_left":  # the division's clock safety was spent
@@ -398,6 +428,7 @@ def _partition_units(
                         proof.bound,
                         proof.clock,
                         proof.nodes,
+                        local_units,
                     )
                 )
             grid_of_unit[nodes] = labels + next_grid
@@ -419,11 +450,145 @@ def _partition_units(
                         (
                             0 if grouped is None else int(grouped[nodes].sum()),
                             0 if whole is None else int(whole[nodes].sum()),
+                            local_units,
                         ),
                     )
             next_grid += k
     table = pd.DataFrame(solved, columns=list(EXACT_COLUMNS))
     return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table)
+
+
+# --- dist14g: proofs over single atoms where the piece's proof was over fixed groups ---
+#: The regions of a proof over single atoms (:func:`_region`), tried in this order until
+#: one proves a household outside the bounds: the grids out of bounds alone, then with
+#: the piece's units that are not fixed groups, then the whole piece over single atoms
+#: (only up to :data:`LOCAL_PIECE_MAX_UNITS` units).
+REGIONS: tuple[str, ...] = ("grids", "wide", "piece")
+
+#: The whole piece over single atoms is tried only up to this many units (the full
+#: soft program's cost per node grows with the square of the units; on the city street
+#: of ``bench/bench_grids_street.py`` a piece of 61 units took 15 CPU s to prove).
+LOCAL_PIECE_MAX_UNITS = 40
+
+
+@dataclass(frozen=True)
+class _AtomLevel:
+    """The atoms under the units: the atom graph (weighted as the bounds apply), the
+    unit of each atom and the households bound per atom (``grid_bound_on`` "both")."""
+
+    g: part.Graph
+    unit: NDArray[np.int64]
+    also: exact.Bound | None
+
+
+def _local_proof(
+    at: _AtomLevel,
+    ug: part.Graph,
+    nodes: NDArray[np.int64],
+    labels: NDArray[np.int64],
+    proof: exact.ExactResult,
+    grouped: NDArray[np.bool_],
+    bounds: tuple[float, float, float],
+    limit_s: float,
+    also: exact.Bound | None,
+) -> tuple[exact.ExactResult, int]:
+    """The proof of the piece ``nodes`` (units of ``ug``) made again over single atoms.
+
+    The exact method proved over the piece's units, some of them fixed groups of a large
+    compound's buildings (``grouped``), that no division keeps every grid in bounds; the
+    planner made those groups, so that is no proof over the buildings. The region of
+    the proof (:func:`_region`) holds the grids of ``labels`` out of bounds, with their
+    fixed groups undone into single atoms, and the piece's units that are not fixed
+    groups; the other groups are left out, their neighbours becoming ports.
+    :func:`planner.grids.exact.local_excess_bound` bounds the households outside the
+    bounds of every division of the piece over single atoms (whatever the groups). When
+    that bound is at least one household, the proof stands over the atoms: returned with
+    that bound (``least`` when the division kept reaches it) and the region's units;
+    else ``proof`` unchanged with 0 (the proof is over the groups only). ``limit_s``:
+    the base of the region's clock safety (work limits decide)."""
+    lo, hi, target = bounds
+    local = None if also is None else exact.Bound(also.weight[nodes], also.lo, also.hi)
+    bad_part = exact.part_excess(ug.weight[nodes], labels, lo=lo, hi=hi, also=local) > 0
+    r_also = None
+    if at.also is not None:
+        r_also = exact.Bound(at.also.weight, at.also.lo, at.also.hi)
+    work, best, units = proof, 0.0, 0
+    clock = exact.Clock(limit_s)
+    # the grids out of bounds alone first (a program of a few units); a wider region
+    # only when that proves nothing (the fewest outside is not sought at its price)
+    for reach in REGIONS:
+        if limit_s <= 0 or clock.left() <= 0 or best >= 1.0:
+            break
+        rg, rnodes, ports = _region(at, ug.n, nodes, nodes[bad_part[labels]], grouped, reach)
+        if reach == "piece" and len(rnodes) > LOCAL_PIECE_MAX_UNITS:
+            break
+        res = exact.local_excess_bound(
+            rg,
+            rnodes,
+            ports,
+            lo=lo,
+            hi=hi,
+            target=target,
+            time_limit_s=limit_s,
+            also=r_also,
+            clock=clock,
+        )
+        work = replace(
+            work,
+            time_s=work.time_s + res.time_s,
+            clock=work.clock or res.clock,
+            nodes=work.nodes + res.nodes,
+        )
+        if res.bound > best:
+            best, units = res.bound, len(rnodes)
+    if best < 1.0 - 1e-9:
+        return work, 0
+    bound = min(best, proof.excess)
+    return replace(work, bound=bound, least=proof.excess <= best + 1e-9), units
+
+
+def _region(
+    at: _AtomLevel,
+    n_units: int,
+    nodes: NDArray[np.int64],
+    bad: NDArray[np.int64],
+    grouped: NDArray[np.bool_],
+    reach: str,
+) -> tuple[part.Graph, NDArray[np.int64], NDArray[np.bool_]]:
+    """The region of a proof over single atoms (:func:`_local_proof`) in the piece
+    ``nodes`` (``reach``, one of :data:`REGIONS`): the units of ``bad`` (the grids out
+    of bounds; a fixed group among them as its single atoms); with "wide" also the
+    piece's units that are not fixed groups, as far as they connect to ``bad``; with
+    "piece" the whole piece, every fixed group as its single atoms. Returns the graph of the region's units (the atom graph
+    ``at.g`` aggregated; the region's own nodes, then the left-out groups as one node,
+    then the rest), the region's nodes and which of them are ports (touching a unit
+    left out; none when nothing is: the region is then the whole piece over single
+    atoms)."""
+    in_piece = np.zeros(n_units, dtype=bool)
+    in_piece[nodes] = True
+    is_bad = np.zeros(n_units, dtype=bool)
+    is_bad[bad] = True
+    u = at.unit
+    whole = reach == "piece"
+    undone = np.flatnonzero(in_piece[u] & grouped[u] & (is_bad[u] | whole))
+    out = in_piece[u] & ~is_bad[u] & ~whole & (grouped[u] if reach == "wide" else True)
+    key = u.copy()
+    key[undone] = n_units + np.arange(len(undone))
+    dummy, rest = n_units + len(undone), n_units + len(undone) + 1
+    key[out] = dummy
+    key[~in_piece[u]] = rest
+    labels, uniq = pd.factorize(key, sort=True)
+    labels = np.asarray(labels, dtype=np.int64)
+    graph = _unit_graph(at.g, labels, len(uniq))
+    own = np.flatnonzero(uniq < dummy)
+    _, comp = csgraph.connected_components(graph.adj[own][:, own], directed=False)
+    seeds = np.unique(labels[np.isin(u, bad)])
+    rnodes = own[np.isin(comp, comp[np.isin(own, seeds)])]
+    ports = np.zeros(len(rnodes), dtype=bool)
+    if out.any():
+        d = int(np.searchsorted(uniq, dummy))
+        ports = np.asarray(graph.adj[rnodes][:, [d]].todense()).ravel() > 0
+    return graph, rnodes, ports
 
 
 # --- grids14: fresh starts before the exact method ---
@@ -814,6 +979,8 @@ def _units(
             piece = nodes[lab == c]
             labels = part.partition(g, piece, lo=lo, hi=hi, target=target, rng=rng)
             key[piece] = [f"{k}|{c}|{x}" for x in labels]
+            for x in np.flatnonzero(np.bincount(labels, weights=hh[piece]) > hi):
+                key[piece[labels == x]] = _split_heavy(g, piece[labels == x], hi, f"{k}|{c}|{x}")
         cid = k.split("|", 1)[1]
         notes.append(
             f"compound {cid} holds {int(comp_hh[k])} households (> {int(hi)}): "
@@ -876,6 +1043,26 @@ def _units(
     return np.asarray(unit, dtype=np.int64), reasons
 
 
+# --- dist14g: no fixed group above the maximum ---
+def _split_heavy(
+    g: part.Graph, group: NDArray[np.int64], hi: float, name: str
+) -> NDArray[np.object_]:
+    """Keys of the atoms of a fixed group of a large compound's buildings that holds
+    more than ``hi``: such a group could never be in bounds, and the exact method would
+    take it for a unit it cannot cut. It is cut again into the fewest contiguous groups
+    of at most ``hi`` it can be (:func:`planner.grids._partition.partition` with a
+    minimum of one household, its random trees seeded by the group's first atom, so the division's own
+    draws are unchanged); the atoms of a group still above ``hi`` are units of their own."""
+    w = g.weight[group]
+    k = max(2, math.ceil(float(w.sum()) / hi))
+    rng = np.random.default_rng(int(group[0]))
+    sub = part.partition(g, group, lo=1.0, hi=hi, target=float(w.sum()) / k, rng=rng, k=k)
+    heavy = np.bincount(sub, weights=w) > hi
+    keys = np.array([f"{name}|{x}" for x in sub], dtype=object)
+    keys[heavy[sub]] = [f"{name}|a{a}" for a in group[heavy[sub]]]
+    return keys
+
+
 def _why(
     households: float,
     total: float,
@@ -887,7 +1074,7 @@ def _why(
     weight: NDArray[np.float64],
     unit_reason: dict[int, str],
     proof: exact.ExactResult | None = None,
-    fixed: tuple[int, int] = (0, 0),
+    fixed: tuple[int, int, int] = (0, 0, 0),
 ) -> str:
     """Why a grid is out of ``[lo, hi]``: a proved exception (a unit that cannot be
     cut, a community or piece below the minimum, no count of grids fits, the exact
@@ -895,8 +1082,9 @@ def _why(
     ``fixed``: units of the piece that are fixed groups of a large compound's
     buildings (a proof says it is over those groups), and units that are compounds
     above the maximum the settings keep whole (a proof says that the setting
-    ``grid_split_large_compounds`` is why)."""
-    groups, whole = fixed
+    ``grid_split_large_compounds`` is why), and the units of the region of single atoms
+    a proof was made over instead of the groups (:func:`_local_proof`; 0: none)."""
+    groups, whole, local_units = fixed
     for u in units:
         if int(u) in unit_reason:
             return unit_reason[int(u)]
@@ -915,6 +1103,8 @@ def _why(
         over_groups = "_groups" if proof.status == "infeasible" and groups else ""
         if proof.status == "infeasible" and whole and not groups:
             over_groups = "_whole"
+        if proof.status == "infeasible" and local_units:  # --- dist14g: over the atoms ---
+            over_groups = "_atoms"
         return str(
             msg(
                 f"grid_reason_exact_{proof.status}{least}{over_groups}",
@@ -926,6 +1116,7 @@ def _why(
                 excess=round(proof.excess),
                 groups=groups,
                 whole=whole,
+                atoms=local_units,
             )
         )
     k_lo, k_hi = part.k_range(total, lo, hi)
