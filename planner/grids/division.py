@@ -517,22 +517,25 @@ def _local_proof(
     # the grids out of bounds alone first (a program of a few units); a wider region
     # only when that proves nothing (the fewest outside is not sought at its price)
     for reach in REGIONS:
-        if limit_s <= 0 or clock.left() <= 0 or best >= 1.0:
+        if limit_s <= 0 or clock.left() <= 0 or best > 0:
             break
         rg, rnodes, ports = _region(at, ug.n, nodes, nodes[bad_part[labels]], grouped, reach)
         if reach == "piece" and len(rnodes) > LOCAL_PIECE_MAX_UNITS:
             break
-        res = exact.local_excess_bound(
-            rg,
-            rnodes,
-            ports,
-            lo=lo,
-            hi=hi,
-            target=target,
-            time_limit_s=limit_s,
-            also=r_also,
-            clock=clock,
-        )
+        if reach == "piece":  # no ports: the hard program over the atoms proves as settle does
+            res = _piece_proof(rg, rnodes, (lo, hi, target), limit_s, r_also, clock)
+        else:
+            res = exact.local_excess_bound(
+                rg,
+                rnodes,
+                ports,
+                lo=lo,
+                hi=hi,
+                target=target,
+                time_limit_s=limit_s,
+                also=r_also,
+                clock=clock,
+            )
         work = replace(
             work,
             time_s=work.time_s + res.time_s,
@@ -541,10 +544,43 @@ def _local_proof(
         )
         if res.bound > best:
             best, units = res.bound, len(rnodes)
-    if best < 1.0 - 1e-9:
+    if best <= 0:
         return work, 0
     bound = min(best, proof.excess)
     return replace(work, bound=bound, least=proof.excess <= best + 1e-9), units
+
+
+def _piece_proof(
+    rg: part.Graph,
+    rnodes: NDArray[np.int64],
+    bounds: tuple[float, float, float],
+    limit_s: float,
+    also: exact.Bound | None,
+    clock: exact.Clock,
+) -> exact.ExactResult:
+    """The hard program (:func:`planner.grids.exact.exact_partition`) over a whole piece
+    of single atoms; ``bound`` of the result is positive when it proves that no division
+    keeps every grid in bounds (the counting bound, at least one household with whole
+    numbers, else a thousandth: proved, not counted), else 0. A division in bounds it
+    finds is not taken (the piece's units are fixed groups by then): its grids stay
+    unproved."""
+    lo, hi, target = bounds
+    res = exact.exact_partition(
+        rg,
+        rnodes,
+        lo=lo,
+        hi=hi,
+        target=target,
+        time_limit_s=limit_s,
+        max_units=len(rnodes),
+        also=also,
+        clock=clock,
+    )
+    if res.status != "infeasible":
+        return replace(res, bound=0.0)
+    local = None if also is None else exact.Bound(also.weight[rnodes], also.lo, also.hi)
+    unit = 1.0 if exact.whole(rg.weight[rnodes], lo, hi, local) else 1e-3
+    return replace(res, bound=max(res.bound, unit))
 
 
 def _region(
@@ -571,7 +607,7 @@ def _region(
     u = at.unit
     whole = reach == "piece"
     undone = np.flatnonzero(in_piece[u] & grouped[u] & (is_bad[u] | whole))
-    out = in_piece[u] & ~is_bad[u] & ~whole & (grouped[u] if reach == "wide" else True)
+    out = in_piece[u] & ~is_bad[u] & (grouped[u] if reach == "wide" else not whole)
     key = u.copy()
     key[undone] = n_units + np.arange(len(undone))
     dummy, rest = n_units + len(undone), n_units + len(undone) + 1
