@@ -16,7 +16,7 @@ import pytest
 import shapely
 
 from planner.grids._partition import Graph
-from planner.grids.exact import excess, local_excess_bound
+from planner.grids.exact import excess
 from tests.test_exact import _brute_force, _graph
 
 LO, HI, TARGET = 200.0, 500.0, 300.0
@@ -33,13 +33,13 @@ def _star(rest: list[float]) -> Graph:
 
 
 def _local(g: Graph, region: list[int]) -> float:
+    from planner.grids.exact import local_excess_bound
+
     nodes = np.array(region, dtype=np.int64)
     inside = np.zeros(g.n, dtype=bool)
     inside[nodes] = True
     touches = np.asarray(g.adj[nodes][:, ~inside].sum(axis=1)).ravel() > 0
-    res = local_excess_bound(
-        g, nodes, touches, lo=LO, hi=HI, target=TARGET, time_limit_s=30.0
-    )
+    res = local_excess_bound(g, nodes, touches, lo=LO, hi=HI, target=TARGET, time_limit_s=30.0)
     return res.bound
 
 
