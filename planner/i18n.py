@@ -2436,6 +2436,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "over the {atoms} units round the grids out of bounds, with the buildings of large "
         "compounds one by one, whatever the planner's fixed groups",
     ),
+    "grid_regrouped": (
+        "社区 {community}：按固定组无法使每个网格在界限内，精确方法逐栋楼找到了界限内的划分，"
+        "超过上限的小区的固定组据此重新组成",
+        "community {community}: no division within the bounds over the fixed groups of its "
+        "compounds above the maximum; the exact method found one over single buildings, and "
+        "the groups were re-formed from it",
+    ),
     # --- dist14: exact method started from a rooted division ---
     "grid_exact_feasible_nogap": (
         "社区 {community}：精确方法（{units} 个单元，{households} 户）找到界限内的划分"

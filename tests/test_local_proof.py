@@ -147,3 +147,23 @@ def test_a_proof_over_groups_is_made_again_over_the_atoms_of_its_grid() -> None:
     m = from_english(split.reason_of_grid[int(bad)], "grid_reason_")
     assert m is not None and m.key == "grid_reason_exact_infeasible_least_atoms"
     assert m.key in PROVED_REASONS
+
+
+def test_fixed_groups_are_re_formed_from_a_division_over_single_buildings() -> None:
+    from planner.grids.division import divide
+    from planner.settings import Settings
+    from tests.grid_streets import block_street
+
+    # two compounds across a road: 9 buildings x 60 = 540 (> 500, cut into fixed groups)
+    # and 9 x 35 = 315 (< 400). Over the groups no division keeps 400-500 (the code before
+    # proved that and kept 540 + 315 as a proved exception); over the buildings 435 + 420
+    # fits (two of the first's buildings with the second), found by the program over the
+    # whole piece of single atoms, and the groups are re-formed from it
+    street = block_street(
+        xs=(450.0,), ys=(), community_x=None, compound_every=1, households=[60] * 9 + [35] * 9
+    )
+    s = Settings(grid_min_households=400, grid_max_households=500, grid_target_households=450)
+    res = divide(street, settings=s)
+    assert sorted(res.grids["households"]) == [420, 435]
+    assert any("re-formed" in n for n in res.notes)
+    assert res.report.ok, res.report.to_text()

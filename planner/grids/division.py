@@ -231,41 +231,35 @@ def divide(
     reason_at = {int(np.flatnonzero(unit == u)[0]): r for u, r in unit_reason.items()}
     unit = _attach_verges(atoms, g, unit, hi=hi)
     unit, unit_ded = _dedicated_units(atoms, g, unit, settings, notes)
-    unit_reason = {int(unit[a]): r for a, r in reason_at.items()}
-    n_units = int(unit.max()) + 1 if len(unit) else 0
-    large = _in_large_compound(atoms, g.weight, hi)
-    grouped = settings.grid_split_large_compounds & large
-    # --- dist14g: a unit of one building of a large compound is no fixed group ---
-    unit_grouped = np.bincount(unit[grouped], minlength=n_units) > 1
-    # --- dist14c: large compounds the settings keep whole ---
-    unit_whole = np.bincount(unit[large & ~grouped], minlength=n_units) > 0
-    ug = _unit_graph(g, unit, n_units)
-    unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
-    unit_locked = np.zeros(n_units, dtype=bool)
-    np.logical_or.at(unit_locked, unit, is_locked)
-    also = None
-    if households_bound is not None:
-        unit_hh = np.bincount(unit, weights=households_bound.weight, minlength=n_units).astype(
-            np.float64
-        )
-        also = exact.Bound(unit_hh, households_bound.lo, households_bound.hi)
-    names = _display_names(comm_table)
-    split = _partition_units(
-        ug,
-        unit_comm,
-        unit_locked | unit_ded,
-        unit_reason,
-        lo=lo,
-        hi=hi,
-        target=target,
-        rng=rng,
-        settings=settings,
-        also=also,
-        names=names,
-        grouped=unit_grouped,
-        whole=unit_whole,
-        atom_level=_AtomLevel(g, unit, households_bound),
+    flags = _AtomFlags(
+        comm=atoms["community_id"].to_numpy(),
+        locked=is_locked,
+        ded=unit_ded[unit],
+        large=_in_large_compound(atoms, g.weight, hi),
+        split=bool(settings.grid_split_large_compounds),
+        reason_at=reason_at,
+        also=households_bound,
     )
+    names = _display_names(comm_table)
+    state = rng.bit_generator.state  # --- dist14g: for a second pass from the same draws
+    units = _unit_table(g, unit, flags)
+    split = _divide_units(units, g, flags, (lo, hi, target), rng, settings, names)
+    if split.regroup is not None:  # --- dist14g: fixed groups re-formed over atoms
+        unit = np.asarray(
+            pd.factorize(unit * (int(split.regroup.max()) + 2) + split.regroup + 1, sort=True)[0],
+            dtype=np.int64,
+        )
+        rng.bit_generator.state = state
+        notes += [
+            str(msg("grid_regrouped", community=names.get(str(c), str(c))))
+            for c in pd.unique(flags.comm[split.regroup >= 0])
+        ]
+        units = _unit_table(g, unit, flags)
+        split = _divide_units(
+            units, g, flags, (lo, hi, target), rng, settings, names, split.regroup
+        )
+    ug, unit_comm, unit_locked, unit_ded = units.graph, units.comm, units.locked, units.ded
+    also = units.also
     notes += [_exact_note(row, names) for row in split.exact.itertuples()]
     notes += [
         str(msg("grid_exact_clock", community=names.get(str(c), str(c))))
@@ -332,6 +326,9 @@ class _UnitGrids:
     n_grids: int
     reason_of_grid: dict[int, str]
     exact: pd.DataFrame
+    #: --- dist14g: the part of each atom (-1: none) in the divisions in bounds over
+    #: single atoms found for pieces the fixed groups left without one (None: none) ---
+    regroup: NDArray[np.int64] | None = None
 
 
 def _partition_units(
@@ -363,6 +360,7 @@ def _partition_units(
     grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
     solved: list[tuple[object, ...]] = []
+    regroup = None if atom_level is None else np.full(len(atom_level.unit), -1, dtype=np.int64)
     # the clock safety of the whole division (the work limits decide each piece's solve)
     budget_s = exact.CLOCK_SAFETY * settings.grid_exact_total_s
     next_grid = 0
@@ -376,6 +374,7 @@ def _partition_units(
             nodes = members[lab == c]
             total = float(ug.weight[nodes].sum())
             labels = part.partition(ug, nodes, lo=lo, hi=hi, target=target, rng=rng)
+            labels = _known(atom_level, nodes, labels)
             if settings.grid_method != "heuristic":
                 labels = _restart(
                     ug, nodes, labels, lo=lo, hi=hi, target=target, rng=rng, also=also
@@ -400,7 +399,7 @@ def _partition_units(
                 and grouped[nodes].any()
                 and atom_level is not None
             ):
-                proof, local_units = _local_proof(
+                proof, local_units, found = _local_proof(
                     atom_level,
                     ug,
                     nodes,
@@ -411,6 +410,8 @@ def _partition_units(
                     min(settings.grid_exact_time_limit_s, budget_s / exact.CLOCK_SAFETY),
                     also,
                 )
+                if found is not None and regroup is not None:
+                    regroup[found[0]] = found[1] + (int(regroup.max()) + 1)
             if proof is not None:
                 budget_s -= proof.time_s
                 if proof.status == "no_time_left":  # the division's clock safety was spent
@@ -455,7 +456,96 @@ def _partition_units(
                     )
             next_grid += k
     table = pd.DataFrame(solved, columns=list(EXACT_COLUMNS))
-    return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table)
+    if regroup is not None and not (regroup >= 0).any():
+        regroup = None
+    return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table, regroup)
+
+
+# --- dist14g: the units table, made again when fixed groups are re-formed over atoms ---
+@dataclass(frozen=True)
+class _AtomFlags:
+    """What each atom brings to its unit: community, locked, dedicated, in a compound
+    above the maximum (``large``; divided into fixed groups when ``split``), the reasons
+    carried on atoms (position -> reason of its unit) and the households bound per atom
+    (``grid_bound_on`` "both")."""
+
+    comm: NDArray[np.object_]
+    locked: NDArray[np.bool_]
+    ded: NDArray[np.bool_]
+    large: NDArray[np.bool_]
+    split: bool
+    reason_at: dict[int, str]
+    also: exact.Bound | None
+
+
+@dataclass(frozen=True)
+class _UnitTable:
+    """The units of a division (``unit``: the unit of each atom) and what each carries."""
+
+    unit: NDArray[np.int64]
+    graph: part.Graph
+    comm: NDArray[np.object_]
+    locked: NDArray[np.bool_]
+    ded: NDArray[np.bool_]
+    grouped: NDArray[np.bool_]
+    whole: NDArray[np.bool_]
+    reason: dict[int, str]
+    also: exact.Bound | None
+
+
+def _unit_table(g: part.Graph, unit: NDArray[np.int64], f: _AtomFlags) -> _UnitTable:
+    """The units ``unit`` (labels 0..n-1, every label used) of the atom graph ``g``: a unit
+    is a fixed group when it holds two or more atoms of a large compound divided into
+    groups (dist14g: one building alone is no group), ``whole`` when it holds a large
+    compound the settings keep whole (dist14c)."""
+    n = int(unit.max()) + 1 if len(unit) else 0
+    grouped = f.large & f.split
+    also = None
+    if f.also is not None:
+        w = np.bincount(unit, weights=f.also.weight, minlength=n).astype(np.float64)
+        also = exact.Bound(w, f.also.lo, f.also.hi)
+    return _UnitTable(
+        unit=unit,
+        graph=_unit_graph(g, unit, n),
+        comm=pd.Series(f.comm).groupby(unit).first().to_numpy(),
+        locked=np.bincount(unit[f.locked], minlength=n) > 0,
+        ded=np.bincount(unit[f.ded], minlength=n) > 0,
+        grouped=np.bincount(unit[grouped], minlength=n) > 1,
+        whole=np.bincount(unit[f.large & ~grouped], minlength=n) > 0,
+        reason={int(unit[a]): r for a, r in f.reason_at.items()},
+        also=also,
+    )
+
+
+def _divide_units(
+    units: _UnitTable,
+    g: part.Graph,
+    f: _AtomFlags,
+    bounds: tuple[float, float, float],
+    rng: np.random.Generator,
+    settings: Settings,
+    names: dict[str, str],
+    known: NDArray[np.int64] | None = None,
+) -> _UnitGrids:
+    """:func:`_partition_units` of the units' table (``known``: the divisions over single
+    atoms found by a first pass, kept)."""
+    lo, hi, target = bounds
+    return _partition_units(
+        units.graph,
+        units.comm,
+        units.locked | units.ded,
+        units.reason,
+        lo=lo,
+        hi=hi,
+        target=target,
+        rng=rng,
+        settings=settings,
+        also=units.also,
+        names=names,
+        grouped=units.grouped,
+        whole=units.whole,
+        atom_level=_AtomLevel(g, units.unit, f.also, known),
+    )
 
 
 # --- dist14g: proofs over single atoms where the piece's proof was over fixed groups ---
@@ -479,6 +569,24 @@ class _AtomLevel:
     g: part.Graph
     unit: NDArray[np.int64]
     also: exact.Bound | None
+    #: The part of each atom in a division in bounds over single atoms found before
+    #: (:attr:`_UnitGrids.regroup`; -1: none), which the piece holding it keeps.
+    known: NDArray[np.int64] | None = None
+
+
+def _known(
+    at: _AtomLevel | None, nodes: NDArray[np.int64], labels: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """The division of the piece ``nodes`` found before over single atoms (``at.known``,
+    each unit inside one of its parts by then), else ``labels``."""
+    if at is None or at.known is None:
+        return labels
+    inside = np.isin(at.unit, nodes)
+    part_of = at.known[inside]
+    if len(part_of) == 0 or (part_of < 0).any():
+        return labels
+    first = pd.Series(part_of).groupby(at.unit[inside]).first()
+    return np.asarray(pd.factorize(first.reindex(nodes).to_numpy(), sort=True)[0], dtype=np.int64)
 
 
 def _local_proof(
@@ -491,7 +599,7 @@ def _local_proof(
     bounds: tuple[float, float, float],
     limit_s: float,
     also: exact.Bound | None,
-) -> tuple[exact.ExactResult, int]:
+) -> tuple[exact.ExactResult, int, tuple[NDArray[np.int64], NDArray[np.int64]] | None]:
     """The proof of the piece ``nodes`` (units of ``ug``) made again over single atoms.
 
     The exact method proved over the piece's units, some of them fixed groups of a large
@@ -504,8 +612,10 @@ def _local_proof(
     bounds of every division of the piece over single atoms (whatever the groups). When
     that bound is at least one household, the proof stands over the atoms: returned with
     that bound (``least`` when the division kept reaches it) and the region's units;
-    else ``proof`` unchanged with 0 (the proof is over the groups only). ``limit_s``:
-    the base of the region's clock safety (work limits decide)."""
+    else ``proof`` unchanged with 0 (the proof is over the groups only), and then, when
+    the program over the whole piece of single atoms found a division in bounds, its
+    atoms (positions) and their part labels (else None). ``limit_s``: the base of the
+    region's clock safety (work limits decide)."""
     lo, hi, target = bounds
     local = None if also is None else exact.Bound(also.weight[nodes], also.lo, also.hi)
     bad_part = exact.part_excess(ug.weight[nodes], labels, lo=lo, hi=hi, also=local) > 0
@@ -513,17 +623,24 @@ def _local_proof(
     if at.also is not None:
         r_also = exact.Bound(at.also.weight, at.also.lo, at.also.hi)
     work, best, units = proof, 0.0, 0
+    found = None
     clock = exact.Clock(limit_s)
     # the grids out of bounds alone first (a program of a few units); a wider region
     # only when that proves nothing (the fewest outside is not sought at its price)
     for reach in REGIONS:
         if limit_s <= 0 or clock.left() <= 0 or best > 0:
             break
-        rg, rnodes, ports = _region(at, ug.n, nodes, nodes[bad_part[labels]], grouped, reach)
+        rg, rnodes, ports, of_atom = _region(
+            at, ug.n, nodes, nodes[bad_part[labels]], grouped, reach
+        )
         if reach == "piece" and len(rnodes) > LOCAL_PIECE_MAX_UNITS:
             break
         if reach == "piece":  # no ports: the hard program over the atoms proves as settle does
             res = _piece_proof(rg, rnodes, (lo, hi, target), limit_s, r_also, clock)
+            if res.labels is not None:  # a division in bounds over single atoms
+                inside = np.flatnonzero(np.isin(of_atom, rnodes))
+                part_of = res.labels[np.searchsorted(rnodes, of_atom[inside])]
+                found = (inside, np.asarray(part_of, dtype=np.int64))
         else:
             res = exact.local_excess_bound(
                 rg,
@@ -545,9 +662,9 @@ def _local_proof(
         if res.bound > best:
             best, units = res.bound, len(rnodes)
     if best <= 0:
-        return work, 0
+        return work, 0, found
     bound = min(best, proof.excess)
-    return replace(work, bound=bound, least=proof.excess <= best + 1e-9), units
+    return replace(work, bound=bound, least=proof.excess <= best + 1e-9), units, None
 
 
 def _piece_proof(
@@ -562,8 +679,7 @@ def _piece_proof(
     of single atoms; ``bound`` of the result is positive when it proves that no division
     keeps every grid in bounds (the counting bound, at least one household with whole
     numbers, else a thousandth: proved, not counted), else 0. A division in bounds it
-    finds is not taken (the piece's units are fixed groups by then): its grids stay
-    unproved."""
+    finds is kept in the result (:func:`divide` re-forms the fixed groups from it)."""
     lo, hi, target = bounds
     res = exact.exact_partition(
         rg,
@@ -590,16 +706,16 @@ def _region(
     bad: NDArray[np.int64],
     grouped: NDArray[np.bool_],
     reach: str,
-) -> tuple[part.Graph, NDArray[np.int64], NDArray[np.bool_]]:
+) -> tuple[part.Graph, NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
     """The region of a proof over single atoms (:func:`_local_proof`) in the piece
     ``nodes`` (``reach``, one of :data:`REGIONS`): the units of ``bad`` (the grids out
     of bounds; a fixed group among them as its single atoms); with "wide" also the
     piece's units that are not fixed groups, as far as they connect to ``bad``; with
     "piece" the whole piece, every fixed group as its single atoms. Returns the graph of the region's units (the atom graph
     ``at.g`` aggregated; the region's own nodes, then the left-out groups as one node,
-    then the rest), the region's nodes and which of them are ports (touching a unit
+    then the rest), the region's nodes, which of them are ports (touching a unit
     left out; none when nothing is: the region is then the whole piece over single
-    atoms)."""
+    atoms) and the node of that graph of every atom."""
     in_piece = np.zeros(n_units, dtype=bool)
     in_piece[nodes] = True
     is_bad = np.zeros(n_units, dtype=bool)
@@ -624,7 +740,7 @@ def _region(
     if out.any():
         d = int(np.searchsorted(uniq, dummy))
         ports = np.asarray(graph.adj[rnodes][:, [d]].todense()).ravel() > 0
-    return graph, rnodes, ports
+    return graph, rnodes, ports, labels
 
 
 # --- grids14: fresh starts before the exact method ---
