@@ -633,26 +633,23 @@ def _local_proof(
         rg, rnodes, ports, of_atom = _region(
             at, ug.n, nodes, nodes[bad_part[labels]], grouped, reach
         )
-        if reach == "piece" and len(rnodes) > LOCAL_PIECE_MAX_UNITS:
-            break
-        if reach == "piece":  # no ports: the hard program over the atoms proves as settle does
-            res = _piece_proof(rg, rnodes, (lo, hi, target), limit_s, r_also, clock)
-            if res.labels is not None:  # a division in bounds over single atoms
-                inside = np.flatnonzero(np.isin(of_atom, rnodes))
-                part_of = res.labels[np.searchsorted(rnodes, of_atom[inside])]
-                found = (inside, np.asarray(part_of, dtype=np.int64))
-        else:
-            res = exact.local_excess_bound(
-                rg,
-                rnodes,
-                ports,
-                lo=lo,
-                hi=hi,
-                target=target,
-                time_limit_s=limit_s,
-                also=r_also,
-                clock=clock,
-            )
+        if not ports.any() and len(rnodes) > LOCAL_PIECE_MAX_UNITS:
+            continue  # the whole piece over single atoms: only when small
+        res = exact.local_excess_bound(
+            rg,
+            rnodes,
+            ports,
+            lo=lo,
+            hi=hi,
+            target=target,
+            time_limit_s=limit_s,
+            also=r_also,
+            clock=clock,
+        )
+        if not ports.any() and res.labels is not None:  # a division in bounds over atoms
+            inside = np.flatnonzero(np.isin(of_atom, rnodes))
+            part_of = res.labels[np.searchsorted(rnodes, of_atom[inside])]
+            found = (inside, np.asarray(part_of, dtype=np.int64))
         work = replace(
             work,
             time_s=work.time_s + res.time_s,
@@ -665,38 +662,6 @@ def _local_proof(
         return work, 0, found
     bound = min(best, proof.excess)
     return replace(work, bound=bound, least=proof.excess <= best + 1e-9), units, None
-
-
-def _piece_proof(
-    rg: part.Graph,
-    rnodes: NDArray[np.int64],
-    bounds: tuple[float, float, float],
-    limit_s: float,
-    also: exact.Bound | None,
-    clock: exact.Clock,
-) -> exact.ExactResult:
-    """The hard program (:func:`planner.grids.exact.exact_partition`) over a whole piece
-    of single atoms; ``bound`` of the result is positive when it proves that no division
-    keeps every grid in bounds (the counting bound, at least one household with whole
-    numbers, else a thousandth: proved, not counted), else 0. A division in bounds it
-    finds is kept in the result (:func:`divide` re-forms the fixed groups from it)."""
-    lo, hi, target = bounds
-    res = exact.exact_partition(
-        rg,
-        rnodes,
-        lo=lo,
-        hi=hi,
-        target=target,
-        time_limit_s=limit_s,
-        max_units=len(rnodes),
-        also=also,
-        clock=clock,
-    )
-    if res.status != "infeasible":
-        return replace(res, bound=0.0)
-    local = None if also is None else exact.Bound(also.weight[rnodes], also.lo, also.hi)
-    unit = 1.0 if exact.whole(rg.weight[rnodes], lo, hi, local) else 1e-3
-    return replace(res, bound=max(res.bound, unit))
 
 
 def _region(

@@ -1007,7 +1007,28 @@ def local_excess_bound(
     :func:`soft_excess_bound` of its dual bound holds for the whole piece. The region's
     units are all the proof sees: whatever the units outside it are (fixed groups of a
     large compound's buildings, or single atoms), the bound holds. ``bound`` of the
-    result is the proved bound (0 when nothing is proved), ``nodes`` its work."""
+    result is the proved bound (0 when nothing is proved), ``nodes`` its work.
+
+    Without a port the region is a whole piece: the hard program then proves (status
+    ``infeasible``, ``bound`` at least one household with whole numbers, else a
+    thousandth: proved, not counted) or finds a division in bounds (``labels``)."""
+    if not np.asarray(ports, dtype=bool).any():
+        res = exact_partition(
+            g,
+            nodes,
+            lo=lo,
+            hi=hi,
+            target=target,
+            time_limit_s=time_limit_s,
+            max_units=len(nodes),
+            also=also,
+            clock=clock,
+        )
+        if res.status != "infeasible":
+            return replace(res, bound=0.0)  # a division in bounds, or nothing proved
+        local = None if also is None else Bound(also.weight[nodes], also.lo, also.hi)
+        unit = 1.0 if whole(g.weight[nodes], lo, hi, local) else 1e-3
+        return replace(res, bound=max(res.bound, unit))
     return exact_partition(
         g,
         nodes,
