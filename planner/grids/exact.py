@@ -1012,24 +1012,8 @@ def local_excess_bound(
     Without a port the region is a whole piece: the hard program then proves (status
     ``infeasible``, ``bound`` at least one household with whole numbers, else a
     thousandth: proved, not counted) or finds a division in bounds (``labels``)."""
-    if not np.asarray(ports, dtype=bool).any():
-        res = exact_partition(
-            g,
-            nodes,
-            lo=lo,
-            hi=hi,
-            target=target,
-            time_limit_s=time_limit_s,
-            max_units=len(nodes),
-            also=also,
-            clock=clock,
-        )
-        if res.status != "infeasible":
-            return replace(res, bound=0.0)  # a division in bounds, or nothing proved
-        local = None if also is None else Bound(also.weight[nodes], also.lo, also.hi)
-        unit = 1.0 if whole(g.weight[nodes], lo, hi, local) else 1e-3
-        return replace(res, bound=max(res.bound, unit))
-    return exact_partition(
+    relax = bool(np.asarray(ports, dtype=bool).any())
+    res = exact_partition(
         g,
         nodes,
         lo=lo,
@@ -1037,12 +1021,19 @@ def local_excess_bound(
         target=target,
         time_limit_s=time_limit_s,
         max_units=len(nodes),
-        soft=True,
+        soft=relax,
         also=also,
         clock=clock,
-        ports=np.asarray(ports, dtype=bool),
-        max_nodes=LOCAL_MAX_NODES,
+        ports=np.asarray(ports, dtype=bool) if relax else None,
+        max_nodes=LOCAL_MAX_NODES if relax else None,
     )
+    if relax:
+        return res
+    if res.status != "infeasible":
+        return replace(res, bound=0.0)  # a division in bounds, or nothing proved
+    local = None if also is None else Bound(also.weight[nodes], also.lo, also.hi)
+    unit = 1.0 if whole(g.weight[nodes], lo, hi, local) else 1e-3
+    return replace(res, bound=max(res.bound, unit))
 
 
 # --- dist14: a rooted program for a first division in bounds ---
