@@ -19,6 +19,10 @@ Method (see docs/readme/grids.md):
    random spanning trees with compactness scoring, then pair repair). Atoms without
    households are units of weight 0, so parks, campuses and roads' land join a
    neighbouring grid.
+   A proof over fixed groups of a large compound's buildings is made again over single
+   atoms round the grids out of bounds (:func:`_local_proof`, branch dist14g); when the
+   whole piece over single atoms has a division in bounds, the groups are re-formed from
+   it and the division runs a second pass from the same random draws.
 5. Grids are dissolved from their atoms, coded (:mod:`planner.grids.codes`) and proved
    (:func:`planner.grids.rules.check_grids`). Whatever could not be brought in range is
    listed in ``GridResult.unresolved`` with the reason.
