@@ -649,6 +649,7 @@ def _local_proof(
             time_limit_s=limit_s,
             also=r_also,
             clock=clock,
+            start=_region_start(rg, rnodes, of_atom, at.unit, nodes, labels),
         )
         if not ports.any() and res.labels is not None:  # a division in bounds over atoms
             inside = np.flatnonzero(np.isin(of_atom, rnodes))
@@ -666,6 +667,32 @@ def _local_proof(
         return work, 0, found
     bound = min(best, proof.excess)
     return replace(work, bound=bound, least=proof.excess <= best + 1e-9), units, None
+
+
+def _region_start(
+    rg: part.Graph,
+    rnodes: NDArray[np.int64],
+    of_atom: NDArray[np.int64],
+    unit: NDArray[np.int64],
+    nodes: NDArray[np.int64],
+    labels: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """The region ``rnodes`` of graph ``rg`` (``of_atom``: the region node of each atom)
+    cut by the piece's division ``labels`` (of its units ``nodes``; ``unit``: the unit of
+    each atom): each grid's connected pieces in the region, numbered 0.. (a solution of
+    the relaxation of :func:`planner.grids.exact.local_excess_bound`, its start)."""
+    part_of = np.full(int(unit.max()) + 1, -1, dtype=np.int64)
+    part_of[nodes] = labels
+    grid = np.full(rg.n, -1, dtype=np.int64)
+    grid[of_atom] = part_of[unit]
+    g_r = grid[rnodes]
+    sub = rg.adj[rnodes][:, rnodes].tocoo()
+    same = g_r[sub.row] == g_r[sub.col]
+    m = sparse.coo_matrix(
+        (np.ones(int(same.sum())), (sub.row[same], sub.col[same])), shape=(len(rnodes),) * 2
+    )
+    _, comp = csgraph.connected_components(m, directed=False)
+    return np.asarray(comp, dtype=np.int64)
 
 
 def _region(

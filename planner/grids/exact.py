@@ -991,6 +991,7 @@ def local_excess_bound(
     time_limit_s: float,
     also: Bound | None = None,
     clock: Clock | None = None,
+    start: NDArray[np.int64] | None = None,
 ) -> ExactResult:
     """A lower bound on the households outside the bounds (:func:`excess`) of every
     contiguous division of a larger piece, proved on a region of it.
@@ -1011,7 +1012,9 @@ def local_excess_bound(
 
     Without a port the region is a whole piece: the hard program then proves (status
     ``infeasible``, ``bound`` at least one household with whole numbers, else a
-    thousandth: proved, not counted) or finds a division in bounds (``labels``)."""
+    thousandth: proved, not counted) or finds a division in bounds (``labels``).
+    ``start``: the region cut by a division of the piece (each grid's connected pieces
+    in the region), a solution of the relaxation HiGHS starts from."""
     relax = bool(np.asarray(ports, dtype=bool).any())
     res = exact_partition(
         g,
@@ -1022,6 +1025,7 @@ def local_excess_bound(
         time_limit_s=time_limit_s,
         max_units=len(nodes),
         soft=relax,
+        start=start,
         also=also,
         clock=clock,
         ports=np.asarray(ports, dtype=bool) if relax else None,
