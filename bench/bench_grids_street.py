@@ -20,6 +20,7 @@ import argparse
 from planner.city.run import city_parts
 from planner.city.task import load_part
 from planner.settings import Settings
+from planner.street import Street
 from planner.synthetic.city import CitySpec
 
 try:  # run as a script from the repository root
@@ -30,15 +31,20 @@ except ImportError:  # imported as bench.bench_grids_street
     from bench.bench_grids_clock import compare_clocks
 
 
+def city_street() -> Street:
+    """Street 001 of ``CitySpec(2, 5, 11, 12)`` with its margin (8,236 buildings), cut and
+    assembled as the city task does."""
+    city = synthetic_city(CitySpec(2, 5, 11, 12))
+    code = str(city.streets["street_code"].iloc[0])
+    parts, _ = city_parts(city, Settings(), codes={code})
+    return load_part(parts[0], Settings())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--factor", type=float, default=5.0)
     args = ap.parse_args()
-    city = synthetic_city(CitySpec(2, 5, 11, 12))
-    code = str(city.streets["street_code"].iloc[0])
-    parts, _ = city_parts(city, Settings(), codes={code})
-    street = load_part(parts[0], Settings())
-    compare_clocks(street, args.factor)
+    compare_clocks(city_street(), args.factor)
 
 
 if __name__ == "__main__":

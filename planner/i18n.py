@@ -2416,6 +2416,33 @@ STRINGS: dict[str, tuple[str, str]] = {
         "method); {groups} of the units are fixed groups of whole buildings the planner made "
         "of compounds above the maximum: the proof is over those groups, not single buildings",
     ),
+    # --- dist14g: proofs over single atoms round the grids out of bounds ---
+    "grid_reason_exact_infeasible_atoms": (
+        "已证明：社区 {community} 的这一块（{households} 户）无论怎样连片划分，都无法使每个网格在 "
+        "{lo}-{hi} 户之间（精确方法）；证明针对超出界限的网格周围的 {atoms} 个单元，其中大小区的楼栋"
+        "逐栋计入，与规划器的固定组无关",
+        "proved: no contiguous division of this piece of community {community} ({households} "
+        "households) keeps every grid within {lo}-{hi} (exact method); the proof is over the "
+        "{atoms} units round the grids out of bounds, with the buildings of large compounds "
+        "one by one, whatever the planner's fixed groups",
+    ),
+    "grid_reason_exact_infeasible_least_atoms": (
+        "已证明：社区 {community} 的这一块（{households} 户）无论怎样连片划分，都无法使每个网格在 "
+        "{lo}-{hi} 户之间；本划分超出界限的户数合计 {excess} 户，已证明为最少（精确方法）；证明针对"
+        "超出界限的网格周围的 {atoms} 个单元，其中大小区的楼栋逐栋计入，与规划器的固定组无关",
+        "proved: no contiguous division of this piece of community {community} ({households} "
+        "households) keeps every grid within {lo}-{hi}; this division has {excess} households "
+        "outside the bounds in all, proved the fewest possible (exact method); the proof is "
+        "over the {atoms} units round the grids out of bounds, with the buildings of large "
+        "compounds one by one, whatever the planner's fixed groups",
+    ),
+    "grid_regrouped": (
+        "社区 {community}：按固定组无法使每个网格在界限内，精确方法逐栋楼找到了界限内的划分，"
+        "超过上限的小区的固定组据此重新组成",
+        "community {community}: no division within the bounds over the fixed groups of its "
+        "compounds above the maximum; the exact method found one over single buildings, and "
+        "the groups were re-formed from it",
+    ),
     # --- dist14: exact method started from a rooted division ---
     "grid_exact_feasible_nogap": (
         "社区 {community}：精确方法（{units} 个单元，{households} 户）找到界限内的划分"

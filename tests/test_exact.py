@@ -328,8 +328,8 @@ def test_exact_note_without_a_bounded_gap_says_so() -> None:
     assert "inf" not in note and "gap not bounded" in note
 
 
-# --- dist14: proofs over the fixed groups of large compounds ---
-def test_a_proof_over_fixed_groups_of_a_large_compound_says_so() -> None:
+# --- dist14: proofs over the fixed groups of large compounds (dist14g: over the atoms) ---
+def test_a_proof_over_fixed_groups_of_a_large_compound_is_made_over_its_buildings() -> None:
     from planner.grids.division import divide
     from planner.grids.rules import PROVED_REASONS
     from planner.i18n import from_english
@@ -337,21 +337,32 @@ def test_a_proof_over_fixed_groups_of_a_large_compound_says_so() -> None:
     from tests.grid_streets import block_street
 
     # one compound of 20 buildings x 60 households = 1,200 > 500: cut into fixed groups
-    # of whole buildings (420, 360, 420); with them no division keeps 400-500
+    # of whole buildings (420, 360, 420); with them no division keeps 400-500. Nor over
+    # the 20 buildings (grids of 420 or 480 households: no three sum to 1,200), which
+    # the proof now shows over the whole piece of single atoms (before: a proof over
+    # the three groups, counted as a proved exception)
     street = block_street(
         xs=(), ys=(), community_x=None, compound_every=1, rows=4, cols=5, households=[60]
     )
     s = Settings(grid_min_households=400, grid_max_households=500, grid_target_households=450)
     res = divide(street, settings=s)
     assert (res.exact["status"] == "infeasible").all() and len(res.exact) == 1
+    assert int(res.exact["local_units"].iloc[0]) >= 20  # every building a unit
     out = res.grids[~res.grids["households"].between(400, 500)]
     assert len(out) == 1
     reason = out["reason"].iloc[0]
-    assert "fixed groups of whole buildings" in reason and "not single buildings" in reason
+    assert "buildings of large compounds one by one" in reason
     m = from_english(reason, "grid_reason_")
-    assert m is not None and m.key == "grid_reason_exact_infeasible_least_groups"
-    assert m.key in PROVED_REASONS and dict(m.params)["groups"] == "3"
+    assert m is not None and m.key == "grid_reason_exact_infeasible_atoms"
+    assert m.key in PROVED_REASONS
     assert res.report.ok, res.report.to_text()
+
+
+def test_a_proof_over_fixed_groups_alone_is_no_proved_exception() -> None:
+    from planner.grids.rules import PROVED_REASONS
+
+    assert "grid_reason_exact_infeasible_groups" not in PROVED_REASONS
+    assert "grid_reason_exact_infeasible_least_groups" not in PROVED_REASONS
 
 
 def test_settle_divides_a_planted_piece_the_heuristic_left_out_of_bounds() -> None:

@@ -19,6 +19,10 @@ Method (see docs/readme/grids.md):
    random spanning trees with compactness scoring, then pair repair). Atoms without
    households are units of weight 0, so parks, campuses and roads' land join a
    neighbouring grid.
+   A proof over fixed groups of a large compound's buildings is made again over single
+   atoms round the grids out of bounds (:func:`_local_proof`, branch dist14g); when the
+   whole piece over single atoms has a division in bounds, the groups are re-formed from
+   it and the division runs a second pass from the same random draws.
 5. Grids are dissolved from their atoms, coded (:mod:`planner.grids.codes`) and proved
    (:func:`planner.grids.rules.check_grids`). Whatever could not be brought in range is
    listed in ``GridResult.unresolved`` with the reason.
@@ -27,6 +31,7 @@ Method (see docs/readme/grids.md):
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -110,6 +115,8 @@ EXACT_COLUMNS: tuple[str, ...] = (
     "bound",
     "clock",
     "nodes",
+    # --- dist14g: the proof over single atoms round the grids out of bounds ---
+    "local_units",
 )
 
 
@@ -150,7 +157,10 @@ class GridResult:
     #: ``least``: True when proved the fewest possible; ``bound``: the proved least
     #: households outside for any contiguous division, 0 when one in bounds was found;
     #: ``clock``: True when the clock safety, not the work limits, stopped the solve, so
-    #: the result may depend on the machine's load; ``nodes``: branch-and-bound nodes).
+    #: the result may depend on the machine's load; ``nodes``: branch-and-bound nodes;
+    #: ``local_units``: when the piece holds fixed groups of a large compound's
+    #: buildings, the units of the region of single atoms its proof was made over
+    #: (:func:`_local_proof`), 0 when none was proved).
     exact: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EXACT_COLUMNS))
 
 
@@ -225,39 +235,35 @@ def divide(
     reason_at = {int(np.flatnonzero(unit == u)[0]): r for u, r in unit_reason.items()}
     unit = _attach_verges(atoms, g, unit, hi=hi)
     unit, unit_ded = _dedicated_units(atoms, g, unit, settings, notes)
-    unit_reason = {int(unit[a]): r for a, r in reason_at.items()}
-    n_units = int(unit.max()) + 1 if len(unit) else 0
-    large = _in_large_compound(atoms, g.weight, hi)
-    grouped = settings.grid_split_large_compounds & large
-    unit_grouped = np.bincount(unit[grouped], minlength=n_units) > 0
-    # --- dist14c: large compounds the settings keep whole ---
-    unit_whole = np.bincount(unit[large & ~grouped], minlength=n_units) > 0
-    ug = _unit_graph(g, unit, n_units)
-    unit_comm = pd.Series(atoms["community_id"].to_numpy()).groupby(unit).first().to_numpy()
-    unit_locked = np.zeros(n_units, dtype=bool)
-    np.logical_or.at(unit_locked, unit, is_locked)
-    also = None
-    if households_bound is not None:
-        unit_hh = np.bincount(unit, weights=households_bound.weight, minlength=n_units).astype(
-            np.float64
-        )
-        also = exact.Bound(unit_hh, households_bound.lo, households_bound.hi)
-    names = _display_names(comm_table)
-    split = _partition_units(
-        ug,
-        unit_comm,
-        unit_locked | unit_ded,
-        unit_reason,
-        lo=lo,
-        hi=hi,
-        target=target,
-        rng=rng,
-        settings=settings,
-        also=also,
-        names=names,
-        grouped=unit_grouped,
-        whole=unit_whole,
+    flags = _AtomFlags(
+        comm=atoms["community_id"].to_numpy(),
+        locked=is_locked,
+        ded=unit_ded[unit],
+        large=_in_large_compound(atoms, g.weight, hi),
+        split=bool(settings.grid_split_large_compounds),
+        reason_at=reason_at,
+        also=households_bound,
     )
+    names = _display_names(comm_table)
+    state = rng.bit_generator.state  # --- dist14g: for a second pass from the same draws
+    units = _unit_table(g, unit, flags)
+    split = _divide_units(units, g, flags, (lo, hi, target), rng, settings, names)
+    if split.regroup is not None:  # --- dist14g: fixed groups re-formed over atoms
+        unit = np.asarray(
+            pd.factorize(unit * (int(split.regroup.max()) + 2) + split.regroup + 1, sort=True)[0],
+            dtype=np.int64,
+        )
+        rng.bit_generator.state = state
+        notes += [
+            str(msg("grid_regrouped", community=names.get(str(c), str(c))))
+            for c in pd.unique(flags.comm[split.regroup >= 0])
+        ]
+        units = _unit_table(g, unit, flags)
+        split = _divide_units(
+            units, g, flags, (lo, hi, target), rng, settings, names, split.regroup
+        )
+    ug, unit_comm, unit_locked, unit_ded = units.graph, units.comm, units.locked, units.ded
+    also = units.also
     notes += [_exact_note(row, names) for row in split.exact.itertuples()]
     notes += [
         str(msg("grid_exact_clock", community=names.get(str(c), str(c))))
@@ -324,6 +330,9 @@ class _UnitGrids:
     n_grids: int
     reason_of_grid: dict[int, str]
     exact: pd.DataFrame
+    #: --- dist14g: the part of each atom (-1: none) in the divisions in bounds over
+    #: single atoms found for pieces the fixed groups left without one (None: none) ---
+    regroup: NDArray[np.int64] | None = None
 
 
 def _partition_units(
@@ -341,6 +350,7 @@ def _partition_units(
     names: dict[str, str] | None = None,
     grouped: NDArray[np.bool_] | None = None,
     whole: NDArray[np.bool_] | None = None,
+    atom_level: _AtomLevel | None = None,
 ) -> _UnitGrids:
     """Partition the unlocked units of each community, one connected piece of the
     unit graph at a time (:func:`planner.grids._partition.partition`, then the exact
@@ -348,10 +358,13 @@ def _partition_units(
     numbering the grids in order. ``grouped``: the units that are fixed groups of the
     buildings of a compound above the maximum (a proof over them says so); ``whole``:
     the units that are compounds above the maximum the settings keep whole (a proof
-    with them says that the setting is why)."""
+    with them says that the setting is why); ``atom_level``: the atoms under the units,
+    for proofs over single atoms where a piece's proof was over fixed groups
+    (:func:`_local_proof`)."""
     grid_of_unit = np.full(ug.n, -1, dtype=np.int64)
     reason_of_grid: dict[int, str] = {}
     solved: list[tuple[object, ...]] = []
+    regroup = None if atom_level is None else np.full(len(atom_level.unit), -1, dtype=np.int64)
     # the clock safety of the whole division (the work limits decide each piece's solve)
     budget_s = exact.CLOCK_SAFETY * settings.grid_exact_total_s
     next_grid = 0
@@ -365,6 +378,7 @@ def _partition_units(
             nodes = members[lab == c]
             total = float(ug.weight[nodes].sum())
             labels = part.partition(ug, nodes, lo=lo, hi=hi, target=target, rng=rng)
+            labels = _known(atom_level, nodes, labels)
             if settings.grid_method != "heuristic":
                 labels = _restart(
                     ug, nodes, labels, lo=lo, hi=hi, target=target, rng=rng, also=also
@@ -381,6 +395,27 @@ def _partition_units(
                 max_units=settings.grid_exact_max_units,
                 also=also,
             )
+            local_units = 0
+            if (
+                proof is not None
+                and proof.status == "infeasible"
+                and grouped is not None
+                and grouped[nodes].any()
+                and atom_level is not None
+            ):
+                proof, local_units, found = _local_proof(
+                    atom_level,
+                    ug,
+                    nodes,
+                    labels,
+                    proof,
+                    grouped,
+                    (lo, hi, target),
+                    min(settings.grid_exact_time_limit_s, budget_s / exact.CLOCK_SAFETY),
+                    also,
+                )
+                if found is not None and regroup is not None:
+                    regroup[found[0]] = found[1] + (int(regroup.max()) + 1)
             if proof is not None:
                 budget_s -= proof.time_s
                 if proof.status == "no_time_left":  # the division's clock safety was spent
@@ -398,6 +433,7 @@ def _partition_units(
                         proof.bound,
                         proof.clock,
                         proof.nodes,
+                        local_units,
                     )
                 )
             grid_of_unit[nodes] = labels + next_grid
@@ -419,11 +455,288 @@ def _partition_units(
                         (
                             0 if grouped is None else int(grouped[nodes].sum()),
                             0 if whole is None else int(whole[nodes].sum()),
+                            local_units,
                         ),
                     )
             next_grid += k
     table = pd.DataFrame(solved, columns=list(EXACT_COLUMNS))
-    return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table)
+    if regroup is not None and not (regroup >= 0).any():
+        regroup = None
+    return _UnitGrids(grid_of_unit, next_grid, reason_of_grid, table, regroup)
+
+
+# --- dist14g: the units table, made again when fixed groups are re-formed over atoms ---
+@dataclass(frozen=True)
+class _AtomFlags:
+    """What each atom brings to its unit: community, locked, dedicated, in a compound
+    above the maximum (``large``; divided into fixed groups when ``split``), the reasons
+    carried on atoms (position -> reason of its unit) and the households bound per atom
+    (``grid_bound_on`` "both")."""
+
+    comm: NDArray[np.object_]
+    locked: NDArray[np.bool_]
+    ded: NDArray[np.bool_]
+    large: NDArray[np.bool_]
+    split: bool
+    reason_at: dict[int, str]
+    also: exact.Bound | None
+
+
+@dataclass(frozen=True)
+class _UnitTable:
+    """The units of a division (``unit``: the unit of each atom) and what each carries."""
+
+    unit: NDArray[np.int64]
+    graph: part.Graph
+    comm: NDArray[np.object_]
+    locked: NDArray[np.bool_]
+    ded: NDArray[np.bool_]
+    grouped: NDArray[np.bool_]
+    whole: NDArray[np.bool_]
+    reason: dict[int, str]
+    also: exact.Bound | None
+
+
+def _unit_table(g: part.Graph, unit: NDArray[np.int64], f: _AtomFlags) -> _UnitTable:
+    """The units ``unit`` (labels 0..n-1, every label used) of the atom graph ``g``: a unit
+    is a fixed group when it holds two or more atoms of a large compound divided into
+    groups (dist14g: one building alone is no group), ``whole`` when it holds a large
+    compound the settings keep whole (dist14c)."""
+    n = int(unit.max()) + 1 if len(unit) else 0
+    grouped = f.large & f.split
+    also = None
+    if f.also is not None:
+        w = np.bincount(unit, weights=f.also.weight, minlength=n).astype(np.float64)
+        also = exact.Bound(w, f.also.lo, f.also.hi)
+    return _UnitTable(
+        unit=unit,
+        graph=_unit_graph(g, unit, n),
+        comm=pd.Series(f.comm).groupby(unit).first().to_numpy(),
+        locked=np.bincount(unit[f.locked], minlength=n) > 0,
+        ded=np.bincount(unit[f.ded], minlength=n) > 0,
+        grouped=np.bincount(unit[grouped], minlength=n) > 1,
+        whole=np.bincount(unit[f.large & ~grouped], minlength=n) > 0,
+        reason={int(unit[a]): r for a, r in f.reason_at.items()},
+        also=also,
+    )
+
+
+def _divide_units(
+    units: _UnitTable,
+    g: part.Graph,
+    f: _AtomFlags,
+    bounds: tuple[float, float, float],
+    rng: np.random.Generator,
+    settings: Settings,
+    names: dict[str, str],
+    known: NDArray[np.int64] | None = None,
+) -> _UnitGrids:
+    """:func:`_partition_units` of the units' table (``known``: the divisions over single
+    atoms found by a first pass, kept)."""
+    lo, hi, target = bounds
+    return _partition_units(
+        units.graph,
+        units.comm,
+        units.locked | units.ded,
+        units.reason,
+        lo=lo,
+        hi=hi,
+        target=target,
+        rng=rng,
+        settings=settings,
+        also=units.also,
+        names=names,
+        grouped=units.grouped,
+        whole=units.whole,
+        atom_level=_AtomLevel(g, units.unit, f.also, known),
+    )
+
+
+# --- dist14g: proofs over single atoms where the piece's proof was over fixed groups ---
+#: The regions of a proof over single atoms (:func:`_region`), tried in this order until
+#: one proves a household outside the bounds: the grids out of bounds alone, then with
+#: the piece's units that are not fixed groups, then the whole piece over single atoms
+#: (only up to :data:`LOCAL_PIECE_MAX_UNITS` units).
+REGIONS: tuple[str, ...] = ("grids", "wide", "piece")
+
+#: The whole piece over single atoms is tried only up to this many units (the full
+#: soft program's cost per node grows with the square of the units; on the city street
+#: of ``bench/bench_grids_street.py`` a piece of 61 units took 15 CPU s to prove).
+LOCAL_PIECE_MAX_UNITS = 40
+
+
+@dataclass(frozen=True)
+class _AtomLevel:
+    """The atoms under the units: the atom graph (weighted as the bounds apply), the
+    unit of each atom and the households bound per atom (``grid_bound_on`` "both")."""
+
+    g: part.Graph
+    unit: NDArray[np.int64]
+    also: exact.Bound | None
+    #: The part of each atom in a division in bounds over single atoms found before
+    #: (:attr:`_UnitGrids.regroup`; -1: none), which the piece holding it keeps.
+    known: NDArray[np.int64] | None = None
+
+
+def _known(
+    at: _AtomLevel | None, nodes: NDArray[np.int64], labels: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """The division of the piece ``nodes`` found before over single atoms (``at.known``,
+    each unit inside one of its parts by then), else ``labels``."""
+    if at is None or at.known is None:
+        return labels
+    inside = np.isin(at.unit, nodes)
+    part_of = at.known[inside]
+    if len(part_of) == 0 or (part_of < 0).any():
+        return labels
+    first = pd.Series(part_of).groupby(at.unit[inside]).first()
+    return np.asarray(pd.factorize(first.reindex(nodes).to_numpy(), sort=True)[0], dtype=np.int64)
+
+
+def _local_proof(
+    at: _AtomLevel,
+    ug: part.Graph,
+    nodes: NDArray[np.int64],
+    labels: NDArray[np.int64],
+    proof: exact.ExactResult,
+    grouped: NDArray[np.bool_],
+    bounds: tuple[float, float, float],
+    limit_s: float,
+    also: exact.Bound | None,
+) -> tuple[exact.ExactResult, int, tuple[NDArray[np.int64], NDArray[np.int64]] | None]:
+    """The proof of the piece ``nodes`` (units of ``ug``) made again over single atoms.
+
+    The exact method proved over the piece's units, some of them fixed groups of a large
+    compound's buildings (``grouped``), that no division keeps every grid in bounds; the
+    planner made those groups, so that is no proof over the buildings. The region of
+    the proof (:func:`_region`) holds the grids of ``labels`` out of bounds, with their
+    fixed groups undone into single atoms, and the piece's units that are not fixed
+    groups; the other groups are left out, their neighbours becoming ports.
+    :func:`planner.grids.exact.local_excess_bound` bounds the households outside the
+    bounds of every division of the piece over single atoms (whatever the groups). When
+    that bound is at least one household, the proof stands over the atoms: returned with
+    that bound (``least`` when the division kept reaches it) and the region's units;
+    else ``proof`` unchanged with 0 (the proof is over the groups only), and then, when
+    the program over the whole piece of single atoms found a division in bounds, its
+    atoms (positions) and their part labels (else None). ``limit_s``: the base of the
+    region's clock safety (work limits decide)."""
+    lo, hi, target = bounds
+    local = None if also is None else exact.Bound(also.weight[nodes], also.lo, also.hi)
+    bad_part = exact.part_excess(ug.weight[nodes], labels, lo=lo, hi=hi, also=local) > 0
+    r_also = None
+    if at.also is not None:
+        r_also = exact.Bound(at.also.weight, at.also.lo, at.also.hi)
+    work, best, units = proof, 0.0, 0
+    found = None
+    clock = exact.Clock(limit_s)
+    # the grids out of bounds alone first (a program of a few units); a wider region
+    # only when that proves nothing (the fewest outside is not sought at its price)
+    for reach in REGIONS:
+        if limit_s <= 0 or clock.left() <= 0 or best > 0:
+            break
+        rg, rnodes, ports, of_atom = _region(
+            at, ug.n, nodes, nodes[bad_part[labels]], grouped, reach
+        )
+        if not ports.any() and len(rnodes) > LOCAL_PIECE_MAX_UNITS:
+            continue  # the whole piece over single atoms: only when small
+        res = exact.local_excess_bound(
+            rg,
+            rnodes,
+            ports,
+            lo=lo,
+            hi=hi,
+            target=target,
+            time_limit_s=limit_s,
+            also=r_also,
+            clock=clock,
+            start=_region_start(rg, rnodes, of_atom, at.unit, nodes, labels),
+        )
+        if not ports.any() and res.labels is not None:  # a division in bounds over atoms
+            inside = np.flatnonzero(np.isin(of_atom, rnodes))
+            part_of = res.labels[np.searchsorted(rnodes, of_atom[inside])]
+            found = (inside, np.asarray(part_of, dtype=np.int64))
+        work = replace(
+            work,
+            time_s=work.time_s + res.time_s,
+            clock=work.clock or res.clock,
+            nodes=work.nodes + res.nodes,
+        )
+        if res.bound > best:
+            best, units = res.bound, len(rnodes)
+    if best <= 0:
+        return work, 0, found
+    bound = min(best, proof.excess)
+    return replace(work, bound=bound, least=proof.excess <= best + 1e-9), units, None
+
+
+def _region_start(
+    rg: part.Graph,
+    rnodes: NDArray[np.int64],
+    of_atom: NDArray[np.int64],
+    unit: NDArray[np.int64],
+    nodes: NDArray[np.int64],
+    labels: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """The region ``rnodes`` of graph ``rg`` (``of_atom``: the region node of each atom)
+    cut by the piece's division ``labels`` (of its units ``nodes``; ``unit``: the unit of
+    each atom): each grid's connected pieces in the region, numbered 0.. (a solution of
+    the relaxation of :func:`planner.grids.exact.local_excess_bound`, its start)."""
+    part_of = np.full(int(unit.max()) + 1, -1, dtype=np.int64)
+    part_of[nodes] = labels
+    grid = np.full(rg.n, -1, dtype=np.int64)
+    grid[of_atom] = part_of[unit]
+    g_r = grid[rnodes]
+    sub = rg.adj[rnodes][:, rnodes].tocoo()
+    same = g_r[sub.row] == g_r[sub.col]
+    m = sparse.coo_matrix(
+        (np.ones(int(same.sum())), (sub.row[same], sub.col[same])), shape=(len(rnodes),) * 2
+    )
+    _, comp = csgraph.connected_components(m, directed=False)
+    return np.asarray(comp, dtype=np.int64)
+
+
+def _region(
+    at: _AtomLevel,
+    n_units: int,
+    nodes: NDArray[np.int64],
+    bad: NDArray[np.int64],
+    grouped: NDArray[np.bool_],
+    reach: str,
+) -> tuple[part.Graph, NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
+    """The region of a proof over single atoms (:func:`_local_proof`) in the piece
+    ``nodes`` (``reach``, one of :data:`REGIONS`): the units of ``bad`` (the grids out
+    of bounds; a fixed group among them as its single atoms); with "wide" also the
+    piece's units that are not fixed groups, as far as they connect to ``bad``; with
+    "piece" the whole piece, every fixed group as its single atoms. Returns the graph of the region's units (the atom graph
+    ``at.g`` aggregated; the region's own nodes, then the left-out groups as one node,
+    then the rest), the region's nodes, which of them are ports (touching a unit
+    left out; none when nothing is: the region is then the whole piece over single
+    atoms) and the node of that graph of every atom."""
+    in_piece = np.zeros(n_units, dtype=bool)
+    in_piece[nodes] = True
+    is_bad = np.zeros(n_units, dtype=bool)
+    is_bad[bad] = True
+    u = at.unit
+    whole = reach == "piece"
+    undone = np.flatnonzero(in_piece[u] & grouped[u] & (is_bad[u] | whole))
+    out = in_piece[u] & ~is_bad[u] & (grouped[u] if reach == "wide" else not whole)
+    key = u.copy()
+    key[undone] = n_units + np.arange(len(undone))
+    dummy, rest = n_units + len(undone), n_units + len(undone) + 1
+    key[out] = dummy
+    key[~in_piece[u]] = rest
+    labels, uniq = pd.factorize(key, sort=True)
+    labels = np.asarray(labels, dtype=np.int64)
+    graph = _unit_graph(at.g, labels, len(uniq))
+    own = np.flatnonzero(uniq < dummy)
+    _, comp = csgraph.connected_components(graph.adj[own][:, own], directed=False)
+    seeds = np.unique(labels[np.isin(u, bad)])
+    rnodes = own[np.isin(comp, comp[np.isin(own, seeds)])]
+    ports = np.zeros(len(rnodes), dtype=bool)
+    if out.any():
+        d = int(np.searchsorted(uniq, dummy))
+        ports = np.asarray(graph.adj[rnodes][:, [d]].todense()).ravel() > 0
+    return graph, rnodes, ports, labels
 
 
 # --- grids14: fresh starts before the exact method ---
@@ -814,6 +1127,8 @@ def _units(
             piece = nodes[lab == c]
             labels = part.partition(g, piece, lo=lo, hi=hi, target=target, rng=rng)
             key[piece] = [f"{k}|{c}|{x}" for x in labels]
+            for x in np.flatnonzero(np.bincount(labels, weights=hh[piece]) > hi):
+                key[piece[labels == x]] = _split_heavy(g, piece[labels == x], hi, f"{k}|{c}|{x}")
         cid = k.split("|", 1)[1]
         notes.append(
             f"compound {cid} holds {int(comp_hh[k])} households (> {int(hi)}): "
@@ -876,6 +1191,26 @@ def _units(
     return np.asarray(unit, dtype=np.int64), reasons
 
 
+# --- dist14g: no fixed group above the maximum ---
+def _split_heavy(
+    g: part.Graph, group: NDArray[np.int64], hi: float, name: str
+) -> NDArray[np.object_]:
+    """Keys of the atoms of a fixed group of a large compound's buildings that holds
+    more than ``hi``: such a group could never be in bounds, and the exact method would
+    take it for a unit it cannot cut. It is cut again into the fewest contiguous groups
+    of at most ``hi`` it can be (:func:`planner.grids._partition.partition` with a
+    minimum of one household, its random trees seeded by the group's first atom, so the division's own
+    draws are unchanged); the atoms of a group still above ``hi`` are units of their own."""
+    w = g.weight[group]
+    k = max(2, math.ceil(float(w.sum()) / hi))
+    rng = np.random.default_rng(int(group[0]))
+    sub = part.partition(g, group, lo=1.0, hi=hi, target=float(w.sum()) / k, rng=rng, k=k)
+    heavy = np.bincount(sub, weights=w) > hi
+    keys = np.array([f"{name}|{x}" for x in sub], dtype=object)
+    keys[heavy[sub]] = [f"{name}|a{a}" for a in group[heavy[sub]]]
+    return keys
+
+
 def _why(
     households: float,
     total: float,
@@ -887,7 +1222,7 @@ def _why(
     weight: NDArray[np.float64],
     unit_reason: dict[int, str],
     proof: exact.ExactResult | None = None,
-    fixed: tuple[int, int] = (0, 0),
+    fixed: tuple[int, int, int] = (0, 0, 0),
 ) -> str:
     """Why a grid is out of ``[lo, hi]``: a proved exception (a unit that cannot be
     cut, a community or piece below the minimum, no count of grids fits, the exact
@@ -895,8 +1230,9 @@ def _why(
     ``fixed``: units of the piece that are fixed groups of a large compound's
     buildings (a proof says it is over those groups), and units that are compounds
     above the maximum the settings keep whole (a proof says that the setting
-    ``grid_split_large_compounds`` is why)."""
-    groups, whole = fixed
+    ``grid_split_large_compounds`` is why), and the units of the region of single atoms
+    a proof was made over instead of the groups (:func:`_local_proof`; 0: none)."""
+    groups, whole, local_units = fixed
     for u in units:
         if int(u) in unit_reason:
             return unit_reason[int(u)]
@@ -915,6 +1251,8 @@ def _why(
         over_groups = "_groups" if proof.status == "infeasible" and groups else ""
         if proof.status == "infeasible" and whole and not groups:
             over_groups = "_whole"
+        if proof.status == "infeasible" and local_units:  # --- dist14g: over the atoms ---
+            over_groups = "_atoms"
         return str(
             msg(
                 f"grid_reason_exact_{proof.status}{least}{over_groups}",
@@ -926,6 +1264,7 @@ def _why(
                 excess=round(proof.excess),
                 groups=groups,
                 whole=whole,
+                atoms=local_units,
             )
         )
     k_lo, k_hi = part.k_range(total, lo, hi)

@@ -372,6 +372,8 @@ def exact_partition(
     start: NDArray[np.int64] | None = None,
     also: Bound | None = None,
     clock: Clock | None = None,
+    ports: NDArray[np.bool_] | None = None,
+    max_nodes: int | None = None,
 ) -> ExactResult:
     """Divide the connected ``nodes`` of ``g`` into contiguous parts in ``[lo, hi]``.
 
@@ -406,6 +408,13 @@ def exact_partition(
         A second bound on every part (soft too when ``soft``).
     clock
         The clock safety shared with other programs of the same piece (:func:`settle`).
+    ports
+        With ``soft=True`` only: the nodes (one value per node of ``nodes``) of a region
+        cut out of a larger piece that touch the rest of it. A part holding a port may
+        be the region's share of a grid that goes on outside, so it has no minimum (a
+        relaxation: :func:`local_excess_bound`).
+    max_nodes
+        Branch-and-bound nodes of the soft program (:data:`SOFT_MAX_NODES` when None).
 
     Returns
     -------
@@ -441,7 +450,9 @@ def exact_partition(
     if also is not None:
         bounds.append((also.weight[nodes].astype(np.float64), also.lo, also.hi))
     parts = None if soft else part_count(w, lo=lo, hi=hi)
-    a, row_lo, row_hi = _constraints(lay, bounds, target=target, parts=parts)
+    if ports is not None and not soft:
+        raise ValueError("ports relax the minimum of the soft program only")
+    a, row_lo, row_hi = _constraints(lay, bounds, target=target, parts=parts, ports=ports)
     cost = np.zeros(lay.n_col)
     cost[lay.d0 : lay.s0] = 1.0 / max(target, 1.0)
     cost[lay.s0 :] = SOFT_COST
@@ -464,7 +475,8 @@ def exact_partition(
         x0 = None if start is None else _start_columns(lay, start)
         # stop once the households outside are proved least (whole households: a gap
         # under SOFT_COST leaves only the balance term open)
-        res, dual = _solve(lp, lay, clock, x0, 0.99 * SOFT_COST, SOFT_MAX_NODES)
+        nodes_cap = SOFT_MAX_NODES if max_nodes is None else max_nodes
+        res, dual = _solve(lp, lay, clock, x0, 0.99 * SOFT_COST, nodes_cap)
         bound = soft_excess_bound(dual, w, lo=lo, hi=hi, target=target, also=local)
         spent = time.perf_counter() - t0
         return replace(res, bound=bound, time_s=spent, clock=clock.hit, nodes=clock.nodes - nodes0)
@@ -623,10 +635,14 @@ def _constraints(
     *,
     target: float,
     parts: tuple[int, int] | None = None,
+    ports: NDArray[np.bool_] | None = None,
 ) -> tuple[sp.csr_matrix, NDArray[np.float64], NDArray[np.float64]]:
     """The rows of the program (see the module docstring), vectorised per block;
     ``bounds`` holds (weights, lo, hi) of each bound, the first balanced to ``target``;
-    ``parts``: fewest and most parts (a row on the representatives), when given."""
+    ``parts``: fewest and most parts (a row on the representatives), when given;
+    ``ports``: units whose part has no minimum (``lo x[p, j]`` added to the minimum's
+    row of part ``j`` for every port ``p``: a part holding one meets it whatever its
+    load, the others are unchanged)."""
     w = bounds[0][0]
     inf = math.inf
     n = lay.n
@@ -650,13 +666,14 @@ def _constraints(
     # (slack columns s_lo_j, s_hi_j are fixed at 0 unless the bounds are soft)
     diag = lay.xcol[np.arange(n), np.arange(n)]
     nn = np.arange(n)
+    relax = np.zeros(n) if ports is None else np.asarray(ports, dtype=np.float64)
     for b, (wb, lo, hi) in enumerate(bounds):
         s_lo = lay.s0 + 2 * n * b + nn
         rows.add(
             n,
             np.r_[xj, nn, nn],
             np.r_[xc, diag, s_lo],
-            np.r_[wb[xi], -lo * np.ones(n), np.ones(n)],
+            np.r_[wb[xi] + lo * relax[xi], -lo * np.ones(n), np.ones(n)],
             0.0,
             inf,
         )
@@ -930,13 +947,97 @@ def excess(
     """Weight outside ``[lo, hi]`` summed over the parts, a part of one unit above
     ``hi`` with zero-weight units only not counted (it cannot be cut); plus the same
     for the second bound ``also`` (its weights of the same nodes as ``weight``)."""
+    return float(part_excess(weight, labels, lo=lo, hi=hi, also=also).sum())
+
+
+def part_excess(
+    weight: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    *,
+    lo: float,
+    hi: float,
+    also: Bound | None = None,
+) -> NDArray[np.float64]:
+    """:func:`excess` of each part (label ``0..k-1``): > 0 for the parts out of bounds
+    that are not one unit above ``hi`` with zero-weight units only."""
     sums = np.bincount(labels, weights=weight)
     top = np.zeros(len(sums))
     np.maximum.at(top, labels, weight)
     lone_big = (top > hi) & np.isclose(sums, top)
     out = np.maximum(lo - sums, 0.0) + np.maximum(sums - hi, 0.0)
-    extra = 0.0 if also is None else excess(also.weight, labels, lo=also.lo, hi=also.hi)
-    return float(out[~lone_big].sum()) + extra
+    out[lone_big] = 0.0
+    if also is not None:
+        out = out + part_excess(also.weight, labels, lo=also.lo, hi=also.hi)
+    return np.asarray(out, dtype=np.float64)
+
+
+# --- dist14g: proofs over a region of single atoms, whatever the rest's grouping ---
+#: Branch-and-bound nodes of the soft program of :func:`local_excess_bound`. On the city
+#: street of ``bench/bench_grids_street.py`` its proofs took 0-1 nodes, and a region
+#: of 42 units whose least households outside were sought took 0.14 CPU s a node
+#: (19.7 s for 144 nodes, stopped by the clock safety under load): a proof is sought,
+#: not the fewest outside at any price.
+LOCAL_MAX_NODES = 50
+
+
+def local_excess_bound(
+    g: Graph,
+    nodes: NDArray[np.int64],
+    ports: NDArray[np.bool_],
+    *,
+    lo: float,
+    hi: float,
+    target: float,
+    time_limit_s: float,
+    also: Bound | None = None,
+    clock: Clock | None = None,
+    start: NDArray[np.int64] | None = None,
+) -> ExactResult:
+    """A lower bound on the households outside the bounds (:func:`excess`) of every
+    contiguous division of a larger piece, proved on a region of it.
+
+    ``nodes`` is the region (connected or not), ``ports`` (one value per node) the
+    nodes that touch the rest of the piece. Every division of the piece cuts the
+    region into connected components of its grids; a component without a port is a
+    whole grid (a path from it to the rest of its grid would pass a port), a component
+    with one may be any share of a grid at most the maximum. So the soft program
+    (:func:`exact_partition`, ``soft=True``) on the region with the minimum waived for
+    parts holding a port is a relaxation: every division of the piece gives it a
+    solution whose slacks are at most the division's :func:`excess` (the components'
+    households above the maximum sum to at most their grid's), and
+    :func:`soft_excess_bound` of its dual bound holds for the whole piece. The region's
+    units are all the proof sees: whatever the units outside it are (fixed groups of a
+    large compound's buildings, or single atoms), the bound holds. ``bound`` of the
+    result is the proved bound (0 when nothing is proved), ``nodes`` its work.
+
+    Without a port the region is a whole piece: the hard program then proves (status
+    ``infeasible``, ``bound`` at least one household with whole numbers, else a
+    thousandth: proved, not counted) or finds a division in bounds (``labels``).
+    ``start``: the region cut by a division of the piece (each grid's connected pieces
+    in the region), a solution of the relaxation HiGHS starts from."""
+    relax = bool(np.asarray(ports, dtype=bool).any())
+    res = exact_partition(
+        g,
+        nodes,
+        lo=lo,
+        hi=hi,
+        target=target,
+        time_limit_s=time_limit_s,
+        max_units=len(nodes),
+        soft=relax,
+        start=start,
+        also=also,
+        clock=clock,
+        ports=np.asarray(ports, dtype=bool) if relax else None,
+        max_nodes=LOCAL_MAX_NODES if relax else None,
+    )
+    if relax:
+        return res
+    if res.status != "infeasible":
+        return replace(res, bound=0.0)  # a division in bounds, or nothing proved
+    local = None if also is None else Bound(also.weight[nodes], also.lo, also.hi)
+    unit = 1.0 if whole(g.weight[nodes], lo, hi, local) else 1e-3
+    return replace(res, bound=max(res.bound, unit))
 
 
 # --- dist14: a rooted program for a first division in bounds ---

@@ -94,7 +94,8 @@ Locator = Callable[[shapely.Geometry | None], tuple[float | None, float | None]]
 #: The ``grid_reason_*`` messages that prove a grid out of range is unavoidable: one
 #: building (or a compound the settings keep whole) above the maximum, a community or a
 #: piece of one (an enclave) below the minimum, a total no count of grids fits, and
-#: the exact method's proof that no contiguous division exists.
+#: the exact method's proof that no contiguous division exists (over the atoms, or over
+#: units the settings or the atoms make: never over fixed groups the planner made).
 PROVED_REASONS: frozenset[str] = frozenset(
     {
         "grid_reason_single_building",
@@ -104,9 +105,11 @@ PROVED_REASONS: frozenset[str] = frozenset(
         "grid_reason_no_count",
         "grid_reason_exact_infeasible",
         "grid_reason_exact_infeasible_least",
-        # --- dist14: proofs over the fixed groups of large compounds ---
-        "grid_reason_exact_infeasible_groups",
-        "grid_reason_exact_infeasible_least_groups",
+        # --- dist14g: proofs over single atoms where the first was over fixed groups of
+        # a large compound's buildings (a proof over the groups alone, made by the
+        # planner, proves nothing about the buildings: not listed) ---
+        "grid_reason_exact_infeasible_atoms",
+        "grid_reason_exact_infeasible_least_atoms",
         # --- dist14c: proofs with large compounds the settings keep whole ---
         "grid_reason_exact_infeasible_whole",
         "grid_reason_exact_infeasible_least_whole",
