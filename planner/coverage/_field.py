@@ -1,0 +1,589 @@
+"""Service circles drawn from a raster field of the walkable network.
+
+Once per network, :class:`CircleField` lays square cells of ``cell_m`` metres over the
+network (its projected CRS; cell centres at ``x0 + i * cell_m``, ``y0 + j * cell_m``)
+and gives every cell within the corridor half-width ``w`` (plus one cell) of a walkable
+link its *nearest* link, the position of the nearest point along it (walking metres
+from the link's ``u`` end) and the distance ``d`` to it (metres): a distance transform
+(:func:`scipy.ndimage.distance_transform_edt`) of the links' segments painted on the
+grid finds the cells near the network, a k-d tree of the segments (at most half a cell
+long) their nearest segment, and the cell's centre is projected onto it exactly. The
+cells near a building's connector line (centroid to access point) get their nearest
+connector the same way. Inside the wall of a gated compound only the compound's own
+paths and connectors count; outside every wall only the outside ones
+(:class:`WallLayers`). Where two links' ground meets, each cell also knows half the
+difference of its distances to the two links (:meth:`CircleField._borders`).
+
+A circle of ``T`` minutes is then, from the walk's times at the two ends of each piece
+of network it touches (``t_a``, ``t_b``, minutes; ``v`` the walking speed, m/min), the
+set where ``h <= 0`` (metres), with, at a cell whose nearest point lies ``s`` walking
+metres along its piece of length ``len``:
+
+* ``h = max((t - T) * v, d - w)``, ``t = min(t_a + s / v, t_b + (len - s) / v)``:
+  ground up to ``w`` from a link point the walk reaches within ``T`` (the frontier on a
+  link is cut square where the walk stops);
+* or ``h = |cell - end| - w`` for an end of the piece reached within ``T``: ground within
+  ``w`` of a reached node is covered whichever of its links it lies nearest (the round
+  cap a corridor has at a node);
+* or, for a connector whose building's access point is reached within ``T``,
+  ``max((t_c - T) * v, d_c - w)`` with ``t_c`` the later of the access time and the
+  time of the cell's nearest link point (no link within reach: the access time).
+
+A cell whose nearest link the walk does not touch, or whose nearest point and piece
+ends it reaches only after ``T``, is never covered: a circle cannot claim ground across
+a gap in the network (issue 13 item 5). ``h`` falls as ``T`` grows, so the circles of
+one walk nest.
+
+``h`` is known at cell centres; the circle is its filled contour drawn by contourpy
+(C++), so the frontier along a link, the corridor's edge and the caps run between the
+cells by linear interpolation. Where the ground of a reached link meets the ground of
+one the walk does not reach in time, the field jumps: there each cell's value is
+limited to half the difference of its distances to the two links, so the contour runs
+where that difference, interpolated, is 0 (on the medial line between parallel
+links). The polygons are built from contourpy's offset arrays with one vectorised
+shapely call per circle.
+
+Lengths are metres, times minutes, coordinates the network's projected CRS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import contourpy
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from planner._threads import workers
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+ObjArray = NDArray[np.object_]
+
+__all__ = ["CELL_M", "CircleField", "FieldRows", "WallLayers"]
+
+#: Default cell size of the field, metres (``Settings.circle_cell_m``; why 3 m:
+#: ``docs/benchmarks/coverage.md``).
+CELL_M = 3.0
+
+#: Tolerance when comparing a walking time with a threshold, minutes.
+TIME_TOL_MIN = 1e-9
+
+
+#: Values outside a circle are clipped to this many cells (inside ones to -1 cell):
+#: not 1, so the corners of a quad never balance exactly at the contour level (a ring
+#: pinched at the quad's middle, an invalid polygon).
+_OUTSIDE = 1.01
+
+#: The contour level, metres: a hair below 0, so a field value of exactly 0 at a cell
+#: centre (a frontier or corridor edge through it) never pinches a ring there.
+_LEVEL_M = -1e-6
+
+
+@dataclass(frozen=True)
+class WallLayers:
+    """Which lines count where: ``line_layer`` the layer of each line (0: the outside
+    network; k >= 1: the own paths of the walled compounds of colour k) and
+    ``walls[k]`` the walls of layer k (``walls[0]`` is None: outside every wall).
+    Compounds of one colour lie more than two corridor half-widths apart."""
+
+    line_layer: IntArray
+    walls: Sequence[shapely.Geometry | None]
+
+
+@dataclass(frozen=True)
+class FieldRows:
+    """What one walk reaches, as rows the field is timed from.
+
+    Links: the walk touches the piece of link ``edge`` from ``start_m`` to ``end_m``
+    (walking metres from its ``u`` end) and reaches its two ends in ``ta`` and ``tb``
+    minutes (``inf``: not reached). Connectors: connector ``conn``'s access point is
+    reached in ``conn_min`` minutes.
+    """
+
+    edge: IntArray
+    start_m: FloatArray
+    end_m: FloatArray
+    ta: FloatArray
+    tb: FloatArray
+    conn: IntArray
+    conn_min: FloatArray
+
+
+@dataclass(frozen=True)
+class _Nearest:
+    """Cells (flat index into the grid) near a set of lines, sorted by line, with each
+    cell's nearest line, position along it (walking metres) and distance (metres);
+    ``ptr`` the CSR rows of the lines (``ptr[i]`` to ``ptr[i + 1] - 1``); ``seg`` each
+    cell's nearest segment of the lines' segments ``p0``-``p1`` (metres)."""
+
+    cell: IntArray
+    line: IntArray
+    s_m: FloatArray
+    d_m: FloatArray
+    ptr: IntArray
+    seg: IntArray
+    p0: FloatArray
+    p1: FloatArray
+
+
+@dataclass(frozen=True)
+class _LinkCells:
+    """Cells nearest a piece of network one walk touches: their position ``pos`` in
+    :attr:`CircleField.links`, the time at the nearest point (minutes), the distance
+    to it (metres), the times at the piece's two ends (``a_min``, ``b_min``), the
+    straight-line distances to them (``a_m``, ``b_m``, metres) and the earliest time
+    the cell can lie inside a circle or within one cell of it (``first_min``)."""
+
+    pos: IntArray
+    time_min: FloatArray
+    d_m: FloatArray
+    a_min: FloatArray
+    b_min: FloatArray
+    a_m: FloatArray
+    b_m: FloatArray
+    first_min: FloatArray
+
+    def subset(self, keep: BoolArray) -> _LinkCells:
+        """The cells flagged in ``keep``."""
+        return _LinkCells(
+            self.pos[keep],
+            self.time_min[keep],
+            self.d_m[keep],
+            self.a_min[keep],
+            self.b_min[keep],
+            self.a_m[keep],
+            self.b_m[keep],
+            self.first_min[keep],
+        )
+
+
+def _segments(
+    lines: ObjArray, step_m: float
+) -> tuple[FloatArray, FloatArray, IntArray, FloatArray]:
+    """Segments of ``lines`` no longer than ``step_m``: start and end points, line
+    index, distance of the start along its line (geometry metres)."""
+    dense = shapely.segmentize(np.asarray(lines, dtype=object), step_m)
+    xy, idx = shapely.get_coordinates(dense, return_index=True)
+    same = idx[1:] == idx[:-1]
+    p0, p1 = xy[:-1][same], xy[1:][same]
+    seg_len = np.hypot(*(p1 - p0).T)
+    # distance along the line at each segment's start
+    cum = np.concatenate([[0.0], np.cumsum(np.where(same, np.hypot(*np.diff(xy, axis=0).T), 0.0))])
+    first = np.concatenate([[True], ~same])
+    cum = cum - np.maximum.accumulate(np.where(first, cum, 0.0))
+    keep = seg_len > 0
+    start = cum[:-1][same][keep]
+    return p0[keep], p1[keep], idx[:-1][same][keep].astype("int64"), start
+
+
+class CircleField:
+    """The nearest link (and connector) of every cell near the network, built once.
+
+    Parameters
+    ----------
+    lines
+        LineStrings of the walkable links (projected CRS, metres).
+    geometry_per_length
+        Geometry metres per walking metre of each link (1 where they agree).
+    connectors
+        LineStrings from buildings to their access points (may be empty).
+    layers, conn_layer
+        :class:`WallLayers` of the links, and the layer of each connector.
+    buffer_m
+        Corridor half-width ``w``, metres.
+    cell_m
+        Cell size, metres (``Settings.circle_cell_m``).
+    """
+
+    def __init__(
+        self,
+        lines: ObjArray,
+        geometry_per_length: FloatArray,
+        connectors: ObjArray,
+        layers: WallLayers,
+        conn_layer: IntArray,
+        *,
+        buffer_m: float,
+        cell_m: float = CELL_M,
+    ) -> None:
+        self.buffer_m = float(buffer_m)
+        self.cell_m = float(cell_m)
+        self.n_links = len(lines)
+        self.n_conns = len(connectors)
+        everything = np.concatenate(
+            [np.asarray(lines, dtype=object), np.asarray(connectors, dtype=object)]
+        )
+        pad = self.buffer_m + 3.0 * self.cell_m
+        if len(everything):
+            x0, y0, x1, y1 = shapely.total_bounds(everything)
+        else:
+            x0 = y0 = x1 = y1 = 0.0
+        self.x0 = float(x0) - pad
+        self.y0 = float(y0) - pad
+        self.nx = int(np.ceil((float(x1) + pad - self.x0) / self.cell_m)) + 1
+        self.ny = int(np.ceil((float(y1) + pad - self.y0) / self.cell_m)) + 1
+        cell_layer = self._cell_layers(layers.walls)
+        self.links = self._nearest(
+            np.asarray(lines, dtype=object),
+            np.asarray(geometry_per_length, dtype="float64"),
+            layers.line_layer,
+            cell_layer,
+        )
+        self.conns = self._nearest(
+            np.asarray(connectors, dtype=object),
+            np.ones(len(connectors)),
+            np.asarray(conn_layer, dtype="int64"),
+            cell_layer,
+        )
+        # for connector cells: their nearest link and its point (inf: none within reach)
+        link_of = np.full(self.nx * self.ny, -1, dtype="int64")
+        link_of[self.links.cell] = np.arange(len(self.links.cell))
+        at = link_of[self.conns.cell]
+        self.conn_link = np.where(at >= 0, self.links.line[np.maximum(at, 0)], -1)
+        self.conn_link_s = np.where(at >= 0, self.links.s_m[np.maximum(at, 0)], 0.0)
+        self.border_m = self._borders()
+        row, col = np.divmod(self.links.cell, self.nx)
+        self.link_row = row.astype("int64")
+        self.link_col = col.astype("int64")
+        self.link_border = self.border_m.ravel()[self.links.cell].astype("float64")
+
+    # ------------------------------------------------------------ preparation
+    def _cell_layers(self, walls: Sequence[shapely.Geometry | None]) -> NDArray[np.int8]:
+        """The layer of every cell: k where its centre lies inside a wall of layer k."""
+        layer = np.zeros((self.ny, self.nx), dtype="int8")
+        for k, wall in enumerate(walls):
+            if wall is None or shapely.is_empty(wall):
+                continue
+            c0, r0, c1, r1 = self._window(shapely.bounds(wall), 0.0)
+            cols = self.x0 + np.arange(c0, c1) * self.cell_m
+            rows = self.y0 + np.arange(r0, r1) * self.cell_m
+            xx, yy = np.meshgrid(cols, rows)
+            inside = shapely.contains_xy(wall, xx, yy)
+            layer[r0:r1, c0:c1][inside] = k
+        return layer
+
+    def _window(self, bounds: FloatArray, pad_m: float) -> tuple[int, int, int, int]:
+        """Cell columns and rows ``(c0, r0, c1, r1)`` (ends excluded) covering ``bounds``
+        (x0, y0, x1, y1) grown by ``pad_m``, within the grid."""
+        bx0, by0, bx1, by1 = (float(b) for b in bounds)
+        c0 = max(int(np.floor((bx0 - pad_m - self.x0) / self.cell_m)), 0)
+        r0 = max(int(np.floor((by0 - pad_m - self.y0) / self.cell_m)), 0)
+        c1 = min(int(np.ceil((bx1 + pad_m - self.x0) / self.cell_m)) + 1, self.nx)
+        r1 = min(int(np.ceil((by1 + pad_m - self.y0) / self.cell_m)) + 1, self.ny)
+        return c0, r0, c1, r1
+
+    def _nearest(
+        self,
+        lines: ObjArray,
+        geometry_per_length: FloatArray,
+        line_layer: IntArray,
+        cell_layer: NDArray[np.int8],
+    ) -> _Nearest:
+        """:class:`_Nearest` of ``lines``, each layer's lines counting only in its cells."""
+        reach = self.buffer_m + self.cell_m
+        empty_i = np.zeros(0, dtype="int64")
+        if len(lines) == 0:
+            return _Nearest(
+                empty_i,
+                empty_i,
+                np.zeros(0),
+                np.zeros(0),
+                np.zeros(1, "int64"),
+                empty_i,
+                np.zeros((0, 2)),
+                np.zeros((0, 2)),
+            )
+        p0, p1, seg_line, seg_s = _segments(lines, self.cell_m / 2.0)
+        cells: list[IntArray] = []
+        segs: list[IntArray] = []
+        for k in np.unique(line_layer).tolist():
+            mine = np.flatnonzero(line_layer[seg_line] == k)
+            if len(mine):
+                c, j = self._nearest_layer(p0, p1, mine, cell_layer, int(k), reach)
+                cells.append(c)
+                segs.append(j)
+        cell = np.concatenate(cells) if cells else empty_i
+        j = np.concatenate(segs) if segs else empty_i
+        f, d = _project(self._centres(cell), p0[j], p1[j])
+        ok = d <= reach
+        cell, j, f, d = cell[ok], j[ok], f[ok], d[ok]
+        line = seg_line[j]
+        scale = np.where(geometry_per_length > 0, geometry_per_length, 1.0)
+        s_m = (seg_s[j] + f * np.hypot(*(p1[j] - p0[j]).T)) / scale[line]
+        order = np.argsort(line, kind="stable")
+        ptr = np.zeros(len(lines) + 1, dtype="int64")
+        np.cumsum(np.bincount(line, minlength=len(lines)), out=ptr[1:])
+        return _Nearest(cell[order], line[order], s_m[order], d[order], ptr, j[order], p0, p1)
+
+    def _centres(self, cell: IntArray) -> FloatArray:
+        """Centres of flat cells ``cell``, metres (projected CRS), shape (n, 2)."""
+        row, col = np.divmod(cell, self.nx)
+        return np.stack([self.x0 + col * self.cell_m, self.y0 + row * self.cell_m], axis=1)
+
+    def _nearest_layer(
+        self,
+        p0: FloatArray,
+        p1: FloatArray,
+        mine: IntArray,
+        cell_layer: NDArray[np.int8],
+        layer: int,
+        reach_m: float,
+    ) -> tuple[IntArray, IntArray]:
+        """Cells of ``layer`` within about ``reach_m`` of the segments ``mine``
+        (``p0``-``p1``), each with its nearest segment among them: flat cell indices and
+        segment indices.
+
+        The segments' middles are painted on the grid; one distance transform finds the
+        cells within reach of a painted cell; a k-d tree of the middles gives each of
+        those its nearest segment (not limited to the grid: two links a metre apart
+        keep their own sides).
+        """
+        mid = (p0[mine] + p1[mine]) / 2.0
+        lo = mid.min(axis=0)
+        hi = mid.max(axis=0)
+        c0, r0, c1, r1 = self._window(np.concatenate([lo, hi]), reach_m + self.cell_m)
+        col = np.rint((mid[:, 0] - self.x0) / self.cell_m).astype("int64") - c0
+        row = np.rint((mid[:, 1] - self.y0) / self.cell_m).astype("int64") - r0
+        empty = np.ones((r1 - r0, c1 - c0), dtype=bool)
+        empty[row, col] = False
+        dist = ndimage.distance_transform_edt(empty)
+        near = (dist * self.cell_m <= reach_m + self.cell_m) & (cell_layer[r0:r1, c0:c1] == layer)
+        rr, cc = np.nonzero(near)
+        cell = ((rr + r0) * self.nx + (cc + c0)).astype("int64")
+        _d, k = cKDTree(mid).query(self._centres(cell), workers=workers())
+        return cell, mine[k]
+
+    def _borders(self) -> NDArray[np.float32]:
+        """Per grid cell, how far it lies from the border of its link's ground with a
+        neighbouring cell's other link (half the difference of its distances to the two
+        links, metres, at most one cell; one cell where no 4-neighbour has another
+        link). Float32: one 4-byte value a cell of the grid."""
+        c = self.cell_m
+        out = np.full(self.ny * self.nx, c, dtype="float32")
+        nb = self.links
+        if len(nb.cell) == 0:
+            return out.reshape(self.ny, self.nx)
+        seg_of = np.full(self.ny * self.nx, -1, dtype="int64")
+        seg_of[nb.cell] = nb.seg
+        line_of = np.full(self.ny * self.nx, -1, dtype="int64")
+        line_of[nb.cell] = nb.line
+        d_of = np.full(self.ny * self.nx, np.inf)
+        d_of[nb.cell] = nb.d_m
+        row, col = np.divmod(nb.cell, self.nx)
+        xy = self._centres(nb.cell)
+        for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            r2, c2 = row + dr, col + dc
+            inside = (r2 >= 0) & (r2 < self.ny) & (c2 >= 0) & (c2 < self.nx)
+            q = np.where(inside, r2 * self.nx + c2, 0)
+            other = inside & (line_of[q] >= 0) & (line_of[q] != nb.line)
+            if not other.any():
+                continue
+            p = np.flatnonzero(other)
+            j = seg_of[q[p]]
+            _f, d_other = _project(xy[p], nb.p0[j], nb.p1[j])
+            half = np.clip((d_other - nb.d_m[p]) / 2.0, 0.0, c)
+            np.minimum.at(out, nb.cell[p], half)
+        return out.reshape(self.ny, self.nx)
+
+    # ---------------------------------------------------------------- drawing
+    @staticmethod
+    def _gather(near: _Nearest, lines: IntArray) -> tuple[IntArray, IntArray]:
+        """Positions in ``near`` of the cells of ``lines`` (one block per entry) and,
+        for each, the entry it belongs to."""
+        counts = near.ptr[lines + 1] - near.ptr[lines]
+        total = int(counts.sum())
+        entry = np.repeat(np.arange(len(lines)), counts)
+        first = np.cumsum(counts) - counts
+        pos = np.repeat(near.ptr[lines], counts) + (np.arange(total) - np.repeat(first, counts))
+        return pos, entry
+
+    def _link_times(self, rows: FieldRows, speed_m_per_min: float) -> _LinkCells:
+        """The cells nearest a link piece the walk touches (:class:`_LinkCells`)."""
+        pos, entry = self._gather(self.links, rows.edge)
+        s = self.links.s_m[pos]
+        start, end = rows.start_m[entry], rows.end_m[entry]
+        on = (s >= start - 1e-9) & (s <= end + 1e-9)
+        if not on.all():
+            pos, entry, s, start, end = pos[on], entry[on], s[on], start[on], end[on]
+        ta, tb = rows.ta[entry], rows.tb[entry]
+        d = self.links.d_m[pos]
+        a_m = np.hypot(d, s - start)
+        b_m = np.hypot(d, end - s)
+        time = np.minimum(ta + (s - start) / speed_m_per_min, tb + (end - s) / speed_m_per_min)
+        # no cell is inside a circle (nor within a cell of it) before this time
+        reach = self.buffer_m + _OUTSIDE * self.cell_m
+        first = np.minimum(
+            time, np.minimum(np.where(a_m <= reach, ta, np.inf), np.where(b_m <= reach, tb, np.inf))
+        )
+        return _LinkCells(pos, time, d, ta, tb, a_m, b_m, first)
+
+    def _conn_times(
+        self, rows: FieldRows, link_min: FloatArray, speed_m_per_min: float
+    ) -> tuple[IntArray, FloatArray, FloatArray]:
+        """Cells nearest a connector whose access point the walk reaches: flat cell, the
+        later of the access time and the time of the cell's nearest link point (inf
+        for a link the walk does not touch; none within reach: the access time),
+        minutes, and the distance to the connector (metres)."""
+        pos, entry = self._gather(self.conns, rows.conn)
+        t = rows.conn_min[entry]
+        link = self.conn_link[pos]
+        t_link = np.where(link >= 0, np.inf, t)
+        has = link >= 0
+        if has.any():
+            t_link[has] = link_min[pos[has]]
+        return self.conns.cell[pos], np.maximum(t, t_link), self.conns.d_m[pos]
+
+    def _conn_link_min(self, rows: FieldRows, speed_m_per_min: float) -> FloatArray:
+        """The time of each connector cell's nearest link point in this walk, minutes
+        (inf where the walk does not touch the link)."""
+        out = np.full(len(self.conns.cell), np.inf)
+        if len(rows.conn) == 0 or len(out) == 0:
+            return out
+        pos, _entry = self._gather(self.conns, rows.conn)
+        link = self.conn_link[pos]
+        has = link >= 0
+        pos, link = pos[has], link[has]
+        s = self.conn_link_s[pos]
+        # the piece of the walk on each link holding s (several on a station's own link)
+        key = rows.edge
+        order = np.lexsort((rows.start_m, key))
+        k_sorted = key[order]
+        lo = np.searchsorted(k_sorted, link, side="left")
+        hi = np.searchsorted(k_sorted, link, side="right")
+        t = np.full(len(pos), np.inf)
+        for step in range(int((hi - lo).max(initial=0))):
+            j = lo + step
+            ok = j < hi
+            r = order[np.minimum(j, len(order) - 1)]
+            inside = ok & (s >= rows.start_m[r] - 1e-9) & (s <= rows.end_m[r] + 1e-9)
+            tt = np.minimum(
+                rows.ta[r] + (s - rows.start_m[r]) / speed_m_per_min,
+                rows.tb[r] + (rows.end_m[r] - s) / speed_m_per_min,
+            )
+            t = np.where(inside, np.minimum(t, tt), t)
+        out[pos] = t
+        return out
+
+    def draw(
+        self, rows: FieldRows, thresholds_min: Sequence[float], speed_m_per_min: float
+    ) -> list[shapely.Geometry]:
+        """One walk's circles, one (Multi)Polygon per threshold (ascending), nested."""
+        v = float(speed_m_per_min)
+        w = self.buffer_m
+        c = self.cell_m
+        lk = self._link_times(rows, v)
+        cc, ct, cd = self._conn_times(rows, self._conn_link_min(rows, v), v)
+        out = []
+        for minutes in thresholds_min:
+            t = float(minutes) + TIME_TOL_MIN
+            near = lk.subset(lk.first_min <= t + _OUTSIDE * c / v)
+            h = np.minimum(np.maximum((near.time_min - t) * v, near.d_m - w), _cap_h(near, t, w))
+            hc = np.maximum((ct - t) * v, cd - w)
+            out.append(self._contour(near.pos, h, cc, hc))
+        return out
+
+    def _contour(
+        self, pos: IntArray, h: FloatArray, c_cell: IntArray, hc: FloatArray
+    ) -> shapely.Geometry:
+        """The filled contour ``h <= 0`` of the values ``h`` at the link cells ``pos``
+        (positions in :attr:`links`) and ``hc`` at the connector cells ``c_cell`` (flat;
+        metres; a cell in both keeps the lower value; every other cell lies outside),
+        as one (Multi)Polygon."""
+        c = self.cell_m
+        inside = h <= 0.0
+        c_inside = hc <= 0.0
+        if not inside.any() and not c_inside.any():
+            return shapely.Polygon()
+        row = self.link_row[pos]
+        col = self.link_col[pos]
+        c_row, c_col = np.divmod(c_cell[c_inside], self.nx)
+        r0 = int(min(row[inside].min(initial=self.ny), c_row.min(initial=self.ny))) - 1
+        r1 = int(max(row[inside].max(initial=-1), c_row.max(initial=-1))) + 2
+        c0 = int(min(col[inside].min(initial=self.nx), c_col.min(initial=self.nx))) - 1
+        c1 = int(max(col[inside].max(initial=-1), c_col.max(initial=-1))) + 2
+        r0, c0 = max(r0, 0), max(c0, 0)
+        r1, c1 = min(r1, self.ny), min(c1, self.nx)
+        # where two links' ground meets, the field jumps: each cell's value is limited
+        # to half the difference of its distances to the two links, so the contour
+        # runs where that difference, interpolated between the cells, is 0
+        z = self.border_m[r0:r1, c0:c1] * _OUTSIDE
+        width = c1 - c0
+        box = (row >= r0) & (row < r1) & (col >= c0) & (col < c1)
+        if not box.all():
+            pos, h, row, col = pos[box], h[box], row[box], col[box]
+        border = self.link_border[pos]
+        flat = (row - r0) * width + (col - c0)
+        np.put(
+            z, flat, np.where(h <= 0.0, np.maximum(h, -border), np.minimum(h, border * _OUTSIDE))
+        )
+        if c_inside.any():
+            cf = (c_row - r0) * width + (c_col - c0)
+            np.put(z, cf, np.minimum(z.ravel()[cf], np.maximum(hc[c_inside], -c)))
+        gen = contourpy.contour_generator(
+            z=z,
+            name="serial",
+            fill_type=contourpy.FillType.OuterOffset,
+            quad_as_tri=False,
+        )
+        points, offsets = cast(
+            tuple[list[FloatArray], list[IntArray]], gen.filled(-2.0 * c, _LEVEL_M)
+        )
+        if not points:
+            return shapely.Polygon()
+        xy = np.concatenate(points) * c + (self.x0 + c0 * c, self.y0 + r0 * c)
+        return _multipolygon(xy, [len(p) for p in points], offsets)
+
+
+def _cap_h(lk: _LinkCells, t: float, w: float) -> FloatArray:
+    """The field of the node caps at ``t`` minutes: distance beyond ``w`` to the nearer
+    end of its piece the walk reaches within ``t`` (inf where neither is), metres."""
+    return (
+        np.minimum(np.where(lk.a_min <= t, lk.a_m, np.inf), np.where(lk.b_min <= t, lk.b_m, np.inf))
+        - w
+    )
+
+
+def _project(xy: FloatArray, a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Points ``xy`` projected onto segments ``a``-``b`` (row by row): the share of the
+    way along the segment (0..1) and the distance, metres."""
+    ab = b - a
+    len2 = np.einsum("ij,ij->i", ab, ab)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.einsum("ij,ij->i", xy - a, ab) / len2
+    f = np.clip(np.nan_to_num(f), 0.0, 1.0)
+    d = np.hypot(*(a + f[:, None] * ab - xy).T)
+    return f, d
+
+
+def _multipolygon(
+    coords: FloatArray, sizes: list[int], offsets: list[IntArray]
+) -> shapely.Geometry:
+    """One (Multi)Polygon from contourpy's ``OuterOffset`` output: ``coords`` all points
+    (each polygon's outer ring then holes, each closed), ``sizes`` the points of each
+    polygon and ``offsets`` each polygon's ring offsets."""
+    starts = np.cumsum([0, *sizes[:-1]])
+    ring_offsets = np.concatenate(
+        [
+            [0],
+            *(
+                np.asarray(off[1:], dtype="int64") + s0
+                for off, s0 in zip(offsets, starts, strict=True)
+            ),
+        ]
+    )
+    poly_offsets = np.concatenate([[0], np.cumsum([len(o) - 1 for o in offsets])])
+    geom = shapely.from_ragged_array(
+        shapely.GeometryType.MULTIPOLYGON,
+        coords,
+        (ring_offsets, poly_offsets, np.asarray([0, len(sizes)], dtype="int64")),
+    )[0]
+    if len(sizes) == 1:
+        return shapely.get_geometry(geom, 0)
+    return geom
