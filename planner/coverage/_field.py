@@ -134,6 +134,20 @@ class _Nearest:
 
 
 @dataclass(frozen=True)
+class _Borders:
+    """Pairs of 4-neighbouring link cells nearest two different links, by the first
+    cell (CSR ``ptr`` over positions in :attr:`CircleField.links`): the other cell
+    (``other``, a position too) and, for each of the two, half the difference of its
+    distances to the other cell's link and to its own (metres, 0..1 cell): how far it
+    lies from the border between the two links' ground, as the contour sees it."""
+
+    ptr: IntArray
+    other: IntArray
+    half_own: FloatArray
+    half_other: FloatArray
+
+
+@dataclass(frozen=True)
 class _LinkCells:
     """Cells nearest a piece of network one walk touches: their position ``pos`` in
     :attr:`CircleField.links`, the time at the nearest point (minutes), the distance
@@ -248,11 +262,10 @@ class CircleField:
         at = link_of[self.conns.cell]
         self.conn_link = np.where(at >= 0, self.links.line[np.maximum(at, 0)], -1)
         self.conn_link_s = np.where(at >= 0, self.links.s_m[np.maximum(at, 0)], 0.0)
-        self.border_m = self._borders()
         row, col = np.divmod(self.links.cell, self.nx)
         self.link_row = row.astype("int64")
         self.link_col = col.astype("int64")
-        self.link_border = self.border_m.ravel()[self.links.cell].astype("float64")
+        self.borders = self._borders()
 
     # ------------------------------------------------------------ preparation
     def _cell_layers(self, walls: Sequence[shapely.Geometry | None]) -> NDArray[np.int8]:
@@ -360,37 +373,65 @@ class CircleField:
         _d, k = cKDTree(mid).query(self._centres(cell), workers=workers())
         return cell, mine[k]
 
-    def _borders(self) -> NDArray[np.float32]:
-        """Per grid cell, how far it lies from the border of its link's ground with a
-        neighbouring cell's other link (half the difference of its distances to the two
-        links, metres, at most one cell; one cell where no 4-neighbour has another
-        link). Float32: one 4-byte value a cell of the grid."""
+    def _borders(self) -> _Borders:
+        """:class:`_Borders` of the link cells: every pair of 4-neighbours nearest two
+        different links."""
         c = self.cell_m
-        out = np.full(self.ny * self.nx, c, dtype="float32")
         nb = self.links
-        if len(nb.cell) == 0:
-            return out.reshape(self.ny, self.nx)
-        seg_of = np.full(self.ny * self.nx, -1, dtype="int64")
-        seg_of[nb.cell] = nb.seg
-        line_of = np.full(self.ny * self.nx, -1, dtype="int64")
-        line_of[nb.cell] = nb.line
-        d_of = np.full(self.ny * self.nx, np.inf)
-        d_of[nb.cell] = nb.d_m
+        pos_of = np.full(self.ny * self.nx, -1, dtype="int64")
+        pos_of[nb.cell] = np.arange(len(nb.cell))
         row, col = np.divmod(nb.cell, self.nx)
         xy = self._centres(nb.cell)
+        own_l: list[IntArray] = []
+        other_l: list[IntArray] = []
         for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
             r2, c2 = row + dr, col + dc
             inside = (r2 >= 0) & (r2 < self.ny) & (c2 >= 0) & (c2 < self.nx)
-            q = np.where(inside, r2 * self.nx + c2, 0)
-            other = inside & (line_of[q] >= 0) & (line_of[q] != nb.line)
-            if not other.any():
-                continue
-            p = np.flatnonzero(other)
-            j = seg_of[q[p]]
-            _f, d_other = _project(xy[p], nb.p0[j], nb.p1[j])
-            half = np.clip((d_other - nb.d_m[p]) / 2.0, 0.0, c)
-            np.minimum.at(out, nb.cell[p], half)
-        return out.reshape(self.ny, self.nx)
+            q = pos_of[np.where(inside, r2 * self.nx + c2, 0)]
+            other = inside & (q >= 0) & (nb.line[np.maximum(q, 0)] != nb.line)
+            own_l.append(np.flatnonzero(other))
+            other_l.append(q[other])
+        own = np.concatenate(own_l) if own_l else np.zeros(0, dtype="int64")
+        other = np.concatenate(other_l) if other_l else np.zeros(0, dtype="int64")
+        _f, d_own_to_other = _project(xy[own], nb.p0[nb.seg[other]], nb.p1[nb.seg[other]])
+        _f, d_other_to_own = _project(xy[other], nb.p0[nb.seg[own]], nb.p1[nb.seg[own]])
+        half_own = np.clip((d_own_to_other - nb.d_m[own]) / 2.0, 0.0, c)
+        half_other = np.clip((d_other_to_own - nb.d_m[other]) / 2.0, 0.0, c)
+        order = np.argsort(own, kind="stable")
+        ptr = np.zeros(len(nb.cell) + 1, dtype="int64")
+        np.cumsum(np.bincount(own, minlength=len(nb.cell)), out=ptr[1:])
+        return _Borders(ptr, other[order], half_own[order], half_other[order])
+
+    def _limit_at_borders(
+        self, z: FloatArray, pos: IntArray, flat: IntArray, box: tuple[int, int, int]
+    ) -> None:
+        """Where a covered link cell (``pos``, at ``flat`` in ``z``) has a 4-neighbour
+        nearest another link and not covered, limit both values to their half distance
+        differences (:class:`_Borders`), in place: the contour then runs where the
+        difference of the distances to the two links, interpolated, is 0."""
+        r0, c0, width = box
+        bd = self.borders
+        covered = z.ravel()[flat] <= 0.0
+        pos, flat = pos[covered], flat[covered]
+        counts = bd.ptr[pos + 1] - bd.ptr[pos]
+        if counts.sum() == 0:
+            return
+        entry = np.repeat(np.arange(len(pos)), counts)
+        first = np.cumsum(counts) - counts
+        k = np.repeat(bd.ptr[pos], counts) + (
+            np.arange(int(counts.sum())) - np.repeat(first, counts)
+        )
+        q = bd.other[k]
+        qr = self.link_row[q] - r0
+        qc = self.link_col[q] - c0
+        height = z.shape[0]
+        ok = (qr >= 0) & (qr < height) & (qc >= 0) & (qc < width)
+        k, entry, qf = k[ok], entry[ok], (qr * width + qc)[ok]
+        zf = z.ravel()
+        open_ = zf[qf] > 0.0
+        k, entry, qf = k[open_], entry[open_], qf[open_]
+        np.maximum.at(zf, flat[entry], -bd.half_own[k])
+        np.minimum.at(zf, qf, bd.half_other[k] * _OUTSIDE)
 
     # ---------------------------------------------------------------- drawing
     @staticmethod
@@ -510,19 +551,16 @@ class CircleField:
         c1 = int(max(col[inside].max(initial=-1), c_col.max(initial=-1))) + 2
         r0, c0 = max(r0, 0), max(c0, 0)
         r1, c1 = min(r1, self.ny), min(c1, self.nx)
-        # where two links' ground meets, the field jumps: each cell's value is limited
-        # to half the difference of its distances to the two links, so the contour
-        # runs where that difference, interpolated between the cells, is 0
-        z = self.border_m[r0:r1, c0:c1] * _OUTSIDE
+        z = np.full((r1 - r0, c1 - c0), _OUTSIDE * c)
         width = c1 - c0
         box = (row >= r0) & (row < r1) & (col >= c0) & (col < c1)
         if not box.all():
             pos, h, row, col = pos[box], h[box], row[box], col[box]
-        border = self.link_border[pos]
         flat = (row - r0) * width + (col - c0)
-        np.put(
-            z, flat, np.where(h <= 0.0, np.maximum(h, -border), np.minimum(h, border * _OUTSIDE))
-        )
+        np.put(z, flat, np.clip(h, -c, _OUTSIDE * c))
+        # where the ground of a covered link meets that of an uncovered one the field
+        # jumps: both sides are limited to their distance to the border between them
+        self._limit_at_borders(z, pos, flat, (r0, c0, width))
         if c_inside.any():
             cf = (c_row - r0) * width + (c_col - c0)
             np.put(z, cf, np.minimum(z.ravel()[cf], np.maximum(hc[c_inside], -c)))
