@@ -60,6 +60,7 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from planner._threads import workers
+from planner.coverage._field_kernel import fill_grid, walk_cells
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -135,37 +136,6 @@ class _Nearest:
     seg: IntArray
     p0: FloatArray
     p1: FloatArray
-
-
-@dataclass(frozen=True)
-class _LinkCells:
-    """Cells nearest a piece of network one walk touches: their position ``pos`` in
-    :attr:`CircleField.links`, the time at the nearest point (minutes), the distance
-    to it (metres), the times at the piece's two ends (``a_min``, ``b_min``), the
-    straight-line distances to them (``a_m``, ``b_m``, metres) and the earliest time
-    the cell can lie inside a circle or within one cell of it (``first_min``)."""
-
-    pos: IntArray
-    time_min: FloatArray
-    d_m: FloatArray
-    a_min: FloatArray
-    b_min: FloatArray
-    a_m: FloatArray
-    b_m: FloatArray
-    first_min: FloatArray
-
-    def subset(self, keep: BoolArray) -> _LinkCells:
-        """The cells flagged in ``keep``."""
-        return _LinkCells(
-            self.pos[keep],
-            self.time_min[keep],
-            self.d_m[keep],
-            self.a_min[keep],
-            self.b_min[keep],
-            self.a_m[keep],
-            self.b_m[keep],
-            self.first_min[keep],
-        )
 
 
 def _segments(
@@ -390,29 +360,6 @@ class CircleField:
         shape = (len(_DIRECTIONS), self.ny, self.nx)
         return has.reshape(shape), out.reshape(shape)
 
-    def _limit_at_borders(self, z: FloatArray, r0: int, c0: int) -> None:
-        """Where a covered cell of ``z`` (the grid's cells from row ``r0``, column
-        ``c0``) and an uncovered 4-neighbour are nearest two different links, limit
-        both values to their distance to the border between the two links' ground
-        (:meth:`_borders`), in place: the contour then runs where the difference of the
-        distances to the two links, interpolated, is 0 (on the medial line between
-        parallel links). Such cells lie along the circle's edge only: each direction
-        costs a few passes over flags and a few sparse updates."""
-        height, width = z.shape
-        covered = z <= 0.0
-        for k, (dr, dc) in enumerate(_DIRECTIONS):
-            has = self.border_has[k, r0 : r0 + height, c0 : c0 + width]
-            # the neighbour's covered flag, seen from each cell (outside z: uncovered)
-            nb = np.zeros(z.shape, dtype=bool)
-            nb[max(-dr, 0) : height - max(dr, 0), max(-dc, 0) : width - max(dc, 0)] = covered[
-                max(dr, 0) : height + min(dr, 0), max(dc, 0) : width + min(dc, 0)
-            ]
-            half = self.border_half[k, r0 : r0 + height, c0 : c0 + width]
-            rr, cc = np.nonzero(has & covered & ~nb)
-            z[rr, cc] = np.maximum(z[rr, cc], -half[rr, cc])
-            rr, cc = np.nonzero(has & ~covered & nb)
-            z[rr, cc] = np.minimum(z[rr, cc], half[rr, cc] * _OUTSIDE)
-
     # ---------------------------------------------------------------- drawing
     @staticmethod
     def _gather(near: _Nearest, lines: IntArray) -> tuple[IntArray, IntArray]:
@@ -424,26 +371,6 @@ class CircleField:
         first = np.cumsum(counts) - counts
         pos = np.repeat(near.ptr[lines], counts) + (np.arange(total) - np.repeat(first, counts))
         return pos, entry
-
-    def _link_times(self, rows: FieldRows, speed_m_per_min: float) -> _LinkCells:
-        """The cells nearest a link piece the walk touches (:class:`_LinkCells`)."""
-        pos, entry = self._gather(self.links, rows.edge)
-        s = self.links.s_m[pos]
-        start, end = rows.start_m[entry], rows.end_m[entry]
-        on = (s >= start - 1e-9) & (s <= end + 1e-9)
-        if not on.all():
-            pos, entry, s, start, end = pos[on], entry[on], s[on], start[on], end[on]
-        ta, tb = rows.ta[entry], rows.tb[entry]
-        d = self.links.d_m[pos]
-        a_m = np.hypot(d, s - start)
-        b_m = np.hypot(d, end - s)
-        time = np.minimum(ta + (s - start) / speed_m_per_min, tb + (end - s) / speed_m_per_min)
-        # no cell is inside a circle (nor within a cell of it) before this time
-        reach = self.buffer_m + _OUTSIDE * self.cell_m
-        first = np.minimum(
-            time, np.minimum(np.where(a_m <= reach, ta, np.inf), np.where(b_m <= reach, tb, np.inf))
-        )
-        return _LinkCells(pos, time, d, ta, tb, a_m, b_m, first)
 
     def _conn_times(
         self, rows: FieldRows, link_min: FloatArray, speed_m_per_min: float
@@ -499,59 +426,66 @@ class CircleField:
         v = float(speed_m_per_min)
         w = self.buffer_m
         c = self.cell_m
-        lk = self._link_times(rows, v)
+        nb = self.links
+        cells = walk_cells(
+            nb.ptr,
+            nb.s_m,
+            nb.d_m,
+            rows.edge,
+            rows.start_m,
+            rows.end_m,
+            rows.ta,
+            rows.tb,
+            v,
+            w + _OUTSIDE * c,
+        )
         cc, ct, cd = self._conn_times(rows, self._conn_link_min(rows, v), v)
+        c_row, c_col = np.divmod(cc, self.nx)
         out = []
         for minutes in thresholds_min:
             t = float(minutes) + TIME_TOL_MIN
-            # cells later than this lie outside, as every cell not given: a subset
-            # only pays when it leaves most cells out
-            keep = lk.first_min <= t + _OUTSIDE * c / v
-            near = lk.subset(keep) if np.count_nonzero(keep) < 0.6 * len(keep) else lk
-            h = np.minimum(np.maximum((near.time_min - t) * v, near.d_m - w), _cap_h(near, t, w))
             hc = np.maximum((ct - t) * v, cd - w)
-            out.append(self._contour(near.pos, h, cc, hc))
+            z, r0, c0 = fill_grid(
+                t,
+                v,
+                w,
+                c,
+                _OUTSIDE,
+                self.link_row,
+                self.link_col,
+                nb.d_m,
+                *cells,
+                c_row,
+                c_col,
+                hc,
+                self.border_has,
+                self.border_half,
+            )
+            out.append(self._contour(z, r0, c0))
         return out
 
-    def _contour(
-        self, pos: IntArray, h: FloatArray, c_cell: IntArray, hc: FloatArray
-    ) -> shapely.Geometry:
-        """The filled contour ``h <= 0`` of the values ``h`` at the link cells ``pos``
-        (positions in :attr:`links`) and ``hc`` at the connector cells ``c_cell`` (flat;
-        metres; a cell in both keeps the lower value; every other cell lies outside),
-        as one (Multi)Polygon."""
+    def _contour(self, z: FloatArray, r0: int, c0: int) -> shapely.Geometry:
+        """The filled contour ``z <= 0`` of field values ``z`` (metres) on the grid's
+        cells from row ``r0``, column ``c0``, as one (Multi)Polygon (projected CRS)."""
         c = self.cell_m
-        inside = h <= 0.0
-        c_inside = hc <= 0.0
-        if not inside.any() and not c_inside.any():
+        if z.size == 0:
             return shapely.Polygon()
-        row = self.link_row[pos]
-        col = self.link_col[pos]
-        c_row, c_col = np.divmod(c_cell[c_inside], self.nx)
-        r0 = int(min(row[inside].min(initial=self.ny), c_row.min(initial=self.ny))) - 1
-        r1 = int(max(row[inside].max(initial=-1), c_row.max(initial=-1))) + 2
-        c0 = int(min(col[inside].min(initial=self.nx), c_col.min(initial=self.nx))) - 1
-        c1 = int(max(col[inside].max(initial=-1), c_col.max(initial=-1))) + 2
-        r0, c0 = max(r0, 0), max(c0, 0)
-        r1, c1 = min(r1, self.ny), min(c1, self.nx)
-        z = np.full((r1 - r0, c1 - c0), _OUTSIDE * c)
-        width = c1 - c0
-        box = (row >= r0) & (row < r1) & (col >= c0) & (col < c1)
-        if not box.all():
-            pos, h, row, col = pos[box], h[box], row[box], col[box]
-        flat = (row - r0) * width + (col - c0)
-        np.put(z, flat, np.clip(h, -c, _OUTSIDE * c))
-        # where the ground of a covered link meets that of an uncovered one the field
-        # jumps: both sides are limited to their distance to the border between them
-        self._limit_at_borders(z, r0, c0)
-        if c_inside.any():
-            cf = (c_row - r0) * width + (c_col - c0)
-            np.put(z, cf, np.minimum(z.ravel()[cf], np.maximum(hc[c_inside], -c)))
-        gen = contourpy.contour_generator(
-            z=z,
-            name="serial",
+        height, width = z.shape
+        # the generator class itself: contour_generator() would scan z for NaNs (a
+        # masked copy), none of which it holds
+        xx, yy = np.meshgrid(np.arange(width, dtype="float64"), np.arange(height, dtype="float64"))
+        gen = contourpy.SerialContourGenerator(
+            xx,
+            yy,
+            z,
+            None,
+            corner_mask=True,
+            line_type=contourpy.LineType.Separate,
             fill_type=contourpy.FillType.OuterOffset,
             quad_as_tri=False,
+            z_interp=contourpy.ZInterp.Linear,
+            x_chunk_size=0,
+            y_chunk_size=0,
         )
         points, offsets = cast(
             tuple[list[FloatArray], list[IntArray]], gen.filled(-2.0 * c, _LEVEL_M)
@@ -560,15 +494,6 @@ class CircleField:
             return shapely.Polygon()
         xy = np.concatenate(points) * c + (self.x0 + c0 * c, self.y0 + r0 * c)
         return _multipolygon(xy, [len(p) for p in points], offsets)
-
-
-def _cap_h(lk: _LinkCells, t: float, w: float) -> FloatArray:
-    """The field of the node caps at ``t`` minutes: distance beyond ``w`` to the nearer
-    end of its piece the walk reaches within ``t`` (inf where neither is), metres."""
-    return (
-        np.minimum(np.where(lk.a_min <= t, lk.a_m, np.inf), np.where(lk.b_min <= t, lk.b_m, np.inf))
-        - w
-    )
 
 
 def _project(xy: FloatArray, a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
