@@ -478,7 +478,7 @@ class CircleField:
             xx,
             yy,
             z,
-            None,
+            None,  # type: ignore[arg-type]  # no mask (contourpy passes None too)
             corner_mask=True,
             line_type=contourpy.LineType.Separate,
             fill_type=contourpy.FillType.OuterOffset,
