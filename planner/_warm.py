@@ -35,12 +35,14 @@ def _warm_field() -> None:
     one = np.array([0], dtype=np.int64)
     zero, five = np.zeros(1), np.full(1, 5.0)
     cells = walk_cells(
-        ptr, np.array([0.0, 3.0]), np.ones(2), one, zero, five, zero, five, 80.0, 28.0
+        ptr, np.array([0.0, 3.0]), np.ones(2), np.ones(1), one, zero, five, zero, five, 80.0, 28.0
     )
     flags = np.zeros((4, 2, 2), dtype=bool)
     half = np.zeros((4, 2, 2), dtype=np.float32)
     rc = np.array([0, 1], dtype=np.int64)
-    fill_grid(5.0, 80.0, 25.0, 3.0, 1.01, rc, rc, np.ones(2), *cells, one, one, zero, flags, half)
+    fill_grid(
+        5.0, 80.0, 25.0, 3.0, 1.01, 1.2, rc, rc, np.ones(2), *cells, one, one, zero, flags, half
+    )
 
 
 if __name__ == "__main__":

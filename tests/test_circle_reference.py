@@ -14,6 +14,7 @@ wrong must lie within about a cell of the drawn edge, and such points must be fe
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import geopandas as gpd
@@ -136,9 +137,12 @@ def _near_the_rule(
     """Whether the rule says ``drawn_in`` at some point within 1.5 cells of each point
     of ``xy`` (metres; 16 directions at three distances)."""
     angle = np.linspace(0, 2 * np.pi, 16, endpoint=False)
-    steps = np.concatenate(
-        [r * np.stack([np.cos(angle), np.sin(angle)], axis=1) for r in (0.5, 1.0, 1.5)]
-    ) * CELL
+    steps = (
+        np.concatenate(
+            [r * np.stack([np.cos(angle), np.sin(angle)], axis=1) for r in (0.5, 1.0, 1.5)]
+        )
+        * CELL
+    )
     around = (xy[:, None, :] + steps[None, :, :]).reshape(-1, 2)
     rule = _rule(cb, ends, shapely.points(around), minutes).reshape(len(xy), len(steps))
     return (rule == drawn_in[:, None]).any(axis=1)
@@ -178,5 +182,5 @@ def test_station_circles_are_valid_polygons_that_nest(drawn) -> None:
     assert set(shapely.get_type_id(geoms)) <= {3, 6}
     for _s, rows in own.groupby("station"):
         g = rows.sort_values("minutes").geometry.to_numpy()
-        for small, big in zip(g[:-1], g[1:], strict=True):
+        for small, big in itertools.pairwise(g):
             assert shapely.area(shapely.difference(small, big)) < 1e-3

@@ -82,6 +82,11 @@ TIME_TOL_MIN = 1e-9
 #: pinched at the quad's middle, an invalid polygon).
 _OUTSIDE = 1.01
 
+#: Neighbouring cells whose values differ by more than this many cells meet across a
+#: jump of the field (the ground of a link reached in time beside one that is not):
+#: where the field is continuous it changes by at most a cell per cell.
+_JUMP = 1.2
+
 #: The four neighbours of a cell (row step, column step), in the order of
 #: :meth:`CircleField._borders`.
 _DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
@@ -225,6 +230,7 @@ class CircleField:
         row, col = np.divmod(self.links.cell, self.nx)
         self.link_row = row.astype("int64")
         self.link_col = col.astype("int64")
+        self.link_scale = np.where(geometry_per_length > 0, geometry_per_length, 1.0)
         self.border_has, self.border_half = self._borders()
 
     # ------------------------------------------------------------ preparation
@@ -289,7 +295,9 @@ class CircleField:
         cell, j, f, d = cell[ok], j[ok], f[ok], d[ok]
         line = seg_line[j]
         scale = np.where(geometry_per_length > 0, geometry_per_length, 1.0)
-        s_m = (seg_s[j] + f * np.hypot(*(p1[j] - p0[j]).T)) / scale[line]
+        s_geom = seg_s[j] + f * np.hypot(*(p1[j] - p0[j]).T)
+        cell, line, s_geom, d, j = _with_twins(lines, line_layer, cell, line, s_geom, d, j)
+        s_m = s_geom / scale[line]
         order = np.argsort(line, kind="stable")
         ptr = np.zeros(len(lines) + 1, dtype="int64")
         np.cumsum(np.bincount(line, minlength=len(lines)), out=ptr[1:])
@@ -431,6 +439,7 @@ class CircleField:
             nb.ptr,
             nb.s_m,
             nb.d_m,
+            self.link_scale,
             rows.edge,
             rows.start_m,
             rows.end_m,
@@ -442,6 +451,9 @@ class CircleField:
         cc, ct, cd = self._conn_times(rows, self._conn_link_min(rows, v), v)
         c_row, c_col = np.divmod(cc, self.nx)
         out = []
+        # each field at most the smaller threshold's, cell by cell: the circles nest
+        # (the limits at borders depend on the threshold)
+        prev: tuple[FloatArray, int, int] | None = None
         for minutes in thresholds_min:
             t = float(minutes) + TIME_TOL_MIN
             hc = np.maximum((ct - t) * v, cd - w)
@@ -451,6 +463,7 @@ class CircleField:
                 w,
                 c,
                 _OUTSIDE,
+                _JUMP,
                 self.link_row,
                 self.link_col,
                 nb.d_m,
@@ -461,6 +474,9 @@ class CircleField:
                 self.border_has,
                 self.border_half,
             )
+            if prev is not None:
+                z, r0, c0 = _at_most(z, r0, c0, *prev, _OUTSIDE * c)
+            prev = (z, r0, c0)
             out.append(self._contour(z, r0, c0))
         return out
 
@@ -494,6 +510,70 @@ class CircleField:
             return shapely.Polygon()
         xy = np.concatenate(points) * c + (self.x0 + c0 * c, self.y0 + r0 * c)
         return _multipolygon(xy, [len(p) for p in points], offsets)
+
+
+def _at_most(
+    z: FloatArray, r0: int, c0: int, z_prev: FloatArray, p0: int, q0: int, outside: float
+) -> tuple[FloatArray, int, int]:
+    """The field ``z`` (window from row ``r0``, column ``c0``) lowered to ``z_prev``
+    (window from ``p0``, ``q0``) where that is lower, on the window holding both (cells
+    of neither: ``outside``)."""
+    if z_prev.size == 0:
+        return z, r0, c0
+    if z.size == 0:
+        return z_prev.copy(), p0, q0
+    a0, b0 = min(r0, p0), min(c0, q0)
+    a1 = max(r0 + z.shape[0], p0 + z_prev.shape[0])
+    b1 = max(c0 + z.shape[1], q0 + z_prev.shape[1])
+    if (a0, b0, a1, b1) != (r0, c0, r0 + z.shape[0], c0 + z.shape[1]):
+        grown = np.full((a1 - a0, b1 - b0), outside)
+        grown[r0 - a0 : r0 - a0 + z.shape[0], c0 - b0 : c0 - b0 + z.shape[1]] = z
+        z, r0, c0 = grown, a0, b0
+    view = z[p0 - r0 : p0 - r0 + z_prev.shape[0], q0 - c0 : q0 - c0 + z_prev.shape[1]]
+    np.minimum(view, z_prev, out=view)
+    return z, r0, c0
+
+
+def _with_twins(
+    lines: ObjArray,
+    line_layer: IntArray,
+    cell: IntArray,
+    line: IntArray,
+    s_geom: FloatArray,
+    d: FloatArray,
+    seg: IntArray,
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]:
+    """The cells of every line also given to each other line of its layer lying on it
+    exactly (a link mapped twice between the same nodes, with another walking length):
+    such ground is nearest both, and a circle takes the earlier. The twin's cells keep
+    the first line's segment (the same ground) and their position along the twin,
+    geometry metres."""
+    tree = shapely.STRtree(lines)
+    a, b = tree.query(lines, predicate="covers")
+    pair = (a != b) & (line_layer[a] == line_layer[b])
+    pair[pair] = shapely.equals(lines[a[pair]], lines[b[pair]])
+    a, b = a[pair], b[pair]
+    if len(a) == 0:
+        return cell, line, s_geom, d, seg
+    order = np.argsort(line, kind="stable")
+    ptr = np.searchsorted(line[order], np.arange(len(lines) + 1))
+    # each twin pair once, from the line holding the cells (the other may hold none)
+    counts = ptr[a + 1] - ptr[a]
+    src = np.repeat(ptr[a], counts) + (
+        np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
+    pos = order[src]
+    to = np.repeat(b, counts)
+    at = shapely.line_locate_point(
+        lines[to], shapely.line_interpolate_point(lines[line[pos]], s_geom[pos])
+    )
+    return (
+        np.concatenate([cell, cell[pos]]),
+        np.concatenate([line, to]),
+        np.concatenate([s_geom, np.asarray(at, dtype="float64")]),
+        np.concatenate([d, d[pos]]),
+        np.concatenate([seg, seg[pos]]),
+    )
 
 
 def _project(xy: FloatArray, a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -30,6 +30,7 @@ def walk_cells(
     ptr: IntArray,
     cell_s: FloatArray,
     cell_d: FloatArray,
+    scale: FloatArray,
     edge: IntArray,
     start: FloatArray,
     end: FloatArray,
@@ -41,13 +42,15 @@ def walk_cells(
     """The link cells nearest a piece the walk touches.
 
     ``ptr`` (CSR over links), ``cell_s``, ``cell_d``: the field's link cells (position
-    along the link, walking metres; distance, metres). Row ``r`` of ``edge``, ``start``,
+    along the link, walking metres; distance, metres); ``scale``: each link's geometry
+    metres per walking metre (the caps are measured on the ground). Row ``r`` of ``edge``, ``start``,
     ``end``, ``ta``, ``tb``: the walk touches link ``edge[r]`` from ``start`` to ``end``
     and reaches those ends in ``ta`` and ``tb`` minutes.
 
     Returns per cell: its position in the field's link cells, the time at its nearest
     point, the time of the piece's ``a`` end where the cell lies within ``reach_m`` of
-    it (else inf) and the cell's distance to that end, the same for the ``b`` end, and
+    it (else inf) and the cell's distance to that end (along and across the link,
+    metres), the same for the ``b`` end, and
     the earliest of those three times.
     """
     total = 0
@@ -63,6 +66,7 @@ def walk_cells(
     k = 0
     for r in range(len(edge)):
         e = edge[r]
+        g = scale[e]
         for p in range(ptr[e], ptr[e + 1]):
             s = cell_s[p]
             if s < start[r] - 1e-9 or s > end[r] + 1e-9:
@@ -71,8 +75,8 @@ def walk_cells(
             fb = end[r] - s
             d = cell_d[p]
             t = min(ta[r] + fa / speed, tb[r] + fb / speed)
-            am = np.sqrt(d * d + fa * fa)
-            bm = np.sqrt(d * d + fb * fb)
+            am = np.sqrt(d * d + fa * fa * g * g)
+            bm = np.sqrt(d * d + fb * fb * g * g)
             ca = ta[r] if am <= reach_m else np.inf
             cb = tb[r] if bm <= reach_m else np.inf
             pos[k] = p
@@ -93,6 +97,7 @@ def fill_grid(
     buffer_m: float,
     cell_m: float,
     outside: float,
+    jump: float,
     link_row: IntArray,
     link_col: IntArray,
     link_d: FloatArray,
@@ -117,8 +122,9 @@ def fill_grid(
     clipped to ``[-cell_m, outside * cell_m]``, the lower value where two meet, every
     other cell ``outside * cell_m``. Then where a covered cell and an uncovered
     4-neighbour are nearest two different links (``border_has``, per direction +row,
-    -row, +col, -col), each is limited to its distance to their border
-    (``border_half``).
+    -row, +col, -col) and their values jump (differ by more than ``jump`` cells: one
+    link reached in time, the other not), each is limited to its distance to their
+    border (``border_half``).
     """
     late = minutes + outside * cell_m / speed
     hi = outside * cell_m
@@ -163,7 +169,7 @@ def fill_grid(
         c = c_col[k] - c0
         if 0 <= r < height and 0 <= c < width:
             z[r, c] = min(z[r, c], min(max(c_h[k], -cell_m), hi))
-    covered = z <= 0.0
+    raw = z.copy()
     steps = ((1, 0), (-1, 0), (0, 1), (0, -1))
     for i in range(height):
         for j in range(width):
@@ -172,10 +178,15 @@ def fill_grid(
                     continue
                 ni = i + steps[d][0]
                 nj = j + steps[d][1]
-                nb = 0 <= ni < height and 0 <= nj < width and covered[ni, nj]
+                there = raw[ni, nj] if 0 <= ni < height and 0 <= nj < width else hi
+                here = raw[i, j]
+                # a jump: the field is 1-Lipschitz (metres per metre) where it is
+                # continuous, so neighbours one cell apart differ by a cell at most
+                if abs(there - here) <= jump * cell_m:
+                    continue
                 half = float(border_half[d, r0 + i, c0 + j])
-                if covered[i, j] and not nb:
+                if here <= 0.0 < there:
                     z[i, j] = max(z[i, j], -half)
-                elif not covered[i, j] and nb:
+                elif there <= 0.0 < here:
                     z[i, j] = min(z[i, j], half * outside)
     return z, r0, c0
