@@ -417,3 +417,25 @@ def test_station_circles_on_a_street_whose_voronoi_cell_is_a_collection() -> Non
     assert len(circles) > 0
     assert set(shapely.get_type_id(circles.geometry.values)) <= {3, 6}
     assert shapely.is_valid(circles.geometry.values).all()
+
+
+def test_builders_on_one_network_share_its_field() -> None:
+    """The field is built once per network and setting: a second builder on the same
+    coverage (a service kind's gaps, a scenario) reuses it; another cell size does not."""
+    from planner.coverage.circles import CircleBuilder
+
+    cov, cb, _own, _union = _circles(_lattice_street(1), thresholds=(3.0,))
+    again = cov.circle_builder()
+    assert again.circle_field() is cb.circle_field()
+    finer = CircleBuilder(
+        cov.rg,
+        buffer_m=BUF,
+        points=cov.building_snap,
+        point_geoms=cov.buildings.geometry.centroid.to_numpy(),
+        compounds=cov.compounds,
+        cell_m=2.0,
+    )
+    assert finer.circle_field() is not cb.circle_field()
+    assert finer.circle_field().cell_m == 2.0
+    bare = CircleBuilder(cov.rg, buffer_m=BUF)  # no buildings: no connectors
+    assert bare.circle_field() is not cb.circle_field()

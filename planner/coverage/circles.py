@@ -40,7 +40,9 @@ times minutes.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -216,6 +218,36 @@ def _connectors(
     )
 
 
+#: Fields kept per live network (:func:`_shared_field`): id of the network -> its
+#: fields by :func:`_field_key`. An entry goes when its network is collected.
+_FIELDS: dict[int, dict[str, CircleField]] = {}
+
+
+def _field_key(conn: Connectors, walls: _Walls, buffer_m: float, cell_m: float) -> str:
+    """What a field depends on besides its network, as a digest: the connectors (edge,
+    offset, line), the walls (each edge's layer and the walls' WKB), half-width, cell."""
+    h = hashlib.sha1(f"{buffer_m!r}/{cell_m!r}".encode())
+    h.update(np.ascontiguousarray(conn.edge).tobytes())
+    h.update(np.ascontiguousarray(conn.x_m).tobytes())
+    h.update(np.ascontiguousarray(shapely.get_coordinates(conn.geometry)).tobytes())
+    h.update(np.ascontiguousarray(walls.edge_layer).tobytes())
+    for wall in walls.layer_walls:
+        h.update(b"-" if wall is None else shapely.to_wkb(wall))
+    return h.hexdigest()
+
+
+def _shared_field(net: WalkNetwork, key: str, build: Callable[[], CircleField]) -> CircleField:
+    """The field ``key`` of ``net``, built by ``build`` the first time and kept while
+    ``net`` lives (a weak reference drops it with the network)."""
+    mine = _FIELDS.get(id(net))
+    if mine is None:
+        mine = _FIELDS[id(net)] = {}
+        weakref.finalize(net, _FIELDS.pop, id(net), None)
+    if key not in mine:
+        mine[key] = build()
+    return mine[key]
+
+
 def _each(func: Callable[[int], _T], n: int) -> list[_T]:
     """``func(0) .. func(n - 1)`` on all cores (one walk's circles each: numpy and
     shapely release the GIL for most of it)."""
@@ -275,20 +307,27 @@ class CircleBuilder:
         self._field: CircleField | None = None
 
     def circle_field(self) -> CircleField:
-        """The network's :class:`~planner.coverage._field.CircleField`, built on first
-        use and kept with the builder: it depends on the network, the buildings'
-        connectors and the walls only, so it serves every station, threshold and view."""
+        """The network's :class:`~planner.coverage._field.CircleField`: it depends on
+        the network, the buildings' connectors, the walls, the half-width and the cell
+        size only, so it serves every station, threshold and view, and every builder on
+        the same network (the coverage's, a service kind's, a scenario's) reuses the
+        one built first (:func:`_shared_field`, while the network lives)."""
         if self._field is None:
-            self._field = CircleField(
-                self.rg.net.geometry,
-                self._scale,
-                self._conn.geometry,
-                WallLayers(self._w.edge_layer, self._w.layer_walls),
-                self._conn.layer,
-                buffer_m=self.buffer_m,
-                cell_m=self.cell_m,
-            )
+            key = _field_key(self._conn, self._w, self.buffer_m, self.cell_m)
+            self._field = _shared_field(self.rg.net, key, self._build_field)
         return self._field
+
+    def _build_field(self) -> CircleField:
+        """A new :class:`~planner.coverage._field.CircleField` of this builder's network."""
+        return CircleField(
+            self.rg.net.geometry,
+            self._scale,
+            self._conn.geometry,
+            WallLayers(self._w.edge_layer, self._w.layer_walls),
+            self._conn.layer,
+            buffer_m=self.buffer_m,
+            cell_m=self.cell_m,
+        )
 
     def _field_circles(
         self, ends: EndTimes, groups: int, thresholds: Sequence[float]
