@@ -13,17 +13,16 @@ time (``circle_buffer_m / speed``), or never (issue 13 item 5; target at most 1 
 the seconds the coverage and the circles took.
 
 Then the stations' own circles (``station_circles``, the ``view=station`` layer), on the
-Beijing box and the demo street, drawn *before* (without the cut, the code up to
-2026-12-02 16:20) and *after* (cut with each station's own walking times): 1,000 points
-sampled inside each station's circle, the share nearest to a link *that station* reaches
-too late, over all circles of a threshold and in the worst circle. The timings are
-interleaved (before, after, before, after, ...; best of ``--repeat``), in one process
-with the same threads, each run from a fresh builder (faces and link cells prepared
-inside the timing, the walks searched inside it too). Last, the 100 stations x 3
-thresholds circles of ``bench_coverage.py`` (5,037-node lattice, 10,000 buildings,
-reach searched beforehand; the < 2 s target), before and after, interleaved the same way.
-The checks themselves are ``tests/circle_claims.py`` (also run by
-``tests/test_circle_claims.py``).
+Beijing box and the demo street: 1,000 points sampled inside each station's circle, the
+share nearest to a link *that station* reaches too late, over all circles of a threshold
+and in the worst circle, with the best wall and CPU seconds of ``--repeat`` runs (each
+from a fresh builder: the network's field built inside the timing, the walks searched
+inside it too). Last, the 100 stations x 3 thresholds circles of ``bench_coverage.py``
+(5,037-node lattice, 10,000 buildings, reach searched beforehand). The circles are drawn
+from the network's field (``planner.coverage._field``), which never covers ground nearer
+to a link reached later than the threshold; the GEOS corridors and cut drawn before are
+measured against it by ``bench_circles.py --before DIR``. The checks themselves are
+``tests/circle_claims.py`` (also run by ``tests/test_circle_claims.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,19 +52,9 @@ from tests.circle_claims import (  # noqa: E402
 )
 
 
-class _OwnUncut(CircleBuilder):
-    """The circle builder with the stations' own circles drawn without the cut at the
-    network's gaps (the code before it; the baseline)."""
-
-    def _clip_own_late(self, by_t: Sequence[Any], late: Any, thresholds: Any) -> list[Any]:
-        return list(by_t)
-
-
-def interleaved(
-    runs: dict[str, Callable[[], Any]], repeat: int
-) -> dict[str, tuple[float, float, Any]]:
-    """Best wall and CPU seconds of each run and its last result, the runs taken in turn
-    ``repeat`` times (so a change in the machine's load hits them alike)."""
+def timed(runs: dict[str, Callable[[], Any]], repeat: int) -> dict[str, tuple[float, float, Any]]:
+    """Best wall and CPU seconds of each run and its last result, ``repeat`` runs each,
+    taken in turn."""
     best: dict[str, tuple[float, float, Any]] = {}
     for _ in range(repeat):
         for name, fn in runs.items():
@@ -111,40 +100,33 @@ def union_case(street: Street) -> None:
 
 
 def own_case(name: str, street: Street, repeat: int) -> None:
-    """The stations' own circles on ``street`` before and after the cut: claims and
-    interleaved timings."""
+    """The stations' own circles on ``street``: claims and timings."""
     cov: Coverage = compute_coverage(street)
     ids = cov.stations["station_id"].astype(str).tolist()
     thresholds = list(cov.thresholds)
     centroids = cov.buildings.geometry.centroid.to_numpy()
 
-    def draw(cls: type[CircleBuilder]) -> Any:
-        cb = cls(
+    def draw() -> Any:
+        cb = CircleBuilder(
             cov.rg,
             buffer_m=cov.settings.circle_buffer_m,
+            cell_m=cov.settings.circle_cell_m,
             points=cov.building_snap,
             point_geoms=centroids,
             compounds=cov.compounds,
         )
         return cb.station_circles(None, thresholds, station_ids=ids)
 
-    runs = interleaved(
-        {"before": lambda: draw(_OwnUncut), "after": lambda: draw(CircleBuilder)}, repeat
-    )
-    n = int(runs["after"][2]["station"].nunique())
+    wall, cpu, own = timed({"circles": draw}, repeat)["circles"]
+    n = int(own["station"].nunique())
     print(f"\n{name}: {n} stations x {len(thresholds)} thresholds, {cov.net.n_edges:,} links")
-    for label in ("before", "after"):
-        wall, cpu, own = runs[label]
-        print(f"  {label:<7} {wall:6.2f} s wall  {cpu:6.2f} s CPU  area {own.area.sum():,.0f} m2")
-    ratio = runs["after"][0] / runs["before"][0]
-    print(f"  after / before: {ratio:.2f}x wall, {runs['after'][1] / runs['before'][1]:.2f}x CPU")
-    for label in ("before", "after"):
-        print_claims(label, station_claims(cov, runs[label][2]))
+    print(f"  {wall:6.2f} s wall  {cpu:6.2f} s CPU  area {own.area.sum():,.0f} m2")
+    print_claims("own", station_claims(cov, own))
 
 
 def lattice_case(repeat: int) -> None:
     """``bench_coverage.py``'s 100 stations x 3 thresholds on the 5,037-node lattice with
-    10,000 building connectors, preparation included, before and after the cut."""
+    10,000 building connectors, the field built inside the timing."""
     import shapely
 
     from bench.bench_coverage import BUF, THRESHOLDS, lattice, random_points
@@ -161,19 +143,13 @@ def lattice_case(repeat: int) -> None:
     ids = [f"s{i}" for i in range(100)]
     reach = station_reach(rg, limit_min=CircleBuilder(rg, buffer_m=BUF).reach_limit(THRESHOLDS))
 
-    def draw(cls: type[CircleBuilder]) -> Any:
-        cb = cls(rg, buffer_m=BUF, points=bsnap, point_geoms=buildings)
+    def draw() -> Any:
+        cb = CircleBuilder(rg, buffer_m=BUF, points=bsnap, point_geoms=buildings)
         return cb.station_circles(reach, THRESHOLDS, station_ids=ids)
 
-    runs = interleaved(
-        {"before": lambda: draw(_OwnUncut), "after": lambda: draw(CircleBuilder)}, repeat
-    )
+    wall, cpu, own = timed({"circles": draw}, repeat)["circles"]
     print(f"\nlattice {len(nodes):,} nodes: 100 stations x 3 thresholds, 10,000 buildings")
-    for label in ("before", "after"):
-        wall, cpu, own = runs[label]
-        print(f"  {label:<7} {wall:6.2f} s wall  {cpu:6.2f} s CPU  area {own.area.sum():,.0f} m2")
-    ratio = runs["after"][0] / runs["before"][0]
-    print(f"  after / before: {ratio:.2f}x wall, {runs['after'][1] / runs['before'][1]:.2f}x CPU")
+    print(f"  {wall:6.2f} s wall  {cpu:6.2f} s CPU  area {own.area.sum():,.0f} m2")
 
 
 def main() -> None:
@@ -187,7 +163,7 @@ def main() -> None:
         beijing = beijing_street(Path(tmp))
     print("## union circles, Beijing box")
     union_case(beijing)
-    print("\n## stations' own circles, before and after the cut")
+    print("\n## stations' own circles")
     own_case("Beijing box", beijing, args.repeat)
     own_case("demo street", load_street("demo"), args.repeat)
     lattice_case(args.repeat)

@@ -20,8 +20,9 @@ variants taken in turn run by run (ours, ours on one core, the recipe, [before],
 
 * ``ours``: ``with_stations`` (snap the stations), then
   ``CircleBuilder.station_circles(None, ...)``: the walks are searched inside (the
-  routing is in the timed region), faces and link cells prepared inside, the cut at
-  the network's gaps included; all cores the process may use;
+  routing is in the timed region), the network's raster field built inside
+  (``Settings.circle_cell_m``), every circle a filled contour of it; all cores the
+  process may use;
 * ``ours-1core``: the same pinned to one core (``os.sched_setaffinity``), the
   recipe's threads;
 * ``recipe``: the OSMnx example (``nx.ego_graph`` per station and threshold, buffer
@@ -34,9 +35,10 @@ Each child prints its import time, its *cold* run (the first in the process: num
 compiled kernels loaded or compiled, shapely's and GEOS's first calls) and its *warm*
 run (the second), wall and CPU seconds, and a summary of its answer. The parent checks
 the answers agree: ours and the recipe reach the same network nodes within each
-threshold for every station (networkx's ego graph against our walk), and ours and
-``before`` draw the same area per threshold (within 0.1 %). Cold figures add the
-process start and imports (``import`` column).
+threshold for every station (networkx's ego graph against our walk), and each of our
+circles' area against ``before``'s (the same circle of the same station: the ratio's
+minimum, median and maximum per threshold, and the total per threshold; the same code
+gives 1.000). Cold figures add the process start and imports (``import`` column).
 """
 
 from __future__ import annotations
@@ -169,7 +171,15 @@ def _summary(variant: str, out: Any) -> dict[str, Any]:
         nodes = {f"{k}:{t}": sorted(n.tolist()) for k, t, _p, n in out}
         return {"area_m2": area, "nodes": nodes, "circles": len(out)}
     area = out.groupby("minutes")["area_m2"].sum().to_dict()
-    return {"area_m2": {float(k): float(v) for k, v in area.items()}, "circles": len(out)}
+    each = {
+        f"{k}:{t}": float(a)
+        for k, t, a in zip(out["station"], out["minutes"], out["area_m2"], strict=True)
+    }
+    return {
+        "area_m2": {float(k): float(v) for k, v in area.items()},
+        "circle_m2": each,
+        "circles": len(out),
+    }
 
 
 def child(case: str, variant: str, inputs: Path) -> None:
@@ -248,10 +258,22 @@ def check(
         diff = sum(1 for k, v in theirs.items() if ours_nodes.get(k) != v)
         notes.append(f"recipe vs ours reached nodes: {diff} of {len(theirs)} circles differ")
     if runs.get("before"):
-        a, b = runs["ours"][0]["answer"]["area_m2"], runs["before"][0]["answer"]["area_m2"]
-        worst = max(abs(a[k] - b[k]) / max(b[k], 1.0) for k in b)
-        notes.append(f"ours vs before area: worst {100 * worst:.3f} % apart")
+        notes.append(area_ratios(runs["ours"][0]["answer"], runs["before"][0]["answer"]))
     return "; ".join(notes)
+
+
+def area_ratios(ours: dict[str, Any], before: dict[str, Any]) -> str:
+    """Each circle's area, ours / before's, per threshold: min / median / max, and the
+    ratio of the totals."""
+    out = []
+    for t in THRESHOLDS:
+        keys = [k for k in before["circle_m2"] if k.endswith(f":{t}")]
+        r = np.array([ours["circle_m2"][k] / max(before["circle_m2"][k], 1.0) for k in keys])
+        total = ours["area_m2"][str(t)] / before["area_m2"][str(t)]
+        out.append(
+            f"{t:g} min {r.min():.3f} / {np.median(r):.3f} / {r.max():.3f} (total {total:.3f})"
+        )
+    return "ours / before area per circle, min / median / max: " + "; ".join(out)
 
 
 def _mine(variant: str) -> str:

@@ -10,7 +10,7 @@ import shapely
 
 from planner.coverage import _kept, circles
 from planner.coverage._kept import KeptCircles, release_freed_memory
-from planner.coverage.budget import MB_PER_PIECE, estimate_circle_work
+from planner.coverage.budget import FIELD_PIECE_FACTOR, MB_PER_PIECE, estimate_circle_work
 from planner.coverage.figures import compute_coverage
 from planner.settings import Settings
 from tests.test_budget import _street
@@ -81,7 +81,7 @@ def test_each_batch_keeps_only_its_circles_within_the_budget(
     vertices = int(shapely.get_num_coordinates(own.geometry.to_numpy()).sum())
     assert kept_bytes[0] <= KEPT_BYTES_PER_VERTEX * vertices
     pieces = work.pieces_per_station * work.stations
-    assert kept_bytes[0] <= pieces * MB_PER_PIECE * 2**20
+    assert kept_bytes[0] <= pieces * MB_PER_PIECE * FIELD_PIECE_FACTOR * 2**20
     assert own[["station_id", "minutes"]].equals(whole[["station_id", "minutes"]])
     for a, b in zip(own.geometry, whole.geometry, strict=True):
         assert a.symmetric_difference(b).area < 1e-6

@@ -11,13 +11,6 @@ import shapely
 import shapely.ops
 from shapely.ops import substring
 
-from planner.coverage._faces import (
-    HOLE_QUAD_SEGS,
-    LINK_CELL_SHARE,
-    DeadEndTrees,
-    FaceIndex,
-    _outline,
-)
 from planner.coverage.circles import gap_polygons
 from planner.coverage.figures import compute_coverage, covered_column
 from planner.network.routing import station_reach
@@ -28,6 +21,7 @@ from tests.test_routing import random_network, reference_graph
 
 BUF = Settings().circle_buffer_m
 SPEED = Settings().walk_m_per_min
+CELL = Settings().circle_cell_m
 
 
 def _circles(st, thresholds=(5.0, 10.0, 15.0), settings=None):
@@ -50,10 +44,12 @@ def test_partial_frontier_edge_is_cut_at_the_reached_length() -> None:
         reach_m = minutes * SPEED
         poly = own[own["minutes"] == minutes].geometry.iloc[0]
         minx, _miny, maxx, _maxy = poly.bounds
-        # the frontier's round cap ends where the walk ends; a fully reached end
-        # node gets the whole corridor half-width beyond it
-        assert maxx == pytest.approx(600 + reach_m if 600 + reach_m < 2000 else 2000 + BUF)
-        assert minx == pytest.approx(600 - reach_m if 600 - reach_m > 0 else -BUF)
+        # the corridor ends square where the walk ends; a reached end node gets the
+        # whole corridor half-width beyond it (a round cap, drawn between the cells)
+        assert maxx == pytest.approx(
+            600 + reach_m if 600 + reach_m < 2000 else 2000 + BUF, abs=0.1 * CELL
+        )
+        assert minx == pytest.approx(600 - reach_m if 600 - reach_m > 0 else -BUF, abs=0.1 * CELL)
     assert union.geometry.iloc[0].equals_exact(own.geometry.iloc[0], 1e-6)
 
 
@@ -221,25 +217,23 @@ def test_points_inside_circles_are_reachable_within_the_threshold() -> None:
             inside = cand[shapely.contains(poly, cand)]
             assert len(inside) > 20
             d = shapely.distance(reached_lines(dist, t), inside)
-            # (holes inside whole blocks are drawn a hair outside the true set)
-            assert d.max() <= BUF / np.cos(np.pi / (4 * HOLE_QUAD_SEGS)) + 1e-6
+            # (the field's edge runs between cell centres)
+            assert d.max() <= BUF + 0.5 * CELL
             # and the circle holds the corridor around everything reached one
-            # corridor half-width of walking before the threshold (4 segments per
-            # quarter circle: chords fall about 0.5 m inside a true arc), except the
-            # ground nearer to a link this station reaches later than the threshold
-            # plus the corridor's walking time (cut at the gap, issue 13 item 5; the
-            # cut follows the medial line within the link cells' spacing)
+            # corridor half-width of walking before the threshold, except the ground
+            # nearer to a link this station does not reach within the threshold (issue
+            # 13 item 5; the border follows the medial line within a cell)
             early = reached_lines(dist, t - BUF / SPEED, connectors=False)
             inner = [g for g in shapely.get_parts(early) if g.length > 0]
             corridor = shapely.union_all(shapely.buffer(inner, BUF * 0.95))
             missing = shapely.difference(corridor, poly)
             if missing.area >= 1e-3:
-                in_time = reached_lines(dist, t + BUF / SPEED, connectors=False)
+                in_time = reached_lines(dist, t, connectors=False)
                 late = shapely.difference(network, shapely.buffer(in_time, 1e-6))
                 pts = sample_in(missing, 200, rng)
                 d_late = shapely.distance(late, pts)
                 d_ok = shapely.distance(in_time, pts)
-                assert (d_late <= d_ok + LINK_CELL_SHARE * BUF).all()
+                assert (d_late <= d_ok + CELL).all()
             # and every building the walk reaches stands inside the circle
             reached_b = [i for i in range(len(bsnap)) if dist.get(f"b{i}", np.inf) <= t]
             assert shapely.contains(poly.buffer(1e-6), centroids[reached_b]).all()
@@ -319,160 +313,6 @@ def test_every_uncovered_household_belongs_to_exactly_one_gap() -> None:
     assert set(gaps.columns) >= {"gap_id", "compound_id", "area_m2", "households_uncovered"}
 
 
-def _grid_lines() -> np.ndarray:
-    """A 4 x 3 block grid (80 m) with one missing link, two dead ends and a bent street."""
-    segs = []
-    for i in range(5):
-        for j in range(4):
-            if i < 4:
-                segs.append([(i * 80, j * 80), ((i + 1) * 80, j * 80)])
-            if j < 3 and (i, j) != (2, 1):
-                segs.append([(i * 80, j * 80), (i * 80, (j + 1) * 80)])
-    segs.append([(320, 240), (380, 300)])  # dead end out of the grid
-    segs.append([(160, 120), (160, 150)])  # dead end inside a block
-    segs.append([(0, 0), (-40, -30), (-90, -20)])  # bent street
-    return np.asarray([shapely.LineString(s) for s in segs], dtype=object)
-
-
-def _index(lines, conn=None):
-    conn = np.zeros(0, dtype=object) if conn is None else conn
-    return FaceIndex(lines, shapely.length(lines), conn, buffer_m=25.0)
-
-
-def _draw_whole(index, lines, which, conn=(), base=None):
-    which = np.asarray(which, dtype="int64")
-    return index.draw(
-        which, shapely.length(lines[which]), lines[which], np.asarray(conn, "int64"), base=base
-    )
-
-
-def test_face_index_draws_the_union_of_buffers_with_holes_and_connectors() -> None:
-    lines = _grid_lines()
-    conn = np.asarray(shapely.linestrings([[(40, 40), (40, 0)], [(400, 400), (380, 300)]]))
-    index = _index(lines, conn)
-    got = _draw_whole(index, lines, np.arange(len(lines)), conn=[0, 1]).polygon
-    want = shapely.union_all(shapely.buffer(np.concatenate([lines, conn]), 25.0, quad_segs=16))
-    assert got.is_valid
-    # the same set up to the chords drawing the arcs: corridors' chords fall inside
-    # them, holes' chords outside (by at most 0.5 % of the half-width)
-    assert shapely.difference(want, got).area < 0.01 * want.area
-    grown = shapely.buffer(want, 25.0 * (1 / np.cos(np.pi / (4 * HOLE_QUAD_SEGS)) - 1) + 1e-9)
-    assert shapely.difference(got, grown).area < 1e-3
-    # blocks the corridors do not fill stay holes; the inner dead end reaches into one
-    assert not got.contains(shapely.Point(200, 200))
-    assert got.contains(shapely.Point(165, 120))  # 40 m from the block edges
-    # both building points are inside through their connectors
-    assert got.contains(shapely.Point(40, 40)) and got.contains(shapely.Point(400, 400))
-
-
-def test_face_index_fills_a_block_only_when_every_side_is_reached() -> None:
-    lines = _grid_lines()
-    index = _index(lines)
-    block = shapely.box(0, 0, 80, 80)
-    sides = np.flatnonzero(shapely.covered_by(lines, block.boundary))
-    assert len(sides) == 4
-    # three sides whole, the fourth only half way: no face is drawn whole, and the
-    # far corner of the block beyond 25 m of the reached lines stays out
-    half = sides[-1]
-    part = shapely.ops.substring(lines[half], 0, 40)
-    d = index.draw(
-        np.append(sides[:-1], half),
-        np.append(shapely.length(lines[sides[:-1]]), 40.0),
-        np.append(lines[sides[:-1]], part),
-        np.zeros(0, "int64"),
-    )
-    want = shapely.union_all(shapely.buffer(np.append(lines[sides[:-1]], part), 25.0))
-    assert not d.enclosed.any()
-    assert shapely.difference(d.polygon, want).area < 1e-6
-    assert shapely.difference(want, d.polygon).area < 0.01 * want.area
-    # a side of zero walking length is never whole (it is drawn by its pieces)
-    zero = FaceIndex(
-        lines, np.where(np.arange(len(lines)) == half, 0.0, 1.0), np.zeros(0, object), buffer_m=25.0
-    )
-    got = zero.draw(sides, np.zeros(4), lines[sides], np.zeros(0, "int64"))
-    assert not got.enclosed.any()
-
-
-def test_face_index_nests_in_a_smaller_drawing() -> None:
-    lines = _grid_lines()
-    conn = np.asarray(shapely.linestrings([[(40, 40), (40, 0)], [(200, 140), (200, 160)]]))
-    index = _index(lines, conn)
-    small = _draw_whole(index, lines, np.arange(20), conn=[0, 1])
-    big = _draw_whole(index, lines, np.arange(len(lines)), base=small)
-    assert big.polygon.is_valid
-    assert shapely.difference(small.polygon, big.polygon).area < 1e-6
-    # what the larger drawing adds beyond its own lines is the smaller drawing
-    plain = shapely.union(small.polygon, _draw_whole(index, lines, np.arange(len(lines))).polygon)
-    assert shapely.symmetric_difference(big.polygon, plain).area < 1e-3
-
-
-def test_face_index_cuts_holes_for_connectors_drawn_near_the_frontier() -> None:
-    # a building 20 m inside the block at (80..160, 80..160), its connector not carved
-    # (it stands inside the corridor): drawn only while its block is a frontier block,
-    # it must stay drawn when the block is later drawn whole
-    lines = _grid_lines()
-    conn = np.asarray(shapely.linestrings([[(120, 100), (120, 80)]]))
-    index = FaceIndex(lines, shapely.length(lines), conn, buffer_m=25.0, carve=np.array([False]))
-    block = shapely.box(80, 80, 160, 160)
-    bottom = np.flatnonzero(shapely.covered_by(lines, shapely.LineString([(80, 80), (160, 80)])))
-    small = _draw_whole(index, lines, bottom, conn=[0])
-    assert not small.enclosed.any()
-    big = _draw_whole(index, lines, np.arange(len(lines)), base=small)
-    assert big.enclosed[np.flatnonzero(shapely.contains(index.faces, block.centroid))].all()
-    assert shapely.difference(small.polygon, big.polygon).area < 1e-6
-    # the hole of that block was cut for the connector's corridor, 45 m into the block
-    assert big.polygon.contains(shapely.Point(120, 122))
-    alone = _draw_whole(index, lines, np.arange(len(lines)))
-    assert not alone.polygon.contains(shapely.Point(120, 122))
-
-
-def test_dead_end_trees_find_whole_subtrees_hanging_off_the_cycles() -> None:
-    # a square 0-1-2-3; a tree off node 2: 2-4, then 4-5 and 4-6, then 6-7; a lone
-    # link 8-9; a self-loop at 10
-    u = np.array([0, 1, 2, 3, 2, 4, 4, 6, 8, 10])
-    v = np.array([1, 2, 3, 0, 4, 5, 6, 7, 9, 10])
-    trees = DeadEndTrees(u, v)
-    assert sorted(trees.order.tolist()) == [4, 5, 6, 7, 8]
-    assert (trees.pos[[0, 1, 2, 3, 9]] == -1).all()
-    # the whole tree is one subtree; a part of it is the subtree beyond link 6;
-    # single links (5, the lone 8) are drawn as they are
-    assert trees.roots(np.array([4, 5, 6, 7])).tolist() == [4]
-    assert trees.roots(np.array([5, 6, 7])).tolist() == [6]
-    assert trees.roots(np.array([4, 5, 7])).tolist() == []
-    assert trees.roots(np.arange(10)).tolist() == [4]
-    assert trees.members(np.array([6, 8])).tolist() == [6, 7, 8]
-
-
-def test_face_index_draws_a_whole_dead_end_tree_from_its_union_made_once() -> None:
-    # the grid plus a tree of three links out of its corner (320, 240)
-    tail = [[(320, 240), (380, 300)], [(380, 300), (440, 300)], [(380, 300), (380, 370)]]
-    lines = np.concatenate(
-        [_grid_lines()[:-3], np.asarray([shapely.LineString(t) for t in tail], dtype=object)]
-    )
-    index = _index(lines)
-    tree = np.arange(len(lines) - 3, len(lines))
-    assert (index.trees.pos[tree] >= 0).all()
-    # the tree's links and the grid's outer side they hang from, reached whole
-    side = np.flatnonzero(shapely.dwithin(lines, shapely.Point(320, 200), 1e-6))
-    which = np.concatenate([side, tree])
-    first = _draw_whole(index, lines, which).polygon
-    assert list(index.trees._unions) == [int(tree[0])]
-    again = _draw_whole(index, lines, which).polygon
-    want = shapely.union_all(shapely.buffer(lines[which], 25.0, quad_segs=4))
-    for got in (first, again):
-        assert shapely.symmetric_difference(got, want).area < 1e-6
-
-
-def test_outline_leaves_out_corridors_inside_the_smaller_outline_with_the_same_area() -> None:
-    lines = _grid_lines()
-    index = _index(lines)
-    small = _draw_whole(index, lines, np.arange(12))
-    bufs = index.edge_buf[np.arange(len(lines))]
-    got = _outline(None, bufs, small)
-    want = shapely.union_all(np.append(bufs, small.outline))
-    assert shapely.symmetric_difference(got, want).area < 1e-6
-
-
 def test_a_station_circle_does_not_depend_on_the_other_stations() -> None:
     # one straight road; station b stands 200 m from a, within a's 5-minute walk: a's
     # own circles are the same with b and without it (b is no node of a's walk)
@@ -530,7 +370,8 @@ def test_circle_memory_grows_with_the_network_not_stations_times_stations(
     )
     settings = Settings(thresholds_min=(3.0,), gap_minutes=3.0)
     cov = compute_coverage(st, settings=settings)
-    cb = cov.circle_builder().prepare()
+    cb = cov.circle_builder()
+    cb.circle_field()
     n_edges = cov.net.n_edges
     rows: list[int] = []
     real = _reached.station_end_times
@@ -552,57 +393,15 @@ def test_circle_memory_grows_with_the_network_not_stations_times_stations(
     assert peak < 48 * 2**20, f"{peak / 2**20:.0f} MB traced"
 
 
-def test_station_circles_from_a_reach_short_of_the_cut_are_searched_again() -> None:
-    """A reach searched only to the largest threshold cannot tell the links reached
-    within the corridor's walking time after it from those never reached: the circles
-    are drawn from a search of their own, the same as without a reach."""
+def test_station_circles_from_a_reach_short_of_the_largest_threshold_are_searched_again() -> None:
+    """A reach searched short of the largest threshold cannot draw its circle: the
+    circles are drawn from a search of their own, the same as without a reach."""
     thresholds = (2.0, 4.0)
     cov, cb, own, _union = _circles(_lattice_street(3), thresholds=thresholds)
-    short = station_reach(cov.rg, limit_min=max(thresholds))
-    assert short.limit_min < cb.reach_limit(thresholds) == pytest.approx(4.0 + BUF / SPEED)
+    short = station_reach(cov.rg, limit_min=3.0)
+    assert short.limit_min < cb.reach_limit(thresholds) == pytest.approx(4.0)
     again = cb.station_circles(short, thresholds, station_ids=cov.stations["station_id"].tolist())
     for a, b in zip(own.geometry, again.geometry, strict=True):
-        assert a.symmetric_difference(b).area < 1e-6
-
-
-def test_point_end_times_walk_each_station_alone_along_its_own_edge() -> None:
-    from planner.coverage._reached import network_incidence, point_end_times, station_end_times
-    from planner.network.routing import network_reach
-
-    # two links in a row, 0-(100, 0)-(300, 0); station a at x = 40, b at x = 250
-    nodes, edges = network_layers([(0, 0), (100, 0), (300, 0)], [(0, 1), (1, 2)])
-    st = street(nodes, edges, stations=points([(40.0, 0.0), (250.0, 0.0)], station_id=["a", "b"]))
-    cov = compute_coverage(st)
-    stations = np.array([0, 1])
-    r = network_reach(cov.rg, limit_min=1.0, stations=stations)  # 66.7 m
-    ends = station_end_times(
-        cov.rg, network_incidence(cov.rg), stations, r.station, r.node, r.time_min
-    )
-    first = 0 if cov.net.u[0] == 0 else 1  # the edge 0-1
-    second = 1 - first
-    group = np.array([0, 0, 0, 0, 1, 1, 1])
-    edge = np.array([first, first, second, second, second, second, first])
-    x = np.array([10.0, 90.0, 20.0, 190.0, 190.0, 100.0, 90.0])
-    t = point_end_times(ends, group, edge, x, SPEED)
-    # a: 30 m and 50 m along its own edge, 80 m via node 1, and 250 m via node 1 (the
-    # walk reached node 1 within its limit: the time along the edge from it is known);
-    # b: 40 m and 50 m along its own edge; the edge 0-1 is not in b's walk (node 1 lies
-    # 150 m away, beyond its limit): inf
-    expect = np.array([30.0, 50.0, 80.0, 250.0, 40.0, 50.0, np.inf]) / SPEED
-    assert t == pytest.approx(expect)
-
-
-def test_station_circles_cut_in_chunks_equal_those_cut_at_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from planner.coverage import circles
-
-    thresholds = (2.0, 4.0)
-    cov, _cb, own, _union = _circles(_lattice_street(3), thresholds=thresholds)
-    monkeypatch.setattr(circles, "CLIP_CHUNK_PAIRS", 1)  # one station per chunk
-    ids = cov.stations["station_id"].tolist()
-    chunked = cov.circle_builder().station_circles(None, thresholds, station_ids=ids)
-    for a, b in zip(own.geometry, chunked.geometry, strict=True):
         assert a.symmetric_difference(b).area < 1e-6
 
 
@@ -620,35 +419,23 @@ def test_station_circles_on_a_street_whose_voronoi_cell_is_a_collection() -> Non
     assert shapely.is_valid(circles.geometry.values).all()
 
 
-def test_link_cells_merged_cut_the_same_ground_as_the_point_cells() -> None:
-    """The cut at gaps takes a link all of whose own cells are late as one merged
-    polygon made once (`LinkCells.merged`); the circle it leaves is the one the point
-    cells leave, and merged polygons stay edge-matched with the single cells beside
-    them (a coverage union refuses or misdraws them otherwise)."""
-    from planner.coverage._faces import LinkCells
+def test_builders_on_one_network_share_its_field() -> None:
+    """The field is built once per network and setting: a second builder on the same
+    coverage (a service kind's gaps, a scenario) reuses it; another cell size does not."""
+    from planner.coverage.circles import CircleBuilder
 
-    lines = _grid_lines()
-    cells = LinkCells(lines, shapely.length(lines), step_m=5.0, margin_m=100.0)
-    # every own cell of each link: the links' merged cells tile their own ground
-    own = cells.owner >= 0
-    assert own.any() and (cells.owner < 0).any()  # junctions' cells are shared
-    areas = np.bincount(
-        cells.owner[own], weights=shapely.area(cells.cells[own]), minlength=len(lines)
+    cov, cb, _own, _union = _circles(_lattice_street(1), thresholds=(3.0,))
+    again = cov.circle_builder()
+    assert again.circle_field() is cb.circle_field()
+    finer = CircleBuilder(
+        cov.rg,
+        buffer_m=BUF,
+        points=cov.building_snap,
+        point_geoms=cov.buildings.geometry.centroid.to_numpy(),
+        compounds=cov.compounds,
+        cell_m=2.0,
     )
-    assert np.allclose(shapely.area(cells.link_cells), areas)
-    rng = np.random.default_rng(3)
-    circle = shapely.buffer(shapely.union_all(lines[:12]), 25.0)
-    for share in (0.3, 0.7, 1.0):
-        # late: whole links (every point) and single cells of others
-        late_links = rng.random(len(lines)) < share
-        late = np.flatnonzero(
-            np.bincount(cells.cell[late_links[cells.edge]], minlength=len(cells.cells)) > 0
-        )
-        late = np.union1d(late, rng.choice(len(cells.cells), 40, replace=False))
-        group, piece = cells.merged(np.zeros(len(late), dtype="int64"), late)
-        assert (group == 0).all() and (piece >= len(cells.cells)).any()
-        pieces = cells.pieces(piece)
-        got = cells.cut_by(circle, pieces[shapely.intersects(circle, pieces)])
-        want = cells.cut(circle, late[shapely.intersects(circle, cells.cells[late])])
-        assert want.area < circle.area
-        assert shapely.symmetric_difference(got, want).area < 1e-6 * circle.area
+    assert finer.circle_field() is not cb.circle_field()
+    assert finer.circle_field().cell_m == 2.0
+    bare = CircleBuilder(cov.rg, buffer_m=BUF)  # no buildings: no connectors
+    assert bare.circle_field() is not cb.circle_field()

@@ -3,9 +3,12 @@
 * :mod:`planner.coverage.figures` - :func:`compute_coverage`: walking times per building and
   the figures per street, community, grid and station;
 * :mod:`planner.coverage.circles` - service-circle and gap polygons from the reached network;
-* :mod:`planner.coverage._faces` - the network's blocks, dead-end trees and link cells, prepared once for many circles;
+* :mod:`planner.coverage._field` - the network's raster field (each cell's nearest link,
+  position along it and distance), built once; a circle is one filled contour of it;
+* :mod:`planner.coverage._field_kernel` - the field's two numba kernels (a walk's cells and
+  their times; one circle's grid window with the borders between reached and unreached ground);
 * :mod:`planner.coverage._reached` - what a walk reaches of the network, as the tables a
-  circle is drawn from (each station alone on the network, or all stations at once);
+  circle is timed from (each station alone on the network, or all stations at once);
 * :mod:`planner.coverage._kept` - the circles kept from one batch of stations to the next
   (compact WKB) and the batch's freed memory handed back to the operating system;
 * :mod:`planner.coverage.budget` - the work a coverage run asks for: the expected time and

@@ -2,12 +2,10 @@
 
 A *group* is what one drawing is made for: one station (its own circle) or every
 station at once (the union). For each group the walk's times at the two ends of
-each *piece* of network it touches are an :class:`EndTimes` table; for one
-threshold, :func:`walk_ends` tells how far the walk gets into each piece from
-either end and how each frontier end is drawn, and :func:`pieces` turns that into
-the reached stretches (:class:`Pieces`) the corridors are drawn around. Buildings
-whose connector line may have to be drawn are matched to the piece holding their
-access point (:func:`connector_reach`, :func:`needed_connectors`).
+each *piece* of network it touches are an :class:`EndTimes` table, from which
+:class:`planner.coverage._field.CircleField` times the ground nearest each piece.
+Buildings whose connector line may have to be drawn are matched to the piece holding
+their access point (:func:`connector_reach`).
 
 Two kinds of end-time table:
 
@@ -41,34 +39,20 @@ ObjArray = NDArray[np.object_]
 TIME_TOL_MIN = 1e-9
 
 #: A reached building farther from its access point than this share of the corridor
-#: half-width always gets its connector drawn (closer ones stand inside the corridor).
+#: half-width gets its connector drawn (closer ones stand in the ground of their access
+#: point).
 CONNECTOR_SNAP_SHARE = 0.98
 
 
 @dataclass(frozen=True)
 class Pieces:
     """Reached stretches of network edges: ``group`` reaches ``edge`` from
-    ``start_m`` to ``end_m`` (metres from the edge's ``u`` end, in ``length_m`` units).
-
-    ``frontier`` flags stretches of a straight link where the walk stops part-way:
-    their corridor ends square (the reached node they start from is drawn round by
-    a whole link), so it reaches exactly as far as the walk.
-    """
+    ``start_m`` to ``end_m`` (metres from the edge's ``u`` end, in ``length_m`` units)."""
 
     group: IntArray
     edge: IntArray
     start_m: FloatArray
     end_m: FloatArray
-    frontier: BoolArray | None = None
-
-    def subset(self, keep: BoolArray | IntArray) -> Pieces:
-        """The stretches flagged in ``keep`` (a mask) or at its positions."""
-        fr = None if self.frontier is None else self.frontier[keep]
-        return Pieces(self.group[keep], self.edge[keep], self.start_m[keep], self.end_m[keep], fr)
-
-    def regroup(self, group: IntArray) -> Pieces:
-        """The same stretches under other group numbers."""
-        return Pieces(group, self.edge, self.start_m, self.end_m, self.frontier)
 
 
 @dataclass(frozen=True)
@@ -94,40 +78,6 @@ class EndTimes:
 
     def __len__(self) -> int:
         return len(self.group)
-
-
-@dataclass(frozen=True)
-class WalkEnds:
-    """For each row of an :class:`EndTimes` table and one threshold: how far the walk
-    reaches into the piece from its ``a`` end and from its ``b`` end (metres, -1 if
-    that end is not reached), whether the piece is reached ``full``, whether each
-    frontier stretch ends ``square`` and how much shorter a round-capped frontier
-    stretch is drawn (``cut``, metres; 0 where it ends square)."""
-
-    reach_a_m: FloatArray
-    reach_b_m: FloatArray
-    full: BoolArray
-    square_a: BoolArray
-    square_b: BoolArray
-    cut_a_m: FloatArray
-    cut_b_m: FloatArray
-
-
-@dataclass(frozen=True)
-class EdgeFacts:
-    """What the walk-end rules need to know of the network's edges.
-
-    ``length_m`` walking length; ``straight`` flags two-vertex lines;
-    ``geometry_per_length`` is geometry metres per walking metre (1 where the
-    lengths agree); ``speed_m_per_min`` walking speed; ``buffer_m`` corridor
-    half-width.
-    """
-
-    length_m: FloatArray
-    straight: BoolArray
-    geometry_per_length: FloatArray
-    speed_m_per_min: float
-    buffer_m: float
 
 
 @dataclass(frozen=True)
@@ -293,62 +243,6 @@ def station_end_times(
     )
 
 
-def walk_ends(ends: EndTimes, threshold_min: float, facts: EdgeFacts) -> WalkEnds:
-    """How far each group's walk reaches into each piece within ``threshold_min``.
-
-    A frontier stretch on a straight link ends square where a whole link of
-    positive length draws the node it starts from round; elsewhere (at the
-    station, on bent links, whose bend a square end would cut) it ends round,
-    drawn one corridor half-width short so its cap ends where the walk ends.
-    """
-    speed = facts.speed_m_per_min
-    plen = ends.end_m - ends.start_m
-    tol = threshold_min + TIME_TOL_MIN
-    ra = np.clip((tol - ends.ta) * speed, -1.0, None)
-    rb = np.clip((tol - ends.tb) * speed, -1.0, None)
-    full = ra + rb >= plen
-    e = ends.edge
-    g = ends.group
-    n = ends.n_nodes
-    whole = full & (facts.length_m[e] > 0)
-    round_nodes = np.concatenate([g[whole] * n + ends.a[whole], g[whole] * n + ends.b[whole]])
-    straight = facts.straight[e]
-    sq_a = ~full & straight & np.isin(g * n + ends.a, round_nodes)
-    sq_b = ~full & straight & np.isin(g * n + ends.b, round_nodes)
-    cut = facts.buffer_m / facts.geometry_per_length[e]
-    return WalkEnds(
-        reach_a_m=ra,
-        reach_b_m=rb,
-        full=full,
-        square_a=sq_a,
-        square_b=sq_b,
-        cut_a_m=np.where(sq_a, 0.0, cut),
-        cut_b_m=np.where(sq_b, 0.0, cut),
-    )
-
-
-def pieces(ends: EndTimes, w: WalkEnds) -> Pieces:
-    """Stretches reached, from the walk ends of one threshold (:func:`walk_ends`).
-
-    A piece reached from both ends together with its length is one whole
-    stretch; otherwise each end the walk enters gives a frontier stretch
-    (``frontier`` set where it ends square).
-    """
-    plen = ends.end_m - ends.start_m
-    full = w.full
-    has_a = full | (w.reach_a_m >= 0)
-    has_b = ~full & (w.reach_b_m >= 0)
-    a_end = np.where(full, plen, np.clip(w.reach_a_m - w.cut_a_m, 0.0, plen))
-    b_len = np.clip(w.reach_b_m - w.cut_b_m, 0.0, plen)
-    return Pieces(
-        group=np.concatenate([ends.group[has_a], ends.group[has_b]]),
-        edge=np.concatenate([ends.edge[has_a], ends.edge[has_b]]),
-        start_m=np.concatenate([ends.start_m[has_a], (ends.end_m - b_len)[has_b]]),
-        end_m=np.concatenate([(ends.start_m + a_end)[has_a], ends.end_m[has_b]]),
-        frontier=np.concatenate([w.square_a[has_a], w.square_b[has_b]]),
-    )
-
-
 def connector_reach(ends: EndTimes, conn: Connectors, speed_m_per_min: float) -> ConnectorReach:
     """Per (group, connector): the row of ``ends`` holding the access point (the
     later piece where two meet at it) and the walking time to the access point."""
@@ -375,65 +269,3 @@ def connector_reach(ends: EndTimes, conn: Connectors, speed_m_per_min: float) ->
         ends.tb[row] + (ends.end_m[row] - x) / speed_m_per_min,
     )
     return ConnectorReach(row, c, t)
-
-
-def needed_connectors(
-    ends: EndTimes,
-    w: WalkEnds,
-    reach: ConnectorReach,
-    conn: Connectors,
-    threshold_min: float,
-    buffer_m: float,
-) -> tuple[IntArray, IntArray]:
-    """``(group, connector)`` of buildings reached within the threshold whose point the
-    drawn corridor could miss: standing farther than 98 % of the corridor half-width
-    from the access point, or with the access point on the undrawn tip of a
-    round-capped frontier stretch."""
-    ok = reach.time_min <= threshold_min + TIME_TOL_MIN
-    row, c = reach.row[ok], reach.conn[ok]
-    x = conn.x_m[c]
-    covered = (
-        w.full[row]
-        | (x - ends.start_m[row] <= w.reach_a_m[row] - w.cut_a_m[row])
-        | (ends.end_m[row] - x <= w.reach_b_m[row] - w.cut_b_m[row])
-    )
-    need = ~covered | (conn.snap_m[c] > buffer_m * CONNECTOR_SNAP_SHARE)
-    return ends.group[row[need]], c[need]
-
-
-def point_end_times(
-    ends: EndTimes, group: IntArray, edge: IntArray, x_m: FloatArray, speed_m_per_min: float
-) -> FloatArray:
-    """Each group's walking time to points on the network, minutes.
-
-    Point ``i`` lies on network ``edge[i]`` at ``x_m[i]`` metres (``length_m``
-    units) from its ``u`` end; its time in group ``group[i]``'s walk is the
-    quicker way in from the two ends of the piece of ``ends`` holding it (on a
-    station's own edge, the half it lies on). Points on no piece of the group's
-    table (neither end reached within the walk's limit) get ``inf``.
-    """
-    out = np.full(len(group), np.inf)
-    if len(ends) == 0 or len(group) == 0:
-        return out
-    n_e = int(max(ends.edge.max(), edge.max())) + 1
-    row_key = ends.group * n_e + ends.edge
-    keys, rank = np.unique(row_key, return_inverse=True)
-    # rows sorted by (key, start): one search on rank x width + start finds the piece
-    width = float(np.max(ends.end_m, initial=0.0)) * 2.0 + 2.0
-    comp = rank * width + ends.start_m
-    order = np.argsort(comp, kind="stable")
-    comp = comp[order]
-    q_key = group * n_e + edge
-    q_rank = np.searchsorted(keys, q_key)
-    found = q_rank < len(keys)
-    found[found] = keys[q_rank[found]] == q_key[found]
-    q = np.flatnonzero(found)
-    j = np.searchsorted(comp, q_rank[q] * width + x_m[q], side="right") - 1
-    j = np.maximum(j, np.searchsorted(comp, q_rank[q] * width, side="left"))
-    row = order[j]
-    x = np.clip(x_m[q], ends.start_m[row], ends.end_m[row])
-    out[q] = np.minimum(
-        ends.ta[row] + (x - ends.start_m[row]) / speed_m_per_min,
-        ends.tb[row] + (ends.end_m[row] - x) / speed_m_per_min,
-    )
-    return out

@@ -70,6 +70,20 @@ MB_PER_PIECE = 3.2e-4
 MB_PER_BATCH_PIECE = 3.0e-3
 MB_PER_EDGE = 0.03
 
+#: Since the circles are drawn from a raster field (branch circ13r, 2026-12-03) their
+#: contours hold about twice the vertices of the GEOS corridors they replaced (1.46 M
+#: against 0.69 M for Helsinki's 100 x 3), so the kept circles' term is taken twice;
+#: the field adds about :data:`FIELD_BYTES_PER_CELL` a grid cell of the street's
+#: extent (its border flags and limits) plus :data:`FIELD_BYTES_PER_LINK_CELL` a cell
+#: near a link, and loading its compiled kernels about :data:`MB_KERNELS` to a
+#: process (llvmlite; measured on the 40-station lattice of ``tests/test_budget.py``:
+#: +60 MB resident in all). The CPU terms above still describe the GEOS drawing and
+#: overestimate the field's (Helsinki: 1.4 CPU s for 100 x 3 against 6.5); not refitted.
+FIELD_PIECE_FACTOR = 2.0
+FIELD_BYTES_PER_CELL = 21
+FIELD_BYTES_PER_LINK_CELL = 64
+MB_KERNELS = 45.0
+
 #: A run expected to take more CPU time than this is announced as a warning (the
 #: estimate is always logged at INFO), seconds.
 ANNOUNCE_S = 60.0
@@ -197,7 +211,26 @@ def estimate_circle_work(cov: Coverage) -> CircleWork:
         + stations * CPU_S_PER_STATION
         + edges * CPU_S_PER_EDGE,
         cores=workers(),
-        memory_mb=pieces * MB_PER_PIECE + batch + edges * MB_PER_EDGE,
+        memory_mb=pieces * MB_PER_PIECE * FIELD_PIECE_FACTOR
+        + batch
+        + edges * MB_PER_EDGE
+        + _field_mb(cov),
+    )
+
+
+def _field_mb(cov: Coverage) -> float:
+    """The circle field's expected memory, MB: its grid over the network's extent
+    grown by the corridor, and the cells within the corridor of a link (at most the
+    links' length times the corridor's width), plus the compiled kernels."""
+    s = cov.settings
+    cell, pad = s.circle_cell_m, s.circle_buffer_m + 3 * s.circle_cell_m
+    lo = cov.net.node_xy.min(axis=0)
+    hi = cov.net.node_xy.max(axis=0)
+    w, h = (float(v) + 2 * pad for v in hi - lo)
+    grid = (w / cell + 1) * (h / cell + 1)
+    near = min(grid, float(cov.net.length_m.sum()) * 2 * (s.circle_buffer_m + cell) / cell**2)
+    return float(
+        (grid * FIELD_BYTES_PER_CELL + near * FIELD_BYTES_PER_LINK_CELL) / 2**20 + MB_KERNELS
     )
 
 

@@ -1,10 +1,19 @@
 """Service-circle polygons drawn from the reached walking network.
 
-A circle is the network a station reaches within a threshold, *including the
-partial edge at the frontier* (each edge is cut at the reached length), buffered
-by ``Settings.circle_buffer_m``. It is never a convex hull or a radius: a walled
-compound the walk does not enter stays a hole. One shortest-path tree serves all
-thresholds, so the 5-, 10- and 15-minute circles of a station always nest.
+A circle of ``T`` minutes is the ground whose *nearest* walkable link point a
+station's walk reaches within ``T``, up to ``Settings.circle_buffer_m`` from that
+point, *including the partial link at the frontier* (the walk's time along a link
+runs from its two ends), plus the ground within the half-width of a node the walk
+reaches and the connector lines of the buildings it reaches. It is never a convex
+hull or a radius: a walled compound the walk does not enter stays a hole, and ground
+nearer to a link reached later than ``T`` (or not at all) is never claimed, so a
+circle does not reach across a gap in the network (issue 13 item 5). The circles of
+one walk nest by construction.
+
+The circles are drawn from a raster field of the network
+(:class:`planner.coverage._field.CircleField`, ``Settings.circle_cell_m`` cells)
+built once per network: each circle is one filled contour, computed in C++ by
+contourpy, of the field timed from the walk's node times.
 
 Three views of several stations:
 
@@ -16,23 +25,24 @@ Three views of several stations:
   (each place goes to the station whose walk reaches it first; the split runs
   midway along each edge between the two stations' times, and across open ground
   by a Voronoi partition of the reached network);
-* :meth:`CircleBuilder.union_circles`: the union per threshold.
+* :meth:`CircleBuilder.union_circles`: the union per threshold (from the
+  multi-source times: the ground whose nearest link point *some* station reaches).
 
 :func:`gap_polygons` gives the residential parts of the street (compounds and
 residential buildings) outside every circle of the gap threshold
 (``Settings.gap_minutes``, 15 minutes by default).
 
-Geometry is vectorised with shapely 2 (substrings of many edges at once; each
-circles drawn from the network's faces prepared once by
-:class:`planner.coverage._faces.FaceIndex`, circles run on all cores); the
-loops left are over circles (station x threshold), never over edges or nodes.
-The tables the stretches come from are in :mod:`planner.coverage._reached`.
+Circles run on all cores; the loops left are over circles (station x threshold),
+never over edges, nodes or cells. The tables the walks' times come from are in
+:mod:`planner.coverage._reached`. Lengths are metres in the network's projected CRS,
+times minutes.
 """
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 import logging
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,35 +54,22 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from pyproj import CRS
-from scipy import sparse
 
 from planner._threads import parallel, workers
-from planner.coverage._faces import (
-    LINK_CELL_SHARE,
-    Drawn,
-    FaceIndex,
-    LinkCells,
-    polygonal,
-    without_hairlines,
-)
+from planner.coverage._field import CELL_M, CircleField, FieldRows, WallLayers
 from planner.coverage._kept import KeptCircles, release_freed_memory
 from planner.coverage._reached import (
     CONNECTOR_SNAP_SHARE,
     TIME_TOL_MIN,
     Connectors,
-    EdgeFacts,
     EndTimes,
     Pieces,
     connector_reach,
-    needed_connectors,
     network_incidence,
-    pieces,
-    point_end_times,
     routing_end_times,
     station_end_times,
-    walk_ends,
 )
-from planner.network.routing import NodeTimes, Reach, RoutingGraph, network_reach, point_times
+from planner.network.routing import NodeTimes, Reach, RoutingGraph, network_reach
 from planner.network.walk import Snap, WalkNetwork
 
 log = logging.getLogger(__name__)
@@ -85,19 +82,23 @@ _T = TypeVar("_T")
 
 __all__ = ["CONNECTOR_SNAP_SHARE", "CircleBuilder", "Pieces", "gap_polygons", "residential_area"]
 
-#: Buildings closer than this to their access point get no connector line, metres.
-CONNECTOR_MIN_M = 1.0
-
 #: Rows of the reached-pieces table one batch of stations may hold: a station adds at
 #: most one row per network edge (plus one), so a batch holds
 #: ``CIRCLE_BATCH_ROWS // (edges + 1)`` stations (about 93 on the demo street). The
 #: table and the batch's drawings are what the circle step holds at once besides the
-#: finished circles: about 1 KB a row (``docs/benchmarks/coverage.md``).
+#: finished circles (``docs/benchmarks/coverage.md``).
 CIRCLE_BATCH_ROWS = 100_000
 
-#: (station, network point) pairs the cut of the stations' own circles at the network's
-#: gaps times at once (:meth:`CircleBuilder._clip_own_late`): about 25 MB of arrays.
-CLIP_CHUNK_PAIRS = 250_000
+
+def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of ``geom`` (a collection's points and lines dropped)."""
+    if shapely.get_type_id(geom) in (3, 6):
+        return geom
+    parts = np.asarray(shapely.get_parts(geom), dtype=object)
+    polys = parts[np.isin(shapely.get_type_id(parts), [3, 6])]
+    if len(polys) == 0:
+        return shapely.Polygon()
+    return shapely.union_all(polys)
 
 
 def _colours(geoms: ObjArray, gap_m: float) -> IntArray:
@@ -111,26 +112,6 @@ def _colours(geoms: ObjArray, gap_m: float) -> IntArray:
     g.add_edges_from(zip(a[a < b].tolist(), b[a < b].tolist(), strict=True))
     colour = nx.greedy_color(g, strategy="largest_first")
     return np.asarray([colour[i] for i in range(len(geoms))], dtype="int64")
-
-
-def _polygons_of(drawn: Sequence[Drawn | None]) -> ObjArray:
-    """The polygons of drawn circles (empty where nothing was drawn)."""
-    return np.asarray(
-        [shapely.Polygon() if d is None else d.polygon for d in drawn] + [None], dtype=object
-    )[:-1]
-
-
-@dataclass(frozen=True)
-class _LateCells:
-    """Cells a group's walk reaches late (:meth:`CircleBuilder._late_cells`): ``group``
-    (sorted), ``cell`` (of :class:`~planner.coverage._faces.LinkCells`), the earliest
-    time the walk reaches one of the cell's points and the earliest time it gets into
-    a link near the cell (``near_min``), minutes."""
-
-    group: IntArray
-    cell: IntArray
-    time_min: FloatArray
-    near_min: FloatArray
 
 
 @dataclass(frozen=True)
@@ -174,12 +155,11 @@ class _Walls:
     Layer 0 is the outside network; layer k >= 1 the own paths of the walled
     compounds of colour k (compounds of one colour lie more than two corridor
     half-widths apart, so a corridor drawn inside one never reaches another).
-    ``edge_layer`` is each edge's layer, ``walls`` all walls merged (None: no
-    walled compound), ``layer_walls[k]`` the walls of layer k (None for layer 0).
+    ``edge_layer`` is each edge's layer, ``layer_walls[k]`` the walls of layer k
+    (None for layer 0).
     """
 
     edge_layer: IntArray
-    walls: shapely.Geometry | None = None
     layer_walls: list[shapely.Geometry | None] = field(default_factory=lambda: [None])
 
 
@@ -198,24 +178,27 @@ def _walls(net: WalkNetwork, compounds: gpd.GeoDataFrame | None, buffer_m: float
     ids = walled["compound_id"].astype(str).to_numpy()
     layer_of = dict(zip(ids.tolist(), (colour + 1).tolist(), strict=True))
     edge_layer = pd.Series(net.compound_id).map(layer_of).fillna(0).to_numpy(dtype="int64")
-    walls = shapely.union_all(geoms)
-    shapely.prepare(walls)
     layer_walls: list[shapely.Geometry | None] = [None]
     for k in range(int(colour.max()) + 1):
         wall_k = shapely.union_all(geoms[colour == k])
         shapely.prepare(wall_k)
         layer_walls.append(wall_k)
-    return _Walls(edge_layer, walls, layer_walls)
+    return _Walls(edge_layer, layer_walls)
 
 
 def _connectors(
-    net: WalkNetwork, points: Snap | None, point_geoms: ObjArray | None, edge_layer: IntArray
+    net: WalkNetwork,
+    points: Snap | None,
+    point_geoms: ObjArray | None,
+    edge_layer: IntArray,
+    buffer_m: float,
 ) -> Connectors:
-    """Connectors of every building more than :data:`CONNECTOR_MIN_M` from its access
-    point (near the frontier even a close one can fall outside the corridor's cap)."""
+    """Connectors of the buildings standing more than :data:`CONNECTOR_SNAP_SHARE` of
+    the corridor half-width ``buffer_m`` from their access point (a closer building
+    lies in the ground of its access point, drawn with the link when it is reached)."""
     if points is None or point_geoms is None:
         return Connectors.none()
-    ok = np.flatnonzero(points.ok & (points.snap_m > CONNECTOR_MIN_M))
+    ok = np.flatnonzero(points.ok & (points.snap_m > buffer_m * CONNECTOR_SNAP_SHARE))
     if len(ok) == 0:
         return Connectors.none()
     e = points.edge[ok]
@@ -235,51 +218,44 @@ def _connectors(
     )
 
 
+#: Fields kept per live network (:func:`_shared_field`): id of the network -> its
+#: fields by :func:`_field_key`. An entry goes when its network is collected.
+_FIELDS: dict[int, dict[str, CircleField]] = {}
+
+
+def _field_key(conn: Connectors, walls: _Walls, buffer_m: float, cell_m: float) -> str:
+    """What a field depends on besides its network, as a digest: the connectors (edge,
+    offset, line), the walls (each edge's layer and the walls' WKB), half-width, cell."""
+    h = hashlib.sha1(f"{buffer_m!r}/{cell_m!r}".encode())
+    h.update(np.ascontiguousarray(conn.edge).tobytes())
+    h.update(np.ascontiguousarray(conn.x_m).tobytes())
+    h.update(np.ascontiguousarray(shapely.get_coordinates(conn.geometry)).tobytes())
+    h.update(np.ascontiguousarray(walls.edge_layer).tobytes())
+    for wall in walls.layer_walls:
+        h.update(b"-" if wall is None else shapely.to_wkb(wall))
+    return h.hexdigest()
+
+
+def _shared_field(net: WalkNetwork, key: str, build: Callable[[], CircleField]) -> CircleField:
+    """The field ``key`` of ``net``, built by ``build`` the first time and kept while
+    ``net`` lives (a weak reference drops it with the network)."""
+    mine = _FIELDS.get(id(net))
+    if mine is None:
+        mine = _FIELDS[id(net)] = {}
+        weakref.finalize(net, _FIELDS.pop, id(net), None)
+    if key not in mine:
+        mine[key] = build()
+    return mine[key]
+
+
 def _each(func: Callable[[int], _T], n: int) -> list[_T]:
-    """``func(0) .. func(n - 1)`` on all cores (one circle each: GEOS releases the GIL)."""
+    """``func(0) .. func(n - 1)`` on all cores (one walk's circles each: numpy and
+    shapely release the GIL for most of it)."""
     threads = workers()
     if threads > 1 and n > 1:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             return list(pool.map(func, range(n)))
     return [func(k) for k in range(n)]
-
-
-def _new_keys(seen: IntArray, keys: IntArray) -> IntArray:
-    """``seen`` with ``keys`` added (sorted, each once)."""
-    return np.union1d(seen, keys).astype("int64")
-
-
-def _near_matrix(
-    n_edges: int,
-    edge_near: tuple[IntArray, IntArray],
-    conn_edge: IntArray,
-    conn_near: tuple[IntArray, IntArray],
-) -> sparse.csr_matrix:
-    """Which links' cells (:class:`~planner.coverage._faces.LinkCells`) can meet the
-    circle of a walk that gets into a link, as a 0/1 sparse matrix (link x link).
-
-    A point of a link's corridor lies within ``buffer_m`` of the link and so within
-    ``buffer_m + step_m / 2`` of one of its points; the cell holding it is that of a
-    point no farther, whose link lies within ``2 * buffer_m + step_m`` of the first
-    (``edge_near``, CSR ``(ptr, edge)``). A point of a building connector's corridor
-    lies within ``buffer_m + length`` of the access point: the links within
-    ``2 * buffer_m + step_m + length`` of the connector (``conn_near``, CSR over the
-    connectors, whose access points lie on links ``conn_edge``). Row ``e`` holds both
-    kinds for link ``e``.
-    """
-    ptr, near = edge_near
-    own = sparse.csr_matrix((np.ones(len(near)), near, ptr), shape=(n_edges, n_edges))
-    n_conn = len(conn_edge)
-    if n_conn == 0:
-        return own
-    on_link = sparse.csr_matrix(
-        (np.ones(n_conn), (conn_edge, np.arange(n_conn))), shape=(n_edges, n_conn)
-    )
-    cptr, cnear = conn_near
-    via = sparse.csr_matrix((np.ones(len(cnear)), cnear, cptr), shape=(n_conn, n_edges))
-    both = (own + on_link @ via).tocsr()
-    both.data[:] = 1.0
-    return both
 
 
 class CircleBuilder:
@@ -299,9 +275,12 @@ class CircleBuilder:
         stands farther than ``buffer_m`` from the path.
     compounds
         Optional compounds (``compound_id``, ``gated``, geometry). The walls of a
-        gated compound with internal paths are respected: corridors of outside
-        links stop at its wall, and its inside is drawn only from its own reached
-        paths, so a compound the walk does not enter stays a hole.
+        gated compound with internal paths are respected: the ground inside its wall
+        belongs to its own paths only and the ground outside to the outside network,
+        so corridors of outside links stop at its wall and a compound the walk does
+        not enter stays a hole.
+    cell_m
+        Cell size of the network's field (``Settings.circle_cell_m``), metres.
     """
 
     def __init__(
@@ -312,32 +291,85 @@ class CircleBuilder:
         points: Snap | None = None,
         point_geoms: ObjArray | None = None,
         compounds: gpd.GeoDataFrame | None = None,
+        cell_m: float = CELL_M,
     ) -> None:
         self.rg = rg
         self.buffer_m = float(buffer_m)
+        self.cell_m = float(cell_m)
         net = rg.net
         self._v = _edge_vertices(net.geometry)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = self._v.length_m / net.length_m
-        self._facts = EdgeFacts(
-            length_m=net.length_m,
-            straight=shapely.get_num_coordinates(net.geometry) == 2,
-            geometry_per_length=np.where(np.isfinite(scale), scale, 1.0),
-            speed_m_per_min=rg.speed_m_per_min,
-            buffer_m=self.buffer_m,
-        )
+        #: geometry metres per walking metre of each edge (1 where they agree)
+        self._scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
         self._w = _walls(net, compounds, self.buffer_m)
-        self._conn = _connectors(net, points, point_geoms, self._w.edge_layer)
-        self._faces: dict[int, tuple[FaceIndex, IntArray, IntArray]] = {}
-        self._cells: LinkCells | None = None
-        self._near: sparse.csr_matrix | None = None
+        self._conn = _connectors(net, points, point_geoms, self._w.edge_layer, self.buffer_m)
+        self._field: CircleField | None = None
+
+    def circle_field(self) -> CircleField:
+        """The network's :class:`~planner.coverage._field.CircleField`: it depends on
+        the network, the buildings' connectors, the walls, the half-width and the cell
+        size only, so it serves every station, threshold and view, and every builder on
+        the same network (the coverage's, a service kind's, a scenario's) reuses the
+        one built first (:func:`_shared_field`, while the network lives)."""
+        if self._field is None:
+            key = _field_key(self._conn, self._w, self.buffer_m, self.cell_m)
+            self._field = _shared_field(self.rg.net, key, self._build_field)
+        return self._field
+
+    def _build_field(self) -> CircleField:
+        """A new :class:`~planner.coverage._field.CircleField` of this builder's network."""
+        return CircleField(
+            self.rg.net.geometry,
+            self._scale,
+            self._conn.geometry,
+            WallLayers(self._w.edge_layer, self._w.layer_walls),
+            self._conn.layer,
+            buffer_m=self.buffer_m,
+            cell_m=self.cell_m,
+        )
+
+    def _field_circles(
+        self, ends: EndTimes, groups: int, thresholds: Sequence[float]
+    ) -> list[ObjArray]:
+        """Per threshold (ascending), one polygon per group ``0..groups-1`` drawn from
+        the network's field (:meth:`circle_field`), the groups on all cores; nested by
+        construction."""
+        field_ = self.circle_field()
+        speed = self.rg.speed_m_per_min
+        reach = connector_reach(ends, self._conn, speed)
+        c_group = ends.group[reach.row]
+        order = np.argsort(ends.group, kind="stable")
+        bounds = np.searchsorted(ends.group[order], np.arange(groups + 1))
+        c_order = np.argsort(c_group, kind="stable")
+        c_bounds = np.searchsorted(c_group[c_order], np.arange(groups + 1))
+
+        def one(k: int) -> list[shapely.Geometry]:
+            r = order[bounds[k] : bounds[k + 1]]
+            c = c_order[c_bounds[k] : c_bounds[k + 1]]
+            rows = FieldRows(
+                edge=ends.edge[r],
+                start_m=ends.start_m[r],
+                end_m=ends.end_m[r],
+                ta=ends.ta[r],
+                tb=ends.tb[r],
+                conn=reach.conn[c],
+                conn_min=reach.time_min[c],
+            )
+            return field_.draw(rows, thresholds, speed)
+
+        drawn = _each(one, groups)
+        return [
+            np.asarray([*(d[j] for d in drawn), None], dtype=object)[:-1]
+            for j in range(len(thresholds))
+        ]
 
     # ----------------------------------------------------------------- geometry
     def lines(self, pieces: Pieces) -> ObjArray:
         """LineStrings of reached stretches (vectorised substrings of the edges)."""
         v = self._v
         e = pieces.edge
-        scale = self._facts.geometry_per_length[e]
+        scale = self._scale[e]
         s = np.clip(pieces.start_m * scale, 0.0, v.length_m[e])
         t = np.clip(pieces.end_m * scale, s, v.length_m[e])
         base = e.astype("float64") * v.width
@@ -375,158 +407,7 @@ class CircleBuilder:
         result = np.where(f >= 1.0 - 1e-9, v.xy[j1], result)
         return result
 
-    def prepare(self) -> CircleBuilder:
-        """Build the network's face indexes now (otherwise on the first circle drawn).
-
-        They depend on the network, the buildings and the walls only, so one
-        preparation serves every station, threshold and view.
-        """
-        for k in range(len(self._w.layer_walls)):
-            self._layer(k)
-        return self
-
-    def _layer(self, layer: int) -> tuple[FaceIndex, IntArray, IntArray]:
-        """The face index of the outside network (layer 0) or of the own paths of one
-        colour of walled compounds, with their connectors, and the maps from network
-        edge and connector to their index in it (-1: another layer). Built once."""
-        if layer not in self._faces:
-            net = self.rg.net
-            conn = self._conn
-            edges = np.flatnonzero(self._w.edge_layer == layer)
-            conns = np.flatnonzero(conn.layer == layer)
-            local_e = np.full(net.n_edges, -1, dtype="int64")
-            local_e[edges] = np.arange(len(edges))
-            local_c = np.full(len(conn), -1, dtype="int64")
-            local_c[conns] = np.arange(len(conns))
-            index = FaceIndex(
-                net.geometry[edges],
-                net.length_m[edges],
-                conn.geometry[conns],
-                buffer_m=self.buffer_m,
-                carve=conn.snap_m[conns] > self.buffer_m * CONNECTOR_SNAP_SHARE,
-            )
-            self._faces[layer] = (index, local_e, local_c)
-        return self._faces[layer]
-
-    def polygons(
-        self,
-        pieces: Pieces,
-        groups: int,
-        connectors: pd.DataFrame | None = None,
-        *,
-        base: Sequence[Drawn | None] | None = None,
-    ) -> list[Drawn | None]:
-        """One drawn circle per group ``0..groups-1`` (None where nothing is reached).
-
-        ``connectors`` (columns ``g``, ``bi``: group and connector) adds reached
-        buildings' connectors; ``base`` (one drawing per group, e.g. the circle of
-        the next smaller threshold) is contained in the result exactly, so the
-        circles nest.
-        """
-        if connectors is not None and len(connectors):
-            cg = connectors["g"].to_numpy(dtype="int64")
-            bi = connectors["bi"].to_numpy(dtype="int64")
-        else:
-            cg = bi = np.zeros(0, dtype="int64")
-        return self._draw_groups(pieces, groups, cg, bi, base)
-
-    def _draw_groups(
-        self,
-        pcs: Pieces,
-        groups: int,
-        cg: IntArray,
-        bi: IntArray,
-        base: Sequence[Drawn | None] | None,
-    ) -> list[Drawn | None]:
-        """:meth:`polygons` with the connectors as arrays (group ``cg``, connector
-        ``bi``); the groups are drawn on all cores."""
-        out: list[Drawn | None] = [None] * groups if base is None else list(base)
-        present = np.union1d(pcs.group, cg).astype("int64")
-        if len(present) == 0:
-            return out
-        # only stretches short of their whole edge are drawn as lines (a whole edge
-        # is drawn from its prepared corridor)
-        lines = np.full(len(pcs.group), None, dtype=object)
-        edge_len = self.rg.net.length_m[pcs.edge]
-        short = (pcs.end_m - pcs.start_m < edge_len - 1e-6) | (edge_len <= 0)
-        if short.any():
-            lines[short] = self.lines(pcs.subset(short))
-        p_order = np.argsort(pcs.group, kind="stable")
-        p_bounds = np.searchsorted(pcs.group[p_order], np.append(present, groups))
-        c_order = np.argsort(cg, kind="stable")
-        c_bounds = np.searchsorted(cg[c_order], np.append(present, groups))
-        prepared = [self._layer(k) for k in range(len(self._w.layer_walls))]
-
-        def one(k: int) -> Drawn:
-            pi = p_order[p_bounds[k] : p_bounds[k + 1]]
-            ci = bi[c_order[c_bounds[k] : c_bounds[k + 1]]]
-            return self._draw_one(pcs.subset(pi), lines[pi], ci, out[int(present[k])], prepared)
-
-        for g, d in zip(present.tolist(), _each(one, len(present)), strict=True):
-            out[g] = d
-        return out
-
-    def _draw_one(
-        self,
-        pcs: Pieces,
-        lines: ObjArray,
-        conns: IntArray,
-        prev: Drawn | None,
-        prepared: list[tuple[FaceIndex, IntArray, IntArray]],
-    ) -> Drawn:
-        """One group's circle from its stretches (with their ``lines`` where short of
-        a whole edge) and connectors, containing ``prev``: each drawing layer drawn
-        from its own face index, outside corridors stopped at every wall."""
-        frontier = np.zeros(len(pcs.group), dtype=bool) if pcs.frontier is None else pcs.frontier
-        reached = pcs.end_m - pcs.start_m
-        walls = self._w.walls
-        drawn: list[Drawn] = []
-        for index, local_e, local_c in prepared:
-            mine = local_e[pcs.edge] >= 0
-            lc = local_c[conns]
-            drawn.append(
-                index.draw(
-                    local_e[pcs.edge[mine]],
-                    reached[mine],
-                    lines[mine],
-                    lc[lc >= 0],
-                    square=frontier[mine],
-                    base=prev if walls is None else None,
-                )
-            )
-        if walls is None:
-            return drawn[0]
-        # outside corridors stop at every wall; each compound's inside is drawn
-        # from its own paths only
-        kept = [shapely.difference(drawn[0].polygon, walls)]
-        for d, wall in zip(drawn[1:], self._w.layer_walls[1:], strict=True):
-            if not shapely.is_empty(d.polygon):
-                kept.append(shapely.intersection(d.polygon, wall))
-        if prev is not None:
-            kept.append(prev.polygon)
-        poly = without_hairlines(polygonal(shapely.union_all(np.asarray(kept, dtype=object))))
-        return Drawn.plain(poly)
-
     # ------------------------------------------------------------ nested drawing
-    def _nested(self, ends: EndTimes, groups: int, thresholds: Sequence[float]) -> list[ObjArray]:
-        """Per threshold (ascending), one polygon per group ``0..groups-1``: each circle
-        is everything reached within the threshold unioned with the previous
-        (smaller) circle, so one tree gives nested circles by construction. The
-        connectors drawn at a threshold stay drawn at the larger ones."""
-        conn = self._conn
-        reach = connector_reach(ends, conn, self.rg.speed_m_per_min)
-        need = np.zeros(0, dtype="int64")
-        drawn: list[Drawn | None] | None = None
-        out: list[ObjArray] = []
-        for t in thresholds:
-            w = walk_ends(ends, t, self._facts)
-            g, c = needed_connectors(ends, w, reach, conn, t, self.buffer_m)
-            need = _new_keys(need, g * max(len(conn), 1) + c)
-            cg, bi = np.divmod(need, max(len(conn), 1))
-            drawn = self._draw_groups(pieces(ends, w), groups, cg, bi, drawn)
-            out.append(_polygons_of(drawn))
-        return out
-
     # -------------------------------------------------------------------- views
     def station_circles(
         self, reach: Reach | None, thresholds_min: Sequence[float], *, station_ids: Sequence[str]
@@ -543,9 +424,7 @@ class CircleBuilder:
             :func:`~planner.network.routing.network_reach`; only its rows at network
             nodes are read) up to :meth:`reach_limit` at least, or None to search
             each batch here, which keeps memory to one batch's table. A reach
-            stopping short of that is searched again here (the cut at the network's
-            gaps needs each station's times up to the largest threshold plus the
-            corridor's walking time).
+            stopping short of that is searched again here.
         thresholds_min
             Thresholds, minutes.
         station_ids
@@ -573,12 +452,10 @@ class CircleBuilder:
             reach = None
         incidence = network_incidence(self.rg)
         kept = KeptCircles(len(thresholds))
-        # the cut's timing (array work, no polygon) runs beside the drawing
-        with ThreadPoolExecutor(max_workers=1) as beside:
-            for batch, rows in self._batches(stations, reach, limit):
-                kept.add(self._batch_circles(batch, rows, incidence, thresholds, beside))
-                # the batch's tables and drawings are gone: their pages go back
-                release_freed_memory()
+        for batch, rows in self._batches(stations, reach, limit):
+            kept.add(self._batch_circles(batch, rows, incidence, thresholds))
+            # the batch's tables and drawings are gone: their pages go back
+            release_freed_memory()
         n = len(stations)
         by_t = kept.polygons()
         ids = np.asarray(station_ids, dtype=object)
@@ -603,14 +480,11 @@ class CircleBuilder:
         rows: tuple[IntArray, IntArray, FloatArray],
         incidence: tuple[IntArray, IntArray, BoolArray],
         thresholds: Sequence[float],
-        beside: ThreadPoolExecutor,
     ) -> list[ObjArray]:
         """One batch's own circles (:meth:`station_circles`), per ascending threshold:
         its tables and drawings live only in this call."""
         ends = station_end_times(self.rg, incidence, batch, *rows)
-        late = beside.submit(self._late_cells, ends, thresholds)
-        drawn = self._nested(ends, len(batch), thresholds)
-        return self._clip_own_late(drawn, late.result(), thresholds)
+        return self._field_circles(ends, len(batch), thresholds)
 
     def _batches(
         self, stations: IntArray, reach: Reach | None, limit_min: float
@@ -648,8 +522,7 @@ class CircleBuilder:
         ends = routing_end_times(
             self.rg, np.zeros(len(reached), dtype="int64"), reached, times.time_min[reached]
         )
-        polys = [p[0] for p in self._nested(ends, 1, thresholds)]
-        polys = self._clip_late(polys, times, thresholds)
+        polys = [p[0] for p in self._field_circles(ends, 1, thresholds)]
         crs = self.rg.net.crs
         gdf = gpd.GeoDataFrame(
             {"minutes": thresholds}, geometry=gpd.GeoSeries(polys, crs=crs), crs=crs
@@ -657,190 +530,11 @@ class CircleBuilder:
         gdf["area_m2"] = gdf.geometry.area
         return gdf
 
-    def _link_cells(self) -> LinkCells:
-        """The :class:`~planner.coverage._faces.LinkCells` of the network (built once)."""
-        if self._cells is None:
-            net = self.rg.net
-            self._cells = LinkCells(
-                net.geometry,
-                net.length_m,
-                step_m=self.buffer_m * LINK_CELL_SHARE,
-                margin_m=self.buffer_m * 4,
-            )
-        return self._cells
-
-    def _clip_late(
-        self, polys: Sequence[shapely.Geometry], times: NodeTimes, thresholds: Sequence[float]
-    ) -> list[shapely.Geometry]:
-        """Each circle (ascending ``thresholds``) without the ground whose nearest link is
-        reached more than the corridor's walking time after its threshold (or never):
-        the corridor never claims the far side of a gap in the network. The ground cut
-        at a larger threshold is cut at every smaller one too, so the circles nest."""
-        cells = self._link_cells()
-        n = len(cells.edge)
-        length = self.rg.net.length_m[cells.edge]
-        snap = Snap(
-            edge=cells.edge,
-            offset_m=cells.offset_m,
-            to_v_m=length - cells.offset_m,
-            snap_m=np.zeros(n),
-            access=np.full(n, None, dtype=object),
-        )
-        t, _station = point_times(self.rg, times, snap)
-        slack_min = self._slack_min()
-        return [
-            cells.clip(p, t, float(m) + slack_min) for p, m in zip(polys, thresholds, strict=True)
-        ]
-
     def reach_limit(self, thresholds_min: Sequence[float]) -> float:
         """How far each station's walk must be searched for its own circles
-        (:meth:`station_circles`): the largest threshold plus the corridor's walking
-        time, minutes."""
-        return max((float(t) for t in thresholds_min), default=0.0) + self._slack_min()
-
-    def _near_links(self) -> sparse.csr_matrix:
-        """:func:`_near_matrix` of the network and the buildings' connectors (built once)."""
-        if self._near is None:
-            cells = self._link_cells()
-            conn = self._conn
-            reach_m = 2.0 * self.buffer_m + cells.step_m
-            conn_len = np.asarray(shapely.length(conn.geometry), dtype="float64")
-            self._near = _near_matrix(
-                self.rg.net.n_edges,
-                cells.near(self.rg.net.geometry, reach_m),
-                conn.edge,
-                cells.near(conn.geometry, reach_m + conn_len),
-            )
-        return self._near
-
-    def _slack_min(self) -> float:
-        """The corridor half-width's walking time, minutes: ground whose nearest link is
-        reached up to this much after a threshold may lie inside its circle."""
-        return self.buffer_m / self.rg.speed_m_per_min
-
-    def _late_cells(self, ends: EndTimes, thresholds: Sequence[float]) -> list[_LateCells]:
-        """The cells that may be cut from each group's own circles (:meth:`_clip_own_late`),
-        a chunk of at most :data:`CLIP_CHUNK_PAIRS` (group, point) pairs timed at once.
-
-        Only the cells of links near what the walk touches can meet a circle
-        (:meth:`_near_links`), so only their points are timed; a chunk keeps the cells
-        late for the smallest threshold (the only ones any threshold can cut). Array
-        work only (no polygon), so :meth:`station_circles` runs it while the circles
-        are drawn.
-        """
-        cells = self._link_cells()
-        if len(cells.cells) == 0 or not thresholds or len(ends) == 0:
-            return []
-        cg, ce, ct = self._near_touched(ends, thresholds)
-        per_group = np.bincount(cg, weights=cells.points_per_edge[ce])
-        chunk = np.floor_divide(np.cumsum(per_group) - per_group, CLIP_CHUNK_PAIRS)
-        bounds = np.searchsorted(cg, np.flatnonzero(np.r_[True, chunk[1:] != chunk[:-1]]))
-        first = float(min(thresholds)) + self._slack_min()
-        out = []
-        for a, b in itertools.pairwise([*bounds.tolist(), len(cg)]):
-            g, c, t, near_t = self._earliest_cells(ends, cg[a:b], ce[a:b], ct[a:b])
-            keep = ~(t <= first)
-            out.append(_LateCells(g[keep], c[keep], t[keep], near_t[keep]))
-        return out
-
-    def _clip_own_late(
-        self, by_t: Sequence[ObjArray], late: Sequence[_LateCells], thresholds: Sequence[float]
-    ) -> list[ObjArray]:
-        """Each station's own circles (per ascending threshold, one polygon per group)
-        cut like the union (:meth:`_clip_late`), with the times of *that* station's
-        walk (``late``, :meth:`_late_cells`): without the ground whose nearest link it
-        reaches more than the corridor's walking time after the threshold, or not
-        within its walk's limit. Nested like the union's cuts; a cell is cut from a
-        circle only once the walk gets near it (``near_min``), and only the late cells
-        meeting the circle are tested against it.
-        """
-        polys_by_t = [np.array(p, dtype=object) for p in by_t]
-        for chunk in late:
-            for polys, minutes in zip(polys_by_t, thresholds, strict=True):
-                cut = ~(chunk.time_min <= float(minutes) + self._slack_min())
-                cut &= chunk.near_min <= float(minutes) + TIME_TOL_MIN
-                self._cut_cells(polys, chunk.group[cut], chunk.cell[cut])
-        return polys_by_t
-
-    def _near_touched(
-        self, ends: EndTimes, thresholds: Sequence[float]
-    ) -> tuple[IntArray, IntArray, FloatArray]:
-        """``(group, edge, time)`` (sorted by group and edge, each pair once) of the links
-        whose cells can meet a group's circles: those near a link its walk gets into,
-        or near the connector of a building on such a link (:meth:`_near_links`);
-        ``time`` is the smallest of ``thresholds`` (ascending) by which the walk gets
-        into such a link (a circle of a smaller threshold needs not look at the link).
-
-        One sparse product (walk's links x :func:`_near_matrix`) per threshold, so the
-        pairs are found and deduplicated in compiled code.
-        """
-        near = self._near_links()
-        n = self.rg.net.n_edges
-        t_in = np.minimum(ends.ta, ends.tb)
-        groups = int(ends.group.max()) + 1 if len(ends.group) else 0
-        keys: list[IntArray] = []
-        for minutes in thresholds:
-            sel = t_in <= float(minutes) + TIME_TOL_MIN
-            walked = sparse.csr_matrix(
-                (np.ones(int(sel.sum())), (ends.group[sel], ends.edge[sel])), shape=(groups, n)
-            )
-            hit = (walked @ near).tocsr()
-            hit.sort_indices()
-            rows = np.repeat(np.arange(groups, dtype="int64"), np.diff(hit.indptr))
-            keys.append(rows * n + hit.indices.astype("int64"))
-        if not keys:
-            empty = np.zeros(0, dtype="int64")
-            return empty, empty, np.zeros(0)
-        last = keys[-1]
-        time = np.full(len(last), float(thresholds[-1]))
-        for minutes, key in zip(thresholds[-2::-1], keys[-2::-1], strict=True):
-            time[np.searchsorted(last, key)] = float(minutes)
-        group, edge = np.divmod(last, n)
-        return group.astype("int64"), edge.astype("int64"), time
-
-    def _earliest_cells(
-        self, ends: EndTimes, group: IntArray, edge: IntArray, near_min: FloatArray
-    ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
-        """``(group, cell, time, near)``: each cell of the points along ``edge``, the
-        earliest time ``group``'s walk reaches one of its points, and the earliest
-        ``near_min`` of their links (when the walk first gets near), minutes."""
-        cells = self._link_cells()
-        pos, pt = cells.points_on(edge)
-        g = group[pos]
-        t = point_end_times(ends, g, cells.edge[pt], cells.offset_m[pt], self.rg.speed_m_per_min)
-        key = g * len(cells.cells) + cells.cell[pt]
-        order = np.argsort(key, kind="stable")
-        key, t, near = key[order], t[order], near_min[pos][order]
-        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else pos[:0]
-        ug, uc = np.divmod(key[first], len(cells.cells))
-        if len(first) == 0:
-            return ug.astype("int64"), uc.astype("int64"), t[:0], near[:0]
-        return (
-            ug.astype("int64"),
-            uc.astype("int64"),
-            np.minimum.reduceat(t, first),
-            np.minimum.reduceat(near, first),
-        )
-
-    def _cut_cells(self, polys: ObjArray, group: IntArray, cell: IntArray) -> None:
-        """Cut from ``polys[group]`` the cells ``cell`` that meet it (in place; ``group``
-        sorted). A link whose own cells are all cut is cut as one merged polygon
-        (:meth:`~planner.coverage._faces.LinkCells.merged`: the same ground, a
-        fraction of the pieces to test and merge). Each polygon is prepared and cut by
-        one thread only: GEOS builds a prepared geometry's index on first use, which
-        threads must not share."""
-        cells = self._link_cells()
-        group, piece = cells.merged(group, cell)
-        present = np.unique(group)
-        bounds = np.searchsorted(group, np.append(present, np.iinfo(np.int64).max))
-
-        def one(k: int) -> shapely.Geometry:
-            poly = polys[present[k]]
-            mine = cells.pieces(piece[bounds[k] : bounds[k + 1]])
-            shapely.prepare(poly)
-            return cells.cut_by(poly, mine[shapely.intersects(poly, mine)])
-
-        polys[present] = np.asarray([*_each(one, len(present)), None], dtype=object)[:-1]
+        (:meth:`station_circles`): the largest threshold, minutes (a link neither of
+        whose ends is reached by then has no ground in any circle)."""
+        return max((float(t) for t in thresholds_min), default=0.0)
 
     def nearest_split(
         self,

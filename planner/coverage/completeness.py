@@ -379,6 +379,7 @@ def kind_gaps(comp: ServiceCompleteness, cov: Coverage, kind: str) -> gpd.GeoDat
     builder = CircleBuilder(
         comp.rg,
         buffer_m=cov.settings.circle_buffer_m,
+        cell_m=cov.settings.circle_cell_m,
         points=cov.building_snap,
         point_geoms=cov.buildings.geometry.centroid.to_numpy(),
         compounds=cov.compounds,

@@ -123,6 +123,7 @@ class Coverage:
         return CircleBuilder(
             self.rg,
             buffer_m=self.settings.circle_buffer_m,
+            cell_m=self.settings.circle_cell_m,
             points=self.building_snap,
             point_geoms=self.buildings.geometry.centroid.to_numpy(),
             compounds=self.compounds,
