@@ -1,6 +1,6 @@
-"""The red map's cold open: the grids computed in a worker thread beside the street's
-drawing and the coverage, circles and grids drawn in one rerun, and no street-only
-paint when another tab already computed both (issue 19 item 9)."""
+"""The red map's cold open: the street drawn first, then the circles (drawn before the
+grid division is computed), then the grids; no progressive paint when another tab or an
+earlier server already computed both (issue 19 item 9)."""
 
 from __future__ import annotations
 
@@ -65,12 +65,23 @@ def _open() -> AppTest:
     return at
 
 
-def test_cold_open_draws_street_then_circles_and_grids_in_one_rerun(
-    drawn: dict[str, list[Any]],
+def test_cold_open_draws_street_then_circles_then_grids(
+    drawn: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The circles are drawn before the division is computed: the division starts only
+    once the circles' map was drawn (cold open to circles, issue 19 item 9)."""
+    maps_before_division: list[int] = []
+    divide = app_services.grids_for
+
+    def counted(street: Any, settings: Any) -> Any:
+        maps_before_division.append(len(drawn["maps"]))
+        return divide(street, settings)
+
+    monkeypatch.setattr(app_services, "grids_for", counted)
     _open()
-    # the street first (early paint), then circles and grids together: two drawings, not three
-    assert drawn["maps"] == [(False, False), (True, True)], drawn["maps"]
+    # the street first (early paint), then the circles, then circles and grids
+    assert drawn["maps"] == [(False, False), (True, False), (True, True)], drawn["maps"]
+    assert maps_before_division == [2], maps_before_division
     # the division ran once, in the script's own thread: no worker thread beside the
     # coverage (it saved nothing on two busy cores, docs/benchmarks/app.md)
     assert len(drawn["grid_threads"]) == 1, drawn["grid_threads"]
