@@ -142,3 +142,43 @@ def test_page_switches_compute_nothing_again(
     assert len(coverage_calls) == 1, "a page switch computed the coverage again"
     assert len(drawn["grid_threads"]) == 1, "a page switch divided the street again"
     assert drawn["maps"][maps:] == [(True, True)]  # the red map shown again, from the cache
+
+
+def _app_imports() -> list[str]:
+    """The modules ``app.py`` imports when it starts (its top-level imports)."""
+    import ast
+
+    tree = ast.parse(Path(APP).read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            names += [f"{node.module}.{a.name}" for a in node.names]
+    return names
+
+
+def test_the_first_page_does_not_import_numba() -> None:
+    """numba (about 0.3 s to import, and its kernels' cache to load) is only needed by
+    the grid division, which the red map computes after drawing the circles: the app's
+    start must not import it (issue 19 item 9)."""
+    import subprocess
+    import sys
+
+    names = _app_imports()
+    assert "planner.app.redmap_page" in names  # the red map page, the first page shown
+    code = (
+        "import importlib, sys\n"
+        f"for name in {names!r}:\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except ModuleNotFoundError:\n"
+        "        pass  # a name imported from a module, not a module\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'llvmlite')))\n"
+    )
+    root = Path(APP).parent
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout
