@@ -88,6 +88,21 @@ def test_cold_open_draws_street_then_circles_then_grids(
     assert not drawn["grid_threads"][0].startswith("planner-prefetch"), drawn["grid_threads"]
 
 
+def test_a_settings_change_draws_the_new_circles_at_once(drawn: dict[str, list[Any]]) -> None:
+    """Once the street's map was drawn complete, a new walking speed is computed before
+    the map is drawn again: one drawing with the new circles and the grids, no map
+    without circles in between (the settings change's time is to the new circles)."""
+    at = _open()
+    drawn["maps"].clear()
+    at.sidebar.number_input[0].set_value(4.5)
+    [apply] = [b for b in at.sidebar.button if b.label == "应用"]
+    apply.click()
+    at.run(timeout=60)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["walk_speed_kmh"] == 4.5
+    assert drawn["maps"] == [(True, True)], drawn["maps"]
+
+
 def test_a_restarted_server_draws_kept_circles_and_grids_at_once(
     drawn: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -8,7 +8,9 @@ street (issue 19 item 9: cold open to circles). A worker thread computing the di
 beside the coverage saved nothing on two busy cores (docs/benchmarks/app.md). When both
 were already computed in this process (another tab) or kept on disk by an earlier server
 start (:func:`planner.app.cache.computed`, :mod:`planner.app.store`), the first drawing
-has them and there is no progressive paint.
+has them and there is no progressive paint. Once a street's map was drawn complete in
+the session, a settings change computes what it changes before drawing: one drawing,
+with the new circles (no map without circles in between).
 
 Only UI lives here: the map is rendered once per input by :func:`planner.app.cache.cached_map`
 and shown by :func:`planner.app.map.show_map` (panning and zooming never rerun the script).
@@ -99,8 +101,10 @@ def page_redmap(street: Street, settings: Settings) -> None:
     sj, tj = source_json(), settings_json(settings)
     done = S.setdefault("_map_steps", {}).setdefault(sj + tj, {})
     left, right = st.columns([3, 1])
-    if start_steps(street, settings, sj, tj, done):
-        # both computed in this process already (another tab): no street-only paint
+    shown = S.setdefault("_map_shown", set())
+    if start_steps(street, settings, sj, tj, done) or sj in shown:
+        # all computed in this process already (another tab), or this street's full map
+        # was shown (a settings change): no intermediate paint, one drawing of the result
         compute_steps(street, settings, sj, tj, done, left)
     grids = project_grids(street, settings) if done.get("grids") is True else None
     with left:
@@ -126,6 +130,7 @@ def page_redmap(street: Street, settings: Settings) -> None:
     # the next step computed once this map is sent; a rerun draws it
     if compute_steps(street, settings, sj, tj, done, left, first_only=True):
         st.rerun()
+    shown.add(sj)  # nothing left to compute: this street's map is complete
 
 
 STEPS: tuple[Result, ...] = ("coverage", "grids")
