@@ -203,7 +203,12 @@ def _load_beijing(page: Any, stations: Path) -> tuple[float, float]:
     inputs = page.locator(f'{SIDEBAR} [data-testid="stFileUploaderDropzoneInput"]')
     inputs.nth(0).set_input_files(str(BEIJING))
     inputs.nth(1).set_input_files(str(stations))
-    page.wait_for_timeout(1500)
+    # both files listed and their upload's rerun over before Load (a fixed 1.5 s wait
+    # lost the stations file once under load: the extract then had no circles)
+    for name in (BEIJING.name, stations.name):
+        page.locator(SIDEBAR).get_by_text(name, exact=True).first.wait_for(timeout=60000)
+    wait_idle(page, timeout_s=60)
+    page.wait_for_timeout(500)
     t0 = time.perf_counter()
     page.locator(SIDEBAR).get_by_role("button", name="加载", exact=True).click()
     demo = page.locator('[data-testid="stCaptionContainer"]', has_text="示例街道")
