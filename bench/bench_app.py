@@ -200,9 +200,11 @@ def _load_beijing(page: Any, stations: Path) -> tuple[float, float]:
     and to its circles and grids."""
     page.locator(SIDEBAR).get_by_text("上传 OSM 数据", exact=False).first.click()
     wait_idle(page)
-    inputs = page.locator(f'{SIDEBAR} [data-testid="stFileUploaderDropzoneInput"]')
-    inputs.nth(0).set_input_files(str(BEIJING))
-    inputs.nth(1).set_input_files(str(stations))
+    # each uploader by its widget key (Streamlit's ``st-key-<key>`` class): by position,
+    # the stations file once went to another uploader after a restart
+    drop = '[data-testid="stFileUploaderDropzoneInput"]'
+    page.locator(f"{SIDEBAR} .st-key-files_osm {drop}").set_input_files(str(BEIJING))
+    page.locator(f"{SIDEBAR} .st-key-st_osm {drop}").set_input_files(str(stations))
     # both files listed and their upload's rerun over before Load (a fixed 1.5 s wait
     # lost the stations file once under load: the extract then had no circles)
     for name in (BEIJING.name, stations.name):
