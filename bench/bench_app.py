@@ -3,10 +3,11 @@
 Figures (printed, and recorded in docs/benchmarks/app.md), per street:
 
 - start to circles: a fresh ``streamlit run app.py`` process (as below) until the red map
-  shows service circles (the first useful map; the grids may follow);
+  shows service circles (the first useful map; the grids follow: target < 8 s, issue 19
+  item 9);
 - start to circles and grids: a fresh ``streamlit run app.py`` process (empty caches,
   an empty disk cache: ``$PLANNER_APP_CACHE`` a new folder) started, page opened, until
-  the red map shows service circles AND grids (target < 8 s on the demo street);
+  the red map shows service circles AND grids;
 - restart to circles and grids: the same, once the run's other figures are taken, with
   the disk cache the first server filled (:mod:`planner.app.store`): a planner
   reopening the app on a street it has seen. On the Beijing extract (tests/data, OSM, with a
