@@ -3,17 +3,21 @@
 Figures (printed, and recorded in docs/benchmarks/app.md), per street:
 
 - start to circles: a fresh ``streamlit run app.py`` process (as below) until the red map
-  shows service circles (the first useful map; the grids may follow);
+  shows service circles (the first useful map; the grids follow: target < 8 s, issue 19
+  item 9);
 - start to circles and grids: a fresh ``streamlit run app.py`` process (empty caches,
   an empty disk cache: ``$PLANNER_APP_CACHE`` a new folder) started, page opened, until
-  the red map shows service circles AND grids (target < 8 s on the demo street);
+  the red map shows service circles AND grids;
 - restart to circles and grids: the same, once the run's other figures are taken, with
   the disk cache the first server filled (:mod:`planner.app.store`): a planner
   reopening the app on a street it has seen. On the Beijing extract (tests/data, OSM, with a
   three-station file made here: OSM has no service stations) the demo opens first,
-  then the extract is uploaded: timed from the Load click to its circles and grids;
+  then the extract is uploaded: start to circles and start to circles and grids are
+  then timed from the Load click to the extract's circles, and circles and grids;
 - settings change: from a fully loaded page, walking speed changed in the sidebar
-  form and applied, until the map's legend shows the new speed (target < 3 s);
+  form and applied, until a map whose legend shows the new speed is drawn with its
+  circles (target < 3 s; before 2026-12-03 19:30 UTC a map drawn without circles,
+  before the new ones were computed, counted);
 - warm open: a second tab on the same server (the demo street's map drawn);
 - page switch: red map -> grid editor (first visit: the editor is built) and, once
   the editor was seen, overview -> grid editor, until the editor map's grids are drawn
@@ -32,7 +36,14 @@ Baseline measured in the same run: the same red map written as one standalone HT
 file (:func:`planner.maps.offline.standalone_html`) and opened from disk in the same
 browser, i.e. the cost of drawing the map without Streamlit; ratios are app / baseline.
 
-Usage: ``.venv/bin/python bench/bench_app.py [--source demo|beijing|both] [--repeat 3]``
+With ``--before DIR`` (a tree of the code before a change, e.g. ``git archive main``
+unpacked, its numba kernels compiled with ``python -m planner._warm``) every repeat runs
+the app of ``DIR`` and of this tree in turn, the order alternating round by round
+(:func:`_interleave.order`), each in a fresh server; every run prints its figures with
+the load average before and after it.
+
+Usage: ``.venv/bin/python bench/bench_app.py [--source demo|beijing|both] [--repeat 3]
+[--before DIR]``
 """
 
 from __future__ import annotations
@@ -52,6 +63,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _interleave import order  # noqa: E402
 from _machine import processor  # noqa: E402
 from shapely.geometry import Point, shape  # noqa: E402
 
@@ -110,25 +122,28 @@ def _any_frame(page: Any, test: Callable[[Any], bool]) -> bool:
     return False
 
 
-def _circles(frame: Any) -> bool:
-    """The red map in ``frame`` shows service circles."""
-    return bool(frame.locator(", ".join(f'path[fill="{c}"]' for c in CIRCLE_FILLS)).count() > 0)
+def _circles(frame: Any, *, min_lat: float = -90.0) -> bool:
+    """The red map in ``frame`` shows service circles (its centre north of ``min_lat``:
+    the Beijing street, not the demo street still on screen)."""
+    if frame.locator(", ".join(f'path[fill="{c}"]' for c in CIRCLE_FILLS)).count() == 0:
+        return False
+    return min_lat <= -90 or bool(
+        frame.evaluate("() => window.map ? window.map.getCenter().lat : -90") > min_lat
+    )
 
 
 def _circles_and_grids(frame: Any, *, min_lat: float = -90.0) -> bool:
-    """The red map in ``frame`` shows service circles and grids (its centre north of
-    ``min_lat``: the Beijing street, not the demo street still on screen)."""
+    """The red map in ``frame`` shows service circles and grids (centre as :func:`_circles`)."""
     grids = frame.locator('.rm-grid-label, path[stroke="#1f4e9c"]').count()
-    if not (grids > 0 and _circles(frame)):
-        return False
-    return bool(frame.evaluate("() => window.map ? window.map.getCenter().lat : -90") > min_lat)
+    return grids > 0 and _circles(frame, min_lat=min_lat)
 
 
 def _legend_shows(frame: Any, text: str) -> bool:
-    """True when ``frame``'s legend contains ``text`` and its map is drawn."""
+    """True when ``frame``'s legend contains ``text`` and its map is drawn with circles
+    (a map drawn without circles before the new ones are computed does not count)."""
     legend = frame.locator(".rm-legend")
     if legend.count() and text in legend.first.inner_text(timeout=500):
-        return bool(frame.locator("path.leaflet-interactive").count() >= 10)
+        return bool(frame.locator("path.leaflet-interactive").count() >= 10 and _circles(frame))
     return False
 
 
@@ -181,24 +196,34 @@ def _goto(page: Any, label: str) -> None:
     page.locator(SIDEBAR).get_by_text(label, exact=True).first.click()
 
 
-def _load_beijing(page: Any, stations: Path) -> float:
-    """Upload the Beijing extract with its stations; seconds from Load to circles+grids."""
+def _load_beijing(page: Any, stations: Path) -> tuple[float, float]:
+    """Upload the Beijing extract with its stations; seconds from Load to its circles,
+    and to its circles and grids."""
     page.locator(SIDEBAR).get_by_text("上传 OSM 数据", exact=False).first.click()
     wait_idle(page)
-    inputs = page.locator(f'{SIDEBAR} [data-testid="stFileUploaderDropzoneInput"]')
-    inputs.nth(0).set_input_files(str(BEIJING))
-    inputs.nth(1).set_input_files(str(stations))
-    page.wait_for_timeout(1500)
+    # each uploader by its widget key (Streamlit's ``st-key-<key>`` class): by position,
+    # the stations file once went to another uploader after a restart
+    drop = '[data-testid="stFileUploaderDropzoneInput"]'
+    page.locator(f"{SIDEBAR} .st-key-files_osm {drop}").set_input_files(str(BEIJING))
+    page.locator(f"{SIDEBAR} .st-key-st_osm {drop}").set_input_files(str(stations))
+    # both files listed and their upload's rerun over before Load (a fixed 1.5 s wait
+    # lost the stations file once under load: the extract then had no circles)
+    for name in (BEIJING.name, stations.name):
+        page.locator(SIDEBAR).get_by_text(name, exact=True).first.wait_for(timeout=60000)
+    wait_idle(page, timeout_s=60)
+    page.wait_for_timeout(500)
     t0 = time.perf_counter()
     page.locator(SIDEBAR).get_by_role("button", name="加载", exact=True).click()
     demo = page.locator('[data-testid="stCaptionContainer"]', has_text="示例街道")
     _wait(page, lambda: demo.count() == 0, "the Beijing street shown")
+    _wait(page, lambda: _any_frame(page, lambda f: _circles(f, min_lat=39.0)), "Beijing circles")
+    to_circles = time.perf_counter() - t0
     _wait(
         page,
         lambda: _any_frame(page, lambda f: _circles_and_grids(f, min_lat=39.0)),
         "Beijing circles and grids",
     )
-    return time.perf_counter() - t0
+    return to_circles, time.perf_counter() - t0
 
 
 def _pan_zoom_reruns(page: Any, run_log: Path) -> int:
@@ -281,8 +306,9 @@ def _edit(page: Any, move: Move) -> dict[str, float]:
     return out
 
 
-def measure_app(source: str, move: Move) -> dict[str, float]:
-    """One fresh server: every figure of the module docstring for ``source``."""
+def measure_app(source: str, move: Move, app_dir: Path = ROOT) -> dict[str, float]:
+    """One fresh server running ``app_dir``'s app: every figure of the module docstring
+    for ``source``."""
     work = Path(tempfile.mkdtemp(prefix="bench-app-"))
     run_log = work / "runs.log"
     stations = work / "stations.csv"
@@ -294,7 +320,7 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
         "PLANNER_APP_CACHE": str(work / "app-cache"),
     }
     t_start = time.perf_counter()
-    with app_server(env=env) as url, offline_page() as (page, blocked):
+    with app_server(env=env, app_dir=app_dir) as url, offline_page() as (page, blocked):
         page.goto(url)
         _wait(page, lambda: _any_frame(page, _circles), "demo circles")
         out["start_to_circles_s"] = time.perf_counter() - t_start
@@ -303,7 +329,9 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
         out["start_server_cpu_s"] = server_cpu_s()
         wait_idle(page, timeout_s=60)
         if source == "beijing":
-            out["start_to_circles_grids_s"] = _load_beijing(page, stations)
+            out["start_to_circles_s"], out["start_to_circles_grids_s"] = _load_beijing(
+                page, stations
+            )
             wait_idle(page, timeout_s=60)
         page.wait_for_timeout(1000)
         out["pan_zoom_reruns"] = _pan_zoom_reruns(page, run_log)
@@ -324,7 +352,9 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
         wait_idle(page, timeout_s=60)
         out["switch_to_editor_s"], out["switch_to_editor_page_s"] = _editor_switch(page)
         out["blocked_requests"] = len(blocked)
-    out["restart_to_circles_grids_s"], out["restart_server_cpu_s"] = _restart(source, env, stations)
+    out["restart_to_circles_grids_s"], out["restart_server_cpu_s"] = _restart(
+        source, env, stations, app_dir
+    )
     if os.environ.get("BENCH_VERBOSE"):
         for line in run_log.read_text(encoding="utf-8").splitlines():
             event, page_name, run_s, _epoch = line.split("\t")
@@ -332,31 +362,56 @@ def measure_app(source: str, move: Move) -> dict[str, float]:
     return out
 
 
-def _restart(source: str, env: dict[str, str], stations: Path) -> tuple[float, float]:
+def _restart(
+    source: str, env: dict[str, str], stations: Path, app_dir: Path
+) -> tuple[float, float]:
     """A new server on the same disk cache: seconds to circles and grids (from the
     process start on the demo street, from the Load click on the Beijing extract)."""
     t_start = time.perf_counter()
-    with app_server(env=env) as url, offline_page() as (page, _blocked):
+    with app_server(env=env, app_dir=app_dir) as url, offline_page() as (page, _blocked):
         page.goto(url)
         _wait(page, lambda: _any_frame(page, _circles_and_grids), "demo circles and grids")
         if source != "beijing":
             return time.perf_counter() - t_start, server_cpu_s()
         wait_idle(page, timeout_s=60)
-        return _load_beijing(page, stations), server_cpu_s()
+        return _load_beijing(page, stations)[1], server_cpu_s()
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _print_figures(label: str, runs: list[dict[str, float]], base: float) -> None:
+    print(f"--- {label}")
+    for key in FIGURES:
+        values = [r[key] for r in runs]
+        med = statistics.median(values)
+        print(
+            f"{key:<30} median {med:6.2f} s  (runs: {', '.join(f'{v:.2f}' for v in values)})"
+            f"  ratio to baseline {med / base:5.1f}x"
+        )
+    print(f"pan/zoom reruns                {[int(r['pan_zoom_reruns']) for r in runs]}")
+    print(f"requests to other hosts        {[int(r['blocked_requests']) for r in runs]}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", choices=["demo", "beijing", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--before", type=Path, help="a tree of the code before: its app and this tree's in turn"
+    )
     args = parser.parse_args()
     print(
         f"machine: {processor()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     )
-    print(f"load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"load average before: {_load()}")
     base = statistics.median(baseline_static("demo") for _ in range(args.repeat))
     print(f"baseline: standalone HTML red map (demo) drawn in {base:.2f} s (median)")
+    trees = (
+        {"this tree": ROOT} if args.before is None else {"before": args.before, "this tree": ROOT}
+    )
     sources = ["demo", "beijing"] if args.source == "both" else [args.source]
     for source in sources:
         if source == "beijing":
@@ -366,18 +421,30 @@ def main() -> None:
                 move = find_move(app_editor(str(BEIJING), stations=path))
         else:
             move = find_move(app_editor("demo"))
-        runs = [measure_app(source, move) for _ in range(args.repeat)]
-        print(f"--- {source} (move atom {move.atom}: {move.source_label} -> {move.target_label})")
-        for key in FIGURES:
-            values = [r[key] for r in runs]
-            med = statistics.median(values)
-            print(
-                f"{key:<26} median {med:6.2f} s  (runs: {', '.join(f'{v:.2f}' for v in values)})"
-                f"  ratio to baseline {med / base:5.1f}x"
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+        for round_no in range(args.repeat):
+            for name in order(list(trees), round_no):
+                before = _load()
+                at = datetime.now(UTC)
+                runs[name].append(measure_app(source, move, trees[name]))
+                r = runs[name][-1]
+                print(
+                    f"run {round_no + 1} {name} ({trees[name]}) at {at:%H:%M:%S} UTC, load"
+                    f" {before} -> {_load()}: to circles {r['start_to_circles_s']:.2f} s, to"
+                    f" circles and grids {r['start_to_circles_grids_s']:.2f} s (server"
+                    f" {r['start_server_cpu_s']:.2f} CPU s), settings"
+                    f" {r['settings_redraw_s']:.2f} s, edit {r['edit_s']:.2f} s, switch"
+                    f" {r['switch_to_editor_s']:.2f} s",
+                    flush=True,
+                )
+        for name in trees:
+            _print_figures(
+                f"{source}, {name} (move atom {move.atom}: {move.source_label} -> "
+                f"{move.target_label})",
+                runs[name],
+                base,
             )
-        print(f"pan/zoom reruns            {[int(r['pan_zoom_reruns']) for r in runs]}")
-        print(f"requests to other hosts    {[int(r['blocked_requests']) for r in runs]}")
-        print(f"load average now: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        print(f"load average now: {_load()}")
 
 
 if __name__ == "__main__":

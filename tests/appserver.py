@@ -45,8 +45,12 @@ def app_server(
     script: str = os.environ.get("PLANNER_APP_SCRIPT", "app.py"),
     env: dict[str, str] | None = None,
     timeout_s: float = 60,
+    app_dir: Path = ROOT,
 ) -> Iterator[str]:
-    """Start ``streamlit run`` on a free port; yield its URL; stop it afterwards."""
+    """Start ``streamlit run`` on a free port; yield its URL; stop it afterwards.
+
+    ``app_dir``: the tree whose ``app.py`` (and ``planner`` package, first on the
+    server's path) runs, e.g. the code before a change for an interleaved benchmark."""
     port = free_port()
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     log = open(ROOT / "test-artifacts" / f"streamlit-{port}.log", "w")  # noqa: SIM115
@@ -68,10 +72,10 @@ def app_server(
             "--server.fileWatcherType",
             "none",
         ],
-        cwd=ROOT,
+        cwd=app_dir,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "PYTHONPATH": str(app_dir), **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:

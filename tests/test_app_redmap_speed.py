@@ -1,6 +1,6 @@
-"""The red map's cold open: the grids computed in a worker thread beside the street's
-drawing and the coverage, circles and grids drawn in one rerun, and no street-only
-paint when another tab already computed both (issue 19 item 9)."""
+"""The red map's cold open: the street drawn first, then the circles (drawn before the
+grid division is computed), then the grids; no progressive paint when another tab or an
+earlier server already computed both (issue 19 item 9)."""
 
 from __future__ import annotations
 
@@ -65,16 +65,42 @@ def _open() -> AppTest:
     return at
 
 
-def test_cold_open_draws_street_then_circles_and_grids_in_one_rerun(
-    drawn: dict[str, list[Any]],
+def test_cold_open_draws_street_then_circles_then_grids(
+    drawn: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The circles are drawn before the division is computed: the division starts only
+    once the circles' map was drawn (cold open to circles, issue 19 item 9)."""
+    maps_before_division: list[int] = []
+    divide = app_services.grids_for
+
+    def counted(street: Any, settings: Any) -> Any:
+        maps_before_division.append(len(drawn["maps"]))
+        return divide(street, settings)
+
+    monkeypatch.setattr(app_services, "grids_for", counted)
     _open()
-    # the street first (early paint), then circles and grids together: two drawings, not three
-    assert drawn["maps"] == [(False, False), (True, True)], drawn["maps"]
+    # the street first (early paint), then the circles, then circles and grids
+    assert drawn["maps"] == [(False, False), (True, False), (True, True)], drawn["maps"]
+    assert maps_before_division == [2], maps_before_division
     # the division ran once, in the script's own thread: no worker thread beside the
     # coverage (it saved nothing on two busy cores, docs/benchmarks/app.md)
     assert len(drawn["grid_threads"]) == 1, drawn["grid_threads"]
     assert not drawn["grid_threads"][0].startswith("planner-prefetch"), drawn["grid_threads"]
+
+
+def test_a_settings_change_draws_the_new_circles_at_once(drawn: dict[str, list[Any]]) -> None:
+    """Once the street's map was drawn complete, a new walking speed is computed before
+    the map is drawn again: one drawing with the new circles and the grids, no map
+    without circles in between (the settings change's time is to the new circles)."""
+    at = _open()
+    drawn["maps"].clear()
+    at.sidebar.number_input[0].set_value(4.5)
+    [apply] = [b for b in at.sidebar.button if b.label == "应用"]
+    apply.click()
+    at.run(timeout=60)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["walk_speed_kmh"] == 4.5
+    assert drawn["maps"] == [(True, True)], drawn["maps"]
 
 
 def test_a_restarted_server_draws_kept_circles_and_grids_at_once(
@@ -131,3 +157,43 @@ def test_page_switches_compute_nothing_again(
     assert len(coverage_calls) == 1, "a page switch computed the coverage again"
     assert len(drawn["grid_threads"]) == 1, "a page switch divided the street again"
     assert drawn["maps"][maps:] == [(True, True)]  # the red map shown again, from the cache
+
+
+def _app_imports() -> list[str]:
+    """The modules ``app.py`` imports when it starts (its top-level imports)."""
+    import ast
+
+    tree = ast.parse(Path(APP).read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            names += [f"{node.module}.{a.name}" for a in node.names]
+    return names
+
+
+def test_the_first_page_does_not_import_numba() -> None:
+    """numba (about 0.3 s to import, and its kernels' cache to load) is only needed by
+    the grid division, which the red map computes after drawing the circles: the app's
+    start must not import it (issue 19 item 9)."""
+    import subprocess
+    import sys
+
+    names = _app_imports()
+    assert "planner.app.redmap_page" in names  # the red map page, the first page shown
+    code = (
+        "import importlib, sys\n"
+        f"for name in {names!r}:\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except ModuleNotFoundError:\n"
+        "        pass  # a name imported from a module, not a module\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'llvmlite')))\n"
+    )
+    root = Path(APP).parent
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout

@@ -1,14 +1,16 @@
 """The red map page: the street's map drawn progressively (the street first, then the
-walking circles and the project's current grids together, in one rerun) beside the
-load report.
+walking circles, then the project's current grids, one rerun each) beside the load report.
 
-On a cold open the coverage and the grid division are computed once the street's map
-is sent, one after the other (a worker thread computing the division beside the
-coverage saved nothing on two busy cores: docs/benchmarks/app.md); the circles and grids
-then cost one more map drawing, not two. When both were already computed in this
-process (another tab) or kept on disk by an earlier server start
-(:func:`planner.app.cache.computed`, :mod:`planner.app.store`), the first drawing has
-them and there is no street-only paint.
+On a cold open each step is computed once the map before it is sent: the coverage after
+the street's map, the grid division after the circles' map, so the circles show without
+waiting for the division, and the browser draws them while the server divides the
+street (issue 19 item 9: cold open to circles). A worker thread computing the division
+beside the coverage saved nothing on two busy cores (docs/benchmarks/app.md). When both
+were already computed in this process (another tab) or kept on disk by an earlier server
+start (:func:`planner.app.cache.computed`, :mod:`planner.app.store`), the first drawing
+has them and there is no progressive paint. Once a street's map was drawn complete in
+the session, a settings change computes what it changes before drawing: one drawing,
+with the new circles (no map without circles in between).
 
 Only UI lives here: the map is rendered once per input by :func:`planner.app.cache.cached_map`
 and shown by :func:`planner.app.map.show_map` (panning and zooming never rerun the script).
@@ -99,8 +101,10 @@ def page_redmap(street: Street, settings: Settings) -> None:
     sj, tj = source_json(), settings_json(settings)
     done = S.setdefault("_map_steps", {}).setdefault(sj + tj, {})
     left, right = st.columns([3, 1])
-    if start_steps(street, settings, sj, tj, done):
-        # both computed in this process already (another tab): no street-only paint
+    shown = S.setdefault("_map_shown", set())
+    if start_steps(street, settings, sj, tj, done) or sj in shown:
+        # all computed in this process already (another tab), or this street's full map
+        # was shown (a settings change): no intermediate paint, one drawing of the result
         compute_steps(street, settings, sj, tj, done, left)
     grids = project_grids(street, settings) if done.get("grids") is True else None
     with left:
@@ -123,9 +127,10 @@ def page_redmap(street: Street, settings: Settings) -> None:
             coverage_notes(coverage_or_none(sj, tj))
         for step in S.get("capability_errors", {}):
             cannot(step)
-    # both steps computed before one rerun draws their circles and grids together
-    if compute_steps(street, settings, sj, tj, done, left):
+    # the next step computed once this map is sent; a rerun draws it
+    if compute_steps(street, settings, sj, tj, done, left, first_only=True):
         st.rerun()
+    shown.add(sj)  # nothing left to compute: this street's map is complete
 
 
 STEPS: tuple[Result, ...] = ("coverage", "grids")
@@ -152,11 +157,21 @@ def start_steps(
 
 
 def compute_steps(
-    street: Street, settings: Settings, sj: str, tj: str, done: dict[str, bool], where: Any
+    street: Street,
+    settings: Settings,
+    sj: str,
+    tj: str,
+    done: dict[str, bool],
+    where: Any,
+    *,
+    first_only: bool = False,
 ) -> bool:
     """Compute the steps not in ``done`` (spinners in ``where``) and record them in
     ``done`` and in the session's steps; return whether one of them succeeded (the map
     has more to draw).
+
+    ``first_only`` stops after the first step that succeeds (the caller draws it before
+    the next is computed: circles before grids); a failed step does not stop it.
     """
     pending: tuple[tuple[Result, Callable[[], Any], str], ...] = (
         ("coverage", lambda: coverage_or_none(sj, tj), "layer_circle"),
@@ -171,4 +186,6 @@ def compute_steps(
         done[step] = result is not None
         S["_map_steps"][f"{step}:{sj}{for_result(tj, step)}"] = result is not None
         more = more or result is not None
+        if more and first_only:
+            break
     return more

@@ -34,8 +34,6 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from planner.grids._tree_kernel import spanning_tree
-
 TRIES = 48
 #: Trees tried per re-split while repairing (fewer: repairs try many pairs).
 REPAIR_TRIES = 16
@@ -139,6 +137,9 @@ def bisect(
     side A and its part count, or None when the nodes cannot be cut (a single node,
     or no tree edge).
     """
+    # imported here: importing the partition (the app's first page) does not import numba
+    from planner.grids._tree_kernel import spanning_tree
+
     cut = _CutProblem.of(g, nodes, k, lo=lo, hi=hi)
     if cut is None:
         return None

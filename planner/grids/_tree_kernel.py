@@ -18,7 +18,9 @@ for trees of a few dozen nodes, which was 81 % of the division of a 10-street
 district; this call costs microseconds.
 
 The kernel is compiled on first call and cached on disk (``cache=True``). Kept in its
-own module so importing the partition does not compile anything.
+own module, imported by the first bisection, so importing the partition compiles
+nothing and does not import numba (the app's red map draws its circles before the first
+division: issue 19 item 9).
 """
 
 from __future__ import annotations

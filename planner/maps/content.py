@@ -12,7 +12,7 @@ Inputs are never changed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -149,16 +149,18 @@ class MapContent:
     def has(self, layer: LayerKey) -> bool:
         """Whether ``layer`` has features to draw (a map draws only those layers)."""
         s = self.street
-        optional: dict[str, object] = {
-            "circles": self.circles,
-            "gaps": self.gaps,
-            "grids": self.grids,
-            "atoms": self.atoms,
-            "sites": self.sites,
-            "completeness": self.completeness,
+        # only the layer asked for is built: ``completeness`` makes a frame of every
+        # building (about 10 ms on the demo street), and a map asks for every layer
+        optional: dict[str, Callable[[], object]] = {
+            "circles": lambda: self.circles,
+            "gaps": lambda: self.gaps,
+            "grids": lambda: self.grids,
+            "atoms": lambda: self.atoms,
+            "sites": lambda: self.sites,
+            "completeness": lambda: self.completeness,
         }
         if layer in optional:
-            return optional[layer] is not None
+            return optional[layer]() is not None
         if layer == "uncovered":
             return self.uncovered is not None and len(self.uncovered) > 0
         frames: dict[str, gpd.GeoDataFrame] = {
