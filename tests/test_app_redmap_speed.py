@@ -176,8 +176,9 @@ def _app_imports() -> list[str]:
 
 def test_the_first_page_does_not_import_numba() -> None:
     """numba (about 0.3 s to import, and its kernels' cache to load) is only needed by
-    the grid division, which the red map computes after drawing the circles: the app's
-    start must not import it (issue 19 item 9)."""
+    the circle field's kernels and the grid division, which the red map computes after
+    its first paint (the street alone): the app's start must not import it (issue 19
+    item 9)."""
     import subprocess
     import sys
 

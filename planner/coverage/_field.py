@@ -60,7 +60,6 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from planner._threads import workers
-from planner.coverage._field_kernel import fill_grid, walk_cells
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -431,6 +430,10 @@ class CircleField:
         self, rows: FieldRows, thresholds_min: Sequence[float], speed_m_per_min: float
     ) -> list[shapely.Geometry]:
         """One walk's circles, one (Multi)Polygon per threshold (ascending), nested."""
+        # numba's kernels, imported at the first circle: the app's first paint (the
+        # street alone) does not load numba (issue 19 item 9)
+        from planner.coverage._field_kernel import fill_grid, walk_cells
+
         v = float(speed_m_per_min)
         w = self.buffer_m
         c = self.cell_m
