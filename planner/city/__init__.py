@@ -12,6 +12,8 @@
   city-wide household and organisation registers split to streets by key or point;
 * :mod:`planner.city.hashes` - content hashes of each street's share (incremental runs);
 * :mod:`planner.city.run` - :func:`run_city`: the Dask run (local cluster or a scheduler);
+* :mod:`planner.city.worker_setup` - the local workers' dask preload (they ignore the
+  terminal's SIGINT: the command stops the cluster);
 * :mod:`planner.city.rollup` - ``city_streets.csv``, ``city_communities.csv``, ``city.gpkg``;
 * :mod:`planner.city.citymap` - ``city_redmap.html`` and ``.png``/``.pdf``: streets
   shaded by coverage, drill-down, gaps across street borders.
