@@ -10,11 +10,12 @@ measured on the team's 2-core machine (``bench/bench_bounds.py``, recorded in
 ``Settings.max_stations`` or ``Settings.max_network_edges`` before doing any of it,
 saying what it would cost and which setting to raise.
 
-The estimate is a planning figure, not a promise: on the demo street it was within
-10 % of the circle step's measured CPU time with 200 to 2,000 stations (26 % over at
-5,000 on a lighter load), and the memory (peak above the process when the circles
-start) within 16 % at 200 to 5,000 stations (``docs/benchmarks/coverage.md``, 2026-12-03); a street without walled
-compounds draws faster and lighter than estimated, and the wall time lies between the CPU time spread over the cores
+The estimate is a planning figure, not a promise: fitted on the demo street with 200
+and 2,000 stations for the circles drawn from the raster field (2026-12-03,
+``docs/benchmarks/coverage.md``), it is within 7 % of the circle step's measured CPU
+time and 1 % of the memory (peak above the process when the circles start) there; a
+street without walled compounds draws faster and lighter than estimated, and the wall
+time lies between the CPU time spread over the cores
 (idle machine) and the CPU time itself (cores taken by other jobs). Times are
 seconds, memory MB (2**20 bytes).
 """
@@ -41,18 +42,19 @@ log = logging.getLogger(__name__)
 SAMPLE_STATIONS = 64
 
 #: CPU seconds per network piece a station's circles are drawn from (team machine,
-#: demo street with its 67 walled compounds: 1.6e-4 at 200, 2,000 and 20,000
-#: stations on 2026-12-02; 1.9e-4 to 2.1e-4 at 2,000 since the cut at the network's
-#: gaps, 2026-12-03; a street without walls draws about 1.6 times faster).
-CPU_S_PER_PIECE = 2.0e-4
+#: demo street with its 67 walled compounds). Refitted for the raster field's drawing
+#: (branch circ13r) on 2026-12-03 20:30 UTC, idle (`bench/bench_bounds.py --stations
+#: 200,2000`, load 1.3): the circle step took 3.84 and 29.13 CPU s for about 69,000 and
+#: 633,000 pieces; this fit says 3.6 and 28.5 (the GEOS drawing's 2.0e-4 said 15 and 129).
+CPU_S_PER_PIECE = 4.2e-5
 
 #: CPU seconds per station for the nearest-station split (its territory, clipped to
 #: each threshold's union).
 CPU_S_PER_STATION = 7e-4
 
-#: CPU seconds per network edge for what is done once per street: the network's
-#: faces and the union circles.
-CPU_S_PER_EDGE = 1e-3
+#: CPU seconds per network edge for what is done once per street: the circle field's
+#: build and the union circles.
+CPU_S_PER_EDGE = 5e-4
 
 #: Memory of a coverage run above the process when the circles start, MB: per
 #: network piece of the finished circles (kept from batch to batch as WKB,
@@ -72,17 +74,21 @@ MB_PER_EDGE = 0.03
 
 #: Since the circles are drawn from a raster field (branch circ13r, 2026-12-03) their
 #: contours hold about twice the vertices of the GEOS corridors they replaced (1.46 M
-#: against 0.69 M for Helsinki's 100 x 3), so the kept circles' term is taken twice;
-#: the field adds about :data:`FIELD_BYTES_PER_CELL` a grid cell of the street's
-#: extent (its border flags and limits) plus :data:`FIELD_BYTES_PER_LINK_CELL` a cell
-#: near a link, and loading its compiled kernels about :data:`MB_KERNELS` to a
-#: process (llvmlite; measured on the 40-station lattice of ``tests/test_budget.py``:
-#: +60 MB resident in all). The CPU terms above still describe the GEOS drawing and
-#: overestimate the field's (Helsinki: 1.4 CPU s for 100 x 3 against 6.5); not refitted.
-FIELD_PIECE_FACTOR = 2.0
+#: against 0.69 M for Helsinki's 100 x 3), and the kept circles cost more than that: on
+#: the demo street the run's peak above the start of the circles was +418 MB at 200
+#: stations and +1,159 MB at 2,000 (`bench/bench_bounds.py --stations 200,2000`,
+#: 2026-12-03 20:30 UTC, idle; the GEOS drawing's peak at 2,000 was +324 MB), so the
+#: kept circles' term is taken :data:`FIELD_PIECE_FACTOR` times (fitted to those two
+#: runs with :data:`MB_KERNELS`; the estimate says +417 and +1,165 MB). The field adds
+#: about :data:`FIELD_BYTES_PER_CELL` a grid cell of the street's extent (its border
+#: flags and limits) plus :data:`FIELD_BYTES_PER_LINK_CELL` a cell near a link;
+#: :data:`MB_KERNELS` is what a field run adds to a process whatever its size (numba's
+#: compiled kernels through llvmlite, about 45 MB on the 40-station lattice of
+#: ``tests/test_budget.py``, and the contour tracer's buffers).
+FIELD_PIECE_FACTOR = 4.2
 FIELD_BYTES_PER_CELL = 21
 FIELD_BYTES_PER_LINK_CELL = 64
-MB_KERNELS = 45.0
+MB_KERNELS = 105.0
 
 #: A run expected to take more CPU time than this is announced as a warning (the
 #: estimate is always logged at INFO), seconds.
