@@ -49,7 +49,7 @@ except ImportError:  # imported as bench.bench_coverage (the tests)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planner.coverage.circles import CircleBuilder  # noqa: E402
+from planner.coverage.circles import CircleBuilder, forget_kept_fields  # noqa: E402
 from planner.network.routing import (  # noqa: E402
     REACH_DENSE_MAX,
     Reach,
@@ -423,15 +423,6 @@ def convex_hulls(reach, node_xy: np.ndarray, thresholds: tuple[float, ...]) -> l
     return polys
 
 
-def without_kept_fields() -> None:
-    """Forget the circle fields kept per network (planner.coverage.circles), so the
-    timed run that follows builds its network's field inside its timing, as a user's
-    first drawing on a street does."""
-    from planner.coverage import circles as circles_module
-
-    circles_module._FIELDS.clear()
-
-
 def claimed_share(polys: list[Any], pts: np.ndarray) -> tuple[float, float, float]:
     """Share of buildings claimed, and of those the share the network does not reach."""
     u = shapely.union_all(np.asarray(polys, dtype=object))
@@ -451,7 +442,7 @@ def bench_circles(name: str, net: WalkNetwork, k: int, buildings: np.ndarray) ->
 
     # once per network: the raster field (planner.coverage._field)
     def prepared() -> CircleBuilder:
-        without_kept_fields()
+        forget_kept_fields()
         cb = fresh()
         cb.circle_field()
         return cb
@@ -466,14 +457,14 @@ def bench_circles(name: str, net: WalkNetwork, k: int, buildings: np.ndarray) ->
     cpu_ours = LAST_CPU[0]
 
     def drawn_fresh() -> Any:
-        without_kept_fields()
+        forget_kept_fields()
         return fresh().station_circles(reach, THRESHOLDS, station_ids=ids)
 
     mem = peak_mb(drawn_fresh)
 
     # the network alone (what the OSMnx recipe draws: no building connectors)
     def bare() -> Any:
-        without_kept_fields()
+        forget_kept_fields()
         return CircleBuilder(rg, buffer_m=BUF).station_circles(reach, THRESHOLDS, station_ids=ids)
 
     t_bare, _ = best(bare, repeat=3)
@@ -481,7 +472,7 @@ def bench_circles(name: str, net: WalkNetwork, k: int, buildings: np.ndarray) ->
 
     def whole():
         """Snap + walks + the field + circles: what a user waits for."""
-        without_kept_fields()
+        forget_kept_fields()
         rg2 = with_stations(net, st)
         return CircleBuilder(
             rg2, buffer_m=BUF, points=bsnap, point_geoms=buildings
@@ -578,7 +569,7 @@ def bench_walled_circles() -> None:
     centroids = cov.buildings.geometry.centroid.to_numpy()
 
     def draw(compounds: Any) -> Any:
-        without_kept_fields()
+        forget_kept_fields()
         cb = CircleBuilder(
             cov.rg,
             buffer_m=BUF,
@@ -621,7 +612,7 @@ def bench_gap_clip() -> None:
         centroids = cov.buildings.geometry.centroid.to_numpy()
 
         def union(cov: Any = cov, centroids: Any = centroids) -> Any:
-            without_kept_fields()
+            forget_kept_fields()
             cb = CircleBuilder(
                 cov.rg,
                 buffer_m=BUF,

@@ -248,6 +248,12 @@ def _shared_field(net: WalkNetwork, key: str, build: Callable[[], CircleField]) 
     return mine[key]
 
 
+def forget_kept_fields() -> None:
+    """Drop every circle field kept per network (:func:`_shared_field`): the next
+    drawing on a street builds its field again (for benchmarks timing a first drawing)."""
+    _FIELDS.clear()
+
+
 def _each(func: Callable[[int], _T], n: int) -> list[_T]:
     """``func(0) .. func(n - 1)`` on all cores (one walk's circles each: numpy and
     shapely release the GIL for most of it)."""
